@@ -1,0 +1,170 @@
+/* ard core: status codes, errors, allocation, files, thread pool, progress, JSON.
+ *
+ * Every fallible function in ard returns an ard_status and takes `ard_error *err` last (may be NULL).
+ * The innermost failure writes the message; outer layers may prefix context (ard_error_prefix) but never
+ * replace the root cause. The library never prints, exits or aborts on bad input. */
+#ifndef ARD_CORE_H
+#define ARD_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ARD_BUILDING_LIBRARY)
+#define ARD_API __attribute__((visibility("default")))
+#else
+#define ARD_API
+#endif
+
+#define ARD_VERSION_STRING "0.1.0"
+
+/* The one list of status codes. Append only: values are part of the ABI. */
+#define ARD_STATUS_LIST(X)                                                                         \
+    X(ARD_OK, 0, "ok")                                                                             \
+    X(ARD_EINVAL, 1, "invalid argument")                                                           \
+    X(ARD_ENOMEM, 2, "out of memory")                                                              \
+    X(ARD_EIO, 3, "input/output error")                                                            \
+    X(ARD_ENOENT, 4, "no such file or object")                                                     \
+    X(ARD_ECORRUPT, 5, "corrupt or malformed data")                                                \
+    X(ARD_ENOTSUP, 6, "not supported")                                                             \
+    X(ARD_ERANGE, 7, "value out of range")                                                         \
+    X(ARD_ELIMIT, 8, "resource limit exceeded")                                                    \
+    X(ARD_ECHECKSUM, 9, "checksum mismatch")                                                       \
+    X(ARD_EEXIST, 10, "already exists")                                                            \
+    X(ARD_EDB, 11, "database error")                                                               \
+    X(ARD_EPERM, 12, "permission denied")                                                          \
+    X(ARD_EEOF, 13, "end of data")                                                                 \
+    X(ARD_EINTERNAL, 14, "internal error")
+
+typedef enum ard_status {
+#define ARD__STATUS_ENUM(name, value, text) name = value,
+    ARD_STATUS_LIST(ARD__STATUS_ENUM)
+#undef ARD__STATUS_ENUM
+} ard_status;
+
+/* Static English text for a status ("corrupt or malformed data"); never NULL. Thread-safe. */
+ARD_API const char *ard_status_str(ard_status status);
+/* Symbolic name of a status ("ARD_ECORRUPT"); never NULL. Thread-safe. */
+ARD_API const char *ard_status_name(ard_status status);
+
+/* Error details filled by the innermost failing call. Caller-owned; zero-initialise or ard_error_init. */
+typedef struct ard_error {
+    ard_status code;
+    int sys_errno; /* errno of the failing system call, or 0 */
+    char msg[512];
+} ard_error;
+
+ARD_API void ard_error_init(ard_error *err);
+/* Sets code and message (printf-style) if err is non-NULL and no message was set yet (first message wins).
+ * Returns `code` so callers can write `return ard_error_set(err, ARD_EINVAL, "...")`. */
+ARD_API ard_status ard_error_set(ard_error *err, ard_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like ard_error_set, also records errno and appends strerror(sys_errno). */
+ARD_API ard_status ard_error_set_errno(ard_error *err, ard_status code, int sys_errno, const char *fmt,
+                                       ...) __attribute__((format(printf, 4, 5)));
+/* Prefixes context ("reading tile x: ") to an existing message; keeps the code. */
+ARD_API void ard_error_prefix(ard_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- allocation: every allocation in ard goes through these (tests inject failures) ---- */
+/* Return NULL on failure (or injected failure); ard_malloc(0) returns a unique non-NULL pointer. */
+ARD_API void *ard_malloc(size_t size);
+ARD_API void *ard_calloc(size_t count, size_t size);
+ARD_API void *ard_realloc(void *ptr, size_t size);
+ARD_API void ard_free(void *ptr);
+ARD_API char *ard_strdup(const char *s);
+/* Test hook: make the n-th allocation from now fail (n >= 1); 0 disables. Process-wide, not thread-safe. */
+ARD_API void ard_alloc_fail_after(long n);
+/* Number of allocations made since process start (for tests). */
+ARD_API long ard_alloc_count(void);
+
+/* ---- files ---- */
+/* A read-only view of a whole file (mmap, or read into memory for empty files / non-regular files). */
+typedef struct ard_mapped_file {
+    const uint8_t *data;
+    int64_t size;
+    void *impl_;
+} ard_mapped_file;
+/* Maps `path` read-only. ARD_ENOENT / ARD_EIO with the path in the message. Release with ard_file_unmap. */
+ARD_API ard_status ard_file_map(const char *path, ard_mapped_file *out, ard_error *err);
+ARD_API void ard_file_unmap(ard_mapped_file *file);
+
+/* Reads exactly `len` bytes at `offset` of fd (retries short reads, EINTR). ARD_EIO / ARD_EEOF. */
+ARD_API ard_status ard_pread_full(int fd, void *buf, size_t len, int64_t offset, const char *path,
+                                  ard_error *err);
+/* Size of an open file, or of a path. */
+ARD_API ard_status ard_file_size(const char *path, int64_t *size_out, ard_error *err);
+
+/* Atomic, durable write: data goes to a temporary file in the target's directory; commit fsyncs it,
+ * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact. */
+typedef struct ard_atomic_file ard_atomic_file;
+ARD_API ard_status ard_atomic_open(const char *final_path, ard_atomic_file **out, ard_error *err);
+ARD_API ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len, ard_error *err);
+/* Bytes written so far (the current file offset). */
+ARD_API int64_t ard_atomic_tell(const ard_atomic_file *f);
+/* Commits and frees f (also on failure). */
+ARD_API ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err);
+/* Deletes the temporary file and frees f; accepts NULL. */
+ARD_API void ard_atomic_abort(ard_atomic_file *f);
+/* Whole-buffer convenience over the three calls above. */
+ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len, ard_error *err);
+
+/* ---- thread pool ---- */
+typedef struct ard_pool ard_pool;
+typedef void (*ard_task_fn)(void *arg, int64_t index, int thread_id);
+/* threads <= 0: number of online CPUs. */
+ARD_API ard_status ard_pool_new(int threads, ard_pool **out, ard_error *err);
+ARD_API int ard_pool_threads(const ard_pool *pool);
+/* Runs fn(arg, i, thread_id) for i in [0, count) across the pool and waits for all of them.
+ * Tasks are taken in increasing index order. Not re-entrant from inside a task. */
+ARD_API void ard_pool_for(ard_pool *pool, int64_t count, ard_task_fn fn, void *arg);
+ARD_API void ard_pool_free(ard_pool *pool);
+
+/* ---- progress bar on stderr, shown only when stderr is a TTY ---- */
+typedef struct ard_progress ard_progress;
+ARD_API ard_progress *ard_progress_new(const char *label, int64_t total);
+/* Thread-safe; redraws at most ~10 times a second. */
+ARD_API void ard_progress_add(ard_progress *p, int64_t done);
+ARD_API void ard_progress_done(ard_progress *p); /* clears the line and frees p; accepts NULL */
+
+/* ---- growable byte buffer ---- */
+typedef struct ard_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    int failed; /* sticky: an allocation failed */
+} ard_buf;
+ARD_API void ard_buf_init(ard_buf *b);
+ARD_API void ard_buf_reset(ard_buf *b); /* frees; safe twice */
+ARD_API int ard_buf_reserve(ard_buf *b, size_t extra); /* 0 on success */
+ARD_API void ard_buf_append(ard_buf *b, const void *data, size_t len);
+ARD_API void ard_buf_appendf(ard_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- JSON writer (for --json output); writes into an ard_buf ---- */
+typedef struct ard_json {
+    ard_buf *out;
+    int depth;
+    uint8_t need_comma[64];
+    int pretty;
+} ard_json;
+ARD_API void ard_json_init(ard_json *j, ard_buf *out, int pretty);
+ARD_API void ard_json_begin_object(ard_json *j);
+ARD_API void ard_json_end_object(ard_json *j);
+ARD_API void ard_json_begin_array(ard_json *j);
+ARD_API void ard_json_end_array(ard_json *j);
+ARD_API void ard_json_key(ard_json *j, const char *key);
+ARD_API void ard_json_string(ard_json *j, const char *s);
+ARD_API void ard_json_string_n(ard_json *j, const char *s, size_t len); /* escapes; invalid UTF-8 -> \ufffd */
+ARD_API void ard_json_int(ard_json *j, int64_t v);
+ARD_API void ard_json_uint(ard_json *j, uint64_t v);
+ARD_API void ard_json_double(ard_json *j, double v); /* shortest round-trip; NaN/Inf -> null */
+ARD_API void ard_json_bool(ard_json *j, int v);
+ARD_API void ard_json_null(ard_json *j);
+ARD_API void ard_json_raw(ard_json *j, const char *text); /* a pre-rendered JSON value */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

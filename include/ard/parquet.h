@@ -1,0 +1,330 @@
+/* ard parquet: a from-scratch Parquet reader (and, later, writer).
+ *
+ * Opening a file reads only its footer (FileMetaData): schema tree, row groups, column chunks, statistics,
+ * key-value metadata and page-index locations. Column data is decoded on request, by column and row group.
+ * All metadata returned through `const` pointers is owned by the ard_parquet_file and lives until
+ * ard_parquet_close. A file handle may be read from several threads at once (all read calls are const);
+ * open/close are not thread-safe with respect to other calls on the same handle. */
+#ifndef ARD_PARQUET_H
+#define ARD_PARQUET_H
+
+#include "ard/arrow_abi.h"
+#include "ard/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ard_pq_type {
+    ARD_PQ_BOOLEAN = 0,
+    ARD_PQ_INT32 = 1,
+    ARD_PQ_INT64 = 2,
+    ARD_PQ_INT96 = 3,
+    ARD_PQ_FLOAT = 4,
+    ARD_PQ_DOUBLE = 5,
+    ARD_PQ_BYTE_ARRAY = 6,
+    ARD_PQ_FIXED_LEN_BYTE_ARRAY = 7
+} ard_pq_type;
+
+typedef enum ard_pq_repetition {
+    ARD_PQ_REQUIRED = 0,
+    ARD_PQ_OPTIONAL = 1,
+    ARD_PQ_REPEATED = 2
+} ard_pq_repetition;
+
+typedef enum ard_pq_codec {
+    ARD_PQ_UNCOMPRESSED = 0,
+    ARD_PQ_SNAPPY = 1,
+    ARD_PQ_GZIP = 2,
+    ARD_PQ_LZO = 3,
+    ARD_PQ_BROTLI = 4,
+    ARD_PQ_LZ4 = 5,
+    ARD_PQ_ZSTD = 6,
+    ARD_PQ_LZ4_RAW = 7
+} ard_pq_codec;
+
+typedef enum ard_pq_encoding {
+    ARD_PQ_PLAIN = 0,
+    ARD_PQ_PLAIN_DICTIONARY = 2,
+    ARD_PQ_RLE = 3,
+    ARD_PQ_BIT_PACKED = 4,
+    ARD_PQ_DELTA_BINARY_PACKED = 5,
+    ARD_PQ_DELTA_LENGTH_BYTE_ARRAY = 6,
+    ARD_PQ_DELTA_BYTE_ARRAY = 7,
+    ARD_PQ_RLE_DICTIONARY = 8,
+    ARD_PQ_BYTE_STREAM_SPLIT = 9
+} ard_pq_encoding;
+
+typedef enum ard_pq_page_type {
+    ARD_PQ_DATA_PAGE = 0,
+    ARD_PQ_INDEX_PAGE = 1,
+    ARD_PQ_DICTIONARY_PAGE = 2,
+    ARD_PQ_DATA_PAGE_V2 = 3
+} ard_pq_page_type;
+
+/* Logical type, resolved from LogicalType when present, else from ConvertedType. */
+typedef enum ard_pq_logical_kind {
+    ARD_PQ_LT_NONE = 0,
+    ARD_PQ_LT_STRING,
+    ARD_PQ_LT_MAP,
+    ARD_PQ_LT_LIST,
+    ARD_PQ_LT_ENUM,
+    ARD_PQ_LT_DECIMAL,
+    ARD_PQ_LT_DATE,
+    ARD_PQ_LT_TIME,
+    ARD_PQ_LT_TIMESTAMP,
+    ARD_PQ_LT_INTEGER,
+    ARD_PQ_LT_NULL, /* LogicalType UNKNOWN: always null */
+    ARD_PQ_LT_JSON,
+    ARD_PQ_LT_BSON,
+    ARD_PQ_LT_UUID,
+    ARD_PQ_LT_FLOAT16,
+    ARD_PQ_LT_VARIANT,
+    ARD_PQ_LT_GEOMETRY,
+    ARD_PQ_LT_GEOGRAPHY,
+    ARD_PQ_LT_INTERVAL, /* ConvertedType INTERVAL */
+    ARD_PQ_LT_MAP_KEY_VALUE, /* legacy ConvertedType MAP_KEY_VALUE */
+    ARD_PQ_LT_UNKNOWN_ID /* a LogicalType union member this reader does not know */
+} ard_pq_logical_kind;
+
+typedef enum ard_pq_time_unit { ARD_PQ_MILLIS = 0, ARD_PQ_MICROS = 1, ARD_PQ_NANOS = 2 } ard_pq_time_unit;
+
+typedef struct ard_pq_logical {
+    ard_pq_logical_kind kind;
+    int32_t scale, precision;  /* DECIMAL */
+    int32_t bit_width;         /* INTEGER: 8, 16, 32, 64 */
+    int32_t is_signed;         /* INTEGER */
+    ard_pq_time_unit unit;     /* TIME, TIMESTAMP */
+    int32_t is_adjusted_to_utc; /* TIME, TIMESTAMP */
+    int32_t from_converted;    /* 1 when derived from ConvertedType only */
+} ard_pq_logical;
+
+/* One node of the schema tree (a flattened depth-first list, as in the file; node 0 is the root). */
+typedef struct ard_pq_schema_node {
+    const char *name;
+    const char *path;          /* dotted path from the root's children ("a.list.element"); "" for root */
+    int32_t is_leaf;
+    ard_pq_type type;          /* leaves only */
+    int32_t type_length;       /* FIXED_LEN_BYTE_ARRAY width, else 0 */
+    ard_pq_repetition repetition; /* root: REQUIRED */
+    int32_t num_children;
+    int32_t parent;            /* node index; -1 for root */
+    int32_t first_child;       /* node index of first child; children are not contiguous, use child list */
+    const int32_t *children;   /* num_children node indices */
+    int32_t converted_type;    /* -1 when absent */
+    int32_t scale, precision;  /* SchemaElement.scale/precision (0 when absent) */
+    int32_t has_field_id, field_id;
+    ard_pq_logical logical;
+    int16_t max_def, max_rep;  /* definition/repetition level of this node */
+    int32_t leaf_index;        /* index among leaves (column index) for leaves, else -1 */
+} ard_pq_schema_node;
+
+/* Column statistics. Byte strings point into memory owned by the file handle. */
+typedef struct ard_pq_stats {
+    int32_t present;           /* the Statistics struct was present at all */
+    int32_t has_min_value, has_max_value; /* min_value/max_value (fields 6/5): correct sort order */
+    const uint8_t *min_value, *max_value;
+    uint32_t min_value_len, max_value_len;
+    int32_t has_legacy_min, has_legacy_max; /* deprecated min/max (fields 2/1): signed order */
+    const uint8_t *legacy_min, *legacy_max;
+    uint32_t legacy_min_len, legacy_max_len;
+    int32_t has_null_count, has_distinct_count, has_nan_count;
+    int64_t null_count, distinct_count, nan_count;
+    int32_t has_is_min_exact, has_is_max_exact;
+    int32_t is_min_value_exact, is_max_value_exact;
+} ard_pq_stats;
+
+typedef struct ard_pq_kv {
+    const char *key;
+    const char *value;         /* NULL when the pair has no value */
+    uint32_t value_len;
+} ard_pq_kv;
+
+typedef struct ard_pq_column_chunk {
+    const char *file_path;     /* ColumnChunk.file_path (NULL normally) */
+    int64_t file_offset;
+    int32_t has_meta_data;
+    int32_t is_encrypted;      /* crypto_metadata present or encrypted_column_metadata */
+    /* ColumnMetaData */
+    ard_pq_type type;
+    int32_t num_encodings;
+    const int32_t *encodings;
+    int32_t path_len;
+    const char *const *path_in_schema;
+    ard_pq_codec codec;
+    int64_t num_values;
+    int64_t total_uncompressed_size;
+    int64_t total_compressed_size;
+    int32_t num_kv;
+    const ard_pq_kv *kv;
+    int64_t data_page_offset;
+    int32_t has_index_page_offset;
+    int64_t index_page_offset;
+    int32_t has_dictionary_page_offset;
+    int64_t dictionary_page_offset;
+    ard_pq_stats stats;
+    int32_t has_bloom_filter_offset, has_bloom_filter_length;
+    int64_t bloom_filter_offset;
+    int32_t bloom_filter_length;
+    /* ColumnChunk page index locations */
+    int32_t has_offset_index, has_column_index;
+    int64_t offset_index_offset, column_index_offset;
+    int32_t offset_index_length, column_index_length;
+    /* derived: where the chunk's pages start (dictionary_page_offset if > 0, else data_page_offset) */
+    int64_t chunk_start;
+} ard_pq_column_chunk;
+
+typedef struct ard_pq_sorting_column {
+    int32_t column_idx, descending, nulls_first;
+} ard_pq_sorting_column;
+
+typedef struct ard_pq_row_group {
+    int32_t num_columns;
+    const ard_pq_column_chunk *columns; /* one per leaf, in leaf order */
+    int64_t total_byte_size;
+    int64_t num_rows;
+    int32_t num_sorting_columns;
+    const ard_pq_sorting_column *sorting_columns;
+    int32_t has_file_offset, has_total_compressed_size, has_ordinal;
+    int64_t file_offset, total_compressed_size;
+    int32_t ordinal;
+} ard_pq_row_group;
+
+/* ColumnOrder per leaf: 0 = absent/unknown, 1 = TYPE_DEFINED_ORDER, 2 = IEEE_754_TOTAL_ORDER. */
+typedef struct ard_pq_metadata {
+    int32_t version;
+    int32_t num_nodes;
+    const ard_pq_schema_node *nodes;
+    int32_t num_leaves;
+    const int32_t *leaves;     /* node index of each leaf column */
+    int64_t num_rows;          /* sum of row_groups[i].num_rows (FileMetaData.num_rows may be wrong) */
+    int64_t declared_num_rows; /* FileMetaData.num_rows as written */
+    int32_t num_row_groups;
+    const ard_pq_row_group *row_groups;
+    int32_t num_kv;
+    const ard_pq_kv *kv;
+    const char *created_by;    /* NULL when absent */
+    int32_t num_column_orders;
+    const int32_t *column_orders;
+    int64_t footer_offset;     /* byte offset of FileMetaData in the file */
+    int64_t footer_length;
+} ard_pq_metadata;
+
+typedef struct ard_parquet_file ard_parquet_file;
+
+/* Open options; zero-initialise, then set what you need. */
+typedef struct ard_parquet_open_options {
+    int32_t skip_crc_check;   /* 1: do not verify page CRCs */
+    int64_t memory_cap;       /* cap on decoded bytes per column chunk; 0 = default (4 GiB) */
+} ard_parquet_open_options;
+
+/* Opens `path` and decodes its footer only (no data page is read). opts may be NULL.
+ * Errors: ARD_ENOENT/ARD_EIO (file), ARD_ECORRUPT (bad magic, footer, schema; message names the path and
+ * byte offset), ARD_ENOTSUP (encrypted footer "PARE"). On failure *out is NULL. */
+ARD_API ard_status ard_parquet_open(const char *path, const ard_parquet_open_options *opts,
+                                    ard_parquet_file **out, ard_error *err);
+/* Same, over a caller-owned memory buffer that must outlive the handle (used by fuzzers and tests). */
+ARD_API ard_status ard_parquet_open_memory(const uint8_t *data, size_t size, const char *name,
+                                           const ard_parquet_open_options *opts,
+                                           ard_parquet_file **out, ard_error *err);
+ARD_API void ard_parquet_close(ard_parquet_file *file); /* accepts NULL */
+
+/* The decoded footer; owned by the file. Never NULL for an open file. */
+ARD_API const ard_pq_metadata *ard_parquet_metadata(const ard_parquet_file *file);
+ARD_API const char *ard_parquet_path(const ard_parquet_file *file);
+ARD_API int64_t ard_parquet_file_size(const ard_parquet_file *file);
+/* Leaf index of a column by dotted path (as ard_pq_schema_node.path), or -1. */
+ARD_API int32_t ard_parquet_find_leaf(const ard_parquet_file *file, const char *path);
+/* Value of key-value metadata `key`, or NULL. */
+ARD_API const char *ard_parquet_kv_get(const ard_parquet_file *file, const char *key);
+
+
+/* ---- column data ------------------------------------------------------------------------------ */
+
+/* One leaf column of one row group, decoded: the Dremel level streams plus the dense non-null values.
+ * Caller-owned struct; ard_pq_column_data_reset frees it (safe twice). */
+typedef struct ard_pq_column_data {
+    int32_t leaf;
+    ard_pq_type type;
+    int32_t type_length;     /* FIXED_LEN_BYTE_ARRAY width */
+    int16_t max_def, max_rep;
+    int64_t num_rows;        /* records (rows) covered */
+    int64_t num_levels;      /* level entries = value slots, including nulls and empty lists */
+    int16_t *def_levels;     /* num_levels entries; NULL when max_def == 0 (all defined) */
+    int16_t *rep_levels;     /* num_levels entries; NULL when max_rep == 0 */
+    int64_t num_values;      /* values present (def == max_def) */
+    /* Fixed-width types: num_values elements of the physical width, little-endian as in PLAIN
+     * (BOOLEAN: one byte 0/1 each; INT96: 12 bytes; FIXED_LEN_BYTE_ARRAY: type_length bytes). */
+    void *values;
+    /* BYTE_ARRAY: offsets[num_values + 1] into data. */
+    int64_t *offsets;
+    uint8_t *data;
+} ard_pq_column_data;
+
+ARD_API void ard_pq_column_data_reset(ard_pq_column_data *col);
+
+/* Decodes leaf column `leaf` of row group `row_group` (all pages). Verifies page CRCs unless the file
+ * was opened with skip_crc_check. Thread-safe with other reads of the same file.
+ * Errors: ARD_EINVAL (indexes out of range), ARD_ECORRUPT (message names path, column, byte offset),
+ * ARD_ECHECKSUM, ARD_ENOTSUP (codec/encoding/encryption), ARD_ELIMIT (memory cap), ARD_ENOMEM. */
+ARD_API ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_group,
+                                           int32_t leaf, ard_pq_column_data *out, ard_error *err);
+
+/* Like ard_parquet_read_column, restricted to rows [first_row, first_row + num_rows) of the row group.
+ * Uses the OffsetIndex (when the file has one) to read only the pages that hold those rows; without a
+ * page index it decodes from the start of the chunk. out->num_rows == rows actually returned. */
+ARD_API ard_status ard_parquet_read_column_rows(const ard_parquet_file *file, int32_t row_group,
+                                                int32_t leaf, int64_t first_row, int64_t num_rows,
+                                                ard_pq_column_data *out, ard_error *err);
+
+/* The spectra fast path: a list<float> leaf whose non-null lists all have the same length, decoded
+ * straight into one contiguous rows x width float32 array. Null elements are stored as NaN and marked
+ * in `validity` (rows*width bits, LSB-first, 1 = valid), which stays NULL when no element is null.
+ * A null list is all-invalid (and row_validity, 1 bit per row, is allocated). Lists of different
+ * lengths -> ARD_EINVAL (callers fall back to ard_parquet_read_column). Free with ard_pq_matrix_reset. */
+typedef struct ard_pq_f32_matrix {
+    int64_t rows, width;
+    float *values;
+    uint8_t *validity;
+    uint8_t *row_validity;
+} ard_pq_f32_matrix;
+ARD_API ard_status ard_parquet_read_f32_matrix(const ard_parquet_file *file, int32_t row_group,
+                                               int32_t leaf, ard_pq_f32_matrix *out,
+                                               ard_error *err);
+ARD_API void ard_pq_matrix_reset(ard_pq_f32_matrix *m);
+
+
+/* ---- Arrow C Data Interface export ------------------------------------------------------------ */
+
+/* Number of top-level fields (children of the schema root) and lookup by name (-1 if absent). */
+ARD_API int32_t ard_parquet_num_fields(const ard_parquet_file *file);
+ARD_API int32_t ard_parquet_find_field(const ard_parquet_file *file, const char *name);
+
+/* Decodes top-level fields `fields[0..num_fields)` (all fields when fields == NULL) of one row group into
+ * an Arrow record batch: `array_out` is a "+s" struct array with one child per field and `schema_out`
+ * its schema. Nesting follows the Parquet LIST/MAP rules including the legacy list forms
+ * (LIST -> "+l", MAP -> "+m", groups -> "+s"; a MAP without a value field becomes a list of its keys).
+ * Type mapping: INT(8/16/32/64, signed or not) -> c/s/i/l, C/S/I/L; FLOAT/DOUBLE -> f/g; FLOAT16 -> e;
+ * BOOLEAN -> b; STRING/ENUM/JSON -> U (large utf8); other BYTE_ARRAY -> Z; FLBA(n) -> w:n; DECIMAL ->
+ * d:p,s (d:p,s,256 above 38 digits); DATE -> tdD; TIME -> ttm/ttu/ttn; TIMESTAMP -> tsm/tsu/tsn with "UTC"
+ * when adjusted to UTC; INT96 -> tsu: (microseconds, so Spark's far-future dates do not overflow);
+ * INTERVAL -> tin; UUID -> w:16 and JSON -> U carry ARROW:extension:name arrow.uuid / arrow.json;
+ * UNKNOWN -> n. Both outputs are owned by the caller, who must call their release callbacks; the data is
+ * independent of the file handle. Thread-safe with other reads of the same file.
+ * Errors: as ard_parquet_read_column, plus ARD_ENOTSUP for schema shapes that have no Arrow meaning. */
+ARD_API ard_status ard_parquet_read_arrow(const ard_parquet_file *file, int32_t row_group,
+                                          const int32_t *fields, int32_t num_fields,
+                                          struct ArrowSchema *schema_out,
+                                          struct ArrowArray *array_out, ard_error *err);
+
+/* Names for enums (static strings; "UNKNOWN(n)" style values are rendered as "?"). */
+ARD_API const char *ard_pq_type_name(int type);
+ARD_API const char *ard_pq_codec_name(int codec);
+ARD_API const char *ard_pq_encoding_name(int encoding);
+ARD_API const char *ard_pq_repetition_name(int repetition);
+ARD_API const char *ard_pq_logical_name(ard_pq_logical_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/* `ard <command> [options]`: the command table, dispatch into command groups (`ard parquet <sub>`),
+ * --help and --version. Commands live in cmd_*.c and return the process exit code. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*fn)(int argc, char **argv);
+    const struct cli_command *subcommands; /* a group: fn is NULL */
+    int num_subcommands;
+} cli_command;
+
+/* Replaced by the real implementation when cmd_parquet_cat.c is linked in. */
+__attribute__((weak)) int ard_cmd_parquet_cat(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "ard: parquet cat: not built\n");
+    return ARD_CLI_FAILURE;
+}
+
+static const cli_command parquet_commands[] = {
+    {"meta", "print a Parquet file's footer: schema, row groups, statistics", ard_cmd_parquet_meta,
+     NULL, 0},
+    {"cat", "print the rows of a Parquet file", ard_cmd_parquet_cat, NULL, 0},
+};
+
+static const cli_command commands[] = {
+    {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
+     (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
+};
+
+static void print_table(const char *prefix, const cli_command *table, int count) {
+    for (int i = 0; i < count; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", prefix, table[i].name);
+        printf("  %-18s %s\n", name, table[i].summary);
+        if (table[i].subcommands) {
+            char sub_prefix[64];
+            snprintf(sub_prefix, sizeof sub_prefix, "%s%s ", prefix, table[i].name);
+            print_table(sub_prefix, table[i].subcommands, table[i].num_subcommands);
+        }
+    }
+}
+
+static void print_help(const char *group, const cli_command *table, int count) {
+    const char *space = group ? " " : "";
+    printf("usage: ard %s%s<command> [options]\n\n", group ? group : "", space);
+    if (!group) {
+        printf("ard turns a spectroscopic survey into an analysis-ready dataset.\n\n");
+    }
+    printf("commands:\n");
+    print_table("", table, count);
+    if (!group) {
+        printf("\noptions:\n  %-18s %s\n  %-18s %s\n", "--version", "print the version",
+               "-h, --help", "show this help");
+    }
+    printf("\nRun 'ard %s%s<command> --help' for a command's options.\n", group ? group : "",
+           space);
+}
+
+/* argv[0] is the group word ("ard" or "parquet"); argv[1] selects the command. */
+static int dispatch(const char *group, const cli_command *table, int count, int argc, char **argv) {
+    if (argc < 2) {
+        return ard_cli_usage(group, "missing command");
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0) {
+        print_help(group, table, count);
+        return ARD_CLI_OK;
+    }
+    if (!group && strcmp(word, "--version") == 0) {
+        printf("ard %s\n", ARD_VERSION_STRING);
+        return ARD_CLI_OK;
+    }
+    for (int i = 0; i < count; i++) {
+        if (strcmp(word, table[i].name) != 0) {
+            continue;
+        }
+        if (table[i].fn) {
+            return table[i].fn(argc - 1, argv + 1);
+        }
+        return dispatch(table[i].name, table[i].subcommands, table[i].num_subcommands, argc - 1,
+                        argv + 1);
+    }
+    if (word[0] == '-') {
+        return ard_cli_usage(group, "unknown option '%s'", word);
+    }
+    return ard_cli_usage(group, "unknown command '%s%s%s'", group ? group : "", group ? " " : "",
+                         word);
+}
+
+int main(int argc, char **argv) {
+    int rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
+    /* Output errors (a full disk, a closed pipe) surface here, once, rather than being lost. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ard: writing output: %s\n", strerror(errno));
+        return ARD_CLI_FAILURE;
+    }
+    return rc;
+}

@@ -1,0 +1,347 @@
+/* Rendering Parquet metadata for people and for JSON: logical-type strings, ConvertedType names,
+ * and statistics values decoded from their PLAIN bytes according to physical and logical type. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const time_unit_names[] = {"MILLIS", "MICROS", "NANOS"};
+
+static const char *unit_name(ard_pq_time_unit unit) {
+    return (unsigned)unit < 3 ? time_unit_names[unit] : "?";
+}
+
+void ard_cli_logical_str(const ard_pq_logical *lt, char *out, size_t cap) {
+    const char *base = ard_pq_logical_name(lt->kind);
+    switch (lt->kind) {
+    case ARD_PQ_LT_NONE:
+        snprintf(out, cap, "%s", "");
+        break;
+    case ARD_PQ_LT_DECIMAL:
+        snprintf(out, cap, "%s(%d,%d)", base, (int)lt->precision, (int)lt->scale);
+        break;
+    case ARD_PQ_LT_TIME:
+    case ARD_PQ_LT_TIMESTAMP:
+        snprintf(out, cap, "%s(%s,%s)", base, unit_name(lt->unit),
+                 lt->is_adjusted_to_utc ? "utc" : "local");
+        break;
+    case ARD_PQ_LT_INTEGER:
+        snprintf(out, cap, "INT(%d,%s)", (int)lt->bit_width, lt->is_signed ? "signed" : "unsigned");
+        break;
+    default:
+        snprintf(out, cap, "%s", base);
+        break;
+    }
+}
+
+const char *ard_cli_converted_name(int32_t converted_type) {
+    static const char *const names[] = {"UTF8",
+                                        "MAP",
+                                        "MAP_KEY_VALUE",
+                                        "LIST",
+                                        "ENUM",
+                                        "DECIMAL",
+                                        "DATE",
+                                        "TIME_MILLIS",
+                                        "TIME_MICROS",
+                                        "TIMESTAMP_MILLIS",
+                                        "TIMESTAMP_MICROS",
+                                        "UINT_8",
+                                        "UINT_16",
+                                        "UINT_32",
+                                        "UINT_64",
+                                        "INT_8",
+                                        "INT_16",
+                                        "INT_32",
+                                        "INT_64",
+                                        "JSON",
+                                        "BSON",
+                                        "INTERVAL"};
+    if (converted_type < 0 || converted_type >= (int32_t)(sizeof names / sizeof names[0])) {
+        return NULL;
+    }
+    return names[converted_type];
+}
+
+const char *ard_cli_column_order_name(int32_t order) {
+    switch (order) {
+    case 1:
+        return "TYPE_DEFINED_ORDER";
+    case 2:
+        return "IEEE_754_TOTAL_ORDER";
+    default:
+        return "UNDEFINED";
+    }
+}
+
+/* Length of the valid UTF-8 sequence starting at s, 0 when invalid (overlong, surrogate, >
+ * U+10FFFF). */
+static size_t utf8_len(const uint8_t *s, size_t avail) {
+    uint8_t c = s[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (avail < n || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+int ard_cli_utf8_valid(const uint8_t *s, size_t len) {
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_len(s + i, len - i);
+        if (n == 0) {
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+/* ---- numbers ----------------------------------------------------------------------------------
+ */
+
+static uint64_t load_le(const uint8_t *p, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/* Decimal digits of a 128-bit magnitude into digits (at least 41 bytes); returns their count. */
+static size_t u128_digits(unsigned __int128 mag, char *digits) {
+    char rev[48];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + (int)(mag % 10));
+        mag /= 10;
+    } while (mag != 0);
+    for (size_t i = 0; i < n; i++) {
+        digits[i] = rev[n - 1 - i];
+    }
+    digits[n] = '\0';
+    return n;
+}
+
+/* An unscaled decimal integer with `scale` digits after the point ("-12.345", "0.007"). */
+static void format_decimal(__int128 v, int32_t scale, char *out, size_t cap) {
+    char digits[96];
+    unsigned __int128 mag = v < 0 ? 0 - (unsigned __int128)v : (unsigned __int128)v;
+    size_t n = u128_digits(mag, digits);
+    if (scale <= 0 || scale > 38) {
+        snprintf(out, cap, "%s%s", v < 0 ? "-" : "", digits);
+        return;
+    }
+    size_t frac = (size_t)scale;
+    if (n <= frac) { /* left-pad with zeros so there is one integer digit */
+        size_t pad = frac + 1 - n;
+        memmove(digits + pad, digits, n + 1);
+        memset(digits, '0', pad);
+        n += pad;
+    }
+    size_t int_digits = n - frac;
+    snprintf(out, cap, "%s%.*s.%s", v < 0 ? "-" : "", (int)int_digits, digits, digits + int_digits);
+}
+
+static void set_double(ard_cli_value *out, double v, int min_prec, int max_prec, int is_float) {
+    if (!isfinite(v)) {
+        out->kind = ARD_CLI_VAL_NONFINITE;
+        snprintf(out->text, sizeof out->text, "%s", isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf"));
+        return;
+    }
+    out->kind = ARD_CLI_VAL_NUMBER;
+    for (int prec = min_prec; prec <= max_prec; prec++) {
+        snprintf(out->text, sizeof out->text, "%.*g", prec, v);
+        double back = is_float ? (double)strtof(out->text, NULL) : strtod(out->text, NULL);
+        if (back == v) {
+            return;
+        }
+    }
+}
+
+/* IEEE 754 half precision to double. */
+static double half_to_double(uint16_t h) {
+    int exp = (h >> 10) & 0x1F;
+    double mant = (double)(h & 0x3FF);
+    double sign = (h & 0x8000) ? -1.0 : 1.0;
+    if (exp == 0) {
+        return sign * ldexp(mant, -24);
+    }
+    if (exp == 31) {
+        return mant != 0 ? NAN : sign * INFINITY;
+    }
+    return sign * ldexp(mant + 1024.0, exp - 25);
+}
+
+static void decode_int(const ard_pq_schema_node *leaf, uint64_t raw, int width,
+                       ard_cli_value *out) {
+    const ard_pq_logical *lt = leaf ? &leaf->logical : NULL;
+    int64_t sv = width == 4 ? (int64_t)(int32_t)(uint32_t)raw : (int64_t)raw;
+    out->kind = ARD_CLI_VAL_NUMBER;
+    if (lt && lt->kind == ARD_PQ_LT_INTEGER && !lt->is_signed) {
+        uint64_t uv = width == 4 ? (uint64_t)(uint32_t)raw : raw;
+        snprintf(out->text, sizeof out->text, "%llu", (unsigned long long)uv);
+    } else if (lt && lt->kind == ARD_PQ_LT_DECIMAL) {
+        format_decimal(sv, lt->scale, out->text, sizeof out->text);
+    } else {
+        snprintf(out->text, sizeof out->text, "%lld", (long long)sv);
+    }
+}
+
+static int is_text_type(const ard_pq_schema_node *leaf) {
+    if (!leaf) {
+        return 1;
+    }
+    switch (leaf->logical.kind) {
+    case ARD_PQ_LT_NONE:
+    case ARD_PQ_LT_STRING:
+    case ARD_PQ_LT_ENUM:
+    case ARD_PQ_LT_JSON:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void decode_bytes(const ard_pq_schema_node *leaf, ard_pq_type type, const uint8_t *bytes,
+                         size_t len, ard_cli_value *out) {
+    out->bytes = bytes;
+    out->len = len;
+    if (type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && len == 2 && leaf &&
+        leaf->logical.kind == ARD_PQ_LT_FLOAT16) {
+        set_double(out, half_to_double((uint16_t)load_le(bytes, 2)), 1, 5, 1);
+        return;
+    }
+    if (leaf && leaf->logical.kind == ARD_PQ_LT_DECIMAL && len >= 1 && len <= 16) {
+        /* big-endian two's complement, sign-extended to 128 bits */
+        unsigned __int128 raw = (bytes[0] & 0x80) ? ~(unsigned __int128)0 : 0;
+        for (size_t i = 0; i < len; i++) {
+            raw = raw << 8 | bytes[i];
+        }
+        out->kind = ARD_CLI_VAL_NUMBER;
+        format_decimal((__int128)raw, leaf->logical.scale, out->text, sizeof out->text);
+        return;
+    }
+    int text_ok = type == ARD_PQ_BYTE_ARRAY ? is_text_type(leaf)
+                                            : (leaf && leaf->logical.kind == ARD_PQ_LT_STRING);
+    out->kind = text_ok && ard_cli_utf8_valid(bytes, len) ? ARD_CLI_VAL_TEXT : ARD_CLI_VAL_HEX;
+}
+
+void ard_cli_decode_value(const ard_pq_schema_node *leaf, ard_pq_type type, const uint8_t *bytes,
+                          size_t len, ard_cli_value *out) {
+    memset(out, 0, sizeof *out);
+    out->bytes = bytes;
+    out->len = len;
+    out->kind = ARD_CLI_VAL_HEX; /* whenever the length does not fit the type */
+    if (type == ARD_PQ_BOOLEAN && len >= 1) {
+        out->kind = ARD_CLI_VAL_BOOL;
+        snprintf(out->text, sizeof out->text, "%s", bytes[0] ? "true" : "false");
+    } else if ((type == ARD_PQ_INT32 && len == 4) || (type == ARD_PQ_INT64 && len == 8)) {
+        decode_int(leaf, load_le(bytes, len), (int)len, out);
+    } else if (type == ARD_PQ_FLOAT && len == 4) {
+        uint32_t bits = (uint32_t)load_le(bytes, 4);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        set_double(out, (double)f, 6, 9, 1);
+    } else if (type == ARD_PQ_DOUBLE && len == 8) {
+        uint64_t bits = load_le(bytes, 8);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        set_double(out, d, 15, 17, 0);
+    } else if (type == ARD_PQ_BYTE_ARRAY || type == ARD_PQ_FIXED_LEN_BYTE_ARRAY) {
+        decode_bytes(leaf, type, bytes, len, out);
+    }
+}
+
+/* ---- output -----------------------------------------------------------------------------------
+ */
+
+/* Largest cut <= max_bytes that does not split a UTF-8 sequence. */
+static size_t cut_point(const char *s, size_t len, size_t max_bytes) {
+    if (max_bytes == 0 || len <= max_bytes) {
+        return len;
+    }
+    size_t cut = max_bytes;
+    while (cut > 0 && ((uint8_t)s[cut] & 0xC0) == 0x80) {
+        cut--;
+    }
+    return cut;
+}
+
+void ard_cli_quoted(ard_buf *out, const char *s, size_t len, size_t max_bytes) {
+    size_t cut = cut_point(s, len, max_bytes);
+    ard_json j;
+    ard_json_init(&j, out, 0);
+    ard_json_string_n(&j, s, cut);
+    if (cut < len) {
+        ard_buf_appendf(out, "... (%zu bytes)", len);
+    }
+}
+
+static void append_hex(ard_buf *out, const uint8_t *bytes, size_t len) {
+    static const char digits[] = "0123456789abcdef";
+    ard_buf_append(out, "0x", 2);
+    for (size_t i = 0; i < len; i++) {
+        char pair[2] = {digits[bytes[i] >> 4], digits[bytes[i] & 15]};
+        ard_buf_append(out, pair, 2);
+    }
+}
+
+void ard_cli_value_text(const ard_cli_value *v, ard_buf *out, size_t max_bytes) {
+    switch (v->kind) {
+    case ARD_CLI_VAL_TEXT:
+        ard_cli_quoted(out, (const char *)v->bytes, v->len, max_bytes);
+        break;
+    case ARD_CLI_VAL_HEX: {
+        size_t shown = max_bytes && v->len > max_bytes / 2 ? max_bytes / 2 : v->len;
+        append_hex(out, v->bytes, shown);
+        if (shown < v->len) {
+            ard_buf_appendf(out, "... (%zu bytes)", v->len);
+        }
+        break;
+    }
+    default:
+        ard_buf_append(out, v->text, strlen(v->text));
+        break;
+    }
+}
+
+void ard_cli_value_json(const ard_cli_value *v, ard_json *j) {
+    switch (v->kind) {
+    case ARD_CLI_VAL_NUMBER:
+    case ARD_CLI_VAL_BOOL:
+        ard_json_raw(j, v->text);
+        break;
+    case ARD_CLI_VAL_NONFINITE:
+        ard_json_null(j);
+        break;
+    case ARD_CLI_VAL_TEXT:
+        ard_json_string_n(j, (const char *)v->bytes, v->len);
+        break;
+    case ARD_CLI_VAL_HEX: {
+        ard_buf hex;
+        ard_buf_init(&hex);
+        append_hex(&hex, v->bytes, v->len);
+        ard_json_string_n(j, hex.failed ? "" : (const char *)hex.data, hex.failed ? 0 : hex.len);
+        ard_buf_reset(&hex);
+        break;
+    }
+    }
+}

@@ -1,0 +1,480 @@
+/* The page walker of one column chunk: reads the chunk's bytes, decodes page headers, verifies CRCs,
+ * decompresses, absorbs the dictionary page and decodes repetition/definition levels of each data page.
+ * Every length is bounded by the page, the chunk and the file; nothing is trusted from the footer. */
+#include "column_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ARD__DEFAULT_MEMORY_CAP ((int64_t)1 << 30)
+#define ARD__HEADER_WINDOW 16384
+
+int32_t ard__type_width(ard_pq_type type, int32_t type_length) {
+    switch (type) {
+    case ARD_PQ_BOOLEAN:
+        return 1;
+    case ARD_PQ_INT32:
+    case ARD_PQ_FLOAT:
+        return 4;
+    case ARD_PQ_INT64:
+    case ARD_PQ_DOUBLE:
+        return 8;
+    case ARD_PQ_INT96:
+        return 12;
+    case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
+        return type_length;
+    case ARD_PQ_BYTE_ARRAY:
+        return 0;
+    }
+    return 0;
+}
+
+int ard__grow(void **ptr, size_t *cap, size_t need) {
+    if (need <= *cap) {
+        return 0;
+    }
+    size_t n = *cap ? *cap : 1024;
+    while (n < need) {
+        n = n > SIZE_MAX / 2 ? need : n * 2;
+    }
+    void *grown = ard_realloc(*ptr, n);
+    if (!grown) {
+        return -1;
+    }
+    *ptr = grown;
+    *cap = n;
+    return 0;
+}
+
+static int bit_width_of(int16_t max_level) {
+    return ard__bit_width((uint64_t)max_level);
+}
+
+/* Makes file bytes [off, off + len) available in cr->buf (growing the window to the right). */
+static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, ard_error *err) {
+    if (off < cr->buf_start || len < 0 || off > cr->limit || len > cr->limit - off) {
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page range [%lld, %lld) lies outside the column data (ends at %lld)",
+                             cr->what, (long long)off, (long long)(off + len),
+                             (long long)cr->limit);
+    }
+    int64_t have_end = cr->buf_start + (int64_t)cr->buf_len;
+    if (off + len <= have_end) {
+        return ARD_OK;
+    }
+    size_t new_len = (size_t)(off + len - cr->buf_start);
+    uint8_t *grown = ard_realloc(cr->buf, new_len);
+    if (!grown) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory reading column data", cr->what);
+    }
+    cr->buf = grown;
+    ard_status st = ard__pq_file_read(cr->file, have_end, (size_t)(off + len - have_end),
+                                      cr->buf + cr->buf_len, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    cr->buf_len = new_len;
+    return ARD_OK;
+}
+
+ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, int32_t row_group,
+                           int32_t leaf, ard_error *err) {
+    memset(cr, 0, sizeof *cr);
+    const ard_pq_metadata *md = &file->metadata;
+    if (row_group < 0 || row_group >= md->num_row_groups || leaf < 0 || leaf >= md->num_leaves) {
+        return ard_error_set(err, ARD_EINVAL, "%s: no column %d in row group %d", file->path, leaf,
+                             row_group);
+    }
+    cr->file = file;
+    cr->cc = &md->row_groups[row_group].columns[leaf];
+    cr->leaf = &md->nodes[md->leaves[leaf]];
+    cr->row_group = row_group;
+    cr->leaf_index = leaf;
+    cr->max_def = cr->leaf->max_def;
+    cr->max_rep = cr->leaf->max_rep;
+    cr->width = ard__type_width(cr->leaf->type, cr->leaf->type_length);
+    cr->verify_crc = !file->options.skip_crc_check;
+    cr->memory_cap = file->options.memory_cap > 0 ? file->options.memory_cap : ARD__DEFAULT_MEMORY_CAP;
+    snprintf(cr->what, sizeof cr->what, "%s: column '%s' of row group %d", file->path,
+             cr->leaf->path, row_group);
+    if (cr->cc->is_encrypted) {
+        return ard_error_set(err, ARD_ENOTSUP, "%s: column is encrypted (Parquet modular "
+                             "encryption is not supported)", cr->what);
+    }
+    if (!cr->cc->has_meta_data) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: column chunk has no ColumnMetaData", cr->what);
+    }
+    if (cr->cc->type != cr->leaf->type) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: chunk type %s differs from schema type %s",
+                             cr->what, ard_pq_type_name((int)cr->cc->type),
+                             ard_pq_type_name((int)cr->leaf->type));
+    }
+    cr->limit = md->footer_offset;
+    cr->pos = cr->cc->chunk_start;
+    cr->buf_start = cr->pos;
+    cr->levels_left = cr->cc->num_values;
+    cr->need_rep_zero = 1;
+    if (cr->pos < 4 || cr->pos > cr->limit) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: chunk starts at byte %lld, outside the data "
+                             "region [4, %lld)", cr->what, (long long)cr->pos, (long long)cr->limit);
+    }
+    if (md->row_groups[row_group].num_rows == 0) {
+        return ARD_OK; /* never touch the pages of an empty row group */
+    }
+    int64_t want = cr->cc->total_compressed_size;
+    if (want < 0 || want > cr->limit - cr->pos) {
+        want = cr->limit - cr->pos; /* understated or bogus sizes: bounded by the footer instead */
+    }
+    return ensure_bytes(cr, cr->pos, want, err);
+}
+
+void ard__chunk_close(ard__chunk_reader *cr) {
+    ard_free(cr->buf);
+    ard_free(cr->scratch);
+    ard_free(cr->def);
+    ard_free(cr->rep);
+    ard_free(cr->indices);
+    ard__dict_reset(&cr->dict);
+    memset(cr, 0, sizeof *cr);
+}
+
+/* Decodes the page header at cr->pos, widening the window when a header straddles its end. */
+static ard_status read_header(ard__chunk_reader *cr, ard__pq_page_header *h, ard_error *err) {
+    int64_t avail = cr->limit - cr->pos;
+    int64_t window = avail < ARD__HEADER_WINDOW ? avail : ARD__HEADER_WINDOW;
+    for (;;) {
+        int64_t in_buf = cr->buf_start + (int64_t)cr->buf_len - cr->pos;
+        if (in_buf < window) {
+            ard_status st = ensure_bytes(cr, cr->pos, window, err);
+            if (st != ARD_OK) {
+                return st;
+            }
+            in_buf = window;
+        }
+        ard_error probe;
+        ard_error_init(&probe);
+        const uint8_t *at = cr->buf + (cr->pos - cr->buf_start);
+        ard_status st = ard__pq_decode_page_header(at, (size_t)in_buf, cr->pos, cr->file->path, h,
+                                                   &probe);
+        if (st == ARD_OK || in_buf >= avail) {
+            if (st != ARD_OK) {
+                ard_error_set(err, probe.code, "%s", probe.msg);
+                ard_error_prefix(err, "column '%s' of row group %d: ", cr->leaf->path,
+                                 cr->row_group);
+            }
+            return st;
+        }
+        window = in_buf * 4 < avail ? in_buf * 4 : avail; /* maybe just a large header: retry */
+    }
+}
+
+/* Body bytes of the current page, CRC-checked. */
+static ard_status page_body(ard__chunk_reader *cr, const ard__pq_page_header *h,
+                            const uint8_t **body, ard_error *err) {
+    int64_t body_off = cr->pos + (int64_t)h->header_size;
+    ard_status st = ensure_bytes(cr, body_off, h->compressed_page_size, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    *body = cr->buf + (body_off - cr->buf_start);
+    if (cr->verify_crc && h->has_crc) {
+        uint32_t crc = ard__crc32(*body, (size_t)h->compressed_page_size);
+        if (crc != h->crc) {
+            return ard_error_set(err, ARD_ECHECKSUM, "%s: page at byte %lld: CRC mismatch (stored "
+                                 "%08x, computed %08x)", cr->what, (long long)cr->pos, h->crc, crc);
+        }
+    }
+    return ARD_OK;
+}
+
+/* Decompresses `len` stored bytes into cr->scratch (or points at them when uncompressed). */
+static ard_status inflate_into_scratch(ard__chunk_reader *cr, const uint8_t *in, size_t len,
+                                       size_t out_len, int compressed, const uint8_t **out,
+                                       ard_error *err) {
+    if (!compressed || cr->cc->codec == ARD_PQ_UNCOMPRESSED) {
+        if (len != out_len) {
+            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: stored size %zu != "
+                                 "uncompressed size %zu", cr->what, (long long)cr->pos, len, out_len);
+        }
+        *out = in;
+        return ARD_OK;
+    }
+    if ((int64_t)out_len > cr->memory_cap) {
+        return ard_error_set(err, ARD_ELIMIT, "%s: page at byte %lld inflates to %zu bytes, over the "
+                             "memory cap", cr->what, (long long)cr->pos, out_len);
+    }
+    if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
+    }
+    char what[480];
+    snprintf(what, sizeof what, "%s: page at byte %lld", cr->what, (long long)cr->pos);
+    ard_status st = ard__pq_decompress((int)cr->cc->codec, in, len, cr->scratch, out_len, what, err);
+    *out = cr->scratch;
+    return st;
+}
+
+static ard_status load_dictionary(ard__chunk_reader *cr, const ard__pq_page_header *h,
+                                  ard_error *err) {
+    if (cr->has_dict) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: second dictionary page at byte %lld",
+                             cr->what, (long long)cr->pos);
+    }
+    if (h->dict_num_values < 0) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page at byte %lld has %d values",
+                             cr->what, (long long)cr->pos, h->dict_num_values);
+    }
+    const uint8_t *body;
+    ard_status st = page_body(cr, h, &body, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    size_t out_len = (size_t)h->uncompressed_page_size;
+    uint8_t *copy = ard_malloc(out_len + 8);
+    if (!copy) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for the dictionary", cr->what);
+    }
+    if (cr->cc->codec == ARD_PQ_UNCOMPRESSED) {
+        if ((size_t)h->compressed_page_size != out_len) {
+            ard_free(copy);
+            return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page sizes differ", cr->what);
+        }
+        memcpy(copy, body, out_len);
+    } else {
+        char what[480];
+        snprintf(what, sizeof what, "%s: dictionary page at byte %lld", cr->what, (long long)cr->pos);
+        st = ard__pq_decompress((int)cr->cc->codec, body, (size_t)h->compressed_page_size, copy,
+                                out_len, what, err);
+        if (st != ARD_OK) {
+            ard_free(copy);
+            return st;
+        }
+    }
+    st = ard__dict_load(cr, copy, out_len, h->dict_num_values, cr->pos, err);
+    if (st == ARD_OK) {
+        cr->has_dict = 1;
+    }
+    return st;
+}
+
+/* Decodes one level stream of `n` levels from [p, p + len); *used = bytes consumed. */
+static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, const uint8_t *p,
+                                size_t len, int16_t max_level, int16_t *out, int64_t n, size_t *used,
+                                ard_error *err) {
+    int bw = bit_width_of(max_level);
+    ard_status st;
+    if (v1 && encoding == ARD_PQ_BIT_PACKED) {
+        size_t need = (size_t)(((uint64_t)n * (uint64_t)bw + 7) / 8);
+        if (need > len) {
+            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: BIT_PACKED levels need "
+                                 "%zu bytes, %zu left", cr->what, (long long)cr->pos, need, len);
+        }
+        st = ard__bitpacked_msb_decode_levels(p, need, bw, out, n, err);
+        *used = need;
+    } else if (v1) {
+        if (encoding != ARD_PQ_RLE) {
+            return ard_error_set(err, ARD_ENOTSUP, "%s: level encoding %s not supported", cr->what,
+                                 ard_pq_encoding_name(encoding));
+        }
+        if (len < 4) {
+            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level length prefix "
+                                 "missing", cr->what, (long long)cr->pos);
+        }
+        uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        if (l > len - 4) {
+            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level run of %u bytes "
+                                 "past the page end", cr->what, (long long)cr->pos, l);
+        }
+        st = ard__rle_decode_levels(p + 4, l, bw, out, n, err);
+        *used = 4 + (size_t)l;
+    } else {
+        st = ard__rle_decode_levels(p, len, bw, out, n, err);
+        *used = len;
+    }
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "%s: page at byte %lld: ", cr->what, (long long)cr->pos);
+        return st;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (out[i] > max_level) {
+            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level %d exceeds the "
+                                 "maximum %d", cr->what, (long long)cr->pos, out[i], max_level);
+        }
+    }
+    return ARD_OK;
+}
+
+static ard_status reserve_levels(ard__chunk_reader *cr, int64_t n, ard_error *err) {
+    if ((uint64_t)n * 4 > (uint64_t)cr->memory_cap) {
+        return ard_error_set(err, ARD_ELIMIT, "%s: page at byte %lld declares %lld values, over the "
+                             "memory cap", cr->what, (long long)cr->pos, (long long)n);
+    }
+    size_t need = (size_t)n * sizeof(int16_t) + 16;
+    size_t cap_def = cr->level_cap, cap_rep = cr->level_cap;
+    if (ard__grow((void **)&cr->def, &cap_def, need) != 0 ||
+        ard__grow((void **)&cr->rep, &cap_rep, need) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for levels", cr->what);
+    }
+    cr->level_cap = cap_def < cap_rep ? cap_def : cap_rep;
+    return ARD_OK;
+}
+
+/* Fills the level part of `pg` for a v1 or v2 page whose value-bearing body is at hand. */
+static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *h, int v1,
+                              const uint8_t *body, size_t body_len, ard__page *pg,
+                              size_t *levels_used, ard_error *err) {
+    int64_t n = h->num_values;
+    ard_status st = reserve_levels(cr, n, err);
+    size_t used = 0, u = 0;
+    if (st == ARD_OK && cr->max_rep > 0) {
+        size_t len = v1 ? body_len : (size_t)h->repetition_levels_byte_length;
+        st = decode_levels(cr, h->repetition_level_encoding, v1, body, len, cr->max_rep, cr->rep, n,
+                           &u, err);
+        used += u;
+    } else if (!v1) {
+        used += (size_t)h->repetition_levels_byte_length;
+    }
+    if (st == ARD_OK && cr->max_def > 0) {
+        size_t len = v1 ? body_len - used : (size_t)h->definition_levels_byte_length;
+        st = decode_levels(cr, h->definition_level_encoding, v1, body + used, len, cr->max_def,
+                           cr->def, n, &u, err);
+        used += u;
+    } else if (!v1) {
+        used += (size_t)h->definition_levels_byte_length;
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    pg->num_levels = n;
+    pg->def = cr->max_def > 0 ? cr->def : NULL;
+    pg->rep = cr->max_rep > 0 ? cr->rep : NULL;
+    int64_t present = n;
+    if (cr->max_def > 0) {
+        present = 0;
+        for (int64_t i = 0; i < n; i++) {
+            present += cr->def[i] == cr->max_def;
+        }
+    }
+    pg->num_values = present;
+    if (n > 0 && pg->rep && cr->need_rep_zero && pg->rep[0] != 0) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: first repetition level is "
+                             "%d, must be 0 (a page must start a record)", cr->what,
+                             (long long)cr->pos, pg->rep[0]);
+    }
+    *levels_used = used;
+    return ARD_OK;
+}
+
+static ard_status data_page_v1(ard__chunk_reader *cr, const ard__pq_page_header *h,
+                               const uint8_t *stored, ard__page *pg, ard_error *err) {
+    const uint8_t *body;
+    size_t body_len = (size_t)h->uncompressed_page_size;
+    ard_status st = inflate_into_scratch(cr, stored, (size_t)h->compressed_page_size, body_len, 1,
+                                         &body, err);
+    size_t used = 0;
+    if (st == ARD_OK) {
+        st = page_levels(cr, h, 1, body, body_len, pg, &used, err);
+    }
+    pg->values = body + used;
+    pg->values_len = body_len - used;
+    return st;
+}
+
+static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header *h,
+                               const uint8_t *stored, ard__page *pg, ard_error *err) {
+    int64_t lv = (int64_t)h->repetition_levels_byte_length + h->definition_levels_byte_length;
+    if (h->repetition_levels_byte_length < 0 || h->definition_levels_byte_length < 0 ||
+        lv > h->compressed_page_size || lv > h->uncompressed_page_size) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: v2 page at byte %lld: level lengths %d + %d "
+                             "exceed the page", cr->what, (long long)cr->pos,
+                             h->repetition_levels_byte_length, h->definition_levels_byte_length);
+    }
+    size_t used = 0;
+    ard_status st = page_levels(cr, h, 0, stored, (size_t)lv, pg, &used, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    size_t stored_len = (size_t)((int64_t)h->compressed_page_size - lv);
+    size_t out_len = (size_t)((int64_t)h->uncompressed_page_size - lv);
+    if (stored_len == 0 && out_len == 0) {
+        pg->values = stored + lv;
+        pg->values_len = 0;
+        return ARD_OK;
+    }
+    st = inflate_into_scratch(cr, stored + lv, stored_len, out_len, h->is_compressed, &pg->values,
+                              err);
+    pg->values_len = out_len;
+    return st;
+}
+
+ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {
+    for (;;) {
+        if (cr->levels_left <= 0 || cr->pos >= cr->limit) {
+            return ARD_EEOF;
+        }
+        ard__pq_page_header h;
+        ard_status st = read_header(cr, &h, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        int64_t next = cr->pos + (int64_t)h.header_size + h.compressed_page_size;
+        memset(pg, 0, sizeof *pg);
+        pg->header_offset = cr->pos;
+        if (h.type == ARD_PQ_DICTIONARY_PAGE) {
+            st = load_dictionary(cr, &h, err);
+        } else if (h.type == ARD_PQ_DATA_PAGE || h.type == ARD_PQ_DATA_PAGE_V2) {
+            const uint8_t *stored;
+            st = page_body(cr, &h, &stored, err);
+            if (st == ARD_OK && h.num_values > cr->levels_left) {
+                st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld has %d values but the "
+                                   "chunk has only %lld left", cr->what, (long long)cr->pos,
+                                   h.num_values, (long long)cr->levels_left);
+            }
+            if (st == ARD_OK) {
+                cr->need_rep_zero |= h.type == ARD_PQ_DATA_PAGE_V2;
+                st = h.type == ARD_PQ_DATA_PAGE ? data_page_v1(cr, &h, stored, pg, err)
+                                                : data_page_v2(cr, &h, stored, pg, err);
+                pg->encoding = h.encoding;
+            }
+            if (st == ARD_OK) {
+                cr->levels_left -= h.num_values;
+                cr->need_rep_zero = 0;
+                cr->pos = next;
+                return ARD_OK;
+            }
+        } else if (h.type != ARD_PQ_INDEX_PAGE) {
+            st = ard_error_set(err, ARD_ECORRUPT, "%s: unknown page type %d at byte %lld", cr->what,
+                               h.type, (long long)cr->pos);
+        }
+        if (st != ARD_OK) {
+            return st;
+        }
+        cr->pos = next;
+    }
+}
+
+ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, ard_error *err) {
+    /* A dictionary page, if any, precedes the first data page: absorb it first. */
+    while (!cr->has_dict && cr->pos < offset) {
+        ard__pq_page_header h;
+        ard_status st = read_header(cr, &h, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        if (h.type != ARD_PQ_DICTIONARY_PAGE) {
+            break;
+        }
+        st = load_dictionary(cr, &h, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        cr->pos += (int64_t)h.header_size + h.compressed_page_size;
+    }
+    if (offset < cr->cc->chunk_start || offset >= cr->limit) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: page-index offset %lld outside the chunk",
+                             cr->what, (long long)offset);
+    }
+    cr->pos = offset;
+    cr->need_rep_zero = 1;
+    cr->levels_left = INT64_MAX; /* the caller stops by rows */
+    return ARD_OK;
+}

@@ -1,0 +1,87 @@
+/* Private interface of the column reader: the page walker of one column chunk and the value decoders.
+ * Shared by column_chunk.c, column_values.c, column_read.c, column_matrix.c and arrow_export.c. */
+#ifndef ARD_COLUMN_INT_H
+#define ARD_COLUMN_INT_H
+
+#include "file_int.h"
+#include "parquet_int.h"
+
+/* The chunk's dictionary, PLAIN-decoded from its dictionary page. */
+typedef struct ard__dict {
+    int64_t count;
+    uint8_t *values;       /* fixed width: count * width bytes */
+    int64_t *offsets;      /* BYTE_ARRAY: where entry i starts in data (its u32 length precedes) */
+    const uint8_t *data;   /* BYTE_ARRAY bytes, inside `page` */
+    uint8_t *page;         /* the decompressed dictionary page (owned) */
+} ard__dict;
+
+/* One data page with its levels decoded; values still encoded. Pointers are valid until the next call
+ * to ard__chunk_next_page. */
+typedef struct ard__page {
+    int64_t num_levels;
+    const int16_t *def;    /* NULL when max_def == 0 */
+    const int16_t *rep;    /* NULL when max_rep == 0 */
+    int64_t num_values;    /* non-null values: levels with def == max_def */
+    int32_t encoding;
+    const uint8_t *values; /* encoded value bytes */
+    size_t values_len;
+    int64_t header_offset; /* file offset of the page header (for messages) */
+} ard__page;
+
+typedef struct ard__chunk_reader {
+    const ard_parquet_file *file;
+    const ard_pq_column_chunk *cc;
+    const ard_pq_schema_node *leaf;
+    int32_t row_group, leaf_index;
+    int32_t width;          /* bytes per decoded value; 0 for BYTE_ARRAY */
+    int16_t max_def, max_rep;
+    int32_t verify_crc;
+    int64_t memory_cap;
+    uint8_t *buf;           /* chunk bytes read so far: file range [buf_start, buf_start + buf_len) */
+    int64_t buf_start;
+    size_t buf_len;
+    int64_t pos;            /* file offset of the next page header */
+    int64_t limit;          /* nothing of this chunk lies at or past this offset (the footer) */
+    int64_t levels_left;    /* ColumnMetaData.num_values not yet seen in data pages */
+    int32_t need_rep_zero;  /* the next page must start a record */
+    int32_t has_dict;
+    ard__dict dict;
+    uint8_t *scratch;       /* decompressed page */
+    size_t scratch_cap;
+    int16_t *def, *rep;     /* level scratch */
+    size_t level_cap;
+    uint32_t *indices;      /* dictionary-index scratch */
+    size_t index_cap;
+    char what[400];         /* "path: column c, row group r" for messages */
+} ard__chunk_reader;
+
+/* Prepares to walk the pages of (row_group, leaf). Rejects encrypted or metadata-less chunks.
+ * Reads the chunk's bytes (compressed, as stored) in one read. */
+ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, int32_t row_group,
+                           int32_t leaf, ard_error *err);
+/* Reads the dictionary page (if the chunk has one) and positions at data page `offset` (from the
+ * OffsetIndex); the page there must start a record. */
+ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, ard_error *err);
+/* Next data page: ARD_OK with *page filled, ARD_EEOF after the last one. Dictionary pages are absorbed,
+ * index pages skipped, CRCs verified. */
+ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);
+void ard__chunk_close(ard__chunk_reader *cr);
+
+/* Decodes the page's num_values fixed-width values into dst (num_values * cr->width bytes). */
+ard_status ard__decode_fixed(ard__chunk_reader *cr, const ard__page *pg, uint8_t *dst,
+                             ard_error *err);
+/* Decodes the page's BYTE_ARRAY values, appending bytes to `data` and writing num_values end offsets
+ * (absolute in `data`) to ends[]. */
+ard_status ard__decode_byte_array(ard__chunk_reader *cr, const ard__page *pg, int64_t *ends,
+                                  ard_buf *data, size_t max_bytes, ard_error *err);
+/* Decodes the dictionary page body (already decompressed into `page`, which the dict takes over). */
+ard_status ard__dict_load(ard__chunk_reader *cr, uint8_t *page, size_t len, int64_t count,
+                          int64_t offset, ard_error *err);
+void ard__dict_reset(ard__dict *dict);
+
+/* Bytes per decoded value of a physical type (BOOLEAN 1, INT96 12, FLBA type_length, BYTE_ARRAY 0). */
+int32_t ard__type_width(ard_pq_type type, int32_t type_length);
+/* Grows a scratch array to hold `need` bytes (never shrinks). */
+int ard__grow(void **ptr, size_t *cap, size_t need);
+
+#endif

@@ -1,0 +1,34 @@
+/* Private definition of an open Parquet file (file.c), shared with the column reader (column*.c).
+ * Only files in src/parquet/ include this header. */
+#ifndef ARD_PARQUET_FILE_INT_H
+#define ARD_PARQUET_FILE_INT_H
+
+#include "parquet_int.h"
+
+struct ard_parquet_file {
+    char *path;                     /* owned copy; the name given to open_memory for memory files */
+    int fd;                         /* -1 for memory-backed files */
+    const uint8_t *mem;             /* memory-backed files: the caller's buffer, else NULL */
+    int64_t size;                   /* file size in bytes */
+    ard_parquet_open_options options;
+    ard__arena arena;               /* all metadata below lives here */
+    uint8_t *footer;                /* owned copy of the FileMetaData bytes (stats point into it) */
+    size_t footer_len;
+    int32_t footer_encrypted;       /* plaintext-footer encrypted file (encryption_algorithm set) */
+    ard_pq_metadata metadata;
+};
+
+/* Reads `len` bytes at `offset` of the file (pread, or a copy from memory). The range must lie inside
+ * the file: ARD_ECORRUPT otherwise (message names the path and range); ARD_EIO on read errors.
+ * Thread-safe (pread does not move the file offset). */
+ard_status ard__pq_file_read(const ard_parquet_file *f, int64_t offset, size_t len, uint8_t *dst,
+                             ard_error *err);
+
+/* ard__pq_decode_file_metadata that also reports whether FileMetaData.encryption_algorithm is set
+ * (a plaintext-footer encrypted file; its encrypted columns carry is_encrypted). */
+ard_status ard__pq_decode_file_metadata_enc(const uint8_t *data, size_t len, int64_t base_offset,
+                                            int64_t file_size, const char *path, ard__arena *arena,
+                                            ard_pq_metadata *out, int32_t *footer_encrypted,
+                                            ard_error *err);
+
+#endif

@@ -1,0 +1,32 @@
+/* Helpers shared by the footer tests (test_footer.c, test_footer_damage.c, test_fuzz_replay.c). */
+#ifndef ARD_TESTS_PARQUET_FOOTER_TEST_UTIL_H
+#define ARD_TESTS_PARQUET_FOOTER_TEST_UTIL_H
+
+#include "ard/parquet.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* $ARD_SHARED_DIR, else the ARD_SHARED_DIR compile definition. */
+const char *ftu_shared_dir(void);
+/* $ARD_SOURCE_DIR, else the ARD_SOURCE_DIR compile definition. */
+const char *ftu_source_dir(void);
+/* Whole file via malloc (free with free()); NULL if unreadable. */
+uint8_t *ftu_read_file(const char *path, size_t *size);
+/* Undoes footer_expect.py's %XX escaping ("%" alone is the empty string). */
+void ftu_unescape(const char *in, char *out, size_t cap);
+/* Next space-separated token of *cursor (modified in place), or "" at the end. */
+char *ftu_token(char **cursor);
+/* Calls fn on every *.parquet / *.parquet.encrypted file under dir (recursively, sorted);
+ * returns the sum of fn's results. */
+int ftu_walk(const char *dir, int (*fn)(const char *path, void *arg), void *arg);
+/* Same for every regular file directly in dir. */
+int ftu_walk_all(const char *dir, int (*fn)(const char *path, void *arg), void *arg);
+/* The two numbers footer_expect.txt records per logical type (see footer_expect.py). */
+void ftu_logical_params(const ard_pq_logical *lt, long *a, long *b);
+/* "PAR1" + footer + LE length + "PAR1" in a malloc'd buffer. */
+uint8_t *ftu_wrap_footer(const uint8_t *footer, size_t len, size_t *size);
+
+int ard_test_footer_damage_run(void);
+
+#endif

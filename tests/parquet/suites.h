@@ -1,0 +1,10 @@
+/* Test suites linked into test_parquet; each returns its number of failed tests. */
+#ifndef ARD_TESTS_PARQUET_SUITES_H
+#define ARD_TESTS_PARQUET_SUITES_H
+
+int ard_test_footer_run(void);
+int ard_test_encoding_run(void);
+int ard_test_column_run(void);
+int ard_test_fuzz_replay_run(void);
+
+#endif
