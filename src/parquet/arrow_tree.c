@@ -251,7 +251,9 @@ ard_status ard__anode_schema(const ard_pq_metadata *md, const anode *a, struct A
         st = p->name ? ARD_OK : ARD_ENOMEM;
     }
     if (st != ARD_OK) {
-        out->release(out);
+        if (out->release) {
+            out->release(out);
+        }
         return ard_error_set(err, st, "exporting Arrow schema of '%s': %s", a->name,
                              ard_status_str(st));
     }

@@ -110,6 +110,7 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
                              ard_pq_type_name((int)cr->leaf->type));
     }
     cr->limit = md->footer_offset;
+    cr->stop_at = cr->limit;
     cr->pos = cr->cc->chunk_start;
     cr->buf_start = cr->pos;
     cr->levels_left = cr->cc->num_values;
@@ -295,7 +296,7 @@ static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, con
         return st;
     }
     for (int64_t i = 0; i < n; i++) {
-        if (out[i] > max_level) {
+        if (out[i] > max_level || out[i] < 0) {
             return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level %d exceeds the "
                                  "maximum %d", cr->what, (long long)cr->pos, out[i], max_level);
         }
@@ -408,7 +409,7 @@ static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header 
 
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {
     for (;;) {
-        if (cr->levels_left <= 0 || cr->pos >= cr->limit) {
+        if (cr->levels_left <= 0 || cr->pos >= cr->limit || cr->pos >= cr->stop_at) {
             return ARD_EEOF;
         }
         ard__pq_page_header h;
@@ -452,7 +453,8 @@ ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error 
     }
 }
 
-ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, ard_error *err) {
+ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_end,
+                           ard_error *err) {
     /* A dictionary page, if any, precedes the first data page: absorb it first. */
     while (!cr->has_dict && cr->pos < offset) {
         ard__pq_page_header h;
@@ -469,10 +471,12 @@ ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, ard_error *err
         }
         cr->pos += (int64_t)h.header_size + h.compressed_page_size;
     }
-    if (offset < cr->cc->chunk_start || offset >= cr->limit) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page-index offset %lld outside the chunk",
-                             cr->what, (long long)offset);
+    if (offset < cr->cc->chunk_start || offset >= cr->limit || chunk_end <= offset ||
+        chunk_end > cr->limit) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: page-index range [%lld, %lld) outside the data "
+                             "region", cr->what, (long long)offset, (long long)chunk_end);
     }
+    cr->stop_at = chunk_end;
     cr->pos = offset;
     cr->need_rep_zero = 1;
     cr->levels_left = INT64_MAX; /* the caller stops by rows */

@@ -42,6 +42,7 @@ typedef struct ard__chunk_reader {
     size_t buf_len;
     int64_t pos;            /* file offset of the next page header */
     int64_t limit;          /* nothing of this chunk lies at or past this offset (the footer) */
+    int64_t stop_at;        /* after a seek: the end of the chunk's last page (from the OffsetIndex) */
     int64_t levels_left;    /* ColumnMetaData.num_values not yet seen in data pages */
     int32_t need_rep_zero;  /* the next page must start a record */
     int32_t has_dict;
@@ -60,8 +61,9 @@ typedef struct ard__chunk_reader {
 ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, int32_t row_group,
                            int32_t leaf, ard_error *err);
 /* Reads the dictionary page (if the chunk has one) and positions at data page `offset` (from the
- * OffsetIndex); the page there must start a record. */
-ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, ard_error *err);
+ * OffsetIndex); the page there must start a record. The walk then ends at `chunk_end` (the end of the
+ * last page the OffsetIndex lists). */
+ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_end, ard_error *err);
 /* Next data page: ARD_OK with *page filled, ARD_EEOF after the last one. Dictionary pages are absorbed,
  * index pages skipped, CRCs verified. */
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);

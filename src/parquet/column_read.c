@@ -220,7 +220,7 @@ static void trim_rows(ard_pq_column_data *c, int64_t skip, int64_t keep, int32_t
 /* Finds the page holding `first_row` via the OffsetIndex; *page_offset = -1 without an index. */
 static ard_status locate_page(const ard_parquet_file *file, const ard_pq_column_chunk *cc,
                               int64_t first_row, int64_t *page_offset, int64_t *page_first_row,
-                              ard_error *err) {
+                              int64_t *chunk_end, ard_error *err) {
     *page_offset = -1;
     *page_first_row = 0;
     if (!cc->has_offset_index || cc->offset_index_length <= 0) {
@@ -240,6 +240,8 @@ static ard_status locate_page(const ard_parquet_file *file, const ard_pq_column_
                                          cc->offset_index_offset, file->path, &arena, &oi, err);
     }
     for (int32_t i = 0; st == ARD_OK && i < oi.num_pages; i++) {
+        int64_t end = oi.pages[i].offset + oi.pages[i].compressed_page_size;
+        *chunk_end = end > *chunk_end ? end : *chunk_end;
         if (oi.pages[i].first_row_index <= first_row) {
             *page_offset = oi.pages[i].offset;
             *page_first_row = oi.pages[i].first_row_index;
@@ -262,12 +264,12 @@ ard_status ard_parquet_read_column_rows(const ard_parquet_file *file, int32_t ro
         st = ard_error_set(err, ARD_EINVAL, "%s: rows [%lld, +%lld) outside the row group's %lld",
                            cr.what, (long long)first_row, (long long)num_rows, (long long)rg_rows);
     }
-    int64_t page_offset = -1, page_row = 0;
+    int64_t page_offset = -1, page_row = 0, chunk_end = 0;
     if (st == ARD_OK) {
-        st = locate_page(file, cr.cc, first_row, &page_offset, &page_row, err);
+        st = locate_page(file, cr.cc, first_row, &page_offset, &page_row, &chunk_end, err);
     }
     if (st == ARD_OK && page_offset >= 0) {
-        st = ard__chunk_seek(&cr, page_offset, err);
+        st = ard__chunk_seek(&cr, page_offset, chunk_end, err);
     }
     if (st == ARD_OK) {
         sink_init(&s, out, &cr);

@@ -76,6 +76,17 @@ bool ard__md_string(ard__md *m, const char **out, uint32_t *len_out) {
     return true;
 }
 
+static void skip_elements(ard__md *m, uint8_t elem, int32_t size) {
+    bool ignored;
+    for (int32_t i = 0; i < size && m->t.status == ARD_OK; i++) {
+        if (elem == ARD__T_TRUE || elem == ARD__T_FALSE) {
+            ard__thrift_list_bool(&m->t, &ignored); /* one byte each inside collections */
+        } else {
+            ard__thrift_skip(&m->t, elem);
+        }
+    }
+}
+
 int32_t ard__md_list(ard__md *m, uint8_t type, uint8_t expected_elem) {
     uint8_t elem;
     int32_t size;
@@ -85,7 +96,7 @@ int32_t ard__md_list(ard__md *m, uint8_t type, uint8_t expected_elem) {
     bool elem_ok = elem == expected_elem ||
                    (expected_elem == ARD__T_TRUE && (elem == ARD__T_TRUE || elem == ARD__T_FALSE));
     if (!elem_ok) {
-        ard__md_failf(m, "list of element type %d where %d was expected", elem, expected_elem);
+        skip_elements(m, elem, size); /* like a field of an unexpected type: ignore it */
         return -1;
     }
     return size;
@@ -355,7 +366,7 @@ static bool validate_chunk(ard__md *m, ard_pq_column_chunk *c) {
     /* Lenient like other readers: total_compressed_size may be understated, so only the start is
      * checked here; the page walk is bounded by the footer start. */
     if (c->chunk_start < 4 || c->chunk_start > m->footer_offset) {
-        return ard__md_failf(m, "column chunk starts at %lld, outside the data area [4, %lld)",
+        return ard__md_failf(m, "column chunk starts at %lld, outside the data area [4, %lld]",
                              (long long)c->chunk_start, (long long)m->footer_offset);
     }
     return true;

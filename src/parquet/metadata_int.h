@@ -26,7 +26,7 @@ bool ard__md_want(ard__md *m, uint8_t type, uint8_t expected);
 /* Binary field copied into the arena as a NUL-terminated string. */
 bool ard__md_string(ard__md *m, const char **out, uint32_t *len_out);
 /* List header for a field of wire type `type`: its size, or -1 when the field was skipped (wrong
- * wire type) or on failure (check m->t.status). A wrong element type is corrupt. */
+ * wire type or element type: the field is then ignored) or on failure (check m->t.status). */
 int32_t ard__md_list(ard__md *m, uint8_t type, uint8_t expected_elem);
 /* Statistics struct (byte strings point into the input). */
 bool ard__md_stats(ard__md *m, ard_pq_stats *s);

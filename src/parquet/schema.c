@@ -287,8 +287,12 @@ static bool attach_child(tree_builder *b, int32_t child, int32_t parent) {
     return set_path(b, child, parent);
 }
 
-static bool open_group(tree_builder *b, int32_t index) {
+/* Called with `next` = index of the group's first child: each child takes one element at least. */
+static bool open_group(tree_builder *b, int32_t index, int32_t next) {
     ard_pq_schema_node *n = &b->nodes[index];
+    if (n->num_children > b->count - next) {
+        return fail_at(b, index, "num_children runs past the end of the schema list");
+    }
     n->children = ard__md_alloc(b->m, (size_t)n->num_children, sizeof(int32_t));
     return n->children != NULL;
 }
@@ -299,7 +303,7 @@ static bool build_tree(tree_builder *b, int32_t *num_leaves) {
     b->nodes[0].parent = -1;
     b->nodes[0].path = "";
     b->nodes[0].repetition = ARD_PQ_REQUIRED;
-    if (!open_group(b, 0)) {
+    if (!open_group(b, 0, 1)) {
         return false;
     }
     b->stack[depth++] = 0;
@@ -323,7 +327,7 @@ static bool build_tree(tree_builder *b, int32_t *num_leaves) {
             n->num_children = 0;
             n->leaf_index = leaves++;
         } else if (n->num_children > 0) {
-            if (!open_group(b, child)) {
+            if (!open_group(b, child, next)) {
                 return false;
             }
             b->stack[depth++] = child;

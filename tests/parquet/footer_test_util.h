@@ -20,7 +20,9 @@ char *ftu_token(char **cursor);
 /* Calls fn on every *.parquet / *.parquet.encrypted file under dir (recursively, sorted);
  * returns the sum of fn's results. */
 int ftu_walk(const char *dir, int (*fn)(const char *path, void *arg), void *arg);
-/* Same for every regular file directly in dir. */
+/* Every regular file under dir, recursively. */
+int ftu_walk_tree(const char *dir, int (*fn)(const char *path, void *arg), void *arg);
+/* Every regular file directly in dir (not recursive). */
 int ftu_walk_all(const char *dir, int (*fn)(const char *path, void *arg), void *arg);
 /* The two numbers footer_expect.txt records per logical type (see footer_expect.py). */
 void ftu_logical_params(const ard_pq_logical *lt, long *a, long *b);

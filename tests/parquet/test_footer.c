@@ -159,8 +159,9 @@ static void ref_line(ref_check *rc, char tag, char *rest) {
         ref_fail(rc, "version %d, expected %s", md->version, rest);
     } else if (tag == 'C') {
         ftu_unescape(rest, want, sizeof want);
-        if (strcmp(rest, "-") == 0 ? md->created_by != NULL
-                                   : !md->created_by || strcmp(md->created_by, want) != 0) {
+        /* The reference shows an absent created_by as "". */
+        const char *got = md->created_by ? md->created_by : "";
+        if (strcmp(rest, "-") == 0 ? md->created_by != NULL : strcmp(got, want) != 0) {
             ref_fail(rc, "created_by '%s', expected '%s'", md->created_by ? md->created_by : "(null)",
                      rest);
         }
@@ -330,7 +331,8 @@ static void test_duckdb_nested_and_groups(void **state) {
     check_duckdb_common(f, 100000, 10, 4);
     const ard_pq_metadata *md = ard_parquet_metadata(f);
     for (int32_t rg = 0; rg < 10; rg++) {
-        assert_int_equal(md->row_groups[rg].num_rows, 10000);
+        /* DuckDB rounds ROW_GROUP_SIZE 10000 up to whole 2048-row vectors: 9 x 10240 + 7840 */
+        assert_int_equal(md->row_groups[rg].num_rows, rg < 9 ? 10240 : 7840);
         const ard_pq_column_chunk *g = &md->row_groups[rg].columns[ard_parquet_find_leaf(f, "g")];
         assert_true(g->has_bloom_filter_offset && g->has_bloom_filter_length);
         assert_int_equal(g->codec, ARD_PQ_LZ4_RAW);

@@ -119,6 +119,10 @@ int ftu_walk(const char *dir, int (*fn)(const char *path, void *arg), void *arg)
     return walk(dir, 1, 1, fn, arg);
 }
 
+int ftu_walk_tree(const char *dir, int (*fn)(const char *path, void *arg), void *arg) {
+    return walk(dir, 1, 0, fn, arg);
+}
+
 int ftu_walk_all(const char *dir, int (*fn)(const char *path, void *arg), void *arg) {
     return walk(dir, 0, 0, fn, arg);
 }

@@ -1,0 +1,222 @@
+/* Column reader tests: decoded values of known files, row ranges through the page index equal slices of
+ * the full decode, CRC verification, invalid input status codes, allocation-failure injection and Arrow
+ * export lifetime (leaks show under ASan). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ard/parquet.h"
+#include "suites.h"
+
+static const char *corpus_path(const char *rel) {
+    static char buf[1024];
+    const char *dir = getenv("ARD_SHARED_DIR");
+    snprintf(buf, sizeof buf, "%s/%s", dir ? dir : ARD_SHARED_DIR, rel);
+    return buf;
+}
+
+static ard_parquet_file *open_or_skip(const char *rel, int skip_crc) {
+    ard_parquet_open_options opts = {.skip_crc_check = skip_crc};
+    ard_parquet_file *f = NULL;
+    ard_error err;
+    ard_error_init(&err);
+    ard_status st = ard_parquet_open(corpus_path(rel), &opts, &f, &err);
+    if (st == ARD_ENOENT) {
+        return NULL;
+    }
+    assert_int_equal(st, ARD_OK);
+    return f;
+}
+
+static void test_alltypes_plain_values(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/data/alltypes_plain.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    ard_pq_column_data col;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_column(f, 0, 0, &col, &err), ARD_OK);
+    static const int32_t ids[] = {4, 5, 6, 7, 2, 3, 0, 1};
+    assert_int_equal(col.num_rows, 8);
+    assert_int_equal(col.num_values, 8);
+    assert_memory_equal(col.values, ids, sizeof ids);
+    ard_pq_column_data_reset(&col);
+    ard_pq_column_data_reset(&col); /* safe twice */
+    int32_t leaf = ard_parquet_find_leaf(f, "string_col");
+    assert_true(leaf >= 0);
+    assert_int_equal(ard_parquet_read_column(f, 0, leaf, &col, &err), ARD_OK);
+    assert_int_equal(col.offsets[8], 8); /* "0","1","0","1",... one byte each */
+    assert_memory_equal(col.data, "01010101", 8);
+    ard_pq_column_data_reset(&col);
+    assert_int_equal(ard_parquet_read_column(f, 1, 0, &col, &err), ARD_EINVAL);
+    assert_int_equal(ard_parquet_read_column(f, 0, 99, &col, &err), ARD_EINVAL);
+    ard_parquet_close(f);
+}
+
+/* Rows [a, a+n) read through the OffsetIndex must equal the same slice of the full decode. */
+static void check_slice(ard_parquet_file *f, int32_t leaf, const ard_pq_column_data *full,
+                        int64_t a, int64_t n) {
+    ard_pq_column_data part;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_column_rows(f, 0, leaf, a, n, &part, &err), ARD_OK);
+    int64_t expect_rows = a + n > full->num_rows ? full->num_rows - a : n;
+    assert_int_equal(part.num_rows, expect_rows);
+    int64_t v0 = 0;
+    for (int64_t i = 0; i < a; i++) {
+        v0 += !full->def_levels || full->def_levels[i] == full->max_def;
+    }
+    assert_int_equal(part.num_levels, expect_rows);
+    if (full->def_levels) {
+        assert_memory_equal(part.def_levels, full->def_levels + a, (size_t)expect_rows * 2);
+    }
+    size_t w = full->type == ARD_PQ_INT64 || full->type == ARD_PQ_DOUBLE ? 8 : 4;
+    if (full->type != ARD_PQ_BYTE_ARRAY && full->type != ARD_PQ_BOOLEAN &&
+        full->type != ARD_PQ_INT96) {
+        assert_memory_equal(part.values, (const uint8_t *)full->values + v0 * (int64_t)w,
+                            (size_t)part.num_values * w);
+    }
+    ard_pq_column_data_reset(&part);
+}
+
+static void test_row_ranges_page_index(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/data/alltypes_tiny_pages.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    const ard_pq_metadata *md = ard_parquet_metadata(f);
+    assert_true(md->row_groups[0].columns[0].has_offset_index);
+    uint64_t seed = 42;
+    for (int32_t leaf = 0; leaf < md->num_leaves; leaf++) {
+        ard_pq_column_data full;
+        ard_error err;
+        ard_error_init(&err);
+        assert_int_equal(ard_parquet_read_column(f, 0, leaf, &full, &err), ARD_OK);
+        for (int k = 0; k < 8; k++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int64_t a = (int64_t)((seed >> 33) % (uint64_t)full.num_rows);
+            int64_t n = (int64_t)((seed >> 13) % 300);
+            check_slice(f, leaf, &full, a, n);
+        }
+        check_slice(f, leaf, &full, full.num_rows - 1, 5);
+        check_slice(f, leaf, &full, 0, 0);
+        ard_pq_column_data_reset(&full);
+    }
+    ard_pq_column_data bad;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_column_rows(f, 0, 0, -1, 5, &bad, &err), ARD_EINVAL);
+    ard_parquet_close(f);
+}
+
+static void test_crc(void **state) {
+    (void)state;
+    const char *rel = "parquet-testing/data/datapage_v1-corrupt-checksum.parquet";
+    ard_parquet_file *f = open_or_skip(rel, 0);
+    if (!f) {
+        skip();
+    }
+    ard_pq_column_data col;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_column(f, 0, 0, &col, &err), ARD_ECHECKSUM);
+    assert_non_null(strstr(err.msg, "CRC"));
+    assert_non_null(strstr(err.msg, "datapage_v1-corrupt-checksum"));
+    ard_parquet_close(f);
+    f = open_or_skip(rel, 1); /* opt-out: the values are readable */
+    assert_int_equal(ard_parquet_read_column(f, 0, 0, &col, &err), ARD_OK);
+    ard_pq_column_data_reset(&col);
+    ard_parquet_close(f);
+    f = open_or_skip("parquet-testing/data/datapage_v1-snappy-compressed-checksum.parquet", 0);
+    assert_int_equal(ard_parquet_read_column(f, 0, 0, &col, &err), ARD_OK);
+    ard_pq_column_data_reset(&col);
+    ard_parquet_close(f);
+}
+
+static void test_bad_levels(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/bad_data/ARROW-GH-45185.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    ard_pq_column_data col;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_column(f, 0, 0, &col, &err), ARD_ECORRUPT);
+    assert_non_null(strstr(err.msg, "first repetition level"));
+    ard_parquet_close(f);
+}
+
+/* Every allocation of a nested read may fail: the result is ARD_ENOMEM (never a crash or leak). */
+static void test_alloc_failures(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/data/nullable.impala.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    int saw_ok = 0;
+    for (long n = 1; n < 5000 && !saw_ok; n++) {
+        struct ArrowSchema schema;
+        struct ArrowArray array;
+        ard_error err;
+        ard_error_init(&err);
+        ard_alloc_fail_after(n);
+        ard_status st = ard_parquet_read_arrow(f, 0, NULL, 0, &schema, &array, &err);
+        ard_alloc_fail_after(0);
+        if (st == ARD_OK) {
+            saw_ok = 1;
+            array.release(&array);
+            schema.release(&schema);
+        } else {
+            assert_int_equal(st, ARD_ENOMEM);
+            assert_null(array.release);
+            assert_null(schema.release);
+        }
+    }
+    assert_true(saw_ok);
+    ard_parquet_close(f);
+}
+
+static void test_arrow_shapes(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/data/nested_maps.snappy.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    struct ArrowSchema schema;
+    struct ArrowArray array;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_parquet_read_arrow(f, 0, NULL, 0, &schema, &array, &err), ARD_OK);
+    assert_string_equal(schema.format, "+s");
+    assert_int_equal(array.length, 6);
+    assert_string_equal(schema.children[0]->name, "a");
+    assert_string_equal(schema.children[0]->format, "+m");
+    assert_string_equal(schema.children[0]->children[0]->name, "entries");
+    assert_string_equal(schema.children[0]->children[0]->format, "+s");
+    assert_string_equal(schema.children[0]->children[0]->children[1]->format, "+m");
+    array.release(&array);
+    schema.release(&schema);
+    assert_null(array.release);
+    int32_t bad_field = 7;
+    assert_int_equal(ard_parquet_read_arrow(f, 0, &bad_field, 1, &schema, &array, &err), ARD_EINVAL);
+    ard_parquet_close(f);
+}
+
+int ard_test_column_run(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alltypes_plain_values), cmocka_unit_test(test_row_ranges_page_index),
+        cmocka_unit_test(test_crc),                   cmocka_unit_test(test_bad_levels),
+        cmocka_unit_test(test_alloc_failures),        cmocka_unit_test(test_arrow_shapes),
+    };
+    return cmocka_run_group_tests_name("parquet_column", tests, NULL, NULL);
+}
