@@ -121,6 +121,11 @@ static anode *field(tree_ctx *t, int32_t n) {
         return NULL;
     }
     anode *a;
+    if (p->logical.kind == ARD_PQ_LT_VARIANT) {
+        ard_error_set(t->err, ARD_ENOTSUP, "%s: column '%s' is a VARIANT, which is not supported",
+                      t->path, p->path);
+        return NULL;
+    }
     if (p->repetition == ARD_PQ_REPEATED) {
         /* an unannotated repeated field: a required list of required elements */
         a = new_node(t, ANODE_LIST, n, 1);

@@ -12,6 +12,9 @@
 #include <cmocka.h>
 
 #include "ard/parquet.h"
+#include "ard/parquet_write.h"
+#include <math.h>
+#include <unistd.h>
 #include "suites.h"
 
 static const char *corpus_path(const char *rel) {
@@ -212,11 +215,116 @@ static void test_arrow_shapes(void **state) {
     ard_parquet_close(f);
 }
 
+/* Writes rows x width float lists (with null elements / null rows when asked) and checks that the
+ * matrix fast path returns exactly the input, for every codec, both page versions and BSS. */
+static void matrix_roundtrip(int codec, int page_version, int bss, int with_nulls) {
+    enum { ROWS = 300, WIDTH = 257 };
+    static float values[ROWS * WIDTH];
+    static uint8_t elem_valid[(ROWS * WIDTH + 7) / 8], row_valid[(ROWS + 7) / 8];
+    uint64_t seed = 7;
+    memset(elem_valid, 0xFF, sizeof elem_valid);
+    memset(row_valid, 0xFF, sizeof row_valid);
+    for (int i = 0; i < ROWS * WIDTH; i++) {
+        seed = seed * 6364136223846793005ULL + 1;
+        values[i] = (float)((int64_t)(seed >> 40) - 8000000) / 1000.0f;
+        if (with_nulls && (seed >> 20) % 50 == 0) {
+            elem_valid[i / 8] = (uint8_t)(elem_valid[i / 8] & ~(1u << (i % 8)));
+        }
+    }
+    if (with_nulls) {
+        row_valid[3 / 8] = (uint8_t)(row_valid[0] & ~(1u << 3));
+    }
+    char path[] = "/tmp/ard-test-matrix-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ard_error err;
+    ard_error_init(&err);
+    ard_pq_schema_builder *sb;
+    assert_int_equal(ard_pq_schema_new(&sb, &err), ARD_OK);
+    int32_t c = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
+                                       NULL, &err);
+    ard_pq_writer_options o;
+    ard_pq_writer_options_init(&o);
+    o.codec = (ard_pq_codec)codec;
+    o.page_version = page_version;
+    o.byte_stream_split = bss;
+    o.page_size_bytes = 20000; /* many pages, some rows straddle v1 pages */
+    o.rows_per_row_group = 128;
+    ard_pq_writer *w;
+    assert_int_equal(ard_pq_writer_open(path, sb, &o, &w, &err), ARD_OK);
+    assert_int_equal(ard_pq_writer_write_list_matrix(w, c, values, ROWS, WIDTH,
+                                                     with_nulls ? elem_valid : NULL,
+                                                     with_nulls ? row_valid : NULL, &err),
+                     ARD_OK);
+    assert_int_equal(ard_pq_writer_close(w, &err), ARD_OK);
+    ard_pq_schema_free(sb);
+    ard_parquet_file *f;
+    assert_int_equal(ard_parquet_open(path, NULL, &f, &err), ARD_OK);
+    const ard_pq_metadata *md = ard_parquet_metadata(f);
+    int64_t row0 = 0;
+    for (int32_t rg = 0; rg < md->num_row_groups; rg++) {
+        ard_pq_f32_matrix m;
+        assert_int_equal(ard_parquet_read_f32_matrix(f, rg, 0, &m, &err), ARD_OK);
+        assert_int_equal(m.width, WIDTH);
+        for (int64_t r = 0; r < m.rows; r++) {
+            int64_t gr = row0 + r;
+            int row_ok = (row_valid[gr / 8] >> (gr % 8)) & 1;
+            assert_int_equal(!m.row_validity || ((m.row_validity[r / 8] >> (r % 8)) & 1), row_ok);
+            for (int64_t k = 0; k < WIDTH; k++) {
+                int64_t i = gr * WIDTH + k, j = r * WIDTH + k;
+                int ok = row_ok && ((elem_valid[i / 8] >> (i % 8)) & 1);
+                int got = !m.validity || ((m.validity[j / 8] >> (j % 8)) & 1);
+                assert_int_equal(got, ok);
+                if (ok) {
+                    assert_memory_equal(&m.values[j], &values[i], sizeof(float));
+                } else {
+                    assert_true(isnan(m.values[j]));
+                }
+            }
+        }
+        assert_int_equal(m.validity == NULL, !with_nulls);
+        row0 += m.rows;
+        ard_pq_matrix_reset(&m);
+    }
+    assert_int_equal(row0, ROWS);
+    ard_parquet_close(f);
+    unlink(path);
+}
+
+static void test_f32_matrix(void **state) {
+    (void)state;
+    static const int codecs[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_SNAPPY, ARD_PQ_ZSTD, ARD_PQ_GZIP,
+                                 ARD_PQ_LZ4_RAW, ARD_PQ_BROTLI};
+    for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
+        for (int v = 1; v <= 2; v++) {
+            matrix_roundtrip(codecs[c], v, (int)(c % 2), 0);
+            matrix_roundtrip(codecs[c], v, (int)(c % 2), 1);
+        }
+    }
+}
+
+static void test_f32_matrix_rejects_ragged(void **state) {
+    (void)state;
+    ard_parquet_file *f = open_or_skip("parquet-testing/data/list_columns.parquet", 0);
+    if (!f) {
+        skip();
+    }
+    ard_pq_f32_matrix m;
+    ard_error err;
+    ard_error_init(&err);
+    /* int64 lists: not list<float> */
+    assert_int_equal(ard_parquet_read_f32_matrix(f, 0, 0, &m, &err), ARD_EINVAL);
+    assert_null(m.values);
+    ard_parquet_close(f);
+}
+
 int ard_test_column_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alltypes_plain_values), cmocka_unit_test(test_row_ranges_page_index),
         cmocka_unit_test(test_crc),                   cmocka_unit_test(test_bad_levels),
         cmocka_unit_test(test_alloc_failures),        cmocka_unit_test(test_arrow_shapes),
+        cmocka_unit_test(test_f32_matrix),            cmocka_unit_test(test_f32_matrix_rejects_ragged),
     };
     return cmocka_run_group_tests_name("parquet_column", tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * independently of the writer's own code. */
 #include "tw_util.h"
 
-#include "../../src/parquet/parquet_int.h"
+#include "../../src/parquet/writer_int.h"
 
 #include <math.h>
 #include <stdio.h>
