@@ -65,7 +65,8 @@ ARD_API ard_status ard_error_set(ard_error *err, ard_status code, const char *fm
 /* Like ard_error_set, also records errno and appends strerror(sys_errno). */
 ARD_API ard_status ard_error_set_errno(ard_error *err, ard_status code, int sys_errno, const char *fmt,
                                        ...) __attribute__((format(printf, 4, 5)));
-/* Prefixes context ("reading tile x: ") to an existing message; keeps the code. */
+/* Prefixes context ("reading tile x: ") to an existing message; keeps the code (an err with no
+ * message yet gets just the prefix, and its code stays as it was). */
 ARD_API void ard_error_prefix(ard_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- allocation: every allocation in ard goes through these (tests inject failures) ---- */
@@ -81,7 +82,8 @@ ARD_API void ard_alloc_fail_after(long n);
 ARD_API long ard_alloc_count(void);
 
 /* ---- files ---- */
-/* A read-only view of a whole file (mmap, or read into memory for empty files / non-regular files). */
+/* A read-only view of a whole file: mmap for regular files (an empty file gives data == NULL,
+ * size == 0), read into memory for non-regular files such as pipes. */
 typedef struct ard_mapped_file {
     const uint8_t *data;
     int64_t size;
@@ -94,7 +96,7 @@ ARD_API void ard_file_unmap(ard_mapped_file *file);
 /* Reads exactly `len` bytes at `offset` of fd (retries short reads, EINTR). ARD_EIO / ARD_EEOF. */
 ARD_API ard_status ard_pread_full(int fd, void *buf, size_t len, int64_t offset, const char *path,
                                   ard_error *err);
-/* Size of an open file, or of a path. */
+/* Size in bytes of the file at `path`. ARD_ENOENT / ARD_EIO naming the path. */
 ARD_API ard_status ard_file_size(const char *path, int64_t *size_out, ard_error *err);
 
 /* Atomic, durable write: data goes to a temporary file in the target's directory; commit fsyncs it,
@@ -126,7 +128,7 @@ ARD_API void ard_pool_free(ard_pool *pool);
 typedef struct ard_progress ard_progress;
 ARD_API ard_progress *ard_progress_new(const char *label, int64_t total);
 /* Thread-safe; redraws at most ~10 times a second. */
-ARD_API void ard_progress_add(ard_progress *p, int64_t done);
+ARD_API void ard_progress_add(ard_progress *p, int64_t done); /* accepts NULL */
 ARD_API void ard_progress_done(ard_progress *p); /* clears the line and frees p; accepts NULL */
 
 /* ---- growable byte buffer ---- */
@@ -142,7 +144,9 @@ ARD_API int ard_buf_reserve(ard_buf *b, size_t extra); /* 0 on success */
 ARD_API void ard_buf_append(ard_buf *b, const void *data, size_t len);
 ARD_API void ard_buf_appendf(ard_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- JSON writer (for --json output); writes into an ard_buf ---- */
+/* ---- JSON writer (for --json output); writes into an ard_buf ----
+ * Nesting is limited to 63 levels: deeper nesting marks the buffer failed (never emits bad JSON).
+ * ard_json_string(j, NULL) writes null. */
 typedef struct ard_json {
     ard_buf *out;
     int depth;

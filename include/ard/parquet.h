@@ -293,6 +293,18 @@ ARD_API ard_status ard_parquet_read_f32_matrix(const ard_parquet_file *file, int
                                                ard_error *err);
 ARD_API void ard_pq_matrix_reset(ard_pq_f32_matrix *m);
 
+/* ard_parquet_read_f32_matrix into caller memory (a loader reuses its buffers, or decodes straight into
+ * a shared-memory slot): `values` holds `capacity` floats, `validity` is NULL or holds `capacity` bits.
+ * On success *rows_out = the row group's rows, *width_out = the list length, and *has_nulls says whether
+ * any element (or whole list) is null: then those elements are NaN and, when validity is given, its
+ * first rows*width bits are filled (1 = valid); without nulls `validity` is not touched.
+ * ARD_ELIMIT when rows*width > capacity; other errors as ard_parquet_read_f32_matrix. */
+ARD_API ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_t row_group,
+                                                    int32_t leaf, float *values, int64_t capacity,
+                                                    uint8_t *validity, int64_t *rows_out,
+                                                    int64_t *width_out, int32_t *has_nulls,
+                                                    ard_error *err);
+
 
 /* ---- Arrow C Data Interface export ------------------------------------------------------------ */
 

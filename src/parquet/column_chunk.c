@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define ARD__DEFAULT_MEMORY_CAP ((int64_t)1 << 30)
 #define ARD__HEADER_WINDOW 16384
@@ -50,7 +52,8 @@ static int bit_width_of(int16_t max_level) {
     return ard__bit_width((uint64_t)max_level);
 }
 
-/* Makes file bytes [off, off + len) available in cr->buf (growing the window to the right). */
+/* Makes file bytes [off, off + len) available in cr->buf (growing the window to the right; a view is
+ * turned into an owned copy first). */
 static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, ard_error *err) {
     if (off < cr->buf_start || len < 0 || off > cr->limit || len > cr->limit - off) {
         return ard_error_set(err, ARD_ECORRUPT,
@@ -63,11 +66,15 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
         return ARD_OK;
     }
     size_t new_len = (size_t)(off + len - cr->buf_start);
-    uint8_t *grown = ard_realloc(cr->buf, new_len);
+    uint8_t *grown = cr->buf_owned ? ard_realloc(cr->buf, new_len) : ard_malloc(new_len);
     if (!grown) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory reading column data", cr->what);
     }
+    if (!cr->buf_owned && cr->buf_len > 0) {
+        memcpy(grown, cr->buf, cr->buf_len);
+    }
     cr->buf = grown;
+    cr->buf_owned = 1;
     ard_status st = ard__pq_file_read(cr->file, have_end, (size_t)(off + len - have_end),
                                       cr->buf + cr->buf_len, err);
     if (st != ARD_OK) {
@@ -75,6 +82,32 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
     }
     cr->buf_len = new_len;
     return ARD_OK;
+}
+
+/* A zero-copy view of the chunk's stored bytes: the caller's memory for memory-backed files, a
+ * populated read-only mapping for files (page-cache pages, no copy, no zero-filling). Falls back to
+ * reading into owned memory when mapping is not possible. */
+static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, ard_error *err) {
+    const ard_parquet_file *f = cr->file;
+    if (len > 0 && f->mem) {
+        cr->buf = (uint8_t *)(uintptr_t)(f->mem + start);
+        cr->buf_len = (size_t)len;
+        return ARD_OK;
+    }
+    if (len > 0 && f->fd >= 0) {
+        int64_t page = sysconf(_SC_PAGESIZE);
+        int64_t base = start / page * page;
+        size_t map_len = (size_t)(start + len - base);
+        void *map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd, (off_t)base);
+        if (map != MAP_FAILED) {
+            cr->map_base = map;
+            cr->map_len = map_len;
+            cr->buf = (uint8_t *)map + (start - base);
+            cr->buf_len = (size_t)len;
+            return ARD_OK;
+        }
+    }
+    return ensure_bytes(cr, start, len, err);
 }
 
 ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, int32_t row_group,
@@ -126,11 +159,16 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
     if (want < 0 || want > cr->limit - cr->pos) {
         want = cr->limit - cr->pos; /* understated or bogus sizes: bounded by the footer instead */
     }
-    return ensure_bytes(cr, cr->pos, want, err);
+    return view_chunk(cr, cr->pos, want, err);
 }
 
 void ard__chunk_close(ard__chunk_reader *cr) {
-    ard_free(cr->buf);
+    if (cr->buf_owned) {
+        ard_free(cr->buf);
+    }
+    if (cr->map_base) {
+        munmap(cr->map_base, cr->map_len);
+    }
     ard_free(cr->scratch);
     ard_free(cr->def);
     ard_free(cr->rep);
@@ -293,15 +331,29 @@ static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, con
     }
     if (st != ARD_OK) {
         ard_error_prefix(err, "%s: page at byte %lld: ", cr->what, (long long)cr->pos);
-        return st;
     }
+    return st; /* level ranges are checked by level_stats, in the same pass that summarises them */
+}
+
+/* One vectorisable pass over a level stream: how many entries equal `target`, and the range. */
+static int64_t level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
+                           int16_t *hi_out) {
+    int64_t hits = 0;
+    int16_t lo = INT16_MAX, hi = INT16_MIN;
     for (int64_t i = 0; i < n; i++) {
-        if (out[i] > max_level || out[i] < 0) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level %d exceeds the "
-                                 "maximum %d", cr->what, (long long)cr->pos, out[i], max_level);
-        }
+        int16_t v = levels[i];
+        hits += v == target;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
     }
-    return ARD_OK;
+    *lo_out = n ? lo : 0;
+    *hi_out = n ? hi : 0;
+    return hits;
+}
+
+static ard_status bad_level(ard__chunk_reader *cr, int level, int max_level, ard_error *err) {
+    return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level %d outside [0, %d]",
+                         cr->what, (long long)cr->pos, level, max_level);
 }
 
 static ard_status reserve_levels(ard__chunk_reader *cr, int64_t n, ard_error *err) {
@@ -348,14 +400,23 @@ static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *
     pg->num_levels = n;
     pg->def = cr->max_def > 0 ? cr->def : NULL;
     pg->rep = cr->max_rep > 0 ? cr->rep : NULL;
-    int64_t present = n;
+    pg->num_values = n;
+    pg->min_def = cr->max_def;
     if (cr->max_def > 0) {
-        present = 0;
-        for (int64_t i = 0; i < n; i++) {
-            present += cr->def[i] == cr->max_def;
+        int16_t lo, hi;
+        pg->num_values = level_stats(cr->def, n, cr->max_def, &lo, &hi);
+        pg->min_def = lo;
+        if (lo < 0 || hi > cr->max_def) {
+            return bad_level(cr, lo < 0 ? lo : hi, cr->max_def, err);
         }
     }
-    pg->num_values = present;
+    if (cr->max_rep > 0) {
+        int16_t lo, hi;
+        pg->rep_zeros = level_stats(cr->rep, n, 0, &lo, &hi);
+        if (lo < 0 || hi > cr->max_rep) {
+            return bad_level(cr, lo < 0 ? lo : hi, cr->max_rep, err);
+        }
+    }
     if (n > 0 && pg->rep && cr->need_rep_zero && pg->rep[0] != 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: first repetition level is "
                              "%d, must be 0 (a page must start a record)", cr->what,

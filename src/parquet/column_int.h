@@ -22,6 +22,8 @@ typedef struct ard__page {
     const int16_t *def;    /* NULL when max_def == 0 */
     const int16_t *rep;    /* NULL when max_rep == 0 */
     int64_t num_values;    /* non-null values: levels with def == max_def */
+    int16_t min_def;       /* smallest definition level in the page (max_def when def is NULL) */
+    int64_t rep_zeros;     /* entries with repetition level 0 (records starting here), when rep */
     int32_t encoding;
     const uint8_t *values; /* encoded value bytes */
     size_t values_len;
@@ -37,7 +39,11 @@ typedef struct ard__chunk_reader {
     int16_t max_def, max_rep;
     int32_t verify_crc;
     int64_t memory_cap;
-    uint8_t *buf;           /* chunk bytes read so far: file range [buf_start, buf_start + buf_len) */
+    uint8_t *buf;           /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
+                               a read-only view (mapping or memory file) unless buf_owned */
+    int32_t buf_owned;      /* buf was allocated (ard_malloc) and may grow */
+    void *map_base;         /* mmap of the chunk's pages (fd-backed files), else NULL */
+    size_t map_len;
     int64_t buf_start;
     size_t buf_len;
     int64_t pos;            /* file offset of the next page header */

@@ -15,6 +15,10 @@ typedef struct matrix_state {
     int16_t d_list;           /* def level at which the list itself is non-null */
     float *tmp;               /* dense values of a page that needs scattering */
     size_t tmp_cap;
+    float *dst;               /* caller-owned output (the _into variant), else NULL */
+    uint8_t *dst_validity;
+    int64_t dst_capacity;
+    int32_t any_null;
 } matrix_state;
 
 static ard_status width_mismatch(ard__chunk_reader *cr, int64_t row, int64_t len, int64_t width,
@@ -24,6 +28,7 @@ static ard_status width_mismatch(ard__chunk_reader *cr, int64_t row, int64_t len
                          (long long)width);
 }
 
+/* Materialises an all-valid bitmap of nbits the first time a null shows up. */
 static int set_all_ones(uint8_t **bits, int64_t nbits) {
     if (*bits) {
         return 0;
@@ -34,6 +39,22 @@ static int set_all_ones(uint8_t **bits, int64_t nbits) {
     }
     memset(*bits, 0xFF, (size_t)(nbits + 7) / 8 + 1);
     return 0;
+}
+
+/* The element bitmap, materialised at the first null: the caller's (filled with ones) when given,
+ * else an allocated one. */
+static int element_bits(matrix_state *s) {
+    ard_pq_f32_matrix *m = s->m;
+    s->any_null = 1;
+    if (m->validity) {
+        return 0;
+    }
+    if (s->dst_validity) {
+        memset(s->dst_validity, 0xFF, (size_t)(m->rows * m->width + 7) / 8);
+        m->validity = s->dst_validity;
+        return 0;
+    }
+    return set_all_ones(&m->validity, m->rows * m->width);
 }
 
 static void clear_bit(uint8_t *bits, int64_t i) {
@@ -64,46 +85,113 @@ static ard_status allocate(matrix_state *s, ard__chunk_reader *cr, int64_t rows,
     }
     m->rows = rows;
     m->width = width;
+    if (s->dst) {
+        if (rows * width > s->dst_capacity) {
+            return ard_error_set(err, ARD_ELIMIT, "%s: %lld x %lld floats do not fit the buffer of "
+                                 "%lld", cr->what, (long long)rows, (long long)width,
+                                 (long long)s->dst_capacity);
+        }
+        m->values = s->dst;
+        return ARD_OK;
+    }
     m->values = ard_malloc((size_t)(rows * width) * sizeof(float) + 1);
     return m->values ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
 }
 
-/* A page whose levels are all "value present": values land contiguously at (row, col). */
-static ard_status clean_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
-                             ard_error *err) {
+/* Checks that the repetition levels of a page whose entries start at linear matrix position `start`
+ * open a record exactly at multiples of the width: the page's count of zeros (from the level pass)
+ * must equal the number of multiples, and each of those positions must hold a zero. */
+static int reps_match(const ard__page *pg, int64_t start, int64_t w) {
+    int64_t first = (start + w - 1) / w * w, expect = 0;
+    for (int64_t pos = first; pos < start + pg->num_levels; pos += w, expect++) {
+        if (pg->rep[pos - start] != 0) {
+            return 0;
+        }
+    }
+    return pg->rep_zeros == expect;
+}
+
+/* 1 when any of 16 levels differs from m (a branch-free, vectorisable test). */
+static int any_below16(const int16_t *d, int16_t m) {
+    int acc = 0;
+    for (int i = 0; i < 16; i++) {
+        acc |= d[i] != m;
+    }
+    return acc;
+}
+
+/* Copies the page's dense values `src` to their places in `out`, one memcpy per run of present values,
+ * writing NaN and clearing validity at each null element. */
+static void spread_nulls(matrix_state *s, const ard__page *pg, int16_t max_def, const float *src,
+                         float *out, int64_t start) {
+    const int16_t *def = pg->def;
+    int64_t n = pg->num_levels, k = 0, vi = 0;
+    while (k < n) {
+        int64_t j = k;
+        while (j + 16 <= n && !any_below16(def + j, max_def)) {
+            j += 16;
+        }
+        while (j < n && def[j] == max_def) {
+            j++;
+        }
+        memcpy(out + k, src + vi, (size_t)(j - k) * sizeof(float));
+        vi += j - k;
+        if (j < n) {
+            out[j] = NAN;
+            clear_bit(s->m->validity, start + j);
+            j++;
+        }
+        k = j;
+    }
+}
+
+/* A page whose every level entry is a list element (no null or empty list): its elements land
+ * contiguously at (row, col). Dense values are decoded in place, then spread backwards over the null
+ * elements (a value never moves left, so the walk from the end is safe). */
+static ard_status contiguous_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
+                                  ard_error *err) {
     ard_pq_f32_matrix *m = s->m;
-    int64_t w = m->width;
-    int64_t start = s->row < 0 ? 0 : s->row * w + s->col;
+    int64_t w = m->width, n = pg->num_levels;
+    int64_t start = pg->rep[0] == 0 ? (s->row + 1) * w : s->row * w + s->col;
     if (pg->rep[0] == 0 && s->row >= 0 && s->col != w) {
         return width_mismatch(cr, s->row, s->col, w, err);
     }
-    if (pg->rep[0] == 0) {
-        start = (s->row + 1) * w;
+    if (w == 0 || start + n > m->rows * w || !reps_match(pg, start, w)) {
+        return width_mismatch(cr, start / (w ? w : 1), n, w, err);
     }
-    if (w == 0 || start + pg->num_levels > m->rows * w) {
-        return width_mismatch(cr, s->row + 1, pg->num_levels, w, err);
-    }
-    const int16_t *rep = pg->rep;
-    for (int64_t k = 0, pos = start % w; k < pg->num_levels; k++) {
-        if ((rep[k] == 0) != (pos == 0)) {
-            return width_mismatch(cr, (start + k) / w, pos ? pos : w, w, err);
+    float *out = m->values + start;
+    ard_status st;
+    if (pg->num_values == n) {
+        st = ard__decode_fixed(cr, pg, (uint8_t *)out, err); /* straight into place */
+    } else {
+        const float *dense = (const float *)(const void *)pg->values;
+        int plain = pg->encoding == ARD_PQ_PLAIN &&
+                    (uint64_t)pg->num_values * sizeof(float) <= pg->values_len;
+        st = element_bits(s) == 0 ? ARD_OK
+                                  : ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+        if (st == ARD_OK && !plain) { /* other encodings: decode densely first */
+            st = ard__grow((void **)&s->tmp, &s->tmp_cap, (size_t)pg->num_values * 4 + 4) == 0
+                     ? ard__decode_fixed(cr, pg, (uint8_t *)s->tmp, err)
+                     : ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+            dense = s->tmp;
         }
-        pos = pos + 1 == w ? 0 : pos + 1;
+        if (st == ARD_OK) {
+            spread_nulls(s, pg, cr->max_def, dense, out, start);
+        }
     }
-    ard_status st = ard__decode_fixed(cr, pg, (uint8_t *)(m->values + start), err);
-    int64_t end = start + pg->num_levels;
-    s->row = (end - 1) / w;
-    s->col = end - s->row * w;
+    s->row = (start + n - 1) / w;
+    s->col = start + n - s->row * w;
     return st;
 }
 
 static ard_status null_list(matrix_state *s, ard__chunk_reader *cr, ard_error *err) {
     ard_pq_f32_matrix *m = s->m;
-    if (set_all_ones(&m->row_validity, m->rows) != 0 ||
-        set_all_ones(&m->validity, m->rows * m->width) != 0) {
+    if ((!s->dst && set_all_ones(&m->row_validity, m->rows) != 0) || element_bits(s) != 0) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
     }
-    clear_bit(m->row_validity, s->row);
+    if (m->row_validity) {
+        clear_bit(m->row_validity, s->row);
+    }
     for (int64_t c = 0; c < m->width; c++) {
         m->values[s->row * m->width + c] = NAN;
         clear_bit(m->validity, s->row * m->width + c);
@@ -138,7 +226,7 @@ static ard_status scatter_one(matrix_state *s, ard__chunk_reader *cr, int16_t re
         m->values[at] = vals[(*vi)++];
         return ARD_OK;
     }
-    if (set_all_ones(&m->validity, m->rows * m->width) != 0) {
+    if (element_bits(s) != 0) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
     }
     m->values[at] = NAN;
@@ -191,8 +279,8 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
                 return st;
             }
         }
-        int clean = pg.num_values == pg.num_levels && s->m->width > 0;
-        st = clean ? clean_page(s, cr, &pg, err) : scatter_page(s, cr, &pg, err);
+        int contiguous = pg.min_def >= s->d_elem && s->m->width > 0;
+        st = contiguous ? contiguous_page(s, cr, &pg, err) : scatter_page(s, cr, &pg, err);
         if (st != ARD_OK) {
             return st;
         }
@@ -210,23 +298,51 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
     return ARD_OK;
 }
 
+static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, int32_t leaf,
+                              matrix_state *s, ard_error *err) {
+    ard__chunk_reader cr;
+    ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
+    if (st == ARD_OK) {
+        st = list_levels(s, &cr, err);
+    }
+    if (st == ARD_OK) {
+        st = walk(s, &cr, file->metadata.row_groups[row_group].num_rows, err);
+    }
+    ard_free(s->tmp);
+    ard__chunk_close(&cr);
+    return st;
+}
+
 ard_status ard_parquet_read_f32_matrix(const ard_parquet_file *file, int32_t row_group,
                                        int32_t leaf, ard_pq_f32_matrix *out, ard_error *err) {
     memset(out, 0, sizeof *out);
-    ard__chunk_reader cr;
     matrix_state s = {.m = out, .row = -1};
-    ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
-    if (st == ARD_OK) {
-        st = list_levels(&s, &cr, err);
-    }
-    if (st == ARD_OK) {
-        st = walk(&s, &cr, file->metadata.row_groups[row_group].num_rows, err);
-    }
-    ard_free(s.tmp);
-    ard__chunk_close(&cr);
+    ard_status st = read_matrix(file, row_group, leaf, &s, err);
     if (st != ARD_OK) {
         ard_pq_matrix_reset(out);
     }
+    return st;
+}
+
+ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_t row_group,
+                                            int32_t leaf, float *values, int64_t capacity,
+                                            uint8_t *validity, int64_t *rows_out,
+                                            int64_t *width_out, int32_t *has_nulls,
+                                            ard_error *err) {
+    ard_pq_f32_matrix m;
+    memset(&m, 0, sizeof m);
+    if (!values || capacity < 0) {
+        return ard_error_set(err, ARD_EINVAL, "ard_parquet_read_f32_matrix_into: no buffer");
+    }
+    matrix_state s = {.m = &m, .row = -1, .dst = values, .dst_validity = validity,
+                      .dst_capacity = capacity};
+    ard_status st = read_matrix(file, row_group, leaf, &s, err);
+    if (m.validity && m.validity != validity) {
+        ard_free(m.validity); /* nulls without a caller bitmap: reported through has_nulls only */
+    }
+    *rows_out = st == ARD_OK ? m.rows : 0;
+    *width_out = st == ARD_OK ? m.width : 0;
+    *has_nulls = st == ARD_OK && s.any_null;
     return st;
 }
 

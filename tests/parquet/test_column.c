@@ -284,6 +284,27 @@ static void matrix_roundtrip(int codec, int page_version, int bss, int with_null
             }
         }
         assert_int_equal(m.validity == NULL, !with_nulls);
+        /* the caller-buffer variant returns the same floats and bits */
+        int64_t cap = m.rows * WIDTH, rows, width;
+        int32_t has_nulls;
+        float *buf = malloc((size_t)cap * sizeof(float));
+        uint8_t *bits = malloc((size_t)(cap + 7) / 8);
+        assert_int_equal(ard_parquet_read_f32_matrix_into(f, rg, 0, buf, cap, bits, &rows, &width,
+                                                          &has_nulls, &err), ARD_OK);
+        assert_int_equal(rows, m.rows);
+        assert_int_equal(width, WIDTH);
+        assert_int_equal(has_nulls, with_nulls);
+        for (int64_t j = 0; j < cap; j++) {
+            assert_true(memcmp(&buf[j], &m.values[j], sizeof(float)) == 0 ||
+                        (isnan(buf[j]) && isnan(m.values[j])));
+        }
+        if (with_nulls) {
+            assert_memory_equal(bits, m.validity, (size_t)cap / 8);
+        }
+        assert_int_equal(ard_parquet_read_f32_matrix_into(f, rg, 0, buf, cap - 1, NULL, &rows, &width,
+                                                          &has_nulls, &err), ARD_ELIMIT);
+        free(buf);
+        free(bits);
         row0 += m.rows;
         ard_pq_matrix_reset(&m);
     }

@@ -393,7 +393,7 @@ static const char *const enc_words[] = {
 #define ENC_NWORDS ((int64_t)(sizeof enc_words / sizeof enc_words[0]))
 
 static void enc_build_dlba(ard_buf *b, const char *const *w, int64_t n) {
-    int32_t lens[64];
+    int32_t lens[64] = {0};
     for (int64_t i = 0; i < n; i++) {
         lens[i] = (int32_t)strlen(w[i]);
     }
