@@ -1,0 +1,11 @@
+/* ard: the umbrella header. Including it gives the whole public API; each module's header is its
+ * manual (see the comment at the top of each). */
+#ifndef ARD_ARD_H
+#define ARD_ARD_H
+
+#include "ard/arrow_abi.h"
+#include "ard/core.h"
+#include "ard/parquet.h"
+#include "ard/parquet_write.h"
+
+#endif
