@@ -1,6 +1,7 @@
-/* bench_decode: times ard's spectra fast path (ard_parquet_read_f32_matrix) on a list<float> column,
- * row groups in parallel over ard_pool, next to memcpy of the same byte count; and measures the peak
- * memory of decoding one row group. Driven by bench/parquet-decode, which runs DuckDB on the same file.
+/* bench_decode: times ard's spectra fast path (ard_parquet_read_f32_matrix) on a list<float>
+ * column, row groups in parallel over ard_pool, next to memcpy of the same byte count; and measures
+ * the peak memory of decoding one row group. Driven by bench/parquet-decode, which runs DuckDB on
+ * the same file.
  *
  *   bench_decode [--threads N] [--reps R] [--column PATH] FILE
  *   bench_decode --peak [--row-group G] [--column PATH] FILE
@@ -20,17 +21,17 @@
 typedef struct decode_job {
     const ard_parquet_file *file;
     int32_t leaf;
-    int sum_values;         /* verification pass: add up every float (not timed) */
-    int64_t *rows_done;     /* per row group */
-    int64_t *width;         /* per row group */
-    double *sums;           /* per row group */
-    ard_error *errors;      /* per row group */
-    ard_status *statuses;   /* per row group */
+    int sum_values;       /* verification pass: add up every float (not timed) */
+    int64_t *rows_done;   /* per row group */
+    int64_t *width;       /* per row group */
+    double *sums;         /* per row group */
+    ard_error *errors;    /* per row group */
+    ard_status *statuses; /* per row group */
 } decode_job;
 
 typedef struct copy_job {
     const uint8_t *src;
-    uint8_t *dst;           /* NULL: allocate a fresh destination per task, as the decoder does */
+    uint8_t *dst; /* NULL: allocate a fresh destination per task, as the decoder does */
     size_t slice;
     size_t total;
 } copy_job;
@@ -91,13 +92,19 @@ typedef struct decode_outcome {
     int failed;
 } decode_outcome;
 
-/* Decodes every row group of the column once; all buffers are sized by the caller's row-group count. */
+/* Decodes every row group of the column once; all buffers are sized by the caller's row-group
+ * count. */
 static int decode_all(const ard_parquet_file *file, int32_t leaf, ard_pool *pool, int sum_values,
                       decode_outcome *out) {
     const ard_pq_metadata *md = ard_parquet_metadata(file);
     size_t n = (size_t)md->num_row_groups;
-    decode_job job = {file, leaf, sum_values, calloc(n, sizeof(int64_t)), calloc(n, sizeof(int64_t)),
-                      calloc(n, sizeof(double)), calloc(n, sizeof(ard_error)),
+    decode_job job = {file,
+                      leaf,
+                      sum_values,
+                      calloc(n, sizeof(int64_t)),
+                      calloc(n, sizeof(int64_t)),
+                      calloc(n, sizeof(double)),
+                      calloc(n, sizeof(ard_error)),
                       calloc(n, sizeof(ard_status))};
     memset(out, 0, sizeof *out);
     if (!job.rows_done || !job.width || !job.sums || !job.errors || !job.statuses) {
@@ -224,8 +231,9 @@ static int bench_decode(const char *path, const char *column, long threads, long
         ard_parquet_close(file);
         file = NULL;
         double seconds = now_seconds() - t0;
-        printf("RESULT tool=ard bench=decode query=f32_matrix file=%s threads=%ld run=%ld rows=%" PRId64
-               " width=%" PRId64 " row_groups=%d bytes=%zu seconds=%.6f check=%.17g\n",
+        printf("RESULT tool=ard bench=decode query=f32_matrix file=%s threads=%ld run=%ld "
+               "rows=%" PRId64 " width=%" PRId64
+               " row_groups=%d bytes=%zu seconds=%.6f check=%.17g\n",
                base_name(path), threads, run, outcome.rows, outcome.width, (int)row_groups, bytes,
                seconds, check.sum);
         fflush(stdout);
@@ -251,8 +259,9 @@ static int parse_count(const char *text, long lo, long hi, long *out) {
 
 /* ---- peak memory of one row group --------------------------------------------------------------
  * The bound to compare with is: the compressed chunk + the largest decoded page + the output. The
- * page sizes come from the chunk's page headers, read here with a minimal Thrift compact walker (the
- * public API does not expose pages; this keeps the benchmark independent of the reader's internals). */
+ * page sizes come from the chunk's page headers, read here with a minimal Thrift compact walker
+ * (the public API does not expose pages; this keeps the benchmark independent of the reader's
+ * internals). */
 
 typedef struct tcursor {
     const uint8_t *p, *end;
@@ -307,13 +316,30 @@ static void t_skip(tcursor *c, int type, int depth, int in_collection) {
         return;
     }
     switch (type) {
-    case 1: case 2: t_advance(c, in_collection ? 1 : 0); break; /* bool: in the field header */
-    case 3: t_advance(c, 1); break;
-    case 4: case 5: case 6: t_varint(c); break;
-    case 7: t_advance(c, 8); break;
-    case 8: t_advance(c, t_varint(c)); break;
-    case 9: case 10: {
-        if (c->p >= c->end) { c->bad = 1; break; }
+    case 1:
+    case 2:
+        t_advance(c, in_collection ? 1 : 0);
+        break; /* bool: in the field header */
+    case 3:
+        t_advance(c, 1);
+        break;
+    case 4:
+    case 5:
+    case 6:
+        t_varint(c);
+        break;
+    case 7:
+        t_advance(c, 8);
+        break;
+    case 8:
+        t_advance(c, t_varint(c));
+        break;
+    case 9:
+    case 10: {
+        if (c->p >= c->end) {
+            c->bad = 1;
+            break;
+        }
         uint8_t header = *c->p++;
         uint64_t count = header >> 4 == 15 ? t_varint(c) : header >> 4;
         for (uint64_t i = 0; i < count && !c->bad; i++)
@@ -322,8 +348,12 @@ static void t_skip(tcursor *c, int type, int depth, int in_collection) {
     }
     case 11: {
         uint64_t count = t_varint(c);
-        if (count == 0 || c->bad) break;
-        if (c->p >= c->end) { c->bad = 1; break; }
+        if (count == 0 || c->bad)
+            break;
+        if (c->p >= c->end) {
+            c->bad = 1;
+            break;
+        }
         uint8_t kinds = *c->p++;
         for (uint64_t i = 0; i < count && !c->bad; i++) {
             t_skip(c, kinds >> 4, depth + 1, 1);
@@ -331,14 +361,18 @@ static void t_skip(tcursor *c, int type, int depth, int in_collection) {
         }
         break;
     }
-    case 12: t_skip_struct(c, depth); break;
-    default: c->bad = 1;
+    case 12:
+        t_skip_struct(c, depth);
+        break;
+    default:
+        c->bad = 1;
     }
 }
 
 /* PageHeader fields 2 and 3 (uncompressed_page_size, compressed_page_size). Returns the header's
  * length in bytes, or 0 when it does not parse within `len` bytes. */
-static size_t page_header(const uint8_t *buf, size_t len, int64_t *uncompressed, int64_t *compressed) {
+static size_t page_header(const uint8_t *buf, size_t len, int64_t *uncompressed,
+                          int64_t *compressed) {
     tcursor c = {buf, buf + len, 0};
     int16_t field = 0;
     *uncompressed = *compressed = -1;
@@ -378,7 +412,8 @@ static int scan_pages(const char *path, const ard_pq_column_chunk *cc, page_scan
             break;
         }
         out->pages++;
-        out->max_uncompressed = uncompressed > out->max_uncompressed ? uncompressed : out->max_uncompressed;
+        out->max_uncompressed =
+            uncompressed > out->max_uncompressed ? uncompressed : out->max_uncompressed;
         out->max_compressed = compressed > out->max_compressed ? compressed : out->max_compressed;
         offset += (int64_t)header_len + compressed;
     }
@@ -422,7 +457,8 @@ static int peak_memory(const char *path, const char *column, int32_t row_group) 
     const ard_pq_metadata *md = ard_parquet_metadata(file);
     int32_t leaf = find_leaf(file, column);
     if (leaf < 0 || row_group >= md->num_row_groups) {
-        fprintf(stderr, "bench_decode: %s: no column %s or row group %d\n", path, column, (int)row_group);
+        fprintf(stderr, "bench_decode: %s: no column %s or row group %d\n", path, column,
+                (int)row_group);
         ard_parquet_close(file);
         return 1;
     }
@@ -451,8 +487,9 @@ static int peak_memory(const char *path, const char *column, int32_t row_group) 
            " rss_delta=%" PRId64 " compressed_chunk=%" PRId64 " uncompressed_chunk=%" PRId64
            " pages=%" PRId64 " max_page=%" PRId64 " output=%" PRId64 " bound=%" PRId64
            " hwm_reset=%d\n",
-           base_name(path), (int)row_group, m.rows, m.width, peak - before, cc->total_compressed_size,
-           cc->total_uncompressed_size, scan.pages, scan.max_uncompressed, output, bound, reset);
+           base_name(path), (int)row_group, m.rows, m.width, peak - before,
+           cc->total_compressed_size, cc->total_uncompressed_size, scan.pages,
+           scan.max_uncompressed, output, bound, reset);
     ard_pq_matrix_reset(&m);
     ard_parquet_close(file);
     return 0;

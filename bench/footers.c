@@ -1,6 +1,7 @@
 /* bench_footers: times ard's footer-only open over a directory of Parquet files (the index's sync
- * path: open, walk every row group, column chunk, statistic and key-value pair, close), on 1 thread or
- * several through ard_pool. Driven by bench/parquet-footers, which runs DuckDB on the same files.
+ * path: open, walk every row group, column chunk, statistic and key-value pair, close), on 1 thread
+ * or several through ard_pool. Driven by bench/parquet-footers, which runs DuckDB on the same
+ * files.
  *
  *   bench_footers [--threads N] [--reps R] [--warmup] [--mode LABEL] DIR
  *   bench_footers --evict DIR      drop DIR's *.parquet files from the page cache (for cold runs)
@@ -26,7 +27,8 @@ typedef struct path_list {
 
 /* Per-thread totals, padded so two threads never share a cache line. */
 typedef struct walk_totals {
-    int64_t files, errors, row_groups, chunks, rows, values, compressed_bytes, stats_bytes, kv_pairs;
+    int64_t files, errors, row_groups, chunks, rows, values, compressed_bytes, stats_bytes,
+        kv_pairs;
     char first_error[600];
     char pad[64];
 } walk_totals;
@@ -90,7 +92,8 @@ static int list_parquet(const char *dir, path_list *out) {
     return rc;
 }
 
-/* Touches everything the index reads from a footer, so no part of the decoded metadata goes unused. */
+/* Touches everything the index reads from a footer, so no part of the decoded metadata goes unused.
+ */
 static void walk_metadata(const ard_pq_metadata *md, walk_totals *t) {
     t->row_groups += md->num_row_groups;
     t->rows += md->num_rows;
@@ -266,7 +269,8 @@ int main(int argc, char **argv) {
             continue;
         printf("RESULT tool=ard bench=footers mode=%s threads=%ld run=%ld files=%" PRId64
                " seconds=%.6f errors=%" PRId64 " row_groups=%" PRId64 " chunks=%" PRId64
-               " rows=%" PRId64 " values=%" PRId64 " bytes=%" PRId64 " kv=%" PRId64 " stats=%" PRId64 "\n",
+               " rows=%" PRId64 " values=%" PRId64 " bytes=%" PRId64 " kv=%" PRId64
+               " stats=%" PRId64 "\n",
                mode, threads, run, sum.files, seconds, sum.errors, sum.row_groups, sum.chunks,
                sum.rows, sum.values, sum.compressed_bytes, sum.kv_pairs, sum.stats_bytes);
         fflush(stdout);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for ard's benchmark scripts (sourced, not run): locating the build and DuckDB,
 # machine information, and turning `RESULT key=value` lines into best/median figures.
 # Benchmarks never fail a build: the scripts report SKIPPED and exit 0 when something is missing.
