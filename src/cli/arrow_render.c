@@ -97,7 +97,8 @@ static void timestamp(ard_buf *out, int64_t v, char unit, int utc) {
     unsigned m, d;
     civil_from_days(day, &y, &m, &d);
     ard_buf_appendf(out, "\"%04" PRId64 "-%02u-%02u ", y, m, d);
-    time_of_day(out, v - day * per * 86400, per, digits);
+    /* 128-bit: day * per * 86400 leaves int64 near the ends of the range */
+    time_of_day(out, (int64_t)((__int128)v - (__int128)day * per * 86400), per, digits);
     ard_buf_appendf(out, "%s\"", utc ? "+00" : "");
 }
 

@@ -151,7 +151,13 @@ static void convert_one(const ard_pq_schema_node *leaf, const char *f, const uin
         int32_t julian;
         memcpy(&nanos, src, 8);
         memcpy(&julian, src + 8, 4);
-        int64_t micros = ((int64_t)julian - 2440588) * 86400000000LL + nanos / 1000;
+        /* Microseconds in wrapping 64-bit arithmetic, as Spark computes them: Spark's far-future
+         * values are stored as the wrapped (julian day, nanoseconds) pair, and only the same
+         * wrap-around reads them back (int96_from_spark: 9089380393200000000). Unsigned: no UB. */
+        uint64_t wrapped = (uint64_t)((int64_t)julian - 2440588) * 86400000000ULL +
+                           (uint64_t)(nanos / 1000);
+        int64_t micros;
+        memcpy(&micros, &wrapped, 8);
         memcpy(dst, &micros, 8);
         return;
     }

@@ -24,9 +24,10 @@ static ard_status read_fd(const ard_parquet_file *f, int64_t offset, size_t len,
                                        f->path, len, (long long)offset);
         }
         if (n == 0) {
-            return ard_error_set(err, ARD_EIO, "%s: unexpected end of file at offset %lld "
-                                 "(file shrank while open?)", f->path,
-                                 (long long)(offset + (int64_t)done));
+            return ard_error_set(err, ARD_EIO,
+                                 "%s: unexpected end of file at offset %lld "
+                                 "(file shrank while open?)",
+                                 f->path, (long long)(offset + (int64_t)done));
         }
         done += (size_t)n;
     }
@@ -78,10 +79,9 @@ static ard_status check_envelope(ard_parquet_file *f, uint32_t *footer_len, ard_
     *footer_len = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
                   (uint32_t)tail[3] << 24;
     if ((int64_t)*footer_len > f->size - MIN_FILE) {
-        return ard_error_set(err, ARD_ECORRUPT,
-                             "%s: footer length %u at byte %lld exceeds the file (%lld bytes)",
-                             f->path, *footer_len, (long long)(f->size - FOOTER_TAIL),
-                             (long long)f->size);
+        return ard_error_set(
+            err, ARD_ECORRUPT, "%s: footer length %u at byte %lld exceeds the file (%lld bytes)",
+            f->path, *footer_len, (long long)(f->size - FOOTER_TAIL), (long long)f->size);
     }
     return ARD_OK;
 }
@@ -251,7 +251,7 @@ const char *ard_parquet_kv_get(const ard_parquet_file *file, const char *key) {
     return NULL;
 }
 
-/* ---- enum names ---------------------------------------------------------------------------------- */
+/* ---- enum names ------------------------------------------------------------------------------ */
 
 static const char *name_of(const char *const *names, size_t count, int value) {
     if (value < 0 || (size_t)value >= count || !names[value]) {
@@ -275,9 +275,16 @@ const char *ard_pq_codec_name(int codec) {
 }
 
 const char *ard_pq_encoding_name(int encoding) {
-    static const char *const names[] = {
-        "PLAIN",          "?", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED", "DELTA_BINARY_PACKED",
-        "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY", "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
+    static const char *const names[] = {"PLAIN",
+                                        "?",
+                                        "PLAIN_DICTIONARY",
+                                        "RLE",
+                                        "BIT_PACKED",
+                                        "DELTA_BINARY_PACKED",
+                                        "DELTA_LENGTH_BYTE_ARRAY",
+                                        "DELTA_BYTE_ARRAY",
+                                        "RLE_DICTIONARY",
+                                        "BYTE_STREAM_SPLIT"};
     return NAME_OF(names, encoding);
 }
 
@@ -287,17 +294,26 @@ const char *ard_pq_repetition_name(int repetition) {
 }
 
 const char *ard_pq_logical_name(ard_pq_logical_kind kind) {
-    static const char *const names[] = {
-        [ARD_PQ_LT_NONE] = "NONE",           [ARD_PQ_LT_STRING] = "STRING",
-        [ARD_PQ_LT_MAP] = "MAP",             [ARD_PQ_LT_LIST] = "LIST",
-        [ARD_PQ_LT_ENUM] = "ENUM",           [ARD_PQ_LT_DECIMAL] = "DECIMAL",
-        [ARD_PQ_LT_DATE] = "DATE",           [ARD_PQ_LT_TIME] = "TIME",
-        [ARD_PQ_LT_TIMESTAMP] = "TIMESTAMP", [ARD_PQ_LT_INTEGER] = "INTEGER",
-        [ARD_PQ_LT_NULL] = "NULL",           [ARD_PQ_LT_JSON] = "JSON",
-        [ARD_PQ_LT_BSON] = "BSON",           [ARD_PQ_LT_UUID] = "UUID",
-        [ARD_PQ_LT_FLOAT16] = "FLOAT16",     [ARD_PQ_LT_VARIANT] = "VARIANT",
-        [ARD_PQ_LT_GEOMETRY] = "GEOMETRY",   [ARD_PQ_LT_GEOGRAPHY] = "GEOGRAPHY",
-        [ARD_PQ_LT_INTERVAL] = "INTERVAL",   [ARD_PQ_LT_MAP_KEY_VALUE] = "MAP_KEY_VALUE",
-        [ARD_PQ_LT_UNKNOWN_ID] = "UNKNOWN_ID"};
+    static const char *const names[] = {[ARD_PQ_LT_NONE] = "NONE",
+                                        [ARD_PQ_LT_STRING] = "STRING",
+                                        [ARD_PQ_LT_MAP] = "MAP",
+                                        [ARD_PQ_LT_LIST] = "LIST",
+                                        [ARD_PQ_LT_ENUM] = "ENUM",
+                                        [ARD_PQ_LT_DECIMAL] = "DECIMAL",
+                                        [ARD_PQ_LT_DATE] = "DATE",
+                                        [ARD_PQ_LT_TIME] = "TIME",
+                                        [ARD_PQ_LT_TIMESTAMP] = "TIMESTAMP",
+                                        [ARD_PQ_LT_INTEGER] = "INTEGER",
+                                        [ARD_PQ_LT_NULL] = "NULL",
+                                        [ARD_PQ_LT_JSON] = "JSON",
+                                        [ARD_PQ_LT_BSON] = "BSON",
+                                        [ARD_PQ_LT_UUID] = "UUID",
+                                        [ARD_PQ_LT_FLOAT16] = "FLOAT16",
+                                        [ARD_PQ_LT_VARIANT] = "VARIANT",
+                                        [ARD_PQ_LT_GEOMETRY] = "GEOMETRY",
+                                        [ARD_PQ_LT_GEOGRAPHY] = "GEOGRAPHY",
+                                        [ARD_PQ_LT_INTERVAL] = "INTERVAL",
+                                        [ARD_PQ_LT_MAP_KEY_VALUE] = "MAP_KEY_VALUE",
+                                        [ARD_PQ_LT_UNKNOWN_ID] = "UNKNOWN_ID"};
     return NAME_OF(names, (int)kind);
 }

@@ -6,21 +6,21 @@
 #include "parquet_int.h"
 
 struct ard_parquet_file {
-    char *path;                     /* owned copy; the name given to open_memory for memory files */
-    int fd;                         /* -1 for memory-backed files */
-    const uint8_t *mem;             /* memory-backed files: the caller's buffer, else NULL */
-    int64_t size;                   /* file size in bytes */
+    char *path;         /* owned copy; the name given to open_memory for memory files */
+    int fd;             /* -1 for memory-backed files */
+    const uint8_t *mem; /* memory-backed files: the caller's buffer, else NULL */
+    int64_t size;       /* file size in bytes */
     ard_parquet_open_options options;
-    ard__arena arena;               /* all metadata below lives here */
-    uint8_t *footer;                /* owned copy of the FileMetaData bytes (stats point into it) */
+    ard__arena arena; /* all metadata below lives here */
+    uint8_t *footer;  /* owned copy of the FileMetaData bytes (stats point into it) */
     size_t footer_len;
-    int32_t footer_encrypted;       /* plaintext-footer encrypted file (encryption_algorithm set) */
+    int32_t footer_encrypted; /* plaintext-footer encrypted file (encryption_algorithm set) */
     ard_pq_metadata metadata;
 };
 
-/* Reads `len` bytes at `offset` of the file (pread, or a copy from memory). The range must lie inside
- * the file: ARD_ECORRUPT otherwise (message names the path and range); ARD_EIO on read errors.
- * Thread-safe (pread does not move the file offset). */
+/* Reads `len` bytes at `offset` of the file (pread, or a copy from memory). The range must lie
+ * inside the file: ARD_ECORRUPT otherwise (message names the path and range); ARD_EIO on read
+ * errors. Thread-safe (pread does not move the file offset). */
 ard_status ard__pq_file_read(const ard_parquet_file *f, int64_t offset, size_t len, uint8_t *dst,
                              ard_error *err);
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- shared helpers (declared in metadata_int.h) ---------------------------------------------- */
+/* ---- shared helpers (declared in metadata_int.h) --------------------------------------------- */
 
 bool ard__md_failf(ard__md *m, const char *fmt, ...) {
     char reason[400];
@@ -25,7 +25,7 @@ static bool md_nomem(ard__md *m, size_t want) {
         return false;
     }
     ard__arena *a = m->arena;
-    if (a->cap != 0 && (want > a->cap || a->used_total > a->cap - want)) {
+    if (a && a->cap != 0 && (want > a->cap || a->used_total > a->cap - want)) {
         m->t.status = ARD_ELIMIT;
         ard_error_set(m->err, ARD_ELIMIT,
                       "%s: footer metadata needs more than %zu bytes of memory (cap) at byte %lld",
@@ -42,7 +42,7 @@ void *ard__md_alloc(ard__md *m, size_t count, size_t size) {
         md_nomem(m, SIZE_MAX);
         return NULL;
     }
-    void *p = ard__arena_alloc(m->arena, count * size);
+    void *p = m->arena ? ard__arena_alloc(m->arena, count * size) : NULL;
     if (!p) {
         md_nomem(m, count * size);
     }
@@ -65,7 +65,7 @@ bool ard__md_string(ard__md *m, const char **out, uint32_t *len_out) {
     if (!ard__thrift_binary(&m->t, &data, &len)) {
         return false;
     }
-    char *copy = ard__arena_strndup(m->arena, (const char *)data, len);
+    char *copy = m->arena ? ard__arena_strndup(m->arena, (const char *)data, len) : NULL;
     if (!copy) {
         return md_nomem(m, (size_t)len + 1);
     }
@@ -102,7 +102,7 @@ int32_t ard__md_list(ard__md *m, uint8_t type, uint8_t expected_elem) {
     return size;
 }
 
-/* ---- Statistics ---------------------------------------------------------------------------------- */
+/* ---- Statistics ------------------------------------------------------------------------------ */
 
 static void stats_binary(ard__thrift *t, int32_t *has, const uint8_t **data, uint32_t *len) {
     if (ard__thrift_binary(t, data, len)) {
@@ -131,15 +131,35 @@ static void stats_field(ard__md *m, int16_t id, uint8_t type, bool bval, ard_pq_
         return;
     }
     switch (id) {
-    case 1: stats_binary(t, &s->has_legacy_max, &s->legacy_max, &s->legacy_max_len); break;
-    case 2: stats_binary(t, &s->has_legacy_min, &s->legacy_min, &s->legacy_min_len); break;
-    case 3: stats_count(t, &s->has_null_count, &s->null_count); break;
-    case 4: stats_count(t, &s->has_distinct_count, &s->distinct_count); break;
-    case 5: stats_binary(t, &s->has_max_value, &s->max_value, &s->max_value_len); break;
-    case 6: stats_binary(t, &s->has_min_value, &s->min_value, &s->min_value_len); break;
-    case 7: s->has_is_max_exact = 1; s->is_max_value_exact = bval; break;
-    case 8: s->has_is_min_exact = 1; s->is_min_value_exact = bval; break;
-    case 9: stats_count(t, &s->has_nan_count, &s->nan_count); break;
+    case 1:
+        stats_binary(t, &s->has_legacy_max, &s->legacy_max, &s->legacy_max_len);
+        break;
+    case 2:
+        stats_binary(t, &s->has_legacy_min, &s->legacy_min, &s->legacy_min_len);
+        break;
+    case 3:
+        stats_count(t, &s->has_null_count, &s->null_count);
+        break;
+    case 4:
+        stats_count(t, &s->has_distinct_count, &s->distinct_count);
+        break;
+    case 5:
+        stats_binary(t, &s->has_max_value, &s->max_value, &s->max_value_len);
+        break;
+    case 6:
+        stats_binary(t, &s->has_min_value, &s->min_value, &s->min_value_len);
+        break;
+    case 7:
+        s->has_is_max_exact = 1;
+        s->is_max_value_exact = bval;
+        break;
+    case 8:
+        s->has_is_min_exact = 1;
+        s->is_min_value_exact = bval;
+        break;
+    case 9:
+        stats_count(t, &s->has_nan_count, &s->nan_count);
+        break;
     }
 }
 
@@ -158,7 +178,7 @@ bool ard__md_stats(ard__md *m, ard_pq_stats *s) {
     return m->t.status == ARD_OK && ard__thrift_struct_end(&m->t);
 }
 
-/* ---- KeyValue ---------------------------------------------------------------------------------- */
+/* ---- KeyValue -------------------------------------------------------------------------------- */
 
 static bool decode_kv(ard__md *m, ard_pq_kv *kv) {
     int16_t id;
@@ -204,7 +224,7 @@ static bool decode_kv_list(ard__md *m, uint8_t type, int32_t *count, const ard_p
     return true;
 }
 
-/* ---- ColumnMetaData ------------------------------------------------------------------------------ */
+/* ---- ColumnMetaData -------------------------------------------------------------------------- */
 
 static bool decode_i32_list(ard__md *m, uint8_t type, int32_t *count, const int32_t **out) {
     int32_t n = ard__md_list(m, type, ARD__T_I32);
@@ -225,8 +245,7 @@ static bool decode_i32_list(ard__md *m, uint8_t type, int32_t *count, const int3
     return true;
 }
 
-static bool decode_string_list(ard__md *m, uint8_t type, int32_t *count,
-                               const char *const **out) {
+static bool decode_string_list(ard__md *m, uint8_t type, int32_t *count, const char *const **out) {
     int32_t n = ard__md_list(m, type, ARD__T_BINARY);
     if (n < 0) {
         return m->t.status == ARD_OK;
@@ -260,25 +279,55 @@ static void read_i32(ard__md *m, uint8_t type, int32_t *has, int32_t *v) {
 static void cmd_field(ard__md *m, int16_t id, uint8_t type, ard_pq_column_chunk *c) {
     int32_t v = 0;
     switch (id) {
-    case 1: read_i32(m, type, NULL, &v); c->type = (ard_pq_type)v; break;
-    case 2: decode_i32_list(m, type, &c->num_encodings, &c->encodings); break;
-    case 3: decode_string_list(m, type, &c->path_len, &c->path_in_schema); break;
-    case 4: read_i32(m, type, NULL, &v); c->codec = (ard_pq_codec)v; break;
-    case 5: read_i64(m, type, NULL, &c->num_values); break;
-    case 6: read_i64(m, type, NULL, &c->total_uncompressed_size); break;
-    case 7: read_i64(m, type, NULL, &c->total_compressed_size); break;
-    case 8: decode_kv_list(m, type, &c->num_kv, &c->kv); break;
-    case 9: read_i64(m, type, NULL, &c->data_page_offset); break;
-    case 10: read_i64(m, type, &c->has_index_page_offset, &c->index_page_offset); break;
-    case 11: read_i64(m, type, &c->has_dictionary_page_offset, &c->dictionary_page_offset); break;
+    case 1:
+        read_i32(m, type, NULL, &v);
+        c->type = (ard_pq_type)v;
+        break;
+    case 2:
+        decode_i32_list(m, type, &c->num_encodings, &c->encodings);
+        break;
+    case 3:
+        decode_string_list(m, type, &c->path_len, &c->path_in_schema);
+        break;
+    case 4:
+        read_i32(m, type, NULL, &v);
+        c->codec = (ard_pq_codec)v;
+        break;
+    case 5:
+        read_i64(m, type, NULL, &c->num_values);
+        break;
+    case 6:
+        read_i64(m, type, NULL, &c->total_uncompressed_size);
+        break;
+    case 7:
+        read_i64(m, type, NULL, &c->total_compressed_size);
+        break;
+    case 8:
+        decode_kv_list(m, type, &c->num_kv, &c->kv);
+        break;
+    case 9:
+        read_i64(m, type, NULL, &c->data_page_offset);
+        break;
+    case 10:
+        read_i64(m, type, &c->has_index_page_offset, &c->index_page_offset);
+        break;
+    case 11:
+        read_i64(m, type, &c->has_dictionary_page_offset, &c->dictionary_page_offset);
+        break;
     case 12:
         if (ard__md_want(m, type, ARD__T_STRUCT)) {
             ard__md_stats(m, &c->stats);
         }
         break;
-    case 14: read_i64(m, type, &c->has_bloom_filter_offset, &c->bloom_filter_offset); break;
-    case 15: read_i32(m, type, &c->has_bloom_filter_length, &c->bloom_filter_length); break;
-    default: ard__thrift_skip(&m->t, type); break; /* 13 encoding_stats, 16 size statistics, ... */
+    case 14:
+        read_i64(m, type, &c->has_bloom_filter_offset, &c->bloom_filter_offset);
+        break;
+    case 15:
+        read_i32(m, type, &c->has_bloom_filter_length, &c->bloom_filter_length);
+        break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break; /* 13 encoding_stats, 16 size statistics, ... */
     }
 }
 
@@ -299,12 +348,13 @@ static bool decode_column_meta(ard__md *m, ard_pq_column_chunk *c) {
         return false;
     }
     if (!seen_type || c->type < ARD_PQ_BOOLEAN || c->type > ARD_PQ_FIXED_LEN_BYTE_ARRAY) {
-        return ard__md_failf(m, "ColumnMetaData: missing or invalid physical type %d", (int)c->type);
+        return ard__md_failf(m, "ColumnMetaData: missing or invalid physical type %d",
+                             (int)c->type);
     }
     return ard__thrift_struct_end(&m->t);
 }
 
-/* ---- ColumnChunk ------------------------------------------------------------------------------- */
+/* ---- ColumnChunk ----------------------------------------------------------------------------- */
 
 static void chunk_field(ard__md *m, int16_t id, uint8_t type, ard_pq_column_chunk *c) {
     const uint8_t *bytes;
@@ -315,16 +365,26 @@ static void chunk_field(ard__md *m, int16_t id, uint8_t type, ard_pq_column_chun
             ard__md_string(m, &c->file_path, NULL);
         }
         break;
-    case 2: read_i64(m, type, NULL, &c->file_offset); break;
+    case 2:
+        read_i64(m, type, NULL, &c->file_offset);
+        break;
     case 3:
         if (ard__md_want(m, type, ARD__T_STRUCT)) {
             decode_column_meta(m, c);
         }
         break;
-    case 4: read_i64(m, type, &c->has_offset_index, &c->offset_index_offset); break;
-    case 5: read_i32(m, type, NULL, &c->offset_index_length); break;
-    case 6: read_i64(m, type, &c->has_column_index, &c->column_index_offset); break;
-    case 7: read_i32(m, type, NULL, &c->column_index_length); break;
+    case 4:
+        read_i64(m, type, &c->has_offset_index, &c->offset_index_offset);
+        break;
+    case 5:
+        read_i32(m, type, NULL, &c->offset_index_length);
+        break;
+    case 6:
+        read_i64(m, type, &c->has_column_index, &c->column_index_offset);
+        break;
+    case 7:
+        read_i32(m, type, NULL, &c->column_index_length);
+        break;
     case 8:
         c->is_encrypted = 1;
         ard__thrift_skip(&m->t, type);
@@ -334,7 +394,9 @@ static void chunk_field(ard__md *m, int16_t id, uint8_t type, ard_pq_column_chun
             c->is_encrypted = 1;
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
@@ -352,6 +414,10 @@ static bool validate_chunk(ard__md *m, ard_pq_column_chunk *c) {
     }
     check_index_range(m, &c->has_offset_index, c->offset_index_offset, c->offset_index_length);
     check_index_range(m, &c->has_column_index, c->column_index_offset, c->column_index_length);
+    if (c->has_bloom_filter_offset &&
+        (c->bloom_filter_offset < 4 || c->bloom_filter_offset >= m->footer_offset)) {
+        c->has_bloom_filter_offset = 0; /* optional too: a filter outside the file is ignored */
+    }
     if (!c->has_meta_data) {
         return true; /* encrypted column metadata: the reader refuses the column */
     }
@@ -365,7 +431,8 @@ static bool validate_chunk(ard__md *m, ard_pq_column_chunk *c) {
                          : c->data_page_offset;
     /* Lenient like other readers: total_compressed_size may be understated, so only the start is
      * checked here; the page walk is bounded by the footer start. */
-    if (c->chunk_start < 4 || c->chunk_start > m->footer_offset) {
+    if (c->chunk_start < 4 || c->chunk_start > m->footer_offset ||
+        c->total_compressed_size > INT64_MAX - c->chunk_start) {
         return ard__md_failf(m, "column chunk starts at %lld, outside the data area [4, %lld]",
                              (long long)c->chunk_start, (long long)m->footer_offset);
     }
@@ -388,7 +455,7 @@ static bool decode_column_chunk(ard__md *m, ard_pq_column_chunk *c) {
     return ard__thrift_struct_end(&m->t);
 }
 
-/* ---- RowGroup ---------------------------------------------------------------------------------- */
+/* ---- RowGroup -------------------------------------------------------------------------------- */
 
 static bool decode_sorting_column(ard__md *m, ard_pq_sorting_column *s) {
     int16_t id;
@@ -450,19 +517,33 @@ static bool decode_sorting_columns(ard__md *m, uint8_t type, ard_pq_row_group *r
 static void rg_field(ard__md *m, int16_t id, uint8_t type, ard_pq_row_group *rg) {
     int32_t ordinal;
     switch (id) {
-    case 1: decode_chunks(m, type, rg); break;
-    case 2: read_i64(m, type, NULL, &rg->total_byte_size); break;
-    case 3: read_i64(m, type, NULL, &rg->num_rows); break;
-    case 4: decode_sorting_columns(m, type, rg); break;
-    case 5: read_i64(m, type, &rg->has_file_offset, &rg->file_offset); break;
-    case 6: read_i64(m, type, &rg->has_total_compressed_size, &rg->total_compressed_size); break;
+    case 1:
+        decode_chunks(m, type, rg);
+        break;
+    case 2:
+        read_i64(m, type, NULL, &rg->total_byte_size);
+        break;
+    case 3:
+        read_i64(m, type, NULL, &rg->num_rows);
+        break;
+    case 4:
+        decode_sorting_columns(m, type, rg);
+        break;
+    case 5:
+        read_i64(m, type, &rg->has_file_offset, &rg->file_offset);
+        break;
+    case 6:
+        read_i64(m, type, &rg->has_total_compressed_size, &rg->total_compressed_size);
+        break;
     case 7:
         if (ard__md_want(m, type, ARD__T_I16) && ard__thrift_i32(&m->t, &ordinal)) {
             rg->has_ordinal = 1;
             rg->ordinal = ordinal;
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
@@ -508,7 +589,7 @@ static bool decode_row_groups(ard__md *m, uint8_t type, ard_pq_metadata *out) {
     return true;
 }
 
-/* ---- ColumnOrder and FileMetaData ---------------------------------------------------------------- */
+/* ---- ColumnOrder and FileMetaData ------------------------------------------------------------ */
 
 static bool decode_column_order(ard__md *m, int32_t *order) {
     int16_t id;
@@ -548,23 +629,51 @@ static bool decode_column_orders(ard__md *m, uint8_t type, ard_pq_metadata *out)
 
 static void fmd_field(ard__md *m, int16_t id, uint8_t type, ard_pq_metadata *out) {
     switch (id) {
-    case 1: read_i32(m, type, NULL, &out->version); break;
-    case 2: ard__md_schema(m, type, out); break;
-    case 3: read_i64(m, type, NULL, &out->declared_num_rows); break;
-    case 4: decode_row_groups(m, type, out); break;
-    case 5: decode_kv_list(m, type, &out->num_kv, &out->kv); break;
+    case 1:
+        read_i32(m, type, NULL, &out->version);
+        break;
+    case 2:
+        ard__md_schema(m, type, out);
+        break;
+    case 3:
+        read_i64(m, type, NULL, &out->declared_num_rows);
+        break;
+    case 4:
+        decode_row_groups(m, type, out);
+        break;
+    case 5:
+        decode_kv_list(m, type, &out->num_kv, &out->kv);
+        break;
     case 6:
         if (ard__md_want(m, type, ARD__T_BINARY)) {
             ard__md_string(m, &out->created_by, NULL);
         }
         break;
-    case 7: decode_column_orders(m, type, out); break;
+    case 7:
+        decode_column_orders(m, type, out);
+        break;
     case 8:
         m->footer_encrypted = 1;
         ard__thrift_skip(&m->t, type);
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
+}
+
+/* The column reader decodes by the schema's type; a chunk that disagrees cannot be read safely. */
+static bool check_chunk_types(ard__md *m, const ard_pq_metadata *md, int32_t rg) {
+    for (int32_t i = 0; i < md->num_leaves; i++) {
+        const ard_pq_column_chunk *c = &md->row_groups[rg].columns[i];
+        const ard_pq_schema_node *leaf = &md->nodes[md->leaves[i]];
+        if (c->has_meta_data && c->type != leaf->type) {
+            return ard__md_failf(m, "row group %d column '%s': chunk type %s but schema type %s",
+                                 rg, leaf->path, ard_pq_type_name(c->type),
+                                 ard_pq_type_name(leaf->type));
+        }
+    }
+    return true;
 }
 
 /* Checks that need the whole footer: the schema may come after the row groups on the wire. */
@@ -579,6 +688,9 @@ static ard_status validate_file(ard__md *m, ard_pq_metadata *out) {
         if (rg->num_columns != out->num_leaves) {
             ard__md_failf(m, "row group %d has %d column chunks but the schema has %d leaves", i,
                           rg->num_columns, out->num_leaves);
+            return m->t.status;
+        }
+        if (!check_chunk_types(m, out, i)) {
             return m->t.status;
         }
         if (rg->num_rows > INT64_MAX - total) {

@@ -7,12 +7,12 @@
 /* Decoding context: the Thrift reader plus where to allocate and what to report. */
 typedef struct ard__md {
     ard__thrift t;
-    ard__arena *arena;      /* NULL when the structure being decoded never allocates */
+    ard__arena *arena; /* NULL when the structure being decoded never allocates */
     const char *path;
     ard_error *err;
-    int32_t num_leaves;     /* -1 until the schema has been decoded */
+    int32_t num_leaves; /* -1 until the schema has been decoded */
     int32_t footer_encrypted;
-    int64_t footer_offset;  /* chunks must start in [4, footer_offset] */
+    int64_t footer_offset; /* chunks must start in [4, footer_offset] */
     int64_t file_size;
 } ard__md;
 

@@ -20,31 +20,53 @@ static void get_i32(ard__md *m, uint8_t type, int32_t *v, int32_t *has) {
     }
 }
 
-/* ---- PageHeader ------------------------------------------------------------------------------- */
+/* ---- PageHeader ------------------------------------------------------------------------------ */
 
 static void v1_field(ard__md *m, int16_t id, uint8_t type, ard__pq_page_header *h) {
     switch (id) {
-    case 1: get_i32(m, type, &h->num_values, NULL); break;
-    case 2: get_i32(m, type, &h->encoding, NULL); break;
-    case 3: get_i32(m, type, &h->definition_level_encoding, NULL); break;
-    case 4: get_i32(m, type, &h->repetition_level_encoding, NULL); break;
+    case 1:
+        get_i32(m, type, &h->num_values, NULL);
+        break;
+    case 2:
+        get_i32(m, type, &h->encoding, NULL);
+        break;
+    case 3:
+        get_i32(m, type, &h->definition_level_encoding, NULL);
+        break;
+    case 4:
+        get_i32(m, type, &h->repetition_level_encoding, NULL);
+        break;
     case 5:
         if (ard__md_want(m, type, ARD__T_STRUCT)) {
             ard__md_stats(m, &h->stats);
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
 static void v2_field(ard__md *m, int16_t id, uint8_t type, bool bval, ard__pq_page_header *h) {
     switch (id) {
-    case 1: get_i32(m, type, &h->num_values, NULL); break;
-    case 2: get_i32(m, type, &h->num_nulls, NULL); break;
-    case 3: get_i32(m, type, &h->num_rows, NULL); break;
-    case 4: get_i32(m, type, &h->encoding, NULL); break;
-    case 5: get_i32(m, type, &h->definition_levels_byte_length, NULL); break;
-    case 6: get_i32(m, type, &h->repetition_levels_byte_length, NULL); break;
+    case 1:
+        get_i32(m, type, &h->num_values, NULL);
+        break;
+    case 2:
+        get_i32(m, type, &h->num_nulls, NULL);
+        break;
+    case 3:
+        get_i32(m, type, &h->num_rows, NULL);
+        break;
+    case 4:
+        get_i32(m, type, &h->encoding, NULL);
+        break;
+    case 5:
+        get_i32(m, type, &h->definition_levels_byte_length, NULL);
+        break;
+    case 6:
+        get_i32(m, type, &h->repetition_levels_byte_length, NULL);
+        break;
     case 7:
         if (ard__md_want(m, type, ARD__T_TRUE)) {
             h->is_compressed = bval;
@@ -55,20 +77,28 @@ static void v2_field(ard__md *m, int16_t id, uint8_t type, bool bval, ard__pq_pa
             ard__md_stats(m, &h->stats);
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
 static void dict_field(ard__md *m, int16_t id, uint8_t type, bool bval, ard__pq_page_header *h) {
     switch (id) {
-    case 1: get_i32(m, type, &h->dict_num_values, NULL); break;
-    case 2: get_i32(m, type, &h->dict_encoding, NULL); break;
+    case 1:
+        get_i32(m, type, &h->dict_num_values, NULL);
+        break;
+    case 2:
+        get_i32(m, type, &h->dict_encoding, NULL);
+        break;
     case 3:
         if (ard__md_want(m, type, ARD__T_TRUE)) {
             h->dict_is_sorted = bval;
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
@@ -96,9 +126,15 @@ static void page_field(ard__md *m, int16_t id, uint8_t type, ard__pq_page_header
                        uint32_t *seen) {
     int32_t crc;
     switch (id) {
-    case 1: get_i32(m, type, &h->type, NULL); break;
-    case 2: get_i32(m, type, &h->uncompressed_page_size, NULL); break;
-    case 3: get_i32(m, type, &h->compressed_page_size, NULL); break;
+    case 1:
+        get_i32(m, type, &h->type, NULL);
+        break;
+    case 2:
+        get_i32(m, type, &h->uncompressed_page_size, NULL);
+        break;
+    case 3:
+        get_i32(m, type, &h->compressed_page_size, NULL);
+        break;
     case 4:
         if (ard__md_want(m, type, ARD__T_I32) && ard__thrift_i32(&m->t, &crc)) {
             h->has_crc = 1;
@@ -112,7 +148,9 @@ static void page_field(ard__md *m, int16_t id, uint8_t type, ard__pq_page_header
             *seen |= 1u << id;
         }
         return;
-    default: ard__thrift_skip(&m->t, type); return;
+    default:
+        ard__thrift_skip(&m->t, type);
+        return;
     }
     if (type == ARD__T_I32) {
         *seen |= 1u << id;
@@ -169,7 +207,7 @@ ard_status ard__pq_decode_page_header(const uint8_t *data, size_t len, int64_t b
     return m.t.status;
 }
 
-/* ---- ColumnIndex ------------------------------------------------------------------------------- */
+/* ---- ColumnIndex ----------------------------------------------------------------------------- */
 
 /* Every list of a ColumnIndex has one entry per page; the first list fixes the count. */
 static int32_t index_list(ard__md *m, uint8_t type, uint8_t elem, ard__pq_column_index *ci) {
@@ -224,12 +262,24 @@ static void ci_null_counts(ard__md *m, uint8_t type, ard__pq_column_index *ci) {
 
 static void ci_field(ard__md *m, int16_t id, uint8_t type, ard__pq_column_index *ci) {
     switch (id) {
-    case 1: ci_null_pages(m, type, ci); break;
-    case 2: ci_bounds(m, type, ci, true); break;
-    case 3: ci_bounds(m, type, ci, false); break;
-    case 4: get_i32(m, type, &ci->boundary_order, NULL); break;
-    case 5: ci_null_counts(m, type, ci); break;
-    default: ard__thrift_skip(&m->t, type); break; /* histograms, nan_counts */
+    case 1:
+        ci_null_pages(m, type, ci);
+        break;
+    case 2:
+        ci_bounds(m, type, ci, true);
+        break;
+    case 3:
+        ci_bounds(m, type, ci, false);
+        break;
+    case 4:
+        get_i32(m, type, &ci->boundary_order, NULL);
+        break;
+    case 5:
+        ci_null_counts(m, type, ci);
+        break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break; /* histograms, nan_counts */
     }
 }
 
@@ -260,7 +310,7 @@ ard_status ard__pq_decode_column_index(const uint8_t *data, size_t len, int64_t 
     return m.t.status;
 }
 
-/* ---- OffsetIndex ------------------------------------------------------------------------------- */
+/* ---- OffsetIndex ----------------------------------------------------------------------------- */
 
 static bool decode_location(ard__md *m, ard__pq_page_location *loc) {
     int16_t id;

@@ -1,6 +1,6 @@
-/* The Parquet schema: decodes the flattened depth-first list of SchemaElements (with LogicalType and
- * the ConvertedType fallback) and rebuilds the tree: parent/children, dotted paths, max levels and
- * the leaf (column) order. */
+/* The Parquet schema: decodes the flattened depth-first list of SchemaElements (with LogicalType
+ * and the ConvertedType fallback) and rebuilds the tree: parent/children, dotted paths, max levels
+ * and the leaf (column) order. */
 #include "metadata_int.h"
 
 #include <string.h>
@@ -11,7 +11,7 @@ typedef struct elem_flags {
     int64_t offset; /* file offset just after the element, for messages */
 } elem_flags;
 
-/* ---- LogicalType --------------------------------------------------------------------------------- */
+/* ---- LogicalType ----------------------------------------------------------------------------- */
 
 static bool decode_time_unit(ard__md *m, ard_pq_logical *lt) {
     int16_t id;
@@ -74,11 +74,11 @@ static bool decode_lt_member(ard__md *m, int16_t member, ard_pq_logical *lt) {
 
 static ard_pq_logical_kind lt_kind(int16_t member) {
     static const ard_pq_logical_kind kinds[] = {
-        [1] = ARD_PQ_LT_STRING,   [2] = ARD_PQ_LT_MAP,       [3] = ARD_PQ_LT_LIST,
-        [4] = ARD_PQ_LT_ENUM,     [5] = ARD_PQ_LT_DECIMAL,   [6] = ARD_PQ_LT_DATE,
-        [7] = ARD_PQ_LT_TIME,     [8] = ARD_PQ_LT_TIMESTAMP, [10] = ARD_PQ_LT_INTEGER,
-        [11] = ARD_PQ_LT_NULL,    [12] = ARD_PQ_LT_JSON,     [13] = ARD_PQ_LT_BSON,
-        [14] = ARD_PQ_LT_UUID,    [15] = ARD_PQ_LT_FLOAT16,  [16] = ARD_PQ_LT_VARIANT,
+        [1] = ARD_PQ_LT_STRING,    [2] = ARD_PQ_LT_MAP,        [3] = ARD_PQ_LT_LIST,
+        [4] = ARD_PQ_LT_ENUM,      [5] = ARD_PQ_LT_DECIMAL,    [6] = ARD_PQ_LT_DATE,
+        [7] = ARD_PQ_LT_TIME,      [8] = ARD_PQ_LT_TIMESTAMP,  [10] = ARD_PQ_LT_INTEGER,
+        [11] = ARD_PQ_LT_NULL,     [12] = ARD_PQ_LT_JSON,      [13] = ARD_PQ_LT_BSON,
+        [14] = ARD_PQ_LT_UUID,     [15] = ARD_PQ_LT_FLOAT16,   [16] = ARD_PQ_LT_VARIANT,
         [17] = ARD_PQ_LT_GEOMETRY, [18] = ARD_PQ_LT_GEOGRAPHY,
     };
     if (member <= 0 || member >= (int16_t)(sizeof kinds / sizeof kinds[0]) ||
@@ -111,7 +111,7 @@ static bool decode_logical(ard__md *m, ard_pq_logical *lt) {
     return m->t.status == ARD_OK && ard__thrift_struct_end(&m->t);
 }
 
-/* ---- ConvertedType fallback ---------------------------------------------------------------------- */
+/* ---- ConvertedType fallback ------------------------------------------------------------------ */
 
 static void logical_from_converted(ard_pq_schema_node *n) {
     ard_pq_logical *lt = &n->logical;
@@ -149,7 +149,7 @@ static void logical_from_converted(ard_pq_schema_node *n) {
     }
 }
 
-/* ---- SchemaElement ------------------------------------------------------------------------------- */
+/* ---- SchemaElement --------------------------------------------------------------------------- */
 
 static void elem_enum(ard__md *m, uint8_t type, uint8_t *has, int32_t *v) {
     if (ard__md_want(m, type, ARD__T_I32) && ard__thrift_i32(&m->t, v)) {
@@ -157,30 +157,50 @@ static void elem_enum(ard__md *m, uint8_t type, uint8_t *has, int32_t *v) {
     }
 }
 
-static void elem_field(ard__md *m, int16_t id, uint8_t type, ard_pq_schema_node *n,
-                       elem_flags *f) {
+static void elem_field(ard__md *m, int16_t id, uint8_t type, ard_pq_schema_node *n, elem_flags *f) {
     int32_t v = 0;
     uint8_t unused = 0;
     switch (id) {
-    case 1: elem_enum(m, type, &f->has_type, &v); n->type = (ard_pq_type)v; break;
-    case 2: elem_enum(m, type, &unused, &n->type_length); break;
-    case 3: elem_enum(m, type, &f->has_repetition, &v); n->repetition = (ard_pq_repetition)v; break;
+    case 1:
+        elem_enum(m, type, &f->has_type, &v);
+        n->type = (ard_pq_type)v;
+        break;
+    case 2:
+        elem_enum(m, type, &unused, &n->type_length);
+        break;
+    case 3:
+        elem_enum(m, type, &f->has_repetition, &v);
+        n->repetition = (ard_pq_repetition)v;
+        break;
     case 4:
         if (ard__md_want(m, type, ARD__T_BINARY)) {
             ard__md_string(m, &n->name, NULL);
         }
         break;
-    case 5: elem_enum(m, type, &f->has_children, &n->num_children); break;
-    case 6: elem_enum(m, type, &unused, &n->converted_type); break;
-    case 7: elem_enum(m, type, &unused, &n->scale); break;
-    case 8: elem_enum(m, type, &unused, &n->precision); break;
-    case 9: elem_enum(m, type, &unused, &n->field_id); n->has_field_id = unused; break;
+    case 5:
+        elem_enum(m, type, &f->has_children, &n->num_children);
+        break;
+    case 6:
+        elem_enum(m, type, &unused, &n->converted_type);
+        break;
+    case 7:
+        elem_enum(m, type, &unused, &n->scale);
+        break;
+    case 8:
+        elem_enum(m, type, &unused, &n->precision);
+        break;
+    case 9:
+        elem_enum(m, type, &unused, &n->field_id);
+        n->has_field_id = unused;
+        break;
     case 10:
         if (ard__md_want(m, type, ARD__T_STRUCT)) {
             decode_logical(m, &n->logical);
         }
         break;
-    default: ard__thrift_skip(&m->t, type); break;
+    default:
+        ard__thrift_skip(&m->t, type);
+        break;
     }
 }
 
@@ -214,6 +234,7 @@ static bool decode_element(ard__md *m, int32_t index, ard_pq_schema_node *n, ele
         return false;
     }
     n->converted_type = -1;
+    n->first_child = -1;
     while (ard__thrift_field(&m->t, &id, &type, &bval)) {
         elem_field(m, id, type, n, f);
     }
@@ -233,15 +254,15 @@ static bool decode_element(ard__md *m, int32_t index, ard_pq_schema_node *n, ele
     return ard__thrift_struct_end(&m->t);
 }
 
-/* ---- tree ---------------------------------------------------------------------------------------- */
+/* ---- tree ------------------------------------------------------------------------------------ */
 
 typedef struct tree_builder {
     ard__md *m;
     ard_pq_schema_node *nodes;
     elem_flags *flags;
     int32_t count;
-    int32_t *stack;       /* open groups */
-    int32_t *fill;        /* children attached so far, per node */
+    int32_t *stack; /* open groups */
+    int32_t *fill;  /* children attached so far, per node */
 } tree_builder;
 
 static bool fail_at(tree_builder *b, int32_t index, const char *what) {

@@ -1,5 +1,6 @@
 /* Thrift compact-protocol reader for Parquet footers, page headers and page indexes.
- * Every read is bounds-checked against the input; the first failure sticks and names the byte offset. */
+ * Every read is bounds-checked against the input; the first failure sticks and names the byte
+ * offset. */
 #include "parquet_int.h"
 
 #include <stdio.h>
@@ -282,7 +283,8 @@ static bool skip_map(ard__thrift *t, int nest) {
         return ard__thrift_fail(t, "invalid map element type");
     }
     for (uint64_t i = 0; i < n; i++) {
-        if (!skip_value(t, key_type, true, nest + 1) || !skip_value(t, value_type, true, nest + 1)) {
+        if (!skip_value(t, key_type, true, nest + 1) ||
+            !skip_value(t, value_type, true, nest + 1)) {
             return false;
         }
     }

@@ -90,6 +90,12 @@ ard_status ard__pqw_check_input(const ard__pqw_column *c, const ard__pqw_input *
             return ard_error_set(err, ARD_EINVAL,
                                  "parquet writer: column '%s': list offsets decrease", c->name);
         }
+        if (c->type == ARD_PQ_BYTE_ARRAY &&
+            !offsets_ok(in->bin_offsets, in->bin_offsets32,
+                        rows ? off_at(in->list_offsets, in->list_offsets32, rows) : 0)) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "parquet writer: column '%s': element offsets decrease", c->name);
+        }
         if (c->repetition == ARD_PQ_REQUIRED &&
             !all_valid(in->row_validity, in->row_validity_offset, rows)) {
             return ard_error_set(err, ARD_EINVAL,
@@ -167,6 +173,27 @@ ard_status ard_pq_writer_write_binary(ard_pq_writer *w, int32_t col, const int64
 }
 
 static ard_status list_call(ard_pq_writer *w, int32_t col, ard__pqw_input *in, int64_t rows,
+                            ard_error *err);
+
+ard_status ard_pq_writer_write_list_binary(ard_pq_writer *w, int32_t col,
+                                           const int64_t *list_offsets, const int64_t *offsets,
+                                           const uint8_t *data, const uint8_t *elem_validity,
+                                           const uint8_t *row_validity, int64_t rows,
+                                           ard_error *err) {
+    ard__pqw_input in;
+    memset(&in, 0, sizeof in);
+    in.list_offsets = list_offsets;
+    in.bin_offsets = offsets;
+    in.bin_data = data;
+    in.elem_validity = elem_validity;
+    in.row_validity = row_validity;
+    if (!list_offsets || !offsets) {
+        return ard_error_set(err, ARD_EINVAL, "parquet writer: write_list_binary needs offsets");
+    }
+    return list_call(w, col, &in, rows, err);
+}
+
+static ard_status list_call(ard_pq_writer *w, int32_t col, ard__pqw_input *in, int64_t rows,
                             ard_error *err) {
     ard_status st = check_call(w, col, rows, err);
     if (st != ARD_OK) {
@@ -175,6 +202,11 @@ static ard_status list_call(ard_pq_writer *w, int32_t col, ard__pqw_input *in, i
     const ard__pqw_column *c = &w->schema.cols[col];
     if (!c->is_list) {
         return kind_error(c, "write_column or write_binary", err);
+    }
+    if ((c->type == ARD_PQ_BYTE_ARRAY) != (in->bin_offsets != NULL)) {
+        return kind_error(c, c->type == ARD_PQ_BYTE_ARRAY ? "write_list_binary"
+                                                          : "write_list or write_list_matrix",
+                          err);
     }
     in->input_width = c->input_width;
     return run(w, col, in, rows, err);

@@ -208,31 +208,31 @@ int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name, ar
     return push_column(sb, &c, err);
 }
 
-int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
-                               ard_pq_type element_type, ard_pq_repetition list_repetition,
-                               ard_pq_repetition element_repetition,
-                               const ard_pq_logical *element_logical, ard_error *err) {
+static int32_t add_list(ard_pq_schema_builder *sb, const char *name, ard_pq_type element_type,
+                        ard_pq_repetition list_repetition, ard_pq_repetition element_repetition,
+                        const ard_pq_logical *element_logical, int32_t type_length,
+                        ard_error *err) {
     if (!sb) {
         ard_error_set(err, ARD_EINVAL, "parquet writer: NULL schema builder");
         return -1;
     }
     if (check_name(sb, name, err) != ARD_OK ||
-        check_type(name, element_type, 0, element_logical, err) != ARD_OK) {
+        check_type(name, element_type, type_length, element_logical, err) != ARD_OK) {
         return -1;
     }
-    if (element_type == ARD_PQ_BYTE_ARRAY || element_type == ARD_PQ_INT96 ||
-        (list_repetition != ARD_PQ_REQUIRED && list_repetition != ARD_PQ_OPTIONAL) ||
+    if ((list_repetition != ARD_PQ_REQUIRED && list_repetition != ARD_PQ_OPTIONAL) ||
         (element_repetition != ARD_PQ_REQUIRED && element_repetition != ARD_PQ_OPTIONAL)) {
         ard_error_set(err, ARD_EINVAL,
-                      "parquet writer: list column '%s': element type %s or repetitions not "
-                      "supported",
-                      name, ard_pq_type_name(element_type));
+                      "parquet writer: list column '%s': list and element repetition must be "
+                      "REQUIRED or OPTIONAL",
+                      name);
         return -1;
     }
     ard__pqw_column c;
     memset(&c, 0, sizeof c);
     c.name = (char *)name;
     c.type = element_type;
+    c.type_length = type_length;
     c.repetition = list_repetition;
     c.is_list = 1;
     c.elem_repetition = element_repetition;
@@ -241,6 +241,22 @@ int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
         c.logical = *element_logical;
     }
     return push_column(sb, &c, err);
+}
+
+int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
+                               ard_pq_type element_type, ard_pq_repetition list_repetition,
+                               ard_pq_repetition element_repetition,
+                               const ard_pq_logical *element_logical, ard_error *err) {
+    return add_list(sb, name, element_type, list_repetition, element_repetition, element_logical,
+                    0, err);
+}
+
+int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
+                                     int32_t type_length, ard_pq_repetition list_repetition,
+                                     ard_pq_repetition element_repetition,
+                                     const ard_pq_logical *element_logical, ard_error *err) {
+    return add_list(sb, name, ARD_PQ_FIXED_LEN_BYTE_ARRAY, list_repetition, element_repetition,
+                    element_logical, type_length, err);
 }
 
 static ard_status check_col(const ard_pq_schema_builder *sb, int32_t col, ard_error *err) {

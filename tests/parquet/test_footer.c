@@ -1,11 +1,15 @@
-/* Footer-side tests of the Parquet reader: every file of the shared corpus against DuckDB's reference
- * (footer_expect.txt, made from duckdb-reference.json by footer_expect.py), the DuckDB-generated files,
- * spot checks of statistics / page indexes / page headers, and synthesized damage (truncation at every
- * byte, bad magic, list-size and nesting bombs, allocation failures). */
-#include <setjmp.h>
+/* Footer-side tests of the Parquet reader: every file of the shared corpus against DuckDB's
+ * reference (footer_expect.txt, made from duckdb-reference.json by footer_expect.py), the
+ * DuckDB-generated files, spot checks of statistics / page indexes / page headers, and synthesized
+ * damage (truncation at every byte, bad magic, list-size and nesting bombs, allocation failures).
+ */
+/* cmocka needs these first, in this order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include "file_int.h"
@@ -133,8 +137,10 @@ static void ref_leaf(ref_check *rc, const ard_pq_metadata *md, char *rest) {
         n->repetition != rep || n->max_def != def || n->max_rep != lrep ||
         strcmp(ard_pq_logical_name(n->logical.kind), kind) != 0 || got_a != a || got_b != b ||
         n->leaf_index != rc->leaf) {
-        ref_fail(rc, "leaf %d: got %s %s(%d) %s d%d r%d %s %ld %ld; expected %s %ld(%ld) %ld d%ld "
-                 "r%ld %s %ld %ld", rc->leaf, n->path, ard_pq_type_name(n->type), n->type_length,
+        ref_fail(rc,
+                 "leaf %d: got %s %s(%d) %s d%d r%d %s %ld %ld; expected %s %ld(%ld) %ld d%ld "
+                 "r%ld %s %ld %ld",
+                 rc->leaf, n->path, ard_pq_type_name(n->type), n->type_length,
                  ard_pq_repetition_name(n->repetition), n->max_def, n->max_rep,
                  ard_pq_logical_name(n->logical.kind), got_a, got_b, path, type, tlen, rep, def,
                  lrep, kind, a, b);
@@ -162,8 +168,8 @@ static void ref_line(ref_check *rc, char tag, char *rest) {
         /* The reference shows an absent created_by as "". */
         const char *got = md->created_by ? md->created_by : "";
         if (strcmp(rest, "-") == 0 ? md->created_by != NULL : strcmp(got, want) != 0) {
-            ref_fail(rc, "created_by '%s', expected '%s'", md->created_by ? md->created_by : "(null)",
-                     rest);
+            ref_fail(rc, "created_by '%s', expected '%s'",
+                     md->created_by ? md->created_by : "(null)", rest);
         }
     } else if (tag == 'K') {
         ref_strings(rc, md, rest);
@@ -238,7 +244,7 @@ static void test_corpus_walk(void **state) {
     assert_int_equal(count, 99 + 9);
 }
 
-/* ---- DuckDB-generated files (not in duckdb-reference.json: expectations from their MANIFEST) ---- */
+/* ---- DuckDB-generated files (not in duckdb-reference.json: expectations from their MANIFEST) - */
 
 static ard_parquet_file *open_shared(const char *rel) {
     char path[1200];
@@ -471,9 +477,11 @@ static void test_page_index_and_header(void **state) {
     ard__pq_column_index ci;
     ard__pq_page_header ph;
     assert_int_equal(ard__pq_file_read(f, c->offset_index_offset, (size_t)c->offset_index_length,
-                                       oi_bytes, NULL), ARD_OK);
+                                       oi_bytes, NULL),
+                     ARD_OK);
     assert_int_equal(ard__pq_file_read(f, c->column_index_offset, (size_t)c->column_index_length,
-                                       ci_bytes, NULL), ARD_OK);
+                                       ci_bytes, NULL),
+                     ARD_OK);
     assert_int_equal(ard__pq_decode_offset_index(oi_bytes, (size_t)c->offset_index_length,
                                                  c->offset_index_offset, "t", &arena, &oi, NULL),
                      ARD_OK);
@@ -490,8 +498,8 @@ static void test_page_index_and_header(void **state) {
     assert_int_equal(ci.min_lens[2], 0);
     assert_int_equal(oi.pages[0].offset, c->chunk_start);
     assert_int_equal(ard__pq_file_read(f, oi.pages[0].offset, sizeof hdr, hdr, NULL), ARD_OK);
-    assert_int_equal(ard__pq_decode_page_header(hdr, sizeof hdr, oi.pages[0].offset, "t", &ph, NULL),
-                     ARD_OK);
+    assert_int_equal(
+        ard__pq_decode_page_header(hdr, sizeof hdr, oi.pages[0].offset, "t", &ph, NULL), ARD_OK);
     assert_int_equal(ph.type, ARD_PQ_DATA_PAGE);
     assert_int_equal(ph.num_values, 100);
     assert_int_equal((int64_t)ph.header_size + ph.compressed_page_size,

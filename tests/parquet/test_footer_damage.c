@@ -1,10 +1,13 @@
 /* Synthesized damage for the footer reader: envelope errors, a footer truncated at every byte,
- * byte flips, list-size and nesting bombs, huge declared sizes, allocation failures; plus unit tests
- * of the Thrift compact reader and the page-header decoder on hand-made bytes. */
-#include <setjmp.h>
+ * byte flips, list-size and nesting bombs, huge declared sizes, allocation failures; plus unit
+ * tests of the Thrift compact reader and the page-header decoder on hand-made bytes. */
+/* cmocka needs these first, in this order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include "file_int.h"
@@ -146,7 +149,7 @@ static void test_flipped_footer_bytes(void **state) {
     free(data);
 }
 
-/* ---- hand-made hostile footers ---------------------------------------------------------------- */
+/* ---- hand-made hostile footers --------------------------------------------------------------- */
 
 static void expect_corrupt(const uint8_t *footer, size_t len, const char *needle) {
     ard_error err;
@@ -203,19 +206,19 @@ static void test_nesting_bombs(void **state) {
 static void test_hostile_schemas(void **state) {
     (void)state;
     /* schema: root with num_children INT32_MAX but nothing after it */
-    const uint8_t a[] = {0x15, 0x02, 0x19, 0x1c, 0x48, 0x01, 'r', 0x15, 0xfe, 0xff, 0xff, 0xff,
-                         0x0f, 0x00, 0x00};
+    const uint8_t a[] = {0x15, 0x02, 0x19, 0x1c, 0x48, 0x01, 'r', 0x15,
+                         0xfe, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x00};
     expect_corrupt(a, sizeof a, "num_children runs past the end");
     /* root, then a leaf with Type 9 */
-    const uint8_t b[] = {0x29, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x12, 0x25, 0x02,
-                         0x18, 0x01, 'x', 0x00, 0x00};
+    const uint8_t b[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15,
+                         0x12, 0x25, 0x02, 0x18, 0x01, 'x',  0x00, 0x00};
     expect_corrupt(b, sizeof b, "'x': invalid physical type 9");
     /* FLBA with length 0, repetition 5, negative num_children */
-    const uint8_t c[] = {0x29, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x0e, 0x15, 0x00,
-                         0x15, 0x02, 0x18, 0x01, 'x', 0x00, 0x00};
+    const uint8_t c[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15, 0x0e,
+                         0x15, 0x00, 0x15, 0x02, 0x18, 0x01, 'x',  0x00, 0x00};
     expect_corrupt(c, sizeof c, "FIXED_LEN_BYTE_ARRAY length 0");
-    const uint8_t d[] = {0x29, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x02, 0x25, 0x0a,
-                         0x18, 0x01, 'x', 0x00, 0x00};
+    const uint8_t d[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15,
+                         0x02, 0x25, 0x0a, 0x18, 0x01, 'x',  0x00, 0x00};
     expect_corrupt(d, sizeof d, "invalid repetition type 5");
     const uint8_t e[] = {0x29, 0x1c, 0x48, 0x01, 'r', 0x15, 0x01, 0x00, 0x00};
     expect_corrupt(e, sizeof e, "negative num_children");
@@ -225,20 +228,49 @@ static void test_hostile_schemas(void **state) {
     expect_corrupt(g, sizeof g, "no schema");
     expect_corrupt(h, sizeof h, "empty schema");
     /* root + one INT32 leaf, then a row group with no column chunks */
-    const uint8_t k[] = {0x29, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x02, 0x18, 0x01,
-                         'x', 0x00, 0x16, 0x02, 0x19, 0x1c, 0x19, 0x0c, 0x26, 0x02, 0x00, 0x00};
+    const uint8_t k[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15, 0x02, 0x18, 0x01,
+                         'x',  0x00, 0x16, 0x02, 0x19, 0x1c, 0x19, 0x0c, 0x26, 0x02, 0x00, 0x00};
     expect_corrupt(k, sizeof k, "has 0 column chunks but the schema has 1 leaves");
     /* the same with a negative row count */
-    const uint8_t m[] = {0x29, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x02, 0x18, 0x01,
-                         'x', 0x00, 0x16, 0x02, 0x19, 0x1c, 0x36, 0x01, 0x00, 0x00};
+    const uint8_t m[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15, 0x02, 0x18,
+                         0x01, 'x',  0x00, 0x16, 0x02, 0x19, 0x1c, 0x36, 0x01, 0x00, 0x00};
     expect_corrupt(m, sizeof m, "negative num_rows");
+    /* a column chunk whose ColumnMetaData says INT64 for an INT32 leaf */
+    const uint8_t t[] = {0x29, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15, 0x02, 0x18,
+                         0x01, 'x',  0x00, 0x16, 0x02, 0x19, 0x1c, 0x19, 0x1c, 0x26, 0x00,
+                         0x1c, 0x15, 0x04, 0x86, 0x08, 0x00, 0x00, 0x26, 0x02, 0x00, 0x00};
+    expect_corrupt(t, sizeof t, "chunk type INT64 but schema type INT32");
+}
+
+/* A footer of many empty column chunks would need ~300 bytes of metadata per footer byte: the
+ * arena cap (64 x footer + 1 MiB) stops it with ARD_ELIMIT instead of allocating 30 MB. */
+static void test_arena_cap(void **state) {
+    (void)state;
+    size_t n = 100000, len = 0;
+    uint8_t *footer = calloc(n + 16, 1);
+    footer[len++] = 0x49; /* field 4 row_groups: list of one struct */
+    footer[len++] = 0x1c;
+    footer[len++] = 0x19; /* field 1 columns: list of n structs */
+    footer[len++] = 0xfc;
+    for (size_t v = n;; v >>= 7) {
+        footer[len++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        if (v <= 0x7f) {
+            break;
+        }
+    }
+    len += n + 2; /* n empty structs, end of row group, end of FileMetaData: all zero bytes */
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(open_footer(footer, len, &err), ARD_ELIMIT);
+    assert_non_null(strstr(err.msg, "(cap)"));
+    free(footer);
 }
 
 /* A minimal valid footer: root + leaf "x" INT32 OPTIONAL, no row groups. */
 static void test_minimal_footer(void **state) {
     (void)state;
-    const uint8_t a[] = {0x15, 0x02, 0x19, 0x2c, 0x48, 0x01, 'r', 0x15, 0x02, 0x00, 0x15, 0x02,
-                         0x25, 0x02, 0x18, 0x01, 'x', 0x00, 0x16, 0x00, 0x19, 0x0c, 0x00};
+    const uint8_t a[] = {0x15, 0x02, 0x19, 0x2c, 0x48, 0x01, 'r',  0x15, 0x02, 0x00, 0x15, 0x02,
+                         0x25, 0x02, 0x18, 0x01, 'x',  0x00, 0x16, 0x00, 0x19, 0x0c, 0x00};
     size_t size;
     uint8_t *file = ftu_wrap_footer(a, sizeof a, &size);
     ard_parquet_file *f = NULL;
@@ -297,8 +329,8 @@ static void test_thrift_scalars(void **state) {
     ard_error err;
     int32_t v32;
     int64_t v64;
-    const uint8_t zz[] = {0x00, 0x01, 0x02, 0xfe, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff,
-                          0x0f};
+    const uint8_t zz[] = {0x00, 0x01, 0x02, 0xfe, 0xff, 0xff, 0xff,
+                          0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f};
     ard__thrift_init(&t, zz, sizeof zz, 100, "z", NULL);
     assert_true(ard__thrift_i32(&t, &v32) && v32 == 0);
     assert_true(ard__thrift_i32(&t, &v32) && v32 == -1);
@@ -326,10 +358,11 @@ static void test_thrift_fields_and_lists(void **state) {
     (void)state;
     /* struct { 1: true, 3: i32 5, long-form id 300: binary "ab", 301: list<bool>[1,0,2],
      *          302: set<i8>[7], 303: uuid, 304: double, 305: map<i32,binary>{1:"q"} } */
-    const uint8_t s[] = {0x11, 0x25, 0x0a, 0x08, 0xd8, 0x04, 0x02, 'a', 'b', 0x19, 0x32, 0x01,
-                         0x00, 0x02, 0x1a, 0x13, 0x07, 0x1d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-                         12, 13, 14, 15, 16, 0x17, 0, 0, 0, 0, 0, 0, 0, 0, 0x1b, 0x01, 0x58, 0x02,
-                         0x01, 'q', 0x00};
+    const uint8_t s[] = {0x11, 0x25, 0x0a, 0x08, 0xd8, 0x04, 0x02, 'a',  'b', 0x19,
+                         0x32, 0x01, 0x00, 0x02, 0x1a, 0x13, 0x07, 0x1d, 1,   2,
+                         3,    4,    5,    6,    7,    8,    9,    10,   11,  12,
+                         13,   14,   15,   16,   0x17, 0,    0,    0,    0,   0,
+                         0,    0,    0,    0x1b, 0x01, 0x58, 0x02, 0x01, 'q', 0x00};
     ard__thrift t;
     int16_t id;
     uint8_t type, elem;
@@ -373,9 +406,10 @@ static void test_page_headers(void **state) {
     (void)state;
     ard__pq_page_header h;
     ard_error err;
-    /* DATA_PAGE_V2 without is_compressed: type 3, sizes 10/10, v2 header {1: 4, 2: 0, 3: 4, 4: 0} */
-    const uint8_t v2[] = {0x15, 0x06, 0x15, 0x14, 0x15, 0x14, 0x5c, 0x15, 0x08, 0x15, 0x00,
-                          0x15, 0x08, 0x15, 0x00, 0x00, 0x00, 0xaa};
+    /* DATA_PAGE_V2 without is_compressed: type 3, sizes 10/10, v2 header {1: 4, 2: 0, 3: 4, 4: 0}
+     */
+    const uint8_t v2[] = {0x15, 0x06, 0x15, 0x14, 0x15, 0x14, 0x5c, 0x15, 0x08,
+                          0x15, 0x00, 0x15, 0x08, 0x15, 0x00, 0x00, 0x00, 0xaa};
     assert_int_equal(ard__pq_decode_page_header(v2, sizeof v2, 0, "p", &h, NULL), ARD_OK);
     assert_int_equal(h.type, ARD_PQ_DATA_PAGE_V2);
     assert_int_equal(h.is_compressed, 1);
@@ -388,15 +422,13 @@ static void test_page_headers(void **state) {
     /* negative compressed size; data page without its header; negative dictionary count */
     const uint8_t neg[] = {0x15, 0x00, 0x15, 0x00, 0x15, 0x01, 0x00};
     ard_error_init(&err);
-    assert_int_equal(ard__pq_decode_page_header(neg, sizeof neg, 500, "p", &h, &err),
-                     ARD_ECORRUPT);
+    assert_int_equal(ard__pq_decode_page_header(neg, sizeof neg, 500, "p", &h, &err), ARD_ECORRUPT);
     assert_non_null(strstr(err.msg, "negative page size"));
     const uint8_t nohdr[] = {0x15, 0x00, 0x15, 0x00, 0x15, 0x00, 0x00};
     assert_int_equal(ard__pq_decode_page_header(nohdr, sizeof nohdr, 0, "p", &h, NULL),
                      ARD_ECORRUPT);
     const uint8_t dict[] = {0x15, 0x04, 0x15, 0x00, 0x15, 0x00, 0x4c, 0x15, 0x33, 0x00, 0x00};
-    assert_int_equal(ard__pq_decode_page_header(dict, sizeof dict, 0, "p", &h, NULL),
-                     ARD_ECORRUPT);
+    assert_int_equal(ard__pq_decode_page_header(dict, sizeof dict, 0, "p", &h, NULL), ARD_ECORRUPT);
     for (size_t k = 0; k < sizeof v2 - 1; k++) { /* every truncation */
         assert_int_equal(ard__pq_decode_page_header(v2, k, 0, "p", &h, NULL), ARD_ECORRUPT);
     }
@@ -412,6 +444,7 @@ int ard_test_footer_damage_run(void) {
         cmocka_unit_test(test_nesting_bombs),
         cmocka_unit_test(test_hostile_schemas),
         cmocka_unit_test(test_minimal_footer),
+        cmocka_unit_test(test_arena_cap),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_thrift_scalars),
         cmocka_unit_test(test_thrift_fields_and_lists),

@@ -1,9 +1,12 @@
 /* Replays the fuzz seed corpora (fuzz/corpus/<target>/) through the reader on every ordinary test
  * run, so the inputs the fuzzers start from are exercised under the sanitizers of this build. */
-#include <setjmp.h>
+/* cmocka needs these first, in this order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <setjmp.h>
+
 #include <cmocka.h>
 
 #include "ard/parquet.h"
