@@ -51,33 +51,34 @@ ard_status ard__pq_file_read(const ard_parquet_file *f, int64_t offset, size_t l
     return read_fd(f, offset, len, dst, err);
 }
 
-/* Magic numbers and footer length; on success *footer_len is within the file. */
-static ard_status check_envelope(ard_parquet_file *f, uint32_t *footer_len, ard_error *err) {
-    uint8_t head[4], tail[FOOTER_TAIL];
-    if (f->size < MIN_FILE) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: file of %lld bytes is too small for Parquet",
-                             f->path, (long long)f->size);
-    }
-    ard_status st = ard__pq_file_read(f, f->size - FOOTER_TAIL, FOOTER_TAIL, tail, err);
-    if (st == ARD_OK) {
-        st = ard__pq_file_read(f, 0, sizeof head, head, err);
-    }
+/* Bytes read in one go from the end of a file: the footer of a tile is a few KiB, so one read usually
+ * brings magic, length and FileMetaData together (one disk trip per file on a cold cache, not two). */
+#define TAIL_WINDOW ((int64_t)64 << 10)
+
+/* Magic numbers and footer length from the tail window `tail` (the file's last tail_len bytes); on
+ * success *footer_len is within the file. */
+static ard_status check_envelope(ard_parquet_file *f, const uint8_t *tail, int64_t tail_len,
+                                 uint32_t *footer_len, ard_error *err) {
+    uint8_t head[4];
+    const uint8_t *end = tail + tail_len - FOOTER_TAIL;
+    ard_status st = tail_len == f->size ? ARD_OK : ard__pq_file_read(f, 0, sizeof head, head, err);
     if (st != ARD_OK) {
         return st;
     }
-    if (memcmp(tail + 4, "PARE", 4) == 0) {
+    const uint8_t *lead = tail_len == f->size ? tail : head;
+    if (memcmp(end + 4, "PARE", 4) == 0) {
         return ard_error_set(err, ARD_ENOTSUP, "%s: encrypted footer (PARE) not supported",
                              f->path);
     }
-    if (memcmp(tail + 4, "PAR1", 4) != 0) {
+    if (memcmp(end + 4, "PAR1", 4) != 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: bad trailing magic at byte %lld", f->path,
                              (long long)(f->size - 4));
     }
-    if (memcmp(head, "PAR1", 4) != 0) {
+    if (memcmp(lead, "PAR1", 4) != 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: bad leading magic at byte 0", f->path);
     }
-    *footer_len = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
-                  (uint32_t)tail[3] << 24;
+    *footer_len = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
+                  (uint32_t)end[3] << 24;
     if ((int64_t)*footer_len > f->size - MIN_FILE) {
         return ard_error_set(
             err, ARD_ECORRUPT, "%s: footer length %u at byte %lld exceeds the file (%lld bytes)",
@@ -86,12 +87,9 @@ static ard_status check_envelope(ard_parquet_file *f, uint32_t *footer_len, ard_
     return ARD_OK;
 }
 
-static ard_status load_footer(ard_parquet_file *f, ard_error *err) {
-    uint32_t footer_len = 0;
-    ard_status st = check_envelope(f, &footer_len, err);
-    if (st != ARD_OK) {
-        return st;
-    }
+/* Copies the footer out of the tail window, or reads it when it is larger than the window. */
+static ard_status fetch_footer(ard_parquet_file *f, const uint8_t *tail, int64_t tail_len,
+                               uint32_t footer_len, ard_error *err) {
     int64_t footer_offset = f->size - FOOTER_TAIL - (int64_t)footer_len;
     f->footer = ard_malloc(footer_len);
     if (!f->footer) {
@@ -99,10 +97,36 @@ static ard_status load_footer(ard_parquet_file *f, ard_error *err) {
                              footer_len);
     }
     f->footer_len = footer_len;
-    st = ard__pq_file_read(f, footer_offset, footer_len, f->footer, err);
+    if ((int64_t)footer_len + FOOTER_TAIL <= tail_len) {
+        memcpy(f->footer, tail + tail_len - FOOTER_TAIL - footer_len, footer_len);
+        return ARD_OK;
+    }
+    return ard__pq_file_read(f, footer_offset, footer_len, f->footer, err);
+}
+
+static ard_status load_footer(ard_parquet_file *f, ard_error *err) {
+    if (f->size < MIN_FILE) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: file of %lld bytes is too small for Parquet",
+                             f->path, (long long)f->size);
+    }
+    int64_t tail_len = f->size < TAIL_WINDOW ? f->size : TAIL_WINDOW;
+    uint8_t *tail = ard_malloc((size_t)tail_len);
+    if (!tail) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", f->path);
+    }
+    uint32_t footer_len = 0;
+    ard_status st = ard__pq_file_read(f, f->size - tail_len, (size_t)tail_len, tail, err);
+    if (st == ARD_OK) {
+        st = check_envelope(f, tail, tail_len, &footer_len, err);
+    }
+    if (st == ARD_OK) {
+        st = fetch_footer(f, tail, tail_len, footer_len, err);
+    }
+    ard_free(tail);
     if (st != ARD_OK) {
         return st;
     }
+    int64_t footer_offset = f->size - FOOTER_TAIL - (int64_t)footer_len;
     /* Metadata can legitimately be several times larger than its compact encoding, but a hostile
      * footer must not make us allocate without bound. */
     ard__arena_init(&f->arena, (size_t)footer_len * 64 + ((size_t)1 << 20));
