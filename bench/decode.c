@@ -3,7 +3,7 @@
  * the peak memory of decoding one row group. Driven by bench/parquet-decode, which runs DuckDB on
  * the same file.
  *
- *   bench_decode [--threads N] [--reps R] [--column PATH] FILE
+ *   bench_decode [--threads N] [--reps R] [--column PATH] [--fresh] FILE
  *   bench_decode --peak [--row-group G] [--column PATH] FILE
  *
  * Prints `RESULT key=value ...` lines. Timing is reported, never asserted. */
@@ -64,13 +64,41 @@ static int32_t find_leaf(const ard_parquet_file *file, const char *column) {
     return -1;
 }
 
+/* Output buffers per pool thread, kept across row groups and repetitions: a loader decodes into
+ * buffers it reuses (ard_parquet_read_f32_matrix_into), as DuckDB reuses its vectors. --fresh
+ * measures the allocating API instead (every row group pays fresh pages). */
+#define MAX_THREADS 64
+static float *thread_buf[MAX_THREADS];
+static int64_t thread_cap[MAX_THREADS];
+static int use_fresh;
+
+static ard_status decode_into(decode_job *job, int64_t index, int thread_id, ard_pq_f32_matrix *m) {
+    const ard_pq_row_group *rg = &ard_parquet_metadata(job->file)->row_groups[index];
+    int64_t need = rg->num_rows * 8192; /* generous: widths up to 8192 */
+    if (thread_cap[thread_id] < need) {
+        free(thread_buf[thread_id]);
+        thread_buf[thread_id] = malloc((size_t)need * sizeof(float));
+        thread_cap[thread_id] = thread_buf[thread_id] ? need : 0;
+    }
+    int32_t has_nulls;
+    ard_status st = ard_parquet_read_f32_matrix_into(job->file, (int32_t)index, job->leaf,
+                                                     thread_buf[thread_id], thread_cap[thread_id],
+                                                     NULL, &m->rows, &m->width, &has_nulls,
+                                                     &job->errors[index]);
+    m->values = thread_buf[thread_id];
+    return st;
+}
+
 static void decode_row_group(void *arg, int64_t index, int thread_id) {
     decode_job *job = arg;
-    (void)thread_id;
     ard_pq_f32_matrix m = {0};
     ard_error_init(&job->errors[index]);
-    job->statuses[index] =
-        ard_parquet_read_f32_matrix(job->file, (int32_t)index, job->leaf, &m, &job->errors[index]);
+    if (use_fresh || thread_id >= MAX_THREADS) {
+        job->statuses[index] = ard_parquet_read_f32_matrix(job->file, (int32_t)index, job->leaf, &m,
+                                                           &job->errors[index]);
+    } else {
+        job->statuses[index] = decode_into(job, index, thread_id, &m);
+    }
     if (job->statuses[index] == ARD_OK) {
         job->rows_done[index] = m.rows;
         job->width[index] = m.width;
@@ -83,7 +111,9 @@ static void decode_row_group(void *arg, int64_t index, int thread_id) {
         }
         escape(m.values);
     }
-    ard_pq_matrix_reset(&m);
+    if (use_fresh || thread_id >= MAX_THREADS) {
+        ard_pq_matrix_reset(&m);
+    }
 }
 
 typedef struct decode_outcome {
@@ -517,6 +547,8 @@ int main(int argc, char **argv) {
                 return usage();
         } else if (!strcmp(argv[i], "--column") && i + 1 < argc) {
             column = argv[++i];
+        } else if (!strcmp(argv[i], "--fresh")) {
+            use_fresh = 1;
         } else if (!strcmp(argv[i], "--peak")) {
             peak = 1;
         } else if (argv[i][0] != '-' && !path) {

@@ -144,6 +144,7 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
     }
     cr->limit = md->footer_offset;
     cr->stop_at = cr->limit;
+    ard__pq_scratch_take(file, &cr->scratch, &cr->scratch_cap);
     cr->pos = cr->cc->chunk_start;
     cr->buf_start = cr->pos;
     cr->levels_left = cr->cc->num_values;
@@ -169,7 +170,11 @@ void ard__chunk_close(ard__chunk_reader *cr) {
     if (cr->map_base) {
         munmap(cr->map_base, cr->map_len);
     }
-    ard_free(cr->scratch);
+    if (cr->file) {
+        ard__pq_scratch_give(cr->file, cr->scratch, cr->scratch_cap);
+    } else {
+        ard_free(cr->scratch);
+    }
     ard_free(cr->def);
     ard_free(cr->rep);
     ard_free(cr->indices);
@@ -335,8 +340,7 @@ static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, con
     return st; /* level ranges are checked by level_stats, in the same pass that summarises them */
 }
 
-/* One vectorisable pass over a level stream: how many entries equal `target`, and the range. */
-static int64_t level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
+int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
                            int16_t *hi_out) {
     int64_t hits = 0;
     int16_t lo = INT16_MAX, hi = INT16_MIN;
@@ -371,11 +375,56 @@ static ard_status reserve_levels(ard__chunk_reader *cr, int64_t n, ard_error *er
     return ARD_OK;
 }
 
+/* Lazy mode: locates the level streams (RLE in v1 with its length prefix, or the v2 sections) without
+ * decoding them. Returns 0 when the page cannot be handled lazily (deprecated BIT_PACKED levels). */
+static int locate_levels(ard__chunk_reader *cr, const ard__pq_page_header *h, int v1,
+                         const uint8_t *body, size_t body_len, ard__page *pg, size_t *used) {
+    const uint8_t *p = body;
+    size_t left = body_len;
+    const uint8_t **data[2] = {&pg->rep_data, &pg->def_data};
+    size_t *lens[2] = {&pg->rep_len, &pg->def_len};
+    int16_t maxes[2] = {cr->max_rep, cr->max_def};
+    int32_t encs[2] = {h->repetition_level_encoding, h->definition_level_encoding};
+    int32_t v2_lens[2] = {h->repetition_levels_byte_length, h->definition_levels_byte_length};
+    for (int i = 0; i < 2; i++) {
+        size_t l;
+        if (!v1) {
+            l = (size_t)v2_lens[i];
+        } else if (maxes[i] == 0) {
+            continue;
+        } else {
+            if (encs[i] != ARD_PQ_RLE || left < 4) {
+                return 0;
+            }
+            l = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+            p += 4;
+            left -= 4;
+        }
+        if (l > left) {
+            return 0; /* the eager path reports it */
+        }
+        *data[i] = p;
+        *lens[i] = l;
+        p += l;
+        left -= l;
+    }
+    pg->lazy = 1;
+    pg->must_start_record = cr->need_rep_zero;
+    pg->num_levels = h->num_values;
+    pg->num_values = -1;
+    pg->min_def = -1;
+    *used = body_len - left;
+    return 1;
+}
+
 /* Fills the level part of `pg` for a v1 or v2 page whose value-bearing body is at hand. */
 static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *h, int v1,
                               const uint8_t *body, size_t body_len, ard__page *pg,
                               size_t *levels_used, ard_error *err) {
     int64_t n = h->num_values;
+    if (cr->lazy_levels && locate_levels(cr, h, v1, body, body_len, pg, levels_used)) {
+        return ARD_OK;
+    }
     ard_status st = reserve_levels(cr, n, err);
     size_t used = 0, u = 0;
     if (st == ARD_OK && cr->max_rep > 0) {
@@ -404,7 +453,7 @@ static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *
     pg->min_def = cr->max_def;
     if (cr->max_def > 0) {
         int16_t lo, hi;
-        pg->num_values = level_stats(cr->def, n, cr->max_def, &lo, &hi);
+        pg->num_values = ard__level_stats(cr->def, n, cr->max_def, &lo, &hi);
         pg->min_def = lo;
         if (lo < 0 || hi > cr->max_def) {
             return bad_level(cr, lo < 0 ? lo : hi, cr->max_def, err);
@@ -412,7 +461,7 @@ static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *
     }
     if (cr->max_rep > 0) {
         int16_t lo, hi;
-        pg->rep_zeros = level_stats(cr->rep, n, 0, &lo, &hi);
+        pg->rep_zeros = ard__level_stats(cr->rep, n, 0, &lo, &hi);
         if (lo < 0 || hi > cr->max_rep) {
             return bad_level(cr, lo < 0 ? lo : hi, cr->max_rep, err);
         }

@@ -28,6 +28,12 @@ typedef struct ard__page {
     const uint8_t *values; /* encoded value bytes */
     size_t values_len;
     int64_t header_offset; /* file offset of the page header (for messages) */
+    /* Lazy pages (ard__chunk_reader.lazy_levels): levels not decoded; def/rep are NULL, num_values
+     * and min_def unknown (-1), and these locate the RLE level streams instead. */
+    int32_t lazy;
+    int32_t must_start_record; /* the first repetition level must be 0 */
+    const uint8_t *rep_data, *def_data;
+    size_t rep_len, def_len;
 } ard__page;
 
 typedef struct ard__chunk_reader {
@@ -38,6 +44,7 @@ typedef struct ard__chunk_reader {
     int32_t width;          /* bytes per decoded value; 0 for BYTE_ARRAY */
     int16_t max_def, max_rep;
     int32_t verify_crc;
+    int32_t lazy_levels;    /* set by the caller: return RLE level streams undecoded when possible */
     int64_t memory_cap;
     uint8_t *buf;           /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
                                a read-only view (mapping or memory file) unless buf_owned */
@@ -86,6 +93,25 @@ ard_status ard__decode_byte_array(ard__chunk_reader *cr, const ard__page *pg, in
 ard_status ard__dict_load(ard__chunk_reader *cr, uint8_t *page, size_t len, int64_t count,
                           int64_t offset, ard_error *err);
 void ard__dict_reset(ard__dict *dict);
+
+/* Streaming reader of an RLE/bit-packed hybrid level stream (level_stream.c). */
+typedef struct ard__levels {
+    const uint8_t *p, *end;
+    int bw;
+    int64_t rle_left;      /* values left in the current RLE run */
+    int16_t rle_value;
+    int64_t packed_left;   /* values left in the current bit-packed run (not yet unpacked) */
+    uint32_t group[8];     /* the current unpacked group of 8 */
+    int group_pos;         /* next value in group; 8 = none */
+} ard__levels;
+void ard__levels_init(ard__levels *ls, const uint8_t *data, size_t len, int bit_width);
+/* The next n levels (values above INT16_MAX come out as -1, for the caller's range check).
+ * ARD_ECORRUPT when the stream ends early or a run is malformed. */
+ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error *err);
+
+/* One vectorisable pass over levels: how many equal `target`, and their range (0, 0 when n == 0). */
+int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
+                         int16_t *hi_out);
 
 /* Bytes per decoded value of a physical type (BOOLEAN 1, INT96 12, FLBA type_length, BYTE_ARRAY 0). */
 int32_t ard__type_width(ard_pq_type type, int32_t type_length);

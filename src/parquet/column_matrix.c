@@ -19,7 +19,11 @@ typedef struct matrix_state {
     uint8_t *dst_validity;
     int64_t dst_capacity;
     int32_t any_null;
+    int16_t *wdef, *wrep;     /* level windows of lazy pages */
+    size_t wdef_cap, wrep_cap;
 } matrix_state;
+
+#define LEVEL_WINDOW 16384 /* levels decoded at a time from a lazy page: stays in L1/L2 */
 
 static ard_status width_mismatch(ard__chunk_reader *cr, int64_t row, int64_t len, int64_t width,
                                  ard_error *err) {
@@ -149,7 +153,7 @@ static void spread_nulls(matrix_state *s, const ard__page *pg, int16_t max_def, 
  * contiguously at (row, col). Dense values are decoded in place, then spread backwards over the null
  * elements (a value never moves left, so the walk from the end is safe). */
 static ard_status contiguous_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
-                                  ard_error *err) {
+                                  const float *dense, ard_error *err) {
     ard_pq_f32_matrix *m = s->m;
     int64_t w = m->width, n = pg->num_levels;
     int64_t start = pg->rep[0] == 0 ? (s->row + 1) * w : s->row * w + s->col;
@@ -161,10 +165,19 @@ static ard_status contiguous_page(matrix_state *s, ard__chunk_reader *cr, const 
     }
     float *out = m->values + start;
     ard_status st;
-    if (pg->num_values == n) {
+    if (dense && pg->num_values == n) {
+        memcpy(out, dense, (size_t)n * sizeof(float));
+        st = ARD_OK;
+    } else if (dense) {
+        st = element_bits(s) == 0 ? ARD_OK
+                                  : ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+        if (st == ARD_OK) {
+            spread_nulls(s, pg, cr->max_def, dense, out, start);
+        }
+    } else if (pg->num_values == n) {
         st = ard__decode_fixed(cr, pg, (uint8_t *)out, err); /* straight into place */
     } else {
-        const float *dense = (const float *)(const void *)pg->values;
+        dense = (const float *)(const void *)pg->values;
         int plain = pg->encoding == ARD_PQ_PLAIN &&
                     (uint64_t)pg->num_values * sizeof(float) <= pg->values_len;
         st = element_bits(s) == 0 ? ARD_OK
@@ -234,15 +247,157 @@ static ard_status scatter_one(matrix_state *s, ard__chunk_reader *cr, int16_t re
     return ARD_OK;
 }
 
+/* A page (or window) with null or empty lists, entry by entry; `dense` holds its values, or NULL to
+ * decode them from the page. */
 static ard_status scatter_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
-                               ard_error *err) {
-    if (ard__grow((void **)&s->tmp, &s->tmp_cap, (size_t)pg->num_values * sizeof(float) + 4) != 0) {
-        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+                               const float *dense, ard_error *err) {
+    ard_status st = ARD_OK;
+    if (!dense) {
+        if (ard__grow((void **)&s->tmp, &s->tmp_cap, (size_t)pg->num_values * 4 + 4) != 0) {
+            return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+        }
+        st = ard__decode_fixed(cr, pg, (uint8_t *)s->tmp, err);
+        dense = s->tmp;
     }
-    ard_status st = ard__decode_fixed(cr, pg, (uint8_t *)s->tmp, err);
     int64_t vi = 0;
     for (int64_t i = 0; st == ARD_OK && i < pg->num_levels; i++) {
-        st = scatter_one(s, cr, pg->rep[i], pg->def ? pg->def[i] : cr->max_def, s->tmp, &vi, err);
+        st = scatter_one(s, cr, pg->rep[i], pg->def ? pg->def[i] : cr->max_def, dense, &vi, err);
+    }
+    return st;
+}
+
+/* Decodes the next m levels of a lazy page into the windows and summarises them as a page of m
+ * entries (levels validated against their maxima). */
+static ard_status window_levels(matrix_state *s, ard__chunk_reader *cr, ard__levels *rep_stream,
+                                ard__levels *def_stream, int64_t m, ard__page *wp, ard_error *err) {
+    size_t bytes = (size_t)m * sizeof(int16_t) + 32;
+    if (ard__grow((void **)&s->wdef, &s->wdef_cap, bytes) != 0 ||
+        ard__grow((void **)&s->wrep, &s->wrep_cap, bytes) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+    }
+    ard_status st = ard__levels_read(rep_stream, s->wrep, m, err);
+    if (st == ARD_OK) {
+        st = ard__levels_read(def_stream, s->wdef, m, err);
+    }
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "%s: page at byte %lld: ", cr->what, (long long)wp->header_offset);
+        return st;
+    }
+    int16_t dlo, dhi, rlo, rhi;
+    wp->num_levels = m;
+    wp->def = s->wdef;
+    wp->rep = s->wrep;
+    wp->num_values = ard__level_stats(s->wdef, m, cr->max_def, &dlo, &dhi);
+    wp->min_def = dlo;
+    wp->rep_zeros = ard__level_stats(s->wrep, m, 0, &rlo, &rhi);
+    if (dlo < 0 || dhi > cr->max_def || rlo < 0 || rhi > cr->max_rep) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level outside [0, max]",
+                             cr->what, (long long)wp->header_offset);
+    }
+    return ARD_OK;
+}
+
+/* The dense values of a lazy page: PLAIN floats are used where they lie; other encodings are counted
+ * (one pass over the definition levels) and decoded into tmp. */
+static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
+                              const float **src, int64_t *avail, ard_error *err) {
+    if (pg->encoding == ARD_PQ_PLAIN) {
+        *src = (const float *)(const void *)pg->values;
+        *avail = (int64_t)(pg->values_len / sizeof(float));
+        return ARD_OK;
+    }
+    ard__levels rs, ds;
+    ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
+    ard__levels_init(&ds, pg->def_data, pg->def_len, ard__bit_width((uint64_t)cr->max_def));
+    ard__page counted = *pg;
+    counted.num_values = 0;
+    for (int64_t off = 0; off < pg->num_levels; off += LEVEL_WINDOW) {
+        int64_t m = pg->num_levels - off < LEVEL_WINDOW ? pg->num_levels - off : LEVEL_WINDOW;
+        ard__page wp = {.header_offset = pg->header_offset};
+        ard_status st = window_levels(s, cr, &rs, &ds, m, &wp, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        counted.num_values += wp.num_values;
+    }
+    if (ard__grow((void **)&s->tmp, &s->tmp_cap, (size_t)counted.num_values * 4 + 4) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
+    }
+    *src = s->tmp;
+    *avail = counted.num_values;
+    return ard__decode_fixed(cr, &counted, (uint8_t *)s->tmp, err);
+}
+
+/* The list width from the first record of a lazy page that has elements, streaming its levels in
+ * windows (so even a page of millions of levels needs no full level arrays). -1 when the page does
+ * not show it (then the page is handled in one window). */
+static int64_t probe_width(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
+                           int64_t rows_in_group) {
+    ard__levels rs, ds;
+    ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
+    ard__levels_init(&ds, pg->def_data, pg->def_len, ard__bit_width((uint64_t)cr->max_def));
+    int64_t count = 0;
+    for (int64_t off = 0; off < pg->num_levels; off += LEVEL_WINDOW) {
+        int64_t m = pg->num_levels - off < LEVEL_WINDOW ? pg->num_levels - off : LEVEL_WINDOW;
+        ard__page wp = {.header_offset = pg->header_offset};
+        if (window_levels(s, cr, &rs, &ds, m, &wp, NULL) != ARD_OK) {
+            return -1; /* the real pass reports the error */
+        }
+        for (int64_t i = 0; i < m; i++) {
+            if (off + i > 0 && wp.rep[i] == 0) {
+                if (count > 0) {
+                    return count;
+                }
+                count = 0;
+            }
+            count += wp.def[i] >= s->d_elem;
+        }
+    }
+    return rows_in_group == 1 ? count : -1;
+}
+
+/* A lazy page, a window of levels at a time (the first page of a chunk in one window, since it also
+ * decides the width). Values are consumed from the dense source as the windows need them. */
+static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
+                            int64_t rows, ard_error *err) {
+    const float *src = NULL;
+    int64_t avail = 0, vi = 0;
+    ard_status st = lazy_values(s, cr, pg, &src, &avail, err);
+    int64_t w = s->m->values ? s->m->width : probe_width(s, cr, pg, rows);
+    if (st == ARD_OK && !s->m->values && w >= 0) {
+        st = allocate(s, cr, rows, w, err);
+    }
+    ard__levels rs, ds;
+    ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
+    ard__levels_init(&ds, pg->def_data, pg->def_len, ard__bit_width((uint64_t)cr->max_def));
+    for (int64_t off = 0; st == ARD_OK && off < pg->num_levels;) {
+        int64_t m = s->m->values ? LEVEL_WINDOW : pg->num_levels;
+        m = pg->num_levels - off < m ? pg->num_levels - off : m;
+        ard__page wp = {.header_offset = pg->header_offset, .encoding = pg->encoding};
+        st = window_levels(s, cr, &rs, &ds, m, &wp, err);
+        if (st == ARD_OK && off == 0 && pg->must_start_record && wp.rep[0] != 0) {
+            st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: first repetition level "
+                               "is %d, must be 0 (a page must start a record)", cr->what,
+                               (long long)pg->header_offset, wp.rep[0]);
+        }
+        if (st == ARD_OK && wp.num_values > avail - vi) {
+            st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: %lld values present, the "
+                               "page holds %lld", cr->what, (long long)pg->header_offset,
+                               (long long)(vi + wp.num_values), (long long)avail);
+        }
+        if (st == ARD_OK && !s->m->values) {
+            int64_t width = first_width(s, &wp, rows);
+            st = width < 0 ? ard_error_set(err, ARD_EINVAL, "%s: first page does not show the "
+                                           "list width", cr->what)
+                           : allocate(s, cr, rows, width, err);
+        }
+        if (st == ARD_OK) {
+            st = wp.min_def >= s->d_elem && s->m->width > 0
+                     ? contiguous_page(s, cr, &wp, src + vi, err)
+                     : scatter_page(s, cr, &wp, src + vi, err);
+        }
+        vi += wp.num_values;
+        off += m;
     }
     return st;
 }
@@ -269,6 +424,12 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
         if (pg.num_levels == 0) {
             continue;
         }
+        if (pg.lazy) {
+            if ((st = lazy_page(s, cr, &pg, rows, err)) != ARD_OK) {
+                return st;
+            }
+            continue;
+        }
         if (!s->m->values) {
             int64_t w = first_width(s, &pg, rows);
             if (w < 0) {
@@ -280,7 +441,7 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
             }
         }
         int contiguous = pg.min_def >= s->d_elem && s->m->width > 0;
-        st = contiguous ? contiguous_page(s, cr, &pg, err) : scatter_page(s, cr, &pg, err);
+        st = contiguous ? contiguous_page(s, cr, &pg, NULL, err) : scatter_page(s, cr, &pg, NULL, err);
         if (st != ARD_OK) {
             return st;
         }
@@ -302,6 +463,7 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
                               matrix_state *s, ard_error *err) {
     ard__chunk_reader cr;
     ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
+    cr.lazy_levels = 1;
     if (st == ARD_OK) {
         st = list_levels(s, &cr, err);
     }
@@ -309,6 +471,8 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
         st = walk(s, &cr, file->metadata.row_groups[row_group].num_rows, err);
     }
     ard_free(s->tmp);
+    ard_free(s->wdef);
+    ard_free(s->wrep);
     ard__chunk_close(&cr);
     return st;
 }

@@ -59,7 +59,7 @@ static ard_status read_uleb(delta_reader *r, uint64_t *out, ard_error *err) {
 }
 
 static ard_status read_zigzag(delta_reader *r, uint64_t *out, ard_error *err) {
-    uint64_t raw;
+    uint64_t raw = 0;
     ard_status st = read_uleb(r, &raw, err);
     *out = (raw >> 1) ^ (0 - (raw & 1));
     return st;
@@ -71,7 +71,7 @@ static ard_status reader_init(delta_reader *r, const uint8_t *in, size_t len, in
     r->p = in;
     r->end = in + len;
     r->max_width = max_width;
-    uint64_t block_size;
+    uint64_t block_size = 0;
     ard_status st = read_uleb(r, &block_size, err);
     if (st == ARD_OK)
         st = read_uleb(r, &r->minis, err);
@@ -440,7 +440,7 @@ ard_status ard__delta_byte_array_decode(const uint8_t *in, size_t len, int64_t c
         return ARD_OK;
     }
     delta_reader prefixes, suffixes;
-    const uint8_t *suffix_start, *bytes_start;
+    const uint8_t *suffix_start = NULL, *bytes_start = NULL;
     ard_status st = open_lengths(in, len, count, "DELTA_BYTE_ARRAY prefix lengths", &prefixes,
                                  &suffix_start, err);
     if (st == ARD_OK) {

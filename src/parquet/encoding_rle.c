@@ -140,7 +140,7 @@ static ard_status rle_decode(const uint8_t *in, size_t len, int bit_width, rle_s
     const uint8_t *p = in, *end = in + len;
     int64_t done = 0;
     while (done < count) {
-        uint32_t header;
+        uint32_t header = 0;
         ard_status st = read_header(&p, end, &header, err);
         if (st == ARD_OK) {
             st = (header & 1) ? packed_run(&p, end, bit_width, header, s, &done, count, err)

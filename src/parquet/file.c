@@ -134,11 +134,41 @@ static ard_status load_footer(ard_parquet_file *f, ard_error *err) {
                                             &f->arena, &f->metadata, &f->footer_encrypted, err);
 }
 
+void ard__pq_scratch_take(const ard_parquet_file *cf, uint8_t **buf, size_t *cap) {
+    ard_parquet_file *f = (ard_parquet_file *)(uintptr_t)cf; /* the pool is internal state */
+    *buf = NULL;
+    *cap = 0;
+    pthread_mutex_lock(&f->scratch_lock);
+    if (f->scratch_count > 0) {
+        f->scratch_count--;
+        *buf = f->scratch_buf[f->scratch_count];
+        *cap = f->scratch_cap[f->scratch_count];
+    }
+    pthread_mutex_unlock(&f->scratch_lock);
+}
+
+void ard__pq_scratch_give(const ard_parquet_file *cf, uint8_t *buf, size_t cap) {
+    ard_parquet_file *f = (ard_parquet_file *)(uintptr_t)cf;
+    if (!buf) {
+        return;
+    }
+    pthread_mutex_lock(&f->scratch_lock);
+    if (f->scratch_count < ARD__SCRATCH_POOL) {
+        f->scratch_buf[f->scratch_count] = buf;
+        f->scratch_cap[f->scratch_count] = cap;
+        f->scratch_count++;
+        buf = NULL;
+    }
+    pthread_mutex_unlock(&f->scratch_lock);
+    ard_free(buf);
+}
+
 static ard_parquet_file *file_new(const char *name, const ard_parquet_open_options *opts) {
     ard_parquet_file *f = ard_calloc(1, sizeof *f);
     if (!f) {
         return NULL;
     }
+    pthread_mutex_init(&f->scratch_lock, NULL);
     f->fd = -1;
     ard__arena_init(&f->arena, 0);
     f->path = ard_strdup(name);
@@ -232,6 +262,10 @@ void ard_parquet_close(ard_parquet_file *file) {
         close(file->fd);
     }
     ard__arena_reset(&file->arena);
+    for (int32_t i = 0; i < file->scratch_count; i++) {
+        ard_free(file->scratch_buf[i]);
+    }
+    pthread_mutex_destroy(&file->scratch_lock);
     ard_free(file->footer);
     ard_free(file->path);
     ard_free(file);

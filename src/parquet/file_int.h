@@ -5,6 +5,10 @@
 
 #include "parquet_int.h"
 
+#include <pthread.h>
+
+#define ARD__SCRATCH_POOL 4
+
 struct ard_parquet_file {
     char *path;         /* owned copy; the name given to open_memory for memory files */
     int fd;             /* -1 for memory-backed files */
@@ -16,7 +20,18 @@ struct ard_parquet_file {
     size_t footer_len;
     int32_t footer_encrypted; /* plaintext-footer encrypted file (encryption_algorithm set) */
     ard_pq_metadata metadata;
+    /* Decompression buffers returned by finished column reads, reused by the next ones (so repeated
+     * reads do not page-fault fresh memory each time). Guarded by scratch_lock. */
+    pthread_mutex_t scratch_lock;
+    int32_t scratch_count;
+    uint8_t *scratch_buf[ARD__SCRATCH_POOL];
+    size_t scratch_cap[ARD__SCRATCH_POOL];
 };
+
+/* Takes a pooled buffer (largest first) or leaves *buf NULL / *cap 0. Thread-safe. */
+void ard__pq_scratch_take(const ard_parquet_file *f, uint8_t **buf, size_t *cap);
+/* Returns a buffer to the pool, or frees it when the pool is full. Thread-safe; accepts NULL. */
+void ard__pq_scratch_give(const ard_parquet_file *f, uint8_t *buf, size_t cap);
 
 /* Reads `len` bytes at `offset` of the file (pread, or a copy from memory). The range must lie
  * inside the file: ARD_ECORRUPT otherwise (message names the path and range); ARD_EIO on read
