@@ -236,7 +236,9 @@ static ard_status scatter_one(matrix_state *s, ard__chunk_reader *cr, int16_t re
     }
     int64_t at = s->row * m->width + s->col++;
     if (def == cr->max_def) {
-        m->values[at] = vals[(*vi)++];
+        /* PLAIN values are used where they lie in the page, at any byte alignment */
+        memcpy(&m->values[at], (const uint8_t *)vals + (size_t)(*vi)++ * sizeof(float),
+               sizeof(float));
         return ARD_OK;
     }
     if (element_bits(s) != 0) {
