@@ -25,7 +25,7 @@ test: asan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
 
 demo: release
-	bash scripts/demo build/release/ard
+	bash scripts/demo build/release
 
 bench: release
 	bash bench/run-all build/release
