@@ -1,12 +1,13 @@
 # Thin wrapper over CMake for the README's entry points.
 #   make demo   build (release) and run the main job on the embedded default
-#   make test   build with ASan+UBSan and -Werror (gcc) and run every test
+#   make test   build with ASan+UBSan and -Werror (gcc) and run every test; the stream tests again
+#               under ThreadSanitizer
 #   make bench  build (release) and run the benchmarks beside their reference tools
 #   make fuzz   build the libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build release asan test demo bench fuzz clean
+.PHONY: all deps build release asan tsan test demo bench fuzz clean
 
 all: release
 
@@ -21,8 +22,16 @@ asan: deps
 	CC=gcc cmake --preset asan >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
-test: asan
+# The shared-memory stream code also runs under ThreadSanitizer (its Python tests skip themselves
+# there: a TSan libard.so cannot be loaded into python).
+tsan: deps
+	CC=gcc cmake --preset tsan >/dev/null
+	cmake --build build/tsan -j $(JOBS) --target test_stream ard_cli
+
+test: asan tsan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
+	cd build/tsan && ctest --output-on-failure -R '^stream'
+
 
 demo: release
 	bash scripts/demo build/release

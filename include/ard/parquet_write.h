@@ -2,36 +2,38 @@
  *
  * Usage:
  *   ard_pq_schema_builder *sb;  ard_pq_schema_new(&sb, err);
- *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
- *   ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED + sorting_columns
- *   int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
- *                                         NULL, err);
- *   ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
+ *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0,
+ * err); ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED +
+ * sorting_columns int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
+ * ARD_PQ_OPTIONAL, NULL, err); ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
  *   ard_pq_writer *w;  ard_pq_writer_open("tile.parquet", sb, &o, &w, err);
  *   ard_pq_writer_write_column(w, id, ids, NULL, rows, err);
  *   ard_pq_writer_write_list_matrix(w, flux, flux_values, rows, 4096, NULL, NULL, err);
- *   ard_pq_writer_close(w, err);                         // fsync + rename: the file appears atomically
+ *   ard_pq_writer_close(w, err);                         // fsync + rename: the file appears
+ * atomically
  *
  * Columns are top-level fields: a primitive column (one leaf) or a 3-level LIST of a primitive
- *   <optional|required> group NAME (LIST) { repeated group list { <optional|required> T element; } }
- * Data is appended in batches: every column of a batch receives the same number of rows (in any column
- * order) before the next batch starts. The writer cuts row groups by itself (at the target size in bytes
- * or every rows_per_row_group rows; a batch may straddle row groups) or when asked
- * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a writer holds
- * at most the encoded, compressed row groups in flight plus one page being built per column.
+ *   <optional|required> group NAME (LIST) { repeated group list { <optional|required> T element; }
+ * } Data is appended in batches: every column of a batch receives the same number of rows (in any
+ * column order) before the next batch starts. The writer cuts row groups by itself (at the target
+ * size in bytes or every rows_per_row_group rows; a batch may straddle row groups) or when asked
+ * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a
+ * writer holds at most the encoded, compressed row groups in flight plus one page being built per
+ * column.
  *
  * Input value layout per column ("input width"): BOOLEAN one byte per value (0 = false, else true);
- * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte integers
- * (int8_t/uint8_t, int16_t/uint16_t) widened by the writer; INT64 8; INT96 12; FLOAT 4; DOUBLE 8;
- * FIXED_LEN_BYTE_ARRAY type_length bytes; BYTE_ARRAY through ard_pq_writer_write_binary (offsets + data).
- * Validity bitmaps are Arrow-style: bit i = bitmap[i/8] >> (i%8) & 1, 1 = valid; NULL = all valid.
- * Values under a null slot are ignored (they must still be present in the array, as in Arrow).
+ * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte
+ * integers (int8_t/uint8_t, int16_t/uint16_t) widened by the writer; INT64 8; INT96 12; FLOAT 4;
+ * DOUBLE 8; FIXED_LEN_BYTE_ARRAY type_length bytes; BYTE_ARRAY through ard_pq_writer_write_binary
+ * (offsets + data). Validity bitmaps are Arrow-style: bit i = bitmap[i/8] >> (i%8) & 1, 1 = valid;
+ * NULL = all valid. Values under a null slot are ignored (they must still be present in the array,
+ * as in Arrow).
  *
- * Thread-safety: a writer and a schema builder are used by one thread at a time; distinct writers are
- * independent. Errors follow ard/core.h: the first failing call fills `err`; after any failure other than
- * ARD_EINVAL on an argument check, the writer is failed: every later call returns the same status, and only
- * ard_pq_writer_abort (or close, which then aborts) remains useful. The target file is never touched until a
- * successful close. */
+ * Thread-safety: a writer and a schema builder are used by one thread at a time; distinct writers
+ * are independent. Errors follow ard/core.h: the first failing call fills `err`; after any failure
+ * other than ARD_EINVAL on an argument check, the writer is failed: every later call returns the
+ * same status, and only ard_pq_writer_abort (or close, which then aborts) remains useful. The
+ * target file is never touched until a successful close. */
 #ifndef ARD_PARQUET_WRITE_H
 #define ARD_PARQUET_WRITE_H
 
@@ -42,7 +44,8 @@
 extern "C" {
 #endif
 
-/* ---- schema ------------------------------------------------------------------------------------ */
+/* ---- schema ------------------------------------------------------------------------------------
+ */
 
 typedef struct ard_pq_schema_builder ard_pq_schema_builder;
 
@@ -55,44 +58,57 @@ ARD_API void ard_pq_schema_free(ard_pq_schema_builder *sb);
  * logical: NULL or a logical annotation (only `kind` and the fields of that kind are read):
  *   ARD_PQ_LT_STRING/ENUM/JSON/BSON (BYTE_ARRAY), ARD_PQ_LT_INTEGER (bit_width 8/16/32 on INT32,
  *   64 on INT64, is_signed), ARD_PQ_LT_TIMESTAMP (INT64; unit, is_adjusted_to_utc), ARD_PQ_LT_TIME
- *   (INT32 millis, INT64 micros/nanos), ARD_PQ_LT_DATE (INT32), ARD_PQ_LT_DECIMAL (INT32/INT64/FLBA/
- *   BYTE_ARRAY; precision, scale), ARD_PQ_LT_UUID (FLBA 16), ARD_PQ_LT_FLOAT16 (FLBA 2).
- * type_length: FIXED_LEN_BYTE_ARRAY width (> 0), else 0. The name must be unique and non-empty.
- * The string is copied. Errors (in err): ARD_EINVAL (bad name/type/combination), ARD_ENOMEM. */
+ *   (INT32 millis, INT64 micros/nanos), ARD_PQ_LT_DATE (INT32), ARD_PQ_LT_DECIMAL
+ * (INT32/INT64/FLBA/ BYTE_ARRAY; precision, scale), ARD_PQ_LT_UUID (FLBA 16), ARD_PQ_LT_FLOAT16
+ * (FLBA 2). type_length: FIXED_LEN_BYTE_ARRAY width (> 0), else 0. The name must be unique and
+ * non-empty. The string is copied. Errors (in err): ARD_EINVAL (bad name/type/combination),
+ * ARD_ENOMEM. */
 ARD_API int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name,
                                          ard_pq_type type, ard_pq_repetition repetition,
                                          const ard_pq_logical *logical, int32_t type_length,
                                          ard_error *err);
 
-/* Adds a 3-level LIST column of a primitive element type (BYTE_ARRAY elements are not supported:
- * ARD_EINVAL). list_repetition: REQUIRED/OPTIONAL (nullable lists); element_repetition:
- * REQUIRED/OPTIONAL (nullable elements). list<uint8> = INT32 with logical INTEGER(8, unsigned).
- * Returns the column index or -1. */
+/* Adds a 3-level LIST column of a primitive element type and returns its column index or -1.
+ * list_repetition: REQUIRED/OPTIONAL (nullable lists); element_repetition: REQUIRED/OPTIONAL
+ * (nullable elements); element_logical as for ard_pq_schema_add_column. Every physical type except
+ * FIXED_LEN_BYTE_ARRAY (see ard_pq_schema_add_list_fixed). list<uint8> = INT32 elements with
+ * logical INTEGER(8, unsigned) (1-byte inputs). Errors as ard_pq_schema_add_column. */
 ARD_API int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
                                        ard_pq_type element_type, ard_pq_repetition list_repetition,
                                        ard_pq_repetition element_repetition,
                                        const ard_pq_logical *element_logical, ard_error *err);
+/* The same with FIXED_LEN_BYTE_ARRAY(type_length) elements. */
+ARD_API int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
+                                             int32_t type_length, ard_pq_repetition list_repetition,
+                                             ard_pq_repetition element_repetition,
+                                             const ard_pq_logical *element_logical, ard_error *err);
 
-/* Declares column `col` sorted ascending (1) or not (0). A sorted INT32/INT64 column is written with
- * DELTA_BINARY_PACKED unless an encoding is set explicitly, and each row group in which it really is
- * ascending (checked) lists it in RowGroup.sorting_columns. ARD_EINVAL for a bad index. */
+/* Declares column `col` sorted ascending (1) or not (0). A sorted INT32/INT64 column is written
+ * with DELTA_BINARY_PACKED unless an encoding is set explicitly, and each row group in which it
+ * really is ascending (checked) lists it in RowGroup.sorting_columns. ARD_EINVAL for a bad index.
+ */
 ARD_API ard_status ard_pq_schema_set_sorted(ard_pq_schema_builder *sb, int32_t col, int32_t sorted,
                                             ard_error *err);
 
-/* Forces the value encoding of column `col`: ARD_PQ_PLAIN, ARD_PQ_RLE_DICTIONARY (falls back to PLAIN
- * when the dictionary exceeds max_dictionary_bytes), ARD_PQ_DELTA_BINARY_PACKED (INT32/INT64 only),
- * ARD_PQ_BYTE_STREAM_SPLIT (FLOAT, DOUBLE, INT32, INT64, FIXED_LEN_BYTE_ARRAY). -1 restores the default:
- * sorted ints DELTA_BINARY_PACKED; other ints, strings and FLBA dictionary (if enabled in the options);
- * floats BYTE_STREAM_SPLIT when options.byte_stream_split, else PLAIN; booleans PLAIN.
+/* Forces the value encoding of column `col`: ARD_PQ_PLAIN, ARD_PQ_RLE_DICTIONARY (falls back to
+ * PLAIN when the dictionary exceeds max_dictionary_bytes), ARD_PQ_DELTA_BINARY_PACKED (INT32/INT64
+ * only), ARD_PQ_BYTE_STREAM_SPLIT (FLOAT, DOUBLE, INT32, INT64, FIXED_LEN_BYTE_ARRAY). -1 restores
+ * the default: sorted ints DELTA_BINARY_PACKED; other ints, strings and FLBA dictionary (if enabled
+ * in the options); floats BYTE_STREAM_SPLIT when options.byte_stream_split, else PLAIN; booleans
+ * PLAIN. Note: BYTE_STREAM_SPLIT on INT32/INT64/FLBA is valid Parquet (format 2.11) but older
+ * readers (DuckDB 1.5, Arrow before 17) reject it; it is only used when set here explicitly.
  * ARD_EINVAL / ARD_ENOTSUP for combinations the format does not allow. */
 ARD_API ard_status ard_pq_schema_set_encoding(ard_pq_schema_builder *sb, int32_t col,
                                               int32_t encoding, ard_error *err);
 
 ARD_API int32_t ard_pq_schema_num_columns(const ard_pq_schema_builder *sb);
 
-/* ---- options ----------------------------------------------------------------------------------- */
+/* ---- options -----------------------------------------------------------------------------------
+ */
 
-/* Caller-filled options. Call ard_pq_writer_options_init first; a zero field also means "default". */
+/* Caller-filled options. Call ard_pq_writer_options_init first. A zero size, level or version field
+ * also means "default"; the flags keep their literal meaning (a zero-filled struct has PLAIN
+ * floats). */
 typedef struct ard_pq_writer_options {
     ard_pq_codec codec;             /* default ARD_PQ_SNAPPY (init); UNCOMPRESSED, SNAPPY, GZIP,
                                        BROTLI, ZSTD, LZ4_RAW are supported */
@@ -101,42 +117,48 @@ typedef struct ard_pq_writer_options {
     int64_t target_row_group_bytes; /* cut row groups at this many encoded, uncompressed bytes;
                                        default 256 MiB */
     int64_t page_size_bytes;        /* target encoded bytes per data page; default 1 MiB */
-    int64_t rows_per_row_group;     /* > 0: exactly this many rows per row group (the last one may hold
-                                       fewer); overrides target_row_group_bytes */
-    int32_t byte_stream_split;      /* 1: FLOAT/DOUBLE columns default to BYTE_STREAM_SPLIT */
-    int32_t disable_dictionary;     /* 1: no dictionary encoding unless set per column */
-    int64_t max_dictionary_bytes;   /* PLAIN size of a chunk's dictionary before falling back to
-                                       PLAIN; default 1 MiB */
-    int32_t disable_page_index;     /* 1: no ColumnIndex/OffsetIndex */
-    int32_t disable_crc;            /* 1: no page CRC-32 */
-    int32_t disable_statistics;     /* 1: no min/max (null counts are still written) */
-    int32_t num_kv;                 /* key-value metadata: num_kv pairs, copied at open */
+    int64_t rows_per_row_group; /* > 0: exactly this many rows per row group (the last one may hold
+                                   fewer); overrides target_row_group_bytes */
+    int32_t byte_stream_split;  /* 1 (init's default): FLOAT/DOUBLE columns default to
+                                   BYTE_STREAM_SPLIT (spectra: ~21% smaller under SNAPPY, 11%
+                                   under ZSTD, and faster; bench/results-writer.md); 0: PLAIN */
+    int32_t disable_dictionary; /* 1: no dictionary encoding unless set per column */
+    int64_t max_dictionary_bytes; /* PLAIN size of a chunk's dictionary before falling back to
+                                     PLAIN; default 1 MiB */
+    int32_t disable_page_index;   /* 1: no ColumnIndex/OffsetIndex */
+    int32_t disable_crc;          /* 1: no page CRC-32 */
+    int32_t disable_statistics;   /* 1: no min/max (null counts are still written) */
+    int32_t num_kv;               /* key-value metadata: num_kv pairs, copied at open */
     const char *const *kv_keys;
-    const char *const *kv_values;   /* may be NULL, or hold NULL entries: a key without value */
+    const char *const *kv_values; /* may be NULL, or hold NULL entries: a key without value */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */
 ARD_API void ard_pq_writer_options_init(ard_pq_writer_options *opts);
 
-/* ---- writer ------------------------------------------------------------------------------------ */
+/* ---- writer ------------------------------------------------------------------------------------
+ */
 
 typedef struct ard_pq_writer ard_pq_writer;
 
 /* Starts writing `path` through a temporary file in the same directory (ard_atomic_open); the final
- * path is replaced only by a successful ard_pq_writer_close. The schema is copied (the builder may be
- * freed at once). opts may be NULL (defaults). On failure *out is NULL and no file is left.
- * Errors: ARD_EINVAL (empty schema, bad options), ARD_ENOTSUP (codec), ARD_EIO (path), ARD_ENOMEM. */
+ * path is replaced only by a successful ard_pq_writer_close. The schema is copied (the builder may
+ * be freed at once). opts may be NULL (defaults). On failure *out is NULL and no file is left.
+ * Errors: ARD_EINVAL (empty schema, bad options), ARD_ENOTSUP (codec), ARD_EIO (path), ARD_ENOMEM.
+ */
 ARD_API ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *schema,
                                       const ard_pq_writer_options *opts, ard_pq_writer **out,
                                       ard_error *err);
 
-/* Appends `rows` values to a primitive fixed-width column (every type except BYTE_ARRAY), laid out at
- * the column's input width (see above). validity: NULL = all valid; must be NULL or all-ones for a
- * REQUIRED column (ARD_EINVAL otherwise). The data is consumed before the call returns.
- * Errors: ARD_EINVAL (wrong column kind, batch misuse: a column written twice in one batch with a
- * different row count), ARD_EIO (writing a finished row group), ARD_ENOMEM. */
+/* Appends `rows` values to a primitive fixed-width column (every type except BYTE_ARRAY), laid out
+ * at the column's input width (see above). validity: NULL = all valid; must be NULL or all-ones for
+ * a REQUIRED column (ARD_EINVAL otherwise). The data is consumed before the call returns. Errors:
+ * ARD_EINVAL (wrong kind of column for this call, nulls where the schema says REQUIRED, negative
+ * rows), ARD_EIO (writing a finished row group to the temporary file), ARD_ENOMEM, and the sticky
+ * status of an earlier failure. */
 ARD_API ard_status ard_pq_writer_write_column(ard_pq_writer *w, int32_t col, const void *values,
-                                              const uint8_t *validity, int64_t rows, ard_error *err);
+                                              const uint8_t *validity, int64_t rows,
+                                              ard_error *err);
 
 /* Appends `rows` BYTE_ARRAY values: value i is data[offsets[i] .. offsets[i+1]) (rows + 1 offsets,
  * non-decreasing, offsets[0] need not be 0). Errors as ard_pq_writer_write_column. */
@@ -148,18 +170,28 @@ ARD_API ard_status ard_pq_writer_write_binary(ard_pq_writer *w, int32_t col, con
  * array at the element input width (row-major). elem_validity: rows*width bits or NULL;
  * row_validity: rows bits or NULL (a null row becomes a null list; its elements are ignored).
  * Errors as ard_pq_writer_write_column; ARD_EINVAL for nulls where the schema says REQUIRED. */
-ARD_API ard_status ard_pq_writer_write_list_matrix(ard_pq_writer *w, int32_t col, const void *values,
-                                                   int64_t rows, int64_t width,
+ARD_API ard_status ard_pq_writer_write_list_matrix(ard_pq_writer *w, int32_t col,
+                                                   const void *values, int64_t rows, int64_t width,
                                                    const uint8_t *elem_validity,
                                                    const uint8_t *row_validity, ard_error *err);
 
-/* Appends `rows` variable-length lists: list i holds elements offsets[i] .. offsets[i+1] of `values`
- * (rows + 1 non-decreasing offsets, indexes into values and elem_validity). Empty lists are allowed.
- * Errors as ard_pq_writer_write_list_matrix. */
+/* Appends `rows` variable-length lists: list i holds elements offsets[i] .. offsets[i+1] of
+ * `values` (rows + 1 non-decreasing offsets, indexes into values and elem_validity). Empty lists
+ * are allowed. Errors as ard_pq_writer_write_list_matrix. */
 ARD_API ard_status ard_pq_writer_write_list(ard_pq_writer *w, int32_t col, const int64_t *offsets,
                                             const void *values, const uint8_t *elem_validity,
                                             const uint8_t *row_validity, int64_t rows,
                                             ard_error *err);
+
+/* Appends `rows` variable-length lists of BYTE_ARRAY elements: list i holds elements
+ * list_offsets[i] .. list_offsets[i+1]; element e is data[offsets[e] .. offsets[e+1]) (offsets has
+ * one entry more than the last element index used). Errors as ard_pq_writer_write_list. */
+ARD_API ard_status ard_pq_writer_write_list_binary(ard_pq_writer *w, int32_t col,
+                                                   const int64_t *list_offsets,
+                                                   const int64_t *offsets, const uint8_t *data,
+                                                   const uint8_t *elem_validity,
+                                                   const uint8_t *row_validity, int64_t rows,
+                                                   ard_error *err);
 
 /* Ends the current row group at the current row (all columns must have received the same number of
  * rows: ARD_EINVAL otherwise). A no-op when the row group is empty. Writes the finished row group's
@@ -171,24 +203,28 @@ ARD_API int64_t ard_pq_writer_num_rows(const ard_pq_writer *w);
 
 /* Ends the last row group, writes the page index and the footer, fsyncs and renames the file over
  * `path` and frees w (always, also on failure, in which case the old file at `path` is untouched).
- * Accepts NULL (returns ARD_OK). ARD_EINVAL (columns with different row counts), ARD_EIO, ARD_ENOMEM. */
+ * Accepts NULL (returns ARD_OK). ARD_EINVAL (columns with different row counts), ARD_EIO,
+ * ARD_ENOMEM. */
 ARD_API ard_status ard_pq_writer_close(ard_pq_writer *w, ard_error *err);
 
-/* Discards everything (the temporary file is removed; `path` is untouched) and frees w. Accepts NULL. */
+/* Discards everything (the temporary file is removed; `path` is untouched) and frees w. Accepts
+ * NULL. */
 ARD_API void ard_pq_writer_abort(ard_pq_writer *w);
 
-/* ---- Arrow C Data Interface import ---------------------------------------------------------------- */
+/* ---- Arrow C Data Interface import
+ * ---------------------------------------------------------------- */
 
 struct ArrowSchema;
 struct ArrowArray;
 
 /* Appends a record batch: `schema` is a struct ("+s") whose children map, in order, to the writer's
  * columns, and `array` its data. Supported child formats: "b", "c"/"C" (INT(8)), "s"/"S" (INT(16)),
- * "i"/"I", "l"/"L", "f", "g", "u"/"U"/"z"/"Z" (BYTE_ARRAY), "w:N" (FLBA), "+l"/"+L" and "+w:N" lists of
- * those fixed-width types. The input's element width must match the column's input width. Offsets and
- * the struct's own validity are honoured (a null struct row makes every column null there, which a
- * REQUIRED column rejects). The caller keeps ownership: nothing is released or retained.
- * Errors: ARD_EINVAL (mismatch: message names the column), ARD_ENOTSUP (format), as write_column. */
+ * "i"/"I", "l"/"L", "f", "g", "u"/"U"/"z"/"Z" (BYTE_ARRAY), "w:N" (FLBA), "+l"/"+L" and "+w:N"
+ * lists of those fixed-width types. The input's element width must match the column's input width.
+ * Offsets and the struct's own validity are honoured (a null struct row makes every column null
+ * there, which a REQUIRED column rejects). The caller keeps ownership: nothing is released or
+ * retained. Errors: ARD_EINVAL (mismatch: message names the column), ARD_ENOTSUP (format), as
+ * write_column. */
 ARD_API ard_status ard_pq_writer_write_arrow(ard_pq_writer *w, const struct ArrowSchema *schema,
                                              const struct ArrowArray *array, ard_error *err);
 

@@ -57,6 +57,7 @@ void ard_cli_print_help(const ard_cli_spec *spec);
 /* ---- command entry points: argv[0] is the command word ---- */
 int ard_cmd_parquet_meta(int argc, char **argv);
 int ard_cmd_parquet_cat(int argc, char **argv);
+int ard_cmd_parquet_convert(int argc, char **argv);
 
 /* ---- rendering Parquet metadata (pq_render.c) ---- */
 /* "DECIMAL(18,3)", "TIMESTAMP(MICROS,utc)", "INT(8,unsigned)", "STRING"; "" when there is none. */

@@ -1,6 +1,7 @@
-/* Thrift compact protocol encoder for the Parquet writer: varints, zigzag integers, delta-encoded field
- * headers (with a stack of last field ids per nested struct), binary, list headers and bool fields.
- * Output goes to an ard_buf whose allocation failure is sticky, so callers check once at the end. */
+/* Thrift compact protocol encoder for the Parquet writer: varints, zigzag integers, delta-encoded
+ * field headers (with a stack of last field ids per nested struct), binary, list headers and bool
+ * fields. Output goes to an ard_buf whose allocation failure is sticky, so callers check once at
+ * the end. */
 #include "writer_int.h"
 
 void ard__tw_init(ard__tw *t, ard_buf *out) {

@@ -1,6 +1,6 @@
-/* Parquet writer driver: open/close, argument checks of the public append calls, row-group bookkeeping
- * (columns fill row groups independently; a row group is written to the file once every column has
- * finished it) and the sticky failure state. */
+/* Parquet writer driver: open/close, argument checks of the public append calls, row-group
+ * bookkeeping (columns fill row groups independently; a row group is written to the file once every
+ * column has finished it) and the sticky failure state. */
 #include "writer_int.h"
 
 #include <string.h>
@@ -197,7 +197,8 @@ static ard_status check_options(ard_pq_writer_options *o, ard_error *err) {
     case ARD_PQ_GZIP:
     case ARD_PQ_BROTLI:
     case ARD_PQ_ZSTD:
-    case ARD_PQ_LZ4_RAW: return ARD_OK;
+    case ARD_PQ_LZ4_RAW:
+        return ARD_OK;
     default:
         return ard_error_set(err, ARD_ENOTSUP, "parquet writer: codec %s is not supported",
                              ard_pq_codec_name(o->codec));
@@ -333,7 +334,8 @@ ard_status ard_pq_writer_end_row_group(ard_pq_writer *w, ard_error *err) {
     return fail(w, st, err);
 }
 
-/* After a public append: end the row group when the batch is complete and the target size is met. */
+/* After a public append: end the row group when the batch is complete and the target size is met.
+ */
 static ard_status after_append(ard_pq_writer *w, ard_error *err) {
     if (w->opts.rows_per_row_group > 0 || !aligned(w) || w->col_rg_rows[0] == 0) {
         return ARD_OK;

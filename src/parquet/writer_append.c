@@ -1,7 +1,7 @@
-/* Parquet writer: appending user batches to a column. Splits a batch into segments that fit the page
- * under construction and the current row group, turns rows into definition/repetition levels, gathers
- * the valid values into their stored form (widening 1/2-byte integers, packing booleans), feeds the
- * dictionary and the statistics, and flushes pages when they are full. */
+/* Parquet writer: appending user batches to a column. Splits a batch into segments that fit the
+ * page under construction and the current row group, turns rows into definition/repetition levels,
+ * gathers the valid values into their stored form (widening 1/2-byte integers, packing booleans),
+ * feeds the dictionary and the statistics, and flushes pages when they are full. */
 #include "writer_int.h"
 
 #include <string.h>
@@ -175,6 +175,13 @@ static int append_list_row(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pq
     for (int64_t j = 1; j < len; j++) {
         rep[j] = 1;
     }
+    if (!in->elem_validity) { /* the common case: one run, no per-element checks */
+        for (int64_t j = 0; j < len; j++) {
+            def[j] = c->max_def;
+        }
+        p->num_levels += len;
+        return push_values(c, ch, p, in, e0, len);
+    }
     int64_t run = -1;
     for (int64_t j = 0; j < len; j++) {
         int valid = elem_valid(in, e0 + j);
@@ -249,8 +256,8 @@ static ard_status oom(ard_error *err, const ard__pqw_column *c) {
 }
 
 /* After a segment: flush a full page; fall back to PLAIN when the dictionary grew too large. */
-static ard_status after_segment(ard_pq_writer *w, int32_t col, ard__pqw_chunk *ch,
-                                ard__pqw_page *p, ard_error *err) {
+static ard_status after_segment(ard_pq_writer *w, int32_t col, ard__pqw_chunk *ch, ard__pqw_page *p,
+                                ard_error *err) {
     ard_status st = ARD_OK;
     int dict_full = ch->dict_active && (int64_t)ch->dict.plain.len > w->opts.max_dictionary_bytes;
     if (dict_full || ard__pqw_page_bytes(p) >= w->opts.page_size_bytes) {
@@ -282,8 +289,8 @@ ard_status ard__pqw_append(ard_pq_writer *w, int32_t col, const ard__pqw_input *
         int64_t space = w->opts.page_size_bytes - ard__pqw_page_bytes(p);
         int64_t max_rows = rows - done < left ? rows - done : left;
         int64_t n = rows_that_fit(c, in, done, max_rows, space > 0 ? space : 1, p->dict_mode);
-        int rc = c->is_list ? append_lists(c, ch, p, in, done, n)
-                            : append_flat(c, ch, p, in, done, n);
+        int rc =
+            c->is_list ? append_lists(c, ch, p, in, done, n) : append_flat(c, ch, p, in, done, n);
         if (rc != 0) {
             return oom(err, c);
         }

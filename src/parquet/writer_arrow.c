@@ -1,7 +1,8 @@
-/* Parquet writer: Arrow C Data Interface import. A record batch (a "+s" struct array) is mapped child by
- * child onto the writer's columns; buffers are read in place (offsets of the struct, the child and a
- * list's values are honoured), the struct's own nulls are folded into each column's validity, and every
- * column is checked before any is appended so a rejected batch leaves the writer untouched. */
+/* Parquet writer: Arrow C Data Interface import. A record batch (a "+s" struct array) is mapped
+ * child by child onto the writer's columns; buffers are read in place (offsets of the struct, the
+ * child and a list's values are honoured), the struct's own nulls are folded into each column's
+ * validity, and every column is checked before any is appended so a rejected batch leaves the
+ * writer untouched. */
 #include "writer_int.h"
 
 #include "ard/arrow_abi.h"
@@ -9,7 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum fmt_class { FMT_BAD, FMT_BOOL, FMT_INT, FMT_FLOAT, FMT_FIXED, FMT_BIN32, FMT_BIN64 } fmt_class;
+typedef enum fmt_class {
+    FMT_BAD,
+    FMT_BOOL,
+    FMT_INT,
+    FMT_FLOAT,
+    FMT_FIXED,
+    FMT_BIN32,
+    FMT_BIN64
+} fmt_class;
 
 /* Class and value width of a primitive format string. */
 static fmt_class primitive_format(const char *f, int32_t *width) {
@@ -26,14 +35,23 @@ static fmt_class primitive_format(const char *f, int32_t *width) {
             return FMT_INT;
         }
         switch (f[0]) {
-        case 'b': *width = 1; return FMT_BOOL;
-        case 'f': *width = 4; return FMT_FLOAT;
-        case 'g': *width = 8; return FMT_FLOAT;
+        case 'b':
+            *width = 1;
+            return FMT_BOOL;
+        case 'f':
+            *width = 4;
+            return FMT_FLOAT;
+        case 'g':
+            *width = 8;
+            return FMT_FLOAT;
         case 'u':
-        case 'z': return FMT_BIN32;
+        case 'z':
+            return FMT_BIN32;
         case 'U':
-        case 'Z': return FMT_BIN64;
-        default: return FMT_BAD;
+        case 'Z':
+            return FMT_BIN64;
+        default:
+            return FMT_BAD;
         }
     }
     if (f[0] == 'w' && f[1] == ':') {
@@ -57,15 +75,21 @@ static fmt_class primitive_format(const char *f, int32_t *width) {
 
 static int format_fits(const ard__pqw_column *c, fmt_class cls, int32_t width) {
     switch (c->type) {
-    case ARD_PQ_BOOLEAN: return cls == FMT_BOOL;
+    case ARD_PQ_BOOLEAN:
+        return cls == FMT_BOOL;
     case ARD_PQ_INT32:
-    case ARD_PQ_INT64: return cls == FMT_INT && width == c->input_width;
+    case ARD_PQ_INT64:
+        return cls == FMT_INT && width == c->input_width;
     case ARD_PQ_FLOAT:
-    case ARD_PQ_DOUBLE: return cls == FMT_FLOAT && width == c->input_width;
+    case ARD_PQ_DOUBLE:
+        return cls == FMT_FLOAT && width == c->input_width;
     case ARD_PQ_INT96:
-    case ARD_PQ_FIXED_LEN_BYTE_ARRAY: return cls == FMT_FIXED && width == c->input_width;
-    case ARD_PQ_BYTE_ARRAY: return cls == FMT_BIN32 || cls == FMT_BIN64;
-    default: return 0;
+    case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
+        return cls == FMT_FIXED && width == c->input_width;
+    case ARD_PQ_BYTE_ARRAY:
+        return cls == FMT_BIN32 || cls == FMT_BIN64;
+    default:
+        return 0;
     }
 }
 
@@ -139,8 +163,10 @@ static ard_status list_input(const ard__pqw_column *c, const struct ArrowSchema 
     if (cls == FMT_BIN32 || cls == FMT_BIN64) {
         const uint8_t *eo = buffer(ca, 1);
         in->values = NULL;
-        in->bin_offsets32 = cls == FMT_BIN32 && eo ? (const int32_t *)(const void *)eo + ca->offset : NULL;
-        in->bin_offsets = cls == FMT_BIN64 && eo ? (const int64_t *)(const void *)eo + ca->offset : NULL;
+        in->bin_offsets32 =
+            cls == FMT_BIN32 && eo ? (const int32_t *)(const void *)eo + ca->offset : NULL;
+        in->bin_offsets =
+            cls == FMT_BIN64 && eo ? (const int64_t *)(const void *)eo + ca->offset : NULL;
         in->bin_data = buffer(ca, 2) ? buffer(ca, 2) : (const uint8_t *)"";
         if (!eo) {
             return bad(c, cs->format, "missing element offsets buffer", err);
@@ -179,13 +205,13 @@ static ard_status prepare(const ard__pqw_column *c, const struct ArrowSchema *s,
                           const struct ArrowArray *a, const struct ArrowArray *parent,
                           ard__pqw_input *in, uint8_t **merged, ard_error *err) {
     memset(in, 0, sizeof *in);
-    if (!s || !a || !s->format || a->length < parent->length) {
+    if (!s || !a || !s->format || a->length < parent->offset + parent->length) {
         return ard_error_set(err, ARD_EINVAL, "parquet writer: Arrow column '%s' is too short",
                              c->name);
     }
     int64_t off = a->offset + parent->offset;
-    ard_status st = s->format[0] == '+' ? list_input(c, s, a, off, in, err)
-                                        : flat_input(c, s, a, off, in, err);
+    ard_status st =
+        s->format[0] == '+' ? list_input(c, s, a, off, in, err) : flat_input(c, s, a, off, in, err);
     const uint8_t *sv = validity(parent);
     if (st != ARD_OK || !sv) {
         return st;

@@ -1,5 +1,5 @@
-/* Parquet writer dictionary: the distinct values of one column chunk, kept in PLAIN form (so the buffer
- * is the dictionary page body as is) with an open-addressing hash table over their bytes. */
+/* Parquet writer dictionary: the distinct values of one column chunk, kept in PLAIN form (so the
+ * buffer is the dictionary page body as is) with an open-addressing hash table over their bytes. */
 #include "writer_int.h"
 
 #include <string.h>
@@ -95,8 +95,7 @@ static int64_t add_entry(ard__pqw_dict *d, const uint8_t *value, uint32_t len, i
     return d->count++;
 }
 
-int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t len,
-                             int prefix_len) {
+int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t len, int prefix_len) {
     if ((uint64_t)(d->count + 1) * 2 > d->num_slots && rehash(d) != 0) {
         return -1;
     }

@@ -1,10 +1,9 @@
 /* Parquet writer public append calls: checks each batch against its column's declaration (kind of
- * column, nulls where the schema forbids them, monotonic offsets) before any state changes, then hands
- * it to the common append path. */
+ * column, nulls where the schema forbids them, monotonic offsets) before any state changes, then
+ * hands it to the common append path. */
 #include "writer_int.h"
 
 #include <string.h>
-
 
 static ard_status check_call(ard_pq_writer *w, int32_t col, int64_t rows, ard_error *err) {
     if (!w) {
@@ -117,8 +116,8 @@ ard_status ard__pqw_check_input(const ard__pqw_column *c, const ard__pqw_input *
     }
     if (c->repetition == ARD_PQ_REQUIRED &&
         !all_valid(in->elem_validity, in->elem_validity_offset, rows)) {
-        return ard_error_set(err, ARD_EINVAL, "parquet writer: column '%s': null in a REQUIRED column",
-                             c->name);
+        return ard_error_set(err, ARD_EINVAL,
+                             "parquet writer: column '%s': null in a REQUIRED column", c->name);
     }
     return ARD_OK;
 }
@@ -204,8 +203,9 @@ static ard_status list_call(ard_pq_writer *w, int32_t col, ard__pqw_input *in, i
         return kind_error(c, "write_column or write_binary", err);
     }
     if ((c->type == ARD_PQ_BYTE_ARRAY) != (in->bin_offsets != NULL)) {
-        return kind_error(c, c->type == ARD_PQ_BYTE_ARRAY ? "write_list_binary"
-                                                          : "write_list or write_list_matrix",
+        return kind_error(c,
+                          c->type == ARD_PQ_BYTE_ARRAY ? "write_list_binary"
+                                                       : "write_list or write_list_matrix",
                           err);
     }
     in->input_width = c->input_width;

@@ -1,6 +1,7 @@
 /* Private interface of the Parquet writer: the Thrift compact encoder, the writer's column schema,
  * statistics, dictionaries, page and chunk builders, and footer encoding.
- * Only src/parquet/writer*.c and thrift_write.c include this header (tests may, by relative path). */
+ * Only src/parquet/writer*.c and thrift_write.c include this header (tests may, by relative path).
+ */
 #ifndef ARD_PARQUET_WRITER_INT_H
 #define ARD_PARQUET_WRITER_INT_H
 
@@ -8,9 +9,9 @@
 #include "parquet_int.h"
 
 /* ------------------------------------------------------------------------------------------------
- * Thrift compact protocol encoder (thrift_write.c). Appends to an ard_buf; allocation failure is sticky
- * in the buffer (check out->failed once at the end). Field ids are delta-encoded against a per-struct
- * stack, as the protocol requires. */
+ * Thrift compact protocol encoder (thrift_write.c). Appends to an ard_buf; allocation failure is
+ * sticky in the buffer (check out->failed once at the end). Field ids are delta-encoded against a
+ * per-struct stack, as the protocol requires. */
 #define ARD__TW_MAX_DEPTH 16
 typedef struct ard__tw {
     ard_buf *out;
@@ -21,10 +22,10 @@ typedef struct ard__tw {
 void ard__tw_init(ard__tw *t, ard_buf *out);
 void ard__tw_varint(ard__tw *t, uint64_t v);
 void ard__tw_field(ard__tw *t, int16_t id, uint8_t type);
-void ard__tw_stop(ard__tw *t);             /* STOP byte and pop: ends the current struct */
-void ard__tw_struct_begin(ard__tw *t);     /* push: a nested struct's field ids restart at 0 */
+void ard__tw_stop(ard__tw *t);         /* STOP byte and pop: ends the current struct */
+void ard__tw_struct_begin(ard__tw *t); /* push: a nested struct's field ids restart at 0 */
 void ard__tw_list_begin(ard__tw *t, uint8_t elem_type, int64_t size);
-void ard__tw_i32(ard__tw *t, int32_t v);   /* zigzag varint, no field header (list elements) */
+void ard__tw_i32(ard__tw *t, int32_t v); /* zigzag varint, no field header (list elements) */
 void ard__tw_i64(ard__tw *t, int64_t v);
 void ard__tw_binary(ard__tw *t, const void *data, size_t len);
 void ard__tw_list_bool(ard__tw *t, int v); /* one byte: 1 true, 2 false */
@@ -35,7 +36,7 @@ void ard__tw_field_i8(ard__tw *t, int16_t id, int8_t v);
 void ard__tw_field_bool(ard__tw *t, int16_t id, int v);
 void ard__tw_field_binary(ard__tw *t, int16_t id, const void *data, size_t len);
 void ard__tw_field_string(ard__tw *t, int16_t id, const char *s);
-void ard__tw_field_struct(ard__tw *t, int16_t id); /* header + struct_begin */
+void ard__tw_field_struct(ard__tw *t, int16_t id);       /* header + struct_begin */
 void ard__tw_field_empty_struct(ard__tw *t, int16_t id); /* header + STOP (union members) */
 
 /* ------------------------------------------------------------------------------------------------
@@ -54,19 +55,19 @@ typedef enum ard__sort_kind {
 
 typedef struct ard__pqw_column {
     char *name;
-    ard_pq_type type;           /* leaf physical type */
+    ard_pq_type type; /* leaf physical type */
     int32_t type_length;
     ard_pq_repetition repetition; /* primitive: its own; list: the list group's */
     int32_t is_list;
     ard_pq_repetition elem_repetition;
-    ard_pq_logical logical;     /* the leaf's logical type */
+    ard_pq_logical logical; /* the leaf's logical type */
     int32_t sorted;
-    int32_t encoding;           /* forced value encoding or -1 */
+    int32_t encoding; /* forced value encoding or -1 */
     /* derived by ard__pqw_column_derive */
     int16_t max_def, max_rep;
-    int32_t input_width;        /* bytes per input value (0 for BYTE_ARRAY) */
-    int32_t value_width;        /* bytes per stored PLAIN value (0 for BYTE_ARRAY, 1 for BOOLEAN) */
-    int32_t input_signed;       /* widening of 1/2-byte inputs: sign (1) or zero (0) extension */
+    int32_t input_width;  /* bytes per input value (0 for BYTE_ARRAY) */
+    int32_t value_width;  /* bytes per stored PLAIN value (0 for BYTE_ARRAY, 1 for BOOLEAN) */
+    int32_t input_signed; /* widening of 1/2-byte inputs: sign (1) or zero (0) extension */
     ard__sort_kind sort_kind;
 } ard__pqw_column;
 
@@ -87,11 +88,11 @@ int32_t ard__pqw_default_encoding(const ard__pqw_column *c, const ard_pq_writer_
 typedef struct ard__pqw_stats {
     int64_t null_count;
     int64_t nan_count;
-    int64_t num_values;         /* non-null values seen */
+    int64_t num_values; /* non-null values seen */
     int32_t has_minmax;
-    int64_t imin, imax;         /* BOOL, I32, I64; U32/U64 as their bits */
-    double dmin, dmax;          /* F32 (exactly), F64 */
-    ard_buf bmin, bmax;         /* BYTES */
+    int64_t imin, imax; /* BOOL, I32, I64; U32/U64 as their bits */
+    double dmin, dmax;  /* F32 (exactly), F64 */
+    ard_buf bmin, bmax; /* BYTES */
 } ard__pqw_stats;
 
 void ard__pqw_stats_init(ard__pqw_stats *s);
@@ -108,20 +109,29 @@ void ard__pqw_stats_encode_bound(const ard__pqw_stats *s, ard__sort_kind kind, i
 /* Compares two encoded bounds under `kind`: <0, 0, >0. */
 int ard__pqw_bound_cmp(ard__sort_kind kind, const uint8_t *a, size_t alen, const uint8_t *b,
                        size_t blen);
+/* Byte-string bounds longer than these are truncated (min: a prefix; max: a prefix with its last
+ * byte below 0xFF incremented), as parquet-mr does for the page index. */
+#define ARD__PQW_STATS_MAX_BYTES 4096
+#define ARD__PQW_INDEX_MAX_BYTES 64
+/* Truncates bound v (min or max) to at most `limit` bytes into out. Returns 1 when truncated, 0
+ * when out holds v itself (short enough, or a max of only 0xFF bytes, which cannot be shortened).
+ */
+int ard__pqw_truncate_bound(const uint8_t *v, size_t len, size_t limit, int is_max, ard_buf *out);
 /* Writes a Statistics struct as field `field_id` of the current struct. */
 void ard__pqw_stats_write(ard__tw *t, int16_t field_id, const ard__pqw_stats *s,
                           const ard__pqw_column *c, int with_minmax);
 
 /* ------------------------------------------------------------------------------------------------
- * Dictionary (writer_dict.c): distinct values in PLAIN form, open-addressing hash of their bytes. */
+ * Dictionary (writer_dict.c): distinct values in PLAIN form, open-addressing hash of their bytes.
+ */
 typedef struct ard__pqw_dict {
-    ard_buf plain;              /* PLAIN-encoded entries (the dictionary page body) */
-    int64_t *value_off;         /* offset of entry i's value bytes in plain (after any length prefix) */
+    ard_buf plain;      /* PLAIN-encoded entries (the dictionary page body) */
+    int64_t *value_off; /* offset of entry i's value bytes in plain (after any length prefix) */
     uint32_t *value_len;
     uint64_t *hashes;
     int64_t count, cap;
-    uint32_t *slots;            /* entry index + 1, 0 = empty */
-    uint64_t num_slots;         /* power of two */
+    uint32_t *slots;    /* entry index + 1, 0 = empty */
+    uint64_t num_slots; /* power of two */
 } ard__pqw_dict;
 
 void ard__pqw_dict_init(ard__pqw_dict *d);
@@ -135,29 +145,29 @@ int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t le
 typedef struct ard__pqw_page {
     int16_t *def, *rep;
     int64_t num_levels, cap_levels;
-    ard_buf values;             /* stored values, dense (BYTE_ARRAY: PLAIN with length prefixes) */
-    uint32_t *indices;          /* dictionary mode */
+    ard_buf values;    /* stored values, dense (BYTE_ARRAY: PLAIN with length prefixes) */
+    uint32_t *indices; /* dictionary mode */
     int64_t cap_indices;
-    int64_t num_values;         /* non-null values */
+    int64_t num_values; /* non-null values */
     int64_t num_rows;
-    int64_t first_row;          /* within the row group */
+    int64_t first_row; /* within the row group */
     int32_t dict_mode;
     ard__pqw_stats stats;
 } ard__pqw_page;
 
 typedef struct ard__pqw_page_loc {
-    int64_t offset;             /* within chunk->pages until the chunk is written, then in the file */
-    int32_t size;               /* header + body */
+    int64_t offset; /* within chunk->pages until the chunk is written, then in the file */
+    int32_t size;   /* header + body */
     int64_t first_row;
 } ard__pqw_page_loc;
 
 typedef struct ard__pqw_chunk {
-    ard_buf pages;              /* data pages: header + body, back to back */
-    ard_buf dict_page;          /* header + body of the dictionary page, if any */
+    ard_buf pages;     /* data pages: header + body, back to back */
+    ard_buf dict_page; /* header + body of the dictionary page, if any */
     ard__pqw_dict dict;
-    int32_t dict_active;        /* values go to the dictionary */
-    int32_t dict_used;          /* some page is dictionary-encoded */
-    int32_t value_encoding;     /* non-dictionary encoding of this chunk */
+    int32_t dict_active;    /* values go to the dictionary */
+    int32_t dict_used;      /* some page is dictionary-encoded */
+    int32_t value_encoding; /* non-dictionary encoding of this chunk */
     ard__pqw_stats stats;
     int64_t num_levels, num_rows;
     int64_t uncompressed, compressed; /* data pages, headers included */
@@ -168,9 +178,9 @@ typedef struct ard__pqw_chunk {
     /* ColumnIndex entries, parallel to locs */
     uint8_t *null_pages;
     int64_t *page_null_counts, *page_nan_counts;
-    ard_buf bounds;             /* min_i then max_i, back to back */
-    int64_t *bound_off;         /* 2 * num_pages + 1 offsets into bounds */
-    int32_t index_ok;           /* 0: omit the ColumnIndex (an all-NaN page) */
+    ard_buf bounds;     /* min_i then max_i, back to back */
+    int64_t *bound_off; /* 2 * num_pages + 1 offsets into bounds */
+    int32_t index_ok;   /* 0: omit the ColumnIndex (an all-NaN page) */
     int32_t cap_pages;
     int32_t sorted_ok, has_last; /* ascending check for sorting_columns */
     int64_t last_sorted;
@@ -185,8 +195,8 @@ typedef struct ard__pqw_scratch {
 } ard__pqw_scratch;
 
 typedef struct ard__pqw_rowgroup {
-    ard__pqw_chunk *chunks;     /* one per column */
-    int64_t limit;              /* rows in this row group (INT64_MAX until decided) */
+    ard__pqw_chunk *chunks; /* one per column */
+    int64_t limit;          /* rows in this row group (INT64_MAX until decided) */
     int32_t cols_done;
     int32_t written;
     int64_t num_rows;
@@ -199,13 +209,13 @@ struct ard_pq_writer {
     ard_pq_schema_builder schema;
     ard_pq_writer_options opts;
     char **kv_keys, **kv_values;
-    ard__pqw_rowgroup *rgs;     /* every row group so far (written ones keep their metadata) */
+    ard__pqw_rowgroup *rgs; /* every row group so far (written ones keep their metadata) */
     int32_t num_rgs, cap_rgs;
-    int32_t first_open_rg;      /* oldest row group not yet written */
-    int32_t *col_rg;            /* row group each column is filling */
-    int64_t *col_rows;          /* rows appended to each column in total */
-    int64_t *col_rg_rows;       /* rows in the column's current row group */
-    ard__pqw_page *pages;       /* page under construction per column */
+    int32_t first_open_rg; /* oldest row group not yet written */
+    int32_t *col_rg;       /* row group each column is filling */
+    int64_t *col_rows;     /* rows appended to each column in total */
+    int64_t *col_rg_rows;  /* rows in the column's current row group */
+    ard__pqw_page *pages;  /* page under construction per column */
     ard__pqw_scratch scratch;
     ard_status failed;
     ard_error failed_err;
@@ -244,9 +254,9 @@ typedef struct ard__pqw_input {
     const int64_t *bin_offsets;
     const int32_t *bin_offsets32;
     const uint8_t *bin_data;
-    int32_t input_width;        /* bytes per input value */
-    int32_t bool_bits;          /* BOOLEAN input as an LSB bitmap (Arrow) rather than bytes */
-    int64_t value_bit_offset;   /* bit offset for bool_bits */
+    int32_t input_width;      /* bytes per input value */
+    int32_t bool_bits;        /* BOOLEAN input as an LSB bitmap (Arrow) rather than bytes */
+    int64_t value_bit_offset; /* bit offset for bool_bits */
 } ard__pqw_input;
 
 ard_status ard__pqw_append(ard_pq_writer *w, int32_t col, const ard__pqw_input *in, int64_t rows,
@@ -266,7 +276,8 @@ void ard__pqw_maybe_fix_limit(ard_pq_writer *w, int32_t col);
 /* Footer and page index encoding (writer_meta.c). */
 ard_status ard__pqw_write_page_index(ard_pq_writer *w, ard_error *err);
 ard_status ard__pqw_encode_footer(const ard_pq_writer *w, ard_buf *out, ard_error *err);
-void ard__pqw_encode_column_index(const ard__pqw_chunk *c, const ard__pqw_column *col, ard_buf *out);
+void ard__pqw_encode_column_index(const ard__pqw_chunk *c, const ard__pqw_column *col,
+                                  ard_buf *out);
 void ard__pqw_encode_offset_index(const ard__pqw_chunk *c, ard_buf *out);
 
 static inline int ard__bit_get(const uint8_t *bits, int64_t i) {

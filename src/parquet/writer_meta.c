@@ -1,12 +1,23 @@
-/* Parquet writer metadata: the footer (FileMetaData with schema elements, logical and converted types,
- * row groups, column chunks, statistics, encodings, key-value pairs, column orders) and the page index
- * (ColumnIndex + OffsetIndex per column chunk, written after the last row group). */
+/* Parquet writer metadata: the footer (FileMetaData with schema elements, logical and converted
+ * types, row groups, column chunks, statistics, encodings, key-value pairs, column orders) and the
+ * page index (ColumnIndex + OffsetIndex per column chunk, written after the last row group). */
 #include "writer_int.h"
 
 #include <string.h>
 
-enum { CT_UTF8 = 0, CT_LIST = 3, CT_ENUM = 4, CT_DECIMAL = 5, CT_DATE = 6, CT_TIME_MILLIS = 7,
-       CT_TIMESTAMP_MILLIS = 9, CT_UINT_8 = 11, CT_INT_8 = 15, CT_JSON = 19, CT_BSON = 20 };
+enum {
+    CT_UTF8 = 0,
+    CT_LIST = 3,
+    CT_ENUM = 4,
+    CT_DECIMAL = 5,
+    CT_DATE = 6,
+    CT_TIME_MILLIS = 7,
+    CT_TIMESTAMP_MILLIS = 9,
+    CT_UINT_8 = 11,
+    CT_INT_8 = 15,
+    CT_JSON = 19,
+    CT_BSON = 20
+};
 
 static int32_t log2_bytes(int32_t bits) {
     return bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3;
@@ -15,12 +26,18 @@ static int32_t log2_bytes(int32_t bits) {
 /* ConvertedType for backward compatibility, or -1. */
 static int32_t converted_type(const ard_pq_logical *lt) {
     switch (lt->kind) {
-    case ARD_PQ_LT_STRING: return CT_UTF8;
-    case ARD_PQ_LT_ENUM: return CT_ENUM;
-    case ARD_PQ_LT_JSON: return CT_JSON;
-    case ARD_PQ_LT_BSON: return CT_BSON;
-    case ARD_PQ_LT_DATE: return CT_DATE;
-    case ARD_PQ_LT_DECIMAL: return CT_DECIMAL;
+    case ARD_PQ_LT_STRING:
+        return CT_UTF8;
+    case ARD_PQ_LT_ENUM:
+        return CT_ENUM;
+    case ARD_PQ_LT_JSON:
+        return CT_JSON;
+    case ARD_PQ_LT_BSON:
+        return CT_BSON;
+    case ARD_PQ_LT_DATE:
+        return CT_DATE;
+    case ARD_PQ_LT_DECIMAL:
+        return CT_DECIMAL;
     case ARD_PQ_LT_INTEGER:
         return (lt->is_signed ? CT_INT_8 : CT_UINT_8) + log2_bytes(lt->bit_width);
     case ARD_PQ_LT_TIME:
@@ -29,7 +46,8 @@ static int32_t converted_type(const ard_pq_logical *lt) {
         return lt->unit == ARD_PQ_NANOS || !lt->is_adjusted_to_utc
                    ? -1
                    : CT_TIMESTAMP_MILLIS + (int32_t)lt->unit;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -41,12 +59,11 @@ static void write_time_unit(ard__tw *t, const ard_pq_logical *lt) {
 }
 
 static void write_logical(ard__tw *t, const ard_pq_logical *lt) {
-    static const int16_t ids[] = {[ARD_PQ_LT_STRING] = 1, [ARD_PQ_LT_ENUM] = 4,
-                                  [ARD_PQ_LT_DECIMAL] = 5, [ARD_PQ_LT_DATE] = 6,
-                                  [ARD_PQ_LT_TIME] = 7, [ARD_PQ_LT_TIMESTAMP] = 8,
-                                  [ARD_PQ_LT_INTEGER] = 10, [ARD_PQ_LT_JSON] = 12,
-                                  [ARD_PQ_LT_BSON] = 13, [ARD_PQ_LT_UUID] = 14,
-                                  [ARD_PQ_LT_FLOAT16] = 15};
+    static const int16_t ids[] = {
+        [ARD_PQ_LT_STRING] = 1,   [ARD_PQ_LT_ENUM] = 4,    [ARD_PQ_LT_DECIMAL] = 5,
+        [ARD_PQ_LT_DATE] = 6,     [ARD_PQ_LT_TIME] = 7,    [ARD_PQ_LT_TIMESTAMP] = 8,
+        [ARD_PQ_LT_INTEGER] = 10, [ARD_PQ_LT_JSON] = 12,   [ARD_PQ_LT_BSON] = 13,
+        [ARD_PQ_LT_UUID] = 14,    [ARD_PQ_LT_FLOAT16] = 15};
     if ((size_t)lt->kind >= sizeof ids / sizeof ids[0] || ids[lt->kind] == 0) {
         return;
     }
@@ -309,8 +326,9 @@ static int32_t boundary_order(const ard__pqw_chunk *ch, const ard__pqw_column *c
         if (prev >= 0) {
             const uint8_t *b = ch->bounds.data;
             const int64_t *o = ch->bound_off;
-            int cmin = ard__pqw_bound_cmp(c->sort_kind, b + o[2 * prev], (size_t)(o[2 * prev + 1] - o[2 * prev]),
-                                          b + o[2 * i], (size_t)(o[2 * i + 1] - o[2 * i]));
+            int cmin = ard__pqw_bound_cmp(c->sort_kind, b + o[2 * prev],
+                                          (size_t)(o[2 * prev + 1] - o[2 * prev]), b + o[2 * i],
+                                          (size_t)(o[2 * i + 1] - o[2 * i]));
             int cmax = ard__pqw_bound_cmp(c->sort_kind, b + o[2 * prev + 1],
                                           (size_t)(o[2 * prev + 2] - o[2 * prev + 1]),
                                           b + o[2 * i + 1], (size_t)(o[2 * i + 2] - o[2 * i + 1]));

@@ -1,6 +1,6 @@
 /* Parquet writer pages: turns the page under construction (levels + dense values) into an encoded,
- * compressed data page (v1 or v2) with its header, statistics and CRC, appends it to the column chunk
- * and records its page-index entries; builds the chunk's dictionary page at the end. */
+ * compressed data page (v1 or v2) with its header, statistics and CRC, appends it to the column
+ * chunk and records its page-index entries; builds the chunk's dictionary page at the end. */
 #include "writer_int.h"
 
 #include <string.h>
@@ -99,8 +99,8 @@ int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra) {
 }
 
 /* Levels of page p into s->levels; v1 with 4-byte length prefixes. */
-static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2,
-                          ard_buf *out, int32_t *rep_len, int32_t *def_len) {
+static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2, ard_buf *out,
+                          int32_t *rep_len, int32_t *def_len) {
     out->len = 0;
     *rep_len = *def_len = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -141,8 +141,7 @@ static void pack_bools(const uint8_t *bytes, int64_t count, ard_buf *out) {
 
 /* Encoded values of page p: points *data at them (p->values itself for plain fixed/byte arrays). */
 static void encode_values(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
-                          const ard__pqw_page *p, ard_buf *out, const uint8_t **data,
-                          size_t *len) {
+                          const ard__pqw_page *p, ard_buf *out, const uint8_t **data, size_t *len) {
     out->len = 0;
     int32_t enc = p->dict_mode ? ARD_PQ_RLE_DICTIONARY : chunk->value_encoding;
     if (enc == ARD_PQ_PLAIN && c->type != ARD_PQ_BOOLEAN) {
@@ -200,8 +199,8 @@ typedef struct page_body {
 static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_chunk *chunk,
                            ard__pqw_page *p, page_body *b, ard_error *err) {
     ard__pqw_scratch *s = &w->scratch;
-    const uint8_t *vals;
-    size_t vals_len;
+    const uint8_t *vals = NULL;
+    size_t vals_len = 0;
     encode_levels(c, p, 0, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
     const uint8_t *raw = vals;
@@ -223,8 +222,8 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
 static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_chunk *chunk,
                            ard__pqw_page *p, page_body *b, ard_error *err) {
     ard__pqw_scratch *s = &w->scratch;
-    const uint8_t *vals, *stored;
-    size_t vals_len, stored_len;
+    const uint8_t *vals = NULL, *stored = NULL;
+    size_t vals_len = 0, stored_len = 0;
     encode_levels(c, p, 1, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
     if (s->levels.failed || s->values.failed) {
@@ -334,9 +333,15 @@ static int record_page(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_chun
     }
     for (int is_max = 0; is_max < 2; is_max++) {
         if (p->stats.has_minmax) {
-            ard__pqw_stats_encode_bound(&p->stats, c->sort_kind, c->value_width, is_max,
-                                        &w->scratch.bound);
-            ard_buf_append(&ch->bounds, w->scratch.bound.data, w->scratch.bound.len);
+            ard_buf *b = &w->scratch.bound;
+            ard__pqw_stats_encode_bound(&p->stats, c->sort_kind, c->value_width, is_max, b);
+            if (c->sort_kind == ARD__SORT_BYTES && b->len > ARD__PQW_INDEX_MAX_BYTES) {
+                ard_buf *cut = &w->scratch.body; /* free between pages */
+                ard__pqw_truncate_bound(b->data, b->len, ARD__PQW_INDEX_MAX_BYTES, is_max, cut);
+                ard_buf_append(&ch->bounds, cut->data, cut->len);
+            } else {
+                ard_buf_append(&ch->bounds, b->data, b->len);
+            }
         }
         ch->bound_off[2 * i + 1 + is_max] = (int64_t)ch->bounds.len;
     }
@@ -398,8 +403,8 @@ ard_status ard__pqw_finish_chunk(ard_pq_writer *w, int32_t col, ard__pqw_chunk *
         ard__pqw_dict_reset(&chunk->dict);
         return ARD_OK;
     }
-    const uint8_t *stored;
-    size_t stored_len;
+    const uint8_t *stored = NULL;
+    size_t stored_len = 0;
     ard__pqw_dict *d = &chunk->dict;
     ard_status st =
         compress(w, d->plain.data, d->plain.len, &w->scratch.comp, &stored, &stored_len, err);

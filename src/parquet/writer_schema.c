@@ -1,6 +1,6 @@
-/* Parquet writer schema declaration: the schema builder, the checks that keep physical and logical types
- * consistent, what follows from a column's declaration (levels, input width, sort order, default
- * encoding), and the writer options' defaults. */
+/* Parquet writer schema declaration: the schema builder, the checks that keep physical and logical
+ * types consistent, what follows from a column's declaration (levels, input width, sort order,
+ * default encoding), and the writer options' defaults. */
 #include "writer_int.h"
 
 #include <string.h>
@@ -12,6 +12,7 @@ void ard_pq_writer_options_init(ard_pq_writer_options *opts) {
     opts->target_row_group_bytes = (int64_t)256 << 20;
     opts->page_size_bytes = (int64_t)1 << 20;
     opts->max_dictionary_bytes = (int64_t)1 << 20;
+    opts->byte_stream_split = 1; /* measured: bench/results-writer.md */
 }
 
 ard_status ard_pq_schema_new(ard_pq_schema_builder **out, ard_error *err) {
@@ -44,13 +45,16 @@ int32_t ard_pq_schema_num_columns(const ard_pq_schema_builder *sb) {
 static ard__sort_kind sort_kind_of(const ard__pqw_column *c) {
     const ard_pq_logical *lt = &c->logical;
     switch (c->type) {
-    case ARD_PQ_BOOLEAN: return ARD__SORT_BOOL;
+    case ARD_PQ_BOOLEAN:
+        return ARD__SORT_BOOL;
     case ARD_PQ_INT32:
         return lt->kind == ARD_PQ_LT_INTEGER && !lt->is_signed ? ARD__SORT_U32 : ARD__SORT_I32;
     case ARD_PQ_INT64:
         return lt->kind == ARD_PQ_LT_INTEGER && !lt->is_signed ? ARD__SORT_U64 : ARD__SORT_I64;
-    case ARD_PQ_FLOAT: return ARD__SORT_F32;
-    case ARD_PQ_DOUBLE: return ARD__SORT_F64;
+    case ARD_PQ_FLOAT:
+        return ARD__SORT_F32;
+    case ARD_PQ_DOUBLE:
+        return ARD__SORT_F64;
     case ARD_PQ_BYTE_ARRAY:
     case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
         /* DECIMAL bytes sort as signed big-endian numbers, FLOAT16 as halves: no bounds written. */
@@ -59,20 +63,27 @@ static ard__sort_kind sort_kind_of(const ard__pqw_column *c) {
             return ARD__SORT_NONE;
         }
         return ARD__SORT_BYTES;
-    default: return ARD__SORT_NONE; /* INT96 */
+    default:
+        return ARD__SORT_NONE; /* INT96 */
     }
 }
 
 static int32_t physical_width(ard_pq_type type, int32_t type_length) {
     switch (type) {
-    case ARD_PQ_BOOLEAN: return 1;
+    case ARD_PQ_BOOLEAN:
+        return 1;
     case ARD_PQ_INT32:
-    case ARD_PQ_FLOAT: return 4;
+    case ARD_PQ_FLOAT:
+        return 4;
     case ARD_PQ_INT64:
-    case ARD_PQ_DOUBLE: return 8;
-    case ARD_PQ_INT96: return 12;
-    case ARD_PQ_FIXED_LEN_BYTE_ARRAY: return type_length;
-    default: return 0;
+    case ARD_PQ_DOUBLE:
+        return 8;
+    case ARD_PQ_INT96:
+        return 12;
+    case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
+        return type_length;
+    default:
+        return 0;
     }
 }
 
@@ -99,28 +110,35 @@ void ard__pqw_column_derive(ard__pqw_column *c) {
 /* Does the logical annotation fit the physical type? */
 static int logical_ok(ard_pq_type type, int32_t type_length, const ard_pq_logical *lt) {
     switch (lt->kind) {
-    case ARD_PQ_LT_NONE: return 1;
+    case ARD_PQ_LT_NONE:
+        return 1;
     case ARD_PQ_LT_STRING:
     case ARD_PQ_LT_ENUM:
     case ARD_PQ_LT_JSON:
-    case ARD_PQ_LT_BSON: return type == ARD_PQ_BYTE_ARRAY;
+    case ARD_PQ_LT_BSON:
+        return type == ARD_PQ_BYTE_ARRAY;
     case ARD_PQ_LT_INTEGER:
         if (type == ARD_PQ_INT64) {
             return lt->bit_width == 64;
         }
         return type == ARD_PQ_INT32 &&
                (lt->bit_width == 8 || lt->bit_width == 16 || lt->bit_width == 32);
-    case ARD_PQ_LT_DATE: return type == ARD_PQ_INT32;
+    case ARD_PQ_LT_DATE:
+        return type == ARD_PQ_INT32;
     case ARD_PQ_LT_TIME:
         return lt->unit == ARD_PQ_MILLIS ? type == ARD_PQ_INT32 : type == ARD_PQ_INT64;
-    case ARD_PQ_LT_TIMESTAMP: return type == ARD_PQ_INT64 && lt->unit <= ARD_PQ_NANOS;
+    case ARD_PQ_LT_TIMESTAMP:
+        return type == ARD_PQ_INT64 && lt->unit <= ARD_PQ_NANOS;
     case ARD_PQ_LT_DECIMAL:
         return lt->precision > 0 && lt->scale >= 0 && lt->scale <= lt->precision &&
                (type == ARD_PQ_INT32 || type == ARD_PQ_INT64 || type == ARD_PQ_BYTE_ARRAY ||
                 type == ARD_PQ_FIXED_LEN_BYTE_ARRAY);
-    case ARD_PQ_LT_UUID: return type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && type_length == 16;
-    case ARD_PQ_LT_FLOAT16: return type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && type_length == 2;
-    default: return 0;
+    case ARD_PQ_LT_UUID:
+        return type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && type_length == 16;
+    case ARD_PQ_LT_FLOAT16:
+        return type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && type_length == 2;
+    default:
+        return 0;
     }
 }
 
@@ -145,8 +163,8 @@ static ard_status check_type(const char *name, ard_pq_type type, int32_t type_le
     }
     if ((type == ARD_PQ_FIXED_LEN_BYTE_ARRAY) != (type_length > 0)) {
         return ard_error_set(err, ARD_EINVAL,
-                             "parquet writer: column '%s': type_length %d does not fit type %s", name,
-                             type_length, ard_pq_type_name(type));
+                             "parquet writer: column '%s': type_length %d does not fit type %s",
+                             name, type_length, ard_pq_type_name(type));
     }
     if (lt && !logical_ok(type, type_length, lt)) {
         return ard_error_set(err, ARD_EINVAL,
@@ -247,8 +265,8 @@ int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
                                ard_pq_type element_type, ard_pq_repetition list_repetition,
                                ard_pq_repetition element_repetition,
                                const ard_pq_logical *element_logical, ard_error *err) {
-    return add_list(sb, name, element_type, list_repetition, element_repetition, element_logical,
-                    0, err);
+    return add_list(sb, name, element_type, list_repetition, element_repetition, element_logical, 0,
+                    err);
 }
 
 int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
@@ -278,13 +296,17 @@ ard_status ard_pq_schema_set_sorted(ard_pq_schema_builder *sb, int32_t col, int3
 static int encoding_fits(ard_pq_type type, int32_t encoding) {
     switch (encoding) {
     case -1:
-    case ARD_PQ_PLAIN: return 1;
-    case ARD_PQ_RLE_DICTIONARY: return type != ARD_PQ_BOOLEAN;
-    case ARD_PQ_DELTA_BINARY_PACKED: return type == ARD_PQ_INT32 || type == ARD_PQ_INT64;
+    case ARD_PQ_PLAIN:
+        return 1;
+    case ARD_PQ_RLE_DICTIONARY:
+        return type != ARD_PQ_BOOLEAN;
+    case ARD_PQ_DELTA_BINARY_PACKED:
+        return type == ARD_PQ_INT32 || type == ARD_PQ_INT64;
     case ARD_PQ_BYTE_STREAM_SPLIT:
         return type == ARD_PQ_FLOAT || type == ARD_PQ_DOUBLE || type == ARD_PQ_INT32 ||
                type == ARD_PQ_INT64 || type == ARD_PQ_FIXED_LEN_BYTE_ARRAY;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -316,11 +338,13 @@ int32_t ard__pqw_default_encoding(const ard__pqw_column *c, const ard_pq_writer_
         }
         return o->disable_dictionary ? ARD_PQ_PLAIN : ARD_PQ_RLE_DICTIONARY;
     case ARD_PQ_FLOAT:
-    case ARD_PQ_DOUBLE: return o->byte_stream_split ? ARD_PQ_BYTE_STREAM_SPLIT : ARD_PQ_PLAIN;
+    case ARD_PQ_DOUBLE:
+        return o->byte_stream_split ? ARD_PQ_BYTE_STREAM_SPLIT : ARD_PQ_PLAIN;
     case ARD_PQ_BYTE_ARRAY:
     case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
         return o->disable_dictionary ? ARD_PQ_PLAIN : ARD_PQ_RLE_DICTIONARY;
-    default: return ARD_PQ_PLAIN;
+    default:
+        return ARD_PQ_PLAIN;
     }
 }
 

@@ -1,6 +1,7 @@
 /* Parquet writer statistics: min/max under each column's sort order (signed and unsigned integers,
- * floats without NaN and with the -0.0/+0.0 rule, unsigned byte-wise strings), null and NaN counts, the
- * encoded bounds, and the Thrift Statistics struct written in page headers and column chunks. */
+ * floats without NaN and with the -0.0/+0.0 rule, unsigned byte-wise strings), null and NaN counts,
+ * the encoded bounds, and the Thrift Statistics struct written in page headers and column chunks.
+ */
 #include "writer_int.h"
 
 #include <math.h>
@@ -167,26 +168,45 @@ void ard__pqw_stats_update(ard__pqw_stats *s, ard__sort_kind kind, const uint8_t
                            int64_t count, size_t nbytes, int32_t width) {
     s->num_values += count;
     switch (kind) {
-    case ARD__SORT_F32: update_f32(s, values, count); break;
-    case ARD__SORT_F64: update_f64(s, values, count); break;
-    case ARD__SORT_BOOL: update_int(s, values, count, 1, 0); break;
-    case ARD__SORT_I32: update_int(s, values, count, 4, 0); break;
-    case ARD__SORT_U32: update_int(s, values, count, 4, 1); break;
-    case ARD__SORT_I64: update_int(s, values, count, 8, 0); break;
-    case ARD__SORT_U64: update_int(s, values, count, 8, 1); break;
-    case ARD__SORT_BYTES: update_bytes(s, values, count, nbytes, width); break;
-    default: break;
+    case ARD__SORT_F32:
+        update_f32(s, values, count);
+        break;
+    case ARD__SORT_F64:
+        update_f64(s, values, count);
+        break;
+    case ARD__SORT_BOOL:
+        update_int(s, values, count, 1, 0);
+        break;
+    case ARD__SORT_I32:
+        update_int(s, values, count, 4, 0);
+        break;
+    case ARD__SORT_U32:
+        update_int(s, values, count, 4, 1);
+        break;
+    case ARD__SORT_I64:
+        update_int(s, values, count, 8, 0);
+        break;
+    case ARD__SORT_U64:
+        update_int(s, values, count, 8, 1);
+        break;
+    case ARD__SORT_BYTES:
+        update_bytes(s, values, count, nbytes, width);
+        break;
+    default:
+        break;
     }
 }
 
 /* Points *p at the PLAIN bytes of min (is_max 0) or max; tmp holds numeric encodings. */
-static size_t bound_bytes(const ard__pqw_stats *s, ard__sort_kind kind, int is_max,
-                          uint8_t tmp[8], const uint8_t **p) {
+static size_t bound_bytes(const ard__pqw_stats *s, ard__sort_kind kind, int is_max, uint8_t tmp[8],
+                          const uint8_t **p) {
     int64_t iv = is_max ? s->imax : s->imin;
     double dv = is_max ? s->dmax : s->dmin;
     *p = tmp;
     switch (kind) {
-    case ARD__SORT_BOOL: tmp[0] = (uint8_t)iv; return 1;
+    case ARD__SORT_BOOL:
+        tmp[0] = (uint8_t)iv;
+        return 1;
     case ARD__SORT_I32:
     case ARD__SORT_U32: {
         uint32_t u = (uint32_t)iv;
@@ -194,7 +214,9 @@ static size_t bound_bytes(const ard__pqw_stats *s, ard__sort_kind kind, int is_m
         return 4;
     }
     case ARD__SORT_I64:
-    case ARD__SORT_U64: memcpy(tmp, &iv, 8); return 8;
+    case ARD__SORT_U64:
+        memcpy(tmp, &iv, 8);
+        return 8;
     case ARD__SORT_F32: {
         float f = (float)dv;
         if (f == 0.0f) {
@@ -212,7 +234,8 @@ static size_t bound_bytes(const ard__pqw_stats *s, ard__sort_kind kind, int is_m
     case ARD__SORT_BYTES:
         *p = is_max ? s->bmax.data : s->bmin.data;
         return is_max ? s->bmax.len : s->bmin.len;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -290,12 +313,38 @@ int ard__pqw_bound_cmp(ard__sort_kind kind, const uint8_t *a, size_t alen, const
         }
         return (x > y) - (x < y);
     }
-    case ARD__SORT_BYTES: return bytes_cmp(a, alen, b, blen);
+    case ARD__SORT_BYTES:
+        return bytes_cmp(a, alen, b, blen);
     default: {
         int64_t x = load_int(a, alen), y = load_int(b, blen);
         return (x > y) - (x < y);
     }
     }
+}
+
+int ard__pqw_truncate_bound(const uint8_t *v, size_t len, size_t limit, int is_max, ard_buf *out) {
+    out->len = 0;
+    if (len <= limit) {
+        ard_buf_append(out, v, len);
+        return 0;
+    }
+    if (!is_max) {
+        ard_buf_append(out, v, limit); /* a prefix sorts before the value */
+        return 1;
+    }
+    size_t n = limit;
+    while (n > 0 && v[n - 1] == 0xFF) {
+        n--;
+    }
+    if (n == 0) {
+        ard_buf_append(out, v, len); /* cannot be shortened */
+        return 0;
+    }
+    ard_buf_append(out, v, n);
+    if (out->len == n) {
+        out->data[n - 1]++; /* the incremented prefix sorts after every value it starts */
+    }
+    return 1;
 }
 
 static int signed_order(ard__sort_kind kind) {
@@ -314,6 +363,16 @@ void ard__pqw_stats_write(ard__tw *t, int16_t field_id, const ard__pqw_stats *s,
         lo_len = bound_bytes(s, kind, 0, tmp[0], &lo);
         hi_len = bound_bytes(s, kind, 1, tmp[1], &hi);
     }
+    int lo_cut = 0, hi_cut = 0;
+    ard_buf cut[2];
+    ard_buf_init(&cut[0]);
+    ard_buf_init(&cut[1]);
+    if (minmax && kind == ARD__SORT_BYTES) { /* long strings: bounds, not values */
+        lo_cut = ard__pqw_truncate_bound(lo, lo_len, ARD__PQW_STATS_MAX_BYTES, 0, &cut[0]);
+        hi_cut = ard__pqw_truncate_bound(hi, hi_len, ARD__PQW_STATS_MAX_BYTES, 1, &cut[1]);
+        lo = cut[0].data ? cut[0].data : lo, lo_len = cut[0].len;
+        hi = cut[1].data ? cut[1].data : hi, hi_len = cut[1].len;
+    }
     ard__tw_field_struct(t, field_id);
     if (minmax && signed_order(kind)) { /* deprecated fields, for old readers */
         ard__tw_field_binary(t, 1, hi, hi_len);
@@ -323,9 +382,11 @@ void ard__pqw_stats_write(ard__tw *t, int16_t field_id, const ard__pqw_stats *s,
     if (minmax) {
         ard__tw_field_binary(t, 5, hi, hi_len);
         ard__tw_field_binary(t, 6, lo, lo_len);
-        ard__tw_field_bool(t, 7, 1);
-        ard__tw_field_bool(t, 8, 1);
+        ard__tw_field_bool(t, 7, !hi_cut);
+        ard__tw_field_bool(t, 8, !lo_cut);
     }
+    ard_buf_reset(&cut[0]);
+    ard_buf_reset(&cut[1]);
     if (kind == ARD__SORT_F32 || kind == ARD__SORT_F64) {
         ard__tw_field_i64(t, 9, s->nan_count);
     }

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -14,10 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-int tw_crash_tests(void);
-int tw_arrow_tests(void);
-
 static char g_dir[256];
+
+const char *tw_dir(void) {
+    return g_dir;
+}
 
 static void tmp_path(char *out, size_t cap, const char *name) {
     snprintf(out, cap, "%s/%s", g_dir, name);
@@ -28,9 +30,8 @@ static const ard_pq_codec CODECS[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_SNAPPY, ARD_PQ
 enum { MODE_DEFAULT, MODE_PLAIN, MODE_BSS, MODE_DELTA, NUM_MODES };
 
 static int is_int_kind(tw_kind k) {
-    return k == TW_I32 || k == TW_U32 || k == TW_I64 || k == TW_U64 || k == TW_TS ||
-           k == TW_LI32 || k == TW_LI64 || k == TW_I8 || k == TW_U8 || k == TW_I16 ||
-           k == TW_U16 || k == TW_LU8;
+    return k == TW_I32 || k == TW_U32 || k == TW_I64 || k == TW_U64 || k == TW_TS || k == TW_LI32 ||
+           k == TW_LI64 || k == TW_I8 || k == TW_U8 || k == TW_I16 || k == TW_U16 || k == TW_LU8;
 }
 
 static void apply_mode(tw_table *t, int mode, ard_pq_writer_options *o) {
@@ -127,8 +128,11 @@ int main(void) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_kinds),
-        cmocka_unit_test(test_roundtrip_matrix),
+        cmocka_unit_test(test_all_kinds),       cmocka_unit_test(test_roundtrip_matrix),
+        cmocka_unit_test(tw_test_api_errors),   cmocka_unit_test(tw_test_layout),
+        cmocka_unit_test(tw_test_metadata),     cmocka_unit_test(tw_test_dictionary_fallback),
+        cmocka_unit_test(tw_test_tile_spectra), cmocka_unit_test(tw_test_arrow_import),
+        cmocka_unit_test(tw_test_arrow_errors), cmocka_unit_test(tw_test_kill_during_rewrite),
     };
     int failed = cmocka_run_group_tests_name("parquet_write", tests, NULL, NULL);
     char cmd[300];

@@ -1,6 +1,6 @@
-/* Writer test checks: reading a written file back with the reader and comparing every value with the
- * model, and recomputing statistics (chunk Statistics, ColumnIndex per page through the OffsetIndex)
- * independently of the writer's own code. */
+/* Writer test checks: reading a written file back with the reader and comparing every value with
+ * the model, and recomputing statistics (chunk Statistics, ColumnIndex per page through the
+ * OffsetIndex) independently of the writer's own code. */
 #include "tw_util.h"
 
 #include "../../src/parquet/writer_int.h"
@@ -14,9 +14,13 @@ size_t tw_stored_value(const tw_col *c, int64_t e, uint8_t *out) {
     const uint8_t *v = c->values + e * c->iw;
     int32_t x;
     switch (c->kind) {
-    case TW_I8: x = (int8_t)v[0]; break;
+    case TW_I8:
+        x = (int8_t)v[0];
+        break;
     case TW_U8:
-    case TW_LU8: x = v[0]; break;
+    case TW_LU8:
+        x = v[0];
+        break;
     case TW_I16: {
         int16_t s;
         memcpy(&s, v, 2);
@@ -29,12 +33,16 @@ size_t tw_stored_value(const tw_col *c, int64_t e, uint8_t *out) {
         x = u;
         break;
     }
-    case TW_STR: {
-        size_t n = (size_t)(c->offs[e + 1] - c->offs[e]);
-        memcpy(out, c->data + c->offs[e], n);
+    case TW_STR:
+    case TW_LSTR: {
+        const int64_t *o = c->kind == TW_STR ? c->offs : c->eoffs;
+        size_t n = (size_t)(o[e + 1] - o[e]);
+        memcpy(out, c->data + o[e], n);
         return n;
     }
-    default: memcpy(out, v, (size_t)c->iw); return (size_t)c->iw;
+    default:
+        memcpy(out, v, (size_t)c->iw);
+        return (size_t)c->iw;
     }
     memcpy(out, &x, 4);
     return 4;
@@ -54,7 +62,7 @@ static size_t reader_value(const ard_pq_column_data *cd, int64_t vi, const uint8
 
 typedef struct walk {
     const tw_col *c;
-    int64_t row;   /* current model row */
+    int64_t row; /* current model row */
     int64_t ecount;
     uint8_t *buf;
 } walk;
@@ -99,7 +107,9 @@ static int walk_level(walk *wk, const ard_pq_column_data *cd, int16_t def, int16
         if (c->valid[wk->row] != (def == cd->max_def)) {
             return fail_at(c, wk->row, "null differs");
         }
-        return def == cd->max_def && !same_value(wk, wk->row, cd, (*vi)++) ? fail_at(c, wk->row, "value differs") : 0;
+        return def == cd->max_def && !same_value(wk, wk->row, cd, (*vi)++)
+                   ? fail_at(c, wk->row, "value differs")
+                   : 0;
     }
     if (c->optional && def == 0) {
         return c->valid[wk->row] ? fail_at(c, wk->row, "list should not be null") : 0;
@@ -114,7 +124,9 @@ static int walk_level(walk *wk, const ard_pq_column_data *cd, int16_t def, int16
     if (e >= c->offs[wk->row + 1] || c->evalid[e] != (def == cd->max_def)) {
         return fail_at(c, wk->row, "element null differs or too many elements");
     }
-    return def == cd->max_def && !same_value(wk, e, cd, (*vi)++) ? fail_at(c, wk->row, "element differs") : 0;
+    return def == cd->max_def && !same_value(wk, e, cd, (*vi)++)
+               ? fail_at(c, wk->row, "element differs")
+               : 0;
 }
 
 static int compare_chunk(walk *wk, const ard_pq_column_data *cd) {

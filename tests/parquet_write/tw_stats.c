@@ -1,6 +1,6 @@
 /* Writer test: statistics recomputed from the model (min/max under each kind's order, NaN excluded,
- * signed-zero rule, null and NaN counts) and compared with the chunk Statistics and with the ColumnIndex
- * of every page (page row ranges taken from the OffsetIndex). */
+ * signed-zero rule, null and NaN counts) and compared with the chunk Statistics and with the
+ * ColumnIndex of every page (page row ranges taken from the OffsetIndex). */
 #include "tw_util.h"
 
 #include "../../src/parquet/writer_int.h"
@@ -26,7 +26,7 @@ static int no_order(tw_kind k) {
 }
 
 static int cmp_kind(tw_kind k, const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-    if (k == TW_STR || k == TW_FLBA) {
+    if (k == TW_STR || k == TW_FLBA || k == TW_LSTR) {
         size_t n = an < bn ? an : bn;
         int c = n ? memcmp(a, b, n) : 0;
         return c ? (c < 0 ? -1 : 1) : (an > bn) - (an < bn);
@@ -142,6 +142,31 @@ static void expect_rows(const tw_col *c, int64_t r0, int64_t r1, expect *x) {
     }
 }
 
+/* Long string bounds are written truncated: min to a prefix, max to a prefix whose last byte below
+ * 0xFF is incremented. Returns how many of the two were cut. */
+static int expect_cut(const tw_col *c, expect *x, size_t limit) {
+    int cut = 0;
+    if (!x->has || (c->kind != TW_STR && c->kind != TW_LSTR)) {
+        return 0;
+    }
+    if (x->min_len > limit) {
+        x->min_len = limit;
+        cut++;
+    }
+    if (x->max_len > limit) {
+        size_t n = limit;
+        while (n > 0 && x->max[n - 1] == 0xFF) {
+            n--;
+        }
+        if (n > 0) {
+            x->max_len = n;
+            x->max[n - 1]++;
+            cut++;
+        }
+    }
+    return cut;
+}
+
 static int check_bound(const tw_col *c, const char *what, const uint8_t *got, size_t got_len,
                        const uint8_t *want, size_t want_len) {
     if (got_len == want_len && (want_len == 0 || memcmp(got, want, want_len) == 0)) {
@@ -165,8 +190,8 @@ static int check_chunk_stats(const tw_col *c, const ard_pq_stats *s, const expec
     }
     int want = x->has && !no_order(c->kind);
     if (s->has_min_value != want || s->has_max_value != want) {
-        fprintf(stderr, "column %s: min/max presence %d, expected %d\n", c->name,
-                s->has_min_value, want);
+        fprintf(stderr, "column %s: min/max presence %d, expected %d\n", c->name, s->has_min_value,
+                want);
         return -1;
     }
     if (!want) {
@@ -185,10 +210,10 @@ static int check_column_index(const tw_col *c, const ard_mapped_file *mf,
     ard__pq_offset_index oi;
     ard__pq_column_index ci;
     int rc = -1;
-    if (!cc->has_offset_index || ard__pq_decode_offset_index(
-                                     mf->data + cc->offset_index_offset,
-                                     (size_t)cc->offset_index_length, cc->offset_index_offset,
-                                     c->name, &arena, &oi, NULL) != ARD_OK) {
+    if (!cc->has_offset_index ||
+        ard__pq_decode_offset_index(mf->data + cc->offset_index_offset,
+                                    (size_t)cc->offset_index_length, cc->offset_index_offset,
+                                    c->name, &arena, &oi, NULL) != ARD_OK) {
         fprintf(stderr, "column %s: no or bad OffsetIndex\n", c->name);
         goto done;
     }
@@ -212,12 +237,15 @@ static int check_column_index(const tw_col *c, const ard_mapped_file *mf,
         int64_t a = oi.pages[p].first_row_index;
         int64_t b = p + 1 < oi.num_pages ? oi.pages[p + 1].first_row_index : rows;
         expect_rows(c, row0 + a, row0 + b, x);
+        expect_cut(c, x, 64);
         if (ci.null_counts[p] != x->nulls || ci.null_pages[p] != (x->values == 0)) {
             fprintf(stderr, "column %s page %d: null count/page differs\n", c->name, p);
             rc = -1;
         } else if (x->has) {
             rc = check_bound(c, "page min", ci.min_values[p], ci.min_lens[p], x->min, x->min_len);
-            rc = rc ? rc : check_bound(c, "page max", ci.max_values[p], ci.max_lens[p], x->max, x->max_len);
+            rc = rc ? rc
+                    : check_bound(c, "page max", ci.max_values[p], ci.max_lens[p], x->max,
+                                  x->max_len);
         }
     }
     free(x);
@@ -244,7 +272,15 @@ int tw_check_stats(const tw_table *t, const char *path, int expect_page_index) {
         const ard_pq_row_group *rg = &md->row_groups[r];
         for (int i = 0; rc == 0 && i < t->num_cols; i++) {
             expect_rows(&t->cols[i], row0, row0 + rg->num_rows, x);
-            rc = check_chunk_stats(&t->cols[i], &rg->columns[i].stats, x);
+            int cut = expect_cut(&t->cols[i], x, 4096);
+            const ard_pq_stats *st = &rg->columns[i].stats;
+            rc = check_chunk_stats(&t->cols[i], st, x);
+            if (rc == 0 && x->has && t->cols[i].kind != TW_I96 &&
+                st->is_min_value_exact + st->is_max_value_exact != 2 - cut) {
+                fprintf(stderr, "column %s: exactness flags %d %d, %d bounds cut\n",
+                        t->cols[i].name, st->is_min_value_exact, st->is_max_value_exact, cut);
+                rc = -1;
+            }
             if (rc == 0 && expect_page_index) {
                 rc = check_column_index(&t->cols[i], &mf, &rg->columns[i], row0, rg->num_rows);
             }

@@ -1,6 +1,6 @@
-/* Writer test helpers: seeded generator, random tables (every supported column kind, nulls, empty lists,
- * NaN, signed zeros, extreme integers, long strings, low-cardinality and sorted columns) and writing
- * them through the public API in random batches. */
+/* Writer test helpers: seeded generator, random tables (every supported column kind, nulls, empty
+ * lists, NaN, signed zeros, extreme integers, long strings, low-cardinality and sorted columns) and
+ * writing them through the public API in random batches. */
 #include "tw_util.h"
 
 #include <math.h>
@@ -23,8 +23,8 @@ double tw_unit(tw_rng *r) {
     return (double)(tw_next(r) >> 11) / 9007199254740992.0;
 }
 
-static const int KIND_IW[TW_NUM_KINDS] = {1, 4, 1, 1, 2, 2, 4, 8, 8, 4, 8, 0, 3, 12, 8,
-                                          4, 1, 4, 8, 8};
+static const int KIND_IW[TW_NUM_KINDS] = {1, 4, 1,  1, 2, 2, 4, 8, 8, 4, 8,
+                                          0, 3, 12, 8, 4, 1, 4, 8, 8, 0};
 
 static void gen_int(tw_rng *r, int iw, int is_unsigned, int lowcard, uint8_t *out) {
     uint64_t v;
@@ -80,11 +80,11 @@ static void gen_value(tw_kind k, tw_rng *r, int lowcard, uint8_t *out) {
     }
 }
 
-static void gen_strings(tw_col *c, tw_rng *r, int lowcard) {
-    c->offs = calloc((size_t)c->rows + 1, sizeof *c->offs);
+static int64_t *gen_strings(tw_col *c, tw_rng *r, int lowcard, int64_t count) {
+    int64_t *offs = calloc((size_t)count + 1, sizeof *offs);
     size_t cap = 1024, len = 0;
     c->data = malloc(cap);
-    for (int64_t i = 0; i < c->rows; i++) {
+    for (int64_t i = 0; i < count; i++) {
         int64_t n = lowcard ? tw_range(r, 0, 3) : tw_range(r, 0, 30);
         if (!lowcard && tw_range(r, 0, 30) == 0) {
             n = tw_range(r, 200, 5000); /* long strings */
@@ -101,8 +101,9 @@ static void gen_strings(tw_col *c, tw_rng *r, int lowcard) {
             c->data[len + 1] = 0xA9;
         }
         len += (size_t)n;
-        c->offs[i + 1] = (int64_t)len;
+        offs[i + 1] = (int64_t)len;
     }
+    return offs;
 }
 
 static void gen_lists(tw_col *c, tw_rng *r, double null_p, int lowcard) {
@@ -112,11 +113,16 @@ static void gen_lists(tw_col *c, tw_rng *r, double null_p, int lowcard) {
         c->offs[i + 1] = c->offs[i] + n;
     }
     c->num_elems = c->offs[c->rows];
-    c->values = calloc((size_t)c->num_elems + 1, (size_t)c->iw);
+    c->values = calloc((size_t)c->num_elems + 1, (size_t)c->iw + 1);
     c->evalid = calloc((size_t)c->num_elems + 1, 1);
     for (int64_t e = 0; e < c->num_elems; e++) {
         c->evalid[e] = !c->elem_optional || tw_unit(r) >= null_p;
-        gen_value(c->kind, r, lowcard, c->values + e * c->iw);
+        if (c->kind != TW_LSTR) {
+            gen_value(c->kind, r, lowcard, c->values + e * c->iw);
+        }
+    }
+    if (c->kind == TW_LSTR) {
+        c->eoffs = gen_strings(c, r, lowcard, c->num_elems);
     }
 }
 
@@ -147,7 +153,7 @@ static void gen_col(tw_col *c, tw_kind k, tw_rng *r, int64_t rows, int idx) {
     double null_p = null_ps[tw_range(r, 0, 3)];
     int lowcard = tw_range(r, 0, 2) == 0;
     c->sorted = (k == TW_I64 || k == TW_I32) && tw_range(r, 0, 3) == 0;
-    c->matrix = c->is_list && tw_range(r, 0, 1);
+    c->matrix = c->is_list && k != TW_LSTR && tw_range(r, 0, 1);
     c->width = tw_range(r, 0, 2) == 0 ? 0 : tw_range(r, 1, 64);
     c->valid = calloc((size_t)rows + 1, 1);
     for (int64_t i = 0; i < rows; i++) {
@@ -156,7 +162,7 @@ static void gen_col(tw_col *c, tw_kind k, tw_rng *r, int64_t rows, int idx) {
     if (c->is_list) {
         gen_lists(c, r, null_p, lowcard);
     } else if (k == TW_STR) {
-        gen_strings(c, r, lowcard);
+        c->offs = gen_strings(c, r, lowcard, rows);
     } else {
         c->values = calloc((size_t)rows + 1, (size_t)c->iw);
         for (int64_t i = 0; i < rows; i++) {
@@ -186,33 +192,66 @@ void tw_table_free(tw_table *t) {
         free(c->offs);
         free(c->data);
         free(c->evalid);
+        free(c->eoffs);
     }
     memset(t, 0, sizeof *t);
 }
 
 static void kind_type(tw_kind k, ard_pq_type *type, ard_pq_logical *lt, int32_t *type_length) {
-    static const ard_pq_type types[TW_NUM_KINDS] = {
-        ARD_PQ_BOOLEAN, ARD_PQ_INT32, ARD_PQ_INT32, ARD_PQ_INT32, ARD_PQ_INT32, ARD_PQ_INT32,
-        ARD_PQ_INT32, ARD_PQ_INT64, ARD_PQ_INT64, ARD_PQ_FLOAT, ARD_PQ_DOUBLE, ARD_PQ_BYTE_ARRAY,
-        ARD_PQ_FIXED_LEN_BYTE_ARRAY, ARD_PQ_INT96, ARD_PQ_INT64, ARD_PQ_FLOAT, ARD_PQ_INT32,
-        ARD_PQ_INT32, ARD_PQ_DOUBLE, ARD_PQ_INT64};
+    static const ard_pq_type types[TW_NUM_KINDS] = {ARD_PQ_BOOLEAN,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT64,
+                                                    ARD_PQ_INT64,
+                                                    ARD_PQ_FLOAT,
+                                                    ARD_PQ_DOUBLE,
+                                                    ARD_PQ_BYTE_ARRAY,
+                                                    ARD_PQ_FIXED_LEN_BYTE_ARRAY,
+                                                    ARD_PQ_INT96,
+                                                    ARD_PQ_INT64,
+                                                    ARD_PQ_FLOAT,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_INT32,
+                                                    ARD_PQ_DOUBLE,
+                                                    ARD_PQ_INT64,
+                                                    ARD_PQ_BYTE_ARRAY};
     memset(lt, 0, sizeof *lt);
     *type = types[k];
     *type_length = k == TW_FLBA ? 3 : 0;
     switch (k) {
-    case TW_I8: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 8, .is_signed = 1}; break;
-    case TW_U8:
-    case TW_LU8: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 8}; break;
-    case TW_I16: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 16, .is_signed = 1}; break;
-    case TW_U16: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 16}; break;
-    case TW_U32: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 32}; break;
-    case TW_U64: *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 64}; break;
-    case TW_STR: lt->kind = ARD_PQ_LT_STRING; break;
-    case TW_TS:
-        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_TIMESTAMP, .unit = ARD_PQ_MICROS,
-                               .is_adjusted_to_utc = 1};
+    case TW_I8:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 8, .is_signed = 1};
         break;
-    default: break;
+    case TW_U8:
+    case TW_LU8:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 8};
+        break;
+    case TW_I16:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 16, .is_signed = 1};
+        break;
+    case TW_U16:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 16};
+        break;
+    case TW_U32:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 32};
+        break;
+    case TW_U64:
+        *lt = (ard_pq_logical){.kind = ARD_PQ_LT_INTEGER, .bit_width = 64};
+        break;
+    case TW_STR:
+    case TW_LSTR:
+        lt->kind = ARD_PQ_LT_STRING;
+        break;
+    case TW_TS:
+        *lt = (ard_pq_logical){
+            .kind = ARD_PQ_LT_TIMESTAMP, .unit = ARD_PQ_MICROS, .is_adjusted_to_utc = 1};
+        break;
+    default:
+        break;
     }
 }
 
@@ -260,6 +299,11 @@ static ard_status write_slice(ard_pq_writer *w, const tw_col *c, int col, int64_
         st = ard_pq_writer_write_binary(w, col, c->offs + a, c->data, rv, n, err);
     } else if (!c->is_list) {
         st = ard_pq_writer_write_column(w, col, c->values + a * c->iw, rv, n, err);
+    } else if (c->kind == TW_LSTR) {
+        uint8_t *ev = bitmap(c->evalid, c->num_elems, c->elem_optional);
+        st =
+            ard_pq_writer_write_list_binary(w, col, c->offs + a, c->eoffs, c->data, ev, rv, n, err);
+        free(ev);
     } else if (c->matrix) {
         uint8_t *ev = bitmap(c->evalid + a * c->width, n * c->width, c->elem_optional);
         st = ard_pq_writer_write_list_matrix(w, col, c->values + a * c->width * c->iw, n, c->width,

@@ -1,5 +1,5 @@
-/* Shared helpers of the writer tests: a seeded generator, an in-memory model of a table (the values the
- * test wrote), writing it with the public writer API, and reading it back with the reader. */
+/* Shared helpers of the writer tests: a seeded generator, an in-memory model of a table (the values
+ * the test wrote), writing it with the public writer API, and reading it back with the reader. */
 #ifndef ARD_TESTS_TW_UTIL_H
 #define ARD_TESTS_TW_UTIL_H
 
@@ -18,23 +18,44 @@ double tw_unit(tw_rng *r);
 
 /* Column kinds the tests generate. */
 typedef enum tw_kind {
-    TW_BOOL, TW_I32, TW_I8, TW_U8, TW_I16, TW_U16, TW_U32, TW_I64, TW_U64, TW_F32, TW_F64, TW_STR,
-    TW_FLBA, TW_I96, TW_TS, TW_FLAT_KINDS,
-    TW_LF32 = TW_FLAT_KINDS, TW_LU8, TW_LI32, TW_LF64, TW_LI64, TW_NUM_KINDS
+    TW_BOOL,
+    TW_I32,
+    TW_I8,
+    TW_U8,
+    TW_I16,
+    TW_U16,
+    TW_U32,
+    TW_I64,
+    TW_U64,
+    TW_F32,
+    TW_F64,
+    TW_STR,
+    TW_FLBA,
+    TW_I96,
+    TW_TS,
+    TW_FLAT_KINDS,
+    TW_LF32 = TW_FLAT_KINDS,
+    TW_LU8,
+    TW_LI32,
+    TW_LF64,
+    TW_LI64,
+    TW_LSTR,
+    TW_NUM_KINDS
 } tw_kind;
 
 typedef struct tw_col {
     tw_kind kind;
     char name[32];
     int is_list, optional, elem_optional, matrix, sorted, forced_encoding;
-    int64_t width;          /* matrix lists */
-    int iw;                 /* input width (bytes) of a value/element */
+    int64_t width; /* matrix lists */
+    int iw;        /* input width (bytes) of a value/element */
     int64_t rows;
-    uint8_t *valid;         /* rows: 1 = row (value or list) present */
-    uint8_t *values;        /* flat: rows * iw; lists: num_elems * iw */
-    int64_t *offs;          /* strings: rows+1 byte offsets; lists: rows+1 element offsets */
-    uint8_t *data;          /* strings */
-    uint8_t *evalid;        /* lists: per element */
+    uint8_t *valid;  /* rows: 1 = row (value or list) present */
+    uint8_t *values; /* flat: rows * iw; lists: num_elems * iw */
+    int64_t *offs;   /* strings: rows+1 byte offsets; lists: rows+1 element offsets */
+    uint8_t *data;   /* strings (flat and list elements) */
+    int64_t *eoffs;  /* list<string>: element byte offsets */
+    uint8_t *evalid; /* lists: per element */
     int64_t num_elems;
 } tw_col;
 
@@ -61,5 +82,18 @@ int tw_check_stats(const tw_table *t, const char *path, int expect_page_index);
 
 /* Model value of element e (flat: row) of column c, in the reader's stored form; returns length. */
 size_t tw_stored_value(const tw_col *c, int64_t e, uint8_t *out);
+
+/* The test run's scratch directory (created by main). */
+const char *tw_dir(void);
+
+/* Tests defined outside test_writer.c. */
+void tw_test_kill_during_rewrite(void **state);
+void tw_test_api_errors(void **state);
+void tw_test_layout(void **state);
+void tw_test_metadata(void **state);
+void tw_test_dictionary_fallback(void **state);
+void tw_test_tile_spectra(void **state);
+void tw_test_arrow_import(void **state);
+void tw_test_arrow_errors(void **state);
 
 #endif

@@ -1,0 +1,256 @@
+/* ard index: the sidecar that links the SQL catalog to the Parquet spectra.
+ *
+ * One schema, two backends behind one interface: SQLite (embedded, the default: DATASET/ard.db) and
+ * PostgreSQL (libpq). The database holds metadata and pointers, never spectra:
+ *
+ *   meta(key, value)                      schema_version and friends
+ *   files(id, path, kind, size, mtime_ns, footer_hash, num_rows, num_row_groups, created_by,
+ *         schema_fingerprint, grid, run_id)                   kind = 'tile' | 'catalog'
+ *   row_groups(file_id, row_group, num_rows, first_row, byte_offset, bytes, targetid_min,
+ *              targetid_max)
+ *   column_stats(file_id, row_group, column_name, num_values, null_count, min_value, max_value)
+ *   spectra(targetid, file_id, row_group, row_index)          row_index counts inside the row group
+ *   galaxies(targetid, target_ra, target_dec, z, zerr, zwarn, deltachi2, spectype, subtype,
+ * healpix, survey, program, desi_target, bgs_target, flux_g, flux_r, flux_z, ebv,
+ *            coadd_fiberstatus, target_class, catalog_file_id)
+ *   sync_runs(id, started, finished, ard_version, backend, rank, size, files_seen, files_added,
+ *             files_changed, files_unchanged, files_removed, files_failed, status)
+ *   sync_errors(run_id, path, status, message)
+ *   result tables written through ard_index_write_table (groups, galaxy_groups, anomalies,
+ * cosmic_web)
+ *
+ * Identifiers are unquoted (PostgreSQL folds them to lower case, SQLite ignores case), so a
+ * predicate such as "Z > 2.5 AND SPECTYPE = 'QSO'" means the same thing on both backends.
+ *
+ * DSN (the `dsn` argument of ard_index_open):
+ *   NULL or ""                     SQLite at DATASET/ard.db
+ *   "sqlite:PATH" or a path        SQLite at PATH
+ *   "postgresql://..." / "postgres://..." or a libpq "key=value" string, or "postgresql:" alone
+ *                                  PostgreSQL; anything not in the DSN comes from the PG*
+ * environment variables and ~/.pgpass. Passwords never need to appear in the DSN.
+ *
+ * Thread-safety: an ard_index handle is used by one thread at a time; distinct handles are
+ * independent. A plan is immutable once built and may be read from several threads. */
+#ifndef ARD_INDEX_H
+#define ARD_INDEX_H
+
+#include "ard/core.h"
+#include "ard/parquet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The schema version this build writes. Opening a newer index -> ARD_ENOTSUP; an older one opened
+ * for writing is migrated in place (one transaction); read-only opens of older indexes ->
+ * ARD_ENOTSUP with a hint to run `ard sync`. */
+#define ARD_INDEX_SCHEMA_VERSION 2
+
+typedef struct ard_index ard_index;
+
+enum {
+    ARD_INDEX_READ_ONLY = 1 /* open for queries only: nothing is created, migrated or written */
+};
+
+/* Opens (and for writable opens creates/migrates) the index of `dataset` (a directory; may be NULL
+ * when dsn names the database explicitly). flags: 0 or ARD_INDEX_READ_ONLY.
+ * Errors: ARD_ENOENT (read-only open of a missing SQLite index), ARD_EDB (connection or SQL
+ * failure; the message carries the backend's text but never a password), ARD_ENOTSUP (newer schema
+ * version, or PostgreSQL requested in a build without libpq), ARD_EINVAL, ARD_ENOMEM. On failure
+ * *out is NULL. */
+ARD_API ard_status ard_index_open(const char *dataset, const char *dsn, int32_t flags,
+                                  ard_index **out, ard_error *err);
+/* Closes the connection and frees idx; accepts NULL. */
+ARD_API void ard_index_close(ard_index *idx);
+/* "sqlite" or "postgresql" (static string). */
+ARD_API const char *ard_index_backend(const ard_index *idx);
+/* The schema version stored in the open index. */
+ARD_API int32_t ard_index_schema_version(const ard_index *idx);
+
+/* ---- sync -------------------------------------------------------------------------------------
+ */
+
+/* Caller-filled; zero-initialise. */
+typedef struct ard_sync_options {
+    int32_t threads; /* footer/TARGETID readers; <= 0: number of CPUs */
+    int32_t rank,
+        size; /* partition of the file list (size <= 0 means 1); see ard_index_partition */
+    int32_t
+        verify_footers;   /* 1: also hash the footer of files whose size and mtime did not change */
+    int32_t skip_catalog; /* 1: do not load catalog/ into galaxies */
+    int32_t files_per_txn; /* files committed per transaction (each file is always all-or-nothing);
+                              <= 0: 64 */
+    int32_t quiet;         /* 1: no progress bar */
+} ard_sync_options;
+
+/* What a sync did. data_reads counts every column-chunk decode (ard_parquet_read_column) the sync
+ * made and footer_reads every footer it read (Parquet open or footer hash), so a caller can prove
+ * that a sync over an unchanged dataset touched no data page. */
+typedef struct ard_sync_report {
+    int64_t run_id;
+    int64_t files_seen, files_added, files_changed, files_unchanged, files_removed, files_failed;
+    int64_t spectra_rows, galaxy_rows; /* rows written by this run */
+    int64_t data_reads, footer_reads;
+    double seconds;
+    char first_error[512]; /* "path: reason" of the first skipped file, "" when none */
+} ard_sync_report;
+
+/* Brings the index in line with the Parquet files under DATASET/tiles (recursively) and
+ * DATASET/catalog:
+ * new files are indexed, changed files (size, mtime, footer hash) re-indexed, vanished files
+ * removed, unchanged files not opened. Each file's rows change in one transaction. A corrupt file
+ * is recorded in sync_errors, counted in report->files_failed and skipped (its stale rows are
+ * removed); the call still returns ARD_OK, so callers must check files_failed. A row is written to
+ * sync_runs. With opts->size > 1 only this rank's share of the files is synced and vanished files
+ * are not removed (no rank sees the whole list). Errors: ARD_ENOENT (no dataset), ARD_EDB,
+ * ARD_EPERM (read-only handle), ARD_ENOMEM. */
+ARD_API ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_options *opts,
+                                  ard_sync_report *report, ard_error *err);
+
+/* The [first, first + count) slice of `total` items owned by `rank` of `size` (contiguous blocks
+ * whose lengths differ by at most one). ARD_EINVAL for rank outside [0, size). Thread-safe. */
+ARD_API ard_status ard_index_partition(int64_t total, int32_t rank, int32_t size, int64_t *first,
+                                       int64_t *count, ard_error *err);
+
+/* Verifies that every indexed file is whole: its spectra rows equal files.num_rows, its row_groups
+ * rows equal num_row_groups, and no spectra/row_groups/galaxies row points to a missing file.
+ * *bad_files receives the number of inconsistent files. ARD_ECORRUPT (message names the first bad
+ * file) or ARD_OK; ARD_EDB. */
+ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err);
+
+/* ---- query: a predicate over galaxies -> a read plan ----------------------------------------- */
+
+typedef struct ard_plan ard_plan;
+
+/* One row group of one file and the rows wanted from it (sorted ascending). */
+typedef struct ard_plan_chunk {
+    int32_t file; /* index into the plan's files */
+    int32_t row_group;
+    int64_t num_rows;    /* rows wanted */
+    const int64_t *rows; /* row indexes inside the row group */
+    const int64_t *targetids;
+    int64_t first_row;   /* first row of the row group in the file */
+    int64_t byte_offset; /* where the row group's column chunks start in the file */
+    int64_t bytes;       /* compressed bytes of the row group */
+} ard_plan_chunk;
+
+/* Runs `SELECT ... FROM galaxies WHERE (where)` read-only and returns the spectra it selects as a
+ * plan sorted by (file path, row group, row) for sequential reading. `where` must be one SQL
+ * expression: a ';', a comment, unbalanced parentheses or quotes -> ARD_EINVAL; anything that would
+ * write, attach, load an extension or touch other than the index tables -> ARD_EPERM (SQLite:
+ * read-only connection + authorizer; PostgreSQL: BEGIN READ ONLY). limit <= 0: no limit (the limit
+ * counts spectra, in plan order). NULL or "" where: every spectrum.
+ * Errors: ARD_EINVAL, ARD_EPERM, ARD_EDB (SQL error in the predicate: the message has the backend's
+ * text), ARD_ENOMEM. *out is NULL on failure. */
+ARD_API ard_status ard_index_query(ard_index *idx, const char *where, int64_t limit, ard_plan **out,
+                                   ard_error *err);
+/* Point look-ups: the plan of the spectra of `count` TARGETIDs (unknown ids are ignored; duplicates
+ * collapse). */
+ARD_API ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids,
+                                             int64_t count, ard_plan **out, ard_error *err);
+ARD_API void ard_plan_free(ard_plan *plan); /* accepts NULL */
+ARD_API int32_t ard_plan_num_files(const ard_plan *plan);
+/* Path of file i relative to the dataset root ("tiles/main/dark/93/9378.parquet"); borrowed. */
+ARD_API const char *ard_plan_file(const ard_plan *plan, int32_t i);
+ARD_API int64_t ard_plan_num_chunks(const ard_plan *plan);
+ARD_API const ard_plan_chunk *ard_plan_chunk_at(const ard_plan *plan,
+                                                int64_t i); /* NULL if out of range */
+ARD_API int64_t ard_plan_num_rows(const ard_plan *plan);
+/* Renders the plan as JSON ({"files":[{"path":..,"row_groups":[{"row_group":..,"rows":[..],
+ * "targetids":[..]}]}]}) into out. */
+ARD_API void ard_plan_to_json(const ard_plan *plan, ard_buf *out, int pretty);
+
+/* ---- generic read-only SQL (datasheet aggregates, tools) --------------------------------------
+ */
+
+/* Called once per result row; values are text (NULL for SQL NULL), borrowed for the call only.
+ * Return nonzero to stop early. */
+typedef int (*ard_index_row_fn)(void *ctx, int32_t num_columns, const char *const *names,
+                                const char *const *values);
+/* Runs one read-only SELECT with the same guards as ard_index_query. Errors as ard_index_query. */
+ARD_API ard_status ard_index_select(ard_index *idx, const char *sql, ard_index_row_fn fn, void *ctx,
+                                    ard_error *err);
+
+/* ---- result tables (science stages write back here) -------------------------------------------
+ */
+
+typedef enum ard_index_col_type {
+    ARD_INDEX_INT64 = 0,  /* values: const int64_t * */
+    ARD_INDEX_DOUBLE = 1, /* values: const double *  (NaN is stored as NULL) */
+    ARD_INDEX_TEXT = 2    /* values: const char *const * (NULL entries are NULL) */
+} ard_index_col_type;
+
+/* One column of a result table; caller-filled. validity: NULL = all valid, else 1 bit per row
+ * (LSB-first, 1 = valid). */
+typedef struct ard_index_column {
+    const char *name; /* [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes */
+    int32_t type;     /* ard_index_col_type */
+    const void *values;
+    const uint8_t *validity;
+} ard_index_column;
+
+enum {
+    ARD_INDEX_REPLACE = 0, /* drop and recreate the table */
+    ARD_INDEX_APPEND = 1   /* create if missing, then append (columns must match) */
+};
+
+/* Writes `num_rows` rows of `num_columns` columns into result table `table` (e.g. "groups",
+ * "galaxy_groups", "anomalies", "cosmic_web") in one transaction with the backend's bulk path
+ * (COPY / prepared statements): readers see the old table or the new one, never a mix. A column
+ * named "targetid" gets an index, so results join galaxies cheaply. Table and column names are
+ * validated identifiers; the index's own tables (files, galaxies, spectra, ...) are refused.
+ * Errors: ARD_EINVAL (names, types, mode), ARD_EPERM (read-only handle or reserved table), ARD_EDB.
+ */
+ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
+                                         const ard_index_column *columns, int32_t num_columns,
+                                         int64_t num_rows, int32_t mode, ard_error *err);
+
+/* ---- fetch: read the planned spectra straight from the tiles ----------------------------------
+ */
+
+typedef struct ard_fetch ard_fetch;
+
+/* One decoded plan chunk: `rows` spectra, one rows x width float32 matrix per requested column
+ * (NaN + validity for null elements, as ard_parquet_read_f32_matrix). Owned by the fetch; valid
+ * until the next ard_fetch_next or ard_fetch_close. */
+typedef struct ard_fetch_batch {
+    int32_t file, row_group;
+    int64_t rows;
+    const int64_t *targetids;
+    int32_t num_columns;
+    const char *const *column_names;
+    const ard_pq_f32_matrix *columns;
+} ard_fetch_batch;
+
+/* Prepares to read `plan` from the tiles under `dataset` (the DB is not used). columns: names of
+ * list<float> tile columns (NULL/0: "FLUX"). threads <= 0: number of CPUs; chunks are decoded in
+ * parallel, `threads` at a time, and handed out in plan order. The plan must outlive the fetch.
+ * Errors: ARD_EINVAL, ARD_ENOMEM. */
+ARD_API ard_status ard_fetch_open(const char *dataset, const ard_plan *plan,
+                                  const char *const *columns, int32_t num_columns, int32_t threads,
+                                  ard_fetch **out, ard_error *err);
+/* Next batch in plan order; ARD_EEOF after the last one. Errors: those of ard_parquet_open /
+ * ard_parquet_read_f32_matrix (message names the tile), ARD_ECORRUPT when a tile no longer matches
+ * the index (row count, TARGETID). */
+ARD_API ard_status ard_fetch_next(ard_fetch *f, const ard_fetch_batch **batch, ard_error *err);
+ARD_API void ard_fetch_close(ard_fetch *f); /* accepts NULL */
+
+/* Whole-plan exports. Parquet: TARGETID plus the columns as list<float> (zstd, row groups cut by
+ * the writer, the first tile's ard.grid/ard.version metadata), written atomically. NumPy: for out
+ * "PATH.npy" writes PATH.npy holding the first column (rows x width float32, C order),
+ * PATH.COLUMN.npy for every further column and PATH.TARGETID.npy (int64), all atomically. Columns
+ * must have the same width in every tile (ARD_EINVAL otherwise). *rows_out (may be NULL) receives
+ * the number of spectra written. */
+ARD_API ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
+                                        const char *const *columns, int32_t num_columns,
+                                        int32_t threads, const char *out_path, int64_t *rows_out,
+                                        ard_error *err);
+ARD_API ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan,
+                                    const char *const *columns, int32_t num_columns,
+                                    int32_t threads, const char *out_path, int64_t *rows_out,
+                                    ard_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

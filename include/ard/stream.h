@@ -1,0 +1,259 @@
+/* ard stream: the ML-ready path. A tokenizer (patches + median normalisation), a shared-memory
+ * batch store (a ring of fixed-size batch slots in POSIX shared memory) and a loader whose producer
+ * threads read spectra with the Parquet fast path, tokenize them straight into a store slot and
+ * publish it. Consumers (C, or Python through ctypes) acquire a slot, read it in place (zero copy)
+ * and release it.
+ *
+ * Input: a list of read items (file, row group, row range) -- the index's read plan converts to it
+ * -- or a whole dataset (every tile under DATASET/tiles/).
+ *
+ * Batch layout (one store slot; every array 64-byte aligned inside the slot):
+ *   tokens    float32 [batch_size][num_patches][patch]  flux / scale; invalid pixels, padding: 0
+ *   scales    float32 [batch_size][num_patches]         the divisor used for each patch (> 0)
+ *   mask      uint8   [batch_size][num_patches]         ARD_PATCH_* (0 = no valid pixel)
+ *   targetid  int64   [batch_size]
+ *   flags     uint8   [batch_size]                      ARD_SPEC_* per spectrum
+ * and, once per store, wave float32 [num_patches]: the central wavelength of each patch (Angstrom).
+ * Only the first `count` rows of a batch are meaningful (the last batch of an epoch may be short).
+ */
+#ifndef ARD_STREAM_H
+#define ARD_STREAM_H
+
+#include "ard/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- tokenizer ----------------------------------------------------------------------------------
+ * A spectrum of n bins is cut into ceil(n / patch) patches; the last one is padded with 0 (masked).
+ * A pixel is valid when its flux and ivar are non-null, finite, ivar > 0 and (if a mask is given)
+ * mask == 0. Medians are exact order statistics: for an even count the mean of the two middle
+ * values computed as (float)(((double)lo + (double)hi) / 2); -0.0 counts as +0.0.
+ *
+ * ARD_NORM_MEDIAN: each patch / the median of its valid pixels; when that is unusable (fewer than
+ *   min_valid valid pixels, or median <= floor, or not finite) the spectrum's robust scale is used
+ *   (mask ARD_PATCH_FALLBACK).
+ * ARD_NORM_SPECTRUM_MEDIAN: every patch / the median of the spectrum's valid pixels (the robust
+ *   scale when that median is unusable).
+ * ARD_NORM_NONE: scale 1.
+ *
+ * Robust scale = median of |flux| over the spectrum's valid pixels; 1 when that is <= floor (flag
+ * ARD_SPEC_SCALE_ONE). A spectrum without valid pixels gets tokens 0, scales 1, mask 0 and the flag
+ * ARD_SPEC_ALL_MASKED: never inf or NaN. */
+typedef enum ard_norm_mode {
+    ARD_NORM_MEDIAN = 0,
+    ARD_NORM_NONE = 1,
+    ARD_NORM_SPECTRUM_MEDIAN = 2
+} ard_norm_mode;
+
+enum { ARD_PATCH_INVALID = 0, ARD_PATCH_OWN = 1, ARD_PATCH_FALLBACK = 2 };
+enum { ARD_SPEC_ALL_MASKED = 1, ARD_SPEC_SCALE_ONE = 2 };
+
+#define ARD_PATCH_MIN 32
+#define ARD_PATCH_MAX 128
+
+typedef struct ard_tokenize_options {
+    int32_t patch;     /* bins per patch, ARD_PATCH_MIN..ARD_PATCH_MAX (default 64) */
+    int32_t norm;      /* ard_norm_mode (default ARD_NORM_MEDIAN) */
+    int32_t min_valid; /* valid pixels a patch needs for its own median (default patch / 4) */
+    float floor;       /* medians <= floor are unusable (default 1e-6) */
+} ard_tokenize_options;
+
+/* Defaults above. Thread-safe. */
+ARD_API void ard_tokenize_options_init(ard_tokenize_options *opts);
+/* ARD_EINVAL (message names the field) for out-of-range options. Thread-safe. */
+ARD_API ard_status ard_tokenize_options_check(const ard_tokenize_options *opts, ard_error *err);
+/* ceil(n / patch); 0 for n <= 0 or patch <= 0. */
+ARD_API int64_t ard_tokenize_num_patches(int64_t n, int32_t patch);
+
+/* Tokenizes one spectrum of n bins. flux_valid / ivar_valid: Arrow-style bitmaps (1 = non-null)
+ * read from bit `bit_offset` on, or NULL (all non-null); mask: n bytes or NULL.
+ * Outputs (caller-owned): tokens [num_patches * patch], scales [num_patches], patch_mask
+ * [num_patches], flags (1 byte). work: ard_tokenize_work_bytes(n) bytes of workspace, or NULL to
+ * allocate one per call.
+ * Thread-safe (no shared state). ARD_EINVAL (bad options, n <= 0, NULL pointers), ARD_ENOMEM. */
+ARD_API ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const float *flux,
+                                         const float *ivar, const uint8_t *flux_valid,
+                                         const uint8_t *ivar_valid, int64_t bit_offset,
+                                         const uint8_t *mask, int64_t n, float *tokens,
+                                         float *scales, uint8_t *patch_mask, uint8_t *flags,
+                                         void *work, ard_error *err);
+/* Bytes of workspace ard_tokenize_spectrum needs for n bins (n * 5). */
+ARD_API size_t ard_tokenize_work_bytes(int64_t n);
+
+/* The exact median of values[0..count) as defined above, computed by selection (values may be
+ * reordered). count must be > 0 and values free of NaN. Thread-safe. */
+ARD_API float ard_median_select(float *values, int64_t count);
+
+/* Central wavelength of each patch from the "ard.grid" text
+ * ("kind=log;start=3600;stop=9824;n=4096"; NULL = that default) for n bins: the wavelength at the
+ * middle of the patch's real (unpadded) bins. ARD_EINVAL when the text is malformed or its n
+ * differs from n. */
+ARD_API ard_status ard_patch_wavelengths(const char *grid_text, int64_t n, int32_t patch,
+                                         float *out, ard_error *err);
+
+/* ---- shared-memory batch store ------------------------------------------------------------------
+ * The producer creates the store (POSIX shm "/NAME", mode 0600, O_EXCL; a stale store of a dead
+ * producer under the same name is replaced); consumers connect by name (a store owned by another
+ * user is refused with ARD_EPERM). Slots cycle FREE -> FILLING (one producer thread) -> FILLED
+ * (published with a sequence number) -> HELD (one consumer) -> FREE. Consumers receive batches in
+ * sequence order; each batch goes to exactly one consumer. A consumer process that dies holding a
+ * slot has it re-queued for the others (liveness by robust mutexes); if the producer dies, waiting
+ * consumers get ARD_EIO instead of hanging. End of data is explicit (ARD_EEOF). */
+typedef struct ard_store ard_store;
+
+typedef struct ard_store_options {
+    const char *name; /* shm name without '/' (letters, digits, ._-; <= 200 chars); NULL: an
+                         anonymous in-process store (MAP_SHARED|MAP_ANONYMOUS, fork-inheritable) */
+    int32_t slots;    /* prefetch depth (default 10) */
+    int64_t
+        memory_cap; /* bytes; 0 = unlimited. slots are reduced to fit; < 2 slots -> ARD_ELIMIT */
+    int32_t batch_size;  /* rows per batch (> 0) */
+    int32_t num_patches; /* > 0 */
+    int32_t patch;       /* > 0 */
+    const float *wave;   /* num_patches central wavelengths, copied; NULL = zeros */
+} ard_store_options;
+
+/* A batch as seen through a store: pointers into the shared mapping (valid until release). */
+typedef struct ard_batch {
+    int32_t slot;
+    int32_t count; /* meaningful rows (<= batch_size) */
+    int64_t seq;   /* position in the stream (0, 1, ...) */
+    int32_t epoch;
+    int32_t batch_size, num_patches, patch;
+    float *tokens;
+    float *scales;
+    uint8_t *mask;
+    int64_t *targetid;
+    uint8_t *flags;
+    const float *wave;
+} ard_batch;
+
+ARD_API void ard_store_options_init(ard_store_options *opts);
+/* Bytes of one slot for the given geometry. */
+ARD_API int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, int32_t patch);
+
+/* Creates a store; the calling thread becomes its "producer alive" owner: if that thread's process
+ * dies, consumers see ARD_EIO. ARD_EINVAL, ARD_ELIMIT (cap too small, or the store would exceed
+ * half the RAM), ARD_EEXIST (a live producer already serves NAME), ARD_EIO (shm), ARD_ENOMEM. */
+ARD_API ard_status ard_store_create(const ard_store_options *opts, ard_store **out, ard_error *err);
+/* Connects a consumer to the store NAME. The calling thread's liveness is tracked: keep using the
+ * handle from threads of this process and close it before the process exits (a dying process is
+ * handled). ARD_ENOENT (no such store), ARD_EPERM (other user's store / mode not 0600),
+ * ARD_ECORRUPT (not an ard store), ARD_ELIMIT (too many consumers, max 64), ARD_EIO. */
+ARD_API ard_status ard_store_connect(const char *name, ard_store **out, ard_error *err);
+/* A second consumer handle on the same mapping for an in-process consumer thread (anonymous stores,
+ * or to consume from the producer's process). Same errors as connect. */
+ARD_API ard_status ard_store_attach(ard_store *store, ard_store **out, ard_error *err);
+
+/* Producer: waits for a free slot (backpressure), claims the next sequence number and returns the
+ * slot to fill in *out. ARD_EEOF when the store was finished or cancelled; timeout_ms < 0 waits
+ * forever, else ARD_ELIMIT after the timeout. Thread-safe (several producer threads). */
+ARD_API ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch *out,
+                                        ard_error *err);
+/* Producer: publishes a filled slot with `count` rows and its epoch. Thread-safe. */
+ARD_API ard_status ard_store_publish(ard_store *store, const ard_batch *batch, int32_t count,
+                                     int32_t epoch, ard_error *err);
+/* Producer: gives a claimed slot back unfilled and marks its sequence number as the end of the
+ * stream (no batch >= that seq will come). Thread-safe. */
+ARD_API void ard_store_abandon(ard_store *store, const ard_batch *batch);
+/* Producer: ends the stream. status ARD_OK = end of data (consumers drain what was published, then
+ * get ARD_EEOF); any other status = failure, consumers get that status and `message`. Thread-safe.
+ */
+ARD_API void ard_store_finish(ard_store *store, ard_status status, const char *message);
+
+/* Consumer: the next batch in sequence order (or a batch re-queued from a dead consumer). Blocks;
+ * timeout_ms < 0 waits forever, else ARD_ELIMIT after timeout_ms. ARD_EEOF at the end of data,
+ * ARD_EIO when the producer died, the producer's status when it failed. Thread-safe. */
+ARD_API ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *out,
+                                     ard_error *err);
+/* Consumer: hands the slot back. ARD_EINVAL when this handle does not hold it. Thread-safe. */
+ARD_API ard_status ard_store_release(ard_store *store, const ard_batch *batch, ard_error *err);
+
+/* The shared mapping (base, size) -- for zero-copy checks -- and geometry. */
+ARD_API void *ard_store_base(const ard_store *store);
+ARD_API int64_t ard_store_size(const ard_store *store);
+ARD_API int32_t ard_store_num_slots(const ard_store *store);
+ARD_API int32_t ard_store_batch_size(const ard_store *store);
+ARD_API int32_t ard_store_num_patches(const ard_store *store);
+ARD_API int32_t ard_store_patch(const ard_store *store);
+/* Slots currently held by consumers (diagnostics). */
+ARD_API int32_t ard_store_held(ard_store *store);
+/* 1 when the stream has ended (or failed) and every published batch was consumed and released:
+ * a serving process may exit without stranding consumers. Thread-safe. */
+ARD_API int32_t ard_store_drained(ard_store *store);
+
+/* Closes a handle: a consumer releases the slots it still holds; the producer handle (creator) also
+ * unlinks the name (consumers already mapped keep working and then see end of data or ARD_EIO).
+ * Accepts NULL. Not thread-safe with other calls on the same handle. */
+ARD_API void ard_store_close(ard_store *store);
+
+/* ---- loader
+ * -------------------------------------------------------------------------------------- */
+
+/* One piece of a read plan: rows [first_row, first_row + num_rows) of one row group of one tile
+ * (num_rows < 0 = to the end of the row group). Items may repeat a row group with other ranges. */
+typedef struct ard_read_item {
+    const char *path;
+    int32_t row_group;
+    int64_t first_row;
+    int64_t num_rows;
+} ard_read_item;
+
+typedef struct ard_loader_options {
+    int32_t batch_size;           /* default 256 */
+    int32_t prefetch_batches;     /* store slots (default 10) */
+    int32_t shuffle;              /* 1: row groups shuffled per epoch (+ local shuffle buffer) */
+    int64_t local_shuffle_buffer; /* rows (0 = none); only with shuffle */
+    uint64_t seed;                /* shuffle seed; the epoch number is mixed in */
+    int32_t epochs;               /* default 1 */
+    int32_t drop_last;            /* 1: drop a short last batch of each epoch */
+    int32_t rank, world;    /* shard: this process gets its 1/world of every epoch (default 0, 1) */
+    int32_t threads;        /* producer threads (default 2) */
+    int64_t memory_cap;     /* bytes for store + cache (0 = unlimited) */
+    int32_t cache;          /* 1: keep tokenized spectra in memory after epoch 1 (if within cap) */
+    const char *store_name; /* NULL: anonymous in-process store */
+    const char *flux_column, *ivar_column, *id_column; /* defaults FLUX, IVAR, TARGETID */
+    ard_tokenize_options tokenize;
+} ard_loader_options;
+
+typedef struct ard_loader ard_loader;
+
+ARD_API void ard_loader_options_init(ard_loader_options *opts);
+/* Builds a loader over `items` (copied): opens every tile's footer, checks the columns and that all
+ * tiles share one spectrum width, computes the geometry and creates the store. Does not start
+ * producing. ARD_EINVAL (options, items, columns), ARD_ENOENT/ARD_EIO/ARD_ECORRUPT (tiles),
+ * ARD_ELIMIT (memory cap), store errors. On failure *out is NULL. */
+ARD_API ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *items,
+                                  int64_t num_items, ard_loader **out, ard_error *err);
+/* Same over every row group of every *.parquet under DATASET/tiles/ (sorted paths). ARD_ENOENT
+ * when there is no tile. */
+ARD_API ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *dataset,
+                                          ard_loader **out, ard_error *err);
+/* Same over the spectra selected by `where` (a SQL predicate over the catalog, run read-only by
+ * the dataset's index: ard_index_query; NULL or "" = every indexed spectrum). dsn: as
+ * ard_index_open (NULL = DATASET/ard.db). Errors: the index's (ARD_ENOENT without an index,
+ * ARD_EDB, ARD_EPERM, ARD_EINVAL), ARD_EINVAL when nothing is selected, then as ard_loader_new. */
+ARD_API ard_status ard_loader_new_query(const ard_loader_options *opts, const char *dataset,
+                                        const char *dsn, const char *where, ard_loader **out,
+                                        ard_error *err);
+/* Starts the producer threads (once). ARD_EINVAL when already started. */
+ARD_API ard_status ard_loader_start(ard_loader *loader, ard_error *err);
+/* The loader's store (owned by the loader): consume with ard_store_attach + acquire/release. */
+ARD_API ard_store *ard_loader_store(ard_loader *loader);
+/* Spectra per epoch for this shard, and batches per epoch. */
+ARD_API int64_t ard_loader_rows_per_epoch(const ard_loader *loader);
+ARD_API int64_t ard_loader_batches_per_epoch(const ard_loader *loader);
+/* 1 when the epoch cache is active (it fitted in the cap). */
+ARD_API int32_t ard_loader_cache_active(const ard_loader *loader);
+/* Waits for the producer threads to finish; returns the first error they hit. */
+ARD_API ard_status ard_loader_wait(ard_loader *loader, ard_error *err);
+/* Stops the producers (consumers see the end of data), joins them and frees everything. Accepts
+ * NULL. */
+ARD_API void ard_loader_free(ard_loader *loader);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

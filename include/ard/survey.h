@@ -1,0 +1,337 @@
+/* ard survey: the ARD data model (tile and catalog schemas, wavelength grid, dataset paths),
+ * HEALPix, cosmology, the synthetic DESI-like survey generator and the DESI FITS ingest.
+ *
+ * Dataset layout (DESIGN.md):
+ *   DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet   one tile per NSIDE-64 nested pixel,
+ *                                                          PIXGROUP = PIXNUM / 100
+ *   DATASET/catalog/zcatalog-NNNN.parquet                  catalog rows, sorted by TARGETID
+ *   DATASET/truth/galaxies-NNNN.parquet, groups.parquet    generator truth (see ARD_TRUTH_DIR)
+ *
+ * Tile schema: TARGETID int64 required (rows sorted ascending), FLUX list<float> (optional
+ * elements: a masked pixel is a null element), IVAR list<float> (0 where masked), MASK list<uint8>
+ * (0 = good; DESI SPECMASK bits folded to a byte, see ARD_MASK_*). Every list holds grid.n
+ * elements. Key-value metadata: "ard.grid" (ard_grid_format) and "ard.version"
+ * (ARD_SCHEMA_VERSION). Flux unit: 1e-17 erg/s/cm^2/Angstrom (DESI's); IVAR in the inverse square
+ * of that.
+ *
+ * Thread-safety: every function here is thread-safe unless it says otherwise (no hidden state). */
+#ifndef ARD_SURVEY_H
+#define ARD_SURVEY_H
+
+#include "ard/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- schema names ------------------------------------------------------------------------------
+ */
+
+#define ARD_SCHEMA_VERSION "1"
+#define ARD_KV_GRID "ard.grid"
+#define ARD_KV_VERSION "ard.version"
+#define ARD_KV_SOURCE "ard.source" /* "generate seed=S" or "ingest desi" */
+
+/* Tile columns. */
+#define ARD_COL_TARGETID "TARGETID"
+#define ARD_COL_FLUX "FLUX"
+#define ARD_COL_IVAR "IVAR"
+#define ARD_COL_MASK "MASK"
+
+/* MASK byte bits (any nonzero bit = do not use that pixel). */
+#define ARD_MASK_NODATA 1u  /* no arm covers the pixel, or every input pixel was masked */
+#define ARD_MASK_BADPIX 2u  /* DESI SPECMASK nonzero / generator bad pixel */
+#define ARD_MASK_ARMDROP 4u /* whole arm missing (dead arm) */
+#define ARD_MASK_COSMIC 8u  /* flagged cosmic ray */
+
+/* Catalog columns: DESI zcatalog names (desi-facts.md 1.1) plus TARGET_CLASS. The table below is
+ * the schema of catalog/zcatalog-NNNN.parquet, in column order. */
+typedef enum ard_col_type {
+    ARD_COLTYPE_INT32 = 0,
+    ARD_COLTYPE_INT64 = 1,
+    ARD_COLTYPE_FLOAT = 2,
+    ARD_COLTYPE_DOUBLE = 3,
+    ARD_COLTYPE_STRING = 4 /* UTF-8 BYTE_ARRAY (STRING logical type) */
+} ard_col_type;
+
+typedef struct ard_survey_column {
+    const char *name; /* "TARGET_RA" */
+    int32_t type;     /* ard_col_type */
+    const char *unit; /* "deg", "" */
+    const char *doc;  /* one line */
+} ard_survey_column;
+
+/* Number of catalog columns, and column i (0 <= i < count; NULL otherwise; borrowed, static). */
+ARD_API int32_t ard_catalog_num_columns(void);
+ARD_API const ard_survey_column *ard_catalog_column(int32_t i);
+/* Index of a catalog column by name, or -1. */
+ARD_API int32_t ard_catalog_column_index(const char *name);
+
+/* Catalog column names, in schema order. */
+#define ARD_CAT_TARGETID "TARGETID"       /* int64, unique, sorted */
+#define ARD_CAT_TARGET_RA "TARGET_RA"     /* double, deg ICRS */
+#define ARD_CAT_TARGET_DEC "TARGET_DEC"   /* double, deg */
+#define ARD_CAT_Z "Z"                     /* double, observed (redshift-space) redshift */
+#define ARD_CAT_ZERR "ZERR"               /* double */
+#define ARD_CAT_ZWARN "ZWARN"             /* int64, 0 = good */
+#define ARD_CAT_DELTACHI2 "DELTACHI2"     /* double */
+#define ARD_CAT_SPECTYPE "SPECTYPE"       /* string GALAXY/QSO/STAR */
+#define ARD_CAT_SUBTYPE "SUBTYPE"         /* string */
+#define ARD_CAT_HEALPIX "HEALPIX"         /* int32, NSIDE 64 nested pixel of the tile holding it */
+#define ARD_CAT_SURVEY "SURVEY"           /* string main/sv1/.../special */
+#define ARD_CAT_PROGRAM "PROGRAM"         /* string dark/bright/backup/other */
+#define ARD_CAT_DESI_TARGET "DESI_TARGET" /* int64 bits (desi-facts.md) */
+#define ARD_CAT_BGS_TARGET "BGS_TARGET"   /* int64 bits */
+#define ARD_CAT_FLUX_G "FLUX_G"           /* float nanomaggy */
+#define ARD_CAT_FLUX_R "FLUX_R"
+#define ARD_CAT_FLUX_Z "FLUX_Z"
+#define ARD_CAT_EBV "EBV"                             /* float mag */
+#define ARD_CAT_COADD_FIBERSTATUS "COADD_FIBERSTATUS" /* int32, 0 = good */
+#define ARD_CAT_TARGET_CLASS                                                                       \
+    "TARGET_CLASS"                          /* string BGS/LRG/ELG/QSO (ard's own; ingest writes    \
+                                               OTHER for targets of none of these classes) */
+#define ARD_CAT_HAS_SPECTRUM "HAS_SPECTRUM" /* int32 1 = a tile row exists for this TARGETID */
+
+/* Catalog files hold at most this many rows each (zcatalog-0000, -0001, ...). */
+#define ARD_CATALOG_ROWS_PER_FILE 1000000
+
+/* Target classes (TARGET_CLASS). */
+typedef enum ard_target_class {
+    ARD_CLASS_BGS = 0,
+    ARD_CLASS_LRG = 1,
+    ARD_CLASS_ELG = 2,
+    ARD_CLASS_QSO = 3,
+    ARD_CLASS_COUNT = 4
+} ard_target_class;
+/* "BGS", "LRG", "ELG", "QSO"; "UNKNOWN" for anything else. Static. */
+ARD_API const char *ard_target_class_name(int32_t cls);
+/* Class from its name (case-sensitive), or -1. */
+ARD_API int32_t ard_target_class_from_name(const char *name);
+
+/* ---- truth (generator only) ---------------------------------------------------------------------
+ * DATASET/truth/galaxies-NNNN.parquet, row-matched with catalog/zcatalog-NNNN.parquet (same
+ * TARGETIDs, same order): TARGETID int64, GROUP_ID int64 (-1 = field galaxy), IS_CENTRAL int32,
+ * Z_COSMO double (the halo's cosmological redshift), Z_TRUE double (with peculiar velocity; Z =
+ * Z_TRUE + catalog error, or a blunder for ANOMALY=redshift_blunder), ANOMALY string ("" = none,
+ * else ard_anomaly_name), ANOMALY_CODE int32, LOG_HALO_MASS double (log10 Msun/h of its group; 0
+ * for field), HAS_SPECTRUM int32, SPECTRUM_CLASS string (class the spectrum really shows; differs
+ * from TARGET_CLASS for wrong_class). DATASET/truth/groups.parquet: GROUP_ID int64, RA double, DEC
+ * double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
+ * Mpc/h), SIGMA_V double (km/s). */
+#define ARD_TRUTH_DIR "truth"
+#define ARD_TRUTH_GROUP_ID "GROUP_ID"
+#define ARD_TRUTH_ANOMALY "ANOMALY"
+#define ARD_TRUTH_ANOMALY_CODE "ANOMALY_CODE"
+
+typedef enum ard_anomaly {
+    ARD_ANOMALY_NONE = 0,
+    ARD_ANOMALY_COSMIC_RAY = 1,  /* a few single-pixel spikes */
+    ARD_ANOMALY_DEAD_ARM = 2,    /* one arm zero flux with nonzero IVAR (not masked!) */
+    ARD_ANOMALY_WRONG_CLASS = 3, /* spectrum of another class than TARGET_CLASS/SPECTYPE say */
+    ARD_ANOMALY_FLAT = 4,        /* flat / zero spectrum */
+    ARD_ANOMALY_LINE_RATIO = 5,  /* unphysical line ratio (e.g. [OIII]4960 > 5008) */
+    ARD_ANOMALY_Z_BLUNDER = 6,   /* catalog Z far from the spectrum's true redshift */
+    ARD_ANOMALY_COUNT = 7
+} ard_anomaly;
+/* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder". Static. */
+ARD_API const char *ard_anomaly_name(int32_t kind);
+
+/* ---- wavelength grid ----------------------------------------------------------------------------
+ * Bin centres: linear  lambda_i = start + i * (stop - start) / (n - 1)
+ *              log     lambda_i = start * (stop / start)^(i / (n - 1))      (i = 0 .. n-1)
+ * so start and stop are the first and last centres (vacuum Angstrom). Bin edges are the midpoints
+ * between centres (in log space for log grids); the outer edges mirror the first/last half-step.
+ * "ard.grid" text: "kind=log;start=3600;stop=9824;n=4096" (keys in any order, no spaces; numbers in
+ * shortest round-trip form; kind is "log" or "linear"). */
+typedef enum ard_grid_kind { ARD_GRID_LOG = 0, ARD_GRID_LINEAR = 1 } ard_grid_kind;
+
+typedef struct ard_grid {
+    int32_t kind; /* ard_grid_kind */
+    double start; /* first bin centre, Angstrom, > 0 */
+    double stop;  /* last bin centre, > start */
+    int64_t n;    /* bins, 2 .. ARD_GRID_MAX_BINS */
+} ard_grid;
+
+#define ARD_GRID_MAX_BINS 1000000
+#define ARD_GRID_TEXT_MAX 128 /* buffer size that always holds ard_grid_format's output */
+
+/* The default grid: log, 3600 .. 9824 A, 4096 bins. */
+ARD_API void ard_grid_default(ard_grid *out);
+/* Checks kind/start/stop/n. ARD_EINVAL with a message naming the bad field. */
+ARD_API ard_status ard_grid_validate(const ard_grid *g, ard_error *err);
+/* Parses "ard.grid" text. ARD_EINVAL (message quotes the text) on unknown keys, missing keys, bad
+ * numbers or an invalid grid. */
+ARD_API ard_status ard_grid_parse(const char *text, ard_grid *out, ard_error *err);
+/* Writes the "ard.grid" text into buf (cap >= ARD_GRID_TEXT_MAX is always enough). ARD_EINVAL
+ * (invalid grid), ARD_ERANGE (buffer too small). */
+ARD_API ard_status ard_grid_format(const ard_grid *g, char *buf, size_t cap, ard_error *err);
+/* Grid from a short name: "log4096" (log, 3600-9824, 4096 bins), "logN", "linear7781" / "linN"
+ * (linear 3600-9824; 7781 bins = DESI's 0.8 A step), "desi" (= linear7781). ARD_EINVAL. */
+ARD_API ard_status ard_grid_from_name(const char *name, ard_grid *out, ard_error *err);
+/* Centre of bin i (i may be outside [0, n) for extrapolation). */
+ARD_API double ard_grid_wavelength(const ard_grid *g, double i);
+/* Fractional bin index of wavelength lambda (inverse of ard_grid_wavelength). */
+ARD_API double ard_grid_index(const ard_grid *g, double lambda);
+/* Fills out[0..n) with the bin centres. */
+ARD_API void ard_grid_wavelengths(const ard_grid *g, double *out);
+/* 1 if the two grids are identical (same kind, n and start/stop within 1e-9 relative), else 0. */
+ARD_API int ard_grid_equal(const ard_grid *a, const ard_grid *b);
+
+/* ---- HEALPix (nested scheme) --------------------------------------------------------------------
+ * nside must be a power of two in 1 .. 2^29 (ard uses ARD_NSIDE = 64). RA/Dec in degrees. */
+#define ARD_NSIDE 64
+#define ARD_NPIX_64 49152
+/* Pixel holding (ra, dec), or -1 if nside is invalid or dec is outside [-90, 90] or not finite. */
+ARD_API int64_t ard_healpix_ang2pix_nest(int64_t nside, double ra_deg, double dec_deg);
+/* Centre of pixel `pix`. ARD_EINVAL for a bad nside or pixel. */
+ARD_API ard_status ard_healpix_pix2ang_nest(int64_t nside, int64_t pix, double *ra_deg,
+                                            double *dec_deg, ard_error *err);
+/* Pixel area in square degrees (0.83929 for NSIDE 64), 0 for a bad nside. */
+ARD_API double ard_healpix_pixel_area_deg2(int64_t nside);
+
+/* ---- dataset paths -----------------------------------------------------------------------------
+ */
+/* "DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet" with PIXGROUP = PIXNUM / 100 (no zero
+ * padding, as DESI). ARD_EINVAL (bad survey/program name: must be [a-z0-9_]+, pixnum < 0),
+ * ARD_ERANGE (buffer too small). */
+ARD_API ard_status ard_survey_tile_path(const char *dataset, const char *survey,
+                                        const char *program, int64_t pixnum, char *buf, size_t cap,
+                                        ard_error *err);
+/* "DATASET/catalog/zcatalog-NNNN.parquet" (4 digits, file_index 0..9999). */
+ARD_API ard_status ard_survey_catalog_path(const char *dataset, int32_t file_index, char *buf,
+                                           size_t cap, ard_error *err);
+/* Parses a tile path (absolute or relative; anything before "tiles/" is ignored) into its parts.
+ * survey/program buffers of at least 16 bytes. ARD_EINVAL if it is not a tile path. */
+ARD_API ard_status ard_survey_parse_tile_path(const char *path, char *survey, char *program,
+                                              int64_t *pixnum, ard_error *err);
+/* Creates every missing directory of `path`'s parent (mkdir -p of dirname). ARD_EIO. */
+ARD_API ard_status ard_survey_mkdirs_for(const char *path, ard_error *err);
+
+/* ---- cosmology (flat LambdaCDM) -----------------------------------------------------------------
+ * D_C(z) = (c / H0) * integral_0^z dz' / E(z'), E(z) = sqrt(Om (1+z)^3 + Or (1+z)^4 + OL),
+ * OL = 1 - Om - Or. Tabulated once (adaptive Simpson per step, then cubic Hermite interpolation);
+ * relative error < 1e-6 over 0 < z <= zmax. */
+typedef struct ard_cosmo_params {
+    double h;       /* H0 / (100 km/s/Mpc) */
+    double omega_m; /* matter density today */
+    double omega_r; /* radiation (0 to ignore) */
+} ard_cosmo_params;
+
+/* Planck 2018 (TT,TE,EE+lowE+lensing+BAO): h = 0.6766, Om = 0.3111, Or = 0 (radiation ignored; its
+ * effect on D_C is < 1e-4 below z = 5). */
+ARD_API void ard_cosmo_params_planck18(ard_cosmo_params *out);
+
+typedef struct ard_cosmology ard_cosmology;
+/* Tabulates D_C on 0 <= z <= zmax (0 < zmax <= 20). params NULL = Planck 2018. Free with
+ * ard_cosmology_free. ARD_EINVAL (h <= 0, Om outside (0, 1], Or < 0, bad zmax), ARD_ENOMEM.
+ * The returned object is read-only: all queries are thread-safe. */
+ARD_API ard_status ard_cosmology_new(const ard_cosmo_params *params, double zmax,
+                                     ard_cosmology **out, ard_error *err);
+ARD_API void ard_cosmology_free(ard_cosmology *c);
+/* Line-of-sight comoving distance in Mpc (not Mpc/h; multiply by h for Mpc/h). z is clamped to
+ * [0, zmax]. */
+ARD_API double ard_cosmology_comoving_distance(const ard_cosmology *c, double z);
+/* Inverse: redshift at comoving distance d (Mpc), clamped to [0, zmax]. */
+ARD_API double ard_cosmology_z_at_distance(const ard_cosmology *c, double d_mpc);
+/* E(z) = H(z)/H0, and the Hubble distance c/H0 in Mpc. */
+ARD_API double ard_cosmology_efunc(const ard_cosmology *c, double z);
+ARD_API double ard_cosmology_hubble_distance(const ard_cosmology *c);
+ARD_API double ard_cosmology_h(const ard_cosmology *c);
+ARD_API double ard_cosmology_zmax(const ard_cosmology *c);
+
+/* ---- generator ----------------------------------------------------------------------------------
+ * Writes a synthetic DESI-like survey: catalog, truth and (optionally) tiles. Deterministic: the
+ * same options give the same bytes whatever the thread count (each galaxy's randoms come from a
+ * counter-based hash of (seed, galaxy/halo index, purpose)). */
+typedef struct ard_generate_options {
+    int64_t galaxies;        /* catalog rows, >= 1 */
+    uint64_t seed;           /* default 1 */
+    double spectra_fraction; /* 0 = no tiles, 1 = every galaxy (default), else a deterministic
+                                subset of whole pixels (tiles keep their DR1 density) */
+    ard_grid grid;           /* default ard_grid_default */
+    int32_t threads;         /* <= 0: all CPUs */
+    double anomaly_fraction; /* default 0.001 of spectra */
+    double group_fraction;   /* fraction of galaxies living in groups of >= 2, default 0.4 */
+    int32_t progress;        /* 1: progress bar on stderr (only shown on a TTY) */
+} ard_generate_options;
+
+/* Fills defaults (galaxies = 0: the caller must set it). */
+ARD_API void ard_generate_options_init(ard_generate_options *opts);
+
+/* Summary filled by ard_generate (caller-owned). */
+typedef struct ard_generate_report {
+    int64_t galaxies;
+    int64_t groups;  /* groups of >= 2 members */
+    int64_t grouped; /* galaxies in those groups */
+    int64_t spectra; /* tile rows written */
+    int64_t tiles;   /* tile files written */
+    int64_t anomalies;
+    int64_t catalog_files;
+    int64_t class_counts[ARD_CLASS_COUNT];
+    int64_t bytes_written;  /* catalog + truth + tiles */
+    double seconds_catalog; /* wall time for catalog + truth */
+    double seconds_spectra; /* wall time for tiles */
+} ard_generate_report;
+
+/* Sky: each class's halos are placed in NSIDE-64 pixels in proportion to DR1's good-z density
+ * (main_bright for BGS -> tiles/main/bright, main_dark for LRG/ELG/QSO -> tiles/main/dark),
+ * uniformly inside the pixel; redshifts follow DR1's n(z) per class; class mix and group fraction
+ * are exact quotas. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
+ * sorted by TARGETID, is also sorted by pixel. A galaxy's spectrum depends only on (seed,
+ * TARGETID). Generates into directory `out_dir` (created if missing); ARD_EEXIST if it already
+ * holds tiles/, catalog/ or truth/ (never mixes a new survey with stale files). report may be NULL.
+ * Memory: ~250 bytes per galaxy at the peak (1.5 GB for 6.4M) plus one tile per thread for spectra.
+ * Errors: ARD_EINVAL (options), ARD_EEXIST, ARD_EIO (writing), ARD_ENOMEM. Not re-entrant with the
+ * same out_dir. */
+ARD_API ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
+                                ard_generate_report *report, ard_error *err);
+
+/* ---- DESI ingest --------------------------------------------------------------------------------
+ * Reads DESI coadd files (healpix or tile coadds: FIBERMAP, B/R/Z_WAVELENGTH/_FLUX/_IVAR/_MASK,
+ * HDUs located by EXTNAME, BZERO honoured on masks) with optional matching redrock files
+ * (REDSHIFTS), merges the arms onto `grid` (flux-conserving resampling, inverse-variance weighting
+ * in arm overlaps, IVAR propagated, masked pixels stay masked) and writes tiles + catalog rows as
+ * ard_generate does. */
+typedef struct ard_ingest_options {
+    ard_grid grid;   /* default ard_grid_default */
+    int32_t threads; /* <= 0: all CPUs */
+    int32_t progress;
+    const char *survey;  /* NULL: the coadd header's SURVEY, else from FIBERMAP's SVn_ target
+                            columns, else "main" */
+    const char *program; /* NULL: the header's PROGRAM, else "other" */
+} ard_ingest_options;
+ARD_API void ard_ingest_options_init(ard_ingest_options *opts);
+
+typedef struct ard_ingest_report {
+    int64_t files;   /* coadd files read */
+    int64_t spectra; /* tile rows written */
+    int64_t tiles;
+    int64_t with_redshift; /* rows that got Z from a redrock file */
+} ard_ingest_report;
+
+/* Rows are grouped into tiles by (SURVEY, PROGRAM, HEALPix of TARGET_RA/DEC); the catalog
+ * (catalog/zcatalog-NNNN.parquet, replaced) gets one row per spectrum: TARGETID, TARGET_RA/DEC,
+ * FLUX_G/R/Z, EBV, COADD_FIBERSTATUS and the DESI_TARGET/BGS_TARGET bits (SVn_ columns for SV
+ * files) from FIBERMAP; Z, ZERR, ZWARN, DELTACHI2, SPECTYPE, SUBTYPE from REDSHIFTS (without a
+ * redrock file: Z = NaN, ZWARN = 512 NODATA). All spectra are held in memory until written (about
+ * 9 * grid.n bytes per spectrum): ingest a few thousand files per run.
+ * paths: n_paths coadd/redrock files or directories (searched one level deep for coadd-*.fits and
+ * the matching redrock-*.fits: same suffix). A redrock file given explicitly is paired with the
+ * coadd of the same suffix. Errors name the file: ARD_ENOENT, ARD_ECORRUPT (not FITS, missing or
+ * truncated HDU, redrock TARGETIDs that do not match the coadd's), ARD_EEXIST (out_dir already
+ * holds a dataset), ARD_EIO, ARD_ENOMEM. */
+ARD_API ard_status ard_ingest_desi(const char *out_dir, const char *const *paths, int32_t n_paths,
+                                   const ard_ingest_options *opts, ard_ingest_report *report,
+                                   ard_error *err);
+
+/* One spectrum read from a coadd, already on `grid` (for tests and `ard ingest --dry-run`).
+ * Fills flux/ivar/mask (each grid->n long, caller-allocated) for row `row` of `coadd_path`, and its
+ * TARGETID. ARD_ERANGE for a bad row; as ard_ingest_desi otherwise. */
+ARD_API ard_status ard_ingest_read_spectrum(const char *coadd_path, int64_t row,
+                                            const ard_grid *grid, int64_t *targetid, float *flux,
+                                            float *ivar, uint8_t *mask, ard_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,503 @@
+/* `ard stream serve DATASET --name NAME [options]`: runs a producer that fills a shared-memory
+ * batch store for other processes (`ard.connect_stream(NAME)` in Python); `ard stream bench DATASET
+ * [options]` (or `--connect NAME`) consumes batches and reports throughput and the consumer's CPU
+ * time per batch. Both use the public stream API only. */
+#include "cli.h"
+
+#include "ard/stream.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    OPT_NAME,
+    OPT_CONNECT,
+    OPT_PLAN,
+    OPT_WHERE,
+    OPT_BATCH,
+    OPT_PREFETCH,
+    OPT_SHUFFLE,
+    OPT_BUFFER,
+    OPT_SEED,
+    OPT_EPOCHS,
+    OPT_DROP_LAST,
+    OPT_RANK,
+    OPT_WORLD,
+    OPT_THREADS,
+    OPT_MEMORY,
+    OPT_CACHE,
+    OPT_PATCH,
+    OPT_NORM,
+    OPT_JSON,
+    OPT_DB,
+    NUM_OPTS
+};
+
+static const ard_cli_option stream_options[NUM_OPTS] = {
+    [OPT_NAME] = {"name", "NAME", "serve: the store's name (shm /NAME)"},
+    [OPT_CONNECT] = {"connect", "NAME", "bench: consume the stream NAME served by another process"},
+    [OPT_PLAN] = {"plan", "FILE",
+                  "read plan written by `ard query DATASET --format plan` (- = stdin)"},
+    [OPT_WHERE] = {"where", "SQL", "catalog predicate, run read-only by the dataset's index"},
+    [OPT_BATCH] = {"batch-size", "N", "spectra per batch (default 256)"},
+    [OPT_PREFETCH] = {"prefetch", "N", "batch slots in the store (default 10)"},
+    [OPT_SHUFFLE] = {"shuffle", NULL, "shuffle row groups per epoch"},
+    [OPT_BUFFER] = {"shuffle-buffer", "N", "local shuffle buffer in rows (implies --shuffle)"},
+    [OPT_SEED] = {"seed", "N", "shuffle seed (default 0)"},
+    [OPT_EPOCHS] = {"epochs", "N", "passes over the data (default 1)"},
+    [OPT_DROP_LAST] = {"drop-last", NULL, "drop a short last batch per epoch"},
+    [OPT_RANK] = {"rank", "R", "this shard (default 0)"},
+    [OPT_WORLD] = {"world", "W", "number of shards (default 1)"},
+    [OPT_THREADS] = {"threads", "N", "producer threads (default 2)"},
+    [OPT_MEMORY] = {"memory", "SIZE", "cap on store + cache bytes (K/M/G suffixes)"},
+    [OPT_CACHE] = {"cache", NULL, "keep tokenized spectra in memory after epoch 1"},
+    [OPT_PATCH] = {"patch", "P", "bins per token (32..128, default 64)"},
+    [OPT_NORM] = {"norm", "MODE", "median (default), spectrum-median or none"},
+    [OPT_JSON] = {"json", NULL, "bench: print the figures as JSON"},
+    [OPT_DB] = {"db", "DSN", "index database for --where (default DATASET/ard.db)"},
+};
+
+static const ard_cli_spec serve_spec = {
+    "stream serve", "DATASET --name NAME [options]",
+    "Reads the dataset's spectra (every tile, the spectra --where selects through the index, or\n"
+    "the rows of --plan), tokenizes them into patches\n"
+    "and serves batches through the shared-memory store /NAME until every batch is consumed.\n"
+    "Consumers: ard.connect_stream(NAME) in Python, or `ard stream bench --connect NAME`.",
+    stream_options, NUM_OPTS};
+
+static const ard_cli_spec bench_spec = {
+    "stream bench", "DATASET [options] | --connect NAME",
+    "Consumes tokenized batches (producer threads in this process, or a served stream) and\n"
+    "reports batches/s, spectra/s and the consumer's CPU time per batch.",
+    stream_options, NUM_OPTS};
+
+static int parse_count(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_size(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mul = 1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1024.0;
+    if (*end == 'M' || *end == 'm')
+        mul = 1048576.0;
+    if (*end == 'G' || *end == 'g')
+        mul = 1073741824.0;
+    if (mul > 1)
+        end++;
+    if (errno || end == s || *end || !(v > 0) || v * mul > 9e18) {
+        return -1;
+    }
+    *out = (int64_t)(v * mul);
+    return 0;
+}
+
+typedef struct int_opt {
+    int id;
+    int64_t lo, hi;
+} int_opt;
+
+static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options *o) {
+    static const int_opt ints[] = {{OPT_BATCH, 1, 1 << 20},
+                                   {OPT_PREFETCH, 1, 4096},
+                                   {OPT_BUFFER, 0, INT64_MAX},
+                                   {OPT_SEED, 0, INT64_MAX},
+                                   {OPT_EPOCHS, 1, 1000000},
+                                   {OPT_RANK, 0, 1 << 20},
+                                   {OPT_WORLD, 1, 1 << 20},
+                                   {OPT_THREADS, 1, 256},
+                                   {OPT_PATCH, ARD_PATCH_MIN, ARD_PATCH_MAX}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int64_t v;
+        if (!a->present[ints[i].id]) {
+            continue;
+        }
+        if (parse_count(a->value[ints[i].id], ints[i].lo, ints[i].hi, &v) != 0) {
+            return ard_cli_usage(cmd, "--%s: expected an integer in %lld..%lld",
+                                 stream_options[ints[i].id].name, (long long)ints[i].lo,
+                                 (long long)ints[i].hi);
+        }
+        switch (ints[i].id) {
+        case OPT_BATCH:
+            o->batch_size = (int32_t)v;
+            break;
+        case OPT_PREFETCH:
+            o->prefetch_batches = (int32_t)v;
+            break;
+        case OPT_BUFFER:
+            o->local_shuffle_buffer = v;
+            o->shuffle = 1;
+            break;
+        case OPT_SEED:
+            o->seed = (uint64_t)v;
+            break;
+        case OPT_EPOCHS:
+            o->epochs = (int32_t)v;
+            break;
+        case OPT_RANK:
+            o->rank = (int32_t)v;
+            break;
+        case OPT_WORLD:
+            o->world = (int32_t)v;
+            break;
+        case OPT_THREADS:
+            o->threads = (int32_t)v;
+            break;
+        default:
+            o->tokenize.patch = (int32_t)v;
+            o->tokenize.min_valid = (int32_t)v / 4;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_options *o) {
+    ard_loader_options_init(o);
+    int rc = apply_ints(a, cmd, o);
+    if (rc != 0) {
+        return rc;
+    }
+    o->shuffle |= a->present[OPT_SHUFFLE];
+    o->drop_last = a->present[OPT_DROP_LAST];
+    o->cache = a->present[OPT_CACHE];
+    if (a->present[OPT_MEMORY] && parse_size(a->value[OPT_MEMORY], &o->memory_cap) != 0) {
+        return ard_cli_usage(cmd, "--memory: expected a size such as 512M or 4G");
+    }
+    if (a->present[OPT_NORM]) {
+        const char *n = a->value[OPT_NORM];
+        o->tokenize.norm = strcmp(n, "median") == 0            ? ARD_NORM_MEDIAN
+                           : strcmp(n, "none") == 0            ? ARD_NORM_NONE
+                           : strcmp(n, "spectrum-median") == 0 ? ARD_NORM_SPECTRUM_MEDIAN
+                                                               : -1;
+        if (o->tokenize.norm < 0) {
+            return ard_cli_usage(cmd, "--norm: median, spectrum-median or none");
+        }
+    }
+    if (o->rank >= o->world) {
+        return ard_cli_usage(cmd, "--rank must be below --world");
+    }
+    if (a->present[OPT_WHERE] && a->present[OPT_PLAN]) {
+        return ard_cli_usage(cmd, "--where and --plan exclude each other");
+    }
+    return 0;
+}
+
+typedef struct plan_items {
+    ard_read_item *items;
+    char **paths;
+    int64_t count, num_paths;
+} plan_items;
+
+static void plan_free(plan_items *p) {
+    for (int64_t i = 0; i < p->num_paths; i++) {
+        free(p->paths[i]);
+    }
+    free(p->paths);
+    free(p->items);
+}
+
+static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first, int64_t num) {
+    ard_read_item *items = realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
+    if (!items) {
+        return ARD_ENOMEM;
+    }
+    p->items = items;
+    p->items[p->count++] = (ard_read_item){path, rg, first, num};
+    return ARD_OK;
+}
+
+/* One line "path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>r0,r1,..." of
+ * `ard query --format plan`: consecutive rows become one item. */
+static ard_status plan_line(const char *dataset, char *line, plan_items *p) {
+    char *field[6];
+    int n = 0;
+    for (char *c = line; n < 6; n++) {
+        field[n] = c;
+        char *tab = strchr(c, '\t');
+        if (!tab) {
+            n++;
+            break;
+        }
+        *tab = '\0';
+        c = tab + 1;
+    }
+    char *end;
+    long long rg = n == 6 ? strtoll(field[1], &end, 10) : -1;
+    if (n != 6 || rg < 0 || rg > INT32_MAX) {
+        return ARD_EINVAL;
+    }
+    char **paths = realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
+    size_t len = strlen(dataset) + strlen(field[0]) + 2;
+    char *path = malloc(len);
+    if (paths) {
+        p->paths = paths;
+    }
+    if (!paths || !path) {
+        free(path);
+        return ARD_ENOMEM;
+    }
+    snprintf(path, len, "%s/%s", field[0][0] == '/' ? "" : dataset, field[0]);
+    p->paths[p->num_paths++] = path;
+    long long first = -1, prev = -1;
+    for (char *c = field[5];;) {
+        long long r = strtoll(c, &end, 10);
+        if (end == c || r < 0 || (prev >= 0 && r <= prev)) {
+            return ARD_EINVAL;
+        }
+        if (first >= 0 && r != prev + 1) {
+            if (plan_push(p, path, (int32_t)rg, first, prev - first + 1) != ARD_OK) {
+                return ARD_ENOMEM;
+            }
+            first = -1;
+        }
+        first = first < 0 ? r : first;
+        prev = r;
+        if (*end != ',') {
+            break;
+        }
+        c = end + 1;
+    }
+    return plan_push(p, path, (int32_t)rg, first, prev - first + 1);
+}
+
+/* Reads the output of `ard query DATASET --format plan` (header and summary lines skipped). */
+static ard_status plan_read(const char *dataset, const char *file, plan_items *p, ard_error *err) {
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    if (!f) {
+        return ard_error_set_errno(err, ARD_ENOENT, errno, "plan %s", file);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int64_t lineno = 0;
+    ard_status st = ARD_OK;
+    while (st == ARD_OK && (got = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[got - 1] == '\n') {
+            line[got - 1] = '\0';
+        }
+        if (strncmp(line, "path\t", 5) == 0 || !strchr(line, '\t')) {
+            continue;
+        }
+        st = plan_line(dataset, line, p);
+        if (st != ARD_OK) {
+            st = ard_error_set(err, st,
+                               "plan %s line %lld: expected `ard query --format plan` "
+                               "output",
+                               file, (long long)lineno);
+        }
+    }
+    free(line);
+    if (f != stdin) {
+        fclose(f);
+    }
+    return st;
+}
+
+static ard_status make_loader(const ard_cli_args *a, const ard_loader_options *o, ard_loader **out,
+                              ard_error *err) {
+    if (a->present[OPT_PLAN]) {
+        plan_items p = {0};
+        ard_status st = plan_read(a->positional[0], a->value[OPT_PLAN], &p, err);
+        if (st == ARD_OK) {
+            st = ard_loader_new(o, p.items, p.count, out, err);
+        }
+        plan_free(&p);
+        return st;
+    }
+    if (a->present[OPT_WHERE]) {
+        return ard_loader_new_query(o, a->positional[0],
+                                    a->present[OPT_DB] ? a->value[OPT_DB] : NULL,
+                                    a->value[OPT_WHERE], out, err);
+    }
+    return ard_loader_new_dataset(o, a->positional[0], out, err);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int ard_cmd_stream_serve(int argc, char **argv);
+int ard_cmd_stream_bench(int argc, char **argv);
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+/* Waits until every batch was produced and consumed. SIGINT/SIGTERM fail the stream (consumers get
+ * an error, not a hang) and the store's name is removed on the way out. */
+static ard_status serve_until_drained(ard_loader *l, ard_error *err) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!g_interrupted && !ard_store_drained(ard_loader_store(l))) {
+        usleep(20000);
+    }
+    if (g_interrupted) {
+        ard_store_finish(ard_loader_store(l), ARD_EIO, "the stream's server was interrupted");
+        return ard_error_set(err, ARD_EIO, "interrupted");
+    }
+    return ard_loader_wait(l, err);
+}
+
+int ard_cmd_stream_serve(int argc, char **argv) {
+    ard_cli_args a;
+    int rc = ard_cli_parse(&serve_spec, argc, argv, &a);
+    if (rc != 0 || a.help) {
+        if (a.help) {
+            ard_cli_print_help(&serve_spec);
+        }
+        return rc;
+    }
+    if (a.num_positional != 1 || !a.present[OPT_NAME]) {
+        return ard_cli_usage("stream serve", "expected DATASET and --name NAME");
+    }
+    ard_loader_options o;
+    if ((rc = build_options(&a, "stream serve", &o)) != 0) {
+        return rc;
+    }
+    o.store_name = a.value[OPT_NAME];
+    ard_error err;
+    ard_error_init(&err);
+    ard_loader *l = NULL;
+    ard_status st = make_loader(&a, &o, &l, &err);
+    if (st == ARD_OK) {
+        fprintf(stderr, "ard: serving /%s: %lld spectra x %d epochs in %lld batches of %d\n",
+                o.store_name, (long long)ard_loader_rows_per_epoch(l), o.epochs,
+                (long long)ard_loader_batches_per_epoch(l), o.batch_size);
+        st = ard_loader_start(l, &err);
+    }
+    st = st == ARD_OK ? serve_until_drained(l, &err) : st;
+    ard_loader_free(l);
+    return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
+}
+
+typedef struct bench_result {
+    int64_t batches, spectra;
+    double wall, consumer_cpu;
+} bench_result;
+
+static ard_status consume_all(ard_store *c, bench_result *r, ard_error *err) {
+    ard_batch b;
+    ard_status st;
+    double t0 = now_s(), c0 = cpu_s();
+    volatile float sink = 0;
+    while ((st = ard_store_acquire(c, -1, &b, err)) == ARD_OK) {
+        r->batches++;
+        r->spectra += b.count;
+        sink += b.tokens[0]; /* touch the batch, as a trainer would hand it on */
+        ard_store_release(c, &b, NULL);
+    }
+    (void)sink;
+    r->wall = now_s() - t0;
+    r->consumer_cpu = cpu_s() - c0;
+    return st == ARD_EEOF ? ARD_OK : st;
+}
+
+static void print_bench(const bench_result *r, int json) {
+    double bps = r->wall > 0 ? (double)r->batches / r->wall : 0;
+    double sps = r->wall > 0 ? (double)r->spectra / r->wall : 0;
+    double cpu_us = r->batches ? r->consumer_cpu / (double)r->batches * 1e6 : 0;
+    if (json) {
+        printf("{\"batches\": %lld, \"spectra\": %lld, \"seconds\": %.6f, \"batches_per_s\": %.3f, "
+               "\"spectra_per_s\": %.1f, \"consumer_cpu_us_per_batch\": %.2f}\n",
+               (long long)r->batches, (long long)r->spectra, r->wall, bps, sps, cpu_us);
+    } else {
+        printf("batches %lld  spectra %lld  %.3f s  %.1f batches/s  %.0f spectra/s  consumer "
+               "CPU %.1f us/batch\n",
+               (long long)r->batches, (long long)r->spectra, r->wall, bps, sps, cpu_us);
+    }
+}
+
+int ard_cmd_stream_bench(int argc, char **argv) {
+    ard_cli_args a;
+    int rc = ard_cli_parse(&bench_spec, argc, argv, &a);
+    if (rc != 0 || a.help) {
+        if (a.help) {
+            ard_cli_print_help(&bench_spec);
+        }
+        return rc;
+    }
+    int connect = a.present[OPT_CONNECT];
+    if ((connect && a.num_positional != 0) || (!connect && a.num_positional != 1)) {
+        return ard_cli_usage("stream bench", "expected DATASET or --connect NAME");
+    }
+    ard_loader_options o;
+    if ((rc = build_options(&a, "stream bench", &o)) != 0) {
+        return rc;
+    }
+    ard_error err;
+    ard_error_init(&err);
+    ard_loader *l = NULL;
+    ard_store *c = NULL;
+    ard_status st =
+        connect ? ard_store_connect(a.value[OPT_CONNECT], &c, &err) : make_loader(&a, &o, &l, &err);
+    if (st == ARD_OK && !connect) {
+        st = ard_store_attach(ard_loader_store(l), &c, &err);
+        if (st == ARD_OK) {
+            st = ard_loader_start(l, &err);
+        }
+    }
+    bench_result r = {0};
+    if (st == ARD_OK) {
+        st = consume_all(c, &r, &err);
+    }
+    ard_store_close(c);
+    ard_loader_free(l);
+    if (st != ARD_OK) {
+        return ard_cli_fail(st, &err);
+    }
+    print_bench(&r, a.present[OPT_JSON]);
+    return ARD_CLI_OK;
+}
+
+int ard_cmd_stream(int argc, char **argv);
+
+/* `ard stream <serve|bench> ...`: argv[0] is "stream". */
+int ard_cmd_stream(int argc, char **argv) {
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    if (sub && strcmp(sub, "serve") == 0) {
+        return ard_cmd_stream_serve(argc - 1, argv + 1);
+    }
+    if (sub && strcmp(sub, "bench") == 0) {
+        return ard_cmd_stream_bench(argc - 1, argv + 1);
+    }
+    if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0)) {
+        printf("usage: ard stream <command> [options]\n\ncommands:\n"
+               "  serve   serve tokenized batches through a shared-memory store\n"
+               "  bench   consume batches and report throughput\n\n"
+               "Run 'ard stream <command> --help' for a command's options.\n");
+        return ARD_CLI_OK;
+    }
+    return ard_cli_usage("stream", sub ? "unknown command 'stream %s'" : "missing command%s",
+                         sub ? sub : "");
+}

@@ -1,0 +1,328 @@
+/* File aggregates: tiles, row groups and bytes by survey/program, flux completeness from the footer
+ * null counts the index keeps in column_stats (per tile, per program, worst tiles), the sky area of
+ * the occupied NSIDE-64 pixels, the wavelength grids, and the content hash over every file's
+ * footer. Nothing here opens a data page. */
+#include "datasheet_int.h"
+
+#include "ard/survey.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct file_row {
+    char *path; /* borrowed from the rows */
+    int64_t id, size, rows, row_groups;
+    const char *kind, *hash;
+} file_row;
+
+static int cmp_file(const void *a, const void *b) {
+    return strcmp(((const file_row *)a)->path, ((const file_row *)b)->path);
+}
+
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+    return x < y ? -1 : x > y;
+}
+
+/* FNV-1a 64 over (path, size, footer hash) of every file in path order. */
+static void content_hash(const file_row *f, int64_t n, ds_model *m) {
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t i = 0; i < n; i++) {
+        char size[32];
+        snprintf(size, sizeof size, "%lld", (long long)f[i].size);
+        const char *parts[3] = {f[i].path, size, f[i].hash ? f[i].hash : ""};
+        for (int k = 0; k < 3; k++) {
+            for (const char *p = parts[k]; *p; p++) {
+                h = (h ^ (uint8_t)*p) * 1099511628211ull;
+            }
+            h = (h ^ 0u) * 1099511628211ull;
+        }
+    }
+    ds_set(m, "content_hash", "fnv1a64:%016llx", (unsigned long long)h);
+    ds_set(m, "files_hashed", "%lld", (long long)n);
+}
+
+static void pct(char *buf, size_t cap, int64_t num, int64_t den) {
+    if (den <= 0) {
+        snprintf(buf, cap, "n/a");
+    } else {
+        snprintf(buf, cap, "%.3f", 100.0 * (double)num / (double)den);
+    }
+}
+
+/* Fills a->tiles from the sorted files; stats come later. */
+static ard_status collect_tiles(const file_row *f, int64_t n, ds_agg *a, ard_error *err) {
+    a->tiles = ard_calloc((size_t)(n ? n : 1), sizeof *a->tiles);
+    if (!a->tiles) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory (%lld files)", (long long)n);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (strcmp(f[i].kind, "tile") != 0) {
+            continue;
+        }
+        ds_tile *t = &a->tiles[a->num_tiles++];
+        t->path = ard_strdup(f[i].path);
+        if (!t->path) {
+            return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+        char survey[64], program[64];
+        if (ard_survey_parse_tile_path(f[i].path, survey, program, &t->pixnum, NULL) != ARD_OK) {
+            t->pixnum = -1;
+        }
+        t->rows = f[i].rows;
+        t->bytes = f[i].size;
+        t->row_groups = f[i].row_groups;
+    }
+    return ARD_OK;
+}
+
+/* Adds column_stats sums (FLUX nulls, IVAR zero-min row groups) to the tiles. */
+static ard_status tile_stats(ard_index *idx, const file_row *f, int64_t n, ds_agg *a,
+                             ard_error *err) {
+    int64_t *ids = ard_malloc((size_t)(n ? n : 1) * 2 * sizeof *ids);
+    if (!ids) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    int64_t nt = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (strcmp(f[i].kind, "tile") == 0) {
+            ids[2 * nt] = f[i].id;
+            ids[2 * nt + 1] = nt; /* tiles were collected in the same (path) order */
+            nt++;
+        }
+    }
+    qsort(ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
+    ds_rows r;
+    ard_status st = ds_query(idx,
+                             "SELECT file_id, column_name, sum(num_values), sum(null_count),"
+                             " count(*), sum(CASE WHEN min_value <= 0 THEN 1 ELSE 0 END)"
+                             " FROM column_stats WHERE column_name IN ('FLUX', 'IVAR')"
+                             " GROUP BY file_id, column_name",
+                             &r, err);
+    for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
+        int64_t key[2] = {ds_cell_int(&r, row, 0), 0};
+        const int64_t *hit = bsearch(key, ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
+        if (!hit) {
+            continue;
+        }
+        ds_tile *t = &a->tiles[hit[1]];
+        if (strcmp(ds_cell(&r, row, 1), "FLUX") == 0) {
+            t->flux_values = ds_cell_int(&r, row, 2);
+            t->flux_nulls = ds_cell_int(&r, row, 3);
+        } else {
+            t->ivar_groups = ds_cell_int(&r, row, 4);
+            t->ivar_zero_groups = ds_cell_int(&r, row, 5);
+        }
+    }
+    ds_rows_reset(&r);
+    ard_free(ids);
+    return st;
+}
+
+/* One programs row for tiles [first, end) (contiguous: paths sort by survey/program). */
+static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64_t end,
+                              ard_error *err) {
+    int64_t rgs = 0, rows = 0, bytes = 0, vals = 0, nulls = 0, ig = 0, iz = 0;
+    for (int64_t i = first; i < end; i++) {
+        const ds_tile *t = &a->tiles[i];
+        rgs += t->row_groups;
+        rows += t->rows;
+        bytes += t->bytes;
+        vals += t->flux_values;
+        nulls += t->flux_nulls;
+        ig += t->ivar_groups;
+        iz += t->ivar_zero_groups;
+    }
+    char survey[64] = "?", program[64] = "?", c[6][32];
+    int64_t pix;
+    ard_survey_parse_tile_path(a->tiles[first].path, survey, program, &pix, NULL);
+    snprintf(c[0], sizeof c[0], "%lld", (long long)(end - first));
+    snprintf(c[1], sizeof c[1], "%lld", (long long)rgs);
+    snprintf(c[2], sizeof c[2], "%lld", (long long)rows);
+    snprintf(c[3], sizeof c[3], "%lld", (long long)bytes);
+    pct(c[4], sizeof c[4], nulls, vals);
+    pct(c[5], sizeof c[5], iz, ig);
+    const char *cells[8] = {survey, program, c[0], c[1], c[2], c[3], c[4], c[5]};
+    return ds_row(ds_table_get(m, "programs"), cells, err);
+}
+
+static int same_program(const char *x, const char *y) {
+    /* "tiles/SURVEY/PROGRAM/": compare through the third '/' */
+    int slashes = 0;
+    for (; *x && *x == *y; x++, y++) {
+        if (*x == '/' && ++slashes == 3) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_worst(const void *pa, const void *pb) {
+    const ds_tile *x = *(const ds_tile *const *)pa;
+    const ds_tile *y = *(const ds_tile *const *)pb;
+    /* x->nulls / x->values > y->nulls / y->values, compared exactly in 128 bits */
+    __int128 lhs = (__int128)x->flux_nulls * (y->flux_values ? y->flux_values : 1);
+    __int128 rhs = (__int128)y->flux_nulls * (x->flux_values ? x->flux_values : 1);
+    if (lhs != rhs) {
+        return lhs > rhs ? -1 : 1;
+    }
+    return strcmp(x->path, y->path);
+}
+
+static ard_status worst_tiles(ds_model *m, const ds_agg *a, int32_t limit, ard_error *err) {
+    const ds_tile **order = ard_malloc((size_t)(a->num_tiles ? a->num_tiles : 1) * sizeof *order);
+    if (!order) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < a->num_tiles; i++) {
+        if (a->tiles[i].flux_values > 0) {
+            order[n++] = &a->tiles[i];
+        }
+    }
+    qsort(order, (size_t)n, sizeof *order, cmp_worst);
+    ard_status st = ARD_OK;
+    for (int64_t k = 0; k < n && k < limit && st == ARD_OK; k++) {
+        const ds_tile *t = order[k];
+        char c[3][32];
+        snprintf(c[0], sizeof c[0], "%lld", (long long)t->rows);
+        snprintf(c[1], sizeof c[1], "%lld", (long long)t->flux_nulls);
+        pct(c[2], sizeof c[2], t->flux_nulls, t->flux_values);
+        const char *cells[4] = {t->path, c[0], c[1], c[2]};
+        st = ds_row(ds_table_get(m, "worst_tiles"), cells, err);
+    }
+    ds_set(m, "worst_tiles_n", "%lld", (long long)(n < limit ? n : limit));
+    ard_free((void *)order);
+    return st;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Totals over tiles, per-program rows and the sky area of the distinct occupied pixels. */
+static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
+    int64_t rgs = 0, bytes = 0, vals = 0, nulls = 0, ig = 0, iz = 0, npix = 0;
+    int64_t *pix = ard_malloc((size_t)(a->num_tiles ? a->num_tiles : 1) * sizeof *pix);
+    if (!pix) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    ard_status st = ARD_OK;
+    for (int64_t i = 0, first = 0; i < a->num_tiles; i++) {
+        const ds_tile *t = &a->tiles[i];
+        rgs += t->row_groups;
+        bytes += t->bytes;
+        vals += t->flux_values;
+        nulls += t->flux_nulls;
+        ig += t->ivar_groups;
+        iz += t->ivar_zero_groups;
+        if (t->pixnum >= 0) {
+            pix[npix++] = t->pixnum;
+        }
+        if (i + 1 == a->num_tiles || !same_program(t->path, a->tiles[i + 1].path)) {
+            st = st == ARD_OK ? program_row(m, a, first, i + 1, err) : st;
+            first = i + 1;
+        }
+    }
+    qsort(pix, (size_t)npix, sizeof *pix, cmp_i64);
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < npix; i++) {
+        distinct += i == 0 || pix[i] != pix[i - 1];
+    }
+    ard_free(pix);
+    char c[2][32];
+    pct(c[0], sizeof c[0], nulls, vals);
+    pct(c[1], sizeof c[1], iz, ig);
+    ds_set(m, "tiles_total", "%lld", (long long)a->num_tiles);
+    ds_set(m, "row_groups_total", "%lld", (long long)rgs);
+    ds_set(m, "tile_bytes", "%lld", (long long)bytes);
+    ds_set(m, "flux_pixels", "%lld", (long long)vals);
+    ds_set(m, "flux_nulls", "%lld", (long long)nulls);
+    ds_set(m, "flux_missing_pct", "%s", c[0]);
+    ds_set(m, "ivar_zero_groups_pct", "%s", c[1]);
+    ds_set(m, "sky_pixels", "%lld", (long long)distinct);
+    ds_set(m, "sky_area_deg2", "%.2f", (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
+    return st;
+}
+
+static void catalog_summary(ds_model *m, const file_row *f, int64_t n) {
+    int64_t files = 0, rows = 0, bytes = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (strcmp(f[i].kind, "catalog") == 0) {
+            files++;
+            rows += f[i].rows;
+            bytes += f[i].size;
+        }
+    }
+    ds_set(m, "catalog_files", "%lld", (long long)files);
+    ds_set(m, "catalog_rows", "%lld", (long long)rows);
+    ds_set(m, "catalog_bytes", "%lld", (long long)bytes);
+}
+
+/* Distinct tile grids with their tile counts. */
+static ard_status grids(ard_index *idx, ds_model *m, ard_error *err) {
+    ds_rows r;
+    ard_status st = ds_query(
+        idx, "SELECT grid, count(*) FROM files WHERE kind = 'tile' GROUP BY grid", &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (r.nrows > 1) {
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    }
+    for (int64_t row = 0; row < r.nrows && st == ARD_OK; row++) {
+        const char *cells[2] = {ds_cell(&r, row, 0) ? ds_cell(&r, row, 0) : "(none)",
+                                ds_cell(&r, row, 1)};
+        st = ds_row(ds_table_get(m, "grids"), cells, err);
+    }
+    ds_rows_reset(&r);
+    return st;
+}
+
+ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst, ds_model *m, ds_agg *a,
+                        ard_error *err) {
+    (void)dataset;
+    ds_rows r;
+    ard_status st = ds_query(idx,
+                             "SELECT id, path, kind, size, num_rows, num_row_groups, footer_hash"
+                             " FROM files",
+                             &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    file_row *f = ard_calloc((size_t)(r.nrows ? r.nrows : 1), sizeof *f);
+    if (!f) {
+        ds_rows_reset(&r);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory (%lld files)", (long long)r.nrows);
+    }
+    for (int64_t i = 0; i < r.nrows; i++) {
+        f[i] = (file_row){r.cells[i * r.ncols + 1], ds_cell_int(&r, i, 0),
+                          ds_cell_int(&r, i, 3),    ds_cell_int(&r, i, 4),
+                          ds_cell_int(&r, i, 5),    ds_cell(&r, i, 2) ? ds_cell(&r, i, 2) : "",
+                          ds_cell(&r, i, 6)};
+        if (!f[i].path) {
+            f[i].path = (char *)"";
+        }
+    }
+    qsort(f, (size_t)r.nrows, sizeof *f, cmp_file);
+    content_hash(f, r.nrows, m);
+    catalog_summary(m, f, r.nrows);
+    st = collect_tiles(f, r.nrows, a, err);
+    if (st == ARD_OK) {
+        st = tile_stats(idx, f, r.nrows, a, err);
+    }
+    if (st == ARD_OK) {
+        st = tile_summary(m, a, err);
+    }
+    if (st == ARD_OK) {
+        st = worst_tiles(m, a, worst, err);
+    }
+    if (st == ARD_OK) {
+        st = grids(idx, m, err);
+    }
+    ard_free(f);
+    ds_rows_reset(&r);
+    return st;
+}

@@ -1,0 +1,320 @@
+/* Provenance aggregates: where the data came from (the ard.source and created_by of the footers),
+ * the sync runs that changed the index and the errors of the latest run, the index settings (meta),
+ * and the science results present (result tables in the index, results/ Parquet files with their
+ * ard.* parameters). Sync timestamps are deliberately left out: the datasheet of the same data must
+ * be the same bytes whenever and on whichever backend it is generated. */
+#include "datasheet_int.h"
+
+#include "ard/parquet.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const reserved[] = {"meta",    "files",    "row_groups", "column_stats",
+                                       "spectra", "galaxies", "sync_runs",  "sync_errors"};
+
+static void lower(char *s) {
+    for (; *s; s++) {
+        if (*s >= 'A' && *s <= 'Z') {
+            *s = (char)(*s - 'A' + 'a');
+        }
+    }
+}
+
+static ard_status sync_runs(ard_index *idx, ds_model *m, ard_error *err) {
+    ds_rows r;
+    ard_status st =
+        ds_query(idx,
+                 "SELECT id, ard_version, rank, size, files_added, files_changed,"
+                 " files_removed, files_failed, spectra_rows, galaxy_rows, status"
+                 " FROM sync_runs WHERE files_added + files_changed + files_removed > 0",
+                 &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t(*key)[2] = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * sizeof *key);
+    if (!key) {
+        ds_rows_reset(&r);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < r.nrows; i++) {
+        key[i][0] = ds_cell_int(&r, i, 0);
+        key[i][1] = i;
+    }
+    for (int64_t i = 1; i < r.nrows; i++) { /* insertion sort by run id: runs are few */
+        for (int64_t j = i; j > 0 && key[j - 1][0] > key[j][0]; j--) {
+            int64_t t0 = key[j][0], t1 = key[j][1];
+            key[j][0] = key[j - 1][0], key[j][1] = key[j - 1][1];
+            key[j - 1][0] = t0, key[j - 1][1] = t1;
+        }
+    }
+    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
+        const char *cells[11];
+        for (int32_t c = 0; c < 11; c++) {
+            cells[c] = ds_cell(&r, key[i][1], c);
+        }
+        st = ds_row(ds_table_get(m, "sync_runs"), cells, err);
+    }
+    ds_set(m, "sync_runs_changing", "%lld", (long long)r.nrows);
+    ard_free(key);
+    ds_rows_reset(&r);
+    return st;
+}
+
+static ard_status sync_errors(ard_index *idx, ds_model *m, ard_error *err) {
+    ds_rows r;
+    ard_status st = ds_query(idx,
+                             "SELECT path, status, message FROM sync_errors WHERE run_id ="
+                             " (SELECT max(id) FROM sync_runs)",
+                             &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (r.nrows > 1) {
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    }
+    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
+        const char *cells[3] = {ds_cell(&r, i, 0), ds_cell(&r, i, 1), ds_cell(&r, i, 2)};
+        st = ds_row(ds_table_get(m, "sync_errors"), cells, err);
+    }
+    ds_set(m, "sync_errors_latest", "%lld", (long long)r.nrows);
+    ds_rows_reset(&r);
+    return st;
+}
+
+static ard_status settings(ard_index *idx, ds_model *m, ard_error *err) {
+    ds_rows r;
+    ard_status st = ds_query(idx, "SELECT key, value FROM meta", &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (r.nrows > 1) {
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    }
+    const char *tokenize = NULL;
+    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
+        const char *cells[2] = {ds_cell(&r, i, 0), ds_cell(&r, i, 1)};
+        if (cells[0] && strcmp(cells[0], "tokenize") == 0) {
+            tokenize = cells[1];
+        }
+        st = ds_row(ds_table_get(m, "settings"), cells, err);
+    }
+    ds_set(m, "tokenization", "%s",
+           tokenize ? tokenize
+                    : "not recorded in the index; `ard stream` defaults apply: patches of 64 bins,"
+                      " each divided by the median of its valid pixels (masked pixels -> 0)");
+    ds_rows_reset(&r);
+    return st;
+}
+
+/* created_by of every file with counts, "; "-joined. */
+static ard_status created_by(ard_index *idx, ds_model *m, ard_error *err) {
+    ds_rows r;
+    ard_status st =
+        ds_query(idx, "SELECT created_by, count(*) FROM files GROUP BY created_by", &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (r.nrows > 1) {
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    }
+    ard_buf b;
+    ard_buf_init(&b);
+    for (int64_t i = 0; i < r.nrows; i++) {
+        ard_buf_appendf(&b, "%s%s (%lld files)", i ? "; " : "",
+                        ds_cell(&r, i, 0) ? ds_cell(&r, i, 0) : "unknown",
+                        (long long)ds_cell_int(&r, i, 1));
+    }
+    ard_buf_append(&b, "", 1);
+    ds_set(m, "created_by", "%s", b.failed ? "" : (const char *)b.data);
+    ard_buf_reset(&b);
+    ds_rows_reset(&r);
+    return ARD_OK;
+}
+
+/* The ard.source and created_by of the first file (in path order) of a kind, from its footer. */
+static ard_status source_of(const char *dataset, ard_index *idx, const char *kind, ds_model *m,
+                            ard_error *err) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT path FROM files WHERE kind = '%s'", kind);
+    ds_rows r;
+    ard_status st = ds_query(idx, sql, &r, err);
+    if (st != ARD_OK || r.nrows == 0) {
+        ds_rows_reset(&r);
+        return st;
+    }
+    qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    char full[4096];
+    snprintf(full, sizeof full, "%s/%s", dataset ? dataset : ".", ds_cell(&r, 0, 0));
+    ard_parquet_file *pq = NULL;
+    const char *source = "unavailable (the file could not be opened)", *by = "";
+    if (ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
+        const char *s = ard_parquet_kv_get(pq, "ard.source");
+        source = s ? s : "not recorded (no ard.source in the footer)";
+        by = ard_parquet_metadata(pq)->created_by ? ard_parquet_metadata(pq)->created_by : "";
+    }
+    const char *cells[3] = {ds_cell(&r, 0, 0), source, by};
+    st = ds_row(ds_table_get(m, "sources"), cells, err);
+    if (strcmp(kind, "catalog") == 0 || !ds_get(m, "source")) {
+        ds_set(m, "source", "%s", source);
+    }
+    ard_parquet_close(pq);
+    ds_rows_reset(&r);
+    return st;
+}
+
+static int column_names(void *ctx, int32_t n, const char *const *names, const char *const *vals) {
+    (void)vals;
+    ard_buf *b = ctx;
+    for (int32_t i = 0; i < n; i++) {
+        ard_buf_appendf(b, "%s%s", i ? ", " : "", names[i]);
+    }
+    return 1;
+}
+
+/* One results row: table name, row count and its columns (lower case, as PostgreSQL folds). */
+static ard_status result_table(ard_index *idx, ds_model *m, const char *name, ard_error *err) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", name);
+    ds_rows r;
+    ard_status st = ds_query(idx, sql, &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    ard_buf cols;
+    ard_buf_init(&cols);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s LIMIT 1", name);
+    st = ard_index_select(idx, sql, column_names, &cols, err);
+    ard_buf_append(&cols, "", 1);
+    if (st == ARD_OK && !cols.failed) {
+        lower((char *)cols.data);
+        char lname[128];
+        snprintf(lname, sizeof lname, "%s", name);
+        lower(lname);
+        const char *cells[3] = {lname, ds_cell(&r, 0, 0), (const char *)cols.data};
+        st = ds_row(ds_table_get(m, "results"), cells, err);
+    }
+    ard_buf_reset(&cols);
+    ds_rows_reset(&r);
+    return st;
+}
+
+static int is_reserved(const char *name) {
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        if (strcasecmp(name, reserved[i]) == 0) {
+            return 1;
+        }
+    }
+    return strncmp(name, "sqlite_", 7) == 0;
+}
+
+static ard_status result_tables(ard_index *idx, ds_model *m, ard_error *err) {
+    const char *sql = strcmp(ard_index_backend(idx), "sqlite") == 0
+                          ? "SELECT name FROM sqlite_master WHERE type = 'table'"
+                          : "SELECT table_name FROM information_schema.tables WHERE"
+                            " table_schema = current_schema()";
+    ds_rows r;
+    ard_status st = ds_query(idx, sql, &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    for (int64_t i = 0; i < r.nrows; i++) {
+        if (r.cells[i]) {
+            lower(r.cells[i]);
+        }
+    }
+    if (r.nrows > 1) {
+        qsort(r.cells, (size_t)r.nrows, sizeof *r.cells, ds_strcmp_ptr);
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
+        if (r.cells[i] && !is_reserved(r.cells[i])) {
+            st = result_table(idx, m, r.cells[i], err);
+            n++;
+        }
+    }
+    ds_set(m, "results_count", "%lld", (long long)n);
+    ds_rows_reset(&r);
+    return st;
+}
+
+/* results/ Parquet footers: their ard.* key-value pairs (parameters, run ids). */
+static ard_status result_files(const char *dataset, ds_model *m, ard_error *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/results", dataset ? dataset : ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        return ARD_OK;
+    }
+    char *names[512];
+    int32_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 512) {
+        size_t len = strlen(e->d_name);
+        if (len > 8 && strcmp(e->d_name + len - 8, ".parquet") == 0) {
+            names[n] = ard_strdup(e->d_name);
+            n += names[n] != NULL;
+        }
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, ds_strcmp_ptr);
+    ard_status st = ARD_OK;
+    for (int32_t i = 0; i < n; i++) {
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, names[i]);
+        ard_parquet_file *pq = NULL;
+        if (st == ARD_OK && ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
+            const ard_pq_metadata *md = ard_parquet_metadata(pq);
+            for (int32_t k = 0; k < md->num_kv && st == ARD_OK; k++) {
+                const char *key = md->kv[k].key;
+                if (strncmp(key, "ard.", 4) != 0 || strcmp(key, "ard.version") == 0 ||
+                    strcmp(key, "ard.grid") == 0) {
+                    continue;
+                }
+                char value[1024];
+                snprintf(value, sizeof value, "%.*s", (int)md->kv[k].value_len,
+                         md->kv[k].value ? md->kv[k].value : "");
+                char path[600];
+                snprintf(path, sizeof path, "results/%s", names[i]);
+                const char *cells[3] = {path, key, value};
+                st = ds_row(ds_table_get(m, "result_files"), cells, err);
+            }
+        }
+        ard_parquet_close(pq);
+        ard_free(names[i]);
+    }
+    return st;
+}
+
+ard_status ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err) {
+    ds_set(m, "ard_version", "%s", ARD_VERSION_STRING);
+    ds_set(m, "schema_version", "%d", (int)ard_index_schema_version(idx));
+    ard_status st = sync_runs(idx, m, err);
+    if (st == ARD_OK) {
+        st = sync_errors(idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = settings(idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = created_by(idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = source_of(dataset, idx, "catalog", m, err);
+    }
+    if (st == ARD_OK) {
+        st = source_of(dataset, idx, "tile", m, err);
+    }
+    if (st == ARD_OK) {
+        st = result_tables(idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = result_files(dataset, m, err);
+    }
+    if (st == ARD_OK && !ds_get(m, "source")) {
+        ds_set(m, "source", "unknown (no files indexed)");
+    }
+    return st;
+}

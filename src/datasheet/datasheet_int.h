@@ -1,0 +1,111 @@
+/* Private header of the datasheet module: the model (named scalars and tables the template refers
+ * to), the aggregates computed from the index, the template renderer and the SVG figures. */
+#ifndef ARD_DATASHEET_INT_H
+#define ARD_DATASHEET_INT_H
+
+#include "ard/datasheet.h"
+
+#include <stdint.h>
+
+/* ---- model: what placeholders can name (model.c) ---- */
+
+typedef struct ds_table {
+    const char *name;
+    const char *const *cols; /* registered column names */
+    int32_t ncols;
+    int64_t nrows, cap;
+    char **cells; /* nrows * ncols owned strings */
+} ds_table;
+
+typedef struct ds_model {
+    char **scalars; /* one per registered scalar name (NULL = unset -> "") */
+    ds_table *tables;
+    int failed; /* an allocation failed */
+} ds_model;
+
+/* The registry: every scalar and table a template may name. */
+int32_t ds_num_scalars(void);
+const char *ds_scalar_name(int32_t i);
+int32_t ds_num_tables(void);
+const char *ds_table_name(int32_t i);
+int32_t ds_table_ncols(int32_t i);
+const char *const *ds_table_cols(int32_t i);
+
+ard_status ds_model_init(ds_model *m, ard_error *err);
+void ds_model_reset(ds_model *m);
+/* Sets scalar `name` (must be registered: ARD_EINVAL otherwise, a bug). */
+ard_status ds_set(ds_model *m, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Scalar index or -1; table index or -1. */
+int32_t ds_scalar_find(const char *name, size_t len);
+int32_t ds_table_find(const char *name, size_t len);
+ds_table *ds_table_get(ds_model *m, const char *name);
+/* The value of a scalar, NULL when unset or unknown. */
+const char *ds_get(const ds_model *m, const char *name);
+/* Appends a row: cells given as `ncols` strings (copied; NULL -> ""). */
+ard_status ds_row(ds_table *t, const char *const *cells, ard_error *err);
+
+/* ---- template (template.c) ---- */
+
+/* Renders `tmpl` (named `tmpl_name` in messages) with the model into out. */
+ard_status ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name, ard_buf *out,
+                     ard_error *err);
+
+/* ---- aggregates (aggregate*.c) ---- */
+
+#define DS_MAX_CLASSES 8
+#define DS_MAX_BINS 52 /* ard_index_select returns at most 64 columns: 13 + 51 edges */
+
+typedef struct ds_tile {
+    char *path;
+    int64_t pixnum;
+    int64_t rows, bytes, row_groups;
+    int64_t flux_values, flux_nulls;       /* from column_stats (FLUX) */
+    int64_t ivar_groups, ivar_zero_groups; /* row groups with IVAR stats / with IVAR min <= 0 */
+} ds_tile;
+
+typedef struct ds_agg {
+    /* redshift histograms per class */
+    int32_t num_classes;
+    char class_names[DS_MAX_CLASSES][32];
+    int32_t num_bins;
+    double z_lo, z_width;
+    int64_t hist[DS_MAX_CLASSES][DS_MAX_BINS];
+    /* tiles, sorted by path */
+    ds_tile *tiles;
+    int64_t num_tiles;
+} ds_agg;
+
+void ds_agg_reset(ds_agg *a);
+
+/* Runs every query and fills model + agg. */
+ard_status ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
+                        ds_agg *a, ard_error *err);
+/* The parts (aggregate_*.c). */
+ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
+ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
+                        ds_agg *a, ard_error *err);
+ard_status ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
+
+/* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
+typedef struct ds_rows {
+    int32_t ncols;
+    int64_t nrows, cap;
+    char **cells;
+    int failed;
+} ds_rows;
+ard_status ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err);
+void ds_rows_reset(ds_rows *r);
+const char *ds_cell(const ds_rows *r, int64_t row, int32_t col);   /* NULL -> NULL */
+int64_t ds_cell_int(const ds_rows *r, int64_t row, int32_t col);   /* NULL/bad -> 0 */
+double ds_cell_double(const ds_rows *r, int64_t row, int32_t col); /* NULL -> NaN */
+int ds_strcmp_ptr(const void *a, const void *b);
+
+/* ---- figures (svg*.c) ---- */
+/* Writes the three figures into dir (created if missing). */
+ard_status ds_write_figures(const ds_agg *a, const char *dir, ard_error *err);
+void ds_svg_redshift(const ds_agg *a, ard_buf *out);
+void ds_svg_sky(const ds_agg *a, ard_buf *out);
+void ds_svg_completeness(const ds_agg *a, ard_buf *out);
+
+#endif

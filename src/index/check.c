@@ -1,0 +1,62 @@
+/* Consistency check of an index: every file whole (its spectra, row groups, galaxies match its
+ * files row) and no row pointing at a file the index does not know. Used by `ard sync --check` and
+ * by the kill -9 tests. */
+#include "index_int.h"
+
+#include <stdio.h>
+
+typedef struct check_ctx {
+    int64_t bad;
+    char first[400];
+} check_ctx;
+
+static int bad_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
+    (void)names;
+    check_ctx *c = ctx;
+    if (c->bad++ == 0) {
+        snprintf(c->first, sizeof c->first, "%s", n > 0 && v[0] ? v[0] : "?");
+    }
+    return 0;
+}
+
+static const char *const checks[] = {
+    "SELECT f.path || ': ' || f.num_rows || ' rows in files, '"
+    " || (SELECT count(*) FROM spectra s WHERE s.file_id = f.id) || ' in spectra'"
+    " FROM files f WHERE f.kind = 'tile' AND f.num_rows <>"
+    " (SELECT count(*) FROM spectra s WHERE s.file_id = f.id)",
+    "SELECT f.path || ': ' || f.num_row_groups || ' row groups in files, '"
+    " || (SELECT count(*) FROM row_groups r WHERE r.file_id = f.id) || ' in row_groups'"
+    " FROM files f WHERE f.num_row_groups <>"
+    " (SELECT count(*) FROM row_groups r WHERE r.file_id = f.id)",
+    "SELECT f.path || ': ' || f.num_rows || ' rows in files, '"
+    " || (SELECT count(*) FROM galaxies g WHERE g.catalog_file_id = f.id) || ' in galaxies'"
+    " FROM files f WHERE f.kind = 'catalog' AND f.num_rows <>"
+    " (SELECT count(*) FROM galaxies g WHERE g.catalog_file_id = f.id)",
+    "SELECT 'spectra rows of unknown file ' || s.file_id FROM spectra s"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = s.file_id)",
+    "SELECT 'row_groups rows of unknown file ' || r.file_id FROM row_groups r"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = r.file_id)",
+    "SELECT 'galaxies rows of unknown file ' || g.catalog_file_id FROM galaxies g"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = g.catalog_file_id)",
+};
+
+ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err) {
+    check_ctx c = {0, ""};
+    if (!idx) {
+        return ard_error_set(err, ARD_EINVAL, "ard_index_check: no index");
+    }
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        ard_status st = idx->be->ops->select(idx->be, checks[i], 0, bad_row, &c, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+    }
+    if (bad_files) {
+        *bad_files = c.bad;
+    }
+    if (c.bad) {
+        return ard_error_set(err, ARD_ECORRUPT, "index inconsistent (%lld problems), first: %s",
+                             (long long)c.bad, c.first);
+    }
+    return ARD_OK;
+}

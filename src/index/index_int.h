@@ -1,0 +1,153 @@
+/* Private header of the index module: the backend interface (SQLite, PostgreSQL), the handle, the
+ * schema, and helpers shared by sync, query and fetch. */
+#ifndef ARD_INDEX_INT_H
+#define ARD_INDEX_INT_H
+
+#include "ard/index.h"
+
+#include <stdint.h>
+
+/* A value handed to a bulk load. */
+typedef enum idx_vtype { IDX_NULL = 0, IDX_INT = 1, IDX_DOUBLE = 2, IDX_TEXT = 3 } idx_vtype;
+typedef struct idx_value {
+    idx_vtype type;
+    int64_t i;
+    double d;
+    const char *s;
+} idx_value;
+
+typedef struct idx_backend idx_backend;
+
+/* Row callback of integer SELECTs (NULL reads as 0); nonzero stops. */
+typedef int (*idx_int_row_fn)(void *ctx, int32_t num_columns, const int64_t *values);
+
+/* The backend interface. Every function returns ARD_OK or ARD_EDB with the backend's message. */
+typedef struct idx_backend_ops {
+    /* Like select, with every column read as an integer (no text round trip). */
+    ard_status (*select_ints)(idx_backend *be, const char *sql, int guarded, idx_int_row_fn fn,
+                              void *ctx, ard_error *err);
+    const char *name;
+    /* One or more statements without results (DDL, BEGIN/COMMIT, DELETE ...). */
+    ard_status (*exec)(idx_backend *be, const char *sql, ard_error *err);
+    /* One SELECT; text values to fn. guarded: run under the read-only guards (user SQL). */
+    ard_status (*select)(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
+                         void *ctx, ard_error *err);
+    /* Bulk load into table(columns): PostgreSQL COPY, SQLite one prepared INSERT. */
+    ard_status (*bulk_begin)(idx_backend *be, const char *table, const char *const *columns,
+                             int32_t num_columns, ard_error *err);
+    ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
+    ard_status (*bulk_end)(idx_backend *be, ard_error *err);
+    /* SQL type names of this backend. */
+    const char *type_double;
+    void (*close)(idx_backend *be);
+} idx_backend_ops;
+
+struct idx_backend {
+    const idx_backend_ops *ops;
+};
+
+struct ard_index {
+    idx_backend *be;
+    int32_t read_only;
+    int32_t schema_version;
+    char *dataset; /* may be NULL */
+};
+
+/* Backend constructors. ard__sqlite_open: path; read_only opens the file read-only (it must exist).
+ * ard__pg_open: a libpq conninfo (URI or key=value; "" = environment only). */
+ard_status ard__sqlite_open(const char *path, int32_t read_only, idx_backend **out, ard_error *err);
+ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **out, ard_error *err);
+
+/* schema.c: creates or migrates (writable) / checks (read-only) the schema; sets
+ * idx->schema_version. */
+ard_status ard__schema_prepare(ard_index *idx, ard_error *err);
+/* Creates (create = 1) or drops the secondary indexes of `table` (NULL: all; see schema.c). */
+ard_status ard__schema_indexes(ard_index *idx, int create, const char *table, ard_error *err);
+
+/* Helpers over the backend. */
+ard_status ard__idx_exec(ard_index *idx, const char *sql, ard_error *err);
+ard_status ard__idx_execf(ard_index *idx, ard_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Runs a one-value SELECT; *out = its integer value (0 when NULL or no row). */
+ard_status ard__idx_int(ard_index *idx, const char *sql, int64_t *out, ard_error *err);
+
+/* 1 when s is a plain identifier [A-Za-z_][A-Za-z0-9_]{0,62}. */
+int ard__idx_identifier(const char *s);
+/* Checks that a user predicate is one expression: no ';', no comments, balanced quotes and
+ * parentheses. ARD_EINVAL with a message. */
+ard_status ard__predicate_check(const char *where, ard_error *err);
+
+/* walk.c: sorted relative paths of the *.parquet files under DATASET/sub (recursively; hidden files
+ * and directories skipped). */
+typedef struct idx_path_list {
+    char **paths;
+    int64_t count, cap;
+} idx_path_list;
+ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
+                             ard_error *err);
+void ard__path_list_reset(idx_path_list *list);
+/* Reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
+ * 16 hex digits. ARD_ECORRUPT for a file that does not end in a footer. */
+ard_status ard__footer_hash(const char *path, char out[17], ard_error *err);
+/* "DATASET/rel" into a new string (caller frees). */
+char *ard__join_path(const char *dir, const char *rel);
+
+/* sync_catalog.c: loads one catalog file into galaxies (inside the caller's transaction). */
+ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
+                                  int64_t *rows_out, int64_t *data_reads, ard_error *err);
+
+/* plan.c: builds a plan from the rows of a plan SELECT (see query.c). */
+typedef struct plan_builder plan_builder;
+ard_status ard__plan_builder_new(plan_builder **out, ard_error *err);
+/* Phase 1 rows (select_ints): file_id, row_group, row_index, targetid. */
+int ard__plan_builder_row(void *ctx, int32_t num_columns, const int64_t *values);
+/* Phase 2: looks up the row groups and paths of the rows' files. ARD_EDB when a row's row group has
+ * vanished meanwhile (a concurrent sync): the caller runs the query again. */
+ard_status ard__plan_builder_resolve(plan_builder *b, ard_index *idx, ard_error *err);
+ard_status ard__plan_builder_finish(plan_builder *b, ard_plan **out, ard_error *err);
+void ard__plan_builder_free(plan_builder *b);
+
+/* The galaxies columns (lower case) and their SQL kinds, in table order. */
+typedef struct idx_catalog_column {
+    const char *name;    /* SQL name, lower case */
+    const char *parquet; /* column name in catalog files (DESI upper case) */
+    idx_vtype type;
+} idx_catalog_column;
+extern const idx_catalog_column ard__catalog_columns[];
+extern const int32_t ard__num_catalog_columns;
+
+/* ---- sync (sync.c, sync_read.c, sync_write.c) ---- */
+enum { SYNC_TILE = 0, SYNC_CATALOG = 1 };
+
+/* One file that sync must (re)read. */
+typedef struct sync_item {
+    const char *rel; /* path relative to the dataset (borrowed from the walk list) */
+    char *full;      /* dataset/rel */
+    int32_t kind;    /* SYNC_TILE or SYNC_CATALOG */
+    int64_t size, mtime_ns;
+    int64_t old_id; /* files.id of the previous version, 0 when new */
+    int64_t new_id;
+    ard_parquet_file *pq;
+    char hash[17], fingerprint[17];
+    int64_t *targetids; /* tiles: every row's TARGETID in file order */
+    int64_t num_rows;
+    int64_t data_reads, footer_reads;
+    ard_status st; /* ARD_OK, or why the file is skipped */
+    char msg[512];
+} sync_item;
+
+/* Reads footer (+ TARGETID for tiles) into it; failures land in it->st/msg. Thread-safe per item.
+ */
+void ard__sync_read_item(sync_item *it);
+void ard__sync_item_reset(sync_item *it);
+/* Writes a window of read items in one transaction (each file whole or not at all). run_id for
+ * provenance; rows written are added to *spectra_rows / *galaxy_rows. */
+ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
+                                 int64_t *spectra_rows, int64_t *galaxy_rows, int64_t *data_reads,
+                                 ard_error *err);
+/* Removes files (and all their rows) by id, in the caller's transaction. */
+ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err);
+/* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */
+ard_status ard__idx_begin_write(ard_index *idx, ard_error *err);
+
+#endif

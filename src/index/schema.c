@@ -1,0 +1,200 @@
+/* The index schema (the same SQL on both backends), its version in `meta`, and migrations from
+ * older versions. Version history: 1 = files, row_groups, spectra, galaxies, sync_runs,
+ * sync_errors; 2 = adds column_stats (per row group min/max of every column with statistics). */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const idx_catalog_column ard__catalog_columns[] = {
+    {"targetid", "TARGETID", IDX_INT},
+    {"target_ra", "TARGET_RA", IDX_DOUBLE},
+    {"target_dec", "TARGET_DEC", IDX_DOUBLE},
+    {"z", "Z", IDX_DOUBLE},
+    {"zerr", "ZERR", IDX_DOUBLE},
+    {"zwarn", "ZWARN", IDX_INT},
+    {"deltachi2", "DELTACHI2", IDX_DOUBLE},
+    {"spectype", "SPECTYPE", IDX_TEXT},
+    {"subtype", "SUBTYPE", IDX_TEXT},
+    {"healpix", "HEALPIX", IDX_INT},
+    {"survey", "SURVEY", IDX_TEXT},
+    {"program", "PROGRAM", IDX_TEXT},
+    {"desi_target", "DESI_TARGET", IDX_INT},
+    {"bgs_target", "BGS_TARGET", IDX_INT},
+    {"flux_g", "FLUX_G", IDX_DOUBLE},
+    {"flux_r", "FLUX_R", IDX_DOUBLE},
+    {"flux_z", "FLUX_Z", IDX_DOUBLE},
+    {"ebv", "EBV", IDX_DOUBLE},
+    {"coadd_fiberstatus", "COADD_FIBERSTATUS", IDX_INT},
+    {"target_class", "TARGET_CLASS", IDX_TEXT},
+};
+const int32_t ard__num_catalog_columns =
+    (int32_t)(sizeof ard__catalog_columns / sizeof ard__catalog_columns[0]);
+
+static const char *const schema_v1 =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS files (id BIGINT PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, footer_hash TEXT,"
+    " num_rows BIGINT NOT NULL, num_row_groups INTEGER NOT NULL, created_by TEXT,"
+    " schema_fingerprint TEXT, grid TEXT, run_id BIGINT);"
+    "CREATE TABLE IF NOT EXISTS row_groups (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
+    " num_rows BIGINT NOT NULL, first_row BIGINT NOT NULL, byte_offset BIGINT NOT NULL,"
+    " bytes BIGINT NOT NULL, targetid_min BIGINT, targetid_max BIGINT,"
+    " PRIMARY KEY (file_id, row_group));"
+    "CREATE TABLE IF NOT EXISTS spectra (targetid BIGINT NOT NULL, file_id BIGINT NOT NULL,"
+    " row_group INTEGER NOT NULL, row_index BIGINT NOT NULL,"
+    " PRIMARY KEY (file_id, row_group, row_index)) @WITHOUT_ROWID@;"
+    "CREATE TABLE IF NOT EXISTS galaxies (targetid BIGINT PRIMARY KEY, target_ra DOUBLE PRECISION,"
+    " target_dec DOUBLE PRECISION, z DOUBLE PRECISION, zerr DOUBLE PRECISION, zwarn BIGINT,"
+    " deltachi2 DOUBLE PRECISION, spectype TEXT, subtype TEXT, healpix BIGINT, survey TEXT,"
+    " program TEXT, desi_target BIGINT, bgs_target BIGINT, flux_g DOUBLE PRECISION,"
+    " flux_r DOUBLE PRECISION, flux_z DOUBLE PRECISION, ebv DOUBLE PRECISION,"
+    " coadd_fiberstatus BIGINT, target_class TEXT, catalog_file_id BIGINT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sync_runs (id BIGINT PRIMARY KEY, started TEXT, finished TEXT,"
+    " ard_version TEXT, backend TEXT, rank INTEGER, size INTEGER, files_seen BIGINT,"
+    " files_added BIGINT, files_changed BIGINT, files_unchanged BIGINT, files_removed BIGINT,"
+    " files_failed BIGINT, spectra_rows BIGINT, galaxy_rows BIGINT, status TEXT);"
+    "CREATE TABLE IF NOT EXISTS sync_errors (run_id BIGINT NOT NULL, path TEXT NOT NULL,"
+    " status TEXT NOT NULL, message TEXT);";
+
+static const char *const migrate_1_to_2 =
+    "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
+    " column_name TEXT NOT NULL, num_values BIGINT, null_count BIGINT,"
+    " min_value DOUBLE PRECISION, max_value DOUBLE PRECISION,"
+    " PRIMARY KEY (file_id, row_group, column_name));";
+
+/* Secondary indexes: dropped before a fresh bulk load and rebuilt after it (sorted builds are far
+ * faster than row-by-row maintenance), and re-created by every writable open, so an index killed
+ * between the two is only slower, never wrong. */
+/* (galaxies.catalog_file_id has no index: a changed catalog file costs one scan of galaxies, which
+ * is cheaper than keeping a 7-value index sorted over millions of rows on every fresh load.) */
+static const char *const secondary_indexes[][3] = {
+    {"spectra", "spectra_targetid", "spectra (targetid)"},
+    {"galaxies", "galaxies_z", "galaxies (z)"},
+};
+
+ard_status ard__schema_indexes(ard_index *idx, int create, const char *table, ard_error *err) {
+    ard_status st = ARD_OK;
+    for (size_t i = 0; i < sizeof secondary_indexes / sizeof secondary_indexes[0] && st == ARD_OK;
+         i++) {
+        if (table && strcmp(table, secondary_indexes[i][0]) != 0) {
+            continue;
+        }
+        if (create) {
+            st = ard__idx_execf(idx, err, "CREATE INDEX IF NOT EXISTS %s ON %s",
+                                secondary_indexes[i][1], secondary_indexes[i][2]);
+        } else {
+            st = ard__idx_execf(idx, err, "DROP INDEX IF EXISTS %s", secondary_indexes[i][1]);
+        }
+    }
+    return st;
+}
+
+/* The schema text for this backend: SQLite makes integer keys rowid aliases and stores spectra
+ * clustered by its key; PostgreSQL keeps BIGINT keys. */
+static char *backend_sql(const ard_index *idx, const char *sql) {
+    int lite = idx->be->ops->name[0] == 's';
+    ard_buf b;
+    ard_buf_init(&b);
+    for (const char *p = sql; *p;) {
+        if (lite && strncmp(p, "BIGINT PRIMARY KEY", 18) == 0) {
+            ard_buf_append(&b, "INTEGER PRIMARY KEY", 19);
+            p += 18;
+        } else if (strncmp(p, "@WITHOUT_ROWID@", 15) == 0) {
+            if (lite) {
+                ard_buf_append(&b, "WITHOUT ROWID", 13);
+            }
+            p += 15;
+        } else {
+            ard_buf_append(&b, p++, 1);
+        }
+    }
+    ard_buf_append(&b, "", 1);
+    if (b.failed) {
+        ard_buf_reset(&b);
+        return NULL;
+    }
+    return (char *)b.data;
+}
+
+static int text_row(void *ctx, int32_t n, const char *const *names, const char *const *vals) {
+    (void)names;
+    int64_t *v = ctx;
+    *v = n > 0 && vals[0] ? strtoll(vals[0], NULL, 10) : -1;
+    return 1;
+}
+
+/* The stored version: -1 when there is no meta table or no row (a fresh database). */
+static ard_status stored_version(ard_index *idx, int64_t *version, ard_error *err) {
+    int64_t has_meta = 0;
+    const char *probe =
+        idx->be->ops->name[0] == 's'
+            ? "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'"
+            : "SELECT count(*) FROM information_schema.tables WHERE "
+              "table_schema = current_schema() AND table_name = 'meta'";
+    ard_status st = ard__idx_int(idx, probe, &has_meta, err);
+    *version = -1;
+    if (st != ARD_OK || !has_meta) {
+        return st;
+    }
+    return idx->be->ops->select(idx->be, "SELECT value FROM meta WHERE key = 'schema_version'", 0,
+                                text_row, version, err);
+}
+
+static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *err) {
+    ard_status st = ard__idx_exec(idx, "BEGIN", err);
+    if (st == ARD_OK && version < 1) {
+        char *sql = backend_sql(idx, schema_v1);
+        st = sql ? ard__idx_exec(idx, sql, err) : ard_error_set(err, ARD_ENOMEM, "out of memory");
+        ard_free(sql);
+    }
+    if (st == ARD_OK && version < 2) {
+        st = ard__idx_exec(idx, migrate_1_to_2, err);
+    }
+    if (st == ARD_OK) {
+        st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",
+                           err);
+    }
+    if (st == ARD_OK) {
+        st = ard__idx_execf(idx, err,
+                            "INSERT INTO meta (key, value) VALUES ('schema_version', '%d'),"
+                            " ('created_by', 'ard %s')",
+                            ARD_INDEX_SCHEMA_VERSION, ARD_VERSION_STRING);
+    }
+    if (st == ARD_OK) {
+        return ard__idx_exec(idx, "COMMIT", err);
+    }
+    ard__idx_exec(idx, "ROLLBACK", NULL);
+    return st;
+}
+
+ard_status ard__schema_prepare(ard_index *idx, ard_error *err) {
+    int64_t version = -1;
+    ard_status st = stored_version(idx, &version, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (version > ARD_INDEX_SCHEMA_VERSION) {
+        return ard_error_set(
+            err, ARD_ENOTSUP,
+            "the index has schema version %lld, newer than this ard understands (%d);"
+            " upgrade ard",
+            (long long)version, ARD_INDEX_SCHEMA_VERSION);
+    }
+    if (version < ARD_INDEX_SCHEMA_VERSION) {
+        if (idx->read_only) {
+            return ard_error_set(err, version < 0 ? ARD_ENOENT : ARD_ENOTSUP,
+                                 version < 0 ? "the database holds no ard index (run `ard sync`)"
+                                             : "the index has schema version %lld, older than %d; "
+                                               "run `ard sync` to migrate it",
+                                 (long long)version, ARD_INDEX_SCHEMA_VERSION);
+        }
+        st = create_or_migrate(idx, version, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+    }
+    idx->schema_version = ARD_INDEX_SCHEMA_VERSION;
+    return idx->read_only ? ARD_OK : ard__schema_indexes(idx, 1, NULL, err);
+}

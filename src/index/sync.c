@@ -1,0 +1,412 @@
+/* `ard sync`: brings the index in line with the dataset on disk. Lists the files, compares each
+ * with what the index knows (size, mtime, footer hash), reads new/changed files in parallel (footer
+ * + TARGETID only), writes them window by window (each window one transaction, so every file is
+ * either fully indexed or not at all), removes vanished files and records the run in sync_runs. */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct known_file {
+    char *path;
+    int64_t id, size, mtime_ns;
+    char hash[17];
+    int seen;
+} known_file;
+
+typedef struct known_list {
+    known_file *files;
+    int64_t count, cap;
+    ard_status st;
+} known_list;
+
+static int known_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
+    (void)names;
+    known_list *k = ctx;
+    if (n < 5 || !v[0] || !v[1]) {
+        return 0;
+    }
+    if (k->count == k->cap) {
+        int64_t cap = k->cap ? k->cap * 2 : 1024;
+        known_file *grown = ard_realloc(k->files, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            k->st = ARD_ENOMEM;
+            return 1;
+        }
+        k->files = grown;
+        k->cap = cap;
+    }
+    known_file *f = &k->files[k->count];
+    memset(f, 0, sizeof *f);
+    if (!(f->path = ard_strdup(v[1]))) {
+        k->st = ARD_ENOMEM;
+        return 1;
+    }
+    f->id = strtoll(v[0], NULL, 10);
+    f->size = v[2] ? strtoll(v[2], NULL, 10) : -1;
+    f->mtime_ns = v[3] ? strtoll(v[3], NULL, 10) : -1;
+    snprintf(f->hash, sizeof f->hash, "%s", v[4] ? v[4] : "");
+    k->count++;
+    return 0;
+}
+
+static int cmp_known(const void *a, const void *b) {
+    return strcmp(((const known_file *)a)->path, ((const known_file *)b)->path);
+}
+
+static void known_reset(known_list *k) {
+    for (int64_t i = 0; i < k->count; i++) {
+        ard_free(k->files[i].path);
+    }
+    ard_free(k->files);
+}
+
+static known_file *known_find(known_list *k, const char *path) {
+    known_file key = {0};
+    key.path = (char *)path;
+    return k->count ? bsearch(&key, k->files, (size_t)k->count, sizeof key, cmp_known) : NULL;
+}
+
+static void now_text(char *out, size_t cap) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double mono_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- the run ---- */
+
+typedef struct sync_run {
+    ard_index *idx;
+    const char *dataset;
+    const ard_sync_options *opts;
+    ard_sync_report *rep;
+    known_list known;
+    ard_pool *pool;
+    ard_progress *progress;
+} sync_run;
+
+static ard_status begin_run(sync_run *run, ard_error *err) {
+    ard_index *idx = run->idx;
+    char started[32];
+    now_text(started, sizeof started);
+    ard_status st = ard__idx_begin_write(idx, err);
+    if (st == ARD_OK) {
+        st = ard__idx_int(idx, "SELECT COALESCE(MAX(id), 0) + 1 FROM sync_runs", &run->rep->run_id,
+                          err);
+    }
+    if (st == ARD_OK) {
+        st = ard__idx_execf(idx, err,
+                            "INSERT INTO sync_runs (id, started, ard_version, backend, rank, size,"
+                            " status) VALUES (%lld, '%s', '%s', '%s', %d, %d, 'running')",
+                            (long long)run->rep->run_id, started, ARD_VERSION_STRING,
+                            ard_index_backend(idx), run->opts->rank,
+                            run->opts->size > 0 ? run->opts->size : 1);
+    }
+    st = st == ARD_OK ? ard__idx_exec(idx, "COMMIT", err) : st;
+    if (st != ARD_OK) {
+        ard__idx_exec(idx, "ROLLBACK", NULL);
+        return st;
+    }
+    return idx->be->ops->select(
+        idx->be, "SELECT id, path, size, mtime_ns, footer_hash FROM files ORDER BY path", 0,
+        known_row, &run->known, err);
+}
+
+static ard_status finish_run(sync_run *run, const char *status, ard_error *err) {
+    char finished[32];
+    now_text(finished, sizeof finished);
+    const ard_sync_report *r = run->rep;
+    return ard__idx_execf(
+        run->idx, err,
+        "UPDATE sync_runs SET finished = '%s', files_seen = %lld, files_added = %lld,"
+        " files_changed = %lld, files_unchanged = %lld, files_removed = %lld,"
+        " files_failed = %lld, spectra_rows = %lld, galaxy_rows = %lld,"
+        " status = '%s' WHERE id = %lld",
+        finished, (long long)r->files_seen, (long long)r->files_added, (long long)r->files_changed,
+        (long long)r->files_unchanged, (long long)r->files_removed, (long long)r->files_failed,
+        (long long)r->spectra_rows, (long long)r->galaxy_rows, status, (long long)r->run_id);
+}
+
+static void read_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    ard__sync_read_item(&((sync_item *)arg)[i]);
+}
+
+/* Writes a window; when the window as a whole fails in the database (e.g. a catalog with duplicate
+ * TARGETIDs), retries file by file and records the ones that fail as sync errors. */
+static ard_status write_window(sync_run *run, sync_item *items, int64_t n, ard_error *err) {
+    ard_sync_report *r = run->rep;
+    ard_error e;
+    ard_error_init(&e);
+    ard_status st = ard__sync_write_items(run->idx, items, n, r->run_id, &r->spectra_rows,
+                                          &r->galaxy_rows, &r->data_reads, &e);
+    if (st != ARD_EDB || n == 0) {
+        if (st != ARD_OK) {
+            *err = e;
+        }
+        return st;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        ard_error_init(&e);
+        st = ard__sync_write_items(run->idx, &items[i], 1, r->run_id, &r->spectra_rows,
+                                   &r->galaxy_rows, &r->data_reads, &e);
+        if (st == ARD_EDB && items[i].st == ARD_OK) {
+            items[i].st = st;
+            snprintf(items[i].msg, sizeof items[i].msg, "%s", e.msg);
+            ard_error_init(&e);
+            st = ard__sync_write_items(run->idx, &items[i], 1, r->run_id, &r->spectra_rows,
+                                       &r->galaxy_rows, &r->data_reads, &e);
+        }
+        if (st != ARD_OK) {
+            *err = e;
+            return st;
+        }
+    }
+    return ARD_OK;
+}
+
+static void account(sync_run *run, sync_item *items, int64_t n) {
+    ard_sync_report *r = run->rep;
+    for (int64_t i = 0; i < n; i++) {
+        r->data_reads += items[i].data_reads;
+        r->footer_reads += items[i].footer_reads;
+        if (items[i].st != ARD_OK) {
+            r->files_failed++;
+            if (!r->first_error[0]) {
+                snprintf(r->first_error, sizeof r->first_error, "%.200s: %.300s", items[i].rel,
+                         items[i].msg);
+            }
+        } else if (items[i].old_id) {
+            r->files_changed++;
+        } else {
+            r->files_added++;
+        }
+    }
+}
+
+/* Reads and writes the pending items window by window. */
+static ard_status process(sync_run *run, sync_item *items, int64_t count, ard_error *err) {
+    int32_t per = run->opts->files_per_txn > 0 ? run->opts->files_per_txn : 64;
+    ard_status st = ARD_OK;
+    for (int64_t at = 0; at < count && st == ARD_OK;) {
+        int64_t n = count - at < per ? count - at : per;
+        if (items[at].kind == SYNC_CATALOG) {
+            n = 1; /* catalogs are big: one file per transaction */
+        }
+        for (int64_t i = at + 1; i < at + n; i++) {
+            if (items[i].kind == SYNC_CATALOG) {
+                n = i - at;
+                break;
+            }
+        }
+        ard_pool_for(run->pool, n, read_task, items + at);
+        st = write_window(run, items + at, n, err);
+        account(run, items + at, n);
+        for (int64_t i = at; i < at + n; i++) {
+            ard__sync_item_reset(&items[i]);
+        }
+        ard_progress_add(run->progress, n);
+        at += n;
+    }
+    return st;
+}
+
+/* Decides, for one file on disk, whether it must be (re)read. Returns 1 when pending. */
+static int classify(sync_run *run, const char *rel, const char *full, sync_item *it) {
+    struct stat sb;
+    if (stat(full, &sb) != 0) {
+        return 0; /* vanished since the listing */
+    }
+    int64_t mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    known_file *k = known_find(&run->known, rel);
+    it->size = (int64_t)sb.st_size;
+    it->mtime_ns = mtime;
+    it->old_id = k ? k->id : 0;
+    if (!k) {
+        return 1;
+    }
+    k->seen = 1;
+    if (k->size != it->size) {
+        return 1;
+    }
+    if (k->mtime_ns == mtime && !run->opts->verify_footers) {
+        return 0;
+    }
+    char hash[17];
+    run->rep->footer_reads++;
+    if (ard__footer_hash(full, hash, NULL) != ARD_OK || strcmp(hash, k->hash) != 0) {
+        return 1;
+    }
+    if (k->mtime_ns != mtime) { /* touched, not changed: remember the new mtime only */
+        ard__idx_execf(run->idx, NULL, "UPDATE files SET mtime_ns = %lld WHERE id = %lld",
+                       (long long)mtime, (long long)k->id);
+    }
+    return 0;
+}
+
+static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind, sync_item *items,
+                          int64_t *pending, ard_error *err) {
+    int64_t first, count;
+    ard_status st =
+        ard_index_partition(list->count, run->opts->rank, run->opts->size, &first, &count, err);
+    for (int64_t i = first; st == ARD_OK && i < first + count; i++) {
+        char *full = ard__join_path(run->dataset, list->paths[i]);
+        if (!full) {
+            return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+        sync_item *it = &items[*pending];
+        memset(it, 0, sizeof *it);
+        run->rep->files_seen++;
+        if (classify(run, list->paths[i], full, it)) {
+            it->rel = list->paths[i];
+            it->full = full;
+            it->kind = kind;
+            (*pending)++;
+        } else {
+            ard_free(full);
+            run->rep->files_unchanged++;
+        }
+    }
+    return st;
+}
+
+static ard_status remove_vanished(sync_run *run, ard_error *err) {
+    int64_t *ids = ard_malloc((size_t)(run->known.count + 1) * sizeof *ids);
+    int64_t n = 0;
+    if (!ids) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < run->known.count; i++) {
+        int skipped =
+            run->opts->skip_catalog && strncmp(run->known.files[i].path, "catalog/", 8) == 0;
+        if (!run->known.files[i].seen && !skipped) {
+            ids[n++] = run->known.files[i].id;
+        }
+    }
+    ard_status st = ARD_OK;
+    if (n > 0) {
+        st = ard__idx_begin_write(run->idx, err);
+        st = st == ARD_OK ? ard__sync_delete_ids(run->idx, ids, n, err) : st;
+        st = st == ARD_OK ? ard__idx_exec(run->idx, "COMMIT", err) : st;
+        if (st != ARD_OK) {
+            ard__idx_exec(run->idx, "ROLLBACK", NULL);
+        }
+    }
+    run->rep->files_removed = st == ARD_OK ? n : 0;
+    ard_free(ids);
+    return st;
+}
+
+static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *cats,
+                            ard_error *err) {
+    int64_t total = tiles->count + cats->count, pending = 0;
+    sync_item *items = ard_calloc((size_t)(total ? total : 1), sizeof *items);
+    if (!items) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    ard_status st = collect(run, tiles, SYNC_TILE, items, &pending, err);
+    if (st == ARD_OK) {
+        st = collect(run, cats, SYNC_CATALOG, items, &pending, err);
+    }
+    if (st == ARD_OK && pending > 0) {
+        run->progress = run->opts->quiet ? NULL : ard_progress_new("sync", pending);
+        st = process(run, items, pending, err);
+        ard_progress_done(run->progress);
+        run->progress = NULL;
+    }
+    if (st == ARD_OK && (run->opts->size <= 1)) {
+        st = remove_vanished(run, err);
+    }
+    for (int64_t i = 0; i < pending; i++) {
+        ard__sync_item_reset(&items[i]);
+    }
+    ard_free(items);
+    return st;
+}
+
+ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_options *opts,
+                          ard_sync_report *report, ard_error *err) {
+    ard_sync_options defaults = {0};
+    ard_sync_report local;
+    if (!idx || !dataset) {
+        return ard_error_set(err, ARD_EINVAL, "ard_index_sync: index and dataset are required");
+    }
+    if (idx->read_only) {
+        return ard_error_set(err, ARD_EPERM, "ard_index_sync: the index was opened read-only");
+    }
+    struct stat sb;
+    if (stat(dataset, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        return ard_error_set(err, ARD_ENOENT, "no dataset directory at %s", dataset);
+    }
+    sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0},
+                    NULL, NULL};
+    memset(run.rep, 0, sizeof *run.rep);
+    double t0 = mono_seconds();
+    idx_path_list tiles = {0}, cats = {0};
+    ard_status st = ard__walk_parquet(dataset, "tiles", &tiles, err);
+    if (st == ARD_OK && !run.opts->skip_catalog) {
+        st = ard__walk_parquet(dataset, "catalog", &cats, err);
+    }
+    st = st == ARD_OK ? ard_pool_new(run.opts->threads, &run.pool, err) : st;
+    st = st == ARD_OK ? begin_run(&run, err) : st;
+    if (st == ARD_OK && run.known.st != ARD_OK) {
+        st = ard_error_set(err, ARD_ENOMEM, "out of memory reading the file list");
+    }
+    if (st == ARD_OK) {
+        if (run.known.count > 1) {
+            qsort(run.known.files, (size_t)run.known.count, sizeof *run.known.files, cmp_known);
+        }
+        /* bulk loads into an empty table build its secondary indexes once at the end */
+        int64_t empty_spectra = 0, empty_galaxies = 0;
+        if (run.opts->size <= 1) {
+            st = ard__idx_int(idx,
+                              "SELECT CASE WHEN EXISTS (SELECT 1 FROM spectra) THEN 0 ELSE 1 END",
+                              &empty_spectra, err);
+            st = st == ARD_OK ? ard__idx_int(idx,
+                                             "SELECT CASE WHEN EXISTS (SELECT 1 FROM galaxies)"
+                                             " THEN 0 ELSE 1 END",
+                                             &empty_galaxies, err)
+                              : st;
+        }
+        if (st == ARD_OK && empty_spectra) {
+            st = ard__schema_indexes(idx, 0, "spectra", err);
+        }
+        if (st == ARD_OK && empty_galaxies && !run.opts->skip_catalog) {
+            st = ard__schema_indexes(idx, 0, "galaxies", err);
+        }
+        st = st == ARD_OK ? run_lists(&run, &tiles, &cats, err) : st;
+        ard_status ix = ard__schema_indexes(idx, 1, NULL, st == ARD_OK ? err : NULL);
+        st = st == ARD_OK ? ix : st;
+        if (st == ARD_OK &&
+            (run.rep->files_added || run.rep->files_changed || run.rep->files_removed)) {
+            /* fresh planner statistics, so predicates get index plans after a bulk load */
+            st = ard__idx_exec(idx,
+                               strcmp(ard_index_backend(idx), "sqlite") == 0
+                                   ? "PRAGMA analysis_limit = 2000; ANALYZE"
+                                   : "ANALYZE files, row_groups, spectra, galaxies",
+                               err);
+        }
+        run.rep->seconds = mono_seconds() - t0;
+        ard_status fin = finish_run(&run,
+                                    st != ARD_OK            ? "failed"
+                                    : run.rep->files_failed ? "partial"
+                                                            : "ok",
+                                    st == ARD_OK ? err : NULL);
+        st = st == ARD_OK ? fin : st;
+    }
+    ard_pool_free(run.pool);
+    known_reset(&run.known);
+    ard__path_list_reset(&tiles);
+    ard__path_list_reset(&cats);
+    return st;
+}

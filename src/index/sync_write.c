@@ -1,0 +1,300 @@
+/* The write side of sync: a window of read files goes into the index in one transaction through the
+ * backend's bulk path (files, row_groups, column_stats, spectra; catalogs into galaxies). A file
+ * that failed to read has its stale rows removed and a row in sync_errors instead. */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ard_status ard__idx_begin_write(ard_index *idx, ard_error *err) {
+    if (strcmp(idx->be->ops->name, "sqlite") == 0) {
+        return ard__idx_exec(idx, "BEGIN IMMEDIATE", err);
+    }
+    return ard__idx_exec(idx, "BEGIN; LOCK TABLE files IN SHARE ROW EXCLUSIVE MODE", err);
+}
+
+ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err) {
+    static const char *const tables[] = {"spectra WHERE file_id", "row_groups WHERE file_id",
+                                         "column_stats WHERE file_id",
+                                         "galaxies WHERE catalog_file_id", "files WHERE id"};
+    ard_status st = ARD_OK;
+    for (int64_t at = 0; st == ARD_OK && at < count; at += 256) {
+        ard_buf list;
+        ard_buf_init(&list);
+        for (int64_t i = at; i < count && i < at + 256; i++) {
+            ard_buf_appendf(&list, "%s%lld", i > at ? "," : "", (long long)ids[i]);
+        }
+        ard_buf_append(&list, "", 1);
+        for (size_t t = 0; st == ARD_OK && t < sizeof tables / sizeof tables[0]; t++) {
+            ard_buf sql;
+            ard_buf_init(&sql);
+            ard_buf_appendf(&sql, "DELETE FROM %s IN (%s)", tables[t], (const char *)list.data);
+            ard_buf_append(&sql, "", 1);
+            st = sql.failed || list.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                                           : ard__idx_exec(idx, (const char *)sql.data, err);
+            ard_buf_reset(&sql);
+        }
+        ard_buf_reset(&list);
+    }
+    return st;
+}
+
+static ard_status write_files(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
+                              ard_error *err) {
+    static const char *const cols[] = {
+        "id",          "path",     "kind",           "size",       "mtime_ns",
+        "footer_hash", "num_rows", "num_row_groups", "created_by", "schema_fingerprint",
+        "grid",        "run_id"};
+    const idx_backend_ops *ops = idx->be->ops;
+    ard_status st = ops->bulk_begin(idx->be, "files", cols, 12, err);
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        sync_item *it = &items[i];
+        if (it->st != ARD_OK) {
+            continue;
+        }
+        const ard_pq_metadata *md = ard_parquet_metadata(it->pq);
+        idx_value v[12] = {
+            {IDX_INT, it->new_id, 0, NULL},
+            {IDX_TEXT, 0, 0, it->rel},
+            {IDX_TEXT, 0, 0, it->kind == SYNC_TILE ? "tile" : "catalog"},
+            {IDX_INT, it->size, 0, NULL},
+            {IDX_INT, it->mtime_ns, 0, NULL},
+            {IDX_TEXT, 0, 0, it->hash},
+            {IDX_INT, it->num_rows, 0, NULL},
+            {IDX_INT, md->num_row_groups, 0, NULL},
+            {md->created_by ? IDX_TEXT : IDX_NULL, 0, 0, md->created_by},
+            {IDX_TEXT, 0, 0, it->fingerprint},
+            {IDX_NULL, 0, 0, ard_parquet_kv_get(it->pq, "ard.grid")},
+            {IDX_INT, run_id, 0, NULL},
+        };
+        v[10].type = v[10].s ? IDX_TEXT : IDX_NULL;
+        st = ops->bulk_row(idx->be, v, err);
+    }
+    ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    return st != ARD_OK ? st : end;
+}
+
+static void rg_extent(const ard_pq_row_group *rg, int64_t *offset, int64_t *bytes) {
+    int64_t lo = INT64_MAX, total = 0;
+    for (int32_t c = 0; c < rg->num_columns; c++) {
+        if (rg->columns[c].chunk_start < lo) {
+            lo = rg->columns[c].chunk_start;
+        }
+        total += rg->columns[c].total_compressed_size;
+    }
+    *offset = rg->num_columns ? lo : 0;
+    *bytes = rg->has_total_compressed_size ? rg->total_compressed_size : total;
+}
+
+static ard_status write_row_groups(ard_index *idx, sync_item *items, int64_t count,
+                                   ard_error *err) {
+    static const char *const cols[] = {"file_id",     "row_group", "num_rows",     "first_row",
+                                       "byte_offset", "bytes",     "targetid_min", "targetid_max"};
+    const idx_backend_ops *ops = idx->be->ops;
+    ard_status st = ops->bulk_begin(idx->be, "row_groups", cols, 8, err);
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        const sync_item *it = &items[i];
+        if (it->st != ARD_OK) {
+            continue;
+        }
+        const ard_pq_metadata *md = ard_parquet_metadata(it->pq);
+        int64_t first = 0;
+        for (int32_t g = 0; g < md->num_row_groups && st == ARD_OK; g++) {
+            const ard_pq_row_group *rg = &md->row_groups[g];
+            int64_t off, bytes;
+            rg_extent(rg, &off, &bytes);
+            idx_value v[8] = {{IDX_INT, it->new_id, 0, NULL},   {IDX_INT, g, 0, NULL},
+                              {IDX_INT, rg->num_rows, 0, NULL}, {IDX_INT, first, 0, NULL},
+                              {IDX_INT, off, 0, NULL},          {IDX_INT, bytes, 0, NULL},
+                              {IDX_NULL, 0, 0, NULL},           {IDX_NULL, 0, 0, NULL}};
+            if (it->targetids && rg->num_rows > 0) { /* tiles are sorted, but do not rely on it */
+                int64_t lo = INT64_MAX, hi = INT64_MIN;
+                for (int64_t r = first; r < first + rg->num_rows; r++) {
+                    lo = it->targetids[r] < lo ? it->targetids[r] : lo;
+                    hi = it->targetids[r] > hi ? it->targetids[r] : hi;
+                }
+                v[6] = (idx_value){IDX_INT, lo, 0, NULL};
+                v[7] = (idx_value){IDX_INT, hi, 0, NULL};
+            }
+            st = ops->bulk_row(idx->be, v, err);
+            first += rg->num_rows;
+        }
+    }
+    ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    return st != ARD_OK ? st : end;
+}
+
+/* Decodes a numeric statistics value as a double; 0 when it has no numeric meaning. */
+static int stat_double(ard_pq_type type, const uint8_t *p, uint32_t len, double *out) {
+    if (type == ARD_PQ_INT32 && len == 4) {
+        int32_t v;
+        memcpy(&v, p, 4);
+        *out = v;
+    } else if (type == ARD_PQ_INT64 && len == 8) {
+        int64_t v;
+        memcpy(&v, p, 8);
+        *out = (double)v;
+    } else if (type == ARD_PQ_FLOAT && len == 4) {
+        float v;
+        memcpy(&v, p, 4);
+        *out = v;
+    } else if (type == ARD_PQ_DOUBLE && len == 8) {
+        memcpy(out, p, 8);
+    } else {
+        return 0;
+    }
+    return *out == *out;
+}
+
+static ard_status write_column_stats(ard_index *idx, const sync_item *it, ard_error *err) {
+    static const char *const cols[] = {"file_id",    "row_group", "column_name", "num_values",
+                                       "null_count", "min_value", "max_value"};
+    const idx_backend_ops *ops = idx->be->ops;
+    const ard_pq_metadata *md = ard_parquet_metadata(it->pq);
+    ard_status st = ops->bulk_begin(idx->be, "column_stats", cols, 7, err);
+    for (int32_t g = 0; g < md->num_row_groups && st == ARD_OK; g++) {
+        const ard_pq_row_group *rg = &md->row_groups[g];
+        for (int32_t c = 0; c < rg->num_columns && st == ARD_OK; c++) {
+            const ard_pq_column_chunk *ch = &rg->columns[c];
+            const ard_pq_stats *s = &ch->stats;
+            if (!ch->has_meta_data || !s->present || ch->path_len < 1) {
+                continue;
+            }
+            double lo, hi;
+            int has_lo =
+                s->has_min_value && stat_double(ch->type, s->min_value, s->min_value_len, &lo);
+            int has_hi =
+                s->has_max_value && stat_double(ch->type, s->max_value, s->max_value_len, &hi);
+            idx_value v[7] = {{IDX_INT, it->new_id, 0, NULL},
+                              {IDX_INT, g, 0, NULL},
+                              {IDX_TEXT, 0, 0, ch->path_in_schema[0]},
+                              {IDX_INT, ch->num_values, 0, NULL},
+                              {s->has_null_count ? IDX_INT : IDX_NULL, s->null_count, 0, NULL},
+                              {has_lo ? IDX_DOUBLE : IDX_NULL, 0, has_lo ? lo : 0, NULL},
+                              {has_hi ? IDX_DOUBLE : IDX_NULL, 0, has_hi ? hi : 0, NULL}};
+            st = ops->bulk_row(idx->be, v, err);
+        }
+    }
+    ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    return st != ARD_OK ? st : end;
+}
+
+static ard_status write_spectra(ard_index *idx, sync_item *items, int64_t count, int64_t *rows,
+                                ard_error *err) {
+    static const char *const cols[] = {"targetid", "file_id", "row_group", "row_index"};
+    const idx_backend_ops *ops = idx->be->ops;
+    ard_status st = ops->bulk_begin(idx->be, "spectra", cols, 4, err);
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        const sync_item *it = &items[i];
+        if (it->st != ARD_OK || it->kind != SYNC_TILE) {
+            continue;
+        }
+        const ard_pq_metadata *md = ard_parquet_metadata(it->pq);
+        int64_t at = 0;
+        for (int32_t g = 0; g < md->num_row_groups && st == ARD_OK; g++) {
+            for (int64_t r = 0; r < md->row_groups[g].num_rows && st == ARD_OK; r++, at++) {
+                idx_value v[4] = {{IDX_INT, it->targetids[at], 0, NULL},
+                                  {IDX_INT, it->new_id, 0, NULL},
+                                  {IDX_INT, g, 0, NULL},
+                                  {IDX_INT, r, 0, NULL}};
+                st = ops->bulk_row(idx->be, v, err);
+            }
+        }
+        *rows += at;
+    }
+    ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    return st != ARD_OK ? st : end;
+}
+
+static ard_status write_errors(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
+                               ard_error *err) {
+    static const char *const cols[] = {"run_id", "path", "status", "message"};
+    const idx_backend_ops *ops = idx->be->ops;
+    int any = 0;
+    for (int64_t i = 0; i < count; i++) {
+        any |= items[i].st != ARD_OK;
+    }
+    if (!any) {
+        return ARD_OK;
+    }
+    ard_status st = ops->bulk_begin(idx->be, "sync_errors", cols, 4, err);
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        if (items[i].st != ARD_OK) {
+            idx_value v[4] = {{IDX_INT, run_id, 0, NULL},
+                              {IDX_TEXT, 0, 0, items[i].rel},
+                              {IDX_TEXT, 0, 0, ard_status_name(items[i].st)},
+                              {IDX_TEXT, 0, 0, items[i].msg}};
+            st = ops->bulk_row(idx->be, v, err);
+        }
+    }
+    ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    return st != ARD_OK ? st : end;
+}
+
+static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
+                               int64_t *spectra_rows, int64_t *galaxy_rows, int64_t *data_reads,
+                               ard_error *err) {
+    int64_t next_id = 0;
+    ard_status st = ard__idx_int(idx, "SELECT COALESCE(MAX(id), 0) + 1 FROM files", &next_id, err);
+    int64_t *old = ard_malloc((size_t)(count ? count : 1) * sizeof *old);
+    int64_t num_old = 0;
+    if (st == ARD_OK && !old) {
+        st = ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    for (int64_t i = 0; st == ARD_OK && i < count; i++) {
+        if (items[i].old_id) {
+            old[num_old++] = items[i].old_id;
+        }
+        items[i].new_id = items[i].st == ARD_OK ? next_id++ : 0;
+    }
+    if (st == ARD_OK) {
+        st = ard__sync_delete_ids(idx, old, num_old, err);
+    }
+    ard_free(old);
+    if (st == ARD_OK) {
+        st = write_files(idx, items, count, run_id, err);
+    }
+    if (st == ARD_OK) {
+        st = write_row_groups(idx, items, count, err);
+    }
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        if (items[i].st == ARD_OK) {
+            st = write_column_stats(idx, &items[i], err);
+        }
+    }
+    if (st == ARD_OK) {
+        st = write_spectra(idx, items, count, spectra_rows, err);
+    }
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        if (items[i].st == ARD_OK && items[i].kind == SYNC_CATALOG) {
+            int64_t rows = 0;
+            st = ard__sync_catalog_file(idx, items[i].pq, items[i].new_id, &rows, data_reads, err);
+            *galaxy_rows += rows;
+        }
+    }
+    if (st == ARD_OK) {
+        st = write_errors(idx, items, count, run_id, err);
+    }
+    return st;
+}
+
+ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
+                                 int64_t *spectra_rows, int64_t *galaxy_rows, int64_t *data_reads,
+                                 ard_error *err) {
+    ard_status st = ard__idx_begin_write(idx, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t spectra = 0, galaxies = 0;
+    st = write_window(idx, items, count, run_id, &spectra, &galaxies, data_reads, err);
+    if (st == ARD_OK) {
+        st = ard__idx_exec(idx, "COMMIT", err);
+    }
+    if (st != ARD_OK) {
+        ard__idx_exec(idx, "ROLLBACK", NULL);
+        return st;
+    }
+    *spectra_rows += spectra;
+    *galaxy_rows += galaxies;
+    return ARD_OK;
+}

@@ -1,0 +1,251 @@
+/* The loader: producer threads claim the next batch slot of the store, work out which rows that
+ * batch holds from the epoch plan, decode each needed row group once (shared between threads and
+ * freed when its last row of the epoch is done), tokenize every row straight into the slot and
+ * publish it. With the epoch cache, tokenized rows are kept and later epochs copy them instead. */
+#include "stream_int.h"
+
+#include <string.h>
+
+void ard_loader_options_init(ard_loader_options *opts) {
+    memset(opts, 0, sizeof *opts);
+    opts->batch_size = 256;
+    opts->prefetch_batches = 10;
+    opts->epochs = 1;
+    opts->world = 1;
+    opts->threads = 2;
+    opts->flux_column = "FLUX";
+    opts->ivar_column = "IVAR";
+    opts->id_column = "TARGETID";
+    ard_tokenize_options_init(&opts->tokenize);
+}
+
+static ard_status check_options(const ard_loader_options *o, ard_error *err) {
+    if (!o || o->batch_size <= 0 || o->batch_size > (1 << 20)) {
+        return ard_error_set(err, ARD_EINVAL, "loader: batch_size must be 1..1048576");
+    }
+    if (o->prefetch_batches <= 0 || o->epochs <= 0 || o->epochs > 1000000 || o->threads <= 0 ||
+        o->threads > 256 || o->local_shuffle_buffer < 0 || o->memory_cap < 0) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "loader: prefetch_batches, epochs, threads must be > 0 (threads <= "
+                             "256), buffer and memory >= 0");
+    }
+    if (o->world <= 0 || o->rank < 0 || o->rank >= o->world) {
+        return ard_error_set(err, ARD_EINVAL, "loader: shard rank %d of world %d", o->rank,
+                             o->world);
+    }
+    if (!o->flux_column || !o->ivar_column || !o->id_column) {
+        return ard_error_set(err, ARD_EINVAL, "loader: column names must be set");
+    }
+    return ard_tokenize_options_check(&o->tokenize, err);
+}
+
+/* Every tile must hold spectra of one width: taken from the first row group's FLUX chunk. */
+static ard_status find_width(ard_loader *l, ard_error *err) {
+    for (int32_t i = 0; i < l->num_rgs; i++) {
+        if (l->rgs[i].rows == 0) {
+            continue;
+        }
+        const loader_file *f = &l->files[l->rgs[i].file];
+        ard_pq_f32_matrix m = {0};
+        ard_status st =
+            ard_parquet_read_f32_matrix(f->pq, l->rgs[i].row_group, f->leaf_flux, &m, err);
+        l->width = m.width;
+        ard_pq_matrix_reset(&m);
+        if (st != ARD_OK) {
+            return st;
+        }
+        if (l->width <= 0) {
+            return ard_error_set(err, ARD_EINVAL, "%s: empty spectra", f->path);
+        }
+        return ARD_OK;
+    }
+    return ard_error_set(err, ARD_EINVAL, "loader: the read plan selects no rows");
+}
+
+static ard_status make_store(ard_loader *l, ard_error *err) {
+    float *wave = ard_malloc((size_t)l->num_patches * sizeof *wave);
+    if (!wave) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: wave");
+    }
+    ard_status st = ard_patch_wavelengths(l->grid_text, l->width, l->o.tokenize.patch, wave, NULL);
+    if (st != ARD_OK) {
+        for (int64_t p = 0; p < l->num_patches; p++) {
+            wave[p] = 0.0f; /* no usable grid: wavelengths unknown */
+        }
+    }
+    ard_store_options so;
+    ard_store_options_init(&so);
+    so.name = l->o.store_name;
+    so.slots = l->o.prefetch_batches;
+    so.memory_cap = l->o.memory_cap;
+    so.batch_size = l->o.batch_size;
+    so.num_patches = (int32_t)l->num_patches;
+    so.patch = l->o.tokenize.patch;
+    so.wave = wave;
+    st = ard_store_create(&so, &l->store, err);
+    ard_free(wave);
+    return st;
+}
+
+static void setup_cache(ard_loader *l) {
+    if (!l->o.cache || l->o.epochs < 2) {
+        return;
+    }
+    int64_t np = l->num_patches, p = l->o.tokenize.patch;
+    l->cache_row_bytes = np * p * 4 + np * 4 + np + 8 + 1;
+    int64_t bytes = l->cache_row_bytes * l->total_rows;
+    if (l->o.memory_cap > 0 && ard_store_size(l->store) + bytes > l->o.memory_cap) {
+        return; /* does not fit: every epoch reads and tokenizes */
+    }
+    l->cache = ard_malloc((size_t)bytes + 1);
+    l->cached = ard_calloc((size_t)l->total_rows + 1, sizeof *l->cached);
+    if (!l->cache || !l->cached) {
+        ard_free(l->cache);
+        ard_free((void *)l->cached);
+        l->cache = NULL;
+        l->cached = NULL;
+        return;
+    }
+    l->cache_active = 1;
+}
+
+static ard_status finish_setup(ard_loader *l, ard_error *err) {
+    ard_status st = find_width(l, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    l->num_patches = ard_tokenize_num_patches(l->width, l->o.tokenize.patch);
+    l->shard_rows =
+        l->total_rows * (l->o.rank + 1) / l->o.world - l->total_rows * l->o.rank / l->o.world;
+    int64_t b = l->o.batch_size;
+    l->batches_per_epoch = l->o.drop_last ? l->shard_rows / b : (l->shard_rows + b - 1) / b;
+    l->total_batches = l->batches_per_epoch * l->o.epochs;
+    l->epochs = ard_calloc((size_t)l->o.epochs, sizeof *l->epochs);
+    if (!l->epochs) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: epochs");
+    }
+    st = make_store(l, err);
+    if (st == ARD_OK) {
+        setup_cache(l);
+    }
+    return st;
+}
+
+ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *items,
+                          int64_t num_items, ard_loader **out, ard_error *err) {
+    *out = NULL;
+    ard_status st = check_options(opts, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (!items || num_items <= 0) {
+        return ard_error_set(err, ARD_EINVAL, "loader: empty read plan");
+    }
+    ard_loader *l = ard_calloc(1, sizeof *l);
+    if (!l) {
+        return ard_error_set(err, ARD_ENOMEM, "loader");
+    }
+    l->o = *opts;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->changed, NULL);
+    atomic_init(&l->live_threads, 0);
+    st = ard__loader_resolve(l, items, num_items, err);
+    if (st == ARD_OK) {
+        st = finish_setup(l, err);
+    }
+    if (st != ARD_OK) {
+        ard_loader_free(l);
+        return st;
+    }
+    *out = l;
+    return ARD_OK;
+}
+
+ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *dataset,
+                                  ard_loader **out, ard_error *err) {
+    *out = NULL;
+    char **paths = NULL;
+    int64_t count = 0, num_items = 0;
+    if (!dataset) {
+        return ard_error_set(err, ARD_EINVAL, "loader: dataset path is NULL");
+    }
+    ard_status st = ard__list_tiles(dataset, &paths, &count, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    ard_read_item *items = NULL;
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        ard_parquet_file *pq = NULL;
+        st = ard_parquet_open(paths[i], NULL, &pq, err);
+        if (st != ARD_OK) {
+            break;
+        }
+        int32_t groups = ard_parquet_metadata(pq)->num_row_groups;
+        ard_parquet_close(pq);
+        ard_read_item *grown = ard_realloc(items, (size_t)(num_items + groups + 1) * sizeof *grown);
+        if (!grown) {
+            st = ard_error_set(err, ARD_ENOMEM, "loader: items");
+            break;
+        }
+        items = grown;
+        for (int32_t g = 0; g < groups; g++) {
+            items[num_items++] = (ard_read_item){paths[i], g, 0, -1};
+        }
+    }
+    if (st == ARD_OK) {
+        st = ard_loader_new(opts, items, num_items, out, err);
+    }
+    ard_free(items);
+    for (int64_t i = 0; i < count; i++) {
+        ard_free(paths[i]);
+    }
+    ard_free(paths);
+    return st;
+}
+
+ard_store *ard_loader_store(ard_loader *loader) {
+    return loader ? loader->store : NULL;
+}
+int64_t ard_loader_rows_per_epoch(const ard_loader *loader) {
+    return loader ? loader->shard_rows : 0;
+}
+int64_t ard_loader_batches_per_epoch(const ard_loader *loader) {
+    return loader ? loader->batches_per_epoch : 0;
+}
+int32_t ard_loader_cache_active(const ard_loader *loader) {
+    return loader ? loader->cache_active : 0;
+}
+
+void ard_loader_free(ard_loader *loader) {
+    if (!loader) {
+        return;
+    }
+    ard__loader_stop_threads(loader);
+    ard_store_close(loader->store);
+    for (int32_t i = 0; i < loader->num_files; i++) {
+        ard_parquet_close(loader->files[i].pq);
+        ard_free(loader->files[i].path);
+    }
+    for (int32_t e = 0; loader->epochs && e < loader->o.epochs; e++) {
+        ard__loader_epoch_free(loader->epochs[e]);
+    }
+    while (loader->entries) {
+        loader_entry *next = loader->entries->next;
+        ard_free(loader->entries->ids);
+        ard_pq_matrix_reset(&loader->entries->flux);
+        ard_pq_matrix_reset(&loader->entries->ivar);
+        ard_free(loader->entries);
+        loader->entries = next;
+    }
+    ard_free(loader->epochs);
+    ard_free(loader->files);
+    ard_free(loader->rgs);
+    ard_free(loader->items);
+    ard_free(loader->item_start);
+    ard_free(loader->grid_text);
+    ard_free(loader->cache);
+    ard_free((void *)loader->cached);
+    pthread_mutex_destroy(&loader->lock);
+    pthread_cond_destroy(&loader->changed);
+    ard_free(loader);
+}

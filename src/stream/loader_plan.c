@@ -1,0 +1,364 @@
+/* The loader's plan: read items resolved against the tiles' footers (files opened once, distinct
+ * row groups numbered), the dataset's tile listing, and each epoch's delivery order -- row groups
+ * shuffled, then a local shuffle buffer (Ray Data's semantics), then this shard's contiguous share
+ * -- all from a seeded generator so a seed reproduces the order exactly. */
+#include "stream_int.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int32_t find_file(ard_loader *l, const char *path) {
+    for (int32_t i = l->num_files - 1; i >= 0; i--) {
+        if (strcmp(l->files[i].path, path) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static ard_status check_columns(ard_loader *l, loader_file *f, ard_error *err) {
+    f->leaf_flux = ard_parquet_find_leaf(f->pq, l->o.flux_column);
+    f->leaf_ivar = ard_parquet_find_leaf(f->pq, l->o.ivar_column);
+    f->leaf_id = ard_parquet_find_leaf(f->pq, l->o.id_column);
+    if (f->leaf_flux < 0) {
+        /* list columns are addressed by their element path */
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s.list.element", l->o.flux_column);
+        f->leaf_flux = ard_parquet_find_leaf(f->pq, buf);
+        snprintf(buf, sizeof buf, "%s.list.element", l->o.ivar_column);
+        f->leaf_ivar = ard_parquet_find_leaf(f->pq, buf);
+    }
+    if (f->leaf_flux < 0 || f->leaf_ivar < 0 || f->leaf_id < 0) {
+        return ard_error_set(err, ARD_EINVAL, "%s: missing column %s, %s or %s", f->path,
+                             l->o.flux_column, l->o.ivar_column, l->o.id_column);
+    }
+    const ard_pq_metadata *md = ard_parquet_metadata(f->pq);
+    if (md->nodes[md->leaves[f->leaf_id]].type != ARD_PQ_INT64) {
+        return ard_error_set(err, ARD_EINVAL, "%s: %s is not INT64", f->path, l->o.id_column);
+    }
+    return ARD_OK;
+}
+
+static ard_status open_file(ard_loader *l, const char *path, int32_t *index, ard_error *err) {
+    int32_t i = find_file(l, path);
+    if (i >= 0) {
+        *index = i;
+        return ARD_OK;
+    }
+    loader_file *grown = ard_realloc(l->files, (size_t)(l->num_files + 1) * sizeof *grown);
+    if (!grown) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: file table");
+    }
+    l->files = grown;
+    loader_file *f = &l->files[l->num_files];
+    memset(f, 0, sizeof *f);
+    f->path = ard_strdup(path);
+    if (!f->path) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: path");
+    }
+    l->num_files++;
+    ard_status st = ard_parquet_open(path, NULL, &f->pq, err);
+    if (st == ARD_OK) {
+        st = check_columns(l, f, err);
+    }
+    if (st == ARD_OK && !l->grid_text) {
+        const char *g = ard_parquet_kv_get(f->pq, "ard.grid");
+        if (g && !(l->grid_text = ard_strdup(g))) {
+            st = ard_error_set(err, ARD_ENOMEM, "loader: grid");
+        }
+    }
+    *index = l->num_files - 1;
+    return st;
+}
+
+static int32_t find_rg(const ard_loader *l, int32_t file, int32_t row_group) {
+    for (int32_t i = l->num_rgs - 1; i >= 0; i--) {
+        if (l->rgs[i].file == file && l->rgs[i].row_group == row_group) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static ard_status add_rg(ard_loader *l, int32_t file, int32_t row_group, int32_t *out,
+                         ard_error *err) {
+    const ard_pq_metadata *md = ard_parquet_metadata(l->files[file].pq);
+    if (row_group < 0 || row_group >= md->num_row_groups) {
+        return ard_error_set(err, ARD_EINVAL, "%s: row group %d of %d", l->files[file].path,
+                             row_group, md->num_row_groups);
+    }
+    int32_t i = find_rg(l, file, row_group);
+    if (i < 0) {
+        loader_rg *grown = ard_realloc(l->rgs, (size_t)(l->num_rgs + 1) * sizeof *grown);
+        if (!grown) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: row group table");
+        }
+        l->rgs = grown;
+        i = l->num_rgs++;
+        l->rgs[i] = (loader_rg){file, row_group, md->row_groups[row_group].num_rows};
+    }
+    *out = i;
+    return ARD_OK;
+}
+
+static ard_status resolve_one(ard_loader *l, const ard_read_item *it, loader_item *out,
+                              ard_error *err) {
+    if (!it->path) {
+        return ard_error_set(err, ARD_EINVAL, "loader: item without a path");
+    }
+    int32_t file = -1, rg = -1;
+    ard_status st = open_file(l, it->path, &file, err);
+    if (st == ARD_OK) {
+        st = add_rg(l, file, it->row_group, &rg, err);
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t rows = l->rgs[rg].rows;
+    int64_t count = it->num_rows < 0 ? rows - it->first_row : it->num_rows;
+    if (it->first_row < 0 || count < 0 || it->first_row > rows || count > rows - it->first_row) {
+        return ard_error_set(err, ARD_EINVAL, "%s: rows %lld+%lld outside row group %d (%lld rows)",
+                             it->path, (long long)it->first_row, (long long)it->num_rows,
+                             it->row_group, (long long)rows);
+    }
+    *out = (loader_item){rg, it->first_row, count};
+    return ARD_OK;
+}
+
+ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_t num_items,
+                               ard_error *err) {
+    l->items = ard_calloc((size_t)num_items + 1, sizeof *l->items);
+    l->item_start = ard_calloc((size_t)num_items + 1, sizeof *l->item_start);
+    if (!l->items || !l->item_start) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: %lld items", (long long)num_items);
+    }
+    for (int64_t i = 0; i < num_items; i++) {
+        ard_status st = resolve_one(l, &items[i], &l->items[i], err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        l->item_start[i + 1] = l->item_start[i] + l->items[i].count;
+        l->num_items = i + 1;
+    }
+    l->total_rows = l->item_start[num_items];
+    return ARD_OK;
+}
+
+/* ---- tiles of a dataset ---- */
+
+typedef struct path_list {
+    char **paths;
+    int64_t count, cap;
+} path_list;
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static ard_status push_path(path_list *pl, const char *dir, const char *name, ard_error *err) {
+    if (pl->count == pl->cap) {
+        int64_t cap = pl->cap ? pl->cap * 2 : 64;
+        char **grown = ard_realloc(pl->paths, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            return ard_error_set(err, ARD_ENOMEM, "listing tiles");
+        }
+        pl->paths = grown;
+        pl->cap = cap;
+    }
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = ard_malloc(len);
+    if (!p) {
+        return ard_error_set(err, ARD_ENOMEM, "listing tiles");
+    }
+    snprintf(p, len, "%s/%s", dir, name);
+    pl->paths[pl->count++] = p;
+    return ARD_OK;
+}
+
+static ard_status walk(const char *dir, path_list *pl, int depth, ard_error *err) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        return depth == 0 ? ard_error_set_errno(err, ARD_ENOENT, 0, "no tiles directory %s", dir)
+                          : ARD_OK;
+    }
+    ard_status st = ARD_OK;
+    struct dirent *e;
+    while (st == ARD_OK && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') {
+            continue; /* ., .. and temporary files of atomic writes */
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char *child = ard_malloc(len);
+        if (!child) {
+            st = ard_error_set(err, ARD_ENOMEM, "listing tiles");
+            break;
+        }
+        snprintf(child, len, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(child, &sb) == 0 && S_ISDIR(sb.st_mode) && depth < 8) {
+            st = walk(child, pl, depth + 1, err);
+        } else if (S_ISREG(sb.st_mode) && ends_with(e->d_name, ".parquet")) {
+            st = push_path(pl, dir, e->d_name, err);
+        }
+        ard_free(child);
+    }
+    closedir(d);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err) {
+    path_list pl = {0};
+    size_t len = strlen(dataset) + 8;
+    char *root = ard_malloc(len);
+    if (!root) {
+        return ard_error_set(err, ARD_ENOMEM, "listing tiles");
+    }
+    snprintf(root, len, "%s/tiles", dataset);
+    ard_status st = walk(root, &pl, 0, err);
+    if (st == ARD_OK && pl.count == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "no *.parquet tile under %s", root);
+    }
+    ard_free(root);
+    if (st != ARD_OK) {
+        for (int64_t i = 0; i < pl.count; i++) {
+            ard_free(pl.paths[i]);
+        }
+        ard_free(pl.paths);
+        return st;
+    }
+    qsort(pl.paths, (size_t)pl.count, sizeof *pl.paths, cmp_str);
+    *paths = pl.paths;
+    *count = pl.count;
+    return ARD_OK;
+}
+
+/* ---- epoch order ---- */
+
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int64_t below(uint64_t *s, int64_t n) {
+    return (int64_t)(((unsigned __int128)splitmix(s) * (uint64_t)n) >> 64);
+}
+
+static int full_order(const ard_loader *l, int32_t epoch, int64_t *order) {
+    int64_t *perm = (int64_t *)order; /* reuse: item permutation first, then rows */
+    uint64_t s = l->o.seed ^ (0xa0761d6478bd642fULL * (uint64_t)(epoch + 1));
+    int64_t n = l->total_rows, at = 0;
+    int64_t *items = ard_malloc((size_t)(l->num_items + 1) * sizeof *items);
+    if (!items) {
+        return -1;
+    }
+    for (int64_t i = 0; i < l->num_items; i++) {
+        items[i] = i;
+    }
+    if (l->o.shuffle) {
+        for (int64_t i = l->num_items - 1; i > 0; i--) {
+            int64_t j = below(&s, i + 1);
+            int64_t t = items[i];
+            items[i] = items[j];
+            items[j] = t;
+        }
+    }
+    for (int64_t k = 0; k < l->num_items; k++) {
+        int64_t it = items[k];
+        for (int64_t r = l->item_start[it]; r < l->item_start[it + 1]; r++) {
+            perm[at++] = r;
+        }
+    }
+    ard_free(items);
+    int64_t buf = l->o.shuffle ? l->o.local_shuffle_buffer : 0;
+    if (buf > 1) {
+        /* A streaming buffer of `buf` rows: each incoming row replaces a random buffered row, which
+         * is emitted; equivalent to permuting in place with a window. */
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lo = i, hi = i + buf < n ? i + buf : n;
+            int64_t j = lo + below(&s, hi - lo);
+            int64_t t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+    }
+    return 0;
+}
+
+static int64_t item_of(const ard_loader *l, int64_t row) {
+    int64_t lo = 0, hi = l->num_items - 1;
+    while (lo < hi) {
+        int64_t mid = (lo + hi + 1) / 2;
+        if (l->item_start[mid] <= row) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+void ard__loader_epoch_free(loader_epoch *e) {
+    if (e) {
+        ard_free(e->order);
+        ard_free(e->need);
+        ard_free(e->from_cache);
+        ard_free(e);
+    }
+}
+
+loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch) {
+    if (l->epochs[epoch]) {
+        return l->epochs[epoch];
+    }
+    loader_epoch *e = ard_calloc(1, sizeof *e);
+    int64_t *all = ard_malloc((size_t)(l->total_rows + 1) * sizeof *all);
+    if (!e || !all) {
+        ard_free(all);
+        ard_free(e);
+        return NULL;
+    }
+    if (full_order(l, epoch, all) != 0) {
+        ard_free(all);
+        ard_free(e);
+        return NULL;
+    }
+    int64_t lo = l->total_rows * l->o.rank / l->o.world;
+    e->epoch = epoch;
+    e->count = l->shard_rows;
+    e->order = ard_malloc((size_t)(e->count + 1) * sizeof *e->order);
+    e->need = ard_calloc((size_t)l->num_rgs + 1, sizeof *e->need);
+    e->from_cache = ard_calloc((size_t)e->count + 1, 1);
+    if (!e->order || !e->need || !e->from_cache) {
+        ard_free(all);
+        ard__loader_epoch_free(e);
+        return NULL;
+    }
+    int64_t used = l->batches_per_epoch * l->o.batch_size; /* drop_last leaves rows unused */
+    for (int64_t i = 0; i < e->count; i++) {
+        int64_t row = all[lo + i];
+        e->order[i] = row;
+        if (l->cache_active && atomic_load(&l->cached[row])) {
+            e->from_cache[i] = 1;
+        } else if (i < used) {
+            e->need[l->items[item_of(l, row)].rg]++;
+        }
+    }
+    ard_free(all);
+    l->epochs[epoch] = e;
+    return e;
+}
+
+void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *rg_row) {
+    int64_t it = item_of(l, row);
+    *rg = l->items[it].rg;
+    *rg_row = l->items[it].first + (row - l->item_start[it]);
+}

@@ -1,0 +1,110 @@
+/* The loader over an index query: `where` runs read-only against the dataset's index
+ * (ard_index_query) and the resulting read plan (file, row group, sorted rows) becomes read items,
+ * one per run of consecutive rows, so the loader reads exactly the selected spectra. */
+#include "stream_int.h"
+
+#include "ard/index.h"
+
+#include <string.h>
+
+typedef struct item_list {
+    ard_read_item *items;
+    char **paths;
+    int64_t count, cap;
+    int32_t num_paths;
+} item_list;
+
+static ard_status push_item(item_list *l, const char *path, int32_t rg, int64_t first,
+                            int64_t count, ard_error *err) {
+    if (l->count == l->cap) {
+        int64_t cap = l->cap ? l->cap * 2 : 256;
+        ard_read_item *grown = ard_realloc(l->items, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: plan items");
+        }
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->count++] = (ard_read_item){path, rg, first, count};
+    return ARD_OK;
+}
+
+/* Absolute paths of the plan's files (the plan's are relative to the dataset root). */
+static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_list *l,
+                             ard_error *err) {
+    int32_t n = ard_plan_num_files(plan);
+    l->paths = ard_calloc((size_t)n + 1, sizeof *l->paths);
+    if (!l->paths) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: plan paths");
+    }
+    l->num_paths = n;
+    for (int32_t i = 0; i < n; i++) {
+        const char *rel = ard_plan_file(plan, i);
+        size_t len = strlen(dataset) + strlen(rel) + 2;
+        l->paths[i] = ard_malloc(len);
+        if (!l->paths[i]) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: plan paths");
+        }
+        snprintf(l->paths[i], len, rel[0] == '/' ? "%.0s%s" : "%s/%s", dataset, rel);
+    }
+    return ARD_OK;
+}
+
+static ard_status plan_items(const char *dataset, const ard_plan *plan, item_list *l,
+                             ard_error *err) {
+    ard_status st = plan_paths(dataset, plan, l, err);
+    for (int64_t c = 0; st == ARD_OK && c < ard_plan_num_chunks(plan); c++) {
+        const ard_plan_chunk *ch = ard_plan_chunk_at(plan, c);
+        if (ch->file < 0 || ch->file >= l->num_paths) {
+            return ard_error_set(err, ARD_ECORRUPT, "read plan chunk %lld names file %d",
+                                 (long long)c, ch->file);
+        }
+        for (int64_t i = 0; st == ARD_OK && i < ch->num_rows;) {
+            int64_t j = i + 1;
+            while (j < ch->num_rows && ch->rows[j] == ch->rows[j - 1] + 1) {
+                j++;
+            }
+            st = push_item(l, l->paths[ch->file], ch->row_group, ch->rows[i], j - i, err);
+            i = j;
+        }
+    }
+    return st;
+}
+
+static void items_free(item_list *l) {
+    for (int32_t i = 0; i < l->num_paths; i++) {
+        ard_free(l->paths[i]);
+    }
+    ard_free(l->paths);
+    ard_free(l->items);
+}
+
+ard_status ard_loader_new_query(const ard_loader_options *opts, const char *dataset,
+                                const char *dsn, const char *where, ard_loader **out,
+                                ard_error *err) {
+    *out = NULL;
+    if (!dataset) {
+        return ard_error_set(err, ARD_EINVAL, "loader: a query needs the dataset directory");
+    }
+    ard_index *idx = NULL;
+    ard_plan *plan = NULL;
+    item_list l = {0};
+    ard_status st = ard_index_open(dataset, dsn, ARD_INDEX_READ_ONLY, &idx, err);
+    if (st == ARD_OK) {
+        st = ard_index_query(idx, where, 0, &plan, err);
+    }
+    if (st == ARD_OK) {
+        st = plan_items(dataset, plan, &l, err);
+    }
+    if (st == ARD_OK && l.count == 0) {
+        st = ard_error_set(err, ARD_EINVAL, "loader: the query \"%.200s\" selects no spectra",
+                           where ? where : "");
+    }
+    if (st == ARD_OK) {
+        st = ard_loader_new(opts, l.items, l.count, out, err);
+    }
+    items_free(&l);
+    ard_plan_free(plan);
+    ard_index_close(idx);
+    return st;
+}

@@ -1,0 +1,361 @@
+/* The loader's producer threads: claim a slot, fill it (row groups decoded once per epoch and
+ * shared, rows tokenized straight into the slot, or copied from the epoch cache), publish it. The
+ * last thread to finish ends the stream; the first error fails it so consumers see the error. */
+#include "stream_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct worker_mem {
+    void *work;    /* tokenizer workspace */
+    uint8_t *ones; /* an all-masked MASK for null rows */
+    int64_t *runs; /* batch positions grouped by row group */
+} worker_mem;
+
+static void entry_free(loader_entry *en) {
+    ard_free(en->ids);
+    ard_pq_matrix_reset(&en->flux);
+    ard_pq_matrix_reset(&en->ivar);
+    ard_free(en);
+}
+
+static ard_status decode_entry(const ard_loader *l, loader_entry *en, ard_error *err) {
+    const loader_rg *rg = &l->rgs[en->rg];
+    const loader_file *f = &l->files[rg->file];
+    ard_pq_column_data ids = {0};
+    ard_status st = ard_parquet_read_column(f->pq, rg->row_group, f->leaf_id, &ids, err);
+    if (st == ARD_OK && ids.num_values != rg->rows) {
+        st = ard_error_set(err, ARD_ECORRUPT, "%s: %s has nulls in row group %d", f->path,
+                           l->o.id_column, rg->row_group);
+    }
+    if (st == ARD_OK) {
+        en->ids = ard_malloc((size_t)rg->rows * 8 + 8);
+        if (!en->ids) {
+            st = ard_error_set(err, ARD_ENOMEM, "loader: ids");
+        } else {
+            memcpy(en->ids, ids.values, (size_t)rg->rows * 8);
+        }
+    }
+    ard_pq_column_data_reset(&ids);
+    if (st == ARD_OK) {
+        st = ard_parquet_read_f32_matrix(f->pq, rg->row_group, f->leaf_flux, &en->flux, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_parquet_read_f32_matrix(f->pq, rg->row_group, f->leaf_ivar, &en->ivar, err);
+    }
+    if (st == ARD_OK && (en->flux.width != l->width || en->ivar.width != l->width ||
+                         en->flux.rows != rg->rows || en->ivar.rows != rg->rows)) {
+        st = ard_error_set(err, ARD_EINVAL,
+                           "%s row group %d: spectra of width %lld/%lld, expected %lld", f->path,
+                           rg->row_group, (long long)en->flux.width, (long long)en->ivar.width,
+                           (long long)l->width);
+    }
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "reading %s: ", f->path);
+    }
+    return st;
+}
+
+/* The decoded row group `rg` for `epoch`, decoding it if no thread has. Caller holds l->lock. */
+static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, loader_entry **out,
+                            ard_error *err) {
+    for (;;) {
+        loader_entry *en = l->entries;
+        while (en && !(en->epoch == ep->epoch && en->rg == rg)) {
+            en = en->next;
+        }
+        if (en && en->loading) {
+            pthread_cond_wait(&l->changed, &l->lock);
+            continue;
+        }
+        if (en) {
+            *out = en;
+            return en->status == ARD_OK
+                       ? ARD_OK
+                       : ard_error_set(err, en->status, "row group failed in another thread");
+        }
+        en = ard_calloc(1, sizeof *en);
+        if (!en) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: entry");
+        }
+        en->epoch = ep->epoch;
+        en->rg = rg;
+        en->loading = 1;
+        en->remaining = ep->need[rg];
+        en->next = l->entries;
+        l->entries = en;
+        pthread_mutex_unlock(&l->lock);
+        ard_status st = decode_entry(l, en, err);
+        pthread_mutex_lock(&l->lock);
+        en->loading = 0;
+        en->status = st;
+        pthread_cond_broadcast(&l->changed);
+        *out = en;
+        return st;
+    }
+}
+
+/* Drops `rows` uses of an entry; frees it after its last row. Caller holds l->lock. */
+static void entry_put(ard_loader *l, loader_entry *en, int64_t rows) {
+    en->remaining -= rows;
+    if (en->remaining > 0 || en->status != ARD_OK) {
+        return;
+    }
+    loader_entry **pp = &l->entries;
+    while (*pp != en) {
+        pp = &(*pp)->next;
+    }
+    *pp = en->next;
+    entry_free(en);
+}
+
+typedef struct row_out {
+    float *tokens, *scales;
+    uint8_t *mask, *flags;
+    int64_t *targetid;
+} row_out;
+
+static row_out slot_row(const ard_loader *l, const ard_batch *b, int64_t i) {
+    int64_t np = l->num_patches, p = l->o.tokenize.patch;
+    row_out r = {b->tokens + i * np * p, b->scales + i * np, b->mask + i * np, b->flags + i,
+                 b->targetid + i};
+    return r;
+}
+
+static void cache_put(ard_loader *l, int64_t row, const row_out *r) {
+    int64_t np = l->num_patches, p = l->o.tokenize.patch;
+    uint8_t *c = l->cache + row * l->cache_row_bytes;
+    memcpy(c, r->tokens, (size_t)(np * p * 4));
+    memcpy(c + np * p * 4, r->scales, (size_t)np * 4);
+    memcpy(c + np * p * 4 + np * 4, r->mask, (size_t)np);
+    memcpy(c + np * p * 4 + np * 5, r->targetid, 8);
+    c[np * p * 4 + np * 5 + 8] = *r->flags;
+    atomic_store(&l->cached[row], 1);
+}
+
+static void cache_get(const ard_loader *l, int64_t row, const row_out *r) {
+    int64_t np = l->num_patches, p = l->o.tokenize.patch;
+    const uint8_t *c = l->cache + row * l->cache_row_bytes;
+    memcpy(r->tokens, c, (size_t)(np * p * 4));
+    memcpy(r->scales, c + np * p * 4, (size_t)np * 4);
+    memcpy(r->mask, c + np * p * 4 + np * 4, (size_t)np);
+    memcpy(r->targetid, c + np * p * 4 + np * 5, 8);
+    *r->flags = c[np * p * 4 + np * 5 + 8];
+}
+
+static int row_null(const ard_pq_f32_matrix *m, int64_t r) {
+    return m->row_validity && !((m->row_validity[r >> 3] >> (r & 7)) & 1);
+}
+
+static ard_status tokenize_row(ard_loader *l, const loader_entry *en, int64_t r, const row_out *out,
+                               worker_mem *mem, ard_error *err) {
+    int64_t w = l->width;
+    const uint8_t *mask = row_null(&en->flux, r) || row_null(&en->ivar, r) ? mem->ones : NULL;
+    *out->targetid = en->ids[r];
+    return ard_tokenize_spectrum(&l->o.tokenize, en->flux.values + r * w, en->ivar.values + r * w,
+                                 en->flux.validity, en->ivar.validity, r * w, mask, w, out->tokens,
+                                 out->scales, out->mask, out->flags, mem->work, err);
+}
+
+/* Orders (rg, position, rg_row) triples by row group, then position. */
+static int cmp_pair(const void *a, const void *b) {
+    const int64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Rows of one row group (pairs[k] = {rg, position, rg_row}) tokenized into the slot. */
+static ard_status fill_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
+                           const int64_t *pairs, int64_t n, worker_mem *mem, ard_error *err) {
+    loader_entry *en = NULL;
+    pthread_mutex_lock(&l->lock);
+    ard_status st = entry_get(l, ep, (int32_t)pairs[0], &en, err);
+    pthread_mutex_unlock(&l->lock);
+    for (int64_t k = 0; k < n && st == ARD_OK; k++) {
+        int64_t pos = pairs[3 * k + 1];
+        row_out out = slot_row(l, b, pos);
+        st = tokenize_row(l, en, pairs[3 * k + 2], &out, mem, err);
+        if (st == ARD_OK && l->cache_active) {
+            cache_put(l, ep->order[b->seq % l->batches_per_epoch * l->o.batch_size + pos], &out);
+        }
+    }
+    if (en) {
+        pthread_mutex_lock(&l->lock);
+        entry_put(l, en, n);
+        pthread_mutex_unlock(&l->lock);
+    }
+    return st;
+}
+
+static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
+                             int32_t *count, worker_mem *mem, ard_error *err) {
+    int64_t start = b->seq % l->batches_per_epoch * l->o.batch_size;
+    int64_t n = ep->count - start < l->o.batch_size ? ep->count - start : l->o.batch_size;
+    int64_t runs = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (ep->from_cache[start + i]) {
+            row_out out = slot_row(l, b, i);
+            cache_get(l, ep->order[start + i], &out);
+            continue;
+        }
+        int32_t rg;
+        int64_t rg_row;
+        ard__loader_locate(l, ep->order[start + i], &rg, &rg_row);
+        mem->runs[3 * runs] = rg;
+        mem->runs[3 * runs + 1] = i;
+        mem->runs[3 * runs + 2] = rg_row;
+        runs++;
+    }
+    qsort(mem->runs, (size_t)runs, 3 * sizeof(int64_t), cmp_pair);
+    ard_status st = ARD_OK;
+    for (int64_t k = 0; k < runs && st == ARD_OK;) {
+        int64_t end = k;
+        while (end < runs && mem->runs[3 * end] == mem->runs[3 * k]) {
+            end++;
+        }
+        st = fill_run(l, ep, b, mem->runs + 3 * k, end - k, mem, err);
+        k = end;
+    }
+    *count = (int32_t)n;
+    return st;
+}
+
+static void fail(ard_loader *l, ard_status st, const ard_error *e) {
+    pthread_mutex_lock(&l->lock);
+    if (l->status == ARD_OK) {
+        l->status = st;
+        l->error = *e;
+    }
+    pthread_mutex_unlock(&l->lock);
+    ard_store_finish(l->store, st, e->msg[0] ? e->msg : ard_status_str(st));
+}
+
+static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_error *err) {
+    int32_t epoch = (int32_t)(b->seq / l->batches_per_epoch);
+    pthread_mutex_lock(&l->lock);
+    loader_epoch *ep = ard__loader_epoch(l, epoch);
+    pthread_mutex_unlock(&l->lock);
+    if (!ep) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: epoch %d plan", epoch);
+    }
+    int32_t count = 0;
+    ard_status st = fill_batch(l, ep, b, &count, mem, err);
+    if (st == ARD_OK) {
+        st = ard_store_publish(l->store, b, count, epoch, err);
+    }
+    if (st == ARD_OK) {
+        pthread_mutex_lock(&l->lock);
+        if (++ep->batches_done == l->batches_per_epoch) {
+            ard__loader_epoch_free(ep);
+            l->epochs[epoch] = NULL;
+        }
+        pthread_mutex_unlock(&l->lock);
+    }
+    return st;
+}
+
+static void produce(ard_loader *l, worker_mem *mem) {
+    for (;;) {
+        ard_batch b;
+        ard_error e;
+        ard_error_init(&e);
+        if (ard_store_begin_fill(l->store, -1, &b, &e) != ARD_OK) {
+            return; /* ended (or failed elsewhere) */
+        }
+        pthread_mutex_lock(&l->lock);
+        int stop = l->stop;
+        pthread_mutex_unlock(&l->lock);
+        if (stop || b.seq >= l->total_batches) {
+            ard_store_abandon(l->store, &b);
+            return;
+        }
+        ard_status st = produce_one(l, &b, mem, &e);
+        if (st != ARD_OK) {
+            ard_store_abandon(l->store, &b);
+            fail(l, st, &e);
+            return;
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    ard_loader *l = arg;
+    worker_mem mem = {ard_malloc(ard_tokenize_work_bytes(l->width)), ard_malloc((size_t)l->width),
+                      ard_malloc((size_t)l->o.batch_size * 3 * sizeof(int64_t))};
+    if (!mem.work || !mem.ones || !mem.runs) {
+        ard_error e;
+        ard_error_init(&e);
+        ard_error_set(&e, ARD_ENOMEM, "loader: worker buffers");
+        fail(l, ARD_ENOMEM, &e);
+    } else {
+        memset(mem.ones, 1, (size_t)l->width);
+        produce(l, &mem);
+    }
+    ard_free(mem.work);
+    ard_free(mem.ones);
+    ard_free(mem.runs);
+    if (atomic_fetch_sub(&l->live_threads, 1) == 1) {
+        ard_store_finish(l->store, ARD_OK, NULL); /* no-op when failed */
+    }
+    return NULL;
+}
+
+ard_status ard_loader_start(ard_loader *loader, ard_error *err) {
+    if (!loader || loader->threads) {
+        return ard_error_set(err, ARD_EINVAL, "loader: already started");
+    }
+    loader->threads = ard_calloc((size_t)loader->o.threads, sizeof *loader->threads);
+    if (!loader->threads) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: threads");
+    }
+    atomic_store(&loader->live_threads, loader->o.threads);
+    for (int32_t i = 0; i < loader->o.threads; i++) {
+        if (pthread_create(&loader->threads[i], NULL, worker_main, loader) != 0) {
+            atomic_fetch_sub(&loader->live_threads, loader->o.threads - i);
+            ard_error e;
+            ard_error_init(&e);
+            ard_error_set(&e, ARD_ELIMIT, "loader: cannot start thread %d", i);
+            fail(loader, ARD_ELIMIT, &e);
+            break;
+        }
+        loader->started++;
+    }
+    return loader->started == loader->o.threads
+               ? ARD_OK
+               : ard_error_set(err, ARD_ELIMIT, "loader: cannot start producer threads");
+}
+
+static void join_all(ard_loader *l) {
+    for (int32_t i = 0; i < l->started; i++) {
+        pthread_join(l->threads[i], NULL);
+    }
+    l->started = 0;
+}
+
+ard_status ard_loader_wait(ard_loader *loader, ard_error *err) {
+    if (!loader) {
+        return ard_error_set(err, ARD_EINVAL, "loader is NULL");
+    }
+    join_all(loader);
+    if (loader->status != ARD_OK) {
+        if (err) {
+            *err = loader->error;
+        }
+        return loader->status;
+    }
+    return ARD_OK;
+}
+
+void ard__loader_stop_threads(ard_loader *l) {
+    if (!l->threads) {
+        return;
+    }
+    pthread_mutex_lock(&l->lock);
+    l->stop = 1;
+    pthread_mutex_unlock(&l->lock);
+    if (l->store) {
+        ard_store_finish(l->store, ARD_OK, NULL);
+    }
+    join_all(l);
+    ard_free(l->threads);
+    l->threads = NULL;
+}

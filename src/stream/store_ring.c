@@ -1,0 +1,356 @@
+/* The slot protocol of the batch store: producers claim a free slot with the next sequence number,
+ * fill it in place and publish it; consumers take published slots in sequence order and release
+ * them. Every wait wakes at least every STORE_POLL_MS to check liveness: a dead producer (its
+ * robust "alive" mutex reports EOWNERDEAD) fails the stream, and a dead consumer's slots are
+ * re-queued. */
+#include "stream_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static uint8_t *slot_base(store_header *h, int32_t slot) {
+    return (uint8_t *)h + h->slots_offset + (int64_t)slot * h->slot_bytes;
+}
+
+static void fill_view(store_header *h, int32_t slot, ard_batch *out) {
+    uint8_t *base = slot_base(h, slot);
+    store_slot *m = &h->slot_meta[slot];
+    out->slot = slot;
+    out->count = m->count;
+    out->seq = m->seq;
+    out->epoch = m->epoch;
+    out->batch_size = h->batch_size;
+    out->num_patches = h->num_patches;
+    out->patch = h->patch;
+    out->tokens = (float *)(void *)(base + h->off_tokens);
+    out->scales = (float *)(void *)(base + h->off_scales);
+    out->mask = base + h->off_mask;
+    out->targetid = (int64_t *)(void *)(base + h->off_targetid);
+    out->flags = base + h->off_flags;
+    out->wave = (const float *)(const void *)((uint8_t *)h + h->wave_offset);
+}
+
+void ard__store_drop_consumer(store_header *h, int id) {
+    int freed = 0;
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        store_slot *m = &h->slot_meta[i];
+        if (m->state == SLOT_HELD && m->holder == id) {
+            m->state = SLOT_FREE;
+            freed++;
+        }
+    }
+    h->consumers[id].in_use = 0;
+    if (freed) {
+        pthread_cond_broadcast(&h->freed);
+    }
+}
+
+int ard__store_reclaim(store_header *h, int self) {
+    int requeued = 0;
+    for (int i = 0; i < STORE_MAX_CONSUMERS; i++) {
+        store_consumer *c = &h->consumers[i];
+        if (i == self || !c->in_use) {
+            continue;
+        }
+        int rc = pthread_mutex_trylock(&c->alive);
+        if (rc == EOWNERDEAD) {
+            pthread_mutex_consistent(&c->alive);
+            rc = 0;
+        }
+        if (rc != 0) {
+            continue; /* alive */
+        }
+        for (int32_t s = 0; s < h->num_slots; s++) {
+            store_slot *m = &h->slot_meta[s];
+            if (m->state == SLOT_HELD && m->holder == i) {
+                m->state = SLOT_FILLED; /* delivered to a consumer that died: deliver again */
+                requeued++;
+            }
+        }
+        c->in_use = 0;
+        pthread_mutex_unlock(&c->alive);
+    }
+    if (requeued) {
+        pthread_cond_broadcast(&h->filled);
+    }
+    return requeued;
+}
+
+static void set_failed(store_header *h, ard_status status, const char *msg) {
+    if (h->state == STATE_FAILED) {
+        return;
+    }
+    h->state = STATE_FAILED;
+    h->fail_status = (int32_t)status;
+    snprintf(h->fail_msg, sizeof h->fail_msg, "%s", msg ? msg : ard_status_str(status));
+    pthread_cond_broadcast(&h->filled);
+    pthread_cond_broadcast(&h->freed);
+}
+
+/* A running stream whose producer process is gone fails. Caller holds h->lock. */
+static void check_producer(store_header *h) {
+    if (h->state != STATE_RUNNING) {
+        return;
+    }
+    int rc = pthread_mutex_trylock(&h->producer_alive);
+    if (rc == EOWNERDEAD) {
+        pthread_mutex_consistent(&h->producer_alive);
+    }
+    if (rc == 0 || rc == EOWNERDEAD) {
+        pthread_mutex_unlock(&h->producer_alive);
+        char msg[96];
+        snprintf(msg, sizeof msg, "the stream's producer (pid %d) died", (int)h->producer_pid);
+        set_failed(h, ARD_EIO, msg);
+    }
+}
+
+/* Waits on cv for at most STORE_POLL_MS or until `deadline`; 1 when the deadline passed. */
+static int wait_poll(store_header *h, pthread_cond_t *cv, const struct timespec *deadline) {
+    struct timespec ts;
+    ard__deadline(&ts, STORE_POLL_MS);
+    if (deadline && (ts.tv_sec > deadline->tv_sec ||
+                     (ts.tv_sec == deadline->tv_sec && ts.tv_nsec > deadline->tv_nsec))) {
+        ts = *deadline;
+    }
+    int rc = pthread_cond_timedwait(cv, &h->lock, &ts);
+    if (rc == EOWNERDEAD) {
+        pthread_mutex_consistent(&h->lock);
+    }
+    if (!deadline) {
+        return 0;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec ||
+           (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+static int32_t find_free(store_header *h) {
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        if (h->slot_meta[i].state == SLOT_FREE) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch *out,
+                                ard_error *err) {
+    store_header *h = store->map->h;
+    struct timespec deadline;
+    if (timeout_ms >= 0) {
+        ard__deadline(&deadline, timeout_ms);
+    }
+    ard__robust_lock(&h->lock);
+    ard_status st = ARD_OK;
+    for (;;) {
+        if (h->state != STATE_RUNNING || h->next_seq >= h->end_seq) {
+            st = ard_error_set(err, ARD_EEOF, "store: the stream has ended");
+            break;
+        }
+        int32_t slot = find_free(h);
+        if (slot >= 0) {
+            store_slot *m = &h->slot_meta[slot];
+            m->state = SLOT_FILLING;
+            m->seq = h->next_seq++;
+            m->count = 0;
+            m->epoch = 0;
+            fill_view(h, slot, out);
+            break;
+        }
+        if (wait_poll(h, &h->freed, timeout_ms >= 0 ? &deadline : NULL)) {
+            st = ard_error_set(err, ARD_ELIMIT, "store: no free slot within %lld ms",
+                               (long long)timeout_ms);
+            break;
+        }
+        ard__store_reclaim(h, -1);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return st;
+}
+
+static int valid_slot(const store_header *h, const ard_batch *b) {
+    return b && b->slot >= 0 && b->slot < h->num_slots;
+}
+
+ard_status ard_store_publish(ard_store *store, const ard_batch *batch, int32_t count, int32_t epoch,
+                             ard_error *err) {
+    store_header *h = store->map->h;
+    if (!valid_slot(h, batch) || count < 0 || count > h->batch_size) {
+        return ard_error_set(err, ARD_EINVAL, "store: publish of a bad slot or count %d", count);
+    }
+    ard__robust_lock(&h->lock);
+    store_slot *m = &h->slot_meta[batch->slot];
+    ard_status st = ARD_OK;
+    if (m->state != SLOT_FILLING || m->seq != batch->seq) {
+        st = ard_error_set(err, ARD_EINVAL, "store: slot %d is not being filled", batch->slot);
+    } else {
+        m->count = count;
+        m->epoch = epoch;
+        m->state = SLOT_FILLED;
+        pthread_cond_broadcast(&h->filled);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return st;
+}
+
+void ard_store_abandon(ard_store *store, const ard_batch *batch) {
+    store_header *h = store->map->h;
+    if (!valid_slot(h, batch)) {
+        return;
+    }
+    ard__robust_lock(&h->lock);
+    store_slot *m = &h->slot_meta[batch->slot];
+    if (m->state == SLOT_FILLING && m->seq == batch->seq) {
+        m->state = SLOT_FREE;
+        if (batch->seq < h->end_seq) {
+            h->end_seq = batch->seq;
+        }
+        pthread_cond_broadcast(&h->filled);
+        pthread_cond_broadcast(&h->freed);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+void ard_store_finish(ard_store *store, ard_status status, const char *message) {
+    store_header *h = store->map->h;
+    ard__robust_lock(&h->lock);
+    if (status != ARD_OK) {
+        set_failed(h, status, message);
+    } else if (h->state == STATE_RUNNING) {
+        h->state = STATE_END;
+        if (h->next_seq < h->end_seq) {
+            h->end_seq = h->next_seq;
+        }
+        pthread_cond_broadcast(&h->filled);
+        pthread_cond_broadcast(&h->freed);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* The deliverable slot: a re-queued one (seq < next_deliver) first, else seq == next_deliver. */
+static int32_t find_deliverable(store_header *h) {
+    int32_t best = -1;
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        store_slot *m = &h->slot_meta[i];
+        if (m->state == SLOT_FILLED && m->seq <= h->next_deliver &&
+            (best < 0 || m->seq < h->slot_meta[best].seq)) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+static int any_in_flight(const store_header *h) {
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        if (h->slot_meta[i].state == SLOT_FILLING || h->slot_meta[i].state == SLOT_HELD) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Decides what a consumer gets now: 1 = took a slot, 0 = wait, -1 = return *st. */
+static int try_take(store_header *h, int self, ard_batch *out, ard_status *st, ard_error *err) {
+    int32_t slot = find_deliverable(h);
+    if (slot >= 0) {
+        store_slot *m = &h->slot_meta[slot];
+        m->state = SLOT_HELD;
+        m->holder = self;
+        if (m->seq == h->next_deliver) {
+            h->next_deliver++;
+        }
+        fill_view(h, slot, out);
+        return 1;
+    }
+    if (h->state == STATE_FAILED) {
+        *st = ard_error_set(err, (ard_status)h->fail_status, "stream failed: %s", h->fail_msg);
+        return -1;
+    }
+    if (h->next_deliver >= h->end_seq) {
+        /* A slot held by a consumer that dies now could still come back. */
+        if (any_in_flight(h) && ard__store_reclaim(h, self) > 0) {
+            return 0;
+        }
+        *st = ard_error_set(err, ARD_EEOF, "end of data");
+        return -1;
+    }
+    return 0;
+}
+
+ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *out, ard_error *err) {
+    store_header *h = store->map->h;
+    if (store->consumer < 0) {
+        return ard_error_set(err, ARD_EINVAL, "store: acquire needs a consumer handle");
+    }
+    struct timespec deadline;
+    if (timeout_ms >= 0) {
+        ard__deadline(&deadline, timeout_ms);
+    }
+    ard__robust_lock(&h->lock);
+    ard_status st = ARD_OK;
+    for (;;) {
+        int r = try_take(h, store->consumer, out, &st, err);
+        if (r != 0) {
+            break;
+        }
+        if (wait_poll(h, &h->filled, timeout_ms >= 0 ? &deadline : NULL)) {
+            st = ard_error_set(err, ARD_ELIMIT, "store: no batch within %lld ms",
+                               (long long)timeout_ms);
+            break;
+        }
+        check_producer(h);
+        ard__store_reclaim(h, store->consumer);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (st != ARD_OK) {
+        memset(out, 0, sizeof *out);
+        out->slot = -1;
+    }
+    return st;
+}
+
+ard_status ard_store_release(ard_store *store, const ard_batch *batch, ard_error *err) {
+    store_header *h = store->map->h;
+    if (!valid_slot(h, batch)) {
+        return ard_error_set(err, ARD_EINVAL, "store: release of a bad slot");
+    }
+    ard__robust_lock(&h->lock);
+    store_slot *m = &h->slot_meta[batch->slot];
+    ard_status st = ARD_OK;
+    if (m->state != SLOT_HELD || m->holder != store->consumer || m->seq != batch->seq) {
+        st = ard_error_set(err, ARD_EINVAL, "store: slot %d is not held by this consumer",
+                           batch->slot);
+    } else {
+        m->state = SLOT_FREE;
+        pthread_cond_broadcast(&h->freed);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return st;
+}
+
+int32_t ard_store_held(ard_store *store) {
+    store_header *h = store->map->h;
+    int32_t n = 0;
+    ard__robust_lock(&h->lock);
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        n += h->slot_meta[i].state == SLOT_HELD;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+int32_t ard_store_drained(ard_store *store) {
+    store_header *h = store->map->h;
+    ard__robust_lock(&h->lock);
+    int32_t drained = h->state != STATE_RUNNING;
+    for (int32_t i = 0; drained && i < h->num_slots; i++) {
+        drained = h->slot_meta[i].state == SLOT_FREE;
+    }
+    if (!drained && h->state != STATE_RUNNING) {
+        ard__store_reclaim(h, -1); /* a dead consumer must not keep the server alive */
+    }
+    pthread_mutex_unlock(&h->lock);
+    return drained;
+}

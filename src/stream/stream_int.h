@@ -1,0 +1,180 @@
+/* Private header of the stream module: the shared-memory layout of a batch store and the loader's
+ * internal pieces. Nothing here is visible outside src/stream. */
+#ifndef ARD_STREAM_INT_H
+#define ARD_STREAM_INT_H
+
+#include "ard/parquet.h"
+#include "ard/stream.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
+#define STORE_VERSION 1
+#define STORE_MAX_CONSUMERS 64
+#define STORE_ALIGN 64
+#define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
+
+enum { SLOT_FREE = 0, SLOT_FILLING = 1, SLOT_FILLED = 2, SLOT_HELD = 3 };
+enum { STATE_RUNNING = 0, STATE_END = 1, STATE_FAILED = 2 };
+
+typedef struct store_slot {
+    int32_t state;
+    int32_t holder; /* consumer record while HELD */
+    int32_t count;
+    int32_t epoch;
+    int64_t seq;
+} store_slot;
+
+/* A consumer's liveness: the registering thread holds `alive` (robust) for the handle's life; the
+ * kernel releases it with EOWNERDEAD when that thread's process dies. */
+typedef struct store_consumer {
+    pthread_mutex_t alive;
+    int32_t in_use;
+    int32_t pid;
+} store_consumer;
+
+/* The shared header at offset 0 of the mapping; slot metadata follows, then the wave array, then
+ * the slots (each STORE_ALIGN-aligned). Every field below `lock` is read and written under it. */
+typedef struct store_header {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t uid;
+    int64_t total_size;
+    int64_t slot_bytes;
+    int64_t slots_offset, wave_offset;
+    int64_t off_tokens, off_scales, off_mask, off_targetid, off_flags;
+    int32_t num_slots, batch_size, num_patches, patch;
+    int32_t producer_pid;
+    pthread_mutex_t producer_alive;
+    pthread_mutex_t lock;
+    pthread_cond_t filled; /* a slot was published, or the state changed */
+    pthread_cond_t freed;  /* a slot was released */
+    int32_t state;
+    int32_t fail_status;
+    char fail_msg[256];
+    int64_t next_seq;     /* next sequence number a producer claims */
+    int64_t next_deliver; /* next sequence number consumers get */
+    int64_t end_seq;      /* no batch with seq >= end_seq will be published */
+    store_consumer consumers[STORE_MAX_CONSUMERS];
+    store_slot slot_meta[];
+} store_header;
+
+/* The process-local mapping, shared by every handle of this process on one store. */
+typedef struct store_map {
+    store_header *h;
+    size_t size;
+    atomic_int refs;
+    int named;
+    char name[208]; /* "/NAME" */
+} store_map;
+
+struct ard_store {
+    store_map *map;
+    int is_producer; /* created the store: holds producer_alive, unlinks on close */
+    int consumer;    /* consumer record, or -1 */
+};
+
+/* The time `ms` milliseconds from now on CLOCK_MONOTONIC. */
+void ard__deadline(struct timespec *ts, int64_t ms);
+/* Locks a robust mutex, repairing it when its owner died. */
+void ard__robust_lock(pthread_mutex_t *m);
+
+/* ---- loader ---- */
+
+typedef struct loader_file {
+    char *path;
+    ard_parquet_file *pq;
+    int32_t leaf_flux, leaf_ivar, leaf_id;
+} loader_file;
+
+/* A distinct (file, row group) pair. */
+typedef struct loader_rg {
+    int32_t file;
+    int32_t row_group;
+    int64_t rows;
+} loader_rg;
+
+/* A read item resolved: rows [first, first + count) of row group `rg` (index into rgs). */
+typedef struct loader_item {
+    int32_t rg;
+    int64_t first, count;
+} loader_item;
+
+/* One epoch's plan for this shard: row ordinals (into the flattened items) in delivery order. */
+typedef struct loader_epoch {
+    int32_t epoch;
+    int64_t *order;
+    int64_t count;
+    int64_t *need; /* per rg: rows to decode in this epoch (those not served from the cache) */
+    uint8_t *from_cache; /* per position in order: served from the epoch cache */
+    int64_t batches_done;
+} loader_epoch;
+
+/* A decoded row group shared by the threads that need its rows in one epoch. */
+typedef struct loader_entry {
+    struct loader_entry *next;
+    int32_t epoch, rg;
+    int loading;
+    ard_status status;
+    int64_t remaining;
+    int64_t rows;
+    int64_t *ids;
+    ard_pq_f32_matrix flux, ivar;
+} loader_entry;
+
+struct ard_loader {
+    ard_loader_options o;
+    loader_file *files;
+    int32_t num_files;
+    loader_rg *rgs;
+    int32_t num_rgs;
+    loader_item *items;
+    int64_t num_items;
+    int64_t *item_start; /* num_items + 1 prefix sums of rows */
+    int64_t total_rows;  /* over all items (every shard) */
+    int64_t width;       /* bins per spectrum */
+    int64_t num_patches;
+    int64_t shard_rows, batches_per_epoch, total_batches;
+    char *grid_text;
+    ard_store *store;
+    /* shared state, under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    loader_epoch **epochs;
+    loader_entry *entries;
+    ard_status status;
+    ard_error error;
+    int stop;
+    /* epoch cache */
+    int cache_active;
+    int64_t cache_row_bytes;
+    uint8_t *cache;
+    atomic_uchar *cached;
+    /* threads */
+    pthread_t *threads;
+    int32_t started;
+    atomic_int live_threads;
+};
+
+/* Opens the tiles of `paths` and resolves items (loader_plan.c). */
+ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_t num_items,
+                               ard_error *err);
+/* The epoch's plan (created on first use; caller holds l->lock). NULL on ENOMEM. */
+loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch);
+void ard__loader_epoch_free(loader_epoch *e);
+/* Row ordinal -> (rg, row inside the row group). */
+void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *rg_row);
+/* Stops and joins the producer threads (loader_run.c). */
+void ard__loader_stop_threads(ard_loader *l);
+/* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */
+ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err);
+
+/* Re-queues the slots of dead or departed consumers (not `self`). Caller holds h->lock. Returns
+ * the number of slots re-queued. */
+int ard__store_reclaim(store_header *h, int self);
+/* Frees consumer record `id` and the slots it holds. Caller holds h->lock. */
+void ard__store_drop_consumer(store_header *h, int id);
+
+#endif

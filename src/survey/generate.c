@@ -1,0 +1,407 @@
+/* ard_generate: the synthetic survey end to end — catalog and truth (gen_catalog.c), then catalog,
+ * truth and tile files written in parallel. Every file's bytes depend only on the options, never on
+ * which thread wrote it. */
+#include "survey_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void ard_generate_options_init(ard_generate_options *opts) {
+    memset(opts, 0, sizeof *opts);
+    opts->seed = 1;
+    opts->spectra_fraction = 1.0;
+    ard_grid_default(&opts->grid);
+    opts->anomaly_fraction = 0.001;
+    opts->group_fraction = 0.4;
+}
+
+static ard_status check_options(const ard_generate_options *o, ard_error *err) {
+    if (o->galaxies < 1 || o->galaxies > INT64_C(1000000000)) {
+        return ard_error_set(err, ARD_EINVAL, "generate: --galaxies must be 1..1e9 (got %lld)",
+                             (long long)o->galaxies);
+    }
+    if (!(o->spectra_fraction >= 0.0 && o->spectra_fraction <= 1.0)) {
+        return ard_error_set(err, ARD_EINVAL, "generate: spectra fraction %g outside [0, 1]",
+                             o->spectra_fraction);
+    }
+    if (!(o->anomaly_fraction >= 0.0 && o->anomaly_fraction <= 1.0) ||
+        !(o->group_fraction >= 0.0 && o->group_fraction <= 0.95)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "generate: anomaly fraction must be in [0, 1], group fraction in "
+                             "[0, 0.95] (got %g, %g)",
+                             o->anomaly_fraction, o->group_fraction);
+    }
+    return ard_grid_validate(&o->grid, err);
+}
+
+typedef struct gen_run {
+    const char *out;
+    const ard_generate_options *opts;
+    const ard__galaxies *gal;
+    const ard__groups *groups;
+    ard__spec_ctx spec;
+    char source[64];
+    /* tiles: galaxy index ranges sharing a (program, pixel) */
+    int64_t n_tiles;
+    int64_t *tile_first; /* into tile_rows */
+    int64_t *tile_rows;  /* galaxy indices, grouped per tile */
+    ard_status *status;  /* per task */
+    ard_error *errors;   /* per task */
+    int64_t *bytes;      /* per task */
+    ard_progress *progress;
+} gen_run;
+
+static const char *program_of(int32_t cls) {
+    return cls == ARD_CLASS_BGS ? "bright" : "dark";
+}
+
+static void fill_targeting(const ard__galaxies *g, int64_t i, int64_t *desi, int64_t *bgs) {
+    static const int64_t bits[4] = {INT64_C(1) << 60, 1, 2, 4};
+    *desi = bits[g->cls[i]];
+    *bgs = 0;
+    if (g->cls[i] == ARD_CLASS_BGS) {
+        *bgs = g->flux_r[i] > 15.85f ? 2 : 1; /* BGS_BRIGHT r < 19.5, else BGS_FAINT */
+    }
+}
+
+/* Catalog file k: rows [k * ROWS, ...). */
+static ard_status write_catalog_file(gen_run *run, int64_t k, int64_t *bytes, ard_error *err) {
+    const ard__galaxies *g = run->gal;
+    int64_t first = k * ARD_CATALOG_ROWS_PER_FILE, n = g->n - first;
+    n = n < ARD_CATALOG_ROWS_PER_FILE ? n : ARD_CATALOG_ROWS_PER_FILE;
+    char path[4096];
+    ard_status st = ard_survey_catalog_path(run->out, (int32_t)k, path, sizeof path, err);
+    const char **strs = ard_malloc((size_t)n * 5 * sizeof *strs);
+    int64_t *i64 = ard_malloc((size_t)n * 2 * sizeof *i64);
+    int32_t *i32 = ard_malloc((size_t)n * 3 * sizeof *i32);
+    if (st == ARD_OK && (!strs || !i64 || !i32)) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for catalog file %lld",
+                           (long long)k);
+    }
+    for (int64_t j = 0; st == ARD_OK && j < n; j++) {
+        int64_t i = first + j;
+        int32_t cls = g->cls[i];
+        strs[j] = cls == ARD_CLASS_QSO ? "QSO" : "GALAXY";
+        strs[n + j] = "";
+        strs[2 * n + j] = "main";
+        strs[3 * n + j] = program_of(cls);
+        strs[4 * n + j] = ard_target_class_name(cls);
+        fill_targeting(g, i, &i64[j], &i64[n + j]);
+        i32[j] = 0;
+        i32[n + j] = g->has_spectrum[i];
+        i32[2 * n + j] = g->healpix[i];
+    }
+    if (st == ARD_OK) {
+        ard__catalog_rows r = {.rows = n,
+                               .targetid = g->targetid + first,
+                               .ra = g->ra + first,
+                               .dec = g->dec + first,
+                               .z = g->z_obs + first,
+                               .zerr = g->zerr + first,
+                               .deltachi2 = g->deltachi2 + first,
+                               .zwarn = g->zwarn + first,
+                               .desi_target = i64,
+                               .bgs_target = i64 + n,
+                               .healpix = i32 + 2 * n,
+                               .fiberstatus = i32,
+                               .has_spectrum = i32 + n,
+                               .flux_g = g->flux_g + first,
+                               .flux_r = g->flux_r + first,
+                               .flux_z = g->flux_z + first,
+                               .ebv = g->ebv + first,
+                               .spectype = strs,
+                               .subtype = strs + n,
+                               .survey = strs + 2 * n,
+                               .program = strs + 3 * n,
+                               .target_class = strs + 4 * n};
+        st = ard__write_catalog(path, &r, run->source, bytes, err);
+    }
+    ard_free(strs);
+    ard_free(i64);
+    ard_free(i32);
+    return st;
+}
+
+static ard_status write_truth_file(gen_run *run, int64_t k, int64_t *bytes, ard_error *err) {
+    const ard__galaxies *g = run->gal;
+    int64_t first = k * ARD_CATALOG_ROWS_PER_FILE, n = g->n - first;
+    n = n < ARD_CATALOG_ROWS_PER_FILE ? n : ARD_CATALOG_ROWS_PER_FILE;
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/%s/galaxies-%04lld.parquet", run->out, ARD_TRUTH_DIR,
+                       (long long)k);
+    const char **strs = ard_malloc((size_t)n * 2 * sizeof *strs);
+    int32_t *i32 = ard_malloc((size_t)n * 3 * sizeof *i32);
+    ard_status st = ARD_OK;
+    if (len < 0 || (size_t)len >= sizeof path || !strs || !i32) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: truth file %lld: no memory or path too long",
+                           (long long)k);
+    }
+    for (int64_t j = 0; st == ARD_OK && j < n; j++) {
+        int64_t i = first + j;
+        strs[j] = ard_anomaly_name(g->anomaly[i]);
+        strs[n + j] = ard_target_class_name(ard__spectrum_class(run->opts->seed, g, i));
+        i32[j] = g->is_central[i];
+        i32[n + j] = g->anomaly[i];
+        i32[2 * n + j] = g->has_spectrum[i];
+    }
+    if (st == ARD_OK) {
+        ard__simple_col cols[] = {
+            {"TARGETID", ARD_PQ_INT64, g->targetid + first, NULL, 1},
+            {ARD_TRUTH_GROUP_ID, ARD_PQ_INT64, g->group_id + first, NULL, 0},
+            {"IS_CENTRAL", ARD_PQ_INT32, i32, NULL, 0},
+            {"Z_COSMO", ARD_PQ_DOUBLE, g->z_cosmo + first, NULL, 0},
+            {"Z_TRUE", ARD_PQ_DOUBLE, g->z_true + first, NULL, 0},
+            {ARD_TRUTH_ANOMALY, ARD_PQ_BYTE_ARRAY, NULL, strs, 0},
+            {ARD_TRUTH_ANOMALY_CODE, ARD_PQ_INT32, i32 + n, NULL, 0},
+            {"LOG_HALO_MASS", ARD_PQ_DOUBLE, g->log_mass + first, NULL, 0},
+            {"HAS_SPECTRUM", ARD_PQ_INT32, i32 + 2 * n, NULL, 0},
+            {"SPECTRUM_CLASS", ARD_PQ_BYTE_ARRAY, NULL, strs + n, 0},
+        };
+        st = ard__write_simple_table(path, cols, (int32_t)(sizeof cols / sizeof cols[0]), n,
+                                     run->source, err);
+        if (st == ARD_OK) {
+            ard_file_size(path, bytes, NULL);
+        }
+    }
+    ard_free(strs);
+    ard_free(i32);
+    return st;
+}
+
+static ard_status write_groups_file(gen_run *run, int64_t *bytes, ard_error *err) {
+    const ard__groups *g = run->groups;
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/%s/groups.parquet", run->out, ARD_TRUTH_DIR);
+    int64_t *ids = ard_malloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *ids);
+    if (len < 0 || (size_t)len >= sizeof path || !ids) {
+        ard_free(ids);
+        return ard_error_set(err, ARD_ENOMEM, "generate: groups: no memory or path too long");
+    }
+    for (int64_t i = 0; i < g->n; i++) {
+        ids[i] = i;
+    }
+    ard__simple_col cols[] = {
+        {ARD_TRUTH_GROUP_ID, ARD_PQ_INT64, ids, NULL, 1},
+        {"RA", ARD_PQ_DOUBLE, g->ra, NULL, 0},
+        {"DEC", ARD_PQ_DOUBLE, g->dec, NULL, 0},
+        {"Z", ARD_PQ_DOUBLE, g->z, NULL, 0},
+        {"LOG_MASS", ARD_PQ_DOUBLE, g->log_mass, NULL, 0},
+        {"N_MEMBERS", ARD_PQ_INT32, g->n_members, NULL, 0},
+        {"R_VIR_MPC", ARD_PQ_DOUBLE, g->r_vir, NULL, 0},
+        {"SIGMA_V", ARD_PQ_DOUBLE, g->sigma_v, NULL, 0},
+    };
+    ard_status st = ard__write_simple_table(path, cols, 8, g->n, run->source, err);
+    if (st == ARD_OK) {
+        ard_file_size(path, bytes, NULL);
+    }
+    ard_free(ids);
+    return st;
+}
+
+/* Tasks 0..files-1 write catalog files, files..2*files-1 truth files, 2*files the groups file. */
+static void table_task(void *arg, int64_t task, int thread_id) {
+    (void)thread_id;
+    gen_run *run = arg;
+    int64_t files = (run->gal->n + ARD_CATALOG_ROWS_PER_FILE - 1) / ARD_CATALOG_ROWS_PER_FILE;
+    ard_error *e = &run->errors[task];
+    if (task < files) {
+        run->status[task] = write_catalog_file(run, task, &run->bytes[task], e);
+    } else if (task < 2 * files) {
+        run->status[task] = write_truth_file(run, task - files, &run->bytes[task], e);
+    } else {
+        run->status[task] = write_groups_file(run, &run->bytes[task], e);
+    }
+}
+
+/* ---- tiles ---- */
+
+static ard_status plan_tiles(gen_run *run, ard_error *err) {
+    const ard__galaxies *g = run->gal;
+    int64_t with = 0;
+    for (int64_t i = 0; i < g->n; i++) {
+        with += g->has_spectrum[i];
+    }
+    run->tile_rows = ard_malloc((size_t)(with > 0 ? with : 1) * sizeof(int64_t));
+    run->tile_first = ard_malloc((size_t)(2 * with + 2) * sizeof(int64_t));
+    if (!run->tile_rows || !run->tile_first) {
+        return ard_error_set(err, ARD_ENOMEM, "generate: no memory for the tile plan");
+    }
+    int64_t n_tiles = 0, used = 0;
+    for (int64_t a = 0; a < g->n;) {
+        int64_t b = a;
+        while (b < g->n && g->healpix[b] == g->healpix[a]) {
+            b++;
+        }
+        for (int prog = 0; prog < 2; prog++) { /* 0 bright (BGS), 1 dark */
+            int64_t start = used;
+            for (int64_t i = a; i < b; i++) {
+                if (g->has_spectrum[i] && ((g->cls[i] == ARD_CLASS_BGS) == (prog == 0))) {
+                    run->tile_rows[used++] = i;
+                }
+            }
+            if (used > start) {
+                run->tile_first[n_tiles++] = start;
+            }
+        }
+        a = b;
+    }
+    run->tile_first[n_tiles] = used;
+    run->n_tiles = n_tiles;
+    return ARD_OK;
+}
+
+static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *err) {
+    const ard__galaxies *g = run->gal;
+    int64_t first = run->tile_first[t], rows = run->tile_first[t + 1] - first;
+    int64_t n = run->spec.grid.n;
+    int64_t gi0 = run->tile_rows[first];
+    char path[4096];
+    ard_status st = ard_survey_tile_path(run->out, "main", program_of(g->cls[gi0]), g->healpix[gi0],
+                                         path, sizeof path, err);
+    float *flux = ard_malloc((size_t)(rows * n) * sizeof(float));
+    float *ivar = ard_malloc((size_t)(rows * n) * sizeof(float));
+    uint8_t *mask = ard_malloc((size_t)(rows * n));
+    double *scratch = ard_malloc((size_t)n * sizeof(double));
+    int64_t *ids = ard_malloc((size_t)rows * sizeof(int64_t));
+    if (st == ARD_OK && (!flux || !ivar || !mask || !scratch || !ids)) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
+                           (long long)rows);
+    }
+    for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
+        int64_t i = run->tile_rows[first + r];
+        ids[r] = g->targetid[i];
+        ard__spec_make(&run->spec, g, i, scratch, flux + r * n, ivar + r * n, mask + r * n);
+    }
+    if (st == ARD_OK) {
+        st = ard__write_tile(path, &run->spec.grid, run->source, ids, flux, ivar, mask, rows, bytes,
+                             err);
+    }
+    ard_free(flux);
+    ard_free(ivar);
+    ard_free(mask);
+    ard_free(scratch);
+    ard_free(ids);
+    ard_progress_add(run->progress, rows);
+    return st;
+}
+
+static void tile_task(void *arg, int64_t t, int thread_id) {
+    (void)thread_id;
+    gen_run *run = arg;
+    run->status[t] = make_tile(run, t, &run->bytes[t], &run->errors[t]);
+}
+
+/* Runs count tasks and returns the first failure in task order (deterministic message). */
+static ard_status run_tasks(ard_pool *pool, gen_run *run, int64_t count, ard_task_fn fn,
+                            int64_t *bytes_total, ard_error *err) {
+    run->status = ard_calloc((size_t)(count > 0 ? count : 1), sizeof *run->status);
+    run->errors = ard_calloc((size_t)(count > 0 ? count : 1), sizeof *run->errors);
+    run->bytes = ard_calloc((size_t)(count > 0 ? count : 1), sizeof *run->bytes);
+    ard_status st = ARD_OK;
+    if (!run->status || !run->errors || !run->bytes) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for %lld tasks", (long long)count);
+    } else {
+        ard_pool_for(pool, count, fn, run);
+        for (int64_t t = 0; t < count; t++) {
+            *bytes_total += run->bytes[t];
+            if (st == ARD_OK && run->status[t] != ARD_OK) {
+                st = run->status[t];
+                if (err) {
+                    *err = run->errors[t];
+                }
+            }
+        }
+    }
+    ard_free(run->status);
+    ard_free(run->errors);
+    ard_free(run->bytes);
+    run->status = NULL;
+    run->errors = NULL;
+    run->bytes = NULL;
+    return st;
+}
+
+static ard_status make_out_dir(const char *out, ard_error *err) {
+    char probe[4096];
+    int len = snprintf(probe, sizeof probe, "%s/x", out);
+    if (len < 0 || (size_t)len >= sizeof probe) {
+        return ard_error_set(err, ARD_EINVAL, "generate: output path too long");
+    }
+    ard_status st = ard_survey_mkdirs_for(probe, err);
+    struct stat sbuf;
+    if (st == ARD_OK && (stat(out, &sbuf) != 0 || !S_ISDIR(sbuf.st_mode))) {
+        return ard_error_set(err, ARD_EIO, "generate: %s is not a directory", out);
+    }
+    return st;
+}
+
+static void fill_report(const gen_run *run, const ard__groups *groups, ard_generate_report *rep) {
+    const ard__galaxies *g = run->gal;
+    memset(rep, 0, sizeof *rep);
+    rep->galaxies = g->n;
+    rep->groups = groups->n;
+    for (int64_t i = 0; i < g->n; i++) {
+        rep->grouped += g->group_id[i] >= 0;
+        rep->spectra += g->has_spectrum[i];
+        rep->anomalies += g->anomaly[i] != ARD_ANOMALY_NONE;
+        rep->class_counts[g->cls[i]]++;
+    }
+    rep->tiles = run->n_tiles;
+    rep->catalog_files = (g->n + ARD_CATALOG_ROWS_PER_FILE - 1) / ARD_CATALOG_ROWS_PER_FILE;
+}
+
+ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
+                        ard_generate_report *report, ard_error *err) {
+    ard_status st = (out_dir && opts) ? check_options(opts, err)
+                                      : ard_error_set(err, ARD_EINVAL, "generate: NULL argument");
+    st = st ? st : ard__check_fresh_output(out_dir, err);
+    st = st ? st : make_out_dir(out_dir, err);
+    ard_pool *pool = NULL;
+    ard_cosmology *cosmo = NULL;
+    ard__galaxies gal;
+    ard__groups groups;
+    memset(&gal, 0, sizeof gal);
+    memset(&groups, 0, sizeof groups);
+    gen_run run;
+    memset(&run, 0, sizeof run);
+    int64_t bytes = 0;
+    double t0 = ard__now(), t1 = t0;
+    st = st ? st : ard_pool_new(opts->threads, &pool, err);
+    st = st ? st : ard_cosmology_new(NULL, 6.0, &cosmo, err);
+    st = st ? st : ard__gen_catalog(opts, pool, cosmo, &gal, &groups, err);
+    if (st == ARD_OK) {
+        run.out = out_dir;
+        run.opts = opts;
+        run.gal = &gal;
+        run.groups = &groups;
+        snprintf(run.source, sizeof run.source, "generate seed=%llu",
+                 (unsigned long long)opts->seed);
+        int64_t files = (gal.n + ARD_CATALOG_ROWS_PER_FILE - 1) / ARD_CATALOG_ROWS_PER_FILE;
+        st = run_tasks(pool, &run, 2 * files + 1, table_task, &bytes, err);
+        t1 = ard__now();
+    }
+    st = st ? st : plan_tiles(&run, err);
+    st = st ? st : ard__spec_ctx_init(&run.spec, &opts->grid, opts->seed, err);
+    if (st == ARD_OK && run.n_tiles > 0) {
+        run.progress =
+            opts->progress ? ard_progress_new("spectra", run.tile_first[run.n_tiles]) : NULL;
+        st = run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        ard_progress_done(run.progress);
+    }
+    if (st == ARD_OK && report) {
+        fill_report(&run, &groups, report);
+        report->bytes_written = bytes;
+        report->seconds_catalog = t1 - t0;
+        report->seconds_spectra = ard__now() - t1;
+    }
+    ard__spec_ctx_reset(&run.spec);
+    ard_free(run.tile_rows);
+    ard_free(run.tile_first);
+    ard__galaxies_free(&gal);
+    ard__groups_free(&groups);
+    ard_cosmology_free(cosmo);
+    ard_pool_free(pool);
+    return st;
+}

@@ -1,0 +1,171 @@
+/* Observed spectra: the class model plus DESI-like noise (throughput falling at both ends, sky
+ * lines in the red), masked pixels (IVAR = 0) including whole-arm dropouts, and injected anomalies.
+ */
+#include "survey_int.h"
+
+#include <string.h>
+
+/* Bright sky lines (vacuum A) plus a deterministic OH forest in the red: the same for every
+ * dataset. */
+static const double k_sky_lines[] = {5578.9, 5891.6, 5897.6, 6302.0, 6365.5, 6865.0, 7341.0,
+                                     7821.5, 8401.0, 8432.0, 8829.5, 8887.0, 9376.0, 9441.0};
+
+static double sky_factor(double lam) {
+    double s = 0.0;
+    for (size_t k = 0; k < sizeof k_sky_lines / sizeof k_sky_lines[0]; k++) {
+        double x = (lam - k_sky_lines[k]) / 1.2;
+        s += fabs(x) < 6.0 ? 25.0 * exp(-0.5 * x * x) : 0.0;
+    }
+    if (lam > 6800.0) { /* OH bands: 200 lines at fixed pseudo-random places, stronger to the red */
+        for (uint64_t k = 0; k < 200; k++) {
+            double c = 6800.0 + 3100.0 * ard__u01(ard__hash4(0x5ca1ab1e, 91, k, 0));
+            double x = (lam - c) / 1.0;
+            if (fabs(x) < 6.0) {
+                double amp = 3.0 + 20.0 * ard__u01(ard__hash4(0x5ca1ab1e, 91, k, 1));
+                s += amp * (c - 6800.0) / 3100.0 * exp(-0.5 * x * x);
+            }
+        }
+        s += 0.8 * (lam - 6800.0) / 3000.0; /* rising continuum sky */
+    }
+    return sqrt(1.0 + s);
+}
+
+static double throughput(double lam) {
+    double t = 1.0;
+    if (lam < 4200.0) {
+        t *= 0.35 + 0.65 * (lam - 3500.0) / 700.0;
+    }
+    if (lam > 8800.0) {
+        t *= 1.0 - 0.5 * (lam - 8800.0) / 1100.0;
+    }
+    return t > 0.2 ? t : 0.2;
+}
+
+ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t seed,
+                              ard_error *err) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->grid = *grid;
+    ctx->seed = seed;
+    size_t n = (size_t)grid->n;
+    ctx->wl = ard_malloc(n * sizeof(double));
+    ctx->edges = ard_malloc((n + 1) * sizeof(double));
+    ctx->noise = ard_malloc(n * sizeof(float));
+    if (!ctx->wl || !ctx->edges || !ctx->noise) {
+        ard__spec_ctx_reset(ctx);
+        return ard_error_set(err, ARD_ENOMEM, "spectra: no memory for the grid tables");
+    }
+    ard_grid_wavelengths(grid, ctx->wl);
+    for (size_t j = 0; j <= n; j++) {
+        ctx->edges[j] = ard_grid_wavelength(grid, (double)j - 0.5);
+    }
+    for (size_t j = 0; j < n; j++) {
+        double width = ctx->edges[j + 1] - ctx->edges[j];
+        ctx->noise[j] =
+            (float)(sky_factor(ctx->wl[j]) / throughput(ctx->wl[j]) * sqrt(0.8 / width));
+    }
+    return ARD_OK;
+}
+
+void ard__spec_ctx_reset(ard__spec_ctx *ctx) {
+    ard_free(ctx->wl);
+    ard_free(ctx->edges);
+    ard_free(ctx->noise);
+    ctx->wl = NULL;
+    ctx->edges = NULL;
+    ctx->noise = NULL;
+}
+
+static void mask_range(const ard__spec_ctx *ctx, double lo, double hi, uint8_t bit, float *ivar,
+                       uint8_t *mask) {
+    for (int64_t j = 0; j < ctx->grid.n; j++) {
+        if (ctx->wl[j] >= lo && ctx->wl[j] < hi) {
+            mask[j] |= bit;
+            ivar[j] = 0.0f;
+        }
+    }
+}
+
+/* Bad pixels and (rarely) a whole arm lost: IVAR 0 and a MASK bit. */
+static void apply_masks(const ard__spec_ctx *ctx, ard__rng *r, float *ivar, uint8_t *mask) {
+    int64_t bad = ard__rng_poisson(r, 2.0);
+    for (int64_t b = 0; b < bad; b++) {
+        int64_t j = (int64_t)(ard__rng_u01(r) * (double)ctx->grid.n);
+        int64_t w = 1 + (int64_t)(ard__rng_u01(r) * 3.0);
+        for (int64_t k = j; k < j + w && k < ctx->grid.n; k++) {
+            mask[k] |= ARD_MASK_BADPIX;
+            ivar[k] = 0.0f;
+        }
+    }
+    if (ard__rng_u01(r) < 0.003) {
+        double lo, hi;
+        ard__arm_range((int32_t)(ard__rng_u01(r) * 3.0), &lo, &hi);
+        mask_range(ctx, lo, hi, ARD_MASK_ARMDROP, ivar, mask);
+    }
+}
+
+static void apply_anomaly(const ard__spec_ctx *ctx, int kind, ard__rng *r, const float *sigma,
+                          float *flux) {
+    int64_t n = ctx->grid.n;
+    if (kind == ARD_ANOMALY_COSMIC_RAY) {
+        int64_t hits = 1 + (int64_t)(ard__rng_u01(r) * 4.0);
+        for (int64_t h = 0; h < hits; h++) {
+            int64_t j = (int64_t)(ard__rng_u01(r) * (double)n);
+            flux[j] += (float)((30.0 + 70.0 * ard__rng_u01(r)) * sigma[j]);
+        }
+    } else if (kind == ARD_ANOMALY_DEAD_ARM) {
+        double lo, hi;
+        ard__arm_range((int32_t)(ard__rng_u01(r) * 3.0), &lo, &hi);
+        for (int64_t j = 0; j < n; j++) {
+            flux[j] = (ctx->wl[j] >= lo && ctx->wl[j] < hi) ? 0.0f : flux[j];
+        }
+    } else if (kind == ARD_ANOMALY_FLAT) {
+        float level = ard__rng_u01(r) < 0.5 ? 0.0f : (float)(5.0 * ard__rng_u01(r));
+        for (int64_t j = 0; j < n; j++) {
+            flux[j] = level;
+        }
+    }
+}
+
+int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i) {
+    int32_t cls = gal->cls[i];
+    if (gal->anomaly[i] == ARD_ANOMALY_WRONG_CLASS) {
+        ard__rng r;
+        ard__rng_init(&r, seed, ARD__S_SPECTRUM, (uint64_t)gal->targetid[i]);
+        cls = (cls + 1 + (int32_t)(ard__rng_u01(&r) * 3.0)) % ARD_CLASS_COUNT;
+    }
+    return cls;
+}
+
+void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i, double *model,
+                    float *flux, float *ivar, uint8_t *mask) {
+    int64_t n = ctx->grid.n;
+    uint64_t tid = (uint64_t)gal->targetid[i];
+    ard__rng r;
+    ard__rng_init(&r, ctx->seed, ARD__S_SPECTRUM, tid);
+    int kind = gal->anomaly[i];
+    int32_t cls = ard__spectrum_class(ctx->seed, gal, i);
+    r.k = 1;
+    float *sigma = (float *)ivar; /* reuse: sigma first, then ivar */
+    double sigma0 = cls == ARD_CLASS_BGS ? 1.2 : 0.5;
+    sigma0 *= exp(0.25 * ard__rng_normal(&r)); /* observing conditions */
+    for (int64_t j = 0; j < n; j++) {
+        sigma[j] = (float)(sigma0 * ctx->noise[j]);
+        mask[j] = 0;
+    }
+    ard__spec_model(ctx, cls, gal->z_true[i], gal->flux_r[i], kind == ARD_ANOMALY_LINE_RATIO,
+                    ard__hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999), model);
+    for (int64_t j = 0; j < n; j += 2) {
+        uint64_t h = ard__hash4(ctx->seed, ARD__S_NOISE, tid, (uint64_t)j);
+        double u1 = ard__u01(h), u2 = ard__u01(ard__mix64(h ^ 0xa5a5a5a5a5a5a5a5ULL));
+        double rad = sqrt(-2.0 * log(u1)), ang = 6.283185307179586 * u2;
+        flux[j] = (float)(model[j] + sigma[j] * rad * cos(ang));
+        if (j + 1 < n) {
+            flux[j + 1] = (float)(model[j + 1] + sigma[j + 1] * rad * sin(ang));
+        }
+    }
+    apply_anomaly(ctx, kind, &r, sigma, flux);
+    for (int64_t j = 0; j < n; j++) {
+        ivar[j] = 1.0f / (sigma[j] * sigma[j]);
+    }
+    apply_masks(ctx, &r, ivar, mask);
+}

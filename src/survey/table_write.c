@@ -1,0 +1,129 @@
+/* Writing ARD tables with the ard Parquet writer: spectral tiles (TARGETID + FLUX/IVAR/MASK lists,
+ * ard.grid metadata) and zcatalog files. Shared by generate and ingest so both write the same
+ * layout. */
+#include "survey_int.h"
+
+#include <string.h>
+
+#define TILE_ROWS_PER_GROUP 128
+
+ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *strs, int64_t n,
+                              ard_error *err) {
+    int64_t *offsets = ard_malloc((size_t)(n + 1) * sizeof *offsets);
+    ard_buf data;
+    ard_buf_init(&data);
+    if (!offsets) {
+        return ard_error_set(err, ARD_ENOMEM, "strings: no memory for %lld offsets", (long long)n);
+    }
+    offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        size_t len = strlen(strs[i]);
+        ard_buf_append(&data, strs[i], len);
+        offsets[i + 1] = offsets[i] + (int64_t)len;
+    }
+    ard_status st =
+        data.failed
+            ? ard_error_set(err, ARD_ENOMEM, "strings: no memory")
+            : ard_pq_writer_write_binary(w, col, offsets,
+                                         data.data ? data.data : (const uint8_t *)"", NULL, n, err);
+    ard_free(offsets);
+    ard_buf_reset(&data);
+    return st;
+}
+
+static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
+    ard_pq_schema_builder *sb = NULL;
+    ard_status st = ard_pq_schema_new(&sb, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    ard_pq_logical u8 = {0};
+    u8.kind = ARD_PQ_LT_INTEGER;
+    u8.bit_width = 8;
+    u8.is_signed = 0;
+    int32_t id =
+        ard_pq_schema_add_column(sb, ARD_COL_TARGETID, ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+    if (id < 0 || ard_pq_schema_set_sorted(sb, id, 1, err) != ARD_OK ||
+        ard_pq_schema_add_list(sb, ARD_COL_FLUX, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
+                               NULL, err) < 0 ||
+        ard_pq_schema_add_list(sb, ARD_COL_IVAR, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
+                               NULL, err) < 0 ||
+        ard_pq_schema_add_list(sb, ARD_COL_MASK, ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
+                               &u8, err) < 0) {
+        ard_pq_schema_free(sb);
+        return err && err->code != ARD_OK ? err->code : ARD_EINTERNAL;
+    }
+    *out = sb;
+    return ARD_OK;
+}
+
+/* Validity of FLUX: a pixel with IVAR 0 and a MASK bit is null. */
+static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t count,
+                              int *any_null) {
+    uint8_t *bits = ard_malloc((size_t)(count + 7) / 8);
+    if (!bits) {
+        return NULL;
+    }
+    memset(bits, 0xff, (size_t)(count + 7) / 8);
+    *any_null = 0;
+    for (int64_t k = 0; k < count; k++) {
+        if (mask[k] != 0 && ivar[k] == 0.0f) {
+            bits[k / 8] &= (uint8_t) ~(1u << (k % 8));
+            *any_null = 1;
+        }
+    }
+    return bits;
+}
+
+ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
+                           const int64_t *targetid, const float *flux, const float *ivar,
+                           const uint8_t *mask, int64_t rows, int64_t *bytes_out, ard_error *err) {
+    char grid_text[ARD_GRID_TEXT_MAX];
+    ard_pq_schema_builder *sb = NULL;
+    ard_pq_writer *w = NULL;
+    int64_t count = rows * grid->n;
+    int any_null = 0;
+    uint8_t *valid = NULL;
+    ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
+    if (st == ARD_OK) {
+        st = ard_survey_mkdirs_for(path, err);
+    }
+    if (st == ARD_OK) {
+        st = tile_schema(&sb, err);
+    }
+    if (st == ARD_OK) {
+        const char *keys[3] = {ARD_KV_GRID, ARD_KV_VERSION, ARD_KV_SOURCE};
+        const char *vals[3] = {grid_text, ARD_SCHEMA_VERSION, source};
+        ard_pq_writer_options o;
+        ard_pq_writer_options_init(&o);
+        o.rows_per_row_group = TILE_ROWS_PER_GROUP;
+        o.byte_stream_split = 1;
+        o.num_kv = 3;
+        o.kv_keys = keys;
+        o.kv_values = vals;
+        st = ard_pq_writer_open(path, sb, &o, &w, err);
+    }
+    if (st == ARD_OK) {
+        valid = flux_validity(ivar, mask, count, &any_null);
+        st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
+    }
+    st = st ? st : ard_pq_writer_write_column(w, 0, targetid, NULL, rows, err);
+    st = st ? st
+            : ard_pq_writer_write_list_matrix(w, 1, flux, rows, grid->n, any_null ? valid : NULL,
+                                              NULL, err);
+    st = st ? st : ard_pq_writer_write_list_matrix(w, 2, ivar, rows, grid->n, NULL, NULL, err);
+    st = st ? st : ard_pq_writer_write_list_matrix(w, 3, mask, rows, grid->n, NULL, NULL, err);
+    ard_free(valid);
+    ard_pq_schema_free(sb);
+    if (st != ARD_OK) {
+        ard_pq_writer_abort(w);
+        ard_error_prefix(err, "writing tile %s: ", path);
+        return st;
+    }
+    st = ard_pq_writer_close(w, err);
+    if (st == ARD_OK && bytes_out) {
+        *bytes_out = 0;
+        ard_file_size(path, bytes_out, NULL);
+    }
+    return st;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The index on a real PostgreSQL 15: starts a throwaway server (initdb into a temp dir as an
+# unprivileged user, Unix socket in the temp dir, no TCP), runs the whole index unit-test suite
+# against it (the same assertions as on SQLite, plus SQLite-vs-PostgreSQL identical plans), the CLI
+# end to end, and the kill -9 test; always stops and removes the server. If the server cannot be
+# started this test is SKIPPED (exit 77) with the reason; it never passes without running.
+set -uo pipefail
+ARD=${1:?usage: index_pg.sh PATH_TO_ard}
+HERE=$(cd "$(dirname "$0")" && pwd)
+TEST_INDEX=$(dirname "$ARD")/tests/test_index
+PGBIN=${ARD_PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+[ -x "$PGBIN/initdb" ] || PGBIN=/usr/lib/postgresql/15/bin
+skip() { echo "SKIPPED: PostgreSQL index tests: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/pg_ctl" ] || skip "no initdb/pg_ctl in $PGBIN (apt-get install postgresql)"
+[ -x "$TEST_INDEX" ] || fail "no test_index binary at $TEST_INDEX"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ard-pg.XXXXXX")
+chmod 755 "$T"
+AS=()
+if [ "$(id -u)" = 0 ]; then # initdb refuses root: run the server as an unprivileged user
+    PGUSER_OS=nobody
+    id "$PGUSER_OS" >/dev/null 2>&1 || skip "running as root and there is no 'nobody' user"
+    chown "$PGUSER_OS" "$T"
+    AS=(runuser -u "$PGUSER_OS" --)
+fi
+stop() {
+    "${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap stop EXIT
+"${AS[@]}" "$PGBIN/initdb" -D "$T/data" -A trust -U ard --no-sync -E UTF8 >"$T/initdb.log" 2>&1 ||
+    skip "initdb failed: $(tail -3 "$T/initdb.log")"
+"${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -l "$T/server.log" -w -t 60 \
+    -o "-k $T -c listen_addresses= -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 ||
+    skip "the server did not start: $(tail -3 "$T/server.log" 2>/dev/null)"
+DSN="host=$T user=ard dbname=postgres"
+echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') running on socket $T"
+
+# 1. the unit-test suite on both backends; no PostgreSQL test may be skipped here
+ARD_TEST_PG_DSN=$DSN "$TEST_INDEX" >"$T/unit.log" 2>&1
+rc=$?
+grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$T/unit.log"
+[ $rc = 0 ] || { cat "$T/unit.log" >&2; fail "unit tests failed on PostgreSQL"; }
+if grep -q "SKIPPED" "$T/unit.log"; then cat "$T/unit.log" >&2; fail "PostgreSQL unit tests were skipped with a live server"; fi
+
+# 2. CLI end to end: the same plans from PostgreSQL and SQLite
+S=$T/survey
+"$ARD" generate "$S" --galaxies 300 --seed 9 --quiet --threads 2 || skip "ard generate unavailable"
+"$ARD" sync "$S" --db "$DSN" --quiet >"$T/pg-sync.txt" || fail "sync into PostgreSQL"
+grep -q "(postgresql" "$T/pg-sync.txt" || fail "not the postgresql backend: $(cat "$T/pg-sync.txt")"
+"$ARD" sync "$S" --quiet >/dev/null || fail "sync into SQLite"
+# the DSN may also come from the environment alone (PGHOST etc.), never a password on the line
+PGHOST=$T PGUSER=ard PGDATABASE=postgres "$ARD" sync "$S" --db postgresql: --json >"$T/pg2.json" ||
+    fail "sync with PG* environment"
+grep -q '"files_unchanged"' "$T/pg2.json" || fail "env sync report"
+for q in "Z > 1.0" "Z > 2.0 AND SPECTYPE = 'QSO'" "TARGET_CLASS = 'LRG'"; do
+    a=$("$ARD" query "$S" --db "$DSN" --where "$q" --format json 2>/dev/null | md5sum)
+    b=$("$ARD" query "$S" --where "$q" --format json 2>/dev/null | md5sum)
+    [ "$a" = "$b" ] || fail "PostgreSQL and SQLite plans differ for: $q"
+done
+if "$ARD" query "$S" --db "$DSN" --where "1=1; DROP TABLE galaxies" >/dev/null 2>&1; then
+    fail "PostgreSQL accepted a second statement"
+fi
+[ "$(psql -At "$DSN" -c 'SELECT count(*) FROM galaxies')" -gt 0 ] || fail "galaxies gone"
+"$ARD" fetch "$S" --db "$DSN" --where "Z > 1.0" --out "$T/pg.npy" 2>/dev/null || fail "fetch via PostgreSQL"
+"$ARD" fetch "$S" --where "Z > 1.0" --out "$T/lite.npy" 2>/dev/null || fail "fetch via SQLite"
+cmp "$T/pg.npy" "$T/lite.npy" || fail "fetched arrays differ between backends"
+echo "CLI: PostgreSQL and SQLite give identical plans and arrays"
+
+# 3. kill -9 safety and the concurrent reader on PostgreSQL
+psql -q "$DSN" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS meta, files, row_groups,
+    column_stats, spectra, galaxies, sync_runs, sync_errors CASCADE" >/dev/null
+ARD_KILL_ROUNDS=6 ARD_KILL_GALAXIES=600 bash "$HERE/index_kill.sh" "$ARD" "$DSN" ||
+    fail "kill -9 test on PostgreSQL"
+echo "index_pg: all checks passed"

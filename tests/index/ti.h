@@ -1,0 +1,49 @@
+/* Shared helpers of the index tests: a per-test dataset in a temporary directory and the backend
+ * under test (SQLite always; PostgreSQL when ARD_TEST_PG_DSN names a throwaway server, which
+ * index_pg.sh starts). */
+#ifndef ARD_TESTS_INDEX_TI_H
+#define ARD_TESTS_INDEX_TI_H
+
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "ard/index.h"
+#include "tgen.h"
+
+typedef struct ti_env {
+    char dir[256];   /* the dataset */
+    const char *dsn; /* NULL: SQLite in the dataset; else the PostgreSQL DSN */
+    int pg;
+    tgen_opts gen;
+} ti_env;
+
+/* cmocka setup/teardown: state is a ti_env*. The "pg" variants skip (loudly) without a server. */
+int ti_setup_sqlite(void **state);
+int ti_setup_pg(void **state);
+int ti_teardown(void **state);
+
+/* Opens the index of env (writable unless flags say otherwise); asserts success. */
+ard_index *ti_open(ti_env *env, int32_t flags);
+/* Opens, syncs with default options, closes; returns the report. */
+void ti_sync(ti_env *env, const ard_sync_options *opts, ard_sync_report *rep);
+/* One integer from a read-only SELECT. */
+int64_t ti_int(ard_index *idx, const char *sql);
+/* Runs raw SQL (outside the ard API: tests tamper with the index). Asserts success. */
+void ti_raw_sql(ti_env *env, const char *sql);
+/* Path of tile t under the dataset. */
+void ti_tile_path(const ti_env *env, int32_t tile, char *out, size_t cap);
+
+/* Test groups (ti_fetch.c). */
+void test_fetch_iterator(void **state);
+void test_fetch_parquet(void **state);
+void test_fetch_npy(void **state);
+void test_fetch_stale(void **state);
+void test_write_table(void **state);
+void test_same_answers(void **state);
+
+#endif

@@ -1,0 +1,16 @@
+/* The science test groups (one function per file, called from main.c). */
+#ifndef SCI_TESTS_H
+#define SCI_TESTS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+int sci_run_exact_tests(void);
+int sci_run_catalog_tests(void);
+int sci_run_scipy_tests(void);
+
+#endif

@@ -1,0 +1,10 @@
+/* Entry point of test_stream: the tokenizer, store and loader suites. */
+#include "st_util.h"
+
+int main(void) {
+    int failed = 0;
+    failed += st_tokenize_run();
+    failed += st_store_run();
+    failed += st_loader_run();
+    return failed == 0 ? 0 : 1;
+}

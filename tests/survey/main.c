@@ -1,0 +1,10 @@
+/* test_survey: the ARD data model, HEALPix, cosmology, the generator and the DESI ingest. */
+#include "sv_util.h"
+
+int main(void) {
+    int failed = 0;
+    failed += sv_run_model_tests();
+    failed += sv_run_generate_tests();
+    failed += sv_run_ingest_tests();
+    return failed ? 1 : 0;
+}
