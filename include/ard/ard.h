@@ -7,5 +7,10 @@
 #include "ard/core.h"
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
+#include "ard/survey.h"
+#include "ard/index.h"
+#include "ard/stream.h"
+#include "ard/science.h"
+#include "ard/datasheet.h"
 
 #endif

@@ -175,12 +175,17 @@ ard_status ard__plan_builder_resolve(plan_builder *b, ard_index *idx, ard_error 
         ard_buf_appendf(&sql, "SELECT r.file_id, f.path, r.row_group, r.first_row, r.byte_offset,"
                               " r.bytes FROM row_groups r JOIN files f ON f.id = r.file_id"
                               " WHERE r.file_id IN (");
-        for (int64_t k = 0; at < n && k < 500; at++) {
+        int64_t k = 0;
+        for (; at < n && k < 500; at++) {
             if (at == 0 || ids[at] != ids[at - 1]) {
                 ard_buf_appendf(&sql, "%s%lld", k++ ? "," : "", (long long)ids[at]);
             }
         }
         ard_buf_append(&sql, ")", 2);
+        if (k == 0) {
+            break; /* only repeats of ids already asked for were left (PostgreSQL refuses "IN ()")
+                    */
+        }
         st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
                         : idx->be->ops->select(idx->be, (const char *)sql.data, 0, rg_row, b, err);
     }

@@ -106,6 +106,9 @@ ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids, i
             ard_buf_appendf(&sql, "%s%lld", n++ ? "," : "", (long long)ids[at]);
         }
         ard_buf_append(&sql, ")", 2);
+        if (n == 0) {
+            break; /* only repeats were left; PostgreSQL refuses "IN ()" */
+        }
         st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
                         : run_plan(idx, (const char *)sql.data, 0, b, err);
     }

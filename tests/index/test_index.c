@@ -347,6 +347,24 @@ static void test_query_targetids(void **state) {
     assert_int_equal(ard_index_query_targetids(idx, ids, 0, &plan, NULL), ARD_OK);
     assert_int_equal(ard_plan_num_rows(plan), 0);
     ard_plan_free(plan);
+    /* exactly one batch (1000) of distinct ids, then repeats of the last one: no empty batch */
+    int64_t many[1005];
+    for (int32_t i = 0; i < 800; i++) {
+        many[i] = i + 1; /* unknown */
+    }
+    for (int32_t i = 0; i < 200; i++) {
+        many[800 + i] = tgen_targetid(i / 50, i % 50);
+    }
+    for (int32_t i = 1000; i < 1005; i++) {
+        many[i] = tgen_targetid(3, 49);
+    }
+    ard_error err;
+    ard_error_init(&err);
+    if (ard_index_query_targetids(idx, many, 1005, &plan, &err) != ARD_OK) {
+        fail_msg("1005 look-ups: %s", err.msg);
+    }
+    assert_int_equal(ard_plan_num_rows(plan), 200);
+    ard_plan_free(plan);
     ard_index_close(idx);
 }
 
