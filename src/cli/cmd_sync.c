@@ -3,10 +3,13 @@
  * with --check verifies an existing index without changing it. */
 #include "cli.h"
 
+#include "ard/datasheet.h"
 #include "ard/index.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 int ard_cmd_sync(int argc, char **argv);
 
@@ -20,6 +23,7 @@ enum {
     OPT_RANK,
     OPT_SIZE,
     OPT_TILES_ONLY,
+    OPT_NO_DATASHEET,
     NUM_OPTS
 };
 
@@ -37,6 +41,8 @@ static const ard_cli_option sync_options[NUM_OPTS] = {
     [OPT_SIZE] = {"size", "N", "number of workers sharing the files"},
     [OPT_TILES_ONLY] = {"tiles-only", NULL,
                         "index the tiles; leave the catalog (galaxies) as it is"},
+    [OPT_NO_DATASHEET] = {"no-datasheet", NULL,
+                          "do not regenerate DATASET/DATA_README.md (the living datasheet)"},
 };
 
 static const ard_cli_spec sync_spec = {
@@ -58,6 +64,25 @@ static int parse_int(const char *s, int32_t *out) {
     }
     *out = (int32_t)v;
     return 0;
+}
+
+/* The datasheet follows the index: rewritten whenever this sync changed it, or when it is missing
+ * (an unchanged index would give the same bytes). Under MPI (--size > 1) no rank sees the whole
+ * run, so `ard datasheet` is run once afterwards instead. */
+static ard_status refresh_datasheet(const char *dataset, ard_index *idx, const ard_sync_report *r,
+                                    int json, ard_error *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/DATA_README.md", dataset);
+    int changed = r->files_added + r->files_changed + r->files_removed + r->files_failed > 0;
+    if (!changed && access(path, F_OK) == 0) {
+        return ARD_OK;
+    }
+    ard_datasheet_options dso = {0};
+    ard_status st = ard_datasheet_write(dataset, idx, &dso, err);
+    if (st == ARD_OK && !json) {
+        printf("datasheet: %s\n", path);
+    }
+    return st;
 }
 
 static void print_report(const ard_sync_report *r, const ard_index *idx, int json) {
@@ -152,6 +177,13 @@ int ard_cmd_sync(int argc, char **argv) {
         return ard_cli_fail(st, &err);
     }
     print_report(&rep, idx, a.present[OPT_JSON]);
+    if (!a.present[OPT_NO_DATASHEET] && o.size <= 1) {
+        st = refresh_datasheet(dataset, idx, &rep, a.present[OPT_JSON], &err);
+        if (st != ARD_OK) {
+            ard_index_close(idx);
+            return ard_cli_fail(st, &err);
+        }
+    }
     ard_index_close(idx);
     if (rep.files_failed > 0) {
         fprintf(stderr, "ard: sync: %lld file(s) skipped (recorded in sync_errors); first: %s\n",

@@ -25,7 +25,8 @@ static const cli_command parquet_commands[] = {
     {"meta", "print a Parquet file's footer: schema, row groups, statistics", ard_cmd_parquet_meta,
      NULL, 0},
     {"cat", "print the rows of a Parquet file", ard_cmd_parquet_cat, NULL, 0},
-    {"convert", "rewrite a Parquet file in ard's layout (codec, encodings, page index)", ard_cmd_parquet_convert, NULL, 0},
+    {"convert", "rewrite a Parquet file in ard's layout (codec, encodings, page index)",
+     ard_cmd_parquet_convert, NULL, 0},
 };
 
 int ard_cmd_generate(int argc, char **argv); int ard_cmd_ingest(int argc, char **argv);
@@ -48,12 +49,12 @@ static const cli_command commands[] = {
 
 static void print_table(const char *prefix, const cli_command *table, int count) {
     for (int i = 0; i < count; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "%s%s", prefix, table[i].name);
+        char name[160];
+        snprintf(name, sizeof name, "%.60s%.60s", prefix, table[i].name);
         printf("  %-18s %s\n", name, table[i].summary);
         if (table[i].subcommands) {
-            char sub_prefix[64];
-            snprintf(sub_prefix, sizeof sub_prefix, "%s%s ", prefix, table[i].name);
+            char sub_prefix[160];
+            snprintf(sub_prefix, sizeof sub_prefix, "%.60s%.60s ", prefix, table[i].name);
             print_table(sub_prefix, table[i].subcommands, table[i].num_subcommands);
         }
     }

@@ -20,8 +20,13 @@ typedef struct matrix_state {
     int64_t dst_capacity;
     int32_t any_null;
     int16_t *wdef, *wrep;     /* level windows of lazy pages */
+    int32_t width_unknown;    /* the first page did not show the width: use the generic path */
     size_t wdef_cap, wrep_cap;
 } matrix_state;
+
+/* Internal: the page walk cannot tell the list width from the first page (a row group that starts
+ * with null or empty lists); read_matrix then takes the generic path. Never returned to callers. */
+#define ARD_EAGAIN_WIDTH ARD_EEOF
 
 #define LEVEL_WINDOW 16384 /* levels decoded at a time from a lazy page: stays in L1/L2 */
 
@@ -389,9 +394,8 @@ static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, const ard__p
         }
         if (st == ARD_OK && !s->m->values) {
             int64_t width = first_width(s, &wp, rows);
-            st = width < 0 ? ard_error_set(err, ARD_EINVAL, "%s: first page does not show the "
-                                           "list width", cr->what)
-                           : allocate(s, cr, rows, width, err);
+            s->width_unknown = width < 0;
+            st = width < 0 ? ARD_EAGAIN_WIDTH : allocate(s, cr, rows, width, err);
         }
         if (st == ARD_OK) {
             st = wp.min_def >= s->d_elem && s->m->width > 0
@@ -435,8 +439,8 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
         if (!s->m->values) {
             int64_t w = first_width(s, &pg, rows);
             if (w < 0) {
-                return ard_error_set(err, ARD_EINVAL, "%s: first page does not show the list width",
-                                     cr->what);
+                s->width_unknown = 1;
+                return ARD_EAGAIN_WIDTH;
             }
             if ((st = allocate(s, cr, rows, w, err)) != ARD_OK) {
                 return st;
@@ -461,6 +465,38 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
     return ARD_OK;
 }
 
+/* The generic path for row groups whose first page does not show the width: decode levels and
+ * values of the whole chunk, take the width from the first record with elements, then scatter. */
+static ard_status matrix_from_column(const ard_parquet_file *file, int32_t row_group, int32_t leaf,
+                                     matrix_state *s, ard__chunk_reader *cr, ard_error *err) {
+    ard_pq_column_data col;
+    ard_status st = ard_parquet_read_column(file, row_group, leaf, &col, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t width = 0, count = 0;
+    for (int64_t i = 0; i < col.num_levels && width == 0; i++) {
+        if (i > 0 && col.rep_levels[i] == 0) {
+            width = count;
+            count = 0;
+        }
+        count += col.def_levels[i] >= s->d_elem;
+    }
+    width = width ? width : count;
+    s->row = -1;
+    s->col = 0;
+    st = allocate(s, cr, col.num_rows, width, err);
+    int64_t vi = 0;
+    for (int64_t i = 0; st == ARD_OK && i < col.num_levels; i++) {
+        st = scatter_one(s, cr, col.rep_levels[i], col.def_levels[i], col.values, &vi, err);
+    }
+    if (st == ARD_OK && col.num_rows > 0 && s->col != s->m->width) {
+        st = width_mismatch(cr, s->row, s->col, s->m->width, err);
+    }
+    ard_pq_column_data_reset(&col);
+    return st;
+}
+
 static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, int32_t leaf,
                               matrix_state *s, ard_error *err) {
     ard__chunk_reader cr;
@@ -471,6 +507,9 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
     }
     if (st == ARD_OK) {
         st = walk(s, &cr, file->metadata.row_groups[row_group].num_rows, err);
+    }
+    if (st == ARD_EAGAIN_WIDTH && s->width_unknown) {
+        st = matrix_from_column(file, row_group, leaf, s, &cr, err);
     }
     ard_free(s->tmp);
     ard_free(s->wdef);
