@@ -113,8 +113,6 @@ ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error 
 int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
                          int16_t *hi_out);
 
-/* Bytes per decoded value of a physical type (BOOLEAN 1, INT96 12, FLBA type_length, BYTE_ARRAY 0). */
-int32_t ard__type_width(ard_pq_type type, int32_t type_length);
 /* Grows a scratch array to hold `need` bytes (never shrinks). */
 int ard__grow(void **ptr, size_t *cap, size_t need);
 

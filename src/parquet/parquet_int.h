@@ -23,6 +23,10 @@ void ard__arena_reset(ard__arena *a);
 void *ard__arena_alloc(ard__arena *a, size_t size);
 char *ard__arena_strndup(ard__arena *a, const char *s, size_t len);
 
+/* Bytes per value of a physical type as ard holds it in memory (BOOLEAN 1, INT32/FLOAT 4,
+ * INT64/DOUBLE 8, INT96 12, FLBA type_length, BYTE_ARRAY 0 = variable). Reader and writer share it. */
+int32_t ard__type_width(ard_pq_type type, int32_t type_length);
+
 /* ------------------------------------------------------------------------------------------------
  * Thrift compact protocol reader (thrift.c). Reads from [p, end); every read is bounds-checked.
  * On failure the reader is marked failed with a message naming the byte offset (base_offset + position). */

@@ -68,25 +68,6 @@ static ard__sort_kind sort_kind_of(const ard__pqw_column *c) {
     }
 }
 
-static int32_t physical_width(ard_pq_type type, int32_t type_length) {
-    switch (type) {
-    case ARD_PQ_BOOLEAN:
-        return 1;
-    case ARD_PQ_INT32:
-    case ARD_PQ_FLOAT:
-        return 4;
-    case ARD_PQ_INT64:
-    case ARD_PQ_DOUBLE:
-        return 8;
-    case ARD_PQ_INT96:
-        return 12;
-    case ARD_PQ_FIXED_LEN_BYTE_ARRAY:
-        return type_length;
-    default:
-        return 0;
-    }
-}
-
 void ard__pqw_column_derive(ard__pqw_column *c) {
     int opt_list = c->repetition == ARD_PQ_OPTIONAL;
     if (c->is_list) {
@@ -96,7 +77,7 @@ void ard__pqw_column_derive(ard__pqw_column *c) {
         c->max_rep = 0;
         c->max_def = (int16_t)opt_list;
     }
-    c->value_width = physical_width(c->type, c->type_length);
+    c->value_width = ard__type_width(c->type, c->type_length);
     c->input_width = c->value_width;
     c->input_signed = 1;
     if (c->type == ARD_PQ_INT32 && c->logical.kind == ARD_PQ_LT_INTEGER &&

@@ -6,29 +6,12 @@
 set -uo pipefail
 ARD=${1:?usage: datasheet_pg.sh PATH_TO_ard}
 TEST_BIN=$(dirname "$ARD")/tests/test_datasheet
-PGBIN=${ARD_PG_BIN:-/usr/lib/postgresql/15/bin}
 skip() { echo "SKIPPED: PostgreSQL datasheet tests: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/pg_ctl" ] || skip "no initdb/pg_ctl in $PGBIN"
 [ -x "$TEST_BIN" ] || fail "no test_datasheet binary at $TEST_BIN"
-T=$(mktemp -d "${TMPDIR:-/tmp}/ard-ds-pg.XXXXXX")
-chmod 755 "$T"
-AS=()
-if [ "$(id -u)" = 0 ]; then
-    id nobody >/dev/null 2>&1 || skip "running as root without a 'nobody' user for the server"
-    chown nobody "$T"
-    AS=(runuser -u nobody --)
-fi
-stop() {
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -m immediate -w stop >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap stop EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$T/data" -A trust -U ard --no-sync -E UTF8 >"$T/initdb.log" 2>&1 ||
-    skip "initdb failed: $(tail -3 "$T/initdb.log")"
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -l "$T/server.log" -w -t 60 \
-    -o "-k $T -c listen_addresses= -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 ||
-    skip "the server did not start: $(tail -3 "$T/server.log" 2>/dev/null)"
+# shellcheck source=tests/lib/pg_server.bash
+source "$(dirname "$0")/../lib/pg_server.bash"
+pg_server_start ds-pg
 psql_cmd() { "$PGBIN/psql" -h "$T" -U ard -d postgres -qAt -c "$1"; }
 psql_cmd "CREATE DATABASE unit" || fail "create database unit"
 psql_cmd "CREATE DATABASE cli" || fail "create database cli"

@@ -8,33 +8,13 @@ set -uo pipefail
 ARD=${1:?usage: index_pg.sh PATH_TO_ard}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TEST_INDEX=$(dirname "$ARD")/tests/test_index
-PGBIN=${ARD_PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
-[ -x "$PGBIN/initdb" ] || PGBIN=/usr/lib/postgresql/15/bin
 skip() { echo "SKIPPED: PostgreSQL index tests: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/pg_ctl" ] || skip "no initdb/pg_ctl in $PGBIN (apt-get install postgresql)"
 [ -x "$TEST_INDEX" ] || fail "no test_index binary at $TEST_INDEX"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/ard-pg.XXXXXX")
-chmod 755 "$T"
-AS=()
-if [ "$(id -u)" = 0 ]; then # initdb refuses root: run the server as an unprivileged user
-    PGUSER_OS=nobody
-    id "$PGUSER_OS" >/dev/null 2>&1 || skip "running as root and there is no 'nobody' user"
-    chown "$PGUSER_OS" "$T"
-    AS=(runuser -u "$PGUSER_OS" --)
-fi
-stop() {
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -m immediate -w stop >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap stop EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$T/data" -A trust -U ard --no-sync -E UTF8 >"$T/initdb.log" 2>&1 ||
-    skip "initdb failed: $(tail -3 "$T/initdb.log")"
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -l "$T/server.log" -w -t 60 \
-    -o "-k $T -c listen_addresses= -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 ||
-    skip "the server did not start: $(tail -3 "$T/server.log" 2>/dev/null)"
-DSN="host=$T user=ard dbname=postgres"
+# shellcheck source=tests/lib/pg_server.bash
+source "$HERE/../lib/pg_server.bash"
+pg_server_start index-pg
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') running on socket $T"
 
 # 1. the unit-test suite on both backends; no PostgreSQL test may be skipped here

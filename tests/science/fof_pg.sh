@@ -4,32 +4,13 @@
 # result tables must hold the same groups. Skipped (exit 77) with the reason when no server starts.
 set -uo pipefail
 ARD=${1:?usage: fof_pg.sh PATH_TO_ard}
-PGBIN=${ARD_PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
-[ -x "$PGBIN/initdb" ] || PGBIN=/usr/lib/postgresql/15/bin
 skip() { echo "SKIPPED: fof on PostgreSQL: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/pg_ctl" ] || skip "no initdb/pg_ctl in $PGBIN"
 [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the SQLite side"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/ard-fof-pg.XXXXXX")
-chmod 755 "$T"
-AS=()
-if [ "$(id -u)" = 0 ]; then
-    id nobody >/dev/null 2>&1 || skip "running as root and there is no 'nobody' user"
-    chown nobody "$T"
-    AS=(runuser -u nobody --)
-fi
-stop() {
-    "${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -m immediate -w stop >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap stop EXIT
-"${AS[@]}" "$PGBIN/initdb" -D "$T/data" -A trust -U ard --no-sync -E UTF8 >"$T/initdb.log" 2>&1 ||
-    skip "initdb failed: $(tail -3 "$T/initdb.log")"
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$T/data" -l "$T/server.log" -w -t 60 \
-    -o "-k $T -c listen_addresses= -c fsync=off -c full_page_writes=off" start >/dev/null 2>&1 ||
-    skip "the server did not start: $(tail -3 "$T/server.log" 2>/dev/null)"
-DSN="host=$T user=ard dbname=postgres"
+# shellcheck source=tests/lib/pg_server.bash
+source "$(dirname "$0")/../lib/pg_server.bash"
+pg_server_start fof-pg
 
 S=$T/survey
 "$ARD" generate "$S" --galaxies 5000 --seed 11 --spectra none --quiet || fail "generate"
