@@ -210,9 +210,16 @@ ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
 
 typedef struct ard_fetch ard_fetch;
 
-/* One decoded plan chunk: `rows` spectra, one rows x width float32 matrix per requested column
- * (NaN + validity for null elements, as ard_parquet_read_f32_matrix). Owned by the fetch; valid
- * until the next ard_fetch_next or ard_fetch_close. */
+/* Kinds of fetched columns (ard_fetch_batch.column_types). */
+#define ARD_FETCH_F32 0 /* list<float> tile column (FLUX, IVAR) */
+#define ARD_FETCH_U8 1  /* list<uint8> tile column (MASK: INT32 leaf, logical INTEGER(8, unsigned)) */
+
+/* One decoded plan chunk: `rows` spectra, one rows x width matrix per requested column. A
+ * ARD_FETCH_F32 column is columns[c] (float32; NaN + validity for null elements, as
+ * ard_parquet_read_f32_matrix) and u8_values[c] is NULL. A ARD_FETCH_U8 column is u8_values[c]
+ * (rows x width uint8, row-major; its lists must be non-null, of one length, without null
+ * elements, else the batch fails with ARD_ENOTSUP) and columns[c] has only rows and width set
+ * (values NULL). Owned by the fetch; valid until the next ard_fetch_next or ard_fetch_close. */
 typedef struct ard_fetch_batch {
     int32_t file, row_group;
     int64_t rows;
@@ -220,27 +227,35 @@ typedef struct ard_fetch_batch {
     int32_t num_columns;
     const char *const *column_names;
     const ard_pq_f32_matrix *columns;
+    const int32_t *column_types;     /* num_columns ARD_FETCH_* */
+    const uint8_t *const *u8_values; /* num_columns pointers, NULL for float columns */
 } ard_fetch_batch;
 
 /* Prepares to read `plan` from the tiles under `dataset` (the DB is not used). columns: names of
- * list<float> tile columns (NULL/0: "FLUX"). threads <= 0: number of CPUs; chunks are decoded in
- * parallel, `threads` at a time, and handed out in plan order. The plan must outlive the fetch.
+ * list<float> or list<uint8> tile columns, at most 8 (NULL/0: "FLUX"); the kind of each is taken
+ * from each tile's schema. threads <= 0: number of CPUs; chunks are decoded in parallel, `threads`
+ * at a time, and handed out in plan order. The plan must outlive the fetch.
  * Errors: ARD_EINVAL, ARD_ENOMEM. */
 ARD_API ard_status ard_fetch_open(const char *dataset, const ard_plan *plan,
                                   const char *const *columns, int32_t num_columns, int32_t threads,
                                   ard_fetch **out, ard_error *err);
 /* Next batch in plan order; ARD_EEOF after the last one. Errors: those of ard_parquet_open /
- * ard_parquet_read_f32_matrix (message names the tile), ARD_ECORRUPT when a tile no longer matches
- * the index (row count, TARGETID). */
+ * ard_parquet_read_f32_matrix / ard_parquet_read_column_rows (message names the tile), ARD_EINVAL
+ * for a column that is missing or neither list<float> nor list<uint8> (message names it),
+ * ARD_ENOTSUP for a list<uint8> column with null/ragged lists, ARD_ECORRUPT when a tile no longer
+ * matches the index (row count, TARGETID) or a uint8 value is out of range. */
 ARD_API ard_status ard_fetch_next(ard_fetch *f, const ard_fetch_batch **batch, ard_error *err);
 ARD_API void ard_fetch_close(ard_fetch *f); /* accepts NULL */
 
-/* Whole-plan exports. Parquet: TARGETID plus the columns as list<float> (zstd, row groups cut by
- * the writer, the first tile's ard.grid/ard.version metadata), written atomically. NumPy: for out
- * "PATH.npy" writes PATH.npy holding the first column (rows x width float32, C order),
- * PATH.COLUMN.npy for every further column and PATH.TARGETID.npy (int64), all atomically. Columns
- * must have the same width in every tile (ARD_EINVAL otherwise). *rows_out (may be NULL) receives
- * the number of spectra written. */
+/* Whole-plan exports. Parquet: the tile schema, i.e. TARGETID plus each column as list<float> or
+ * list<uint8> as in the tiles (zstd, row groups cut by the writer, the first tile's
+ * ard.grid/ard.version metadata), written atomically; columns NULL/0 means the full tile schema:
+ * those of FLUX, IVAR, MASK that the first planned tile has (all three for an empty plan). NumPy:
+ * columns NULL/0 means "FLUX" only; for out "PATH.npy" writes PATH.npy holding the first column
+ * (rows x width, C order, '<f4' for float columns, '|u1' for uint8 ones such as MASK),
+ * PATH.COLUMN.npy for every further column and PATH.TARGETID.npy ('<i8'), all atomically. Every
+ * column must keep its kind in every tile, and for .npy all columns one width (ARD_EINVAL
+ * otherwise). *rows_out (may be NULL) receives the number of spectra written. */
 ARD_API ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
                                         const char *const *columns, int32_t num_columns,
                                         int32_t threads, const char *out_path, int64_t *rows_out,

@@ -13,6 +13,10 @@
  *   mask      uint8   [batch_size][num_patches]         ARD_PATCH_* (0 = no valid pixel)
  *   targetid  int64   [batch_size]
  *   flags     uint8   [batch_size]                      ARD_SPEC_* per spectrum
+ *   columns   optional catalog columns, one array each (ard_batch_column):
+ *             ARD_COLUMN_FLOAT64 double [batch_size], ARD_COLUMN_INT64 int64 [batch_size],
+ *             ARD_COLUMN_TEXT char [batch_size][width] (NUL-padded, not NUL-terminated when a
+ *             value fills all `width` bytes -- numpy's 'S<width>'; longer values are truncated)
  * and, once per store, wave float32 [num_patches]: the central wavelength of each patch (Angstrom).
  * Only the first `count` rows of a batch are meaningful (the last batch of an epoch may be short).
  */
@@ -103,6 +107,23 @@ ARD_API ard_status ard_patch_wavelengths(const char *grid_text, int64_t n, int32
  * consumers get ARD_EIO instead of hanging. End of data is explicit (ARD_EEOF). */
 typedef struct ard_store ard_store;
 
+/* Optional catalog columns of a batch (see the layout above). */
+typedef enum ard_column_type {
+    ARD_COLUMN_FLOAT64 = 0,
+    ARD_COLUMN_INT64 = 1,
+    ARD_COLUMN_TEXT = 2
+} ard_column_type;
+
+#define ARD_STREAM_MAX_COLUMNS 16
+#define ARD_STREAM_COLUMN_NAME 64 /* bytes of a column name, NUL included */
+#define ARD_STREAM_TEXT_WIDTH 16  /* default bytes per text value */
+
+typedef struct ard_stream_column {
+    const char *name; /* < ARD_STREAM_COLUMN_NAME bytes */
+    int32_t type;     /* ard_column_type */
+    int32_t width;    /* bytes per value: 8 for the numeric types, 1..1024 for text */
+} ard_stream_column;
+
 typedef struct ard_store_options {
     const char *name; /* shm name without '/' (letters, digits, ._-; <= 200 chars); NULL: an
                          anonymous in-process store (MAP_SHARED|MAP_ANONYMOUS, fork-inheritable) */
@@ -113,6 +134,8 @@ typedef struct ard_store_options {
     int32_t num_patches; /* > 0 */
     int32_t patch;       /* > 0 */
     const float *wave;   /* num_patches central wavelengths, copied; NULL = zeros */
+    int32_t num_columns; /* catalog columns per batch, 0..ARD_STREAM_MAX_COLUMNS */
+    const ard_stream_column *columns; /* num_columns descriptors (copied) */
 } ard_store_options;
 
 /* A batch as seen through a store: pointers into the shared mapping (valid until release). */
@@ -178,6 +201,18 @@ ARD_API int32_t ard_store_num_slots(const ard_store *store);
 ARD_API int32_t ard_store_batch_size(const ard_store *store);
 ARD_API int32_t ard_store_num_patches(const ard_store *store);
 ARD_API int32_t ard_store_patch(const ard_store *store);
+/* Catalog columns of every batch of the store: count, and the name (borrowed from the mapping),
+ * ard_column_type and bytes per value of column i (NULL / -1 / 0 when i is out of range). */
+ARD_API int32_t ard_store_num_columns(const ard_store *store);
+ARD_API const char *ard_store_column_name(const ard_store *store, int32_t i);
+ARD_API int32_t ard_store_column_type(const ard_store *store, int32_t i);
+ARD_API int32_t ard_store_column_width(const ard_store *store, int32_t i);
+/* Index of the column named `name` (ASCII case-insensitive), or -1. */
+ARD_API int32_t ard_store_column_find(const ard_store *store, const char *name);
+/* Column i of an acquired (or claimed) batch: a pointer into the shared slot (zero copy) to
+ * batch_size values (see the layout), valid while the batch is held; NULL when i is out of
+ * range or the batch is not of this store. Thread-safe. */
+ARD_API void *ard_batch_column(const ard_store *store, const ard_batch *batch, int32_t i);
 /* Slots currently held by consumers (diagnostics). */
 ARD_API int32_t ard_store_held(ard_store *store);
 /* 1 when the stream has ended (or failed) and every published batch was consumed and released:
@@ -216,14 +251,31 @@ typedef struct ard_loader_options {
     const char *store_name; /* NULL: anonymous in-process store */
     const char *flux_column, *ivar_column, *id_column; /* defaults FLUX, IVAR, TARGETID */
     ard_tokenize_options tokenize;
+    /* Optional catalog columns: a comma-separated list of columns of the index's `galaxies` table
+     * ("Z,SPECTYPE"; NULL or "" = none; at most ARD_STREAM_MAX_COLUMNS). Names are identifiers
+     * (letters, digits, '_'), case-insensitive, and must be catalog columns of the index
+     * (TARGET_RA, TARGET_DEC, Z, ZERR, ZWARN, DELTACHI2, SPECTYPE, SUBTYPE, HEALPIX, SURVEY,
+     * PROGRAM, DESI_TARGET, BGS_TARGET, FLUX_G, FLUX_R, FLUX_Z, EBV, COADD_FIBERSTATUS,
+     * TARGET_CLASS, TARGETID); the store names them in upper case. Real-valued columns become
+     * ARD_COLUMN_FLOAT64, integer ones ARD_COLUMN_INT64, text ones ARD_COLUMN_TEXT of text_width
+     * bytes. Each batch's values are looked up in the index by the batch's TARGETIDs (one query
+     * per batch, also in cached epochs). A spectrum without a catalog row, or a NULL value, gives
+     * NaN (float64), 0 (int64) or an empty string (text: all NUL bytes). */
+    const char *columns;
+    int32_t text_width;      /* bytes per text value, 1..1024 (default ARD_STREAM_TEXT_WIDTH) */
+    const char *index_dataset; /* where the catalog columns come from: as ard_index_open's */
+    const char *index_dsn;     /* dataset/dsn; NULL = the loader's dataset (ard_loader_new_dataset,
+                                  ard_loader_new_query); ard_loader_new needs one of them */
 } ard_loader_options;
 
 typedef struct ard_loader ard_loader;
 
 ARD_API void ard_loader_options_init(ard_loader_options *opts);
 /* Builds a loader over `items` (copied): opens every tile's footer, checks the columns and that all
- * tiles share one spectrum width, computes the geometry and creates the store. Does not start
- * producing. ARD_EINVAL (options, items, columns), ARD_ENOENT/ARD_EIO/ARD_ECORRUPT (tiles),
+ * tiles share one spectrum width, computes the geometry and creates the store. With catalog
+ * columns it opens the index read-only (kept open for the loader's life) and checks each name.
+ * Does not start producing. ARD_EINVAL (options, items, columns; an unknown catalog column is
+ * named in the message), the index's errors, ARD_ENOENT/ARD_EIO/ARD_ECORRUPT (tiles),
  * ARD_ELIMIT (memory cap), store errors. On failure *out is NULL. */
 ARD_API ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *items,
                                   int64_t num_items, ard_loader **out, ard_error *err);

@@ -150,4 +150,16 @@ ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t coun
 /* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */
 ard_status ard__idx_begin_write(ard_index *idx, ard_error *err);
 
+/* fetch_u8.c: column lookup and list<uint8> decoding for fetch. The leaf of list column `name`
+ * (3-level list, a legacy 2-level one, or a plain column), or -1. */
+int32_t ard__fetch_list_leaf(const ard_parquet_file *pq, const char *name);
+/* ARD_FETCH_F32 for a FLOAT list leaf, ARD_FETCH_U8 for an INT32 list leaf with logical
+ * INTEGER(8, unsigned), else -1. */
+int32_t ard__fetch_leaf_kind(const ard_parquet_file *pq, int32_t leaf);
+/* Decodes the planned rows of chunk `ch` of list<uint8> leaf `leaf` into a new rows x width uint8
+ * matrix (*out, caller frees with ard_free; *width_out its width). ARD_ENOTSUP for null, empty or
+ * ragged lists, ARD_ECORRUPT for values outside 0..255 or a row range the tile does not hold. */
+ard_status ard__fetch_read_u8(const ard_parquet_file *pq, const ard_plan_chunk *ch, int32_t leaf,
+                              const char *name, uint8_t **out, int64_t *width_out, ard_error *err);
+
 #endif

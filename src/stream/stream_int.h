@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 1
+#define STORE_VERSION 2 /* 2: catalog columns */
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -26,6 +26,13 @@ typedef struct store_slot {
     int32_t epoch;
     int64_t seq;
 } store_slot;
+
+/* One catalog column of every slot: `width` bytes per row at `offset` inside the slot. */
+typedef struct store_column {
+    char name[ARD_STREAM_COLUMN_NAME];
+    int32_t type, width;
+    int64_t offset;
+} store_column;
 
 /* A consumer's liveness: the registering thread holds `alive` (robust) for the handle's life; the
  * kernel releases it with EOWNERDEAD when that thread's process dies. */
@@ -57,6 +64,8 @@ typedef struct store_header {
     int64_t next_seq;     /* next sequence number a producer claims */
     int64_t next_deliver; /* next sequence number consumers get */
     int64_t end_seq;      /* no batch with seq >= end_seq will be published */
+    int32_t num_columns;
+    store_column columns[ARD_STREAM_MAX_COLUMNS];
     store_consumer consumers[STORE_MAX_CONSUMERS];
     store_slot slot_meta[];
 } store_header;
@@ -88,6 +97,16 @@ typedef struct loader_file {
     ard_parquet_file *pq;
     int32_t leaf_flux, leaf_ivar, leaf_id;
 } loader_file;
+
+/* The catalog columns a loader adds to each batch, looked up in the index (loader_catalog.c). */
+typedef struct loader_catalog {
+    int32_t num_columns;
+    ard_stream_column columns[ARD_STREAM_MAX_COLUMNS];
+    char names[ARD_STREAM_MAX_COLUMNS][ARD_STREAM_COLUMN_NAME]; /* upper case, for the store */
+    char sql_names[ARD_STREAM_MAX_COLUMNS][ARD_STREAM_COLUMN_NAME]; /* lower case, validated */
+    struct ard_index *index; /* read-only, used under `lock` */
+    pthread_mutex_t lock;
+} loader_catalog;
 
 /* A distinct (file, row group) pair. */
 typedef struct loader_rg {
@@ -139,6 +158,7 @@ struct ard_loader {
     int64_t shard_rows, batches_per_epoch, total_batches;
     char *grid_text;
     ard_store *store;
+    loader_catalog *catalog; /* NULL without catalog columns */
     /* shared state, under lock */
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -166,6 +186,12 @@ loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch);
 void ard__loader_epoch_free(loader_epoch *e);
 /* Row ordinal -> (rg, row inside the row group). */
 void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *rg_row);
+/* Parses and checks opts->columns against the index (opened read-only from index_dataset /
+ * index_dsn); *out stays NULL when no column is asked for (loader_catalog.c). */
+ard_status ard__catalog_open(const ard_loader_options *o, loader_catalog **out, ard_error *err);
+void ard__catalog_free(loader_catalog *c);
+/* Fills the catalog columns of rows [0, count) of a claimed slot from the index by TARGETID. */
+ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, ard_error *err);
 /* Stops and joins the producer threads (loader_run.c). */
 void ard__loader_stop_threads(ard_loader *l);
 /* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `ard fof` against a real PostgreSQL 15 index: a throwaway server (initdb into a temp dir, Unix
 # socket only), the same survey synced into PostgreSQL and SQLite, fof with a predicate on both; the
-# result tables must hold the same groups. Skipped (exit 77) with the reason when no server starts.
+# result tables must hold the same groups. Fails loudly with the reason when no server starts.
 set -uo pipefail
 ARD=${1:?usage: fof_pg.sh PATH_TO_ard}
 skip() { echo "SKIPPED: fof on PostgreSQL: $*" >&2; exit 77; }
