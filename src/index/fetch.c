@@ -1,7 +1,8 @@
 /* Fetch: decode the spectra of a read plan straight from the tiles (never through the database).
  * Chunks (one row group of one file each) are decoded `threads` at a time on a pool and handed out
  * in plan order; each chunk's TARGETIDs are checked against the plan, so a stale index is an error,
- * never silently wrong data. */
+ * never silently wrong data. list<float> columns are decoded with ard_parquet_read_f32_matrix,
+ * list<uint8> ones (MASK) with fetch_u8.c. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -11,7 +12,9 @@ enum { FETCH_MAX_COLUMNS = 8 };
 
 typedef struct fetch_slot {
     const ard_plan_chunk *chunk;
-    ard_pq_f32_matrix columns[FETCH_MAX_COLUMNS];
+    ard_pq_f32_matrix columns[FETCH_MAX_COLUMNS]; /* float columns; rows/width only for uint8 */
+    uint8_t *u8[FETCH_MAX_COLUMNS];                /* uint8 columns, else NULL */
+    int32_t types[FETCH_MAX_COLUMNS];              /* ARD_FETCH_* */
     ard_fetch_batch batch;
     ard_status st;
     ard_error err;
@@ -30,20 +33,6 @@ struct ard_fetch {
     int32_t closed_below;     /* files[0 .. closed_below) are closed for good */
     ard_parquet_file **files; /* one per plan file, opened on demand, closed when passed */
 };
-
-/* The float leaf of list column `name` (3-level list, or a legacy 2-level one). */
-static int32_t list_leaf(const ard_parquet_file *pq, const char *name) {
-    static const char *const forms[] = {".list.element", ".list.item", ".element", ".array", ""};
-    char path[160];
-    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", name, forms[i]);
-        int32_t leaf = ard_parquet_find_leaf(pq, path);
-        if (leaf >= 0) {
-            return leaf;
-        }
-    }
-    return -1;
-}
 
 static ard_status check_targetids(const ard_parquet_file *pq, const ard_plan_chunk *ch,
                                   ard_error *err) {
@@ -106,27 +95,43 @@ static ard_status gather(const ard_pq_f32_matrix *all, const ard_plan_chunk *ch,
     return ARD_OK;
 }
 
+static ard_status decode_f32(const ard_parquet_file *pq, const ard_plan_chunk *ch, int32_t leaf,
+                             ard_pq_f32_matrix *out, ard_error *err) {
+    ard_pq_f32_matrix all;
+    memset(&all, 0, sizeof all);
+    ard_status st = ard_parquet_read_f32_matrix(pq, ch->row_group, leaf, &all, err);
+    if (st == ARD_OK && all.rows == ch->num_rows && !all.row_validity) {
+        *out = all; /* every row wanted, in order: no copy */
+        return ARD_OK;
+    }
+    if (st == ARD_OK) {
+        st = gather(&all, ch, out, err);
+    }
+    ard_pq_matrix_reset(&all);
+    return st;
+}
+
 static ard_status decode_chunk(ard_fetch *f, fetch_slot *s, ard_error *err) {
     const ard_plan_chunk *ch = s->chunk;
     const ard_parquet_file *pq = f->files[ch->file];
     ard_status st = check_targetids(pq, ch, err);
     for (int32_t c = 0; c < f->num_columns && st == ARD_OK; c++) {
-        int32_t leaf = list_leaf(pq, f->names[c]);
-        if (leaf < 0) {
-            return ard_error_set(err, ARD_EINVAL, "%s: no list<float> column %s",
-                                 ard_parquet_path(pq), f->names[c]);
+        int32_t leaf = ard__fetch_list_leaf(pq, f->names[c]);
+        int32_t kind = ard__fetch_leaf_kind(pq, leaf);
+        if (leaf < 0 || kind < 0) {
+            return ard_error_set(err, ARD_EINVAL, "%s: %s column %s", ard_parquet_path(pq),
+                                 leaf < 0 ? "no" : "neither list<float> nor list<uint8>:",
+                                 f->names[c]);
         }
-        ard_pq_f32_matrix all;
-        memset(&all, 0, sizeof all);
-        st = ard_parquet_read_f32_matrix(pq, ch->row_group, leaf, &all, err);
-        if (st == ARD_OK && all.rows == ch->num_rows && !all.row_validity) {
-            s->columns[c] = all; /* every row wanted, in order: no copy */
+        s->types[c] = kind;
+        if (kind == ARD_FETCH_F32) {
+            st = decode_f32(pq, ch, leaf, &s->columns[c], err);
             continue;
         }
-        if (st == ARD_OK) {
-            st = gather(&all, ch, &s->columns[c], err);
-        }
-        ard_pq_matrix_reset(&all);
+        int64_t width = 0;
+        st = ard__fetch_read_u8(pq, ch, leaf, f->names[c], &s->u8[c], &width, err);
+        s->columns[c].rows = ch->num_rows;
+        s->columns[c].width = width;
     }
     return st;
 }
@@ -139,13 +144,16 @@ static void decode_task(void *arg, int64_t i, int thread_id) {
     s->st = decode_chunk(f, s, &s->err);
     s->batch = (ard_fetch_batch){
         s->chunk->file, s->chunk->row_group,           s->chunk->num_rows, s->chunk->targetids,
-        f->num_columns, (const char *const *)f->names, s->columns};
+        f->num_columns, (const char *const *)f->names, s->columns,
+        s->types,           (const uint8_t *const *)s->u8};
 }
 
 static void clear_window(ard_fetch *f) {
     for (int32_t i = 0; i < f->in_window; i++) {
         for (int32_t c = 0; c < f->num_columns; c++) {
             ard_pq_matrix_reset(&f->slots[i].columns[c]);
+            ard_free(f->slots[i].u8[c]);
+            f->slots[i].u8[c] = NULL;
         }
     }
     f->in_window = f->handed = 0;

@@ -21,7 +21,7 @@ void ard_store_options_init(ard_store_options *opts) {
     opts->slots = 10;
 }
 
-/* Offsets of the five arrays inside a slot; returns the slot size. */
+/* Offsets of the five arrays inside a slot; returns the size they take. */
 static int64_t slot_layout(int32_t b, int32_t np, int32_t p, int64_t off[5]) {
     int64_t at = 0;
     int64_t sizes[5] = {(int64_t)b * np * p * 4, (int64_t)b * np * 4, (int64_t)b * np,
@@ -33,12 +33,59 @@ static int64_t slot_layout(int32_t b, int32_t np, int32_t p, int64_t off[5]) {
     return at;
 }
 
+/* The catalog columns follow the five arrays; col_off[i] receives each one's offset (may be NULL).
+ * Returns the slot size. */
+static int64_t columns_layout(int64_t at, int32_t b, int32_t n, const int32_t *widths,
+                              int64_t *col_off) {
+    for (int32_t i = 0; i < n; i++) {
+        if (col_off) {
+            col_off[i] = at;
+        }
+        at = align_up(at + (int64_t)b * widths[i]);
+    }
+    return at;
+}
+
 int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, int32_t patch) {
     int64_t off[5];
     if (batch_size <= 0 || num_patches <= 0 || patch <= 0) {
         return 0;
     }
     return slot_layout(batch_size, num_patches, patch, off);
+}
+
+/* Slot bytes including the options' catalog columns (checked by check_columns). */
+static int64_t slot_bytes_of(const ard_store_options *o) {
+    int64_t off[5];
+    int32_t widths[ARD_STREAM_MAX_COLUMNS];
+    for (int32_t i = 0; i < o->num_columns; i++) {
+        widths[i] = o->columns[i].width;
+    }
+    return columns_layout(slot_layout(o->batch_size, o->num_patches, o->patch, off),
+                          o->batch_size, o->num_columns, widths, NULL);
+}
+
+static int column_ok(int32_t type, int32_t width) {
+    return ((type == ARD_COLUMN_FLOAT64 || type == ARD_COLUMN_INT64) && width == 8) ||
+           (type == ARD_COLUMN_TEXT && width >= 1 && width <= 1024);
+}
+
+static ard_status check_columns(const ard_store_options *o, ard_error *err) {
+    if (o->num_columns < 0 || o->num_columns > ARD_STREAM_MAX_COLUMNS ||
+        (o->num_columns > 0 && !o->columns)) {
+        return ard_error_set(err, ARD_EINVAL, "store: %d catalog columns (at most %d)",
+                             o->num_columns, ARD_STREAM_MAX_COLUMNS);
+    }
+    for (int32_t i = 0; i < o->num_columns; i++) {
+        const ard_stream_column *c = &o->columns[i];
+        if (!c->name || !c->name[0] || strlen(c->name) >= ARD_STREAM_COLUMN_NAME ||
+            !column_ok(c->type, c->width)) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "store: catalog column %d (%.64s): bad name, type %d or width %d",
+                                 i, c->name ? c->name : "NULL", c->type, c->width);
+        }
+    }
+    return ARD_OK;
 }
 
 static int64_t header_bytes(int32_t slots) {
@@ -100,7 +147,7 @@ static ard_status check_geometry(const ard_store_options *o, ard_error *err) {
             }
         }
     }
-    return ARD_OK;
+    return check_columns(o, err);
 }
 
 /* Bytes of a store with `slots` slots: header + slot table, the wave array, the slots. */
@@ -138,6 +185,19 @@ static void init_header(store_header *h, const ard_store_options *o, int32_t slo
     h->off_mask = off[2];
     h->off_targetid = off[3];
     h->off_flags = off[4];
+    h->num_columns = o->num_columns;
+    int32_t widths[ARD_STREAM_MAX_COLUMNS];
+    int64_t col_off[ARD_STREAM_MAX_COLUMNS];
+    for (int32_t i = 0; i < o->num_columns; i++) {
+        widths[i] = o->columns[i].width;
+        snprintf(h->columns[i].name, sizeof h->columns[i].name, "%s", o->columns[i].name);
+        h->columns[i].type = o->columns[i].type;
+        h->columns[i].width = o->columns[i].width;
+    }
+    h->slot_bytes = columns_layout(h->slot_bytes, o->batch_size, o->num_columns, widths, col_off);
+    for (int32_t i = 0; i < o->num_columns; i++) {
+        h->columns[i].offset = col_off[i];
+    }
     h->num_slots = slots;
     h->batch_size = o->batch_size;
     h->num_patches = o->num_patches;
@@ -235,8 +295,7 @@ ard_status ard_store_create(const ard_store_options *opts, ard_store **out, ard_
     *out = NULL;
     ard_status st = check_geometry(opts, err);
     int32_t slots = 0;
-    int64_t slot_bytes = ard_store_slot_bytes(opts ? opts->batch_size : 0,
-                                              opts ? opts->num_patches : 0, opts ? opts->patch : 0);
+    int64_t slot_bytes = st == ARD_OK ? slot_bytes_of(opts) : 0;
     if (st == ARD_OK) {
         st = fit_slots(opts, slot_bytes, &slots, err);
     }
@@ -352,13 +411,26 @@ static ard_status check_mapping(const char *name, int fd, struct stat *st, ard_e
 
 static ard_status check_header(const char *name, const store_header *h, int64_t size,
                                ard_error *err) {
-    int64_t off[5];
+    int64_t off[5] = {0};
     int ok = h->magic == STORE_MAGIC && h->version == STORE_VERSION && h->total_size == size &&
              h->num_slots >= 1 && h->num_slots <= 4096 && h->batch_size > 0 &&
              h->batch_size <= (1 << 24) && h->num_patches > 0 && h->num_patches <= (1 << 20) &&
              h->patch > 0 && h->patch <= 4096;
     /* Every offset is recomputed from the geometry: a damaged header cannot point outside. */
-    ok = ok && h->slot_bytes == slot_layout(h->batch_size, h->num_patches, h->patch, off) &&
+    ok = ok && h->num_columns >= 0 && h->num_columns <= ARD_STREAM_MAX_COLUMNS;
+    int32_t widths[ARD_STREAM_MAX_COLUMNS] = {0};
+    int64_t col_off[ARD_STREAM_MAX_COLUMNS] = {0};
+    for (int32_t i = 0; ok && i < h->num_columns; i++) {
+        const store_column *c = &h->columns[i];
+        ok = column_ok(c->type, c->width) && memchr(c->name, 0, sizeof c->name) != NULL;
+        widths[i] = c->width;
+    }
+    int64_t base = ok ? slot_layout(h->batch_size, h->num_patches, h->patch, off) : 0;
+    ok = ok && h->slot_bytes == columns_layout(base, h->batch_size, h->num_columns, widths, col_off);
+    for (int32_t i = 0; ok && i < h->num_columns; i++) {
+        ok = h->columns[i].offset == col_off[i];
+    }
+    ok = ok &&
          h->off_tokens == off[0] && h->off_scales == off[1] && h->off_mask == off[2] &&
          h->off_targetid == off[3] && h->off_flags == off[4] &&
          h->wave_offset == header_bytes(h->num_slots) &&
