@@ -212,7 +212,7 @@ typedef struct ard_fetch ard_fetch;
 
 /* Kinds of fetched columns (ard_fetch_batch.column_types). */
 #define ARD_FETCH_F32 0 /* list<float> tile column (FLUX, IVAR) */
-#define ARD_FETCH_U8 1  /* list<uint8> tile column (MASK: INT32 leaf, logical INTEGER(8, unsigned)) */
+#define ARD_FETCH_U8 1  /* list<uint8> tile column (MASK: INT32, logical INTEGER(8, unsigned)) */
 
 /* One decoded plan chunk: `rows` spectra, one rows x width matrix per requested column. A
  * ARD_FETCH_F32 column is columns[c] (float32; NaN + validity for null elements, as

@@ -1,6 +1,7 @@
 /* `ard fetch DATASET --where EXPR | --targetids FILE --out subset.parquet|subset.npy [--columns
- * FLUX,IVAR] [--threads T]`: plans with the index, then reads the spectra straight from the tiles
- * (row-group granular, in parallel) and writes them out. */
+ * FLUX,IVAR,MASK] [--threads T]`: plans with the index, then reads the spectra straight from the
+ * tiles (row-group granular, in parallel) and writes them out: all tile columns (FLUX, IVAR, MASK)
+ * by default for Parquet, FLUX by default for .npy. */
 #include "cli.h"
 
 #include "ard/index.h"
@@ -21,9 +22,11 @@ static const ard_cli_option fetch_options[NUM_OPTS] = {
     [OPT_TARGETIDS] = {"targetids", "FILE|-", "one TARGETID per line"},
     [OPT_LIMIT] = {"limit", "N", "at most N spectra"},
     [OPT_OUT] = {"out", "FILE",
-                 "output: *.parquet (tile schema) or *.npy (rows x pixels float32;"
-                 " more columns and TARGETIDs go to FILE-stem.COLUMN.npy)"},
-    [OPT_COLUMNS] = {"columns", "A,B", "list<float> tile columns (default FLUX)"},
+                 "output: *.parquet (tile schema) or *.npy (rows x pixels, float32 or"
+                 " uint8 for MASK; more columns and TARGETIDs go to FILE-stem.COLUMN.npy)"},
+    [OPT_COLUMNS] = {"columns", "A,B",
+                     "tile columns, list<float> or list<uint8> (MASK); default: FLUX,IVAR,MASK"
+                     " (those the tiles have) for .parquet, FLUX for .npy"},
     [OPT_THREADS] = {"threads", "T", "decoding threads (default: all CPUs)"},
     [OPT_DB] = {"db", "DSN", "index database (default DATASET/ard.db)"},
 };
@@ -87,13 +90,14 @@ int ard_cmd_fetch(int argc, char **argv) {
         threads = (int32_t)t;
     }
     const char *names[8];
-    char columns[512] = "FLUX";
+    char columns[512] = "";
+    int ncols = 0; /* 0: the library's default columns */
     if (a.present[OPT_COLUMNS]) {
         snprintf(columns, sizeof columns, "%s", a.value[OPT_COLUMNS]);
-    }
-    int ncols = split_columns(columns, names, 8);
-    if (ncols < 1) {
-        return ard_cli_usage("fetch", "--columns takes 1 to 8 comma-separated names");
+        ncols = split_columns(columns, names, 8);
+        if (ncols < 1) {
+            return ard_cli_usage("fetch", "--columns takes 1 to 8 comma-separated names");
+        }
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -108,9 +112,10 @@ int ard_cmd_fetch(int argc, char **argv) {
     ard_error err;
     ard_error_init(&err);
     int64_t rows = 0;
-    ard_status st =
-        npy ? ard_fetch_to_npy(a.positional[0], plan, names, ncols, threads, out, &rows, &err)
-            : ard_fetch_to_parquet(a.positional[0], plan, names, ncols, threads, out, &rows, &err);
+    ard_status st = npy ? ard_fetch_to_npy(a.positional[0], plan, ncols ? names : NULL, ncols,
+                                           threads, out, &rows, &err)
+                        : ard_fetch_to_parquet(a.positional[0], plan, ncols ? names : NULL, ncols,
+                                               threads, out, &rows, &err);
     ard_plan_free(plan);
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);

@@ -13,8 +13,8 @@ enum { FETCH_MAX_COLUMNS = 8 };
 typedef struct fetch_slot {
     const ard_plan_chunk *chunk;
     ard_pq_f32_matrix columns[FETCH_MAX_COLUMNS]; /* float columns; rows/width only for uint8 */
-    uint8_t *u8[FETCH_MAX_COLUMNS];                /* uint8 columns, else NULL */
-    int32_t types[FETCH_MAX_COLUMNS];              /* ARD_FETCH_* */
+    uint8_t *u8[FETCH_MAX_COLUMNS];               /* uint8 columns, else NULL */
+    int32_t types[FETCH_MAX_COLUMNS];             /* ARD_FETCH_* */
     ard_fetch_batch batch;
     ard_status st;
     ard_error err;
@@ -119,9 +119,9 @@ static ard_status decode_chunk(ard_fetch *f, fetch_slot *s, ard_error *err) {
         int32_t leaf = ard__fetch_list_leaf(pq, f->names[c]);
         int32_t kind = ard__fetch_leaf_kind(pq, leaf);
         if (leaf < 0 || kind < 0) {
-            return ard_error_set(err, ARD_EINVAL, "%s: %s column %s", ard_parquet_path(pq),
-                                 leaf < 0 ? "no" : "neither list<float> nor list<uint8>:",
-                                 f->names[c]);
+            return ard_error_set(
+                err, ARD_EINVAL, "%s: %s column %s", ard_parquet_path(pq),
+                leaf < 0 ? "no" : "neither list<float> nor list<uint8>:", f->names[c]);
         }
         s->types[c] = kind;
         if (kind == ARD_FETCH_F32) {
@@ -142,10 +142,15 @@ static void decode_task(void *arg, int64_t i, int thread_id) {
     fetch_slot *s = &f->slots[i];
     ard_error_init(&s->err);
     s->st = decode_chunk(f, s, &s->err);
-    s->batch = (ard_fetch_batch){
-        s->chunk->file, s->chunk->row_group,           s->chunk->num_rows, s->chunk->targetids,
-        f->num_columns, (const char *const *)f->names, s->columns,
-        s->types,           (const uint8_t *const *)s->u8};
+    s->batch = (ard_fetch_batch){s->chunk->file,
+                                 s->chunk->row_group,
+                                 s->chunk->num_rows,
+                                 s->chunk->targetids,
+                                 f->num_columns,
+                                 (const char *const *)f->names,
+                                 s->columns,
+                                 s->types,
+                                 (const uint8_t *const *)s->u8};
 }
 
 static void clear_window(ard_fetch *f) {

@@ -13,14 +13,15 @@
 
 /* Kind of a column when no tile tells it (an empty plan): MASK is list<uint8>, the rest float. */
 static int32_t default_kind(const char *name) {
-    return strcmp(name, "MASK") == 0 ? ARD_FETCH_U8 : ARD_FETCH_F32;
+    return name && strcmp(name, "MASK") == 0 ? ARD_FETCH_U8 : ARD_FETCH_F32;
 }
 
 static ard_status check_kinds(const ard_fetch_batch *b, const int32_t *kinds, const ard_plan *plan,
                               ard_error *err) {
     for (int32_t c = 0; c < b->num_columns; c++) {
         if (b->column_types[c] != kinds[c]) {
-            return ard_error_set(err, ARD_EINVAL, "%s: column %s is list<%s> there, list<%s> before",
+            return ard_error_set(err, ARD_EINVAL,
+                                 "%s: column %s is list<%s> there, list<%s> before",
                                  ard_plan_file(plan, b->file), b->column_names[c],
                                  b->column_types[c] == ARD_FETCH_U8 ? "uint8" : "float",
                                  kinds[c] == ARD_FETCH_U8 ? "uint8" : "float");
@@ -53,17 +54,18 @@ static ard_status resolve_columns(const ard_parquet_file *first, const char *con
         if (first && defaults && leaf < 0) {
             continue; /* the full tile schema: only the columns the tiles have */
         }
-        int32_t kind = first ? ard__fetch_leaf_kind(first, leaf) : default_kind(name ? name : "");
+        int32_t kind = first ? ard__fetch_leaf_kind(first, leaf) : default_kind(name);
         if (kind < 0 || !name) {
-            return ard_error_set(err, ARD_EINVAL, "%s: %s column %s", ard_parquet_path(first),
-                                 leaf < 0 ? "no" : "neither list<float> nor list<uint8>:",
-                                 name ? name : "(null)");
+            return ard_error_set(
+                err, ARD_EINVAL, "%s: %s column %s", first ? ard_parquet_path(first) : "fetch",
+                leaf < 0 ? "no" : "neither list<float> nor list<uint8>:", name ? name : "(null)");
         }
         out->names[out->count] = name;
         out->kinds[out->count++] = kind;
     }
     if (out->count == 0) {
-        return ard_error_set(err, ARD_EINVAL, "%s: none of FLUX, IVAR, MASK", ard_parquet_path(first));
+        return ard_error_set(err, ARD_EINVAL, "%s: none of FLUX, IVAR, MASK",
+                             first ? ard_parquet_path(first) : "fetch");
     }
     return ARD_OK;
 }
@@ -228,7 +230,7 @@ static ard_status npy_open(const char *base, const char *suffix, npy_out *o, ard
 }
 
 typedef struct npy_job {
-    npy_out outs[9]; /* one per column, then TARGETID */
+    npy_out outs[9];  /* one per column, then TARGETID */
     int32_t kinds[8]; /* ARD_FETCH_* per column, fixed by the first batch */
     int32_t ncols;
     int64_t width;
@@ -251,10 +253,10 @@ static ard_status npy_start(npy_job *j, const char *base, const char *const *col
         }
         st = npy_open(base, suffix, &j->outs[c], err);
         if (st == ARD_OK) {
-            st = c == j->ncols ? npy_header(j->outs[c].file, "<i8", rows, -1, err)
-                               : npy_header(j->outs[c].file,
-                                            j->kinds[c] == ARD_FETCH_U8 ? "|u1" : "<f4", rows,
-                                            j->width, err);
+            st = c == j->ncols
+                     ? npy_header(j->outs[c].file, "<i8", rows, -1, err)
+                     : npy_header(j->outs[c].file, j->kinds[c] == ARD_FETCH_U8 ? "|u1" : "<f4",
+                                  rows, j->width, err);
         }
     }
     j->started = 1;

@@ -62,21 +62,21 @@ static ard_status u8_width(const ard_parquet_file *pq, const ard_pq_column_data 
 
 /* Copies the planned rows (relative to `lo`) of the int32 values, narrowed to uint8. */
 static ard_status u8_gather(const ard_parquet_file *pq, const ard_plan_chunk *ch, const char *name,
-                            const int32_t *vals, int64_t lo, int64_t span, int64_t w,
-                            uint8_t *out, ard_error *err) {
+                            const int32_t *vals, int64_t lo, int64_t span, int64_t w, uint8_t *out,
+                            ard_error *err) {
     for (int64_t r = 0; r < ch->num_rows; r++) {
         int64_t src = ch->rows[r] - lo;
         if (src < 0 || src >= span) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: row group %d: planned row %lld out of order",
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: row group %d: planned row %lld out of order",
                                  ard_parquet_path(pq), ch->row_group, (long long)ch->rows[r]);
         }
         for (int64_t k = 0; k < w; k++) {
             int32_t v = vals[src * w + k];
             if (v < 0 || v > 255) {
-                return ard_error_set(err, ARD_ECORRUPT,
-                                     "%s: row group %d row %lld: %s value %d is not a uint8",
-                                     ard_parquet_path(pq), ch->row_group, (long long)ch->rows[r],
-                                     name, (int)v);
+                return ard_error_set(
+                    err, ARD_ECORRUPT, "%s: row group %d row %lld: %s value %d is not a uint8",
+                    ard_parquet_path(pq), ch->row_group, (long long)ch->rows[r], name, (int)v);
             }
             out[r * w + k] = (uint8_t)v;
         }

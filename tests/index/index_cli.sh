@@ -74,8 +74,13 @@ done
 [ "$(sqlite3 "$D/ard.db" "SELECT count(*) FROM galaxies")" = "$before" ] || fail "a refused predicate changed the index"
 
 # ---- fetch ----
-"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.npy" --columns FLUX,IVAR --threads 2 2>/dev/null
-"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.parquet" --columns FLUX,IVAR 2>/dev/null
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.npy" --columns FLUX,IVAR,MASK --threads 2 2>/dev/null
+# no --columns: the full tile schema (FLUX, IVAR, MASK) for Parquet
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.parquet" 2>/dev/null
+# no --columns for .npy: FLUX only
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/dflt.npy" 2>/dev/null
+[ -f "$T/dflt.npy" ] && [ -f "$T/dflt.TARGETID.npy" ] || fail ".npy default outputs"
+[ ! -e "$T/dflt.IVAR.npy" ] && [ ! -e "$T/dflt.MASK.npy" ] || fail ".npy default is FLUX only"
 $PY - "$T" <<'EOF' || fail "fetched arrays"
 import numpy as np, sys
 t = sys.argv[1]
@@ -84,6 +89,38 @@ want = sorted(int(l) for l in open(t + "/q.txt"))
 assert flux.dtype == np.float32 and flux.ndim == 2 and flux.shape == ivar.shape, (flux.shape, ivar.shape)
 assert flux.shape[0] == len(want) and sorted(ids.tolist()) == want
 assert np.isfinite(flux[ivar > 0]).all()
+mask = np.load(t + "/sub.MASK.npy")
+assert mask.dtype == np.uint8 and mask.shape == flux.shape, (mask.dtype, mask.shape)
+EOF
+# MASK of every fetched spectrum (.npy and Parquet) equals the MASK of its tile row
+find "$D/tiles" -name '*.parquet' | sort | while read -r f; do
+    "$ARD" parquet cat "$f" --columns TARGETID,MASK
+done >"$T/tilemask.jsonl"
+"$ARD" parquet cat "$T/sub.parquet" --columns TARGETID,MASK >"$T/submask.jsonl"
+"$ARD" parquet meta "$T/sub.parquet" --json >"$T/submeta.json"
+$PY - "$T" <<'EOF' || fail "fetched MASK differs from the tiles"
+import json, sys, numpy as np
+t = sys.argv[1]
+tile = {}
+for line in open(t + "/tilemask.jsonl"):
+    r = json.loads(line)
+    tile[r["TARGETID"]] = np.array(r["MASK"], dtype=np.int64)
+want = sorted(int(l) for l in open(t + "/q.txt"))
+ids = np.load(t + "/sub.TARGETID.npy"); mask = np.load(t + "/sub.MASK.npy")
+assert sorted(ids.tolist()) == want
+for i, tid in enumerate(ids.tolist()):
+    assert (mask[i].astype(np.int64) == tile[tid]).all(), ("npy", tid)
+pq = [json.loads(l) for l in open(t + "/submask.jsonl")]
+assert sorted(r["TARGETID"] for r in pq) == want
+for r in pq:
+    assert (np.array(r["MASK"], dtype=np.int64) == tile[r["TARGETID"]]).all(), ("parquet", r["TARGETID"])
+assert sum(int((tile[tid] != 0).sum()) for tid in want) > 0, "no nonzero MASK among the fetched rows"
+schema = {n["path"]: n for n in json.load(open(t + "/submeta.json"))["schema"]}
+for c in ("FLUX", "IVAR", "MASK"):
+    assert c + ".list.element" in schema, ("default Parquet columns", c)
+m = schema["MASK.list.element"]
+assert m["type"] == "INT32" and m["logical"]["kind"] == "INTEGER", m
+assert m["logical"].get("bit_width") == 8 and not m["logical"].get("is_signed"), m
 EOF
 "$ARD" parquet meta "$T/sub.parquet" --json | $PY -c '
 import json, sys

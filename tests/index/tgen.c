@@ -38,6 +38,13 @@ float tgen_flux(int64_t targetid, int32_t k) {
     return (float)(targetid % 1000) + (float)k * 0.25f;
 }
 
+uint8_t tgen_mask(int64_t targetid, int32_t k) {
+    if (tgen_flux(targetid, k) != tgen_flux(targetid, k)) {
+        return 3; /* a null FLUX pixel: NODATA | BADPIX */
+    }
+    return (uint8_t)((targetid * 7 + k * 13) % 256 < 40 ? (targetid + k) % 256 : 0);
+}
+
 void tgen_tile_path(int32_t tile, char *out, size_t cap) {
     int32_t pix = 1000 + tile * 7;
     snprintf(out, cap, "tiles/main/%s/%d/%d.parquet", tile % 2 ? "bright" : "dark", pix / 100, pix);
@@ -69,7 +76,8 @@ static int write_tile_columns(ard_pq_writer *w, int32_t tile, const tgen_opts *o
     float *flux = ard_malloc((size_t)(n * width) * sizeof *flux);
     float *ivar = ard_malloc((size_t)(n * width) * sizeof *ivar);
     uint8_t *valid = ard_calloc((size_t)(n * width + 7) / 8, 1);
-    int rc = ids && flux && ivar && valid ? 0 : -1;
+    uint8_t *mask = ard_malloc((size_t)(n * width + 1));
+    int rc = ids && flux && ivar && valid && mask ? 0 : -1;
     for (int64_t r = 0; rc == 0 && r < n; r++) {
         ids[r] = tgen_targetid(tile, (int32_t)r);
         for (int64_t k = 0; k < width; k++) {
@@ -77,19 +85,22 @@ static int write_tile_columns(ard_pq_writer *w, int32_t tile, const tgen_opts *o
             int64_t i = r * width + k;
             flux[i] = v == v ? v : 0.0f;
             ivar[i] = v == v ? 1.0f : 0.0f;
+            mask[i] = tgen_mask(ids[r], (int32_t)k);
             valid[i >> 3] = (uint8_t)(valid[i >> 3] | ((v == v ? 1u : 0u) << (i & 7)));
         }
     }
     if (rc == 0 &&
         (ard_pq_writer_write_column(w, 0, ids, NULL, n, e) != ARD_OK ||
          ard_pq_writer_write_list_matrix(w, 1, flux, n, width, valid, NULL, e) != ARD_OK ||
-         ard_pq_writer_write_list_matrix(w, 2, ivar, n, width, NULL, NULL, e) != ARD_OK)) {
+         ard_pq_writer_write_list_matrix(w, 2, ivar, n, width, NULL, NULL, e) != ARD_OK ||
+         ard_pq_writer_write_list_matrix(w, 3, mask, n, width, NULL, NULL, e) != ARD_OK)) {
         rc = -1;
     }
     ard_free(ids);
     ard_free(flux);
     ard_free(ivar);
     ard_free(valid);
+    ard_free(mask);
     return rc;
 }
 
@@ -105,6 +116,11 @@ int tgen_write_tile(const char *path, int32_t tile, const tgen_opts *o, char *ms
     ard_pq_schema_set_sorted(sb, id, 1, &e);
     ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &e);
     ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &e);
+    ard_pq_logical u8;
+    memset(&u8, 0, sizeof u8);
+    u8.kind = ARD_PQ_LT_INTEGER;
+    u8.bit_width = 8; /* MASK list<uint8> as in the survey tiles */
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, &e);
     ard_pq_writer_options wo;
     ard_pq_writer_options_init(&wo);
     wo.rows_per_row_group = o->rows_per_group;

@@ -23,6 +23,8 @@ double tgen_z(int64_t targetid);
 const char *tgen_spectype(int64_t targetid);
 /* FLUX[k] of a TARGETID (NaN where the element is null). */
 float tgen_flux(int64_t targetid, int32_t k);
+/* MASK[k] of a TARGETID (list<uint8>; nonzero where FLUX is null, and at scattered pixels). */
+uint8_t tgen_mask(int64_t targetid, int32_t k);
 /* Path of tile t relative to the dataset (tiles/main/dark/PIXGROUP/PIXNUM.parquet). */
 void tgen_tile_path(int32_t tile, char *out, size_t cap);
 

@@ -26,6 +26,16 @@ static ard_plan *plan_for(ti_env *env, const char *where) {
     return plan;
 }
 
+/* One fetched MASK row against the generator; returns its number of nonzero bytes. */
+static int64_t check_mask(int64_t id, const uint8_t *row, int64_t width) {
+    int64_t nonzero = 0;
+    for (int64_t k = 0; k < width; k++) {
+        assert_int_equal(row[k], tgen_mask(id, (int32_t)k));
+        nonzero += row[k] != 0;
+    }
+    return nonzero;
+}
+
 static void check_spectrum(int64_t id, const float *values, const uint8_t *validity, int64_t row,
                            int64_t width) {
     for (int64_t k = 0; k < width; k++) {
@@ -44,9 +54,9 @@ static void check_spectrum(int64_t id, const float *values, const uint8_t *valid
 void test_fetch_iterator(void **state) {
     TI_ENV(state);
     ard_plan *plan = plan_for(env, "Z > 1.0");
-    const char *cols[2] = {"FLUX", "IVAR"};
+    const char *cols[3] = {"FLUX", "IVAR", "MASK"};
     ard_fetch *f = NULL;
-    assert_int_equal(ard_fetch_open(env->dir, plan, cols, 2, 2, &f, NULL), ARD_OK);
+    assert_int_equal(ard_fetch_open(env->dir, plan, cols, 3, 2, &f, NULL), ARD_OK);
     const ard_fetch_batch *b;
     ard_status st;
     int64_t rows = 0, batches = 0;
@@ -56,11 +66,20 @@ void test_fetch_iterator(void **state) {
         const ard_plan_chunk *ch = ard_plan_chunk_at(plan, batches);
         assert_int_equal(b->rows, ch->num_rows);
         assert_int_equal(b->row_group, ch->row_group);
-        assert_int_equal(b->num_columns, 2);
+        assert_int_equal(b->num_columns, 3);
         assert_int_equal(b->columns[0].width, env->gen.width);
+        assert_int_equal(b->column_types[0], ARD_FETCH_F32);
+        assert_int_equal(b->column_types[1], ARD_FETCH_F32);
+        assert_null(b->u8_values[0]);
+        assert_int_equal(b->column_types[2], ARD_FETCH_U8);
+        assert_int_equal(b->columns[2].rows, b->rows);
+        assert_int_equal(b->columns[2].width, env->gen.width);
+        assert_null(b->columns[2].values);
+        assert_non_null(b->u8_values[2]);
         for (int64_t r = 0; r < b->rows; r++) {
             check_spectrum(b->targetids[r], b->columns[0].values, b->columns[0].validity, r,
                            b->columns[0].width);
+            check_mask(b->targetids[r], b->u8_values[2] + r * env->gen.width, env->gen.width);
             assert_true(tgen_z(b->targetids[r]) > 1.0);
         }
         rows += b->rows;
@@ -80,7 +99,38 @@ void test_fetch_iterator(void **state) {
     assert_int_equal(ard_fetch_next(f, &b, &err), ARD_EINVAL);
     assert_non_null(strstr(err.msg, "NOPE"));
     ard_fetch_close(f);
+    /* a column that is neither list<float> nor list<uint8> is an error naming it */
+    const char *scalar[1] = {"TARGETID"};
+    assert_int_equal(ard_fetch_open(env->dir, plan, scalar, 1, 1, &f, NULL), ARD_OK);
+    ard_error_init(&err);
+    assert_int_equal(ard_fetch_next(f, &b, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "neither"));
+    assert_non_null(strstr(err.msg, "TARGETID"));
+    ard_fetch_close(f);
     ard_plan_free(plan);
+}
+
+/* MASK of one row group of a fetched Parquet file against the generator; returns nonzero bytes. */
+static int64_t check_mask_column(const ard_parquet_file *pq, int32_t g, int32_t leaf,
+                                 const int64_t *ids, int64_t rows, int64_t width) {
+    ard_pq_column_data col;
+    memset(&col, 0, sizeof col);
+    assert_int_equal(ard_parquet_read_column(pq, g, leaf, &col, NULL), ARD_OK);
+    assert_int_equal(col.type, ARD_PQ_INT32);
+    assert_int_equal(col.num_values, rows * width);
+    int64_t nonzero = 0;
+    uint8_t row[4096];
+    assert_true(width <= 4096);
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t k = 0; k < width; k++) {
+            int32_t v = ((const int32_t *)col.values)[r * width + k];
+            assert_true(v >= 0 && v <= 255);
+            row[k] = (uint8_t)v;
+        }
+        nonzero += check_mask(ids[r], row, width);
+    }
+    ard_pq_column_data_reset(&col);
+    return nonzero;
 }
 
 void test_fetch_parquet(void **state) {
@@ -91,8 +141,7 @@ void test_fetch_parquet(void **state) {
     int64_t rows = 0;
     ard_error err;
     ard_error_init(&err);
-    const char *cols[2] = {"FLUX", "IVAR"};
-    if (ard_fetch_to_parquet(env->dir, plan, cols, 2, 2, out, &rows, &err) != ARD_OK) {
+    if (ard_fetch_to_parquet(env->dir, plan, NULL, 0, 2, out, &rows, &err) != ARD_OK) {
         fail_msg("to_parquet: %s", err.msg);
     }
     assert_int_equal(rows, ard_plan_num_rows(plan));
@@ -102,8 +151,16 @@ void test_fetch_parquet(void **state) {
     assert_non_null(ard_parquet_kv_get(pq, "ard.grid"));
     int32_t tid = ard_parquet_find_leaf(pq, "TARGETID");
     int32_t flux = ard_parquet_find_leaf(pq, "FLUX.list.element");
-    assert_true(tid >= 0 && flux >= 0);
-    int64_t seen = 0;
+    int32_t mask = ard_parquet_find_leaf(pq, "MASK.list.element");
+    assert_true(tid >= 0 && flux >= 0 && mask >= 0);
+    assert_true(ard_parquet_find_leaf(pq, "IVAR.list.element") >= 0); /* the full tile schema */
+    const ard_pq_metadata *md = ard_parquet_metadata(pq);
+    const ard_pq_schema_node *mn = &md->nodes[md->leaves[mask]];
+    assert_int_equal(mn->type, ARD_PQ_INT32); /* list<uint8>, as in the tiles */
+    assert_int_equal(mn->logical.kind, ARD_PQ_LT_INTEGER);
+    assert_int_equal(mn->logical.bit_width, 8);
+    assert_int_equal(mn->logical.is_signed, 0);
+    int64_t seen = 0, masked = 0;
     for (int32_t g = 0; g < ard_parquet_metadata(pq)->num_row_groups; g++) {
         ard_pq_column_data ids;
         memset(&ids, 0, sizeof ids);
@@ -114,11 +171,22 @@ void test_fetch_parquet(void **state) {
         for (int64_t r = 0; r < m.rows; r++) {
             check_spectrum(((int64_t *)ids.values)[r], m.values, m.validity, r, m.width);
         }
+        masked += check_mask_column(pq, g, mask, (const int64_t *)ids.values, m.rows, m.width);
         seen += m.rows;
         ard_pq_column_data_reset(&ids);
         ard_pq_matrix_reset(&m);
     }
     assert_int_equal(seen, rows);
+    assert_true(masked > 0); /* the check saw nonzero MASK bytes, not only zeros */
+    ard_parquet_close(pq);
+    /* explicit columns: only those, MASK alone works */
+    const char *only_mask[1] = {"MASK"};
+    if (ard_fetch_to_parquet(env->dir, plan, only_mask, 1, 1, out, &rows, &err) != ARD_OK) {
+        fail_msg("to_parquet MASK: %s", err.msg);
+    }
+    assert_int_equal(ard_parquet_open(out, NULL, &pq, NULL), ARD_OK);
+    assert_int_equal(ard_parquet_metadata(pq)->num_leaves, 2);
+    assert_true(ard_parquet_find_leaf(pq, "MASK.list.element") >= 0);
     ard_parquet_close(pq);
     ard_plan_free(plan);
 }
@@ -128,14 +196,41 @@ static long file_size(const char *path) {
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
+/* subset.MASK.npy: '|u1', rows x width, every byte equal to the generator's MASK (in plan order).
+ */
+static void check_npy_mask(ti_env *env, const ard_plan *plan, int64_t rows) {
+    char path[420];
+    snprintf(path, sizeof path, "%s/subset.MASK.npy", env->dir);
+    assert_int_equal(file_size(path), 128 + rows * env->gen.width);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char head[129] = {0};
+    assert_int_equal(fread(head, 1, 128, fp), 128);
+    assert_non_null(strstr(head + 10, "'descr': '|u1'"));
+    uint8_t *all = malloc((size_t)(rows * env->gen.width + 1));
+    assert_non_null(all);
+    assert_int_equal(fread(all, 1, (size_t)(rows * env->gen.width), fp), rows * env->gen.width);
+    fclose(fp);
+    int64_t at = 0, masked = 0;
+    for (int64_t c = 0; c < ard_plan_num_chunks(plan); c++) {
+        const ard_plan_chunk *ch = ard_plan_chunk_at(plan, c);
+        for (int64_t r = 0; r < ch->num_rows; r++, at++) {
+            masked += check_mask(ch->targetids[r], all + at * env->gen.width, env->gen.width);
+        }
+    }
+    assert_int_equal(at, rows);
+    assert_true(masked > 0);
+    free(all);
+}
+
 void test_fetch_npy(void **state) {
     TI_ENV(state);
     ard_plan *plan = plan_for(env, "Z > 2.0");
     char out[400], path[420];
     snprintf(out, sizeof out, "%s/subset.npy", env->dir);
     int64_t rows = 0;
-    const char *cols[2] = {"FLUX", "IVAR"};
-    assert_int_equal(ard_fetch_to_npy(env->dir, plan, cols, 2, 2, out, &rows, NULL), ARD_OK);
+    const char *cols[3] = {"FLUX", "IVAR", "MASK"};
+    assert_int_equal(ard_fetch_to_npy(env->dir, plan, cols, 3, 2, out, &rows, NULL), ARD_OK);
     assert_int_equal(rows, ard_plan_num_rows(plan));
     long header = 128;
     assert_int_equal(file_size(out), header + rows * env->gen.width * 4);
@@ -157,6 +252,7 @@ void test_fetch_npy(void **state) {
     fclose(fp);
     const ard_plan_chunk *ch = ard_plan_chunk_at(plan, 0);
     assert_float_equal(first[0], tgen_flux(ch->targetids[0], 0), 0.0);
+    check_npy_mask(env, plan, rows);
     assert_int_equal(ard_fetch_to_npy(env->dir, plan, cols, 2, 2, "x.parquet", NULL, NULL),
                      ARD_EINVAL);
     ard_plan_free(plan);
