@@ -210,8 +210,8 @@ ARD_API int32_t ard_store_column_width(const ard_store *store, int32_t i);
 /* Index of the column named `name` (ASCII case-insensitive), or -1. */
 ARD_API int32_t ard_store_column_find(const ard_store *store, const char *name);
 /* Column i of an acquired (or claimed) batch: a pointer into the shared slot (zero copy) to
- * batch_size values (see the layout), valid while the batch is held; NULL when i is out of
- * range or the batch is not of this store. Thread-safe. */
+ * batch_size values (see the layout), valid while the batch is held; NULL when i or
+ * batch->slot is out of range. batch must come from this store's mapping. Thread-safe. */
 ARD_API void *ard_batch_column(const ard_store *store, const ard_batch *batch, int32_t i);
 /* Slots currently held by consumers (diagnostics). */
 ARD_API int32_t ard_store_held(ard_store *store);

@@ -6,6 +6,10 @@
         batch["tokens"]    # float32 [count, num_patches, patch], a view on shared memory
         batch["scales"], batch["mask"], batch["targetid"], batch["flags"], batch["wave"]
 
+    for batch in ds.iter_batches(columns=["Z", "SPECTYPE"]):  # catalog columns from the index
+        batch["Z"]         # float64 [count] (NaN: no catalog row), a view on shared memory
+        batch["SPECTYPE"]  # numpy 'S16' [count] (bytes, NUL-padded; b"" = no catalog row)
+
     for batch in ds.iter_torch_batches(batch_size=256):   # torch.from_numpy, still zero copy
         ...
 
@@ -19,7 +23,8 @@ import ctypes
 
 import numpy as np
 
-from ._lib import EEOF, Batch, Error, ErrorStruct, LoaderOptions, ReadItem, check, lib
+from ._lib import (COLUMN_FLOAT64, COLUMN_INT64, EEOF, Batch, Error, ErrorStruct, LoaderOptions,
+                   ReadItem, check, lib)
 
 __all__ = ["Dataset", "Stream", "connect_stream", "Error", "NORMS"]
 __version__ = "0.1.0"
@@ -55,14 +60,25 @@ class _View:
         self._mapping = mapping
 
 
-def _views(b, mapping):
-    """Numpy views (no copy) on the arrays of one acquired batch."""
+def _columns(handle):
+    """(name, numpy typestr) of each catalog column of a store."""
+    out = []
+    for i in range(lib.ard_store_num_columns(handle)):
+        kind = lib.ard_store_column_type(handle, i)
+        typestr = {COLUMN_FLOAT64: "<f8", COLUMN_INT64: "<i8"}.get(
+            kind, f"|S{lib.ard_store_column_width(handle, i)}")
+        out.append((lib.ard_store_column_name(handle, i).decode(), typestr))
+    return out
+
+
+def _views(b, mapping, columns=()):
+    """Numpy views (no copy) on the arrays of one acquired batch, catalog columns included."""
     n, npch, p = b.count, b.num_patches, b.patch
 
     def view(ptr, shape, typestr):
         return np.asarray(_View(ptr, shape, typestr, mapping))
 
-    return {
+    out = {
         "tokens": view(b.tokens, (n, npch, p), "<f4"),
         "scales": view(b.scales, (n, npch), "<f4"),
         "mask": view(b.mask, (n, npch), "|u1"),
@@ -70,6 +86,9 @@ def _views(b, mapping):
         "flags": view(b.flags, (n,), "|u1"),
         "wave": view(b.wave, (npch,), "<f4"),
     }
+    for i, (name, typestr) in enumerate(columns):
+        out[name] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), (n,), typestr)
+    return out
 
 
 class Stream:
@@ -81,6 +100,7 @@ class Stream:
         self._m = _Mapping(handle, loader)
         self.base = lib.ard_store_base(self._m.h)
         self.size = lib.ard_store_size(self._m.h)
+        self.columns = _columns(self._m.h)  # [(name, numpy typestr)] of the catalog columns
         self._held = None
 
     def _release(self):
@@ -100,7 +120,7 @@ class Stream:
                     return
                 check(st, err)
                 self._held = b
-                d = _views(b, self._m)
+                d = _views(b, self._m, self.columns)
                 if with_meta:
                     d["epoch"] = b.epoch
                     d["seq"] = b.seq
@@ -161,7 +181,8 @@ class Dataset:
         return ds
 
     def _options(self, batch_size, prefetch_batches, local_shuffle_buffer_size, seed, drop_last,
-                 shuffle, epochs, threads, patch, norm, memory, cache, rank, world, name):
+                 shuffle, epochs, threads, patch, norm, memory, cache, rank, world, name,
+                 columns=None, text_width=16):
         o = LoaderOptions()
         lib.ard_loader_options_init(ctypes.byref(o))
         o.batch_size = batch_size
@@ -182,15 +203,30 @@ class Dataset:
         o.rank, o.world = rank, world
         self._name = name.encode() if name else None
         o.store_name = self._name
+        if isinstance(columns, str):
+            columns = [columns]
+        self._columns = ",".join(columns).encode() if columns else None
+        o.columns = self._columns
+        o.text_width = text_width
+        self._index = (str(self.path).encode() if self.path else None,
+                       self.dsn.encode() if self.dsn else None)
+        o.index_dataset, o.index_dsn = self._index
         return o
 
     def open_stream(self, batch_size=256, prefetch_batches=10, local_shuffle_buffer_size=None,
                     seed=None, drop_last=False, shuffle=False, epochs=1, threads=2, patch=64,
-                    norm="median", memory=None, cache=False, rank=0, world=1, name=None):
-        """Starts producer threads in this process and returns the consuming Stream."""
+                    norm="median", memory=None, cache=False, rank=0, world=1, name=None,
+                    columns=None, text_width=16):
+        """Starts producer threads in this process and returns the consuming Stream.
+
+        columns: catalog columns of the index's galaxies table added to every batch (["Z",
+        "SPECTYPE"]), keyed by their upper-case names: real ones as float64 arrays (NaN when the
+        spectrum has no catalog row or the value is NULL), integer ones int64 (0), text ones numpy
+        bytes arrays of dtype 'S<text_width>' (b"" when missing; decode with .astype(str)).
+        Unknown names raise Error (ARD_EINVAL) naming the column."""
         o = self._options(batch_size, prefetch_batches, local_shuffle_buffer_size, seed,
                           drop_last, shuffle, epochs, threads, patch, norm, memory, cache, rank,
-                          world, name)
+                          world, name, columns, text_width)
         err = ErrorStruct()
         h = ctypes.c_void_p()
         if self.items is not None:
@@ -238,7 +274,9 @@ class Dataset:
         import torch
 
         for batch in self.iter_batches(**kw):
-            out = {k: torch.from_numpy(v) for k, v in batch.items()}
+            # text catalog columns ('S' arrays) have no torch dtype: they stay numpy views
+            out = {k: torch.from_numpy(v) if v.dtype.kind != "S" else v for k, v in batch.items()}
             if device not in (None, "cpu", "auto"):
-                out = {k: v.to(device) for k, v in out.items()}
+                out = {k: v.to(device) if not isinstance(v, np.ndarray) else v
+                       for k, v in out.items()}
             yield out

@@ -36,7 +36,8 @@ class LoaderOptions(ctypes.Structure):
         ("rank", c_i32), ("world", c_i32), ("threads", c_i32), ("memory_cap", c_i64),
         ("cache", c_i32), ("store_name", ctypes.c_char_p), ("flux_column", ctypes.c_char_p),
         ("ivar_column", ctypes.c_char_p), ("id_column", ctypes.c_char_p),
-        ("tokenize", TokenizeOptions),
+        ("tokenize", TokenizeOptions), ("columns", ctypes.c_char_p), ("text_width", c_i32),
+        ("index_dataset", ctypes.c_char_p), ("index_dsn", ctypes.c_char_p),
     ]
 
 
@@ -93,6 +94,11 @@ def _declare(lib):
         "ard_store_close": (None, [vp]),
         "ard_store_base": (vp, [vp]),
         "ard_store_size": (c_i64, [vp]),
+        "ard_store_num_columns": (c_i32, [vp]),
+        "ard_store_column_name": (ctypes.c_char_p, [vp, c_i32]),
+        "ard_store_column_type": (c_i32, [vp, c_i32]),
+        "ard_store_column_width": (c_i32, [vp, c_i32]),
+        "ard_batch_column": (vp, [vp, p(Batch), c_i32]),
         "ard_tokenize_options_init": (None, [p(TokenizeOptions)]),
         "ard_tokenize_spectrum": (ctypes.c_int, [p(TokenizeOptions), c_f32p, c_f32p, c_u8p, c_u8p,
                                                  c_i64, c_u8p, c_i64, c_f32p, c_f32p, c_u8p, c_u8p,
@@ -113,6 +119,7 @@ lib = ctypes.CDLL(_find())
 _declare(lib)
 
 EEOF = 13
+COLUMN_FLOAT64, COLUMN_INT64, COLUMN_TEXT = 0, 1, 2
 
 
 def check(status, err):

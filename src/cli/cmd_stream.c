@@ -7,6 +7,7 @@
 #include "ard/stream.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ enum {
     OPT_NORM,
     OPT_JSON,
     OPT_DB,
+    OPT_COLUMNS,
+    OPT_TEXT_WIDTH,
     NUM_OPTS
 };
 
@@ -59,7 +62,11 @@ static const ard_cli_option stream_options[NUM_OPTS] = {
     [OPT_PATCH] = {"patch", "P", "bins per token (32..128, default 64)"},
     [OPT_NORM] = {"norm", "MODE", "median (default), spectrum-median or none"},
     [OPT_JSON] = {"json", NULL, "bench: print the figures as JSON"},
-    [OPT_DB] = {"db", "DSN", "index database for --where (default DATASET/ard.db)"},
+    [OPT_DB] = {"db", "DSN",
+                "index database for --where and --columns (default DATASET/ard.db)"},
+    [OPT_COLUMNS] = {"columns", "LIST",
+                     "catalog columns added to every batch from the index (e.g. Z,SPECTYPE)"},
+    [OPT_TEXT_WIDTH] = {"text-width", "N", "bytes per text column value (default 16)"},
 };
 
 static const ard_cli_spec serve_spec = {
@@ -121,6 +128,7 @@ static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options
                                    {OPT_RANK, 0, 1 << 20},
                                    {OPT_WORLD, 1, 1 << 20},
                                    {OPT_THREADS, 1, 256},
+                                   {OPT_TEXT_WIDTH, 1, 1024},
                                    {OPT_PATCH, ARD_PATCH_MIN, ARD_PATCH_MAX}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t v;
@@ -158,6 +166,9 @@ static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options
         case OPT_THREADS:
             o->threads = (int32_t)v;
             break;
+        case OPT_TEXT_WIDTH:
+            o->text_width = (int32_t)v;
+            break;
         default:
             o->tokenize.patch = (int32_t)v;
             o->tokenize.min_valid = (int32_t)v / 4;
@@ -188,6 +199,13 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
         if (o->tokenize.norm < 0) {
             return ard_cli_usage(cmd, "--norm: median, spectrum-median or none");
         }
+    }
+    if (a->present[OPT_COLUMNS]) {
+        o->columns = a->value[OPT_COLUMNS];
+        if (a->num_positional == 1) {
+            o->index_dataset = a->positional[0];
+        }
+        o->index_dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
     }
     if (o->rank >= o->world) {
         return ard_cli_usage(cmd, "--rank must be below --world");
@@ -403,8 +421,29 @@ int ard_cmd_stream_serve(int argc, char **argv) {
 
 typedef struct bench_result {
     int64_t batches, spectra;
+    int64_t catalog_rows; /* rows whose first catalog column holds a value (not NaN/0/empty) */
     double wall, consumer_cpu;
 } bench_result;
+
+/* Rows of a batch whose first catalog column is not the "no value" default. */
+static int64_t catalog_rows(const ard_store *c, const ard_batch *b) {
+    const void *col = ard_store_num_columns(c) > 0 ? ard_batch_column(c, b, 0) : NULL;
+    int64_t n = 0;
+    for (int32_t i = 0; col && i < b->count; i++) {
+        switch (ard_store_column_type(c, 0)) {
+        case ARD_COLUMN_FLOAT64:
+            n += !isnan(((const double *)col)[i]);
+            break;
+        case ARD_COLUMN_INT64:
+            n += ((const int64_t *)col)[i] != 0;
+            break;
+        default:
+            n += ((const char *)col)[(int64_t)i * ard_store_column_width(c, 0)] != '\0';
+            break;
+        }
+    }
+    return n;
+}
 
 static ard_status consume_all(ard_store *c, bench_result *r, ard_error *err) {
     ard_batch b;
@@ -414,6 +453,7 @@ static ard_status consume_all(ard_store *c, bench_result *r, ard_error *err) {
     while ((st = ard_store_acquire(c, -1, &b, err)) == ARD_OK) {
         r->batches++;
         r->spectra += b.count;
+        r->catalog_rows += catalog_rows(c, &b);
         sink += b.tokens[0]; /* touch the batch, as a trainer would hand it on */
         ard_store_release(c, &b, NULL);
     }
@@ -423,18 +463,39 @@ static ard_status consume_all(ard_store *c, bench_result *r, ard_error *err) {
     return st == ARD_EEOF ? ARD_OK : st;
 }
 
-static void print_bench(const bench_result *r, int json) {
+static void print_columns(const ard_store *c, int json) {
+    int32_t n = ard_store_num_columns(c);
+    printf(json ? ", \"columns\": [" : "  columns ");
+    for (int32_t i = 0; i < n; i++) {
+        printf(json ? "%s\"%s\"" : "%s%s", i ? "," : "", ard_store_column_name(c, i));
+    }
+    if (json) {
+        printf("]");
+    }
+}
+
+static void print_bench(const ard_store *c, const bench_result *r, int json) {
     double bps = r->wall > 0 ? (double)r->batches / r->wall : 0;
     double sps = r->wall > 0 ? (double)r->spectra / r->wall : 0;
     double cpu_us = r->batches ? r->consumer_cpu / (double)r->batches * 1e6 : 0;
     if (json) {
         printf("{\"batches\": %lld, \"spectra\": %lld, \"seconds\": %.6f, \"batches_per_s\": %.3f, "
-               "\"spectra_per_s\": %.1f, \"consumer_cpu_us_per_batch\": %.2f}\n",
+               "\"spectra_per_s\": %.1f, \"consumer_cpu_us_per_batch\": %.2f",
                (long long)r->batches, (long long)r->spectra, r->wall, bps, sps, cpu_us);
+        if (ard_store_num_columns(c) > 0) {
+            print_columns(c, 1);
+            printf(", \"catalog_rows\": %lld", (long long)r->catalog_rows);
+        }
+        printf("}\n");
     } else {
         printf("batches %lld  spectra %lld  %.3f s  %.1f batches/s  %.0f spectra/s  consumer "
-               "CPU %.1f us/batch\n",
+               "CPU %.1f us/batch",
                (long long)r->batches, (long long)r->spectra, r->wall, bps, sps, cpu_us);
+        if (ard_store_num_columns(c) > 0) {
+            print_columns(c, 0);
+            printf("  (%lld rows with a catalog value)", (long long)r->catalog_rows);
+        }
+        printf("\n");
     }
 }
 
@@ -471,13 +532,12 @@ int ard_cmd_stream_bench(int argc, char **argv) {
     if (st == ARD_OK) {
         st = consume_all(c, &r, &err);
     }
+    if (st == ARD_OK) {
+        print_bench(c, &r, a.present[OPT_JSON]);
+    }
     ard_store_close(c);
     ard_loader_free(l);
-    if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
-    }
-    print_bench(&r, a.present[OPT_JSON]);
-    return ARD_CLI_OK;
+    return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
 }
 
 int ard_cmd_stream(int argc, char **argv);

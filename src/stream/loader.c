@@ -82,6 +82,10 @@ static ard_status make_store(ard_loader *l, ard_error *err) {
     so.num_patches = (int32_t)l->num_patches;
     so.patch = l->o.tokenize.patch;
     so.wave = wave;
+    if (l->catalog) {
+        so.num_columns = l->catalog->num_columns;
+        so.columns = l->catalog->columns;
+    }
     st = ard_store_create(&so, &l->store, err);
     ard_free(wave);
     return st;
@@ -149,7 +153,10 @@ ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *i
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->changed, NULL);
     atomic_init(&l->live_threads, 0);
-    st = ard__loader_resolve(l, items, num_items, err);
+    st = ard__catalog_open(opts, &l->catalog, err);
+    if (st == ARD_OK) {
+        st = ard__loader_resolve(l, items, num_items, err);
+    }
     if (st == ARD_OK) {
         st = finish_setup(l, err);
     }
@@ -193,7 +200,11 @@ ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *da
         }
     }
     if (st == ARD_OK) {
-        st = ard_loader_new(opts, items, num_items, out, err);
+        ard_loader_options o = *opts;
+        if (!o.index_dataset && !o.index_dsn) {
+            o.index_dataset = dataset; /* catalog columns from DATASET/ard.db */
+        }
+        st = ard_loader_new(&o, items, num_items, out, err);
     }
     ard_free(items);
     for (int64_t i = 0; i < count; i++) {
@@ -222,6 +233,7 @@ void ard_loader_free(ard_loader *loader) {
     }
     ard__loader_stop_threads(loader);
     ard_store_close(loader->store);
+    ard__catalog_free(loader->catalog);
     for (int32_t i = 0; i < loader->num_files; i++) {
         ard_parquet_close(loader->files[i].pq);
         ard_free(loader->files[i].path);

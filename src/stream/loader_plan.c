@@ -346,7 +346,7 @@ loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch) {
     for (int64_t i = 0; i < e->count; i++) {
         int64_t row = all[lo + i];
         e->order[i] = row;
-        if (l->cache_active && atomic_load(&l->cached[row])) {
+        if (l->cache_active && atomic_load(&l->cached[row]) == 1) { /* 2: being written */
             e->from_cache[i] = 1;
         } else if (i < used) {
             e->need[l->items[item_of(l, row)].rg]++;

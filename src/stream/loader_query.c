@@ -101,7 +101,12 @@ ard_status ard_loader_new_query(const ard_loader_options *opts, const char *data
                            where ? where : "");
     }
     if (st == ARD_OK) {
-        st = ard_loader_new(opts, l.items, l.count, out, err);
+        ard_loader_options o = *opts;
+        if (!o.index_dataset && !o.index_dsn) {
+            o.index_dataset = dataset; /* catalog columns from the queried index */
+            o.index_dsn = dsn;
+        }
+        st = ard_loader_new(&o, l.items, l.count, out, err);
     }
     items_free(&l);
     ard_plan_free(plan);

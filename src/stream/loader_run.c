@@ -122,7 +122,14 @@ static row_out slot_row(const ard_loader *l, const ard_batch *b, int64_t i) {
     return r;
 }
 
+/* cached[row]: 0 empty, 2 being written, 1 filled. Epochs overlap (a later epoch's plan may be
+ * built before an earlier one cached a row), so two threads can tokenize the same row: only the
+ * first to claim it writes the cache. */
 static void cache_put(ard_loader *l, int64_t row, const row_out *r) {
+    unsigned char empty = 0;
+    if (!atomic_compare_exchange_strong(&l->cached[row], &empty, 2)) {
+        return;
+    }
     int64_t np = l->num_patches, p = l->o.tokenize.patch;
     uint8_t *c = l->cache + row * l->cache_row_bytes;
     memcpy(c, r->tokens, (size_t)(np * p * 4));
@@ -239,6 +246,9 @@ static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_
     }
     int32_t count = 0;
     ard_status st = fill_batch(l, ep, b, &count, mem, err);
+    if (st == ARD_OK) {
+        st = ard__catalog_fill(l, b, count, err);
+    }
     if (st == ARD_OK) {
         st = ard_store_publish(l->store, b, count, epoch, err);
     }

@@ -45,6 +45,7 @@ void *ard_batch_column(const ard_store *store, const ard_batch *batch, int32_t i
         return NULL;
     }
     const store_header *h = store->map->h;
-    uint8_t *base = (uint8_t *)store->map->h + h->slots_offset + (int64_t)batch->slot * h->slot_bytes;
+    uint8_t *base =
+        (uint8_t *)store->map->h + h->slots_offset + (int64_t)batch->slot * h->slot_bytes;
     return base + c->offset;
 }

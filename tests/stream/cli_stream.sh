@@ -1,7 +1,8 @@
 #!/bin/bash
 # `ard stream` end to end on a generated survey: bench over the whole dataset, over --where (through
 # the index) and over a --plan from `ard query`, each delivering exactly the selected spectra; serve
-# + bench --connect from another process; usage and input errors.
+# + bench --connect from another process; catalog --columns (filled for every spectrum, seen by a
+# --connect consumer, unknown names refused); usage and input errors.
 set -u
 ARD=$1
 W=$(mktemp -d /tmp/ard-cli-stream-XXXXXX)
@@ -19,7 +20,23 @@ got=$("$ARD" stream bench "$W/ds" --where "Z > 0.8" --batch-size 16 --shuffle --
 "$ARD" query "$W/ds" --where "Z > 0.8" --format plan > "$W/plan.tsv" 2>/dev/null
 got=$("$ARD" stream bench "$W/ds" --plan "$W/plan.tsv" --batch-size 16 --json | count)
 [ "$got" = "$want" ] || fail "--plan delivered $got spectra, expected $want"
+out=$("$ARD" stream bench "$W/ds" --batch-size 32 --columns Z,SPECTYPE --json)
+echo "$out" | grep -q '"columns": \["Z","SPECTYPE"\], "catalog_rows": 300}' || fail "--columns: $out"
+out=$("$ARD" stream bench "$W/ds" --where "Z > 0.8" --columns zwarn,z --json)
+echo "$out" | grep -q '"columns": \["ZWARN","Z"\]' || fail "--where --columns: $out"
+err=$("$ARD" stream bench "$W/ds" --columns Z,BOGUS 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q 'unknown catalog column "BOGUS"' || fail "--columns BOGUS: rc $rc, $err"
+"$ARD" stream bench "$W/ds" --columns "Z) FROM x --" >/dev/null 2>&1; [ $? = 1 ] || fail "--columns injection: exit 1"
 name="ard-cli-test-$$"
+timeout 300 "$ARD" stream serve "$W/ds" --name "$name-col" --batch-size 50 --columns SPECTYPE,Z 2>/dev/null &
+server=$!
+got=""
+for i in $(seq 100); do
+  got=$("$ARD" stream bench --connect "$name-col" --json 2>/dev/null); [ -n "$got" ] && break
+  sleep 0.1
+done
+wait $server || fail "serve --columns exited with an error"
+echo "$got" | grep -q '"spectra": 300,.*"columns": \["SPECTYPE","Z"\], "catalog_rows": 300}' || fail "--connect columns: $got"
 timeout 300 "$ARD" stream serve "$W/ds" --name "$name" --batch-size 20 --prefetch 3 --epochs 2 2>/dev/null &
 server=$!
 got=""

@@ -1,4 +1,4 @@
-/* Entry point of test_stream: the tokenizer, store and loader suites. */
+/* Entry point of test_stream: the tokenizer, store, loader and catalog-column suites. */
 #include "st_util.h"
 
 int main(void) {
@@ -6,5 +6,6 @@ int main(void) {
     failed += st_tokenize_run();
     failed += st_store_run();
     failed += st_loader_run();
+    failed += st_catalog_run();
     return failed == 0 ? 0 : 1;
 }

@@ -31,5 +31,6 @@ char *st_make_dataset(int tiles, int64_t rows, int64_t width, int64_t rows_per_r
 int st_tokenize_run(void);
 int st_store_run(void);
 int st_loader_run(void);
+int st_catalog_run(void);
 
 #endif

@@ -1,7 +1,8 @@
 """Python binding tests (run by python_numpy.sh with ARD_LIBRARY, PYTHONPATH, ARD_TEST_DATASET set):
 zero copy (data pointers inside the store mapping, np.shares_memory with the mapping), every spectrum
 exactly once, shuffle determinism, batches bit-equal to the C tokenizer applied to the reader's
-matrices, a numpy re-implementation agreeing, and connect_stream to `ard stream serve`."""
+matrices, a numpy re-implementation agreeing, connect_stream to `ard stream serve`, and catalog
+columns (Z float64, SPECTYPE 'S16') as views equal to the index's values."""
 import ctypes
 import glob
 import os
@@ -240,6 +241,49 @@ class Query(unittest.TestCase):
             with self.assertRaises(ard.Error) as cm:
                 next(ard.Dataset(ds_dir).query("Z >").iter_batches())
             self.assertIn(cm.exception.name, ("ARD_EDB", "ARD_EINVAL"))
+
+
+class CatalogColumns(unittest.TestCase):
+    def test_columns_are_views_with_catalog_values(self):
+        import sqlite3
+        import tempfile
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        ard_bin = os.environ["ARD_TEST_BIN"]
+        with tempfile.TemporaryDirectory() as tmp:
+            ds_dir = os.path.join(tmp, "ds")
+            subprocess.run([ard_bin, "generate", ds_dir, "--galaxies", "150", "--seed", "4",
+                            "--quiet"], check=True, env=env)
+            subprocess.run([ard_bin, "sync", ds_dir], check=True, env=env, capture_output=True)
+            db = sqlite3.connect(os.path.join(ds_dir, "ard.db"))
+            ref = {tid: (z, st) for tid, z, st in
+                   db.execute("SELECT targetid, z, spectype FROM galaxies")}
+            db.close()
+            stream = ard.Dataset(ds_dir).open_stream(batch_size=32, prefetch_batches=3,
+                                                     shuffle=True, seed=2,
+                                                     columns=["Z", "spectype"])
+            self.assertEqual(stream.columns, [("Z", "<f8"), ("SPECTYPE", "|S16")])
+            whole = mapping_view(stream)
+            seen = 0
+            for b in stream.iter_batches():
+                for key in ("Z", "SPECTYPE"):
+                    arr = b[key]
+                    self.assertTrue(stream.base <= arr.ctypes.data < stream.base + stream.size)
+                    self.assertTrue(np.shares_memory(arr, whole), key)
+                    self.assertEqual(len(arr), len(b["targetid"]))
+                self.assertEqual(b["Z"].dtype, np.float64)
+                self.assertEqual(b["SPECTYPE"].dtype, np.dtype("S16"))
+                for tid, z, st in zip(b["targetid"], b["Z"], b["SPECTYPE"]):
+                    want_z, want_st = ref[int(tid)]
+                    self.assertEqual(float(z), want_z)  # exact
+                    self.assertEqual(st.decode(), want_st)
+                seen += len(b["targetid"])
+            stream.close()
+            self.assertEqual(seen, 150)
+            with self.assertRaises(ard.Error) as cm:
+                next(ard.Dataset(ds_dir).iter_batches(columns=["Z", "NOT_A_COLUMN"]))
+            self.assertEqual(cm.exception.name, "ARD_EINVAL")
+            self.assertIn("NOT_A_COLUMN", cm.exception.message)
 
 
 if __name__ == "__main__":

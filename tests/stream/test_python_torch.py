@@ -1,6 +1,9 @@
 """iter_torch_batches: every tensor is torch.from_numpy over the shared-memory slot (same data
-pointer as the numpy view, inside the store mapping); values equal the numpy batches."""
+pointer as the numpy view, inside the store mapping); values equal the numpy batches; catalog
+columns: numeric ones become tensors, text ones stay numpy 'S16' views."""
 import os
+import subprocess
+import tempfile
 import unittest
 
 import numpy as np
@@ -34,6 +37,27 @@ class Torch(unittest.TestCase):
         for r, g in zip(ref, got):
             self.assertIsInstance(g, torch.Tensor)
             self.assertTrue(np.array_equal(r, g.numpy()))
+
+    def test_catalog_columns(self):
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        ard_bin = os.environ["ARD_TEST_BIN"]
+        with tempfile.TemporaryDirectory() as tmp:
+            ds_dir = os.path.join(tmp, "ds")
+            subprocess.run([ard_bin, "generate", ds_dir, "--galaxies", "60", "--seed", "3",
+                            "--quiet"], check=True, env=env)
+            subprocess.run([ard_bin, "sync", ds_dir], check=True, env=env, capture_output=True)
+            n = 0
+            for b in ard.Dataset(ds_dir).iter_torch_batches(batch_size=25,
+                                                            columns=["Z", "SPECTYPE", "ZWARN"]):
+                self.assertEqual(b["Z"].dtype, torch.float64)
+                self.assertEqual(b["ZWARN"].dtype, torch.int64)
+                self.assertIsInstance(b["SPECTYPE"], np.ndarray)
+                self.assertEqual(b["SPECTYPE"].dtype, np.dtype("S16"))
+                self.assertFalse(torch.isnan(b["Z"]).any())
+                self.assertTrue(all(s in (b"GALAXY", b"QSO", b"STAR") for s in b["SPECTYPE"]))
+                n += b["Z"].shape[0]
+            self.assertEqual(n, 60)
 
 
 if __name__ == "__main__":
