@@ -95,16 +95,7 @@ ard_status ard__write_catalog(const char *path, const ard__catalog_rows *rows, c
     st = st ? st : ard_pq_schema_new(&sb, err);
     st = st ? st : add_columns(sb, err);
     if (st == ARD_OK) {
-        const char *keys[2] = {ARD_KV_VERSION, ARD_KV_SOURCE};
-        const char *vals[2] = {ARD_SCHEMA_VERSION, source};
-        ard_pq_writer_options o;
-        ard_pq_writer_options_init(&o);
-        o.codec = ARD_PQ_ZSTD;
-        o.rows_per_row_group = 131072;
-        o.num_kv = 2;
-        o.kv_keys = keys;
-        o.kv_values = vals;
-        st = ard_pq_writer_open(path, sb, &o, &w, err);
+        st = ard__open_table_writer(path, sb, source, &w, err);
     }
     for (int32_t i = 0; st == ARD_OK && i < ard_catalog_num_columns(); i++) {
         const char *const *strs = NULL;

@@ -153,6 +153,11 @@ ard_status ard__write_catalog(const char *path, const ard__catalog_rows *rows, c
 ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *strs, int64_t n,
                               ard_error *err);
 
+/* Opens a ZSTD table writer (131,072 rows per row group) with ard.version and ard.source in the
+ * key-value metadata; shared by the catalog and the truth tables. */
+ard_status ard__open_table_writer(const char *path, const ard_pq_schema_builder *sb,
+                                  const char *source, ard_pq_writer **out, ard_error *err);
+
 /* Flat table writer (truth tables): column 0 may be declared sorted. */
 typedef struct ard__simple_col {
     const char *name;
