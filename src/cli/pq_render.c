@@ -146,7 +146,7 @@ static void format_decimal(__int128 v, int32_t scale, char *out, size_t cap) {
     unsigned __int128 mag = v < 0 ? 0 - (unsigned __int128)v : (unsigned __int128)v;
     size_t n = u128_digits(mag, digits);
     if (scale <= 0 || scale > 38) {
-        snprintf(out, cap, "%s%s", v < 0 ? "-" : "", digits);
+        snprintf(out, cap, "%s%.40s", v < 0 ? "-" : "", digits); /* <= 39 digits */
         return;
     }
     size_t frac = (size_t)scale;

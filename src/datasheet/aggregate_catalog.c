@@ -238,7 +238,7 @@ static ard_status class_row(ard_index *idx, ds_model *m, const ds_agg *a, int32_
         return st;
     }
     char v[9][48];
-    snprintf(v[0], sizeof v[0], "%s", k->name);
+    snprintf(v[0], sizeof v[0], "%.47s", k->name);
     snprintf(v[1], sizeof v[1], "%lld", (long long)k->galaxies);
     snprintf(v[2], sizeof v[2], "%lld", (long long)k->with_spectrum);
     snprintf(v[3], sizeof v[3], "%lld", (long long)(k->galaxies - k->with_spectrum));
@@ -421,7 +421,7 @@ ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err
     int64_t no_spectrum = 0, distinct_spectra = 0;
     st = linkage(idx, acc, a, &no_spectrum, &distinct_spectra, err);
     for (int32_t c = 0; c < a->num_classes && st == ARD_OK; c++) {
-        snprintf(a->class_names[c], sizeof a->class_names[c], "%s", acc[c].name);
+        snprintf(a->class_names[c], sizeof a->class_names[c], "%.31s", acc[c].name);
         st = class_row(idx, m, a, c, &acc[c], err);
     }
     if (st == ARD_OK) {
