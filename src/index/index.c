@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -64,6 +65,20 @@ static ard_status open_backend(const char *dataset, const char *dsn, int32_t ro,
     return st;
 }
 
+/* A directory holds a dataset when it has an index, tiles/ or catalog/. */
+static int is_dataset(const char *dataset) {
+    static const char *const entries[] = {"ard.db", "tiles", "catalog"};
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dataset, entries[i]);
+        if (stat(path, &sb) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 ard_status ard_index_open(const char *dataset, const char *dsn, int32_t flags, ard_index **out,
                           ard_error *err) {
     if (!out) {
@@ -80,6 +95,19 @@ ard_status ard_index_open(const char *dataset, const char *dsn, int32_t flags, a
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
     idx->read_only = (flags & ARD_INDEX_READ_ONLY) != 0;
+    struct stat sb;
+    int creates = !dsn && dataset && !idx->read_only; /* a writable open may create ard.db */
+    if (creates && (stat(dataset, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        /* the embedded index lives in the dataset: name the missing dataset, not ard.db */
+        ard_index_close(idx);
+        return ard_error_set(err, ARD_ENOENT, "no dataset directory at %s", dataset);
+    }
+    if (creates && !is_dataset(dataset)) {
+        /* never create DATASET/ard.db in a directory that is not a dataset (a mistyped path) */
+        ard_index_close(idx);
+        return ard_error_set(err, ARD_ENOENT, "%s is not a dataset: no ard.db, tiles/ or catalog/",
+                             dataset);
+    }
     ard_status st = open_backend(dataset, dsn, idx->read_only, &idx->be, err);
     if (st == ARD_OK) {
         st = ard__schema_prepare(idx, err);

@@ -334,6 +334,14 @@ static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *
     return st;
 }
 
+/* 1 when DATASET/name is a directory. */
+static int has_subdir(const char *dataset, const char *name) {
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dataset, name);
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_options *opts,
                           ard_sync_report *report, ard_error *err) {
     ard_sync_options defaults = {0};
@@ -347,6 +355,11 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     struct stat sb;
     if (stat(dataset, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         return ard_error_set(err, ARD_ENOENT, "no dataset directory at %s", dataset);
+    }
+    if (!has_subdir(dataset, "tiles") && !has_subdir(dataset, "catalog")) {
+        /* a mistyped path must not get an empty index (and datasheet) written into it */
+        return ard_error_set(err, ARD_ENOENT, "%s is not a dataset: it has neither tiles/ nor "
+                             "catalog/", dataset);
     }
     sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0},
                     NULL, NULL};

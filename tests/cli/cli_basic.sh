@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end checks of the ard command-line frame: version, help, usage errors, failures on stderr,
 # and `ard parquet meta` (text and --json) on a file of the parquet-testing corpus.
-# Usage: bash cli_basic.sh PATH_TO_ard   (exit 0 pass, 1 fail, 77 skip)
+# Usage: bash cli_basic.sh PATH_TO_ard   (exit 0 pass, 1 fail)
 set -u
 
 ARD=${1:-}
 if [[ -z "$ARD" || ! -x "$ARD" ]]; then
     echo "usage: bash cli_basic.sh PATH_TO_ard (not executable: '$ARD')" >&2
-    exit 77
+    exit 1 # a missing ard binary is a broken build: fail, never skip
 fi
 SHARED=${ARD_SHARED_DIR:-$(dirname "$0")/../../../shared}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ard-cli-XXXXXX")

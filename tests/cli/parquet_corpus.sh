@@ -9,7 +9,7 @@ set -u
 ARD=${1:-}
 if [[ -z "$ARD" || ! -x "$ARD" ]]; then
     echo "usage: bash parquet_corpus.sh PATH_TO_ard (not executable: '$ARD')" >&2
-    exit 77
+    exit 1 # a missing ard binary is a broken build: fail, never skip
 fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${ARD_SOURCE_DIR:-$HERE/../..}
