@@ -22,6 +22,7 @@ typedef struct col_sink {
     size_t def_cap, rep_cap, val_cap, off_cap;
     ard_buf bytes;
     int64_t bytes_total;
+    int64_t rows;           /* records started so far (kept per page, never recounted) */
 } col_sink;
 
 static ard_status sink_oom(ard__chunk_reader *cr, ard_error *err) {
@@ -71,6 +72,7 @@ static ard_status sink_page(col_sink *s, ard__chunk_reader *cr, const ard__page 
     }
     o->num_levels += pg->num_levels;
     o->num_values += pg->num_values;
+    s->rows += pg->rep ? pg->rep_zeros : pg->num_levels;
     return ARD_OK;
 }
 
@@ -125,7 +127,7 @@ static ard_status sink_finish(col_sink *s, ard__chunk_reader *cr, ard_error *err
 static ard_status decode_pages(ard__chunk_reader *cr, col_sink *s, int64_t rows_wanted,
                                ard_error *err) {
     for (;;) {
-        if (rows_wanted >= 0 && count_rows(s->out) >= rows_wanted) {
+        if (rows_wanted >= 0 && s->rows >= rows_wanted) {
             return ARD_OK;
         }
         ard__page pg;
