@@ -44,7 +44,7 @@ extern "C" {
 /* The schema version this build writes. Opening a newer index -> ARD_ENOTSUP; an older one opened
  * for writing is migrated in place (one transaction); read-only opens of older indexes ->
  * ARD_ENOTSUP with a hint to run `ard sync`. */
-#define ARD_INDEX_SCHEMA_VERSION 2
+#define ARD_INDEX_SCHEMA_VERSION 3
 
 typedef struct ard_index ard_index;
 

@@ -1,6 +1,10 @@
 /* The index schema (the same SQL on both backends), its version in `meta`, and migrations from
  * older versions. Version history: 1 = files, row_groups, spectra, galaxies, sync_runs,
- * sync_errors; 2 = adds column_stats (per row group min/max of every column with statistics). */
+ * sync_errors; 2 = adds column_stats (per row group min/max of every column with statistics);
+ * 3 = adds tile_pixel_stats (per tile and TARGET_CLASS pixel completeness from the tile footer's
+ * `ard.pixel_stats` key-value metadata) and catalog_summary (per catalog file aggregates kept by
+ * sync so the datasheet never scans galaxies); migrating forgets footer hashes so the next sync
+ * re-reads every file and fills them. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -57,6 +61,14 @@ static const char *const schema_v1 =
     " files_failed BIGINT, spectra_rows BIGINT, galaxy_rows BIGINT, status TEXT);"
     "CREATE TABLE IF NOT EXISTS sync_errors (run_id BIGINT NOT NULL, path TEXT NOT NULL,"
     " status TEXT NOT NULL, message TEXT);";
+
+static const char *const migrate_2_to_3 =
+    "CREATE TABLE IF NOT EXISTS tile_pixel_stats (file_id BIGINT NOT NULL, target_class TEXT NOT "
+    "NULL,"
+    " num_rows BIGINT NOT NULL, pixels BIGINT NOT NULL, flux_null BIGINT NOT NULL,"
+    " ivar_zero BIGINT NOT NULL, PRIMARY KEY (file_id, target_class));"
+    /* catalog_summary: see sync_catalog.c */
+    "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
 
 static const char *const migrate_1_to_2 =
     "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
@@ -151,6 +163,9 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
     }
     if (st == ARD_OK && version < 2) {
         st = ard__idx_exec(idx, migrate_1_to_2, err);
+    }
+    if (st == ARD_OK && version < 3) {
+        st = ard__idx_exec(idx, migrate_2_to_3, err);
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",

@@ -214,11 +214,12 @@ static void test_schema_versions(void **state) {
                      ARD_ENOTSUP);
     assert_non_null(strstr(err.msg, "migrate"));
     idx = ti_open(env, 0);
-    assert_int_equal(ard_index_schema_version(idx), 2);
+    assert_int_equal(ard_index_schema_version(idx), ARD_INDEX_SCHEMA_VERSION);
     ard_index_close(idx);
     idx = ti_open(env, ARD_INDEX_READ_ONLY);
     assert_int_equal(ti_int(idx, "SELECT count(*) FROM column_stats"), 0);
-    assert_int_equal(ti_int(idx, "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+    assert_int_equal(ti_int(idx, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     ARD_INDEX_SCHEMA_VERSION);
     ard_index_close(idx);
 }
 
