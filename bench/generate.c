@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
     printf("RESULT tiles=%lld\n", (long long)r.tiles);
     printf("RESULT seconds_catalog=%.3f\n", r.seconds_catalog);
     printf("RESULT seconds_spectra=%.3f\n", r.seconds_spectra);
+    printf("RESULT seconds_web=%.3f\n", r.seconds_web);
     printf("RESULT galaxies_per_s=%.0f\n", (double)r.galaxies / r.seconds_catalog);
     if (r.spectra > 0) {
         printf("RESULT spectra_per_s=%.0f\n", (double)r.spectra / r.seconds_spectra);

@@ -108,6 +108,12 @@ ARD_API ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t
 ARD_API int64_t ard_atomic_tell(const ard_atomic_file *f);
 /* Commits and frees f (also on failure). */
 ARD_API ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err);
+/* Makes commit skip both fsyncs: the file still appears atomically (complete or not at all while
+ * the system runs), but is durable only once the caller syncs the file system (ard_sync_filesystem)
+ * — for writers of many files (a survey's tiles) that sync once at the end instead of per file. */
+ARD_API void ard_atomic_defer_sync(ard_atomic_file *f);
+/* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
+ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */
 ARD_API void ard_atomic_abort(ard_atomic_file *f);
 /* Whole-buffer convenience over the three calls above. */

@@ -9,10 +9,25 @@
  *   row_groups(file_id, row_group, num_rows, first_row, byte_offset, bytes, targetid_min,
  *              targetid_max)
  *   column_stats(file_id, row_group, column_name, num_values, null_count, min_value, max_value)
+ *   tile_pixel_stats(file_id, target_class, num_rows, pixels, flux_null, ivar_zero)
+ *                                         a tile's ard.pixel_stats (survey.h), one row per class;
+ *                                         none for tiles whose writer did not record it
  *   spectra(targetid, file_id, row_group, row_index)          row_index counts inside the row group
  *   galaxies(targetid, target_ra, target_dec, z, zerr, zwarn, deltachi2, spectype, subtype,
  * healpix, survey, program, desi_target, bgs_target, flux_g, flux_r, flux_z, ebv,
  *            coadd_fiberstatus, target_class, catalog_file_id)
+ *   catalog_summary(file_id, target_class, spectype, num_rows, zwarn_nonzero, z_count, z_min,
+ *                   z_max, ra_min, ra_max, dec_min, dec_max)
+ *                                         per catalog file and (TARGET_CLASS, SPECTYPE), kept by
+ *                                         sync with the file's galaxies rows (NaN counts as NULL)
+ *   catalog_zhist(file_id, target_class, z_bin, num)
+ *                                         per catalog file and class: num galaxies with
+ *                                         z_bin * W <= Z < (z_bin + 1) * W, W = ARD_INDEX_ZBIN_WIDTH
+ *   catalog_linkage(target_class, without_spectrum)
+ *                                         galaxies without a spectrum per class, valid together
+ *                                         with meta 'linkage_distinct_spectra' (the distinct spectra
+ *                                         TARGETIDs) only while that key exists: a sync removes it
+ *                                         with any change and recomputes both before it ends
  *   sync_runs(id, started, finished, ard_version, backend, rank, size, files_seen, files_added,
  *             files_changed, files_unchanged, files_removed, files_failed, status)
  *   sync_errors(run_id, path, status, message)
@@ -45,6 +60,11 @@ extern "C" {
  * for writing is migrated in place (one transaction); read-only opens of older indexes ->
  * ARD_ENOTSUP with a hint to run `ard sync`. */
 #define ARD_INDEX_SCHEMA_VERSION 3
+
+/* Width of the Z bins of catalog_zhist. Bin j holds z with j * W <= z < (j + 1) * W, both edges
+ * computed in double as (double)j * ARD_INDEX_ZBIN_WIDTH, so a query comparing Z with such an edge
+ * counts exactly the rows of the bins below it. */
+#define ARD_INDEX_ZBIN_WIDTH 0.05
 
 typedef struct ard_index ard_index;
 
@@ -113,7 +133,8 @@ ARD_API ard_status ard_index_partition(int64_t total, int32_t rank, int32_t size
                                        int64_t *count, ard_error *err);
 
 /* Verifies that every indexed file is whole: its spectra rows equal files.num_rows, its row_groups
- * rows equal num_row_groups, and no spectra/row_groups/galaxies row points to a missing file.
+ * rows equal num_row_groups, its tile_pixel_stats rows (if any) add up to num_rows, and no
+ * spectra/row_groups/galaxies/tile_pixel_stats row points to a missing file.
  * *bad_files receives the number of inconsistent files. ARD_ECORRUPT (message names the first bad
  * file) or ARD_OK; ARD_EDB. */
 ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err);

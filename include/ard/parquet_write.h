@@ -131,6 +131,8 @@ typedef struct ard_pq_writer_options {
     int32_t num_kv;               /* key-value metadata: num_kv pairs, copied at open */
     const char *const *kv_keys;
     const char *const *kv_values; /* may be NULL, or hold NULL entries: a key without value */
+    int32_t defer_sync; /* 1: close renames the file into place without fsync (see
+                           ard_atomic_defer_sync); the caller syncs later. Default 0: durable. */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */

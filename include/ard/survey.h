@@ -10,9 +10,9 @@
  * Tile schema: TARGETID int64 required (rows sorted ascending), FLUX list<float> (optional
  * elements: a masked pixel is a null element), IVAR list<float> (0 where masked), MASK list<uint8>
  * (0 = good; DESI SPECMASK bits folded to a byte, see ARD_MASK_*). Every list holds grid.n
- * elements. Key-value metadata: "ard.grid" (ard_grid_format) and "ard.version"
- * (ARD_SCHEMA_VERSION). Flux unit: 1e-17 erg/s/cm^2/Angstrom (DESI's); IVAR in the inverse square
- * of that.
+ * elements. Key-value metadata: "ard.grid" (ard_grid_format), "ard.version"
+ * (ARD_SCHEMA_VERSION), "ard.source" and "ard.pixel_stats" (ARD_KV_PIXEL_STATS). Flux unit: 1e-17
+ * erg/s/cm^2/Angstrom (DESI's); IVAR in the inverse square of that.
  *
  * Thread-safety: every function here is thread-safe unless it says otherwise (no hidden state). */
 #ifndef ARD_SURVEY_H
@@ -31,6 +31,18 @@ extern "C" {
 #define ARD_KV_GRID "ard.grid"
 #define ARD_KV_VERSION "ard.version"
 #define ARD_KV_SOURCE "ard.source" /* "generate seed=S" or "ingest desi" */
+/* Tile pixel statistics per TARGET_CLASS (written by ard's tile writer: generate and ingest; other
+ * writers may omit the key). The value is compact JSON, one member per class present in the tile,
+ * in the fixed order BGS, LRG, ELG, QSO, OTHER (ingest's class for targets of none of the four),
+ * absent classes omitted, no whitespace, counts as decimal integers:
+ *   {"BGS":{"rows":R,"pixels":P,"flux_null":N,"ivar_zero":Z},"LRG":{...},...}
+ * rows = spectra of the class (the catalog's TARGET_CLASS of their TARGETID), pixels = their FLUX
+ * elements (rows x grid.n), flux_null = null FLUX elements as written, ivar_zero = IVAR elements
+ * equal to 0 (a null FLUX element always has IVAR 0). Counts are exact, so the sums over classes
+ * equal the footer's row count and the FLUX column's value and null counts; `ard sync` checks
+ * that and records a tile whose value is malformed or disagrees as a sync error. */
+#define ARD_KV_PIXEL_STATS "ard.pixel_stats"
+#define ARD_CLASS_OTHER_NAME "OTHER" /* TARGET_CLASS of ingested targets of no ard class */
 
 /* Tile columns. */
 #define ARD_COL_TARGETID "TARGETID"
@@ -115,13 +127,23 @@ ARD_API int32_t ard_target_class_from_name(const char *name);
  * Z_TRUE + catalog error, or a blunder for ANOMALY=redshift_blunder), ANOMALY string ("" = none,
  * else ard_anomaly_name), ANOMALY_CODE int32, LOG_HALO_MASS double (log10 Msun/h of its group; 0
  * for field), HAS_SPECTRUM int32, SPECTRUM_CLASS string (class the spectrum really shows; differs
- * from TARGET_CLASS for wrong_class). DATASET/truth/groups.parquet: GROUP_ID int64, RA double, DEC
- * double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
+ * from TARGET_CLASS for wrong_class), WEB_CLASS string (ard_web_class_name: the T-web class of the
+ * true mass field at the galaxy's real-space position), WEB_CODE int32 (ard_web_class), WEB_DELTA
+ * float (smoothed overdensity of the halos there), WEB_LAMBDA1..3 float (tidal eigenvalues,
+ * descending); key-value metadata "ard.cosmic_web" gives the T-web parameters ("method=tweb;
+ * smoothing_mpc_h=2;lambda_th=0.2;tolerance=0.005;field_log_mass=12;..."). The true mass field is
+ * every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at its
+ * own position, in a smooth background. DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
+ * DEC double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
  * Mpc/h), SIGMA_V double (km/s). */
 #define ARD_TRUTH_DIR "truth"
 #define ARD_TRUTH_GROUP_ID "GROUP_ID"
 #define ARD_TRUTH_ANOMALY "ANOMALY"
 #define ARD_TRUTH_ANOMALY_CODE "ANOMALY_CODE"
+#define ARD_TRUTH_WEB_CLASS "WEB_CLASS"
+#define ARD_TRUTH_WEB_CODE "WEB_CODE"
+#define ARD_TRUTH_WEB_DELTA "WEB_DELTA"
+#define ARD_KV_COSMIC_WEB "ard.cosmic_web" /* T-web parameters of the WEB_* truth columns */
 
 typedef enum ard_anomaly {
     ARD_ANOMALY_NONE = 0,
@@ -135,6 +157,50 @@ typedef enum ard_anomaly {
 } ard_anomaly;
 /* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder". Static. */
 ARD_API const char *ard_anomaly_name(int32_t kind);
+
+/* ---- cosmic web (T-web)
+ * -------------------------------------------------------------------------- The T-web of Hahn et
+ * al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
+ * with laplacian(phi) = delta (the overdensity), smoothed with a Gaussian of radius R; a point is a
+ * void, sheet, filament or knot when 0, 1, 2 or 3 eigenvalues exceed lambda_th. ard evaluates it
+ * exactly for a set of point masses, without a grid or FFT: a mass M contributes the tide of a
+ * Gaussian-smoothed point of volume weight q = M / rho_mean (comoving (Mpc/h)^3; rho_mean
+ * = 2.775e11 Om (Msun/h) / (Mpc/h)^3), the rest of the mean density being smooth (a uniform
+ * background exerts no tide). Per mass, the radial eigenvalue at distance r is q (W(r) - 2 m(r) /
+ * (4 pi r^3)) and the two tangential ones q m(r) / (4 pi r^3), with W the normalised Gaussian and
+ * m(r) its enclosed fraction; trace = smoothed delta of the masses. A mass is ignored beyond max(6
+ * R, (2 q / (4 pi tolerance))^(1/3)), where its tide is below `tolerance` (beyond that radius only
+ * fluctuations of the masses matter: a uniform shell exerts no tide; and it keeps out the tide of a
+ * survey's own footprint, where mass stops only because the survey stops). Against an uncut sum
+ * over a generated survey's masses the eigenvalues differ by 0.007 rms (1M galaxies; ~99% of
+ * classes agree). Units: comoving Mpc/h throughout. */
+typedef enum ard_web_class {
+    ARD_WEB_VOID = 0,
+    ARD_WEB_SHEET = 1,
+    ARD_WEB_FILAMENT = 2,
+    ARD_WEB_KNOT = 3,
+    ARD_WEB_COUNT = 4
+} ard_web_class;
+/* "void", "sheet", "filament", "knot"; "unknown" otherwise. Static. */
+ARD_API const char *ard_web_class_name(int32_t cls);
+
+typedef struct ard_tweb_params {
+    double smoothing; /* Gaussian R, Mpc/h: default 2.0 (Hahn et al. 2007 used 2.1) */
+    double lambda_th; /* default 0.2 (Forero-Romero et al. 2009 suggest 0.2-0.4) */
+    double tolerance; /* tides below this are dropped: default 0.005 (lambda_th / 40) */
+} ard_tweb_params;
+ARD_API void ard_tweb_params_default(ard_tweb_params *p);
+
+/* Evaluates the T-web at n_points points (x, y, z triples in `points`) from n_masses masses at
+ * `mass_xyz` with volume weights `mass_q` (see above; q >= 0). Outputs, each may be NULL: lambda
+ * (3 floats per point, descending), delta (trace: the smoothed overdensity due to the masses), cls
+ * (ard_web_class per point). pool NULL runs serially. Results depend only on the inputs (not on the
+ * thread count). Coordinates must be finite with |x| < 1e6 * 6 R. Errors: ARD_EINVAL (NULL inputs,
+ * parameters not positive, a non-finite or out-of-range position, q < 0), ARD_ENOMEM. */
+ARD_API ard_status ard_tweb_eval(const ard_tweb_params *params, const double *mass_xyz,
+                                 const double *mass_q, int64_t n_masses, const double *points,
+                                 int64_t n_points, ard_pool *pool, float *lambda, float *delta,
+                                 uint8_t *cls, ard_error *err);
 
 /* ---- wavelength grid ----------------------------------------------------------------------------
  * Bin centres: linear  lambda_i = start + i * (stop - start) / (n - 1)
@@ -237,6 +303,10 @@ ARD_API double ard_cosmology_z_at_distance(const ard_cosmology *c, double d_mpc)
 ARD_API double ard_cosmology_efunc(const ard_cosmology *c, double z);
 ARD_API double ard_cosmology_hubble_distance(const ard_cosmology *c);
 ARD_API double ard_cosmology_h(const ard_cosmology *c);
+ARD_API double ard_cosmology_omega_m(const ard_cosmology *c);
+/* Critical density today in (Msun/h) / (Mpc/h)^3 (= h^2 Msun / Mpc^3); the comoving mean matter
+ * density is ARD_RHO_CRIT_H2 * omega_m. */
+#define ARD_RHO_CRIT_H2 2.775e11
 ARD_API double ard_cosmology_zmax(const ard_cosmology *c);
 
 /* ---- generator ----------------------------------------------------------------------------------
@@ -269,7 +339,8 @@ typedef struct ard_generate_report {
     int64_t catalog_files;
     int64_t class_counts[ARD_CLASS_COUNT];
     int64_t bytes_written;  /* catalog + truth + tiles */
-    double seconds_catalog; /* wall time for catalog + truth */
+    double seconds_catalog; /* wall time for catalog + truth (incl. seconds_web) */
+    double seconds_web;     /* wall time for the cosmic-web truth (T-web) */
     double seconds_spectra; /* wall time for tiles */
 } ard_generate_report;
 

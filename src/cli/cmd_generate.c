@@ -36,8 +36,9 @@ static const ard_cli_spec gen_spec = {
     "generate", "OUT --galaxies N [--seed S] [--spectra all|none|F] [--grid NAME] [--threads T]",
     "Writes a synthetic DESI-like survey into directory OUT: catalog/zcatalog-NNNN.parquet with\n"
     "DESI zcatalog columns, tiles/main/{bright,dark}/PIXGROUP/PIXNUM.parquet with spectra on the\n"
-    "ARD grid, and truth/ (group ids, anomalies, true redshifts). Sky density and n(z) per class\n"
-    "follow DESI DR1; galaxies live in groups (fingers of god) and a field population.",
+    "ARD grid, and truth/ (group ids, anomalies, true redshifts, the T-web cosmic-web class of\n"
+    "the true mass field at each galaxy). Sky density and n(z) per class follow DESI DR1;\n"
+    "galaxies live in groups (fingers of god) and a field population.",
     gen_options, NUM_OPTS};
 
 static int parse_number(const char *s, double lo, double hi, double *out) {
@@ -101,7 +102,8 @@ static void print_report(const char *out, const ard_generate_report *r) {
     printf("  spectra: %lld in %lld tiles; catalog files: %lld; %.1f MB written\n",
            (long long)r->spectra, (long long)r->tiles, (long long)r->catalog_files,
            (double)r->bytes_written / 1e6);
-    printf("  time: catalog %.2f s, spectra %.2f s\n", r->seconds_catalog, r->seconds_spectra);
+    printf("  time: catalog %.2f s (cosmic web %.2f s), spectra %.2f s\n", r->seconds_catalog,
+           r->seconds_web, r->seconds_spectra);
 }
 
 int ard_cmd_generate(int argc, char **argv) {

@@ -156,6 +156,7 @@ struct ard_atomic_file {
     char *final_path;
     char *tmp_path;
     char *dir_path;
+    int defer_sync; /* commit renames without fsync (ard_atomic_defer_sync) */
 };
 
 /* Distinguishes temporaries of one process (several writers may target one directory at once). */
@@ -279,9 +280,24 @@ static ard_status fsync_dir(const char *dir, ard_error *err) {
     return ARD_OK;
 }
 
+void ard_atomic_defer_sync(ard_atomic_file *f) {
+    f->defer_sync = 1;
+}
+
+ard_status ard_sync_filesystem(const char *path, ard_error *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return ard_error_set_errno(err, open_status(errno), errno, "%s: opening for syncfs", path);
+    }
+    int rc = syncfs(fd);
+    int e = errno;
+    close(fd);
+    return rc == 0 ? ARD_OK : ard_error_set_errno(err, ARD_EIO, e, "%s: syncfs", path);
+}
+
 ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
     ard_status st = ARD_OK;
-    if (fsync(f->fd) != 0) {
+    if (!f->defer_sync && fsync(f->fd) != 0) {
         st = ard_error_set_errno(err, ARD_EIO, errno, "%s: fsync", f->tmp_path);
         goto fail;
     }
@@ -297,7 +313,7 @@ ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
                                  f->tmp_path);
         goto fail;
     }
-    st = fsync_dir(f->dir_path, err);
+    st = f->defer_sync ? ARD_OK : fsync_dir(f->dir_path, err);
     atomic_free(f);
     return st;
 fail:

@@ -1,9 +1,11 @@
-/* Catalog aggregates by SQL on the index: galaxies by class and SPECTYPE, spectra present/missing,
+/* Catalog aggregates from the index: galaxies by class and SPECTYPE, spectra present/missing,
  * ZWARN, redshift ranges, medians and histograms, RA/Dec coverage and the TARGETID linkage. Every
  * query is portable SQL (the same text on SQLite and PostgreSQL); results are ordered in C.
- * Cost: the galaxies table is scanned once (one GROUP BY class, SPECTYPE query carrying every
- * per-class sum and the histogram); min/max Z come from the Z index, and each exact median is read
- * from the Z index within the histogram bin that holds it. */
+ * Cost: O(catalog files x classes) rows, independent of the number of galaxies. The counts and
+ * ranges come from catalog_summary and the histograms from catalog_zhist (both kept per catalog
+ * file by sync); the linkage from catalog_linkage (kept by sync, computed here only when a sync
+ * left it invalid); the spectra count from files. Each exact median is read from the Z index inside
+ * the one catalog_zhist bin (width ARD_INDEX_ZBIN_WIDTH) that holds it. */
 #include "datasheet_int.h"
 
 #include <math.h>
@@ -64,37 +66,51 @@ static void class_where(ard_buf *b, const char *cls) {
     ard_buf_append(b, "'", 1);
 }
 
-/* Bin layout: from min(0, zmin) rounded down to the width, at most DS_MAX_BINS bins. */
-static void hist_layout(ds_agg *a, double zmin, double zmax) {
-    static const double widths[] = {0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0};
+/* The lower edge of catalog_zhist bin j, computed exactly as sync computed it (index.h). */
+static double zbin_edge(int64_t j) {
+    return (double)j * ARD_INDEX_ZBIN_WIDTH;
+}
+
+/* Bin layout: from min(0, zmin) rounded down to the width, at most DS_MAX_BINS bins. Every width
+ * is a whole number of catalog_zhist bins and every edge a catalog_zhist edge, so the figure's bins
+ * are sums of stored bins. */
+static void hist_layout(ds_agg *a, double zmin, double zmax, int64_t *lo_bin, int64_t *per_bin) {
+    static const int64_t widths[] = {1, 2, 4, 5, 10, 20, 40, 100, 200}; /* in zhist bins */
     const size_t nw = sizeof widths / sizeof widths[0];
     a->num_bins = 0;
+    *lo_bin = 0;
+    *per_bin = 1;
     if (isnan(zmin) || isnan(zmax)) {
         return;
     }
     for (size_t i = 0; i < nw; i++) {
-        double lo = floor((zmin < 0 ? zmin : 0) / widths[i]) * widths[i];
-        double nb = floor((zmax - lo) / widths[i]) + 1;
+        double w = (double)widths[i] * ARD_INDEX_ZBIN_WIDTH;
+        double q = floor((zmin < 0 ? zmin : 0) / w);
+        q = q < -1e12 ? -1e12 : q; /* far below any real redshift: the first bin takes the rest */
+        double lo = zbin_edge((int64_t)q * widths[i]);
+        double nb = floor((zmax - lo) / w) + 1;
         if (nb <= DS_MAX_BINS || i + 1 == nw) {
+            *lo_bin = (int64_t)q * widths[i];
+            *per_bin = widths[i];
             a->z_lo = lo;
-            a->z_width = widths[i];
+            a->z_width = w;
             a->num_bins = (int32_t)(nb < DS_MAX_BINS ? nb : DS_MAX_BINS);
             return;
         }
     }
 }
 
-/* Per class, summed over SPECTYPE groups. */
+/* Per class: sums over SPECTYPE groups and catalog files; the class's catalog_zhist bins. */
 typedef struct class_acc {
     char name[32];
     int null_name;
     int64_t galaxies, zwarn, nz, with_spectrum;
     double zmin, zmax;
+    int64_t *bins, *counts; /* ascending bins with their counts */
+    int64_t num_bins, cap;
 } class_acc;
 
-/* Columns of the scan query (then one cumulative count per inner histogram edge). Q_HAS and
- * Q_MATCHED are constant 0 there: probing spectra inside the GROUP BY runs the probes in class
- * order (random TARGETIDs), several times slower than the separate linkage query in table order. */
+/* Columns of the summary query. */
 enum {
     Q_CLASS,
     Q_SPECTYPE,
@@ -103,34 +119,18 @@ enum {
     Q_ZMIN,
     Q_ZMAX,
     Q_NZ,
-    Q_HAS,
-    Q_MATCHED,
     Q_RAMIN,
     Q_RAMAX,
     Q_DECMIN,
-    Q_DECMAX,
-    Q_EDGES
+    Q_DECMAX
 };
 
-static double edge(const ds_agg *a, int32_t k) {
-    return a->z_lo + k * a->z_width;
-}
-
-static ard_status scan_query(ard_index *idx, const ds_agg *a, ds_rows *r, ard_error *err) {
-    ard_buf sql;
-    ard_buf_init(&sql);
-    ard_buf_appendf(&sql,
-                    "SELECT target_class, spectype, count(*),"
-                    " sum(CASE WHEN zwarn <> 0 THEN 1 ELSE 0 END), min(z), max(z), count(z),"
-                    " 0, 0, min(target_ra), max(target_ra), min(target_dec), max(target_dec)");
-    for (int32_t k = 1; k < a->num_bins; k++) {
-        ard_buf_appendf(&sql, ", sum(CASE WHEN z < %.17g THEN 1 ELSE 0 END)", edge(a, k));
-    }
-    ard_buf_appendf(&sql, " FROM galaxies g GROUP BY target_class, spectype%c", '\0');
-    ard_status st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
-                               : ds_query(idx, (const char *)sql.data, r, err);
-    ard_buf_reset(&sql);
-    return st;
+static ard_status summary_query(ard_index *idx, ds_rows *r, ard_error *err) {
+    return ds_query(idx,
+                    "SELECT target_class, spectype, sum(num_rows), sum(zwarn_nonzero), min(z_min),"
+                    " max(z_max), sum(z_count), min(ra_min), max(ra_max), min(dec_min),"
+                    " max(dec_max) FROM catalog_summary GROUP BY target_class, spectype",
+                    r, err);
 }
 
 static double fmin_nan(double a, double b) {
@@ -140,15 +140,15 @@ static double fmax_nan(double a, double b) {
     return isnan(a) || b > a ? b : a;
 }
 
-/* Finds or adds the class of row `row`; NULL when DS_MAX_CLASSES are taken. */
-static class_acc *class_of(class_acc *acc, ds_agg *a, const char *cls) {
+/* Finds the class `cls` (NULL: SQL NULL); adds it when `add` and DS_MAX_CLASSES are not taken. */
+static class_acc *class_of(class_acc *acc, ds_agg *a, const char *cls, int add) {
     const char *name = cls ? cls : "(none)";
     for (int32_t c = 0; c < a->num_classes; c++) {
         if (strcmp(acc[c].name, name) == 0 && acc[c].null_name == !cls) {
             return &acc[c];
         }
     }
-    if (a->num_classes == DS_MAX_CLASSES) {
+    if (!add || a->num_classes == DS_MAX_CLASSES) {
         return NULL;
     }
     class_acc *k = &acc[a->num_classes++];
@@ -158,43 +158,88 @@ static class_acc *class_of(class_acc *acc, ds_agg *a, const char *cls) {
     return k;
 }
 
-/* Adds one (class, SPECTYPE) group to its class: counts, ranges and histogram. */
+/* Adds one (class, SPECTYPE) group to its class. */
 static void add_group(class_acc *acc, ds_agg *a, const ds_rows *r, int64_t row) {
-    class_acc *k = class_of(acc, a, ds_cell(r, row, Q_CLASS));
+    class_acc *k = class_of(acc, a, ds_cell(r, row, Q_CLASS), 1);
     if (!k) {
         return;
     }
-    int32_t c = (int32_t)(k - acc);
     k->galaxies += ds_cell_int(r, row, Q_N);
     k->zwarn += ds_cell_int(r, row, Q_ZWARN);
     k->nz += ds_cell_int(r, row, Q_NZ);
     k->zmin = fmin_nan(k->zmin, ds_cell_double(r, row, Q_ZMIN));
     k->zmax = fmax_nan(k->zmax, ds_cell_double(r, row, Q_ZMAX));
-    int64_t prev = 0;
-    for (int32_t b = 0; b < a->num_bins; b++) {
-        int64_t cum =
-            b + 1 < a->num_bins ? ds_cell_int(r, row, Q_EDGES + b) : ds_cell_int(r, row, Q_NZ);
-        a->hist[c][b] += cum - prev;
-        prev = cum;
+}
+
+static void free_bins(class_acc *acc, int32_t n) {
+    for (int32_t c = 0; c < n; c++) {
+        ard_free(acc[c].bins);
+        ard_free(acc[c].counts);
     }
 }
 
+static ard_status push_bin(class_acc *k, int64_t bin, int64_t count, ard_error *err) {
+    if (k->num_bins == k->cap) {
+        int64_t cap = k->cap ? k->cap * 2 : 64;
+        int64_t *bins = ard_realloc(k->bins, (size_t)cap * sizeof *bins);
+        if (bins) {
+            k->bins = bins;
+        }
+        int64_t *counts = bins ? ard_realloc(k->counts, (size_t)cap * sizeof *counts) : NULL;
+        if (!counts) {
+            return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+        k->counts = counts;
+        k->cap = cap;
+    }
+    k->bins[k->num_bins] = bin;
+    k->counts[k->num_bins++] = count;
+    return ARD_OK;
+}
+
+/* Reads every class's catalog_zhist bins (ascending: ORDER BY an integer is the same on both
+ * backends) and sums them into the figure's bins. */
+static ard_status histograms(ard_index *idx, class_acc *acc, ds_agg *a, int64_t lo_bin,
+                             int64_t per_bin, ard_error *err) {
+    ds_rows r;
+    ard_status st = ds_query(idx,
+                             "SELECT target_class, z_bin, sum(num) FROM catalog_zhist"
+                             " GROUP BY target_class, z_bin ORDER BY z_bin",
+                             &r, err);
+    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
+        class_acc *k = class_of(acc, a, ds_cell(&r, i, 0), 0);
+        if (!k) {
+            continue; /* a class past DS_MAX_CLASSES */
+        }
+        int64_t bin = ds_cell_int(&r, i, 1), n = ds_cell_int(&r, i, 2);
+        int64_t b = bin < lo_bin ? 0 : (bin - lo_bin) / per_bin;
+        b = b < a->num_bins ? b : a->num_bins - 1;
+        if (b >= 0) {
+            a->hist[k - acc][b] += n;
+        }
+        st = push_bin(k, bin, n, err);
+    }
+    ds_rows_reset(&r); /* ds_query leaves r empty when it fails: safe either way */
+    return st;
+}
+
 /* The z of rank `rank` (0-based, ascending, non-NULL) of class k, read from the Z index inside the
- * histogram bins holding ranks rank and rank + extra (extra = 1 for even counts: the two middle
+ * catalog_zhist bins holding ranks rank and rank + extra (extra = 1 for even counts: the two middle
  * values are averaged). */
-static ard_status ranked_z(ard_index *idx, const ds_agg *a, int32_t c, const class_acc *k,
-                           int64_t rank, int32_t extra, double *out, ard_error *err) {
+static ard_status ranked_z(ard_index *idx, const class_acc *k, int64_t rank, int32_t extra,
+                           double *out, ard_error *err) {
+    const int64_t lim = (int64_t)1 << 50; /* the clamped end bins of ard__zbin are open */
     int64_t below = 0, cum = 0;
-    int32_t b0 = -1, b1 = -1;
-    for (int32_t b = 0; b < a->num_bins && b1 < 0; b++) {
-        if (b0 < 0 && cum + a->hist[c][b] > rank) {
-            b0 = b;
+    int64_t b0 = -1, b1 = -1;
+    for (int64_t i = 0; i < k->num_bins && b1 < 0; i++) {
+        if (b0 < 0 && cum + k->counts[i] > rank) {
+            b0 = i;
             below = cum;
         }
-        if (b0 >= 0 && cum + a->hist[c][b] > rank + extra) {
-            b1 = b;
+        if (b0 >= 0 && cum + k->counts[i] > rank + extra) {
+            b1 = i;
         }
-        cum += a->hist[c][b];
+        cum += k->counts[i];
     }
     if (b0 < 0 || b1 < 0) {
         return ard_error_set(err, ARD_EDB,
@@ -207,11 +252,11 @@ static ard_status ranked_z(ard_index *idx, const ds_agg *a, int32_t c, const cla
     ard_buf_appendf(&sql, "SELECT z FROM galaxies WHERE ");
     class_where(&sql, k->null_name ? NULL : k->name);
     ard_buf_appendf(&sql, " AND z IS NOT NULL");
-    if (b0 > 0) {
-        ard_buf_appendf(&sql, " AND z >= %.17g", edge(a, b0));
+    if (k->bins[b0] > -lim) {
+        ard_buf_appendf(&sql, " AND z >= %.17g", zbin_edge(k->bins[b0]));
     }
-    if (b1 + 1 < a->num_bins) {
-        ard_buf_appendf(&sql, " AND z < %.17g", edge(a, b1 + 1));
+    if (k->bins[b1] < lim) {
+        ard_buf_appendf(&sql, " AND z < %.17g", zbin_edge(k->bins[b1] + 1));
     }
     ard_buf_appendf(&sql, " ORDER BY z LIMIT %d OFFSET %lld%c", extra + 1,
                     (long long)(rank - below), '\0');
@@ -228,12 +273,10 @@ static ard_status ranked_z(ard_index *idx, const ds_agg *a, int32_t c, const cla
     return st;
 }
 
-static ard_status class_row(ard_index *idx, ds_model *m, const ds_agg *a, int32_t c,
-                            const class_acc *k, ard_error *err) {
+static ard_status class_row(ard_index *idx, ds_model *m, const class_acc *k, ard_error *err) {
     double median = NAN;
-    ard_status st = k->nz > 0
-                        ? ranked_z(idx, a, c, k, (k->nz - 1) / 2, k->nz % 2 ? 0 : 1, &median, err)
-                        : ARD_OK;
+    ard_status st =
+        k->nz > 0 ? ranked_z(idx, k, (k->nz - 1) / 2, k->nz % 2 ? 0 : 1, &median, err) : ARD_OK;
     if (st != ARD_OK) {
         return st;
     }
@@ -251,23 +294,16 @@ static ard_status class_row(ard_index *idx, ds_model *m, const ds_agg *a, int32_
     return ds_row(ds_table_get(m, "classes"), cells, err);
 }
 
-/* min(Z) and max(Z) separately: each is one look-up in the Z index on both backends. */
-static ard_status z_range(ard_index *idx, double *zmin, double *zmax, ard_error *err) {
-    ds_rows r;
-    ard_status st = ds_query(idx, "SELECT min(z) FROM galaxies", &r, err);
-    if (st == ARD_OK) {
-        *zmin = ds_cell_double(&r, 0, 0);
-        ds_rows_reset(&r);
-        st = ds_query(idx, "SELECT max(z) FROM galaxies", &r, err);
+/* min(Z) and max(Z) over the summary groups. */
+static void z_range(const ds_rows *r, double *zmin, double *zmax) {
+    *zmin = *zmax = NAN;
+    for (int64_t i = 0; i < r->nrows; i++) {
+        *zmin = fmin_nan(*zmin, ds_cell_double(r, i, Q_ZMIN));
+        *zmax = fmax_nan(*zmax, ds_cell_double(r, i, Q_ZMAX));
     }
-    if (st == ARD_OK) {
-        *zmax = ds_cell_double(&r, 0, 0);
-        ds_rows_reset(&r);
-    }
-    return st;
 }
 
-/* SPECTYPE rows: the scan's groups summed per SPECTYPE. */
+/* SPECTYPE rows: the summary's groups summed per SPECTYPE. */
 static ard_status spectypes(ds_model *m, const ds_rows *r, ard_error *err) {
     int64_t total = 0;
     for (int64_t i = 0; i < r->nrows; i++) {
@@ -309,16 +345,73 @@ static void set_coord(ds_model *m, const char *name, double v) {
     }
 }
 
-/* Catalog rows without a spectrum per class (probes in table order; the GROUP BY only sorts the
- * few rows it keeps), and the distinct TARGETIDs of the spectra. */
+/* The linkage as sync stored it (linkage.c): one statement, so one snapshot of the meta key and the
+ * per-class rows. *valid = 0 when a sync left it invalid. by_class receives (class, count) rows. */
+static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *distinct_spectra,
+                                 int *valid, ard_error *err) {
+    ds_rows r;
+    ard_status st =
+        ds_query(idx,
+                 "SELECT NULL, 0, value FROM meta WHERE key = 'linkage_distinct_spectra'"
+                 " UNION ALL SELECT target_class, without_spectrum, NULL"
+                 " FROM catalog_linkage",
+                 &r, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    *valid = 0;
+    memset(by_class, 0, sizeof *by_class);
+    by_class->ncols = 2;
+    for (int64_t i = 0; i < r.nrows; i++) {
+        if (ds_cell(&r, i, 2)) {
+            *valid = 1;
+            *distinct_spectra = ds_cell_int(&r, i, 2);
+        }
+    }
+    if (*valid) { /* keep the class rows: move their two cells */
+        by_class->cells = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * 2 * sizeof *r.cells);
+        if (!by_class->cells) {
+            ds_rows_reset(&r);
+            return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+        for (int64_t i = 0; i < r.nrows; i++) {
+            if (!ds_cell(&r, i, 2)) {
+                int64_t o = by_class->nrows++;
+                by_class->cells[2 * o] = r.cells[i * 3];
+                by_class->cells[2 * o + 1] = r.cells[i * 3 + 1];
+                r.cells[i * 3] = r.cells[i * 3 + 1] = NULL;
+            }
+        }
+        by_class->cap = r.nrows;
+    }
+    ds_rows_reset(&r);
+    return ARD_OK;
+}
+
+/* Catalog rows without a spectrum per class and the distinct TARGETIDs of the spectra: as stored
+ * by sync, or (a sync was killed before it recomputed them) computed here by scanning galaxies and
+ * the spectra TARGETID index. */
 static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64_t *no_spectrum,
                           int64_t *distinct_spectra, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
-                             " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
-                             " GROUP BY target_class",
-                             &r, err);
+    int valid = 0;
+    ard_status st = stored_linkage(idx, &r, distinct_spectra, &valid, err);
+    if (st == ARD_OK && !valid) {
+        st = ds_query(idx,
+                      "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
+                      " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
+                      " GROUP BY target_class",
+                      &r, err);
+        ds_rows d;
+        st = st == ARD_OK ? ds_query(idx, "SELECT count(DISTINCT targetid) FROM spectra", &d, err)
+                          : st;
+        if (st == ARD_OK) {
+            *distinct_spectra = ds_cell_int(&d, 0, 0);
+            ds_rows_reset(&d);
+        } else {
+            ds_rows_reset(&r);
+        }
+    }
     if (st != ARD_OK) {
         return st;
     }
@@ -334,12 +427,7 @@ static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64
         }
     }
     ds_rows_reset(&r);
-    st = ds_query(idx, "SELECT count(DISTINCT targetid) FROM spectra", &r, err);
-    if (st == ARD_OK) {
-        *distinct_spectra = ds_cell_int(&r, 0, 0);
-        ds_rows_reset(&r);
-    }
-    return st;
+    return ARD_OK;
 }
 
 /* Totals, linkage and RA/Dec ranges over all groups. */
@@ -355,8 +443,8 @@ static ard_status totals(ard_index *idx, ds_model *m, const ds_rows *r, int64_t 
         dec0 = fmin_nan(dec0, ds_cell_double(r, i, Q_DECMIN));
         dec1 = fmax_nan(dec1, ds_cell_double(r, i, Q_DECMAX));
     }
-    ds_rows s;
-    ard_status st = ds_query(idx, "SELECT count(*) FROM spectra", &s, err);
+    ds_rows s; /* one spectra row per tile row (ard_index_check): 12,000 rows, not 6.4M */
+    ard_status st = ds_query(idx, "SELECT sum(num_rows) FROM files WHERE kind = 'tile'", &s, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -391,22 +479,20 @@ static ard_status totals(ard_index *idx, ds_model *m, const ds_rows *r, int64_t 
 }
 
 ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err) {
-    double zmin = NAN, zmax = NAN;
-    ard_status st = z_range(idx, &zmin, &zmax, err);
+    ds_rows r;
+    ard_status st = summary_query(idx, &r, err);
     if (st != ARD_OK) {
         return st;
     }
+    double zmin = NAN, zmax = NAN;
+    z_range(&r, &zmin, &zmax);
     char z0[32], z1[32];
     fmt_z(z0, sizeof z0, zmin);
     fmt_z(z1, sizeof z1, zmax);
     ds_set(m, "z_min", "%s", z0);
     ds_set(m, "z_max", "%s", z1);
-    hist_layout(a, zmin, zmax);
-    ds_rows r;
-    st = scan_query(idx, a, &r, err);
-    if (st != ARD_OK) {
-        return st;
-    }
+    int64_t lo_bin = 0, per_bin = 1;
+    hist_layout(a, zmin, zmax, &lo_bin, &per_bin);
     if (r.nrows > 1) {
         qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, cmp_class_row);
     }
@@ -418,11 +504,12 @@ ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err
     for (int32_t c = 0; c < a->num_classes; c++) {
         acc[c].with_spectrum = acc[c].galaxies;
     }
+    st = histograms(idx, acc, a, lo_bin, per_bin, err);
     int64_t no_spectrum = 0, distinct_spectra = 0;
-    st = linkage(idx, acc, a, &no_spectrum, &distinct_spectra, err);
+    st = st == ARD_OK ? linkage(idx, acc, a, &no_spectrum, &distinct_spectra, err) : st;
     for (int32_t c = 0; c < a->num_classes && st == ARD_OK; c++) {
         snprintf(a->class_names[c], sizeof a->class_names[c], "%.31s", acc[c].name);
-        st = class_row(idx, m, a, c, &acc[c], err);
+        st = class_row(idx, m, &acc[c], err);
     }
     if (st == ARD_OK) {
         st = spectypes(m, &r, err);
@@ -430,6 +517,7 @@ ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err
     if (st == ARD_OK) {
         st = totals(idx, m, &r, no_spectrum, distinct_spectra, err);
     }
+    free_bins(acc, a->num_classes);
     ds_rows_reset(&r);
     return st;
 }

@@ -1,7 +1,8 @@
 /* File aggregates: tiles, row groups and bytes by survey/program, flux completeness from the footer
- * null counts the index keeps in column_stats (per tile, per program, worst tiles), the sky area of
- * the occupied NSIDE-64 pixels, the wavelength grids, and the content hash over every file's
- * footer. Nothing here opens a data page. */
+ * null counts the index keeps in column_stats (per tile, per program, worst tiles), missing-flux
+ * and IVAR = 0 pixel shares per class, per tile and per program from the footers' ard.pixel_stats
+ * (tile_pixel_stats), the sky area of the occupied NSIDE-64 pixels, the wavelength grids, and the
+ * content hash over every file's footer. Nothing here opens a data page. */
 #include "datasheet_int.h"
 
 #include "ard/survey.h"
@@ -77,53 +78,170 @@ static ard_status collect_tiles(const file_row *f, int64_t n, ds_agg *a, ard_err
     return ARD_OK;
 }
 
-/* Adds column_stats sums (FLUX nulls, IVAR zero-min row groups) to the tiles. */
-static ard_status tile_stats(ard_index *idx, const file_row *f, int64_t n, ds_agg *a,
-                             ard_error *err) {
+/* (files.id, tile index) pairs of the tiles, sorted by id, for looking rows up by file_id. */
+static int64_t *tile_ids(const file_row *f, int64_t n, int64_t *count) {
     int64_t *ids = ard_malloc((size_t)(n ? n : 1) * 2 * sizeof *ids);
-    if (!ids) {
-        return ard_error_set(err, ARD_ENOMEM, "out of memory");
-    }
     int64_t nt = 0;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; ids && i < n; i++) {
         if (strcmp(f[i].kind, "tile") == 0) {
             ids[2 * nt] = f[i].id;
             ids[2 * nt + 1] = nt; /* tiles were collected in the same (path) order */
             nt++;
         }
     }
-    qsort(ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
+    if (ids) {
+        qsort(ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
+    }
+    *count = nt;
+    return ids;
+}
+
+static ds_tile *tile_by_id(ds_agg *a, const int64_t *ids, int64_t nt, int64_t file_id) {
+    int64_t key[2] = {file_id, 0};
+    const int64_t *hit = bsearch(key, ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
+    return hit ? &a->tiles[hit[1]] : NULL;
+}
+
+/* Adds the column_stats sums of FLUX (values, nulls) to the tiles. */
+static ard_status tile_flux_stats(ard_index *idx, const int64_t *ids, int64_t nt, ds_agg *a,
+                                  ard_error *err) {
     ds_rows r;
     ard_status st = ds_query(idx,
-                             "SELECT file_id, column_name, sum(num_values), sum(null_count),"
-                             " count(*), sum(CASE WHEN min_value <= 0 THEN 1 ELSE 0 END)"
-                             " FROM column_stats WHERE column_name IN ('FLUX', 'IVAR')"
-                             " GROUP BY file_id, column_name",
+                             "SELECT file_id, sum(num_values), sum(null_count) FROM column_stats"
+                             " WHERE column_name = 'FLUX' GROUP BY file_id",
                              &r, err);
     for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
-        int64_t key[2] = {ds_cell_int(&r, row, 0), 0};
-        const int64_t *hit = bsearch(key, ids, (size_t)nt, 2 * sizeof *ids, cmp_id);
-        if (!hit) {
-            continue;
-        }
-        ds_tile *t = &a->tiles[hit[1]];
-        if (strcmp(ds_cell(&r, row, 1), "FLUX") == 0) {
-            t->flux_values = ds_cell_int(&r, row, 2);
-            t->flux_nulls = ds_cell_int(&r, row, 3);
-        } else {
-            t->ivar_groups = ds_cell_int(&r, row, 4);
-            t->ivar_zero_groups = ds_cell_int(&r, row, 5);
+        ds_tile *t = tile_by_id(a, ids, nt, ds_cell_int(&r, row, 0));
+        if (t) {
+            t->flux_values = ds_cell_int(&r, row, 1);
+            t->flux_nulls = ds_cell_int(&r, row, 2);
         }
     }
     ds_rows_reset(&r);
+    return st;
+}
+
+/* Per-class pixel totals over the tiles that carry statistics. */
+typedef struct class_pixels {
+    char name[32];
+    int64_t rows, pixels, flux_null, ivar_zero;
+} class_pixels;
+
+static int class_rank(const char *name) {
+    static const char *const order[] = {"BGS", "LRG", "ELG", "QSO"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(order[i], name) == 0) {
+            return i;
+        }
+    }
+    return 4;
+}
+
+static int cmp_class(const void *pa, const void *pb) {
+    const class_pixels *x = pa, *y = pb;
+    int rx = class_rank(x->name), ry = class_rank(y->name);
+    return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+static class_pixels *class_slot(class_pixels *cls, int32_t *n, const char *name) {
+    for (int32_t i = 0; i < *n; i++) {
+        if (strcmp(cls[i].name, name) == 0) {
+            return &cls[i];
+        }
+    }
+    if (*n == DS_MAX_CLASSES) {
+        return NULL;
+    }
+    class_pixels *c = &cls[(*n)++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", name);
+    return c;
+}
+
+/* Adds tile_pixel_stats to the tiles and to the per-class totals (canonical class order). */
+static ard_status tile_pixel_stats(ard_index *idx, const int64_t *ids, int64_t nt, ds_agg *a,
+                                   class_pixels *cls, int32_t *ncls, ard_error *err) {
+    ds_rows r;
+    ard_status st = ds_query(idx,
+                             "SELECT file_id, target_class, num_rows, pixels, flux_null, ivar_zero"
+                             " FROM tile_pixel_stats",
+                             &r, err);
+    *ncls = 0;
+    for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
+        ds_tile *t = tile_by_id(a, ids, nt, ds_cell_int(&r, row, 0));
+        const char *name = ds_cell(&r, row, 1);
+        class_pixels *c = t && name ? class_slot(cls, ncls, name) : NULL;
+        if (t && !c) {
+            st = ard_error_set(err, ARD_ELIMIT, "tile_pixel_stats: more than %d classes",
+                               DS_MAX_CLASSES);
+            break;
+        }
+        if (!t) {
+            continue;
+        }
+        int64_t v[4] = {ds_cell_int(&r, row, 2), ds_cell_int(&r, row, 3), ds_cell_int(&r, row, 4),
+                        ds_cell_int(&r, row, 5)};
+        t->has_pixel_stats = 1;
+        t->ps_pixels += v[1];
+        t->ps_ivar_zero += v[3];
+        c->rows += v[0];
+        c->pixels += v[1];
+        c->flux_null += v[2];
+        c->ivar_zero += v[3];
+    }
+    ds_rows_reset(&r);
+    if (*ncls > 1) {
+        qsort(cls, (size_t)*ncls, sizeof *cls, cmp_class);
+    }
+    return st;
+}
+
+/* Adds the FLUX column_stats and the pixel statistics to the tiles; class_pixels rows. */
+static ard_status tile_stats(ard_index *idx, const file_row *f, int64_t n, ds_model *m, ds_agg *a,
+                             ard_error *err) {
+    int64_t nt = 0;
+    int64_t *ids = tile_ids(f, n, &nt);
+    if (!ids) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    class_pixels cls[DS_MAX_CLASSES];
+    int32_t ncls = 0;
+    ard_status st = tile_flux_stats(idx, ids, nt, a, err);
+    st = st ? st : tile_pixel_stats(idx, ids, nt, a, cls, &ncls, err);
+    for (int32_t i = 0; i < ncls && st == ARD_OK; i++) {
+        char c[6][32];
+        snprintf(c[0], sizeof c[0], "%lld", (long long)cls[i].rows);
+        snprintf(c[1], sizeof c[1], "%lld", (long long)cls[i].pixels);
+        snprintf(c[2], sizeof c[2], "%lld", (long long)cls[i].flux_null);
+        pct(c[3], sizeof c[3], cls[i].flux_null, cls[i].pixels);
+        snprintf(c[4], sizeof c[4], "%lld", (long long)cls[i].ivar_zero);
+        pct(c[5], sizeof c[5], cls[i].ivar_zero, cls[i].pixels);
+        const char *cells[7] = {cls[i].name, c[0], c[1], c[2], c[3], c[4], c[5]};
+        st = ds_row(ds_table_get(m, "class_pixels"), cells, err);
+    }
     ard_free(ids);
     return st;
+}
+
+/* The IVAR = 0 share of tiles that carry statistics, saying how many tiles lack them. */
+static void ivar_cell(char *buf, size_t cap, int64_t zero, int64_t pixels, int64_t tiles_with,
+                      int64_t tiles_without) {
+    char p[32];
+    pct(p, sizeof p, zero, pixels);
+    if (tiles_with == 0) {
+        snprintf(buf, cap, "n/a (no statistics)");
+    } else if (tiles_without > 0) {
+        snprintf(buf, cap, "%s (%lld tile%s without statistics)", p, (long long)tiles_without,
+                 tiles_without == 1 ? "" : "s");
+    } else {
+        snprintf(buf, cap, "%s", p);
+    }
 }
 
 /* One programs row for tiles [first, end) (contiguous: paths sort by survey/program). */
 static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64_t end,
                               ard_error *err) {
-    int64_t rgs = 0, rows = 0, bytes = 0, vals = 0, nulls = 0, ig = 0, iz = 0;
+    int64_t rgs = 0, rows = 0, bytes = 0, vals = 0, nulls = 0, pixels = 0, zero = 0, with = 0;
     for (int64_t i = first; i < end; i++) {
         const ds_tile *t = &a->tiles[i];
         rgs += t->row_groups;
@@ -131,10 +249,11 @@ static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64
         bytes += t->bytes;
         vals += t->flux_values;
         nulls += t->flux_nulls;
-        ig += t->ivar_groups;
-        iz += t->ivar_zero_groups;
+        with += t->has_pixel_stats;
+        pixels += t->ps_pixels;
+        zero += t->ps_ivar_zero;
     }
-    char survey[64] = "?", program[64] = "?", c[6][32];
+    char survey[64] = "?", program[64] = "?", c[5][32], ivar[128];
     int64_t pix;
     ard_survey_parse_tile_path(a->tiles[first].path, survey, program, &pix, NULL);
     snprintf(c[0], sizeof c[0], "%lld", (long long)(end - first));
@@ -142,8 +261,8 @@ static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64
     snprintf(c[2], sizeof c[2], "%lld", (long long)rows);
     snprintf(c[3], sizeof c[3], "%lld", (long long)bytes);
     pct(c[4], sizeof c[4], nulls, vals);
-    pct(c[5], sizeof c[5], iz, ig);
-    const char *cells[8] = {survey, program, c[0], c[1], c[2], c[3], c[4], c[5]};
+    ivar_cell(ivar, sizeof ivar, zero, pixels, with, end - first - with);
+    const char *cells[8] = {survey, program, c[0], c[1], c[2], c[3], c[4], ivar};
     return ds_row(ds_table_get(m, "programs"), cells, err);
 }
 
@@ -185,16 +304,41 @@ static ard_status worst_tiles(ds_model *m, const ds_agg *a, int32_t limit, ard_e
     ard_status st = ARD_OK;
     for (int64_t k = 0; k < n && k < limit && st == ARD_OK; k++) {
         const ds_tile *t = order[k];
-        char c[3][32];
+        char c[5][32];
         snprintf(c[0], sizeof c[0], "%lld", (long long)t->rows);
         snprintf(c[1], sizeof c[1], "%lld", (long long)t->flux_nulls);
         pct(c[2], sizeof c[2], t->flux_nulls, t->flux_values);
-        const char *cells[4] = {t->path, c[0], c[1], c[2]};
+        snprintf(c[3], sizeof c[3], "%lld", (long long)t->ps_ivar_zero);
+        pct(c[4], sizeof c[4], t->ps_ivar_zero, t->ps_pixels);
+        if (!t->has_pixel_stats) {
+            snprintf(c[3], sizeof c[3], "n/a");
+            snprintf(c[4], sizeof c[4], "n/a (no statistics)");
+        }
+        const char *cells[6] = {t->path, c[0], c[1], c[2], c[3], c[4]};
         st = ds_row(ds_table_get(m, "worst_tiles"), cells, err);
     }
     ds_set(m, "worst_tiles_n", "%lld", (long long)(n < limit ? n : limit));
     ard_free((void *)order);
     return st;
+}
+
+/* Says whether every tile carries ard.pixel_stats, or how much the per-class and IVAR = 0 shares
+ * leave out. */
+static void pixel_stats_note(ds_model *m, int64_t tiles, int64_t with, int64_t rows_without) {
+    if (tiles == 0) {
+        ds_set(m, "pixel_stats_note", "No tiles are indexed.");
+    } else if (with == tiles) {
+        ds_set(m, "pixel_stats_note",
+               "All %lld tiles record per-class pixel statistics (`ard.pixel_stats`).",
+               (long long)tiles);
+    } else {
+        ds_set(m, "pixel_stats_note",
+               "**WARNING: %lld of %lld tiles (%lld spectra) carry no `ard.pixel_stats` (written "
+               "by another tool); their pixels are not counted in the per-class shares or the "
+               "IVAR = 0 shares, which cover the other %lld tiles only.**",
+               (long long)(tiles - with), (long long)tiles, (long long)rows_without,
+               (long long)with);
+    }
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -204,7 +348,8 @@ static int cmp_i64(const void *a, const void *b) {
 
 /* Totals over tiles, per-program rows and the sky area of the distinct occupied pixels. */
 static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
-    int64_t rgs = 0, bytes = 0, vals = 0, nulls = 0, ig = 0, iz = 0, npix = 0;
+    int64_t rgs = 0, bytes = 0, vals = 0, nulls = 0, npix = 0;
+    int64_t with = 0, pixels = 0, zero = 0, rows_without = 0;
     int64_t *pix = ard_malloc((size_t)(a->num_tiles ? a->num_tiles : 1) * sizeof *pix);
     if (!pix) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
@@ -216,8 +361,10 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
         bytes += t->bytes;
         vals += t->flux_values;
         nulls += t->flux_nulls;
-        ig += t->ivar_groups;
-        iz += t->ivar_zero_groups;
+        with += t->has_pixel_stats;
+        pixels += t->ps_pixels;
+        zero += t->ps_ivar_zero;
+        rows_without += t->has_pixel_stats ? 0 : t->rows;
         if (t->pixnum >= 0) {
             pix[npix++] = t->pixnum;
         }
@@ -234,14 +381,18 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
     ard_free(pix);
     char c[2][32];
     pct(c[0], sizeof c[0], nulls, vals);
-    pct(c[1], sizeof c[1], iz, ig);
+    pct(c[1], sizeof c[1], zero, pixels); /* over the tiles with statistics: see the note */
     ds_set(m, "tiles_total", "%lld", (long long)a->num_tiles);
     ds_set(m, "row_groups_total", "%lld", (long long)rgs);
     ds_set(m, "tile_bytes", "%lld", (long long)bytes);
     ds_set(m, "flux_pixels", "%lld", (long long)vals);
     ds_set(m, "flux_nulls", "%lld", (long long)nulls);
     ds_set(m, "flux_missing_pct", "%s", c[0]);
-    ds_set(m, "ivar_zero_groups_pct", "%s", c[1]);
+    ds_set(m, "ivar_zero_pixels", "%lld", (long long)zero);
+    ds_set(m, "ivar_zero_pct", "%s", c[1]);
+    ds_set(m, "pixel_stats_tiles", "%lld", (long long)with);
+    ds_set(m, "pixel_stats_pixels", "%lld", (long long)pixels);
+    pixel_stats_note(m, a->num_tiles, with, rows_without);
     ds_set(m, "sky_pixels", "%lld", (long long)distinct);
     ds_set(m, "sky_area_deg2", "%.2f", (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
     return st;
@@ -311,7 +462,7 @@ ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst, ds_m
     catalog_summary(m, f, r.nrows);
     st = collect_tiles(f, r.nrows, a, err);
     if (st == ARD_OK) {
-        st = tile_stats(idx, f, r.nrows, a, err);
+        st = tile_stats(idx, f, r.nrows, m, a, err);
     }
     if (st == ARD_OK) {
         st = tile_summary(m, a, err);

@@ -60,8 +60,10 @@ typedef struct ds_tile {
     char *path;
     int64_t pixnum;
     int64_t rows, bytes, row_groups;
-    int64_t flux_values, flux_nulls;       /* from column_stats (FLUX) */
-    int64_t ivar_groups, ivar_zero_groups; /* row groups with IVAR stats / with IVAR min <= 0 */
+    int64_t flux_values, flux_nulls; /* from column_stats (FLUX) */
+    /* from tile_pixel_stats (the footer's ard.pixel_stats), summed over classes */
+    int has_pixel_stats;
+    int64_t ps_pixels, ps_ivar_zero;
 } ds_tile;
 
 typedef struct ds_agg {

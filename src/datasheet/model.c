@@ -31,7 +31,11 @@ static const char *const scalar_names[] = {
     "flux_pixels",
     "flux_nulls",
     "flux_missing_pct",
-    "ivar_zero_groups_pct",
+    "ivar_zero_pixels",
+    "ivar_zero_pct",
+    "pixel_stats_tiles",
+    "pixel_stats_pixels",
+    "pixel_stats_note",
     "ra_min",
     "ra_max",
     "dec_min",
@@ -51,15 +55,13 @@ static const char *const cols_classes[] = {"class",   "galaxies",      "spectra"
                                            "missing", "zwarn_nonzero", "zwarn_pct",
                                            "z_min",   "z_median",      "z_max"};
 static const char *const cols_spectypes[] = {"spectype", "galaxies", "pct"};
-static const char *const cols_programs[] = {"survey",
-                                            "program",
-                                            "tiles",
-                                            "row_groups",
-                                            "spectra",
-                                            "bytes",
-                                            "flux_missing_pct",
-                                            "ivar_zero_groups_pct"};
-static const char *const cols_worst[] = {"path", "spectra", "flux_nulls", "flux_missing_pct"};
+static const char *const cols_programs[] = {"survey",           "program",      "tiles",
+                                            "row_groups",       "spectra",      "bytes",
+                                            "flux_missing_pct", "ivar_zero_pct"};
+static const char *const cols_class_pixels[] = {
+    "class", "spectra", "pixels", "flux_nulls", "flux_missing_pct", "ivar_zero", "ivar_zero_pct"};
+static const char *const cols_worst[] = {
+    "path", "spectra", "flux_nulls", "flux_missing_pct", "ivar_zero", "ivar_zero_pct"};
 static const char *const cols_runs[] = {"run",          "ard_version", "rank",    "size",
                                         "added",        "changed",     "removed", "failed",
                                         "spectra_rows", "galaxy_rows", "status"};
@@ -84,7 +86,7 @@ static const table_spec table_specs[] = {
     SPEC("sync_runs", cols_runs),    SPEC("sync_errors", cols_errors),
     SPEC("results", cols_results),   SPEC("result_files", cols_result_files),
     SPEC("settings", cols_settings), SPEC("grids", cols_grids),
-    SPEC("sources", cols_sources),
+    SPEC("sources", cols_sources),   SPEC("class_pixels", cols_class_pixels),
 };
 #undef SPEC
 

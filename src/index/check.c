@@ -1,6 +1,6 @@
-/* Consistency check of an index: every file whole (its spectra, row groups, galaxies match its
- * files row) and no row pointing at a file the index does not know. Used by `ard sync --check` and
- * by the kill -9 tests. */
+/* Consistency check of an index: every file whole (its spectra, row groups, galaxies and pixel
+ * statistics match its files row) and no row pointing at a file the index does not know. Used by
+ * `ard sync --check` and by the kill -9 tests. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -38,6 +38,11 @@ static const char *const checks[] = {
     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = r.file_id)",
     "SELECT 'galaxies rows of unknown file ' || g.catalog_file_id FROM galaxies g"
     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = g.catalog_file_id)",
+    "SELECT f.path || ': ' || f.num_rows || ' rows in files, ' || sum(p.num_rows)"
+    " || ' in tile_pixel_stats' FROM files f JOIN tile_pixel_stats p ON p.file_id = f.id"
+    " GROUP BY f.id, f.path, f.num_rows HAVING sum(p.num_rows) <> f.num_rows",
+    "SELECT 'tile_pixel_stats rows of unknown file ' || p.file_id FROM tile_pixel_stats p"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = p.file_id)",
 };
 
 ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err) {

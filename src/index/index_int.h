@@ -50,7 +50,8 @@ struct ard_index {
     idx_backend *be;
     int32_t read_only;
     int32_t schema_version;
-    char *dataset; /* may be NULL */
+    char *dataset;          /* may be NULL */
+    int64_t linkage_budget; /* sync: TARGETIDs it may still update by delta (linkage.c) */
 };
 
 /* Backend constructors. ard__sqlite_open: path; read_only opens the file read-only (it must exist).
@@ -96,6 +97,19 @@ char *ard__join_path(const char *dir, const char *rel);
 ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
                                   int64_t *rows_out, int64_t *data_reads, ard_error *err);
 
+/* catalog_summary.c: per catalog file aggregates (catalog_summary, catalog_zhist), fed row by row
+ * while the file loads and written beside its galaxies rows. */
+typedef struct idx_cat_summary idx_cat_summary;
+ard_status ard__cat_summary_new(idx_cat_summary **out, ard_error *err);
+void ard__cat_summary_free(idx_cat_summary *s);
+/* Adds one galaxies row (values in ard__catalog_columns order). */
+ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_error *err);
+/* Writes the rows of file_id (inside the caller's transaction). */
+ard_status ard__cat_summary_write(ard_index *idx, const idx_cat_summary *s, int64_t file_id,
+                                  ard_error *err);
+/* The catalog_zhist bin of z (see ARD_INDEX_ZBIN_WIDTH), clamped to +-2^50. */
+int64_t ard__zbin(double z);
+
 /* plan.c: builds a plan from the rows of a plan SELECT (see query.c). */
 typedef struct plan_builder plan_builder;
 ard_status ard__plan_builder_new(plan_builder **out, ard_error *err);
@@ -116,8 +130,15 @@ typedef struct idx_catalog_column {
 extern const idx_catalog_column ard__catalog_columns[];
 extern const int32_t ard__num_catalog_columns;
 
-/* ---- sync (sync.c, sync_read.c, sync_write.c) ---- */
+/* ---- sync (sync.c, sync_read.c, sync_write.c, sync_pixel_stats.c) ---- */
 enum { SYNC_TILE = 0, SYNC_CATALOG = 1 };
+
+/* One TARGET_CLASS of a tile's ard.pixel_stats (sync_pixel_stats.c). */
+#define SYNC_PIXEL_CLASSES 5 /* BGS, LRG, ELG, QSO, OTHER */
+typedef struct sync_pixel_class {
+    char name[16];
+    int64_t rows, pixels, flux_null, ivar_zero;
+} sync_pixel_class;
 
 /* One file that sync must (re)read. */
 typedef struct sync_item {
@@ -131,6 +152,8 @@ typedef struct sync_item {
     char hash[17], fingerprint[17];
     int64_t *targetids; /* tiles: every row's TARGETID in file order */
     int64_t num_rows;
+    sync_pixel_class pixel_classes[SYNC_PIXEL_CLASSES]; /* tiles: from ard.pixel_stats */
+    int32_t num_pixel_classes;                          /* 0: the tile has no statistics */
     int64_t data_reads, footer_reads;
     ard_status st; /* ARD_OK, or why the file is skipped */
     char msg[512];
@@ -145,6 +168,42 @@ void ard__sync_item_reset(sync_item *it);
 ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
                                  int64_t *spectra_rows, int64_t *galaxy_rows, int64_t *data_reads,
                                  ard_error *err);
+/* sync_pixel_stats.c: parses and checks a tile's ard.pixel_stats into it->pixel_classes (none
+ * when the key is absent); ARD_ECORRUPT naming the file and key when it is malformed or
+ * contradicts the footer. Needs it->pq and it->num_rows. */
+ard_status ard__sync_read_pixel_stats(sync_item *it, ard_error *err);
+/* Loads the pixel classes of the read items into tile_pixel_stats (caller's transaction). */
+ard_status ard__sync_write_pixel_stats(ard_index *idx, const sync_item *items, int64_t count,
+                                       ard_error *err);
+/* linkage.c: catalog_linkage + meta 'linkage_distinct_spectra' (see there). invalidate: drops the
+ * key (inside a transaction that changes spectra or galaxies); refresh: recomputes both in its own
+ * writer transaction unless the key is there. change_begin/_end bracket a sync window's deletes
+ * and writes (in its transaction): a small tile-only change updates the stored numbers by its
+ * delta (spending idx->linkage_budget TARGETIDs), anything else drops the key. change_reset frees
+ * a change the window abandoned. catalogs: the window touches catalog files. */
+ard_status ard__linkage_invalidate(ard_index *idx, ard_error *err);
+ard_status ard__linkage_refresh(ard_index *idx, ard_error *err);
+#define IDX_LINKAGE_MAX_CLASSES 16
+#define IDX_LINKAGE_BUDGET 50000 /* TARGETIDs per sync updated by delta; beyond: recompute */
+typedef struct idx_linkage_class {
+    char name[64];
+    int null_name;
+    int64_t delta;
+} idx_linkage_class;
+typedef struct idx_linkage_change {
+    int active;
+    int64_t *tids; /* the affected TARGETIDs, sorted, distinct */
+    int64_t num_tids, cap;
+    int64_t distinct; /* change of the distinct spectra TARGETIDs */
+    idx_linkage_class classes[IDX_LINKAGE_MAX_CLASSES];
+    int32_t num_classes;
+} idx_linkage_change;
+ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int64_t num_old,
+                                     const sync_item *items, int64_t count, int catalogs,
+                                     idx_linkage_change *c, ard_error *err);
+ard_status ard__linkage_change_end(ard_index *idx, idx_linkage_change *c, ard_error *err);
+void ard__linkage_change_reset(idx_linkage_change *c);
+
 /* Removes files (and all their rows) by id, in the caller's transaction. */
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err);
 /* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */

@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const reserved_tables[] = {"meta",    "files",    "row_groups", "column_stats",
-                                              "spectra", "galaxies", "sync_runs",  "sync_errors"};
+static const char *const reserved_tables[] = {
+    "meta",      "files",       "row_groups",      "column_stats",  "spectra",        "galaxies",
+    "sync_runs", "sync_errors", "catalog_summary", "catalog_zhist", "catalog_linkage"};
 
 static int is_reserved(const char *table) {
     char lower[64];

@@ -68,6 +68,17 @@ static const char *const migrate_2_to_3 =
     " num_rows BIGINT NOT NULL, pixels BIGINT NOT NULL, flux_null BIGINT NOT NULL,"
     " ivar_zero BIGINT NOT NULL, PRIMARY KEY (file_id, target_class));"
     /* catalog_summary: see sync_catalog.c */
+    "CREATE TABLE IF NOT EXISTS catalog_summary (file_id BIGINT NOT NULL, target_class TEXT,"
+    " spectype TEXT, num_rows BIGINT NOT NULL, zwarn_nonzero BIGINT NOT NULL,"
+    " z_count BIGINT NOT NULL, z_min DOUBLE PRECISION, z_max DOUBLE PRECISION,"
+    " ra_min DOUBLE PRECISION, ra_max DOUBLE PRECISION, dec_min DOUBLE PRECISION,"
+    " dec_max DOUBLE PRECISION);"
+    "CREATE TABLE IF NOT EXISTS catalog_zhist (file_id BIGINT NOT NULL, target_class TEXT,"
+    " z_bin BIGINT NOT NULL, num BIGINT NOT NULL);"
+    /* catalog_linkage: see linkage.c */
+    "CREATE TABLE IF NOT EXISTS catalog_linkage (target_class TEXT,"
+    " without_spectrum BIGINT NOT NULL);"
+    "DELETE FROM meta WHERE key = 'linkage_distinct_spectra';"
     "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
 
 static const char *const migrate_1_to_2 =

@@ -283,6 +283,7 @@ static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind
 static ard_status remove_vanished(sync_run *run, ard_error *err) {
     int64_t *ids = ard_malloc((size_t)(run->known.count + 1) * sizeof *ids);
     int64_t n = 0;
+    int catalogs = 0;
     if (!ids) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
@@ -291,12 +292,20 @@ static ard_status remove_vanished(sync_run *run, ard_error *err) {
             run->opts->skip_catalog && strncmp(run->known.files[i].path, "catalog/", 8) == 0;
         if (!run->known.files[i].seen && !skipped) {
             ids[n++] = run->known.files[i].id;
+            catalogs |= strncmp(run->known.files[i].path, "catalog/", 8) == 0;
         }
     }
     ard_status st = ARD_OK;
     if (n > 0) {
+        idx_linkage_change change;
+        memset(&change, 0, sizeof change);
         st = ard__idx_begin_write(run->idx, err);
+        st = st == ARD_OK
+                 ? ard__linkage_change_begin(run->idx, ids, n, NULL, 0, catalogs, &change, err)
+                 : st;
         st = st == ARD_OK ? ard__sync_delete_ids(run->idx, ids, n, err) : st;
+        st = st == ARD_OK ? ard__linkage_change_end(run->idx, &change, err) : st;
+        ard__linkage_change_reset(&change);
         st = st == ARD_OK ? ard__idx_exec(run->idx, "COMMIT", err) : st;
         if (st != ARD_OK) {
             ard__idx_exec(run->idx, "ROLLBACK", NULL);
@@ -358,12 +367,15 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     }
     if (!has_subdir(dataset, "tiles") && !has_subdir(dataset, "catalog")) {
         /* a mistyped path must not get an empty index (and datasheet) written into it */
-        return ard_error_set(err, ARD_ENOENT, "%s is not a dataset: it has neither tiles/ nor "
-                             "catalog/", dataset);
+        return ard_error_set(err, ARD_ENOENT,
+                             "%s is not a dataset: it has neither tiles/ nor "
+                             "catalog/",
+                             dataset);
     }
     sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0},
                     NULL, NULL};
     memset(run.rep, 0, sizeof *run.rep);
+    idx->linkage_budget = IDX_LINKAGE_BUDGET;
     double t0 = mono_seconds();
     idx_path_list tiles = {0}, cats = {0};
     ard_status st = ard__walk_parquet(dataset, "tiles", &tiles, err);
@@ -400,6 +412,9 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         st = st == ARD_OK ? run_lists(&run, &tiles, &cats, err) : st;
         ard_status ix = ard__schema_indexes(idx, 1, NULL, st == ARD_OK ? err : NULL);
         st = st == ARD_OK ? ix : st;
+        /* after a change (or a killed earlier sync) the linkage is recomputed; an unchanged
+         * re-sync finds it valid and pays one meta look-up */
+        st = st == ARD_OK ? ard__linkage_refresh(idx, err) : st;
         if (st == ARD_OK &&
             (run.rep->files_added || run.rep->files_changed || run.rep->files_removed)) {
             /* fresh planner statistics, so predicates get index plans after a bulk load */

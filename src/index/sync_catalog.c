@@ -1,6 +1,7 @@
 /* Loading one catalog Parquet file (DESI zcatalog columns + TARGET_CLASS) into `galaxies`, row
- * group by row group, through the backend's bulk path. Columns absent from the file are NULL; extra
- * columns are ignored. */
+ * group by row group, through the backend's bulk path, and its per-file aggregates into
+ * catalog_summary / catalog_zhist (catalog_summary.c) as the rows go by. Columns absent from the
+ * file are NULL; extra columns are ignored. */
 #include "index_int.h"
 
 #include <string.h>
@@ -86,7 +87,7 @@ static ard_status cell(cat_col *col, int64_t r, idx_value *v, ard_buf *scratch, 
 }
 
 static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg, cat_col *cols,
-                             int64_t file_id, ard_error *err) {
+                             int64_t file_id, idx_cat_summary *summary, ard_error *err) {
     const idx_backend_ops *ops = idx->be->ops;
     int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
     int32_t n = ard__num_catalog_columns;
@@ -112,6 +113,9 @@ static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t
         if (st == ARD_OK) {
             st = ops->bulk_row(idx->be, v, err);
         }
+        if (st == ARD_OK) {
+            st = ard__cat_summary_add(summary, v, err);
+        }
     }
     ard_buf_reset(&scratch);
     return st;
@@ -133,17 +137,27 @@ ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, in
                              ard_parquet_path(pq));
     }
     const ard_pq_metadata *md = ard_parquet_metadata(pq);
-    ard_status st = idx->be->ops->bulk_begin(idx->be, "galaxies", names, n + 1, err);
+    idx_cat_summary *summary = NULL;
+    ard_status st = ard__cat_summary_new(&summary, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    st = idx->be->ops->bulk_begin(idx->be, "galaxies", names, n + 1, err);
     for (int32_t rg = 0; rg < md->num_row_groups && st == ARD_OK; rg++) {
         st = read_group(pq, rg, cols, data_reads, err);
         if (st == ARD_OK) {
-            st = load_group(idx, pq, rg, cols, file_id, err);
+            st = load_group(idx, pq, rg, cols, file_id, summary, err);
         }
     }
     ard_status end = idx->be->ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
+    st = st != ARD_OK ? st : end;
+    if (st == ARD_OK) { /* the file's aggregates, in the same transaction as its rows */
+        st = ard__cat_summary_write(idx, summary, file_id, err);
+    }
+    ard__cat_summary_free(summary);
     for (int32_t c = 0; c < n; c++) {
         ard_pq_column_data_reset(&cols[c].data);
     }
     *rows_out = st == ARD_OK ? md->num_rows : 0;
-    return st != ARD_OK ? st : end;
+    return st;
 }

@@ -1,5 +1,6 @@
 /* The read side of sync: for one new or changed file, read its footer (and for tiles the TARGETID
- * column, which is small) into a sync_item. Runs on pool threads; touches no database. */
+ * column, which is small, and the ard.pixel_stats metadata) into a sync_item. Runs on pool threads;
+ * touches no database. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -83,6 +84,7 @@ void ard__sync_read_item(sync_item *it) {
         it->num_rows = ard_parquet_metadata(it->pq)->num_rows;
         if (it->kind == SYNC_TILE) {
             st = read_targetids(it, &e);
+            st = st ? st : ard__sync_read_pixel_stats(it, &e);
         }
     }
     if (st != ARD_OK) {

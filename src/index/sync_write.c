@@ -1,6 +1,7 @@
 /* The write side of sync: a window of read files goes into the index in one transaction through the
- * backend's bulk path (files, row_groups, column_stats, spectra; catalogs into galaxies). A file
- * that failed to read has its stale rows removed and a row in sync_errors instead. */
+ * backend's bulk path (files, row_groups, column_stats, spectra, tile_pixel_stats; catalogs into
+ * galaxies). A file that failed to read has its stale rows removed and a row in sync_errors
+ * instead. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -14,9 +15,11 @@ ard_status ard__idx_begin_write(ard_index *idx, ard_error *err) {
 }
 
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err) {
-    static const char *const tables[] = {"spectra WHERE file_id", "row_groups WHERE file_id",
-                                         "column_stats WHERE file_id",
-                                         "galaxies WHERE catalog_file_id", "files WHERE id"};
+    static const char *const tables[] = {
+        "spectra WHERE file_id",          "row_groups WHERE file_id",
+        "column_stats WHERE file_id",     "tile_pixel_stats WHERE file_id",
+        "galaxies WHERE catalog_file_id", "catalog_summary WHERE file_id",
+        "catalog_zhist WHERE file_id",    "files WHERE id"};
     ard_status st = ARD_OK;
     for (int64_t at = 0; st == ARD_OK && at < count; at += 256) {
         ard_buf list;
@@ -238,6 +241,7 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     ard_status st = ard__idx_int(idx, "SELECT COALESCE(MAX(id), 0) + 1 FROM files", &next_id, err);
     int64_t *old = ard_malloc((size_t)(count ? count : 1) * sizeof *old);
     int64_t num_old = 0;
+    int catalogs = 0;
     if (st == ARD_OK && !old) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
@@ -246,6 +250,13 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
             old[num_old++] = items[i].old_id;
         }
         items[i].new_id = items[i].st == ARD_OK ? next_id++ : 0;
+        catalogs |= items[i].kind == SYNC_CATALOG;
+    }
+    /* spectra or galaxies change below: the stored linkage follows them (linkage.c) */
+    idx_linkage_change change;
+    memset(&change, 0, sizeof change);
+    if (st == ARD_OK) {
+        st = ard__linkage_change_begin(idx, old, num_old, items, count, catalogs, &change, err);
     }
     if (st == ARD_OK) {
         st = ard__sync_delete_ids(idx, old, num_old, err);
@@ -265,6 +276,9 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     if (st == ARD_OK) {
         st = write_spectra(idx, items, count, spectra_rows, err);
     }
+    if (st == ARD_OK) {
+        st = ard__sync_write_pixel_stats(idx, items, count, err);
+    }
     for (int64_t i = 0; i < count && st == ARD_OK; i++) {
         if (items[i].st == ARD_OK && items[i].kind == SYNC_CATALOG) {
             int64_t rows = 0;
@@ -275,6 +289,8 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     if (st == ARD_OK) {
         st = write_errors(idx, items, count, run_id, err);
     }
+    st = st == ARD_OK ? ard__linkage_change_end(idx, &change, err) : st;
+    ard__linkage_change_reset(&change);
     return st;
 }
 

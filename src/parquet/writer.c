@@ -287,6 +287,9 @@ ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *sch
     if (st == ARD_OK) {
         st = ard_atomic_open(path, &w->file, err);
     }
+    if (st == ARD_OK && w->opts.defer_sync) {
+        ard_atomic_defer_sync(w->file);
+    }
     if (st == ARD_OK) {
         st = write_bytes(w, MAGIC, 4, err);
     }

@@ -74,6 +74,23 @@ static void store_run(const ard__pqw_column *c, const ard__pqw_input *in, int64_
 }
 
 /* Ascending check of a sorted integer column, over the values just stored. */
+/* Equality of two values of len bytes (4- and 8-byte values without a call). */
+static int same_bytes(const uint8_t *a, const uint8_t *b, uint32_t len) {
+    if (len == 4) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return x == y;
+    }
+    if (len == 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return x == y;
+    }
+    return memcmp(a, b, len) == 0;
+}
+
 static void check_sorted(const ard__pqw_column *c, ard__pqw_chunk *ch, const uint8_t *v,
                          int64_t n) {
     for (int64_t i = 0; i < n && ch->sorted_ok; i++) {
@@ -115,7 +132,9 @@ static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
     if (ard__pqw_page_reserve_indices(p, n) != 0) {
         return -1;
     }
-    size_t pos = 0;
+    size_t pos = 0, prev_pos = 0;
+    uint32_t prev_len = UINT32_MAX;
+    int64_t idx = -1;
     int prefix = c->type == ARD_PQ_BYTE_ARRAY ? 4 : 0;
     for (int64_t i = 0; i < n; i++) {
         uint32_t len = (uint32_t)c->value_width;
@@ -123,11 +142,16 @@ static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
             memcpy(&len, v + pos, 4);
             pos += 4;
         }
-        int64_t idx = ard__pqw_dict_insert(&ch->dict, v + pos, len, prefix);
-        if (idx < 0) {
-            return -1;
+        /* runs (a mask's zeros) repeat the previous index without hashing */
+        if (len != prev_len || !same_bytes(v + prev_pos, v + pos, len)) {
+            idx = ard__pqw_dict_insert(&ch->dict, v + pos, len, prefix);
+            if (idx < 0) {
+                return -1;
+            }
         }
         p->indices[p->num_values++] = (uint32_t)idx;
+        prev_pos = pos;
+        prev_len = len;
         pos += len;
     }
     p->values.len = start; /* values live in the dictionary */

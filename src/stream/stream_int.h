@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 2 /* 2: catalog columns */
+#define STORE_VERSION 2                   /* 2: catalog columns */
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -90,6 +90,17 @@ void ard__deadline(struct timespec *ts, int64_t ms);
 /* Locks a robust mutex, repairing it when its owner died. */
 void ard__robust_lock(pthread_mutex_t *m);
 
+/* ---- tokenizer ---- */
+
+/* The exact median (as ard_median_select) of the `count` smallest entries of keys[0..len): the
+ * tokenizer passes a patch with its invalid pixels as +inf and count = the valid ones.
+ * 1 <= count <= len <= ARD_PATCH_MAX; keys free of NaN and not modified. Thread-safe (median.c). */
+float ard__median_small(const float *keys, int32_t len, int32_t count);
+/* The kernels behind ard__median_small, for tests: 0 = baseline instruction set (always), 1 = AVX2
+ * (NULL when not built in or the CPU lacks it). */
+typedef float (*ard__median_small_fn)(const float *keys, int32_t len, int32_t count);
+ard__median_small_fn ard__median_small_kernel(int which);
+
 /* ---- loader ---- */
 
 typedef struct loader_file {
@@ -102,7 +113,7 @@ typedef struct loader_file {
 typedef struct loader_catalog {
     int32_t num_columns;
     ard_stream_column columns[ARD_STREAM_MAX_COLUMNS];
-    char names[ARD_STREAM_MAX_COLUMNS][ARD_STREAM_COLUMN_NAME]; /* upper case, for the store */
+    char names[ARD_STREAM_MAX_COLUMNS][ARD_STREAM_COLUMN_NAME];     /* upper case, for the store */
     char sql_names[ARD_STREAM_MAX_COLUMNS][ARD_STREAM_COLUMN_NAME]; /* lower case, validated */
     struct ard_index *index; /* read-only, used under `lock` */
     pthread_mutex_t lock;

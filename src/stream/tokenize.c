@@ -1,6 +1,6 @@
 /* The tokenizer: cuts a spectrum into patches and normalises each by an exact median of its valid
- * pixels, found by selection (quickselect with a median-of-3 pivot, insertion sort for small ranges
- * and a heap-sort fallback against adversarial inputs) instead of sorting. */
+ * pixels, found by selection instead of sorting (median.c): a patch's pixels go to the small-median
+ * kernel with the invalid ones as +inf, so no per-patch gather is needed. */
 #include "stream_int.h"
 
 #include <float.h>
@@ -48,163 +48,6 @@ int64_t ard_tokenize_num_patches(int64_t n, int32_t patch) {
     return (n + patch - 1) / patch;
 }
 
-static void swap_f(float *a, float *b) {
-    float t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void insertion_sort(float *a, int64_t n) {
-    for (int64_t i = 1; i < n; i++) {
-        float v = a[i];
-        int64_t j = i - 1;
-        while (j >= 0 && a[j] > v) {
-            a[j + 1] = a[j];
-            j--;
-        }
-        a[j + 1] = v;
-    }
-}
-
-static void sift_down(float *a, int64_t root, int64_t n) {
-    for (;;) {
-        int64_t child = 2 * root + 1;
-        if (child >= n) {
-            return;
-        }
-        if (child + 1 < n && a[child + 1] > a[child]) {
-            child++;
-        }
-        if (!(a[child] > a[root])) {
-            return;
-        }
-        swap_f(&a[root], &a[child]);
-        root = child;
-    }
-}
-
-static void heap_sort(float *a, int64_t n) {
-    for (int64_t i = n / 2 - 1; i >= 0; i--) {
-        sift_down(a, i, n);
-    }
-    for (int64_t end = n - 1; end > 0; end--) {
-        swap_f(&a[0], &a[end]);
-        sift_down(a, 0, end);
-    }
-}
-
-/* Places the k-th smallest value at a[k] with a[0..k) <= a[k] <= a[k+1..n). */
-static void select_kth(float *a, int64_t n, int64_t k) {
-    int64_t lo = 0, hi = n - 1;
-    int budget = 64; /* partitions before giving up on quickselect (adversarial input) */
-    while (hi - lo >= 16) {
-        if (budget-- == 0) {
-            heap_sort(a + lo, hi - lo + 1);
-            return;
-        }
-        int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < a[lo])
-            swap_f(&a[mid], &a[lo]);
-        if (a[hi] < a[lo])
-            swap_f(&a[hi], &a[lo]);
-        if (a[hi] < a[mid])
-            swap_f(&a[hi], &a[mid]);
-        float pivot = a[mid];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i <= j) {
-                swap_f(&a[i], &a[j]);
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return; /* j < k < i: a[k] equals the pivot and sits between the partitions */
-        }
-    }
-    insertion_sort(a + lo, hi - lo + 1);
-}
-
-static float med3(float x, float y, float z) {
-    float mx = x > y ? x : y, mn = x > y ? y : x;
-    return z > mx ? mx : (z < mn ? mn : z);
-}
-
-/* k-th smallest of src[0..n) for small n: each round copies every value into both a "less" and a
- * "greater" buffer and advances only the matching index, so the partition has no data-dependent
- * branch (quickselect's mispredictions dominate for patch-sized inputs). The pivot is one of the
- * values, so every round shrinks the range. bufs: three arrays of n floats, bufs[0] = input. */
-static float small_kth(float *bufs[3], int64_t n, int64_t k) {
-    float *src = bufs[0];
-    for (;;) {
-        if (n == 1) {
-            return src[0];
-        }
-        float pivot = med3(src[0], src[n / 2], src[n - 1]);
-        float *lt = src == bufs[0] ? bufs[1] : bufs[0];
-        float *gt = src == bufs[2] ? bufs[1] : bufs[2];
-        int64_t nl = 0, ng = 0;
-        for (int64_t i = 0; i < n; i++) {
-            float v = src[i];
-            lt[nl] = v;
-            gt[ng] = v;
-            nl += v < pivot;
-            ng += v > pivot;
-        }
-        if (k < nl) {
-            src = lt;
-            n = nl;
-        } else if (k >= n - ng) {
-            k -= n - ng;
-            src = gt;
-            n = ng;
-        } else {
-            return pivot;
-        }
-    }
-}
-
-#define SMALL_SELECT_MAX 256
-
-float ard_median_select(float *values, int64_t count) {
-    int64_t k = count / 2;
-    float hi;
-    if (count <= SMALL_SELECT_MAX) {
-        float b0[SMALL_SELECT_MAX], b1[SMALL_SELECT_MAX], b2[SMALL_SELECT_MAX];
-        float *bufs[3] = {b0, b1, b2};
-        memcpy(b0, values, (size_t)count * sizeof *values);
-        hi = small_kth(bufs, count, k);
-    } else {
-        select_kth(values, count, k);
-        hi = values[k];
-    }
-    if (count % 2) {
-        return hi;
-    }
-    /* The lower middle: the largest value below hi, or hi itself when fewer than k values are
-     * below it (ties). values still holds every input value. */
-    int64_t below = 0;
-    float lo = -INFINITY;
-    for (int64_t i = 0; i < count; i++) {
-        float v = values[i];
-        int less = v < hi;
-        below += less;
-        lo = less && v > lo ? v : lo;
-    }
-    if (below != k) {
-        lo = hi;
-    }
-    return (float)(((double)lo + (double)hi) / 2.0);
-}
-
 static inline int bit_at(const uint8_t *bits, int64_t i) {
     return bits ? (bits[i >> 3] >> (i & 7)) & 1 : 1;
 }
@@ -244,6 +87,26 @@ static float masked_median(const float *flux, const uint8_t *valid, int64_t n, i
         m += valid[i];
     }
     return ard_median_select(scratch, m);
+}
+
+/* valid ? a : b (valid is 0 or 1) as bit operations: gcc does not turn a conditional float
+ * expression into vector code when evaluating it unconditionally could raise an FP exception. */
+static inline float select_f(uint8_t valid, float a, float b) {
+    uint32_t ua, ub, keep = 0u - (uint32_t)valid;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & keep) | (ub & ~keep);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
+/* Median of the valid pixels of one patch (len <= ARD_PATCH_MAX, count of them valid, > 0). */
+static float patch_median(const float *flux, const uint8_t *valid, int64_t len, int64_t count) {
+    float keys[ARD_PATCH_MAX];
+    for (int64_t i = 0; i < len; i++) {
+        keys[i] = select_f(valid[i], flux[i] + 0.0f, INFINITY); /* -0.0 -> +0.0 */
+    }
+    return ard__median_small(keys, (int32_t)len, (int32_t)count);
 }
 
 static int usable(float median, float floor_value) {
@@ -288,7 +151,7 @@ static float patch_scale(tok_ctx *c, int64_t start, int64_t len, int64_t count, 
         return spec_scale;
     }
     if (count >= c->o->min_valid) {
-        float med = masked_median(c->flux + start, c->valid + start, len, 0, c->scratch);
+        float med = patch_median(c->flux + start, c->valid + start, len, count);
         if (usable(med, c->o->floor)) {
             *kind = ARD_PATCH_OWN;
             return med;
@@ -331,7 +194,7 @@ static void write_patches(tok_ctx *c, float *tokens, float *scales, uint8_t *pat
         scales[p] = scale;
         float *out = tokens + p * patch;
         for (int64_t i = 0; i < len; i++) {
-            out[i] = c->valid[start + i] ? c->flux[start + i] / scale : 0.0f;
+            out[i] = select_f(c->valid[start + i], c->flux[start + i] / scale, 0.0f);
         }
         for (int64_t i = len; i < patch; i++) {
             out[i] = 0.0f;

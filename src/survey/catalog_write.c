@@ -95,7 +95,7 @@ ard_status ard__write_catalog(const char *path, const ard__catalog_rows *rows, c
     st = st ? st : ard_pq_schema_new(&sb, err);
     st = st ? st : add_columns(sb, err);
     if (st == ARD_OK) {
-        st = ard__open_table_writer(path, sb, source, &w, err);
+        st = ard__open_table_writer(path, sb, source, NULL, NULL, &w, err);
     }
     for (int32_t i = 0; st == ARD_OK && i < ard_catalog_num_columns(); i++) {
         const char *const *strs = NULL;

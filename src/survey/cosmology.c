@@ -135,8 +135,12 @@ double ard_cosmology_z_at_distance(const ard_cosmology *c, double d_mpc) {
 double ard_cosmology_hubble_distance(const ard_cosmology *c) {
     return c->dh;
 }
+
 double ard_cosmology_h(const ard_cosmology *c) {
     return c->p.h;
+}
+double ard_cosmology_omega_m(const ard_cosmology *c) {
+    return c->p.omega_m;
 }
 double ard_cosmology_zmax(const ard_cosmology *c) {
     return c->zmax;

@@ -41,6 +41,8 @@ typedef struct gen_run {
     const ard_generate_options *opts;
     const ard__galaxies *gal;
     const ard__groups *groups;
+    const ard__web_truth *web;
+    char web_params[512]; /* "ard.cosmic_web" metadata */
     ard__spec_ctx spec;
     char source[64];
     /* tiles: galaxy index ranges sharing a (program, pixel) */
@@ -126,15 +128,17 @@ static ard_status write_catalog_file(gen_run *run, int64_t k, int64_t *bytes, ar
 
 static ard_status write_truth_file(gen_run *run, int64_t k, int64_t *bytes, ard_error *err) {
     const ard__galaxies *g = run->gal;
+    const ard__web_truth *web = run->web;
     int64_t first = k * ARD_CATALOG_ROWS_PER_FILE, n = g->n - first;
     n = n < ARD_CATALOG_ROWS_PER_FILE ? n : ARD_CATALOG_ROWS_PER_FILE;
     char path[4096];
     int len = snprintf(path, sizeof path, "%s/%s/galaxies-%04lld.parquet", run->out, ARD_TRUTH_DIR,
                        (long long)k);
-    const char **strs = ard_malloc((size_t)n * 2 * sizeof *strs);
-    int32_t *i32 = ard_malloc((size_t)n * 3 * sizeof *i32);
+    const char **strs = ard_malloc((size_t)n * 3 * sizeof *strs);
+    int32_t *i32 = ard_malloc((size_t)n * 4 * sizeof *i32);
+    float *lam = ard_malloc((size_t)n * 3 * sizeof *lam);
     ard_status st = ARD_OK;
-    if (len < 0 || (size_t)len >= sizeof path || !strs || !i32) {
+    if (len < 0 || (size_t)len >= sizeof path || !strs || !i32 || !lam) {
         st = ard_error_set(err, ARD_ENOMEM, "generate: truth file %lld: no memory or path too long",
                            (long long)k);
     }
@@ -142,9 +146,14 @@ static ard_status write_truth_file(gen_run *run, int64_t k, int64_t *bytes, ard_
         int64_t i = first + j;
         strs[j] = ard_anomaly_name(g->anomaly[i]);
         strs[n + j] = ard_target_class_name(ard__spectrum_class(run->opts->seed, g, i));
+        strs[2 * n + j] = ard_web_class_name(web->cls[i]);
         i32[j] = g->is_central[i];
         i32[n + j] = g->anomaly[i];
         i32[2 * n + j] = g->has_spectrum[i];
+        i32[3 * n + j] = web->cls[i];
+        for (int e = 0; e < 3; e++) {
+            lam[e * n + j] = web->lambda[3 * i + e];
+        }
     }
     if (st == ARD_OK) {
         ard__simple_col cols[] = {
@@ -158,15 +167,22 @@ static ard_status write_truth_file(gen_run *run, int64_t k, int64_t *bytes, ard_
             {"LOG_HALO_MASS", ARD_PQ_DOUBLE, g->log_mass + first, NULL, 0},
             {"HAS_SPECTRUM", ARD_PQ_INT32, i32 + 2 * n, NULL, 0},
             {"SPECTRUM_CLASS", ARD_PQ_BYTE_ARRAY, NULL, strs + n, 0},
+            {ARD_TRUTH_WEB_CLASS, ARD_PQ_BYTE_ARRAY, NULL, strs + 2 * n, 0},
+            {ARD_TRUTH_WEB_CODE, ARD_PQ_INT32, i32 + 3 * n, NULL, 0},
+            {ARD_TRUTH_WEB_DELTA, ARD_PQ_FLOAT, web->delta + first, NULL, 0},
+            {"WEB_LAMBDA1", ARD_PQ_FLOAT, lam, NULL, 0},
+            {"WEB_LAMBDA2", ARD_PQ_FLOAT, lam + n, NULL, 0},
+            {"WEB_LAMBDA3", ARD_PQ_FLOAT, lam + 2 * n, NULL, 0},
         };
         st = ard__write_simple_table(path, cols, (int32_t)(sizeof cols / sizeof cols[0]), n,
-                                     run->source, err);
+                                     run->source, ARD_KV_COSMIC_WEB, run->web_params, err);
         if (st == ARD_OK) {
             ard_file_size(path, bytes, NULL);
         }
     }
     ard_free(strs);
     ard_free(i32);
+    ard_free(lam);
     return st;
 }
 
@@ -192,7 +208,7 @@ static ard_status write_groups_file(gen_run *run, int64_t *bytes, ard_error *err
         {"R_VIR_MPC", ARD_PQ_DOUBLE, g->r_vir, NULL, 0},
         {"SIGMA_V", ARD_PQ_DOUBLE, g->sigma_v, NULL, 0},
     };
-    ard_status st = ard__write_simple_table(path, cols, 8, g->n, run->source, err);
+    ard_status st = ard__write_simple_table(path, cols, 8, g->n, run->source, NULL, NULL, err);
     if (st == ARD_OK) {
         ard_file_size(path, bytes, NULL);
     }
@@ -265,24 +281,27 @@ static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *
     uint8_t *mask = ard_malloc((size_t)(rows * n));
     double *scratch = ard_malloc((size_t)n * sizeof(double));
     int64_t *ids = ard_malloc((size_t)rows * sizeof(int64_t));
-    if (st == ARD_OK && (!flux || !ivar || !mask || !scratch || !ids)) {
+    int32_t *cls = ard_malloc((size_t)rows * sizeof(int32_t));
+    if (st == ARD_OK && (!flux || !ivar || !mask || !scratch || !ids || !cls)) {
         st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
                            (long long)rows);
     }
     for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
         int64_t i = run->tile_rows[first + r];
         ids[r] = g->targetid[i];
+        cls[r] = g->cls[i]; /* the catalog's TARGET_CLASS */
         ard__spec_make(&run->spec, g, i, scratch, flux + r * n, ivar + r * n, mask + r * n);
     }
     if (st == ARD_OK) {
-        st = ard__write_tile(path, &run->spec.grid, run->source, ids, flux, ivar, mask, rows, bytes,
-                             err);
+        st = ard__write_tile(path, &run->spec.grid, run->source, ids, cls, flux, ivar, mask, rows,
+                             bytes, err);
     }
     ard_free(flux);
     ard_free(ivar);
     ard_free(mask);
     ard_free(scratch);
     ard_free(ids);
+    ard_free(cls);
     ard_progress_add(run->progress, rows);
     return st;
 }
@@ -362,8 +381,12 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
     ard_cosmology *cosmo = NULL;
     ard__galaxies gal;
     ard__groups groups;
+    ard__web_truth web;
     memset(&gal, 0, sizeof gal);
     memset(&groups, 0, sizeof groups);
+    memset(&web, 0, sizeof web);
+    ard_tweb_params web_params;
+    ard_tweb_params_default(&web_params);
     gen_run run;
     memset(&run, 0, sizeof run);
     int64_t bytes = 0;
@@ -371,7 +394,15 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
     st = st ? st : ard_pool_new(opts->threads, &pool, err);
     st = st ? st : ard_cosmology_new(NULL, 6.0, &cosmo, err);
     st = st ? st : ard__gen_catalog(opts, pool, cosmo, &gal, &groups, err);
+    double tw = ard__now();
+    st = st ? st : ard__gen_cosmic_web(&gal, &groups, cosmo, &web_params, pool, &web, err);
+    tw = ard__now() - tw;
+    if (st == ARD_OK &&
+        !ard__web_params_format(&web_params, run.web_params, sizeof run.web_params)) {
+        st = ard_error_set(err, ARD_EINTERNAL, "generate: cosmic-web parameters text too long");
+    }
     if (st == ARD_OK) {
+        run.web = &web;
         run.out = out_dir;
         run.opts = opts;
         run.gal = &gal;
@@ -390,17 +421,22 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
         st = run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
         ard_progress_done(run.progress);
     }
+    /* tiles are written without per-file fsync (the disk works while the CPU makes the next
+     * tiles); one file-system sync makes the survey durable before success is reported */
+    st = st ? st : ard_sync_filesystem(out_dir, err);
     if (st == ARD_OK && report) {
         fill_report(&run, &groups, report);
         report->bytes_written = bytes;
         report->seconds_catalog = t1 - t0;
         report->seconds_spectra = ard__now() - t1;
+        report->seconds_web = tw;
     }
     ard__spec_ctx_reset(&run.spec);
     ard_free(run.tile_rows);
     ard_free(run.tile_first);
     ard__galaxies_free(&gal);
     ard__groups_free(&groups);
+    ard__web_truth_free(&web);
     ard_cosmology_free(cosmo);
     ard_pool_free(pool);
     return st;

@@ -325,7 +325,8 @@ static ard_status write_one_tile(ingest_run *run, const char *out, const row_ref
     float *ivar = ard_malloc(cells * sizeof(float));
     uint8_t *mask = ard_malloc(cells);
     int64_t *ids = ard_malloc((size_t)n * sizeof *ids);
-    if (st == ARD_OK && (!flux || !ivar || !mask || !ids)) {
+    int32_t *cls = ard_malloc((size_t)n * sizeof *cls);
+    if (st == ARD_OK && (!flux || !ivar || !mask || !ids || !cls)) {
         st = ard_error_set(err, ARD_ENOMEM, "ingest: no memory for tile %s", path);
     }
     for (int64_t k = 0; st == ARD_OK && k < n; k++) {
@@ -335,6 +336,7 @@ static ard_status write_one_tile(ingest_run *run, const char *out, const row_ref
         memcpy(ivar + to, f->ivar + at, (size_t)g->n * sizeof(float));
         memcpy(mask + to, f->mask + at, (size_t)g->n);
         ids[k] = refs[k].targetid;
+        cls[k] = ard__coadd_class(&f->c, refs[k].row); /* as the catalog's TARGET_CLASS */
         if (k > 0 && ids[k] == ids[k - 1]) {
             st = ard_error_set(err, ARD_EINVAL,
                                "ingest: TARGETID %lld appears twice in tile %s "
@@ -344,12 +346,13 @@ static ard_status write_one_tile(ingest_run *run, const char *out, const row_ref
         }
     }
     if (st == ARD_OK) {
-        st = ard__write_tile(path, g, "ingest desi", ids, flux, ivar, mask, n, NULL, err);
+        st = ard__write_tile(path, g, "ingest desi", ids, cls, flux, ivar, mask, n, NULL, err);
     }
     ard_free(flux);
     ard_free(ivar);
     ard_free(mask);
     ard_free(ids);
+    ard_free(cls);
     return st;
 }
 
@@ -409,7 +412,7 @@ static ard_status write_catalog_part(ingest_run *run, const char *out, int32_t i
         strs[2 * n + k] = f->survey;
         strs[3 * n + k] = f->program;
         int32_t cls = ard__coadd_class(&f->c, r);
-        strs[4 * n + k] = cls >= 0 ? ard_target_class_name(cls) : "OTHER";
+        strs[4 * n + k] = cls >= 0 ? ard_target_class_name(cls) : ARD_CLASS_OTHER_NAME;
     }
     if (st == ARD_OK) {
         ard__catalog_rows rows = {.rows = n,
@@ -524,6 +527,7 @@ ard_status ard_ingest_desi(const char *out_dir, const char *const *paths, int32_
     }
     rep.files = run.n_files;
     st = st ? st : write_outputs(&run, out_dir, &rep, err);
+    st = st ? st : ard_sync_filesystem(out_dir, err); /* tiles defer their fsync */
     if (st == ARD_OK && report) {
         *report = rep;
     }

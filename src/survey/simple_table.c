@@ -7,21 +7,23 @@
 /* Opens a writer for a catalog-like table: ZSTD, 131,072 rows per row group, and ard's version and
  * source in the key-value metadata. */
 ard_status ard__open_table_writer(const char *path, const ard_pq_schema_builder *sb,
-                                  const char *source, ard_pq_writer **out, ard_error *err) {
-    const char *keys[2] = {ARD_KV_VERSION, ARD_KV_SOURCE};
-    const char *vals[2] = {ARD_SCHEMA_VERSION, source};
+                                  const char *source, const char *extra_key,
+                                  const char *extra_value, ard_pq_writer **out, ard_error *err) {
+    const char *keys[3] = {ARD_KV_VERSION, ARD_KV_SOURCE, extra_key};
+    const char *vals[3] = {ARD_SCHEMA_VERSION, source, extra_value};
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
     o.codec = ARD_PQ_ZSTD;
     o.rows_per_row_group = 131072;
-    o.num_kv = 2;
+    o.num_kv = extra_key ? 3 : 2;
     o.kv_keys = keys;
     o.kv_values = vals;
     return ard_pq_writer_open(path, sb, &o, out, err);
 }
 
 ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols, int32_t ncols,
-                                   int64_t rows, const char *source, ard_error *err) {
+                                   int64_t rows, const char *source, const char *extra_key,
+                                   const char *extra_value, ard_error *err) {
     ard_pq_schema_builder *sb = NULL;
     ard_pq_writer *w = NULL;
     ard_pq_logical str = {0};
@@ -38,7 +40,7 @@ ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols
         }
     }
     if (st == ARD_OK) {
-        st = ard__open_table_writer(path, sb, source, &w, err);
+        st = ard__open_table_writer(path, sb, source, extra_key, extra_value, &w, err);
     }
     for (int32_t i = 0; st == ARD_OK && i < ncols; i++) {
         if (cols[i].type == ARD_PQ_BYTE_ARRAY) {

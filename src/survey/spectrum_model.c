@@ -62,7 +62,7 @@ static double analytic_rest(int32_t cls, double lr) {
     double shape, brk, d;
     switch (cls) {
     case ARD_CLASS_LRG:
-        shape = pow(lr / 5000.0, 1.0);
+        shape = lr / 5000.0;
         d = 1.9;
         break;
     case ARD_CLASS_BGS:
@@ -74,10 +74,13 @@ static double analytic_rest(int32_t cls, double lr) {
         d = 1.05;
         break;
     default:
-        return pow(lr / 2500.0, -1.5) * (lr < 912.0 ? 0.1 : 1.0);
+        d = lr / 2500.0;
+        return 1.0 / (d * sqrt(d)) * (lr < 912.0 ? 0.1 : 1.0);
     }
-    brk = 1.0 / (1.0 + (d - 1.0) * 0.5 * (1.0 - tanh((lr - 4000.0) / 30.0)));
-    double uv = lr < 2800.0 ? pow(lr / 2800.0, 2.0) : 1.0;
+    /* tanh is exactly +-1 in double beyond |x| = 19.1: skip it far from the break */
+    double x = (lr - 4000.0) / 30.0;
+    brk = 1.0 / (1.0 + (d - 1.0) * 0.5 * (x > 20.0 ? 0.0 : (x < -20.0 ? 2.0 : 1.0 - tanh(x))));
+    double uv = lr < 2800.0 ? (lr / 2800.0) * (lr / 2800.0) : 1.0;
     return shape * brk * uv;
 }
 

@@ -129,10 +129,13 @@ void ard__arm_range(int32_t arm, double *lo, double *hi);
 
 /* ---- tile and table writing (shared by generate and ingest) ---- */
 /* Writes one tile: rows spectra (TARGETID sorted), matrices rows x grid->n. Null flux where mask
- * != 0 and ivar == 0. source: the ard.source value. */
+ * != 0 and ivar == 0. source: the ard.source value. target_class: each row's TARGET_CLASS
+ * (ard_target_class, or -1 for OTHER), counted into the ARD_KV_PIXEL_STATS metadata. The file is
+ * renamed into place without fsync: the caller syncs the file system after its last tile. */
 ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
-                           const int64_t *targetid, const float *flux, const float *ivar,
-                           const uint8_t *mask, int64_t rows, int64_t *bytes_out, ard_error *err);
+                           const int64_t *targetid, const int32_t *target_class, const float *flux,
+                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
+                           ard_error *err);
 
 /* Column data for a catalog file (rows [first, first+rows) of arrays). Strings are given per row.
  */
@@ -154,9 +157,11 @@ ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *
                               ard_error *err);
 
 /* Opens a ZSTD table writer (131,072 rows per row group) with ard.version and ard.source in the
- * key-value metadata; shared by the catalog and the truth tables. */
+ * key-value metadata, plus extra_key = extra_value when extra_key is not NULL; shared by the
+ * catalog and the truth tables. */
 ard_status ard__open_table_writer(const char *path, const ard_pq_schema_builder *sb,
-                                  const char *source, ard_pq_writer **out, ard_error *err);
+                                  const char *source, const char *extra_key,
+                                  const char *extra_value, ard_pq_writer **out, ard_error *err);
 
 /* Flat table writer (truth tables): column 0 may be declared sorted. */
 typedef struct ard__simple_col {
@@ -167,10 +172,61 @@ typedef struct ard__simple_col {
     int sorted;
 } ard__simple_col;
 ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols, int32_t ncols,
-                                   int64_t rows, const char *source, ard_error *err);
+                                   int64_t rows, const char *source, const char *extra_key,
+                                   const char *extra_value, ard_error *err);
 
 /* Class whose spectrum galaxy i shows (differs from gal->cls only for wrong_class anomalies). */
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
+
+/* ---- cosmic-web truth (halo_grid.c, tweb.c) ---- */
+
+/* Point masses binned by reach for neighbour queries (halo_grid.c). Bucket b holds masses with
+ * reach in (min_reach 2^(b-1), min_reach 2^b] (bucket 0: <= min_reach) on a hashed grid of cells
+ * min_reach 2^b wide. Positions must satisfy ard__halo_grid_in_range. */
+#define ARD__HALO_BUCKETS_MAX 24
+#define ARD__HALO_GRID_SPAN 1.0e6 /* |coordinate| < SPAN * min_reach keeps cell keys unique */
+typedef struct ard__halo_mass {
+    double x, y, z, reach2, weight;
+} ard__halo_mass;
+typedef struct ard__halo_bucket {
+    double cell;
+    int64_t n, slots;
+    ard__halo_mass *mass; /* grouped by cell, input order within a cell */
+    uint64_t *keys;
+    int64_t *start, *count;
+} ard__halo_bucket;
+typedef struct ard__halo_grid {
+    int n_buckets;
+    ard__halo_bucket bucket[ARD__HALO_BUCKETS_MAX + 1];
+} ard__halo_grid;
+int ard__halo_grid_in_range(const double *p, double min_reach);
+/* ARD_EINVAL (non-finite or out-of-range position or reach), ARD_ENOMEM. */
+ard_status ard__halo_grid_build(ard__halo_grid *g, const double *xyz, const double *reach,
+                                const double *weight, int64_t n, double min_reach, ard_error *err);
+/* Key of cell (ix, iy, iz) (also orders query points cell by cell). */
+uint64_t ard__halo_cell_key(int64_t ix, int64_t iy, int64_t iz);
+/* order[0..n) = point indices sorted by their cell (cells `cell` wide): neighbouring queries in
+ * sequence, so their cells stay in cache. ARD_ENOMEM. */
+ard_status ard__halo_order_points(const double *pts, int64_t n, double cell, int64_t *order,
+                                  ard_error *err);
+/* Number of masses in cell (ix, iy, iz) of bucket b; *start indexes b->mass. */
+int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, int64_t iz,
+                            int64_t *start);
+void ard__halo_grid_free(ard__halo_grid *g);
+
+/* The generator's cosmic-web truth (gen_web.c): T-web of the true mass field at every galaxy. */
+#define ARD__FIELD_LOG_MASS 12.0 /* log10 Msun/h of a field galaxy's own halo */
+typedef struct ard__web_truth {
+    float *lambda; /* 3 per galaxy, descending */
+    float *delta;
+    uint8_t *cls; /* ard_web_class */
+} ard__web_truth;
+ard_status ard__gen_cosmic_web(const ard__galaxies *g, const ard__groups *gr,
+                               const ard_cosmology *cosmo, const ard_tweb_params *params,
+                               ard_pool *pool, ard__web_truth *out, ard_error *err);
+void ard__web_truth_free(ard__web_truth *w);
+/* The "ard.cosmic_web" metadata text of the truth files; 0 if cap is too small. */
+int ard__web_params_format(const ard_tweb_params *p, char *buf, size_t cap);
 
 /* ---- DESI FITS ingest (fits_read.c, resample.c, ingest.c) ---- */
 typedef struct ard__coadd {

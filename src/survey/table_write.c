@@ -75,10 +75,49 @@ static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t co
     return bits;
 }
 
+/* The ARD_KV_PIXEL_STATS value (survey.h) of a tile whose FLUX validity is `valid` (NULL: none
+ * null); 0 when it does not fit in cap. Slot ARD_CLASS_COUNT holds the OTHER rows. */
+static int pixel_stats_text(const int32_t *target_class, const float *ivar, const uint8_t *valid,
+                            int64_t rows, int64_t width, char *out, size_t cap) {
+    int64_t n_rows[ARD_CLASS_COUNT + 1] = {0}, nulls[ARD_CLASS_COUNT + 1] = {0},
+                                     zeros[ARD_CLASS_COUNT + 1] = {0};
+    for (int64_t r = 0; r < rows; r++) {
+        int32_t c = target_class[r];
+        int32_t slot = c >= 0 && c < ARD_CLASS_COUNT ? c : ARD_CLASS_COUNT;
+        n_rows[slot]++;
+        for (int64_t k = r * width; k < (r + 1) * width; k++) {
+            nulls[slot] += valid && !((valid[k / 8] >> (k % 8)) & 1);
+            zeros[slot] += ivar[k] == 0.0f;
+        }
+    }
+    size_t len = 0;
+    for (int32_t slot = 0; slot <= ARD_CLASS_COUNT; slot++) {
+        if (n_rows[slot] == 0) {
+            continue;
+        }
+        int w =
+            snprintf(out + len, cap - len,
+                     "%s\"%s\":{\"rows\":%lld,\"pixels\":%lld,\"flux_null\":%lld,"
+                     "\"ivar_zero\":%lld}",
+                     len ? "," : "{",
+                     slot < ARD_CLASS_COUNT ? ard_target_class_name(slot) : ARD_CLASS_OTHER_NAME,
+                     (long long)n_rows[slot], (long long)(n_rows[slot] * width),
+                     (long long)nulls[slot], (long long)zeros[slot]);
+        if (w < 0 || (size_t)w >= cap - len) {
+            return 0;
+        }
+        len += (size_t)w;
+    }
+    int w = snprintf(out + len, cap - len, "%s", len ? "}" : "{}");
+    return w > 0 && (size_t)w < cap - len;
+}
+
 ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
-                           const int64_t *targetid, const float *flux, const float *ivar,
-                           const uint8_t *mask, int64_t rows, int64_t *bytes_out, ard_error *err) {
+                           const int64_t *targetid, const int32_t *target_class, const float *flux,
+                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
+                           ard_error *err) {
     char grid_text[ARD_GRID_TEXT_MAX];
+    char stats_text[(ARD_CLASS_COUNT + 1) * 128];
     ard_pq_schema_builder *sb = NULL;
     ard_pq_writer *w = NULL;
     int64_t count = rows * grid->n;
@@ -92,20 +131,26 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
         st = tile_schema(&sb, err);
     }
     if (st == ARD_OK) {
-        const char *keys[3] = {ARD_KV_GRID, ARD_KV_VERSION, ARD_KV_SOURCE};
-        const char *vals[3] = {grid_text, ARD_SCHEMA_VERSION, source};
+        valid = flux_validity(ivar, mask, count, &any_null);
+        st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
+    }
+    if (st == ARD_OK && !pixel_stats_text(target_class, ivar, any_null ? valid : NULL, rows,
+                                          grid->n, stats_text, sizeof stats_text)) {
+        st = ard_error_set(err, ARD_EINTERNAL, "tile %s: %s text too long", path,
+                           ARD_KV_PIXEL_STATS);
+    }
+    if (st == ARD_OK) {
+        const char *keys[4] = {ARD_KV_GRID, ARD_KV_VERSION, ARD_KV_SOURCE, ARD_KV_PIXEL_STATS};
+        const char *vals[4] = {grid_text, ARD_SCHEMA_VERSION, source, stats_text};
         ard_pq_writer_options o;
         ard_pq_writer_options_init(&o);
         o.rows_per_row_group = TILE_ROWS_PER_GROUP;
         o.byte_stream_split = 1;
-        o.num_kv = 3;
+        o.defer_sync = 1; /* the caller syncs the file system once after all tiles */
+        o.num_kv = 4;
         o.kv_keys = keys;
         o.kv_values = vals;
         st = ard_pq_writer_open(path, sb, &o, &w, err);
-    }
-    if (st == ARD_OK) {
-        valid = flux_validity(ivar, mask, count, &any_null);
-        st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
     }
     st = st ? st : ard_pq_writer_write_column(w, 0, targetid, NULL, rows, err);
     st = st ? st

@@ -354,6 +354,26 @@ static void test_atomic_write(void **state) {
     assert_memory_equal(data, "second and more", 15);
     free(data);
     assert_int_equal(count_entries(&t), 1);
+
+    /* deferred sync: same atomic replacement, durable after ard_sync_filesystem */
+    assert_int_equal(ard_atomic_open(path, &f, &err), ARD_OK);
+    ard_atomic_defer_sync(f);
+    assert_int_equal(ard_atomic_write(f, "third", 5, &err), ARD_OK);
+    data = slurp(path, &len);
+    assert_memory_equal(data, "second and more", 15); /* not visible before commit */
+    free(data);
+    assert_int_equal(ard_atomic_commit(f, &err), ARD_OK);
+    data = slurp(path, &len);
+    assert_int_equal(len, 5);
+    assert_memory_equal(data, "third", 5);
+    free(data);
+    assert_int_equal(count_entries(&t), 1);
+    assert_int_equal(ard_sync_filesystem(path, &err), ARD_OK);
+    ard_error_init(&err);
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/no/such", path);
+    assert_int_equal(ard_sync_filesystem(missing, &err), ARD_ENOENT);
+    assert_non_null(strstr(err.msg, "no/such"));
     tmpdir_remove(&t);
 }
 

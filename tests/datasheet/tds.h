@@ -1,6 +1,6 @@
 /* Helpers of the datasheet tests: a small generated survey synced into an index, and the truth
- * computed independently from its Parquet files (catalog columns and every FLUX element decoded),
- * never from the index the datasheet reads. */
+ * computed independently from its Parquet files (catalog columns and every FLUX and IVAR element
+ * decoded), never from the index the datasheet reads. */
 #ifndef ARD_TESTS_DATASHEET_TDS_H
 #define ARD_TESTS_DATASHEET_TDS_H
 
@@ -12,6 +12,8 @@
 typedef struct tds_class {
     char name[16];
     int64_t galaxies, spectra, zwarn;
+    /* pixels of the class's spectra in tiles that carry ard.pixel_stats, counted by reading them */
+    int64_t pix_rows, pixels, flux_null, ivar_zero;
     double zmin, zmedian, zmax;
     double *z; /* sorted redshifts of the class */
     int64_t nz;
@@ -20,6 +22,8 @@ typedef struct tds_class {
 typedef struct tds_tile {
     char path[256]; /* relative to the dataset */
     int64_t rows, values, nulls;
+    int64_t ivar_zero; /* IVAR elements equal to 0 */
+    int has_stats;     /* the footer carries ard.pixel_stats */
 } tds_tile;
 
 typedef struct tds_truth {
@@ -27,7 +31,9 @@ typedef struct tds_truth {
     int32_t num_classes;
     tds_class cls[8]; /* canonical order BGS, LRG, ELG, QSO, then others */
     int64_t num_tiles, flux_values, flux_nulls, distinct_pixels;
-    tds_tile *tiles; /* sorted by path */
+    int64_t stats_tiles, stats_rows_missing; /* tiles with ard.pixel_stats; spectra in the others */
+    int64_t stats_pixels, stats_ivar_zero;   /* over the tiles with ard.pixel_stats */
+    tds_tile *tiles;                         /* sorted by path */
 } tds_truth;
 
 /* Generates `galaxies` galaxies (seed, fraction with spectra, small grid) into a fresh temp dir
@@ -39,13 +45,21 @@ ard_index *tds_sync(const char *dir, const char *dsn);
 int tds_truth_compute(const char *dir, tds_truth *t);
 void tds_truth_reset(tds_truth *t);
 /* Rewrites tile `rel` (relative path) with `extra` more null FLUX pixels (the first non-null ones
- * of row 0, 1, ...). 0 or -1. */
+ * of row 0, 1, ...; their IVAR set to 0, as for a masked pixel), then `extra` more pixels with IVAR
+ * 0 but their flux kept, and, when the tile had it, an ard.pixel_stats recomputed here from the
+ * rewritten data and the catalog's classes. 0 or -1. */
 int tds_null_pixels(const char *dir, const char *rel, int64_t extra);
+/* Rewrites tile `rel` without its ard.pixel_stats metadata (as another writer would). 0 or -1. */
+int tds_drop_pixel_stats(const char *dir, const char *rel);
 /* Writes text to path. 0 or -1. */
 int tds_write_file(const char *path, const char *text);
 /* Removes a directory tree. */
 void tds_rmtree(const char *dir);
 /* Reads a whole file into a NUL-terminated ard_malloc'd buffer (NULL on failure). */
 char *tds_read_file(const char *path, size_t *len);
+
+/* tds_summary.c: the aggregates sync keeps for the datasheet, after catalog files are added,
+ * changed and removed, on SQLite and (ARD_TEST_PG_DSN) PostgreSQL. */
+void test_summary_maintained(void **state);
 
 #endif

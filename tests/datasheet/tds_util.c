@@ -1,6 +1,6 @@
 /* Datasheet test helpers: generate + sync a small survey, compute the truth from the files
- * themselves (catalog columns, tile TARGETIDs and every FLUX element), and rewrite a tile with
- * extra null pixels. */
+ * themselves (catalog columns, tile TARGETIDs and every FLUX and IVAR element), and rewrite a tile
+ * with extra null pixels or without its ard.pixel_stats. */
 #include "tds.h"
 
 #include "ard/parquet.h"
@@ -126,6 +126,34 @@ static int read_catalog_file(const char *path, cat_rows *c) {
     return rc;
 }
 
+/* TARGETID -> catalog row, for classing the spectra of a tile. */
+typedef struct tid_row {
+    int64_t tid, row;
+} tid_row;
+
+static int cmp_tid_row(const void *a, const void *b) {
+    int64_t x = ((const tid_row *)a)->tid, y = ((const tid_row *)b)->tid;
+    return x < y ? -1 : x > y;
+}
+
+static tid_row *tid_index(const cat_rows *c) {
+    tid_row *ix = malloc((size_t)(c->n + 1) * sizeof *ix);
+    for (int64_t i = 0; ix && i < c->n; i++) {
+        ix[i] = (tid_row){c->tid[i], i};
+    }
+    if (ix) {
+        qsort(ix, (size_t)c->n, sizeof *ix, cmp_tid_row);
+    }
+    return ix;
+}
+
+/* The catalog's TARGET_CLASS of tid, or NULL. */
+static const char *class_of(const cat_rows *c, const tid_row *ix, int64_t tid) {
+    tid_row key = {tid, 0};
+    const tid_row *hit = bsearch(&key, ix, (size_t)c->n, sizeof *ix, cmp_tid_row);
+    return hit ? c->cls[hit->row] : NULL;
+}
+
 /* ---- tiles ---- */
 
 /* Leaf of a list<float> column: "NAME.list.element" (3-level lists) or "NAME". */
@@ -195,49 +223,6 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Rows and null FLUX elements of one tile; appends its TARGETIDs to *tids. */
-static int read_tile(const char *dir, tds_tile *t, int64_t **tids, int64_t *ntids, int64_t *cap) {
-    char full[1300];
-    snprintf(full, sizeof full, "%s/%s", dir, t->path);
-    ard_parquet_file *pq = NULL;
-    if (ard_parquet_open(full, NULL, &pq, NULL) != ARD_OK) {
-        fprintf(stderr, "cannot open %s\n", full);
-        return -1;
-    }
-    const ard_pq_metadata *md = ard_parquet_metadata(pq);
-    int rc = 0;
-    for (int32_t rg = 0; rg < md->num_row_groups && rc == 0; rg++) {
-        ard_pq_column_data tc;
-        ard_pq_f32_matrix m;
-        memset(&m, 0, sizeof m);
-        rc = read_col(pq, rg, "TARGETID", &tc);
-        ard_error err;
-        ard_error_init(&err);
-        if (rc == 0 &&
-            ard_parquet_read_f32_matrix(pq, rg, flux_leaf(pq, "FLUX"), &m, &err) != ARD_OK) {
-            fprintf(stderr, "%s: FLUX: %s\n", full, err.msg);
-            rc = -1;
-        }
-        for (int64_t i = 0; rc == 0 && i < m.rows * m.width; i++) {
-            int valid = m.validity ? (m.validity[i >> 3] >> (i & 7)) & 1 : 1;
-            t->nulls += !valid;
-        }
-        t->values += m.rows * m.width;
-        t->rows += tc.num_values;
-        if (rc == 0 && *ntids + tc.num_values > *cap) {
-            *cap = (*ntids + tc.num_values) * 2;
-            *tids = realloc(*tids, (size_t)*cap * sizeof **tids);
-        }
-        for (int64_t i = 0; rc == 0 && i < tc.num_values; i++) {
-            (*tids)[(*ntids)++] = ((const int64_t *)tc.values)[i];
-        }
-        ard_pq_column_data_reset(&tc);
-        ard_pq_matrix_reset(&m);
-    }
-    ard_parquet_close(pq);
-    return rc;
-}
-
 static int class_slot(tds_truth *t, const char *name) {
     for (int32_t i = 0; i < t->num_classes; i++) {
         if (strcmp(t->cls[i].name, name) == 0) {
@@ -249,6 +234,85 @@ static int class_slot(tds_truth *t, const char *name) {
     }
     snprintf(t->cls[t->num_classes].name, sizeof t->cls[0].name, "%s", name);
     return t->num_classes++;
+}
+
+/* Per-tile and per-class counts of one row group: rows, null FLUX and IVAR = 0 elements. */
+static int count_rows(tds_truth *truth, tds_tile *t, const ard_pq_column_data *tc,
+                      const ard_pq_f32_matrix *fl, const ard_pq_f32_matrix *iv, const cat_rows *c,
+                      const tid_row *ix) {
+    if (iv->rows != fl->rows || iv->width != fl->width || tc->num_values != fl->rows) {
+        fprintf(stderr, "%s: FLUX, IVAR and TARGETID disagree in shape\n", t->path);
+        return -1;
+    }
+    for (int64_t r = 0; r < fl->rows; r++) {
+        int64_t tid = ((const int64_t *)tc->values)[r], nulls = 0, zeros = 0;
+        for (int64_t i = r * fl->width; i < (r + 1) * fl->width; i++) {
+            nulls += fl->validity ? !((fl->validity[i >> 3] >> (i & 7)) & 1) : 0;
+            zeros += iv->values[i] == 0.0f;
+        }
+        t->nulls += nulls;
+        t->ivar_zero += zeros;
+        if (!t->has_stats) {
+            continue;
+        }
+        const char *name = class_of(c, ix, tid);
+        int s = name ? class_slot(truth, name) : -1;
+        if (s < 0) {
+            fprintf(stderr, "%s: TARGETID %lld has no catalog class\n", t->path, (long long)tid);
+            return -1;
+        }
+        truth->cls[s].pix_rows++;
+        truth->cls[s].pixels += fl->width;
+        truth->cls[s].flux_null += nulls;
+        truth->cls[s].ivar_zero += zeros;
+    }
+    return 0;
+}
+
+/* Rows, null FLUX and IVAR = 0 elements of one tile (per class too when the tile carries
+ * ard.pixel_stats); appends its TARGETIDs to *tids. */
+static int read_tile(const char *dir, tds_tile *t, tds_truth *truth, const cat_rows *c,
+                     const tid_row *ix, int64_t **tids, int64_t *ntids, int64_t *cap) {
+    char full[1300];
+    snprintf(full, sizeof full, "%s/%s", dir, t->path);
+    ard_parquet_file *pq = NULL;
+    if (ard_parquet_open(full, NULL, &pq, NULL) != ARD_OK) {
+        fprintf(stderr, "cannot open %s\n", full);
+        return -1;
+    }
+    t->has_stats = ard_parquet_kv_get(pq, ARD_KV_PIXEL_STATS) != NULL;
+    const ard_pq_metadata *md = ard_parquet_metadata(pq);
+    int rc = 0;
+    for (int32_t rg = 0; rg < md->num_row_groups && rc == 0; rg++) {
+        ard_pq_column_data tc;
+        ard_pq_f32_matrix m, iv;
+        memset(&m, 0, sizeof m);
+        memset(&iv, 0, sizeof iv);
+        rc = read_col(pq, rg, "TARGETID", &tc);
+        ard_error err;
+        ard_error_init(&err);
+        if (rc == 0 &&
+            (ard_parquet_read_f32_matrix(pq, rg, flux_leaf(pq, "FLUX"), &m, &err) != ARD_OK ||
+             ard_parquet_read_f32_matrix(pq, rg, flux_leaf(pq, "IVAR"), &iv, &err) != ARD_OK)) {
+            fprintf(stderr, "%s: FLUX/IVAR: %s\n", full, err.msg);
+            rc = -1;
+        }
+        rc = rc ? rc : count_rows(truth, t, &tc, &m, &iv, c, ix);
+        t->values += m.rows * m.width;
+        t->rows += tc.num_values;
+        if (rc == 0 && *ntids + tc.num_values > *cap) {
+            *cap = (*ntids + tc.num_values) * 2;
+            *tids = realloc(*tids, (size_t)*cap * sizeof **tids);
+        }
+        for (int64_t i = 0; rc == 0 && i < tc.num_values; i++) {
+            (*tids)[(*ntids)++] = ((const int64_t *)tc.values)[i];
+        }
+        ard_pq_column_data_reset(&tc);
+        ard_pq_matrix_reset(&m);
+        ard_pq_matrix_reset(&iv);
+    }
+    ard_parquet_close(pq);
+    return rc;
 }
 
 static int class_rank(const char *name) {
@@ -317,10 +381,16 @@ int tds_truth_compute(const char *dir, tds_truth *t) {
     t->tiles = tl.tiles;
     t->num_tiles = tl.n;
     int64_t *pix = calloc((size_t)tl.n + 1, sizeof *pix);
+    tid_row *ix = rc == 0 ? tid_index(&c) : NULL;
     for (int64_t i = 0; rc == 0 && i < tl.n; i++) {
-        rc = read_tile(dir, &tl.tiles[i], &tids, &ntids, &cap);
-        t->flux_values += tl.tiles[i].values;
-        t->flux_nulls += tl.tiles[i].nulls;
+        const tds_tile *tt = &tl.tiles[i];
+        rc = read_tile(dir, &tl.tiles[i], t, &c, ix, &tids, &ntids, &cap);
+        t->flux_values += tt->values;
+        t->flux_nulls += tt->nulls;
+        t->stats_tiles += tt->has_stats;
+        t->stats_rows_missing += tt->has_stats ? 0 : tt->rows;
+        t->stats_pixels += tt->has_stats ? tt->values : 0;
+        t->stats_ivar_zero += tt->has_stats ? tt->ivar_zero : 0;
         char s[32], p[32];
         if (ard_survey_parse_tile_path(tl.tiles[i].path, s, p, &pix[i], NULL) != ARD_OK) {
             fprintf(stderr, "not a tile path: %s\n", tl.tiles[i].path);
@@ -332,6 +402,7 @@ int tds_truth_compute(const char *dir, tds_truth *t) {
         t->distinct_pixels += i == 0 || pix[i] != pix[i - 1];
     }
     free(pix);
+    free(ix);
     t->spectra = ntids;
     if (tids) {
         qsort(tids, (size_t)ntids, sizeof *tids, cmp_i64);
@@ -408,7 +479,56 @@ static int load_tile(ard_parquet_file *pq, tile_data *d) {
     return rc;
 }
 
-static int save_tile(const char *path, const tile_data *d, ard_parquet_file *orig) {
+/* The ard.pixel_stats value (format in ard/survey.h) of the tile data, classing rows by the
+ * catalog of dir. 0 or -1. */
+static int pixel_stats_text(const char *dir, const tile_data *d, char *out, size_t cap) {
+    static const char *const order[5] = {"BGS", "LRG", "ELG", "QSO", "OTHER"};
+    int64_t rows[5] = {0}, nulls[5] = {0}, zeros[5] = {0};
+    cat_rows c = {0};
+    int rc = read_catalog(dir, &c);
+    tid_row *ix = rc == 0 ? tid_index(&c) : NULL;
+    for (int64_t r = 0; rc == 0 && r < d->rows; r++) {
+        const char *name = class_of(&c, ix, d->tid[r]);
+        int k = 0;
+        while (name && k < 5 && strcmp(order[k], name) != 0) {
+            k++;
+        }
+        if (!name || k == 5) {
+            rc = -1;
+            break;
+        }
+        rows[k]++;
+        for (int64_t i = r * d->width; i < (r + 1) * d->width; i++) {
+            nulls[k] += !d->valid[i];
+            zeros[k] += d->ivar[i] == 0.0f;
+        }
+    }
+    size_t len = 0;
+    for (int k = 0; rc == 0 && k < 5; k++) {
+        if (rows[k] > 0) {
+            len += (size_t)snprintf(out + len, cap - len,
+                                    "%s\"%s\":{\"rows\":%lld,\"pixels\":%lld,\"flux_null\":%lld,"
+                                    "\"ivar_zero\":%lld}",
+                                    len ? "," : "{", order[k], (long long)rows[k],
+                                    (long long)(rows[k] * d->width), (long long)nulls[k],
+                                    (long long)zeros[k]);
+        }
+    }
+    if (rc == 0) {
+        snprintf(out + len, cap - len, "%s", len ? "}" : "{}");
+    }
+    free(ix);
+    free(c.tid);
+    free(c.zwarn);
+    free(c.z);
+    free(c.cls);
+    return rc;
+}
+
+/* Writes the tile data with orig's key-value metadata, ard.pixel_stats replaced by `stats` (NULL:
+ * dropped). */
+static int save_tile(const char *path, const tile_data *d, ard_parquet_file *orig,
+                     const char *stats) {
     ard_pq_schema_builder *sb = NULL;
     ard_pq_schema_new(&sb, NULL);
     int32_t ct =
@@ -421,9 +541,15 @@ static int save_tile(const char *path, const tile_data *d, ard_parquet_file *ori
     const ard_pq_metadata *md = ard_parquet_metadata(orig);
     const char *keys[16], *vals[16];
     int32_t nkv = 0;
-    for (int32_t i = 0; i < md->num_kv && nkv < 16; i++, nkv++) {
-        keys[nkv] = md->kv[i].key;
-        vals[nkv] = md->kv[i].value;
+    for (int32_t i = 0; i < md->num_kv && nkv < 15; i++) {
+        if (strcmp(md->kv[i].key, ARD_KV_PIXEL_STATS) != 0) {
+            keys[nkv] = md->kv[i].key;
+            vals[nkv++] = md->kv[i].value;
+        }
+    }
+    if (stats) {
+        keys[nkv] = ARD_KV_PIXEL_STATS;
+        vals[nkv++] = stats;
     }
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
@@ -456,7 +582,9 @@ static int save_tile(const char *path, const tile_data *d, ard_parquet_file *ori
     return rc ? -1 : 0;
 }
 
-int tds_null_pixels(const char *dir, const char *rel, int64_t extra) {
+/* Rewrites tile rel: `extra` more null pixels, and ard.pixel_stats recomputed (keep_stats, when
+ * the tile had it) or dropped. */
+static int rewrite_tile(const char *dir, const char *rel, int64_t extra, int keep_stats) {
     char full[1300];
     snprintf(full, sizeof full, "%s/%s", dir, rel);
     ard_parquet_file *pq = NULL;
@@ -466,20 +594,36 @@ int tds_null_pixels(const char *dir, const char *rel, int64_t extra) {
     tile_data d;
     memset(&d, 0, sizeof d);
     int rc = load_tile(pq, &d);
-    for (int64_t i = 0; rc == 0 && extra > 0 && i < d.rows * d.width; i++) {
-        if (d.valid[i]) {
+    int64_t unweighted = extra;
+    for (int64_t i = 0; rc == 0 && extra + unweighted > 0 && i < d.rows * d.width; i++) {
+        if (d.valid[i] && d.ivar[i] != 0.0f && extra > 0) {
             d.valid[i] = 0;
             d.flux[i] = NAN;
+            d.ivar[i] = 0.0f; /* a masked pixel */
             extra--;
+        } else if (d.valid[i] && d.ivar[i] != 0.0f) {
+            d.ivar[i] = 0.0f; /* no weight, flux kept: IVAR = 0 counts exceed null counts */
+            unweighted--;
         }
     }
-    rc = rc || extra > 0 || save_tile(full, &d, pq);
+    char stats[1024];
+    int has = keep_stats && ard_parquet_kv_get(pq, ARD_KV_PIXEL_STATS) != NULL;
+    rc = rc || extra > 0 || (has && pixel_stats_text(dir, &d, stats, sizeof stats) != 0) ||
+         save_tile(full, &d, pq, has ? stats : NULL);
     ard_parquet_close(pq);
     free(d.tid);
     free(d.flux);
     free(d.ivar);
     free(d.valid);
     return rc ? -1 : 0;
+}
+
+int tds_null_pixels(const char *dir, const char *rel, int64_t extra) {
+    return rewrite_tile(dir, rel, extra, 1);
+}
+
+int tds_drop_pixel_stats(const char *dir, const char *rel) {
+    return rewrite_tile(dir, rel, 0, 0);
 }
 
 int tds_write_file(const char *path, const char *text) {

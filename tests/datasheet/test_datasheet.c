@@ -39,8 +39,17 @@ static const char *const test_template =
     "{{z_max}}\n"
     "{{/classes}}\n"
     "{{#worst_tiles}}\n"
-    "worst {{path}} {{flux_nulls}}\n"
-    "{{/worst_tiles}}\n";
+    "worst {{path}} {{flux_nulls}} {{ivar_zero}} {{ivar_zero_pct}}\n"
+    "{{/worst_tiles}}\n"
+    "ivar {{ivar_zero_pixels}} {{pixel_stats_pixels}} {{ivar_zero_pct}} {{pixel_stats_tiles}}\n"
+    "note {{pixel_stats_note}}\n"
+    "{{#class_pixels}}\n"
+    "cpix {{class}} {{spectra}} {{pixels}} {{flux_nulls}} {{flux_missing_pct}} {{ivar_zero}} "
+    "{{ivar_zero_pct}}\n"
+    "{{/class_pixels}}\n"
+    "{{#programs}}\n"
+    "prog {{survey}}/{{program}} {{ivar_zero_pct}}\n"
+    "{{/programs}}\n";
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
@@ -103,6 +112,67 @@ static const tds_tile *truth_tile(const tds_truth *t, const char *path) {
     return NULL;
 }
 
+static void pct_text(char *out, size_t cap, int64_t num, int64_t den) {
+    snprintf(out, cap, "%.3f", 100.0 * (double)num / (double)den);
+}
+
+/* The pixel statistics of the test template (per class, overall, per program) against the truth
+ * counted from the spectra of the tiles that carry ard.pixel_stats. */
+static void check_pixel_numbers(const tds_truth *t, const char *text) {
+    char line[512], p1[32], p2[32];
+    int32_t classes = 0;
+    for (int32_t c = 0; c < t->num_classes; c++) {
+        const tds_class *k = &t->cls[c];
+        if (k->pix_rows == 0) {
+            continue;
+        }
+        pct_text(p1, sizeof p1, k->flux_null, k->pixels);
+        pct_text(p2, sizeof p2, k->ivar_zero, k->pixels);
+        snprintf(line, sizeof line, "cpix %s %lld %lld %lld %s %lld %s\n", k->name,
+                 (long long)k->pix_rows, (long long)k->pixels, (long long)k->flux_null, p1,
+                 (long long)k->ivar_zero, p2);
+        expect_line(text, line);
+        classes++;
+    }
+    int listed = 0;
+    for (const char *p = text; (p = strstr(p, "cpix ")) != NULL; p++) {
+        listed++;
+    }
+    assert_int_equal(listed, classes);
+    pct_text(p1, sizeof p1, t->stats_ivar_zero, t->stats_pixels);
+    snprintf(line, sizeof line, "ivar %lld %lld %s %lld\n", (long long)t->stats_ivar_zero,
+             (long long)t->stats_pixels, p1, (long long)t->stats_tiles);
+    expect_line(text, line);
+    if (t->stats_tiles == t->num_tiles) {
+        snprintf(line, sizeof line, "note All %lld tiles record", (long long)t->num_tiles);
+    } else {
+        snprintf(line, sizeof line, "note **WARNING: %lld of %lld tiles (%lld spectra) carry no",
+                 (long long)(t->num_tiles - t->stats_tiles), (long long)t->num_tiles,
+                 (long long)t->stats_rows_missing);
+    }
+    expect_line(text, line);
+    /* per program (tiles/SURVEY/PROGRAM/...): the IVAR = 0 share over its tiles with statistics */
+    for (int64_t a = 0, b; a < t->num_tiles; a = b) {
+        const char *pa = t->tiles[a].path + strlen("tiles/");
+        size_t plen = (size_t)(strchr(strchr(pa, '/') + 1, '/') - pa);
+        int64_t zero = 0, pixels = 0, with = 0;
+        for (b = a; b < t->num_tiles && strncmp(t->tiles[b].path + 6, pa, plen + 1) == 0; b++) {
+            with += t->tiles[b].has_stats;
+            zero += t->tiles[b].has_stats ? t->tiles[b].ivar_zero : 0;
+            pixels += t->tiles[b].has_stats ? t->tiles[b].values : 0;
+        }
+        pct_text(p1, sizeof p1, zero, pixels);
+        if (with < b - a) {
+            snprintf(p2, sizeof p2, " (%lld tile%s", (long long)(b - a - with),
+                     b - a - with == 1 ? "" : "s");
+        } else {
+            snprintf(p2, sizeof p2, "\n");
+        }
+        snprintf(line, sizeof line, "prog %.*s %s%s", (int)plen, pa, p1, p2);
+        expect_line(text, line);
+    }
+}
+
 /* Every number of the test template against the truth. */
 static void check_numbers(fixture *f, const char *text) {
     const tds_truth *t = &f->truth;
@@ -140,12 +210,16 @@ static void check_numbers(fixture *f, const char *text) {
     int listed = 0;
     double worst_listed = 2;
     while ((p = strstr(p, "worst ")) != NULL) {
-        char path[256];
+        char path[256], zero[32], zero_pct[32], want[32];
         long long nulls;
-        assert_int_equal(sscanf(p, "worst %255s %lld", path, &nulls), 2);
+        assert_int_equal(sscanf(p, "worst %255s %lld %31s %31s", path, &nulls, zero, zero_pct), 4);
         const tds_tile *tt = truth_tile(t, path);
         assert_non_null(tt);
         assert_int_equal(nulls, tt->nulls);
+        snprintf(want, sizeof want, "%lld", (long long)tt->ivar_zero);
+        assert_string_equal(zero, tt->has_stats ? want : "n/a");
+        pct_text(want, sizeof want, tt->ivar_zero, tt->values);
+        assert_string_equal(zero_pct, tt->has_stats ? want : "n/a");
         double frac = (double)tt->nulls / (double)tt->values;
         assert_true(frac <= worst_listed);
         worst_listed = frac;
@@ -157,6 +231,7 @@ static void check_numbers(fixture *f, const char *text) {
         assert_true((double)t->tiles[i].nulls / (double)t->tiles[i].values <= worst_listed ||
                     strstr(text, t->tiles[i].path));
     }
+    check_pixel_numbers(t, text);
 }
 
 static void test_numbers(void **state) {
@@ -164,6 +239,12 @@ static void test_numbers(void **state) {
     assert_true(f->truth.galaxies == 1200);
     assert_true(f->truth.catalog_without_spectra > 0); /* spectra_fraction 0.9 */
     assert_true(f->truth.flux_nulls > 0);
+    assert_int_equal(f->truth.stats_tiles, f->truth.num_tiles); /* ard's writer: every tile */
+    for (int32_t c = 0; c < f->truth.num_classes; c++) {
+        const tds_class *k = &f->truth.cls[c];
+        assert_int_equal(k->pix_rows, k->spectra); /* classes of the spectra = catalog's */
+        assert_true(k->flux_null > 0 && k->ivar_zero >= k->flux_null);
+    }
     char *text = render_with(f, test_template);
     check_numbers(f, text);
     ard_free(text);
@@ -264,8 +345,10 @@ static void test_default_identical(void **state) {
                                            "figures/redshift.svg",
                                            "figures/sky.svg",
                                            "figures/completeness.svg",
-                                           "index schema version 2",
+                                           "index schema version 3",
                                            "**WARNING",
+                                           "IVAR = 0 pixels (%)",
+                                           "| BGS | ",
                                            "generate seed=7"};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         if (!strstr(md1, sections[i])) {
@@ -384,7 +467,7 @@ static void test_changed_tile(void **state) {
     fixture *f = *state;
     char *before = render_with(f, test_template);
     const char *rel = f->truth.tiles[0].path;
-    int64_t old_nulls = f->truth.tiles[0].nulls;
+    int64_t old_nulls = f->truth.tiles[0].nulls, old_zero = f->truth.tiles[0].ivar_zero;
     assert_int_equal(tds_null_pixels(f->dir, rel, 37), 0);
     ard_sync_options o;
     memset(&o, 0, sizeof o);
@@ -395,6 +478,7 @@ static void test_changed_tile(void **state) {
     tds_truth_reset(&f->truth);
     assert_int_equal(tds_truth_compute(f->dir, &f->truth), 0);
     assert_int_equal(f->truth.tiles[0].nulls, old_nulls + 37);
+    assert_int_equal(f->truth.tiles[0].ivar_zero, old_zero + 2 * 37);
     char *after = render_with(f, test_template);
     check_numbers(f, after);
     char h1[64], h2[64];
@@ -402,6 +486,38 @@ static void test_changed_tile(void **state) {
     assert_string_not_equal(before, after);
     ard_free(before);
     ard_free(after);
+}
+
+/* A tile rewritten without ard.pixel_stats (another writer): sync indexes it without statistics,
+ * and the datasheet says how many tiles and spectra its per-class and IVAR = 0 shares leave out;
+ * the numbers cover the other tiles only. Runs after test_changed_tile on the modified dataset. */
+static void test_missing_pixel_stats(void **state) {
+    fixture *f = *state;
+    const char *rel = f->truth.tiles[1].path;
+    assert_int_equal(tds_drop_pixel_stats(f->dir, rel), 0);
+    ard_sync_options o;
+    memset(&o, 0, sizeof o);
+    o.quiet = 1;
+    ard_sync_report rep;
+    assert_int_equal(ard_index_sync(f->idx, f->dir, &o, &rep, NULL), ARD_OK);
+    assert_int_equal(rep.files_changed, 1);
+    assert_int_equal(rep.files_failed, 0);
+    tds_truth_reset(&f->truth);
+    assert_int_equal(tds_truth_compute(f->dir, &f->truth), 0);
+    assert_int_equal(f->truth.stats_tiles, f->truth.num_tiles - 1);
+    assert_true(f->truth.stats_rows_missing > 0);
+    char *text = render_with(f, test_template);
+    check_numbers(f, text);
+    ard_free(text);
+    ard_buf b;
+    ard_buf_init(&b);
+    assert_int_equal(ard_datasheet_render(f->dir, f->idx, NULL, &b, NULL), ARD_OK);
+    ard_buf_append(&b, "", 1);
+    char want[256];
+    snprintf(want, sizeof want, "**WARNING: 1 of %lld tiles (%lld spectra) carry no",
+             (long long)f->truth.num_tiles, (long long)f->truth.stats_rows_missing);
+    assert_non_null(strstr((const char *)b.data, want));
+    ard_buf_reset(&b);
 }
 
 /* A complete survey: the linkage line says OK, no warning. */
@@ -448,8 +564,10 @@ int main(void) {
         cmocka_unit_test(test_default_identical),
         cmocka_unit_test(test_template_errors),
         cmocka_unit_test(test_pg_same),
-        cmocka_unit_test(test_changed_tile), /* last: it modifies the shared dataset */
+        cmocka_unit_test(test_changed_tile), /* these two modify the shared dataset */
+        cmocka_unit_test(test_missing_pixel_stats),
         cmocka_unit_test(test_linkage_ok),
+        cmocka_unit_test(test_summary_maintained),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

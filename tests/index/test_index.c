@@ -463,12 +463,27 @@ static void test_open_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_partition), BOTH(test_sync_fresh),      BOTH(test_sync_idempotent),
-        BOTH(test_sync_incremental),      BOTH(test_sync_corrupt),    BOTH(test_sync_partitioned),
-        BOTH(test_check_detects),         BOTH(test_schema_versions), BOTH(test_query_truth),
-        BOTH(test_query_targetids),       BOTH(test_query_read_only), BOTH(test_open_errors),
-        BOTH(test_fetch_iterator),        BOTH(test_fetch_parquet),   BOTH(test_fetch_npy),
-        BOTH(test_fetch_stale),           BOTH(test_write_table),     BOTH(test_same_answers),
+        cmocka_unit_test(test_partition),
+        BOTH(test_sync_fresh),
+        BOTH(test_sync_idempotent),
+        BOTH(test_sync_incremental),
+        BOTH(test_sync_corrupt),
+        BOTH(test_sync_partitioned),
+        BOTH(test_check_detects),
+        BOTH(test_schema_versions),
+        BOTH(test_query_truth),
+        BOTH(test_query_targetids),
+        BOTH(test_query_read_only),
+        BOTH(test_open_errors),
+        BOTH(test_fetch_iterator),
+        BOTH(test_fetch_parquet),
+        BOTH(test_fetch_npy),
+        BOTH(test_fetch_stale),
+        BOTH(test_write_table),
+        BOTH(test_same_answers),
+        BOTH(test_pixel_stats_sync),
+        BOTH(test_pixel_stats_malformed),
+        BOTH(test_pixel_stats_migrate),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

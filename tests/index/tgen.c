@@ -104,7 +104,41 @@ static int write_tile_columns(ard_pq_writer *w, int32_t tile, const tgen_opts *o
     return rc;
 }
 
+int tgen_pixel_stats(int32_t tile, const tgen_opts *o, char *out, size_t cap) {
+    static const char *const names[4] = {"BGS", "LRG", "ELG", "QSO"};
+    int64_t rows[4] = {0}, nulls[4] = {0};
+    for (int32_t r = 0; r < o->rows; r++) {
+        rows[r % 4]++;
+        for (int32_t k = 0; k < o->width; k++) {
+            float v = tgen_flux(tgen_targetid(tile, r), k);
+            nulls[r % 4] += v != v;
+        }
+    }
+    size_t len = 0;
+    for (int c = 0; c < 4; c++) {
+        if (rows[c] > 0) {
+            int w =
+                snprintf(out + len, cap - len,
+                         "%s\"%s\":{\"rows\":%lld,\"pixels\":%lld,\"flux_null\":%lld,"
+                         "\"ivar_zero\":%lld}",
+                         len ? "," : "{", names[c], (long long)rows[c],
+                         (long long)(rows[c] * o->width), (long long)nulls[c], (long long)nulls[c]);
+            if (w < 0 || (size_t)w >= cap - len) {
+                return -1;
+            }
+            len += (size_t)w;
+        }
+    }
+    int w = snprintf(out + len, cap - len, "%s", len ? "}" : "{}");
+    return w > 0 && (size_t)w < cap - len ? 0 : -1;
+}
+
 int tgen_write_tile(const char *path, int32_t tile, const tgen_opts *o, char *msg, size_t cap) {
+    return tgen_write_tile_kv(path, tile, o, NULL, msg, cap);
+}
+
+int tgen_write_tile_kv(const char *path, int32_t tile, const tgen_opts *o, const char *pixel_stats,
+                       char *msg, size_t cap) {
     ard_error e;
     ard_error_init(&e);
     ard_pq_schema_builder *sb = NULL;
@@ -125,9 +159,9 @@ int tgen_write_tile(const char *path, int32_t tile, const tgen_opts *o, char *ms
     ard_pq_writer_options_init(&wo);
     wo.rows_per_row_group = o->rows_per_group;
     wo.disable_crc = 1;
-    const char *keys[2] = {"ard.grid", "ard.version"};
-    const char *vals[2] = {"kind=log;start=3600;stop=9824;n=4096", "1"};
-    wo.num_kv = 2;
+    const char *keys[3] = {"ard.grid", "ard.version", "ard.pixel_stats"};
+    const char *vals[3] = {"kind=log;start=3600;stop=9824;n=4096", "1", pixel_stats};
+    wo.num_kv = pixel_stats ? 3 : 2;
     wo.kv_keys = keys;
     wo.kv_values = vals;
     ard_pq_writer *w = NULL;

@@ -28,8 +28,16 @@ uint8_t tgen_mask(int64_t targetid, int32_t k);
 /* Path of tile t relative to the dataset (tiles/main/dark/PIXGROUP/PIXNUM.parquet). */
 void tgen_tile_path(int32_t tile, char *out, size_t cap);
 
-/* Writes one tile (tile number t) to path. Returns 0, or -1 with msg filled. */
+/* Writes one tile (tile number t) to path, without ard.pixel_stats (like a foreign writer).
+ * Returns 0, or -1 with msg filled. */
 int tgen_write_tile(const char *path, int32_t tile, const tgen_opts *o, char *msg, size_t cap);
+/* The same with key-value "ard.pixel_stats" = pixel_stats (NULL: none). */
+int tgen_write_tile_kv(const char *path, int32_t tile, const tgen_opts *o, const char *pixel_stats,
+                       char *msg, size_t cap);
+/* The correct ard.pixel_stats value of tile t (ard/survey.h): row r is of class BGS, LRG, ELG,
+ * QSO by r % 4; FLUX is null and IVAR 0 exactly where tgen_flux is NaN. 0, or -1 if cap is short.
+ */
+int tgen_pixel_stats(int32_t tile, const tgen_opts *o, char *out, size_t cap);
 /* Writes DATASET/catalog/zcatalog-NNNN.parquet only. */
 int tgen_catalog(const char *dir, const tgen_opts *o, char *msg, size_t cap);
 /* Writes DATASET/tiles/... and DATASET/catalog/zcatalog-NNNN.parquet. */

@@ -45,5 +45,9 @@ void test_fetch_npy(void **state);
 void test_fetch_stale(void **state);
 void test_write_table(void **state);
 void test_same_answers(void **state);
+/* ti_pixel_stats.c */
+void test_pixel_stats_sync(void **state);
+void test_pixel_stats_malformed(void **state);
+void test_pixel_stats_migrate(void **state);
 
 #endif

@@ -17,7 +17,7 @@
 
 static const char *const pg_tables =
     "DROP TABLE IF EXISTS meta, files, row_groups, column_stats, spectra, galaxies, sync_runs,"
-    " sync_errors, anomalies, groups, galaxy_groups, cosmic_web CASCADE";
+    " sync_errors, anomalies, groups, galaxy_groups, cosmic_web, tile_pixel_stats CASCADE";
 
 static int setup(void **state, int pg) {
     ti_env *env = calloc(1, sizeof *env);

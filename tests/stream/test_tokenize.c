@@ -2,6 +2,7 @@
  * adversarial spectra (all-equal, NaN, negative, zeros, all-masked, nulls), option checks, and
  * patch wavelengths. */
 #include "st_util.h"
+#include "stream_int.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -281,6 +282,189 @@ static void test_median_select(void **state) {
     }
 }
 
+/* ---- the small-median kernels (counts up to ARD_PATCH_MAX) and the fast patch path ---- */
+
+/* Values of one kind: 0 uniform in (-1, 1), 1 few distinct (duplicates), 2 all equal, 3 signed
+ * zeros and tiny values, 4 negative, 5 some +inf, 6 some -inf, 7 ascending, 8 descending, 9 wide
+ * exponents, 10 hostile to the kernel's sample (sampled positions hold the largest values). */
+#define KIND_COUNT 11
+static void fill_kind(st_rng *r, float *v, int n, int kind) {
+    for (int i = 0; i < n; i++) {
+        double u = st_unit(r);
+        uint64_t b = st_next(r);
+        switch (kind) {
+        case 0:
+            v[i] = (float)(2.0 * u - 1.0);
+            break;
+        case 1:
+            v[i] = (float)(b % 5) - 2.0f;
+            break;
+        case 2:
+            v[i] = -7.5f;
+            break;
+        case 3:
+            v[i] = b % 3 == 0 ? 0.0f : b % 3 == 1 ? -0.0f : (float)(u * 1e-30);
+            break;
+        case 4:
+            v[i] = -(float)(1.0 + u);
+            break;
+        case 5:
+            v[i] = b % 6 == 0 ? INFINITY : (float)u;
+            break;
+        case 6:
+            v[i] = b % 6 == 0 ? -INFINITY : (float)u;
+            break;
+        case 7:
+            v[i] = (float)i * 0.5f;
+            break;
+        case 8:
+            v[i] = (float)(n - i);
+            break;
+        case 9:
+            v[i] = (float)ldexp(u, (int)(b % 250) - 125) * (b & 1 ? -1.0f : 1.0f);
+            break;
+        default:
+            v[i] = (float)i;
+            break;
+        }
+    }
+    if (kind == 10) { /* the positions the kernel samples get the largest values */
+        for (int i = 0; i < 16; i++) {
+            v[(2 * i + 1) * n / 32] = 1000.0f + (float)i;
+        }
+    }
+}
+
+/* The reference median of v[0..m) with -0.0 counted as +0.0 (v is not modified). */
+static float ref_median_copy(const float *v, int m) {
+    float *c = malloc((size_t)m * 4);
+    for (int i = 0; i < m; i++) {
+        c[i] = v[i] == 0.0f ? 0.0f : v[i];
+    }
+    float med = ref_median(c, m);
+    free(c);
+    return med;
+}
+
+static void test_median_small_kernels(void **state) {
+    (void)state;
+    st_rng r = {20261124};
+    float v[ARD_PATCH_MAX], keys[ARD_PATCH_MAX], copy[300], big[300];
+    int kernels = 0;
+    for (int which = 0; which < 2; which++) {
+        ard__median_small_fn fn = ard__median_small_kernel(which);
+        if (!fn) {
+            continue;
+        }
+        kernels++;
+        for (int kind = 0; kind < KIND_COUNT; kind++) {
+            for (int len = 1; len <= ARD_PATCH_MAX; len++) {
+                for (int rep = 0; rep < 6; rep++) {
+                    /* count of the len keys are values, the rest +inf (invalid pixels) */
+                    int count = rep == 0 ? len : 1 + (int)(st_next(&r) % (uint64_t)len);
+                    fill_kind(&r, v, count, kind);
+                    for (int i = 0; i < len; i++) {
+                        keys[i] = INFINITY;
+                    }
+                    int placed = 0;
+                    for (int i = 0; i < len && placed < count; i++) {
+                        /* spread the values over the positions, keep their order when all fit */
+                        if (len - i <= count - placed || st_next(&r) % 2) {
+                            keys[i] = v[placed++];
+                        }
+                    }
+                    float got = fn(keys, len, count), want = ref_median_copy(v, count);
+                    assert_memory_equal(&got, &want, 4);
+                }
+            }
+        }
+    }
+    assert_true(kernels >= 1);
+    /* the public entry point, on both sides of the small kernel's limit */
+    for (int kind = 0; kind < KIND_COUNT; kind++) {
+        for (int n = 1; n <= 300; n++) {
+            fill_kind(&r, big, n, kind);
+            memcpy(copy, big, (size_t)n * 4);
+            float got = ard_median_select(copy, n), want = ref_median_copy(big, n);
+            assert_memory_equal(&got, &want, 4);
+        }
+    }
+}
+
+/* Spectra whose patch p has exactly p % (patch + 1) valid pixels (0..patch), the invalid ones
+ * made invalid in every documented way (IVAR 0, negative or inf, flux NaN or inf, null, mask),
+ * values of every kind, min_valid 1 (a median for every count) and the default; against the
+ * sort-based reference, bit for bit. */
+static void test_patch_fast_path(void **state) {
+    (void)state;
+    st_rng r = {77};
+    int32_t patches[] = {64, 32, 100, 128};
+    for (size_t pi = 0; pi < sizeof patches / sizeof *patches; pi++) {
+        int32_t patch = patches[pi];
+        int64_t n = (int64_t)patch * (patch + 1) + patch / 3; /* a short last patch */
+        float *flux = malloc((size_t)n * 4), *ivar = malloc((size_t)n * 4), vals[ARD_PATCH_MAX];
+        uint8_t *fv = malloc((size_t)n / 8 + 1), *mask = malloc((size_t)n);
+        for (int kind = 0; kind < KIND_COUNT; kind++) {
+            memset(fv, 0xff, (size_t)n / 8 + 1);
+            memset(mask, 0, (size_t)n);
+            for (int64_t start = 0, p = 0; start < n; start += patch, p++) {
+                int64_t len = n - start < patch ? n - start : patch;
+                int64_t want = p % (patch + 1) < len ? p % (patch + 1) : len;
+                fill_kind(&r, vals, (int)len, kind);
+                int64_t order[ARD_PATCH_MAX]; /* a random order: the first len - want go invalid */
+                for (int64_t i = 0; i < len; i++) {
+                    flux[start + i] = vals[i];
+                    ivar[start + i] = 1.0f + (float)st_unit(&r);
+                    order[i] = i;
+                }
+                for (int64_t i = len - 1; i > 0; i--) {
+                    int64_t j = (int64_t)(st_next(&r) % (uint64_t)(i + 1)), t = order[i];
+                    order[i] = order[j];
+                    order[j] = t;
+                }
+                for (int64_t i = 0; i < len - want; i++) {
+                    int64_t at = start + order[i];
+                    switch (st_next(&r) % 7) {
+                    case 0:
+                        ivar[at] = 0.0f;
+                        break;
+                    case 1:
+                        ivar[at] = -1.0f;
+                        break;
+                    case 2:
+                        ivar[at] = INFINITY;
+                        break;
+                    case 3:
+                        flux[at] = NAN;
+                        break;
+                    case 4:
+                        flux[at] = -INFINITY;
+                        break;
+                    case 5:
+                        fv[at / 8] &= (uint8_t) ~(1u << (at % 8));
+                        break;
+                    default:
+                        mask[at] = 1;
+                        break;
+                    }
+                }
+            }
+            for (int mode = 0; mode < 3; mode++) {
+                ard_tokenize_options o;
+                ard_tokenize_options_init(&o);
+                o.patch = patch;
+                o.norm = mode;
+                o.min_valid = 1;
+                check_same(&o, flux, ivar, fv, mask, n);
+                o.min_valid = patch / 4;
+                check_same(&o, flux, ivar, fv, mask, n);
+                check_same(&o, flux, ivar, NULL, NULL, n);
+            }
+        }
+        free(flux), free(ivar), free(fv), free(mask);
+    }
+}
+
 static void test_options(void **state) {
     (void)state;
     ard_tokenize_options o;
@@ -332,6 +516,8 @@ int st_tokenize_run(void) {
         cmocka_unit_test(test_all_masked),
         cmocka_unit_test(test_fallback_and_padding),
         cmocka_unit_test(test_median_select),
+        cmocka_unit_test(test_median_small_kernels),
+        cmocka_unit_test(test_patch_fast_path),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_wavelengths),
     };

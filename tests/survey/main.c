@@ -6,5 +6,7 @@ int main(void) {
     failed += sv_run_model_tests();
     failed += sv_run_generate_tests();
     failed += sv_run_ingest_tests();
+    failed += sv_run_pixel_stats_tests();
+    failed += sv_run_web_tests();
     return failed ? 1 : 0;
 }

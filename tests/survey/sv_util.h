@@ -31,5 +31,7 @@ const char *sv_shared_dir(void);
 int sv_run_model_tests(void);
 int sv_run_generate_tests(void);
 int sv_run_ingest_tests(void);
+int sv_run_pixel_stats_tests(void);
+int sv_run_web_tests(void);
 
 #endif

@@ -1,0 +1,340 @@
+/* The TARGETID linkage between galaxies and spectra, kept in the index for the datasheet:
+ * catalog_linkage(target_class, without_spectrum) counts the catalog rows without a spectrum per
+ * class, and meta 'linkage_distinct_spectra' the distinct TARGETIDs of the spectra. Both depend on
+ * every file at once, so they cannot be per-file aggregates like catalog_summary.
+ *
+ * Validity: the meta key exists only while both describe the rows in the index. Every sync
+ * transaction that changes spectra or galaxies either updates them in the same transaction (a
+ * small tile change, below) or deletes the key; a sync that ends without the key recomputes both
+ * (ard__linkage_refresh) in one writer transaction. A reader that finds no key (a sync killed
+ * before its refresh, or one still running) computes the linkage itself.
+ *
+ * Cost, measured at 6.4M rows (SQLite, 2 CPUs): the recomputation is the NOT EXISTS probe of
+ * galaxies in table order (1.7 s) plus count(DISTINCT) over the spectra TARGETID index (1.8 s); a
+ * LEFT JOIN from the distinct spectra TARGETIDs answering both at once measured 4.5 s. An unchanged
+ * re-sync pays one meta look-up. A sync changing a few tiles would pay the full ~3.5 s on top of
+ * ~1 s, so tile changes are applied as deltas instead: only the TARGETIDs of the deleted and the
+ * written spectra rows can change their state, so their contribution is counted before and after
+ * the change (IN lists over the TARGETID indexes) and the difference applied. Past a budget of
+ * TARGETIDs per sync (a fresh or large sync, where per-TARGETID probes cost more than the two
+ * scans) and for catalog changes (whose deletion scans galaxies anyway), the key is dropped and the
+ * end of the sync recomputes. */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const linkage_key = "linkage_distinct_spectra";
+
+ard_status ard__linkage_invalidate(ard_index *idx, ard_error *err) {
+    return ard__idx_execf(idx, err, "DELETE FROM meta WHERE key = '%s'", linkage_key);
+}
+
+static ard_status recompute(ard_index *idx, ard_error *err) {
+    ard_status st = ard__idx_exec(idx, "DELETE FROM catalog_linkage", err);
+    if (st == ARD_OK) {
+        st = ard__idx_exec(idx,
+                           "INSERT INTO catalog_linkage (target_class, without_spectrum)"
+                           " SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
+                           " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
+                           " GROUP BY target_class",
+                           err);
+    }
+    if (st == ARD_OK) {
+        st = ard__idx_execf(idx, err,
+                            "INSERT INTO meta (key, value) SELECT '%s',"
+                            " CAST(count(DISTINCT targetid) AS TEXT) FROM spectra",
+                            linkage_key);
+    }
+    return st;
+}
+
+ard_status ard__linkage_refresh(ard_index *idx, ard_error *err) {
+    int64_t valid = 0;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key = '%s'", linkage_key);
+    ard_status st = ard__idx_int(idx, sql, &valid, err);
+    if (st != ARD_OK || valid) {
+        return st; /* the unchanged re-sync: no writer lock taken */
+    }
+    st = ard__idx_begin_write(idx, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    st = ard__idx_int(idx, sql, &valid, err); /* again under the lock: another writer may have */
+    if (st == ARD_OK && !valid) {
+        st = recompute(idx, err);
+    }
+    st = st == ARD_OK ? ard__idx_exec(idx, "COMMIT", err) : st;
+    if (st != ARD_OK) {
+        ard__idx_exec(idx, "ROLLBACK", NULL);
+    }
+    return st;
+}
+
+/* ---- deltas for small tile changes ---- */
+
+enum { DELTA_CHUNK = 500 };
+
+static int key_valid(ard_index *idx, int64_t *valid, ard_error *err) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key = '%s'", linkage_key);
+    return ard__idx_int(idx, sql, valid, err);
+}
+
+static int collect_tid(void *ctx, int32_t n, const int64_t *values) {
+    idx_linkage_change *c = ctx;
+    if (n < 1 || c->num_tids == c->cap) {
+        return 1; /* over the budget: the caller sees a full list */
+    }
+    c->tids[c->num_tids++] = values[0];
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The TARGETIDs whose state the window can change: its deleted and its written spectra rows.
+ * *over = 1 when they exceed the budget. */
+static ard_status affected(ard_index *idx, const int64_t *old_ids, int64_t num_old,
+                           const sync_item *items, int64_t count, idx_linkage_change *c, int *over,
+                           ard_error *err) {
+    int64_t rows = 0;
+    for (int64_t i = 0; i < count; i++) {
+        rows += items[i].st == ARD_OK && items[i].targetids ? items[i].num_rows : 0;
+    }
+    *over = rows > idx->linkage_budget || idx->linkage_budget <= 0;
+    c->cap = idx->linkage_budget + 1;
+    c->tids = *over ? NULL : ard_malloc((size_t)c->cap * sizeof *c->tids);
+    if (*over || !c->tids) {
+        return *over ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < count; i++) {
+        if (items[i].st == ARD_OK && items[i].targetids) {
+            memcpy(c->tids + c->num_tids, items[i].targetids,
+                   (size_t)items[i].num_rows * sizeof *c->tids);
+            c->num_tids += items[i].num_rows;
+        }
+    }
+    ard_status st = ARD_OK;
+    for (int64_t at = 0; at < num_old && st == ARD_OK && c->num_tids < c->cap; at += 256) {
+        ard_buf sql;
+        ard_buf_init(&sql);
+        ard_buf_appendf(&sql, "SELECT targetid FROM spectra WHERE file_id IN (");
+        for (int64_t i = at; i < num_old && i < at + 256; i++) {
+            ard_buf_appendf(&sql, "%s%lld", i > at ? "," : "", (long long)old_ids[i]);
+        }
+        ard_buf_appendf(&sql, ")%c", '\0');
+        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : idx->be->ops->select_ints(idx->be, (const char *)sql.data, 0, collect_tid,
+                                                    c, err);
+        ard_buf_reset(&sql);
+    }
+    *over = c->num_tids >= c->cap;
+    if (st == ARD_OK && !*over && c->num_tids > 1) {
+        qsort(c->tids, (size_t)c->num_tids, sizeof *c->tids, cmp_i64);
+        int64_t n = 1;
+        for (int64_t i = 1; i < c->num_tids; i++) {
+            if (c->tids[i] != c->tids[n - 1]) {
+                c->tids[n++] = c->tids[i];
+            }
+        }
+        c->num_tids = n;
+    }
+    return st;
+}
+
+/* Adds `sign` x (per class count) of one row of the NOT EXISTS query. */
+typedef struct tally_ctx {
+    idx_linkage_change *c;
+    int64_t sign;
+    int failed;
+} tally_ctx;
+
+static int tally_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
+    (void)names;
+    tally_ctx *t = ctx;
+    idx_linkage_change *c = t->c;
+    if (n < 2 || !v[1]) {
+        return 0;
+    }
+    int32_t k = 0;
+    while (k < c->num_classes && !(c->classes[k].null_name == !v[0] &&
+                                   (!v[0] || strcmp(c->classes[k].name, v[0]) == 0))) {
+        k++;
+    }
+    if (k == c->num_classes) {
+        if (k == IDX_LINKAGE_MAX_CLASSES) {
+            t->failed = 1; /* too many classes to track: the caller recomputes instead */
+            return 1;
+        }
+        snprintf(c->classes[k].name, sizeof c->classes[k].name, "%s", v[0] ? v[0] : "");
+        c->classes[k].null_name = !v[0];
+        c->classes[k].delta = 0;
+        if (v[0] && strlen(v[0]) >= sizeof c->classes[k].name) {
+            t->failed = 1;
+            return 1;
+        }
+        c->num_classes++;
+    }
+    c->classes[k].delta += t->sign * strtoll(v[1], NULL, 10);
+    return 0;
+}
+
+/* Counts the state of the affected TARGETIDs with weight `sign`: distinct spectra among them and
+ * their catalog rows without a spectrum per class. *failed = 1 when it cannot track the classes. */
+static ard_status tally(ard_index *idx, idx_linkage_change *c, int64_t sign, int *failed,
+                        ard_error *err) {
+    ard_status st = ARD_OK;
+    tally_ctx t = {c, sign, 0};
+    for (int64_t at = 0; at < c->num_tids && st == ARD_OK && !t.failed; at += DELTA_CHUNK) {
+        ard_buf list, sql;
+        ard_buf_init(&list);
+        ard_buf_init(&sql);
+        for (int64_t i = at; i < c->num_tids && i < at + DELTA_CHUNK; i++) {
+            ard_buf_appendf(&list, "%s%lld", i > at ? "," : "", (long long)c->tids[i]);
+        }
+        ard_buf_append(&list, "", 1);
+        ard_buf_appendf(&sql, "SELECT count(DISTINCT targetid) FROM spectra WHERE targetid IN (%s)",
+                        (const char *)list.data);
+        ard_buf_append(&sql, "", 1);
+        int64_t distinct = 0;
+        st = sql.failed || list.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                                       : ard__idx_int(idx, (const char *)sql.data, &distinct, err);
+        c->distinct += sign * distinct;
+        sql.len = 0;
+        ard_buf_appendf(&sql,
+                        "SELECT target_class, count(*) FROM galaxies g WHERE g.targetid IN (%s)"
+                        " AND NOT EXISTS (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
+                        " GROUP BY target_class",
+                        (const char *)list.data);
+        ard_buf_append(&sql, "", 1);
+        if (st == ARD_OK) {
+            st = sql.failed
+                     ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                     : idx->be->ops->select(idx->be, (const char *)sql.data, 0, tally_row, &t, err);
+        }
+        ard_buf_reset(&list);
+        ard_buf_reset(&sql);
+    }
+    *failed = t.failed;
+    return st;
+}
+
+void ard__linkage_change_reset(idx_linkage_change *c) {
+    ard_free(c->tids);
+    memset(c, 0, sizeof *c);
+}
+
+ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int64_t num_old,
+                                     const sync_item *items, int64_t count, int catalogs,
+                                     idx_linkage_change *c, ard_error *err) {
+    memset(c, 0, sizeof *c);
+    int64_t valid = 0;
+    ard_status st = key_valid(idx, &valid, err);
+    if (st != ARD_OK || !valid) {
+        return st; /* nothing to keep up to date */
+    }
+    int over = catalogs;
+    if (!over) {
+        st = affected(idx, old_ids, num_old, items, count, c, &over, err);
+    }
+    int failed = 0;
+    if (st == ARD_OK && !over) {
+        idx->linkage_budget -= c->num_tids;
+        st = tally(idx, c, -1, &failed, err);
+    }
+    if (st != ARD_OK || over || failed) {
+        ard__linkage_change_reset(c);
+        return st == ARD_OK ? ard__linkage_invalidate(idx, err) : st;
+    }
+    c->active = 1;
+    return ARD_OK;
+}
+
+/* Appends the WHERE condition selecting class k of the change (quotes doubled). */
+static void class_cond(ard_buf *b, const idx_linkage_class *k) {
+    if (k->null_name) {
+        ard_buf_appendf(b, "target_class IS NULL");
+        return;
+    }
+    ard_buf_appendf(b, "target_class = '");
+    for (const char *p = k->name; *p; p++) {
+        ard_buf_append(b, p, 1);
+        if (*p == '\'') {
+            ard_buf_append(b, "'", 1);
+        }
+    }
+    ard_buf_append(b, "'", 1);
+}
+
+static ard_status apply_class(ard_index *idx, const idx_linkage_class *k, int *negative,
+                              ard_error *err) {
+    ard_buf cond, sql;
+    ard_buf_init(&cond);
+    ard_buf_init(&sql);
+    class_cond(&cond, k);
+    ard_buf_append(&cond, "", 1);
+    int64_t now = 0;
+    ard_buf_appendf(&sql,
+                    "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage WHERE %s%c",
+                    (const char *)cond.data, '\0');
+    ard_status st = sql.failed || cond.failed
+                        ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : ard__idx_int(idx, (const char *)sql.data, &now, err);
+    now += k->delta;
+    *negative = now < 0;
+    if (st == ARD_OK && !*negative) {
+        st = ard__idx_execf(idx, err, "DELETE FROM catalog_linkage WHERE %s",
+                            (const char *)cond.data);
+    }
+    if (st == ARD_OK && !*negative && now > 0) {
+        sql.len = 0;
+        ard_buf_appendf(&sql,
+                        "INSERT INTO catalog_linkage (target_class, without_spectrum) SELECT ");
+        if (k->null_name) {
+            ard_buf_appendf(&sql, "NULL");
+        } else { /* the quoted literal of class_cond, after its "target_class = " */
+            ard_buf_appendf(&sql, "%s", (const char *)cond.data + 15);
+        }
+        ard_buf_appendf(&sql, ", %lld%c", (long long)now, '\0');
+        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : ard__idx_exec(idx, (const char *)sql.data, err);
+    }
+    ard_buf_reset(&cond);
+    ard_buf_reset(&sql);
+    return st;
+}
+
+ard_status ard__linkage_change_end(ard_index *idx, idx_linkage_change *c, ard_error *err) {
+    if (!c->active) {
+        return ARD_OK;
+    }
+    int failed = 0, negative = 0;
+    ard_status st = tally(idx, c, 1, &failed, err);
+    int64_t distinct = 0;
+    if (st == ARD_OK && !failed) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT value FROM meta WHERE key = '%s'", linkage_key);
+        st = ard__idx_int(idx, sql, &distinct, err);
+        distinct += c->distinct;
+        negative = distinct < 0;
+    }
+    for (int32_t k = 0; k < c->num_classes && st == ARD_OK && !failed && !negative; k++) {
+        if (c->classes[k].delta != 0) {
+            st = apply_class(idx, &c->classes[k], &negative, err);
+        }
+    }
+    if (st == ARD_OK && !failed && !negative) {
+        st = ard__idx_execf(idx, err, "UPDATE meta SET value = '%lld' WHERE key = '%s'",
+                            (long long)distinct, linkage_key);
+    } else if (st ==
+               ARD_OK) { /* cannot happen with a consistent index: recompute rather than lie */
+        st = ard__linkage_invalidate(idx, err);
+    }
+    ard__linkage_change_reset(c);
+    return st;
+}
