@@ -24,10 +24,11 @@
  *                                         per catalog file and class: num galaxies with
  *                                         z_bin * W <= Z < (z_bin + 1) * W, W = ARD_INDEX_ZBIN_WIDTH
  *   catalog_linkage(target_class, without_spectrum)
- *                                         galaxies without a spectrum per class, valid together
- *                                         with meta 'linkage_distinct_spectra' (the distinct spectra
- *                                         TARGETIDs) only while that key exists: a sync removes it
- *                                         with any change and recomputes both before it ends
+ *                                         galaxies without a spectrum per class; valid only while
+ *                                         meta holds 'linkage_by_class', as the distinct spectra
+ *                                         TARGETIDs in meta 'linkage_distinct_spectra' are only
+ *                                         while that key exists. sync updates them with every change
+ *                                         or drops the keys and recomputes before it ends
  *   sync_runs(id, started, finished, ard_version, backend, rank, size, files_seen, files_added,
  *             files_changed, files_unchanged, files_removed, files_failed, status)
  *   sync_errors(run_id, path, status, message)

@@ -83,7 +83,7 @@ ARD_API ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const
                                          const uint8_t *mask, int64_t n, float *tokens,
                                          float *scales, uint8_t *patch_mask, uint8_t *flags,
                                          void *work, ard_error *err);
-/* Bytes of workspace ard_tokenize_spectrum needs for n bins (n * 5). */
+/* Bytes of workspace ard_tokenize_spectrum needs for n bins (n * 8). */
 ARD_API size_t ard_tokenize_work_bytes(int64_t n);
 
 /* The exact median of values[0..count) as defined above, computed by selection (values may be

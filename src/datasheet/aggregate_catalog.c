@@ -345,29 +345,33 @@ static void set_coord(ds_model *m, const char *name, double v) {
     }
 }
 
-/* The linkage as sync stored it (linkage.c): one statement, so one snapshot of the meta key and the
- * per-class rows. *valid = 0 when a sync left it invalid. by_class receives (class, count) rows. */
+/* The linkage as sync stored it (linkage.c): one statement, so one snapshot of the two validity
+ * keys in meta and the per-class rows. *valid = 0 unless both keys are there. by_class receives
+ * (class, count) rows. */
 static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *distinct_spectra,
                                  int *valid, ard_error *err) {
     ds_rows r;
-    ard_status st =
-        ds_query(idx,
-                 "SELECT NULL, 0, value FROM meta WHERE key = 'linkage_distinct_spectra'"
-                 " UNION ALL SELECT target_class, without_spectrum, NULL"
-                 " FROM catalog_linkage",
-                 &r, err);
+    ard_status st = ds_query(idx,
+                             "SELECT 1, key, 0, value FROM meta WHERE key IN"
+                             " ('linkage_distinct_spectra', 'linkage_by_class')"
+                             " UNION ALL SELECT 0, target_class, without_spectrum, NULL"
+                             " FROM catalog_linkage",
+                             &r, err);
     if (st != ARD_OK) {
         return st;
     }
-    *valid = 0;
+    int keys = 0;
     memset(by_class, 0, sizeof *by_class);
     by_class->ncols = 2;
     for (int64_t i = 0; i < r.nrows; i++) {
-        if (ds_cell(&r, i, 2)) {
-            *valid = 1;
-            *distinct_spectra = ds_cell_int(&r, i, 2);
+        if (ds_cell_int(&r, i, 0) == 1) {
+            keys++;
+            if (strcmp(ds_cell(&r, i, 1), "linkage_distinct_spectra") == 0) {
+                *distinct_spectra = ds_cell_int(&r, i, 3);
+            }
         }
     }
+    *valid = keys == 2;
     if (*valid) { /* keep the class rows: move their two cells */
         by_class->cells = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * 2 * sizeof *r.cells);
         if (!by_class->cells) {
@@ -375,11 +379,11 @@ static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *dis
             return ard_error_set(err, ARD_ENOMEM, "out of memory");
         }
         for (int64_t i = 0; i < r.nrows; i++) {
-            if (!ds_cell(&r, i, 2)) {
+            if (ds_cell_int(&r, i, 0) == 0) {
                 int64_t o = by_class->nrows++;
-                by_class->cells[2 * o] = r.cells[i * 3];
-                by_class->cells[2 * o + 1] = r.cells[i * 3 + 1];
-                r.cells[i * 3] = r.cells[i * 3 + 1] = NULL;
+                by_class->cells[2 * o] = r.cells[i * 4 + 1];
+                by_class->cells[2 * o + 1] = r.cells[i * 4 + 2];
+                r.cells[i * 4 + 1] = r.cells[i * 4 + 2] = NULL;
             }
         }
         by_class->cap = r.nrows;

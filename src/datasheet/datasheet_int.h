@@ -54,7 +54,7 @@ ard_status ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name,
 /* ---- aggregates (aggregate*.c) ---- */
 
 #define DS_MAX_CLASSES 8
-#define DS_MAX_BINS 52 /* ard_index_select returns at most 64 columns: 13 + 51 edges */
+#define DS_MAX_BINS 52 /* figure bins, each a whole number of catalog_zhist bins */
 
 typedef struct ds_tile {
     char *path;

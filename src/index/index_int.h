@@ -180,7 +180,7 @@ ard_status ard__sync_write_pixel_stats(ard_index *idx, const sync_item *items, i
  * writer transaction unless the key is there. change_begin/_end bracket a sync window's deletes
  * and writes (in its transaction): a small tile-only change updates the stored numbers by its
  * delta (spending idx->linkage_budget TARGETIDs), anything else drops the key. change_reset frees
- * a change the window abandoned. catalogs: the window touches catalog files. */
+ * a change the window abandoned. tiles / catalogs: the window touches tile / catalog files. */
 ard_status ard__linkage_invalidate(ard_index *idx, ard_error *err);
 ard_status ard__linkage_refresh(ard_index *idx, ard_error *err);
 #define IDX_LINKAGE_MAX_CLASSES 16
@@ -199,7 +199,7 @@ typedef struct idx_linkage_change {
     int32_t num_classes;
 } idx_linkage_change;
 ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int64_t num_old,
-                                     const sync_item *items, int64_t count, int catalogs,
+                                     const sync_item *items, int64_t count, int tiles, int catalogs,
                                      idx_linkage_change *c, ard_error *err);
 ard_status ard__linkage_change_end(ard_index *idx, idx_linkage_change *c, ard_error *err);
 void ard__linkage_change_reset(idx_linkage_change *c);

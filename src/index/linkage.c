@@ -3,22 +3,24 @@
  * class, and meta 'linkage_distinct_spectra' the distinct TARGETIDs of the spectra. Both depend on
  * every file at once, so they cannot be per-file aggregates like catalog_summary.
  *
- * Validity: the meta key exists only while both describe the rows in the index. Every sync
- * transaction that changes spectra or galaxies either updates them in the same transaction (a
- * small tile change, below) or deletes the key; a sync that ends without the key recomputes both
- * (ard__linkage_refresh) in one writer transaction. A reader that finds no key (a sync killed
- * before its refresh, or one still running) computes the linkage itself.
+ * Validity: two meta keys, 'linkage_distinct_spectra' (its value is the count) and
+ * 'linkage_by_class' (for the catalog_linkage rows); each exists only while its numbers describe
+ * the rows in the index. Every sync transaction that changes spectra or galaxies either updates
+ * both in that transaction (a small tile change, below) or deletes the keys that went stale (a
+ * catalog change leaves the spectra alone: only 'linkage_by_class'); a sync that ends with a key
+ * missing recomputes what it covers (ard__linkage_refresh) in one writer transaction. A reader that
+ * misses a key (a sync killed before its refresh, or one still running) computes the linkage.
  *
- * Cost, measured at 6.4M rows (SQLite, 2 CPUs): the recomputation is the NOT EXISTS probe of
- * galaxies in table order (1.7 s) plus count(DISTINCT) over the spectra TARGETID index (1.8 s); a
- * LEFT JOIN from the distinct spectra TARGETIDs answering both at once measured 4.5 s. An unchanged
- * re-sync pays one meta look-up. A sync changing a few tiles would pay the full ~3.5 s on top of
- * ~1 s, so tile changes are applied as deltas instead: only the TARGETIDs of the deleted and the
- * written spectra rows can change their state, so their contribution is counted before and after
- * the change (IN lists over the TARGETID indexes) and the difference applied. Past a budget of
- * TARGETIDs per sync (a fresh or large sync, where per-TARGETID probes cost more than the two
- * scans) and for catalog changes (whose deletion scans galaxies anyway), the key is dropped and the
- * end of the sync recomputes. */
+ * Cost, measured at 6.4M rows (SQLite, 2 CPUs): recomputing is the NOT EXISTS probe of galaxies in
+ * table order (1.7 s) plus count(DISTINCT) over the spectra TARGETID index (1.8 s); a LEFT JOIN
+ * from the distinct spectra TARGETIDs answering both at once measured 4.5 s. An unchanged re-sync
+ * pays one meta look-up. A sync changing a few tiles would pay the full ~3.5 s on top of its ~1 s,
+ * so tile changes are applied as deltas instead: only the TARGETIDs of the deleted and the written
+ * spectra rows can change state, so their contribution is counted before and after the change (IN
+ * lists over the TARGETID indexes) and the difference applied. Past a budget of TARGETIDs per sync
+ * (a fresh or large sync, where per-TARGETID probes cost more than the two scans) the keys are
+ * dropped and the end of the sync recomputes. A catalog change recomputes the per-class rows (its
+ * DELETE already scans galaxies; probing each of its rows would cost as much). */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -26,22 +28,41 @@
 #include <string.h>
 
 static const char *const linkage_key = "linkage_distinct_spectra";
+static const char *const class_key = "linkage_by_class";
 
 ard_status ard__linkage_invalidate(ard_index *idx, ard_error *err) {
-    return ard__idx_execf(idx, err, "DELETE FROM meta WHERE key = '%s'", linkage_key);
+    return ard__idx_execf(idx, err, "DELETE FROM meta WHERE key IN ('%s', '%s')", linkage_key,
+                          class_key);
 }
 
+static ard_status has_key(ard_index *idx, const char *key, int64_t *valid, ard_error *err) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key = '%s'", key);
+    return ard__idx_int(idx, sql, valid, err);
+}
+
+/* Recomputes what a missing key says is stale (checked under the writer lock: another writer may
+ * have recomputed meanwhile). */
 static ard_status recompute(ard_index *idx, ard_error *err) {
-    ard_status st = ard__idx_exec(idx, "DELETE FROM catalog_linkage", err);
-    if (st == ARD_OK) {
-        st = ard__idx_exec(idx,
-                           "INSERT INTO catalog_linkage (target_class, without_spectrum)"
-                           " SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
-                           " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
-                           " GROUP BY target_class",
-                           err);
+    int64_t classes_ok = 0, distinct_ok = 0;
+    ard_status st = has_key(idx, class_key, &classes_ok, err);
+    st = st == ARD_OK ? has_key(idx, linkage_key, &distinct_ok, err) : st;
+    if (st == ARD_OK && !classes_ok) {
+        st = ard__idx_exec(idx, "DELETE FROM catalog_linkage", err);
+        st = st == ARD_OK ? ard__idx_exec(idx,
+                                          "INSERT INTO catalog_linkage (target_class,"
+                                          " without_spectrum) SELECT target_class, count(*)"
+                                          " FROM galaxies g WHERE NOT EXISTS (SELECT 1 FROM"
+                                          " spectra s WHERE s.targetid = g.targetid)"
+                                          " GROUP BY target_class",
+                                          err)
+                          : st;
+        st = st == ARD_OK
+                 ? ard__idx_execf(idx, err, "INSERT INTO meta (key, value) VALUES ('%s', 'valid')",
+                                  class_key)
+                 : st;
     }
-    if (st == ARD_OK) {
+    if (st == ARD_OK && !distinct_ok) {
         st = ard__idx_execf(idx, err,
                             "INSERT INTO meta (key, value) SELECT '%s',"
                             " CAST(count(DISTINCT targetid) AS TEXT) FROM spectra",
@@ -50,11 +71,19 @@ static ard_status recompute(ard_index *idx, ard_error *err) {
     return st;
 }
 
+/* 1 in *valid when both keys are there. */
+static ard_status key_valid(ard_index *idx, int64_t *valid, ard_error *err) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key IN ('%s', '%s')", linkage_key,
+             class_key);
+    ard_status st = ard__idx_int(idx, sql, valid, err);
+    *valid = *valid == 2;
+    return st;
+}
+
 ard_status ard__linkage_refresh(ard_index *idx, ard_error *err) {
     int64_t valid = 0;
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key = '%s'", linkage_key);
-    ard_status st = ard__idx_int(idx, sql, &valid, err);
+    ard_status st = key_valid(idx, &valid, err);
     if (st != ARD_OK || valid) {
         return st; /* the unchanged re-sync: no writer lock taken */
     }
@@ -62,10 +91,7 @@ ard_status ard__linkage_refresh(ard_index *idx, ard_error *err) {
     if (st != ARD_OK) {
         return st;
     }
-    st = ard__idx_int(idx, sql, &valid, err); /* again under the lock: another writer may have */
-    if (st == ARD_OK && !valid) {
-        st = recompute(idx, err);
-    }
+    st = recompute(idx, err);
     st = st == ARD_OK ? ard__idx_exec(idx, "COMMIT", err) : st;
     if (st != ARD_OK) {
         ard__idx_exec(idx, "ROLLBACK", NULL);
@@ -76,12 +102,6 @@ ard_status ard__linkage_refresh(ard_index *idx, ard_error *err) {
 /* ---- deltas for small tile changes ---- */
 
 enum { DELTA_CHUNK = 500 };
-
-static int key_valid(ard_index *idx, int64_t *valid, ard_error *err) {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM meta WHERE key = '%s'", linkage_key);
-    return ard__idx_int(idx, sql, valid, err);
-}
 
 static int collect_tid(void *ctx, int32_t n, const int64_t *values) {
     idx_linkage_change *c = ctx;
@@ -230,13 +250,16 @@ void ard__linkage_change_reset(idx_linkage_change *c) {
 }
 
 ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int64_t num_old,
-                                     const sync_item *items, int64_t count, int catalogs,
+                                     const sync_item *items, int64_t count, int tiles, int catalogs,
                                      idx_linkage_change *c, ard_error *err) {
     memset(c, 0, sizeof *c);
+    if (catalogs && !tiles) { /* the spectra stay: only the per-class rows go stale */
+        return ard__idx_execf(idx, err, "DELETE FROM meta WHERE key = '%s'", class_key);
+    }
     int64_t valid = 0;
     ard_status st = key_valid(idx, &valid, err);
     if (st != ARD_OK || !valid) {
-        return st; /* nothing to keep up to date */
+        return st == ARD_OK ? ard__linkage_invalidate(idx, err) : st; /* stays invalid */
     }
     int over = catalogs;
     if (!over) {

@@ -78,7 +78,7 @@ static const char *const migrate_2_to_3 =
     /* catalog_linkage: see linkage.c */
     "CREATE TABLE IF NOT EXISTS catalog_linkage (target_class TEXT,"
     " without_spectrum BIGINT NOT NULL);"
-    "DELETE FROM meta WHERE key = 'linkage_distinct_spectra';"
+    "DELETE FROM meta WHERE key IN ('linkage_distinct_spectra', 'linkage_by_class');"
     "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
 
 static const char *const migrate_1_to_2 =

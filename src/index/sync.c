@@ -283,7 +283,7 @@ static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind
 static ard_status remove_vanished(sync_run *run, ard_error *err) {
     int64_t *ids = ard_malloc((size_t)(run->known.count + 1) * sizeof *ids);
     int64_t n = 0;
-    int catalogs = 0;
+    int tiles = 0, catalogs = 0;
     if (!ids) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
@@ -292,7 +292,9 @@ static ard_status remove_vanished(sync_run *run, ard_error *err) {
             run->opts->skip_catalog && strncmp(run->known.files[i].path, "catalog/", 8) == 0;
         if (!run->known.files[i].seen && !skipped) {
             ids[n++] = run->known.files[i].id;
-            catalogs |= strncmp(run->known.files[i].path, "catalog/", 8) == 0;
+            int cat = strncmp(run->known.files[i].path, "catalog/", 8) == 0;
+            tiles |= !cat;
+            catalogs |= cat;
         }
     }
     ard_status st = ARD_OK;
@@ -300,9 +302,9 @@ static ard_status remove_vanished(sync_run *run, ard_error *err) {
         idx_linkage_change change;
         memset(&change, 0, sizeof change);
         st = ard__idx_begin_write(run->idx, err);
-        st = st == ARD_OK
-                 ? ard__linkage_change_begin(run->idx, ids, n, NULL, 0, catalogs, &change, err)
-                 : st;
+        st = st == ARD_OK ? ard__linkage_change_begin(run->idx, ids, n, NULL, 0, tiles, catalogs,
+                                                      &change, err)
+                          : st;
         st = st == ARD_OK ? ard__sync_delete_ids(run->idx, ids, n, err) : st;
         st = st == ARD_OK ? ard__linkage_change_end(run->idx, &change, err) : st;
         ard__linkage_change_reset(&change);

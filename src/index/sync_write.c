@@ -241,7 +241,7 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     ard_status st = ard__idx_int(idx, "SELECT COALESCE(MAX(id), 0) + 1 FROM files", &next_id, err);
     int64_t *old = ard_malloc((size_t)(count ? count : 1) * sizeof *old);
     int64_t num_old = 0;
-    int catalogs = 0;
+    int tiles = 0, catalogs = 0;
     if (st == ARD_OK && !old) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
@@ -250,13 +250,15 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
             old[num_old++] = items[i].old_id;
         }
         items[i].new_id = items[i].st == ARD_OK ? next_id++ : 0;
+        tiles |= items[i].kind == SYNC_TILE;
         catalogs |= items[i].kind == SYNC_CATALOG;
     }
     /* spectra or galaxies change below: the stored linkage follows them (linkage.c) */
     idx_linkage_change change;
     memset(&change, 0, sizeof change);
     if (st == ARD_OK) {
-        st = ard__linkage_change_begin(idx, old, num_old, items, count, catalogs, &change, err);
+        st = ard__linkage_change_begin(idx, old, num_old, items, count, tiles, catalogs, &change,
+                                       err);
     }
     if (st == ARD_OK) {
         st = ard__sync_delete_ids(idx, old, num_old, err);

@@ -344,11 +344,18 @@ int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16
                            int16_t *hi_out) {
     int64_t hits = 0;
     int16_t lo = INT16_MAX, hi = INT16_MIN;
-    for (int64_t i = 0; i < n; i++) {
-        int16_t v = levels[i];
-        hits += v == target;
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
+    /* 16-bit hit counters over blocks that cannot overflow them: the loop vectorises in the
+     * levels' own width instead of widening every comparison to 64 bits */
+    for (int64_t start = 0; start < n; start += 16384) {
+        int64_t end = n - start < 16384 ? n : start + 16384;
+        uint16_t block = 0;
+        for (int64_t i = start; i < end; i++) {
+            int16_t v = levels[i];
+            block = (uint16_t)(block + (v == target));
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        hits += block;
     }
     *lo_out = n ? lo : 0;
     *hi_out = n ? hi : 0;

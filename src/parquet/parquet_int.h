@@ -219,5 +219,14 @@ ard_status ard__pq_compress(int codec, int level, const uint8_t *in, size_t in_l
                             ard_error *err);
 /* CRC-32 (zlib polynomial) of a buffer. */
 uint32_t ard__crc32(const uint8_t *data, size_t len);
+/* The carry-less-multiplication CRC-32 behind ard__crc32 on x86-64 CPUs with PCLMULQDQ and SSE4.1
+ * (crc32_clmul.c): continues the running CRC `crc` (zlib's convention) over buf[0..len), len a
+ * multiple of 16 and >= 64. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ARD_CRC32_CLMUL 1
+uint32_t ard__crc32_clmul(uint32_t crc, const uint8_t *buf, size_t len);
+#else
+#define ARD_CRC32_CLMUL 0
+#endif
 
 #endif

@@ -241,14 +241,7 @@ void ard_loader_free(ard_loader *loader) {
     for (int32_t e = 0; loader->epochs && e < loader->o.epochs; e++) {
         ard__loader_epoch_free(loader->epochs[e]);
     }
-    while (loader->entries) {
-        loader_entry *next = loader->entries->next;
-        ard_free(loader->entries->ids);
-        ard_pq_matrix_reset(&loader->entries->flux);
-        ard_pq_matrix_reset(&loader->entries->ivar);
-        ard_free(loader->entries);
-        loader->entries = next;
-    }
+    ard__loader_free_entries(loader);
     ard_free(loader->epochs);
     ard_free(loader->files);
     ard_free(loader->rgs);

@@ -8,15 +8,80 @@
 
 typedef struct worker_mem {
     void *work;    /* tokenizer workspace */
-    uint8_t *ones; /* an all-masked MASK for null rows */
     int64_t *runs; /* batch positions grouped by row group */
 } worker_mem;
 
-static void entry_free(loader_entry *en) {
+/* A buffer for one decoded matrix: from the pool, or new. Caller holds l->lock. */
+static float *pool_get(ard_loader *l) {
+    if (l->pool_count > 0) {
+        return l->pool[--l->pool_count];
+    }
+    if (l->pool_floats == 0) {
+        int64_t rows = 1;
+        for (int32_t i = 0; i < l->num_rgs; i++) {
+            rows = l->rgs[i].rows > rows ? l->rgs[i].rows : rows;
+        }
+        l->pool_floats = rows * (l->width > 0 ? l->width : 1);
+    }
+    return ard_malloc((size_t)l->pool_floats * sizeof(float));
+}
+
+/* Keeps a buffer for reuse (frees it when the pool cannot grow). Caller holds l->lock. */
+static void pool_put(ard_loader *l, float *buf) {
+    if (!buf) {
+        return;
+    }
+    if (l->pool_count == l->pool_cap) {
+        int32_t cap = l->pool_cap ? 2 * l->pool_cap : 8;
+        float **grown = ard_realloc(l->pool, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            ard_free(buf);
+            return;
+        }
+        l->pool = grown;
+        l->pool_cap = cap;
+    }
+    l->pool[l->pool_count++] = buf;
+}
+
+/* Caller holds l->lock (or is the only thread left). */
+static void entry_free(ard_loader *l, loader_entry *en) {
     ard_free(en->ids);
-    ard_pq_matrix_reset(&en->flux);
-    ard_pq_matrix_reset(&en->ivar);
+    pool_put(l, en->flux);
+    pool_put(l, en->ivar);
     ard_free(en);
+}
+
+void ard__loader_free_entries(ard_loader *l) {
+    while (l->entries) {
+        loader_entry *next = l->entries->next;
+        entry_free(l, l->entries);
+        l->entries = next;
+    }
+    for (int32_t i = 0; i < l->pool_count; i++) {
+        ard_free(l->pool[i]);
+    }
+    ard_free(l->pool);
+    l->pool = NULL;
+    l->pool_count = l->pool_cap = 0;
+}
+
+/* Decodes a FLUX or IVAR matrix of row group `rg` into `dst` (pool_floats floats). Nulls become
+ * NaN, which the tokenizer rejects like any non-finite value, so no validity bitmap is needed. */
+static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, int32_t leaf, float *dst,
+                                ard_error *err) {
+    const loader_file *f = &l->files[rg->file];
+    int64_t rows = 0, width = 0;
+    int32_t nulls = 0;
+    ard_status st = ard_parquet_read_f32_matrix_into(
+        f->pq, rg->row_group, leaf, dst, l->pool_floats, NULL, &rows, &width, &nulls, err);
+    if (st == ARD_ELIMIT || (st == ARD_OK && (width != l->width || rows != rg->rows))) {
+        st = ard_error_set(err, ARD_EINVAL,
+                           "%s row group %d: %lld spectra of width %lld, expected %lld of %lld",
+                           f->path, rg->row_group, (long long)rows, (long long)width,
+                           (long long)rg->rows, (long long)l->width);
+    }
+    return st;
 }
 
 static ard_status decode_entry(const ard_loader *l, loader_entry *en, ard_error *err) {
@@ -37,18 +102,14 @@ static ard_status decode_entry(const ard_loader *l, loader_entry *en, ard_error 
         }
     }
     ard_pq_column_data_reset(&ids);
-    if (st == ARD_OK) {
-        st = ard_parquet_read_f32_matrix(f->pq, rg->row_group, f->leaf_flux, &en->flux, err);
+    if (st == ARD_OK && (!en->flux || !en->ivar)) {
+        st = ard_error_set(err, ARD_ENOMEM, "loader: row group buffers");
     }
     if (st == ARD_OK) {
-        st = ard_parquet_read_f32_matrix(f->pq, rg->row_group, f->leaf_ivar, &en->ivar, err);
+        st = decode_matrix(l, rg, f->leaf_flux, en->flux, err);
     }
-    if (st == ARD_OK && (en->flux.width != l->width || en->ivar.width != l->width ||
-                         en->flux.rows != rg->rows || en->ivar.rows != rg->rows)) {
-        st = ard_error_set(err, ARD_EINVAL,
-                           "%s row group %d: spectra of width %lld/%lld, expected %lld", f->path,
-                           rg->row_group, (long long)en->flux.width, (long long)en->ivar.width,
-                           (long long)l->width);
+    if (st == ARD_OK) {
+        st = decode_matrix(l, rg, f->leaf_ivar, en->ivar, err);
     }
     if (st != ARD_OK) {
         ard_error_prefix(err, "reading %s: ", f->path);
@@ -82,6 +143,8 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         en->rg = rg;
         en->loading = 1;
         en->remaining = ep->need[rg];
+        en->flux = pool_get(l);
+        en->ivar = pool_get(l);
         en->next = l->entries;
         l->entries = en;
         pthread_mutex_unlock(&l->lock);
@@ -106,7 +169,7 @@ static void entry_put(ard_loader *l, loader_entry *en, int64_t rows) {
         pp = &(*pp)->next;
     }
     *pp = en->next;
-    entry_free(en);
+    entry_free(l, en);
 }
 
 typedef struct row_out {
@@ -150,18 +213,13 @@ static void cache_get(const ard_loader *l, int64_t row, const row_out *r) {
     *r->flags = c[np * p * 4 + np * 5 + 8];
 }
 
-static int row_null(const ard_pq_f32_matrix *m, int64_t r) {
-    return m->row_validity && !((m->row_validity[r >> 3] >> (r & 7)) & 1);
-}
-
 static ard_status tokenize_row(ard_loader *l, const loader_entry *en, int64_t r, const row_out *out,
                                worker_mem *mem, ard_error *err) {
     int64_t w = l->width;
-    const uint8_t *mask = row_null(&en->flux, r) || row_null(&en->ivar, r) ? mem->ones : NULL;
     *out->targetid = en->ids[r];
-    return ard_tokenize_spectrum(&l->o.tokenize, en->flux.values + r * w, en->ivar.values + r * w,
-                                 en->flux.validity, en->ivar.validity, r * w, mask, w, out->tokens,
-                                 out->scales, out->mask, out->flags, mem->work, err);
+    return ard_tokenize_spectrum(&l->o.tokenize, en->flux + r * w, en->ivar + r * w, NULL, NULL, 0,
+                                 NULL, w, out->tokens, out->scales, out->mask, out->flags,
+                                 mem->work, err);
 }
 
 /* Orders (rg, position, rg_row) triples by row group, then position. */
@@ -289,19 +347,17 @@ static void produce(ard_loader *l, worker_mem *mem) {
 
 static void *worker_main(void *arg) {
     ard_loader *l = arg;
-    worker_mem mem = {ard_malloc(ard_tokenize_work_bytes(l->width)), ard_malloc((size_t)l->width),
+    worker_mem mem = {ard_malloc(ard_tokenize_work_bytes(l->width)),
                       ard_malloc((size_t)l->o.batch_size * 3 * sizeof(int64_t))};
-    if (!mem.work || !mem.ones || !mem.runs) {
+    if (!mem.work || !mem.runs) {
         ard_error e;
         ard_error_init(&e);
         ard_error_set(&e, ARD_ENOMEM, "loader: worker buffers");
         fail(l, ARD_ENOMEM, &e);
     } else {
-        memset(mem.ones, 1, (size_t)l->width);
         produce(l, &mem);
     }
     ard_free(mem.work);
-    ard_free(mem.ones);
     ard_free(mem.runs);
     if (atomic_fetch_sub(&l->live_threads, 1) == 1) {
         ard_store_finish(l->store, ARD_OK, NULL); /* no-op when failed */

@@ -1,15 +1,16 @@
 /* Exact medians by selection (ard_median_select, and the patch medians of the tokenizer).
- * Up to ARD_PATCH_MAX values: rank counting (median_small_impl.h), built for the baseline
- * instruction set and, on x86-64, also for AVX2, chosen at run time. Larger counts: a branch-free
- * three-way partition up to SMALL_SELECT_MAX values, then quickselect with a median-of-3 pivot,
- * insertion sort for small ranges and a heap-sort fallback against adversarial inputs. */
+ * Up to ARD_PATCH_MAX values: on CPUs with AVX2 (checked at run time), a sorting network in
+ * registers for up to 64 values (median_sort64.c) and rank counting beyond; elsewhere rank
+ * counting built for the baseline instruction set (median_small_impl.h). Larger counts: a
+ * branch-free three-way partition up to SMALL_SELECT_MAX values, then quickselect with a
+ * median-of-3 pivot, insertion sort for small ranges and a heap-sort fallback against adversarial
+ * inputs. */
 #include "stream_int.h"
 
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ARD_MEDIAN_X86 1
+#if ARD_STREAM_X86
 #include <immintrin.h>
 #endif
 
@@ -22,7 +23,7 @@ static float median_of_middles(float lo, float hi, int64_t count) {
 
 #define MS_GROUP 16          /* lanes ranked together (and the sample size) */
 #define MS_MAX ARD_PATCH_MAX /* most values the small kernel takes (a multiple of MS_GROUP) */
-#define MS_MARGIN 1.0        /* sample ranks added on each side of the expected middle */
+#define MS_MARGIN 2.0        /* sample ranks added on each side of the expected middle */
 _Static_assert(MS_MAX % 64 == 0, "the kernel keeps one bit per value in 64-bit words");
 
 #define MS_NAME median_small_base
@@ -30,15 +31,26 @@ _Static_assert(MS_MAX % 64 == 0, "the kernel keeps one bit per value in 64-bit w
 #define MS_ATTR
 #include "median_small_impl.h"
 
-#ifdef ARD_MEDIAN_X86
-#define MS_NAME median_small_avx2
+#if ARD_STREAM_X86
+#define MS_NAME median_rank_avx2
 #define MS_VB 32
 #define MS_ATTR __attribute__((target("avx2")))
 #include "median_small_impl.h"
+
+/* Up to 64 values (a patch of the default size): the sorting network; more: rank counting. */
+static float median_small_avx2(const float *keys, int32_t len, int32_t count) {
+    if (len > 64) {
+        return median_rank_avx2(keys, len, count);
+    }
+    int32_t k = count / 2, klo = count % 2 ? k : k - 1;
+    float lo, hi;
+    ard__select64_avx2(keys, len, klo, k, &lo, &hi);
+    return median_of_middles(lo, hi, count);
+}
 #endif
 
 float ard__median_small(const float *keys, int32_t len, int32_t count) {
-#ifdef ARD_MEDIAN_X86
+#if ARD_STREAM_X86
     if (__builtin_cpu_supports("avx2")) {
         return median_small_avx2(keys, len, count);
     }
@@ -50,7 +62,7 @@ ard__median_small_fn ard__median_small_kernel(int which) {
     if (which == 0) {
         return median_small_base;
     }
-#ifdef ARD_MEDIAN_X86
+#if ARD_STREAM_X86
     if (which == 1 && __builtin_cpu_supports("avx2")) {
         return median_small_avx2;
     }

@@ -1,14 +1,14 @@
-/* One instance of the small-median kernel (median_small.c includes this file once per instruction
+/* One instance of the small-median kernel (median.c includes this file once per instruction
  * set). Before including, define MS_NAME (the function's name), MS_VB (bytes per vector: 16 for
  * SSE2/NEON, 32 for AVX2) and MS_ATTR (a target attribute, or nothing).
  *
  * The kernel counts ranks instead of moving values: for every value x_i, lt_i = #{j : x_j < x_i};
  * the q-th smallest value (0-based) is then max{x_i : lt_i <= q}, whatever the ties. Counting is
  * branch-free, compares 16 lanes against one broadcast value per step, and vectorises with gcc's
- * generic vectors on any instruction set. To keep it O(n) instead of O(n^2) in the common case, a
- * sample of 16 values first brackets the middle: one counting pass checks that the bracket [p1, p2]
- * holds both middle ranks, and only the values inside it are ranked against each other. When the
- * bracket misses, every value is ranked (exact either way). */
+ * generic vectors on any instruction set. To avoid ranking all n^2 pairs, a sample of 16 values
+ * gives two pivots around the middle; one counting pass tells which of the intervals bounded by
+ * {-inf, p1, p2, +inf} is the narrowest holding both middle ranks, and only the values inside it
+ * are ranked against each other (exact whatever the sample). */
 
 #define MS_CAT2(a, b) a##b
 #define MS_CAT(a, b) MS_CAT2(a, b)
@@ -62,9 +62,9 @@ static MS_ATTR void MS_(_rank)(const float *buf, int32_t lanes, int32_t nj, int3
 
 /* Bit l set when lane l of m is true. */
 static MS_ATTR uint32_t MS_(_bits)(MS_(_vi) m) {
-#if defined(ARD_MEDIAN_X86) && MS_VB == 32
+#if ARD_STREAM_X86 && MS_VB == 32
     return (uint32_t)_mm256_movemask_ps((__m256)m);
-#elif defined(ARD_MEDIAN_X86) && MS_VB == 16
+#elif ARD_STREAM_X86 && MS_VB == 16
     return (uint32_t)_mm_movemask_ps((__m128)m);
 #else
     int32_t lane[MS_VB / 4];

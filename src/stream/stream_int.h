@@ -101,6 +101,20 @@ float ard__median_small(const float *keys, int32_t len, int32_t count);
 typedef float (*ard__median_small_fn)(const float *keys, int32_t len, int32_t count);
 ard__median_small_fn ard__median_small_kernel(int which);
 
+/* 1 where AVX2 variants (medians, tokenizer loops) are built: x86-64 with gcc or clang; they run
+ * only when the CPU has AVX2 (__builtin_cpu_supports). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ARD_STREAM_X86 1
+#else
+#define ARD_STREAM_X86 0
+#endif
+#if ARD_STREAM_X86
+/* Ranks klo and khi (0-based, khi - klo <= 1) of keys[0..len), len <= 64, keys free of NaN:
+ * a sorting network in AVX2 registers (median_sort64.c). Call only when the CPU has AVX2. */
+void ard__select64_avx2(const float *keys, int32_t len, int32_t klo, int32_t khi, float *lo,
+                        float *hi);
+#endif
+
 /* ---- loader ---- */
 
 typedef struct loader_file {
@@ -151,7 +165,7 @@ typedef struct loader_entry {
     int64_t remaining;
     int64_t rows;
     int64_t *ids;
-    ard_pq_f32_matrix flux, ivar;
+    float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
 } loader_entry;
 
 struct ard_loader {
@@ -175,6 +189,11 @@ struct ard_loader {
     pthread_cond_t changed;
     loader_epoch **epochs;
     loader_entry *entries;
+    /* decoded-matrix buffers of pool_floats floats kept for reuse: a row group decodes into
+     * memory that is already mapped (no page faults, no zeroing by the kernel) */
+    float **pool;
+    int32_t pool_count, pool_cap;
+    int64_t pool_floats;
     ard_status status;
     ard_error error;
     int stop;
@@ -203,6 +222,8 @@ ard_status ard__catalog_open(const ard_loader_options *o, loader_catalog **out, 
 void ard__catalog_free(loader_catalog *c);
 /* Fills the catalog columns of rows [0, count) of a claimed slot from the index by TARGETID. */
 ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, ard_error *err);
+/* Frees the decoded row groups still held and the buffer pool (loader_run.c). */
+void ard__loader_free_entries(ard_loader *l);
 /* Stops and joins the producer threads (loader_run.c). */
 void ard__loader_stop_threads(ard_loader *l);
 /* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */

@@ -38,7 +38,7 @@ ard_status ard_tokenize_options_check(const ard_tokenize_options *opts, ard_erro
 }
 
 size_t ard_tokenize_work_bytes(int64_t n) {
-    return n > 0 ? (size_t)n * (sizeof(float) + 1) : 1;
+    return n > 0 ? (size_t)n * 2 * sizeof(float) : 1;
 }
 
 int64_t ard_tokenize_num_patches(int64_t n, int32_t patch) {
@@ -52,80 +52,132 @@ static inline int bit_at(const uint8_t *bits, int64_t i) {
     return bits ? (bits[i >> 3] >> (i & 7)) & 1 : 1;
 }
 
-/* Marks valid pixels (1 byte each) into `valid`; returns how many. The first loop has no branch
- * (NaN fails every comparison, so "x <= FLT_MAX" is "finite and not +inf"); nulls and the mask
- * are applied afterwards, only when present. */
-static int64_t find_valid(const float *flux, const float *ivar, const uint8_t *flux_valid,
-                          const uint8_t *ivar_valid, int64_t off, const uint8_t *mask, int64_t n,
-                          uint8_t *valid) {
-    for (int64_t i = 0; i < n; i++) {
-        valid[i] = (uint8_t)((ivar[i] > 0.0f) & (ivar[i] <= FLT_MAX) & (fabsf(flux[i]) <= FLT_MAX));
-    }
-    for (int64_t i = 0; flux_valid && i < n; i++) {
-        valid[i] &= (uint8_t)bit_at(flux_valid, off + i);
-    }
-    for (int64_t i = 0; ivar_valid && i < n; i++) {
-        valid[i] &= (uint8_t)bit_at(ivar_valid, off + i);
-    }
-    for (int64_t i = 0; mask && i < n; i++) {
-        valid[i] &= (uint8_t)(mask[i] == 0);
-    }
-    int64_t count = 0;
-    for (int64_t i = 0; i < n; i++) {
-        count += valid[i];
-    }
-    return count;
-}
-
-/* Median of |flux| (absolute = 1) or flux over valid pixels of [0, n); count must be > 0. */
-static float masked_median(const float *flux, const uint8_t *valid, int64_t n, int absolute,
-                           float *scratch) {
-    int64_t m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        float v = absolute ? fabsf(flux[i]) : flux[i];
-        scratch[m] = v + 0.0f; /* -0.0 -> +0.0; written always, kept only when valid */
-        m += valid[i];
-    }
-    return ard_median_select(scratch, m);
-}
-
-/* valid ? a : b (valid is 0 or 1) as bit operations: gcc does not turn a conditional float
+/* keep ? a : b for keep = 0 or 1, as bit operations: gcc does not turn a conditional float
  * expression into vector code when evaluating it unconditionally could raise an FP exception. */
-static inline float select_f(uint8_t valid, float a, float b) {
-    uint32_t ua, ub, keep = 0u - (uint32_t)valid;
+static inline float select_f(uint32_t keep, float a, float b) {
+    uint32_t ua, ub, m = 0u - keep;
     memcpy(&ua, &a, sizeof ua);
     memcpy(&ub, &b, sizeof ub);
-    ua = (ua & keep) | (ub & ~keep);
+    ua = (ua & m) | (ub & ~m);
     memcpy(&a, &ua, sizeof a);
     return a;
 }
 
-/* Median of the valid pixels of one patch (len <= ARD_PATCH_MAX, count of them valid, > 0). */
-static float patch_median(const float *flux, const uint8_t *valid, int64_t len, int64_t count) {
-    float keys[ARD_PATCH_MAX];
-    for (int64_t i = 0; i < len; i++) {
-        keys[i] = select_f(valid[i], flux[i] + 0.0f, INFINITY); /* -0.0 -> +0.0 */
+/* A valid pixel's key is its flux (-0.0 as +0.0), an invalid one's +inf: valid flux is finite,
+ * so "key < inf" is the validity, and the patch median kernel takes a patch's keys as they are. */
+static inline uint32_t is_valid(float key) {
+    return key < INFINITY;
+}
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#if ARD_STREAM_X86
+#define HAS_AVX2() __builtin_cpu_supports("avx2")
+#define AVX2 __attribute__((target("avx2")))
+#endif
+
+/* Writes the keys of [0, n); returns the number of valid pixels. The first loop has no branch
+ * (NaN fails every comparison, so "x <= FLT_MAX" is "finite and not +inf"); nulls and the mask
+ * are applied afterwards, only when present. */
+ALWAYS_INLINE int64_t make_keys_body(const float *flux, const float *ivar,
+                                     const uint8_t *flux_valid, const uint8_t *ivar_valid,
+                                     int64_t off, const uint8_t *mask, int64_t n, float *keys) {
+    int64_t count = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float f = flux[i], w = ivar[i];
+        uint32_t ok = (uint32_t)((w > 0.0f) & (w <= FLT_MAX) & (fabsf(f) <= FLT_MAX));
+        keys[i] = select_f(ok, f + 0.0f, INFINITY);
+        count += ok;
     }
-    return ard__median_small(keys, (int32_t)len, (int32_t)count);
+    if (!flux_valid && !ivar_valid && !mask) {
+        return count;
+    }
+    for (int64_t i = 0; flux_valid && i < n; i++) {
+        keys[i] = select_f((uint32_t)bit_at(flux_valid, off + i), keys[i], INFINITY);
+    }
+    for (int64_t i = 0; ivar_valid && i < n; i++) {
+        keys[i] = select_f((uint32_t)bit_at(ivar_valid, off + i), keys[i], INFINITY);
+    }
+    for (int64_t i = 0; mask && i < n; i++) {
+        keys[i] = select_f(mask[i] == 0, keys[i], INFINITY);
+    }
+    count = 0;
+    for (int64_t i = 0; i < n; i++) {
+        count += is_valid(keys[i]);
+    }
+    return count;
+}
+
+/* Median of |flux| (absolute = 1) or flux over the valid pixels of [0, n) (count > 0). */
+static float masked_median(const float *keys, int64_t n, int absolute, float *scratch) {
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        scratch[m] = absolute ? fabsf(keys[i]) : keys[i]; /* written always, kept when valid */
+        m += is_valid(keys[i]);
+    }
+    return ard_median_select(scratch, m);
 }
 
 static int usable(float median, float floor_value) {
     return isfinite(median) && median > floor_value;
 }
 
+/* One spectrum being tokenized. Keys are made patch by patch, just before each patch's median,
+ * so that reading the input overlaps the median work; a whole-spectrum median first makes the
+ * rest (keys_done = n). */
 typedef struct tok_ctx {
     const ard_tokenize_options *o;
-    const float *flux;
-    const uint8_t *valid;
-    int64_t n, valid_count;
+    const float *flux, *ivar;
+    const uint8_t *flux_valid, *ivar_valid, *mask;
+    int64_t bit_offset;
+    float *keys;
+    int64_t n, keys_done, valid_count; /* valid pixels in [0, keys_done) */
     float *scratch;
     float robust; /* < 0: not computed yet */
     uint8_t flags;
 } tok_ctx;
 
+/* Makes the keys of [keys_done, end) with make_keys_body (inlined where called); returns the
+ * valid pixels among them. */
+ALWAYS_INLINE int64_t keys_upto(tok_ctx *c, int64_t end) {
+    int64_t a = c->keys_done;
+    int64_t count =
+        make_keys_body(c->flux + a, c->ivar + a, c->flux_valid, c->ivar_valid, c->bit_offset + a,
+                       c->mask ? c->mask + a : NULL, end - a, c->keys + a);
+    c->keys_done = end;
+    c->valid_count += count;
+    return count;
+}
+
+/* The hot loops are built twice, for the baseline instruction set and (x86-64) for AVX2. */
+static void make_keys_base(tok_ctx *c, int64_t end) {
+    keys_upto(c, end);
+}
+#if ARD_STREAM_X86
+static AVX2 void make_keys_avx2(tok_ctx *c, int64_t end) {
+    keys_upto(c, end);
+}
+#endif
+
+static void make_keys(tok_ctx *c, int64_t end) {
+#if ARD_STREAM_X86
+    if (HAS_AVX2()) {
+        make_keys_avx2(c, end);
+        return;
+    }
+#endif
+    make_keys_base(c, end);
+}
+
+static void all_keys(tok_ctx *c) {
+    if (c->keys_done < c->n) {
+        make_keys(c, c->n);
+    }
+}
+
 static float robust_scale(tok_ctx *c) {
     if (c->robust < 0.0f) {
-        float r = masked_median(c->flux, c->valid, c->n, 1, c->scratch);
+        all_keys(c);
+        float r = masked_median(c->keys, c->n, 1, c->scratch);
         if (!usable(r, c->o->floor)) {
             r = 1.0f;
             c->flags |= ARD_SPEC_SCALE_ONE;
@@ -151,7 +203,7 @@ static float patch_scale(tok_ctx *c, int64_t start, int64_t len, int64_t count, 
         return spec_scale;
     }
     if (count >= c->o->min_valid) {
-        float med = patch_median(c->flux + start, c->valid + start, len, count);
+        float med = ard__median_small(c->keys + start, (int32_t)len, (int32_t)count);
         if (usable(med, c->o->floor)) {
             *kind = ARD_PATCH_OWN;
             return med;
@@ -175,31 +227,56 @@ static float spectrum_scale(tok_ctx *c) {
     if (c->o->norm != ARD_NORM_SPECTRUM_MEDIAN) {
         return 0.0f;
     }
-    float med = masked_median(c->flux, c->valid, c->n, 0, c->scratch);
+    float med = masked_median(c->keys, c->n, 0, c->scratch); /* keys all made, some valid */
     return usable(med, c->o->floor) ? med : robust_scale(c);
 }
 
-static void write_patches(tok_ctx *c, float *tokens, float *scales, uint8_t *patch_mask) {
+ALWAYS_INLINE void write_patches_body(tok_ctx *c, float *tokens, float *scales,
+                                      uint8_t *patch_mask) {
     int32_t patch = c->o->patch;
     int64_t num_patches = ard_tokenize_num_patches(c->n, patch);
     float spec_scale = spectrum_scale(c);
     for (int64_t p = 0; p < num_patches; p++) {
         int64_t start = p * patch;
         int64_t len = c->n - start < patch ? c->n - start : patch;
+        const float *keys = c->keys + start, *flux = c->flux + start;
         int64_t count = 0;
-        for (int64_t i = 0; i < len; i++) {
-            count += c->valid[start + i];
+        if (c->keys_done < start + len) {
+            count = keys_upto(c, start + len);
+        } else {
+            for (int64_t i = 0; i < len; i++) {
+                count += is_valid(keys[i]);
+            }
         }
         float scale = patch_scale(c, start, len, count, spec_scale, &patch_mask[p]);
         scales[p] = scale;
         float *out = tokens + p * patch;
         for (int64_t i = 0; i < len; i++) {
-            out[i] = select_f(c->valid[start + i], c->flux[start + i] / scale, 0.0f);
+            out[i] = select_f(is_valid(keys[i]), flux[i] / scale, 0.0f);
         }
         for (int64_t i = len; i < patch; i++) {
             out[i] = 0.0f;
         }
     }
+}
+
+static void write_patches_base(tok_ctx *c, float *tokens, float *scales, uint8_t *patch_mask) {
+    write_patches_body(c, tokens, scales, patch_mask);
+}
+#if ARD_STREAM_X86
+static AVX2 void write_patches_avx2(tok_ctx *c, float *tokens, float *scales, uint8_t *patch_mask) {
+    write_patches_body(c, tokens, scales, patch_mask);
+}
+#endif
+
+static void write_patches(tok_ctx *c, float *tokens, float *scales, uint8_t *patch_mask) {
+#if ARD_STREAM_X86
+    if (HAS_AVX2()) {
+        write_patches_avx2(c, tokens, scales, patch_mask);
+        return;
+    }
+#endif
+    write_patches_base(c, tokens, scales, patch_mask);
 }
 
 ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const float *flux,
@@ -214,7 +291,7 @@ ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const float *
     if (n <= 0 || !flux || !ivar || !tokens || !scales || !patch_mask || !flags || bit_offset < 0) {
         return ard_error_set(err, ARD_EINVAL, "tokenize: bad arguments (n=%lld)", (long long)n);
     }
-    /* The workspace holds the float scratch, then the validity bytes. */
+    /* The workspace holds the keys, then the scratch of the whole-spectrum medians. */
     uint8_t *own = NULL;
     if (!work) {
         work = own = ard_malloc(ard_tokenize_work_bytes(n));
@@ -222,15 +299,28 @@ ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const float *
             return ard_error_set(err, ARD_ENOMEM, "tokenize: %lld bins", (long long)n);
         }
     }
-    uint8_t *valid = (uint8_t *)work + (size_t)n * sizeof(float);
-    tok_ctx c = {opts, flux, valid, n, 0, (float *)work, -1.0f, 0};
-    c.valid_count = find_valid(flux, ivar, flux_valid, ivar_valid, bit_offset, mask, n, valid);
-    int64_t num_patches = ard_tokenize_num_patches(n, opts->patch);
-    if (c.valid_count == 0) {
-        all_masked(num_patches, opts->patch, tokens, scales, patch_mask, flags);
-    } else {
+    float *keys = work;
+    tok_ctx c = {.o = opts,
+                 .flux = flux,
+                 .ivar = ivar,
+                 .flux_valid = flux_valid,
+                 .ivar_valid = ivar_valid,
+                 .mask = mask,
+                 .bit_offset = bit_offset,
+                 .keys = keys,
+                 .n = n,
+                 .scratch = keys + n,
+                 .robust = -1.0f};
+    if (opts->norm == ARD_NORM_SPECTRUM_MEDIAN) {
+        all_keys(&c);
+    }
+    if (c.keys_done < n || c.valid_count > 0) { /* else: spectrum median of nothing valid */
         write_patches(&c, tokens, scales, patch_mask);
         *flags = c.flags;
+    }
+    if (c.valid_count == 0) { /* every key made by now: nothing was valid */
+        all_masked(ard_tokenize_num_patches(n, opts->patch), opts->patch, tokens, scales,
+                   patch_mask, flags);
     }
     ard_free(own);
     return ARD_OK;

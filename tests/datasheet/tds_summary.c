@@ -146,6 +146,7 @@ static void check_stored(ard_index *idx) {
                      "SELECT g.target_class, count(*) FROM galaxies g LEFT JOIN spectra s"
                      " ON s.targetid = g.targetid WHERE s.targetid IS NULL"
                      " GROUP BY g.target_class");
+    assert_int_equal(one_int(idx, "SELECT count(*) FROM meta WHERE key = 'linkage_by_class'"), 1);
     assert_same_rows(idx, "linkage_distinct_spectra",
                      "SELECT value FROM meta WHERE key = 'linkage_distinct_spectra'",
                      "SELECT CAST(count(*) AS TEXT) FROM"
@@ -314,6 +315,51 @@ static void same_datasheet(const char *dir, ard_index *const *idx, int n) {
     ard_free(first);
 }
 
+static void copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+/* Tile changes go through the linkage's delta path (few TARGETIDs): a tile removed, put back,
+ * replaced by another tile's content (its TARGETIDs then have two spectra, the replaced ones
+ * none), and restored. */
+static void tile_steps(const char *dir, ard_index *const *idx, int n) {
+    row_set t = select_rows(idx[0], "SELECT path FROM files WHERE kind = 'tile'");
+    assert_true(t.n >= 2);
+    char a[512], b[512], keep[512];
+    snprintf(a, sizeof a, "%s/%s", dir, t.rows[0]);
+    snprintf(b, sizeof b, "%s/%s", dir, t.rows[1]);
+    snprintf(keep, sizeof keep, "%s/tile-a.bak", dir);
+    row_set_free(&t);
+    int64_t nospec =
+        one_int(idx[0], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage");
+    copy_file(a, keep);
+    assert_int_equal(unlink(a), 0);
+    sync_all(dir, idx, n, 0, 0, 1);
+    assert_true(one_int(idx[0], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage") >
+                nospec);
+    same_datasheet(dir, idx, n);
+    copy_file(keep, a);
+    sync_all(dir, idx, n, 1, 0, 0);
+    assert_int_equal(
+        one_int(idx[0], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage"), nospec);
+    copy_file(b, a);
+    sync_all(dir, idx, n, 0, 1, 0);
+    same_datasheet(dir, idx, n);
+    copy_file(keep, a);
+    sync_all(dir, idx, n, 0, 1, 0);
+    assert_int_equal(unlink(keep), 0);
+}
+
 void test_summary_maintained(void **state) {
     (void)state;
     char dir[256], path[512];
@@ -343,6 +389,7 @@ void test_summary_maintained(void **state) {
     write_catalog(path, 900000000100, 450, 1);
     sync_all(dir, idx, n, 0, 1, 0);
     same_datasheet(dir, idx, n);
+    tile_steps(dir, idx, n);
     /* removed: the generated catalog, so every spectrum loses its catalog row */
     snprintf(path, sizeof path, "%s/catalog/zcatalog-0000.parquet", dir);
     assert_int_equal(unlink(path), 0);

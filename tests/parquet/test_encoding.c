@@ -10,6 +10,7 @@
 #include "parquet_int.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "suites.h"
@@ -680,6 +681,43 @@ static void test_zstd_empty_and_crc(void **state) {
     assert_int_equal(ard__crc32(NULL, 0), 0);
 }
 
+/* CRC-32 bit by bit (reflected polynomial 0xEDB88320), the definition the fast paths must meet. */
+static uint32_t crc32_bitwise(const uint8_t *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+        }
+    }
+    return ~c;
+}
+
+/* ard__crc32 (carry-less multiplication on capable x86-64 CPUs, zlib otherwise) against the bitwise
+ * definition: the standard check value, every length around the 16/64-byte folding boundaries at
+ * several alignments, and a page-sized buffer. */
+static void test_crc32_paths(void **state) {
+    (void)state;
+    assert_int_equal(ard__crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
+    size_t big = 3 * 65536 + 13;
+    uint8_t *buf = malloc(big + 16);
+    assert_non_null(buf);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < big + 16; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)(x >> 24);
+    }
+    for (size_t len = 0; len <= 600; len++) {
+        for (size_t off = 0; off < 16; off += 5) {
+            assert_int_equal(ard__crc32(buf + off, len), crc32_bitwise(buf + off, len));
+        }
+    }
+    assert_int_equal(ard__crc32(buf + 3, big), crc32_bitwise(buf + 3, big));
+    memset(buf, 0, 256);
+    assert_int_equal(ard__crc32(buf, 256), crc32_bitwise(buf, 256));
+    free(buf);
+}
+
 int ard_test_encoding_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bitunpack_all_widths), cmocka_unit_test(test_bit_width),
@@ -691,7 +729,7 @@ int ard_test_encoding_run(void) {
         cmocka_unit_test(test_delta_byte_array),     cmocka_unit_test(test_bss_roundtrip),
         cmocka_unit_test(test_codec_roundtrip),      cmocka_unit_test(test_codec_bad_input),
         cmocka_unit_test(test_gzip_members),         cmocka_unit_test(test_lz4_hadoop),
-        cmocka_unit_test(test_zstd_empty_and_crc),
+        cmocka_unit_test(test_zstd_empty_and_crc),   cmocka_unit_test(test_crc32_paths),
     };
     return cmocka_run_group_tests_name("parquet_encoding", tests, NULL, NULL);
 }

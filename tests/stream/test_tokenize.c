@@ -321,7 +321,7 @@ static void fill_kind(st_rng *r, float *v, int n, int kind) {
             v[i] = (float)(n - i);
             break;
         case 9:
-            v[i] = (float)ldexp(u, (int)(b % 250) - 125) * (b & 1 ? -1.0f : 1.0f);
+            v[i] = (float)ldexp(u, (int)(b % 201) - 100) * (b & 1 ? -1.0f : 1.0f);
             break;
         default:
             v[i] = (float)i;
