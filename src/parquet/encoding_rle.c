@@ -266,6 +266,31 @@ static void emit_rle(uint32_t value, int64_t n, int bit_width, ard_buf *out) {
     }
 }
 
+/* Length of the run of values equal to the one at i (after the mask), at most count - i. Long
+ * runs (levels of list columns, dictionary indices) are first scanned 8 bytes at a time for raw
+ * equality, which implies masked equality; the masked per-value scan then finishes the run. */
+static int64_t run_length(const rle_src *src, int64_t i, int64_t count) {
+    int64_t end = i + 1;
+    const void *base = src->u32 ? (const void *)src->u32 : (const void *)src->i16;
+    size_t size = src->u32 ? sizeof *src->u32 : sizeof *src->i16;
+    int64_t per_word = (int64_t)(8 / size);
+    uint64_t word = src->u32 ? src->u32[i] : (uint16_t)src->i16[i];
+    for (size_t bits = 8 * size; bits < 64; bits *= 2) {
+        word |= word << bits;
+    }
+    for (uint64_t chunk; end + per_word <= count; end += per_word) {
+        memcpy(&chunk, (const uint8_t *)base + (size_t)end * size, sizeof chunk);
+        if (chunk != word) {
+            break;
+        }
+    }
+    uint32_t v = src_at(src, i);
+    while (end < count && src_at(src, end) == v) {
+        end++;
+    }
+    return end - i;
+}
+
 /* Pending values [pend, i) are bit-packed; a run of >= 8 equal values becomes an RLE run once the
  * pending values fill whole groups (values are borrowed from the run to complete the last group).
  */
@@ -273,10 +298,7 @@ static void rle_encode(const rle_src *src, int64_t count, int bit_width, ard_buf
     int64_t pend = 0, i = 0;
     while (i < count) {
         uint32_t v = src_at(src, i);
-        int64_t run = 1;
-        while (i + run < count && src_at(src, i + run) == v) {
-            run++;
-        }
+        int64_t run = run_length(src, i, count);
         int64_t borrow = (8 - (i - pend) % 8) % 8;
         if (run - borrow >= 8) {
             if (i + borrow > pend) {

@@ -208,6 +208,18 @@ static int append_list_row(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pq
     }
     int64_t run = -1;
     for (int64_t j = 0; j < len; j++) {
+        int64_t bit = in->elem_validity_offset + e0 + j;
+        while ((bit & 7) == 0 && j + 8 <= len && in->elem_validity[bit >> 3] == 0xff) {
+            for (int q = 0; q < 8; q++) { /* a whole byte of valid elements */
+                def[j + q] = c->max_def;
+            }
+            run = run < 0 ? j : run;
+            j += 8;
+            bit += 8;
+        }
+        if (j == len) {
+            break;
+        }
         int valid = elem_valid(in, e0 + j);
         def[j] = (int16_t)(valid ? c->max_def : c->max_def - 1);
         if (valid && run < 0) {

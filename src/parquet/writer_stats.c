@@ -6,6 +6,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 void ard__pqw_stats_init(ard__pqw_stats *s) {
     memset(s, 0, sizeof *s);
@@ -28,15 +31,37 @@ void ard__pqw_stats_clear(ard__pqw_stats *s) {
 
 static void update_f32(ard__pqw_stats *s, const uint8_t *values, int64_t count) {
     float lo = INFINITY, hi = -INFINITY;
-    int64_t nans = 0;
-    for (int64_t i = 0; i < count; i++) {
+    int64_t i = 0, nans = 0;
+#if defined(__SSE2__)
+    /* minps(v, lo) is exactly `v < lo ? v : lo` (lo when v is NaN), maxps likewise; which of
+     * -0.0 / +0.0 a lane keeps does not matter (zero bounds are written as -0.0 / +0.0). */
+    __m128 lo4 = _mm_set1_ps(INFINITY), hi4 = _mm_set1_ps(-INFINITY);
+    while (i + 4 <= count) {
+        __m128i nan4 = _mm_setzero_si128(); /* per-lane counts, bounded by the block */
+        int64_t end = count - i > ((int64_t)1 << 30) ? i + ((int64_t)1 << 30) : count;
+        for (; i + 4 <= end; i += 4) {
+            __m128 v = _mm_loadu_ps((const float *)(const void *)(values + 4 * i));
+            lo4 = _mm_min_ps(v, lo4);
+            hi4 = _mm_max_ps(v, hi4);
+            nan4 = _mm_sub_epi32(nan4, _mm_castps_si128(_mm_cmpunord_ps(v, v)));
+        }
+        int32_t n4[4];
+        _mm_storeu_si128((__m128i *)(void *)n4, nan4);
+        nans += (int64_t)n4[0] + n4[1] + n4[2] + n4[3];
+    }
+    float l4[4], h4[4];
+    _mm_storeu_ps(l4, lo4);
+    _mm_storeu_ps(h4, hi4);
+    for (int k = 0; k < 4; k++) {
+        lo = l4[k] < lo ? l4[k] : lo;
+        hi = h4[k] > hi ? h4[k] : hi;
+    }
+#endif
+    for (; i < count; i++) {
         float v;
         memcpy(&v, values + 4 * i, 4);
-        if (isnan(v)) {
-            nans++;
-            continue;
-        }
-        lo = v < lo ? v : lo;
+        nans += isnan(v) != 0;
+        lo = v < lo ? v : lo; /* false for NaN */
         hi = v > hi ? v : hi;
     }
     s->nan_count += nans;
@@ -58,11 +83,8 @@ static void update_f64(ard__pqw_stats *s, const uint8_t *values, int64_t count) 
     for (int64_t i = 0; i < count; i++) {
         double v;
         memcpy(&v, values + 8 * i, 8);
-        if (isnan(v)) {
-            nans++;
-            continue;
-        }
-        lo = v < lo ? v : lo;
+        nans += isnan(v) != 0;
+        lo = v < lo ? v : lo; /* false for NaN: no branch, so the loop vectorises */
         hi = v > hi ? v : hi;
     }
     s->nan_count += nans;
@@ -81,8 +103,22 @@ static void update_f64(ard__pqw_stats *s, const uint8_t *values, int64_t count) 
 /* Signed (or unsigned when `uns`) integer extremes of `count` values `width` bytes wide. */
 static void update_int(ard__pqw_stats *s, const uint8_t *values, int64_t count, int width,
                        int uns) {
-    int64_t lo = 0, hi = 0;
-    for (int64_t i = 0; i < count; i++) {
+    int64_t lo = 0, hi = 0, generic = count;
+    if (width == 4 && !uns && count > 0) { /* branch-free, so it vectorises */
+        int32_t lo32, hi32;
+        memcpy(&lo32, values, 4);
+        hi32 = lo32;
+        for (int64_t i = 1; i < count; i++) {
+            int32_t v;
+            memcpy(&v, values + 4 * i, 4);
+            lo32 = v < lo32 ? v : lo32;
+            hi32 = v > hi32 ? v : hi32;
+        }
+        lo = lo32;
+        hi = hi32;
+        generic = 0;
+    }
+    for (int64_t i = 0; i < generic; i++) {
         int64_t v;
         if (width == 4) {
             int32_t v32;

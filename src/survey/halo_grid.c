@@ -66,15 +66,13 @@ static ard_status bucket_build(ard__halo_bucket *b, const double *xyz, const dou
         b->slots *= 2;
     }
     b->mass = ard_malloc((size_t)(n > 0 ? n : 1) * sizeof *b->mass);
-    b->keys = ard_malloc((size_t)b->slots * sizeof *b->keys);
-    b->start = ard_malloc((size_t)b->slots * sizeof *b->start);
-    b->count = ard_malloc((size_t)b->slots * sizeof *b->count);
-    if (!b->mass || !b->keys || !b->start || !b->count) {
+    b->table = ard_malloc((size_t)b->slots * sizeof *b->table);
+    if (!b->mass || !b->table) {
         return ard_error_set(err, ARD_ENOMEM, "cosmic web: no memory for a grid of %lld masses",
                              (long long)n);
     }
     for (int64_t s = 0; s < b->slots; s++) {
-        b->keys[s] = KEY_EMPTY;
+        b->table[s].key = KEY_EMPTY;
     }
     for (int64_t k = 0; k < n;) {
         int64_t e = k;
@@ -89,12 +87,12 @@ static ard_status bucket_build(ard__halo_bucket *b, const double *xyz, const dou
             e++;
         }
         int64_t s = (int64_t)(key_hash(items[k].key) & (uint64_t)(b->slots - 1));
-        while (b->keys[s] != KEY_EMPTY) {
+        while (b->table[s].key != KEY_EMPTY) {
             s = (s + 1) & (b->slots - 1);
         }
-        b->keys[s] = items[k].key;
-        b->start[s] = k;
-        b->count[s] = e - k;
+        b->table[s].key = items[k].key;
+        b->table[s].start = k;
+        b->table[s].count = e - k;
         k = e;
     }
     b->n = n;
@@ -174,10 +172,10 @@ int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, i
     }
     uint64_t key = ard__halo_cell_key(ix, iy, iz);
     int64_t s = (int64_t)(key_hash(key) & (uint64_t)(b->slots - 1));
-    while (b->keys[s] != KEY_EMPTY) {
-        if (b->keys[s] == key) {
-            *start = b->start[s];
-            return b->count[s];
+    while (b->table[s].key != KEY_EMPTY) {
+        if (b->table[s].key == key) {
+            *start = b->table[s].start;
+            return b->table[s].count;
         }
         s = (s + 1) & (b->slots - 1);
     }
@@ -187,9 +185,7 @@ int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, i
 void ard__halo_grid_free(ard__halo_grid *g) {
     for (int b = 0; b < g->n_buckets; b++) {
         ard_free(g->bucket[b].mass);
-        ard_free(g->bucket[b].keys);
-        ard_free(g->bucket[b].start);
-        ard_free(g->bucket[b].count);
+        ard_free(g->bucket[b].table);
     }
     memset(g, 0, sizeof *g);
 }

@@ -34,68 +34,105 @@ static const line k_qso[] = {{1215.67, 90.0}, {1240.14, 15.0}, {1396.76, 8.0},  
 static double template_weight(double lr) {
     double lo = ard__lrg_template_lam0;
     double hi = lo + ard__lrg_template_dlam * (ard__lrg_template_n - 1);
-    double w = fmin(lr - lo, hi - lr) / TEMPLATE_BLEND;
+    double w = fmin(lr - lo, hi - lr) * (1.0 / TEMPLATE_BLEND);
     return w <= 0.0 ? 0.0 : (w >= 1.0 ? 1.0 : w);
 }
 
 static double template_flux(double lr) {
-    double x = (lr - ard__lrg_template_lam0) / ard__lrg_template_dlam;
+    double x = (lr - ard__lrg_template_lam0) * (1.0 / ard__lrg_template_dlam);
     int32_t i = (int32_t)x;
     i = i < 0 ? 0 : (i > ard__lrg_template_n - 2 ? ard__lrg_template_n - 2 : i);
     double t = x - i;
     return (1.0 - t) * ard__lrg_template_flux[i] + t * ard__lrg_template_flux[i + 1];
 }
 
-static double analytic_rest(int32_t cls, double lr);
+/* Continuum power law of each class: (lr / ref)^slope (ARD_CLASS_* order: BGS, LRG, ELG, QSO). */
+static const double k_slope[ARD_CLASS_COUNT] = {0.4, 1.0, -1.2, -1.5};
+static const double k_slope_ref[ARD_CLASS_COUNT] = {5000.0, 5000.0, 5000.0, 2500.0};
 
-/* LRG: the real DESI stack where it exists (3300-6950 A rest), analytic beyond. */
-static double continuum_rest(int32_t cls, double lr) {
-    double a = analytic_rest(cls, lr);
-    if (cls != ARD_CLASS_LRG) {
-        return a;
+void ard__spec_shape_table(const double *wl, int64_t n, double *out) {
+    for (int32_t c = 0; c < ARD_CLASS_COUNT; c++) {
+        for (int64_t j = 0; j < n; j++) {
+            out[c * n + j] = pow(wl[j], k_slope[c]);
+        }
     }
-    double w = template_weight(lr);
-    return w > 0.0 ? w * template_flux(lr) + (1.0 - w) * a : a;
 }
 
-static double analytic_rest(int32_t cls, double lr) {
-    double shape, brk, d;
+/* Analytic rest-frame continuum at lr (A) whose power law (lr / ref)^slope is `shape`. */
+static inline double analytic_rest(int32_t cls, double lr, double shape) {
+    double d;
     switch (cls) {
     case ARD_CLASS_LRG:
-        shape = lr / 5000.0;
         d = 1.9;
         break;
     case ARD_CLASS_BGS:
-        shape = pow(lr / 5000.0, 0.4);
         d = 1.45;
         break;
     case ARD_CLASS_ELG:
-        shape = pow(lr / 5000.0, -1.2);
         d = 1.05;
         break;
     default:
-        d = lr / 2500.0;
-        return 1.0 / (d * sqrt(d)) * (lr < 912.0 ? 0.1 : 1.0);
+        return shape * (lr < 912.0 ? 0.1 : 1.0);
     }
-    /* tanh is exactly +-1 in double beyond |x| = 19.1: skip it far from the break */
-    double x = (lr - 4000.0) / 30.0;
-    brk = 1.0 / (1.0 + (d - 1.0) * 0.5 * (x > 20.0 ? 0.0 : (x < -20.0 ? 2.0 : 1.0 - tanh(x))));
-    double uv = lr < 2800.0 ? (lr / 2800.0) * (lr / 2800.0) : 1.0;
+    /* Break 1 / (1 + (d - 1) (1 - tanh x) / 2) with (1 - tanh x) / 2 = 1 / (1 + e^2x); that is 0
+     * (1) to double precision beyond x = 20 (-20): skip the exp far from the break. */
+    double x = (lr - 4000.0) * (1.0 / 30.0);
+    double step = x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp(2.0 * x)));
+    double brk = 1.0 / (1.0 + (d - 1.0) * step);
+    double uv = lr < 2800.0 ? (lr * (1.0 / 2800.0)) * (lr * (1.0 / 2800.0)) : 1.0;
     return shape * brk * uv;
 }
 
-static double absorption(int32_t cls, double lr) {
-    if (cls != ARD_CLASS_LRG && cls != ARD_CLASS_BGS) {
-        return 1.0;
+/* LRG: the real DESI stack where it exists (3300-6950 A rest), analytic beyond. */
+static inline double continuum_rest_shape(int32_t cls, double lr, double shape) {
+    if (cls != ARD_CLASS_LRG) {
+        return analytic_rest(cls, lr, shape);
     }
-    double scale = cls == ARD_CLASS_LRG ? 1.0 - template_weight(lr) : 0.5, t = 1.0;
-    for (int k = 0; k < NLINES(k_abs) && scale > 0.0; k++) {
-        double x = (lr - k_abs[k].rest) / 9.0;
-        if (fabs(x) < 6.0) {
-            t *= 1.0 - scale * k_abs[k].strength * exp(-0.5 * x * x);
+    double w = template_weight(lr);
+    if (w >= 1.0) {
+        return template_flux(lr);
+    }
+    double a = analytic_rest(cls, lr, shape);
+    return w > 0.0 ? w * template_flux(lr) + (1.0 - w) * a : a;
+}
+
+static double continuum_rest(int32_t cls, double lr) {
+    return continuum_rest_shape(cls, lr, pow(lr / k_slope_ref[cls], k_slope[cls]));
+}
+
+/* out[j] = amp x the continuum of class cls at redshift z on the grid; shape from the ctx table,
+ * wl^slope x (ref (1 + z))^-slope. Inlined per class so each loop has its branches resolved. */
+static inline void continuum_fill(const ard__spec_ctx *ctx, int32_t cls, double z, double amp,
+                                  double *out) {
+    const double *shape = ctx->shape + cls * ctx->grid.n;
+    double inv1z = 1.0 / (1.0 + z);
+    double scale = pow(k_slope_ref[cls] * (1.0 + z), -k_slope[cls]);
+    for (int64_t j = 0; j < ctx->grid.n; j++) {
+        out[j] = amp * continuum_rest_shape(cls, ctx->wl[j] * inv1z, shape[j] * scale);
+    }
+}
+
+/* Multiplies out (observed frame, redshift z) by the stellar absorption lines: depth scaled by
+ * 0.5 for BGS, by the analytic share (1 - template weight) for LRG; none for other classes. */
+static void absorption(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
+    if (cls != ARD_CLASS_LRG && cls != ARD_CLASS_BGS) {
+        return;
+    }
+    for (int k = 0; k < NLINES(k_abs); k++) {
+        double reach = 6.0 * 9.0; /* |x| < 6 below, x in units of 9 A rest */
+        int64_t a = (int64_t)floor(ard_grid_index(&ctx->grid, (k_abs[k].rest - reach) * (1.0 + z)));
+        int64_t b = (int64_t)ceil(ard_grid_index(&ctx->grid, (k_abs[k].rest + reach) * (1.0 + z)));
+        a = a < 0 ? 0 : a;
+        b = b > ctx->grid.n - 1 ? ctx->grid.n - 1 : b;
+        for (int64_t j = a; j <= b; j++) {
+            double lr = ctx->wl[j] / (1.0 + z);
+            double scale = cls == ARD_CLASS_LRG ? 1.0 - template_weight(lr) : 0.5;
+            double x = (lr - k_abs[k].rest) / 9.0;
+            if (fabs(x) < 6.0 && scale > 0.0) {
+                out[j] *= 1.0 - scale * k_abs[k].strength * exp(-0.5 * x * x);
+            }
         }
     }
-    return t;
 }
 
 /* Adds a Gaussian of total flux `total` centred at lam (observed) with sigma sig, pixel-integrated.
@@ -107,10 +144,15 @@ static void add_gaussian(const ard__spec_ctx *ctx, double lam, double sig, doubl
     int64_t a = (int64_t)floor(lo), b = (int64_t)ceil(hi);
     a = a < 0 ? 0 : a;
     b = b > ctx->grid.n - 1 ? ctx->grid.n - 1 : b;
-    for (int64_t j = a; j <= b; j++) {
+    if (a > b) {
+        return;
+    }
+    double inv = 1.0 / (M_SQRT2 * sig), lower = erf((ctx->edges[a] - lam) * inv);
+    for (int64_t j = a; j <= b; j++) { /* a pixel's upper edge is the next one's lower edge */
         double e0 = ctx->edges[j], e1 = ctx->edges[j + 1];
-        double p = 0.5 * (erf((e1 - lam) / (M_SQRT2 * sig)) - erf((e0 - lam) / (M_SQRT2 * sig)));
-        out[j] += total * p / (e1 - e0);
+        double upper = erf((e1 - lam) * inv);
+        out[j] += total * (0.5 * (upper - lower)) / (e1 - e0);
+        lower = upper;
     }
 }
 
@@ -132,9 +174,9 @@ static void add_lines(const ard__spec_ctx *ctx, const line *lines, int count, do
 /* Lyman-alpha forest transmission below the QSO's Lya line (exponential fluctuations). */
 static void lya_forest(const ard__spec_ctx *ctx, double z, uint64_t variant, double *out) {
     double lya = 1215.67 * (1.0 + z);
+    double log_lya = log(1215.67);
     for (int64_t j = 0; j < ctx->grid.n && ctx->wl[j] < lya; j++) {
-        double za = ctx->wl[j] / 1215.67 - 1.0;
-        double tau = 0.0025 * pow(1.0 + za, 3.7);
+        double tau = 0.0025 * exp(3.7 * (ctx->logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
         double u = ard__u01(ard__hash4(variant, 77, (uint64_t)j, 0));
         out[j] *= exp(-tau * -log(u));
     }
@@ -144,10 +186,21 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
                      int32_t line_ratio_anomaly, uint64_t variant, double *out) {
     /* 1 nanomaggy at 6400 A = 0.266e-17 erg/s/cm^2/A */
     double amp = 0.266 * flux_r / continuum_rest(cls, 6400.0 / (1.0 + z));
-    for (int64_t j = 0; j < ctx->grid.n; j++) {
-        double lr = ctx->wl[j] / (1.0 + z);
-        out[j] = amp * continuum_rest(cls, lr) * absorption(cls, lr);
+    switch (cls) { /* constant class: the inlined loop loses the per-pixel class tests */
+    case ARD_CLASS_BGS:
+        continuum_fill(ctx, ARD_CLASS_BGS, z, amp, out);
+        break;
+    case ARD_CLASS_LRG:
+        continuum_fill(ctx, ARD_CLASS_LRG, z, amp, out);
+        break;
+    case ARD_CLASS_ELG:
+        continuum_fill(ctx, ARD_CLASS_ELG, z, amp, out);
+        break;
+    default:
+        continuum_fill(ctx, ARD_CLASS_QSO, z, amp, out);
+        break;
     }
+    absorption(ctx, cls, z, out);
     double ratio[16];
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;

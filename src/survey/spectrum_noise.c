@@ -49,8 +49,10 @@ ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t
     size_t n = (size_t)grid->n;
     ctx->wl = ard_malloc(n * sizeof(double));
     ctx->edges = ard_malloc((n + 1) * sizeof(double));
+    ctx->logwl = ard_malloc(n * sizeof(double));
+    ctx->shape = ard_malloc(ARD_CLASS_COUNT * n * sizeof(double));
     ctx->noise = ard_malloc(n * sizeof(float));
-    if (!ctx->wl || !ctx->edges || !ctx->noise) {
+    if (!ctx->wl || !ctx->edges || !ctx->logwl || !ctx->shape || !ctx->noise) {
         ard__spec_ctx_reset(ctx);
         return ard_error_set(err, ARD_ENOMEM, "spectra: no memory for the grid tables");
     }
@@ -59,10 +61,13 @@ ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t
         ctx->edges[j] = ard_grid_wavelength(grid, (double)j - 0.5);
     }
     for (size_t j = 0; j < n; j++) {
+        ctx->logwl[j] = log(ctx->wl[j]);
         double width = ctx->edges[j + 1] - ctx->edges[j];
         ctx->noise[j] =
             (float)(sky_factor(ctx->wl[j]) / throughput(ctx->wl[j]) * sqrt(0.8 / width));
     }
+    ard__spec_shape_table(ctx->wl, grid->n, ctx->shape);
+    ard__zig_init(&ctx->zig);
     return ARD_OK;
 }
 
@@ -70,6 +75,10 @@ void ard__spec_ctx_reset(ard__spec_ctx *ctx) {
     ard_free(ctx->wl);
     ard_free(ctx->edges);
     ard_free(ctx->noise);
+    ard_free(ctx->logwl);
+    ard_free(ctx->shape);
+    ctx->logwl = NULL;
+    ctx->shape = NULL;
     ctx->wl = NULL;
     ctx->edges = NULL;
     ctx->noise = NULL;
@@ -154,14 +163,10 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
     }
     ard__spec_model(ctx, cls, gal->z_true[i], gal->flux_r[i], kind == ARD_ANOMALY_LINE_RATIO,
                     ard__hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999), model);
-    for (int64_t j = 0; j < n; j += 2) {
-        uint64_t h = ard__hash4(ctx->seed, ARD__S_NOISE, tid, (uint64_t)j);
-        double u1 = ard__u01(h), u2 = ard__u01(ard__mix64(h ^ 0xa5a5a5a5a5a5a5a5ULL));
-        double rad = sqrt(-2.0 * log(u1)), ang = 6.283185307179586 * u2;
-        flux[j] = (float)(model[j] + sigma[j] * rad * cos(ang));
-        if (j + 1 < n) {
-            flux[j + 1] = (float)(model[j + 1] + sigma[j + 1] * rad * sin(ang));
-        }
+    ard__words noise;
+    ard__words_init(&noise, ctx->seed, ARD__S_NOISE, tid);
+    for (int64_t j = 0; j < n; j++) {
+        flux[j] = (float)(model[j] + sigma[j] * ard__zig_normal(&ctx->zig, &noise));
     }
     apply_anomaly(ctx, kind, &r, sigma, flux);
     for (int64_t j = 0; j < n; j++) {

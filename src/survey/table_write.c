@@ -64,20 +64,26 @@ static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t co
     if (!bits) {
         return NULL;
     }
-    memset(bits, 0xff, (size_t)(count + 7) / 8);
-    *any_null = 0;
-    for (int64_t k = 0; k < count; k++) {
-        if (mask[k] != 0 && ivar[k] == 0.0f) {
-            bits[k / 8] &= (uint8_t) ~(1u << (k % 8));
-            *any_null = 1;
+    int null_seen = 0;
+    for (int64_t k0 = 0; k0 < count; k0 += 8) { /* a byte at a time; MASK is mostly 0 */
+        uint64_t mask8 = 1;                     /* a partial last byte takes the per-pixel path */
+        if (k0 + 8 <= count) {
+            memcpy(&mask8, mask + k0, sizeof mask8);
         }
+        unsigned byte = 0xff;
+        for (int64_t q = 0; mask8 != 0 && q < 8 && k0 + q < count; q++) {
+            byte &= ~((unsigned)((mask[k0 + q] != 0) & (ivar[k0 + q] == 0.0f)) << q);
+        }
+        bits[k0 / 8] = (uint8_t)byte;
+        null_seen |= byte != 0xff;
     }
+    *any_null = null_seen;
     return bits;
 }
 
-/* The ARD_KV_PIXEL_STATS value (survey.h) of a tile whose FLUX validity is `valid` (NULL: none
- * null); 0 when it does not fit in cap. Slot ARD_CLASS_COUNT holds the OTHER rows. */
-static int pixel_stats_text(const int32_t *target_class, const float *ivar, const uint8_t *valid,
+/* The ARD_KV_PIXEL_STATS value (survey.h) of a tile; null FLUX as in flux_validity. 0 when it does
+ * not fit in cap. Slot ARD_CLASS_COUNT holds the OTHER rows. */
+static int pixel_stats_text(const int32_t *target_class, const float *ivar, const uint8_t *mask,
                             int64_t rows, int64_t width, char *out, size_t cap) {
     int64_t n_rows[ARD_CLASS_COUNT + 1] = {0}, nulls[ARD_CLASS_COUNT + 1] = {0},
                                      zeros[ARD_CLASS_COUNT + 1] = {0};
@@ -85,10 +91,13 @@ static int pixel_stats_text(const int32_t *target_class, const float *ivar, cons
         int32_t c = target_class[r];
         int32_t slot = c >= 0 && c < ARD_CLASS_COUNT ? c : ARD_CLASS_COUNT;
         n_rows[slot]++;
+        int64_t row_nulls = 0, row_zeros = 0;
         for (int64_t k = r * width; k < (r + 1) * width; k++) {
-            nulls[slot] += valid && !((valid[k / 8] >> (k % 8)) & 1);
-            zeros[slot] += ivar[k] == 0.0f;
+            row_nulls += (mask[k] != 0) & (ivar[k] == 0.0f);
+            row_zeros += ivar[k] == 0.0f;
         }
+        nulls[slot] += row_nulls;
+        zeros[slot] += row_zeros;
     }
     size_t len = 0;
     for (int32_t slot = 0; slot <= ARD_CLASS_COUNT; slot++) {
@@ -134,8 +143,8 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
         valid = flux_validity(ivar, mask, count, &any_null);
         st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
     }
-    if (st == ARD_OK && !pixel_stats_text(target_class, ivar, any_null ? valid : NULL, rows,
-                                          grid->n, stats_text, sizeof stats_text)) {
+    if (st == ARD_OK &&
+        !pixel_stats_text(target_class, ivar, mask, rows, grid->n, stats_text, sizeof stats_text)) {
         st = ard_error_set(err, ARD_EINTERNAL, "tile %s: %s text too long", path,
                            ARD_KV_PIXEL_STATS);
     }

@@ -8,6 +8,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/ard-index-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# a command failing outside `|| fail` names itself and shows what the ard commands said
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?)" >&2; cat "$T/cmd.err" >&2 2>/dev/null' ERR
 
 if ! "$ARD" generate --help >/dev/null 2>&1; then
     echo "SKIPPED: ard generate is not built" >&2
@@ -49,20 +51,20 @@ assert got == want, (len(got), len(want))
 EOF
 
 # every format works; paths are files of the dataset; plan rows are sorted
-"$ARD" query "$D" --where "Z > 1.0" --format paths 2>/dev/null >"$T/paths.txt"
+"$ARD" query "$D" --where "Z > 1.0" --format paths 2>>"$T/cmd.err" >"$T/paths.txt"
 while read -r p; do [ -f "$p" ] || fail "query path $p is not a file"; done <"$T/paths.txt"
 sort -c "$T/paths.txt" || fail "paths not sorted"
-"$ARD" query "$D" --where "Z > 1.0" --format plan 2>/dev/null >"$T/plan.tsv"
+"$ARD" query "$D" --where "Z > 1.0" --format plan 2>>"$T/cmd.err" >"$T/plan.tsv"
 head -1 "$T/plan.tsv" | grep -q "^path	row_group	byte_offset" || fail "plan header"
-"$ARD" query "$D" --where "Z > 1.0" --format json 2>/dev/null | $PY -c '
+"$ARD" query "$D" --where "Z > 1.0" --format json 2>>"$T/cmd.err" | $PY -c '
 import json, sys
 p = json.load(sys.stdin)
 assert p["num_rows"] == sum(len(g["rows"]) for f in p["files"] for g in f["row_groups"])
 ' || fail "json plan"
-"$ARD" query "$D" --where "Z > 1.0" --limit 3 --format targets 2>/dev/null | wc -l | grep -qx 3 || fail "--limit"
+"$ARD" query "$D" --where "Z > 1.0" --limit 3 --format targets 2>>"$T/cmd.err" | wc -l | grep -qx 3 || fail "--limit"
 head -5 "$T/q.txt" >"$T/ids.txt"
 echo 12345 >>"$T/ids.txt"
-"$ARD" query "$D" --targetids - --format targets <"$T/ids.txt" 2>/dev/null | sort >"$T/ids.out"
+"$ARD" query "$D" --targetids - --format targets <"$T/ids.txt" 2>>"$T/cmd.err" | sort >"$T/ids.out"
 head -5 "$T/q.txt" | sort | cmp - "$T/ids.out" || fail "--targetids look-up"
 
 # ---- read-only guards ----
@@ -74,11 +76,11 @@ done
 [ "$(sqlite3 "$D/ard.db" "SELECT count(*) FROM galaxies")" = "$before" ] || fail "a refused predicate changed the index"
 
 # ---- fetch ----
-"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.npy" --columns FLUX,IVAR,MASK --threads 2 2>/dev/null
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.npy" --columns FLUX,IVAR,MASK --threads 2 2>>"$T/cmd.err"
 # no --columns: the full tile schema (FLUX, IVAR, MASK) for Parquet
-"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.parquet" 2>/dev/null
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/sub.parquet" 2>>"$T/cmd.err"
 # no --columns for .npy: FLUX only
-"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/dflt.npy" 2>/dev/null
+"$ARD" fetch "$D" --where "Z > 1.0 AND SPECTYPE = 'GALAXY'" --out "$T/dflt.npy" 2>>"$T/cmd.err"
 [ -f "$T/dflt.npy" ] && [ -f "$T/dflt.TARGETID.npy" ] || fail ".npy default outputs"
 [ ! -e "$T/dflt.IVAR.npy" ] && [ ! -e "$T/dflt.MASK.npy" ] || fail ".npy default is FLUX only"
 $PY - "$T" <<'EOF' || fail "fetched arrays"
@@ -163,6 +165,7 @@ grep -q "${victim#"$D"/}" "$T/sync3.err" || fail "skip message does not name the
 
 # ---- usage errors ----
 set +e
+trap - ERR
 "$ARD" query "$D" --format nope >/dev/null 2>&1; [ $? = 2 ] || fail "bad --format is a usage error"
 "$ARD" fetch "$D" --where "Z > 1" --out x.csv >/dev/null 2>&1; [ $? = 2 ] || fail "bad --out is a usage error"
 "$ARD" query "$T/nowhere" --where "Z > 1" >/dev/null 2>"$T/e"; [ $? = 1 ] || fail "missing index"
