@@ -29,8 +29,7 @@ static void fmt_z(char *buf, size_t cap, double z) {
     }
 }
 
-/* Canonical class order: BGS, LRG, ELG, QSO, then the rest by name, NULL last. */
-static int class_rank(const char *name) {
+int ds_class_rank(const char *name) {
     static const char *const order[] = {"BGS", "LRG", "ELG", "QSO"};
     for (int i = 0; name && i < 4; i++) {
         if (strcmp(name, order[i]) == 0) {
@@ -43,7 +42,7 @@ static int class_rank(const char *name) {
 static int cmp_class_row(const void *a, const void *b) {
     const char *const *x = a;
     const char *const *y = b;
-    int rx = class_rank(*x), ry = class_rank(*y);
+    int rx = ds_class_rank(*x), ry = ds_class_rank(*y);
     if (rx != ry) {
         return rx < ry ? -1 : 1;
     }

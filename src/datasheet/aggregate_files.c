@@ -127,19 +127,9 @@ typedef struct class_pixels {
     int64_t rows, pixels, flux_null, ivar_zero;
 } class_pixels;
 
-static int class_rank(const char *name) {
-    static const char *const order[] = {"BGS", "LRG", "ELG", "QSO"};
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(order[i], name) == 0) {
-            return i;
-        }
-    }
-    return 4;
-}
-
 static int cmp_class(const void *pa, const void *pb) {
     const class_pixels *x = pa, *y = pb;
-    int rx = class_rank(x->name), ry = class_rank(y->name);
+    int rx = ds_class_rank(x->name), ry = ds_class_rank(y->name);
     return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->name, y->name);
 }
 

@@ -84,6 +84,9 @@ void ds_agg_reset(ds_agg *a);
 ard_status ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
                         ds_agg *a, ard_error *err);
 /* The parts (aggregate_*.c). */
+/* Canonical class order for tables: BGS, LRG, ELG, QSO (0-3), other names 4 (then by name), NULL 5.
+ */
+int ds_class_rank(const char *name);
 ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
 ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
                         ds_agg *a, ard_error *err);
