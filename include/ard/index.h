@@ -134,8 +134,10 @@ ARD_API ard_status ard_index_partition(int64_t total, int32_t rank, int32_t size
                                        int64_t *count, ard_error *err);
 
 /* Verifies that every indexed file is whole: its spectra rows equal files.num_rows, its row_groups
- * rows equal num_row_groups, its tile_pixel_stats rows (if any) add up to num_rows, and no
- * spectra/row_groups/galaxies/tile_pixel_stats row points to a missing file.
+ * rows equal num_row_groups, its tile_pixel_stats rows (if any) add up to num_rows, a catalog
+ * file's galaxies and catalog_summary rows add up to num_rows and its catalog_zhist counts to the
+ * summary's redshift count, and no spectra/row_groups/galaxies/tile_pixel_stats/catalog_summary/
+ * catalog_zhist row points to a missing file.
  * *bad_files receives the number of inconsistent files. ARD_ECORRUPT (message names the first bad
  * file) or ARD_OK; ARD_EDB. */
 ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err);

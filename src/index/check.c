@@ -43,6 +43,21 @@ static const char *const checks[] = {
     " GROUP BY f.id, f.path, f.num_rows HAVING sum(p.num_rows) <> f.num_rows",
     "SELECT 'tile_pixel_stats rows of unknown file ' || p.file_id FROM tile_pixel_stats p"
     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = p.file_id)",
+    /* the datasheet's catalog aggregates (catalog_summary.c) against the catalog files */
+    "SELECT f.path || ': ' || f.num_rows || ' rows in files, ' || coalesce(sum(c.num_rows), 0)"
+    " || ' in catalog_summary' FROM files f LEFT JOIN catalog_summary c ON c.file_id = f.id"
+    " WHERE f.kind = 'catalog' GROUP BY f.id, f.path, f.num_rows"
+    " HAVING coalesce(sum(c.num_rows), 0) <> f.num_rows",
+    "SELECT f.path || ': ' || (SELECT coalesce(sum(c.z_count), 0) FROM catalog_summary c"
+    " WHERE c.file_id = f.id) || ' redshifts in catalog_summary, '"
+    " || (SELECT coalesce(sum(h.num), 0) FROM catalog_zhist h WHERE h.file_id = f.id)"
+    " || ' in catalog_zhist' FROM files f WHERE f.kind = 'catalog' AND"
+    " (SELECT coalesce(sum(c.z_count), 0) FROM catalog_summary c WHERE c.file_id = f.id) <>"
+    " (SELECT coalesce(sum(h.num), 0) FROM catalog_zhist h WHERE h.file_id = f.id)",
+    "SELECT 'catalog_summary rows of unknown file ' || c.file_id FROM catalog_summary c"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = c.file_id)",
+    "SELECT 'catalog_zhist rows of unknown file ' || h.file_id FROM catalog_zhist h"
+    " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = h.file_id)",
 };
 
 ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err) {

@@ -67,8 +67,7 @@ rm -f "$T/killed.db"*
 DBC=sqlite:$T/killed.db
 if [ -n "$DSN" ]; then
     DBC=$DSN
-    psql -q "$DSN" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS meta, files, row_groups,
-        column_stats, spectra, galaxies, sync_runs, sync_errors, tile_pixel_stats CASCADE" >/dev/null
+    psql -q "$DSN" -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
 fi
 "$ARD" sync "$D" --db "$DBC" --quiet --threads 1 >/dev/null &
 SYNC_PID=$!

@@ -48,8 +48,7 @@ cmp "$T/pg.npy" "$T/lite.npy" || fail "fetched arrays differ between backends"
 echo "CLI: PostgreSQL and SQLite give identical plans and arrays"
 
 # 3. kill -9 safety and the concurrent reader on PostgreSQL
-psql -q "$DSN" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS meta, files, row_groups,
-    column_stats, spectra, galaxies, sync_runs, sync_errors, tile_pixel_stats CASCADE" >/dev/null
+psql -q "$DSN" -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
 ARD_KILL_ROUNDS=6 ARD_KILL_GALAXIES=600 bash "$HERE/index_kill.sh" "$ARD" "$DSN" ||
     fail "kill -9 test on PostgreSQL"
 echo "index_pg: all checks passed"

@@ -193,6 +193,21 @@ static void test_check_detects(void **state) {
     idx = ti_open(env, ARD_INDEX_READ_ONLY);
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
     ard_index_close(idx);
+    /* the datasheet's catalog aggregates are checked against the catalog files too */
+    ti_raw_sql(env, "UPDATE catalog_summary SET num_rows = num_rows + 1 WHERE spectype = 'GALAXY'");
+    idx = ti_open(env, ARD_INDEX_READ_ONLY);
+    ard_error_init(&err);
+    assert_int_equal(ard_index_check(idx, &bad, &err), ARD_ECORRUPT);
+    assert_non_null(strstr(err.msg, "in catalog_summary"));
+    ard_index_close(idx);
+    ti_raw_sql(env, "UPDATE catalog_summary SET num_rows = num_rows - 1 WHERE spectype = 'GALAXY'");
+    ti_raw_sql(env, "UPDATE catalog_zhist SET num = num + 1 WHERE z_bin = (SELECT min(z_bin) FROM"
+                    " catalog_zhist)");
+    idx = ti_open(env, ARD_INDEX_READ_ONLY);
+    ard_error_init(&err);
+    assert_int_equal(ard_index_check(idx, &bad, &err), ARD_ECORRUPT);
+    assert_non_null(strstr(err.msg, "in catalog_zhist"));
+    ard_index_close(idx);
 }
 
 static void test_schema_versions(void **state) {
