@@ -35,7 +35,7 @@ check "generate --quiet prints nothing" test "$rc" -eq 0 -a ! -s "$WORK/out"
 check "1 and 2 threads: identical bytes" diff -r "$WORK/a" "$WORK/b"
 check "catalog written" test -s "$WORK/a/catalog/zcatalog-0000.parquet"
 check "truth written" test -s "$WORK/a/truth/galaxies-0000.parquet" -a -s "$WORK/a/truth/groups.parquet"
-tile=$(find "$WORK/a/tiles" -name '*.parquet' | head -1)
+tile=$(find "$WORK/a/tiles" -name '*.parquet' | sed -n 1p)
 check "tiles under tiles/main/{bright,dark}/PIXGROUP/PIXNUM.parquet" \
     bash -c "[[ '$tile' =~ /tiles/main/(bright|dark)/[0-9]+/[0-9]+\.parquet$ ]]"
 run parquet meta "$tile"
