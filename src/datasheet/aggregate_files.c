@@ -228,30 +228,41 @@ static void ivar_cell(char *buf, size_t cap, int64_t zero, int64_t pixels, int64
     }
 }
 
+/* Sums of tiles [first, end): the programs rows and the dataset totals. */
+typedef struct tile_sums {
+    int64_t rgs, rows, bytes, vals, nulls, with, pixels, zero, rows_without;
+} tile_sums;
+
+static tile_sums sum_tiles(const ds_agg *a, int64_t first, int64_t end) {
+    tile_sums s = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t i = first; i < end; i++) {
+        const ds_tile *t = &a->tiles[i];
+        s.rgs += t->row_groups;
+        s.rows += t->rows;
+        s.bytes += t->bytes;
+        s.vals += t->flux_values;
+        s.nulls += t->flux_nulls;
+        s.with += t->has_pixel_stats;
+        s.pixels += t->ps_pixels;
+        s.zero += t->ps_ivar_zero;
+        s.rows_without += t->has_pixel_stats ? 0 : t->rows;
+    }
+    return s;
+}
+
 /* One programs row for tiles [first, end) (contiguous: paths sort by survey/program). */
 static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64_t end,
                               ard_error *err) {
-    int64_t rgs = 0, rows = 0, bytes = 0, vals = 0, nulls = 0, pixels = 0, zero = 0, with = 0;
-    for (int64_t i = first; i < end; i++) {
-        const ds_tile *t = &a->tiles[i];
-        rgs += t->row_groups;
-        rows += t->rows;
-        bytes += t->bytes;
-        vals += t->flux_values;
-        nulls += t->flux_nulls;
-        with += t->has_pixel_stats;
-        pixels += t->ps_pixels;
-        zero += t->ps_ivar_zero;
-    }
+    tile_sums s = sum_tiles(a, first, end);
     char survey[64] = "?", program[64] = "?", c[5][32], ivar[128];
     int64_t pix;
     ard_survey_parse_tile_path(a->tiles[first].path, survey, program, &pix, NULL);
     snprintf(c[0], sizeof c[0], "%lld", (long long)(end - first));
-    snprintf(c[1], sizeof c[1], "%lld", (long long)rgs);
-    snprintf(c[2], sizeof c[2], "%lld", (long long)rows);
-    snprintf(c[3], sizeof c[3], "%lld", (long long)bytes);
-    pct(c[4], sizeof c[4], nulls, vals);
-    ivar_cell(ivar, sizeof ivar, zero, pixels, with, end - first - with);
+    snprintf(c[1], sizeof c[1], "%lld", (long long)s.rgs);
+    snprintf(c[2], sizeof c[2], "%lld", (long long)s.rows);
+    snprintf(c[3], sizeof c[3], "%lld", (long long)s.bytes);
+    pct(c[4], sizeof c[4], s.nulls, s.vals);
+    ivar_cell(ivar, sizeof ivar, s.zero, s.pixels, s.with, end - first - s.with);
     const char *cells[8] = {survey, program, c[0], c[1], c[2], c[3], c[4], ivar};
     return ds_row(ds_table_get(m, "programs"), cells, err);
 }
@@ -338,8 +349,8 @@ static int cmp_i64(const void *a, const void *b) {
 
 /* Totals over tiles, per-program rows and the sky area of the distinct occupied pixels. */
 static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
-    int64_t rgs = 0, bytes = 0, vals = 0, nulls = 0, npix = 0;
-    int64_t with = 0, pixels = 0, zero = 0, rows_without = 0;
+    int64_t npix = 0;
+    tile_sums s = sum_tiles(a, 0, a->num_tiles);
     int64_t *pix = ard_malloc((size_t)(a->num_tiles ? a->num_tiles : 1) * sizeof *pix);
     if (!pix) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
@@ -347,14 +358,6 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
     ard_status st = ARD_OK;
     for (int64_t i = 0, first = 0; i < a->num_tiles; i++) {
         const ds_tile *t = &a->tiles[i];
-        rgs += t->row_groups;
-        bytes += t->bytes;
-        vals += t->flux_values;
-        nulls += t->flux_nulls;
-        with += t->has_pixel_stats;
-        pixels += t->ps_pixels;
-        zero += t->ps_ivar_zero;
-        rows_without += t->has_pixel_stats ? 0 : t->rows;
         if (t->pixnum >= 0) {
             pix[npix++] = t->pixnum;
         }
@@ -370,19 +373,19 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
     }
     ard_free(pix);
     char c[2][32];
-    pct(c[0], sizeof c[0], nulls, vals);
-    pct(c[1], sizeof c[1], zero, pixels); /* over the tiles with statistics: see the note */
+    pct(c[0], sizeof c[0], s.nulls, s.vals);
+    pct(c[1], sizeof c[1], s.zero, s.pixels); /* over the tiles with statistics: see the note */
     ds_set(m, "tiles_total", "%lld", (long long)a->num_tiles);
-    ds_set(m, "row_groups_total", "%lld", (long long)rgs);
-    ds_set(m, "tile_bytes", "%lld", (long long)bytes);
-    ds_set(m, "flux_pixels", "%lld", (long long)vals);
-    ds_set(m, "flux_nulls", "%lld", (long long)nulls);
+    ds_set(m, "row_groups_total", "%lld", (long long)s.rgs);
+    ds_set(m, "tile_bytes", "%lld", (long long)s.bytes);
+    ds_set(m, "flux_pixels", "%lld", (long long)s.vals);
+    ds_set(m, "flux_nulls", "%lld", (long long)s.nulls);
     ds_set(m, "flux_missing_pct", "%s", c[0]);
-    ds_set(m, "ivar_zero_pixels", "%lld", (long long)zero);
+    ds_set(m, "ivar_zero_pixels", "%lld", (long long)s.zero);
     ds_set(m, "ivar_zero_pct", "%s", c[1]);
-    ds_set(m, "pixel_stats_tiles", "%lld", (long long)with);
-    ds_set(m, "pixel_stats_pixels", "%lld", (long long)pixels);
-    pixel_stats_note(m, a->num_tiles, with, rows_without);
+    ds_set(m, "pixel_stats_tiles", "%lld", (long long)s.with);
+    ds_set(m, "pixel_stats_pixels", "%lld", (long long)s.pixels);
+    pixel_stats_note(m, a->num_tiles, s.with, s.rows_without);
     ds_set(m, "sky_pixels", "%lld", (long long)distinct);
     ds_set(m, "sky_area_deg2", "%.2f", (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
     return st;

@@ -25,7 +25,7 @@ typedef struct tweb_run {
     const double *pts;
     const int64_t *order; /* points in cell order */
     int64_t n_points;
-    double min_reach;
+    double min_reach, w0, inv_2r2; /* see add_tide */
     ard__halo_grid grid;
     float *lambda, *delta;
     uint8_t *cls;
@@ -39,17 +39,18 @@ typedef struct cell_cache {
 } cell_cache;
 
 /* Adds the tide of a unit-weight Gaussian (radius R) at separation d to t (xx yy zz xy xz yz). */
-static void add_tide(double t[6], const double d[3], double q, double R) {
+/* w0 = W(0) = 1 / ((2 pi)^(3/2) R^3), inv_2r2 = 1 / (2 R^2): per run, not per pair. */
+static void add_tide(double t[6], const double d[3], double q, double w0, double inv_2r2) {
     double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-    double w0 = 1.0 / (pow(2.0 * M_PI, 1.5) * R * R * R);
-    double u2 = r2 / (2.0 * R * R), u = sqrt(u2), r = sqrt(r2);
+    double u2 = r2 * inv_2r2, u = sqrt(u2), r = sqrt(r2);
     double tang, rad; /* eigenvalues per unit q: tangential (twice) and radial */
     if (u < 1e-3) {   /* series of m(r) / (4 pi r^3): no cancellation near the centre */
         tang = w0 / 3.0 * (1.0 - 0.6 * u2);
         rad = w0 * (1.0 - u2) - 2.0 * tang;
     } else {
-        double w = u < GAUSS_REACH / M_SQRT2 ? w0 * exp(-u2) : 0.0;
-        double m = u < GAUSS_REACH / M_SQRT2 ? erf(u) - M_2_SQRTPI * u * exp(-u2) : 1.0;
+        int core = u < GAUSS_REACH / M_SQRT2;
+        double e = core ? exp(-u2) : 0.0;
+        double w = w0 * e, m = core ? erf(u) - M_2_SQRTPI * u * e : 1.0;
         tang = m / (4.0 * M_PI * r2 * r);
         rad = w - 2.0 * tang;
     }
@@ -115,7 +116,7 @@ static void eval_point(const tweb_run *run, int64_t i, cell_cache *cache) {
             for (int64_t k = 0; k < cc->count[c]; k++, m++) {
                 double d[3] = {pt[0] - m->x, pt[1] - m->y, pt[2] - m->z};
                 if (d[0] * d[0] + d[1] * d[1] + d[2] * d[2] <= m->reach2) {
-                    add_tide(t, d, m->weight, run->p->smoothing);
+                    add_tide(t, d, m->weight, run->w0, run->inv_2r2);
                 }
             }
         }
@@ -195,6 +196,9 @@ ard_status ard_tweb_eval(const ard_tweb_params *params, const double *mass_xyz,
     run.delta = delta;
     run.cls = cls;
     run.min_reach = GAUSS_REACH * params->smoothing;
+    run.w0 =
+        1.0 / (pow(2.0 * M_PI, 1.5) * params->smoothing * params->smoothing * params->smoothing);
+    run.inv_2r2 = 1.0 / (2.0 * params->smoothing * params->smoothing);
     double *reach = ard_malloc((size_t)(n_masses > 0 ? n_masses : 1) * sizeof *reach);
     int64_t *order = ard_malloc((size_t)(n_points > 0 ? n_points : 1) * sizeof *order);
     if (!reach || !order) {
