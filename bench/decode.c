@@ -81,10 +81,9 @@ static ard_status decode_into(decode_job *job, int64_t index, int thread_id, ard
         thread_cap[thread_id] = thread_buf[thread_id] ? need : 0;
     }
     int32_t has_nulls;
-    ard_status st = ard_parquet_read_f32_matrix_into(job->file, (int32_t)index, job->leaf,
-                                                     thread_buf[thread_id], thread_cap[thread_id],
-                                                     NULL, &m->rows, &m->width, &has_nulls,
-                                                     &job->errors[index]);
+    ard_status st = ard_parquet_read_f32_matrix_into(
+        job->file, (int32_t)index, job->leaf, thread_buf[thread_id], thread_cap[thread_id], NULL,
+        &m->rows, &m->width, &has_nulls, &job->errors[index]);
     m->values = thread_buf[thread_id];
     return st;
 }

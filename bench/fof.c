@@ -19,7 +19,9 @@ static uint64_t next_u64(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-static double uniform(uint64_t *s) { return (double)(next_u64(s) >> 11) * 0x1.0p-53; }
+static double uniform(uint64_t *s) {
+    return (double)(next_u64(s) >> 11) * 0x1.0p-53;
+}
 
 static double normal(uint64_t *s) {
     double u = uniform(s), v = uniform(s);

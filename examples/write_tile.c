@@ -74,8 +74,8 @@ int main(int argc, char **argv) {
     ard_pq_writer *w = NULL;
     ard_pq_logical u8 = {.kind = ARD_PQ_LT_INTEGER, .bit_width = 8, .is_signed = 0};
     ard_status st = ard_pq_schema_new(&sb, &err);
-    int32_t c_id = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0,
-                                            &err);
+    int32_t c_id =
+        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &err);
     int32_t c_flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
                                             ARD_PQ_OPTIONAL, NULL, &err);
     int32_t c_ivar = ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
@@ -98,9 +98,12 @@ int main(int argc, char **argv) {
     }
     if (st == ARD_OK && c_mask >= 0) {
         st = ard_pq_writer_write_column(w, c_id, ids, NULL, rows, &err);
-        if (st == ARD_OK) st = ard_pq_writer_write_list_matrix(w, c_flux, flux, rows, WIDTH, valid, NULL, &err);
-        if (st == ARD_OK) st = ard_pq_writer_write_list_matrix(w, c_ivar, ivar, rows, WIDTH, NULL, NULL, &err);
-        if (st == ARD_OK) st = ard_pq_writer_write_list_matrix(w, c_mask, mask, rows, WIDTH, NULL, NULL, &err);
+        if (st == ARD_OK)
+            st = ard_pq_writer_write_list_matrix(w, c_flux, flux, rows, WIDTH, valid, NULL, &err);
+        if (st == ARD_OK)
+            st = ard_pq_writer_write_list_matrix(w, c_ivar, ivar, rows, WIDTH, NULL, NULL, &err);
+        if (st == ARD_OK)
+            st = ard_pq_writer_write_list_matrix(w, c_mask, mask, rows, WIDTH, NULL, NULL, &err);
         if (st == ARD_OK) {
             st = ard_pq_writer_close(w, &err);
         } else {

@@ -5,12 +5,12 @@
 
 #include "ard/arrow_abi.h"
 #include "ard/core.h"
+#include "ard/datasheet.h"
+#include "ard/index.h"
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
-#include "ard/survey.h"
-#include "ard/index.h"
-#include "ard/stream.h"
 #include "ard/science.h"
-#include "ard/datasheet.h"
+#include "ard/stream.h"
+#include "ard/survey.h"
 
 #endif

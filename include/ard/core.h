@@ -63,11 +63,12 @@ ARD_API void ard_error_init(ard_error *err);
 ARD_API ard_status ard_error_set(ard_error *err, ard_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Like ard_error_set, also records errno and appends strerror(sys_errno). */
-ARD_API ard_status ard_error_set_errno(ard_error *err, ard_status code, int sys_errno, const char *fmt,
-                                       ...) __attribute__((format(printf, 4, 5)));
+ARD_API ard_status ard_error_set_errno(ard_error *err, ard_status code, int sys_errno,
+                                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Prefixes context ("reading tile x: ") to an existing message; keeps the code (an err with no
  * message yet gets just the prefix, and its code stays as it was). */
-ARD_API void ard_error_prefix(ard_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ARD_API void ard_error_prefix(ard_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- allocation: every allocation in ard goes through these (tests inject failures) ---- */
 /* Return NULL on failure (or injected failure); ard_malloc(0) returns a unique non-NULL pointer. */
@@ -103,7 +104,8 @@ ARD_API ard_status ard_file_size(const char *path, int64_t *size_out, ard_error 
  * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact. */
 typedef struct ard_atomic_file ard_atomic_file;
 ARD_API ard_status ard_atomic_open(const char *final_path, ard_atomic_file **out, ard_error *err);
-ARD_API ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len, ard_error *err);
+ARD_API ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len,
+                                    ard_error *err);
 /* Bytes written so far (the current file offset). */
 ARD_API int64_t ard_atomic_tell(const ard_atomic_file *f);
 /* Commits and frees f (also on failure). */
@@ -117,7 +119,8 @@ ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */
 ARD_API void ard_atomic_abort(ard_atomic_file *f);
 /* Whole-buffer convenience over the three calls above. */
-ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len, ard_error *err);
+ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len,
+                                         ard_error *err);
 
 /* ---- thread pool ---- */
 typedef struct ard_pool ard_pool;
@@ -145,10 +148,11 @@ typedef struct ard_buf {
     int failed; /* sticky: an allocation failed */
 } ard_buf;
 ARD_API void ard_buf_init(ard_buf *b);
-ARD_API void ard_buf_reset(ard_buf *b); /* frees; safe twice */
+ARD_API void ard_buf_reset(ard_buf *b);                /* frees; safe twice */
 ARD_API int ard_buf_reserve(ard_buf *b, size_t extra); /* 0 on success */
 ARD_API void ard_buf_append(ard_buf *b, const void *data, size_t len);
-ARD_API void ard_buf_appendf(ard_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ARD_API void ard_buf_appendf(ard_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- JSON writer (for --json output); writes into an ard_buf ----
  * Nesting is limited to 63 levels: deeper nesting marks the buffer failed (never emits bad JSON).
@@ -166,7 +170,8 @@ ARD_API void ard_json_begin_array(ard_json *j);
 ARD_API void ard_json_end_array(ard_json *j);
 ARD_API void ard_json_key(ard_json *j, const char *key);
 ARD_API void ard_json_string(ard_json *j, const char *s);
-ARD_API void ard_json_string_n(ard_json *j, const char *s, size_t len); /* escapes; invalid UTF-8 -> \ufffd */
+ARD_API void ard_json_string_n(ard_json *j, const char *s,
+                               size_t len); /* escapes; invalid UTF-8 -> \ufffd */
 ARD_API void ard_json_int(ard_json *j, int64_t v);
 ARD_API void ard_json_uint(ard_json *j, uint64_t v);
 ARD_API void ard_json_double(ard_json *j, double v); /* shortest round-trip; NaN/Inf -> null */

@@ -88,8 +88,7 @@ ARD_API const char *ard_index_backend(const ard_index *idx);
 /* The schema version stored in the open index. */
 ARD_API int32_t ard_index_schema_version(const ard_index *idx);
 
-/* ---- sync -------------------------------------------------------------------------------------
- */
+// ---- sync ---------------------------------------------------------------------------------------
 
 /* Caller-filled; zero-initialise. */
 typedef struct ard_sync_options {
@@ -184,8 +183,7 @@ ARD_API int64_t ard_plan_num_rows(const ard_plan *plan);
  * "targetids":[..]}]}]}) into out. */
 ARD_API void ard_plan_to_json(const ard_plan *plan, ard_buf *out, int pretty);
 
-/* ---- generic read-only SQL (datasheet aggregates, tools) --------------------------------------
- */
+// ---- generic read-only SQL (datasheet aggregates, tools) ----------------------------------------
 
 /* Called once per result row; values are text (NULL for SQL NULL), borrowed for the call only.
  * Return nonzero to stop early. */
@@ -195,8 +193,7 @@ typedef int (*ard_index_row_fn)(void *ctx, int32_t num_columns, const char *cons
 ARD_API ard_status ard_index_select(ard_index *idx, const char *sql, ard_index_row_fn fn, void *ctx,
                                     ard_error *err);
 
-/* ---- result tables (science stages write back here) -------------------------------------------
- */
+// ---- result tables (science stages write back here) ---------------------------------------------
 
 typedef enum ard_index_col_type {
     ARD_INDEX_INT64 = 0,  /* values: const int64_t * */
@@ -229,8 +226,7 @@ ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
                                          const ard_index_column *columns, int32_t num_columns,
                                          int64_t num_rows, int32_t mode, ard_error *err);
 
-/* ---- fetch: read the planned spectra straight from the tiles ----------------------------------
- */
+// ---- fetch: read the planned spectra straight from the tiles ------------------------------------
 
 typedef struct ard_fetch ard_fetch;
 

@@ -82,46 +82,51 @@ typedef enum ard_pq_logical_kind {
     ARD_PQ_LT_VARIANT,
     ARD_PQ_LT_GEOMETRY,
     ARD_PQ_LT_GEOGRAPHY,
-    ARD_PQ_LT_INTERVAL, /* ConvertedType INTERVAL */
+    ARD_PQ_LT_INTERVAL,      /* ConvertedType INTERVAL */
     ARD_PQ_LT_MAP_KEY_VALUE, /* legacy ConvertedType MAP_KEY_VALUE */
-    ARD_PQ_LT_UNKNOWN_ID /* a LogicalType union member this reader does not know */
+    ARD_PQ_LT_UNKNOWN_ID     /* a LogicalType union member this reader does not know */
 } ard_pq_logical_kind;
 
-typedef enum ard_pq_time_unit { ARD_PQ_MILLIS = 0, ARD_PQ_MICROS = 1, ARD_PQ_NANOS = 2 } ard_pq_time_unit;
+typedef enum ard_pq_time_unit {
+    ARD_PQ_MILLIS = 0,
+    ARD_PQ_MICROS = 1,
+    ARD_PQ_NANOS = 2
+} ard_pq_time_unit;
 
 typedef struct ard_pq_logical {
     ard_pq_logical_kind kind;
-    int32_t scale, precision;  /* DECIMAL */
-    int32_t bit_width;         /* INTEGER: 8, 16, 32, 64 */
-    int32_t is_signed;         /* INTEGER */
-    ard_pq_time_unit unit;     /* TIME, TIMESTAMP */
+    int32_t scale, precision;   /* DECIMAL */
+    int32_t bit_width;          /* INTEGER: 8, 16, 32, 64 */
+    int32_t is_signed;          /* INTEGER */
+    ard_pq_time_unit unit;      /* TIME, TIMESTAMP */
     int32_t is_adjusted_to_utc; /* TIME, TIMESTAMP */
-    int32_t from_converted;    /* 1 when derived from ConvertedType only */
+    int32_t from_converted;     /* 1 when derived from ConvertedType only */
 } ard_pq_logical;
 
 /* One node of the schema tree (a flattened depth-first list, as in the file; node 0 is the root). */
 typedef struct ard_pq_schema_node {
     const char *name;
-    const char *path;          /* dotted path from the root's children ("a.list.element"); "" for root */
+    const char *path; /* dotted path from the root's children ("a.list.element"); "" for root */
     int32_t is_leaf;
-    ard_pq_type type;          /* leaves only */
-    int32_t type_length;       /* FIXED_LEN_BYTE_ARRAY width, else 0 */
+    ard_pq_type type;             /* leaves only */
+    int32_t type_length;          /* FIXED_LEN_BYTE_ARRAY width, else 0 */
     ard_pq_repetition repetition; /* root: REQUIRED */
     int32_t num_children;
-    int32_t parent;            /* node index; -1 for root */
-    int32_t first_child;       /* node index of first child; children are not contiguous, use child list */
-    const int32_t *children;   /* num_children node indices */
-    int32_t converted_type;    /* -1 when absent */
-    int32_t scale, precision;  /* SchemaElement.scale/precision (0 when absent) */
+    int32_t parent; /* node index; -1 for root */
+    int32_t
+        first_child; /* node index of first child; children are not contiguous, use child list */
+    const int32_t *children;  /* num_children node indices */
+    int32_t converted_type;   /* -1 when absent */
+    int32_t scale, precision; /* SchemaElement.scale/precision (0 when absent) */
     int32_t has_field_id, field_id;
     ard_pq_logical logical;
-    int16_t max_def, max_rep;  /* definition/repetition level of this node */
-    int32_t leaf_index;        /* index among leaves (column index) for leaves, else -1 */
+    int16_t max_def, max_rep; /* definition/repetition level of this node */
+    int32_t leaf_index;       /* index among leaves (column index) for leaves, else -1 */
 } ard_pq_schema_node;
 
 /* Column statistics. Byte strings point into memory owned by the file handle. */
 typedef struct ard_pq_stats {
-    int32_t present;           /* the Statistics struct was present at all */
+    int32_t present;                      /* the Statistics struct was present at all */
     int32_t has_min_value, has_max_value; /* min_value/max_value (fields 6/5): correct sort order */
     const uint8_t *min_value, *max_value;
     uint32_t min_value_len, max_value_len;
@@ -136,15 +141,15 @@ typedef struct ard_pq_stats {
 
 typedef struct ard_pq_kv {
     const char *key;
-    const char *value;         /* NULL when the pair has no value */
+    const char *value; /* NULL when the pair has no value */
     uint32_t value_len;
 } ard_pq_kv;
 
 typedef struct ard_pq_column_chunk {
-    const char *file_path;     /* ColumnChunk.file_path (NULL normally) */
+    const char *file_path; /* ColumnChunk.file_path (NULL normally) */
     int64_t file_offset;
     int32_t has_meta_data;
-    int32_t is_encrypted;      /* crypto_metadata present or encrypted_column_metadata */
+    int32_t is_encrypted; /* crypto_metadata present or encrypted_column_metadata */
     /* ColumnMetaData */
     ard_pq_type type;
     int32_t num_encodings;
@@ -196,17 +201,17 @@ typedef struct ard_pq_metadata {
     int32_t num_nodes;
     const ard_pq_schema_node *nodes;
     int32_t num_leaves;
-    const int32_t *leaves;     /* node index of each leaf column */
-    int64_t num_rows;          /* sum of row_groups[i].num_rows (FileMetaData.num_rows may be wrong) */
+    const int32_t *leaves; /* node index of each leaf column */
+    int64_t num_rows;      /* sum of row_groups[i].num_rows (FileMetaData.num_rows may be wrong) */
     int64_t declared_num_rows; /* FileMetaData.num_rows as written */
     int32_t num_row_groups;
     const ard_pq_row_group *row_groups;
     int32_t num_kv;
     const ard_pq_kv *kv;
-    const char *created_by;    /* NULL when absent */
+    const char *created_by; /* NULL when absent */
     int32_t num_column_orders;
     const int32_t *column_orders;
-    int64_t footer_offset;     /* byte offset of FileMetaData in the file */
+    int64_t footer_offset; /* byte offset of FileMetaData in the file */
     int64_t footer_length;
 } ard_pq_metadata;
 
@@ -214,8 +219,8 @@ typedef struct ard_parquet_file ard_parquet_file;
 
 /* Open options; zero-initialise, then set what you need. */
 typedef struct ard_parquet_open_options {
-    int32_t skip_crc_check;   /* 1: do not verify page CRCs */
-    int64_t memory_cap;       /* cap on decoded bytes per column chunk; 0 = default (4 GiB) */
+    int32_t skip_crc_check; /* 1: do not verify page CRCs */
+    int64_t memory_cap;     /* cap on decoded bytes per column chunk; 0 = default (4 GiB) */
 } ard_parquet_open_options;
 
 /* Opens `path` and decodes its footer only (no data page is read). opts may be NULL.
@@ -238,7 +243,6 @@ ARD_API int32_t ard_parquet_find_leaf(const ard_parquet_file *file, const char *
 /* Value of key-value metadata `key`, or NULL. */
 ARD_API const char *ard_parquet_kv_get(const ard_parquet_file *file, const char *key);
 
-
 /* ---- column data ------------------------------------------------------------------------------ */
 
 /* One leaf column of one row group, decoded: the Dremel level streams plus the dense non-null values.
@@ -246,13 +250,13 @@ ARD_API const char *ard_parquet_kv_get(const ard_parquet_file *file, const char 
 typedef struct ard_pq_column_data {
     int32_t leaf;
     ard_pq_type type;
-    int32_t type_length;     /* FIXED_LEN_BYTE_ARRAY width */
+    int32_t type_length; /* FIXED_LEN_BYTE_ARRAY width */
     int16_t max_def, max_rep;
-    int64_t num_rows;        /* records (rows) covered */
-    int64_t num_levels;      /* level entries = value slots, including nulls and empty lists */
-    int16_t *def_levels;     /* num_levels entries; NULL when max_def == 0 (all defined) */
-    int16_t *rep_levels;     /* num_levels entries; NULL when max_rep == 0 */
-    int64_t num_values;      /* values present (def == max_def) */
+    int64_t num_rows;    /* records (rows) covered */
+    int64_t num_levels;  /* level entries = value slots, including nulls and empty lists */
+    int16_t *def_levels; /* num_levels entries; NULL when max_def == 0 (all defined) */
+    int16_t *rep_levels; /* num_levels entries; NULL when max_rep == 0 */
+    int64_t num_values;  /* values present (def == max_def) */
     /* Fixed-width types: num_values elements of the physical width, little-endian as in PLAIN
      * (BOOLEAN: one byte 0/1 each; INT96: 12 bytes; FIXED_LEN_BYTE_ARRAY: type_length bytes). */
     void *values;
@@ -304,7 +308,6 @@ ARD_API ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file
                                                     uint8_t *validity, int64_t *rows_out,
                                                     int64_t *width_out, int32_t *has_nulls,
                                                     ard_error *err);
-
 
 /* ---- Arrow C Data Interface export ------------------------------------------------------------ */
 

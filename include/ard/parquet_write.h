@@ -1,39 +1,39 @@
+// clang-format off
 /* ard parquet writer: Parquet files that every Arrow/Parquet tool reads, tuned for spectra.
  *
  * Usage:
  *   ard_pq_schema_builder *sb;  ard_pq_schema_new(&sb, err);
- *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0,
- * err); ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED +
- * sorting_columns int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
- * ARD_PQ_OPTIONAL, NULL, err); ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
+ *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+ *   ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED + sorting_columns
+ *   int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
+ *                                         NULL, err);
+ *   ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
  *   ard_pq_writer *w;  ard_pq_writer_open("tile.parquet", sb, &o, &w, err);
  *   ard_pq_writer_write_column(w, id, ids, NULL, rows, err);
  *   ard_pq_writer_write_list_matrix(w, flux, flux_values, rows, 4096, NULL, NULL, err);
- *   ard_pq_writer_close(w, err);                         // fsync + rename: the file appears
- * atomically
+ *   ard_pq_writer_close(w, err);                         // fsync + rename: the file appears atomically
  *
  * Columns are top-level fields: a primitive column (one leaf) or a 3-level LIST of a primitive
- *   <optional|required> group NAME (LIST) { repeated group list { <optional|required> T element; }
- * } Data is appended in batches: every column of a batch receives the same number of rows (in any
- * column order) before the next batch starts. The writer cuts row groups by itself (at the target
- * size in bytes or every rows_per_row_group rows; a batch may straddle row groups) or when asked
- * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a
- * writer holds at most the encoded, compressed row groups in flight plus one page being built per
- * column.
+ *   <optional|required> group NAME (LIST) { repeated group list { <optional|required> T element; } }
+ * Data is appended in batches: every column of a batch receives the same number of rows (in any column
+ * order) before the next batch starts. The writer cuts row groups by itself (at the target size in bytes
+ * or every rows_per_row_group rows; a batch may straddle row groups) or when asked
+ * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a writer holds
+ * at most the encoded, compressed row groups in flight plus one page being built per column.
  *
  * Input value layout per column ("input width"): BOOLEAN one byte per value (0 = false, else true);
- * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte
- * integers (int8_t/uint8_t, int16_t/uint16_t) widened by the writer; INT64 8; INT96 12; FLOAT 4;
- * DOUBLE 8; FIXED_LEN_BYTE_ARRAY type_length bytes; BYTE_ARRAY through ard_pq_writer_write_binary
- * (offsets + data). Validity bitmaps are Arrow-style: bit i = bitmap[i/8] >> (i%8) & 1, 1 = valid;
- * NULL = all valid. Values under a null slot are ignored (they must still be present in the array,
- * as in Arrow).
+ * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte integers
+ * (int8_t/uint8_t, int16_t/uint16_t) widened by the writer; INT64 8; INT96 12; FLOAT 4; DOUBLE 8;
+ * FIXED_LEN_BYTE_ARRAY type_length bytes; BYTE_ARRAY through ard_pq_writer_write_binary (offsets + data).
+ * Validity bitmaps are Arrow-style: bit i = bitmap[i/8] >> (i%8) & 1, 1 = valid; NULL = all valid.
+ * Values under a null slot are ignored (they must still be present in the array, as in Arrow).
  *
- * Thread-safety: a writer and a schema builder are used by one thread at a time; distinct writers
- * are independent. Errors follow ard/core.h: the first failing call fills `err`; after any failure
- * other than ARD_EINVAL on an argument check, the writer is failed: every later call returns the
- * same status, and only ard_pq_writer_abort (or close, which then aborts) remains useful. The
- * target file is never touched until a successful close. */
+ * Thread-safety: a writer and a schema builder are used by one thread at a time; distinct writers are
+ * independent. Errors follow ard/core.h: the first failing call fills `err`; after any failure other than
+ * ARD_EINVAL on an argument check, the writer is failed: every later call returns the same status, and only
+ * ard_pq_writer_abort (or close, which then aborts) remains useful. The target file is never touched until a
+ * successful close. */
+// clang-format on
 #ifndef ARD_PARQUET_WRITE_H
 #define ARD_PARQUET_WRITE_H
 
@@ -44,8 +44,8 @@
 extern "C" {
 #endif
 
-/* ---- schema ------------------------------------------------------------------------------------
- */
+// ---- schema -------------------------------------------------------------------------------------
+// clang-format on
 
 typedef struct ard_pq_schema_builder ard_pq_schema_builder;
 
@@ -103,8 +103,7 @@ ARD_API ard_status ard_pq_schema_set_encoding(ard_pq_schema_builder *sb, int32_t
 
 ARD_API int32_t ard_pq_schema_num_columns(const ard_pq_schema_builder *sb);
 
-/* ---- options -----------------------------------------------------------------------------------
- */
+// ---- options ------------------------------------------------------------------------------------
 
 /* Caller-filled options. Call ard_pq_writer_options_init first. A zero size, level or version field
  * also means "default"; the flags keep their literal meaning (a zero-filled struct has PLAIN
@@ -131,15 +130,14 @@ typedef struct ard_pq_writer_options {
     int32_t num_kv;               /* key-value metadata: num_kv pairs, copied at open */
     const char *const *kv_keys;
     const char *const *kv_values; /* may be NULL, or hold NULL entries: a key without value */
-    int32_t defer_sync; /* 1: close renames the file into place without fsync (see
+    int32_t defer_sync;           /* 1: close renames the file into place without fsync (see
                            ard_atomic_defer_sync); the caller syncs later. Default 0: durable. */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */
 ARD_API void ard_pq_writer_options_init(ard_pq_writer_options *opts);
 
-/* ---- writer ------------------------------------------------------------------------------------
- */
+// ---- writer -------------------------------------------------------------------------------------
 
 typedef struct ard_pq_writer ard_pq_writer;
 

@@ -31,8 +31,8 @@ typedef struct ard_kdtree ard_kdtree;
 /* Builds a tree over xyz (n x 3 doubles, row-major; copied). n may be 0. threads <= 0: all CPUs.
  * Errors: ARD_EINVAL (n < 0, NULL xyz with n > 0, a NaN or infinite coordinate: the message names the
  * point), ARD_ENOMEM. On failure *out is NULL. */
-ARD_API ard_status ard_kdtree_build(const double *xyz, int64_t n, int32_t threads,
-                                    ard_kdtree **out, ard_error *err);
+ARD_API ard_status ard_kdtree_build(const double *xyz, int64_t n, int32_t threads, ard_kdtree **out,
+                                    ard_error *err);
 ARD_API void ard_kdtree_free(ard_kdtree *tree); /* accepts NULL */
 ARD_API int64_t ard_kdtree_size(const ard_kdtree *tree);
 
@@ -53,8 +53,8 @@ ARD_API ard_status ard_kdtree_query_radius(const ard_kdtree *tree, const double 
  * `link` is linked; duplicate positions are always linked). xyz is n x 3 doubles.
  * Errors: ARD_EINVAL (n < 0, link < 0 or not finite, NaN/infinite coordinates naming the point),
  * ARD_ENOMEM. */
-ARD_API ard_status ard_fof_link_isotropic(const double *xyz, int64_t n, double link, int32_t threads,
-                                          int64_t *labels, ard_error *err);
+ARD_API ard_status ard_fof_link_isotropic(const double *xyz, int64_t n, double link,
+                                          int32_t threads, int64_t *labels, ard_error *err);
 
 /* Redshift-space linking (GAMA / Nessie rule) with per-galaxy linking lengths:
  *   unit: n x 3 unit vectors towards each galaxy; dist: comoving distance (Mpc);
@@ -88,21 +88,21 @@ typedef enum ard_fof_mode {
  *   max_perp_mpc when > 0; r_par = b_par l(z), capped at max_par_mpc when > 0; then the rule of
  *   ard_fof_link_redshift with ang = r_perp / D_C and los = r_par. */
 typedef struct ard_fof_params {
-    int32_t mode;          /* ard_fof_mode; default ARD_FOF_REDSHIFT */
-    double link_mpc;       /* isotropic fixed length; default 0 (use b) */
-    double b;              /* isotropic, in units of the mean separation; default 0.2 */
-    double b_perp;         /* default 0.14 */
-    double b_par;          /* default 0.75 */
-    double max_perp_mpc;   /* cap on r_perp; 0 = none; default 0 */
-    double max_par_mpc;    /* cap on r_par; 0 = none; default 0 */
-    double h;              /* H0 / 100; default 0.6766 (Planck 2018) */
-    double omega_m;        /* default 0.3111 */
-    double area_deg2;      /* survey area; 0 = estimate from the galaxies (default) */
-    double nz_bin_mpc;     /* n(z) estimate bin width; default 25 */
-    const double *nz_z;    /* optional n(z) table: redshifts (increasing) ... */
+    int32_t mode;             /* ard_fof_mode; default ARD_FOF_REDSHIFT */
+    double link_mpc;          /* isotropic fixed length; default 0 (use b) */
+    double b;                 /* isotropic, in units of the mean separation; default 0.2 */
+    double b_perp;            /* default 0.14 */
+    double b_par;             /* default 0.75 */
+    double max_perp_mpc;      /* cap on r_perp; 0 = none; default 0 */
+    double max_par_mpc;       /* cap on r_par; 0 = none; default 0 */
+    double h;                 /* H0 / 100; default 0.6766 (Planck 2018) */
+    double omega_m;           /* default 0.3111 */
+    double area_deg2;         /* survey area; 0 = estimate from the galaxies (default) */
+    double nz_bin_mpc;        /* n(z) estimate bin width; default 25 */
+    const double *nz_z;       /* optional n(z) table: redshifts (increasing) ... */
     const double *nz_density; /* ... and densities in Mpc^-3 (> 0) */
-    int64_t nz_len;        /* table length (0 = estimate; otherwise >= 2) */
-    int32_t threads;       /* <= 0: all CPUs */
+    int64_t nz_len;           /* table length (0 = estimate; otherwise >= 2) */
+    int32_t threads;          /* <= 0: all CPUs */
 } ard_fof_params;
 
 ARD_API void ard_fof_params_init(ard_fof_params *p);
@@ -114,7 +114,7 @@ ARD_API void ard_fof_params_init(ard_fof_params *p);
  * dispersion (km/s) by the gapper estimator (Beers et al. 1990) on v = c (z - z_centre) / (1 + z_centre),
  * without redshift-error subtraction. */
 typedef struct ard_fof_group {
-    int64_t group_id;  /* 1..G, by decreasing size, ties by smallest member TARGETID */
+    int64_t group_id; /* 1..G, by decreasing size, ties by smallest member TARGETID */
     int64_t members;
     int64_t first_targetid; /* smallest member TARGETID */
     double ra, dec, z_centre;

@@ -130,11 +130,11 @@ typedef struct ard_store_options {
     int32_t slots;    /* prefetch depth (default 10) */
     int64_t
         memory_cap; /* bytes; 0 = unlimited. slots are reduced to fit; < 2 slots -> ARD_ELIMIT */
-    int32_t batch_size;  /* rows per batch (> 0) */
-    int32_t num_patches; /* > 0 */
-    int32_t patch;       /* > 0 */
-    const float *wave;   /* num_patches central wavelengths, copied; NULL = zeros */
-    int32_t num_columns; /* catalog columns per batch, 0..ARD_STREAM_MAX_COLUMNS */
+    int32_t batch_size;               /* rows per batch (> 0) */
+    int32_t num_patches;              /* > 0 */
+    int32_t patch;                    /* > 0 */
+    const float *wave;                /* num_patches central wavelengths, copied; NULL = zeros */
+    int32_t num_columns;              /* catalog columns per batch, 0..ARD_STREAM_MAX_COLUMNS */
     const ard_stream_column *columns; /* num_columns descriptors (copied) */
 } ard_store_options;
 
@@ -262,7 +262,7 @@ typedef struct ard_loader_options {
      * per batch, also in cached epochs). A spectrum without a catalog row, or a NULL value, gives
      * NaN (float64), 0 (int64) or an empty string (text: all NUL bytes). */
     const char *columns;
-    int32_t text_width;      /* bytes per text value, 1..1024 (default ARD_STREAM_TEXT_WIDTH) */
+    int32_t text_width;        /* bytes per text value, 1..1024 (default ARD_STREAM_TEXT_WIDTH) */
     const char *index_dataset; /* where the catalog columns come from: as ard_index_open's */
     const char *index_dsn;     /* dataset/dsn; NULL = the loader's dataset (ard_loader_new_dataset,
                                   ard_loader_new_query); ard_loader_new needs one of them */

@@ -24,8 +24,7 @@
 extern "C" {
 #endif
 
-/* ---- schema names ------------------------------------------------------------------------------
- */
+// ---- schema names -------------------------------------------------------------------------------
 
 #define ARD_SCHEMA_VERSION "1"
 #define ARD_KV_GRID "ard.grid"
@@ -158,9 +157,8 @@ typedef enum ard_anomaly {
 /* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder". Static. */
 ARD_API const char *ard_anomaly_name(int32_t kind);
 
-/* ---- cosmic web (T-web)
- * -------------------------------------------------------------------------- The T-web of Hahn et
- * al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
+// ---- cosmic web (T-web) ------------------------------------------------------------------------
+/* The T-web of Hahn et al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
  * with laplacian(phi) = delta (the overdensity), smoothed with a Gaussian of radius R; a point is a
  * void, sheet, filament or knot when 0, 1, 2 or 3 eigenvalues exceed lambda_th. ard evaluates it
  * exactly for a set of point masses, without a grid or FFT: a mass M contributes the tide of a
@@ -255,8 +253,7 @@ ARD_API ard_status ard_healpix_pix2ang_nest(int64_t nside, int64_t pix, double *
 /* Pixel area in square degrees (0.83929 for NSIDE 64), 0 for a bad nside. */
 ARD_API double ard_healpix_pixel_area_deg2(int64_t nside);
 
-/* ---- dataset paths -----------------------------------------------------------------------------
- */
+// ---- dataset paths ------------------------------------------------------------------------------
 /* "DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet" with PIXGROUP = PIXNUM / 100 (no zero
  * padding, as DESI). ARD_EINVAL (bad survey/program name: must be [a-z0-9_]+, pixnum < 0),
  * ARD_ERANGE (buffer too small). */

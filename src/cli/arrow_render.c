@@ -165,7 +165,8 @@ static double half_to_double(uint16_t h) {
     return (h & 0x8000) ? -v : v;
 }
 
-static void render_fixed_binary(const struct ArrowSchema *s, const uint8_t *p, int n, ard_buf *out) {
+static void render_fixed_binary(const struct ArrowSchema *s, const uint8_t *p, int n,
+                                ard_buf *out) {
     if (has_extension(s, "arrow.uuid") && n == 16) {
         ard_buf_append(out, "\"", 1);
         for (int k = 0; k < 16; k++) {
@@ -239,8 +240,13 @@ static void render_temporal(const char *f, const uint8_t *v, int64_t j, ard_buf 
             memcpy(&t, v + j * 8, 8);
         }
         ard_buf_append(out, "\"", 1);
-        time_of_day(out, t, f[2] == 'm' ? 1000 : f[2] == 'u' ? 1000000 : 1000000000,
-                    f[2] == 'm' ? 3 : f[2] == 'u' ? 6 : 9);
+        time_of_day(out, t,
+                    f[2] == 'm'   ? 1000
+                    : f[2] == 'u' ? 1000000
+                                  : 1000000000,
+                    f[2] == 'm'   ? 3
+                    : f[2] == 'u' ? 6
+                                  : 9);
         ard_buf_append(out, "\"", 1);
     } else if (f[1] == 's') {
         int64_t t;
@@ -258,14 +264,48 @@ static void render_temporal(const char *f, const uint8_t *v, int64_t j, ard_buf 
 
 static void render_int(char f, const uint8_t *v, int64_t j, ard_buf *out) {
     switch (f) {
-    case 'c': ard_buf_appendf(out, "%d", ((const int8_t *)v)[j]); break;
-    case 'C': ard_buf_appendf(out, "%u", v[j]); break;
-    case 's': { int16_t x; memcpy(&x, v + j * 2, 2); ard_buf_appendf(out, "%d", x); break; }
-    case 'S': { uint16_t x; memcpy(&x, v + j * 2, 2); ard_buf_appendf(out, "%u", x); break; }
-    case 'i': { int32_t x; memcpy(&x, v + j * 4, 4); ard_buf_appendf(out, "%" PRId32, x); break; }
-    case 'I': { uint32_t x; memcpy(&x, v + j * 4, 4); ard_buf_appendf(out, "%" PRIu32, x); break; }
-    case 'l': { int64_t x; memcpy(&x, v + j * 8, 8); ard_buf_appendf(out, "%" PRId64, x); break; }
-    default: { uint64_t x; memcpy(&x, v + j * 8, 8); ard_buf_appendf(out, "%" PRIu64, x); break; }
+    case 'c':
+        ard_buf_appendf(out, "%d", ((const int8_t *)v)[j]);
+        break;
+    case 'C':
+        ard_buf_appendf(out, "%u", v[j]);
+        break;
+    case 's': {
+        int16_t x;
+        memcpy(&x, v + j * 2, 2);
+        ard_buf_appendf(out, "%d", x);
+        break;
+    }
+    case 'S': {
+        uint16_t x;
+        memcpy(&x, v + j * 2, 2);
+        ard_buf_appendf(out, "%u", x);
+        break;
+    }
+    case 'i': {
+        int32_t x;
+        memcpy(&x, v + j * 4, 4);
+        ard_buf_appendf(out, "%" PRId32, x);
+        break;
+    }
+    case 'I': {
+        uint32_t x;
+        memcpy(&x, v + j * 4, 4);
+        ard_buf_appendf(out, "%" PRIu32, x);
+        break;
+    }
+    case 'l': {
+        int64_t x;
+        memcpy(&x, v + j * 8, 8);
+        ard_buf_appendf(out, "%" PRId64, x);
+        break;
+    }
+    default: {
+        uint64_t x;
+        memcpy(&x, v + j * 8, 8);
+        ard_buf_appendf(out, "%" PRIu64, x);
+        break;
+    }
     }
 }
 
@@ -290,9 +330,24 @@ void ard_cli_render_json(const struct ArrowSchema *s, const struct ArrowArray *a
     case 'b':
         ard_buf_appendf(out, ((v[j >> 3] >> (j & 7)) & 1) ? "true" : "false");
         return;
-    case 'f': { float x; memcpy(&x, v + j * 4, 4); number(out, x); return; }
-    case 'g': { double x; memcpy(&x, v + j * 8, 8); number(out, x); return; }
-    case 'e': { uint16_t h; memcpy(&h, v + j * 2, 2); number(out, half_to_double(h)); return; }
+    case 'f': {
+        float x;
+        memcpy(&x, v + j * 4, 4);
+        number(out, x);
+        return;
+    }
+    case 'g': {
+        double x;
+        memcpy(&x, v + j * 8, 8);
+        number(out, x);
+        return;
+    }
+    case 'e': {
+        uint16_t h;
+        memcpy(&h, v + j * 2, 2);
+        number(out, half_to_double(h));
+        return;
+    }
     case 'U':
     case 'Z': {
         const int64_t *offs = (const int64_t *)(const void *)v;

@@ -13,13 +13,30 @@
 int ard_cmd_fof(int argc, char **argv);
 
 enum {
-    OPT_WHERE, OPT_DB, OPT_MODE, OPT_LINK, OPT_B, OPT_BPERP, OPT_BPAR, OPT_MAXPERP, OPT_MAXPAR,
-    OPT_H, OPT_OM, OPT_AREA, OPT_NZBIN, OPT_THREADS, OPT_RUNID, OPT_NOINDEX, OPT_MINSIZE, OPT_JSON,
+    OPT_WHERE,
+    OPT_DB,
+    OPT_MODE,
+    OPT_LINK,
+    OPT_B,
+    OPT_BPERP,
+    OPT_BPAR,
+    OPT_MAXPERP,
+    OPT_MAXPAR,
+    OPT_H,
+    OPT_OM,
+    OPT_AREA,
+    OPT_NZBIN,
+    OPT_THREADS,
+    OPT_RUNID,
+    OPT_NOINDEX,
+    OPT_MINSIZE,
+    OPT_JSON,
     NUM_OPTS
 };
 
 static const ard_cli_option fof_options[NUM_OPTS] = {
-    [OPT_WHERE] = {"where", "EXPR", "SQL predicate over galaxies, e.g. \"ZWARN = 0\" (needs the index)"},
+    [OPT_WHERE] = {"where", "EXPR",
+                   "SQL predicate over galaxies, e.g. \"ZWARN = 0\" (needs the index)"},
     [OPT_DB] = {"db", "DSN", "index database (default DATASET/ard.db); see ard sync --help"},
     [OPT_MODE] = {"mode", "redshift|isotropic", "linking mode (default redshift)"},
     [OPT_LINK] = {"link", "MPC", "isotropic: fixed comoving linking length in Mpc"},
@@ -46,9 +63,11 @@ static const ard_cli_spec fof_spec = {
     "b_perp x l(z) and its line-of-sight separation within b_par x l(z), l(z) = n(z)^(-1/3) the\n"
     "mean inter-galaxy separation from the survey's own n(z) (each pair uses the mean of its two\n"
     "lengths). isotropic mode: a fixed comoving length (--link) or b x the mean separation.\n"
-    "Only galaxies with Z > 0 are used. Groups (>= 2 members) are numbered 1..G by decreasing size,\n"
+    "Only galaxies with Z > 0 are used. Groups (>= 2 members) are numbered 1..G by decreasing "
+    "size,\n"
     "ties by smallest TARGETID; isolated galaxies get GROUP_ID 0. Results: DATASET/results/\n"
-    "fof-RUN-galaxies.parquet and fof-RUN-groups.parquet, and index tables galaxy_groups(targetid,\n"
+    "fof-RUN-galaxies.parquet and fof-RUN-groups.parquet, and index tables "
+    "galaxy_groups(targetid,\n"
     "group_id, group_size, run_id), groups(...) and fof_runs (run id + parameters), so that\n"
     "SELECT * FROM galaxies JOIN galaxy_groups USING (targetid) WHERE group_id = 1 works.\n"
     "If DATASET/truth/ exists (ard generate), the groups are scored against the true haloes.",
@@ -80,10 +99,16 @@ static int parse_params(const ard_cli_args *a, ard_fof_params *p, int64_t *min_s
     struct {
         int opt;
         double *dst;
-    } nums[] = {{OPT_LINK, &p->link_mpc},     {OPT_B, &p->b},           {OPT_BPERP, &p->b_perp},
-                {OPT_BPAR, &p->b_par},        {OPT_MAXPERP, &p->max_perp_mpc},
-                {OPT_MAXPAR, &p->max_par_mpc}, {OPT_H, &p->h},          {OPT_OM, &p->omega_m},
-                {OPT_AREA, &p->area_deg2},    {OPT_NZBIN, &p->nz_bin_mpc}};
+    } nums[] = {{OPT_LINK, &p->link_mpc},
+                {OPT_B, &p->b},
+                {OPT_BPERP, &p->b_perp},
+                {OPT_BPAR, &p->b_par},
+                {OPT_MAXPERP, &p->max_perp_mpc},
+                {OPT_MAXPAR, &p->max_par_mpc},
+                {OPT_H, &p->h},
+                {OPT_OM, &p->omega_m},
+                {OPT_AREA, &p->area_deg2},
+                {OPT_NZBIN, &p->nz_bin_mpc}};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
         if (a->present[nums[k].opt] &&
             parse_num(fof_options[nums[k].opt].name, a->value[nums[k].opt], nums[k].dst) != 0) {
@@ -94,8 +119,8 @@ static int parse_params(const ard_cli_args *a, ard_fof_params *p, int64_t *min_s
     if (a->present[OPT_THREADS] && parse_num("threads", a->value[OPT_THREADS], &threads) != 0) {
         return ARD_CLI_USAGE;
     }
-    if (a->present[OPT_MINSIZE] && (parse_num("min-size", a->value[OPT_MINSIZE], &ms) != 0 ||
-                                    ms < 2.0)) {
+    if (a->present[OPT_MINSIZE] &&
+        (parse_num("min-size", a->value[OPT_MINSIZE], &ms) != 0 || ms < 2.0)) {
         return ard_cli_usage("fof", "--min-size takes an integer >= 2");
     }
     p->threads = (int32_t)(threads > 1024.0 ? 1024.0 : threads);
@@ -131,8 +156,7 @@ static void print_text(const ard_fof_result *r, const fof_summary *s) {
            (long long)n, s->source, (long long)s->skipped);
     printf("  linking: %s, r_perp %.3f Mpc, r_par %.3f Mpc (medians), area %.1f deg2\n",
            ard_fof_result_params(r)->mode == ARD_FOF_ISOTROPIC ? "isotropic" : "redshift-space",
-           ard_fof_link_used(r), ard_fof_median_par_used(r),
-           ard_fof_area_used(r));
+           ard_fof_link_used(r), ard_fof_median_par_used(r), ard_fof_area_used(r));
     printf("  groups (>= 2 members): %lld holding %lld galaxies (%.1f%%); largest %lld members\n",
            (long long)g, (long long)ard_fof_num_grouped(r),
            n ? 100.0 * (double)ard_fof_num_grouped(r) / (double)n : 0.0,
@@ -145,11 +169,12 @@ static void print_text(const ard_fof_result *r, const fof_summary *s) {
     printf("  time: reading catalog %.2f s, linking %.2f s, writing results %.2f s, total %.2f s\n",
            s->seconds_load, ard_fof_seconds_link(r), s->seconds_write, s->seconds_total);
     if (s->scored) {
-        printf("  vs truth (groups >= %lld): %lld true, %lld found, %lld bijective; completeness %.3f, "
+        printf("  vs truth (groups >= %lld): %lld true, %lld found, %lld bijective; completeness "
+               "%.3f, "
                "purity %.3f, members in matched groups %.3f\n",
-               (long long)s->min_size, (long long)s->score.true_groups, (long long)s->score.found_groups,
-               (long long)s->score.bijective, s->score.completeness, s->score.purity,
-               s->score.members_matched);
+               (long long)s->min_size, (long long)s->score.true_groups,
+               (long long)s->score.found_groups, (long long)s->score.bijective,
+               s->score.completeness, s->score.purity, s->score.members_matched);
     }
     printf("  results: %s/fof-%s-{galaxies,groups}.parquet%s\n", s->results_dir, s->run_id,
            s->indexed ? "; index tables galaxy_groups, groups, fof_runs" : "");
@@ -229,8 +254,8 @@ static ard_status load(const char *dataset, const ard_cli_args *a, fof_catalog *
         ard_error_init(err); /* no index yet: fall back to the catalog files */
     }
     if (where) {
-        return ard_error_set(err, ARD_EINVAL,
-                             "--where needs the index (run 'ard sync %s' first)", dataset);
+        return ard_error_set(err, ARD_EINVAL, "--where needs the index (run 'ard sync %s' first)",
+                             dataset);
     }
     return fof_load_parquet(dataset, cat, err);
 }
@@ -254,8 +279,8 @@ static ard_status write_results(const char *dataset, const ard_cli_args *a, cons
     ard_index *idx = NULL;
     st = ard_index_open(dataset, a->present[OPT_DB] ? a->value[OPT_DB] : NULL, 0, &idx, err);
     if (st == ARD_OK) {
-        st = fof_write_index(idx, r, cat, s->run_id, a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL,
-                             err);
+        st = fof_write_index(idx, r, cat, s->run_id,
+                             a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL, err);
         s->indexed = st == ARD_OK;
     }
     ard_index_close(idx);
@@ -344,8 +369,9 @@ int ard_cmd_fof(int argc, char **argv) {
     if (a.present[OPT_RUNID]) {
         const char *id = a.value[OPT_RUNID];
         size_t len = strlen(id);
-        if (len == 0 || len > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789_-") != len) {
+        if (len == 0 || len > 64 ||
+            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_-") != len) {
             return ard_cli_usage("fof", "--run-id takes 1-64 characters of [A-Za-z0-9_-]");
         }
     }

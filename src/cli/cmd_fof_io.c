@@ -84,8 +84,9 @@ static int index_row(void *ctx, int32_t num_columns, const char *const *names,
 ard_status fof_load_index(ard_index *idx, const char *where, fof_catalog *c, ard_error *err) {
     ard_buf sql;
     ard_buf_init(&sql);
-    ard_buf_appendf(&sql, "SELECT targetid, target_ra, target_dec, z FROM galaxies WHERE z > 0%s%s%s "
-                          "ORDER BY targetid",
+    ard_buf_appendf(&sql,
+                    "SELECT targetid, target_ra, target_dec, z FROM galaxies WHERE z > 0%s%s%s "
+                    "ORDER BY targetid",
                     where ? " AND (" : "", where ? where : "", where ? ")" : "");
     ard_buf_append(&sql, "", 1);
     if (sql.failed) {
@@ -300,8 +301,8 @@ enum { GROUP_COLS = 13 };
 static ard_status write_groups(ard_index *idx, const ard_fof_result *r, const char *run_id,
                                ard_error *err) {
     static const char *names[GROUP_COLS - 1] = {
-        "group_id", "n_members", "first_targetid", "ra", "dec", "z", "x_mpc",
-        "y_mpc", "z_mpc", "radius_mpc", "radius_max_mpc", "sigma_v"};
+        "group_id", "n_members",  "first_targetid", "ra",     "dec", "z", "x_mpc", "y_mpc",
+        "z_mpc",    "radius_mpc", "radius_max_mpc", "sigma_v"};
     int64_t g = ard_fof_num_groups(r);
     size_t cap = (size_t)(g > 0 ? g : 1);
     void *bufs[GROUP_COLS] = {0};
@@ -315,8 +316,8 @@ static ard_status write_groups(ard_index *idx, const ard_fof_result *r, const ch
         ((int64_t *)bufs[0])[i] = p->group_id;
         ((int64_t *)bufs[1])[i] = p->members;
         ((int64_t *)bufs[2])[i] = p->first_targetid;
-        const double v[] = {p->ra, p->dec, p->z_centre, p->x, p->y, p->z,
-                            p->radius_mpc, p->radius_max_mpc, p->sigma_v};
+        const double v[] = {p->ra, p->dec,        p->z_centre,       p->x,      p->y,
+                            p->z,  p->radius_mpc, p->radius_max_mpc, p->sigma_v};
         for (int k = 3; k < GROUP_COLS - 1; k++) {
             ((double *)bufs[k])[i] = v[k - 3];
         }
@@ -328,8 +329,8 @@ static ard_status write_groups(ard_index *idx, const ard_fof_result *r, const ch
             cols[k] = (ard_index_column){names[k], k < 3 ? ARD_INDEX_INT64 : ARD_INDEX_DOUBLE,
                                          bufs[k], NULL};
         }
-        cols[GROUP_COLS - 1] = (ard_index_column){"run_id", ARD_INDEX_TEXT, bufs[GROUP_COLS - 1],
-                                                  NULL};
+        cols[GROUP_COLS - 1] =
+            (ard_index_column){"run_id", ARD_INDEX_TEXT, bufs[GROUP_COLS - 1], NULL};
         st = ard_index_write_table(idx, "groups", cols, GROUP_COLS, g, ARD_INDEX_REPLACE, err);
     }
     for (int k = 0; k < GROUP_COLS; k++) {

@@ -111,7 +111,7 @@ static void print_batch(const cat_job *job, const struct ArrowSchema *s, const s
     if (job->csv && first) {
         print_header(s);
     }
-    for (int64_t r = 0; r < a->length && *left > 0; r++, (*left)--) {
+    for (int64_t r = 0; r<a->length && * left> 0; r++, (*left)--) {
         line.len = 0;
         if (!job->csv) {
             ard_buf_append(&line, "{", 1);
@@ -186,8 +186,8 @@ static int setup(cat_job *job, const ard_cli_args *args) {
     if (args->present[OPT_ROW_GROUPS]) {
         int32_t nrg = ard_parquet_metadata(job->file)->num_row_groups;
         job->row_groups = ard_calloc((size_t)nrg + 1, 1);
-        if (!job->row_groups || parse_row_groups(args->value[OPT_ROW_GROUPS], job->row_groups,
-                                                 nrg) != 0) {
+        if (!job->row_groups ||
+            parse_row_groups(args->value[OPT_ROW_GROUPS], job->row_groups, nrg) != 0) {
             return ard_cli_usage("parquet cat", "bad --row-groups '%s' (file has %d row groups)",
                                  args->value[OPT_ROW_GROUPS], (int)nrg);
         }

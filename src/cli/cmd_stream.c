@@ -62,8 +62,7 @@ static const ard_cli_option stream_options[NUM_OPTS] = {
     [OPT_PATCH] = {"patch", "P", "bins per token (32..128, default 64)"},
     [OPT_NORM] = {"norm", "MODE", "median (default), spectrum-median or none"},
     [OPT_JSON] = {"json", NULL, "bench: print the figures as JSON"},
-    [OPT_DB] = {"db", "DSN",
-                "index database for --where and --columns (default DATASET/ard.db)"},
+    [OPT_DB] = {"db", "DSN", "index database for --where and --columns (default DATASET/ard.db)"},
     [OPT_COLUMNS] = {"columns", "LIST",
                      "catalog columns added to every batch from the index (e.g. Z,SPECTYPE)"},
     [OPT_TEXT_WIDTH] = {"text-width", "N", "bytes per text column value (default 16)"},
@@ -120,16 +119,12 @@ typedef struct int_opt {
 } int_opt;
 
 static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options *o) {
-    static const int_opt ints[] = {{OPT_BATCH, 1, 1 << 20},
-                                   {OPT_PREFETCH, 1, 4096},
-                                   {OPT_BUFFER, 0, INT64_MAX},
-                                   {OPT_SEED, 0, INT64_MAX},
-                                   {OPT_EPOCHS, 1, 1000000},
-                                   {OPT_RANK, 0, 1 << 20},
-                                   {OPT_WORLD, 1, 1 << 20},
-                                   {OPT_THREADS, 1, 256},
-                                   {OPT_TEXT_WIDTH, 1, 1024},
-                                   {OPT_PATCH, ARD_PATCH_MIN, ARD_PATCH_MAX}};
+    static const int_opt ints[] = {
+        {OPT_BATCH, 1, 1 << 20},    {OPT_PREFETCH, 1, 4096},
+        {OPT_BUFFER, 0, INT64_MAX}, {OPT_SEED, 0, INT64_MAX},
+        {OPT_EPOCHS, 1, 1000000},   {OPT_RANK, 0, 1 << 20},
+        {OPT_WORLD, 1, 1 << 20},    {OPT_THREADS, 1, 256},
+        {OPT_TEXT_WIDTH, 1, 1024},  {OPT_PATCH, ARD_PATCH_MIN, ARD_PATCH_MAX}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t v;
         if (!a->present[ints[i].id]) {

@@ -29,22 +29,33 @@ static const cli_command parquet_commands[] = {
      ard_cmd_parquet_convert, NULL, 0},
 };
 
-int ard_cmd_generate(int argc, char **argv); int ard_cmd_ingest(int argc, char **argv);
-int ard_cmd_sync(int argc, char **argv); int ard_cmd_query(int argc, char **argv); int ard_cmd_fetch(int argc, char **argv);
+int ard_cmd_generate(int argc, char **argv);
+int ard_cmd_ingest(int argc, char **argv);
+int ard_cmd_sync(int argc, char **argv);
+int ard_cmd_query(int argc, char **argv);
+int ard_cmd_fetch(int argc, char **argv);
 int ard_cmd_stream(int argc, char **argv);
 int ard_cmd_fof(int argc, char **argv);
 int ard_cmd_datasheet(int argc, char **argv);
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
-    {"generate", "write a synthetic DESI-like survey (catalog, tiles, truth)", ard_cmd_generate, NULL, 0},
-    {"ingest", "convert DESI coadd/redrock FITS files into an ARD dataset (ard ingest desi ...)", ard_cmd_ingest, NULL, 0},
-    {"sync", "index a dataset's tiles and catalog (SQLite DATASET/ard.db or PostgreSQL)", ard_cmd_sync, NULL, 0},
-    {"datasheet", "write DATA_README.md + figures (the living datasheet) from the index", ard_cmd_datasheet, NULL, 0},
-    {"query", "SQL predicate over galaxies -> files / read plan / TARGETIDs", ard_cmd_query, NULL, 0},
-    {"fetch", "read the planned spectra straight from the tiles into Parquet or .npy", ard_cmd_fetch, NULL, 0},
-    {"stream", "serve / bench tokenized batches through a shared-memory store (serve, bench)", ard_cmd_stream, NULL, 0},
-    {"fof", "friends-of-friends galaxy groups -> results/*.parquet + index tables", ard_cmd_fof, NULL, 0},
+    {"generate", "write a synthetic DESI-like survey (catalog, tiles, truth)", ard_cmd_generate,
+     NULL, 0},
+    {"ingest", "convert DESI coadd/redrock FITS files into an ARD dataset (ard ingest desi ...)",
+     ard_cmd_ingest, NULL, 0},
+    {"sync", "index a dataset's tiles and catalog (SQLite DATASET/ard.db or PostgreSQL)",
+     ard_cmd_sync, NULL, 0},
+    {"datasheet", "write DATA_README.md + figures (the living datasheet) from the index",
+     ard_cmd_datasheet, NULL, 0},
+    {"query", "SQL predicate over galaxies -> files / read plan / TARGETIDs", ard_cmd_query, NULL,
+     0},
+    {"fetch", "read the planned spectra straight from the tiles into Parquet or .npy",
+     ard_cmd_fetch, NULL, 0},
+    {"stream", "serve / bench tokenized batches through a shared-memory store (serve, bench)",
+     ard_cmd_stream, NULL, 0},
+    {"fof", "friends-of-friends galaxy groups -> results/*.parquet + index tables", ard_cmd_fof,
+     NULL, 0},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {

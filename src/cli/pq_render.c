@@ -114,8 +114,7 @@ int ard_cli_utf8_valid(const uint8_t *s, size_t len) {
     return 1;
 }
 
-/* ---- numbers ----------------------------------------------------------------------------------
- */
+// ---- numbers ------------------------------------------------------------------------------------
 
 static uint64_t load_le(const uint8_t *p, size_t n) {
     uint64_t v = 0;
@@ -270,8 +269,7 @@ void ard_cli_decode_value(const ard_pq_schema_node *leaf, ard_pq_type type, cons
     }
 }
 
-/* ---- output -----------------------------------------------------------------------------------
- */
+// ---- output -------------------------------------------------------------------------------------
 
 /* Largest cut <= max_bytes that does not split a UTF-8 sequence. */
 static size_t cut_point(const char *s, size_t len, size_t max_bytes) {

@@ -34,9 +34,8 @@ void ard_error_init(ard_error *err) {
     }
 }
 
-__attribute__((format(printf, 4, 0))) static void error_vset(ard_error *err, ard_status code,
-                                                             int sys_errno, const char *fmt,
-                                                             va_list ap) {
+__attribute__((format(printf, 4, 0))) static void
+error_vset(ard_error *err, ard_status code, int sys_errno, const char *fmt, va_list ap) {
     if (!err || err->msg[0] != '\0') {
         return;
     }

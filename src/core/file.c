@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- mapping ----------------------------------------------------------------------------------
- */
+// ---- mapping ------------------------------------------------------------------------------------
 
 /* Non-regular files (pipes, character devices) cannot be mapped: read them to the end instead.
  * The buffer becomes impl_ so unmap knows to free rather than munmap. */
@@ -104,8 +103,7 @@ void ard_file_unmap(ard_mapped_file *file) {
     memset(file, 0, sizeof *file);
 }
 
-/* ---- reads and sizes --------------------------------------------------------------------------
- */
+// ---- reads and sizes ----------------------------------------------------------------------------
 
 ard_status ard_pread_full(int fd, void *buf, size_t len, int64_t offset, const char *path,
                           ard_error *err) {
@@ -147,8 +145,7 @@ ard_status ard_file_size(const char *path, int64_t *size_out, ard_error *err) {
     return ARD_OK;
 }
 
-/* ---- atomic writer ----------------------------------------------------------------------------
- */
+// ---- atomic writer ------------------------------------------------------------------------------
 
 struct ard_atomic_file {
     int fd;

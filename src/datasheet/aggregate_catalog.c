@@ -29,7 +29,7 @@ static void fmt_z(char *buf, size_t cap, double z) {
     }
 }
 
-int ds_class_rank(const char *name) {
+int ard__ds_class_rank(const char *name) {
     static const char *const order[] = {"BGS", "LRG", "ELG", "QSO"};
     for (int i = 0; name && i < 4; i++) {
         if (strcmp(name, order[i]) == 0) {
@@ -42,7 +42,7 @@ int ds_class_rank(const char *name) {
 static int cmp_class_row(const void *a, const void *b) {
     const char *const *x = a;
     const char *const *y = b;
-    int rx = ds_class_rank(*x), ry = ds_class_rank(*y);
+    int rx = ard__ds_class_rank(*x), ry = ard__ds_class_rank(*y);
     if (rx != ry) {
         return rx < ry ? -1 : 1;
     }
@@ -125,11 +125,12 @@ enum {
 };
 
 static ard_status summary_query(ard_index *idx, ds_rows *r, ard_error *err) {
-    return ds_query(idx,
-                    "SELECT target_class, spectype, sum(num_rows), sum(zwarn_nonzero), min(z_min),"
-                    " max(z_max), sum(z_count), min(ra_min), max(ra_max), min(dec_min),"
-                    " max(dec_max) FROM catalog_summary GROUP BY target_class, spectype",
-                    r, err);
+    return ard__ds_query(
+        idx,
+        "SELECT target_class, spectype, sum(num_rows), sum(zwarn_nonzero), min(z_min),"
+        " max(z_max), sum(z_count), min(ra_min), max(ra_max), min(dec_min),"
+        " max(dec_max) FROM catalog_summary GROUP BY target_class, spectype",
+        r, err);
 }
 
 static double fmin_nan(double a, double b) {
@@ -159,15 +160,15 @@ static class_acc *class_of(class_acc *acc, ds_agg *a, const char *cls, int add) 
 
 /* Adds one (class, SPECTYPE) group to its class. */
 static void add_group(class_acc *acc, ds_agg *a, const ds_rows *r, int64_t row) {
-    class_acc *k = class_of(acc, a, ds_cell(r, row, Q_CLASS), 1);
+    class_acc *k = class_of(acc, a, ard__ds_cell(r, row, Q_CLASS), 1);
     if (!k) {
         return;
     }
-    k->galaxies += ds_cell_int(r, row, Q_N);
-    k->zwarn += ds_cell_int(r, row, Q_ZWARN);
-    k->nz += ds_cell_int(r, row, Q_NZ);
-    k->zmin = fmin_nan(k->zmin, ds_cell_double(r, row, Q_ZMIN));
-    k->zmax = fmax_nan(k->zmax, ds_cell_double(r, row, Q_ZMAX));
+    k->galaxies += ard__ds_cell_int(r, row, Q_N);
+    k->zwarn += ard__ds_cell_int(r, row, Q_ZWARN);
+    k->nz += ard__ds_cell_int(r, row, Q_NZ);
+    k->zmin = fmin_nan(k->zmin, ard__ds_cell_double(r, row, Q_ZMIN));
+    k->zmax = fmax_nan(k->zmax, ard__ds_cell_double(r, row, Q_ZMAX));
 }
 
 static void free_bins(class_acc *acc, int32_t n) {
@@ -201,16 +202,16 @@ static ard_status push_bin(class_acc *k, int64_t bin, int64_t count, ard_error *
 static ard_status histograms(ard_index *idx, class_acc *acc, ds_agg *a, int64_t lo_bin,
                              int64_t per_bin, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT target_class, z_bin, sum(num) FROM catalog_zhist"
-                             " GROUP BY target_class, z_bin ORDER BY z_bin",
-                             &r, err);
+    ard_status st = ard__ds_query(idx,
+                                  "SELECT target_class, z_bin, sum(num) FROM catalog_zhist"
+                                  " GROUP BY target_class, z_bin ORDER BY z_bin",
+                                  &r, err);
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
-        class_acc *k = class_of(acc, a, ds_cell(&r, i, 0), 0);
+        class_acc *k = class_of(acc, a, ard__ds_cell(&r, i, 0), 0);
         if (!k) {
             continue; /* a class past DS_MAX_CLASSES */
         }
-        int64_t bin = ds_cell_int(&r, i, 1), n = ds_cell_int(&r, i, 2);
+        int64_t bin = ard__ds_cell_int(&r, i, 1), n = ard__ds_cell_int(&r, i, 2);
         int64_t b = bin < lo_bin ? 0 : (bin - lo_bin) / per_bin;
         b = b < a->num_bins ? b : a->num_bins - 1;
         if (b >= 0) {
@@ -218,7 +219,7 @@ static ard_status histograms(ard_index *idx, class_acc *acc, ds_agg *a, int64_t 
         }
         st = push_bin(k, bin, n, err);
     }
-    ds_rows_reset(&r); /* ds_query leaves r empty when it fails: safe either way */
+    ard__ds_rows_reset(&r); /* ard__ds_query leaves r empty when it fails: safe either way */
     return st;
 }
 
@@ -261,13 +262,13 @@ static ard_status ranked_z(ard_index *idx, const class_acc *k, int64_t rank, int
                     (long long)(rank - below), '\0');
     ds_rows r;
     ard_status st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
-                               : ds_query(idx, (const char *)sql.data, &r, err);
+                               : ard__ds_query(idx, (const char *)sql.data, &r, err);
     ard_buf_reset(&sql);
     if (st == ARD_OK) {
         *out = r.nrows == extra + 1
-                   ? 0.5 * (ds_cell_double(&r, 0, 0) + ds_cell_double(&r, extra, 0))
+                   ? 0.5 * (ard__ds_cell_double(&r, 0, 0) + ard__ds_cell_double(&r, extra, 0))
                    : NAN;
-        ds_rows_reset(&r);
+        ard__ds_rows_reset(&r);
     }
     return st;
 }
@@ -290,15 +291,15 @@ static ard_status class_row(ard_index *idx, ds_model *m, const class_acc *k, ard
     fmt_z(v[7], sizeof v[7], median);
     fmt_z(v[8], sizeof v[8], k->zmax);
     const char *cells[9] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
-    return ds_row(ds_table_get(m, "classes"), cells, err);
+    return ard__ds_row(ard__ds_table_get(m, "classes"), cells, err);
 }
 
 /* min(Z) and max(Z) over the summary groups. */
 static void z_range(const ds_rows *r, double *zmin, double *zmax) {
     *zmin = *zmax = NAN;
     for (int64_t i = 0; i < r->nrows; i++) {
-        *zmin = fmin_nan(*zmin, ds_cell_double(r, i, Q_ZMIN));
-        *zmax = fmax_nan(*zmax, ds_cell_double(r, i, Q_ZMAX));
+        *zmin = fmin_nan(*zmin, ard__ds_cell_double(r, i, Q_ZMIN));
+        *zmax = fmax_nan(*zmax, ard__ds_cell_double(r, i, Q_ZMAX));
     }
 }
 
@@ -306,16 +307,16 @@ static void z_range(const ds_rows *r, double *zmin, double *zmax) {
 static ard_status spectypes(ds_model *m, const ds_rows *r, ard_error *err) {
     int64_t total = 0;
     for (int64_t i = 0; i < r->nrows; i++) {
-        total += ds_cell_int(r, i, Q_N);
+        total += ard__ds_cell_int(r, i, Q_N);
     }
     const char **names = ard_malloc((size_t)(r->nrows ? r->nrows : 1) * sizeof *names);
     if (!names) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
     for (int64_t i = 0; i < r->nrows; i++) {
-        names[i] = ds_cell(r, i, Q_SPECTYPE) ? ds_cell(r, i, Q_SPECTYPE) : "(none)";
+        names[i] = ard__ds_cell(r, i, Q_SPECTYPE) ? ard__ds_cell(r, i, Q_SPECTYPE) : "(none)";
     }
-    qsort(names, (size_t)r->nrows, sizeof *names, ds_strcmp_ptr);
+    qsort(names, (size_t)r->nrows, sizeof *names, ard__ds_strcmp_ptr);
     ard_status st = ARD_OK;
     for (int64_t i = 0; i < r->nrows && st == ARD_OK; i++) {
         if (i > 0 && strcmp(names[i], names[i - 1]) == 0) {
@@ -323,14 +324,15 @@ static ard_status spectypes(ds_model *m, const ds_rows *r, ard_error *err) {
         }
         int64_t n = 0;
         for (int64_t j = 0; j < r->nrows; j++) {
-            const char *sp = ds_cell(r, j, Q_SPECTYPE) ? ds_cell(r, j, Q_SPECTYPE) : "(none)";
-            n += strcmp(sp, names[i]) == 0 ? ds_cell_int(r, j, Q_N) : 0;
+            const char *sp =
+                ard__ds_cell(r, j, Q_SPECTYPE) ? ard__ds_cell(r, j, Q_SPECTYPE) : "(none)";
+            n += strcmp(sp, names[i]) == 0 ? ard__ds_cell_int(r, j, Q_N) : 0;
         }
         char count[32], pct[32];
         snprintf(count, sizeof count, "%lld", (long long)n);
         fmt_pct(pct, sizeof pct, n, total);
         const char *cells[3] = {names[i], count, pct};
-        st = ds_row(ds_table_get(m, "spectypes"), cells, err);
+        st = ard__ds_row(ard__ds_table_get(m, "spectypes"), cells, err);
     }
     ard_free((void *)names);
     return st;
@@ -338,9 +340,9 @@ static ard_status spectypes(ds_model *m, const ds_rows *r, ard_error *err) {
 
 static void set_coord(ds_model *m, const char *name, double v) {
     if (isnan(v)) {
-        ds_set(m, name, "n/a");
+        ard__ds_set(m, name, "n/a");
     } else {
-        ds_set(m, name, "%.4f", v);
+        ard__ds_set(m, name, "%.4f", v);
     }
 }
 
@@ -350,12 +352,12 @@ static void set_coord(ds_model *m, const char *name, double v) {
 static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *distinct_spectra,
                                  int *valid, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT 1, key, 0, value FROM meta WHERE key IN"
-                             " ('linkage_distinct_spectra', 'linkage_by_class')"
-                             " UNION ALL SELECT 0, target_class, without_spectrum, NULL"
-                             " FROM catalog_linkage",
-                             &r, err);
+    ard_status st = ard__ds_query(idx,
+                                  "SELECT 1, key, 0, value FROM meta WHERE key IN"
+                                  " ('linkage_distinct_spectra', 'linkage_by_class')"
+                                  " UNION ALL SELECT 0, target_class, without_spectrum, NULL"
+                                  " FROM catalog_linkage",
+                                  &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -363,10 +365,10 @@ static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *dis
     memset(by_class, 0, sizeof *by_class);
     by_class->ncols = 2;
     for (int64_t i = 0; i < r.nrows; i++) {
-        if (ds_cell_int(&r, i, 0) == 1) {
+        if (ard__ds_cell_int(&r, i, 0) == 1) {
             keys++;
-            if (strcmp(ds_cell(&r, i, 1), "linkage_distinct_spectra") == 0) {
-                *distinct_spectra = ds_cell_int(&r, i, 3);
+            if (strcmp(ard__ds_cell(&r, i, 1), "linkage_distinct_spectra") == 0) {
+                *distinct_spectra = ard__ds_cell_int(&r, i, 3);
             }
         }
     }
@@ -374,11 +376,11 @@ static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *dis
     if (*valid) { /* keep the class rows: move their two cells */
         by_class->cells = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * 2 * sizeof *r.cells);
         if (!by_class->cells) {
-            ds_rows_reset(&r);
+            ard__ds_rows_reset(&r);
             return ard_error_set(err, ARD_ENOMEM, "out of memory");
         }
         for (int64_t i = 0; i < r.nrows; i++) {
-            if (ds_cell_int(&r, i, 0) == 0) {
+            if (ard__ds_cell_int(&r, i, 0) == 0) {
                 int64_t o = by_class->nrows++;
                 by_class->cells[2 * o] = r.cells[i * 4 + 1];
                 by_class->cells[2 * o + 1] = r.cells[i * 4 + 2];
@@ -387,7 +389,7 @@ static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *dis
         }
         by_class->cap = r.nrows;
     }
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return ARD_OK;
 }
 
@@ -400,19 +402,20 @@ static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64
     int valid = 0;
     ard_status st = stored_linkage(idx, &r, distinct_spectra, &valid, err);
     if (st == ARD_OK && !valid) {
-        st = ds_query(idx,
-                      "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
-                      " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
-                      " GROUP BY target_class",
-                      &r, err);
+        st = ard__ds_query(idx,
+                           "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
+                           " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
+                           " GROUP BY target_class",
+                           &r, err);
         ds_rows d;
-        st = st == ARD_OK ? ds_query(idx, "SELECT count(DISTINCT targetid) FROM spectra", &d, err)
-                          : st;
+        st = st == ARD_OK
+                 ? ard__ds_query(idx, "SELECT count(DISTINCT targetid) FROM spectra", &d, err)
+                 : st;
         if (st == ARD_OK) {
-            *distinct_spectra = ds_cell_int(&d, 0, 0);
-            ds_rows_reset(&d);
+            *distinct_spectra = ard__ds_cell_int(&d, 0, 0);
+            ard__ds_rows_reset(&d);
         } else {
-            ds_rows_reset(&r);
+            ard__ds_rows_reset(&r);
         }
     }
     if (st != ARD_OK) {
@@ -420,8 +423,8 @@ static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64
     }
     *no_spectrum = 0;
     for (int64_t i = 0; i < r.nrows; i++) {
-        const char *cls = ds_cell(&r, i, 0);
-        int64_t n = ds_cell_int(&r, i, 1);
+        const char *cls = ard__ds_cell(&r, i, 0);
+        int64_t n = ard__ds_cell_int(&r, i, 1);
         *no_spectrum += n;
         for (int32_t c = 0; c < a->num_classes; c++) {
             if (acc[c].null_name == !cls && (!cls || strcmp(acc[c].name, cls) == 0)) {
@@ -429,7 +432,7 @@ static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64
             }
         }
     }
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return ARD_OK;
 }
 
@@ -439,49 +442,51 @@ static ard_status totals(ard_index *idx, ds_model *m, const ds_rows *r, int64_t 
     int64_t n = 0, zw = 0;
     double ra0 = NAN, ra1 = NAN, dec0 = NAN, dec1 = NAN;
     for (int64_t i = 0; i < r->nrows; i++) {
-        n += ds_cell_int(r, i, Q_N);
-        zw += ds_cell_int(r, i, Q_ZWARN);
-        ra0 = fmin_nan(ra0, ds_cell_double(r, i, Q_RAMIN));
-        ra1 = fmax_nan(ra1, ds_cell_double(r, i, Q_RAMAX));
-        dec0 = fmin_nan(dec0, ds_cell_double(r, i, Q_DECMIN));
-        dec1 = fmax_nan(dec1, ds_cell_double(r, i, Q_DECMAX));
+        n += ard__ds_cell_int(r, i, Q_N);
+        zw += ard__ds_cell_int(r, i, Q_ZWARN);
+        ra0 = fmin_nan(ra0, ard__ds_cell_double(r, i, Q_RAMIN));
+        ra1 = fmax_nan(ra1, ard__ds_cell_double(r, i, Q_RAMAX));
+        dec0 = fmin_nan(dec0, ard__ds_cell_double(r, i, Q_DECMIN));
+        dec1 = fmax_nan(dec1, ard__ds_cell_double(r, i, Q_DECMAX));
     }
     ds_rows s; /* one spectra row per tile row (ard_index_check): 12,000 rows, not 6.4M */
-    ard_status st = ds_query(idx, "SELECT sum(num_rows) FROM files WHERE kind = 'tile'", &s, err);
+    ard_status st =
+        ard__ds_query(idx, "SELECT sum(num_rows) FROM files WHERE kind = 'tile'", &s, err);
     if (st != ARD_OK) {
         return st;
     }
     /* galaxies' TARGETIDs are unique, so the spectra TARGETIDs found in the catalog number
      * n - no_spectrum; the rest have no catalog row */
-    int64_t spectra = ds_cell_int(&s, 0, 0), has = n - no_spectrum;
+    int64_t spectra = ard__ds_cell_int(&s, 0, 0), has = n - no_spectrum;
     int64_t orphans = distinct_spectra - has;
-    ds_rows_reset(&s);
+    ard__ds_rows_reset(&s);
     char pct[32];
     fmt_pct(pct, sizeof pct, zw, n);
-    ds_set(m, "galaxies_total", "%lld", (long long)n);
-    ds_set(m, "zwarn_nonzero", "%lld", (long long)zw);
-    ds_set(m, "zwarn_nonzero_pct", "%s", pct);
-    ds_set(m, "spectra_total", "%lld", (long long)spectra);
-    ds_set(m, "catalog_without_spectra", "%lld", (long long)(n - has));
-    ds_set(m, "spectra_without_catalog", "%lld", (long long)orphans);
+    ard__ds_set(m, "galaxies_total", "%lld", (long long)n);
+    ard__ds_set(m, "zwarn_nonzero", "%lld", (long long)zw);
+    ard__ds_set(m, "zwarn_nonzero_pct", "%s", pct);
+    ard__ds_set(m, "spectra_total", "%lld", (long long)spectra);
+    ard__ds_set(m, "catalog_without_spectra", "%lld", (long long)(n - has));
+    ard__ds_set(m, "spectra_without_catalog", "%lld", (long long)orphans);
     set_coord(m, "ra_min", ra0);
     set_coord(m, "ra_max", ra1);
     set_coord(m, "dec_min", dec0);
     set_coord(m, "dec_max", dec1);
     if (orphans == 0 && n == has) {
-        ds_set(m, "linkage_status",
-               "OK: every catalog row has a spectrum and every spectrum a"
-               " catalog row (TARGETID).");
+        ard__ds_set(m, "linkage_status",
+                    "OK: every catalog row has a spectrum and every spectrum a"
+                    " catalog row (TARGETID).");
     } else {
-        ds_set(m, "linkage_status",
-               "**WARNING: the linkage is incomplete: %lld catalog row(s) without a spectrum, %lld"
-               " spectrum/spectra without a catalog row.**",
-               (long long)(n - has), (long long)orphans);
+        ard__ds_set(
+            m, "linkage_status",
+            "**WARNING: the linkage is incomplete: %lld catalog row(s) without a spectrum, %lld"
+            " spectrum/spectra without a catalog row.**",
+            (long long)(n - has), (long long)orphans);
     }
     return ARD_OK;
 }
 
-ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err) {
+ard_status ard__ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err) {
     ds_rows r;
     ard_status st = summary_query(idx, &r, err);
     if (st != ARD_OK) {
@@ -492,8 +497,8 @@ ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err
     char z0[32], z1[32];
     fmt_z(z0, sizeof z0, zmin);
     fmt_z(z1, sizeof z1, zmax);
-    ds_set(m, "z_min", "%s", z0);
-    ds_set(m, "z_max", "%s", z1);
+    ard__ds_set(m, "z_min", "%s", z0);
+    ard__ds_set(m, "z_max", "%s", z1);
     int64_t lo_bin = 0, per_bin = 1;
     hist_layout(a, zmin, zmax, &lo_bin, &per_bin);
     if (r.nrows > 1) {
@@ -521,6 +526,6 @@ ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err
         st = totals(idx, m, &r, no_spectrum, distinct_spectra, err);
     }
     free_bins(acc, a->num_classes);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }

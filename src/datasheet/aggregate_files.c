@@ -40,8 +40,8 @@ static void content_hash(const file_row *f, int64_t n, ds_model *m) {
             h = (h ^ 0u) * 1099511628211ull;
         }
     }
-    ds_set(m, "content_hash", "fnv1a64:%016llx", (unsigned long long)h);
-    ds_set(m, "files_hashed", "%lld", (long long)n);
+    ard__ds_set(m, "content_hash", "fnv1a64:%016llx", (unsigned long long)h);
+    ard__ds_set(m, "files_hashed", "%lld", (long long)n);
 }
 
 static void pct(char *buf, size_t cap, int64_t num, int64_t den) {
@@ -106,18 +106,19 @@ static ds_tile *tile_by_id(ds_agg *a, const int64_t *ids, int64_t nt, int64_t fi
 static ard_status tile_flux_stats(ard_index *idx, const int64_t *ids, int64_t nt, ds_agg *a,
                                   ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT file_id, sum(num_values), sum(null_count) FROM column_stats"
-                             " WHERE column_name = 'FLUX' GROUP BY file_id",
-                             &r, err);
+    ard_status st =
+        ard__ds_query(idx,
+                      "SELECT file_id, sum(num_values), sum(null_count) FROM column_stats"
+                      " WHERE column_name = 'FLUX' GROUP BY file_id",
+                      &r, err);
     for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
-        ds_tile *t = tile_by_id(a, ids, nt, ds_cell_int(&r, row, 0));
+        ds_tile *t = tile_by_id(a, ids, nt, ard__ds_cell_int(&r, row, 0));
         if (t) {
-            t->flux_values = ds_cell_int(&r, row, 1);
-            t->flux_nulls = ds_cell_int(&r, row, 2);
+            t->flux_values = ard__ds_cell_int(&r, row, 1);
+            t->flux_nulls = ard__ds_cell_int(&r, row, 2);
         }
     }
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
@@ -129,7 +130,7 @@ typedef struct class_pixels {
 
 static int cmp_class(const void *pa, const void *pb) {
     const class_pixels *x = pa, *y = pb;
-    int rx = ds_class_rank(x->name), ry = ds_class_rank(y->name);
+    int rx = ard__ds_class_rank(x->name), ry = ard__ds_class_rank(y->name);
     return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x->name, y->name);
 }
 
@@ -152,14 +153,15 @@ static class_pixels *class_slot(class_pixels *cls, int32_t *n, const char *name)
 static ard_status tile_pixel_stats(ard_index *idx, const int64_t *ids, int64_t nt, ds_agg *a,
                                    class_pixels *cls, int32_t *ncls, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT file_id, target_class, num_rows, pixels, flux_null, ivar_zero"
-                             " FROM tile_pixel_stats",
-                             &r, err);
+    ard_status st =
+        ard__ds_query(idx,
+                      "SELECT file_id, target_class, num_rows, pixels, flux_null, ivar_zero"
+                      " FROM tile_pixel_stats",
+                      &r, err);
     *ncls = 0;
     for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
-        ds_tile *t = tile_by_id(a, ids, nt, ds_cell_int(&r, row, 0));
-        const char *name = ds_cell(&r, row, 1);
+        ds_tile *t = tile_by_id(a, ids, nt, ard__ds_cell_int(&r, row, 0));
+        const char *name = ard__ds_cell(&r, row, 1);
         class_pixels *c = t && name ? class_slot(cls, ncls, name) : NULL;
         if (t && !c) {
             st = ard_error_set(err, ARD_ELIMIT, "tile_pixel_stats: more than %d classes",
@@ -169,8 +171,8 @@ static ard_status tile_pixel_stats(ard_index *idx, const int64_t *ids, int64_t n
         if (!t) {
             continue;
         }
-        int64_t v[4] = {ds_cell_int(&r, row, 2), ds_cell_int(&r, row, 3), ds_cell_int(&r, row, 4),
-                        ds_cell_int(&r, row, 5)};
+        int64_t v[4] = {ard__ds_cell_int(&r, row, 2), ard__ds_cell_int(&r, row, 3),
+                        ard__ds_cell_int(&r, row, 4), ard__ds_cell_int(&r, row, 5)};
         t->has_pixel_stats = 1;
         t->ps_pixels += v[1];
         t->ps_ivar_zero += v[3];
@@ -179,7 +181,7 @@ static ard_status tile_pixel_stats(ard_index *idx, const int64_t *ids, int64_t n
         c->flux_null += v[2];
         c->ivar_zero += v[3];
     }
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     if (*ncls > 1) {
         qsort(cls, (size_t)*ncls, sizeof *cls, cmp_class);
     }
@@ -207,7 +209,7 @@ static ard_status tile_stats(ard_index *idx, const file_row *f, int64_t n, ds_mo
         snprintf(c[4], sizeof c[4], "%lld", (long long)cls[i].ivar_zero);
         pct(c[5], sizeof c[5], cls[i].ivar_zero, cls[i].pixels);
         const char *cells[7] = {cls[i].name, c[0], c[1], c[2], c[3], c[4], c[5]};
-        st = ds_row(ds_table_get(m, "class_pixels"), cells, err);
+        st = ard__ds_row(ard__ds_table_get(m, "class_pixels"), cells, err);
     }
     ard_free(ids);
     return st;
@@ -264,7 +266,7 @@ static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64
     pct(c[4], sizeof c[4], s.nulls, s.vals);
     ivar_cell(ivar, sizeof ivar, s.zero, s.pixels, s.with, end - first - s.with);
     const char *cells[8] = {survey, program, c[0], c[1], c[2], c[3], c[4], ivar};
-    return ds_row(ds_table_get(m, "programs"), cells, err);
+    return ard__ds_row(ard__ds_table_get(m, "programs"), cells, err);
 }
 
 static int same_program(const char *x, const char *y) {
@@ -316,9 +318,9 @@ static ard_status worst_tiles(ds_model *m, const ds_agg *a, int32_t limit, ard_e
             snprintf(c[4], sizeof c[4], "n/a (no statistics)");
         }
         const char *cells[6] = {t->path, c[0], c[1], c[2], c[3], c[4]};
-        st = ds_row(ds_table_get(m, "worst_tiles"), cells, err);
+        st = ard__ds_row(ard__ds_table_get(m, "worst_tiles"), cells, err);
     }
-    ds_set(m, "worst_tiles_n", "%lld", (long long)(n < limit ? n : limit));
+    ard__ds_set(m, "worst_tiles_n", "%lld", (long long)(n < limit ? n : limit));
     ard_free((void *)order);
     return st;
 }
@@ -327,18 +329,18 @@ static ard_status worst_tiles(ds_model *m, const ds_agg *a, int32_t limit, ard_e
  * leave out. */
 static void pixel_stats_note(ds_model *m, int64_t tiles, int64_t with, int64_t rows_without) {
     if (tiles == 0) {
-        ds_set(m, "pixel_stats_note", "No tiles are indexed.");
+        ard__ds_set(m, "pixel_stats_note", "No tiles are indexed.");
     } else if (with == tiles) {
-        ds_set(m, "pixel_stats_note",
-               "All %lld tiles record per-class pixel statistics (`ard.pixel_stats`).",
-               (long long)tiles);
+        ard__ds_set(m, "pixel_stats_note",
+                    "All %lld tiles record per-class pixel statistics (`ard.pixel_stats`).",
+                    (long long)tiles);
     } else {
-        ds_set(m, "pixel_stats_note",
-               "**WARNING: %lld of %lld tiles (%lld spectra) carry no `ard.pixel_stats` (written "
-               "by another tool); their pixels are not counted in the per-class shares or the "
-               "IVAR = 0 shares, which cover the other %lld tiles only.**",
-               (long long)(tiles - with), (long long)tiles, (long long)rows_without,
-               (long long)with);
+        ard__ds_set(
+            m, "pixel_stats_note",
+            "**WARNING: %lld of %lld tiles (%lld spectra) carry no `ard.pixel_stats` (written "
+            "by another tool); their pixels are not counted in the per-class shares or the "
+            "IVAR = 0 shares, which cover the other %lld tiles only.**",
+            (long long)(tiles - with), (long long)tiles, (long long)rows_without, (long long)with);
     }
 }
 
@@ -375,19 +377,20 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
     char c[2][32];
     pct(c[0], sizeof c[0], s.nulls, s.vals);
     pct(c[1], sizeof c[1], s.zero, s.pixels); /* over the tiles with statistics: see the note */
-    ds_set(m, "tiles_total", "%lld", (long long)a->num_tiles);
-    ds_set(m, "row_groups_total", "%lld", (long long)s.rgs);
-    ds_set(m, "tile_bytes", "%lld", (long long)s.bytes);
-    ds_set(m, "flux_pixels", "%lld", (long long)s.vals);
-    ds_set(m, "flux_nulls", "%lld", (long long)s.nulls);
-    ds_set(m, "flux_missing_pct", "%s", c[0]);
-    ds_set(m, "ivar_zero_pixels", "%lld", (long long)s.zero);
-    ds_set(m, "ivar_zero_pct", "%s", c[1]);
-    ds_set(m, "pixel_stats_tiles", "%lld", (long long)s.with);
-    ds_set(m, "pixel_stats_pixels", "%lld", (long long)s.pixels);
+    ard__ds_set(m, "tiles_total", "%lld", (long long)a->num_tiles);
+    ard__ds_set(m, "row_groups_total", "%lld", (long long)s.rgs);
+    ard__ds_set(m, "tile_bytes", "%lld", (long long)s.bytes);
+    ard__ds_set(m, "flux_pixels", "%lld", (long long)s.vals);
+    ard__ds_set(m, "flux_nulls", "%lld", (long long)s.nulls);
+    ard__ds_set(m, "flux_missing_pct", "%s", c[0]);
+    ard__ds_set(m, "ivar_zero_pixels", "%lld", (long long)s.zero);
+    ard__ds_set(m, "ivar_zero_pct", "%s", c[1]);
+    ard__ds_set(m, "pixel_stats_tiles", "%lld", (long long)s.with);
+    ard__ds_set(m, "pixel_stats_pixels", "%lld", (long long)s.pixels);
     pixel_stats_note(m, a->num_tiles, s.with, s.rows_without);
-    ds_set(m, "sky_pixels", "%lld", (long long)distinct);
-    ds_set(m, "sky_area_deg2", "%.2f", (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
+    ard__ds_set(m, "sky_pixels", "%lld", (long long)distinct);
+    ard__ds_set(m, "sky_area_deg2", "%.2f",
+                (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
     return st;
 }
 
@@ -400,52 +403,54 @@ static void catalog_summary(ds_model *m, const file_row *f, int64_t n) {
             bytes += f[i].size;
         }
     }
-    ds_set(m, "catalog_files", "%lld", (long long)files);
-    ds_set(m, "catalog_rows", "%lld", (long long)rows);
-    ds_set(m, "catalog_bytes", "%lld", (long long)bytes);
+    ard__ds_set(m, "catalog_files", "%lld", (long long)files);
+    ard__ds_set(m, "catalog_rows", "%lld", (long long)rows);
+    ard__ds_set(m, "catalog_bytes", "%lld", (long long)bytes);
 }
 
 /* Distinct tile grids with their tile counts. */
 static ard_status grids(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(
+    ard_status st = ard__ds_query(
         idx, "SELECT grid, count(*) FROM files WHERE kind = 'tile' GROUP BY grid", &r, err);
     if (st != ARD_OK) {
         return st;
     }
     if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     }
     for (int64_t row = 0; row < r.nrows && st == ARD_OK; row++) {
-        const char *cells[2] = {ds_cell(&r, row, 0) ? ds_cell(&r, row, 0) : "(none)",
-                                ds_cell(&r, row, 1)};
-        st = ds_row(ds_table_get(m, "grids"), cells, err);
+        const char *cells[2] = {ard__ds_cell(&r, row, 0) ? ard__ds_cell(&r, row, 0) : "(none)",
+                                ard__ds_cell(&r, row, 1)};
+        st = ard__ds_row(ard__ds_table_get(m, "grids"), cells, err);
     }
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
-ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst, ds_model *m, ds_agg *a,
-                        ard_error *err) {
+ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst, ds_model *m,
+                             ds_agg *a, ard_error *err) {
     (void)dataset;
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT id, path, kind, size, num_rows, num_row_groups, footer_hash"
-                             " FROM files",
-                             &r, err);
+    ard_status st =
+        ard__ds_query(idx,
+                      "SELECT id, path, kind, size, num_rows, num_row_groups, footer_hash"
+                      " FROM files",
+                      &r, err);
     if (st != ARD_OK) {
         return st;
     }
     file_row *f = ard_calloc((size_t)(r.nrows ? r.nrows : 1), sizeof *f);
     if (!f) {
-        ds_rows_reset(&r);
+        ard__ds_rows_reset(&r);
         return ard_error_set(err, ARD_ENOMEM, "out of memory (%lld files)", (long long)r.nrows);
     }
     for (int64_t i = 0; i < r.nrows; i++) {
-        f[i] = (file_row){r.cells[i * r.ncols + 1], ds_cell_int(&r, i, 0),
-                          ds_cell_int(&r, i, 3),    ds_cell_int(&r, i, 4),
-                          ds_cell_int(&r, i, 5),    ds_cell(&r, i, 2) ? ds_cell(&r, i, 2) : "",
-                          ds_cell(&r, i, 6)};
+        f[i] = (file_row){
+            r.cells[i * r.ncols + 1],   ard__ds_cell_int(&r, i, 0),
+            ard__ds_cell_int(&r, i, 3), ard__ds_cell_int(&r, i, 4),
+            ard__ds_cell_int(&r, i, 5), ard__ds_cell(&r, i, 2) ? ard__ds_cell(&r, i, 2) : "",
+            ard__ds_cell(&r, i, 6)};
         if (!f[i].path) {
             f[i].path = (char *)"";
         }
@@ -467,6 +472,6 @@ ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst, ds_m
         st = grids(idx, m, err);
     }
     ard_free(f);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }

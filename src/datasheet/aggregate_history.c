@@ -26,21 +26,21 @@ static void lower(char *s) {
 static ard_status sync_runs(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
     ard_status st =
-        ds_query(idx,
-                 "SELECT id, ard_version, rank, size, files_added, files_changed,"
-                 " files_removed, files_failed, spectra_rows, galaxy_rows, status"
-                 " FROM sync_runs WHERE files_added + files_changed + files_removed > 0",
-                 &r, err);
+        ard__ds_query(idx,
+                      "SELECT id, ard_version, rank, size, files_added, files_changed,"
+                      " files_removed, files_failed, spectra_rows, galaxy_rows, status"
+                      " FROM sync_runs WHERE files_added + files_changed + files_removed > 0",
+                      &r, err);
     if (st != ARD_OK) {
         return st;
     }
     int64_t(*key)[2] = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * sizeof *key);
     if (!key) {
-        ds_rows_reset(&r);
+        ard__ds_rows_reset(&r);
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
     for (int64_t i = 0; i < r.nrows; i++) {
-        key[i][0] = ds_cell_int(&r, i, 0);
+        key[i][0] = ard__ds_cell_int(&r, i, 0);
         key[i][1] = i;
     }
     for (int64_t i = 1; i < r.nrows; i++) { /* insertion sort by run id: runs are few */
@@ -53,59 +53,61 @@ static ard_status sync_runs(ard_index *idx, ds_model *m, ard_error *err) {
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
         const char *cells[11];
         for (int32_t c = 0; c < 11; c++) {
-            cells[c] = ds_cell(&r, key[i][1], c);
+            cells[c] = ard__ds_cell(&r, key[i][1], c);
         }
-        st = ds_row(ds_table_get(m, "sync_runs"), cells, err);
+        st = ard__ds_row(ard__ds_table_get(m, "sync_runs"), cells, err);
     }
-    ds_set(m, "sync_runs_changing", "%lld", (long long)r.nrows);
+    ard__ds_set(m, "sync_runs_changing", "%lld", (long long)r.nrows);
     ard_free(key);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
 static ard_status sync_errors(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx,
-                             "SELECT path, status, message FROM sync_errors WHERE run_id ="
-                             " (SELECT max(id) FROM sync_runs)",
-                             &r, err);
+    ard_status st = ard__ds_query(idx,
+                                  "SELECT path, status, message FROM sync_errors WHERE run_id ="
+                                  " (SELECT max(id) FROM sync_runs)",
+                                  &r, err);
     if (st != ARD_OK) {
         return st;
     }
     if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     }
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
-        const char *cells[3] = {ds_cell(&r, i, 0), ds_cell(&r, i, 1), ds_cell(&r, i, 2)};
-        st = ds_row(ds_table_get(m, "sync_errors"), cells, err);
+        const char *cells[3] = {ard__ds_cell(&r, i, 0), ard__ds_cell(&r, i, 1),
+                                ard__ds_cell(&r, i, 2)};
+        st = ard__ds_row(ard__ds_table_get(m, "sync_errors"), cells, err);
     }
-    ds_set(m, "sync_errors_latest", "%lld", (long long)r.nrows);
-    ds_rows_reset(&r);
+    ard__ds_set(m, "sync_errors_latest", "%lld", (long long)r.nrows);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
 static ard_status settings(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
-    ard_status st = ds_query(idx, "SELECT key, value FROM meta", &r, err);
+    ard_status st = ard__ds_query(idx, "SELECT key, value FROM meta", &r, err);
     if (st != ARD_OK) {
         return st;
     }
     if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     }
     const char *tokenize = NULL;
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
-        const char *cells[2] = {ds_cell(&r, i, 0), ds_cell(&r, i, 1)};
+        const char *cells[2] = {ard__ds_cell(&r, i, 0), ard__ds_cell(&r, i, 1)};
         if (cells[0] && strcmp(cells[0], "tokenize") == 0) {
             tokenize = cells[1];
         }
-        st = ds_row(ds_table_get(m, "settings"), cells, err);
+        st = ard__ds_row(ard__ds_table_get(m, "settings"), cells, err);
     }
-    ds_set(m, "tokenization", "%s",
-           tokenize ? tokenize
+    ard__ds_set(m, "tokenization", "%s",
+                tokenize
+                    ? tokenize
                     : "not recorded in the index; `ard stream` defaults apply: patches of 64 bins,"
                       " each divided by the median of its valid pixels (masked pixels -> 0)");
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
@@ -113,24 +115,24 @@ static ard_status settings(ard_index *idx, ds_model *m, ard_error *err) {
 static ard_status created_by(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
     ard_status st =
-        ds_query(idx, "SELECT created_by, count(*) FROM files GROUP BY created_by", &r, err);
+        ard__ds_query(idx, "SELECT created_by, count(*) FROM files GROUP BY created_by", &r, err);
     if (st != ARD_OK) {
         return st;
     }
     if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     }
     ard_buf b;
     ard_buf_init(&b);
     for (int64_t i = 0; i < r.nrows; i++) {
         ard_buf_appendf(&b, "%s%s (%lld files)", i ? "; " : "",
-                        ds_cell(&r, i, 0) ? ds_cell(&r, i, 0) : "unknown",
-                        (long long)ds_cell_int(&r, i, 1));
+                        ard__ds_cell(&r, i, 0) ? ard__ds_cell(&r, i, 0) : "unknown",
+                        (long long)ard__ds_cell_int(&r, i, 1));
     }
     ard_buf_append(&b, "", 1);
-    ds_set(m, "created_by", "%s", b.failed ? "" : (const char *)b.data);
+    ard__ds_set(m, "created_by", "%s", b.failed ? "" : (const char *)b.data);
     ard_buf_reset(&b);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return ARD_OK;
 }
 
@@ -140,14 +142,14 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT path FROM files WHERE kind = '%s'", kind);
     ds_rows r;
-    ard_status st = ds_query(idx, sql, &r, err);
+    ard_status st = ard__ds_query(idx, sql, &r, err);
     if (st != ARD_OK || r.nrows == 0) {
-        ds_rows_reset(&r);
+        ard__ds_rows_reset(&r);
         return st;
     }
-    qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ds_strcmp_ptr);
+    qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     char full[4096];
-    snprintf(full, sizeof full, "%s/%s", dataset ? dataset : ".", ds_cell(&r, 0, 0));
+    snprintf(full, sizeof full, "%s/%s", dataset ? dataset : ".", ard__ds_cell(&r, 0, 0));
     ard_parquet_file *pq = NULL;
     const char *source = "unavailable (the file could not be opened)", *by = "";
     if (ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
@@ -155,13 +157,13 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
         source = s ? s : "not recorded (no ard.source in the footer)";
         by = ard_parquet_metadata(pq)->created_by ? ard_parquet_metadata(pq)->created_by : "";
     }
-    const char *cells[3] = {ds_cell(&r, 0, 0), source, by};
-    st = ds_row(ds_table_get(m, "sources"), cells, err);
-    if (strcmp(kind, "catalog") == 0 || !ds_get(m, "source")) {
-        ds_set(m, "source", "%s", source);
+    const char *cells[3] = {ard__ds_cell(&r, 0, 0), source, by};
+    st = ard__ds_row(ard__ds_table_get(m, "sources"), cells, err);
+    if (strcmp(kind, "catalog") == 0 || !ard__ds_get(m, "source")) {
+        ard__ds_set(m, "source", "%s", source);
     }
     ard_parquet_close(pq);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
@@ -179,7 +181,7 @@ static ard_status result_table(ard_index *idx, ds_model *m, const char *name, ar
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", name);
     ds_rows r;
-    ard_status st = ds_query(idx, sql, &r, err);
+    ard_status st = ard__ds_query(idx, sql, &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -193,11 +195,11 @@ static ard_status result_table(ard_index *idx, ds_model *m, const char *name, ar
         char lname[128];
         snprintf(lname, sizeof lname, "%s", name);
         lower(lname);
-        const char *cells[3] = {lname, ds_cell(&r, 0, 0), (const char *)cols.data};
-        st = ds_row(ds_table_get(m, "results"), cells, err);
+        const char *cells[3] = {lname, ard__ds_cell(&r, 0, 0), (const char *)cols.data};
+        st = ard__ds_row(ard__ds_table_get(m, "results"), cells, err);
     }
     ard_buf_reset(&cols);
-    ds_rows_reset(&r);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
@@ -216,7 +218,7 @@ static ard_status result_tables(ard_index *idx, ds_model *m, ard_error *err) {
                           : "SELECT table_name FROM information_schema.tables WHERE"
                             " table_schema = current_schema()";
     ds_rows r;
-    ard_status st = ds_query(idx, sql, &r, err);
+    ard_status st = ard__ds_query(idx, sql, &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -226,7 +228,7 @@ static ard_status result_tables(ard_index *idx, ds_model *m, ard_error *err) {
         }
     }
     if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, sizeof *r.cells, ds_strcmp_ptr);
+        qsort(r.cells, (size_t)r.nrows, sizeof *r.cells, ard__ds_strcmp_ptr);
     }
     int64_t n = 0;
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
@@ -235,8 +237,8 @@ static ard_status result_tables(ard_index *idx, ds_model *m, ard_error *err) {
             n++;
         }
     }
-    ds_set(m, "results_count", "%lld", (long long)n);
-    ds_rows_reset(&r);
+    ard__ds_set(m, "results_count", "%lld", (long long)n);
+    ard__ds_rows_reset(&r);
     return st;
 }
 
@@ -259,7 +261,7 @@ static ard_status result_files(const char *dataset, ds_model *m, ard_error *err)
         }
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, ds_strcmp_ptr);
+    qsort(names, (size_t)n, sizeof *names, ard__ds_strcmp_ptr);
     ard_status st = ARD_OK;
     for (int32_t i = 0; i < n; i++) {
         char full[8192];
@@ -279,7 +281,7 @@ static ard_status result_files(const char *dataset, ds_model *m, ard_error *err)
                 char path[600];
                 snprintf(path, sizeof path, "results/%s", names[i]);
                 const char *cells[3] = {path, key, value};
-                st = ds_row(ds_table_get(m, "result_files"), cells, err);
+                st = ard__ds_row(ard__ds_table_get(m, "result_files"), cells, err);
             }
         }
         ard_parquet_close(pq);
@@ -288,9 +290,9 @@ static ard_status result_files(const char *dataset, ds_model *m, ard_error *err)
     return st;
 }
 
-ard_status ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err) {
-    ds_set(m, "ard_version", "%s", ARD_VERSION_STRING);
-    ds_set(m, "schema_version", "%d", (int)ard_index_schema_version(idx));
+ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err) {
+    ard__ds_set(m, "ard_version", "%s", ARD_VERSION_STRING);
+    ard__ds_set(m, "schema_version", "%d", (int)ard_index_schema_version(idx));
     ard_status st = sync_runs(idx, m, err);
     if (st == ARD_OK) {
         st = sync_errors(idx, m, err);
@@ -313,8 +315,8 @@ ard_status ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_
     if (st == ARD_OK) {
         st = result_files(dataset, m, err);
     }
-    if (st == ARD_OK && !ds_get(m, "source")) {
-        ds_set(m, "source", "unknown (no files indexed)");
+    if (st == ARD_OK && !ard__ds_get(m, "source")) {
+        ard__ds_set(m, "source", "unknown (no files indexed)");
     }
     return st;
 }

@@ -8,7 +8,7 @@
 
 #define TEMPLATE_MAX (4 << 20) /* a template larger than 4 MiB is surely not one */
 
-void ds_agg_reset(ds_agg *a) {
+void ard__ds_agg_reset(ds_agg *a) {
     for (int64_t i = 0; a->tiles && i < a->num_tiles; i++) {
         ard_free(a->tiles[i].path);
     }
@@ -24,18 +24,18 @@ static void dataset_name(ds_model *m, const char *dataset) {
         buf[--len] = '\0';
     }
     const char *slash = strrchr(buf, '/');
-    ds_set(m, "dataset_name", "%s", slash && slash[1] ? slash + 1 : buf);
+    ard__ds_set(m, "dataset_name", "%s", slash && slash[1] ? slash + 1 : buf);
 }
 
-ard_status ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
-                        ds_agg *a, ard_error *err) {
+ard_status ard__ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
+                             ds_agg *a, ard_error *err) {
     dataset_name(m, dataset);
-    ard_status st = ds_agg_catalog(idx, m, a, err);
+    ard_status st = ard__ds_agg_catalog(idx, m, a, err);
     if (st == ARD_OK) {
-        st = ds_agg_files(dataset, idx, worst_tiles > 0 ? worst_tiles : 10, m, a, err);
+        st = ard__ds_agg_files(dataset, idx, worst_tiles > 0 ? worst_tiles : 10, m, a, err);
     }
     if (st == ARD_OK) {
-        st = ds_agg_history(dataset, idx, m, err);
+        st = ard__ds_agg_history(dataset, idx, m, err);
     }
     if (st == ARD_OK && m->failed) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory building the datasheet");
@@ -89,22 +89,22 @@ static ard_status render(const char *dataset, ard_index *idx, const ard_datashee
     ard_status st = opts->template_path ? read_template(opts->template_path, &tmpl, err) : ARD_OK;
     ds_model m;
     if (st == ARD_OK) {
-        st = ds_model_init(&m, err);
+        st = ard__ds_model_init(&m, err);
         if (st != ARD_OK) {
             ard_free(tmpl);
             return st;
         }
-        st = ds_aggregate(dataset, idx, opts->worst_tiles, &m, agg, err);
+        st = ard__ds_aggregate(dataset, idx, opts->worst_tiles, &m, agg, err);
         if (st == ARD_OK) {
-            st =
-                ds_render(&m, tmpl ? tmpl : ard_datasheet_default_template(),
-                          opts->template_path ? opts->template_path : "default template", out, err);
+            st = ard__ds_render(&m, tmpl ? tmpl : ard_datasheet_default_template(),
+                                opts->template_path ? opts->template_path : "default template", out,
+                                err);
         }
-        ds_model_reset(&m);
+        ard__ds_model_reset(&m);
     }
     ard_free(tmpl);
     if (st != ARD_OK) {
-        ds_agg_reset(agg);
+        ard__ds_agg_reset(agg);
     }
     return st;
 }
@@ -114,7 +114,7 @@ ard_status ard_datasheet_render(const char *dataset, ard_index *idx,
     ds_agg agg;
     ard_status st = render(dataset, idx, opts, out, &agg, err);
     if (st == ARD_OK) {
-        ds_agg_reset(&agg);
+        ard__ds_agg_reset(&agg);
     }
     return st;
 }
@@ -141,12 +141,12 @@ ard_status ard_datasheet_write(const char *dataset, ard_index *idx,
         return st;
     }
     if (!(opts && opts->no_figures)) {
-        st = ds_write_figures(&agg, fig_dir, err);
+        st = ard__ds_write_figures(&agg, fig_dir, err);
     }
     if (st == ARD_OK) {
         st = ard_file_write_atomic(out_path, md.data, md.len, err);
     }
-    ds_agg_reset(&agg);
+    ard__ds_agg_reset(&agg);
     ard_buf_reset(&md);
     return st;
 }
@@ -163,13 +163,13 @@ ard_status ard_datasheet_write_dsn(const char *dataset, const char *dsn,
 }
 
 void ard_datasheet_placeholders(ard_buf *out) {
-    for (int32_t i = 0; i < ds_num_scalars(); i++) {
-        ard_buf_appendf(out, "%s\n", ds_scalar_name(i));
+    for (int32_t i = 0; i < ard__ds_num_scalars(); i++) {
+        ard_buf_appendf(out, "%s\n", ard__ds_scalar_name(i));
     }
-    for (int32_t i = 0; i < ds_num_tables(); i++) {
-        ard_buf_appendf(out, "#%s:", ds_table_name(i));
-        for (int32_t c = 0; c < ds_table_ncols(i); c++) {
-            ard_buf_appendf(out, " %s", ds_table_cols(i)[c]);
+    for (int32_t i = 0; i < ard__ds_num_tables(); i++) {
+        ard_buf_appendf(out, "#%s:", ard__ds_table_name(i));
+        for (int32_t c = 0; c < ard__ds_table_ncols(i); c++) {
+            ard_buf_appendf(out, " %s", ard__ds_table_cols(i)[c]);
         }
         ard_buf_appendf(out, "\n");
     }

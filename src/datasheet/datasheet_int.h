@@ -24,32 +24,32 @@ typedef struct ds_model {
 } ds_model;
 
 /* The registry: every scalar and table a template may name. */
-int32_t ds_num_scalars(void);
-const char *ds_scalar_name(int32_t i);
-int32_t ds_num_tables(void);
-const char *ds_table_name(int32_t i);
-int32_t ds_table_ncols(int32_t i);
-const char *const *ds_table_cols(int32_t i);
+int32_t ard__ds_num_scalars(void);
+const char *ard__ds_scalar_name(int32_t i);
+int32_t ard__ds_num_tables(void);
+const char *ard__ds_table_name(int32_t i);
+int32_t ard__ds_table_ncols(int32_t i);
+const char *const *ard__ds_table_cols(int32_t i);
 
-ard_status ds_model_init(ds_model *m, ard_error *err);
-void ds_model_reset(ds_model *m);
+ard_status ard__ds_model_init(ds_model *m, ard_error *err);
+void ard__ds_model_reset(ds_model *m);
 /* Sets scalar `name` (must be registered: ARD_EINVAL otherwise, a bug). */
-ard_status ds_set(ds_model *m, const char *name, const char *fmt, ...)
+ard_status ard__ds_set(ds_model *m, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Scalar index or -1; table index or -1. */
-int32_t ds_scalar_find(const char *name, size_t len);
-int32_t ds_table_find(const char *name, size_t len);
-ds_table *ds_table_get(ds_model *m, const char *name);
+int32_t ard__ds_scalar_find(const char *name, size_t len);
+int32_t ard__ds_table_find(const char *name, size_t len);
+ds_table *ard__ds_table_get(ds_model *m, const char *name);
 /* The value of a scalar, NULL when unset or unknown. */
-const char *ds_get(const ds_model *m, const char *name);
+const char *ard__ds_get(const ds_model *m, const char *name);
 /* Appends a row: cells given as `ncols` strings (copied; NULL -> ""). */
-ard_status ds_row(ds_table *t, const char *const *cells, ard_error *err);
+ard_status ard__ds_row(ds_table *t, const char *const *cells, ard_error *err);
 
 /* ---- template (template.c) ---- */
 
 /* Renders `tmpl` (named `tmpl_name` in messages) with the model into out. */
-ard_status ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name, ard_buf *out,
-                     ard_error *err);
+ard_status ard__ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name, ard_buf *out,
+                          ard_error *err);
 
 /* ---- aggregates (aggregate*.c) ---- */
 
@@ -78,19 +78,19 @@ typedef struct ds_agg {
     int64_t num_tiles;
 } ds_agg;
 
-void ds_agg_reset(ds_agg *a);
+void ard__ds_agg_reset(ds_agg *a);
 
 /* Runs every query and fills model + agg. */
-ard_status ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
-                        ds_agg *a, ard_error *err);
+ard_status ard__ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
+                             ds_agg *a, ard_error *err);
 /* The parts (aggregate_*.c). */
 /* Canonical class order for tables: BGS, LRG, ELG, QSO (0-3), other names 4 (then by name), NULL 5.
  */
-int ds_class_rank(const char *name);
-ard_status ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
-ard_status ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
-                        ds_agg *a, ard_error *err);
-ard_status ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
+int ard__ds_class_rank(const char *name);
+ard_status ard__ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
+ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
+                             ds_agg *a, ard_error *err);
+ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
 
 /* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
 typedef struct ds_rows {
@@ -99,18 +99,18 @@ typedef struct ds_rows {
     char **cells;
     int failed;
 } ds_rows;
-ard_status ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err);
-void ds_rows_reset(ds_rows *r);
-const char *ds_cell(const ds_rows *r, int64_t row, int32_t col);   /* NULL -> NULL */
-int64_t ds_cell_int(const ds_rows *r, int64_t row, int32_t col);   /* NULL/bad -> 0 */
-double ds_cell_double(const ds_rows *r, int64_t row, int32_t col); /* NULL -> NaN */
-int ds_strcmp_ptr(const void *a, const void *b);
+ard_status ard__ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err);
+void ard__ds_rows_reset(ds_rows *r);
+const char *ard__ds_cell(const ds_rows *r, int64_t row, int32_t col);   /* NULL -> NULL */
+int64_t ard__ds_cell_int(const ds_rows *r, int64_t row, int32_t col);   /* NULL/bad -> 0 */
+double ard__ds_cell_double(const ds_rows *r, int64_t row, int32_t col); /* NULL -> NaN */
+int ard__ds_strcmp_ptr(const void *a, const void *b);
 
 /* ---- figures (svg*.c) ---- */
 /* Writes the three figures into dir (created if missing). */
-ard_status ds_write_figures(const ds_agg *a, const char *dir, ard_error *err);
-void ds_svg_redshift(const ds_agg *a, ard_buf *out);
-void ds_svg_sky(const ds_agg *a, ard_buf *out);
-void ds_svg_completeness(const ds_agg *a, ard_buf *out);
+ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *err);
+void ard__ds_svg_redshift(const ds_agg *a, ard_buf *out);
+void ard__ds_svg_sky(const ds_agg *a, ard_buf *out);
+void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out);
 
 #endif

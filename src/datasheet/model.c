@@ -93,22 +93,22 @@ static const table_spec table_specs[] = {
 #define NUM_SCALARS ((int32_t)(sizeof scalar_names / sizeof scalar_names[0]))
 #define NUM_TABLES ((int32_t)(sizeof table_specs / sizeof table_specs[0]))
 
-int32_t ds_num_scalars(void) {
+int32_t ard__ds_num_scalars(void) {
     return NUM_SCALARS;
 }
-const char *ds_scalar_name(int32_t i) {
+const char *ard__ds_scalar_name(int32_t i) {
     return i >= 0 && i < NUM_SCALARS ? scalar_names[i] : NULL;
 }
-int32_t ds_num_tables(void) {
+int32_t ard__ds_num_tables(void) {
     return NUM_TABLES;
 }
-const char *ds_table_name(int32_t i) {
+const char *ard__ds_table_name(int32_t i) {
     return i >= 0 && i < NUM_TABLES ? table_specs[i].name : NULL;
 }
-int32_t ds_table_ncols(int32_t i) {
+int32_t ard__ds_table_ncols(int32_t i) {
     return i >= 0 && i < NUM_TABLES ? table_specs[i].ncols : 0;
 }
-const char *const *ds_table_cols(int32_t i) {
+const char *const *ard__ds_table_cols(int32_t i) {
     return i >= 0 && i < NUM_TABLES ? table_specs[i].cols : NULL;
 }
 
@@ -116,7 +116,7 @@ static int name_is(const char *registered, const char *name, size_t len) {
     return strlen(registered) == len && memcmp(registered, name, len) == 0;
 }
 
-int32_t ds_scalar_find(const char *name, size_t len) {
+int32_t ard__ds_scalar_find(const char *name, size_t len) {
     for (int32_t i = 0; i < NUM_SCALARS; i++) {
         if (name_is(scalar_names[i], name, len)) {
             return i;
@@ -125,7 +125,7 @@ int32_t ds_scalar_find(const char *name, size_t len) {
     return -1;
 }
 
-int32_t ds_table_find(const char *name, size_t len) {
+int32_t ard__ds_table_find(const char *name, size_t len) {
     for (int32_t i = 0; i < NUM_TABLES; i++) {
         if (name_is(table_specs[i].name, name, len)) {
             return i;
@@ -134,12 +134,12 @@ int32_t ds_table_find(const char *name, size_t len) {
     return -1;
 }
 
-ard_status ds_model_init(ds_model *m, ard_error *err) {
+ard_status ard__ds_model_init(ds_model *m, ard_error *err) {
     memset(m, 0, sizeof *m);
     m->scalars = ard_calloc((size_t)NUM_SCALARS, sizeof *m->scalars);
     m->tables = ard_calloc((size_t)NUM_TABLES, sizeof *m->tables);
     if (!m->scalars || !m->tables) {
-        ds_model_reset(m);
+        ard__ds_model_reset(m);
         return ard_error_set(err, ARD_ENOMEM, "out of memory (datasheet model)");
     }
     for (int32_t i = 0; i < NUM_TABLES; i++) {
@@ -150,7 +150,7 @@ ard_status ds_model_init(ds_model *m, ard_error *err) {
     return ARD_OK;
 }
 
-void ds_model_reset(ds_model *m) {
+void ard__ds_model_reset(ds_model *m) {
     if (m->scalars) {
         for (int32_t i = 0; i < NUM_SCALARS; i++) {
             ard_free(m->scalars[i]);
@@ -170,8 +170,8 @@ void ds_model_reset(ds_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-ard_status ds_set(ds_model *m, const char *name, const char *fmt, ...) {
-    int32_t i = ds_scalar_find(name, strlen(name));
+ard_status ard__ds_set(ds_model *m, const char *name, const char *fmt, ...) {
+    int32_t i = ard__ds_scalar_find(name, strlen(name));
     if (i < 0) {
         m->failed = 1;
         return ARD_EINVAL;
@@ -190,17 +190,17 @@ ard_status ds_set(ds_model *m, const char *name, const char *fmt, ...) {
     return ARD_OK;
 }
 
-const char *ds_get(const ds_model *m, const char *name) {
-    int32_t i = ds_scalar_find(name, strlen(name));
+const char *ard__ds_get(const ds_model *m, const char *name) {
+    int32_t i = ard__ds_scalar_find(name, strlen(name));
     return i < 0 ? NULL : m->scalars[i];
 }
 
-ds_table *ds_table_get(ds_model *m, const char *name) {
-    int32_t i = ds_table_find(name, strlen(name));
+ds_table *ard__ds_table_get(ds_model *m, const char *name) {
+    int32_t i = ard__ds_table_find(name, strlen(name));
     return i < 0 ? NULL : &m->tables[i];
 }
 
-ard_status ds_row(ds_table *t, const char *const *cells, ard_error *err) {
+ard_status ard__ds_row(ds_table *t, const char *const *cells, ard_error *err) {
     if (t->nrows == t->cap) {
         int64_t cap = t->cap ? t->cap * 2 : 16;
         char **grown = ard_realloc(t->cells, (size_t)(cap * t->ncols) * sizeof *grown);

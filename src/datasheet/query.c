@@ -42,19 +42,19 @@ static int collect(void *ctx, int32_t n, const char *const *names, const char *c
     return 0;
 }
 
-ard_status ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err) {
+ard_status ard__ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err) {
     memset(out, 0, sizeof *out);
     ard_status st = ard_index_select(idx, sql, collect, out, err);
     if (st == ARD_OK && out->failed) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory collecting datasheet rows");
     }
     if (st != ARD_OK) {
-        ds_rows_reset(out);
+        ard__ds_rows_reset(out);
     }
     return st;
 }
 
-void ds_rows_reset(ds_rows *r) {
+void ard__ds_rows_reset(ds_rows *r) {
     for (int64_t i = 0; i < r->nrows * r->ncols; i++) {
         ard_free(r->cells[i]);
     }
@@ -62,15 +62,15 @@ void ds_rows_reset(ds_rows *r) {
     memset(r, 0, sizeof *r);
 }
 
-const char *ds_cell(const ds_rows *r, int64_t row, int32_t col) {
+const char *ard__ds_cell(const ds_rows *r, int64_t row, int32_t col) {
     if (row < 0 || row >= r->nrows || col < 0 || col >= r->ncols) {
         return NULL;
     }
     return r->cells[row * r->ncols + col];
 }
 
-int64_t ds_cell_int(const ds_rows *r, int64_t row, int32_t col) {
-    const char *s = ds_cell(r, row, col);
+int64_t ard__ds_cell_int(const ds_rows *r, int64_t row, int32_t col) {
+    const char *s = ard__ds_cell(r, row, col);
     if (!s) {
         return 0;
     }
@@ -82,12 +82,12 @@ int64_t ds_cell_int(const ds_rows *r, int64_t row, int32_t col) {
     return (int64_t)v;
 }
 
-double ds_cell_double(const ds_rows *r, int64_t row, int32_t col) {
-    const char *s = ds_cell(r, row, col);
+double ard__ds_cell_double(const ds_rows *r, int64_t row, int32_t col) {
+    const char *s = ard__ds_cell(r, row, col);
     return s ? strtod(s, NULL) : NAN;
 }
 
-int ds_strcmp_ptr(const void *a, const void *b) {
+int ard__ds_strcmp_ptr(const void *a, const void *b) {
     const char *const *x = a;
     const char *const *y = b;
     return strcmp(*x ? *x : "", *y ? *y : "");

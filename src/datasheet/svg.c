@@ -56,7 +56,7 @@ static void tick(ard_buf *b, int xaxis, double pos, const char *label) {
     }
 }
 
-void ds_svg_redshift(const ds_agg *a, ard_buf *out) {
+void ard__ds_svg_redshift(const ds_agg *a, ard_buf *out) {
     header(out, "Redshift distribution per target class");
     frame(out, "redshift Z", "galaxies per bin");
     int64_t peak = 1;
@@ -212,17 +212,17 @@ static void sky_plot(const ds_agg *a, int density, ard_buf *out) {
     ard_buf_appendf(out, "</svg>\n");
 }
 
-void ds_svg_sky(const ds_agg *a, ard_buf *out) {
+void ard__ds_svg_sky(const ds_agg *a, ard_buf *out) {
     sky_plot(a, 1, out);
 }
-void ds_svg_completeness(const ds_agg *a, ard_buf *out) {
+void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out) {
     sky_plot(a, 0, out);
 }
 
-ard_status ds_write_figures(const ds_agg *a, const char *dir, ard_error *err) {
+ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *err) {
     static const char *const names[3] = {"redshift.svg", "sky.svg", "completeness.svg"};
-    void (*const draw[3])(const ds_agg *, ard_buf *) = {ds_svg_redshift, ds_svg_sky,
-                                                        ds_svg_completeness};
+    void (*const draw[3])(const ds_agg *, ard_buf *) = {ard__ds_svg_redshift, ard__ds_svg_sky,
+                                                        ard__ds_svg_completeness};
     ard_status st = ARD_OK;
     for (int i = 0; i < 3 && st == ARD_OK; i++) {
         char path[4096];

@@ -122,7 +122,7 @@ static ard_status emit_var(render_ctx *c, const tag *t, int32_t ti, int64_t row)
             }
         }
     }
-    int32_t si = ds_scalar_find(t->name, t->len);
+    int32_t si = ard__ds_scalar_find(t->name, t->len);
     if (si < 0) {
         return unknown(c, t,
                        ti >= 0 ? "placeholder (not a column of this table nor a scalar)"
@@ -168,7 +168,7 @@ static ard_status render_body(render_ctx *c, const char *p, const char *end, int
 /* Handles "{{#name}}" at `open`; *next receives where to continue. */
 static ard_status render_section(render_ctx *c, const tag *open, const char *end,
                                  const char **next) {
-    int32_t ti = ds_table_find(open->name, open->len);
+    int32_t ti = ard__ds_table_find(open->name, open->len);
     if (ti < 0) {
         return unknown(c, open, "table");
     }
@@ -200,8 +200,8 @@ static ard_status render_section(render_ctx *c, const tag *open, const char *end
     return st;
 }
 
-ard_status ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name, ard_buf *out,
-                     ard_error *err) {
+ard_status ard__ds_render(const ds_model *m, const char *tmpl, const char *tmpl_name, ard_buf *out,
+                          ard_error *err) {
     render_ctx c = {m, tmpl, tmpl_name ? tmpl_name : "template", out, err};
     const char *p = tmpl, *end = tmpl + strlen(tmpl);
     tag t;

@@ -249,8 +249,10 @@ static ard_status one_field(const ard_parquet_file *file, int32_t rg, int32_t fi
         assemble_ctx x = {.md = md, .cols = cols, .cursor = cursor, .err = err, .path = file->path};
         st = build(&x, a, 0, 0, out);
         if (st == ARD_OK && out->length != md->row_groups[rg].num_rows) {
-            st = ard_error_set(err, ARD_ECORRUPT, "%s: field '%s' has %lld rows in row group %d, "
-                               "expected %lld", file->path, a->name, (long long)out->length, rg,
+            st = ard_error_set(err, ARD_ECORRUPT,
+                               "%s: field '%s' has %lld rows in row group %d, "
+                               "expected %lld",
+                               file->path, a->name, (long long)out->length, rg,
                                (long long)md->row_groups[rg].num_rows);
         }
     }

@@ -9,12 +9,12 @@ typedef enum anode_kind { ANODE_PRIM, ANODE_STRUCT, ANODE_LIST, ANODE_MAP } anod
 
 typedef struct anode {
     anode_kind kind;
-    int32_t pnode;          /* Parquet node named by this field (the leaf for primitives) */
+    int32_t pnode; /* Parquet node named by this field (the leaf for primitives) */
     const char *name;
     int32_t nullable;
-    int16_t nd;             /* def level at which this node is non-null */
-    int16_t rd, rr;         /* lists/maps: def level at which an element exists; rep level */
-    int32_t leaf;           /* first leaf under this node (its levels decide slots) */
+    int16_t nd;     /* def level at which this node is non-null */
+    int16_t rd, rr; /* lists/maps: def level at which an element exists; rep level */
+    int32_t leaf;   /* first leaf under this node (its levels decide slots) */
     int32_t num_children;
     struct anode **children;
 } anode;

@@ -20,8 +20,8 @@ static anode *as_element(tree_ctx *t, int32_t n);
 
 static anode *new_node(tree_ctx *t, anode_kind kind, int32_t pnode, int32_t nchildren) {
     anode *a = ard__arena_alloc(t->arena, sizeof *a);
-    if (!a || (nchildren > 0 && !(a->children = ard__arena_alloc(
-                                      t->arena, (size_t)nchildren * sizeof(anode *))))) {
+    if (!a || (nchildren > 0 &&
+               !(a->children = ard__arena_alloc(t->arena, (size_t)nchildren * sizeof(anode *))))) {
         ard_error_set(t->err, ARD_ENOMEM, "%s: out of memory", t->path);
         return NULL;
     }

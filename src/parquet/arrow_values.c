@@ -45,14 +45,17 @@ static const char *logical_format(const ard_pq_schema_node *leaf, char *buf, siz
         if (lt->precision < 1 || lt->precision > 76) {
             return NULL;
         }
-        snprintf(buf, len, lt->precision > 38 ? "d:%d,%d,256" : "d:%d,%d", lt->precision, lt->scale);
+        snprintf(buf, len, lt->precision > 38 ? "d:%d,%d,256" : "d:%d,%d", lt->precision,
+                 lt->scale);
         return t == ARD_PQ_BOOLEAN || t == ARD_PQ_FLOAT || t == ARD_PQ_DOUBLE || t == ARD_PQ_INT96
-                   ? NULL : buf;
+                   ? NULL
+                   : buf;
     case ARD_PQ_LT_DATE:
         return t == ARD_PQ_INT32 ? "tdD" : NULL;
     case ARD_PQ_LT_TIME:
         return ints && (t == ARD_PQ_INT32) == (lt->unit == ARD_PQ_MILLIS)
-                   ? time_format(lt, 0, buf, len) : NULL;
+                   ? time_format(lt, 0, buf, len)
+                   : NULL;
     case ARD_PQ_LT_TIMESTAMP:
         return t == ARD_PQ_INT64 ? time_format(lt, 1, buf, len) : NULL;
     case ARD_PQ_LT_INTEGER:
@@ -154,8 +157,8 @@ static void convert_one(const ard_pq_schema_node *leaf, const char *f, const uin
         /* Microseconds in wrapping 64-bit arithmetic, as Spark computes them: Spark's far-future
          * values are stored as the wrapped (julian day, nanoseconds) pair, and only the same
          * wrap-around reads them back (int96_from_spark: 9089380393200000000). Unsigned: no UB. */
-        uint64_t wrapped = (uint64_t)((int64_t)julian - 2440588) * 86400000000ULL +
-                           (uint64_t)(nanos / 1000);
+        uint64_t wrapped =
+            (uint64_t)((int64_t)julian - 2440588) * 86400000000ULL + (uint64_t)(nanos / 1000);
         int64_t micros;
         memcpy(&micros, &wrapped, 8);
         memcpy(dst, &micros, 8);
@@ -279,8 +282,8 @@ static ard_status prim_decimal_binary(const ard_pq_schema_node *leaf, const char
                 ard_free(dst);
                 return ARD_ERANGE;
             }
-            convert_one(leaf, f, c->data + c->offsets[v], (int32_t)len, dst + (size_t)k * (size_t)aw,
-                        aw);
+            convert_one(leaf, f, c->data + c->offsets[v], (int32_t)len,
+                        dst + (size_t)k * (size_t)aw, aw);
         }
     }
     ard__arrow_array_set_buffer(out, 1, dst);
@@ -307,7 +310,7 @@ ard_status ard__arrow_prim(const ard_pq_metadata *md, const anode *a, const ard_
     }
     st = prim_validity(col, slot_def, n_slots, out);
     if (st == ARD_OK) {
-        st = nb == 3 ? prim_binary(col, slot_def, n_slots, value_cursor, out)
+        st = nb == 3  ? prim_binary(col, slot_def, n_slots, value_cursor, out)
              : binary ? prim_decimal_binary(leaf, f, col, slot_def, n_slots, value_cursor, out)
                       : prim_fixed(leaf, f, col, slot_def, n_slots, value_cursor, out);
     }

@@ -56,10 +56,10 @@ static int bit_width_of(int16_t max_level) {
  * turned into an owned copy first). */
 static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, ard_error *err) {
     if (off < cr->buf_start || len < 0 || off > cr->limit || len > cr->limit - off) {
-        return ard_error_set(err, ARD_ECORRUPT,
-                             "%s: page range [%lld, %lld) lies outside the column data (ends at %lld)",
-                             cr->what, (long long)off, (long long)(off + len),
-                             (long long)cr->limit);
+        return ard_error_set(
+            err, ARD_ECORRUPT,
+            "%s: page range [%lld, %lld) lies outside the column data (ends at %lld)", cr->what,
+            (long long)off, (long long)(off + len), (long long)cr->limit);
     }
     int64_t have_end = cr->buf_start + (int64_t)cr->buf_len;
     if (off + len <= have_end) {
@@ -127,12 +127,15 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
     cr->max_rep = cr->leaf->max_rep;
     cr->width = ard__type_width(cr->leaf->type, cr->leaf->type_length);
     cr->verify_crc = !file->options.skip_crc_check;
-    cr->memory_cap = file->options.memory_cap > 0 ? file->options.memory_cap : ARD__DEFAULT_MEMORY_CAP;
+    cr->memory_cap =
+        file->options.memory_cap > 0 ? file->options.memory_cap : ARD__DEFAULT_MEMORY_CAP;
     snprintf(cr->what, sizeof cr->what, "%s: column '%s' of row group %d", file->path,
              cr->leaf->path, row_group);
     if (cr->cc->is_encrypted) {
-        return ard_error_set(err, ARD_ENOTSUP, "%s: column is encrypted (Parquet modular "
-                             "encryption is not supported)", cr->what);
+        return ard_error_set(err, ARD_ENOTSUP,
+                             "%s: column is encrypted (Parquet modular "
+                             "encryption is not supported)",
+                             cr->what);
     }
     if (!cr->cc->has_meta_data) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: column chunk has no ColumnMetaData", cr->what);
@@ -150,8 +153,10 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
     cr->levels_left = cr->cc->num_values;
     cr->need_rep_zero = 1;
     if (cr->pos < 4 || cr->pos > cr->limit) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: chunk starts at byte %lld, outside the data "
-                             "region [4, %lld)", cr->what, (long long)cr->pos, (long long)cr->limit);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: chunk starts at byte %lld, outside the data "
+                             "region [4, %lld)",
+                             cr->what, (long long)cr->pos, (long long)cr->limit);
     }
     if (md->row_groups[row_group].num_rows == 0) {
         return ARD_OK; /* never touch the pages of an empty row group */
@@ -198,8 +203,8 @@ static ard_status read_header(ard__chunk_reader *cr, ard__pq_page_header *h, ard
         ard_error probe;
         ard_error_init(&probe);
         const uint8_t *at = cr->buf + (cr->pos - cr->buf_start);
-        ard_status st = ard__pq_decode_page_header(at, (size_t)in_buf, cr->pos, cr->file->path, h,
-                                                   &probe);
+        ard_status st =
+            ard__pq_decode_page_header(at, (size_t)in_buf, cr->pos, cr->file->path, h, &probe);
         if (st == ARD_OK || in_buf >= avail) {
             if (st != ARD_OK) {
                 ard_error_set(err, probe.code, "%s", probe.msg);
@@ -224,8 +229,10 @@ static ard_status page_body(ard__chunk_reader *cr, const ard__pq_page_header *h,
     if (cr->verify_crc && h->has_crc) {
         uint32_t crc = ard__crc32(*body, (size_t)h->compressed_page_size);
         if (crc != h->crc) {
-            return ard_error_set(err, ARD_ECHECKSUM, "%s: page at byte %lld: CRC mismatch (stored "
-                                 "%08x, computed %08x)", cr->what, (long long)cr->pos, h->crc, crc);
+            return ard_error_set(err, ARD_ECHECKSUM,
+                                 "%s: page at byte %lld: CRC mismatch (stored "
+                                 "%08x, computed %08x)",
+                                 cr->what, (long long)cr->pos, h->crc, crc);
         }
     }
     return ARD_OK;
@@ -237,22 +244,27 @@ static ard_status inflate_into_scratch(ard__chunk_reader *cr, const uint8_t *in,
                                        ard_error *err) {
     if (!compressed || cr->cc->codec == ARD_PQ_UNCOMPRESSED) {
         if (len != out_len) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: stored size %zu != "
-                                 "uncompressed size %zu", cr->what, (long long)cr->pos, len, out_len);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: stored size %zu != "
+                                 "uncompressed size %zu",
+                                 cr->what, (long long)cr->pos, len, out_len);
         }
         *out = in;
         return ARD_OK;
     }
     if ((int64_t)out_len > cr->memory_cap) {
-        return ard_error_set(err, ARD_ELIMIT, "%s: page at byte %lld inflates to %zu bytes, over the "
-                             "memory cap", cr->what, (long long)cr->pos, out_len);
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: page at byte %lld inflates to %zu bytes, over the "
+                             "memory cap",
+                             cr->what, (long long)cr->pos, out_len);
     }
     if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
     }
     char what[480];
     snprintf(what, sizeof what, "%s: page at byte %lld", cr->what, (long long)cr->pos);
-    ard_status st = ard__pq_decompress((int)cr->cc->codec, in, len, cr->scratch, out_len, what, err);
+    ard_status st =
+        ard__pq_decompress((int)cr->cc->codec, in, len, cr->scratch, out_len, what, err);
     *out = cr->scratch;
     return st;
 }
@@ -260,8 +272,8 @@ static ard_status inflate_into_scratch(ard__chunk_reader *cr, const uint8_t *in,
 static ard_status load_dictionary(ard__chunk_reader *cr, const ard__pq_page_header *h,
                                   ard_error *err) {
     if (cr->has_dict) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: second dictionary page at byte %lld",
-                             cr->what, (long long)cr->pos);
+        return ard_error_set(err, ARD_ECORRUPT, "%s: second dictionary page at byte %lld", cr->what,
+                             (long long)cr->pos);
     }
     if (h->dict_num_values < 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page at byte %lld has %d values",
@@ -285,7 +297,8 @@ static ard_status load_dictionary(ard__chunk_reader *cr, const ard__pq_page_head
         memcpy(copy, body, out_len);
     } else {
         char what[480];
-        snprintf(what, sizeof what, "%s: dictionary page at byte %lld", cr->what, (long long)cr->pos);
+        snprintf(what, sizeof what, "%s: dictionary page at byte %lld", cr->what,
+                 (long long)cr->pos);
         st = ard__pq_decompress((int)cr->cc->codec, body, (size_t)h->compressed_page_size, copy,
                                 out_len, what, err);
         if (st != ARD_OK) {
@@ -302,15 +315,17 @@ static ard_status load_dictionary(ard__chunk_reader *cr, const ard__pq_page_head
 
 /* Decodes one level stream of `n` levels from [p, p + len); *used = bytes consumed. */
 static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, const uint8_t *p,
-                                size_t len, int16_t max_level, int16_t *out, int64_t n, size_t *used,
-                                ard_error *err) {
+                                size_t len, int16_t max_level, int16_t *out, int64_t n,
+                                size_t *used, ard_error *err) {
     int bw = bit_width_of(max_level);
     ard_status st;
     if (v1 && encoding == ARD_PQ_BIT_PACKED) {
         size_t need = (size_t)(((uint64_t)n * (uint64_t)bw + 7) / 8);
         if (need > len) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: BIT_PACKED levels need "
-                                 "%zu bytes, %zu left", cr->what, (long long)cr->pos, need, len);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: BIT_PACKED levels need "
+                                 "%zu bytes, %zu left",
+                                 cr->what, (long long)cr->pos, need, len);
         }
         st = ard__bitpacked_msb_decode_levels(p, need, bw, out, n, err);
         *used = need;
@@ -320,13 +335,18 @@ static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, con
                                  ard_pq_encoding_name(encoding));
         }
         if (len < 4) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level length prefix "
-                                 "missing", cr->what, (long long)cr->pos);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: level length prefix "
+                                 "missing",
+                                 cr->what, (long long)cr->pos);
         }
-        uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        uint32_t l =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         if (l > len - 4) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: level run of %u bytes "
-                                 "past the page end", cr->what, (long long)cr->pos, l);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: level run of %u bytes "
+                                 "past the page end",
+                                 cr->what, (long long)cr->pos, l);
         }
         st = ard__rle_decode_levels(p + 4, l, bw, out, n, err);
         *used = 4 + (size_t)l;
@@ -341,7 +361,7 @@ static ard_status decode_levels(ard__chunk_reader *cr, int encoding, int v1, con
 }
 
 int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,
-                           int16_t *hi_out) {
+                         int16_t *hi_out) {
     int64_t hits = 0;
     int16_t lo = INT16_MAX, hi = INT16_MIN;
     /* 16-bit hit counters over blocks that cannot overflow them: the loop vectorises in the
@@ -369,8 +389,10 @@ static ard_status bad_level(ard__chunk_reader *cr, int level, int max_level, ard
 
 static ard_status reserve_levels(ard__chunk_reader *cr, int64_t n, ard_error *err) {
     if ((uint64_t)n * 4 > (uint64_t)cr->memory_cap) {
-        return ard_error_set(err, ARD_ELIMIT, "%s: page at byte %lld declares %lld values, over the "
-                             "memory cap", cr->what, (long long)cr->pos, (long long)n);
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: page at byte %lld declares %lld values, over the "
+                             "memory cap",
+                             cr->what, (long long)cr->pos, (long long)n);
     }
     size_t need = (size_t)n * sizeof(int16_t) + 16;
     size_t cap_def = cr->level_cap, cap_rep = cr->level_cap;
@@ -474,9 +496,10 @@ static ard_status page_levels(ard__chunk_reader *cr, const ard__pq_page_header *
         }
     }
     if (n > 0 && pg->rep && cr->need_rep_zero && pg->rep[0] != 0) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: first repetition level is "
-                             "%d, must be 0 (a page must start a record)", cr->what,
-                             (long long)cr->pos, pg->rep[0]);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page at byte %lld: first repetition level is "
+                             "%d, must be 0 (a page must start a record)",
+                             cr->what, (long long)cr->pos, pg->rep[0]);
     }
     *levels_used = used;
     return ARD_OK;
@@ -486,8 +509,8 @@ static ard_status data_page_v1(ard__chunk_reader *cr, const ard__pq_page_header 
                                const uint8_t *stored, ard__page *pg, ard_error *err) {
     const uint8_t *body;
     size_t body_len = (size_t)h->uncompressed_page_size;
-    ard_status st = inflate_into_scratch(cr, stored, (size_t)h->compressed_page_size, body_len, 1,
-                                         &body, err);
+    ard_status st =
+        inflate_into_scratch(cr, stored, (size_t)h->compressed_page_size, body_len, 1, &body, err);
     size_t used = 0;
     if (st == ARD_OK) {
         st = page_levels(cr, h, 1, body, body_len, pg, &used, err);
@@ -502,9 +525,11 @@ static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header 
     int64_t lv = (int64_t)h->repetition_levels_byte_length + h->definition_levels_byte_length;
     if (h->repetition_levels_byte_length < 0 || h->definition_levels_byte_length < 0 ||
         lv > h->compressed_page_size || lv > h->uncompressed_page_size) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: v2 page at byte %lld: level lengths %d + %d "
-                             "exceed the page", cr->what, (long long)cr->pos,
-                             h->repetition_levels_byte_length, h->definition_levels_byte_length);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: v2 page at byte %lld: level lengths %d + %d "
+                             "exceed the page",
+                             cr->what, (long long)cr->pos, h->repetition_levels_byte_length,
+                             h->definition_levels_byte_length);
     }
     size_t used = 0;
     ard_status st = page_levels(cr, h, 0, stored, (size_t)lv, pg, &used, err);
@@ -543,9 +568,11 @@ ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error 
             const uint8_t *stored;
             st = page_body(cr, &h, &stored, err);
             if (st == ARD_OK && h.num_values > cr->levels_left) {
-                st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld has %d values but the "
-                                   "chunk has only %lld left", cr->what, (long long)cr->pos,
-                                   h.num_values, (long long)cr->levels_left);
+                st = ard_error_set(err, ARD_ECORRUPT,
+                                   "%s: page at byte %lld has %d values but the "
+                                   "chunk has only %lld left",
+                                   cr->what, (long long)cr->pos, h.num_values,
+                                   (long long)cr->levels_left);
             }
             if (st == ARD_OK) {
                 cr->need_rep_zero |= h.type == ARD_PQ_DATA_PAGE_V2;
@@ -590,8 +617,10 @@ ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_
     }
     if (offset < cr->cc->chunk_start || offset >= cr->limit || chunk_end <= offset ||
         chunk_end > cr->limit) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page-index range [%lld, %lld) outside the data "
-                             "region", cr->what, (long long)offset, (long long)chunk_end);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page-index range [%lld, %lld) outside the data "
+                             "region",
+                             cr->what, (long long)offset, (long long)chunk_end);
     }
     cr->stop_at = chunk_end;
     cr->pos = offset;

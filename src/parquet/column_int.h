@@ -9,21 +9,21 @@
 /* The chunk's dictionary, PLAIN-decoded from its dictionary page. */
 typedef struct ard__dict {
     int64_t count;
-    uint8_t *values;       /* fixed width: count * width bytes */
-    int64_t *offsets;      /* BYTE_ARRAY: where entry i starts in data (its u32 length precedes) */
-    const uint8_t *data;   /* BYTE_ARRAY bytes, inside `page` */
-    uint8_t *page;         /* the decompressed dictionary page (owned) */
+    uint8_t *values;     /* fixed width: count * width bytes */
+    int64_t *offsets;    /* BYTE_ARRAY: where entry i starts in data (its u32 length precedes) */
+    const uint8_t *data; /* BYTE_ARRAY bytes, inside `page` */
+    uint8_t *page;       /* the decompressed dictionary page (owned) */
 } ard__dict;
 
 /* One data page with its levels decoded; values still encoded. Pointers are valid until the next call
  * to ard__chunk_next_page. */
 typedef struct ard__page {
     int64_t num_levels;
-    const int16_t *def;    /* NULL when max_def == 0 */
-    const int16_t *rep;    /* NULL when max_rep == 0 */
-    int64_t num_values;    /* non-null values: levels with def == max_def */
-    int16_t min_def;       /* smallest definition level in the page (max_def when def is NULL) */
-    int64_t rep_zeros;     /* entries with repetition level 0 (records starting here), when rep */
+    const int16_t *def; /* NULL when max_def == 0 */
+    const int16_t *rep; /* NULL when max_rep == 0 */
+    int64_t num_values; /* non-null values: levels with def == max_def */
+    int16_t min_def;    /* smallest definition level in the page (max_def when def is NULL) */
+    int64_t rep_zeros;  /* entries with repetition level 0 (records starting here), when rep */
     int32_t encoding;
     const uint8_t *values; /* encoded value bytes */
     size_t values_len;
@@ -41,32 +41,32 @@ typedef struct ard__chunk_reader {
     const ard_pq_column_chunk *cc;
     const ard_pq_schema_node *leaf;
     int32_t row_group, leaf_index;
-    int32_t width;          /* bytes per decoded value; 0 for BYTE_ARRAY */
+    int32_t width; /* bytes per decoded value; 0 for BYTE_ARRAY */
     int16_t max_def, max_rep;
     int32_t verify_crc;
-    int32_t lazy_levels;    /* set by the caller: return RLE level streams undecoded when possible */
+    int32_t lazy_levels; /* set by the caller: return RLE level streams undecoded when possible */
     int64_t memory_cap;
-    uint8_t *buf;           /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
+    uint8_t *buf;      /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
                                a read-only view (mapping or memory file) unless buf_owned */
-    int32_t buf_owned;      /* buf was allocated (ard_malloc) and may grow */
-    void *map_base;         /* mmap of the chunk's pages (fd-backed files), else NULL */
+    int32_t buf_owned; /* buf was allocated (ard_malloc) and may grow */
+    void *map_base;    /* mmap of the chunk's pages (fd-backed files), else NULL */
     size_t map_len;
     int64_t buf_start;
     size_t buf_len;
-    int64_t pos;            /* file offset of the next page header */
-    int64_t limit;          /* nothing of this chunk lies at or past this offset (the footer) */
-    int64_t stop_at;        /* after a seek: the end of the chunk's last page (from the OffsetIndex) */
-    int64_t levels_left;    /* ColumnMetaData.num_values not yet seen in data pages */
-    int32_t need_rep_zero;  /* the next page must start a record */
+    int64_t pos;         /* file offset of the next page header */
+    int64_t limit;       /* nothing of this chunk lies at or past this offset (the footer) */
+    int64_t stop_at;     /* after a seek: the end of the chunk's last page (from the OffsetIndex) */
+    int64_t levels_left; /* ColumnMetaData.num_values not yet seen in data pages */
+    int32_t need_rep_zero; /* the next page must start a record */
     int32_t has_dict;
     ard__dict dict;
-    uint8_t *scratch;       /* decompressed page */
+    uint8_t *scratch; /* decompressed page */
     size_t scratch_cap;
-    int16_t *def, *rep;     /* level scratch */
+    int16_t *def, *rep; /* level scratch */
     size_t level_cap;
-    uint32_t *indices;      /* dictionary-index scratch */
+    uint32_t *indices; /* dictionary-index scratch */
     size_t index_cap;
-    char what[400];         /* "path: column c, row group r" for messages */
+    char what[400]; /* "path: column c, row group r" for messages */
 } ard__chunk_reader;
 
 /* Prepares to walk the pages of (row_group, leaf). Rejects encrypted or metadata-less chunks.
@@ -76,7 +76,8 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
 /* Reads the dictionary page (if the chunk has one) and positions at data page `offset` (from the
  * OffsetIndex); the page there must start a record. The walk then ends at `chunk_end` (the end of the
  * last page the OffsetIndex lists). */
-ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_end, ard_error *err);
+ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_end,
+                           ard_error *err);
 /* Next data page: ARD_OK with *page filled, ARD_EEOF after the last one. Dictionary pages are absorbed,
  * index pages skipped, CRCs verified. */
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);
@@ -98,11 +99,11 @@ void ard__dict_reset(ard__dict *dict);
 typedef struct ard__levels {
     const uint8_t *p, *end;
     int bw;
-    int64_t rle_left;      /* values left in the current RLE run */
+    int64_t rle_left; /* values left in the current RLE run */
     int16_t rle_value;
-    int64_t packed_left;   /* values left in the current bit-packed run (not yet unpacked) */
-    uint32_t group[8];     /* the current unpacked group of 8 */
-    int group_pos;         /* next value in group; 8 = none */
+    int64_t packed_left; /* values left in the current bit-packed run (not yet unpacked) */
+    uint32_t group[8];   /* the current unpacked group of 8 */
+    int group_pos;       /* next value in group; 8 = none */
 } ard__levels;
 void ard__levels_init(ard__levels *ls, const uint8_t *data, size_t len, int bit_width);
 /* The next n levels (values above INT16_MAX come out as -1, for the caller's range check).

@@ -10,17 +10,17 @@
 
 typedef struct matrix_state {
     ard_pq_f32_matrix *m;
-    int64_t row, col;         /* current row (-1 before the first) and element within it */
-    int16_t d_elem;           /* def level at which a list element exists (the repeated node) */
-    int16_t d_list;           /* def level at which the list itself is non-null */
-    float *tmp;               /* dense values of a page that needs scattering */
+    int64_t row, col; /* current row (-1 before the first) and element within it */
+    int16_t d_elem;   /* def level at which a list element exists (the repeated node) */
+    int16_t d_list;   /* def level at which the list itself is non-null */
+    float *tmp;       /* dense values of a page that needs scattering */
     size_t tmp_cap;
-    float *dst;               /* caller-owned output (the _into variant), else NULL */
+    float *dst; /* caller-owned output (the _into variant), else NULL */
     uint8_t *dst_validity;
     int64_t dst_capacity;
     int32_t any_null;
-    int16_t *wdef, *wrep;     /* level windows of lazy pages */
-    int32_t width_unknown;    /* the first page did not show the width: use the generic path */
+    int16_t *wdef, *wrep;  /* level windows of lazy pages */
+    int32_t width_unknown; /* the first page did not show the width: use the generic path */
     size_t wdef_cap, wrep_cap;
 } matrix_state;
 
@@ -32,9 +32,10 @@ typedef struct matrix_state {
 
 static ard_status width_mismatch(ard__chunk_reader *cr, int64_t row, int64_t len, int64_t width,
                                  ard_error *err) {
-    return ard_error_set(err, ARD_EINVAL, "%s: row %lld has a list of %lld elements, not %lld: not "
-                         "a fixed-width list column", cr->what, (long long)row, (long long)len,
-                         (long long)width);
+    return ard_error_set(err, ARD_EINVAL,
+                         "%s: row %lld has a list of %lld elements, not %lld: not "
+                         "a fixed-width list column",
+                         cr->what, (long long)row, (long long)len, (long long)width);
 }
 
 /* Materialises an all-valid bitmap of nbits the first time a null shows up. */
@@ -88,7 +89,8 @@ static int64_t first_width(const matrix_state *s, const ard__page *pg, int64_t r
 static ard_status allocate(matrix_state *s, ard__chunk_reader *cr, int64_t rows, int64_t width,
                            ard_error *err) {
     ard_pq_f32_matrix *m = s->m;
-    if (width < 0 || (rows > 0 && (uint64_t)width > (uint64_t)cr->memory_cap / 4 / (uint64_t)rows)) {
+    if (width < 0 ||
+        (rows > 0 && (uint64_t)width > (uint64_t)cr->memory_cap / 4 / (uint64_t)rows)) {
         return ard_error_set(err, ARD_ELIMIT, "%s: %lld x %lld matrix exceeds the memory cap",
                              cr->what, (long long)rows, (long long)width);
     }
@@ -96,8 +98,10 @@ static ard_status allocate(matrix_state *s, ard__chunk_reader *cr, int64_t rows,
     m->width = width;
     if (s->dst) {
         if (rows * width > s->dst_capacity) {
-            return ard_error_set(err, ARD_ELIMIT, "%s: %lld x %lld floats do not fit the buffer of "
-                                 "%lld", cr->what, (long long)rows, (long long)width,
+            return ard_error_set(err, ARD_ELIMIT,
+                                 "%s: %lld x %lld floats do not fit the buffer of "
+                                 "%lld",
+                                 cr->what, (long long)rows, (long long)width,
                                  (long long)s->dst_capacity);
         }
         m->values = s->dst;
@@ -233,8 +237,9 @@ static ard_status scatter_one(matrix_state *s, ard__chunk_reader *cr, int16_t re
         s->col = 0;
     }
     if (def < s->d_elem) {
-        return def < s->d_list ? null_list(s, cr, err)
-                               : (m->width == 0 ? ARD_OK : width_mismatch(cr, s->row, 0, m->width, err));
+        return def < s->d_list
+                   ? null_list(s, cr, err)
+                   : (m->width == 0 ? ARD_OK : width_mismatch(cr, s->row, 0, m->width, err));
     }
     if (s->col >= m->width) {
         return width_mismatch(cr, s->row, s->col + 1, m->width, err);
@@ -383,13 +388,16 @@ static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, const ard__p
         ard__page wp = {.header_offset = pg->header_offset, .encoding = pg->encoding};
         st = window_levels(s, cr, &rs, &ds, m, &wp, err);
         if (st == ARD_OK && off == 0 && pg->must_start_record && wp.rep[0] != 0) {
-            st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: first repetition level "
-                               "is %d, must be 0 (a page must start a record)", cr->what,
-                               (long long)pg->header_offset, wp.rep[0]);
+            st = ard_error_set(err, ARD_ECORRUPT,
+                               "%s: page at byte %lld: first repetition level "
+                               "is %d, must be 0 (a page must start a record)",
+                               cr->what, (long long)pg->header_offset, wp.rep[0]);
         }
         if (st == ARD_OK && wp.num_values > avail - vi) {
-            st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: %lld values present, the "
-                               "page holds %lld", cr->what, (long long)pg->header_offset,
+            st = ard_error_set(err, ARD_ECORRUPT,
+                               "%s: page at byte %lld: %lld values present, the "
+                               "page holds %lld",
+                               cr->what, (long long)pg->header_offset,
                                (long long)(vi + wp.num_values), (long long)avail);
         }
         if (st == ARD_OK && !s->m->values) {
@@ -447,7 +455,8 @@ static ard_status walk(matrix_state *s, ard__chunk_reader *cr, int64_t rows, ard
             }
         }
         int contiguous = pg.min_def >= s->d_elem && s->m->width > 0;
-        st = contiguous ? contiguous_page(s, cr, &pg, NULL, err) : scatter_page(s, cr, &pg, NULL, err);
+        st = contiguous ? contiguous_page(s, cr, &pg, NULL, err)
+                        : scatter_page(s, cr, &pg, NULL, err);
         if (st != ARD_OK) {
             return st;
         }
@@ -539,8 +548,8 @@ ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_
     if (!values || capacity < 0) {
         return ard_error_set(err, ARD_EINVAL, "ard_parquet_read_f32_matrix_into: no buffer");
     }
-    matrix_state s = {.m = &m, .row = -1, .dst = values, .dst_validity = validity,
-                      .dst_capacity = capacity};
+    matrix_state s = {
+        .m = &m, .row = -1, .dst = values, .dst_validity = validity, .dst_capacity = capacity};
     ard_status st = read_matrix(file, row_group, leaf, &s, err);
     if (m.validity && m.validity != validity) {
         ard_free(m.validity); /* nulls without a caller bitmap: reported through has_nulls only */

@@ -22,7 +22,7 @@ typedef struct col_sink {
     size_t def_cap, rep_cap, val_cap, off_cap;
     ard_buf bytes;
     int64_t bytes_total;
-    int64_t rows;           /* records started so far (kept per page, never recounted) */
+    int64_t rows; /* records started so far (kept per page, never recounted) */
 } col_sink;
 
 static ard_status sink_oom(ard__chunk_reader *cr, ard_error *err) {
@@ -34,10 +34,12 @@ static ard_status sink_page(col_sink *s, ard__chunk_reader *cr, const ard__page 
     ard_pq_column_data *o = s->out;
     size_t nl = (size_t)(o->num_levels + pg->num_levels);
     uint64_t total = (uint64_t)nl * 4 + (uint64_t)(o->num_values + pg->num_values) *
-                     (uint64_t)(cr->width ? cr->width : 8);
+                                            (uint64_t)(cr->width ? cr->width : 8);
     if (total > (uint64_t)cr->memory_cap) {
-        return ard_error_set(err, ARD_ELIMIT, "%s: decoded column exceeds the memory cap of %lld "
-                             "bytes", cr->what, (long long)cr->memory_cap);
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: decoded column exceeds the memory cap of %lld "
+                             "bytes",
+                             cr->what, (long long)cr->memory_cap);
     }
     if (pg->def && ard__grow((void **)&o->def_levels, &s->def_cap, nl * sizeof(int16_t)) != 0) {
         return sink_oom(cr, err);
@@ -57,8 +59,8 @@ static ard_status sink_page(col_sink *s, ard__chunk_reader *cr, const ard__page 
         if (ard__grow(&o->values, &s->val_cap, nv * (size_t)cr->width + 1) != 0) {
             return sink_oom(cr, err);
         }
-        st = ard__decode_fixed(cr, pg, (uint8_t *)o->values + (size_t)o->num_values * (size_t)cr->width,
-                               err);
+        st = ard__decode_fixed(
+            cr, pg, (uint8_t *)o->values + (size_t)o->num_values * (size_t)cr->width, err);
     } else {
         if (ard__grow((void **)&o->offsets, &s->off_cap, (nv + 1) * sizeof(int64_t)) != 0) {
             return sink_oom(cr, err);
@@ -164,8 +166,9 @@ ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_gro
                            cr.what, (long long)out->num_levels, (long long)cr.cc->num_values);
     }
     if (st == ARD_OK && out->num_rows != expect_rows) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: pages hold %lld rows, the row group declares %lld",
-                           cr.what, (long long)out->num_rows, (long long)expect_rows);
+        st = ard_error_set(err, ARD_ECORRUPT,
+                           "%s: pages hold %lld rows, the row group declares %lld", cr.what,
+                           (long long)out->num_rows, (long long)expect_rows);
     }
     ard__chunk_close(&cr);
     if (st != ARD_OK) {
@@ -235,8 +238,8 @@ static ard_status locate_page(const ard_parquet_file *file, const ard_pq_column_
     ard__arena arena;
     ard__arena_init(&arena, (size_t)cc->offset_index_length * 64 + 4096);
     ard__pq_offset_index oi;
-    ard_status st = ard__pq_file_read(file, cc->offset_index_offset,
-                                      (size_t)cc->offset_index_length, raw, err);
+    ard_status st =
+        ard__pq_file_read(file, cc->offset_index_offset, (size_t)cc->offset_index_length, raw, err);
     if (st == ARD_OK) {
         st = ard__pq_decode_offset_index(raw, (size_t)cc->offset_index_length,
                                          cc->offset_index_offset, file->path, &arena, &oi, err);

@@ -23,12 +23,17 @@ ard_status ard__dict_load(ard__chunk_reader *cr, uint8_t *page, size_t len, int6
     d->count = count;
     if (cr->width > 0) {
         if ((uint64_t)count * (uint64_t)cr->width > len && cr->leaf->type != ARD_PQ_BOOLEAN) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page at byte %lld: %lld values "
-                                 "need more than its %zu bytes", cr->what, (long long)offset,
-                                 (long long)count, len);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: dictionary page at byte %lld: %lld values "
+                                 "need more than its %zu bytes",
+                                 cr->what, (long long)offset, (long long)count, len);
         }
-        ard__page pg = {.num_levels = count, .num_values = count, .encoding = ARD_PQ_PLAIN,
-                        .values = page, .values_len = len, .header_offset = offset};
+        ard__page pg = {.num_levels = count,
+                        .num_values = count,
+                        .encoding = ARD_PQ_PLAIN,
+                        .values = page,
+                        .values_len = len,
+                        .header_offset = offset};
         d->values = ard_malloc((size_t)count * (size_t)cr->width + 1);
         if (!d->values) {
             return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for the dictionary", cr->what);
@@ -36,9 +41,10 @@ ard_status ard__dict_load(ard__chunk_reader *cr, uint8_t *page, size_t len, int6
         return ard__decode_fixed(cr, &pg, d->values, err);
     }
     if ((uint64_t)count > len / 4) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page at byte %lld: %lld strings "
-                             "cannot fit in %zu bytes", cr->what, (long long)offset,
-                             (long long)count, len);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: dictionary page at byte %lld: %lld strings "
+                             "cannot fit in %zu bytes",
+                             cr->what, (long long)offset, (long long)count, len);
     }
     d->offsets = ard_malloc(((size_t)count + 1) * sizeof(int64_t));
     if (!d->offsets) {
@@ -47,8 +53,10 @@ ard_status ard__dict_load(ard__chunk_reader *cr, uint8_t *page, size_t len, int6
     size_t pos = 0;
     for (int64_t i = 0; i < count; i++) {
         if (len - pos < 4 || load_u32le(page + pos) > len - pos - 4) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: dictionary page at byte %lld: entry %lld "
-                                 "runs past the page", cr->what, (long long)offset, (long long)i);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: dictionary page at byte %lld: entry %lld "
+                                 "runs past the page",
+                                 cr->what, (long long)offset, (long long)i);
         }
         /* offsets[i] is where entry i's bytes start; its length is the u32 just before them */
         d->offsets[i] = (int64_t)pos + 4;
@@ -67,8 +75,10 @@ static void dict_entry(const ard__dict *d, uint32_t i, const uint8_t **p, uint32
 
 static ard_status decode_indices(ard__chunk_reader *cr, const ard__page *pg, ard_error *err) {
     if (!cr->has_dict) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld is dictionary-encoded but the "
-                             "chunk has no dictionary page", cr->what, (long long)pg->header_offset);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page at byte %lld is dictionary-encoded but the "
+                             "chunk has no dictionary page",
+                             cr->what, (long long)pg->header_offset);
     }
     if (pg->num_values == 0) {
         return ARD_OK;
@@ -79,8 +89,10 @@ static ard_status decode_indices(ard__chunk_reader *cr, const ard__page *pg, ard
     }
     int bw = pg->values[0];
     if (bw > 32) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: dictionary index bit width "
-                             "%d > 32", cr->what, (long long)pg->header_offset, bw);
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page at byte %lld: dictionary index bit width "
+                             "%d > 32",
+                             cr->what, (long long)pg->header_offset, bw);
     }
     if (ard__grow((void **)&cr->indices, &cr->index_cap,
                   (size_t)pg->num_values * sizeof(uint32_t)) != 0) {
@@ -95,9 +107,11 @@ static ard_status decode_indices(ard__chunk_reader *cr, const ard__page *pg, ard
     uint64_t count = (uint64_t)cr->dict.count;
     for (int64_t i = 0; i < pg->num_values; i++) {
         if (cr->indices[i] >= count) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: dictionary index %u out "
-                                 "of range (dictionary has %lld entries)", cr->what,
-                                 (long long)pg->header_offset, cr->indices[i], (long long)count);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: dictionary index %u out "
+                                 "of range (dictionary has %lld entries)",
+                                 cr->what, (long long)pg->header_offset, cr->indices[i],
+                                 (long long)count);
         }
     }
     return ARD_OK;
@@ -108,9 +122,11 @@ static ard_status plain_fixed(ard__chunk_reader *cr, const ard__page *pg, uint8_
     int64_t n = pg->num_values;
     if (cr->leaf->type == ARD_PQ_BOOLEAN) {
         if ((uint64_t)(n + 7) / 8 > pg->values_len) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: %lld "
-                                 "booleans need more than %zu bytes", cr->what,
-                                 (long long)pg->header_offset, (long long)n, pg->values_len);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: %lld "
+                                 "booleans need more than %zu bytes",
+                                 cr->what, (long long)pg->header_offset, (long long)n,
+                                 pg->values_len);
         }
         for (int64_t i = 0; i < n; i++) {
             dst[i] = (uint8_t)((pg->values[i >> 3] >> (i & 7)) & 1);
@@ -119,8 +135,10 @@ static ard_status plain_fixed(ard__chunk_reader *cr, const ard__page *pg, uint8_
     }
     uint64_t need = (uint64_t)n * (uint64_t)cr->width;
     if (need > pg->values_len) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: %lld values need %llu bytes, "
-                             "page has %zu", cr->what, (long long)pg->header_offset, (long long)n,
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: page at byte %lld: %lld values need %llu bytes, "
+                             "page has %zu",
+                             cr->what, (long long)pg->header_offset, (long long)n,
                              (unsigned long long)need, pg->values_len);
     }
     memcpy(dst, pg->values, (size_t)need);
@@ -160,9 +178,11 @@ static ard_status fixed_from_byte_arrays(ard__chunk_reader *cr, const ard__page 
     for (int64_t i = 0; st == ARD_OK && i < pg->num_values; i++) {
         int64_t start = i ? ends[i - 1] : 0;
         if (ends[i] - start != w) {
-            st = ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: value of %lld bytes in a "
-                               "FIXED_LEN_BYTE_ARRAY(%d) column", cr->what,
-                               (long long)pg->header_offset, (long long)(ends[i] - start), w);
+            st = ard_error_set(err, ARD_ECORRUPT,
+                               "%s: page at byte %lld: value of %lld bytes in a "
+                               "FIXED_LEN_BYTE_ARRAY(%d) column",
+                               cr->what, (long long)pg->header_offset, (long long)(ends[i] - start),
+                               w);
         } else {
             memcpy(dst + (size_t)i * (size_t)w, bytes.data + start, (size_t)w);
         }
@@ -217,16 +237,20 @@ ard_status ard__decode_fixed(ard__chunk_reader *cr, const ard__page *pg, uint8_t
     default:
         break;
     }
-    return ard_error_set(err, ARD_ENOTSUP, "%s: page at byte %lld: encoding %s is not supported for "
-                         "%s values", cr->what, (long long)pg->header_offset,
-                         ard_pq_encoding_name(pg->encoding), ard_pq_type_name((int)cr->leaf->type));
+    return ard_error_set(err, ARD_ENOTSUP,
+                         "%s: page at byte %lld: encoding %s is not supported for "
+                         "%s values",
+                         cr->what, (long long)pg->header_offset, ard_pq_encoding_name(pg->encoding),
+                         ard_pq_type_name((int)cr->leaf->type));
 }
 
-static ard_status append_checked(ard__chunk_reader *cr, ard_buf *data, const uint8_t *p,
-                                 size_t len, size_t max_bytes, ard_error *err) {
+static ard_status append_checked(ard__chunk_reader *cr, ard_buf *data, const uint8_t *p, size_t len,
+                                 size_t max_bytes, ard_error *err) {
     if (len > max_bytes || data->len > max_bytes - len) {
-        return ard_error_set(err, ARD_ELIMIT, "%s: decoded strings exceed the memory cap of %zu "
-                             "bytes", cr->what, max_bytes);
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: decoded strings exceed the memory cap of %zu "
+                             "bytes",
+                             cr->what, max_bytes);
     }
     ard_buf_append(data, p, len);
     if (data->failed) {
@@ -240,8 +264,10 @@ static ard_status plain_byte_arrays(ard__chunk_reader *cr, const ard__page *pg, 
     size_t pos = 0;
     for (int64_t i = 0; i < pg->num_values; i++) {
         if (pg->values_len - pos < 4 || load_u32le(pg->values + pos) > pg->values_len - pos - 4) {
-            return ard_error_set(err, ARD_ECORRUPT, "%s: page at byte %lld: string %lld runs past "
-                                 "the page", cr->what, (long long)pg->header_offset, (long long)i);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "%s: page at byte %lld: string %lld runs past "
+                                 "the page",
+                                 cr->what, (long long)pg->header_offset, (long long)i);
         }
         uint32_t l = load_u32le(pg->values + pos);
         ard_status st = append_checked(cr, data, pg->values + pos + 4, l, max_bytes, err);
@@ -283,8 +309,8 @@ static ard_status delta_byte_array(ard__chunk_reader *cr, const ard__page *pg, i
     if (!offs) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", cr->what);
     }
-    ard_status st = ard__delta_byte_array_decode(pg->values, pg->values_len, n, offs, &tmp,
-                                                 max_bytes, err);
+    ard_status st =
+        ard__delta_byte_array_decode(pg->values, pg->values_len, n, offs, &tmp, max_bytes, err);
     int64_t base = (int64_t)data->len;
     if (st == ARD_OK && n > 0) {
         st = append_checked(cr, data, tmp.data, (size_t)offs[n], max_bytes, err);
@@ -319,8 +345,10 @@ ard_status ard__decode_byte_array(ard__chunk_reader *cr, const ard__page *pg, in
     case ARD_PQ_DELTA_BYTE_ARRAY:
         return delta_byte_array(cr, pg, ends, data, max_bytes, err);
     default:
-        return ard_error_set(err, ARD_ENOTSUP, "%s: page at byte %lld: encoding %s is not supported "
-                             "for BYTE_ARRAY values", cr->what, (long long)pg->header_offset,
+        return ard_error_set(err, ARD_ENOTSUP,
+                             "%s: page at byte %lld: encoding %s is not supported "
+                             "for BYTE_ARRAY values",
+                             cr->what, (long long)pg->header_offset,
                              ard_pq_encoding_name(pg->encoding));
     }
 }

@@ -77,8 +77,8 @@ static ard_status check_envelope(ard_parquet_file *f, const uint8_t *tail, int64
     if (memcmp(lead, "PAR1", 4) != 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: bad leading magic at byte 0", f->path);
     }
-    *footer_len = (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 |
-                  (uint32_t)end[3] << 24;
+    *footer_len =
+        (uint32_t)end[0] | (uint32_t)end[1] << 8 | (uint32_t)end[2] << 16 | (uint32_t)end[3] << 24;
     if ((int64_t)*footer_len > f->size - MIN_FILE) {
         return ard_error_set(
             err, ARD_ECORRUPT, "%s: footer length %u at byte %lld exceeds the file (%lld bytes)",

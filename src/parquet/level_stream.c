@@ -33,8 +33,10 @@ static ard_status next_run(ard__levels *ls, ard_error *err) {
     if (h & 1) {
         uint64_t groups = h >> 1;
         if (groups == 0 || groups * (uint64_t)ls->bw > (uint64_t)(ls->end - ls->p)) {
-            return ard_error_set(err, ARD_ECORRUPT, "bit-packed level run of %llu groups runs past "
-                                 "the level data", (unsigned long long)groups);
+            return ard_error_set(err, ARD_ECORRUPT,
+                                 "bit-packed level run of %llu groups runs past "
+                                 "the level data",
+                                 (unsigned long long)groups);
         }
         ls->packed_left = (int64_t)groups * 8;
         return ARD_OK;
@@ -64,7 +66,9 @@ ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error 
             done += m;
             ls->rle_left -= m;
         } else if (ls->group_pos < 8) {
-            out[done++] = (int16_t)(ls->group[ls->group_pos] > 0x7FFF ? -1 : (int32_t)ls->group[ls->group_pos]);
+            out[done++] =
+                (int16_t)(ls->group[ls->group_pos] > 0x7FFF ? -1
+                                                            : (int32_t)ls->group[ls->group_pos]);
             ls->group_pos++;
         } else if (ls->packed_left > 0) {
             ard__bitunpack32(ls->p, ls->bw, ls->group, 8);

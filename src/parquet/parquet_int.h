@@ -15,7 +15,7 @@ typedef struct ard__arena_block ard__arena_block;
 typedef struct ard__arena {
     ard__arena_block *head;
     size_t used_total;
-    size_t cap;                /* 0 = unlimited */
+    size_t cap; /* 0 = unlimited */
 } ard__arena;
 void ard__arena_init(ard__arena *a, size_t cap);
 void ard__arena_reset(ard__arena *a);
@@ -33,12 +33,12 @@ int32_t ard__type_width(ard_pq_type type, int32_t type_length);
 #define ARD__THRIFT_MAX_DEPTH 64
 typedef struct ard__thrift {
     const uint8_t *start, *p, *end;
-    int64_t base_offset;       /* file offset of `start`, for messages */
-    const char *what;          /* name of the source for messages (file path) */
+    int64_t base_offset; /* file offset of `start`, for messages */
+    const char *what;    /* name of the source for messages (file path) */
     int depth;
     int16_t last_id[ARD__THRIFT_MAX_DEPTH];
     ard_error *err;
-    ard_status status;         /* first failure, ARD_OK otherwise */
+    ard_status status; /* first failure, ARD_OK otherwise */
 } ard__thrift;
 
 enum {
@@ -68,7 +68,7 @@ bool ard__thrift_struct_end(ard__thrift *t);
  * boolean fields (their value lives in the type nibble). */
 bool ard__thrift_field(ard__thrift *t, int16_t *id, uint8_t *type, bool *bool_value);
 bool ard__thrift_skip(ard__thrift *t, uint8_t type); /* skips any value, depth-limited */
-bool ard__thrift_i32(ard__thrift *t, int32_t *v);   /* zigzag varint */
+bool ard__thrift_i32(ard__thrift *t, int32_t *v);    /* zigzag varint */
 bool ard__thrift_i64(ard__thrift *t, int64_t *v);
 bool ard__thrift_i8(ard__thrift *t, int8_t *v);
 bool ard__thrift_double(ard__thrift *t, double *v);
@@ -91,7 +91,7 @@ ard_status ard__pq_decode_file_metadata(const uint8_t *data, size_t len, int64_t
                                         ard_pq_metadata *out, ard_error *err);
 
 typedef struct ard__pq_page_header {
-    int32_t type;               /* ard_pq_page_type (other values possible: reject) */
+    int32_t type; /* ard_pq_page_type (other values possible: reject) */
     int32_t uncompressed_page_size;
     int32_t compressed_page_size;
     int32_t has_crc;
@@ -107,13 +107,13 @@ typedef struct ard__pq_page_header {
     int32_t num_rows;
     int32_t definition_levels_byte_length;
     int32_t repetition_levels_byte_length;
-    int32_t is_compressed;      /* v2: defaults to 1 */
+    int32_t is_compressed; /* v2: defaults to 1 */
     /* DictionaryPageHeader */
     int32_t dict_num_values;
     int32_t dict_encoding;
     int32_t dict_is_sorted;
-    ard_pq_stats stats;         /* page statistics (pointers into the input) */
-    size_t header_size;         /* bytes of the Thrift header itself */
+    ard_pq_stats stats; /* page statistics (pointers into the input) */
+    size_t header_size; /* bytes of the Thrift header itself */
 } ard__pq_page_header;
 
 /* Decodes a PageHeader at [data, data+len). Validates: sizes >= 0, the matching sub-header present,

@@ -25,8 +25,8 @@ static ard_status check_params(const ard_fof_params *p, ard_error *err) {
     if (p->mode != ARD_FOF_ISOTROPIC && p->mode != ARD_FOF_REDSHIFT) {
         return ard_error_set(err, ARD_EINVAL, "fof: unknown mode %d", (int)p->mode);
     }
-    const double v[] = {p->link_mpc, p->b, p->b_perp, p->b_par, p->max_perp_mpc, p->max_par_mpc,
-                        p->area_deg2};
+    const double v[] = {p->link_mpc,     p->b,           p->b_perp,   p->b_par,
+                        p->max_perp_mpc, p->max_par_mpc, p->area_deg2};
     const char *names[] = {"link", "b", "b_perp", "b_par", "max_perp", "max_par", "area"};
     for (int k = 0; k < 7; k++) {
         if (!(v[k] >= 0.0) || v[k] > 1e12) {
@@ -58,8 +58,9 @@ static ard_status check_galaxies(const double *ra, const double *dec, const doub
     for (int64_t i = 0; i < n; i++) {
         long long tid = targetid ? (long long)targetid[i] : (long long)i;
         if (!isfinite(ra[i]) || !isfinite(dec[i]) || fabs(dec[i]) > 90.0) {
-            return ard_error_set(err, ARD_EINVAL, "fof: row %lld (TARGETID %lld): bad RA/Dec (%g, %g)",
-                                 (long long)i, tid, ra[i], dec[i]);
+            return ard_error_set(err, ARD_EINVAL,
+                                 "fof: row %lld (TARGETID %lld): bad RA/Dec (%g, %g)", (long long)i,
+                                 tid, ra[i], dec[i]);
         }
         if (!(z[i] > 0.0) || z[i] > 20.0) {
             return ard_error_set(err, ARD_EINVAL,

@@ -181,15 +181,33 @@ void ard_fof_result_free(ard_fof_result *r) {
     }
 }
 
-int64_t ard_fof_num_galaxies(const ard_fof_result *r) { return r ? r->n : 0; }
-const ard_fof_params *ard_fof_result_params(const ard_fof_result *r) { return r ? &r->params : NULL; }
-const int64_t *ard_fof_group_ids(const ard_fof_result *r) { return r ? r->group_id : NULL; }
-int64_t ard_fof_num_groups(const ard_fof_result *r) { return r ? r->num_groups : 0; }
-int64_t ard_fof_num_grouped(const ard_fof_result *r) { return r ? r->num_grouped : 0; }
-double ard_fof_link_used(const ard_fof_result *r) { return r ? r->link_used : 0.0; }
-double ard_fof_median_par_used(const ard_fof_result *r) { return r ? r->par_used : 0.0; }
-double ard_fof_area_used(const ard_fof_result *r) { return r ? r->area_used : 0.0; }
-double ard_fof_seconds_link(const ard_fof_result *r) { return r ? r->seconds_link : 0.0; }
+int64_t ard_fof_num_galaxies(const ard_fof_result *r) {
+    return r ? r->n : 0;
+}
+const ard_fof_params *ard_fof_result_params(const ard_fof_result *r) {
+    return r ? &r->params : NULL;
+}
+const int64_t *ard_fof_group_ids(const ard_fof_result *r) {
+    return r ? r->group_id : NULL;
+}
+int64_t ard_fof_num_groups(const ard_fof_result *r) {
+    return r ? r->num_groups : 0;
+}
+int64_t ard_fof_num_grouped(const ard_fof_result *r) {
+    return r ? r->num_grouped : 0;
+}
+double ard_fof_link_used(const ard_fof_result *r) {
+    return r ? r->link_used : 0.0;
+}
+double ard_fof_median_par_used(const ard_fof_result *r) {
+    return r ? r->par_used : 0.0;
+}
+double ard_fof_area_used(const ard_fof_result *r) {
+    return r ? r->area_used : 0.0;
+}
+double ard_fof_seconds_link(const ard_fof_result *r) {
+    return r ? r->seconds_link : 0.0;
+}
 
 const ard_fof_group *ard_fof_group_at(const ard_fof_result *r, int64_t g) {
     if (!r || g < 0 || g >= r->num_groups) {

@@ -27,9 +27,9 @@ typedef struct link_ctx {
     const sci_tree *t;
     int32_t mode;
     double l2;
-    double *ang;  /* by position */
-    double *los;  /* by position */
-    double *ext;  /* per node: ang min, ang max, los min, los max */
+    double *ang; /* by position */
+    double *los; /* by position */
+    double *ext; /* per node: ang min, ang max, los min, los max */
     sci_uf uf;
     pair_list *cross; /* one list per task */
 } link_ctx;

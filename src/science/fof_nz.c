@@ -77,7 +77,8 @@ static double shell_density(const fof_sample *s, const shells *sh, double d) {
     if (a < 0 || b < 0) {
         return sh->density[k];
     }
-    double ca = s->dmin + ((double)a + 0.5) * sh->width, cb = s->dmin + ((double)b + 0.5) * sh->width;
+    double ca = s->dmin + ((double)a + 0.5) * sh->width,
+           cb = s->dmin + ((double)b + 0.5) * sh->width;
     double f = (d - ca) / (cb - ca);
     return sh->density[a] + f * (sh->density[b] - sh->density[a]);
 }

@@ -15,11 +15,12 @@ void ard_fof_params_json(const ard_fof_result *r, ard_buf *out) {
     ard_json_begin_object(&j);
     ard_json_key(&j, "mode");
     ard_json_string(&j, p->mode == ARD_FOF_ISOTROPIC ? "isotropic" : "redshift");
-    const char *keys[] = {"link_mpc", "b", "b_perp", "b_par", "max_perp_mpc", "max_par_mpc", "h",
-                          "omega_m", "area_deg2", "nz_bin_mpc", "link_used_mpc", "par_used_mpc"};
-    const double vals[] = {p->link_mpc, p->b, p->b_perp, p->b_par, p->max_perp_mpc,
-                           p->max_par_mpc, p->h, p->omega_m, r->area_used, p->nz_bin_mpc,
-                           r->link_used, r->par_used};
+    const char *keys[] = {"link_mpc",      "b",           "b_perp",  "b_par",     "max_perp_mpc",
+                          "max_par_mpc",   "h",           "omega_m", "area_deg2", "nz_bin_mpc",
+                          "link_used_mpc", "par_used_mpc"};
+    const double vals[] = {p->link_mpc,     p->b,           p->b_perp,    p->b_par,
+                           p->max_perp_mpc, p->max_par_mpc, p->h,         p->omega_m,
+                           r->area_used,    p->nz_bin_mpc,  r->link_used, r->par_used};
     for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
         ard_json_key(&j, keys[k]);
         ard_json_double(&j, vals[k]);
@@ -59,8 +60,8 @@ static ard_status write_table(const char *path, const out_col *cols, int32_t nco
     ard_pq_writer *w = NULL;
     ard_status st = ard_pq_schema_new(&sb, err);
     for (int32_t c = 0; st == ARD_OK && c < ncols; c++) {
-        int32_t col = ard_pq_schema_add_column(sb, cols[c].name, cols[c].type, ARD_PQ_REQUIRED,
-                                               NULL, 0, err);
+        int32_t col =
+            ard_pq_schema_add_column(sb, cols[c].name, cols[c].type, ARD_PQ_REQUIRED, NULL, 0, err);
         if (col < 0) {
             st = err ? err->code : ARD_EINVAL;
         } else if (strcmp(cols[c].name, "TARGETID") == 0 || cols[c].type == ARD_PQ_DOUBLE) {
@@ -121,9 +122,9 @@ static ard_status write_galaxies(const ard_fof_result *r, const int64_t *targeti
 static ard_status write_groups(const ard_fof_result *r, const char *path, const char *run_id,
                                const char *params, ard_error *err) {
     enum { NCOL = 12 };
-    static const char *names[NCOL] = {"GROUP_ID", "N_MEMBERS", "FIRST_TARGETID", "RA", "DEC",
-                                      "Z", "X_MPC", "Y_MPC", "Z_MPC", "RADIUS_MPC",
-                                      "RADIUS_MAX_MPC", "SIGMA_V"};
+    static const char *names[NCOL] = {"GROUP_ID", "N_MEMBERS",  "FIRST_TARGETID", "RA",
+                                      "DEC",      "Z",          "X_MPC",          "Y_MPC",
+                                      "Z_MPC",    "RADIUS_MPC", "RADIUS_MAX_MPC", "SIGMA_V"};
     size_t cap = (size_t)(r->num_groups > 0 ? r->num_groups : 1);
     void *bufs[NCOL] = {0};
     ard_status st = ARD_OK;
@@ -138,8 +139,8 @@ static ard_status write_groups(const ard_fof_result *r, const char *path, const 
         ((int64_t *)bufs[0])[g] = p->group_id;
         ((int64_t *)bufs[1])[g] = p->members;
         ((int64_t *)bufs[2])[g] = p->first_targetid;
-        const double v[] = {p->ra, p->dec, p->z_centre, p->x, p->y, p->z,
-                            p->radius_mpc, p->radius_max_mpc, p->sigma_v};
+        const double v[] = {p->ra, p->dec,        p->z_centre,       p->x,      p->y,
+                            p->z,  p->radius_mpc, p->radius_max_mpc, p->sigma_v};
         for (int c = 3; c < NCOL; c++) {
             ((double *)bufs[c])[g] = v[c - 3];
         }

@@ -62,9 +62,10 @@ static ard_status check_lengths(const double *v, int64_t n, const char *what, do
     double sum = 0.0;
     for (int64_t i = 0; i < n; i++) {
         if (!(v[i] >= 0.0) || v[i] > 1e300) {
-            return ard_error_set(err, ARD_EINVAL,
-                                 "fof: %s linking length of galaxy %lld is %g (must be finite, >= 0)",
-                                 what, (long long)i, v[i]);
+            return ard_error_set(
+                err, ARD_EINVAL,
+                "fof: %s linking length of galaxy %lld is %g (must be finite, >= 0)", what,
+                (long long)i, v[i]);
         }
         sum += v[i];
     }

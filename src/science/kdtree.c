@@ -57,7 +57,9 @@ void ard_kdtree_free(ard_kdtree *tree) {
     }
 }
 
-int64_t ard_kdtree_size(const ard_kdtree *tree) { return tree ? tree->tree.n : 0; }
+int64_t ard_kdtree_size(const ard_kdtree *tree) {
+    return tree ? tree->tree.n : 0;
+}
 
 ard_status ard_kdtree_query_radius(const ard_kdtree *tree, const double q[3], double r,
                                    int64_t *out, int64_t cap, int64_t *count, ard_error *err) {

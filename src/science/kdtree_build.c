@@ -29,7 +29,8 @@ static void shape_init(tree_shape *s, int64_t n) {
                 continue;
             }
             int64_t a = size / 2, b = size - a;
-            s->count[k][j] = 1 + s->count[k + 1][a - s->lo[k + 1]] + s->count[k + 1][b - s->lo[k + 1]];
+            s->count[k][j] =
+                1 + s->count[k + 1][a - s->lo[k + 1]] + s->count[k + 1][b - s->lo[k + 1]];
         }
     }
 }

@@ -34,17 +34,17 @@ typedef struct sci_task {
 } sci_task;
 
 typedef struct sci_tree {
-    int32_t dims;     /* 3 (Cartesian) or 4 (unit vector + comoving distance) */
+    int32_t dims; /* 3 (Cartesian) or 4 (unit vector + comoving distance) */
     int64_t n;
-    double *pts;      /* n x 4, tree order (owned) */
-    int64_t *idx;     /* original index at each position (owned) */
-    sci_node *nodes;  /* preorder (owned) */
+    double *pts;     /* n x 4, tree order (owned) */
+    int64_t *idx;    /* original index at each position (owned) */
+    sci_node *nodes; /* preorder (owned) */
     int64_t num_nodes;
-    int64_t *leaves;  /* node indices of the leaves, in position order (owned) */
+    int64_t *leaves; /* node indices of the leaves, in position order (owned) */
     int64_t num_leaves;
-    sci_task *tasks;  /* cover [0, n) in order (owned) */
+    sci_task *tasks; /* cover [0, n) in order (owned) */
     int64_t num_tasks;
-    double scale[4];  /* split-axis weights: the widest of (hi - lo) * scale is split */
+    double scale[4]; /* split-axis weights: the widest of (hi - lo) * scale is split */
 } sci_tree;
 
 /* Builds over pts (n x 4 doubles, taken over: freed by ard__tree_reset even on failure). pool may
@@ -98,9 +98,9 @@ static inline void ard__uf_union(const sci_uf *uf, int64_t a, int64_t b) {
 
 /* ---- the linker (fof_link.c) ---- */
 typedef struct sci_link_input {
-    int32_t mode;        /* ARD_FOF_ISOTROPIC or ARD_FOF_REDSHIFT */
-    double link;         /* isotropic length */
-    const double *ang;   /* redshift mode, by ORIGINAL index */
+    int32_t mode;      /* ARD_FOF_ISOTROPIC or ARD_FOF_REDSHIFT */
+    double link;       /* isotropic length */
+    const double *ang; /* redshift mode, by ORIGINAL index */
     const double *los;
 } sci_link_input;
 
@@ -117,8 +117,8 @@ ard_status ard__fof_link_built(double *pts, int64_t n, int32_t dims, const doubl
 /* ---- catalog runs (fof_catalog.c, fof_nz.c, fof_groups.c) ---- */
 typedef struct fof_sample {
     int64_t n;
-    double *unit;  /* n x 3 */
-    double *dist;  /* comoving distance, Mpc */
+    double *unit; /* n x 3 */
+    double *dist; /* comoving distance, Mpc */
     double dmin, dmax;
     double area_deg2;
     double fsky;

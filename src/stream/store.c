@@ -61,8 +61,8 @@ static int64_t slot_bytes_of(const ard_store_options *o) {
     for (int32_t i = 0; i < o->num_columns; i++) {
         widths[i] = o->columns[i].width;
     }
-    return columns_layout(slot_layout(o->batch_size, o->num_patches, o->patch, off),
-                          o->batch_size, o->num_columns, widths, NULL);
+    return columns_layout(slot_layout(o->batch_size, o->num_patches, o->patch, off), o->batch_size,
+                          o->num_columns, widths, NULL);
 }
 
 static int column_ok(int32_t type, int32_t width) {
@@ -426,12 +426,12 @@ static ard_status check_header(const char *name, const store_header *h, int64_t 
         widths[i] = c->width;
     }
     int64_t base = ok ? slot_layout(h->batch_size, h->num_patches, h->patch, off) : 0;
-    ok = ok && h->slot_bytes == columns_layout(base, h->batch_size, h->num_columns, widths, col_off);
+    ok =
+        ok && h->slot_bytes == columns_layout(base, h->batch_size, h->num_columns, widths, col_off);
     for (int32_t i = 0; ok && i < h->num_columns; i++) {
         ok = h->columns[i].offset == col_off[i];
     }
-    ok = ok &&
-         h->off_tokens == off[0] && h->off_scales == off[1] && h->off_mask == off[2] &&
+    ok = ok && h->off_tokens == off[0] && h->off_scales == off[1] && h->off_mask == off[2] &&
          h->off_targetid == off[3] && h->off_flags == off[4] &&
          h->wave_offset == header_bytes(h->num_slots) &&
          h->slots_offset == align_up(h->wave_offset + (int64_t)h->num_patches * 4) &&

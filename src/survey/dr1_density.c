@@ -3,6 +3,7 @@
 
 #include "survey_int.h"
 
+// clang-format off
 /* Pixels (NSIDE 64 nested, ascending) with a main-survey good-z density, and the density
  * per deg^2 of main_bright and main_dark (rounded to 0.01). */
 const int32_t ard__dr1_density_npix = 16366;
@@ -4650,3 +4651,4 @@ const float ard__dr1_density_dark[16366] = {
     221.61f, 368.17f, 318.12f, 420.59f, 300.25f, 726.80f, 400.34f, 735.14f, 459.91f, 500.42f,
     942.46f, 962.71f, 449.19f, 700.59f, 1079.48f, 789.95f,
 };
+// clang-format on

@@ -3,6 +3,7 @@
 
 #include "survey_int.h"
 
+// clang-format off
 /* ZBIN are bin centres, equal width. Counts of DR1 good redshifts per bin. */
 const int32_t ard__dr1_nofz_nbins = 175;
 const double ard__dr1_nofz_z0 = -0.04782857142857143;
@@ -91,3 +92,4 @@ const int32_t ard__dr1_nofz_counts[4][175] = {
     },
 };
 const int64_t ard__dr1_class_totals[4] = {6280198, 2829611, 3926345, 1338945};
+// clang-format on

@@ -255,11 +255,12 @@ static void fill_task(void *arg, int64_t task, int thread_id) {
 
 /* ---- table allocation and sorting by TARGETID ---- */
 
+// clang-format off
 #define GAL_FIELDS(X)                                                                              \
-    X(targetid)                                                                                    \
-    X(ra) X(dec) X(z_cosmo) X(z_true) X(z_obs) X(zerr) X(deltachi2) X(zwarn) X(group_id)           \
-        X(log_mass) X(healpix) X(cls) X(anomaly) X(is_central) X(has_spectrum) X(flux_g) X(flux_r) \
-            X(flux_z) X(ebv)
+    X(targetid) X(ra) X(dec) X(z_cosmo) X(z_true) X(z_obs) X(zerr) X(deltachi2) X(zwarn)           \
+    X(group_id) X(log_mass) X(healpix) X(cls) X(anomaly) X(is_central) X(has_spectrum) X(flux_g)   \
+    X(flux_r) X(flux_z) X(ebv)
+// clang-format on
 
 ard_status ard__galaxies_alloc(ard__galaxies *g, int64_t n, ard_error *err) {
     memset(g, 0, sizeof *g);

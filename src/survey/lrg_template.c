@@ -4,6 +4,7 @@
 
 #include "survey_int.h"
 
+// clang-format off
 const int32_t ard__lrg_template_n = 1826;
 const double ard__lrg_template_lam0 = 3300.0;
 const double ard__lrg_template_dlam = 2.0;
@@ -192,3 +193,4 @@ const float ard__lrg_template_flux[1826] = {
     0.96713f, 0.97083f, 0.97057f, 0.96930f, 0.97312f, 0.98865f, 1.01736f, 1.05188f, 1.07599f, 1.07275f,
     1.03941f, 0.99181f, 0.95190f, 0.93211f, 0.93068f, 0.93926f,
 };
+// clang-format on

@@ -26,8 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- helpers ----------------------------------------------------------------------------------
- */
+// ---- helpers ------------------------------------------------------------------------------------
 
 typedef struct tmpdir {
     char path[256];
@@ -106,8 +105,7 @@ static uint64_t rng_next(uint64_t *s) {
     return *s * 0x2545F4914F6CDD1DULL;
 }
 
-/* ---- status and errors ------------------------------------------------------------------------
- */
+// ---- status and errors --------------------------------------------------------------------------
 
 static void test_status_names(void **state) {
     (void)state;
@@ -159,8 +157,7 @@ static void test_error_errno_and_prefix(void **state) {
     assert_int_equal(strlen(err.msg), sizeof err.msg - 1);
 }
 
-/* ---- allocation and buffers -------------------------------------------------------------------
- */
+// ---- allocation and buffers ---------------------------------------------------------------------
 
 static void test_alloc_fail_nth(void **state) {
     (void)state;
@@ -223,8 +220,7 @@ static void test_buf_sticky_failure(void **state) {
     ard_buf_reset(&b);
 }
 
-/* ---- files ------------------------------------------------------------------------------------
- */
+// ---- files --------------------------------------------------------------------------------------
 
 static void test_file_map(void **state) {
     (void)state;
@@ -505,8 +501,7 @@ static void test_atomic_crash_safety(void **state) {
     tmpdir_remove(&t); /* also removes temporaries the killed children left */
 }
 
-/* ---- thread pool ------------------------------------------------------------------------------
- */
+// ---- thread pool --------------------------------------------------------------------------------
 
 typedef struct pool_sum {
     atomic_uchar *seen;
@@ -565,8 +560,7 @@ static void test_pool(void **state) {
     assert_null(pool);
 }
 
-/* ---- progress ---------------------------------------------------------------------------------
- */
+// ---- progress -----------------------------------------------------------------------------------
 
 /* With stderr redirected to a file (not a TTY) the bar must write nothing. */
 static void test_progress_quiet_when_not_tty(void **state) {
@@ -596,8 +590,7 @@ static void test_progress_quiet_when_not_tty(void **state) {
     tmpdir_remove(&t);
 }
 
-/* ---- JSON -------------------------------------------------------------------------------------
- */
+// ---- JSON ---------------------------------------------------------------------------------------
 
 typedef struct json_out {
     ard_buf buf;

@@ -265,8 +265,8 @@ static char *catalog_text(const char *dir, ard_index *idx) {
     ds_model m;
     ds_agg a;
     memset(&a, 0, sizeof a);
-    assert_int_equal(ds_model_init(&m, NULL), ARD_OK);
-    assert_int_equal(ds_aggregate(dir, idx, 3, &m, &a, NULL), ARD_OK);
+    assert_int_equal(ard__ds_model_init(&m, NULL), ARD_OK);
+    assert_int_equal(ard__ds_aggregate(dir, idx, 3, &m, &a, NULL), ARD_OK);
     ard_buf_appendf(&b, "bins %d from %.17g by %.17g\n", a.num_bins, a.z_lo, a.z_width);
     for (int32_t c = 0; c < a.num_classes; c++) {
         ard_buf_appendf(&b, "%s:", a.class_names[c]);
@@ -275,8 +275,8 @@ static char *catalog_text(const char *dir, ard_index *idx) {
         }
         ard_buf_appendf(&b, "\n");
     }
-    ds_agg_reset(&a);
-    ds_model_reset(&m);
+    ard__ds_agg_reset(&a);
+    ard__ds_model_reset(&m);
     ard_buf_append(&b, "", 1);
     return (char *)b.data;
 }

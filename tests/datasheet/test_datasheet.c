@@ -256,8 +256,8 @@ static void test_histogram(void **state) {
     ds_model m;
     ds_agg a;
     memset(&a, 0, sizeof a);
-    assert_int_equal(ds_model_init(&m, NULL), ARD_OK);
-    assert_int_equal(ds_aggregate(f->dir, f->idx, 10, &m, &a, NULL), ARD_OK);
+    assert_int_equal(ard__ds_model_init(&m, NULL), ARD_OK);
+    assert_int_equal(ard__ds_aggregate(f->dir, f->idx, 10, &m, &a, NULL), ARD_OK);
     assert_int_equal(a.num_classes, f->truth.num_classes);
     assert_true(a.num_bins > 1 && a.num_bins <= DS_MAX_BINS);
     for (int32_t c = 0; c < a.num_classes; c++) {
@@ -285,14 +285,14 @@ static void test_histogram(void **state) {
     }
     ard_buf b;
     ard_buf_init(&b);
-    ds_svg_redshift(&a, &b);
+    ard__ds_svg_redshift(&a, &b);
     ard_buf_append(&b, "", 1);
     assert_non_null(strstr((const char *)b.data, "<svg "));
     for (int32_t c = 0; c < a.num_classes; c++) {
         assert_non_null(strstr((const char *)b.data, a.class_names[c]));
     }
     ard_buf_reset(&b);
-    ds_svg_sky(&a, &b);
+    ard__ds_svg_sky(&a, &b);
     ard_buf_append(&b, "", 1);
     /* one marker per distinct occupied pixel */
     int64_t rects = 0;
@@ -301,8 +301,8 @@ static void test_histogram(void **state) {
     }
     assert_int_equal(rects, f->truth.distinct_pixels);
     ard_buf_reset(&b);
-    ds_agg_reset(&a);
-    ds_model_reset(&m);
+    ard__ds_agg_reset(&a);
+    ard__ds_model_reset(&m);
 }
 
 static char *write_and_read(fixture *f, const char *out_dir, char **figs) {
@@ -375,17 +375,17 @@ static void test_default_identical(void **state) {
 
 static void render_error(const char *tmpl, const char *want) {
     ds_model m;
-    assert_int_equal(ds_model_init(&m, NULL), ARD_OK);
+    assert_int_equal(ard__ds_model_init(&m, NULL), ARD_OK);
     ard_buf b;
     ard_buf_init(&b);
     ard_error err;
     ard_error_init(&err);
-    assert_int_equal(ds_render(&m, tmpl, "t.md", &b, &err), ARD_EINVAL);
+    assert_int_equal(ard__ds_render(&m, tmpl, "t.md", &b, &err), ARD_EINVAL);
     if (!strstr(err.msg, want)) {
         fail_msg("error \"%s\" does not contain \"%s\"", err.msg, want);
     }
     ard_buf_reset(&b);
-    ds_model_reset(&m);
+    ard__ds_model_reset(&m);
 }
 
 static void test_template_errors(void **state) {
@@ -401,21 +401,22 @@ static void test_template_errors(void **state) {
     render_error("{{class}}\n", "t.md:1: unknown placeholder {{class}}"); /* a column outside */
     /* a valid template with an empty table and escaping */
     ds_model m;
-    assert_int_equal(ds_model_init(&m, NULL), ARD_OK);
-    assert_int_equal(ds_set(&m, "source", "a|b\nc"), ARD_OK);
+    assert_int_equal(ard__ds_model_init(&m, NULL), ARD_OK);
+    assert_int_equal(ard__ds_set(&m, "source", "a|b\nc"), ARD_OK);
     const char *cells[2] = {"k", "v|w"};
-    assert_int_equal(ds_row(ds_table_get(&m, "settings"), cells, NULL), ARD_OK);
+    assert_int_equal(ard__ds_row(ard__ds_table_get(&m, "settings"), cells, NULL), ARD_OK);
     ard_buf b;
     ard_buf_init(&b);
-    assert_int_equal(ds_render(&m,
-                               "s={{source}}\n  {{#settings}}\n[{{key}}={{value}} {{source}}]\n"
-                               "  {{/settings}}\n{{#grids}}\nnever\n{{/grids}}\nend\n",
-                               "t", &b, NULL),
-                     ARD_OK);
+    assert_int_equal(
+        ard__ds_render(&m,
+                       "s={{source}}\n  {{#settings}}\n[{{key}}={{value}} {{source}}]\n"
+                       "  {{/settings}}\n{{#grids}}\nnever\n{{/grids}}\nend\n",
+                       "t", &b, NULL),
+        ARD_OK);
     ard_buf_append(&b, "", 1);
     assert_string_equal((const char *)b.data, "s=a\\|b c\n[k=v\\|w a\\|b c]\nend\n");
     ard_buf_reset(&b);
-    ds_model_reset(&m);
+    ard__ds_model_reset(&m);
     /* a missing template file */
     fixture *f = *state;
     ard_datasheet_options o;

@@ -13,9 +13,9 @@
 
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
+#include "suites.h"
 #include <math.h>
 #include <unistd.h>
-#include "suites.h"
 
 static const char *corpus_path(const char *rel) {
     static char buf[1024];
@@ -211,7 +211,8 @@ static void test_arrow_shapes(void **state) {
     schema.release(&schema);
     assert_null(array.release);
     int32_t bad_field = 7;
-    assert_int_equal(ard_parquet_read_arrow(f, 0, &bad_field, 1, &schema, &array, &err), ARD_EINVAL);
+    assert_int_equal(ard_parquet_read_arrow(f, 0, &bad_field, 1, &schema, &array, &err),
+                     ARD_EINVAL);
     ard_parquet_close(f);
 }
 
@@ -297,7 +298,8 @@ static void matrix_roundtrip(int codec, int page_version, int bss, int with_null
         float *buf = malloc((size_t)cap * sizeof(float));
         uint8_t *bits = malloc((size_t)(cap + 7) / 8);
         assert_int_equal(ard_parquet_read_f32_matrix_into(f, rg, 0, buf, cap, bits, &rows, &width,
-                                                          &has_nulls, &err), ARD_OK);
+                                                          &has_nulls, &err),
+                         ARD_OK);
         assert_int_equal(rows, m.rows);
         assert_int_equal(width, WIDTH);
         assert_int_equal(has_nulls, with_nulls != 0);
@@ -308,8 +310,9 @@ static void matrix_roundtrip(int codec, int page_version, int bss, int with_null
         if (with_nulls) {
             assert_memory_equal(bits, m.validity, (size_t)cap / 8);
         }
-        assert_int_equal(ard_parquet_read_f32_matrix_into(f, rg, 0, buf, cap - 1, NULL, &rows, &width,
-                                                          &has_nulls, &err), ARD_ELIMIT);
+        assert_int_equal(ard_parquet_read_f32_matrix_into(f, rg, 0, buf, cap - 1, NULL, &rows,
+                                                          &width, &has_nulls, &err),
+                         ARD_ELIMIT);
         free(buf);
         free(bits);
         row0 += m.rows;
@@ -322,8 +325,8 @@ static void matrix_roundtrip(int codec, int page_version, int bss, int with_null
 
 static void test_f32_matrix(void **state) {
     (void)state;
-    static const int codecs[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_SNAPPY, ARD_PQ_ZSTD, ARD_PQ_GZIP,
-                                 ARD_PQ_LZ4_RAW, ARD_PQ_BROTLI};
+    static const int codecs[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_SNAPPY,  ARD_PQ_ZSTD,
+                                 ARD_PQ_GZIP,         ARD_PQ_LZ4_RAW, ARD_PQ_BROTLI};
     for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
         for (int v = 1; v <= 2; v++) {
             matrix_roundtrip(codecs[c], v, (int)(c % 2), 0);
@@ -350,10 +353,14 @@ static void test_f32_matrix_rejects_ragged(void **state) {
 
 int ard_test_column_run(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alltypes_plain_values), cmocka_unit_test(test_row_ranges_page_index),
-        cmocka_unit_test(test_crc),                   cmocka_unit_test(test_bad_levels),
-        cmocka_unit_test(test_alloc_failures),        cmocka_unit_test(test_arrow_shapes),
-        cmocka_unit_test(test_f32_matrix),            cmocka_unit_test(test_f32_matrix_rejects_ragged),
+        cmocka_unit_test(test_alltypes_plain_values),
+        cmocka_unit_test(test_row_ranges_page_index),
+        cmocka_unit_test(test_crc),
+        cmocka_unit_test(test_bad_levels),
+        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_arrow_shapes),
+        cmocka_unit_test(test_f32_matrix),
+        cmocka_unit_test(test_f32_matrix_rejects_ragged),
     };
     return cmocka_run_group_tests_name("parquet_column", tests, NULL, NULL);
 }

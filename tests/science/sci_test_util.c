@@ -12,7 +12,9 @@ uint64_t test_rng_next(test_rng *r) {
     return z ^ (z >> 31);
 }
 
-double test_rng_uniform(test_rng *r) { return (double)(test_rng_next(r) >> 11) * 0x1.0p-53; }
+double test_rng_uniform(test_rng *r) {
+    return (double)(test_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 double test_rng_normal(test_rng *r) {
     double u = test_rng_uniform(r), v = test_rng_uniform(r);

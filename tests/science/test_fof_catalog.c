@@ -1,8 +1,8 @@
 /* Friends-of-friends on a catalog: group numbering (size, then smallest TARGETID; singletons 0), the
  * group catalog, bad rows, recovery of planted groups in redshift space, scoring, Parquet output, and
  * the comoving distance against a high-precision integral. */
-#include "sci_tests.h"
 #include "sci_test_util.h"
+#include "sci_tests.h"
 
 #include "ard/parquet.h"
 #include "ard/science.h"
@@ -18,8 +18,8 @@
 static void test_numbering(void **state) {
     (void)state;
     /* offsets in arcsec at z = 0.1 (D_C ~ 430 Mpc: 1 arcsec ~ 2 kpc) */
-    const double ra[] = {150.0, 150.0001, 150.0002, 151.0, 151.0001, 152.0, 152.0001, 152.0002,
-                         153.0, 154.0};
+    const double ra[] = {150.0, 150.0001, 150.0002, 151.0, 151.0001,
+                         152.0, 152.0001, 152.0002, 153.0, 154.0};
     const double dec[10] = {0};
     const double z[] = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
     /* clump A (rows 0-2) has TARGETIDs 50.., clump C (rows 5-7) 20..: equal size, C wins */
@@ -235,8 +235,8 @@ static void test_parquet_output(void **state) {
     assert_non_null(strstr(ard_parquet_kv_get(f, "ard.fof.params"), "\"mode\":\"redshift\""));
     ard_pq_column_data col;
     memset(&col, 0, sizeof col);
-    assert_int_equal(ard_parquet_read_column(f, 0, ard_parquet_find_leaf(f, "GROUP_ID"), &col, NULL),
-                     ARD_OK);
+    assert_int_equal(
+        ard_parquet_read_column(f, 0, ard_parquet_find_leaf(f, "GROUP_ID"), &col, NULL), ARD_OK);
     assert_memory_equal(col.values, ard_fof_group_ids(r), (size_t)m.n * sizeof(int64_t));
     ard_pq_column_data_reset(&col);
     ard_parquet_close(f);
@@ -323,10 +323,14 @@ static void test_alloc_failures(void **state) {
 
 int sci_run_catalog_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_numbering),         cmocka_unit_test(test_group_catalog_values),
-        cmocka_unit_test(test_bad_rows),          cmocka_unit_test(test_recovery_redshift),
-        cmocka_unit_test(test_score),             cmocka_unit_test(test_parquet_output),
-        cmocka_unit_test(test_comoving_distance), cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_numbering),
+        cmocka_unit_test(test_group_catalog_values),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_recovery_redshift),
+        cmocka_unit_test(test_score),
+        cmocka_unit_test(test_parquet_output),
+        cmocka_unit_test(test_comoving_distance),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests_name("fof_catalog", tests, NULL, NULL);
 }

@@ -1,8 +1,8 @@
 /* Exactness of the friends-of-friends linker: the same partition as the O(N^2) reference on random and
  * clustered sets, both linking modes, ties at exactly the linking length, duplicate positions, any
  * thread count; degenerate inputs and rejected ones. */
-#include "sci_tests.h"
 #include "sci_test_util.h"
+#include "sci_tests.h"
 
 #include "ard/science.h"
 
@@ -72,8 +72,8 @@ static void test_iso_ties(void **state) {
     assert_int_equal(ard_fof_link_isotropic(xyz, n, 1.0, 2, labels, NULL), ARD_OK);
     assert_true(count_components(labels, n) > 10);
     check_iso(xyz, n, 1.0, 2);
-    check_iso(xyz, n, 0.999999, 2);      /* nothing links just below */
-    check_iso(xyz, n, sqrt(2.0), 3);     /* diagonal ties (rounded sqrt: either way, same as brute) */
+    check_iso(xyz, n, 0.999999, 2);  /* nothing links just below */
+    check_iso(xyz, n, sqrt(2.0), 3); /* diagonal ties (rounded sqrt: either way, same as brute) */
     free(labels);
     free(xyz);
 }
@@ -186,9 +186,8 @@ static void free_zset(zset *s) {
 
 static void check_z(const zset *s, int32_t threads) {
     int64_t *got = malloc((size_t)s->n * sizeof *got), *want = malloc((size_t)s->n * sizeof *want);
-    assert_int_equal(ard_fof_link_redshift(s->unit, s->dist, s->ang, s->los, s->n, threads, got,
-                                           NULL),
-                     ARD_OK);
+    assert_int_equal(
+        ard_fof_link_redshift(s->unit, s->dist, s->ang, s->los, s->n, threads, got, NULL), ARD_OK);
     brute_redshift(s->unit, s->dist, s->ang, s->los, s->n, want);
     for (int64_t i = 0; i < s->n; i++) {
         if (got[i] != want[i]) {
@@ -217,8 +216,10 @@ static void test_redshift_threads(void **state) {
     (void)state;
     zset s = make_zset(23, 25000, 1);
     int64_t *one = malloc((size_t)s.n * sizeof *one), *two = malloc((size_t)s.n * sizeof *two);
-    assert_int_equal(ard_fof_link_redshift(s.unit, s.dist, s.ang, s.los, s.n, 1, one, NULL), ARD_OK);
-    assert_int_equal(ard_fof_link_redshift(s.unit, s.dist, s.ang, s.los, s.n, 2, two, NULL), ARD_OK);
+    assert_int_equal(ard_fof_link_redshift(s.unit, s.dist, s.ang, s.los, s.n, 1, one, NULL),
+                     ARD_OK);
+    assert_int_equal(ard_fof_link_redshift(s.unit, s.dist, s.ang, s.los, s.n, 2, two, NULL),
+                     ARD_OK);
     assert_memory_equal(one, two, (size_t)s.n * sizeof *one);
     s.los[77] = -1.0;
     ard_error err;
@@ -276,10 +277,10 @@ static void test_kdtree_radius(void **state) {
 
 int sci_run_exact_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_random),        cmocka_unit_test(test_iso_clustered_20k),
-        cmocka_unit_test(test_iso_ties),          cmocka_unit_test(test_iso_duplicates),
-        cmocka_unit_test(test_iso_threads),       cmocka_unit_test(test_iso_degenerate),
-        cmocka_unit_test(test_redshift_exact),    cmocka_unit_test(test_redshift_threads),
+        cmocka_unit_test(test_iso_random),     cmocka_unit_test(test_iso_clustered_20k),
+        cmocka_unit_test(test_iso_ties),       cmocka_unit_test(test_iso_duplicates),
+        cmocka_unit_test(test_iso_threads),    cmocka_unit_test(test_iso_degenerate),
+        cmocka_unit_test(test_redshift_exact), cmocka_unit_test(test_redshift_threads),
         cmocka_unit_test(test_kdtree_radius),
     };
     return cmocka_run_group_tests_name("fof_exact", tests, NULL, NULL);

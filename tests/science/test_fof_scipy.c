@@ -1,7 +1,7 @@
 /* The same partition as scipy (cKDTree.query_pairs + csgraph.connected_components, Debian's
  * /usr/bin/python3) on a 200k-point clustered set. Skipped, loudly, when scipy is not installed. */
-#include "sci_tests.h"
 #include "sci_test_util.h"
+#include "sci_tests.h"
 
 #include "ard/science.h"
 
@@ -14,7 +14,8 @@ static int have_scipy(void) {
     if (access("/usr/bin/python3", X_OK) != 0) {
         return 0;
     }
-    return system("/usr/bin/python3 -c 'import scipy.spatial, scipy.sparse.csgraph' 2>/dev/null") == 0;
+    return system("/usr/bin/python3 -c 'import scipy.spatial, scipy.sparse.csgraph' 2>/dev/null") ==
+           0;
 }
 
 static void test_scipy_200k(void **state) {

@@ -392,10 +392,8 @@ static void test_ingest_directory(void **state) {
 
 int sv_run_ingest_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ingest_catalog_exact),
-        cmocka_unit_test(test_ingest_flux_values),
-        cmocka_unit_test(test_ingest_errors),
-        cmocka_unit_test(test_ingest_bzero_mask),
+        cmocka_unit_test(test_ingest_catalog_exact), cmocka_unit_test(test_ingest_flux_values),
+        cmocka_unit_test(test_ingest_errors),        cmocka_unit_test(test_ingest_bzero_mask),
         cmocka_unit_test(test_ingest_directory),
     };
     return cmocka_run_group_tests_name("survey_ingest", tests, NULL, NULL);
