@@ -177,7 +177,7 @@ static void lya_forest(const ard__spec_ctx *ctx, double z, uint64_t variant, dou
     double log_lya = log(1215.67);
     for (int64_t j = 0; j < ctx->grid.n && ctx->wl[j] < lya; j++) {
         double tau = 0.0025 * exp(3.7 * (ctx->logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
-        double u = ard__u01(ard__hash4(variant, 77, (uint64_t)j, 0));
+        double u = ard_rng_to_u01(ard_rng_hash4(variant, 77, (uint64_t)j, 0));
         out[j] *= exp(-tau * -log(u));
     }
 }
@@ -205,7 +205,7 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;
     }
-    double strength = 0.5 + ard__u01(ard__hash4(variant, 78, 0, 0)); /* object-to-object spread */
+    double strength = 0.5 + ard_rng_to_u01(ard_rng_hash4(variant, 78, 0, 0)); /* object-to-object spread */
     if (cls == ARD_CLASS_ELG || cls == ARD_CLASS_BGS) {
         double s = cls == ARD_CLASS_ELG ? 2.0 * strength : 0.3 * strength;
         for (int k = 0; k < NLINES(k_elg); k++) {

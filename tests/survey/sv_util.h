@@ -33,6 +33,5 @@ int sv_run_generate_tests(void);
 int sv_run_ingest_tests(void);
 int sv_run_pixel_stats_tests(void);
 int sv_run_web_tests(void);
-int sv_run_normal_tests(void);
 
 #endif

@@ -1,7 +1,7 @@
-/* T-web classification from point masses (see include/ard/survey.h): the tidal tensor of each
+/* T-web classification from point masses (see include/ard/astro.h): the tidal tensor of each
  * Gaussian-smoothed mass summed analytically over the masses within reach (halo_grid.c), its
  * eigenvalues in closed form, and the count above the threshold. */
-#include "survey_int.h"
+#include "astro_int.h"
 
 #include <math.h>
 #include <string.h>
