@@ -205,7 +205,8 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;
     }
-    double strength = 0.5 + ard_rng_to_u01(ard_rng_hash4(variant, 78, 0, 0)); /* object-to-object spread */
+    double strength =
+        0.5 + ard_rng_to_u01(ard_rng_hash4(variant, 78, 0, 0)); /* object-to-object spread */
     if (cls == ARD_CLASS_ELG || cls == ARD_CLASS_BGS) {
         double s = cls == ARD_CLASS_ELG ? 2.0 * strength : 0.3 * strength;
         for (int k = 0; k < NLINES(k_elg); k++) {
