@@ -48,4 +48,46 @@ int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, i
                             int64_t *start);
 void ard__halo_grid_free(ard__halo_grid *g);
 
+/* ---- shared numerics (tweb.c, fft.c) ---- */
+/* Eigenvalues of a symmetric 3x3 matrix (xx yy zz xy xz yz), descending (trigonometric form). */
+void ard__eigen3_sym(const double t[6], double e[3]);
+/* Class (ard_web_class) of descending eigenvalues e: the count above lambda_th. */
+static inline uint8_t ard__web_class_of(const double e[3], double lambda_th) {
+    return (uint8_t)((e[0] > lambda_th) + (e[1] > lambda_th) + (e[2] > lambda_th));
+}
+/* Checks a periodic grid's size and side and its peak memory (bytes_per_cell * n^3 against
+ * max_bytes; max_bytes <= 0 means 4 GiB). ARD_EINVAL / ARD_ELIMIT with a message naming `who` and
+ * the argument. */
+ard_status ard__grid_check(int32_t n, double box, int64_t bytes_per_cell, int64_t max_bytes,
+                           const char *who, ard_error *err);
+/* Signed wave index of FFT index idx on an n grid: idx for idx <= n/2, idx - n above. */
+static inline int32_t ard__wave_index(int32_t idx, int32_t n) {
+    return idx <= n / 2 ? idx : idx - n;
+}
+/* A 64-byte aligned buffer from ard_malloc: FFTW picks its SIMD codelets by the alignment of the
+ * arrays it plans for, so aligned buffers keep the plan, hence the bits, the same from run to run. */
+typedef struct ard__abuf {
+    void *base, *p;
+} ard__abuf;
+static inline void *ard__abuf_alloc(ard__abuf *b, size_t size) {
+    b->base = ard_malloc(size + 64);
+    b->p = b->base ? (void *)(((uintptr_t)b->base + 63) & ~(uintptr_t)63) : NULL;
+    return b->p;
+}
+static inline void ard__abuf_free(ard__abuf *b) {
+    ard_free(b->base);
+    b->base = b->p = NULL;
+}
+#define ARD__DEFAULT_MAX_BYTES (INT64_C(4) << 30)
+#define ARD__STREAM_GRF 0x67726600u /* "grf": white noise of the Gaussian random field */
+
+#if ARD_HAVE_FFTW
+#include <fftw3.h>
+/* n^3 real <-> n * n * (n/2 + 1) complex, serial FFTW_ESTIMATE plans (deterministic whatever the
+ * thread count); plan creation is serialised inside (FFTW's planner is not thread-safe). The
+ * forward transform leaves `in` intact; the inverse destroys `in` and is unnormalised. */
+ard_status ard__fft_r2c(int32_t n, const double *in, fftw_complex *out, ard_error *err);
+ard_status ard__fft_c2r(int32_t n, fftw_complex *in, double *out, ard_error *err);
+#endif
+
 #endif

@@ -14,5 +14,6 @@
 int as_run_sky_tests(void);
 int as_run_normal_tests(void);
 int as_run_tweb_points_tests(void);
+int as_run_field_tests(void);
 
 #endif

@@ -6,5 +6,6 @@ int main(void) {
     failed += as_run_sky_tests();
     failed += as_run_normal_tests();
     failed += as_run_tweb_points_tests();
+    failed += as_run_field_tests();
     return failed ? 1 : 0;
 }
