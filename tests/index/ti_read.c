@@ -206,8 +206,7 @@ void test_read_columns_errors(void **state) {
     assert_int_equal(ard_index_read_columns(idx, inject, 1, NULL, 0, &set, NULL), ARD_EINVAL);
     assert_int_equal(ard_index_read_columns(idx, good, 0, NULL, 0, &set, NULL), ARD_EINVAL);
     assert_int_equal(
-        ard_index_read_columns(idx, good, 1, "1=1; DROP TABLE galaxies", 0, &set, NULL),
-        ARD_EPERM);
+        ard_index_read_columns(idx, good, 1, "1=1; DROP TABLE galaxies", 0, &set, NULL), ARD_EPERM);
     assert_int_equal(ard_index_read_columns(idx, good, 1, "z > 1 -- c", 0, &set, NULL), ARD_EINVAL);
     assert_int_equal(ard_index_read_columns(idx, good, 1, "no_such_column > 1", 0, &set, NULL),
                      ARD_EDB);
