@@ -7,6 +7,7 @@
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"
+#include "ard/nn.h"
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
 #include "ard/science.h"
