@@ -161,8 +161,8 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
         sigma[j] = (float)(sigma0 * ctx->noise[j]);
         mask[j] = 0;
     }
-    ard__spec_model(ctx, cls, gal->z_true[i], gal->flux_r[i], kind == ARD_ANOMALY_LINE_RATIO,
-                    ard_rng_hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999), model);
+    ard__spec_model_galaxy(ctx, gal, i, cls, ard_rng_hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999),
+                           model, flux);
     ard_rng_words noise;
     ard_rng_words_init(&noise, ctx->seed, ARD__S_NOISE, tid);
     for (int64_t j = 0; j < n; j++) {

@@ -92,6 +92,24 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
 /* Noise-free model of class cls at redshift z for r-band flux flux_r (nanomaggy), into out[n]. */
 void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
                      int32_t line_ratio_anomaly, uint64_t variant, double *out);
+/* Parameters of the astrophysical anomalies (ARD_ANOMALY_STAR .. BLEND) of one galaxy, drawn from
+ * (seed, targetid) (spectrum_model.c). */
+typedef struct ard__anomaly_params {
+    double t_star, v_star;           /* STAR: effective temperature (K), radial velocity (km/s) */
+    double dp_kms;                   /* DOUBLE_PEAK: each component's offset from the line (km/s) */
+    double z_bal, v_lo, v_hi, depth; /* BAL_QSO: quasar z, trough velocities (km/s), depth */
+    double z2, f2;                   /* BLEND: second galaxy's z and flux ratio */
+    int32_t cls2;                    /* BLEND: its class (ELG or LRG) */
+} ard__anomaly_params;
+void ard__anomaly_params_of(uint64_t seed, int64_t targetid, int32_t cls, double z,
+                            ard__anomaly_params *p);
+/* Noise-free observed spectrum of galaxy i whose spectrum class is cls, the astrophysical
+ * anomalies included (the others as ard__spec_model): out[n]; tmp: n floats of scratch. */
+void ard__spec_model_galaxy(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                            int32_t cls, uint64_t variant, double *out, float *tmp);
+/* The stellar template at radial velocity v (km/s), T (K), normalised like ard__spec_model. */
+void ard__spec_star(const ard__spec_ctx *ctx, double t_star, double v_kms, double flux_r,
+                    double *out);
 /* Fills shape (ARD_CLASS_COUNT x n) with wl^slope for each class's continuum power law. */
 void ard__spec_shape_table(const double *wl, int64_t n, double *shape);
 /* Observed-frame [start, stop) wavelength range of arm 0 (b), 1 (r), 2 (z) on the ARD grid. */

@@ -8,5 +8,6 @@ int main(void) {
     failed += sv_run_ingest_tests();
     failed += sv_run_pixel_stats_tests();
     failed += sv_run_web_tests();
+    failed += sv_run_anomaly_kind_tests();
     return failed ? 1 : 0;
 }
