@@ -321,6 +321,12 @@ ARD_API const double *ard_field_delta(const ard_field *f);
 ARD_API const double *ard_field_displacement(const ard_field *f, int32_t axis);
 /* km/s per Mpc/h of displacement at the field's redshift (see above). */
 ARD_API double ard_field_velocity_factor(const ard_field *f);
+/* Trilinear (CIC) periodic interpolation of the linear delta and the displacement at n_points
+ * positions (x, y, z triples, Mpc/h, wrapped into the box). Outputs may be NULL: delta (1 per
+ * point), psi (3 per point, Mpc/h). ARD_EINVAL (NULL field, NULL points with n_points > 0, a
+ * non-finite position). Thread-safe. */
+ARD_API ard_status ard_field_sample(const ard_field *f, const double *points, int64_t n_points,
+                                    double *delta, double *psi, ard_error *err);
 /* Zel'dovich-evolved overdensity: one particle per grid point moved by psi, assigned to the grid
  * by cloud-in-cell, out[n^3] = counts - 1 (mean 0). ARD_EINVAL (NULL), ARD_ENOTSUP (no FFTW). */
 ARD_API ard_status ard_field_evolved_density(const ard_field *f, double *out, ard_error *err);

@@ -130,11 +130,14 @@ ARD_API int32_t ard_target_class_from_name(const char *name);
  * for field), HAS_SPECTRUM int32, SPECTRUM_CLASS string (class the spectrum really shows; differs
  * from TARGET_CLASS for wrong_class), WEB_CLASS string (ard_web_class_name: the T-web class of the
  * true mass field at the galaxy's real-space position), WEB_CODE int32 (ard_web_class), WEB_DELTA
- * float (smoothed overdensity of the halos there), WEB_LAMBDA1..3 float (tidal eigenvalues,
- * descending); key-value metadata "ard.cosmic_web" gives the T-web parameters ("method=tweb;
- * smoothing_mpc_h=2;lambda_th=0.2;tolerance=0.005;field_log_mass=12;..."). The true mass field is
- * every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at its
- * own position, in a smooth background. DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
+ * float (smoothed overdensity there), WEB_LAMBDA1..3 float (tidal eigenvalues, descending);
+ * key-value metadata "ard.cosmic_web" gives the T-web parameters. With large-scale structure
+ * (ard_generate_options.lss = 1, the default) the true mass field is the generator's
+ * Zel'dovich-evolved field on its grid, eigenvalues scaled by D(Z_COSMO) ("method=tweb-grid;
+ * smoothing_mpc_h=2;lambda_th=0.2;grid_cells=128;box_mpc_h=256;cell_mpc_h=2;..."); with lss = 0 it
+ * is every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at
+ * its own position, in a smooth background ("method=tweb;...;tolerance=0.005;field_log_mass=12;
+ * ..."). DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
  * DEC double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
  * Mpc/h), SIGMA_V double (km/s). */
 #define ARD_TRUTH_DIR "truth"
@@ -203,6 +206,23 @@ typedef struct ard_generate_options {
     double anomaly_fraction; /* default 0.001 of spectra */
     double group_fraction;   /* fraction of galaxies living in groups of >= 2, default 0.4 */
     int32_t progress;        /* 1: progress bar on stderr (only shown on a TTY) */
+    /* Large-scale structure (needs FFTW: without it lss = 1 gives ARD_ENOTSUP). lss = 1 (default):
+     * a Zel'dovich-evolved Gaussian random field (ard_field_new: Planck 2018, EH98 with wiggles,
+     * sigma8 = 0.81, seed = the survey seed) on a periodic cube of lss_cells^3 cells and side
+     * lss_box Mpc/h, replicated periodically over the survey volume (observer at the origin);
+     * structures repeat every lss_box along a line of sight. lss = 0: the earlier placement (no
+     * clustering beyond groups) and the point-mass T-web truth (ard_tweb_eval). Resolution: the
+     * cell is lss_box / lss_cells (default 256 / 128 = 2 Mpc/h, the T-web's R); memory ~105
+     * bytes per cell at the peak (field 48 + T-web 41 + evolved density 8 + work), 220 MB at the
+     * default, 1.8 GB at 256^3, 14 GB at 512^3 (refused above 8 GB: ARD_ELIMIT). Coarser cells
+     * (a larger box at the same n) smooth the web: keep the cell <= R. */
+    int32_t lss;       /* default 1 */
+    int32_t lss_cells; /* power of two 16 .. 512, default 128 */
+    double lss_box;    /* Mpc/h, default 256 */
+    /* Sky region: a cap of region_radius degrees around (region_ra, region_dec); radius 0 (the
+     * default) = the whole DR1 footprint. In a region, galaxies = 0 means "DR1 density": the
+     * catalog gets the DR1 good-z count of the NSIDE-64 pixels whose centre is in the cap. */
+    double region_ra, region_dec, region_radius;
 } ard_generate_options;
 
 /* Fills defaults (galaxies = 0: the caller must set it). */
@@ -227,7 +247,19 @@ typedef struct ard_generate_report {
 /* Sky: each class's halos are placed in NSIDE-64 pixels in proportion to DR1's good-z density
  * (main_bright for BGS -> tiles/main/bright, main_dark for LRG/ELG/QSO -> tiles/main/dark),
  * uniformly inside the pixel; redshifts follow DR1's n(z) per class; class mix and group fraction
- * are exact quotas. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
+ * are exact quotas. With lss = 1 each unit (a group or a field galaxy) draws 16 candidate
+ * positions (32 for groups) from that footprint and n(z) and keeps one with probability
+ * proportional to max(0, 1 + b D(z) delta_R(x)): delta_R the evolved field smoothed at the T-web's
+ * R, D(z) the linear growth at the candidate's redshift (the z = 0 field scaled along the light
+ * cone), b the class's linear bias (BGS 1.4, LRG 2.0, ELG 1.3, QSO 2.5: within the ranges of the
+ * DESI Final Design Report's b(z) = b0 / D(z) with b0 = 1.34, 1.7, 0.84, 1.2 at each class's
+ * typical redshift, arXiv:1611.00036 sec. 2.4) plus 0.8 (log10 M - 12.5) for a group of mass M,
+ * so groups sit on density peaks. Footprint and n(z) are kept on average (the weights have mean
+ * ~1 over the candidates). Redshift-space distortions: every member gets the line-of-sight
+ * Zel'dovich velocity a H f D(z) psi(x) of its unit's position on top of its virial motion.
+ * Truth WEB_* columns then come from the grid T-web (ard_tweb_grid_new) of the evolved field at R
+ * = 2 Mpc/h, lambda_th = 0.2, sampled at each galaxy's real-space position (Z_COSMO) with the
+ * eigenvalues scaled by D(Z_COSMO); "ard.cosmic_web" records method, R, lambda_th, cells, box. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
  * sorted by TARGETID, is also sorted by pixel. A galaxy's spectrum depends only on (seed,
  * TARGETID). Generates into directory `out_dir` (created if missing); ARD_EEXIST if it already
  * holds tiles/, catalog/ or truth/ (never mixes a new survey with stale files). report may be NULL.

@@ -77,6 +77,64 @@ static ard_status check_options(const ard_field_options *o, ard_error *err) {
     return ARD_OK;
 }
 
+/* Trilinear weights of position p on the periodic grid: corner c of 8 gets w[c] at idx[c]. */
+static void cic_corners(int32_t n, double box, const double *p, double *w, size_t *idx) {
+    double inv_cell = n / box, f1[3];
+    int64_t i0[3];
+    for (int a = 0; a < 3; a++) {
+        double u = p[a] * inv_cell, fl = floor(u);
+        f1[a] = u - fl;
+        i0[a] = (int64_t)fmod(fl, (double)n);
+    }
+    for (int c = 0; c < 8; c++) {
+        double wt = 1.0;
+        size_t id = 0;
+        for (int a = 0; a < 3; a++) {
+            int bit = (c >> (2 - a)) & 1;
+            wt *= bit ? f1[a] : 1.0 - f1[a];
+            int64_t m = (i0[a] + bit) % n;
+            id = id * (size_t)n + (size_t)(m < 0 ? m + n : m);
+        }
+        w[c] = wt;
+        idx[c] = id;
+    }
+}
+
+ard_status ard_field_sample(const ard_field *f, const double *points, int64_t n_points,
+                            double *delta, double *psi, ard_error *err) {
+    if (!f || n_points < 0 || (n_points > 0 && !points)) {
+        return ard_error_set(err, ARD_EINVAL, "ard_field_sample: NULL field or points");
+    }
+    for (int64_t i = 0; i < n_points; i++) {
+        const double *p = points + 3 * i;
+        if (!isfinite(p[0]) || !isfinite(p[1]) || !isfinite(p[2]) ||
+            fabs(p[0]) + fabs(p[1]) + fabs(p[2]) > 1e12) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "ard_field_sample: point %lld is not finite or out of range",
+                                 (long long)i);
+        }
+        double w[8];
+        size_t idx[8];
+        cic_corners(f->n, f->box, p, w, idx);
+        const double *grids[4] = {f->delta.p, f->psi[0].p, f->psi[1].p, f->psi[2].p};
+        double v[4] = {0};
+        for (int c = 0; c < 8; c++) {
+            for (int g = 0; g < 4; g++) {
+                v[g] += w[c] * grids[g][idx[c]];
+            }
+        }
+        if (delta) {
+            delta[i] = v[0];
+        }
+        if (psi) {
+            psi[3 * i] = v[1];
+            psi[3 * i + 1] = v[2];
+            psi[3 * i + 2] = v[3];
+        }
+    }
+    return ARD_OK;
+}
+
 #if ARD_HAVE_FFTW
 
 typedef struct field_run {

@@ -26,6 +26,7 @@ typedef struct sky_cdf {
 typedef struct gen_ctx {
     const ard_generate_options *opts;
     const ard_cosmology *cosmo;
+    const ard__lss *lss; /* NULL: no large-scale structure */
     const gen_unit *units;
     int64_t n_units;
     sky_cdf sky[2]; /* 0 bright (BGS), 1 dark */
@@ -96,16 +97,34 @@ static ard_status layout_units(const ard_generate_options *o, gen_unit **out, in
     return ARD_OK;
 }
 
-static ard_status sky_init(sky_cdf *s, const float *density, ard_error *err) {
+/* Pixels near a region: those whose centre is within the cap's radius plus a pixel's diagonal
+ * (points are then kept only inside the cap). */
+#define PIXEL_MARGIN_DEG 1.0
+
+static ard_status sky_init(sky_cdf *s, const float *density, const ard_generate_options *o,
+                           ard_error *err) {
     s->npix = ard__dr1_density_npix;
     s->cdf = ard_malloc((size_t)s->npix * sizeof(double));
     if (!s->cdf) {
         return ard_error_set(err, ARD_ENOMEM, "generate: no memory for the sky table");
     }
+    ard_generate_options wide = *o;
+    wide.region_radius = o->region_radius > 0.0 ? o->region_radius + PIXEL_MARGIN_DEG : 0.0;
     double acc = 0.0;
     for (int32_t i = 0; i < s->npix; i++) {
-        acc += density[i] > 0.0f ? (double)density[i] : 0.0;
+        double ra = 0.0, dec = 0.0;
+        if (wide.region_radius > 0.0) {
+            ard_healpix_pix2ang_nest(ARD_NSIDE, ard__dr1_density_pix[i], &ra, &dec, NULL);
+        }
+        if (ard__in_region(&wide, ra, dec)) {
+            acc += density[i] > 0.0f ? (double)density[i] : 0.0;
+        }
         s->cdf[i] = acc;
+    }
+    if (!(acc > 0.0)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "generate: region (%g, %g) radius %g deg holds no DR1 footprint",
+                             o->region_ra, o->region_dec, o->region_radius);
     }
     return ARD_OK;
 }
@@ -185,17 +204,68 @@ static void observe(const ard_generate_options *o, ard__galaxies *g, int64_t i, 
     }
 }
 
+/* One candidate position from the footprint (inside the region, if any) and the class's n(z). */
+static void draw_candidate(const gen_ctx *c, int prog, int32_t cls, ard_rng *r, double *ra,
+                           double *dec, double *z) {
+    for (int attempt = 0; attempt < 256; attempt++) {
+        int32_t pix = sky_sample_pixel(&c->sky[prog], ard_rng_u01(r));
+        point_in_pixel(pix, r, ra, dec);
+        if (ard__in_region(c->opts, *ra, *dec)) {
+            break;
+        }
+    }
+    *z = ard__dr1_sample_z(cls, ard_rng_u01(r));
+}
+
+/* Linear bias per class (see ard_generate in survey.h for the sources). */
+static const double k_bias[ARD_CLASS_COUNT] = {1.4, 2.0, 1.3, 2.5};
+#define CANDIDATES_FIELD 16
+#define CANDIDATES_GROUP 32
+
+/* The unit's centre: one candidate, or with LSS the pick among several by the biased density. */
+static void place_unit(const gen_ctx *c, const gen_unit *u, ard_rng *r, double *ra, double *dec,
+                       double *z) {
+    int prog = u->cls == ARD_CLASS_BGS ? 0 : 1;
+    if (!c->lss) {
+        draw_candidate(c, prog, u->cls, r, ra, dec, z);
+        return;
+    }
+    int k_max = u->group_id >= 0 ? CANDIDATES_GROUP : CANDIDATES_FIELD;
+    double b = k_bias[u->cls] + (u->group_id >= 0 ? 0.8 * (u->log_mass - 12.5) : 0.0);
+    double cra[CANDIDATES_GROUP], cdec[CANDIDATES_GROUP], cz[CANDIDATES_GROUP];
+    double cum[CANDIDATES_GROUP], sum = 0.0;
+    for (int k = 0; k < k_max; k++) {
+        double x[3];
+        draw_candidate(c, prog, u->cls, r, &cra[k], &cdec[k], &cz[k]);
+        ard__sky_to_xyz(c->cosmo, cra[k], cdec[k], cz[k], x);
+        double w = 1.0 + b * ard__lss_growth(c->lss, cz[k]) * ard__lss_delta(c->lss, x);
+        sum += w > 0.0 ? w : 0.0;
+        cum[k] = sum;
+    }
+    double t = ard_rng_u01(r) * sum;
+    int pick = 0;
+    while (pick < k_max - 1 && cum[pick] < t) {
+        pick++;
+    }
+    *ra = cra[pick];
+    *dec = cdec[pick];
+    *z = cz[pick];
+}
+
 static void fill_unit(gen_ctx *c, int64_t ui) {
     const gen_unit *u = &c->units[ui];
     const ard_generate_options *o = c->opts;
     ard__galaxies *g = c->gal;
     ard_rng r;
     ard_rng_init(&r, o->seed, ARD__S_PLACE, (uint64_t)ui);
-    int prog = u->cls == ARD_CLASS_BGS ? 0 : 1;
-    int32_t pix = sky_sample_pixel(&c->sky[prog], ard_rng_u01(&r));
-    double ra0, dec0;
-    point_in_pixel(pix, &r, &ra0, &dec0);
-    double z0 = ard__dr1_sample_z(u->cls, ard_rng_u01(&r));
+    double ra0, dec0, z0;
+    place_unit(c, u, &r, &ra0, &dec0, &z0);
+    double v_bulk = 0.0; /* line-of-sight Zel'dovich velocity of the unit */
+    if (c->lss) {
+        double x[3];
+        ard__sky_to_xyz(c->cosmo, ra0, dec0, z0, x);
+        v_bulk = ard__lss_vlos(c->lss, x, z0);
+    }
     double mass = pow(10.0, u->log_mass);
     /* R200 in physical Mpc/h (rho_crit = 2.775e11 h^2 Msun/Mpc^3), sigma_v from virial scaling */
     double r_vir = u->group_id >= 0 ? cbrt(3.0 * mass / (4.0 * M_PI * 200.0 * 2.775e11)) : 0.0;
@@ -222,7 +292,7 @@ static void fill_unit(gen_ctx *c, int64_t ui) {
         g->dec[i] = dec;
         g->cls[i] = u->cls;
         g->z_cosmo[i] = z0;
-        double zt = z0 + (1.0 + z0) * v / C_KMS;
+        double zt = z0 + (1.0 + z0) * (v + v_bulk) / C_KMS;
         g->z_true[i] = zt > 0.0005 ? zt : 0.0005;
         g->group_id[i] = u->group_id;
         g->log_mass[i] = u->log_mass;
@@ -368,24 +438,25 @@ static ard_status sort_by_pixel(ard__galaxies *g, ard_error *err) {
 }
 
 ard_status ard__gen_catalog(const ard_generate_options *opts, ard_pool *pool,
-                            const ard_cosmology *cosmo, ard__galaxies *gal, ard__groups *groups,
-                            ard_error *err) {
+                            const ard_cosmology *cosmo, const ard__lss *lss, ard__galaxies *gal,
+                            ard__groups *groups, ard_error *err) {
     gen_ctx c;
     memset(&c, 0, sizeof c);
     memset(gal, 0, sizeof *gal);
     memset(groups, 0, sizeof *groups);
     c.opts = opts;
     c.cosmo = cosmo;
+    c.lss = lss;
     c.gal = gal;
     c.groups = groups;
     gen_unit *units = NULL;
     int64_t n_groups = 0;
     ard_status st = layout_units(opts, &units, &c.n_units, &n_groups, err);
     if (st == ARD_OK) {
-        st = sky_init(&c.sky[0], ard__dr1_density_bright, err);
+        st = sky_init(&c.sky[0], ard__dr1_density_bright, opts, err);
     }
     if (st == ARD_OK) {
-        st = sky_init(&c.sky[1], ard__dr1_density_dark, err);
+        st = sky_init(&c.sky[1], ard__dr1_density_dark, opts, err);
     }
     if (st == ARD_OK) {
         st = ard__galaxies_alloc(gal, opts->galaxies, err);

@@ -42,6 +42,8 @@ double ard__dr1_sample_z(int32_t cls, double u);
 /* Fraction of the galaxy population per class (BGS, LRG, ELG, QSO) from the DR1 totals. */
 double ard__dr1_class_share(int32_t cls);
 
+typedef struct ard__lss ard__lss; /* gen_lss.c */
+
 /* ---- generator galaxy table (struct of arrays, TARGETID order after sorting) ---- */
 typedef struct ard__galaxies {
     int64_t n;
@@ -69,8 +71,8 @@ void ard__groups_free(ard__groups *g);
 /* Builds the catalog (units, groups, positions, redshifts, photometry, anomalies) and sorts it by
  * TARGETID. Deterministic for opts; uses pool for the per-unit work. */
 ard_status ard__gen_catalog(const ard_generate_options *opts, ard_pool *pool,
-                            const ard_cosmology *cosmo, ard__galaxies *gal, ard__groups *groups,
-                            ard_error *err);
+                            const ard_cosmology *cosmo, const ard__lss *lss, ard__galaxies *gal,
+                            ard__groups *groups, ard_error *err);
 
 /* Spectrum model: fills flux/ivar/mask (grid n) for galaxy i. wl: grid centres. */
 typedef struct ard__spec_ctx {
@@ -166,7 +168,34 @@ ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols
 /* Class whose spectrum galaxy i shows (differs from gal->cls only for wrong_class anomalies). */
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
 
-/* ---- cosmic-web truth (halo_grid.c, tweb.c) ---- */
+/* ---- large-scale structure (gen_lss.c) ---- */
+#define ARD__LSS_ZTAB 1200 /* growth table: z = i * 0.005, 0 .. 6 */
+struct ard__lss {
+    ard_field *field;   /* linear delta and displacements at z = 0 */
+    ard_tweb_grid *web; /* T-web of the Zel'dovich-evolved field at z = 0 */
+    ard_tweb_grid_options web_opts;
+    double box;
+    double growth[ARD__LSS_ZTAB + 1], vfac[ARD__LSS_ZTAB + 1];
+};
+/* Builds the field and its T-web for the generator's options (lss = 1). ARD_ENOTSUP without
+ * FFTW, ARD_ELIMIT / ARD_EINVAL for the grid options, ARD_ENOMEM. */
+ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *err);
+void ard__lss_free(ard__lss *l);
+/* D(z) / D(0) and a H(z) f(z) in km/s per Mpc/h (tabulated, linear interpolation). */
+double ard__lss_growth(const ard__lss *l, double z);
+double ard__lss_vfactor(const ard__lss *l, double z);
+/* Smoothed evolved overdensity at z = 0 at comoving x (Mpc/h). */
+double ard__lss_delta(const ard__lss *l, const double *x);
+/* Line-of-sight peculiar velocity (km/s, positive away from the observer) at x, redshift z. */
+double ard__lss_vlos(const ard__lss *l, const double *x, double z);
+/* Comoving position in Mpc/h (observer at the origin) of (ra, dec) at redshift z. */
+void ard__sky_to_xyz(const ard_cosmology *c, double ra, double dec, double z, double *out);
+/* The catalog size of a region at DR1 density (see ard_generate_options), 0 if none. */
+int64_t ard__region_galaxies(const ard_generate_options *o);
+/* 1 if (ra, dec) lies in the options' region (always 1 without a region). */
+int ard__in_region(const ard_generate_options *o, double ra, double dec);
+
+/* ---- cosmic-web truth (gen_web.c) ---- */
 
 /* The generator's cosmic-web truth (gen_web.c): T-web of the true mass field at every galaxy. */
 #define ARD__FIELD_LOG_MASS 12.0 /* log10 Msun/h of a field galaxy's own halo */
@@ -178,6 +207,14 @@ typedef struct ard__web_truth {
 ard_status ard__gen_cosmic_web(const ard__galaxies *g, const ard__groups *gr,
                                const ard_cosmology *cosmo, const ard_tweb_params *params,
                                ard_pool *pool, ard__web_truth *out, ard_error *err);
+/* The same from the grid T-web of the LSS field (lss = 1): eigenvalues at each galaxy's real-space
+ * position scaled by D(Z_COSMO). */
+ard_status ard__gen_cosmic_web_grid(const ard__galaxies *g, const ard_cosmology *cosmo,
+                                    const ard__lss *lss, ard_pool *pool, ard__web_truth *out,
+                                    ard_error *err);
+/* "ard.cosmic_web" text of the grid truth; 0 if cap is too small. */
+int ard__web_grid_params_format(const ard__lss *lss, const ard_generate_options *o, char *buf,
+                                size_t cap);
 void ard__web_truth_free(ard__web_truth *w);
 /* The "ard.cosmic_web" metadata text of the truth files; 0 if cap is too small. */
 int ard__web_params_format(const ard_tweb_params *p, char *buf, size_t cap);
