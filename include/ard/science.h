@@ -291,6 +291,29 @@ ARD_API ard_status ard_cosmicweb_split_by_pixel(const int64_t *pixel, int64_t n,
                                                 double test_frac, uint64_t seed, int32_t *split,
                                                 ard_error *err);
 
+/* The galaxies of a dataset, ready for the calls above: catalog/zcatalog-NNNN.parquet rows with Z > 0
+ * and finite RA/Dec (TARGETID, TARGET_RA, TARGET_DEC, Z, TARGET_CLASS), comoving redshift-space
+ * positions (Planck 2018, Mpc), and the generator's truth WEB_CODE from the row-matched
+ * truth/galaxies-NNNN.parquet when it exists (else label -1). pixel: HEALPix nested, nside 8 (for
+ * ard_cosmicweb_split_by_pixel). Arrays owned; free with ard_cosmicweb_data_reset. */
+typedef struct ard_cosmicweb_data {
+    int64_t n;
+    int64_t skipped;   /* catalog rows left out (Z <= 0 or no position) */
+    int32_t has_truth; /* 1 when every catalog file had its truth file */
+    int64_t *targetid;
+    double *xyz; /* n x 3 */
+    double *z;
+    int32_t *target_class; /* 0 BGS, 1 LRG, 2 ELG, 3 QSO, -1 other */
+    int32_t *label;        /* 0..3 or -1 */
+    int64_t *pixel;
+} ard_cosmicweb_data;
+
+/* Errors: ARD_ENOENT (no catalog file), ARD_ECORRUPT (a missing column or a truth file that is not
+ * row-matched, naming the file), ARD_EIO, ARD_ENOMEM. On failure *out is empty. */
+ARD_API ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out,
+                                           ard_error *err);
+ARD_API void ard_cosmicweb_data_reset(ard_cosmicweb_data *d); /* safe twice */
+
 #ifdef __cplusplus
 }
 #endif
