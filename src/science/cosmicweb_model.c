@@ -304,6 +304,20 @@ static int parse_int(const char *s, int32_t lo, int32_t hi, int32_t *out) {
     return 1;
 }
 
+/* Every weight finite and every feature scale > 0: a damaged file must not turn into NaN classes. */
+static ard_status check_values(const ard_cosmicweb_model *m, const char *path, ard_error *err) {
+    for (int64_t i = 0; i < ard_nn_params_count(m->params); i++) {
+        const ard_nn_tensor *t = ard_nn_params_at(m->params, i);
+        for (int64_t j = 0; j < t->count; j++) {
+            if (!isfinite(t->value[j]) || (t == m->std && !(t->value[j] > 0.0f))) {
+                return ard_error_set(err, ARD_EINVAL, "%s: tensor '%s' element %lld is %g", path,
+                                     t->name, (long long)j, (double)t->value[j]);
+            }
+        }
+    }
+    return ARD_OK;
+}
+
 ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out, ard_error *err) {
     if (!out || !path) {
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: loading needs a path and out");
@@ -343,6 +357,9 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
         m->fanout1 = f1;
         m->fanout2 = f2;
         st = ard_nn_params_load_into(m->params, path, err);
+    }
+    if (st == ARD_OK) {
+        st = check_values(m, path, err);
     }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
