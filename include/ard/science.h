@@ -314,6 +314,16 @@ ARD_API ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_da
                                            ard_error *err);
 ARD_API void ard_cosmicweb_data_reset(ard_cosmicweb_data *d); /* safe twice */
 
+/* Writes the predictions as Parquet at `path` (parent directories created; the file appears
+ * atomically): TARGETID int64, WEB_CLASS int32 (0 void .. 3 knot), P_VOID, P_SHEET, P_FILAMENT,
+ * P_KNOT float, with footer metadata "ard.cosmicweb.run_id" and "ard.cosmicweb.model" (either may
+ * be NULL). prob is n x 4 as ard_cosmicweb_predict writes it. Errors: ARD_EINVAL, ARD_EIO,
+ * ARD_ENOMEM. */
+ARD_API ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
+                                               const int32_t *cls, const float *prob, int64_t n,
+                                               const char *run_id, const char *model,
+                                               ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,8 +65,9 @@ static const ard_cli_spec train_spec = {
 static const ard_cli_spec predict_spec = {
     "cosmicweb predict", "DATASET [--model PATH|ID] [--threads N] [--json]",
     "Classifies every galaxy of DATASET with a trained model (all k graph neighbours, no\n"
-    "sampling) and prints the class fractions; with truth, also the balanced accuracy and the\n"
-    "confusion matrix.",
+    "sampling), writes DATASET/results/cosmicweb-RUN-galaxies.parquet (TARGETID, WEB_CLASS,\n"
+    "P_VOID, P_SHEET, P_FILAMENT, P_KNOT) and prints the class fractions; with truth, also the\n"
+    "balanced accuracy and the confusion matrix.",
     cw_options, NUM_OPTS};
 
 static int parse_num(const char *cmd, const char *name, const char *text, double lo, double hi,
@@ -128,6 +129,18 @@ static int valid_id(const char *id) {
            strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
 }
 
+/* --run-id, or the UTC time. */
+static void run_id(const ard_cli_args *a, char *id, size_t cap) {
+    if (a->present[OPT_RUNID]) {
+        snprintf(id, cap, "%s", a->value[OPT_RUNID]);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(id, cap, "%Y%m%dT%H%M%SZ", &tm);
+    }
+}
+
 static void model_path(const char *dataset, const char *id, char *out, size_t cap) {
     snprintf(out, cap, "%s/models/cosmicweb-%s.safetensors", dataset, id);
 }
@@ -171,14 +184,7 @@ static int train_run(const char *dataset, const ard_cli_args *a, const ard_cosmi
         st = ard_cosmicweb_train(&in, o, &m, &r, &err);
     }
     char id[80], path[4200], latest[4200];
-    if (a->present[OPT_RUNID]) {
-        snprintf(id, sizeof id, "%s", a->value[OPT_RUNID]);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(id, sizeof id, "%Y%m%dT%H%M%SZ", &tm);
-    }
+    run_id(a, id, sizeof id);
     model_path(dataset, id, path, sizeof path);
     model_path(dataset, "latest", latest, sizeof latest);
     if (st == ARD_OK) {
@@ -238,13 +244,21 @@ static int predict_run(const char *dataset, const ard_cli_args *a, int32_t threa
         st = ard_cosmicweb_data_load(dataset, &d, &err);
     }
     int32_t *cls = st == ARD_OK ? ard_malloc((size_t)(d.n > 0 ? d.n : 1) * sizeof *cls) : NULL;
-    if (st == ARD_OK && !cls) {
-        st = ARD_ENOMEM;
+    float *prob = st == ARD_OK ? ard_malloc((size_t)(d.n > 0 ? d.n : 1) * 4 * sizeof *prob) : NULL;
+    if (st == ARD_OK && (!cls || !prob)) {
+        st = ard_error_set(&err, ARD_ENOMEM, "cosmicweb predict: out of memory");
     }
     ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, NULL, NULL};
     if (st == ARD_OK) {
-        st = ard_cosmicweb_predict(m, &in, threads, cls, NULL, &err);
+        st = ard_cosmicweb_predict(m, &in, threads, cls, prob, &err);
     }
+    char id[80], out[4200];
+    run_id(a, id, sizeof id);
+    snprintf(out, sizeof out, "%s/results/cosmicweb-%s-galaxies.parquet", dataset, id);
+    if (st == ARD_OK) {
+        st = ard_cosmicweb_write_parquet(out, d.targetid, cls, prob, d.n, id, path, &err);
+    }
+    ard_free(prob);
     int64_t counts[4] = {0}, conf[4][4];
     memset(conf, 0, sizeof conf);
     int64_t labelled = 0;
@@ -273,13 +287,15 @@ static int predict_run(const char *dataset, const ard_cli_args *a, int32_t threa
     }
     bacc = present ? bacc / present : 0.0;
     if (a->present[OPT_JSON]) {
-        printf("{\"model\":\"%s\",\"galaxies\":%lld,\"void\":%lld,\"sheet\":%lld,\"filament\":%lld,"
+        printf("{\"model\":\"%s\",\"results\":\"%s\",\"galaxies\":%lld,\"void\":%lld,\"sheet\":%"
+               "lld,\"filament\":%lld,"
                "\"knot\":%lld,\"labelled\":%lld,\"balanced_accuracy\":%.6g}\n",
-               path, (long long)n, (long long)counts[0], (long long)counts[1], (long long)counts[2],
-               (long long)counts[3], (long long)labelled, labelled ? bacc : 0.0);
+               path, out, (long long)n, (long long)counts[0], (long long)counts[1],
+               (long long)counts[2], (long long)counts[3], (long long)labelled,
+               labelled ? bacc : 0.0);
         return ARD_CLI_OK;
     }
-    printf("cosmicweb predict: %lld galaxies with %s\n", (long long)n, path);
+    printf("cosmicweb predict: %lld galaxies with %s -> %s\n", (long long)n, path, out);
     printf("  void %.3f  sheet %.3f  filament %.3f  knot %.3f\n",
            n ? (double)counts[0] / (double)n : 0.0, n ? (double)counts[1] / (double)n : 0.0,
            n ? (double)counts[2] / (double)n : 0.0, n ? (double)counts[3] / (double)n : 0.0);

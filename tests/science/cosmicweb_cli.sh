@@ -23,10 +23,19 @@ assert r["train"] + r["val"] + r["test"] <= 6000, r
 assert r["steps"] == 2 * -(-(-(-r["train"] // 64)) // 4), r
 assert 0.0 <= r["test_balanced_accuracy"] <= 1.0, r
 PYEOF
-"$ARD" cosmicweb predict "$DS" --model a --threads 1 --json >"$TMP/p1.json" || fail "predict 1"
-"$ARD" cosmicweb predict "$DS" --model "$DS/models/cosmicweb-a.safetensors" --threads 2 --json \
-    >"$TMP/p2.json" || fail "predict 2"
-cmp -s "$TMP/p1.json" "$TMP/p2.json" || fail "predictions differ with the thread count"
+"$ARD" cosmicweb predict "$DS" --model a --threads 1 --run-id p1 --json >"$TMP/p1.json" ||
+    fail "predict 1"
+"$ARD" cosmicweb predict "$DS" --model "$DS/models/cosmicweb-a.safetensors" --threads 2 \
+    --run-id p2 --json >"$TMP/p2.json" || fail "predict 2"
+R1="$DS/results/cosmicweb-p1-galaxies.parquet"
+R2="$DS/results/cosmicweb-p2-galaxies.parquet"
+[ -s "$R1" ] && [ -s "$R2" ] || fail "no results parquet"
+"$ARD" parquet cat "$R1" >"$TMP/r1.txt" || fail "cat results 1"
+"$ARD" parquet cat "$R2" >"$TMP/r2.txt" || fail "cat results 2"
+cmp -s "$TMP/r1.txt" "$TMP/r2.txt" || fail "predictions differ with the thread count"
+head -1 "$TMP/r1.txt" | grep -q "TARGETID.*WEB_CLASS.*P_VOID.*P_SHEET.*P_FILAMENT.*P_KNOT" ||
+    fail "results columns: $(head -1 "$TMP/r1.txt")"
+[ "$(grep -c . "$TMP/r1.txt")" -ge 6000 ] || fail "results rows"
 "$PY" -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
