@@ -37,6 +37,14 @@ int ard_cmd_fetch(int argc, char **argv);
 int ard_cmd_stream(int argc, char **argv);
 int ard_cmd_fof(int argc, char **argv);
 int ard_cmd_datasheet(int argc, char **argv);
+int ard_cmd_cosmicweb_train(int argc, char **argv);
+int ard_cmd_cosmicweb_predict(int argc, char **argv);
+static const cli_command cosmicweb_commands[] = {
+    {"train", "train the GraphSAGE cosmic-web classifier on the generator's truth",
+     ard_cmd_cosmicweb_train, NULL, 0},
+    {"predict", "classify every galaxy as void / sheet / filament / knot",
+     ard_cmd_cosmicweb_predict, NULL, 0},
+};
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
@@ -56,6 +64,8 @@ static const cli_command commands[] = {
      ard_cmd_stream, NULL, 0},
     {"fof", "friends-of-friends galaxy groups -> results/*.parquet + index tables", ard_cmd_fof,
      NULL, 0},
+    {"cosmicweb", "GraphSAGE cosmic-web environments (train, predict)", NULL, cosmicweb_commands,
+     (int)(sizeof cosmicweb_commands / sizeof cosmicweb_commands[0])},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {
