@@ -251,11 +251,12 @@ typedef struct ard_anomaly_options {
                             YYYYMMDDTHHMMSS); score: the model's run (NULL = the newest
                             models/anomaly-*.safetensors by name) */
     ard_anomaly_arch arch; /* train (num_patches comes from the data) */
-    int32_t epochs;        /* train (default 5) */
-    int32_t batch_size;    /* default 256 */
-    float lr;              /* Adam learning rate (default 1e-3) */
-    uint64_t seed;         /* weights and shuffle (default 1) */
-    int32_t frame;         /* ard_frame of the tokens (train; score uses the model's) */
+    /* tokens: ARD_NORM_SPECTRUM_MEDIAN (one scale per spectrum keeps the continuum shape) */
+    int32_t epochs;              /* train (default 10) */
+    int32_t batch_size;          /* default 128 */
+    float lr;                    /* Adam learning rate (default 2e-3) */
+    uint64_t seed;               /* weights and shuffle (default 1) */
+    int32_t frame;               /* ard_frame of the tokens (train; score uses the model's) */
     double rest_zmin, rest_zmax; /* rest frame range (default 0, 1.6) */
     int32_t reference;      /* train: reference sample size for the density score (default 4096) */
     int32_t knn_k;          /* default 10 */

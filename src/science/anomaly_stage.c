@@ -15,9 +15,9 @@
 void ard_anomaly_options_init(ard_anomaly_options *o) {
     memset(o, 0, sizeof *o);
     ard_anomaly_arch_init(&o->arch);
-    o->epochs = 5;
-    o->batch_size = 256;
-    o->lr = 1e-3f;
+    o->epochs = 10;
+    o->batch_size = 128;
+    o->lr = 2e-3f;
     o->seed = 1;
     o->frame = ARD_FRAME_OBSERVED;
     o->rest_zmax = 1.6;
@@ -89,6 +89,7 @@ static ard_status open_loader(const ard_anomaly_options *o, int32_t patch, int32
     lo.threads = o->loader_threads;
     lo.tokenize.patch = patch;
     lo.tokenize.min_valid = patch / 4;
+    lo.tokenize.norm = ARD_NORM_SPECTRUM_MEDIAN; /* one scale per spectrum: the shape is kept */
     lo.weights = 1;
     lo.frame = frame;
     lo.rest_zmin = zmin;
