@@ -323,6 +323,131 @@ ARD_API ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *
                                                const int32_t *cls, const float *prob, int64_t n,
                                                const char *run_id, const char *model,
                                                ard_error *err);
+/* ---- anomaly detection: an autoencoder stage over the stream (anomaly_*.c) ----------------------
+ * Model (a patch-token MLP autoencoder):
+ *   embed   e[p] = valid_p * (x[p] We^T + be + PE(wave_p))      x[p]: patch p's `patch` token values,
+ *           We [embed, patch]; PE: sin/cos pairs of 1000 ln(wave_p / 3000 A) at frequencies
+ *           10000^(-2i/embed) (fixed); valid_p = patch mask != 0 (patches without a valid pixel
+ *           contribute nothing)
+ *   encoder h1 = GELU(flatten(e) W1^T + b1) [hidden],  z = h1 W2^T + b2 [latent]
+ *   decoder h2 = GELU(z W3^T + b3) [hidden],  r = h2 W4^T + b4 [num_patches * patch]
+ * Loss: the IVAR-weighted squared error in token units, sum w (r - x)^2 / (valid pixels of the
+ * batch), with the stream's per-pixel weights w = IVAR x scale^2 (0 where masked): i.e. the mean
+ * chi^2 per valid pixel. Tensors (safetensors, numpy-readable): embed.weight/bias, enc1.*, enc2.*,
+ * dec1.*, dec2.* (weights [out, in] as torch.nn.Linear), wave [num_patches] (the patch centres the
+ * model was trained on), ref.latent [R, latent] (the reference sample of the density score);
+ * metadata ard.anomaly.* (architecture, frame, score calibration).
+ *
+ * Scores of a spectrum: chi2 = sum w (r - x)^2 / (valid pixels); density = the distance of its
+ * latent z to the k-th nearest latent of the reference sample (R training spectra scored after
+ * training; k = knn_k); score = (ln chi2 - mu_c) / sd_c + density_weight * (ln density - mu_d) /
+ * sd_d, with mu/sd the mean and standard deviation of ln chi2 and of the leave-one-out ln density
+ * over the reference sample. Higher = more anomalous. */
+typedef struct ard_anomaly_arch {
+    int32_t num_patches; /* set from the data */
+    int32_t patch;       /* bins per patch (default 64) */
+    int32_t embed;       /* d, even (default 16) */
+    int32_t hidden;      /* default 256 */
+    int32_t latent;      /* S (default 8) */
+} ard_anomaly_arch;
+
+typedef struct ard_anomaly_model ard_anomaly_model;
+
+ARD_API void ard_anomaly_arch_init(ard_anomaly_arch *a);
+/* A model with weights initialised from seed (Kaiming normal for layers followed by GELU, Xavier for
+ * the linear outputs, biases 0); wave: num_patches patch centres (NULL = zeros). threads: the dense
+ * layers' pool (results are identical for any count). ARD_EINVAL (architecture), ARD_ENOTSUP
+ * (no BLAS), ARD_ENOMEM. */
+ARD_API ard_status ard_anomaly_model_new(const ard_anomaly_arch *a, const float *wave,
+                                         uint64_t seed, int32_t threads, ard_anomaly_model **out,
+                                         ard_error *err);
+/* Loads models/anomaly-RUN.safetensors (or any path). Errors name the file: those of
+ * ard_nn_load_safetensors (ARD_ECORRUPT truncated, ARD_ENOENT, ...), ARD_EINVAL when the file is
+ * not an anomaly model or a tensor disagrees with its architecture. */
+ARD_API ard_status ard_anomaly_model_load(const char *path, int32_t threads,
+                                          ard_anomaly_model **out, ard_error *err);
+ARD_API ard_status ard_anomaly_model_save(ard_anomaly_model *m, const char *path, ard_error *err);
+ARD_API void ard_anomaly_model_free(ard_anomaly_model *m); /* accepts NULL */
+ARD_API void ard_anomaly_model_arch(const ard_anomaly_model *m, ard_anomaly_arch *out);
+ARD_API const float *ard_anomaly_model_wave(const ard_anomaly_model *m);
+/* Forward pass of n spectra: tokens [n][num_patches][patch], mask [n][num_patches] (NULL = every
+ * patch valid), weights [n][num_patches * patch] (may be NULL unless chi2 is asked for). Outputs
+ * (each may be NULL): latent [n][latent], recon [n][num_patches * patch], chi2 [n] (NaN for a
+ * spectrum without a valid pixel). Not thread-safe on one model. ARD_EINVAL: a non-finite token or
+ * a negative / non-finite weight (the message names the spectrum and value), NULL inputs. */
+ARD_API ard_status ard_anomaly_model_forward(ard_anomaly_model *m, const float *tokens,
+                                             const uint8_t *mask, const float *weights, int64_t n,
+                                             float *latent, float *recon, double *chi2,
+                                             ard_error *err);
+
+/* Progress of a stage: done of total units (spectra). */
+typedef void (*ard_stage_progress_fn)(void *ctx, int64_t done, int64_t total);
+
+typedef struct ard_anomaly_options {
+    const char *dataset;   /* DATASET directory (tiles, index, results/, models/) */
+    const char *dsn;       /* index DSN (NULL = DATASET/ard.db) */
+    const char *where;     /* SQL predicate over the catalog (NULL = every indexed spectrum) */
+    const char *run;       /* train: the new run id ([A-Za-z0-9_-], <= 64; NULL = UTC timestamp
+                            YYYYMMDDTHHMMSS); score: the model's run (NULL = the newest
+                            models/anomaly-*.safetensors by name) */
+    ard_anomaly_arch arch; /* train (num_patches comes from the data) */
+    /* tokens: ARD_NORM_SPECTRUM_MEDIAN (one scale per spectrum keeps the continuum shape) */
+    int32_t epochs;              /* train (default 10) */
+    int32_t batch_size;          /* default 128 */
+    float lr;                    /* Adam learning rate (default 2e-3) */
+    uint64_t seed;               /* weights and shuffle (default 1) */
+    int32_t frame;               /* ard_frame of the tokens (train; score uses the model's) */
+    double rest_zmin, rest_zmax; /* rest frame range (default 0, 1.6) */
+    int32_t reference;      /* train: reference sample size for the density score (default 4096) */
+    int32_t knn_k;          /* default 10 */
+    float density_weight;   /* default 0.5 */
+    int32_t threads;        /* dense-layer pool (default 2; results do not depend on it) */
+    int32_t loader_threads; /* producer threads (default 2) */
+    int32_t rank, size;     /* score: this process's share (default 0, 1); size > 1 writes
+                              results/anomaly-RUN-scores-part-RANK.parquet and no index tables */
+    ard_stage_progress_fn progress; /* optional */
+    void *progress_ctx;
+} ard_anomaly_options;
+
+typedef struct ard_anomaly_report {
+    char run[72];
+    char model_path[1024];
+    char scores_path[1024];
+    int64_t spectra; /* trained on (per epoch) / scored */
+    int64_t params;  /* trainable parameters */
+    int32_t epochs;
+    double first_loss, final_loss; /* mean weighted chi^2 per valid pixel, first / last epoch */
+    double seconds;
+    double spectra_per_second; /* training: spectra x epochs / s; scoring: spectra / s */
+    double score_median, score_p99, score_max;
+} ard_anomaly_report;
+
+ARD_API void ard_anomaly_options_init(ard_anomaly_options *o);
+/* Trains on the selected spectra, streamed from the loader's shared-memory store (weights on, the
+ * given frame), deterministic from seed for any thread counts; then scores a reference sample and
+ * saves DATASET/models/anomaly-RUN.safetensors; records the run in the index table anomaly_runs.
+ * Errors: ARD_EINVAL (options; an empty selection: "selects no spectra"), the loader's and index's,
+ * ARD_ECORRUPT when the loss becomes non-finite. */
+ARD_API ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *rep,
+                                     ard_error *err);
+/* Scores every selected spectrum with the model of o->run: writes
+ * DATASET/results/anomaly-RUN-scores.parquet (TARGETID, SCORE, CHI2, DENSITY, RANK, LATENT_0..S-1)
+ * and replaces the index table anomalies (targetid, score, chi2, density, rank, run_id; rank 1 =
+ * highest score) in one transaction after the Parquet file is in place, then appends to
+ * anomaly_runs. The model is streamed over batches (memory independent of the dataset size except
+ * the per-spectrum score rows, 40 + 4 S bytes each). Errors: those of train, ARD_EINVAL when the
+ * model's grid (patch size, number of patches or wavelengths) differs from the data's. */
+ARD_API ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *rep,
+                                     ard_error *err);
+
+/* The top k rows of the index table `anomalies` (rank 1..k) joined with their catalog rows: fn is
+ * called once per row with the cells (text, NULL for NULL) of rank, targetid, score, chi2, density,
+ * run_id, z, spectype, target_class, target_ra, target_dec; a nonzero return stops. ARD_EINVAL
+ * (k < 1), ARD_ENOENT / ARD_EDB (no index or no anomalies table: run ard anomaly score). */
+typedef int (*ard_anomaly_row_fn)(void *ctx, int32_t num_columns, const char *const *names,
+                                  const char *const *values);
+ARD_API ard_status ard_anomaly_top(const char *dataset, const char *dsn, int64_t k,
+                                   ard_anomaly_row_fn fn, void *ctx, ard_error *err);
 
 #ifdef __cplusplus
 }

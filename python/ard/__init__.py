@@ -293,3 +293,10 @@ class Dataset:
                 out = {k: v.to(device) if not isinstance(v, np.ndarray) else v
                        for k, v in out.items()}
             yield out
+
+
+from . import anomaly  # noqa: E402  (Dataset.anomaly_train / anomaly_score, load_safetensors)
+from .anomaly import load_safetensors  # noqa: E402
+
+anomaly.install(Dataset)
+__all__ += ["load_safetensors"]

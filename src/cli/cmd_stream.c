@@ -44,6 +44,8 @@ enum {
     OPT_WIRE,
     OPT_CPUS,
     OPT_PEER_TIMEOUT,
+    OPT_WEIGHTS,
+    OPT_FRAME,
     NUM_OPTS
 };
 
@@ -79,6 +81,8 @@ static const ard_cli_option stream_options[NUM_OPTS] = {
     [OPT_CPUS] = {"cpus", "LIST", "serve: pin to CPUs (0-3,6; per rank: 0:1-3)"},
     [OPT_PEER_TIMEOUT] = {"peer-timeout", "SEC",
                           "serve under mpirun: a silent rank is dead after SEC s (default 10)"},
+    [OPT_WEIGHTS] = {"weights", NULL, "add per-pixel weights (IVAR x scale^2) beside the tokens"},
+    [OPT_FRAME] = {"frame", "observed|rest", "rest: align spectra by the catalog Z (index)"},
 };
 
 static const ard_cli_spec serve_spec = {
@@ -210,6 +214,18 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
     }
     if (a->present[OPT_COLUMNS]) {
         o->columns = a->value[OPT_COLUMNS];
+        if (a->num_positional == 1) {
+            o->index_dataset = a->positional[0];
+        }
+        o->index_dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
+    }
+    o->weights = a->present[OPT_WEIGHTS];
+    if (a->present[OPT_FRAME]) {
+        const char *f = a->value[OPT_FRAME];
+        if (strcmp(f, "observed") != 0 && strcmp(f, "rest") != 0) {
+            return ard_cli_usage(cmd, "--frame: observed or rest");
+        }
+        o->frame = strcmp(f, "rest") == 0 ? ARD_FRAME_REST : ARD_FRAME_OBSERVED;
         if (a->num_positional == 1) {
             o->index_dataset = a->positional[0];
         }

@@ -45,6 +45,7 @@ static const cli_command cosmicweb_commands[] = {
     {"predict", "classify every galaxy as void / sheet / filament / knot",
      ard_cmd_cosmicweb_predict, NULL, 0},
 };
+int ard_cmd_anomaly(int argc, char **argv);
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
@@ -66,6 +67,8 @@ static const cli_command commands[] = {
      NULL, 0},
     {"cosmicweb", "GraphSAGE cosmic-web environments (train, predict)", NULL, cosmicweb_commands,
      (int)(sizeof cosmicweb_commands / sizeof cosmicweb_commands[0])},
+    {"anomaly", "autoencoder anomaly scores (train, score, top) -> models/, results/, index",
+     ard_cmd_anomaly, NULL, 0},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {

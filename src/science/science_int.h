@@ -301,5 +301,45 @@ ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const 
 
 /* Standardises raw features in place with the model's mean / std. */
 void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n);
+/* ---- anomaly autoencoder (anomaly_model.c) ---- */
+struct ard_anomaly_model {
+    ard_anomaly_arch a;
+    ard_nn_params *params;
+    ard_nn_tensor *t[10]; /* embed, enc1, enc2, dec1, dec2: weight, bias each */
+    ard_nn_tensor *wave;
+    ard_nn_tensor *ref; /* ref.latent [R, latent] or NULL */
+    ard_pool *pool;
+    int32_t knn_k, frame;
+    float density_weight;
+    double mu_chi2, sd_chi2, mu_dens, sd_dens, rest_zmin, rest_zmax;
+    int64_t cap; /* workspace rows */
+    float *e, *a1, *h1, *z, *a2, *h2, *rec, *d_rec, *d_h2, *d_z, *d_h1, *d_e;
+};
+/* The sinusoidal encoding PE [num_patches][embed] of the patch centres. */
+void ard__anomaly_posenc(const float *wave, int32_t num_patches, int32_t embed, float *pe);
+/* Forward + backward of one batch: gradients ADDED into the model's tensors; *loss = mean weighted
+ * chi^2 per valid pixel of the batch. */
+ard_status ard__anomaly_loss_grad(ard_anomaly_model *m, const float *tokens, const uint8_t *mask,
+                                  const float *weights, int64_t n, double *loss, ard_error *err);
+ard_nn_params *ard__anomaly_params(ard_anomaly_model *m);
+/* Results of a scoring run (anomaly_results.c): the Parquet file and the index tables. */
+typedef struct ard__anomaly_rows {
+    int64_t n;
+    int32_t latent;
+    int64_t *targetid;
+    double *score, *chi2, *density;
+    float *z; /* n x latent */
+} ard__anomaly_rows;
+ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *run,
+                                      const char *params_json, ard__anomaly_rows *rows,
+                                      int with_index, char *scores_path, size_t cap,
+                                      ard_error *err);
+/* Indices 0..n-1 ordered by score descending (NaN last), ties by targetid ascending. */
+void ard__anomaly_order(const double *score, const int64_t *targetid, int64_t n, int64_t *order);
+/* DATASET/models/anomaly-RUN.safetensors (creates models/). */
+ard_status ard__anomaly_model_path(const char *dataset, const char *run, char *out, size_t cap,
+                                   ard_error *err);
+ard_status ard__anomaly_record_run(const ard_anomaly_options *o, const char *run, const char *kind,
+                                   const char *params_json, int64_t spectra, ard_error *err);
 
 #endif

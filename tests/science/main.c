@@ -15,5 +15,6 @@ int main(int argc, char **argv) {
     failed += sci_run_nn_tests();
     failed += sci_run_nn_safetensors_tests();
     failed += sci_run_cosmicweb_tests();
+    failed += sci_run_anomaly_tests();
     return failed ? 1 : 0;
 }

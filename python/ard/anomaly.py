@@ -1,0 +1,202 @@
+"""Anomaly detection from Python: the library's autoencoder stage (Dataset.anomaly_train /
+Dataset.anomaly_score, the same calls as `ard anomaly train|score`), ard.load_safetensors (numpy
+only) and a numpy forward pass of a saved model (the reference the C forward pass is tested
+against).
+
+    ds = ard.Dataset("/data/DESI-ARD")
+    rep = ds.anomaly_train(epochs=10, latent=8, run="r1")   # models/anomaly-r1.safetensors
+    rep = ds.anomaly_score(run="r1")       # results/anomaly-r1-scores.parquet + table anomalies
+    w = ard.load_safetensors(rep["model_path"])               # {name: numpy array}
+"""
+import ctypes
+import json
+import struct
+
+import numpy as np
+
+from ._lib import ErrorStruct, check, lib
+
+c_i32, c_i64, c_u64, c_f32, c_f64 = (ctypes.c_int32, ctypes.c_int64, ctypes.c_uint64,
+                                      ctypes.c_float, ctypes.c_double)
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_i64, c_i64)
+
+
+class AnomalyArch(ctypes.Structure):
+    _fields_ = [("num_patches", c_i32), ("patch", c_i32), ("embed", c_i32), ("hidden", c_i32),
+                ("latent", c_i32)]
+
+
+class AnomalyOptions(ctypes.Structure):
+    _fields_ = [("dataset", ctypes.c_char_p), ("dsn", ctypes.c_char_p), ("where", ctypes.c_char_p),
+                ("run", ctypes.c_char_p), ("arch", AnomalyArch), ("epochs", c_i32),
+                ("batch_size", c_i32), ("lr", c_f32), ("seed", c_u64), ("frame", c_i32),
+                ("rest_zmin", c_f64), ("rest_zmax", c_f64), ("reference", c_i32), ("knn_k", c_i32),
+                ("density_weight", c_f32), ("threads", c_i32), ("loader_threads", c_i32),
+                ("rank", c_i32), ("size", c_i32), ("progress", PROGRESS_FN),
+                ("progress_ctx", ctypes.c_void_p)]
+
+
+class AnomalyReport(ctypes.Structure):
+    _fields_ = [("run", ctypes.c_char * 72), ("model_path", ctypes.c_char * 1024),
+                ("scores_path", ctypes.c_char * 1024), ("spectra", c_i64), ("params", c_i64),
+                ("epochs", c_i32), ("first_loss", c_f64), ("final_loss", c_f64),
+                ("seconds", c_f64), ("spectra_per_second", c_f64), ("score_median", c_f64),
+                ("score_p99", c_f64), ("score_max", c_f64)]
+
+
+_vp = ctypes.c_void_p
+_err = ctypes.POINTER(ErrorStruct)
+for _name, _res, _args in [
+        ("ard_anomaly_options_init", None, [ctypes.POINTER(AnomalyOptions)]),
+        ("ard_anomaly_train", ctypes.c_int, [ctypes.POINTER(AnomalyOptions),
+                                             ctypes.POINTER(AnomalyReport), _err]),
+        ("ard_anomaly_score", ctypes.c_int, [ctypes.POINTER(AnomalyOptions),
+                                             ctypes.POINTER(AnomalyReport), _err]),
+        ("ard_anomaly_model_load", ctypes.c_int, [ctypes.c_char_p, c_i32, ctypes.POINTER(_vp), _err]),
+        ("ard_anomaly_model_free", None, [_vp]),
+        ("ard_anomaly_model_forward", ctypes.c_int,
+         [_vp, ctypes.POINTER(c_f32), ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(c_f32), c_i64,
+          ctypes.POINTER(c_f32), ctypes.POINTER(c_f32), ctypes.POINTER(c_f64), _err])]:
+    _f = getattr(lib, _name)
+    _f.restype = _res
+    _f.argtypes = _args
+
+FRAMES = {"observed": 0, "rest": 1}
+
+
+def load_safetensors(path, with_metadata=False):
+    """{name: numpy array} of a safetensors file (numpy alone: 8-byte header length, JSON header,
+    raw little-endian tensors). with_metadata=True returns (arrays, metadata dict)."""
+    raw = open(path, "rb").read()
+    if len(raw) < 8:
+        raise ValueError(f"{path}: truncated safetensors file")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if 8 + n > len(raw):
+        raise ValueError(f"{path}: truncated safetensors header")
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    data = memoryview(raw)[8 + n:]
+    dtypes = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "I32": "<i4", "U8": "u1"}
+    out = {}
+    for name, t in header.items():
+        b, e = t["data_offsets"]
+        if e > len(data) or b > e:
+            raise ValueError(f"{path}: truncated tensor {name}")
+        out[name] = np.frombuffer(data[b:e], dtype=dtypes[t["dtype"]]).reshape(t["shape"]).copy()
+    return (out, meta) if with_metadata else out
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def positional_encoding(wave, embed):
+    """The fixed sinusoidal encoding of the patch centres (see science.h)."""
+    x = np.where(wave > 0, 1000.0 * np.log(np.where(wave > 0, wave, 1.0) / 3000.0), 0.0)
+    freq = 10000.0 ** (-2.0 * np.arange(embed // 2) / embed)
+    pe = np.empty((len(wave), embed))
+    pe[:, 0::2] = np.sin(x[:, None] * freq)
+    pe[:, 1::2] = np.cos(x[:, None] * freq)
+    return pe.astype(np.float32).astype(np.float64)
+
+
+def numpy_forward(w, tokens, mask=None):
+    """Forward pass of a loaded model (load_safetensors) in float64: (latent [n, S], recon
+    [n, num_patches * patch]). tokens [n, num_patches, patch]; mask [n, num_patches] (0 = patch
+    without a valid pixel) or None."""
+    t = np.asarray(tokens, np.float64)
+    n, npch, _ = t.shape
+    e = t @ w["embed.weight"].T.astype(np.float64) + w["embed.bias"]
+    e = e + positional_encoding(w["wave"].astype(np.float64), e.shape[2])
+    if mask is not None:
+        e = e * (np.asarray(mask) != 0)[:, :, None]
+    h1 = _gelu(e.reshape(n, -1) @ w["enc1.weight"].T + w["enc1.bias"])
+    z = h1 @ w["enc2.weight"].T + w["enc2.bias"]
+    h2 = _gelu(z @ w["dec1.weight"].T + w["dec1.bias"])
+    return z, h2 @ w["dec2.weight"].T + w["dec2.bias"]
+
+
+def c_forward(model_path, tokens, mask=None, weights=None, threads=1):
+    """The library's forward pass (ard_anomaly_model_forward): (latent, recon, chi2 or None)."""
+    err = ErrorStruct()
+    h = ctypes.c_void_p()
+    check(lib.ard_anomaly_model_load(str(model_path).encode(), threads, ctypes.byref(h),
+                                     ctypes.byref(err)), err)
+    try:
+        t = np.ascontiguousarray(tokens, np.float32)
+        n = t.shape[0]
+        m = None if mask is None else np.ascontiguousarray(mask, np.uint8)
+        wt = None if weights is None else np.ascontiguousarray(weights, np.float32)
+        w = load_safetensors(model_path)
+        latent = np.zeros((n, w["enc2.bias"].shape[0]), np.float32)
+        recon = np.zeros((n, w["dec2.bias"].shape[0]), np.float32)
+        chi2 = np.zeros(n, np.float64) if wt is not None else None
+        f32p, u8p, f64p = ctypes.POINTER(c_f32), ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(c_f64)
+        st = lib.ard_anomaly_model_forward(
+            h, t.ctypes.data_as(f32p), None if m is None else m.ctypes.data_as(u8p),
+            None if wt is None else wt.ctypes.data_as(f32p), n, latent.ctypes.data_as(f32p),
+            recon.ctypes.data_as(f32p), None if chi2 is None else chi2.ctypes.data_as(f64p),
+            ctypes.byref(err))
+        check(st, err)
+        return latent, recon, chi2
+    finally:
+        lib.ard_anomaly_model_free(h)
+
+
+def _options(ds, run, where, epochs, latent, hidden, embed, patch, batch_size, lr, seed, frame,
+             reference, knn, density_weight, threads, loader_threads):
+    o = AnomalyOptions()
+    lib.ard_anomaly_options_init(ctypes.byref(o))
+    keep = [str(ds.path).encode(), ds.dsn.encode() if ds.dsn else None,
+            (where or ds.where).encode() if (where or ds.where) else None,
+            run.encode() if run else None]
+    o.dataset, o.dsn, o.where, o.run = keep
+    for name, value in (("latent", latent), ("hidden", hidden), ("embed", embed), ("patch", patch)):
+        if value is not None:
+            setattr(o.arch, name, int(value))
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
+                        ("seed", seed), ("reference", reference), ("knn_k", knn),
+                        ("density_weight", density_weight), ("threads", threads),
+                        ("loader_threads", loader_threads)):
+        if value is not None:
+            setattr(o, name, value)
+    if frame not in FRAMES:
+        raise ValueError(f"frame must be one of {sorted(FRAMES)}")
+    o.frame = FRAMES[frame]
+    return o, keep
+
+
+def _report(r):
+    out = {k: getattr(r, k) for k, _ in AnomalyReport._fields_}
+    for k in ("run", "model_path", "scores_path"):
+        out[k] = out[k].decode()
+    return out
+
+
+def anomaly_train(self, run=None, where=None, epochs=None, latent=None, hidden=None, embed=None,
+                  patch=None, batch_size=None, lr=None, seed=None, frame="observed",
+                  reference=None, knn=None, density_weight=None, threads=None,
+                  loader_threads=None):
+    """Trains the autoencoder (ard_anomaly_train); returns the report as a dict."""
+    o, keep = _options(self, run, where, epochs, latent, hidden, embed, patch, batch_size, lr, seed,
+                       frame, reference, knn, density_weight, threads, loader_threads)
+    r, err = AnomalyReport(), ErrorStruct()
+    check(lib.ard_anomaly_train(ctypes.byref(o), ctypes.byref(r), ctypes.byref(err)), err)
+    del keep
+    return _report(r)
+
+
+def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None, batch_size=None):
+    """Scores the selected spectra with the model of `run` (default: the newest); writes
+    results/anomaly-RUN-scores.parquet and the index table anomalies; returns the report."""
+    o, keep = _options(self, run, where, None, None, None, None, None, batch_size, None, None,
+                       "observed", None, None, None, threads, loader_threads)
+    r, err = AnomalyReport(), ErrorStruct()
+    check(lib.ard_anomaly_score(ctypes.byref(o), ctypes.byref(r), ctypes.byref(err)), err)
+    del keep
+    return _report(r)
+
+
+def install(dataset_class):
+    dataset_class.anomaly_train = anomaly_train
+    dataset_class.anomaly_score = anomaly_score

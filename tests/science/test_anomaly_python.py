@@ -1,0 +1,84 @@
+"""Run by anomaly_python.sh: the anomaly stage from Python, ard.load_safetensors, and the C forward
+pass against numpy on the stream's own batches."""
+import os
+import sqlite3
+import unittest
+
+import numpy as np
+
+import ard
+from ard import anomaly
+
+DS = os.environ["ARD_TEST_DATASET"]
+
+
+class AnomalyPython(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ds = ard.Dataset(DS)
+        cls.rep = cls.ds.anomaly_train(run="py1", epochs=2, hidden=32, embed=8, latent=5,
+                                       batch_size=32, reference=64, seed=3)
+
+    def test_train_report_and_model_file(self):
+        r = self.rep
+        self.assertEqual(r["run"], "py1")
+        self.assertEqual(r["spectra"], 160)
+        self.assertTrue(r["model_path"].endswith("models/anomaly-py1.safetensors"))
+        w, meta = ard.load_safetensors(r["model_path"], with_metadata=True)
+        self.assertEqual(w["embed.weight"].shape, (8, 64))
+        self.assertEqual(w["enc2.weight"].shape, (5, 32))
+        self.assertEqual(w["ref.latent"].shape, (64, 5))
+        self.assertEqual(w["embed.weight"].dtype, np.float32)
+        self.assertEqual(int(meta["ard.anomaly.latent"]), 5)
+
+    def test_c_forward_equals_numpy(self):
+        path = self.rep["model_path"]
+        w = ard.load_safetensors(path)
+        stream = self.ds.open_stream(batch_size=40, weights=True, norm="spectrum-median")
+        checked = 0
+        for b in stream.iter_batches():
+            np.testing.assert_allclose(b["wave"], w["wave"], rtol=0, atol=0)
+            lat_c, rec_c, chi2_c = anomaly.c_forward(path, b["tokens"], b["mask"], b["weights"])
+            lat_n, rec_n = anomaly.numpy_forward(w, b["tokens"], b["mask"])
+            for c, n in ((lat_c, lat_n), (rec_c, rec_n)):
+                self.assertLessEqual(np.max(np.abs(c - n)), 1e-5 * max(1.0, np.max(np.abs(n))))
+            wt = b["weights"].reshape(len(b["tokens"]), -1)
+            tok = b["tokens"].reshape(len(b["tokens"]), -1)
+            valid = (wt > 0).sum(axis=1)
+            chi2_n = (wt * (rec_n - tok) ** 2).sum(axis=1) / np.maximum(valid, 1)
+            ok = valid > 0
+            np.testing.assert_allclose(chi2_c[ok], chi2_n[ok], rtol=1e-4)
+            checked += len(b["tokens"])
+        stream.close()
+        self.assertEqual(checked, 160)
+
+    def test_score_writes_table(self):
+        r = self.ds.anomaly_score(run="py1")
+        self.assertEqual(r["spectra"], 160)
+        self.assertTrue(os.path.exists(r["scores_path"]))
+        db = sqlite3.connect(os.path.join(DS, "ard.db"))
+        rows = db.execute("SELECT rank, score FROM anomalies WHERE run_id = 'py1' ORDER BY rank").fetchall()
+        db.close()
+        self.assertEqual([x[0] for x in rows], list(range(1, 161)))
+        scores = [x[1] for x in rows if x[1] is not None]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+
+    def test_errors(self):
+        with self.assertRaises(ard.Error) as cm:
+            self.ds.anomaly_score(run="no_such_run")
+        self.assertEqual(cm.exception.name, "ARD_ENOENT")
+        with self.assertRaises(ard.Error) as cm:
+            self.ds.anomaly_train(run="empty", where="z > 100", epochs=1)
+        self.assertEqual(cm.exception.name, "ARD_EINVAL")
+        path = os.path.join(DS, "models", "anomaly-cut.safetensors")
+        raw = open(self.rep["model_path"], "rb").read()
+        open(path, "wb").write(raw[:len(raw) // 2])
+        with self.assertRaises(ard.Error) as cm:
+            anomaly.c_forward(path, np.zeros((1, 64, 64), np.float32))
+        self.assertEqual(cm.exception.name, "ARD_ECORRUPT")
+        with self.assertRaises(ValueError):
+            ard.load_safetensors(path)
+
+
+if __name__ == "__main__":
+    unittest.main()
