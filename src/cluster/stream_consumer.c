@@ -116,8 +116,7 @@ static void check_alive(consumer *c, double now) {
         ard_error e;
         ard_error_init(&e);
         ard_error_set(&e, ARD_EIO,
-                      "rank %d: producer silent for %.1f s (killed or stopped?); the stream "
-                      "fails",
+                      "producer rank %d silent for %.1f s (killed or stopped?); the stream fails",
                       c->s->prod[q], now - c->last_seen[q]);
         fail(c, ARD_EIO, &e);
     }
