@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#if ARD_HAVE_MPI
+
 typedef struct pending {
     int64_t g;     /* global batch */
     int64_t k;     /* k-th batch posted for its producer */
@@ -383,3 +385,5 @@ ard_status ard__cl_consume(cl_stream *s, ard_store *store, ard_error *err) {
     teardown(&c);
     return c.st;
 }
+
+#endif /* ARD_HAVE_MPI */
