@@ -101,6 +101,28 @@ ARD_API int64_t ard_cluster_progress_total(const ard_cluster_progress *p);
  * NULL on every rank or on none. */
 ARD_API int64_t ard_cluster_progress_finish(ard_cluster_progress *p);
 
+/* ---- distributed friends-of-friends linking ---------------------------------------------------
+ * Collective: every rank passes the same full arrays (as ard_fof_link_isotropic /
+ * ard_fof_link_redshift in science.h) and receives the same labels: labels[i] = the smallest index
+ * of i's component, identical to the one-process kernel for any number of ranks. The work is
+ * split spatially: slabs of equal point counts along one axis (isotropic: the axis of largest
+ * extent; redshift space: comoving distance or a unit-vector component, whichever needs the
+ * thinner ghost zone relative to its extent), each extended by a ghost zone of one linking length
+ * (the largest per-galaxy length in redshift space); each rank links its slab with `threads`
+ * threads, then the components crossing slab faces are merged (every rank gathers the ranks'
+ * (point, local root) pairs and runs one union-find). Memory per rank: the inputs, plus about
+ * 16 bytes per point held by more than one rank or in a local group.
+ * Errors (the same on every rank): ARD_EINVAL (n < 0, NULL arrays, non-finite coordinates,
+ * negative or non-finite linking lengths), ARD_ENOMEM, ARD_ELIMIT (more than 2^31 merged pairs),
+ * the kernel's errors prefixed by the failing rank, ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_fof_link_isotropic(ard_cluster *cluster, const double *xyz,
+                                                  int64_t n, double link, int32_t threads,
+                                                  int64_t *labels, ard_error *err);
+ARD_API ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const double *unit,
+                                                 const double *dist, const double *ang,
+                                                 const double *los, int64_t n, int32_t threads,
+                                                 int64_t *labels, ard_error *err);
+
 /* ---- CPU pinning (no MPI) -------------------------------------------------------------------------
  * `list`: CPUs as "0-3,6"; groups separated by ':' give each rank its own set ("0:1-3": rank 0 on
  * CPU 0, rank 1 on CPUs 1-3; rank r takes group r modulo the number of groups). Applies the set to

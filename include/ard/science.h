@@ -110,7 +110,22 @@ typedef struct ard_fof_params {
     const double *nz_density; /* ... and densities in Mpc^-3 (> 0) */
     int64_t nz_len;           /* table length (0 = estimate; otherwise >= 2) */
     int32_t threads;          /* <= 0: all CPUs */
+    /* Optional replacement of the one-process linking step (NULL = the built-in kernel), e.g.
+     * ard_cluster's distributed linker under mpirun. It must give the labels of
+     * ard_fof_link_isotropic / ard_fof_link_redshift for the same arrays. */
+    const struct ard_fof_linker *linker;
 } ard_fof_params;
+
+/* A linking step: called once per ard_fof_run with the arrays of the public kernels above
+ * (xyz: comoving Cartesian positions in Mpc; unit/dist/ang/los: the redshift-space rule). */
+typedef struct ard_fof_linker {
+    ard_status (*isotropic)(void *ctx, const double *xyz, int64_t n, double link, int32_t threads,
+                            int64_t *labels, ard_error *err);
+    ard_status (*redshift)(void *ctx, const double *unit, const double *dist, const double *ang,
+                           const double *los, int64_t n, int32_t threads, int64_t *labels,
+                           ard_error *err);
+    void *ctx;
+} ard_fof_linker;
 
 ARD_API void ard_fof_params_init(ard_fof_params *p);
 

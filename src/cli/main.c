@@ -137,7 +137,8 @@ void ard_cli_cluster_end(void);
 int main(int argc, char **argv) {
     int rc = ard_cli_cluster_begin(&argc, &argv);
     if (rc != 0) {
-        return rc;
+        ard_cli_cluster_end();
+        return rc < 0 ? ARD_CLI_OK : rc; /* < 0: this MPI rank sits the command out */
     }
     rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
     ard_cli_cluster_end();

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#if ARD_HAVE_MPI
+
 typedef struct pending {
     int64_t g;     /* global batch */
     int64_t k;     /* k-th batch posted for its producer */
@@ -116,8 +118,7 @@ static void check_alive(consumer *c, double now) {
         ard_error e;
         ard_error_init(&e);
         ard_error_set(&e, ARD_EIO,
-                      "rank %d: producer silent for %.1f s (killed or stopped?); the stream "
-                      "fails",
+                      "producer rank %d silent for %.1f s (killed or stopped?); the stream fails",
                       c->s->prod[q], now - c->last_seen[q]);
         fail(c, ARD_EIO, &e);
     }
@@ -384,3 +385,5 @@ ard_status ard__cl_consume(cl_stream *s, ard_store *store, ard_error *err) {
     teardown(&c);
     return c.st;
 }
+
+#endif /* ARD_HAVE_MPI */

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#if ARD_HAVE_MPI
+
 typedef struct inflight {
     ard_batch b; /* held local slot (f32 wire) */
     int32_t holds_slot;
@@ -277,3 +279,5 @@ ard_status ard__cl_produce(cl_stream *s, ard_loader *loader, ard_error *err) {
     }
     return p.st;
 }
+
+#endif /* ARD_HAVE_MPI */

@@ -2,7 +2,7 @@
 # The distributed stream: the same seed gives the same spectra in the same order (bit for bit with
 # the f32 wire) whatever the number of producer ranks and the consumer rank; every spectrum of an
 # epoch exactly once; f16/bf16 wires deliver the tokens rounded to the wire format and nothing else
-# changed; --plan; --memory caps the consumer's slots; --cpus pins each rank; every failing
+# changed; drop_last, cache and shards; --plan; --memory caps the consumer's slots; --cpus pins each rank; every failing
 # rank's error reaches rank 0's stderr with its rank number.
 source "$(dirname "$0")/mpi_env.bash"
 make_dataset
@@ -44,6 +44,12 @@ serve_dump bf16 "--quantize bf16" $MPIRUN -n 2
 SERVE_ARGS="--batch-size 16 --shuffle --shuffle-buffer 40 --seed 7 --epochs 2 --prefetch 3"
 serve_dump refbf "--quantize bf16"
 cmp -s "$W/refbf.txt" "$W/bf16.txt" || fail "bf16 wire: not the reference rounded to bf16"
+# drop_last, the epoch cache (on the producers) and shards keep their meaning across ranks
+SERVE_ARGS="--batch-size 16 --shuffle --seed 9 --epochs 3 --drop-last --cache --world 2 --rank 1"
+serve_dump cacheref ""
+serve_dump cache3 "" $MPIRUN -n 3
+cmp -s "$W/cacheref.txt" "$W/cache3.txt" || fail "--drop-last --cache --world 2: 3 ranks differ"
+[ "$(wc -l < "$W/cache3.txt")" = $((3 * 144)) ] || fail "shard 1 of 2, drop_last: expected 3 x 144 spectra"
 # a read plan (every rank reads the file), no shuffle, one epoch, a short last batch
 "$ARD" query "$W/ds" --where "Z > 0.8" --format plan > "$W/plan.tsv" 2>/dev/null
 SERVE_ARGS="--batch-size 7 --plan $W/plan.tsv"
@@ -62,6 +68,10 @@ if [ "$(nproc)" -ge 2 ]; then
   grep -q "rank 0 .*cpus 0$" "$W/cpus.err" && grep -q "rank 1 .*cpus 1$" "$W/cpus.err" &&
     grep -q "rank 2 .*cpus 0$" "$W/cpus.err" || { cat "$W/cpus.err"; fail "--cpus layout"; }
 fi
+# --cpus without mpirun: this process is pinned and says so
+SERVE_ARGS="--batch-size 64 --cpus 0"
+serve_dump cpus1 ""
+grep -q "^ard: layout: pid [0-9]*: .*cpus 0$" "$W/cpus1.err" || { cat "$W/cpus1.err"; fail "--cpus in one process"; }
 # every failing rank's error, on rank 0, with its rank number
 err=$(timeout 120 $MPIRUN -n 3 "$ARD" stream serve "$W/missing" --name "$NAME-x" 2>&1); rc=$?
 [ $rc = 1 ] || fail "missing dataset: exit $rc"

@@ -11,6 +11,9 @@
  *                                          on stderr when the stream fails. */
 #include "cluster_int.h"
 
+#include "ard/science.h"
+
+#include <math.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -330,6 +333,89 @@ static int dump(int argc, char **argv) {
         }                                                                                          \
     } while (0)
 
+static uint64_t lcg(uint64_t *s) {
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 11;
+}
+
+static double uniform(uint64_t *s) {
+    return (double)lcg(s) / 9007199254740992.0;
+}
+
+/* Clustered points: n points around `centres` clumps in a box of side `box`. */
+static void clumps(uint64_t seed, int64_t n, int centres, double box, double spread, double *xyz) {
+    uint64_t s = seed;
+    double c[64 * 3];
+    for (int k = 0; k < centres * 3; k++) {
+        c[k] = uniform(&s) * box;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int k = (int)(lcg(&s) % (uint64_t)(centres + 1));
+        for (int d = 0; d < 3; d++) {
+            xyz[3 * i + d] =
+                k == centres ? uniform(&s) * box : c[3 * k + d] + (uniform(&s) - 0.5) * spread;
+        }
+    }
+}
+
+/* Distributed FoF against the one-process kernel: the same labels, isotropic and redshift. */
+static int fof_check(ard_cluster *c, int rank) {
+    int failures = 0;
+    enum { N = 4000 };
+    double *xyz = ard_malloc(N * 3 * sizeof(double));
+    double *dist = ard_malloc(N * sizeof(double)), *ang = ard_malloc(N * sizeof(double));
+    double *los = ard_malloc(N * sizeof(double));
+    int64_t *want = ard_malloc(N * sizeof(int64_t)), *got = ard_malloc(N * sizeof(int64_t));
+    CHECK(xyz && dist && ang && los && want && got);
+    if (failures) {
+        return failures;
+    }
+    clumps(11, N, 40, 100.0, 6.0, xyz);
+    ard_error err;
+    ard_error_init(&err);
+    CHECK(ard_fof_link_isotropic(xyz, N, 1.3, 1, want, &err) == ARD_OK);
+    CHECK(ard_cluster_fof_link_isotropic(c, xyz, N, 1.3, 1, got, &err) == ARD_OK);
+    CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+    int64_t roots = 0;
+    for (int64_t i = 0; i < N; i++) {
+        roots += want[i] == i;
+    }
+    CHECK(roots > 50 && roots < N / 2); /* real groups, not all one, not all alone */
+    /* redshift space: directions in a cone, distances 800..1200 Mpc, per-galaxy lengths */
+    uint64_t s = 5;
+    for (int64_t i = 0; i < N; i++) {
+        double x = xyz[3 * i] / 100.0 - 0.5, y = xyz[3 * i + 1] / 100.0 - 0.5;
+        dist[i] = 800.0 + 4.0 * xyz[3 * i + 2]; /* the clumps stay clumps in redshift space */
+        double ux = 0.3 * x, uy = 0.3 * y, uz = 1.0;
+        double norm = sqrt(ux * ux + uy * uy + uz * uz);
+        xyz[3 * i] = ux / norm;
+        xyz[3 * i + 1] = uy / norm;
+        xyz[3 * i + 2] = uz / norm;
+        ang[i] = 0.0015 + 0.001 * uniform(&s);
+        los[i] = 3.0 + 8.0 * uniform(&s);
+    }
+    CHECK(ard_fof_link_redshift(xyz, dist, ang, los, N, 1, want, &err) == ARD_OK);
+    CHECK(ard_cluster_fof_link_redshift(c, xyz, dist, ang, los, N, 2, got, &err) == ARD_OK);
+    CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+    roots = 0;
+    for (int64_t i = 0; i < N; i++) {
+        roots += want[i] == i;
+    }
+    CHECK(roots > 50 && roots < N - 50);
+    /* bad input: the same status on every rank */
+    xyz[7] = NAN;
+    ard_error_init(&err);
+    CHECK(ard_cluster_fof_link_redshift(c, xyz, dist, ang, los, N, 1, got, &err) == ARD_EINVAL);
+    CHECK(ard_cluster_fof_link_isotropic(c, xyz, N, -1.0, 1, got, NULL) == ARD_EINVAL);
+    ard_free(xyz);
+    ard_free(dist);
+    ard_free(ang);
+    ard_free(los);
+    ard_free(want);
+    ard_free(got);
+    return failures;
+}
+
 /* Under mpirun: the collectives with real ranks. */
 static int mpi_mode(void) {
     int failures = 0, rank = -1;
@@ -428,6 +514,7 @@ static int mpi_mode(void) {
         CHECK(next == 37);
     }
     ard_free(shares);
+    failures += fof_check(c, rank);
     ard_error_init(&err);
     st = ard_cluster_agree(c, failures ? ARD_EINTERNAL : ARD_OK, &err, NULL);
     ard_cluster_close(c);
