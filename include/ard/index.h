@@ -296,6 +296,93 @@ ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
                                          const ard_index_column *columns, int32_t num_columns,
                                          int64_t num_rows, int32_t mode, ard_error *err);
 
+// ---- result runs: one science-stage run, written all or nothing ---------------------------------
+
+/* A stage run records (all or nothing):
+ *   - results/<stage>-<run>-<table>.parquet for every table added (the library's Parquet writer,
+ *     zstd; the column names as given; footer key-value metadata ard.stage, ard.run_id,
+ *     ard.params (the JSON), ard.inputs_hash, ard.version);
+ *   - with an index: the per-galaxy (or per-group) index tables named at ard_result_run_add_table,
+ *     replaced by this run's rows (lower-cased column names plus a run_id TEXT column; a
+ *     "targetid" column is indexed), so they always hold the latest committed run of the stage;
+ *   - with an index: one row in <stage>_runs(run_id, stage, started, finished, ard_version,
+ *     inputs_hash, params, tables, summary): every run, oldest first; tables is a JSON array of
+ *     {"table","file","index_table","rows"}; summary the caller's JSON (ard_result_run_set_summary)
+ *     or NULL.
+ * How a run stays all or nothing: the Parquet files are written into the hidden staging directory
+ * results/.run-<stage>-<run>/ while the index rows go into one open write transaction. Commit
+ * makes the staged files durable, inserts the <stage>_runs row and commits the transaction (the
+ * commit point with an index), writes the staging directory's COMMITTED marker (the commit point
+ * without one), then renames the files into results/ and removes the staging directory. A process
+ * killed anywhere leaves either the previous state (before the commit point: the staging directory
+ * is deleted by the next recovery) or the complete new run (after it: the next recovery finishes
+ * the renames). Recovery (ard_result_recover) runs in ard_result_run_begin, ard_result_run_drop
+ * and on demand. Readers of the index never see a half run; a reader listing results/ between the
+ * commit point and the end of the renames may miss files of the newest run.
+ * Test hook: when the environment variable ARD_RESULT_KILL_AT holds a positive integer k, the run
+ * raises SIGKILL at its k-th step (steps: staging, each Parquet column chunk and file, each index
+ * table, the runs row, the commit, the marker, each rename); the tests use it to kill a run at
+ * every point. */
+typedef struct ard_result_run ard_result_run;
+
+/* Starts a run of `stage` ([a-z][a-z0-9_]*, at most 40 bytes, e.g. "fof", "anomaly") over
+ * `dataset` (the directory whose results/ receives the files; created if missing). idx: the
+ * dataset's index opened writable, or NULL for a Parquet-only run (no index tables, no
+ * <stage>_runs row; ard_result_run_add_table's index_table is then ignored). run_id: 1-64 bytes of
+ * [A-Za-z0-9_-], or NULL for "YYYYMMDDTHHMMSSZ" (UTC now). params_json: the run's parameters as a
+ * JSON text (not parsed; NULL = "{}"), copied. Recovers interrupted runs of the dataset first.
+ * idx (if any) must stay open and unused by others until commit/abort; one run per handle at a
+ * time. Errors: ARD_EINVAL (names), ARD_EEXIST (the stage already has a run with that id, in
+ * <stage>_runs or as results/<stage>-<run>-*.parquet), ARD_EPERM (read-only index), ARD_EIO
+ * (results/ not writable), ARD_EDB, ARD_ENOMEM. *out is NULL on failure. */
+ARD_API ard_status ard_result_run_begin(ard_index *idx, const char *dataset, const char *stage,
+                                        const char *run_id, const char *params_json,
+                                        ard_result_run **out, ard_error *err);
+/* The run id (generated or given); borrowed until commit/abort. */
+ARD_API const char *ard_result_run_id(const ard_result_run *run);
+/* Feeds `len` bytes of the run's inputs into its content hash (FNV-1a 64, recorded as 16 hex
+ * digits in inputs_hash); call it with whatever identifies the inputs (e.g. the TARGETID and
+ * coordinate arrays), in a deterministic order. Never fails. */
+ARD_API void ard_result_run_hash_input(ard_result_run *run, const void *data, size_t len);
+/* A JSON text stored in <stage>_runs.summary (e.g. counts); copied; NULL clears. ARD_ENOMEM. */
+ARD_API ard_status ard_result_run_set_summary(ard_result_run *run, const char *summary_json,
+                                              ard_error *err);
+/* Adds table `table` ([a-z][a-z0-9_]*, at most 40 bytes; unique within the run) of num_rows rows:
+ * written at once to the staged results/<stage>-<run>-<table>.parquet (a column with a validity
+ * bitmap becomes OPTIONAL; text becomes a STRING column), and, when the run has an index and
+ * index_table is not NULL, loaded into index table `index_table` (replacing it, inside the run's
+ * transaction; the index's own tables are refused). The columns are read during the call only.
+ * On failure the run is aborted (ard_result_run_abort must still be called to free it).
+ * Errors: ARD_EINVAL (names, types, duplicate table), ARD_EPERM (reserved index table), ARD_EIO,
+ * ARD_EDB, ARD_ENOMEM. */
+ARD_API ard_status ard_result_run_add_table(ard_result_run *run, const char *table,
+                                            const ard_index_column *columns, int32_t num_columns,
+                                            int64_t num_rows, const char *index_table,
+                                            ard_error *err);
+/* Commits the run as described above and frees it (also on failure, after which nothing of the
+ * run remains). Errors: ARD_EIO, ARD_EDB, ARD_ENOMEM, ARD_EINVAL (a run with no table). */
+ARD_API ard_status ard_result_run_commit(ard_result_run *run, ard_error *err);
+/* Discards the run (staged files removed, transaction rolled back) and frees it; accepts NULL. */
+ARD_API void ard_result_run_abort(ard_result_run *run);
+
+/* Finishes or rolls back the interrupted runs of `dataset` (see above). idx may be NULL (then only
+ * Parquet-only runs are recovered; staging directories of indexed runs are left for a recovery
+ * with the index). Errors: ARD_EIO, ARD_EDB. */
+ARD_API ard_status ard_result_recover(ard_index *idx, const char *dataset, ard_error *err);
+/* The stages that have a <stage>_runs table: one text column "stage", sorted. */
+ARD_API ard_status ard_result_stages(ard_index *idx, ard_column_set **out, ard_error *err);
+/* The runs of `stage`, oldest first: text columns run_id, stage, started, finished, ard_version,
+ * inputs_hash, params, tables, summary (NULL where a run recorded none, e.g. rows written before
+ * result runs existed). An unknown stage gives ARD_ENOENT. Errors: ARD_EINVAL, ARD_EDB. */
+ARD_API ard_status ard_result_runs(ard_index *idx, const char *stage, ard_column_set **out,
+                                   ard_error *err);
+/* Removes run `run_id` of `stage`: its <stage>_runs row and its rows in the index tables it wrote
+ * (in one transaction; the tables then hold no run if it was the latest), then its files
+ * results/<stage>-<run>-*.parquet. ARD_ENOENT when neither the row nor a file exists.
+ * Errors: ARD_EINVAL, ARD_EPERM, ARD_EDB, ARD_EIO. *files_removed (may be NULL) counts files. */
+ARD_API ard_status ard_result_run_drop(ard_index *idx, const char *dataset, const char *stage,
+                                       const char *run_id, int64_t *files_removed, ard_error *err);
+
 // ---- fetch: read the planned spectra straight from the tiles ------------------------------------
 
 typedef struct ard_fetch ard_fetch;

@@ -46,6 +46,7 @@ static const cli_command cosmicweb_commands[] = {
      ard_cmd_cosmicweb_predict, NULL, 0},
 };
 int ard_cmd_anomaly(int argc, char **argv);
+int ard_cmd_results(int argc, char **argv);
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
@@ -69,6 +70,7 @@ static const cli_command commands[] = {
      (int)(sizeof cosmicweb_commands / sizeof cosmicweb_commands[0])},
     {"anomaly", "autoencoder anomaly scores (train, score, top) -> models/, results/, index",
      ard_cmd_anomaly, NULL, 0},
+    {"results", "list, show or drop the science stages' recorded runs", ard_cmd_results, NULL, 0},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {

@@ -222,6 +222,34 @@ ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t coun
 /* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */
 ard_status ard__idx_begin_write(ard_index *idx, ard_error *err);
 
+/* results.c: result tables. reserved: 1 for the index's own tables (and sqlite_* / pg_*).
+ * create: (mode ARD_INDEX_REPLACE drops first) and load: bulk rows, both in the caller's
+ * transaction; arguments already checked. */
+int ard__table_reserved(const char *table);
+ard_status ard__table_create(ard_index *idx, const char *table, const ard_index_column *cols,
+                             int32_t ncols, int32_t mode, ard_error *err);
+ard_status ard__table_load(ard_index *idx, const char *table, const ard_index_column *cols,
+                           int32_t ncols, int64_t nrows, ard_error *err);
+
+/* result_run.c / result_files.c: result runs (see ard_result_run_begin). */
+int ard__result_stage_name(const char *s); /* [a-z][a-z0-9_]{0,39} (stages and table names) */
+int ard__result_run_name(const char *s);   /* [A-Za-z0-9_-]{1,64} */
+ard_status ard__result_fsync_dir(const char *dir, ard_error *err);
+/* 1 in *recorded when <stage>_runs exists and holds run_id. */
+ard_status ard__result_run_recorded(ard_index *idx, const char *stage, const char *run_id,
+                                    int *recorded, ard_error *err);
+/* Writes columns as a Parquet file at path (atomically), calling step(ctx) after every column
+ * chunk (the kill-test hook; may be NULL). */
+ard_status ard__result_write_parquet(const char *path, const ard_index_column *cols, int32_t ncols,
+                                     int64_t nrows, const char *const *kv_keys,
+                                     const char *const *kv_values, int32_t num_kv,
+                                     void (*step)(void *), void *ctx, ard_error *err);
+/* Removes dir and the plain files in it (missing is fine). */
+ard_status ard__result_remove_dir(const char *dir, ard_error *err);
+/* Counts (remove = 0) or removes (remove = 1) results_dir/<stage>-<run>-<table>.parquet files. */
+ard_status ard__result_run_files(const char *results_dir, const char *stage, const char *run_id,
+                                 int remove, int *count, ard_error *err);
+
 /* fetch_u8.c: column lookup and list<uint8> decoding for fetch. The leaf of list column `name`
  * (3-level list, a legacy 2-level one, or a plain column), or -1. */
 int32_t ard__fetch_list_leaf(const ard_parquet_file *pq, const char *name);
