@@ -37,6 +37,7 @@ int ard_cmd_fetch(int argc, char **argv);
 int ard_cmd_stream(int argc, char **argv);
 int ard_cmd_fof(int argc, char **argv);
 int ard_cmd_datasheet(int argc, char **argv);
+int ard_cmd_results(int argc, char **argv);
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
@@ -56,6 +57,7 @@ static const cli_command commands[] = {
      ard_cmd_stream, NULL, 0},
     {"fof", "friends-of-friends galaxy groups -> results/*.parquet + index tables", ard_cmd_fof,
      NULL, 0},
+    {"results", "list, show or drop the science stages' recorded runs", ard_cmd_results, NULL, 0},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {
