@@ -226,21 +226,27 @@ class Dataset:
         return _index.sync(self.path, self.dsn, threads, verify_footers, skip_catalog, rank, size,
                            files_per_txn)
 
-    def query(self, where=None, columns=None, limit=0):
-        """Typed numpy columns of the index's galaxies rows matching the SQL predicate `where`
-        (None: every row), ordered by TARGETID: a dict of upper-case column name -> numpy array,
-        always starting with TARGETID (int64). columns: catalog column names (case-insensitive;
-        None = every column of galaxies). Integer columns are int64, real ones float64, text ones
-        numpy str; a column holding any NULL is a numpy.ma.MaskedArray whose mask marks the NULLs
-        (NaN / 0 / "" underneath). limit > 0 caps the rows. Raises EINVAL (bad predicate or column
-        name), EPERM (a predicate that would write), EDB (SQL error: the backend's text), ENOENT
-        (no index: run sync()).
+    def query(self, where=None, columns=None, limit=0, targetids=None):
+        """Typed numpy columns of the catalog (the index's galaxies table) through the index's
+        typed reads (ard_index_read_columns): the galaxies matching the SQL predicate `where`
+        (None: every galaxy; limit > 0: the first `limit`) in ascending TARGETID order, or, with
+        targetids=[...], one row per given TARGETID in that order (an unknown one gives a row of
+        NULLs). Returns a dict of upper-case column name -> numpy array, TARGETID (int64) first.
+        columns: catalog column names, case-insensitive (None: all of them). Types follow the
+        catalog schema on both backends: TARGETID, ZWARN, HEALPIX, DESI_TARGET, BGS_TARGET,
+        COADD_FIBERSTATUS int64; SPECTYPE, SUBTYPE, SURVEY, PROGRAM, TARGET_CLASS str; the rest
+        float64, bit-exact. A column holding any SQL NULL is a numpy.ma.MaskedArray whose mask
+        marks the NULLs (0 / NaN / "" underneath). Raises EINVAL (unknown column: the message
+        names it; malformed predicate), EPERM (';' or a predicate that would do more than read),
+        EDB (SQL error: the backend's text), ENOENT (no index: run sync()).
 
         The result also behaves as the narrowed Dataset of earlier versions (iter_batches etc. on it
         stream the selected spectra) with a DeprecationWarning: use Dataset.where() for that."""
         self._need_path("query")
-        where = where if where is not None else self._where
-        out = _index.query(self.path, self.dsn, where, columns, limit)
+        if where is not None and targetids is not None:
+            raise ValueError("query(): give either where or targetids, not both")
+        where = where if where is not None or targetids is not None else self._where
+        out = _index.query(self.path, self.dsn, where, columns, limit, targetids)
         return _QueryResult(out, self, where)
 
     def where(self, predicate):
@@ -269,17 +275,21 @@ class Dataset:
         return _index.fetch(self.path, self.dsn, where, targetids, columns, threads, limit)
 
     def fof(self, *args, **kwargs):
-        """Friends-of-friends over the catalog through the FoF stage (ard_fof stage + result runs).
-        Not available yet: the stage API (typed index reads, result runs, the FoF stage call) is
-        being built in libard; until it lands this raises NotImplementedError."""
+        """Friends-of-friends over the catalog through libard's FoF stage, recorded as a result run
+        (see results("fof")). Not available yet: libard has no FoF stage call (the stage is being
+        moved out of the CLI); until it lands this raises NotImplementedError."""
         raise NotImplementedError("Dataset.fof(): libard has no FoF stage call yet (issue 12 item "
-                                  "1/3); run `ard fof DATASET` meanwhile")
+                                  "1); run `ard fof DATASET` meanwhile")
 
-    def results(self, stage):
-        """The recorded runs of a science stage (result-run API). Not available yet: libard has no
-        result-run API; until it lands this raises NotImplementedError."""
-        raise NotImplementedError(f"Dataset.results({stage!r}): libard has no result-run API yet "
-                                  "(issue 12 item 3)")
+    def results(self, stage=None):
+        """The recorded runs of a science stage ("fof", ...), oldest first, from the index's
+        <stage>_runs table (ard_result_runs): a dict of upper-case column -> numpy str array
+        (RUN_ID, STAGE, STARTED, FINISHED, ARD_VERSION, INPUTS_HASH, PARAMS, TABLES, SUMMARY;
+        PARAMS / TABLES / SUMMARY are JSON texts; masked where a run recorded none). Each run's
+        tables are results/<stage>-<run_id>-<table>.parquet. stage=None: the list of stages that
+        have runs. Raises ENOENT for a stage without runs, EINVAL for a malformed stage name."""
+        self._need_path("results")
+        return _index.results(self.path, self.dsn, stage)
 
     # ---- streaming -----------------------------------------------------------------------------
 

@@ -1,14 +1,10 @@
 """Dataset.sync / query / fetch over libard's index and fetch calls (include/ard/index.h)."""
 import ctypes
-import re
 
 import numpy as np
 
-from ._lib import (FETCH_U8, INDEX_READ_ONLY, ROW_FN, STATUS_EEOF, ErrorStruct, FetchBatch,
-                   SyncOptions, SyncReport, check, error_for, lib)
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
+from ._lib import (FETCH_U8, INDEX_DOUBLE, INDEX_INT64, INDEX_READ_ONLY, STATUS_EEOF, ErrorStruct,
+                   FetchBatch, SyncOptions, SyncReport, check, error_for, lib)
 
 class _Index:
     """An open ard_index handle (closed on exit)."""
@@ -55,92 +51,93 @@ def sync(path, dsn, threads, verify_footers, skip_catalog, rank, size, files_per
     return out
 
 
-def _select(idx, sql):
-    """Rows of a read-only SELECT as lists of str/None (ard_index_select), and the column names."""
-    rows, names = [], []
-    failure = []
-
-    def on_row(_ctx, n, cnames, values):
-        try:
-            if not names:
-                names.extend(cnames[i].decode() for i in range(n))
-            rows.append([None if values[i] is None else values[i].decode() for i in range(n)])
-            return 0
-        except BaseException as e:  # an exception must not cross the C frame
-            failure.append(e)
-            return 1
-
-    err = ErrorStruct()
-    callback = ROW_FN(on_row)
-    check(lib.ard_index_select(idx.h, sql.encode(), callback, None, ctypes.byref(err)), err)
-    if failure:
-        raise failure[0]
-    return names, rows
+# The catalog columns of the index's galaxies table (include/ard/index.h, ard_index_read_columns):
+# what query(columns=None) returns.
+CATALOG_COLUMNS = ["targetid", "target_ra", "target_dec", "z", "zerr", "zwarn", "deltachi2",
+                   "spectype", "subtype", "healpix", "survey", "program", "desi_target",
+                   "bgs_target", "flux_g", "flux_r", "flux_z", "ebv", "coadd_fiberstatus",
+                   "target_class"]
 
 
-def _type_expr(backend, col):
-    # TODO(issue 12 item 2): replace by the index's typed column reads once libard has them; the
-    # backend's own type function is the only exact way to learn a column's type over text rows.
-    if backend == "sqlite":
-        # a REAL's plain text has 15 digits; quote() is exact (falls back to 20 digits)
-        return (f"typeof({col})",
-                f"CASE WHEN typeof({col}) = 'real' THEN quote({col}) ELSE {col} END")
-    return f"pg_typeof({col})::text", col
+class _ColumnSet:
+    def __init__(self):
+        self.h = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        lib.ard_column_set_free(self.h)
+        self.h = None
 
 
-_INT_TYPES = {"integer", "bigint", "smallint", "int", "int8", "int4", "int2"}
-_REAL_TYPES = {"real", "double precision", "numeric", "float8", "float4"}
-
-
-def _column(values, kinds):
-    kinds = {k for k in kinds if k not in (None, "null")}
-    null = np.array([v is None for v in values], dtype=bool)
-    if kinds and kinds <= _INT_TYPES:
-        arr = np.array([0 if v is None else int(v) for v in values], dtype=np.int64)
-    elif kinds and kinds <= (_INT_TYPES | _REAL_TYPES):
-        arr = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    elif not kinds:  # every value NULL: no type to learn; float64 NaN
-        arr = np.full(len(values), np.nan)
+def _numpy_column(col, n):
+    """One ard_index_column of n rows as a numpy array (copied; the set is freed afterwards):
+    int64 / float64 / str, a numpy.ma.MaskedArray when any cell is SQL NULL."""
+    if n == 0:
+        arr = {INDEX_INT64: np.zeros(0, np.int64), INDEX_DOUBLE: np.zeros(0, np.float64)}.get(
+            col.type, np.zeros(0, "<U1"))
+        return arr
+    valid = np.unpackbits(np.ctypeslib.as_array(col.validity, ((n + 7) // 8,)),
+                          bitorder="little")[:n].astype(bool)
+    if col.type == INDEX_INT64:
+        arr = np.ctypeslib.as_array(ctypes.cast(col.values, ctypes.POINTER(ctypes.c_int64)),
+                                    (n,)).copy()
+    elif col.type == INDEX_DOUBLE:
+        arr = np.ctypeslib.as_array(ctypes.cast(col.values, ctypes.POINTER(ctypes.c_double)),
+                                    (n,)).copy()
     else:
-        arr = np.array(["" if v is None else v for v in values], dtype=str)
-    if len(arr) == 0 and arr.dtype.kind == "U":
-        arr = arr.astype("<U1")
-    return np.ma.MaskedArray(arr, mask=null) if null.any() else arr
+        cells = ctypes.cast(col.values, ctypes.POINTER(ctypes.c_char_p))
+        arr = np.array([(cells[i] or b"").decode() for i in range(n)], dtype=str)
+    return arr if valid.all() else np.ma.MaskedArray(arr, mask=~valid)
 
 
-def query(path, dsn, where, columns, limit):
+def _set_to_dict(cs):
+    n = lib.ard_column_set_num_rows(cs.h)
+    out = {}
+    for c in range(lib.ard_column_set_num_columns(cs.h)):
+        col = lib.ard_column_set_column(cs.h, c).contents
+        out[col.name.decode().upper()] = _numpy_column(col, n)
+    return out
+
+
+def query(path, dsn, where, columns, limit, targetids=None):
     if isinstance(columns, str):
         columns = [columns]
-    with _Index(path, dsn, INDEX_READ_ONLY) as idx:
-        backend = lib.ard_index_backend(idx.h).decode()
-        if columns is None:
-            names, _ = _select(idx, "SELECT * FROM galaxies LIMIT 1")
-            columns = names or ["targetid"]
-        names = []
-        for c in columns:
-            if not isinstance(c, str) or not _IDENT.match(c):
-                raise error_for(1, f"query: column {c!r} is not an identifier")
-            if c.lower() != "targetid" and c.lower() not in names:
-                names.append(c.lower())
-        names.insert(0, "targetid")
-        exprs = []
-        for c in names:
-            exprs.extend(_type_expr(backend, c))
-        sql = f"SELECT {', '.join(exprs)} FROM galaxies"
-        if where:
-            sql += f" WHERE ({where})"
-        sql += " ORDER BY targetid"
-        if limit and limit > 0:
-            sql += f" LIMIT {int(limit)}"
-        _, rows = _select(idx, sql)
-    out = {}
-    for k, c in enumerate(names):
-        kinds = [r[2 * k] for r in rows]
-        values = [r[2 * k + 1] for r in rows]
-        out[c.upper()] = _column(values, kinds if rows else ["integer"] if c == "targetid" else [])
-    if out["TARGETID"].dtype != np.int64:
-        out["TARGETID"] = np.asarray(out["TARGETID"], dtype=np.int64)
-    return out
+    names = ["targetid"]
+    for c in CATALOG_COLUMNS if columns is None else columns:
+        if not isinstance(c, str):
+            raise error_for(1, f"query: column {c!r} is not a name")
+        if c.lower() not in names:
+            names.append(c.lower())
+    keep = [c.encode() for c in names]
+    arr = (ctypes.c_char_p * len(keep))(*keep)
+    err = ErrorStruct()
+    with _Index(path, dsn, INDEX_READ_ONLY) as idx, _ColumnSet() as cs:
+        if targetids is not None:
+            ids = np.ascontiguousarray(np.asarray(targetids, dtype=np.int64).ravel())
+            ptr = ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64))
+            st = lib.ard_index_read_targetids(idx.h, arr, len(keep), ptr, len(ids),
+                                              ctypes.byref(cs.h), ctypes.byref(err))
+        else:
+            st = lib.ard_index_read_columns(idx.h, arr, len(keep),
+                                            where.encode() if where else None, int(limit or 0),
+                                            ctypes.byref(cs.h), ctypes.byref(err))
+        check(st, err)
+        return _set_to_dict(cs)
+
+
+def results(path, dsn, stage):
+    err = ErrorStruct()
+    with _Index(path, dsn, INDEX_READ_ONLY) as idx, _ColumnSet() as cs:
+        if stage is None:
+            check(lib.ard_result_stages(idx.h, ctypes.byref(cs.h), ctypes.byref(err)), err)
+            # the set's one text column (index.h names it "stage"; the library reports the
+            # SELECT's own column name, so take it by position)
+            return [str(s) for s in next(iter(_set_to_dict(cs).values()), [])]
+        check(lib.ard_result_runs(idx.h, stage.encode(), ctypes.byref(cs.h), ctypes.byref(err)),
+              err)
+        return _set_to_dict(cs)
 
 
 def _has_leaf(path, leaf):

@@ -103,8 +103,13 @@ class FetchBatch(ctypes.Structure):
                 ("u8_values", ctypes.POINTER(c_u8p))]
 
 
+class IndexColumn(ctypes.Structure):
+    _ard_name_ = "ard_index_column"
+    _fields_ = [("name", c_char_p), ("type", c_i32), ("values", vp), ("validity", c_u8p)]
+
+
 STRUCTS = [ErrorStruct, TokenizeOptions, LoaderOptions, ReadItem, BatchStruct, F32Matrix,
-           SyncOptions, SyncReport, FetchBatch]
+           SyncOptions, SyncReport, FetchBatch, IndexColumn]
 
 # ard_index_select's row callback: (ctx, num_columns, names, values) -> nonzero stops
 ROW_FN = ctypes.CFUNCTYPE(ctypes.c_int, vp, c_i32, ctypes.POINTER(c_char_p),
@@ -163,6 +168,16 @@ def _signatures():
         "ard_index_query": (ctypes.c_int, [vp, c_char_p, c_i64, p(vp), err]),
         "ard_index_query_targetids": (ctypes.c_int, [vp, c_i64p, c_i64, p(vp), err]),
         "ard_index_select": (ctypes.c_int, [vp, c_char_p, ROW_FN, vp, err]),
+        "ard_index_read_columns": (ctypes.c_int, [vp, p(c_char_p), c_i32, c_char_p, c_i64, p(vp),
+                                                  err]),
+        "ard_index_read_targetids": (ctypes.c_int, [vp, p(c_char_p), c_i32, c_i64p, c_i64, p(vp),
+                                                    err]),
+        "ard_column_set_free": (None, [vp]),
+        "ard_column_set_num_rows": (c_i64, [vp]),
+        "ard_column_set_num_columns": (c_i32, [vp]),
+        "ard_column_set_column": (p(IndexColumn), [vp, c_i32]),
+        "ard_result_stages": (ctypes.c_int, [vp, p(vp), err]),
+        "ard_result_runs": (ctypes.c_int, [vp, c_char_p, p(vp), err]),
         "ard_plan_free": (None, [vp]),
         "ard_plan_num_files": (c_i32, [vp]),
         "ard_plan_file": (c_char_p, [vp, c_i32]),
@@ -321,4 +336,5 @@ ERROR_CLASSES = _make_error_classes(lib)
 STATUS_EEOF = ERROR_CLASSES["EEOF"].status
 COLUMN_FLOAT64, COLUMN_INT64, COLUMN_TEXT = 0, 1, 2
 FETCH_F32, FETCH_U8 = 0, 1
+INDEX_INT64, INDEX_DOUBLE, INDEX_TEXT = 0, 1, 2
 INDEX_READ_ONLY = 1

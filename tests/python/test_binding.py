@@ -25,6 +25,40 @@ def run_cli(*args):
                           capture_output=True, text=True)
 
 
+def record_run(ds_dir, stage, run_id, params):
+    """A result run written through the C API (ard_result_run_*), as a science stage records one:
+    one table "members" (targetid int64, score double) into the index table <stage>_members."""
+    lib, vp, err = _lib.lib, ctypes.c_void_p, _lib.ErrorStruct()
+    lib.ard_result_run_begin.argtypes = [vp, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                         ctypes.c_char_p, ctypes.POINTER(vp),
+                                         ctypes.POINTER(_lib.ErrorStruct)]
+    lib.ard_result_run_add_table.argtypes = [vp, ctypes.c_char_p, ctypes.POINTER(_lib.IndexColumn),
+                                             ctypes.c_int32, ctypes.c_int64, ctypes.c_char_p,
+                                             ctypes.POINTER(_lib.ErrorStruct)]
+    lib.ard_result_run_commit.argtypes = [vp, ctypes.POINTER(_lib.ErrorStruct)]
+    lib.ard_result_run_abort.argtypes = [vp]
+    idx, run = vp(), vp()
+    _lib.check(lib.ard_index_open(ds_dir.encode(), None, 0, ctypes.byref(idx), ctypes.byref(err)),
+               err)
+    try:
+        _lib.check(lib.ard_result_run_begin(idx, ds_dir.encode(), stage.encode(), run_id.encode(),
+                                            params.encode(), ctypes.byref(run), ctypes.byref(err)),
+                   err)
+        ids = np.array([1, 2, 3], np.int64)
+        score = np.array([0.5, 1.5, 2.5])
+        cols = (_lib.IndexColumn * 2)(
+            _lib.IndexColumn(b"targetid", _lib.INDEX_INT64, ids.ctypes.data, None),
+            _lib.IndexColumn(b"score", _lib.INDEX_DOUBLE, score.ctypes.data, None))
+        st = lib.ard_result_run_add_table(run, b"members", cols, 2, 3,
+                                          f"{stage}_members".encode(), ctypes.byref(err))
+        if st != 0:
+            lib.ard_result_run_abort(run)
+            _lib.check(st, err)
+        _lib.check(lib.ard_result_run_commit(run, ctypes.byref(err)), err)
+    finally:
+        lib.ard_index_close(idx)
+
+
 class Version(unittest.TestCase):
     def test_version_is_the_cmake_project_version(self):
         with open(os.path.join(SRC, "CMakeLists.txt"), encoding="utf-8") as f:
@@ -144,27 +178,33 @@ class Stages(unittest.TestCase):
             self.assertEqual((int(got["TARGETID"][i]), float(got["Z"][i]), str(got["SPECTYPE"][i]),
                               int(got["ZWARN"][i]), float(got["TARGET_RA"][i])), row)
 
-    def test_query_all_columns_limit_and_nulls(self):
+    def test_query_all_columns_limit_targetids(self):
         every = self.ds.query()
         self.assertEqual(len(every["TARGETID"]), 200)
-        self.assertIn("COADD_FIBERSTATUS", every)
+        self.assertEqual(len(every), 20)
+        self.assertEqual(every["COADD_FIBERSTATUS"].dtype, np.int64)
+        self.assertEqual(every["TARGET_CLASS"].dtype.kind, "U")
         self.assertTrue(np.all(np.diff(every["TARGETID"]) > 0))
         self.assertEqual(len(self.ds.query(limit=7, columns="Z")["Z"]), 7)
-        nulls = self.ds.query("targetid < 0", columns=["Z"])
-        self.assertEqual(len(nulls["TARGETID"]), 0)
-        # NULL values come back masked (a computed column: the generator writes no NULLs)
-        got = self.ds.query("Z > 0.8", columns=["Z"])
-        self.assertNotIsInstance(got["Z"], np.ma.MaskedArray)
-        col = ard._index._column(["1", None, "3"], ["integer", "null", "integer"])
-        self.assertIsInstance(col, np.ma.MaskedArray)
-        self.assertEqual(col.dtype, np.int64)
-        self.assertEqual(col.mask.tolist(), [False, True, False])
+        self.assertEqual(len(self.ds.query("targetid < 0", columns=["Z"])["TARGETID"]), 0)
+        # by TARGETID, in the given order; an unknown one is a row of NULLs (masked)
+        ids = [int(every["TARGETID"][9]), 12345, int(every["TARGETID"][2])]
+        got = self.ds.query(targetids=ids, columns=["Z", "SPECTYPE"])
+        self.assertIsInstance(got["Z"], np.ma.MaskedArray)
+        self.assertEqual(got["Z"].mask.tolist(), [False, True, False])
+        self.assertEqual(got["SPECTYPE"].mask.tolist(), [False, True, False])
+        self.assertEqual(float(got["Z"][0]), float(every["Z"][9]))
+        self.assertEqual(str(got["SPECTYPE"][2]), str(every["SPECTYPE"][2]))
+        self.assertNotIsInstance(self.ds.query("Z > 0.8", columns=["Z"])["Z"], np.ma.MaskedArray)
 
     def test_query_refusals(self):
-        with self.assertRaises(ard.EPERM):  # ard_index_select's guard: one statement only
+        with self.assertRaises(ard.EPERM):  # one statement only
             self.ds.query("Z > 1; DROP TABLE galaxies")
-        with self.assertRaises(ard.EPERM):  # index.h says EINVAL for ';': the library says EPERM
+        with self.assertRaises(ard.EPERM):
             self.ds.fetch("Z > 1; DROP TABLE galaxies")
+        with self.assertRaises(ard.EINVAL) as cm:
+            self.ds.query("Z > 1", columns=["Z", "NOT_A_COLUMN"])
+        self.assertIn("NOT_A_COLUMN".lower(), cm.exception.message.lower())
         with self.assertRaises(ard.EINVAL):
             self.ds.query("Z > 1", columns=["Z; DROP TABLE galaxies"])
         with self.assertRaises(ard.EDB) as cm:
@@ -199,11 +239,25 @@ class Stages(unittest.TestCase):
         with self.assertRaises(ard.EINVAL):
             self.ds.fetch("Z > 1", columns=["NOT_A_TILE_COLUMN"])
 
-    def test_stages_not_in_libard_yet_raise(self):
+    def test_results_lists_recorded_runs(self):
+        with self.assertRaises(ard.ENOENT):
+            self.ds.results("demo")
+        record_run(self.ds_dir, "demo", "r1", '{"k": 1}')
+        record_run(self.ds_dir, "demo", "r2", '{"k": 2}')
+        self.assertIn("demo", self.ds.results())
+        runs = self.ds.results("demo")
+        self.assertEqual(runs["RUN_ID"].tolist(), ["r1", "r2"])
+        self.assertEqual(runs["STAGE"].tolist(), ["demo", "demo"])
+        self.assertEqual(runs["PARAMS"].tolist(), ['{"k": 1}', '{"k": 2}'])
+        self.assertEqual(runs["ARD_VERSION"].tolist(), [ard.__version__] * 2)
+        self.assertTrue(os.path.exists(os.path.join(self.ds_dir, "results",
+                                                    "demo-r2-members.parquet")))
+        with self.assertRaises(ard.EINVAL):
+            self.ds.results("Not A Stage")
+
+    def test_fof_stage_not_in_libard_yet_raises(self):
         with self.assertRaises(NotImplementedError):
             self.ds.fof()
-        with self.assertRaises(NotImplementedError):
-            self.ds.results("fof")
 
 
 if __name__ == "__main__":
