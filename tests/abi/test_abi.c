@@ -34,7 +34,9 @@ static void test_sizes_and_offsets(void **state) {
                      offsetof(ard_fetch_batch, u8_values));
 }
 
-/* Every described struct: fields in declaration order, increasing offsets, each inside the struct. */
+/* Every described struct: fields in declaration order, increasing offsets, each inside the struct,
+ * and no gap wider than alignment padding (< 8 bytes) between fields or at the end: a field added
+ * to a public struct without its row in src/abi/abi.c fails here. */
 static void test_table_is_consistent(void **state) {
     (void)state;
     int32_t n = ard_abi_num_structs();
@@ -51,8 +53,14 @@ static void test_table_is_consistent(void **state) {
             assert_non_null(name);
             int64_t off = ard_abi_field_offset(s, name);
             assert_true(off >= prev_end);
+            if (off - prev_end >= 8) {
+                fail_msg("%s: %lld unlisted bytes before %s", s, (long long)(off - prev_end), name);
+            }
             prev_end = off + ard_abi_field_size(s, name);
             assert_true(prev_end <= size);
+        }
+        if (size - prev_end >= 8) {
+            fail_msg("%s: %lld unlisted bytes at the end", s, (long long)(size - prev_end));
         }
         assert_null(ard_abi_field_name(s, fields));
     }
