@@ -3,6 +3,7 @@
 #ifndef ARD_ARD_H
 #define ARD_ARD_H
 
+#include "ard/abi.h"
 #include "ard/arrow_abi.h"
 #include "ard/astro.h"
 #include "ard/core.h"

@@ -24,15 +24,15 @@ class Torch(unittest.TestCase):
             for k, v in t.items():
                 self.assertEqual(v.data_ptr(), b[k].ctypes.data, k)
                 self.assertTrue(stream.base <= v.data_ptr() < stream.base + stream.size, k)
-            self.assertEqual(t["tokens"].dtype, torch.float32)
-            self.assertEqual(t["targetid"].dtype, torch.int64)
-            n += t["targetid"].shape[0]
+            self.assertEqual(t["TOKENS"].dtype, torch.float32)
+            self.assertEqual(t["TARGETID"].dtype, torch.int64)
+            n += t["TARGETID"].shape[0]
         stream.close()
         self.assertEqual(n, 3 * 150)
 
     def test_iter_torch_batches_matches_numpy(self):
-        ref = [np.array(b["tokens"]) for b in ard.Dataset(DS).iter_batches(batch_size=100)]
-        got = [b["tokens"].clone() for b in ard.Dataset(DS).iter_torch_batches(batch_size=100)]
+        ref = [np.array(b["TOKENS"]) for b in ard.Dataset(DS).iter_batches(batch_size=100)]
+        got = [b["TOKENS"].clone() for b in ard.Dataset(DS).iter_torch_batches(batch_size=100)]
         self.assertEqual(len(ref), len(got))
         for r, g in zip(ref, got):
             self.assertIsInstance(g, torch.Tensor)

@@ -1,4 +1,4 @@
-"""Python binding tests (run by python_numpy.sh with ARD_LIBRARY, PYTHONPATH, ARD_TEST_DATASET set):
+"""Python binding tests (run by stream_numpy.sh with ARD_LIBRARY, PYTHONPATH, ARD_TEST_DATASET set):
 zero copy (data pointers inside the store mapping, np.shares_memory with the mapping), every spectrum
 exactly once, shuffle determinism, batches bit-equal to the C tokenizer applied to the reader's
 matrices, a numpy re-implementation agreeing, connect_stream to `ard stream serve`, and catalog
@@ -76,14 +76,14 @@ class ZeroCopy(unittest.TestCase):
         whole = mapping_view(stream)
         seen = 0
         for b in stream.iter_batches():
-            for key in ("tokens", "scales", "mask", "targetid", "flags", "wave"):
+            for key in ("TOKENS", "SCALES", "MASK", "TARGETID", "FLAGS", "WAVE"):
                 arr = b[key]
                 ptr = arr.ctypes.data
                 self.assertTrue(stream.base <= ptr < stream.base + stream.size, key)
                 self.assertTrue(np.shares_memory(arr, whole), key)
-            self.assertEqual(b["tokens"].dtype, np.float32)
-            self.assertEqual(b["tokens"].shape[1:], (WIDTH // 64, 64))
-            seen += len(b["targetid"])
+            self.assertEqual(b["TOKENS"].dtype, np.float32)
+            self.assertEqual(b["TOKENS"].shape[1:], (WIDTH // 64, 64))
+            seen += len(b["TARGETID"])
         stream.close()
         self.assertEqual(seen, len(ALL_IDS))
 
@@ -92,7 +92,7 @@ class Delivery(unittest.TestCase):
     def ids(self, **kw):
         out = []
         for b in ard.Dataset(DS).iter_batches(batch_size=50, **kw):
-            out.extend(int(x) for x in b["targetid"])
+            out.extend(int(x) for x in b["TARGETID"])
         return out
 
     def test_every_spectrum_once(self):
@@ -115,7 +115,7 @@ class Delivery(unittest.TestCase):
 
     def test_items(self):
         ds = ard.Dataset(items=[(TILES[1], 1, 3, 7)])
-        ids = [int(x) for b in ds.iter_batches(batch_size=4) for x in b["targetid"]]
+        ids = [int(x) for b in ds.iter_batches(batch_size=4) for x in b["TARGETID"]]
         self.assertEqual(ids, [20000000 + 64 + 3 + i for i in range(7)])
 
     def test_errors(self):
@@ -137,18 +137,18 @@ class Reference(unittest.TestCase):
             b = next(it)
             for row in range(32):
                 tokens, scales, mask, flags = c_tokenize(fm, im, row)
-                self.assertTrue(np.array_equal(b["tokens"][row].view(np.uint32), tokens.view(np.uint32)))
-                self.assertTrue(np.array_equal(b["scales"][row].view(np.uint32), scales.view(np.uint32)))
-                self.assertTrue(np.array_equal(b["mask"][row], mask))
-                self.assertEqual(int(b["flags"][row]), int(flags))
+                self.assertTrue(np.array_equal(b["TOKENS"][row].view(np.uint32), tokens.view(np.uint32)))
+                self.assertTrue(np.array_equal(b["SCALES"][row].view(np.uint32), scales.view(np.uint32)))
+                self.assertTrue(np.array_equal(b["MASK"][row], mask))
+                self.assertEqual(int(b["FLAGS"][row]), int(flags))
                 # and a numpy implementation of the same rules agrees to float rounding
                 flux = np.ctypeslib.as_array(fm.values, shape=(fm.rows * WIDTH,))[row * WIDTH:(row + 1) * WIDTH]
                 ivar = np.ctypeslib.as_array(im.values, shape=(im.rows * WIDTH,))[row * WIDTH:(row + 1) * WIDTH]
                 bits = np.unpackbits(np.ctypeslib.as_array(fm.validity, shape=((fm.rows * WIDTH + 7) // 8,)),
                                      bitorder="little")[row * WIDTH:(row + 1) * WIDTH].astype(bool)
                 nt, ns = numpy_tokenize(flux, ivar, bits)
-                np.testing.assert_allclose(b["scales"][row], ns, rtol=1e-6)
-                np.testing.assert_allclose(b["tokens"][row], nt, rtol=1e-5, atol=1e-7)
+                np.testing.assert_allclose(b["SCALES"][row], ns, rtol=1e-6)
+                np.testing.assert_allclose(b["TOKENS"][row], nt, rtol=1e-5, atol=1e-7)
             it.close()
         finally:
             _lib.lib.ard_pq_matrix_reset(ctypes.byref(fm))
@@ -176,8 +176,8 @@ class Served(unittest.TestCase):
             whole = mapping_view(stream)
             ids = []
             for b in stream.iter_batches():
-                self.assertTrue(np.shares_memory(b["tokens"], whole))
-                ids.extend(int(x) for x in b["targetid"])
+                self.assertTrue(np.shares_memory(b["TOKENS"], whole))
+                ids.extend(int(x) for x in b["TARGETID"])
             stream.close()
             self.assertEqual(ids, ALL_IDS)
             self.assertEqual(proc.wait(timeout=30), 0)
@@ -235,12 +235,25 @@ class Query(unittest.TestCase):
                                   "targets"], check=True, env=env, capture_output=True, text=True)
             want = sorted(int(x) for x in out.stdout.split())
             self.assertTrue(0 < len(want) < 200)
-            got = [int(x) for b in ard.Dataset(ds_dir).query("Z > 0.8").iter_batches(batch_size=16)
-                   for x in b["targetid"]]
+            got = [int(x) for b in ard.Dataset(ds_dir).where("Z > 0.8").iter_batches(batch_size=16)
+                   for x in b["TARGETID"]]
             self.assertEqual(sorted(got), want)
             with self.assertRaises(ard.Error) as cm:
-                next(ard.Dataset(ds_dir).query("Z >").iter_batches())
+                next(ard.Dataset(ds_dir).where("Z >").iter_batches())
             self.assertIn(cm.exception.name, ("ARD_EDB", "ARD_EINVAL"))
+            # the earlier spelling query(where).iter_batches() still streams, with a warning
+            with self.assertWarns(DeprecationWarning):
+                old = [int(x) for b in ard.Dataset(ds_dir).query("Z > 0.8").iter_batches()
+                       for x in b["TARGETID"]]
+            self.assertEqual(sorted(old), want)
+
+    def test_lower_case_batch_keys_are_deprecated_aliases(self):
+        b = next(ard.Dataset(DS).iter_batches(batch_size=8))
+        with self.assertWarns(DeprecationWarning):
+            self.assertIs(b["targetid"], b["TARGETID"])
+        self.assertEqual(sorted(b), ["FLAGS", "MASK", "SCALES", "TARGETID", "TOKENS", "WAVE"])
+        with self.assertRaises(KeyError):
+            b["Targetid"]
 
 
 class CatalogColumns(unittest.TestCase):
@@ -270,14 +283,14 @@ class CatalogColumns(unittest.TestCase):
                     arr = b[key]
                     self.assertTrue(stream.base <= arr.ctypes.data < stream.base + stream.size)
                     self.assertTrue(np.shares_memory(arr, whole), key)
-                    self.assertEqual(len(arr), len(b["targetid"]))
+                    self.assertEqual(len(arr), len(b["TARGETID"]))
                 self.assertEqual(b["Z"].dtype, np.float64)
                 self.assertEqual(b["SPECTYPE"].dtype, np.dtype("S16"))
-                for tid, z, st in zip(b["targetid"], b["Z"], b["SPECTYPE"]):
+                for tid, z, st in zip(b["TARGETID"], b["Z"], b["SPECTYPE"]):
                     want_z, want_st = ref[int(tid)]
                     self.assertEqual(float(z), want_z)  # exact
                     self.assertEqual(st.decode(), want_st)
-                seen += len(b["targetid"])
+                seen += len(b["TARGETID"])
             stream.close()
             self.assertEqual(seen, 150)
             with self.assertRaises(ard.Error) as cm:
