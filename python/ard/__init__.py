@@ -55,7 +55,7 @@ def library_version():
     return lib.ard_version().decode()
 
 
-_LEGACY_KEYS = {"tokens", "scales", "mask", "targetid", "flags", "wave"}
+_LEGACY_KEYS = {"tokens", "scales", "mask", "targetid", "flags", "wave", "weights"}
 
 
 class Batch(dict):
@@ -126,7 +126,7 @@ def _views(b, mapping, columns=()):
     })
     for i, (name, typestr) in enumerate(columns):
         shape = (n, npch, p) if typestr == "<f4" else (n,)  # float32: the per-pixel "weights"
-        out[name] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), shape, typestr)
+        out[name.upper()] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), shape, typestr)
     return out
 
 
@@ -341,7 +341,7 @@ class Dataset:
                     rest_z=(0.0, 1.6)):
         """Starts producer threads in this process and returns the consuming Stream.
 
-        weights: True adds batch["weights"], float32 [count, num_patches, patch] beside the tokens:
+        weights: True adds batch["WEIGHTS"], float32 [count, num_patches, patch] beside the tokens:
         IVAR x scale^2 per pixel, 0 where masked/null (an IVAR-weighted loss in token units).
         frame: "rest" places every spectrum on the rest-frame log-lambda grid for z in rest_z by
         its catalog Z (added as batch["Z"]); batch["wave"] is then rest-frame (see stream.h).

@@ -37,18 +37,18 @@ class AnomalyPython(unittest.TestCase):
         stream = self.ds.open_stream(batch_size=40, weights=True, norm="spectrum-median")
         checked = 0
         for b in stream.iter_batches():
-            np.testing.assert_allclose(b["wave"], w["wave"], rtol=0, atol=0)
-            lat_c, rec_c, chi2_c = anomaly.c_forward(path, b["tokens"], b["mask"], b["weights"])
-            lat_n, rec_n = anomaly.numpy_forward(w, b["tokens"], b["mask"])
+            np.testing.assert_allclose(b["WAVE"], w["wave"], rtol=0, atol=0)
+            lat_c, rec_c, chi2_c = anomaly.c_forward(path, b["TOKENS"], b["MASK"], b["WEIGHTS"])
+            lat_n, rec_n = anomaly.numpy_forward(w, b["TOKENS"], b["MASK"])
             for c, n in ((lat_c, lat_n), (rec_c, rec_n)):
                 self.assertLessEqual(np.max(np.abs(c - n)), 1e-5 * max(1.0, np.max(np.abs(n))))
-            wt = b["weights"].reshape(len(b["tokens"]), -1)
-            tok = b["tokens"].reshape(len(b["tokens"]), -1)
+            wt = b["WEIGHTS"].reshape(len(b["TOKENS"]), -1)
+            tok = b["TOKENS"].reshape(len(b["TOKENS"]), -1)
             valid = (wt > 0).sum(axis=1)
             chi2_n = (wt * (rec_n - tok) ** 2).sum(axis=1) / np.maximum(valid, 1)
             ok = valid > 0
             np.testing.assert_allclose(chi2_c[ok], chi2_n[ok], rtol=1e-4)
-            checked += len(b["tokens"])
+            checked += len(b["TOKENS"])
         stream.close()
         self.assertEqual(checked, 160)
 

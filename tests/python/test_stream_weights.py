@@ -29,7 +29,7 @@ def load_spectra(ds):
     for path in sorted(glob.glob(os.path.join(ds, "tiles", "**", "*.parquet"), recursive=True)):
         ids = []
         for b in ard.Dataset(items=[(path, rg, 0, -1) for rg in range(rowgroups(path))]).iter_batches(batch_size=4096):
-            ids.extend(int(x) for x in b["targetid"])
+            ids.extend(int(x) for x in b["TARGETID"])
         rows = read_rows(path)
         assert len(rows) == len(ids)
         for tid, row in zip(ids, rows):
@@ -132,19 +132,19 @@ class Weights(unittest.TestCase):
         self.assertEqual(stream.columns, [("weights", "<f4")])
         seen = zeros = masked_rows = 0
         for b in stream.iter_batches():
-            w = b["weights"]
-            self.assertEqual(w.shape, b["tokens"].shape)
+            w = b["WEIGHTS"]
+            self.assertEqual(w.shape, b["TOKENS"].shape)
             self.assertTrue(np.shares_memory(w, whole))
-            for i, tid in enumerate(b["targetid"]):
+            for i, tid in enumerate(b["TARGETID"]):
                 flux, ivar, bits = spectra[int(tid)]
                 ok = valid_pixels(flux, ivar, bits)
-                want = numpy_weights(ivar, ok, b["scales"][i], b["tokens"].shape[2])
+                want = numpy_weights(ivar, ok, b["SCALES"][i], b["TOKENS"].shape[2])
                 self.assertTrue(np.array_equal(w[i].view(np.uint32), want.view(np.uint32)), int(tid))
                 # a zero weight is exactly an invalid pixel (the IVAR is > 0 wherever valid)
                 self.assertTrue(np.all((w[i].ravel()[:len(ok)] > 0) == ok))
                 zeros += int((~ok).sum())
-                masked_rows += int(b["flags"][i] & SPEC_ALL_MASKED != 0)
-            seen += len(b["targetid"])
+                masked_rows += int(b["FLAGS"][i] & SPEC_ALL_MASKED != 0)
+            seen += len(b["TARGETID"])
         stream.close()
         self.assertEqual(seen, len(spectra))
         self.assertGreater(zeros, 0)        # the fixture has nulls and IVAR = 0 pixels
@@ -197,11 +197,11 @@ class RestFrame(unittest.TestCase):
         self.assertEqual([c[0] for c in stream.columns], ["SPECTYPE", "Z", "weights"])
         seen = no_z = cut = 0
         for b in stream.iter_batches():
-            self.assertEqual(b["tokens"].shape[1:], (npch, patch))
+            self.assertEqual(b["TOKENS"].shape[1:], (npch, patch))
             lo = np.log10(start) - np.log10(1 + zmax)
             centres = [(p * patch + min(p * patch + patch - 1, n_rest - 1)) / 2 for p in range(npch)]
-            np.testing.assert_allclose(b["wave"], 10 ** (lo + d * np.array(centres)), rtol=2e-7)
-            for i, tid in enumerate(b["targetid"]):
+            np.testing.assert_allclose(b["WAVE"], 10 ** (lo + d * np.array(centres)), rtol=2e-7)
+            for i, tid in enumerate(b["TARGETID"]):
                 tid = int(tid)
                 z = self.z[tid]
                 if not np.isnan(z):
@@ -221,22 +221,22 @@ class RestFrame(unittest.TestCase):
                         # grid edges: zmax at bin 0, zmin within the last bin of slack
                         self.assertTrue(s == 0 if z == zmax else n_rest - n - 1 <= s <= n_rest - n)
                 else:
-                    self.assertTrue(b["flags"][i] & SPEC_NO_Z)
-                    self.assertTrue(b["flags"][i] & SPEC_ALL_MASKED)
+                    self.assertTrue(b["FLAGS"][i] & SPEC_NO_Z)
+                    self.assertTrue(b["FLAGS"][i] & SPEC_ALL_MASKED)
                     no_z += 1
-                self.assertTrue(np.all(b["weights"][i].ravel()[:n_rest][~rok] == 0))
-                want_w = numpy_weights(rv, rok, b["scales"][i], patch)
-                self.assertTrue(np.array_equal(b["weights"][i].view(np.uint32), want_w.view(np.uint32)), tid)
+                self.assertTrue(np.all(b["WEIGHTS"][i].ravel()[:n_rest][~rok] == 0))
+                want_w = numpy_weights(rv, rok, b["SCALES"][i], patch)
+                self.assertTrue(np.array_equal(b["WEIGHTS"][i].view(np.uint32), want_w.view(np.uint32)), tid)
                 if rok.any():
                     tok, scale = numpy_tokens(rf, rok, patch)
-                    np.testing.assert_allclose(b["scales"][i], scale, rtol=1e-6)
-                    np.testing.assert_allclose(b["tokens"][i], tok, rtol=1e-5, atol=1e-6)
+                    np.testing.assert_allclose(b["SCALES"][i], scale, rtol=1e-6)
+                    np.testing.assert_allclose(b["TOKENS"][i], tok, rtol=1e-5, atol=1e-6)
                     has = np.zeros(npch * patch, bool)
                     has[:n_rest] = rok
-                    self.assertTrue(np.array_equal(b["mask"][i] != 0, has.reshape(npch, patch).any(axis=1)))
+                    self.assertTrue(np.array_equal(b["MASK"][i] != 0, has.reshape(npch, patch).any(axis=1)))
                 else:
-                    self.assertTrue(np.all(b["tokens"][i] == 0) and np.all(b["mask"][i] == 0))
-            seen += len(b["targetid"])
+                    self.assertTrue(np.all(b["TOKENS"][i] == 0) and np.all(b["MASK"][i] == 0))
+            seen += len(b["TARGETID"])
         stream.close()
         self.assertEqual(seen, len(self.spectra))
         self.assertEqual(no_z, 3)   # NULL, NaN and -1
