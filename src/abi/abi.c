@@ -133,7 +133,7 @@ static const abi_field fof_params_fields[] = {
     ABI_FIELD(ard_fof_params, omega_m),     ABI_FIELD(ard_fof_params, area_deg2),
     ABI_FIELD(ard_fof_params, nz_bin_mpc),  ABI_FIELD(ard_fof_params, nz_z),
     ABI_FIELD(ard_fof_params, nz_density),  ABI_FIELD(ard_fof_params, nz_len),
-    ABI_FIELD(ard_fof_params, threads),
+    ABI_FIELD(ard_fof_params, threads),     ABI_FIELD(ard_fof_params, linker),
 };
 
 static const abi_field fof_group_fields[] = {
