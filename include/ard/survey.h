@@ -212,10 +212,12 @@ typedef struct ard_generate_options {
      * lss_box Mpc/h, replicated periodically over the survey volume (observer at the origin);
      * structures repeat every lss_box along a line of sight. lss = 0: the earlier placement (no
      * clustering beyond groups) and the point-mass T-web truth (ard_tweb_eval). Resolution: the
-     * cell is lss_box / lss_cells (default 256 / 128 = 2 Mpc/h, the T-web's R); memory ~105
-     * bytes per cell at the peak (field 48 + T-web 41 + evolved density 8 + work), 220 MB at the
-     * default, 1.8 GB at 256^3, 14 GB at 512^3 (refused above 8 GB: ARD_ELIMIT). Coarser cells
-     * (a larger box at the same n) smooth the web: keep the cell <= R. */
+     * cell is lss_box / lss_cells (default 256 / 128 = 2 Mpc/h, the T-web's R); memory is
+     * bounded by 129 bytes per cell (field 32 kept + evolved density 8 + T-web 41 kept + FFT work
+     * 48): 270 MB at the default, 2.2 GB at 256^3 (512 Mpc/h at 2 Mpc/h cells, or a region's
+     * finer cells), 17 GB at 512^3, which is refused (ARD_ELIMIT above 8 GB) - this budget does
+     * not grow with the number of galaxies. Coarser cells (a larger box at the same n) smooth the
+     * web: keep the cell <= R. */
     int32_t lss;       /* default 1 */
     int32_t lss_cells; /* power of two 16 .. 512, default 128 */
     double lss_box;    /* Mpc/h, default 256 */
