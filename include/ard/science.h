@@ -251,7 +251,8 @@ typedef struct ard_cosmicweb_report {
     int64_t test_confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES]; /* [true][predicted] */
     double seconds_graph;                                                 /* graph + features */
     double seconds_train;
-    double train_nodes_per_s; /* seed nodes processed per second of training */
+    double cpu_seconds_train; /* process CPU time (all threads) of the training epochs */
+    double train_nodes_per_s; /* seed nodes processed per second of training (wall) */
 } ard_cosmicweb_report;
 
 typedef struct ard_cosmicweb_model ard_cosmicweb_model;
