@@ -79,10 +79,14 @@ int main(int argc, char **argv) {
             rc = 1;
         } else {
             printf("RESULT tool=ard n=%lld threads=%d epochs=%d accum=%d train=%lld steps=%lld "
-                   "graph_s=%.3f train_s=%.3f nodes_per_s=%.1f loss=%.4f val_bacc=%.4f "
+                   "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
+                   "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
                    "test_bacc=%.4f\n",
                    (long long)d.n, o.threads, o.epochs, o.accum, (long long)r.train_nodes,
-                   (long long)r.steps, r.seconds_graph, r.seconds_train, r.train_nodes_per_s,
+                   (long long)r.steps, r.seconds_graph, r.seconds_train, r.cpu_seconds_train,
+                   r.train_nodes_per_s,
+                   r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
+                                           : 0.0,
                    r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
             printf("CONFUSION");
             for (int t = 0; t < 4; t++) {

@@ -224,7 +224,13 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * so a short last minibatch or step counts each seed exactly once (w = 1, or n / (4 n_c) when
  * balanced). Prediction aggregates over all k graph neighbours (no sampling).
  *
- * Labels: 0 void, 1 sheet, 2 filament, 3 knot (the generator's WEB_CLASS); -1 = unknown. */
+ * Labels: 0 void, 1 sheet, 2 filament, 3 knot (the generator's WEB_CLASS); -1 = unknown.
+ *
+ * Threads and memory: `threads` T gives a pool of T (the trainer plus T - 1 helpers for the dense
+ * layers' sgemm blocks, see ard/nn.h) and max(1, T - 1) sampler threads; results are bit-identical
+ * for any T. Memory: the graph n k 8 bytes, features n 44 bytes, the input arrays, `queue` sampled
+ * minibatches (about batch (1 + f1)(1 + f2) 100 bytes each) and one minibatch's activations; it
+ * does not grow with `accum`. Prediction adds n hidden 4 bytes (the first layer of every galaxy). */
 
 #define ARD_COSMICWEB_CLASSES 4
 #define ARD_COSMICWEB_FEATURES 11
@@ -240,7 +246,7 @@ typedef struct ard_cosmicweb_options {
     float lr;         /* Adam learning rate; default 3e-3 */
     int32_t balanced; /* 1: class-balanced loss (default); 0: plain mean */
     uint64_t seed;    /* initialisation, shuffling and sampling; default 1 */
-    int32_t threads;  /* producer threads and BLAS blocks; <= 0: all CPUs */
+    int32_t threads;  /* <= 0: all CPUs; see "Threads and memory" above */
     int32_t queue;    /* minibatches sampled ahead; default 16 */
 } ard_cosmicweb_options;
 
@@ -266,7 +272,8 @@ typedef struct ard_cosmicweb_report {
     int64_t test_confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES]; /* [true][predicted] */
     double seconds_graph;                                                 /* graph + features */
     double seconds_train;
-    double train_nodes_per_s; /* seed nodes processed per second of training */
+    double cpu_seconds_train; /* process CPU time (all threads) of the training epochs */
+    double train_nodes_per_s; /* seed nodes processed per second of training (wall) */
 } ard_cosmicweb_report;
 
 typedef struct ard_cosmicweb_model ard_cosmicweb_model;

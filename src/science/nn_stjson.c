@@ -179,7 +179,7 @@ static ard_status st_uint_array(st_parser *ps, int64_t *vals, int32_t cap, int32
         return ARD_OK;
     }
     do {
-        int64_t v;
+        int64_t v = 0;
         ard_status st = st_uint(ps, &v);
         if (st != ARD_OK) {
             return st;
@@ -309,7 +309,7 @@ static ard_status st_entry(st_parser *ps, sci_st_entry *e, ard_buf *key, ard_buf
                 st = st_uint_array(ps, e->shape, ARD_NN_MAX_DIMS, &e->ndim, what);
                 have_shape = 1;
             } else if (strcmp(k, "data_offsets") == 0) {
-                int64_t off[2];
+                int64_t off[2] = {0, 0};
                 int32_t count = 0;
                 st = st_uint_array(ps, off, 2, &count, "data_offsets");
                 if (st == ARD_OK && count != 2) {

@@ -448,6 +448,17 @@ static void test_adam_by_hand(void **state) {
     adam.beta1 = 1.0f;
     assert_int_equal(ard_nn_adam_step(&adam, p, NULL), ARD_EINVAL);
     ard_nn_params_free(p);
+    /* decoupled weight decay alone (zero gradient): value -= lr * wd * value = 2 - 0.1 * 0.5 * 2 */
+    assert_int_equal(ard_nn_params_new(&p, NULL), ARD_OK);
+    assert_int_equal(ard_nn_params_add(p, "w", 1, shape, &t, NULL), ARD_OK);
+    ard_nn_fill(t, 2.0f);
+    ard_nn_adam_init(&adam);
+    adam.lr = 0.1f;
+    adam.weight_decay = 0.5f;
+    assert_int_equal(ard_nn_adam_step(&adam, p, NULL), ARD_OK);
+    assert_near(t->value[0], 1.9, 1e-6);
+    assert_near(t->value[1], 1.9, 1e-6);
+    ard_nn_params_free(p);
 }
 
 /* ---- parameters and initialisation ---- */
