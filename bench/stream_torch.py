@@ -71,7 +71,7 @@ class Tiles(torch.utils.data.IterableDataset):
             patches = flux.reshape(n, width // self.patch, self.patch)
             tokens = (patches / np.median(patches, axis=2, keepdims=True)).astype(np.float32)
             for i in range(0, n, self.batch):
-                yield {"tokens": torch.from_numpy(tokens[i:i + self.batch])}
+                yield {"TOKENS": torch.from_numpy(tokens[i:i + self.batch])}
 
 
 def run_torch(dataset, workers, batch):
@@ -92,9 +92,9 @@ def consume(iterable, tool, workers):
     batches = spectra = 0
     sink = 0.0
     for b in iterable:
-        sink += float(b["tokens"][0, 0, 0])  # touch the batch as a trainer would
+        sink += float(b["TOKENS"][0, 0, 0])  # touch the batch as a trainer would
         batches += 1
-        spectra += b["tokens"].shape[0]
+        spectra += b["TOKENS"].shape[0]
     wall = time.perf_counter() - t0
     cpu = time.thread_time() - c0
     return {"tool": tool, "workers": workers, "batches": batches, "spectra": spectra,

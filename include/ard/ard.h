@@ -3,7 +3,9 @@
 #ifndef ARD_ARD_H
 #define ARD_ARD_H
 
+#include "ard/abi.h"
 #include "ard/arrow_abi.h"
+#include "ard/astro.h"
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"

@@ -50,6 +50,14 @@ ARD_API const char *ard_status_str(ard_status status);
 /* Symbolic name of a status ("ARD_ECORRUPT"); never NULL. Thread-safe. */
 ARD_API const char *ard_status_name(ard_status status);
 
+/* Number of status codes: the values are 0 .. ard_status_count() - 1 (bindings build their error
+ * classes from ard_status_name over this range). Thread-safe. */
+ARD_API int32_t ard_status_count(void);
+
+/* The library's version ("0.1.0"), the CMake project version it was built as; static string.
+ * Bindings compare it with their own version before use. Thread-safe. */
+ARD_API const char *ard_version(void);
+
 /* Error details filled by the innermost failing call. Caller-owned; zero-initialise or ard_error_init. */
 typedef struct ard_error {
     ard_status code;

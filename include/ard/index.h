@@ -193,6 +193,76 @@ typedef int (*ard_index_row_fn)(void *ctx, int32_t num_columns, const char *cons
 ARD_API ard_status ard_index_select(ard_index *idx, const char *sql, ard_index_row_fn fn, void *ctx,
                                     ard_error *err);
 
+typedef struct ard_index_column ard_index_column;
+
+// ---- typed reads: catalog columns as typed arrays ----------------------------------------------
+
+/* A table read out of the index: num_columns columns of num_rows rows, each an ard_index_column
+ * (name, type, values, validity; defined below) whose arrays the set owns:
+ *   ARD_INDEX_INT64   values: int64_t[num_rows]; a NULL cell reads 0
+ *   ARD_INDEX_DOUBLE  values: double[num_rows]; a NULL cell reads NaN; a NaN the database holds
+ *                     (PostgreSQL can store one; SQLite stores NaN as NULL) reads NaN with its
+ *                     validity bit set, so NULL and NaN stay distinguishable
+ *   ARD_INDEX_TEXT    values: const char *[num_rows], NUL-terminated UTF-8; NULL for a NULL cell
+ * validity is never NULL here: 1 bit per row, LSB-first, 1 = valid (not SQL NULL).
+ * Everything is freed by ard_column_set_free and borrowed until then. A set is immutable: any
+ * number of threads may read it at once. */
+typedef struct ard_column_set ard_column_set;
+
+/* At most this many columns per read. */
+#define ARD_INDEX_MAX_READ_COLUMNS 64
+
+/* Catalog columns (the `galaxies` table: targetid, target_ra, target_dec, z, zerr, zwarn,
+ * deltachi2, spectype, subtype, healpix, survey, program, desi_target, bgs_target, flux_g, flux_r,
+ * flux_z, ebv, coadd_fiberstatus, target_class) of the galaxies selected by `where`, one row per
+ * galaxy in ascending TARGETID order. `columns`: num_columns names, case-insensitive ("Z" or "z");
+ * the set's column names are the index's (lower case) and their types are fixed by the catalog
+ * schema (TARGETID, ZWARN, HEALPIX, DESI_TARGET, BGS_TARGET, COADD_FIBERSTATUS int64; SPECTYPE,
+ * SUBTYPE, SURVEY, PROGRAM, TARGET_CLASS text; the rest double), on both backends alike.
+ * `where` is a predicate over galaxies under exactly the guards of ard_index_query (NULL or "":
+ * every galaxy); limit <= 0: no limit, else the first `limit` galaxies by TARGETID.
+ * Values are bit-exact copies of what the database holds (no text round trip on SQLite; exact
+ * shortest text on PostgreSQL).
+ * Errors: ARD_EINVAL (no columns, more than ARD_INDEX_MAX_READ_COLUMNS, an unknown or repeated
+ * column name: the message names it; a comment, unbalanced quotes or parentheses in the
+ * predicate), ARD_EPERM (a ';' in the predicate, or a predicate that tries more than reading), ARD_EDB (SQL error in the predicate, or an index without that
+ * column), ARD_ENOMEM. *out is NULL on failure. Thread-safety: as the handle. */
+ARD_API ard_status ard_index_read_columns(ard_index *idx, const char *const *columns,
+                                          int32_t num_columns, const char *where, int64_t limit,
+                                          ard_column_set **out, ard_error *err);
+/* The same columns for a list of TARGETIDs: the set has exactly `count` rows, row i describing
+ * targetids[i] (input order, repeats kept). A TARGETID the catalog does not hold gives a row of
+ * NULLs in every column (including a requested "targetid" column, which tells found from not
+ * found). count == 0 gives an empty set. Errors: as ard_index_read_columns (no predicate), and
+ * ARD_EINVAL for count < 0 or targetids NULL with count > 0. */
+ARD_API ard_status ard_index_read_targetids(ard_index *idx, const char *const *columns,
+                                            int32_t num_columns, const int64_t *targetids,
+                                            int64_t count, ard_column_set **out, ard_error *err);
+/* One read-only SELECT (the guards of ard_index_select) as a typed set: `types` gives the
+ * ard_index_col_type of each of the num_types result columns (the statement must return exactly
+ * that many, else ARD_EINVAL). A cell converts to its column's type: an integer to double exactly
+ * when representable, a double to int64 only when it is integral (else ARD_EINVAL naming the
+ * column), a number to text as its shortest exact decimal; a text cell into an int64/double column
+ * -> ARD_EINVAL. Rows in the statement's order. Names are the statement's column names as the
+ * backend reports them ("column0", "column1", ... when it returns no row). Errors: those of ard_index_select, ARD_EINVAL as above, ARD_ENOMEM. */
+ARD_API ard_status ard_index_select_columns(ard_index *idx, const char *sql, const int32_t *types,
+                                            int32_t num_types, ard_column_set **out,
+                                            ard_error *err);
+/* The tables of the index's schema (SQLite: the database; PostgreSQL: current_schema()), one text
+ * column "name", lower case, sorted by strcmp. Errors: ARD_EDB, ARD_ENOMEM. */
+ARD_API ard_status ard_index_tables(ard_index *idx, ard_column_set **out, ard_error *err);
+
+ARD_API void ard_column_set_free(ard_column_set *set); /* accepts NULL */
+ARD_API int64_t ard_column_set_num_rows(const ard_column_set *set);
+ARD_API int32_t ard_column_set_num_columns(const ard_column_set *set);
+/* Column c (NULL when c is out of range), borrowed until ard_column_set_free; it can be passed
+ * unchanged to ard_index_write_table or ard_result_run_add_table. */
+ARD_API const ard_index_column *ard_column_set_column(const ard_column_set *set, int32_t c);
+/* Index of the column named `name` (case-insensitive), or -1. */
+ARD_API int32_t ard_column_set_find(const ard_column_set *set, const char *name);
+/* 1 when cell (row, c) is not SQL NULL; 0 for NULL or out of range. */
+ARD_API int ard_column_set_valid(const ard_column_set *set, int32_t c, int64_t row);
+
 // ---- result tables (science stages write back here) ---------------------------------------------
 
 typedef enum ard_index_col_type {
@@ -203,12 +273,12 @@ typedef enum ard_index_col_type {
 
 /* One column of a result table; caller-filled. validity: NULL = all valid, else 1 bit per row
  * (LSB-first, 1 = valid). */
-typedef struct ard_index_column {
+struct ard_index_column {
     const char *name; /* [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes */
     int32_t type;     /* ard_index_col_type */
     const void *values;
     const uint8_t *validity;
-} ard_index_column;
+};
 
 enum {
     ARD_INDEX_REPLACE = 0, /* drop and recreate the table */
@@ -225,6 +295,93 @@ enum {
 ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
                                          const ard_index_column *columns, int32_t num_columns,
                                          int64_t num_rows, int32_t mode, ard_error *err);
+
+// ---- result runs: one science-stage run, written all or nothing ---------------------------------
+
+/* A stage run records (all or nothing):
+ *   - results/<stage>-<run>-<table>.parquet for every table added (the library's Parquet writer,
+ *     zstd; the column names as given; footer key-value metadata ard.stage, ard.run_id,
+ *     ard.params (the JSON), ard.inputs_hash, ard.version);
+ *   - with an index: the per-galaxy (or per-group) index tables named at ard_result_run_add_table,
+ *     replaced by this run's rows (lower-cased column names plus a run_id TEXT column; a
+ *     "targetid" column is indexed), so they always hold the latest committed run of the stage;
+ *   - with an index: one row in <stage>_runs(run_id, stage, started, finished, ard_version,
+ *     inputs_hash, params, tables, summary): every run, oldest first; tables is a JSON array of
+ *     {"table","file","index_table","rows"}; summary the caller's JSON (ard_result_run_set_summary)
+ *     or NULL.
+ * How a run stays all or nothing: the Parquet files are written into the hidden staging directory
+ * results/.run-<stage>-<run>/ while the index rows go into one open write transaction. Commit
+ * makes the staged files durable, inserts the <stage>_runs row and commits the transaction (the
+ * commit point with an index), writes the staging directory's COMMITTED marker (the commit point
+ * without one), then renames the files into results/ and removes the staging directory. A process
+ * killed anywhere leaves either the previous state (before the commit point: the staging directory
+ * is deleted by the next recovery) or the complete new run (after it: the next recovery finishes
+ * the renames). Recovery (ard_result_recover) runs in ard_result_run_begin, ard_result_run_drop
+ * and on demand. Readers of the index never see a half run; a reader listing results/ between the
+ * commit point and the end of the renames may miss files of the newest run.
+ * Test hook: when the environment variable ARD_RESULT_KILL_AT holds a positive integer k, the run
+ * raises SIGKILL at its k-th step (steps: staging, each Parquet column chunk and file, each index
+ * table, the runs row, the commit, the marker, each rename); the tests use it to kill a run at
+ * every point. */
+typedef struct ard_result_run ard_result_run;
+
+/* Starts a run of `stage` ([a-z][a-z0-9_]*, at most 40 bytes, e.g. "fof", "anomaly") over
+ * `dataset` (the directory whose results/ receives the files; created if missing). idx: the
+ * dataset's index opened writable, or NULL for a Parquet-only run (no index tables, no
+ * <stage>_runs row; ard_result_run_add_table's index_table is then ignored). run_id: 1-64 bytes of
+ * [A-Za-z0-9_-], or NULL for "YYYYMMDDTHHMMSSZ" (UTC now). params_json: the run's parameters as a
+ * JSON text (not parsed; NULL = "{}"), copied. Recovers interrupted runs of the dataset first.
+ * idx (if any) must stay open and unused by others until commit/abort; one run per handle at a
+ * time. Errors: ARD_EINVAL (names), ARD_EEXIST (the stage already has a run with that id, in
+ * <stage>_runs or as results/<stage>-<run>-*.parquet), ARD_EPERM (read-only index), ARD_EIO
+ * (results/ not writable), ARD_EDB, ARD_ENOMEM. *out is NULL on failure. */
+ARD_API ard_status ard_result_run_begin(ard_index *idx, const char *dataset, const char *stage,
+                                        const char *run_id, const char *params_json,
+                                        ard_result_run **out, ard_error *err);
+/* The run id (generated or given); borrowed until commit/abort. */
+ARD_API const char *ard_result_run_id(const ard_result_run *run);
+/* Feeds `len` bytes of the run's inputs into its content hash (FNV-1a 64, recorded as 16 hex
+ * digits in inputs_hash); call it with whatever identifies the inputs (e.g. the TARGETID and
+ * coordinate arrays), in a deterministic order. Never fails. */
+ARD_API void ard_result_run_hash_input(ard_result_run *run, const void *data, size_t len);
+/* A JSON text stored in <stage>_runs.summary (e.g. counts); copied; NULL clears. ARD_ENOMEM. */
+ARD_API ard_status ard_result_run_set_summary(ard_result_run *run, const char *summary_json,
+                                              ard_error *err);
+/* Adds table `table` ([a-z][a-z0-9_]*, at most 40 bytes; unique within the run) of num_rows rows:
+ * written at once to the staged results/<stage>-<run>-<table>.parquet (a column with a validity
+ * bitmap becomes OPTIONAL; text becomes a STRING column), and, when the run has an index and
+ * index_table is not NULL, loaded into index table `index_table` (replacing it, inside the run's
+ * transaction; the index's own tables are refused). The columns are read during the call only.
+ * On failure the run is aborted (ard_result_run_abort must still be called to free it).
+ * Errors: ARD_EINVAL (names, types, duplicate table), ARD_EPERM (reserved index table), ARD_EIO,
+ * ARD_EDB, ARD_ENOMEM. */
+ARD_API ard_status ard_result_run_add_table(ard_result_run *run, const char *table,
+                                            const ard_index_column *columns, int32_t num_columns,
+                                            int64_t num_rows, const char *index_table,
+                                            ard_error *err);
+/* Commits the run as described above and frees it (also on failure, after which nothing of the
+ * run remains). Errors: ARD_EIO, ARD_EDB, ARD_ENOMEM, ARD_EINVAL (a run with no table). */
+ARD_API ard_status ard_result_run_commit(ard_result_run *run, ard_error *err);
+/* Discards the run (staged files removed, transaction rolled back) and frees it; accepts NULL. */
+ARD_API void ard_result_run_abort(ard_result_run *run);
+
+/* Finishes or rolls back the interrupted runs of `dataset` (see above). idx may be NULL (then only
+ * Parquet-only runs are recovered; staging directories of indexed runs are left for a recovery
+ * with the index). Errors: ARD_EIO, ARD_EDB. */
+ARD_API ard_status ard_result_recover(ard_index *idx, const char *dataset, ard_error *err);
+/* The stages that have a <stage>_runs table: one text column "stage", sorted. */
+ARD_API ard_status ard_result_stages(ard_index *idx, ard_column_set **out, ard_error *err);
+/* The runs of `stage`, oldest first: text columns run_id, stage, started, finished, ard_version,
+ * inputs_hash, params, tables, summary (NULL where a run recorded none, e.g. rows written before
+ * result runs existed). An unknown stage gives ARD_ENOENT. Errors: ARD_EINVAL, ARD_EDB. */
+ARD_API ard_status ard_result_runs(ard_index *idx, const char *stage, ard_column_set **out,
+                                   ard_error *err);
+/* Removes run `run_id` of `stage`: its <stage>_runs row and its rows in the index tables it wrote
+ * (in one transaction; the tables then hold no run if it was the latest), then its files
+ * results/<stage>-<run>-*.parquet. ARD_ENOENT when neither the row nor a file exists.
+ * Errors: ARD_EINVAL, ARD_EPERM, ARD_EDB, ARD_EIO. *files_removed (may be NULL) counts files. */
+ARD_API ard_status ard_result_run_drop(ard_index *idx, const char *dataset, const char *stage,
+                                       const char *run_id, int64_t *files_removed, ard_error *err);
 
 // ---- fetch: read the planned spectra straight from the tiles ------------------------------------
 

@@ -120,7 +120,7 @@ typedef struct ard_pq_writer_options {
                                    fewer); overrides target_row_group_bytes */
     int32_t byte_stream_split;  /* 1 (init's default): FLOAT/DOUBLE columns default to
                                    BYTE_STREAM_SPLIT (spectra: ~21% smaller under SNAPPY, 11%
-                                   under ZSTD, and faster; bench/results-writer.md); 0: PLAIN */
+                                   under ZSTD, and faster; bench/results/parquet-write.md); 0: PLAIN */
     int32_t disable_dictionary; /* 1: no dictionary encoding unless set per column */
     int64_t max_dictionary_bytes; /* PLAIN size of a chunk's dictionary before falling back to
                                      PLAIN; default 1 MiB */

@@ -6,7 +6,7 @@
  * Later stages (anomaly scores, cosmic web) add their own sections.
  *
  * Coordinates: (RA, Dec, z) become comoving Cartesian positions in Mpc (not Mpc/h) with the flat
- * LambdaCDM cosmology of ard/survey.h (ard_cosmology: default Planck 2018, h = 0.6766, Om = 0.3111);
+ * LambdaCDM cosmology of ard/astro.h (ard_cosmology: default Planck 2018, h = 0.6766, Om = 0.3111);
  * x = D_C cos(dec) cos(ra), y = D_C cos(dec) sin(ra), z = D_C sin(dec).
  *
  * Threads: every function taking `threads` runs on its own ard_pool (threads <= 0: all CPUs); results
@@ -43,6 +43,13 @@ ARD_API int64_t ard_kdtree_size(const ard_kdtree *tree);
 ARD_API ard_status ard_kdtree_query_radius(const ard_kdtree *tree, const double q[3], double r,
                                            int64_t *out, int64_t cap, int64_t *count,
                                            ard_error *err);
+
+/* The min(k, n) points nearest to q, sorted by distance, ties by the smaller index (so the answer is
+ * unique): their original indexes into idx (k slots) and distances into dist (may be NULL). *count
+ * receives the number found. Errors: ARD_EINVAL (NULL arguments, k < 0, a non-finite q), ARD_ENOMEM.
+ * Thread-safe. */
+ARD_API ard_status ard_kdtree_query_knn(const ard_kdtree *tree, const double q[3], int32_t k,
+                                        int64_t *idx, double *dist, int32_t *count, ard_error *err);
 
 /* ---- friends-of-friends: the linking core on arrays -----------------------------------------------
  * Both functions write labels[i] = the smallest index j of the connected component that holds point i
@@ -103,7 +110,22 @@ typedef struct ard_fof_params {
     const double *nz_density; /* ... and densities in Mpc^-3 (> 0) */
     int64_t nz_len;           /* table length (0 = estimate; otherwise >= 2) */
     int32_t threads;          /* <= 0: all CPUs */
+    /* Optional replacement of the one-process linking step (NULL = the built-in kernel), e.g.
+     * ard_cluster's distributed linker under mpirun. It must give the labels of
+     * ard_fof_link_isotropic / ard_fof_link_redshift for the same arrays. */
+    const struct ard_fof_linker *linker;
 } ard_fof_params;
+
+/* A linking step: called once per ard_fof_run with the arrays of the public kernels above
+ * (xyz: comoving Cartesian positions in Mpc; unit/dist/ang/los: the redshift-space rule). */
+typedef struct ard_fof_linker {
+    ard_status (*isotropic)(void *ctx, const double *xyz, int64_t n, double link, int32_t threads,
+                            int64_t *labels, ard_error *err);
+    ard_status (*redshift)(void *ctx, const double *unit, const double *dist, const double *ang,
+                           const double *los, int64_t n, int32_t threads, int64_t *labels,
+                           ard_error *err);
+    void *ctx;
+} ard_fof_linker;
 
 ARD_API void ard_fof_params_init(ard_fof_params *p);
 
@@ -183,6 +205,139 @@ typedef struct ard_fof_score {
 ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *truth, int64_t n,
                                        int64_t min_size, ard_fof_score *out, ard_error *err);
 
+/* ---- cosmic web: GraphSAGE environment classifier (void / sheet / filament / knot) ----------------
+ * Galaxies are nodes of a k-nearest-neighbour graph in comoving redshift-space coordinates (the
+ * caller's xyz, Mpc). Node features (ARD_COSMICWEB_FEATURES, in this order): log10 of the distance to
+ * the 1st, 2nd, 4th, 8th, 16th and k-th neighbour (local densities at several scales), the redshift,
+ * and a one-hot of the target class (BGS, LRG, ELG, QSO; other values: all zero). Features are
+ * standardised with the training nodes' mean and standard deviation (stored in the model).
+ *
+ * Model: two GraphSAGE layers with the mean aggregator,
+ *   h = ReLU(W1 [x_v, mean_{u in N1(v)} x_u] + b1),   logits = W2 [h_v, mean_{u in N2(v)} h_u] + b2,
+ * hidden width `hidden`, 4 classes. Training samples neighbours (fan-out [fanout1, fanout2]: fanout1
+ * neighbours of each seed, fanout2 of each of those; all of them when the node has fewer, without
+ * replacement otherwise) on producer threads that run ahead of the trainer through a bounded queue.
+ * A sample depends only on (seed, epoch, hop, node), so batches are identical for any thread count.
+ * Minibatches of `batch` seed nodes; gradients accumulate over `accum` minibatches before one Adam
+ * step; the loss of a step is the class-weighted mean over all its seeds:
+ *   L = sum_i w_{y_i} CE_i / sum_i w_{y_i}   (i over the seeds of the `accum` minibatches)
+ * so a short last minibatch or step counts each seed exactly once (w = 1, or n / (4 n_c) when
+ * balanced). Prediction aggregates over all k graph neighbours (no sampling).
+ *
+ * Labels: 0 void, 1 sheet, 2 filament, 3 knot (the generator's WEB_CLASS); -1 = unknown. */
+
+#define ARD_COSMICWEB_CLASSES 4
+#define ARD_COSMICWEB_FEATURES 11
+
+typedef struct ard_cosmicweb_options {
+    int32_t k;        /* graph neighbours per galaxy; default 32 (>= 16) */
+    int32_t fanout1;  /* neighbours sampled per seed; default 25 */
+    int32_t fanout2;  /* neighbours sampled per first-hop node; default 10 */
+    int32_t hidden;   /* hidden width; default 64 */
+    int32_t batch;    /* seed nodes per minibatch; default 64 */
+    int32_t accum;    /* minibatches per optimizer step; default 64 */
+    int32_t epochs;   /* default 10 */
+    float lr;         /* Adam learning rate; default 3e-3 */
+    int32_t balanced; /* 1: class-balanced loss (default); 0: plain mean */
+    uint64_t seed;    /* initialisation, shuffling and sampling; default 1 */
+    int32_t threads;  /* producer threads and BLAS blocks; <= 0: all CPUs */
+    int32_t queue;    /* minibatches sampled ahead; default 16 */
+} ard_cosmicweb_options;
+
+ARD_API void ard_cosmicweb_options_init(ard_cosmicweb_options *opt);
+
+/* The galaxies (arrays of n, borrowed for the call). */
+typedef struct ard_cosmicweb_input {
+    int64_t n;
+    const double *xyz;           /* n x 3 comoving redshift-space positions, Mpc */
+    const double *z;             /* redshift */
+    const int32_t *target_class; /* 0 BGS, 1 LRG, 2 ELG, 3 QSO, other: unknown; may be NULL */
+    const int32_t *label;        /* web class 0..3 or -1; training (and scoring) only */
+    const int32_t *split;        /* 0 train, 1 validation, 2 test; training only */
+} ard_cosmicweb_input;
+
+/* What training measured. Balanced accuracy = mean over the classes present of the recall. */
+typedef struct ard_cosmicweb_report {
+    int64_t train_nodes, val_nodes, test_nodes;
+    int64_t steps;     /* optimizer steps */
+    double final_loss; /* mean training loss of the last epoch */
+    double val_balanced_accuracy;
+    double test_balanced_accuracy;
+    int64_t test_confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES]; /* [true][predicted] */
+    double seconds_graph;                                                 /* graph + features */
+    double seconds_train;
+    double train_nodes_per_s; /* seed nodes processed per second of training */
+} ard_cosmicweb_report;
+
+typedef struct ard_cosmicweb_model ard_cosmicweb_model;
+
+/* Trains a model on the labelled train-split galaxies. report may be NULL.
+ * Errors: ARD_EINVAL (bad options; n < 1 or missing arrays; no labelled training galaxy: "no truth
+ * for training"; a label outside -1..3 or a split outside 0..2, naming the row; non-finite
+ * coordinates), ARD_ENOMEM, ARD_ENOTSUP without BLAS. On failure *out is NULL. */
+ARD_API ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in,
+                                       const ard_cosmicweb_options *opt, ard_cosmicweb_model **out,
+                                       ard_cosmicweb_report *report, ard_error *err);
+
+/* Classifies every galaxy of `in` (label and split are ignored): cls (n; may be NULL) and
+ * probabilities prob (n x 4: void, sheet, filament, knot; may be NULL). threads <= 0: all CPUs.
+ * Deterministic for any thread count. Errors: ARD_EINVAL (n < 1: "empty selection", missing arrays,
+ * fewer galaxies than k + 1), ARD_ENOMEM, ARD_ENOTSUP without BLAS. */
+ARD_API ard_status ard_cosmicweb_predict(const ard_cosmicweb_model *model,
+                                         const ard_cosmicweb_input *in, int32_t threads,
+                                         int32_t *cls, float *prob, ard_error *err);
+
+/* Saves the weights, feature normalisation and hyper-parameters (safetensors metadata
+ * "ard.stage" = "cosmicweb", "features", "k", "hidden") atomically. Errors as
+ * ard_nn_save_safetensors. */
+ARD_API ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char *path,
+                                            ard_error *err);
+/* Loads a saved model. Errors: those of ard_nn_load_safetensors; ARD_EINVAL naming the file when it
+ * is not a cosmicweb model or was trained on other features (the "features" metadata differs from
+ * this build's feature list), or a tensor has the wrong shape. */
+ARD_API ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
+                                            ard_error *err);
+ARD_API void ard_cosmicweb_model_free(ard_cosmicweb_model *model); /* accepts NULL */
+
+/* Train / validation / test split by sky pixel (never by galaxy): every pixel id goes wholly to one
+ * split by a hash of (seed, pixel): validation with probability val_frac, test with test_frac, else
+ * train. split[i] receives 0, 1 or 2. Errors: ARD_EINVAL (fractions outside [0, 1] or summing > 1). */
+ARD_API ard_status ard_cosmicweb_split_by_pixel(const int64_t *pixel, int64_t n, double val_frac,
+                                                double test_frac, uint64_t seed, int32_t *split,
+                                                ard_error *err);
+
+/* The galaxies of a dataset, ready for the calls above: catalog/zcatalog-NNNN.parquet rows with Z > 0
+ * and finite RA/Dec (TARGETID, TARGET_RA, TARGET_DEC, Z, TARGET_CLASS), comoving redshift-space
+ * positions (Planck 2018, Mpc), and the generator's truth WEB_CODE from the row-matched
+ * truth/galaxies-NNNN.parquet when it exists (else label -1). pixel: HEALPix nested, nside 8 (for
+ * ard_cosmicweb_split_by_pixel). Arrays owned; free with ard_cosmicweb_data_reset. */
+typedef struct ard_cosmicweb_data {
+    int64_t n;
+    int64_t skipped;   /* catalog rows left out (Z <= 0 or no position) */
+    int32_t has_truth; /* 1 when every catalog file had its truth file */
+    int64_t *targetid;
+    double *xyz; /* n x 3 */
+    double *z;
+    int32_t *target_class; /* 0 BGS, 1 LRG, 2 ELG, 3 QSO, -1 other */
+    int32_t *label;        /* 0..3 or -1 */
+    int64_t *pixel;
+} ard_cosmicweb_data;
+
+/* Errors: ARD_ENOENT (no catalog file), ARD_ECORRUPT (a missing column or a truth file that is not
+ * row-matched, naming the file), ARD_EIO, ARD_ENOMEM. On failure *out is empty. */
+ARD_API ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out,
+                                           ard_error *err);
+ARD_API void ard_cosmicweb_data_reset(ard_cosmicweb_data *d); /* safe twice */
+
+/* Writes the predictions as Parquet at `path` (parent directories created; the file appears
+ * atomically): TARGETID int64, WEB_CLASS int32 (0 void .. 3 knot), P_VOID, P_SHEET, P_FILAMENT,
+ * P_KNOT float, with footer metadata "ard.cosmicweb.run_id" and "ard.cosmicweb.model" (either may
+ * be NULL). prob is n x 4 as ard_cosmicweb_predict writes it. Errors: ARD_EINVAL, ARD_EIO,
+ * ARD_ENOMEM. */
+ARD_API ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
+                                               const int32_t *cls, const float *prob, int64_t n,
+                                               const char *run_id, const char *model,
+                                               ard_error *err);
 /* ---- anomaly detection: an autoencoder stage over the stream (anomaly_*.c) ----------------------
  * Model (a patch-token MLP autoencoder):
  *   embed   e[p] = valid_p * (x[p] We^T + be + PE(wave_p))      x[p]: patch p's `patch` token values,

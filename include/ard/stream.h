@@ -374,6 +374,28 @@ ARD_API ard_status ard_loader_wait(ard_loader *loader, ard_error *err);
  * NULL. */
 ARD_API void ard_loader_free(ard_loader *loader);
 
+/* ---- distributed stream hooks (the producer side of src/cluster's transport) ---------------------
+ * Restricts a loader, before ard_loader_start, to part `part` of `parts` of the global stream: the
+ * global batches g with (g / chunk) % parts == part (chunk 0 = ard_loader_default_chunk). Its store
+ * then holds exactly those batches, in increasing g, under store sequence numbers 0, 1, ...;
+ * ard_loader_global_batch maps one back to g. Every spectrum of g is the one a loader without
+ * selection puts into batch g (same options, same seed). Row groups are decoded only for the
+ * selected batches. ARD_EINVAL (bad part/parts/chunk, already started or selected). */
+ARD_API ard_status ard_loader_select_batches(ard_loader *loader, int32_t part, int32_t parts,
+                                             int32_t chunk, ard_error *err);
+/* About one row group's worth of batches (average rows per row group / batch_size, 1..1024). */
+ARD_API int32_t ard_loader_default_chunk(const ard_loader *loader);
+/* Batches this loader produces over all epochs (after a selection: its share). */
+ARD_API int64_t ard_loader_total_batches(const ard_loader *loader);
+/* The global batch number of the loader's store sequence number `seq`. */
+ARD_API int64_t ard_loader_global_batch(const ard_loader *loader, int64_t seq);
+/* The store's patch wavelengths (num_patches floats inside the mapping; NULL for NULL). */
+ARD_API const float *ard_store_wave(const ard_store *store);
+/* The raw bytes of a claimed or acquired batch's slot (every array of the layout, tokens first at
+ * offset 0); *size receives the slot size. Valid while the batch is held; NULL when batch->slot is
+ * out of range. A transport copies slots whole between stores of equal geometry. */
+ARD_API void *ard_batch_bytes(const ard_store *store, const ard_batch *batch, int64_t *size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
-/* ard survey: the ARD data model (tile and catalog schemas, wavelength grid, dataset paths),
- * HEALPix, cosmology, the synthetic DESI-like survey generator and the DESI FITS ingest.
+/* ard survey: the ARD data model (tile and catalog schemas, dataset paths), the synthetic
+ * DESI-like survey generator and the DESI FITS ingest. The numerics of the sky (wavelength grid,
+ * HEALPix, cosmology, random numbers, T-web) live in ard/astro.h, which this header includes.
  *
  * Dataset layout (DESIGN.md):
  *   DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet   one tile per NSIDE-64 nested pixel,
@@ -18,6 +19,7 @@
 #ifndef ARD_SURVEY_H
 #define ARD_SURVEY_H
 
+#include "ard/astro.h"
 #include "ard/core.h"
 
 #ifdef __cplusplus
@@ -128,11 +130,14 @@ ARD_API int32_t ard_target_class_from_name(const char *name);
  * for field), HAS_SPECTRUM int32, SPECTRUM_CLASS string (class the spectrum really shows; differs
  * from TARGET_CLASS for wrong_class), WEB_CLASS string (ard_web_class_name: the T-web class of the
  * true mass field at the galaxy's real-space position), WEB_CODE int32 (ard_web_class), WEB_DELTA
- * float (smoothed overdensity of the halos there), WEB_LAMBDA1..3 float (tidal eigenvalues,
- * descending); key-value metadata "ard.cosmic_web" gives the T-web parameters ("method=tweb;
- * smoothing_mpc_h=2;lambda_th=0.2;tolerance=0.005;field_log_mass=12;..."). The true mass field is
- * every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at its
- * own position, in a smooth background. DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
+ * float (smoothed overdensity there), WEB_LAMBDA1..3 float (tidal eigenvalues, descending);
+ * key-value metadata "ard.cosmic_web" gives the T-web parameters. With large-scale structure
+ * (ard_generate_options.lss = 1, the default) the true mass field is the generator's
+ * Zel'dovich-evolved field on its grid, eigenvalues scaled by D(Z_COSMO) ("method=tweb-grid;
+ * smoothing_mpc_h=2;lambda_th=0.2;grid_cells=128;box_mpc_h=256;cell_mpc_h=2;..."); with lss = 0 it
+ * is every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at
+ * its own position, in a smooth background ("method=tweb;...;tolerance=0.005;field_log_mass=12;
+ * ..."). DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
  * DEC double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
  * Mpc/h), SIGMA_V double (km/s). */
 #define ARD_TRUTH_DIR "truth"
@@ -170,102 +175,6 @@ typedef enum ard_anomaly {
  * "star_as_galaxy", "double_peaked", "bal_qso", "blend". Static. */
 ARD_API const char *ard_anomaly_name(int32_t kind);
 
-// ---- cosmic web (T-web) ------------------------------------------------------------------------
-/* The T-web of Hahn et al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
- * with laplacian(phi) = delta (the overdensity), smoothed with a Gaussian of radius R; a point is a
- * void, sheet, filament or knot when 0, 1, 2 or 3 eigenvalues exceed lambda_th. ard evaluates it
- * exactly for a set of point masses, without a grid or FFT: a mass M contributes the tide of a
- * Gaussian-smoothed point of volume weight q = M / rho_mean (comoving (Mpc/h)^3; rho_mean
- * = 2.775e11 Om (Msun/h) / (Mpc/h)^3), the rest of the mean density being smooth (a uniform
- * background exerts no tide). Per mass, the radial eigenvalue at distance r is q (W(r) - 2 m(r) /
- * (4 pi r^3)) and the two tangential ones q m(r) / (4 pi r^3), with W the normalised Gaussian and
- * m(r) its enclosed fraction; trace = smoothed delta of the masses. A mass is ignored beyond max(6
- * R, (2 q / (4 pi tolerance))^(1/3)), where its tide is below `tolerance` (beyond that radius only
- * fluctuations of the masses matter: a uniform shell exerts no tide; and it keeps out the tide of a
- * survey's own footprint, where mass stops only because the survey stops). Against an uncut sum
- * over a generated survey's masses the eigenvalues differ by 0.007 rms (1M galaxies; ~99% of
- * classes agree). Units: comoving Mpc/h throughout. */
-typedef enum ard_web_class {
-    ARD_WEB_VOID = 0,
-    ARD_WEB_SHEET = 1,
-    ARD_WEB_FILAMENT = 2,
-    ARD_WEB_KNOT = 3,
-    ARD_WEB_COUNT = 4
-} ard_web_class;
-/* "void", "sheet", "filament", "knot"; "unknown" otherwise. Static. */
-ARD_API const char *ard_web_class_name(int32_t cls);
-
-typedef struct ard_tweb_params {
-    double smoothing; /* Gaussian R, Mpc/h: default 2.0 (Hahn et al. 2007 used 2.1) */
-    double lambda_th; /* default 0.2 (Forero-Romero et al. 2009 suggest 0.2-0.4) */
-    double tolerance; /* tides below this are dropped: default 0.005 (lambda_th / 40) */
-} ard_tweb_params;
-ARD_API void ard_tweb_params_default(ard_tweb_params *p);
-
-/* Evaluates the T-web at n_points points (x, y, z triples in `points`) from n_masses masses at
- * `mass_xyz` with volume weights `mass_q` (see above; q >= 0). Outputs, each may be NULL: lambda
- * (3 floats per point, descending), delta (trace: the smoothed overdensity due to the masses), cls
- * (ard_web_class per point). pool NULL runs serially. Results depend only on the inputs (not on the
- * thread count). Coordinates must be finite with |x| < 1e6 * 6 R. Errors: ARD_EINVAL (NULL inputs,
- * parameters not positive, a non-finite or out-of-range position, q < 0), ARD_ENOMEM. */
-ARD_API ard_status ard_tweb_eval(const ard_tweb_params *params, const double *mass_xyz,
-                                 const double *mass_q, int64_t n_masses, const double *points,
-                                 int64_t n_points, ard_pool *pool, float *lambda, float *delta,
-                                 uint8_t *cls, ard_error *err);
-
-/* ---- wavelength grid ----------------------------------------------------------------------------
- * Bin centres: linear  lambda_i = start + i * (stop - start) / (n - 1)
- *              log     lambda_i = start * (stop / start)^(i / (n - 1))      (i = 0 .. n-1)
- * so start and stop are the first and last centres (vacuum Angstrom). Bin edges are the midpoints
- * between centres (in log space for log grids); the outer edges mirror the first/last half-step.
- * "ard.grid" text: "kind=log;start=3600;stop=9824;n=4096" (keys in any order, no spaces; numbers in
- * shortest round-trip form; kind is "log" or "linear"). */
-typedef enum ard_grid_kind { ARD_GRID_LOG = 0, ARD_GRID_LINEAR = 1 } ard_grid_kind;
-
-typedef struct ard_grid {
-    int32_t kind; /* ard_grid_kind */
-    double start; /* first bin centre, Angstrom, > 0 */
-    double stop;  /* last bin centre, > start */
-    int64_t n;    /* bins, 2 .. ARD_GRID_MAX_BINS */
-} ard_grid;
-
-#define ARD_GRID_MAX_BINS 1000000
-#define ARD_GRID_TEXT_MAX 128 /* buffer size that always holds ard_grid_format's output */
-
-/* The default grid: log, 3600 .. 9824 A, 4096 bins. */
-ARD_API void ard_grid_default(ard_grid *out);
-/* Checks kind/start/stop/n. ARD_EINVAL with a message naming the bad field. */
-ARD_API ard_status ard_grid_validate(const ard_grid *g, ard_error *err);
-/* Parses "ard.grid" text. ARD_EINVAL (message quotes the text) on unknown keys, missing keys, bad
- * numbers or an invalid grid. */
-ARD_API ard_status ard_grid_parse(const char *text, ard_grid *out, ard_error *err);
-/* Writes the "ard.grid" text into buf (cap >= ARD_GRID_TEXT_MAX is always enough). ARD_EINVAL
- * (invalid grid), ARD_ERANGE (buffer too small). */
-ARD_API ard_status ard_grid_format(const ard_grid *g, char *buf, size_t cap, ard_error *err);
-/* Grid from a short name: "log4096" (log, 3600-9824, 4096 bins), "logN", "linear7781" / "linN"
- * (linear 3600-9824; 7781 bins = DESI's 0.8 A step), "desi" (= linear7781). ARD_EINVAL. */
-ARD_API ard_status ard_grid_from_name(const char *name, ard_grid *out, ard_error *err);
-/* Centre of bin i (i may be outside [0, n) for extrapolation). */
-ARD_API double ard_grid_wavelength(const ard_grid *g, double i);
-/* Fractional bin index of wavelength lambda (inverse of ard_grid_wavelength). */
-ARD_API double ard_grid_index(const ard_grid *g, double lambda);
-/* Fills out[0..n) with the bin centres. */
-ARD_API void ard_grid_wavelengths(const ard_grid *g, double *out);
-/* 1 if the two grids are identical (same kind, n and start/stop within 1e-9 relative), else 0. */
-ARD_API int ard_grid_equal(const ard_grid *a, const ard_grid *b);
-
-/* ---- HEALPix (nested scheme) --------------------------------------------------------------------
- * nside must be a power of two in 1 .. 2^29 (ard uses ARD_NSIDE = 64). RA/Dec in degrees. */
-#define ARD_NSIDE 64
-#define ARD_NPIX_64 49152
-/* Pixel holding (ra, dec), or -1 if nside is invalid or dec is outside [-90, 90] or not finite. */
-ARD_API int64_t ard_healpix_ang2pix_nest(int64_t nside, double ra_deg, double dec_deg);
-/* Centre of pixel `pix`. ARD_EINVAL for a bad nside or pixel. */
-ARD_API ard_status ard_healpix_pix2ang_nest(int64_t nside, int64_t pix, double *ra_deg,
-                                            double *dec_deg, ard_error *err);
-/* Pixel area in square degrees (0.83929 for NSIDE 64), 0 for a bad nside. */
-ARD_API double ard_healpix_pixel_area_deg2(int64_t nside);
-
 // ---- dataset paths ------------------------------------------------------------------------------
 /* "DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet" with PIXGROUP = PIXNUM / 100 (no zero
  * padding, as DESI). ARD_EINVAL (bad survey/program name: must be [a-z0-9_]+, pixnum < 0),
@@ -283,42 +192,6 @@ ARD_API ard_status ard_survey_parse_tile_path(const char *path, char *survey, ch
 /* Creates every missing directory of `path`'s parent (mkdir -p of dirname). ARD_EIO. */
 ARD_API ard_status ard_survey_mkdirs_for(const char *path, ard_error *err);
 
-/* ---- cosmology (flat LambdaCDM) -----------------------------------------------------------------
- * D_C(z) = (c / H0) * integral_0^z dz' / E(z'), E(z) = sqrt(Om (1+z)^3 + Or (1+z)^4 + OL),
- * OL = 1 - Om - Or. Tabulated once (adaptive Simpson per step, then cubic Hermite interpolation);
- * relative error < 1e-6 over 0 < z <= zmax. */
-typedef struct ard_cosmo_params {
-    double h;       /* H0 / (100 km/s/Mpc) */
-    double omega_m; /* matter density today */
-    double omega_r; /* radiation (0 to ignore) */
-} ard_cosmo_params;
-
-/* Planck 2018 (TT,TE,EE+lowE+lensing+BAO): h = 0.6766, Om = 0.3111, Or = 0 (radiation ignored; its
- * effect on D_C is < 1e-4 below z = 5). */
-ARD_API void ard_cosmo_params_planck18(ard_cosmo_params *out);
-
-typedef struct ard_cosmology ard_cosmology;
-/* Tabulates D_C on 0 <= z <= zmax (0 < zmax <= 20). params NULL = Planck 2018. Free with
- * ard_cosmology_free. ARD_EINVAL (h <= 0, Om outside (0, 1], Or < 0, bad zmax), ARD_ENOMEM.
- * The returned object is read-only: all queries are thread-safe. */
-ARD_API ard_status ard_cosmology_new(const ard_cosmo_params *params, double zmax,
-                                     ard_cosmology **out, ard_error *err);
-ARD_API void ard_cosmology_free(ard_cosmology *c);
-/* Line-of-sight comoving distance in Mpc (not Mpc/h; multiply by h for Mpc/h). z is clamped to
- * [0, zmax]. */
-ARD_API double ard_cosmology_comoving_distance(const ard_cosmology *c, double z);
-/* Inverse: redshift at comoving distance d (Mpc), clamped to [0, zmax]. */
-ARD_API double ard_cosmology_z_at_distance(const ard_cosmology *c, double d_mpc);
-/* E(z) = H(z)/H0, and the Hubble distance c/H0 in Mpc. */
-ARD_API double ard_cosmology_efunc(const ard_cosmology *c, double z);
-ARD_API double ard_cosmology_hubble_distance(const ard_cosmology *c);
-ARD_API double ard_cosmology_h(const ard_cosmology *c);
-ARD_API double ard_cosmology_omega_m(const ard_cosmology *c);
-/* Critical density today in (Msun/h) / (Mpc/h)^3 (= h^2 Msun / Mpc^3); the comoving mean matter
- * density is ARD_RHO_CRIT_H2 * omega_m. */
-#define ARD_RHO_CRIT_H2 2.775e11
-ARD_API double ard_cosmology_zmax(const ard_cosmology *c);
-
 /* ---- generator ----------------------------------------------------------------------------------
  * Writes a synthetic DESI-like survey: catalog, truth and (optionally) tiles. Deterministic: the
  * same options give the same bytes whatever the thread count (each galaxy's randoms come from a
@@ -333,6 +206,23 @@ typedef struct ard_generate_options {
     double anomaly_fraction; /* default 0.001 of spectra */
     double group_fraction;   /* fraction of galaxies living in groups of >= 2, default 0.4 */
     int32_t progress;        /* 1: progress bar on stderr (only shown on a TTY) */
+    /* Large-scale structure (needs FFTW: without it lss = 1 gives ARD_ENOTSUP). lss = 1 (default):
+     * a Zel'dovich-evolved Gaussian random field (ard_field_new: Planck 2018, EH98 with wiggles,
+     * sigma8 = 0.81, seed = the survey seed) on a periodic cube of lss_cells^3 cells and side
+     * lss_box Mpc/h, replicated periodically over the survey volume (observer at the origin);
+     * structures repeat every lss_box along a line of sight. lss = 0: the earlier placement (no
+     * clustering beyond groups) and the point-mass T-web truth (ard_tweb_eval). Resolution: the
+     * cell is lss_box / lss_cells (default 256 / 128 = 2 Mpc/h, the T-web's R); memory ~105
+     * bytes per cell at the peak (field 48 + T-web 41 + evolved density 8 + work), 220 MB at the
+     * default, 1.8 GB at 256^3, 14 GB at 512^3 (refused above 8 GB: ARD_ELIMIT). Coarser cells
+     * (a larger box at the same n) smooth the web: keep the cell <= R. */
+    int32_t lss;       /* default 1 */
+    int32_t lss_cells; /* power of two 16 .. 512, default 128 */
+    double lss_box;    /* Mpc/h, default 256 */
+    /* Sky region: a cap of region_radius degrees around (region_ra, region_dec); radius 0 (the
+     * default) = the whole DR1 footprint. In a region, galaxies = 0 means "DR1 density": the
+     * catalog gets the DR1 good-z count of the NSIDE-64 pixels whose centre is in the cap. */
+    double region_ra, region_dec, region_radius;
 } ard_generate_options;
 
 /* Fills defaults (galaxies = 0: the caller must set it). */
@@ -357,7 +247,19 @@ typedef struct ard_generate_report {
 /* Sky: each class's halos are placed in NSIDE-64 pixels in proportion to DR1's good-z density
  * (main_bright for BGS -> tiles/main/bright, main_dark for LRG/ELG/QSO -> tiles/main/dark),
  * uniformly inside the pixel; redshifts follow DR1's n(z) per class; class mix and group fraction
- * are exact quotas. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
+ * are exact quotas. With lss = 1 each unit (a group or a field galaxy) draws 16 candidate
+ * positions (32 for groups) from that footprint and n(z) and keeps one with probability
+ * proportional to max(0, 1 + b D(z) delta_R(x)): delta_R the evolved field smoothed at the T-web's
+ * R, D(z) the linear growth at the candidate's redshift (the z = 0 field scaled along the light
+ * cone), b the class's linear bias (BGS 1.4, LRG 2.0, ELG 1.3, QSO 2.5: within the ranges of the
+ * DESI Final Design Report's b(z) = b0 / D(z) with b0 = 1.34, 1.7, 0.84, 1.2 at each class's
+ * typical redshift, arXiv:1611.00036 sec. 2.4) plus 0.8 (log10 M - 12.5) for a group of mass M,
+ * so groups sit on density peaks. Footprint and n(z) are kept on average (the weights have mean
+ * ~1 over the candidates). Redshift-space distortions: every member gets the line-of-sight
+ * Zel'dovich velocity a H f D(z) psi(x) of its unit's position on top of its virial motion.
+ * Truth WEB_* columns then come from the grid T-web (ard_tweb_grid_new) of the evolved field at R
+ * = 2 Mpc/h, lambda_th = 0.2, sampled at each galaxy's real-space position (Z_COSMO) with the
+ * eigenvalues scaled by D(Z_COSMO); "ard.cosmic_web" records method, R, lambda_th, cells, box. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
  * sorted by TARGETID, is also sorted by pixel. A galaxy's spectrum depends only on (seed,
  * TARGETID). Generates into directory `out_dir` (created if missing); ARD_EEXIST if it already
  * holds tiles/, catalog/ or truth/ (never mixes a new survey with stale files). report may be NULL.

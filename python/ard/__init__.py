@@ -1,36 +1,73 @@
-"""ard: analysis-ready spectroscopic datasets, streamed to numpy/torch without copies.
+"""ard: analysis-ready spectroscopic datasets, a thin client of libard's stages.
 
     import ard
-    ds = ard.Dataset("/data/DESI-ARD")
+    ds = ard.Dataset("/data/DESI-ARD")          # dsn="postgresql://..." for a PostgreSQL index
+    ds.sync()                                   # index the tiles and the catalog (ard sync)
+    cols = ds.query("Z > 2.5", columns=["Z", "SPECTYPE"])   # typed numpy columns (+ TARGETID)
+    spec = ds.fetch("Z > 2.5")                  # numpy TARGETID, FLUX, IVAR (, MASK)
     for batch in ds.iter_batches(batch_size=256, prefetch_batches=10, shuffle=True, seed=1):
-        batch["tokens"]    # float32 [count, num_patches, patch], a view on shared memory
-        batch["scales"], batch["mask"], batch["targetid"], batch["flags"], batch["wave"]
+        batch["TOKENS"]    # float32 [count, num_patches, patch], a view on shared memory
+        batch["SCALES"], batch["MASK"], batch["TARGETID"], batch["FLAGS"], batch["WAVE"]
 
     for batch in ds.iter_batches(columns=["Z", "SPECTYPE"]):  # catalog columns from the index
         batch["Z"]         # float64 [count] (NaN: no catalog row), a view on shared memory
         batch["SPECTYPE"]  # numpy 'S16' [count] (bytes, NUL-padded; b"" = no catalog row)
 
-    for batch in ds.iter_torch_batches(batch_size=256):   # torch.from_numpy, still zero copy
+    for batch in ds.where("Z > 2.5").iter_torch_batches(batch_size=256):  # zero copy
         ...
 
     stream = ard.connect_stream("train")   # batches served by `ard stream serve DATASET --name train`
     for batch in stream.iter_batches(): ...
 
+Keys are upper case everywhere: the fixed batch keys (TOKENS, SCALES, MASK, TARGETID, FLAGS, WAVE),
+catalog columns (as the index and DESI's zcatalog name them) and fetched tile columns. The
+lower-case batch keys of earlier versions ("targetid", "tokens", ...) still work, with a
+DeprecationWarning.
+
 Batches are views on a slot of the shared-memory store: a batch stays valid until the next one is
 requested (the slot is then released to the producers). Copy (np.array(x)) what you keep longer.
+
+Failures raise the exception class of their ard_status: ard.EINVAL, ard.ENOENT, ard.EDB, ... (all
+subclasses of ard.Error; EINVAL is also a ValueError, ENOENT a FileNotFoundError, ...).
 """
 import ctypes
+import warnings
 
 import numpy as np
 
-from ._lib import (COLUMN_FLOAT32, COLUMN_FLOAT64, COLUMN_INT64, EEOF, Batch, Error, ErrorStruct, LoaderOptions,
-                   ReadItem, check, lib)
+from . import _index
+from ._lib import (COLUMN_FLOAT32, COLUMN_FLOAT64, COLUMN_INT64, ERROR_CLASSES, STATUS_EEOF,
+                   AbiError, BatchStruct, Error, ErrorStruct, LoaderOptions, ReadItem, check, lib,
+                   library_path)
+from ._version import __version__
 
-__all__ = ["Dataset", "Stream", "connect_stream", "Error", "NORMS"]
-__version__ = "0.1.0"
+globals().update(ERROR_CLASSES)  # ard.EINVAL, ard.ENOENT, ... generated from the library's list
+
+__all__ = ["Dataset", "Stream", "Batch", "connect_stream", "Error", "AbiError", "NORMS",
+           "library_version", "library_path", "__version__"] + sorted(ERROR_CLASSES)
 
 NORMS = {"median": 0, "none": 1, "spectrum-median": 2}
 FRAMES = {"observed": 0, "rest": 1}
+
+
+def library_version():
+    """The loaded libard's version (ard_version()); equal to ard.__version__ (checked at import)."""
+    return lib.ard_version().decode()
+
+
+_LEGACY_KEYS = {"tokens", "scales", "mask", "targetid", "flags", "wave"}
+
+
+class Batch(dict):
+    """One batch: upper-case keys to numpy arrays. The lower-case keys of earlier versions
+    ("targetid", "tokens", ...) are deprecated aliases of the upper-case ones."""
+
+    def __missing__(self, key):
+        if key in _LEGACY_KEYS:
+            warnings.warn(f'batch key "{key}" is deprecated: use "{key.upper()}"',
+                          DeprecationWarning, stacklevel=2)
+            return self[key.upper()]
+        raise KeyError(key)
 
 
 class _Mapping:
@@ -79,14 +116,14 @@ def _views(b, mapping, columns=()):
     def view(ptr, shape, typestr):
         return np.asarray(_View(ptr, shape, typestr, mapping))
 
-    out = {
-        "tokens": view(b.tokens, (n, npch, p), "<f4"),
-        "scales": view(b.scales, (n, npch), "<f4"),
-        "mask": view(b.mask, (n, npch), "|u1"),
-        "targetid": view(b.targetid, (n,), "<i8"),
-        "flags": view(b.flags, (n,), "|u1"),
-        "wave": view(b.wave, (npch,), "<f4"),
-    }
+    out = Batch({
+        "TOKENS": view(b.tokens, (n, npch, p), "<f4"),
+        "SCALES": view(b.scales, (n, npch), "<f4"),
+        "MASK": view(b.mask, (n, npch), "|u1"),
+        "TARGETID": view(b.targetid, (n,), "<i8"),
+        "FLAGS": view(b.flags, (n,), "|u1"),
+        "WAVE": view(b.wave, (npch,), "<f4"),
+    })
     for i, (name, typestr) in enumerate(columns):
         shape = (n, npch, p) if typestr == "<f4" else (n,)  # float32: the per-pixel "weights"
         out[name] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), shape, typestr)
@@ -116,9 +153,9 @@ class Stream:
         err = ErrorStruct()
         try:
             while self._m is not None:
-                b = Batch()
+                b = BatchStruct()
                 st = lib.ard_store_acquire(self._m.h, timeout_ms, ctypes.byref(b), ctypes.byref(err))
-                if st == EEOF:
+                if st == STATUS_EEOF:
                     return
                 check(st, err)
                 self._held = b
@@ -164,23 +201,100 @@ def connect_stream(name):
 
 
 class Dataset:
-    """A dataset directory (tiles under DATASET/tiles/), or an explicit read plan:
+    """A dataset directory (tiles under DATASET/tiles/, its index DATASET/ard.db or the PostgreSQL
+    database named by dsn), or an explicit read plan for streaming:
     Dataset(items=[(path, row_group, first_row, num_rows), ...]) (num_rows -1 = rest of group)."""
 
     def __init__(self, path=None, items=None, dsn=None):
         self.path = path
         self.dsn = dsn  # index database (default DATASET/ard.db; or a PostgreSQL DSN)
         self.items = list(items) if items is not None else None
-        self.where = None
+        self._where = None
 
-    def query(self, where):
-        """The spectra selected by a SQL predicate over the catalog ("Z > 2.5"), run read-only by the
-        dataset's index (`ard sync` builds it)."""
+    def _need_path(self, what):
+        if self.path is None and what != "query":
+            raise ValueError(f"{what}() needs a dataset directory: Dataset(path, ...)")
+        if self.path is None and self.dsn is None:
+            raise ValueError(f"{what}() needs a dataset directory or dsn=")
+
+    # ---- stages --------------------------------------------------------------------------------
+
+    def sync(self, threads=0, verify_footers=False, skip_catalog=False, rank=0, size=1,
+             files_per_txn=0):
+        """Brings the index in line with the tiles and the catalog (ard_index_sync; `ard sync`).
+        Returns the report as a dict (run_id, files_seen/added/changed/unchanged/removed/failed,
+        spectra_rows, galaxy_rows, data_reads, footer_reads, seconds, first_error). A corrupt file
+        is skipped and counted in files_failed, not raised."""
+        self._need_path("sync")
+        return _index.sync(self.path, self.dsn, threads, verify_footers, skip_catalog, rank, size,
+                           files_per_txn)
+
+    def query(self, where=None, columns=None, limit=0, targetids=None):
+        """Typed numpy columns of the catalog (the index's galaxies table) through the index's
+        typed reads (ard_index_read_columns): the galaxies matching the SQL predicate `where`
+        (None: every galaxy; limit > 0: the first `limit`) in ascending TARGETID order, or, with
+        targetids=[...], one row per given TARGETID in that order (an unknown one gives a row of
+        NULLs). Returns a dict of upper-case column name -> numpy array, TARGETID (int64) first.
+        columns: catalog column names, case-insensitive (None: all of them). Types follow the
+        catalog schema on both backends: TARGETID, ZWARN, HEALPIX, DESI_TARGET, BGS_TARGET,
+        COADD_FIBERSTATUS int64; SPECTYPE, SUBTYPE, SURVEY, PROGRAM, TARGET_CLASS str; the rest
+        float64, bit-exact. A column holding any SQL NULL is a numpy.ma.MaskedArray whose mask
+        marks the NULLs (0 / NaN / "" underneath). Raises EINVAL (unknown column: the message
+        names it; malformed predicate), EPERM (';' or a predicate that would do more than read),
+        EDB (SQL error: the backend's text), ENOENT (no index: run sync()).
+
+        The result also behaves as the narrowed Dataset of earlier versions (iter_batches etc. on it
+        stream the selected spectra) with a DeprecationWarning: use Dataset.where() for that."""
+        self._need_path("query")
+        if where is not None and targetids is not None:
+            raise ValueError("query(): give either where or targetids, not both")
+        where = where if where is not None or targetids is not None else self._where
+        out = _index.query(self.path, self.dsn, where, columns, limit, targetids)
+        return _QueryResult(out, self, where)
+
+    def where(self, predicate):
+        """This dataset narrowed to the spectra whose catalog rows match a SQL predicate
+        ("Z > 2.5 AND SPECTYPE = 'QSO'"), run read-only by the index: iter_batches() streams them,
+        fetch() reads them."""
         if self.items is not None:
-            raise ValueError("query() applies to a dataset directory, not to explicit items")
+            raise ValueError("where() applies to a dataset directory, not to explicit items")
         ds = Dataset(self.path, dsn=self.dsn)
-        ds.where = where
+        ds._where = predicate
         return ds
+
+    def fetch(self, where=None, targetids=None, columns=None, threads=0, limit=0):
+        """The spectra selected by a SQL predicate (or by this dataset's where()), or by a list of
+        TARGETIDs, read straight from the tiles (ard_index_query + ard_fetch_*). Returns a dict:
+        TARGETID int64 [n] and, per column, a [n, width] array: FLUX, IVAR float32 (NaN where
+        the tile has a null pixel) and MASK uint8. columns: tile list columns to read (default
+        FLUX, IVAR and MASK when the tiles have MASK). Rows come in plan order (file, row group,
+        row): align with TARGETID. Unknown TARGETIDs are skipped; where=None and no targetids:
+        every spectrum. limit > 0 caps the spectra (predicate only)."""
+        self._need_path("fetch")
+        if where is not None and targetids is not None:
+            raise ValueError("fetch(): give either where or targetids, not both")
+        if where is None and targetids is None:
+            where = self._where
+        return _index.fetch(self.path, self.dsn, where, targetids, columns, threads, limit)
+
+    def fof(self, *args, **kwargs):
+        """Friends-of-friends over the catalog through libard's FoF stage, recorded as a result run
+        (see results("fof")). Not available yet: libard has no FoF stage call (the stage is being
+        moved out of the CLI); until it lands this raises NotImplementedError."""
+        raise NotImplementedError("Dataset.fof(): libard has no FoF stage call yet (issue 12 item "
+                                  "1); run `ard fof DATASET` meanwhile")
+
+    def results(self, stage=None):
+        """The recorded runs of a science stage ("fof", ...), oldest first, from the index's
+        <stage>_runs table (ard_result_runs): a dict of upper-case column -> numpy str array
+        (RUN_ID, STAGE, STARTED, FINISHED, ARD_VERSION, INPUTS_HASH, PARAMS, TABLES, SUMMARY;
+        PARAMS / TABLES / SUMMARY are JSON texts; masked where a run recorded none). Each run's
+        tables are results/<stage>-<run_id>-<table>.parquet. stage=None: the list of stages that
+        have runs. Raises ENOENT for a stage without runs, EINVAL for a malformed stage name."""
+        self._need_path("results")
+        return _index.results(self.path, self.dsn, stage)
+
+    # ---- streaming -----------------------------------------------------------------------------
 
     def _options(self, batch_size, prefetch_batches, local_shuffle_buffer_size, seed, drop_last,
                  shuffle, epochs, threads, patch, norm, memory, cache, rank, world, name,
@@ -250,10 +364,11 @@ class Dataset:
                                   int(it[3]) if len(it) > 3 else -1)
             st = lib.ard_loader_new(ctypes.byref(o), arr, len(self.items), ctypes.byref(h),
                                     ctypes.byref(err))
-        elif self.where is not None:
+        elif self._where is not None:
+            self._need_path("iter_batches")
             st = lib.ard_loader_new_query(ctypes.byref(o), str(self.path).encode(),
                                           self.dsn.encode() if self.dsn else None,
-                                          self.where.encode(), ctypes.byref(h), ctypes.byref(err))
+                                          self._where.encode(), ctypes.byref(h), ctypes.byref(err))
         else:
             st = lib.ard_loader_new_dataset(ctypes.byref(o), str(self.path).encode(),
                                             ctypes.byref(h), ctypes.byref(err))
@@ -288,11 +403,36 @@ class Dataset:
 
         for batch in self.iter_batches(**kw):
             # text catalog columns ('S' arrays) have no torch dtype: they stay numpy views
-            out = {k: torch.from_numpy(v) if v.dtype.kind != "S" else v for k, v in batch.items()}
+            out = Batch({k: torch.from_numpy(v) if v.dtype.kind != "S" else v
+                         for k, v in batch.items()})
             if device not in (None, "cpu", "auto"):
-                out = {k: v.to(device) if not isinstance(v, np.ndarray) else v
-                       for k, v in out.items()}
+                out = Batch({k: v.to(device) if not isinstance(v, np.ndarray) else v
+                             for k, v in out.items()})
             yield out
+
+
+class _QueryResult(dict):
+    """The columns of Dataset.query(); iter_batches/iter_torch_batches/open_stream/fetch on it act
+    on Dataset.where(the predicate), as query() returned before it returned columns (deprecated)."""
+
+    def __init__(self, columns, dataset, where):
+        super().__init__(columns)
+        self._dataset = dataset
+        self._predicate = where
+
+    def _narrowed(self, what):
+        warnings.warn(f"Dataset.query(where).{what}() is deprecated: use "
+                      f"Dataset.where(where).{what}()", DeprecationWarning, stacklevel=3)
+        return self._dataset.where(self._predicate)
+
+    def iter_batches(self, *args, **kwargs):
+        return self._narrowed("iter_batches").iter_batches(*args, **kwargs)
+
+    def iter_torch_batches(self, *args, **kwargs):
+        return self._narrowed("iter_torch_batches").iter_torch_batches(*args, **kwargs)
+
+    def open_stream(self, *args, **kwargs):
+        return self._narrowed("open_stream").open_stream(*args, **kwargs)
 
 
 from . import anomaly  # noqa: E402  (Dataset.anomaly_train / anomaly_score, load_safetensors)

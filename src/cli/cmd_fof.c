@@ -300,6 +300,12 @@ static ard_status score(const char *dataset, const fof_catalog *cat, const ard_f
     return st;
 }
 
+/* mpirun hooks (cmd_fof_cluster.c) */
+int ard_cli_fof_cluster_begin(ard_fof_params *p);
+int ard_cli_fof_cluster_lead(void);
+ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err);
+int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err);
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -329,19 +335,22 @@ static int run(const char *dataset, const ard_cli_args *a, const ard_fof_params 
     s.seconds_load = now_s() - t0;
     s.source = use_index ? "from the index" : "from catalog/*.parquet";
     s.skipped = cat.skipped;
+    st = ard_cli_fof_cluster_agree(st, &err); /* mpirun: every rank loaded (cmd_fof_cluster.c) */
     if (st == ARD_OK) {
         st = ard_fof_run(cat.ra, cat.dec, cat.z, cat.tid, cat.n, p, &r, &err);
     }
-    if (st == ARD_OK) {
+    int lead = ard_cli_fof_cluster_lead(); /* rank 0 alone scores, writes and prints */
+    if (st == ARD_OK && lead) {
         st = score(dataset, &cat, r, min_size, &s, &err);
     }
-    if (st == ARD_OK) {
+    if (st == ARD_OK && lead) {
         double tw = now_s();
         st = write_results(dataset, a, r, &cat, &s, use_index, &err);
         s.seconds_write = now_s() - tw;
     }
     s.seconds_total = now_s() - t0;
-    if (st == ARD_OK) {
+    st = ard_cli_fof_cluster_agree(st, &err);
+    if (st == ARD_OK && lead) {
         if (a->present[OPT_JSON]) {
             print_json(r, &s);
         } else {
@@ -350,7 +359,7 @@ static int run(const char *dataset, const ard_cli_args *a, const ard_fof_params 
     }
     ard_fof_result_free(r);
     fof_catalog_reset(&cat);
-    return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
+    return ard_cli_fof_cluster_end(ARD_CLI_OK, st, &err);
 }
 
 int ard_cmd_fof(int argc, char **argv) {
@@ -378,6 +387,9 @@ int ard_cmd_fof(int argc, char **argv) {
     ard_fof_params p;
     int64_t min_size = 5;
     rc = parse_params(&a, &p, &min_size);
+    if (rc == 0) {
+        rc = ard_cli_fof_cluster_begin(&p);
+    }
     if (rc != 0) {
         return rc;
     }

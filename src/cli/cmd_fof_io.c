@@ -39,65 +39,39 @@ static int grow(fof_catalog *c) {
     return 0;
 }
 
-static int parse_f64(const char *s, double *out) {
-    char *end;
-    if (!s) {
-        return -1;
-    }
-    errno = 0;
-    *out = strtod(s, &end);
-    return errno || end == s || *end ? -1 : 0;
-}
-
-static int parse_i64(const char *s, int64_t *out) {
-    char *end;
-    if (!s) {
-        return -1;
-    }
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    *out = v;
-    return errno || end == s || *end ? -1 : 0;
-}
-
-static int index_row(void *ctx, int32_t num_columns, const char *const *names,
-                     const char *const *values) {
-    (void)names;
-    fof_catalog *c = ctx;
-    if (num_columns != 4) {
-        c->failed = 1;
-        return 1;
-    }
-    if (grow(c) != 0) {
-        c->failed = 1;
-        return 1;
-    }
-    if (parse_i64(values[0], &c->tid[c->n]) || parse_f64(values[1], &c->ra[c->n]) ||
-        parse_f64(values[2], &c->dec[c->n]) || parse_f64(values[3], &c->z[c->n])) {
-        c->skipped++; /* NULL coordinates or redshift: not a galaxy we can place */
-        return 0;
-    }
-    c->n++;
-    return 0;
-}
-
 ard_status fof_load_index(ard_index *idx, const char *where, fof_catalog *c, ard_error *err) {
-    ard_buf sql;
-    ard_buf_init(&sql);
-    ard_buf_appendf(&sql,
-                    "SELECT targetid, target_ra, target_dec, z FROM galaxies WHERE z > 0%s%s%s "
-                    "ORDER BY targetid",
-                    where ? " AND (" : "", where ? where : "", where ? ")" : "");
-    ard_buf_append(&sql, "", 1);
-    if (sql.failed) {
-        ard_buf_reset(&sql);
+    ard_buf pred;
+    ard_buf_init(&pred);
+    ard_buf_appendf(&pred, "z > 0%s%s%s", where ? " AND (" : "", where ? where : "",
+                    where ? ")" : "");
+    ard_buf_append(&pred, "", 1);
+    if (pred.failed) {
+        ard_buf_reset(&pred);
         return ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
     }
-    ard_status st = ard_index_select(idx, (const char *)sql.data, index_row, c, err);
-    ard_buf_reset(&sql);
-    if (st == ARD_OK && c->failed) {
-        st = ard_error_set(err, ARD_ENOMEM, "fof: out of memory loading the catalog");
+    static const char *const cols[] = {"targetid", "target_ra", "target_dec", "z"};
+    ard_column_set *set = NULL;
+    ard_status st = ard_index_read_columns(idx, cols, 4, (const char *)pred.data, 0, &set, err);
+    ard_buf_reset(&pred);
+    int64_t rows = ard_column_set_num_rows(set);
+    while (st == ARD_OK && c->cap < rows) {
+        int64_t keep = c->n;
+        c->n = c->cap;
+        st = grow(c) == 0 ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
+        c->n = keep;
     }
+    for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
+        if (!ard_column_set_valid(set, 1, r) || !ard_column_set_valid(set, 2, r)) {
+            c->skipped++; /* no coordinates: not a galaxy we can place */
+            continue;
+        }
+        c->tid[c->n] = ((const int64_t *)ard_column_set_column(set, 0)->values)[r];
+        c->ra[c->n] = ((const double *)ard_column_set_column(set, 1)->values)[r];
+        c->dec[c->n] = ((const double *)ard_column_set_column(set, 2)->values)[r];
+        c->z[c->n] = ((const double *)ard_column_set_column(set, 3)->values)[r];
+        c->n++;
+    }
+    ard_column_set_free(set);
     return st;
 }
 

@@ -1,5 +1,6 @@
-/* `ard generate OUT --galaxies N [--seed S] [--spectra all|none|FRACTION] [--grid log4096|...]
- * [--threads T]`: writes a synthetic DESI-like survey (catalog, truth, tiles) with ard_generate. */
+/* `ard generate OUT (--galaxies N | --region RA,DEC,R) [--seed S] [--spectra all|none|FRACTION]
+ * [--grid log4096|...] [--threads T] [--lss-cells N] [--lss-box L] [--no-lss]`: writes a synthetic
+ * DESI-like survey (catalog, truth, tiles) with ard_generate. */
 #include "ard/survey.h"
 #include "cli.h"
 
@@ -18,6 +19,10 @@ enum {
     OPT_ANOMALIES,
     OPT_GROUPS,
     OPT_QUIET,
+    OPT_REGION,
+    OPT_LSS_CELLS,
+    OPT_LSS_BOX,
+    OPT_NO_LSS,
     NUM_OPTS
 };
 
@@ -30,15 +35,23 @@ static const ard_cli_option gen_options[NUM_OPTS] = {
     [OPT_ANOMALIES] = {"anomalies", "F", "fraction of spectra with injected anomalies (0.001)"},
     [OPT_GROUPS] = {"group-fraction", "F", "fraction of galaxies in groups (default 0.4)"},
     [OPT_QUIET] = {"quiet", NULL, "print nothing on success"},
+    [OPT_REGION] = {"region", "RA,DEC,RADIUS_DEG",
+                    "a sky cap at full DR1 density (--galaxies optional: DR1 count)"},
+    [OPT_LSS_CELLS] = {"lss-cells", "N", "cells per side of the LSS field (128; 16..512)"},
+    [OPT_LSS_BOX] = {"lss-box", "MPC_H", "side of the periodic LSS box, Mpc/h (256)"},
+    [OPT_NO_LSS] = {"no-lss", NULL, "no large-scale structure (unclustered placement)"},
 };
 
 static const ard_cli_spec gen_spec = {
-    "generate", "OUT --galaxies N [--seed S] [--spectra all|none|F] [--grid NAME] [--threads T]",
+    "generate",
+    "OUT (--galaxies N | --region RA,DEC,R) [--seed S] [--spectra all|none|F] [--grid NAME] "
+    "[--threads T]",
     "Writes a synthetic DESI-like survey into directory OUT: catalog/zcatalog-NNNN.parquet with\n"
     "DESI zcatalog columns, tiles/main/{bright,dark}/PIXGROUP/PIXNUM.parquet with spectra on the\n"
     "ARD grid, and truth/ (group ids, anomalies, true redshifts, the T-web cosmic-web class of\n"
     "the true mass field at each galaxy). Sky density and n(z) per class follow DESI DR1;\n"
-    "galaxies live in groups (fingers of god) and a field population.",
+    "galaxies live in groups (fingers of god) and a field population, placed with linear bias\n"
+    "on a Zel'dovich-evolved Gaussian random field (--no-lss: without).",
     gen_options, NUM_OPTS};
 
 static int parse_number(const char *s, double lo, double hi, double *out) {
@@ -54,11 +67,43 @@ static int parse_number(const char *s, double lo, double hi, double *out) {
 
 static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
     double v = 0.0;
-    if (!a->present[OPT_GALAXIES] || parse_number(a->value[OPT_GALAXIES], 1, 1e9, &v) != 0 ||
-        v != (double)(int64_t)v) {
-        return ard_cli_usage("generate", "--galaxies N is required (an integer 1..1e9)");
+    if (a->present[OPT_REGION]) {
+        const char *s = a->value[OPT_REGION];
+        char *end;
+        double r[3];
+        int ok = 1;
+        for (int k = 0; k < 3 && ok; k++) {
+            errno = 0;
+            r[k] = strtod(s, &end);
+            ok = errno == 0 && end != s && *end == (k < 2 ? ',' : '\0');
+            s = end + 1;
+        }
+        if (!ok) {
+            return ard_cli_usage("generate", "--region must be RA,DEC,RADIUS_DEG (got '%s')",
+                                 a->value[OPT_REGION]);
+        }
+        o->region_ra = r[0];
+        o->region_dec = r[1];
+        o->region_radius = r[2];
     }
-    o->galaxies = (int64_t)v;
+    if (a->present[OPT_GALAXIES] || !a->present[OPT_REGION]) {
+        if (!a->present[OPT_GALAXIES] || parse_number(a->value[OPT_GALAXIES], 1, 1e9, &v) != 0 ||
+            v != (double)(int64_t)v) {
+            return ard_cli_usage("generate", "--galaxies N is required without --region (an "
+                                             "integer 1..1e9)");
+        }
+        o->galaxies = (int64_t)v;
+    }
+    if (a->present[OPT_LSS_CELLS] &&
+        (parse_number(a->value[OPT_LSS_CELLS], 16, 512, &v) != 0 || v != (double)(int32_t)v)) {
+        return ard_cli_usage("generate", "bad --lss-cells '%s'", a->value[OPT_LSS_CELLS]);
+    }
+    o->lss_cells = a->present[OPT_LSS_CELLS] ? (int32_t)v : o->lss_cells;
+    if (a->present[OPT_LSS_BOX] &&
+        parse_number(a->value[OPT_LSS_BOX], 1e-3, 1e5, &o->lss_box) != 0) {
+        return ard_cli_usage("generate", "bad --lss-box '%s'", a->value[OPT_LSS_BOX]);
+    }
+    o->lss = a->present[OPT_NO_LSS] ? 0 : 1;
     if (a->present[OPT_SEED]) {
         char *end;
         errno = 0;

@@ -37,7 +37,16 @@ int ard_cmd_fetch(int argc, char **argv);
 int ard_cmd_stream(int argc, char **argv);
 int ard_cmd_fof(int argc, char **argv);
 int ard_cmd_datasheet(int argc, char **argv);
+int ard_cmd_cosmicweb_train(int argc, char **argv);
+int ard_cmd_cosmicweb_predict(int argc, char **argv);
+static const cli_command cosmicweb_commands[] = {
+    {"train", "train the GraphSAGE cosmic-web classifier on the generator's truth",
+     ard_cmd_cosmicweb_train, NULL, 0},
+    {"predict", "classify every galaxy as void / sheet / filament / knot",
+     ard_cmd_cosmicweb_predict, NULL, 0},
+};
 int ard_cmd_anomaly(int argc, char **argv);
+int ard_cmd_results(int argc, char **argv);
 static const cli_command commands[] = {
     {"parquet", "inspect and read Parquet files", NULL, parquet_commands,
      (int)(sizeof parquet_commands / sizeof parquet_commands[0])},
@@ -57,8 +66,11 @@ static const cli_command commands[] = {
      ard_cmd_stream, NULL, 0},
     {"fof", "friends-of-friends galaxy groups -> results/*.parquet + index tables", ard_cmd_fof,
      NULL, 0},
+    {"cosmicweb", "GraphSAGE cosmic-web environments (train, predict)", NULL, cosmicweb_commands,
+     (int)(sizeof cosmicweb_commands / sizeof cosmicweb_commands[0])},
     {"anomaly", "autoencoder anomaly scores (train, score, top) -> models/, results/, index",
      ard_cmd_anomaly, NULL, 0},
+    {"results", "list, show or drop the science stages' recorded runs", ard_cmd_results, NULL, 0},
 };
 
 static void print_table(const char *prefix, const cli_command *table, int count) {
@@ -121,8 +133,17 @@ static int dispatch(const char *group, const cli_command *table, int count, int 
                          word);
 }
 
+int ard_cli_cluster_begin(int *argc, char ***argv); /* cluster_hook.c */
+void ard_cli_cluster_end(void);
+
 int main(int argc, char **argv) {
-    int rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
+    int rc = ard_cli_cluster_begin(&argc, &argv);
+    if (rc != 0) {
+        ard_cli_cluster_end();
+        return rc < 0 ? ARD_CLI_OK : rc; /* < 0: this MPI rank sits the command out */
+    }
+    rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
+    ard_cli_cluster_end();
     /* Output errors (a full disk, a closed pipe) surface here, once, rather than being lost. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "ard: writing output: %s\n", strerror(errno));

@@ -20,6 +20,9 @@ typedef struct idx_backend idx_backend;
 
 /* Row callback of integer SELECTs (NULL reads as 0); nonzero stops. */
 typedef int (*idx_int_row_fn)(void *ctx, int32_t num_columns, const int64_t *values);
+/* Row callback of typed SELECTs (names: the result's column names); nonzero stops. */
+typedef int (*idx_value_row_fn)(void *ctx, int32_t num_columns, const char *const *names,
+                                const idx_value *values);
 
 /* The backend interface. Every function returns ARD_OK or ARD_EDB with the backend's message. */
 typedef struct idx_backend_ops {
@@ -40,6 +43,16 @@ typedef struct idx_backend_ops {
     /* SQL type names of this backend. */
     const char *type_double;
     void (*close)(idx_backend *be);
+    /* One SELECT; each row's values to fn typed as the backend holds them (IDX_NULL, IDX_INT,
+     * IDX_DOUBLE with NaN/Inf kept, IDX_TEXT borrowed for the call). */
+    ard_status (*select_values)(idx_backend *be, const char *sql, int guarded, idx_value_row_fn fn,
+                                void *ctx, ard_error *err);
+    /* The dialect, as data: every SQL difference between the backends lives here. */
+    const char *begin_write_sql; /* a writer's BEGIN that serialises writers */
+    const char *analyze_sql;     /* fresh planner statistics after a bulk load */
+    const char *list_tables_sql; /* one text column: the tables of the current schema */
+    const char *integer_pk;      /* the type of an integer primary key */
+    const char *without_rowid;   /* suffix of a table clustered by its key, or "" */
 } idx_backend_ops;
 
 struct idx_backend {
@@ -208,6 +221,34 @@ void ard__linkage_change_reset(idx_linkage_change *c);
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err);
 /* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */
 ard_status ard__idx_begin_write(ard_index *idx, ard_error *err);
+
+/* results.c: result tables. reserved: 1 for the index's own tables (and sqlite_* / pg_*).
+ * create: (mode ARD_INDEX_REPLACE drops first) and load: bulk rows, both in the caller's
+ * transaction; arguments already checked. */
+int ard__table_reserved(const char *table);
+ard_status ard__table_create(ard_index *idx, const char *table, const ard_index_column *cols,
+                             int32_t ncols, int32_t mode, ard_error *err);
+ard_status ard__table_load(ard_index *idx, const char *table, const ard_index_column *cols,
+                           int32_t ncols, int64_t nrows, ard_error *err);
+
+/* result_run.c / result_files.c: result runs (see ard_result_run_begin). */
+int ard__result_stage_name(const char *s); /* [a-z][a-z0-9_]{0,39} (stages and table names) */
+int ard__result_run_name(const char *s);   /* [A-Za-z0-9_-]{1,64} */
+ard_status ard__result_fsync_dir(const char *dir, ard_error *err);
+/* 1 in *recorded when <stage>_runs exists and holds run_id. */
+ard_status ard__result_run_recorded(ard_index *idx, const char *stage, const char *run_id,
+                                    int *recorded, ard_error *err);
+/* Writes columns as a Parquet file at path (atomically), calling step(ctx) after every column
+ * chunk (the kill-test hook; may be NULL). */
+ard_status ard__result_write_parquet(const char *path, const ard_index_column *cols, int32_t ncols,
+                                     int64_t nrows, const char *const *kv_keys,
+                                     const char *const *kv_values, int32_t num_kv,
+                                     void (*step)(void *), void *ctx, ard_error *err);
+/* Removes dir and the plain files in it (missing is fine). */
+ard_status ard__result_remove_dir(const char *dir, ard_error *err);
+/* Counts (remove = 0) or removes (remove = 1) results_dir/<stage>-<run>-<table>.parquet files. */
+ard_status ard__result_run_files(const char *results_dir, const char *stage, const char *run_id,
+                                 int remove, int *count, ard_error *err);
 
 /* fetch_u8.c: column lookup and list<uint8> decoding for fetch. The leaf of list column `name`
  * (3-level list, a legacy 2-level one, or a plain column), or -1. */

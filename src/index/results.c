@@ -8,10 +8,12 @@
 #include <string.h>
 
 static const char *const reserved_tables[] = {
-    "meta",      "files",       "row_groups",      "column_stats",  "spectra",        "galaxies",
-    "sync_runs", "sync_errors", "catalog_summary", "catalog_zhist", "catalog_linkage"};
+    "meta",          "files",           "row_groups",
+    "column_stats",  "spectra",         "galaxies",
+    "sync_runs",     "sync_errors",     "catalog_summary",
+    "catalog_zhist", "catalog_linkage", "tile_pixel_stats"};
 
-static int is_reserved(const char *table) {
+int ard__table_reserved(const char *table) {
     char lower[64];
     size_t n = strlen(table);
     for (size_t i = 0; i <= n && i < sizeof lower; i++) {
@@ -38,7 +40,7 @@ static ard_status check_args(const ard_index *idx, const char *table, const ard_
     if (!ard__idx_identifier(table)) {
         return ard_error_set(err, ARD_EINVAL, "write_table: '%s' is not a valid table name", table);
     }
-    if (is_reserved(table)) {
+    if (ard__table_reserved(table)) {
         return ard_error_set(err, ARD_EPERM, "write_table: '%s' belongs to the index itself",
                              table);
     }
@@ -55,8 +57,8 @@ static ard_status check_args(const ard_index *idx, const char *table, const ard_
     return ARD_OK;
 }
 
-static ard_status create_table(ard_index *idx, const char *table, const ard_index_column *cols,
-                               int32_t ncols, int32_t mode, ard_error *err) {
+ard_status ard__table_create(ard_index *idx, const char *table, const ard_index_column *cols,
+                             int32_t ncols, int32_t mode, ard_error *err) {
     static const char *const types[] = {"BIGINT", "DOUBLE PRECISION", "TEXT"};
     ard_buf sql;
     ard_buf_init(&sql);
@@ -86,8 +88,8 @@ static int valid_bit(const uint8_t *validity, int64_t r) {
     return !validity || ((validity[r >> 3] >> (r & 7)) & 1);
 }
 
-static ard_status load_rows(ard_index *idx, const char *table, const ard_index_column *cols,
-                            int32_t ncols, int64_t nrows, ard_error *err) {
+ard_status ard__table_load(ard_index *idx, const char *table, const ard_index_column *cols,
+                           int32_t ncols, int64_t nrows, ard_error *err) {
     const char *names[64];
     idx_value v[64];
     for (int32_t c = 0; c < ncols; c++) {
@@ -127,9 +129,9 @@ ard_status ard_index_write_table(ard_index *idx, const char *table, const ard_in
     if (st != ARD_OK) {
         return st;
     }
-    st = create_table(idx, table, cols, ncols, mode, err);
+    st = ard__table_create(idx, table, cols, ncols, mode, err);
     if (st == ARD_OK) {
-        st = load_rows(idx, table, cols, ncols, nrows, err);
+        st = ard__table_load(idx, table, cols, ncols, nrows, err);
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "COMMIT", err);

@@ -12,7 +12,7 @@ void ard_pq_writer_options_init(ard_pq_writer_options *opts) {
     opts->target_row_group_bytes = (int64_t)256 << 20;
     opts->page_size_bytes = (int64_t)1 << 20;
     opts->max_dictionary_bytes = (int64_t)1 << 20;
-    opts->byte_stream_split = 1; /* measured: bench/results-writer.md */
+    opts->byte_stream_split = 1; /* measured: bench/results/parquet-write.md */
 }
 
 ard_status ard_pq_schema_new(ard_pq_schema_builder **out, ard_error *err) {

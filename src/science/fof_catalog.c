@@ -3,7 +3,7 @@
  * linker, then group numbering and the group catalog (fof_groups.c). */
 #include "science_int.h"
 
-#include "ard/survey.h"
+#include "ard/astro.h"
 
 #include <math.h>
 #include <string.h>
@@ -195,6 +195,15 @@ static ard_status link_isotropic(const fof_sample *s, const ard_fof_params *p, a
         }
         pts[4 * i + 3] = 0.0;
     }
+    if (p->linker) {
+        for (int64_t i = 0; i < s->n; i++) {
+            memmove(pts + 3 * i, pts + 4 * i, 3 * sizeof *pts); /* packed x, y, z */
+        }
+        ard_status st = p->linker->isotropic(p->linker->ctx, pts, s->n, link,
+                                             ard_pool_threads(pool), labels, err);
+        ard_free(pts);
+        return st;
+    }
     static const double scale[4] = {1.0, 1.0, 1.0, 0.0};
     sci_link_input in = {ARD_FOF_ISOTROPIC, link, NULL, NULL};
     return ard__fof_link_built(pts, s->n, 3, scale, &in, pool, labels, err);
@@ -267,7 +276,13 @@ static ard_status link_redshift(const fof_sample *s, const double *z, const ard_
     double sa = mean_ang > 0.0 ? 1.0 / mean_ang : 1.0, sl = mean_los > 0.0 ? 1.0 / mean_los : 1.0;
     double scale[4] = {sa, sa, sa, sl};
     sci_link_input in = {ARD_FOF_REDSHIFT, 0.0, ang, los};
-    st = ard__fof_link_built(pts, s->n, 4, scale, &in, pool, labels, err);
+    if (p->linker) {
+        ard_free(pts);
+        st = p->linker->redshift(p->linker->ctx, s->unit, s->dist, ang, los, s->n,
+                                 ard_pool_threads(pool), labels, err);
+    } else {
+        st = ard__fof_link_built(pts, s->n, 4, scale, &in, pool, labels, err);
+    }
     if (st == ARD_OK) {
         for (int64_t i = 0; i < s->n; i++) {
             ang[i] *= s->dist[i]; /* back to r_perp for the summary */
@@ -333,6 +348,7 @@ ard_status ard_fof_run(const double *ra, const double *dec, const double *z,
     r->params = *params;
     r->params.nz_z = NULL;
     r->params.nz_density = NULL;
+    r->params.linker = NULL;
     r->n = n;
     st = ard__sci_pool(params->threads, &pool, err);
     if (st == ARD_OK) {

@@ -104,3 +104,7 @@ ard_status ard_kdtree_query_radius(const ard_kdtree *tree, const double q[3], do
     *count = found;
     return ARD_OK;
 }
+
+const sci_tree *ard__kdtree_tree(const ard_kdtree *tree) {
+    return &tree->tree;
+}

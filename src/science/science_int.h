@@ -60,6 +60,17 @@ void ard__tree_reset(sci_tree *t);
 double ard__box_min_d2(const sci_node *a, const sci_node *b, int32_t dims);
 double ard__box_max_d2(const sci_node *a, const sci_node *b, int32_t dims);
 
+/* ---- k nearest neighbours (kdtree_knn.c) ---- */
+typedef struct sci_knn_hit {
+    double d2;
+    int64_t idx; /* original index */
+} sci_knn_hit;
+
+/* The min(k, n) points nearest to q over the first 3 dims, sorted by (d2, idx) into out (k slots).
+ * Returns the count. Thread-safe on a built tree. */
+int32_t ard__tree_knn(const sci_tree *t, const double q[3], int32_t k, sci_knn_hit *out);
+const sci_tree *ard__kdtree_tree(const ard_kdtree *tree);
+
 /* ---- union-find with path halving and union by size (positions 0..n-1) ----
  * parent[x] >= 0: x's parent; parent[x] < 0: x is a root of a set of -parent[x] members (one array:
  * sizes live in the roots). */
@@ -201,6 +212,95 @@ void ard__nn_st_header_reset(sci_st_header *h);
 /* ARD_ENOTSUP naming `what` when ard was built without BLAS, else ARD_OK. */
 ard_status ard__nn_need_blas(const char *what, ard_error *err);
 
+/* ---- cosmic web (cosmicweb_*.c) ---- */
+#define CW_F ARD_COSMICWEB_FEATURES
+#define CW_C ARD_COSMICWEB_CLASSES
+
+/* The k-NN graph: neighbours of node i at nbr[i k .. i k + k), nearest first (ties by index). */
+typedef struct cw_graph {
+    int64_t n;
+    int32_t k;
+    int32_t *nbr;
+    float *dist; /* Mpc, same layout */
+} cw_graph;
+
+/* Builds the graph in parallel on pool (may be NULL). n must exceed k. ARD_EINVAL (non-finite
+ * coordinates naming the galaxy, n <= k), ARD_ELIMIT (n >= 2^31), ARD_ENOMEM. */
+ard_status ard__cw_graph_build(const double *xyz, int64_t n, int32_t k, ard_pool *pool, cw_graph *g,
+                               ard_error *err);
+void ard__cw_graph_reset(cw_graph *g);
+/* Raw features (n x CW_F, see science.h) into a new array. ARD_EINVAL (k < 16), ARD_ENOMEM. */
+ard_status ard__cw_features(const cw_graph *g, const double *z, const int32_t *target_class,
+                            float **out, ard_error *err);
+
+/* Up to `fanout` neighbours of `node` sampled without replacement (all k when k <= fanout) into
+ * out; the draw depends only on (seed, epoch, hop, node). Returns the count. */
+int32_t ard__cw_sample_neighbors(const cw_graph *g, uint64_t seed, int64_t epoch, int32_t hop,
+                                 int64_t node, int32_t fanout, int64_t *out);
+
+/* One sampled minibatch. Local ids index `nodes`: the seeds are 0..seeds-1, the first-hop set
+ * (seeds and their sampled neighbours) 0..n1-1, every node 0..n0-1. */
+typedef struct cw_batch {
+    int64_t seq; /* minibatch number */
+    int32_t seeds;
+    int64_t n1, n0;
+    int64_t *nodes;  /* n0 global ids */
+    int64_t *off1;   /* n1 + 1: layer-1 neighbour lists of the first-hop nodes ... */
+    int64_t *idx1;   /* ... local ids < n0 */
+    int64_t *off2;   /* seeds + 1: layer-2 neighbour lists of the seeds ... */
+    int64_t *idx2;   /* ... local ids < n1 */
+    float *x;        /* n0 x CW_F normalised features */
+    int32_t *labels; /* seeds */
+    float *weights;  /* seeds */
+    int64_t room_seeds, room_f1, room_f2; /* the buffers fit this many seeds at these fan-outs */
+    int64_t *hash;                        /* open addressing: global id + 1, 0 = empty */
+    int64_t *hash_local;                  /* local id per slot */
+    int64_t hash_cap;
+} cw_batch;
+
+typedef struct cw_sampler {
+    const cw_graph *g;
+    const float *features; /* n x CW_F, normalised */
+    const int32_t *labels;
+    const float *class_weight; /* CW_C */
+    int32_t fanout1, fanout2;
+    uint64_t seed;
+} cw_sampler;
+
+/* Samples the minibatch of `count` seeds (global ids) for `epoch` into b (buffers reused).
+ * ARD_ENOMEM. */
+ard_status ard__cw_sample_batch(const cw_sampler *s, int64_t epoch, const int64_t *seeds,
+                                int32_t count, cw_batch *b, ard_error *err);
+void ard__cw_batch_reset(cw_batch *b);
+
+struct ard_cosmicweb_model {
+    ard_nn_params *params;
+    ard_nn_tensor *w1, *b1, *w2, *b2, *mean, *std; /* w1 [hidden, 2F], w2 [C, 2 hidden] */
+    int32_t k, hidden, fanout1, fanout2;
+};
+
+/* A new model with initialised weights (Kaiming for w1, Xavier for w2, seeds from `seed`). */
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t fanout1, int32_t fanout2,
+                             uint64_t seed, ard_cosmicweb_model **out, ard_error *err);
+
+/* Scratch buffers of the batch forward/backward pass (grown as needed). */
+typedef struct cw_work {
+    float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg;
+    int64_t cap1, cap2;
+} cw_work;
+void ard__cw_work_reset(cw_work *w);
+
+/* Forward + backward of one minibatch: adds the gradient of scale * sum_i w_i CE_i (over its seeds)
+ * into the model's parameter gradients; *loss receives that scaled sum. ARD_ENOMEM, ARD_ENOTSUP. */
+ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
+                              ard_pool *pool, cw_work *w, double *loss, ard_error *err);
+
+/* Full-neighbourhood inference over every node: prob (n x CW_C). features normalised. */
+ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
+                         ard_pool *pool, float *prob, ard_error *err);
+
+/* Standardises raw features in place with the model's mean / std. */
+void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n);
 /* ---- anomaly autoencoder (anomaly_model.c) ---- */
 struct ard_anomaly_model {
     ard_anomaly_arch a;

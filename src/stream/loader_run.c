@@ -369,7 +369,9 @@ static void fail(ard_loader *l, ard_status st, const ard_error *e) {
 }
 
 static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_error *err) {
-    int32_t epoch = (int32_t)(b->seq / l->batches_per_epoch);
+    ard_batch global = *b; /* the stream's batch number (the store's seq unless distributed) */
+    global.seq = ard__loader_global(l, b->seq);
+    int32_t epoch = (int32_t)(global.seq / l->batches_per_epoch);
     pthread_mutex_lock(&l->lock);
     loader_epoch *ep = ard__loader_epoch(l, epoch);
     pthread_mutex_unlock(&l->lock);
@@ -377,16 +379,16 @@ static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_
         return ard_error_set(err, ARD_ENOMEM, "loader: epoch %d plan", epoch);
     }
     int32_t count = 0;
-    ard_status st = fill_batch(l, ep, b, &count, mem, err);
+    ard_status st = fill_batch(l, ep, &global, &count, mem, err);
     if (st == ARD_OK && l->rest.n_rest == 0) { /* the rest frame filled them before tokenizing */
-        st = ard__catalog_fill(l, b, count, err);
+        st = ard__catalog_fill(l, &global, count, err);
     }
     if (st == ARD_OK) {
         st = ard_store_publish(l->store, b, count, epoch, err);
     }
     if (st == ARD_OK) {
         pthread_mutex_lock(&l->lock);
-        if (++ep->batches_done == l->batches_per_epoch) {
+        if (++ep->batches_done == ep->batches_expected) {
             ard__loader_epoch_free(ep);
             l->epochs[epoch] = NULL;
         }

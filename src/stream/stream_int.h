@@ -163,6 +163,7 @@ typedef struct loader_epoch {
     int64_t *need; /* per rg: rows to decode in this epoch (those not served from the cache) */
     uint8_t *from_cache; /* per position in order: served from the epoch cache */
     int64_t batches_done;
+    int64_t batches_expected; /* batches of this epoch this loader produces (loader_remote.c) */
 } loader_epoch;
 
 /* A decoded row group shared by the threads that need its rows in one epoch. */
@@ -215,6 +216,9 @@ struct ard_loader {
     pthread_t *threads;
     int32_t started;
     atomic_int live_threads;
+    /* producer side of a distributed stream (loader_remote.c): this loader makes only the global
+     * batches g with (g / sel_chunk) % sel_parts == sel_part; sel_parts 0 = all */
+    int32_t sel_part, sel_parts, sel_chunk;
     /* weights and rest frame (loader_rest.c) */
     int64_t token_width;    /* bins tokenized per spectrum: width, or the rest grid's n_rest */
     ard_rest_grid rest;     /* when o.frame == ARD_FRAME_REST */
@@ -272,6 +276,12 @@ void ard__loader_free_entries(ard_loader *l);
 void ard__loader_stop_threads(ard_loader *l);
 /* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */
 ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err);
+
+/* Global batch number of store sequence number `seq`, whether global batch g is produced here, and
+ * how many batches of `epoch` are (loader_remote.c; identity without a selection). */
+int64_t ard__loader_global(const ard_loader *l, int64_t seq);
+int ard__loader_selected(const ard_loader *l, int64_t g);
+int64_t ard__loader_epoch_batches(const ard_loader *l, int32_t epoch);
 
 /* Re-queues the slots of dead or departed consumers (not `self`). Caller holds h->lock. Returns
  * the number of slots re-queued. */

@@ -15,9 +15,37 @@ void ard_generate_options_init(ard_generate_options *opts) {
     ard_grid_default(&opts->grid);
     opts->anomaly_fraction = 0.001;
     opts->group_fraction = 0.4;
+    opts->lss = 1;
+    opts->lss_cells = 128;
+    opts->lss_box = 256.0;
+}
+
+static ard_status check_region(const ard_generate_options *o, ard_error *err) {
+    if (!isfinite(o->region_radius) || o->region_radius < 0.0 || o->region_radius > 90.0) {
+        return ard_error_set(err, ARD_EINVAL, "generate: region radius %g deg outside [0, 90]",
+                             o->region_radius);
+    }
+    if (o->region_radius > 0.0 && (!(o->region_ra >= 0.0 && o->region_ra < 360.0) ||
+                                   !(o->region_dec >= -90.0 && o->region_dec <= 90.0))) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "generate: region centre (%g, %g) outside RA [0, 360), Dec [-90, 90]",
+                             o->region_ra, o->region_dec);
+    }
+    if (o->lss != 0 && o->lss != 1) {
+        return ard_error_set(err, ARD_EINVAL, "generate: lss = %d (must be 0 or 1)", (int)o->lss);
+    }
+    if (o->lss && (!(o->lss_box > 0.0) || !isfinite(o->lss_box))) {
+        return ard_error_set(err, ARD_EINVAL, "generate: lss_box = %g Mpc/h is not positive",
+                             o->lss_box);
+    }
+    return ARD_OK;
 }
 
 static ard_status check_options(const ard_generate_options *o, ard_error *err) {
+    ard_status st = check_region(o, err);
+    if (st != ARD_OK) {
+        return st;
+    }
     if (o->galaxies < 1 || o->galaxies > INT64_C(1000000000)) {
         return ard_error_set(err, ARD_EINVAL, "generate: --galaxies must be 1..1e9 (got %lld)",
                              (long long)o->galaxies);
@@ -371,10 +399,19 @@ static void fill_report(const gen_run *run, const ard__groups *groups, ard_gener
     rep->catalog_files = (g->n + ARD_CATALOG_ROWS_PER_FILE - 1) / ARD_CATALOG_ROWS_PER_FILE;
 }
 
-ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
+ard_status ard_generate(const char *out_dir, const ard_generate_options *user_opts,
                         ard_generate_report *report, ard_error *err) {
-    ard_status st = (out_dir && opts) ? check_options(opts, err)
-                                      : ard_error_set(err, ARD_EINVAL, "generate: NULL argument");
+    ard_generate_options resolved;
+    const ard_generate_options *opts = &resolved;
+    if (user_opts) {
+        resolved = *user_opts;
+        if (resolved.galaxies == 0 && resolved.region_radius > 0.0) {
+            resolved.galaxies = ard__region_galaxies(&resolved); /* DR1 density in the cap */
+        }
+    }
+    ard_status st = (out_dir && user_opts)
+                        ? check_options(opts, err)
+                        : ard_error_set(err, ARD_EINVAL, "generate: NULL argument");
     st = st ? st : ard__check_fresh_output(out_dir, err);
     st = st ? st : make_out_dir(out_dir, err);
     ard_pool *pool = NULL;
@@ -382,6 +419,8 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
     ard__galaxies gal;
     ard__groups groups;
     ard__web_truth web;
+    ard__lss lss;
+    memset(&lss, 0, sizeof lss);
     memset(&gal, 0, sizeof gal);
     memset(&groups, 0, sizeof groups);
     memset(&web, 0, sizeof web);
@@ -393,14 +432,28 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *opts,
     double t0 = ard__now(), t1 = t0;
     st = st ? st : ard_pool_new(opts->threads, &pool, err);
     st = st ? st : ard_cosmology_new(NULL, 6.0, &cosmo, err);
-    st = st ? st : ard__gen_catalog(opts, pool, cosmo, &gal, &groups, err);
     double tw = ard__now();
-    st = st ? st : ard__gen_cosmic_web(&gal, &groups, cosmo, &web_params, pool, &web, err);
-    tw = ard__now() - tw;
-    if (st == ARD_OK &&
-        !ard__web_params_format(&web_params, run.web_params, sizeof run.web_params)) {
-        st = ard_error_set(err, ARD_EINTERNAL, "generate: cosmic-web parameters text too long");
+    if (st == ARD_OK && opts->lss) {
+        st = ard__lss_new(opts, &lss, err);
     }
+    tw = ard__now() - tw;
+    st = st ? st : ard__gen_catalog(opts, pool, cosmo, opts->lss ? &lss : NULL, &gal, &groups, err);
+    double tw2 = ard__now();
+    if (st == ARD_OK && opts->lss) {
+        st = ard__gen_cosmic_web_grid(&gal, cosmo, &lss, pool, &web, err);
+        if (st == ARD_OK &&
+            !ard__web_grid_params_format(&lss, opts, run.web_params, sizeof run.web_params)) {
+            st = ard_error_set(err, ARD_EINTERNAL, "generate: cosmic-web parameters too long");
+        }
+    } else if (st == ARD_OK) {
+        st = ard__gen_cosmic_web(&gal, &groups, cosmo, &web_params, pool, &web, err);
+        if (st == ARD_OK &&
+            !ard__web_params_format(&web_params, run.web_params, sizeof run.web_params)) {
+            st = ard_error_set(err, ARD_EINTERNAL, "generate: cosmic-web parameters too long");
+        }
+    }
+    tw += ard__now() - tw2;
+    ard__lss_free(&lss);
     if (st == ARD_OK) {
         run.web = &web;
         run.out = out_dir;

@@ -184,7 +184,7 @@ static void lya_forest(const ard__spec_ctx *ctx, double z, uint64_t variant, dou
     double log_lya = log(1215.67);
     for (int64_t j = 0; j < ctx->grid.n && ctx->wl[j] < lya; j++) {
         double tau = 0.0025 * exp(3.7 * (ctx->logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
-        double u = ard__u01(ard__hash4(variant, 77, (uint64_t)j, 0));
+        double u = ard_rng_to_u01(ard_rng_hash4(variant, 77, (uint64_t)j, 0));
         out[j] *= exp(-tau * -log(u));
     }
 }
@@ -212,7 +212,8 @@ static void spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double f
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;
     }
-    double strength = 0.5 + ard__u01(ard__hash4(variant, 78, 0, 0)); /* object-to-object spread */
+    double strength =
+        0.5 + ard_rng_to_u01(ard_rng_hash4(variant, 78, 0, 0)); /* object-to-object spread */
     if (cls == ARD_CLASS_ELG || cls == ARD_CLASS_BGS) {
         double s = cls == ARD_CLASS_ELG ? 2.0 * strength : 0.3 * strength;
         for (int k = 0; k < NLINES(k_elg); k++) {
@@ -322,7 +323,7 @@ void ard__anomaly_params_of(uint64_t seed, int64_t targetid, int32_t cls, double
     uint64_t t = (uint64_t)targetid;
     double u[8];
     for (int k = 0; k < 8; k++) {
-        u[k] = ard__u01(ard__hash4(seed, ARD__S_SPECTRUM, t, 2000 + (uint64_t)k));
+        u[k] = ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2000 + (uint64_t)k));
     }
     memset(p, 0, sizeof *p);
     p->t_star = 3500.0 + 6000.0 * u[0];
@@ -333,11 +334,11 @@ void ard__anomaly_params_of(uint64_t seed, int64_t targetid, int32_t cls, double
     p->v_hi = p->v_lo + 4000.0 + 16000.0 * u[5];
     p->depth = 0.5 + 0.45 * u[6];
     double dz = 0.1 + 0.5 * u[7];
-    int up = (ard__hash4(seed, ARD__S_SPECTRUM, t, 2010) & 1) != 0 || z - dz < 0.05;
+    int up = (ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2010) & 1) != 0 || z - dz < 0.05;
     p->z2 = up ? z + dz : z - dz;
-    p->f2 = 0.4 + 0.6 * ard__u01(ard__hash4(seed, ARD__S_SPECTRUM, t, 2011));
-    p->cls2 =
-        ard__u01(ard__hash4(seed, ARD__S_SPECTRUM, t, 2012)) < 0.6 ? ARD_CLASS_ELG : ARD_CLASS_LRG;
+    p->f2 = 0.4 + 0.6 * ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2011));
+    p->cls2 = ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2012)) < 0.6 ? ARD_CLASS_ELG
+                                                                                  : ARD_CLASS_LRG;
 }
 
 void ard__spec_model_galaxy(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,

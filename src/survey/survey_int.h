@@ -27,87 +27,6 @@ extern const double ard__lrg_template_lam0;
 extern const double ard__lrg_template_dlam;
 extern const float ard__lrg_template_flux[];
 
-/* ---- counter-based randoms: value = f(seed, stream, index, k); no state, any thread order ---- */
-static inline uint64_t ard__mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-/* ard__hash4 is ard__hash_k(ard__hash_prefix(seed, stream, index), k): loops over k hoist the
- * prefix. */
-static inline uint64_t ard__hash_prefix(uint64_t seed, uint64_t stream, uint64_t index) {
-    uint64_t h = ard__mix64(seed + 0x9e3779b97f4a7c15ULL);
-    h = ard__mix64(h ^ (stream * 0xd1b54a32d192ed03ULL));
-    return ard__mix64(h ^ (index + 0x632be59bd9b4e019ULL));
-}
-static inline uint64_t ard__hash_k(uint64_t prefix, uint64_t k) {
-    return ard__mix64(prefix ^ (k * 0x8cb92ba72f3d8dd7ULL + 0x2545f4914f6cdd1dULL));
-}
-static inline uint64_t ard__hash4(uint64_t seed, uint64_t stream, uint64_t index, uint64_t k) {
-    return ard__hash_k(ard__hash_prefix(seed, stream, index), k);
-}
-/* Uniform in (0, 1). */
-static inline double ard__u01(uint64_t h) {
-    return ((double)(h >> 11) + 0.5) * 0x1.0p-53;
-}
-
-/* A random stream for one object: (seed, stream, index) fixed, k counts draws. */
-typedef struct ard__rng {
-    uint64_t seed, stream, index, k;
-} ard__rng;
-static inline void ard__rng_init(ard__rng *r, uint64_t seed, uint64_t stream, uint64_t index) {
-    r->seed = seed;
-    r->stream = stream;
-    r->index = index;
-    r->k = 0;
-}
-static inline double ard__rng_u01(ard__rng *r) {
-    return ard__u01(ard__hash4(r->seed, r->stream, r->index, r->k++));
-}
-double ard__rng_normal(ard__rng *r);
-int64_t ard__rng_poisson(ard__rng *r, double mean);
-
-/* A stream of 64-bit words for one object: word k = ard__hash4(seed, stream, index, k). */
-typedef struct ard__words {
-    uint64_t prefix, k;
-} ard__words;
-static inline void ard__words_init(ard__words *s, uint64_t seed, uint64_t stream, uint64_t index) {
-    s->prefix = ard__hash_prefix(seed, stream, index);
-    s->k = 0;
-}
-static inline uint64_t ard__words_next(ard__words *s) {
-    return ard__hash_k(s->prefix, s->k++);
-}
-
-/* Ziggurat tables for N(0, 1) deviates (ziggurat.c): 256 layers of equal area; x[1] = r is
- * where the tail starts, x[0] the base strip's equivalent width, x[256] = 0; f = exp(-x^2/2). */
-#define ARD__ZIG_LAYERS 256 /* a power of two: bits 0-7 pick the layer, bit 8 the sign */
-_Static_assert(ARD__ZIG_LAYERS == 1 << 8, "ard__zig_normal takes the sign from bit 8");
-typedef struct ard__zig {
-    double x[ARD__ZIG_LAYERS + 1];
-    double f[ARD__ZIG_LAYERS + 1];
-} ard__zig;
-void ard__zig_init(ard__zig *t);
-/* Rejection path of ard__zig_normal for the word h that missed its layer's rectangle. */
-double ard__zig_normal_slow(const ard__zig *t, ard__words *s, uint64_t h);
-/* One N(0, 1) deviate from the stream s; t from ard__zig_init. */
-static inline double ard__zig_normal(const ard__zig *t, ard__words *s) {
-    uint64_t h = ard__words_next(s);
-    unsigned i = (unsigned)(h & (ARD__ZIG_LAYERS - 1));
-    double x = ard__u01(h) * t->x[i];
-    if (x < t->x[i + 1]) { /* sign from bit 8, without a branch the data would mispredict */
-        uint64_t bits;
-        memcpy(&bits, &x, sizeof bits);
-        bits ^= (h & ARD__ZIG_LAYERS) << (63 - 8);
-        memcpy(&x, &bits, sizeof x);
-        return x;
-    }
-    return ard__zig_normal_slow(t, s, h);
-}
-
 /* Streams (purposes) of the generator's randoms. */
 enum {
     ARD__S_UNIT = 1,
@@ -122,6 +41,8 @@ enum {
 double ard__dr1_sample_z(int32_t cls, double u);
 /* Fraction of the galaxy population per class (BGS, LRG, ELG, QSO) from the DR1 totals. */
 double ard__dr1_class_share(int32_t cls);
+
+typedef struct ard__lss ard__lss; /* gen_lss.c */
 
 /* ---- generator galaxy table (struct of arrays, TARGETID order after sorting) ---- */
 typedef struct ard__galaxies {
@@ -150,8 +71,8 @@ void ard__groups_free(ard__groups *g);
 /* Builds the catalog (units, groups, positions, redshifts, photometry, anomalies) and sorts it by
  * TARGETID. Deterministic for opts; uses pool for the per-unit work. */
 ard_status ard__gen_catalog(const ard_generate_options *opts, ard_pool *pool,
-                            const ard_cosmology *cosmo, ard__galaxies *gal, ard__groups *groups,
-                            ard_error *err);
+                            const ard_cosmology *cosmo, const ard__lss *lss, ard__galaxies *gal,
+                            ard__groups *groups, ard_error *err);
 
 /* Spectrum model: fills flux/ivar/mask (grid n) for galaxy i. wl: grid centres. */
 typedef struct ard__spec_ctx {
@@ -162,7 +83,7 @@ typedef struct ard__spec_ctx {
     double *shape; /* ARD_CLASS_COUNT x n: centre^slope of each class's continuum power law */
     float *noise;  /* n: noise per pixel for sigma0 = 1 (throughput, sky lines, pixel width) */
     uint64_t seed;
-    ard__zig zig; /* pixel noise deviates */
+    ard_zig zig; /* pixel noise deviates */
 } ard__spec_ctx;
 ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t seed,
                               ard_error *err);
@@ -247,44 +168,34 @@ ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols
 /* Class whose spectrum galaxy i shows (differs from gal->cls only for wrong_class anomalies). */
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
 
-/* ---- cosmic-web truth (halo_grid.c, tweb.c) ---- */
+/* ---- large-scale structure (gen_lss.c) ---- */
+#define ARD__LSS_ZTAB 1200 /* growth table: z = i * 0.005, 0 .. 6 */
+struct ard__lss {
+    ard_field *field;   /* linear delta and displacements at z = 0 */
+    ard_tweb_grid *web; /* T-web of the Zel'dovich-evolved field at z = 0 */
+    ard_tweb_grid_options web_opts;
+    double box;
+    double growth[ARD__LSS_ZTAB + 1], vfac[ARD__LSS_ZTAB + 1];
+};
+/* Builds the field and its T-web for the generator's options (lss = 1). ARD_ENOTSUP without
+ * FFTW, ARD_ELIMIT / ARD_EINVAL for the grid options, ARD_ENOMEM. */
+ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *err);
+void ard__lss_free(ard__lss *l);
+/* D(z) / D(0) and a H(z) f(z) in km/s per Mpc/h (tabulated, linear interpolation). */
+double ard__lss_growth(const ard__lss *l, double z);
+double ard__lss_vfactor(const ard__lss *l, double z);
+/* Smoothed evolved overdensity at z = 0 at comoving x (Mpc/h). */
+double ard__lss_delta(const ard__lss *l, const double *x);
+/* Line-of-sight peculiar velocity (km/s, positive away from the observer) at x, redshift z. */
+double ard__lss_vlos(const ard__lss *l, const double *x, double z);
+/* Comoving position in Mpc/h (observer at the origin) of (ra, dec) at redshift z. */
+void ard__sky_to_xyz(const ard_cosmology *c, double ra, double dec, double z, double *out);
+/* The catalog size of a region at DR1 density (see ard_generate_options), 0 if none. */
+int64_t ard__region_galaxies(const ard_generate_options *o);
+/* 1 if (ra, dec) lies in the options' region (always 1 without a region). */
+int ard__in_region(const ard_generate_options *o, double ra, double dec);
 
-/* Point masses binned by reach for neighbour queries (halo_grid.c). Bucket b holds masses with
- * reach in (min_reach 2^(b-1), min_reach 2^b] (bucket 0: <= min_reach) on a hashed grid of cells
- * min_reach 2^b wide. Positions must satisfy ard__halo_grid_in_range. */
-#define ARD__HALO_BUCKETS_MAX 24
-#define ARD__HALO_GRID_SPAN 1.0e6 /* |coordinate| < SPAN * min_reach keeps cell keys unique */
-typedef struct ard__halo_mass {
-    double x, y, z, reach2, weight;
-} ard__halo_mass;
-typedef struct ard__halo_slot {
-    uint64_t key; /* UINT64_MAX: empty */
-    int64_t start, count;
-} ard__halo_slot;
-typedef struct ard__halo_bucket {
-    double cell;
-    int64_t n, slots;
-    ard__halo_mass *mass;  /* grouped by cell, input order within a cell */
-    ard__halo_slot *table; /* open addressing over the occupied cells: one cache line a probe */
-} ard__halo_bucket;
-typedef struct ard__halo_grid {
-    int n_buckets;
-    ard__halo_bucket bucket[ARD__HALO_BUCKETS_MAX + 1];
-} ard__halo_grid;
-int ard__halo_grid_in_range(const double *p, double min_reach);
-/* ARD_EINVAL (non-finite or out-of-range position or reach), ARD_ENOMEM. */
-ard_status ard__halo_grid_build(ard__halo_grid *g, const double *xyz, const double *reach,
-                                const double *weight, int64_t n, double min_reach, ard_error *err);
-/* Key of cell (ix, iy, iz) (also orders query points cell by cell). */
-uint64_t ard__halo_cell_key(int64_t ix, int64_t iy, int64_t iz);
-/* order[0..n) = point indices sorted by their cell (cells `cell` wide): neighbouring queries in
- * sequence, so their cells stay in cache. ARD_ENOMEM. */
-ard_status ard__halo_order_points(const double *pts, int64_t n, double cell, int64_t *order,
-                                  ard_error *err);
-/* Number of masses in cell (ix, iy, iz) of bucket b; *start indexes b->mass. */
-int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, int64_t iz,
-                            int64_t *start);
-void ard__halo_grid_free(ard__halo_grid *g);
+/* ---- cosmic-web truth (gen_web.c) ---- */
 
 /* The generator's cosmic-web truth (gen_web.c): T-web of the true mass field at every galaxy. */
 #define ARD__FIELD_LOG_MASS 12.0 /* log10 Msun/h of a field galaxy's own halo */
@@ -296,6 +207,14 @@ typedef struct ard__web_truth {
 ard_status ard__gen_cosmic_web(const ard__galaxies *g, const ard__groups *gr,
                                const ard_cosmology *cosmo, const ard_tweb_params *params,
                                ard_pool *pool, ard__web_truth *out, ard_error *err);
+/* The same from the grid T-web of the LSS field (lss = 1): eigenvalues at each galaxy's real-space
+ * position scaled by D(Z_COSMO). */
+ard_status ard__gen_cosmic_web_grid(const ard__galaxies *g, const ard_cosmology *cosmo,
+                                    const ard__lss *lss, ard_pool *pool, ard__web_truth *out,
+                                    ard_error *err);
+/* "ard.cosmic_web" text of the grid truth; 0 if cap is too small. */
+int ard__web_grid_params_format(const ard__lss *lss, const ard_generate_options *o, char *buf,
+                                size_t cap);
 void ard__web_truth_free(ard__web_truth *w);
 /* The "ard.cosmic_web" metadata text of the truth files; 0 if cap is too small. */
 int ard__web_params_format(const ard_tweb_params *p, char *buf, size_t cap);

@@ -8,8 +8,8 @@ ARD=${1:?usage: datasheet_pg.sh PATH_TO_ard}
 TEST_BIN=$(dirname "$ARD")/tests/test_datasheet
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$TEST_BIN" ] || fail "no test_datasheet binary at $TEST_BIN"
-# shellcheck source=tests/lib/pg_server.bash
-source "$(dirname "$0")/../lib/pg_server.bash"
+# shellcheck source=tests/common/pg_server.bash
+source "$(dirname "$0")/../common/pg_server.bash"
 pg_server_start ds-pg
 psql_cmd() { "$PGBIN/psql" -h "$T" -U ard -d postgres -qAt -c "$1"; }
 psql_cmd "CREATE DATABASE unit" || fail "create database unit"

@@ -5,6 +5,7 @@
 #define ARD_TESTS_DATASHEET_TDS_H
 
 #include "ard/datasheet.h"
+#include "common/ard_test.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,12 +52,10 @@ void tds_truth_reset(tds_truth *t);
 int tds_null_pixels(const char *dir, const char *rel, int64_t extra);
 /* Rewrites tile `rel` without its ard.pixel_stats metadata (as another writer would). 0 or -1. */
 int tds_drop_pixel_stats(const char *dir, const char *rel);
-/* Writes text to path. 0 or -1. */
-int tds_write_file(const char *path, const char *text);
-/* Removes a directory tree. */
-void tds_rmtree(const char *dir);
-/* Reads a whole file into a NUL-terminated ard_malloc'd buffer (NULL on failure). */
-char *tds_read_file(const char *path, size_t *len);
+/* File helpers are tests/common's (ard_test.h), under the names the datasheet tests use. */
+#define tds_write_file ard_test_write_text
+#define tds_rmtree ard_test_rmtree
+#define tds_read_file(path, len) ((char *)ard_test_read_file((path), (len)))
 
 /* tds_summary.c: the aggregates sync keeps for the datasheet, after catalog files are added,
  * changed and removed, on SQLite and (ARD_TEST_PG_DSN) PostgreSQL. */

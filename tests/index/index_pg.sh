@@ -11,8 +11,8 @@ TEST_INDEX=$(dirname "$ARD")/tests/test_index
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$TEST_INDEX" ] || fail "no test_index binary at $TEST_INDEX"
 
-# shellcheck source=tests/lib/pg_server.bash
-source "$HERE/../lib/pg_server.bash"
+# shellcheck source=tests/common/pg_server.bash
+source "$HERE/../common/pg_server.bash"
 pg_server_start index-pg
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') running on socket $T"
 

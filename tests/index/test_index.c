@@ -499,6 +499,11 @@ int main(void) {
         BOTH(test_pixel_stats_sync),
         BOTH(test_pixel_stats_malformed),
         BOTH(test_pixel_stats_migrate),
+        BOTH(test_read_columns),
+        BOTH(test_read_columns_errors),
+        BOTH(test_select_columns),
+        BOTH(test_result_run),
+        BOTH(test_result_run_kill),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

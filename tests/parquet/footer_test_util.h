@@ -3,16 +3,15 @@
 #define ARD_TESTS_PARQUET_FOOTER_TEST_UTIL_H
 
 #include "ard/parquet.h"
+#include "common/ard_test.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* $ARD_SHARED_DIR, else the ARD_SHARED_DIR compile definition. */
-const char *ftu_shared_dir(void);
-/* $ARD_SOURCE_DIR, else the ARD_SOURCE_DIR compile definition. */
-const char *ftu_source_dir(void);
-/* Whole file via malloc (free with free()); NULL if unreadable. */
-uint8_t *ftu_read_file(const char *path, size_t *size);
+/* Corpus and source directories and whole-file reads are tests/common's (ard_test.h). */
+#define ftu_shared_dir ard_test_shared_dir
+#define ftu_source_dir ard_test_source_dir
+#define ftu_read_file ard_test_read_file
 /* Undoes footer_expect.py's %XX escaping ("%" alone is the empty string). */
 void ftu_unescape(const char *in, char *out, size_t cap);
 /* Next space-separated token of *cursor (modified in place), or "" at the end. */

@@ -1,14 +1,5 @@
-/* Entry point of test_parquet: runs every suite of tests/parquet/. Suites written in other files
- * override the weak empty defaults below. */
+/* Entry point of test_parquet: the explicit list of the suites of tests/parquet/ (suites.h). */
 #include "suites.h"
-
-__attribute__((weak)) int ard_test_encoding_run(void) {
-    return 0;
-}
-
-__attribute__((weak)) int ard_test_column_run(void) {
-    return 0;
-}
 
 int main(void) {
     int failed = 0;

@@ -1,4 +1,4 @@
-/* Helpers shared by the footer tests: corpus location, file reading, directory walks, escaping. */
+/* Helpers shared by the footer tests: directory walks, escaping, footer wrapping. */
 #include "footer_test_util.h"
 
 #include <dirent.h>
@@ -6,34 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-const char *ftu_shared_dir(void) {
-    const char *env = getenv("ARD_SHARED_DIR");
-    return env && *env ? env : ARD_SHARED_DIR;
-}
-
-const char *ftu_source_dir(void) {
-    const char *env = getenv("ARD_SOURCE_DIR");
-    return env && *env ? env : ARD_SOURCE_DIR;
-}
-
-uint8_t *ftu_read_file(const char *path, size_t *size) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        return NULL;
-    }
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *data = malloc(len > 0 ? (size_t)len : 1);
-    if (data && len > 0 && fread(data, 1, (size_t)len, fp) != (size_t)len) {
-        free(data);
-        data = NULL;
-    }
-    fclose(fp);
-    *size = len > 0 ? (size_t)len : 0;
-    return data;
-}
 
 static int hex_value(char c) {
     if (c >= '0' && c <= '9') {

@@ -17,17 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Weak so this file links before (or without) the column reader. */
-extern ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_group,
-                                          int32_t leaf, ard_pq_column_data *out, ard_error *err)
-    __attribute__((weak));
-extern void ard_pq_column_data_reset(ard_pq_column_data *col) __attribute__((weak));
-
 static void read_all_columns(const ard_parquet_file *f) {
     const ard_pq_metadata *md = ard_parquet_metadata(f);
-    if (!ard_parquet_read_column || !ard_pq_column_data_reset) {
-        return;
-    }
     for (int32_t rg = 0; rg < md->num_row_groups; rg++) {
         for (int32_t leaf = 0; leaf < md->num_leaves; leaf++) {
             ard_pq_column_data col;

@@ -50,7 +50,7 @@ assert r1["galaxies"] > 20000, r1
 assert pq["galaxies"] >= r1["galaxies"], (pq["galaxies"], r1["galaxies"])
 t = r1["truth"]
 print(f"# recovery on the generated survey (groups >= 5): {t}")
-# the floor the default parameters reach on the generator's haloes (see bench/results-issue7.md)
+# the floor the default parameters reach on the generator's haloes (see bench/results/fof.md)
 assert t["true_groups"] > 50, t
 assert t["completeness"] >= 0.9, t
 assert t["purity"] >= 0.85, t

@@ -8,8 +8,8 @@ skip() { echo "SKIPPED: fof on PostgreSQL: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the SQLite side"
 
-# shellcheck source=tests/lib/pg_server.bash
-source "$(dirname "$0")/../lib/pg_server.bash"
+# shellcheck source=tests/common/pg_server.bash
+source "$(dirname "$0")/../common/pg_server.bash"
 pg_server_start fof-pg
 
 S=$T/survey

@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
     failed += sci_run_scipy_tests();
     failed += sci_run_nn_tests();
     failed += sci_run_nn_safetensors_tests();
+    failed += sci_run_cosmicweb_tests();
     failed += sci_run_anomaly_tests();
     return failed ? 1 : 0;
 }

@@ -55,6 +55,15 @@ check "--spectra 0.1 writes a subset" test "$rc" -eq 0 -a "$n_tiles" -gt 5 -a "$
 
 run generate "$WORK/e"
 check "missing --galaxies: exit 2" test "$rc" -eq 2
+run generate "$WORK/e" --region 180,0
+check "--region without a radius: exit 2" test "$rc" -eq 2
+run generate "$WORK/e" --region 180,0,x
+check "--region with a bad number: exit 2" test "$rc" -eq 2
+run generate "$WORK/r" --region 180,0,0.3 --lss-cells 32 --lss-box 64 --spectra none --seed 4
+check "--region: exit 0" test "$rc" -eq 0
+check "--region: DR1 density (~1,300 galaxies in 0.28 deg^2)" \
+    bash -c "n=\$(grep -o '[0-9]* galaxies' '$WORK/out' | head -1 | cut -d' ' -f1); [ \$n -gt 900 -a \$n -lt 1800 ]"
+check "--region: grid T-web truth" bash -c "'$ARD' parquet meta '$WORK/r/truth/galaxies-0000.parquet' | grep -q 'method=tweb-grid'"
 run generate "$WORK/e" --galaxies 10 --spectra 2
 check "--spectra 2: exit 2" test "$rc" -eq 2
 run generate "$WORK/e" --galaxies 10 --grid cubic

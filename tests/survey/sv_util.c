@@ -8,40 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *sv_tmpdir(const char *tag) {
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    size_t len = strlen(base) + strlen(tag) + 32;
-    char *p = malloc(len);
-    snprintf(p, len, "%s/ard-sv-%s-XXXXXX", base, tag);
-    if (!mkdtemp(p)) {
-        free(p);
-        return NULL;
-    }
-    return p;
-}
-
-void sv_rmtree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-                continue;
-            }
-            char child[4096];
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            struct stat sb;
-            if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-                sv_rmtree(child);
-            } else {
-                unlink(child);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
 int64_t sv_read_numeric(const char *path, const char *name, size_t elem, void **out) {
     ard_parquet_file *f = NULL;
     *out = NULL;
@@ -178,9 +144,4 @@ int64_t sv_list_files(const char *dir, char ***out) {
         qsort(*out, (size_t)n, sizeof **out, cmp_strp);
     }
     return n;
-}
-
-const char *sv_shared_dir(void) {
-    const char *env = getenv("ARD_SHARED_DIR");
-    return env && *env ? env : ARD_SHARED_DIR;
 }

@@ -4,13 +4,16 @@
 
 #include "ard/parquet.h"
 #include "ard/survey.h"
+#include "common/ard_test.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* mkdtemp under TMPDIR; returns a malloc'd path (free with sv_rmtree + free). */
-char *sv_tmpdir(const char *tag);
-void sv_rmtree(const char *path);
+/* Scratch directories and the shared corpus are tests/common's (ard_test.h): mkdtemp under
+ * TMPDIR, a malloc'd path (free with sv_rmtree + free). */
+#define sv_tmpdir ard_test_tmpdir
+#define sv_rmtree ard_test_rmtree
+#define sv_shared_dir ard_test_shared_dir
 /* Reads every row group of column `name` (numeric, fixed width elem bytes) into a malloc'd array.
  * Returns rows, or -1 on error. */
 int64_t sv_read_numeric(const char *path, const char *name, size_t elem, void **out);
@@ -21,8 +24,6 @@ void sv_free_strings(char **s, int64_t n);
 int sv_same_file(const char *a, const char *b);
 /* Lists regular files under dir (relative paths, sorted); returns count; *out malloc'd. */
 int64_t sv_list_files(const char *dir, char ***out);
-/* The shared test corpus directory (ARD_SHARED_DIR env or the compiled default). */
-const char *sv_shared_dir(void);
 
 /* |a - b| <= eps in double precision (cmocka's float variant is single precision). */
 #define sv_assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (double)(eps))
@@ -33,7 +34,6 @@ int sv_run_generate_tests(void);
 int sv_run_ingest_tests(void);
 int sv_run_pixel_stats_tests(void);
 int sv_run_web_tests(void);
-int sv_run_normal_tests(void);
 int sv_run_anomaly_kind_tests(void);
 
 #endif

@@ -1,0 +1,103 @@
+/* Benchmark helper of bench/cosmicweb-bench.
+ *
+ *   bench_cosmicweb dump DATASET OUTDIR           the galaxies as raw little-endian arrays for the
+ *                                                 torch twin: xyz.f64 (n x 3), z.f64, cls.i32,
+ *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1)
+ *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM
+ *                                                 trains in-process and prints one RESULT line
+ *
+ * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 3e-3) except those
+ * given. */
+#include "ard/core.h"
+#include "ard/science.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int write_raw(const char *dir, const char *name, const void *data, size_t bytes) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, bytes, f) != bytes) {
+        fprintf(stderr, "cannot write %s\n", path);
+        if (f) {
+            fclose(f);
+        }
+        return 1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int load(const char *dataset, ard_cosmicweb_data *d, int32_t **split) {
+    ard_error err;
+    ard_error_init(&err);
+    ard_status st = ard_cosmicweb_data_load(dataset, d, &err);
+    if (st != ARD_OK) {
+        fprintf(stderr, "load: %s\n", err.msg);
+        return 1;
+    }
+    *split = malloc((size_t)d->n * sizeof **split);
+    st = ard_cosmicweb_split_by_pixel(d->pixel, d->n, 0.15, 0.15, 1, *split, &err);
+    return st == ARD_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_cosmicweb dump DATASET OUTDIR | train DATASET THREADS EPOCHS "
+                        "ACCUM\n");
+        return 2;
+    }
+    ard_cosmicweb_data d;
+    int32_t *split = NULL;
+    if (load(argv[2], &d, &split) != 0) {
+        return 1;
+    }
+    int rc = 0;
+    if (strcmp(argv[1], "dump") == 0 && argc == 4) {
+        size_t n = (size_t)d.n;
+        rc |= write_raw(argv[3], "xyz.f64", d.xyz, n * 3 * sizeof(double));
+        rc |= write_raw(argv[3], "z.f64", d.z, n * sizeof(double));
+        rc |= write_raw(argv[3], "cls.i32", d.target_class, n * sizeof(int32_t));
+        rc |= write_raw(argv[3], "label.i32", d.label, n * sizeof(int32_t));
+        rc |= write_raw(argv[3], "split.i32", split, n * sizeof(int32_t));
+    } else if (strcmp(argv[1], "train") == 0 && argc == 6) {
+        ard_cosmicweb_options o;
+        ard_cosmicweb_options_init(&o);
+        o.threads = (int32_t)strtol(argv[3], NULL, 10);
+        o.epochs = (int32_t)strtol(argv[4], NULL, 10);
+        o.accum = (int32_t)strtol(argv[5], NULL, 10);
+        ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, d.label, split};
+        ard_cosmicweb_model *m = NULL;
+        ard_cosmicweb_report r;
+        ard_error err;
+        ard_error_init(&err);
+        ard_status st = ard_cosmicweb_train(&in, &o, &m, &r, &err);
+        if (st != ARD_OK) {
+            fprintf(stderr, "train: %s\n", err.msg);
+            rc = 1;
+        } else {
+            printf("RESULT tool=ard n=%lld threads=%d epochs=%d accum=%d train=%lld steps=%lld "
+                   "graph_s=%.3f train_s=%.3f nodes_per_s=%.1f loss=%.4f val_bacc=%.4f "
+                   "test_bacc=%.4f\n",
+                   (long long)d.n, o.threads, o.epochs, o.accum, (long long)r.train_nodes,
+                   (long long)r.steps, r.seconds_graph, r.seconds_train, r.train_nodes_per_s,
+                   r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
+            printf("CONFUSION");
+            for (int t = 0; t < 4; t++) {
+                for (int p = 0; p < 4; p++) {
+                    printf(" %lld", (long long)r.test_confusion[t][p]);
+                }
+            }
+            printf("\n");
+        }
+        ard_cosmicweb_model_free(m);
+    } else {
+        fprintf(stderr, "bad arguments\n");
+        rc = 2;
+    }
+    free(split);
+    ard_cosmicweb_data_reset(&d);
+    return rc;
+}

@@ -1,0 +1,223 @@
+/* The layout table behind include/ard/abi.h: sizeof and offsetof of every public struct a binding
+ * maps by hand, taken from the headers this library was compiled with. A struct added to a public
+ * header that Python maps gets a row here. */
+#include "ard/abi.h"
+#include "ard/core.h"
+#include "ard/index.h"
+#include "ard/parquet.h"
+#include "ard/science.h"
+#include "ard/stream.h"
+
+#include <stddef.h>
+#include <string.h>
+
+typedef struct abi_field {
+    const char *name;
+    int64_t offset, size;
+} abi_field;
+
+typedef struct abi_struct {
+    const char *name;
+    int64_t size;
+    const abi_field *fields;
+    int32_t num_fields;
+} abi_struct;
+
+#define ABI_FIELD(type, field)                                                                     \
+    { #field, (int64_t)offsetof(type, field), (int64_t)sizeof(((type *)0)->field) }
+#define ABI_STRUCT(type, fields)                                                                   \
+    { #type, (int64_t)sizeof(type), fields, (int32_t)(sizeof fields / sizeof fields[0]) }
+
+static const abi_field error_fields[] = {
+    ABI_FIELD(ard_error, code),
+    ABI_FIELD(ard_error, sys_errno),
+    ABI_FIELD(ard_error, msg),
+};
+
+static const abi_field tokenize_fields[] = {
+    ABI_FIELD(ard_tokenize_options, patch),
+    ABI_FIELD(ard_tokenize_options, norm),
+    ABI_FIELD(ard_tokenize_options, min_valid),
+    ABI_FIELD(ard_tokenize_options, floor),
+};
+
+static const abi_field read_item_fields[] = {
+    ABI_FIELD(ard_read_item, path),
+    ABI_FIELD(ard_read_item, row_group),
+    ABI_FIELD(ard_read_item, first_row),
+    ABI_FIELD(ard_read_item, num_rows),
+};
+
+static const abi_field batch_fields[] = {
+    ABI_FIELD(ard_batch, slot),       ABI_FIELD(ard_batch, count),
+    ABI_FIELD(ard_batch, seq),        ABI_FIELD(ard_batch, epoch),
+    ABI_FIELD(ard_batch, batch_size), ABI_FIELD(ard_batch, num_patches),
+    ABI_FIELD(ard_batch, patch),      ABI_FIELD(ard_batch, tokens),
+    ABI_FIELD(ard_batch, scales),     ABI_FIELD(ard_batch, mask),
+    ABI_FIELD(ard_batch, targetid),   ABI_FIELD(ard_batch, flags),
+    ABI_FIELD(ard_batch, wave),
+};
+
+static const abi_field loader_fields[] = {
+    ABI_FIELD(ard_loader_options, batch_size),  ABI_FIELD(ard_loader_options, prefetch_batches),
+    ABI_FIELD(ard_loader_options, shuffle),     ABI_FIELD(ard_loader_options, local_shuffle_buffer),
+    ABI_FIELD(ard_loader_options, seed),        ABI_FIELD(ard_loader_options, epochs),
+    ABI_FIELD(ard_loader_options, drop_last),   ABI_FIELD(ard_loader_options, rank),
+    ABI_FIELD(ard_loader_options, world),       ABI_FIELD(ard_loader_options, threads),
+    ABI_FIELD(ard_loader_options, memory_cap),  ABI_FIELD(ard_loader_options, cache),
+    ABI_FIELD(ard_loader_options, store_name),  ABI_FIELD(ard_loader_options, flux_column),
+    ABI_FIELD(ard_loader_options, ivar_column), ABI_FIELD(ard_loader_options, id_column),
+    ABI_FIELD(ard_loader_options, tokenize),    ABI_FIELD(ard_loader_options, columns),
+    ABI_FIELD(ard_loader_options, text_width),  ABI_FIELD(ard_loader_options, index_dataset),
+    ABI_FIELD(ard_loader_options, index_dsn),   ABI_FIELD(ard_loader_options, weights),
+    ABI_FIELD(ard_loader_options, frame),       ABI_FIELD(ard_loader_options, rest_zmin),
+    ABI_FIELD(ard_loader_options, rest_zmax),
+};
+
+static const abi_field stream_column_fields[] = {
+    ABI_FIELD(ard_stream_column, name),
+    ABI_FIELD(ard_stream_column, type),
+    ABI_FIELD(ard_stream_column, width),
+};
+
+static const abi_field f32_matrix_fields[] = {
+    ABI_FIELD(ard_pq_f32_matrix, rows),         ABI_FIELD(ard_pq_f32_matrix, width),
+    ABI_FIELD(ard_pq_f32_matrix, values),       ABI_FIELD(ard_pq_f32_matrix, validity),
+    ABI_FIELD(ard_pq_f32_matrix, row_validity),
+};
+
+static const abi_field sync_options_fields[] = {
+    ABI_FIELD(ard_sync_options, threads),      ABI_FIELD(ard_sync_options, rank),
+    ABI_FIELD(ard_sync_options, size),         ABI_FIELD(ard_sync_options, verify_footers),
+    ABI_FIELD(ard_sync_options, skip_catalog), ABI_FIELD(ard_sync_options, files_per_txn),
+    ABI_FIELD(ard_sync_options, quiet),
+};
+
+static const abi_field sync_report_fields[] = {
+    ABI_FIELD(ard_sync_report, run_id),          ABI_FIELD(ard_sync_report, files_seen),
+    ABI_FIELD(ard_sync_report, files_added),     ABI_FIELD(ard_sync_report, files_changed),
+    ABI_FIELD(ard_sync_report, files_unchanged), ABI_FIELD(ard_sync_report, files_removed),
+    ABI_FIELD(ard_sync_report, files_failed),    ABI_FIELD(ard_sync_report, spectra_rows),
+    ABI_FIELD(ard_sync_report, galaxy_rows),     ABI_FIELD(ard_sync_report, data_reads),
+    ABI_FIELD(ard_sync_report, footer_reads),    ABI_FIELD(ard_sync_report, seconds),
+    ABI_FIELD(ard_sync_report, first_error),
+};
+
+static const abi_field plan_chunk_fields[] = {
+    ABI_FIELD(ard_plan_chunk, file),        ABI_FIELD(ard_plan_chunk, row_group),
+    ABI_FIELD(ard_plan_chunk, num_rows),    ABI_FIELD(ard_plan_chunk, rows),
+    ABI_FIELD(ard_plan_chunk, targetids),   ABI_FIELD(ard_plan_chunk, first_row),
+    ABI_FIELD(ard_plan_chunk, byte_offset), ABI_FIELD(ard_plan_chunk, bytes),
+};
+
+static const abi_field fetch_batch_fields[] = {
+    ABI_FIELD(ard_fetch_batch, file),        ABI_FIELD(ard_fetch_batch, row_group),
+    ABI_FIELD(ard_fetch_batch, rows),        ABI_FIELD(ard_fetch_batch, targetids),
+    ABI_FIELD(ard_fetch_batch, num_columns), ABI_FIELD(ard_fetch_batch, column_names),
+    ABI_FIELD(ard_fetch_batch, columns),     ABI_FIELD(ard_fetch_batch, column_types),
+    ABI_FIELD(ard_fetch_batch, u8_values),
+};
+
+static const abi_field index_column_fields[] = {
+    ABI_FIELD(ard_index_column, name),
+    ABI_FIELD(ard_index_column, type),
+    ABI_FIELD(ard_index_column, values),
+    ABI_FIELD(ard_index_column, validity),
+};
+
+static const abi_field fof_params_fields[] = {
+    ABI_FIELD(ard_fof_params, mode),        ABI_FIELD(ard_fof_params, link_mpc),
+    ABI_FIELD(ard_fof_params, b),           ABI_FIELD(ard_fof_params, b_perp),
+    ABI_FIELD(ard_fof_params, b_par),       ABI_FIELD(ard_fof_params, max_perp_mpc),
+    ABI_FIELD(ard_fof_params, max_par_mpc), ABI_FIELD(ard_fof_params, h),
+    ABI_FIELD(ard_fof_params, omega_m),     ABI_FIELD(ard_fof_params, area_deg2),
+    ABI_FIELD(ard_fof_params, nz_bin_mpc),  ABI_FIELD(ard_fof_params, nz_z),
+    ABI_FIELD(ard_fof_params, nz_density),  ABI_FIELD(ard_fof_params, nz_len),
+    ABI_FIELD(ard_fof_params, threads),
+};
+
+static const abi_field fof_group_fields[] = {
+    ABI_FIELD(ard_fof_group, group_id),
+    ABI_FIELD(ard_fof_group, members),
+    ABI_FIELD(ard_fof_group, first_targetid),
+    ABI_FIELD(ard_fof_group, ra),
+    ABI_FIELD(ard_fof_group, dec),
+    ABI_FIELD(ard_fof_group, z_centre),
+    ABI_FIELD(ard_fof_group, x),
+    ABI_FIELD(ard_fof_group, y),
+    ABI_FIELD(ard_fof_group, z),
+    ABI_FIELD(ard_fof_group, radius_mpc),
+    ABI_FIELD(ard_fof_group, radius_max_mpc),
+    ABI_FIELD(ard_fof_group, sigma_v),
+};
+
+static const abi_struct structs[] = {
+    ABI_STRUCT(ard_error, error_fields),
+    ABI_STRUCT(ard_tokenize_options, tokenize_fields),
+    ABI_STRUCT(ard_read_item, read_item_fields),
+    ABI_STRUCT(ard_batch, batch_fields),
+    ABI_STRUCT(ard_loader_options, loader_fields),
+    ABI_STRUCT(ard_stream_column, stream_column_fields),
+    ABI_STRUCT(ard_pq_f32_matrix, f32_matrix_fields),
+    ABI_STRUCT(ard_sync_options, sync_options_fields),
+    ABI_STRUCT(ard_sync_report, sync_report_fields),
+    ABI_STRUCT(ard_plan_chunk, plan_chunk_fields),
+    ABI_STRUCT(ard_fetch_batch, fetch_batch_fields),
+    ABI_STRUCT(ard_index_column, index_column_fields),
+    ABI_STRUCT(ard_fof_params, fof_params_fields),
+    ABI_STRUCT(ard_fof_group, fof_group_fields),
+};
+
+#define NUM_STRUCTS ((int32_t)(sizeof structs / sizeof structs[0]))
+
+static const abi_struct *find_struct(const char *name) {
+    for (int32_t i = 0; name && i < NUM_STRUCTS; i++) {
+        if (strcmp(structs[i].name, name) == 0) {
+            return &structs[i];
+        }
+    }
+    return NULL;
+}
+
+static const abi_field *find_field(const char *struct_name, const char *field) {
+    const abi_struct *s = find_struct(struct_name);
+    for (int32_t i = 0; s && field && i < s->num_fields; i++) {
+        if (strcmp(s->fields[i].name, field) == 0) {
+            return &s->fields[i];
+        }
+    }
+    return NULL;
+}
+
+int32_t ard_abi_num_structs(void) {
+    return NUM_STRUCTS;
+}
+
+const char *ard_abi_struct_name(int32_t i) {
+    return i >= 0 && i < NUM_STRUCTS ? structs[i].name : NULL;
+}
+
+int64_t ard_abi_struct_size(const char *struct_name) {
+    const abi_struct *s = find_struct(struct_name);
+    return s ? s->size : -1;
+}
+
+int32_t ard_abi_num_fields(const char *struct_name) {
+    const abi_struct *s = find_struct(struct_name);
+    return s ? s->num_fields : -1;
+}
+
+const char *ard_abi_field_name(const char *struct_name, int32_t i) {
+    const abi_struct *s = find_struct(struct_name);
+    return s && i >= 0 && i < s->num_fields ? s->fields[i].name : NULL;
+}
+
+int64_t ard_abi_field_offset(const char *struct_name, const char *field) {
+    const abi_field *f = find_field(struct_name, field);
+    return f ? f->offset : -1;
+}
+
+int64_t ard_abi_field_size(const char *struct_name, const char *field) {
+    const abi_field *f = find_field(struct_name, field);
+    return f ? f->size : -1;
+}

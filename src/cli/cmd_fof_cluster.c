@@ -1,0 +1,92 @@
+/* `mpirun -n N ard fof DATASET ...`: every rank loads the catalog, the linking step runs across
+ * the ranks (ard_cluster_fof_link_*: slabs with ghost zones, merged), and rank 0 alone scores,
+ * writes the results and prints; every rank's error is printed on rank 0 with its rank. Without a
+ * launcher these hooks do nothing and `ard fof` runs in one process. */
+#include "cli.h"
+
+#include "ard/cluster.h"
+#include "ard/science.h"
+
+#include <string.h>
+
+/* The job's handle for the duration of one `ard fof` (CLI state, not library state). */
+static ard_cluster *g_fof_cluster;
+static int g_fof_reported; /* rank 0 printed the failing ranks' lines */
+
+static ard_status link_iso(void *ctx, const double *xyz, int64_t n, double link, int32_t threads,
+                           int64_t *labels, ard_error *err) {
+    return ard_cluster_fof_link_isotropic(ctx, xyz, n, link, threads, labels, err);
+}
+
+static ard_status link_z(void *ctx, const double *unit, const double *dist, const double *ang,
+                         const double *los, int64_t n, int32_t threads, int64_t *labels,
+                         ard_error *err) {
+    return ard_cluster_fof_link_redshift(ctx, unit, dist, ang, los, n, threads, labels, err);
+}
+
+static ard_fof_linker g_linker = {link_iso, link_z, NULL};
+
+int ard_cli_fof_cluster_begin(ard_fof_params *p);
+int ard_cli_fof_cluster_lead(void);
+ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err);
+int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err);
+
+/* Under mpirun with 2+ ranks: opens the job and routes the linking step through it. Returns 0 or
+ * an exit code. */
+int ard_cli_fof_cluster_begin(ard_fof_params *p) {
+    if (!ard_cluster_launched() || !ard_cluster_available()) {
+        return 0;
+    }
+    ard_error err;
+    ard_error_init(&err);
+    ard_status st = ard_cluster_open(&g_fof_cluster, &err);
+    if (st != ARD_OK) {
+        return ard_cli_fail(st, &err);
+    }
+    if (ard_cluster_size(g_fof_cluster) < 2) {
+        ard_cluster_close(g_fof_cluster);
+        g_fof_cluster = NULL;
+        return 0;
+    }
+    g_linker.ctx = g_fof_cluster;
+    p->linker = &g_linker;
+    return 0;
+}
+
+/* 1 on the rank that writes and prints (rank 0, or the only process). */
+int ard_cli_fof_cluster_lead(void) {
+    return ard_cluster_rank(g_fof_cluster) == 0;
+}
+
+/* Every rank's status agreed (the lowest failing rank's, "rank R: ..."); rank 0 prints every
+ * failing rank's line. Identity without a cluster. */
+ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err) {
+    if (!g_fof_cluster) {
+        return st;
+    }
+    char *report = NULL;
+    ard_status agreed = ard_cluster_agree(g_fof_cluster, st, err, &report);
+    for (const char *line = report; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+        fprintf(stderr, "ard: %.*s\n", len, line);
+        line += len + (nl != NULL);
+        g_fof_reported = 1;
+    }
+    ard_free(report);
+    return agreed;
+}
+
+/* Closes the job's handle; the other ranks stay silent on failure (rank 0 printed theirs). */
+int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err) {
+    if (!g_fof_cluster) {
+        return st == ARD_OK ? rc : ard_cli_fail(st, err);
+    }
+    int lead = ard_cluster_rank(g_fof_cluster) == 0;
+    ard_cluster_close(g_fof_cluster);
+    g_fof_cluster = NULL;
+    if (st != ARD_OK) {
+        return lead && !g_fof_reported ? ard_cli_fail(st, err) : ARD_CLI_FAILURE;
+    }
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* Dataset I/O of the cosmic-web stage, kept in this one file so that it can be re-pointed at the
+ * dataset module's reader when that exists: today it reads the catalog Parquet files directly
+ * (catalog/zcatalog-NNNN.parquet: TARGETID, TARGET_RA, TARGET_DEC, Z, TARGET_CLASS) and the
+ * generator's row-matched truth (truth/galaxies-NNNN.parquet: WEB_CODE), and turns (RA, Dec, Z) into
+ * comoving redshift-space positions (Planck 2018) and HEALPix pixels for the split. It uses the
+ * survey and parquet headers, outside science's row of the module table (as fof_catalog.c and
+ * fof_parquet.c do today). */
+#include "science_int.h"
+
+#include "ard/parquet.h"
+#include "ard/parquet_write.h"
+#include "ard/survey.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CW_SPLIT_NSIDE 8 /* 53.7 deg^2 pixels: wider than the structures the graph sees */
+
+void ard_cosmicweb_data_reset(ard_cosmicweb_data *d) {
+    if (!d) {
+        return;
+    }
+    ard_free(d->targetid);
+    ard_free(d->xyz);
+    ard_free(d->z);
+    ard_free(d->target_class);
+    ard_free(d->label);
+    ard_free(d->pixel);
+    memset(d, 0, sizeof *d);
+}
+
+static ard_status data_grow(ard_cosmicweb_data *d, int64_t need, int64_t *cap, ard_error *err) {
+    if (need <= *cap) {
+        return ARD_OK;
+    }
+    int64_t c = *cap ? *cap : 65536;
+    while (c < need) {
+        c *= 2;
+    }
+    int failed = 0;
+    void **arrays[] = {(void **)&d->targetid,     (void **)&d->xyz,   (void **)&d->z,
+                       (void **)&d->target_class, (void **)&d->label, (void **)&d->pixel};
+    size_t sizes[] = {8, 24, 8, 4, 4, 8};
+    for (int i = 0; i < 6; i++) {
+        void *p = ard_realloc(*arrays[i], (size_t)c * sizes[i]);
+        failed |= !p;
+        *arrays[i] = p ? p : *arrays[i];
+    }
+    if (failed) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory loading the catalog");
+    }
+    *cap = c;
+    return ARD_OK;
+}
+
+/* One leaf of a row group, checked for type and no nulls. */
+static ard_status read_leaf(const ard_parquet_file *f, int32_t rg, const char *name,
+                            ard_pq_type want, int64_t rows, ard_pq_column_data *col,
+                            ard_error *err) {
+    int32_t leaf = ard_parquet_find_leaf(f, name);
+    if (leaf < 0) {
+        return ard_error_set(err, ARD_ECORRUPT, "%s: no column %s", ard_parquet_path(f), name);
+    }
+    ard_status st = ard_parquet_read_column(f, rg, leaf, col, err);
+    if (st == ARD_OK && (col->type != want || col->num_values != rows)) {
+        st = ard_error_set(err, ARD_ECORRUPT, "%s: column %s: unexpected type or nulls",
+                           ard_parquet_path(f), name);
+    }
+    return st;
+}
+
+typedef struct cw_rowgroup {
+    ard_pq_column_data tid, ra, dec, z, cls, web;
+} cw_rowgroup;
+
+static void rowgroup_reset(cw_rowgroup *g) {
+    ard_pq_column_data_reset(&g->tid);
+    ard_pq_column_data_reset(&g->ra);
+    ard_pq_column_data_reset(&g->dec);
+    ard_pq_column_data_reset(&g->z);
+    ard_pq_column_data_reset(&g->cls);
+    ard_pq_column_data_reset(&g->web);
+}
+
+static int32_t class_of(const ard_pq_column_data *c, int64_t i) {
+    static const char *const names[4] = {"BGS", "LRG", "ELG", "QSO"};
+    const char *s = (const char *)c->data + c->offsets[i];
+    int64_t len = c->offsets[i + 1] - c->offsets[i];
+    for (int32_t k = 0; k < 4; k++) {
+        if (len == 3 && memcmp(s, names[k], 3) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+/* Appends the galaxies (Z > 0) of one row group. */
+static void append_rows(ard_cosmicweb_data *d, const cw_rowgroup *g, int64_t rows,
+                        const ard_cosmology *cosmo, int has_truth) {
+    const int64_t *tid = g->tid.values;
+    const double *ra = g->ra.values, *dec = g->dec.values, *z = g->z.values;
+    const int32_t *web = has_truth ? g->web.values : NULL;
+    for (int64_t i = 0; i < rows; i++) {
+        if (!(z[i] > 0.0) || !isfinite(ra[i]) || !isfinite(dec[i])) {
+            d->skipped++;
+            continue;
+        }
+        int64_t at = d->n++;
+        double a = ra[i] * M_PI / 180.0, b = dec[i] * M_PI / 180.0;
+        double dc = ard_cosmology_comoving_distance(cosmo, z[i]);
+        d->targetid[at] = tid[i];
+        d->xyz[3 * at] = dc * cos(b) * cos(a);
+        d->xyz[3 * at + 1] = dc * cos(b) * sin(a);
+        d->xyz[3 * at + 2] = dc * sin(b);
+        d->z[at] = z[i];
+        d->target_class[at] = class_of(&g->cls, i);
+        d->label[at] = web && web[i] >= 0 && web[i] < CW_C ? web[i] : -1;
+        d->pixel[at] = ard_healpix_ang2pix_nest(CW_SPLIT_NSIDE, ra[i], dec[i]);
+    }
+}
+
+static ard_status load_pair(const char *cat_path, const char *truth_path, ard_cosmicweb_data *d,
+                            int64_t *cap, const ard_cosmology *cosmo, ard_error *err) {
+    ard_parquet_file *cat = NULL, *truth = NULL;
+    ard_status st = ard_parquet_open(cat_path, NULL, &cat, err);
+    FILE *probe = fopen(truth_path, "rb");
+    int has_truth = probe != NULL;
+    if (probe) {
+        fclose(probe);
+    }
+    if (st == ARD_OK && has_truth) {
+        st = ard_parquet_open(truth_path, NULL, &truth, err);
+    }
+    const ard_pq_metadata *md = st == ARD_OK ? ard_parquet_metadata(cat) : NULL;
+    if (st == ARD_OK && has_truth &&
+        ard_parquet_metadata(truth)->num_row_groups != md->num_row_groups) {
+        st = ard_error_set(err, ARD_ECORRUPT, "%s: not row-matched with %s", truth_path, cat_path);
+    }
+    for (int32_t rg = 0; st == ARD_OK && rg < md->num_row_groups; rg++) {
+        int64_t rows = md->row_groups[rg].num_rows;
+        cw_rowgroup g;
+        memset(&g, 0, sizeof g);
+        st = data_grow(d, d->n + rows, cap, err);
+        if (st == ARD_OK) {
+            st = read_leaf(cat, rg, "TARGETID", ARD_PQ_INT64, rows, &g.tid, err);
+        }
+        if (st == ARD_OK) {
+            st = read_leaf(cat, rg, "TARGET_RA", ARD_PQ_DOUBLE, rows, &g.ra, err);
+        }
+        if (st == ARD_OK) {
+            st = read_leaf(cat, rg, "TARGET_DEC", ARD_PQ_DOUBLE, rows, &g.dec, err);
+        }
+        if (st == ARD_OK) {
+            st = read_leaf(cat, rg, "Z", ARD_PQ_DOUBLE, rows, &g.z, err);
+        }
+        if (st == ARD_OK) {
+            st = read_leaf(cat, rg, "TARGET_CLASS", ARD_PQ_BYTE_ARRAY, rows, &g.cls, err);
+        }
+        if (st == ARD_OK && has_truth) {
+            st = read_leaf(truth, rg, ARD_TRUTH_WEB_CODE, ARD_PQ_INT32, rows, &g.web, err);
+        }
+        if (st == ARD_OK) {
+            append_rows(d, &g, rows, cosmo, has_truth);
+        }
+        rowgroup_reset(&g);
+    }
+    d->has_truth = d->has_truth && has_truth;
+    ard_parquet_close(cat);
+    ard_parquet_close(truth);
+    return st;
+}
+
+ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out, ard_error *err) {
+    if (!out || !dataset) {
+        return ard_error_set(err, ARD_EINVAL, "cosmicweb: load needs a dataset and out");
+    }
+    memset(out, 0, sizeof *out);
+    out->has_truth = 1;
+    ard_cosmology *cosmo = NULL;
+    ard_status st = ard_cosmology_new(NULL, 20.0, &cosmo, err);
+    int64_t cap = 0;
+    int32_t files = 0;
+    for (int32_t i = 0; st == ARD_OK && i < 10000; i++) {
+        char cat[4096], truth[4200];
+        st = ard_survey_catalog_path(dataset, i, cat, sizeof cat, err);
+        FILE *probe = st == ARD_OK ? fopen(cat, "rb") : NULL;
+        if (!probe) {
+            break;
+        }
+        fclose(probe);
+        snprintf(truth, sizeof truth, "%s/%s/galaxies-%04d.parquet", dataset, ARD_TRUTH_DIR,
+                 (int)i);
+        st = load_pair(cat, truth, out, &cap, cosmo, err);
+        files++;
+    }
+    ard_cosmology_free(cosmo);
+    if (st == ARD_OK && files == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "%s: no catalog/zcatalog-0000.parquet", dataset);
+    }
+    if (st != ARD_OK) {
+        ard_cosmicweb_data_reset(out);
+        return st;
+    }
+    out->has_truth = out->has_truth && files > 0;
+    return ARD_OK;
+}
+
+ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
+                                       const int32_t *cls, const float *prob, int64_t n,
+                                       const char *run_id, const char *model, ard_error *err) {
+    if (!path || n < 0 || (n > 0 && (!targetid || !cls || !prob))) {
+        return ard_error_set(err, ARD_EINVAL, "cosmicweb: results need a path and arrays");
+    }
+    float *p = ard_malloc((size_t)(n > 0 ? n : 1) * CW_C * sizeof *p);
+    if (!p) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory writing %s", path);
+    }
+    for (int64_t i = 0; i < n; i++) { /* column-major probabilities */
+        for (int c = 0; c < CW_C; c++) {
+            p[(int64_t)c * n + i] = prob[i * CW_C + c];
+        }
+    }
+    static const char *const names[6] = {"TARGETID", "WEB_CLASS",  "P_VOID",
+                                         "P_SHEET",  "P_FILAMENT", "P_KNOT"};
+    const ard_pq_type types[6] = {ARD_PQ_INT64, ARD_PQ_INT32, ARD_PQ_FLOAT,
+                                  ARD_PQ_FLOAT, ARD_PQ_FLOAT, ARD_PQ_FLOAT};
+    const void *values[6] = {targetid, cls, p, p + n, p + 2 * n, p + 3 * n};
+    ard_pq_schema_builder *sb = NULL;
+    ard_pq_writer *w = NULL;
+    ard_status st = ard_survey_mkdirs_for(path, err);
+    if (st == ARD_OK) {
+        st = ard_pq_schema_new(&sb, err);
+    }
+    for (int c = 0; st == ARD_OK && c < 6; c++) {
+        if (ard_pq_schema_add_column(sb, names[c], types[c], ARD_PQ_REQUIRED, NULL, 0, err) < 0) {
+            st = err ? err->code : ARD_EINVAL;
+        }
+    }
+    const char *keys[2] = {"ard.cosmicweb.run_id", "ard.cosmicweb.model"};
+    const char *vals[2] = {run_id ? run_id : "", model ? model : ""};
+    ard_pq_writer_options o;
+    ard_pq_writer_options_init(&o);
+    o.codec = ARD_PQ_ZSTD;
+    o.num_kv = 2;
+    o.kv_keys = keys;
+    o.kv_values = vals;
+    if (st == ARD_OK) {
+        st = ard_pq_writer_open(path, sb, &o, &w, err);
+    }
+    ard_pq_schema_free(sb);
+    for (int c = 0; st == ARD_OK && c < 6; c++) {
+        st = ard_pq_writer_write_column(w, c, values[c], NULL, n, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_pq_writer_close(w, err);
+    } else {
+        ard_pq_writer_abort(w);
+    }
+    ard_free(p);
+    return st;
+}

@@ -1,0 +1,370 @@
+/* The cosmic-web GraphSAGE model: parameters, the minibatch forward/backward pass (two mean-
+ * aggregator layers on a sampled neighbourhood), full-neighbourhood inference, and the model file. */
+#include "science_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CW_FEATURE_NAMES "log10_d1,log10_d2,log10_d4,log10_d8,log10_d16,log10_dk,z,bgs,lrg,elg,qso"
+enum { CW_INFER_CHUNK = 2048 };
+
+void ard_cosmicweb_model_free(ard_cosmicweb_model *model) {
+    if (model) {
+        ard_nn_params_free(model->params);
+        ard_free(model);
+    }
+}
+
+static ard_status model_alloc(int32_t k, int32_t hidden, ard_cosmicweb_model **out,
+                              ard_error *err) {
+    *out = NULL;
+    ard_cosmicweb_model *m = ard_calloc(1, sizeof *m);
+    if (!m) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for a model");
+    }
+    m->k = k;
+    m->hidden = hidden;
+    ard_status st = ard_nn_params_new(&m->params, err);
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "sage1.weight", 2, (int64_t[]){hidden, 2 * CW_F}, &m->w1,
+                               err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "sage1.bias", 1, (int64_t[]){hidden}, &m->b1, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "sage2.weight", 2, (int64_t[]){CW_C, 2 * hidden}, &m->w2,
+                               err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "sage2.bias", 1, (int64_t[]){CW_C}, &m->b2, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "features.mean", 1, (int64_t[]){CW_F}, &m->mean, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_params_add(m->params, "features.std", 1, (int64_t[]){CW_F}, &m->std, err);
+    }
+    if (st != ARD_OK) {
+        ard_cosmicweb_model_free(m);
+        return st;
+    }
+    ard_nn_fill(m->std, 1.0f);
+    *out = m;
+    return ARD_OK;
+}
+
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t fanout1, int32_t fanout2,
+                             uint64_t seed, ard_cosmicweb_model **out, ard_error *err) {
+    ard_status st = model_alloc(k, hidden, out, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    ard_cosmicweb_model *m = *out;
+    m->fanout1 = fanout1;
+    m->fanout2 = fanout2;
+    st = ard_nn_init_kaiming(m->w1, 2 * CW_F, ard_nn_seed_for(seed, "sage1.weight"), err);
+    if (st == ARD_OK) {
+        st =
+            ard_nn_init_xavier(m->w2, 2 * hidden, CW_C, ard_nn_seed_for(seed, "sage2.weight"), err);
+    }
+    if (st != ARD_OK) {
+        ard_cosmicweb_model_free(m);
+        *out = NULL;
+    }
+    return st;
+}
+
+void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        for (int j = 0; j < CW_F; j++) {
+            float *v = &features[i * CW_F + j];
+            *v = (*v - m->mean->value[j]) / m->std->value[j];
+        }
+    }
+}
+
+/* ---- workspace ---- */
+
+static ard_status work_reserve(cw_work *w, int64_t n1, int64_t rows, int64_t hidden,
+                               ard_error *err) {
+    if (n1 > w->cap1) {
+        int failed = 0;
+        float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg};
+        int64_t sizes[] = {n1 * 2 * CW_F, n1 * hidden, n1 * hidden, n1 * hidden,
+                           n1 * (hidden > CW_F ? hidden : CW_F)};
+        for (int i = 0; i < 5; i++) {
+            float *q = ard_realloc(*bufs[i], (size_t)sizes[i] * sizeof(float));
+            failed |= !q;
+            *bufs[i] = q ? q : *bufs[i];
+        }
+        if (failed) {
+            return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations");
+        }
+        w->cap1 = n1;
+    }
+    if (rows > w->cap2) {
+        int failed = 0;
+        float **bufs[] = {&w->c2, &w->dc2, &w->logits, &w->dlogits};
+        int64_t sizes[] = {rows * 2 * hidden, rows * 2 * hidden, rows * CW_C, rows * CW_C};
+        for (int i = 0; i < 4; i++) {
+            float *q = ard_realloc(*bufs[i], (size_t)sizes[i] * sizeof(float));
+            failed |= !q;
+            *bufs[i] = q ? q : *bufs[i];
+        }
+        if (failed) {
+            return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations");
+        }
+        w->cap2 = rows;
+    }
+    return ARD_OK;
+}
+
+void ard__cw_work_reset(cw_work *w) {
+    float *bufs[] = {w->c1, w->z1, w->h1, w->dh1, w->c2, w->dc2, w->logits, w->dlogits, w->agg};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
+        ard_free(bufs[i]);
+    }
+    memset(w, 0, sizeof *w);
+}
+
+/* dst[i] = [a[i] (da floats), b[i] (db floats)] for `rows` rows. */
+static void concat_rows(float *dst, const float *a, int64_t da, const float *b, int64_t db,
+                        int64_t rows) {
+    for (int64_t i = 0; i < rows; i++) {
+        memcpy(dst + i * (da + db), a + i * da, (size_t)da * sizeof *dst);
+        memcpy(dst + i * (da + db) + da, b + i * db, (size_t)db * sizeof *dst);
+    }
+}
+
+ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
+                              ard_pool *pool, cw_work *w, double *loss, ard_error *err) {
+    int64_t n1 = b->n1, n0 = b->n0, s = b->seeds, h = m->hidden;
+    ard_status st = work_reserve(w, n1, s, h, err);
+    /* layer 1 on the first-hop nodes */
+    if (st == ARD_OK) {
+        st = ard_nn_mean_gather(b->x, n0, CW_F, b->off1, b->idx1, n1, w->agg, err);
+    }
+    if (st == ARD_OK) {
+        concat_rows(w->c1, b->x, CW_F, w->agg, CW_F, n1);
+        st = ard_nn_dense_forward(pool, w->c1, n1, 2 * CW_F, m->w1->value, m->b1->value, h, w->z1,
+                                  err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_relu_forward(w->z1, n1 * h, w->h1, err);
+    }
+    /* layer 2 on the seeds */
+    if (st == ARD_OK) {
+        st = ard_nn_mean_gather(w->h1, n1, h, b->off2, b->idx2, s, w->agg, err);
+    }
+    if (st == ARD_OK) {
+        concat_rows(w->c2, w->h1, h, w->agg, h, s);
+        st = ard_nn_dense_forward(pool, w->c2, s, 2 * h, m->w2->value, m->b2->value, CW_C,
+                                  w->logits, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_softmax_xent(w->logits, s, CW_C, b->labels, b->weights, scale, loss, w->dlogits,
+                                 NULL, err);
+    }
+    /* backward */
+    if (st == ARD_OK) {
+        st = ard_nn_dense_backward(pool, w->c2, s, 2 * h, m->w2->value, CW_C, w->dlogits, w->dc2,
+                                   m->w2->grad, m->b2->grad, err);
+    }
+    if (st == ARD_OK) {
+        memset(w->dh1, 0, (size_t)(n1 * h) * sizeof *w->dh1);
+        for (int64_t i = 0; i < s; i++) {
+            memcpy(w->dh1 + i * h, w->dc2 + i * 2 * h, (size_t)h * sizeof *w->dh1);
+            memcpy(w->agg + i * h, w->dc2 + i * 2 * h + h, (size_t)h * sizeof *w->agg);
+        }
+        st = ard_nn_mean_scatter(w->agg, s, h, b->off2, b->idx2, n1, w->dh1, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_relu_backward(w->z1, w->dh1, n1 * h, w->dh1, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_dense_backward(pool, w->c1, n1, 2 * CW_F, m->w1->value, h, w->dh1, NULL,
+                                   m->w1->grad, m->b1->grad, err);
+    }
+    return st;
+}
+
+/* ---- full-neighbourhood inference ---- */
+
+/* c[i] = [x[node], mean over the k graph neighbours of x] for nodes a..a+rows. */
+static void full_concat(const cw_graph *g, const float *x, int64_t dim, int64_t a, int64_t rows,
+                        float *c) {
+    float inv = 1.0f / (float)g->k;
+    for (int64_t i = 0; i < rows; i++) {
+        float *row = c + i * 2 * dim, *mean = row + dim;
+        memcpy(row, x + (a + i) * dim, (size_t)dim * sizeof *row);
+        memset(mean, 0, (size_t)dim * sizeof *mean);
+        const int32_t *nbr = g->nbr + (a + i) * g->k;
+        for (int32_t j = 0; j < g->k; j++) {
+            const float *src = x + (int64_t)nbr[j] * dim;
+            for (int64_t d = 0; d < dim; d++) {
+                mean[d] += src[d];
+            }
+        }
+        for (int64_t d = 0; d < dim; d++) {
+            mean[d] *= inv;
+        }
+    }
+}
+
+static void softmax_rows(float *z, int64_t rows) {
+    for (int64_t i = 0; i < rows; i++) {
+        float *r = z + i * CW_C;
+        double mx = r[0], sum = 0.0, e[CW_C];
+        for (int c = 1; c < CW_C; c++) {
+            mx = r[c] > mx ? r[c] : mx;
+        }
+        for (int c = 0; c < CW_C; c++) {
+            e[c] = exp((double)r[c] - mx);
+            sum += e[c];
+        }
+        for (int c = 0; c < CW_C; c++) {
+            r[c] = (float)(e[c] / sum);
+        }
+    }
+}
+
+ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
+                         ard_pool *pool, float *prob, ard_error *err) {
+    int64_t n = g->n, h = m->hidden;
+    float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
+    float *c = ard_malloc((size_t)CW_INFER_CHUNK * 2 * (size_t)(h > CW_F ? h : CW_F) * sizeof *c);
+    if (!h1 || !c) {
+        ard_free(h1);
+        ard_free(c);
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for inference");
+    }
+    ard_status st = ARD_OK;
+    for (int64_t a = 0; a < n && st == ARD_OK; a += CW_INFER_CHUNK) {
+        int64_t rows = n - a < CW_INFER_CHUNK ? n - a : CW_INFER_CHUNK;
+        full_concat(g, features, CW_F, a, rows, c);
+        st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F, m->w1->value, m->b1->value, h,
+                                  h1 + a * h, err);
+        if (st == ARD_OK) {
+            st = ard_nn_relu_forward(h1 + a * h, rows * h, h1 + a * h, err);
+        }
+    }
+    for (int64_t a = 0; a < n && st == ARD_OK; a += CW_INFER_CHUNK) {
+        int64_t rows = n - a < CW_INFER_CHUNK ? n - a : CW_INFER_CHUNK;
+        full_concat(g, h1, h, a, rows, c);
+        st = ard_nn_dense_forward(pool, c, rows, 2 * h, m->w2->value, m->b2->value, CW_C,
+                                  prob + a * CW_C, err);
+        if (st == ARD_OK) {
+            softmax_rows(prob + a * CW_C, rows);
+        }
+    }
+    ard_free(h1);
+    ard_free(c);
+    return st;
+}
+
+/* ---- files ---- */
+
+ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char *path,
+                                    ard_error *err) {
+    if (!model || !path) {
+        return ard_error_set(err, ARD_EINVAL, "cosmicweb: saving needs a model and a path");
+    }
+    char num[64];
+    ard_status st = ard_nn_params_set_meta(model->params, "ard.stage", "cosmicweb", err);
+    if (st == ARD_OK) {
+        st = ard_nn_params_set_meta(model->params, "features", CW_FEATURE_NAMES, err);
+    }
+    if (st == ARD_OK) {
+        snprintf(num, sizeof num, "%d", (int)model->k);
+        st = ard_nn_params_set_meta(model->params, "k", num, err);
+    }
+    if (st == ARD_OK) {
+        snprintf(num, sizeof num, "%d,%d", (int)model->fanout1, (int)model->fanout2);
+        st = ard_nn_params_set_meta(model->params, "fanout", num, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_nn_save_safetensors(model->params, path, err);
+    }
+    return st;
+}
+
+static int parse_int(const char *s, int32_t lo, int32_t hi, int32_t *out) {
+    if (!s) {
+        return 0;
+    }
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (end == s || (*end != '\0' && *end != ',') || v < lo || v > hi) {
+        return 0;
+    }
+    *out = (int32_t)v;
+    return 1;
+}
+
+/* Every weight finite and every feature scale > 0: a damaged file must not turn into NaN classes. */
+static ard_status check_values(const ard_cosmicweb_model *m, const char *path, ard_error *err) {
+    for (int64_t i = 0; i < ard_nn_params_count(m->params); i++) {
+        const ard_nn_tensor *t = ard_nn_params_at(m->params, i);
+        for (int64_t j = 0; j < t->count; j++) {
+            if (!isfinite(t->value[j]) || (t == m->std && !(t->value[j] > 0.0f))) {
+                return ard_error_set(err, ARD_EINVAL, "%s: tensor '%s' element %lld is %g", path,
+                                     t->name, (long long)j, (double)t->value[j]);
+            }
+        }
+    }
+    return ARD_OK;
+}
+
+ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out, ard_error *err) {
+    if (!out || !path) {
+        return ard_error_set(err, ARD_EINVAL, "cosmicweb: loading needs a path and out");
+    }
+    *out = NULL;
+    ard_nn_params *file = NULL;
+    ard_status st = ard_nn_load_safetensors(path, &file, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    const char *stage = ard_nn_params_get_meta(file, "ard.stage");
+    const char *features = ard_nn_params_get_meta(file, "features");
+    const ard_nn_tensor *b1 = ard_nn_params_find(file, "sage1.bias");
+    int32_t k = 0, f1 = 0, f2 = 0;
+    const char *fan = ard_nn_params_get_meta(file, "fanout");
+    if (!stage || strcmp(stage, "cosmicweb") != 0) {
+        st = ard_error_set(err, ARD_EINVAL, "%s: not a cosmicweb model (ard.stage is %s)", path,
+                           stage ? stage : "missing");
+    } else if (!features || strcmp(features, CW_FEATURE_NAMES) != 0) {
+        st = ard_error_set(err, ARD_EINVAL,
+                           "%s: a model for other features (%s; this ard computes %s)", path,
+                           features ? features : "none recorded", CW_FEATURE_NAMES);
+    } else if (!parse_int(ard_nn_params_get_meta(file, "k"), 16, 256, &k) || !b1 || b1->ndim != 1 ||
+               b1->shape[0] < 1 || b1->shape[0] > 4096 || !fan || !parse_int(fan, 1, 256, &f1) ||
+               !strchr(fan, ',') || !parse_int(strchr(fan, ',') + 1, 1, 256, &f2)) {
+        st = ard_error_set(err, ARD_EINVAL,
+                           "%s: cosmicweb model without valid k, fanout or "
+                           "sage1.bias",
+                           path);
+    }
+    ard_cosmicweb_model *m = NULL;
+    if (st == ARD_OK) {
+        st = model_alloc(k, (int32_t)b1->shape[0], &m, err);
+    }
+    ard_nn_params_free(file);
+    if (st == ARD_OK) {
+        m->fanout1 = f1;
+        m->fanout2 = f2;
+        st = ard_nn_params_load_into(m->params, path, err);
+    }
+    if (st == ARD_OK) {
+        st = check_values(m, path, err);
+    }
+    if (st != ARD_OK) {
+        ard_cosmicweb_model_free(m);
+        return st;
+    }
+    *out = m;
+    return ARD_OK;
+}

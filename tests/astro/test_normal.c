@@ -1,0 +1,99 @@
+/* The pixel-noise normal generator (ziggurat over counter-based words): its tables against the
+ * equal-area construction, and its deviates against the N(0, 1) CDF (equal-probability bins, the
+ * far tail that only the rejection path draws, moments, serial correlation). Expected values come
+ * from erfc, never from the generator. */
+#include "astro_test.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <stdlib.h>
+
+#define DRAWS 2000000
+#define BINS 1024
+
+static double normal_cdf(double x) {
+    return 0.5 * erfc(-x / M_SQRT2);
+}
+
+/* Every layer has the base strip's area v and the top one closes at x = 0 (f = 1). */
+static void test_tables(void **state) {
+    (void)state;
+    ard_zig t;
+    ard_zig_init(&t);
+    double r = t.x[1];
+    double v = r * exp(-0.5 * r * r) + sqrt(M_PI / 2.0) * erfc(r / M_SQRT2);
+    assert_true(fabs(t.x[0] * exp(-0.5 * r * r) - v) < 1e-15);
+    for (int i = 1; i < ARD_ZIG_LAYERS; i++) {
+        assert_true(t.x[i + 1] < t.x[i]);
+        double area = t.x[i] * (exp(-0.5 * t.x[i + 1] * t.x[i + 1]) - exp(-0.5 * t.x[i] * t.x[i]));
+        assert_true(fabs(area - v) < 1e-9 * v);
+    }
+    assert_true(t.x[ARD_ZIG_LAYERS] == 0.0 && t.f[ARD_ZIG_LAYERS] == 1.0);
+}
+
+/* The word stream is ard_rng_hash4 over k. */
+static void test_words(void **state) {
+    (void)state;
+    ard_rng_words s;
+    ard_rng_words_init(&s, 42, 4, 123456789);
+    for (uint64_t k = 0; k < 100; k++) {
+        assert_true(ard_rng_words_next(&s) == ard_rng_hash4(42, 4, 123456789, k));
+    }
+}
+
+static void test_distribution(void **state) {
+    (void)state;
+    ard_zig t;
+    ard_zig_init(&t);
+    int64_t *bins = calloc(BINS, sizeof *bins);
+    assert_non_null(bins);
+    double sum = 0.0, sum2 = 0.0, sum4 = 0.0, lag = 0.0, prev = 0.0;
+    int64_t beyond_r = 0, beyond_4 = 0, n = 0;
+    for (uint64_t obj = 0; n < DRAWS; obj++) { /* many short streams, like one per spectrum */
+        ard_rng_words s;
+        ard_rng_words_init(&s, 7, 4, obj);
+        for (int j = 0; j < 4096 && n < DRAWS; j++, n++) {
+            double x = ard_zig_normal(&t, &s);
+            assert_true(isfinite(x));
+            int b = (int)(normal_cdf(x) * BINS);
+            bins[b < BINS ? b : BINS - 1]++;
+            sum += x;
+            sum2 += x * x;
+            sum4 += x * x * x * x;
+            lag += j > 0 ? x * prev : 0.0;
+            prev = x;
+            beyond_r += fabs(x) > t.x[1];
+            beyond_4 += fabs(x) > 4.0;
+        }
+    }
+    double expect = (double)DRAWS / BINS, chi2 = 0.0;
+    for (int b = 0; b < BINS; b++) {
+        double d = (double)bins[b] - expect;
+        chi2 += d * d / expect;
+    }
+    /* chi2 with 1023 degrees of freedom: mean 1023, sd 45; 6 sd */
+    assert_true(chi2 < 1023.0 + 6.0 * 45.2);
+    double mean = sum / DRAWS, var = sum2 / DRAWS - mean * mean;
+    assert_true(fabs(mean) < 5.0 / sqrt(DRAWS));
+    assert_true(fabs(var - 1.0) < 5.0 * sqrt(2.0 / DRAWS));
+    assert_true(fabs(sum4 / DRAWS - 3.0) < 5.0 * sqrt(96.0 / DRAWS)); /* var(x^4) = 105 - 9 */
+    assert_true(fabs(lag / DRAWS) < 5.0 / sqrt(DRAWS));
+    /* tails: Poisson counts against 2 Phi(-a), 5 sd */
+    double er = DRAWS * 2.0 * normal_cdf(-t.x[1]), e4 = DRAWS * 2.0 * normal_cdf(-4.0);
+    assert_true(fabs((double)beyond_r - er) < 5.0 * sqrt(er));
+    assert_true(fabs((double)beyond_4 - e4) < 5.0 * sqrt(e4));
+    free(bins);
+}
+
+int as_run_normal_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables),
+        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_distribution),
+    };
+    return cmocka_run_group_tests_name("astro_normal", tests, NULL, NULL);
+}

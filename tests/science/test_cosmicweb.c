@@ -1,0 +1,601 @@
+/* The cosmic-web GraphSAGE stage: k-NN queries against brute force, the graph, sampler fan-out and
+ * uniformity, SAGE gradients against finite differences, gradient accumulation over m minibatches ==
+ * one minibatch of m b seeds (with a short last one), determinism across thread counts, a learnable
+ * synthetic web, the model file, the pixel split, and the rejected inputs. */
+#include "sci_test_util.h"
+#include "sci_tests.h"
+
+#include "ard/nn.h"
+#include "ard/science.h"
+#include "science_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SKIP_WITHOUT_BLAS()                                                                        \
+    do {                                                                                           \
+        if (!ard_nn_available()) {                                                                 \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+/* ---- a synthetic web: knots (tight blobs), filaments (lines), sheets (planes), voids ---- */
+
+typedef struct web {
+    int64_t n;
+    double *xyz, *z;
+    int32_t *cls, *label, *split;
+} web;
+
+static void web_free(web *w) {
+    free(w->xyz), free(w->z), free(w->cls), free(w->label), free(w->split);
+    memset(w, 0, sizeof *w);
+}
+
+static web make_web(uint64_t seed, int64_t n) {
+    web w = {.n = n};
+    w.xyz = malloc((size_t)n * 3 * sizeof *w.xyz);
+    w.z = malloc((size_t)n * sizeof *w.z);
+    w.cls = malloc((size_t)n * sizeof *w.cls);
+    w.label = malloc((size_t)n * sizeof *w.label);
+    w.split = malloc((size_t)n * sizeof *w.split);
+    test_rng r = {seed};
+    const double box = 150.0;
+    double knots[12][3];
+    for (int c = 0; c < 12; c++) {
+        for (int d = 0; d < 3; d++) {
+            knots[c][d] = box * test_rng_uniform(&r);
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double *p = w.xyz + 3 * i, u = test_rng_uniform(&r);
+        int label;
+        if (u < 0.2) { /* knot: 1 Mpc blobs */
+            int c = (int)(test_rng_next(&r) % 12);
+            for (int d = 0; d < 3; d++) {
+                p[d] = knots[c][d] + 1.0 * test_rng_normal(&r);
+            }
+            label = 3;
+        } else if (u < 0.5) { /* filament: between two knots, 1.5 Mpc thick */
+            int a = (int)(test_rng_next(&r) % 12), b = (a + 1) % 12;
+            double t = test_rng_uniform(&r);
+            for (int d = 0; d < 3; d++) {
+                p[d] = knots[a][d] + t * (knots[b][d] - knots[a][d]) + 1.5 * test_rng_normal(&r);
+            }
+            label = 2;
+        } else if (u < 0.8) { /* sheet: the planes z = 40 and z = 110, 2 Mpc thick */
+            p[0] = box * test_rng_uniform(&r);
+            p[1] = box * test_rng_uniform(&r);
+            p[2] = (test_rng_uniform(&r) < 0.5 ? 40.0 : 110.0) + 2.0 * test_rng_normal(&r);
+            label = 1;
+        } else { /* void: uniform */
+            for (int d = 0; d < 3; d++) {
+                p[d] = box * test_rng_uniform(&r);
+            }
+            label = 0;
+        }
+        p[0] += 1000.0; /* a survey-like distance */
+        w.z[i] = sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) / 4300.0;
+        w.cls[i] = (int32_t)(test_rng_next(&r) % 4);
+        w.label[i] = label;
+        /* split by a coarse sky cell: 25 Mpc cells on (y, z) */
+        int64_t pix = (int64_t)floor(p[1] / 25.0) * 100 + (int64_t)floor(p[2] / 25.0);
+        assert_int_equal(ard_cosmicweb_split_by_pixel(&pix, 1, 0.2, 0.2, 3, &w.split[i], NULL),
+                         ARD_OK);
+    }
+    return w;
+}
+
+static ard_cosmicweb_input web_input(const web *w) {
+    ard_cosmicweb_input in = {w->n, w->xyz, w->z, w->cls, w->label, w->split};
+    return in;
+}
+
+/* ---- k-NN ---- */
+
+static void test_knn_brute(void **state) {
+    (void)state;
+    double *xyz = test_points(21, 3000, 50.0, 0.5, 20, 1.0);
+    /* a few exact duplicates and a grid of ties */
+    memcpy(xyz + 3 * 10, xyz + 3 * 11, 3 * sizeof *xyz);
+    for (int i = 0; i < 27; i++) {
+        xyz[3 * (100 + i)] = 200.0 + i % 3;
+        xyz[3 * (100 + i) + 1] = 200.0 + (i / 3) % 3;
+        xyz[3 * (100 + i) + 2] = 200.0 + i / 9;
+    }
+    ard_kdtree *tree = NULL;
+    assert_int_equal(ard_kdtree_build(xyz, 3000, 2, &tree, NULL), ARD_OK);
+    int64_t idx[40], want[40];
+    double dist[40];
+    for (int64_t q = 0; q < 3000; q += 7) {
+        int32_t count = 0;
+        assert_int_equal(ard_kdtree_query_knn(tree, xyz + 3 * q, 40, idx, dist, &count, NULL),
+                         ARD_OK);
+        assert_int_equal(count, 40);
+        /* brute force: selection of the 40 smallest (d2, index) */
+        double *d2 = malloc(3000 * sizeof *d2);
+        for (int64_t i = 0; i < 3000; i++) {
+            double dx = xyz[3 * i] - xyz[3 * q], dy = xyz[3 * i + 1] - xyz[3 * q + 1],
+                   dz = xyz[3 * i + 2] - xyz[3 * q + 2];
+            d2[i] = dx * dx + dy * dy + dz * dz;
+        }
+        for (int j = 0; j < 40; j++) {
+            int64_t best = -1;
+            for (int64_t i = 0; i < 3000; i++) {
+                int used = 0;
+                for (int t = 0; t < j; t++) {
+                    used |= want[t] == i;
+                }
+                if (!used && (best < 0 || d2[i] < d2[best])) {
+                    best = i;
+                }
+            }
+            want[j] = best;
+        }
+        for (int j = 0; j < 40; j++) {
+            if (idx[j] != want[j]) {
+                fail_msg("query %lld rank %d: %lld, brute force %lld", (long long)q, j,
+                         (long long)idx[j], (long long)want[j]);
+            }
+            assert_true(fabs(dist[j] - sqrt(d2[want[j]])) < 1e-12);
+        }
+        free(d2);
+    }
+    int32_t count = 0;
+    assert_int_equal(ard_kdtree_query_knn(tree, xyz, -1, idx, dist, &count, NULL), ARD_EINVAL);
+    ard_kdtree_free(tree);
+    free(xyz);
+}
+
+/* ---- sampler ---- */
+
+static void test_sampler(void **state) {
+    (void)state;
+    web w = make_web(5, 600);
+    cw_graph g;
+    assert_int_equal(ard__cw_graph_build(w.xyz, w.n, 32, NULL, &g, NULL), ARD_OK);
+    for (int64_t i = 0; i < w.n; i++) {
+        for (int32_t j = 0; j < 32; j++) {
+            assert_int_not_equal(g.nbr[i * 32 + j], i);
+            assert_true(j == 0 || g.dist[i * 32 + j] >= g.dist[i * 32 + j - 1]);
+        }
+    }
+    /* fan-out 25 of 32: 25 distinct members of the neighbour list; the same draw again */
+    int64_t a[256], b[256];
+    int64_t counts[32] = {0};
+    const int64_t draws = 4000;
+    for (int64_t e = 0; e < draws; e++) {
+        int32_t got = ard__cw_sample_neighbors(&g, 9, e, 1, 17, 25, a);
+        assert_int_equal(got, 25);
+        assert_int_equal(ard__cw_sample_neighbors(&g, 9, e, 1, 17, 25, b), 25);
+        assert_memory_equal(a, b, 25 * sizeof *a);
+        for (int32_t j = 0; j < 25; j++) {
+            int pos = -1;
+            for (int t = 0; t < 32; t++) {
+                pos = g.nbr[17 * 32 + t] == a[j] ? t : pos;
+            }
+            assert_true(pos >= 0);
+            counts[pos]++;
+            for (int32_t t = 0; t < j; t++) {
+                assert_int_not_equal(a[t], a[j]);
+            }
+        }
+    }
+    /* uniform: each neighbour is drawn with probability 25/32; binomial sd = sqrt(n p (1-p)) */
+    double p = 25.0 / 32.0, mean = (double)draws * p, sd = sqrt((double)draws * p * (1 - p));
+    for (int t = 0; t < 32; t++) {
+        if (fabs((double)counts[t] - mean) > 5 * sd) {
+            fail_msg("neighbour %d drawn %lld times (expected %.0f +- %.0f)", t,
+                     (long long)counts[t], mean, sd);
+        }
+    }
+    /* other hop, other node, other seed: other draws; fan-out >= k: the whole list */
+    ard__cw_sample_neighbors(&g, 9, 0, 2, 17, 25, b);
+    ard__cw_sample_neighbors(&g, 9, 0, 1, 17, 25, a);
+    assert_memory_not_equal(a, b, 25 * sizeof *a);
+    assert_int_equal(ard__cw_sample_neighbors(&g, 9, 0, 1, 17, 40, a), 32);
+    for (int t = 0; t < 32; t++) {
+        assert_int_equal(a[t], g.nbr[17 * 32 + t]);
+    }
+    /* a minibatch: seeds first, lists within range, sizes bounded by the fan-outs */
+    float *features = NULL;
+    assert_int_equal(ard__cw_features(&g, w.z, w.cls, &features, NULL), ARD_OK);
+    float cw[4] = {1, 1, 1, 1};
+    cw_sampler s = {&g, features, w.label, cw, 25, 10, 9};
+    cw_batch batch;
+    memset(&batch, 0, sizeof batch);
+    int64_t seeds[64];
+    for (int i = 0; i < 64; i++) {
+        seeds[i] = i * 9;
+    }
+    assert_int_equal(ard__cw_sample_batch(&s, 0, seeds, 64, &batch, NULL), ARD_OK);
+    assert_int_equal(batch.seeds, 64);
+    for (int i = 0; i < 64; i++) {
+        assert_int_equal(batch.nodes[i], seeds[i]);
+        assert_int_equal(batch.off2[i + 1] - batch.off2[i], 25);
+    }
+    assert_true(batch.n1 <= 64 * 26 && batch.n0 <= batch.n1 * 11);
+    for (int64_t i = 0; i < batch.n1; i++) {
+        assert_int_equal(batch.off1[i + 1] - batch.off1[i], 10);
+    }
+    for (int64_t j = 0; j < batch.off2[64]; j++) {
+        assert_true(batch.idx2[j] >= 0 && batch.idx2[j] < batch.n1);
+    }
+    for (int64_t j = 0; j < batch.off1[batch.n1]; j++) {
+        assert_true(batch.idx1[j] >= 0 && batch.idx1[j] < batch.n0);
+    }
+    ard__cw_batch_reset(&batch);
+    free(features);
+    ard__cw_graph_reset(&g);
+    web_free(&w);
+}
+
+/* ---- SAGE gradients and accumulation ---- */
+
+typedef struct sage_fixture {
+    web w;
+    cw_graph g;
+    float *features;
+    float class_weight[4];
+    cw_sampler s;
+    ard_cosmicweb_model *m;
+} sage_fixture;
+
+static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden) {
+    memset(f, 0, sizeof *f);
+    f->w = make_web(31, n);
+    assert_int_equal(ard__cw_graph_build(f->w.xyz, n, 16, NULL, &f->g, NULL), ARD_OK);
+    assert_int_equal(ard__cw_features(&f->g, f->w.z, f->w.cls, &f->features, NULL), ARD_OK);
+    assert_int_equal(ard__cw_model_new(16, hidden, 5, 3, 4, &f->m, NULL), ARD_OK);
+    /* normalise roughly so the activations are O(1) */
+    for (int j = 0; j < CW_F; j++) {
+        double s = 0, s2 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            s += f->features[i * CW_F + j];
+            s2 += (double)f->features[i * CW_F + j] * f->features[i * CW_F + j];
+        }
+        double mean = s / (double)n, var = s2 / (double)n - mean * mean;
+        f->m->mean->value[j] = (float)mean;
+        f->m->std->value[j] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
+    }
+    ard__cw_normalise(f->m, f->features, n);
+    f->class_weight[0] = 0.5f, f->class_weight[1] = 1.0f, f->class_weight[2] = 1.5f;
+    f->class_weight[3] = 2.0f;
+    f->s = (cw_sampler){&f->g, f->features, f->w.label, f->class_weight, 5, 3, 11};
+}
+
+static void fixture_close(sage_fixture *f) {
+    ard_cosmicweb_model_free(f->m);
+    free(f->features);
+    ard__cw_graph_reset(&f->g);
+    web_free(&f->w);
+}
+
+typedef struct sage_obj {
+    sage_fixture *f;
+    cw_batch *b;
+    cw_work *work;
+} sage_obj;
+
+static double sage_loss(void *p) {
+    sage_obj *o = p;
+    double loss = 0.0;
+    assert_int_equal(ard__cw_batch_grad(o->f->m, o->b, 0.1f, NULL, o->work, &loss, NULL), ARD_OK);
+    return loss;
+}
+
+static void test_sage_gradients(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    sage_fixture f;
+    fixture_open(&f, 400, 6);
+    cw_batch b;
+    memset(&b, 0, sizeof b);
+    cw_work work;
+    memset(&work, 0, sizeof work);
+    int64_t seeds[7] = {3, 50, 77, 120, 121, 300, 399};
+    assert_int_equal(ard__cw_sample_batch(&f.s, 2, seeds, 7, &b, NULL), ARD_OK);
+    ard_nn_params_zero_grad(f.m->params);
+    sage_obj o = {&f, &b, &work};
+    sage_loss(&o);
+    ard_nn_tensor *ts[4] = {f.m->w1, f.m->b1, f.m->w2, f.m->b2};
+    float *grads[4];
+    for (int t = 0; t < 4; t++) { /* before the evaluations below add to the gradients */
+        grads[t] = malloc((size_t)ts[t]->count * sizeof *grads[t]);
+        memcpy(grads[t], ts[t]->grad, (size_t)ts[t]->count * sizeof *grads[t]);
+    }
+    for (int t = 0; t < 4; t++) {
+        float *analytic = grads[t];
+        int64_t bad = 0;
+        for (int64_t i = 0; i < ts[t]->count; i++) {
+            float saved = ts[t]->value[i];
+            double h = 2e-3;
+            ts[t]->value[i] = (float)(saved + h);
+            double lp = sage_loss(&o);
+            ts[t]->value[i] = (float)(saved - h);
+            double lm = sage_loss(&o);
+            ts[t]->value[i] = saved;
+            double num = (lp - lm) / ((double)(float)(saved + h) - (double)(float)(saved - h));
+            /* a ReLU kink inside [w - h, w + h] may spoil a few entries; count them */
+            if (fabs(num - analytic[i]) > 2e-3 * (1.0 + fabs(num)) + 1e-4) {
+                bad++;
+                print_message("%s[%lld]: analytic %g, numeric %g\n", ts[t]->name, (long long)i,
+                              (double)analytic[i], num);
+            }
+        }
+        assert_true(bad <= ts[t]->count / 50);
+        free(analytic);
+    }
+    ard__cw_batch_reset(&b);
+    ard__cw_work_reset(&work);
+    fixture_close(&f);
+}
+
+/* Gradients of all seeds at once vs the same seeds cut into minibatches of `per` (the last one
+ * short), each scaled by 1 / (total weight). */
+static void test_accumulation(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    sage_fixture f;
+    fixture_open(&f, 800, 8);
+    const int32_t total = 29, per = 8; /* 8 + 8 + 8 + 5 */
+    int64_t seeds[29];
+    double weight = 0.0;
+    for (int i = 0; i < total; i++) {
+        seeds[i] = (i * 97 + 13) % 800;
+        weight += f.class_weight[f.w.label[seeds[i]]];
+    }
+    float scale = (float)(1.0 / weight);
+    cw_batch b;
+    memset(&b, 0, sizeof b);
+    cw_work work;
+    memset(&work, 0, sizeof work);
+    int64_t size = ard_nn_params_size(f.m->params);
+    float *one = malloc((size_t)size * sizeof *one), *many = malloc((size_t)size * sizeof *many);
+    double loss_one = 0.0, loss_many = 0.0, l;
+    ard_nn_params_zero_grad(f.m->params);
+    assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds, total, &b, NULL), ARD_OK);
+    assert_int_equal(ard__cw_batch_grad(f.m, &b, scale, NULL, &work, &loss_one, NULL), ARD_OK);
+    for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
+        ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
+        memcpy(one + at, t->grad, (size_t)t->count * sizeof *one);
+        at += t->count;
+    }
+    ard_nn_params_zero_grad(f.m->params);
+    for (int32_t first = 0; first < total; first += per) {
+        int32_t count = total - first < per ? total - first : per;
+        assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds + first, count, &b, NULL), ARD_OK);
+        assert_int_equal(ard__cw_batch_grad(f.m, &b, scale, NULL, &work, &l, NULL), ARD_OK);
+        loss_many += l;
+    }
+    for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
+        ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
+        memcpy(many + at, t->grad, (size_t)t->count * sizeof *many);
+        at += t->count;
+    }
+    assert_true(fabs(loss_one - loss_many) <= 1e-5 * fabs(loss_one));
+    double norm = 0.0;
+    for (int64_t i = 0; i < size; i++) {
+        norm = fmax(norm, fabs(one[i]));
+    }
+    assert_true(norm > 1e-4); /* not vacuous */
+    for (int64_t i = 0; i < size; i++) {
+        if (fabs(one[i] - many[i]) > 1e-5 * norm) {
+            fail_msg("gradient %lld: one batch %g, accumulated %g", (long long)i, (double)one[i],
+                     (double)many[i]);
+        }
+    }
+    /* the pitfall: averaging per minibatch (scale 1 / minibatch weight) and then over minibatches
+     * weighs the short last batch's seeds more; that differs */
+    ard_nn_params_zero_grad(f.m->params);
+    for (int32_t first = 0; first < total; first += per) {
+        int32_t count = total - first < per ? total - first : per;
+        double wb = 0.0;
+        for (int32_t i = 0; i < count; i++) {
+            wb += f.class_weight[f.w.label[seeds[first + i]]];
+        }
+        assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds + first, count, &b, NULL), ARD_OK);
+        assert_int_equal(
+            ard__cw_batch_grad(f.m, &b, (float)(1.0 / wb / 4.0), NULL, &work, &l, NULL), ARD_OK);
+    }
+    double maxdiff = 0.0;
+    for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
+        ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
+        for (int64_t j = 0; j < t->count; j++) {
+            maxdiff = fmax(maxdiff, fabs(t->grad[j] - one[at + j]));
+        }
+        at += t->count;
+    }
+    assert_true(maxdiff > 1e-3 * norm);
+    free(one), free(many);
+    ard__cw_batch_reset(&b);
+    ard__cw_work_reset(&work);
+    fixture_close(&f);
+}
+
+/* ---- training end to end ---- */
+
+static ard_cosmicweb_options small_options(int32_t threads) {
+    ard_cosmicweb_options o;
+    ard_cosmicweb_options_init(&o);
+    o.k = 16;
+    o.fanout1 = 10;
+    o.fanout2 = 5;
+    o.hidden = 32;
+    o.batch = 64;
+    o.accum = 4;
+    o.epochs = 4;
+    o.lr = 1e-2f;
+    o.seed = 5;
+    o.threads = threads;
+    o.queue = 4;
+    return o;
+}
+
+static void test_train_deterministic_and_learns(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    web w = make_web(77, 5000);
+    ard_cosmicweb_input in = web_input(&w);
+    ard_cosmicweb_model *m1 = NULL, *m2 = NULL;
+    ard_cosmicweb_report r1, r2;
+    ard_cosmicweb_options o1 = small_options(1), o2 = small_options(2);
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o1, &m1, &r1, &err), ARD_OK);
+    assert_int_equal(ard_cosmicweb_train(&in, &o2, &m2, &r2, &err), ARD_OK);
+    for (int64_t i = 0; i < ard_nn_params_count(m1->params); i++) {
+        ard_nn_tensor *a = ard_nn_params_at(m1->params, i), *b = ard_nn_params_at(m2->params, i);
+        assert_memory_equal(a->value, b->value, (size_t)a->count * sizeof(float));
+    }
+    int64_t batches = (r1.train_nodes + 63) / 64;
+    assert_int_equal(r1.steps, 4 * ((batches + 3) / 4));
+    assert_true(r1.val_nodes > 0 && r1.test_nodes > 0);
+    print_message("cosmicweb synthetic web: train %lld val %lld test %lld, loss %.3f, balanced "
+                  "accuracy val %.3f test %.3f, %.0f nodes/s\n",
+                  (long long)r1.train_nodes, (long long)r1.val_nodes, (long long)r1.test_nodes,
+                  r1.final_loss, r1.val_balanced_accuracy, r1.test_balanced_accuracy,
+                  r1.train_nodes_per_s);
+    assert_true(r1.test_balanced_accuracy > 0.6); /* chance is 0.25 */
+    /* predictions: the same at 1 and 2 threads, and from the saved-and-loaded model */
+    int32_t *c1 = malloc((size_t)w.n * sizeof *c1), *c2 = malloc((size_t)w.n * sizeof *c2);
+    float *p1 = malloc((size_t)w.n * 4 * sizeof *p1), *p2 = malloc((size_t)w.n * 4 * sizeof *p2);
+    assert_int_equal(ard_cosmicweb_predict(m1, &in, 1, c1, p1, NULL), ARD_OK);
+    assert_int_equal(ard_cosmicweb_predict(m1, &in, 2, c2, p2, NULL), ARD_OK);
+    assert_memory_equal(p1, p2, (size_t)w.n * 4 * sizeof *p1);
+    char path[] = "/tmp/ard_cw_model_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ard_cosmicweb_model_save(m1, path, &err), ARD_OK);
+    ard_cosmicweb_model *m3 = NULL;
+    assert_int_equal(ard_cosmicweb_model_load(path, &m3, &err), ARD_OK);
+    assert_int_equal(ard_cosmicweb_predict(m3, &in, 2, c2, p2, NULL), ARD_OK);
+    assert_memory_equal(p1, p2, (size_t)w.n * 4 * sizeof *p1);
+    assert_memory_equal(c1, c2, (size_t)w.n * sizeof *c1);
+    for (int64_t i = 0; i < w.n; i++) {
+        double s = p1[4 * i] + p1[4 * i + 1] + p1[4 * i + 2] + p1[4 * i + 3];
+        assert_true(fabs(s - 1.0) < 1e-5);
+    }
+    /* a model for other features */
+    ard_nn_params_set_meta(m3->params, "features", "log10_d1,z", NULL);
+    assert_int_equal(ard_nn_save_safetensors(m3->params, path, NULL), ARD_OK);
+    ard_cosmicweb_model *m4 = NULL;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_model_load(path, &m4, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "other features"));
+    assert_non_null(strstr(err.msg, path));
+    assert_null(m4);
+    /* a safetensors file that is not a cosmicweb model */
+    ard_nn_params_set_meta(m3->params, "ard.stage", "anomaly", NULL);
+    assert_int_equal(ard_nn_save_safetensors(m3->params, path, NULL), ARD_OK);
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_model_load(path, &m4, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "not a cosmicweb model"));
+    unlink(path);
+    free(c1), free(c2), free(p1), free(p2);
+    ard_cosmicweb_model_free(m1);
+    ard_cosmicweb_model_free(m2);
+    ard_cosmicweb_model_free(m3);
+    web_free(&w);
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    web w = make_web(3, 300);
+    ard_cosmicweb_input in = web_input(&w);
+    ard_cosmicweb_options o = small_options(1);
+    o.epochs = 1;
+    ard_cosmicweb_model *m = NULL;
+    ard_error err;
+    /* no truth */
+    in.label = NULL;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "no truth"));
+    for (int64_t i = 0; i < w.n; i++) {
+        w.label[i] = -1;
+    }
+    in.label = w.label;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "no truth"));
+    assert_null(m);
+    /* a bad label, a bad split */
+    w.label[7] = 4;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "galaxy 7"));
+    w.label[7] = 0;
+    w.split[9] = 3;
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, NULL), ARD_EINVAL);
+    w.split[9] = 0;
+    /* empty selection */
+    in.n = 0;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "empty selection"));
+    ard_cosmicweb_model *model = NULL;
+    assert_int_equal(ard__cw_model_new(16, 8, 5, 3, 1, &model, NULL), ARD_OK);
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "empty selection"));
+    /* fewer galaxies than k + 1 */
+    in.n = 10;
+    assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, NULL), ARD_EINVAL);
+    /* a NaN coordinate */
+    in.n = w.n;
+    w.xyz[3 * 5 + 1] = NAN;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, &err), ARD_EINVAL);
+    /* options */
+    o.k = 8;
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, NULL), ARD_EINVAL);
+    ard_cosmicweb_model_free(model);
+    web_free(&w);
+}
+
+static void test_split_by_pixel(void **state) {
+    (void)state;
+    const int64_t n = 20000;
+    int64_t *pix = malloc((size_t)n * sizeof *pix);
+    int32_t *split = malloc((size_t)n * sizeof *split);
+    for (int64_t i = 0; i < n; i++) {
+        pix[i] = (i * 7919) % 2000; /* 2000 pixels of 10 galaxies */
+    }
+    assert_int_equal(ard_cosmicweb_split_by_pixel(pix, n, 0.1, 0.2, 4, split, NULL), ARD_OK);
+    int32_t first[2000];
+    int64_t per[3] = {0};
+    for (int64_t i = 0; i < 2000; i++) {
+        first[i] = -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (first[pix[i]] < 0) {
+            first[pix[i]] = split[i];
+            per[split[i]]++;
+        }
+        assert_int_equal(split[i], first[pix[i]]); /* a pixel never straddles splits */
+    }
+    /* binomial over 2000 pixels: 200 +- 13 validation, 400 +- 18 test */
+    assert_true(per[1] > 140 && per[1] < 260);
+    assert_true(per[2] > 310 && per[2] < 490);
+    assert_int_equal(ard_cosmicweb_split_by_pixel(pix, n, 0.6, 0.6, 4, split, NULL), ARD_EINVAL);
+    free(pix), free(split);
+}
+
+int sci_run_cosmicweb_tests(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_knn_brute),
+        cmocka_unit_test(test_sampler),
+        cmocka_unit_test(test_sage_gradients),
+        cmocka_unit_test(test_accumulation),
+        cmocka_unit_test(test_train_deterministic_and_learns),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_split_by_pixel),
+    };
+    return cmocka_run_group_tests_name("cosmicweb", tests, NULL, NULL);
+}
