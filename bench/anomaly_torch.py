@@ -129,10 +129,10 @@ def main():
     rows = []
     t0 = time.perf_counter()
     tr = ds.anomaly_train(run="bench", epochs=a.epochs, threads=a.threads, seed=1)
-    sc = ds.anomaly_score(run="bench", threads=a.threads)
+    sc = ds.anomaly_score(run="bench", threads=a.threads, score_run="bench-score")
     import sqlite3
     db = sqlite3.connect(os.path.join(a.dataset, "ard.db"))
-    got = db.execute("SELECT targetid, score, chi2 FROM anomalies WHERE run_id = 'bench'").fetchall()
+    got = db.execute("SELECT targetid, score, chi2 FROM anomalies WHERE run_id = 'bench-score'").fetchall()
     db.close()
     ids_ard = np.array([g[0] for g in got])
     score_ard = np.array([g[1] if g[1] is not None else np.nan for g in got], float)
