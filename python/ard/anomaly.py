@@ -22,11 +22,13 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_i64, c_i64)
 
 
 class AnomalyArch(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_arch"
     _fields_ = [("num_patches", c_i32), ("patch", c_i32), ("embed", c_i32), ("hidden", c_i32),
                 ("latent", c_i32)]
 
 
 class AnomalyOptions(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_options"
     _fields_ = [("dataset", ctypes.c_char_p), ("dsn", ctypes.c_char_p), ("where", ctypes.c_char_p),
                 ("run", ctypes.c_char_p), ("arch", AnomalyArch), ("epochs", c_i32),
                 ("batch_size", c_i32), ("lr", c_f32), ("seed", c_u64), ("frame", c_i32),
@@ -37,6 +39,7 @@ class AnomalyOptions(ctypes.Structure):
 
 
 class AnomalyReport(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_report"
     _fields_ = [("run", ctypes.c_char * 72), ("model_path", ctypes.c_char * 1024),
                 ("scores_path", ctypes.c_char * 1024), ("spectra", c_i64), ("params", c_i64),
                 ("epochs", c_i32), ("first_loss", c_f64), ("final_loss", c_f64),
@@ -62,6 +65,10 @@ for _name, _res, _args in [
     _f.argtypes = _args
 
 FRAMES = {"observed": 0, "rest": 1}
+
+if hasattr(lib, "ard_abi_struct_size"):  # the layouts above, checked against the library
+    from ._lib import check_abi
+    check_abi(lib, [AnomalyArch, AnomalyOptions, AnomalyReport])
 
 
 def load_safetensors(path, with_metadata=False):
