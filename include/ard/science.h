@@ -429,6 +429,8 @@ typedef struct ard_anomaly_options {
                               results/anomaly-RUN-scores-part-RANK.parquet and no index tables */
     ard_stage_progress_fn progress; /* optional */
     void *progress_ctx;
+    const char *score_run; /* score: the id of the scoring run (NULL = UTC timestamp
+                              YYYYMMDDTHHMMSSZ); with size > 1, "-part-RANK" is appended */
 } ard_anomaly_options;
 
 typedef struct ard_anomaly_report {
@@ -442,23 +444,28 @@ typedef struct ard_anomaly_report {
     double seconds;
     double spectra_per_second; /* training: spectra x epochs / s; scoring: spectra / s */
     double score_median, score_p99, score_max;
+    char score_run[96]; /* score: the result run written (anomaly_runs, results/anomaly-ID-*) */
 } ard_anomaly_report;
 
 ARD_API void ard_anomaly_options_init(ard_anomaly_options *o);
 /* Trains on the selected spectra, streamed from the loader's shared-memory store (weights on, the
  * given frame), deterministic from seed for any thread counts; then scores a reference sample and
- * saves DATASET/models/anomaly-RUN.safetensors; records the run in the index table anomaly_runs.
- * Errors: ARD_EINVAL (options; an empty selection: "selects no spectra"), the loader's and index's,
+ * saves DATASET/models/anomaly-RUN.safetensors, and records the training as result run RUN of stage
+ * "anomaly" (ard_result_run_*: results/anomaly-RUN-training.parquet with EPOCH, LOSS, and a row of
+ * anomaly_runs whose summary says {"kind":"train",...}). Errors: ARD_EINVAL (options; an empty
+ * selection: "selects no spectra"), ARD_EEXIST (run id already used), the loader's and index's,
  * ARD_ECORRUPT when the loss becomes non-finite. */
 ARD_API ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *rep,
                                      ard_error *err);
-/* Scores every selected spectrum with the model of o->run: writes
- * DATASET/results/anomaly-RUN-scores.parquet (TARGETID, SCORE, CHI2, DENSITY, RANK, LATENT_0..S-1)
- * and replaces the index table anomalies (targetid, score, chi2, density, rank, run_id; rank 1 =
- * highest score) in one transaction after the Parquet file is in place, then appends to
- * anomaly_runs. The model is streamed over batches (memory independent of the dataset size except
- * the per-spectrum score rows, 40 + 4 S bytes each). Errors: those of train, ARD_EINVAL when the
- * model's grid (patch size, number of patches or wavelengths) differs from the data's. */
+/* Scores every selected spectrum with the model of o->run as one result run of stage "anomaly"
+ * (id o->score_run, all or nothing): results/anomaly-ID-scores.parquet (TARGETID, SCORE, CHI2,
+ * DENSITY, RANK, LATENT_0..S-1 as double), results/anomaly-ID-anomalies.parquet loaded into the
+ * index table anomalies (targetid, score, chi2, density, rank, run_id; rank 1 = highest score,
+ * replaced by each scoring run), and a row of anomaly_runs (summary {"kind":"score","model_run":..}).
+ * The model is streamed over batches (memory independent of the dataset size except the per-spectrum
+ * score rows, 40 + 8 S bytes each). With size > 1 the run is Parquet-only (no index tables).
+ * Errors: those of train, ARD_ENOENT (no model), ARD_EINVAL when the model's grid (patch size,
+ * number of patches or wavelengths) differs from the data's. */
 ARD_API ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *rep,
                                      ard_error *err);
 

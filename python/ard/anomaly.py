@@ -22,26 +22,29 @@ PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, c_i64, c_i64)
 
 
 class AnomalyArch(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_arch"
     _fields_ = [("num_patches", c_i32), ("patch", c_i32), ("embed", c_i32), ("hidden", c_i32),
                 ("latent", c_i32)]
 
 
 class AnomalyOptions(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_options"
     _fields_ = [("dataset", ctypes.c_char_p), ("dsn", ctypes.c_char_p), ("where", ctypes.c_char_p),
                 ("run", ctypes.c_char_p), ("arch", AnomalyArch), ("epochs", c_i32),
                 ("batch_size", c_i32), ("lr", c_f32), ("seed", c_u64), ("frame", c_i32),
                 ("rest_zmin", c_f64), ("rest_zmax", c_f64), ("reference", c_i32), ("knn_k", c_i32),
                 ("density_weight", c_f32), ("threads", c_i32), ("loader_threads", c_i32),
                 ("rank", c_i32), ("size", c_i32), ("progress", PROGRESS_FN),
-                ("progress_ctx", ctypes.c_void_p)]
+                ("progress_ctx", ctypes.c_void_p), ("score_run", ctypes.c_char_p)]
 
 
 class AnomalyReport(ctypes.Structure):
+    _ard_name_ = "ard_anomaly_report"
     _fields_ = [("run", ctypes.c_char * 72), ("model_path", ctypes.c_char * 1024),
                 ("scores_path", ctypes.c_char * 1024), ("spectra", c_i64), ("params", c_i64),
                 ("epochs", c_i32), ("first_loss", c_f64), ("final_loss", c_f64),
                 ("seconds", c_f64), ("spectra_per_second", c_f64), ("score_median", c_f64),
-                ("score_p99", c_f64), ("score_max", c_f64)]
+                ("score_p99", c_f64), ("score_max", c_f64), ("score_run", ctypes.c_char * 96)]
 
 
 _vp = ctypes.c_void_p
@@ -62,6 +65,10 @@ for _name, _res, _args in [
     _f.argtypes = _args
 
 FRAMES = {"observed": 0, "rest": 1}
+
+if hasattr(lib, "ard_abi_struct_size"):  # the layouts above, checked against the library
+    from ._lib import check_abi
+    check_abi(lib, [AnomalyArch, AnomalyOptions, AnomalyReport])
 
 
 def load_safetensors(path, with_metadata=False):
@@ -147,9 +154,10 @@ def _options(ds, run, where, epochs, latent, hidden, embed, patch, batch_size, l
              reference, knn, density_weight, threads, loader_threads):
     o = AnomalyOptions()
     lib.ard_anomaly_options_init(ctypes.byref(o))
+    sel = where or getattr(ds, "_where", None)  # a Dataset narrowed by a where clause
+    sel = sel if isinstance(sel, str) else None
     keep = [str(ds.path).encode(), ds.dsn.encode() if ds.dsn else None,
-            (where or ds.where).encode() if (where or ds.where) else None,
-            run.encode() if run else None]
+            sel.encode() if sel else None, run.encode() if run else None]
     o.dataset, o.dsn, o.where, o.run = keep
     for name, value in (("latent", latent), ("hidden", hidden), ("embed", embed), ("patch", patch)):
         if value is not None:
@@ -168,7 +176,7 @@ def _options(ds, run, where, epochs, latent, hidden, embed, patch, batch_size, l
 
 def _report(r):
     out = {k: getattr(r, k) for k, _ in AnomalyReport._fields_}
-    for k in ("run", "model_path", "scores_path"):
+    for k in ("run", "model_path", "scores_path", "score_run"):
         out[k] = out[k].decode()
     return out
 
@@ -186,14 +194,18 @@ def anomaly_train(self, run=None, where=None, epochs=None, latent=None, hidden=N
     return _report(r)
 
 
-def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None, batch_size=None):
-    """Scores the selected spectra with the model of `run` (default: the newest); writes
-    results/anomaly-RUN-scores.parquet and the index table anomalies; returns the report."""
+def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None, batch_size=None,
+                  score_run=None):
+    """Scores the selected spectra with the model of `run` (default: the newest) as result run
+    `score_run` (default: a UTC timestamp): results/anomaly-ID-scores.parquet, the index table
+    anomalies and a row of anomaly_runs; returns the report."""
     o, keep = _options(self, run, where, None, None, None, None, None, batch_size, None, None,
                        "observed", None, None, None, threads, loader_threads)
+    sr = score_run.encode() if score_run else None
+    o.score_run = sr
     r, err = AnomalyReport(), ErrorStruct()
     check(lib.ard_anomaly_score(ctypes.byref(o), ctypes.byref(r), ctypes.byref(err)), err)
-    del keep
+    del keep, sr
     return _report(r)
 
 

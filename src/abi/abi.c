@@ -151,6 +151,36 @@ static const abi_field fof_group_fields[] = {
     ABI_FIELD(ard_fof_group, sigma_v),
 };
 
+static const abi_field anomaly_arch_fields[] = {
+    ABI_FIELD(ard_anomaly_arch, num_patches), ABI_FIELD(ard_anomaly_arch, patch),
+    ABI_FIELD(ard_anomaly_arch, embed),       ABI_FIELD(ard_anomaly_arch, hidden),
+    ABI_FIELD(ard_anomaly_arch, latent),
+};
+
+static const abi_field anomaly_options_fields[] = {
+    ABI_FIELD(ard_anomaly_options, dataset),        ABI_FIELD(ard_anomaly_options, dsn),
+    ABI_FIELD(ard_anomaly_options, where),          ABI_FIELD(ard_anomaly_options, run),
+    ABI_FIELD(ard_anomaly_options, arch),           ABI_FIELD(ard_anomaly_options, epochs),
+    ABI_FIELD(ard_anomaly_options, batch_size),     ABI_FIELD(ard_anomaly_options, lr),
+    ABI_FIELD(ard_anomaly_options, seed),           ABI_FIELD(ard_anomaly_options, frame),
+    ABI_FIELD(ard_anomaly_options, rest_zmin),      ABI_FIELD(ard_anomaly_options, rest_zmax),
+    ABI_FIELD(ard_anomaly_options, reference),      ABI_FIELD(ard_anomaly_options, knn_k),
+    ABI_FIELD(ard_anomaly_options, density_weight), ABI_FIELD(ard_anomaly_options, threads),
+    ABI_FIELD(ard_anomaly_options, loader_threads), ABI_FIELD(ard_anomaly_options, rank),
+    ABI_FIELD(ard_anomaly_options, size),           ABI_FIELD(ard_anomaly_options, progress),
+    ABI_FIELD(ard_anomaly_options, progress_ctx),   ABI_FIELD(ard_anomaly_options, score_run),
+};
+
+static const abi_field anomaly_report_fields[] = {
+    ABI_FIELD(ard_anomaly_report, run),          ABI_FIELD(ard_anomaly_report, model_path),
+    ABI_FIELD(ard_anomaly_report, scores_path),  ABI_FIELD(ard_anomaly_report, spectra),
+    ABI_FIELD(ard_anomaly_report, params),       ABI_FIELD(ard_anomaly_report, epochs),
+    ABI_FIELD(ard_anomaly_report, first_loss),   ABI_FIELD(ard_anomaly_report, final_loss),
+    ABI_FIELD(ard_anomaly_report, seconds),      ABI_FIELD(ard_anomaly_report, spectra_per_second),
+    ABI_FIELD(ard_anomaly_report, score_median), ABI_FIELD(ard_anomaly_report, score_p99),
+    ABI_FIELD(ard_anomaly_report, score_max),    ABI_FIELD(ard_anomaly_report, score_run),
+};
+
 static const abi_struct structs[] = {
     ABI_STRUCT(ard_error, error_fields),
     ABI_STRUCT(ard_tokenize_options, tokenize_fields),
@@ -166,6 +196,9 @@ static const abi_struct structs[] = {
     ABI_STRUCT(ard_index_column, index_column_fields),
     ABI_STRUCT(ard_fof_params, fof_params_fields),
     ABI_STRUCT(ard_fof_group, fof_group_fields),
+    ABI_STRUCT(ard_anomaly_arch, anomaly_arch_fields),
+    ABI_STRUCT(ard_anomaly_options, anomaly_options_fields),
+    ABI_STRUCT(ard_anomaly_report, anomaly_report_fields),
 };
 
 #define NUM_STRUCTS ((int32_t)(sizeof structs / sizeof structs[0]))

@@ -36,7 +36,7 @@ enum {
 static const ard_cli_option an_options[NUM_OPTS] = {
     [OPT_WHERE] = {"where", "EXPR", "SQL predicate over the catalog (default: every spectrum)"},
     [OPT_DSN] = {"dsn", "DSN", "index DSN (default DATASET/ard.db)"},
-    [OPT_RUN] = {"run", "ID", "train: the new run id (default: UTC timestamp)"},
+    [OPT_RUN] = {"run", "ID", "the new run's id (train and score; default: UTC timestamp)"},
     [OPT_MODEL] = {"model", "RUN", "score: the model's run (default: the newest model)"},
     [OPT_EPOCHS] = {"epochs", "E", "training epochs (default 10)"},
     [OPT_LATENT] = {"latent", "S", "latent size (default 8)"},
@@ -95,8 +95,7 @@ static int parse_opts(const ard_cli_args *a, ard_anomaly_options *o) {
     }
     o->where = a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL;
     o->dsn = a->present[OPT_DSN] ? a->value[OPT_DSN] : NULL;
-    o->run = a->present[OPT_RUN] ? a->value[OPT_RUN]
-                                 : (a->present[OPT_MODEL] ? a->value[OPT_MODEL] : NULL);
+    o->run = a->present[OPT_RUN] ? a->value[OPT_RUN] : NULL; /* train: the new run */
     o->epochs = v[OPT_EPOCHS] > 0 ? (int32_t)v[OPT_EPOCHS] : o->epochs;
     o->arch.latent = v[OPT_LATENT] > 0 ? (int32_t)v[OPT_LATENT] : o->arch.latent;
     o->arch.hidden = v[OPT_HIDDEN] > 0 ? (int32_t)v[OPT_HIDDEN] : o->arch.hidden;
@@ -192,6 +191,8 @@ int ard_cmd_anomaly(int argc, char **argv) {
     if (strcmp(what, "train") == 0) {
         st = ard_anomaly_train(&o, &r, &err);
     } else if (strcmp(what, "score") == 0) {
+        o.score_run = o.run; /* --run: the scoring run's id; --model: the trained run */
+        o.run = a.present[OPT_MODEL] ? a.value[OPT_MODEL] : NULL;
         st = ard_anomaly_score(&o, &r, &err);
     } else {
         return ard_cli_usage("anomaly", "unknown subcommand '%s' (train, score, top)", what);
@@ -208,8 +209,8 @@ int ard_cmd_anomaly(int argc, char **argv) {
         printf("  %.1f spectra/s, %.2f s; model %s\n", r.spectra_per_second, r.seconds,
                r.model_path);
     } else {
-        printf("anomaly score: run %s, %lld spectra, %.1f spectra/s, %.2f s\n", r.run,
-               (long long)r.spectra, r.spectra_per_second, r.seconds);
+        printf("anomaly score: run %s (model %s), %lld spectra, %.1f spectra/s, %.2f s\n",
+               r.score_run, r.run, (long long)r.spectra, r.spectra_per_second, r.seconds);
         printf("  score median %.3f, p99 %.3f, max %.3f\n", r.score_median, r.score_p99,
                r.score_max);
         printf("  scores %s (index table anomalies)\n", r.scores_path);

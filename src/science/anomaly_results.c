@@ -1,182 +1,172 @@
-/* Where the anomaly stage's results go, in one file so it can be re-pointed at the index's result-run
- * API when that lands: DATASET/results/anomaly-RUN-scores.parquet (written to a temporary name and
- * renamed into place), then the index table `anomalies` (replaced in one transaction) and a row of
- * `anomaly_runs`. */
+/* Where the anomaly stage's results go, through the index's result-run API (all or nothing):
+ *   score run: results/anomaly-RUN-scores.parquet (TARGETID, SCORE, CHI2, DENSITY, RANK,
+ *              LATENT_0..S-1) and results/anomaly-RUN-anomalies.parquet loaded into the index table
+ *              `anomalies` (targetid, score, chi2, density, rank, run_id), one anomaly_runs row;
+ *   train run: results/anomaly-RUN-training.parquet (EPOCH, LOSS), one anomaly_runs row (the model
+ *              itself is models/anomaly-RUN.safetensors, written before the run commits). */
 #include "science_int.h"
 
 #include "ard/index.h"
-#include "ard/parquet_write.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-
-static ard_status ensure_dir(const char *dataset, const char *sub, char *out, size_t cap,
-                             ard_error *err) {
-    int len = snprintf(out, cap, "%s/%s", dataset, sub);
-    if (len < 0 || (size_t)len >= cap) {
-        return ard_error_set(err, ARD_EINVAL, "anomaly: dataset path too long");
-    }
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        return ard_error_set_errno(err, ARD_EIO, errno, "anomaly: cannot create %s", out);
-    }
-    return ARD_OK;
-}
 
 ard_status ard__anomaly_model_path(const char *dataset, const char *run, char *out, size_t cap,
                                    ard_error *err) {
     char dir[3072];
-    ard_status st = ensure_dir(dataset, "models", dir, sizeof dir, err);
-    int len = st == ARD_OK ? snprintf(out, cap, "%s/anomaly-%s.safetensors", dir, run) : 0;
-    if (st == ARD_OK && (len < 0 || (size_t)len >= cap)) {
-        st = ard_error_set(err, ARD_EINVAL, "anomaly: model path too long");
+    int len = snprintf(dir, sizeof dir, "%s/models", dataset);
+    if (len < 0 || (size_t)len >= sizeof dir) {
+        return ard_error_set(err, ARD_EINVAL, "anomaly: dataset path too long");
     }
-    return st;
-}
-
-static ard_status write_parquet(const char *path, const char *run, const char *params,
-                                const ard__anomaly_rows *r, const int64_t *rank, ard_error *err) {
-    ard_pq_schema_builder *sb = NULL;
-    ard_pq_writer *w = NULL;
-    ard_status st = ard_pq_schema_new(&sb, err);
-    static const char *names[5] = {"TARGETID", "SCORE", "CHI2", "DENSITY", "RANK"};
-    static const ard_pq_type types[5] = {ARD_PQ_INT64, ARD_PQ_DOUBLE, ARD_PQ_DOUBLE, ARD_PQ_DOUBLE,
-                                         ARD_PQ_INT64};
-    for (int c = 0; st == ARD_OK && c < 5 + r->latent; c++) {
-        char name[32];
-        snprintf(name, sizeof name, "LATENT_%d", c - 5);
-        int32_t col =
-            ard_pq_schema_add_column(sb, c < 5 ? names[c] : name, c < 5 ? types[c] : ARD_PQ_FLOAT,
-                                     ARD_PQ_REQUIRED, NULL, 0, err);
-        if (col < 0) {
-            st = err && err->code != ARD_OK ? err->code : ARD_EINVAL;
-        }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        return ard_error_set_errno(err, ARD_EIO, errno, "anomaly: cannot create %s", dir);
     }
-    const char *keys[] = {"ard.anomaly.run_id", "ard.anomaly.params"};
-    const char *vals[] = {run, params};
-    ard_pq_writer_options o;
-    ard_pq_writer_options_init(&o);
-    o.codec = ARD_PQ_ZSTD;
-    o.num_kv = 2;
-    o.kv_keys = keys;
-    o.kv_values = vals;
-    o.rows_per_row_group = 1 << 20;
-    if (st == ARD_OK) {
-        st = ard_pq_writer_open(path, sb, &o, &w, err);
-    }
-    ard_pq_schema_free(sb);
-    float *lat = ard_malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof(float));
-    if (st == ARD_OK && !lat) {
-        st = ard_error_set(err, ARD_ENOMEM, "anomaly: latent column");
-    }
-    const int64_t chunk = (int64_t)1 << 20;
-    for (int64_t at = 0; st == ARD_OK && at < r->n; at += chunk) {
-        int64_t len = r->n - at < chunk ? r->n - at : chunk;
-        const void *cols[5] = {r->targetid + at, r->score + at, r->chi2 + at, r->density + at,
-                               rank + at};
-        for (int c = 0; st == ARD_OK && c < 5; c++) {
-            st = ard_pq_writer_write_column(w, c, cols[c], NULL, len, err);
-        }
-        for (int32_t k = 0; st == ARD_OK && k < r->latent; k++) {
-            for (int64_t i = 0; i < len; i++) {
-                lat[i] = r->z[(at + i) * r->latent + k];
-            }
-            st = ard_pq_writer_write_column(w, 5 + k, lat, NULL, len, err);
-        }
-    }
-    ard_free(lat);
-    if (st != ARD_OK) {
-        ard_pq_writer_abort(w);
-        return st;
-    }
-    return ard_pq_writer_close(w, err);
-}
-
-static ard_status write_anomalies_table(const ard_anomaly_options *o, const char *run,
-                                        const ard__anomaly_rows *r, const int64_t *rank,
-                                        ard_error *err) {
-    ard_index *idx = NULL;
-    ard_status st = ard_index_open(o->dataset, o->dsn, 0, &idx, err);
-    const char **runs = ard_malloc((size_t)(r->n > 0 ? r->n : 1) * sizeof *runs);
-    if (st == ARD_OK && !runs) {
-        st = ard_error_set(err, ARD_ENOMEM, "anomaly: run column");
-    }
-    for (int64_t i = 0; st == ARD_OK && i < r->n; i++) {
-        runs[i] = run;
-    }
-    if (st == ARD_OK) {
-        ard_index_column cols[6] = {{"targetid", ARD_INDEX_INT64, r->targetid, NULL},
-                                    {"score", ARD_INDEX_DOUBLE, r->score, NULL},
-                                    {"chi2", ARD_INDEX_DOUBLE, r->chi2, NULL},
-                                    {"density", ARD_INDEX_DOUBLE, r->density, NULL},
-                                    {"rank", ARD_INDEX_INT64, rank, NULL},
-                                    {"run_id", ARD_INDEX_TEXT, runs, NULL}};
-        st = ard_index_write_table(idx, "anomalies", cols, 6, r->n, ARD_INDEX_REPLACE, err);
-    }
-    ard_free(runs);
-    ard_index_close(idx);
-    return st;
-}
-
-ard_status ard__anomaly_record_run(const ard_anomaly_options *o, const char *run, const char *kind,
-                                   const char *params_json, int64_t spectra, ard_error *err) {
-    char created[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    const char *run_v[1] = {run}, *kind_v[1] = {kind}, *created_v[1] = {created},
-               *params_v[1] = {params_json};
-    int64_t n_v[1] = {spectra};
-    ard_index_column cols[5] = {{"run_id", ARD_INDEX_TEXT, run_v, NULL},
-                                {"kind", ARD_INDEX_TEXT, kind_v, NULL},
-                                {"created", ARD_INDEX_TEXT, created_v, NULL},
-                                {"params", ARD_INDEX_TEXT, params_v, NULL},
-                                {"spectra", ARD_INDEX_INT64, n_v, NULL}};
-    ard_index *idx = NULL;
-    ard_status st = ard_index_open(o->dataset, o->dsn, 0, &idx, err);
-    if (st == ARD_OK) {
-        st = ard_index_write_table(idx, "anomaly_runs", cols, 5, 1, ARD_INDEX_APPEND, err);
-    }
-    ard_index_close(idx);
-    return st;
-}
-
-ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *run,
-                                      const char *params_json, ard__anomaly_rows *r, int with_index,
-                                      char *scores_path, size_t cap, ard_error *err) {
-    char dir[3072];
-    ard_status st = ensure_dir(o->dataset, "results", dir, sizeof dir, err);
-    if (st != ARD_OK) {
-        return st;
-    }
-    int len = o->size > 1 ? snprintf(scores_path, cap, "%s/anomaly-%s-scores-part-%d.parquet", dir,
-                                     run, o->rank)
-                          : snprintf(scores_path, cap, "%s/anomaly-%s-scores.parquet", dir, run);
+    len = snprintf(out, cap, "%s/anomaly-%s.safetensors", dir, run);
     if (len < 0 || (size_t)len >= cap) {
-        return ard_error_set(err, ARD_EINVAL, "anomaly: results path too long");
+        return ard_error_set(err, ARD_EINVAL, "anomaly: model path too long");
     }
+    return ARD_OK;
+}
+
+/* Opens the index (writable) unless the run is Parquet-only. */
+static ard_status begin(const ard_anomaly_options *o, int with_index, const char *run_id,
+                        const char *params_json, ard_index **idx, ard_result_run **rr,
+                        ard_error *err) {
+    *idx = NULL;
+    *rr = NULL;
+    ard_status st = with_index ? ard_index_open(o->dataset, o->dsn, 0, idx, err) : ARD_OK;
+    if (st == ARD_OK) {
+        st = ard_result_run_begin(*idx, o->dataset, "anomaly", run_id, params_json, rr, err);
+    }
+    if (st != ARD_OK) {
+        ard_index_close(*idx);
+        *idx = NULL;
+    }
+    return st;
+}
+
+static ard_status finish(ard_index *idx, ard_result_run *rr, ard_status st, ard_error *err) {
+    if (st == ARD_OK) {
+        st = ard_result_run_commit(rr, err);
+    } else {
+        ard_result_run_abort(rr);
+    }
+    ard_index_close(idx);
+    return st;
+}
+
+ard_status ard__anomaly_record_training(const ard_anomaly_options *o, const char *run,
+                                        const char *params_json, const double *loss, int32_t epochs,
+                                        int64_t spectra, ard_error *err) {
+    ard_index *idx = NULL;
+    ard_result_run *rr = NULL;
+    ard_status st = begin(o, 1, run, params_json, &idx, &rr, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t ep[1024];
+    int32_t n = epochs < 1024 ? epochs : 1024;
+    for (int32_t e = 0; e < n; e++) {
+        ep[e] = e;
+    }
+    ard_index_column cols[2] = {{"EPOCH", ARD_INDEX_INT64, ep, NULL},
+                                {"LOSS", ARD_INDEX_DOUBLE, loss, NULL}};
+    char summary[160];
+    snprintf(summary, sizeof summary, "{\"kind\":\"train\",\"spectra\":%lld,\"epochs\":%d}",
+             (long long)spectra, epochs);
+    st = ard_result_run_set_summary(rr, summary, err);
+    if (st == ARD_OK) {
+        st = ard_result_run_add_table(rr, "training", cols, 2, n, NULL, err);
+    }
+    return finish(idx, rr, st, err);
+}
+
+ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *model_run,
+                                      const char *params_json, ard__anomaly_rows *r, int with_index,
+                                      char *score_run, size_t run_cap, char *scores_path,
+                                      size_t cap, ard_error *err) {
     /* rank: 1 = highest score; NaN scores (no valid pixel) last */
-    int64_t *order = ard_malloc((size_t)(r->n + 1) * sizeof *order);
-    int64_t *rank = ard_malloc((size_t)(r->n + 1) * sizeof *rank);
-    if (!order || !rank) {
+    size_t rows = (size_t)(r->n > 0 ? r->n : 1);
+    int64_t *order = ard_malloc(rows * sizeof *order), *rank = ard_malloc(rows * sizeof *rank);
+    double *lat = ard_malloc(rows * (size_t)r->latent * sizeof *lat);
+    if (!order || !rank || !lat) {
         ard_free(order);
         ard_free(rank);
-        return ard_error_set(err, ARD_ENOMEM, "anomaly: ranks");
+        ard_free(lat);
+        return ard_error_set(err, ARD_ENOMEM, "anomaly: result columns");
     }
     ard__anomaly_order(r->score, r->targetid, r->n, order);
     for (int64_t i = 0; i < r->n; i++) {
         rank[order[i]] = i + 1;
     }
     ard_free(order);
-    st = write_parquet(scores_path, run, params_json, r, rank, err);
-    if (st == ARD_OK && with_index) {
-        st = write_anomalies_table(o, run, r, rank, err);
+    for (int32_t k = 0; k < r->latent; k++) {
+        for (int64_t i = 0; i < r->n; i++) {
+            lat[(size_t)k * rows + (size_t)i] = r->z[i * r->latent + k];
+        }
     }
+    char id[96];
+    if (o->score_run) {
+        snprintf(id, sizeof id, "%s", o->score_run);
+    } else {
+        id[0] = '\0'; /* the API's UTC timestamp */
+    }
+    if (o->size > 1) {
+        size_t len = strlen(id);
+        snprintf(id + len, sizeof id - len, "%spart-%d", len ? "-" : "", o->rank);
+    }
+    ard_index *idx = NULL;
+    ard_result_run *rr = NULL;
+    ard_status st = begin(o, with_index, id[0] ? id : NULL, params_json, &idx, &rr, err);
+    if (st != ARD_OK) {
+        ard_free(rank);
+        ard_free(lat);
+        return st;
+    }
+    snprintf(score_run, run_cap, "%s", ard_result_run_id(rr));
+    snprintf(scores_path, cap, "%s/results/anomaly-%s-scores.parquet", o->dataset, score_run);
+    ard_result_run_hash_input(rr, model_run, strlen(model_run));
+    ard_result_run_hash_input(rr, r->targetid, (size_t)r->n * sizeof *r->targetid);
+    static const char *const names[5] = {"TARGETID", "SCORE", "CHI2", "DENSITY", "RANK"};
+    const void *vals[5] = {r->targetid, r->score, r->chi2, r->density, rank};
+    ard_index_column *cols = ard_calloc((size_t)(5 + r->latent), sizeof *cols);
+    char(*latent_names)[24] = ard_calloc((size_t)r->latent + 1, sizeof *latent_names);
+    if (!cols || !latent_names) {
+        st = ard_error_set(err, ARD_ENOMEM, "anomaly: result columns");
+    }
+    for (int32_t c = 0; st == ARD_OK && c < 5 + r->latent; c++) {
+        if (c < 5) {
+            cols[c] = (ard_index_column){
+                names[c], c == 0 || c == 4 ? ARD_INDEX_INT64 : ARD_INDEX_DOUBLE, vals[c], NULL};
+        } else {
+            snprintf(latent_names[c - 5], sizeof latent_names[c - 5], "LATENT_%d", c - 5);
+            cols[c] = (ard_index_column){latent_names[c - 5], ARD_INDEX_DOUBLE,
+                                         lat + (size_t)(c - 5) * rows, NULL};
+        }
+    }
+    char summary[256];
+    snprintf(summary, sizeof summary, "{\"kind\":\"score\",\"model_run\":\"%s\",\"spectra\":%lld}",
+             model_run, (long long)r->n);
+    if (st == ARD_OK) {
+        st = ard_result_run_set_summary(rr, summary, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_result_run_add_table(rr, "scores", cols, 5 + r->latent, r->n, NULL, err);
+    }
+    if (st == ARD_OK) { /* the index table, lower-case: targetid, score, chi2, density, rank */
+        static const char *const lower[5] = {"targetid", "score", "chi2", "density", "rank"};
+        for (int c = 0; c < 5; c++) {
+            cols[c].name = lower[c];
+        }
+        st = ard_result_run_add_table(rr, "anomalies", cols, 5, r->n, "anomalies", err);
+    }
+    ard_free(cols);
+    ard_free(latent_names);
     ard_free(rank);
-    return st;
+    ard_free(lat);
+    return finish(idx, rr, st, err);
 }
 
 ard_status ard_anomaly_top(const char *dataset, const char *dsn, int64_t k, ard_anomaly_row_fn fn,

@@ -53,6 +53,12 @@ static ard_status check_options(const ard_anomaly_options *o, int train, ard_err
     if (!o || !o->dataset) {
         return ard_error_set(err, ARD_EINVAL, "anomaly: the dataset is not set");
     }
+    if (o->score_run && !valid_run(o->score_run)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "anomaly: score run id '%.80s' (letters, digits, _ "
+                             "and -, at most 64)",
+                             o->score_run);
+    }
     if (o->run && !valid_run(o->run)) {
         return ard_error_set(err, ARD_EINVAL,
                              "anomaly: run id '%.80s' (letters, digits, _ and -, "
@@ -151,6 +157,7 @@ typedef struct train_ctx {
     int64_t per_epoch, done, total;
     int32_t epoch;
     double epoch_loss, epoch_weight, first_loss, last_loss;
+    double *losses; /* per epoch */
 } train_ctx;
 
 static ard_status model_for(const ard_anomaly_options *o, const ard_batch *b, ard_anomaly_model **m,
@@ -178,6 +185,9 @@ static void end_epoch(train_ctx *t) {
         t->first_loss = mean;
     }
     t->last_loss = mean;
+    if (t->losses && t->epoch >= 0 && t->epoch < t->o->epochs) {
+        t->losses[t->epoch] = mean;
+    }
     t->epoch_loss = t->epoch_weight = 0.0;
 }
 
@@ -378,7 +388,11 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
     if (st != ARD_OK) {
         return st;
     }
-    train_ctx t = {.o = o};
+    train_ctx t = {.o = o, .losses = ard_calloc((size_t)o->epochs + 1, sizeof(double))};
+    if (!t.losses) {
+        ard_loader_free(l);
+        return ard_error_set(err, ARD_ENOMEM, "anomaly: losses");
+    }
     ard_nn_adam_init(&t.adam);
     t.adam.lr = o->lr;
     t.per_epoch = ard_loader_rows_per_epoch(l);
@@ -405,8 +419,8 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
     if (st == ARD_OK) {
         params_json(o, t.m, &pj);
         st = pj.failed ? ard_error_set(err, ARD_ENOMEM, "anomaly: parameters")
-                       : ard__anomaly_record_run(o, rep->run, "train", (const char *)pj.data,
-                                                 t.per_epoch, err);
+                       : ard__anomaly_record_training(o, rep->run, (const char *)pj.data, t.losses,
+                                                      o->epochs, t.per_epoch, err);
     }
     ard_buf_reset(&pj);
     if (st == ARD_OK) {
@@ -423,6 +437,7 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
         rep->spectra_per_second = t_train > 0 ? (double)t.total / t_train : 0.0;
     }
     ard_anomaly_model_free(t.m);
+    ard_free(t.losses);
     return st;
 }
 
@@ -605,10 +620,8 @@ ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r
     }
     if (st == ARD_OK) {
         st = ard__anomaly_write_results(o, rep->run, (const char *)pj.data, &c.rows, o->size == 1,
-                                        rep->scores_path, sizeof rep->scores_path, err);
-    }
-    if (st == ARD_OK && o->size == 1) {
-        st = ard__anomaly_record_run(o, rep->run, "score", (const char *)pj.data, c.rows.n, err);
+                                        rep->score_run, sizeof rep->score_run, rep->scores_path,
+                                        sizeof rep->scores_path, err);
     }
     ard_buf_reset(&pj);
     if (st == ARD_OK) {

@@ -330,16 +330,18 @@ typedef struct ard__anomaly_rows {
     double *score, *chi2, *density;
     float *z; /* n x latent */
 } ard__anomaly_rows;
-ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *run,
+ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *model_run,
                                       const char *params_json, ard__anomaly_rows *rows,
-                                      int with_index, char *scores_path, size_t cap,
-                                      ard_error *err);
+                                      int with_index, char *score_run, size_t run_cap,
+                                      char *scores_path, size_t cap, ard_error *err);
 /* Indices 0..n-1 ordered by score descending (NaN last), ties by targetid ascending. */
 void ard__anomaly_order(const double *score, const int64_t *targetid, int64_t n, int64_t *order);
 /* DATASET/models/anomaly-RUN.safetensors (creates models/). */
 ard_status ard__anomaly_model_path(const char *dataset, const char *run, char *out, size_t cap,
                                    ard_error *err);
-ard_status ard__anomaly_record_run(const ard_anomaly_options *o, const char *run, const char *kind,
-                                   const char *params_json, int64_t spectra, ard_error *err);
+/* The training run: results/anomaly-RUN-training.parquet (EPOCH, LOSS) + an anomaly_runs row. */
+ard_status ard__anomaly_record_training(const ard_anomaly_options *o, const char *run,
+                                        const char *params_json, const double *loss, int32_t epochs,
+                                        int64_t spectra, ard_error *err);
 
 #endif

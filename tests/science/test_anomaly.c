@@ -308,16 +308,22 @@ static void test_stage(void **state) {
     assert_int_equal(r1.spectra, 500);
     /* score and compare with the truth */
     small_options(&o, "one", 2);
+    o.score_run = "one-s";
     ard_anomaly_report s;
     assert_int_equal(ard_anomaly_score(&o, &s, &e), ARD_OK);
     assert_int_equal(s.spectra, 500);
+    assert_string_equal(s.score_run, "one-s");
     assert_int_equal(access(s.scores_path, R_OK), 0);
+    assert_non_null(strstr(s.scores_path, "results/anomaly-one-s-scores.parquet"));
+    /* the same score run id again is refused (result runs are never overwritten) */
+    ard_anomaly_report again;
+    assert_int_equal(ard_anomaly_score(&o, &again, NULL), ARD_EEXIST);
     ard_index *idx = NULL;
     assert_int_equal(ard_index_open(g_ds, NULL, ARD_INDEX_READ_ONLY, &idx, NULL), ARD_OK);
     rows_ctx *rows = calloc(1, sizeof *rows);
     assert_int_equal(ard_index_select(idx,
                                       "SELECT targetid, rank, score FROM anomalies WHERE run_id = "
-                                      "'one' ORDER BY rank",
+                                      "'one-s' ORDER BY rank",
                                       on_row, rows, NULL),
                      ARD_OK);
     ard_index_close(idx);
@@ -361,7 +367,7 @@ static void test_stage(void **state) {
         int64_t rk = ((const int64_t *)cr.values)[i];
         assert_true(rk >= 1 && rk <= rows->n);
         assert_int_equal(((const int64_t *)ct.values)[i], rows->tid[rk - 1]);
-        double sc = ((const double *)cs.values)[i];
+        double sc = ((const double *)cs.values)[i]; /* NaN scores are NULL in the table */
         matched += sc == rows->score[rk - 1] || fabs(sc - rows->score[rk - 1]) < 1e-12;
     }
     assert_int_equal(matched, 500);

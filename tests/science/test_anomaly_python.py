@@ -53,11 +53,12 @@ class AnomalyPython(unittest.TestCase):
         self.assertEqual(checked, 160)
 
     def test_score_writes_table(self):
-        r = self.ds.anomaly_score(run="py1")
+        r = self.ds.anomaly_score(run="py1", score_run="py1s")
         self.assertEqual(r["spectra"], 160)
+        self.assertEqual(r["score_run"], "py1s")
         self.assertTrue(os.path.exists(r["scores_path"]))
         db = sqlite3.connect(os.path.join(DS, "ard.db"))
-        rows = db.execute("SELECT rank, score FROM anomalies WHERE run_id = 'py1' ORDER BY rank").fetchall()
+        rows = db.execute("SELECT rank, score FROM anomalies WHERE run_id = 'py1s' ORDER BY rank").fetchall()
         db.close()
         self.assertEqual([x[0] for x in rows], list(range(1, 161)))
         scores = [x[1] for x in rows if x[1] is not None]
