@@ -4,6 +4,7 @@
 #define ARD_ARD_H
 
 #include "ard/arrow_abi.h"
+#include "ard/cluster.h"
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"
