@@ -6,6 +6,7 @@
 #include "ard/abi.h"
 #include "ard/arrow_abi.h"
 #include "ard/astro.h"
+#include "ard/cluster.h"
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"

@@ -49,6 +49,10 @@ void ard__wire_pack(int32_t wire, const uint8_t *slot, int64_t slot_bytes, int64
                     int64_t rest_offset, uint8_t *msg);
 void ard__wire_unpack(int32_t wire, const uint8_t *msg, int64_t slot_bytes, int64_t token_bytes,
                       int64_t rest_offset, uint8_t *slot);
+/* In place (rest_offset == token_bytes): narrow the float32 tokens at slot[0..token_bytes) into
+ * 16-bit values at slot[token_bytes / 2 ..), and back. */
+void ard__wire_narrow_inplace(int32_t wire, uint8_t *slot, int64_t token_bytes);
+void ard__wire_widen_inplace(int32_t wire, uint8_t *slot, int64_t token_bytes);
 
 #if ARD_HAVE_MPI
 /* The stream's shared geometry, sent by the first producer to every rank. */

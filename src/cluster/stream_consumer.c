@@ -31,6 +31,7 @@ typedef struct consumer {
     int32_t *done, *dead;
     int64_t *sent, *posted;
     int64_t token_bytes, rest_offset, msg_bytes, slot_bytes;
+    int32_t inplace; /* narrow wire received straight into the slot (wire.c) */
     double last_beat, timeout_s;
     ard_status st;
     ard_error *err;
@@ -146,7 +147,9 @@ static int post_receives(consumer *c) {
         p->owner = c->index_of[rank];
         p->k = c->posted[p->owner]++;
         p->b = b;
-        void *dst = c->s->o->wire == ARD_WIRE_F32 ? ard_batch_bytes(c->store, &b, NULL)
+        uint8_t *slot = ard_batch_bytes(c->store, &b, NULL);
+        void *dst = c->s->o->wire == ARD_WIRE_F32 ? slot
+                    : c->inplace                  ? slot + c->token_bytes / 2
                                                   : (void *)p->staging;
         int credit = 1;
         if (MPI_Irecv(dst, (int)c->msg_bytes, MPI_BYTE, rank, CL_TAG_BATCH, c->comm, &p->req) !=
@@ -184,7 +187,10 @@ static int publish_ready(consumer *c, double now) {
             fail(c, ARD_ECORRUPT, &e);
             break;
         }
-        if (c->s->o->wire != ARD_WIRE_F32) {
+        if (c->s->o->wire != ARD_WIRE_F32 && c->inplace) {
+            ard__wire_widen_inplace(c->s->o->wire, ard_batch_bytes(c->store, &p->b, NULL),
+                                    c->token_bytes);
+        } else if (c->s->o->wire != ARD_WIRE_F32) {
             ard__wire_unpack(c->s->o->wire, p->staging, c->slot_bytes, c->token_bytes,
                              c->rest_offset, ard_batch_bytes(c->store, &p->b, NULL));
         }
@@ -313,7 +319,8 @@ static ard_status setup(consumer *c, ard_error *err) {
         return ard_error_set(err, ARD_ELIMIT, "cluster stream: batches of %lld bytes (max 2 GiB)",
                              (long long)c->msg_bytes);
     }
-    if (c->s->o->wire != ARD_WIRE_F32) {
+    c->inplace = c->rest_offset == c->token_bytes;
+    if (c->s->o->wire != ARD_WIRE_F32 && !c->inplace) {
         for (int32_t i = 0; i < c->cap; i++) {
             c->win[i].staging = ard_malloc((size_t)c->msg_bytes);
             if (!c->win[i].staging) {

@@ -28,6 +28,7 @@ typedef struct producer {
     int32_t stop, got_stop, produced_all;
     double last_seen, last_beat, timeout_s;
     int64_t token_bytes, rest_offset, slot_bytes, msg_bytes;
+    int32_t inplace; /* narrow wire: tokens narrowed inside the local slot, sent from there */
     ard_status st;
     ard_error err;
 } producer;
@@ -115,6 +116,11 @@ static int send_next(producer *p) {
     if (p->s->o->wire == ARD_WIRE_F32) {
         f->b = b;
         f->holds_slot = 1;
+    } else if (p->inplace) {
+        ard__wire_narrow_inplace(p->s->o->wire, slot, p->token_bytes);
+        f->b = b;
+        f->holds_slot = 1;
+        src = slot + p->token_bytes / 2;
     } else {
         ard__wire_pack(p->s->o->wire, slot, p->slot_bytes, p->token_bytes, p->rest_offset,
                        f->staging);
@@ -233,7 +239,8 @@ static ard_status setup(producer *p, ard_error *err) {
         return ard_error_set(err, ARD_ELIMIT, "cluster stream: batches of %lld bytes (max 2 GiB)",
                              (long long)p->msg_bytes);
     }
-    for (int32_t i = 0; p->s->o->wire != ARD_WIRE_F32 && i < p->cap; i++) {
+    p->inplace = p->rest_offset == p->token_bytes;
+    for (int32_t i = 0; p->s->o->wire != ARD_WIRE_F32 && !p->inplace && i < p->cap; i++) {
         p->q[i].staging = ard_malloc((size_t)p->msg_bytes);
         if (!p->q[i].staging) {
             return ard_error_set(err, ARD_ENOMEM, "cluster stream: staging buffers");

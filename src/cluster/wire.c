@@ -1,6 +1,9 @@
 /* Wire formats of the distributed stream: tokens narrowed to IEEE half or bfloat16 (round to
  * nearest even) on the producer and widened back on the consumer; every other array of a slot
- * travels byte for byte. A message is [tokens as 2- or 4-byte values][the slot from rest_offset]. */
+ * travels byte for byte. A message is [tokens as 2- or 4-byte values][the slot from rest_offset].
+ * When the other arrays start right after the tokens (rest_offset == token bytes, the usual case)
+ * a narrow message is the slot's own bytes from token_bytes / 2 on: the tokens are narrowed and
+ * widened in place there, so neither side needs a staging buffer beyond its store. */
 #include "cluster_int.h"
 
 #include <string.h>
@@ -102,6 +105,28 @@ void ard__wire_unpack(int32_t wire, const uint8_t *msg, int64_t slot_bytes, int6
         }
     }
     memcpy(slot + rest_offset, msg + n * 2, (size_t)(slot_bytes - rest_offset));
+}
+
+void ard__wire_narrow_inplace(int32_t wire, uint8_t *slot, int64_t token_bytes) {
+    int64_t n = token_bytes / 4;
+    /* back to front: output i lands at 2n + 2i >= 4i, past every input not yet read */
+    for (int64_t i = n - 1; i >= 0; i--) {
+        float v;
+        memcpy(&v, slot + 4 * i, 4);
+        uint16_t h = wire == ARD_WIRE_F16 ? ard__f32_to_f16(v) : ard__f32_to_bf16(v);
+        memcpy(slot + 2 * n + 2 * i, &h, 2);
+    }
+}
+
+void ard__wire_widen_inplace(int32_t wire, uint8_t *slot, int64_t token_bytes) {
+    int64_t n = token_bytes / 4;
+    /* front to back: output i covers [4i, 4i + 4), below input i + 1 at 2n + 2i + 2 */
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, slot + 2 * n + 2 * i, 2);
+        float v = wire == ARD_WIRE_F16 ? ard__f16_to_f32(h) : ard__bf16_to_f32(h);
+        memcpy(slot + 4 * i, &v, 4);
+    }
 }
 
 int32_t ard_cluster_wire_parse(const char *text) {

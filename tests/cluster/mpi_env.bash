@@ -23,7 +23,11 @@ MPIRUN="mpirun --oversubscribe"
 W=$(mktemp -d /tmp/ard-mpi-XXXXXX)
 NAME="ard-mpi-$$"
 cleanup() {
-  for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+  # the jobs are `timeout` wrappers: end what they started too (by parent id), then themselves
+  for p in $(jobs -p); do
+    for c in $(pgrep -P "$p"); do kill -9 $(pgrep -P "$c") "$c" 2>/dev/null; done
+    kill -9 "$p" 2>/dev/null
+  done
   rm -rf "$W"
   rm -f /dev/shm/"$NAME"*
 }
@@ -38,9 +42,9 @@ make_dataset() {
 serve_dump() {
   local tag=$1 dargs=$2
   shift 2
-  timeout 300 "$@" "$ARD" stream serve "$W/ds" --name "$NAME-$tag" $SERVE_ARGS 2>"$W/$tag.err" &
+  timeout 900 "$@" "$ARD" stream serve "$W/ds" --name "$NAME-$tag" $SERVE_ARGS 2>"$W/$tag.err" &
   local server=$!
-  timeout 300 "$TC" dump "$NAME-$tag" $dargs >"$W/$tag.txt" 2>"$W/$tag.dump.err" || {
+  timeout 900 "$TC" dump "$NAME-$tag" $dargs >"$W/$tag.txt" 2>"$W/$tag.dump.err" || {
     cat "$W/$tag.err" "$W/$tag.dump.err"; fail "$tag: the consumer failed"; }
   wait $server || { cat "$W/$tag.err"; fail "$tag: the server exited with an error"; }
   [ -s "$W/$tag.txt" ] || fail "$tag: nothing delivered"

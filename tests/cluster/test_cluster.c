@@ -160,6 +160,17 @@ static void test_wire_pack(void **state) {
         ard__wire_unpack(wire, msg, SLOT, TOKENS * 4, TOKENS * 4, back);
         assert_memory_equal(back, slot, SLOT); /* quarter steps are exact in both formats */
     }
+    /* in place: the message is the slot's bytes from token_bytes / 2 on, identical to pack's */
+    for (int32_t wire = ARD_WIRE_F16; wire <= ARD_WIRE_BF16; wire++) {
+        uint8_t work[SLOT];
+        memcpy(work, slot, SLOT);
+        ard__wire_pack(wire, slot, SLOT, TOKENS * 4, TOKENS * 4, msg);
+        ard__wire_narrow_inplace(wire, work, TOKENS * 4);
+        assert_memory_equal(work + TOKENS * 2, msg, SLOT - TOKENS * 2);
+        memset(work, 0xAB, TOKENS * 2); /* the receiver's slot: only the message bytes arrive */
+        ard__wire_widen_inplace(wire, work, TOKENS * 4);
+        assert_memory_equal(work, slot, SLOT);
+    }
     assert_int_equal(ard__wire_message_bytes(ARD_WIRE_F32, SLOT, 192, 192), SLOT);
     assert_int_equal(ard_cluster_wire_parse("f16"), ARD_WIRE_F16);
     assert_int_equal(ard_cluster_wire_parse("bf16"), ARD_WIRE_BF16);
@@ -279,7 +290,7 @@ static int dump(int argc, char **argv) {
     ard_store *s = NULL;
     ard_error err;
     ard_status st = ARD_ENOENT;
-    for (int tries = 0; tries < 1200 && st == ARD_ENOENT; tries++) {
+    for (int tries = 0; tries < 6000 && st == ARD_ENOENT; tries++) { /* 300 s */
         ard_error_init(&err);
         st = ard_store_connect(name, &s, &err);
         if (st == ARD_ENOENT) {
