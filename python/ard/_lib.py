@@ -37,7 +37,7 @@ class LoaderOptions(ctypes.Structure):
         ("cache", c_i32), ("store_name", ctypes.c_char_p), ("flux_column", ctypes.c_char_p),
         ("ivar_column", ctypes.c_char_p), ("id_column", ctypes.c_char_p),
         ("tokenize", TokenizeOptions), ("columns", ctypes.c_char_p), ("text_width", c_i32),
-        ("index_dataset", ctypes.c_char_p), ("index_dsn", ctypes.c_char_p),
+        ("index_dataset", ctypes.c_char_p), ("index_dsn", ctypes.c_char_p), ("on_error", c_i32),
     ]
 
 
@@ -86,6 +86,10 @@ def _declare(lib):
         "ard_loader_rows_per_epoch": (c_i64, [vp]),
         "ard_loader_batches_per_epoch": (c_i64, [vp]),
         "ard_loader_wait": (ctypes.c_int, [vp, err]),
+        "ard_loader_num_skipped": (c_i64, [vp]),
+        "ard_loader_skipped": (ctypes.c_int, [vp, c_i64, ctypes.c_char_p, ctypes.c_size_t,
+                                              p(c_i32), p(c_i32), ctypes.c_char_p,
+                                              ctypes.c_size_t, p(c_i64), err]),
         "ard_loader_free": (None, [vp]),
         "ard_store_connect": (ctypes.c_int, [ctypes.c_char_p, p(vp), err]),
         "ard_store_attach": (ctypes.c_int, [vp, p(vp), err]),

@@ -272,15 +272,20 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
     }
     qsort(mem->runs, (size_t)runs, 3 * sizeof(int64_t), cmp_pair);
     ard_status st = ARD_OK;
+    uint8_t *keep = NULL; /* set when a row group is skipped (on_error = skip) */
     for (int64_t k = 0; k < runs && st == ARD_OK;) {
         int64_t end = k;
         while (end < runs && mem->runs[3 * end] == mem->runs[3 * k]) {
             end++;
         }
         st = fill_run(l, ep, b, mem->runs + 3 * k, end - k, mem, err);
+        if (st != ARD_OK && ard__loader_skippable(l, st)) {
+            st = ard__loader_drop_run(l, mem->runs + 3 * k, end - k, n, &keep, st, err);
+        }
         k = end;
     }
-    *count = (int32_t)n;
+    *count = keep && st == ARD_OK ? ard__loader_compact(l, b, keep, (int32_t)n) : (int32_t)n;
+    ard_free(keep);
     return st;
 }
 
@@ -338,8 +343,10 @@ static void produce(ard_loader *l, worker_mem *mem) {
         }
         ard_status st = produce_one(l, &b, mem, &e);
         if (st != ARD_OK) {
-            ard_store_abandon(l->store, &b);
+            /* fail first: abandoning the slot ends the stream at its seq, and a consumer waking
+             * in between would take that for a normal (short) end of data */
             fail(l, st, &e);
+            ard_store_abandon(l->store, &b);
             return;
         }
     }
