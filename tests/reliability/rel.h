@@ -43,5 +43,6 @@ int rel_confine_run(void);
 int rel_schema_run(void);
 int rel_sync_lock_run(void);
 int rel_faults_run(void);
+int rel_fuzz_replay_run(void);
 
 #endif
