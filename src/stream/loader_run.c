@@ -152,6 +152,11 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         pthread_mutex_lock(&l->lock);
         en->loading = 0;
         en->status = st;
+        if (st != ARD_OK) { /* a failed entry stays (others see its status): not its buffers */
+            pool_put(l, en->flux);
+            pool_put(l, en->ivar);
+            en->flux = en->ivar = NULL;
+        }
         pthread_cond_broadcast(&l->changed);
         *out = en;
         return st;
