@@ -234,12 +234,12 @@ static void plan_free(plan_items *p) {
     for (int64_t i = 0; i < p->num_paths; i++) {
         ard_free(p->paths[i]); /* from ard_path_confine */
     }
-    free(p->paths);
-    free(p->items);
+    ard_free(p->paths);
+    ard_free(p->items);
 }
 
 static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first, int64_t num) {
-    ard_read_item *items = realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
+    ard_read_item *items = ard_realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
     if (!items) {
         return ARD_ENOMEM;
     }
@@ -271,7 +271,7 @@ static ard_status plan_line(const char *dataset, char *line, const char *what, p
     if (n != 6 || rg < 0 || rg > INT32_MAX) {
         return ARD_EINVAL;
     }
-    char **paths = realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
+    char **paths = ard_realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
     if (!paths) {
         return ARD_ENOMEM;
     }
@@ -333,7 +333,7 @@ static ard_status plan_read(const char *dataset, const char *file, plan_items *p
                                file, (long long)lineno);
         }
     }
-    free(line);
+    free(line); /* getline's buffer */
     if (f != stdin) {
         fclose(f);
     }

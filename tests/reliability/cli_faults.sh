@@ -14,7 +14,7 @@ if ! "$ARD" generate --help >/dev/null 2>&1; then
     exit 77
 fi
 "$ARD" generate "$T/src" --galaxies 200 --seed 4 --quiet --threads 1
-IN=$(find "$T/src/tiles" -name '*.parquet' | sort | head -1)
+IN=$(find "$T/src/tiles" -name '*.parquet' | sort | sed -n 1p)
 OUT=$T/out/converted.parquet
 mkdir -p "$T/out"
 echo "previous output" >"$OUT"

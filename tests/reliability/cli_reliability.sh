@@ -53,7 +53,7 @@ rc=0
 grep -q "plan $T/plan.tsv line 2" "$T/err" || fail "plan: message does not name the line: $(cat "$T/err")"
 
 # ---- one corrupt row group: --on-error skip leaves it out and reports it; fail names it ----
-TILE=$(find "$D/tiles" -name '*.parquet' | sort | head -1)
+TILE=$(find "$D/tiles" -name '*.parquet' | sort | sed -n 1p)
 ROWS=$("$ARD" parquet meta "$TILE" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["num_rows"])')
 ALL=$("$ARD" stream bench "$D" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["spectra"])')
 "$ARD" parquet meta "$TILE" --json | $PY -c '
