@@ -333,7 +333,7 @@ static ard_status plan_read(const char *dataset, const char *file, plan_items *p
                                file, (long long)lineno);
         }
     }
-    free(line); /* getline's buffer */
+    ard_free(line); /* getline's buffer (malloc: ard_free is free) */
     if (f != stdin) {
         fclose(f);
     }
