@@ -90,9 +90,34 @@ ARD_API void ard_alloc_fail_after(long n);
 /* Number of allocations made since process start (for tests). */
 ARD_API long ard_alloc_count(void);
 
+/* ---- I/O fault injection (tests) ----
+ * Core's file I/O counts its system calls by kind: opens of ard_file_open_regular and of the
+ * atomic writer's temporary file, reads of ard_pread_full, writes, fsyncs and renames of the atomic
+ * writer (every Parquet writer, the table writer, the datasheet, fetch exports). Armed, the nth
+ * call (1-based, counted from arming) of the kinds in `ops` (a mask of enum ard_io_op) fails as if
+ * the system call had set errno to `sys_errno` (ENOSPC, EIO, EDQUOT, ...); ARD_IO_SHORT_WRITE makes
+ * a write put half its bytes and then fail with ENOSPC. nth = 0 counts without failing (to size a
+ * sweep); ops = 0 disarms. Process-wide and thread-safe. The environment variable
+ * ARD_IO_FAIL="KINDS:N:ERRNO" arms it at the first I/O call (KINDS: open, read, write, fsync,
+ * rename or any, joined with '+'; ERRNO: ENOSPC, EIO, EDQUOT or short), for tests of the CLI. */
+enum ard_io_op {
+    ARD_IO_OPEN = 1,
+    ARD_IO_READ = 2,
+    ARD_IO_WRITE = 4,
+    ARD_IO_FSYNC = 8,
+    ARD_IO_RENAME = 16,
+    ARD_IO_ANY = 31
+};
+#define ARD_IO_SHORT_WRITE (-1)
+ARD_API void ard_io_fail_nth(int32_t ops, int64_t nth, int32_t sys_errno);
+/* Calls of the armed kinds since arming. */
+ARD_API int64_t ard_io_calls(void);
+
 /* ---- files ---- */
 /* A read-only view of a whole file: mmap for regular files (an empty file gives data == NULL,
- * size == 0), read into memory for non-regular files such as pipes. */
+ * size == 0), read into memory for pipes (FIFOs; opening never blocks). Devices, sockets and
+ * directories are refused with ARD_EINVAL. A mapping faults (SIGBUS) if another process truncates
+ * the file: ard's own readers of tiles use positional reads (ard_parquet_open) instead. */
 typedef struct ard_mapped_file {
     const uint8_t *data;
     int64_t size;
@@ -107,6 +132,27 @@ ARD_API ard_status ard_pread_full(int fd, void *buf, size_t len, int64_t offset,
                                   ard_error *err);
 /* Size in bytes of the file at `path`. ARD_ENOENT / ARD_EIO naming the path. */
 ARD_API ard_status ard_file_size(const char *path, int64_t *size_out, ard_error *err);
+/* Opens `path` read-only (O_CLOEXEC) for a reader of regular files, never blocking on a special
+ * file: the open is non-blocking (a FIFO without a writer would otherwise wait forever), fstat then
+ * refuses anything but a regular file (FIFO, character or block device, socket, directory) with
+ * ARD_EIO naming the path and its kind, and O_NONBLOCK is cleared before the descriptor is
+ * returned. ARD_ENOENT / ARD_EPERM / ARD_EIO when open or fstat fails. On success *fd_out is a
+ * descriptor the caller closes and *size_out (may be NULL) the file's size; on failure *fd_out is -1.
+ * Thread-safe. */
+ARD_API ard_status ard_file_open_regular(const char *path, int *fd_out, int64_t *size_out,
+                                         ard_error *err);
+
+/* Confines a path read from an index or a read plan to its dataset (an ard.db is a file people
+ * share: a crafted one must not make ard open anything outside the dataset). `rel` must be a
+ * non-empty relative path without a ".." component; root/rel, with every symbolic link resolved,
+ * must lie inside root (itself resolved). A path that does not exist passes (opening it then fails
+ * with ARD_ENOENT). `what` names the source for the message, e.g. "index files row 12" (NULL:
+ * "path"). On success *out is the ard_malloc'd path "root/rel" (the caller frees it); on failure
+ * NULL. ARD_EPERM (absolute, "..", outside through a link), ARD_EINVAL (NULL root or rel),
+ * ARD_ENOENT (root missing), ARD_EIO, ARD_ENOMEM. Thread-safe. A link swapped between this check
+ * and the open is not caught. */
+ARD_API ard_status ard_path_confine(const char *root, const char *rel, const char *what, char **out,
+                                    ard_error *err);
 
 /* Atomic, durable write: data goes to a temporary file in the target's directory; commit fsyncs it,
  * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact. */

@@ -60,7 +60,7 @@ extern "C" {
 /* The schema version this build writes. Opening a newer index -> ARD_ENOTSUP; an older one opened
  * for writing is migrated in place (one transaction); read-only opens of older indexes ->
  * ARD_ENOTSUP with a hint to run `ard sync`. */
-#define ARD_INDEX_SCHEMA_VERSION 3
+#define ARD_INDEX_SCHEMA_VERSION 4
 
 /* Width of the Z bins of catalog_zhist. Bin j holds z with j * W <= z < (j + 1) * W, both edges
  * computed in double as (double)j * ARD_INDEX_ZBIN_WIDTH, so a query comparing Z with such an edge
@@ -101,6 +101,12 @@ typedef struct ard_sync_options {
     int32_t files_per_txn; /* files committed per transaction (each file is always all-or-nothing);
                               <= 0: 64 */
     int32_t quiet;         /* 1: no progress bar */
+    /* Optional: called on the calling thread with a one-line message when the sync has to wait,
+     * e.g. "waiting for another sync of DATASET/ard.db to finish" (syncs of one index run one at
+     * a time: flock on "<database>.sync-lock" for SQLite, an advisory lock for PostgreSQL; not
+     * for partitioned syncs, size > 1). NULL: wait silently. */
+    void (*on_notice)(void *ctx, const char *message);
+    void *notice_ctx;
 } ard_sync_options;
 
 /* What a sync did. data_reads counts every column-chunk decode (ard_parquet_read_column) the sync
@@ -136,8 +142,10 @@ ARD_API ard_status ard_index_partition(int64_t total, int32_t rank, int32_t size
  * rows equal num_row_groups, its tile_pixel_stats rows (if any) add up to num_rows, a catalog
  * file's galaxies and catalog_summary rows add up to num_rows and its catalog_zhist counts to the
  * summary's redshift count, and no spectra/row_groups/galaxies/tile_pixel_stats/catalog_summary/
- * catalog_zhist row points to a missing file.
- * *bad_files receives the number of inconsistent files. ARD_ECORRUPT (message names the first bad
+ * catalog_zhist row points to a missing file, and no files.path leaves the dataset (absolute or
+ * with a ".." component). On SQLite it first runs PRAGMA integrity_check (every line other than
+ * "ok" is a problem). `ard sync --check` runs it.
+ * *bad_files receives the number of problems found. ARD_ECORRUPT (message names the first bad
  * file) or ARD_OK; ARD_EDB. */
 ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err);
 

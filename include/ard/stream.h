@@ -333,9 +333,19 @@ typedef struct ard_loader_options {
      * without a usable Z is all masked with flags ARD_SPEC_ALL_MASKED | ARD_SPEC_NO_Z. */
     int32_t frame;
     double rest_zmin, rest_zmax; /* default 0 and 1.6 */
+    /* What a row group that cannot be read (ARD_EIO, ARD_ECORRUPT, ARD_ECHECKSUM, ARD_EEOF,
+     * ARD_ENOTSUP, ARD_EINVAL, ARD_ERANGE, ARD_ENOENT: a truncated, corrupt or foreign tile) does to
+     * the stream (enum ard_on_error): ARD_ON_ERROR_FAIL (default) fails it with that error;
+     * ARD_ON_ERROR_SKIP leaves the row group's rows out of their batches (which come out shorter,
+     * possibly empty), keeps going, and records (tile, row group, error) once per row group
+     * (ard_loader_num_skipped / ard_loader_skipped). Out of memory, limits and index errors
+     * always fail the stream. */
+    int32_t on_error;
 } ard_loader_options;
 
 typedef enum ard_frame { ARD_FRAME_OBSERVED = 0, ARD_FRAME_REST = 1 } ard_frame;
+
+enum ard_on_error { ARD_ON_ERROR_FAIL = 0, ARD_ON_ERROR_SKIP = 1 };
 
 typedef struct ard_loader ard_loader;
 
@@ -368,6 +378,17 @@ ARD_API int64_t ard_loader_rows_per_epoch(const ard_loader *loader);
 ARD_API int64_t ard_loader_batches_per_epoch(const ard_loader *loader);
 /* 1 when the epoch cache is active (it fitted in the cap). */
 ARD_API int32_t ard_loader_cache_active(const ard_loader *loader);
+/* Distinct (tile, row group) pairs left out so far under ARD_ON_ERROR_SKIP (0 under FAIL).
+ * Thread-safe: may be called while the stream runs. */
+ARD_API int64_t ard_loader_num_skipped(ard_loader *loader);
+/* The i-th skipped row group, in the order they failed: the tile's path and the error's message
+ * are copied into the caller's buffers (truncated to fit, NUL-terminated; either may be NULL
+ * with cap 0), *row_group and *status (may be NULL) receive the row group and its ard_status,
+ * *times (may be NULL) how many batches left rows of it out. Thread-safe.
+ * ARD_ERANGE when i is not below ard_loader_num_skipped, ARD_EINVAL for a NULL loader. */
+ARD_API ard_status ard_loader_skipped(ard_loader *loader, int64_t i, char *path, size_t path_cap,
+                                      int32_t *row_group, int32_t *status, char *message,
+                                      size_t message_cap, int64_t *times, ard_error *err);
 /* Waits for the producer threads to finish; returns the first error they hit. */
 ARD_API ard_status ard_loader_wait(ard_loader *loader, ard_error *err);
 /* Stops the producers (consumers see the end of data), joins them and frees everything. Accepts

@@ -48,6 +48,7 @@ __all__ = ["Dataset", "Stream", "Batch", "connect_stream", "Error", "AbiError", 
 
 NORMS = {"median": 0, "none": 1, "spectrum-median": 2}
 FRAMES = {"observed": 0, "rest": 1}
+ON_ERROR = {"fail": 0, "skip": 1}
 
 
 def library_version():
@@ -168,9 +169,32 @@ class Stream:
         finally:
             self._release()
 
+    @property
+    def skipped(self):
+        """Row groups left out under on_error="skip", as dicts {path, row_group, status, error,
+        batches}: live while the stream runs, kept after close. Empty for a connected stream
+        (its server reports them)."""
+        loader = self._m.loader if self._m is not None else None
+        if loader is None or not loader.h:
+            return list(getattr(self, "_skipped", []))
+        out = []
+        err = ErrorStruct()
+        path, msg = ctypes.create_string_buffer(4096), ctypes.create_string_buffer(512)
+        rg, status, times = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int64()
+        for i in range(lib.ard_loader_num_skipped(loader.h)):
+            check(lib.ard_loader_skipped(loader.h, i, path, len(path), ctypes.byref(rg),
+                                         ctypes.byref(status), msg, len(msg), ctypes.byref(times),
+                                         ctypes.byref(err)), err)
+            out.append({"path": path.value.decode(errors="replace"), "row_group": rg.value,
+                        "status": lib.ard_status_name(status.value).decode(),
+                        "error": msg.value.decode(errors="replace"), "batches": times.value})
+        return out
+
     def close(self):
         """Releases the held batch; the mapping goes when the last view is gone."""
         self._release()
+        if self._m is not None:
+            self._skipped = self.skipped
         self._m = None
 
     def __enter__(self):
@@ -298,7 +322,8 @@ class Dataset:
 
     def _options(self, batch_size, prefetch_batches, local_shuffle_buffer_size, seed, drop_last,
                  shuffle, epochs, threads, patch, norm, memory, cache, rank, world, name,
-                 columns=None, text_width=16, weights=False, frame="observed", rest_z=(0.0, 1.6)):
+                 columns=None, text_width=16, weights=False, frame="observed", rest_z=(0.0, 1.6),
+                 on_error="fail"):
         o = LoaderOptions()
         lib.ard_loader_options_init(ctypes.byref(o))
         o.batch_size = batch_size
@@ -314,6 +339,9 @@ class Dataset:
         if norm not in NORMS:
             raise ValueError(f"norm must be one of {sorted(NORMS)}")
         o.tokenize.norm = NORMS[norm]
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {sorted(ON_ERROR)}")
+        o.on_error = ON_ERROR[on_error]
         o.memory_cap = int(memory or 0)
         o.cache = 1 if cache else 0
         o.rank, o.world = rank, world
@@ -338,7 +366,7 @@ class Dataset:
                     seed=None, drop_last=False, shuffle=False, epochs=1, threads=2, patch=64,
                     norm="median", memory=None, cache=False, rank=0, world=1, name=None,
                     columns=None, text_width=16, weights=False, frame="observed",
-                    rest_z=(0.0, 1.6)):
+                    rest_z=(0.0, 1.6), on_error="fail"):
         """Starts producer threads in this process and returns the consuming Stream.
 
         weights: True adds batch["WEIGHTS"], float32 [count, num_patches, patch] beside the tokens:
@@ -350,10 +378,14 @@ class Dataset:
         "SPECTYPE"]), keyed by their upper-case names: real ones as float64 arrays (NaN when the
         spectrum has no catalog row or the value is NULL), integer ones int64 (0), text ones numpy
         bytes arrays of dtype 'S<text_width>' (b"" when missing; decode with .astype(str)).
-        Unknown names raise Error (ARD_EINVAL) naming the column."""
+        Unknown names raise Error (ARD_EINVAL) naming the column.
+
+        on_error: "fail" (default) ends the stream with Error at a row group that cannot be read
+        (truncated, corrupt); "skip" leaves it out (batches come out shorter), goes on, and lists
+        it in stream.skipped (and, after iter_batches, in this Dataset's .skipped)."""
         o = self._options(batch_size, prefetch_batches, local_shuffle_buffer_size, seed,
                           drop_last, shuffle, epochs, threads, patch, norm, memory, cache, rank,
-                          world, name, columns, text_width, weights, frame, rest_z)
+                          world, name, columns, text_width, weights, frame, rest_z, on_error)
         err = ErrorStruct()
         h = ctypes.c_void_p()
         if self.items is not None:
@@ -392,10 +424,12 @@ class Dataset:
                                   local_shuffle_buffer_size=local_shuffle_buffer_size,
                                   seed=seed if seed is not None else local_shuffle_seed,
                                   drop_last=drop_last, **kw)
+        self.skipped = []
         try:
             yield from stream.iter_batches()
         finally:
             stream.close()
+            self.skipped = stream.skipped  # row groups left out under on_error="skip"
 
     def iter_torch_batches(self, dtypes=None, device="cpu", **kw):
         """Like iter_batches with torch tensors (torch.from_numpy: shares the memory)."""

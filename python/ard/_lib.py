@@ -53,7 +53,7 @@ class LoaderOptions(ctypes.Structure):
         ("tokenize", TokenizeOptions), ("columns", c_char_p), ("text_width", c_i32),
         ("index_dataset", c_char_p), ("index_dsn", c_char_p),
         ("weights", c_i32), ("frame", c_i32), ("rest_zmin", ctypes.c_double),
-        ("rest_zmax", ctypes.c_double),
+        ("rest_zmax", ctypes.c_double), ("on_error", c_i32),
     ]
 
 
@@ -141,6 +141,9 @@ def _signatures():
         "ard_loader_rows_per_epoch": (c_i64, [vp]),
         "ard_loader_batches_per_epoch": (c_i64, [vp]),
         "ard_loader_wait": (ctypes.c_int, [vp, err]),
+        "ard_loader_num_skipped": (c_i64, [vp]),
+        "ard_loader_skipped": (ctypes.c_int, [vp, c_i64, c_char_p, ctypes.c_size_t, p(c_i32),
+                                              p(c_i32), c_char_p, ctypes.c_size_t, p(c_i64), err]),
         "ard_loader_free": (None, [vp]),
         "ard_store_connect": (ctypes.c_int, [c_char_p, p(vp), err]),
         "ard_store_attach": (ctypes.c_int, [vp, p(vp), err]),

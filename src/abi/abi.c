@@ -71,7 +71,7 @@ static const abi_field loader_fields[] = {
     ABI_FIELD(ard_loader_options, text_width),  ABI_FIELD(ard_loader_options, index_dataset),
     ABI_FIELD(ard_loader_options, index_dsn),   ABI_FIELD(ard_loader_options, weights),
     ABI_FIELD(ard_loader_options, frame),       ABI_FIELD(ard_loader_options, rest_zmin),
-    ABI_FIELD(ard_loader_options, rest_zmax),
+    ABI_FIELD(ard_loader_options, rest_zmax),   ABI_FIELD(ard_loader_options, on_error),
 };
 
 static const abi_field stream_column_fields[] = {

@@ -46,6 +46,7 @@ enum {
     OPT_PEER_TIMEOUT,
     OPT_WEIGHTS,
     OPT_FRAME,
+    OPT_ON_ERROR,
     NUM_OPTS
 };
 
@@ -83,6 +84,9 @@ static const ard_cli_option stream_options[NUM_OPTS] = {
                           "serve under mpirun: a silent rank is dead after SEC s (default 10)"},
     [OPT_WEIGHTS] = {"weights", NULL, "add per-pixel weights (IVAR x scale^2) beside the tokens"},
     [OPT_FRAME] = {"frame", "observed|rest", "rest: align spectra by the catalog Z (index)"},
+    [OPT_ON_ERROR] = {"on-error", "POLICY",
+                      "fail (default): an unreadable row group ends the stream; skip: leave it "
+                      "out, go on and report it"},
 };
 
 static const ard_cli_spec serve_spec = {
@@ -231,6 +235,15 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
         }
         o->index_dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
     }
+    if (a->present[OPT_ON_ERROR]) {
+        const char *p = a->value[OPT_ON_ERROR];
+        o->on_error = strcmp(p, "fail") == 0   ? ARD_ON_ERROR_FAIL
+                      : strcmp(p, "skip") == 0 ? ARD_ON_ERROR_SKIP
+                                               : -1;
+        if (o->on_error < 0) {
+            return ard_cli_usage(cmd, "--on-error: fail or skip");
+        }
+    }
     if (o->rank >= o->world) {
         return ard_cli_usage(cmd, "--rank must be below --world");
     }
@@ -248,14 +261,14 @@ typedef struct plan_items {
 
 static void plan_free(plan_items *p) {
     for (int64_t i = 0; i < p->num_paths; i++) {
-        free(p->paths[i]);
+        ard_free(p->paths[i]); /* from ard_path_confine */
     }
-    free(p->paths);
-    free(p->items);
+    ard_free(p->paths);
+    ard_free(p->items);
 }
 
 static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first, int64_t num) {
-    ard_read_item *items = realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
+    ard_read_item *items = ard_realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
     if (!items) {
         return ARD_ENOMEM;
     }
@@ -266,7 +279,10 @@ static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first
 
 /* One line "path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>r0,r1,..." of
  * `ard query --format plan`: consecutive rows become one item. */
-static ard_status plan_line(const char *dataset, char *line, plan_items *p) {
+/* One plan line; its path is confined to the dataset (ard_path_confine: a plan is a file people
+ * pass around), the message naming `what` (the plan file and line). */
+static ard_status plan_line(const char *dataset, char *line, const char *what, plan_items *p,
+                            ard_error *err) {
     char *field[6];
     int n = 0;
     for (char *c = line; n < 6; n++) {
@@ -284,17 +300,16 @@ static ard_status plan_line(const char *dataset, char *line, plan_items *p) {
     if (n != 6 || rg < 0 || rg > INT32_MAX) {
         return ARD_EINVAL;
     }
-    char **paths = realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
-    size_t len = strlen(dataset) + strlen(field[0]) + 2;
-    char *path = malloc(len);
-    if (paths) {
-        p->paths = paths;
-    }
-    if (!paths || !path) {
-        free(path);
+    char **paths = ard_realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
+    if (!paths) {
         return ARD_ENOMEM;
     }
-    snprintf(path, len, "%s/%s", field[0][0] == '/' ? "" : dataset, field[0]);
+    p->paths = paths;
+    char *path = NULL;
+    ard_status st = ard_path_confine(dataset, field[0], what, &path, err);
+    if (st != ARD_OK) {
+        return st;
+    }
     p->paths[p->num_paths++] = path;
     long long first = -1, prev = -1;
     for (char *c = field[5];;) {
@@ -337,7 +352,9 @@ static ard_status plan_read(const char *dataset, const char *file, plan_items *p
         if (strncmp(line, "path\t", 5) == 0 || !strchr(line, '\t')) {
             continue;
         }
-        st = plan_line(dataset, line, p);
+        char what[300];
+        snprintf(what, sizeof what, "plan %s line %lld", file, (long long)lineno);
+        st = plan_line(dataset, line, what, p, err);
         if (st != ARD_OK) {
             st = ard_error_set(err, st,
                                "plan %s line %lld: expected `ard query --format plan` "
@@ -345,7 +362,7 @@ static ard_status plan_read(const char *dataset, const char *file, plan_items *p
                                file, (long long)lineno);
         }
     }
-    free(line);
+    ard_free(line); /* getline's buffer (malloc: ard_free is free) */
     if (f != stdin) {
         fclose(f);
     }
@@ -381,6 +398,47 @@ static double cpu_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Every row group left out under --on-error skip: one stderr line each, and (JSON) a "skipped"
+ * array of {path, row_group, status, batches, error}. */
+static void print_skipped(ard_loader *l, int skip_mode, int json) {
+    int64_t n = ard_loader_num_skipped(l);
+    ard_buf buf;
+    ard_json j;
+    ard_buf_init(&buf);
+    ard_json_init(&j, &buf, 0);
+    ard_json_begin_array(&j);
+    for (int64_t i = 0; i < n; i++) {
+        char path[1024], msg[512];
+        int32_t rg = 0, status = 0;
+        int64_t times = 0;
+        if (ard_loader_skipped(l, i, path, sizeof path, &rg, &status, msg, sizeof msg, &times,
+                               NULL) != ARD_OK) {
+            break;
+        }
+        fprintf(stderr, "ard: skipped %s row group %d (%s, left out of %lld batches): %s\n", path,
+                rg, ard_status_name((ard_status)status), (long long)times, msg);
+        ard_json_begin_object(&j);
+        ard_json_key(&j, "path");
+        ard_json_string(&j, path);
+        ard_json_key(&j, "row_group");
+        ard_json_int(&j, rg);
+        ard_json_key(&j, "status");
+        ard_json_string(&j, ard_status_name((ard_status)status));
+        ard_json_key(&j, "batches");
+        ard_json_int(&j, times);
+        ard_json_key(&j, "error");
+        ard_json_string(&j, msg);
+        ard_json_end_object(&j);
+    }
+    ard_json_end_array(&j);
+    if (json && !buf.failed && (skip_mode || n > 0)) {
+        printf(", \"skipped\": %.*s", (int)buf.len, buf.data);
+    } else if (!json && n > 0) {
+        printf("  %lld row groups skipped", (long long)n);
+    }
+    ard_buf_reset(&buf);
 }
 
 int ard_cmd_stream_serve(int argc, char **argv);
@@ -485,6 +543,10 @@ int ard_cmd_stream_serve(int argc, char **argv) {
         st = ard_loader_start(l, &err);
     }
     st = st == ARD_OK ? serve_until_drained(l, &err) : st;
+    if (l && ard_loader_num_skipped(l) > 0) {
+        print_skipped(l, 1, 0);
+        printf("\n");
+    }
     ard_loader_free(l);
     return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
 }
@@ -544,7 +606,8 @@ static void print_columns(const ard_store *c, int json) {
     }
 }
 
-static void print_bench(const ard_store *c, const bench_result *r, int json) {
+static void print_bench(const ard_store *c, ard_loader *l, int skip_mode, const bench_result *r,
+                        int json) {
     double bps = r->wall > 0 ? (double)r->batches / r->wall : 0;
     double sps = r->wall > 0 ? (double)r->spectra / r->wall : 0;
     double cpu_us = r->batches ? r->consumer_cpu / (double)r->batches * 1e6 : 0;
@@ -556,6 +619,9 @@ static void print_bench(const ard_store *c, const bench_result *r, int json) {
             print_columns(c, 1);
             printf(", \"catalog_rows\": %lld", (long long)r->catalog_rows);
         }
+        if (l) {
+            print_skipped(l, skip_mode, 1);
+        }
         printf("}\n");
     } else {
         printf("batches %lld  spectra %lld  %.3f s  %.1f batches/s  %.0f spectra/s  consumer "
@@ -564,6 +630,9 @@ static void print_bench(const ard_store *c, const bench_result *r, int json) {
         if (ard_store_num_columns(c) > 0) {
             print_columns(c, 0);
             printf("  (%lld rows with a catalog value)", (long long)r->catalog_rows);
+        }
+        if (l) {
+            print_skipped(l, skip_mode, 0);
         }
         printf("\n");
     }
@@ -603,7 +672,7 @@ int ard_cmd_stream_bench(int argc, char **argv) {
         st = consume_all(c, &r, &err);
     }
     if (st == ARD_OK) {
-        print_bench(c, &r, a.present[OPT_JSON]);
+        print_bench(c, l, o.on_error == ARD_ON_ERROR_SKIP, &r, a.present[OPT_JSON]);
     }
     ard_store_close(c);
     ard_loader_free(l);

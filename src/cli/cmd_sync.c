@@ -121,6 +121,13 @@ static void print_report(const ard_sync_report *r, const ard_index *idx, int jso
         (long long)r->galaxy_rows, r->seconds);
 }
 
+/* The library's notices (e.g. waiting for another sync) go to stderr as they happen. */
+static void print_notice(void *ctx, const char *message) {
+    (void)ctx;
+    fprintf(stderr, "ard: sync: %s\n", message);
+    fflush(stderr);
+}
+
 static int run_check(const char *dataset, const char *dsn) {
     ard_error err;
     ard_error_init(&err);
@@ -154,6 +161,7 @@ int ard_cmd_sync(int argc, char **argv) {
     o.quiet = a.present[OPT_QUIET] || a.present[OPT_JSON];
     o.verify_footers = a.present[OPT_VERIFY];
     o.skip_catalog = a.present[OPT_TILES_ONLY];
+    o.on_notice = print_notice;
     if ((a.present[OPT_THREADS] && parse_int(a.value[OPT_THREADS], &o.threads) != 0) ||
         (a.present[OPT_RANK] && parse_int(a.value[OPT_RANK], &o.rank) != 0) ||
         (a.present[OPT_SIZE] && parse_int(a.value[OPT_SIZE], &o.size) != 0)) {

@@ -1,6 +1,6 @@
 /* Files: read-only mapping of whole files, exact positional reads, and the atomic durable writer
  * (temporary file in the target directory, fsync, rename, fsync of the directory). */
-#include "ard/core.h"
+#include "core_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 // ---- mapping ------------------------------------------------------------------------------------
 
-/* Non-regular files (pipes, character devices) cannot be mapped: read them to the end instead.
+/* Pipes cannot be mapped: read them to the end instead.
  * The buffer becomes impl_ so unmap knows to free rather than munmap. */
 static ard_status map_by_reading(int fd, const char *path, ard_mapped_file *out, ard_error *err) {
     ard_buf buf;
@@ -50,40 +50,115 @@ static ard_status open_status(int e) {
     return (e == EACCES || e == EPERM) ? ARD_EPERM : ARD_EIO;
 }
 
-static ard_status map_fd(int fd, const char *path, ard_mapped_file *out, ard_error *err) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        return ard_error_set_errno(err, ARD_EIO, errno, "%s: stat", path);
+/* What a special file is, for messages. */
+static const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) {
+        return "a directory";
     }
-    if (S_ISDIR(st.st_mode)) {
-        return ard_error_set(err, ARD_EINVAL, "%s: is a directory", path);
+    if (S_ISFIFO(mode)) {
+        return "a FIFO (named pipe)";
     }
-    if (!S_ISREG(st.st_mode)) {
-        return map_by_reading(fd, path, out, err);
+    if (S_ISCHR(mode)) {
+        return "a character device";
     }
-    if (st.st_size == 0) {
+    if (S_ISBLK(mode)) {
+        return "a block device";
+    }
+    return S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+/* open(O_NONBLOCK) + fstat: a FIFO without a writer (or a device that waits for carrier) makes a
+ * blocking open wait forever, so the kind is checked before anything can block. */
+static ard_status open_nonblock(const char *path, int *fd_out, struct stat *sb, ard_error *err) {
+    int fault = ard__io_fault(ARD_IO_OPEN, NULL);
+    if (fault) {
+        *fd_out = -1;
+        return ard_error_set_errno(err, open_status(fault), fault, "%s", path);
+    }
+    *fd_out = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (*fd_out < 0) {
+        int e = errno;
+        return ard_error_set_errno(err, open_status(e), e, "%s", path);
+    }
+    if (fstat(*fd_out, sb) != 0) {
+        int e = errno;
+        close(*fd_out);
+        *fd_out = -1;
+        return ard_error_set_errno(err, ARD_EIO, e, "%s: stat", path);
+    }
+    return ARD_OK;
+}
+
+static ard_status clear_nonblock(int fd, const char *path, ard_error *err) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        return ard_error_set_errno(err, ARD_EIO, errno, "%s: fcntl", path);
+    }
+    return ARD_OK;
+}
+
+ard_status ard_file_open_regular(const char *path, int *fd_out, int64_t *size_out, ard_error *err) {
+    struct stat sb;
+    int fd = -1;
+    *fd_out = -1;
+    if (size_out) {
+        *size_out = 0;
+    }
+    ard_status st = open_nonblock(path, &fd, &sb, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = ard_error_set(err, ARD_EIO, "%s: is %s, not a regular file", path,
+                           file_kind(sb.st_mode));
+    } else {
+        st = clear_nonblock(fd, path, err);
+    }
+    if (st != ARD_OK) {
+        close(fd);
+        return st;
+    }
+    *fd_out = fd;
+    if (size_out) {
+        *size_out = (int64_t)sb.st_size;
+    }
+    return ARD_OK;
+}
+
+static ard_status map_fd(int fd, const char *path, const struct stat *sb, ard_mapped_file *out,
+                         ard_error *err) {
+    if (S_ISFIFO(sb->st_mode)) {
+        ard_status st = clear_nonblock(fd, path, err);
+        return st == ARD_OK ? map_by_reading(fd, path, out, err) : st;
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        return ard_error_set(err, ARD_EINVAL, "%s: is %s, not a regular file or pipe", path,
+                             file_kind(sb->st_mode));
+    }
+    if (sb->st_size == 0) {
         return ARD_OK; /* data = NULL, size = 0: mmap of length 0 is invalid */
     }
-    if ((uint64_t)st.st_size > SIZE_MAX) {
+    if ((uint64_t)sb->st_size > SIZE_MAX) {
         return ard_error_set(err, ARD_ELIMIT, "%s: file too large to map", path);
     }
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *p = mmap(NULL, (size_t)sb->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
         return ard_error_set_errno(err, ARD_EIO, errno, "%s: mmap", path);
     }
     out->data = p;
-    out->size = (int64_t)st.st_size;
+    out->size = (int64_t)sb->st_size;
     return ARD_OK;
 }
 
 ard_status ard_file_map(const char *path, ard_mapped_file *out, ard_error *err) {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return ard_error_set_errno(err, open_status(e), e, "%s", path);
+    struct stat sb;
+    int fd = -1;
+    ard_status st = open_nonblock(path, &fd, &sb, err);
+    if (st != ARD_OK) {
+        return st;
     }
-    ard_status st = map_fd(fd, path, out, err);
+    st = map_fd(fd, path, &sb, out, err);
     close(fd);
     if (st != ARD_OK) {
         memset(out, 0, sizeof *out);
@@ -113,6 +188,11 @@ ard_status ard_pread_full(int fd, void *buf, size_t len, int64_t offset, const c
     if (offset < 0) {
         return ard_error_set(err, ARD_EINVAL, "%s: negative read offset %lld", name,
                              (long long)offset);
+    }
+    int fault = ard__io_fault(ARD_IO_READ, NULL);
+    if (fault) {
+        return ard_error_set_errno(err, ARD_EIO, fault, "%s: read of %zu bytes at offset %lld",
+                                   name, len, (long long)offset);
     }
     while (done < len) {
         ssize_t got = pread(fd, dst + done, len - done, (off_t)offset + (off_t)done);
@@ -192,6 +272,12 @@ static ard_status create_temp(ard_atomic_file *f, const char *base, ard_error *e
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned n = atomic_fetch_add(&tmp_counter, 1u);
         snprintf(f->tmp_path, cap, "%s/.%s.tmp.%ld.%u", f->dir_path, base, (long)getpid(), n);
+        int fault = ard__io_fault(ARD_IO_OPEN, NULL);
+        if (fault) {
+            return ard_error_set_errno(err, open_status(fault), fault,
+                                       "%s: creating temporary file %s", f->final_path,
+                                       f->tmp_path);
+        }
         f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (f->fd >= 0) {
             return ARD_OK;
@@ -240,17 +326,34 @@ fail:
     return st;
 }
 
+/* One write(2), or the injected fault standing in for it (a short write puts half first). */
+static ssize_t write_some(int fd, const uint8_t *src, size_t len) {
+    int short_write = 0;
+    int fault = len > 0 ? ard__io_fault(ARD_IO_WRITE, &short_write) : 0;
+    if (fault && short_write && len > 1 && write(fd, src, len / 2) < 0) {
+        return -1;
+    }
+    if (fault) {
+        errno = fault;
+        return -1;
+    }
+    return write(fd, src, len);
+}
+
 ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len, ard_error *err) {
     const uint8_t *src = data;
     size_t done = 0;
     while (done < len) {
-        ssize_t put = write(f->fd, src + done, len - done);
+        ssize_t put = write_some(f->fd, src + done, len - done);
         if (put < 0 && errno == EINTR) {
             continue;
         }
         if (put < 0) {
-            return ard_error_set_errno(err, ARD_EIO, errno, "%s: write at offset %lld", f->tmp_path,
-                                       (long long)(f->offset + (int64_t)done));
+            return ard_error_set_errno(err, ARD_EIO, errno,
+                                       "%s: write of %zu bytes at offset %lld (to temporary file "
+                                       "%s)",
+                                       f->final_path, len - done,
+                                       (long long)(f->offset + (int64_t)done), f->tmp_path);
         }
         done += (size_t)put;
     }
@@ -262,17 +365,23 @@ int64_t ard_atomic_tell(const ard_atomic_file *f) {
     return f->offset;
 }
 
-static ard_status fsync_dir(const char *dir, ard_error *err) {
+/* `what` names the file whose rename this makes durable (for the message). */
+static ard_status fsync_dir(const char *dir, const char *what, ard_error *err) {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
-        return ard_error_set_errno(err, ARD_EIO, errno, "%s: opening directory for fsync", dir);
+        return ard_error_set_errno(err, ARD_EIO, errno, "%s: opening directory %s for fsync", what,
+                                   dir);
     }
-    int rc = fsync(dfd);
-    int e = errno;
+    int fault = ard__io_fault(ARD_IO_FSYNC, NULL);
+    int rc = fault ? -1 : fsync(dfd);
+    int e = fault ? fault : errno;
     close(dfd);
     /* Some file systems cannot fsync a directory (EINVAL); the rename itself has happened. */
     if (rc != 0 && e != EINVAL) {
-        return ard_error_set_errno(err, ARD_EIO, e, "%s: fsync of directory", dir);
+        return ard_error_set_errno(err, ARD_EIO, e,
+                                   "%s: fsync of directory %s (the file is complete, but its "
+                                   "rename may not survive a power failure)",
+                                   what, dir);
     }
     return ARD_OK;
 }
@@ -294,23 +403,27 @@ ard_status ard_sync_filesystem(const char *path, ard_error *err) {
 
 ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
     ard_status st = ARD_OK;
-    if (!f->defer_sync && fsync(f->fd) != 0) {
-        st = ard_error_set_errno(err, ARD_EIO, errno, "%s: fsync", f->tmp_path);
+    int fault = f->defer_sync ? 0 : ard__io_fault(ARD_IO_FSYNC, NULL);
+    if (!f->defer_sync && (fault || fsync(f->fd) != 0)) {
+        st = ard_error_set_errno(err, ARD_EIO, fault ? fault : errno,
+                                 "%s: fsync of temporary file %s", f->final_path, f->tmp_path);
         goto fail;
     }
     int rc = close(f->fd);
     f->fd = -1;
     if (rc != 0) {
-        st = ard_error_set_errno(err, ARD_EIO, errno, "%s: close", f->tmp_path);
+        st = ard_error_set_errno(err, ARD_EIO, errno, "%s: close of temporary file %s",
+                                 f->final_path, f->tmp_path);
         goto fail;
     }
-    if (rename(f->tmp_path, f->final_path) != 0) {
-        int e = errno;
+    fault = ard__io_fault(ARD_IO_RENAME, NULL);
+    if (fault || rename(f->tmp_path, f->final_path) != 0) {
+        int e = fault ? fault : errno;
         st = ard_error_set_errno(err, open_status(e), e, "%s: rename from %s", f->final_path,
                                  f->tmp_path);
         goto fail;
     }
-    st = f->defer_sync ? ARD_OK : fsync_dir(f->dir_path, err);
+    st = f->defer_sync ? ARD_OK : fsync_dir(f->dir_path, f->final_path, err);
     atomic_free(f);
     return st;
 fail:

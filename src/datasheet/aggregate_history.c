@@ -148,11 +148,12 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
         return st;
     }
     qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
-    char full[4096];
-    snprintf(full, sizeof full, "%s/%s", dataset ? dataset : ".", ard__ds_cell(&r, 0, 0));
+    char *full = NULL;
     ard_parquet_file *pq = NULL;
     const char *source = "unavailable (the file could not be opened)", *by = "";
-    if (ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
+    if (ard_path_confine(dataset ? dataset : ".", ard__ds_cell(&r, 0, 0), "index files row", &full,
+                         NULL) == ARD_OK &&
+        ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
         const char *s = ard_parquet_kv_get(pq, "ard.source");
         source = s ? s : "not recorded (no ard.source in the footer)";
         by = ard_parquet_metadata(pq)->created_by ? ard_parquet_metadata(pq)->created_by : "";
@@ -163,6 +164,7 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
         ard__ds_set(m, "source", "%s", source);
     }
     ard_parquet_close(pq);
+    ard_free(full);
     ard__ds_rows_reset(&r);
     return st;
 }

@@ -41,7 +41,6 @@ static ard_status sq_exec(idx_backend *be, const char *sql, ard_error *err) {
 static int guard_authorizer(void *ctx, int action, const char *a3, const char *a4, const char *a5,
                             const char *a6) {
     (void)ctx;
-    (void)a3;
     (void)a5;
     (void)a6;
     switch (action) {
@@ -49,6 +48,8 @@ static int guard_authorizer(void *ctx, int action, const char *a3, const char *a
     case SQLITE_READ:
     case SQLITE_RECURSIVE:
         return SQLITE_OK;
+    case SQLITE_PRAGMA: /* ard_index_check: the engine's own check only reads */
+        return a3 && sqlite3_stricmp(a3, "integrity_check") == 0 && !a4 ? SQLITE_OK : SQLITE_DENY;
     case SQLITE_FUNCTION:
         if (a4 &&
             (sqlite3_stricmp(a4, "load_extension") == 0 || sqlite3_stricmp(a4, "readfile") == 0 ||

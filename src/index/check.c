@@ -4,6 +4,7 @@
 #include "index_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct check_ctx {
     int64_t bad;
@@ -58,12 +59,41 @@ static const char *const checks[] = {
     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = c.file_id)",
     "SELECT 'catalog_zhist rows of unknown file ' || h.file_id FROM catalog_zhist h"
     " WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.id = h.file_id)",
+    /* paths that would leave the dataset (readers refuse them: ard_path_confine) */
+    "SELECT 'files row ' || f.id || ': path ' || f.path || ' leaves the dataset' FROM files f"
+    " WHERE f.path = '' OR f.path LIKE '/%' OR f.path = '..' OR f.path LIKE '../%'"
+    " OR f.path LIKE '%/../%' OR f.path LIKE '%/..'",
 };
+
+/* One row of PRAGMA integrity_check: "ok" alone means the database file is sound. */
+static int integrity_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
+    if (n > 0 && v[0] && strcmp(v[0], "ok") == 0) {
+        return 0;
+    }
+    char line[400];
+    snprintf(line, sizeof line, "sqlite integrity_check: %s", n > 0 && v[0] ? v[0] : "?");
+    const char *cell = line;
+    return bad_row(ctx, 1, names, &cell);
+}
+
+/* The database engine's own check of the file (SQLite's PRAGMA integrity_check: b-trees, free
+ * list, NOT NULL and UNIQUE constraints, indexes against their tables). PostgreSQL keeps its own
+ * pages consistent (checksums, WAL) and has no equivalent without an extension. */
+static ard_status engine_check(ard_index *idx, check_ctx *c, ard_error *err) {
+    if (strcmp(idx->be->ops->name, "sqlite") != 0) {
+        return ARD_OK;
+    }
+    return idx->be->ops->select(idx->be, "PRAGMA integrity_check", 0, integrity_row, c, err);
+}
 
 ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err) {
     check_ctx c = {0, ""};
     if (!idx) {
         return ard_error_set(err, ARD_EINVAL, "ard_index_check: no index");
+    }
+    ard_status est = engine_check(idx, &c, err);
+    if (est != ARD_OK) {
+        return est;
     }
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         ard_status st = idx->be->ops->select(idx->be, checks[i], 0, bad_row, &c, err);

@@ -177,9 +177,11 @@ static ard_status fill_window(ard_fetch *f, ard_error *err) {
     for (; n < f->window && f->next_chunk + n < total; n++) {
         const ard_plan_chunk *ch = ard_plan_chunk_at(f->plan, f->next_chunk + n);
         if (!f->files[ch->file]) {
-            char *path = ard__join_path(f->dataset, ard_plan_file(f->plan, ch->file));
-            ard_status st = path ? ard_parquet_open(path, NULL, &f->files[ch->file], err)
-                                 : ard_error_set(err, ARD_ENOMEM, "out of memory");
+            char *path = NULL;
+            ard_status st = ard__plan_file_path(f->dataset, f->plan, ch->file, &path, err);
+            if (st == ARD_OK) {
+                st = ard_parquet_open(path, NULL, &f->files[ch->file], err);
+            }
             ard_free(path);
             if (st != ARD_OK) {
                 return st;

@@ -142,9 +142,11 @@ static ard_status open_first(const char *dataset, const ard_plan *plan, ard_parq
     if (!dataset || !plan || ard_plan_num_files(plan) == 0) {
         return ARD_OK;
     }
-    char *path = ard__join_path(dataset, ard_plan_file(plan, 0));
-    ard_status st = path ? ard_parquet_open(path, NULL, first, err)
-                         : ard_error_set(err, ARD_ENOMEM, "out of memory");
+    char *path = NULL;
+    ard_status st = ard__plan_file_path(dataset, plan, 0, &path, err);
+    if (st == ARD_OK) {
+        st = ard_parquet_open(path, NULL, first, err);
+    }
     ard_free(path);
     return st;
 }

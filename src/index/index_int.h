@@ -105,6 +105,19 @@ void ard__path_list_reset(idx_path_list *list);
 ard_status ard__footer_hash(const char *path, char out[17], ard_error *err);
 /* "DATASET/rel" into a new string (caller frees). */
 char *ard__join_path(const char *dir, const char *rel);
+/* sync_lock.c: one unpartitioned sync at a time per index (flock beside a SQLite file, an
+ * advisory lock on PostgreSQL); waiting is announced through opts->on_notice. */
+typedef struct sync_lock {
+    int fd;
+    int pg;
+} sync_lock;
+ard_status ard__sync_lock(ard_index *idx, const ard_sync_options *opts, sync_lock *lock,
+                          ard_error *err);
+void ard__sync_unlock(ard_index *idx, sync_lock *lock);
+/* confine.c: DATASET/(plan file `file`) confined to the dataset (ard_path_confine; the message
+ * names the index's path). *out: caller frees. */
+ard_status ard__plan_file_path(const char *dataset, const ard_plan *plan, int32_t file, char **out,
+                               ard_error *err);
 
 /* sync_catalog.c: loads one catalog file into galaxies (inside the caller's transaction). */
 ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,

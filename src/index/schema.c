@@ -4,7 +4,10 @@
  * 3 = adds tile_pixel_stats (per tile and TARGET_CLASS pixel completeness from the tile footer's
  * `ard.pixel_stats` key-value metadata) and catalog_summary (per catalog file aggregates kept by
  * sync so the datasheet never scans galaxies); migrating forgets footer hashes so the next sync
- * re-reads every file and fills them. */
+ * re-reads every file and fills them; 4 = spectra with its key columns first (file_id, row_group,
+ * row_index, targetid): SQLite 3.40's `PRAGMA integrity_check` reports "NULL value in
+ * spectra.targetid" for every row of a WITHOUT ROWID table whose NOT NULL column precedes the key
+ * (a false alarm of that version); migrating rebuilds the table in one transaction. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -80,6 +83,18 @@ static const char *const migrate_2_to_3 =
     " without_spectrum BIGINT NOT NULL);"
     "DELETE FROM meta WHERE key IN ('linkage_distinct_spectra', 'linkage_by_class');"
     "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
+
+/* Rebuilt, not altered: a table's column order cannot change in place. The secondary index on
+ * targetid goes with the old table and is re-created by every writable open. */
+static const char *const migrate_3_to_4 =
+    "DROP TABLE IF EXISTS spectra_v4;"
+    "CREATE TABLE spectra_v4 (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
+    " row_index BIGINT NOT NULL, targetid BIGINT NOT NULL,"
+    " PRIMARY KEY (file_id, row_group, row_index)) @WITHOUT_ROWID@;"
+    "INSERT INTO spectra_v4 (file_id, row_group, row_index, targetid)"
+    " SELECT file_id, row_group, row_index, targetid FROM spectra;"
+    "DROP TABLE spectra;"
+    "ALTER TABLE spectra_v4 RENAME TO spectra;";
 
 static const char *const migrate_1_to_2 =
     "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
@@ -181,6 +196,11 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
     }
     if (st == ARD_OK && version < 3) {
         st = ard__idx_exec(idx, migrate_2_to_3, err);
+    }
+    if (st == ARD_OK && version < 4) {
+        char *sql = backend_sql(idx, migrate_3_to_4);
+        st = sql ? ard__idx_exec(idx, sql, err) : ard_error_set(err, ARD_ENOMEM, "out of memory");
+        ard_free(sql);
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",

@@ -254,20 +254,35 @@ static int classify(sync_run *run, const char *rel, const char *full, sync_item 
     return 0;
 }
 
+/* DATASET/rel; a file whose path leaves the dataset (a symbolic link pointing outside) is not
+ * read: it->st/msg say why, and it lands in sync_errors. NULL only when out of memory. */
+static char *confined_path(const char *dataset, const char *rel, sync_item *it) {
+    char *full = NULL;
+    ard_error e;
+    ard_error_init(&e);
+    ard_status st = ard_path_confine(dataset, rel, "sync", &full, &e);
+    if (st != ARD_OK && st != ARD_ENOMEM) {
+        it->st = st;
+        snprintf(it->msg, sizeof it->msg, "%s", e.msg);
+        full = ard__join_path(dataset, rel);
+    }
+    return full;
+}
+
 static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind, sync_item *items,
                           int64_t *pending, ard_error *err) {
     int64_t first, count;
     ard_status st =
         ard_index_partition(list->count, run->opts->rank, run->opts->size, &first, &count, err);
     for (int64_t i = first; st == ARD_OK && i < first + count; i++) {
-        char *full = ard__join_path(run->dataset, list->paths[i]);
+        sync_item *it = &items[*pending];
+        memset(it, 0, sizeof *it);
+        char *full = confined_path(run->dataset, list->paths[i], it);
         if (!full) {
             return ard_error_set(err, ARD_ENOMEM, "out of memory");
         }
-        sync_item *it = &items[*pending];
-        memset(it, 0, sizeof *it);
         run->rep->files_seen++;
-        if (classify(run, list->paths[i], full, it)) {
+        if (it->st != ARD_OK || classify(run, list->paths[i], full, it)) {
             it->rel = list->paths[i];
             it->full = full;
             it->kind = kind;
@@ -380,7 +395,9 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     idx->linkage_budget = IDX_LINKAGE_BUDGET;
     double t0 = mono_seconds();
     idx_path_list tiles = {0}, cats = {0};
-    ard_status st = ard__walk_parquet(dataset, "tiles", &tiles, err);
+    sync_lock lock;
+    ard_status st = ard__sync_lock(idx, run.opts, &lock, err); /* before the walk: see theirs */
+    st = st == ARD_OK ? ard__walk_parquet(dataset, "tiles", &tiles, err) : st;
     if (st == ARD_OK && !run.opts->skip_catalog) {
         st = ard__walk_parquet(dataset, "catalog", &cats, err);
     }
@@ -430,6 +447,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
                                     st == ARD_OK ? err : NULL);
         st = st == ARD_OK ? fin : st;
     }
+    ard__sync_unlock(idx, &lock);
     ard_pool_free(run.pool);
     known_reset(&run.known);
     ard__path_list_reset(&tiles);

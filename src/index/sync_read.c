@@ -71,6 +71,9 @@ static ard_status read_targetids(sync_item *it, ard_error *err) {
 }
 
 void ard__sync_read_item(sync_item *it) {
+    if (it->st != ARD_OK) {
+        return; /* refused before reading (a path outside the dataset) */
+    }
     ard_error e;
     ard_error_init(&e);
     it->footer_reads++;

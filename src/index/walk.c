@@ -124,15 +124,14 @@ static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
 }
 
 ard_status ard__footer_hash(const char *path, char out[17], ard_error *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return ard_error_set_errno(err, errno == ENOENT ? ARD_ENOENT : ARD_EIO, errno, "opening %s",
-                                   path);
-    }
+    int fd = -1;
     struct stat sb;
+    ard_status st = ard_file_open_regular(path, &fd, NULL, err);
+    if (st != ARD_OK) {
+        return st;
+    }
     uint8_t tail[8];
     uint8_t *footer = NULL;
-    ard_status st = ARD_OK;
     if (fstat(fd, &sb) != 0 || sb.st_size < 12) {
         st = ard_error_set(err, ARD_ECORRUPT, "%s: too small to be a Parquet file", path);
     } else if ((st = ard_pread_full(fd, tail, 8, sb.st_size - 8, path, err)) == ARD_OK) {

@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define ARD__DEFAULT_MEMORY_CAP ((int64_t)1 << 30)
@@ -84,28 +83,17 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
     return ARD_OK;
 }
 
-/* A zero-copy view of the chunk's stored bytes: the caller's memory for memory-backed files, a
- * populated read-only mapping for files (page-cache pages, no copy, no zero-filling). Falls back to
- * reading into owned memory when mapping is not possible. */
+/* The chunk's stored bytes: a view of the caller's memory for memory-backed files, one positional
+ * read into owned memory for files. Not a mapping: a tile truncated by another process while it is
+ * read turns a mapped access into SIGBUS (the process dies), where a read is a short read and an
+ * ARD_EIO naming the file (issue 15). The copy costs little beside decoding, and glibc's malloc
+ * reuses the freed chunk buffer for the next chunk (its mmap threshold follows the freed size). */
 static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, ard_error *err) {
     const ard_parquet_file *f = cr->file;
     if (len > 0 && f->mem) {
         cr->buf = (uint8_t *)(uintptr_t)(f->mem + start);
         cr->buf_len = (size_t)len;
         return ARD_OK;
-    }
-    if (len > 0 && f->fd >= 0) {
-        int64_t page = sysconf(_SC_PAGESIZE);
-        int64_t base = start / page * page;
-        size_t map_len = (size_t)(start + len - base);
-        void *map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f->fd, (off_t)base);
-        if (map != MAP_FAILED) {
-            cr->map_base = map;
-            cr->map_len = map_len;
-            cr->buf = (uint8_t *)map + (start - base);
-            cr->buf_len = (size_t)len;
-            return ARD_OK;
-        }
     }
     return ensure_bytes(cr, start, len, err);
 }
@@ -171,9 +159,6 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
 void ard__chunk_close(ard__chunk_reader *cr) {
     if (cr->buf_owned) {
         ard_free(cr->buf);
-    }
-    if (cr->map_base) {
-        munmap(cr->map_base, cr->map_len);
     }
     if (cr->file) {
         ard__pq_scratch_give(cr->file, cr->scratch, cr->scratch_cap);

@@ -47,10 +47,8 @@ typedef struct ard__chunk_reader {
     int32_t lazy_levels; /* set by the caller: return RLE level streams undecoded when possible */
     int64_t memory_cap;
     uint8_t *buf;      /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
-                               a read-only view (mapping or memory file) unless buf_owned */
+                               a read-only view of a memory file unless buf_owned */
     int32_t buf_owned; /* buf was allocated (ard_malloc) and may grow */
-    void *map_base;    /* mmap of the chunk's pages (fd-backed files), else NULL */
-    size_t map_len;
     int64_t buf_start;
     size_t buf_len;
     int64_t pos;         /* file offset of the next page header */

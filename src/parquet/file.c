@@ -3,9 +3,7 @@
 #include "file_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define FOOTER_TAIL 8 /* footer_len (4) + "PAR1" (4) */
@@ -183,20 +181,7 @@ static ard_parquet_file *file_new(const char *name, const ard_parquet_open_optio
 }
 
 static ard_status open_fd(ard_parquet_file *f, ard_error *err) {
-    struct stat st;
-    f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0) {
-        int e = errno;
-        return ard_error_set_errno(err, e == ENOENT ? ARD_ENOENT : ARD_EIO, e, "%s", f->path);
-    }
-    if (fstat(f->fd, &st) != 0) {
-        return ard_error_set_errno(err, ARD_EIO, errno, "%s: stat", f->path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        return ard_error_set(err, ARD_EIO, "%s: not a regular file", f->path);
-    }
-    f->size = (int64_t)st.st_size;
-    return ARD_OK;
+    return ard_file_open_regular(f->path, &f->fd, &f->size, err);
 }
 
 ard_status ard_parquet_open(const char *path, const ard_parquet_open_options *opts,

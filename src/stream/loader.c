@@ -34,6 +34,9 @@ static ard_status check_options(const ard_loader_options *o, ard_error *err) {
         return ard_error_set(err, ARD_EINVAL, "loader: shard rank %d of world %d", o->rank,
                              o->world);
     }
+    if (o->on_error != ARD_ON_ERROR_FAIL && o->on_error != ARD_ON_ERROR_SKIP) {
+        return ard_error_set(err, ARD_EINVAL, "loader: on_error must be fail (0) or skip (1)");
+    }
     if (!o->flux_column || !o->ivar_column || !o->id_column) {
         return ard_error_set(err, ARD_EINVAL, "loader: column names must be set");
     }
@@ -41,7 +44,8 @@ static ard_status check_options(const ard_loader_options *o, ard_error *err) {
     return st == ARD_OK ? ard_tokenize_options_check(&o->tokenize, err) : st;
 }
 
-/* Every tile must hold spectra of one width: taken from the first row group's FLUX chunk. */
+/* Every tile must hold spectra of one width: taken from the first readable row group's FLUX
+ * chunk (under on_error = skip an unreadable one is recorded as skipped). */
 static ard_status find_width(ard_loader *l, ard_error *err) {
     for (int32_t i = 0; i < l->num_rgs; i++) {
         if (l->rgs[i].rows == 0) {
@@ -53,6 +57,12 @@ static ard_status find_width(ard_loader *l, ard_error *err) {
             ard_parquet_read_f32_matrix(f->pq, l->rgs[i].row_group, f->leaf_flux, &m, err);
         l->width = m.width;
         ard_pq_matrix_reset(&m);
+        if (st != ARD_OK && ard__loader_skippable(l, st)) {
+            st = ard__loader_skip(l, i, st, err); /* on_error = skip: the next one tells */
+            if (st == ARD_OK) {
+                continue;
+            }
+        }
         if (st != ARD_OK) {
             return st;
         }
@@ -267,6 +277,7 @@ void ard_loader_free(ard_loader *loader) {
         ard__loader_epoch_free(loader->epochs[e]);
     }
     ard__loader_free_entries(loader);
+    ard__loader_skips_free(loader);
     ard_free(loader->epochs);
     ard_free(loader->files);
     ard_free(loader->rgs);

@@ -29,7 +29,7 @@ static ard_status push_item(item_list *l, const char *path, int32_t rg, int64_t 
     return ARD_OK;
 }
 
-/* Absolute paths of the plan's files (the plan's are relative to the dataset root). */
+/* Paths of the plan's files, confined to the dataset (the plan's come from the index). */
 static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_list *l,
                              ard_error *err) {
     int32_t n = ard_plan_num_files(plan);
@@ -39,13 +39,12 @@ static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_lis
     }
     l->num_paths = n;
     for (int32_t i = 0; i < n; i++) {
-        const char *rel = ard_plan_file(plan, i);
-        size_t len = strlen(dataset) + strlen(rel) + 2;
-        l->paths[i] = ard_malloc(len);
-        if (!l->paths[i]) {
-            return ard_error_set(err, ARD_ENOMEM, "loader: plan paths");
+        char what[64];
+        snprintf(what, sizeof what, "index files row of plan file %d", (int)i);
+        ard_status st = ard_path_confine(dataset, ard_plan_file(plan, i), what, &l->paths[i], err);
+        if (st != ARD_OK) {
+            return st;
         }
-        snprintf(l->paths[i], len, rel[0] == '/' ? "%.0s%s" : "%s/%s", dataset, rel);
     }
     return ARD_OK;
 }

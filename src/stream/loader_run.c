@@ -154,6 +154,11 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         pthread_mutex_lock(&l->lock);
         en->loading = 0;
         en->status = st;
+        if (st != ARD_OK) { /* a failed entry stays (others see its status): not its buffers */
+            pool_put(l, en->flux);
+            pool_put(l, en->ivar);
+            en->flux = en->ivar = NULL;
+        }
         pthread_cond_broadcast(&l->changed);
         *out = en;
         return st;
@@ -347,14 +352,20 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
         return fill_runs_rest(l, ep, b, runs, (int32_t)n, mem, err);
     }
     ard_status st = ARD_OK;
+    uint8_t *keep = NULL; /* set when a row group is skipped (on_error = skip) */
     for (int64_t k = 0; k < runs && st == ARD_OK;) {
         int64_t end = k;
         while (end < runs && mem->runs[3 * end] == mem->runs[3 * k]) {
             end++;
         }
         st = fill_run(l, ep, b, mem->runs + 3 * k, end - k, mem, err);
+        if (st != ARD_OK && ard__loader_skippable(l, st)) {
+            st = ard__loader_drop_run(l, mem->runs + 3 * k, end - k, n, &keep, st, err);
+        }
         k = end;
     }
+    *count = keep && st == ARD_OK ? ard__loader_compact(l, b, keep, (int32_t)n) : (int32_t)n;
+    ard_free(keep);
     return st;
 }
 
@@ -414,8 +425,10 @@ static void produce(ard_loader *l, worker_mem *mem) {
         }
         ard_status st = produce_one(l, &b, mem, &e);
         if (st != ARD_OK) {
-            ard_store_abandon(l->store, &b);
+            /* fail first: abandoning the slot ends the stream at its seq, and a consumer waking
+             * in between would take that for a normal (short) end of data */
             fail(l, st, &e);
+            ard_store_abandon(l->store, &b);
             return;
         }
     }

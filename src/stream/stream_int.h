@@ -206,6 +206,7 @@ struct ard_loader {
     int64_t pool_floats;
     ard_status status;
     ard_error error;
+    struct loader_skips *skips; /* row groups left out under ARD_ON_ERROR_SKIP (loader_errors.c) */
     int stop;
     /* epoch cache */
     int cache_active;
@@ -274,6 +275,20 @@ ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, a
 void ard__loader_free_entries(ard_loader *l);
 /* Stops and joins the producer threads (loader_run.c). */
 void ard__loader_stop_threads(ard_loader *l);
+/* loader_errors.c: 1 when the options say skip and `st` is a row group's data error. */
+int ard__loader_skippable(const ard_loader *l, ard_status st);
+/* Records row group `rg` as skipped with err's message (once; counted every time) and clears
+ * err; ARD_ENOMEM if it cannot be recorded. Takes l->lock. */
+ard_status ard__loader_skip(ard_loader *l, int32_t rg, ard_status st, ard_error *err);
+/* Leaves out a failed run of one row group's rows (pairs as fill_batch's {rg, position, rg_row}):
+ * clears their positions in *keep (allocated, all set, on first use; n positions) and records the
+ * skip. ARD_ENOMEM. */
+ard_status ard__loader_drop_run(ard_loader *l, const int64_t *pairs, int64_t count, int64_t n,
+                                uint8_t **keep, ard_status st, ard_error *err);
+/* Moves the slot rows with keep[i] set to the front; returns how many there are. */
+int32_t ard__loader_compact(const ard_loader *l, const ard_batch *b, const uint8_t *keep,
+                            int32_t n);
+void ard__loader_skips_free(ard_loader *l);
 /* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */
 ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err);
 

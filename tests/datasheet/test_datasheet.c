@@ -345,7 +345,7 @@ static void test_default_identical(void **state) {
                                            "figures/redshift.svg",
                                            "figures/sky.svg",
                                            "figures/completeness.svg",
-                                           "index schema version 3",
+                                           "index schema version 4",
                                            "**WARNING",
                                            "IVAR = 0 pixels (%)",
                                            "| BGS | ",
