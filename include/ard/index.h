@@ -371,7 +371,7 @@ ARD_API void ard_result_run_abort(ard_result_run *run);
 ARD_API ard_status ard_result_recover(ard_index *idx, const char *dataset, ard_error *err);
 /* The stages that have a <stage>_runs table: one text column "stage", sorted. */
 ARD_API ard_status ard_result_stages(ard_index *idx, ard_column_set **out, ard_error *err);
-/* The runs of `stage`, oldest first: text columns run_id, stage, started, finished, ard_version,
+/* The runs of `stage`, oldest first (by `started`, microseconds UTC; rows without it first): text columns run_id, stage, started, finished, ard_version,
  * inputs_hash, params, tables, summary (NULL where a run recorded none, e.g. rows written before
  * result runs existed). An unknown stage gives ARD_ENOENT. Errors: ARD_EINVAL, ARD_EDB. */
 ARD_API ard_status ard_result_runs(ard_index *idx, const char *stage, ard_column_set **out,
