@@ -1,7 +1,8 @@
 /* ard datasheet: the living data dictionary. Writes DATASET/DATA_README.md (a "Datasheet for
  * Datasets", Gebru et al.) and DATASET/figures/ (SVG) from the index's aggregates and the Parquet
- * footers it records; no spectrum is ever read. `ard sync` calls ard_datasheet_write at its end, so
- * the datasheet always describes the data as it is.
+ * footers it records; no spectrum is ever read. The sync stage (ard_datasheet_sync, which `ard sync`
+ * runs) rewrites it after every sync that changed the index, so the datasheet always describes the
+ * data as it is.
  *
  * Reproducibility: the output depends only on the indexed data (files, footers, catalog rows,
  * result tables and the sync runs that changed data), never on when or on which backend it was
@@ -52,6 +53,40 @@ ARD_API ard_status ard_datasheet_write_dsn(const char *dataset, const char *dsn,
 ARD_API ard_status ard_datasheet_render(const char *dataset, ard_index *idx,
                                         const ard_datasheet_options *opts, ard_buf *out,
                                         ard_error *err);
+
+/* ---- the sync stage with its datasheet rule ----------------------------------------------------
+ * "The datasheet follows every sync" is library behaviour: ard_datasheet_sync is the sync stage a
+ * CLI, C or Python caller runs. It lives here, not in the index, because the index may not use the
+ * datasheet (DESIGN.md module table); ard_index_sync alone leaves DATA_README.md as it was. */
+
+/* Caller-filled; call ard_datasheet_sync_options_init first. */
+typedef struct ard_datasheet_sync_options {
+    ard_sync_options sync;           /* passed to ard_index_sync (zeroed by init: its defaults) */
+    int32_t no_datasheet;            /* 1: never write the datasheet */
+    ard_datasheet_options datasheet; /* how to write it (zeroed by init: the defaults) */
+} ard_datasheet_sync_options;
+
+ARD_API void ard_datasheet_sync_options_init(ard_datasheet_sync_options *o);
+
+typedef struct ard_datasheet_sync_report {
+    ard_sync_report sync;      /* ard_index_sync's report */
+    int32_t synced;            /* 1: ard_index_sync succeeded (a later error is the datasheet's) */
+    int32_t datasheet_written; /* 1: the datasheet was (re)written by this call */
+    char datasheet_path[4096]; /* where ("" when not written) */
+} ard_datasheet_sync_report;
+
+/* Runs ard_index_sync(idx, dataset, &o->sync, ...) and then, unless o->no_datasheet, rewrites the
+ * datasheet (ard_datasheet_write with o->datasheet) when the sync changed the index (a file
+ * added, changed, removed or failed) or the datasheet file does not exist yet; an unchanged index
+ * would give the same bytes, so it is left alone. With o->sync.size > 1 (one rank of an MPI
+ * sync) no rank sees the whole run: the datasheet is not written; run ard_datasheet_write once
+ * after all ranks finished. o may be NULL (defaults). The sync's own outcome counts first: on a
+ * sync error nothing is written. Errors: those of ard_index_sync, then of ard_datasheet_write.
+ * Like ard_index_sync, a sync with failed files returns ARD_OK: check report->sync.files_failed.
+ */
+ARD_API ard_status ard_datasheet_sync(ard_index *idx, const char *dataset,
+                                      const ard_datasheet_sync_options *o,
+                                      ard_datasheet_sync_report *report, ard_error *err);
 
 /* The built-in default template (static, NUL-terminated). */
 ARD_API const char *ard_datasheet_default_template(void);

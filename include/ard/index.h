@@ -319,6 +319,11 @@ ARD_API ard_status ard_index_write_table(ard_index *idx, const char *table,
  * the renames). Recovery (ard_result_recover) runs in ard_result_run_begin, ard_result_run_drop
  * and on demand. Readers of the index never see a half run; a reader listing results/ between the
  * commit point and the end of the renames may miss files of the newest run.
+ * Locking: the write transaction is open from the first ard_result_run_add_table with an index
+ * table until commit/abort, so other writers (sync, other runs) wait for it; SQLite readers go on
+ * reading the previous tables, PostgreSQL readers of a replaced table wait for the commit.
+ * A run handle belongs to one thread. Several runs of a dataset may run at once (each holds a lock
+ * on its staging directory, which recovery respects).
  * Test hook: when the environment variable ARD_RESULT_KILL_AT holds a positive integer k, the run
  * raises SIGKILL at its k-th step (steps: staging, each Parquet column chunk and file, each index
  * table, the runs row, the commit, the marker, each rename); the tests use it to kill a run at
@@ -342,7 +347,9 @@ ARD_API ard_status ard_result_run_begin(ard_index *idx, const char *dataset, con
 ARD_API const char *ard_result_run_id(const ard_result_run *run);
 /* Feeds `len` bytes of the run's inputs into its content hash (FNV-1a 64, recorded as 16 hex
  * digits in inputs_hash); call it with whatever identifies the inputs (e.g. the TARGETID and
- * coordinate arrays), in a deterministic order. Never fails. */
+ * coordinate arrays), in a deterministic order, before the first ard_result_run_add_table (each
+ * file's ard.inputs_hash is the hash when it was added; <stage>_runs gets the final one). Never
+ * fails. */
 ARD_API void ard_result_run_hash_input(ard_result_run *run, const void *data, size_t len);
 /* A JSON text stored in <stage>_runs.summary (e.g. counts); copied; NULL clears. ARD_ENOMEM. */
 ARD_API ard_status ard_result_run_set_summary(ard_result_run *run, const char *summary_json,
@@ -371,7 +378,7 @@ ARD_API void ard_result_run_abort(ard_result_run *run);
 ARD_API ard_status ard_result_recover(ard_index *idx, const char *dataset, ard_error *err);
 /* The stages that have a <stage>_runs table: one text column "stage", sorted. */
 ARD_API ard_status ard_result_stages(ard_index *idx, ard_column_set **out, ard_error *err);
-/* The runs of `stage`, oldest first: text columns run_id, stage, started, finished, ard_version,
+/* The runs of `stage`, oldest first (by `started`, microseconds UTC; rows without it first): text columns run_id, stage, started, finished, ard_version,
  * inputs_hash, params, tables, summary (NULL where a run recorded none, e.g. rows written before
  * result runs existed). An unknown stage gives ARD_ENOENT. Errors: ARD_EINVAL, ARD_EDB. */
 ARD_API ard_status ard_result_runs(ard_index *idx, const char *stage, ard_column_set **out,

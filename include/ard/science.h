@@ -183,6 +183,81 @@ typedef struct ard_fof_score {
 ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *truth, int64_t n,
                                        int64_t min_size, ard_fof_score *out, ard_error *err);
 
+/* ---- the fof stage: catalog -> groups -> scored -> results ------------------------------------
+ * One call runs the whole stage over a dataset, as `ard fof` does:
+ *   1. load (TARGETID, TARGET_RA, TARGET_DEC, Z) of the galaxies with Z > 0: from the index
+ *      (typed reads, ard_index_read_columns, with `where` ANDed) when the dataset has one or `dsn`
+ *      names one, else from DATASET/catalog/ *.parquet (every file, in name order); rows without
+ *      coordinates are skipped and counted;
+ *   2. link (ard_fof_run with `params`);
+ *   3. score against the generator's truth (DATASET/truth/galaxies-*.parquet, GROUP_ID matched by
+ *      TARGETID) when the dataset has one;
+ *   4. record the run through the index's result runs (ard_result_run_begin, stage "fof"):
+ *      results/fof-RUN-galaxies.parquet (TARGETID, GROUP_ID, GROUP_SIZE) and
+ *      results/fof-RUN-groups.parquet (the group catalog: GROUP_ID, N_MEMBERS, FIRST_TARGETID, RA,
+ *      DEC, Z, X_MPC, Y_MPC, Z_MPC, RADIUS_MPC, RADIUS_MAX_MPC, SIGMA_V); with an index also the
+ *      index tables galaxy_groups(targetid, group_id, group_size, run_id) and groups(...) (the
+ *      latest run) and a row in fof_runs (params = ard_fof_params_json, summary = {"where",
+ *      "source", "galaxies", "groups", "grouped"}); all or nothing. A catalog read from the files
+ *      gives a Parquet-only run. */
+
+/* Progress: phase is "load", "link", "score" or "write"; fraction in [0, 1] of that phase. Called
+ * on the caller's thread. */
+typedef void (*ard_fof_progress_fn)(void *ctx, const char *phase, double fraction);
+
+/* Caller-filled; call ard_fof_stage_options_init first. Strings are borrowed for the call. */
+typedef struct ard_fof_stage_options {
+    const char *dataset; /* required: the dataset directory */
+    const char *dsn;     /* NULL: DATASET/ard.db if it exists; else the index DSN (see index.h) */
+    const char *where;   /* NULL or a predicate over galaxies (needs the index; guarded as in
+                            ard_index_query) */
+    const char *run_id;  /* NULL: the result run's default (UTC "YYYYMMDDTHHMMSSZ") */
+    int32_t no_index;    /* 1: read the catalog files and write Parquet only, even with an index */
+    int32_t write_results;        /* default 1; 0: load, link and score only (nothing is written) */
+    int64_t min_size;             /* smallest group scored against the truth; default 5 (>= 2) */
+    int32_t rank, size;           /* partition: FoF links the whole catalog on one process, so only
+                              size <= 1 is accepted here (distributed FoF lives in the cluster
+                              module); default 0, 1 */
+    ard_fof_params params;        /* linking parameters (ard_fof_params_init defaults) */
+    ard_fof_progress_fn progress; /* NULL: none */
+    void *progress_ctx;
+} ard_fof_stage_options;
+
+ARD_API void ard_fof_stage_options_init(ard_fof_stage_options *o);
+
+/* What a stage run did; filled by ard_fof_stage_run (zeroed first). */
+typedef struct ard_fof_stage_report {
+    char run_id[72];
+    int32_t from_index; /* 1: catalog read from the index, 0: from the catalog files */
+    int32_t indexed;    /* 1: results recorded in the index (else Parquet only or not written) */
+    int32_t written;    /* 1: results written */
+    int32_t scored;     /* 1: score holds the comparison with the truth */
+    int32_t mode;       /* ard_fof_mode used */
+    int64_t galaxies;   /* galaxies linked */
+    int64_t skipped;    /* rows skipped (Z <= 0 in the files, or no coordinates) */
+    int64_t groups;     /* groups of >= 2 members */
+    int64_t grouped;    /* galaxies in them */
+    int64_t largest;    /* members of the largest group */
+    int64_t groups_ge5; /* groups of >= 5 members */
+    double link_mpc, par_mpc, area_deg2; /* ard_fof_link_used / _median_par_used / _area_used */
+    ard_fof_score score;
+    int64_t min_size;
+    char params_json[1024]; /* ard_fof_params_json of the run ("" if it did not fit) */
+    double seconds_load, seconds_link, seconds_score, seconds_write, seconds_total;
+} ard_fof_stage_report;
+
+/* Runs the fof stage (above). The group id of every galaxy is also kept when `groups_out` is not
+ * NULL: *groups_out receives a new ard_fof_result (free with ard_fof_result_free) and *targetids_out
+ * (may be NULL) the TARGETIDs of its rows (ard_free), in the order the result's group ids follow
+ * (ascending TARGETID from the index; file order from the catalog files).
+ * Errors: ARD_EINVAL (options, a predicate without an index, parameters), ARD_ENOTSUP (size > 1),
+ * ARD_ENOENT (no index and no catalog files), those of ard_index_read_columns (ARD_EPERM, ARD_EDB
+ * for the predicate), ard_fof_run, and of ard_result_run_* (ARD_EEXIST for a run id already used,
+ * ARD_EIO, ARD_EDB). Thread-safety: distinct calls are independent. */
+ARD_API ard_status ard_fof_stage_run(const ard_fof_stage_options *o, ard_fof_stage_report *report,
+                                     ard_fof_result **groups_out, int64_t **targetids_out,
+                                     ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,14 +1,14 @@
-/* `ard fof DATASET [--where EXPR] [--db DSN] [linking options]`: friends-of-friends galaxy groups on
- * the catalog, written to DATASET/results/ as Parquet and into the index (galaxy_groups, groups,
- * fof_runs); scored against the generator's truth when the dataset has one. */
-#include "cmd_fof.h"
+/* `ard fof DATASET [--where EXPR] [--db DSN] [linking options]`: maps the flags onto the fof stage's
+ * options (ard_fof_stage_run in ard/science.h, which loads, links, scores and records the run) and
+ * prints its report. */
+#include "cli.h"
+
+#include "ard/science.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 int ard_cmd_fof(int argc, char **argv);
 
@@ -50,7 +50,8 @@ static const ard_cli_option fof_options[NUM_OPTS] = {
     [OPT_AREA] = {"area", "DEG2", "survey area for n(z) (default: estimated from the galaxies)"},
     [OPT_NZBIN] = {"nz-bin", "MPC", "comoving width of the n(z) shells (default 25)"},
     [OPT_THREADS] = {"threads", "N", "worker threads (default: all CPUs)"},
-    [OPT_RUNID] = {"run-id", "ID", "name of this run ([A-Za-z0-9_-]; default fof-UTCDATETIME)"},
+    [OPT_RUNID] = {"run-id", "ID",
+                   "name of this run ([A-Za-z0-9_-]; default UTC YYYYMMDDTHHMMSSZ)"},
     [OPT_NOINDEX] = {"no-index", NULL, "write Parquet only; read the catalog Parquet files"},
     [OPT_MINSIZE] = {"min-size", "N", "smallest group scored against the truth (default 5)"},
     [OPT_JSON] = {"json", NULL, "print the summary as JSON"},
@@ -69,7 +70,8 @@ static const ard_cli_spec fof_spec = {
     "fof-RUN-galaxies.parquet and fof-RUN-groups.parquet, and index tables "
     "galaxy_groups(targetid,\n"
     "group_id, group_size, run_id), groups(...) and fof_runs (run id + parameters), so that\n"
-    "SELECT * FROM galaxies JOIN galaxy_groups USING (targetid) WHERE group_id = 1 works.\n"
+    "SELECT * FROM galaxies JOIN galaxy_groups USING (targetid) WHERE group_id = 1 works; the run\n"
+    "is recorded all or nothing (see `ard results`).\n"
     "If DATASET/truth/ exists (ard generate), the groups are scored against the true haloes.",
     fof_options, NUM_OPTS};
 
@@ -128,104 +130,70 @@ static int parse_params(const ard_cli_args *a, ard_fof_params *p, int64_t *min_s
     return 0;
 }
 
-static void default_run_id(char *buf, size_t cap) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, cap, "fof-%Y%m%dT%H%M%SZ", &tm);
-}
-
-typedef struct fof_summary {
-    const char *source;
-    const char *run_id;
-    const char *results_dir;
-    int indexed;
-    int scored;
-    ard_fof_score score;
-    double seconds_total;
-    double seconds_load;
-    double seconds_write;
-    int64_t skipped;
-    int64_t min_size;
-} fof_summary;
-
-static void print_text(const ard_fof_result *r, const fof_summary *s) {
-    int64_t n = ard_fof_num_galaxies(r), g = ard_fof_num_groups(r);
-    const ard_fof_group *big = ard_fof_group_at(r, 0);
-    printf("fof %s: %lld galaxies (%s; %lld rows skipped: z <= 0 or no coordinates)\n", s->run_id,
-           (long long)n, s->source, (long long)s->skipped);
+static void print_text(const ard_fof_stage_report *r, const char *dataset) {
+    printf("fof %s: %lld galaxies (%s; %lld rows skipped: z <= 0 or no coordinates)\n", r->run_id,
+           (long long)r->galaxies, r->from_index ? "from the index" : "from catalog/*.parquet",
+           (long long)r->skipped);
     printf("  linking: %s, r_perp %.3f Mpc, r_par %.3f Mpc (medians), area %.1f deg2\n",
-           ard_fof_result_params(r)->mode == ARD_FOF_ISOTROPIC ? "isotropic" : "redshift-space",
-           ard_fof_link_used(r), ard_fof_median_par_used(r), ard_fof_area_used(r));
+           r->mode == ARD_FOF_ISOTROPIC ? "isotropic" : "redshift-space", r->link_mpc, r->par_mpc,
+           r->area_deg2);
     printf("  groups (>= 2 members): %lld holding %lld galaxies (%.1f%%); largest %lld members\n",
-           (long long)g, (long long)ard_fof_num_grouped(r),
-           n ? 100.0 * (double)ard_fof_num_grouped(r) / (double)n : 0.0,
-           (long long)(big ? big->members : 0));
-    int64_t ge5 = 0;
-    for (int64_t k = 0; k < g && ard_fof_group_at(r, k)->members >= 5; k++) {
-        ge5++;
-    }
-    printf("  groups with >= 5 members: %lld\n", (long long)ge5);
+           (long long)r->groups, (long long)r->grouped,
+           r->galaxies ? 100.0 * (double)r->grouped / (double)r->galaxies : 0.0,
+           (long long)r->largest);
+    printf("  groups with >= 5 members: %lld\n", (long long)r->groups_ge5);
     printf("  time: reading catalog %.2f s, linking %.2f s, writing results %.2f s, total %.2f s\n",
-           s->seconds_load, ard_fof_seconds_link(r), s->seconds_write, s->seconds_total);
-    if (s->scored) {
+           r->seconds_load, r->seconds_link, r->seconds_write, r->seconds_total);
+    if (r->scored) {
         printf("  vs truth (groups >= %lld): %lld true, %lld found, %lld bijective; completeness "
-               "%.3f, "
-               "purity %.3f, members in matched groups %.3f\n",
-               (long long)s->min_size, (long long)s->score.true_groups,
-               (long long)s->score.found_groups, (long long)s->score.bijective,
-               s->score.completeness, s->score.purity, s->score.members_matched);
+               "%.3f, purity %.3f, members in matched groups %.3f\n",
+               (long long)r->min_size, (long long)r->score.true_groups,
+               (long long)r->score.found_groups, (long long)r->score.bijective,
+               r->score.completeness, r->score.purity, r->score.members_matched);
     }
-    printf("  results: %s/fof-%s-{galaxies,groups}.parquet%s\n", s->results_dir, s->run_id,
-           s->indexed ? "; index tables galaxy_groups, groups, fof_runs" : "");
+    printf("  results: %s/results/fof-%s-{galaxies,groups}.parquet%s\n", dataset, r->run_id,
+           r->indexed ? "; index tables galaxy_groups, groups, fof_runs" : "");
 }
 
-static void print_json(const ard_fof_result *r, const fof_summary *s) {
+static void print_json(const ard_fof_stage_report *r) {
     ard_buf b;
     ard_buf_init(&b);
     ard_json j;
     ard_json_init(&j, &b, 1);
     ard_json_begin_object(&j);
     ard_json_key(&j, "run_id");
-    ard_json_string(&j, s->run_id);
+    ard_json_string(&j, r->run_id);
     ard_json_key(&j, "params");
-    ard_buf params;
-    ard_buf_init(&params);
-    ard_fof_params_json(r, &params);
-    ard_buf_append(&params, "", 1);
-    ard_json_raw(&j, params.failed ? "null" : (const char *)params.data);
-    ard_buf_reset(&params);
-    ard_json_key(&j, "galaxies");
-    ard_json_int(&j, ard_fof_num_galaxies(r));
-    ard_json_key(&j, "groups");
-    ard_json_int(&j, ard_fof_num_groups(r));
-    ard_json_key(&j, "grouped");
-    ard_json_int(&j, ard_fof_num_grouped(r));
-    ard_json_key(&j, "seconds_link");
-    ard_json_double(&j, ard_fof_seconds_link(r));
-    ard_json_key(&j, "seconds_load");
-    ard_json_double(&j, s->seconds_load);
-    ard_json_key(&j, "seconds_write");
-    ard_json_double(&j, s->seconds_write);
-    ard_json_key(&j, "seconds_total");
-    ard_json_double(&j, s->seconds_total);
+    ard_json_raw(&j, r->params_json[0] ? r->params_json : "null");
+    const char *keys[] = {"galaxies", "groups", "grouped", "skipped"};
+    const int64_t ints[] = {r->galaxies, r->groups, r->grouped, r->skipped};
+    for (int k = 0; k < 4; k++) {
+        ard_json_key(&j, keys[k]);
+        ard_json_int(&j, ints[k]);
+    }
+    const char *tkeys[] = {"seconds_link", "seconds_load", "seconds_write", "seconds_total"};
+    const double secs[] = {r->seconds_link, r->seconds_load, r->seconds_write, r->seconds_total};
+    for (int k = 0; k < 4; k++) {
+        ard_json_key(&j, tkeys[k]);
+        ard_json_double(&j, secs[k]);
+    }
     ard_json_key(&j, "indexed");
-    ard_json_bool(&j, s->indexed);
-    if (s->scored) {
+    ard_json_bool(&j, r->indexed);
+    if (r->scored) {
         ard_json_key(&j, "truth");
         ard_json_begin_object(&j);
-        ard_json_key(&j, "true_groups");
-        ard_json_int(&j, s->score.true_groups);
-        ard_json_key(&j, "found_groups");
-        ard_json_int(&j, s->score.found_groups);
-        ard_json_key(&j, "bijective");
-        ard_json_int(&j, s->score.bijective);
+        const char *skeys[] = {"true_groups", "found_groups", "bijective"};
+        const int64_t sints[] = {r->score.true_groups, r->score.found_groups, r->score.bijective};
+        for (int k = 0; k < 3; k++) {
+            ard_json_key(&j, skeys[k]);
+            ard_json_int(&j, sints[k]);
+        }
         ard_json_key(&j, "completeness");
-        ard_json_double(&j, s->score.completeness);
+        ard_json_double(&j, r->score.completeness);
         ard_json_key(&j, "purity");
-        ard_json_double(&j, s->score.purity);
+        ard_json_double(&j, r->score.purity);
         ard_json_key(&j, "members_matched");
-        ard_json_double(&j, s->score.members_matched);
+        ard_json_double(&j, r->score.members_matched);
         ard_json_end_object(&j);
     }
     ard_json_end_object(&j);
@@ -233,124 +201,30 @@ static void print_json(const ard_fof_result *r, const fof_summary *s) {
     ard_buf_reset(&b);
 }
 
-/* Loads the catalog: from the index when there is one (or a DSN), else from the Parquet files. */
-static ard_status load(const char *dataset, const ard_cli_args *a, fof_catalog *cat, int *use_index,
-                       ard_error *err) {
-    const char *dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
-    const char *where = a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL;
-    *use_index = 0;
-    if (!a->present[OPT_NOINDEX]) {
-        ard_index *idx = NULL;
-        ard_status st = ard_index_open(dataset, dsn, ARD_INDEX_READ_ONLY, &idx, err);
-        if (st == ARD_OK) {
-            *use_index = 1;
-            st = fof_load_index(idx, where, cat, err);
-            ard_index_close(idx);
-            return st;
-        }
-        if (st != ARD_ENOENT || dsn) {
-            return st;
-        }
-        ard_error_init(err); /* no index yet: fall back to the catalog files */
-    }
-    if (where) {
-        return ard_error_set(err, ARD_EINVAL, "--where needs the index (run 'ard sync %s' first)",
-                             dataset);
-    }
-    return fof_load_parquet(dataset, cat, err);
-}
-
-static ard_status write_results(const char *dataset, const ard_cli_args *a, const ard_fof_result *r,
-                                const fof_catalog *cat, fof_summary *s, int use_index,
-                                ard_error *err) {
-    static char dir[4096];
-    int len = snprintf(dir, sizeof dir, "%s/results", dataset);
-    if (len < 0 || (size_t)len >= sizeof dir) {
-        return ard_error_set(err, ARD_EINVAL, "dataset path too long");
-    }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        return ard_error_set_errno(err, ARD_EIO, errno, "creating %s", dir);
-    }
-    s->results_dir = dir;
-    ard_status st = ard_fof_write_parquet(r, cat->tid, dir, s->run_id, err);
-    if (st != ARD_OK || !use_index) {
-        return st;
-    }
-    ard_index *idx = NULL;
-    st = ard_index_open(dataset, a->present[OPT_DB] ? a->value[OPT_DB] : NULL, 0, &idx, err);
-    if (st == ARD_OK) {
-        st = fof_write_index(idx, r, cat, s->run_id,
-                             a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL, err);
-        s->indexed = st == ARD_OK;
-    }
-    ard_index_close(idx);
-    return st;
-}
-
-static ard_status score(const char *dataset, const fof_catalog *cat, const ard_fof_result *r,
-                        int64_t min_size, fof_summary *s, ard_error *err) {
-    int64_t *truth = NULL;
-    int found = 0;
-    ard_status st = fof_load_truth(dataset, cat, &truth, &found, err);
-    if (st == ARD_OK && found) {
-        st = ard_fof_score_truth(ard_fof_group_ids(r), truth, cat->n, min_size, &s->score, err);
-        s->scored = st == ARD_OK;
-    }
-    ard_free(truth);
-    return st;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int run(const char *dataset, const ard_cli_args *a, const ard_fof_params *p,
                int64_t min_size) {
-    double t0 = now_s();
-    char run_id[80];
-    if (a->present[OPT_RUNID]) {
-        snprintf(run_id, sizeof run_id, "%s", a->value[OPT_RUNID]);
-    } else {
-        default_run_id(run_id, sizeof run_id);
-    }
-    fof_catalog cat;
-    memset(&cat, 0, sizeof cat);
-    fof_summary s;
-    memset(&s, 0, sizeof s);
-    s.run_id = run_id;
-    s.min_size = min_size;
+    ard_fof_stage_options o;
+    ard_fof_stage_options_init(&o);
+    o.dataset = dataset;
+    o.dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
+    o.where = a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL;
+    o.run_id = a->present[OPT_RUNID] ? a->value[OPT_RUNID] : NULL;
+    o.no_index = a->present[OPT_NOINDEX];
+    o.min_size = min_size;
+    o.params = *p;
+    ard_fof_stage_report rep;
     ard_error err;
     ard_error_init(&err);
-    ard_fof_result *r = NULL;
-    int use_index = 0;
-    ard_status st = load(dataset, a, &cat, &use_index, &err);
-    s.seconds_load = now_s() - t0;
-    s.source = use_index ? "from the index" : "from catalog/*.parquet";
-    s.skipped = cat.skipped;
-    if (st == ARD_OK) {
-        st = ard_fof_run(cat.ra, cat.dec, cat.z, cat.tid, cat.n, p, &r, &err);
+    ard_status st = ard_fof_stage_run(&o, &rep, NULL, NULL, &err);
+    if (st != ARD_OK) {
+        return ard_cli_fail(st, &err);
     }
-    if (st == ARD_OK) {
-        st = score(dataset, &cat, r, min_size, &s, &err);
+    if (a->present[OPT_JSON]) {
+        print_json(&rep);
+    } else {
+        print_text(&rep, dataset);
     }
-    if (st == ARD_OK) {
-        double tw = now_s();
-        st = write_results(dataset, a, r, &cat, &s, use_index, &err);
-        s.seconds_write = now_s() - tw;
-    }
-    s.seconds_total = now_s() - t0;
-    if (st == ARD_OK) {
-        if (a->present[OPT_JSON]) {
-            print_json(r, &s);
-        } else {
-            print_text(r, &s);
-        }
-    }
-    ard_fof_result_free(r);
-    fof_catalog_reset(&cat);
-    return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
+    return ARD_CLI_OK;
 }
 
 int ard_cmd_fof(int argc, char **argv) {

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
+#include <string.h>
 
 int ard_cmd_sync(int argc, char **argv);
 
@@ -64,25 +64,6 @@ static int parse_int(const char *s, int32_t *out) {
     }
     *out = (int32_t)v;
     return 0;
-}
-
-/* The datasheet follows the index: rewritten whenever this sync changed it, or when it is missing
- * (an unchanged index would give the same bytes). Under MPI (--size > 1) no rank sees the whole
- * run, so `ard datasheet` is run once afterwards instead. */
-static ard_status refresh_datasheet(const char *dataset, ard_index *idx, const ard_sync_report *r,
-                                    int json, ard_error *err) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/DATA_README.md", dataset);
-    int changed = r->files_added + r->files_changed + r->files_removed + r->files_failed > 0;
-    if (!changed && access(path, F_OK) == 0) {
-        return ARD_OK;
-    }
-    ard_datasheet_options dso = {0};
-    ard_status st = ard_datasheet_write(dataset, idx, &dso, err);
-    if (st == ARD_OK && !json) {
-        printf("datasheet: %s\n", path);
-    }
-    return st;
 }
 
 static void print_report(const ard_sync_report *r, const ard_index *idx, int json) {
@@ -150,13 +131,15 @@ int ard_cmd_sync(int argc, char **argv) {
     if (a.num_positional != 1) {
         return ard_cli_usage("sync", "expected one DATASET directory");
     }
-    ard_sync_options o = {0};
-    o.quiet = a.present[OPT_QUIET] || a.present[OPT_JSON];
-    o.verify_footers = a.present[OPT_VERIFY];
-    o.skip_catalog = a.present[OPT_TILES_ONLY];
-    if ((a.present[OPT_THREADS] && parse_int(a.value[OPT_THREADS], &o.threads) != 0) ||
-        (a.present[OPT_RANK] && parse_int(a.value[OPT_RANK], &o.rank) != 0) ||
-        (a.present[OPT_SIZE] && parse_int(a.value[OPT_SIZE], &o.size) != 0)) {
+    ard_datasheet_sync_options o;
+    ard_datasheet_sync_options_init(&o);
+    o.sync.quiet = a.present[OPT_QUIET] || a.present[OPT_JSON];
+    o.sync.verify_footers = a.present[OPT_VERIFY];
+    o.sync.skip_catalog = a.present[OPT_TILES_ONLY];
+    o.no_datasheet = a.present[OPT_NO_DATASHEET];
+    if ((a.present[OPT_THREADS] && parse_int(a.value[OPT_THREADS], &o.sync.threads) != 0) ||
+        (a.present[OPT_RANK] && parse_int(a.value[OPT_RANK], &o.sync.rank) != 0) ||
+        (a.present[OPT_SIZE] && parse_int(a.value[OPT_SIZE], &o.sync.size) != 0)) {
         return ard_cli_usage("sync", "--threads, --rank and --size take non-negative integers");
     }
     const char *dataset = a.positional[0];
@@ -167,27 +150,25 @@ int ard_cmd_sync(int argc, char **argv) {
     ard_error err;
     ard_error_init(&err);
     ard_index *idx = NULL;
-    ard_sync_report rep;
+    ard_datasheet_sync_report rep;
+    memset(&rep, 0, sizeof rep);
     ard_status st = ard_index_open(dataset, dsn, 0, &idx, &err);
     if (st == ARD_OK) {
-        st = ard_index_sync(idx, dataset, &o, &rep, &err);
+        st = ard_datasheet_sync(idx, dataset, &o, &rep, &err);
     }
-    if (st != ARD_OK) {
-        ard_index_close(idx);
-        return ard_cli_fail(st, &err);
-    }
-    print_report(&rep, idx, a.present[OPT_JSON]);
-    if (!a.present[OPT_NO_DATASHEET] && o.size <= 1) {
-        st = refresh_datasheet(dataset, idx, &rep, a.present[OPT_JSON], &err);
-        if (st != ARD_OK) {
-            ard_index_close(idx);
-            return ard_cli_fail(st, &err);
-        }
+    if (rep.synced) { /* also when the datasheet failed afterwards */
+        print_report(&rep.sync, idx, a.present[OPT_JSON]);
     }
     ard_index_close(idx);
-    if (rep.files_failed > 0) {
+    if (st != ARD_OK) {
+        return ard_cli_fail(st, &err);
+    }
+    if (rep.datasheet_written && !a.present[OPT_JSON]) {
+        printf("datasheet: %s\n", rep.datasheet_path);
+    }
+    if (rep.sync.files_failed > 0) {
         fprintf(stderr, "ard: sync: %lld file(s) skipped (recorded in sync_errors); first: %s\n",
-                (long long)rep.files_failed, rep.first_error);
+                (long long)rep.sync.files_failed, rep.sync.first_error);
         return ARD_CLI_FAILURE;
     }
     return ARD_CLI_OK;

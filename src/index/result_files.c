@@ -355,10 +355,11 @@ ard_status ard_result_runs(ard_index *idx, const char *stage, ard_column_set **o
         return ard_error_set(err, ARD_ENOENT, "no runs of stage %s in the index", stage);
     }
     char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT run_id, stage, started, finished, ard_version, inputs_hash, params, tables,"
-             " summary FROM %s ORDER BY started, run_id",
-             table);
+    snprintf(
+        sql, sizeof sql,
+        "SELECT run_id, stage, started, finished, ard_version, inputs_hash, params, tables,"
+        " summary FROM %s ORDER BY CASE WHEN started IS NULL THEN 0 ELSE 1 END, started, run_id",
+        table);
     int32_t types[9] = {ARD_INDEX_TEXT, ARD_INDEX_TEXT, ARD_INDEX_TEXT,
                         ARD_INDEX_TEXT, ARD_INDEX_TEXT, ARD_INDEX_TEXT,
                         ARD_INDEX_TEXT, ARD_INDEX_TEXT, ARD_INDEX_TEXT};

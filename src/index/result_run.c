@@ -95,13 +95,17 @@ static void step(ard_result_run *run) {
     }
 }
 
-/* UTC now as "2026-12-06T09:30:00Z" (iso = 1) or "20261206T093000Z". */
+/* UTC now as "2026-12-06T09:30:00.123456Z" (iso = 1: microseconds, so runs sort by start) or
+ * "20261206T093000Z". */
 static void utc_now(char *buf, size_t cap, int iso) {
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    gmtime_r(&ts.tv_sec, &tm);
     if (iso) {
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char secs[32];
+        strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf, cap, "%s.%06ldZ", secs, (long)(ts.tv_nsec / 1000));
     } else {
         strftime(buf, cap, "%Y%m%dT%H%M%SZ", &tm);
     }
@@ -375,10 +379,17 @@ static ard_status load_index_table(ard_result_run *run, const char *index_table,
                                    const ard_index_column *cols, int32_t ncols, int64_t nrows,
                                    ard_error *err) {
     ard_index_column all[64];
+    char lower[64][64];
     int has_run = 0;
     for (int32_t c = 0; c < ncols; c++) {
         all[c] = cols[c];
-        has_run |= strcasecmp(cols[c].name, "run_id") == 0;
+        size_t n = strlen(cols[c].name); /* an identifier of at most 63 bytes (checked) */
+        for (size_t i = 0; i <= n; i++) {
+            char ch = cols[c].name[i];
+            lower[c][i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+        all[c].name = lower[c];
+        has_run |= strcmp(lower[c], "run_id") == 0;
     }
     const char **ids = NULL;
     if (!has_run) {

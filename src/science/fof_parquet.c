@@ -34,7 +34,7 @@ void ard_fof_params_json(const ard_fof_result *r, ard_buf *out) {
     ard_json_end_object(&j);
 }
 
-static int valid_run_id(const char *s) {
+int ard__fof_valid_run_id(const char *s) {
     if (!s || !*s || strlen(s) > 64) {
         return 0;
     }
@@ -160,7 +160,7 @@ static ard_status write_groups(const ard_fof_result *r, const char *path, const 
 
 ard_status ard_fof_write_parquet(const ard_fof_result *r, const int64_t *targetid, const char *dir,
                                  const char *run_id, ard_error *err) {
-    if (!r || !dir || !valid_run_id(run_id)) {
+    if (!r || !dir || !ard__fof_valid_run_id(run_id)) {
         return ard_error_set(err, ARD_EINVAL, "fof: bad result, directory or run id '%s'",
                              run_id ? run_id : "(null)");
     }

@@ -4,6 +4,7 @@
 #define ARD_SCIENCE_INT_H
 
 #include "ard/core.h"
+#include "ard/index.h"
 #include "ard/science.h"
 
 #include <stdint.h>
@@ -156,5 +157,35 @@ ard_status ard__sci_pool(int32_t threads, ard_pool **out, ard_error *err);
 
 /* Seconds on the monotonic clock. */
 double ard__sci_now(void);
+
+/* ---- the fof stage's data (fof_stage_io.c) ---- */
+
+/* The catalog arrays the stage links. */
+typedef struct sci_catalog {
+    int64_t n, cap;
+    double *ra, *dec, *z;
+    int64_t *tid;
+    int64_t skipped; /* rows without usable coordinates or with z <= 0 */
+} sci_catalog;
+void ard__sci_catalog_reset(sci_catalog *c);
+/* Galaxies with z > 0 AND (where) from the index (typed reads), ascending TARGETID. */
+ard_status ard__sci_load_index(ard_index *idx, const char *where, sci_catalog *c, ard_error *err);
+/* Every DATASET/catalog/ *.parquet in name order, rows with Z > 0. ARD_ENOENT without files. */
+ard_status ard__sci_load_files(const char *dataset, sci_catalog *c, ard_error *err);
+/* The generator's GROUP_ID per catalog row, matched by TARGETID; *found = 0 without truth files. */
+ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_t **truth,
+                               int *found, ard_error *err);
+
+/* 1 for a run id of 1-64 bytes of [A-Za-z0-9_-] (fof_parquet.c). */
+int ard__fof_valid_run_id(const char *s);
+
+/* Sorted full paths of DATASET/sub/<prefix>*.parquet (hidden files skipped). */
+typedef struct sci_names {
+    char **paths;
+    int32_t count;
+} sci_names;
+ard_status ard__sci_list(const char *dataset, const char *sub, const char *prefix, sci_names *out,
+                         ard_error *err);
+void ard__sci_names_reset(sci_names *names);
 
 #endif

@@ -558,6 +558,8 @@ static void test_linkage_ok(void **state) {
     tds_rmtree(dir);
 }
 
+void test_sync_stage_datasheet(void **state); /* tds_sync_stage.c */
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers),
@@ -569,6 +571,7 @@ int main(void) {
         cmocka_unit_test(test_missing_pixel_stats),
         cmocka_unit_test(test_linkage_ok),
         cmocka_unit_test(test_summary_maintained),
+        cmocka_unit_test(test_sync_stage_datasheet),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,5 +6,6 @@ int main(void) {
     failed += sci_run_exact_tests();
     failed += sci_run_catalog_tests();
     failed += sci_run_scipy_tests();
+    failed += sci_run_stage_tests();
     return failed ? 1 : 0;
 }

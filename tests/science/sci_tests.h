@@ -12,5 +12,6 @@
 int sci_run_exact_tests(void);
 int sci_run_catalog_tests(void);
 int sci_run_scipy_tests(void);
+int sci_run_stage_tests(void);
 
 #endif

@@ -1,17 +1,20 @@
-/* Data movement for `ard fof`: loading the catalog (from the index with a predicate, or straight from
- * the catalog Parquet files when there is no index), loading the generator's truth for scoring, and
- * writing the result tables into the index. */
-#include "cmd_fof.h"
+/* Data movement of the fof stage: the catalog (from the index through typed reads, or from the
+ * catalog Parquet files when there is no index) and the generator's truth for scoring.
+ * The file listing belongs to the dataset module's walker once it exists (DESIGN.md v2); until
+ * then the catalog/ and truth/ directories are listed here (no probing of numbered names). */
+#include "science_int.h"
 
 #include "ard/index.h"
-#include "ard/survey.h"
+#include "ard/parquet.h"
 
-#include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void fof_catalog_reset(fof_catalog *c) {
+#define SCI_TRUTH_GROUP_ID "GROUP_ID" /* ARD_TRUTH_GROUP_ID of ard/survey.h */
+
+void ard__sci_catalog_reset(sci_catalog *c) {
     ard_free(c->ra);
     ard_free(c->dec);
     ard_free(c->z);
@@ -19,7 +22,7 @@ void fof_catalog_reset(fof_catalog *c) {
     memset(c, 0, sizeof *c);
 }
 
-static int grow(fof_catalog *c) {
+static int grow(sci_catalog *c) {
     if (c->n < c->cap) {
         return 0;
     }
@@ -39,11 +42,12 @@ static int grow(fof_catalog *c) {
     return 0;
 }
 
-ard_status fof_load_index(ard_index *idx, const char *where, fof_catalog *c, ard_error *err) {
+ard_status ard__sci_load_index(ard_index *idx, const char *where, sci_catalog *c, ard_error *err) {
     ard_buf pred;
     ard_buf_init(&pred);
-    ard_buf_appendf(&pred, "z > 0%s%s%s", where ? " AND (" : "", where ? where : "",
-                    where ? ")" : "");
+    int has_where = where && *where;
+    ard_buf_appendf(&pred, "z > 0%s%s%s", has_where ? " AND (" : "", has_where ? where : "",
+                    has_where ? ")" : "");
     ard_buf_append(&pred, "", 1);
     if (pred.failed) {
         ard_buf_reset(&pred);
@@ -96,7 +100,7 @@ static ard_status read_leaf(const ard_parquet_file *f, int32_t rg, const char *n
     return st;
 }
 
-static ard_status load_catalog_file(const char *path, fof_catalog *c, ard_error *err) {
+static ard_status load_catalog_file(const char *path, sci_catalog *c, ard_error *err) {
     ard_parquet_file *f = NULL;
     ard_status st = ard_parquet_open(path, NULL, &f, err);
     const ard_pq_metadata *md = st == ARD_OK ? ard_parquet_metadata(f) : NULL;
@@ -139,30 +143,73 @@ static ard_status load_catalog_file(const char *path, fof_catalog *c, ard_error 
     return st;
 }
 
-ard_status fof_load_parquet(const char *dataset, fof_catalog *c, ard_error *err) {
-    char path[4096];
-    int32_t files = 0;
-    for (int32_t i = 0; i < 10000; i++) {
-        ard_status st = ard_survey_catalog_path(dataset, i, path, sizeof path, err);
-        if (st != ARD_OK) {
-            return st;
-        }
-        FILE *probe = fopen(path, "rb");
-        if (!probe) {
-            break;
-        }
-        fclose(probe);
-        st = load_catalog_file(path, c, err);
-        if (st != ARD_OK) {
-            return st;
-        }
-        files++;
+static int cmp_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ard__sci_names_reset(sci_names *names) {
+    for (int32_t i = 0; i < names->count; i++) {
+        ard_free(names->paths[i]);
     }
-    if (files == 0) {
-        return ard_error_set(err, ARD_ENOENT, "%s: no index and no catalog/zcatalog-0000.parquet",
-                             dataset);
+    ard_free(names->paths);
+    memset(names, 0, sizeof *names);
+}
+
+/* DATASET/sub/<prefix>*.parquet, sorted by name (full paths). A missing directory is empty. */
+ard_status ard__sci_list(const char *dataset, const char *sub, const char *prefix, sci_names *out,
+                         ard_error *err) {
+    memset(out, 0, sizeof *out);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", dataset, sub);
+    DIR *d = opendir(dir);
+    if (!d) {
+        return ARD_OK;
     }
-    return ARD_OK;
+    ard_status st = ARD_OK;
+    struct dirent *e;
+    int32_t cap = 0;
+    while ((e = readdir(d)) != NULL && st == ARD_OK) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' || n < 9 || strcmp(e->d_name + n - 8, ".parquet") != 0 ||
+            strncmp(e->d_name, prefix, strlen(prefix)) != 0) {
+            continue;
+        }
+        if (out->count == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **grown = ard_realloc(out->paths, (size_t)cap * sizeof *grown);
+            st = grown ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "out of memory");
+            out->paths = grown ? grown : out->paths;
+        }
+        size_t len = strlen(dir) + n + 2;
+        char *path = st == ARD_OK ? ard_malloc(len) : NULL;
+        if (path) {
+            snprintf(path, len, "%s/%s", dir, e->d_name);
+            out->paths[out->count++] = path;
+        } else if (st == ARD_OK) {
+            st = ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+    }
+    closedir(d);
+    if (st == ARD_OK && out->count > 1) {
+        qsort(out->paths, (size_t)out->count, sizeof *out->paths, cmp_name);
+    }
+    if (st != ARD_OK) {
+        ard__sci_names_reset(out);
+    }
+    return st;
+}
+
+ard_status ard__sci_load_files(const char *dataset, sci_catalog *c, ard_error *err) {
+    sci_names files;
+    ard_status st = ard__sci_list(dataset, "catalog", "", &files, err);
+    if (st == ARD_OK && files.count == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "%s: no index and no catalog/*.parquet", dataset);
+    }
+    for (int32_t i = 0; st == ARD_OK && i < files.count; i++) {
+        st = load_catalog_file(files.paths[i], c, err);
+    }
+    ard__sci_names_reset(&files);
+    return st;
 }
 
 typedef struct tid_gid {
@@ -191,7 +238,7 @@ static ard_status read_truth_file(const char *path, tid_gid **all, int64_t *n, i
             st = read_leaf(f, rg, "TARGETID", tid, rows, ARD_PQ_INT64, err);
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, ARD_TRUTH_GROUP_ID, gid, rows, ARD_PQ_INT64, err);
+            st = read_leaf(f, rg, SCI_TRUTH_GROUP_ID, gid, rows, ARD_PQ_INT64, err);
         }
         if (st == ARD_OK && *n + rows > *cap) {
             int64_t newcap = (*n + rows) * 2;
@@ -211,26 +258,20 @@ static ard_status read_truth_file(const char *path, tid_gid **all, int64_t *n, i
 }
 
 /* truth[i] = the generator's GROUP_ID of catalog row i (<= 0 field). *found = 0 when the dataset has
- * no truth directory. */
-ard_status fof_load_truth(const char *dataset, const fof_catalog *c, int64_t **truth_out,
-                          int *found, ard_error *err) {
+ * no truth files. */
+ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_t **truth_out,
+                               int *found, ard_error *err) {
     *found = 0;
     *truth_out = NULL;
     tid_gid *all = NULL;
     int64_t n = 0, cap = 0;
-    ard_status st = ARD_OK;
-    char path[4096];
-    for (int32_t i = 0; st == ARD_OK && i < 10000; i++) {
-        int len = snprintf(path, sizeof path, "%s/%s/galaxies-%04d.parquet", dataset, ARD_TRUTH_DIR,
-                           (int)i);
-        FILE *probe = len > 0 && (size_t)len < sizeof path ? fopen(path, "rb") : NULL;
-        if (!probe) {
-            break;
-        }
-        fclose(probe);
-        st = read_truth_file(path, &all, &n, &cap, err);
+    sci_names files;
+    ard_status st = ard__sci_list(dataset, "truth", "galaxies-", &files, err);
+    for (int32_t i = 0; st == ARD_OK && i < files.count; i++) {
+        st = read_truth_file(files.paths[i], &all, &n, &cap, err);
         *found = 1;
     }
+    ard__sci_names_reset(&files);
     int64_t *truth = NULL;
     if (st == ARD_OK && *found) {
         qsort(all, (size_t)n, sizeof *all, cmp_tid);
@@ -244,105 +285,5 @@ ard_status fof_load_truth(const char *dataset, const fof_catalog *c, int64_t **t
     }
     ard_free(all);
     *truth_out = truth;
-    return st;
-}
-
-static ard_status write_galaxy_groups(ard_index *idx, const ard_fof_result *r, const fof_catalog *c,
-                                      const char *run_id, ard_error *err) {
-    int64_t n = c->n;
-    int64_t *size = ard_malloc((size_t)(n > 0 ? n : 1) * sizeof *size);
-    const char **runs = ard_malloc((size_t)(n > 0 ? n : 1) * sizeof *runs);
-    ard_status st = size && runs ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
-    const int64_t *gid = ard_fof_group_ids(r);
-    for (int64_t i = 0; st == ARD_OK && i < n; i++) {
-        size[i] = gid[i] > 0 ? ard_fof_group_at(r, gid[i] - 1)->members : 1;
-        runs[i] = run_id;
-    }
-    if (st == ARD_OK) {
-        ard_index_column cols[] = {{"targetid", ARD_INDEX_INT64, c->tid, NULL},
-                                   {"group_id", ARD_INDEX_INT64, gid, NULL},
-                                   {"group_size", ARD_INDEX_INT64, size, NULL},
-                                   {"run_id", ARD_INDEX_TEXT, runs, NULL}};
-        st = ard_index_write_table(idx, "galaxy_groups", cols, 4, n, ARD_INDEX_REPLACE, err);
-    }
-    ard_free(size);
-    ard_free(runs);
-    return st;
-}
-
-enum { GROUP_COLS = 13 };
-
-static ard_status write_groups(ard_index *idx, const ard_fof_result *r, const char *run_id,
-                               ard_error *err) {
-    static const char *names[GROUP_COLS - 1] = {
-        "group_id", "n_members",  "first_targetid", "ra",     "dec", "z", "x_mpc", "y_mpc",
-        "z_mpc",    "radius_mpc", "radius_max_mpc", "sigma_v"};
-    int64_t g = ard_fof_num_groups(r);
-    size_t cap = (size_t)(g > 0 ? g : 1);
-    void *bufs[GROUP_COLS] = {0};
-    ard_status st = ARD_OK;
-    for (int k = 0; k < GROUP_COLS; k++) {
-        bufs[k] = ard_malloc(cap * 8);
-        st = bufs[k] || st != ARD_OK ? st : ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
-    }
-    for (int64_t i = 0; st == ARD_OK && i < g; i++) {
-        const ard_fof_group *p = ard_fof_group_at(r, i);
-        ((int64_t *)bufs[0])[i] = p->group_id;
-        ((int64_t *)bufs[1])[i] = p->members;
-        ((int64_t *)bufs[2])[i] = p->first_targetid;
-        const double v[] = {p->ra, p->dec,        p->z_centre,       p->x,      p->y,
-                            p->z,  p->radius_mpc, p->radius_max_mpc, p->sigma_v};
-        for (int k = 3; k < GROUP_COLS - 1; k++) {
-            ((double *)bufs[k])[i] = v[k - 3];
-        }
-        ((const char **)bufs[GROUP_COLS - 1])[i] = run_id;
-    }
-    if (st == ARD_OK) {
-        ard_index_column cols[GROUP_COLS];
-        for (int k = 0; k < GROUP_COLS - 1; k++) {
-            cols[k] = (ard_index_column){names[k], k < 3 ? ARD_INDEX_INT64 : ARD_INDEX_DOUBLE,
-                                         bufs[k], NULL};
-        }
-        cols[GROUP_COLS - 1] =
-            (ard_index_column){"run_id", ARD_INDEX_TEXT, bufs[GROUP_COLS - 1], NULL};
-        st = ard_index_write_table(idx, "groups", cols, GROUP_COLS, g, ARD_INDEX_REPLACE, err);
-    }
-    for (int k = 0; k < GROUP_COLS; k++) {
-        ard_free(bufs[k]);
-    }
-    return st;
-}
-
-static ard_status write_run(ard_index *idx, const ard_fof_result *r, const char *run_id,
-                            const char *where, const char *params, ard_error *err) {
-    int64_t galaxies = ard_fof_num_galaxies(r), groups = ard_fof_num_groups(r);
-    int64_t grouped = ard_fof_num_grouped(r);
-    const char *where_text = where ? where : "";
-    ard_index_column cols[] = {{"run_id", ARD_INDEX_TEXT, &run_id, NULL},
-                               {"params", ARD_INDEX_TEXT, &params, NULL},
-                               {"where_clause", ARD_INDEX_TEXT, &where_text, NULL},
-                               {"galaxies", ARD_INDEX_INT64, &galaxies, NULL},
-                               {"groups", ARD_INDEX_INT64, &groups, NULL},
-                               {"grouped", ARD_INDEX_INT64, &grouped, NULL}};
-    return ard_index_write_table(idx, "fof_runs", cols, 6, 1, ARD_INDEX_APPEND, err);
-}
-
-ard_status fof_write_index(ard_index *idx, const ard_fof_result *r, const fof_catalog *c,
-                           const char *run_id, const char *where, ard_error *err) {
-    ard_buf params;
-    ard_buf_init(&params);
-    ard_fof_params_json(r, &params);
-    ard_buf_append(&params, "", 1);
-    ard_status st = params.failed ? ard_error_set(err, ARD_ENOMEM, "fof: out of memory") : ARD_OK;
-    if (st == ARD_OK) {
-        st = write_galaxy_groups(idx, r, c, run_id, err);
-    }
-    if (st == ARD_OK) {
-        st = write_groups(idx, r, run_id, err);
-    }
-    if (st == ARD_OK) {
-        st = write_run(idx, r, run_id, where, (const char *)params.data, err);
-    }
-    ard_buf_reset(&params);
     return st;
 }
