@@ -85,7 +85,8 @@ class F32Matrix(ctypes.Structure):
 class SyncOptions(ctypes.Structure):
     _ard_name_ = "ard_sync_options"
     _fields_ = [("threads", c_i32), ("rank", c_i32), ("size", c_i32), ("verify_footers", c_i32),
-                ("skip_catalog", c_i32), ("files_per_txn", c_i32), ("quiet", c_i32)]
+                ("skip_catalog", c_i32), ("files_per_txn", c_i32), ("quiet", c_i32),
+                ("on_notice", ctypes.c_void_p), ("notice_ctx", ctypes.c_void_p)]
 
 
 class SyncReport(ctypes.Structure):
