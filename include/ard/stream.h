@@ -215,7 +215,7 @@ ARD_API int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, in
 ARD_API ard_status ard_store_create(const ard_store_options *opts, ard_store **out, ard_error *err);
 /* Connects a consumer to the store NAME. The calling thread's liveness is tracked: keep using the
  * handle from threads of this process and close it before the process exits (a dying process is
- * handled). ARD_ENOENT (no such store), ARD_EPERM (other user's store / mode not 0600),
+ * handled). ARD_ENOENT (no such store, or one still being created: retry), ARD_EPERM (other user's store / mode not 0600),
  * ARD_ECORRUPT (not an ard store), ARD_ELIMIT (too many consumers, max 64), ARD_EIO. */
 ARD_API ard_status ard_store_connect(const char *name, ard_store **out, ard_error *err);
 /* A second consumer handle on the same mapping for an in-process consumer thread (anonymous stores,

@@ -176,7 +176,6 @@ static ard_status fit_slots(const ard_store_options *o, int64_t slot_bytes, int3
 static void init_header(store_header *h, const ard_store_options *o, int32_t slots, int64_t total) {
     int64_t off[5];
     memset(h, 0, (size_t)header_bytes(slots));
-    h->magic = STORE_MAGIC;
     h->version = STORE_VERSION;
     h->uid = (uint32_t)geteuid();
     h->total_size = total;
@@ -218,6 +217,9 @@ static void init_header(store_header *h, const ard_store_options *o, int32_t slo
     for (int32_t p = 0; p < o->num_patches; p++) {
         wave[p] = o->wave ? o->wave[p] : 0.0f;
     }
+    /* The magic goes in last, with release order: a consumer connecting while the store is being
+     * created sees magic 0 (not ready) rather than a half-written header. */
+    __atomic_store_n(&h->magic, (uint64_t)STORE_MAGIC, __ATOMIC_RELEASE);
 }
 
 /* A stale store (its producer is gone or finished) may be replaced. */
@@ -403,6 +405,9 @@ static ard_status check_mapping(const char *name, int fd, struct stat *st, ard_e
                              name, (unsigned)st->st_uid, (unsigned)(st->st_mode & 0777),
                              (unsigned)geteuid());
     }
+    if (st->st_size == 0) { /* created, not sized yet */
+        return ard_error_set(err, ARD_ENOENT, "store: stream \"%s\" is still being created", name);
+    }
     if (st->st_size < (off_t)sizeof(store_header)) {
         return ard_error_set(err, ARD_ECORRUPT, "store /%s: %lld bytes is too small", name,
                              (long long)st->st_size);
@@ -478,6 +483,9 @@ ard_status ard_store_connect(const char *name, ard_store **out, ard_error *err) 
         }
     }
     close(fd);
+    if (st == ARD_OK && __atomic_load_n(&((const store_header *)p)->magic, __ATOMIC_ACQUIRE) == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "store: stream \"%s\" is still being created", name);
+    }
     if (st == ARD_OK) {
         st = check_header(name, p, (int64_t)sb.st_size, err);
     }
