@@ -211,6 +211,66 @@ ARD_API ard_status ard_pq_writer_close(ard_pq_writer *w, ard_error *err);
  * NULL. */
 ARD_API void ard_pq_writer_abort(ard_pq_writer *w);
 
+// ---- "write these columns": a flat table ------------------------------------------------------
+/* The one table writer of ard: a schema made from column descriptors, then whole columns appended
+ * in batches. Used for catalogs, truth tables, science results and fetch exports alike.
+ *
+ *   ard_parquet_table_column cols[2] = {{"TARGETID", ARD_PARQUET_COL_INT64, ARD_PARQUET_COL_SORTED,
+ *                                        ids}, {"Z", ARD_PARQUET_COL_DOUBLE, 0, z}};
+ *   ard_parquet_write_table("t.parquet", cols, 2, rows, NULL, err);
+ */
+
+/* Kinds of table columns, with the layout of `values`. */
+#define ARD_PARQUET_COL_INT32 0  /* int32_t[rows] */
+#define ARD_PARQUET_COL_INT64 1  /* int64_t[rows] */
+#define ARD_PARQUET_COL_FLOAT 2  /* float[rows] */
+#define ARD_PARQUET_COL_DOUBLE 3 /* double[rows] */
+#define ARD_PARQUET_COL_STRING                                                                     \
+    4                              /* const char *const [rows], UTF-8 (logical STRING); a NULL entry
+                                      is a null value (needs ARD_PARQUET_COL_NULLABLE) */
+#define ARD_PARQUET_COL_LIST_F32 5 /* float[rows x width], row-major: list<float> */
+#define ARD_PARQUET_COL_LIST_U8                                                                    \
+    6 /* uint8_t[rows x width], row-major: list<uint8> (INT32 with
+                                      logical INTEGER(8, unsigned)) */
+
+/* Column flags (OR-ed). */
+#define ARD_PARQUET_COL_SORTED 1   /* ascending INT32/INT64: DELTA_BINARY_PACKED, sorting_columns */
+#define ARD_PARQUET_COL_PLAIN 2    /* PLAIN encoding (unique values: a dictionary would not pay) */
+#define ARD_PARQUET_COL_NULLABLE 4 /* OPTIONAL values (list columns: OPTIONAL elements) */
+#define ARD_PARQUET_COL_NULL_LISTS 8 /* list columns: the lists themselves may be null */
+
+/* One column: its schema (name, kind, flags, width) and, for ard_parquet_table_append, one batch
+ * of its data. Caller-owned; the writer reads `values`, `validity` and `row_validity` only during
+ * the call. */
+typedef struct ard_parquet_table_column {
+    const char *name; /* unique, non-empty */
+    int32_t kind;     /* ARD_PARQUET_COL_INT32 .. ARD_PARQUET_COL_LIST_U8 */
+    int32_t flags;    /* ARD_PARQUET_COL_* flags */
+    const void *values;
+    const uint8_t *validity;     /* NULL = all valid; else 1 bit per value (lists: per element) */
+    const uint8_t *row_validity; /* lists only: 1 bit per row, NULL = no null list */
+    int64_t width;               /* lists: elements per row (> 0) */
+} ard_parquet_table_column;
+
+/* Opens a writer (ard_pq_writer_open) for the schema of `cols` (the directory of `path` must
+ * exist). opts NULL: ZSTD, the writer's other defaults. Append with
+ * ard_parquet_table_append, finish with ard_pq_writer_close (or ard_pq_writer_abort).
+ * Errors: ARD_EINVAL (no columns, a bad kind, flag or name: the message names the column), as
+ * ard_pq_writer_open. *out is NULL on failure. */
+ARD_API ard_status ard_parquet_table_open(const char *path, const ard_parquet_table_column *cols,
+                                          int32_t num_columns, const ard_pq_writer_options *opts,
+                                          ard_pq_writer **out, ard_error *err);
+/* Appends `rows` rows: cols are the columns given at open, in the same order, with this batch's
+ * data (kind and flags as at open). Errors: ARD_EINVAL (a column count other than the table's, a
+ * column without values, nulls in a column not nullable), as ard_pq_writer_write_column. */
+ARD_API ard_status ard_parquet_table_append(ard_pq_writer *w, const ard_parquet_table_column *cols,
+                                            int32_t num_columns, int64_t rows, ard_error *err);
+/* Open, append all `rows`, close: the whole table written atomically. Errors as above; on failure
+ * no file is left and an old file at `path` is untouched. */
+ARD_API ard_status ard_parquet_write_table(const char *path, const ard_parquet_table_column *cols,
+                                           int32_t num_columns, int64_t rows,
+                                           const ard_pq_writer_options *opts, ard_error *err);
+
 /* ---- Arrow C Data Interface import
  * ---------------------------------------------------------------- */
 

@@ -19,143 +19,11 @@
 #define ARD_SURVEY_H
 
 #include "ard/core.h"
+#include "ard/dataset.h" /* the ARD layout and schema names survey writes */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-// ---- schema names -------------------------------------------------------------------------------
-
-#define ARD_SCHEMA_VERSION "1"
-#define ARD_KV_GRID "ard.grid"
-#define ARD_KV_VERSION "ard.version"
-#define ARD_KV_SOURCE "ard.source" /* "generate seed=S" or "ingest desi" */
-/* Tile pixel statistics per TARGET_CLASS (written by ard's tile writer: generate and ingest; other
- * writers may omit the key). The value is compact JSON, one member per class present in the tile,
- * in the fixed order BGS, LRG, ELG, QSO, OTHER (ingest's class for targets of none of the four),
- * absent classes omitted, no whitespace, counts as decimal integers:
- *   {"BGS":{"rows":R,"pixels":P,"flux_null":N,"ivar_zero":Z},"LRG":{...},...}
- * rows = spectra of the class (the catalog's TARGET_CLASS of their TARGETID), pixels = their FLUX
- * elements (rows x grid.n), flux_null = null FLUX elements as written, ivar_zero = IVAR elements
- * equal to 0 (a null FLUX element always has IVAR 0). Counts are exact, so the sums over classes
- * equal the footer's row count and the FLUX column's value and null counts; `ard sync` checks
- * that and records a tile whose value is malformed or disagrees as a sync error. */
-#define ARD_KV_PIXEL_STATS "ard.pixel_stats"
-#define ARD_CLASS_OTHER_NAME "OTHER" /* TARGET_CLASS of ingested targets of no ard class */
-
-/* Tile columns. */
-#define ARD_COL_TARGETID "TARGETID"
-#define ARD_COL_FLUX "FLUX"
-#define ARD_COL_IVAR "IVAR"
-#define ARD_COL_MASK "MASK"
-
-/* MASK byte bits (any nonzero bit = do not use that pixel). */
-#define ARD_MASK_NODATA 1u  /* no arm covers the pixel, or every input pixel was masked */
-#define ARD_MASK_BADPIX 2u  /* DESI SPECMASK nonzero / generator bad pixel */
-#define ARD_MASK_ARMDROP 4u /* whole arm missing (dead arm) */
-#define ARD_MASK_COSMIC 8u  /* flagged cosmic ray */
-
-/* Catalog columns: DESI zcatalog names (desi-facts.md 1.1) plus TARGET_CLASS. The table below is
- * the schema of catalog/zcatalog-NNNN.parquet, in column order. */
-typedef enum ard_col_type {
-    ARD_COLTYPE_INT32 = 0,
-    ARD_COLTYPE_INT64 = 1,
-    ARD_COLTYPE_FLOAT = 2,
-    ARD_COLTYPE_DOUBLE = 3,
-    ARD_COLTYPE_STRING = 4 /* UTF-8 BYTE_ARRAY (STRING logical type) */
-} ard_col_type;
-
-typedef struct ard_survey_column {
-    const char *name; /* "TARGET_RA" */
-    int32_t type;     /* ard_col_type */
-    const char *unit; /* "deg", "" */
-    const char *doc;  /* one line */
-} ard_survey_column;
-
-/* Number of catalog columns, and column i (0 <= i < count; NULL otherwise; borrowed, static). */
-ARD_API int32_t ard_catalog_num_columns(void);
-ARD_API const ard_survey_column *ard_catalog_column(int32_t i);
-/* Index of a catalog column by name, or -1. */
-ARD_API int32_t ard_catalog_column_index(const char *name);
-
-/* Catalog column names, in schema order. */
-#define ARD_CAT_TARGETID "TARGETID"       /* int64, unique, sorted */
-#define ARD_CAT_TARGET_RA "TARGET_RA"     /* double, deg ICRS */
-#define ARD_CAT_TARGET_DEC "TARGET_DEC"   /* double, deg */
-#define ARD_CAT_Z "Z"                     /* double, observed (redshift-space) redshift */
-#define ARD_CAT_ZERR "ZERR"               /* double */
-#define ARD_CAT_ZWARN "ZWARN"             /* int64, 0 = good */
-#define ARD_CAT_DELTACHI2 "DELTACHI2"     /* double */
-#define ARD_CAT_SPECTYPE "SPECTYPE"       /* string GALAXY/QSO/STAR */
-#define ARD_CAT_SUBTYPE "SUBTYPE"         /* string */
-#define ARD_CAT_HEALPIX "HEALPIX"         /* int32, NSIDE 64 nested pixel of the tile holding it */
-#define ARD_CAT_SURVEY "SURVEY"           /* string main/sv1/.../special */
-#define ARD_CAT_PROGRAM "PROGRAM"         /* string dark/bright/backup/other */
-#define ARD_CAT_DESI_TARGET "DESI_TARGET" /* int64 bits (desi-facts.md) */
-#define ARD_CAT_BGS_TARGET "BGS_TARGET"   /* int64 bits */
-#define ARD_CAT_FLUX_G "FLUX_G"           /* float nanomaggy */
-#define ARD_CAT_FLUX_R "FLUX_R"
-#define ARD_CAT_FLUX_Z "FLUX_Z"
-#define ARD_CAT_EBV "EBV"                             /* float mag */
-#define ARD_CAT_COADD_FIBERSTATUS "COADD_FIBERSTATUS" /* int32, 0 = good */
-#define ARD_CAT_TARGET_CLASS                                                                       \
-    "TARGET_CLASS"                          /* string BGS/LRG/ELG/QSO (ard's own; ingest writes    \
-                                               OTHER for targets of none of these classes) */
-#define ARD_CAT_HAS_SPECTRUM "HAS_SPECTRUM" /* int32 1 = a tile row exists for this TARGETID */
-
-/* Catalog files hold at most this many rows each (zcatalog-0000, -0001, ...). */
-#define ARD_CATALOG_ROWS_PER_FILE 1000000
-
-/* Target classes (TARGET_CLASS). */
-typedef enum ard_target_class {
-    ARD_CLASS_BGS = 0,
-    ARD_CLASS_LRG = 1,
-    ARD_CLASS_ELG = 2,
-    ARD_CLASS_QSO = 3,
-    ARD_CLASS_COUNT = 4
-} ard_target_class;
-/* "BGS", "LRG", "ELG", "QSO"; "UNKNOWN" for anything else. Static. */
-ARD_API const char *ard_target_class_name(int32_t cls);
-/* Class from its name (case-sensitive), or -1. */
-ARD_API int32_t ard_target_class_from_name(const char *name);
-
-/* ---- truth (generator only) ---------------------------------------------------------------------
- * DATASET/truth/galaxies-NNNN.parquet, row-matched with catalog/zcatalog-NNNN.parquet (same
- * TARGETIDs, same order): TARGETID int64, GROUP_ID int64 (-1 = field galaxy), IS_CENTRAL int32,
- * Z_COSMO double (the halo's cosmological redshift), Z_TRUE double (with peculiar velocity; Z =
- * Z_TRUE + catalog error, or a blunder for ANOMALY=redshift_blunder), ANOMALY string ("" = none,
- * else ard_anomaly_name), ANOMALY_CODE int32, LOG_HALO_MASS double (log10 Msun/h of its group; 0
- * for field), HAS_SPECTRUM int32, SPECTRUM_CLASS string (class the spectrum really shows; differs
- * from TARGET_CLASS for wrong_class), WEB_CLASS string (ard_web_class_name: the T-web class of the
- * true mass field at the galaxy's real-space position), WEB_CODE int32 (ard_web_class), WEB_DELTA
- * float (smoothed overdensity of the halos there), WEB_LAMBDA1..3 float (tidal eigenvalues,
- * descending); key-value metadata "ard.cosmic_web" gives the T-web parameters ("method=tweb;
- * smoothing_mpc_h=2;lambda_th=0.2;tolerance=0.005;field_log_mass=12;..."). The true mass field is
- * every group's halo (LOG_MASS, at its centre) and every field galaxy as a 10^12 Msun/h halo at its
- * own position, in a smooth background. DATASET/truth/groups.parquet: GROUP_ID int64, RA double,
- * DEC double, Z double (cosmological), LOG_MASS double, N_MEMBERS int32, R_VIR_MPC double (physical
- * Mpc/h), SIGMA_V double (km/s). */
-#define ARD_TRUTH_DIR "truth"
-#define ARD_TRUTH_GROUP_ID "GROUP_ID"
-#define ARD_TRUTH_ANOMALY "ANOMALY"
-#define ARD_TRUTH_ANOMALY_CODE "ANOMALY_CODE"
-#define ARD_TRUTH_WEB_CLASS "WEB_CLASS"
-#define ARD_TRUTH_WEB_CODE "WEB_CODE"
-#define ARD_TRUTH_WEB_DELTA "WEB_DELTA"
-#define ARD_KV_COSMIC_WEB "ard.cosmic_web" /* T-web parameters of the WEB_* truth columns */
-
-typedef enum ard_anomaly {
-    ARD_ANOMALY_NONE = 0,
-    ARD_ANOMALY_COSMIC_RAY = 1,  /* a few single-pixel spikes */
-    ARD_ANOMALY_DEAD_ARM = 2,    /* one arm zero flux with nonzero IVAR (not masked!) */
-    ARD_ANOMALY_WRONG_CLASS = 3, /* spectrum of another class than TARGET_CLASS/SPECTYPE say */
-    ARD_ANOMALY_FLAT = 4,        /* flat / zero spectrum */
-    ARD_ANOMALY_LINE_RATIO = 5,  /* unphysical line ratio (e.g. [OIII]4960 > 5008) */
-    ARD_ANOMALY_Z_BLUNDER = 6,   /* catalog Z far from the spectrum's true redshift */
-    ARD_ANOMALY_COUNT = 7
-} ard_anomaly;
-/* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder". Static. */
-ARD_API const char *ard_anomaly_name(int32_t kind);
 
 // ---- cosmic web (T-web) ------------------------------------------------------------------------
 /* The T-web of Hahn et al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
@@ -252,23 +120,6 @@ ARD_API ard_status ard_healpix_pix2ang_nest(int64_t nside, int64_t pix, double *
                                             double *dec_deg, ard_error *err);
 /* Pixel area in square degrees (0.83929 for NSIDE 64), 0 for a bad nside. */
 ARD_API double ard_healpix_pixel_area_deg2(int64_t nside);
-
-// ---- dataset paths ------------------------------------------------------------------------------
-/* "DATASET/tiles/SURVEY/PROGRAM/PIXGROUP/PIXNUM.parquet" with PIXGROUP = PIXNUM / 100 (no zero
- * padding, as DESI). ARD_EINVAL (bad survey/program name: must be [a-z0-9_]+, pixnum < 0),
- * ARD_ERANGE (buffer too small). */
-ARD_API ard_status ard_survey_tile_path(const char *dataset, const char *survey,
-                                        const char *program, int64_t pixnum, char *buf, size_t cap,
-                                        ard_error *err);
-/* "DATASET/catalog/zcatalog-NNNN.parquet" (4 digits, file_index 0..9999). */
-ARD_API ard_status ard_survey_catalog_path(const char *dataset, int32_t file_index, char *buf,
-                                           size_t cap, ard_error *err);
-/* Parses a tile path (absolute or relative; anything before "tiles/" is ignored) into its parts.
- * survey/program buffers of at least 16 bytes. ARD_EINVAL if it is not a tile path. */
-ARD_API ard_status ard_survey_parse_tile_path(const char *path, char *survey, char *program,
-                                              int64_t *pixnum, ard_error *err);
-/* Creates every missing directory of `path`'s parent (mkdir -p of dirname). ARD_EIO. */
-ARD_API ard_status ard_survey_mkdirs_for(const char *path, ard_error *err);
 
 /* ---- cosmology (flat LambdaCDM) -----------------------------------------------------------------
  * D_C(z) = (c / H0) * integral_0^z dz' / E(z'), E(z) = sqrt(Om (1+z)^3 + Or (1+z)^4 + OL),

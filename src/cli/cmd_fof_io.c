@@ -169,7 +169,7 @@ ard_status fof_load_parquet(const char *dataset, fof_catalog *c, ard_error *err)
     char path[4096];
     int32_t files = 0;
     for (int32_t i = 0; i < 10000; i++) {
-        ard_status st = ard_survey_catalog_path(dataset, i, path, sizeof path, err);
+        ard_status st = ard_dataset_catalog_path(dataset, i, path, sizeof path, err);
         if (st != ARD_OK) {
             return st;
         }

@@ -124,16 +124,11 @@ static void print_plan(const ard_plan *plan, const char *dataset, const char *fo
             }
         }
     } else if (strcmp(format, "plan") == 0) {
-        printf("path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\n");
-        for (int64_t c = 0; c < chunks; c++) {
-            const ard_plan_chunk *ch = ard_plan_chunk_at(plan, c);
-            printf("%s\t%d\t%lld\t%lld\t%lld\t", ard_plan_file(plan, ch->file), ch->row_group,
-                   (long long)ch->byte_offset, (long long)ch->bytes, (long long)ch->num_rows);
-            for (int64_t r = 0; r < ch->num_rows; r++) {
-                printf("%s%lld", r ? "," : "", (long long)ch->rows[r]);
-            }
-            printf("\n");
-        }
+        ard_buf b;
+        ard_buf_init(&b);
+        ard_plan_format(plan, &b);
+        fwrite(b.data, 1, b.len, stdout);
+        ard_buf_reset(&b);
     } else {
         ard_buf b;
         ard_buf_init(&b);

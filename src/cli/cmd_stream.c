@@ -211,127 +211,16 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
     return 0;
 }
 
-typedef struct plan_items {
-    ard_read_item *items;
-    char **paths;
-    int64_t count, num_paths;
-} plan_items;
-
-static void plan_free(plan_items *p) {
-    for (int64_t i = 0; i < p->num_paths; i++) {
-        free(p->paths[i]);
-    }
-    free(p->paths);
-    free(p->items);
-}
-
-static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first, int64_t num) {
-    ard_read_item *items = realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
-    if (!items) {
-        return ARD_ENOMEM;
-    }
-    p->items = items;
-    p->items[p->count++] = (ard_read_item){path, rg, first, num};
-    return ARD_OK;
-}
-
-/* One line "path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>r0,r1,..." of
- * `ard query --format plan`: consecutive rows become one item. */
-static ard_status plan_line(const char *dataset, char *line, plan_items *p) {
-    char *field[6];
-    int n = 0;
-    for (char *c = line; n < 6; n++) {
-        field[n] = c;
-        char *tab = strchr(c, '\t');
-        if (!tab) {
-            n++;
-            break;
-        }
-        *tab = '\0';
-        c = tab + 1;
-    }
-    char *end;
-    long long rg = n == 6 ? strtoll(field[1], &end, 10) : -1;
-    if (n != 6 || rg < 0 || rg > INT32_MAX) {
-        return ARD_EINVAL;
-    }
-    char **paths = realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
-    size_t len = strlen(dataset) + strlen(field[0]) + 2;
-    char *path = malloc(len);
-    if (paths) {
-        p->paths = paths;
-    }
-    if (!paths || !path) {
-        free(path);
-        return ARD_ENOMEM;
-    }
-    snprintf(path, len, "%s/%s", field[0][0] == '/' ? "" : dataset, field[0]);
-    p->paths[p->num_paths++] = path;
-    long long first = -1, prev = -1;
-    for (char *c = field[5];;) {
-        long long r = strtoll(c, &end, 10);
-        if (end == c || r < 0 || (prev >= 0 && r <= prev)) {
-            return ARD_EINVAL;
-        }
-        if (first >= 0 && r != prev + 1) {
-            if (plan_push(p, path, (int32_t)rg, first, prev - first + 1) != ARD_OK) {
-                return ARD_ENOMEM;
-            }
-            first = -1;
-        }
-        first = first < 0 ? r : first;
-        prev = r;
-        if (*end != ',') {
-            break;
-        }
-        c = end + 1;
-    }
-    return plan_push(p, path, (int32_t)rg, first, prev - first + 1);
-}
-
-/* Reads the output of `ard query DATASET --format plan` (header and summary lines skipped). */
-static ard_status plan_read(const char *dataset, const char *file, plan_items *p, ard_error *err) {
-    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (!f) {
-        return ard_error_set_errno(err, ARD_ENOENT, errno, "plan %s", file);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int64_t lineno = 0;
-    ard_status st = ARD_OK;
-    while (st == ARD_OK && (got = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[got - 1] == '\n') {
-            line[got - 1] = '\0';
-        }
-        if (strncmp(line, "path\t", 5) == 0 || !strchr(line, '\t')) {
-            continue;
-        }
-        st = plan_line(dataset, line, p);
-        if (st != ARD_OK) {
-            st = ard_error_set(err, st,
-                               "plan %s line %lld: expected `ard query --format plan` "
-                               "output",
-                               file, (long long)lineno);
-        }
-    }
-    free(line);
-    if (f != stdin) {
-        fclose(f);
-    }
-    return st;
-}
-
 static ard_status make_loader(const ard_cli_args *a, const ard_loader_options *o, ard_loader **out,
                               ard_error *err) {
     if (a->present[OPT_PLAN]) {
-        plan_items p = {0};
-        ard_status st = plan_read(a->positional[0], a->value[OPT_PLAN], &p, err);
+        const char *file = a->value[OPT_PLAN];
+        ard_plan *plan = NULL;
+        ard_status st = ard_plan_load(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &plan, err);
         if (st == ARD_OK) {
-            st = ard_loader_new(o, p.items, p.count, out, err);
+            st = ard_loader_new_plan(o, a->positional[0], plan, out, err);
         }
-        plan_free(&p);
+        ard_plan_free(plan);
         return st;
     }
     if (a->present[OPT_WHERE]) {

@@ -78,16 +78,18 @@ int ard__idx_identifier(const char *s);
  * parentheses. ARD_EINVAL with a message. */
 ard_status ard__predicate_check(const char *where, ard_error *err);
 
-/* walk.c: sorted relative paths of the *.parquet files under DATASET/sub (recursively; hidden files
- * and directories skipped). */
-typedef struct idx_path_list {
-    char **paths;
-    int64_t count, cap;
-} idx_path_list;
-ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
-                             ard_error *err);
-void ard__path_list_reset(idx_path_list *list);
-/* Reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
+/* The dataset's walker under the names sync.c uses (sync.c is being reworked elsewhere; this
+ * adapter goes when it calls ard_dataset_list directly). sub is "tiles" or "catalog". */
+typedef ard_dataset_files idx_path_list;
+static inline ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
+                                           ard_error *err) {
+    int32_t part = sub[0] == 't' ? ARD_DATASET_TILES : ARD_DATASET_CATALOG;
+    return ard_dataset_list(dataset, part, out, err);
+}
+static inline void ard__path_list_reset(idx_path_list *list) {
+    ard_dataset_files_reset(list);
+}
+/* footer_hash.c: reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
  * 16 hex digits. ARD_ECORRUPT for a file that does not end in a footer. */
 ard_status ard__footer_hash(const char *path, char out[17], ard_error *err);
 /* "DATASET/rel" into a new string (caller frees). */
@@ -208,17 +210,5 @@ void ard__linkage_change_reset(idx_linkage_change *c);
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err);
 /* BEGIN for a writer: SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a lock that serialises writers. */
 ard_status ard__idx_begin_write(ard_index *idx, ard_error *err);
-
-/* fetch_u8.c: column lookup and list<uint8> decoding for fetch. The leaf of list column `name`
- * (3-level list, a legacy 2-level one, or a plain column), or -1. */
-int32_t ard__fetch_list_leaf(const ard_parquet_file *pq, const char *name);
-/* ARD_FETCH_F32 for a FLOAT list leaf, ARD_FETCH_U8 for an INT32 list leaf with logical
- * INTEGER(8, unsigned), else -1. */
-int32_t ard__fetch_leaf_kind(const ard_parquet_file *pq, int32_t leaf);
-/* Decodes the planned rows of chunk `ch` of list<uint8> leaf `leaf` into a new rows x width uint8
- * matrix (*out, caller frees with ard_free; *width_out its width). ARD_ENOTSUP for null, empty or
- * ragged lists, ARD_ECORRUPT for values outside 0..255 or a row range the tile does not hold. */
-ard_status ard__fetch_read_u8(const ard_parquet_file *pq, const ard_plan_chunk *ch, int32_t leaf,
-                              const char *name, uint8_t **out, int64_t *width_out, ard_error *err);
 
 #endif

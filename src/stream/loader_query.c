@@ -1,5 +1,5 @@
-/* The loader over an index query: `where` runs read-only against the dataset's index
- * (ard_index_query) and the resulting read plan (file, row group, sorted rows) becomes read items,
+/* The loader over a read plan (dataset.h) or an index query: `where` runs read-only against the
+ * dataset's index (ard_index_query) and the plan (file, row group, sorted rows) becomes read items,
  * one per run of consecutive rows, so the loader reads exactly the selected spectra. */
 #include "stream_int.h"
 
@@ -45,7 +45,11 @@ static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_lis
         if (!l->paths[i]) {
             return ard_error_set(err, ARD_ENOMEM, "loader: plan paths");
         }
-        snprintf(l->paths[i], len, rel[0] == '/' ? "%.0s%s" : "%s/%s", dataset, rel);
+        if (rel[0] == '/') {
+            snprintf(l->paths[i], len, "%s", rel);
+        } else {
+            snprintf(l->paths[i], len, "%s/%s", dataset, rel);
+        }
     }
     return ARD_OK;
 }
@@ -79,6 +83,28 @@ static void items_free(item_list *l) {
     ard_free(l->items);
 }
 
+ard_status ard_loader_new_plan(const ard_loader_options *opts, const char *dataset,
+                               const ard_plan *plan, ard_loader **out, ard_error *err) {
+    *out = NULL;
+    if (!dataset || !plan || !opts) {
+        return ard_error_set(err, ARD_EINVAL, "loader: a plan needs options and its dataset");
+    }
+    item_list l = {0};
+    ard_status st = plan_items(dataset, plan, &l, err);
+    if (st == ARD_OK && l.count == 0) {
+        st = ard_error_set(err, ARD_EINVAL, "loader: the read plan selects no spectra");
+    }
+    if (st == ARD_OK) {
+        ard_loader_options o = *opts;
+        if (!o.index_dataset && !o.index_dsn) {
+            o.index_dataset = dataset; /* catalog columns from DATASET/ard.db */
+        }
+        st = ard_loader_new(&o, l.items, l.count, out, err);
+    }
+    items_free(&l);
+    return st;
+}
+
 ard_status ard_loader_new_query(const ard_loader_options *opts, const char *dataset,
                                 const char *dsn, const char *where, ard_loader **out,
                                 ard_error *err) {
@@ -88,15 +114,11 @@ ard_status ard_loader_new_query(const ard_loader_options *opts, const char *data
     }
     ard_index *idx = NULL;
     ard_plan *plan = NULL;
-    item_list l = {0};
     ard_status st = ard_index_open(dataset, dsn, ARD_INDEX_READ_ONLY, &idx, err);
     if (st == ARD_OK) {
         st = ard_index_query(idx, where, 0, &plan, err);
     }
-    if (st == ARD_OK) {
-        st = plan_items(dataset, plan, &l, err);
-    }
-    if (st == ARD_OK && l.count == 0) {
+    if (st == ARD_OK && ard_plan_num_rows(plan) == 0) {
         st = ard_error_set(err, ARD_EINVAL, "loader: the query \"%.200s\" selects no spectra",
                            where ? where : "");
     }
@@ -106,9 +128,8 @@ ard_status ard_loader_new_query(const ard_loader_options *opts, const char *data
             o.index_dataset = dataset; /* catalog columns from the queried index */
             o.index_dsn = dsn;
         }
-        st = ard_loader_new(&o, l.items, l.count, out, err);
+        st = ard_loader_new_plan(&o, dataset, plan, out, err);
     }
-    items_free(&l);
     ard_plan_free(plan);
     ard_index_close(idx);
     return st;

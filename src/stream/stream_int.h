@@ -3,7 +3,7 @@
 #ifndef ARD_STREAM_INT_H
 #define ARD_STREAM_INT_H
 
-#include "ard/parquet.h"
+#include "ard/dataset.h"
 #include "ard/stream.h"
 
 #include <pthread.h>
@@ -119,8 +119,7 @@ void ard__select64_avx2(const float *keys, int32_t len, int32_t klo, int32_t khi
 
 typedef struct loader_file {
     char *path;
-    ard_parquet_file *pq;
-    int32_t leaf_flux, leaf_ivar, leaf_id;
+    ard_tile *tile; /* read through dataset's spectrum reader */
 } loader_file;
 
 /* The catalog columns a loader adds to each batch, looked up in the index (loader_catalog.c). */
@@ -168,8 +167,11 @@ typedef struct loader_entry {
     float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
 } loader_entry;
 
+enum { LOADER_STRINGS = 7 }; /* option strings the loader copies (loader.c) */
+
 struct ard_loader {
-    ard_loader_options o;
+    ard_loader_options o; /* its strings point into `strings` */
+    char *strings[LOADER_STRINGS];
     loader_file *files;
     int32_t num_files;
     loader_rg *rgs;
@@ -226,8 +228,6 @@ ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, a
 void ard__loader_free_entries(ard_loader *l);
 /* Stops and joins the producer threads (loader_run.c). */
 void ard__loader_stop_threads(ard_loader *l);
-/* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */
-ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err);
 
 /* Re-queues the slots of dead or departed consumers (not `self`). Caller holds h->lock. Returns
  * the number of slots re-queued. */

@@ -7,30 +7,6 @@
 
 #define TILE_ROWS_PER_GROUP 128
 
-ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *strs, int64_t n,
-                              ard_error *err) {
-    int64_t *offsets = ard_malloc((size_t)(n + 1) * sizeof *offsets);
-    ard_buf data;
-    ard_buf_init(&data);
-    if (!offsets) {
-        return ard_error_set(err, ARD_ENOMEM, "strings: no memory for %lld offsets", (long long)n);
-    }
-    offsets[0] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        size_t len = strlen(strs[i]);
-        ard_buf_append(&data, strs[i], len);
-        offsets[i + 1] = offsets[i] + (int64_t)len;
-    }
-    ard_status st =
-        data.failed
-            ? ard_error_set(err, ARD_ENOMEM, "strings: no memory")
-            : ard_pq_writer_write_binary(w, col, offsets,
-                                         data.data ? data.data : (const uint8_t *)"", NULL, n, err);
-    ard_free(offsets);
-    ard_buf_reset(&data);
-    return st;
-}
-
 static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     ard_pq_schema_builder *sb = NULL;
     ard_status st = ard_pq_schema_new(&sb, err);
@@ -134,7 +110,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
     uint8_t *valid = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
     if (st == ARD_OK) {
-        st = ard_survey_mkdirs_for(path, err);
+        st = ard_dataset_mkdirs_for(path, err);
     }
     if (st == ARD_OK) {
         st = tile_schema(&sb, err);

@@ -361,7 +361,7 @@ static void class_stats(tds_truth *t, const cat_rows *c, const int64_t *tids, in
 static int read_catalog(const char *dir, cat_rows *c) {
     for (int32_t i = 0;; i++) {
         char path[1024];
-        if (ard_survey_catalog_path(dir, i, path, sizeof path, NULL) != ARD_OK ||
+        if (ard_dataset_catalog_path(dir, i, path, sizeof path, NULL) != ARD_OK ||
             access(path, F_OK) != 0) {
             return i > 0 ? 0 : -1;
         }
@@ -392,7 +392,7 @@ int tds_truth_compute(const char *dir, tds_truth *t) {
         t->stats_pixels += tt->has_stats ? tt->values : 0;
         t->stats_ivar_zero += tt->has_stats ? tt->ivar_zero : 0;
         char s[32], p[32];
-        if (ard_survey_parse_tile_path(tl.tiles[i].path, s, p, &pix[i], NULL) != ARD_OK) {
+        if (ard_dataset_parse_tile_path(tl.tiles[i].path, s, p, &pix[i], NULL) != ARD_OK) {
             fprintf(stderr, "not a tile path: %s\n", tl.tiles[i].path);
             rc = -1;
         }
