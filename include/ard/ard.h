@@ -4,9 +4,11 @@
 #define ARD_ARD_H
 
 #include "ard/arrow_abi.h"
+#include "ard/astro.h"
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"
+#include "ard/nn.h"
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
 #include "ard/science.h"

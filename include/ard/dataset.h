@@ -156,9 +156,22 @@ typedef enum ard_anomaly {
     ARD_ANOMALY_FLAT = 4,        /* flat / zero spectrum */
     ARD_ANOMALY_LINE_RATIO = 5,  /* unphysical line ratio (e.g. [OIII]4960 > 5008) */
     ARD_ANOMALY_Z_BLUNDER = 6,   /* catalog Z far from the spectrum's true redshift */
-    ARD_ANOMALY_COUNT = 7
+    /* Astrophysical outliers (what spender and DESI found among real ones); the catalog keeps the
+     * target's class, SPECTYPE and Z: */
+    ARD_ANOMALY_STAR = 7,        /* a star labelled as the galaxy: a stellar template (blackbody
+                                    continuum of 3500-9500 K + Balmer, Ca II H&K, Mg b, Na D and
+                                    Ca triplet absorption at |v| < 150 km/s) */
+    ARD_ANOMALY_DOUBLE_PEAK = 8, /* every emission line split in two components at -/+ v
+                                    (galaxies 150-450 km/s, QSO broad lines 2500-5000 km/s) */
+    ARD_ANOMALY_BAL_QSO = 9,     /* broad absorption line quasar: troughs blue-shifted by 2,000 to
+                                    up to 25,000 km/s below C IV, Si IV, N V and Mg II; a BAL QSO at
+                                    Z_TRUE for QSO targets, at z 1.6-2.8 for the others */
+    ARD_ANOMALY_BLEND = 10,      /* a second galaxy (ELG or LRG) at |dz| 0.1-0.6 in the fibre, at
+                                    0.4-1.0 of the target's r-band flux */
+    ARD_ANOMALY_COUNT = 11
 } ard_anomaly;
-/* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder". Static. */
+/* "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder",
+ * "star_as_galaxy", "double_peaked", "bal_qso", "blend". Static. */
 ARD_API const char *ard_anomaly_name(int32_t kind);
 
 // ---- dataset paths ------------------------------------------------------------------------------

@@ -171,6 +171,76 @@ typedef int (*ard_index_row_fn)(void *ctx, int32_t num_columns, const char *cons
 ARD_API ard_status ard_index_select(ard_index *idx, const char *sql, ard_index_row_fn fn, void *ctx,
                                     ard_error *err);
 
+typedef struct ard_index_column ard_index_column;
+
+// ---- typed reads: catalog columns as typed arrays ----------------------------------------------
+
+/* A table read out of the index: num_columns columns of num_rows rows, each an ard_index_column
+ * (name, type, values, validity; defined below) whose arrays the set owns:
+ *   ARD_INDEX_INT64   values: int64_t[num_rows]; a NULL cell reads 0
+ *   ARD_INDEX_DOUBLE  values: double[num_rows]; a NULL cell reads NaN; a NaN the database holds
+ *                     (PostgreSQL can store one; SQLite stores NaN as NULL) reads NaN with its
+ *                     validity bit set, so NULL and NaN stay distinguishable
+ *   ARD_INDEX_TEXT    values: const char *[num_rows], NUL-terminated UTF-8; NULL for a NULL cell
+ * validity is never NULL here: 1 bit per row, LSB-first, 1 = valid (not SQL NULL).
+ * Everything is freed by ard_column_set_free and borrowed until then. A set is immutable: any
+ * number of threads may read it at once. */
+typedef struct ard_column_set ard_column_set;
+
+/* At most this many columns per read. */
+#define ARD_INDEX_MAX_READ_COLUMNS 64
+
+/* Catalog columns (the `galaxies` table: targetid, target_ra, target_dec, z, zerr, zwarn,
+ * deltachi2, spectype, subtype, healpix, survey, program, desi_target, bgs_target, flux_g, flux_r,
+ * flux_z, ebv, coadd_fiberstatus, target_class) of the galaxies selected by `where`, one row per
+ * galaxy in ascending TARGETID order. `columns`: num_columns names, case-insensitive ("Z" or "z");
+ * the set's column names are the index's (lower case) and their types are fixed by the catalog
+ * schema (TARGETID, ZWARN, HEALPIX, DESI_TARGET, BGS_TARGET, COADD_FIBERSTATUS int64; SPECTYPE,
+ * SUBTYPE, SURVEY, PROGRAM, TARGET_CLASS text; the rest double), on both backends alike.
+ * `where` is a predicate over galaxies under exactly the guards of ard_index_query (NULL or "":
+ * every galaxy); limit <= 0: no limit, else the first `limit` galaxies by TARGETID.
+ * Values are bit-exact copies of what the database holds (no text round trip on SQLite; exact
+ * shortest text on PostgreSQL).
+ * Errors: ARD_EINVAL (no columns, more than ARD_INDEX_MAX_READ_COLUMNS, an unknown or repeated
+ * column name: the message names it; a comment, unbalanced quotes or parentheses in the
+ * predicate), ARD_EPERM (a ';' in the predicate, or a predicate that tries more than reading), ARD_EDB (SQL error in the predicate, or an index without that
+ * column), ARD_ENOMEM. *out is NULL on failure. Thread-safety: as the handle. */
+ARD_API ard_status ard_index_read_columns(ard_index *idx, const char *const *columns,
+                                          int32_t num_columns, const char *where, int64_t limit,
+                                          ard_column_set **out, ard_error *err);
+/* The same columns for a list of TARGETIDs: the set has exactly `count` rows, row i describing
+ * targetids[i] (input order, repeats kept). A TARGETID the catalog does not hold gives a row of
+ * NULLs in every column (including a requested "targetid" column, which tells found from not
+ * found). count == 0 gives an empty set. Errors: as ard_index_read_columns (no predicate), and
+ * ARD_EINVAL for count < 0 or targetids NULL with count > 0. */
+ARD_API ard_status ard_index_read_targetids(ard_index *idx, const char *const *columns,
+                                            int32_t num_columns, const int64_t *targetids,
+                                            int64_t count, ard_column_set **out, ard_error *err);
+/* One read-only SELECT (the guards of ard_index_select) as a typed set: `types` gives the
+ * ard_index_col_type of each of the num_types result columns (the statement must return exactly
+ * that many, else ARD_EINVAL). A cell converts to its column's type: an integer to double exactly
+ * when representable, a double to int64 only when it is integral (else ARD_EINVAL naming the
+ * column), a number to text as its shortest exact decimal; a text cell into an int64/double column
+ * -> ARD_EINVAL. Rows in the statement's order. Names are the statement's column names as the
+ * backend reports them ("column0", "column1", ... when it returns no row). Errors: those of ard_index_select, ARD_EINVAL as above, ARD_ENOMEM. */
+ARD_API ard_status ard_index_select_columns(ard_index *idx, const char *sql, const int32_t *types,
+                                            int32_t num_types, ard_column_set **out,
+                                            ard_error *err);
+/* The tables of the index's schema (SQLite: the database; PostgreSQL: current_schema()), one text
+ * column "name", lower case, sorted by strcmp. Errors: ARD_EDB, ARD_ENOMEM. */
+ARD_API ard_status ard_index_tables(ard_index *idx, ard_column_set **out, ard_error *err);
+
+ARD_API void ard_column_set_free(ard_column_set *set); /* accepts NULL */
+ARD_API int64_t ard_column_set_num_rows(const ard_column_set *set);
+ARD_API int32_t ard_column_set_num_columns(const ard_column_set *set);
+/* Column c (NULL when c is out of range), borrowed until ard_column_set_free; it can be passed
+ * unchanged to ard_index_write_table or ard_result_run_add_table. */
+ARD_API const ard_index_column *ard_column_set_column(const ard_column_set *set, int32_t c);
+/* Index of the column named `name` (case-insensitive), or -1. */
+ARD_API int32_t ard_column_set_find(const ard_column_set *set, const char *name);
+/* 1 when cell (row, c) is not SQL NULL; 0 for NULL or out of range. */
+ARD_API int ard_column_set_valid(const ard_column_set *set, int32_t c, int64_t row);
+
 // ---- result tables (science stages write back here) ---------------------------------------------
 
 typedef enum ard_index_col_type {
@@ -181,12 +251,12 @@ typedef enum ard_index_col_type {
 
 /* One column of a result table; caller-filled. validity: NULL = all valid, else 1 bit per row
  * (LSB-first, 1 = valid). */
-typedef struct ard_index_column {
+struct ard_index_column {
     const char *name; /* [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes */
     int32_t type;     /* ard_index_col_type */
     const void *values;
     const uint8_t *validity;
-} ard_index_column;
+};
 
 enum {
     ARD_INDEX_REPLACE = 0, /* drop and recreate the table */

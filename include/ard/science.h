@@ -6,7 +6,7 @@
  * Later stages (anomaly scores, cosmic web) add their own sections.
  *
  * Coordinates: (RA, Dec, z) become comoving Cartesian positions in Mpc (not Mpc/h) with the flat
- * LambdaCDM cosmology of ard/survey.h (ard_cosmology: default Planck 2018, h = 0.6766, Om = 0.3111);
+ * LambdaCDM cosmology of ard/astro.h (ard_cosmology: default Planck 2018, h = 0.6766, Om = 0.3111);
  * x = D_C cos(dec) cos(ra), y = D_C cos(dec) sin(ra), z = D_C sin(dec).
  *
  * Threads: every function taking `threads` runs on its own ard_pool (threads <= 0: all CPUs); results

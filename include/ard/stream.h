@@ -53,7 +53,7 @@ typedef enum ard_norm_mode {
 } ard_norm_mode;
 
 enum { ARD_PATCH_INVALID = 0, ARD_PATCH_OWN = 1, ARD_PATCH_FALLBACK = 2 };
-enum { ARD_SPEC_ALL_MASKED = 1, ARD_SPEC_SCALE_ONE = 2 };
+enum { ARD_SPEC_ALL_MASKED = 1, ARD_SPEC_SCALE_ONE = 2, ARD_SPEC_NO_Z = 4 };
 
 #define ARD_PATCH_MIN 32
 #define ARD_PATCH_MAX 128
@@ -87,6 +87,56 @@ ARD_API ard_status ard_tokenize_spectrum(const ard_tokenize_options *opts, const
 /* Bytes of workspace ard_tokenize_spectrum needs for n bins (n * 8). */
 ARD_API size_t ard_tokenize_work_bytes(int64_t n);
 
+/* ---- per-pixel weights (tokenize_weights.c) ----------------------------------------------------
+ * The weight of a token value is what an inverse-variance weighted loss needs in token units:
+ * tokens = flux / scale, so ivar * (flux - model * scale)^2 = ivar * scale^2 * (token - model)^2.
+ * weights[k * patch + i] = ivar * scales[k]^2 (computed in double, clamped to FLT_MAX) for a
+ * valid pixel -- valid exactly as the tokenizer defines it (non-null, finite flux and ivar,
+ * ivar > 0, mask 0) -- and 0 for every invalid pixel and the padding of the last patch. scales are
+ * the ones ard_tokenize_spectrum wrote for the same spectrum; weights has num_patches * patch
+ * floats. Thread-safe. ARD_EINVAL (n <= 0, patch out of range, NULL pointers). */
+ARD_API ard_status ard_tokenize_weights(int32_t patch, const float *flux, const float *ivar,
+                                        const uint8_t *flux_valid, const uint8_t *ivar_valid,
+                                        int64_t bit_offset, const uint8_t *mask, int64_t n,
+                                        const float *scales, float *weights, ard_error *err);
+
+/* ---- rest-frame tokens (tokenize_rest.c) ---------------------------------------------------------
+ * On a log-lambda grid a shift to the rest frame is a translation: observed bin i (log10 lambda =
+ * L0 + i d) lands at rest log10 lambda L0 + i d - log10(1 + z). The rest-frame grid is the
+ * observed one's step d extended to the blue so that every z in [zmin, zmax] fits: its first bin
+ * is at L0 - log10(1 + zmax) and it has n_rest = n + ceil((log10(1+zmax) - log10(1+zmin)) / d)
+ * bins. A spectrum at z is placed at the integer offset
+ *   shift(z) = round((log10(1 + zmax) - log10(1 + z)) / d)     (0 <= shift <= n_rest - n for z
+ * in [zmin, zmax]): rest bin j holds observed bin j - shift -- the nearest-pixel translation
+ * (<= 0.5 bin of error, no resampling, so the noise stays independent and IVAR exact). Rest bins
+ * the spectrum does not reach are invalid (NaN flux and ivar: masked, weight 0); a z outside
+ * [zmin, zmax] keeps the part that overlaps the grid; a non-finite z or z <= -1 masks the whole
+ * spectrum (the loader flags it ARD_SPEC_NO_Z). Only log grids ("kind=log") qualify. */
+typedef struct ard_rest_grid {
+    int64_t n_obs;  /* observed bins */
+    int64_t n_rest; /* rest-frame bins */
+    double loglam0; /* log10 of the rest grid's first bin (Angstrom) */
+    double dloglam; /* step in log10 lambda (the observed grid's) */
+    double zmin, zmax;
+} ard_rest_grid;
+
+/* The rest grid for spectra of n bins on the "ard.grid" text (NULL = the default
+ * "kind=log;start=3600;stop=9824;n=4096"). ARD_EINVAL: malformed or linear grid, n differs from
+ * the grid's, zmin <= -1, zmax < zmin, non-finite z bounds, or n_rest above 2^24. */
+ARD_API ard_status ard_rest_grid_make(const char *grid_text, int64_t n, double zmin, double zmax,
+                                      ard_rest_grid *out, ard_error *err);
+/* shift(z) above; INT64_MIN when z is not finite or z <= -1. */
+ARD_API int64_t ard_rest_shift(const ard_rest_grid *g, double z);
+/* Places one observed spectrum (n_obs flux and ivar; NaN = null) at `shift` on the rest grid:
+ * out_flux[j], out_ivar[j] = flux[j - shift], ivar[j - shift] where 0 <= j - shift < n_obs, NaN
+ * elsewhere (and everywhere when shift is INT64_MIN). Outputs have n_rest floats. Thread-safe. */
+ARD_API void ard_rest_place(const ard_rest_grid *g, int64_t shift, const float *flux,
+                            const float *ivar, float *out_flux, float *out_ivar);
+/* Central rest wavelength (Angstrom) of each of the ceil(n_rest / patch) patches, as
+ * ard_patch_wavelengths does for the observed grid. ARD_EINVAL for a bad patch or NULL. */
+ARD_API ard_status ard_rest_wavelengths(const ard_rest_grid *g, int32_t patch, float *out,
+                                        ard_error *err);
+
 /* The exact median of values[0..count) as defined above, computed by selection (values may be
  * reordered). count must be > 0 and values free of NaN. Thread-safe. */
 ARD_API float ard_median_select(float *values, int64_t count);
@@ -112,7 +162,8 @@ typedef struct ard_store ard_store;
 typedef enum ard_column_type {
     ARD_COLUMN_FLOAT64 = 0,
     ARD_COLUMN_INT64 = 1,
-    ARD_COLUMN_TEXT = 2
+    ARD_COLUMN_TEXT = 2,
+    ARD_COLUMN_FLOAT32 = 3 /* width / 4 floats per row: the loader's per-pixel "weights" */
 } ard_column_type;
 
 #define ARD_STREAM_MAX_COLUMNS 16
@@ -122,7 +173,8 @@ typedef enum ard_column_type {
 typedef struct ard_stream_column {
     const char *name; /* < ARD_STREAM_COLUMN_NAME bytes */
     int32_t type;     /* ard_column_type */
-    int32_t width;    /* bytes per value: 8 for the numeric types, 1..1024 for text */
+    int32_t width;    /* bytes per value: 8 for the numeric types, 1..1024 for text, a multiple
+                         of 4 up to 2^28 for ARD_COLUMN_FLOAT32 */
 } ard_stream_column;
 
 typedef struct ard_store_options {
@@ -214,6 +266,9 @@ ARD_API int32_t ard_store_column_find(const ard_store *store, const char *name);
  * batch_size values (see the layout), valid while the batch is held; NULL when i or
  * batch->slot is out of range. batch must come from this store's mapping. Thread-safe. */
 ARD_API void *ard_batch_column(const ard_store *store, const ard_batch *batch, int32_t i);
+/* The per-pixel weights of a batch of a loader that delivers them (ard_loader_options.weights):
+ * float32 [batch_size][num_patches][patch] (the store column "weights", zero copy), or NULL. */
+ARD_API float *ard_batch_weights(const ard_store *store, const ard_batch *batch);
 /* Slots currently held by consumers (diagnostics). */
 ARD_API int32_t ard_store_held(ard_store *store);
 /* 1 when the stream has ended (or failed) and every published batch was consumed and released:
@@ -236,6 +291,20 @@ typedef struct ard_read_item {
     int64_t first_row;
     int64_t num_rows;
 } ard_read_item;
+
+/* A plan's read items (one per run of consecutive planned rows), for APIs that take items (the
+ * cluster's distributed serve). Caller-owned; ard_read_items_reset frees it (safe twice). */
+typedef struct ard_read_items {
+    ard_read_item *items; /* count items; their paths point into `paths` */
+    int64_t count, cap;
+    char **paths; /* num_paths plan files joined to the dataset root */
+    int32_t num_paths;
+} ard_read_items;
+/* Fills *out from `plan` (paths relative to `dataset`; absolute ones kept). ARD_EINVAL (NULL
+ * arguments), ARD_ECORRUPT (a chunk naming a file the plan lacks), ARD_ENOMEM; on failure *out is empty. */
+ARD_API ard_status ard_read_items_from_plan(const char *dataset, const ard_plan *plan,
+                                            ard_read_items *out, ard_error *err);
+ARD_API void ard_read_items_reset(ard_read_items *items);
 
 typedef struct ard_loader_options {
     int32_t batch_size;           /* default 256 */
@@ -267,7 +336,21 @@ typedef struct ard_loader_options {
     const char *index_dataset; /* where the catalog columns come from: as ard_index_open's */
     const char *index_dsn;     /* dataset/dsn; NULL = the loader's dataset (ard_loader_new_dataset,
                                   ard_loader_new_query); ard_loader_new needs one of them */
+    /* Per-pixel weights beside the tokens (ard_tokenize_weights): 1 adds the store column
+     * "weights" (ARD_COLUMN_FLOAT32, num_patches * patch floats per row, after the catalog
+     * columns; read it with ard_batch_weights). 0 (default): no weights and IVAR is read only for
+     * the validity of pixels, as before. */
+    int32_t weights;
+    /* ard_frame: ARD_FRAME_OBSERVED (default) or ARD_FRAME_REST: every spectrum placed on the
+     * rest-frame grid of ard_rest_grid_make(tile grid, width, rest_zmin, rest_zmax) by the
+     * catalog Z of its TARGETID (the column "Z" is added to the catalog columns when not asked
+     * for; needs the index). num_patches and the store's wave follow the rest grid. A spectrum
+     * without a usable Z is all masked with flags ARD_SPEC_ALL_MASKED | ARD_SPEC_NO_Z. */
+    int32_t frame;
+    double rest_zmin, rest_zmax; /* default 0 and 1.6 */
 } ard_loader_options;
+
+typedef enum ard_frame { ARD_FRAME_OBSERVED = 0, ARD_FRAME_REST = 1 } ard_frame;
 
 typedef struct ard_loader ard_loader;
 
@@ -312,6 +395,28 @@ ARD_API ard_status ard_loader_wait(ard_loader *loader, ard_error *err);
 /* Stops the producers (consumers see the end of data), joins them and frees everything. Accepts
  * NULL. */
 ARD_API void ard_loader_free(ard_loader *loader);
+
+/* ---- distributed stream hooks (the producer side of src/cluster's transport) ---------------------
+ * Restricts a loader, before ard_loader_start, to part `part` of `parts` of the global stream: the
+ * global batches g with (g / chunk) % parts == part (chunk 0 = ard_loader_default_chunk). Its store
+ * then holds exactly those batches, in increasing g, under store sequence numbers 0, 1, ...;
+ * ard_loader_global_batch maps one back to g. Every spectrum of g is the one a loader without
+ * selection puts into batch g (same options, same seed). Row groups are decoded only for the
+ * selected batches. ARD_EINVAL (bad part/parts/chunk, already started or selected). */
+ARD_API ard_status ard_loader_select_batches(ard_loader *loader, int32_t part, int32_t parts,
+                                             int32_t chunk, ard_error *err);
+/* About one row group's worth of batches (average rows per row group / batch_size, 1..1024). */
+ARD_API int32_t ard_loader_default_chunk(const ard_loader *loader);
+/* Batches this loader produces over all epochs (after a selection: its share). */
+ARD_API int64_t ard_loader_total_batches(const ard_loader *loader);
+/* The global batch number of the loader's store sequence number `seq`. */
+ARD_API int64_t ard_loader_global_batch(const ard_loader *loader, int64_t seq);
+/* The store's patch wavelengths (num_patches floats inside the mapping; NULL for NULL). */
+ARD_API const float *ard_store_wave(const ard_store *store);
+/* The raw bytes of a claimed or acquired batch's slot (every array of the layout, tokens first at
+ * offset 0); *size receives the slot size. Valid while the batch is held; NULL when batch->slot is
+ * out of range. A transport copies slots whole between stores of equal geometry. */
+ARD_API void *ard_batch_bytes(const ard_store *store, const ard_batch *batch, int64_t *size);
 
 #ifdef __cplusplus
 }

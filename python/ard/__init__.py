@@ -23,13 +23,14 @@ import ctypes
 
 import numpy as np
 
-from ._lib import (COLUMN_FLOAT64, COLUMN_INT64, EEOF, Batch, Error, ErrorStruct, LoaderOptions,
+from ._lib import (COLUMN_FLOAT32, COLUMN_FLOAT64, COLUMN_INT64, EEOF, Batch, Error, ErrorStruct, LoaderOptions,
                    ReadItem, check, lib)
 
 __all__ = ["Dataset", "Stream", "connect_stream", "Error", "NORMS"]
 __version__ = "0.1.0"
 
 NORMS = {"median": 0, "none": 1, "spectrum-median": 2}
+FRAMES = {"observed": 0, "rest": 1}
 
 
 class _Mapping:
@@ -65,7 +66,7 @@ def _columns(handle):
     out = []
     for i in range(lib.ard_store_num_columns(handle)):
         kind = lib.ard_store_column_type(handle, i)
-        typestr = {COLUMN_FLOAT64: "<f8", COLUMN_INT64: "<i8"}.get(
+        typestr = {COLUMN_FLOAT64: "<f8", COLUMN_INT64: "<i8", COLUMN_FLOAT32: "<f4"}.get(
             kind, f"|S{lib.ard_store_column_width(handle, i)}")
         out.append((lib.ard_store_column_name(handle, i).decode(), typestr))
     return out
@@ -87,7 +88,8 @@ def _views(b, mapping, columns=()):
         "wave": view(b.wave, (npch,), "<f4"),
     }
     for i, (name, typestr) in enumerate(columns):
-        out[name] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), (n,), typestr)
+        shape = (n, npch, p) if typestr == "<f4" else (n,)  # float32: the per-pixel "weights"
+        out[name] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), shape, typestr)
     return out
 
 
@@ -182,7 +184,7 @@ class Dataset:
 
     def _options(self, batch_size, prefetch_batches, local_shuffle_buffer_size, seed, drop_last,
                  shuffle, epochs, threads, patch, norm, memory, cache, rank, world, name,
-                 columns=None, text_width=16):
+                 columns=None, text_width=16, weights=False, frame="observed", rest_z=(0.0, 1.6)):
         o = LoaderOptions()
         lib.ard_loader_options_init(ctypes.byref(o))
         o.batch_size = batch_size
@@ -211,13 +213,24 @@ class Dataset:
         self._index = (str(self.path).encode() if self.path else None,
                        self.dsn.encode() if self.dsn else None)
         o.index_dataset, o.index_dsn = self._index
+        if frame not in FRAMES:
+            raise ValueError(f"frame must be one of {sorted(FRAMES)}")
+        o.weights = 1 if weights else 0
+        o.frame = FRAMES[frame]
+        o.rest_zmin, o.rest_zmax = float(rest_z[0]), float(rest_z[1])
         return o
 
     def open_stream(self, batch_size=256, prefetch_batches=10, local_shuffle_buffer_size=None,
                     seed=None, drop_last=False, shuffle=False, epochs=1, threads=2, patch=64,
                     norm="median", memory=None, cache=False, rank=0, world=1, name=None,
-                    columns=None, text_width=16):
+                    columns=None, text_width=16, weights=False, frame="observed",
+                    rest_z=(0.0, 1.6)):
         """Starts producer threads in this process and returns the consuming Stream.
+
+        weights: True adds batch["weights"], float32 [count, num_patches, patch] beside the tokens:
+        IVAR x scale^2 per pixel, 0 where masked/null (an IVAR-weighted loss in token units).
+        frame: "rest" places every spectrum on the rest-frame log-lambda grid for z in rest_z by
+        its catalog Z (added as batch["Z"]); batch["wave"] is then rest-frame (see stream.h).
 
         columns: catalog columns of the index's galaxies table added to every batch (["Z",
         "SPECTYPE"]), keyed by their upper-case names: real ones as float64 arrays (NaN when the
@@ -226,7 +239,7 @@ class Dataset:
         Unknown names raise Error (ARD_EINVAL) naming the column."""
         o = self._options(batch_size, prefetch_batches, local_shuffle_buffer_size, seed,
                           drop_last, shuffle, epochs, threads, patch, norm, memory, cache, rank,
-                          world, name, columns, text_width)
+                          world, name, columns, text_width, weights, frame, rest_z)
         err = ErrorStruct()
         h = ctypes.c_void_p()
         if self.items is not None:

@@ -38,6 +38,8 @@ class LoaderOptions(ctypes.Structure):
         ("ivar_column", ctypes.c_char_p), ("id_column", ctypes.c_char_p),
         ("tokenize", TokenizeOptions), ("columns", ctypes.c_char_p), ("text_width", c_i32),
         ("index_dataset", ctypes.c_char_p), ("index_dsn", ctypes.c_char_p),
+        ("weights", c_i32), ("frame", c_i32), ("rest_zmin", ctypes.c_double),
+        ("rest_zmax", ctypes.c_double),
     ]
 
 
@@ -119,7 +121,7 @@ lib = ctypes.CDLL(_find())
 _declare(lib)
 
 EEOF = 13
-COLUMN_FLOAT64, COLUMN_INT64, COLUMN_TEXT = 0, 1, 2
+COLUMN_FLOAT64, COLUMN_INT64, COLUMN_TEXT, COLUMN_FLOAT32 = 0, 1, 2, 3
 
 
 def check(status, err):

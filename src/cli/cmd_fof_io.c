@@ -39,65 +39,39 @@ static int grow(fof_catalog *c) {
     return 0;
 }
 
-static int parse_f64(const char *s, double *out) {
-    char *end;
-    if (!s) {
-        return -1;
-    }
-    errno = 0;
-    *out = strtod(s, &end);
-    return errno || end == s || *end ? -1 : 0;
-}
-
-static int parse_i64(const char *s, int64_t *out) {
-    char *end;
-    if (!s) {
-        return -1;
-    }
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    *out = v;
-    return errno || end == s || *end ? -1 : 0;
-}
-
-static int index_row(void *ctx, int32_t num_columns, const char *const *names,
-                     const char *const *values) {
-    (void)names;
-    fof_catalog *c = ctx;
-    if (num_columns != 4) {
-        c->failed = 1;
-        return 1;
-    }
-    if (grow(c) != 0) {
-        c->failed = 1;
-        return 1;
-    }
-    if (parse_i64(values[0], &c->tid[c->n]) || parse_f64(values[1], &c->ra[c->n]) ||
-        parse_f64(values[2], &c->dec[c->n]) || parse_f64(values[3], &c->z[c->n])) {
-        c->skipped++; /* NULL coordinates or redshift: not a galaxy we can place */
-        return 0;
-    }
-    c->n++;
-    return 0;
-}
-
 ard_status fof_load_index(ard_index *idx, const char *where, fof_catalog *c, ard_error *err) {
-    ard_buf sql;
-    ard_buf_init(&sql);
-    ard_buf_appendf(&sql,
-                    "SELECT targetid, target_ra, target_dec, z FROM galaxies WHERE z > 0%s%s%s "
-                    "ORDER BY targetid",
-                    where ? " AND (" : "", where ? where : "", where ? ")" : "");
-    ard_buf_append(&sql, "", 1);
-    if (sql.failed) {
-        ard_buf_reset(&sql);
+    ard_buf pred;
+    ard_buf_init(&pred);
+    ard_buf_appendf(&pred, "z > 0%s%s%s", where ? " AND (" : "", where ? where : "",
+                    where ? ")" : "");
+    ard_buf_append(&pred, "", 1);
+    if (pred.failed) {
+        ard_buf_reset(&pred);
         return ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
     }
-    ard_status st = ard_index_select(idx, (const char *)sql.data, index_row, c, err);
-    ard_buf_reset(&sql);
-    if (st == ARD_OK && c->failed) {
-        st = ard_error_set(err, ARD_ENOMEM, "fof: out of memory loading the catalog");
+    static const char *const cols[] = {"targetid", "target_ra", "target_dec", "z"};
+    ard_column_set *set = NULL;
+    ard_status st = ard_index_read_columns(idx, cols, 4, (const char *)pred.data, 0, &set, err);
+    ard_buf_reset(&pred);
+    int64_t rows = ard_column_set_num_rows(set);
+    while (st == ARD_OK && c->cap < rows) {
+        int64_t keep = c->n;
+        c->n = c->cap;
+        st = grow(c) == 0 ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
+        c->n = keep;
     }
+    for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
+        if (!ard_column_set_valid(set, 1, r) || !ard_column_set_valid(set, 2, r)) {
+            c->skipped++; /* no coordinates: not a galaxy we can place */
+            continue;
+        }
+        c->tid[c->n] = ((const int64_t *)ard_column_set_column(set, 0)->values)[r];
+        c->ra[c->n] = ((const double *)ard_column_set_column(set, 1)->values)[r];
+        c->dec[c->n] = ((const double *)ard_column_set_column(set, 2)->values)[r];
+        c->z[c->n] = ((const double *)ard_column_set_column(set, 3)->values)[r];
+        c->n++;
+    }
+    ard_column_set_free(set);
     return st;
 }
 
@@ -166,29 +140,20 @@ static ard_status load_catalog_file(const char *path, fof_catalog *c, ard_error 
 }
 
 ard_status fof_load_parquet(const char *dataset, fof_catalog *c, ard_error *err) {
-    char path[4096];
-    int32_t files = 0;
-    for (int32_t i = 0; i < 10000; i++) {
-        ard_status st = ard_dataset_catalog_path(dataset, i, path, sizeof path, err);
-        if (st != ARD_OK) {
-            return st;
-        }
-        FILE *probe = fopen(path, "rb");
-        if (!probe) {
-            break;
-        }
-        fclose(probe);
-        st = load_catalog_file(path, c, err);
-        if (st != ARD_OK) {
-            return st;
-        }
-        files++;
+    ard_dataset_files files = {0};
+    ard_status st = ard_dataset_list(dataset, ARD_DATASET_CATALOG, &files, err);
+    for (int64_t i = 0; st == ARD_OK && i < files.count; i++) {
+        char path[4096];
+        int len = snprintf(path, sizeof path, "%s/%s", dataset, files.paths[i]);
+        st = len > 0 && (size_t)len < sizeof path
+                 ? load_catalog_file(path, c, err)
+                 : ard_error_set(err, ARD_EINVAL, "fof: path too long under %.200s", dataset);
     }
-    if (files == 0) {
-        return ard_error_set(err, ARD_ENOENT, "%s: no index and no catalog/zcatalog-0000.parquet",
-                             dataset);
+    if (st == ARD_OK && files.count == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "%s: no index and no catalog/*.parquet", dataset);
     }
-    return ARD_OK;
+    ard_dataset_files_reset(&files);
+    return st;
 }
 
 typedef struct tid_gid {
@@ -245,18 +210,21 @@ ard_status fof_load_truth(const char *dataset, const fof_catalog *c, int64_t **t
     tid_gid *all = NULL;
     int64_t n = 0, cap = 0;
     ard_status st = ARD_OK;
-    char path[4096];
-    for (int32_t i = 0; st == ARD_OK && i < 10000; i++) {
-        int len = snprintf(path, sizeof path, "%s/%s/galaxies-%04d.parquet", dataset, ARD_TRUTH_DIR,
-                           (int)i);
-        FILE *probe = len > 0 && (size_t)len < sizeof path ? fopen(path, "rb") : NULL;
-        if (!probe) {
-            break;
+    ard_dataset_files files = {0};
+    st = ard_dataset_list(dataset, ARD_DATASET_TRUTH, &files, err);
+    for (int64_t i = 0; st == ARD_OK && i < files.count; i++) {
+        char path[4096];
+        const char *name = strrchr(files.paths[i], '/');
+        if (strncmp(name ? name + 1 : files.paths[i], "galaxies-", 9) != 0) {
+            continue; /* groups.parquet and other truth tables */
         }
-        fclose(probe);
-        st = read_truth_file(path, &all, &n, &cap, err);
+        int len = snprintf(path, sizeof path, "%s/%s", dataset, files.paths[i]);
+        st = len > 0 && (size_t)len < sizeof path
+                 ? read_truth_file(path, &all, &n, &cap, err)
+                 : ard_error_set(err, ARD_EINVAL, "fof: path too long under %.200s", dataset);
         *found = 1;
     }
+    ard_dataset_files_reset(&files);
     int64_t *truth = NULL;
     if (st == ARD_OK && *found) {
         qsort(all, (size_t)n, sizeof *all, cmp_tid);

@@ -3,7 +3,9 @@
  * [options]` (or `--connect NAME`) consumes batches and reports throughput and the consumer's CPU
  * time per batch. Both use the public stream API only. */
 #include "cli.h"
+#include "cmd_stream_cluster.h"
 
+#include "ard/cluster.h"
 #include "ard/stream.h"
 
 #include <errno.h>
@@ -38,6 +40,10 @@ enum {
     OPT_DB,
     OPT_COLUMNS,
     OPT_TEXT_WIDTH,
+    OPT_CONSUMER_RANK,
+    OPT_WIRE,
+    OPT_CPUS,
+    OPT_PEER_TIMEOUT,
     NUM_OPTS
 };
 
@@ -66,6 +72,13 @@ static const ard_cli_option stream_options[NUM_OPTS] = {
     [OPT_COLUMNS] = {"columns", "LIST",
                      "catalog columns added to every batch from the index (e.g. Z,SPECTYPE)"},
     [OPT_TEXT_WIDTH] = {"text-width", "N", "bytes per text column value (default 16)"},
+    [OPT_CONSUMER_RANK] = {"consumer-rank", "R",
+                           "serve under mpirun: the rank that owns the store (default 0); the "
+                           "others read and tokenize"},
+    [OPT_WIRE] = {"wire", "FMT", "serve under mpirun: tokens cross the link as f32, f16 or bf16"},
+    [OPT_CPUS] = {"cpus", "LIST", "serve: pin to CPUs (0-3,6; per rank: 0:1-3)"},
+    [OPT_PEER_TIMEOUT] = {"peer-timeout", "SEC",
+                          "serve under mpirun: a silent rank is dead after SEC s (default 10)"},
 };
 
 static const ard_cli_spec serve_spec = {
@@ -271,6 +284,44 @@ static ard_status serve_until_drained(ard_loader *l, ard_error *err) {
     return ard_loader_wait(l, err);
 }
 
+static stream_cluster_args cluster_args(const ard_cli_args *a) {
+    stream_cluster_args ca = {a->positional[0],
+                              a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL,
+                              a->present[OPT_DB] ? a->value[OPT_DB] : NULL,
+                              a->present[OPT_CONSUMER_RANK] ? a->value[OPT_CONSUMER_RANK] : NULL,
+                              a->present[OPT_WIRE] ? a->value[OPT_WIRE] : NULL,
+                              a->present[OPT_CPUS] ? a->value[OPT_CPUS] : NULL,
+                              a->present[OPT_PEER_TIMEOUT] ? a->value[OPT_PEER_TIMEOUT] : NULL};
+    return ca;
+}
+
+/* Under mpirun: the distributed serve (every rank reads the --plan file itself). -1 = serve in
+ * this process. */
+static int serve_distributed(const ard_cli_args *a, const ard_loader_options *o) {
+    if (!ard_cluster_launched()) {
+        return -1;
+    }
+    ard_read_items p = {0};
+    ard_error err;
+    ard_error_init(&err);
+    if (a->present[OPT_PLAN]) {
+        const char *file = a->value[OPT_PLAN];
+        ard_plan *plan = NULL;
+        ard_status st = ard_plan_load(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &plan, &err);
+        if (st == ARD_OK) {
+            st = ard_read_items_from_plan(a->positional[0], plan, &p, &err);
+        }
+        ard_plan_free(plan);
+        if (st != ARD_OK) {
+            return ard_cli_fail(st, &err);
+        }
+    }
+    stream_cluster_args ca = cluster_args(a);
+    int rc = ard_cmd_stream_serve_cluster(&ca, o, p.items, p.count);
+    ard_read_items_reset(&p);
+    return rc;
+}
+
 int ard_cmd_stream_serve(int argc, char **argv) {
     ard_cli_args a;
     int rc = ard_cli_parse(&serve_spec, argc, argv, &a);
@@ -288,6 +339,13 @@ int ard_cmd_stream_serve(int argc, char **argv) {
         return rc;
     }
     o.store_name = a.value[OPT_NAME];
+    if ((rc = serve_distributed(&a, &o)) >= 0) {
+        return rc;
+    }
+    stream_cluster_args ca = cluster_args(&a);
+    if ((rc = ard_cmd_stream_serve_local(&ca)) != 0) {
+        return rc;
+    }
     ard_error err;
     ard_error_init(&err);
     ard_loader *l = NULL;

@@ -118,8 +118,16 @@ static int dispatch(const char *group, const cli_command *table, int count, int 
                          word);
 }
 
+int ard_cli_cluster_begin(int *argc, char ***argv); /* cluster_hook.c */
+void ard_cli_cluster_end(void);
+
 int main(int argc, char **argv) {
-    int rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
+    int rc = ard_cli_cluster_begin(&argc, &argv);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = dispatch(NULL, commands, (int)(sizeof commands / sizeof commands[0]), argc, argv);
+    ard_cli_cluster_end();
     /* Output errors (a full disk, a closed pipe) surface here, once, rather than being lost. */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "ard: writing output: %s\n", strerror(errno));

@@ -70,7 +70,9 @@ int32_t ard_target_class_from_name(const char *name) {
 }
 
 static const char *const anomaly_names[ARD_ANOMALY_COUNT] = {
-    "", "cosmic_ray", "dead_arm", "wrong_class", "flat", "line_ratio", "redshift_blunder"};
+    "",           "cosmic_ray",       "dead_arm",       "wrong_class",   "flat",
+    "line_ratio", "redshift_blunder", "star_as_galaxy", "double_peaked", "bal_qso",
+    "blend"};
 
 const char *ard_anomaly_name(int32_t kind) {
     return (kind >= 0 && kind < ARD_ANOMALY_COUNT) ? anomaly_names[kind] : "unknown";

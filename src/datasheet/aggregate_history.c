@@ -213,32 +213,21 @@ static int is_reserved(const char *name) {
 }
 
 static ard_status result_tables(ard_index *idx, ds_model *m, ard_error *err) {
-    const char *sql = strcmp(ard_index_backend(idx), "sqlite") == 0
-                          ? "SELECT name FROM sqlite_master WHERE type = 'table'"
-                          : "SELECT table_name FROM information_schema.tables WHERE"
-                            " table_schema = current_schema()";
-    ds_rows r;
-    ard_status st = ard__ds_query(idx, sql, &r, err);
+    ard_column_set *tables = NULL;
+    ard_status st = ard_index_tables(idx, &tables, err); /* lower case, sorted */
     if (st != ARD_OK) {
         return st;
     }
-    for (int64_t i = 0; i < r.nrows; i++) {
-        if (r.cells[i]) {
-            lower(r.cells[i]);
-        }
-    }
-    if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, sizeof *r.cells, ard__ds_strcmp_ptr);
-    }
+    const char *const *names = ard_column_set_column(tables, 0)->values;
     int64_t n = 0;
-    for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
-        if (r.cells[i] && !is_reserved(r.cells[i])) {
-            st = result_table(idx, m, r.cells[i], err);
+    for (int64_t i = 0; i < ard_column_set_num_rows(tables) && st == ARD_OK; i++) {
+        if (!is_reserved(names[i])) {
+            st = result_table(idx, m, names[i], err);
             n++;
         }
     }
     ard__ds_set(m, "results_count", "%lld", (long long)n);
-    ard__ds_rows_reset(&r);
+    ard_column_set_free(tables);
     return st;
 }
 

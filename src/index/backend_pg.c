@@ -51,11 +51,58 @@ static ard_status pg_exec(idx_backend *be, const char *sql, ard_error *err) {
     return st;
 }
 
-static ard_status pg_rows(PGresult *res, ard_index_row_fn fn, idx_int_row_fn ifn, void *ctx) {
+/* Type OIDs of pg_type.h (stable across releases). */
+enum {
+    PG_BOOL = 16,
+    PG_INT8 = 20,
+    PG_INT2 = 21,
+    PG_INT4 = 23,
+    PG_OID = 26,
+    PG_FLOAT4 = 700,
+    PG_FLOAT8 = 701,
+    PG_NUMERIC = 1700
+};
+
+/* Cell (r, c) typed by its column's type: integers and floats parsed from PostgreSQL's text, which
+ * is exact (extra_float_digits = 1 gives the shortest text that round-trips), 'NaN', 'Infinity'
+ * and '-Infinity' included. */
+static void pg_typed_cell(PGresult *res, int r, int c, idx_value *v) {
+    memset(v, 0, sizeof *v);
+    if (PQgetisnull(res, r, c)) {
+        return;
+    }
+    const char *text = PQgetvalue(res, r, c);
+    switch (PQftype(res, c)) {
+    case PG_BOOL:
+        v->type = IDX_INT;
+        v->i = text[0] == 't';
+        break;
+    case PG_INT8:
+    case PG_INT2:
+    case PG_INT4:
+    case PG_OID:
+        v->type = IDX_INT;
+        v->i = strtoll(text, NULL, 10);
+        break;
+    case PG_FLOAT4:
+    case PG_FLOAT8:
+    case PG_NUMERIC:
+        v->type = IDX_DOUBLE;
+        v->d = strtod(text, NULL);
+        break;
+    default:
+        v->type = IDX_TEXT;
+        v->s = text;
+    }
+}
+
+static ard_status pg_rows(PGresult *res, ard_index_row_fn fn, idx_int_row_fn ifn,
+                          idx_value_row_fn vfn, void *ctx) {
     int ncol = PQnfields(res);
     const char *names[64];
     const char *vals[64];
     int64_t ints[64];
+    idx_value typed[64];
     if (ncol > 64) {
         return ARD_ELIMIT;
     }
@@ -65,7 +112,12 @@ static ard_status pg_rows(PGresult *res, ard_index_row_fn fn, idx_int_row_fn ifn
     int nrow = PQntuples(res);
     for (int r = 0; r < nrow; r++) {
         int stop;
-        if (ifn) {
+        if (vfn) {
+            for (int c = 0; c < ncol; c++) {
+                pg_typed_cell(res, r, c, &typed[c]);
+            }
+            stop = vfn(ctx, ncol, names, typed);
+        } else if (ifn) {
             for (int c = 0; c < ncol; c++) {
                 ints[c] = PQgetisnull(res, r, c) ? 0 : strtoll(PQgetvalue(res, r, c), NULL, 10);
             }
@@ -84,7 +136,8 @@ static ard_status pg_rows(PGresult *res, ard_index_row_fn fn, idx_int_row_fn ifn
 }
 
 static ard_status pg_select_any(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
-                                idx_int_row_fn ifn, void *ctx, ard_error *err) {
+                                idx_int_row_fn ifn, idx_value_row_fn vfn, void *ctx,
+                                ard_error *err) {
     pg_backend *p = (pg_backend *)be;
     ard_status st = ARD_OK;
     if (guarded) {
@@ -96,7 +149,7 @@ static ard_status pg_select_any(idx_backend *be, const char *sql, int guarded, a
     PGresult *res = PQexecParams(p->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
     st = pg_result_ok(p, res, "query", err);
     if (st == ARD_OK) {
-        st = pg_rows(res, fn, ifn, ctx);
+        st = pg_rows(res, fn, ifn, vfn, ctx);
         if (st == ARD_ELIMIT) {
             ard_error_set(err, st, "query returns %d columns (at most 64)", PQnfields(res));
         }
@@ -110,12 +163,17 @@ static ard_status pg_select_any(idx_backend *be, const char *sql, int guarded, a
 
 static ard_status pg_select(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
                             void *ctx, ard_error *err) {
-    return pg_select_any(be, sql, guarded, fn, NULL, ctx, err);
+    return pg_select_any(be, sql, guarded, fn, NULL, NULL, ctx, err);
 }
 
 static ard_status pg_select_ints(idx_backend *be, const char *sql, int guarded, idx_int_row_fn fn,
                                  void *ctx, ard_error *err) {
-    return pg_select_any(be, sql, guarded, NULL, fn, ctx, err);
+    return pg_select_any(be, sql, guarded, NULL, fn, NULL, ctx, err);
+}
+
+static ard_status pg_select_values(idx_backend *be, const char *sql, int guarded,
+                                   idx_value_row_fn fn, void *ctx, ard_error *err) {
+    return pg_select_any(be, sql, guarded, NULL, NULL, fn, ctx, err);
 }
 
 static ard_status pg_bulk_begin(idx_backend *be, const char *table, const char *const *columns,
@@ -229,6 +287,13 @@ static const idx_backend_ops pg_ops = {
     .bulk_end = pg_bulk_end,
     .type_double = "DOUBLE PRECISION",
     .close = pg_close,
+    .select_values = pg_select_values,
+    .begin_write_sql = "BEGIN; LOCK TABLE files IN SHARE ROW EXCLUSIVE MODE",
+    .analyze_sql = "ANALYZE files, row_groups, spectra, galaxies",
+    .list_tables_sql = "SELECT table_name FROM information_schema.tables WHERE"
+                       " table_schema = current_schema()",
+    .integer_pk = "BIGINT PRIMARY KEY",
+    .without_rowid = "",
 };
 
 ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **out,

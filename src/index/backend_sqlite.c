@@ -113,9 +113,35 @@ static ard_status prepare_one(sqlite3 *db, const char *sql, int guarded, sqlite3
     return ARD_OK;
 }
 
-/* One statement; rows go to fn as text or to ifn as integers (exactly one of them is set). */
+/* A row's values as SQLite holds them (a REAL is the stored double: no text round trip). */
+static void typed_row(sqlite3_stmt *stmt, int ncol, idx_value *vals) {
+    for (int c = 0; c < ncol; c++) {
+        idx_value *v = &vals[c];
+        memset(v, 0, sizeof *v);
+        switch (sqlite3_column_type(stmt, c)) {
+        case SQLITE_INTEGER:
+            v->type = IDX_INT;
+            v->i = sqlite3_column_int64(stmt, c);
+            break;
+        case SQLITE_FLOAT:
+            v->type = IDX_DOUBLE;
+            v->d = sqlite3_column_double(stmt, c);
+            break;
+        case SQLITE_NULL:
+            v->type = IDX_NULL;
+            break;
+        default:
+            v->type = IDX_TEXT;
+            v->s = (const char *)sqlite3_column_text(stmt, c);
+            v->type = v->s ? IDX_TEXT : IDX_NULL;
+        }
+    }
+}
+
+/* One statement; rows go to fn as text, to ifn as integers or to vfn typed (exactly one set). */
 static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
-                                idx_int_row_fn ifn, void *ctx, ard_error *err) {
+                                idx_int_row_fn ifn, idx_value_row_fn vfn, void *ctx,
+                                ard_error *err) {
     sqlite_backend *s = (sqlite_backend *)be;
     sqlite3 *db = s->db;
     if (guarded) {
@@ -134,6 +160,7 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
     const char *names[64];
     const char *vals[64];
     int64_t ints[64];
+    idx_value typed[64];
     if (ncol > 64) {
         sqlite3_finalize(stmt);
         return ard_error_set(err, ARD_ELIMIT, "query returns %d columns (at most 64)", ncol);
@@ -144,7 +171,10 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         int stop;
-        if (ifn) {
+        if (vfn) {
+            typed_row(stmt, ncol, typed);
+            stop = vfn(ctx, ncol, names, typed);
+        } else if (ifn) {
             for (int c = 0; c < ncol; c++) {
                 ints[c] = sqlite3_column_int64(stmt, c);
             }
@@ -170,12 +200,17 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
 
 static ard_status sq_select(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
                             void *ctx, ard_error *err) {
-    return sq_select_any(be, sql, guarded, fn, NULL, ctx, err);
+    return sq_select_any(be, sql, guarded, fn, NULL, NULL, ctx, err);
 }
 
 static ard_status sq_select_ints(idx_backend *be, const char *sql, int guarded, idx_int_row_fn fn,
                                  void *ctx, ard_error *err) {
-    return sq_select_any(be, sql, guarded, NULL, fn, ctx, err);
+    return sq_select_any(be, sql, guarded, NULL, fn, NULL, ctx, err);
+}
+
+static ard_status sq_select_values(idx_backend *be, const char *sql, int guarded,
+                                   idx_value_row_fn fn, void *ctx, ard_error *err) {
+    return sq_select_any(be, sql, guarded, NULL, NULL, fn, ctx, err);
 }
 
 static ard_status sq_bulk_begin(idx_backend *be, const char *table, const char *const *columns,
@@ -265,6 +300,12 @@ static const idx_backend_ops sqlite_ops = {
     .bulk_end = sq_bulk_end,
     .type_double = "DOUBLE PRECISION",
     .close = sq_close,
+    .select_values = sq_select_values,
+    .begin_write_sql = "BEGIN IMMEDIATE",
+    .analyze_sql = "PRAGMA analysis_limit = 2000; ANALYZE",
+    .list_tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table'",
+    .integer_pk = "INTEGER PRIMARY KEY", /* a rowid alias */
+    .without_rowid = "WITHOUT ROWID",
 };
 
 /* A writer killed mid-transaction leaves a WAL that the next connection must recover, which a

@@ -20,6 +20,9 @@ typedef struct idx_backend idx_backend;
 
 /* Row callback of integer SELECTs (NULL reads as 0); nonzero stops. */
 typedef int (*idx_int_row_fn)(void *ctx, int32_t num_columns, const int64_t *values);
+/* Row callback of typed SELECTs (names: the result's column names); nonzero stops. */
+typedef int (*idx_value_row_fn)(void *ctx, int32_t num_columns, const char *const *names,
+                                const idx_value *values);
 
 /* The backend interface. Every function returns ARD_OK or ARD_EDB with the backend's message. */
 typedef struct idx_backend_ops {
@@ -40,6 +43,16 @@ typedef struct idx_backend_ops {
     /* SQL type names of this backend. */
     const char *type_double;
     void (*close)(idx_backend *be);
+    /* One SELECT; each row's values to fn typed as the backend holds them (IDX_NULL, IDX_INT,
+     * IDX_DOUBLE with NaN/Inf kept, IDX_TEXT borrowed for the call). */
+    ard_status (*select_values)(idx_backend *be, const char *sql, int guarded, idx_value_row_fn fn,
+                                void *ctx, ard_error *err);
+    /* The dialect, as data: every SQL difference between the backends lives here. */
+    const char *begin_write_sql; /* a writer's BEGIN that serialises writers */
+    const char *analyze_sql;     /* fresh planner statistics after a bulk load */
+    const char *list_tables_sql; /* one text column: the tables of the current schema */
+    const char *integer_pk;      /* the type of an integer primary key */
+    const char *without_rowid;   /* suffix of a table clustered by its key, or "" */
 } idx_backend_ops;
 
 struct idx_backend {

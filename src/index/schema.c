@@ -114,20 +114,18 @@ ard_status ard__schema_indexes(ard_index *idx, int create, const char *table, ar
     return st;
 }
 
-/* The schema text for this backend: SQLite makes integer keys rowid aliases and stores spectra
- * clustered by its key; PostgreSQL keeps BIGINT keys. */
+/* The schema text for this backend: "BIGINT PRIMARY KEY" and "@WITHOUT_ROWID@" become the
+ * backend's integer key type and clustering suffix (idx_backend_ops). */
 static char *backend_sql(const ard_index *idx, const char *sql) {
-    int lite = idx->be->ops->name[0] == 's';
+    const idx_backend_ops *ops = idx->be->ops;
     ard_buf b;
     ard_buf_init(&b);
     for (const char *p = sql; *p;) {
-        if (lite && strncmp(p, "BIGINT PRIMARY KEY", 18) == 0) {
-            ard_buf_append(&b, "INTEGER PRIMARY KEY", 19);
+        if (strncmp(p, "BIGINT PRIMARY KEY", 18) == 0) {
+            ard_buf_appendf(&b, "%s", ops->integer_pk);
             p += 18;
         } else if (strncmp(p, "@WITHOUT_ROWID@", 15) == 0) {
-            if (lite) {
-                ard_buf_append(&b, "WITHOUT ROWID", 13);
-            }
+            ard_buf_appendf(&b, "%s", ops->without_rowid);
             p += 15;
         } else {
             ard_buf_append(&b, p++, 1);
@@ -148,15 +146,21 @@ static int text_row(void *ctx, int32_t n, const char *const *names, const char *
     return 1;
 }
 
+static int find_meta(void *ctx, int32_t n, const char *const *names, const idx_value *v) {
+    (void)names;
+    int64_t *found = ctx;
+    if (n > 0 && v[0].type == IDX_TEXT && strcmp(v[0].s, "meta") == 0) {
+        *found = 1;
+        return 1;
+    }
+    return 0;
+}
+
 /* The stored version: -1 when there is no meta table or no row (a fresh database). */
 static ard_status stored_version(ard_index *idx, int64_t *version, ard_error *err) {
     int64_t has_meta = 0;
-    const char *probe =
-        idx->be->ops->name[0] == 's'
-            ? "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'"
-            : "SELECT count(*) FROM information_schema.tables WHERE "
-              "table_schema = current_schema() AND table_name = 'meta'";
-    ard_status st = ard__idx_int(idx, probe, &has_meta, err);
+    ard_status st = idx->be->ops->select_values(idx->be, idx->be->ops->list_tables_sql, 0,
+                                                find_meta, &has_meta, err);
     *version = -1;
     if (st != ARD_OK || !has_meta) {
         return st;

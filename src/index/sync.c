@@ -420,11 +420,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         if (st == ARD_OK &&
             (run.rep->files_added || run.rep->files_changed || run.rep->files_removed)) {
             /* fresh planner statistics, so predicates get index plans after a bulk load */
-            st = ard__idx_exec(idx,
-                               strcmp(ard_index_backend(idx), "sqlite") == 0
-                                   ? "PRAGMA analysis_limit = 2000; ANALYZE"
-                                   : "ANALYZE files, row_groups, spectra, galaxies",
-                               err);
+            st = ard__idx_exec(idx, idx->be->ops->analyze_sql, err);
         }
         run.rep->seconds = mono_seconds() - t0;
         ard_status fin = finish_run(&run,

@@ -8,10 +8,7 @@
 #include <string.h>
 
 ard_status ard__idx_begin_write(ard_index *idx, ard_error *err) {
-    if (strcmp(idx->be->ops->name, "sqlite") == 0) {
-        return ard__idx_exec(idx, "BEGIN IMMEDIATE", err);
-    }
-    return ard__idx_exec(idx, "BEGIN; LOCK TABLE files IN SHARE ROW EXCLUSIVE MODE", err);
+    return ard__idx_exec(idx, idx->be->ops->begin_write_sql, err);
 }
 
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err) {

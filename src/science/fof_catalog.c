@@ -3,7 +3,7 @@
  * linker, then group numbering and the group catalog (fof_groups.c). */
 #include "science_int.h"
 
-#include "ard/survey.h"
+#include "ard/astro.h"
 
 #include <math.h>
 #include <string.h>

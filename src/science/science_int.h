@@ -4,6 +4,7 @@
 #define ARD_SCIENCE_INT_H
 
 #include "ard/core.h"
+#include "ard/nn.h"
 #include "ard/science.h"
 
 #include <stdint.h>
@@ -156,5 +157,48 @@ ard_status ard__sci_pool(int32_t threads, ard_pool **out, ard_error *err);
 
 /* Seconds on the monotonic clock. */
 double ard__sci_now(void);
+
+/* ---- nn (nn_*.c): the seeded generator shared by nn initialisation and the cosmic-web sampler ----
+ * xoshiro256** seeded through splitmix64: the same seed gives the same stream on every machine. */
+typedef struct sci_rng {
+    uint64_t s[4];
+} sci_rng;
+
+void ard__sci_rng_seed(sci_rng *r, uint64_t seed);
+uint64_t ard__sci_rng_next(sci_rng *r);
+double ard__sci_rng_uniform(sci_rng *r); /* [0, 1), 53 bits */
+double ard__sci_rng_normal(sci_rng *r);  /* N(0, 1), Box-Muller (one value per call) */
+/* Uniform integer in [0, n) (n >= 1), Lemire's multiply-shift with rejection (unbiased). */
+uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n);
+/* splitmix64 finaliser: a well-mixed 64-bit hash of x. */
+uint64_t ard__sci_mix64(uint64_t x);
+
+/* Metadata entries of a parameter set in insertion order (nn_params.c, for the safetensors writer). */
+int64_t ard__nn_meta_count(const ard_nn_params *params);
+void ard__nn_meta_at(const ard_nn_params *params, int64_t i, const char **key, const char **value);
+/* The parsed safetensors header (nn_stjson.c): one entry per tensor, in file order. */
+typedef struct sci_st_entry {
+    char name[ARD_NN_NAME_MAX];
+    char dtype[16]; /* truncated if longer (then it is not a supported dtype anyway) */
+    int32_t ndim;
+    int64_t shape[ARD_NN_MAX_DIMS];
+    int64_t begin; /* data_offsets, relative to the end of the header */
+    int64_t end;
+} sci_st_entry;
+
+typedef struct sci_st_header {
+    sci_st_entry *entries;
+    int64_t count;
+    int64_t cap;
+} sci_st_header;
+
+/* Parses the JSON header (len bytes, not NUL-terminated) of the file `path` (for messages): tensor
+ * entries into h, __metadata__ entries into meta. ARD_ECORRUPT (bad JSON or layout, naming the
+ * header byte), ARD_ELIMIT (too many tensors or dimensions, a long name), ARD_ENOMEM. */
+ard_status ard__nn_st_parse(const char *json, size_t len, const char *path, sci_st_header *h,
+                            ard_nn_params *meta, ard_error *err);
+void ard__nn_st_header_reset(sci_st_header *h);
+/* ARD_ENOTSUP naming `what` when ard was built without BLAS, else ARD_OK. */
+ard_status ard__nn_need_blas(const char *what, ard_error *err);
 
 #endif

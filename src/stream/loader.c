@@ -17,6 +17,7 @@ void ard_loader_options_init(ard_loader_options *opts) {
     opts->ivar_column = "IVAR";
     opts->id_column = "TARGETID";
     ard_tokenize_options_init(&opts->tokenize);
+    opts->rest_zmax = 1.6;
 }
 
 static ard_status check_options(const ard_loader_options *o, ard_error *err) {
@@ -36,7 +37,8 @@ static ard_status check_options(const ard_loader_options *o, ard_error *err) {
     if (!o->flux_column || !o->ivar_column || !o->id_column) {
         return ard_error_set(err, ARD_EINVAL, "loader: column names must be set");
     }
-    return ard_tokenize_options_check(&o->tokenize, err);
+    ard_status st = ard__loader_rest_check(o, err);
+    return st == ARD_OK ? ard_tokenize_options_check(&o->tokenize, err) : st;
 }
 
 /* Every tile must hold spectra of one width: taken from the first row group's FLUX chunk. */
@@ -64,7 +66,10 @@ static ard_status make_store(ard_loader *l, ard_error *err) {
     if (!wave) {
         return ard_error_set(err, ARD_ENOMEM, "loader: wave");
     }
-    ard_status st = ard_patch_wavelengths(l->grid_text, l->width, l->o.tokenize.patch, wave, NULL);
+    ard_status st =
+        l->rest.n_rest > 0
+            ? ard_rest_wavelengths(&l->rest, l->o.tokenize.patch, wave, NULL)
+            : ard_patch_wavelengths(l->grid_text, l->width, l->o.tokenize.patch, wave, NULL);
     if (st != ARD_OK) {
         for (int64_t p = 0; p < l->num_patches; p++) {
             wave[p] = 0.0f; /* no usable grid: wavelengths unknown */
@@ -79,12 +84,24 @@ static ard_status make_store(ard_loader *l, ard_error *err) {
     so.num_patches = (int32_t)l->num_patches;
     so.patch = l->o.tokenize.patch;
     so.wave = wave;
+    ard_stream_column cols[ARD_STREAM_MAX_COLUMNS + 1];
     if (l->catalog) {
         so.num_columns = l->catalog->num_columns;
-        so.columns = l->catalog->columns;
+        memcpy(cols, l->catalog->columns, (size_t)so.num_columns * sizeof *cols);
     }
-    st = ard_store_create(&so, &l->store, err);
+    if (l->o.weights) {
+        cols[so.num_columns++] = ard__loader_weights_column(l);
+    }
+    so.columns = cols;
+    st =
+        so.num_columns > ARD_STREAM_MAX_COLUMNS
+            ? ard_error_set(err, ARD_EINVAL, "loader: %d catalog columns and the weights exceed %d",
+                            so.num_columns - 1, ARD_STREAM_MAX_COLUMNS)
+            : ard_store_create(&so, &l->store, err);
     ard_free(wave);
+    if (st == ARD_OK) {
+        ard__loader_find_columns(l);
+    }
     return st;
 }
 
@@ -93,7 +110,7 @@ static void setup_cache(ard_loader *l) {
         return;
     }
     int64_t np = l->num_patches, p = l->o.tokenize.patch;
-    l->cache_row_bytes = np * p * 4 + np * 4 + np + 8 + 1;
+    l->cache_row_bytes = np * p * 4 + np * 4 + np + 8 + 1 + (l->o.weights ? np * p * 4 : 0);
     int64_t bytes = l->cache_row_bytes * l->total_rows;
     if (l->o.memory_cap > 0 && ard_store_size(l->store) + bytes > l->o.memory_cap) {
         return; /* does not fit: every epoch reads and tokenizes */
@@ -115,7 +132,11 @@ static ard_status finish_setup(ard_loader *l, ard_error *err) {
     if (st != ARD_OK) {
         return st;
     }
-    l->num_patches = ard_tokenize_num_patches(l->width, l->o.tokenize.patch);
+    st = ard__loader_rest_setup(l, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    l->num_patches = ard_tokenize_num_patches(l->token_width, l->o.tokenize.patch);
     l->shard_rows =
         l->total_rows * (l->o.rank + 1) / l->o.world - l->total_rows * l->o.rank / l->o.world;
     int64_t b = l->o.batch_size;
@@ -164,10 +185,14 @@ ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *i
         return ard_error_set(err, ARD_ENOMEM, "loader");
     }
     l->o = *opts;
+    l->z_column = l->weights_column = -1;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->changed, NULL);
     atomic_init(&l->live_threads, 0);
     st = copy_strings(l, err);
+    if (st == ARD_OK) {
+        st = ard__loader_columns(&l->o, &l->columns_text, &l->o.columns, err);
+    }
     if (st == ARD_OK) {
         st = ard__catalog_open(&l->o, &l->catalog, err);
     }
@@ -287,6 +312,7 @@ void ard_loader_free(ard_loader *loader) {
     for (int i = 0; i < LOADER_STRINGS; i++) {
         ard_free(loader->strings[i]);
     }
+    ard_free(loader->columns_text);
     ard_free(loader->cache);
     ard_free((void *)loader->cached);
     pthread_mutex_destroy(&loader->lock);

@@ -1,19 +1,14 @@
 /* Catalog columns in batches: the loader option "Z,SPECTYPE" is parsed into identifiers, each
  * checked against the known columns of the index's `galaxies` table (and that the open index
- * really has it), and every batch's values are looked up by its TARGETIDs with read-only queries
- * (ids in chunks of CHUNK_IDS). Only validated identifiers and our own integers reach the SQL.
- * Real values travel as text that round-trips exactly, so they arrive bit-exact. */
+ * really has it), and every batch's values are read by its TARGETIDs through the index's typed
+ * reads (ard_index_read_targetids), so they arrive bit-exact without a text round trip. */
 #include "stream_int.h"
 
 #include "ard/index.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-
-#define CHUNK_IDS 500
 
 typedef struct known_column {
     const char *name; /* as in the galaxies table (lower case) */
@@ -123,22 +118,16 @@ static ard_status parse_list(loader_catalog *c, const char *list, int32_t text_w
     return ARD_OK;
 }
 
-static int ignore_rows(void *ctx, int32_t n, const char *const *names, const char *const *values) {
-    (void)ctx;
-    (void)n;
-    (void)names;
-    (void)values;
-    return 1;
-}
-
 /* The open index must really hold every column (an older or foreign schema may not). */
 static ard_status check_in_index(loader_catalog *c, ard_error *err) {
     for (int32_t i = 0; i < c->num_columns; i++) {
-        char sql[160];
-        snprintf(sql, sizeof sql, "SELECT %s FROM galaxies LIMIT 1", c->sql_names[i]);
+        const char *name = c->sql_names[i];
+        ard_column_set *probe = NULL;
         ard_error e;
         ard_error_init(&e);
-        if (ard_index_select(c->index, sql, ignore_rows, NULL, &e) != ARD_OK) {
+        ard_status st = ard_index_read_columns(c->index, &name, 1, NULL, 1, &probe, &e);
+        ard_column_set_free(probe);
+        if (st != ARD_OK) {
             return ard_error_set(err, ARD_EINVAL,
                                  "loader: catalog column \"%s\" is not in the index's galaxies "
                                  "table: %.300s",
@@ -197,116 +186,36 @@ void ard__catalog_free(loader_catalog *c) {
 
 /* ---- filling a batch ---- */
 
-typedef struct fill_ctx {
-    const loader_catalog *c;
-    const int64_t *pairs; /* (targetid, position) sorted by targetid */
-    int64_t num_pairs;
-    void *cols[ARD_STREAM_MAX_COLUMNS];
-    int bad;
-} fill_ctx;
-
-static int cmp_id(const void *a, const void *b) {
-    const int64_t *x = a, *y = b;
-    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
-}
-
-static void put_value(const fill_ctx *f, int32_t col, int64_t pos, const char *v) {
-    const ard_stream_column *d = &f->c->columns[col];
-    if (!v) {
-        return; /* NULL: keep the default */
+/* Cell `row` of a typed column into batch slot `pos`; NULL keeps the default. */
+static void put_value(const ard_stream_column *d, void *dst, int64_t pos, const ard_column_set *set,
+                      int32_t col, int64_t row) {
+    if (!ard_column_set_valid(set, col, row)) {
+        return;
     }
+    const ard_index_column *src = ard_column_set_column(set, col);
     if (d->type == ARD_COLUMN_FLOAT64) {
-        char *end = NULL;
-        double x = strtod(v, &end);
-        ((double *)f->cols[col])[pos] = end != v ? x : NAN;
+        ((double *)dst)[pos] = ((const double *)src->values)[row];
     } else if (d->type == ARD_COLUMN_INT64) {
-        char *end = NULL;
-        long long x = strtoll(v, &end, 10);
-        ((int64_t *)f->cols[col])[pos] = end != v ? (int64_t)x : 0;
+        ((int64_t *)dst)[pos] = ((const int64_t *)src->values)[row];
     } else {
+        const char *v = ((const char *const *)src->values)[row];
         size_t len = strlen(v);
-        char *dst = (char *)f->cols[col] + pos * d->width;
-        memcpy(dst, v, len < (size_t)d->width ? len : (size_t)d->width);
+        memcpy((char *)dst + pos * d->width, v, len < (size_t)d->width ? len : (size_t)d->width);
     }
-}
-
-static int on_row(void *ctx, int32_t n, const char *const *names, const char *const *values) {
-    (void)names;
-    fill_ctx *f = ctx;
-    if (n != f->c->num_columns + 1 || !values[0]) {
-        f->bad = 1;
-        return 1;
-    }
-    char *end = NULL;
-    errno = 0;
-    long long id = strtoll(values[0], &end, 10);
-    if (end == values[0] || errno != 0) {
-        return 0;
-    }
-    int64_t lo = 0, hi = f->num_pairs; /* first pair with targetid >= id */
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (f->pairs[2 * mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    for (int64_t k = lo; k < f->num_pairs && f->pairs[2 * k] == id; k++) {
-        for (int32_t col = 0; col < f->c->num_columns; col++) {
-            put_value(f, col, f->pairs[2 * k + 1], values[col + 1]);
-        }
-    }
-    return 0;
 }
 
 /* Defaults for rows without a catalog row (or with NULL values): NaN, 0, empty text. */
-static void fill_defaults(const fill_ctx *f, int32_t batch_size) {
-    for (int32_t col = 0; col < f->c->num_columns; col++) {
-        const ard_stream_column *d = &f->c->columns[col];
+static void fill_defaults(const loader_catalog *c, void *const *cols, int32_t batch_size) {
+    for (int32_t col = 0; col < c->num_columns; col++) {
+        const ard_stream_column *d = &c->columns[col];
         if (d->type == ARD_COLUMN_FLOAT64) {
             for (int32_t i = 0; i < batch_size; i++) {
-                ((double *)f->cols[col])[i] = NAN;
+                ((double *)cols[col])[i] = NAN;
             }
         } else {
-            memset(f->cols[col], 0, (size_t)batch_size * (size_t)d->width);
+            memset(cols[col], 0, (size_t)batch_size * (size_t)d->width);
         }
     }
-}
-
-static ard_status query_chunk(loader_catalog *c, fill_ctx *f, const int64_t *pairs, int64_t n,
-                              ard_error *err) {
-    ard_buf sql;
-    ard_buf_init(&sql);
-    /* SQLite renders a REAL as text with 15 digits and its printf is not exact beyond that;
-     * quote() falls back to 20 digits whenever 15 do not round-trip (exact). PostgreSQL's float8
-     * output is already the shortest exact text. */
-    int sqlite = strcmp(ard_index_backend(c->index), "sqlite") == 0;
-    ard_buf_appendf(&sql, "SELECT targetid");
-    for (int32_t col = 0; col < c->num_columns; col++) {
-        const char *name = c->sql_names[col];
-        if (sqlite && c->columns[col].type == ARD_COLUMN_FLOAT64) {
-            ard_buf_appendf(&sql, ", CASE WHEN %s IS NULL THEN NULL ELSE quote(%s) END", name,
-                            name);
-        } else {
-            ard_buf_appendf(&sql, ", %s", name);
-        }
-    }
-    ard_buf_appendf(&sql, " FROM galaxies WHERE targetid IN (");
-    for (int64_t k = 0; k < n; k++) {
-        ard_buf_appendf(&sql, "%s%lld", k ? "," : "", (long long)pairs[2 * k]);
-    }
-    ard_buf_append(&sql, ")", 2);
-    ard_status st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "loader: catalog query")
-                               : ard_index_select(c->index, (const char *)sql.data, on_row, f, err);
-    ard_buf_reset(&sql);
-    if (st == ARD_OK && f->bad) {
-        st = ard_error_set(err, ARD_ECORRUPT, "loader: catalog query returned an unexpected row");
-    }
-    if (st != ARD_OK) {
-        ard_error_prefix(err, "catalog columns: ");
-    }
-    return st;
 }
 
 ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, ard_error *err) {
@@ -314,31 +223,29 @@ ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, a
     if (!c) {
         return ARD_OK;
     }
-    fill_ctx f = {.c = c};
+    void *cols[ARD_STREAM_MAX_COLUMNS];
+    const char *names[ARD_STREAM_MAX_COLUMNS];
     for (int32_t col = 0; col < c->num_columns; col++) {
-        f.cols[col] = ard_batch_column(l->store, b, col);
+        cols[col] = ard_batch_column(l->store, b, col);
+        names[col] = c->sql_names[col];
     }
-    fill_defaults(&f, b->batch_size);
+    fill_defaults(c, cols, b->batch_size);
     if (count <= 0) {
         return ARD_OK;
     }
-    int64_t *pairs = ard_malloc((size_t)count * 2 * sizeof *pairs);
-    if (!pairs) {
-        return ard_error_set(err, ARD_ENOMEM, "loader: catalog ids");
-    }
-    for (int32_t i = 0; i < count; i++) {
-        pairs[2 * i] = b->targetid[i];
-        pairs[2 * i + 1] = i;
-    }
-    qsort(pairs, (size_t)count, 2 * sizeof *pairs, cmp_id);
-    f.pairs = pairs;
-    f.num_pairs = count;
-    ard_status st = ARD_OK;
-    pthread_mutex_lock(&c->lock);
-    for (int64_t k = 0; k < count && st == ARD_OK; k += CHUNK_IDS) {
-        st = query_chunk(c, &f, pairs + 2 * k, count - k < CHUNK_IDS ? count - k : CHUNK_IDS, err);
-    }
+    ard_column_set *set = NULL;
+    pthread_mutex_lock(&c->lock); /* one index handle, one thread at a time */
+    ard_status st =
+        ard_index_read_targetids(c->index, names, c->num_columns, b->targetid, count, &set, err);
     pthread_mutex_unlock(&c->lock);
-    ard_free(pairs);
+    for (int64_t i = 0; st == ARD_OK && i < count; i++) {
+        for (int32_t col = 0; col < c->num_columns; col++) {
+            put_value(&c->columns[col], cols[col], i, set, col, i);
+        }
+    }
+    ard_column_set_free(set);
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "catalog columns: ");
+    }
     return st;
 }

@@ -243,11 +243,13 @@ loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch) {
         e->order[i] = row;
         if (l->cache_active && atomic_load(&l->cached[row]) == 1) { /* 2: being written */
             e->from_cache[i] = 1;
-        } else if (i < used) {
+        } else if (i < used &&
+                   ard__loader_selected(l, epoch * l->batches_per_epoch + i / l->o.batch_size)) {
             e->need[l->items[item_of(l, row)].rg]++;
         }
     }
     ard_free(all);
+    e->batches_expected = ard__loader_epoch_batches(l, epoch);
     l->epochs[epoch] = e;
     return e;
 }

@@ -7,14 +7,7 @@
 
 #include <string.h>
 
-typedef struct item_list {
-    ard_read_item *items;
-    char **paths;
-    int64_t count, cap;
-    int32_t num_paths;
-} item_list;
-
-static ard_status push_item(item_list *l, const char *path, int32_t rg, int64_t first,
+static ard_status push_item(ard_read_items *l, const char *path, int32_t rg, int64_t first,
                             int64_t count, ard_error *err) {
     if (l->count == l->cap) {
         int64_t cap = l->cap ? l->cap * 2 : 256;
@@ -30,7 +23,7 @@ static ard_status push_item(item_list *l, const char *path, int32_t rg, int64_t 
 }
 
 /* Absolute paths of the plan's files (the plan's are relative to the dataset root). */
-static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_list *l,
+static ard_status plan_paths(const char *dataset, const ard_plan *plan, ard_read_items *l,
                              ard_error *err) {
     int32_t n = ard_plan_num_files(plan);
     l->paths = ard_calloc((size_t)n + 1, sizeof *l->paths);
@@ -54,7 +47,7 @@ static ard_status plan_paths(const char *dataset, const ard_plan *plan, item_lis
     return ARD_OK;
 }
 
-static ard_status plan_items(const char *dataset, const ard_plan *plan, item_list *l,
+static ard_status plan_items(const char *dataset, const ard_plan *plan, ard_read_items *l,
                              ard_error *err) {
     ard_status st = plan_paths(dataset, plan, l, err);
     for (int64_t c = 0; st == ARD_OK && c < ard_plan_num_chunks(plan); c++) {
@@ -75,12 +68,29 @@ static ard_status plan_items(const char *dataset, const ard_plan *plan, item_lis
     return st;
 }
 
-static void items_free(item_list *l) {
+void ard_read_items_reset(ard_read_items *l) {
+    if (!l) {
+        return;
+    }
     for (int32_t i = 0; i < l->num_paths; i++) {
         ard_free(l->paths[i]);
     }
     ard_free(l->paths);
     ard_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+ard_status ard_read_items_from_plan(const char *dataset, const ard_plan *plan, ard_read_items *out,
+                                    ard_error *err) {
+    if (!out || !dataset || !plan) {
+        return ard_error_set(err, ARD_EINVAL, "ard_read_items_from_plan: bad arguments");
+    }
+    memset(out, 0, sizeof *out);
+    ard_status st = plan_items(dataset, plan, out, err);
+    if (st != ARD_OK) {
+        ard_read_items_reset(out);
+    }
+    return st;
 }
 
 ard_status ard_loader_new_plan(const ard_loader_options *opts, const char *dataset,
@@ -89,7 +99,7 @@ ard_status ard_loader_new_plan(const ard_loader_options *opts, const char *datas
     if (!dataset || !plan || !opts) {
         return ard_error_set(err, ARD_EINVAL, "loader: a plan needs options and its dataset");
     }
-    item_list l = {0};
+    ard_read_items l = {0};
     ard_status st = plan_items(dataset, plan, &l, err);
     if (st == ARD_OK && l.count == 0) {
         st = ard_error_set(err, ARD_EINVAL, "loader: the read plan selects no spectra");
@@ -101,7 +111,7 @@ ard_status ard_loader_new_plan(const ard_loader_options *opts, const char *datas
         }
         st = ard_loader_new(&o, l.items, l.count, out, err);
     }
-    items_free(&l);
+    ard_read_items_reset(&l);
     return st;
 }
 

@@ -3,12 +3,14 @@
  * last thread to finish ends the stream; the first error fails it so consumers see the error. */
 #include "stream_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct worker_mem {
-    void *work;    /* tokenizer workspace */
-    int64_t *runs; /* batch positions grouped by row group */
+    void *work;          /* tokenizer workspace (+ rest-frame placement, ard__loader_work_bytes) */
+    int64_t *runs;       /* batch positions grouped by row group */
+    loader_entry **ents; /* rest frame: the entries of a batch's runs, held until tokenized */
 } worker_mem;
 
 /* A buffer for one decoded matrix: from the pool, or new. Caller holds l->lock. */
@@ -161,16 +163,21 @@ static void entry_put(ard_loader *l, loader_entry *en, int64_t rows) {
     entry_free(l, en);
 }
 
-typedef struct row_out {
-    float *tokens, *scales;
-    uint8_t *mask, *flags;
-    int64_t *targetid;
-} row_out;
-
 static row_out slot_row(const ard_loader *l, const ard_batch *b, int64_t i) {
     int64_t np = l->num_patches, p = l->o.tokenize.patch;
-    row_out r = {b->tokens + i * np * p, b->scales + i * np, b->mask + i * np, b->flags + i,
-                 b->targetid + i};
+    row_out r = {b->tokens + i * np * p,
+                 b->scales + i * np,
+                 b->mask + i * np,
+                 b->flags + i,
+                 b->targetid + i,
+                 NULL,
+                 NAN};
+    if (l->weights_column >= 0) {
+        r.weights = (float *)ard_batch_column(l->store, b, l->weights_column) + i * np * p;
+    }
+    if (l->z_column >= 0) {
+        r.z = ((const double *)ard_batch_column(l->store, b, l->z_column))[i];
+    }
     return r;
 }
 
@@ -189,6 +196,9 @@ static void cache_put(ard_loader *l, int64_t row, const row_out *r) {
     memcpy(c + np * p * 4 + np * 4, r->mask, (size_t)np);
     memcpy(c + np * p * 4 + np * 5, r->targetid, 8);
     c[np * p * 4 + np * 5 + 8] = *r->flags;
+    if (r->weights) {
+        memcpy(c + np * p * 4 + np * 5 + 9, r->weights, (size_t)(np * p * 4));
+    }
     atomic_store(&l->cached[row], 1);
 }
 
@@ -200,12 +210,18 @@ static void cache_get(const ard_loader *l, int64_t row, const row_out *r) {
     memcpy(r->mask, c + np * p * 4 + np * 4, (size_t)np);
     memcpy(r->targetid, c + np * p * 4 + np * 5, 8);
     *r->flags = c[np * p * 4 + np * 5 + 8];
+    if (r->weights) {
+        memcpy(r->weights, c + np * p * 4 + np * 5 + 9, (size_t)(np * p * 4));
+    }
 }
 
 static ard_status tokenize_row(ard_loader *l, const loader_entry *en, int64_t r, const row_out *out,
                                worker_mem *mem, ard_error *err) {
     int64_t w = l->width;
     *out->targetid = en->ids[r];
+    if (l->rest.n_rest > 0 || out->weights) {
+        return ard__loader_tokenize(l, en->flux + r * w, en->ivar + r * w, out, mem->work, err);
+    }
     return ard_tokenize_spectrum(&l->o.tokenize, en->flux + r * w, en->ivar + r * w, NULL, NULL, 0,
                                  NULL, w, out->tokens, out->scales, out->mask, out->flags,
                                  mem->work, err);
@@ -217,13 +233,11 @@ static int cmp_pair(const void *a, const void *b) {
     return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
-/* Rows of one row group (pairs[k] = {rg, position, rg_row}) tokenized into the slot. */
-static ard_status fill_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
-                           const int64_t *pairs, int64_t n, worker_mem *mem, ard_error *err) {
-    loader_entry *en = NULL;
-    pthread_mutex_lock(&l->lock);
-    ard_status st = entry_get(l, ep, (int32_t)pairs[0], &en, err);
-    pthread_mutex_unlock(&l->lock);
+/* Rows of one row group (pairs[k] = {rg, position, rg_row}) tokenized into the slot from `en`. */
+static ard_status tokenize_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
+                               const int64_t *pairs, int64_t n, loader_entry *en, worker_mem *mem,
+                               ard_error *err) {
+    ard_status st = ARD_OK;
     for (int64_t k = 0; k < n && st == ARD_OK; k++) {
         int64_t pos = pairs[3 * k + 1];
         row_out out = slot_row(l, b, pos);
@@ -232,10 +246,67 @@ static ard_status fill_run(ard_loader *l, const loader_epoch *ep, const ard_batc
             cache_put(l, ep->order[b->seq % l->batches_per_epoch * l->o.batch_size + pos], &out);
         }
     }
+    return st;
+}
+
+static ard_status run_get(ard_loader *l, const loader_epoch *ep, const int64_t *pairs,
+                          loader_entry **en, ard_error *err) {
+    pthread_mutex_lock(&l->lock);
+    ard_status st = entry_get(l, ep, (int32_t)pairs[0], en, err);
+    pthread_mutex_unlock(&l->lock);
+    return st;
+}
+
+static void run_put(ard_loader *l, loader_entry *en, int64_t n) {
     if (en) {
         pthread_mutex_lock(&l->lock);
         entry_put(l, en, n);
         pthread_mutex_unlock(&l->lock);
+    }
+}
+
+static ard_status fill_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
+                           const int64_t *pairs, int64_t n, worker_mem *mem, ard_error *err) {
+    loader_entry *en = NULL;
+    ard_status st = run_get(l, ep, pairs, &en, err);
+    if (st == ARD_OK) {
+        st = tokenize_run(l, ep, b, pairs, n, en, mem, err);
+    }
+    run_put(l, en, n);
+    return st;
+}
+
+/* Rest frame: every run's row group first (the TARGETIDs go into the slot), then the batch's
+ * catalog columns (Z), then the rows are placed by their Z and tokenized. */
+static ard_status fill_runs_rest(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
+                                 int64_t runs, int32_t count, worker_mem *mem, ard_error *err) {
+    ard_status st = ARD_OK;
+    int64_t got = 0;
+    for (int64_t k = 0; k < runs && st == ARD_OK; k = got) {
+        int64_t end = k;
+        while (end < runs && mem->runs[3 * end] == mem->runs[3 * k]) {
+            end++;
+        }
+        mem->ents[k] = NULL;
+        st = run_get(l, ep, mem->runs + 3 * k, &mem->ents[k], err);
+        for (int64_t i = k; i < end && st == ARD_OK; i++) {
+            b->targetid[mem->runs[3 * i + 1]] = mem->ents[k]->ids[mem->runs[3 * i + 2]];
+        }
+        got = end;
+    }
+    if (st == ARD_OK) {
+        st = ard__catalog_fill(l, b, count, err);
+    }
+    for (int64_t k = 0; k < got;) {
+        int64_t end = k;
+        while (end < got && mem->runs[3 * end] == mem->runs[3 * k]) {
+            end++;
+        }
+        if (st == ARD_OK) {
+            st = tokenize_run(l, ep, b, mem->runs + 3 * k, end - k, mem->ents[k], mem, err);
+        }
+        run_put(l, mem->ents[k], end - k);
+        k = end;
     }
     return st;
 }
@@ -260,6 +331,10 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
         runs++;
     }
     qsort(mem->runs, (size_t)runs, 3 * sizeof(int64_t), cmp_pair);
+    *count = (int32_t)n;
+    if (l->rest.n_rest > 0) {
+        return fill_runs_rest(l, ep, b, runs, (int32_t)n, mem, err);
+    }
     ard_status st = ARD_OK;
     for (int64_t k = 0; k < runs && st == ARD_OK;) {
         int64_t end = k;
@@ -269,7 +344,6 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
         st = fill_run(l, ep, b, mem->runs + 3 * k, end - k, mem, err);
         k = end;
     }
-    *count = (int32_t)n;
     return st;
 }
 
@@ -284,7 +358,9 @@ static void fail(ard_loader *l, ard_status st, const ard_error *e) {
 }
 
 static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_error *err) {
-    int32_t epoch = (int32_t)(b->seq / l->batches_per_epoch);
+    ard_batch global = *b; /* the stream's batch number (the store's seq unless distributed) */
+    global.seq = ard__loader_global(l, b->seq);
+    int32_t epoch = (int32_t)(global.seq / l->batches_per_epoch);
     pthread_mutex_lock(&l->lock);
     loader_epoch *ep = ard__loader_epoch(l, epoch);
     pthread_mutex_unlock(&l->lock);
@@ -292,16 +368,16 @@ static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_
         return ard_error_set(err, ARD_ENOMEM, "loader: epoch %d plan", epoch);
     }
     int32_t count = 0;
-    ard_status st = fill_batch(l, ep, b, &count, mem, err);
-    if (st == ARD_OK) {
-        st = ard__catalog_fill(l, b, count, err);
+    ard_status st = fill_batch(l, ep, &global, &count, mem, err);
+    if (st == ARD_OK && l->rest.n_rest == 0) { /* the rest frame filled them before tokenizing */
+        st = ard__catalog_fill(l, &global, count, err);
     }
     if (st == ARD_OK) {
         st = ard_store_publish(l->store, b, count, epoch, err);
     }
     if (st == ARD_OK) {
         pthread_mutex_lock(&l->lock);
-        if (++ep->batches_done == l->batches_per_epoch) {
+        if (++ep->batches_done == ep->batches_expected) {
             ard__loader_epoch_free(ep);
             l->epochs[epoch] = NULL;
         }
@@ -336,9 +412,10 @@ static void produce(ard_loader *l, worker_mem *mem) {
 
 static void *worker_main(void *arg) {
     ard_loader *l = arg;
-    worker_mem mem = {ard_malloc(ard_tokenize_work_bytes(l->width)),
-                      ard_malloc((size_t)l->o.batch_size * 3 * sizeof(int64_t))};
-    if (!mem.work || !mem.runs) {
+    worker_mem mem = {ard_malloc(ard__loader_work_bytes(l)),
+                      ard_malloc((size_t)l->o.batch_size * 3 * sizeof(int64_t)),
+                      ard_malloc((size_t)l->o.batch_size * sizeof(loader_entry *))};
+    if (!mem.work || !mem.runs || !mem.ents) {
         ard_error e;
         ard_error_init(&e);
         ard_error_set(&e, ARD_ENOMEM, "loader: worker buffers");
@@ -348,6 +425,7 @@ static void *worker_main(void *arg) {
     }
     ard_free(mem.work);
     ard_free(mem.runs);
+    ard_free(mem.ents);
     if (atomic_fetch_sub(&l->live_threads, 1) == 1) {
         ard_store_finish(l->store, ARD_OK, NULL); /* no-op when failed */
     }

@@ -67,7 +67,8 @@ static int64_t slot_bytes_of(const ard_store_options *o) {
 
 static int column_ok(int32_t type, int32_t width) {
     return ((type == ARD_COLUMN_FLOAT64 || type == ARD_COLUMN_INT64) && width == 8) ||
-           (type == ARD_COLUMN_TEXT && width >= 1 && width <= 1024);
+           (type == ARD_COLUMN_TEXT && width >= 1 && width <= 1024) ||
+           (type == ARD_COLUMN_FLOAT32 && width >= 4 && width % 4 == 0 && width <= (1 << 28));
 }
 
 static ard_status check_columns(const ard_store_options *o, ard_error *err) {

@@ -49,3 +49,11 @@ void *ard_batch_column(const ard_store *store, const ard_batch *batch, int32_t i
         (uint8_t *)store->map->h + h->slots_offset + (int64_t)batch->slot * h->slot_bytes;
     return base + c->offset;
 }
+
+float *ard_batch_weights(const ard_store *store, const ard_batch *batch) {
+    int32_t i = ard_store_column_find(store, "weights");
+    if (i < 0 || ard_store_column_type(store, i) != ARD_COLUMN_FLOAT32) {
+        return NULL;
+    }
+    return ard_batch_column(store, batch, i);
+}

@@ -115,6 +115,15 @@ void ard__select64_avx2(const float *keys, int32_t len, int32_t klo, int32_t khi
                         float *hi);
 #endif
 
+/* An "ard.grid" text parsed (wave.c): kind, first and last bin centre, bins. */
+typedef struct grid_spec {
+    int log;
+    double start, stop;
+    int64_t n;
+} grid_spec;
+/* Parses "kind=log;start=3600;stop=9824;n=4096" (ARD_EINVAL naming the text when malformed). */
+ard_status ard__grid_parse(const char *text, grid_spec *g, ard_error *err);
+
 /* ---- loader ---- */
 
 typedef struct loader_file {
@@ -153,6 +162,7 @@ typedef struct loader_epoch {
     int64_t *need; /* per rg: rows to decode in this epoch (those not served from the cache) */
     uint8_t *from_cache; /* per position in order: served from the epoch cache */
     int64_t batches_done;
+    int64_t batches_expected; /* batches of this epoch this loader produces (loader_remote.c) */
 } loader_epoch;
 
 /* A decoded row group shared by the threads that need its rows in one epoch. */
@@ -208,7 +218,45 @@ struct ard_loader {
     pthread_t *threads;
     int32_t started;
     atomic_int live_threads;
+    /* producer side of a distributed stream (loader_remote.c): this loader makes only the global
+     * batches g with (g / sel_chunk) % sel_parts == sel_part; sel_parts 0 = all */
+    int32_t sel_part, sel_parts, sel_chunk;
+    /* weights and rest frame (loader_rest.c) */
+    int64_t token_width;    /* bins tokenized per spectrum: width, or the rest grid's n_rest */
+    ard_rest_grid rest;     /* when o.frame == ARD_FRAME_REST */
+    int32_t z_column;       /* store column of Z (rest frame), else -1 */
+    int32_t weights_column; /* store column "weights", else -1 */
+    char *columns_text;     /* o.columns with Z added (rest frame), owned */
 };
+
+/* Where one row of a slot goes (loader_run.c); weights NULL without weights, z NaN without Z. */
+typedef struct row_out {
+    float *tokens, *scales;
+    uint8_t *mask, *flags;
+    int64_t *targetid;
+    float *weights;
+    double z;
+} row_out;
+
+/* ---- weights and rest frame (loader_rest.c) ---- */
+/* Options check for weights / frame / rest_zmin / rest_zmax. */
+ard_status ard__loader_rest_check(const ard_loader_options *o, ard_error *err);
+/* The catalog column list to open: o->columns, with Z appended in the rest frame when missing
+ * (*owned receives the new text, or NULL when o->columns is used as it is). */
+ard_status ard__loader_columns(const ard_loader_options *o, char **owned, const char **columns,
+                               ard_error *err);
+/* After the width is known: token_width, the rest grid (from grid_text). */
+ard_status ard__loader_rest_setup(ard_loader *l, ard_error *err);
+/* After the store exists: z_column, weights_column. */
+void ard__loader_find_columns(ard_loader *l);
+/* The store column descriptor of the weights (num_patches * patch floats). */
+ard_stream_column ard__loader_weights_column(const ard_loader *l);
+/* Bytes of a producer thread's workspace. */
+size_t ard__loader_work_bytes(const ard_loader *l);
+/* Tokenizes one observed spectrum (width bins) into `out`: placed on the rest grid by out->z in
+ * the rest frame, and with weights when out->weights is set. */
+ard_status ard__loader_tokenize(const ard_loader *l, const float *flux, const float *ivar,
+                                const row_out *out, void *work, ard_error *err);
 
 /* Opens the tiles of `paths` and resolves items (loader_plan.c). */
 ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_t num_items,
@@ -228,6 +276,12 @@ ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, a
 void ard__loader_free_entries(ard_loader *l);
 /* Stops and joins the producer threads (loader_run.c). */
 void ard__loader_stop_threads(ard_loader *l);
+
+/* Global batch number of store sequence number `seq`, whether global batch g is produced here, and
+ * how many batches of `epoch` are (loader_remote.c; identity without a selection). */
+int64_t ard__loader_global(const ard_loader *l, int64_t seq);
+int ard__loader_selected(const ard_loader *l, int64_t g);
+int64_t ard__loader_epoch_batches(const ard_loader *l, int32_t epoch);
 
 /* Re-queues the slots of dead or departed consumers (not `self`). Caller holds h->lock. Returns
  * the number of slots re-queued. */

@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct grid_spec {
-    int log;
-    double start, stop;
-    int64_t n;
-} grid_spec;
-
 static int parse_field(grid_spec *g, const char *key, size_t key_len, const char *val, int *seen) {
     char *end;
     errno = 0;
@@ -48,7 +42,7 @@ static int parse_field(grid_spec *g, const char *key, size_t key_len, const char
     return 0;
 }
 
-static ard_status parse_grid(const char *text, grid_spec *g, ard_error *err) {
+ard_status ard__grid_parse(const char *text, grid_spec *g, ard_error *err) {
     int seen = 0;
     const char *p = text;
     while (*p) {
@@ -69,7 +63,7 @@ ard_status ard_patch_wavelengths(const char *grid_text, int64_t n, int32_t patch
                                  ard_error *err) {
     grid_spec g = {1, 3600.0, 9824.0, 4096};
     if (grid_text) {
-        ard_status st = parse_grid(grid_text, &g, err);
+        ard_status st = ard__grid_parse(grid_text, &g, err);
         if (st != ARD_OK) {
             return st;
         }

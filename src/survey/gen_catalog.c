@@ -69,8 +69,8 @@ static ard_status layout_units(const ard_generate_options *o, gen_unit **out, in
         return ard_error_set(err, ARD_ENOMEM, "generate: no memory for %lld units", (long long)cap);
     }
     while (total < o->galaxies) {
-        ard__rng r;
-        ard__rng_init(&r, o->seed, ARD__S_UNIT, (uint64_t)n);
+        ard_rng r;
+        ard_rng_init(&r, o->seed, ARD__S_UNIT, (uint64_t)n);
         gen_unit *u = &units[n];
         int64_t left = o->galaxies - total;
         u->first = total;
@@ -78,9 +78,9 @@ static ard_status layout_units(const ard_generate_options *o, gen_unit **out, in
         u->log_mass = 0.0;
         u->n = 1;
         if (left >= 2 && (double)grouped < o->group_fraction * (double)(total + 1)) {
-            u->log_mass = sample_log_mass(ard__rng_u01(&r));
+            u->log_mass = sample_log_mass(ard_rng_u01(&r));
             double lambda = 1.2 * pow(10.0, 0.85 * (u->log_mass - 13.0));
-            int64_t members = 2 + ard__rng_poisson(&r, lambda);
+            int64_t members = 2 + ard_rng_poisson(&r, lambda);
             u->n = (int32_t)(members < left ? members : left);
             u->group_id = groups++;
             grouped += u->n;
@@ -125,15 +125,15 @@ static int32_t sky_sample_pixel(const sky_cdf *s, double u) {
 }
 
 /* Uniform point inside pixel pix (rejection sampling in a box around its centre). */
-static void point_in_pixel(int32_t pix, ard__rng *r, double *ra, double *dec) {
+static void point_in_pixel(int32_t pix, ard_rng *r, double *ra, double *dec) {
     double ra0 = 0.0, dec0 = 0.0;
     ard_healpix_pix2ang_nest(ARD_NSIDE, pix, &ra0, &dec0, NULL);
     double cosd = cos(dec0 * M_PI / 180.0);
     double half_ra = cosd > 0.01 ? 0.8 / cosd : 180.0;
     half_ra = half_ra > 180.0 ? 180.0 : half_ra;
     for (int attempt = 0; attempt < 200; attempt++) {
-        double d = dec0 + 0.8 * (2.0 * ard__rng_u01(r) - 1.0);
-        double a = ra0 + half_ra * (2.0 * ard__rng_u01(r) - 1.0);
+        double d = dec0 + 0.8 * (2.0 * ard_rng_u01(r) - 1.0);
+        double a = ra0 + half_ra * (2.0 * ard_rng_u01(r) - 1.0);
         d = d > 90.0 ? 180.0 - d : (d < -90.0 ? -180.0 - d : d);
         a = fmod(a + 360.0, 360.0);
         if (ard_healpix_ang2pix_nest(ARD_NSIDE, a, d) == pix) {
@@ -147,19 +147,19 @@ static void point_in_pixel(int32_t pix, ard__rng *r, double *ra, double *dec) {
 }
 
 /* Per-galaxy observables that depend only on class and redshift. */
-static void observe(const ard_generate_options *o, ard__galaxies *g, int64_t i, ard__rng *r) {
+static void observe(const ard_generate_options *o, ard__galaxies *g, int64_t i, ard_rng *r) {
     int cls = g->cls[i];
     double z = g->z_true[i];
     static const double zerr_base[4] = {2.0e-5, 5.0e-5, 3.0e-5, 4.0e-4};
-    double zerr = zerr_base[cls] * (1.0 + z) * exp(0.4 * ard__rng_normal(r));
+    double zerr = zerr_base[cls] * (1.0 + z) * exp(0.4 * ard_rng_normal(r));
     g->zerr[i] = zerr;
-    g->z_obs[i] = z + zerr * ard__rng_normal(r);
-    g->deltachi2[i] = exp(log(cls == ARD_CLASS_ELG ? 60.0 : 400.0) + 1.2 * ard__rng_normal(r));
+    g->z_obs[i] = z + zerr * ard_rng_normal(r);
+    g->deltachi2[i] = exp(log(cls == ARD_CLASS_ELG ? 60.0 : 400.0) + 1.2 * ard_rng_normal(r));
     g->zwarn[i] = g->deltachi2[i] < 25.0 ? 4 : 0; /* SMALL_DELTA_CHI2 */
     /* magnitudes: r for BGS/QSO, z for LRG, g for ELG; colours by class */
     static const double m0[4] = {17.2, 19.3, 22.6, 20.6}, slope[4] = {5.0, 2.0, 0.6, 0.8};
     static const double gr[4] = {0.8, 1.6, 0.3, 0.2}, rz[4] = {0.5, 1.1, 0.4, 0.3};
-    double m = m0[cls] + slope[cls] * log10(1.0 + z) * 2.0 + 0.35 * ard__rng_normal(r);
+    double m = m0[cls] + slope[cls] * log10(1.0 + z) * 2.0 + 0.35 * ard_rng_normal(r);
     double mr = cls == ARD_CLASS_LRG ? m + rz[cls] : (cls == ARD_CLASS_ELG ? m - gr[cls] : m);
     g->flux_r[i] = (float)pow(10.0, (22.5 - mr) / 2.5);
     g->flux_g[i] = (float)pow(10.0, (22.5 - mr - gr[cls]) / 2.5);
@@ -168,11 +168,11 @@ static void observe(const ard_generate_options *o, ard__galaxies *g, int64_t i, 
                             (0.5 + 0.5 * cos(g->ra[i] * M_PI / 90.0));
     g->ebv[i] = (float)ebv;
     /* a spectra subset takes whole tiles (pixels), so its tiles keep DR1's density */
-    uint64_t pick = ard__hash4(o->seed, ARD__S_SELECT, (uint64_t)g->healpix[i], 0);
+    uint64_t pick = ard_rng_hash4(o->seed, ARD__S_SELECT, (uint64_t)g->healpix[i], 0);
     g->has_spectrum[i] =
-        (uint8_t)(o->spectra_fraction >= 1.0 || ard__u01(pick) < o->spectra_fraction);
+        (uint8_t)(o->spectra_fraction >= 1.0 || ard_rng_to_u01(pick) < o->spectra_fraction);
     g->anomaly[i] = ARD_ANOMALY_NONE;
-    double ua = ard__rng_u01(r), uk = ard__rng_u01(r);
+    double ua = ard_rng_u01(r), uk = ard_rng_u01(r);
     if (g->has_spectrum[i] && ua < o->anomaly_fraction) {
         g->anomaly[i] = (uint8_t)(1 + (int)(uk * (ARD_ANOMALY_COUNT - 1)));
         if (g->anomaly[i] >= ARD_ANOMALY_COUNT) {
@@ -180,7 +180,7 @@ static void observe(const ard_generate_options *o, ard__galaxies *g, int64_t i, 
         }
     }
     if (g->anomaly[i] == ARD_ANOMALY_Z_BLUNDER) {
-        double zb = ard__dr1_sample_z(ARD_CLASS_QSO, ard__rng_u01(r));
+        double zb = ard__dr1_sample_z(ARD_CLASS_QSO, ard_rng_u01(r));
         g->z_obs[i] = fabs(zb - z) > 0.2 ? zb : z + 0.5;
     }
 }
@@ -189,13 +189,13 @@ static void fill_unit(gen_ctx *c, int64_t ui) {
     const gen_unit *u = &c->units[ui];
     const ard_generate_options *o = c->opts;
     ard__galaxies *g = c->gal;
-    ard__rng r;
-    ard__rng_init(&r, o->seed, ARD__S_PLACE, (uint64_t)ui);
+    ard_rng r;
+    ard_rng_init(&r, o->seed, ARD__S_PLACE, (uint64_t)ui);
     int prog = u->cls == ARD_CLASS_BGS ? 0 : 1;
-    int32_t pix = sky_sample_pixel(&c->sky[prog], ard__rng_u01(&r));
+    int32_t pix = sky_sample_pixel(&c->sky[prog], ard_rng_u01(&r));
     double ra0, dec0;
     point_in_pixel(pix, &r, &ra0, &dec0);
-    double z0 = ard__dr1_sample_z(u->cls, ard__rng_u01(&r));
+    double z0 = ard__dr1_sample_z(u->cls, ard_rng_u01(&r));
     double mass = pow(10.0, u->log_mass);
     /* R200 in physical Mpc/h (rho_crit = 2.775e11 h^2 Msun/Mpc^3), sigma_v from virial scaling */
     double r_vir = u->group_id >= 0 ? cbrt(3.0 * mass / (4.0 * M_PI * 200.0 * 2.775e11)) : 0.0;
@@ -203,20 +203,20 @@ static void fill_unit(gen_ctx *c, int64_t ui) {
     double dc_h = ard_cosmology_comoving_distance(c->cosmo, z0) * ard_cosmology_h(c->cosmo);
     for (int32_t k = 0; k < u->n; k++) {
         int64_t i = u->first + k;
-        ard__rng m;
-        ard__rng_init(&m, o->seed, ARD__S_MEMBER, (uint64_t)i);
+        ard_rng m;
+        ard_rng_init(&m, o->seed, ARD__S_MEMBER, (uint64_t)i);
         double ra = ra0, dec = dec0, v = 0.0;
         if (k > 0) {
-            double rp = 0.45 * r_vir * sqrt(-2.0 * log(ard__rng_u01(&m)));
-            rp = rp > 1.5 * r_vir ? 1.5 * r_vir * ard__rng_u01(&m) : rp;
+            double rp = 0.45 * r_vir * sqrt(-2.0 * log(ard_rng_u01(&m)));
+            rp = rp > 1.5 * r_vir ? 1.5 * r_vir * ard_rng_u01(&m) : rp;
             double theta = rp * (1.0 + z0) / (dc_h > 1.0 ? dc_h : 1.0) * 180.0 / M_PI;
-            double phi = 2.0 * M_PI * ard__rng_u01(&m);
+            double phi = 2.0 * M_PI * ard_rng_u01(&m);
             dec = dec0 + theta * sin(phi);
             dec = dec > 89.999 ? 89.999 : (dec < -89.999 ? -89.999 : dec);
             ra = fmod(ra0 + theta * cos(phi) / cos(dec0 * M_PI / 180.0) + 720.0, 360.0);
-            v = sigma_v * ard__rng_normal(&m);
+            v = sigma_v * ard_rng_normal(&m);
         } else if (u->group_id >= 0) {
-            v = 0.1 * sigma_v * ard__rng_normal(&m);
+            v = 0.1 * sigma_v * ard_rng_normal(&m);
         }
         g->ra[i] = ra;
         g->dec[i] = dec;

@@ -156,8 +156,10 @@ static void add_gaussian(const ard__spec_ctx *ctx, double lam, double sig, doubl
     }
 }
 
+/* dp_kms > 0: each line split into two halves at -/+ dp_kms (double-peaked profile). */
 static void add_lines(const ard__spec_ctx *ctx, const line *lines, int count, double z, double amp,
-                      int32_t cls, double sigma_kms, const double *ratio, double *out) {
+                      int32_t cls, double sigma_kms, const double *ratio, double dp_kms,
+                      double *out) {
     for (int k = 0; k < count; k++) {
         double lam = lines[k].rest * (1.0 + z);
         if (lam < ctx->grid.start - 50.0 || lam > ctx->grid.stop + 50.0) {
@@ -167,7 +169,12 @@ static void add_lines(const ard__spec_ctx *ctx, const line *lines, int count, do
         double sig_inst = lam / 4000.0; /* DESI resolution R ~ 2000-5000 */
         double sig = sqrt(pow(lam * sigma_kms / C_KMS, 2.0) + sig_inst * sig_inst);
         double ew_obs = lines[k].strength * ratio[k] * (1.0 + z);
-        add_gaussian(ctx, lam, sig, ew_obs * cont, out);
+        if (dp_kms > 0.0) {
+            add_gaussian(ctx, lam * (1.0 - dp_kms / C_KMS), sig, 0.5 * ew_obs * cont, out);
+            add_gaussian(ctx, lam * (1.0 + dp_kms / C_KMS), sig, 0.5 * ew_obs * cont, out);
+        } else {
+            add_gaussian(ctx, lam, sig, ew_obs * cont, out);
+        }
     }
 }
 
@@ -177,13 +184,13 @@ static void lya_forest(const ard__spec_ctx *ctx, double z, uint64_t variant, dou
     double log_lya = log(1215.67);
     for (int64_t j = 0; j < ctx->grid.n && ctx->wl[j] < lya; j++) {
         double tau = 0.0025 * exp(3.7 * (ctx->logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
-        double u = ard__u01(ard__hash4(variant, 77, (uint64_t)j, 0));
+        double u = ard_rng_to_u01(ard_rng_hash4(variant, 77, (uint64_t)j, 0));
         out[j] *= exp(-tau * -log(u));
     }
 }
 
-void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
-                     int32_t line_ratio_anomaly, uint64_t variant, double *out) {
+static void spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
+                       int32_t line_ratio_anomaly, double dp_kms, uint64_t variant, double *out) {
     /* 1 nanomaggy at 6400 A = 0.266e-17 erg/s/cm^2/A */
     double amp = 0.266 * flux_r / continuum_rest(cls, 6400.0 / (1.0 + z));
     switch (cls) { /* constant class: the inlined loop loses the per-pixel class tests */
@@ -205,7 +212,8 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;
     }
-    double strength = 0.5 + ard__u01(ard__hash4(variant, 78, 0, 0)); /* object-to-object spread */
+    double strength =
+        0.5 + ard_rng_to_u01(ard_rng_hash4(variant, 78, 0, 0)); /* object-to-object spread */
     if (cls == ARD_CLASS_ELG || cls == ARD_CLASS_BGS) {
         double s = cls == ARD_CLASS_ELG ? 2.0 * strength : 0.3 * strength;
         for (int k = 0; k < NLINES(k_elg); k++) {
@@ -216,12 +224,14 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
             ratio[6] = 0.2 * s;
             ratio[7] = 12.0 * s; /* [NII]6549 >> [NII]6585 */
         }
-        add_lines(ctx, k_elg, NLINES(k_elg), z, amp, cls, 70.0, ratio, out);
+        add_lines(ctx, k_elg, NLINES(k_elg), z, amp, cls, 70.0, ratio, dp_kms, out);
     } else if (cls == ARD_CLASS_QSO) {
         for (int k = 0; k < NLINES(k_qso); k++) {
             ratio[k] = strength;
         }
-        add_lines(ctx, k_qso, NLINES(k_qso), z, amp, cls, 2500.0, ratio, out);
+        /* double-peaked broad lines (disk emitters): narrower components, resolved apart */
+        add_lines(ctx, k_qso, NLINES(k_qso), z, amp, cls, dp_kms > 0.0 ? 1200.0 : 2500.0, ratio,
+                  dp_kms, out);
         lya_forest(ctx, z, variant, out);
     } else if (line_ratio_anomaly) {
         for (int k = 0; k < NLINES(k_elg); k++) {
@@ -229,7 +239,139 @@ void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flu
         }
         ratio[5] = 3.0;
         ratio[4] = 0.2;
-        add_lines(ctx, k_elg, NLINES(k_elg), z, amp, cls, 70.0, ratio, out);
+        add_lines(ctx, k_elg, NLINES(k_elg), z, amp, cls, 70.0, ratio, 0.0, out);
+    } else if (dp_kms > 0.0) { /* LRG with double-peaked narrow lines: an AGN-like signature */
+        for (int k = 0; k < NLINES(k_elg); k++) {
+            ratio[k] = 0.6;
+        }
+        add_lines(ctx, k_elg, NLINES(k_elg), z, amp, cls, 70.0, ratio, dp_kms, out);
+    }
+}
+
+void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
+                     int32_t line_ratio_anomaly, uint64_t variant, double *out) {
+    spec_model(ctx, cls, z, flux_r, line_ratio_anomaly, 0.0, variant, out);
+}
+
+/* ---- astrophysical anomalies ---- */
+
+/* Stellar absorption lines (vacuum A): Balmer series, then metals (Ca II K, H, Mg b, Na D, Ca
+ * triplet); sigma in A. */
+static const line k_star_balmer[] = {{6564.60, 0}, {4862.71, 0}, {4341.69, 0},
+                                     {4102.89, 0}, {3971.20, 0}, {3890.17, 0}};
+static const line k_star_metal[] = {{3934.78, 0}, {3969.59, 0}, {5176.70, 0}, {5895.92, 0},
+                                    {8500.36, 0}, {8544.44, 0}, {8664.52, 0}};
+
+static double planck(double lam, double t) { /* F_lambda shape, arbitrary unit */
+    double x = 1.43877688e8 / (lam * t);     /* hc / (lambda k T), lambda in A */
+    return 1.0 / (pow(lam * 1e-4, 5.0) * expm1(x > 700.0 ? 700.0 : x));
+}
+
+static double clamp01(double v, double lo, double hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+void ard__spec_star(const ard__spec_ctx *ctx, double t_star, double v_kms, double flux_r,
+                    double *out) {
+    double amp = 0.266 * flux_r / planck(6400.0, t_star);
+    for (int64_t j = 0; j < ctx->grid.n; j++) {
+        out[j] = amp * planck(ctx->wl[j], t_star);
+    }
+    /* Balmer lines peak in A stars (~9500 K), metal lines grow toward cool stars */
+    double d_balmer = clamp01(0.1 + 0.55 * (t_star - 4000.0) / 5500.0, 0.1, 0.65);
+    double d_metal = clamp01(0.15 + 0.5 * (7500.0 - t_star) / 4000.0, 0.15, 0.65);
+    double dop = 1.0 + v_kms / C_KMS;
+    for (int pass = 0; pass < 2; pass++) {
+        const line *ls = pass == 0 ? k_star_balmer : k_star_metal;
+        int count = pass == 0 ? NLINES(k_star_balmer) : NLINES(k_star_metal);
+        double sig = pass == 0 ? 7.0 : 3.0, depth = pass == 0 ? d_balmer : d_metal;
+        for (int k = 0; k < count; k++) {
+            double lam = ls[k].rest * dop;
+            int64_t a = (int64_t)floor(ard_grid_index(&ctx->grid, lam - 6.0 * sig));
+            int64_t b = (int64_t)ceil(ard_grid_index(&ctx->grid, lam + 6.0 * sig));
+            a = a < 0 ? 0 : a;
+            b = b > ctx->grid.n - 1 ? ctx->grid.n - 1 : b;
+            for (int64_t j = a; j <= b; j++) {
+                double x = (ctx->wl[j] - lam) / sig;
+                out[j] *= 1.0 - depth * exp(-0.5 * x * x);
+            }
+        }
+    }
+}
+
+/* BAL troughs: below each line, flux x (1 - depth) between outflow velocities v_lo and v_hi, with
+ * 500 km/s soft edges. N V, Si IV and C IV (HiBAL) and Mg II (LoBAL, half as deep). */
+static void bal_troughs(const ard__spec_ctx *ctx, double z, double v_lo, double v_hi, double depth,
+                        double *out) {
+    static const double rest[4] = {1240.14, 1396.76, 1549.06, 2798.75};
+    for (int k = 0; k < 4; k++) {
+        double d = k == 3 ? 0.5 * depth : depth;
+        double lam0 = rest[k] * (1.0 + z);
+        for (int64_t j = 0; j < ctx->grid.n; j++) {
+            double v = (1.0 - ctx->wl[j] / lam0) * C_KMS; /* outflow velocity of this pixel */
+            if (v < v_lo - 1500.0 || v > v_hi + 1500.0) {
+                continue;
+            }
+            double in = 1.0 / (1.0 + exp(-(v - v_lo) / 250.0)) / (1.0 + exp((v - v_hi) / 250.0));
+            out[j] *= 1.0 - d * in;
+        }
+    }
+}
+
+void ard__anomaly_params_of(uint64_t seed, int64_t targetid, int32_t cls, double z,
+                            ard__anomaly_params *p) {
+    uint64_t t = (uint64_t)targetid;
+    double u[8];
+    for (int k = 0; k < 8; k++) {
+        u[k] = ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2000 + (uint64_t)k));
+    }
+    memset(p, 0, sizeof *p);
+    p->t_star = 3500.0 + 6000.0 * u[0];
+    p->v_star = -150.0 + 300.0 * u[1];
+    p->dp_kms = cls == ARD_CLASS_QSO ? 2500.0 + 2500.0 * u[2] : 150.0 + 300.0 * u[2];
+    p->z_bal = cls == ARD_CLASS_QSO ? z : 1.6 + 1.2 * u[3];
+    p->v_lo = 2000.0 + 3000.0 * u[4];
+    p->v_hi = p->v_lo + 4000.0 + 16000.0 * u[5];
+    p->depth = 0.5 + 0.45 * u[6];
+    double dz = 0.1 + 0.5 * u[7];
+    int up = (ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2010) & 1) != 0 || z - dz < 0.05;
+    p->z2 = up ? z + dz : z - dz;
+    p->f2 = 0.4 + 0.6 * ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2011));
+    p->cls2 = ard_rng_to_u01(ard_rng_hash4(seed, ARD__S_SPECTRUM, t, 2012)) < 0.6 ? ARD_CLASS_ELG
+                                                                                  : ARD_CLASS_LRG;
+}
+
+void ard__spec_model_galaxy(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                            int32_t cls, uint64_t variant, double *out, float *tmp) {
+    int kind = gal->anomaly[i];
+    double z = gal->z_true[i], fr = gal->flux_r[i];
+    if (kind < ARD_ANOMALY_STAR) {
+        spec_model(ctx, cls, z, fr, kind == ARD_ANOMALY_LINE_RATIO, 0.0, variant, out);
+        return;
+    }
+    ard__anomaly_params p;
+    ard__anomaly_params_of(ctx->seed, gal->targetid[i], cls, z, &p);
+    switch (kind) {
+    case ARD_ANOMALY_STAR:
+        ard__spec_star(ctx, p.t_star, p.v_star, fr, out);
+        break;
+    case ARD_ANOMALY_DOUBLE_PEAK:
+        spec_model(ctx, cls, z, fr, 0, p.dp_kms, variant, out);
+        break;
+    case ARD_ANOMALY_BAL_QSO:
+        spec_model(ctx, ARD_CLASS_QSO, p.z_bal, fr, 0, 0.0, variant, out);
+        bal_troughs(ctx, p.z_bal, p.v_lo, p.v_hi, p.depth, out);
+        break;
+    default: /* ARD_ANOMALY_BLEND: the second galaxy first (kept in tmp), then the target */
+        spec_model(ctx, p.cls2, p.z2, p.f2 * fr, 0, 0.0, variant ^ 0x5bd1e995u, out);
+        for (int64_t j = 0; j < ctx->grid.n; j++) {
+            tmp[j] = (float)out[j];
+        }
+        spec_model(ctx, cls, z, fr, 0, 0.0, variant, out);
+        for (int64_t j = 0; j < ctx->grid.n; j++) {
+            out[j] += (double)tmp[j];
+        }
+        break;
     }
 }
 

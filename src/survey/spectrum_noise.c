@@ -18,10 +18,10 @@ static double sky_factor(double lam) {
     }
     if (lam > 6800.0) { /* OH bands: 200 lines at fixed pseudo-random places, stronger to the red */
         for (uint64_t k = 0; k < 200; k++) {
-            double c = 6800.0 + 3100.0 * ard__u01(ard__hash4(0x5ca1ab1e, 91, k, 0));
+            double c = 6800.0 + 3100.0 * ard_rng_to_u01(ard_rng_hash4(0x5ca1ab1e, 91, k, 0));
             double x = (lam - c) / 1.0;
             if (fabs(x) < 6.0) {
-                double amp = 3.0 + 20.0 * ard__u01(ard__hash4(0x5ca1ab1e, 91, k, 1));
+                double amp = 3.0 + 20.0 * ard_rng_to_u01(ard_rng_hash4(0x5ca1ab1e, 91, k, 1));
                 s += amp * (c - 6800.0) / 3100.0 * exp(-0.5 * x * x);
             }
         }
@@ -67,7 +67,7 @@ ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t
             (float)(sky_factor(ctx->wl[j]) / throughput(ctx->wl[j]) * sqrt(0.8 / width));
     }
     ard__spec_shape_table(ctx->wl, grid->n, ctx->shape);
-    ard__zig_init(&ctx->zig);
+    ard_zig_init(&ctx->zig);
     return ARD_OK;
 }
 
@@ -95,40 +95,40 @@ static void mask_range(const ard__spec_ctx *ctx, double lo, double hi, uint8_t b
 }
 
 /* Bad pixels and (rarely) a whole arm lost: IVAR 0 and a MASK bit. */
-static void apply_masks(const ard__spec_ctx *ctx, ard__rng *r, float *ivar, uint8_t *mask) {
-    int64_t bad = ard__rng_poisson(r, 2.0);
+static void apply_masks(const ard__spec_ctx *ctx, ard_rng *r, float *ivar, uint8_t *mask) {
+    int64_t bad = ard_rng_poisson(r, 2.0);
     for (int64_t b = 0; b < bad; b++) {
-        int64_t j = (int64_t)(ard__rng_u01(r) * (double)ctx->grid.n);
-        int64_t w = 1 + (int64_t)(ard__rng_u01(r) * 3.0);
+        int64_t j = (int64_t)(ard_rng_u01(r) * (double)ctx->grid.n);
+        int64_t w = 1 + (int64_t)(ard_rng_u01(r) * 3.0);
         for (int64_t k = j; k < j + w && k < ctx->grid.n; k++) {
             mask[k] |= ARD_MASK_BADPIX;
             ivar[k] = 0.0f;
         }
     }
-    if (ard__rng_u01(r) < 0.003) {
+    if (ard_rng_u01(r) < 0.003) {
         double lo, hi;
-        ard__arm_range((int32_t)(ard__rng_u01(r) * 3.0), &lo, &hi);
+        ard__arm_range((int32_t)(ard_rng_u01(r) * 3.0), &lo, &hi);
         mask_range(ctx, lo, hi, ARD_MASK_ARMDROP, ivar, mask);
     }
 }
 
-static void apply_anomaly(const ard__spec_ctx *ctx, int kind, ard__rng *r, const float *sigma,
+static void apply_anomaly(const ard__spec_ctx *ctx, int kind, ard_rng *r, const float *sigma,
                           float *flux) {
     int64_t n = ctx->grid.n;
     if (kind == ARD_ANOMALY_COSMIC_RAY) {
-        int64_t hits = 1 + (int64_t)(ard__rng_u01(r) * 4.0);
+        int64_t hits = 1 + (int64_t)(ard_rng_u01(r) * 4.0);
         for (int64_t h = 0; h < hits; h++) {
-            int64_t j = (int64_t)(ard__rng_u01(r) * (double)n);
-            flux[j] += (float)((30.0 + 70.0 * ard__rng_u01(r)) * sigma[j]);
+            int64_t j = (int64_t)(ard_rng_u01(r) * (double)n);
+            flux[j] += (float)((30.0 + 70.0 * ard_rng_u01(r)) * sigma[j]);
         }
     } else if (kind == ARD_ANOMALY_DEAD_ARM) {
         double lo, hi;
-        ard__arm_range((int32_t)(ard__rng_u01(r) * 3.0), &lo, &hi);
+        ard__arm_range((int32_t)(ard_rng_u01(r) * 3.0), &lo, &hi);
         for (int64_t j = 0; j < n; j++) {
             flux[j] = (ctx->wl[j] >= lo && ctx->wl[j] < hi) ? 0.0f : flux[j];
         }
     } else if (kind == ARD_ANOMALY_FLAT) {
-        float level = ard__rng_u01(r) < 0.5 ? 0.0f : (float)(5.0 * ard__rng_u01(r));
+        float level = ard_rng_u01(r) < 0.5 ? 0.0f : (float)(5.0 * ard_rng_u01(r));
         for (int64_t j = 0; j < n; j++) {
             flux[j] = level;
         }
@@ -138,9 +138,9 @@ static void apply_anomaly(const ard__spec_ctx *ctx, int kind, ard__rng *r, const
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i) {
     int32_t cls = gal->cls[i];
     if (gal->anomaly[i] == ARD_ANOMALY_WRONG_CLASS) {
-        ard__rng r;
-        ard__rng_init(&r, seed, ARD__S_SPECTRUM, (uint64_t)gal->targetid[i]);
-        cls = (cls + 1 + (int32_t)(ard__rng_u01(&r) * 3.0)) % ARD_CLASS_COUNT;
+        ard_rng r;
+        ard_rng_init(&r, seed, ARD__S_SPECTRUM, (uint64_t)gal->targetid[i]);
+        cls = (cls + 1 + (int32_t)(ard_rng_u01(&r) * 3.0)) % ARD_CLASS_COUNT;
     }
     return cls;
 }
@@ -149,24 +149,24 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
                     float *flux, float *ivar, uint8_t *mask) {
     int64_t n = ctx->grid.n;
     uint64_t tid = (uint64_t)gal->targetid[i];
-    ard__rng r;
-    ard__rng_init(&r, ctx->seed, ARD__S_SPECTRUM, tid);
+    ard_rng r;
+    ard_rng_init(&r, ctx->seed, ARD__S_SPECTRUM, tid);
     int kind = gal->anomaly[i];
     int32_t cls = ard__spectrum_class(ctx->seed, gal, i);
     r.k = 1;
     float *sigma = (float *)ivar; /* reuse: sigma first, then ivar */
     double sigma0 = cls == ARD_CLASS_BGS ? 1.2 : 0.5;
-    sigma0 *= exp(0.25 * ard__rng_normal(&r)); /* observing conditions */
+    sigma0 *= exp(0.25 * ard_rng_normal(&r)); /* observing conditions */
     for (int64_t j = 0; j < n; j++) {
         sigma[j] = (float)(sigma0 * ctx->noise[j]);
         mask[j] = 0;
     }
-    ard__spec_model(ctx, cls, gal->z_true[i], gal->flux_r[i], kind == ARD_ANOMALY_LINE_RATIO,
-                    ard__hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999), model);
-    ard__words noise;
-    ard__words_init(&noise, ctx->seed, ARD__S_NOISE, tid);
+    ard__spec_model_galaxy(ctx, gal, i, cls, ard_rng_hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999),
+                           model, flux);
+    ard_rng_words noise;
+    ard_rng_words_init(&noise, ctx->seed, ARD__S_NOISE, tid);
     for (int64_t j = 0; j < n; j++) {
-        flux[j] = (float)(model[j] + sigma[j] * ard__zig_normal(&ctx->zig, &noise));
+        flux[j] = (float)(model[j] + sigma[j] * ard_zig_normal(&ctx->zig, &noise));
     }
     apply_anomaly(ctx, kind, &r, sigma, flux);
     for (int64_t j = 0; j < n; j++) {

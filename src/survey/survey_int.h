@@ -27,87 +27,6 @@ extern const double ard__lrg_template_lam0;
 extern const double ard__lrg_template_dlam;
 extern const float ard__lrg_template_flux[];
 
-/* ---- counter-based randoms: value = f(seed, stream, index, k); no state, any thread order ---- */
-static inline uint64_t ard__mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-/* ard__hash4 is ard__hash_k(ard__hash_prefix(seed, stream, index), k): loops over k hoist the
- * prefix. */
-static inline uint64_t ard__hash_prefix(uint64_t seed, uint64_t stream, uint64_t index) {
-    uint64_t h = ard__mix64(seed + 0x9e3779b97f4a7c15ULL);
-    h = ard__mix64(h ^ (stream * 0xd1b54a32d192ed03ULL));
-    return ard__mix64(h ^ (index + 0x632be59bd9b4e019ULL));
-}
-static inline uint64_t ard__hash_k(uint64_t prefix, uint64_t k) {
-    return ard__mix64(prefix ^ (k * 0x8cb92ba72f3d8dd7ULL + 0x2545f4914f6cdd1dULL));
-}
-static inline uint64_t ard__hash4(uint64_t seed, uint64_t stream, uint64_t index, uint64_t k) {
-    return ard__hash_k(ard__hash_prefix(seed, stream, index), k);
-}
-/* Uniform in (0, 1). */
-static inline double ard__u01(uint64_t h) {
-    return ((double)(h >> 11) + 0.5) * 0x1.0p-53;
-}
-
-/* A random stream for one object: (seed, stream, index) fixed, k counts draws. */
-typedef struct ard__rng {
-    uint64_t seed, stream, index, k;
-} ard__rng;
-static inline void ard__rng_init(ard__rng *r, uint64_t seed, uint64_t stream, uint64_t index) {
-    r->seed = seed;
-    r->stream = stream;
-    r->index = index;
-    r->k = 0;
-}
-static inline double ard__rng_u01(ard__rng *r) {
-    return ard__u01(ard__hash4(r->seed, r->stream, r->index, r->k++));
-}
-double ard__rng_normal(ard__rng *r);
-int64_t ard__rng_poisson(ard__rng *r, double mean);
-
-/* A stream of 64-bit words for one object: word k = ard__hash4(seed, stream, index, k). */
-typedef struct ard__words {
-    uint64_t prefix, k;
-} ard__words;
-static inline void ard__words_init(ard__words *s, uint64_t seed, uint64_t stream, uint64_t index) {
-    s->prefix = ard__hash_prefix(seed, stream, index);
-    s->k = 0;
-}
-static inline uint64_t ard__words_next(ard__words *s) {
-    return ard__hash_k(s->prefix, s->k++);
-}
-
-/* Ziggurat tables for N(0, 1) deviates (ziggurat.c): 256 layers of equal area; x[1] = r is
- * where the tail starts, x[0] the base strip's equivalent width, x[256] = 0; f = exp(-x^2/2). */
-#define ARD__ZIG_LAYERS 256 /* a power of two: bits 0-7 pick the layer, bit 8 the sign */
-_Static_assert(ARD__ZIG_LAYERS == 1 << 8, "ard__zig_normal takes the sign from bit 8");
-typedef struct ard__zig {
-    double x[ARD__ZIG_LAYERS + 1];
-    double f[ARD__ZIG_LAYERS + 1];
-} ard__zig;
-void ard__zig_init(ard__zig *t);
-/* Rejection path of ard__zig_normal for the word h that missed its layer's rectangle. */
-double ard__zig_normal_slow(const ard__zig *t, ard__words *s, uint64_t h);
-/* One N(0, 1) deviate from the stream s; t from ard__zig_init. */
-static inline double ard__zig_normal(const ard__zig *t, ard__words *s) {
-    uint64_t h = ard__words_next(s);
-    unsigned i = (unsigned)(h & (ARD__ZIG_LAYERS - 1));
-    double x = ard__u01(h) * t->x[i];
-    if (x < t->x[i + 1]) { /* sign from bit 8, without a branch the data would mispredict */
-        uint64_t bits;
-        memcpy(&bits, &x, sizeof bits);
-        bits ^= (h & ARD__ZIG_LAYERS) << (63 - 8);
-        memcpy(&x, &bits, sizeof x);
-        return x;
-    }
-    return ard__zig_normal_slow(t, s, h);
-}
-
 /* Streams (purposes) of the generator's randoms. */
 enum {
     ARD__S_UNIT = 1,
@@ -162,7 +81,7 @@ typedef struct ard__spec_ctx {
     double *shape; /* ARD_CLASS_COUNT x n: centre^slope of each class's continuum power law */
     float *noise;  /* n: noise per pixel for sigma0 = 1 (throughput, sky lines, pixel width) */
     uint64_t seed;
-    ard__zig zig; /* pixel noise deviates */
+    ard_zig zig; /* pixel noise deviates */
 } ard__spec_ctx;
 ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t seed,
                               ard_error *err);
@@ -173,6 +92,24 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
 /* Noise-free model of class cls at redshift z for r-band flux flux_r (nanomaggy), into out[n]. */
 void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
                      int32_t line_ratio_anomaly, uint64_t variant, double *out);
+/* Parameters of the astrophysical anomalies (ARD_ANOMALY_STAR .. BLEND) of one galaxy, drawn from
+ * (seed, targetid) (spectrum_model.c). */
+typedef struct ard__anomaly_params {
+    double t_star, v_star;           /* STAR: effective temperature (K), radial velocity (km/s) */
+    double dp_kms;                   /* DOUBLE_PEAK: each component's offset from the line (km/s) */
+    double z_bal, v_lo, v_hi, depth; /* BAL_QSO: quasar z, trough velocities (km/s), depth */
+    double z2, f2;                   /* BLEND: second galaxy's z and flux ratio */
+    int32_t cls2;                    /* BLEND: its class (ELG or LRG) */
+} ard__anomaly_params;
+void ard__anomaly_params_of(uint64_t seed, int64_t targetid, int32_t cls, double z,
+                            ard__anomaly_params *p);
+/* Noise-free observed spectrum of galaxy i whose spectrum class is cls, the astrophysical
+ * anomalies included (the others as ard__spec_model): out[n]; tmp: n floats of scratch. */
+void ard__spec_model_galaxy(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                            int32_t cls, uint64_t variant, double *out, float *tmp);
+/* The stellar template at radial velocity v (km/s), T (K), normalised like ard__spec_model. */
+void ard__spec_star(const ard__spec_ctx *ctx, double t_star, double v_kms, double flux_r,
+                    double *out);
 /* Fills shape (ARD_CLASS_COUNT x n) with wl^slope for each class's continuum power law. */
 void ard__spec_shape_table(const double *wl, int64_t n, double *shape);
 /* Observed-frame [start, stop) wavelength range of arm 0 (b), 1 (r), 2 (z) on the ARD grid. */
@@ -214,43 +151,6 @@ ard_status ard__write_survey_table(const char *path, const ard_parquet_table_col
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
 
 /* ---- cosmic-web truth (halo_grid.c, tweb.c) ---- */
-
-/* Point masses binned by reach for neighbour queries (halo_grid.c). Bucket b holds masses with
- * reach in (min_reach 2^(b-1), min_reach 2^b] (bucket 0: <= min_reach) on a hashed grid of cells
- * min_reach 2^b wide. Positions must satisfy ard__halo_grid_in_range. */
-#define ARD__HALO_BUCKETS_MAX 24
-#define ARD__HALO_GRID_SPAN 1.0e6 /* |coordinate| < SPAN * min_reach keeps cell keys unique */
-typedef struct ard__halo_mass {
-    double x, y, z, reach2, weight;
-} ard__halo_mass;
-typedef struct ard__halo_slot {
-    uint64_t key; /* UINT64_MAX: empty */
-    int64_t start, count;
-} ard__halo_slot;
-typedef struct ard__halo_bucket {
-    double cell;
-    int64_t n, slots;
-    ard__halo_mass *mass;  /* grouped by cell, input order within a cell */
-    ard__halo_slot *table; /* open addressing over the occupied cells: one cache line a probe */
-} ard__halo_bucket;
-typedef struct ard__halo_grid {
-    int n_buckets;
-    ard__halo_bucket bucket[ARD__HALO_BUCKETS_MAX + 1];
-} ard__halo_grid;
-int ard__halo_grid_in_range(const double *p, double min_reach);
-/* ARD_EINVAL (non-finite or out-of-range position or reach), ARD_ENOMEM. */
-ard_status ard__halo_grid_build(ard__halo_grid *g, const double *xyz, const double *reach,
-                                const double *weight, int64_t n, double min_reach, ard_error *err);
-/* Key of cell (ix, iy, iz) (also orders query points cell by cell). */
-uint64_t ard__halo_cell_key(int64_t ix, int64_t iy, int64_t iz);
-/* order[0..n) = point indices sorted by their cell (cells `cell` wide): neighbouring queries in
- * sequence, so their cells stay in cache. ARD_ENOMEM. */
-ard_status ard__halo_order_points(const double *pts, int64_t n, double cell, int64_t *order,
-                                  ard_error *err);
-/* Number of masses in cell (ix, iy, iz) of bucket b; *start indexes b->mass. */
-int64_t ard__halo_grid_cell(const ard__halo_bucket *b, int64_t ix, int64_t iy, int64_t iz,
-                            int64_t *start);
-void ard__halo_grid_free(ard__halo_grid *g);
 
 /* The generator's cosmic-web truth (gen_web.c): T-web of the true mass field at every galaxy. */
 #define ARD__FIELD_LOG_MASS 12.0 /* log10 Msun/h of a field galaxy's own halo */

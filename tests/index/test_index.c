@@ -499,6 +499,9 @@ int main(void) {
         BOTH(test_pixel_stats_sync),
         BOTH(test_pixel_stats_malformed),
         BOTH(test_pixel_stats_migrate),
+        BOTH(test_read_columns),
+        BOTH(test_read_columns_errors),
+        BOTH(test_select_columns),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

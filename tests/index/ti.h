@@ -45,6 +45,10 @@ void test_fetch_npy(void **state);
 void test_fetch_stale(void **state);
 void test_write_table(void **state);
 void test_same_answers(void **state);
+/* ti_read.c */
+void test_read_columns(void **state);
+void test_read_columns_errors(void **state);
+void test_select_columns(void **state);
 /* ti_pixel_stats.c */
 void test_pixel_stats_sync(void **state);
 void test_pixel_stats_malformed(void **state);

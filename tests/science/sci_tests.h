@@ -12,5 +12,10 @@
 int sci_run_exact_tests(void);
 int sci_run_catalog_tests(void);
 int sci_run_scipy_tests(void);
+int sci_run_nn_tests(void);
+int sci_run_nn_safetensors_tests(void);
+
+/* Writes the safetensors fixture read by nn_numpy.sh; 0 on success, 77 without BLAS. */
+int sci_nn_write_fixture(const char *path);
 
 #endif

@@ -7,5 +7,6 @@ int main(void) {
     failed += st_store_run();
     failed += st_loader_run();
     failed += st_catalog_run();
+    failed += st_weights_run();
     return failed == 0 ? 0 : 1;
 }

@@ -32,5 +32,6 @@ int st_tokenize_run(void);
 int st_store_run(void);
 int st_loader_run(void);
 int st_catalog_run(void);
+int st_weights_run(void);
 
 #endif

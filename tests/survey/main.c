@@ -1,4 +1,4 @@
-/* test_survey: the ARD data model, HEALPix, cosmology, the generator and the DESI ingest. */
+/* test_survey: the ARD data model, the generator and the DESI ingest. */
 #include "sv_util.h"
 
 int main(void) {
@@ -8,6 +8,6 @@ int main(void) {
     failed += sv_run_ingest_tests();
     failed += sv_run_pixel_stats_tests();
     failed += sv_run_web_tests();
-    failed += sv_run_normal_tests();
+    failed += sv_run_anomaly_kind_tests();
     return failed ? 1 : 0;
 }

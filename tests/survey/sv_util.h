@@ -33,6 +33,6 @@ int sv_run_generate_tests(void);
 int sv_run_ingest_tests(void);
 int sv_run_pixel_stats_tests(void);
 int sv_run_web_tests(void);
-int sv_run_normal_tests(void);
+int sv_run_anomaly_kind_tests(void);
 
 #endif

@@ -2,8 +2,7 @@
  * equal-area construction, and its deviates against the N(0, 1) CDF (equal-probability bins, the
  * far tail that only the rejection path draws, moments, serial correlation). Expected values come
  * from erfc, never from the generator. */
-#include "survey_int.h"
-#include "sv_util.h"
+#include "astro_test.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -23,42 +22,42 @@ static double normal_cdf(double x) {
 /* Every layer has the base strip's area v and the top one closes at x = 0 (f = 1). */
 static void test_tables(void **state) {
     (void)state;
-    ard__zig t;
-    ard__zig_init(&t);
+    ard_zig t;
+    ard_zig_init(&t);
     double r = t.x[1];
     double v = r * exp(-0.5 * r * r) + sqrt(M_PI / 2.0) * erfc(r / M_SQRT2);
     assert_true(fabs(t.x[0] * exp(-0.5 * r * r) - v) < 1e-15);
-    for (int i = 1; i < ARD__ZIG_LAYERS; i++) {
+    for (int i = 1; i < ARD_ZIG_LAYERS; i++) {
         assert_true(t.x[i + 1] < t.x[i]);
         double area = t.x[i] * (exp(-0.5 * t.x[i + 1] * t.x[i + 1]) - exp(-0.5 * t.x[i] * t.x[i]));
         assert_true(fabs(area - v) < 1e-9 * v);
     }
-    assert_true(t.x[ARD__ZIG_LAYERS] == 0.0 && t.f[ARD__ZIG_LAYERS] == 1.0);
+    assert_true(t.x[ARD_ZIG_LAYERS] == 0.0 && t.f[ARD_ZIG_LAYERS] == 1.0);
 }
 
-/* The word stream is ard__hash4 over k. */
+/* The word stream is ard_rng_hash4 over k. */
 static void test_words(void **state) {
     (void)state;
-    ard__words s;
-    ard__words_init(&s, 42, ARD__S_NOISE, 123456789);
+    ard_rng_words s;
+    ard_rng_words_init(&s, 42, 4, 123456789);
     for (uint64_t k = 0; k < 100; k++) {
-        assert_true(ard__words_next(&s) == ard__hash4(42, ARD__S_NOISE, 123456789, k));
+        assert_true(ard_rng_words_next(&s) == ard_rng_hash4(42, 4, 123456789, k));
     }
 }
 
 static void test_distribution(void **state) {
     (void)state;
-    ard__zig t;
-    ard__zig_init(&t);
+    ard_zig t;
+    ard_zig_init(&t);
     int64_t *bins = calloc(BINS, sizeof *bins);
     assert_non_null(bins);
     double sum = 0.0, sum2 = 0.0, sum4 = 0.0, lag = 0.0, prev = 0.0;
     int64_t beyond_r = 0, beyond_4 = 0, n = 0;
     for (uint64_t obj = 0; n < DRAWS; obj++) { /* many short streams, like one per spectrum */
-        ard__words s;
-        ard__words_init(&s, 7, ARD__S_NOISE, obj);
+        ard_rng_words s;
+        ard_rng_words_init(&s, 7, 4, obj);
         for (int j = 0; j < 4096 && n < DRAWS; j++, n++) {
-            double x = ard__zig_normal(&t, &s);
+            double x = ard_zig_normal(&t, &s);
             assert_true(isfinite(x));
             int b = (int)(normal_cdf(x) * BINS);
             bins[b < BINS ? b : BINS - 1]++;
@@ -90,11 +89,11 @@ static void test_distribution(void **state) {
     free(bins);
 }
 
-int sv_run_normal_tests(void) {
+int as_run_normal_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_words),
         cmocka_unit_test(test_distribution),
     };
-    return cmocka_run_group_tests_name("survey_normal", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("astro_normal", tests, NULL, NULL);
 }

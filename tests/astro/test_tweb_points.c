@@ -1,8 +1,7 @@
-/* Cosmic-web truth tests: ard_tweb_eval against closed-form tides of simple mass arrangements and
+/* Point-mass T-web tests: ard_tweb_eval against closed-form tides of simple mass arrangements and
  * against an independent brute-force reference (numerically integrated enclosed mass, no cut-off,
- * Jacobi eigenvalues); thread independence; bad input; and the generator's WEB_* truth columns
- * recomputed from the survey's own truth files (groups.parquet + field galaxies). */
-#include "sv_util.h"
+ * Jacobi eigenvalues); thread independence; bad input. */
+#include "astro_test.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -144,9 +143,9 @@ static void test_single_mass(void **state) {
     eval_one(&p, xyz, &q, 1, xyz, lam, &delta, &cls);
     double w0 = q * gauss_w(0, R);
     for (int j = 0; j < 3; j++) {
-        sv_assert_near(lam[j], w0 / 3, 1e-5 * w0);
+        as_assert_near(lam[j], w0 / 3, 1e-5 * w0);
     }
-    sv_assert_near(delta, w0, 1e-5 * w0);
+    as_assert_near(delta, w0, 1e-5 * w0);
     assert_int_equal(cls, ARD_WEB_KNOT);
     /* at r = 1.5 R, 4 R, 15 R along a skew direction: radial and tangential eigenvalues */
     const double radii[3] = {1.5 * R, 4 * R, 15 * R};
@@ -160,10 +159,10 @@ static void test_single_mass(void **state) {
         double rad = q * gauss_w(r, R) - 2 * tang;
         double hi = tang > rad ? tang : rad, lo = tang > rad ? rad : tang;
         double scale = fabs(tang) + fabs(rad);
-        sv_assert_near(lam[0], hi, 1e-4 * scale);
-        sv_assert_near(lam[1], tang, 1e-4 * scale);
-        sv_assert_near(lam[2], lo, 1e-4 * scale);
-        sv_assert_near(delta, q * gauss_w(r, R), 1e-4 * scale);
+        as_assert_near(lam[0], hi, 1e-4 * scale);
+        as_assert_near(lam[1], tang, 1e-4 * scale);
+        as_assert_near(lam[2], lo, 1e-4 * scale);
+        as_assert_near(delta, q * gauss_w(r, R), 1e-4 * scale);
         int want = ref_class((double[3]){hi, tang, lo}, p.lambda_th);
         assert_int_equal(cls, want);
         if (k == 1) { /* outside the core of a massive halo: stretched radially, squeezed across */
@@ -179,7 +178,7 @@ static void test_single_mass(void **state) {
     /* just inside: the point-mass tide 2 tol radially */
     double near[3] = {xyz[0] - 0.99 * reach, xyz[1], xyz[2]};
     eval_one(&p, xyz, &q, 1, near, lam, &delta, &cls);
-    sv_assert_near(lam[2], -2 * q / (4 * M_PI * pow(0.99 * reach, 3)), 1e-6);
+    as_assert_near(lam[2], -2 * q / (4 * M_PI * pow(0.99 * reach, 3)), 1e-6);
 }
 
 /* Symmetric arrangements: a square of masses in a plane squeezes along its normal only (sheet);
@@ -197,7 +196,7 @@ static void test_arrangements(void **state) {
     assert_int_equal(cls, ARD_WEB_SHEET);
     ref_kernel ker;
     ref_init(&ker, p.smoothing);
-    sv_assert_near(lam[0], 4 * q * ref_enclosed(&ker, a) / (4 * M_PI * a * a * a), 1e-4);
+    as_assert_near(lam[0], 4 * q * ref_enclosed(&ker, a) / (4 * M_PI * a * a * a), 1e-4);
     double line[3 * 41], ql[41];
     for (int i = 0; i < 41; i++) {
         line[3 * i] = (i - 20) * 4.0;
@@ -209,10 +208,10 @@ static void test_arrangements(void **state) {
     double on_axis[3] = {2.0, 0.5, 0.0}, beside[3] = {2.0, 6.0, 0.0};
     eval_one(&p, line, ql, 41, on_axis, lam, &delta, &cls);
     assert_int_equal(cls, ARD_WEB_FILAMENT);
-    sv_assert_near(lam[2], 0.0, 0.05 * lam[0]);
+    as_assert_near(lam[2], 0.0, 0.05 * lam[0]);
     eval_one(&p, line, ql, 41, beside, lam, &delta, &cls);
     assert_int_equal(cls, ARD_WEB_SHEET);
-    sv_assert_near(lam[0], 100.0 / (2 * M_PI * 36.0), 0.05 * lam[0]);
+    as_assert_near(lam[0], 100.0 / (2 * M_PI * 36.0), 0.05 * lam[0]);
     double cube[24], qc[8];
     for (int i = 0; i < 8; i++) {
         cube[3 * i] = (i & 1) ? 20 : -20;
@@ -223,7 +222,7 @@ static void test_arrangements(void **state) {
     eval_one(&p, cube, qc, 8, origin, lam, &delta, &cls);
     assert_int_equal(cls, ARD_WEB_VOID);
     for (int j = 0; j < 3; j++) {
-        sv_assert_near(lam[j], 0.0, 1e-6);
+        as_assert_near(lam[j], 0.0, 1e-6);
     }
 }
 
@@ -289,7 +288,7 @@ static void test_random_field_vs_reference(void **state) {
             double dev = fabs(lam1[3 * i + j] - e[j]) / (1.0 + fabs(e[j]));
             worst = dev > worst ? dev : worst;
         }
-        sv_assert_near(d1[i], tr, 1e-3 * (1.0 + fabs(tr)));
+        as_assert_near(d1[i], tr, 1e-3 * (1.0 + fabs(tr)));
         int want = ref_class(e, p.lambda_th);
         int near_th = 0;
         for (int j = 0; j < 3; j++) {
@@ -365,163 +364,12 @@ static void test_bad_input(void **state) {
 
 /* ---- the generator's truth columns, recomputed from its own truth files ---- */
 
-static char *join(const char *dir, const char *rel) {
-    size_t len = strlen(dir) + strlen(rel) + 2;
-    char *p = malloc(len);
-    snprintf(p, len, "%s/%s", dir, rel);
-    return p;
-}
-
-static double kv_number(const char *text, const char *key) {
-    const char *at = strstr(text, key);
-    assert_non_null(at);
-    return strtod(at + strlen(key), NULL);
-}
-
-static void to_xyz(const ard_cosmology *c, double ra, double dec, double z, double *out) {
-    double d = ard_cosmology_comoving_distance(c, z) * ard_cosmology_h(c);
-    double a = ra * M_PI / 180, b = dec * M_PI / 180;
-    out[0] = d * cos(b) * cos(a);
-    out[1] = d * cos(b) * sin(a);
-    out[2] = d * sin(b);
-}
-
-static void test_generated_truth(void **state) {
-    (void)state;
-    char *dir = sv_tmpdir("web");
-    ard_generate_options o;
-    ard_generate_options_init(&o);
-    o.galaxies = 30000;
-    o.seed = 11;
-    o.spectra_fraction = 0.0;
-    o.threads = 2;
-    assert_int_equal(ard_generate(dir, &o, NULL, NULL), ARD_OK);
-    char *cat = join(dir, "catalog/zcatalog-0000.parquet"),
-         *tru = join(dir, "truth/galaxies-0000.parquet");
-    char *grp = join(dir, "truth/groups.parquet");
-    double *ra, *dec, *zc, *gra, *gdec, *gz, *glm;
-    int64_t *gid;
-    int32_t *code;
-    float *l1, *l2, *l3, *delta;
-    char **names;
-    int64_t n = sv_read_numeric(cat, "TARGET_RA", 8, (void **)&ra);
-    assert_true(n == o.galaxies);
-    assert_int_equal(sv_read_numeric(cat, "TARGET_DEC", 8, (void **)&dec), n);
-    assert_int_equal(sv_read_numeric(tru, "Z_COSMO", 8, (void **)&zc), n);
-    assert_int_equal(sv_read_numeric(tru, "GROUP_ID", 8, (void **)&gid), n);
-    assert_int_equal(sv_read_numeric(tru, ARD_TRUTH_WEB_CODE, 4, (void **)&code), n);
-    assert_int_equal(sv_read_numeric(tru, ARD_TRUTH_WEB_DELTA, 4, (void **)&delta), n);
-    assert_int_equal(sv_read_numeric(tru, "WEB_LAMBDA1", 4, (void **)&l1), n);
-    assert_int_equal(sv_read_numeric(tru, "WEB_LAMBDA2", 4, (void **)&l2), n);
-    assert_int_equal(sv_read_numeric(tru, "WEB_LAMBDA3", 4, (void **)&l3), n);
-    assert_int_equal(sv_read_strings(tru, ARD_TRUTH_WEB_CLASS, &names), n);
-    int64_t ng = sv_read_numeric(grp, "RA", 8, (void **)&gra);
-    assert_true(ng > 0);
-    assert_int_equal(sv_read_numeric(grp, "DEC", 8, (void **)&gdec), ng);
-    assert_int_equal(sv_read_numeric(grp, "Z", 8, (void **)&gz), ng);
-    assert_int_equal(sv_read_numeric(grp, "LOG_MASS", 8, (void **)&glm), ng);
-    /* parameters from the truth file's own metadata */
-    ard_parquet_file *f = NULL;
-    assert_int_equal(ard_parquet_open(tru, NULL, &f, NULL), ARD_OK);
-    const char *kv = ard_parquet_kv_get(f, ARD_KV_COSMIC_WEB);
-    assert_non_null(kv);
-    assert_non_null(strstr(kv, "method=tweb"));
-    double R = kv_number(kv, "smoothing_mpc_h="), th = kv_number(kv, "lambda_th=");
-    double field_lm = kv_number(kv, "field_log_mass=");
-    ard_parquet_close(f);
-    /* the mass field: groups at their centres, field galaxies at their positions */
-    ard_cosmology *cosmo = NULL;
-    assert_int_equal(ard_cosmology_new(NULL, 6.0, &cosmo, NULL), ARD_OK);
-    double rho = 2.775e11 * 0.3111; /* Planck 2018 Om, (Msun/h) / (Mpc/h)^3 */
-    double *mxyz = malloc((size_t)(ng + n) * 3 * sizeof(double));
-    double *mq = malloc((size_t)(ng + n) * sizeof(double));
-    int64_t nm = 0;
-    for (int64_t g = 0; g < ng; g++, nm++) {
-        to_xyz(cosmo, gra[g], gdec[g], gz[g], mxyz + 3 * nm);
-        mq[nm] = pow(10.0, glm[g]) / rho;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (gid[i] < 0) {
-            to_xyz(cosmo, ra[i], dec[i], zc[i], mxyz + 3 * nm);
-            mq[nm++] = pow(10.0, field_lm) / rho;
-        }
-    }
-    ref_kernel ker;
-    ref_init(&ker, R);
-    int64_t checked = 0, agree = 0, counts[ARD_WEB_COUNT] = {0};
-    for (int64_t i = 0; i < n; i++) {
-        assert_true(code[i] >= 0 && code[i] < ARD_WEB_COUNT);
-        assert_string_equal(names[i], ard_web_class_name(code[i]));
-        assert_true(l1[i] >= l2[i] && l2[i] >= l3[i]);
-        sv_assert_near(delta[i], (double)l1[i] + l2[i] + l3[i], 1e-4 * (1 + fabs(delta[i])));
-        counts[code[i]]++;
-        if (i % 37 != 0) { /* the brute force is O(masses) per galaxy: check a sample */
-            continue;
-        }
-        double p[3], t[3][3], e[3];
-        to_xyz(cosmo, ra[i], dec[i], zc[i], p);
-        ref_tide(&ker, mxyz, mq, nm, p, 0.0, t);
-        ref_eigen(t, e);
-        sv_assert_near(l1[i], e[0], 0.02 * (1 + fabs(e[0])));
-        sv_assert_near(l2[i], e[1], 0.02 * (1 + fabs(e[1])));
-        sv_assert_near(l3[i], e[2], 0.02 * (1 + fabs(e[2])));
-        checked++;
-        agree += ref_class(e, th) == code[i];
-    }
-    printf("generated web truth: %lld galaxies: void %lld sheet %lld filament %lld knot %lld; "
-           "%lld/%lld sampled classes agree with the brute force\n",
-           (long long)n, (long long)counts[0], (long long)counts[1], (long long)counts[2],
-           (long long)counts[3], (long long)agree, (long long)checked);
-    assert_true(checked > 500);
-    assert_true(agree >= checked - checked / 100);
-    assert_true(counts[ARD_WEB_VOID] > 0 && counts[ARD_WEB_KNOT] > 0 &&
-                counts[ARD_WEB_FILAMENT] > 0);
-    /* every member of a group above 10^14 Msun/h within R of its centre sits in its knot (all
-     * three eigenvalues are q (W(R) - 2 m(R) / (4 pi R^3)) > 0.9 or more there) */
-    int64_t cores = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (gid[i] >= 0 && glm[gid[i]] >= 14.0) {
-            double a[3], b[3];
-            to_xyz(cosmo, ra[i], dec[i], zc[i], a);
-            to_xyz(cosmo, gra[gid[i]], gdec[gid[i]], gz[gid[i]], b);
-            if (hypot(hypot(a[0] - b[0], a[1] - b[1]), a[2] - b[2]) < R) {
-                assert_int_equal(code[i], ARD_WEB_KNOT);
-                cores++;
-            }
-        }
-    }
-    assert_true(cores > 0);
-    ard_cosmology_free(cosmo);
-    free(mxyz);
-    free(mq);
-    free(ra);
-    free(dec);
-    free(zc);
-    free(gid);
-    free(code);
-    free(l1);
-    free(l2);
-    free(l3);
-    free(delta);
-    free(gra);
-    free(gdec);
-    free(gz);
-    free(glm);
-    sv_free_strings(names, n);
-    free(cat);
-    free(tru);
-    free(grp);
-    sv_rmtree(dir);
-    free(dir);
-}
-
-int sv_run_web_tests(void) {
+int as_run_tweb_points_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_mass),
         cmocka_unit_test(test_arrangements),
         cmocka_unit_test(test_random_field_vs_reference),
         cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_generated_truth),
     };
-    return cmocka_run_group_tests_name("survey_web", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("astro_tweb_points", tests, NULL, NULL);
 }

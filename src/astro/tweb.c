@@ -1,7 +1,7 @@
-/* T-web classification from point masses (see include/ard/survey.h): the tidal tensor of each
+/* T-web classification from point masses (see include/ard/astro.h): the tidal tensor of each
  * Gaussian-smoothed mass summed analytically over the masses within reach (halo_grid.c), its
  * eigenvalues in closed form, and the count above the threshold. */
-#include "survey_int.h"
+#include "astro_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -65,7 +65,7 @@ static void add_tide(double t[6], const double d[3], double q, double w0, double
 }
 
 /* Eigenvalues of a symmetric 3x3 matrix (xx yy zz xy xz yz), descending (trigonometric form). */
-static void eigen3(const double t[6], double e[3]) {
+void ard__eigen3_sym(const double t[6], double e[3]) {
     double off = t[3] * t[3] + t[4] * t[4] + t[5] * t[5];
     double mean = (t[0] + t[1] + t[2]) / 3.0;
     double a = t[0] - mean, b = t[1] - mean, c = t[2] - mean;
@@ -122,7 +122,7 @@ static void eval_point(const tweb_run *run, int64_t i, cell_cache *cache) {
         }
     }
     double e[3];
-    eigen3(t, e);
+    ard__eigen3_sym(t, e);
     if (run->lambda) {
         for (int j = 0; j < 3; j++) {
             run->lambda[3 * i + j] = (float)e[j];

@@ -1,5 +1,5 @@
 /* HEALPix nested scheme (Gorski et al. 2005): ang2pix and pix2ang for power-of-two NSIDE. */
-#include "survey_int.h"
+#include "astro_int.h"
 
 static const double k_pi = 3.14159265358979323846;
 

@@ -1,6 +1,6 @@
 /* Flat LambdaCDM comoving distance: tabulated once with Simpson's rule, cubic Hermite interpolation
  * (the derivative c/H(z) is known exactly), Newton inversion for z(D). */
-#include "survey_int.h"
+#include "astro_int.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* The wavelength grid: bin centres, the "ard.grid" key-value text, short names. */
-#include "survey_int.h"
+#include "astro_int.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,29 +1,7 @@
-/* Distributions over the counter-based generator, and sampling of the shipped DR1 tables. */
+/* Sampling of the shipped DR1 tables (class shares, n(z)), and the generator's wall clock. */
 #include "survey_int.h"
 
 #include <time.h>
-
-double ard__rng_normal(ard__rng *r) {
-    double u1 = ard__rng_u01(r), u2 = ard__rng_u01(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-int64_t ard__rng_poisson(ard__rng *r, double mean) {
-    if (!(mean > 0.0)) {
-        return 0;
-    }
-    if (mean > 50.0) {
-        double v = floor(mean + sqrt(mean) * ard__rng_normal(r) + 0.5);
-        return v < 0.0 ? 0 : (int64_t)v;
-    }
-    double limit = exp(-mean), prod = ard__rng_u01(r);
-    int64_t k = 0;
-    while (prod > limit) {
-        prod *= ard__rng_u01(r);
-        k++;
-    }
-    return k;
-}
 
 double ard__dr1_class_share(int32_t cls) {
     int64_t total = 0;

@@ -4,7 +4,7 @@
  * per bucket and sees every mass that can reach it. Masses are copied in cell order (position,
  * reach, weight side by side: one cache line per mass) and keep their input order within a cell,
  * so sums over a query's neighbours are in a fixed order (results independent of threading). */
-#include "survey_int.h"
+#include "astro_int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,0 +1,202 @@
+/* ard cluster: the MPI front end. MPI is the only way ard spans machines: under `mpirun`, every rank
+ * runs the same stage on its share of the work. This header holds
+ *   - the world: ard_cluster_init / ard_cluster_finalize (process-wide MPI state) and handles on it
+ *     (ard_cluster_open: a private duplicate of MPI_COMM_WORLD), rank and size;
+ *   - partitions: contiguous, byte-balanced, deterministic (no MPI needed);
+ *   - collectives for reports: agreeing on a status with every rank's error gathered on rank 0,
+ *     gathering text lines on rank 0, a progress counter summed on rank 0;
+ *   - CPU pinning (sched_setaffinity; no MPI needed);
+ *   - the distributed stream: producer ranks read and tokenize their share of the plan and send
+ *     finished batches to the consumer rank, which publishes them into its local shared-memory
+ *     store (consumers of the store, in C and Python, do not change).
+ *
+ * Built without MPI (-DARD_WITH_MPI=OFF), every call that needs MPI returns ARD_ENOTSUP with a
+ * message saying so; ard_cluster_launched() still reports a launcher so the CLI can say why. The
+ * functions marked "no MPI" work in every build.
+ *
+ * Threads: MPI is initialized with MPI_THREAD_FUNNELED; call the MPI functions of this header from
+ * the thread that called ard_cluster_init. "Collective" means every rank of the handle must call
+ * it, in the same order. */
+#ifndef ARD_CLUSTER_H
+#define ARD_CLUSTER_H
+
+#include "ard/core.h"
+#include "ard/stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ard_cluster ard_cluster;
+
+/* 1 when this library was built with MPI. No MPI. */
+ARD_API int32_t ard_cluster_available(void);
+/* 1 when the process was started by an MPI launcher with more than zero ranks: OpenMPI's
+ * OMPI_COMM_WORLD_SIZE or a PMI launcher's PMI_SIZE is set in the environment. Makes no MPI call:
+ * `ard` run without mpirun never touches MPI. No MPI. */
+ARD_API int32_t ard_cluster_launched(void);
+
+/* Initializes MPI for this process (MPI_Init_thread, MPI_THREAD_FUNNELED) unless it already is;
+ * argc/argv may be NULL. Errors return from MPI calls (MPI_ERRORS_RETURN on the world) instead of
+ * aborting. ARD_ENOTSUP without MPI, ARD_EIO when MPI fails to start. */
+ARD_API ard_status ard_cluster_init(int *argc, char ***argv, ard_error *err);
+/* Finalizes MPI if ard_cluster_init started it and it is still running. Collective. Safe to call
+ * more than once and without MPI. */
+ARD_API void ard_cluster_finalize(void);
+
+/* A handle on every rank of the job: a private duplicate of MPI_COMM_WORLD, so ard's messages never
+ * mix with the application's. Collective. ARD_ENOTSUP without MPI, ARD_EINVAL when MPI is not
+ * initialized (call ard_cluster_init first), ARD_ENOMEM, ARD_EIO. */
+ARD_API ard_status ard_cluster_open(ard_cluster **out, ard_error *err);
+/* Frees the handle (collective). When a peer was lost on this handle (a rank that stopped
+ * answering: see ard_cluster_stream_serve), no collective can complete any more, so closing it
+ * aborts the whole MPI job (MPI_Abort with exit code 1) instead of hanging. Accepts NULL. */
+ARD_API void ard_cluster_close(ard_cluster *cluster);
+/* This process's rank (0 for NULL) and the number of ranks (1 for NULL). */
+ARD_API int32_t ard_cluster_rank(const ard_cluster *cluster);
+ARD_API int32_t ard_cluster_size(const ard_cluster *cluster);
+/* 1 when a peer of this handle was declared dead (see ard_cluster_close). */
+ARD_API int32_t ard_cluster_broken(const ard_cluster *cluster);
+
+/* ---- partitions (no MPI) ------------------------------------------------------------------------
+ * Items 0..n-1 weigh bytes[i] (>= 0). Rank `rank` of `size` gets the contiguous run
+ * [*first, *first + *count): item i goes to the rank whose equal share of the total bytes holds the
+ * item's byte midpoint, so a rank's bytes differ from total/size by at most one item's size. The
+ * result depends only on (bytes, size): every rank computes the same boundaries. When every item
+ * weighs 0 the items are split by count. Ranks may get no item. ARD_EINVAL (n < 0, negative bytes,
+ * rank outside 0..size-1, bytes NULL with n > 0). Thread-safe. */
+ARD_API ard_status ard_cluster_partition(const int64_t *bytes, int64_t n, int32_t rank,
+                                         int32_t size, int64_t *first, int64_t *count,
+                                         ard_error *err);
+
+/* ---- reports ------------------------------------------------------------------------------------ */
+
+/* Collective: every rank passes its own status (and err, whose message is used when st != ARD_OK).
+ * Returns, on every rank, the status of the lowest failing rank (ARD_OK when none failed); err then
+ * holds "rank R: <message>" of that rank. When report is non-NULL, rank 0 receives in *report a
+ * text with one line "rank R: <message>\n" per failing rank, in rank order (NULL when none failed
+ * and on the other ranks; free with ard_free). ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_agree(ard_cluster *cluster, ard_status st, ard_error *err,
+                                     char **report);
+/* Collective: rank 0 receives in *all the concatenation of every rank's `line` (NULL = empty) in
+ * rank order (free with ard_free); the other ranks get NULL. ARD_ENOTSUP, ARD_ENOMEM, ARD_EIO. */
+ARD_API ard_status ard_cluster_gather_text(ard_cluster *cluster, const char *line, char **all,
+                                           ard_error *err);
+
+/* A progress counter summed over the ranks: every rank adds its own progress, rank 0 sees the sum
+ * (the other ranks send theirs at most every 100 ms, never blocking). */
+typedef struct ard_cluster_progress ard_cluster_progress;
+/* Collective. total: this rank's share; rank 0 learns the sum of the totals. ard_progress bar on
+ * rank 0 when show_bar is 1 (drawn only when stderr is a TTY). ARD_ENOTSUP, ARD_ENOMEM. */
+ARD_API ard_status ard_cluster_progress_new(ard_cluster *cluster, const char *label, int64_t total,
+                                            int32_t show_bar, ard_cluster_progress **out,
+                                            ard_error *err);
+/* Adds `done` units of this rank's progress; on rank 0 also collects the others'. Not collective. */
+ARD_API void ard_cluster_progress_add(ard_cluster_progress *p, int64_t done);
+/* Rank 0: the sum of every rank's progress seen so far, and of the totals; other ranks: their own. */
+ARD_API int64_t ard_cluster_progress_done(const ard_cluster_progress *p);
+ARD_API int64_t ard_cluster_progress_total(const ard_cluster_progress *p);
+/* Collective: flushes every rank's final count to rank 0 and frees the counter. Returns, on rank 0,
+ * the exact sum of every rank's progress; elsewhere this rank's own. Accepts NULL (returns 0); pass
+ * NULL on every rank or on none. */
+ARD_API int64_t ard_cluster_progress_finish(ard_cluster_progress *p);
+
+/* ---- CPU pinning (no MPI) -------------------------------------------------------------------------
+ * `list`: CPUs as "0-3,6"; groups separated by ':' give each rank its own set ("0:1-3": rank 0 on
+ * CPU 0, rank 1 on CPUs 1-3; rank r takes group r modulo the number of groups). Applies the set to
+ * the calling thread with sched_setaffinity (threads created afterwards inherit it: call before
+ * starting producer threads) and writes the CPUs actually allowed afterwards, as a list, into
+ * applied[cap] (may be NULL). ARD_EINVAL (malformed list, CPU >= CPU_SETSIZE, or the kernel refuses
+ * the set, with errno). Thread-safe. */
+ARD_API ard_status ard_cluster_pin_cpus(const char *list, int32_t rank, char *applied, size_t cap,
+                                        ard_error *err);
+
+/* ---- the distributed stream ----------------------------------------------------------------------
+ * One consumer rank owns the named shared-memory store (as `ard stream serve` would); every other
+ * rank is a producer. The stream is the one a single process would serve with the same loader
+ * options: global batch g holds the same spectra, in the same order, whatever the number of
+ * producers (the consumer publishes batches strictly by g). Batches are dealt to producers in
+ * chunks of `chunk_batches` consecutive batches, round robin, so a producer decodes mostly whole
+ * row groups; each producer tokenizes only its own batches (epoch cache included, which therefore
+ * lives on the producers).
+ *
+ * Backpressure (credits): the consumer claims a free slot of its store, then grants the batch's
+ * producer one credit; a producer sends only against credits and tokenizes at most its own
+ * prefetch depth ahead. So the consumer's --memory cap and prefetch depth hold across the link and a
+ * slow consumer never makes anyone buffer without bound.
+ *
+ * Wire formats: tokens cross the link as float32, float16 (IEEE half, round to nearest even;
+ * |values| > 65504 become inf) or bfloat16 (round to nearest even); the consumer widens them back
+ * to float32 in its store (scales, masks, TARGETIDs, flags and catalog columns always travel
+ * exactly). Python consumers therefore see float32 tokens whatever the wire.
+ *
+ * Failures: every rank sends a heartbeat every 200 ms. A producer that fails sends its error; a
+ * producer silent for peer_timeout_ms (killed, stopped) is declared dead. Either way the consumer
+ * fails its store at once (store consumers get the error, not a hang), tells the other producers to
+ * stop, and returns the error (ARD_EIO "rank R: ..." for a dead one; the handle is then broken).
+ * A consumer silent for peer_timeout_ms makes the producers stop and return ARD_EIO. Note that
+ * plain `mpirun` also terminates the whole job when one rank dies; the consumer rank then fails its
+ * store on SIGTERM through `cancel` (the CLI sets it from its signal handler). */
+enum { ARD_WIRE_F32 = 0, ARD_WIRE_F16 = 1, ARD_WIRE_BF16 = 2 };
+
+typedef struct ard_cluster_stream_options {
+    ard_loader_options loader; /* as for a single process; store_name is the consumer's store */
+    /* The plan, read on every producer: items (copied; NULL = none) when num_items > 0, else the
+     * spectra `where` selects through DATASET's index (dsn: as ard_loader_new_query), else every
+     * tile of `dataset`. */
+    const ard_read_item *items;
+    int64_t num_items;
+    const char *dataset;
+    const char *where;
+    const char *dsn;
+    int32_t consumer_rank;   /* default 0 */
+    int32_t wire;            /* ARD_WIRE_* (default ARD_WIRE_F32) */
+    int32_t chunk_batches;   /* 0 = about one row group's worth of batches */
+    int64_t peer_timeout_ms; /* default 10000 */
+    const char *cpus;        /* NULL or a list for ard_cluster_pin_cpus (every rank) */
+    /* Set to non-zero (e.g. by a signal handler) to stop: the consumer fails its store with
+     * ARD_EIO "interrupted" and the producers stop. May be NULL. */
+    volatile int32_t *cancel;
+    /* Called on rank 0 once every rank is set up, with one layout line per rank. May be NULL. */
+    void (*on_layout)(void *ctx, const char *layout);
+    /* Called on rank 0 when the stream failed, with one line "rank R: <message>" per failing
+     * rank (every rank's error, not only the first). May be NULL. */
+    void (*on_failures)(void *ctx, const char *lines);
+    void *ctx;
+} ard_cluster_stream_options;
+
+typedef struct ard_cluster_stream_report {
+    int32_t rank, size, consumer_rank;
+    int32_t role;  /* 0 consumer, 1 producer */
+    int32_t slots; /* consumer: store slots (after the memory cap); producer: local prefetch */
+    int64_t rows_per_epoch, batches_per_epoch;
+    int64_t batches; /* consumer: published into the store; producer: sent */
+    int64_t spectra;
+    int64_t wire_bytes;        /* batch payload bytes received (consumer) or sent (producer) */
+    double seconds;            /* from the first batch to the last */
+    double bytes_per_spectrum; /* wire_bytes / spectra */
+    char cpus[256];            /* CPUs this rank runs on ("" when not pinned) */
+} ard_cluster_stream_report;
+
+/* Defaults above (loader options by ard_loader_options_init). No MPI. */
+ARD_API void ard_cluster_stream_options_init(ard_cluster_stream_options *opts);
+/* "f32", "f16", "bf16" -> ARD_WIRE_*; -1 otherwise. No MPI. */
+ARD_API int32_t ard_cluster_wire_parse(const char *text);
+
+/* Collective over every rank of `cluster` (at least 2). Producers build their loader (errors on any
+ * rank stop every rank: the agreed status is returned), the consumer creates the store
+ * loader.store_name with the producers' geometry (loader.prefetch_batches slots within
+ * loader.memory_cap), then batches flow until the stream ends and, on the consumer, until every
+ * published batch was consumed (ard_store_drained) -- or until cancel/failure. report (may be NULL)
+ * is this rank's. Returns the agreed status: ARD_OK, the first failing rank's status with its
+ * message prefixed "rank R: ", or ARD_EIO for a lost peer (without a final agreement).
+ * ARD_EINVAL (options, fewer than 2 ranks, consumer_rank out of range), ARD_ENOTSUP without MPI,
+ * the loader's and store's errors. */
+ARD_API ard_status ard_cluster_stream_serve(ard_cluster *cluster,
+                                            const ard_cluster_stream_options *opts,
+                                            ard_cluster_stream_report *report, ard_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,148 @@
+/* Work partitions and CPU pinning: pure local computations every rank repeats identically, so
+ * neither needs MPI. */
+#include "cluster_int.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+ard_status ard_cluster_partition(const int64_t *bytes, int64_t n, int32_t rank, int32_t size,
+                                 int64_t *first, int64_t *count, ard_error *err) {
+    *first = *count = 0;
+    if (n < 0 || size <= 0 || rank < 0 || rank >= size || (n > 0 && !bytes)) {
+        return ard_error_set(err, ARD_EINVAL, "partition: %lld items for rank %d of %d",
+                             (long long)n, rank, size);
+    }
+    __int128 total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (bytes[i] < 0) {
+            return ard_error_set(err, ARD_EINVAL, "partition: item %lld weighs %lld bytes",
+                                 (long long)i, (long long)bytes[i]);
+        }
+        total += bytes[i];
+    }
+    /* owner(i) = floor(size * midpoint_i / total), monotone in i: the runs are contiguous */
+    __int128 before = 0;
+    int64_t lo = -1, hi = -1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t owner;
+        if (total > 0) {
+            owner = (int64_t)((2 * before + bytes[i]) * size / (2 * total));
+        } else {
+            owner = (int64_t)((__int128)i * size / n);
+        }
+        owner = owner >= size ? size - 1 : owner;
+        before += bytes[i];
+        if (owner == rank) {
+            lo = lo < 0 ? i : lo;
+            hi = i + 1;
+        } else if (owner > rank) {
+            break;
+        }
+    }
+    if (lo >= 0) {
+        *first = lo;
+        *count = hi - lo;
+    } else {
+        /* an empty share sits where the next rank's run starts */
+        int64_t at = 0;
+        before = 0;
+        for (; at < n; at++) {
+            int64_t owner = total > 0 ? (int64_t)((2 * before + bytes[at]) * size / (2 * total))
+                                      : (int64_t)((__int128)at * size / n);
+            if (owner > rank) {
+                break;
+            }
+            before += bytes[at];
+        }
+        *first = at;
+    }
+    return ARD_OK;
+}
+
+/* Parses one group "0-3,6" into set. */
+static ard_status parse_group(const char *s, size_t len, cpu_set_t *set, ard_error *err) {
+    CPU_ZERO(set);
+    size_t i = 0;
+    int any = 0;
+    while (i < len) {
+        long a = -1, b = -1;
+        size_t start = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && a < 100000) {
+            a = (a < 0 ? 0 : a * 10) + (s[i++] - '0');
+        }
+        if (i < len && s[i] == '-') {
+            i++;
+            while (i < len && s[i] >= '0' && s[i] <= '9' && b < 100000) {
+                b = (b < 0 ? 0 : b * 10) + (s[i++] - '0');
+            }
+        } else {
+            b = a;
+        }
+        if (a < 0 || b < a || b >= CPU_SETSIZE || (i < len && s[i] != ',')) {
+            return ard_error_set(err, ARD_EINVAL, "--cpus: bad CPU list \"%.*s\" at \"%.*s\"",
+                                 (int)len, s, (int)(len - start), s + start);
+        }
+        for (long c = a; c <= b; c++) {
+            CPU_SET((int)c, set);
+        }
+        any = 1;
+        i += i < len; /* the comma */
+    }
+    return any ? ARD_OK : ard_error_set(err, ARD_EINVAL, "--cpus: empty CPU list");
+}
+
+/* "0-2,5" from a set. */
+static void format_set(const cpu_set_t *set, char *out, size_t cap) {
+    size_t at = 0;
+    out[0] = '\0';
+    for (int c = 0; c < CPU_SETSIZE && at + 1 < cap; c++) {
+        if (!CPU_ISSET(c, set)) {
+            continue;
+        }
+        int end = c;
+        while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, set)) {
+            end++;
+        }
+        int n = end > c ? snprintf(out + at, cap - at, "%s%d-%d", at ? "," : "", c, end)
+                        : snprintf(out + at, cap - at, "%s%d", at ? "," : "", c);
+        at += n > 0 ? (size_t)n : 0;
+        at = at < cap ? at : cap - 1;
+        c = end;
+    }
+}
+
+ard_status ard_cluster_pin_cpus(const char *list, int32_t rank, char *applied, size_t cap,
+                                ard_error *err) {
+    if (!list || rank < 0) {
+        return ard_error_set(err, ARD_EINVAL, "--cpus: no CPU list");
+    }
+    int32_t groups = 1;
+    for (const char *p = list; *p; p++) {
+        groups += *p == ':';
+    }
+    const char *g = list;
+    for (int32_t k = rank % groups; k > 0; k--) {
+        g = strchr(g, ':') + 1;
+    }
+    const char *end = strchr(g, ':');
+    size_t len = end ? (size_t)(end - g) : strlen(g);
+    cpu_set_t set;
+    ard_status st = parse_group(g, len, &set, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (sched_setaffinity(0, sizeof set, &set) != 0) {
+        return ard_error_set_errno(err, ARD_EINVAL, errno, "--cpus %.*s: sched_setaffinity",
+                                   (int)len, g);
+    }
+    if (applied && cap > 0) {
+        cpu_set_t now;
+        CPU_ZERO(&now);
+        if (sched_getaffinity(0, sizeof now, &now) != 0) {
+            now = set;
+        }
+        format_set(&now, applied, cap);
+    }
+    return ARD_OK;
+}

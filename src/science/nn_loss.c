@@ -1,0 +1,183 @@
+/* nn losses (weighted softmax cross-entropy, weighted squared error) and the Adam optimiser. Sums run
+ * in double in index order: the same inputs give the same bits whatever the thread count. */
+#include "ard/nn.h"
+#include "science_int.h"
+
+#include <math.h>
+
+static ard_status check_weight(const float *weights, int64_t i, const char *what, ard_error *err) {
+    if (weights && !(weights[i] >= 0.0f && isfinite(weights[i]))) {
+        return ard_error_set(err, ARD_EINVAL, "nn: %s: weight %g of element %lld (>= 0 and finite)",
+                             what, (double)weights[i], (long long)i);
+    }
+    return ARD_OK;
+}
+
+/* One row: softmax into p (or nothing), returns -log p[label] in double. */
+static double xent_row(const float *z, int64_t classes, int32_t label, double *p) {
+    double mx = z[0];
+    for (int64_t k = 1; k < classes; k++) {
+        mx = z[k] > mx ? z[k] : mx;
+    }
+    double sum = 0.0;
+    for (int64_t k = 0; k < classes; k++) {
+        p[k] = exp((double)z[k] - mx);
+        sum += p[k];
+    }
+    for (int64_t k = 0; k < classes; k++) {
+        p[k] /= sum;
+    }
+    return log(sum) + mx - (double)z[label];
+}
+
+#define XENT_MAX_CLASSES 4096
+
+ard_status ard_nn_softmax_xent(const float *logits, int64_t n, int64_t classes,
+                               const int32_t *labels, const float *weights, float scale,
+                               double *loss, float *dlogits, float *probs, ard_error *err) {
+    ard_status st = ard__nn_need_blas("softmax cross-entropy", err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (n < 0 || classes < 1 || classes > XENT_MAX_CLASSES || !loss ||
+        (n > 0 && (!logits || !labels))) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "nn: softmax cross-entropy: bad sizes (n %lld, classes %lld in 1..%d) "
+                             "or a missing array",
+                             (long long)n, (long long)classes, XENT_MAX_CLASSES);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] < 0 || labels[i] >= classes) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "nn: softmax cross-entropy: label %d of sample %lld outside [0, "
+                                 "%lld)",
+                                 (int)labels[i], (long long)i, (long long)classes);
+        }
+        st = check_weight(weights, i, "softmax cross-entropy", err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        for (int64_t k = 0; k < classes; k++) {
+            if (!isfinite(logits[i * classes + k])) {
+                return ard_error_set(err, ARD_EINVAL,
+                                     "nn: softmax cross-entropy: non-finite logit of sample %lld",
+                                     (long long)i);
+            }
+        }
+    }
+    double p[XENT_MAX_CLASSES];
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double w = weights ? weights[i] : 1.0;
+        total += w * xent_row(logits + i * classes, classes, labels[i], p);
+        for (int64_t k = 0; k < classes; k++) {
+            if (probs) {
+                probs[i * classes + k] = (float)p[k];
+            }
+            if (dlogits) {
+                double y = k == labels[i] ? 1.0 : 0.0;
+                dlogits[i * classes + k] = (float)((double)scale * w * (p[k] - y));
+            }
+        }
+    }
+    *loss = (double)scale * total;
+    return ARD_OK;
+}
+
+ard_status ard_nn_weighted_sq_error(const float *pred, const float *target, const float *weights,
+                                    int64_t count, float scale, double *loss, float *dpred,
+                                    ard_error *err) {
+    ard_status st = ard__nn_need_blas("weighted squared error", err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (count < 0 || !loss || (count > 0 && (!pred || !target))) {
+        return ard_error_set(err, ARD_EINVAL, "nn: weighted squared error: bad size or array");
+    }
+    for (int64_t j = 0; j < count; j++) {
+        st = check_weight(weights, j, "weighted squared error", err);
+        if (st != ARD_OK) {
+            return st;
+        }
+    }
+    double total = 0.0;
+    for (int64_t j = 0; j < count; j++) {
+        double w = weights ? weights[j] : 1.0;
+        double d = (double)pred[j] - (double)target[j];
+        /* a masked element (w = 0) contributes nothing even when its values are not finite */
+        if (w != 0.0) {
+            total += w * d * d;
+        }
+        if (dpred) {
+            dpred[j] = w != 0.0 ? (float)(2.0 * (double)scale * w * d) : 0.0f;
+        }
+    }
+    *loss = (double)scale * total;
+    return ARD_OK;
+}
+
+/* ---- Adam ---- */
+
+void ard_nn_adam_init(ard_nn_adam *adam) {
+    adam->lr = 1e-3f;
+    adam->beta1 = 0.9f;
+    adam->beta2 = 0.999f;
+    adam->eps = 1e-8f;
+    adam->weight_decay = 0.0f;
+    adam->step = 0;
+}
+
+static ard_status adam_moments(ard_nn_tensor *t, ard_error *err) {
+    if (t->adam_m && t->adam_v) {
+        return ARD_OK;
+    }
+    size_t n = (size_t)(t->count ? t->count : 1);
+    if (!t->adam_m) {
+        t->adam_m = ard_calloc(n, sizeof(float));
+    }
+    if (!t->adam_v) {
+        t->adam_v = ard_calloc(n, sizeof(float));
+    }
+    if (!t->adam_m || !t->adam_v) {
+        return ard_error_set(err, ARD_ENOMEM, "nn: out of memory for the Adam moments of '%s'",
+                             t->name);
+    }
+    return ARD_OK;
+}
+
+ard_status ard_nn_adam_step(ard_nn_adam *adam, ard_nn_params *params, ard_error *err) {
+    ard_status st = ard__nn_need_blas("Adam", err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (!adam || !params || !(adam->lr > 0.0f) || !(adam->beta1 >= 0.0f && adam->beta1 < 1.0f) ||
+        !(adam->beta2 >= 0.0f && adam->beta2 < 1.0f) || !(adam->eps > 0.0f) ||
+        !(adam->weight_decay >= 0.0f)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "nn: Adam needs lr > 0, betas in [0, 1), eps > 0, weight_decay >= 0");
+    }
+    int64_t count = ard_nn_params_count(params);
+    for (int64_t i = 0; i < count; i++) {
+        st = adam_moments(ard_nn_params_at(params, i), err);
+        if (st != ARD_OK) {
+            return st;
+        }
+    }
+    adam->step++;
+    double b1 = adam->beta1, b2 = adam->beta2;
+    double c1 = 1.0 - pow(b1, (double)adam->step), c2 = 1.0 - pow(b2, (double)adam->step);
+    double lr = adam->lr, eps = adam->eps, wd = adam->weight_decay;
+    for (int64_t i = 0; i < count; i++) {
+        ard_nn_tensor *t = ard_nn_params_at(params, i);
+        for (int64_t j = 0; j < t->count; j++) {
+            double g = t->grad[j];
+            double m = b1 * t->adam_m[j] + (1.0 - b1) * g;
+            double v = b2 * t->adam_v[j] + (1.0 - b2) * g * g;
+            t->adam_m[j] = (float)m;
+            t->adam_v[j] = (float)v;
+            double update = (m / c1) / (sqrt(v / c2) + eps) + wd * t->value[j];
+            t->value[j] = (float)((double)t->value[j] - lr * update);
+        }
+    }
+    return ARD_OK;
+}
