@@ -161,6 +161,36 @@ ARD_API ard_status ard_index_query(ard_index *idx, const char *where, int64_t li
 ARD_API ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids,
                                              int64_t count, ard_plan **out, ard_error *err);
 
+// ---- the query stage ----------------------------------------------------------------------------
+
+/* Caller-filled; ard_query_options_init zeroes it. Exactly one of where, targetids or
+ * targetids_file may be set (none: every indexed spectrum). */
+typedef struct ard_query_options {
+    const char *dataset;      /* the dataset directory (may be NULL when dsn names the index) */
+    const char *dsn;          /* as ard_index_open; NULL = DATASET/ard.db */
+    const char *where;        /* SQL predicate over galaxies (ard_index_query's rules) */
+    const int64_t *targetids; /* point look-ups: num_targetids ids (> 0) */
+    int64_t num_targetids;
+    const char *targetids_file; /* point look-ups from a text file: one decimal TARGETID per
+                                   line, blank lines skipped ("/dev/stdin" reads a pipe) */
+    int64_t limit;              /* with where: at most this many spectra (0 = no limit) */
+} ard_query_options;
+
+typedef struct ard_query_report {
+    int64_t spectra, row_groups;
+    int32_t files;
+    double seconds; /* index open + query + plan */
+} ard_query_report;
+
+ARD_API void ard_query_options_init(ard_query_options *opts);
+/* The query stage: opens the index read-only, plans the selected spectra into *out (free with
+ * ard_plan_free) and fills report (may be NULL). Errors: ARD_EINVAL (more than one source,
+ * limit < 0, a targetids file line that is not a TARGETID: the message names file and line), the
+ * errors of ard_index_open, ard_index_query and ard_index_query_targetids, ARD_ENOENT/ARD_EIO for
+ * the targetids file. *out is NULL on failure. */
+ARD_API ard_status ard_query_run(const ard_query_options *opts, ard_plan **out,
+                                 ard_query_report *report, ard_error *err);
+
 // ---- generic read-only SQL (datasheet aggregates, tools) ----------------------------------------
 
 /* Called once per result row; values are text (NULL for SQL NULL), borrowed for the call only.

@@ -3,10 +3,11 @@
  *
  * Usage:
  *   ard_pq_schema_builder *sb;  ard_pq_schema_new(&sb, err);
- *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+ *   int32_t id, flux;
+ *   ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id, err);
  *   ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED + sorting_columns
- *   int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
- *                                         NULL, err);
+ *   ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &flux,
+ *                          err);
  *   ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
  *   ard_pq_writer *w;  ard_pq_writer_open("tile.parquet", sb, &o, &w, err);
  *   ard_pq_writer_write_column(w, id, ids, NULL, rows, err);
@@ -53,7 +54,8 @@ typedef struct ard_pq_schema_builder ard_pq_schema_builder;
 ARD_API ard_status ard_pq_schema_new(ard_pq_schema_builder **out, ard_error *err);
 ARD_API void ard_pq_schema_free(ard_pq_schema_builder *sb);
 
-/* Adds a primitive top-level column and returns its column index (0, 1, ...) or -1 on error.
+/* Adds a primitive top-level column; *col_out (may be NULL) receives its column index (0, 1, ...),
+ * or -1 on error.
  * repetition: ARD_PQ_REQUIRED or ARD_PQ_OPTIONAL (use ard_pq_schema_add_list for repeated data).
  * logical: NULL or a logical annotation (only `kind` and the fields of that kind are read):
  *   ARD_PQ_LT_STRING/ENUM/JSON/BSON (BYTE_ARRAY), ARD_PQ_LT_INTEGER (bit_width 8/16/32 on INT32,
@@ -61,27 +63,32 @@ ARD_API void ard_pq_schema_free(ard_pq_schema_builder *sb);
  *   (INT32 millis, INT64 micros/nanos), ARD_PQ_LT_DATE (INT32), ARD_PQ_LT_DECIMAL
  * (INT32/INT64/FLBA/ BYTE_ARRAY; precision, scale), ARD_PQ_LT_UUID (FLBA 16), ARD_PQ_LT_FLOAT16
  * (FLBA 2). type_length: FIXED_LEN_BYTE_ARRAY width (> 0), else 0. The name must be unique and
- * non-empty. The string is copied. Errors (in err): ARD_EINVAL (bad name/type/combination),
+ * non-empty. The string is copied. Errors: ARD_EINVAL (bad name/type/combination),
  * ARD_ENOMEM. */
-ARD_API int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name,
-                                         ard_pq_type type, ard_pq_repetition repetition,
-                                         const ard_pq_logical *logical, int32_t type_length,
-                                         ard_error *err);
+ARD_API ard_status ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name,
+                                            ard_pq_type type, ard_pq_repetition repetition,
+                                            const ard_pq_logical *logical, int32_t type_length,
+                                            int32_t *col_out, ard_error *err);
 
-/* Adds a 3-level LIST column of a primitive element type and returns its column index or -1.
+/* Adds a 3-level LIST column of a primitive element type; *col_out (may be NULL) receives its
+ * column index, or -1 on error.
  * list_repetition: REQUIRED/OPTIONAL (nullable lists); element_repetition: REQUIRED/OPTIONAL
  * (nullable elements); element_logical as for ard_pq_schema_add_column. Every physical type except
  * FIXED_LEN_BYTE_ARRAY (see ard_pq_schema_add_list_fixed). list<uint8> = INT32 elements with
  * logical INTEGER(8, unsigned) (1-byte inputs). Errors as ard_pq_schema_add_column. */
-ARD_API int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
-                                       ard_pq_type element_type, ard_pq_repetition list_repetition,
-                                       ard_pq_repetition element_repetition,
-                                       const ard_pq_logical *element_logical, ard_error *err);
+ARD_API ard_status ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
+                                          ard_pq_type element_type,
+                                          ard_pq_repetition list_repetition,
+                                          ard_pq_repetition element_repetition,
+                                          const ard_pq_logical *element_logical, int32_t *col_out,
+                                          ard_error *err);
 /* The same with FIXED_LEN_BYTE_ARRAY(type_length) elements. */
-ARD_API int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
-                                             int32_t type_length, ard_pq_repetition list_repetition,
-                                             ard_pq_repetition element_repetition,
-                                             const ard_pq_logical *element_logical, ard_error *err);
+ARD_API ard_status ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
+                                                int32_t type_length,
+                                                ard_pq_repetition list_repetition,
+                                                ard_pq_repetition element_repetition,
+                                                const ard_pq_logical *element_logical,
+                                                int32_t *col_out, ard_error *err);
 
 /* Declares column `col` sorted ascending (1) or not (0). A sorted INT32/INT64 column is written
  * with DELTA_BINARY_PACKED unless an encoding is set explicitly, and each row group in which it

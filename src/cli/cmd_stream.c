@@ -95,37 +95,6 @@ static const ard_cli_spec bench_spec = {
     "reports batches/s, spectra/s and the consumer's CPU time per batch.",
     stream_options, NUM_OPTS};
 
-static int parse_count(const char *s, int64_t lo, int64_t hi, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_size(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1024.0;
-    if (*end == 'M' || *end == 'm')
-        mul = 1048576.0;
-    if (*end == 'G' || *end == 'g')
-        mul = 1073741824.0;
-    if (mul > 1)
-        end++;
-    if (errno || end == s || *end || !(v > 0) || v * mul > 9e18) {
-        return -1;
-    }
-    *out = (int64_t)(v * mul);
-    return 0;
-}
-
 typedef struct int_opt {
     int id;
     int64_t lo, hi;
@@ -143,7 +112,7 @@ static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options
         if (!a->present[ints[i].id]) {
             continue;
         }
-        if (parse_count(a->value[ints[i].id], ints[i].lo, ints[i].hi, &v) != 0) {
+        if (ard_cli_parse_i64(a->value[ints[i].id], ints[i].lo, ints[i].hi, &v) != 0) {
             return ard_cli_usage(cmd, "--%s: expected an integer in %lld..%lld",
                                  stream_options[ints[i].id].name, (long long)ints[i].lo,
                                  (long long)ints[i].hi);
@@ -195,7 +164,7 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
     o->shuffle |= a->present[OPT_SHUFFLE];
     o->drop_last = a->present[OPT_DROP_LAST];
     o->cache = a->present[OPT_CACHE];
-    if (a->present[OPT_MEMORY] && parse_size(a->value[OPT_MEMORY], &o->memory_cap) != 0) {
+    if (a->present[OPT_MEMORY] && ard_cli_parse_size(a->value[OPT_MEMORY], &o->memory_cap) != 0) {
         return ard_cli_usage(cmd, "--memory: expected a size such as 512M or 4G");
     }
     if (a->present[OPT_NORM]) {

@@ -55,17 +55,6 @@ static const ard_cli_spec sync_spec = {
     "skipped; the exit status is then 1.",
     sync_options, NUM_OPTS};
 
-static int parse_int(const char *s, int32_t *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > 1 << 20) {
-        return -1;
-    }
-    *out = (int32_t)v;
-    return 0;
-}
-
 /* The datasheet follows the index: rewritten whenever this sync changed it, or when it is missing
  * (an unchanged index would give the same bytes). Under MPI (--size > 1) no rank sees the whole
  * run, so `ard datasheet` is run once afterwards instead. */
@@ -154,9 +143,10 @@ int ard_cmd_sync(int argc, char **argv) {
     o.quiet = a.present[OPT_QUIET] || a.present[OPT_JSON];
     o.verify_footers = a.present[OPT_VERIFY];
     o.skip_catalog = a.present[OPT_TILES_ONLY];
-    if ((a.present[OPT_THREADS] && parse_int(a.value[OPT_THREADS], &o.threads) != 0) ||
-        (a.present[OPT_RANK] && parse_int(a.value[OPT_RANK], &o.rank) != 0) ||
-        (a.present[OPT_SIZE] && parse_int(a.value[OPT_SIZE], &o.size) != 0)) {
+    if ((a.present[OPT_THREADS] &&
+         ard_cli_parse_i32(a.value[OPT_THREADS], 0, 1 << 20, &o.threads) != 0) ||
+        (a.present[OPT_RANK] && ard_cli_parse_i32(a.value[OPT_RANK], 0, 1 << 20, &o.rank) != 0) ||
+        (a.present[OPT_SIZE] && ard_cli_parse_i32(a.value[OPT_SIZE], 0, 1 << 20, &o.size) != 0)) {
         return ard_cli_usage("sync", "--threads, --rank and --size take non-negative integers");
     }
     const char *dataset = a.positional[0];

@@ -36,11 +36,11 @@ static ard_status add_one(ard_pq_schema_builder *sb, const ard_parquet_table_col
         (c->flags & ARD_PARQUET_COL_NULLABLE) ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED;
     ard_pq_repetition lists =
         (c->flags & ARD_PARQUET_COL_NULL_LISTS) ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED;
-    int32_t col =
+    int32_t col = -1;
+    ard_status st =
         is_list(c->kind)
-            ? ard_pq_schema_add_list(sb, c->name, physical(c->kind), lists, values, lt, err)
-            : ard_pq_schema_add_column(sb, c->name, physical(c->kind), values, lt, 0, err);
-    ard_status st = col < 0 ? (err && err->code != ARD_OK ? err->code : ARD_EINVAL) : ARD_OK;
+            ? ard_pq_schema_add_list(sb, c->name, physical(c->kind), lists, values, lt, &col, err)
+            : ard_pq_schema_add_column(sb, c->name, physical(c->kind), values, lt, 0, &col, err);
     if (st == ARD_OK && (c->flags & ARD_PARQUET_COL_SORTED)) {
         st = ard_pq_schema_set_sorted(sb, col, 1, err);
     }

@@ -17,15 +17,16 @@ static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8;
     u8.is_signed = 0;
-    int32_t id =
-        ard_pq_schema_add_column(sb, ARD_COL_TARGETID, ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+    int32_t id = -1;
+    ard_pq_schema_add_column(sb, ARD_COL_TARGETID, ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id,
+                             err);
     if (id < 0 || ard_pq_schema_set_sorted(sb, id, 1, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_FLUX, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                               NULL, err) < 0 ||
+                               NULL, NULL, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_IVAR, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
-                               NULL, err) < 0 ||
+                               NULL, NULL, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_MASK, ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
-                               &u8, err) < 0) {
+                               &u8, NULL, err) != ARD_OK) {
         ard_pq_schema_free(sb);
         return err && err->code != ARD_OK ? err->code : ARD_EINTERNAL;
     }

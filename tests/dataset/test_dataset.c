@@ -56,15 +56,19 @@ static float flux_of(int64_t row, int64_t k) {
 static void write_tile(const char *path) {
     ard_pq_schema_builder *sb = NULL;
     assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
-    assert_true(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0,
-                                         NULL) >= 0);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
-    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
+    assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL,
+                                              0, NULL, NULL),
+                     ARD_OK);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
     ard_pq_logical u8;
     memset(&u8, 0, sizeof u8);
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8;
-    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, NULL);
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, NULL,
+                           NULL);
     ard_pq_writer_options wo;
     ard_pq_writer_options_init(&wo);
     wo.rows_per_row_group = ROWS_PER_GROUP;

@@ -531,12 +531,14 @@ static int save_tile(const char *path, const tile_data *d, ard_parquet_file *ori
                      const char *stats) {
     ard_pq_schema_builder *sb = NULL;
     ard_pq_schema_new(&sb, NULL);
-    int32_t ct =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL);
-    int32_t cf = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                                        NULL, NULL);
-    int32_t ci = ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                                        NULL, NULL);
+    int32_t ct = -1;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &ct, NULL);
+    int32_t cf = -1;
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL, NULL, &cf,
+                           NULL);
+    int32_t ci = -1;
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL, NULL, &ci,
+                           NULL);
     ard_pq_schema_set_sorted(sb, ct, 1, NULL);
     const ard_pq_metadata *md = ard_parquet_metadata(orig);
     const char *keys[16], *vals[16];

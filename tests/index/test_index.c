@@ -502,6 +502,7 @@ int main(void) {
         BOTH(test_read_columns),
         BOTH(test_read_columns_errors),
         BOTH(test_select_columns),
+        BOTH(test_query_stage),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {
