@@ -235,14 +235,19 @@ static void on_signal(int sig) {
     g_interrupted = 1;
 }
 
-/* Waits until every batch was produced and consumed. SIGINT/SIGTERM fail the stream (consumers get
- * an error, not a hang) and the store's name is removed on the way out. */
-static ard_status serve_until_drained(ard_loader *l, ard_error *err) {
+/* SIGINT/SIGTERM only set a flag: installed before the store exists, so a signal that arrives
+ * while the loader is being built still ends the serve cleanly (the store's name removed). */
+static void catch_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Waits until every batch was produced and consumed. SIGINT/SIGTERM fail the stream (consumers get
+ * an error, not a hang) and the store's name is removed on the way out. */
+static ard_status serve_until_drained(ard_loader *l, ard_error *err) {
     while (!g_interrupted && !ard_store_drained(ard_loader_store(l))) {
         usleep(20000);
     }
@@ -318,6 +323,7 @@ int ard_cmd_stream_serve(int argc, char **argv) {
     ard_error err;
     ard_error_init(&err);
     ard_loader *l = NULL;
+    catch_signals();
     ard_status st = make_loader(&a, &o, &l, &err);
     if (st == ARD_OK) {
         fprintf(stderr, "ard: serving /%s: %lld spectra x %d epochs in %lld batches of %d\n",
