@@ -55,9 +55,10 @@ static int write_file(const char *path, ard_pq_codec codec, int bss, const float
     ard_error err;
     ard_error_init(&err);
     ard_pq_schema_new(&sb, NULL);
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL);
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, NULL);
     ard_pq_schema_set_sorted(sb, 0, 1, NULL);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
     o.codec = codec;

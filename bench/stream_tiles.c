@@ -56,11 +56,14 @@ static int write_tile(const char *path, const cols *c, int64_t rows, int64_t wid
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8;
     ard_pq_schema_new(&sb, &err);
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &err);
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, &err);
     ard_pq_schema_set_sorted(sb, 0, 1, &err);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &err);
-    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &err);
-    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, &u8, &err);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           &err);
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           &err);
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, &u8, NULL,
+                           &err);
     char grid[96];
     snprintf(grid, sizeof grid, "kind=log;start=3600;stop=9824;n=%lld", (long long)width);
     const char *keys[] = {"ard.grid"}, *vals[] = {grid};

@@ -74,14 +74,17 @@ int main(int argc, char **argv) {
     ard_pq_writer *w = NULL;
     ard_pq_logical u8 = {.kind = ARD_PQ_LT_INTEGER, .bit_width = 8, .is_signed = 0};
     ard_status st = ard_pq_schema_new(&sb, &err);
-    int32_t c_id =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &err);
-    int32_t c_flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, &err);
-    int32_t c_ivar = ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, &err);
-    int32_t c_mask = ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, &u8, &err);
+    int32_t c_id = -1;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &c_id, &err);
+    int32_t c_flux = -1;
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL,
+                           &c_flux, &err);
+    int32_t c_ivar = -1;
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL,
+                           &c_ivar, &err);
+    int32_t c_mask = -1;
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, &u8, &c_mask,
+                           &err);
     if (st == ARD_OK && c_mask >= 0) {
         st = ard_pq_schema_set_sorted(sb, c_id, 1, &err);
     }

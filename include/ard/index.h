@@ -51,6 +51,7 @@
 #define ARD_INDEX_H
 
 #include "ard/core.h"
+#include "ard/dataset.h" /* ard_plan: the index builds plans, dataset owns the type */
 #include "ard/parquet.h"
 
 #ifdef __cplusplus
@@ -151,19 +152,7 @@ ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error
 
 /* ---- query: a predicate over galaxies -> a read plan ----------------------------------------- */
 
-typedef struct ard_plan ard_plan;
-
-/* One row group of one file and the rows wanted from it (sorted ascending). */
-typedef struct ard_plan_chunk {
-    int32_t file; /* index into the plan's files */
-    int32_t row_group;
-    int64_t num_rows;    /* rows wanted */
-    const int64_t *rows; /* row indexes inside the row group */
-    const int64_t *targetids;
-    int64_t first_row;   /* first row of the row group in the file */
-    int64_t byte_offset; /* where the row group's column chunks start in the file */
-    int64_t bytes;       /* compressed bytes of the row group */
-} ard_plan_chunk;
+/* (ard_plan, ard_plan_chunk and the plan file format are in dataset.h.) */
 
 /* Runs `SELECT ... FROM galaxies WHERE (where)` read-only and returns the spectra it selects as a
  * plan sorted by (file path, row group, row) for sequential reading. `where` must be one SQL
@@ -179,17 +168,36 @@ ARD_API ard_status ard_index_query(ard_index *idx, const char *where, int64_t li
  * collapse). */
 ARD_API ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids,
                                              int64_t count, ard_plan **out, ard_error *err);
-ARD_API void ard_plan_free(ard_plan *plan); /* accepts NULL */
-ARD_API int32_t ard_plan_num_files(const ard_plan *plan);
-/* Path of file i relative to the dataset root ("tiles/main/dark/93/9378.parquet"); borrowed. */
-ARD_API const char *ard_plan_file(const ard_plan *plan, int32_t i);
-ARD_API int64_t ard_plan_num_chunks(const ard_plan *plan);
-ARD_API const ard_plan_chunk *ard_plan_chunk_at(const ard_plan *plan,
-                                                int64_t i); /* NULL if out of range */
-ARD_API int64_t ard_plan_num_rows(const ard_plan *plan);
-/* Renders the plan as JSON ({"files":[{"path":..,"row_groups":[{"row_group":..,"rows":[..],
- * "targetids":[..]}]}]}) into out. */
-ARD_API void ard_plan_to_json(const ard_plan *plan, ard_buf *out, int pretty);
+
+// ---- the query stage ----------------------------------------------------------------------------
+
+/* Caller-filled; ard_query_options_init zeroes it. Exactly one of where, targetids or
+ * targetids_file may be set (none: every indexed spectrum). */
+typedef struct ard_query_options {
+    const char *dataset;      /* the dataset directory (may be NULL when dsn names the index) */
+    const char *dsn;          /* as ard_index_open; NULL = DATASET/ard.db */
+    const char *where;        /* SQL predicate over galaxies (ard_index_query's rules) */
+    const int64_t *targetids; /* point look-ups: num_targetids ids (> 0) */
+    int64_t num_targetids;
+    const char *targetids_file; /* point look-ups from a text file: one decimal TARGETID per
+                                   line, blank lines skipped ("/dev/stdin" reads a pipe) */
+    int64_t limit;              /* with where: at most this many spectra (0 = no limit) */
+} ard_query_options;
+
+typedef struct ard_query_report {
+    int64_t spectra, row_groups;
+    int32_t files;
+    double seconds; /* index open + query + plan */
+} ard_query_report;
+
+ARD_API void ard_query_options_init(ard_query_options *opts);
+/* The query stage: opens the index read-only, plans the selected spectra into *out (free with
+ * ard_plan_free) and fills report (may be NULL). Errors: ARD_EINVAL (more than one source,
+ * limit < 0, a targetids file line that is not a TARGETID: the message names file and line), the
+ * errors of ard_index_open, ard_index_query and ard_index_query_targetids, ARD_ENOENT/ARD_EIO for
+ * the targetids file. *out is NULL on failure. */
+ARD_API ard_status ard_query_run(const ard_query_options *opts, ard_plan **out,
+                                 ard_query_report *report, ard_error *err);
 
 // ---- generic read-only SQL (datasheet aggregates, tools) ----------------------------------------
 
@@ -400,44 +408,7 @@ ARD_API ard_status ard_result_run_drop(ard_index *idx, const char *dataset, cons
 
 // ---- fetch: read the planned spectra straight from the tiles ------------------------------------
 
-typedef struct ard_fetch ard_fetch;
-
-/* Kinds of fetched columns (ard_fetch_batch.column_types). */
-#define ARD_FETCH_F32 0 /* list<float> tile column (FLUX, IVAR) */
-#define ARD_FETCH_U8 1  /* list<uint8> tile column (MASK: INT32, logical INTEGER(8, unsigned)) */
-
-/* One decoded plan chunk: `rows` spectra, one rows x width matrix per requested column. A
- * ARD_FETCH_F32 column is columns[c] (float32; NaN + validity for null elements, as
- * ard_parquet_read_f32_matrix) and u8_values[c] is NULL. A ARD_FETCH_U8 column is u8_values[c]
- * (rows x width uint8, row-major; its lists must be non-null, of one length, without null
- * elements, else the batch fails with ARD_ENOTSUP) and columns[c] has only rows and width set
- * (values NULL). Owned by the fetch; valid until the next ard_fetch_next or ard_fetch_close. */
-typedef struct ard_fetch_batch {
-    int32_t file, row_group;
-    int64_t rows;
-    const int64_t *targetids;
-    int32_t num_columns;
-    const char *const *column_names;
-    const ard_pq_f32_matrix *columns;
-    const int32_t *column_types;     /* num_columns ARD_FETCH_* */
-    const uint8_t *const *u8_values; /* num_columns pointers, NULL for float columns */
-} ard_fetch_batch;
-
-/* Prepares to read `plan` from the tiles under `dataset` (the DB is not used). columns: names of
- * list<float> or list<uint8> tile columns, at most 8 (NULL/0: "FLUX"); the kind of each is taken
- * from each tile's schema. threads <= 0: number of CPUs; chunks are decoded in parallel, `threads`
- * at a time, and handed out in plan order. The plan must outlive the fetch.
- * Errors: ARD_EINVAL, ARD_ENOMEM. */
-ARD_API ard_status ard_fetch_open(const char *dataset, const ard_plan *plan,
-                                  const char *const *columns, int32_t num_columns, int32_t threads,
-                                  ard_fetch **out, ard_error *err);
-/* Next batch in plan order; ARD_EEOF after the last one. Errors: those of ard_parquet_open /
- * ard_parquet_read_f32_matrix / ard_parquet_read_column_rows (message names the tile), ARD_EINVAL
- * for a column that is missing or neither list<float> nor list<uint8> (message names it),
- * ARD_ENOTSUP for a list<uint8> column with null/ragged lists, ARD_ECORRUPT when a tile no longer
- * matches the index (row count, TARGETID) or a uint8 value is out of range. */
-ARD_API ard_status ard_fetch_next(ard_fetch *f, const ard_fetch_batch **batch, ard_error *err);
-ARD_API void ard_fetch_close(ard_fetch *f); /* accepts NULL */
+/* The plan reader (ard_fetch_open/next/close) is dataset.h's spectrum reader. */
 
 /* Whole-plan exports. Parquet: the tile schema, i.e. TARGETID plus each column as list<float> or
  * list<uint8> as in the tiles (zstd, row groups cut by the writer, the first tile's

@@ -116,7 +116,7 @@ typedef struct ard_pq_schema_node {
     int32_t
         first_child; /* node index of first child; children are not contiguous, use child list */
     const int32_t *children;  /* num_children node indices */
-    int32_t converted_type;   /* -1 when absent */
+    int32_t converted_type;   /* ard_pq_converted_type, -1 when absent */
     int32_t scale, precision; /* SchemaElement.scale/precision (0 when absent) */
     int32_t has_field_id, field_id;
     ard_pq_logical logical;
@@ -331,6 +331,39 @@ ARD_API ard_status ard_parquet_read_arrow(const ard_parquet_file *file, int32_t 
                                           const int32_t *fields, int32_t num_fields,
                                           struct ArrowSchema *schema_out,
                                           struct ArrowArray *array_out, ard_error *err);
+
+/* An IEEE 754 half-precision value (FLOAT16 logical type, little-endian bits as stored) as a
+ * double; NaN and the infinities are kept. Thread-safe. */
+ARD_API double ard_parquet_half_to_double(uint16_t half);
+
+/* Parquet's legacy ConvertedType (SchemaElement.converted_type), the one enum every reader and
+ * writer of ard uses for it. */
+typedef enum ard_pq_converted_type {
+    ARD_PQ_CT_UTF8 = 0,
+    ARD_PQ_CT_MAP = 1,
+    ARD_PQ_CT_MAP_KEY_VALUE = 2,
+    ARD_PQ_CT_LIST = 3,
+    ARD_PQ_CT_ENUM = 4,
+    ARD_PQ_CT_DECIMAL = 5,
+    ARD_PQ_CT_DATE = 6,
+    ARD_PQ_CT_TIME_MILLIS = 7,
+    ARD_PQ_CT_TIME_MICROS = 8,
+    ARD_PQ_CT_TIMESTAMP_MILLIS = 9,
+    ARD_PQ_CT_TIMESTAMP_MICROS = 10,
+    ARD_PQ_CT_UINT_8 = 11,
+    ARD_PQ_CT_UINT_16 = 12,
+    ARD_PQ_CT_UINT_32 = 13,
+    ARD_PQ_CT_UINT_64 = 14,
+    ARD_PQ_CT_INT_8 = 15,
+    ARD_PQ_CT_INT_16 = 16,
+    ARD_PQ_CT_INT_32 = 17,
+    ARD_PQ_CT_INT_64 = 18,
+    ARD_PQ_CT_JSON = 19,
+    ARD_PQ_CT_BSON = 20,
+    ARD_PQ_CT_INTERVAL = 21
+} ard_pq_converted_type;
+/* "UTF8", "TIMESTAMP_MILLIS", ... (static); NULL for -1 or an unknown value. */
+ARD_API const char *ard_pq_converted_type_name(int32_t converted_type);
 
 /* Names for enums (static strings; "UNKNOWN(n)" style values are rendered as "?"). */
 ARD_API const char *ard_pq_type_name(int type);

@@ -3,10 +3,11 @@
  *
  * Usage:
  *   ard_pq_schema_builder *sb;  ard_pq_schema_new(&sb, err);
- *   int32_t id  = ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+ *   int32_t id, flux;
+ *   ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id, err);
  *   ard_pq_schema_set_sorted(sb, id, 1, err);            // DELTA_BINARY_PACKED + sorting_columns
- *   int32_t flux = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
- *                                         NULL, err);
+ *   ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &flux,
+ *                          err);
  *   ard_pq_writer_options o;  ard_pq_writer_options_init(&o);
  *   ard_pq_writer *w;  ard_pq_writer_open("tile.parquet", sb, &o, &w, err);
  *   ard_pq_writer_write_column(w, id, ids, NULL, rows, err);
@@ -53,7 +54,8 @@ typedef struct ard_pq_schema_builder ard_pq_schema_builder;
 ARD_API ard_status ard_pq_schema_new(ard_pq_schema_builder **out, ard_error *err);
 ARD_API void ard_pq_schema_free(ard_pq_schema_builder *sb);
 
-/* Adds a primitive top-level column and returns its column index (0, 1, ...) or -1 on error.
+/* Adds a primitive top-level column; *col_out (may be NULL) receives its column index (0, 1, ...),
+ * or -1 on error.
  * repetition: ARD_PQ_REQUIRED or ARD_PQ_OPTIONAL (use ard_pq_schema_add_list for repeated data).
  * logical: NULL or a logical annotation (only `kind` and the fields of that kind are read):
  *   ARD_PQ_LT_STRING/ENUM/JSON/BSON (BYTE_ARRAY), ARD_PQ_LT_INTEGER (bit_width 8/16/32 on INT32,
@@ -61,27 +63,32 @@ ARD_API void ard_pq_schema_free(ard_pq_schema_builder *sb);
  *   (INT32 millis, INT64 micros/nanos), ARD_PQ_LT_DATE (INT32), ARD_PQ_LT_DECIMAL
  * (INT32/INT64/FLBA/ BYTE_ARRAY; precision, scale), ARD_PQ_LT_UUID (FLBA 16), ARD_PQ_LT_FLOAT16
  * (FLBA 2). type_length: FIXED_LEN_BYTE_ARRAY width (> 0), else 0. The name must be unique and
- * non-empty. The string is copied. Errors (in err): ARD_EINVAL (bad name/type/combination),
+ * non-empty. The string is copied. Errors: ARD_EINVAL (bad name/type/combination),
  * ARD_ENOMEM. */
-ARD_API int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name,
-                                         ard_pq_type type, ard_pq_repetition repetition,
-                                         const ard_pq_logical *logical, int32_t type_length,
-                                         ard_error *err);
+ARD_API ard_status ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name,
+                                            ard_pq_type type, ard_pq_repetition repetition,
+                                            const ard_pq_logical *logical, int32_t type_length,
+                                            int32_t *col_out, ard_error *err);
 
-/* Adds a 3-level LIST column of a primitive element type and returns its column index or -1.
+/* Adds a 3-level LIST column of a primitive element type; *col_out (may be NULL) receives its
+ * column index, or -1 on error.
  * list_repetition: REQUIRED/OPTIONAL (nullable lists); element_repetition: REQUIRED/OPTIONAL
  * (nullable elements); element_logical as for ard_pq_schema_add_column. Every physical type except
  * FIXED_LEN_BYTE_ARRAY (see ard_pq_schema_add_list_fixed). list<uint8> = INT32 elements with
  * logical INTEGER(8, unsigned) (1-byte inputs). Errors as ard_pq_schema_add_column. */
-ARD_API int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
-                                       ard_pq_type element_type, ard_pq_repetition list_repetition,
-                                       ard_pq_repetition element_repetition,
-                                       const ard_pq_logical *element_logical, ard_error *err);
+ARD_API ard_status ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
+                                          ard_pq_type element_type,
+                                          ard_pq_repetition list_repetition,
+                                          ard_pq_repetition element_repetition,
+                                          const ard_pq_logical *element_logical, int32_t *col_out,
+                                          ard_error *err);
 /* The same with FIXED_LEN_BYTE_ARRAY(type_length) elements. */
-ARD_API int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
-                                             int32_t type_length, ard_pq_repetition list_repetition,
-                                             ard_pq_repetition element_repetition,
-                                             const ard_pq_logical *element_logical, ard_error *err);
+ARD_API ard_status ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
+                                                int32_t type_length,
+                                                ard_pq_repetition list_repetition,
+                                                ard_pq_repetition element_repetition,
+                                                const ard_pq_logical *element_logical,
+                                                int32_t *col_out, ard_error *err);
 
 /* Declares column `col` sorted ascending (1) or not (0). A sorted INT32/INT64 column is written
  * with DELTA_BINARY_PACKED unless an encoding is set explicitly, and each row group in which it
@@ -210,6 +217,66 @@ ARD_API ard_status ard_pq_writer_close(ard_pq_writer *w, ard_error *err);
 /* Discards everything (the temporary file is removed; `path` is untouched) and frees w. Accepts
  * NULL. */
 ARD_API void ard_pq_writer_abort(ard_pq_writer *w);
+
+// ---- "write these columns": a flat table ------------------------------------------------------
+/* The one table writer of ard: a schema made from column descriptors, then whole columns appended
+ * in batches. Used for catalogs, truth tables, science results and fetch exports alike.
+ *
+ *   ard_parquet_table_column cols[2] = {{"TARGETID", ARD_PARQUET_COL_INT64, ARD_PARQUET_COL_SORTED,
+ *                                        ids}, {"Z", ARD_PARQUET_COL_DOUBLE, 0, z}};
+ *   ard_parquet_write_table("t.parquet", cols, 2, rows, NULL, err);
+ */
+
+/* Kinds of table columns, with the layout of `values`. */
+#define ARD_PARQUET_COL_INT32 0  /* int32_t[rows] */
+#define ARD_PARQUET_COL_INT64 1  /* int64_t[rows] */
+#define ARD_PARQUET_COL_FLOAT 2  /* float[rows] */
+#define ARD_PARQUET_COL_DOUBLE 3 /* double[rows] */
+#define ARD_PARQUET_COL_STRING                                                                     \
+    4                              /* const char *const [rows], UTF-8 (logical STRING); a NULL entry
+                                      is a null value (needs ARD_PARQUET_COL_NULLABLE) */
+#define ARD_PARQUET_COL_LIST_F32 5 /* float[rows x width], row-major: list<float> */
+#define ARD_PARQUET_COL_LIST_U8                                                                    \
+    6 /* uint8_t[rows x width], row-major: list<uint8> (INT32 with
+                                      logical INTEGER(8, unsigned)) */
+
+/* Column flags (OR-ed). */
+#define ARD_PARQUET_COL_SORTED 1   /* ascending INT32/INT64: DELTA_BINARY_PACKED, sorting_columns */
+#define ARD_PARQUET_COL_PLAIN 2    /* PLAIN encoding (unique values: a dictionary would not pay) */
+#define ARD_PARQUET_COL_NULLABLE 4 /* OPTIONAL values (list columns: OPTIONAL elements) */
+#define ARD_PARQUET_COL_NULL_LISTS 8 /* list columns: the lists themselves may be null */
+
+/* One column: its schema (name, kind, flags, width) and, for ard_parquet_table_append, one batch
+ * of its data. Caller-owned; the writer reads `values`, `validity` and `row_validity` only during
+ * the call. */
+typedef struct ard_parquet_table_column {
+    const char *name; /* unique, non-empty */
+    int32_t kind;     /* ARD_PARQUET_COL_INT32 .. ARD_PARQUET_COL_LIST_U8 */
+    int32_t flags;    /* ARD_PARQUET_COL_* flags */
+    const void *values;
+    const uint8_t *validity;     /* NULL = all valid; else 1 bit per value (lists: per element) */
+    const uint8_t *row_validity; /* lists only: 1 bit per row, NULL = no null list */
+    int64_t width;               /* lists: elements per row (> 0) */
+} ard_parquet_table_column;
+
+/* Opens a writer (ard_pq_writer_open) for the schema of `cols` (the directory of `path` must
+ * exist). opts NULL: ZSTD, the writer's other defaults. Append with
+ * ard_parquet_table_append, finish with ard_pq_writer_close (or ard_pq_writer_abort).
+ * Errors: ARD_EINVAL (no columns, a bad kind, flag or name: the message names the column), as
+ * ard_pq_writer_open. *out is NULL on failure. */
+ARD_API ard_status ard_parquet_table_open(const char *path, const ard_parquet_table_column *cols,
+                                          int32_t num_columns, const ard_pq_writer_options *opts,
+                                          ard_pq_writer **out, ard_error *err);
+/* Appends `rows` rows: cols are the columns given at open, in the same order, with this batch's
+ * data (kind and flags as at open). Errors: ARD_EINVAL (a column count other than the table's, a
+ * column without values, nulls in a column not nullable), as ard_pq_writer_write_column. */
+ARD_API ard_status ard_parquet_table_append(ard_pq_writer *w, const ard_parquet_table_column *cols,
+                                            int32_t num_columns, int64_t rows, ard_error *err);
+/* Open, append all `rows`, close: the whole table written atomically. Errors as above; on failure
+ * no file is left and an old file at `path` is untouched. */
+ARD_API ard_status ard_parquet_write_table(const char *path, const ard_parquet_table_column *cols,
+                                           int32_t num_columns, int64_t rows,
+                                           const ard_pq_writer_options *opts, ard_error *err);
 
 /* ---- Arrow C Data Interface import
  * ---------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 #define ARD_STREAM_H
 
 #include "ard/core.h"
+#include "ard/dataset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -291,6 +292,20 @@ typedef struct ard_read_item {
     int64_t num_rows;
 } ard_read_item;
 
+/* A plan's read items (one per run of consecutive planned rows), for APIs that take items (the
+ * cluster's distributed serve). Caller-owned; ard_read_items_reset frees it (safe twice). */
+typedef struct ard_read_items {
+    ard_read_item *items; /* count items; their paths point into `paths` */
+    int64_t count, cap;
+    char **paths; /* num_paths plan files joined to the dataset root */
+    int32_t num_paths;
+} ard_read_items;
+/* Fills *out from `plan` (paths relative to `dataset`; absolute ones kept). ARD_EINVAL (NULL
+ * arguments), ARD_ECORRUPT (a chunk naming a file the plan lacks), ARD_ENOMEM; on failure *out is empty. */
+ARD_API ard_status ard_read_items_from_plan(const char *dataset, const ard_plan *plan,
+                                            ard_read_items *out, ard_error *err);
+ARD_API void ard_read_items_reset(ard_read_items *items);
+
 typedef struct ard_loader_options {
     int32_t batch_size;           /* default 256 */
     int32_t prefetch_batches;     /* store slots (default 10) */
@@ -350,7 +365,8 @@ enum ard_on_error { ARD_ON_ERROR_FAIL = 0, ARD_ON_ERROR_SKIP = 1 };
 typedef struct ard_loader ard_loader;
 
 ARD_API void ard_loader_options_init(ard_loader_options *opts);
-/* Builds a loader over `items` (copied): opens every tile's footer, checks the columns and that all
+/* Builds a loader over `items` (copied): the option strings and item paths are copied too, so the
+ * caller's may be freed once this returns. Opens every tile's footer, checks the columns and that all
  * tiles share one spectrum width, computes the geometry and creates the store. With catalog
  * columns it opens the index read-only (kept open for the loader's life) and checks each name.
  * Does not start producing. ARD_EINVAL (options, items, columns; an unknown catalog column is
@@ -362,6 +378,12 @@ ARD_API ard_status ard_loader_new(const ard_loader_options *opts, const ard_read
  * when there is no tile. */
 ARD_API ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *dataset,
                                           ard_loader **out, ard_error *err);
+/* Same over the spectra of a read plan (dataset.h: ard_index_query's result, or a plan file read
+ * with ard_plan_load), each run of consecutive planned rows one item; plan paths are relative to
+ * `dataset` (absolute ones are kept). Catalog columns default to DATASET's index. The plan may be
+ * freed once this returns. ARD_EINVAL when the plan selects nothing, then as ard_loader_new. */
+ARD_API ard_status ard_loader_new_plan(const ard_loader_options *opts, const char *dataset,
+                                       const ard_plan *plan, ard_loader **out, ard_error *err);
 /* Same over the spectra selected by `where` (a SQL predicate over the catalog, run read-only by
  * the dataset's index: ard_index_query; NULL or "" = every indexed spectrum). dsn: as
  * ard_index_open (NULL = DATASET/ard.db). Errors: the index's (ARD_ENOENT without an index,

@@ -2,7 +2,10 @@
  * failures (exit 1) and usage errors (exit 2). */
 #include "cli.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ard_cli_fail(ard_status st, const ard_error *err) {
@@ -105,4 +108,65 @@ void ard_cli_print_help(const ard_cli_spec *spec) {
         printf("  %-24s %s\n", left, o->help);
     }
     printf("  %-24s %s\n", "-h, --help", "show this help");
+}
+
+int ard_cli_parse_i64(const char *text, int64_t lo, int64_t hi, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = text ? strtoll(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || v < lo || v > hi) {
+        return -1;
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+int ard_cli_parse_i32(const char *text, int32_t lo, int32_t hi, int32_t *out) {
+    int64_t v = 0;
+    if (ard_cli_parse_i64(text, lo, hi, &v) != 0) {
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+int ard_cli_parse_u64(const char *text, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = text ? strtoull(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || text[0] == '-') {
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int ard_cli_parse_double(const char *text, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0.0;
+    if (!text || errno || end == text || *end || !isfinite(v) || !(v >= lo && v <= hi)) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ard_cli_parse_size(const char *text, int64_t *out) {
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0.0;
+    if (!text || end == text) {
+        return -1;
+    }
+    double mul = *end == 'K' || *end == 'k'   ? 1024.0
+                 : *end == 'M' || *end == 'm' ? 1048576.0
+                 : *end == 'G' || *end == 'g' ? 1073741824.0
+                                              : 1.0;
+    end += mul > 1.0;
+    if (errno || *end || !(v > 0) || v * mul > 9e18) {
+        return -1;
+    }
+    *out = (int64_t)(v * mul);
+    return 0;
 }

@@ -2,6 +2,8 @@
  * the same code renders whatever ard_parquet_read_arrow exports. */
 #include "arrow_render.h"
 
+#include "ard/parquet.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -157,12 +159,6 @@ static void number(ard_buf *out, double v) {
         }
         ard_buf_appendf(out, "%s", b);
     }
-}
-
-static double half_to_double(uint16_t h) {
-    int e = (h >> 10) & 0x1F, f = h & 0x3FF;
-    double v = e == 0 ? ldexp(f, -24) : e == 31 ? (f ? NAN : INFINITY) : ldexp(f + 1024, e - 25);
-    return (h & 0x8000) ? -v : v;
 }
 
 static void render_fixed_binary(const struct ArrowSchema *s, const uint8_t *p, int n,
@@ -345,7 +341,7 @@ void ard_cli_render_json(const struct ArrowSchema *s, const struct ArrowArray *a
     case 'e': {
         uint16_t h;
         memcpy(&h, v + j * 2, 2);
-        number(out, half_to_double(h));
+        number(out, ard_parquet_half_to_double(h));
         return;
     }
     case 'U':

@@ -51,6 +51,18 @@ typedef struct ard_cli_spec {
  * ending the options, and positional arguments. Returns 0, or 2 after printing a usage error
  * (unknown option, missing value, value given to a flag, too many arguments). */
 int ard_cli_parse(const ard_cli_spec *spec, int argc, char **argv, ard_cli_args *out);
+
+/* The CLI's one set of number parsers (args.c): the whole of `text` must be the number. 0 on
+ * success (*out set), -1 otherwise (the caller reports the usage error, naming its option).
+ * ard_cli_parse_i64: a decimal integer in [lo, hi]. ard_cli_parse_u64: a decimal integer >= 0.
+ * ard_cli_parse_double: a finite number in [lo, hi]. ard_cli_parse_size: a byte count > 0 with
+ * an optional K, M or G suffix (binary multiples; "1.5G" allowed), at most 9e18. */
+int ard_cli_parse_i64(const char *text, int64_t lo, int64_t hi, int64_t *out);
+int ard_cli_parse_u64(const char *text, uint64_t *out);
+int ard_cli_parse_double(const char *text, double lo, double hi, double *out);
+int ard_cli_parse_size(const char *text, int64_t *out);
+/* ard_cli_parse_i64 into an int32_t ([lo, hi] must lie inside int32_t). */
+int ard_cli_parse_i32(const char *text, int32_t lo, int32_t hi, int32_t *out);
 /* Prints the command's help to stdout. */
 void ard_cli_print_help(const ard_cli_spec *spec);
 
@@ -62,8 +74,6 @@ int ard_cmd_parquet_convert(int argc, char **argv);
 /* ---- rendering Parquet metadata (pq_render.c) ---- */
 /* "DECIMAL(18,3)", "TIMESTAMP(MICROS,utc)", "INT(8,unsigned)", "STRING"; "" when there is none. */
 void ard_cli_logical_str(const ard_pq_logical *lt, char *out, size_t cap);
-/* ConvertedType name ("UTF8", "TIMESTAMP_MILLIS"), or NULL when absent/unknown. */
-const char *ard_cli_converted_name(int32_t converted_type);
 /* ColumnOrder name: "TYPE_DEFINED_ORDER", "IEEE_754_TOTAL_ORDER" or "UNDEFINED". */
 const char *ard_cli_column_order_name(int32_t order);
 /* 1 when bytes are valid UTF-8. */

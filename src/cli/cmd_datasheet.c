@@ -97,13 +97,9 @@ int ard_cmd_datasheet(int argc, char **argv) {
     o.out_path = a.present[OPT_OUT] ? a.value[OPT_OUT] : NULL;
     o.no_figures = a.present[OPT_NO_FIGURES];
     if (a.present[OPT_WORST]) {
-        char *end;
-        errno = 0;
-        long v = strtol(a.value[OPT_WORST], &end, 10);
-        if (errno || end == a.value[OPT_WORST] || *end || v < 1 || v > 100000) {
+        if (ard_cli_parse_i32(a.value[OPT_WORST], 1, 100000, &o.worst_tiles) != 0) {
             return ard_cli_usage("datasheet", "--worst takes an integer in 1..100000");
         }
-        o.worst_tiles = (int32_t)v;
     }
     const char *dataset = a.positional[0];
     const char *dsn = a.present[OPT_DB] ? a.value[OPT_DB] : NULL;

@@ -13,7 +13,8 @@
 
 int ard_cmd_fetch(int argc, char **argv);
 int ard_cli_plan(const char *command, const char *dataset, const char *dsn, const char *where,
-                 const char *ids_path, const char *limit_text, ard_plan **out);
+                 const char *ids_path, const char *limit_text, ard_plan **out,
+                 ard_query_report *report);
 
 enum { OPT_WHERE, OPT_TARGETIDS, OPT_LIMIT, OPT_OUT, OPT_COLUMNS, OPT_THREADS, OPT_DB, NUM_OPTS };
 
@@ -81,13 +82,9 @@ int ard_cmd_fetch(int argc, char **argv) {
     }
     int32_t threads = 0;
     if (a.present[OPT_THREADS]) {
-        char *end;
-        errno = 0;
-        long t = strtol(a.value[OPT_THREADS], &end, 10);
-        if (errno || *end || t < 1 || t > 1024) {
+        if (ard_cli_parse_i32(a.value[OPT_THREADS], 1, 1024, &threads) != 0) {
             return ard_cli_usage("fetch", "--threads takes an integer in 1..1024");
         }
-        threads = (int32_t)t;
     }
     const char *names[8];
     char columns[512] = "";
@@ -105,7 +102,7 @@ int ard_cmd_fetch(int argc, char **argv) {
     rc = ard_cli_plan("fetch", a.positional[0], a.present[OPT_DB] ? a.value[OPT_DB] : NULL,
                       a.present[OPT_WHERE] ? a.value[OPT_WHERE] : NULL,
                       a.present[OPT_TARGETIDS] ? a.value[OPT_TARGETIDS] : NULL,
-                      a.present[OPT_LIMIT] ? a.value[OPT_LIMIT] : NULL, &plan);
+                      a.present[OPT_LIMIT] ? a.value[OPT_LIMIT] : NULL, &plan, NULL);
     if (rc != 0) {
         return rc;
     }

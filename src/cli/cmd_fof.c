@@ -76,13 +76,9 @@ static const ard_cli_spec fof_spec = {
     fof_options, NUM_OPTS};
 
 static int parse_num(const char *name, const char *text, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(v) || v < 0.0) {
+    if (ard_cli_parse_double(text, 0.0, HUGE_VAL, out) != 0) {
         return ard_cli_usage("fof", "--%s takes a non-negative number, not '%s'", name, text);
     }
-    *out = v;
     return 0;
 }
 

@@ -54,17 +54,6 @@ static const ard_cli_spec gen_spec = {
     "on a Zel'dovich-evolved Gaussian random field (--no-lss: without).",
     gen_options, NUM_OPTS};
 
-static int parse_number(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
     double v = 0.0;
     if (a->present[OPT_REGION]) {
@@ -87,7 +76,8 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
         o->region_radius = r[2];
     }
     if (a->present[OPT_GALAXIES] || !a->present[OPT_REGION]) {
-        if (!a->present[OPT_GALAXIES] || parse_number(a->value[OPT_GALAXIES], 1, 1e9, &v) != 0 ||
+        if (!a->present[OPT_GALAXIES] ||
+            ard_cli_parse_double(a->value[OPT_GALAXIES], 1, 1e9, &v) != 0 ||
             v != (double)(int64_t)v) {
             return ard_cli_usage("generate", "--galaxies N is required without --region (an "
                                              "integer 1..1e9)");
@@ -95,23 +85,20 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
         o->galaxies = (int64_t)v;
     }
     if (a->present[OPT_LSS_CELLS] &&
-        (parse_number(a->value[OPT_LSS_CELLS], 16, 512, &v) != 0 || v != (double)(int32_t)v)) {
+        (ard_cli_parse_double(a->value[OPT_LSS_CELLS], 16, 512, &v) != 0 ||
+         v != (double)(int32_t)v)) {
         return ard_cli_usage("generate", "bad --lss-cells '%s'", a->value[OPT_LSS_CELLS]);
     }
     o->lss_cells = a->present[OPT_LSS_CELLS] ? (int32_t)v : o->lss_cells;
     if (a->present[OPT_LSS_BOX] &&
-        parse_number(a->value[OPT_LSS_BOX], 1e-3, 1e5, &o->lss_box) != 0) {
+        ard_cli_parse_double(a->value[OPT_LSS_BOX], 1e-3, 1e5, &o->lss_box) != 0) {
         return ard_cli_usage("generate", "bad --lss-box '%s'", a->value[OPT_LSS_BOX]);
     }
     o->lss = a->present[OPT_NO_LSS] ? 0 : 1;
     if (a->present[OPT_SEED]) {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(a->value[OPT_SEED], &end, 10);
-        if (errno || end == a->value[OPT_SEED] || *end || a->value[OPT_SEED][0] == '-') {
+        if (ard_cli_parse_u64(a->value[OPT_SEED], &o->seed) != 0) {
             return ard_cli_usage("generate", "bad --seed '%s'", a->value[OPT_SEED]);
         }
-        o->seed = s;
     }
     if (a->present[OPT_SPECTRA]) {
         const char *s = a->value[OPT_SPECTRA];
@@ -119,20 +106,21 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
             o->spectra_fraction = 1.0;
         } else if (strcmp(s, "none") == 0) {
             o->spectra_fraction = 0.0;
-        } else if (parse_number(s, 0.0, 1.0, &o->spectra_fraction) != 0) {
+        } else if (ard_cli_parse_double(s, 0.0, 1.0, &o->spectra_fraction) != 0) {
             return ard_cli_usage("generate", "--spectra must be all, none or 0..1 (got '%s')", s);
         }
     }
-    if (a->present[OPT_THREADS] && (parse_number(a->value[OPT_THREADS], 0, 1024, &v) != 0)) {
+    if (a->present[OPT_THREADS] &&
+        (ard_cli_parse_double(a->value[OPT_THREADS], 0, 1024, &v) != 0)) {
         return ard_cli_usage("generate", "bad --threads '%s'", a->value[OPT_THREADS]);
     }
     o->threads = a->present[OPT_THREADS] ? (int32_t)v : 0;
     if (a->present[OPT_ANOMALIES] &&
-        parse_number(a->value[OPT_ANOMALIES], 0.0, 1.0, &o->anomaly_fraction) != 0) {
+        ard_cli_parse_double(a->value[OPT_ANOMALIES], 0.0, 1.0, &o->anomaly_fraction) != 0) {
         return ard_cli_usage("generate", "bad --anomalies '%s'", a->value[OPT_ANOMALIES]);
     }
     if (a->present[OPT_GROUPS] &&
-        parse_number(a->value[OPT_GROUPS], 0.0, 0.95, &o->group_fraction) != 0) {
+        ard_cli_parse_double(a->value[OPT_GROUPS], 0.0, 0.95, &o->group_fraction) != 0) {
         return ard_cli_usage("generate", "bad --group-fraction '%s'", a->value[OPT_GROUPS]);
     }
     return ARD_CLI_OK;

@@ -58,13 +58,9 @@ int ard_cmd_ingest(int argc, char **argv) {
         return ard_cli_usage("ingest desi", "%s", err.msg);
     }
     if (a.present[OPT_THREADS]) {
-        char *end;
-        errno = 0;
-        long t = strtol(a.value[OPT_THREADS], &end, 10);
-        if (errno || *end || end == a.value[OPT_THREADS] || t < 0 || t > 1024) {
+        if (ard_cli_parse_i32(a.value[OPT_THREADS], 0, 1024, &o.threads) != 0) {
             return ard_cli_usage("ingest desi", "bad --threads '%s'", a.value[OPT_THREADS]);
         }
-        o.threads = (int32_t)t;
     }
     o.survey = a.present[OPT_SURVEY] ? a.value[OPT_SURVEY] : NULL;
     o.program = a.present[OPT_PROGRAM] ? a.value[OPT_PROGRAM] : NULL;

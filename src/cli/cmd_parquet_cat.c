@@ -31,17 +31,6 @@ typedef struct cat_job {
     int csv;
 } cat_job;
 
-static int parse_i64(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 0) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* "0,2-4" -> marks in sel[0..n). */
 static int parse_row_groups(const char *spec, uint8_t *sel, int32_t n) {
     const char *p = spec;
@@ -213,7 +202,8 @@ int ard_cmd_parquet_cat(int argc, char **argv) {
         return ard_cli_usage("parquet cat", "unknown --format '%s' (csv or jsonl)", format);
     }
     job.csv = strcmp(format, "csv") == 0;
-    if (args.present[OPT_LIMIT] && parse_i64(args.value[OPT_LIMIT], &job.limit) != 0) {
+    if (args.present[OPT_LIMIT] &&
+        ard_cli_parse_i64(args.value[OPT_LIMIT], 0, INT64_MAX, &job.limit) != 0) {
         return ard_cli_usage("parquet cat", "bad --limit '%s'", args.value[OPT_LIMIT]);
     }
     ard_error err;

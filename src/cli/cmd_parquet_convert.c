@@ -55,22 +55,6 @@ typedef struct conv_col {
     int32_t in_width;  /* writer's input width */
 } conv_col;
 
-static int parse_size(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    int shift = *end == 'K' || *end == 'k'   ? 10
-                : *end == 'M' || *end == 'm' ? 20
-                : *end == 'G' || *end == 'g' ? 30
-                                             : 0;
-    if (errno || end == s || v <= 0 || (shift && end[1]) || (!shift && *end) ||
-        v > (INT64_MAX >> shift)) {
-        return -1;
-    }
-    *out = (int64_t)v << shift;
-    return 0;
-}
-
 static int parse_codec(const char *s, ard_pq_codec *out) {
     static const struct {
         const char *name;
@@ -98,19 +82,15 @@ static int parse_options(const ard_cli_args *a, ard_pq_writer_options *o) {
         return ard_cli_usage(convert_spec.command, "unknown codec '%s'", a->value[OPT_CODEC]);
     }
     if (a->present[OPT_LEVEL]) {
-        char *end;
-        errno = 0;
-        long lvl = strtol(a->value[OPT_LEVEL], &end, 10);
-        if (errno || *end || end == a->value[OPT_LEVEL] || lvl < -131072 || lvl > 22) {
+        if (ard_cli_parse_i32(a->value[OPT_LEVEL], -131072, 22, &o->compression_level) != 0) {
             return ard_cli_usage(convert_spec.command, "bad --level '%s'", a->value[OPT_LEVEL]);
         }
-        o->compression_level = (int32_t)lvl;
     }
     const int size_opts[3] = {OPT_RG_SIZE, OPT_RG_ROWS, OPT_PAGE_SIZE};
     int64_t *dst[3] = {&o->target_row_group_bytes, &o->rows_per_row_group, &o->page_size_bytes};
     for (int i = 0; i < 3; i++) {
         if (a->present[size_opts[i]]) {
-            if (parse_size(a->value[size_opts[i]], &v) != 0) {
+            if (ard_cli_parse_size(a->value[size_opts[i]], &v) != 0) {
                 return ard_cli_usage(convert_spec.command, "bad --%s '%s'",
                                      convert_options[size_opts[i]].name, a->value[size_opts[i]]);
             }
@@ -189,12 +169,12 @@ static int declare(ard_pq_schema_builder *sb, const ard_pq_metadata *md, int32_t
         ard_pq_repetition erep = cc->elem_def > cc->rep_def ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED;
         int32_t id;
         if (!cc->is_list) {
-            id = ard_pq_schema_add_column(sb, f->name, l->type, f->repetition, lt, l->type_length,
-                                          err);
+            ard_pq_schema_add_column(sb, f->name, l->type, f->repetition, lt, l->type_length, &id,
+                                     err);
         } else if (l->type == ARD_PQ_FIXED_LEN_BYTE_ARRAY) {
-            id = ard_pq_schema_add_list_fixed(sb, f->name, l->type_length, lrep, erep, lt, err);
+            ard_pq_schema_add_list_fixed(sb, f->name, l->type_length, lrep, erep, lt, &id, err);
         } else {
-            id = ard_pq_schema_add_list(sb, f->name, l->type, lrep, erep, lt, err);
+            ard_pq_schema_add_list(sb, f->name, l->type, lrep, erep, lt, &id, err);
         }
         if (id >= 0) {
             int narrow = l->type == ARD_PQ_INT32 && lt && lt->kind == ARD_PQ_LT_INTEGER &&

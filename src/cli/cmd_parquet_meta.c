@@ -48,7 +48,7 @@ static void print_node(const ard_pq_metadata *md, int32_t idx, int depth) {
     if (logical[0]) {
         printf(" %s", logical);
     }
-    const char *converted = ard_cli_converted_name(n->converted_type);
+    const char *converted = ard_pq_converted_type_name(n->converted_type);
     if (converted && n->logical.kind == ARD_PQ_LT_NONE) {
         printf(" (converted %s)", converted);
     }

@@ -67,7 +67,7 @@ static void node_json(ard_json *j, const ard_pq_schema_node *n) {
     key_int(j, "num_children", n->num_children);
     ard_json_key(j, "logical");
     logical_json(j, &n->logical);
-    key_string(j, "converted_type", ard_cli_converted_name(n->converted_type));
+    key_string(j, "converted_type", ard_pq_converted_type_name(n->converted_type));
     key_opt_int(j, "field_id", n->has_field_id, n->field_id);
     key_int(j, "max_def", n->max_def);
     key_int(j, "max_rep", n->max_rep);

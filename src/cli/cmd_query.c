@@ -6,14 +6,13 @@
 
 #include "ard/index.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int ard_cmd_query(int argc, char **argv);
 int ard_cli_plan(const char *command, const char *dataset, const char *dsn, const char *where,
-                 const char *ids_path, const char *limit_text, ard_plan **out);
+                 const char *ids_path, const char *limit_text, ard_plan **out,
+                 ard_query_report *report);
 
 enum { OPT_WHERE, OPT_TARGETIDS, OPT_LIMIT, OPT_FORMAT, OPT_DB, NUM_OPTS };
 
@@ -36,78 +35,27 @@ static const ard_cli_spec query_spec = {
     "A predicate that tries to write, attach or run a second statement is refused.",
     query_options, NUM_OPTS};
 
-static int read_ids(const char *path, int64_t **ids, int64_t *count) {
-    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!in) {
-        fprintf(stderr, "ard: query: cannot open %s: %s\n", path, strerror(errno));
-        return ARD_CLI_FAILURE;
-    }
-    int64_t cap = 1024, n = 0;
-    int64_t *v = ard_malloc((size_t)cap * sizeof *v);
-    char line[128];
-    long lineno = 0;
-    int rc = v ? 0 : ard_cli_fail(ARD_ENOMEM, NULL);
-    while (rc == 0 && fgets(line, sizeof line, in)) {
-        lineno++;
-        char *end;
-        errno = 0;
-        long long x = strtoll(line, &end, 10);
-        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') {
-            end++;
-        }
-        if (end == line || line[0] == '\n') {
-            continue; /* blank line */
-        }
-        if (errno || *end) {
-            fprintf(stderr, "ard: query: %s line %ld: not a TARGETID\n", path, lineno);
-            rc = ARD_CLI_FAILURE;
-        } else if (n == cap) {
-            int64_t *g = ard_realloc(v, (size_t)(cap *= 2) * sizeof *v);
-            rc = g ? 0 : ard_cli_fail(ARD_ENOMEM, NULL);
-            v = g ? g : v;
-        }
-        if (rc == 0) {
-            v[n++] = x;
-        }
-    }
-    if (in != stdin) {
-        fclose(in);
-    }
-    *ids = v;
-    *count = n;
-    return rc;
-}
-
+/* Fills the query stage's options from the shared flags of query and fetch; runs it. */
 int ard_cli_plan(const char *command, const char *dataset, const char *dsn, const char *where,
-                 const char *ids_path, const char *limit_text, ard_plan **out) {
-    int64_t limit = 0;
+                 const char *ids_path, const char *limit_text, ard_plan **out,
+                 ard_query_report *report) {
+    ard_query_options o;
+    ard_query_options_init(&o);
     *out = NULL;
-    if (limit_text) {
-        char *end;
-        errno = 0;
-        limit = strtoll(limit_text, &end, 10);
-        if (errno || *end || end == limit_text || limit < 0) {
-            return ard_cli_usage(command, "--limit takes a non-negative integer");
-        }
+    if (limit_text && ard_cli_parse_i64(limit_text, 0, INT64_MAX, &o.limit) != 0) {
+        return ard_cli_usage(command, "--limit takes a non-negative integer");
     }
     if (where && ids_path) {
         return ard_cli_usage(command, "give --where or --targetids, not both");
     }
+    o.dataset = dataset;
+    o.dsn = dsn;
+    o.where = where;
+    o.targetids_file = ids_path && strcmp(ids_path, "-") == 0 ? "/dev/stdin" : ids_path;
     ard_error err;
     ard_error_init(&err);
-    ard_index *idx = NULL;
-    ard_status st = ard_index_open(dataset, dsn, ARD_INDEX_READ_ONLY, &idx, &err);
-    int rc = 0;
-    if (st == ARD_OK && ids_path) {
-        int64_t *ids = NULL, n = 0;
-        rc = read_ids(ids_path, &ids, &n);
-        st = rc == 0 ? ard_index_query_targetids(idx, ids, n, out, &err) : ARD_OK;
-        ard_free(ids);
-    } else if (st == ARD_OK) {
-        st = ard_index_query(idx, where, limit, out, &err);
-    }
-    ard_index_close(idx);
-    return rc ? rc : st != ARD_OK ? ard_cli_fail(st, &err) : 0;
+    ard_status st = ard_query_run(&o, out, report, &err);
+    return st != ARD_OK ? ard_cli_fail(st, &err) : 0;
 }
 
 static void print_plan(const ard_plan *plan, const char *dataset, const char *format) {
@@ -124,16 +72,11 @@ static void print_plan(const ard_plan *plan, const char *dataset, const char *fo
             }
         }
     } else if (strcmp(format, "plan") == 0) {
-        printf("path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\n");
-        for (int64_t c = 0; c < chunks; c++) {
-            const ard_plan_chunk *ch = ard_plan_chunk_at(plan, c);
-            printf("%s\t%d\t%lld\t%lld\t%lld\t", ard_plan_file(plan, ch->file), ch->row_group,
-                   (long long)ch->byte_offset, (long long)ch->bytes, (long long)ch->num_rows);
-            for (int64_t r = 0; r < ch->num_rows; r++) {
-                printf("%s%lld", r ? "," : "", (long long)ch->rows[r]);
-            }
-            printf("\n");
-        }
+        ard_buf b;
+        ard_buf_init(&b);
+        ard_plan_format(plan, &b);
+        fwrite(b.data, 1, b.len, stdout);
+        ard_buf_reset(&b);
     } else {
         ard_buf b;
         ard_buf_init(&b);
@@ -160,22 +103,19 @@ int ard_cmd_query(int argc, char **argv) {
         strcmp(format, "json")) {
         return ard_cli_usage("query", "unknown --format '%s' (paths, plan, targets, json)", format);
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     ard_plan *plan = NULL;
+    ard_query_report report;
     rc = ard_cli_plan("query", a.positional[0], a.present[OPT_DB] ? a.value[OPT_DB] : NULL,
                       a.present[OPT_WHERE] ? a.value[OPT_WHERE] : NULL,
                       a.present[OPT_TARGETIDS] ? a.value[OPT_TARGETIDS] : NULL,
-                      a.present[OPT_LIMIT] ? a.value[OPT_LIMIT] : NULL, &plan);
+                      a.present[OPT_LIMIT] ? a.value[OPT_LIMIT] : NULL, &plan, &report);
     if (rc != 0) {
         return rc;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     print_plan(plan, a.positional[0], format);
     fprintf(stderr, "%lld spectra in %d files, %lld row groups (%.1f ms)\n",
-            (long long)ard_plan_num_rows(plan), ard_plan_num_files(plan),
-            (long long)ard_plan_num_chunks(plan),
-            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6);
+            (long long)report.spectra, report.files, (long long)report.row_groups,
+            report.seconds * 1e3);
     ard_plan_free(plan);
     return ARD_CLI_OK;
 }

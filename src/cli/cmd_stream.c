@@ -103,37 +103,6 @@ static const ard_cli_spec bench_spec = {
     "reports batches/s, spectra/s and the consumer's CPU time per batch.",
     stream_options, NUM_OPTS};
 
-static int parse_count(const char *s, int64_t lo, int64_t hi, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_size(const char *s, int64_t *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    double mul = 1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1024.0;
-    if (*end == 'M' || *end == 'm')
-        mul = 1048576.0;
-    if (*end == 'G' || *end == 'g')
-        mul = 1073741824.0;
-    if (mul > 1)
-        end++;
-    if (errno || end == s || *end || !(v > 0) || v * mul > 9e18) {
-        return -1;
-    }
-    *out = (int64_t)(v * mul);
-    return 0;
-}
-
 typedef struct int_opt {
     int id;
     int64_t lo, hi;
@@ -151,7 +120,7 @@ static int apply_ints(const ard_cli_args *a, const char *cmd, ard_loader_options
         if (!a->present[ints[i].id]) {
             continue;
         }
-        if (parse_count(a->value[ints[i].id], ints[i].lo, ints[i].hi, &v) != 0) {
+        if (ard_cli_parse_i64(a->value[ints[i].id], ints[i].lo, ints[i].hi, &v) != 0) {
             return ard_cli_usage(cmd, "--%s: expected an integer in %lld..%lld",
                                  stream_options[ints[i].id].name, (long long)ints[i].lo,
                                  (long long)ints[i].hi);
@@ -203,7 +172,7 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
     o->shuffle |= a->present[OPT_SHUFFLE];
     o->drop_last = a->present[OPT_DROP_LAST];
     o->cache = a->present[OPT_CACHE];
-    if (a->present[OPT_MEMORY] && parse_size(a->value[OPT_MEMORY], &o->memory_cap) != 0) {
+    if (a->present[OPT_MEMORY] && ard_cli_parse_size(a->value[OPT_MEMORY], &o->memory_cap) != 0) {
         return ard_cli_usage(cmd, "--memory: expected a size such as 512M or 4G");
     }
     if (a->present[OPT_NORM]) {
@@ -253,131 +222,16 @@ static int build_options(const ard_cli_args *a, const char *cmd, ard_loader_opti
     return 0;
 }
 
-typedef struct plan_items {
-    ard_read_item *items;
-    char **paths;
-    int64_t count, num_paths;
-} plan_items;
-
-static void plan_free(plan_items *p) {
-    for (int64_t i = 0; i < p->num_paths; i++) {
-        ard_free(p->paths[i]); /* from ard_path_confine */
-    }
-    ard_free(p->paths);
-    ard_free(p->items);
-}
-
-static ard_status plan_push(plan_items *p, char *path, int32_t rg, int64_t first, int64_t num) {
-    ard_read_item *items = ard_realloc(p->items, (size_t)(p->count + 1) * sizeof *items);
-    if (!items) {
-        return ARD_ENOMEM;
-    }
-    p->items = items;
-    p->items[p->count++] = (ard_read_item){path, rg, first, num};
-    return ARD_OK;
-}
-
-/* One line "path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>r0,r1,..." of
- * `ard query --format plan`: consecutive rows become one item. */
-/* One plan line; its path is confined to the dataset (ard_path_confine: a plan is a file people
- * pass around), the message naming `what` (the plan file and line). */
-static ard_status plan_line(const char *dataset, char *line, const char *what, plan_items *p,
-                            ard_error *err) {
-    char *field[6];
-    int n = 0;
-    for (char *c = line; n < 6; n++) {
-        field[n] = c;
-        char *tab = strchr(c, '\t');
-        if (!tab) {
-            n++;
-            break;
-        }
-        *tab = '\0';
-        c = tab + 1;
-    }
-    char *end;
-    long long rg = n == 6 ? strtoll(field[1], &end, 10) : -1;
-    if (n != 6 || rg < 0 || rg > INT32_MAX) {
-        return ARD_EINVAL;
-    }
-    char **paths = ard_realloc(p->paths, (size_t)(p->num_paths + 1) * sizeof *paths);
-    if (!paths) {
-        return ARD_ENOMEM;
-    }
-    p->paths = paths;
-    char *path = NULL;
-    ard_status st = ard_path_confine(dataset, field[0], what, &path, err);
-    if (st != ARD_OK) {
-        return st;
-    }
-    p->paths[p->num_paths++] = path;
-    long long first = -1, prev = -1;
-    for (char *c = field[5];;) {
-        long long r = strtoll(c, &end, 10);
-        if (end == c || r < 0 || (prev >= 0 && r <= prev)) {
-            return ARD_EINVAL;
-        }
-        if (first >= 0 && r != prev + 1) {
-            if (plan_push(p, path, (int32_t)rg, first, prev - first + 1) != ARD_OK) {
-                return ARD_ENOMEM;
-            }
-            first = -1;
-        }
-        first = first < 0 ? r : first;
-        prev = r;
-        if (*end != ',') {
-            break;
-        }
-        c = end + 1;
-    }
-    return plan_push(p, path, (int32_t)rg, first, prev - first + 1);
-}
-
-/* Reads the output of `ard query DATASET --format plan` (header and summary lines skipped). */
-static ard_status plan_read(const char *dataset, const char *file, plan_items *p, ard_error *err) {
-    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (!f) {
-        return ard_error_set_errno(err, ARD_ENOENT, errno, "plan %s", file);
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t got;
-    int64_t lineno = 0;
-    ard_status st = ARD_OK;
-    while (st == ARD_OK && (got = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[got - 1] == '\n') {
-            line[got - 1] = '\0';
-        }
-        if (strncmp(line, "path\t", 5) == 0 || !strchr(line, '\t')) {
-            continue;
-        }
-        char what[300];
-        snprintf(what, sizeof what, "plan %s line %lld", file, (long long)lineno);
-        st = plan_line(dataset, line, what, p, err);
-        if (st != ARD_OK) {
-            st = ard_error_set(err, st,
-                               "plan %s line %lld: expected `ard query --format plan` "
-                               "output",
-                               file, (long long)lineno);
-        }
-    }
-    ard_free(line); /* getline's buffer (malloc: ard_free is free) */
-    if (f != stdin) {
-        fclose(f);
-    }
-    return st;
-}
-
 static ard_status make_loader(const ard_cli_args *a, const ard_loader_options *o, ard_loader **out,
                               ard_error *err) {
     if (a->present[OPT_PLAN]) {
-        plan_items p = {0};
-        ard_status st = plan_read(a->positional[0], a->value[OPT_PLAN], &p, err);
+        const char *file = a->value[OPT_PLAN];
+        ard_plan *plan = NULL;
+        ard_status st = ard_plan_load(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &plan, err);
         if (st == ARD_OK) {
-            st = ard_loader_new(o, p.items, p.count, out, err);
+            st = ard_loader_new_plan(o, a->positional[0], plan, out, err);
         }
-        plan_free(&p);
+        ard_plan_free(plan);
         return st;
     }
     if (a->present[OPT_WHERE]) {
@@ -451,8 +305,8 @@ static void on_signal(int sig) {
     g_interrupted = 1;
 }
 
-/* Installed before the loader creates its store, so a signal that arrives while the loader starts
- * is seen too (it used to kill the server with the store's name left behind). */
+/* SIGINT/SIGTERM only set a flag: installed before the store exists, so a signal that arrives
+ * while the loader is being built still ends the serve cleanly (the store's name removed). */
 static void catch_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -491,19 +345,24 @@ static int serve_distributed(const ard_cli_args *a, const ard_loader_options *o)
     if (!ard_cluster_launched()) {
         return -1;
     }
-    plan_items p = {0};
+    ard_read_items p = {0};
     ard_error err;
     ard_error_init(&err);
     if (a->present[OPT_PLAN]) {
-        ard_status st = plan_read(a->positional[0], a->value[OPT_PLAN], &p, &err);
+        const char *file = a->value[OPT_PLAN];
+        ard_plan *plan = NULL;
+        ard_status st = ard_plan_load(strcmp(file, "-") == 0 ? "/dev/stdin" : file, &plan, &err);
+        if (st == ARD_OK) {
+            st = ard_read_items_from_plan(a->positional[0], plan, &p, &err);
+        }
+        ard_plan_free(plan);
         if (st != ARD_OK) {
-            plan_free(&p);
             return ard_cli_fail(st, &err);
         }
     }
     stream_cluster_args ca = cluster_args(a);
     int rc = ard_cmd_stream_serve_cluster(&ca, o, p.items, p.count);
-    plan_free(&p);
+    ard_read_items_reset(&p);
     return rc;
 }
 

@@ -48,22 +48,16 @@ static void on_failures(void *ctx, const char *lines) {
 }
 
 static int parse_flags(const stream_cluster_args *ca, ard_cluster_stream_options *co) {
-    char *end;
-    if (ca->consumer_rank) {
-        errno = 0;
-        long v = strtol(ca->consumer_rank, &end, 10);
-        if (errno || end == ca->consumer_rank || *end || v < 0 || v > (1 << 20)) {
-            return ard_cli_usage("stream serve", "--consumer-rank: expected a rank number");
-        }
-        co->consumer_rank = (int32_t)v;
+    if (ca->consumer_rank &&
+        ard_cli_parse_i32(ca->consumer_rank, 0, 1 << 20, &co->consumer_rank) != 0) {
+        return ard_cli_usage("stream serve", "--consumer-rank: expected a rank number");
     }
     if (ca->wire && (co->wire = ard_cluster_wire_parse(ca->wire)) < 0) {
         return ard_cli_usage("stream serve", "--wire: f32, f16 or bf16");
     }
     if (ca->peer_timeout) {
-        errno = 0;
-        double v = strtod(ca->peer_timeout, &end);
-        if (errno || end == ca->peer_timeout || *end || !(v > 0) || v > 1e6) {
+        double v = 0.0;
+        if (ard_cli_parse_double(ca->peer_timeout, 0.0, 1e6, &v) != 0 || !(v > 0)) {
             return ard_cli_usage("stream serve", "--peer-timeout: expected seconds > 0");
         }
         co->peer_timeout_ms = (int64_t)(v * 1000.0);

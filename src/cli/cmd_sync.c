@@ -54,16 +54,6 @@ static const ard_cli_spec sync_spec = {
     "and\n"
     "skipped; the exit status is then 1.",
     sync_options, NUM_OPTS};
-
-static int parse_int(const char *s, int32_t *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > 1 << 20) {
-        return -1;
-    }
-    *out = (int32_t)v;
-    return 0;
 }
 
 static void print_report(const ard_sync_report *r, const ard_index *idx, int json) {
@@ -145,9 +135,12 @@ int ard_cmd_sync(int argc, char **argv) {
     o.sync.skip_catalog = a.present[OPT_TILES_ONLY];
     o.no_datasheet = a.present[OPT_NO_DATASHEET];
     o.sync.on_notice = print_notice;
-    if ((a.present[OPT_THREADS] && parse_int(a.value[OPT_THREADS], &o.sync.threads) != 0) ||
-        (a.present[OPT_RANK] && parse_int(a.value[OPT_RANK], &o.sync.rank) != 0) ||
-        (a.present[OPT_SIZE] && parse_int(a.value[OPT_SIZE], &o.sync.size) != 0)) {
+    if ((a.present[OPT_THREADS] &&
+         ard_cli_parse_i32(a.value[OPT_THREADS], 0, 1 << 20, &o.sync.threads) != 0) ||
+        (a.present[OPT_RANK] &&
+         ard_cli_parse_i32(a.value[OPT_RANK], 0, 1 << 20, &o.sync.rank) != 0) ||
+        (a.present[OPT_SIZE] &&
+         ard_cli_parse_i32(a.value[OPT_SIZE], 0, 1 << 20, &o.sync.size) != 0)) {
         return ard_cli_usage("sync", "--threads, --rank and --size take non-negative integers");
     }
     const char *dataset = a.positional[0];

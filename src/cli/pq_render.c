@@ -35,35 +35,6 @@ void ard_cli_logical_str(const ard_pq_logical *lt, char *out, size_t cap) {
     }
 }
 
-const char *ard_cli_converted_name(int32_t converted_type) {
-    static const char *const names[] = {"UTF8",
-                                        "MAP",
-                                        "MAP_KEY_VALUE",
-                                        "LIST",
-                                        "ENUM",
-                                        "DECIMAL",
-                                        "DATE",
-                                        "TIME_MILLIS",
-                                        "TIME_MICROS",
-                                        "TIMESTAMP_MILLIS",
-                                        "TIMESTAMP_MICROS",
-                                        "UINT_8",
-                                        "UINT_16",
-                                        "UINT_32",
-                                        "UINT_64",
-                                        "INT_8",
-                                        "INT_16",
-                                        "INT_32",
-                                        "INT_64",
-                                        "JSON",
-                                        "BSON",
-                                        "INTERVAL"};
-    if (converted_type < 0 || converted_type >= (int32_t)(sizeof names / sizeof names[0])) {
-        return NULL;
-    }
-    return names[converted_type];
-}
-
 const char *ard_cli_column_order_name(int32_t order) {
     switch (order) {
     case 1:
@@ -175,20 +146,6 @@ static void set_double(ard_cli_value *out, double v, int min_prec, int max_prec,
     }
 }
 
-/* IEEE 754 half precision to double. */
-static double half_to_double(uint16_t h) {
-    int exp = (h >> 10) & 0x1F;
-    double mant = (double)(h & 0x3FF);
-    double sign = (h & 0x8000) ? -1.0 : 1.0;
-    if (exp == 0) {
-        return sign * ldexp(mant, -24);
-    }
-    if (exp == 31) {
-        return mant != 0 ? NAN : sign * INFINITY;
-    }
-    return sign * ldexp(mant + 1024.0, exp - 25);
-}
-
 static void decode_int(const ard_pq_schema_node *leaf, uint64_t raw, int width,
                        ard_cli_value *out) {
     const ard_pq_logical *lt = leaf ? &leaf->logical : NULL;
@@ -225,7 +182,7 @@ static void decode_bytes(const ard_pq_schema_node *leaf, ard_pq_type type, const
     out->len = len;
     if (type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && len == 2 && leaf &&
         leaf->logical.kind == ARD_PQ_LT_FLOAT16) {
-        set_double(out, half_to_double((uint16_t)load_le(bytes, 2)), 1, 5, 1);
+        set_double(out, ard_parquet_half_to_double((uint16_t)load_le(bytes, 2)), 1, 5, 1);
         return;
     }
     if (leaf && leaf->logical.kind == ARD_PQ_LT_DECIMAL && len >= 1 && len <= 16) {

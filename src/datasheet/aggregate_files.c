@@ -68,7 +68,7 @@ static ard_status collect_tiles(const file_row *f, int64_t n, ds_agg *a, ard_err
             return ard_error_set(err, ARD_ENOMEM, "out of memory");
         }
         char survey[64], program[64];
-        if (ard_survey_parse_tile_path(f[i].path, survey, program, &t->pixnum, NULL) != ARD_OK) {
+        if (ard_dataset_parse_tile_path(f[i].path, survey, program, &t->pixnum, NULL) != ARD_OK) {
             t->pixnum = -1;
         }
         t->rows = f[i].rows;
@@ -258,7 +258,7 @@ static ard_status program_row(ds_model *m, const ds_agg *a, int64_t first, int64
     tile_sums s = sum_tiles(a, first, end);
     char survey[64] = "?", program[64] = "?", c[5][32], ivar[128];
     int64_t pix;
-    ard_survey_parse_tile_path(a->tiles[first].path, survey, program, &pix, NULL);
+    ard_dataset_parse_tile_path(a->tiles[first].path, survey, program, &pix, NULL);
     snprintf(c[0], sizeof c[0], "%lld", (long long)(end - first));
     snprintf(c[1], sizeof c[1], "%lld", (long long)s.rgs);
     snprintf(c[2], sizeof c[2], "%lld", (long long)s.rows);

@@ -231,7 +231,7 @@ ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *er
         ard_buf_init(&b);
         draw[i](a, &b);
         st = b.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory drawing %s", path)
-                      : ard_survey_mkdirs_for(path, err);
+                      : ard_dataset_mkdirs_for(path, err);
         if (st == ARD_OK) {
             st = ard_file_write_atomic(path, b.data, b.len, err);
         }

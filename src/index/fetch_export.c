@@ -39,7 +39,7 @@ typedef struct pq_cols {
     int32_t count;
 } pq_cols;
 
-static ard_status resolve_columns(const ard_parquet_file *first, const char *const *columns,
+static ard_status resolve_columns(const ard_tile *first, const char *const *columns,
                                   int32_t num_columns, pq_cols *out, ard_error *err) {
     static const char *const tile_schema[] = {"FLUX", "IVAR", "MASK"};
     int defaults = !columns || num_columns <= 0;
@@ -50,59 +50,49 @@ static ard_status resolve_columns(const ard_parquet_file *first, const char *con
     out->count = 0;
     for (int32_t c = 0; c < n; c++) {
         const char *name = defaults ? tile_schema[c] : columns[c];
-        int32_t leaf = first ? ard__fetch_list_leaf(first, name ? name : "") : -1;
-        if (first && defaults && leaf < 0) {
+        int32_t kind = first ? ard_tile_column_kind(first, name) : default_kind(name);
+        if (first && defaults && kind == ARD_TILE_MISSING) {
             continue; /* the full tile schema: only the columns the tiles have */
         }
-        int32_t kind = first ? ard__fetch_leaf_kind(first, leaf) : default_kind(name);
-        if (kind < 0 || !name) {
+        if ((kind != ARD_FETCH_F32 && kind != ARD_FETCH_U8) || !name) {
             return ard_error_set(
-                err, ARD_EINVAL, "%s: %s column %s", first ? ard_parquet_path(first) : "fetch",
-                leaf < 0 ? "no" : "neither list<float> nor list<uint8>:", name ? name : "(null)");
+                err, ARD_EINVAL, "%s: %s column %s", first ? ard_tile_path(first) : "fetch",
+                kind == ARD_TILE_MISSING ? "no" : "neither list<float> nor list<uint8>:",
+                name ? name : "(null)");
         }
         out->names[out->count] = name;
         out->kinds[out->count++] = kind;
     }
     if (out->count == 0) {
         return ard_error_set(err, ARD_EINVAL, "%s: none of FLUX, IVAR, MASK",
-                             first ? ard_parquet_path(first) : "fetch");
+                             first ? ard_tile_path(first) : "fetch");
     }
     return ARD_OK;
 }
 
-static ard_status add_columns(ard_pq_schema_builder *sb, const pq_cols *cols, ard_error *err) {
-    ard_pq_logical u8;
-    memset(&u8, 0, sizeof u8);
-    u8.kind = ARD_PQ_LT_INTEGER;
-    u8.bit_width = 8;
-    u8.is_signed = 0;
-    int32_t id =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
-    ard_status st = id < 0 ? ARD_EINVAL : ard_pq_schema_set_sorted(sb, id, 1, err);
-    for (int32_t c = 0; c < cols->count && st == ARD_OK; c++) {
-        int32_t col = cols->kinds[c] == ARD_FETCH_U8
-                          ? ard_pq_schema_add_list(sb, cols->names[c], ARD_PQ_INT32,
-                                                   ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, err)
-                          : ard_pq_schema_add_list(sb, cols->names[c], ARD_PQ_FLOAT,
-                                                   ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, err);
-        st = col < 0 ? ARD_EINVAL : ARD_OK;
+/* The export's table columns: TARGETID, then each column as list<float> (nullable lists and
+ * elements, as tiles may hold them) or list<uint8>. values left NULL (set per batch). */
+static void table_columns(const pq_cols *cols, ard_parquet_table_column *out) {
+    memset(out, 0, (size_t)(cols->count + 1) * sizeof *out);
+    out[0].name = ARD_COL_TARGETID;
+    out[0].kind = ARD_PARQUET_COL_INT64;
+    out[0].flags = ARD_PARQUET_COL_SORTED;
+    for (int32_t c = 0; c < cols->count; c++) {
+        int u8 = cols->kinds[c] == ARD_FETCH_U8;
+        out[c + 1].name = cols->names[c];
+        out[c + 1].kind = u8 ? ARD_PARQUET_COL_LIST_U8 : ARD_PARQUET_COL_LIST_F32;
+        out[c + 1].flags = u8 ? 0 : ARD_PARQUET_COL_NULLABLE | ARD_PARQUET_COL_NULL_LISTS;
     }
-    return st;
 }
 
 /* Opens the writer: the tile schema for `cols`, the first tile's grid and version carried over. */
-static ard_status open_writer(const ard_parquet_file *first, const pq_cols *cols,
-                              const char *out_path, ard_pq_writer **w, ard_error *err) {
-    ard_pq_schema_builder *sb = NULL;
-    ard_status st = ard_pq_schema_new(&sb, err);
-    if (st == ARD_OK) {
-        st = add_columns(sb, cols, err);
-    }
-    const char *keys[2] = {"ard.grid", "ard.version"};
+static ard_status open_writer(const ard_tile *first, const pq_cols *cols, const char *out_path,
+                              ard_pq_writer **w, ard_error *err) {
+    const char *keys[2] = {ARD_KV_GRID, ARD_KV_VERSION};
     const char *kv_keys[2], *kv_vals[2];
     int32_t nkv = 0;
     for (int i = 0; i < 2 && first; i++) {
-        const char *v = ard_parquet_kv_get(first, keys[i]);
+        const char *v = ard_tile_kv(first, keys[i]);
         if (v) {
             kv_keys[nkv] = keys[i];
             kv_vals[nkv++] = v;
@@ -115,37 +105,38 @@ static ard_status open_writer(const ard_parquet_file *first, const pq_cols *cols
     o.num_kv = nkv;
     o.kv_keys = kv_keys;
     o.kv_values = kv_vals;
-    if (st == ARD_OK) {
-        st = ard_pq_writer_open(out_path, sb, &o, w, err);
-    }
-    ard_pq_schema_free(sb);
-    return st;
+    ard_parquet_table_column tc[9];
+    table_columns(cols, tc);
+    return ard_parquet_table_open(out_path, tc, cols->count + 1, &o, w, err);
 }
 
-static ard_status write_batch_parquet(ard_pq_writer *w, const ard_fetch_batch *b, ard_error *err) {
-    ard_status st = ard_pq_writer_write_column(w, 0, b->targetids, NULL, b->rows, err);
-    for (int32_t c = 0; c < b->num_columns && st == ARD_OK; c++) {
+static ard_status write_batch_parquet(ard_pq_writer *w, const pq_cols *cols,
+                                      const ard_fetch_batch *b, ard_error *err) {
+    ard_parquet_table_column tc[9];
+    table_columns(cols, tc);
+    tc[0].values = b->targetids;
+    for (int32_t c = 0; c < b->num_columns; c++) {
         const ard_pq_f32_matrix *m = &b->columns[c];
-        st = b->column_types[c] == ARD_FETCH_U8
-                 ? ard_pq_writer_write_list_matrix(w, c + 1, b->u8_values[c], m->rows, m->width,
-                                                   NULL, NULL, err)
-                 : ard_pq_writer_write_list_matrix(w, c + 1, m->values, m->rows, m->width,
-                                                   m->validity, m->row_validity, err);
+        int u8 = b->column_types[c] == ARD_FETCH_U8;
+        tc[c + 1].values = u8 ? (const void *)b->u8_values[c] : (const void *)m->values;
+        tc[c + 1].validity = u8 ? NULL : m->validity;
+        tc[c + 1].row_validity = u8 ? NULL : m->row_validity;
+        tc[c + 1].width = m->width;
     }
-    return st;
+    return ard_parquet_table_append(w, tc, b->num_columns + 1, b->rows, err);
 }
 
 /* The first planned tile (NULL for an empty plan). */
-static ard_status open_first(const char *dataset, const ard_plan *plan, ard_parquet_file **first,
+static ard_status open_first(const char *dataset, const ard_plan *plan, ard_tile **first,
                              ard_error *err) {
     *first = NULL;
     if (!dataset || !plan || ard_plan_num_files(plan) == 0) {
         return ARD_OK;
     }
     char *path = NULL;
-    ard_status st = ard__plan_file_path(dataset, plan, 0, &path, err);
+    ard_status st = ard_plan_file_path(dataset, plan, 0, &path, err);
     if (st == ARD_OK) {
-        st = ard_parquet_open(path, NULL, first, err);
+        st = ard_tile_open(path, first, err);
     }
     ard_free(path);
     return st;
@@ -157,7 +148,7 @@ ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
     if (!out_path) {
         return ard_error_set(err, ARD_EINVAL, "ard_fetch_to_parquet: no output path");
     }
-    ard_parquet_file *first = NULL;
+    ard_tile *first = NULL;
     ard_fetch *f = NULL;
     ard_pq_writer *w = NULL;
     int64_t rows = 0;
@@ -176,7 +167,7 @@ ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
     const ard_fetch_batch *b;
     while (st == ARD_OK && (st = ard_fetch_next(f, &b, err)) == ARD_OK) {
         st = check_kinds(b, cols.kinds, plan, err);
-        st = st == ARD_OK ? write_batch_parquet(w, b, err) : st;
+        st = st == ARD_OK ? write_batch_parquet(w, &cols, b, err) : st;
         rows += b->rows;
     }
     if (st == ARD_EEOF) {
@@ -185,7 +176,7 @@ ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
     }
     ard_pq_writer_abort(w);
     ard_fetch_close(f);
-    ard_parquet_close(first);
+    ard_tile_close(first);
     if (rows_out) {
         *rows_out = st == ARD_OK ? rows : 0;
     }

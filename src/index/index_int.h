@@ -91,16 +91,18 @@ int ard__idx_identifier(const char *s);
  * parentheses. ARD_EINVAL with a message. */
 ard_status ard__predicate_check(const char *where, ard_error *err);
 
-/* walk.c: sorted relative paths of the *.parquet files under DATASET/sub (recursively; hidden files
- * and directories skipped). */
-typedef struct idx_path_list {
-    char **paths;
-    int64_t count, cap;
-} idx_path_list;
-ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
-                             ard_error *err);
-void ard__path_list_reset(idx_path_list *list);
-/* Reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
+/* The dataset's walker under the names sync.c uses (sync.c is being reworked elsewhere; this
+ * adapter goes when it calls ard_dataset_list directly). sub is "tiles" or "catalog". */
+typedef ard_dataset_files idx_path_list;
+static inline ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
+                                           ard_error *err) {
+    int32_t part = sub[0] == 't' ? ARD_DATASET_TILES : ARD_DATASET_CATALOG;
+    return ard_dataset_list(dataset, part, out, err);
+}
+static inline void ard__path_list_reset(idx_path_list *list) {
+    ard_dataset_files_reset(list);
+}
+/* footer_hash.c: reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
  * 16 hex digits. ARD_ECORRUPT for a file that does not end in a footer. */
 ard_status ard__footer_hash(const char *path, char out[17], ard_error *err);
 /* "DATASET/rel" into a new string (caller frees). */
@@ -114,10 +116,6 @@ typedef struct sync_lock {
 ard_status ard__sync_lock(ard_index *idx, const ard_sync_options *opts, sync_lock *lock,
                           ard_error *err);
 void ard__sync_unlock(ard_index *idx, sync_lock *lock);
-/* confine.c: DATASET/(plan file `file`) confined to the dataset (ard_path_confine; the message
- * names the index's path). *out: caller frees. */
-ard_status ard__plan_file_path(const char *dataset, const ard_plan *plan, int32_t file, char **out,
-                               ard_error *err);
 
 /* sync_catalog.c: loads one catalog file into galaxies (inside the caller's transaction). */
 ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
@@ -262,17 +260,5 @@ ard_status ard__result_remove_dir(const char *dir, ard_error *err);
 /* Counts (remove = 0) or removes (remove = 1) results_dir/<stage>-<run>-<table>.parquet files. */
 ard_status ard__result_run_files(const char *results_dir, const char *stage, const char *run_id,
                                  int remove, int *count, ard_error *err);
-
-/* fetch_u8.c: column lookup and list<uint8> decoding for fetch. The leaf of list column `name`
- * (3-level list, a legacy 2-level one, or a plain column), or -1. */
-int32_t ard__fetch_list_leaf(const ard_parquet_file *pq, const char *name);
-/* ARD_FETCH_F32 for a FLOAT list leaf, ARD_FETCH_U8 for an INT32 list leaf with logical
- * INTEGER(8, unsigned), else -1. */
-int32_t ard__fetch_leaf_kind(const ard_parquet_file *pq, int32_t leaf);
-/* Decodes the planned rows of chunk `ch` of list<uint8> leaf `leaf` into a new rows x width uint8
- * matrix (*out, caller frees with ard_free; *width_out its width). ARD_ENOTSUP for null, empty or
- * ragged lists, ARD_ECORRUPT for values outside 0..255 or a row range the tile does not hold. */
-ard_status ard__fetch_read_u8(const ard_parquet_file *pq, const ard_plan_chunk *ch, int32_t leaf,
-                              const char *name, uint8_t **out, int64_t *width_out, ard_error *err);
 
 #endif

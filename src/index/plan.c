@@ -1,7 +1,8 @@
 /* Read plans: the rows of a plan SELECT (file, row group, row, TARGETID; integers only), then the
  * row groups and paths of the files they name (one small query per 500 files), sorted by (file
  * path, row group, row) for sequential reading, and grouped into one chunk per row group. The sort
- * happens here, not in SQL, so both backends give byte-identical plans whatever their collation. */
+ * happens here, not in SQL, so both backends give byte-identical plans whatever their collation.
+ * The plan type itself is dataset's (ard_plan_new). */
 #include "index_int.h"
 
 #include <stdlib.h>
@@ -26,15 +27,6 @@ struct plan_builder {
     int64_t num_rgs, rgs_cap;
     int64_t last_file_id;
     int failed;
-};
-
-struct ard_plan {
-    char **files;
-    int32_t num_files;
-    ard_plan_chunk *chunks;
-    int64_t num_chunks;
-    int64_t num_rows;
-    int64_t *rows, *targetids;
 };
 
 ard_status ard__plan_builder_new(plan_builder **out, ard_error *err) {
@@ -232,17 +224,6 @@ static int cmp_file_id(const void *a, const void *b) {
     return (x->file_id > y->file_id) - (x->file_id < y->file_id);
 }
 
-static int cmp_row(const void *a, const void *b) {
-    const plan_row *x = a, *y = b;
-    if (x->file != y->file) {
-        return x->file < y->file ? -1 : 1;
-    }
-    if (x->row_group != y->row_group) {
-        return x->row_group < y->row_group ? -1 : 1;
-    }
-    return (x->row > y->row) - (x->row < y->row);
-}
-
 /* Deduplicates the file list and gives each row its file's rank in path order. */
 static int rank_files(plan_builder *b) {
     sort(b->files, b->num_files, sizeof *b->files, cmp_file_id);
@@ -273,143 +254,29 @@ static int rank_files(plan_builder *b) {
     return 0;
 }
 
-static ard_status build_chunks(plan_builder *b, ard_plan *p) {
-    int64_t n = b->count;
-    p->rows = ard_malloc((size_t)(n ? n : 1) * sizeof *p->rows);
-    p->targetids = ard_malloc((size_t)(n ? n : 1) * sizeof *p->targetids);
-    p->chunks = ard_calloc((size_t)(n ? n : 1), sizeof *p->chunks);
-    if (!p->rows || !p->targetids || !p->chunks) {
-        return ARD_ENOMEM;
-    }
-    int64_t c = -1;
-    for (int64_t i = 0; i < n; i++) {
-        const plan_row *r = &b->rows[i];
-        if (i > 0 && r->file == b->rows[i - 1].file && r->row_group == b->rows[i - 1].row_group &&
-            r->row == b->rows[i - 1].row) {
-            continue; /* the same spectrum twice (duplicate look-up) */
-        }
-        if (c < 0 || r->file != p->chunks[c].file || r->row_group != p->chunks[c].row_group) {
-            c++;
-            p->chunks[c] = (ard_plan_chunk){r->file,
-                                            (int32_t)r->row_group,
-                                            0,
-                                            p->rows + p->num_rows,
-                                            p->targetids + p->num_rows,
-                                            r->first_row,
-                                            r->byte_offset,
-                                            r->bytes};
-        }
-        p->rows[p->num_rows] = r->row;
-        p->targetids[p->num_rows] = r->targetid;
-        p->num_rows++;
-        p->chunks[c].num_rows++;
-    }
-    p->num_chunks = c + 1;
-    return ARD_OK;
-}
-
 ard_status ard__plan_builder_finish(plan_builder *b, ard_plan **out, ard_error *err) {
     *out = NULL;
-    ard_plan *p = ard_calloc(1, sizeof *p);
-    if (!p || b->failed || rank_files(b) != 0) {
-        ard_free(p);
+    if (b->failed || rank_files(b) != 0) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
-    sort(b->rows, b->count, sizeof *b->rows, cmp_row);
-    p->num_files = b->num_files;
-    p->files = ard_calloc((size_t)(b->num_files ? b->num_files : 1), sizeof *p->files);
-    if (!p->files || build_chunks(b, p) != ARD_OK) {
-        ard_plan_free(p);
-        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    const char **paths = ard_malloc((size_t)(b->num_files + 1) * sizeof *paths);
+    ard_plan_entry *entries = ard_malloc((size_t)(b->count + 1) * sizeof *entries);
+    ard_status st = ARD_OK;
+    if (!paths || !entries) {
+        st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
-    for (int32_t i = 0; i < b->num_files; i++) {
-        p->files[i] = b->files[i].path; /* ownership moves to the plan */
-        b->files[i].path = NULL;
+    for (int32_t i = 0; st == ARD_OK && i < b->num_files; i++) {
+        paths[i] = b->files[i].path;
     }
-    *out = p;
-    return ARD_OK;
-}
-
-void ard_plan_free(ard_plan *p) {
-    if (!p) {
-        return;
+    for (int64_t i = 0; st == ARD_OK && i < b->count; i++) {
+        const plan_row *r = &b->rows[i];
+        entries[i] = (ard_plan_entry){r->file,      (int32_t)r->row_group, r->row,  r->targetid,
+                                      r->first_row, r->byte_offset,        r->bytes};
     }
-    for (int32_t i = 0; p->files && i < p->num_files; i++) {
-        ard_free(p->files[i]);
+    if (st == ARD_OK) {
+        st = ard_plan_new(paths, b->num_files, entries, b->count, out, err);
     }
-    ard_free(p->files);
-    ard_free(p->chunks);
-    ard_free(p->rows);
-    ard_free(p->targetids);
-    ard_free(p);
-}
-
-int32_t ard_plan_num_files(const ard_plan *p) {
-    return p ? p->num_files : 0;
-}
-
-const char *ard_plan_file(const ard_plan *p, int32_t i) {
-    return p && i >= 0 && i < p->num_files ? p->files[i] : NULL;
-}
-
-int64_t ard_plan_num_chunks(const ard_plan *p) {
-    return p ? p->num_chunks : 0;
-}
-
-const ard_plan_chunk *ard_plan_chunk_at(const ard_plan *p, int64_t i) {
-    return p && i >= 0 && i < p->num_chunks ? &p->chunks[i] : NULL;
-}
-
-int64_t ard_plan_num_rows(const ard_plan *p) {
-    return p ? p->num_rows : 0;
-}
-
-void ard_plan_to_json(const ard_plan *p, ard_buf *out, int pretty) {
-    ard_json j;
-    ard_json_init(&j, out, pretty);
-    ard_json_begin_object(&j);
-    ard_json_key(&j, "num_rows");
-    ard_json_int(&j, ard_plan_num_rows(p));
-    ard_json_key(&j, "files");
-    ard_json_begin_array(&j);
-    for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
-        const ard_plan_chunk *ch = &p->chunks[c];
-        if (c == 0 || p->chunks[c - 1].file != ch->file) {
-            if (c > 0) {
-                ard_json_end_array(&j);
-                ard_json_end_object(&j);
-            }
-            ard_json_begin_object(&j);
-            ard_json_key(&j, "path");
-            ard_json_string(&j, p->files[ch->file]);
-            ard_json_key(&j, "row_groups");
-            ard_json_begin_array(&j);
-        }
-        ard_json_begin_object(&j);
-        ard_json_key(&j, "row_group");
-        ard_json_int(&j, ch->row_group);
-        ard_json_key(&j, "byte_offset");
-        ard_json_int(&j, ch->byte_offset);
-        ard_json_key(&j, "bytes");
-        ard_json_int(&j, ch->bytes);
-        ard_json_key(&j, "rows");
-        ard_json_begin_array(&j);
-        for (int64_t r = 0; r < ch->num_rows; r++) {
-            ard_json_int(&j, ch->rows[r]);
-        }
-        ard_json_end_array(&j);
-        ard_json_key(&j, "targetids");
-        ard_json_begin_array(&j);
-        for (int64_t r = 0; r < ch->num_rows; r++) {
-            ard_json_int(&j, ch->targetids[r]);
-        }
-        ard_json_end_array(&j);
-        ard_json_end_object(&j);
-    }
-    if (ard_plan_num_chunks(p) > 0) {
-        ard_json_end_array(&j);
-        ard_json_end_object(&j);
-    }
-    ard_json_end_array(&j);
-    ard_json_end_object(&j);
+    ard_free(paths);
+    ard_free(entries);
+    return st;
 }

@@ -43,7 +43,7 @@ static ard_status build_schema(const ard_index_column *cols, int32_t ncols, int6
         ard_error_init(&e);
         if (ard_pq_schema_add_column(*out, cols[c].name, types[cols[c].type],
                                      optional ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED,
-                                     text ? &str : NULL, 0, &e) < 0) {
+                                     text ? &str : NULL, 0, NULL, &e) != ARD_OK) {
             st = ard_error_set(err, e.code != ARD_OK ? e.code : ARD_EINVAL, "%s", e.msg);
         }
     }

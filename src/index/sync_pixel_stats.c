@@ -1,11 +1,11 @@
 /* Tile pixel statistics in sync: parses a tile footer's `ard.pixel_stats` (per TARGET_CLASS rows,
- * FLUX pixels, null FLUX pixels and IVAR = 0 pixels; format in ard/survey.h), checks it against
+ * FLUX pixels, null FLUX pixels and IVAR = 0 pixels; format in ard/dataset.h), checks it against
  * what the footer itself proves (row count, the FLUX column's value and null counts), and loads
  * the rows into tile_pixel_stats. A malformed or contradicted value fails the file (a sync error
  * naming the file and the key), so the datasheet can trust every row it finds. */
 #include "index_int.h"
 
-#include "ard/survey.h"
+#include "ard/dataset.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -154,7 +154,7 @@ static int parse_object(ps_parser *ps, sync_item *it) {
 static ard_status flux_counts(const sync_item *it, int64_t *values, int64_t *nulls,
                               ard_error *err) {
     const ard_pq_metadata *md = ard_parquet_metadata(it->pq);
-    int32_t leaf = ard__fetch_list_leaf(it->pq, ARD_COL_FLUX);
+    int32_t leaf = ard_dataset_list_leaf(it->pq, ARD_COL_FLUX);
     if (leaf < 0) {
         return ard_error_set(err, ARD_ECORRUPT, "%s: key %s: the tile has no %s column", it->full,
                              ARD_KV_PIXEL_STATS, ARD_COL_FLUX);

@@ -40,22 +40,11 @@ static ard_status corrupt(ard_error *err, const char *what) {
 }
 
 static ard_status read_uleb(delta_reader *r, uint64_t *out, ard_error *err) {
-    uint64_t value = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (r->p == r->end) {
-            return corrupt(err, "truncated varint");
-        }
-        uint8_t byte = *r->p++;
-        if (shift == 63 && (byte & 0x7e)) {
-            break;
-        }
-        value |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *out = value;
-            return ARD_OK;
-        }
+    int rc = ard__varint_get(&r->p, r->end, 10, out);
+    if (rc == ARD__VARINT_TRUNCATED) {
+        return corrupt(err, "truncated varint");
     }
-    return corrupt(err, "varint too long");
+    return rc == ARD__VARINT_OK ? ARD_OK : corrupt(err, "varint too long");
 }
 
 static ard_status read_zigzag(delta_reader *r, uint64_t *out, ard_error *err) {
@@ -460,19 +449,8 @@ ard_status ard__delta_byte_array_decode(const uint8_t *in, size_t len, int64_t c
 #define ENC_MINIS 4
 #define ENC_PER_MINI (ENC_BLOCK / ENC_MINIS)
 
-static void put_uleb(ard_buf *out, uint64_t v) {
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    ard_buf_append(out, tmp, n);
-}
-
 static void put_zigzag(ard_buf *out, int64_t v) {
-    put_uleb(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+    ard__varint_put(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
 /* Packs 32 values of `width` bits LSB-first into width * 4 bytes at dst (zeroed by the caller). */
@@ -521,9 +499,9 @@ static void encode_block(const int64_t *deltas, int n, ard_buf *out) {
 static void delta_encode(const void *values, int is32, int64_t count, ard_buf *out) {
     const int32_t *v32 = values;
     const int64_t *v64 = values;
-    put_uleb(out, ENC_BLOCK);
-    put_uleb(out, ENC_MINIS);
-    put_uleb(out, count > 0 ? (uint64_t)count : 0);
+    ard__varint_put(out, ENC_BLOCK);
+    ard__varint_put(out, ENC_MINIS);
+    ard__varint_put(out, count > 0 ? (uint64_t)count : 0);
     put_zigzag(out, count > 0 ? (is32 ? v32[0] : v64[0]) : 0);
     int64_t deltas[ENC_BLOCK];
     int n = 0;

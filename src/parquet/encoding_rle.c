@@ -21,24 +21,16 @@ typedef struct rle_sink {
 /* Reads an unsigned LEB128 varint of at most 5 bytes / 32 bits. */
 static ard_status read_header(const uint8_t **pp, const uint8_t *end, uint32_t *out,
                               ard_error *err) {
-    const uint8_t *p = *pp;
     uint64_t value = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (p == end) {
-            return ard_error_set(err, ARD_ECORRUPT, "RLE/bit-packed data: truncated run header");
-        }
-        uint8_t byte = *p++;
-        value |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            if (value > UINT32_MAX) {
-                break;
-            }
-            *out = (uint32_t)value;
-            *pp = p;
-            return ARD_OK;
-        }
+    int rc = ard__varint_get(pp, end, 5, &value);
+    if (rc == ARD__VARINT_TRUNCATED) {
+        return ard_error_set(err, ARD_ECORRUPT, "RLE/bit-packed data: truncated run header");
     }
-    return ard_error_set(err, ARD_ECORRUPT, "RLE/bit-packed data: run header varint too long");
+    if (rc != ARD__VARINT_OK) {
+        return ard_error_set(err, ARD_ECORRUPT, "RLE/bit-packed data: run header varint too long");
+    }
+    *out = (uint32_t)value;
+    return ARD_OK;
 }
 
 static void sink_fill(rle_sink *s, int64_t at, uint32_t value, int64_t n) {
@@ -216,21 +208,10 @@ static inline uint32_t src_at(const rle_src *src, int64_t i) {
     return v & src->mask;
 }
 
-static void put_varint(ard_buf *out, uint64_t v) {
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    ard_buf_append(out, tmp, n);
-}
-
 /* Bit-packed run of values [from, from + n), padded with zeros to whole groups of 8. */
 static void emit_packed(const rle_src *src, int64_t from, int64_t n, int bit_width, ard_buf *out) {
     uint64_t groups = ((uint64_t)n + 7) / 8;
-    put_varint(out, groups << 1 | 1);
+    ard__varint_put(out, groups << 1 | 1);
     size_t bytes = (size_t)(groups * (uint64_t)bit_width);
     if (bytes == 0 || ard_buf_reserve(out, bytes) != 0) {
         return;
@@ -260,7 +241,7 @@ static void emit_rle(uint32_t value, int64_t n, int bit_width, ard_buf *out) {
     }
     while (n > 0) {
         int64_t run = n > (int64_t)RLE_MAX_RUN ? (int64_t)RLE_MAX_RUN : n;
-        put_varint(out, (uint64_t)run << 1);
+        ard__varint_put(out, (uint64_t)run << 1);
         ard_buf_append(out, bytes, value_bytes);
         n -= run;
     }

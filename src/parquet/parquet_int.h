@@ -27,6 +27,18 @@ char *ard__arena_strndup(ard__arena *a, const char *s, size_t len);
  * INT64/DOUBLE 8, INT96 12, FLBA type_length, BYTE_ARRAY 0 = variable). Reader and writer share it. */
 int32_t ard__type_width(ard_pq_type type, int32_t type_length);
 
+/* varint.c: the one ULEB128 codec. ard__varint_put appends v; ard__varint_get decodes at most
+ * max_bytes bytes (5 for 32-bit values, 10 for 64-bit) from [*pp, end), advancing *pp only on
+ * success, and returns one of ARD__VARINT_*. */
+enum {
+    ARD__VARINT_OK = 0,
+    ARD__VARINT_TRUNCATED = 1,
+    ARD__VARINT_TOO_LONG = 2,
+    ARD__VARINT_TOO_LARGE = 3 /* value beyond 32 bits (max_bytes 5) or 64 bits */
+};
+void ard__varint_put(ard_buf *out, uint64_t v);
+int ard__varint_get(const uint8_t **pp, const uint8_t *end, int max_bytes, uint64_t *out);
+
 /* ------------------------------------------------------------------------------------------------
  * Thrift compact protocol reader (thrift.c). Reads from [p, end); every read is bounds-checked.
  * On failure the reader is marked failed with a message naming the byte offset (base_offset + position). */

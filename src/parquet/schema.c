@@ -113,31 +113,68 @@ static bool decode_logical(ard__md *m, ard_pq_logical *lt) {
 
 /* ---- ConvertedType fallback ------------------------------------------------------------------ */
 
+const char *ard_pq_converted_type_name(int32_t converted_type) {
+    static const char *const names[] = {"UTF8",
+                                        "MAP",
+                                        "MAP_KEY_VALUE",
+                                        "LIST",
+                                        "ENUM",
+                                        "DECIMAL",
+                                        "DATE",
+                                        "TIME_MILLIS",
+                                        "TIME_MICROS",
+                                        "TIMESTAMP_MILLIS",
+                                        "TIMESTAMP_MICROS",
+                                        "UINT_8",
+                                        "UINT_16",
+                                        "UINT_32",
+                                        "UINT_64",
+                                        "INT_8",
+                                        "INT_16",
+                                        "INT_32",
+                                        "INT_64",
+                                        "JSON",
+                                        "BSON",
+                                        "INTERVAL"};
+    if (converted_type < 0 || converted_type >= (int32_t)(sizeof names / sizeof names[0])) {
+        return NULL;
+    }
+    return names[converted_type];
+}
+
 static void logical_from_converted(ard_pq_schema_node *n) {
     ard_pq_logical *lt = &n->logical;
     int32_t ct = n->converted_type;
     static const ard_pq_logical_kind simple[] = {
-        [0] = ARD_PQ_LT_STRING, [1] = ARD_PQ_LT_MAP,   [2] = ARD_PQ_LT_MAP_KEY_VALUE,
-        [3] = ARD_PQ_LT_LIST,   [4] = ARD_PQ_LT_ENUM,  [6] = ARD_PQ_LT_DATE,
-        [19] = ARD_PQ_LT_JSON,  [20] = ARD_PQ_LT_BSON, [21] = ARD_PQ_LT_INTERVAL,
+        [ARD_PQ_CT_UTF8] = ARD_PQ_LT_STRING,
+        [ARD_PQ_CT_MAP] = ARD_PQ_LT_MAP,
+        [ARD_PQ_CT_MAP_KEY_VALUE] = ARD_PQ_LT_MAP_KEY_VALUE,
+        [ARD_PQ_CT_LIST] = ARD_PQ_LT_LIST,
+        [ARD_PQ_CT_ENUM] = ARD_PQ_LT_ENUM,
+        [ARD_PQ_CT_DATE] = ARD_PQ_LT_DATE,
+        [ARD_PQ_CT_JSON] = ARD_PQ_LT_JSON,
+        [ARD_PQ_CT_BSON] = ARD_PQ_LT_BSON,
+        [ARD_PQ_CT_INTERVAL] = ARD_PQ_LT_INTERVAL,
     };
     memset(lt, 0, sizeof *lt);
-    if (ct < 0 || ct > 21) {
+    if (ct < 0 || ct > ARD_PQ_CT_INTERVAL) {
         return;
     }
     lt->from_converted = 1;
     lt->is_adjusted_to_utc = 1; /* TIME_* / TIMESTAMP_* ConvertedTypes are UTC-adjusted */
-    if (ct == 5) {
+    if (ct == ARD_PQ_CT_DECIMAL) {
         lt->kind = ARD_PQ_LT_DECIMAL;
         lt->scale = n->scale;
         lt->precision = n->precision;
-    } else if (ct >= 7 && ct <= 10) {
-        lt->kind = ct <= 8 ? ARD_PQ_LT_TIME : ARD_PQ_LT_TIMESTAMP;
-        lt->unit = (ct == 7 || ct == 9) ? ARD_PQ_MILLIS : ARD_PQ_MICROS;
-    } else if (ct >= 11 && ct <= 18) {
+    } else if (ct >= ARD_PQ_CT_TIME_MILLIS && ct <= ARD_PQ_CT_TIMESTAMP_MICROS) {
+        lt->kind = ct <= ARD_PQ_CT_TIME_MICROS ? ARD_PQ_LT_TIME : ARD_PQ_LT_TIMESTAMP;
+        lt->unit = (ct == ARD_PQ_CT_TIME_MILLIS || ct == ARD_PQ_CT_TIMESTAMP_MILLIS)
+                       ? ARD_PQ_MILLIS
+                       : ARD_PQ_MICROS;
+    } else if (ct >= ARD_PQ_CT_UINT_8 && ct <= ARD_PQ_CT_INT_64) {
         lt->kind = ARD_PQ_LT_INTEGER;
-        lt->bit_width = 8 << ((ct - 11) % 4);
-        lt->is_signed = ct >= 15;
+        lt->bit_width = 8 << ((ct - ARD_PQ_CT_UINT_8) % 4);
+        lt->is_signed = ct >= ARD_PQ_CT_INT_8;
     } else {
         lt->kind = simple[ct];
     }

@@ -33,24 +33,17 @@ static size_t remaining(const ard__thrift *t) {
 
 /* ULEB128 of at most max_bytes bytes. */
 static bool read_varint(ard__thrift *t, int max_bytes, uint64_t *out) {
-    uint64_t value = 0;
-    const uint8_t *q = t->p;
-    for (int i = 0; i < max_bytes; i++) {
-        if (q >= t->end) {
-            return ard__thrift_fail(t, "truncated varint");
-        }
-        uint8_t byte = *q++;
-        value |= (uint64_t)(byte & 0x7f) << (7 * i);
-        if ((byte & 0x80) == 0) {
-            if (max_bytes == 5 && value > UINT32_MAX) {
-                return ard__thrift_fail(t, "varint too large for 32 bits");
-            }
-            t->p = q;
-            *out = value;
-            return true;
-        }
+    switch (ard__varint_get(&t->p, t->end, max_bytes, out)) {
+    case ARD__VARINT_OK:
+        return true;
+    case ARD__VARINT_TRUNCATED:
+        return ard__thrift_fail(t, "truncated varint");
+    case ARD__VARINT_TOO_LARGE:
+        return ard__thrift_fail(t, max_bytes <= 5 ? "varint too large for 32 bits"
+                                                  : "varint too large for 64 bits");
+    default:
+        return ard__thrift_fail(t, "varint too long");
     }
-    return ard__thrift_fail(t, "varint too long");
 }
 
 static int64_t zigzag_decode(uint64_t u) {

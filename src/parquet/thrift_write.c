@@ -15,14 +15,7 @@ static void put_byte(ard__tw *t, uint8_t b) {
 }
 
 void ard__tw_varint(ard__tw *t, uint64_t v) {
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    ard_buf_append(t->out, tmp, n);
+    ard__varint_put(t->out, v);
 }
 
 static uint64_t zigzag(int64_t v) {

@@ -5,20 +5,6 @@
 
 #include <string.h>
 
-enum {
-    CT_UTF8 = 0,
-    CT_LIST = 3,
-    CT_ENUM = 4,
-    CT_DECIMAL = 5,
-    CT_DATE = 6,
-    CT_TIME_MILLIS = 7,
-    CT_TIMESTAMP_MILLIS = 9,
-    CT_UINT_8 = 11,
-    CT_INT_8 = 15,
-    CT_JSON = 19,
-    CT_BSON = 20
-};
-
 static int32_t log2_bytes(int32_t bits) {
     return bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3;
 }
@@ -27,25 +13,25 @@ static int32_t log2_bytes(int32_t bits) {
 static int32_t converted_type(const ard_pq_logical *lt) {
     switch (lt->kind) {
     case ARD_PQ_LT_STRING:
-        return CT_UTF8;
+        return ARD_PQ_CT_UTF8;
     case ARD_PQ_LT_ENUM:
-        return CT_ENUM;
+        return ARD_PQ_CT_ENUM;
     case ARD_PQ_LT_JSON:
-        return CT_JSON;
+        return ARD_PQ_CT_JSON;
     case ARD_PQ_LT_BSON:
-        return CT_BSON;
+        return ARD_PQ_CT_BSON;
     case ARD_PQ_LT_DATE:
-        return CT_DATE;
+        return ARD_PQ_CT_DATE;
     case ARD_PQ_LT_DECIMAL:
-        return CT_DECIMAL;
+        return ARD_PQ_CT_DECIMAL;
     case ARD_PQ_LT_INTEGER:
-        return (lt->is_signed ? CT_INT_8 : CT_UINT_8) + log2_bytes(lt->bit_width);
+        return (lt->is_signed ? ARD_PQ_CT_INT_8 : ARD_PQ_CT_UINT_8) + log2_bytes(lt->bit_width);
     case ARD_PQ_LT_TIME:
-        return lt->unit == ARD_PQ_NANOS ? -1 : CT_TIME_MILLIS + (int32_t)lt->unit;
+        return lt->unit == ARD_PQ_NANOS ? -1 : ARD_PQ_CT_TIME_MILLIS + (int32_t)lt->unit;
     case ARD_PQ_LT_TIMESTAMP:
         return lt->unit == ARD_PQ_NANOS || !lt->is_adjusted_to_utc
                    ? -1
-                   : CT_TIMESTAMP_MILLIS + (int32_t)lt->unit;
+                   : ARD_PQ_CT_TIMESTAMP_MILLIS + (int32_t)lt->unit;
     default:
         return -1;
     }
@@ -109,7 +95,7 @@ static void write_group_element(ard__tw *t, const char *name, ard_pq_repetition 
     ard__tw_field_string(t, 4, name);
     ard__tw_field_i32(t, 5, 1);
     if (is_list) {
-        ard__tw_field_i32(t, 6, CT_LIST);
+        ard__tw_field_i32(t, 6, ARD_PQ_CT_LIST);
         ard__tw_field_struct(t, 10);
         ard__tw_field_empty_struct(t, 3);
         ard__tw_stop(t);

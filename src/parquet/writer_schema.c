@@ -155,13 +155,13 @@ static ard_status check_type(const char *name, ard_pq_type type, int32_t type_le
     return ARD_OK;
 }
 
-static int32_t push_column(ard_pq_schema_builder *sb, const ard__pqw_column *c, ard_error *err) {
+static ard_status push_column(ard_pq_schema_builder *sb, const ard__pqw_column *c, int32_t *col_out,
+                              ard_error *err) {
     if (sb->num_cols == sb->cap) {
         int32_t cap = sb->cap ? sb->cap * 2 : 8;
         ard__pqw_column *grown = ard_realloc(sb->cols, (size_t)cap * sizeof *grown);
         if (!grown) {
-            ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory for the schema");
-            return -1;
+            return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory for the schema");
         }
         sb->cols = grown;
         sb->cap = cap;
@@ -170,29 +170,37 @@ static int32_t push_column(ard_pq_schema_builder *sb, const ard__pqw_column *c, 
     *dst = *c;
     dst->name = ard_strdup(c->name);
     if (!dst->name) {
-        ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory for the schema");
-        return -1;
+        return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory for the schema");
     }
     ard__pqw_column_derive(dst);
-    return sb->num_cols++;
+    if (col_out) {
+        *col_out = sb->num_cols;
+    }
+    sb->num_cols++;
+    return ARD_OK;
 }
 
-int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name, ard_pq_type type,
-                                 ard_pq_repetition repetition, const ard_pq_logical *logical,
-                                 int32_t type_length, ard_error *err) {
-    if (!sb || check_name(sb, name, err) != ARD_OK ||
-        check_type(name, type, type_length, logical, err) != ARD_OK) {
-        if (!sb) {
-            ard_error_set(err, ARD_EINVAL, "parquet writer: NULL schema builder");
-        }
-        return -1;
+ard_status ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name, ard_pq_type type,
+                                    ard_pq_repetition repetition, const ard_pq_logical *logical,
+                                    int32_t type_length, int32_t *col_out, ard_error *err) {
+    if (col_out) {
+        *col_out = -1;
+    }
+    if (!sb) {
+        return ard_error_set(err, ARD_EINVAL, "parquet writer: NULL schema builder");
+    }
+    ard_status st = check_name(sb, name, err);
+    if (st == ARD_OK) {
+        st = check_type(name, type, type_length, logical, err);
+    }
+    if (st != ARD_OK) {
+        return st;
     }
     if (repetition != ARD_PQ_REQUIRED && repetition != ARD_PQ_OPTIONAL) {
-        ard_error_set(err, ARD_EINVAL,
-                      "parquet writer: column '%s': repetition must be REQUIRED or OPTIONAL "
-                      "(use ard_pq_schema_add_list for lists)",
-                      name);
-        return -1;
+        return ard_error_set(err, ARD_EINVAL,
+                             "parquet writer: column '%s': repetition must be REQUIRED or "
+                             "OPTIONAL (use ard_pq_schema_add_list for lists)",
+                             name);
     }
     ard__pqw_column c;
     memset(&c, 0, sizeof c);
@@ -204,28 +212,32 @@ int32_t ard_pq_schema_add_column(ard_pq_schema_builder *sb, const char *name, ar
     if (logical) {
         c.logical = *logical;
     }
-    return push_column(sb, &c, err);
+    return push_column(sb, &c, col_out, err);
 }
 
-static int32_t add_list(ard_pq_schema_builder *sb, const char *name, ard_pq_type element_type,
-                        ard_pq_repetition list_repetition, ard_pq_repetition element_repetition,
-                        const ard_pq_logical *element_logical, int32_t type_length,
-                        ard_error *err) {
-    if (!sb) {
-        ard_error_set(err, ARD_EINVAL, "parquet writer: NULL schema builder");
-        return -1;
+static ard_status add_list(ard_pq_schema_builder *sb, const char *name, ard_pq_type element_type,
+                           ard_pq_repetition list_repetition, ard_pq_repetition element_repetition,
+                           const ard_pq_logical *element_logical, int32_t type_length,
+                           int32_t *col_out, ard_error *err) {
+    if (col_out) {
+        *col_out = -1;
     }
-    if (check_name(sb, name, err) != ARD_OK ||
-        check_type(name, element_type, type_length, element_logical, err) != ARD_OK) {
-        return -1;
+    if (!sb) {
+        return ard_error_set(err, ARD_EINVAL, "parquet writer: NULL schema builder");
+    }
+    ard_status st = check_name(sb, name, err);
+    if (st == ARD_OK) {
+        st = check_type(name, element_type, type_length, element_logical, err);
+    }
+    if (st != ARD_OK) {
+        return st;
     }
     if ((list_repetition != ARD_PQ_REQUIRED && list_repetition != ARD_PQ_OPTIONAL) ||
         (element_repetition != ARD_PQ_REQUIRED && element_repetition != ARD_PQ_OPTIONAL)) {
-        ard_error_set(err, ARD_EINVAL,
-                      "parquet writer: list column '%s': list and element repetition must be "
-                      "REQUIRED or OPTIONAL",
-                      name);
-        return -1;
+        return ard_error_set(err, ARD_EINVAL,
+                             "parquet writer: list column '%s': list and element repetition "
+                             "must be REQUIRED or OPTIONAL",
+                             name);
     }
     ard__pqw_column c;
     memset(&c, 0, sizeof c);
@@ -239,23 +251,25 @@ static int32_t add_list(ard_pq_schema_builder *sb, const char *name, ard_pq_type
     if (element_logical) {
         c.logical = *element_logical;
     }
-    return push_column(sb, &c, err);
+    return push_column(sb, &c, col_out, err);
 }
 
-int32_t ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
-                               ard_pq_type element_type, ard_pq_repetition list_repetition,
-                               ard_pq_repetition element_repetition,
-                               const ard_pq_logical *element_logical, ard_error *err) {
+ard_status ard_pq_schema_add_list(ard_pq_schema_builder *sb, const char *name,
+                                  ard_pq_type element_type, ard_pq_repetition list_repetition,
+                                  ard_pq_repetition element_repetition,
+                                  const ard_pq_logical *element_logical, int32_t *col_out,
+                                  ard_error *err) {
     return add_list(sb, name, element_type, list_repetition, element_repetition, element_logical, 0,
-                    err);
+                    col_out, err);
 }
 
-int32_t ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
-                                     int32_t type_length, ard_pq_repetition list_repetition,
-                                     ard_pq_repetition element_repetition,
-                                     const ard_pq_logical *element_logical, ard_error *err) {
+ard_status ard_pq_schema_add_list_fixed(ard_pq_schema_builder *sb, const char *name,
+                                        int32_t type_length, ard_pq_repetition list_repetition,
+                                        ard_pq_repetition element_repetition,
+                                        const ard_pq_logical *element_logical, int32_t *col_out,
+                                        ard_error *err) {
     return add_list(sb, name, ARD_PQ_FIXED_LEN_BYTE_ARRAY, list_repetition, element_repetition,
-                    element_logical, type_length, err);
+                    element_logical, type_length, col_out, err);
 }
 
 static ard_status check_col(const ard_pq_schema_builder *sb, int32_t col, ard_error *err) {
@@ -333,9 +347,10 @@ ard_status ard__pqw_schema_copy(const ard_pq_schema_builder *src, ard_pq_schema_
                                 ard_error *err) {
     memset(dst, 0, sizeof *dst);
     for (int32_t i = 0; i < src->num_cols; i++) {
-        if (push_column(dst, &src->cols[i], err) < 0) {
+        ard_status st = push_column(dst, &src->cols[i], NULL, err);
+        if (st != ARD_OK) {
             ard__pqw_schema_reset(dst);
-            return ARD_ENOMEM;
+            return st;
         }
     }
     return ARD_OK;

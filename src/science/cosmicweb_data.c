@@ -7,9 +7,10 @@
  * fof_parquet.c do today). */
 #include "science_int.h"
 
+#include "ard/astro.h"
+#include "ard/dataset.h"
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
-#include "ard/survey.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -183,7 +184,7 @@ ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out,
     int32_t files = 0;
     for (int32_t i = 0; st == ARD_OK && i < 10000; i++) {
         char cat[4096], truth[4200];
-        st = ard_survey_catalog_path(dataset, i, cat, sizeof cat, err);
+        st = ard_dataset_catalog_path(dataset, i, cat, sizeof cat, err);
         FILE *probe = st == ARD_OK ? fopen(cat, "rb") : NULL;
         if (!probe) {
             break;
@@ -228,14 +229,12 @@ ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid
     const void *values[6] = {targetid, cls, p, p + n, p + 2 * n, p + 3 * n};
     ard_pq_schema_builder *sb = NULL;
     ard_pq_writer *w = NULL;
-    ard_status st = ard_survey_mkdirs_for(path, err);
+    ard_status st = ard_dataset_mkdirs_for(path, err);
     if (st == ARD_OK) {
         st = ard_pq_schema_new(&sb, err);
     }
     for (int c = 0; st == ARD_OK && c < 6; c++) {
-        if (ard_pq_schema_add_column(sb, names[c], types[c], ARD_PQ_REQUIRED, NULL, 0, err) < 0) {
-            st = err ? err->code : ARD_EINVAL;
-        }
+        st = ard_pq_schema_add_column(sb, names[c], types[c], ARD_PQ_REQUIRED, NULL, 0, NULL, err);
     }
     const char *keys[2] = {"ard.cosmicweb.run_id", "ard.cosmicweb.model"};
     const char *vals[2] = {run_id ? run_id : "", model ? model : ""};

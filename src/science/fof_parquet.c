@@ -60,8 +60,9 @@ static ard_status write_table(const char *path, const out_col *cols, int32_t nco
     ard_pq_writer *w = NULL;
     ard_status st = ard_pq_schema_new(&sb, err);
     for (int32_t c = 0; st == ARD_OK && c < ncols; c++) {
-        int32_t col =
-            ard_pq_schema_add_column(sb, cols[c].name, cols[c].type, ARD_PQ_REQUIRED, NULL, 0, err);
+        int32_t col = -1;
+        ard_pq_schema_add_column(sb, cols[c].name, cols[c].type, ARD_PQ_REQUIRED, NULL, 0, &col,
+                                 err);
         if (col < 0) {
             st = err ? err->code : ARD_EINVAL;
         } else if (strcmp(cols[c].name, "TARGETID") == 0 || cols[c].type == ARD_PQ_DOUBLE) {

@@ -4,10 +4,10 @@
  * then the catalog/ and truth/ directories are listed here (no probing of numbered names). */
 #include "science_int.h"
 
+#include "ard/dataset.h"
 #include "ard/index.h"
 #include "ard/parquet.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,72 +143,27 @@ static ard_status load_catalog_file(const char *path, sci_catalog *c, ard_error 
     return st;
 }
 
-static int cmp_name(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void ard__sci_names_reset(sci_names *names) {
-    for (int32_t i = 0; i < names->count; i++) {
-        ard_free(names->paths[i]);
-    }
-    ard_free(names->paths);
-    memset(names, 0, sizeof *names);
-}
-
-/* DATASET/sub/<prefix>*.parquet, sorted by name (full paths). A missing directory is empty. */
-ard_status ard__sci_list(const char *dataset, const char *sub, const char *prefix, sci_names *out,
-                         ard_error *err) {
-    memset(out, 0, sizeof *out);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", dataset, sub);
-    DIR *d = opendir(dir);
-    if (!d) {
-        return ARD_OK;
-    }
-    ard_status st = ARD_OK;
-    struct dirent *e;
-    int32_t cap = 0;
-    while ((e = readdir(d)) != NULL && st == ARD_OK) {
-        size_t n = strlen(e->d_name);
-        if (e->d_name[0] == '.' || n < 9 || strcmp(e->d_name + n - 8, ".parquet") != 0 ||
-            strncmp(e->d_name, prefix, strlen(prefix)) != 0) {
-            continue;
-        }
-        if (out->count == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **grown = ard_realloc(out->paths, (size_t)cap * sizeof *grown);
-            st = grown ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "out of memory");
-            out->paths = grown ? grown : out->paths;
-        }
-        size_t len = strlen(dir) + n + 2;
-        char *path = st == ARD_OK ? ard_malloc(len) : NULL;
-        if (path) {
-            snprintf(path, len, "%s/%s", dir, e->d_name);
-            out->paths[out->count++] = path;
-        } else if (st == ARD_OK) {
-            st = ard_error_set(err, ARD_ENOMEM, "out of memory");
-        }
-    }
-    closedir(d);
-    if (st == ARD_OK && out->count > 1) {
-        qsort(out->paths, (size_t)out->count, sizeof *out->paths, cmp_name);
-    }
-    if (st != ARD_OK) {
-        ard__sci_names_reset(out);
-    }
-    return st;
+/* DATASET/<part file i> into path (ARD_EINVAL when it does not fit). */
+static ard_status join(const char *dataset, const char *rel, char *path, size_t cap,
+                       ard_error *err) {
+    int len = snprintf(path, cap, "%s/%s", dataset, rel);
+    return len > 0 && (size_t)len < cap
+               ? ARD_OK
+               : ard_error_set(err, ARD_EINVAL, "fof: path too long under %.200s", dataset);
 }
 
 ard_status ard__sci_load_files(const char *dataset, sci_catalog *c, ard_error *err) {
-    sci_names files;
-    ard_status st = ard__sci_list(dataset, "catalog", "", &files, err);
+    ard_dataset_files files = {0};
+    ard_status st = ard_dataset_list(dataset, ARD_DATASET_CATALOG, &files, err);
     if (st == ARD_OK && files.count == 0) {
         st = ard_error_set(err, ARD_ENOENT, "%s: no index and no catalog/*.parquet", dataset);
     }
-    for (int32_t i = 0; st == ARD_OK && i < files.count; i++) {
-        st = load_catalog_file(files.paths[i], c, err);
+    for (int64_t i = 0; st == ARD_OK && i < files.count; i++) {
+        char path[4096];
+        st = join(dataset, files.paths[i], path, sizeof path, err);
+        st = st == ARD_OK ? load_catalog_file(path, c, err) : st;
     }
-    ard__sci_names_reset(&files);
+    ard_dataset_files_reset(&files);
     return st;
 }
 
@@ -265,13 +220,19 @@ ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_
     *truth_out = NULL;
     tid_gid *all = NULL;
     int64_t n = 0, cap = 0;
-    sci_names files;
-    ard_status st = ard__sci_list(dataset, "truth", "galaxies-", &files, err);
-    for (int32_t i = 0; st == ARD_OK && i < files.count; i++) {
-        st = read_truth_file(files.paths[i], &all, &n, &cap, err);
+    ard_dataset_files files = {0};
+    ard_status st = ard_dataset_list(dataset, ARD_DATASET_TRUTH, &files, err);
+    for (int64_t i = 0; st == ARD_OK && i < files.count; i++) {
+        const char *name = strrchr(files.paths[i], '/');
+        if (strncmp(name ? name + 1 : files.paths[i], "galaxies-", 9) != 0) {
+            continue; /* groups.parquet and other truth tables */
+        }
+        char path[4096];
+        st = join(dataset, files.paths[i], path, sizeof path, err);
+        st = st == ARD_OK ? read_truth_file(path, &all, &n, &cap, err) : st;
         *found = 1;
     }
-    ard__sci_names_reset(&files);
+    ard_dataset_files_reset(&files);
     int64_t *truth = NULL;
     if (st == ARD_OK && *found) {
         qsort(all, (size_t)n, sizeof *all, cmp_tid);

@@ -365,13 +365,4 @@ ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_
 /* 1 for a run id of 1-64 bytes of [A-Za-z0-9_-] (fof_parquet.c). */
 int ard__fof_valid_run_id(const char *s);
 
-/* Sorted full paths of DATASET/sub/<prefix>*.parquet (hidden files skipped). */
-typedef struct sci_names {
-    char **paths;
-    int32_t count;
-} sci_names;
-ard_status ard__sci_list(const char *dataset, const char *sub, const char *prefix, sci_names *out,
-                         ard_error *err);
-void ard__sci_names_reset(sci_names *names);
-
 #endif

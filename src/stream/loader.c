@@ -52,11 +52,8 @@ static ard_status find_width(ard_loader *l, ard_error *err) {
             continue;
         }
         const loader_file *f = &l->files[l->rgs[i].file];
-        ard_pq_f32_matrix m = {0};
         ard_status st =
-            ard_parquet_read_f32_matrix(f->pq, l->rgs[i].row_group, f->leaf_flux, &m, err);
-        l->width = m.width;
-        ard_pq_matrix_reset(&m);
+            ard_tile_list_width(f->tile, l->rgs[i].row_group, l->o.flux_column, &l->width, err);
         if (st != ARD_OK && ard__loader_skippable(l, st)) {
             st = ard__loader_skip(l, i, st, err); /* on_error = skip: the next one tells */
             if (st == ARD_OK) {
@@ -166,6 +163,23 @@ static ard_status finish_setup(ard_loader *l, ard_error *err) {
     return st;
 }
 
+/* The option strings the loader keeps reading (producer threads name columns in messages and read
+ * them) are its own copies, so a caller may free or reuse its strings once ard_loader_new returns. */
+static ard_status copy_strings(ard_loader *l, ard_error *err) {
+    const char **fields[LOADER_STRINGS] = {&l->o.store_name, &l->o.flux_column, &l->o.ivar_column,
+                                           &l->o.id_column,  &l->o.columns,     &l->o.index_dataset,
+                                           &l->o.index_dsn};
+    for (int i = 0; i < LOADER_STRINGS; i++) {
+        if (*fields[i]) {
+            if (!(l->strings[i] = ard_strdup(*fields[i]))) {
+                return ard_error_set(err, ARD_ENOMEM, "loader: options");
+            }
+            *fields[i] = l->strings[i];
+        }
+    }
+    return ARD_OK;
+}
+
 ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *items,
                           int64_t num_items, ard_loader **out, ard_error *err) {
     *out = NULL;
@@ -185,7 +199,10 @@ ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *i
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->changed, NULL);
     atomic_init(&l->live_threads, 0);
-    st = ard__loader_columns(opts, &l->columns_text, &l->o.columns, err);
+    st = copy_strings(l, err);
+    if (st == ARD_OK) {
+        st = ard__loader_columns(&l->o, &l->columns_text, &l->o.columns, err);
+    }
     if (st == ARD_OK) {
         st = ard__catalog_open(&l->o, &l->catalog, err);
     }
@@ -203,36 +220,54 @@ ard_status ard_loader_new(const ard_loader_options *opts, const ard_read_item *i
     return ARD_OK;
 }
 
+/* One read item per row group of every tile of the dataset (paths joined to the dataset root). */
+static ard_status dataset_items(const char *dataset, const ard_dataset_files *tiles, char **paths,
+                                ard_read_item **items, int64_t *num_items, ard_error *err) {
+    ard_status st = ARD_OK;
+    for (int64_t i = 0; i < tiles->count && st == ARD_OK; i++) {
+        size_t len = strlen(dataset) + strlen(tiles->paths[i]) + 2;
+        ard_tile *tile = NULL;
+        paths[i] = ard_malloc(len);
+        if (!paths[i]) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: items");
+        }
+        snprintf(paths[i], len, "%s/%s", dataset, tiles->paths[i]);
+        st = ard_tile_open(paths[i], &tile, err);
+        int32_t groups = ard_tile_num_row_groups(tile);
+        ard_tile_close(tile);
+        ard_read_item *grown =
+            st == ARD_OK ? ard_realloc(*items, (size_t)(*num_items + groups + 1) * sizeof *grown)
+                         : NULL;
+        if (st == ARD_OK && !grown) {
+            st = ard_error_set(err, ARD_ENOMEM, "loader: items");
+        }
+        *items = grown ? grown : *items;
+        for (int32_t g = 0; st == ARD_OK && g < groups; g++) {
+            (*items)[(*num_items)++] = (ard_read_item){paths[i], g, 0, -1};
+        }
+    }
+    return st;
+}
+
 ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *dataset,
                                   ard_loader **out, ard_error *err) {
     *out = NULL;
-    char **paths = NULL;
-    int64_t count = 0, num_items = 0;
     if (!dataset) {
         return ard_error_set(err, ARD_EINVAL, "loader: dataset path is NULL");
     }
-    ard_status st = ard__list_tiles(dataset, &paths, &count, err);
-    if (st != ARD_OK) {
-        return st;
+    ard_dataset_files tiles = {0};
+    ard_status st = ard_dataset_list(dataset, ARD_DATASET_TILES, &tiles, err);
+    if (st == ARD_OK && tiles.count == 0) {
+        st = ard_error_set(err, ARD_ENOENT, "no *.parquet tile under %s/tiles", dataset);
+    }
+    char **paths = st == ARD_OK ? ard_calloc((size_t)tiles.count, sizeof *paths) : NULL;
+    if (st == ARD_OK && !paths) {
+        st = ard_error_set(err, ARD_ENOMEM, "loader: items");
     }
     ard_read_item *items = NULL;
-    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
-        ard_parquet_file *pq = NULL;
-        st = ard_parquet_open(paths[i], NULL, &pq, err);
-        if (st != ARD_OK) {
-            break;
-        }
-        int32_t groups = ard_parquet_metadata(pq)->num_row_groups;
-        ard_parquet_close(pq);
-        ard_read_item *grown = ard_realloc(items, (size_t)(num_items + groups + 1) * sizeof *grown);
-        if (!grown) {
-            st = ard_error_set(err, ARD_ENOMEM, "loader: items");
-            break;
-        }
-        items = grown;
-        for (int32_t g = 0; g < groups; g++) {
-            items[num_items++] = (ard_read_item){paths[i], g, 0, -1};
-        }
+    int64_t num_items = 0;
+    if (st == ARD_OK) {
+        st = dataset_items(dataset, &tiles, paths, &items, &num_items, err);
     }
     if (st == ARD_OK) {
         ard_loader_options o = *opts;
@@ -242,10 +277,11 @@ ard_status ard_loader_new_dataset(const ard_loader_options *opts, const char *da
         st = ard_loader_new(&o, items, num_items, out, err);
     }
     ard_free(items);
-    for (int64_t i = 0; i < count; i++) {
+    for (int64_t i = 0; paths && i < tiles.count; i++) {
         ard_free(paths[i]);
     }
     ard_free(paths);
+    ard_dataset_files_reset(&tiles);
     return st;
 }
 
@@ -270,7 +306,7 @@ void ard_loader_free(ard_loader *loader) {
     ard_store_close(loader->store);
     ard__catalog_free(loader->catalog);
     for (int32_t i = 0; i < loader->num_files; i++) {
-        ard_parquet_close(loader->files[i].pq);
+        ard_tile_close(loader->files[i].tile);
         ard_free(loader->files[i].path);
     }
     for (int32_t e = 0; loader->epochs && e < loader->o.epochs; e++) {
@@ -284,6 +320,9 @@ void ard_loader_free(ard_loader *loader) {
     ard_free(loader->items);
     ard_free(loader->item_start);
     ard_free(loader->grid_text);
+    for (int i = 0; i < LOADER_STRINGS; i++) {
+        ard_free(loader->strings[i]);
+    }
     ard_free(loader->columns_text);
     ard_free(loader->cache);
     ard_free((void *)loader->cached);

@@ -1,13 +1,11 @@
 /* The loader's plan: read items resolved against the tiles' footers (files opened once, distinct
- * row groups numbered), the dataset's tile listing, and each epoch's delivery order -- row groups
+ * row groups numbered) and each epoch's delivery order -- row groups
  * shuffled, then a local shuffle buffer (Ray Data's semantics), then this shard's contiguous share
  * -- all from a seeded generator so a seed reproduces the order exactly. */
 #include "stream_int.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static int32_t find_file(ard_loader *l, const char *path) {
     for (int32_t i = l->num_files - 1; i >= 0; i--) {
@@ -19,24 +17,14 @@ static int32_t find_file(ard_loader *l, const char *path) {
 }
 
 static ard_status check_columns(ard_loader *l, loader_file *f, ard_error *err) {
-    f->leaf_flux = ard_parquet_find_leaf(f->pq, l->o.flux_column);
-    f->leaf_ivar = ard_parquet_find_leaf(f->pq, l->o.ivar_column);
-    f->leaf_id = ard_parquet_find_leaf(f->pq, l->o.id_column);
-    if (f->leaf_flux < 0) {
-        /* list columns are addressed by their element path */
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s.list.element", l->o.flux_column);
-        f->leaf_flux = ard_parquet_find_leaf(f->pq, buf);
-        snprintf(buf, sizeof buf, "%s.list.element", l->o.ivar_column);
-        f->leaf_ivar = ard_parquet_find_leaf(f->pq, buf);
+    if (ard_tile_column_kind(f->tile, l->o.flux_column) != ARD_TILE_LIST_F32 ||
+        ard_tile_column_kind(f->tile, l->o.ivar_column) != ARD_TILE_LIST_F32) {
+        return ard_error_set(err, ARD_EINVAL, "%s: missing list<float> column %s or %s", f->path,
+                             l->o.flux_column, l->o.ivar_column);
     }
-    if (f->leaf_flux < 0 || f->leaf_ivar < 0 || f->leaf_id < 0) {
-        return ard_error_set(err, ARD_EINVAL, "%s: missing column %s, %s or %s", f->path,
-                             l->o.flux_column, l->o.ivar_column, l->o.id_column);
-    }
-    const ard_pq_metadata *md = ard_parquet_metadata(f->pq);
-    if (md->nodes[md->leaves[f->leaf_id]].type != ARD_PQ_INT64) {
-        return ard_error_set(err, ARD_EINVAL, "%s: %s is not INT64", f->path, l->o.id_column);
+    if (ard_tile_column_kind(f->tile, l->o.id_column) != ARD_TILE_INT64) {
+        return ard_error_set(err, ARD_EINVAL, "%s: missing INT64 column %s", f->path,
+                             l->o.id_column);
     }
     return ARD_OK;
 }
@@ -59,12 +47,12 @@ static ard_status open_file(ard_loader *l, const char *path, int32_t *index, ard
         return ard_error_set(err, ARD_ENOMEM, "loader: path");
     }
     l->num_files++;
-    ard_status st = ard_parquet_open(path, NULL, &f->pq, err);
+    ard_status st = ard_tile_open(path, &f->tile, err);
     if (st == ARD_OK) {
         st = check_columns(l, f, err);
     }
     if (st == ARD_OK && !l->grid_text) {
-        const char *g = ard_parquet_kv_get(f->pq, "ard.grid");
+        const char *g = ard_tile_kv(f->tile, ARD_KV_GRID);
         if (g && !(l->grid_text = ard_strdup(g))) {
             st = ard_error_set(err, ARD_ENOMEM, "loader: grid");
         }
@@ -84,10 +72,10 @@ static int32_t find_rg(const ard_loader *l, int32_t file, int32_t row_group) {
 
 static ard_status add_rg(ard_loader *l, int32_t file, int32_t row_group, int32_t *out,
                          ard_error *err) {
-    const ard_pq_metadata *md = ard_parquet_metadata(l->files[file].pq);
-    if (row_group < 0 || row_group >= md->num_row_groups) {
+    int64_t rows = ard_tile_row_group_rows(l->files[file].tile, row_group);
+    if (rows < 0) {
         return ard_error_set(err, ARD_EINVAL, "%s: row group %d of %d", l->files[file].path,
-                             row_group, md->num_row_groups);
+                             row_group, ard_tile_num_row_groups(l->files[file].tile));
     }
     int32_t i = find_rg(l, file, row_group);
     if (i < 0) {
@@ -97,7 +85,7 @@ static ard_status add_rg(ard_loader *l, int32_t file, int32_t row_group, int32_t
         }
         l->rgs = grown;
         i = l->num_rgs++;
-        l->rgs[i] = (loader_rg){file, row_group, md->row_groups[row_group].num_rows};
+        l->rgs[i] = (loader_rg){file, row_group, rows};
     }
     *out = i;
     return ARD_OK;
@@ -143,99 +131,6 @@ ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_
         l->num_items = i + 1;
     }
     l->total_rows = l->item_start[num_items];
-    return ARD_OK;
-}
-
-/* ---- tiles of a dataset ---- */
-
-typedef struct path_list {
-    char **paths;
-    int64_t count, cap;
-} path_list;
-
-static int ends_with(const char *s, const char *suffix) {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static ard_status push_path(path_list *pl, const char *dir, const char *name, ard_error *err) {
-    if (pl->count == pl->cap) {
-        int64_t cap = pl->cap ? pl->cap * 2 : 64;
-        char **grown = ard_realloc(pl->paths, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            return ard_error_set(err, ARD_ENOMEM, "listing tiles");
-        }
-        pl->paths = grown;
-        pl->cap = cap;
-    }
-    size_t len = strlen(dir) + strlen(name) + 2;
-    char *p = ard_malloc(len);
-    if (!p) {
-        return ard_error_set(err, ARD_ENOMEM, "listing tiles");
-    }
-    snprintf(p, len, "%s/%s", dir, name);
-    pl->paths[pl->count++] = p;
-    return ARD_OK;
-}
-
-static ard_status walk(const char *dir, path_list *pl, int depth, ard_error *err) {
-    DIR *d = opendir(dir);
-    if (!d) {
-        return depth == 0 ? ard_error_set_errno(err, ARD_ENOENT, 0, "no tiles directory %s", dir)
-                          : ARD_OK;
-    }
-    ard_status st = ARD_OK;
-    struct dirent *e;
-    while (st == ARD_OK && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            continue; /* ., .. and temporary files of atomic writes */
-        }
-        size_t len = strlen(dir) + strlen(e->d_name) + 2;
-        char *child = ard_malloc(len);
-        if (!child) {
-            st = ard_error_set(err, ARD_ENOMEM, "listing tiles");
-            break;
-        }
-        snprintf(child, len, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (stat(child, &sb) == 0 && S_ISDIR(sb.st_mode) && depth < 8) {
-            st = walk(child, pl, depth + 1, err);
-        } else if (S_ISREG(sb.st_mode) && ends_with(e->d_name, ".parquet")) {
-            st = push_path(pl, dir, e->d_name, err);
-        }
-        ard_free(child);
-    }
-    closedir(d);
-    return st;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err) {
-    path_list pl = {0};
-    size_t len = strlen(dataset) + 8;
-    char *root = ard_malloc(len);
-    if (!root) {
-        return ard_error_set(err, ARD_ENOMEM, "listing tiles");
-    }
-    snprintf(root, len, "%s/tiles", dataset);
-    ard_status st = walk(root, &pl, 0, err);
-    if (st == ARD_OK && pl.count == 0) {
-        st = ard_error_set(err, ARD_ENOENT, "no *.parquet tile under %s", root);
-    }
-    ard_free(root);
-    if (st != ARD_OK) {
-        for (int64_t i = 0; i < pl.count; i++) {
-            ard_free(pl.paths[i]);
-        }
-        ard_free(pl.paths);
-        return st;
-    }
-    qsort(pl.paths, (size_t)pl.count, sizeof *pl.paths, cmp_str);
-    *paths = pl.paths;
-    *count = pl.count;
     return ARD_OK;
 }
 

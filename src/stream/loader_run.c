@@ -70,13 +70,12 @@ void ard__loader_free_entries(ard_loader *l) {
 
 /* Decodes a FLUX or IVAR matrix of row group `rg` into `dst` (pool_floats floats). Nulls become
  * NaN, which the tokenizer rejects like any non-finite value, so no validity bitmap is needed. */
-static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, int32_t leaf, float *dst,
-                                ard_error *err) {
+static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, const char *column,
+                                float *dst, ard_error *err) {
     const loader_file *f = &l->files[rg->file];
     int64_t rows = 0, width = 0;
-    int32_t nulls = 0;
-    ard_status st = ard_parquet_read_f32_matrix_into(
-        f->pq, rg->row_group, leaf, dst, l->pool_floats, NULL, &rows, &width, &nulls, err);
+    ard_status st = ard_tile_read_f32(f->tile, rg->row_group, column, dst, l->pool_floats, &rows,
+                                      &width, NULL, err);
     if (st == ARD_ELIMIT || (st == ARD_OK && (width != l->width || rows != rg->rows))) {
         st = ard_error_set(err, ARD_EINVAL,
                            "%s row group %d: %lld spectra of width %lld, expected %lld of %lld",
@@ -89,29 +88,19 @@ static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, int32_
 static ard_status decode_entry(const ard_loader *l, loader_entry *en, ard_error *err) {
     const loader_rg *rg = &l->rgs[en->rg];
     const loader_file *f = &l->files[rg->file];
-    ard_pq_column_data ids = {0};
-    ard_status st = ard_parquet_read_column(f->pq, rg->row_group, f->leaf_id, &ids, err);
-    if (st == ARD_OK && ids.num_values != rg->rows) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: %s has nulls in row group %d", f->path,
-                           l->o.id_column, rg->row_group);
-    }
-    if (st == ARD_OK) {
-        en->ids = ard_malloc((size_t)rg->rows * 8 + 8);
-        if (!en->ids) {
-            st = ard_error_set(err, ARD_ENOMEM, "loader: ids");
-        } else {
-            memcpy(en->ids, ids.values, (size_t)rg->rows * 8);
-        }
-    }
-    ard_pq_column_data_reset(&ids);
-    if (st == ARD_OK && (!en->flux || !en->ivar)) {
+    ard_status st = ARD_OK;
+    en->ids = ard_malloc((size_t)rg->rows * 8 + 8);
+    if (!en->ids || !en->flux || !en->ivar) {
         st = ard_error_set(err, ARD_ENOMEM, "loader: row group buffers");
     }
     if (st == ARD_OK) {
-        st = decode_matrix(l, rg, f->leaf_flux, en->flux, err);
+        st = ard_tile_read_int64(f->tile, rg->row_group, l->o.id_column, 0, rg->rows, en->ids, err);
     }
     if (st == ARD_OK) {
-        st = decode_matrix(l, rg, f->leaf_ivar, en->ivar, err);
+        st = decode_matrix(l, rg, l->o.flux_column, en->flux, err);
+    }
+    if (st == ARD_OK) {
+        st = decode_matrix(l, rg, l->o.ivar_column, en->ivar, err);
     }
     if (st != ARD_OK) {
         ard_error_prefix(err, "reading %s: ", f->path);

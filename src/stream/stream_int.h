@@ -3,7 +3,7 @@
 #ifndef ARD_STREAM_INT_H
 #define ARD_STREAM_INT_H
 
-#include "ard/parquet.h"
+#include "ard/dataset.h"
 #include "ard/stream.h"
 
 #include <pthread.h>
@@ -128,8 +128,7 @@ ard_status ard__grid_parse(const char *text, grid_spec *g, ard_error *err);
 
 typedef struct loader_file {
     char *path;
-    ard_parquet_file *pq;
-    int32_t leaf_flux, leaf_ivar, leaf_id;
+    ard_tile *tile; /* read through dataset's spectrum reader */
 } loader_file;
 
 /* The catalog columns a loader adds to each batch, looked up in the index (loader_catalog.c). */
@@ -178,8 +177,11 @@ typedef struct loader_entry {
     float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
 } loader_entry;
 
+enum { LOADER_STRINGS = 7 }; /* option strings the loader copies (loader.c) */
+
 struct ard_loader {
-    ard_loader_options o;
+    ard_loader_options o; /* its strings point into `strings` */
+    char *strings[LOADER_STRINGS];
     loader_file *files;
     int32_t num_files;
     loader_rg *rgs;
@@ -289,8 +291,6 @@ ard_status ard__loader_drop_run(ard_loader *l, const int64_t *pairs, int64_t cou
 int32_t ard__loader_compact(const ard_loader *l, const ard_batch *b, const uint8_t *keep,
                             int32_t n);
 void ard__loader_skips_free(ard_loader *l);
-/* Lists DATASET/tiles/ recursively: sorted *.parquet paths (caller frees each and the array). */
-ard_status ard__list_tiles(const char *dataset, char ***paths, int64_t *count, ard_error *err);
 
 /* Global batch number of store sequence number `seq`, whether global batch g is produced here, and
  * how many batches of `epoch` are (loader_remote.c; identity without a selection). */

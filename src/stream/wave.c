@@ -1,7 +1,7 @@
 /* Patch central wavelengths from a tile's "ard.grid" key-value text
  * ("kind=log;start=3600;stop=9824;n=4096"): bin centres are start * (stop/start)^(i/(n-1)) for log
  * grids and start + i (stop-start)/(n-1) for linear ones. Parsed here (not through the survey
- * module) because the stream depends on core and parquet only. */
+ * module) because the stream does not depend on survey. */
 #include "stream_int.h"
 
 #include <errno.h>

@@ -1,40 +1,15 @@
-/* zcatalog files: the catalog schema of ard_catalog_column written with the ard Parquet writer. */
+/* zcatalog files: the catalog schema of ard_dataset_catalog_column written with parquet's table
+ * writer. */
 #include "survey_int.h"
 
 #include <string.h>
 
-static ard_status add_columns(ard_pq_schema_builder *sb, ard_error *err) {
-    ard_pq_logical str = {0};
-    str.kind = ARD_PQ_LT_STRING;
-    for (int32_t i = 0; i < ard_catalog_num_columns(); i++) {
-        const ard_survey_column *c = ard_catalog_column(i);
-        ard_pq_type type = ARD_PQ_BYTE_ARRAY;
-        switch (c->type) {
-        case ARD_COLTYPE_INT32:
-            type = ARD_PQ_INT32;
-            break;
-        case ARD_COLTYPE_INT64:
-            type = ARD_PQ_INT64;
-            break;
-        case ARD_COLTYPE_FLOAT:
-            type = ARD_PQ_FLOAT;
-            break;
-        case ARD_COLTYPE_DOUBLE:
-            type = ARD_PQ_DOUBLE;
-            break;
-        default:
-            break;
-        }
-        int32_t col = ard_pq_schema_add_column(sb, c->name, type, ARD_PQ_REQUIRED,
-                                               type == ARD_PQ_BYTE_ARRAY ? &str : NULL, 0, err);
-        if (col < 0) {
-            return err && err->code ? err->code : ARD_EINTERNAL;
-        }
-        if (i == 0 && ard_pq_schema_set_sorted(sb, col, 1, err) != ARD_OK) {
-            return ARD_EINVAL;
-        }
-    }
-    return ARD_OK;
+/* ard_dataset_col_type -> table column kind. */
+static int32_t table_kind(int32_t type) {
+    static const int32_t kinds[] = {ARD_PARQUET_COL_INT32, ARD_PARQUET_COL_INT64,
+                                    ARD_PARQUET_COL_FLOAT, ARD_PARQUET_COL_DOUBLE,
+                                    ARD_PARQUET_COL_STRING};
+    return type >= 0 && type <= ARD_COLTYPE_STRING ? kinds[type] : -1;
 }
 
 /* The data pointer of catalog column `name` in r (numeric) or its strings. */
@@ -89,33 +64,25 @@ static const void *column_data(const ard__catalog_rows *r, const char *name,
 
 ard_status ard__write_catalog(const char *path, const ard__catalog_rows *rows, const char *source,
                               int64_t *bytes_out, ard_error *err) {
-    ard_pq_schema_builder *sb = NULL;
-    ard_pq_writer *w = NULL;
-    ard_status st = ard_survey_mkdirs_for(path, err);
-    st = st ? st : ard_pq_schema_new(&sb, err);
-    st = st ? st : add_columns(sb, err);
-    if (st == ARD_OK) {
-        st = ard__open_table_writer(path, sb, source, NULL, NULL, &w, err);
+    ard_parquet_table_column cols[32];
+    int32_t n = ard_dataset_catalog_num_columns();
+    if (n > (int32_t)(sizeof cols / sizeof cols[0])) {
+        return ard_error_set(err, ARD_EINTERNAL, "catalog: %d columns", n);
     }
-    for (int32_t i = 0; st == ARD_OK && i < ard_catalog_num_columns(); i++) {
+    for (int32_t i = 0; i < n; i++) {
+        const ard_dataset_column *c = ard_dataset_catalog_column(i);
         const char *const *strs = NULL;
-        const void *data = column_data(rows, ard_catalog_column(i)->name, &strs);
-        if (strs) {
-            st = ard__write_strings(w, i, strs, rows->rows, err);
-        } else if (data) {
-            st = ard_pq_writer_write_column(w, i, data, NULL, rows->rows, err);
-        } else {
-            st = ard_error_set(err, ARD_EINTERNAL, "catalog: no data for column %s",
-                               ard_catalog_column(i)->name);
+        const void *data = column_data(rows, c->name, &strs);
+        memset(&cols[i], 0, sizeof cols[i]);
+        cols[i].name = c->name;
+        cols[i].kind = table_kind(c->type);
+        cols[i].flags = i == 0 ? ARD_PARQUET_COL_SORTED : 0;
+        cols[i].values = strs ? (const void *)strs : data;
+        if (!cols[i].values) {
+            return ard_error_set(err, ARD_EINTERNAL, "catalog: no data for column %s", c->name);
         }
     }
-    ard_pq_schema_free(sb);
-    if (st != ARD_OK) {
-        ard_pq_writer_abort(w);
-        ard_error_prefix(err, "writing catalog %s: ", path);
-        return st;
-    }
-    st = ard_pq_writer_close(w, err);
+    ard_status st = ard__write_survey_table(path, cols, n, rows->rows, source, NULL, NULL, err);
     if (st == ARD_OK && bytes_out) {
         *bytes_out = 0;
         ard_file_size(path, bytes_out, NULL);

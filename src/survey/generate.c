@@ -102,7 +102,7 @@ static ard_status write_catalog_file(gen_run *run, int64_t k, int64_t *bytes, ar
     int64_t first = k * ARD_CATALOG_ROWS_PER_FILE, n = g->n - first;
     n = n < ARD_CATALOG_ROWS_PER_FILE ? n : ARD_CATALOG_ROWS_PER_FILE;
     char path[4096];
-    ard_status st = ard_survey_catalog_path(run->out, (int32_t)k, path, sizeof path, err);
+    ard_status st = ard_dataset_catalog_path(run->out, (int32_t)k, path, sizeof path, err);
     const char **strs = ard_malloc((size_t)n * 5 * sizeof *strs);
     int64_t *i64 = ard_malloc((size_t)n * 2 * sizeof *i64);
     int32_t *i32 = ard_malloc((size_t)n * 3 * sizeof *i32);
@@ -184,25 +184,26 @@ static ard_status write_truth_file(gen_run *run, int64_t k, int64_t *bytes, ard_
         }
     }
     if (st == ARD_OK) {
-        ard__simple_col cols[] = {
-            {"TARGETID", ARD_PQ_INT64, g->targetid + first, NULL, 1},
-            {ARD_TRUTH_GROUP_ID, ARD_PQ_INT64, g->group_id + first, NULL, 0},
-            {"IS_CENTRAL", ARD_PQ_INT32, i32, NULL, 0},
-            {"Z_COSMO", ARD_PQ_DOUBLE, g->z_cosmo + first, NULL, 0},
-            {"Z_TRUE", ARD_PQ_DOUBLE, g->z_true + first, NULL, 0},
-            {ARD_TRUTH_ANOMALY, ARD_PQ_BYTE_ARRAY, NULL, strs, 0},
-            {ARD_TRUTH_ANOMALY_CODE, ARD_PQ_INT32, i32 + n, NULL, 0},
-            {"LOG_HALO_MASS", ARD_PQ_DOUBLE, g->log_mass + first, NULL, 0},
-            {"HAS_SPECTRUM", ARD_PQ_INT32, i32 + 2 * n, NULL, 0},
-            {"SPECTRUM_CLASS", ARD_PQ_BYTE_ARRAY, NULL, strs + n, 0},
-            {ARD_TRUTH_WEB_CLASS, ARD_PQ_BYTE_ARRAY, NULL, strs + 2 * n, 0},
-            {ARD_TRUTH_WEB_CODE, ARD_PQ_INT32, i32 + 3 * n, NULL, 0},
-            {ARD_TRUTH_WEB_DELTA, ARD_PQ_FLOAT, web->delta + first, NULL, 0},
-            {"WEB_LAMBDA1", ARD_PQ_FLOAT, lam, NULL, 0},
-            {"WEB_LAMBDA2", ARD_PQ_FLOAT, lam + n, NULL, 0},
-            {"WEB_LAMBDA3", ARD_PQ_FLOAT, lam + 2 * n, NULL, 0},
+        ard_parquet_table_column cols[] = {
+            {"TARGETID", ARD_PARQUET_COL_INT64, ARD_PARQUET_COL_SORTED, g->targetid + first, NULL,
+             NULL, 0},
+            {ARD_TRUTH_GROUP_ID, ARD_PARQUET_COL_INT64, 0, g->group_id + first, NULL, NULL, 0},
+            {"IS_CENTRAL", ARD_PARQUET_COL_INT32, 0, i32, NULL, NULL, 0},
+            {"Z_COSMO", ARD_PARQUET_COL_DOUBLE, 0, g->z_cosmo + first, NULL, NULL, 0},
+            {"Z_TRUE", ARD_PARQUET_COL_DOUBLE, 0, g->z_true + first, NULL, NULL, 0},
+            {ARD_TRUTH_ANOMALY, ARD_PARQUET_COL_STRING, 0, strs, NULL, NULL, 0},
+            {ARD_TRUTH_ANOMALY_CODE, ARD_PARQUET_COL_INT32, 0, i32 + n, NULL, NULL, 0},
+            {"LOG_HALO_MASS", ARD_PARQUET_COL_DOUBLE, 0, g->log_mass + first, NULL, NULL, 0},
+            {"HAS_SPECTRUM", ARD_PARQUET_COL_INT32, 0, i32 + 2 * n, NULL, NULL, 0},
+            {"SPECTRUM_CLASS", ARD_PARQUET_COL_STRING, 0, strs + n, NULL, NULL, 0},
+            {ARD_TRUTH_WEB_CLASS, ARD_PARQUET_COL_STRING, 0, strs + 2 * n, NULL, NULL, 0},
+            {ARD_TRUTH_WEB_CODE, ARD_PARQUET_COL_INT32, 0, i32 + 3 * n, NULL, NULL, 0},
+            {ARD_TRUTH_WEB_DELTA, ARD_PARQUET_COL_FLOAT, 0, web->delta + first, NULL, NULL, 0},
+            {"WEB_LAMBDA1", ARD_PARQUET_COL_FLOAT, 0, lam, NULL, NULL, 0},
+            {"WEB_LAMBDA2", ARD_PARQUET_COL_FLOAT, 0, lam + n, NULL, NULL, 0},
+            {"WEB_LAMBDA3", ARD_PARQUET_COL_FLOAT, 0, lam + 2 * n, NULL, NULL, 0},
         };
-        st = ard__write_simple_table(path, cols, (int32_t)(sizeof cols / sizeof cols[0]), n,
+        st = ard__write_survey_table(path, cols, (int32_t)(sizeof cols / sizeof cols[0]), n,
                                      run->source, ARD_KV_COSMIC_WEB, run->web_params, err);
         if (st == ARD_OK) {
             ard_file_size(path, bytes, NULL);
@@ -226,17 +227,17 @@ static ard_status write_groups_file(gen_run *run, int64_t *bytes, ard_error *err
     for (int64_t i = 0; i < g->n; i++) {
         ids[i] = i;
     }
-    ard__simple_col cols[] = {
-        {ARD_TRUTH_GROUP_ID, ARD_PQ_INT64, ids, NULL, 1},
-        {"RA", ARD_PQ_DOUBLE, g->ra, NULL, 0},
-        {"DEC", ARD_PQ_DOUBLE, g->dec, NULL, 0},
-        {"Z", ARD_PQ_DOUBLE, g->z, NULL, 0},
-        {"LOG_MASS", ARD_PQ_DOUBLE, g->log_mass, NULL, 0},
-        {"N_MEMBERS", ARD_PQ_INT32, g->n_members, NULL, 0},
-        {"R_VIR_MPC", ARD_PQ_DOUBLE, g->r_vir, NULL, 0},
-        {"SIGMA_V", ARD_PQ_DOUBLE, g->sigma_v, NULL, 0},
+    ard_parquet_table_column cols[] = {
+        {ARD_TRUTH_GROUP_ID, ARD_PARQUET_COL_INT64, ARD_PARQUET_COL_SORTED, ids, NULL, NULL, 0},
+        {"RA", ARD_PARQUET_COL_DOUBLE, 0, g->ra, NULL, NULL, 0},
+        {"DEC", ARD_PARQUET_COL_DOUBLE, 0, g->dec, NULL, NULL, 0},
+        {"Z", ARD_PARQUET_COL_DOUBLE, 0, g->z, NULL, NULL, 0},
+        {"LOG_MASS", ARD_PARQUET_COL_DOUBLE, 0, g->log_mass, NULL, NULL, 0},
+        {"N_MEMBERS", ARD_PARQUET_COL_INT32, 0, g->n_members, NULL, NULL, 0},
+        {"R_VIR_MPC", ARD_PARQUET_COL_DOUBLE, 0, g->r_vir, NULL, NULL, 0},
+        {"SIGMA_V", ARD_PARQUET_COL_DOUBLE, 0, g->sigma_v, NULL, NULL, 0},
     };
-    ard_status st = ard__write_simple_table(path, cols, 8, g->n, run->source, NULL, NULL, err);
+    ard_status st = ard__write_survey_table(path, cols, 8, g->n, run->source, NULL, NULL, err);
     if (st == ARD_OK) {
         ard_file_size(path, bytes, NULL);
     }
@@ -302,8 +303,8 @@ static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *
     int64_t n = run->spec.grid.n;
     int64_t gi0 = run->tile_rows[first];
     char path[4096];
-    ard_status st = ard_survey_tile_path(run->out, "main", program_of(g->cls[gi0]), g->healpix[gi0],
-                                         path, sizeof path, err);
+    ard_status st = ard_dataset_tile_path(run->out, "main", program_of(g->cls[gi0]),
+                                          g->healpix[gi0], path, sizeof path, err);
     float *flux = ard_malloc((size_t)(rows * n) * sizeof(float));
     float *ivar = ard_malloc((size_t)(rows * n) * sizeof(float));
     uint8_t *mask = ard_malloc((size_t)(rows * n));
@@ -376,7 +377,7 @@ static ard_status make_out_dir(const char *out, ard_error *err) {
     if (len < 0 || (size_t)len >= sizeof probe) {
         return ard_error_set(err, ARD_EINVAL, "generate: output path too long");
     }
-    ard_status st = ard_survey_mkdirs_for(probe, err);
+    ard_status st = ard_dataset_mkdirs_for(probe, err);
     struct stat sbuf;
     if (st == ARD_OK && (stat(out, &sbuf) != 0 || !S_ISDIR(sbuf.st_mode))) {
         return ard_error_set(err, ARD_EIO, "generate: %s is not a directory", out);
@@ -412,7 +413,7 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
     ard_status st = (out_dir && user_opts)
                         ? check_options(opts, err)
                         : ard_error_set(err, ARD_EINVAL, "generate: NULL argument");
-    st = st ? st : ard__check_fresh_output(out_dir, err);
+    st = st ? st : ard_dataset_check_fresh(out_dir, err);
     st = st ? st : make_out_dir(out_dir, err);
     ard_pool *pool = NULL;
     ard_cosmology *cosmo = NULL;

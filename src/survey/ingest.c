@@ -318,8 +318,8 @@ static ard_status write_one_tile(ingest_run *run, const char *out, const row_ref
                                  ard_error *err) {
     const ard_grid *g = &run->opts->grid;
     char path[4096];
-    ard_status st = ard_survey_tile_path(out, refs[0].survey, refs[0].program, refs[0].healpix,
-                                         path, sizeof path, err);
+    ard_status st = ard_dataset_tile_path(out, refs[0].survey, refs[0].program, refs[0].healpix,
+                                          path, sizeof path, err);
     size_t cells = (size_t)(n * g->n);
     float *flux = ard_malloc(cells * sizeof(float));
     float *ivar = ard_malloc(cells * sizeof(float));
@@ -379,7 +379,7 @@ static ard_status write_tiles(ingest_run *run, const char *out, row_ref *refs, i
 static ard_status write_catalog_part(ingest_run *run, const char *out, int32_t index,
                                      const row_ref *refs, int64_t n, ard_error *err) {
     char path[4096];
-    ard_status st = ard_survey_catalog_path(out, index, path, sizeof path, err);
+    ard_status st = ard_dataset_catalog_path(out, index, path, sizeof path, err);
     int64_t *i64 = ard_malloc((size_t)n * 4 * sizeof *i64);
     double *f64 = ard_malloc((size_t)n * 5 * sizeof *f64);
     float *f32 = ard_malloc((size_t)n * 4 * sizeof *f32);
@@ -508,7 +508,7 @@ ard_status ard_ingest_desi(const char *out_dir, const char *const *paths, int32_
     ard_status st = (out_dir && paths && n_paths > 0)
                         ? ard_grid_validate(&run.opts->grid, err)
                         : ard_error_set(err, ARD_EINVAL, "ingest: need an output and inputs");
-    st = st ? st : ard__check_fresh_output(out_dir, err);
+    st = st ? st : ard_dataset_check_fresh(out_dir, err);
     st = st ? st : collect_inputs(&run, paths, n_paths, err);
     st = st ? st : make_edges(&run, err);
     st = st ? st : ard_pool_new(run.opts->threads, &pool, err);

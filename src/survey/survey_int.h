@@ -142,28 +142,12 @@ typedef struct ard__catalog_rows {
 ard_status ard__write_catalog(const char *path, const ard__catalog_rows *rows, const char *source,
                               int64_t *bytes_out, ard_error *err);
 
-/* String column helper: writes n strings as a BYTE_ARRAY column. */
-ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *strs, int64_t n,
-                              ard_error *err);
-
-/* Opens a ZSTD table writer (131,072 rows per row group) with ard.version and ard.source in the
- * key-value metadata, plus extra_key = extra_value when extra_key is not NULL; shared by the
- * catalog and the truth tables. */
-ard_status ard__open_table_writer(const char *path, const ard_pq_schema_builder *sb,
-                                  const char *source, const char *extra_key,
-                                  const char *extra_value, ard_pq_writer **out, ard_error *err);
-
-/* Flat table writer (truth tables): column 0 may be declared sorted. */
-typedef struct ard__simple_col {
-    const char *name;
-    ard_pq_type type;        /* INT32, INT64, FLOAT, DOUBLE or BYTE_ARRAY (strings) */
-    const void *data;        /* numeric: rows values */
-    const char *const *strs; /* BYTE_ARRAY: rows strings */
-    int sorted;
-} ard__simple_col;
-ard_status ard__write_simple_table(const char *path, const ard__simple_col *cols, int32_t ncols,
-                                   int64_t rows, const char *source, const char *extra_key,
-                                   const char *extra_value, ard_error *err);
+/* A flat table (catalog, truth) written with survey's options: ZSTD, 131,072 rows per row group,
+ * key-value ard.version, ard.source = source and, when extra_key is not NULL, extra_key =
+ * extra_value; parent directories are created. Errors name the path. */
+ard_status ard__write_survey_table(const char *path, const ard_parquet_table_column *cols,
+                                   int32_t ncols, int64_t rows, const char *source,
+                                   const char *extra_key, const char *extra_value, ard_error *err);
 
 /* Class whose spectrum galaxy i shows (differs from gal->cls only for wrong_class anomalies). */
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
@@ -256,10 +240,6 @@ int32_t ard__coadd_class(const ard__coadd *c, int64_t i);
  * masked). edges: the grid's n + 1 bin edges. work: 2 * n doubles of scratch. */
 void ard__resample_row(const ard__coadd *c, int64_t row, const ard_grid *grid, const double *edges,
                        double *work, float *flux, float *ivar, uint8_t *mask);
-
-/* ARD_EEXIST when out_dir already holds a dataset (tiles/, catalog/ or truth/), so a new survey is
- * never mixed with stale files of an earlier one. */
-ard_status ard__check_fresh_output(const char *out_dir, ard_error *err);
 
 /* Wall clock seconds (monotonic). */
 double ard__now(void);

@@ -7,30 +7,6 @@
 
 #define TILE_ROWS_PER_GROUP 128
 
-ard_status ard__write_strings(ard_pq_writer *w, int32_t col, const char *const *strs, int64_t n,
-                              ard_error *err) {
-    int64_t *offsets = ard_malloc((size_t)(n + 1) * sizeof *offsets);
-    ard_buf data;
-    ard_buf_init(&data);
-    if (!offsets) {
-        return ard_error_set(err, ARD_ENOMEM, "strings: no memory for %lld offsets", (long long)n);
-    }
-    offsets[0] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        size_t len = strlen(strs[i]);
-        ard_buf_append(&data, strs[i], len);
-        offsets[i + 1] = offsets[i] + (int64_t)len;
-    }
-    ard_status st =
-        data.failed
-            ? ard_error_set(err, ARD_ENOMEM, "strings: no memory")
-            : ard_pq_writer_write_binary(w, col, offsets,
-                                         data.data ? data.data : (const uint8_t *)"", NULL, n, err);
-    ard_free(offsets);
-    ard_buf_reset(&data);
-    return st;
-}
-
 static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     ard_pq_schema_builder *sb = NULL;
     ard_status st = ard_pq_schema_new(&sb, err);
@@ -41,15 +17,16 @@ static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8;
     u8.is_signed = 0;
-    int32_t id =
-        ard_pq_schema_add_column(sb, ARD_COL_TARGETID, ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+    int32_t id = -1;
+    ard_pq_schema_add_column(sb, ARD_COL_TARGETID, ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id,
+                             err);
     if (id < 0 || ard_pq_schema_set_sorted(sb, id, 1, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_FLUX, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                               NULL, err) < 0 ||
+                               NULL, NULL, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_IVAR, ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
-                               NULL, err) < 0 ||
+                               NULL, NULL, err) != ARD_OK ||
         ard_pq_schema_add_list(sb, ARD_COL_MASK, ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED,
-                               &u8, err) < 0) {
+                               &u8, NULL, err) != ARD_OK) {
         ard_pq_schema_free(sb);
         return err && err->code != ARD_OK ? err->code : ARD_EINTERNAL;
     }
@@ -134,7 +111,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
     uint8_t *valid = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
     if (st == ARD_OK) {
-        st = ard_survey_mkdirs_for(path, err);
+        st = ard_dataset_mkdirs_for(path, err);
     }
     if (st == ARD_OK) {
         st = tile_schema(&sb, err);

@@ -92,14 +92,14 @@ ard_status ard_test_write_tile(const char *path, int64_t rows, int64_t width, in
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8;
     if (st == ARD_OK) {
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, err);
+        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, err);
         ard_pq_schema_set_sorted(sb, 0, 1, err);
         ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL,
-                               err);
+                               NULL, err);
         ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL,
-                               err);
+                               NULL, err);
         ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, &u8,
-                               err);
+                               NULL, err);
     }
     char grid[96];
     snprintf(grid, sizeof grid, "kind=log;start=3600;stop=9824;n=%lld", (long long)width);

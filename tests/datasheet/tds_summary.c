@@ -164,13 +164,14 @@ static void write_catalog(const char *path, int64_t base, int64_t n, int variant
     ard_pq_logical str = {0};
     str.kind = ARD_PQ_LT_STRING;
     assert_int_equal(ard_pq_schema_new(&sb, &e), ARD_OK);
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &e);
-    ard_pq_schema_add_column(sb, "Z", ARD_PQ_DOUBLE, ARD_PQ_OPTIONAL, NULL, 0, &e);
-    ard_pq_schema_add_column(sb, "ZWARN", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &e);
-    ard_pq_schema_add_column(sb, "SPECTYPE", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, &e);
-    ard_pq_schema_add_column(sb, "TARGET_CLASS", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, &e);
-    ard_pq_schema_add_column(sb, "TARGET_RA", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, &e);
-    ard_pq_schema_add_column(sb, "TARGET_DEC", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, &e);
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "Z", ARD_PQ_DOUBLE, ARD_PQ_OPTIONAL, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "ZWARN", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "SPECTYPE", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "TARGET_CLASS", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL,
+                             &e);
+    ard_pq_schema_add_column(sb, "TARGET_RA", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "TARGET_DEC", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, NULL, &e);
     ard_pq_writer *w = NULL;
     assert_int_equal(ard_pq_writer_open(path, sb, NULL, &w, &e), ARD_OK);
     ard_pq_schema_free(sb);

@@ -361,7 +361,7 @@ static void class_stats(tds_truth *t, const cat_rows *c, const int64_t *tids, in
 static int read_catalog(const char *dir, cat_rows *c) {
     for (int32_t i = 0;; i++) {
         char path[1024];
-        if (ard_survey_catalog_path(dir, i, path, sizeof path, NULL) != ARD_OK ||
+        if (ard_dataset_catalog_path(dir, i, path, sizeof path, NULL) != ARD_OK ||
             access(path, F_OK) != 0) {
             return i > 0 ? 0 : -1;
         }
@@ -392,7 +392,7 @@ int tds_truth_compute(const char *dir, tds_truth *t) {
         t->stats_pixels += tt->has_stats ? tt->values : 0;
         t->stats_ivar_zero += tt->has_stats ? tt->ivar_zero : 0;
         char s[32], p[32];
-        if (ard_survey_parse_tile_path(tl.tiles[i].path, s, p, &pix[i], NULL) != ARD_OK) {
+        if (ard_dataset_parse_tile_path(tl.tiles[i].path, s, p, &pix[i], NULL) != ARD_OK) {
             fprintf(stderr, "not a tile path: %s\n", tl.tiles[i].path);
             rc = -1;
         }
@@ -531,12 +531,14 @@ static int save_tile(const char *path, const tile_data *d, ard_parquet_file *ori
                      const char *stats) {
     ard_pq_schema_builder *sb = NULL;
     ard_pq_schema_new(&sb, NULL);
-    int32_t ct =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL);
-    int32_t cf = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                                        NULL, NULL);
-    int32_t ci = ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL,
-                                        NULL, NULL);
+    int32_t ct = -1;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &ct, NULL);
+    int32_t cf = -1;
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL, NULL, &cf,
+                           NULL);
+    int32_t ci = -1;
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_REQUIRED, ARD_PQ_OPTIONAL, NULL, &ci,
+                           NULL);
     ard_pq_schema_set_sorted(sb, ct, 1, NULL);
     const ard_pq_metadata *md = ard_parquet_metadata(orig);
     const char *keys[16], *vals[16];

@@ -504,6 +504,7 @@ int main(void) {
         BOTH(test_select_columns),
         BOTH(test_result_run),
         BOTH(test_result_run_kill),
+        BOTH(test_query_stage),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

@@ -145,16 +145,19 @@ int tgen_write_tile_kv(const char *path, int32_t tile, const tgen_opts *o, const
     if (ard_pq_schema_new(&sb, &e) != ARD_OK) {
         return fail(msg, cap, path, &e);
     }
-    int32_t id =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &e);
+    int32_t id = -1;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id, &e);
     ard_pq_schema_set_sorted(sb, id, 1, &e);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &e);
-    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &e);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           &e);
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           &e);
     ard_pq_logical u8;
     memset(&u8, 0, sizeof u8);
     u8.kind = ARD_PQ_LT_INTEGER;
     u8.bit_width = 8; /* MASK list<uint8> as in the survey tiles */
-    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, &e);
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, NULL,
+                           &e);
     ard_pq_writer_options wo;
     ard_pq_writer_options_init(&wo);
     wo.rows_per_row_group = o->rows_per_group;
@@ -193,11 +196,11 @@ static int write_catalog_part(const char *path, const tgen_opts *o, int64_t firs
     if (ard_pq_schema_new(&sb, e) != ARD_OK) {
         return -1;
     }
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, e);
-    ard_pq_schema_add_column(sb, "Z", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, e);
-    ard_pq_schema_add_column(sb, "ZWARN", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, e);
-    ard_pq_schema_add_column(sb, "SPECTYPE", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, e);
-    ard_pq_schema_add_column(sb, "TARGET_RA", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, e);
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, e);
+    ard_pq_schema_add_column(sb, "Z", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, NULL, e);
+    ard_pq_schema_add_column(sb, "ZWARN", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, e);
+    ard_pq_schema_add_column(sb, "SPECTYPE", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL, e);
+    ard_pq_schema_add_column(sb, "TARGET_RA", ARD_PQ_DOUBLE, ARD_PQ_REQUIRED, NULL, 0, NULL, e);
     ard_pq_writer *w = NULL;
     int rc = ard_pq_writer_open(path, sb, NULL, &w, e) == ARD_OK ? 0 : -1;
     ard_pq_schema_free(sb);

@@ -250,8 +250,9 @@ static void matrix_roundtrip(int codec, int page_version, int bss, int with_null
     ard_error_init(&err);
     ard_pq_schema_builder *sb;
     assert_int_equal(ard_pq_schema_new(&sb, &err), ARD_OK);
-    int32_t c = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
-                                       NULL, &err);
+    int32_t c = -1;
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &c,
+                           &err);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
     o.codec = (ard_pq_codec)codec;

@@ -718,18 +718,67 @@ static void test_crc32_paths(void **state) {
     free(buf);
 }
 
+/* The one varint codec: round trips at every length, and the exact limits of 32- and 64-bit. */
+static void test_varint(void **state) {
+    (void)state;
+    const uint64_t values[] = {
+        0, 1, 127, 128, 16383, 16384, UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        ard_buf b;
+        ard_buf_init(&b);
+        ard__varint_put(&b, values[i]);
+        const uint8_t *p = b.data, *end = b.data + b.len;
+        uint64_t v = 0;
+        assert_int_equal(ard__varint_get(&p, end, 10, &v), ARD__VARINT_OK);
+        assert_true(v == values[i]);
+        assert_ptr_equal(p, end);
+        p = b.data;
+        int want = values[i] > UINT32_MAX
+                       ? (b.len > 5 ? ARD__VARINT_TOO_LONG : ARD__VARINT_TOO_LARGE)
+                       : ARD__VARINT_OK;
+        assert_int_equal(ard__varint_get(&p, end, 5, &v), want);
+        p = b.data;
+        assert_int_equal(ard__varint_get(&p, end - 1, 10, &v), ARD__VARINT_TRUNCATED);
+        assert_ptr_equal(p, b.data); /* not advanced on failure */
+        ard_buf_reset(&b);
+    }
+    /* 2^64 (10th byte 0x02) and an 11-byte encoding */
+    const uint8_t over[10] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02};
+    const uint8_t *p = over;
+    uint64_t v = 0;
+    assert_int_equal(ard__varint_get(&p, over + 10, 10, &v), ARD__VARINT_TOO_LARGE);
+    const uint8_t longer[11] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x81, 0x00};
+    p = longer;
+    assert_int_equal(ard__varint_get(&p, longer + 11, 10, &v), ARD__VARINT_TOO_LONG);
+    /* 2^32 in 5 bytes is too large for a 32-bit varint */
+    const uint8_t big32[5] = {0x80, 0x80, 0x80, 0x80, 0x10};
+    p = big32;
+    assert_int_equal(ard__varint_get(&p, big32 + 5, 5, &v), ARD__VARINT_TOO_LARGE);
+}
+
 int ard_test_encoding_run(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bitunpack_all_widths), cmocka_unit_test(test_bit_width),
-        cmocka_unit_test(test_rle_roundtrip_u32),    cmocka_unit_test(test_rle_roundtrip_levels),
-        cmocka_unit_test(test_rle_constant_runs),    cmocka_unit_test(test_rle_spec_example),
-        cmocka_unit_test(test_rle_adversarial),      cmocka_unit_test(test_bitpacked_msb),
-        cmocka_unit_test(test_delta_roundtrip),      cmocka_unit_test(test_delta_spec_examples),
-        cmocka_unit_test(test_delta_corrupt),        cmocka_unit_test(test_delta_length),
-        cmocka_unit_test(test_delta_byte_array),     cmocka_unit_test(test_bss_roundtrip),
-        cmocka_unit_test(test_codec_roundtrip),      cmocka_unit_test(test_codec_bad_input),
-        cmocka_unit_test(test_gzip_members),         cmocka_unit_test(test_lz4_hadoop),
-        cmocka_unit_test(test_zstd_empty_and_crc),   cmocka_unit_test(test_crc32_paths),
+        cmocka_unit_test(test_bitunpack_all_widths),
+        cmocka_unit_test(test_bit_width),
+        cmocka_unit_test(test_rle_roundtrip_u32),
+        cmocka_unit_test(test_rle_roundtrip_levels),
+        cmocka_unit_test(test_rle_constant_runs),
+        cmocka_unit_test(test_rle_spec_example),
+        cmocka_unit_test(test_rle_adversarial),
+        cmocka_unit_test(test_bitpacked_msb),
+        cmocka_unit_test(test_delta_roundtrip),
+        cmocka_unit_test(test_delta_spec_examples),
+        cmocka_unit_test(test_delta_corrupt),
+        cmocka_unit_test(test_delta_length),
+        cmocka_unit_test(test_delta_byte_array),
+        cmocka_unit_test(test_bss_roundtrip),
+        cmocka_unit_test(test_codec_roundtrip),
+        cmocka_unit_test(test_codec_bad_input),
+        cmocka_unit_test(test_gzip_members),
+        cmocka_unit_test(test_lz4_hadoop),
+        cmocka_unit_test(test_zstd_empty_and_crc),
+        cmocka_unit_test(test_crc32_paths),
+        cmocka_unit_test(test_varint),
     };
     return cmocka_run_group_tests_name("parquet_encoding", tests, NULL, NULL);
 }

@@ -21,13 +21,17 @@ static void path_of(char *out, size_t cap, const char *name) {
 }
 
 static ard_pq_schema_builder *two_columns(void) {
+    int32_t col = -1;
     ard_pq_schema_builder *sb = NULL;
     assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
     assert_int_equal(
-        ard_pq_schema_add_column(sb, "id", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL), 0);
-    assert_int_equal(
-        ard_pq_schema_add_list(sb, "v", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED, NULL, NULL),
-        1);
+        ard_pq_schema_add_column(sb, "id", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &col, NULL),
+        ARD_OK);
+    assert_int_equal(col, 0);
+    assert_int_equal(ard_pq_schema_add_list(sb, "v", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED,
+                                            NULL, &col, NULL),
+                     ARD_OK);
+    assert_int_equal(col, 1);
     return sb;
 }
 
@@ -36,21 +40,24 @@ static void test_schema_errors(void) {
     ard_error err;
     ard_error_init(&err);
     assert_int_equal(
-        ard_pq_schema_add_column(sb, "id", ARD_PQ_INT32, ARD_PQ_REQUIRED, NULL, 0, &err), -1);
+        ard_pq_schema_add_column(sb, "id", ARD_PQ_INT32, ARD_PQ_REQUIRED, NULL, 0, NULL, &err),
+        ARD_EINVAL);
     assert_int_equal(err.code, ARD_EINVAL); /* duplicate */
     ard_pq_logical str = {.kind = ARD_PQ_LT_STRING};
     ard_error_init(&err);
     assert_int_equal(
-        ard_pq_schema_add_column(sb, "s", ARD_PQ_INT32, ARD_PQ_REQUIRED, &str, 0, &err), -1);
+        ard_pq_schema_add_column(sb, "s", ARD_PQ_INT32, ARD_PQ_REQUIRED, &str, 0, NULL, &err),
+        ARD_EINVAL);
     assert_int_equal(err.code, ARD_EINVAL); /* STRING on INT32 */
     ard_error_init(&err);
     assert_int_equal(
-        ard_pq_schema_add_column(sb, "r", ARD_PQ_INT32, ARD_PQ_REPEATED, NULL, 0, &err), -1);
+        ard_pq_schema_add_column(sb, "r", ARD_PQ_INT32, ARD_PQ_REPEATED, NULL, 0, NULL, &err),
+        ARD_EINVAL);
     assert_int_equal(err.code, ARD_EINVAL);
     ard_error_init(&err);
     assert_int_equal(ard_pq_schema_add_column(sb, "f", ARD_PQ_FIXED_LEN_BYTE_ARRAY, ARD_PQ_REQUIRED,
-                                              NULL, 0, &err),
-                     -1);
+                                              NULL, 0, NULL, &err),
+                     ARD_EINVAL);
     assert_int_equal(err.code, ARD_EINVAL); /* FLBA without a length */
     assert_int_equal(ard_pq_schema_set_encoding(sb, 1, ARD_PQ_DELTA_BINARY_PACKED, NULL),
                      ARD_ENOTSUP);
@@ -218,11 +225,14 @@ void tw_test_dictionary_fallback(void **state) {
     (void)state;
     char path[512];
     path_of(path, sizeof path, "dict.parquet");
+    int32_t col = -1;
     ard_pq_schema_builder *sb = NULL;
     ard_pq_logical str = {.kind = ARD_PQ_LT_STRING};
     assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
     assert_int_equal(
-        ard_pq_schema_add_column(sb, "s", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL), 0);
+        ard_pq_schema_add_column(sb, "s", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, &col, NULL),
+        ARD_OK);
+    assert_int_equal(col, 0);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
     o.max_dictionary_bytes = 2000;
@@ -272,20 +282,26 @@ void tw_test_tile_spectra(void **state) {
     enum { N = 300, W = 4096 };
     char path[512];
     path_of(path, sizeof path, "tile.parquet");
+    int32_t col = -1;
     ard_pq_schema_builder *sb = NULL;
     ard_pq_logical u8 = {.kind = ARD_PQ_LT_INTEGER, .bit_width = 8, .is_signed = 0};
     assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
-    assert_int_equal(
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL), 0);
+    assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL,
+                                              0, &col, NULL),
+                     ARD_OK);
+    assert_int_equal(col, 0);
     assert_int_equal(ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, NULL),
-                     1);
+                                            ARD_PQ_OPTIONAL, NULL, &col, NULL),
+                     ARD_OK);
+    assert_int_equal(col, 1);
     assert_int_equal(ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, NULL),
-                     2);
+                                            ARD_PQ_OPTIONAL, NULL, &col, NULL),
+                     ARD_OK);
+    assert_int_equal(col, 2);
     assert_int_equal(ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_REQUIRED, &u8, NULL),
-                     3);
+                                            ARD_PQ_REQUIRED, &u8, &col, NULL),
+                     ARD_OK);
+    assert_int_equal(col, 3);
     ard_pq_schema_set_sorted(sb, 0, 1, NULL);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);

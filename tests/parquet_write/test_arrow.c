@@ -90,11 +90,13 @@ static ard_pq_schema_builder *arrow_schema(ard_pq_repetition id_rep) {
     ard_pq_logical str = {.kind = ARD_PQ_LT_STRING};
     ard_pq_logical u8 = {.kind = ARD_PQ_LT_INTEGER, .bit_width = 8};
     assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
-    ard_pq_schema_add_column(sb, "id", ARD_PQ_INT64, id_rep, NULL, 0, NULL);
-    ard_pq_schema_add_column(sb, "name", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL);
-    ard_pq_schema_add_list(sb, "flux", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
-    ard_pq_schema_add_list(sb, "mask", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED, &u8, NULL);
-    ard_pq_schema_add_column(sb, "flag", ARD_PQ_BOOLEAN, ARD_PQ_OPTIONAL, NULL, 0, NULL);
+    ard_pq_schema_add_column(sb, "id", ARD_PQ_INT64, id_rep, NULL, 0, NULL, NULL);
+    ard_pq_schema_add_column(sb, "name", ARD_PQ_BYTE_ARRAY, ARD_PQ_OPTIONAL, &str, 0, NULL, NULL);
+    ard_pq_schema_add_list(sb, "flux", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_schema_add_list(sb, "mask", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED, &u8, NULL,
+                           NULL);
+    ard_pq_schema_add_column(sb, "flag", ARD_PQ_BOOLEAN, ARD_PQ_OPTIONAL, NULL, 0, NULL, NULL);
     assert_int_equal(ard_pq_schema_num_columns(sb), 5);
     return sb;
 }

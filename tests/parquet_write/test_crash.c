@@ -34,10 +34,11 @@ static ard_status write_version(const char *path, int64_t v) {
     if (st != ARD_OK) {
         return st;
     }
-    int32_t id =
-        ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL);
-    int32_t fl = ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL,
-                                        NULL, NULL);
+    int32_t id = -1;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, &id, NULL);
+    int32_t fl = -1;
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, &fl,
+                           NULL);
     ard_pq_schema_set_sorted(sb, id, 1, NULL);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);

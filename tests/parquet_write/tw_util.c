@@ -268,8 +268,12 @@ ard_pq_schema_builder *tw_schema(const tw_table *t) {
         kind_type(c->kind, &type, &lt, &tl);
         ard_pq_repetition rep = c->optional ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED;
         ard_pq_repetition erep = c->elem_optional ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED;
-        int32_t id = c->is_list ? ard_pq_schema_add_list(sb, c->name, type, rep, erep, &lt, NULL)
-                                : ard_pq_schema_add_column(sb, c->name, type, rep, &lt, tl, NULL);
+        int32_t id = -1;
+        if (c->is_list) {
+            ard_pq_schema_add_list(sb, c->name, type, rep, erep, &lt, &id, NULL);
+        } else {
+            ard_pq_schema_add_column(sb, c->name, type, rep, &lt, tl, &id, NULL);
+        }
         if (id != i || ard_pq_schema_set_sorted(sb, id, c->sorted, NULL) != ARD_OK ||
             ard_pq_schema_set_encoding(sb, id, c->forced_encoding, NULL) != ARD_OK) {
             ard_pq_schema_free(sb);

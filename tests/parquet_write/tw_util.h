@@ -89,6 +89,7 @@ const char *tw_dir(void);
 /* Tests defined outside test_writer.c. */
 void tw_test_kill_during_rewrite(void **state);
 void tw_test_api_errors(void **state);
+void tw_test_table_writer(void **state);
 void tw_test_layout(void **state);
 void tw_test_metadata(void **state);
 void tw_test_dictionary_fallback(void **state);

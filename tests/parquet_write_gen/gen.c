@@ -204,11 +204,13 @@ static int declare(ard_pq_schema_builder *sb, kind k, int mode) {
     }
     int required = k == K_I32 || k == K_ID || k == K_LI32;
     ard_pq_repetition rep = required ? ARD_PQ_REQUIRED : ARD_PQ_OPTIONAL;
-    int32_t id =
-        is_list(k)
-            ? ard_pq_schema_add_list(sb, NAMES[k], phys[k], rep,
-                                     k == K_LU8 ? ARD_PQ_REQUIRED : ARD_PQ_OPTIONAL, &lt, NULL)
-            : ard_pq_schema_add_column(sb, NAMES[k], phys[k], rep, &lt, k == K_FLBA ? 4 : 0, NULL);
+    int32_t id = -1;
+    if (is_list(k)) {
+        ard_pq_schema_add_list(sb, NAMES[k], phys[k], rep,
+                               k == K_LU8 ? ARD_PQ_REQUIRED : ARD_PQ_OPTIONAL, &lt, &id, NULL);
+    } else {
+        ard_pq_schema_add_column(sb, NAMES[k], phys[k], rep, &lt, k == K_FLBA ? 4 : 0, &id, NULL);
+    }
     if (id < 0) {
         return -1;
     }
@@ -421,11 +423,14 @@ static int write_spectra(const char *dir, int codec, int bss, int pv) {
     ard_pq_schema_builder *sb = NULL;
     ard_pq_logical u8 = {.kind = ARD_PQ_LT_INTEGER, .bit_width = 8};
     ard_pq_schema_new(&sb, NULL);
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL);
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, NULL);
     ard_pq_schema_set_sorted(sb, 0, 1, NULL);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
-    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL);
-    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED, &u8, NULL);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_REQUIRED, &u8, NULL,
+                           NULL);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
     o.codec = CODECS[codec].codec;

@@ -462,7 +462,8 @@ static void test_tile_metadata(void **state) {
         tiles++;
         char survey[16], program[16];
         int64_t pix = -1;
-        assert_int_equal(ard_survey_parse_tile_path(files[i], survey, program, &pix, NULL), ARD_OK);
+        assert_int_equal(ard_dataset_parse_tile_path(files[i], survey, program, &pix, NULL),
+                         ARD_OK);
         assert_string_equal(survey, "main");
         char *p = path_in(fx->dir1, files[i]);
         ard_parquet_file *f = NULL;

@@ -14,39 +14,40 @@ static void test_paths(void **state) {
     (void)state;
     char buf[256], survey[16], program[16];
     int64_t pix = 0;
-    assert_int_equal(ard_survey_tile_path("/d", "main", "dark", 27247, buf, sizeof buf, NULL),
+    assert_int_equal(ard_dataset_tile_path("/d", "main", "dark", 27247, buf, sizeof buf, NULL),
                      ARD_OK);
     assert_string_equal(buf, "/d/tiles/main/dark/272/27247.parquet");
-    assert_int_equal(ard_survey_tile_path("d", "main", "dark", 7, buf, sizeof buf, NULL), ARD_OK);
+    assert_int_equal(ard_dataset_tile_path("d", "main", "dark", 7, buf, sizeof buf, NULL), ARD_OK);
     assert_string_equal(buf, "d/tiles/main/dark/0/7.parquet");
-    assert_int_equal(ard_survey_parse_tile_path(buf, survey, program, &pix, NULL), ARD_OK);
+    assert_int_equal(ard_dataset_parse_tile_path(buf, survey, program, &pix, NULL), ARD_OK);
     assert_string_equal(survey, "main");
     assert_string_equal(program, "dark");
     assert_int_equal(pix, 7);
     assert_int_equal(
-        ard_survey_parse_tile_path("x/tiles/main/dark/3/7.parquet", survey, program, &pix, NULL),
+        ard_dataset_parse_tile_path("x/tiles/main/dark/3/7.parquet", survey, program, &pix, NULL),
         ARD_EINVAL);
     assert_int_equal(
-        ard_survey_parse_tile_path("x/mytiles/main/dark/0/7.parquet", survey, program, &pix, NULL),
+        ard_dataset_parse_tile_path("x/mytiles/main/dark/0/7.parquet", survey, program, &pix, NULL),
         ARD_EINVAL);
-    assert_int_equal(ard_survey_tile_path("d", "../x", "dark", 7, buf, sizeof buf, NULL),
+    assert_int_equal(ard_dataset_tile_path("d", "../x", "dark", 7, buf, sizeof buf, NULL),
                      ARD_EINVAL);
-    assert_int_equal(ard_survey_tile_path("d", "main", "dark", -1, buf, sizeof buf, NULL),
+    assert_int_equal(ard_dataset_tile_path("d", "main", "dark", -1, buf, sizeof buf, NULL),
                      ARD_EINVAL);
-    assert_int_equal(ard_survey_tile_path("d", "main", "dark", 7, buf, 10, NULL), ARD_ERANGE);
-    assert_int_equal(ard_survey_catalog_path("d", 3, buf, sizeof buf, NULL), ARD_OK);
+    assert_int_equal(ard_dataset_tile_path("d", "main", "dark", 7, buf, 10, NULL), ARD_ERANGE);
+    assert_int_equal(ard_dataset_catalog_path("d", 3, buf, sizeof buf, NULL), ARD_OK);
     assert_string_equal(buf, "d/catalog/zcatalog-0003.parquet");
-    assert_int_equal(ard_survey_catalog_path("d", 10000, buf, sizeof buf, NULL), ARD_EINVAL);
+    assert_int_equal(ard_dataset_catalog_path("d", 10000, buf, sizeof buf, NULL), ARD_EINVAL);
 }
 
 static void test_catalog_schema(void **state) {
     (void)state;
-    assert_true(ard_catalog_num_columns() >= 20);
-    assert_string_equal(ard_catalog_column(0)->name, "TARGETID");
-    assert_int_equal(ard_catalog_column_index("SPECTYPE") >= 0, 1);
-    assert_int_equal(ard_catalog_column(ard_catalog_column_index("Z"))->type, ARD_COLTYPE_DOUBLE);
-    assert_int_equal(ard_catalog_column_index("NOPE"), -1);
-    assert_null(ard_catalog_column(-1));
+    assert_true(ard_dataset_catalog_num_columns() >= 20);
+    assert_string_equal(ard_dataset_catalog_column(0)->name, "TARGETID");
+    assert_int_equal(ard_dataset_catalog_column_index("SPECTYPE") >= 0, 1);
+    assert_int_equal(ard_dataset_catalog_column(ard_dataset_catalog_column_index("Z"))->type,
+                     ARD_COLTYPE_DOUBLE);
+    assert_int_equal(ard_dataset_catalog_column_index("NOPE"), -1);
+    assert_null(ard_dataset_catalog_column(-1));
     assert_string_equal(ard_target_class_name(ARD_CLASS_ELG), "ELG");
     assert_int_equal(ard_target_class_from_name("QSO"), ARD_CLASS_QSO);
     assert_int_equal(ard_target_class_from_name("qso"), -1);

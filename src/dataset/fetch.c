@@ -1,9 +1,9 @@
-/* Fetch: decode the spectra of a read plan straight from the tiles (never through the database).
- * Chunks (one row group of one file each) are decoded `threads` at a time on a pool and handed out
- * in plan order; each chunk's TARGETIDs are checked against the plan, so a stale index is an error,
- * never silently wrong data. list<float> columns are decoded with ard_parquet_read_f32_matrix,
- * list<uint8> ones (MASK) with fetch_u8.c. */
-#include "index_int.h"
+/* Fetch, the one reader of a read plan: decode the spectra straight from the tiles (never through
+ * the database). Chunks (one row group of one file each) are decoded `threads` at a time on a pool
+ * and handed out in plan order; each chunk's TARGETIDs are checked against the plan, so a stale
+ * index is an error, never silently wrong data. list<float> columns are decoded with
+ * ard_parquet_read_f32_matrix, list<uint8> ones (MASK) with fetch_u8.c. */
+#include "dataset_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -116,7 +116,7 @@ static ard_status decode_chunk(ard_fetch *f, fetch_slot *s, ard_error *err) {
     const ard_parquet_file *pq = f->files[ch->file];
     ard_status st = check_targetids(pq, ch, err);
     for (int32_t c = 0; c < f->num_columns && st == ARD_OK; c++) {
-        int32_t leaf = ard__fetch_list_leaf(pq, f->names[c]);
+        int32_t leaf = ard_dataset_list_leaf(pq, f->names[c]);
         int32_t kind = ard__fetch_leaf_kind(pq, leaf);
         if (leaf < 0 || kind < 0) {
             return ard_error_set(
@@ -178,7 +178,7 @@ static ard_status fill_window(ard_fetch *f, ard_error *err) {
         const ard_plan_chunk *ch = ard_plan_chunk_at(f->plan, f->next_chunk + n);
         if (!f->files[ch->file]) {
             char *path = NULL;
-            ard_status st = ard__plan_file_path(f->dataset, f->plan, ch->file, &path, err);
+            ard_status st = ard_plan_file_path(f->dataset, f->plan, ch->file, &path, err);
             if (st == ARD_OK) {
                 st = ard_parquet_open(path, NULL, &f->files[ch->file], err);
             }

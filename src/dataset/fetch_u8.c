@@ -1,12 +1,12 @@
 /* Fetch column helpers: finding a tile's list column, telling list<float> from list<uint8> (MASK),
  * and decoding the planned rows of a list<uint8> column from its Dremel level streams into a
  * dense rows x width uint8 matrix (the float columns keep the ard_parquet_read_f32_matrix path). */
-#include "index_int.h"
+#include "dataset_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int32_t ard__fetch_list_leaf(const ard_parquet_file *pq, const char *name) {
+int32_t ard_dataset_list_leaf(const ard_parquet_file *pq, const char *name) {
     static const char *const forms[] = {".list.element", ".list.item", ".element", ".array", ""};
     char path[160];
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {

@@ -1,11 +1,13 @@
 /* The ARD data model tables: catalog columns, class and anomaly names, dataset paths. */
-#include "survey_int.h"
+#include "dataset_int.h"
+
+#include <stdio.h>
 
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static const ard_survey_column catalog_columns[] = {
+static const ard_dataset_column catalog_columns[] = {
     {ARD_CAT_TARGETID, ARD_COLTYPE_INT64, "", "unique target id, join key of tiles and catalog"},
     {ARD_CAT_TARGET_RA, ARD_COLTYPE_DOUBLE, "deg", "right ascension (ICRS)"},
     {ARD_CAT_TARGET_DEC, ARD_COLTYPE_DOUBLE, "deg", "declination (ICRS)"},
@@ -29,22 +31,22 @@ static const ard_survey_column catalog_columns[] = {
     {ARD_CAT_HAS_SPECTRUM, ARD_COLTYPE_INT32, "", "1 if a tile row holds this target's spectrum"},
 };
 
-int32_t ard_catalog_num_columns(void) {
+int32_t ard_dataset_catalog_num_columns(void) {
     return (int32_t)(sizeof catalog_columns / sizeof catalog_columns[0]);
 }
 
-const ard_survey_column *ard_catalog_column(int32_t i) {
-    if (i < 0 || i >= ard_catalog_num_columns()) {
+const ard_dataset_column *ard_dataset_catalog_column(int32_t i) {
+    if (i < 0 || i >= ard_dataset_catalog_num_columns()) {
         return NULL;
     }
     return &catalog_columns[i];
 }
 
-int32_t ard_catalog_column_index(const char *name) {
+int32_t ard_dataset_catalog_column_index(const char *name) {
     if (!name) {
         return -1;
     }
-    for (int32_t i = 0; i < ard_catalog_num_columns(); i++) {
+    for (int32_t i = 0; i < ard_dataset_catalog_num_columns(); i++) {
         if (strcmp(catalog_columns[i].name, name) == 0) {
             return i;
         }
@@ -88,8 +90,8 @@ static int valid_part(const char *s) {
     return 1;
 }
 
-ard_status ard_survey_tile_path(const char *dataset, const char *survey, const char *program,
-                                int64_t pixnum, char *buf, size_t cap, ard_error *err) {
+ard_status ard_dataset_tile_path(const char *dataset, const char *survey, const char *program,
+                                 int64_t pixnum, char *buf, size_t cap, ard_error *err) {
     if (!dataset || !buf || !valid_part(survey) || !valid_part(program) || pixnum < 0) {
         return ard_error_set(
             err, ARD_EINVAL, "tile path: bad survey '%s', program '%s' or pixel %lld",
@@ -103,8 +105,8 @@ ard_status ard_survey_tile_path(const char *dataset, const char *survey, const c
     return ARD_OK;
 }
 
-ard_status ard_survey_catalog_path(const char *dataset, int32_t file_index, char *buf, size_t cap,
-                                   ard_error *err) {
+ard_status ard_dataset_catalog_path(const char *dataset, int32_t file_index, char *buf, size_t cap,
+                                    ard_error *err) {
     if (!dataset || !buf || file_index < 0 || file_index > 9999) {
         return ard_error_set(err, ARD_EINVAL, "catalog path: bad file index %d", file_index);
     }
@@ -140,8 +142,8 @@ static int parse_int(const char *s, const char *end, int64_t *out) {
     return 1;
 }
 
-ard_status ard_survey_parse_tile_path(const char *path, char *survey, char *program,
-                                      int64_t *pixnum, ard_error *err) {
+ard_status ard_dataset_parse_tile_path(const char *path, char *survey, char *program,
+                                       int64_t *pixnum, ard_error *err) {
     const char *t = path ? strstr(path, "tiles/") : NULL;
     while (t && t != path && t[-1] != '/') {
         t = strstr(t + 1, "tiles/");
@@ -163,7 +165,7 @@ ard_status ard_survey_parse_tile_path(const char *path, char *survey, char *prog
     return ARD_OK;
 }
 
-ard_status ard_survey_mkdirs_for(const char *path, ard_error *err) {
+ard_status ard_dataset_mkdirs_for(const char *path, ard_error *err) {
     char dir[4096];
     size_t len = path ? strlen(path) : 0;
     if (len == 0 || len >= sizeof dir) {
@@ -191,7 +193,10 @@ ard_status ard_survey_mkdirs_for(const char *path, ard_error *err) {
     return ARD_OK;
 }
 
-ard_status ard__check_fresh_output(const char *out_dir, ard_error *err) {
+ard_status ard_dataset_check_fresh(const char *out_dir, ard_error *err) {
+    if (!out_dir) {
+        return ard_error_set(err, ARD_EINVAL, "check_fresh: no directory");
+    }
     static const char *const parts[] = {"tiles", "catalog", ARD_TRUTH_DIR};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char path[4096];

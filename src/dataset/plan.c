@@ -1,0 +1,424 @@
+/* The read plan: its type (files + one chunk per row group, rows sorted), built from planned
+ * spectra by ard_plan_new (the index's query and the plan file reader both end there), rendered as
+ * JSON, and the plan file format (text, see dataset.h) written and read here only. */
+#include "dataset_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ard_plan {
+    char **files;
+    int32_t num_files;
+    ard_plan_chunk *chunks;
+    int64_t num_chunks;
+    int64_t num_rows;
+    int64_t *rows, *targetids;
+};
+
+static int cmp_entry(const void *a, const void *b) {
+    const ard_plan_entry *x = a, *y = b;
+    if (x->file != y->file) {
+        return x->file < y->file ? -1 : 1;
+    }
+    if (x->row_group != y->row_group) {
+        return x->row_group < y->row_group ? -1 : 1;
+    }
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) {
+    p->rows = ard_malloc((size_t)(n ? n : 1) * sizeof *p->rows);
+    p->targetids = ard_malloc((size_t)(n ? n : 1) * sizeof *p->targetids);
+    p->chunks = ard_calloc((size_t)(n ? n : 1), sizeof *p->chunks);
+    if (!p->rows || !p->targetids || !p->chunks) {
+        return ARD_ENOMEM;
+    }
+    int64_t c = -1;
+    for (int64_t i = 0; i < n; i++) {
+        const ard_plan_entry *r = &e[i];
+        if (i > 0 && cmp_entry(r, &e[i - 1]) == 0) {
+            continue; /* the same spectrum twice (duplicate look-up) */
+        }
+        if (c < 0 || r->file != p->chunks[c].file || r->row_group != p->chunks[c].row_group) {
+            c++;
+            p->chunks[c] = (ard_plan_chunk){r->file,
+                                            r->row_group,
+                                            0,
+                                            p->rows + p->num_rows,
+                                            p->targetids + p->num_rows,
+                                            r->first_row,
+                                            r->byte_offset,
+                                            r->bytes};
+        }
+        p->rows[p->num_rows] = r->row;
+        p->targetids[p->num_rows] = r->targetid;
+        p->num_rows++;
+        p->chunks[c].num_rows++;
+    }
+    p->num_chunks = c + 1;
+    return ARD_OK;
+}
+
+static ard_status check_entries(const char *const *files, int32_t num_files,
+                                const ard_plan_entry *e, int64_t n, ard_error *err) {
+    for (int32_t i = 0; i < num_files; i++) {
+        if (!files[i]) {
+            return ard_error_set(err, ARD_EINVAL, "read plan: file %d has no path", i);
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (e[i].file < 0 || e[i].file >= num_files || e[i].row_group < 0 || e[i].row < 0) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "read plan: entry %lld names file %d, row group %d, row %lld"
+                                 " (%d files)",
+                                 (long long)i, e[i].file, e[i].row_group, (long long)e[i].row,
+                                 num_files);
+        }
+    }
+    return ARD_OK;
+}
+
+ard_status ard_plan_new(const char *const *files, int32_t num_files, ard_plan_entry *entries,
+                        int64_t count, ard_plan **out, ard_error *err) {
+    if (!out || num_files < 0 || count < 0 || (num_files > 0 && !files) ||
+        (count > 0 && !entries)) {
+        return ard_error_set(err, ARD_EINVAL, "ard_plan_new: bad arguments");
+    }
+    *out = NULL;
+    ard_status st = check_entries(files, num_files, entries, count, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    if (count > 1) {
+        qsort(entries, (size_t)count, sizeof *entries, cmp_entry);
+    }
+    ard_plan *p = ard_calloc(1, sizeof *p);
+    if (p) {
+        p->files = ard_calloc((size_t)num_files + 1, sizeof *p->files);
+    }
+    int ok = p && p->files && build_chunks(entries, count, p) == ARD_OK;
+    if (ok) {
+        p->num_files = num_files;
+        for (int32_t i = 0; ok && i < num_files; i++) {
+            ok = (p->files[i] = ard_strdup(files[i])) != NULL;
+        }
+    }
+    if (!ok) {
+        ard_plan_free(p);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    }
+    *out = p;
+    return ARD_OK;
+}
+
+void ard_plan_free(ard_plan *p) {
+    if (!p) {
+        return;
+    }
+    for (int32_t i = 0; p->files && i < p->num_files; i++) {
+        ard_free(p->files[i]);
+    }
+    ard_free(p->files);
+    ard_free(p->chunks);
+    ard_free(p->rows);
+    ard_free(p->targetids);
+    ard_free(p);
+}
+
+int32_t ard_plan_num_files(const ard_plan *p) {
+    return p ? p->num_files : 0;
+}
+
+const char *ard_plan_file(const ard_plan *p, int32_t i) {
+    return p && i >= 0 && i < p->num_files ? p->files[i] : NULL;
+}
+
+int64_t ard_plan_num_chunks(const ard_plan *p) {
+    return p ? p->num_chunks : 0;
+}
+
+const ard_plan_chunk *ard_plan_chunk_at(const ard_plan *p, int64_t i) {
+    return p && i >= 0 && i < p->num_chunks ? &p->chunks[i] : NULL;
+}
+
+int64_t ard_plan_num_rows(const ard_plan *p) {
+    return p ? p->num_rows : 0;
+}
+
+static void json_chunk(ard_json *j, const ard_plan_chunk *ch) {
+    ard_json_begin_object(j);
+    ard_json_key(j, "row_group");
+    ard_json_int(j, ch->row_group);
+    ard_json_key(j, "byte_offset");
+    ard_json_int(j, ch->byte_offset);
+    ard_json_key(j, "bytes");
+    ard_json_int(j, ch->bytes);
+    ard_json_key(j, "rows");
+    ard_json_begin_array(j);
+    for (int64_t r = 0; r < ch->num_rows; r++) {
+        ard_json_int(j, ch->rows[r]);
+    }
+    ard_json_end_array(j);
+    ard_json_key(j, "targetids");
+    ard_json_begin_array(j);
+    for (int64_t r = 0; r < ch->num_rows; r++) {
+        ard_json_int(j, ch->targetids[r]);
+    }
+    ard_json_end_array(j);
+    ard_json_end_object(j);
+}
+
+void ard_plan_to_json(const ard_plan *p, ard_buf *out, int pretty) {
+    ard_json j;
+    ard_json_init(&j, out, pretty);
+    ard_json_begin_object(&j);
+    ard_json_key(&j, "num_rows");
+    ard_json_int(&j, ard_plan_num_rows(p));
+    ard_json_key(&j, "files");
+    ard_json_begin_array(&j);
+    for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
+        const ard_plan_chunk *ch = &p->chunks[c];
+        if (c == 0 || p->chunks[c - 1].file != ch->file) {
+            if (c > 0) {
+                ard_json_end_array(&j);
+                ard_json_end_object(&j);
+            }
+            ard_json_begin_object(&j);
+            ard_json_key(&j, "path");
+            ard_json_string(&j, p->files[ch->file]);
+            ard_json_key(&j, "row_groups");
+            ard_json_begin_array(&j);
+        }
+        json_chunk(&j, ch);
+    }
+    if (ard_plan_num_chunks(p) > 0) {
+        ard_json_end_array(&j);
+        ard_json_end_object(&j);
+    }
+    ard_json_end_array(&j);
+    ard_json_end_object(&j);
+}
+
+// ---- the plan file format -------------------------------------------------------------------
+
+void ard_plan_format(const ard_plan *p, ard_buf *out) {
+    ard_buf_appendf(out, "%s\n", ARD_PLAN_HEADER);
+    for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
+        const ard_plan_chunk *ch = &p->chunks[c];
+        ard_buf_appendf(out, "%s\t%d\t%lld\t%lld\t%lld\t", p->files[ch->file], ch->row_group,
+                        (long long)ch->byte_offset, (long long)ch->bytes, (long long)ch->num_rows);
+        for (int64_t r = 0; r < ch->num_rows; r++) {
+            ard_buf_appendf(out, "%s%lld", r ? "," : "", (long long)ch->rows[r]);
+        }
+        ard_buf_append(out, "\t", 1);
+        for (int64_t r = 0; r < ch->num_rows; r++) {
+            ard_buf_appendf(out, "%s%lld", r ? "," : "", (long long)ch->targetids[r]);
+        }
+        ard_buf_append(out, "\n", 1);
+    }
+}
+
+/* What the parser accumulates: files in order of first appearance, entries as read. */
+typedef struct plan_text {
+    char **files;
+    int32_t num_files, files_cap;
+    ard_plan_entry *entries;
+    int64_t count, cap;
+} plan_text;
+
+static void plan_text_reset(plan_text *t) {
+    for (int32_t i = 0; i < t->num_files; i++) {
+        ard_free(t->files[i]);
+    }
+    ard_free(t->files);
+    ard_free(t->entries);
+    memset(t, 0, sizeof *t);
+}
+
+/* A decimal int64 >= 0 at *s ending at one of `stops` (or the end of the field); advances *s. */
+static int parse_i64(const char **s, const char *end, int64_t *out) {
+    const char *p = *s;
+    int64_t v = 0;
+    if (p >= end || *p < '0' || *p > '9') {
+        return 0;
+    }
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (v > (INT64_MAX - 9) / 10) {
+            return 0;
+        }
+        v = v * 10 + (*p - '0');
+    }
+    *s = p;
+    *out = v;
+    return 1;
+}
+
+/* A whole field holding one int64 >= 0. */
+static int field_i64(const char *f, const char *end, int64_t *out) {
+    return parse_i64(&f, end, out) && f == end;
+}
+
+static int push_entry(plan_text *t, const ard_plan_entry *e) {
+    if (t->count == t->cap) {
+        int64_t cap = t->cap ? t->cap * 2 : 256;
+        ard_plan_entry *grown = ard_realloc(t->entries, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            return 0;
+        }
+        t->entries = grown;
+        t->cap = cap;
+    }
+    t->entries[t->count++] = *e;
+    return 1;
+}
+
+/* The file index of path [f, end): the last file again, or a new one (a file seen before but not
+ * last means its lines are not consecutive: -2). -1 on ENOMEM. */
+static int32_t file_index(plan_text *t, const char *f, const char *end) {
+    size_t len = (size_t)(end - f);
+    for (int32_t i = t->num_files - 1; i >= 0; i--) {
+        if (strlen(t->files[i]) == len && memcmp(t->files[i], f, len) == 0) {
+            return i == t->num_files - 1 ? i : -2;
+        }
+    }
+    if (t->num_files == t->files_cap) {
+        int32_t cap = t->files_cap ? t->files_cap * 2 : 64;
+        char **grown = ard_realloc(t->files, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            return -1;
+        }
+        t->files = grown;
+        t->files_cap = cap;
+    }
+    char *path = ard_malloc(len + 1);
+    if (!path) {
+        return -1;
+    }
+    memcpy(path, f, len);
+    path[len] = '\0';
+    t->files[t->num_files] = path;
+    return t->num_files++;
+}
+
+/* The rows and targetids lists of one line into entries of `base`. */
+static ard_status parse_lists(plan_text *t, const ard_plan_entry *base, int64_t n, const char *rows,
+                              const char *rows_end, const char *ids, const char *ids_end) {
+    int64_t prev = -1;
+    for (int64_t k = 0; k < n; k++) {
+        ard_plan_entry e = *base;
+        if (k > 0 && (rows >= rows_end || *rows++ != ',' || ids >= ids_end || *ids++ != ',')) {
+            return ARD_EINVAL;
+        }
+        if (!parse_i64(&rows, rows_end, &e.row) || !parse_i64(&ids, ids_end, &e.targetid) ||
+            e.row <= prev) {
+            return ARD_EINVAL;
+        }
+        prev = e.row;
+        if (!push_entry(t, &e)) {
+            return ARD_ENOMEM;
+        }
+    }
+    return rows == rows_end && ids == ids_end ? ARD_OK : ARD_EINVAL;
+}
+
+static ard_status parse_line(plan_text *t, const char *line, const char *end) {
+    const char *field[8];
+    const char *field_end[8];
+    int n = 0;
+    for (const char *c = line; n < 8;) {
+        const char *tab = memchr(c, '\t', (size_t)(end - c));
+        field[n] = c;
+        field_end[n++] = tab ? tab : end;
+        if (!tab) {
+            break;
+        }
+        c = tab + 1;
+    }
+    int64_t rg = 0, rows = 0;
+    ard_plan_entry e = {0};
+    if (n != 7 || field[0] == field_end[0] || !field_i64(field[1], field_end[1], &rg) ||
+        rg > INT32_MAX || !field_i64(field[2], field_end[2], &e.byte_offset) ||
+        !field_i64(field[3], field_end[3], &e.bytes) || !field_i64(field[4], field_end[4], &rows) ||
+        rows == 0) {
+        return ARD_EINVAL;
+    }
+    e.row_group = (int32_t)rg;
+    e.first_row = 0; /* not part of the format: a reader does not need it */
+    e.file = file_index(t, field[0], field_end[0]);
+    if (e.file < 0) {
+        return e.file == -1 ? ARD_ENOMEM : ARD_EINVAL;
+    }
+    return parse_lists(t, &e, rows, field[5], field_end[5], field[6], field_end[6]);
+}
+
+ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_error *err) {
+    if (!out || (!text && len > 0)) {
+        return ard_error_set(err, ARD_EINVAL, "ard_plan_parse: bad arguments");
+    }
+    *out = NULL;
+    size_t hlen = strlen(ARD_PLAN_HEADER);
+    if (len < hlen || memcmp(text, ARD_PLAN_HEADER, hlen) != 0 ||
+        (len > hlen && text[hlen] != '\n')) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "read plan line 1: expected the header \"path<TAB>row_group<TAB>..."
+                             "<TAB>targetids\" of `ard query --format plan`");
+    }
+    plan_text t = {0};
+    ard_status st = ARD_OK;
+    int64_t lineno = 1;
+    for (const char *p = text + hlen + (len > hlen), *end = text + len; st == ARD_OK && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        lineno++;
+        if (line_end > p) {
+            st = parse_line(&t, p, line_end);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (st == ARD_OK) {
+        st = ard_plan_new((const char *const *)t.files, t.num_files, t.entries, t.count, out, err);
+    } else if (st == ARD_ENOMEM) {
+        ard_error_set(err, st, "out of memory reading a read plan");
+    } else {
+        ard_error_set(err, st,
+                      "read plan line %lld: expected path, row_group, byte_offset, bytes,"
+                      " num_rows, rows and targetids (num_rows sorted rows and as many"
+                      " targetids; the lines of a file consecutive)",
+                      (long long)lineno);
+    }
+    plan_text_reset(&t);
+    return st;
+}
+
+ard_status ard_plan_save(const ard_plan *plan, const char *path, ard_error *err) {
+    if (!plan || !path) {
+        return ard_error_set(err, ARD_EINVAL, "ard_plan_save: bad arguments");
+    }
+    ard_buf b;
+    ard_buf_init(&b);
+    ard_plan_format(plan, &b);
+    ard_status st = b.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory writing %s", path)
+                             : ard_file_write_atomic(path, b.data, b.len, err);
+    ard_buf_reset(&b);
+    return st;
+}
+
+ard_status ard_plan_load(const char *path, ard_plan **out, ard_error *err) {
+    if (!path || !out) {
+        return ard_error_set(err, ARD_EINVAL, "ard_plan_load: bad arguments");
+    }
+    *out = NULL;
+    ard_mapped_file m;
+    ard_status st = ard_file_map(path, &m, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    st = ard_plan_parse((const char *)m.data, (size_t)m.size, out, err);
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "%s: ", path);
+    }
+    ard_file_unmap(&m);
+    return st;
+}

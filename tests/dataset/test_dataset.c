@@ -1,0 +1,389 @@
+/* Unit tests of the dataset module: paths, the walker, the read plan (builder, text format written
+ * and read back, bad input with exact statuses) and the spectrum reader (one tile, and a plan). */
+/* cmocka needs these headers included before it. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include "ard/dataset.h"
+#include "ard/parquet_write.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { ROWS = 5, WIDTH = 6, ROWS_PER_GROUP = 3 };
+
+static char *scratch_dir(void) {
+    char tmpl[] = "/tmp/ard_dataset_test_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    return strdup(dir);
+}
+
+static void remove_tree(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void touch(const char *dir, const char *rel) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    assert_int_equal(ard_dataset_mkdirs_for(path, NULL), ARD_OK);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+static int64_t tid(int64_t row) {
+    return 39000000000000000ll + 7 * row;
+}
+
+static float flux_of(int64_t row, int64_t k) {
+    return row == 1 && k == 2 ? NAN : (float)(row * 10 + k);
+}
+
+/* A tile: TARGETID, FLUX (one null element), IVAR, MASK list<uint8>; ROWS_PER_GROUP rows per row
+ * group, "ard.grid" metadata. */
+static void write_tile(const char *path) {
+    ard_pq_schema_builder *sb = NULL;
+    assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
+    assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL,
+                                              0, NULL, NULL),
+                     ARD_OK);
+    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
+                           NULL);
+    ard_pq_logical u8;
+    memset(&u8, 0, sizeof u8);
+    u8.kind = ARD_PQ_LT_INTEGER;
+    u8.bit_width = 8;
+    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_REQUIRED, ARD_PQ_REQUIRED, &u8, NULL,
+                           NULL);
+    ard_pq_writer_options wo;
+    ard_pq_writer_options_init(&wo);
+    wo.rows_per_row_group = ROWS_PER_GROUP;
+    const char *keys[1] = {ARD_KV_GRID};
+    const char *vals[1] = {"kind=log;start=3600;stop=9824;n=6"};
+    wo.num_kv = 1;
+    wo.kv_keys = keys;
+    wo.kv_values = vals;
+    ard_pq_writer *w = NULL;
+    assert_int_equal(ard_dataset_mkdirs_for(path, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_open(path, sb, &wo, &w, NULL), ARD_OK);
+    ard_pq_schema_free(sb);
+    int64_t ids[ROWS];
+    float flux[ROWS * WIDTH], ivar[ROWS * WIDTH];
+    uint8_t valid[(ROWS * WIDTH + 7) / 8] = {0};
+    uint8_t mask[ROWS * WIDTH];
+    for (int64_t r = 0; r < ROWS; r++) {
+        ids[r] = tid(r);
+        for (int64_t k = 0; k < WIDTH; k++) {
+            int64_t i = r * WIDTH + k;
+            flux[i] = flux_of(r, k);
+            ivar[i] = 1.0f;
+            mask[i] = (uint8_t)(isnan(flux[i]) ? 1 : 0);
+            if (!isnan(flux[i])) {
+                valid[i >> 3] = (uint8_t)(valid[i >> 3] | (1u << (i & 7)));
+            }
+        }
+    }
+    assert_int_equal(ard_pq_writer_write_column(w, 0, ids, NULL, ROWS, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_write_list_matrix(w, 1, flux, ROWS, WIDTH, valid, NULL, NULL),
+                     ARD_OK);
+    assert_int_equal(ard_pq_writer_write_list_matrix(w, 2, ivar, ROWS, WIDTH, NULL, NULL, NULL),
+                     ARD_OK);
+    assert_int_equal(ard_pq_writer_write_list_matrix(w, 3, mask, ROWS, WIDTH, NULL, NULL, NULL),
+                     ARD_OK);
+    assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
+}
+
+static void test_paths(void **state) {
+    (void)state;
+    char buf[256], survey[16], program[16];
+    int64_t pix = 0;
+    assert_int_equal(ard_dataset_tile_path("D", "main", "dark", 9378, buf, sizeof buf, NULL),
+                     ARD_OK);
+    assert_string_equal(buf, "D/tiles/main/dark/93/9378.parquet");
+    assert_int_equal(ard_dataset_parse_tile_path(buf, survey, program, &pix, NULL), ARD_OK);
+    assert_string_equal(survey, "main");
+    assert_string_equal(program, "dark");
+    assert_int_equal(pix, 9378);
+    assert_int_equal(ard_dataset_tile_path("D", "Main", "dark", 1, buf, sizeof buf, NULL),
+                     ARD_EINVAL);
+    assert_int_equal(ard_dataset_tile_path("D", "main", "dark", 1, buf, 8, NULL), ARD_ERANGE);
+    assert_int_equal(ard_dataset_catalog_path("D", 3, buf, sizeof buf, NULL), ARD_OK);
+    assert_string_equal(buf, "D/catalog/zcatalog-0003.parquet");
+    assert_int_equal(ard_dataset_parse_tile_path("D/tiles/main/dark/94/9378.parquet", survey,
+                                                 program, &pix, NULL),
+                     ARD_EINVAL);
+    assert_int_equal(ard_dataset_catalog_column_index(ARD_CAT_Z), 3);
+    assert_string_equal(ard_dataset_catalog_column(0)->name, ARD_CAT_TARGETID);
+}
+
+static void test_walker(void **state) {
+    (void)state;
+    char *dir = scratch_dir();
+    touch(dir, "tiles/main/dark/1/150.parquet");
+    touch(dir, "tiles/main/bright/0/2.parquet");
+    touch(dir, "tiles/main/dark/1/.150.parquet.tmp");
+    touch(dir, "tiles/main/dark/1/notes.txt");
+    touch(dir, "catalog/zcatalog-0001.parquet");
+    touch(dir, "catalog/zcatalog-0000.parquet");
+    touch(dir, "truth/groups.parquet");
+    ard_dataset_files files = {0};
+    assert_int_equal(ard_dataset_list(dir, ARD_DATASET_TILES, &files, NULL), ARD_OK);
+    assert_int_equal(files.count, 2);
+    assert_string_equal(files.paths[0], "tiles/main/bright/0/2.parquet");
+    assert_string_equal(files.paths[1], "tiles/main/dark/1/150.parquet");
+    assert_int_equal(ard_dataset_list(dir, ARD_DATASET_CATALOG, &files, NULL), ARD_OK);
+    assert_int_equal(files.count, 2);
+    assert_string_equal(files.paths[0], "catalog/zcatalog-0000.parquet");
+    assert_int_equal(ard_dataset_list(dir, ARD_DATASET_TRUTH, &files, NULL), ARD_OK);
+    assert_int_equal(files.count, 1);
+    assert_int_equal(ard_dataset_list(dir, ARD_DATASET_RESULTS, &files, NULL), ARD_OK);
+    assert_int_equal(files.count, 0); /* no results/ directory: empty, not an error */
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_dataset_list(dir, 7, &files, &err), ARD_EINVAL);
+    assert_int_equal(files.count, 0);
+    assert_null(ard_dataset_part_dir(7));
+    ard_dataset_files_reset(&files);
+    ard_dataset_files_reset(&files); /* safe twice */
+    assert_int_equal(ard_dataset_check_fresh(dir, NULL), ARD_EEXIST);
+    remove_tree(dir);
+    assert_int_equal(ard_dataset_check_fresh(dir, NULL), ARD_OK);
+    free(dir);
+}
+
+/* Two files, entries given out of order with one duplicate. */
+static ard_plan *sample_plan(void) {
+    const char *files[2] = {"tiles/a/b/0/1.parquet", "tiles/a/b/0/2.parquet"};
+    ard_plan_entry e[5] = {
+        {1, 0, 2, 902, 0, 4, 100}, {0, 1, 0, 103, 3, 200, 50}, {0, 0, 2, 102, 0, 4, 100},
+        {0, 0, 0, 100, 0, 4, 100}, {0, 0, 2, 102, 0, 4, 100},
+    };
+    ard_plan *plan = NULL;
+    assert_int_equal(ard_plan_new(files, 2, e, 5, &plan, NULL), ARD_OK);
+    return plan;
+}
+
+static void test_plan_build(void **state) {
+    (void)state;
+    ard_plan *plan = sample_plan();
+    assert_int_equal(ard_plan_num_files(plan), 2);
+    assert_int_equal(ard_plan_num_rows(plan), 4);
+    assert_int_equal(ard_plan_num_chunks(plan), 3);
+    const ard_plan_chunk *c0 = ard_plan_chunk_at(plan, 0);
+    assert_int_equal(c0->file, 0);
+    assert_int_equal(c0->row_group, 0);
+    assert_int_equal(c0->num_rows, 2);
+    assert_int_equal(c0->rows[0], 0);
+    assert_int_equal(c0->rows[1], 2);
+    assert_int_equal(c0->targetids[1], 102);
+    assert_int_equal(ard_plan_chunk_at(plan, 1)->byte_offset, 200);
+    assert_int_equal(ard_plan_chunk_at(plan, 2)->file, 1);
+    assert_null(ard_plan_chunk_at(plan, 3));
+    ard_plan_free(plan);
+
+    const char *files[1] = {"x"};
+    ard_plan_entry bad = {1, 0, 0, 1, 0, 0, 0};
+    ard_error err;
+    ard_error_init(&err);
+    plan = (ard_plan *)&bad;
+    assert_int_equal(ard_plan_new(files, 1, &bad, 1, &plan, &err), ARD_EINVAL);
+    assert_null(plan);
+    assert_int_equal(ard_plan_new(files, 0, NULL, 0, &plan, NULL), ARD_OK);
+    assert_int_equal(ard_plan_num_rows(plan), 0);
+    ard_plan_free(plan);
+}
+
+static void assert_same_plan(const ard_plan *a, const ard_plan *b) {
+    assert_int_equal(ard_plan_num_files(a), ard_plan_num_files(b));
+    assert_int_equal(ard_plan_num_chunks(a), ard_plan_num_chunks(b));
+    for (int32_t i = 0; i < ard_plan_num_files(a); i++) {
+        assert_string_equal(ard_plan_file(a, i), ard_plan_file(b, i));
+    }
+    for (int64_t c = 0; c < ard_plan_num_chunks(a); c++) {
+        const ard_plan_chunk *x = ard_plan_chunk_at(a, c), *y = ard_plan_chunk_at(b, c);
+        assert_int_equal(x->file, y->file);
+        assert_int_equal(x->row_group, y->row_group);
+        assert_int_equal(x->byte_offset, y->byte_offset);
+        assert_int_equal(x->bytes, y->bytes);
+        assert_int_equal(x->num_rows, y->num_rows);
+        assert_memory_equal(x->rows, y->rows, (size_t)x->num_rows * 8);
+        assert_memory_equal(x->targetids, y->targetids, (size_t)x->num_rows * 8);
+    }
+}
+
+static void test_plan_text(void **state) {
+    (void)state;
+    ard_plan *plan = sample_plan();
+    ard_buf b;
+    ard_buf_init(&b);
+    ard_plan_format(plan, &b);
+    const char *want = ARD_PLAN_HEADER "\n"
+                                       "tiles/a/b/0/1.parquet\t0\t4\t100\t2\t0,2\t100,102\n"
+                                       "tiles/a/b/0/1.parquet\t1\t200\t50\t1\t0\t103\n"
+                                       "tiles/a/b/0/2.parquet\t0\t4\t100\t1\t2\t902\n";
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    ard_plan *back = NULL;
+    assert_int_equal(ard_plan_parse((const char *)b.data, b.len, &back, NULL), ARD_OK);
+    assert_same_plan(plan, back);
+    ard_plan_free(back);
+
+    char *dir = scratch_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/q.plan", dir);
+    assert_int_equal(ard_plan_save(plan, path, NULL), ARD_OK);
+    assert_int_equal(ard_plan_load(path, &back, NULL), ARD_OK);
+    assert_same_plan(plan, back);
+    ard_plan_free(back);
+    snprintf(path, sizeof path, "%s/missing.plan", dir);
+    assert_int_equal(ard_plan_load(path, &back, NULL), ARD_ENOENT);
+    assert_null(back);
+    remove_tree(dir);
+    free(dir);
+    ard_buf_reset(&b);
+    ard_plan_free(plan);
+}
+
+static void test_plan_text_bad(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\n",    /* the old 6-field header */
+        ARD_PLAN_HEADER "\nt.parquet\t0\t4\t100\t2\t0\t100\n",      /* count vs list */
+        ARD_PLAN_HEADER "\nt.parquet\t0\t4\t100\t2\t3,1\t1,2\n",    /* rows unsorted */
+        ARD_PLAN_HEADER "\nt.parquet\t0\t4\t100\t1\t0\t1\textra\n", /* 8 fields */
+        ARD_PLAN_HEADER "\nt.parquet\t-1\t4\t100\t1\t0\t1\n",       /* negative */
+        ARD_PLAN_HEADER "\nt.parquet\t0\t4\t100\t1\t0\tx\n",        /* not a number */
+        ARD_PLAN_HEADER "\na\t0\t4\t1\t1\t0\t1\nb\t0\t4\t1\t1\t0\t2\na\t1\t4\t1\t1\t0\t3\n",
+        ARD_PLAN_HEADER "\n\t0\t4\t100\t1\t0\t1\n", /* no path */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ard_plan *plan = NULL;
+        ard_error err;
+        ard_error_init(&err);
+        assert_int_equal(ard_plan_parse(bad[i], strlen(bad[i]), &plan, &err), ARD_EINVAL);
+        assert_null(plan);
+        assert_non_null(strstr(err.msg, "line"));
+    }
+}
+
+static void test_tile_reader(void **state) {
+    (void)state;
+    char *dir = scratch_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/tiles/main/dark/0/7.parquet", dir);
+    write_tile(path);
+    ard_tile *tile = NULL;
+    assert_int_equal(ard_tile_open(path, &tile, NULL), ARD_OK);
+    assert_int_equal(ard_tile_num_row_groups(tile), 2);
+    assert_int_equal(ard_tile_row_group_rows(tile, 0), 3);
+    assert_int_equal(ard_tile_row_group_rows(tile, 1), 2);
+    assert_int_equal(ard_tile_row_group_rows(tile, 2), -1);
+    assert_string_equal(ard_tile_kv(tile, ARD_KV_GRID), "kind=log;start=3600;stop=9824;n=6");
+    assert_int_equal(ard_tile_column_kind(tile, "FLUX"), ARD_TILE_LIST_F32);
+    assert_int_equal(ard_tile_column_kind(tile, "MASK"), ARD_TILE_LIST_U8);
+    assert_int_equal(ard_tile_column_kind(tile, "TARGETID"), ARD_TILE_INT64);
+    assert_int_equal(ard_tile_column_kind(tile, "NOPE"), ARD_TILE_MISSING);
+
+    int64_t ids[3] = {0};
+    assert_int_equal(ard_tile_read_int64(tile, 1, NULL, 0, 2, ids, NULL), ARD_OK);
+    assert_int_equal(ids[0], tid(3));
+    assert_int_equal(ids[1], tid(4));
+    assert_int_equal(ard_tile_read_int64(tile, 0, NULL, 1, 2, ids, NULL), ARD_OK);
+    assert_int_equal(ids[0], tid(1));
+    assert_int_equal(ard_tile_read_int64(tile, 0, NULL, 2, 2, ids, NULL), ARD_EINVAL);
+    assert_int_equal(ard_tile_read_int64(tile, 0, "FLUX", 0, 1, ids, NULL), ARD_EINVAL);
+
+    float values[3 * WIDTH];
+    int64_t rows = 0, width = 0;
+    int32_t nulls = 0;
+    assert_int_equal(
+        ard_tile_read_f32(tile, 0, "FLUX", values, 3 * WIDTH, &rows, &width, &nulls, NULL), ARD_OK);
+    assert_int_equal(rows, 3);
+    assert_int_equal(width, WIDTH);
+    assert_int_equal(nulls, 1);
+    assert_true(isnan(values[1 * WIDTH + 2]));
+    assert_true(values[2 * WIDTH + 5] == flux_of(2, 5));
+    assert_int_equal(ard_tile_read_f32(tile, 0, "FLUX", values, WIDTH, &rows, &width, NULL, NULL),
+                     ARD_ELIMIT);
+    assert_int_equal(
+        ard_tile_read_f32(tile, 0, "MASK", values, 3 * WIDTH, &rows, &width, NULL, NULL),
+        ARD_EINVAL);
+    assert_int_equal(
+        ard_tile_read_f32(tile, 5, "FLUX", values, 3 * WIDTH, &rows, &width, NULL, NULL),
+        ARD_EINVAL);
+    assert_int_equal(ard_tile_list_width(tile, 1, "IVAR", &width, NULL), ARD_OK);
+    assert_int_equal(width, WIDTH);
+    ard_tile_close(tile);
+    ard_tile_close(NULL);
+    snprintf(path, sizeof path, "%s/tiles/none.parquet", dir);
+    assert_int_equal(ard_tile_open(path, &tile, NULL), ARD_ENOENT);
+    assert_null(tile);
+    remove_tree(dir);
+    free(dir);
+}
+
+/* The plan reader over the tile: planned rows and TARGETIDs come back; a plan whose TARGETID
+ * disagrees with the tile is ARD_ECORRUPT. */
+static void test_fetch_plan(void **state) {
+    (void)state;
+    char *dir = scratch_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/tiles/main/dark/0/7.parquet", dir);
+    write_tile(path);
+    const char *files[1] = {"tiles/main/dark/0/7.parquet"};
+    ard_plan_entry e[3] = {
+        {0, 0, 1, tid(1), 0, 0, 0}, {0, 1, 1, tid(4), 3, 0, 0}, {0, 0, 2, tid(2), 0, 0, 0}};
+    ard_plan *plan = NULL;
+    assert_int_equal(ard_plan_new(files, 1, e, 3, &plan, NULL), ARD_OK);
+    const char *cols[2] = {"FLUX", "MASK"};
+    ard_fetch *f = NULL;
+    assert_int_equal(ard_fetch_open(dir, plan, cols, 2, 1, &f, NULL), ARD_OK);
+    const ard_fetch_batch *b = NULL;
+    assert_int_equal(ard_fetch_next(f, &b, NULL), ARD_OK);
+    assert_int_equal(b->rows, 2);
+    assert_int_equal(b->targetids[0], tid(1));
+    assert_true(isnan(b->columns[0].values[2]));
+    assert_true(b->columns[0].values[WIDTH + 1] == flux_of(2, 1));
+    assert_int_equal(b->column_types[1], ARD_FETCH_U8);
+    assert_int_equal(b->u8_values[1][2], 1);
+    assert_int_equal(ard_fetch_next(f, &b, NULL), ARD_OK);
+    assert_int_equal(b->rows, 1);
+    assert_true(b->columns[0].values[0] == flux_of(4, 0));
+    assert_int_equal(ard_fetch_next(f, &b, NULL), ARD_EEOF);
+    ard_fetch_close(f);
+    ard_plan_free(plan);
+
+    e[0] = (ard_plan_entry){0, 0, 1, tid(1) + 1, 0, 0, 0};
+    assert_int_equal(ard_plan_new(files, 1, e, 1, &plan, NULL), ARD_OK);
+    assert_int_equal(ard_fetch_open(dir, plan, NULL, 0, 1, &f, NULL), ARD_OK);
+    assert_int_equal(ard_fetch_next(f, &b, NULL), ARD_ECORRUPT);
+    ard_fetch_close(f);
+    ard_plan_free(plan);
+    remove_tree(dir);
+    free(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths),         cmocka_unit_test(test_walker),
+        cmocka_unit_test(test_plan_build),    cmocka_unit_test(test_plan_text),
+        cmocka_unit_test(test_plan_text_bad), cmocka_unit_test(test_tile_reader),
+        cmocka_unit_test(test_fetch_plan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
