@@ -54,7 +54,6 @@ static const ard_cli_spec sync_spec = {
     "and\n"
     "skipped; the exit status is then 1.",
     sync_options, NUM_OPTS};
-}
 
 static void print_report(const ard_sync_report *r, const ard_index *idx, int json) {
     if (json) {
