@@ -6,7 +6,9 @@
  *
  * Structs described (by their C names): ard_error, ard_tokenize_options, ard_read_item, ard_batch,
  * ard_loader_options, ard_stream_column, ard_pq_f32_matrix, ard_sync_options, ard_sync_report,
- * ard_plan_chunk, ard_fetch_batch, ard_index_column, ard_fof_params, ard_fof_group. */
+ * ard_plan_chunk, ard_fetch_batch, ard_index_column, ard_fof_params, ard_fof_group, ard_fof_score,
+ * ard_fof_stage_options, ard_fof_stage_report, ard_datasheet_options, ard_datasheet_sync_options,
+ * ard_datasheet_sync_report. */
 #ifndef ARD_ABI_H
 #define ARD_ABI_H
 

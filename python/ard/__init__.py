@@ -244,14 +244,16 @@ class Dataset:
     # ---- stages --------------------------------------------------------------------------------
 
     def sync(self, threads=0, verify_footers=False, skip_catalog=False, rank=0, size=1,
-             files_per_txn=0):
-        """Brings the index in line with the tiles and the catalog (ard_index_sync; `ard sync`).
+             files_per_txn=0, datasheet=True):
+        """The sync stage (ard_datasheet_sync, as `ard sync`): brings the index in line with the
+        tiles and the catalog, then rewrites DATASET/DATA_README.md when the index changed or the
+        datasheet is missing (datasheet=False: never; not on one rank of several, size > 1).
         Returns the report as a dict (run_id, files_seen/added/changed/unchanged/removed/failed,
-        spectra_rows, galaxy_rows, data_reads, footer_reads, seconds, first_error). A corrupt file
-        is skipped and counted in files_failed, not raised."""
+        spectra_rows, galaxy_rows, data_reads, footer_reads, seconds, first_error, datasheet: the
+        path written or None). A corrupt file is skipped and counted in files_failed, not raised."""
         self._need_path("sync")
         return _index.sync(self.path, self.dsn, threads, verify_footers, skip_catalog, rank, size,
-                           files_per_txn)
+                           files_per_txn, datasheet)
 
     def query(self, where=None, columns=None, limit=0, targetids=None):
         """Typed numpy columns of the catalog (the index's galaxies table) through the index's
@@ -301,12 +303,25 @@ class Dataset:
             where = self._where
         return _index.fetch(self.path, self.dsn, where, targetids, columns, threads, limit)
 
-    def fof(self, *args, **kwargs):
-        """Friends-of-friends over the catalog through libard's FoF stage, recorded as a result run
-        (see results("fof")). Not available yet: libard has no FoF stage call (the stage is being
-        moved out of the CLI); until it lands this raises NotImplementedError."""
-        raise NotImplementedError("Dataset.fof(): libard has no FoF stage call yet (issue 12 item "
-                                  "1); run `ard fof DATASET` meanwhile")
+    def fof(self, where=None, run_id=None, mode=None, write_results=True, no_index=False,
+            min_size=5, progress=None, **params):
+        """The friends-of-friends stage (ard_fof_stage_run, as `ard fof`): loads TARGETID, RA, Dec,
+        Z of the galaxies with Z > 0 (from the index, `where` ANDed; or from the catalog files
+        when there is no index or no_index=True), links them, scores the groups against the
+        generator's truth when the dataset has one, and records the run through the result runs
+        (results/fof-RUN-*.parquet + the index's galaxy_groups / groups / fof_runs, all or
+        nothing; write_results=False writes nothing). mode: "redshift" (default) or "isotropic";
+        params: ard_fof_params fields (b, b_perp, b_par, link_mpc, max_perp_mpc, max_par_mpc, h,
+        omega_m, area_deg2, nz_bin_mpc, threads). progress(phase, fraction) is called on this
+        thread. Returns the report as a dict (run_id, galaxies, skipped, groups, grouped, largest,
+        groups_ge5, link_mpc, par_mpc, area_deg2, score {completeness, purity, ...}, params_json,
+        seconds_*) plus labels: {"TARGETID": int64[n], "GROUP_ID": int64[n]} (0 = no group).
+        Raises EEXIST for a run id already used, EINVAL for bad parameters, EPERM/EDB for the
+        predicate."""
+        self._need_path("fof")
+        where = where if where is not None else self._where
+        return _index.fof(self.path, self.dsn, where, run_id, write_results, no_index, min_size,
+                          mode, params, progress)
 
     def results(self, stage=None):
         """The recorded runs of a science stage ("fof", ...), oldest first, from the index's

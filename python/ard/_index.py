@@ -3,8 +3,9 @@ import ctypes
 
 import numpy as np
 
-from ._lib import (FETCH_U8, INDEX_DOUBLE, INDEX_INT64, INDEX_READ_ONLY, STATUS_EEOF, ErrorStruct,
-                   FetchBatch, SyncOptions, SyncReport, check, error_for, lib)
+from ._lib import (FETCH_U8, FOF_PROGRESS_FN, INDEX_DOUBLE, INDEX_INT64, INDEX_READ_ONLY,
+                   STATUS_EEOF, DatasheetSyncOptions, DatasheetSyncReport, ErrorStruct, FetchBatch,
+                   FofScore, FofStageOptions, FofStageReport, SyncReport, check, error_for, lib)
 
 class _Index:
     """An open ard_index handle (closed on exit)."""
@@ -36,18 +37,23 @@ class _Plan:
         self.h = None
 
 
-def sync(path, dsn, threads, verify_footers, skip_catalog, rank, size, files_per_txn):
-    opts = SyncOptions(threads=int(threads), rank=int(rank), size=int(size),
-                       verify_footers=1 if verify_footers else 0,
-                       skip_catalog=1 if skip_catalog else 0, files_per_txn=int(files_per_txn),
-                       quiet=1)
-    rep = SyncReport()
+def sync(path, dsn, threads, verify_footers, skip_catalog, rank, size, files_per_txn, datasheet):
+    opts = DatasheetSyncOptions()
+    lib.ard_datasheet_sync_options_init(ctypes.byref(opts))
+    opts.sync.threads, opts.sync.rank, opts.sync.size = int(threads), int(rank), int(size)
+    opts.sync.verify_footers = 1 if verify_footers else 0
+    opts.sync.skip_catalog = 1 if skip_catalog else 0
+    opts.sync.files_per_txn = int(files_per_txn)
+    opts.sync.quiet = 1
+    opts.no_datasheet = 0 if datasheet else 1
+    rep = DatasheetSyncReport()
     err = ErrorStruct()
     with _Index(path, dsn, 0) as idx:
-        check(lib.ard_index_sync(idx.h, str(path).encode(), ctypes.byref(opts), ctypes.byref(rep),
-                                 ctypes.byref(err)), err)
-    out = {name: getattr(rep, name) for name, _ in SyncReport._fields_}
-    out["first_error"] = rep.first_error.decode(errors="replace")
+        check(lib.ard_datasheet_sync(idx.h, str(path).encode(), ctypes.byref(opts),
+                                     ctypes.byref(rep), ctypes.byref(err)), err)
+    out = {name: getattr(rep.sync, name) for name, _ in SyncReport._fields_}
+    out["first_error"] = rep.sync.first_error.decode(errors="replace")
+    out["datasheet"] = rep.datasheet_path.decode() if rep.datasheet_written else None
     return out
 
 
@@ -218,3 +224,60 @@ def fetch(path, dsn, where, targetids, columns, threads, limit):
                 if _has_leaf(first, "MASK.list.element"):
                     columns.append("MASK")
         return _read_all(path, plan.h, list(columns), threads)
+
+
+_FOF_MODES = {"isotropic": 0, "redshift": 1}
+_FOF_PARAMS = {"link_mpc", "b", "b_perp", "b_par", "max_perp_mpc", "max_par_mpc", "h", "omega_m",
+               "area_deg2", "nz_bin_mpc", "threads"}
+
+
+def fof(path, dsn, where, run_id, write_results, no_index, min_size, mode, params, progress):
+    o = FofStageOptions()
+    lib.ard_fof_stage_options_init(ctypes.byref(o))
+    keep = [str(path).encode(), dsn.encode() if dsn else None, where.encode() if where else None,
+            run_id.encode() if run_id else None]
+    o.dataset, o.dsn, o.where, o.run_id = keep
+    o.no_index = 1 if no_index else 0
+    o.write_results = 1 if write_results else 0
+    o.min_size = int(min_size)
+    if mode is not None:
+        if mode not in _FOF_MODES:
+            raise error_for(1, f"fof: mode must be one of {sorted(_FOF_MODES)}")
+        o.params.mode = _FOF_MODES[mode]
+    for name, value in params.items():
+        if name not in _FOF_PARAMS:
+            raise error_for(1, f"fof: unknown parameter {name!r} (one of {sorted(_FOF_PARAMS)})")
+        setattr(o.params, name, value)
+    failure = []
+    if progress is not None:
+        def on_progress(_ctx, phase, fraction):
+            try:
+                progress(phase.decode(), fraction)
+            except BaseException as e:  # an exception must not cross the C frame
+                failure.append(e)
+
+        callback = FOF_PROGRESS_FN(on_progress)
+        o.progress = callback
+    rep = FofStageReport()
+    res = ctypes.c_void_p()
+    ids = ctypes.POINTER(ctypes.c_int64)()
+    err = ErrorStruct()
+    check(lib.ard_fof_stage_run(ctypes.byref(o), ctypes.byref(rep), ctypes.byref(res),
+                                ctypes.byref(ids), ctypes.byref(err)), err)
+    try:
+        n = lib.ard_fof_num_galaxies(res)
+        group_id = (np.ctypeslib.as_array(lib.ard_fof_group_ids(res), (n,)).copy() if n
+                    else np.zeros(0, np.int64))
+        targetid = np.ctypeslib.as_array(ids, (n,)).copy() if n else np.zeros(0, np.int64)
+    finally:
+        lib.ard_fof_result_free(res)
+        lib.ard_free(ctypes.cast(ids, ctypes.c_void_p))
+    if failure:
+        raise failure[0]
+    out = {name: getattr(rep, name) for name, _ in FofStageReport._fields_}
+    out["run_id"] = rep.run_id.decode()
+    out["params_json"] = rep.params_json.decode()
+    out["score"] = {name: getattr(rep.score, name) for name, _ in FofScore._fields_}
+    out["mode"] = {v: k for k, v in _FOF_MODES.items()}.get(rep.mode, rep.mode)
+    out["labels"] = {"TARGETID": targetid, "GROUP_ID": group_id}
+    return out

@@ -111,8 +111,64 @@ class IndexColumn(ctypes.Structure):
     _fields_ = [("name", c_char_p), ("type", c_i32), ("values", vp), ("validity", c_u8p)]
 
 
+class FofParams(ctypes.Structure):
+    _ard_name_ = "ard_fof_params"
+    _fields_ = [("mode", c_i32), ("link_mpc", c_f64), ("b", c_f64), ("b_perp", c_f64),
+                ("b_par", c_f64), ("max_perp_mpc", c_f64), ("max_par_mpc", c_f64), ("h", c_f64),
+                ("omega_m", c_f64), ("area_deg2", c_f64), ("nz_bin_mpc", c_f64),
+                ("nz_z", ctypes.POINTER(c_f64)), ("nz_density", ctypes.POINTER(c_f64)),
+                ("nz_len", c_i64), ("threads", c_i32)]
+
+
+class FofScore(ctypes.Structure):
+    _ard_name_ = "ard_fof_score"
+    _fields_ = [("true_groups", c_i64), ("found_groups", c_i64), ("bijective", c_i64),
+                ("completeness", c_f64), ("purity", c_f64), ("members_matched", c_f64)]
+
+
+FOF_PROGRESS_FN = ctypes.CFUNCTYPE(None, vp, c_char_p, c_f64)
+
+
+class FofStageOptions(ctypes.Structure):
+    _ard_name_ = "ard_fof_stage_options"
+    _fields_ = [("dataset", c_char_p), ("dsn", c_char_p), ("where", c_char_p),
+                ("run_id", c_char_p), ("no_index", c_i32), ("write_results", c_i32),
+                ("min_size", c_i64), ("rank", c_i32), ("size", c_i32), ("params", FofParams),
+                ("progress", FOF_PROGRESS_FN), ("progress_ctx", vp)]
+
+
+class FofStageReport(ctypes.Structure):
+    _ard_name_ = "ard_fof_stage_report"
+    _fields_ = [("run_id", ctypes.c_char * 72), ("from_index", c_i32), ("indexed", c_i32),
+                ("written", c_i32), ("scored", c_i32), ("mode", c_i32), ("galaxies", c_i64),
+                ("skipped", c_i64), ("groups", c_i64), ("grouped", c_i64), ("largest", c_i64),
+                ("groups_ge5", c_i64), ("link_mpc", c_f64), ("par_mpc", c_f64),
+                ("area_deg2", c_f64), ("score", FofScore), ("min_size", c_i64),
+                ("params_json", ctypes.c_char * 1024), ("seconds_load", c_f64),
+                ("seconds_link", c_f64), ("seconds_score", c_f64), ("seconds_write", c_f64),
+                ("seconds_total", c_f64)]
+
+
+class DatasheetOptions(ctypes.Structure):
+    _ard_name_ = "ard_datasheet_options"
+    _fields_ = [("template_path", c_char_p), ("out_path", c_char_p), ("no_figures", c_i32),
+                ("worst_tiles", c_i32)]
+
+
+class DatasheetSyncOptions(ctypes.Structure):
+    _ard_name_ = "ard_datasheet_sync_options"
+    _fields_ = [("sync", SyncOptions), ("no_datasheet", c_i32), ("datasheet", DatasheetOptions)]
+
+
+class DatasheetSyncReport(ctypes.Structure):
+    _ard_name_ = "ard_datasheet_sync_report"
+    _fields_ = [("sync", SyncReport), ("synced", c_i32), ("datasheet_written", c_i32),
+                ("datasheet_path", ctypes.c_char * 4096)]
+
+
 STRUCTS = [ErrorStruct, TokenizeOptions, LoaderOptions, ReadItem, BatchStruct, F32Matrix,
-           SyncOptions, SyncReport, FetchBatch, IndexColumn]
+           SyncOptions, SyncReport, FetchBatch, IndexColumn, FofParams, FofScore, FofStageOptions,
+           FofStageReport, DatasheetOptions, DatasheetSyncOptions, DatasheetSyncReport]
 
 # ard_index_select's row callback: (ctx, num_columns, names, values) -> nonzero stops
 ROW_FN = ctypes.CFUNCTYPE(ctypes.c_int, vp, c_i32, ctypes.POINTER(c_char_p),
@@ -184,6 +240,16 @@ def _signatures():
         "ard_column_set_column": (p(IndexColumn), [vp, c_i32]),
         "ard_result_stages": (ctypes.c_int, [vp, p(vp), err]),
         "ard_result_runs": (ctypes.c_int, [vp, c_char_p, p(vp), err]),
+        "ard_datasheet_sync_options_init": (None, [p(DatasheetSyncOptions)]),
+        "ard_datasheet_sync": (ctypes.c_int, [vp, c_char_p, p(DatasheetSyncOptions),
+                                              p(DatasheetSyncReport), err]),
+        "ard_fof_stage_options_init": (None, [p(FofStageOptions)]),
+        "ard_fof_stage_run": (ctypes.c_int, [p(FofStageOptions), p(FofStageReport), p(vp),
+                                             p(c_i64p), err]),
+        "ard_fof_num_galaxies": (c_i64, [vp]),
+        "ard_fof_group_ids": (c_i64p, [vp]),
+        "ard_fof_result_free": (None, [vp]),
+        "ard_free": (None, [vp]),
         "ard_plan_free": (None, [vp]),
         "ard_plan_num_files": (c_i32, [vp]),
         "ard_plan_file": (c_char_p, [vp, c_i32]),

@@ -3,6 +3,7 @@
  * header that Python maps gets a row here. */
 #include "ard/abi.h"
 #include "ard/core.h"
+#include "ard/datasheet.h"
 #include "ard/index.h"
 #include "ard/parquet.h"
 #include "ard/science.h"
@@ -182,6 +183,56 @@ static const abi_field anomaly_report_fields[] = {
     ABI_FIELD(ard_anomaly_report, score_max),    ABI_FIELD(ard_anomaly_report, score_run),
 };
 
+static const abi_field fof_score_fields[] = {
+    ABI_FIELD(ard_fof_score, true_groups), ABI_FIELD(ard_fof_score, found_groups),
+    ABI_FIELD(ard_fof_score, bijective),   ABI_FIELD(ard_fof_score, completeness),
+    ABI_FIELD(ard_fof_score, purity),      ABI_FIELD(ard_fof_score, members_matched),
+};
+
+static const abi_field fof_stage_options_fields[] = {
+    ABI_FIELD(ard_fof_stage_options, dataset),  ABI_FIELD(ard_fof_stage_options, dsn),
+    ABI_FIELD(ard_fof_stage_options, where),    ABI_FIELD(ard_fof_stage_options, run_id),
+    ABI_FIELD(ard_fof_stage_options, no_index), ABI_FIELD(ard_fof_stage_options, write_results),
+    ABI_FIELD(ard_fof_stage_options, min_size), ABI_FIELD(ard_fof_stage_options, rank),
+    ABI_FIELD(ard_fof_stage_options, size),     ABI_FIELD(ard_fof_stage_options, params),
+    ABI_FIELD(ard_fof_stage_options, progress), ABI_FIELD(ard_fof_stage_options, progress_ctx),
+};
+
+static const abi_field fof_stage_report_fields[] = {
+    ABI_FIELD(ard_fof_stage_report, run_id),        ABI_FIELD(ard_fof_stage_report, from_index),
+    ABI_FIELD(ard_fof_stage_report, indexed),       ABI_FIELD(ard_fof_stage_report, written),
+    ABI_FIELD(ard_fof_stage_report, scored),        ABI_FIELD(ard_fof_stage_report, mode),
+    ABI_FIELD(ard_fof_stage_report, galaxies),      ABI_FIELD(ard_fof_stage_report, skipped),
+    ABI_FIELD(ard_fof_stage_report, groups),        ABI_FIELD(ard_fof_stage_report, grouped),
+    ABI_FIELD(ard_fof_stage_report, largest),       ABI_FIELD(ard_fof_stage_report, groups_ge5),
+    ABI_FIELD(ard_fof_stage_report, link_mpc),      ABI_FIELD(ard_fof_stage_report, par_mpc),
+    ABI_FIELD(ard_fof_stage_report, area_deg2),     ABI_FIELD(ard_fof_stage_report, score),
+    ABI_FIELD(ard_fof_stage_report, min_size),      ABI_FIELD(ard_fof_stage_report, params_json),
+    ABI_FIELD(ard_fof_stage_report, seconds_load),  ABI_FIELD(ard_fof_stage_report, seconds_link),
+    ABI_FIELD(ard_fof_stage_report, seconds_score), ABI_FIELD(ard_fof_stage_report, seconds_write),
+    ABI_FIELD(ard_fof_stage_report, seconds_total),
+};
+
+static const abi_field datasheet_options_fields[] = {
+    ABI_FIELD(ard_datasheet_options, template_path),
+    ABI_FIELD(ard_datasheet_options, out_path),
+    ABI_FIELD(ard_datasheet_options, no_figures),
+    ABI_FIELD(ard_datasheet_options, worst_tiles),
+};
+
+static const abi_field datasheet_sync_options_fields[] = {
+    ABI_FIELD(ard_datasheet_sync_options, sync),
+    ABI_FIELD(ard_datasheet_sync_options, no_datasheet),
+    ABI_FIELD(ard_datasheet_sync_options, datasheet),
+};
+
+static const abi_field datasheet_sync_report_fields[] = {
+    ABI_FIELD(ard_datasheet_sync_report, sync),
+    ABI_FIELD(ard_datasheet_sync_report, synced),
+    ABI_FIELD(ard_datasheet_sync_report, datasheet_written),
+    ABI_FIELD(ard_datasheet_sync_report, datasheet_path),
+};
+
 static const abi_struct structs[] = {
     ABI_STRUCT(ard_error, error_fields),
     ABI_STRUCT(ard_tokenize_options, tokenize_fields),
@@ -200,6 +251,12 @@ static const abi_struct structs[] = {
     ABI_STRUCT(ard_anomaly_arch, anomaly_arch_fields),
     ABI_STRUCT(ard_anomaly_options, anomaly_options_fields),
     ABI_STRUCT(ard_anomaly_report, anomaly_report_fields),
+    ABI_STRUCT(ard_fof_score, fof_score_fields),
+    ABI_STRUCT(ard_fof_stage_options, fof_stage_options_fields),
+    ABI_STRUCT(ard_fof_stage_report, fof_stage_report_fields),
+    ABI_STRUCT(ard_datasheet_options, datasheet_options_fields),
+    ABI_STRUCT(ard_datasheet_sync_options, datasheet_sync_options_fields),
+    ABI_STRUCT(ard_datasheet_sync_report, datasheet_sync_report_fields),
 };
 
 #define NUM_STRUCTS ((int32_t)(sizeof structs / sizeof structs[0]))

@@ -40,7 +40,7 @@ static void test_sizes_and_offsets(void **state) {
 static void test_table_is_consistent(void **state) {
     (void)state;
     int32_t n = ard_abi_num_structs();
-    assert_true(n >= 14);
+    assert_true(n >= 20);
     for (int32_t i = 0; i < n; i++) {
         const char *s = ard_abi_struct_name(i);
         assert_non_null(s);

@@ -255,10 +255,6 @@ class Stages(unittest.TestCase):
         with self.assertRaises(ard.EINVAL):
             self.ds.results("Not A Stage")
 
-    def test_fof_stage_not_in_libard_yet_raises(self):
-        with self.assertRaises(NotImplementedError):
-            self.ds.fof()
-
 
 if __name__ == "__main__":
     unittest.main()
