@@ -13,115 +13,7 @@
 
 #include <cmocka.h>
 
-/* ---- the reference: everything computed from first principles ---- */
-
-#define REF_TABLE 4000
-
-typedef struct ref_kernel {
-    double R, rmax, m[REF_TABLE + 1]; /* enclosed fraction of the Gaussian at r = i rmax / TABLE */
-} ref_kernel;
-
-static double gauss_w(double r, double R) {
-    return exp(-r * r / (2.0 * R * R)) / pow(2.0 * M_PI * R * R, 1.5);
-}
-
-/* Enclosed fraction by Simpson integration of 4 pi s^2 W(s). */
-static void ref_init(ref_kernel *k, double R) {
-    k->R = R;
-    k->rmax = 10.0 * R;
-    double h = k->rmax / REF_TABLE;
-    k->m[0] = 0.0;
-    for (int i = 1; i <= REF_TABLE; i++) {
-        double a = (i - 1) * h, b = i * h, c = 0.5 * (a + b);
-        double fa = 4 * M_PI * a * a * gauss_w(a, R), fb = 4 * M_PI * b * b * gauss_w(b, R);
-        double fc = 4 * M_PI * c * c * gauss_w(c, R);
-        k->m[i] = k->m[i - 1] + h / 6.0 * (fa + 4 * fc + fb);
-    }
-}
-
-static double ref_enclosed(const ref_kernel *k, double r) {
-    if (r >= k->rmax) {
-        return 1.0;
-    }
-    double x = r / k->rmax * REF_TABLE;
-    int i = (int)x;
-    double f = x - i;
-    return k->m[i] * (1 - f) + k->m[i + 1] * f;
-}
-
-/* Tidal tensor (3x3) of masses at point p: phi'' and phi'/r of each smoothed point; tol > 0 applies
- * the documented cut-off (a mass is ignored beyond max(6 R, (2 q / (4 pi tol))^(1/3))), tol 0 none.
- */
-static void ref_tide(const ref_kernel *k, const double *xyz, const double *q, int64_t n,
-                     const double *p, double tol, double t[3][3]) {
-    memset(t, 0, 9 * sizeof(double));
-    for (int64_t h = 0; h < n; h++) {
-        double d[3] = {p[0] - xyz[3 * h], p[1] - xyz[3 * h + 1], p[2] - xyz[3 * h + 2]};
-        double r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-        double reach = tol > 0 ? fmax(6 * k->R, cbrt(2 * q[h] / (4 * M_PI * tol))) : INFINITY;
-        if (r > reach) {
-            continue;
-        }
-        double tang, rad;
-        if (r < 1e-9) {
-            tang = rad = gauss_w(0, k->R) / 3.0;
-        } else {
-            tang = ref_enclosed(k, r) / (4 * M_PI * r * r * r);
-            rad = gauss_w(r, k->R) - 2 * tang;
-        }
-        for (int a = 0; a < 3; a++) {
-            for (int b = 0; b < 3; b++) {
-                double nn = r < 1e-9 ? (a == b) : d[a] * d[b] / (r * r);
-                t[a][b] += q[h] * (tang * (a == b) + (rad - tang) * nn);
-            }
-        }
-    }
-}
-
-/* Eigenvalues by cyclic Jacobi rotations, sorted descending. */
-static void ref_eigen(double a[3][3], double e[3]) {
-    for (int sweep = 0; sweep < 50; sweep++) {
-        double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
-        if (off < 1e-30) {
-            break;
-        }
-        for (int p = 0; p < 2; p++) {
-            for (int r = p + 1; r < 3; r++) {
-                if (fabs(a[p][r]) < 1e-300) {
-                    continue;
-                }
-                double th = 0.5 * atan2(2 * a[p][r], a[r][r] - a[p][p]);
-                double c = cos(th), s = sin(th);
-                for (int k = 0; k < 3; k++) { /* A <- A J */
-                    double x = a[k][p], y = a[k][r];
-                    a[k][p] = c * x - s * y;
-                    a[k][r] = s * x + c * y;
-                }
-                for (int k = 0; k < 3; k++) { /* A <- J^T A */
-                    double x = a[p][k], y = a[r][k];
-                    a[p][k] = c * x - s * y;
-                    a[r][k] = s * x + c * y;
-                }
-            }
-        }
-    }
-    e[0] = a[0][0];
-    e[1] = a[1][1];
-    e[2] = a[2][2];
-    for (int i = 0; i < 3; i++) {
-        for (int j = i + 1; j < 3; j++) {
-            if (e[j] > e[i]) {
-                double x = e[i];
-                e[i] = e[j];
-                e[j] = x;
-            }
-        }
-    }
-}
-
-static int ref_class(const double e[3], double th) {
-    return (e[0] > th) + (e[1] > th) + (e[2] > th);
-}
+#include "common/ard_test_tweb.h"
 
 static void eval_one(const ard_tweb_params *p, const double *xyz, const double *q, int64_t n,
                      const double *pt, float lam[3], float *delta, uint8_t *cls) {
@@ -141,7 +33,7 @@ static void test_single_mass(void **state) {
     uint8_t cls;
     /* at the centre: isotropic, each eigenvalue delta / 3 = q W(0) / 3 */
     eval_one(&p, xyz, &q, 1, xyz, lam, &delta, &cls);
-    double w0 = q * gauss_w(0, R);
+    double w0 = q * ard_test_gauss_w(0, R);
     for (int j = 0; j < 3; j++) {
         as_assert_near(lam[j], w0 / 3, 1e-5 * w0);
     }
@@ -154,16 +46,16 @@ static void test_single_mass(void **state) {
         double pt[3] = {xyz[0] + r * u[0], xyz[1] + r * u[1], xyz[2] + r * u[2]};
         eval_one(&p, xyz, &q, 1, pt, lam, &delta, &cls);
         ref_kernel ker;
-        ref_init(&ker, R);
-        double tang = q * ref_enclosed(&ker, r) / (4 * M_PI * r * r * r);
-        double rad = q * gauss_w(r, R) - 2 * tang;
+        ard_test_ref_init(&ker, R);
+        double tang = q * ard_test_ref_enclosed(&ker, r) / (4 * M_PI * r * r * r);
+        double rad = q * ard_test_gauss_w(r, R) - 2 * tang;
         double hi = tang > rad ? tang : rad, lo = tang > rad ? rad : tang;
         double scale = fabs(tang) + fabs(rad);
         as_assert_near(lam[0], hi, 1e-4 * scale);
         as_assert_near(lam[1], tang, 1e-4 * scale);
         as_assert_near(lam[2], lo, 1e-4 * scale);
-        as_assert_near(delta, q * gauss_w(r, R), 1e-4 * scale);
-        int want = ref_class((double[3]){hi, tang, lo}, p.lambda_th);
+        as_assert_near(delta, q * ard_test_gauss_w(r, R), 1e-4 * scale);
+        int want = ard_test_ref_class((double[3]){hi, tang, lo}, p.lambda_th);
         assert_int_equal(cls, want);
         if (k == 1) { /* outside the core of a massive halo: stretched radially, squeezed across */
             assert_int_equal(cls, ARD_WEB_FILAMENT);
@@ -195,8 +87,8 @@ static void test_arrangements(void **state) {
     eval_one(&p, square, qs, 4, origin, lam, &delta, &cls);
     assert_int_equal(cls, ARD_WEB_SHEET);
     ref_kernel ker;
-    ref_init(&ker, p.smoothing);
-    as_assert_near(lam[0], 4 * q * ref_enclosed(&ker, a) / (4 * M_PI * a * a * a), 1e-4);
+    ard_test_ref_init(&ker, p.smoothing);
+    as_assert_near(lam[0], 4 * q * ard_test_ref_enclosed(&ker, a) / (4 * M_PI * a * a * a), 1e-4);
     double line[3 * 41], ql[41];
     for (int i = 0; i < 41; i++) {
         line[3 * i] = (i - 20) * 4.0;
@@ -276,20 +168,20 @@ static void test_random_field_vs_reference(void **state) {
     assert_memory_equal(d1, d2, NP * sizeof(float));
     assert_memory_equal(c1, c2, NP);
     ref_kernel ker;
-    ref_init(&ker, p.smoothing);
+    ard_test_ref_init(&ker, p.smoothing);
     int classes[ARD_WEB_COUNT] = {0}, borderline = 0;
     double worst = 0.0;
     for (int i = 0; i < NP; i++) {
         double t[3][3], e[3];
-        ref_tide(&ker, xyz, q, NM, pts + 3 * i, p.tolerance, t);
+        ard_test_ref_tide(&ker, xyz, q, NM, pts + 3 * i, p.tolerance, t);
         double tr = t[0][0] + t[1][1] + t[2][2];
-        ref_eigen(t, e);
+        ard_test_ref_eigen(t, e);
         for (int j = 0; j < 3; j++) {
             double dev = fabs(lam1[3 * i + j] - e[j]) / (1.0 + fabs(e[j]));
             worst = dev > worst ? dev : worst;
         }
         as_assert_near(d1[i], tr, 1e-3 * (1.0 + fabs(tr)));
-        int want = ref_class(e, p.lambda_th);
+        int want = ard_test_ref_class(e, p.lambda_th);
         int near_th = 0;
         for (int j = 0; j < 3; j++) {
             near_th |= fabs(e[j] - p.lambda_th) < 1e-3;
