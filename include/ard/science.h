@@ -316,8 +316,10 @@ ARD_API ard_status ard_cosmicweb_split_by_pixel(const int64_t *pixel, int64_t n,
 /* The galaxies of a dataset, ready for the calls above: catalog/zcatalog-NNNN.parquet rows with Z > 0
  * and finite RA/Dec (TARGETID, TARGET_RA, TARGET_DEC, Z, TARGET_CLASS), comoving redshift-space
  * positions (Planck 2018, Mpc), and the generator's truth WEB_CODE from the row-matched
- * truth/galaxies-NNNN.parquet when it exists (else label -1). pixel: HEALPix nested, nside 8 (for
- * ard_cosmicweb_split_by_pixel). Arrays owned; free with ard_cosmicweb_data_reset. */
+ * truth/galaxies-NNNN.parquet when it exists (else label -1). pixel: HEALPix nested at split_nside,
+ * the coarsest of 8, 16, ..., 256 at which the galaxies cover at least 32 pixels (a full survey
+ * splits by 53.7 deg^2 pixels, a small sky cap by finer ones), for ard_cosmicweb_split_by_pixel.
+ * Arrays owned; free with ard_cosmicweb_data_reset. */
 typedef struct ard_cosmicweb_data {
     int64_t n;
     int64_t skipped;   /* catalog rows left out (Z <= 0 or no position) */
@@ -328,6 +330,7 @@ typedef struct ard_cosmicweb_data {
     int32_t *target_class; /* 0 BGS, 1 LRG, 2 ELG, 3 QSO, -1 other */
     int32_t *label;        /* 0..3 or -1 */
     int64_t *pixel;
+    int32_t split_nside; /* the nside of pixel (see above) */
 } ard_cosmicweb_data;
 
 /* Errors: ARD_ENOENT (no catalog file), ARD_ECORRUPT (a missing column or a truth file that is not

@@ -199,6 +199,7 @@ static int train_run(const char *dataset, const ard_cli_args *a, const ard_cosmi
     ard_cosmicweb_model_free(m);
     ard_free(split);
     int64_t skipped = d.skipped;
+    int32_t split_nside = d.split_nside;
     ard_cosmicweb_data_reset(&d);
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);
@@ -213,15 +214,21 @@ static int train_run(const char *dataset, const ard_cli_args *a, const ard_cosmi
         return ARD_CLI_OK;
     }
     printf("cosmicweb train: %lld train / %lld validation / %lld test galaxies (split by HEALPix "
-           "pixel; %lld catalog rows without a position skipped)\n",
+           "pixel, nside %d; %lld catalog rows without a position skipped)\n",
            (long long)r.train_nodes, (long long)r.val_nodes, (long long)r.test_nodes,
-           (long long)skipped);
+           (int)split_nside, (long long)skipped);
     printf(
         "  %lld optimizer steps, final loss %.4f, graph %.2f s, training %.2f s (%.0f nodes/s)\n",
         (long long)r.steps, r.final_loss, r.seconds_graph, r.seconds_train, r.train_nodes_per_s);
-    printf("  balanced accuracy: validation %.3f, test %.3f\n", r.val_balanced_accuracy,
-           r.test_balanced_accuracy);
-    print_confusion((const int64_t(*)[4])r.test_confusion);
+    if (r.test_nodes > 0) {
+        printf("  balanced accuracy: validation %.3f, test %.3f\n", r.val_balanced_accuracy,
+               r.test_balanced_accuracy);
+        print_confusion((const int64_t(*)[4])r.test_confusion);
+    } else {
+        printf("  balanced accuracy: validation %.3f; no test galaxies (--test 0 or too few sky "
+               "pixels)\n",
+               r.val_balanced_accuracy);
+    }
     printf("  model: %s\n", path);
     return ARD_CLI_OK;
 }

@@ -13,10 +13,12 @@
 #include "ard/parquet_write.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#define CW_SPLIT_NSIDE 8 /* 53.7 deg^2 pixels: wider than the structures the graph sees */
+#define CW_FINE_NSIDE 256  /* pixels are read at this resolution (0.05 deg^2) ... */
+#define CW_SPLIT_PIXELS 32 /* ... and coarsened to the coarsest nside >= 8 with this many pixels */
 
 void ard_cosmicweb_data_reset(ard_cosmicweb_data *d) {
     if (!d) {
@@ -117,8 +119,46 @@ static void append_rows(ard_cosmicweb_data *d, const cw_rowgroup *g, int64_t row
         d->z[at] = z[i];
         d->target_class[at] = class_of(&g->cls, i);
         d->label[at] = web && web[i] >= 0 && web[i] < CW_C ? web[i] : -1;
-        d->pixel[at] = ard_healpix_ang2pix_nest(CW_SPLIT_NSIDE, ra[i], dec[i]);
+        d->pixel[at] = ard_healpix_ang2pix_nest(CW_FINE_NSIDE, ra[i], dec[i]);
     }
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Distinct values of pixel >> shift (nested scheme: the parent pixel at a coarser nside). */
+static int64_t distinct_parents(const int64_t *pixel, int64_t n, int shift, int64_t *scratch) {
+    for (int64_t i = 0; i < n; i++) {
+        scratch[i] = pixel[i] >> shift;
+    }
+    qsort(scratch, (size_t)n, sizeof *scratch, cmp_i64);
+    int64_t count = n > 0;
+    for (int64_t i = 1; i < n; i++) {
+        count += scratch[i] != scratch[i - 1];
+    }
+    return count;
+}
+
+/* Replaces the nside-256 pixels by their parents at the coarsest nside (8, 16, ..., 256) whose
+ * footprint holds at least CW_SPLIT_PIXELS pixels: a full-sky survey splits by 53.7 deg^2 pixels,
+ * a small sky cap by pixels small enough that validation and test both get some. */
+static ard_status coarsen_pixels(ard_cosmicweb_data *d, ard_error *err) {
+    int64_t *scratch = d->n > 0 ? ard_malloc((size_t)d->n * sizeof *scratch) : NULL;
+    if (d->n > 0 && !scratch) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: split pixels");
+    }
+    int shift = 10; /* nside 256 -> 8 */
+    while (shift > 0 && distinct_parents(d->pixel, d->n, shift, scratch) < CW_SPLIT_PIXELS) {
+        shift -= 2;
+    }
+    for (int64_t i = 0; i < d->n; i++) {
+        d->pixel[i] >>= shift;
+    }
+    d->split_nside = CW_FINE_NSIDE >> (shift / 2);
+    ard_free(scratch);
+    return ARD_OK;
 }
 
 static ard_status load_pair(const char *cat_path, const char *truth_path, ard_cosmicweb_data *d,
@@ -204,7 +244,11 @@ ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out,
         return st;
     }
     out->has_truth = out->has_truth && files > 0;
-    return ARD_OK;
+    st = coarsen_pixels(out, err);
+    if (st != ARD_OK) {
+        ard_cosmicweb_data_reset(out);
+    }
+    return st;
 }
 
 ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
