@@ -13,8 +13,8 @@
 #include "ard/parquet_write.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CW_FINE_NSIDE 256  /* pixels are read at this resolution (0.05 deg^2) ... */
