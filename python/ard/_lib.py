@@ -117,7 +117,8 @@ class FofParams(ctypes.Structure):
                 ("b_par", c_f64), ("max_perp_mpc", c_f64), ("max_par_mpc", c_f64), ("h", c_f64),
                 ("omega_m", c_f64), ("area_deg2", c_f64), ("nz_bin_mpc", c_f64),
                 ("nz_z", ctypes.POINTER(c_f64)), ("nz_density", ctypes.POINTER(c_f64)),
-                ("nz_len", c_i64), ("threads", c_i32)]
+                ("nz_len", c_i64), ("threads", c_i32),
+                ("linker", ctypes.c_void_p)]  # const ard_fof_linker *: NULL = one process
 
 
 class FofScore(ctypes.Structure):
