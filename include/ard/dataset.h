@@ -290,7 +290,9 @@ ARD_API void ard_plan_to_json(const ard_plan *plan, ard_buf *out, int pretty);
 ARD_API void ard_plan_format(const ard_plan *plan, ard_buf *out);
 /* Parses plan text (len bytes, need not be NUL-terminated). Errors: ARD_EINVAL naming the line
  * (missing header, wrong field count, bad or unsorted numbers, a count that disagrees with its
- * lists, a file whose lines are not consecutive), ARD_ENOMEM. *out is NULL on failure. */
+ * lists, a file whose lines are not consecutive), ARD_EPERM naming the line (a path that is
+ * absolute or has a ".." component: a plan is a file people pass around), ARD_ENOMEM. *out is
+ * NULL on failure. */
 ARD_API ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_error *err);
 /* Writes the plan text to `path` atomically. ARD_EIO, ARD_ENOMEM. */
 ARD_API ard_status ard_plan_save(const ard_plan *plan, const char *path, ard_error *err);

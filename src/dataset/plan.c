@@ -323,6 +323,23 @@ static ard_status parse_lists(plan_text *t, const ard_plan_entry *base, int64_t 
     return rows == rows_end && ids == ids_end ? ARD_OK : ARD_EINVAL;
 }
 
+/* 1 when a plan's path could leave the dataset: absolute, or a ".." component. (Symbolic links are
+ * resolved when the file is opened: ard_plan_file_path.) */
+static int path_escapes(const char *p, const char *end) {
+    if (p < end && *p == '/') {
+        return 1;
+    }
+    for (const char *c = p; c < end;) {
+        const char *slash = memchr(c, '/', (size_t)(end - c));
+        const char *comp_end = slash ? slash : end;
+        if (comp_end - c == 2 && c[0] == '.' && c[1] == '.') {
+            return 1;
+        }
+        c = slash ? slash + 1 : end;
+    }
+    return 0;
+}
+
 static ard_status parse_line(plan_text *t, const char *line, const char *end) {
     const char *field[8];
     const char *field_end[8];
@@ -343,6 +360,9 @@ static ard_status parse_line(plan_text *t, const char *line, const char *end) {
         !field_i64(field[3], field_end[3], &e.bytes) || !field_i64(field[4], field_end[4], &rows) ||
         rows == 0) {
         return ARD_EINVAL;
+    }
+    if (path_escapes(field[0], field_end[0])) {
+        return ARD_EPERM;
     }
     e.row_group = (int32_t)rg;
     e.first_row = 0; /* not part of the format: a reader does not need it */
@@ -381,6 +401,11 @@ ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_erro
         st = ard_plan_new((const char *const *)t.files, t.num_files, t.entries, t.count, out, err);
     } else if (st == ARD_ENOMEM) {
         ard_error_set(err, st, "out of memory reading a read plan");
+    } else if (st == ARD_EPERM) {
+        ard_error_set(err, st,
+                      "read plan line %lld: the path leaves the dataset (absolute or with \"..\"; "
+                      "plan paths are relative to the dataset root)",
+                      (long long)lineno);
     } else {
         ard_error_set(err, st,
                       "read plan line %lld: expected path, row_group, byte_offset, bytes,"

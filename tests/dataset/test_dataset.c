@@ -279,6 +279,25 @@ static void test_plan_text_bad(void **state) {
         assert_null(plan);
         assert_non_null(strstr(err.msg, "line"));
     }
+    static const char *const escaping[] = {
+        ARD_PLAN_HEADER "\n../../etc/passwd\t0\t4\t100\t1\t0\t1\n",
+        ARD_PLAN_HEADER "\n/etc/passwd\t0\t4\t100\t1\t0\t1\n",
+        ARD_PLAN_HEADER "\ntiles/../../x.parquet\t0\t4\t100\t1\t0\t1\n",
+        ARD_PLAN_HEADER "\ntiles/a.parquet\t0\t4\t1\t1\t0\t1\ntiles/..\t0\t4\t1\t1\t0\t2\n",
+    };
+    for (size_t i = 0; i < sizeof escaping / sizeof escaping[0]; i++) {
+        ard_plan *plan = NULL;
+        ard_error err;
+        ard_error_init(&err);
+        assert_int_equal(ard_plan_parse(escaping[i], strlen(escaping[i]), &plan, &err), ARD_EPERM);
+        assert_null(plan);
+        assert_non_null(strstr(err.msg, i == 3 ? "line 3" : "line 2"));
+    }
+    /* ".." inside a name is not a component: allowed */
+    const char *ok = ARD_PLAN_HEADER "\ntiles/a..b.parquet\t0\t4\t100\t1\t0\t1\n";
+    ard_plan *plan = NULL;
+    assert_int_equal(ard_plan_parse(ok, strlen(ok), &plan, NULL), ARD_OK);
+    ard_plan_free(plan);
 }
 
 static void test_tile_reader(void **state) {

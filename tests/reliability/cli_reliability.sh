@@ -45,12 +45,13 @@ cp "$T/honest.db" "$D/ard.db"
 "$ARD" fetch "$D" --where "1 = 1" --out "$T/out.npy" >/dev/null 2>&1 || fail "honest fetch failed"
 
 # ---- a plan file with a path outside the dataset ----
-printf 'path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\n../../x.parquet\t0\t4\t10\t1\t0\n' \
+printf 'path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\ttargetids\n../../x.parquet\t0\t4\t10\t1\t0\t7\n' \
     >"$T/plan.tsv"
 rc=0
 "$ARD" stream bench "$D" --plan "$T/plan.tsv" >/dev/null 2>"$T/err" || rc=$?
 [ "$rc" -ne 0 ] || fail "stream --plan accepted ../../x.parquet"
-grep -q "plan $T/plan.tsv line 2" "$T/err" || fail "plan: message does not name the line: $(cat "$T/err")"
+grep -q "$T/plan.tsv: read plan line 2: the path leaves the dataset" "$T/err" ||
+    fail "plan: message does not name the line: $(cat "$T/err")"
 
 # ---- one corrupt row group: --on-error skip leaves it out and reports it; fail names it ----
 TILE=$(find "$D/tiles" -name '*.parquet' | sort | sed -n 1p)

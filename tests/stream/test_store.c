@@ -333,10 +333,14 @@ static void test_permissions(void **state) {
     ard_store_close(p);
     assert_int_equal(ard_store_connect(name, &c, NULL), ARD_ENOENT);
     assert_int_equal(ard_store_connect("bad/name", &c, NULL), ARD_EINVAL);
-    /* a shm object that is not a store */
+    /* a shm object that is not a store: ECORRUPT; an all-zero one is what a store looks like
+     * between its creation and its header (the magic is written last): ENOENT, "retry" */
     int fd = shm_open("/ardtest-notastore", O_CREAT | O_RDWR, 0600);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, 65536), 0);
+    assert_int_equal(ard_store_connect("ardtest-notastore", &c, NULL), ARD_ENOENT);
+    static const char junk[16] = "not an ard store";
+    assert_int_equal(pwrite(fd, junk, sizeof junk, 0), (ssize_t)sizeof junk);
     close(fd);
     assert_int_equal(ard_store_connect("ardtest-notastore", &c, NULL), ARD_ECORRUPT);
     shm_unlink("/ardtest-notastore");

@@ -338,7 +338,7 @@ static void test_region(void **state) {
     double area = M_PI * o.region_radius * o.region_radius;
     printf("region (180, 0) r = 0.5 deg: %lld galaxies (%.0f per deg^2)\n", (long long)rep.galaxies,
            (double)rep.galaxies / area);
-    assert_true(rep.galaxies > 3000 * area && rep.galaxies < 6000 * area);
+    assert_true((double)rep.galaxies > 3000 * area && (double)rep.galaxies < 6000 * area);
     char *cat = join(dir, "catalog/zcatalog-0000.parquet");
     double *ra, *dec;
     int64_t n = sv_read_numeric(cat, "TARGET_RA", 8, (void **)&ra);
