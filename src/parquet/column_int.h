@@ -46,9 +46,11 @@ typedef struct ard__chunk_reader {
     int32_t verify_crc;
     int32_t lazy_levels; /* set by the caller: return RLE level streams undecoded when possible */
     int64_t memory_cap;
-    uint8_t *buf;      /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
+    uint8_t *buf;       /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
                                a read-only view of a memory file unless buf_owned */
-    int32_t buf_owned; /* buf was allocated (ard_malloc) and may grow */
+    int32_t buf_owned;  /* buf was allocated (ard_malloc) and may grow */
+    int32_t buf_pooled; /* buf came from the file's buffer pool and goes back to it at close */
+    size_t buf_cap;     /* allocated bytes of an owned buf */
     int64_t buf_start;
     size_t buf_len;
     int64_t pos;         /* file offset of the next page header */
