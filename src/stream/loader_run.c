@@ -49,6 +49,7 @@ static void pool_put(ard_loader *l, float *buf) {
 /* Caller holds l->lock (or is the only thread left). */
 static void entry_free(ard_loader *l, loader_entry *en) {
     ard_free(en->ids);
+    ard_free(en->message);
     pool_put(l, en->flux);
     pool_put(l, en->ivar);
     ard_free(en);
@@ -122,8 +123,11 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         }
         if (en) {
             *out = en;
-            return en->status == ARD_OK
-                       ? ARD_OK
+            if (en->status == ARD_OK) {
+                return ARD_OK;
+            }
+            return en->message
+                       ? ard_error_set(err, en->status, "%s", en->message)
                        : ard_error_set(err, en->status, "row group failed in another thread");
         }
         en = ard_calloc(1, sizeof *en);
@@ -147,6 +151,7 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
             pool_put(l, en->flux);
             pool_put(l, en->ivar);
             en->flux = en->ivar = NULL;
+            en->message = err && err->msg[0] ? ard_strdup(err->msg) : NULL;
         }
         pthread_cond_broadcast(&l->changed);
         *out = en;

@@ -175,6 +175,7 @@ typedef struct loader_entry {
     int64_t rows;
     int64_t *ids;
     float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
+    char *message;      /* a failed entry: the decoding thread's error message, for the others */
 } loader_entry;
 
 enum { LOADER_STRINGS = 7 }; /* option strings the loader copies (loader.c) */
