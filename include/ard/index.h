@@ -156,8 +156,8 @@ ARD_API ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error
 
 /* Runs `SELECT ... FROM galaxies WHERE (where)` read-only and returns the spectra it selects as a
  * plan sorted by (file path, row group, row) for sequential reading. `where` must be one SQL
- * expression: a ';', a comment, unbalanced parentheses or quotes -> ARD_EINVAL; anything that would
- * write, attach, load an extension or touch other than the index tables -> ARD_EPERM (SQLite:
+ * expression: a comment, unbalanced parentheses or quotes -> ARD_EINVAL; a ';' (a second statement)
+ * or anything that would write, attach, load an extension or touch other than the index tables -> ARD_EPERM (SQLite:
  * read-only connection + authorizer; PostgreSQL: BEGIN READ ONLY). limit <= 0: no limit (the limit
  * counts spectra, in plan order). NULL or "" where: every spectrum.
  * Errors: ARD_EINVAL, ARD_EPERM, ARD_EDB (SQL error in the predicate: the message has the backend's
