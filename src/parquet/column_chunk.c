@@ -87,15 +87,21 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
     return ARD_OK;
 }
 
-/* The chunk's stored bytes: a view of the caller's memory for memory-backed files, one positional
- * read into owned memory for files. Not a mapping: a tile truncated by another process while it is
- * read turns a mapped access into SIGBUS (the process dies), where a read is a short read and an
- * ARD_EIO naming the file (issue 15). The copy costs little beside decoding, and glibc's malloc
- * reuses the freed chunk buffer for the next chunk (its mmap threshold follows the freed size). */
+/* The chunk's stored bytes: a view of the caller's memory for memory-backed files, a guarded
+ * read-only mapping for files (page-cache pages, no copy: a pread copy of every chunk made decode
+ * 0.7 GB/s instead of 5.2), or, when the mapping cannot be guarded, one positional read into a
+ * pooled buffer. A tile truncated by another process while it is mapped reads as zeros past the cut
+ * and ard__chunk_finish reports ARD_EIO naming it (chunk_map.c); a read is a short read and the same
+ * ARD_EIO. */
 static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, ard_error *err) {
     const ard_parquet_file *f = cr->file;
     if (len > 0 && f->mem) {
         cr->buf = (uint8_t *)(uintptr_t)(f->mem + start);
+        cr->buf_len = (size_t)len;
+        return ARD_OK;
+    }
+    if (len > 0 && ard__pq_view_map(f, start, (size_t)len, &cr->view)) {
+        cr->buf = cr->view.data;
         cr->buf_len = (size_t)len;
         return ARD_OK;
     }
@@ -117,6 +123,7 @@ static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, 
 ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, int32_t row_group,
                            int32_t leaf, ard_error *err) {
     memset(cr, 0, sizeof *cr);
+    cr->view.slot = -1;
     const ard_pq_metadata *md = &file->metadata;
     if (row_group < 0 || row_group >= md->num_row_groups || leaf < 0 || leaf >= md->num_leaves) {
         return ard_error_set(err, ARD_EINVAL, "%s: no column %d in row group %d", file->path, leaf,
@@ -172,7 +179,12 @@ ard_status ard__chunk_open(ard__chunk_reader *cr, const ard_parquet_file *file, 
     return view_chunk(cr, cr->pos, want, err);
 }
 
+ard_status ard__chunk_finish(ard__chunk_reader *cr, ard_status st, ard_error *err) {
+    return cr->file ? ard__pq_view_check(&cr->view, cr->file->path, st, err) : st;
+}
+
 void ard__chunk_close(ard__chunk_reader *cr) {
+    ard__pq_view_unmap(&cr->view);
     if (cr->buf_pooled && cr->buf_owned && cr->file) {
         ard__pq_scratch_give(cr->file, cr->buf, cr->buf_cap);
     } else if (cr->buf_owned) {

@@ -36,6 +36,29 @@ typedef struct ard__page {
     size_t rep_len, def_len;
 } ard__page;
 
+/* A read-only mapping of file bytes guarded against SIGBUS (chunk_map.c): if the file is truncated
+ * while the mapping is read, the vanished pages read as zeros and ard__pq_view_check reports it. */
+typedef struct ard__pq_view {
+    uint8_t *data; /* the requested bytes */
+    void *map;     /* the mapping (page-aligned), NULL when not mapped */
+    size_t map_len;
+    int64_t file_base; /* file offset of map */
+    int32_t slot;      /* registry slot, -1 when not mapped */
+} ard__pq_view;
+
+/* Maps bytes [offset, offset + len) of an fd-backed file: 1 with *v filled, or 0 when the bytes
+ * cannot be mapped under the guard (memory file, mmap failure, our SIGBUS handler replaced by
+ * someone else's, every registry slot taken): the caller reads them instead. Thread-safe. */
+int ard__pq_view_map(const ard_parquet_file *f, int64_t offset, size_t len, ard__pq_view *v);
+/* `st`, or ARD_EIO naming `path` and the vanished offset (replacing err's message, the root cause)
+ * when an access to the view faulted because the file shrank. */
+ard_status ard__pq_view_check(const ard__pq_view *v, const char *path, ard_status st,
+                              ard_error *err);
+/* Unmaps (accepts a view that was never mapped). */
+void ard__pq_view_unmap(ard__pq_view *v);
+/* Faults absorbed since the process started (tests). */
+uint64_t ard__pq_view_faults(void);
+
 typedef struct ard__chunk_reader {
     const ard_parquet_file *file;
     const ard_pq_column_chunk *cc;
@@ -47,7 +70,8 @@ typedef struct ard__chunk_reader {
     int32_t lazy_levels; /* set by the caller: return RLE level streams undecoded when possible */
     int64_t memory_cap;
     uint8_t *buf;       /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
-                               a read-only view of a memory file unless buf_owned */
+                               a read-only view (memory file or `view`) unless buf_owned */
+    ard__pq_view view;  /* the chunk's guarded mapping (fd-backed files), slot -1 if none */
     int32_t buf_owned;  /* buf was allocated (ard_malloc) and may grow */
     int32_t buf_pooled; /* buf came from the file's buffer pool and goes back to it at close */
     size_t buf_cap;     /* allocated bytes of an owned buf */
@@ -82,6 +106,10 @@ ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_
  * index pages skipped, CRCs verified. */
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);
 void ard__chunk_close(ard__chunk_reader *cr);
+/* `st`, or ARD_EIO (naming the file and offset) when the chunk's mapping faulted because the file
+ * was truncated while it was read. Every reader calls it on its final status before closing: values
+ * decoded from a vanished range are zeros, never results. */
+ard_status ard__chunk_finish(ard__chunk_reader *cr, ard_status st, ard_error *err);
 
 /* Decodes the page's num_values fixed-width values into dst (num_values * cr->width bytes). */
 ard_status ard__decode_fixed(ard__chunk_reader *cr, const ard__page *pg, uint8_t *dst,

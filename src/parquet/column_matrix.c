@@ -523,6 +523,7 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
     ard_free(s->tmp);
     ard_free(s->wdef);
     ard_free(s->wrep);
+    st = ard__chunk_finish(&cr, st, err);
     ard__chunk_close(&cr);
     return st;
 }

@@ -170,6 +170,7 @@ ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_gro
                            "%s: pages hold %lld rows, the row group declares %lld", cr.what,
                            (long long)out->num_rows, (long long)expect_rows);
     }
+    st = ard__chunk_finish(&cr, st, err);
     ard__chunk_close(&cr);
     if (st != ARD_OK) {
         ard_pq_column_data_reset(out);
@@ -289,6 +290,7 @@ ard_status ard_parquet_read_column_rows(const ard_parquet_file *file, int32_t ro
             trim_rows(out, first_row - page_row, num_rows, cr.width);
         }
     }
+    st = ard__chunk_finish(&cr, st, err);
     ard__chunk_close(&cr);
     if (st != ARD_OK) {
         ard_pq_column_data_reset(out);

@@ -6,5 +6,6 @@ int ard_test_footer_run(void);
 int ard_test_encoding_run(void);
 int ard_test_column_run(void);
 int ard_test_fuzz_replay_run(void);
+int ard_test_chunk_map_run(void);
 
 #endif
