@@ -148,6 +148,16 @@ static ard_status st_string(st_parser *ps, ard_buf *out) {
     return ARD_OK;
 }
 
+/* A string that names something (a tensor, a metadata key or value): no NUL inside, since names
+ * are C strings from here on ("a\u0000b" would silently become "a"). */
+static ard_status st_name(st_parser *ps, ard_buf *out) {
+    ard_status st = st_string(ps, out);
+    if (st == ARD_OK && strlen((const char *)out->data) != out->len) {
+        return st_fail(ps, "a NUL character (\\u0000) in a name or metadata string");
+    }
+    return st;
+}
+
 /* A non-negative integer (no sign, fraction or exponent: shapes and offsets). */
 static ard_status st_uint(st_parser *ps, int64_t *out) {
     st_ws(ps);
@@ -258,15 +268,18 @@ static ard_status st_metadata(st_parser *ps, ard_nn_params *meta, ard_buf *key, 
         return ARD_OK;
     }
     do {
-        ard_status st = st_string(ps, key);
+        ard_status st = st_name(ps, key);
         if (st == ARD_OK && !st_eat(ps, ':')) {
             st = st_fail(ps, "expected ':'");
         }
         if (st == ARD_OK) {
             st_ws(ps);
             st = ps->p < ps->end && *ps->p == '"'
-                     ? st_string(ps, val)
+                     ? st_name(ps, val)
                      : st_fail(ps, "__metadata__ values must be strings");
+        }
+        if (st == ARD_OK && strcmp((const char *)key->data, "__metadata__") == 0) {
+            st = st_fail(ps, "a __metadata__ key inside __metadata__");
         }
         if (st == ARD_OK && key->len > 0) {
             st = ard_nn_params_set_meta(meta, (const char *)key->data, (const char *)val->data,
@@ -380,7 +393,7 @@ static ard_status st_top(st_parser *ps, sci_st_header *h, ard_nn_params *meta, a
     }
     if (!st_eat(ps, '}')) {
         do {
-            ard_status st = st_string(ps, key);
+            ard_status st = st_name(ps, key);
             if (st == ARD_OK && !st_eat(ps, ':')) {
                 st = st_fail(ps, "expected ':'");
             }
