@@ -411,10 +411,22 @@ ARD_API int64_t ard_loader_num_skipped(ard_loader *loader);
 ARD_API ard_status ard_loader_skipped(ard_loader *loader, int64_t i, char *path, size_t path_cap,
                                       int32_t *row_group, int32_t *status, char *message,
                                       size_t message_cap, int64_t *times, ard_error *err);
+/* Appends the skipped row groups not recorded yet to the index table stream_skips(path, row_group,
+ * status, message, times, tile_mtime_ns) of the loader's index (options index_dataset /
+ * index_dsn, which ard_loader_new_dataset, _new_plan and _new_query default to their dataset),
+ * opened read-write for the call: path is relative to the dataset as in the index's files table,
+ * tile_mtime_ns the tile's modification time now (NULL when it cannot be stat'ed). The
+ * datasheet's next run lists them: the skips of indexed tiles whose indexed mtime is not newer
+ * (a tile rewritten and re-synced drops out until a stream meets a bad row group in it again).
+ * ard_loader_free calls it (errors ignored: the skips stay in the stream's report); call it first
+ * to see its errors. Nothing to record, or no index: ARD_OK. Not thread-safe against a concurrent
+ * call on the same loader. Errors: those of ard_index_open and ard_index_write_table (ARD_EDB,
+ * ARD_EPERM read-only database), ARD_ENOMEM; the message says how many skips were not recorded. */
+ARD_API ard_status ard_loader_record_skips(ard_loader *loader, ard_error *err);
 /* Waits for the producer threads to finish; returns the first error they hit. */
 ARD_API ard_status ard_loader_wait(ard_loader *loader, ard_error *err);
-/* Stops the producers (consumers see the end of data), joins them and frees everything. Accepts
- * NULL. */
+/* Stops the producers (consumers see the end of data), joins them, records the skipped row groups
+ * in the index (ard_loader_record_skips, errors ignored) and frees everything. Accepts NULL. */
 ARD_API void ard_loader_free(ard_loader *loader);
 
 /* ---- distributed stream hooks (the producer side of src/cluster's transport) ---------------------

@@ -355,8 +355,11 @@ static ard_status parse_line(plan_text *t, const char *line, const char *end) {
     }
     int64_t rg = 0, rows = 0;
     ard_plan_entry e = {0};
-    if (n != 7 || field[0] == field_end[0] || !field_i64(field[1], field_end[1], &rg) ||
-        rg > INT32_MAX || !field_i64(field[2], field_end[2], &e.byte_offset) ||
+    /* a NUL inside the path would cut it short: "\0x" names the dataset root itself */
+    if (n != 7 || field[0] == field_end[0] ||
+        memchr(field[0], '\0', (size_t)(field_end[0] - field[0])) ||
+        !field_i64(field[1], field_end[1], &rg) || rg > INT32_MAX ||
+        !field_i64(field[2], field_end[2], &e.byte_offset) ||
         !field_i64(field[3], field_end[3], &e.bytes) || !field_i64(field[4], field_end[4], &rows) ||
         rows == 0) {
         return ARD_EINVAL;

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const reserved[] = {"meta",    "files",    "row_groups", "column_stats",
-                                       "spectra", "galaxies", "sync_runs",  "sync_errors"};
+static const char *const reserved[] = {"meta",         "files",       "row_groups",
+                                       "column_stats", "spectra",     "galaxies",
+                                       "sync_runs",    "sync_errors", "stream_skips"};
 
 static void lower(char *s) {
     for (; *s; s++) {
@@ -287,6 +288,9 @@ ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m,
     ard_status st = sync_runs(idx, m, err);
     if (st == ARD_OK) {
         st = sync_errors(idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = ard__ds_agg_stream_skips(idx, m, err);
     }
     if (st == ARD_OK) {
         st = settings(idx, m, err);

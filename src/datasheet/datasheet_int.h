@@ -91,6 +91,8 @@ ard_status ard__ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error
 ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
                              ds_agg *a, ard_error *err);
 ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
+/* Row groups streams skipped in tiles unchanged since (aggregate_skips.c). */
+ard_status ard__ds_agg_stream_skips(ard_index *idx, ds_model *m, ard_error *err);
 
 /* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
 typedef struct ds_rows {

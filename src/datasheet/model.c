@@ -47,6 +47,7 @@ static const char *const scalar_names[] = {
     "tokenization",
     "sync_runs_changing",
     "sync_errors_latest",
+    "stream_skips_total",
     "results_count",
     "worst_tiles_n",
 };
@@ -66,6 +67,8 @@ static const char *const cols_runs[] = {"run",          "ard_version", "rank",  
                                         "added",        "changed",     "removed", "failed",
                                         "spectra_rows", "galaxy_rows", "status"};
 static const char *const cols_errors[] = {"path", "status", "message"};
+static const char *const cols_stream_skips[] = {"path", "row_group", "status", "message",
+                                                "streams"};
 static const char *const cols_results[] = {"table", "rows", "columns"};
 static const char *const cols_result_files[] = {"path", "key", "value"};
 static const char *const cols_settings[] = {"key", "value"};
@@ -81,12 +84,19 @@ typedef struct table_spec {
 #define SPEC(n, c)                                                                                 \
     { n, c, (int32_t)(sizeof c / sizeof c[0]) }
 static const table_spec table_specs[] = {
-    SPEC("classes", cols_classes),   SPEC("spectypes", cols_spectypes),
-    SPEC("programs", cols_programs), SPEC("worst_tiles", cols_worst),
-    SPEC("sync_runs", cols_runs),    SPEC("sync_errors", cols_errors),
-    SPEC("results", cols_results),   SPEC("result_files", cols_result_files),
-    SPEC("settings", cols_settings), SPEC("grids", cols_grids),
-    SPEC("sources", cols_sources),   SPEC("class_pixels", cols_class_pixels),
+    SPEC("classes", cols_classes),
+    SPEC("spectypes", cols_spectypes),
+    SPEC("programs", cols_programs),
+    SPEC("worst_tiles", cols_worst),
+    SPEC("sync_runs", cols_runs),
+    SPEC("sync_errors", cols_errors),
+    SPEC("results", cols_results),
+    SPEC("result_files", cols_result_files),
+    SPEC("settings", cols_settings),
+    SPEC("grids", cols_grids),
+    SPEC("sources", cols_sources),
+    SPEC("class_pixels", cols_class_pixels),
+    SPEC("stream_skips", cols_stream_skips),
 };
 #undef SPEC
 

@@ -294,6 +294,9 @@ static const idx_backend_ops pg_ops = {
                        " table_schema = current_schema()",
     .integer_pk = "BIGINT PRIMARY KEY",
     .without_rowid = "",
+    /* "ardschm" in ASCII; the sync lock (sync_lock.c) is "ardsync" */
+    .schema_lock_sql = "SELECT pg_advisory_lock(27428848499124333)",
+    .schema_unlock_sql = "SELECT pg_advisory_unlock(27428848499124333)",
 };
 
 ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **out,

@@ -53,6 +53,10 @@ typedef struct idx_backend_ops {
     const char *list_tables_sql; /* one text column: the tables of the current schema */
     const char *integer_pk;      /* the type of an integer primary key */
     const char *without_rowid;   /* suffix of a table clustered by its key, or "" */
+    /* Held around a writable open's schema creation/migration so that concurrent opens of a fresh
+     * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
+     * the backend's transactions suffice (SQLite). */
+    const char *schema_lock_sql, *schema_unlock_sql;
 } idx_backend_ops;
 
 struct idx_backend {

@@ -219,7 +219,7 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
     return st;
 }
 
-ard_status ard__schema_prepare(ard_index *idx, ard_error *err) {
+static ard_status schema_prepare_locked(ard_index *idx, ard_error *err) {
     int64_t version = -1;
     ard_status st = stored_version(idx, &version, err);
     if (st != ARD_OK) {
@@ -247,4 +247,21 @@ ard_status ard__schema_prepare(ard_index *idx, ard_error *err) {
     }
     idx->schema_version = ARD_INDEX_SCHEMA_VERSION;
     return idx->read_only ? ARD_OK : ard__schema_indexes(idx, 1, NULL, err);
+}
+
+/* Concurrent writable opens of a fresh PostgreSQL schema (three `ard sync` at once) would race in
+ * CREATE TABLE IF NOT EXISTS ("duplicate key value violates unique constraint
+ * pg_type_typname_nsp_index"): the backend's schema lock serialises them, and the version is read
+ * under it, so the later ones see the schema the first created. */
+ard_status ard__schema_prepare(ard_index *idx, ard_error *err) {
+    const idx_backend_ops *ops = idx->be->ops;
+    int locked = !idx->read_only && ops->schema_lock_sql;
+    ard_status st = locked ? ard__idx_exec(idx, ops->schema_lock_sql, err) : ARD_OK;
+    if (st == ARD_OK) {
+        st = schema_prepare_locked(idx, err);
+    }
+    if (locked) {
+        ard__idx_exec(idx, ops->schema_unlock_sql, NULL);
+    }
+    return st;
 }

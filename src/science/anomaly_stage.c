@@ -132,6 +132,9 @@ static ard_status consume(ard_loader *l, batch_fn fn, void *ctx, int64_t max_row
         st = ard_store_acquire(c, -1, &b, err);
         if (st == ARD_EEOF) {
             st = ARD_OK;
+            if (err) {
+                ard_error_init(err); /* the end is no error: a later one must get its message */
+            }
             break;
         }
         if (st != ARD_OK) {

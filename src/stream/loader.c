@@ -303,6 +303,7 @@ void ard_loader_free(ard_loader *loader) {
         return;
     }
     ard__loader_stop_threads(loader);
+    (void)ard_loader_record_skips(loader, NULL); /* best effort: the stream's report has them */
     ard_store_close(loader->store);
     ard__catalog_free(loader->catalog);
     for (int32_t i = 0; i < loader->num_files; i++) {

@@ -210,6 +210,7 @@ struct ard_loader {
     ard_status status;
     ard_error error;
     struct loader_skips *skips; /* row groups left out under ARD_ON_ERROR_SKIP (loader_errors.c) */
+    int64_t skips_recorded;     /* of them, written to the index (loader_record.c) */
     int stop;
     /* epoch cache */
     int cache_active;

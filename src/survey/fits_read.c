@@ -247,6 +247,10 @@ ard_status ard__coadd_read(const char *path, ard__coadd *c, ard_error *err) {
     c->hpxpixel = -1;
     fitsfile *f = NULL;
     int status = 0;
+    ard_status checked = ard__fits_check(path, err);
+    if (checked != ARD_OK) {
+        return checked;
+    }
     if (fits_open_diskfile(&f, path, READONLY, &status)) {
         return fits_fail(err, status, path, "cannot open as FITS");
     }
@@ -347,6 +351,10 @@ ard_status ard__redrock_read(const char *path, ard__redrock *r, ard_error *err) 
     fitsfile *f = NULL;
     int status = 0;
     long rows = 0;
+    ard_status checked = ard__fits_check(path, err);
+    if (checked != ARD_OK) {
+        return checked;
+    }
     if (fits_open_diskfile(&f, path, READONLY, &status)) {
         return fits_fail(err, status, path, "cannot open as FITS");
     }

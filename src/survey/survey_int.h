@@ -226,6 +226,10 @@ typedef struct ard__redrock {
     char (*subtype)[24];
 } ard__redrock;
 
+/* Walks the HDU headers of a FITS file before cfitsio sees it (fits_check.c): ARD_ECORRUPT naming
+ * the file and HDU for a header the FITS standard forbids or data beyond the end of the file,
+ * ARD_ENOENT / ARD_EIO (special files refused without blocking). */
+ard_status ard__fits_check(const char *path, ard_error *err);
 ard_status ard__coadd_read(const char *path, ard__coadd *out, ard_error *err);
 void ard__coadd_free(ard__coadd *c);
 ard_status ard__redrock_read(const char *path, ard__redrock *out, ard_error *err);

@@ -12,7 +12,7 @@ int main(int argc, char **argv) {
         {"special", rel_special_run},     {"truncate", rel_truncate_run},
         {"confine", rel_confine_run},     {"schema", rel_schema_run},
         {"sync_lock", rel_sync_lock_run}, {"faults", rel_faults_run},
-        {"fuzz", rel_fuzz_replay_run},
+        {"fuzz", rel_fuzz_replay_run},    {"skips", rel_skips_run},
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

@@ -44,5 +44,6 @@ int rel_schema_run(void);
 int rel_sync_lock_run(void);
 int rel_faults_run(void);
 int rel_fuzz_replay_run(void);
+int rel_skips_run(void);
 
 #endif
