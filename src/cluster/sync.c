@@ -286,11 +286,14 @@ static ard_status reader(ard_cluster *cl, const char *dataset, int32_t threads, 
 /* ---- PostgreSQL: every rank writes ---- */
 
 /* Every rank syncs its share (opts->sync.rank/size: ard_index_sync's partitioned mode, each file
- * in its own transactions), then rank 0 runs an unpartitioned sync, which finds the new files
- * indexed, removes vanished ones, refreshes the linkage and writes the datasheet. */
+ * in its own transactions), then rank 0 runs an unpartitioned sync, which finds those files
+ * indexed, retries the ones that failed (so they are recorded in sync_errors by that run too),
+ * removes vanished ones, refreshes the linkage and writes the datasheet. Rank 0's report counts
+ * the shards' additions and changes as such, not as unchanged. */
 static ard_status shared_sync(ard_cluster *cl, ard_index *idx, const char *dataset, const char *dsn,
                               const ard_datasheet_sync_options *opts,
                               ard_datasheet_sync_report *report, char **failures, ard_error *err) {
+    double t0 = ard__cl_now();
     ard_datasheet_sync_options part = *opts;
     part.sync.rank = cl->rank;
     part.sync.size = cl->size;
@@ -304,11 +307,26 @@ static ard_status shared_sync(ard_cluster *cl, ard_index *idx, const char *datas
     if (mine != idx) {
         ard_index_close(mine);
     }
+    int64_t mine_counts[5] = {shard.sync.files_added, shard.sync.files_changed,
+                              shard.sync.spectra_rows, shard.sync.galaxy_rows,
+                              shard.sync.data_reads};
+    int64_t sums[5] = {0, 0, 0, 0, 0};
+    if (MPI_Reduce(mine_counts, sums, 5, MPI_INT64_T, MPI_SUM, 0, cl->comm) != MPI_SUCCESS) {
+        st = st == ARD_OK ? mpi_fail(err, "summing the reports") : st;
+    }
     st = ard_cluster_agree(cl, st, err, failures);
     if (st == ARD_OK && cl->rank == 0) {
         ard_datasheet_sync_options last = *opts;
         last.sync.remote = NULL;
         st = ard_datasheet_sync(idx, dataset, &last, report, err);
+        ard_sync_report *r = &report->sync;
+        r->files_unchanged -= sums[0] + sums[1];
+        r->files_added += sums[0];
+        r->files_changed += sums[1];
+        r->spectra_rows += sums[2];
+        r->galaxy_rows += sums[3];
+        r->data_reads += sums[4];
+        r->seconds = ard__cl_now() - t0;
     }
     return st;
 }
