@@ -23,6 +23,7 @@
 #include "ard/core.h"
 #include "ard/datasheet.h"
 #include "ard/index.h"
+#include "ard/science.h"
 #include "ard/stream.h"
 
 #ifdef __cplusplus
@@ -149,6 +150,20 @@ ARD_API ard_status ard_cluster_sync(ard_cluster *cluster, ard_index *idx, const 
                                     const char *dsn, const ard_datasheet_sync_options *opts,
                                     ard_datasheet_sync_report *report, char **failures,
                                     ard_error *err);
+
+/* ---- distributed scoring ------------------------------------------------------------------------
+ * Collective: `mpirun -n N ard anomaly score`. Every rank scores its share with opts (rank and
+ * size are set from the handle): a contiguous run of the one-process batches (ceil(B / N) of the B
+ * batches each, so equal spectra and equal bytes: every spectrum has the grid's width; whole
+ * batches, so the scores are bit for bit the one-process scores); the score rows (40 + 4 S bytes
+ * per spectrum) are gathered on rank 0 in rank order, which writes the run exactly as one process
+ * writes it: the same Parquet files and index tables (anomalies, anomaly_runs), no "-part-RANK". report: rank 0's is the run's; elsewhere the rank's share. Progress callbacks run
+ * on rank 0 only (its own share). Returns the agreed status; failures as ard_cluster_sync. Errors:
+ * those of ard_anomaly_score, ARD_ELIMIT (more than 2^31 bytes in one gathered array), ARD_EIO
+ * (MPI), ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_anomaly_score(ard_cluster *cluster, const ard_anomaly_options *opts,
+                                             ard_anomaly_report *report, char **failures,
+                                             ard_error *err);
 
 /* ---- CPU pinning (no MPI) -------------------------------------------------------------------------
  * `list`: CPUs as "0-3,6"; groups separated by ':' give each rank its own set ("0:1-3": rank 0 on

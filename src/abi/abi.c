@@ -171,6 +171,7 @@ static const abi_field anomaly_options_fields[] = {
     ABI_FIELD(ard_anomaly_options, loader_threads), ABI_FIELD(ard_anomaly_options, rank),
     ABI_FIELD(ard_anomaly_options, size),           ABI_FIELD(ard_anomaly_options, progress),
     ABI_FIELD(ard_anomaly_options, progress_ctx),   ABI_FIELD(ard_anomaly_options, score_run),
+    ABI_FIELD(ard_anomaly_options, gather),
 };
 
 static const abi_field anomaly_report_fields[] = {

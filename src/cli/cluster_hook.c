@@ -16,6 +16,9 @@ static int distributed(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "fof") == 0) {
         return 1;
     }
+    if (argc >= 3 && strcmp(argv[1], "anomaly") == 0 && strcmp(argv[2], "score") == 0) {
+        return 1;
+    }
     if (argc >= 2 && strcmp(argv[1], "sync") == 0) {
         for (int i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--check") == 0) {
