@@ -21,6 +21,9 @@
 #define ARD_CLUSTER_H
 
 #include "ard/core.h"
+#include "ard/datasheet.h"
+#include "ard/index.h"
+#include "ard/science.h"
 #include "ard/stream.h"
 
 #ifdef __cplusplus
@@ -122,6 +125,45 @@ ARD_API ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const dou
                                                  const double *dist, const double *ang,
                                                  const double *los, int64_t n, int32_t threads,
                                                  int64_t *labels, ard_error *err);
+
+/* ---- distributed sync ---------------------------------------------------------------------------
+ * Collective: `mpirun -n N ard sync`, the sync stage (ard_datasheet_sync: index, then datasheet)
+ * across ranks. Rank 0 passes the index it opened writable (idx; ignored elsewhere, may be NULL);
+ * its backend decides how the work is shared:
+ *   - SQLite (one writer): rank 0 lists and classifies the files; the tiles to (re)read are split
+ *     among all ranks, rank 0 included, in contiguous runs of equal bytes (ard_cluster_partition
+ *     over file sizes); every rank reads the footers and TARGETID columns of its run with
+ *     opts->sync.threads threads and sends the records to rank 0 (at most 256 MiB in flight per
+ *     rank), which writes them window by window in the one-process order. The index content
+ *     (every table, file ids included) equals a one-process sync's; sync_runs records size N.
+ *     Catalog files are read by rank 0 (loading galaxies reads their data).
+ *   - PostgreSQL (concurrent writers): every rank opens its own connection (dataset, dsn) and
+ *     syncs its share in its own transactions (ard_index_sync with rank/size: each file whole or
+ *     not at all, shares by file count), then rank 0 runs an unpartitioned sync that finds those
+ *     files indexed, removes vanished ones and writes the datasheet.
+ * report (rank 0) is the sync stage's report; on other ranks it is zeroed. Returns the agreed
+ * status (the lowest failing rank's, "rank R: ..."); when failures is non-NULL rank 0 receives
+ * one line "rank R: <message>\n" per failing rank (NULL when none; free with ard_free).
+ * Errors: ARD_EINVAL (rank 0 without idx, options already partitioned), the sync's and the
+ * datasheet's errors, ARD_EIO (MPI), ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_sync(ard_cluster *cluster, ard_index *idx, const char *dataset,
+                                    const char *dsn, const ard_datasheet_sync_options *opts,
+                                    ard_datasheet_sync_report *report, char **failures,
+                                    ard_error *err);
+
+/* ---- distributed scoring ------------------------------------------------------------------------
+ * Collective: `mpirun -n N ard anomaly score`. Every rank scores its share with opts (rank and
+ * size are set from the handle): a contiguous run of the one-process batches (ceil(B / N) of the B
+ * batches each, so equal spectra and equal bytes: every spectrum has the grid's width; whole
+ * batches, so the scores are bit for bit the one-process scores); the score rows (40 + 4 S bytes
+ * per spectrum) are gathered on rank 0 in rank order, which writes the run exactly as one process
+ * writes it: the same Parquet files and index tables (anomalies, anomaly_runs), no "-part-RANK". report: rank 0's is the run's; elsewhere the rank's share. Progress callbacks run
+ * on rank 0 only (its own share). Returns the agreed status; failures as ard_cluster_sync. Errors:
+ * those of ard_anomaly_score, ARD_ELIMIT (more than 2^31 bytes in one gathered array), ARD_EIO
+ * (MPI), ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_anomaly_score(ard_cluster *cluster, const ard_anomaly_options *opts,
+                                             ard_anomaly_report *report, char **failures,
+                                             ard_error *err);
 
 /* ---- CPU pinning (no MPI) -------------------------------------------------------------------------
  * `list`: CPUs as "0-3,6"; groups separated by ':' give each rank its own set ("0:1-3": rank 0 on

@@ -91,6 +91,8 @@ ARD_API int32_t ard_index_schema_version(const ard_index *idx);
 
 // ---- sync ---------------------------------------------------------------------------------------
 
+typedef struct ard_sync_remote ard_sync_remote; /* below: tile reads done by other processes */
+
 /* Caller-filled; zero-initialise. */
 typedef struct ard_sync_options {
     int32_t threads; /* footer/TARGETID readers; <= 0: number of CPUs */
@@ -108,6 +110,9 @@ typedef struct ard_sync_options {
      * for partitioned syncs, size > 1). NULL: wait silently. */
     void (*on_notice)(void *ctx, const char *message);
     void *notice_ctx;
+    /* Optional: the tiles are read by other processes (MPI ranks, see ard_cluster_sync) and this
+     * one writes. NULL: every file is read here. Not with size > 1 (ARD_EINVAL). */
+    const ard_sync_remote *remote;
 } ard_sync_options;
 
 /* What a sync did. data_reads counts every column-chunk decode (ard_parquet_read_column) the sync
@@ -133,6 +138,33 @@ typedef struct ard_sync_report {
  * ARD_EPERM (read-only handle), ARD_ENOMEM. */
 ARD_API ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_options *opts,
                                   ard_sync_report *report, ard_error *err);
+
+/* ---- a sync whose tile reads happen in other processes --------------------------------------
+ * One process writes the index; the footers and TARGETID columns of the tiles to (re)read are read
+ * by others (`mpirun ard sync`: ard_cluster_sync). The writer lists and classifies the files as
+ * always, then calls plan() once with the tiles it must read, in write order; plan sets local[i]
+ * to 1 for the tiles it reads itself. For every other tile, window by window in order, receive()
+ * returns the record ard_index_sync_read_tile made of it elsewhere. Catalog files are always read
+ * by the writer (loading galaxies reads their data). Everything written is what a local read gives:
+ * the same rows, file ids and sync_errors, so the index content equals a one-process sync's.
+ * Records are native-endian: writer and readers run on machines of one architecture. */
+struct ard_sync_remote {
+    ard_status (*plan)(void *ctx, int64_t count, const char *const *paths, const int64_t *sizes,
+                       int32_t *local, ard_error *err);
+    /* Tile i of the plan (local[i] == 0): *record is ard_malloc'd and owned by the sync after the
+     * call. An error here fails the sync (ARD_EIO for a lost reader). */
+    ard_status (*receive)(void *ctx, int64_t i, uint8_t **record, size_t *len, ard_error *err);
+    void *ctx;
+    int32_t ranks; /* recorded as sync_runs.size */
+};
+
+/* The reader's side: reads tile `path` (relative to dataset) as sync does (footer hash, footer,
+ * TARGETID column, ard.pixel_stats) into a record for ard_sync_remote.receive (*record
+ * ard_malloc'd, the caller frees it). A file that cannot be read is not an error here: its status
+ * and message travel in the record and land in sync_errors, as in a local sync. Errors: ARD_EINVAL
+ * (NULL arguments), ARD_ENOMEM. Thread-safe. */
+ARD_API ard_status ard_index_sync_read_tile(const char *dataset, const char *path, uint8_t **record,
+                                            size_t *len, ard_error *err);
 
 /* The [first, first + count) slice of `total` items owned by `rank` of `size` (contiguous blocks
  * whose lengths differ by at most one). ARD_EINVAL for rank outside [0, size). Thread-safe. */

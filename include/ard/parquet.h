@@ -233,6 +233,14 @@ ARD_API ard_status ard_parquet_open_memory(const uint8_t *data, size_t size, con
                                            const ard_parquet_open_options *opts,
                                            ard_parquet_file **out, ard_error *err);
 ARD_API void ard_parquet_close(ard_parquet_file *file); /* accepts NULL */
+/* A handle on a file's footer alone: `footer` holds the FileMetaData bytes (metadata.footer_length
+ * bytes, as found at metadata.footer_offset) of a file of file_size bytes read elsewhere, e.g. by
+ * another MPI rank. The metadata, schema and key-value accessors work as for ard_parquet_open;
+ * reading a column returns ARD_ENOTSUP (there is no data). The bytes are copied. Errors as
+ * ard_parquet_open's footer errors (ARD_ECORRUPT naming `name`), ARD_EINVAL, ARD_ENOMEM. */
+ARD_API ard_status ard_parquet_open_footer(const uint8_t *footer, size_t len, int64_t file_size,
+                                           const char *name, ard_parquet_file **out,
+                                           ard_error *err);
 
 /* The decoded footer; owned by the file. Never NULL for an open file. */
 ARD_API const ard_pq_metadata *ard_parquet_metadata(const ard_parquet_file *file);

@@ -408,6 +408,29 @@ ARD_API ard_status ard_anomaly_model_forward(ard_anomaly_model *m, const float *
 /* Progress of a stage: done of total units (spectra). */
 typedef void (*ard_stage_progress_fn)(void *ctx, int64_t done, int64_t total);
 
+/* Score rows of a scoring run, in the order the stage writes them (arrays of n; z is n x latent). */
+typedef struct ard_anomaly_rows {
+    int64_t n;
+    int32_t latent;
+    int64_t *targetid;
+    double *score, *chi2, *density;
+    float *z;
+} ard_anomaly_rows;
+
+/* Combining the shares of processes that score parts of one selection (MPI ranks:
+ * ard_cluster_anomaly_score). ard_anomaly_score calls fn once on every process after scoring its
+ * share (rank of size: a contiguous run of whole batches of the one-process stream, ceil(B / size)
+ * of the B batches each), with its status so far (fn must be reached by every process, failed or
+ * not) and its rows; fn returns the status agreed by all and sets *writer to 1 on the one process
+ * that writes the run: there *rows must then hold every share in rank order (fn may replace the
+ * arrays: ard_malloc'd, the old ones freed by fn), and the run is written as one process writes it
+ * (index tables included, no "-part-RANK"). */
+typedef struct ard_anomaly_gather {
+    ard_status (*fn)(void *ctx, ard_status st, ard_anomaly_rows *rows, int32_t *writer,
+                     ard_error *err);
+    void *ctx;
+} ard_anomaly_gather;
+
 typedef struct ard_anomaly_options {
     const char *dataset;   /* DATASET directory (tiles, index, results/, models/) */
     const char *dsn;       /* index DSN (NULL = DATASET/ard.db) */
@@ -432,8 +455,9 @@ typedef struct ard_anomaly_options {
                               results/anomaly-RUN-scores-part-RANK.parquet and no index tables */
     ard_stage_progress_fn progress; /* optional */
     void *progress_ctx;
-    const char *score_run; /* score: the id of the scoring run (NULL = UTC timestamp
+    const char *score_run;            /* score: the id of the scoring run (NULL = UTC timestamp
                               YYYYMMDDTHHMMSSZ); with size > 1, "-part-RANK" is appended */
+    const ard_anomaly_gather *gather; /* score: NULL, or the shares are combined (above) */
 } ard_anomaly_options;
 
 typedef struct ard_anomaly_report {

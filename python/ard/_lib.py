@@ -86,7 +86,8 @@ class SyncOptions(ctypes.Structure):
     _ard_name_ = "ard_sync_options"
     _fields_ = [("threads", c_i32), ("rank", c_i32), ("size", c_i32), ("verify_footers", c_i32),
                 ("skip_catalog", c_i32), ("files_per_txn", c_i32), ("quiet", c_i32),
-                ("on_notice", ctypes.c_void_p), ("notice_ctx", ctypes.c_void_p)]
+                ("on_notice", ctypes.c_void_p), ("notice_ctx", ctypes.c_void_p),
+                ("remote", ctypes.c_void_p)]
 
 
 class SyncReport(ctypes.Structure):

@@ -35,7 +35,8 @@ class AnomalyOptions(ctypes.Structure):
                 ("rest_zmin", c_f64), ("rest_zmax", c_f64), ("reference", c_i32), ("knn_k", c_i32),
                 ("density_weight", c_f32), ("threads", c_i32), ("loader_threads", c_i32),
                 ("rank", c_i32), ("size", c_i32), ("progress", PROGRESS_FN),
-                ("progress_ctx", ctypes.c_void_p), ("score_run", ctypes.c_char_p)]
+                ("progress_ctx", ctypes.c_void_p), ("score_run", ctypes.c_char_p),
+                ("gather", ctypes.c_void_p)]
 
 
 class AnomalyReport(ctypes.Structure):

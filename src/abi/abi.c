@@ -92,7 +92,7 @@ static const abi_field sync_options_fields[] = {
     ABI_FIELD(ard_sync_options, size),         ABI_FIELD(ard_sync_options, verify_footers),
     ABI_FIELD(ard_sync_options, skip_catalog), ABI_FIELD(ard_sync_options, files_per_txn),
     ABI_FIELD(ard_sync_options, quiet),        ABI_FIELD(ard_sync_options, on_notice),
-    ABI_FIELD(ard_sync_options, notice_ctx),
+    ABI_FIELD(ard_sync_options, notice_ctx),   ABI_FIELD(ard_sync_options, remote),
 };
 
 static const abi_field sync_report_fields[] = {
@@ -171,6 +171,7 @@ static const abi_field anomaly_options_fields[] = {
     ABI_FIELD(ard_anomaly_options, loader_threads), ABI_FIELD(ard_anomaly_options, rank),
     ABI_FIELD(ard_anomaly_options, size),           ABI_FIELD(ard_anomaly_options, progress),
     ABI_FIELD(ard_anomaly_options, progress_ctx),   ABI_FIELD(ard_anomaly_options, score_run),
+    ABI_FIELD(ard_anomaly_options, gather),
 };
 
 static const abi_field anomaly_report_fields[] = {

@@ -16,6 +16,17 @@ static int distributed(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "fof") == 0) {
         return 1;
     }
+    if (argc >= 3 && strcmp(argv[1], "anomaly") == 0 && strcmp(argv[2], "score") == 0) {
+        return 1;
+    }
+    if (argc >= 2 && strcmp(argv[1], "sync") == 0) {
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--check") == 0) {
+                return 0; /* a read-only check runs once */
+            }
+        }
+        return 1;
+    }
     return argc >= 3 && strcmp(argv[1], "stream") == 0 && strcmp(argv[2], "serve") == 0;
 }
 

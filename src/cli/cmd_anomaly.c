@@ -144,6 +144,10 @@ static int print_row(void *ctx, int32_t n, const char *const *names, const char 
     return 0;
 }
 
+/* cmd_anomaly_cluster.c: the score across MPI ranks under mpirun; *lead: this rank prints */
+ard_status ard_cli_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r, int *lead,
+                                 ard_error *err);
+
 int ard_cmd_anomaly(int argc, char **argv) {
     char *args[ARD_CLI_MAX_POSITIONAL + 2 * ARD_CLI_MAX_OPTIONS];
     int n = 0;
@@ -193,7 +197,12 @@ int ard_cmd_anomaly(int argc, char **argv) {
     } else if (strcmp(what, "score") == 0) {
         o.score_run = o.run; /* --run: the scoring run's id; --model: the trained run */
         o.run = a.present[OPT_MODEL] ? a.value[OPT_MODEL] : NULL;
-        st = ard_anomaly_score(&o, &r, &err);
+        int lead = 1;
+        st = ard_cli_anomaly_score(&o, &r, &lead, &err);
+        if (!lead) {
+            ard_progress_done(bar);
+            return st == ARD_OK ? ARD_CLI_OK : ARD_CLI_FAILURE; /* rank 0 reports */
+        }
     } else {
         return ard_cli_usage("anomaly", "unknown subcommand '%s' (train, score, top)", what);
     }

@@ -12,6 +12,13 @@
 #include <string.h>
 
 int ard_cmd_sync(int argc, char **argv);
+/* cmd_sync_cluster.c: `mpirun -n N ard sync` (1 when this process runs under it with 2+ ranks) */
+typedef int (*ard_cli_sync_finish_fn)(ard_status st, const ard_error *err,
+                                      const ard_datasheet_sync_report *rep, const ard_index *idx,
+                                      int json);
+int ard_cli_sync_distributed(void);
+int ard_cli_sync_cluster(const char *dataset, const char *dsn, const ard_datasheet_sync_options *o,
+                         int json, ard_cli_sync_finish_fn finish);
 
 enum {
     OPT_DB,
@@ -98,6 +105,9 @@ static void print_notice(void *ctx, const char *message) {
     fflush(stderr);
 }
 
+static int finish_sync(ard_status st, const ard_error *err, const ard_datasheet_sync_report *rep,
+                       const ard_index *idx, int json);
+
 static int run_check(const char *dataset, const char *dsn) {
     ard_error err;
     ard_error_init(&err);
@@ -147,6 +157,9 @@ int ard_cmd_sync(int argc, char **argv) {
     if (a.present[OPT_CHECK]) {
         return run_check(dataset, dsn);
     }
+    if (ard_cli_sync_distributed()) {
+        return ard_cli_sync_cluster(dataset, dsn, &o, a.present[OPT_JSON], finish_sync);
+    }
     ard_error err;
     ard_error_init(&err);
     ard_index *idx = NULL;
@@ -156,19 +169,26 @@ int ard_cmd_sync(int argc, char **argv) {
     if (st == ARD_OK) {
         st = ard_datasheet_sync(idx, dataset, &o, &rep, &err);
     }
-    if (rep.synced) { /* also when the datasheet failed afterwards */
-        print_report(&rep.sync, idx, a.present[OPT_JSON]);
-    }
+    rc = finish_sync(st, &err, &rep, idx, a.present[OPT_JSON]);
     ard_index_close(idx);
+    return rc;
+}
+
+/* Prints what the sync stage did; the exit code. */
+static int finish_sync(ard_status st, const ard_error *err, const ard_datasheet_sync_report *rep,
+                       const ard_index *idx, int json) {
+    if (rep->synced) { /* also when the datasheet failed afterwards */
+        print_report(&rep->sync, idx, json);
+    }
     if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
+        return ard_cli_fail(st, err);
     }
-    if (rep.datasheet_written && !a.present[OPT_JSON]) {
-        printf("datasheet: %s\n", rep.datasheet_path);
+    if (rep->datasheet_written && !json) {
+        printf("datasheet: %s\n", rep->datasheet_path);
     }
-    if (rep.sync.files_failed > 0) {
+    if (rep->sync.files_failed > 0) {
         fprintf(stderr, "ard: sync: %lld file(s) skipped (recorded in sync_errors); first: %s\n",
-                (long long)rep.sync.files_failed, rep.sync.first_error);
+                (long long)rep->sync.files_failed, rep->sync.first_error);
         return ARD_CLI_FAILURE;
     }
     return ARD_CLI_OK;

@@ -185,12 +185,19 @@ typedef struct sync_item {
     int64_t data_reads, footer_reads;
     ard_status st; /* ARD_OK, or why the file is skipped */
     char msg[512];
+    int64_t remote; /* 0: read here; j + 1: entry j of ard_sync_remote's plan (sync_remote.c) */
 } sync_item;
 
 /* Reads footer (+ TARGETID for tiles) into it; failures land in it->st/msg. Thread-safe per item.
  */
 void ard__sync_read_item(sync_item *it);
 void ard__sync_item_reset(sync_item *it);
+/* sync_remote.c: hands the pending tiles to opts->remote->plan (marks the remote ones), and fills
+ * the remote items of a window from their records. */
+ard_status ard__sync_remote_plan(const ard_sync_remote *remote, sync_item *items, int64_t count,
+                                 ard_error *err);
+ard_status ard__sync_remote_receive(const ard_sync_remote *remote, sync_item *items, int64_t count,
+                                    ard_error *err);
 /* Writes a window of read items in one transaction (each file whole or not at all). run_id for
  * provenance; rows written are added to *spectra_rows / *galaxy_rows. */
 ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,

@@ -110,7 +110,9 @@ static ard_status begin_run(sync_run *run, ard_error *err) {
                             " status) VALUES (%lld, '%s', '%s', '%s', %d, %d, 'running')",
                             (long long)run->rep->run_id, started, ARD_VERSION_STRING,
                             ard_index_backend(idx), run->opts->rank,
-                            run->opts->size > 0 ? run->opts->size : 1);
+                            run->opts->remote     ? run->opts->remote->ranks
+                            : run->opts->size > 0 ? run->opts->size
+                                                  : 1);
     }
     st = st == ARD_OK ? ard__idx_exec(idx, "COMMIT", err) : st;
     if (st != ARD_OK) {
@@ -139,7 +141,10 @@ static ard_status finish_run(sync_run *run, const char *status, ard_error *err) 
 
 static void read_task(void *arg, int64_t i, int thread_id) {
     (void)thread_id;
-    ard__sync_read_item(&((sync_item *)arg)[i]);
+    sync_item *it = &((sync_item *)arg)[i];
+    if (!it->remote) {
+        ard__sync_read_item(it);
+    }
 }
 
 /* Writes a window; when the window as a whole fails in the database (e.g. a catalog with duplicate
@@ -210,7 +215,8 @@ static ard_status process(sync_run *run, sync_item *items, int64_t count, ard_er
             }
         }
         ard_pool_for(run->pool, n, read_task, items + at);
-        st = write_window(run, items + at, n, err);
+        st = ard__sync_remote_receive(run->opts->remote, items + at, n, err);
+        st = st == ARD_OK ? write_window(run, items + at, n, err) : st;
         account(run, items + at, n);
         for (int64_t i = at; i < at + n; i++) {
             ard__sync_item_reset(&items[i]);
@@ -344,6 +350,9 @@ static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *
     if (st == ARD_OK) {
         st = collect(run, cats, SYNC_CATALOG, items, &pending, err);
     }
+    if (st == ARD_OK && run->opts->remote) {
+        st = ard__sync_remote_plan(run->opts->remote, items, pending, err);
+    }
     if (st == ARD_OK && pending > 0) {
         run->progress = run->opts->quiet ? NULL : ard_progress_new("sync", pending);
         st = process(run, items, pending, err);
@@ -374,6 +383,9 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     ard_sync_report local;
     if (!idx || !dataset) {
         return ard_error_set(err, ARD_EINVAL, "ard_index_sync: index and dataset are required");
+    }
+    if (opts && opts->remote && opts->size > 1) {
+        return ard_error_set(err, ARD_EINVAL, "ard_index_sync: remote reads of a partitioned sync");
     }
     if (idx->read_only) {
         return ard_error_set(err, ARD_EPERM, "ard_index_sync: the index was opened read-only");

@@ -42,6 +42,10 @@ ard_status ard__pq_file_read(const ard_parquet_file *f, int64_t offset, size_t l
     if (len == 0) {
         return ARD_OK;
     }
+    if (f->footer_only) {
+        return ard_error_set(err, ARD_ENOTSUP, "%s: only the footer is held (no data to read)",
+                             f->path);
+    }
     if (f->mem) {
         memcpy(dst, f->mem + offset, len);
         return ARD_OK;
@@ -231,6 +235,40 @@ ard_status ard_parquet_open_memory(const uint8_t *data, size_t size, const char 
     f->mem = data ? data : empty;
     f->size = (int64_t)size;
     ard_status st = load_footer(f, err);
+    if (st != ARD_OK) {
+        ard_parquet_close(f);
+        return st;
+    }
+    *out = f;
+    return ARD_OK;
+}
+
+ard_status ard_parquet_open_footer(const uint8_t *footer, size_t len, int64_t file_size,
+                                   const char *name, ard_parquet_file **out, ard_error *err) {
+    if (!out) {
+        return ard_error_set(err, ARD_EINVAL, "ard_parquet_open_footer: out is NULL");
+    }
+    *out = NULL;
+    const char *label = name ? name : "<footer>";
+    if (!footer || len == 0 || len > UINT32_MAX || file_size < MIN_FILE ||
+        (int64_t)len > file_size - MIN_FILE) {
+        return ard_error_set(err, ARD_EINVAL, "%s: footer of %zu bytes for a file of %lld bytes",
+                             label, len, (long long)file_size);
+    }
+    ard_parquet_file *f = file_new(label, NULL);
+    if (!f || !(f->footer = ard_malloc(len))) {
+        ard_parquet_close(f);
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", label);
+    }
+    memcpy(f->footer, footer, len);
+    f->footer_len = len;
+    f->size = file_size;
+    f->footer_only = 1;
+    int64_t footer_offset = file_size - FOOTER_TAIL - (int64_t)len;
+    ard__arena_init(&f->arena, len * 64 + ((size_t)1 << 20));
+    ard_status st =
+        ard__pq_decode_file_metadata_enc(f->footer, (uint32_t)len, footer_offset, f->size, f->path,
+                                         &f->arena, &f->metadata, &f->footer_encrypted, err);
     if (st != ARD_OK) {
         ard_parquet_close(f);
         return st;

@@ -19,6 +19,7 @@ struct ard_parquet_file {
     uint8_t *footer;  /* owned copy of the FileMetaData bytes (stats point into it) */
     size_t footer_len;
     int32_t footer_encrypted; /* plaintext-footer encrypted file (encryption_algorithm set) */
+    int32_t footer_only;      /* ard_parquet_open_footer: no data behind the metadata */
     ard_pq_metadata metadata;
     /* Decompression buffers returned by finished column reads, reused by the next ones (so repeated
      * reads do not page-fault fresh memory each time). Guarded by scratch_lock. */

@@ -100,8 +100,8 @@ static ard_status open_loader(const ard_anomaly_options *o, int32_t patch, int32
     lo.frame = frame;
     lo.rest_zmin = zmin;
     lo.rest_zmax = zmax;
-    lo.rank = o->rank;
-    lo.world = o->size;
+    lo.rank = o->gather ? 0 : o->rank; /* gathered shares: whole batches, selected below */
+    lo.world = o->gather ? 1 : o->size;
     lo.index_dataset = o->dataset;
     lo.index_dsn = o->dsn;
     ard_status st = (o->where && o->where[0]) || o->dsn
@@ -609,20 +609,41 @@ ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r
                                   0, &l, err)
                     : ard_error_set(err, ARD_ENOMEM, "anomaly: knn");
     }
+    if (st == ARD_OK && o->gather && o->size > 1) {
+        /* a contiguous run of whole batches per process: the batches of one process, so the
+         * scores are bit for bit the one-process scores, and rank order is batch order */
+        int64_t batches = ard_loader_total_batches(l);
+        int64_t chunk = (batches + o->size - 1) / o->size;
+        st = ard_loader_select_batches(l, o->rank, o->size,
+                                       (int32_t)(chunk < 1           ? 1
+                                                 : chunk > INT32_MAX ? INT32_MAX
+                                                                     : chunk),
+                                       err);
+    }
     if (st == ARD_OK) {
         c.total = ard_loader_rows_per_epoch(l);
         st = consume(l, score_batch, &c, -1, err);
     }
     ard_loader_free(l);
+    /* shares scored elsewhere too: every process meets here, one writes the whole run */
+    ard_anomaly_options whole = *o;
+    int32_t writer = 1;
+    if (o->gather) {
+        st = o->gather->fn(o->gather->ctx, st, &c.rows, &writer, err);
+        whole.rank = 0;
+        whole.size = 1;
+        whole.gather = NULL;
+    }
+    const ard_anomaly_options *wo = o->gather ? &whole : o;
     double t_score = now_s() - t0;
     ard_buf pj;
     ard_buf_init(&pj);
-    if (st == ARD_OK) {
-        params_json(o, c.m, &pj);
+    if (st == ARD_OK && writer) {
+        params_json(wo, c.m, &pj);
         st = pj.failed ? ard_error_set(err, ARD_ENOMEM, "anomaly: parameters") : ARD_OK;
     }
-    if (st == ARD_OK) {
-        st = ard__anomaly_write_results(o, rep->run, (const char *)pj.data, &c.rows, o->size == 1,
+    if (st == ARD_OK && writer) {
+        st = ard__anomaly_write_results(wo, rep->run, (const char *)pj.data, &c.rows, wo->size == 1,
                                         rep->score_run, sizeof rep->score_run, rep->scores_path,
                                         sizeof rep->scores_path, err);
     }

@@ -324,13 +324,7 @@ ard_status ard__anomaly_loss_grad(ard_anomaly_model *m, const float *tokens, con
                                   const float *weights, int64_t n, double *loss, ard_error *err);
 ard_nn_params *ard__anomaly_params(ard_anomaly_model *m);
 /* Results of a scoring run (anomaly_results.c): the Parquet file and the index tables. */
-typedef struct ard__anomaly_rows {
-    int64_t n;
-    int32_t latent;
-    int64_t *targetid;
-    double *score, *chi2, *density;
-    float *z; /* n x latent */
-} ard__anomaly_rows;
+typedef ard_anomaly_rows ard__anomaly_rows;
 ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *model_run,
                                       const char *params_json, ard__anomaly_rows *rows,
                                       int with_index, char *score_run, size_t run_cap,

@@ -25,6 +25,10 @@
 
 #include <cmocka.h>
 
+/* test_sync_records.c */
+void test_open_footer(void **state);
+void test_sync_remote_hook(void **state);
+
 /* ---- partitions ---- */
 
 static void test_partition_balanced(void **state) {
@@ -554,6 +558,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_launched),
         cmocka_unit_test(test_without_launcher),
         cmocka_unit_test(test_stream_options),
+        cmocka_unit_test(test_open_footer),
+        cmocka_unit_test(test_sync_remote_hook),
     };
     return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }
