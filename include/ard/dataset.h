@@ -346,6 +346,45 @@ ARD_API ard_status ard_tile_read_f32(const ard_tile *tile, int32_t rg, const cha
 ARD_API ard_status ard_tile_list_width(const ard_tile *tile, int32_t rg, const char *column,
                                        int64_t *width_out, ard_error *err);
 
+/* The footer's created_by ("ard 0.9.0 (parquet writer)", ...), borrowed from the tile; "" when
+ * absent. */
+ARD_API const char *ard_tile_created_by(const ard_tile *tile);
+/* Number of key-value metadata entries, and entry i (0 <= i < count) as *key (NUL-terminated) and
+ * *value / *value_len (not NUL-terminated; NULL, 0 for an entry without a value), borrowed from the
+ * tile. ARD_EINVAL for i out of range. */
+ARD_API int32_t ard_tile_num_kv(const ard_tile *tile);
+ARD_API ard_status ard_tile_kv_at(const ard_tile *tile, int32_t i, const char **key,
+                                  const char **value, int64_t *value_len, ard_error *err);
+
+/* Flat columns of any dataset Parquet file (catalog, truth, results: the ard_tile handle opens
+ * them all). Each call decodes the whole of column `column` (a plain, not repeated column, found
+ * by its name) in row group rg into caller memory sized by ard_tile_row_group_rows. The column
+ * must hold no nulls.
+ *   ard_tile_read_double: a DOUBLE or FLOAT column -> out[rows] (FLOAT widened).
+ *   ard_tile_read_int32:  an INT32 column -> out[rows] (for INT64 use ard_tile_read_int64).
+ *   ard_tile_read_text:   a BYTE_ARRAY (string) column -> the values concatenated into `chars`
+ *                         (appended to after clearing it; no NUL between values) and
+ *                         offsets[rows + 1] (value i = chars->data[offsets[i] .. offsets[i + 1])).
+ * Errors: ARD_EINVAL (bad rg, NULL arguments, column missing, repeated or of another type: the
+ * message names file and column), ARD_ECORRUPT (nulls or fewer values than the footer's rows),
+ * ARD_ENOMEM, decode errors (ARD_ECORRUPT, ARD_ECHECKSUM, ...). */
+ARD_API ard_status ard_tile_read_double(const ard_tile *tile, int32_t rg, const char *column,
+                                        double *out, ard_error *err);
+ARD_API ard_status ard_tile_read_int32(const ard_tile *tile, int32_t rg, const char *column,
+                                       int32_t *out, ard_error *err);
+ARD_API ard_status ard_tile_read_text(const ard_tile *tile, int32_t rg, const char *column,
+                                      ard_buf *chars, int64_t *offsets, ard_error *err);
+
+// ---- the sky of the tiles -----------------------------------------------------------------------
+/* Number of tile pixels on the sky (12 * 64^2): a tile's pixnum is in [0, ARD_DATASET_NUM_PIXELS). */
+#define ARD_DATASET_NUM_PIXELS 49152
+/* Tiles are HEALPix pixels (NSIDE 64, nested scheme). The area of one tile's pixel in square
+ * degrees (about 0.839), and the centre of pixel `pixnum` (RA in [0, 360), Dec in [-90, 90],
+ * degrees). ARD_EINVAL for a pixnum outside [0, ARD_DATASET_NUM_PIXELS). */
+ARD_API double ard_dataset_tile_area_deg2(void);
+ARD_API ard_status ard_dataset_tile_center(int64_t pixnum, double *ra_deg, double *dec_deg,
+                                           ard_error *err);
+
 // ---- the spectrum reader: a whole plan (fetch) ---------------------------------------------------
 
 typedef struct ard_fetch ard_fetch;

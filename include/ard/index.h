@@ -460,6 +460,40 @@ ARD_API ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan,
                                     int32_t threads, const char *out_path, int64_t *rows_out,
                                     ard_error *err);
 
+// ---- the fetch stage: query + export in one call ------------------------------------------------
+
+/* Output formats of the fetch stage (ard_fetch_options.format). */
+#define ARD_FETCH_FORMAT_AUTO 0    /* by out_path's ending: ".parquet" or ".npy" */
+#define ARD_FETCH_FORMAT_PARQUET 1 /* ard_fetch_to_parquet */
+#define ARD_FETCH_FORMAT_NPY 2     /* ard_fetch_to_npy */
+
+/* Caller-filled; ard_fetch_options_init zeroes it (and the embedded query options). The strings
+ * and arrays are borrowed for the call only. */
+typedef struct ard_fetch_options {
+    ard_query_options query;    /* which spectra: dataset, dsn, where / targetids, limit */
+    const char *out_path;       /* the output file (see ard_fetch_to_parquet / _to_npy) */
+    const char *const *columns; /* tile columns to write; NULL/0: the format's default */
+    int32_t num_columns;        /* 0..8 */
+    int32_t threads;            /* decoding threads; <= 0: number of CPUs */
+    int32_t format;             /* ARD_FETCH_FORMAT_* */
+} ard_fetch_options;
+
+typedef struct ard_fetch_report {
+    ard_query_report query; /* the plan: spectra, files, row groups, planning time */
+    int64_t rows;           /* spectra written */
+    double seconds;         /* the whole stage: plan + read + write */
+} ard_fetch_report;
+
+ARD_API void ard_fetch_options_init(ard_fetch_options *opts);
+/* The fetch stage: plans with the query stage (the index opened read-only), then reads exactly the
+ * planned row groups from the tiles in parallel and writes them to out_path (atomically) in the
+ * chosen format; fills report (may be NULL; zeroed first). Not MPI-collective: it writes one file.
+ * Thread-safe with other stages. Errors: ARD_EINVAL (no out_path, an unknown format or one the
+ * ending does not tell, more than 8 columns), then those of ard_query_run and of
+ * ard_fetch_to_parquet / ard_fetch_to_npy. */
+ARD_API ard_status ard_fetch_run(const ard_fetch_options *opts, ard_fetch_report *report,
+                                 ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -295,6 +295,44 @@ struct ArrowArray;
 ARD_API ard_status ard_pq_writer_write_arrow(ard_pq_writer *w, const struct ArrowSchema *schema,
                                              const struct ArrowArray *array, ard_error *err);
 
+// ---- rewrite: a whole file through the reader and this writer (`ard parquet convert`) ------------
+
+/* Caller-filled; ard_parquet_rewrite_options_init sets writer to ard_pq_writer_options_init's
+ * defaults and the rest to 0. writer.num_kv/kv_keys/kv_values are ignored: the input's key-value
+ * metadata is copied. */
+typedef struct ard_parquet_rewrite_options {
+    ard_pq_writer_options writer; /* codec, level, row groups, pages, encodings of the output */
+    /* Optional: called for what is worth telling but not an error (a logical type the writer
+     * cannot carry over, e.g. "column 'x': logical type UNKNOWN not carried over"); the message
+     * is borrowed for the call. */
+    void (*on_notice)(void *ctx, const char *message);
+    void *notice_ctx;
+    /* Optional: called after each input row group with (row groups done, total). */
+    void (*on_progress)(void *ctx, int64_t done, int64_t total);
+    void *progress_ctx;
+} ard_parquet_rewrite_options;
+
+typedef struct ard_parquet_rewrite_report {
+    int64_t rows;                  /* rows written */
+    int32_t columns;               /* top-level columns */
+    int32_t row_groups_in;         /* row groups read */
+    int32_t logical_types_dropped; /* columns written without their logical type (see on_notice) */
+} ard_parquet_rewrite_report;
+
+ARD_API void ard_parquet_rewrite_options_init(ard_parquet_rewrite_options *opts);
+/* Rewrites `in_path` as `out_path` with this writer (atomically: out_path appears only on
+ * success), one input row group at a time: the same top-level columns, rows, values, nulls and
+ * key-value metadata, in ard's layout (dictionaries, statistics, page index, CRCs, the chosen
+ * codec). Flat columns of every physical type and lists of a primitive (3-level, 2-level and bare
+ * repeated fields; list structure decoded by the reader's Arrow assembly) are supported. A logical
+ * type the writer refuses is dropped with a notice, the values kept. opts and report may be NULL.
+ * Thread-safe with other calls. Errors: ARD_ENOTSUP (other nesting: the message names the column
+ * and says "nested type not supported"; codecs), the reader's errors for in_path (ARD_ENOENT,
+ * ARD_EIO, ARD_ECORRUPT, ...), the writer's for out_path, ARD_ENOMEM. */
+ARD_API ard_status ard_parquet_rewrite(const char *in_path, const char *out_path,
+                                       const ard_parquet_rewrite_options *opts,
+                                       ard_parquet_rewrite_report *report, ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -451,6 +451,50 @@ ARD_API const float *ard_store_wave(const ard_store *store);
  * out of range. A transport copies slots whole between stores of equal geometry. */
 ARD_API void *ard_batch_bytes(const ard_store *store, const ard_batch *batch, int64_t *size);
 
+// ---- the serve stage (`ard stream serve`) ------------------------------------------------------
+
+typedef struct ard_stream_serve_report {
+    int64_t rows_per_epoch;    /* spectra per epoch of this shard */
+    int64_t batches_per_epoch; /* batches per epoch */
+    int64_t skipped;           /* row groups skipped (loader.on_error = ARD_ON_ERROR_SKIP) */
+    int32_t interrupted;       /* 1: ended by *stop before every batch was consumed */
+} ard_stream_serve_report;
+
+/* Caller-filled; ard_stream_serve_options_init zeroes it and sets loader to
+ * ard_loader_options_init's defaults. Strings and the plan are borrowed for the call. */
+typedef struct ard_stream_serve_options {
+    ard_loader_options loader; /* batches, shuffle, epochs, shard; loader.store_name: required */
+    const char *dataset;       /* required: the dataset directory */
+    /* What to serve, at most one of: where (a predicate run by the index at dsn, NULL = the
+     * dataset's ard.db), plan_path (a plan file, ard_plan_load: "/dev/stdin" reads a pipe), plan;
+     * none: every row group of every tile. */
+    const char *where;
+    const char *dsn;
+    const char *plan_path;
+    const ard_plan *plan;
+    /* Optional: the serve ends early when *stop becomes nonzero (a signal handler may set it):
+     * consumers then see ARD_EIO "the stream's server was interrupted". Polled every poll_ms
+     * (<= 0: 20 ms). */
+    const volatile int32_t *stop;
+    int32_t poll_ms;
+    /* Optional: called once the store exists (report's epoch sizes filled), before the producers
+     * start; and once at the end, before the loader is freed (e.g. to list ard_loader_skipped). */
+    void (*on_started)(void *ctx, const ard_stream_serve_report *report);
+    void (*on_finished)(void *ctx, ard_loader *loader);
+    void *ctx;
+} ard_stream_serve_options;
+
+ARD_API void ard_stream_serve_options_init(ard_stream_serve_options *opts);
+/* The serve stage: creates the store loader.store_name, produces every batch of every epoch into
+ * it and returns when consumers in other processes (ard_store_connect, Python's
+ * ard.connect_stream) have consumed them all, or when *stop is set; the store's name is removed
+ * on return. Blocks the calling thread; not MPI-collective (the distributed serve is
+ * ard_cluster_stream_serve). report may be NULL. Errors: ARD_EINVAL (no dataset or store name,
+ * more than one source), ARD_EIO (interrupted by *stop), those of ard_plan_load,
+ * ard_loader_new_query / _new_plan / _new_dataset, ard_loader_start and ard_loader_wait. */
+ARD_API ard_status ard_stream_serve(const ard_stream_serve_options *opts,
+                                    ard_stream_serve_report *report, ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

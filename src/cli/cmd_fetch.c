@@ -6,15 +6,10 @@
 
 #include "ard/index.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int ard_cmd_fetch(int argc, char **argv);
-int ard_cli_plan(const char *command, const char *dataset, const char *dsn, const char *where,
-                 const char *ids_path, const char *limit_text, ard_plan **out,
-                 ard_query_report *report);
 
 enum { OPT_WHERE, OPT_TARGETIDS, OPT_LIMIT, OPT_OUT, OPT_COLUMNS, OPT_THREADS, OPT_DB, NUM_OPTS };
 
@@ -40,11 +35,6 @@ static const ard_cli_spec fetch_spec = {
     "database\n"
     "never carries spectra.",
     fetch_options, NUM_OPTS};
-
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
 
 /* Splits "A,B" in place into names[]; returns the count or -1. */
 static int split_columns(char *list, const char **names, int cap) {
@@ -75,50 +65,47 @@ int ard_cmd_fetch(int argc, char **argv) {
     if (a.num_positional != 1 || !a.present[OPT_OUT]) {
         return ard_cli_usage("fetch", "expected DATASET and --out FILE");
     }
-    const char *out = a.value[OPT_OUT];
-    int npy = ends_with(out, ".npy");
-    if (!npy && !ends_with(out, ".parquet")) {
+    ard_fetch_options o;
+    ard_fetch_options_init(&o);
+    o.out_path = a.value[OPT_OUT];
+    size_t out_len = strlen(o.out_path);
+    if (!(out_len >= 4 && strcmp(o.out_path + out_len - 4, ".npy") == 0) &&
+        !(out_len >= 8 && strcmp(o.out_path + out_len - 8, ".parquet") == 0)) {
         return ard_cli_usage("fetch", "--out must end in .parquet or .npy");
     }
-    int32_t threads = 0;
-    if (a.present[OPT_THREADS]) {
-        if (ard_cli_parse_i32(a.value[OPT_THREADS], 1, 1024, &threads) != 0) {
-            return ard_cli_usage("fetch", "--threads takes an integer in 1..1024");
-        }
+    if (a.present[OPT_THREADS] && ard_cli_parse_i32(a.value[OPT_THREADS], 1, 1024, &o.threads)) {
+        return ard_cli_usage("fetch", "--threads takes an integer in 1..1024");
+    }
+    if (a.present[OPT_LIMIT] &&
+        ard_cli_parse_i64(a.value[OPT_LIMIT], 0, INT64_MAX, &o.query.limit)) {
+        return ard_cli_usage("fetch", "--limit takes a non-negative integer");
+    }
+    if (a.present[OPT_WHERE] && a.present[OPT_TARGETIDS]) {
+        return ard_cli_usage("fetch", "give --where or --targetids, not both");
     }
     const char *names[8];
     char columns[512] = "";
-    int ncols = 0; /* 0: the library's default columns */
     if (a.present[OPT_COLUMNS]) {
         snprintf(columns, sizeof columns, "%s", a.value[OPT_COLUMNS]);
-        ncols = split_columns(columns, names, 8);
-        if (ncols < 1) {
+        o.num_columns = split_columns(columns, names, 8);
+        if (o.num_columns < 1) {
             return ard_cli_usage("fetch", "--columns takes 1 to 8 comma-separated names");
         }
+        o.columns = names;
     }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    ard_plan *plan = NULL;
-    rc = ard_cli_plan("fetch", a.positional[0], a.present[OPT_DB] ? a.value[OPT_DB] : NULL,
-                      a.present[OPT_WHERE] ? a.value[OPT_WHERE] : NULL,
-                      a.present[OPT_TARGETIDS] ? a.value[OPT_TARGETIDS] : NULL,
-                      a.present[OPT_LIMIT] ? a.value[OPT_LIMIT] : NULL, &plan, NULL);
-    if (rc != 0) {
-        return rc;
-    }
+    const char *ids = a.present[OPT_TARGETIDS] ? a.value[OPT_TARGETIDS] : NULL;
+    o.query.dataset = a.positional[0];
+    o.query.dsn = a.present[OPT_DB] ? a.value[OPT_DB] : NULL;
+    o.query.where = a.present[OPT_WHERE] ? a.value[OPT_WHERE] : NULL;
+    o.query.targetids_file = ids && strcmp(ids, "-") == 0 ? "/dev/stdin" : ids;
     ard_error err;
     ard_error_init(&err);
-    int64_t rows = 0;
-    ard_status st = npy ? ard_fetch_to_npy(a.positional[0], plan, ncols ? names : NULL, ncols,
-                                           threads, out, &rows, &err)
-                        : ard_fetch_to_parquet(a.positional[0], plan, ncols ? names : NULL, ncols,
-                                               threads, out, &rows, &err);
-    ard_plan_free(plan);
+    ard_fetch_report report;
+    ard_status st = ard_fetch_run(&o, &report, &err);
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    fprintf(stderr, "fetched %lld spectra into %s (%.3f s)\n", (long long)rows, out,
-            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    fprintf(stderr, "fetched %lld spectra into %s (%.3f s)\n", (long long)report.rows, o.out_path,
+            report.seconds);
     return ARD_CLI_OK;
 }

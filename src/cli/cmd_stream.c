@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 enum {
     OPT_NAME,
@@ -298,7 +297,9 @@ static void print_skipped(ard_loader *l, int skip_mode, int json) {
 int ard_cmd_stream_serve(int argc, char **argv);
 int ard_cmd_stream_bench(int argc, char **argv);
 
-static volatile sig_atomic_t g_interrupted;
+/* Set by SIGINT/SIGTERM; the serve stage polls it (sig_atomic_t is int32_t here). */
+static volatile int32_t g_interrupted;
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int32_t), "sig_atomic_t is not 32-bit");
 
 static void on_signal(int sig) {
     (void)sig;
@@ -315,17 +316,19 @@ static void catch_signals(void) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Waits until every batch was produced and consumed. SIGINT/SIGTERM fail the stream (consumers get
- * an error, not a hang) and the store's name is removed on the way out. */
-static ard_status serve_until_drained(ard_loader *l, ard_error *err) {
-    while (!g_interrupted && !ard_store_drained(ard_loader_store(l))) {
-        usleep(20000);
+static void serve_started(void *ctx, const ard_stream_serve_report *r) {
+    const ard_loader_options *o = ctx;
+    fprintf(stderr, "ard: serving /%s: %lld spectra x %d epochs in %lld batches of %d\n",
+            o->store_name, (long long)r->rows_per_epoch, o->epochs, (long long)r->batches_per_epoch,
+            o->batch_size);
+}
+
+static void serve_finished(void *ctx, ard_loader *l) {
+    (void)ctx;
+    if (ard_loader_num_skipped(l) > 0) {
+        print_skipped(l, 1, 0);
+        printf("\n");
     }
-    if (g_interrupted) {
-        ard_store_finish(ard_loader_store(l), ARD_EIO, "the stream's server was interrupted");
-        return ard_error_set(err, ARD_EIO, "interrupted");
-    }
-    return ard_loader_wait(l, err);
 }
 
 static stream_cluster_args cluster_args(const ard_cli_args *a) {
@@ -390,23 +393,22 @@ int ard_cmd_stream_serve(int argc, char **argv) {
     if ((rc = ard_cmd_stream_serve_local(&ca)) != 0) {
         return rc;
     }
+    ard_stream_serve_options so;
+    ard_stream_serve_options_init(&so);
+    so.loader = o;
+    so.dataset = a.positional[0];
+    so.where = a.present[OPT_WHERE] ? a.value[OPT_WHERE] : NULL;
+    so.dsn = a.present[OPT_DB] ? a.value[OPT_DB] : NULL;
+    const char *plan = a.present[OPT_PLAN] ? a.value[OPT_PLAN] : NULL;
+    so.plan_path = plan && strcmp(plan, "-") == 0 ? "/dev/stdin" : plan;
+    so.stop = &g_interrupted;
+    so.on_started = serve_started;
+    so.on_finished = serve_finished;
+    so.ctx = &so.loader;
     ard_error err;
     ard_error_init(&err);
-    ard_loader *l = NULL;
     catch_signals();
-    ard_status st = make_loader(&a, &o, &l, &err);
-    if (st == ARD_OK) {
-        fprintf(stderr, "ard: serving /%s: %lld spectra x %d epochs in %lld batches of %d\n",
-                o.store_name, (long long)ard_loader_rows_per_epoch(l), o.epochs,
-                (long long)ard_loader_batches_per_epoch(l), o.batch_size);
-        st = ard_loader_start(l, &err);
-    }
-    st = st == ARD_OK ? serve_until_drained(l, &err) : st;
-    if (l && ard_loader_num_skipped(l) > 0) {
-        print_skipped(l, 1, 0);
-        printf("\n");
-    }
-    ard_loader_free(l);
+    ard_status st = ard_stream_serve(&so, NULL, &err);
     return st == ARD_OK ? ARD_CLI_OK : ard_cli_fail(st, &err);
 }
 

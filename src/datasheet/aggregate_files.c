@@ -5,8 +5,6 @@
  * content hash over every file's footer. Nothing here opens a data page. */
 #include "datasheet_int.h"
 
-#include "ard/survey.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,8 +387,7 @@ static ard_status tile_summary(ds_model *m, const ds_agg *a, ard_error *err) {
     ard__ds_set(m, "pixel_stats_pixels", "%lld", (long long)s.pixels);
     pixel_stats_note(m, a->num_tiles, s.with, s.rows_without);
     ard__ds_set(m, "sky_pixels", "%lld", (long long)distinct);
-    ard__ds_set(m, "sky_area_deg2", "%.2f",
-                (double)distinct * ard_healpix_pixel_area_deg2(ARD_NSIDE));
+    ard__ds_set(m, "sky_area_deg2", "%.2f", (double)distinct * ard_dataset_tile_area_deg2());
     return st;
 }
 

@@ -5,8 +5,6 @@
  * be the same bytes whenever and on whichever backend it is generated. */
 #include "datasheet_int.h"
 
-#include "ard/parquet.h"
-
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,21 +148,21 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
     }
     qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     char *full = NULL;
-    ard_parquet_file *pq = NULL;
+    ard_tile *pq = NULL;
     const char *source = "unavailable (the file could not be opened)", *by = "";
     if (ard_path_confine(dataset ? dataset : ".", ard__ds_cell(&r, 0, 0), "index files row", &full,
                          NULL) == ARD_OK &&
-        ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
-        const char *s = ard_parquet_kv_get(pq, "ard.source");
+        ard_tile_open(full, &pq, NULL) == ARD_OK) {
+        const char *s = ard_tile_kv(pq, ARD_KV_SOURCE);
         source = s ? s : "not recorded (no ard.source in the footer)";
-        by = ard_parquet_metadata(pq)->created_by ? ard_parquet_metadata(pq)->created_by : "";
+        by = ard_tile_created_by(pq);
     }
     const char *cells[3] = {ard__ds_cell(&r, 0, 0), source, by};
     st = ard__ds_row(ard__ds_table_get(m, "sources"), cells, err);
     if (strcmp(kind, "catalog") == 0 || !ard__ds_get(m, "source")) {
         ard__ds_set(m, "source", "%s", source);
     }
-    ard_parquet_close(pq);
+    ard_tile_close(pq);
     ard_free(full);
     ard__ds_rows_reset(&r);
     return st;
@@ -258,25 +256,25 @@ static ard_status result_files(const char *dataset, ds_model *m, ard_error *err)
     for (int32_t i = 0; i < n; i++) {
         char full[8192];
         snprintf(full, sizeof full, "%s/%s", dir, names[i]);
-        ard_parquet_file *pq = NULL;
-        if (st == ARD_OK && ard_parquet_open(full, NULL, &pq, NULL) == ARD_OK) {
-            const ard_pq_metadata *md = ard_parquet_metadata(pq);
-            for (int32_t k = 0; k < md->num_kv && st == ARD_OK; k++) {
-                const char *key = md->kv[k].key;
-                if (strncmp(key, "ard.", 4) != 0 || strcmp(key, "ard.version") == 0 ||
-                    strcmp(key, "ard.grid") == 0) {
+        ard_tile *pq = NULL;
+        if (st == ARD_OK && ard_tile_open(full, &pq, NULL) == ARD_OK) {
+            for (int32_t k = 0; k < ard_tile_num_kv(pq) && st == ARD_OK; k++) {
+                const char *key = NULL, *val = NULL;
+                int64_t val_len = 0;
+                ard_tile_kv_at(pq, k, &key, &val, &val_len, NULL);
+                if (strncmp(key, "ard.", 4) != 0 || strcmp(key, ARD_KV_VERSION) == 0 ||
+                    strcmp(key, ARD_KV_GRID) == 0) {
                     continue;
                 }
                 char value[1024];
-                snprintf(value, sizeof value, "%.*s", (int)md->kv[k].value_len,
-                         md->kv[k].value ? md->kv[k].value : "");
+                snprintf(value, sizeof value, "%.*s", (int)val_len, val ? val : "");
                 char path[600];
                 snprintf(path, sizeof path, "results/%s", names[i]);
                 const char *cells[3] = {path, key, value};
                 st = ard__ds_row(ard__ds_table_get(m, "result_files"), cells, err);
             }
         }
-        ard_parquet_close(pq);
+        ard_tile_close(pq);
         ard_free(names[i]);
     }
     return st;

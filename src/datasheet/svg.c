@@ -4,8 +4,6 @@
  * sky). Output depends only on the aggregates, so figures are byte-identical for the same data. */
 #include "datasheet_int.h"
 
-#include "ard/survey.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +117,7 @@ static pix_val *pixel_values(const ds_agg *a, int density, int64_t *count) {
     int64_t n = 0;
     for (int64_t i = 0; v && i < a->num_tiles; i++) {
         const ds_tile *t = &a->tiles[i];
-        if (t->pixnum >= 0 && t->pixnum < ARD_NPIX_64) {
+        if (t->pixnum >= 0 && t->pixnum < ARD_DATASET_NUM_PIXELS) {
             v[n++] = (pix_val){t->pixnum, density ? t->rows : t->flux_nulls,
                                density ? 1 : t->flux_values};
         }
@@ -181,7 +179,7 @@ static void sky_plot(const ds_agg *a, int density, ard_buf *out) {
     sky_axes(out);
     int64_t n = 0;
     pix_val *v = pixel_values(a, density, &n);
-    double area = ard_healpix_pixel_area_deg2(ARD_NSIDE), lo = INFINITY, hi = -INFINITY;
+    double area = ard_dataset_tile_area_deg2(), lo = INFINITY, hi = -INFINITY;
     for (int64_t i = 0; v && i < n; i++) {
         double val = v[i].den > 0 ? (double)v[i].num / (double)v[i].den : 0;
         val = density ? val / area : 100 * val;
@@ -191,7 +189,7 @@ static void sky_plot(const ds_agg *a, int density, ard_buf *out) {
     for (int64_t i = 0; v && i < n; i++) {
         double ra, dec, val = v[i].den > 0 ? (double)v[i].num / (double)v[i].den : 0;
         val = density ? val / area : 100 * val;
-        if (ard_healpix_pix2ang_nest(ARD_NSIDE, v[i].pix, &ra, &dec, NULL) != ARD_OK) {
+        if (ard_dataset_tile_center(v[i].pix, &ra, &dec, NULL) != ARD_OK) {
             continue;
         }
         char c[8];

@@ -1,15 +1,13 @@
-/* Dataset I/O of the cosmic-web stage, kept in this one file so that it can be re-pointed at the
- * dataset module's reader when that exists: today it reads the catalog Parquet files directly
- * (catalog/zcatalog-NNNN.parquet: TARGETID, TARGET_RA, TARGET_DEC, Z, TARGET_CLASS) and the
- * generator's row-matched truth (truth/galaxies-NNNN.parquet: WEB_CODE), and turns (RA, Dec, Z) into
- * comoving redshift-space positions (Planck 2018) and HEALPix pixels for the split. It uses the
- * survey and parquet headers, outside science's row of the module table (as fof_catalog.c and
- * fof_parquet.c do today). */
+/* Dataset I/O of the cosmic-web stage: reads the catalog (catalog/zcatalog-NNNN.parquet: TARGETID,
+ * TARGET_RA, TARGET_DEC, Z, TARGET_CLASS) and the generator's row-matched truth
+ * (truth/galaxies-NNNN.parquet: WEB_CODE) through the dataset module's tile reader, and turns
+ * (RA, Dec, Z) into comoving redshift-space positions (Planck 2018) and HEALPix pixels for the
+ * split. The results writer below still uses the Parquet writer directly (scripts/check-layers.known)
+ * until the stage writes through the result-run API. */
 #include "science_int.h"
 
 #include "ard/astro.h"
 #include "ard/dataset.h"
-#include "ard/parquet.h"
 #include "ard/parquet_write.h"
 
 #include <math.h>
@@ -57,39 +55,44 @@ static ard_status data_grow(ard_cosmicweb_data *d, int64_t need, int64_t *cap, a
     return ARD_OK;
 }
 
-/* One leaf of a row group, checked for type and no nulls. */
-static ard_status read_leaf(const ard_parquet_file *f, int32_t rg, const char *name,
-                            ard_pq_type want, int64_t rows, ard_pq_column_data *col,
-                            ard_error *err) {
-    int32_t leaf = ard_parquet_find_leaf(f, name);
-    if (leaf < 0) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: no column %s", ard_parquet_path(f), name);
-    }
-    ard_status st = ard_parquet_read_column(f, rg, leaf, col, err);
-    if (st == ARD_OK && (col->type != want || col->num_values != rows)) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: column %s: unexpected type or nulls",
-                           ard_parquet_path(f), name);
-    }
-    return st;
-}
-
+/* One row group of the catalog (and truth) columns the stage needs. */
 typedef struct cw_rowgroup {
-    ard_pq_column_data tid, ra, dec, z, cls, web;
+    int64_t *tid;
+    double *ra, *dec, *z;
+    int32_t *web;
+    int64_t *cls_offsets;
+    ard_buf cls;
 } cw_rowgroup;
 
 static void rowgroup_reset(cw_rowgroup *g) {
-    ard_pq_column_data_reset(&g->tid);
-    ard_pq_column_data_reset(&g->ra);
-    ard_pq_column_data_reset(&g->dec);
-    ard_pq_column_data_reset(&g->z);
-    ard_pq_column_data_reset(&g->cls);
-    ard_pq_column_data_reset(&g->web);
+    ard_free(g->tid);
+    ard_free(g->ra);
+    ard_free(g->dec);
+    ard_free(g->z);
+    ard_free(g->web);
+    ard_free(g->cls_offsets);
+    ard_buf_reset(&g->cls);
+    memset(g, 0, sizeof *g);
 }
 
-static int32_t class_of(const ard_pq_column_data *c, int64_t i) {
+static ard_status rowgroup_alloc(cw_rowgroup *g, int64_t rows, ard_error *err) {
+    size_t n = (size_t)(rows > 0 ? rows : 1);
+    g->tid = ard_malloc(n * sizeof *g->tid);
+    g->ra = ard_malloc(n * sizeof *g->ra);
+    g->dec = ard_malloc(n * sizeof *g->dec);
+    g->z = ard_malloc(n * sizeof *g->z);
+    g->web = ard_malloc(n * sizeof *g->web);
+    g->cls_offsets = ard_malloc((n + 1) * sizeof *g->cls_offsets);
+    if (!g->tid || !g->ra || !g->dec || !g->z || !g->web || !g->cls_offsets) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory loading the catalog");
+    }
+    return ARD_OK;
+}
+
+static int32_t class_of(const cw_rowgroup *g, int64_t i) {
     static const char *const names[4] = {"BGS", "LRG", "ELG", "QSO"};
-    const char *s = (const char *)c->data + c->offsets[i];
-    int64_t len = c->offsets[i + 1] - c->offsets[i];
+    const char *s = (const char *)g->cls.data + g->cls_offsets[i];
+    int64_t len = g->cls_offsets[i + 1] - g->cls_offsets[i];
     for (int32_t k = 0; k < 4; k++) {
         if (len == 3 && memcmp(s, names[k], 3) == 0) {
             return k;
@@ -101,9 +104,9 @@ static int32_t class_of(const ard_pq_column_data *c, int64_t i) {
 /* Appends the galaxies (Z > 0) of one row group. */
 static void append_rows(ard_cosmicweb_data *d, const cw_rowgroup *g, int64_t rows,
                         const ard_cosmology *cosmo, int has_truth) {
-    const int64_t *tid = g->tid.values;
-    const double *ra = g->ra.values, *dec = g->dec.values, *z = g->z.values;
-    const int32_t *web = has_truth ? g->web.values : NULL;
+    const int64_t *tid = g->tid;
+    const double *ra = g->ra, *dec = g->dec, *z = g->z;
+    const int32_t *web = has_truth ? g->web : NULL;
     for (int64_t i = 0; i < rows; i++) {
         if (!(z[i] > 0.0) || !isfinite(ra[i]) || !isfinite(dec[i])) {
             d->skipped++;
@@ -117,10 +120,71 @@ static void append_rows(ard_cosmicweb_data *d, const cw_rowgroup *g, int64_t row
         d->xyz[3 * at + 1] = dc * cos(b) * sin(a);
         d->xyz[3 * at + 2] = dc * sin(b);
         d->z[at] = z[i];
-        d->target_class[at] = class_of(&g->cls, i);
+        d->target_class[at] = class_of(g, i);
         d->label[at] = web && web[i] >= 0 && web[i] < CW_C ? web[i] : -1;
         d->pixel[at] = ard_healpix_ang2pix_nest(CW_FINE_NSIDE, ra[i], dec[i]);
     }
+}
+
+/* Reads row group rg of the catalog (and the truth's WEB_CODE) into g. */
+static ard_status read_rowgroup(const ard_tile *cat, const ard_tile *truth, int32_t rg,
+                                int64_t rows, cw_rowgroup *g, ard_error *err) {
+    ard_status st = rowgroup_alloc(g, rows, err);
+    if (st == ARD_OK) {
+        st = ard_tile_read_int64(cat, rg, ARD_COL_TARGETID, 0, rows, g->tid, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_tile_read_double(cat, rg, "TARGET_RA", g->ra, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_tile_read_double(cat, rg, "TARGET_DEC", g->dec, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_tile_read_double(cat, rg, "Z", g->z, err);
+    }
+    if (st == ARD_OK) {
+        st = ard_tile_read_text(cat, rg, "TARGET_CLASS", &g->cls, g->cls_offsets, err);
+    }
+    if (st == ARD_OK && truth) {
+        st = ard_tile_read_int32(truth, rg, ARD_TRUTH_WEB_CODE, g->web, err);
+    }
+    return st;
+}
+
+static ard_status load_pair(const char *cat_path, const char *truth_path, ard_cosmicweb_data *d,
+                            int64_t *cap, const ard_cosmology *cosmo, ard_error *err) {
+    ard_tile *cat = NULL, *truth = NULL;
+    ard_status st = ard_tile_open(cat_path, &cat, err);
+    FILE *probe = fopen(truth_path, "rb");
+    int has_truth = probe != NULL;
+    if (probe) {
+        fclose(probe);
+    }
+    if (st == ARD_OK && has_truth) {
+        st = ard_tile_open(truth_path, &truth, err);
+    }
+    int32_t groups = st == ARD_OK ? ard_tile_num_row_groups(cat) : 0;
+    if (st == ARD_OK && has_truth && ard_tile_num_row_groups(truth) != groups) {
+        st = ard_error_set(err, ARD_ECORRUPT, "%s: not row-matched with %s", truth_path, cat_path);
+    }
+    for (int32_t rg = 0; st == ARD_OK && rg < groups; rg++) {
+        int64_t rows = ard_tile_row_group_rows(cat, rg);
+        cw_rowgroup g;
+        memset(&g, 0, sizeof g);
+        ard_buf_init(&g.cls);
+        st = data_grow(d, d->n + rows, cap, err);
+        if (st == ARD_OK) {
+            st = read_rowgroup(cat, truth, rg, rows, &g, err);
+        }
+        if (st == ARD_OK) {
+            append_rows(d, &g, rows, cosmo, has_truth);
+        }
+        rowgroup_reset(&g);
+    }
+    d->has_truth = d->has_truth && has_truth;
+    ard_tile_close(cat);
+    ard_tile_close(truth);
+    return st;
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -159,57 +223,6 @@ static ard_status coarsen_pixels(ard_cosmicweb_data *d, ard_error *err) {
     d->split_nside = CW_FINE_NSIDE >> (shift / 2);
     ard_free(scratch);
     return ARD_OK;
-}
-
-static ard_status load_pair(const char *cat_path, const char *truth_path, ard_cosmicweb_data *d,
-                            int64_t *cap, const ard_cosmology *cosmo, ard_error *err) {
-    ard_parquet_file *cat = NULL, *truth = NULL;
-    ard_status st = ard_parquet_open(cat_path, NULL, &cat, err);
-    FILE *probe = fopen(truth_path, "rb");
-    int has_truth = probe != NULL;
-    if (probe) {
-        fclose(probe);
-    }
-    if (st == ARD_OK && has_truth) {
-        st = ard_parquet_open(truth_path, NULL, &truth, err);
-    }
-    const ard_pq_metadata *md = st == ARD_OK ? ard_parquet_metadata(cat) : NULL;
-    if (st == ARD_OK && has_truth &&
-        ard_parquet_metadata(truth)->num_row_groups != md->num_row_groups) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: not row-matched with %s", truth_path, cat_path);
-    }
-    for (int32_t rg = 0; st == ARD_OK && rg < md->num_row_groups; rg++) {
-        int64_t rows = md->row_groups[rg].num_rows;
-        cw_rowgroup g;
-        memset(&g, 0, sizeof g);
-        st = data_grow(d, d->n + rows, cap, err);
-        if (st == ARD_OK) {
-            st = read_leaf(cat, rg, "TARGETID", ARD_PQ_INT64, rows, &g.tid, err);
-        }
-        if (st == ARD_OK) {
-            st = read_leaf(cat, rg, "TARGET_RA", ARD_PQ_DOUBLE, rows, &g.ra, err);
-        }
-        if (st == ARD_OK) {
-            st = read_leaf(cat, rg, "TARGET_DEC", ARD_PQ_DOUBLE, rows, &g.dec, err);
-        }
-        if (st == ARD_OK) {
-            st = read_leaf(cat, rg, "Z", ARD_PQ_DOUBLE, rows, &g.z, err);
-        }
-        if (st == ARD_OK) {
-            st = read_leaf(cat, rg, "TARGET_CLASS", ARD_PQ_BYTE_ARRAY, rows, &g.cls, err);
-        }
-        if (st == ARD_OK && has_truth) {
-            st = read_leaf(truth, rg, ARD_TRUTH_WEB_CODE, ARD_PQ_INT32, rows, &g.web, err);
-        }
-        if (st == ARD_OK) {
-            append_rows(d, &g, rows, cosmo, has_truth);
-        }
-        rowgroup_reset(&g);
-    }
-    d->has_truth = d->has_truth && has_truth;
-    ard_parquet_close(cat);
-    ard_parquet_close(truth);
-    return st;
 }
 
 ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out, ard_error *err) {

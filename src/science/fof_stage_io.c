@@ -1,18 +1,14 @@
 /* Data movement of the fof stage: the catalog (from the index through typed reads, or from the
- * catalog Parquet files when there is no index) and the generator's truth for scoring.
- * The file listing belongs to the dataset module's walker once it exists (DESIGN.md v2); until
- * then the catalog/ and truth/ directories are listed here (no probing of numbered names). */
+ * catalog Parquet files through the dataset module's walker and tile reader when there is no
+ * index) and the generator's truth for scoring. */
 #include "science_int.h"
 
 #include "ard/dataset.h"
 #include "ard/index.h"
-#include "ard/parquet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SCI_TRUTH_GROUP_ID "GROUP_ID" /* ARD_TRUTH_GROUP_ID of ard/survey.h */
 
 void ard__sci_catalog_reset(sci_catalog *c) {
     ard_free(c->ra);
@@ -79,33 +75,12 @@ ard_status ard__sci_load_index(ard_index *idx, const char *where, sci_catalog *c
     return st;
 }
 
-/* Reads int64 / double leaf `name` of row group rg into dst (num_rows values, no nulls). */
-static ard_status read_leaf(const ard_parquet_file *f, int32_t rg, const char *name, void *dst,
-                            int64_t rows, ard_pq_type want, ard_error *err) {
-    int32_t leaf = ard_parquet_find_leaf(f, name);
-    if (leaf < 0) {
-        return ard_error_set(err, ARD_ECORRUPT, "%s: no column %s", ard_parquet_path(f), name);
-    }
-    ard_pq_column_data col;
-    memset(&col, 0, sizeof col);
-    ard_status st = ard_parquet_read_column(f, rg, leaf, &col, err);
-    if (st == ARD_OK && (col.type != want || col.num_values != rows)) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: column %s: unexpected type or nulls",
-                           ard_parquet_path(f), name);
-    }
-    if (st == ARD_OK) {
-        memcpy(dst, col.values, (size_t)rows * 8);
-    }
-    ard_pq_column_data_reset(&col);
-    return st;
-}
-
 static ard_status load_catalog_file(const char *path, sci_catalog *c, ard_error *err) {
-    ard_parquet_file *f = NULL;
-    ard_status st = ard_parquet_open(path, NULL, &f, err);
-    const ard_pq_metadata *md = st == ARD_OK ? ard_parquet_metadata(f) : NULL;
-    for (int32_t rg = 0; st == ARD_OK && rg < md->num_row_groups; rg++) {
-        int64_t rows = md->row_groups[rg].num_rows;
+    ard_tile *f = NULL;
+    ard_status st = ard_tile_open(path, &f, err);
+    int32_t groups = st == ARD_OK ? ard_tile_num_row_groups(f) : 0;
+    for (int32_t rg = 0; st == ARD_OK && rg < groups; rg++) {
+        int64_t rows = ard_tile_row_group_rows(f, rg);
         while (st == ARD_OK && c->cap - c->n < rows) {
             int64_t keep = c->n;
             c->n = c->cap;
@@ -113,16 +88,16 @@ static ard_status load_catalog_file(const char *path, sci_catalog *c, ard_error 
             c->n = keep;
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, "TARGETID", c->tid + c->n, rows, ARD_PQ_INT64, err);
+            st = ard_tile_read_int64(f, rg, ARD_COL_TARGETID, 0, rows, c->tid + c->n, err);
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, "TARGET_RA", c->ra + c->n, rows, ARD_PQ_DOUBLE, err);
+            st = ard_tile_read_double(f, rg, "TARGET_RA", c->ra + c->n, err);
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, "TARGET_DEC", c->dec + c->n, rows, ARD_PQ_DOUBLE, err);
+            st = ard_tile_read_double(f, rg, "TARGET_DEC", c->dec + c->n, err);
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, "Z", c->z + c->n, rows, ARD_PQ_DOUBLE, err);
+            st = ard_tile_read_double(f, rg, "Z", c->z + c->n, err);
         }
         int64_t w = c->n; /* keep z > 0 (as the index path does), compacting in place */
         for (int64_t i = c->n; st == ARD_OK && i < c->n + rows; i++) {
@@ -139,7 +114,7 @@ static ard_status load_catalog_file(const char *path, sci_catalog *c, ard_error 
             c->n = w;
         }
     }
-    ard_parquet_close(f);
+    ard_tile_close(f);
     return st;
 }
 
@@ -179,21 +154,21 @@ static int cmp_tid(const void *a, const void *b) {
 
 static ard_status read_truth_file(const char *path, tid_gid **all, int64_t *n, int64_t *cap,
                                   ard_error *err) {
-    ard_parquet_file *f = NULL;
-    ard_status st = ard_parquet_open(path, NULL, &f, err);
-    const ard_pq_metadata *md = st == ARD_OK ? ard_parquet_metadata(f) : NULL;
-    for (int32_t rg = 0; st == ARD_OK && rg < md->num_row_groups; rg++) {
-        int64_t rows = md->row_groups[rg].num_rows;
+    ard_tile *f = NULL;
+    ard_status st = ard_tile_open(path, &f, err);
+    int32_t groups = st == ARD_OK ? ard_tile_num_row_groups(f) : 0;
+    for (int32_t rg = 0; st == ARD_OK && rg < groups; rg++) {
+        int64_t rows = ard_tile_row_group_rows(f, rg);
         int64_t *tid = ard_malloc((size_t)(rows > 0 ? rows : 1) * 8);
         int64_t *gid = ard_malloc((size_t)(rows > 0 ? rows : 1) * 8);
         if (!tid || !gid) {
             st = ard_error_set(err, ARD_ENOMEM, "fof: out of memory reading truth");
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, "TARGETID", tid, rows, ARD_PQ_INT64, err);
+            st = ard_tile_read_int64(f, rg, ARD_COL_TARGETID, 0, rows, tid, err);
         }
         if (st == ARD_OK) {
-            st = read_leaf(f, rg, SCI_TRUTH_GROUP_ID, gid, rows, ARD_PQ_INT64, err);
+            st = ard_tile_read_int64(f, rg, ARD_TRUTH_GROUP_ID, 0, rows, gid, err);
         }
         if (st == ARD_OK && *n + rows > *cap) {
             int64_t newcap = (*n + rows) * 2;
@@ -208,7 +183,7 @@ static ard_status read_truth_file(const char *path, tid_gid **all, int64_t *n, i
         ard_free(tid);
         ard_free(gid);
     }
-    ard_parquet_close(f);
+    ard_tile_close(f);
     return st;
 }
 

@@ -356,6 +356,126 @@ static void test_tile_reader(void **state) {
     free(dir);
 }
 
+/* A catalog-like file: TARGETID int64, RA double, W float, CODE int32, CLASS string (2 row groups),
+ * key-value ard.source; FLAG an optional int32 with a null (refused with ARD_ECORRUPT). */
+static void write_flat(const char *path) {
+    ard_pq_schema_builder *sb = NULL;
+    assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
+    const char *names[6] = {"TARGETID", "RA", "W", "CODE", "CLASS", "FLAG"};
+    const ard_pq_type types[6] = {ARD_PQ_INT64, ARD_PQ_DOUBLE,     ARD_PQ_FLOAT,
+                                  ARD_PQ_INT32, ARD_PQ_BYTE_ARRAY, ARD_PQ_INT32};
+    for (int c = 0; c < 6; c++) {
+        assert_int_equal(ard_pq_schema_add_column(sb, names[c], types[c],
+                                                  c == 5 ? ARD_PQ_OPTIONAL : ARD_PQ_REQUIRED, NULL,
+                                                  0, NULL, NULL),
+                         ARD_OK);
+    }
+    ard_pq_writer_options wo;
+    ard_pq_writer_options_init(&wo);
+    wo.rows_per_row_group = ROWS_PER_GROUP;
+    const char *keys[2] = {ARD_KV_SOURCE, "ard.test"};
+    const char *vals[2] = {"generate seed=5", "x"};
+    wo.num_kv = 2;
+    wo.kv_keys = keys;
+    wo.kv_values = vals;
+    ard_pq_writer *w = NULL;
+    assert_int_equal(ard_dataset_mkdirs_for(path, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_open(path, sb, &wo, &w, NULL), ARD_OK);
+    ard_pq_schema_free(sb);
+    int64_t ids[ROWS];
+    double ra[ROWS];
+    float wgt[ROWS];
+    int32_t code[ROWS], flag[ROWS];
+    const char *cls_data = "BGSLRGQSOELG";
+    const int64_t cls_off[ROWS + 1] = {0, 3, 6, 6, 9, 12}; /* BGS LRG "" QSO ELG */
+    uint8_t valid[1] = {0x1b};                             /* row 2 null */
+    for (int r = 0; r < ROWS; r++) {
+        ids[r] = tid(r);
+        ra[r] = 10.5 * r;
+        wgt[r] = 0.25f * (float)r;
+        code[r] = 3 - r;
+        flag[r] = r;
+    }
+    const void *cols[6] = {ids, ra, wgt, code, NULL, flag};
+    for (int c = 0; c < 6; c++) {
+        assert_int_equal(
+            c == 4 ? ard_pq_writer_write_binary(w, c, cls_off, (const uint8_t *)cls_data, NULL,
+                                                ROWS, NULL)
+                   : ard_pq_writer_write_column(w, c, cols[c], c == 5 ? valid : NULL, ROWS, NULL),
+            ARD_OK);
+    }
+    assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
+}
+
+static void test_tile_flat(void **state) {
+    (void)state;
+    char *dir = scratch_dir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0000.parquet", dir);
+    write_flat(path);
+    ard_tile *t = NULL;
+    assert_int_equal(ard_tile_open(path, &t, NULL), ARD_OK);
+    assert_int_equal(ard_tile_num_row_groups(t), 2);
+    double d[3];
+    assert_int_equal(ard_tile_read_double(t, 1, "RA", d, NULL), ARD_OK);
+    assert_true(d[0] == 31.5 && d[1] == 42.0);
+    assert_int_equal(ard_tile_read_double(t, 0, "W", d, NULL), ARD_OK); /* FLOAT widened */
+    assert_true(d[0] == 0.0 && d[1] == 0.25 && d[2] == 0.5);
+    int32_t i32[3];
+    assert_int_equal(ard_tile_read_int32(t, 0, "CODE", i32, NULL), ARD_OK);
+    assert_true(i32[0] == 3 && i32[1] == 2 && i32[2] == 1);
+    ard_buf chars;
+    ard_buf_init(&chars);
+    int64_t off[4];
+    assert_int_equal(ard_tile_read_text(t, 0, "CLASS", &chars, off, NULL), ARD_OK);
+    assert_int_equal(off[0], 0);
+    assert_int_equal(off[3], 6);
+    assert_int_equal(off[2] - off[1], 3);
+    assert_int_equal(off[3] - off[2], 0);
+    assert_memory_equal(chars.data, "BGSLRG", 6);
+    assert_int_equal(ard_tile_read_text(t, 1, "CLASS", &chars, off, NULL), ARD_OK);
+    assert_int_equal(chars.len, 6); /* cleared, then QSO + ELG */
+    assert_memory_equal(chars.data, "QSOELG", 6);
+    ard_buf_reset(&chars);
+    ard_error err;
+    ard_error_init(&err);
+    /* wrong type, missing column, bad row group, nulls */
+    assert_int_equal(ard_tile_read_double(t, 0, "CODE", d, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "CODE"));
+    assert_int_equal(ard_tile_read_int32(t, 0, "RA", i32, NULL), ARD_EINVAL);
+    assert_int_equal(ard_tile_read_int32(t, 0, "NOPE", i32, NULL), ARD_EINVAL);
+    assert_int_equal(ard_tile_read_double(t, 2, "RA", d, NULL), ARD_EINVAL);
+    assert_int_equal(ard_tile_read_text(t, 0, "RA", &chars, off, NULL), ARD_EINVAL);
+    assert_int_equal(ard_tile_read_int32(t, 0, "FLAG", i32, NULL), ARD_ECORRUPT);
+    assert_int_equal(ard_tile_read_int32(t, 1, "FLAG", i32, NULL), ARD_OK);
+    /* footer */
+    assert_string_equal(ard_tile_kv(t, ARD_KV_SOURCE), "generate seed=5");
+    assert_non_null(strstr(ard_tile_created_by(t), "ard"));
+    assert_int_equal(ard_tile_num_kv(t), 2);
+    const char *key = NULL, *val = NULL;
+    int64_t len = 0;
+    assert_int_equal(ard_tile_kv_at(t, 1, &key, &val, &len, NULL), ARD_OK);
+    assert_string_equal(key, "ard.test");
+    assert_int_equal(len, 1);
+    assert_memory_equal(val, "x", 1);
+    assert_int_equal(ard_tile_kv_at(t, 2, &key, &val, &len, NULL), ARD_EINVAL);
+    ard_tile_close(t);
+    remove_tree(dir);
+    free(dir);
+}
+
+static void test_tile_sky(void **state) {
+    (void)state;
+    assert_true(fabs(ard_dataset_tile_area_deg2() - 0.83929) < 1e-4);
+    double ra = -1, dec = -100;
+    assert_int_equal(ard_dataset_tile_center(0, &ra, &dec, NULL), ARD_OK);
+    assert_true(ra >= 0 && ra < 360 && dec > 0 && dec < 90);
+    assert_int_equal(ard_dataset_tile_center(12 * 64 * 64 - 1, &ra, &dec, NULL), ARD_OK);
+    assert_true(dec < 0);
+    assert_int_equal(ard_dataset_tile_center(12 * 64 * 64, &ra, &dec, NULL), ARD_EINVAL);
+    assert_int_equal(ard_dataset_tile_center(-1, &ra, &dec, NULL), ARD_EINVAL);
+}
+
 /* The plan reader over the tile: planned rows and TARGETIDs come back; a plan whose TARGETID
  * disagrees with the tile is ARD_ECORRUPT. */
 static void test_fetch_plan(void **state) {
@@ -402,7 +522,8 @@ int main(void) {
         cmocka_unit_test(test_paths),         cmocka_unit_test(test_walker),
         cmocka_unit_test(test_plan_build),    cmocka_unit_test(test_plan_text),
         cmocka_unit_test(test_plan_text_bad), cmocka_unit_test(test_tile_reader),
-        cmocka_unit_test(test_fetch_plan),
+        cmocka_unit_test(test_fetch_plan),    cmocka_unit_test(test_tile_flat),
+        cmocka_unit_test(test_tile_sky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,8 @@ void test_write_table(void **state);
 void test_same_answers(void **state);
 /* ti_query_stage.c */
 void test_query_stage(void **state);
+/* ti_fetch_stage.c */
+void test_fetch_stage(void **state);
 /* ti_read.c */
 void test_read_columns(void **state);
 void test_read_columns_errors(void **state);

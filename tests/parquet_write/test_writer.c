@@ -128,12 +128,13 @@ int main(void) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_kinds),       cmocka_unit_test(test_roundtrip_matrix),
-        cmocka_unit_test(tw_test_api_errors),   cmocka_unit_test(tw_test_layout),
-        cmocka_unit_test(tw_test_metadata),     cmocka_unit_test(tw_test_dictionary_fallback),
-        cmocka_unit_test(tw_test_tile_spectra), cmocka_unit_test(tw_test_arrow_import),
-        cmocka_unit_test(tw_test_arrow_errors), cmocka_unit_test(tw_test_kill_during_rewrite),
-        cmocka_unit_test(tw_test_table_writer),
+        cmocka_unit_test(test_all_kinds),         cmocka_unit_test(test_roundtrip_matrix),
+        cmocka_unit_test(tw_test_api_errors),     cmocka_unit_test(tw_test_layout),
+        cmocka_unit_test(tw_test_metadata),       cmocka_unit_test(tw_test_dictionary_fallback),
+        cmocka_unit_test(tw_test_tile_spectra),   cmocka_unit_test(tw_test_arrow_import),
+        cmocka_unit_test(tw_test_arrow_errors),   cmocka_unit_test(tw_test_kill_during_rewrite),
+        cmocka_unit_test(tw_test_table_writer),   cmocka_unit_test(tw_test_rewrite),
+        cmocka_unit_test(tw_test_rewrite_nested),
     };
     int failed = cmocka_run_group_tests_name("parquet_write", tests, NULL, NULL);
     char cmd[300];

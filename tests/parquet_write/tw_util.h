@@ -96,5 +96,7 @@ void tw_test_dictionary_fallback(void **state);
 void tw_test_tile_spectra(void **state);
 void tw_test_arrow_import(void **state);
 void tw_test_arrow_errors(void **state);
+void tw_test_rewrite(void **state);        /* test_rewrite.c */
+void tw_test_rewrite_nested(void **state); /* test_rewrite.c */
 
 #endif

@@ -8,5 +8,6 @@ int main(void) {
     failed += st_loader_run();
     failed += st_catalog_run();
     failed += st_weights_run();
+    failed += st_serve_run();
     return failed == 0 ? 0 : 1;
 }

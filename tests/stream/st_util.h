@@ -31,5 +31,6 @@ int st_store_run(void);
 int st_loader_run(void);
 int st_catalog_run(void);
 int st_weights_run(void);
+int st_serve_run(void);
 
 #endif
