@@ -49,6 +49,15 @@ static const char *const scalar_names[] = {
     "sync_errors_latest",
     "results_count",
     "worst_tiles_n",
+    "cosmicweb_status",
+    "cosmicweb_predict_run",
+    "cosmicweb_train_run",
+    "cosmicweb_galaxies",
+    "cosmicweb_test_bacc",
+    "cosmicweb_baseline_bacc",
+    "cosmicweb_val_bacc",
+    "cosmicweb_test_galaxies",
+    "cosmicweb_truth_bacc",
 };
 
 static const char *const cols_classes[] = {"class",   "galaxies",      "spectra",
@@ -71,6 +80,10 @@ static const char *const cols_result_files[] = {"path", "key", "value"};
 static const char *const cols_settings[] = {"key", "value"};
 static const char *const cols_grids[] = {"grid", "tiles"};
 static const char *const cols_sources[] = {"file", "source", "created_by"};
+static const char *const cols_cosmicweb_classes[] = {"class",     "galaxies",     "void_pct",
+                                                     "sheet_pct", "filament_pct", "knot_pct"};
+static const char *const cols_cosmicweb_confusion[] = {"true_class", "void", "sheet", "filament",
+                                                       "knot"};
 
 typedef struct table_spec {
     const char *name;
@@ -81,12 +94,20 @@ typedef struct table_spec {
 #define SPEC(n, c)                                                                                 \
     { n, c, (int32_t)(sizeof c / sizeof c[0]) }
 static const table_spec table_specs[] = {
-    SPEC("classes", cols_classes),   SPEC("spectypes", cols_spectypes),
-    SPEC("programs", cols_programs), SPEC("worst_tiles", cols_worst),
-    SPEC("sync_runs", cols_runs),    SPEC("sync_errors", cols_errors),
-    SPEC("results", cols_results),   SPEC("result_files", cols_result_files),
-    SPEC("settings", cols_settings), SPEC("grids", cols_grids),
-    SPEC("sources", cols_sources),   SPEC("class_pixels", cols_class_pixels),
+    SPEC("classes", cols_classes),
+    SPEC("spectypes", cols_spectypes),
+    SPEC("programs", cols_programs),
+    SPEC("worst_tiles", cols_worst),
+    SPEC("sync_runs", cols_runs),
+    SPEC("sync_errors", cols_errors),
+    SPEC("results", cols_results),
+    SPEC("result_files", cols_result_files),
+    SPEC("settings", cols_settings),
+    SPEC("grids", cols_grids),
+    SPEC("sources", cols_sources),
+    SPEC("class_pixels", cols_class_pixels),
+    SPEC("cosmicweb_classes", cols_cosmicweb_classes),
+    SPEC("cosmicweb_confusion", cols_cosmicweb_confusion),
 };
 #undef SPEC
 

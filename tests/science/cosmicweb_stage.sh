@@ -21,6 +21,9 @@ fi
 grep -q "needs the index" "$TMP/err" || fail "no-index message: $(cat "$TMP/err")"
 "$ARD" sync "$DS" >/dev/null || fail "sync"
 
+"$ARD" datasheet "$DS" >/dev/null || fail "datasheet before any run"
+grep -q "No cosmic-web run is recorded" "$DS/DATA_README.md" || fail "datasheet without runs"
+grep -q "no cosmic-web" "$DS/figures/cosmicweb.svg" || fail "empty cosmic-web figure"
 "$ARD" cosmicweb train "$DS" "${KNOBS[@]}" --run-id t1 --json >"$TMP/t1.json" || fail "train"
 "$ARD" cosmicweb predict "$DS" --model t1 --run-id p1 --json >"$TMP/p1.json" || fail "predict all"
 "$ARD" cosmicweb predict "$DS" --model t1 --run-id p2 --where "target_class = 'ELG'" --json \
@@ -65,6 +68,29 @@ assert runs["p2"]["model"].endswith("models/cosmicweb-t1.safetensors"), runs["p2
 show = json.load(open(f"{tmp}/show.json"))
 show = show[0] if isinstance(show, list) else show
 assert "cosmic_web" in json.dumps(show["tables"]), show
+PYEOF
+
+# the datasheet's "Cosmic web" section: runs, class fractions, held-out scores, confusion, figure
+"$ARD" datasheet "$DS" >/dev/null || fail "datasheet"
+"$PY" - "$DS" "$TMP" <<'PYEOF' || fail "datasheet section"
+import json, re, sys
+ds, tmp = sys.argv[1], sys.argv[2]
+t1, p2 = (json.load(open(f"{tmp}/{n}.json")) for n in ("t1", "p2"))
+md = open(f"{ds}/DATA_README.md").read()
+sec = md[md.index("### Cosmic web"):md.index("## 5. Uses")]
+assert "Predict run: p2 (%d galaxies" % p2["galaxies"] in sec, sec
+assert "Train run: t1; held-out sky pixels (%d galaxies)" % t1["test"] in sec, sec
+assert "balanced accuracy %.3f" % t1["test_balanced_accuracy"] in sec, sec
+assert "baseline %.3f" % t1["baseline_test_balanced_accuracy"] in sec, sec
+rows = re.findall(r"^\| ELG \| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", sec, re.M)
+assert len(rows) == 1 and int(rows[0][0]) == p2["galaxies"], rows
+for pct, name in zip(rows[0][1:], ("void", "sheet", "filament", "knot")):
+    assert abs(float(pct) - 100.0 * p2[name] / p2["galaxies"]) < 0.051, (pct, name, p2)
+conf = re.findall(r"^\| (void|sheet|filament|knot) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$", sec, re.M)
+assert len(conf) == 4 and sum(int(x) for r in conf for x in r[1:]) == t1["test"], conf
+svg = open(f"{ds}/figures/cosmicweb.svg").read()
+dots = svg.count("<circle ")
+assert 0 < dots <= min(20000, p2["galaxies"]), dots
 PYEOF
 
 # --where narrows training too: only LRG nodes in the graph
