@@ -274,6 +274,11 @@ typedef struct ard_cosmicweb_report {
     double seconds_train;
     double cpu_seconds_train; /* process CPU time (all threads) of the training epochs */
     double train_nodes_per_s; /* seed nodes processed per second of training (wall) */
+    /* The reference in the same run: a density-only baseline (multinomial logistic regression on
+     * the same standardised node features, no graph, the same class weights; full-batch Adam),
+     * trained on the train split and scored on the test split. */
+    double baseline_test_balanced_accuracy;
+    int64_t baseline_test_confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES];
 } ard_cosmicweb_report;
 
 typedef struct ard_cosmicweb_model ard_cosmicweb_model;
@@ -348,6 +353,74 @@ ARD_API ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *
                                                const int32_t *cls, const float *prob, int64_t n,
                                                const char *run_id, const char *model,
                                                ard_error *err);
+
+/* ---- the cosmicweb stage: a dataset -> a model / predictions -> result runs (cosmicweb_stage.c) ---
+ * The calls `ard cosmicweb train|predict` and Python's Dataset.cosmicweb_train / cosmicweb_predict
+ * make. Galaxies: ard_cosmicweb_data_load's (catalog files, Z > 0), narrowed by `where` (a predicate
+ * over the index's galaxies, guarded as in ard_index_query; it needs an index) to those whose
+ * TARGETID the index selects with "z > 0 AND (where)". The graph is built over the selection only.
+ *
+ * train: labels are the generator's truth (label NULL or "truth") or the classes of an earlier
+ *   predict run (label = its run id: results/cosmicweb-RUN-galaxies.parquet, matched by TARGETID);
+ *   split by HEALPix pixel (ard_cosmicweb_split_by_pixel at the data's split_nside, val_frac /
+ *   test_frac, seed of the training options); trains (ard_cosmicweb_train); saves
+ *   DATASET/models/cosmicweb-RUN.safetensors; then records result run RUN of stage "cosmicweb":
+ *   results/cosmicweb-RUN-confusion.parquet (TRUE_CLASS, VOID, SHEET, FILAMENT, KNOT: the test
+ *   split's confusion matrix, rows true, counts predicted) and, with an index, a row of
+ *   cosmicweb_runs whose summary is {"kind":"train", "where", "label", "model", "galaxies", "train",
+ *   "val", "test", "split_nside", "steps", "final_loss", "val_balanced_accuracy",
+ *   "test_balanced_accuracy", "baseline_test_balanced_accuracy", "test_confusion"}.
+ * predict: classifies the selection with the model `model` (a train run id -> its models/ file, or a
+ *   path; NULL = the newest models/cosmicweb-*.safetensors by modification time) as result run RUN:
+ *   results/cosmicweb-RUN-galaxies.parquet (TARGETID, CLASS 0 void .. 3 knot, P_VOID, P_SHEET,
+ *   P_FILAMENT, P_KNOT) loaded into the index table cosmic_web(targetid, class, p_void, p_sheet,
+ *   p_filament, p_knot, run_id) (replaced: it holds the latest predict run), and a cosmicweb_runs row
+ *   (summary {"kind":"predict", "model", "where", "galaxies", "fractions", "labelled",
+ *   "balanced_accuracy", "confusion"}; the truth comparison covers every labelled galaxy, training
+ *   ones included).
+ * Without an index (and no dsn) both runs are Parquet-only. All or nothing as ard_result_run_*. */
+typedef struct ard_cosmicweb_stage_options {
+    const char *dataset;         /* required */
+    const char *dsn;             /* NULL: DATASET/ard.db when it exists */
+    const char *where;           /* NULL or a predicate over galaxies (needs the index) */
+    const char *run_id;          /* NULL: UTC "YYYYMMDDTHHMMSSZ"; [A-Za-z0-9_-], <= 64 */
+    const char *model;           /* predict: train run id or model path; NULL = newest model */
+    const char *label;           /* train: NULL / "truth", or a predict run id */
+    double val_frac;             /* train: share of split pixels for validation; default 0.15 */
+    double test_frac;            /* train: default 0.15 */
+    int32_t no_index;            /* 1: Parquet-only run even with an index (no where then) */
+    ard_cosmicweb_options train; /* hyper-parameters (ard_cosmicweb_options_init); predict uses
+                                    train.threads */
+} ard_cosmicweb_stage_options;
+
+ARD_API void ard_cosmicweb_stage_options_init(ard_cosmicweb_stage_options *o);
+
+typedef struct ard_cosmicweb_stage_report {
+    char run_id[72];
+    char model_path[1024];
+    char results_path[1024]; /* predict: the galaxies file; train: the confusion file */
+    int32_t indexed;         /* 1: recorded in the index */
+    int32_t split_nside;
+    int64_t galaxies; /* in the selection */
+    int64_t skipped;  /* catalog rows without a position */
+    int64_t labelled; /* galaxies with a label (train) or with truth (predict) */
+    int64_t counts[ARD_COSMICWEB_CLASSES]; /* predict: galaxies per predicted class */
+    double balanced_accuracy; /* predict: against the truth (0 without); train: test split */
+    double baseline_balanced_accuracy; /* train: the density-only baseline, test split */
+    int64_t confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES]; /* [true][predicted] */
+    ard_cosmicweb_report train; /* train: what ard_cosmicweb_train measured */
+    double seconds;
+} ard_cosmicweb_stage_report;
+
+/* Errors: ARD_EINVAL (options; no truth for training: "no truth for training"; an empty selection:
+ * "empty selection"; a predicate without an index; a model for other features), ARD_ENOENT (no
+ * catalog, no model, an unknown label run), ARD_EEXIST (run id used), those of the index, the
+ * result runs and ard_cosmicweb_train / _predict. report may be NULL. */
+ARD_API ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
+                                             ard_cosmicweb_stage_report *report, ard_error *err);
+ARD_API ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
+                                               ard_cosmicweb_stage_report *report, ard_error *err);
+
 /* ---- anomaly detection: an autoencoder stage over the stream (anomaly_*.c) ----------------------
  * Model (a patch-token MLP autoencoder):
  *   embed   e[p] = valid_p * (x[p] We^T + be + PE(wave_p))      x[p]: patch p's `patch` token values,

@@ -488,4 +488,7 @@ from . import anomaly  # noqa: E402  (Dataset.anomaly_train / anomaly_score, loa
 from .anomaly import load_safetensors  # noqa: E402
 
 anomaly.install(Dataset)
+from . import cosmicweb  # noqa: E402  (Dataset.cosmicweb_train / cosmicweb_predict)
+
+cosmicweb.install(Dataset)
 __all__ += ["load_safetensors"]

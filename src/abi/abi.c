@@ -214,6 +214,62 @@ static const abi_field fof_stage_report_fields[] = {
     ABI_FIELD(ard_fof_stage_report, seconds_total),
 };
 
+static const abi_field cosmicweb_options_fields[] = {
+    ABI_FIELD(ard_cosmicweb_options, k),        ABI_FIELD(ard_cosmicweb_options, fanout1),
+    ABI_FIELD(ard_cosmicweb_options, fanout2),  ABI_FIELD(ard_cosmicweb_options, hidden),
+    ABI_FIELD(ard_cosmicweb_options, batch),    ABI_FIELD(ard_cosmicweb_options, accum),
+    ABI_FIELD(ard_cosmicweb_options, epochs),   ABI_FIELD(ard_cosmicweb_options, lr),
+    ABI_FIELD(ard_cosmicweb_options, balanced), ABI_FIELD(ard_cosmicweb_options, seed),
+    ABI_FIELD(ard_cosmicweb_options, threads),  ABI_FIELD(ard_cosmicweb_options, queue),
+};
+
+static const abi_field cosmicweb_report_fields[] = {
+    ABI_FIELD(ard_cosmicweb_report, train_nodes),
+    ABI_FIELD(ard_cosmicweb_report, val_nodes),
+    ABI_FIELD(ard_cosmicweb_report, test_nodes),
+    ABI_FIELD(ard_cosmicweb_report, steps),
+    ABI_FIELD(ard_cosmicweb_report, final_loss),
+    ABI_FIELD(ard_cosmicweb_report, val_balanced_accuracy),
+    ABI_FIELD(ard_cosmicweb_report, test_balanced_accuracy),
+    ABI_FIELD(ard_cosmicweb_report, test_confusion),
+    ABI_FIELD(ard_cosmicweb_report, seconds_graph),
+    ABI_FIELD(ard_cosmicweb_report, seconds_train),
+    ABI_FIELD(ard_cosmicweb_report, cpu_seconds_train),
+    ABI_FIELD(ard_cosmicweb_report, train_nodes_per_s),
+    ABI_FIELD(ard_cosmicweb_report, baseline_test_balanced_accuracy),
+    ABI_FIELD(ard_cosmicweb_report, baseline_test_confusion),
+};
+
+static const abi_field cosmicweb_stage_options_fields[] = {
+    ABI_FIELD(ard_cosmicweb_stage_options, dataset),
+    ABI_FIELD(ard_cosmicweb_stage_options, dsn),
+    ABI_FIELD(ard_cosmicweb_stage_options, where),
+    ABI_FIELD(ard_cosmicweb_stage_options, run_id),
+    ABI_FIELD(ard_cosmicweb_stage_options, model),
+    ABI_FIELD(ard_cosmicweb_stage_options, label),
+    ABI_FIELD(ard_cosmicweb_stage_options, val_frac),
+    ABI_FIELD(ard_cosmicweb_stage_options, test_frac),
+    ABI_FIELD(ard_cosmicweb_stage_options, no_index),
+    ABI_FIELD(ard_cosmicweb_stage_options, train),
+};
+
+static const abi_field cosmicweb_stage_report_fields[] = {
+    ABI_FIELD(ard_cosmicweb_stage_report, run_id),
+    ABI_FIELD(ard_cosmicweb_stage_report, model_path),
+    ABI_FIELD(ard_cosmicweb_stage_report, results_path),
+    ABI_FIELD(ard_cosmicweb_stage_report, indexed),
+    ABI_FIELD(ard_cosmicweb_stage_report, split_nside),
+    ABI_FIELD(ard_cosmicweb_stage_report, galaxies),
+    ABI_FIELD(ard_cosmicweb_stage_report, skipped),
+    ABI_FIELD(ard_cosmicweb_stage_report, labelled),
+    ABI_FIELD(ard_cosmicweb_stage_report, counts),
+    ABI_FIELD(ard_cosmicweb_stage_report, balanced_accuracy),
+    ABI_FIELD(ard_cosmicweb_stage_report, baseline_balanced_accuracy),
+    ABI_FIELD(ard_cosmicweb_stage_report, confusion),
+    ABI_FIELD(ard_cosmicweb_stage_report, train),
+    ABI_FIELD(ard_cosmicweb_stage_report, seconds),
+};
+
 static const abi_field datasheet_options_fields[] = {
     ABI_FIELD(ard_datasheet_options, template_path),
     ABI_FIELD(ard_datasheet_options, out_path),
@@ -255,6 +311,10 @@ static const abi_struct structs[] = {
     ABI_STRUCT(ard_fof_score, fof_score_fields),
     ABI_STRUCT(ard_fof_stage_options, fof_stage_options_fields),
     ABI_STRUCT(ard_fof_stage_report, fof_stage_report_fields),
+    ABI_STRUCT(ard_cosmicweb_options, cosmicweb_options_fields),
+    ABI_STRUCT(ard_cosmicweb_report, cosmicweb_report_fields),
+    ABI_STRUCT(ard_cosmicweb_stage_options, cosmicweb_stage_options_fields),
+    ABI_STRUCT(ard_cosmicweb_stage_report, cosmicweb_stage_report_fields),
     ABI_STRUCT(ard_datasheet_options, datasheet_options_fields),
     ABI_STRUCT(ard_datasheet_sync_options, datasheet_sync_options_fields),
     ABI_STRUCT(ard_datasheet_sync_report, datasheet_sync_report_fields),

@@ -2,14 +2,11 @@
  * loader, the stage call, and a printed report. */
 #include "cli.h"
 
-#include "ard/nn.h"
 #include "ard/science.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 int ard_cmd_cosmicweb_train(int argc, char **argv);
 int ard_cmd_cosmicweb_predict(int argc, char **argv);
@@ -31,6 +28,9 @@ enum {
     OPT_RUNID,
     OPT_MODEL,
     OPT_JSON,
+    OPT_WHERE,
+    OPT_LABEL,
+    OPT_DB,
     NUM_OPTS
 };
 
@@ -48,26 +48,36 @@ static const ard_cli_option cw_options[NUM_OPTS] = {
     [OPT_VAL] = {"val", "F", "share of HEALPix pixels for validation (default 0.15)"},
     [OPT_TEST] = {"test", "F", "share of HEALPix pixels for test (default 0.15)"},
     [OPT_NOBALANCE] = {"no-balance", NULL, "plain mean loss instead of class-balanced"},
-    [OPT_RUNID] = {"run-id", "ID", "model name: DATASET/models/cosmicweb-ID.safetensors"},
-    [OPT_MODEL] = {"model", "PATH|ID", "predict: model file or run id (default: run id 'latest')"},
+    [OPT_RUNID] = {"run-id", "ID",
+                   "result run id (default: UTC time); train: models/cosmicweb-ID.safetensors"},
+    [OPT_MODEL] = {"model", "PATH|RUN",
+                   "predict: model file or train run id (default: the newest model)"},
     [OPT_JSON] = {"json", NULL, "print the report as JSON"},
+    [OPT_WHERE] = {"where", "EXPR", "only galaxies matching this SQL predicate (needs the index)"},
+    [OPT_LABEL] = {"label", "truth|RUN",
+                   "train: labels from the truth (default) or from predict run RUN"},
+    [OPT_DB] = {"db", "DSN", "index database (default DATASET/ard.db); see ard sync --help"},
 };
 
 static const ard_cli_spec train_spec = {
-    "cosmicweb train", "DATASET [options]",
+    "cosmicweb train", "DATASET [--where EXPR] [--label truth|RUN] [options]",
     "Trains the GraphSAGE cosmic-web classifier (void/sheet/filament/knot) on the generator's\n"
-    "truth (truth/galaxies-*.parquet WEB_CODE): a k-NN graph of the galaxies in comoving\n"
-    "redshift space, 2 mean-aggregator layers, minibatches of sampled neighbourhoods with\n"
-    "gradient accumulation, class-balanced loss, Adam; train/validation/test split by HEALPix\n"
-    "pixel (nside 8). Writes DATASET/models/cosmicweb-RUN.safetensors (and cosmicweb-latest).",
+    "truth (truth/galaxies-*.parquet WEB_CODE) or on the classes of predict run RUN: a k-NN graph\n"
+    "of the selected galaxies in comoving redshift space, 2 mean-aggregator layers, minibatches\n"
+    "of sampled neighbourhoods with gradient accumulation, class-balanced loss, Adam;\n"
+    "train/validation/test split by HEALPix pixel. Reports held-out balanced accuracy beside a\n"
+    "density-only baseline (logistic regression on the same features, no graph). Writes\n"
+    "DATASET/models/cosmicweb-RUN.safetensors and result run RUN (results/cosmicweb-RUN-\n"
+    "confusion.parquet, a row of cosmicweb_runs; see ard results).",
     cw_options, NUM_OPTS};
 
 static const ard_cli_spec predict_spec = {
-    "cosmicweb predict", "DATASET [--model PATH|ID] [--threads N] [--json]",
-    "Classifies every galaxy of DATASET with a trained model (all k graph neighbours, no\n"
-    "sampling), writes DATASET/results/cosmicweb-RUN-galaxies.parquet (TARGETID, WEB_CLASS,\n"
-    "P_VOID, P_SHEET, P_FILAMENT, P_KNOT) and prints the class fractions; with truth, also the\n"
-    "balanced accuracy and the confusion matrix.",
+    "cosmicweb predict", "DATASET [--where EXPR] [--model PATH|RUN] [--run-id ID] [--json]",
+    "Classifies the selected galaxies of DATASET with a trained model (all k graph neighbours,\n"
+    "no sampling) as result run ID: DATASET/results/cosmicweb-ID-galaxies.parquet (TARGETID,\n"
+    "CLASS, P_VOID, P_SHEET, P_FILAMENT, P_KNOT), the index table cosmic_web (latest run) and a\n"
+    "row of cosmicweb_runs; prints the class fractions and, with truth, the balanced accuracy\n"
+    "and the confusion matrix.",
     cw_options, NUM_OPTS};
 
 static int parse_num(const char *cmd, const char *name, const char *text, double lo, double hi,
@@ -123,28 +133,6 @@ static int parse_options(const char *cmd, const ard_cli_args *a, ard_cosmicweb_o
     return 0;
 }
 
-static int valid_id(const char *id) {
-    size_t len = strlen(id);
-    return len > 0 && len <= 64 &&
-           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
-}
-
-/* --run-id, or the UTC time. */
-static void run_id(const ard_cli_args *a, char *id, size_t cap) {
-    if (a->present[OPT_RUNID]) {
-        snprintf(id, cap, "%s", a->value[OPT_RUNID]);
-    } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(id, cap, "%Y%m%dT%H%M%SZ", &tm);
-    }
-}
-
-static void model_path(const char *dataset, const char *id, char *out, size_t cap) {
-    snprintf(out, cap, "%s/models/cosmicweb-%s.safetensors", dataset, id);
-}
-
 static void print_confusion(const int64_t conf[4][4]) {
     static const char *const names[4] = {"void", "sheet", "filament", "knot"};
     printf("  confusion (rows true, columns predicted: void sheet filament knot)\n");
@@ -154,163 +142,90 @@ static void print_confusion(const int64_t conf[4][4]) {
     }
 }
 
-static int train_run(const char *dataset, const ard_cli_args *a, const ard_cosmicweb_options *o,
-                     double val, double test) {
+static void stage_options(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
+    s->where = a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL;
+    s->dsn = a->present[OPT_DB] ? a->value[OPT_DB] : NULL;
+    s->run_id = a->present[OPT_RUNID] ? a->value[OPT_RUNID] : NULL;
+    s->model = a->present[OPT_MODEL] ? a->value[OPT_MODEL] : NULL;
+    s->label = a->present[OPT_LABEL] ? a->value[OPT_LABEL] : NULL;
+}
+
+static int train_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
     ard_error err;
     ard_error_init(&err);
-    ard_cosmicweb_data d;
-    ard_status st = ard_cosmicweb_data_load(dataset, &d, &err);
+    ard_cosmicweb_stage_report rep;
+    ard_status st = ard_cosmicweb_stage_train(s, &rep, &err);
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);
     }
-    if (!d.has_truth) {
-        ard_cosmicweb_data_reset(&d);
-        ard_error_set(&err, ARD_EINVAL,
-                      "cosmicweb train: no truth for training (%s/truth/galaxies-*.parquet is "
-                      "missing)",
-                      dataset);
-        return ard_cli_fail(ARD_EINVAL, &err);
-    }
-    int32_t *split = ard_malloc((size_t)(d.n > 0 ? d.n : 1) * sizeof *split);
-    if (!split) {
-        ard_cosmicweb_data_reset(&d);
-        return ard_cli_fail(ARD_ENOMEM, NULL);
-    }
-    st = ard_cosmicweb_split_by_pixel(d.pixel, d.n, val, test, o->seed, split, &err);
-    ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, d.label, split};
-    ard_cosmicweb_model *m = NULL;
-    ard_cosmicweb_report r;
-    if (st == ARD_OK) {
-        st = ard_cosmicweb_train(&in, o, &m, &r, &err);
-    }
-    char id[80], path[4200], latest[4200];
-    run_id(a, id, sizeof id);
-    model_path(dataset, id, path, sizeof path);
-    model_path(dataset, "latest", latest, sizeof latest);
-    if (st == ARD_OK) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/models", dataset);
-        mkdir(dir, 0777);
-        st = ard_cosmicweb_model_save(m, path, &err);
-    }
-    if (st == ARD_OK) {
-        st = ard_cosmicweb_model_save(m, latest, &err);
-    }
-    ard_cosmicweb_model_free(m);
-    ard_free(split);
-    int64_t skipped = d.skipped;
-    int32_t split_nside = d.split_nside;
-    ard_cosmicweb_data_reset(&d);
-    if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
-    }
+    const ard_cosmicweb_report *r = &rep.train;
     if (a->present[OPT_JSON]) {
-        printf("{\"model\":\"%s\",\"train\":%lld,\"val\":%lld,\"test\":%lld,\"steps\":%lld,"
-               "\"loss\":%.6g,\"val_balanced_accuracy\":%.6g,\"test_balanced_accuracy\":%.6g,"
-               "\"seconds_graph\":%.3f,\"seconds_train\":%.3f,\"train_nodes_per_s\":%.1f}\n",
-               path, (long long)r.train_nodes, (long long)r.val_nodes, (long long)r.test_nodes,
-               (long long)r.steps, r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy,
-               r.seconds_graph, r.seconds_train, r.train_nodes_per_s);
+        printf(
+            "{\"run_id\":\"%s\",\"model\":\"%s\",\"indexed\":%d,\"galaxies\":%lld,\"train\":%lld,"
+            "\"val\":%lld,\"test\":%lld,\"steps\":%lld,"
+            "\"loss\":%.6g,\"val_balanced_accuracy\":%.6g,\"test_balanced_accuracy\":%.6g,"
+            "\"baseline_test_balanced_accuracy\":%.6g,"
+            "\"seconds_graph\":%.3f,\"seconds_train\":%.3f,\"train_nodes_per_s\":%.1f}\n",
+            rep.run_id, rep.model_path, (int)rep.indexed, (long long)rep.galaxies,
+            (long long)r->train_nodes, (long long)r->val_nodes, (long long)r->test_nodes,
+            (long long)r->steps, r->final_loss, r->val_balanced_accuracy, r->test_balanced_accuracy,
+            r->baseline_test_balanced_accuracy, r->seconds_graph, r->seconds_train,
+            r->train_nodes_per_s);
         return ARD_CLI_OK;
     }
-    printf("cosmicweb train: %lld train / %lld validation / %lld test galaxies (split by HEALPix "
-           "pixel, nside %d; %lld catalog rows without a position skipped)\n",
-           (long long)r.train_nodes, (long long)r.val_nodes, (long long)r.test_nodes,
-           (int)split_nside, (long long)skipped);
+    printf("cosmicweb train: run %s, %lld train / %lld validation / %lld test galaxies (split by "
+           "HEALPix pixel, nside %d; %lld catalog rows without a position skipped)\n",
+           rep.run_id, (long long)r->train_nodes, (long long)r->val_nodes, (long long)r->test_nodes,
+           (int)rep.split_nside, (long long)rep.skipped);
     printf(
         "  %lld optimizer steps, final loss %.4f, graph %.2f s, training %.2f s (%.0f nodes/s)\n",
-        (long long)r.steps, r.final_loss, r.seconds_graph, r.seconds_train, r.train_nodes_per_s);
-    if (r.test_nodes > 0) {
-        printf("  balanced accuracy: validation %.3f, test %.3f\n", r.val_balanced_accuracy,
-               r.test_balanced_accuracy);
-        print_confusion((const int64_t(*)[4])r.test_confusion);
+        (long long)r->steps, r->final_loss, r->seconds_graph, r->seconds_train,
+        r->train_nodes_per_s);
+    if (r->test_nodes > 0) {
+        printf("  balanced accuracy: validation %.3f, test %.3f (density-only baseline, test: "
+               "%.3f)\n",
+               r->val_balanced_accuracy, r->test_balanced_accuracy,
+               r->baseline_test_balanced_accuracy);
+        print_confusion((const int64_t(*)[4])r->test_confusion);
     } else {
         printf("  balanced accuracy: validation %.3f; no test galaxies (--test 0 or too few sky "
                "pixels)\n",
-               r.val_balanced_accuracy);
+               r->val_balanced_accuracy);
     }
-    printf("  model: %s\n", path);
+    printf("  model: %s\n  run: %s (%s)\n", rep.model_path, rep.results_path,
+           rep.indexed ? "recorded in the index: cosmicweb_runs" : "Parquet only, no index");
     return ARD_CLI_OK;
 }
 
-static int predict_run(const char *dataset, const ard_cli_args *a, int32_t threads) {
-    char path[4200];
-    const char *model = a->present[OPT_MODEL] ? a->value[OPT_MODEL] : "latest";
-    if (valid_id(model)) {
-        model_path(dataset, model, path, sizeof path);
-    } else {
-        snprintf(path, sizeof path, "%s", model);
-    }
+static int predict_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
     ard_error err;
     ard_error_init(&err);
-    ard_cosmicweb_model *m = NULL;
-    ard_cosmicweb_data d;
-    memset(&d, 0, sizeof d);
-    ard_status st = ard_cosmicweb_model_load(path, &m, &err);
-    if (st == ARD_OK) {
-        st = ard_cosmicweb_data_load(dataset, &d, &err);
-    }
-    int32_t *cls = st == ARD_OK ? ard_malloc((size_t)(d.n > 0 ? d.n : 1) * sizeof *cls) : NULL;
-    float *prob = st == ARD_OK ? ard_malloc((size_t)(d.n > 0 ? d.n : 1) * 4 * sizeof *prob) : NULL;
-    if (st == ARD_OK && (!cls || !prob)) {
-        st = ard_error_set(&err, ARD_ENOMEM, "cosmicweb predict: out of memory");
-    }
-    ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, NULL, NULL};
-    if (st == ARD_OK) {
-        st = ard_cosmicweb_predict(m, &in, threads, cls, prob, &err);
-    }
-    char id[80], out[4200];
-    run_id(a, id, sizeof id);
-    snprintf(out, sizeof out, "%s/results/cosmicweb-%s-galaxies.parquet", dataset, id);
-    if (st == ARD_OK) {
-        st = ard_cosmicweb_write_parquet(out, d.targetid, cls, prob, d.n, id, path, &err);
-    }
-    ard_free(prob);
-    int64_t counts[4] = {0}, conf[4][4];
-    memset(conf, 0, sizeof conf);
-    int64_t labelled = 0;
-    for (int64_t i = 0; st == ARD_OK && i < d.n; i++) {
-        counts[cls[i]]++;
-        if (d.label[i] >= 0) {
-            conf[d.label[i]][cls[i]]++;
-            labelled++;
-        }
-    }
-    ard_free(cls);
-    ard_cosmicweb_model_free(m);
-    int64_t n = d.n;
-    ard_cosmicweb_data_reset(&d);
+    ard_cosmicweb_stage_report rep;
+    ard_status st = ard_cosmicweb_stage_predict(s, &rep, &err);
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);
     }
-    double bacc = 0.0;
-    int present = 0;
-    for (int t = 0; t < 4; t++) {
-        int64_t row = conf[t][0] + conf[t][1] + conf[t][2] + conf[t][3];
-        if (row > 0) {
-            bacc += (double)conf[t][t] / (double)row;
-            present++;
-        }
-    }
-    bacc = present ? bacc / present : 0.0;
+    int64_t n = rep.galaxies;
     if (a->present[OPT_JSON]) {
-        printf("{\"model\":\"%s\",\"results\":\"%s\",\"galaxies\":%lld,\"void\":%lld,\"sheet\":%"
-               "lld,\"filament\":%lld,"
+        printf("{\"run_id\":\"%s\",\"model\":\"%s\",\"results\":\"%s\",\"indexed\":%d,"
+               "\"galaxies\":%lld,\"void\":%lld,\"sheet\":%lld,\"filament\":%lld,"
                "\"knot\":%lld,\"labelled\":%lld,\"balanced_accuracy\":%.6g}\n",
-               path, out, (long long)n, (long long)counts[0], (long long)counts[1],
-               (long long)counts[2], (long long)counts[3], (long long)labelled,
-               labelled ? bacc : 0.0);
+               rep.run_id, rep.model_path, rep.results_path, (int)rep.indexed, (long long)n,
+               (long long)rep.counts[0], (long long)rep.counts[1], (long long)rep.counts[2],
+               (long long)rep.counts[3], (long long)rep.labelled, rep.balanced_accuracy);
         return ARD_CLI_OK;
     }
-    printf("cosmicweb predict: %lld galaxies with %s -> %s\n", (long long)n, path, out);
+    printf("cosmicweb predict: run %s, %lld galaxies with %s -> %s%s\n", rep.run_id, (long long)n,
+           rep.model_path, rep.results_path, rep.indexed ? " + index table cosmic_web" : "");
     printf("  void %.3f  sheet %.3f  filament %.3f  knot %.3f\n",
-           n ? (double)counts[0] / (double)n : 0.0, n ? (double)counts[1] / (double)n : 0.0,
-           n ? (double)counts[2] / (double)n : 0.0, n ? (double)counts[3] / (double)n : 0.0);
-    if (labelled) {
+           n ? (double)rep.counts[0] / (double)n : 0.0, n ? (double)rep.counts[1] / (double)n : 0.0,
+           n ? (double)rep.counts[2] / (double)n : 0.0,
+           n ? (double)rep.counts[3] / (double)n : 0.0);
+    if (rep.labelled) {
         printf("  against the truth (all galaxies, training ones included): balanced accuracy "
                "%.3f\n",
-               bacc);
-        print_confusion((const int64_t(*)[4])conf);
+               rep.balanced_accuracy);
+        print_confusion((const int64_t(*)[4])rep.confusion);
     }
     return ARD_CLI_OK;
 }
@@ -328,21 +243,18 @@ static int cw_main(const ard_cli_spec *spec, int train, int argc, char **argv) {
     if (a.num_positional != 1) {
         return ard_cli_usage(spec->command, "expected one DATASET directory");
     }
-    if (a.present[OPT_RUNID] && !valid_id(a.value[OPT_RUNID])) {
-        return ard_cli_usage(spec->command, "--run-id takes 1-64 characters of [A-Za-z0-9_-]");
-    }
-    ard_cosmicweb_options o;
-    ard_cosmicweb_options_init(&o);
-    double val = 0.15, test = 0.15;
-    rc = parse_options(spec->command, &a, &o, &val, &test);
+    ard_cosmicweb_stage_options s;
+    ard_cosmicweb_stage_options_init(&s);
+    s.dataset = a.positional[0];
+    rc = parse_options(spec->command, &a, &s.train, &s.val_frac, &s.test_frac);
     if (rc != 0) {
         return rc;
     }
-    if (val + test > 1.0) {
+    if (s.val_frac + s.test_frac > 1.0) {
         return ard_cli_usage(spec->command, "--val + --test must not exceed 1");
     }
-    return train ? train_run(a.positional[0], &a, &o, val, test)
-                 : predict_run(a.positional[0], &a, o.threads);
+    stage_options(&a, &s);
+    return train ? train_run(&a, &s) : predict_run(&a, &s);
 }
 
 int ard_cmd_cosmicweb_train(int argc, char **argv) {

@@ -13,6 +13,7 @@ void ard__ds_agg_reset(ds_agg *a) {
         ard_free(a->tiles[i].path);
     }
     ard_free(a->tiles);
+    ard_free(a->cw_points);
     memset(a, 0, sizeof *a);
 }
 
@@ -36,6 +37,9 @@ ard_status ard__ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_
     }
     if (st == ARD_OK) {
         st = ard__ds_agg_history(dataset, idx, m, err);
+    }
+    if (st == ARD_OK) {
+        st = ard__ds_agg_cosmicweb(idx, m, a, err);
     }
     if (st == ARD_OK && m->failed) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory building the datasheet");

@@ -66,6 +66,15 @@ typedef struct ds_tile {
     int64_t ps_pixels, ps_ivar_zero;
 } ds_tile;
 
+#define DS_CW_CLASSES 4    /* void, sheet, filament, knot */
+#define DS_CW_POINTS 20000 /* galaxies drawn in the cosmic-web slice */
+
+typedef struct ds_cw_point {
+    int64_t targetid;
+    double ra, z;
+    int32_t cls;
+} ds_cw_point;
+
 typedef struct ds_agg {
     /* redshift histograms per class */
     int32_t num_classes;
@@ -76,6 +85,10 @@ typedef struct ds_agg {
     /* tiles, sorted by path */
     ds_tile *tiles;
     int64_t num_tiles;
+    /* the cosmic-web slice (aggregate_cosmicweb.c): predicted classes, |dec - mid| <= half */
+    ds_cw_point *cw_points;
+    int64_t num_cw_points;
+    double cw_dec_mid, cw_dec_half;
 } ds_agg;
 
 void ard__ds_agg_reset(ds_agg *a);
@@ -93,6 +106,7 @@ ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_
 ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
 /* Row groups streams skipped in tiles unchanged since (aggregate_skips.c). */
 ard_status ard__ds_agg_stream_skips(ard_index *idx, ds_model *m, ard_error *err);
+ard_status ard__ds_agg_cosmicweb(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
 
 /* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
 typedef struct ds_rows {
@@ -114,5 +128,6 @@ ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *er
 void ard__ds_svg_redshift(const ds_agg *a, ard_buf *out);
 void ard__ds_svg_sky(const ds_agg *a, ard_buf *out);
 void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out);
+void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out);
 
 #endif

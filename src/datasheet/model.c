@@ -50,6 +50,15 @@ static const char *const scalar_names[] = {
     "stream_skips_total",
     "results_count",
     "worst_tiles_n",
+    "cosmicweb_status",
+    "cosmicweb_predict_run",
+    "cosmicweb_train_run",
+    "cosmicweb_galaxies",
+    "cosmicweb_test_bacc",
+    "cosmicweb_baseline_bacc",
+    "cosmicweb_val_bacc",
+    "cosmicweb_test_galaxies",
+    "cosmicweb_truth_bacc",
 };
 
 static const char *const cols_classes[] = {"class",   "galaxies",      "spectra",
@@ -74,6 +83,10 @@ static const char *const cols_result_files[] = {"path", "key", "value"};
 static const char *const cols_settings[] = {"key", "value"};
 static const char *const cols_grids[] = {"grid", "tiles"};
 static const char *const cols_sources[] = {"file", "source", "created_by"};
+static const char *const cols_cosmicweb_classes[] = {"class",     "galaxies",     "void_pct",
+                                                     "sheet_pct", "filament_pct", "knot_pct"};
+static const char *const cols_cosmicweb_confusion[] = {"true_class", "void", "sheet", "filament",
+                                                       "knot"};
 
 typedef struct table_spec {
     const char *name;
@@ -97,6 +110,8 @@ static const table_spec table_specs[] = {
     SPEC("sources", cols_sources),
     SPEC("class_pixels", cols_class_pixels),
     SPEC("stream_skips", cols_stream_skips),
+    SPEC("cosmicweb_classes", cols_cosmicweb_classes),
+    SPEC("cosmicweb_confusion", cols_cosmicweb_confusion),
 };
 #undef SPEC
 

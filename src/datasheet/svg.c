@@ -217,12 +217,62 @@ void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out) {
     sky_plot(a, 0, out);
 }
 
+/* The predicted cosmic web in a thin declination slice: RA (increasing to the left) against
+ * redshift, one dot per galaxy coloured by its class (aggregate_cosmicweb.c picks the slice). */
+void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out) {
+    static const char *const colors[DS_CW_CLASSES] = {"#9ecae1", "#2ca02c", "#ff7f0e", "#d62728"};
+    static const char *const names[DS_CW_CLASSES] = {"void", "sheet", "filament", "knot"};
+    header(out, "Predicted cosmic web, declination slice");
+    frame(out, "RA [deg]", "redshift");
+    double r0 = INFINITY, r1 = -INFINITY, z0 = 0.0, z1 = -INFINITY;
+    for (int64_t i = 0; i < a->num_cw_points; i++) {
+        r0 = fmin(r0, a->cw_points[i].ra);
+        r1 = fmax(r1, a->cw_points[i].ra);
+        z1 = fmax(z1, a->cw_points[i].z);
+    }
+    if (a->num_cw_points == 0 || !(r1 > r0) || !(z1 > z0)) {
+        ard_buf_appendf(out,
+                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no cosmic-web "
+                        "predictions</text>\n</svg>\n",
+                        X0 + PW / 2, Y0 + PH / 2);
+        return;
+    }
+    for (int k = 0; k <= 4; k++) {
+        char label[32];
+        snprintf(label, sizeof label, "%.1f", r1 - (r1 - r0) * k / 4);
+        tick(out, 1, X0 + PW * k / 4, label);
+        snprintf(label, sizeof label, "%.2f", z1 * k / 4);
+        tick(out, 0, Y0 + PH - PH * k / 4, label);
+    }
+    for (int c = 0; c < DS_CW_CLASSES; c++) { /* voids first, knots drawn on top */
+        ard_buf_appendf(out, "<g fill=\"%s\">\n", colors[c]);
+        for (int64_t i = 0; i < a->num_cw_points; i++) {
+            const ds_cw_point *p = &a->cw_points[i];
+            if (p->cls == c) {
+                ard_buf_appendf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.2\"/>\n",
+                                X0 + PW * (r1 - p->ra) / (r1 - r0), Y0 + PH - PH * p->z / z1);
+            }
+        }
+        ard_buf_appendf(out,
+                        "</g>\n<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" "
+                        "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+                        X0 + PW - 75, Y0 + 8 + 16.0 * c, colors[c], X0 + PW - 61,
+                        Y0 + 17 + 16.0 * c, names[c]);
+    }
+    ard_buf_appendf(out,
+                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%lld galaxies with "
+                    "|Dec - %.2f| &lt;= %.2f deg</text>\n</svg>\n",
+                    X0 + PW / 2, Y0 - 6, (long long)a->num_cw_points, a->cw_dec_mid,
+                    a->cw_dec_half);
+}
+
 ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *err) {
-    static const char *const names[3] = {"redshift.svg", "sky.svg", "completeness.svg"};
-    void (*const draw[3])(const ds_agg *, ard_buf *) = {ard__ds_svg_redshift, ard__ds_svg_sky,
-                                                        ard__ds_svg_completeness};
+    static const char *const names[4] = {"redshift.svg", "sky.svg", "completeness.svg",
+                                         "cosmicweb.svg"};
+    void (*const draw[4])(const ds_agg *, ard_buf *) = {
+        ard__ds_svg_redshift, ard__ds_svg_sky, ard__ds_svg_completeness, ard__ds_svg_cosmicweb};
     ard_status st = ARD_OK;
-    for (int i = 0; i < 3 && st == ARD_OK; i++) {
+    for (int i = 0; i < 4 && st == ARD_OK; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         ard_buf b;

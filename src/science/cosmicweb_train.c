@@ -391,6 +391,11 @@ static ard_status evaluate(const ard_cosmicweb_model *m, const cw_setup *s,
         r->val_balanced_accuracy = balanced_accuracy((const int64_t(*)[CW_C])conf);
         confusion(prob, in, 2, r->test_confusion);
         r->test_balanced_accuracy = balanced_accuracy((const int64_t(*)[CW_C])r->test_confusion);
+        ard__cw_baseline(s->features, in->n, s->train, s->train_count, in->label, s->class_weight,
+                         prob);
+        confusion(prob, in, 2, r->baseline_test_confusion);
+        r->baseline_test_balanced_accuracy =
+            balanced_accuracy((const int64_t(*)[CW_C])r->baseline_test_confusion);
     }
     ard_free(prob);
     return st;

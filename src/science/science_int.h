@@ -296,6 +296,12 @@ void ard__cw_work_reset(cw_work *w);
 ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
                               ard_pool *pool, cw_work *w, double *loss, ard_error *err);
 
+/* The density-only baseline (cosmicweb_baseline.c): multinomial logistic regression on the
+ * normalised features of the `train` rows (labels >= 0, weighted by class_weight), then prob
+ * (n x CW_C) for every node. Deterministic; no allocation. */
+void ard__cw_baseline(const float *features, int64_t n, const int64_t *train, int64_t train_count,
+                      const int32_t *label, const float *class_weight, float *prob);
+
 /* Full-neighbourhood inference over every node: prob (n x CW_C). features normalised. */
 ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
                          ard_pool *pool, float *prob, ard_error *err);
