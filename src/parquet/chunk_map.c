@@ -12,13 +12,13 @@
  * read into ARD_EIO naming the file and the offset that vanished. No longjmp: nothing is skipped, no
  * lock or allocation is abandoned, and the decompressors (C++ snappy, zstd) finish normally.
  *
- * Faults outside every registered mapping, and SIGBUS sent by kill(2), go to the handler that was
- * installed before ours (ASan's, Python's faulthandler, a test framework's, or the default action,
- * which is re-raised so the process still dies as it would have). Whoever installs a handler after
- * us (cmocka around every test, faulthandler.enable()) replaces ours: ard__pq_view_map notices (one
- * sigaction query per chunk) and installs ours again in front of theirs, so their handler still sees
- * every fault that is not a chunk's. A handler that hands the signal back to us while we are handing
- * it to it (faulthandler re-raises into its predecessor) ends the ping-pong with the default action.
+ * Faults outside every registered mapping, and SIGBUS sent by kill(2), are not ours: the handler puts
+ * back the disposition that was there before it (ASan's, Python's faulthandler, a test framework's,
+ * or the default action) and lets the signal go there, as if we had never been installed. Whoever
+ * installs a handler after us (cmocka around every test, faulthandler.enable()) replaces ours:
+ * ard__pq_view_map notices (one sigaction query per chunk) and installs ours again in front of
+ * theirs. A handler that hands the signal back to us (faulthandler re-raises into its predecessor)
+ * ends the ping-pong with the default action.
  *
  * The registry is process-wide state, an exception to "no mutable globals": a signal handler has no
  * handle to reach. It is a fixed array of slots claimed with atomics, so the handler never locks or
@@ -54,8 +54,10 @@ static pthread_mutex_t ard__view_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t ard__view_once = PTHREAD_ONCE_INIT;
 static _Atomic uint64_t ard__view_fault_count;
 static uintptr_t ard__view_page = 4096;
-/* Set while this thread hands a signal on: a handler that gives it back to us ends the chain. */
-static __thread __attribute__((tls_model("initial-exec"))) volatile int32_t ard__view_chaining;
+/* Set when a signal that is not ours was handed on (cleared when ours is installed again): if it
+ * comes back to us (a handler that re-raises into its predecessor, which it thinks we are), the
+ * ping-pong ends with the default action. */
+static _Atomic int32_t ard__view_stepped_aside;
 
 static void die_by_default(int sig) {
     struct sigaction dfl;
@@ -63,30 +65,29 @@ static void die_by_default(int sig) {
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     sigaction(sig, &dfl, NULL);
-    raise(sig); /* blocked until we return (unless SA_NODEFER), then the default action */
+    raise(sig); /* blocked until we return, then the default action */
 }
 
-/* Hands a fault that is not ours to whoever handled SIGBUS before us. */
-static void chain(int sig, siginfo_t *info, void *context) {
-    const struct sigaction *prev = &ard__view_prev[atomic_load(&ard__view_prev_at)];
-    if (ard__view_chaining) {
+/* A signal that is not ours: we step aside (the previous disposition is put back) and let it be
+ * delivered there as if we had never been installed. A fault re-executes its instruction when we
+ * return and faults again, straight into the previous handler (with its own siginfo, on a fresh
+ * frame); a signal sent with kill or raise is raised again. The next chunk mapping installs ours
+ * again in front. */
+static void chain(int sig, siginfo_t *info) {
+    if (atomic_exchange(&ard__view_stepped_aside, 1)) {
         die_by_default(sig);
         return;
     }
-    ard__view_chaining = 1;
-    if (prev->sa_flags & SA_SIGINFO) {
-        if (prev->sa_sigaction) {
-            prev->sa_sigaction(sig, info, context);
-        }
-    } else if (prev->sa_handler == SIG_DFL) {
-        die_by_default(sig);
-    } else if (prev->sa_handler != SIG_IGN) {
-        prev->sa_handler(sig);
-    } /* SIG_IGN: a fault is fatal anyway, the kernel kills a process that ignores it */
-    ard__view_chaining = 0;
+    sigaction(sig, &ard__view_prev[atomic_load(&ard__view_prev_at)], NULL);
+    int fault = info->si_code == BUS_ADRERR || info->si_code == BUS_ADRALN ||
+                info->si_code == BUS_OBJERR || info->si_code == BUS_MCEERR_AR;
+    if (!fault) {
+        raise(sig);
+    }
 }
 
 static void on_sigbus(int sig, siginfo_t *info, void *context) {
+    (void)context;
     int saved_errno = errno;
     uintptr_t addr = (uintptr_t)info->si_addr;
     if (info->si_code == BUS_ADRERR) {
@@ -112,8 +113,8 @@ static void on_sigbus(int sig, siginfo_t *info, void *context) {
             break;
         }
     }
+    chain(sig, info);
     errno = saved_errno;
-    chain(sig, info, context);
 }
 
 static void page_size(void) {
@@ -141,6 +142,7 @@ static int take_sigbus(void) {
         int32_t spare = 1 - atomic_load(&ard__view_prev_at);
         ard__view_prev[spare] = now; /* in place before ours can run */
         atomic_store(&ard__view_prev_at, spare);
+        atomic_store(&ard__view_stepped_aside, 0);
         ok = sigaction(SIGBUS, &sa, NULL) == 0;
     }
     pthread_mutex_unlock(&ard__view_lock);

@@ -371,6 +371,46 @@ static void test_handler_chains_to_theirs(void **state) {
     expect_child(pid, 0);
 }
 
+static struct sigaction pingpong_prev;
+
+/* Like Python's faulthandler: puts its predecessor back and raises the signal again into it. */
+static void pingpong_handler(int sig) {
+    sigaction(sig, &pingpong_prev, NULL);
+    raise(sig);
+}
+
+/* faulthandler.enable() after ard installed its handler, then another chunk read puts ard's in
+ * front again: ard and faulthandler each take the other for their predecessor. A foreign fault must
+ * still end the process by SIGBUS, not bounce between the two forever (alarm: 20 s). */
+static void test_pingpong_ends(void **state) {
+    fixture *fx = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        child_prepare(fx->tile, SIG_DFL); /* ard's handler, in front of the default */
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = pingpong_handler;
+        sa.sa_flags = SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, &pingpong_prev); /* its predecessor: ard's */
+        ard_parquet_file *pq = NULL;
+        if (ard_parquet_open(fx->tile, NULL, &pq, NULL) != ARD_OK) {
+            _exit(30);
+        }
+        ard__chunk_reader cr;
+        int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
+        if (ard__chunk_open(&cr, pq, 0, leaf, NULL) != ARD_OK || cr.view.slot < 0) {
+            _exit(31); /* ard's handler went in front of the pingpong one */
+        }
+        ard__chunk_close(&cr);
+        ard_parquet_close(pq);
+        foreign_fault(fx->dir);
+    }
+    expect_child(pid, SIGBUS);
+}
+
 int ard_test_chunk_map_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mapped_equals_memory, setup, teardown),
@@ -379,6 +419,7 @@ int ard_test_chunk_map_run(void) {
         cmocka_unit_test_setup_teardown(test_truncated_by_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sigbus_still_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_chains_to_theirs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pingpong_ends, setup, teardown),
     };
     return cmocka_run_group_tests_name("chunk_map", tests, NULL, NULL);
 }
