@@ -139,14 +139,6 @@ static ard_status finish_run(sync_run *run, const char *status, ard_error *err) 
         (long long)r->spectra_rows, (long long)r->galaxy_rows, status, (long long)r->run_id);
 }
 
-static void read_task(void *arg, int64_t i, int thread_id) {
-    (void)thread_id;
-    sync_item *it = &((sync_item *)arg)[i];
-    if (!it->remote) {
-        ard__sync_read_item(it);
-    }
-}
-
 /* Writes a window; when the window as a whole fails in the database (e.g. a catalog with duplicate
  * TARGETIDs), retries file by file and records the ones that fail as sync errors. */
 static ard_status write_window(sync_run *run, sync_item *items, int64_t n, ard_error *err) {
@@ -199,32 +191,79 @@ static void account(sync_run *run, sync_item *items, int64_t n) {
     }
 }
 
-/* Reads and writes the pending items window by window. */
+/* One step of the pipeline: task 0 writes the window read by the previous step (on one thread)
+ * while the other tasks read the next window's files (on the others), so the database never waits
+ * for the footers and TARGETIDs of the next files. */
+typedef struct pipeline_step {
+    sync_run *run;
+    sync_item *read; /* the window to read */
+    int64_t num_read;
+    sync_item *write; /* the window to write, or NULL */
+    int64_t num_write;
+    ard_status st;
+    ard_error err;
+} pipeline_step;
+
+static void pipeline_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    pipeline_step *step = arg;
+    if (step->write && i == 0) {
+        step->st = write_window(step->run, step->write, step->num_write, &step->err);
+        return;
+    }
+    sync_item *it = &step->read[i - (step->write != NULL)];
+    if (!it->remote) { /* another rank's file: its rows arrive by ard__sync_remote_receive */
+        ard__sync_read_item(it);
+    }
+}
+
+/* The length of the window starting at items[at]: up to per files, a catalog alone. */
+static int64_t window_length(const sync_item *items, int64_t at, int64_t count, int32_t per) {
+    int64_t n = count - at < per ? count - at : per;
+    if (items[at].kind == SYNC_CATALOG) {
+        return 1; /* catalogs are big: one file per transaction */
+    }
+    for (int64_t i = at + 1; i < at + n; i++) {
+        if (items[i].kind == SYNC_CATALOG) {
+            return i - at;
+        }
+    }
+    return n;
+}
+
+/* After a window was written: counts, frees and reports it. */
+static void window_done(sync_run *run, sync_item *items, int64_t n) {
+    account(run, items, n);
+    for (int64_t i = 0; i < n; i++) {
+        ard__sync_item_reset(&items[i]);
+    }
+    ard_progress_add(run->progress, n);
+}
+
+/* Reads and writes the pending items window by window, reading one window ahead. */
 static ard_status process(sync_run *run, sync_item *items, int64_t count, ard_error *err) {
     int32_t per = run->opts->files_per_txn > 0 ? run->opts->files_per_txn : 64;
-    ard_status st = ARD_OK;
-    for (int64_t at = 0; at < count && st == ARD_OK;) {
-        int64_t n = count - at < per ? count - at : per;
-        if (items[at].kind == SYNC_CATALOG) {
-            n = 1; /* catalogs are big: one file per transaction */
+    pipeline_step step = {run, NULL, 0, NULL, 0, ARD_OK, {0}};
+    for (int64_t at = 0; at <= count && step.st == ARD_OK;) {
+        int64_t n = at < count ? window_length(items, at, count, per) : 0;
+        step.read = items + at;
+        step.num_read = n;
+        ard_error_init(&step.err);
+        ard_pool_for(run->pool, n + (step.write != NULL), pipeline_task, &step);
+        if (step.write) {
+            window_done(run, step.write, step.num_write);
         }
-        for (int64_t i = at + 1; i < at + n; i++) {
-            if (items[i].kind == SYNC_CATALOG) {
-                n = i - at;
-                break;
-            }
+        if (n > 0 && step.st == ARD_OK) { /* on this thread: MPI calls stay on the main thread */
+            step.st = ard__sync_remote_receive(run->opts->remote, step.read, n, &step.err);
         }
-        ard_pool_for(run->pool, n, read_task, items + at);
-        st = ard__sync_remote_receive(run->opts->remote, items + at, n, err);
-        st = st == ARD_OK ? write_window(run, items + at, n, err) : st;
-        account(run, items + at, n);
-        for (int64_t i = at; i < at + n; i++) {
-            ard__sync_item_reset(&items[i]);
-        }
-        ard_progress_add(run->progress, n);
-        at += n;
+        step.write = n > 0 ? step.read : NULL;
+        step.num_write = n;
+        at += n > 0 ? n : 1;
     }
-    return st;
+    if (step.st != ARD_OK) {
+        *err = step.err;
+    }
+    return step.st;
 }
 
 /* Decides, for one file on disk, whether it must be (re)read. Returns 1 when pending. */

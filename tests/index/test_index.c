@@ -506,6 +506,8 @@ int main(void) {
         BOTH(test_result_run_kill),
         BOTH(test_query_stage),
         BOTH(test_fetch_stage),
+        BOTH(test_bulk_batches),
+        BOTH(test_sync_windows),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

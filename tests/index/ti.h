@@ -60,5 +60,8 @@ void test_result_run_kill(void **state);
 void test_pixel_stats_sync(void **state);
 void test_pixel_stats_malformed(void **state);
 void test_pixel_stats_migrate(void **state);
+/* ti_bulk.c */
+void test_bulk_batches(void **state);
+void test_sync_windows(void **state);
 
 #endif
