@@ -2,6 +2,7 @@
  * DATASET/tiles/main/dark/N.parquet spectra tiles (TARGETID, FLUX/IVAR list<float> with null
  * elements and IVAR=0 pixels, MASK list<uint8>, "ard.grid") with the public writer, for the stream
  * benchmarks and the Python tests. */
+#include "ard/astro.h"
 #include "ard/parquet_write.h"
 
 #include <errno.h>
@@ -11,15 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+static uint64_t next(uint64_t *s) { /* splitmix64 */
+    return ard_rng_mix64(*s += 0x9e3779b97f4a7c15ULL);
 }
 
 static double unit(uint64_t *s) {
-    return (double)(next(s) >> 11) / 9007199254740992.0;
+    return (double)(next(s) >> 11) * 0x1.0p-53;
 }
 
 typedef struct cols {

@@ -194,6 +194,13 @@ ARD_API ard_progress *ard_progress_new(const char *label, int64_t total);
 ARD_API void ard_progress_add(ard_progress *p, int64_t done); /* accepts NULL */
 ARD_API void ard_progress_done(ard_progress *p); /* clears the line and frees p; accepts NULL */
 
+/* ---- selection (the one quickselect) ----
+ * Reorders a[0..n) so that a[k] holds the k-th smallest value (0-based), a[0..k) <= a[k] <=
+ * a[k+1..n); O(n) expected, O(n log n) worst case. The input must hold no NaN. Nothing happens
+ * when a is NULL or k is outside [0, n). Thread-safe (touches only a). */
+ARD_API void ard_select_kth_f32(float *a, int64_t n, int64_t k);
+ARD_API void ard_select_kth_f64(double *a, int64_t n, int64_t k);
+
 /* ---- growable byte buffer ---- */
 typedef struct ard_buf {
     uint8_t *data;

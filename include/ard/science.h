@@ -175,11 +175,14 @@ ARD_API double ard_fof_area_used(const ard_fof_result *r);
 /* Wall time of the linking step alone (KD-tree build + linking), seconds. */
 ARD_API double ard_fof_seconds_link(const ard_fof_result *r);
 
-/* Writes DIR/fof-RUN-galaxies.parquet (TARGETID, GROUP_ID, GROUP_SIZE) and DIR/fof-RUN-groups.parquet
- * (the group catalog, upper-case columns as in ard_fof_group), each with key-value metadata
- * "ard.fof.run_id" and "ard.fof.params" (JSON). Files appear atomically.
- * `targetid` as given to ard_fof_run (NULL = row numbers). run_id: [A-Za-z0-9_-]+.
- * Errors: ARD_EINVAL, ARD_EIO, ARD_ENOMEM. */
+/* Records the result as a Parquet-only result run of stage "fof" in DIR (ard_result_run_begin
+ * with no index, index.h): DIR/results/fof-RUN-galaxies.parquet (TARGETID, GROUP_ID, GROUP_SIZE)
+ * and DIR/results/fof-RUN-groups.parquet (the group catalog, upper-case columns as in
+ * ard_fof_group), with the footers' ard.stage, ard.run_id, ard.params (ard_fof_params_json),
+ * ard.inputs_hash and ard.version; all or nothing. `targetid` as given to ard_fof_run (NULL = row
+ * numbers). run_id: 1-64 bytes of [A-Za-z0-9_-]. The fof stage (ard_fof_stage_run) records its
+ * runs the same way, with index tables. Errors: ARD_EINVAL, ARD_EEXIST (the run id exists),
+ * ARD_EIO, ARD_ENOMEM. */
 ARD_API ard_status ard_fof_write_parquet(const ard_fof_result *r, const int64_t *targetid,
                                          const char *dir, const char *run_id, ard_error *err);
 

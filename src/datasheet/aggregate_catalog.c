@@ -39,14 +39,12 @@ int ard__ds_class_rank(const char *name) {
     return name ? 4 : 5;
 }
 
-static int cmp_class_row(const void *a, const void *b) {
-    const char *const *x = a;
-    const char *const *y = b;
-    int rx = ard__ds_class_rank(*x), ry = ard__ds_class_rank(*y);
+static int cmp_class(const char *x, const char *y) {
+    int rx = ard__ds_class_rank(x), ry = ard__ds_class_rank(y);
     if (rx != ry) {
         return rx < ry ? -1 : 1;
     }
-    return strcmp(*x ? *x : "", *y ? *y : "");
+    return strcmp(x ? x : "", y ? y : "");
 }
 
 /* WHERE clause selecting one class (quotes doubled). */
@@ -125,12 +123,12 @@ enum {
 };
 
 static ard_status summary_query(ard_index *idx, ds_rows *r, ard_error *err) {
-    return ard__ds_query(
+    return ard__ds_query_typed(
         idx,
         "SELECT target_class, spectype, sum(num_rows), sum(zwarn_nonzero), min(z_min),"
         " max(z_max), sum(z_count), min(ra_min), max(ra_max), min(dec_min),"
         " max(dec_max) FROM catalog_summary GROUP BY target_class, spectype",
-        r, err);
+        "TTIIDDIDDDD", r, err);
 }
 
 static double fmin_nan(double a, double b) {
@@ -202,10 +200,10 @@ static ard_status push_bin(class_acc *k, int64_t bin, int64_t count, ard_error *
 static ard_status histograms(ard_index *idx, class_acc *acc, ds_agg *a, int64_t lo_bin,
                              int64_t per_bin, ard_error *err) {
     ds_rows r;
-    ard_status st = ard__ds_query(idx,
-                                  "SELECT target_class, z_bin, sum(num) FROM catalog_zhist"
-                                  " GROUP BY target_class, z_bin ORDER BY z_bin",
-                                  &r, err);
+    ard_status st = ard__ds_query_typed(idx,
+                                        "SELECT target_class, z_bin, sum(num) FROM catalog_zhist"
+                                        " GROUP BY target_class, z_bin ORDER BY z_bin",
+                                        "TII", &r, err);
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
         class_acc *k = class_of(acc, a, ard__ds_cell(&r, i, 0), 0);
         if (!k) {
@@ -262,7 +260,7 @@ static ard_status ranked_z(ard_index *idx, const class_acc *k, int64_t rank, int
                     (long long)(rank - below), '\0');
     ds_rows r;
     ard_status st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
-                               : ard__ds_query(idx, (const char *)sql.data, &r, err);
+                               : ard__ds_query_typed(idx, (const char *)sql.data, "D", &r, err);
     ard_buf_reset(&sql);
     if (st == ARD_OK) {
         *out = r.nrows == extra + 1
@@ -347,50 +345,28 @@ static void set_coord(ds_model *m, const char *name, double v) {
 }
 
 /* The linkage as sync stored it (linkage.c): one statement, so one snapshot of the two validity
- * keys in meta and the per-class rows. *valid = 0 unless both keys are there. by_class receives
- * (class, count) rows. */
-static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *distinct_spectra,
-                                 int *valid, ard_error *err) {
-    ds_rows r;
-    ard_status st = ard__ds_query(idx,
-                                  "SELECT 1, key, 0, value FROM meta WHERE key IN"
-                                  " ('linkage_distinct_spectra', 'linkage_by_class')"
-                                  " UNION ALL SELECT 0, target_class, without_spectrum, NULL"
-                                  " FROM catalog_linkage",
-                                  &r, err);
-    if (st != ARD_OK) {
-        return st;
-    }
+ * keys in meta and the per-class rows (flag 0, class, without_spectrum). *valid = 0 unless both
+ * keys are there. */
+static ard_status stored_linkage(ard_index *idx, ds_rows *r, int64_t *distinct_spectra, int *valid,
+                                 ard_error *err) {
+    ard_status st = ard__ds_query_typed(
+        idx,
+        "SELECT 1, key, 0, CAST(value AS BIGINT) FROM meta"
+        " WHERE key = 'linkage_distinct_spectra'"
+        " UNION ALL SELECT 1, key, 0, NULL FROM meta WHERE key = 'linkage_by_class'"
+        " UNION ALL SELECT 0, target_class, without_spectrum, NULL FROM catalog_linkage",
+        "ITII", r, err);
     int keys = 0;
-    memset(by_class, 0, sizeof *by_class);
-    by_class->ncols = 2;
-    for (int64_t i = 0; i < r.nrows; i++) {
-        if (ard__ds_cell_int(&r, i, 0) == 1) {
+    for (int64_t i = 0; st == ARD_OK && i < r->nrows; i++) {
+        if (ard__ds_cell_int(r, i, 0) == 1) {
             keys++;
-            if (strcmp(ard__ds_cell(&r, i, 1), "linkage_distinct_spectra") == 0) {
-                *distinct_spectra = ard__ds_cell_int(&r, i, 3);
+            if (strcmp(ard__ds_cell(r, i, 1), "linkage_distinct_spectra") == 0) {
+                *distinct_spectra = ard__ds_cell_int(r, i, 3);
             }
         }
     }
     *valid = keys == 2;
-    if (*valid) { /* keep the class rows: move their two cells */
-        by_class->cells = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * 2 * sizeof *r.cells);
-        if (!by_class->cells) {
-            ard__ds_rows_reset(&r);
-            return ard_error_set(err, ARD_ENOMEM, "out of memory");
-        }
-        for (int64_t i = 0; i < r.nrows; i++) {
-            if (ard__ds_cell_int(&r, i, 0) == 0) {
-                int64_t o = by_class->nrows++;
-                by_class->cells[2 * o] = r.cells[i * 4 + 1];
-                by_class->cells[2 * o + 1] = r.cells[i * 4 + 2];
-                r.cells[i * 4 + 1] = r.cells[i * 4 + 2] = NULL;
-            }
-        }
-        by_class->cap = r.nrows;
-    }
-    ard__ds_rows_reset(&r);
-    return ARD_OK;
+    return st;
 }
 
 /* Catalog rows without a spectrum per class and the distinct TARGETIDs of the spectra: as stored
@@ -399,32 +375,37 @@ static ard_status stored_linkage(ard_index *idx, ds_rows *by_class, int64_t *dis
 static ard_status linkage(ard_index *idx, class_acc *acc, const ds_agg *a, int64_t *no_spectrum,
                           int64_t *distinct_spectra, ard_error *err) {
     ds_rows r;
-    int valid = 0;
+    int valid = 0,
+        first = 1; /* stored rows: (flag, class, count, value); computed: (class, count) */
     ard_status st = stored_linkage(idx, &r, distinct_spectra, &valid, err);
     if (st == ARD_OK && !valid) {
-        st = ard__ds_query(idx,
-                           "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
-                           " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
-                           " GROUP BY target_class",
-                           &r, err);
+        ard__ds_rows_reset(&r);
+        first = 0;
+        st = ard__ds_query_typed(idx,
+                                 "SELECT target_class, count(*) FROM galaxies g WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM spectra s WHERE s.targetid = g.targetid)"
+                                 " GROUP BY target_class",
+                                 "TI", &r, err);
         ds_rows d;
-        st = st == ARD_OK
-                 ? ard__ds_query(idx, "SELECT count(DISTINCT targetid) FROM spectra", &d, err)
-                 : st;
+        st = st == ARD_OK ? ard__ds_query_typed(idx, "SELECT count(DISTINCT targetid) FROM spectra",
+                                                "I", &d, err)
+                          : st;
         if (st == ARD_OK) {
             *distinct_spectra = ard__ds_cell_int(&d, 0, 0);
             ard__ds_rows_reset(&d);
-        } else {
-            ard__ds_rows_reset(&r);
         }
     }
     if (st != ARD_OK) {
+        ard__ds_rows_reset(&r);
         return st;
     }
     *no_spectrum = 0;
     for (int64_t i = 0; i < r.nrows; i++) {
-        const char *cls = ard__ds_cell(&r, i, 0);
-        int64_t n = ard__ds_cell_int(&r, i, 1);
+        if (first && ard__ds_cell_int(&r, i, 0) != 0) {
+            continue; /* a meta key row */
+        }
+        const char *cls = ard__ds_cell(&r, i, first);
+        int64_t n = ard__ds_cell_int(&r, i, first + 1);
         *no_spectrum += n;
         for (int32_t c = 0; c < a->num_classes; c++) {
             if (acc[c].null_name == !cls && (!cls || strcmp(acc[c].name, cls) == 0)) {
@@ -450,8 +431,8 @@ static ard_status totals(ard_index *idx, ds_model *m, const ds_rows *r, int64_t 
         dec1 = fmax_nan(dec1, ard__ds_cell_double(r, i, Q_DECMAX));
     }
     ds_rows s; /* one spectra row per tile row (ard_index_check): 12,000 rows, not 6.4M */
-    ard_status st =
-        ard__ds_query(idx, "SELECT sum(num_rows) FROM files WHERE kind = 'tile'", &s, err);
+    ard_status st = ard__ds_query_typed(idx, "SELECT sum(num_rows) FROM files WHERE kind = 'tile'",
+                                        "I", &s, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -501,8 +482,10 @@ ard_status ard__ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error
     ard__ds_set(m, "z_max", "%s", z1);
     int64_t lo_bin = 0, per_bin = 1;
     hist_layout(a, zmin, zmax, &lo_bin, &per_bin);
-    if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, cmp_class_row);
+    st = ard__ds_sort_rows(&r, 0, cmp_class, err);
+    if (st != ARD_OK) {
+        ard__ds_rows_reset(&r);
+        return st;
     }
     class_acc acc[DS_MAX_CLASSES];
     memset(acc, 0, sizeof acc);

@@ -105,10 +105,10 @@ static ard_status tile_flux_stats(ard_index *idx, const int64_t *ids, int64_t nt
                                   ard_error *err) {
     ds_rows r;
     ard_status st =
-        ard__ds_query(idx,
-                      "SELECT file_id, sum(num_values), sum(null_count) FROM column_stats"
-                      " WHERE column_name = 'FLUX' GROUP BY file_id",
-                      &r, err);
+        ard__ds_query_typed(idx,
+                            "SELECT file_id, sum(num_values), sum(null_count) FROM column_stats"
+                            " WHERE column_name = 'FLUX' GROUP BY file_id",
+                            "III", &r, err);
     for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
         ds_tile *t = tile_by_id(a, ids, nt, ard__ds_cell_int(&r, row, 0));
         if (t) {
@@ -152,10 +152,10 @@ static ard_status tile_pixel_stats(ard_index *idx, const int64_t *ids, int64_t n
                                    class_pixels *cls, int32_t *ncls, ard_error *err) {
     ds_rows r;
     ard_status st =
-        ard__ds_query(idx,
-                      "SELECT file_id, target_class, num_rows, pixels, flux_null, ivar_zero"
-                      " FROM tile_pixel_stats",
-                      &r, err);
+        ard__ds_query_typed(idx,
+                            "SELECT file_id, target_class, num_rows, pixels, flux_null, ivar_zero"
+                            " FROM tile_pixel_stats",
+                            "ITIIII", &r, err);
     *ncls = 0;
     for (int64_t row = 0; st == ARD_OK && row < r.nrows; row++) {
         ds_tile *t = tile_by_id(a, ids, nt, ard__ds_cell_int(&r, row, 0));
@@ -430,10 +430,10 @@ ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst,
     (void)dataset;
     ds_rows r;
     ard_status st =
-        ard__ds_query(idx,
-                      "SELECT id, path, kind, size, num_rows, num_row_groups, footer_hash"
-                      " FROM files",
-                      &r, err);
+        ard__ds_query_typed(idx,
+                            "SELECT id, path, kind, size, num_rows, num_row_groups, footer_hash"
+                            " FROM files",
+                            "ITTIIIT", &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -444,9 +444,9 @@ ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst,
     }
     for (int64_t i = 0; i < r.nrows; i++) {
         f[i] = (file_row){
-            r.cells[i * r.ncols + 1],   ard__ds_cell_int(&r, i, 0),
-            ard__ds_cell_int(&r, i, 3), ard__ds_cell_int(&r, i, 4),
-            ard__ds_cell_int(&r, i, 5), ard__ds_cell(&r, i, 2) ? ard__ds_cell(&r, i, 2) : "",
+            (char *)ard__ds_cell(&r, i, 1), ard__ds_cell_int(&r, i, 0),
+            ard__ds_cell_int(&r, i, 3),     ard__ds_cell_int(&r, i, 4),
+            ard__ds_cell_int(&r, i, 5),     ard__ds_cell(&r, i, 2) ? ard__ds_cell(&r, i, 2) : "",
             ard__ds_cell(&r, i, 6)};
         if (!f[i].path) {
             f[i].path = (char *)"";

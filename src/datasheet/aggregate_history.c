@@ -28,36 +28,20 @@ static ard_status sync_runs(ard_index *idx, ds_model *m, ard_error *err) {
         ard__ds_query(idx,
                       "SELECT id, ard_version, rank, size, files_added, files_changed,"
                       " files_removed, files_failed, spectra_rows, galaxy_rows, status"
-                      " FROM sync_runs WHERE files_added + files_changed + files_removed > 0",
+                      " FROM sync_runs WHERE files_added + files_changed + files_removed > 0"
+                      " ORDER BY id", /* integers order alike on both backends */
                       &r, err);
     if (st != ARD_OK) {
         return st;
     }
-    int64_t(*key)[2] = ard_malloc((size_t)(r.nrows ? r.nrows : 1) * sizeof *key);
-    if (!key) {
-        ard__ds_rows_reset(&r);
-        return ard_error_set(err, ARD_ENOMEM, "out of memory");
-    }
-    for (int64_t i = 0; i < r.nrows; i++) {
-        key[i][0] = ard__ds_cell_int(&r, i, 0);
-        key[i][1] = i;
-    }
-    for (int64_t i = 1; i < r.nrows; i++) { /* insertion sort by run id: runs are few */
-        for (int64_t j = i; j > 0 && key[j - 1][0] > key[j][0]; j--) {
-            int64_t t0 = key[j][0], t1 = key[j][1];
-            key[j][0] = key[j - 1][0], key[j][1] = key[j - 1][1];
-            key[j - 1][0] = t0, key[j - 1][1] = t1;
-        }
-    }
     for (int64_t i = 0; i < r.nrows && st == ARD_OK; i++) {
         const char *cells[11];
         for (int32_t c = 0; c < 11; c++) {
-            cells[c] = ard__ds_cell(&r, key[i][1], c);
+            cells[c] = ard__ds_cell(&r, i, c);
         }
         st = ard__ds_row(ard__ds_table_get(m, "sync_runs"), cells, err);
     }
     ard__ds_set(m, "sync_runs_changing", "%lld", (long long)r.nrows);
-    ard_free(key);
     ard__ds_rows_reset(&r);
     return st;
 }
@@ -113,13 +97,14 @@ static ard_status settings(ard_index *idx, ds_model *m, ard_error *err) {
 /* created_by of every file with counts, "; "-joined. */
 static ard_status created_by(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
-    ard_status st =
-        ard__ds_query(idx, "SELECT created_by, count(*) FROM files GROUP BY created_by", &r, err);
-    if (st != ARD_OK) {
-        return st;
+    ard_status st = ard__ds_query_typed(
+        idx, "SELECT created_by, count(*) FROM files GROUP BY created_by", "TI", &r, err);
+    if (st == ARD_OK) {
+        st = ard__ds_sort_rows(&r, 0, ard__ds_strcmp_null, err);
     }
-    if (r.nrows > 1) {
-        qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
+    if (st != ARD_OK) {
+        ard__ds_rows_reset(&r);
+        return st;
     }
     ard_buf b;
     ard_buf_init(&b);

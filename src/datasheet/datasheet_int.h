@@ -108,19 +108,35 @@ ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m,
 ard_status ard__ds_agg_stream_skips(ard_index *idx, ds_model *m, ard_error *err);
 ard_status ard__ds_agg_cosmicweb(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
 
-/* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
+/* The rows of one SELECT: either typed (ard__ds_query_typed: an ard_column_set read through
+ * ard_index_select_columns, nothing parsed) or all text (ard__ds_query: rows * ncols strings, NULL
+ * for SQL NULL; only for statements whose cells are text, e.g. paths the caller sorts). */
 typedef struct ds_rows {
     int32_t ncols;
     int64_t nrows, cap;
     char **cells;
+    ard_column_set *set; /* typed rows, or NULL */
+    int64_t *order;      /* typed rows: row i is set row order[i] (ard__ds_sort_rows), or NULL */
     int failed;
 } ds_rows;
 ard_status ard__ds_query(ard_index *idx, const char *sql, ds_rows *out, ard_error *err);
+/* types: one letter per result column, 'T' text, 'I' int64, 'D' double. */
+ard_status ard__ds_query_typed(ard_index *idx, const char *sql, const char *types, ds_rows *out,
+                               ard_error *err);
 void ard__ds_rows_reset(ds_rows *r);
-const char *ard__ds_cell(const ds_rows *r, int64_t row, int32_t col);   /* NULL -> NULL */
-int64_t ard__ds_cell_int(const ds_rows *r, int64_t row, int32_t col);   /* NULL/bad -> 0 */
-double ard__ds_cell_double(const ds_rows *r, int64_t row, int32_t col); /* NULL -> NaN */
+/* Orders the rows of a typed set by text column col with cmp (NULL cells passed as NULL); stable;
+ * meant for the few rows of an aggregate (insertion sort). ARD_ENOMEM. */
+ard_status ard__ds_sort_rows(ds_rows *r, int32_t col, int (*cmp)(const char *, const char *),
+                             ard_error *err);
+/* Text cell (NULL for SQL NULL, or a numeric column of a typed set). */
+const char *ard__ds_cell(const ds_rows *r, int64_t row, int32_t col);
+/* Numeric cells of a typed set (an int64 column read as double, a double one rounded to int64).
+ * SQL NULL, a text column or a text set -> 0 / NaN: nothing is parsed. */
+int64_t ard__ds_cell_int(const ds_rows *r, int64_t row, int32_t col);
+double ard__ds_cell_double(const ds_rows *r, int64_t row, int32_t col);
 int ard__ds_strcmp_ptr(const void *a, const void *b);
+/* strcmp with NULL as "" (ard__ds_sort_rows). */
+int ard__ds_strcmp_null(const char *a, const char *b);
 
 /* ---- figures (svg*.c) ---- */
 /* Writes the three figures into dir (created if missing). */

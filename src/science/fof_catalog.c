@@ -209,37 +209,13 @@ static ard_status link_isotropic(const fof_sample *s, const ard_fof_params *p, a
     return ard__fof_link_built(pts, s->n, 3, scale, &in, pool, labels, err);
 }
 
-/* The median (upper middle) by quickselect: O(n), reorders v. */
+/* The median (upper middle), reordering v. */
 static double median_of(double *v, int64_t n) {
     if (n == 0) {
         return 0.0;
     }
-    int64_t lo = 0, hi = n - 1, k = n / 2;
-    while (hi > lo) {
-        double pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot) {
-                i++;
-            }
-            while (v[j] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                double t = v[i];
-                v[i++] = v[j];
-                v[j--] = t;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            break;
-        }
-    }
-    return v[k];
+    ard_select_kth_f64(v, n, n / 2);
+    return v[n / 2];
 }
 
 static ard_status link_redshift(const fof_sample *s, const double *z, const ard_fof_params *p,

@@ -63,30 +63,35 @@ static ard_status score(const ard_fof_stage_options *o, const sci_catalog *cat,
 
 /* ---- writing through a result run ---- */
 
-static ard_status add_galaxies(ard_result_run *run, const ard_fof_result *r, const sci_catalog *cat,
-                               int indexed, ard_error *err) {
-    int64_t n = cat->n;
+ard_status ard__fof_add_galaxies(ard_result_run *run, const ard_fof_result *r,
+                                 const int64_t *targetid, int64_t n, int indexed, ard_error *err) {
     int64_t *size = ard_malloc((size_t)(n > 0 ? n : 1) * sizeof *size);
-    if (!size) {
+    int64_t *tid = targetid ? NULL : ard_malloc((size_t)(n > 0 ? n : 1) * sizeof *tid);
+    if (!size || (!targetid && !tid)) {
+        ard_free(size);
         return ard_error_set(err, ARD_ENOMEM, "fof: out of memory");
     }
     const int64_t *gid = ard_fof_group_ids(r);
     for (int64_t i = 0; i < n; i++) {
         size[i] = gid[i] > 0 ? ard_fof_group_at(r, gid[i] - 1)->members : 1;
+        if (tid) {
+            tid[i] = i; /* no TARGETIDs: row numbers */
+        }
     }
-    ard_index_column cols[] = {{"TARGETID", ARD_INDEX_INT64, cat->tid, NULL},
+    ard_index_column cols[] = {{"TARGETID", ARD_INDEX_INT64, targetid ? targetid : tid, NULL},
                                {"GROUP_ID", ARD_INDEX_INT64, gid, NULL},
                                {"GROUP_SIZE", ARD_INDEX_INT64, size, NULL}};
     ard_status st = ard_result_run_add_table(run, "galaxies", cols, 3, n,
                                              indexed ? "galaxy_groups" : NULL, err);
     ard_free(size);
+    ard_free(tid);
     return st;
 }
 
 enum { GROUP_COLS = 12 };
 
-static ard_status add_groups(ard_result_run *run, const ard_fof_result *r, int indexed,
-                             ard_error *err) {
+ard_status ard__fof_add_groups(ard_result_run *run, const ard_fof_result *r, int indexed,
+                               ard_error *err) {
     static const char *const names[GROUP_COLS] = {
         "GROUP_ID", "N_MEMBERS",  "FIRST_TARGETID", "RA",     "DEC", "Z", "X_MPC", "Y_MPC",
         "Z_MPC",    "RADIUS_MPC", "RADIUS_MAX_MPC", "SIGMA_V"};
@@ -169,9 +174,9 @@ static ard_status write_run(const ard_fof_stage_options *o, const sci_catalog *c
         st = summary(run, o, rep, err);
     }
     progress(o, "write", 0.1);
-    st = st == ARD_OK ? add_galaxies(run, r, cat, idx != NULL, err) : st;
+    st = st == ARD_OK ? ard__fof_add_galaxies(run, r, cat->tid, cat->n, idx != NULL, err) : st;
     progress(o, "write", 0.5);
-    st = st == ARD_OK ? add_groups(run, r, idx != NULL, err) : st;
+    st = st == ARD_OK ? ard__fof_add_groups(run, r, idx != NULL, err) : st;
     if (st == ARD_OK) {
         st = ard_result_run_commit(run, err); /* frees run */
         run = NULL;

@@ -364,5 +364,12 @@ ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_
 
 /* 1 for a run id of 1-64 bytes of [A-Za-z0-9_-] (fof_parquet.c). */
 int ard__fof_valid_run_id(const char *s);
+/* fof_stage.c: the result tables of a FoF run added to `run` ("galaxies": TARGETID, GROUP_ID,
+ * GROUP_SIZE, index table galaxy_groups when indexed; "groups": the group catalog, index table
+ * groups). targetid NULL: row numbers. Used by the stage and by ard_fof_write_parquet. */
+ard_status ard__fof_add_galaxies(ard_result_run *run, const ard_fof_result *r,
+                                 const int64_t *targetid, int64_t n, int indexed, ard_error *err);
+ard_status ard__fof_add_groups(ard_result_run *run, const ard_fof_result *r, int indexed,
+                               ard_error *err);
 
 #endif

@@ -70,91 +70,6 @@ ard__median_small_fn ard__median_small_kernel(int which) {
     return NULL;
 }
 
-static void swap_f(float *a, float *b) {
-    float t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void insertion_sort(float *a, int64_t n) {
-    for (int64_t i = 1; i < n; i++) {
-        float v = a[i];
-        int64_t j = i - 1;
-        while (j >= 0 && a[j] > v) {
-            a[j + 1] = a[j];
-            j--;
-        }
-        a[j + 1] = v;
-    }
-}
-
-static void sift_down(float *a, int64_t root, int64_t n) {
-    for (;;) {
-        int64_t child = 2 * root + 1;
-        if (child >= n) {
-            return;
-        }
-        if (child + 1 < n && a[child + 1] > a[child]) {
-            child++;
-        }
-        if (!(a[child] > a[root])) {
-            return;
-        }
-        swap_f(&a[root], &a[child]);
-        root = child;
-    }
-}
-
-static void heap_sort(float *a, int64_t n) {
-    for (int64_t i = n / 2 - 1; i >= 0; i--) {
-        sift_down(a, i, n);
-    }
-    for (int64_t end = n - 1; end > 0; end--) {
-        swap_f(&a[0], &a[end]);
-        sift_down(a, 0, end);
-    }
-}
-
-/* Places the k-th smallest value at a[k] with a[0..k) <= a[k] <= a[k+1..n). */
-static void select_kth(float *a, int64_t n, int64_t k) {
-    int64_t lo = 0, hi = n - 1;
-    int budget = 64; /* partitions before giving up on quickselect (adversarial input) */
-    while (hi - lo >= 16) {
-        if (budget-- == 0) {
-            heap_sort(a + lo, hi - lo + 1);
-            return;
-        }
-        int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < a[lo])
-            swap_f(&a[mid], &a[lo]);
-        if (a[hi] < a[lo])
-            swap_f(&a[hi], &a[lo]);
-        if (a[hi] < a[mid])
-            swap_f(&a[hi], &a[mid]);
-        float pivot = a[mid];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i <= j) {
-                swap_f(&a[i], &a[j]);
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return; /* j < k < i: a[k] equals the pivot and sits between the partitions */
-        }
-    }
-    insertion_sort(a + lo, hi - lo + 1);
-}
-
 static float med3(float x, float y, float z) {
     float mx = x > y ? x : y, mn = x > y ? y : x;
     return z > mx ? mx : (z < mn ? mn : z);
@@ -208,7 +123,7 @@ float ard_median_select(float *values, int64_t count) {
         memcpy(b0, values, (size_t)count * sizeof *values);
         hi = small_kth(bufs, count, k);
     } else {
-        select_kth(values, count, k);
+        ard_select_kth_f32(values, count, k);
         hi = values[k];
     }
     if (count % 2) {

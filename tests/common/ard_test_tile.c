@@ -2,6 +2,7 @@
  * written through the public Parquet writer, and a scratch dataset of such tiles. */
 #include "ard_test.h"
 
+#include "ard/astro.h"
 #include "ard/parquet_write.h"
 
 #include <stdio.h>
@@ -10,14 +11,11 @@
 
 /* splitmix64: the fixture's values depend on the seed only */
 static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return ard_rng_mix64(*s += 0x9e3779b97f4a7c15ULL);
 }
 
 static double unit(uint64_t *s) {
-    return (double)(next(s) >> 11) / 9007199254740992.0;
+    return (double)(next(s) >> 11) * 0x1.0p-53;
 }
 
 typedef struct tile_data {

@@ -783,9 +783,12 @@ static void test_json_too_deep(void **state) {
     ard_buf_reset(&o.buf);
 }
 
+void test_select_kth(void **state); /* test_select.c */
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_select_kth),
         cmocka_unit_test(test_error_first_wins),
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),

@@ -226,13 +226,15 @@ static void test_parquet_output(void **state) {
     ard_error_init(&err);
     assert_int_equal(ard_fof_write_parquet(r, m.tid, dir, "run-1", &err), ARD_OK);
     assert_int_equal(ard_fof_write_parquet(r, m.tid, dir, "bad/id", NULL), ARD_EINVAL);
+    assert_int_equal(ard_fof_write_parquet(r, m.tid, dir, "run-1", NULL), ARD_EEXIST);
     char path[512];
-    snprintf(path, sizeof path, "%s/fof-run-1-galaxies.parquet", dir);
+    snprintf(path, sizeof path, "%s/results/fof-run-1-galaxies.parquet", dir);
     ard_parquet_file *f = NULL;
     assert_int_equal(ard_parquet_open(path, NULL, &f, NULL), ARD_OK);
     assert_int_equal(ard_parquet_metadata(f)->num_rows, m.n);
-    assert_string_equal(ard_parquet_kv_get(f, "ard.fof.run_id"), "run-1");
-    assert_non_null(strstr(ard_parquet_kv_get(f, "ard.fof.params"), "\"mode\":\"redshift\""));
+    assert_string_equal(ard_parquet_kv_get(f, "ard.run_id"), "run-1");
+    assert_string_equal(ard_parquet_kv_get(f, "ard.stage"), "fof");
+    assert_non_null(strstr(ard_parquet_kv_get(f, "ard.params"), "\"mode\":\"redshift\""));
     ard_pq_column_data col;
     memset(&col, 0, sizeof col);
     assert_int_equal(
@@ -241,12 +243,14 @@ static void test_parquet_output(void **state) {
     ard_pq_column_data_reset(&col);
     ard_parquet_close(f);
     unlink(path);
-    snprintf(path, sizeof path, "%s/fof-run-1-groups.parquet", dir);
+    snprintf(path, sizeof path, "%s/results/fof-run-1-groups.parquet", dir);
     assert_int_equal(ard_parquet_open(path, NULL, &f, NULL), ARD_OK);
     assert_int_equal(ard_parquet_metadata(f)->num_rows, ard_fof_num_groups(r));
     assert_true(ard_parquet_find_leaf(f, "SIGMA_V") >= 0);
     ard_parquet_close(f);
     unlink(path);
+    snprintf(path, sizeof path, "%s/results", dir);
+    rmdir(path);
     rmdir(dir);
     ard_fof_result_free(r);
     mock_free(&m);
