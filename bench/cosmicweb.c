@@ -6,7 +6,7 @@
  *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM
  *                                                 trains in-process and prints one RESULT line
  *
- * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 3e-3) except those
+ * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those
  * given. */
 #include "ard/core.h"
 #include "ard/science.h"

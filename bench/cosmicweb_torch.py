@@ -6,7 +6,7 @@ classes, truth and HEALPix split as ard's run):
       (scipy cKDTree, k = 32), the same 11 features, 2 mean-aggregator layers on [self, mean of
       neighbours], hidden 64, fan-out [25, 10] without replacement, minibatches of 64 seeds,
       gradients accumulated over 64 minibatches with the loss normalised by the step's total seed
-      weight, class-balanced weights, Adam lr 3e-3, full-neighbourhood inference. Its sampler is
+      weight, class-balanced weights, Adam lr 1e-2, full-neighbourhood inference. Its sampler is
       numpy in the training thread (vectorised), so its nodes/s include sampling, like ard's trainer
       waiting on its producers.
   (b) density-only baseline: multinomial logistic regression (scikit-learn, class_weight balanced)
@@ -24,7 +24,7 @@ import torch
 from scipy.spatial import cKDTree
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score, matthews_corrcoef
 
-K, F1, F2, H, B, ACCUM, LR, C = 32, 25, 10, 64, 64, 64, 3e-3, 4
+K, F1, F2, H, B, ACCUM, LR, C = 32, 25, 10, 64, 64, 64, 1e-2, 4
 
 
 def load(d):

@@ -246,7 +246,7 @@ typedef struct ard_cosmicweb_options {
     int32_t batch;    /* seed nodes per minibatch; default 64 */
     int32_t accum;    /* minibatches per optimizer step; default 64 */
     int32_t epochs;   /* default 10 */
-    float lr;         /* Adam learning rate; default 3e-3 */
+    float lr;         /* Adam learning rate; default 1e-2 */
     int32_t balanced; /* 1: class-balanced loss (default); 0: plain mean */
     uint64_t seed;    /* initialisation, shuffling and sampling; default 1 */
     int32_t threads;  /* <= 0: all CPUs; see "Threads and memory" above */

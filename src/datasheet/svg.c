@@ -217,6 +217,11 @@ void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out) {
     sky_plot(a, 0, out);
 }
 
+static int cmp_z(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* The predicted cosmic web in a thin declination slice: RA (increasing to the left) against
  * redshift, one dot per galaxy coloured by its class (aggregate_cosmicweb.c picks the slice). */
 void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out) {
@@ -228,8 +233,17 @@ void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out) {
     for (int64_t i = 0; i < a->num_cw_points; i++) {
         r0 = fmin(r0, a->cw_points[i].ra);
         r1 = fmax(r1, a->cw_points[i].ra);
-        z1 = fmax(z1, a->cw_points[i].z);
     }
+    /* the redshift axis ends at the 95th percentile: a few QSOs would squeeze the web flat */
+    double *zs = a->num_cw_points > 0 ? ard_malloc((size_t)a->num_cw_points * sizeof *zs) : NULL;
+    for (int64_t i = 0; zs && i < a->num_cw_points; i++) {
+        zs[i] = a->cw_points[i].z;
+    }
+    if (zs) {
+        qsort(zs, (size_t)a->num_cw_points, sizeof *zs, cmp_z);
+        z1 = zs[(a->num_cw_points * 95) / 100];
+    }
+    ard_free(zs);
     if (a->num_cw_points == 0 || !(r1 > r0) || !(z1 > z0)) {
         ard_buf_appendf(out,
                         "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no cosmic-web "
@@ -248,7 +262,7 @@ void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out) {
         ard_buf_appendf(out, "<g fill=\"%s\">\n", colors[c]);
         for (int64_t i = 0; i < a->num_cw_points; i++) {
             const ds_cw_point *p = &a->cw_points[i];
-            if (p->cls == c) {
+            if (p->cls == c && p->z <= z1) {
                 ard_buf_appendf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.2\"/>\n",
                                 X0 + PW * (r1 - p->ra) / (r1 - r0), Y0 + PH - PH * p->z / z1);
             }
