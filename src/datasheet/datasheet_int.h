@@ -55,6 +55,8 @@ ard_status ard__ds_render(const ds_model *m, const char *tmpl, const char *tmpl_
 
 #define DS_MAX_CLASSES 8
 #define DS_MAX_BINS 52 /* figure bins, each a whole number of catalog_zhist bins */
+#define DS_ANOMALY_BINS 40
+#define ARD_DS_ANOMALY_THRESHOLD 3.0 /* "above the threshold": score > 3 (a 3-sigma outlier) */
 
 typedef struct ds_tile {
     char *path;
@@ -76,6 +78,10 @@ typedef struct ds_agg {
     /* tiles, sorted by path */
     ds_tile *tiles;
     int64_t num_tiles;
+    /* anomaly score histogram of the latest scoring run (aggregate_anomaly.c); 0 bins = no run */
+    int32_t anomaly_bins;
+    double anomaly_lo, anomaly_width;
+    int64_t anomaly_hist[DS_ANOMALY_BINS];
 } ds_agg;
 
 void ard__ds_agg_reset(ds_agg *a);
@@ -91,6 +97,10 @@ ard_status ard__ds_agg_catalog(ard_index *idx, ds_model *m, ds_agg *a, ard_error
 ard_status ard__ds_agg_files(const char *dataset, ard_index *idx, int32_t worst_tiles, ds_model *m,
                              ds_agg *a, ard_error *err);
 ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m, ard_error *err);
+/* The "Anomalies" section (aggregate_anomaly.c) and its figure figures/anomaly-scores.svg. */
+ard_status ard__ds_agg_anomaly(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
+void ard__ds_svg_anomaly(const ds_agg *a, ard_buf *out);
+ard_status ard__ds_anomaly_figure(const ds_agg *a, const char *dir, ard_error *err);
 
 /* Runs sql and collects all rows as strings (rows * ncols, NULL for SQL NULL). */
 typedef struct ds_rows {

@@ -49,6 +49,21 @@ static const char *const scalar_names[] = {
     "sync_errors_latest",
     "results_count",
     "worst_tiles_n",
+    /* Anomalies section (aggregate_anomaly.c) */
+    "anomaly_status",
+    "anomaly_run",
+    "anomaly_model_run",
+    "anomaly_finished",
+    "anomaly_spectra",
+    "anomaly_unscored",
+    "anomaly_threshold",
+    "anomaly_threshold2",
+    "anomaly_above",
+    "anomaly_above2",
+    "anomaly_above_pct",
+    "anomaly_median",
+    "anomaly_p99",
+    "anomaly_max",
 };
 
 static const char *const cols_classes[] = {"class",   "galaxies",      "spectra",
@@ -71,6 +86,8 @@ static const char *const cols_result_files[] = {"path", "key", "value"};
 static const char *const cols_settings[] = {"key", "value"};
 static const char *const cols_grids[] = {"grid", "tiles"};
 static const char *const cols_sources[] = {"file", "source", "created_by"};
+static const char *const cols_atop[] = {"rank",  "targetid", "score", "chi2", "density",
+                                        "class", "spectype", "z",     "ra",   "dec"};
 
 typedef struct table_spec {
     const char *name;
@@ -87,6 +104,7 @@ static const table_spec table_specs[] = {
     SPEC("results", cols_results),   SPEC("result_files", cols_result_files),
     SPEC("settings", cols_settings), SPEC("grids", cols_grids),
     SPEC("sources", cols_sources),   SPEC("class_pixels", cols_class_pixels),
+    SPEC("anomaly_top", cols_atop),
 };
 #undef SPEC
 
