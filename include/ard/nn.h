@@ -194,6 +194,8 @@ typedef struct ard_nn_adam {
     float eps;          /* 1e-8 */
     float weight_decay; /* 0 */
     int64_t step;       /* steps taken so far (0 after init) */
+    ard_pool *pool;     /* NULL (init): update in the calling thread; else in fixed chunks on this
+                           pool (borrowed; the same result for any thread count) */
 } ard_nn_adam;
 
 ARD_API void ard_nn_adam_init(ard_nn_adam *adam);

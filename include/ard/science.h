@@ -481,6 +481,17 @@ ARD_API ard_status ard_anomaly_model_forward(ard_anomaly_model *m, const float *
                                              float *latent, float *recon, double *chi2,
                                              ard_error *err);
 
+/* One training step on n spectra held in memory (the step ard_anomaly_train takes per batch):
+ * forward, the IVAR-weighted loss, backward, and one Adam step at learning rate lr (the moments live
+ * in the model; the first call starts them). Inputs as ard_anomaly_model_forward; weights are
+ * required. *loss (may be NULL) = the batch's mean weighted chi^2 per valid pixel before the step.
+ * Lets a user train on tokens from elsewhere (a torch DataLoader, numpy). Same results for any
+ * thread count. Not thread-safe on one model. ARD_EINVAL (NULL inputs, n < 1, lr <= 0, a bad token
+ * or weight as in ard_anomaly_model_forward), ARD_ENOMEM. */
+ARD_API ard_status ard_anomaly_model_train_step(ard_anomaly_model *m, const float *tokens,
+                                                const uint8_t *mask, const float *weights,
+                                                int64_t n, float lr, double *loss, ard_error *err);
+
 /* Progress of a stage: done of total units (spectra). */
 typedef void (*ard_stage_progress_fn)(void *ctx, int64_t done, int64_t total);
 

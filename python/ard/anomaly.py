@@ -60,7 +60,15 @@ for _name, _res, _args in [
         ("ard_anomaly_model_free", None, [_vp]),
         ("ard_anomaly_model_forward", ctypes.c_int,
          [_vp, ctypes.POINTER(c_f32), ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(c_f32), c_i64,
-          ctypes.POINTER(c_f32), ctypes.POINTER(c_f32), ctypes.POINTER(c_f64), _err])]:
+          ctypes.POINTER(c_f32), ctypes.POINTER(c_f32), ctypes.POINTER(c_f64), _err]),
+        ("ard_anomaly_arch_init", None, [ctypes.POINTER(AnomalyArch)]),
+        ("ard_anomaly_model_new", ctypes.c_int,
+         [ctypes.POINTER(AnomalyArch), ctypes.POINTER(c_f32), c_u64, c_i32, ctypes.POINTER(_vp),
+          _err]),
+        ("ard_anomaly_model_save", ctypes.c_int, [_vp, ctypes.c_char_p, _err]),
+        ("ard_anomaly_model_train_step", ctypes.c_int,
+         [_vp, ctypes.POINTER(c_f32), ctypes.POINTER(ctypes.c_uint8), ctypes.POINTER(c_f32), c_i64,
+          c_f32, ctypes.POINTER(c_f64), _err])]:
     _f = getattr(lib, _name)
     _f.restype = _res
     _f.argtypes = _args
@@ -151,6 +159,81 @@ def c_forward(model_path, tokens, mask=None, weights=None, threads=1):
         lib.ard_anomaly_model_free(h)
 
 
+class Model:
+    """The library's autoencoder on arrays in memory (ard_anomaly_model_*): train steps and forward
+    passes on tokens from anywhere (a torch DataLoader, numpy), the same code ard_anomaly_train and
+    ard_anomaly_score run per batch.
+
+        m = ard.anomaly.Model(num_patches=64, wave=wave, latent=8, threads=2)   # or Model(path=...)
+        loss = m.train_step(tokens, mask, weights, lr=2e-3)
+        latent, recon, chi2 = m.forward(tokens, mask, weights)
+    """
+
+    def __init__(self, path=None, num_patches=None, wave=None, patch=64, embed=16, hidden=256,
+                 latent=8, seed=1, threads=2):
+        self._h = ctypes.c_void_p()
+        err = ErrorStruct()
+        if path is not None:
+            check(lib.ard_anomaly_model_load(str(path).encode(), threads, ctypes.byref(self._h),
+                                             ctypes.byref(err)), err)
+            w = load_safetensors(path)
+            patch, latent = w["embed.weight"].shape[1], w["enc2.bias"].shape[0]
+            num_patches = w["wave"].shape[0]
+        else:
+            a = AnomalyArch()
+            lib.ard_anomaly_arch_init(ctypes.byref(a))
+            a.num_patches, a.patch, a.embed, a.hidden, a.latent = (num_patches, patch, embed,
+                                                                    hidden, latent)
+            wv = None if wave is None else np.ascontiguousarray(wave, np.float32)
+            check(lib.ard_anomaly_model_new(
+                ctypes.byref(a), None if wv is None else wv.ctypes.data_as(ctypes.POINTER(c_f32)),
+                seed, threads, ctypes.byref(self._h), ctypes.byref(err)), err)
+        self.num_patches, self.patch, self.latent = num_patches, patch, latent
+
+    def close(self):
+        if self._h:
+            lib.ard_anomaly_model_free(self._h)
+            self._h = ctypes.c_void_p()
+
+    __del__ = close
+
+    def _arrays(self, tokens, mask, weights):
+        t = np.ascontiguousarray(tokens, np.float32)
+        m = None if mask is None else np.ascontiguousarray(mask, np.uint8)
+        w = None if weights is None else np.ascontiguousarray(weights, np.float32)
+        if t.size != len(t) * self.num_patches * self.patch:
+            raise ValueError(f"tokens: {self.num_patches} x {self.patch} values per spectrum needed")
+        f32p, u8p = ctypes.POINTER(c_f32), ctypes.POINTER(ctypes.c_uint8)
+        return (t, m, w, t.ctypes.data_as(f32p), None if m is None else m.ctypes.data_as(u8p),
+                None if w is None else w.ctypes.data_as(f32p))
+
+    def train_step(self, tokens, mask, weights, lr=2e-3):
+        """One Adam step on the batch; returns the batch loss before the step."""
+        keep = self._arrays(tokens, mask, weights)
+        loss, err = c_f64(), ErrorStruct()
+        check(lib.ard_anomaly_model_train_step(self._h, *keep[3:], len(keep[0]), lr,
+                                               ctypes.byref(loss), ctypes.byref(err)), err)
+        return loss.value
+
+    def forward(self, tokens, mask=None, weights=None, recon=False):
+        """(latent [n, S], recon [n, P] or None, chi2 [n] or None)."""
+        keep = self._arrays(tokens, mask, weights)
+        n = len(keep[0])
+        z = np.zeros((n, self.latent), np.float32)
+        r = np.zeros((n, self.num_patches * self.patch), np.float32) if recon else None
+        chi2 = np.zeros(n, np.float64) if weights is not None else None
+        f32p, f64p, err = ctypes.POINTER(c_f32), ctypes.POINTER(c_f64), ErrorStruct()
+        check(lib.ard_anomaly_model_forward(
+            self._h, *keep[3:], n, z.ctypes.data_as(f32p),
+            None if r is None else r.ctypes.data_as(f32p),
+            None if chi2 is None else chi2.ctypes.data_as(f64p), ctypes.byref(err)), err)
+        return z, r, chi2
+
+    def save(self, path):
+        err = ErrorStruct()
+        check(lib.ard_anomaly_model_save(self._h, str(path).encode(), ctypes.byref(err)), err)
+
+
 def _options(ds, run, where, epochs, latent, hidden, embed, patch, batch_size, lr, seed, frame,
              reference, knn, density_weight, threads, loader_threads):
     o = AnomalyOptions()
@@ -196,12 +279,14 @@ def anomaly_train(self, run=None, where=None, epochs=None, latent=None, hidden=N
 
 
 def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None, batch_size=None,
-                  score_run=None):
+                  score_run=None, rank=0, size=1):
     """Scores the selected spectra with the model of `run` (default: the newest) as result run
     `score_run` (default: a UTC timestamp): results/anomaly-ID-scores.parquet, the index table
-    anomalies and a row of anomaly_runs; returns the report."""
+    anomalies and a row of anomaly_runs; returns the report. size > 1 scores part `rank` of the
+    selection only (results/anomaly-ID-part-RANK-scores.parquet, no index table)."""
     o, keep = _options(self, run, where, None, None, None, None, None, batch_size, None, None,
                        "observed", None, None, None, threads, loader_threads)
+    o.rank, o.size = rank, size
     sr = score_run.encode() if score_run else None
     o.score_run = sr
     r, err = AnomalyReport(), ErrorStruct()

@@ -29,6 +29,8 @@ enum {
     OPT_DENSITY,
     OPT_THREADS,
     OPT_K,
+    OPT_RANK,
+    OPT_SIZE,
     OPT_QUIET,
     NUM_OPTS
 };
@@ -52,6 +54,10 @@ static const ard_cli_option an_options[NUM_OPTS] = {
     [OPT_DENSITY] = {"density-weight", "W", "weight of the density z-score in the score (0.5)"},
     [OPT_THREADS] = {"threads", "T", "compute threads (default 2; results do not depend on it)"},
     [OPT_K] = {"k", "K", "top: candidates to print (default 50; -k works too)"},
+    [OPT_RANK] = {"rank", "R", "score: this process's part (0 .. size-1; default 0)"},
+    [OPT_SIZE] = {"size", "N",
+                  "score: parts (default 1); N > 1 writes results/anomaly-RUN-part-R-"
+                  "scores.parquet and no index table"},
     [OPT_QUIET] = {"quiet", NULL, "no progress bar"},
 };
 
@@ -86,7 +92,7 @@ static int parse_opts(const ard_cli_args *a, ard_anomaly_options *o) {
                 {OPT_EMBED, 2, 1024}, {OPT_PATCH, 32, 128},  {OPT_BATCH, 1, 65536},
                 {OPT_LR, 1e-9, 10},   {OPT_SEED, 0, 9e15},   {OPT_REFERENCE, 2, 1 << 20},
                 {OPT_KNN, 1, 1000},   {OPT_DENSITY, 0, 1e6}, {OPT_THREADS, 1, 256},
-                {OPT_K, 1, 1e9}};
+                {OPT_K, 1, 1e9},      {OPT_RANK, 0, 65535},  {OPT_SIZE, 1, 65536}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
         v[nums[i].opt] = -1;
         if (num(a, nums[i].opt, nums[i].lo, nums[i].hi, &v[nums[i].opt]) != 0) {
@@ -108,6 +114,8 @@ static int parse_opts(const ard_cli_args *a, ard_anomaly_options *o) {
     o->knn_k = v[OPT_KNN] > 0 ? (int32_t)v[OPT_KNN] : o->knn_k;
     o->density_weight = v[OPT_DENSITY] >= 0 ? (float)v[OPT_DENSITY] : o->density_weight;
     o->threads = v[OPT_THREADS] > 0 ? (int32_t)v[OPT_THREADS] : o->threads;
+    o->rank = v[OPT_RANK] >= 0 ? (int32_t)v[OPT_RANK] : o->rank;
+    o->size = v[OPT_SIZE] > 0 ? (int32_t)v[OPT_SIZE] : o->size;
     if (a->present[OPT_FRAME]) {
         const char *f = a->value[OPT_FRAME];
         if (strcmp(f, "observed") != 0 && strcmp(f, "rest") != 0) {

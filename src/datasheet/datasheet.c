@@ -41,6 +41,9 @@ ard_status ard__ds_aggregate(const char *dataset, ard_index *idx, int32_t worst_
     if (st == ARD_OK) {
         st = ard__ds_agg_cosmicweb(idx, m, a, err);
     }
+    if (st == ARD_OK) {
+        st = ard__ds_agg_anomaly(idx, m, a, err);
+    }
     if (st == ARD_OK && m->failed) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory building the datasheet");
     }
@@ -146,6 +149,9 @@ ard_status ard_datasheet_write(const char *dataset, ard_index *idx,
     }
     if (!(opts && opts->no_figures)) {
         st = ard__ds_write_figures(&agg, fig_dir, err);
+        if (st == ARD_OK) {
+            st = ard__ds_anomaly_figure(&agg, fig_dir, err);
+        }
     }
     if (st == ARD_OK) {
         st = ard_file_write_atomic(out_path, md.data, md.len, err);

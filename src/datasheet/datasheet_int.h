@@ -55,6 +55,8 @@ ard_status ard__ds_render(const ds_model *m, const char *tmpl, const char *tmpl_
 
 #define DS_MAX_CLASSES 8
 #define DS_MAX_BINS 52 /* figure bins, each a whole number of catalog_zhist bins */
+#define DS_ANOMALY_BINS 40
+#define ARD_DS_ANOMALY_THRESHOLD 3.0 /* "above the threshold": score > 3 (a 3-sigma outlier) */
 
 typedef struct ds_tile {
     char *path;
@@ -89,6 +91,10 @@ typedef struct ds_agg {
     ds_cw_point *cw_points;
     int64_t num_cw_points;
     double cw_dec_mid, cw_dec_half;
+    /* anomaly score histogram of the latest scoring run (aggregate_anomaly.c); 0 bins = no run */
+    int32_t anomaly_bins;
+    double anomaly_lo, anomaly_width;
+    int64_t anomaly_hist[DS_ANOMALY_BINS];
 } ds_agg;
 
 void ard__ds_agg_reset(ds_agg *a);
@@ -107,6 +113,10 @@ ard_status ard__ds_agg_history(const char *dataset, ard_index *idx, ds_model *m,
 /* Row groups streams skipped in tiles unchanged since (aggregate_skips.c). */
 ard_status ard__ds_agg_stream_skips(ard_index *idx, ds_model *m, ard_error *err);
 ard_status ard__ds_agg_cosmicweb(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
+/* The "Anomalies" section (aggregate_anomaly.c) and its figure figures/anomaly-scores.svg. */
+ard_status ard__ds_agg_anomaly(ard_index *idx, ds_model *m, ds_agg *a, ard_error *err);
+void ard__ds_svg_anomaly(const ds_agg *a, ard_buf *out);
+ard_status ard__ds_anomaly_figure(const ds_agg *a, const char *dir, ard_error *err);
 
 /* The rows of one SELECT: either typed (ard__ds_query_typed: an ard_column_set read through
  * ard_index_select_columns, nothing parsed) or all text (ard__ds_query: rows * ncols strings, NULL

@@ -59,6 +59,21 @@ static const char *const scalar_names[] = {
     "cosmicweb_val_bacc",
     "cosmicweb_test_galaxies",
     "cosmicweb_truth_bacc",
+    /* Anomalies section (aggregate_anomaly.c) */
+    "anomaly_status",
+    "anomaly_run",
+    "anomaly_model_run",
+    "anomaly_finished",
+    "anomaly_spectra",
+    "anomaly_unscored",
+    "anomaly_threshold",
+    "anomaly_threshold2",
+    "anomaly_above",
+    "anomaly_above2",
+    "anomaly_above_pct",
+    "anomaly_median",
+    "anomaly_p99",
+    "anomaly_max",
 };
 
 static const char *const cols_classes[] = {"class",   "galaxies",      "spectra",
@@ -87,6 +102,8 @@ static const char *const cols_cosmicweb_classes[] = {"class",     "galaxies",   
                                                      "sheet_pct", "filament_pct", "knot_pct"};
 static const char *const cols_cosmicweb_confusion[] = {"true_class", "void", "sheet", "filament",
                                                        "knot"};
+static const char *const cols_atop[] = {"rank",  "targetid", "score", "chi2", "density",
+                                        "class", "spectype", "z",     "ra",   "dec"};
 
 typedef struct table_spec {
     const char *name;
@@ -112,6 +129,7 @@ static const table_spec table_specs[] = {
     SPEC("stream_skips", cols_stream_skips),
     SPEC("cosmicweb_classes", cols_cosmicweb_classes),
     SPEC("cosmicweb_confusion", cols_cosmicweb_confusion),
+    SPEC("anomaly_top", cols_atop),
 };
 #undef SPEC
 

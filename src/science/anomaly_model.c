@@ -80,6 +80,7 @@ void ard_anomaly_model_free(ard_anomaly_model *m) {
         return;
     }
     model_free_work(m);
+    ard_free(m->pe);
     ard_nn_params_free(m->params);
     ard_pool_free(m->pool);
     ard_free(m);
@@ -141,11 +142,13 @@ static ard_status model_alloc(const ard_anomaly_arch *a, int32_t threads, ard_an
     m->knn_k = 10;
     m->density_weight = 0.5f;
     m->sd_chi2 = m->sd_dens = 1.0;
+    ard_nn_adam_init(&m->adam);
     st = ard_pool_new(threads > 0 ? threads : 1, &m->pool, err);
     if (st != ARD_OK) {
         ard_free(m);
         return st;
     }
+    m->adam.pool = m->pool;
     *out = m;
     return ARD_OK;
 }
@@ -216,10 +219,26 @@ static ard_status reserve(ard_anomaly_model *m, int64_t n, ard_error *err) {
     return ARD_OK;
 }
 
+/* 1 when a value is NaN or infinite (exponent all ones), without a branch (the scan vectorises). */
+static inline uint32_t not_finite(float v) {
+    union {
+        float f;
+        uint32_t u;
+    } b = {.f = v};
+    return (b.u & 0x7f800000u) == 0x7f800000u;
+}
+
 static ard_status check_input(const ard_anomaly_model *m, const float *tokens, const float *weights,
                               int64_t n, ard_error *err) {
     int64_t pl = (int64_t)m->a.num_patches * m->a.patch;
-    for (int64_t i = 0; i < n; i++) {
+    uint32_t bad = 0;
+    for (int64_t j = 0; j < n * pl; j++) {
+        bad |= not_finite(tokens[j]);
+    }
+    for (int64_t j = 0; weights && j < n * pl; j++) {
+        bad |= not_finite(weights[j]) | (weights[j] < 0.0f);
+    }
+    for (int64_t i = 0; bad && i < n; i++) { /* rare: find the first bad value for the message */
         for (int64_t j = 0; j < pl; j++) {
             float x = tokens[i * pl + j], w = weights ? weights[i * pl + j] : 1.0f;
             if (!isfinite(x) || !isfinite(w) || w < 0.0f) {
@@ -233,25 +252,68 @@ static ard_status check_input(const ard_anomaly_model *m, const float *tokens, c
     return ARD_OK;
 }
 
+/* chi2 of one spectrum: sum w (r - x)^2 / valid pixels. Eight float lanes (independent sums the
+ * compiler vectorises without reassociating), folded into double every 64 values. NaN without a
+ * valid pixel. */
+static double spectrum_chi2(const float *rec, const float *tokens, const float *weights,
+                            int64_t pl) {
+    double total = 0.0;
+    int64_t valid = 0, j = 0;
+    for (; j + 64 <= pl; j += 64) {
+        float acc[8] = {0};
+        int32_t cnt[8] = {0};
+        for (int64_t b = j; b < j + 64; b += 8) {
+            for (int l = 0; l < 8; l++) {
+                float r = rec[b + l] - tokens[b + l];
+                acc[l] += weights[b + l] * r * r;
+                cnt[l] += weights[b + l] > 0.0f;
+            }
+        }
+        for (int l = 0; l < 8; l++) {
+            total += acc[l];
+            valid += cnt[l];
+        }
+    }
+    for (; j < pl; j++) {
+        double r = (double)rec[j] - tokens[j];
+        total += weights[j] * r * r;
+        valid += weights[j] > 0.0f;
+    }
+    return valid > 0 ? total / (double)valid : NAN;
+}
+
+/* The positional encoding of the model's wave, computed once (wave does not change). */
+static ard_status posenc(ard_anomaly_model *m, ard_error *err) {
+    if (m->pe) {
+        return ARD_OK;
+    }
+    m->pe = ard_malloc((size_t)m->a.num_patches * (size_t)m->a.embed * sizeof(float));
+    if (!m->pe) {
+        return ard_error_set(err, ARD_ENOMEM, "anomaly model: positional encoding");
+    }
+    ard__anomaly_posenc(m->wave->value, m->a.num_patches, m->a.embed, m->pe);
+    return ARD_OK;
+}
+
 /* Forward pass of n spectra into the workspace (e, a1, h1, z, a2, h2, rec). */
 static ard_status forward(ard_anomaly_model *m, const float *tokens, const uint8_t *mask, int64_t n,
                           ard_error *err) {
     const ard_anomaly_arch *a = &m->a;
     int64_t np = a->num_patches, d = a->embed, pd = np * d, pl = np * a->patch;
-    float *pe = ard_malloc((size_t)pd * sizeof(float));
-    if (!pe) {
-        return ard_error_set(err, ARD_ENOMEM, "anomaly model: positional encoding");
+    ard_status st = posenc(m, err);
+    if (st == ARD_OK) {
+        st = ard_nn_dense_forward(m->pool, tokens, n * np, a->patch, m->t[T_WE]->value,
+                                  m->t[T_BE]->value, d, m->e, err);
     }
-    ard__anomaly_posenc(m->wave->value, a->num_patches, a->embed, pe);
-    ard_status st = ard_nn_dense_forward(m->pool, tokens, n * np, a->patch, m->t[T_WE]->value,
-                                         m->t[T_BE]->value, d, m->e, err);
+    const float *pe = m->pe;
     for (int64_t r = 0; st == ARD_OK && r < n * np; r++) {
         float on = !mask || mask[r] != 0 ? 1.0f : 0.0f;
+        float *row = m->e + r * d;
+        const float *pr = pe + (r % np) * d;
         for (int64_t k = 0; k < d; k++) {
-            m->e[r * d + k] = on * (m->e[r * d + k] + pe[(r % np) * d + k]);
+            row[k] = on * (row[k] + pr[k]);
         }
     }
-    ard_free(pe);
     if (st == ARD_OK) {
         st = ard_nn_dense_forward(m->pool, m->e, n, pd, m->t[T_W1]->value, m->t[T_B1]->value,
                                   a->hidden, m->a1, err);
@@ -306,14 +368,7 @@ ard_status ard_anomaly_model_forward(ard_anomaly_model *m, const float *tokens, 
         memcpy(recon, m->rec, (size_t)(n * pl) * sizeof(float));
     }
     for (int64_t i = 0; chi2 && i < n; i++) {
-        double s = 0.0;
-        int64_t valid = 0;
-        for (int64_t j = 0; j < pl; j++) {
-            double w = weights[i * pl + j], r = (double)m->rec[i * pl + j] - tokens[i * pl + j];
-            s += w * r * r;
-            valid += w > 0.0;
-        }
-        chi2[i] = valid > 0 ? s / (double)valid : NAN;
+        chi2[i] = spectrum_chi2(m->rec + i * pl, tokens + i * pl, weights + i * pl, pl);
     }
     return ARD_OK;
 }
@@ -371,6 +426,28 @@ ard_status ard__anomaly_loss_grad(ard_anomaly_model *m, const float *tokens, con
     if (st == ARD_OK) {
         st = ard_nn_dense_backward(m->pool, tokens, n * np, a->patch, m->t[T_WE]->value, d, m->d_e,
                                    NULL, m->t[T_WE]->grad, m->t[T_BE]->grad, err);
+    }
+    return st;
+}
+
+ard_status ard_anomaly_model_train_step(ard_anomaly_model *m, const float *tokens,
+                                        const uint8_t *mask, const float *weights, int64_t n,
+                                        float lr, double *loss, ard_error *err) {
+    if (!m || n < 1 || !(lr > 0.0f)) {
+        return ard_error_set(err, ARD_EINVAL, "anomaly train step: NULL model, n < 1 or lr <= 0");
+    }
+    double batch_loss = 0.0;
+    ard_nn_params_zero_grad(m->params);
+    ard_status st = ard__anomaly_loss_grad(m, tokens, mask, weights, n, &batch_loss, err);
+    if (st == ARD_OK && !isfinite(batch_loss)) {
+        st = ard_error_set(err, ARD_ECORRUPT, "anomaly train step: the loss became %g", batch_loss);
+    }
+    if (st == ARD_OK) {
+        m->adam.lr = lr;
+        st = ard_nn_adam_step(&m->adam, m->params, err);
+    }
+    if (loss) {
+        *loss = batch_loss;
     }
     return st;
 }

@@ -130,7 +130,7 @@ static ard_status consume(ard_loader *l, batch_fn fn, void *ctx, int64_t max_row
     while (st == ARD_OK && (max_rows < 0 || rows < max_rows)) {
         ard_batch b;
         st = ard_store_acquire(c, -1, &b, err);
-        if (st == ARD_EEOF) {
+        if (st == ARD_EEOF) { /* the end, not an error: clear its message (first message wins) */
             st = ARD_OK;
             if (err) {
                 ard_error_init(err); /* the end is no error: a later one must get its message */
@@ -156,7 +156,6 @@ static ard_status consume(ard_loader *l, batch_fn fn, void *ctx, int64_t max_row
 typedef struct train_ctx {
     const ard_anomaly_options *o;
     ard_anomaly_model *m;
-    ard_nn_adam adam;
     int64_t per_epoch, done, total;
     int32_t epoch;
     double epoch_loss, epoch_weight, first_loss, last_loss;
@@ -207,16 +206,11 @@ static ard_status train_batch(void *ctx, ard_store *store, const ard_batch *b, a
         end_epoch(t);
         t->epoch = b->epoch;
     }
-    const float *w = ard_batch_weights(store, b);
-    ard_nn_params_zero_grad(ard__anomaly_params(t->m));
     double loss = 0.0;
-    st = ard__anomaly_loss_grad(t->m, b->tokens, b->mask, w, b->count, &loss, err);
-    if (st == ARD_OK && !isfinite(loss)) {
-        st = ard_error_set(err, ARD_ECORRUPT, "anomaly: the training loss became %g at epoch %d",
-                           loss, b->epoch);
-    }
-    if (st == ARD_OK) {
-        st = ard_nn_adam_step(&t->adam, ard__anomaly_params(t->m), err);
+    st = ard_anomaly_model_train_step(t->m, b->tokens, b->mask, ard_batch_weights(store, b),
+                                      b->count, t->o->lr, &loss, err);
+    if (st == ARD_ECORRUPT) {
+        ard_error_prefix(err, "anomaly: epoch %d: ", b->epoch);
     }
     t->epoch_loss += loss * b->count;
     t->epoch_weight += b->count;
@@ -396,8 +390,6 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
         ard_loader_free(l);
         return ard_error_set(err, ARD_ENOMEM, "anomaly: losses");
     }
-    ard_nn_adam_init(&t.adam);
-    t.adam.lr = o->lr;
     t.per_epoch = ard_loader_rows_per_epoch(l);
     t.total = t.per_epoch * o->epochs;
     st = consume(l, train_batch, &t, -1, err);

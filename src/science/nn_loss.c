@@ -125,6 +125,7 @@ void ard_nn_adam_init(ard_nn_adam *adam) {
     adam->eps = 1e-8f;
     adam->weight_decay = 0.0f;
     adam->step = 0;
+    adam->pool = NULL;
 }
 
 static ard_status adam_moments(ard_nn_tensor *t, ard_error *err) {
@@ -143,6 +144,46 @@ static ard_status adam_moments(ard_nn_tensor *t, ard_error *err) {
                              t->name);
     }
     return ARD_OK;
+}
+
+/* The update runs in float on fixed chunks of the parameters laid end to end (the same chunks
+ * for any pool, and each element is updated on its own, so the result does not depend on the thread
+ * count); the loop vectorises (this file is built with -fno-math-errno). */
+#define NN_ADAM_CHUNK 65536
+
+typedef struct nn_adam_run {
+    ard_nn_params *params;
+    int64_t count, total;
+    float b1, b2, step, inv_sqrt_c2, eps, decay;
+} nn_adam_run;
+
+static void adam_span(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
+    float b1 = r->b1, b2 = r->b2, step = r->step, isc2 = r->inv_sqrt_c2, eps = r->eps;
+    float decay = r->decay, nb1 = 1.0f - b1, nb2 = 1.0f - b2;
+    float *restrict value = t->value, *restrict mom = t->adam_m, *restrict var = t->adam_v;
+    const float *restrict grad = t->grad;
+    for (int64_t j = lo; j < hi; j++) {
+        float g = grad[j];
+        float m = b1 * mom[j] + nb1 * g;
+        float v = b2 * var[j] + nb2 * g * g;
+        mom[j] = m;
+        var[j] = v;
+        value[j] -= step * m / (sqrtf(v) * isc2 + eps) + decay * value[j];
+    }
+}
+
+static void adam_chunk(void *arg, int64_t index, int thread_id) {
+    (void)thread_id;
+    const nn_adam_run *r = arg;
+    int64_t lo = index * NN_ADAM_CHUNK, hi = lo + NN_ADAM_CHUNK, base = 0;
+    for (int64_t i = 0; i < r->count && base < hi; i++) {
+        ard_nn_tensor *t = ard_nn_params_at(r->params, i);
+        int64_t a = lo > base ? lo - base : 0, b = hi - base < t->count ? hi - base : t->count;
+        if (a < b) {
+            adam_span(r, t, a, b);
+        }
+        base += t->count;
+    }
 }
 
 ard_status ard_nn_adam_step(ard_nn_adam *adam, ard_nn_params *params, ard_error *err) {
@@ -164,19 +205,24 @@ ard_status ard_nn_adam_step(ard_nn_adam *adam, ard_nn_params *params, ard_error 
         }
     }
     adam->step++;
+    nn_adam_run run = {.params = params, .count = count};
     double b1 = adam->beta1, b2 = adam->beta2;
     double c1 = 1.0 - pow(b1, (double)adam->step), c2 = 1.0 - pow(b2, (double)adam->step);
-    double lr = adam->lr, eps = adam->eps, wd = adam->weight_decay;
+    run.b1 = adam->beta1;
+    run.b2 = adam->beta2;
+    run.step = (float)(adam->lr / c1);
+    run.inv_sqrt_c2 = (float)(1.0 / sqrt(c2));
+    run.eps = adam->eps;
+    run.decay = adam->lr * adam->weight_decay;
     for (int64_t i = 0; i < count; i++) {
-        ard_nn_tensor *t = ard_nn_params_at(params, i);
-        for (int64_t j = 0; j < t->count; j++) {
-            double g = t->grad[j];
-            double m = b1 * t->adam_m[j] + (1.0 - b1) * g;
-            double v = b2 * t->adam_v[j] + (1.0 - b2) * g * g;
-            t->adam_m[j] = (float)m;
-            t->adam_v[j] = (float)v;
-            double update = (m / c1) / (sqrt(v / c2) + eps) + wd * t->value[j];
-            t->value[j] = (float)((double)t->value[j] - lr * update);
+        run.total += ard_nn_params_at(params, i)->count;
+    }
+    int64_t chunks = (run.total + NN_ADAM_CHUNK - 1) / NN_ADAM_CHUNK;
+    if (adam->pool && chunks > 1) {
+        ard_pool_for(adam->pool, chunks, adam_chunk, &run);
+    } else {
+        for (int64_t c = 0; c < chunks; c++) {
+            adam_chunk(&run, c, 0);
         }
     }
     return ARD_OK;

@@ -319,7 +319,9 @@ struct ard_anomaly_model {
     int32_t knn_k, frame;
     float density_weight;
     double mu_chi2, sd_chi2, mu_dens, sd_dens, rest_zmin, rest_zmax;
-    int64_t cap; /* workspace rows */
+    ard_nn_adam adam; /* ard_anomaly_model_train_step's optimiser state */
+    float *pe;        /* [num_patches][embed]: the positional encoding of wave (fixed) */
+    int64_t cap;      /* workspace rows */
     float *e, *a1, *h1, *z, *a2, *h2, *rec, *d_rec, *d_h2, *d_z, *d_h1, *d_e;
 };
 /* The sinusoidal encoding PE [num_patches][embed] of the patch centres. */

@@ -136,6 +136,62 @@ static void test_forward_bad_input(void **state) {
     ard_anomaly_model_free(m);
 }
 
+/* ard_anomaly_model_train_step: the loss falls over steps on one batch, the weights after the
+ * steps are bit-identical for 1 and 2 threads (Adam runs in chunks on the pool), bad input. */
+static void train_steps(int32_t threads, int steps, float *first, float *last, float *w_out) {
+    ard_anomaly_arch a = {4, 32, 4, 24, 3};
+    float wave[4] = {4000.0f, 5000.0f, 6000.0f, 7000.0f};
+    ard_anomaly_model *m = NULL;
+    assert_int_equal(ard_anomaly_model_new(&a, wave, 5, threads, &m, NULL), ARD_OK);
+    enum { N = 48, PL = 4 * 32 };
+    static float x[N * PL], w[N * PL];
+    g_rng = 99;
+    for (int i = 0; i < N * PL; i++) {
+        int spec = i / PL, pix = i % PL;
+        x[i] = sinf(0.05f * (float)pix * (1.0f + 0.1f * (float)(spec % 5))) + 0.1f * frand();
+        w[i] = frand() < 0.05f ? 0.0f : 1.0f;
+    }
+    for (int k = 0; k < steps; k++) {
+        double loss = 0.0;
+        assert_int_equal(ard_anomaly_model_train_step(m, x, NULL, w, N, 1e-2f, &loss, NULL),
+                         ARD_OK);
+        if (k == 0) {
+            *first = (float)loss;
+        }
+        *last = (float)loss;
+    }
+    ard_nn_tensor *t = ard_nn_params_find(ard__anomaly_params(m), "dec2.weight");
+    memcpy(w_out, t->value, (size_t)t->count * sizeof(float));
+    ard_error e;
+    ard_error_init(&e);
+    assert_int_equal(ard_anomaly_model_train_step(m, x, NULL, w, N, 0.0f, NULL, &e), ARD_EINVAL);
+    assert_int_equal(ard_anomaly_model_train_step(m, x, NULL, NULL, N, 1e-3f, NULL, NULL),
+                     ARD_EINVAL);
+    x[5] = NAN;
+    ard_error_init(&e); /* first message wins: start afresh */
+    assert_int_equal(ard_anomaly_model_train_step(m, x, NULL, w, N, 1e-3f, NULL, &e), ARD_EINVAL);
+    assert_non_null(strstr(e.msg, "spectrum 0"));
+    x[5] = 0.0f;
+    ard_anomaly_model_free(m);
+}
+
+static void test_train_step(void **state) {
+    (void)state;
+    if (!ard_nn_available()) {
+        skip();
+    }
+    enum { W = 128 * 24 };
+    float first1, last1, first2, last2;
+    float *w1 = malloc(W * sizeof(float)), *w2 = malloc(W * sizeof(float));
+    train_steps(1, 60, &first1, &last1, w1);
+    train_steps(2, 60, &first2, &last2, w2);
+    assert_true(last1 < 0.5f * first1);
+    assert_true(first1 == first2 && last1 == last2);
+    assert_memory_equal(w1, w2, W * sizeof(float));
+    free(w1);
+    free(w2);
+}
+
 /* ---- the stage on a generated survey ---- */
 
 static char g_dir[256], g_ds[300], g_ds2[300];
@@ -411,6 +467,7 @@ int sci_run_anomaly_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients_fd),
         cmocka_unit_test(test_forward_bad_input),
+        cmocka_unit_test(test_train_step),
         cmocka_unit_test(test_stage),
     };
     return cmocka_run_group_tests_name("anomaly", tests, stage_setup, stage_teardown);

@@ -52,6 +52,29 @@ class AnomalyPython(unittest.TestCase):
         stream.close()
         self.assertEqual(checked, 160)
 
+    def test_model_train_step_in_memory(self):
+        """ard.anomaly.Model: train steps on arrays from the stream lower the loss, and the saved
+        model's forward pass equals numpy's."""
+        stream = self.ds.open_stream(batch_size=40, weights=True, norm="spectrum-median")
+        b = next(iter(stream.iter_batches()))
+        tok, mask, wt = b["TOKENS"].copy(), b["MASK"].copy(), b["WEIGHTS"].copy()
+        stream.close()
+        m = anomaly.Model(num_patches=tok.shape[1], wave=b["WAVE"], hidden=32, embed=8,
+                          latent=4, threads=2)
+        losses = [m.train_step(tok, mask, wt, lr=5e-3) for _ in range(15)]
+        self.assertLess(losses[-1], 0.5 * losses[0])
+        path = os.path.join(DS, "models", "py-model-step.safetensors")
+        m.save(path)
+        z, rec, chi2 = m.forward(tok, mask, wt, recon=True)
+        m.close()
+        z_n, rec_n = anomaly.numpy_forward(ard.load_safetensors(path), tok, mask)
+        self.assertLessEqual(np.max(np.abs(rec - rec_n)), 1e-5 * max(1.0, np.max(np.abs(rec_n))))
+        self.assertLessEqual(np.max(np.abs(z - z_n)), 1e-5 * max(1.0, np.max(np.abs(z_n))))
+        self.assertTrue(np.all(np.isfinite(chi2)))
+        with self.assertRaises(ard.Error):
+            anomaly.Model(num_patches=tok.shape[1], embed=7)
+        os.remove(path)
+
     def test_score_writes_table(self):
         r = self.ds.anomaly_score(run="py1", score_run="py1s")
         self.assertEqual(r["spectra"], 160)
