@@ -11,6 +11,7 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 ard_status ard__predicate_check(const char *where, ard_error *err); /* src/index (internal) */
 
 static ard_index *fuzz_index;
@@ -54,6 +55,15 @@ static void make_index(void) {
         abort();
     }
     atexit(remove_dataset);
+}
+
+/* Built before the first input, outside libFuzzer's per-input timeout (generating and syncing the
+ * survey takes seconds on a loaded machine; the first run once timed out there). */
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    make_index();
+    return 0;
 }
 
 static void broken(const char *where, const char *what, ard_status st, const ard_error *err) {
