@@ -93,6 +93,14 @@ dots = svg.count("<circle ")
 assert 0 < dots <= min(20000, p2["galaxies"]), dots
 PYEOF
 
+if command -v rsvg-convert >/dev/null 2>&1; then # the figure opens in a real renderer
+    rsvg-convert "$DS/figures/cosmicweb.svg" -o "$TMP/cw.png" 2>"$TMP/err" ||
+        fail "rsvg-convert cosmicweb.svg: $(cat "$TMP/err")"
+    [ "$(stat -c %s "$TMP/cw.png")" -gt 2000 ] || fail "cosmicweb.png is nearly empty"
+else
+    echo "note: rsvg-convert not installed; cosmicweb.svg not rendered"
+fi
+
 # --where narrows training too: only LRG nodes in the graph
 "$ARD" cosmicweb train "$DS" "${KNOBS[@]}" --run-id t2 --where "target_class = 'LRG'" --json \
     >"$TMP/t2.json" || fail "train LRG"

@@ -587,6 +587,55 @@ static void test_split_by_pixel(void **state) {
     free(pix), free(split);
 }
 
+/* The density-only baseline: on features where the class is the band of feature 0 (plus noise in
+ * the others) it recovers the bands, gives rows that sum to 1, and is the same twice. */
+static void test_baseline_learns_bands(void **state) {
+    (void)state;
+    enum { N = 4000 };
+    float *f = calloc((size_t)N * CW_F, sizeof *f);
+    float *p = calloc((size_t)N * CW_C, sizeof *p), *q = calloc((size_t)N * CW_C, sizeof *q);
+    int32_t *label = calloc(N, sizeof *label);
+    int64_t *train = calloc(N, sizeof *train);
+    assert_non_null(f);
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_non_null(label);
+    assert_non_null(train);
+    uint64_t x = 12345;
+    for (int64_t i = 0; i < N; i++) {
+        double v = -2.0 + 4.0 * (double)i / N;
+        label[i] = v < -1.0 ? 0 : v < 0.0 ? 1 : v < 1.0 ? 2 : 3;
+        f[i * CW_F] = (float)v;
+        for (int j = 1; j < CW_F; j++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            f[i * CW_F + j] = (float)((double)(x >> 11) * 0x1.0p-53 - 0.5);
+        }
+        train[i] = i;
+    }
+    const float weight[CW_C] = {1.0f, 1.0f, 1.0f, 1.0f};
+    ard__cw_baseline(f, N, train, N / 2 * 2, label, weight, p);
+    ard__cw_baseline(f, N, train, N / 2 * 2, label, weight, q);
+    assert_memory_equal(p, q, (size_t)N * CW_C * sizeof *p);
+    int64_t right = 0;
+    for (int64_t i = 0; i < N; i++) {
+        int best = 0;
+        double sum = 0.0;
+        for (int c = 0; c < CW_C; c++) {
+            best = p[i * CW_C + c] > p[i * CW_C + best] ? c : best;
+            sum += p[i * CW_C + c];
+        }
+        assert_true(fabs(sum - 1.0) < 1e-5);
+        right += best == label[i];
+    }
+    /* bands are linearly separable in a softmax of feature 0: only the borders are missed */
+    assert_true(right > N * 0.9);
+    free(f);
+    free(p);
+    free(q);
+    free(label);
+    free(train);
+}
+
 int sci_run_cosmicweb_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_knn_brute),
@@ -596,6 +645,7 @@ int sci_run_cosmicweb_tests(void) {
         cmocka_unit_test(test_train_deterministic_and_learns),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_split_by_pixel),
+        cmocka_unit_test(test_baseline_learns_bands),
     };
     return cmocka_run_group_tests_name("cosmicweb", tests, NULL, NULL);
 }
