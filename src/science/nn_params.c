@@ -25,45 +25,23 @@ struct ard_nn_params {
 /* ---- generator ---- */
 
 uint64_t ard__sci_mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+    return ard_rng_mix64(x + 0x9e3779b97f4a7c15ULL);
 }
 
 void ard__sci_rng_seed(sci_rng *r, uint64_t seed) {
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++) {
-        r->s[i] = ard__sci_mix64(x);
-        x += 0x9e3779b97f4a7c15ULL;
-    }
-}
-
-static uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
+    ard_rng_init(r, seed, ARD_SCI_RNG_STREAM, 0);
 }
 
 uint64_t ard__sci_rng_next(sci_rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return ard_rng_hash4(r->seed, r->stream, r->index, r->k++);
 }
 
 double ard__sci_rng_uniform(sci_rng *r) {
-    return (double)(ard__sci_rng_next(r) >> 11) * 0x1.0p-53;
+    return ard_rng_u01(r);
 }
 
 double ard__sci_rng_normal(sci_rng *r) {
-    double u1 = 1.0 - ard__sci_rng_uniform(r); /* (0, 1]: log is finite */
-    double u2 = ard__sci_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return ard_rng_normal(r);
 }
 
 uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n) {

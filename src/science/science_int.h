@@ -3,6 +3,7 @@
 #ifndef ARD_SCIENCE_INT_H
 #define ARD_SCIENCE_INT_H
 
+#include "ard/astro.h"
 #include "ard/core.h"
 #include "ard/index.h"
 #include "ard/nn.h"
@@ -171,18 +172,18 @@ ard_status ard__sci_pool(int32_t threads, ard_pool **out, ard_error *err);
 double ard__sci_now(void);
 
 /* ---- nn (nn_*.c): the seeded generator shared by nn initialisation and the cosmic-web sampler ----
- * xoshiro256** seeded through splitmix64: the same seed gives the same stream on every machine. */
-typedef struct sci_rng {
-    uint64_t s[4];
-} sci_rng;
+ * astro's counter-based generator (ard_rng, stream ARD_SCI_RNG_STREAM, index 0): the same seed gives
+ * the same stream on every machine. */
+#define ARD_SCI_RNG_STREAM 0x5c1e9ce5ULL
+typedef ard_rng sci_rng;
 
 void ard__sci_rng_seed(sci_rng *r, uint64_t seed);
 uint64_t ard__sci_rng_next(sci_rng *r);
-double ard__sci_rng_uniform(sci_rng *r); /* [0, 1), 53 bits */
-double ard__sci_rng_normal(sci_rng *r);  /* N(0, 1), Box-Muller (one value per call) */
+double ard__sci_rng_uniform(sci_rng *r); /* (0, 1), 53 bits (ard_rng_u01) */
+double ard__sci_rng_normal(sci_rng *r);  /* N(0, 1), Box-Muller (ard_rng_normal) */
 /* Uniform integer in [0, n) (n >= 1), Lemire's multiply-shift with rejection (unbiased). */
 uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n);
-/* splitmix64 finaliser: a well-mixed 64-bit hash of x. */
+/* splitmix64: ard_rng_mix64(x + golden gamma), a well-mixed 64-bit hash of x. */
 uint64_t ard__sci_mix64(uint64_t x);
 
 /* Metadata entries of a parameter set in insertion order (nn_params.c, for the safetensors writer). */
