@@ -62,7 +62,7 @@ static ard_status distribution(ard_index *idx, ds_model *m, ds_agg *a, ard_error
              "sum(CASE WHEN score > %g THEN 1 ELSE 0 END), "
              "sum(CASE WHEN score > %g THEN 1 ELSE 0 END), count(score) FROM anomalies",
              ARD_DS_ANOMALY_THRESHOLD, 2.0 * ARD_DS_ANOMALY_THRESHOLD);
-    ard_status st = ard__ds_query(idx, sql, &r, err);
+    ard_status st = ard__ds_query_typed(idx, sql, "IDDIII", &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -82,7 +82,7 @@ static ard_status distribution(ard_index *idx, ds_model *m, ds_agg *a, ard_error
     snprintf(sql, sizeof sql,
              "SELECT rank, score FROM anomalies WHERE rank = %lld OR rank = %lld ORDER BY rank",
              (long long)(scored / 100 + 1), (long long)(scored / 2 + 1));
-    st = scored > 0 ? ard__ds_query(idx, sql, &r, err) : ARD_OK;
+    st = scored > 0 ? ard__ds_query_typed(idx, sql, "ID", &r, err) : ARD_OK;
     if (st == ARD_OK && scored > 0) {
         ard__ds_set(m, "anomaly_p99", "%.3f", ard__ds_cell_double(&r, 0, 1));
         ard__ds_set(m, "anomaly_median", "%.3f", ard__ds_cell_double(&r, r.nrows > 1 ? 1 : 0, 1));
@@ -103,8 +103,11 @@ static ard_status distribution(ard_index *idx, ds_model *m, ds_agg *a, ard_error
     }
     ard_buf_appendf(&q, " FROM anomalies");
     ard_buf_append(&q, "", 1);
+    char types[DS_ANOMALY_BINS + 1];
+    memset(types, 'I', DS_ANOMALY_BINS);
+    types[DS_ANOMALY_BINS] = '\0';
     st = q.failed ? ard_error_set(err, ARD_ENOMEM, "anomaly histogram")
-                  : ard__ds_query(idx, (const char *)q.data, &r, err);
+                  : ard__ds_query_typed(idx, (const char *)q.data, types, &r, err);
     ard_buf_reset(&q);
     if (st == ARD_OK) {
         a->anomaly_bins = DS_ANOMALY_BINS;
@@ -127,7 +130,7 @@ static ard_status top(ard_index *idx, ds_model *m, ard_error *err) {
              "g.z, g.target_ra, g.target_dec FROM anomalies a LEFT JOIN galaxies g ON "
              "g.targetid = a.targetid WHERE a.rank <= %d ORDER BY a.rank",
              TOP_ROWS);
-    ard_status st = ard__ds_query(idx, sql, &r, err);
+    ard_status st = ard__ds_query_typed(idx, sql, "TTDDDTTDDD", &r, err);
     ds_table *t = ard__ds_table_get(m, "anomaly_top");
     for (int64_t i = 0; st == ARD_OK && i < r.nrows; i++) {
         char num[5][32];

@@ -115,11 +115,11 @@ static ard_status latest_runs(ard_index *idx, ds_model *m, ard_error *err) {
 /* Class fractions per target class of the galaxies in cosmic_web. */
 static ard_status class_fractions(ard_index *idx, ds_model *m, ard_error *err) {
     ds_rows r;
-    ard_status st = ard__ds_query(idx,
-                                  "SELECT g.target_class, c.class, count(*) FROM cosmic_web c"
-                                  " JOIN galaxies g ON g.targetid = c.targetid"
-                                  " GROUP BY g.target_class, c.class",
-                                  &r, err);
+    ard_status st = ard__ds_query_typed(idx,
+                                        "SELECT g.target_class, c.class, count(*) FROM cosmic_web c"
+                                        " JOIN galaxies g ON g.targetid = c.targetid"
+                                        " GROUP BY g.target_class, c.class",
+                                        "TII", &r, err);
     if (st != ARD_OK) {
         return st;
     }
@@ -195,11 +195,12 @@ static int cmp_point(const void *a, const void *b) {
 /* A thin declination slice of the predicted galaxies (RA vs redshift), at most DS_CW_POINTS. */
 static ard_status slice_points(ard_index *idx, ds_agg *a, ard_error *err) {
     ds_rows r;
-    ard_status st = ard__ds_query(idx,
-                                  "SELECT g.targetid, g.target_ra, g.target_dec, g.z, c.class"
-                                  " FROM cosmic_web c JOIN galaxies g ON g.targetid = c.targetid"
-                                  " WHERE g.target_dec IS NOT NULL AND g.z > 0",
-                                  &r, err);
+    ard_status st =
+        ard__ds_query_typed(idx,
+                            "SELECT g.targetid, g.target_ra, g.target_dec, g.z, c.class"
+                            " FROM cosmic_web c JOIN galaxies g ON g.targetid = c.targetid"
+                            " WHERE g.target_dec IS NOT NULL AND g.z > 0",
+                            "IDDDI", &r, err);
     if (st != ARD_OK || r.nrows == 0) {
         ard__ds_rows_reset(&r);
         return st;
@@ -235,8 +236,8 @@ static ard_status slice_points(ard_index *idx, ds_agg *a, ard_error *err) {
         ard__ds_rows_reset(&r);
         return ard_error_set(err, ARD_ENOMEM, "out of memory for the cosmic-web slice");
     }
-    for (int64_t i = 0; i < r.nrows; i++) {
-        if (fabs(ard__ds_cell_double(&r, i, 2) - mid) > half) {
+    for (int64_t i = 0; i < r.nrows && a->num_cw_points < kept; i++) {
+        if (!(fabs(ard__ds_cell_double(&r, i, 2) - mid) <= half)) { /* the test that counted */
             continue;
         }
         a->cw_points[a->num_cw_points++] =

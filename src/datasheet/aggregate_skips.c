@@ -67,10 +67,10 @@ ard_status ard__ds_agg_stream_skips(ard_index *idx, ds_model *m, ard_error *err)
         return st;
     }
     ds_rows r;
-    st = ard__ds_query(idx,
-                       "SELECT s.path, s.row_group, s.status, s.message FROM stream_skips s"
-                       " JOIN files f ON f.path = s.path AND f.mtime_ns <= s.tile_mtime_ns",
-                       &r, err);
+    st = ard__ds_query_typed(idx,
+                             "SELECT s.path, s.row_group, s.status, s.message FROM stream_skips s"
+                             " JOIN files f ON f.path = s.path AND f.mtime_ns <= s.tile_mtime_ns",
+                             "TITT", &r, err);
     if (st != ARD_OK) {
         return st;
     }
