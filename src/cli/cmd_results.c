@@ -55,7 +55,7 @@ static void json_run(ard_json *j, const ard_column_set *runs, int64_t r) {
 static void text_run(const ard_column_set *runs, int64_t r, const char *stage, int full) {
     if (!full) {
         const char *fin = cell(runs, "finished", r);
-        printf("%-8s %-20s %-28s %s\n", stage, cell(runs, "run_id", r), fin ? fin : "-",
+        printf("%-9s %-20s %-28s %s\n", stage, cell(runs, "run_id", r), fin ? fin : "-",
                cell(runs, "inputs_hash", r) ? cell(runs, "inputs_hash", r) : "-");
         return;
     }
@@ -117,7 +117,7 @@ static int list_or_show(const ard_cli_args *a, const char *verb) {
     if (json) {
         ard_json_begin_array(&j);
     } else if (!show) {
-        printf("%-8s %-20s %-28s %s\n", "stage", "run", "finished", "inputs_hash");
+        printf("%-9s %-20s %-28s %s\n", "stage", "run", "finished", "inputs_hash");
     }
     int64_t found = 0;
     char stage[64] = "";
