@@ -37,12 +37,17 @@ reader() {
         echo . >>"$T/reads"
     done
 }
+# The reader runs in its own process group (job control on while it starts) so that stopping it
+# also stops its pipeline: a `find | while` left behind once kept reading a round's directory while
+# the next round removed it, and reported the vanished files as that round's failure.
 start_reader() {
+    set -m
     reader "$1" &
     READER_PID=$!
+    set +m
 }
 stop_reader() {
-    kill -9 "$READER_PID" 2>/dev/null || true
+    kill -9 -- "-$READER_PID" 2>/dev/null || kill -9 "$READER_PID" 2>/dev/null || true
     wait "$READER_PID" 2>/dev/null || true
     READER_PID=
     [ ! -s "$T/reader.fail" ] || fail "$1: the concurrent reader saw: $(head -3 "$T/reader.fail")"
