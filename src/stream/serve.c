@@ -35,14 +35,19 @@ static void sleep_ms(int32_t ms) {
     nanosleep(&ts, NULL);
 }
 
+/* *stop, read atomically: the flag is set by a signal handler or by another thread. */
+static int stopped(const ard_stream_serve_options *o) {
+    return o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE) != 0;
+}
+
 /* Waits until every batch was produced and consumed, or *stop. */
 static ard_status serve_until_drained(const ard_stream_serve_options *o, ard_loader *l,
                                       ard_stream_serve_report *rep, ard_error *err) {
     int32_t poll = o->poll_ms > 0 ? o->poll_ms : 20;
-    while (!(o->stop && *o->stop) && !ard_store_drained(ard_loader_store(l))) {
+    while (!stopped(o) && !ard_store_drained(ard_loader_store(l))) {
         sleep_ms(poll);
     }
-    if (o->stop && *o->stop && !ard_store_drained(ard_loader_store(l))) {
+    if (stopped(o) && !ard_store_drained(ard_loader_store(l))) {
         rep->interrupted = 1;
         ard_store_finish(ard_loader_store(l), ARD_EIO, "the stream's server was interrupted");
         return ard_error_set(err, ARD_EIO, "stream serve /%s: interrupted", o->loader.store_name);

@@ -175,7 +175,7 @@ static void test_serve_stop(void **state) {
     ard_batch b;
     assert_int_equal(ard_store_acquire(c, 30000, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
-    j.stop = 1; /* as a signal handler would */
+    __atomic_store_n(&j.stop, 1, __ATOMIC_RELEASE); /* as a signal handler would */
     pthread_join(t, NULL);
     assert_int_equal(j.st, ARD_EIO);
     assert_int_equal(j.rep.interrupted, 1);
