@@ -347,16 +347,6 @@ ARD_API ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_da
                                            ard_error *err);
 ARD_API void ard_cosmicweb_data_reset(ard_cosmicweb_data *d); /* safe twice */
 
-/* Writes the predictions as Parquet at `path` (parent directories created; the file appears
- * atomically): TARGETID int64, WEB_CLASS int32 (0 void .. 3 knot), P_VOID, P_SHEET, P_FILAMENT,
- * P_KNOT float, with footer metadata "ard.cosmicweb.run_id" and "ard.cosmicweb.model" (either may
- * be NULL). prob is n x 4 as ard_cosmicweb_predict writes it. Errors: ARD_EINVAL, ARD_EIO,
- * ARD_ENOMEM. */
-ARD_API ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
-                                               const int32_t *cls, const float *prob, int64_t n,
-                                               const char *run_id, const char *model,
-                                               ard_error *err);
-
 /* ---- the cosmicweb stage: a dataset -> a model / predictions -> result runs (cosmicweb_stage.c) ---
  * The calls `ard cosmicweb train|predict` and Python's Dataset.cosmicweb_train / cosmicweb_predict
  * make. Galaxies: ard_cosmicweb_data_load's (catalog files, Z > 0), narrowed by `where` (a predicate

@@ -8,7 +8,6 @@
 
 #include "ard/astro.h"
 #include "ard/dataset.h"
-#include "ard/parquet_write.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -261,58 +260,5 @@ ard_status ard_cosmicweb_data_load(const char *dataset, ard_cosmicweb_data *out,
     if (st != ARD_OK) {
         ard_cosmicweb_data_reset(out);
     }
-    return st;
-}
-
-ard_status ard_cosmicweb_write_parquet(const char *path, const int64_t *targetid,
-                                       const int32_t *cls, const float *prob, int64_t n,
-                                       const char *run_id, const char *model, ard_error *err) {
-    if (!path || n < 0 || (n > 0 && (!targetid || !cls || !prob))) {
-        return ard_error_set(err, ARD_EINVAL, "cosmicweb: results need a path and arrays");
-    }
-    float *p = ard_malloc((size_t)(n > 0 ? n : 1) * CW_C * sizeof *p);
-    if (!p) {
-        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory writing %s", path);
-    }
-    for (int64_t i = 0; i < n; i++) { /* column-major probabilities */
-        for (int c = 0; c < CW_C; c++) {
-            p[(int64_t)c * n + i] = prob[i * CW_C + c];
-        }
-    }
-    static const char *const names[6] = {"TARGETID", "WEB_CLASS",  "P_VOID",
-                                         "P_SHEET",  "P_FILAMENT", "P_KNOT"};
-    const ard_pq_type types[6] = {ARD_PQ_INT64, ARD_PQ_INT32, ARD_PQ_FLOAT,
-                                  ARD_PQ_FLOAT, ARD_PQ_FLOAT, ARD_PQ_FLOAT};
-    const void *values[6] = {targetid, cls, p, p + n, p + 2 * n, p + 3 * n};
-    ard_pq_schema_builder *sb = NULL;
-    ard_pq_writer *w = NULL;
-    ard_status st = ard_dataset_mkdirs_for(path, err);
-    if (st == ARD_OK) {
-        st = ard_pq_schema_new(&sb, err);
-    }
-    for (int c = 0; st == ARD_OK && c < 6; c++) {
-        st = ard_pq_schema_add_column(sb, names[c], types[c], ARD_PQ_REQUIRED, NULL, 0, NULL, err);
-    }
-    const char *keys[2] = {"ard.cosmicweb.run_id", "ard.cosmicweb.model"};
-    const char *vals[2] = {run_id ? run_id : "", model ? model : ""};
-    ard_pq_writer_options o;
-    ard_pq_writer_options_init(&o);
-    o.codec = ARD_PQ_ZSTD;
-    o.num_kv = 2;
-    o.kv_keys = keys;
-    o.kv_values = vals;
-    if (st == ARD_OK) {
-        st = ard_pq_writer_open(path, sb, &o, &w, err);
-    }
-    ard_pq_schema_free(sb);
-    for (int c = 0; st == ARD_OK && c < 6; c++) {
-        st = ard_pq_writer_write_column(w, c, values[c], NULL, n, err);
-    }
-    if (st == ARD_OK) {
-        st = ard_pq_writer_close(w, err);
-    } else {
-        ard_pq_writer_abort(w);
-    }
-    ard_free(p);
     return st;
 }
