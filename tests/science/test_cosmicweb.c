@@ -628,7 +628,7 @@ static void test_baseline_learns_bands(void **state) {
         right += best == label[i];
     }
     /* bands are linearly separable in a softmax of feature 0: only the borders are missed */
-    assert_true(right > N * 0.9);
+    assert_true((double)right > (double)N * 0.9);
     free(f);
     free(p);
     free(q);
