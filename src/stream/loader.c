@@ -52,8 +52,12 @@ static ard_status find_width(ard_loader *l, ard_error *err) {
             continue;
         }
         const loader_file *f = &l->files[l->rgs[i].file];
-        ard_status st =
-            ard_tile_list_width(f->tile, l->rgs[i].row_group, l->o.flux_column, &l->width, err);
+        ard_tile *tile = NULL;
+        ard_status st = ard__loader_tile_get(l, l->rgs[i].file, &tile, err);
+        if (st == ARD_OK) {
+            st = ard_tile_list_width(tile, l->rgs[i].row_group, l->o.flux_column, &l->width, err);
+            ard__loader_tile_put(l, l->rgs[i].file);
+        }
         if (st != ARD_OK && ard__loader_skippable(l, st)) {
             st = ard__loader_skip(l, i, st, err); /* on_error = skip: the next one tells */
             if (st == ARD_OK) {
@@ -306,10 +310,7 @@ void ard_loader_free(ard_loader *loader) {
     (void)ard_loader_record_skips(loader, NULL); /* best effort: the stream's report has them */
     ard_store_close(loader->store);
     ard__catalog_free(loader->catalog);
-    for (int32_t i = 0; i < loader->num_files; i++) {
-        ard_tile_close(loader->files[i].tile);
-        ard_free(loader->files[i].path);
-    }
+    ard__loader_tiles_free(loader);
     for (int32_t e = 0; loader->epochs && e < loader->o.epochs; e++) {
         ard__loader_epoch_free(loader->epochs[e]);
     }

@@ -1,4 +1,5 @@
-/* The loader's plan: read items resolved against the tiles' footers (files opened once, distinct
+/* The loader's plan: read items resolved against the tiles' footers (files opened once through the
+ * tile cache, row group sizes copied out, distinct
  * row groups numbered) and each epoch's delivery order -- row groups
  * shuffled, then a local shuffle buffer (Ray Data's semantics), then this shard's contiguous share
  * -- all from a seeded generator so a seed reproduces the order exactly. */
@@ -47,7 +48,7 @@ static ard_status open_file(ard_loader *l, const char *path, int32_t *index, ard
         return ard_error_set(err, ARD_ENOMEM, "loader: path");
     }
     l->num_files++;
-    ard_status st = ard_tile_open(path, &f->tile, err);
+    ard_status st = ard__loader_tile_first(l, f, err); /* stays open while it is recent */
     if (st == ARD_OK) {
         st = check_columns(l, f, err);
     }
@@ -72,10 +73,11 @@ static int32_t find_rg(const ard_loader *l, int32_t file, int32_t row_group) {
 
 static ard_status add_rg(ard_loader *l, int32_t file, int32_t row_group, int32_t *out,
                          ard_error *err) {
-    int64_t rows = ard_tile_row_group_rows(l->files[file].tile, row_group);
+    const loader_file *f = &l->files[file];
+    int64_t rows = row_group >= 0 && row_group < f->num_row_groups ? f->rg_rows[row_group] : -1;
     if (rows < 0) {
-        return ard_error_set(err, ARD_EINVAL, "%s: row group %d of %d", l->files[file].path,
-                             row_group, ard_tile_num_row_groups(l->files[file].tile));
+        return ard_error_set(err, ARD_EINVAL, "%s: row group %d of %d", f->path, row_group,
+                             f->num_row_groups);
     }
     int32_t i = find_rg(l, file, row_group);
     if (i < 0) {

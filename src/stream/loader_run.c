@@ -71,11 +71,11 @@ void ard__loader_free_entries(ard_loader *l) {
 
 /* Decodes a FLUX or IVAR matrix of row group `rg` into `dst` (pool_floats floats). Nulls become
  * NaN, which the tokenizer rejects like any non-finite value, so no validity bitmap is needed. */
-static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, const char *column,
-                                float *dst, ard_error *err) {
+static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, ard_tile *tile,
+                                const char *column, float *dst, ard_error *err) {
     const loader_file *f = &l->files[rg->file];
     int64_t rows = 0, width = 0;
-    ard_status st = ard_tile_read_f32(f->tile, rg->row_group, column, dst, l->pool_floats, &rows,
+    ard_status st = ard_tile_read_f32(tile, rg->row_group, column, dst, l->pool_floats, &rows,
                                       &width, NULL, err);
     if (st == ARD_ELIMIT || (st == ARD_OK && (width != l->width || rows != rg->rows))) {
         st = ard_error_set(err, ARD_EINVAL,
@@ -86,22 +86,28 @@ static ard_status decode_matrix(const ard_loader *l, const loader_rg *rg, const 
     return st;
 }
 
-static ard_status decode_entry(const ard_loader *l, loader_entry *en, ard_error *err) {
+/* Reads through the tile cache: the tile is held (not closed by other threads) while decoding. */
+static ard_status decode_entry(ard_loader *l, loader_entry *en, ard_error *err) {
     const loader_rg *rg = &l->rgs[en->rg];
     const loader_file *f = &l->files[rg->file];
+    ard_tile *tile = NULL;
     ard_status st = ARD_OK;
     en->ids = ard_malloc((size_t)rg->rows * 8 + 8);
     if (!en->ids || !en->flux || !en->ivar) {
         st = ard_error_set(err, ARD_ENOMEM, "loader: row group buffers");
     }
     if (st == ARD_OK) {
-        st = ard_tile_read_int64(f->tile, rg->row_group, l->o.id_column, 0, rg->rows, en->ids, err);
+        st = ard__loader_tile_get(l, rg->file, &tile, err);
     }
     if (st == ARD_OK) {
-        st = decode_matrix(l, rg, l->o.flux_column, en->flux, err);
-    }
-    if (st == ARD_OK) {
-        st = decode_matrix(l, rg, l->o.ivar_column, en->ivar, err);
+        st = ard_tile_read_int64(tile, rg->row_group, l->o.id_column, 0, rg->rows, en->ids, err);
+        if (st == ARD_OK) {
+            st = decode_matrix(l, rg, tile, l->o.flux_column, en->flux, err);
+        }
+        if (st == ARD_OK) {
+            st = decode_matrix(l, rg, tile, l->o.ivar_column, en->ivar, err);
+        }
+        ard__loader_tile_put(l, rg->file);
     }
     if (st != ARD_OK) {
         ard_error_prefix(err, "reading %s: ", f->path);

@@ -128,7 +128,12 @@ ard_status ard__grid_parse(const char *text, grid_spec *g, ard_error *err);
 
 typedef struct loader_file {
     char *path;
-    ard_tile *tile; /* read through dataset's spectrum reader */
+    ard_tile *tile; /* open, or NULL: reopened on demand through the tile cache (loader_tiles.c) */
+    int32_t users;  /* threads reading the open tile (under lock): it is not closed under them */
+    int32_t num_row_groups;
+    int64_t *rg_rows;       /* rows of each row group, copied from the footer at the first open */
+    uint64_t last_use;      /* tile cache clock of the last use (LRU) */
+    int64_t size, mtime_ns; /* at the first open: a reopened file must still match */
 } loader_file;
 
 /* The catalog columns a loader adds to each batch, looked up in the index (loader_catalog.c). */
@@ -185,6 +190,9 @@ struct ard_loader {
     char *strings[LOADER_STRINGS];
     loader_file *files;
     int32_t num_files;
+    /* tile cache (loader_tiles.c, under lock): at most max_open_tiles open unless all are in use */
+    int32_t open_tiles, peak_open_tiles, max_open_tiles;
+    uint64_t tile_clock;
     loader_rg *rgs;
     int32_t num_rgs;
     loader_item *items;
@@ -260,6 +268,16 @@ size_t ard__loader_work_bytes(const ard_loader *l);
  * the rest frame, and with weights when out->weights is set. */
 ard_status ard__loader_tokenize(const ard_loader *l, const float *flux, const float *ivar,
                                 const row_out *out, void *work, ard_error *err);
+
+/* ---- tile cache (loader_tiles.c) ---- */
+/* First open of file `f` at creation: records its identity (size, mtime) and enters the cache. */
+ard_status ard__loader_tile_first(ard_loader *l, loader_file *f, ard_error *err);
+/* The open tile of file `file`, reopened when closed (ARD_ECORRUPT naming the file when it changed
+ * since the first open); the caller releases it with ard__loader_tile_put. Takes l->lock. */
+ard_status ard__loader_tile_get(ard_loader *l, int32_t file, ard_tile **tile, ard_error *err);
+void ard__loader_tile_put(ard_loader *l, int32_t file);
+/* Closes every tile and frees the files' copies (ard_loader_free). */
+void ard__loader_tiles_free(ard_loader *l);
 
 /* Opens the tiles of `paths` and resolves items (loader_plan.c). */
 ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_t num_items,

@@ -9,5 +9,6 @@ int main(void) {
     failed += st_catalog_run();
     failed += st_weights_run();
     failed += st_serve_run();
+    failed += st_tile_cache_run();
     return failed == 0 ? 0 : 1;
 }

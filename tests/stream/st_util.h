@@ -32,5 +32,6 @@ int st_loader_run(void);
 int st_catalog_run(void);
 int st_weights_run(void);
 int st_serve_run(void);
+int st_tile_cache_run(void);
 
 #endif
