@@ -314,9 +314,16 @@ typedef struct ard_loader_options {
     uint64_t seed;                /* shuffle seed; the epoch number is mixed in */
     int32_t epochs;               /* default 1 */
     int32_t drop_last;            /* 1: drop a short last batch of each epoch */
-    int32_t rank, world;    /* shard: this process gets its 1/world of every epoch (default 0, 1) */
-    int32_t threads;        /* producer threads (default 2) */
-    int64_t memory_cap;     /* bytes for store + cache (0 = unlimited) */
+    int32_t rank, world; /* shard: this process gets its 1/world of every epoch (default 0, 1) */
+    int32_t threads;     /* producer threads (default 2) */
+    /* Bytes for the store, the epoch cache and the decoded row groups (0 = unlimited). One
+     * decoded row group (FLUX + IVAR floats + TARGETIDs of the largest row group) is reserved
+     * first, the store's slots shrink to fit the rest, the cache is used only if it fits beside
+     * them; producers that would decode past the cap wait while another producer is filling a
+     * batch (so at least one always proceeds). Not counted: the tokenizer workspace, the tile
+     * footers and mapped chunks, the Parquet reader's buffers (a fixed allowance; README
+     * "Reliability"). ARD_ELIMIT when the cap does not hold one decoded row group and 2 slots. */
+    int64_t memory_cap;
     int32_t cache;          /* 1: keep tokenized spectra in memory after epoch 1 (if within cap) */
     const char *store_name; /* NULL: anonymous in-process store */
     const char *flux_column, *ivar_column, *id_column; /* defaults FLUX, IVAR, TARGETID */

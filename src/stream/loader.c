@@ -93,7 +93,19 @@ static ard_status make_store(ard_loader *l, ard_error *err) {
     ard_store_options_init(&so);
     so.name = l->o.store_name;
     so.slots = l->o.prefetch_batches;
+    /* the cap also holds one decoded row group (loader_memory.c): the store gets the rest */
+    int64_t entry = ard__loader_entry_bytes(l);
     so.memory_cap = l->o.memory_cap;
+    if (l->o.memory_cap > 0 && l->o.memory_cap <= entry) {
+        ard_free(wave);
+        return ard_error_set(err, ARD_ELIMIT,
+                             "loader: memory cap %lld bytes does not hold one decoded row group "
+                             "(%lld bytes) and the store",
+                             (long long)l->o.memory_cap, (long long)entry);
+    }
+    if (l->o.memory_cap > 0) {
+        so.memory_cap = l->o.memory_cap - entry;
+    }
     so.batch_size = l->o.batch_size;
     so.num_patches = (int32_t)l->num_patches;
     so.patch = l->o.tokenize.patch;
@@ -126,8 +138,9 @@ static void setup_cache(ard_loader *l) {
     int64_t np = l->num_patches, p = l->o.tokenize.patch;
     l->cache_row_bytes = np * p * 4 + np * 4 + np + 8 + 1 + (l->o.weights ? np * p * 4 : 0);
     int64_t bytes = l->cache_row_bytes * l->total_rows;
-    if (l->o.memory_cap > 0 && ard_store_size(l->store) + bytes > l->o.memory_cap) {
-        return; /* does not fit: every epoch reads and tokenizes */
+    if (l->o.memory_cap > 0 &&
+        ard_store_size(l->store) + bytes + ard__loader_entry_bytes(l) > l->o.memory_cap) {
+        return; /* does not fit beside the store and one decoded row group: no cache */
     }
     l->cache = ard_malloc((size_t)bytes + 1);
     l->cached = ard_calloc((size_t)l->total_rows + 1, sizeof *l->cached);
@@ -163,6 +176,10 @@ static ard_status finish_setup(ard_loader *l, ard_error *err) {
     st = make_store(l, err);
     if (st == ARD_OK) {
         setup_cache(l);
+        if (l->o.memory_cap > 0) { /* what decoding may use */
+            l->decode_cap = l->o.memory_cap - ard_store_size(l->store) -
+                            (l->cache_active ? l->cache_row_bytes * l->total_rows : 0);
+        }
     }
     return st;
 }

@@ -18,14 +18,17 @@ static float *pool_get(ard_loader *l) {
     if (l->pool_count > 0) {
         return l->pool[--l->pool_count];
     }
-    if (l->pool_floats == 0) {
-        int64_t rows = 1;
-        for (int32_t i = 0; i < l->num_rgs; i++) {
-            rows = l->rgs[i].rows > rows ? l->rgs[i].rows : rows;
-        }
-        l->pool_floats = rows * (l->width > 0 ? l->width : 1);
+    ard__loader_entry_bytes(l); /* sets pool_floats */
+    float *buf = ard_malloc((size_t)l->pool_floats * sizeof(float));
+    if (buf) {
+        ard__loader_decode_add(l, l->pool_floats * (int64_t)sizeof(float));
     }
-    return ard_malloc((size_t)l->pool_floats * sizeof(float));
+    return buf;
+}
+
+static void pool_drop(ard_loader *l, float *buf) {
+    ard_free(buf);
+    ard__loader_decode_add(l, -l->pool_floats * (int64_t)sizeof(float));
 }
 
 /* Keeps a buffer for reuse (frees it when the pool cannot grow). Caller holds l->lock. */
@@ -33,11 +36,15 @@ static void pool_put(ard_loader *l, float *buf) {
     if (!buf) {
         return;
     }
+    if (!ard__loader_decode_keep(l)) { /* over the memory cap: give it back */
+        pool_drop(l, buf);
+        return;
+    }
     if (l->pool_count == l->pool_cap) {
         int32_t cap = l->pool_cap ? 2 * l->pool_cap : 8;
         float **grown = ard_realloc(l->pool, (size_t)cap * sizeof *grown);
         if (!grown) {
-            ard_free(buf);
+            pool_drop(l, buf);
             return;
         }
         l->pool = grown;
@@ -49,6 +56,7 @@ static void pool_put(ard_loader *l, float *buf) {
 /* Caller holds l->lock (or is the only thread left). */
 static void entry_free(ard_loader *l, loader_entry *en) {
     ard_free(en->ids);
+    ard__loader_decode_add(l, -(l->rgs[en->rg].rows * 8 + 8));
     ard_free(en->message);
     pool_put(l, en->flux);
     pool_put(l, en->ivar);
@@ -62,7 +70,7 @@ void ard__loader_free_entries(ard_loader *l) {
         l->entries = next;
     }
     for (int32_t i = 0; i < l->pool_count; i++) {
-        ard_free(l->pool[i]);
+        pool_drop(l, l->pool[i]);
     }
     ard_free(l->pool);
     l->pool = NULL;
@@ -127,6 +135,9 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
             pthread_cond_wait(&l->changed, &l->lock);
             continue;
         }
+        if (!en && ard__loader_decode_wait(l, l->rgs[rg].rows)) {
+            continue; /* over the memory cap: waited for another producer */
+        }
         if (en) {
             *out = en;
             if (en->status == ARD_OK) {
@@ -144,6 +155,7 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         en->rg = rg;
         en->loading = 1;
         en->remaining = ep->need[rg];
+        ard__loader_decode_add(l, l->rgs[rg].rows * 8 + 8); /* its TARGETIDs */
         en->flux = pool_get(l);
         en->ivar = pool_get(l);
         en->next = l->entries;
@@ -390,7 +402,9 @@ static ard_status produce_one(ard_loader *l, ard_batch *b, worker_mem *mem, ard_
         return ard_error_set(err, ARD_ENOMEM, "loader: epoch %d plan", epoch);
     }
     int32_t count = 0;
+    ard__loader_filling(l, b->seq, 1);
     ard_status st = fill_batch(l, ep, &global, &count, mem, err);
+    ard__loader_filling(l, b->seq, 0);
     if (st == ARD_OK && l->rest.n_rest == 0) { /* the rest frame filled them before tokenizing */
         st = ard__catalog_fill(l, &global, count, err);
     }

@@ -183,7 +183,8 @@ typedef struct loader_entry {
     char *message;      /* a failed entry: the decoding thread's error message, for the others */
 } loader_entry;
 
-enum { LOADER_STRINGS = 7 }; /* option strings the loader copies (loader.c) */
+enum { LOADER_STRINGS = 7 };       /* option strings the loader copies (loader.c) */
+enum { LOADER_MAX_THREADS = 256 }; /* producer threads (loader.c checks the option) */
 
 struct ard_loader {
     ard_loader_options o; /* its strings point into `strings` */
@@ -215,6 +216,15 @@ struct ard_loader {
     float **pool;
     int32_t pool_count, pool_cap;
     int64_t pool_floats;
+    /* decoded row groups against the memory cap (loader_memory.c): bytes now, the most at once,
+     * what the cap leaves after store and cache (0 = no cap), times a producer waited; the
+     * producers inside a fill and the batch each fills */
+    int64_t decode_bytes, decode_peak, decode_cap, decode_waits;
+    int32_t filling;
+    struct {
+        pthread_t thread;
+        int64_t seq;
+    } fillers[LOADER_MAX_THREADS];
     ard_status status;
     ard_error error;
     struct loader_skips *skips; /* row groups left out under ARD_ON_ERROR_SKIP (loader_errors.c) */
@@ -293,6 +303,21 @@ ard_status ard__catalog_open(const ard_loader_options *o, loader_catalog **out, 
 void ard__catalog_free(loader_catalog *c);
 /* Fills the catalog columns of rows [0, count) of a claimed slot from the index by TARGETID. */
 ard_status ard__catalog_fill(ard_loader *l, const ard_batch *b, int32_t count, ard_error *err);
+/* ---- decoding against the memory cap (loader_memory.c; callers hold l->lock except for
+ * ard__loader_filling) ---- */
+/* Bytes of one decoded row group of the largest row group (sets pool_floats). */
+int64_t ard__loader_entry_bytes(ard_loader *l);
+/* Counts `bytes` (negative: released, which wakes waiting producers) of decoding memory. */
+void ard__loader_decode_add(ard_loader *l, int64_t bytes);
+/* 1 when a released matrix buffer may stay in the pool (within the cap). */
+int ard__loader_decode_keep(const ard_loader *l);
+/* Before decoding a row group of `rows` rows: when that would exceed the cap and the calling
+ * producer does not fill the oldest batch in progress, waits once on l->changed and returns 1
+ * (the caller looks again), else 0. */
+int ard__loader_decode_wait(ard_loader *l, int64_t rows);
+/* The calling producer starts (1) or ends (0) filling the batch of store sequence `seq`. Takes
+ * l->lock. */
+void ard__loader_filling(ard_loader *l, int64_t seq, int start);
 /* Frees the decoded row groups still held and the buffer pool (loader_run.c). */
 void ard__loader_free_entries(ard_loader *l);
 /* Stops and joins the producer threads (loader_run.c). */
