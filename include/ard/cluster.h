@@ -165,6 +165,53 @@ ARD_API ard_status ard_cluster_anomaly_score(ard_cluster *cluster, const ard_ano
                                              ard_anomaly_report *report, char **failures,
                                              ard_error *err);
 
+/* ---- distributed fetch ---------------------------------------------------------------------------
+ * Collective: `mpirun -n N ard fetch`. Rank 0 runs the fetch stage with opts (ard_fetch_run: plans
+ * with the index, writes out_path atomically); the plan is broadcast and its row groups are split
+ * among all ranks, rank 0 included, in contiguous runs of equal compressed bytes
+ * (ard_cluster_partition over the plan's chunks). Every rank decodes its run from the tiles under
+ * its own opts->query.dataset with opts->threads threads (the same path on every node, or a shared
+ * file system) and sends the decoded batches to rank 0 (at most 256 MiB in flight per rank), which
+ * writes them in plan order through an ard_fetch_source: the file (Parquet or .npy) is
+ * byte-identical to one process's. Only rank 0 reads --targetids files and the index.
+ * report: rank 0's is the stage's; elsewhere only rows (the spectra this rank decoded). Returns the
+ * agreed status ("rank R: ..." of the lowest failing rank); failures as ard_cluster_sync (one line
+ * per failing rank on rank 0). Errors: those of ard_fetch_run, ARD_ELIMIT (a row group over 2 GiB
+ * decoded, a plan over 2 GiB), ARD_EIO (MPI), ARD_EINVAL (opts->source set), ARD_ENOTSUP without
+ * MPI. */
+ARD_API ard_status ard_cluster_fetch(ard_cluster *cluster, const ard_fetch_options *opts,
+                                     ard_fetch_report *report, char **failures, ard_error *err);
+
+/* ---- distributed cosmic-web prediction --------------------------------------------------------
+ * Collective: `mpirun -n N ard cosmicweb predict`. Every rank passes the same options; every rank
+ * loads the selection and the model (the graph spans every galaxy, so the catalog is read whole
+ * on each rank), then finds the neighbours of, and runs both layers for, its share of the
+ * galaxies only (ard_cosmicweb_stage_predict_share: contiguous runs of whole 2048-galaxy
+ * inference chunks, equal in galaxies and so in bytes); the normalised features (44 bytes per
+ * galaxy) and the hidden layer (4 hidden bytes per galaxy) are exchanged between the steps with
+ * MPI_Allgatherv. Rank 0 writes the run exactly as one process does (cosmic_web table, results
+ * file, cosmicweb_runs row): the predictions are bit for bit the one-process ones. report: every
+ * rank's carries the counts; only rank 0's names the run. Returns the agreed status ("rank R: ..."
+ * of the lowest failing rank); failures as ard_cluster_sync. Errors: those of
+ * ard_cosmicweb_stage_predict, ARD_ELIMIT (an exchanged array over 2 GiB), ARD_EIO (MPI),
+ * ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_cosmicweb_predict(ard_cluster *cluster,
+                                                 const ard_cosmicweb_stage_options *opts,
+                                                 ard_cosmicweb_stage_report *report,
+                                                 char **failures, ard_error *err);
+
+/* ---- distributed datasheet ---------------------------------------------------------------------
+ * Collective: `mpirun -n N ard datasheet`. Every rank opens the index (dsn as ard_index_open)
+ * read-only and computes the aggregates -- SQL over the index plus a few Parquet footers, no
+ * spectrum read, so there are no file bytes to split --; the five SVG figures are shared round
+ * robin (figure i on rank i % N) and rank 0 writes DATA_README.md once every figure is in place
+ * (ard_datasheet_write_share): the files equal one process's. Returns the agreed status;
+ * failures as ard_cluster_sync. Errors: those of ard_datasheet_write_dsn, ARD_EIO (MPI),
+ * ARD_ENOTSUP without MPI. */
+ARD_API ard_status ard_cluster_datasheet(ard_cluster *cluster, const char *dataset, const char *dsn,
+                                         const ard_datasheet_options *opts, char **failures,
+                                         ard_error *err);
+
 /* ---- CPU pinning (no MPI) -------------------------------------------------------------------------
  * `list`: CPUs as "0-3,6"; groups separated by ':' give each rank its own set ("0:1-3": rank 0 on
  * CPU 0, rank 1 on CPUs 1-3; rank r takes group r modulo the number of groups). Applies the set to

@@ -44,6 +44,25 @@ typedef struct ard_datasheet_options {
 ARD_API ard_status ard_datasheet_write(const char *dataset, ard_index *idx,
                                        const ard_datasheet_options *opts, ard_error *err);
 
+/* One datasheet written by several processes (MPI ranks: ard_cluster_datasheet): every process
+ * computes the aggregates from its own read-only handle on the index and renders the Markdown;
+ * process `rank` of `size` writes the figures i (of the five: redshift, sky, completeness,
+ * cosmicweb, anomaly-scores) with i % size == rank; then agree(ctx, st, err) -- collective: returns
+ * the status of the lowest failing process, its message in err -- and, when every process
+ * succeeded, process 0 writes DATA_README.md (after every figure it links). The files are those
+ * ard_datasheet_write writes. */
+typedef struct ard_datasheet_share {
+    int32_t rank, size;
+    ard_status (*agree)(void *ctx, ard_status st, ard_error *err);
+    void *ctx;
+} ard_datasheet_share;
+
+/* ard_datasheet_write with a share (NULL: one process, all files). Errors as ard_datasheet_write
+ * (agreed), ARD_EINVAL (a bad share, not agreed). */
+ARD_API ard_status ard_datasheet_write_share(const char *dataset, ard_index *idx,
+                                             const ard_datasheet_options *opts,
+                                             const ard_datasheet_share *share, ard_error *err);
+
 /* As ard_datasheet_write but opens the index itself (dsn as ard_index_open: NULL = DATASET/ard.db)
  * read-only. */
 ARD_API ard_status ard_datasheet_write_dsn(const char *dataset, const char *dsn,

@@ -475,6 +475,22 @@ ARD_API ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan,
 #define ARD_FETCH_FORMAT_PARQUET 1 /* ard_fetch_to_parquet */
 #define ARD_FETCH_FORMAT_NPY 2     /* ard_fetch_to_npy */
 
+/* Where an export's decoded batches come from. By default the stage reads the plan itself
+ * (ard_fetch_open / ard_fetch_next); a source replaces that reader, e.g. with batches decoded by
+ * other processes (`mpirun ard fetch`: ranks decode byte shares of the plan, rank 0 writes; see
+ * ard_cluster_fetch). The export calls open once, after planning, with the plan and the columns it
+ * resolved (names borrowed for the call); then next until it returns ARD_EEOF: each batch must be
+ * the one ard_fetch_next over the whole plan would give, in plan order (so the output is
+ * byte-identical), valid until the following call; then close exactly once whenever open was
+ * called, with the export's status so far (ARD_OK unless something failed). */
+typedef struct ard_fetch_source {
+    ard_status (*open)(void *ctx, const ard_plan *plan, const char *const *columns,
+                       int32_t num_columns, ard_error *err);
+    ard_status (*next)(void *ctx, const ard_fetch_batch **batch, ard_error *err);
+    void (*close)(void *ctx, ard_status st);
+    void *ctx;
+} ard_fetch_source;
+
 /* Caller-filled; ard_fetch_options_init zeroes it (and the embedded query options). The strings
  * and arrays are borrowed for the call only. */
 typedef struct ard_fetch_options {
@@ -484,6 +500,9 @@ typedef struct ard_fetch_options {
     int32_t num_columns;        /* 0..8 */
     int32_t threads;            /* decoding threads; <= 0: number of CPUs */
     int32_t format;             /* ARD_FETCH_FORMAT_* */
+    /* NULL: read the plan here; else the batches come from source (above). After a failed plan
+     * (no open call) the stage returns without touching it. */
+    const ard_fetch_source *source;
 } ard_fetch_options;
 
 typedef struct ard_fetch_report {

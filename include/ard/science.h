@@ -302,6 +302,29 @@ ARD_API ard_status ard_cosmicweb_predict(const ard_cosmicweb_model *model,
                                          const ard_cosmicweb_input *in, int32_t threads,
                                          int32_t *cls, float *prob, ard_error *err);
 
+/* One prediction shared by several processes (MPI ranks: ard_cluster_cosmicweb_predict; a
+ * (rank, size) partition of the galaxies). Every process passes the same galaxies; process `rank`
+ * of `size` finds the neighbours of, and runs both layers for, its run of galaxies only (contiguous
+ * runs of whole inference chunks of 2048 galaxies: equal shares, every row computed as one process
+ * computes it). exchange is collective over the processes: each passes its status st and `rows`,
+ * an array of bounds[size] rows of row_bytes of which this process filled rows [bounds[rank],
+ * bounds[rank + 1]); it returns the status of the lowest failing process (its message in err) and,
+ * when that is ARD_OK, leaves every row filled on every process. rows and bounds are NULL (and
+ * row_bytes 0) for a pure agreement. The calls come in the same order on every process, whatever fails. */
+typedef struct ard_cosmicweb_share {
+    int32_t rank, size;
+    ard_status (*exchange)(void *ctx, ard_status st, void *rows, int64_t row_bytes,
+                           const int64_t *bounds, ard_error *err);
+    void *ctx;
+} ard_cosmicweb_share;
+
+/* ard_cosmicweb_predict with a share (NULL: one process): every process receives every galaxy's
+ * cls / prob. Errors as ard_cosmicweb_predict (agreed through exchange), ARD_EINVAL (a bad share). */
+ARD_API ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
+                                               const ard_cosmicweb_input *in, int32_t threads,
+                                               const ard_cosmicweb_share *share, int32_t *cls,
+                                               float *prob, ard_error *err);
+
 /* Saves the weights, feature normalisation and hyper-parameters (safetensors metadata
  * "ard.stage" = "cosmicweb", "features", "k", "hidden") atomically. Errors as
  * ard_nn_save_safetensors. */
@@ -413,6 +436,15 @@ ARD_API ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *
                                              ard_cosmicweb_stage_report *report, ard_error *err);
 ARD_API ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
                                                ard_cosmicweb_stage_report *report, ard_error *err);
+/* The predict stage with a share (see ard_cosmicweb_predict_share; NULL: one process): every
+ * process loads the selection and the model and predicts its share; process 0 alone writes the
+ * run (the same files and index rows as one process); the others' reports carry the counts but no
+ * run. The status before the prediction is agreed through the share's exchange; the run's own
+ * outcome is process 0's (agree on it afterwards). */
+ARD_API ard_status ard_cosmicweb_stage_predict_share(const ard_cosmicweb_stage_options *o,
+                                                     const ard_cosmicweb_share *share,
+                                                     ard_cosmicweb_stage_report *report,
+                                                     ard_error *err);
 
 /* ---- anomaly detection: an autoencoder stage over the stream (anomaly_*.c) ----------------------
  * Model (a patch-token MLP autoencoder):

@@ -19,6 +19,19 @@ static int distributed(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "anomaly") == 0 && strcmp(argv[2], "score") == 0) {
         return 1;
     }
+    if (argc >= 3 && strcmp(argv[1], "cosmicweb") == 0 && strcmp(argv[2], "predict") == 0) {
+        return 1;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "fetch") == 0 || strcmp(argv[1], "datasheet") == 0)) {
+        for (int i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--stdout") == 0 || strcmp(argv[i], "--help") == 0 ||
+                strcmp(argv[i], "--list-placeholders") == 0 ||
+                strcmp(argv[i], "--print-template") == 0) {
+                return 0; /* printing runs once */
+            }
+        }
+        return 1;
+    }
     if (argc >= 2 && strcmp(argv[1], "sync") == 0) {
         for (int i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--check") == 0) {

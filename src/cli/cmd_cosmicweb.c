@@ -197,13 +197,18 @@ static int train_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
     return ARD_CLI_OK;
 }
 
+/* cmd_cluster_stages.c: predict across MPI ranks under mpirun (*lead: this rank prints) */
+ard_status ard_cli_cosmicweb_predict(const ard_cosmicweb_stage_options *o,
+                                     ard_cosmicweb_stage_report *r, int *lead, ard_error *err);
+
 static int predict_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
     ard_error err;
     ard_error_init(&err);
     ard_cosmicweb_stage_report rep;
-    ard_status st = ard_cosmicweb_stage_predict(s, &rep, &err);
-    if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
+    int lead = 1; /* under mpirun: rank 0 prints */
+    ard_status st = ard_cli_cosmicweb_predict(s, &rep, &lead, &err);
+    if (st != ARD_OK || !lead) {
+        return st == ARD_OK ? ARD_CLI_OK : lead ? ard_cli_fail(st, &err) : ARD_CLI_FAILURE;
     }
     int64_t n = rep.galaxies;
     if (a->present[OPT_JSON]) {

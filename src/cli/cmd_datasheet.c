@@ -46,6 +46,10 @@ static const ard_cli_spec ds_spec = {
     "`ard sync` regenerates the datasheet after every sync.",
     ds_options, NUM_OPTS};
 
+/* cmd_cluster_stages.c: the datasheet across MPI ranks under mpirun (*lead: this rank prints) */
+ard_status ard_cli_datasheet_write(const char *dataset, const char *dsn,
+                                   const ard_datasheet_options *o, int *lead, ard_error *err);
+
 static int print_buf(ard_buf *b) {
     fwrite(b->data, 1, b->len, stdout);
     ard_buf_reset(b);
@@ -108,9 +112,10 @@ int ard_cmd_datasheet(int argc, char **argv) {
     }
     ard_error err;
     ard_error_init(&err);
-    ard_status st = ard_datasheet_write_dsn(dataset, dsn, &o, &err);
-    if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
+    int lead = 1; /* under mpirun: rank 0 prints */
+    ard_status st = ard_cli_datasheet_write(dataset, dsn, &o, &lead, &err);
+    if (st != ARD_OK || !lead) {
+        return st == ARD_OK ? ARD_CLI_OK : lead ? ard_cli_fail(st, &err) : ARD_CLI_FAILURE;
     }
     if (o.out_path) {
         printf("%s\n", o.out_path);

@@ -10,6 +10,9 @@
 #include <string.h>
 
 int ard_cmd_fetch(int argc, char **argv);
+/* cmd_cluster_stages.c: the stage across MPI ranks under mpirun (*lead: this rank prints) */
+ard_status ard_cli_fetch_run(const ard_fetch_options *o, ard_fetch_report *r, int *lead,
+                             ard_error *err);
 
 enum { OPT_WHERE, OPT_TARGETIDS, OPT_LIMIT, OPT_OUT, OPT_COLUMNS, OPT_THREADS, OPT_DB, NUM_OPTS };
 
@@ -101,9 +104,10 @@ int ard_cmd_fetch(int argc, char **argv) {
     ard_error err;
     ard_error_init(&err);
     ard_fetch_report report;
-    ard_status st = ard_fetch_run(&o, &report, &err);
-    if (st != ARD_OK) {
-        return ard_cli_fail(st, &err);
+    int lead = 1; /* under mpirun: rank 0 prints */
+    ard_status st = ard_cli_fetch_run(&o, &report, &lead, &err);
+    if (st != ARD_OK || !lead) {
+        return st == ARD_OK ? ARD_CLI_OK : lead ? ard_cli_fail(st, &err) : ARD_CLI_FAILURE;
     }
     fprintf(stderr, "fetched %lld spectra into %s (%.3f s)\n", (long long)report.rows, o.out_path,
             report.seconds);

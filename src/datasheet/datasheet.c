@@ -128,13 +128,38 @@ ard_status ard_datasheet_render(const char *dataset, ard_index *idx,
 
 ard_status ard_datasheet_write(const char *dataset, ard_index *idx,
                                const ard_datasheet_options *opts, ard_error *err) {
+    return ard_datasheet_write_share(dataset, idx, opts, NULL, err);
+}
+
+/* This share's figures: figure i when i % size == rank (all of them without a share). */
+static ard_status write_share_figures(const ds_agg *agg, const char *fig_dir,
+                                      const ard_datasheet_share *share, ard_error *err) {
+    ard_status st = ARD_OK;
+    for (int32_t i = 0; i < DS_NUM_FIGURES && st == ARD_OK; i++) {
+        if (!share || i % share->size == share->rank) {
+            st = ard__ds_write_figure(agg, fig_dir, i, err);
+        }
+    }
+    return st;
+}
+
+ard_status ard_datasheet_write_share(const char *dataset, ard_index *idx,
+                                     const ard_datasheet_options *opts,
+                                     const ard_datasheet_share *share, ard_error *err) {
+    if (share &&
+        (share->size < 1 || share->rank < 0 || share->rank >= share->size || !share->agree)) {
+        return ard_error_set(err, ARD_EINVAL, "datasheet: a bad share (rank %d of %d)",
+                             share ? (int)share->rank : 0, share ? (int)share->size : 0);
+    }
     char out_path[4096], fig_dir[4096];
     if (opts && opts->out_path) {
         snprintf(out_path, sizeof out_path, "%s", opts->out_path);
     } else if (dataset) {
         snprintf(out_path, sizeof out_path, "%s/DATA_README.md", dataset);
     } else {
-        return ard_error_set(err, ARD_EINVAL, "ard_datasheet_write: no dataset and no out_path");
+        ard_status st =
+            ard_error_set(err, ARD_EINVAL, "ard_datasheet_write: no dataset and no out_path");
+        return share ? share->agree(share->ctx, st, err) : st;
     }
     const char *slash = strrchr(out_path, '/');
     snprintf(fig_dir, sizeof fig_dir, "%.*s%sfigures", slash ? (int)(slash - out_path) : 0,
@@ -143,20 +168,19 @@ ard_status ard_datasheet_write(const char *dataset, ard_index *idx,
     ard_buf_init(&md);
     ds_agg agg;
     ard_status st = render(dataset, idx, opts, &md, &agg, err);
-    if (st != ARD_OK) {
-        ard_buf_reset(&md);
-        return st;
+    int rendered = st == ARD_OK;
+    if (st == ARD_OK && !(opts && opts->no_figures)) {
+        st = write_share_figures(&agg, fig_dir, share, err);
     }
-    if (!(opts && opts->no_figures)) {
-        st = ard__ds_write_figures(&agg, fig_dir, err);
-        if (st == ARD_OK) {
-            st = ard__ds_anomaly_figure(&agg, fig_dir, err);
-        }
+    if (share) { /* every share's figures are in place before the Markdown links them */
+        st = share->agree(share->ctx, st, err);
     }
-    if (st == ARD_OK) {
+    if (st == ARD_OK && (!share || share->rank == 0)) {
         st = ard_file_write_atomic(out_path, md.data, md.len, err);
     }
-    ard__ds_agg_reset(&agg);
+    if (rendered) {
+        ard__ds_agg_reset(&agg);
+    }
     ard_buf_reset(&md);
     return st;
 }

@@ -151,6 +151,9 @@ int ard__ds_strcmp_null(const char *a, const char *b);
 /* ---- figures (svg*.c) ---- */
 /* Writes the three figures into dir (created if missing). */
 ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *err);
+/* Figure i of DS_NUM_FIGURES: 0..3 as ard__ds_write_figures, 4 the anomaly figure. */
+#define DS_NUM_FIGURES 5
+ard_status ard__ds_write_figure(const ds_agg *a, const char *dir, int32_t i, ard_error *err);
 void ard__ds_svg_redshift(const ds_agg *a, ard_buf *out);
 void ard__ds_svg_sky(const ds_agg *a, ard_buf *out);
 void ard__ds_svg_completeness(const ds_agg *a, ard_buf *out);

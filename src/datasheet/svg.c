@@ -281,23 +281,31 @@ void ard__ds_svg_cosmicweb(const ds_agg *a, ard_buf *out) {
 }
 
 ard_status ard__ds_write_figures(const ds_agg *a, const char *dir, ard_error *err) {
+    ard_status st = ARD_OK;
+    for (int i = 0; i < 4 && st == ARD_OK; i++) {
+        st = ard__ds_write_figure(a, dir, i, err);
+    }
+    return st;
+}
+
+ard_status ard__ds_write_figure(const ds_agg *a, const char *dir, int32_t i, ard_error *err) {
     static const char *const names[4] = {"redshift.svg", "sky.svg", "completeness.svg",
                                          "cosmicweb.svg"};
     void (*const draw[4])(const ds_agg *, ard_buf *) = {
         ard__ds_svg_redshift, ard__ds_svg_sky, ard__ds_svg_completeness, ard__ds_svg_cosmicweb};
-    ard_status st = ARD_OK;
-    for (int i = 0; i < 4 && st == ARD_OK; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        ard_buf b;
-        ard_buf_init(&b);
-        draw[i](a, &b);
-        st = b.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory drawing %s", path)
-                      : ard_dataset_mkdirs_for(path, err);
-        if (st == ARD_OK) {
-            st = ard_file_write_atomic(path, b.data, b.len, err);
-        }
-        ard_buf_reset(&b);
+    if (i < 0 || i >= 4) {
+        return ard__ds_anomaly_figure(a, dir, err);
     }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    ard_buf b;
+    ard_buf_init(&b);
+    draw[i](a, &b);
+    ard_status st = b.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory drawing %s", path)
+                             : ard_dataset_mkdirs_for(path, err);
+    if (st == ARD_OK) {
+        st = ard_file_write_atomic(path, b.data, b.len, err);
+    }
+    ard_buf_reset(&b);
     return st;
 }

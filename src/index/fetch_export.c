@@ -30,6 +30,35 @@ static ard_status check_kinds(const ard_fetch_batch *b, const int32_t *kinds, co
     return ARD_OK;
 }
 
+/* ---- the batch reader: this process's ard_fetch, or a caller's source ---- */
+
+typedef struct batch_reader {
+    const ard_fetch_source *source;
+    ard_fetch *fetch;
+    int opened;
+} batch_reader;
+
+static ard_status reader_open(batch_reader *r, const char *dataset, const ard_plan *plan,
+                              const char *const *columns, int32_t num_columns, int32_t threads,
+                              ard_error *err) {
+    if (!r->source) {
+        return ard_fetch_open(dataset, plan, columns, num_columns, threads, &r->fetch, err);
+    }
+    r->opened = 1;
+    return r->source->open(r->source->ctx, plan, columns, num_columns, err);
+}
+
+static ard_status reader_next(batch_reader *r, const ard_fetch_batch **b, ard_error *err) {
+    return r->source ? r->source->next(r->source->ctx, b, err) : ard_fetch_next(r->fetch, b, err);
+}
+
+static void reader_close(batch_reader *r, ard_status st) {
+    if (r->source && r->opened) {
+        r->source->close(r->source->ctx, st);
+    }
+    ard_fetch_close(r->fetch);
+}
+
 /* ---- Parquet ---- */
 
 /* The columns of a Parquet export and their kinds, from the first planned tile (NULL: none). */
@@ -142,14 +171,16 @@ static ard_status open_first(const char *dataset, const ard_plan *plan, ard_tile
     return st;
 }
 
-ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
-                                const char *const *columns, int32_t num_columns, int32_t threads,
-                                const char *out_path, int64_t *rows_out, ard_error *err) {
+ard_status ard__fetch_export_parquet(const char *dataset, const ard_plan *plan,
+                                     const char *const *columns, int32_t num_columns,
+                                     int32_t threads, const char *out_path,
+                                     const ard_fetch_source *source, int64_t *rows_out,
+                                     ard_error *err) {
     if (!out_path) {
         return ard_error_set(err, ARD_EINVAL, "ard_fetch_to_parquet: no output path");
     }
     ard_tile *first = NULL;
-    ard_fetch *f = NULL;
+    batch_reader f = {source, NULL, 0};
     ard_pq_writer *w = NULL;
     int64_t rows = 0;
     pq_cols cols;
@@ -159,13 +190,13 @@ ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
         st = resolve_columns(first, columns, num_columns, &cols, err);
     }
     if (st == ARD_OK) {
-        st = ard_fetch_open(dataset, plan, cols.names, cols.count, threads, &f, err);
+        st = reader_open(&f, dataset, plan, cols.names, cols.count, threads, err);
     }
     if (st == ARD_OK) {
         st = open_writer(first, &cols, out_path, &w, err);
     }
     const ard_fetch_batch *b;
-    while (st == ARD_OK && (st = ard_fetch_next(f, &b, err)) == ARD_OK) {
+    while (st == ARD_OK && (st = reader_next(&f, &b, err)) == ARD_OK) {
         st = check_kinds(b, cols.kinds, plan, err);
         st = st == ARD_OK ? write_batch_parquet(w, &cols, b, err) : st;
         rows += b->rows;
@@ -175,12 +206,19 @@ ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
         w = NULL;
     }
     ard_pq_writer_abort(w);
-    ard_fetch_close(f);
+    reader_close(&f, st);
     ard_tile_close(first);
     if (rows_out) {
         *rows_out = st == ARD_OK ? rows : 0;
     }
     return st;
+}
+
+ard_status ard_fetch_to_parquet(const char *dataset, const ard_plan *plan,
+                                const char *const *columns, int32_t num_columns, int32_t threads,
+                                const char *out_path, int64_t *rows_out, ard_error *err) {
+    return ard__fetch_export_parquet(dataset, plan, columns, num_columns, threads, out_path, NULL,
+                                     rows_out, err);
 }
 
 /* ---- NumPy ---- */
@@ -294,9 +332,10 @@ static ard_status npy_finish(npy_job *j, ard_status st, ard_error *err) {
     return st;
 }
 
-ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan, const char *const *columns,
-                            int32_t num_columns, int32_t threads, const char *out_path,
-                            int64_t *rows_out, ard_error *err) {
+ard_status ard__fetch_export_npy(const char *dataset, const ard_plan *plan,
+                                 const char *const *columns, int32_t num_columns, int32_t threads,
+                                 const char *out_path, const ard_fetch_source *source,
+                                 int64_t *rows_out, ard_error *err) {
     static const char *const default_columns[] = {"FLUX"};
     if (!columns || num_columns <= 0) {
         columns = default_columns;
@@ -311,11 +350,11 @@ ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan, const cha
     npy_job j;
     memset(&j, 0, sizeof j);
     j.ncols = num_columns;
-    ard_fetch *f = NULL;
+    batch_reader f = {source, NULL, 0};
     int64_t rows = 0;
-    ard_status st = ard_fetch_open(dataset, plan, columns, num_columns, threads, &f, err);
+    ard_status st = reader_open(&f, dataset, plan, columns, num_columns, threads, err);
     const ard_fetch_batch *b;
-    while (st == ARD_OK && (st = ard_fetch_next(f, &b, err)) == ARD_OK) {
+    while (st == ARD_OK && (st = reader_next(&f, &b, err)) == ARD_OK) {
         if (!j.started) {
             st = npy_start(&j, base, columns, ard_plan_num_rows(plan), b, err);
         }
@@ -326,9 +365,16 @@ ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan, const cha
         st = j.started ? ARD_OK : npy_start(&j, base, columns, 0, NULL, err);
     }
     st = npy_finish(&j, st, err);
-    ard_fetch_close(f);
+    reader_close(&f, st);
     if (rows_out) {
         *rows_out = st == ARD_OK ? rows : 0;
     }
     return st;
+}
+
+ard_status ard_fetch_to_npy(const char *dataset, const ard_plan *plan, const char *const *columns,
+                            int32_t num_columns, int32_t threads, const char *out_path,
+                            int64_t *rows_out, ard_error *err) {
+    return ard__fetch_export_npy(dataset, plan, columns, num_columns, threads, out_path, NULL,
+                                 rows_out, err);
 }

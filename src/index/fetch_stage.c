@@ -57,11 +57,11 @@ ard_status ard_fetch_run(const ard_fetch_options *o, ard_fetch_report *report, a
     int64_t rows = 0;
     const char *const *cols = o->num_columns > 0 ? o->columns : NULL;
     if (st == ARD_OK && format == ARD_FETCH_FORMAT_NPY) {
-        st = ard_fetch_to_npy(o->query.dataset, plan, cols, o->num_columns, o->threads, o->out_path,
-                              &rows, err);
+        st = ard__fetch_export_npy(o->query.dataset, plan, cols, o->num_columns, o->threads,
+                                   o->out_path, o->source, &rows, err);
     } else if (st == ARD_OK) {
-        st = ard_fetch_to_parquet(o->query.dataset, plan, cols, o->num_columns, o->threads,
-                                  o->out_path, &rows, err);
+        st = ard__fetch_export_parquet(o->query.dataset, plan, cols, o->num_columns, o->threads,
+                                       o->out_path, o->source, &rows, err);
     }
     ard_plan_free(plan);
     if (report) {

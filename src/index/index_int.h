@@ -271,4 +271,15 @@ ard_status ard__result_remove_dir(const char *dir, ard_error *err);
 ard_status ard__result_run_files(const char *results_dir, const char *stage, const char *run_id,
                                  int remove, int *count, ard_error *err);
 
+/* fetch_export.c: the exports with an optional batch source (NULL: ard_fetch over the plan). */
+ard_status ard__fetch_export_parquet(const char *dataset, const ard_plan *plan,
+                                     const char *const *columns, int32_t num_columns,
+                                     int32_t threads, const char *out_path,
+                                     const ard_fetch_source *source, int64_t *rows_out,
+                                     ard_error *err);
+ard_status ard__fetch_export_npy(const char *dataset, const ard_plan *plan,
+                                 const char *const *columns, int32_t num_columns, int32_t threads,
+                                 const char *out_path, const ard_fetch_source *source,
+                                 int64_t *rows_out, ard_error *err);
+
 #endif

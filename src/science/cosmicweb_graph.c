@@ -13,14 +13,16 @@ typedef struct graph_job {
     cw_graph *g;
     sci_knn_hit *hits; /* per thread: k + 1 slots */
     int32_t slots;
+    int64_t first, end; /* the rows to find neighbours for */
 } graph_job;
 
 static void graph_chunk(void *arg, int64_t chunk, int thread_id) {
     graph_job *job = arg;
     cw_graph *g = job->g;
     sci_knn_hit *hits = job->hits + (int64_t)thread_id * job->slots;
-    int64_t end = (chunk + 1) * CW_GRAPH_CHUNK < g->n ? (chunk + 1) * CW_GRAPH_CHUNK : g->n;
-    for (int64_t i = chunk * CW_GRAPH_CHUNK; i < end; i++) {
+    int64_t at = job->first + chunk * CW_GRAPH_CHUNK;
+    int64_t end = at + CW_GRAPH_CHUNK < job->end ? at + CW_GRAPH_CHUNK : job->end;
+    for (int64_t i = at; i < end; i++) {
         int32_t found = ard__tree_knn(job->tree, job->xyz + 3 * i, g->k + 1, hits);
         int32_t out = 0;
         for (int32_t j = 0; j < found && out < g->k; j++) {
@@ -36,6 +38,11 @@ static void graph_chunk(void *arg, int64_t chunk, int thread_id) {
 
 ard_status ard__cw_graph_build(const double *xyz, int64_t n, int32_t k, ard_pool *pool, cw_graph *g,
                                ard_error *err) {
+    return ard__cw_graph_build_rows(xyz, n, k, 0, n, pool, g, err);
+}
+
+ard_status ard__cw_graph_build_rows(const double *xyz, int64_t n, int32_t k, int64_t first,
+                                    int64_t end, ard_pool *pool, cw_graph *g, ard_error *err) {
     memset(g, 0, sizeof *g);
     if (n >= INT32_MAX) {
         return ard_error_set(err, ARD_ELIMIT, "cosmicweb: %lld galaxies (at most 2^31 - 2)",
@@ -72,8 +79,8 @@ ard_status ard__cw_graph_build(const double *xyz, int64_t n, int32_t k, ard_pool
     sci_tree tree;
     st = ard__tree_build(&tree, pts, n, 3, scale, pool, err);
     if (st == ARD_OK) {
-        graph_job job = {&tree, xyz, g, hits, k + 1};
-        int64_t chunks = (n + CW_GRAPH_CHUNK - 1) / CW_GRAPH_CHUNK;
+        graph_job job = {&tree, xyz, g, hits, k + 1, first, end};
+        int64_t chunks = (end - first + CW_GRAPH_CHUNK - 1) / CW_GRAPH_CHUNK;
         if (pool) {
             ard_pool_for(pool, chunks, graph_chunk, &job);
         } else {

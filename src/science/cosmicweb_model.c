@@ -231,19 +231,40 @@ static void softmax_rows(float *z, int64_t rows) {
     }
 }
 
+void ard__cw_share_bounds(int64_t n, int32_t size, int64_t *bounds) {
+    int64_t chunks = (n + CW_INFER_CHUNK - 1) / CW_INFER_CHUNK;
+    for (int32_t r = 0; r <= size; r++) {
+        int64_t row = chunks * r / size * CW_INFER_CHUNK;
+        bounds[r] = row < n ? row : n;
+    }
+}
+
+/* The exchange of one per-row array (no-op without a share). */
+static ard_status exchange(const ard_cosmicweb_share *share, ard_status st, void *rows,
+                           int64_t row_bytes, const int64_t *bounds, ard_error *err) {
+    return share ? share->exchange(share->ctx, st, rows, row_bytes, bounds, err) : st;
+}
+
 ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
                          ard_pool *pool, float *prob, ard_error *err) {
-    int64_t n = g->n, h = m->hidden;
+    int64_t bounds[2] = {0, g->n};
+    return ard__cw_infer_share(m, g, features, pool, NULL, bounds, ARD_OK, prob, err);
+}
+
+ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
+                               const float *features, ard_pool *pool,
+                               const ard_cosmicweb_share *share, const int64_t *bounds,
+                               ard_status st, float *prob, ard_error *err) {
+    int64_t n = g->n, h = m ? m->hidden : 1; /* no model: st failed, only the exchanges run */
+    int32_t rank = share ? share->rank : 0;
+    int64_t first = bounds[rank], end = bounds[rank + 1];
     float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
     float *c = ard_malloc((size_t)CW_INFER_CHUNK * 2 * (size_t)(h > CW_F ? h : CW_F) * sizeof *c);
-    if (!h1 || !c) {
-        ard_free(h1);
-        ard_free(c);
-        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for inference");
+    if (st == ARD_OK && (!h1 || !c)) {
+        st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for inference");
     }
-    ard_status st = ARD_OK;
-    for (int64_t a = 0; a < n && st == ARD_OK; a += CW_INFER_CHUNK) {
-        int64_t rows = n - a < CW_INFER_CHUNK ? n - a : CW_INFER_CHUNK;
+    for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
+        int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
         full_concat(g, features, CW_F, a, rows, c);
         st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F, m->w1->value, m->b1->value, h,
                                   h1 + a * h, err);
@@ -251,8 +272,9 @@ ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const 
             st = ard_nn_relu_forward(h1 + a * h, rows * h, h1 + a * h, err);
         }
     }
-    for (int64_t a = 0; a < n && st == ARD_OK; a += CW_INFER_CHUNK) {
-        int64_t rows = n - a < CW_INFER_CHUNK ? n - a : CW_INFER_CHUNK;
+    st = exchange(share, st, h1, h * (int64_t)sizeof *h1, bounds, err);
+    for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
+        int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
         full_concat(g, h1, h, a, rows, c);
         st = ard_nn_dense_forward(pool, c, rows, 2 * h, m->w2->value, m->b2->value, CW_C,
                                   prob + a * CW_C, err);
@@ -260,6 +282,7 @@ ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const 
             softmax_rows(prob + a * CW_C, rows);
         }
     }
+    st = exchange(share, st, prob, CW_C * (int64_t)sizeof *prob, bounds, err);
     ard_free(h1);
     ard_free(c);
     return st;

@@ -595,20 +595,26 @@ static void predict_summary(ard_buf *out, const ard_cosmicweb_stage_options *o,
     ard_json_end_object(&j);
 }
 
+/* st: the status so far (with a share, every process agrees on it before predicting). */
 static ard_status classify(const ard_cosmicweb_stage_options *o, const ard_cosmicweb_data *d,
-                           int32_t *cls, float *prob, ard_cosmicweb_stage_report *r,
-                           ard_error *err) {
+                           const ard_cosmicweb_share *share, ard_status st, int32_t *cls,
+                           float *prob, ard_cosmicweb_stage_report *r, ard_error *err) {
     ard_cosmicweb_model *m = NULL;
-    ard_status st = resolve_model(o, r->model_path, sizeof r->model_path, err);
+    if (st == ARD_OK) {
+        st = resolve_model(o, r->model_path, sizeof r->model_path, err);
+    }
     if (st == ARD_OK && access(r->model_path, F_OK) != 0) {
         st = ard_error_set(err, ARD_ENOENT, "cosmicweb: no model %s", r->model_path);
     }
     if (st == ARD_OK) {
         st = ard_cosmicweb_model_load(r->model_path, &m, err);
     }
+    if (share) {
+        st = share->exchange(share->ctx, st, NULL, 0, NULL, err);
+    }
     ard_cosmicweb_input in = {d->n, d->xyz, d->z, d->target_class, NULL, NULL};
     if (st == ARD_OK) {
-        st = ard_cosmicweb_predict(m, &in, o->train.threads, cls, prob, err);
+        st = ard_cosmicweb_predict_share(m, &in, o->train.threads, share, cls, prob, err);
     }
     ard_cosmicweb_model_free(m);
     for (int64_t i = 0; st == ARD_OK && i < d->n; i++) {
@@ -624,6 +630,12 @@ static ard_status classify(const ard_cosmicweb_stage_options *o, const ard_cosmi
 
 ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
                                        ard_cosmicweb_stage_report *report, ard_error *err) {
+    return ard_cosmicweb_stage_predict_share(o, NULL, report, err);
+}
+
+ard_status ard_cosmicweb_stage_predict_share(const ard_cosmicweb_stage_options *o,
+                                             const ard_cosmicweb_share *share,
+                                             ard_cosmicweb_stage_report *report, ard_error *err) {
     ard_cosmicweb_stage_report local;
     ard_cosmicweb_stage_report *r = report ? report : &local;
     double t0 = 0.0;
@@ -634,11 +646,18 @@ ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
     if (st == ARD_OK && (!cls || !prob)) {
         st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for predictions");
     }
-    if (st == ARD_OK) {
+    if (st == ARD_OK || share) {
         r->galaxies = d.n;
         r->skipped = d.skipped;
         r->split_nside = d.split_nside;
-        st = classify(o, &d, cls, prob, r, err);
+        st = classify(o, &d, share, st, cls, prob, r, err);
+    }
+    if (share && share->rank != 0) { /* process 0 writes the run */
+        ard_free(cls);
+        ard_free(prob);
+        ard_cosmicweb_data_reset(&d);
+        r->seconds = ard__sci_now() - t0;
+        return st;
     }
     ard_buf params, summary;
     ard_buf_init(&params);

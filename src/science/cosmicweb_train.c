@@ -477,34 +477,60 @@ ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in, const ard_cosmicwe
 
 ard_status ard_cosmicweb_predict(const ard_cosmicweb_model *model, const ard_cosmicweb_input *in,
                                  int32_t threads, int32_t *cls, float *prob, ard_error *err) {
-    if (!model) {
-        return ard_error_set(err, ARD_EINVAL, "cosmicweb: predict needs a model");
+    return ard_cosmicweb_predict_share(model, in, threads, NULL, cls, prob, err);
+}
+
+ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
+                                       const ard_cosmicweb_input *in, int32_t threads,
+                                       const ard_cosmicweb_share *share, int32_t *cls, float *prob,
+                                       ard_error *err) {
+    if (share && (share->size < 1 || share->rank < 0 || share->rank >= share->size ||
+                  share->size > 65536 || !share->exchange)) {
+        return ard_error_set(err, ARD_EINVAL, "cosmicweb: a bad share (rank %d of %d)",
+                             (int)share->rank, (int)share->size);
     }
-    ard_status st = ard__nn_need_blas("cosmicweb prediction", err);
+    ard_status st =
+        model ? ARD_OK : ard_error_set(err, ARD_EINVAL, "cosmicweb: predict needs a model");
+    if (st == ARD_OK) {
+        st = ard__nn_need_blas("cosmicweb prediction", err);
+    }
     if (st == ARD_OK) {
         st = check_input(in, 0, err);
     }
-    if (st != ARD_OK) {
-        return st;
-    }
+    int32_t size = share ? share->size : 1, rank = share ? share->rank : 0;
+    int64_t n = st == ARD_OK ? in->n : 0;
+    int64_t *bounds = ard_calloc((size_t)size + 1, sizeof *bounds);
     cw_setup s;
     memset(&s, 0, sizeof s);
-    float *p = prob ? prob : ard_malloc((size_t)in->n * CW_C * sizeof *p);
-    if (!p) {
-        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for probabilities");
+    float *p = prob ? prob : ard_malloc((size_t)(n ? n : 1) * CW_C * sizeof *p);
+    if (st == ARD_OK && (!p || !bounds)) {
+        st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for probabilities");
     }
-    st = ard__sci_pool(threads, &s.pool, err);
+    if (bounds) {
+        ard__cw_share_bounds(n, size, bounds);
+    }
     if (st == ARD_OK) {
-        st = ard__cw_graph_build(in->xyz, in->n, model->k, s.pool, &s.graph, err);
+        st = ard__sci_pool(threads, &s.pool, err);
+    }
+    if (st == ARD_OK) {
+        st = ard__cw_graph_build_rows(in->xyz, n, model->k, bounds[rank], bounds[rank + 1], s.pool,
+                                      &s.graph, err);
     }
     if (st == ARD_OK) {
         st = ard__cw_features(&s.graph, in->z, in->target_class, &s.features, err);
     }
     if (st == ARD_OK) {
-        ard__cw_normalise(model, s.features, in->n);
-        st = ard__cw_infer(model, &s.graph, s.features, s.pool, p, err);
+        ard__cw_normalise(model, s.features, n);
     }
-    for (int64_t i = 0; st == ARD_OK && cls && i < in->n; i++) {
+    if (share) { /* the others' feature rows (theirs hold no neighbours here) */
+        st = share->exchange(share->ctx, st, st == ARD_OK ? s.features : NULL,
+                             st == ARD_OK ? CW_F * (int64_t)sizeof(float) : 0, bounds, err);
+    }
+    if (share || st == ARD_OK) {
+        st = ard__cw_infer_share(model, &s.graph, s.features, s.pool, share, bounds, st, p, err);
+    }
+    ard_free(bounds);
+    for (int64_t i = 0; st == ARD_OK && cls && i < n; i++) {
         int best = 0;
         for (int c = 1; c < CW_C; c++) {
             best = p[i * CW_C + c] > p[i * CW_C + best] ? c : best;

@@ -230,6 +230,10 @@ typedef struct cw_graph {
  * coordinates naming the galaxy, n <= k), ARD_ELIMIT (n >= 2^31), ARD_ENOMEM. */
 ard_status ard__cw_graph_build(const double *xyz, int64_t n, int32_t k, ard_pool *pool, cw_graph *g,
                                ard_error *err);
+/* As ard__cw_graph_build, but finds the neighbours of rows [first, end) only (the others stay 0:
+ * a share of a prediction split among processes). */
+ard_status ard__cw_graph_build_rows(const double *xyz, int64_t n, int32_t k, int64_t first,
+                                    int64_t end, ard_pool *pool, cw_graph *g, ard_error *err);
 void ard__cw_graph_reset(cw_graph *g);
 /* Raw features (n x CW_F, see science.h) into a new array. ARD_EINVAL (k < 16), ARD_ENOMEM. */
 ard_status ard__cw_features(const cw_graph *g, const double *z, const int32_t *target_class,
@@ -307,6 +311,16 @@ void ard__cw_baseline(const float *features, int64_t n, const int64_t *train, in
 ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
                          ard_pool *pool, float *prob, ard_error *err);
 
+/* ard__cw_infer shared among processes (share non-NULL): this one computes the rows
+ * [bounds[rank], bounds[rank + 1]) of each layer and share->exchange fills in the others' (bounds
+ * are multiples of the inference chunk, so every row is computed as one process computes it). The
+ * exchanges run whatever st is (st is passed in; the agreed status is returned). */
+ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
+                               const float *features, ard_pool *pool,
+                               const ard_cosmicweb_share *share, const int64_t *bounds,
+                               ard_status st, float *prob, ard_error *err);
+/* The chunk-aligned row bounds (size + 1 entries) of a prediction of n rows shared by size. */
+void ard__cw_share_bounds(int64_t n, int32_t size, int64_t *bounds);
 /* Standardises raw features in place with the model's mean / std. */
 void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n);
 /* ---- anomaly autoencoder (anomaly_model.c) ---- */
