@@ -1,5 +1,6 @@
 /* bench_stream_tokenize [SPECTRA] [WIDTH] [PATCH]: tokenizer throughput on one core (spectra/s,
- * median normalisation, IVAR=0 and null pixels as in real data). Prints one JSON line; the
+ * median normalisation, IVAR=0 and null pixels as in real data), best of 5 by wall time and by
+ * the thread's CPU time (spectra per CPU second: the per-core figure, robust on a busy machine). Prints one JSON line; the
  * bench/stream-bench script sets it beside numpy's reference in the same run. */
 #include "ard/stream.h"
 
@@ -7,9 +8,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -36,20 +37,21 @@ int main(int argc, char **argv) {
         flux[i] = (float)(1.0 + u);
         ivar[i] = (s >> 3) % 40 == 0 ? 0.0f : 1.0f;
     }
-    double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now();
+    double best = 1e30, best_cpu = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
         for (long i = 0; i < n; i++) {
             ard_tokenize_spectrum(&o, flux + i * width, ivar + i * width, NULL, NULL, 0, NULL,
                                   width, tokens, scales, mask, &flags, work, NULL);
         }
-        double t = now() - t0;
+        double t = clock_s(CLOCK_MONOTONIC) - t0, c = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
         best = t < best ? t : best;
+        best_cpu = c < best_cpu ? c : best_cpu;
     }
     printf(
         "{\"tool\": \"ard\", \"spectra\": %ld, \"width\": %ld, \"patch\": %d, \"seconds\": %.6f, "
-        "\"spectra_per_s\": %.1f}\n",
-        n, width, patch, best, (double)n / best);
+        "\"spectra_per_s\": %.1f, \"cpu_seconds\": %.6f, \"spectra_per_cpu_s\": %.1f}\n",
+        n, width, patch, best, (double)n / best, best_cpu, (double)n / best_cpu);
     free(flux), free(ivar), free(tokens), free(scales), free(mask), free(work);
     return 0;
 }

@@ -246,6 +246,12 @@ ARD_API ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_b
                                      ard_error *err);
 /* Consumer: hands the slot back. ARD_EINVAL when this handle does not hold it. Thread-safe. */
 ARD_API ard_status ard_store_release(ard_store *store, const ard_batch *batch, ard_error *err);
+/* Consumer: ard_store_release(batch) when batch->slot >= 0 (a batch this handle holds), then
+ * ard_store_acquire into batch: one call per batch for bindings that pay per call. Start with
+ * batch->slot = -1. On any failure batch->slot is -1 unless the release itself failed (then the
+ * batch is untouched and still held). Same status codes as release and acquire. Thread-safe. */
+ARD_API ard_status ard_store_next(ard_store *store, int64_t timeout_ms, ard_batch *batch,
+                                  ard_error *err);
 
 /* The shared mapping (base, size) -- for zero-copy checks -- and geometry. */
 ARD_API void *ard_store_base(const ard_store *store);

@@ -144,30 +144,45 @@ class Stream:
         self._held = None
 
     def _release(self):
-        if self._held is not None and self._m is not None:
+        if self._held is not None and self._held.slot >= 0 and self._m is not None:
             err = ErrorStruct()
             lib.ard_store_release(self._m.h, ctypes.byref(self._held), ctypes.byref(err))
         self._held = None
 
-    def iter_batches(self, timeout_ms=-1, with_meta=False):
-        """Yields dicts of numpy views; the previous batch is released when the next is asked for."""
+    def iter_batches(self, timeout_ms=-1, with_meta=False, _convert=None):
+        """Yields dicts of numpy views; the previous batch is released when the next is asked for.
+        A slot's arrays never move, so the views of a full batch are built once per slot and
+        reused (each batch is a fresh dict of the same view objects), and each batch costs one
+        call into libard (ard_store_next). _convert (internal): maps a new dict of views once
+        per slot (iter_torch_batches makes the tensors there)."""
         err = ErrorStruct()
+        b = BatchStruct()
+        b.slot = -1
+        self._held = b
+        step, pb, perr = lib.ard_store_next, ctypes.byref(b), ctypes.byref(err)
+        cache = self._slot_views = {}
         try:
             while self._m is not None:
-                b = BatchStruct()
-                st = lib.ard_store_acquire(self._m.h, timeout_ms, ctypes.byref(b), ctypes.byref(err))
+                st = step(self._m.h, timeout_ms, pb, perr)
                 if st == STATUS_EEOF:
                     return
                 check(st, err)
-                self._held = b
-                d = _views(b, self._m, self.columns)
+                full = b.count == b.batch_size
+                d = cache.get(b.slot) if full else None
+                if d is None:  # first use of the slot, or a short batch (not kept)
+                    d = _views(b, self._m, self.columns)
+                    if _convert is not None:
+                        d = _convert(d)
+                    if full:
+                        cache[b.slot] = d
+                d = Batch(d)
                 if with_meta:
                     d["epoch"] = b.epoch
                     d["seq"] = b.seq
                 yield d
-                self._release()
         finally:
             self._release()
+            self._slot_views = {}
 
     @property
     def skipped(self):
@@ -193,6 +208,7 @@ class Stream:
     def close(self):
         """Releases the held batch; the mapping goes when the last view is gone."""
         self._release()
+        self._slot_views = {}  # the cached views hold the mapping
         if self._m is not None:
             self._skipped = self.skipped
         self._m = None
@@ -433,7 +449,7 @@ class Dataset:
         return stream
 
     def iter_batches(self, batch_size=256, prefetch_batches=10, local_shuffle_buffer_size=None,
-                     local_shuffle_seed=None, seed=None, drop_last=False, **kw):
+                     local_shuffle_seed=None, seed=None, drop_last=False, _convert=None, **kw):
         """Yields dicts of numpy arrays that are views on the shared-memory batch (zero copy)."""
         stream = self.open_stream(batch_size=batch_size, prefetch_batches=prefetch_batches,
                                   local_shuffle_buffer_size=local_shuffle_buffer_size,
@@ -441,7 +457,7 @@ class Dataset:
                                   drop_last=drop_last, **kw)
         self.skipped = []
         try:
-            yield from stream.iter_batches()
+            yield from stream.iter_batches(_convert=_convert)
         finally:
             stream.close()
             self.skipped = stream.skipped  # row groups left out under on_error="skip"
@@ -450,10 +466,12 @@ class Dataset:
         """Like iter_batches with torch tensors (torch.from_numpy: shares the memory)."""
         import torch
 
-        for batch in self.iter_batches(**kw):
+        def tensors(batch):  # once per slot: the tensors are reused like the views
             # text catalog columns ('S' arrays) have no torch dtype: they stay numpy views
-            out = Batch({k: torch.from_numpy(v) if v.dtype.kind != "S" else v
-                         for k, v in batch.items()})
+            return Batch({k: torch.from_numpy(v) if v.dtype.kind != "S" else v
+                          for k, v in batch.items()})
+
+        for out in self.iter_batches(_convert=tensors, **kw):
             if device not in (None, "cpu", "auto"):
                 out = Batch({k: v.to(device) if not isinstance(v, np.ndarray) else v
                              for k, v in out.items()})

@@ -208,6 +208,7 @@ def _signatures():
         "ard_store_attach": (ctypes.c_int, [vp, p(vp), err]),
         "ard_store_acquire": (ctypes.c_int, [vp, c_i64, p(BatchStruct), err]),
         "ard_store_release": (ctypes.c_int, [vp, p(BatchStruct), err]),
+        "ard_store_next": (ctypes.c_int, [vp, c_i64, p(BatchStruct), err]),
         "ard_store_close": (None, [vp]),
         "ard_store_base": (vp, [vp]),
         "ard_store_size": (c_i64, [vp]),

@@ -1,6 +1,7 @@
 /* Exact medians by selection (ard_median_select, and the patch medians of the tokenizer).
- * Up to ARD_PATCH_MAX values: on CPUs with AVX2 (checked at run time), a sorting network in
- * registers for up to 64 values (median_sort64.c) and rank counting beyond; elsewhere rank
+ * Up to ARD_PATCH_MAX values: on CPUs with AVX-512F or AVX2 (checked at run time, in that order),
+ * a sorting network in registers for up to 64 values (median_sort64_avx512.c, median_sort64.c)
+ * and rank counting beyond; elsewhere rank
  * counting built for the baseline instruction set (median_small_impl.h). Larger counts: a
  * branch-free three-way partition up to SMALL_SELECT_MAX values, then quickselect with a
  * median-of-3 pivot, insertion sort for small ranges and a heap-sort fallback against adversarial
@@ -47,10 +48,24 @@ static float median_small_avx2(const float *keys, int32_t len, int32_t count) {
     ard__select64_avx2(keys, len, klo, k, &lo, &hi);
     return median_of_middles(lo, hi, count);
 }
+
+/* The same with the AVX-512 network (median_sort64_avx512.c) up to 64 values. */
+static float median_small_avx512(const float *keys, int32_t len, int32_t count) {
+    if (len > 64) {
+        return median_rank_avx2(keys, len, count);
+    }
+    int32_t k = count / 2, klo = count % 2 ? k : k - 1;
+    float lo, hi;
+    ard__select64_avx512(keys, len, klo, k, &lo, &hi);
+    return median_of_middles(lo, hi, count);
+}
 #endif
 
 float ard__median_small(const float *keys, int32_t len, int32_t count) {
 #if ARD_STREAM_X86
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2")) {
+        return median_small_avx512(keys, len, count);
+    }
     if (__builtin_cpu_supports("avx2")) {
         return median_small_avx2(keys, len, count);
     }
@@ -65,6 +80,9 @@ ard__median_small_fn ard__median_small_kernel(int which) {
 #if ARD_STREAM_X86
     if (which == 1 && __builtin_cpu_supports("avx2")) {
         return median_small_avx2;
+    }
+    if (which == 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2")) {
+        return median_small_avx512;
     }
 #endif
     return NULL;

@@ -96,8 +96,9 @@ void ard__robust_lock(pthread_mutex_t *m);
  * tokenizer passes a patch with its invalid pixels as +inf and count = the valid ones.
  * 1 <= count <= len <= ARD_PATCH_MAX; keys free of NaN and not modified. Thread-safe (median.c). */
 float ard__median_small(const float *keys, int32_t len, int32_t count);
-/* The kernels behind ard__median_small, for tests: 0 = baseline instruction set (always), 1 = AVX2
- * (NULL when not built in or the CPU lacks it). */
+/* The kernels behind ard__median_small, for tests: 0 = baseline instruction set (always), 1 = AVX2,
+ * 2 = AVX-512F network up to 64 values and AVX2 rank counting beyond (NULL when not built in or
+ * the CPU lacks it). */
 typedef float (*ard__median_small_fn)(const float *keys, int32_t len, int32_t count);
 ard__median_small_fn ard__median_small_kernel(int which);
 
@@ -113,6 +114,10 @@ ard__median_small_fn ard__median_small_kernel(int which);
  * a sorting network in AVX2 registers (median_sort64.c). Call only when the CPU has AVX2. */
 void ard__select64_avx2(const float *keys, int32_t len, int32_t klo, int32_t khi, float *lo,
                         float *hi);
+/* The same in AVX-512F registers (median_sort64_avx512.c), bit-identical results. Call only when
+ * the CPU has AVX-512F. */
+void ard__select64_avx512(const float *keys, int32_t len, int32_t klo, int32_t khi, float *lo,
+                          float *hi);
 #endif
 
 /* An "ard.grid" text parsed (wave.c): kind, first and last bin centre, bins. */

@@ -88,6 +88,74 @@ class ZeroCopy(unittest.TestCase):
         self.assertEqual(seen, len(ALL_IDS))
 
 
+def plain_batches(stream):
+    """The plain consumer path (before per-slot views): acquire, fresh views, copy, release."""
+    err = _lib.ErrorStruct()
+    while True:
+        b = _lib.BatchStruct()
+        st = _lib.lib.ard_store_acquire(stream._m.h, -1, ctypes.byref(b), ctypes.byref(err))
+        if st == _lib.STATUS_EEOF:
+            return
+        _lib.check(st, err)
+        yield {k: v.copy() for k, v in ard._views(b, stream._m, stream.columns).items()}
+        _lib.check(_lib.lib.ard_store_release(stream._m.h, ctypes.byref(b), ctypes.byref(err)), err)
+
+
+class Counted:
+    """Wraps a ctypes function and counts its calls."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.fn(*args)
+
+
+class SlotViews(unittest.TestCase):
+    """iter_batches reuses each slot's views and makes one libard call per batch: the batches
+    equal the plain path's, bit for bit (shuffled, 2 epochs, a short last batch per epoch)."""
+
+    def test_cached_views_equal_plain_path(self):
+        kw = dict(batch_size=64, prefetch_batches=3, threads=2, shuffle=True, seed=3, epochs=2,
+                  local_shuffle_buffer_size=100)
+        ds = ard.Dataset(DS)
+        plain = ds.open_stream(**kw)
+        want = list(plain_batches(plain))
+        plain.close()
+        lib = ard.lib
+        counters = {name: Counted(getattr(lib, name))
+                    for name in ("ard_store_next", "ard_store_acquire", "ard_store_release")}
+        for name, c in counters.items():
+            setattr(lib, name, c)
+        try:
+            stream = ds.open_stream(**kw)
+            got, arrays = [], {}
+            for b in stream.iter_batches():
+                got.append({k: v.copy() for k, v in b.items()})
+                arrays[id(b["TOKENS"])] = b["TOKENS"]  # keeps the object alive: ids stay unique
+            stream.close()
+        finally:
+            for name, c in counters.items():
+                setattr(lib, name, c.fn)
+        self.assertGreater(len(want), 6)
+        self.assertEqual(len(got), len(want))
+        for g, w in zip(got, want):
+            self.assertEqual(sorted(g), sorted(w))
+            for k in w:
+                self.assertEqual(g[k].dtype, w[k].dtype, k)
+                self.assertEqual(g[k].shape, w[k].shape, k)
+                self.assertEqual(g[k].tobytes(), w[k].tobytes(), k)
+        short = sum(len(w["TARGETID"]) < 64 for w in want)
+        self.assertGreater(short, 0)
+        # the views of full batches are built once per slot (at most 64 slots)
+        self.assertLessEqual(len(arrays), min(len(want), 64 + short))
+        self.assertLess(len(arrays), len(want))
+        self.assertEqual(counters["ard_store_next"].calls, len(want) + 1)  # + the end of data
+        self.assertEqual(counters["ard_store_acquire"].calls, 0)
+        self.assertEqual(counters["ard_store_release"].calls, 0)
+
+
 class Delivery(unittest.TestCase):
     def ids(self, **kw):
         out = []

@@ -125,6 +125,40 @@ static void *mt_consumer(void *arg) {
     return NULL;
 }
 
+/* ard_store_next: releases the held batch and takes the next (the same sequence as acquire and
+ * release), leaves nothing held at the end of data, and refuses a batch it does not hold. */
+static void test_next(void **state) {
+    (void)state;
+    ard_store_options o;
+    geometry(&o, NULL, 2);
+    ard_store *p = NULL, *c = NULL;
+    assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+    assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
+    ard_batch b;
+    memset(&b, 0, sizeof b);
+    b.slot = -1;
+    for (int64_t i = 0; i < 5; i++) {
+        assert_int_equal(produce(p, 1000), ARD_OK); /* 2 slots: only free after each next */
+        assert_int_equal(ard_store_next(c, 1000, &b, NULL), ARD_OK);
+        assert_int_equal(b.seq, i);
+        assert_true(b.targetid[0] == i * 10 && b.tokens[0] == (float)i);
+        assert_int_equal(ard_store_held(p), 1);
+    }
+    ard_batch stale = b;
+    stale.seq = 99; /* not what this handle holds: refused, nothing acquired */
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_store_next(c, 0, &stale, &err), ARD_EINVAL);
+    assert_int_equal(ard_store_held(p), 1);
+    assert_int_equal(ard_store_next(c, 0, NULL, &err), ARD_EINVAL);
+    ard_store_finish(p, ARD_OK, NULL);
+    assert_int_equal(ard_store_next(c, 1000, &b, NULL), ARD_EEOF);
+    assert_int_equal(b.slot, -1);
+    assert_int_equal(ard_store_held(p), 0);
+    ard_store_close(c);
+    ard_store_close(p);
+}
+
 static void test_threads(void **state) {
     (void)state;
     ard_store_options o;
@@ -366,10 +400,11 @@ static void test_bad_geometry(void **state) {
 
 int st_store_run(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_single_process),     cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_consumer_processes), cmocka_unit_test(test_dead_producer),
-        cmocka_unit_test(test_name_taken),         cmocka_unit_test(test_memory_cap),
-        cmocka_unit_test(test_permissions),        cmocka_unit_test(test_bad_geometry),
+        cmocka_unit_test(test_single_process), cmocka_unit_test(test_next),
+        cmocka_unit_test(test_threads),        cmocka_unit_test(test_consumer_processes),
+        cmocka_unit_test(test_dead_producer),  cmocka_unit_test(test_name_taken),
+        cmocka_unit_test(test_memory_cap),     cmocka_unit_test(test_permissions),
+        cmocka_unit_test(test_bad_geometry),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
