@@ -3,7 +3,7 @@
  * the peak memory of decoding one row group. Driven by bench/parquet-decode, which runs DuckDB on
  * the same file.
  *
- *   bench_decode [--threads N] [--reps R] [--column PATH] [--fresh] FILE
+ *   bench_decode [--threads N] [--reps R] [--column PATH] [--fresh] [--own-buffers] [--no-memcpy] FILE
  *   bench_decode --peak [--row-group G] [--column PATH] FILE
  *
  * Prints `RESULT key=value ...` lines. Timing is reported, never asserted. */
@@ -80,6 +80,7 @@ static int32_t find_leaf(const ard_parquet_file *file, const char *column) {
 static float *thread_buf[MAX_THREADS];
 static int64_t thread_cap[MAX_THREADS];
 static int use_fresh;
+static int skip_memcpy; /* --no-memcpy: decode only (profiling) */
 
 static ard_status decode_into(decode_job *job, int64_t index, int thread_id, ard_pq_f32_matrix *m) {
     const ard_pq_row_group *rg = &ard_parquet_metadata(job->file)->row_groups[index];
@@ -231,10 +232,16 @@ static void bench_memcpy(const char *name, size_t total, size_t slice, long thre
     free(dst);
 }
 
+/* Decode buffers shared by every open of the file (ard_parquet_buffers), as a loader going through
+ * many tiles keeps them; --own-buffers: each open pools its own (fresh pages per open). */
+static ard_parquet_buffers *shared_buffers;
+static int own_buffers;
+
 static int open_file(const char *path, ard_parquet_file **file) {
     ard_error err;
     ard_error_init(&err);
-    if (ard_parquet_open(path, NULL, file, &err) != ARD_OK) {
+    ard_parquet_open_options opts = {.buffers = shared_buffers};
+    if (ard_parquet_open(path, &opts, file, &err) != ARD_OK) {
         fprintf(stderr, "bench_decode: %s\n", err.msg);
         return -1;
     }
@@ -253,6 +260,12 @@ static int bench_decode(const char *path, const char *column, long threads, long
     }
     int status = 1;
     decode_outcome check, outcome;
+    if (!own_buffers &&
+        ard_parquet_buffers_new((int32_t)(2 * threads + 2), 0, &shared_buffers, &err) != ARD_OK) {
+        fprintf(stderr, "bench_decode: %s\n", err.msg);
+        ard_pool_free(pool);
+        return 1;
+    }
     if (open_file(path, &file) != 0)
         goto done;
     int32_t leaf = find_leaf(file, column);
@@ -283,10 +296,13 @@ static int bench_decode(const char *path, const char *column, long threads, long
         fflush(stdout);
     }
     size_t slice = row_groups > 0 ? (bytes + (size_t)row_groups - 1) / (size_t)row_groups : bytes;
-    bench_memcpy(base_name(path), bytes, slice ? slice : 1, threads, reps, pool);
+    if (!skip_memcpy)
+        bench_memcpy(base_name(path), bytes, slice ? slice : 1, threads, reps, pool);
     status = 0;
 done:
     ard_parquet_close(file);
+    ard_parquet_buffers_free(shared_buffers);
+    shared_buffers = NULL;
     ard_pool_free(pool);
     return status;
 }
@@ -561,6 +577,10 @@ int main(int argc, char **argv) {
                 return usage();
         } else if (!strcmp(argv[i], "--column") && i + 1 < argc) {
             column = argv[++i];
+        } else if (!strcmp(argv[i], "--own-buffers")) {
+            own_buffers = 1;
+        } else if (!strcmp(argv[i], "--no-memcpy")) {
+            skip_memcpy = 1;
         } else if (!strcmp(argv[i], "--fresh")) {
             use_fresh = 1;
         } else if (!strcmp(argv[i], "--peak")) {

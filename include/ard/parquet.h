@@ -218,9 +218,28 @@ typedef struct ard_pq_metadata {
 typedef struct ard_parquet_file ard_parquet_file;
 
 /* Open options; zero-initialise, then set what you need. */
+/* A pool of decode buffers (column chunk bytes, decompressed pages) that files opened with it
+ * share (ard_parquet_open_options.buffers). Without one, each file pools its own buffers and
+ * frees them at close, so a reader that goes through many files, or opens one file again and
+ * again, maps and page-faults fresh buffers for every file (on this project's VMs that was 11-19%
+ * of a compressed spectra decode: bench/results/parquet-decode.md). Holds at most max_buffers idle
+ * buffers (1..64; two per decoding thread suffice); a buffer above max_bytes (0: 256 MiB) is freed
+ * instead of kept. Thread-safe. It must outlive every file opened with it. */
+typedef struct ard_parquet_buffers ard_parquet_buffers;
+/* Errors: ARD_EINVAL (max_buffers outside 1..64, max_bytes < 0), ARD_ENOMEM. On failure *out is
+ * NULL. */
+ARD_API ard_status ard_parquet_buffers_new(int32_t max_buffers, int64_t max_bytes,
+                                           ard_parquet_buffers **out, ard_error *err);
+/* Frees the pool and the buffers it holds (accepts NULL). Not while a file opened with it is
+ * open. */
+ARD_API void ard_parquet_buffers_free(ard_parquet_buffers *buffers);
+/* Bytes held by idle buffers of the pool (capacity, not pages touched). Thread-safe. */
+ARD_API int64_t ard_parquet_buffers_held(const ard_parquet_buffers *buffers);
+
 typedef struct ard_parquet_open_options {
-    int32_t skip_crc_check; /* 1: do not verify page CRCs */
-    int64_t memory_cap;     /* cap on decoded bytes per column chunk; 0 = default (4 GiB) */
+    int32_t skip_crc_check;       /* 1: do not verify page CRCs */
+    int64_t memory_cap;           /* cap on decoded bytes per column chunk; 0 = default (4 GiB) */
+    ard_parquet_buffers *buffers; /* NULL: per-file buffers; else borrowed for the file's life */
 } ard_parquet_open_options;
 
 /* Opens `path` and decodes its footer only (no data page is read). opts may be NULL.

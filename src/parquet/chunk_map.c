@@ -169,6 +169,10 @@ static int32_t claim_slot(void) {
     return -1;
 }
 
+void ard__pq_file_map_chunks(ard_parquet_file *f, int32_t on) {
+    f->map_chunks = on != 0;
+}
+
 int ard__pq_view_map(const ard_parquet_file *f, int64_t offset, size_t len, ard__pq_view *v) {
     memset(v, 0, sizeof *v);
     v->slot = -1;

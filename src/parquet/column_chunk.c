@@ -9,6 +9,10 @@
 
 #define ARD__DEFAULT_MEMORY_CAP ((int64_t)1 << 30)
 #define ARD__HEADER_WINDOW 16384
+/* Uncompressed chunks from this size on are read page by page (ard__chunk_reader.incremental), and
+ * their data pages from ARD__DEFER_MIN on may leave their values in the file (defer_values). */
+#define ARD__INCREMENTAL_MIN ((int64_t)4 << 20)
+#define ARD__DEFER_MIN ((int64_t)256 << 10)
 
 int32_t ard__type_width(ard_pq_type type, int32_t type_length) {
     switch (type) {
@@ -54,6 +58,11 @@ static int bit_width_of(int16_t max_level) {
 /* Makes file bytes [off, off + len) available in cr->buf (growing the window to the right; a view is
  * turned into an owned copy first). */
 static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, ard_error *err) {
+    if (cr->incremental && (off < cr->buf_start || off > cr->buf_start + (int64_t)cr->buf_len)) {
+        cr->buf_start =
+            off; /* a new window: the bytes before it are done with or left in the file */
+        cr->buf_len = 0;
+    }
     if (off < cr->buf_start || len < 0 || off > cr->limit || len > cr->limit - off) {
         return ard_error_set(
             err, ARD_ECORRUPT,
@@ -66,7 +75,16 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
     }
     size_t new_len = (size_t)(off + len - cr->buf_start);
     if (!cr->buf_owned || new_len > cr->buf_cap) {
-        uint8_t *grown = cr->buf_owned ? ard_realloc(cr->buf, new_len) : ard_malloc(new_len);
+        /* capacity rounded up to a power of two: pages never touched cost no memory, and any
+         * pooled buffer then fits the next chunk of a similar size without a realloc */
+        size_t cap = new_len;
+        for (size_t p = 4096; p < ((size_t)1 << 40); p <<= 1) {
+            if (p >= new_len) {
+                cap = p;
+                break;
+            }
+        }
+        uint8_t *grown = cr->buf_owned ? ard_realloc(cr->buf, cap) : ard_malloc(cap);
         if (!grown) {
             return ard_error_set(err, ARD_ENOMEM, "%s: out of memory reading column data",
                                  cr->what);
@@ -75,7 +93,7 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
             memcpy(grown, cr->buf, cr->buf_len);
         }
         cr->buf = grown;
-        cr->buf_cap = new_len;
+        cr->buf_cap = cap;
         cr->buf_owned = 1;
     }
     ard_status st = ard__pq_file_read(cr->file, have_end, (size_t)(off + len - have_end),
@@ -87,12 +105,13 @@ static ard_status ensure_bytes(ard__chunk_reader *cr, int64_t off, int64_t len, 
     return ARD_OK;
 }
 
-/* The chunk's stored bytes: a view of the caller's memory for memory-backed files, a guarded
- * read-only mapping for files (page-cache pages, no copy: a pread copy of every chunk made decode
- * 0.7 GB/s instead of 5.2), or, when the mapping cannot be guarded, one positional read into a
- * pooled buffer. A tile truncated by another process while it is mapped reads as zeros past the cut
- * and ard__chunk_finish reports ARD_EIO naming it (chunk_map.c); a read is a short read and the same
- * ARD_EIO. */
+/* The chunk's stored bytes: a view of the caller's memory for memory-backed files, else one
+ * positional read into a pooled buffer (or, when the file asks for it, a guarded read-only mapping).
+ * Reading wins on this VM at every chunk size: pread into a reused buffer + memcpy 2.1-3.2 GB per
+ * CPU-second against 0.15-0.82 for mmap + memcpy (16 KiB - 4 MiB chunks), and munmap's TLB
+ * shoot-downs kept two threads from scaling (bench/results/parquet-decode.md). A file truncated
+ * while it is read is a short read: ARD_EIO naming it; a mapped one reads as zeros past the cut and
+ * ard__chunk_finish reports the same ARD_EIO (chunk_map.c). */
 static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, ard_error *err) {
     const ard_parquet_file *f = cr->file;
     if (len > 0 && f->mem) {
@@ -100,7 +119,7 @@ static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, 
         cr->buf_len = (size_t)len;
         return ARD_OK;
     }
-    if (len > 0 && ard__pq_view_map(f, start, (size_t)len, &cr->view)) {
+    if (len > 0 && f->map_chunks && ard__pq_view_map(f, start, (size_t)len, &cr->view)) {
         cr->buf = cr->view.data;
         cr->buf_len = (size_t)len;
         return ARD_OK;
@@ -116,6 +135,10 @@ static ard_status view_chunk(ard__chunk_reader *cr, int64_t start, int64_t len, 
         cr->buf_owned = pooled != NULL;
         cr->buf_pooled = 1;
         cr->buf_len = 0;
+        if (cr->cc->codec == ARD_PQ_UNCOMPRESSED && len >= ARD__INCREMENTAL_MIN) {
+            cr->incremental = 1; /* page by page, so large values can go straight to the caller */
+            return ARD_OK;
+        }
     }
     return ensure_bytes(cr, start, len, err);
 }
@@ -198,6 +221,7 @@ void ard__chunk_close(ard__chunk_reader *cr) {
     ard_free(cr->def);
     ard_free(cr->rep);
     ard_free(cr->indices);
+    ard_free(cr->level_copy);
     ard__dict_reset(&cr->dict);
     memset(cr, 0, sizeof *cr);
 }
@@ -564,6 +588,118 @@ static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header 
     return st;
 }
 
+/* 1 when the data page's values may stay in the file: the caller asked, the chunk is read page by
+ * page, the page is large, stored as is, without a CRC to verify first, with RLE levels (v1). */
+static int deferrable(const ard__chunk_reader *cr, const ard__pq_page_header *h) {
+    if (!cr->defer_values || !cr->lazy_levels || !cr->incremental ||
+        (cr->verify_crc && h->has_crc) || h->compressed_page_size < ARD__DEFER_MIN ||
+        h->compressed_page_size != h->uncompressed_page_size) {
+        return 0;
+    }
+    if (h->type == ARD_PQ_DATA_PAGE_V2) {
+        return 1;
+    }
+    return (cr->max_rep == 0 || h->repetition_level_encoding == ARD_PQ_RLE) &&
+           (cr->max_def == 0 || h->definition_level_encoding == ARD_PQ_RLE);
+}
+
+/* Byte length of a v1 page's length-prefixed RLE level streams at body_off (reading only them), or
+ * -1 when they do not fit the page (the eager path then reports the damage). */
+static int64_t v1_levels_length(ard__chunk_reader *cr, int64_t body_off, int64_t size,
+                                ard_status *st, ard_error *err) {
+    int64_t at = 0;
+    int16_t maxes[2] = {cr->max_rep, cr->max_def};
+    for (int i = 0; i < 2 && *st == ARD_OK; i++) {
+        if (maxes[i] == 0) {
+            continue;
+        }
+        if (at + 4 > size) {
+            return -1;
+        }
+        *st = ensure_bytes(cr, body_off, at + 4, err);
+        if (*st != ARD_OK) {
+            return -1;
+        }
+        const uint8_t *p = cr->buf + (body_off - cr->buf_start) + at;
+        at += 4 + (int64_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                            (uint32_t)p[3] << 24);
+        if (at > size) {
+            return -1;
+        }
+    }
+    return at;
+}
+
+/* Reads only the levels of a deferrable page (copied aside, so later reads may replace buf) and
+ * leaves its values in the file. *taken = 0 when the page must be read whole after all. */
+static ard_status deferred_page(ard__chunk_reader *cr, const ard__pq_page_header *h, ard__page *pg,
+                                int *taken, ard_error *err) {
+    int64_t body_off = cr->pos + (int64_t)h->header_size, size = h->compressed_page_size;
+    int v1 = h->type == ARD_PQ_DATA_PAGE;
+    ard_status st = ARD_OK;
+    *taken = 0;
+    if (body_off > cr->limit || size > cr->limit - body_off) {
+        return ARD_OK; /* page_body reports the range */
+    }
+    int64_t lv = v1 ? v1_levels_length(cr, body_off, size, &st, err)
+                    : (int64_t)h->repetition_levels_byte_length + h->definition_levels_byte_length;
+    if (st != ARD_OK || lv < 0 || lv > size || h->repetition_levels_byte_length < 0 ||
+        h->definition_levels_byte_length < 0) {
+        return st;
+    }
+    st = ensure_bytes(cr, body_off, lv, err);
+    if (st == ARD_OK &&
+        ard__grow((void **)&cr->level_copy, &cr->level_copy_cap, (size_t)lv + 16) != 0) {
+        st = ard_error_set(err, ARD_ENOMEM, "%s: out of memory for levels", cr->what);
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    memcpy(cr->level_copy, cr->buf + (body_off - cr->buf_start), (size_t)lv);
+    size_t used = 0;
+    st = page_levels(cr, h, v1, cr->level_copy, (size_t)lv, pg, &used, err);
+    *taken = 1;
+    pg->deferred = 1;
+    pg->values = NULL;
+    pg->values_offset = body_off + (v1 ? (int64_t)used : lv);
+    pg->values_len = (size_t)(size - (pg->values_offset - body_off));
+    if (st == ARD_OK && !pg->lazy) {
+        st = ard__chunk_page_values(cr, pg, err); /* levels decoded eagerly: values wanted too */
+    }
+    return st;
+}
+
+ard_status ard__chunk_page_values(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {
+    if (!pg->deferred) {
+        return ARD_OK;
+    }
+    ard_status st = ensure_bytes(cr, pg->values_offset, (int64_t)pg->values_len, err);
+    if (st == ARD_OK) {
+        pg->values = cr->buf + (pg->values_offset - cr->buf_start);
+        pg->deferred = 0;
+    }
+    return st;
+}
+
+/* A data page: levels, then values (in memory, or left in the file when deferrable). */
+static ard_status data_page(ard__chunk_reader *cr, const ard__pq_page_header *h, ard__page *pg,
+                            ard_error *err) {
+    int taken = 0;
+    ard_status st = deferrable(cr, h) ? deferred_page(cr, h, pg, &taken, err) : ARD_OK;
+    if (st != ARD_OK || taken) {
+        return st;
+    }
+    memset(pg, 0, sizeof *pg);
+    pg->header_offset = cr->pos;
+    const uint8_t *stored;
+    st = page_body(cr, h, &stored, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    return h->type == ARD_PQ_DATA_PAGE ? data_page_v1(cr, h, stored, pg, err)
+                                       : data_page_v2(cr, h, stored, pg, err);
+}
+
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {
     for (;;) {
         if (cr->levels_left <= 0 || cr->pos >= cr->limit || cr->pos >= cr->stop_at) {
@@ -580,9 +716,7 @@ ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error 
         if (h.type == ARD_PQ_DICTIONARY_PAGE) {
             st = load_dictionary(cr, &h, err);
         } else if (h.type == ARD_PQ_DATA_PAGE || h.type == ARD_PQ_DATA_PAGE_V2) {
-            const uint8_t *stored;
-            st = page_body(cr, &h, &stored, err);
-            if (st == ARD_OK && h.num_values > cr->levels_left) {
+            if (h.num_values > cr->levels_left) {
                 st = ard_error_set(err, ARD_ECORRUPT,
                                    "%s: page at byte %lld has %d values but the "
                                    "chunk has only %lld left",
@@ -591,8 +725,8 @@ ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error 
             }
             if (st == ARD_OK) {
                 cr->need_rep_zero |= h.type == ARD_PQ_DATA_PAGE_V2;
-                st = h.type == ARD_PQ_DATA_PAGE ? data_page_v1(cr, &h, stored, pg, err)
-                                                : data_page_v2(cr, &h, stored, pg, err);
+                st = data_page(cr, &h, pg, err);
+                pg->header_offset = cr->pos;
                 pg->encoding = h.encoding;
             }
             if (st == ARD_OK) {

@@ -34,6 +34,12 @@ typedef struct ard__page {
     int32_t must_start_record; /* the first repetition level must be 0 */
     const uint8_t *rep_data, *def_data;
     size_t rep_len, def_len;
+    /* Deferred values (ard__chunk_reader.defer_values, lazy pages of large uncompressed chunks
+     * only): `values` is NULL and the values_len PLAIN-or-other encoded bytes lie in the file at
+     * values_offset, for the caller to read straight into its destination (ard__pq_file_read) or
+     * to bring into memory with ard__chunk_page_values. */
+    int32_t deferred;
+    int64_t values_offset;
 } ard__page;
 
 /* A read-only mapping of file bytes guarded against SIGBUS (chunk_map.c): if the file is truncated
@@ -54,6 +60,9 @@ int ard__pq_view_map(const ard_parquet_file *f, int64_t offset, size_t len, ard_
  * when an access to the view faulted because the file shrank. */
 ard_status ard__pq_view_check(const ard__pq_view *v, const char *path, ard_status st,
                               ard_error *err);
+/* Makes the column readers of `f` map chunks (on = 1) instead of reading them (the default). Not
+ * thread-safe against readers of the same file; for tests of the mapping. */
+void ard__pq_file_map_chunks(ard_parquet_file *f, int32_t on);
 /* Unmaps (accepts a view that was never mapped). */
 void ard__pq_view_unmap(ard__pq_view *v);
 /* Faults absorbed since the process started (tests). */
@@ -67,7 +76,13 @@ typedef struct ard__chunk_reader {
     int32_t width; /* bytes per decoded value; 0 for BYTE_ARRAY */
     int16_t max_def, max_rep;
     int32_t verify_crc;
-    int32_t lazy_levels; /* set by the caller: return RLE level streams undecoded when possible */
+    int32_t lazy_levels;  /* set by the caller: return RLE level streams undecoded when possible */
+    int32_t defer_values; /* set by the caller (with lazy_levels): large uncompressed pages come
+                             back deferred, their values left in the file */
+    int32_t incremental;  /* chunk bytes are read page by page, not in one read (large
+                             uncompressed chunks of fd-backed files) */
+    uint8_t *level_copy;  /* level bytes of a deferred page (buf may be replaced under it) */
+    size_t level_copy_cap;
     int64_t memory_cap;
     uint8_t *buf;       /* chunk bytes read so far: file range [buf_start, buf_start + buf_len);
                                a read-only view (memory file or `view`) unless buf_owned */
@@ -106,6 +121,9 @@ ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_
  * index pages skipped, CRCs verified. */
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);
 void ard__chunk_close(ard__chunk_reader *cr);
+/* Brings a deferred page's value bytes into memory (pg->values set, deferred cleared). The page's
+ * level pointers stay valid. */
+ard_status ard__chunk_page_values(ard__chunk_reader *cr, ard__page *pg, ard_error *err);
 /* `st`, or ARD_EIO (naming the file and offset) when the chunk's mapping faulted because the file
  * was truncated while it was read. Every reader calls it on its final status before closing: values
  * decoded from a vanished range are zeros, never results. */

@@ -22,6 +22,13 @@ typedef struct matrix_state {
     int16_t *wdef, *wrep;  /* level windows of lazy pages */
     int32_t width_unknown; /* the first page did not show the width: use the generic path */
     size_t wdef_cap, wrep_cap;
+    /* Values of a deferred page (values left in the file): the file offset of the current
+     * window's first value (-1 when the window's values are in memory), and the read queued for
+     * contiguous windows, issued as one pread straight into the matrix. */
+    int64_t defer_at;
+    uint8_t *pend_out;
+    int64_t pend_off;
+    size_t pend_len;
 } matrix_state;
 
 /* Internal: the page walk cannot tell the list width from the first page (a row group that starts
@@ -158,6 +165,31 @@ static void spread_nulls(matrix_state *s, const ard__page *pg, int16_t max_def, 
     }
 }
 
+static ard_status flush_reads(matrix_state *s, ard__chunk_reader *cr, ard_error *err) {
+    if (s->pend_len == 0) {
+        return ARD_OK;
+    }
+    ard_status st = ard__pq_file_read(cr->file, s->pend_off, s->pend_len, s->pend_out, err);
+    s->pend_len = 0;
+    return st;
+}
+
+/* Queues the read of `len` file bytes at `off` into `out`, joining it to the queued read when both
+ * continue it (consecutive windows of one page). */
+static ard_status queue_read(matrix_state *s, ard__chunk_reader *cr, uint8_t *out, int64_t off,
+                             size_t len, ard_error *err) {
+    if (s->pend_len > 0 && s->pend_out + s->pend_len == out &&
+        s->pend_off + (int64_t)s->pend_len == off) {
+        s->pend_len += len;
+        return ARD_OK;
+    }
+    ard_status st = flush_reads(s, cr, err);
+    s->pend_out = out;
+    s->pend_off = off;
+    s->pend_len = len;
+    return st;
+}
+
 /* A page whose every level entry is a list element (no null or empty list): its elements land
  * contiguously at (row, col). Dense values are decoded in place, then spread backwards over the null
  * elements (a value never moves left, so the walk from the end is safe). */
@@ -174,7 +206,9 @@ static ard_status contiguous_page(matrix_state *s, ard__chunk_reader *cr, const 
     }
     float *out = m->values + start;
     ard_status st;
-    if (dense && pg->num_values == n) {
+    if (s->defer_at >= 0 && pg->num_values == n) { /* straight from the file into place */
+        st = queue_read(s, cr, (uint8_t *)out, s->defer_at, (size_t)n * sizeof(float), err);
+    } else if (dense && pg->num_values == n) {
         memcpy(out, dense, (size_t)n * sizeof(float));
         st = ARD_OK;
     } else if (dense) {
@@ -311,8 +345,17 @@ static ard_status window_levels(matrix_state *s, ard__chunk_reader *cr, ard__lev
 
 /* The dense values of a lazy page: PLAIN floats are used where they lie; other encodings are counted
  * (one pass over the definition levels) and decoded into tmp. */
-static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
+static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, ard__page *pg,
                               const float **src, int64_t *avail, ard_error *err) {
+    if (pg->deferred && pg->encoding == ARD_PQ_PLAIN) {
+        *src = NULL; /* in the file: windows read them into place, or lazy_page brings them in */
+        *avail = (int64_t)(pg->values_len / sizeof(float));
+        return ARD_OK;
+    }
+    ard_status st = ard__chunk_page_values(cr, pg, err);
+    if (st != ARD_OK) {
+        return st;
+    }
     if (pg->encoding == ARD_PQ_PLAIN) {
         *src = (const float *)(const void *)pg->values;
         *avail = (int64_t)(pg->values_len / sizeof(float));
@@ -326,7 +369,7 @@ static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, const ard_
     for (int64_t off = 0; off < pg->num_levels; off += LEVEL_WINDOW) {
         int64_t m = pg->num_levels - off < LEVEL_WINDOW ? pg->num_levels - off : LEVEL_WINDOW;
         ard__page wp = {.header_offset = pg->header_offset};
-        ard_status st = window_levels(s, cr, &rs, &ds, m, &wp, err);
+        st = window_levels(s, cr, &rs, &ds, m, &wp, err);
         if (st != ARD_OK) {
             return st;
         }
@@ -370,8 +413,8 @@ static int64_t probe_width(matrix_state *s, ard__chunk_reader *cr, const ard__pa
 
 /* A lazy page, a window of levels at a time (the first page of a chunk in one window, since it also
  * decides the width). Values are consumed from the dense source as the windows need them. */
-static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, const ard__page *pg,
-                            int64_t rows, ard_error *err) {
+static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, ard__page *pg, int64_t rows,
+                            ard_error *err) {
     const float *src = NULL;
     int64_t avail = 0, vi = 0;
     ard_status st = lazy_values(s, cr, pg, &src, &avail, err);
@@ -405,15 +448,24 @@ static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, const ard__p
             s->width_unknown = width < 0;
             st = width < 0 ? ARD_EAGAIN_WIDTH : allocate(s, cr, rows, width, err);
         }
+        int contiguous = wp.min_def >= s->d_elem && s->m->width > 0;
+        if (st == ARD_OK && !src && !(contiguous && wp.num_values == m)) {
+            /* a window with nulls in a deferred page: the page's values come into memory */
+            st = flush_reads(s, cr, err);
+            st = st == ARD_OK ? ard__chunk_page_values(cr, pg, err) : st;
+            src = (const float *)(const void *)pg->values;
+        }
+        s->defer_at = src ? -1 : pg->values_offset + vi * (int64_t)sizeof(float);
         if (st == ARD_OK) {
-            st = wp.min_def >= s->d_elem && s->m->width > 0
-                     ? contiguous_page(s, cr, &wp, src + vi, err)
-                     : scatter_page(s, cr, &wp, src + vi, err);
+            st = contiguous ? contiguous_page(s, cr, &wp, src ? src + vi : NULL, err)
+                            : scatter_page(s, cr, &wp, src + vi, err);
         }
         vi += wp.num_values;
         off += m;
     }
-    return st;
+    s->defer_at = -1;
+    ard_status read_st = flush_reads(s, cr, err);
+    return st == ARD_OK ? read_st : st;
 }
 
 /* The list's def thresholds from the schema: the repeated ancestor and its parent. */
@@ -511,6 +563,7 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
     ard__chunk_reader cr;
     ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
     cr.lazy_levels = 1;
+    cr.defer_values = 1;
     if (st == ARD_OK) {
         st = list_levels(s, &cr, err);
     }
@@ -531,7 +584,7 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
 ard_status ard_parquet_read_f32_matrix(const ard_parquet_file *file, int32_t row_group,
                                        int32_t leaf, ard_pq_f32_matrix *out, ard_error *err) {
     memset(out, 0, sizeof *out);
-    matrix_state s = {.m = out, .row = -1};
+    matrix_state s = {.m = out, .row = -1, .defer_at = -1};
     ard_status st = read_matrix(file, row_group, leaf, &s, err);
     if (st != ARD_OK) {
         ard_pq_matrix_reset(out);
@@ -549,8 +602,12 @@ ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_
     if (!values || capacity < 0) {
         return ard_error_set(err, ARD_EINVAL, "ard_parquet_read_f32_matrix_into: no buffer");
     }
-    matrix_state s = {
-        .m = &m, .row = -1, .dst = values, .dst_validity = validity, .dst_capacity = capacity};
+    matrix_state s = {.m = &m,
+                      .row = -1,
+                      .dst = values,
+                      .dst_validity = validity,
+                      .dst_capacity = capacity,
+                      .defer_at = -1};
     ard_status st = read_matrix(file, row_group, leaf, &s, err);
     if (m.validity && m.validity != validity) {
         ard_free(m.validity); /* nulls without a caller bitmap: reported through has_nulls only */

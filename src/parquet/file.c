@@ -140,6 +140,10 @@ void ard__pq_scratch_take(const ard_parquet_file *cf, uint8_t **buf, size_t *cap
     ard_parquet_file *f = (ard_parquet_file *)(uintptr_t)cf; /* the pool is internal state */
     *buf = NULL;
     *cap = 0;
+    if (f->options.buffers) {
+        ard__pq_buffers_take(f->options.buffers, buf, cap);
+        return;
+    }
     pthread_mutex_lock(&f->scratch_lock);
     if (f->scratch_count > 0) {
         f->scratch_count--;
@@ -152,6 +156,10 @@ void ard__pq_scratch_take(const ard_parquet_file *cf, uint8_t **buf, size_t *cap
 void ard__pq_scratch_give(const ard_parquet_file *cf, uint8_t *buf, size_t cap) {
     ard_parquet_file *f = (ard_parquet_file *)(uintptr_t)cf;
     if (!buf) {
+        return;
+    }
+    if (f->options.buffers) {
+        ard__pq_buffers_give(f->options.buffers, buf, cap);
         return;
     }
     pthread_mutex_lock(&f->scratch_lock);

@@ -21,6 +21,11 @@ struct ard_parquet_file {
     int32_t footer_encrypted; /* plaintext-footer encrypted file (encryption_algorithm set) */
     int32_t footer_only;      /* ard_parquet_open_footer: no data behind the metadata */
     ard_pq_metadata metadata;
+    /* 1: column chunks are mapped (guarded mmap, chunk_map.c) instead of read with pread. Off by
+     * default: on this project's VMs a mapped chunk costs 3-18x the CPU of pread into a reused
+     * buffer at every chunk size from 16 KiB to 32 MiB (page faults, and TLB shoot-downs on munmap
+     * that also serialise threads); bench/results/parquet-decode.md. Tests of the mapping set it. */
+    int32_t map_chunks;
     /* Decompression buffers returned by finished column reads, reused by the next ones (so repeated
      * reads do not page-fault fresh memory each time). Guarded by scratch_lock. */
     pthread_mutex_t scratch_lock;
@@ -28,6 +33,11 @@ struct ard_parquet_file {
     uint8_t *scratch_buf[ARD__SCRATCH_POOL];
     size_t scratch_cap[ARD__SCRATCH_POOL];
 };
+
+/* The shared pool behind ard_parquet_buffers (buffers.c): take leaves *buf NULL / *cap 0 when
+ * empty; give frees what the pool cannot keep. Thread-safe. */
+void ard__pq_buffers_take(ard_parquet_buffers *b, uint8_t **buf, size_t *cap);
+void ard__pq_buffers_give(ard_parquet_buffers *b, uint8_t *buf, size_t cap);
 
 /* Takes a pooled buffer (largest first) or leaves *buf NULL / *cap 0. Thread-safe. */
 void ard__pq_scratch_take(const ard_parquet_file *f, uint8_t **buf, size_t *cap);

@@ -79,30 +79,41 @@ static void assert_same_matrix(const ard_pq_f32_matrix *a, const ard_pq_f32_matr
 
 /* A mapped read (file) gives what a read of the same bytes from memory gives, on a tile with null
  * elements, masked rows and several row groups; the mapped path is the one taken. */
+/* The three ways to the chunk bytes decode the same matrices: read (the default), mapped, memory. */
 static void test_mapped_equals_memory(void **state) {
     fixture *fx = *state;
     size_t size = 0;
     uint8_t *bytes = (uint8_t *)ard_test_read_file(fx->tile, &size);
     assert_non_null(bytes);
-    ard_parquet_file *pf = NULL, *pm = NULL;
+    ard_parquet_file *pf = NULL, *pr = NULL, *pm = NULL;
     assert_int_equal(ard_parquet_open(fx->tile, NULL, &pf, NULL), ARD_OK);
+    assert_int_equal(ard_parquet_open(fx->tile, NULL, &pr, NULL), ARD_OK);
     assert_int_equal(ard_parquet_open_memory(bytes, size, "mem", NULL, &pm, NULL), ARD_OK);
+    ard__pq_file_map_chunks(pf, 1);
     int32_t leaf = flux_leaf(pf);
     for (int32_t rg = 0; rg < ROWS / RG_ROWS; rg++) {
-        ard_pq_f32_matrix a, b;
+        ard_pq_f32_matrix a, b, c;
         memset(&a, 0, sizeof a);
         memset(&b, 0, sizeof b);
+        memset(&c, 0, sizeof c);
         ard__chunk_reader cr;
         assert_int_equal(ard__chunk_open(&cr, pf, rg, leaf, NULL), ARD_OK);
         assert_true(cr.view.slot >= 0); /* the chunk is mapped, not read */
         ard__chunk_close(&cr);
+        assert_int_equal(ard__chunk_open(&cr, pr, rg, leaf, NULL), ARD_OK);
+        assert_true(cr.view.slot < 0 && cr.buf_owned); /* the default reads it */
+        ard__chunk_close(&cr);
         assert_int_equal(ard_parquet_read_f32_matrix(pf, rg, leaf, &a, NULL), ARD_OK);
         assert_int_equal(ard_parquet_read_f32_matrix(pm, rg, leaf, &b, NULL), ARD_OK);
+        assert_int_equal(ard_parquet_read_f32_matrix(pr, rg, leaf, &c, NULL), ARD_OK);
         assert_same_matrix(&a, &b);
+        assert_same_matrix(&c, &b);
         ard_pq_matrix_reset(&a);
         ard_pq_matrix_reset(&b);
+        ard_pq_matrix_reset(&c);
     }
     ard_parquet_close(pf);
+    ard_parquet_close(pr);
     ard_parquet_close(pm);
     free(bytes);
 }
@@ -147,10 +158,10 @@ static void test_view_truncated_while_mapped(void **state) {
 
 /* Cut in the middle of row group 1's FLUX chunk after open: every reader of that chunk says
  * ARD_EIO naming the tile (through the mapping: a fault is counted); row group 0 still reads. */
-static void test_readers_truncated(void **state) {
-    fixture *fx = *state;
+static void readers_truncated(fixture *fx, int32_t mapped) {
     ard_parquet_file *pq = NULL;
     assert_int_equal(ard_parquet_open(fx->tile, NULL, &pq, NULL), ARD_OK);
+    ard__pq_file_map_chunks(pq, mapped);
     int32_t leaf = flux_leaf(pq);
     ard_pq_f32_matrix before, m;
     memset(&before, 0, sizeof before);
@@ -166,7 +177,7 @@ static void test_readers_truncated(void **state) {
     if (st != ARD_EIO || !strstr(err.msg, fx->tile)) {
         fail_msg("matrix: %s (%s)", ard_status_name(st), err.msg);
     }
-    assert_true(ard__pq_view_faults() > faults);
+    assert_true(mapped ? ard__pq_view_faults() > faults : ard__pq_view_faults() == faults);
     ard_pq_column_data col;
     ard_error_init(&err);
     st = ard_parquet_read_column(pq, 1, leaf, &col, &err);
@@ -183,6 +194,15 @@ static void test_readers_truncated(void **state) {
     ard_pq_matrix_reset(&m);
     ard_pq_matrix_reset(&before);
     ard_parquet_close(pq);
+}
+
+static void test_readers_truncated(void **state) {
+    readers_truncated(*state, 1);
+}
+
+/* The same through the default (pread) path: a short read, ARD_EIO naming the file, no fault. */
+static void test_read_truncated(void **state) {
+    readers_truncated(*state, 0);
 }
 
 typedef struct race {
@@ -211,6 +231,7 @@ static void test_truncated_by_another_thread(void **state) {
     fixture *fx = *state;
     ard_parquet_file *pq = NULL;
     assert_int_equal(ard_parquet_open(fx->tile, NULL, &pq, NULL), ARD_OK);
+    ard__pq_file_map_chunks(pq, 1); /* this test is about the mapping */
     int32_t leaf = flux_leaf(pq);
     const int32_t groups = ROWS / RG_ROWS;
     ard_pq_f32_matrix ref[ROWS / RG_ROWS];
@@ -284,6 +305,7 @@ static void child_prepare(const char *tile, void (*handler)(int)) {
     if (ard_parquet_open(tile, NULL, &pq, NULL) != ARD_OK) {
         _exit(20);
     }
+    ard__pq_file_map_chunks(pq, 1);
     ard__chunk_reader cr;
     int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
     if (ard__chunk_open(&cr, pq, 0, leaf, NULL) != ARD_OK || cr.view.slot < 0) {
@@ -353,6 +375,7 @@ static void test_handler_chains_to_theirs(void **state) {
         if (ard_parquet_open(fx->tile, NULL, &pq, NULL) != ARD_OK) {
             _exit(10);
         }
+        ard__pq_file_map_chunks(pq, 1);
         int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
         const ard_pq_column_chunk *cc = &ard_parquet_metadata(pq)->row_groups[1].columns[leaf];
         if (truncate(fx->tile, (off_t)(cc->chunk_start + cc->total_compressed_size / 2)) != 0) {
@@ -399,6 +422,7 @@ static void test_pingpong_ends(void **state) {
         if (ard_parquet_open(fx->tile, NULL, &pq, NULL) != ARD_OK) {
             _exit(30);
         }
+        ard__pq_file_map_chunks(pq, 1);
         ard__chunk_reader cr;
         int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
         if (ard__chunk_open(&cr, pq, 0, leaf, NULL) != ARD_OK || cr.view.slot < 0) {
@@ -416,6 +440,7 @@ int ard_test_chunk_map_run(void) {
         cmocka_unit_test_setup_teardown(test_mapped_equals_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_truncated_while_mapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_by_another_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_sigbus_still_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handler_chains_to_theirs, setup, teardown),
