@@ -2,7 +2,8 @@
  *
  *   bench_cosmicweb dump DATASET OUTDIR           the galaxies as raw little-endian arrays for the
  *                                                 torch twin: xyz.f64 (n x 3), z.f64, cls.i32,
- *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1)
+ *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1),
+ *                                                 targetid.i64
  *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM
  *                                                 trains in-process and prints one RESULT line
  *
@@ -62,6 +63,7 @@ int main(int argc, char **argv) {
         rc |= write_raw(argv[3], "cls.i32", d.target_class, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "label.i32", d.label, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "split.i32", split, n * sizeof(int32_t));
+        rc |= write_raw(argv[3], "targetid.i64", d.targetid, n * sizeof(int64_t));
     } else if (strcmp(argv[1], "train") == 0 && argc == 6) {
         ard_cosmicweb_options o;
         ard_cosmicweb_options_init(&o);

@@ -48,6 +48,17 @@ typedef struct ard_generate_options {
      * default) = the whole DR1 footprint. In a region, galaxies = 0 means "DR1 density": the
      * catalog gets the DR1 good-z count of the NSIDE-64 pixels whose centre is in the cap. */
     double region_ra, region_dec, region_radius;
+    /* Cosmic-web truth (lss = 1): the Gaussian smoothing R (Mpc/h, > 0; default 2) and the
+     * eigenvalue threshold lambda_th (default 0.2) of the truth's T-web, both recorded in
+     * "ard.cosmic_web". Galaxy placement always uses the field smoothed at 2 Mpc/h, so these change
+     * the labels only, never the galaxies: the same seed gives the same catalog at any R. R = 2 is
+     * the web of the matter field below the tracers' spacing (DR1 tracers are 5-20 Mpc/h apart);
+     * a T-web at the tracers' scale (R 4-8 Mpc/h, lambda_th lowered so that the class volume
+     * fractions stay those of R = 2, lambda_th = 0.2) is the learnable target of the cosmic-web
+     * stage (bench/results/cosmicweb.md). A second T-web grid (41 bytes per cell) is kept when R
+     * differs from 2. lss = 0 ignores both (point-mass T-web, ard_tweb_params_default). */
+    double web_smoothing;
+    double web_lambda_th;
 } ard_generate_options;
 
 /* Fills defaults (galaxies = 0: the caller must set it). */
@@ -83,7 +94,7 @@ typedef struct ard_generate_report {
  * ~1 over the candidates). Redshift-space distortions: every member gets the line-of-sight
  * Zel'dovich velocity a H f D(z) psi(x) of its unit's position on top of its virial motion.
  * Truth WEB_* columns then come from the grid T-web (ard_tweb_grid_new) of the evolved field at R
- * = 2 Mpc/h, lambda_th = 0.2, sampled at each galaxy's real-space position (Z_COSMO) with the
+ * = web_smoothing (default 2 Mpc/h), lambda_th = web_lambda_th (default 0.2), sampled at each galaxy's real-space position (Z_COSMO) with the
  * eigenvalues scaled by D(Z_COSMO); "ard.cosmic_web" records method, R, lambda_th, cells, box. TARGETID = 39000000000000000 + HEALPIX * 2^20 + rank in pixel, so the catalog,
  * sorted by TARGETID, is also sorted by pixel. A galaxy's spectrum depends only on (seed,
  * TARGETID). Generates into directory `out_dir` (created if missing); ARD_EEXIST if it already

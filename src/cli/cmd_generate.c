@@ -1,5 +1,6 @@
 /* `ard generate OUT (--galaxies N | --region RA,DEC,R) [--seed S] [--spectra all|none|FRACTION]
- * [--grid log4096|...] [--threads T] [--lss-cells N] [--lss-box L] [--no-lss]`: writes a synthetic
+ * [--grid log4096|...] [--threads T] [--lss-cells N] [--lss-box L] [--no-lss] [--web-smoothing R]
+ * [--web-lambda-th L]`: writes a synthetic
  * DESI-like survey (catalog, truth, tiles) with ard_generate. */
 #include "ard/survey.h"
 #include "cli.h"
@@ -23,6 +24,8 @@ enum {
     OPT_LSS_CELLS,
     OPT_LSS_BOX,
     OPT_NO_LSS,
+    OPT_WEB_R,
+    OPT_WEB_TH,
     NUM_OPTS
 };
 
@@ -40,6 +43,8 @@ static const ard_cli_option gen_options[NUM_OPTS] = {
     [OPT_LSS_CELLS] = {"lss-cells", "N", "cells per side of the LSS field (128; 16..512)"},
     [OPT_LSS_BOX] = {"lss-box", "MPC_H", "side of the periodic LSS box, Mpc/h (256)"},
     [OPT_NO_LSS] = {"no-lss", NULL, "no large-scale structure (unclustered placement)"},
+    [OPT_WEB_R] = {"web-smoothing", "MPC_H", "smoothing R of the T-web truth, Mpc/h (2)"},
+    [OPT_WEB_TH] = {"web-lambda-th", "L", "eigenvalue threshold of the T-web truth (0.2)"},
 };
 
 static const ard_cli_spec gen_spec = {
@@ -95,6 +100,14 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
         return ard_cli_usage("generate", "bad --lss-box '%s'", a->value[OPT_LSS_BOX]);
     }
     o->lss = a->present[OPT_NO_LSS] ? 0 : 1;
+    if (a->present[OPT_WEB_R] &&
+        ard_cli_parse_double(a->value[OPT_WEB_R], 1e-3, 100.0, &o->web_smoothing) != 0) {
+        return ard_cli_usage("generate", "bad --web-smoothing '%s'", a->value[OPT_WEB_R]);
+    }
+    if (a->present[OPT_WEB_TH] &&
+        ard_cli_parse_double(a->value[OPT_WEB_TH], -100.0, 100.0, &o->web_lambda_th) != 0) {
+        return ard_cli_usage("generate", "bad --web-lambda-th '%s'", a->value[OPT_WEB_TH]);
+    }
     if (a->present[OPT_SEED]) {
         if (ard_cli_parse_u64(a->value[OPT_SEED], &o->seed) != 0) {
             return ard_cli_usage("generate", "bad --seed '%s'", a->value[OPT_SEED]);

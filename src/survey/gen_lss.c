@@ -81,6 +81,11 @@ static ard_status build_web(const ard_generate_options *o, ard__lss *l, ard_erro
     if (st == ARD_OK) {
         st = ard_tweb_grid_new(rho, n, o->lss_box, &l->web_opts, &l->web, err);
     }
+    if (st == ARD_OK && l->truth_opts.smoothing != l->web_opts.smoothing) {
+        st = ard_tweb_grid_new(rho, n, o->lss_box, &l->truth_opts, &l->truth, err);
+    } else if (st == ARD_OK) {
+        l->truth = l->web;
+    }
     ard_free(rho);
     return st;
 }
@@ -91,8 +96,10 @@ ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *e
         return ard_error_set(err, ARD_EINVAL, "generate: lss_cells = %d outside 16 .. 512",
                              (int)o->lss_cells);
     }
-    /* peak: field 48 + evolved 8 + T-web 73 bytes per cell, all three alive at once */
-    int64_t need = INT64_C(129) * o->lss_cells * o->lss_cells * o->lss_cells;
+    /* peak: field 48 + evolved 8 + T-web 73 bytes per cell, all three alive at once, plus the
+     * truth's T-web (41 kept) when its R differs from the placement's */
+    int64_t per_cell = o->web_smoothing != ARD__LSS_PLACEMENT_R ? 170 : 129;
+    int64_t need = per_cell * o->lss_cells * o->lss_cells * o->lss_cells;
     if (need > LSS_MAX_BYTES) {
         return ard_error_set(err, ARD_ELIMIT,
                              "generate: lss_cells = %d needs %lld bytes (limit %lld)",
@@ -108,6 +115,10 @@ ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *e
     ard_tweb_grid_options_init(&l->web_opts);
     l->web_opts.threads = o->threads;
     l->web_opts.max_bytes = LSS_MAX_BYTES;
+    l->web_opts.smoothing = ARD__LSS_PLACEMENT_R;
+    l->truth_opts = l->web_opts;
+    l->truth_opts.smoothing = o->web_smoothing;
+    l->truth_opts.lambda_th = o->web_lambda_th;
     l->box = o->lss_box;
     ard_power_params pp;
     ard_power_params_planck18(&pp);
@@ -130,9 +141,13 @@ ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *e
 
 void ard__lss_free(ard__lss *l) {
     ard_field_free(l->field);
+    if (l->truth != l->web) {
+        ard_tweb_grid_free(l->truth);
+    }
     ard_tweb_grid_free(l->web);
     l->field = NULL;
     l->web = NULL;
+    l->truth = NULL;
 }
 
 static double table(const double *t, double z) {

@@ -76,9 +76,11 @@ int ard__web_grid_params_format(const ard__lss *lss, const ard_generate_options 
                        "method=tweb-grid;smoothing_mpc_h=%.17g;lambda_th=%.17g;grid_cells=%d;"
                        "box_mpc_h=%.17g;cell_mpc_h=%.17g;field=zeldovich cic z=0 seed=%llu, "
                        "eigenvalues scaled by D(z);power=EH98 wiggles planck18 sigma8=0.81;"
-                       "positions=real-space comoving Mpc/h at Z_COSMO, box replicated",
-                       lss->web_opts.smoothing, lss->web_opts.lambda_th, (int)o->lss_cells,
-                       o->lss_box, o->lss_box / o->lss_cells, (unsigned long long)o->seed);
+                       "positions=real-space comoving Mpc/h at Z_COSMO, box replicated;"
+                       "placement_smoothing_mpc_h=%.17g",
+                       lss->truth_opts.smoothing, lss->truth_opts.lambda_th, (int)o->lss_cells,
+                       o->lss_box, o->lss_box / o->lss_cells, (unsigned long long)o->seed,
+                       lss->web_opts.smoothing);
     return len >= 0 && (size_t)len < cap;
 }
 
@@ -95,14 +97,14 @@ static void grid_web_task(void *arg, int64_t task, int thread_id) {
     (void)thread_id;
     grid_web_run *r = arg;
     const ard__galaxies *g = r->g;
-    double th = r->lss->web_opts.lambda_th;
+    double th = r->lss->truth_opts.lambda_th;
     int64_t end = (task + 1) * WEB_PER_TASK;
     end = end < g->n ? end : g->n;
     for (int64_t i = task * WEB_PER_TASK; i < end; i++) {
         double x[3];
         float lam[3], d;
         ard__sky_to_xyz(r->cosmo, g->ra[i], g->dec[i], g->z_cosmo[i], x);
-        ard_tweb_grid_sample(r->lss->web, x, 1, lam, &d, NULL, NULL); /* x is finite */
+        ard_tweb_grid_sample(r->lss->truth, x, 1, lam, &d, NULL, NULL); /* x is finite */
         double grow = ard__lss_growth(r->lss, g->z_cosmo[i]);
         uint8_t cls = 0;
         for (int k = 0; k < 3; k++) {

@@ -18,6 +18,8 @@ void ard_generate_options_init(ard_generate_options *opts) {
     opts->lss = 1;
     opts->lss_cells = 128;
     opts->lss_box = 256.0;
+    opts->web_smoothing = 2.0;
+    opts->web_lambda_th = 0.2;
 }
 
 static ard_status check_region(const ard_generate_options *o, ard_error *err) {
@@ -37,6 +39,13 @@ static ard_status check_region(const ard_generate_options *o, ard_error *err) {
     if (o->lss && (!(o->lss_box > 0.0) || !isfinite(o->lss_box))) {
         return ard_error_set(err, ARD_EINVAL, "generate: lss_box = %g Mpc/h is not positive",
                              o->lss_box);
+    }
+    if (o->lss && (!(o->web_smoothing > 0.0 && o->web_smoothing <= 100.0) ||
+                   !isfinite(o->web_lambda_th) || fabs(o->web_lambda_th) > 100.0)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "generate: web_smoothing = %g Mpc/h (must be in (0, 100]) or "
+                             "web_lambda_th = %g (must be finite, |.| <= 100)",
+                             o->web_smoothing, o->web_lambda_th);
     }
     return ARD_OK;
 }

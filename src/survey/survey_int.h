@@ -153,11 +153,15 @@ ard_status ard__write_survey_table(const char *path, const ard_parquet_table_col
 int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i);
 
 /* ---- large-scale structure (gen_lss.c) ---- */
-#define ARD__LSS_ZTAB 1200 /* growth table: z = i * 0.005, 0 .. 6 */
+#define ARD__LSS_PLACEMENT_R 2.0 /* Mpc/h: the smoothing of delta_R in the galaxy placement */
+#define ARD__LSS_ZTAB 1200       /* growth table: z = i * 0.005, 0 .. 6 */
 struct ard__lss {
     ard_field *field;   /* linear delta and displacements at z = 0 */
-    ard_tweb_grid *web; /* T-web of the Zel'dovich-evolved field at z = 0 */
+    ard_tweb_grid *web; /* T-web of the Zel'dovich-evolved field at z = 0, R = 2: placement */
     ard_tweb_grid_options web_opts;
+    /* the truth's T-web (web_smoothing, web_lambda_th): == web when R is the placement's R */
+    ard_tweb_grid *truth;
+    ard_tweb_grid_options truth_opts;
     double box;
     double growth[ARD__LSS_ZTAB + 1], vfac[ARD__LSS_ZTAB + 1];
 };

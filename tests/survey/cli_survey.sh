@@ -64,6 +64,13 @@ check "--region: exit 0" test "$rc" -eq 0
 check "--region: DR1 density (~1,300 galaxies in 0.28 deg^2)" \
     bash -c "n=\$(grep -o '[0-9]* galaxies' '$WORK/out' | head -1 | cut -d' ' -f1); [ \$n -gt 900 -a \$n -lt 1800 ]"
 check "--region: grid T-web truth" bash -c "'$ARD' parquet meta '$WORK/r/truth/galaxies-0000.parquet' | grep -q 'method=tweb-grid'"
+run generate "$WORK/w" --region 180,0,0.3 --lss-cells 32 --lss-box 64 --spectra none --seed 4 \
+    --web-smoothing 6 --web-lambda-th 0.15
+check "--web-smoothing 6: exit 0" test "$rc" -eq 0
+check "--web-smoothing: R and lambda_th recorded" bash -c "'$ARD' parquet meta '$WORK/w/truth/galaxies-0000.parquet' | grep -q 'smoothing_mpc_h=6;lambda_th=0.14999'"
+check "--web-smoothing: same catalog as R = 2" cmp -s "$WORK/r/catalog/zcatalog-0000.parquet" "$WORK/w/catalog/zcatalog-0000.parquet"
+run generate "$WORK/e" --region 180,0,0.3 --web-smoothing 0
+check "--web-smoothing 0: exit 2" test "$rc" -eq 2
 run generate "$WORK/e" --galaxies 10 --spectra 2
 check "--spectra 2: exit 2" test "$rc" -eq 2
 run generate "$WORK/e" --galaxies 10 --grid cubic

@@ -309,6 +309,135 @@ static void test_generated_grid_truth(void **state) {
     free(dir);
 }
 
+/* web_smoothing / web_lambda_th: the truth's T-web at another R (the tracers' scale) changes the
+ * labels only: the catalog is byte-identical to the R = 2 survey of the same seed (placement keeps
+ * the 2 Mpc/h field), "ard.cosmic_web" records the truth's R and lambda_th and the placement's R,
+ * and WEB_* are the T-web at that R of the same field, rebuilt here. Bad values: ARD_EINVAL. */
+static void test_truth_smoothing(void **state) {
+    (void)state;
+    char *d2 = sv_tmpdir("web_r2"), *d6 = sv_tmpdir("web_r6");
+    ard_generate_options o;
+    ard_generate_options_init(&o);
+    assert_true(o.web_smoothing == 2.0 && o.web_lambda_th == 0.2);
+    o.galaxies = 6000;
+    o.seed = 14;
+    o.spectra_fraction = 0.0;
+    o.threads = 2;
+    o.lss_cells = 64;
+    o.lss_box = 128.0;
+    ard_status st = ard_generate(d2, &o, NULL, NULL);
+    if (st == ARD_ENOTSUP) {
+        printf("SKIPPED: ard built without FFTW\n");
+        sv_rmtree(d2);
+        sv_rmtree(d6);
+        free(d2);
+        free(d6);
+        skip();
+    }
+    assert_int_equal(st, ARD_OK);
+    o.web_smoothing = 6.0;
+    o.web_lambda_th = 0.15;
+    assert_int_equal(ard_generate(d6, &o, NULL, NULL), ARD_OK);
+    /* same galaxies */
+    char *c2 = join(d2, "catalog/zcatalog-0000.parquet"),
+         *c6 = join(d6, "catalog/zcatalog-0000.parquet");
+    assert_true(sv_same_file(c2, c6));
+    char *t2 = join(d2, "truth/galaxies-0000.parquet"),
+         *t6 = join(d6, "truth/galaxies-0000.parquet");
+    ard_parquet_file *f = NULL;
+    assert_int_equal(ard_parquet_open(t6, NULL, &f, NULL), ARD_OK);
+    const char *kv = ard_parquet_kv_get(f, ARD_KV_COSMIC_WEB);
+    assert_non_null(kv);
+    assert_true(kv_number(kv, "smoothing_mpc_h=") == 6.0 && kv_number(kv, "lambda_th=") == 0.15);
+    assert_true(kv_number(kv, "placement_smoothing_mpc_h=") == 2.0);
+    ard_parquet_close(f);
+    double *ra, *dec, *zc;
+    int32_t *code2, *code6;
+    float *l1, *l3, *dl2, *dl6;
+    int64_t n = sv_read_numeric(c6, "TARGET_RA", 8, (void **)&ra);
+    assert_int_equal(n, o.galaxies);
+    assert_int_equal(sv_read_numeric(c6, "TARGET_DEC", 8, (void **)&dec), n);
+    assert_int_equal(sv_read_numeric(t6, "Z_COSMO", 8, (void **)&zc), n);
+    assert_int_equal(sv_read_numeric(t2, ARD_TRUTH_WEB_CODE, 4, (void **)&code2), n);
+    assert_int_equal(sv_read_numeric(t6, ARD_TRUTH_WEB_CODE, 4, (void **)&code6), n);
+    assert_int_equal(sv_read_numeric(t2, ARD_TRUTH_WEB_DELTA, 4, (void **)&dl2), n);
+    assert_int_equal(sv_read_numeric(t6, ARD_TRUTH_WEB_DELTA, 4, (void **)&dl6), n);
+    assert_int_equal(sv_read_numeric(t6, "WEB_LAMBDA1", 4, (void **)&l1), n);
+    assert_int_equal(sv_read_numeric(t6, "WEB_LAMBDA3", 4, (void **)&l3), n);
+    /* the field at R = 6, rebuilt */
+    ard_field_options fo;
+    ard_field_options_init(&fo);
+    fo.n = 64;
+    fo.box = 128.0;
+    fo.seed = 14;
+    ard_field *field = NULL;
+    assert_int_equal(ard_field_new(&fo, &field, NULL), ARD_OK);
+    double *rho = malloc(64 * 64 * 64 * sizeof *rho);
+    assert_int_equal(ard_field_evolved_density(field, rho, NULL), ARD_OK);
+    ard_tweb_grid_options wo;
+    ard_tweb_grid_options_init(&wo);
+    wo.smoothing = 6.0;
+    ard_tweb_grid *web = NULL;
+    assert_int_equal(ard_tweb_grid_new(rho, 64, 128.0, &wo, &web, NULL), ARD_OK);
+    ard_cosmology *cosmo = NULL;
+    assert_int_equal(ard_cosmology_new(NULL, 6.0, &cosmo, NULL), ARD_OK);
+    int64_t agree = 0, same_class = 0;
+    double v2 = 0.0, v6 = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double x[3];
+        float lam[3], d;
+        to_xyz(cosmo, ra[i], dec[i], zc[i], x);
+        assert_int_equal(ard_tweb_grid_sample(web, x, 1, lam, &d, NULL, NULL), ARD_OK);
+        double grow = ard_growth_factor(0.3111, zc[i]);
+        sv_assert_near(l1[i], grow * lam[0], 1e-3 * (1 + fabs(l1[i])));
+        sv_assert_near(l3[i], grow * lam[2], 1e-3 * (1 + fabs(l3[i])));
+        sv_assert_near(dl6[i], grow * d, 1e-3 * (1 + fabs(dl6[i])));
+        int want = (grow * lam[0] > 0.15) + (grow * lam[1] > 0.15) + (grow * lam[2] > 0.15);
+        agree += want == code6[i];
+        same_class += code2[i] == code6[i];
+        v2 += (double)dl2[i] * dl2[i];
+        v6 += (double)dl6[i] * dl6[i];
+    }
+    printf(
+        "truth at R = 6, lambda_th = 0.15 vs R = 2, 0.2: %.3f of %lld galaxies keep their class; "
+        "rms delta at the galaxies %.3f vs %.3f\n",
+        (double)same_class / (double)n, (long long)n, sqrt(v6 / (double)n), sqrt(v2 / (double)n));
+    assert_true(agree >= n - n / 200);
+    assert_true(same_class < n - n / 10); /* a different label, not a copy */
+    assert_true(v6 < 0.7 * v2);           /* smoother */
+    ard_tweb_grid_free(web);
+    ard_field_free(field);
+    ard_cosmology_free(cosmo);
+    free(rho);
+    free(ra);
+    free(dec);
+    free(zc);
+    free(code2);
+    free(code6);
+    free(l1);
+    free(l3);
+    free(dl2);
+    free(dl6);
+    free(c2);
+    free(c6);
+    free(t2);
+    free(t6);
+    sv_rmtree(d2);
+    sv_rmtree(d6);
+    /* bad values */
+    ard_error err;
+    ard_error_init(&err);
+    o.web_smoothing = 0.0;
+    assert_int_equal(ard_generate(d6, &o, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "web_smoothing"));
+    o.web_smoothing = 6.0;
+    o.web_lambda_th = NAN;
+    assert_int_equal(ard_generate(d6, &o, NULL, NULL), ARD_EINVAL);
+    sv_rmtree(d6);
+    free(d2);
+    free(d6);
+}
+
 /* --region: a cap at DR1 density; every unit centre inside it. */
 static void test_region(void **state) {
     (void)state;
@@ -379,6 +508,7 @@ int sv_run_web_tests(void) {
         cmocka_unit_test(test_generated_truth),
         cmocka_unit_test(test_generated_grid_truth),
         cmocka_unit_test(test_region),
+        cmocka_unit_test(test_truth_smoothing),
     };
     return cmocka_run_group_tests_name("survey_web", tests, NULL, NULL);
 }
