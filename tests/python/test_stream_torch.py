@@ -30,6 +30,24 @@ class Torch(unittest.TestCase):
         stream.close()
         self.assertEqual(n, 3 * 150)
 
+    def test_slot_tensors_reused_and_equal_plain_path(self):
+        """Slots recur (3 slots, 2 epochs, 16 batches): the tensors built once per slot still
+        carry each batch's values, equal to copies taken through iter_batches (numpy; checked
+        against the plain acquire/release path in test_stream.SlotViews)."""
+        kw = dict(batch_size=64, prefetch_batches=3, threads=2, epochs=2, shuffle=True, seed=9,
+                  local_shuffle_buffer_size=100)
+        want = [{k: np.array(v) for k, v in b.items()} for b in ard.Dataset(DS).iter_batches(**kw)]
+        got, tensors = [], {}
+        for b in ard.Dataset(DS).iter_torch_batches(**kw):
+            got.append({k: v.clone().numpy() for k, v in b.items()})
+            tensors[id(b["TOKENS"])] = b["TOKENS"]
+        self.assertEqual(len(got), len(want))
+        self.assertLess(len(tensors), len(got))  # reused across batches of the same slot
+        for g, w in zip(got, want):
+            self.assertEqual(sorted(g), sorted(w))
+            for k in w:
+                self.assertEqual(g[k].tobytes(), w[k].tobytes(), k)
+
     def test_iter_torch_batches_matches_numpy(self):
         ref = [np.array(b["TOKENS"]) for b in ard.Dataset(DS).iter_batches(batch_size=100)]
         got = [b["TOKENS"].clone() for b in ard.Dataset(DS).iter_torch_batches(batch_size=100)]
