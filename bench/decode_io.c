@@ -9,7 +9,6 @@
  *
  * Reads the first B bytes of FILE (default 256 MiB, at most the file's size). Timing is reported,
  * never asserted. */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
