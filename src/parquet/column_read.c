@@ -47,10 +47,10 @@ static ard_status sink_page(col_sink *s, ard__chunk_reader *cr, const ard__page 
     if (pg->rep && ard__grow((void **)&o->rep_levels, &s->rep_cap, nl * sizeof(int16_t)) != 0) {
         return sink_oom(cr, err);
     }
-    if (pg->def) {
+    if (pg->def && pg->num_levels > 0) {
         memcpy(o->def_levels + o->num_levels, pg->def, (size_t)pg->num_levels * sizeof(int16_t));
     }
-    if (pg->rep) {
+    if (pg->rep && pg->num_levels > 0) {
         memcpy(o->rep_levels + o->num_levels, pg->rep, (size_t)pg->num_levels * sizeof(int16_t));
     }
     size_t nv = (size_t)(o->num_values + pg->num_values);
