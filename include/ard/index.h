@@ -393,6 +393,14 @@ ARD_API ard_status ard_result_run_begin(ard_index *idx, const char *dataset, con
                                         ard_result_run **out, ard_error *err);
 /* The run id (generated or given); borrowed until commit/abort. */
 ARD_API const char *ard_result_run_id(const ard_result_run *run);
+/* 1 when run_id can name a result run: 1-64 bytes of [A-Za-z0-9_-] (safe in file names and SQL
+ * literals), else 0 (NULL included). Every stage checks its run ids with it, so that a bad id is
+ * refused before any work. Thread-safe. */
+ARD_API int32_t ard_result_run_id_valid(const char *run_id);
+/* The run id ard_result_run_begin generates for a NULL run_id: UTC now as "YYYYMMDDTHHMMSSZ"
+ * (16 bytes + NUL; a smaller cap truncates), for a stage that must name files (e.g. a model)
+ * before its run begins. Thread-safe. */
+ARD_API void ard_result_run_id_now(char *out, size_t cap);
 /* Feeds `len` bytes of the run's inputs into its content hash (FNV-1a 64, recorded as 16 hex
  * digits in inputs_hash); call it with whatever identifies the inputs (e.g. the TARGETID and
  * coordinate arrays), in a deterministic order, before the first ard_result_run_add_table (each

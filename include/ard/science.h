@@ -513,7 +513,7 @@ typedef struct ard_anomaly_options {
     const char *dsn;       /* index DSN (NULL = DATASET/ard.db) */
     const char *where;     /* SQL predicate over the catalog (NULL = every indexed spectrum) */
     const char *run;       /* train: the new run id ([A-Za-z0-9_-], <= 64; NULL = UTC timestamp
-                            YYYYMMDDTHHMMSS); score: the model's run (NULL = the newest
+                            YYYYMMDDTHHMMSSZ, ard_result_run_id_now); score: the model's run (NULL = the newest
                             models/anomaly-*.safetensors by name) */
     ard_anomaly_arch arch; /* train (num_patches comes from the data) */
     /* tokens: ARD_NORM_SPECTRUM_MEDIAN (one scale per spectrum keeps the continuum shape) */

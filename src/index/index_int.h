@@ -255,7 +255,6 @@ ard_status ard__table_load(ard_index *idx, const char *table, const ard_index_co
 
 /* result_run.c / result_files.c: result runs (see ard_result_run_begin). */
 int ard__result_stage_name(const char *s); /* [a-z][a-z0-9_]{0,39} (stages and table names) */
-int ard__result_run_name(const char *s);   /* [A-Za-z0-9_-]{1,64} */
 ard_status ard__result_fsync_dir(const char *dir, ard_error *err);
 /* 1 in *recorded when <stage>_runs exists and holds run_id. */
 ard_status ard__result_run_recorded(ard_index *idx, const char *stage, const char *run_id,

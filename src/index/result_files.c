@@ -233,7 +233,7 @@ static ard_status recover_one(ard_index *idx, const char *results, const char *n
     }
     snprintf(stage, sizeof stage, "%.*s", (int)(dash - (name + 5)), name + 5);
     snprintf(run_id, sizeof run_id, "%s", dash + 1);
-    if (!ard__result_stage_name(stage) || !ard__result_run_name(run_id)) {
+    if (!ard__result_stage_name(stage) || !ard_result_run_id_valid(run_id)) {
         return ARD_OK;
     }
     snprintf(path, sizeof path, "%s/RUN", staging);
@@ -405,7 +405,7 @@ ard_status ard_result_run_drop(ard_index *idx, const char *dataset, const char *
     if (files_removed) {
         *files_removed = 0;
     }
-    if (!dataset || !ard__result_stage_name(stage) || !ard__result_run_name(run_id)) {
+    if (!dataset || !ard__result_stage_name(stage) || !ard_result_run_id_valid(run_id)) {
         return ard_error_set(err, ARD_EINVAL, "ard_result_run_drop: bad dataset, stage or run");
     }
     if (idx && idx->read_only) {

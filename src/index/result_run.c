@@ -59,7 +59,7 @@ int ard__result_stage_name(const char *s) {
     return 1;
 }
 
-int ard__result_run_name(const char *s) {
+int32_t ard_result_run_id_valid(const char *s) {
     size_t n = s ? strlen(s) : 0;
     if (n == 0 || n > 64) {
         return 0;
@@ -108,6 +108,14 @@ static void utc_now(char *buf, size_t cap, int iso) {
         snprintf(buf, cap, "%s.%06ldZ", secs, (long)(ts.tv_nsec / 1000));
     } else {
         strftime(buf, cap, "%Y%m%dT%H%M%SZ", &tm);
+    }
+}
+
+void ard_result_run_id_now(char *out, size_t cap) {
+    char id[32]; /* strftime leaves a too small buffer unterminated: format in full, then copy */
+    utc_now(id, sizeof id, 0);
+    if (out && cap > 0) {
+        snprintf(out, cap, "%s", id);
     }
 }
 
@@ -204,7 +212,7 @@ static ard_status check_begin(ard_index *idx, const char *dataset, const char *s
                              "40 bytes) are required, not '%s'",
                              stage ? stage : "(null)");
     }
-    if (run_id && !ard__result_run_name(run_id)) {
+    if (run_id && !ard_result_run_id_valid(run_id)) {
         return ard_error_set(err, ARD_EINVAL,
                              "result run: run id '%.80s' is not 1-64 bytes of [A-Za-z0-9_-]",
                              run_id);
@@ -279,7 +287,7 @@ ard_status ard_result_run_begin(ard_index *idx, const char *dataset, const char 
     if (run_id) {
         snprintf(run->run_id, sizeof run->run_id, "%s", run_id);
     } else {
-        utc_now(run->run_id, sizeof run->run_id, 0);
+        ard_result_run_id_now(run->run_id, sizeof run->run_id);
     }
     const char *kill_at = getenv("ARD_RESULT_KILL_AT");
     run->kill_at = kill_at ? strtoll(kill_at, NULL, 10) : 0;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void ard_anomaly_options_init(ard_anomaly_options *o) {
     memset(o, 0, sizeof *o);
@@ -29,41 +28,17 @@ void ard_anomaly_options_init(ard_anomaly_options *o) {
     o->size = 1;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int valid_run(const char *s) {
-    if (!s || !*s || strlen(s) > 64) {
-        return 0;
+/* The stage preamble (ard__sci_stage_begin: report zeroed, clock, dataset and run id), then the
+ * anomaly options. */
+static ard_status check_options(const ard_anomaly_options *o, int train, ard_anomaly_report *rep,
+                                double *t0, ard_error *err) {
+    ard_status st = ard__sci_stage_begin("anomaly", o ? o->dataset : NULL, o ? o->run : NULL, rep,
+                                         sizeof *rep, t0, err);
+    if (st == ARD_OK) {
+        st = ard__sci_check_run_id("anomaly", "score run id", o->score_run, err);
     }
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static ard_status check_options(const ard_anomaly_options *o, int train, ard_error *err) {
-    if (!o || !o->dataset) {
-        return ard_error_set(err, ARD_EINVAL, "anomaly: the dataset is not set");
-    }
-    if (o->score_run && !valid_run(o->score_run)) {
-        return ard_error_set(err, ARD_EINVAL,
-                             "anomaly: score run id '%.80s' (letters, digits, _ "
-                             "and -, at most 64)",
-                             o->score_run);
-    }
-    if (o->run && !valid_run(o->run)) {
-        return ard_error_set(err, ARD_EINVAL,
-                             "anomaly: run id '%.80s' (letters, digits, _ and -, "
-                             "at most 64)",
-                             o->run);
+    if (st != ARD_OK) {
+        return st;
     }
     if (o->batch_size < 1 || o->batch_size > 65536 || o->threads < 1 || o->threads > 256 ||
         o->loader_threads < 1 || o->loader_threads > 256 || o->knn_k < 1 || o->knn_k > 1000 ||
@@ -357,28 +332,16 @@ static void params_json(const ard_anomaly_options *o, const ard_anomaly_model *m
     ard_buf_append(out, "", 1);
 }
 
-static void make_run_id(char *out, size_t cap) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, cap, "%Y%m%dT%H%M%S", &tm);
-}
-
 ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *rep,
                              ard_error *err) {
     ard_anomaly_report local;
     rep = rep ? rep : &local;
-    memset(rep, 0, sizeof *rep);
-    ard_status st = check_options(o, 1, err);
+    double t0 = 0.0;
+    ard_status st = check_options(o, 1, rep, &t0, err);
     if (st != ARD_OK) {
         return st;
     }
-    double t0 = now_s();
-    if (o->run) {
-        snprintf(rep->run, sizeof rep->run, "%s", o->run);
-    } else {
-        make_run_id(rep->run, sizeof rep->run);
-    }
+    ard__sci_run_id(o->run, rep->run, sizeof rep->run);
     ard_loader *l = NULL;
     st = open_loader(o, o->arch.patch, o->frame, o->rest_zmin, o->rest_zmax, o->epochs, 1, o->seed,
                      &l, err);
@@ -398,7 +361,7 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
     if (st == ARD_OK && !t.m) {
         st = ard_error_set(err, ARD_EINVAL, "anomaly: the selection selects no spectra");
     }
-    double t_train = now_s() - t0;
+    double t_train = ard__sci_now() - t0;
     if (st == ARD_OK) {
         st = build_reference(o, t.m, err);
     }
@@ -428,7 +391,7 @@ ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_report *r
             params += t.m->t[k]->count;
         }
         rep->params = params;
-        rep->seconds = now_s() - t0;
+        rep->seconds = ard__sci_now() - t0;
         rep->spectra_per_second = t_train > 0 ? (double)t.total / t_train : 0.0;
     }
     ard_anomaly_model_free(t.m);
@@ -571,12 +534,11 @@ ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r
                              ard_error *err) {
     ard_anomaly_report local;
     rep = rep ? rep : &local;
-    memset(rep, 0, sizeof *rep);
-    ard_status st = check_options(o, 0, err);
+    double t0 = 0.0;
+    ard_status st = check_options(o, 0, rep, &t0, err);
     if (st != ARD_OK) {
         return st;
     }
-    double t0 = now_s();
     if (o->run) {
         snprintf(rep->run, sizeof rep->run, "%s", o->run);
     } else {
@@ -627,7 +589,7 @@ ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r
         whole.gather = NULL;
     }
     const ard_anomaly_options *wo = o->gather ? &whole : o;
-    double t_score = now_s() - t0;
+    double t_score = ard__sci_now() - t0;
     ard_buf pj;
     ard_buf_init(&pj);
     if (st == ARD_OK && writer) {
@@ -642,7 +604,7 @@ ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *r
     ard_buf_reset(&pj);
     if (st == ARD_OK) {
         rep->spectra = c.rows.n;
-        rep->seconds = now_s() - t0;
+        rep->seconds = ard__sci_now() - t0;
         rep->spectra_per_second = t_score > 0 ? (double)c.rows.n / t_score : 0.0;
         int64_t *order = ard_malloc((size_t)(c.rows.n + 1) * sizeof *order);
         if (order && c.rows.n > 0) {

@@ -28,12 +28,6 @@ static int has_where(const ard_cosmicweb_stage_options *o) {
     return o->where && *o->where;
 }
 
-static int valid_id(const char *id) {
-    size_t len = strlen(id);
-    return len > 0 && len <= 64 &&
-           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
-}
-
 /* ---- the selection ---- */
 
 static int cmp_i64(const void *a, const void *b) {
@@ -134,7 +128,7 @@ static int cmp_tid_class(const void *a, const void *b) {
 
 static ard_status apply_label_run(const ard_cosmicweb_stage_options *o, ard_cosmicweb_data *d,
                                   ard_error *err) {
-    if (!valid_id(o->label)) {
+    if (!ard_result_run_id_valid(o->label)) {
         return ard_error_set(err, ARD_EINVAL,
                              "cosmicweb: --label takes 'truth' or a predict run id, not '%s'",
                              o->label);
@@ -237,7 +231,7 @@ static ard_status resolve_model(const ard_cosmicweb_stage_options *o, char *out,
     if (!o->model || !*o->model) {
         return newest_model(o->dataset, out, cap, err);
     }
-    if (valid_id(o->model)) {
+    if (ard_result_run_id_valid(o->model)) {
         return models_path(o->dataset, o->model, out, cap, err);
     }
     int len = snprintf(out, cap, "%s", o->model);
@@ -416,19 +410,27 @@ static void params_json(ard_buf *out, const ard_cosmicweb_stage_options *o,
 }
 
 static ard_status check_stage_options(const ard_cosmicweb_stage_options *o, ard_error *err) {
-    if (!o || !o->dataset) {
-        return ard_error_set(err, ARD_EINVAL, "cosmicweb: the stage needs a dataset");
-    }
     if (!(o->val_frac >= 0.0 && o->test_frac >= 0.0 && o->val_frac + o->test_frac <= 1.0)) {
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: split fractions %g + %g outside [0, 1]",
                              o->val_frac, o->test_frac);
     }
-    if (o->run_id && !valid_id(o->run_id)) {
-        return ard_error_set(err, ARD_EINVAL,
-                             "cosmicweb: run id '%s' is not 1-64 characters of [A-Za-z0-9_-]",
-                             o->run_id);
-    }
     return ARD_OK;
+}
+
+/* The preamble train and predict share: ard__sci_stage_begin (report zeroed, clock, dataset, run
+ * id), the split fractions, and the selected galaxies in *d (zeroed first, reset on failure). */
+static ard_status begin_stage(const ard_cosmicweb_stage_options *o, ard_cosmicweb_stage_report *r,
+                              double *t0, ard_cosmicweb_data *d, ard_error *err) {
+    memset(d, 0, sizeof *d);
+    ard_status st = ard__sci_stage_begin("cosmicweb", o ? o->dataset : NULL, o ? o->run_id : NULL,
+                                         r, sizeof *r, t0, err);
+    if (st == ARD_OK) {
+        st = check_stage_options(o, err);
+    }
+    if (st == ARD_OK) {
+        st = load_selection(o, d, err);
+    }
+    return st;
 }
 
 static ard_status train_and_save(const ard_cosmicweb_stage_options *o, ard_cosmicweb_data *d,
@@ -464,15 +466,10 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
                                      ard_cosmicweb_stage_report *report, ard_error *err) {
     ard_cosmicweb_stage_report local;
     ard_cosmicweb_stage_report *r = report ? report : &local;
-    memset(r, 0, sizeof *r);
-    double t0 = ard__sci_now();
-    ard_status st = check_stage_options(o, err);
-    int by_truth = st == ARD_OK && (!o->label || !*o->label || strcmp(o->label, "truth") == 0);
+    double t0 = 0.0;
     ard_cosmicweb_data d;
-    memset(&d, 0, sizeof d);
-    if (st == ARD_OK) {
-        st = load_selection(o, &d, err);
-    }
+    ard_status st = begin_stage(o, r, &t0, &d, err);
+    int by_truth = st == ARD_OK && (!o->label || !*o->label || strcmp(o->label, "truth") == 0);
     if (st == ARD_OK && !by_truth) {
         st = apply_label_run(o, &d, err);
     }
@@ -488,7 +485,9 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
     ard_buf params, summary;
     ard_buf_init(&params);
     ard_buf_init(&summary);
-    params_json(&params, o, NULL);
+    if (st == ARD_OK) { /* o may be NULL on failure */
+        params_json(&params, o, NULL);
+    }
     ard_index *idx = NULL;
     ard_result_run *run = NULL;
     if (st == ARD_OK) {
@@ -627,14 +626,9 @@ ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
                                        ard_cosmicweb_stage_report *report, ard_error *err) {
     ard_cosmicweb_stage_report local;
     ard_cosmicweb_stage_report *r = report ? report : &local;
-    memset(r, 0, sizeof *r);
-    double t0 = ard__sci_now();
-    ard_status st = check_stage_options(o, err);
+    double t0 = 0.0;
     ard_cosmicweb_data d;
-    memset(&d, 0, sizeof d);
-    if (st == ARD_OK) {
-        st = load_selection(o, &d, err);
-    }
+    ard_status st = begin_stage(o, r, &t0, &d, err);
     int32_t *cls = st == ARD_OK ? ard_malloc((size_t)d.n * sizeof *cls) : NULL;
     float *prob = st == ARD_OK ? ard_malloc((size_t)d.n * CW_C * sizeof *prob) : NULL;
     if (st == ARD_OK && (!cls || !prob)) {
@@ -649,7 +643,9 @@ ard_status ard_cosmicweb_stage_predict(const ard_cosmicweb_stage_options *o,
     ard_buf params, summary;
     ard_buf_init(&params);
     ard_buf_init(&summary);
-    params_json(&params, o, r->model_path);
+    if (st == ARD_OK) { /* o may be NULL on failure */
+        params_json(&params, o, r->model_path);
+    }
     ard_index *idx = NULL;
     ard_result_run *run = NULL;
     if (st == ARD_OK) {

@@ -33,23 +33,9 @@ void ard_fof_params_json(const ard_fof_result *r, ard_buf *out) {
     ard_json_end_object(&j);
 }
 
-int ard__fof_valid_run_id(const char *s) {
-    if (!s || !*s || strlen(s) > 64) {
-        return 0;
-    }
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 ard_status ard_fof_write_parquet(const ard_fof_result *r, const int64_t *targetid, const char *dir,
                                  const char *run_id, ard_error *err) {
-    if (!r || !dir || !ard__fof_valid_run_id(run_id)) {
+    if (!r || !dir || !ard_result_run_id_valid(run_id)) {
         return ard_error_set(err, ARD_EINVAL, "fof: bad result, directory or run id '%s'",
                              run_id ? run_id : "(null)");
     }

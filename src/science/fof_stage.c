@@ -216,20 +216,11 @@ static void fill_report(const ard_fof_result *r, ard_fof_stage_report *rep) {
 }
 
 static ard_status check_options(const ard_fof_stage_options *o, ard_error *err) {
-    if (!o || !o->dataset) {
-        return ard_error_set(err, ARD_EINVAL, "fof: options with a dataset are required");
-    }
     if (o->size > 1 || o->rank != 0) {
         return ard_error_set(err, ARD_ENOTSUP,
                              "fof: the stage links on one process (rank %d of %d): distributed "
                              "FoF is the cluster module's",
                              (int)o->rank, (int)o->size);
-    }
-    if (o->run_id && !ard__fof_valid_run_id(o->run_id)) {
-        return ard_error_set(err, ARD_EINVAL,
-                             "fof: run id '%.80s' is not 1-64 bytes of "
-                             "[A-Za-z0-9_-]",
-                             o->run_id);
     }
     if (o->min_size < 2) {
         return ard_error_set(err, ARD_EINVAL, "fof: min_size %lld < 2", (long long)o->min_size);
@@ -241,19 +232,22 @@ ard_status ard_fof_stage_run(const ard_fof_stage_options *o, ard_fof_stage_repor
                              ard_fof_result **groups_out, int64_t **targetids_out, ard_error *err) {
     ard_fof_stage_report local;
     ard_fof_stage_report *rep = report ? report : &local;
-    memset(rep, 0, sizeof *rep);
     if (groups_out) {
         *groups_out = NULL;
     }
     if (targetids_out) {
         *targetids_out = NULL;
     }
-    ard_status st = check_options(o, err);
+    double t0 = 0.0;
+    ard_status st = ard__sci_stage_begin("fof", o ? o->dataset : NULL, o ? o->run_id : NULL, rep,
+                                         sizeof *rep, &t0, err);
+    if (st == ARD_OK) {
+        st = check_options(o, err);
+    }
     if (st != ARD_OK) {
         return st;
     }
     rep->min_size = o->min_size;
-    double t0 = ard__sci_now();
     sci_catalog cat;
     memset(&cat, 0, sizeof cat);
     progress(o, "load", 0.0);

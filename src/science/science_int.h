@@ -365,8 +365,18 @@ ard_status ard__sci_load_files(const char *dataset, sci_catalog *c, ard_error *e
 ard_status ard__sci_load_truth(const char *dataset, const sci_catalog *c, int64_t **truth,
                                int *found, ard_error *err);
 
-/* 1 for a run id of 1-64 bytes of [A-Za-z0-9_-] (fof_parquet.c). */
-int ard__fof_valid_run_id(const char *s);
+/* ---- the preamble of every stage call (stage_begin.c) ----
+ * Zeroes report (report_size bytes; NULL: none), sets *t0 to ard__sci_now() (NULL: not) and checks
+ * the options every stage has: dataset set, run_id NULL or ard_result_run_id_valid. ARD_EINVAL with
+ * "<stage>: ..." otherwise. */
+ard_status ard__sci_stage_begin(const char *stage, const char *dataset, const char *run_id,
+                                void *report, size_t report_size, double *t0, ard_error *err);
+/* ARD_EINVAL "<stage>: <what> '<id>' is not 1-64 bytes of [A-Za-z0-9_-]" unless run_id is NULL or
+ * valid for a result run. */
+ard_status ard__sci_check_run_id(const char *stage, const char *what, const char *run_id,
+                                 ard_error *err);
+/* out = given, or the result runs' default id (UTC now) when given is NULL. */
+void ard__sci_run_id(const char *given, char *out, size_t cap);
 /* fof_stage.c: the result tables of a FoF run added to `run` ("galaxies": TARGETID, GROUP_ID,
  * GROUP_SIZE, index table galaxy_groups when indexed; "groups": the group catalog, index table
  * groups). targetid NULL: row numbers. Used by the stage and by ard_fof_write_parquet. */

@@ -479,6 +479,7 @@ static void test_open_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition),
+        cmocka_unit_test(test_result_run_ids),
         BOTH(test_sync_fresh),
         BOTH(test_sync_idempotent),
         BOTH(test_sync_incremental),

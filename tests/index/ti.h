@@ -56,6 +56,7 @@ void test_select_columns(void **state);
 /* ti_results.c */
 void test_result_run(void **state);
 void test_result_run_kill(void **state);
+void test_result_run_ids(void **state);
 /* ti_pixel_stats.c */
 void test_pixel_stats_sync(void **state);
 void test_pixel_stats_malformed(void **state);

@@ -374,3 +374,32 @@ void test_result_run_kill(void **state) {
             (long long)timed_kills, (long long)span_us);
     assert_true(timed_kills >= 10);
 }
+
+/* The one run-id validator and default id every stage uses (ard_result_run_id_valid / _now). */
+void test_result_run_ids(void **state) {
+    (void)state;
+    assert_int_equal(ard_result_run_id_valid("r1"), 1);
+    assert_int_equal(ard_result_run_id_valid("A-z_09"), 1);
+    char longest[66];
+    memset(longest, 'x', 64);
+    longest[64] = '\0';
+    assert_int_equal(ard_result_run_id_valid(longest), 1);
+    longest[64] = 'x';
+    longest[65] = '\0';
+    assert_int_equal(ard_result_run_id_valid(longest), 0); /* 65 bytes */
+    assert_int_equal(ard_result_run_id_valid(NULL), 0);
+    assert_int_equal(ard_result_run_id_valid(""), 0);
+    assert_int_equal(ard_result_run_id_valid("a/b"), 0);
+    assert_int_equal(ard_result_run_id_valid("a.b"), 0);
+    assert_int_equal(ard_result_run_id_valid("a'b"), 0);
+    assert_int_equal(ard_result_run_id_valid("a b"), 0);
+    char id[32];
+    ard_result_run_id_now(id, sizeof id);
+    assert_int_equal(strlen(id), 16); /* YYYYMMDDTHHMMSSZ */
+    assert_int_equal(id[8], 'T');
+    assert_int_equal(id[15], 'Z');
+    assert_int_equal(ard_result_run_id_valid(id), 1);
+    char small[5];
+    ard_result_run_id_now(small, sizeof small); /* truncates, never overflows */
+    assert_true(strlen(small) < sizeof small);
+}

@@ -17,5 +17,6 @@ int main(int argc, char **argv) {
     failed += sci_run_cosmicweb_tests();
     failed += sci_run_anomaly_tests();
     failed += sci_run_stage_tests();
+    failed += sci_run_stage_begin_tests();
     return failed ? 1 : 0;
 }

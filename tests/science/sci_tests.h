@@ -20,5 +20,6 @@ int sci_run_anomaly_tests(void);
 /* Writes the safetensors fixture read by nn_numpy.sh; 0 on success, 77 without BLAS. */
 int sci_nn_write_fixture(const char *path);
 int sci_run_stage_tests(void);
+int sci_run_stage_begin_tests(void);
 
 #endif
