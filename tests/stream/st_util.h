@@ -33,5 +33,6 @@ int st_catalog_run(void);
 int st_weights_run(void);
 int st_serve_run(void);
 int st_tile_cache_run(void);
+int st_bench_run(void);
 
 #endif
