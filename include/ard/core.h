@@ -246,6 +246,10 @@ ARD_API void ard_json_double(ard_json *j, double v); /* shortest round-trip; NaN
 ARD_API void ard_json_bool(ard_json *j, int v);
 ARD_API void ard_json_null(ard_json *j);
 ARD_API void ard_json_raw(ard_json *j, const char *text); /* a pre-rendered JSON value */
+/* 1 when s[0..len) is well-formed UTF-8 (no overlong form, surrogate or code point above
+ * U+10FFFF; NUL bytes allowed), else 0: the one validator the JSON writer, the safetensors header
+ * reader and `ard parquet meta` use. Thread-safe. */
+ARD_API int32_t ard_utf8_valid(const uint8_t *s, size_t len);
 
 #ifdef __cplusplus
 }

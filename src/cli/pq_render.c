@@ -46,45 +46,6 @@ const char *ard_cli_column_order_name(int32_t order) {
     }
 }
 
-/* Length of the valid UTF-8 sequence starting at s, 0 when invalid (overlong, surrogate, >
- * U+10FFFF). */
-static size_t utf8_len(const uint8_t *s, size_t avail) {
-    uint8_t c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
-
-int ard_cli_utf8_valid(const uint8_t *s, size_t len) {
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_len(s + i, len - i);
-        if (n == 0) {
-            return 0;
-        }
-        i += n;
-    }
-    return 1;
-}
-
 // ---- numbers ------------------------------------------------------------------------------------
 
 /* Decimal digits of a 128-bit magnitude into digits (at least 41 bytes); returns their count. */
@@ -174,7 +135,7 @@ void ard_cli_decode_value(const ard_pq_schema_node *leaf, ard_pq_type type, cons
                    v.bits != 64);
         break;
     case ARD_PARQUET_VALUE_TEXT:
-        out->kind = ard_cli_utf8_valid(bytes, len) ? ARD_CLI_VAL_TEXT : ARD_CLI_VAL_HEX;
+        out->kind = ard_utf8_valid(bytes, len) ? ARD_CLI_VAL_TEXT : ARD_CLI_VAL_HEX;
         break;
     default:
         out->kind = ARD_CLI_VAL_HEX; /* whenever the length does not fit the type */
