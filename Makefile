@@ -10,7 +10,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build release asan tsan test demo bench fuzz check check-style-ci clang clean
+.PHONY: all deps build release asan tsan test demo bench fuzz check clang clean
 
 all: release
 
@@ -41,10 +41,6 @@ CHECK_STYLE_SKIP ?=
 check: asan
 	bash scripts/check-style $(foreach c,$(CHECK_STYLE_SKIP),--skip $(c)) build/asan
 	python3 scripts/check-layers
-
-# What .ci/run enforces today: check-style without the banned-call check (see .ci/run's TODO).
-check-style-ci: asan
-	bash scripts/check-style --skip banned build/asan
 
 clang: deps
 	cmake --preset clang >/dev/null

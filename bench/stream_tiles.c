@@ -1,7 +1,7 @@
 /* bench_stream_tiles DATASET TILES ROWS [WIDTH] [ROWS_PER_RG]: writes
  * DATASET/tiles/main/dark/N.parquet spectra tiles (TARGETID, FLUX/IVAR list<float> with null
- * elements and IVAR=0 pixels, MASK list<uint8>, "ard.grid") with the public writer, for the stream
- * benchmarks and the Python tests. */
+ * elements and IVAR=0 pixels, MASK list<uint8>, "ard.grid") with the library's table writer, for
+ * the stream benchmarks and the Python tests. */
 #include "ard/astro.h"
 #include "ard/parquet_write.h"
 
@@ -46,22 +46,10 @@ static void fill(cols *c, int64_t rows, int64_t width, int64_t first_id, uint64_
     }
 }
 
+/* One tile through the library's table writer ("write these columns"). */
 static int write_tile(const char *path, const cols *c, int64_t rows, int64_t width, int64_t rpg) {
     ard_error err;
     ard_error_init(&err);
-    ard_pq_schema_builder *sb = NULL;
-    ard_pq_logical u8 = {0};
-    u8.kind = ARD_PQ_LT_INTEGER;
-    u8.bit_width = 8;
-    ard_pq_schema_new(&sb, &err);
-    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, &err);
-    ard_pq_schema_set_sorted(sb, 0, 1, &err);
-    ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
-                           &err);
-    ard_pq_schema_add_list(sb, "IVAR", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, NULL, NULL,
-                           &err);
-    ard_pq_schema_add_list(sb, "MASK", ARD_PQ_INT32, ARD_PQ_OPTIONAL, ARD_PQ_OPTIONAL, &u8, NULL,
-                           &err);
     char grid[96];
     snprintf(grid, sizeof grid, "kind=log;start=3600;stop=9824;n=%lld", (long long)width);
     const char *keys[] = {"ard.grid"}, *vals[] = {grid};
@@ -71,19 +59,13 @@ static int write_tile(const char *path, const cols *c, int64_t rows, int64_t wid
     o.num_kv = 1;
     o.kv_keys = keys;
     o.kv_values = vals;
-    ard_pq_writer *w = NULL;
-    ard_status st = ard_pq_writer_open(path, sb, &o, &w, &err);
-    if (st == ARD_OK)
-        st = ard_pq_writer_write_column(w, 0, c->ids, NULL, rows, &err);
-    if (st == ARD_OK)
-        st = ard_pq_writer_write_list_matrix(w, 1, c->flux, rows, width, c->fvalid, NULL, &err);
-    if (st == ARD_OK)
-        st = ard_pq_writer_write_list_matrix(w, 2, c->ivar, rows, width, NULL, NULL, &err);
-    if (st == ARD_OK)
-        st = ard_pq_writer_write_list_matrix(w, 3, c->mask, rows, width, NULL, NULL, &err);
-    st = st == ARD_OK ? ard_pq_writer_close(w, &err) : (ard_pq_writer_abort(w), st);
-    ard_pq_schema_free(sb);
-    if (st != ARD_OK) {
+    const int32_t lists = ARD_PARQUET_COL_NULLABLE | ARD_PARQUET_COL_NULL_LISTS;
+    ard_parquet_table_column tc[4] = {
+        {"TARGETID", ARD_PARQUET_COL_INT64, ARD_PARQUET_COL_SORTED, c->ids, NULL, NULL, 0},
+        {"FLUX", ARD_PARQUET_COL_LIST_F32, lists, c->flux, c->fvalid, NULL, width},
+        {"IVAR", ARD_PARQUET_COL_LIST_F32, lists, c->ivar, NULL, NULL, width},
+        {"MASK", ARD_PARQUET_COL_LIST_U8, lists, c->mask, NULL, NULL, width}};
+    if (ard_parquet_write_table(path, tc, 4, rows, &o, &err) != ARD_OK) {
         fprintf(stderr, "bench_stream_tiles: %s: %s\n", path, err.msg);
         return 1;
     }

@@ -307,6 +307,48 @@ ARD_API ard_status ard_cluster_stream_serve(ard_cluster *cluster,
                                             const ard_cluster_stream_options *opts,
                                             ard_cluster_stream_report *report, ard_error *err);
 
+/* ---- the serve stage: `ard stream serve` in one process or under mpirun -----------------------
+ * One call for the CLI and Python: under mpirun with 2+ ranks (collective over every rank) the
+ * distributed serve above, with the plan file read into items on every rank and every rank's
+ * report line gathered on rank 0; otherwise (no launcher, or a 1-rank job) CPU pinning (cpus) and
+ * ard_stream_serve in this process. */
+typedef struct ard_cluster_serve_options {
+    /* The source, loader options (loader.store_name required), stop flag and the single-process
+     * callbacks (on_started, on_finished), exactly as for ard_stream_serve; serve.stop also
+     * cancels a distributed serve. */
+    ard_stream_serve_options serve;
+    int32_t consumer_rank;   /* distributed: default 0 */
+    int32_t wire;            /* distributed: ARD_WIRE_* (default ARD_WIRE_F32) */
+    int32_t chunk_batches;   /* distributed: 0 = about one row group's worth */
+    int64_t peer_timeout_ms; /* distributed: default 10000 */
+    const char *cpus; /* NULL or a list for ard_cluster_pin_cpus (every rank / this process) */
+    /* Optional, on rank 0 (or the one process): the layout applied (one line per rank); the
+     * report, one line per rank ("rank R consumer|producer: N batches, ..."); the errors of every
+     * failing rank, one line "rank R: <message>" each. A rank that lost its peers calls
+     * on_failures with its own line before the job is aborted. */
+    void (*on_layout)(void *ctx, const char *lines);
+    void (*on_report)(void *ctx, const char *lines);
+    void (*on_failures)(void *ctx, const char *lines);
+    void *ctx;
+} ard_cluster_serve_options;
+
+typedef struct ard_cluster_serve_report {
+    int32_t distributed;       /* 1: served by 2+ ranks under mpirun */
+    int32_t rank, size;        /* this process (0, 1 without a launcher) */
+    int32_t failures_reported; /* 1: the errors reached on_failures (the caller need not print) */
+    ard_stream_serve_report local;     /* one process */
+    ard_cluster_stream_report cluster; /* distributed: this rank's */
+} ard_cluster_serve_report;
+
+/* Defaults above (serve by ard_stream_serve_options_init). No MPI. */
+ARD_API void ard_cluster_serve_options_init(ard_cluster_serve_options *opts);
+/* The serve stage (see above). Blocks until the stream was consumed, stopped or failed. report may
+ * be NULL. Errors: ARD_EINVAL (options; cpus), those of ard_stream_serve (one process) or of
+ * ard_cluster_open, ard_plan_load, ard_read_items_from_plan and ard_cluster_stream_serve
+ * (distributed; every rank returns the agreed status). */
+ARD_API ard_status ard_cluster_serve(const ard_cluster_serve_options *opts,
+                                     ard_cluster_serve_report *report, ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -200,6 +200,13 @@ ARD_API void ard_progress_done(ard_progress *p); /* clears the line and frees p;
  * when a is NULL or k is outside [0, n). Thread-safe (touches only a). */
 ARD_API void ard_select_kth_f32(float *a, int64_t n, int64_t k);
 ARD_API void ard_select_kth_f64(double *a, int64_t n, int64_t k);
+/* The same selection over n records of `stride` doubles (1..ARD_SELECT_MAX_STRIDE) ordered by the
+ * double at offset `key` of each; payload[i] (NULL: none) moves with record i (e.g. the original
+ * index of a point: the KD-tree splits points this way). Nothing happens on arguments out of
+ * range. Thread-safe (touches only rows and payload). */
+#define ARD_SELECT_MAX_STRIDE 8
+ARD_API void ard_select_kth_rows_f64(double *rows, int64_t stride, int64_t key, int64_t *payload,
+                                     int64_t n, int64_t k);
 
 /* ---- growable byte buffer ---- */
 typedef struct ard_buf {
@@ -239,6 +246,10 @@ ARD_API void ard_json_double(ard_json *j, double v); /* shortest round-trip; NaN
 ARD_API void ard_json_bool(ard_json *j, int v);
 ARD_API void ard_json_null(ard_json *j);
 ARD_API void ard_json_raw(ard_json *j, const char *text); /* a pre-rendered JSON value */
+/* 1 when s[0..len) is well-formed UTF-8 (no overlong form, surrogate or code point above
+ * U+10FFFF; NUL bytes allowed), else 0: the one validator the JSON writer, the safetensors header
+ * reader and `ard parquet meta` use. Thread-safe. */
+ARD_API int32_t ard_utf8_valid(const uint8_t *s, size_t len);
 
 #ifdef __cplusplus
 }

@@ -96,11 +96,11 @@ typedef struct ard_sync_remote ard_sync_remote; /* below: tile reads done by oth
 /* Caller-filled; zero-initialise. */
 typedef struct ard_sync_options {
     int32_t threads; /* footer/TARGETID readers; <= 0: number of CPUs */
-    int32_t rank,
-        size; /* partition of the file list (size <= 0 means 1); see ard_index_partition */
-    int32_t
-        verify_footers;   /* 1: also hash the footer of files whose size and mtime did not change */
-    int32_t skip_catalog; /* 1: do not load catalog/ into galaxies */
+    /* partition of the file list (size <= 0 means 1); see ard_index_partition */
+    int32_t rank, size;
+    /* 1: also hash the footer of files whose size and mtime did not change */
+    int32_t verify_footers;
+    int32_t skip_catalog;  /* 1: do not load catalog/ into galaxies */
     int32_t files_per_txn; /* files committed per transaction (each file is always all-or-nothing);
                               <= 0: 64 */
     int32_t quiet;         /* 1: no progress bar */

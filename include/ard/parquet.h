@@ -113,8 +113,8 @@ typedef struct ard_pq_schema_node {
     ard_pq_repetition repetition; /* root: REQUIRED */
     int32_t num_children;
     int32_t parent; /* node index; -1 for root */
-    int32_t
-        first_child; /* node index of first child; children are not contiguous, use child list */
+    /* node index of the first child; children are not contiguous: use the child list */
+    int32_t first_child;
     const int32_t *children;  /* num_children node indices */
     int32_t converted_type;   /* ard_pq_converted_type, -1 when absent */
     int32_t scale, precision; /* SchemaElement.scale/precision (0 when absent) */
@@ -362,6 +362,46 @@ ARD_API ard_status ard_parquet_read_arrow(const ard_parquet_file *file, int32_t 
 /* An IEEE 754 half-precision value (FLOAT16 logical type, little-endian bits as stored) as a
  * double; NaN and the infinities are kept. Thread-safe. */
 ARD_API double ard_parquet_half_to_double(uint16_t half);
+
+/* A statistics value (Statistics.min_value / max_value: PLAIN bytes of one value) decoded by the
+ * column's physical type and logical type -- the one decoder `ard parquet meta` and sync use.
+ * kind: ard_parquet_value_kind. */
+typedef enum ard_parquet_value_kind {
+    ARD_PARQUET_VALUE_RAW = 0, /* bytes only: the length does not fit the type, or no decoding
+                                  (INT96, BSON, UUID, other binary) */
+    ARD_PARQUET_VALUE_BOOL,    /* i: 0 or 1 */
+    ARD_PARQUET_VALUE_INT,     /* i: INT32 (sign-extended) or INT64 */
+    ARD_PARQUET_VALUE_UINT,    /* u: INT32 / INT64 with INTEGER(unsigned) */
+    ARD_PARQUET_VALUE_DOUBLE,  /* d: FLOAT, DOUBLE or FLOAT16 (bits: 32, 64, 16); NaN/inf kept */
+    ARD_PARQUET_VALUE_DECIMAL, /* decimal_hi:decimal_lo, the unscaled 128-bit two's complement
+                                  value (INT32, INT64 or 1-16 big-endian bytes); scale */
+    ARD_PARQUET_VALUE_TEXT     /* bytes: a string type (BYTE_ARRAY without a logical type or with
+                                  STRING/ENUM/JSON, FIXED_LEN_BYTE_ARRAY with STRING); UTF-8 is
+                                  not checked */
+} ard_parquet_value_kind;
+
+typedef struct ard_parquet_value {
+    int32_t kind;  /* ard_parquet_value_kind */
+    int32_t bits;  /* DOUBLE: 16, 32 or 64, the width it was stored in */
+    int32_t scale; /* DECIMAL: digits after the point */
+    int32_t unused;
+    int64_t i;
+    uint64_t u;
+    double d;
+    int64_t decimal_hi;
+    uint64_t decimal_lo;
+    const uint8_t *bytes; /* always the input (borrowed from the caller) */
+    size_t len;
+} ard_parquet_value;
+
+/* Decodes bytes[len] of physical type `type` (ard_pq_type) with the logical type of `leaf` (NULL:
+ * physical type only) into *out. Never fails: a value it cannot decode is ARD_PARQUET_VALUE_RAW.
+ * Thread-safe. */
+ARD_API void ard_parquet_value_decode(const ard_pq_schema_node *leaf, int32_t type,
+                                      const uint8_t *bytes, size_t len, ard_parquet_value *out);
+/* The value as a double: 1 for INT, UINT, DOUBLE and DECIMAL (unscaled / 10^scale) that is not NaN
+ * (infinities count), 0 otherwise (*out untouched). */
+ARD_API int32_t ard_parquet_value_to_double(const ard_parquet_value *v, double *out);
 
 /* Parquet's legacy ConvertedType (SchemaElement.converted_type), the one enum every reader and
  * writer of ard uses for it. */

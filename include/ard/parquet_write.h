@@ -227,18 +227,23 @@ ARD_API void ard_pq_writer_abort(ard_pq_writer *w);
  *   ard_parquet_write_table("t.parquet", cols, 2, rows, NULL, err);
  */
 
-/* Kinds of table columns, with the layout of `values`. */
-#define ARD_PARQUET_COL_INT32 0  /* int32_t[rows] */
-#define ARD_PARQUET_COL_INT64 1  /* int64_t[rows] */
-#define ARD_PARQUET_COL_FLOAT 2  /* float[rows] */
-#define ARD_PARQUET_COL_DOUBLE 3 /* double[rows] */
-#define ARD_PARQUET_COL_STRING                                                                     \
-    4                              /* const char *const [rows], UTF-8 (logical STRING); a NULL entry
-                                      is a null value (needs ARD_PARQUET_COL_NULLABLE) */
-#define ARD_PARQUET_COL_LIST_F32 5 /* float[rows x width], row-major: list<float> */
-#define ARD_PARQUET_COL_LIST_U8                                                                    \
-    6 /* uint8_t[rows x width], row-major: list<uint8> (INT32 with
-                                      logical INTEGER(8, unsigned)) */
+/* Kinds of table columns, with the layout of `values`:
+ *   INT32     int32_t[rows]
+ *   INT64     int64_t[rows]
+ *   FLOAT     float[rows]
+ *   DOUBLE    double[rows]
+ *   STRING    const char *const [rows], UTF-8 (logical STRING); a NULL entry is a null value
+ *             (needs ARD_PARQUET_COL_NULLABLE)
+ *   LIST_F32  float[rows x width], row-major: list<float>
+ *   LIST_U8   uint8_t[rows x width], row-major: list<uint8> (INT32 with logical
+ *             INTEGER(8, unsigned)) */
+#define ARD_PARQUET_COL_INT32 0
+#define ARD_PARQUET_COL_INT64 1
+#define ARD_PARQUET_COL_FLOAT 2
+#define ARD_PARQUET_COL_DOUBLE 3
+#define ARD_PARQUET_COL_STRING 4
+#define ARD_PARQUET_COL_LIST_F32 5
+#define ARD_PARQUET_COL_LIST_U8 6
 
 /* Column flags (OR-ed). */
 #define ARD_PARQUET_COL_SORTED 1   /* ascending INT32/INT64: DELTA_BINARY_PACKED, sorting_columns */

@@ -508,6 +508,52 @@ ARD_API void ard_stream_serve_options_init(ard_stream_serve_options *opts);
 ARD_API ard_status ard_stream_serve(const ard_stream_serve_options *opts,
                                     ard_stream_serve_report *report, ard_error *err);
 
+// ---- the bench stage (`ard stream bench`) ------------------------------------------------------
+
+/* What a bench consumed, and how fast (filled by ard_stream_bench, zeroed first). */
+typedef struct ard_stream_bench_report {
+    int64_t batches;      /* batches consumed */
+    int64_t spectra;      /* spectra in them */
+    int64_t catalog_rows; /* rows whose first catalog column holds a value (not NaN / 0 / "") */
+    int64_t skipped; /* row groups skipped (loader.on_error = ARD_ON_ERROR_SKIP; 0 connected) */
+    double seconds;  /* wall time from the first acquire to the end of the stream */
+    double consumer_cpu_seconds;      /* CPU time of the consuming thread in that time */
+    double batches_per_second;        /* batches / seconds (0 when seconds is 0) */
+    double spectra_per_second;        /* spectra / seconds */
+    double consumer_cpu_us_per_batch; /* consumer_cpu_seconds / batches, in microseconds */
+    int32_t num_columns;              /* catalog columns carried by the batches */
+    char columns[1024];               /* their names, comma-separated (truncated to fit) */
+} ard_stream_bench_report;
+
+/* Caller-filled; ard_stream_bench_options_init zeroes it and sets loader to ard_loader_options_init's
+ * defaults. Strings and the plan are borrowed for the call. */
+typedef struct ard_stream_bench_options {
+    ard_loader_options loader; /* producers in this process (ignored with connect) */
+    /* Consume a stream another process serves (ard_store_connect) instead of producing one. */
+    const char *connect;
+    /* Else a loader in this process over dataset (required then) and at most one of where (with
+     * dsn), plan_path, plan, exactly as ard_stream_serve_options. */
+    const char *dataset;
+    const char *where;
+    const char *dsn;
+    const char *plan_path;
+    const ard_plan *plan;
+    /* Optional: called once at the end, before the loader is freed (not with connect). */
+    void (*on_finished)(void *ctx, ard_loader *loader);
+    void *ctx;
+} ard_stream_bench_options;
+
+ARD_API void ard_stream_bench_options_init(ard_stream_bench_options *opts);
+/* The bench stage: consumes every batch of the stream as a trainer would (each batch acquired, its
+ * first token read, released) on the calling thread and measures batches/s, spectra/s and the
+ * consumer's CPU time per batch; producer threads run in this process (or in the serving process
+ * with connect). Blocks; not MPI-collective. report may be NULL. Errors: ARD_EINVAL (neither
+ * connect nor dataset, both, more than one source), those of ard_store_connect, ard_plan_load,
+ * ard_loader_new_*, ard_loader_start and ard_store_acquire (the stream's own error, e.g. a corrupt
+ * row group with on_error fail). */
+ARD_API ard_status ard_stream_bench(const ard_stream_bench_options *opts,
+                                    ard_stream_bench_report *report, ard_error *err);
+
 #ifdef __cplusplus
 }
 #endif

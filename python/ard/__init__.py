@@ -509,4 +509,5 @@ anomaly.install(Dataset)
 from . import cosmicweb  # noqa: E402  (Dataset.cosmicweb_train / cosmicweb_predict)
 
 cosmicweb.install(Dataset)
+from .stages import fetch_run, parquet_rewrite, stream_serve  # noqa: E402,F401
 __all__ += ["load_safetensors"]

@@ -6,6 +6,7 @@
 #include "ard/datasheet.h"
 #include "ard/index.h"
 #include "ard/parquet.h"
+#include "ard/parquet_write.h"
 #include "ard/science.h"
 #include "ard/stream.h"
 
@@ -290,6 +291,87 @@ static const abi_field datasheet_sync_report_fields[] = {
     ABI_FIELD(ard_datasheet_sync_report, datasheet_path),
 };
 
+static const abi_field query_options_fields[] = {
+    ABI_FIELD(ard_query_options, dataset),       ABI_FIELD(ard_query_options, dsn),
+    ABI_FIELD(ard_query_options, where),         ABI_FIELD(ard_query_options, targetids),
+    ABI_FIELD(ard_query_options, num_targetids), ABI_FIELD(ard_query_options, targetids_file),
+    ABI_FIELD(ard_query_options, limit),
+};
+
+static const abi_field query_report_fields[] = {
+    ABI_FIELD(ard_query_report, spectra),
+    ABI_FIELD(ard_query_report, row_groups),
+    ABI_FIELD(ard_query_report, files),
+    ABI_FIELD(ard_query_report, seconds),
+};
+
+static const abi_field fetch_options_fields[] = {
+    ABI_FIELD(ard_fetch_options, query),   ABI_FIELD(ard_fetch_options, out_path),
+    ABI_FIELD(ard_fetch_options, columns), ABI_FIELD(ard_fetch_options, num_columns),
+    ABI_FIELD(ard_fetch_options, threads), ABI_FIELD(ard_fetch_options, format),
+};
+
+static const abi_field fetch_report_fields[] = {
+    ABI_FIELD(ard_fetch_report, query),
+    ABI_FIELD(ard_fetch_report, rows),
+    ABI_FIELD(ard_fetch_report, seconds),
+};
+
+static const abi_field writer_options_fields[] = {
+    ABI_FIELD(ard_pq_writer_options, codec),
+    ABI_FIELD(ard_pq_writer_options, compression_level),
+    ABI_FIELD(ard_pq_writer_options, page_version),
+    ABI_FIELD(ard_pq_writer_options, target_row_group_bytes),
+    ABI_FIELD(ard_pq_writer_options, page_size_bytes),
+    ABI_FIELD(ard_pq_writer_options, rows_per_row_group),
+    ABI_FIELD(ard_pq_writer_options, byte_stream_split),
+    ABI_FIELD(ard_pq_writer_options, disable_dictionary),
+    ABI_FIELD(ard_pq_writer_options, max_dictionary_bytes),
+    ABI_FIELD(ard_pq_writer_options, disable_page_index),
+    ABI_FIELD(ard_pq_writer_options, disable_crc),
+    ABI_FIELD(ard_pq_writer_options, disable_statistics),
+    ABI_FIELD(ard_pq_writer_options, num_kv),
+    ABI_FIELD(ard_pq_writer_options, kv_keys),
+    ABI_FIELD(ard_pq_writer_options, kv_values),
+    ABI_FIELD(ard_pq_writer_options, defer_sync),
+};
+
+static const abi_field rewrite_options_fields[] = {
+    ABI_FIELD(ard_parquet_rewrite_options, writer),
+    ABI_FIELD(ard_parquet_rewrite_options, on_notice),
+    ABI_FIELD(ard_parquet_rewrite_options, notice_ctx),
+    ABI_FIELD(ard_parquet_rewrite_options, on_progress),
+    ABI_FIELD(ard_parquet_rewrite_options, progress_ctx),
+};
+
+static const abi_field rewrite_report_fields[] = {
+    ABI_FIELD(ard_parquet_rewrite_report, rows),
+    ABI_FIELD(ard_parquet_rewrite_report, columns),
+    ABI_FIELD(ard_parquet_rewrite_report, row_groups_in),
+    ABI_FIELD(ard_parquet_rewrite_report, logical_types_dropped),
+};
+
+static const abi_field serve_report_fields[] = {
+    ABI_FIELD(ard_stream_serve_report, rows_per_epoch),
+    ABI_FIELD(ard_stream_serve_report, batches_per_epoch),
+    ABI_FIELD(ard_stream_serve_report, skipped),
+    ABI_FIELD(ard_stream_serve_report, interrupted),
+};
+
+static const abi_field serve_options_fields[] = {
+    ABI_FIELD(ard_stream_serve_options, loader),
+    ABI_FIELD(ard_stream_serve_options, dataset),
+    ABI_FIELD(ard_stream_serve_options, where),
+    ABI_FIELD(ard_stream_serve_options, dsn),
+    ABI_FIELD(ard_stream_serve_options, plan_path),
+    ABI_FIELD(ard_stream_serve_options, plan),
+    ABI_FIELD(ard_stream_serve_options, stop),
+    ABI_FIELD(ard_stream_serve_options, poll_ms),
+    ABI_FIELD(ard_stream_serve_options, on_started),
+    ABI_FIELD(ard_stream_serve_options, on_finished),
+    ABI_FIELD(ard_stream_serve_options, ctx),
+};
+
 static const abi_struct structs[] = {
     ABI_STRUCT(ard_error, error_fields),
     ABI_STRUCT(ard_tokenize_options, tokenize_fields),
@@ -318,6 +400,15 @@ static const abi_struct structs[] = {
     ABI_STRUCT(ard_datasheet_options, datasheet_options_fields),
     ABI_STRUCT(ard_datasheet_sync_options, datasheet_sync_options_fields),
     ABI_STRUCT(ard_datasheet_sync_report, datasheet_sync_report_fields),
+    ABI_STRUCT(ard_query_options, query_options_fields),
+    ABI_STRUCT(ard_query_report, query_report_fields),
+    ABI_STRUCT(ard_fetch_options, fetch_options_fields),
+    ABI_STRUCT(ard_fetch_report, fetch_report_fields),
+    ABI_STRUCT(ard_pq_writer_options, writer_options_fields),
+    ABI_STRUCT(ard_parquet_rewrite_options, rewrite_options_fields),
+    ABI_STRUCT(ard_parquet_rewrite_report, rewrite_report_fields),
+    ABI_STRUCT(ard_stream_serve_report, serve_report_fields),
+    ABI_STRUCT(ard_stream_serve_options, serve_options_fields),
 };
 
 #define NUM_STRUCTS ((int32_t)(sizeof structs / sizeof structs[0]))

@@ -76,8 +76,6 @@ int ard_cmd_parquet_convert(int argc, char **argv);
 void ard_cli_logical_str(const ard_pq_logical *lt, char *out, size_t cap);
 /* ColumnOrder name: "TYPE_DEFINED_ORDER", "IEEE_754_TOTAL_ORDER" or "UNDEFINED". */
 const char *ard_cli_column_order_name(int32_t order);
-/* 1 when bytes are valid UTF-8. */
-int ard_cli_utf8_valid(const uint8_t *s, size_t len);
 
 /* A statistics value decoded by physical and logical type. */
 typedef enum ard_cli_value_kind {

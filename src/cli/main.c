@@ -13,14 +13,6 @@ typedef struct cli_command {
     int num_subcommands;
 } cli_command;
 
-/* Replaced by the real implementation when cmd_parquet_cat.c is linked in. */
-__attribute__((weak)) int ard_cmd_parquet_cat(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ard: parquet cat: not built\n");
-    return ARD_CLI_FAILURE;
-}
-
 static const cli_command parquet_commands[] = {
     {"meta", "print a Parquet file's footer: schema, row groups, statistics", ard_cmd_parquet_meta,
      NULL, 0},

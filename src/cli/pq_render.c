@@ -1,5 +1,5 @@
 /* Rendering Parquet metadata for people and for JSON: logical-type strings, ConvertedType names,
- * and statistics values decoded from their PLAIN bytes according to physical and logical type. */
+ * and statistics values (decoded by ard_parquet_value_decode) as text and JSON. */
 #include "cli.h"
 
 #include <math.h>
@@ -46,54 +46,7 @@ const char *ard_cli_column_order_name(int32_t order) {
     }
 }
 
-/* Length of the valid UTF-8 sequence starting at s, 0 when invalid (overlong, surrogate, >
- * U+10FFFF). */
-static size_t utf8_len(const uint8_t *s, size_t avail) {
-    uint8_t c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) {
-        return 0;
-    }
-    for (size_t i = 2; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-    }
-    return n;
-}
-
-int ard_cli_utf8_valid(const uint8_t *s, size_t len) {
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_len(s + i, len - i);
-        if (n == 0) {
-            return 0;
-        }
-        i += n;
-    }
-    return 1;
-}
-
 // ---- numbers ------------------------------------------------------------------------------------
-
-static uint64_t load_le(const uint8_t *p, size_t n) {
-    uint64_t v = 0;
-    for (size_t i = n; i-- > 0;) {
-        v = v << 8 | p[i];
-    }
-    return v;
-}
 
 /* Decimal digits of a 128-bit magnitude into digits (at least 41 bytes); returns their count. */
 static size_t u128_digits(unsigned __int128 mag, char *digits) {
@@ -146,83 +99,47 @@ static void set_double(ard_cli_value *out, double v, int min_prec, int max_prec,
     }
 }
 
-static void decode_int(const ard_pq_schema_node *leaf, uint64_t raw, int width,
-                       ard_cli_value *out) {
-    const ard_pq_logical *lt = leaf ? &leaf->logical : NULL;
-    int64_t sv = width == 4 ? (int64_t)(int32_t)(uint32_t)raw : (int64_t)raw;
-    out->kind = ARD_CLI_VAL_NUMBER;
-    if (lt && lt->kind == ARD_PQ_LT_INTEGER && !lt->is_signed) {
-        uint64_t uv = width == 4 ? (uint64_t)(uint32_t)raw : raw;
-        snprintf(out->text, sizeof out->text, "%llu", (unsigned long long)uv);
-    } else if (lt && lt->kind == ARD_PQ_LT_DECIMAL) {
-        format_decimal(sv, lt->scale, out->text, sizeof out->text);
-    } else {
-        snprintf(out->text, sizeof out->text, "%lld", (long long)sv);
-    }
-}
-
-static int is_text_type(const ard_pq_schema_node *leaf) {
-    if (!leaf) {
-        return 1;
-    }
-    switch (leaf->logical.kind) {
-    case ARD_PQ_LT_NONE:
-    case ARD_PQ_LT_STRING:
-    case ARD_PQ_LT_ENUM:
-    case ARD_PQ_LT_JSON:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static void decode_bytes(const ard_pq_schema_node *leaf, ard_pq_type type, const uint8_t *bytes,
-                         size_t len, ard_cli_value *out) {
-    out->bytes = bytes;
-    out->len = len;
-    if (type == ARD_PQ_FIXED_LEN_BYTE_ARRAY && len == 2 && leaf &&
-        leaf->logical.kind == ARD_PQ_LT_FLOAT16) {
-        set_double(out, ard_parquet_half_to_double((uint16_t)load_le(bytes, 2)), 1, 5, 1);
-        return;
-    }
-    if (leaf && leaf->logical.kind == ARD_PQ_LT_DECIMAL && len >= 1 && len <= 16) {
-        /* big-endian two's complement, sign-extended to 128 bits */
-        unsigned __int128 raw = (bytes[0] & 0x80) ? ~(unsigned __int128)0 : 0;
-        for (size_t i = 0; i < len; i++) {
-            raw = raw << 8 | bytes[i];
-        }
-        out->kind = ARD_CLI_VAL_NUMBER;
-        format_decimal((__int128)raw, leaf->logical.scale, out->text, sizeof out->text);
-        return;
-    }
-    int text_ok = type == ARD_PQ_BYTE_ARRAY ? is_text_type(leaf)
-                                            : (leaf && leaf->logical.kind == ARD_PQ_LT_STRING);
-    out->kind = text_ok && ard_cli_utf8_valid(bytes, len) ? ARD_CLI_VAL_TEXT : ARD_CLI_VAL_HEX;
-}
-
+/* The typed value (ard_parquet_value_decode) rendered for people and JSON. */
 void ard_cli_decode_value(const ard_pq_schema_node *leaf, ard_pq_type type, const uint8_t *bytes,
                           size_t len, ard_cli_value *out) {
+    ard_parquet_value v;
+    ard_parquet_value_decode(leaf, (int32_t)type, bytes, len, &v);
     memset(out, 0, sizeof *out);
     out->bytes = bytes;
     out->len = len;
-    out->kind = ARD_CLI_VAL_HEX; /* whenever the length does not fit the type */
-    if (type == ARD_PQ_BOOLEAN && len >= 1) {
+    out->kind = ARD_CLI_VAL_NUMBER;
+    switch (v.kind) {
+    case ARD_PARQUET_VALUE_BOOL:
         out->kind = ARD_CLI_VAL_BOOL;
-        snprintf(out->text, sizeof out->text, "%s", bytes[0] ? "true" : "false");
-    } else if ((type == ARD_PQ_INT32 && len == 4) || (type == ARD_PQ_INT64 && len == 8)) {
-        decode_int(leaf, load_le(bytes, len), (int)len, out);
-    } else if (type == ARD_PQ_FLOAT && len == 4) {
-        uint32_t bits = (uint32_t)load_le(bytes, 4);
-        float f;
-        memcpy(&f, &bits, sizeof f);
-        set_double(out, (double)f, 6, 9, 1);
-    } else if (type == ARD_PQ_DOUBLE && len == 8) {
-        uint64_t bits = load_le(bytes, 8);
-        double d;
-        memcpy(&d, &bits, sizeof d);
-        set_double(out, d, 15, 17, 0);
-    } else if (type == ARD_PQ_BYTE_ARRAY || type == ARD_PQ_FIXED_LEN_BYTE_ARRAY) {
-        decode_bytes(leaf, type, bytes, len, out);
+        snprintf(out->text, sizeof out->text, "%s", v.i ? "true" : "false");
+        break;
+    case ARD_PARQUET_VALUE_INT:
+        snprintf(out->text, sizeof out->text, "%lld", (long long)v.i);
+        break;
+    case ARD_PARQUET_VALUE_UINT:
+        snprintf(out->text, sizeof out->text, "%llu", (unsigned long long)v.u);
+        break;
+    case ARD_PARQUET_VALUE_DECIMAL:
+        format_decimal((__int128)(((unsigned __int128)(uint64_t)v.decimal_hi << 64) |
+                                  (unsigned __int128)v.decimal_lo),
+                       v.scale, out->text, sizeof out->text);
+        break;
+    case ARD_PARQUET_VALUE_DOUBLE: /* the shortest text that reads back to the stored width */
+        set_double(out, v.d,
+                   v.bits == 16   ? 1
+                   : v.bits == 32 ? 6
+                                  : 15,
+                   v.bits == 16   ? 5
+                   : v.bits == 32 ? 9
+                                  : 17,
+                   v.bits != 64);
+        break;
+    case ARD_PARQUET_VALUE_TEXT:
+        out->kind = ard_utf8_valid(bytes, len) ? ARD_CLI_VAL_TEXT : ARD_CLI_VAL_HEX;
+        break;
+    default:
+        out->kind = ARD_CLI_VAL_HEX; /* whenever the length does not fit the type */
+        break;
     }
 }
 

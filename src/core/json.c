@@ -137,6 +137,17 @@ static size_t utf8_seq_len(const uint8_t *s, size_t avail) {
     return n;
 }
 
+int32_t ard_utf8_valid(const uint8_t *s, size_t len) {
+    for (size_t i = 0; i < len;) {
+        size_t n = s ? utf8_seq_len(s + i, len - i) : 0;
+        if (n == 0) {
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
 static void put_escaped_byte(ard_json *j, uint8_t c) {
     char esc[8];
     const char *named = NULL;

@@ -124,26 +124,14 @@ static ard_status write_row_groups(ard_index *idx, sync_item *items, int64_t cou
     return st != ARD_OK ? st : end;
 }
 
-/* Decodes a numeric statistics value as a double; 0 when it has no numeric meaning. */
-static int stat_double(ard_pq_type type, const uint8_t *p, uint32_t len, double *out) {
-    if (type == ARD_PQ_INT32 && len == 4) {
-        int32_t v;
-        memcpy(&v, p, 4);
-        *out = v;
-    } else if (type == ARD_PQ_INT64 && len == 8) {
-        int64_t v;
-        memcpy(&v, p, 8);
-        *out = (double)v;
-    } else if (type == ARD_PQ_FLOAT && len == 4) {
-        float v;
-        memcpy(&v, p, 4);
-        *out = v;
-    } else if (type == ARD_PQ_DOUBLE && len == 8) {
-        memcpy(out, p, 8);
-    } else {
-        return 0;
-    }
-    return *out == *out;
+/* A statistics value as a number for column_stats (the parquet module's typed decoder). */
+static int stat_double(const ard_pq_metadata *md, int32_t column, const ard_pq_column_chunk *ch,
+                       const uint8_t *p, uint32_t len, double *out) {
+    const ard_pq_schema_node *leaf =
+        column < md->num_leaves ? &md->nodes[md->leaves[column]] : NULL;
+    ard_parquet_value v;
+    ard_parquet_value_decode(leaf, (int32_t)ch->type, p, len, &v);
+    return ard_parquet_value_to_double(&v, out);
 }
 
 static ard_status write_column_stats(ard_index *idx, const sync_item *it, ard_error *err) {
@@ -162,9 +150,9 @@ static ard_status write_column_stats(ard_index *idx, const sync_item *it, ard_er
             }
             double lo, hi;
             int has_lo =
-                s->has_min_value && stat_double(ch->type, s->min_value, s->min_value_len, &lo);
+                s->has_min_value && stat_double(md, c, ch, s->min_value, s->min_value_len, &lo);
             int has_hi =
-                s->has_max_value && stat_double(ch->type, s->max_value, s->max_value_len, &hi);
+                s->has_max_value && stat_double(md, c, ch, s->max_value, s->max_value_len, &hi);
             idx_value v[7] = {{IDX_INT, it->new_id, 0, NULL},
                               {IDX_INT, g, 0, NULL},
                               {IDX_TEXT, 0, 0, ch->path_in_schema[0]},

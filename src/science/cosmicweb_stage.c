@@ -305,12 +305,18 @@ static void json_common(ard_json *j, const char *kind, const ard_cosmicweb_stage
     ard_json_int(j, r->labelled);
 }
 
+/* The result run (the index when there is one), its id and whether it is indexed in the report. */
 static ard_status begin_run(const ard_cosmicweb_stage_options *o, const char *params,
-                            ard_index **idx, ard_result_run **run, ard_error *err) {
+                            ard_index **idx, ard_result_run **run, ard_cosmicweb_stage_report *r,
+                            ard_error *err) {
     *run = NULL;
     ard_status st = open_index(o, idx, err);
     if (st == ARD_OK) {
         st = ard_result_run_begin(*idx, o->dataset, "cosmicweb", o->run_id, params, run, err);
+    }
+    if (st == ARD_OK) {
+        snprintf(r->run_id, sizeof r->run_id, "%s", ard_result_run_id(*run));
+        r->indexed = *idx != NULL;
     }
     return st;
 }
@@ -418,7 +424,8 @@ static ard_status check_stage_options(const ard_cosmicweb_stage_options *o, ard_
 }
 
 /* The preamble train and predict share: ard__sci_stage_begin (report zeroed, clock, dataset, run
- * id), the split fractions, and the selected galaxies in *d (zeroed first, reset on failure). */
+ * id), the split fractions, and the selected galaxies in *d (zeroed first, reset on failure) with
+ * their counts in the report. */
 static ard_status begin_stage(const ard_cosmicweb_stage_options *o, ard_cosmicweb_stage_report *r,
                               double *t0, ard_cosmicweb_data *d, ard_error *err) {
     memset(d, 0, sizeof *d);
@@ -429,6 +436,11 @@ static ard_status begin_stage(const ard_cosmicweb_stage_options *o, ard_cosmicwe
     }
     if (st == ARD_OK) {
         st = load_selection(o, d, err);
+    }
+    if (st == ARD_OK) {
+        r->galaxies = d->n;
+        r->skipped = d->skipped;
+        r->split_nside = d->split_nside;
     }
     return st;
 }
@@ -491,14 +503,9 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
     ard_index *idx = NULL;
     ard_result_run *run = NULL;
     if (st == ARD_OK) {
-        r->galaxies = d.n;
-        r->skipped = d.skipped;
-        r->split_nside = d.split_nside;
-        st = begin_run(o, (const char *)params.data, &idx, &run, err);
+        st = begin_run(o, (const char *)params.data, &idx, &run, r, err);
     }
     if (st == ARD_OK) {
-        snprintf(r->run_id, sizeof r->run_id, "%s", ard_result_run_id(run));
-        r->indexed = idx != NULL;
         ard_result_run_hash_input(run, d.targetid, (size_t)d.n * sizeof *d.targetid);
         ard_result_run_hash_input(run, d.label, (size_t)d.n * sizeof *d.label);
         st = train_and_save(o, &d, r->run_id, r, err);
@@ -647,9 +654,6 @@ ard_status ard_cosmicweb_stage_predict_share(const ard_cosmicweb_stage_options *
         st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for predictions");
     }
     if (st == ARD_OK || share) {
-        r->galaxies = d.n;
-        r->skipped = d.skipped;
-        r->split_nside = d.split_nside;
         st = classify(o, &d, share, st, cls, prob, r, err);
     }
     if (share && share->rank != 0) { /* process 0 writes the run */
@@ -668,11 +672,9 @@ ard_status ard_cosmicweb_stage_predict_share(const ard_cosmicweb_stage_options *
     ard_index *idx = NULL;
     ard_result_run *run = NULL;
     if (st == ARD_OK) {
-        st = begin_run(o, (const char *)params.data, &idx, &run, err);
+        st = begin_run(o, (const char *)params.data, &idx, &run, r, err);
     }
     if (st == ARD_OK) {
-        snprintf(r->run_id, sizeof r->run_id, "%s", ard_result_run_id(run));
-        r->indexed = idx != NULL;
         ard_result_run_hash_input(run, r->model_path, strlen(r->model_path));
         ard_result_run_hash_input(run, d.targetid, (size_t)d.n * sizeof *d.targetid);
         results_path(o, r->run_id, "galaxies", r);

@@ -1,6 +1,7 @@
 /* KD-tree construction: points are reordered in place into tree order (median splits on the widest
- * weighted axis, quickselect), nodes are laid out in preorder in one array whose size is known in
- * advance, so the top subtrees can be built by different threads into disjoint slices. */
+ * weighted axis with core's ard_select_kth_rows_f64, the point's index travelling with it), nodes
+ * are laid out in preorder in one array whose size is known in advance, so the top subtrees can be
+ * built by different threads into disjoint slices. */
 #include "science_int.h"
 
 #include <string.h>
@@ -37,79 +38,6 @@ static void shape_init(tree_shape *s, int64_t n) {
 
 static int64_t shape_count(const tree_shape *s, int32_t depth, int64_t size) {
     return s->count[depth][size - s->lo[depth]];
-}
-
-static inline void swap_pt(double *pts, int64_t *idx, int64_t a, int64_t b) {
-    double tmp[4];
-    memcpy(tmp, pts + 4 * a, sizeof tmp);
-    memcpy(pts + 4 * a, pts + 4 * b, sizeof tmp);
-    memcpy(pts + 4 * b, tmp, sizeof tmp);
-    int64_t ti = idx[a];
-    idx[a] = idx[b];
-    idx[b] = ti;
-}
-
-static inline double median3(double a, double b, double c) {
-    if (a > b) {
-        double t = a;
-        a = b;
-        b = t;
-    }
-    return c < a ? a : (c > b ? b : c);
-}
-
-enum { SAMPLE = 31, SAMPLE_MIN_RANGE = 4096 };
-
-/* Pivot for selecting rank k in [lo, hi]: on large ranges, the element of an evenly spaced sample
- * whose rank in the sample matches k's relative rank, so the first partition lands close to k and
- * the rest works on a small range (about 1.2 passes instead of ~2.7 for median-of-3). */
-static double pick_pivot(const double *pts, int64_t lo, int64_t hi, int64_t k, int32_t d) {
-    if (hi - lo < SAMPLE_MIN_RANGE) {
-        int64_t mid = lo + (hi - lo) / 2;
-        return median3(pts[4 * lo + d], pts[4 * mid + d], pts[4 * hi + d]);
-    }
-    double sample[SAMPLE];
-    int64_t step = (hi - lo) / SAMPLE;
-    for (int i = 0; i < SAMPLE; i++) { /* insertion sort while sampling */
-        double v = pts[4 * (lo + step / 2 + (int64_t)i * step) + d];
-        int j = i;
-        while (j > 0 && sample[j - 1] > v) {
-            sample[j] = sample[j - 1];
-            j--;
-        }
-        sample[j] = v;
-    }
-    int64_t r = (k - lo) * SAMPLE / (hi - lo + 1);
-    return sample[r < SAMPLE ? r : SAMPLE - 1];
-}
-
-/* Reorders [lo, hi] so that position k holds the k-th smallest value on axis d, smaller-or-equal
- * values before it and greater-or-equal after (Hoare partition: equal keys split evenly). */
-static void select_kth(double *pts, int64_t *idx, int64_t lo, int64_t hi, int64_t k, int32_t d) {
-    while (hi > lo) {
-        double pivot = pick_pivot(pts, lo, hi, k, d);
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (pts[4 * i + d] < pivot) {
-                i++;
-            }
-            while (pts[4 * j + d] > pivot) {
-                j--;
-            }
-            if (i <= j) {
-                swap_pt(pts, idx, i, j);
-                i++;
-                j--;
-            }
-        }
-        if (k <= j) {
-            hi = j;
-        } else if (k >= i) {
-            lo = i;
-        } else {
-            return;
-        }
-    }
 }
 
 static void node_box(const sci_tree *t, sci_node *node) {
@@ -159,7 +87,7 @@ static int64_t split_node(sci_tree *t, const tree_shape *s, int64_t at, int64_t 
     }
     int64_t half = (end - begin) / 2;
     int32_t axis = split_axis(t, node);
-    select_kth(t->pts, t->idx, begin, end - 1, begin + half, axis);
+    ard_select_kth_rows_f64(t->pts + 4 * begin, 4, axis, t->idx + begin, end - begin, half);
     double cut = t->pts[4 * (begin + half) + axis];
     int64_t right = at + 1 + shape_count(s, depth + 1, half);
     node->right = right;

@@ -148,34 +148,6 @@ static ard_status st_string(st_parser *ps, ard_buf *out) {
     return ARD_OK;
 }
 
-/* 1 when [s, s + n) is well-formed UTF-8 (no overlong form, surrogate or code point > U+10FFFF). */
-static int utf8_valid(const uint8_t *s, size_t n) {
-    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    for (size_t i = 0; i < n;) {
-        uint8_t c = s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xe0) == 0xc0 ? 2
-                     : (c & 0xf0) == 0xe0 ? 3
-                     : (c & 0xf8) == 0xf0 ? 4
-                                          : 0;
-        if (len == 0 || i + len > n) {
-            return 0;
-        }
-        uint32_t cp = len == 1 ? c : (uint32_t)(c & (0x7f >> len));
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) {
-                return 0;
-            }
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) {
-            return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
-
 /* A string that names something (a tensor, a metadata key or value): no NUL inside, since names
  * are C strings from here on ("a\u0000b" would silently become "a"), and UTF-8 as the format
  * requires (a name that is not would not survive a save: the JSON writer replaces bad bytes). */
@@ -184,7 +156,7 @@ static ard_status st_name(st_parser *ps, ard_buf *out) {
     if (st == ARD_OK && strlen((const char *)out->data) != out->len) {
         return st_fail(ps, "a NUL character (\\u0000) in a name or metadata string");
     }
-    if (st == ARD_OK && !utf8_valid(out->data, out->len)) {
+    if (st == ARD_OK && !ard_utf8_valid(out->data, out->len)) {
         return st_fail(ps, "a name or metadata string that is not UTF-8");
     }
     return st;

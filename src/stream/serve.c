@@ -1,4 +1,4 @@
-/* The serve stage: a loader over a dataset, a predicate or a plan, producing into a named store
+/* The serve stage (and the source loader it shares with the bench stage): a loader over a dataset, a predicate or a plan, producing into a named store
  * until every batch is consumed by other processes or the caller asks it to stop. `ard stream
  * serve` maps its flags onto the options and installs the signal handlers that set *stop. */
 #include "stream_int.h"
@@ -11,23 +11,25 @@ void ard_stream_serve_options_init(ard_stream_serve_options *opts) {
     ard_loader_options_init(&opts->loader);
 }
 
-static ard_status make_loader(const ard_stream_serve_options *o, ard_loader **out, ard_error *err) {
-    if (o->plan_path) {
-        ard_plan *plan = NULL;
-        ard_status st = ard_plan_load(o->plan_path, &plan, err);
+ard_status ard__stream_source_loader(const ard_loader_options *lo, const char *dataset,
+                                     const char *where, const char *dsn, const char *plan_path,
+                                     const ard_plan *plan, ard_loader **out, ard_error *err) {
+    if (plan_path) {
+        ard_plan *loaded = NULL;
+        ard_status st = ard_plan_load(plan_path, &loaded, err);
         if (st == ARD_OK) {
-            st = ard_loader_new_plan(&o->loader, o->dataset, plan, out, err);
+            st = ard_loader_new_plan(lo, dataset, loaded, out, err);
         }
-        ard_plan_free(plan);
+        ard_plan_free(loaded);
         return st;
     }
-    if (o->plan) {
-        return ard_loader_new_plan(&o->loader, o->dataset, o->plan, out, err);
+    if (plan) {
+        return ard_loader_new_plan(lo, dataset, plan, out, err);
     }
-    if (o->where) {
-        return ard_loader_new_query(&o->loader, o->dataset, o->dsn, o->where, out, err);
+    if (where) {
+        return ard_loader_new_query(lo, dataset, dsn, where, out, err);
     }
-    return ard_loader_new_dataset(&o->loader, o->dataset, out, err);
+    return ard_loader_new_dataset(lo, dataset, out, err);
 }
 
 static void sleep_ms(int32_t ms) {
@@ -67,7 +69,8 @@ ard_status ard_stream_serve(const ard_stream_serve_options *o, ard_stream_serve_
                              "where, plan_path, plan");
     }
     ard_loader *l = NULL;
-    ard_status st = make_loader(o, &l, err);
+    ard_status st = ard__stream_source_loader(&o->loader, o->dataset, o->where, o->dsn,
+                                              o->plan_path, o->plan, &l, err);
     if (st == ARD_OK) {
         rep->rows_per_epoch = ard_loader_rows_per_epoch(l);
         rep->batches_per_epoch = ard_loader_batches_per_epoch(l);

@@ -354,4 +354,10 @@ int ard__store_reclaim(store_header *h, int self);
 /* Frees consumer record `id` and the slots it holds. Caller holds h->lock. */
 void ard__store_drop_consumer(store_header *h, int id);
 
+/* serve.c: the loader over a source, shared by the serve and bench stages: plan_path (a plan
+ * file), else plan, else the spectra `where` selects through the index (dsn), else every tile. */
+ard_status ard__stream_source_loader(const ard_loader_options *lo, const char *dataset,
+                                     const char *where, const char *dsn, const char *plan_path,
+                                     const ard_plan *plan, ard_loader **out, ard_error *err);
+
 #endif

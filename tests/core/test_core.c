@@ -784,11 +784,15 @@ static void test_json_too_deep(void **state) {
 }
 
 void test_select_kth(void **state); /* test_select.c */
+void test_select_kth_rows(void **state);
+void test_utf8_valid(void **state); /* test_utf8.c */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_select_kth),
+        cmocka_unit_test(test_select_kth_rows),
+        cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_error_first_wins),
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),

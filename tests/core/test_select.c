@@ -90,3 +90,58 @@ void test_select_kth(void **state) {
     ard_select_kth_f64(NULL, 5, 0);
     ard_select_kth_f32(NULL, 0, 0);
 }
+
+void test_select_kth_rows(void **state);
+
+/* ard_select_kth_rows_f64: records of 4 doubles keyed on each axis, payload moved with its record
+ * (every record still equals the original one its payload names), the partition property on the
+ * key, against a sorted copy of the key column. */
+void test_select_kth_rows(void **state) {
+    (void)state;
+    const int64_t sizes[] = {1, 15, 17, 1001, 20000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        for (int pattern = 0; pattern < 5; pattern++) {
+            uint64_t seed = 91 + (uint64_t)s;
+            double *orig = malloc((size_t)n * 4 * sizeof *orig);
+            double *rows = malloc((size_t)n * 4 * sizeof *rows);
+            double *keys = malloc((size_t)n * sizeof *keys);
+            int64_t *idx = malloc((size_t)n * sizeof *idx);
+            for (int32_t d = 0; d < 4; d++) {
+                fill(keys, n, (pattern + d) % 5, &seed);
+                for (int64_t i = 0; i < n; i++) {
+                    orig[4 * i + d] = keys[i];
+                }
+            }
+            for (int64_t key = 0; key < 4; key++) {
+                for (int64_t i = 0; i < n; i++) {
+                    keys[i] = orig[4 * i + key];
+                }
+                qsort(keys, (size_t)n, sizeof *keys, cmp_d);
+                int64_t k = n / 2 + key % 2;
+                k = k < n ? k : n - 1;
+                memcpy(rows, orig, (size_t)n * 4 * sizeof *rows);
+                for (int64_t i = 0; i < n; i++) {
+                    idx[i] = i;
+                }
+                ard_select_kth_rows_f64(rows, 4, key, idx, n, k);
+                assert_true(rows[4 * k + key] == keys[k]);
+                for (int64_t i = 0; i < n; i++) {
+                    double v = rows[4 * i + key];
+                    assert_true(i < k ? v <= keys[k] : v >= keys[k]);
+                    assert_memory_equal(rows + 4 * i, orig + 4 * idx[i], 4 * sizeof *rows);
+                }
+            }
+            free(orig);
+            free(rows);
+            free(keys);
+            free(idx);
+        }
+    }
+    double r[4] = {2.0, 1.0, 0.0, 0.0};
+    ard_select_kth_rows_f64(r, 2, 2, NULL, 2, 0); /* key outside the record: untouched */
+    ard_select_kth_rows_f64(r, 9, 0, NULL, 1, 0); /* stride above ARD_SELECT_MAX_STRIDE */
+    assert_true(r[0] == 2.0 && r[2] == 0.0);
+    ard_select_kth_rows_f64(r, 2, 0, NULL, 2, 0); /* no payload */
+    assert_true(r[0] == 0.0 && r[1] == 0.0 && r[2] == 2.0 && r[3] == 1.0);
+}

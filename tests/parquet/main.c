@@ -9,5 +9,6 @@ int main(void) {
     failed += ard_test_fuzz_replay_run();
     failed += ard_test_chunk_map_run();
     failed += ard_test_decode_direct_run();
+    failed += ard_test_stat_value_run();
     return failed == 0 ? 0 : 1;
 }

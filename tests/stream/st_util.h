@@ -34,5 +34,6 @@ int st_weights_run(void);
 int st_serve_run(void);
 int st_tile_cache_run(void);
 int st_memory_cap_run(void);
+int st_bench_run(void);
 
 #endif
