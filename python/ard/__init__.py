@@ -110,6 +110,11 @@ def _columns(handle):
     return out
 
 
+# The tokens' numpy type by the store's token dtype (ARD_TOKENS_*): float32, float16, and the raw
+# bits of bfloat16 (numpy has no bfloat16: iter_torch_batches views them as torch.bfloat16).
+_TOKEN_TYPES = {0: "<f4", 1: "<f2", 2: "<u2"}
+
+
 def _views(b, mapping, columns=()):
     """Numpy views (no copy) on the arrays of one acquired batch, catalog columns included."""
     n, npch, p = b.count, b.num_patches, b.patch
@@ -118,7 +123,7 @@ def _views(b, mapping, columns=()):
         return np.asarray(_View(ptr, shape, typestr, mapping))
 
     out = Batch({
-        "TOKENS": view(b.tokens, (n, npch, p), "<f4"),
+        "TOKENS": view(b.tokens, (n, npch, p), _TOKEN_TYPES.get(b.token_dtype, "<f4")),
         "SCALES": view(b.scales, (n, npch), "<f4"),
         "MASK": view(b.mask, (n, npch), "|u1"),
         "TARGETID": view(b.targetid, (n,), "<i8"),
@@ -149,8 +154,25 @@ class Stream:
             lib.ard_store_release(self._m.h, ctypes.byref(self._held), ctypes.byref(err))
         self._held = None
 
+    def iter_torch_batches(self, **kw):
+        """Like iter_batches with torch tensors sharing the memory; a bf16 stream's TOKENS are
+        torch.bfloat16 (a float16 stream's torch.float16)."""
+        import torch
+
+        for batch in self.iter_batches(**kw):
+            bf16 = batch["TOKENS"].dtype == np.uint16
+            if bf16:  # torch takes no uint16 array: the same bits as int16, then as bfloat16
+                batch["TOKENS"] = batch["TOKENS"].view(np.int16)
+            out = Batch({k: torch.from_numpy(v) if isinstance(v, np.ndarray) and v.dtype.kind != "S"
+                         else v for k, v in batch.items()})
+            if bf16:
+                out["TOKENS"] = out["TOKENS"].view(torch.bfloat16)
+            yield out
+
     def iter_batches(self, timeout_ms=-1, with_meta=False):
-        """Yields dicts of numpy views; the previous batch is released when the next is asked for."""
+        """Yields dicts of numpy views; the previous batch is released when the next is asked for.
+        TOKENS are float32, or what the server stored: float16 (`--wire f16`), or the uint16 bits of
+        bfloat16 (`--wire bf16`: use iter_torch_batches for torch.bfloat16)."""
         err = ErrorStruct()
         try:
             while self._m is not None:

@@ -280,13 +280,15 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
 
 static int dump(int argc, char **argv) {
     const char *name = argv[2];
-    int32_t quantize = -1, ids_only = 0;
+    int32_t quantize = -1, ids_only = 0, dtype = ARD_TOKENS_F32;
     long delay_ms = 0;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--quantize") == 0 && i + 1 < argc) {
             quantize = ard_cluster_wire_parse(argv[++i]);
         } else if (strcmp(argv[i], "--delay") == 0 && i + 1 < argc) {
             delay_ms = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) {
+            dtype = ard_cluster_wire_parse(argv[++i]); /* the store's token dtype expected */
         } else if (strcmp(argv[i], "--ids") == 0) {
             ids_only = 1;
         }
@@ -304,11 +306,19 @@ static int dump(int argc, char **argv) {
     ard_batch b;
     while (st == ARD_OK && (st = ard_store_acquire(s, -1, &b, &err)) == ARD_OK) {
         int64_t per = (int64_t)b.num_patches * b.patch;
+        if (b.token_dtype != dtype) {
+            fprintf(stderr, "dump: tokens of dtype %d, expected %d\n", b.token_dtype, dtype);
+            st = ARD_EINVAL;
+            ard_store_release(s, &b, NULL);
+            break;
+        }
         for (int32_t i = 0; i < b.count; i++) {
-            float *t = b.tokens + i * per;
+            const uint16_t *t16 = (const uint16_t *)(const void *)b.tokens + i * per;
             uint64_t h = 1469598103934665603ULL;
             for (int64_t k = 0; k < per; k++) {
-                float v = t[k];
+                float v = dtype == ARD_TOKENS_F16    ? ard__f16_to_f32(t16[k])
+                          : dtype == ARD_TOKENS_BF16 ? ard__bf16_to_f32(t16[k])
+                                                     : b.tokens[i * per + k];
                 if (quantize == ARD_WIRE_F16) {
                     v = ard__f16_to_f32(ard__f32_to_f16(v));
                 } else if (quantize == ARD_WIRE_BF16) {
