@@ -3,7 +3,8 @@
  * mode word it is a helper of the tests/cluster/ scripts:
  *   test_cluster mpi                       (under mpirun) collectives: agree, gather, progress,
  *                                          partition coverage; prints "ok" on rank 0
- *   test_cluster dump NAME [--quantize f16|bf16] [--delay MS] [--ids]
+ *   test_cluster available                 exit 0 when libard was built with MPI, else 1
+ *   test_cluster dump NAME [--quantize f16|bf16] [--dtype f32|f16|bf16] [--delay MS] [--ids]
  *                                          consumes the store NAME and prints one line per
  *                                          spectrum: epoch, TARGETID and a hash of its tokens,
  *                                          scales, mask and flags (tokens rounded to the wire
@@ -604,6 +605,9 @@ int main(int argc, char **argv) {
     }
     if (argc >= 2 && strcmp(argv[1], "mpi") == 0) {
         return mpi_mode();
+    }
+    if (argc >= 2 && strcmp(argv[1], "available") == 0) {
+        return ard_cluster_available() ? 0 : 1; /* the scripts skip an ard without MPI */
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition_balanced),
