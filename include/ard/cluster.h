@@ -237,9 +237,11 @@ ARD_API ard_status ard_cluster_pin_cpus(const char *list, int32_t rank, char *ap
  * slow consumer never makes anyone buffer without bound.
  *
  * Wire formats: tokens cross the link as float32, float16 (IEEE half, round to nearest even;
- * |values| > 65504 become inf) or bfloat16 (round to nearest even); the consumer widens them back
- * to float32 in its store (scales, masks, TARGETIDs, flags and catalog columns always travel
- * exactly). Python consumers therefore see float32 tokens whatever the wire.
+ * |values| > 65504 become inf) or bfloat16 (round to nearest even), and the consumer's store keeps
+ * them in that format (ard_store_options.token_dtype = the wire: ard_batch.token_dtype tells C
+ * consumers; Python's TOKENS are float16, or bfloat16 through Stream.iter_torch_batches). Scales,
+ * masks, TARGETIDs, flags and catalog columns (the loader's float32 "weights" included) always
+ * travel exactly.
  *
  * Failures: every rank sends a heartbeat every 200 ms. A producer that fails sends its error; a
  * producer silent for peer_timeout_ms (killed, stopped) is declared dead. Either way the consumer

@@ -177,6 +177,12 @@ typedef struct ard_stream_column {
                          of 4 up to 2^28 for ARD_COLUMN_FLOAT32 */
 } ard_stream_column;
 
+/* Element types of a store's tokens (ard_store_options.token_dtype, ard_batch.token_dtype); the
+ * values equal the cluster's wire formats (ARD_WIRE_* in cluster.h). */
+#define ARD_TOKENS_F32 0  /* float32 */
+#define ARD_TOKENS_F16 1  /* IEEE half (numpy float16) */
+#define ARD_TOKENS_BF16 2 /* bfloat16 (torch.bfloat16): the upper 16 bits of a float32 */
+
 typedef struct ard_store_options {
     const char *name; /* shm name without '/' (letters, digits, ._-; <= 200 chars); NULL: an
                          anonymous in-process store (MAP_SHARED|MAP_ANONYMOUS, fork-inheritable) */
@@ -189,6 +195,10 @@ typedef struct ard_store_options {
     const float *wave;                /* num_patches central wavelengths, copied; NULL = zeros */
     int32_t num_columns;              /* catalog columns per batch, 0..ARD_STREAM_MAX_COLUMNS */
     const ard_stream_column *columns; /* num_columns descriptors (copied) */
+    /* ARD_TOKENS_* (default F32). A 16-bit store holds each token as 2 bytes (the token array of a
+     * slot is then half as large): the distributed stream's consumer keeps what crossed a narrow
+     * wire. The loader fills float32 stores only. */
+    int32_t token_dtype;
 } ard_store_options;
 
 /* A batch as seen through a store: pointers into the shared mapping (valid until release). */
@@ -204,6 +214,9 @@ typedef struct ard_batch {
     int64_t *targetid;
     uint8_t *flags;
     const float *wave;
+    /* ARD_TOKENS_* of the store: with ARD_TOKENS_F16 / ARD_TOKENS_BF16, `tokens` points to
+     * batch_size x num_patches x patch 16-bit values (read it as uint16_t *), not floats. */
+    int32_t token_dtype;
 } ard_batch;
 
 ARD_API void ard_store_options_init(ard_store_options *opts);

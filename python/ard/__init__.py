@@ -110,6 +110,11 @@ def _columns(handle):
     return out
 
 
+# The tokens' numpy type by the store's token dtype (ARD_TOKENS_*): float32, float16, and the raw
+# bits of bfloat16 (numpy has no bfloat16: iter_torch_batches views them as torch.bfloat16).
+_TOKEN_TYPES = {0: "<f4", 1: "<f2", 2: "<u2"}
+
+
 def _views(b, mapping, columns=()):
     """Numpy views (no copy) on the arrays of one acquired batch, catalog columns included."""
     n, npch, p = b.count, b.num_patches, b.patch
@@ -118,7 +123,7 @@ def _views(b, mapping, columns=()):
         return np.asarray(_View(ptr, shape, typestr, mapping))
 
     out = Batch({
-        "TOKENS": view(b.tokens, (n, npch, p), "<f4"),
+        "TOKENS": view(b.tokens, (n, npch, p), _TOKEN_TYPES.get(b.token_dtype, "<f4")),
         "SCALES": view(b.scales, (n, npch), "<f4"),
         "MASK": view(b.mask, (n, npch), "|u1"),
         "TARGETID": view(b.targetid, (n,), "<i8"),
@@ -128,6 +133,19 @@ def _views(b, mapping, columns=()):
     for i, (name, typestr) in enumerate(columns):
         shape = (n, npch, p) if typestr == "<f4" else (n,)  # float32: the per-pixel "weights"
         out[name.upper()] = view(lib.ard_batch_column(mapping.h, ctypes.byref(b), i), shape, typestr)
+    return out
+
+
+def _torch_tensors(batch):
+    """Torch tensors sharing the memory of a dict of views (once per slot). Text catalog columns
+    ('S' arrays) have no torch dtype and stay numpy views; bfloat16 TOKENS (uint16 bits in numpy)
+    become torch.bfloat16."""
+    import torch
+
+    out = Batch({k: torch.from_numpy(v.view(np.int16) if v.dtype == np.uint16 else v)
+                 if v.dtype.kind != "S" else v for k, v in batch.items()})
+    if batch["TOKENS"].dtype == np.uint16:
+        out["TOKENS"] = out["TOKENS"].view(torch.bfloat16)
     return out
 
 
@@ -149,8 +167,15 @@ class Stream:
             lib.ard_store_release(self._m.h, ctypes.byref(self._held), ctypes.byref(err))
         self._held = None
 
+    def iter_torch_batches(self, **kw):
+        """Like iter_batches with torch tensors sharing the memory, made once per slot like the
+        views; a bf16 stream's TOKENS are torch.bfloat16 (a float16 stream's torch.float16)."""
+        yield from self.iter_batches(_convert=_torch_tensors, **kw)
+
     def iter_batches(self, timeout_ms=-1, with_meta=False, _convert=None):
         """Yields dicts of numpy views; the previous batch is released when the next is asked for.
+        TOKENS are float32, or what the server stored: float16 (`--wire f16`), or the uint16 bits of
+        bfloat16 (`--wire bf16`: use iter_torch_batches for torch.bfloat16).
         A slot's arrays never move, so the views of a full batch are built once per slot and
         reused (each batch is a fresh dict of the same view objects), and each batch costs one
         call into libard (ard_store_next). _convert (internal): maps a new dict of views once
@@ -464,14 +489,7 @@ class Dataset:
 
     def iter_torch_batches(self, dtypes=None, device="cpu", **kw):
         """Like iter_batches with torch tensors (torch.from_numpy: shares the memory)."""
-        import torch
-
-        def tensors(batch):  # once per slot: the tensors are reused like the views
-            # text catalog columns ('S' arrays) have no torch dtype: they stay numpy views
-            return Batch({k: torch.from_numpy(v) if v.dtype.kind != "S" else v
-                          for k, v in batch.items()})
-
-        for out in self.iter_batches(_convert=tensors, **kw):
+        for out in self.iter_batches(_convert=_torch_tensors, **kw):
             if device not in (None, "cpu", "auto"):
                 out = Batch({k: v.to(device) if not isinstance(v, np.ndarray) else v
                              for k, v in out.items()})

@@ -69,7 +69,7 @@ class BatchStruct(ctypes.Structure):
         ("slot", c_i32), ("count", c_i32), ("seq", c_i64), ("epoch", c_i32),
         ("batch_size", c_i32), ("num_patches", c_i32), ("patch", c_i32),
         ("tokens", c_f32p), ("scales", c_f32p), ("mask", c_u8p), ("targetid", c_i64p),
-        ("flags", c_u8p), ("wave", c_f32p),
+        ("flags", c_u8p), ("wave", c_f32p), ("token_dtype", c_i32),
     ]
 
 

@@ -57,7 +57,7 @@ static const abi_field batch_fields[] = {
     ABI_FIELD(ard_batch, patch),      ABI_FIELD(ard_batch, tokens),
     ABI_FIELD(ard_batch, scales),     ABI_FIELD(ard_batch, mask),
     ABI_FIELD(ard_batch, targetid),   ABI_FIELD(ard_batch, flags),
-    ABI_FIELD(ard_batch, wave),
+    ABI_FIELD(ard_batch, wave),       ABI_FIELD(ard_batch, token_dtype),
 };
 
 static const abi_field loader_fields[] = {

@@ -1,6 +1,7 @@
 /* The consumer rank of a distributed stream: claims a free slot of its store for the next global
  * batch, posts the receive from that batch's producer straight into the slot (or into a staging
- * buffer for a narrowed wire) and grants the producer one credit; publishes completed batches in
+ * buffer when a narrow wire's token array is not a whole number of 64-byte blocks) and grants the
+ * producer one credit; the store holds the tokens in the wire's dtype (no widening); publishes completed batches in
  * global order. Heartbeats both ways detect a lost producer; a producer's error, a lost producer or
  * a cancel fails the store at once and stops every producer. */
 #include "cluster_int.h"
@@ -30,8 +31,9 @@ typedef struct consumer {
     double *last_seen;
     int32_t *done, *dead;
     int64_t *sent, *posted;
-    int64_t token_bytes, rest_offset, msg_bytes, slot_bytes;
-    int32_t inplace; /* narrow wire received straight into the slot (wire.c) */
+    int64_t token_bytes; /* of the tokens in the store (4 or 2 bytes each) */
+    int64_t rest_offset, msg_bytes, slot_bytes;
+    int32_t inplace; /* the message is the slot's bytes: received straight into it */
     double last_beat, timeout_s;
     ard_status st;
     ard_error *err;
@@ -148,9 +150,7 @@ static int post_receives(consumer *c) {
         p->k = c->posted[p->owner]++;
         p->b = b;
         uint8_t *slot = ard_batch_bytes(c->store, &b, NULL);
-        void *dst = c->s->o->wire == ARD_WIRE_F32 ? slot
-                    : c->inplace                  ? slot + c->token_bytes / 2
-                                                  : (void *)p->staging;
+        void *dst = c->inplace ? slot : (void *)p->staging;
         int credit = 1;
         if (MPI_Irecv(dst, (int)c->msg_bytes, MPI_BYTE, rank, CL_TAG_BATCH, c->comm, &p->req) !=
                 MPI_SUCCESS ||
@@ -187,12 +187,11 @@ static int publish_ready(consumer *c, double now) {
             fail(c, ARD_ECORRUPT, &e);
             break;
         }
-        if (c->s->o->wire != ARD_WIRE_F32 && c->inplace) {
-            ard__wire_widen_inplace(c->s->o->wire, ard_batch_bytes(c->store, &p->b, NULL),
-                                    c->token_bytes);
-        } else if (c->s->o->wire != ARD_WIRE_F32) {
-            ard__wire_unpack(c->s->o->wire, p->staging, c->slot_bytes, c->token_bytes,
-                             c->rest_offset, ard_batch_bytes(c->store, &p->b, NULL));
+        if (!c->inplace) { /* [tokens][rest] -> the slot's [tokens, padding][rest] */
+            uint8_t *slot = ard_batch_bytes(c->store, &p->b, NULL);
+            memcpy(slot, p->staging, (size_t)c->token_bytes);
+            memcpy(slot + c->rest_offset, p->staging + c->token_bytes,
+                   (size_t)(c->slot_bytes - c->rest_offset));
         }
         int32_t rows = ard__cl_batch_rows(g, p->g);
         ard_status st =
@@ -307,20 +306,20 @@ static ard_status setup(consumer *c, ard_error *err) {
         c->last_seen[q] = now;
     }
     const cl_geometry *g = &c->s->geo;
-    c->token_bytes = g->batch_size * g->num_patches * g->patch * 4;
+    c->token_bytes = g->batch_size * g->num_patches * g->patch * (c->s->o->wire ? 2 : 4);
     ard_batch b;
     memset(&b, 0, sizeof b);
     ard_batch_bytes(c->store, &b, &c->slot_bytes); /* slot 0: every slot has the same size */
-    /* tokens at offset 0, then the other arrays from the next 64-byte boundary (stream.h) */
+    /* tokens at offset 0, then the other arrays from the next 64-byte boundary (stream.h); the
+     * message packs them without the padding (wire.c) */
     c->rest_offset = (c->token_bytes + 63) / 64 * 64;
-    c->msg_bytes =
-        ard__wire_message_bytes(c->s->o->wire, c->slot_bytes, c->token_bytes, c->rest_offset);
+    c->msg_bytes = c->token_bytes + (c->slot_bytes - c->rest_offset);
     if (c->msg_bytes > INT32_MAX) {
         return ard_error_set(err, ARD_ELIMIT, "cluster stream: batches of %lld bytes (max 2 GiB)",
                              (long long)c->msg_bytes);
     }
-    c->inplace = c->rest_offset == c->token_bytes;
-    if (c->s->o->wire != ARD_WIRE_F32 && !c->inplace) {
+    c->inplace = c->s->o->wire == ARD_WIRE_F32 || c->rest_offset == c->token_bytes;
+    if (!c->inplace) {
         for (int32_t i = 0; i < c->cap; i++) {
             c->win[i].staging = ard_malloc((size_t)c->msg_bytes);
             if (!c->win[i].staging) {

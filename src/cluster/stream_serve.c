@@ -168,6 +168,7 @@ static ard_status make_store(cl_stream *s, ard_store **out, ard_error *err) {
     so.wave = g->wave;
     so.num_columns = (int32_t)g->num_columns;
     so.columns = g->columns;
+    so.token_dtype = s->o->wire; /* the store keeps what the wire carries (ARD_TOKENS_*) */
     return ard_store_create(&so, out, err);
 }
 

@@ -21,10 +21,12 @@ void ard_store_options_init(ard_store_options *opts) {
     opts->slots = 10;
 }
 
-/* Offsets of the five arrays inside a slot; returns the size they take. */
-static int64_t slot_layout(int32_t b, int32_t np, int32_t p, int64_t off[5]) {
+/* Offsets of the five arrays inside a slot (tokens of 4 or 2 bytes by ARD_TOKENS_*); returns the
+ * size they take. */
+static int64_t slot_layout(int32_t b, int32_t np, int32_t p, int32_t dtype, int64_t off[5]) {
     int64_t at = 0;
-    int64_t sizes[5] = {(int64_t)b * np * p * 4, (int64_t)b * np * 4, (int64_t)b * np,
+    int64_t token = dtype == ARD_TOKENS_F32 ? 4 : 2;
+    int64_t sizes[5] = {(int64_t)b * np * p * token, (int64_t)b * np * 4, (int64_t)b * np,
                         (int64_t)b * 8, (int64_t)b};
     for (int i = 0; i < 5; i++) {
         off[i] = at;
@@ -51,7 +53,7 @@ int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, int32_t pa
     if (batch_size <= 0 || num_patches <= 0 || patch <= 0) {
         return 0;
     }
-    return slot_layout(batch_size, num_patches, patch, off);
+    return slot_layout(batch_size, num_patches, patch, ARD_TOKENS_F32, off);
 }
 
 /* Slot bytes including the options' catalog columns (checked by check_columns). */
@@ -61,8 +63,8 @@ static int64_t slot_bytes_of(const ard_store_options *o) {
     for (int32_t i = 0; i < o->num_columns; i++) {
         widths[i] = o->columns[i].width;
     }
-    return columns_layout(slot_layout(o->batch_size, o->num_patches, o->patch, off), o->batch_size,
-                          o->num_columns, widths, NULL);
+    return columns_layout(slot_layout(o->batch_size, o->num_patches, o->patch, o->token_dtype, off),
+                          o->batch_size, o->num_columns, widths, NULL);
 }
 
 static int column_ok(int32_t type, int32_t width) {
@@ -133,6 +135,12 @@ static ard_status check_geometry(const ard_store_options *o, ard_error *err) {
         o->patch > 4096 || o->slots > 4096) {
         return ard_error_set(err, ARD_EINVAL, "store: bad geometry or slot count");
     }
+    if (o->token_dtype < ARD_TOKENS_F32 || o->token_dtype > ARD_TOKENS_BF16) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "store: token_dtype %d (ARD_TOKENS_F32, _F16 or "
+                             "_BF16)",
+                             (int)o->token_dtype);
+    }
     if (o->name) {
         size_t len = strlen(o->name);
         if (len == 0 || len > 200) {
@@ -179,7 +187,8 @@ static void init_header(store_header *h, const ard_store_options *o, int32_t slo
     h->version = STORE_VERSION;
     h->uid = (uint32_t)geteuid();
     h->total_size = total;
-    h->slot_bytes = slot_layout(o->batch_size, o->num_patches, o->patch, off);
+    h->token_dtype = o->token_dtype;
+    h->slot_bytes = slot_layout(o->batch_size, o->num_patches, o->patch, o->token_dtype, off);
     h->off_tokens = off[0];
     h->off_scales = off[1];
     h->off_mask = off[2];
@@ -431,7 +440,9 @@ static ard_status check_header(const char *name, const store_header *h, int64_t 
         ok = column_ok(c->type, c->width) && memchr(c->name, 0, sizeof c->name) != NULL;
         widths[i] = c->width;
     }
-    int64_t base = ok ? slot_layout(h->batch_size, h->num_patches, h->patch, off) : 0;
+    ok = ok && h->token_dtype >= ARD_TOKENS_F32 && h->token_dtype <= ARD_TOKENS_BF16;
+    int64_t base =
+        ok ? slot_layout(h->batch_size, h->num_patches, h->patch, h->token_dtype, off) : 0;
     ok =
         ok && h->slot_bytes == columns_layout(base, h->batch_size, h->num_columns, widths, col_off);
     for (int32_t i = 0; ok && i < h->num_columns; i++) {

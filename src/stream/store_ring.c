@@ -29,6 +29,7 @@ static void fill_view(store_header *h, int32_t slot, ard_batch *out) {
     out->targetid = (int64_t *)(void *)(base + h->off_targetid);
     out->flags = base + h->off_flags;
     out->wave = (const float *)(const void *)((uint8_t *)h + h->wave_offset);
+    out->token_dtype = h->token_dtype;
 }
 
 void ard__store_drop_consumer(store_header *h, int id) {

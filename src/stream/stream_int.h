@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 2                   /* 2: catalog columns */
+#define STORE_VERSION 3                   /* 2: catalog columns, 3: token dtype */
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -54,6 +54,7 @@ typedef struct store_header {
     int64_t off_tokens, off_scales, off_mask, off_targetid, off_flags;
     int32_t num_slots, batch_size, num_patches, patch;
     int32_t producer_pid;
+    int32_t token_dtype; /* ARD_TOKENS_* */
     pthread_mutex_t producer_alive;
     pthread_mutex_t lock;
     pthread_cond_t filled; /* a slot was published, or the state changed */

@@ -12,6 +12,9 @@ fi
 if ! "$TC" 2>/dev/null | grep -q PASSED; then
   [ -x "$TC" ] || { echo "SKIPPED: $TC not built (cmake --build ... --target test_cluster)"; exit 77; }
 fi
+if ! "$TC" available; then
+  echo "SKIPPED: ard was built without MPI (-DARD_WITH_MPI=OFF): nothing runs across ranks"; exit 77
+fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export PRTE_MCA_rmaps_default_mapping_policy=:oversubscribe
 export OMPI_MCA_rmaps_base_oversubscribe=1

@@ -30,7 +30,7 @@ for e in 0 1; do
 done
 # another consumer rank, a narrow wire: tokens rounded to f16, everything else exact
 SERVE_ARGS="$SERVE_ARGS --wire f16 --consumer-rank 2"
-serve_dump f16 "--quantize f16" $MPIRUN -n 3
+serve_dump f16 "--quantize f16 --dtype f16" $MPIRUN -n 3
 SERVE_ARGS="--batch-size 16 --shuffle --shuffle-buffer 40 --seed 7 --epochs 2 --prefetch 3"
 serve_dump ref16 "--quantize f16"
 cmp -s "$W/ref16.txt" "$W/f16.txt" || fail "f16 wire: not the reference rounded to f16"
@@ -40,7 +40,7 @@ f32b=$(sed -n 's/.*rank 0 consumer: .*(\([0-9]*\) bytes\/spectrum.*/\1/p' "$W/n2
 f16b=$(sed -n 's/.*rank 2 consumer: .*(\([0-9]*\) bytes\/spectrum.*/\1/p' "$W/f16.err")
 [ -n "$f32b" ] && [ -n "$f16b" ] && [ "$f16b" -lt "$f32b" ] || fail "bytes/spectrum f16 $f16b vs f32 $f32b"
 SERVE_ARGS="$SERVE_ARGS --wire bf16"
-serve_dump bf16 "--quantize bf16" $MPIRUN -n 2
+serve_dump bf16 "--quantize bf16 --dtype bf16" $MPIRUN -n 2
 SERVE_ARGS="--batch-size 16 --shuffle --shuffle-buffer 40 --seed 7 --epochs 2 --prefetch 3"
 serve_dump refbf "--quantize bf16"
 cmp -s "$W/refbf.txt" "$W/bf16.txt" || fail "bf16 wire: not the reference rounded to bf16"

@@ -11,7 +11,7 @@ serve_dump tcp "" $TCP -n 4
 cmp -s "$W/ref.txt" "$W/tcp.txt" || fail "tcp: the sequence differs from one process"
 serve_dump ref16 "--quantize f16"
 SERVE_ARGS="$SERVE_ARGS --wire f16"
-serve_dump tcp16 "--quantize f16" $TCP -n 4
+serve_dump tcp16 "--quantize f16 --dtype f16" $TCP -n 4
 cmp -s "$W/ref16.txt" "$W/tcp16.txt" || fail "tcp f16: not the reference rounded to f16"
 [ "$(wc -l < "$W/tcp16.txt")" = 300 ] || fail "tcp f16: not every spectrum"
 echo "ok"

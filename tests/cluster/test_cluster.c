@@ -3,7 +3,8 @@
  * mode word it is a helper of the tests/cluster/ scripts:
  *   test_cluster mpi                       (under mpirun) collectives: agree, gather, progress,
  *                                          partition coverage; prints "ok" on rank 0
- *   test_cluster dump NAME [--quantize f16|bf16] [--delay MS] [--ids]
+ *   test_cluster available                 exit 0 when libard was built with MPI, else 1
+ *   test_cluster dump NAME [--quantize f16|bf16] [--dtype f32|f16|bf16] [--delay MS] [--ids]
  *                                          consumes the store NAME and prints one line per
  *                                          spectrum: epoch, TARGETID and a hash of its tokens,
  *                                          scales, mask and flags (tokens rounded to the wire
@@ -268,6 +269,54 @@ static void test_stream_options(void **state) {
     assert_null(o.cancel);
 }
 
+/* A store in a 16-bit token dtype (the distributed stream's consumer keeps a narrow wire's tokens):
+ * half the token bytes per slot, the dtype reported on every batch, the other arrays in place;
+ * an unknown dtype is refused. */
+static void test_store_token_dtype(void **state) {
+    (void)state;
+    ard_store_options o;
+    ard_store_options_init(&o);
+    o.slots = 2;
+    o.batch_size = 4;
+    o.num_patches = 16;
+    o.patch = 8; /* 512 tokens: 2048 bytes as float32, 1024 as 16-bit */
+    ard_store *f32 = NULL, *f16 = NULL;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_store_create(&o, &f32, &err), ARD_OK);
+    o.token_dtype = ARD_TOKENS_BF16 + 1;
+    assert_int_equal(ard_store_create(&o, &f16, &err), ARD_EINVAL);
+    assert_null(f16);
+    o.token_dtype = ARD_TOKENS_F16;
+    assert_int_equal(ard_store_create(&o, &f16, &err), ARD_OK);
+    ard_batch a, b;
+    assert_int_equal(ard_store_begin_fill(f32, 0, &a, &err), ARD_OK);
+    assert_int_equal(ard_store_begin_fill(f16, 0, &b, &err), ARD_OK);
+    assert_int_equal(a.token_dtype, ARD_TOKENS_F32);
+    assert_int_equal(b.token_dtype, ARD_TOKENS_F16);
+    int64_t sa = 0, sb = 0;
+    uint8_t *ba = ard_batch_bytes(f32, &a, &sa), *bb = ard_batch_bytes(f16, &b, &sb);
+    assert_int_equal(sa - sb, 1024);
+    assert_int_equal((uint8_t *)b.scales - bb, 1024); /* right after the 16-bit tokens */
+    assert_int_equal((uint8_t *)a.scales - ba, 2048);
+    uint16_t *t = (uint16_t *)(void *)b.tokens;
+    t[0] = ard__f32_to_f16(1.5f);
+    b.targetid[0] = 42;
+    assert_int_equal(ard_store_publish(f16, &b, 1, 0, &err), ARD_OK);
+    ard_store *c = NULL;
+    assert_int_equal(ard_store_attach(f16, &c, &err), ARD_OK);
+    ard_batch got;
+    assert_int_equal(ard_store_acquire(c, 1000, &got, &err), ARD_OK);
+    assert_int_equal(got.token_dtype, ARD_TOKENS_F16);
+    assert_true(ard__f16_to_f32(((const uint16_t *)(const void *)got.tokens)[0]) == 1.5f);
+    assert_int_equal(got.targetid[0], 42);
+    assert_int_equal(ard_store_release(c, &got, &err), ARD_OK);
+    ard_store_abandon(f32, &a);
+    ard_store_close(c);
+    ard_store_close(f16);
+    ard_store_close(f32);
+}
+
 /* ---- helper modes ---- */
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n) {
@@ -280,13 +329,15 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
 
 static int dump(int argc, char **argv) {
     const char *name = argv[2];
-    int32_t quantize = -1, ids_only = 0;
+    int32_t quantize = -1, ids_only = 0, dtype = ARD_TOKENS_F32;
     long delay_ms = 0;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--quantize") == 0 && i + 1 < argc) {
             quantize = ard_cluster_wire_parse(argv[++i]);
         } else if (strcmp(argv[i], "--delay") == 0 && i + 1 < argc) {
             delay_ms = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--dtype") == 0 && i + 1 < argc) {
+            dtype = ard_cluster_wire_parse(argv[++i]); /* the store's token dtype expected */
         } else if (strcmp(argv[i], "--ids") == 0) {
             ids_only = 1;
         }
@@ -304,11 +355,19 @@ static int dump(int argc, char **argv) {
     ard_batch b;
     while (st == ARD_OK && (st = ard_store_acquire(s, -1, &b, &err)) == ARD_OK) {
         int64_t per = (int64_t)b.num_patches * b.patch;
+        if (b.token_dtype != dtype) {
+            fprintf(stderr, "dump: tokens of dtype %d, expected %d\n", b.token_dtype, dtype);
+            st = ARD_EINVAL;
+            ard_store_release(s, &b, NULL);
+            break;
+        }
         for (int32_t i = 0; i < b.count; i++) {
-            float *t = b.tokens + i * per;
+            const uint16_t *t16 = (const uint16_t *)(const void *)b.tokens + i * per;
             uint64_t h = 1469598103934665603ULL;
             for (int64_t k = 0; k < per; k++) {
-                float v = t[k];
+                float v = dtype == ARD_TOKENS_F16    ? ard__f16_to_f32(t16[k])
+                          : dtype == ARD_TOKENS_BF16 ? ard__bf16_to_f32(t16[k])
+                                                     : b.tokens[i * per + k];
                 if (quantize == ARD_WIRE_F16) {
                     v = ard__f16_to_f32(ard__f32_to_f16(v));
                 } else if (quantize == ARD_WIRE_BF16) {
@@ -547,6 +606,9 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "mpi") == 0) {
         return mpi_mode();
     }
+    if (argc >= 2 && strcmp(argv[1], "available") == 0) {
+        return ard_cluster_available() ? 0 : 1; /* the scripts skip an ard without MPI */
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition_balanced),
         cmocka_unit_test(test_partition_by_bytes),
@@ -558,6 +620,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_launched),
         cmocka_unit_test(test_without_launcher),
         cmocka_unit_test(test_stream_options),
+        cmocka_unit_test(test_store_token_dtype),
         cmocka_unit_test(test_open_footer),
         cmocka_unit_test(test_sync_remote_hook),
     };
