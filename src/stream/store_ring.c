@@ -1,8 +1,8 @@
 /* The slot protocol of the batch store: producers claim a free slot with the next sequence number,
  * fill it in place and publish it; consumers take published slots in sequence order and release
- * them. Every wait wakes at least every STORE_POLL_MS to check liveness: a dead producer (its
- * robust "alive" mutex reports EOWNERDEAD) fails the stream, and a dead consumer's slots are
- * re-queued.
+ * them. Every wait wakes at least every STORE_POLL_MS (a consumer: STORE_CONSUMER_POLL_MS) to
+ * check liveness: a dead producer (its robust "alive" mutex reports EOWNERDEAD) fails the stream,
+ * and a dead consumer's slots are re-queued.
  *
  * Wake-ups are what a consumer pays for (a futex sleep and wake costs 40-180 us of CPU on a busy
  * VM, far more than taking a ready slot), so the wait/wake code avoids them: a publish or release
@@ -21,6 +21,10 @@
 
 #define STORE_SPIN_MAX_NS 60000 /* a consumer spins at most this long before it sleeps */
 #define STORE_SPIN_MIN_NS 2000  /* ... and at least this long once spins keep failing */
+/* A sleeping consumer's liveness poll: longer than STORE_POLL_MS because every poll is a wake-up
+ * the consumer pays for, and batches often take longer than 50 ms to make; a dead producer is
+ * still reported within this period. */
+#define STORE_CONSUMER_POLL_MS 250
 
 /* 1 when ARD_STORE_WAKE=legacy: every change broadcasts, consumers never spin. */
 static int legacy_wake(void) {
@@ -190,11 +194,11 @@ static void check_producer(store_header *h) {
     }
 }
 
-/* Waits on cv for at most STORE_POLL_MS or until `deadline`; 1 when the deadline passed. */
-static int wait_poll(store_header *h, pthread_cond_t *cv, int32_t *waiters,
+/* Waits on cv for at most poll_ms or until `deadline`; 1 when the deadline passed. */
+static int wait_poll(store_header *h, pthread_cond_t *cv, int32_t *waiters, int64_t poll_ms,
                      const struct timespec *deadline) {
     struct timespec ts;
-    ard__deadline(&ts, STORE_POLL_MS);
+    ard__deadline(&ts, poll_ms);
     if (deadline && (ts.tv_sec > deadline->tv_sec ||
                      (ts.tv_sec == deadline->tv_sec && ts.tv_nsec > deadline->tv_nsec))) {
         ts = *deadline;
@@ -247,7 +251,8 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
             fill_view(h, slot, out);
             break;
         }
-        if (wait_poll(h, &h->freed, &h->freed_waiters, timeout_ms >= 0 ? &deadline : NULL)) {
+        if (wait_poll(h, &h->freed, &h->freed_waiters, STORE_POLL_MS,
+                      timeout_ms >= 0 ? &deadline : NULL)) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no free slot within %lld ms",
                                (long long)timeout_ms);
             break;
@@ -428,7 +433,9 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
             }
         }
         flush_credits(h); /* producers must not sleep on credits while the consumer sleeps */
-        if (wait_poll(h, &h->filled, &h->filled_waiters, timeout_ms >= 0 ? &deadline : NULL)) {
+        int64_t poll = legacy_wake() ? STORE_POLL_MS : STORE_CONSUMER_POLL_MS;
+        if (wait_poll(h, &h->filled, &h->filled_waiters, poll,
+                      timeout_ms >= 0 ? &deadline : NULL)) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no batch within %lld ms",
                                (long long)timeout_ms);
             break;
