@@ -8,6 +8,7 @@ Usage: stream_consumer.py DATASET [BATCH]. One JSON line per consumer: median an
 microseconds per ready batch, thread CPU microseconds per ready batch."""
 import ctypes
 import json
+import os
 import statistics
 import sys
 import time
@@ -46,7 +47,7 @@ def measure(tool, it):
             walls.append(time.perf_counter() - w0)
             cpu += time.thread_time() - c0
             n += 1
-    return {"tool": tool, "ready_batches": n,
+    return {"tool": tool, "wake": os.environ.get("ARD_STORE_WAKE") or "new", "ready_batches": n,
             "wall_us_median": round(statistics.median(walls) * 1e6, 1),
             "wall_us_mean": round(statistics.fmean(walls) * 1e6, 1),
             "cpu_us_per_batch": round(cpu / n * 1e6, 1)}

@@ -1,7 +1,8 @@
 /* bench_stream_loader DATASET THREADS BATCH [EPOCHS] [--cache]: end-to-end loader throughput
  * into an in-process consumer (the same path as `ard stream bench`), one JSON line per epoch with
  * spectra/s, the consumer's CPU time per batch (zero copy: should be near zero) and spectra per
- * CPU second of the producer threads (the process's CPU time less the consumer's). */
+ * CPU second of the producer threads (the process's CPU time less the consumer's). "wake" says
+ * which ring wait/wake protocol ran (ARD_STORE_WAKE=legacy: the previous one). */
 #include "ard/stream.h"
 
 #include <stdio.h>
@@ -35,6 +36,9 @@ int main(int argc, char **argv) {
     o.batch_size = (int32_t)strtol(argv[3], NULL, 10);
     o.epochs = argc > 4 ? (int32_t)strtol(argv[4], NULL, 10) : 1;
     o.cache = argc > 5 && strcmp(argv[5], "--cache") == 0;
+    /* ARD_STORE_WAKE=legacy: the ring's previous wait/wake protocol, for old-vs-new in one run */
+    const char *wake = getenv("ARD_STORE_WAKE");
+    wake = wake && strcmp(wake, "legacy") == 0 ? "legacy" : "new";
     ard_error err;
     ard_error_init(&err);
     ard_loader *l = NULL;
@@ -58,11 +62,12 @@ int main(int argc, char **argv) {
             double t = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
             double producers = process_cpu_s() - p0 - cpu;
             printf(
-                "{\"tool\": \"ard\", \"threads\": %d, \"epoch\": %d, \"cache\": %d, "
+                "{\"tool\": \"ard\", \"wake\": \"%s\", \"threads\": %d, \"epoch\": %d, "
+                "\"cache\": %d, "
                 "\"batches\": %lld, \"spectra\": %lld, \"seconds\": %.4f, \"spectra_per_s\": %.1f, "
                 "\"batches_per_s\": %.2f, \"consumer_cpu_us_per_batch\": %.2f, "
                 "\"producer_cpu_s\": %.3f, \"spectra_per_producer_cpu_s\": %.1f}\n",
-                o.threads, epoch, ard_loader_cache_active(l), (long long)batches,
+                wake, o.threads, epoch, ard_loader_cache_active(l), (long long)batches,
                 (long long)spectra, t, (double)spectra / t, (double)batches / t,
                 batches ? cpu / (double)batches * 1e6 : 0.0, producers,
                 producers > 0 ? (double)spectra / producers : 0.0);

@@ -118,7 +118,8 @@ def consume(iterable, tool, workers):
     gc.collect()  # the DataLoader's workers joined, ard's loader freed
     total_cpu = cpu_all() - a0
     steady = (c2 - c1) / max(batches - 1, 1) if c1 is not None else 0.0
-    return {"tool": tool, "workers": workers, "batches": batches, "spectra": spectra,
+    return {"tool": tool, "wake": os.environ.get("ARD_STORE_WAKE") or "new",
+            "workers": workers, "batches": batches, "spectra": spectra,
             "seconds": round(wall, 4), "spectra_per_s": round(spectra / wall, 1),
             "batches_per_s": round(batches / wall, 2),
             "consumer_cpu_ms_per_batch": round(steady * 1e3, 3),

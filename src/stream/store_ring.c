@@ -1,13 +1,99 @@
 /* The slot protocol of the batch store: producers claim a free slot with the next sequence number,
  * fill it in place and publish it; consumers take published slots in sequence order and release
- * them. Every wait wakes at least every STORE_POLL_MS to check liveness: a dead producer (its
- * robust "alive" mutex reports EOWNERDEAD) fails the stream, and a dead consumer's slots are
- * re-queued. */
+ * them. Every wait wakes at least every STORE_POLL_MS (a consumer: STORE_CONSUMER_POLL_MS) to
+ * check liveness: a dead producer (its robust "alive" mutex reports EOWNERDEAD) fails the stream,
+ * and a dead consumer's slots are re-queued.
+ *
+ * Wake-ups are what a consumer pays for (a futex sleep and wake costs 40-180 us of CPU on a busy
+ * VM, far more than taking a ready slot), so the wait/wake code avoids them: a publish or release
+ * signals only when the header's waiter count says someone sleeps; a consumer that finds nothing
+ * ready spins (bounded, adaptive) on the lock-free `filled_events` counter before it sleeps; and
+ * releases are handed to sleeping producers in batches (credits), flushed before a consumer
+ * sleeps, when it leaves, or when a quarter of the ring is free. ARD_STORE_WAKE=legacy (read once
+ * per process) restores the previous protocol (broadcast on every change, no spin) so benchmarks
+ * can compare both in the same run. */
 #include "stream_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define STORE_SPIN_MAX_NS 60000 /* a consumer spins at most this long before it sleeps */
+#define STORE_SPIN_MIN_NS 2000  /* ... and at least this long once spins keep failing */
+/* A sleeping consumer's liveness poll: longer than STORE_POLL_MS because every poll is a wake-up
+ * the consumer pays for, and batches often take longer than 50 ms to make; a dead producer is
+ * still reported within this period. */
+#define STORE_CONSUMER_POLL_MS 250
+
+/* 1 when ARD_STORE_WAKE=legacy: every change broadcasts, consumers never spin. */
+static int legacy_wake(void) {
+    static atomic_int mode; /* 0 unknown, 1 new, 2 legacy */
+    int m = atomic_load_explicit(&mode, memory_order_relaxed);
+    if (m == 0) {
+        const char *e = getenv("ARD_STORE_WAKE");
+        m = e && strcmp(e, "legacy") == 0 ? 2 : 1;
+        atomic_store_explicit(&mode, m, memory_order_relaxed);
+    }
+    return m == 2;
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Something a consumer waits for happened (publish, end, failure, re-queue). Caller holds lock. */
+static void wake_filled(store_header *h) {
+    __atomic_fetch_add(&h->filled_events, 1u, __ATOMIC_RELEASE);
+    if (h->filled_waiters > 0 || legacy_wake()) {
+        pthread_cond_broadcast(&h->filled);
+    }
+}
+
+/* Hands the pending credits (released slots) to sleeping producers. Caller holds lock. */
+static void flush_credits(store_header *h) {
+    if (h->credits > 0 && h->freed_waiters > 0) {
+        if (h->credits >= h->freed_waiters) {
+            pthread_cond_broadcast(&h->freed);
+        } else {
+            for (int32_t i = 0; i < h->credits; i++) {
+                pthread_cond_signal(&h->freed);
+            }
+        }
+    }
+    h->credits = 0;
+}
+
+/* `n` slots became free. Sleeping producers are woken once a quarter of the ring (at least one
+ * slot per sleeper, capped by that quarter) has come back; until then the ring holds enough
+ * filled slots that the consumer does not starve, and the flush points above catch the rest.
+ * Caller holds lock. */
+static void wake_freed(store_header *h, int32_t n, int now) {
+    if (legacy_wake()) {
+        pthread_cond_broadcast(&h->freed);
+        return;
+    }
+    h->credits += n;
+    if (h->freed_waiters == 0) {
+        h->credits = 0; /* nobody sleeps: a producer that comes finds the slot itself */
+        return;
+    }
+    int32_t batch = h->num_slots / 4 > 1 ? h->num_slots / 4 : 1;
+    if (batch > h->freed_waiters) {
+        batch = h->freed_waiters;
+    }
+    if (now || h->credits >= batch) {
+        flush_credits(h);
+    }
+}
 
 static uint8_t *slot_base(store_header *h, int32_t slot) {
     return (uint8_t *)h + h->slots_offset + (int64_t)slot * h->slot_bytes;
@@ -43,7 +129,9 @@ void ard__store_drop_consumer(store_header *h, int id) {
     }
     h->consumers[id].in_use = 0;
     if (freed) {
-        pthread_cond_broadcast(&h->freed);
+        wake_freed(h, freed, 1);
+    } else {
+        flush_credits(h); /* the leaving consumer's releases still owed to producers */
     }
 }
 
@@ -73,7 +161,7 @@ int ard__store_reclaim(store_header *h, int self) {
         pthread_mutex_unlock(&c->alive);
     }
     if (requeued) {
-        pthread_cond_broadcast(&h->filled);
+        wake_filled(h);
     }
     return requeued;
 }
@@ -85,7 +173,8 @@ static void set_failed(store_header *h, ard_status status, const char *msg) {
     h->state = STATE_FAILED;
     h->fail_status = (int32_t)status;
     snprintf(h->fail_msg, sizeof h->fail_msg, "%s", msg ? msg : ard_status_str(status));
-    pthread_cond_broadcast(&h->filled);
+    wake_filled(h);
+    h->credits = 0;
     pthread_cond_broadcast(&h->freed);
 }
 
@@ -106,18 +195,21 @@ static void check_producer(store_header *h) {
     }
 }
 
-/* Waits on cv for at most STORE_POLL_MS or until `deadline`; 1 when the deadline passed. */
-static int wait_poll(store_header *h, pthread_cond_t *cv, const struct timespec *deadline) {
+/* Waits on cv for at most poll_ms or until `deadline`; 1 when the deadline passed. */
+static int wait_poll(store_header *h, pthread_cond_t *cv, int32_t *waiters, int64_t poll_ms,
+                     const struct timespec *deadline) {
     struct timespec ts;
-    ard__deadline(&ts, STORE_POLL_MS);
+    ard__deadline(&ts, poll_ms);
     if (deadline && (ts.tv_sec > deadline->tv_sec ||
                      (ts.tv_sec == deadline->tv_sec && ts.tv_nsec > deadline->tv_nsec))) {
         ts = *deadline;
     }
+    (*waiters)++;
     int rc = pthread_cond_timedwait(cv, &h->lock, &ts);
     if (rc == EOWNERDEAD) {
         pthread_mutex_consistent(&h->lock);
     }
+    (*waiters)--;
     if (!deadline) {
         return 0;
     }
@@ -160,7 +252,8 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
             fill_view(h, slot, out);
             break;
         }
-        if (wait_poll(h, &h->freed, timeout_ms >= 0 ? &deadline : NULL)) {
+        if (wait_poll(h, &h->freed, &h->freed_waiters, STORE_POLL_MS,
+                      timeout_ms >= 0 ? &deadline : NULL)) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no free slot within %lld ms",
                                (long long)timeout_ms);
             break;
@@ -190,7 +283,7 @@ ard_status ard_store_publish(ard_store *store, const ard_batch *batch, int32_t c
         m->count = count;
         m->epoch = epoch;
         m->state = SLOT_FILLED;
-        pthread_cond_broadcast(&h->filled);
+        wake_filled(h);
     }
     pthread_mutex_unlock(&h->lock);
     return st;
@@ -208,8 +301,8 @@ void ard_store_abandon(ard_store *store, const ard_batch *batch) {
         if (batch->seq < h->end_seq) {
             h->end_seq = batch->seq;
         }
-        pthread_cond_broadcast(&h->filled);
-        pthread_cond_broadcast(&h->freed);
+        wake_filled(h);
+        wake_freed(h, 1, 1);
     }
     pthread_mutex_unlock(&h->lock);
 }
@@ -224,7 +317,8 @@ void ard_store_finish(ard_store *store, ard_status status, const char *message) 
         if (h->next_seq < h->end_seq) {
             h->end_seq = h->next_seq;
         }
-        pthread_cond_broadcast(&h->filled);
+        wake_filled(h);
+        h->credits = 0;
         pthread_cond_broadcast(&h->freed);
     }
     pthread_mutex_unlock(&h->lock);
@@ -274,10 +368,46 @@ static int try_take(store_header *h, int self, ard_batch *out, ard_status *st, a
         if (any_in_flight(h) && ard__store_reclaim(h, self) > 0) {
             return 0;
         }
+        flush_credits(h);
         *st = ard_error_set(err, ARD_EEOF, "end of data");
         return -1;
     }
     return 0;
+}
+
+/* Nothing is ready: drops the lock and spins on `filled_events` for the handle's adaptive budget
+ * (doubled back to the maximum when a spin succeeds, halved when it fails), then retakes the
+ * lock. 1 when an event came (retry), 0 when the caller should sleep. Caller holds lock. */
+static int spin_wait(ard_store *store, const struct timespec *deadline) {
+    store_header *h = store->map->h;
+    int64_t budget = __atomic_load_n(&store->spin_ns, __ATOMIC_RELAXED);
+    budget = budget > 0 ? budget : STORE_SPIN_MAX_NS;
+    int64_t start = mono_ns(), stop = start + budget;
+    if (deadline) {
+        int64_t d = (int64_t)deadline->tv_sec * 1000000000 + deadline->tv_nsec;
+        stop = d < stop ? d : stop;
+    }
+    uint32_t seen = __atomic_load_n(&h->filled_events, __ATOMIC_RELAXED);
+    flush_credits(h); /* producers waiting on credits are what this spin waits for */
+    pthread_mutex_unlock(&h->lock);
+    int got = 0;
+    while (!got) {
+        for (int i = 0; i < 64; i++) {
+            if (__atomic_load_n(&h->filled_events, __ATOMIC_ACQUIRE) != seen) {
+                got = 1;
+                break;
+            }
+            cpu_relax();
+        }
+        if (!got && mono_ns() >= stop) {
+            break;
+        }
+    }
+    int64_t next = got ? STORE_SPIN_MAX_NS : budget / 2;
+    __atomic_store_n(&store->spin_ns, next > STORE_SPIN_MIN_NS ? next : STORE_SPIN_MIN_NS,
+                     __ATOMIC_RELAXED);
+    ard__robust_lock(&h->lock);
+    return got;
 }
 
 ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *out, ard_error *err) {
@@ -289,6 +419,7 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
     if (timeout_ms >= 0) {
         ard__deadline(&deadline, timeout_ms);
     }
+    int spin = timeout_ms != 0 && !legacy_wake();
     ard__robust_lock(&h->lock);
     ard_status st = ARD_OK;
     for (;;) {
@@ -296,7 +427,16 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         if (r != 0) {
             break;
         }
-        if (wait_poll(h, &h->filled, timeout_ms >= 0 ? &deadline : NULL)) {
+        if (spin) {
+            spin = 0; /* once per call: after a spin that ends empty-handed, sleep */
+            if (spin_wait(store, timeout_ms >= 0 ? &deadline : NULL)) {
+                continue;
+            }
+        }
+        flush_credits(h); /* producers must not sleep on credits while the consumer sleeps */
+        int64_t poll = legacy_wake() ? STORE_POLL_MS : STORE_CONSUMER_POLL_MS;
+        if (wait_poll(h, &h->filled, &h->filled_waiters, poll,
+                      timeout_ms >= 0 ? &deadline : NULL)) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no batch within %lld ms",
                                (long long)timeout_ms);
             break;
@@ -325,7 +465,7 @@ ard_status ard_store_release(ard_store *store, const ard_batch *batch, ard_error
                            batch->slot);
     } else {
         m->state = SLOT_FREE;
-        pthread_cond_broadcast(&h->freed);
+        wake_freed(h, 1, 0);
     }
     pthread_mutex_unlock(&h->lock);
     return st;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 3                   /* 2: catalog columns, 3: token dtype */
+#define STORE_VERSION 4                   /* 2: catalog columns, 3: token dtype, 4: waiter counts */
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -59,6 +59,13 @@ typedef struct store_header {
     pthread_mutex_t lock;
     pthread_cond_t filled; /* a slot was published, or the state changed */
     pthread_cond_t freed;  /* a slot was released */
+    /* Wait/wake bookkeeping (store_ring.c). The waiter counts let a publish or release skip the
+     * wake-up when nobody sleeps; `filled_events` is bumped (atomically, under `lock`) by every
+     * change a consumer waits for, and read without the lock by a consumer spinning before it
+     * sleeps; `credits` counts releases not yet signalled to sleeping producers (batched). */
+    int32_t filled_waiters, freed_waiters;
+    uint32_t filled_events;
+    int32_t credits;
     int32_t state;
     int32_t fail_status;
     char fail_msg[256];
@@ -84,6 +91,7 @@ struct ard_store {
     store_map *map;
     int is_producer; /* created the store: holds producer_alive, unlinks on close */
     int consumer;    /* consumer record, or -1 */
+    int64_t spin_ns; /* the consumer's adaptive spin before it sleeps (store_ring.c) */
 };
 
 /* The time `ms` milliseconds from now on CLOCK_MONOTONIC. */

@@ -5,6 +5,7 @@ int main(void) {
     int failed = 0;
     failed += st_tokenize_run();
     failed += st_store_run();
+    failed += st_ring_run();
     failed += st_loader_run();
     failed += st_catalog_run();
     failed += st_weights_run();
