@@ -90,7 +90,20 @@ typedef struct gen_run {
     ard_error *errors;   /* per task */
     int64_t *bytes;      /* per task */
     ard_progress *progress;
+    /* per pool thread: the arrays of the tile it is making, kept from tile to tile (fresh arrays
+     * per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
+    struct tile_arrays *arrays;
+    int32_t n_arrays;
 } gen_run;
+
+typedef struct tile_arrays {
+    float *flux, *ivar;
+    uint8_t *mask;
+    double *scratch;
+    int64_t *ids;
+    int32_t *cls;
+    int64_t rows; /* rows the arrays hold */
+} tile_arrays;
 
 static const char *program_of(int32_t cls) {
     return cls == ARD_CLASS_BGS ? "bright" : "dark";
@@ -306,7 +319,38 @@ static ard_status plan_tiles(gen_run *run, ard_error *err) {
     return ARD_OK;
 }
 
-static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *err) {
+static void arrays_free(tile_arrays *a) {
+    ard_free(a->flux);
+    ard_free(a->ivar);
+    ard_free(a->mask);
+    ard_free(a->scratch);
+    ard_free(a->ids);
+    ard_free(a->cls);
+    memset(a, 0, sizeof *a);
+}
+
+/* Makes `a` hold `rows` rows of n bins (reallocating only to grow); 0 or -1 out of memory. */
+static int arrays_reserve(tile_arrays *a, int64_t rows, int64_t n) {
+    if (a->rows >= rows && a->flux) {
+        return 0;
+    }
+    arrays_free(a);
+    a->flux = ard_malloc((size_t)(rows * n) * sizeof(float));
+    a->ivar = ard_malloc((size_t)(rows * n) * sizeof(float));
+    a->mask = ard_malloc((size_t)(rows * n));
+    a->scratch = ard_malloc((size_t)n * sizeof(double));
+    a->ids = ard_malloc((size_t)rows * sizeof(int64_t));
+    a->cls = ard_malloc((size_t)rows * sizeof(int32_t));
+    if (!a->flux || !a->ivar || !a->mask || !a->scratch || !a->ids || !a->cls) {
+        arrays_free(a);
+        return -1;
+    }
+    a->rows = rows;
+    return 0;
+}
+
+static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *bytes,
+                            ard_error *err) {
     const ard__galaxies *g = run->gal;
     int64_t first = run->tile_first[t], rows = run->tile_first[t + 1] - first;
     int64_t n = run->spec.grid.n;
@@ -314,16 +358,15 @@ static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *
     char path[4096];
     ard_status st = ard_dataset_tile_path(run->out, "main", program_of(g->cls[gi0]),
                                           g->healpix[gi0], path, sizeof path, err);
-    float *flux = ard_malloc((size_t)(rows * n) * sizeof(float));
-    float *ivar = ard_malloc((size_t)(rows * n) * sizeof(float));
-    uint8_t *mask = ard_malloc((size_t)(rows * n));
-    double *scratch = ard_malloc((size_t)n * sizeof(double));
-    int64_t *ids = ard_malloc((size_t)rows * sizeof(int64_t));
-    int32_t *cls = ard_malloc((size_t)rows * sizeof(int32_t));
-    if (st == ARD_OK && (!flux || !ivar || !mask || !scratch || !ids || !cls)) {
+    if (st == ARD_OK && arrays_reserve(a, rows, n) != 0) {
         st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
                            (long long)rows);
     }
+    float *flux = a->flux, *ivar = a->ivar;
+    uint8_t *mask = a->mask;
+    double *scratch = a->scratch;
+    int64_t *ids = a->ids;
+    int32_t *cls = a->cls;
     for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
         int64_t i = run->tile_rows[first + r];
         ids[r] = g->targetid[i];
@@ -334,20 +377,17 @@ static ard_status make_tile(gen_run *run, int64_t t, int64_t *bytes, ard_error *
         st = ard__write_tile(path, &run->spec.grid, run->source, ids, cls, flux, ivar, mask, rows,
                              bytes, err);
     }
-    ard_free(flux);
-    ard_free(ivar);
-    ard_free(mask);
-    ard_free(scratch);
-    ard_free(ids);
-    ard_free(cls);
     ard_progress_add(run->progress, rows);
     return st;
 }
 
 static void tile_task(void *arg, int64_t t, int thread_id) {
-    (void)thread_id;
     gen_run *run = arg;
-    run->status[t] = make_tile(run, t, &run->bytes[t], &run->errors[t]);
+    tile_arrays own = {0}; /* a thread id outside the table (never expected): arrays of its own */
+    int kept = thread_id >= 0 && thread_id < run->n_arrays;
+    tile_arrays *a = kept ? &run->arrays[thread_id] : &own;
+    run->status[t] = make_tile(run, t, a, &run->bytes[t], &run->errors[t]);
+    arrays_free(&own);
 }
 
 /* Runs count tasks and returns the first failure in task order (deterministic message). */
@@ -481,7 +521,17 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
     if (st == ARD_OK && run.n_tiles > 0) {
         run.progress =
             opts->progress ? ard_progress_new("spectra", run.tile_first[run.n_tiles]) : NULL;
+        run.n_arrays = ard_pool_threads(pool);
+        run.arrays = ard_calloc((size_t)(run.n_arrays > 0 ? run.n_arrays : 1), sizeof *run.arrays);
+        if (!run.arrays) {
+            run.n_arrays = 0; /* every task allocates its own */
+        }
         st = run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        for (int32_t i = 0; i < run.n_arrays; i++) {
+            arrays_free(&run.arrays[i]);
+        }
+        ard_free(run.arrays);
+        run.arrays = NULL;
         ard_progress_done(run.progress);
     }
     /* tiles are written without per-file fsync (the disk works while the CPU makes the next
