@@ -351,6 +351,9 @@ def main():
     ap.add_argument("--rest", action="store_true",
                     help="also train + score ard with --frame rest and compare per kind")
     ap.add_argument("--no-speed", action="store_true", help="skip the in-memory speed table")
+    ap.add_argument("--reuse-ard", action="store_true",
+                    help="take ard's scores from the score run bench-score already in the index "
+                         "(a previous run of this script) instead of training and scoring again")
     ap.add_argument("--frames-only", metavar="WHERE",
                     help="only ard --frame observed vs rest on the spectra selected by WHERE "
                          "(trained and scored on that selection)")
@@ -369,8 +372,11 @@ def main():
     embed, hidden, latent, batch, lr = 16, 256, 8, 128, 2e-3
     rows, curves = [], []
     t0 = time.perf_counter()
-    tr = ds.anomaly_train(run="bench", epochs=a.epochs, threads=a.threads, seed=1)
-    sc = ds.anomaly_score(run="bench", threads=a.threads, score_run="bench-score")
+    if a.reuse_ard:
+        tr = sc = {"spectra_per_second": float("nan"), "params": "(reused)"}
+    else:
+        tr = ds.anomaly_train(run="bench", epochs=a.epochs, threads=a.threads, seed=1)
+        sc = ds.anomaly_score(run="bench", threads=a.threads, score_run="bench-score")
     print(f"ard stage: train {tr['spectra_per_second']:.0f} sp/s, score "
           f"{sc['spectra_per_second']:.0f} sp/s ({time.perf_counter() - t0:.0f} s)", flush=True)
     got = ard_scores(a.dataset, "bench-score")
