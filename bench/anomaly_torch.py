@@ -309,6 +309,27 @@ def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def ard_only_table(a, truth):
+    """ard's rows from the score run bench-score already in the index, beside random."""
+    got = ard_scores(a.dataset, "bench-score")
+    ids = np.array(sorted(got), dtype=np.int64)
+    keep = (ids * 2654435761 % 1000) >= 500
+    score, chi2 = _col(got, ids, 0), _col(got, ids, 1)
+    rnd = np.random.default_rng(0).random(len(ids))
+    na = int(sum(1 for t in ids[keep] if truth[int(t)] != 0))
+    print(f"## ard only (score run bench-score): {len(ids)} spectra ({int(keep.sum())} test), "
+          f"{na} anomalies in the test half")
+    print_rows([("ard AE (score = chi2 + 0.5 density)", metrics(ids, score, truth, keep), ""),
+                ("ard AE chi2 only", metrics(ids, chi2, truth, keep), ""),
+                ("random", metrics(ids, rnd, truth, keep), "")])
+    if a.figure:
+        pr_svg([("ard AE (score)", pr_curve(ids, score, truth, keep)),
+                ("ard AE (chi2 only)", pr_curve(ids, chi2, truth, keep)),
+                ("random", pr_curve(ids, rnd, truth, keep))],
+               f"Precision-recall, {int(keep.sum())} test spectra, {na} injected anomalies (ard only)",
+               a.figure)
+
+
 def frames_table(ds, a, truth):
     """ard trained and scored in the observed and in the rest frame on one selection: per-kind
     AUPRC on the test half, side by side."""
@@ -354,6 +375,9 @@ def main():
     ap.add_argument("--reuse-ard", action="store_true",
                     help="take ard's scores from the score run bench-score already in the index "
                          "(a previous run of this script) instead of training and scoring again")
+    ap.add_argument("--ard-only", action="store_true",
+                    help="only ard's rows (and random) from the score run bench-score in the index: "
+                         "no references, no streaming")
     ap.add_argument("--frames-only", metavar="WHERE",
                     help="only ard --frame observed vs rest on the spectra selected by WHERE "
                          "(trained and scored on that selection)")
@@ -368,6 +392,9 @@ def main():
     truth = {int(r["TARGETID"]): int(r["ANOMALY_CODE"]) for r in csv.DictReader(open(a.truth_csv))}
     if a.frames_only:
         frames_table(ds, a, truth)
+        return
+    if a.ard_only:
+        ard_only_table(a, truth)
         return
     embed, hidden, latent, batch, lr = 16, 256, 8, 128, 2e-3
     rows, curves = [], []
