@@ -604,6 +604,22 @@ ARD_API ard_status ard_anomaly_train(const ard_anomaly_options *o, ard_anomaly_r
  * number of patches or wavelengths) differs from the data's. */
 ARD_API ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *rep,
                                      ard_error *err);
+/* Merges the parts of a sharded scoring run into one run. Processes that scored with (rank, size)
+ * and no gather (separate `ard anomaly score --rank R --size N --run ID` jobs, anywhere) each wrote
+ * the Parquet-only run ID-part-R; this reads results/anomaly-ID-part-R-scores.parquet for R = 0 ..
+ * o->size - 1 (o->score_run = ID) and writes run ID as one process writes it: scores and anomalies
+ * Parquet files with RANK over all parts, the index table anomalies and a row of anomaly_runs (all or
+ * nothing; the part files are left as they are). o->run: the model's run (NULL = the newest model),
+ * which sets the latent size and the recorded parameters; o->dataset, o->dsn and o->where (recorded
+ * only) are the other options read. Scores equal the one-process scores to float rounding (a
+ * spectrum's score does not depend on its batch; BLAS edge kernels may round differently). Under
+ * mpirun, ard_cluster_anomaly_score gathers the shares over MPI instead and needs no merge.
+ * Memory: the rows of all parts (40 + 8 S bytes per spectrum). Not thread-safe with other writers of
+ * the same run id. Errors: ARD_EINVAL (no score_run, size < 2, a TARGETID in two parts, a part with
+ * another latent size: the message names the file or the TARGETID), ARD_ENOENT (a part file or the
+ * model missing: the message names it), ARD_EEXIST (run ID already written), the index's, ARD_ENOMEM. */
+ARD_API ard_status ard_anomaly_merge(const ard_anomaly_options *o, ard_anomaly_report *rep,
+                                     ard_error *err);
 
 /* The top k rows of the index table `anomalies` (rank 1..k) joined with their catalog rows: fn is
  * called once per row with the cells (text, NULL for NULL) of rank, targetid, score, chi2, density,

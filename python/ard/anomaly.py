@@ -56,6 +56,8 @@ for _name, _res, _args in [
                                              ctypes.POINTER(AnomalyReport), _err]),
         ("ard_anomaly_score", ctypes.c_int, [ctypes.POINTER(AnomalyOptions),
                                              ctypes.POINTER(AnomalyReport), _err]),
+        ("ard_anomaly_merge", ctypes.c_int, [ctypes.POINTER(AnomalyOptions),
+                                             ctypes.POINTER(AnomalyReport), _err]),
         ("ard_anomaly_model_load", ctypes.c_int, [ctypes.c_char_p, c_i32, ctypes.POINTER(_vp), _err]),
         ("ard_anomaly_model_free", None, [_vp]),
         ("ard_anomaly_model_forward", ctypes.c_int,
@@ -295,6 +297,21 @@ def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None,
     return _report(r)
 
 
+def anomaly_merge(self, score_run, size, run=None, where=None):
+    """Merges the parts of a sharded scoring run (anomaly_score(score_run=ID, rank=R, size=N) run
+    as separate jobs) into one run ID with the index table anomalies (ard_anomaly_merge); run: the
+    model's run (default: the newest model). Returns the report."""
+    o, keep = _options(self, run, where, None, None, None, None, None, None, None, None,
+                       "observed", None, None, None, None, None)
+    sr = score_run.encode()
+    o.score_run, o.size = sr, size
+    r, err = AnomalyReport(), ErrorStruct()
+    check(lib.ard_anomaly_merge(ctypes.byref(o), ctypes.byref(r), ctypes.byref(err)), err)
+    del keep, sr
+    return _report(r)
+
+
 def install(dataset_class):
     dataset_class.anomaly_train = anomaly_train
     dataset_class.anomaly_score = anomaly_score
+    dataset_class.anomaly_merge = anomaly_merge

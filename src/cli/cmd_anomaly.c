@@ -1,4 +1,4 @@
-/* `ard anomaly train|score|top DATASET ...`: flags -> ard_anomaly_options, then the stage's report.
+/* `ard anomaly train|score|merge|top DATASET ...`: flags -> ard_anomaly_options, then the stage's report.
  */
 #include "ard/science.h"
 #include "ard/stream.h"
@@ -39,7 +39,7 @@ static const ard_cli_option an_options[NUM_OPTS] = {
     [OPT_WHERE] = {"where", "EXPR", "SQL predicate over the catalog (default: every spectrum)"},
     [OPT_DSN] = {"dsn", "DSN", "index DSN (default DATASET/ard.db)"},
     [OPT_RUN] = {"run", "ID", "the new run's id (train and score; default: UTC timestamp)"},
-    [OPT_MODEL] = {"model", "RUN", "score: the model's run (default: the newest model)"},
+    [OPT_MODEL] = {"model", "RUN", "score, merge: the model's run (default: the newest model)"},
     [OPT_EPOCHS] = {"epochs", "E", "training epochs (default 10)"},
     [OPT_LATENT] = {"latent", "S", "latent size (default 8)"},
     [OPT_HIDDEN] = {"hidden", "H", "hidden width (default 256)"},
@@ -57,16 +57,17 @@ static const ard_cli_option an_options[NUM_OPTS] = {
     [OPT_RANK] = {"rank", "R", "score: this process's part (0 .. size-1; default 0)"},
     [OPT_SIZE] = {"size", "N",
                   "score: parts (default 1); N > 1 writes results/anomaly-RUN-part-R-"
-                  "scores.parquet and no index table"},
+                  "scores.parquet and no index table; merge: the number of parts"},
     [OPT_QUIET] = {"quiet", NULL, "no progress bar"},
 };
 
 static const ard_cli_spec an_spec = {
-    "anomaly", "train|score|top DATASET [--where EXPR] [--epochs E] [--latent S] [-k K] ...",
+    "anomaly", "train|score|merge|top DATASET [--where EXPR] [--epochs E] [--latent S] [-k K] ...",
     "Autoencoder anomaly detection over the stream: `train` fits the model on the selected\n"
     "spectra (IVAR-weighted) and saves models/anomaly-RUN.safetensors; `score` writes\n"
-    "results/anomaly-RUN-scores.parquet and the index table anomalies; `top` prints the top\n"
-    "candidates with their catalog rows.",
+    "results/anomaly-RUN-scores.parquet and the index table anomalies; `merge --run ID --size N`\n"
+    "joins the parts of `score --run ID --rank R --size N` jobs into run ID (index table\n"
+    "included); `top` prints the top candidates with their catalog rows.",
     an_options, NUM_OPTS};
 
 static int num(const ard_cli_args *a, int opt, double lo, double hi, double *out) {
@@ -202,6 +203,10 @@ int ard_cmd_anomaly(int argc, char **argv) {
     ard_anomaly_report r;
     if (strcmp(what, "train") == 0) {
         st = ard_anomaly_train(&o, &r, &err);
+    } else if (strcmp(what, "merge") == 0) {
+        o.score_run = o.run; /* --run: the sharded scoring run's id; --model: the trained run */
+        o.run = a.present[OPT_MODEL] ? a.value[OPT_MODEL] : NULL;
+        st = ard_anomaly_merge(&o, &r, &err);
     } else if (strcmp(what, "score") == 0) {
         o.score_run = o.run; /* --run: the scoring run's id; --model: the trained run */
         o.run = a.present[OPT_MODEL] ? a.value[OPT_MODEL] : NULL;
@@ -212,7 +217,7 @@ int ard_cmd_anomaly(int argc, char **argv) {
             return st == ARD_OK ? ARD_CLI_OK : ARD_CLI_FAILURE; /* rank 0 reports */
         }
     } else {
-        return ard_cli_usage("anomaly", "unknown subcommand '%s' (train, score, top)", what);
+        return ard_cli_usage("anomaly", "unknown subcommand '%s' (train, score, merge, top)", what);
     }
     ard_progress_done(bar);
     if (st != ARD_OK) {
@@ -226,7 +231,7 @@ int ard_cmd_anomaly(int argc, char **argv) {
         printf("  %.1f spectra/s, %.2f s; model %s\n", r.spectra_per_second, r.seconds,
                r.model_path);
     } else {
-        printf("anomaly score: run %s (model %s), %lld spectra, %.1f spectra/s, %.2f s\n",
+        printf("anomaly %s: run %s (model %s), %lld spectra, %.1f spectra/s, %.2f s\n", what,
                r.score_run, r.run, (long long)r.spectra, r.spectra_per_second, r.seconds);
         printf("  score median %.3f, p99 %.3f, max %.3f\n", r.score_median, r.score_p99,
                r.score_max);

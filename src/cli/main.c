@@ -60,7 +60,7 @@ static const cli_command commands[] = {
      NULL, 0},
     {"cosmicweb", "GraphSAGE cosmic-web environments (train, predict)", NULL, cosmicweb_commands,
      (int)(sizeof cosmicweb_commands / sizeof cosmicweb_commands[0])},
-    {"anomaly", "autoencoder anomaly scores (train, score, top) -> models/, results/, index",
+    {"anomaly", "autoencoder anomaly scores (train, score, merge, top) -> models/, results/, index",
      ard_cmd_anomaly, NULL, 0},
     {"results", "list, show or drop the science stages' recorded runs", ard_cmd_results, NULL, 0},
 };

@@ -220,7 +220,7 @@ static ard_status reserve(ard_anomaly_model *m, int64_t n, ard_error *err) {
 }
 
 /* 1 when a value is NaN or infinite (exponent all ones), without a branch (the scan vectorises). */
-static inline uint32_t not_finite(float v) {
+NN_INLINE uint32_t not_finite(float v) {
     union {
         float f;
         uint32_t u;
@@ -228,16 +228,29 @@ static inline uint32_t not_finite(float v) {
     return (b.u & 0x7f800000u) == 0x7f800000u;
 }
 
+NN_INLINE uint32_t scan_body(const float *tokens, const float *weights, int64_t count) {
+    uint32_t bad = 0;
+    for (int64_t j = 0; j < count; j++) {
+        bad |= not_finite(tokens[j]);
+    }
+    for (int64_t j = 0; weights && j < count; j++) {
+        bad |= not_finite(weights[j]) | (weights[j] < 0.0f);
+    }
+    return bad;
+}
+
+NN_AVX2 static uint32_t scan_avx2(const float *tokens, const float *weights, int64_t count) {
+    return scan_body(tokens, weights, count);
+}
+
+static uint32_t scan_base(const float *tokens, const float *weights, int64_t count) {
+    return scan_body(tokens, weights, count);
+}
+
 static ard_status check_input(const ard_anomaly_model *m, const float *tokens, const float *weights,
                               int64_t n, ard_error *err) {
     int64_t pl = (int64_t)m->a.num_patches * m->a.patch;
-    uint32_t bad = 0;
-    for (int64_t j = 0; j < n * pl; j++) {
-        bad |= not_finite(tokens[j]);
-    }
-    for (int64_t j = 0; weights && j < n * pl; j++) {
-        bad |= not_finite(weights[j]) | (weights[j] < 0.0f);
-    }
+    uint32_t bad = (NN_HAVE_AVX2() ? scan_avx2 : scan_base)(tokens, weights, n * pl);
     for (int64_t i = 0; bad && i < n; i++) { /* rare: find the first bad value for the message */
         for (int64_t j = 0; j < pl; j++) {
             float x = tokens[i * pl + j], w = weights ? weights[i * pl + j] : 1.0f;
@@ -255,8 +268,8 @@ static ard_status check_input(const ard_anomaly_model *m, const float *tokens, c
 /* chi2 of one spectrum: sum w (r - x)^2 / valid pixels. Eight float lanes (independent sums the
  * compiler vectorises without reassociating), folded into double every 64 values. NaN without a
  * valid pixel. */
-static double spectrum_chi2(const float *rec, const float *tokens, const float *weights,
-                            int64_t pl) {
+NN_INLINE double spectrum_chi2_body(const float *rec, const float *tokens, const float *weights,
+                                    int64_t pl) {
     double total = 0.0;
     int64_t valid = 0, j = 0;
     for (; j + 64 <= pl; j += 64) {
@@ -280,6 +293,16 @@ static double spectrum_chi2(const float *rec, const float *tokens, const float *
         valid += weights[j] > 0.0f;
     }
     return valid > 0 ? total / (double)valid : NAN;
+}
+
+NN_AVX2 static double spectrum_chi2_avx2(const float *rec, const float *tokens,
+                                         const float *weights, int64_t pl) {
+    return spectrum_chi2_body(rec, tokens, weights, pl);
+}
+
+static double spectrum_chi2_base(const float *rec, const float *tokens, const float *weights,
+                                 int64_t pl) {
+    return spectrum_chi2_body(rec, tokens, weights, pl);
 }
 
 /* The positional encoding of the model's wave, computed once (wave does not change). */
@@ -367,8 +390,10 @@ ard_status ard_anomaly_model_forward(ard_anomaly_model *m, const float *tokens, 
     if (recon) {
         memcpy(recon, m->rec, (size_t)(n * pl) * sizeof(float));
     }
+    double (*chi2_of)(const float *, const float *, const float *, int64_t) =
+        NN_HAVE_AVX2() ? spectrum_chi2_avx2 : spectrum_chi2_base;
     for (int64_t i = 0; chi2 && i < n; i++) {
-        chi2[i] = spectrum_chi2(m->rec + i * pl, tokens + i * pl, weights + i * pl, pl);
+        chi2[i] = chi2_of(m->rec + i * pl, tokens + i * pl, weights + i * pl, pl);
     }
     return ARD_OK;
 }

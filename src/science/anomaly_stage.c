@@ -530,6 +530,16 @@ static ard_status latest_run(const char *dataset, char *out, size_t cap, ard_err
     return ARD_OK;
 }
 
+/* For anomaly_merge.c (science_int.h). */
+ard_status ard__anomaly_latest_run(const char *dataset, char *out, size_t cap, ard_error *err) {
+    return latest_run(dataset, out, cap, err);
+}
+
+void ard__anomaly_params_json(const ard_anomaly_options *o, const ard_anomaly_model *m,
+                              ard_buf *out) {
+    params_json(o, m, out);
+}
+
 ard_status ard_anomaly_score(const ard_anomaly_options *o, ard_anomaly_report *rep,
                              ard_error *err) {
     ard_anomaly_report local;

@@ -52,8 +52,8 @@ static ard_status check_sizes(const char *what, int64_t a, int64_t b, int64_t c,
  * thread count); each block is one sgemm, run on the caller's pool. Every output element is computed
  * by the same kernel path whatever the number of threads. */
 
-#define NN_BLOCK_MIN 64 /* no split below this many rows/columns */
-#define NN_BLOCK_MAX_PARTS 16
+#define NN_BLOCK_MIN 128     /* no split below this many rows/columns */
+#define NN_BLOCK_MAX_PARTS 8 /* each block packs the shared operand again: few, large blocks */
 #define NN_BLOCK_ALIGN 16
 
 typedef struct nn_gemm {
@@ -239,9 +239,16 @@ ard_status ard_nn_relu_backward(const float *x, const float *dy, int64_t count, 
 /* tanh in float without a libm call, so that the activation loops vectorise (SSE2 suffices):
  * tanh(a) = (1 - e) / (1 + e) with e = exp(-2 |a|), exp by range reduction to [-ln2/2, ln2/2] and
  * Cephes' degree-6 polynomial (relative error ~1e-7); absolute error of tanh below 2e-7. */
-static inline float nn_tanhf(float u) {
-    float a = fabsf(u), x = -2.0f * a;
-    x = x < -87.0f ? -87.0f : x;
+NN_INLINE float nn_tanhf(float u) {
+    /* |u| clamped at 9 (tanh(9) rounds to 1.0f, as every larger |u| does) by an integer min on
+     * its bits (monotonic for floats >= 0): a float compare would be a branch under
+     * -ftrapping-math and keep the loop from vectorising. NaN stays NaN in the caller's v. */
+    union {
+        float f;
+        uint32_t u;
+    } ab = {.f = fabsf(u)};
+    ab.u = ab.u < 0x41100000u ? ab.u : 0x41100000u; /* 9.0f */
+    float x = -2.0f * ab.f;
     float k = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest */
     float r = x - k * 0.693359375f + k * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -262,17 +269,47 @@ static inline float nn_tanhf(float u) {
 #define GELU_C 0.7978845608028654 /* sqrt(2 / pi) */
 #define GELU_A 0.044715
 
+NN_INLINE void gelu_forward_body(const float *x, int64_t count, float *y) {
+    for (int64_t i = 0; i < count; i++) {
+        float v = x[i];
+        float u = (float)GELU_C * (v + (float)GELU_A * v * v * v);
+        y[i] = 0.5f * v * (1.0f + nn_tanhf(u));
+    }
+}
+
+NN_INLINE void gelu_backward_body(const float *x, const float *dy, int64_t count, float *dx) {
+    for (int64_t i = 0; i < count; i++) {
+        float v = x[i];
+        float th = nn_tanhf((float)GELU_C * (v + (float)GELU_A * v * v * v));
+        float du = (float)GELU_C * (1.0f + 3.0f * (float)GELU_A * v * v);
+        float grad = 0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * du;
+        dx[i] = grad * dy[i];
+    }
+}
+
+NN_AVX2 static void gelu_forward_avx2(const float *x, int64_t count, float *y) {
+    gelu_forward_body(x, count, y);
+}
+
+static void gelu_forward_base(const float *x, int64_t count, float *y) {
+    gelu_forward_body(x, count, y);
+}
+
+NN_AVX2 static void gelu_backward_avx2(const float *x, const float *dy, int64_t count, float *dx) {
+    gelu_backward_body(x, dy, count, dx);
+}
+
+static void gelu_backward_base(const float *x, const float *dy, int64_t count, float *dx) {
+    gelu_backward_body(x, dy, count, dx);
+}
+
 ard_status ard_nn_gelu_forward(const float *x, int64_t count, float *y, ard_error *err) {
     ard_status st = check_sizes("gelu", count, 0, 0, err);
     if (st != ARD_OK) {
         return st;
     }
     NN_NEED((x && y) || count == 0, "gelu");
-    for (int64_t i = 0; i < count; i++) {
-        float v = x[i];
-        float u = (float)GELU_C * (v + (float)GELU_A * v * v * v);
-        y[i] = 0.5f * v * (1.0f + nn_tanhf(u));
-    }
+    (NN_HAVE_AVX2() ? gelu_forward_avx2 : gelu_forward_base)(x, count, y);
     return ARD_OK;
 }
 
@@ -283,13 +320,8 @@ ard_status ard_nn_gelu_backward(const float *x, const float *dy, int64_t count, 
         return st;
     }
     NN_NEED((x && dy && dx) || count == 0, "gelu backward");
-    for (int64_t i = 0; i < count; i++) {
-        float v = x[i];
-        float th = nn_tanhf((float)GELU_C * (v + (float)GELU_A * v * v * v));
-        float du = (float)GELU_C * (1.0f + 3.0f * (float)GELU_A * v * v);
-        float grad = 0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * du;
-        dx[i] = grad * dy[i];
-    }
+    /* dx may alias dy (the anomaly model does so): element i is read before it is written */
+    (NN_HAVE_AVX2() ? gelu_backward_avx2 : gelu_backward_base)(x, dy, count, dx);
     return ARD_OK;
 }
 

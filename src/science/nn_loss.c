@@ -1,5 +1,6 @@
 /* nn losses (weighted softmax cross-entropy, weighted squared error) and the Adam optimiser. Sums run
- * in double in index order: the same inputs give the same bits whatever the thread count. */
+ * in a fixed order (double, or float lanes folded into double in fixed blocks): the same inputs give
+ * the same bits whatever the thread count. */
 #include "ard/nn.h"
 #include "science_int.h"
 
@@ -84,6 +85,65 @@ ard_status ard_nn_softmax_xent(const float *logits, int64_t n, int64_t classes,
     return ARD_OK;
 }
 
+/* 1 when a weight is negative, NaN or infinite (sign bit, or exponent all ones): branch-free, so
+ * the scan vectorises. */
+NN_INLINE uint32_t bad_weight(float v) {
+    union {
+        float f;
+        uint32_t u;
+    } b = {.f = v};
+    return (b.u >> 31) | ((b.u & 0x7f800000u) == 0x7f800000u);
+}
+
+/* v where w != 0, else +0 (also when v is NaN): a bit mask, so that the loop vectorises. */
+NN_INLINE float keep_if(float v, float w) {
+    union {
+        float f;
+        uint32_t u;
+    } b = {.f = v};
+    b.u &= 0u - (uint32_t)(w != 0.0f);
+    return b.f;
+}
+
+/* The weighted loss with weights and a gradient, in float: eight lanes (independent sums the
+ * compiler vectorises without reassociating) folded into double every 64 elements, so the order of
+ * the additions is fixed. A masked element (w = 0) contributes nothing even when its values are not
+ * finite. */
+NN_INLINE double wsq_body(const float *pred, const float *target, const float *weights,
+                          int64_t count, float two_scale, float *dpred) {
+    double total = 0.0;
+    int64_t j = 0;
+    for (; j + 64 <= count; j += 64) {
+        float acc[8] = {0};
+        for (int64_t b = j; b < j + 64; b += 8) {
+            for (int l = 0; l < 8; l++) {
+                float w = weights[b + l], d = pred[b + l] - target[b + l];
+                acc[l] += keep_if(w * d * d, w);
+                dpred[b + l] = keep_if(two_scale * w * d, w);
+            }
+        }
+        for (int l = 0; l < 8; l++) {
+            total += acc[l];
+        }
+    }
+    for (; j < count; j++) {
+        float w = weights[j], d = pred[j] - target[j];
+        total += keep_if(w * d * d, w);
+        dpred[j] = keep_if(two_scale * w * d, w);
+    }
+    return total;
+}
+
+NN_AVX2 static double wsq_avx2(const float *pred, const float *target, const float *weights,
+                               int64_t count, float two_scale, float *dpred) {
+    return wsq_body(pred, target, weights, count, two_scale, dpred);
+}
+
+static double wsq_base(const float *pred, const float *target, const float *weights, int64_t count,
+                       float two_scale, float *dpred) {
+    return wsq_body(pred, target, weights, count, two_scale, dpred);
+}
+
 ard_status ard_nn_weighted_sq_error(const float *pred, const float *target, const float *weights,
                                     int64_t count, float scale, double *loss, float *dpred,
                                     ard_error *err) {
@@ -94,17 +154,25 @@ ard_status ard_nn_weighted_sq_error(const float *pred, const float *target, cons
     if (count < 0 || !loss || (count > 0 && (!pred || !target))) {
         return ard_error_set(err, ARD_EINVAL, "nn: weighted squared error: bad size or array");
     }
-    for (int64_t j = 0; j < count; j++) {
+    uint32_t bad = 0;
+    for (int64_t j = 0; weights && j < count; j++) {
+        bad |= bad_weight(weights[j]);
+    }
+    for (int64_t j = 0; bad && j < count; j++) { /* rare: name the first bad weight */
         st = check_weight(weights, j, "weighted squared error", err);
         if (st != ARD_OK) {
             return st;
         }
     }
+    if (weights && dpred) { /* the training path */
+        *loss = (double)scale * (NN_HAVE_AVX2() ? wsq_avx2 : wsq_base)(pred, target, weights, count,
+                                                                       2.0f * scale, dpred);
+        return ARD_OK;
+    }
     double total = 0.0;
     for (int64_t j = 0; j < count; j++) {
         double w = weights ? weights[j] : 1.0;
         double d = (double)pred[j] - (double)target[j];
-        /* a masked element (w = 0) contributes nothing even when its values are not finite */
         if (w != 0.0) {
             total += w * d * d;
         }
@@ -157,7 +225,7 @@ typedef struct nn_adam_run {
     float b1, b2, step, inv_sqrt_c2, eps, decay;
 } nn_adam_run;
 
-static void adam_span(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
+NN_INLINE void adam_span_body(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
     float b1 = r->b1, b2 = r->b2, step = r->step, isc2 = r->inv_sqrt_c2, eps = r->eps;
     float decay = r->decay, nb1 = 1.0f - b1, nb2 = 1.0f - b2;
     float *restrict value = t->value, *restrict mom = t->adam_m, *restrict var = t->adam_v;
@@ -170,6 +238,18 @@ static void adam_span(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_
         var[j] = v;
         value[j] -= step * m / (sqrtf(v) * isc2 + eps) + decay * value[j];
     }
+}
+
+NN_AVX2 static void adam_span_avx2(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
+    adam_span_body(r, t, lo, hi);
+}
+
+static void adam_span_base(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
+    adam_span_body(r, t, lo, hi);
+}
+
+static void adam_span(const nn_adam_run *r, ard_nn_tensor *t, int64_t lo, int64_t hi) {
+    (NN_HAVE_AVX2() ? adam_span_avx2 : adam_span_base)(r, t, lo, hi);
 }
 
 static void adam_chunk(void *arg, int64_t index, int thread_id) {

@@ -187,6 +187,19 @@ uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n);
 uint64_t ard__sci_mix64(uint64_t x);
 
 /* Metadata entries of a parameter set in insertion order (nn_params.c, for the safetensors writer). */
+/* nn's elementwise kernels (activations, losses, Adam, chi2) are written once as an always-inline
+ * body and compiled twice: for the baseline ISA and for AVX2 (8 float lanes; FMA is not enabled,
+ * and the build is ISO C without -ffp-contract, so both give the same bits), picked at run time by
+ * NN_HAVE_AVX2(). Elsewhere than x86-64 GCC/clang the baseline is all there is. */
+#define NN_INLINE static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NN_AVX2 __attribute__((target("avx2")))
+#define NN_HAVE_AVX2() __builtin_cpu_supports("avx2")
+#else
+#define NN_AVX2
+#define NN_HAVE_AVX2() 0
+#endif
+
 int64_t ard__nn_meta_count(const ard_nn_params *params);
 void ard__nn_meta_at(const ard_nn_params *params, int64_t i, const char **key, const char **value);
 /* The parsed safetensors header (nn_stjson.c): one entry per tensor, in file order. */
@@ -355,6 +368,11 @@ ard_status ard__anomaly_write_results(const ard_anomaly_options *o, const char *
 /* Indices 0..n-1 ordered by score descending (NaN last), ties by targetid ascending. */
 void ard__anomaly_order(const double *score, const int64_t *targetid, int64_t n, int64_t *order);
 /* DATASET/models/anomaly-RUN.safetensors (creates models/). */
+/* anomaly_stage.c, for anomaly_merge.c: the run's parameters as JSON (NUL-terminated in out), and
+ * the newest models/anomaly-RUN.safetensors by run name (ARD_ENOENT when there is none). */
+void ard__anomaly_params_json(const ard_anomaly_options *o, const ard_anomaly_model *m,
+                              ard_buf *out);
+ard_status ard__anomaly_latest_run(const char *dataset, char *out, size_t cap, ard_error *err);
 ard_status ard__anomaly_model_path(const char *dataset, const char *run, char *out, size_t cap,
                                    ard_error *err);
 /* The training run: results/anomaly-RUN-training.parquet (EPOCH, LOSS) + an anomaly_runs row. */

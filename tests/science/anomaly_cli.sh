@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `ard anomaly train|score|top` end to end on a tiny generated survey: reports, files, the top rows
-# in rank order with catalog columns, and usage / missing-model errors with their exit statuses.
+# `ard anomaly train|score|merge|top` end to end on a tiny generated survey: reports, files, the top rows
+# in rank order with catalog columns, sharded scoring merged into one run, and usage / missing-model
+# errors with their exit statuses.
 set -euo pipefail
 ARD="$1"
 TMP="$(mktemp -d /tmp/ard-anomaly-cli-XXXXXX)"
@@ -27,4 +28,16 @@ grep -q "anomaly score: run c1s (model c1), 120 spectra" "$TMP/score.txt" || fai
 [ "$(head -1 "$TMP/top.txt" | cut -f1-3)" = "$(printf 'rank\ttargetid\tscore')" ] || fail "header: $(head -1 "$TMP/top.txt")"
 [ "$(tail -n +2 "$TMP/top.txt" | cut -f1 | tr '\n' ' ')" = "1 2 3 " ] || fail "ranks: $(cat "$TMP/top.txt")"
 tail -n +2 "$TMP/top.txt" | cut -f8 | grep -qE 'GALAXY|QSO|STAR' || fail "no catalog SPECTYPE in top rows"
+# sharded scoring without MPI: two --rank/--size parts, then `merge` writes one run (index table too)
+for r in 0 1; do
+    "$ARD" anomaly score "$TMP/ds" --model c1 --run sh --rank $r --size 2 --quiet > /dev/null \
+        || fail "part $r"
+done
+"$ARD" anomaly merge "$TMP/ds" --model c1 --run sh --size 2 > "$TMP/merge.txt" || fail "merge"
+grep -q "anomaly merge: run sh (model c1), 120 spectra" "$TMP/merge.txt" || fail "$(cat "$TMP/merge.txt")"
+"$ARD" anomaly top "$TMP/ds" -k 120 > "$TMP/top2.txt"
+[ "$(tail -n +2 "$TMP/top2.txt" | wc -l)" = 120 ] || fail "merged top: $(wc -l < "$TMP/top2.txt") lines"
+[ "$(tail -n +2 "$TMP/top2.txt" | cut -f6 | sort -u)" = sh ] || fail "merged run_id: $(cut -f6 "$TMP/top2.txt" | sort -u)"
+rc=0; "$ARD" anomaly merge "$TMP/ds" --model c1 --run sh --size 3 > /dev/null 2> "$TMP/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "anomaly-sh-part-2-scores.parquet" "$TMP/err" || fail "missing part: rc $rc $(cat "$TMP/err")"
 echo "anomaly CLI: ok"

@@ -463,12 +463,96 @@ static void test_stage(void **state) {
     assert_int_equal(ard_anomaly_score(&o, &s, NULL), ARD_ENOENT);
 }
 
+/* Sharded scoring without MPI: two `--rank R --size 2` parts merged into one run agree with the
+ * one-process run 'one-s' of test_stage (same model "one"): the same spectra, the same scores to
+ * float rounding, ranks 1..500 in the index table. Bad input: a missing part, size 1, a part merged
+ * twice (duplicate TARGETIDs). */
+static void test_score_merge(void **state) {
+    (void)state;
+    if (!ard_nn_available()) {
+        skip();
+    }
+    ard_anomaly_options o;
+    ard_anomaly_report s;
+    ard_error e;
+    ard_error_init(&e);
+    /* the table holds the newest scoring run: read 'one-s' before the merge replaces it */
+    ard_index *idx = NULL;
+    assert_int_equal(ard_index_open(g_ds, NULL, ARD_INDEX_READ_ONLY, &idx, NULL), ARD_OK);
+    rows_ctx *one = calloc(1, sizeof *one), *sh = calloc(1, sizeof *sh);
+    assert_int_equal(ard_index_select(idx,
+                                      "SELECT targetid, rank, score FROM anomalies WHERE run_id = "
+                                      "'one-s' ORDER BY targetid",
+                                      on_row, one, NULL),
+                     ARD_OK);
+    ard_index_close(idx);
+    assert_int_equal(one->n, 500);
+    for (int32_t rank = 0; rank < 2; rank++) {
+        small_options(&o, "one", 2);
+        o.score_run = "sh";
+        o.rank = rank;
+        o.size = 2;
+        assert_int_equal(ard_anomaly_score(&o, &s, &e), ARD_OK);
+        assert_true(s.spectra > 0 && s.spectra < 500);
+    }
+    small_options(&o, NULL, 1);
+    o.run = "one";
+    o.score_run = "sh";
+    o.size = 3; /* part 2 does not exist */
+    ard_error_init(&e);
+    assert_int_equal(ard_anomaly_merge(&o, &s, &e), ARD_ENOENT);
+    assert_non_null(strstr(e.msg, "anomaly-sh-part-2-scores.parquet"));
+    o.size = 1;
+    assert_int_equal(ard_anomaly_merge(&o, &s, NULL), ARD_EINVAL);
+    o.size = 2;
+    ard_error_init(&e);
+    assert_int_equal(ard_anomaly_merge(&o, &s, &e), ARD_OK);
+    assert_int_equal(s.spectra, 500);
+    assert_string_equal(s.score_run, "sh");
+    assert_non_null(strstr(s.scores_path, "results/anomaly-sh-scores.parquet"));
+    assert_int_equal(ard_anomaly_merge(&o, &s, NULL), ARD_EEXIST); /* run ids are never reused */
+    assert_int_equal(ard_index_open(g_ds, NULL, ARD_INDEX_READ_ONLY, &idx, NULL), ARD_OK);
+    assert_int_equal(ard_index_select(idx,
+                                      "SELECT targetid, rank, score FROM anomalies WHERE run_id = "
+                                      "'sh' ORDER BY targetid",
+                                      on_row, sh, NULL),
+                     ARD_OK);
+    ard_index_close(idx);
+    assert_int_equal(sh->n, 500);
+    int64_t rank_sum = 0, same_rank = 0;
+    for (int64_t i = 0; i < 500; i++) {
+        assert_int_equal(sh->tid[i], one->tid[i]);
+        assert_true((isnan(sh->score[i]) && isnan(one->score[i])) ||
+                    fabs(sh->score[i] - one->score[i]) <= 1e-4 * (1.0 + fabs(one->score[i])));
+        rank_sum += sh->rank[i];
+        same_rank += sh->rank[i] == one->rank[i];
+    }
+    assert_int_equal(rank_sum, 500 * 501 / 2); /* ranks 1..500, each once */
+    assert_true(same_rank >= 490);             /* only near-ties may swap */
+    /* the same part twice: every TARGETID of it twice */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "cp '%s/results/anomaly-sh-part-0-scores.parquet' "
+             "'%s/results/anomaly-dup-part-0-scores.parquet' && cp "
+             "'%s/results/anomaly-sh-part-0-scores.parquet' "
+             "'%s/results/anomaly-dup-part-1-scores.parquet'",
+             g_ds, g_ds, g_ds, g_ds);
+    assert_int_equal(system(cmd), 0);
+    o.score_run = "dup";
+    ard_error_init(&e);
+    assert_int_equal(ard_anomaly_merge(&o, &s, &e), ARD_EINVAL);
+    assert_non_null(strstr(e.msg, "in two parts"));
+    free(one);
+    free(sh);
+}
+
 int sci_run_anomaly_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients_fd),
         cmocka_unit_test(test_forward_bad_input),
         cmocka_unit_test(test_train_step),
-        cmocka_unit_test(test_stage),
+        cmocka_unit_test(test_stage), /* trains model "one", used by test_score_merge */
+        cmocka_unit_test(test_score_merge),
     };
     return cmocka_run_group_tests_name("anomaly", tests, stage_setup, stage_teardown);
 }

@@ -87,6 +87,20 @@ class AnomalyPython(unittest.TestCase):
         scores = [x[1] for x in rows if x[1] is not None]
         self.assertEqual(scores, sorted(scores, reverse=True))
 
+    def test_sharded_score_merge(self):
+        parts = [self.ds.anomaly_score(run="py1", score_run="pysh", rank=r, size=2)["spectra"]
+                 for r in range(2)]
+        self.assertEqual(sum(parts), 160)
+        r = self.ds.anomaly_merge("pysh", 2, run="py1")
+        self.assertEqual((r["spectra"], r["score_run"]), (160, "pysh"))
+        db = sqlite3.connect(os.path.join(DS, "ard.db"))
+        ranks = db.execute("SELECT rank FROM anomalies WHERE run_id = 'pysh' ORDER BY rank").fetchall()
+        db.close()
+        self.assertEqual([x[0] for x in ranks], list(range(1, 161)))
+        with self.assertRaises(ard.Error) as cm:
+            self.ds.anomaly_merge("pysh", 1, run="py1")
+        self.assertEqual(cm.exception.name, "ARD_EINVAL")
+
     def test_errors(self):
         with self.assertRaises(ard.Error) as cm:
             self.ds.anomaly_score(run="no_such_run")
