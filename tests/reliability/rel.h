@@ -45,5 +45,7 @@ int rel_sync_lock_run(void);
 int rel_faults_run(void);
 int rel_fuzz_replay_run(void);
 int rel_skips_run(void);
+int rel_temps_run(void);
+int rel_replace_run(void);
 
 #endif
