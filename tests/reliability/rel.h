@@ -43,6 +43,7 @@ int rel_confine_run(void);
 int rel_schema_run(void);
 int rel_sync_lock_run(void);
 int rel_faults_run(void);
+int rel_writer_faults_run(void);
 int rel_fuzz_replay_run(void);
 int rel_skips_run(void);
 int rel_temps_run(void);
