@@ -144,7 +144,8 @@ static ard_status sweep(const char *dir, int depth, int32_t recursive, const cha
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         const char *n = e->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0) {
+        int stale = is_stale(n, our_boot); /* cheap for every other name: no stat */
+        if (!stale && !(recursive && depth < SWEEP_MAX_DEPTH && n[0] != '.')) {
             continue;
         }
         size_t len = strlen(dir) + strlen(n) + 2;
@@ -155,11 +156,12 @@ static ard_status sweep(const char *dir, int depth, int32_t recursive, const cha
         }
         snprintf(path, len, "%s/%s", dir, n);
         struct stat sb;
-        if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && is_stale(n, our_boot)) {
+        int found = lstat(path, &sb) == 0;
+        if (found && stale && S_ISREG(sb.st_mode)) {
             if (unlink(path) == 0) {
                 (*removed)++;
             }
-        } else if (recursive && depth < SWEEP_MAX_DEPTH && n[0] != '.' && S_ISDIR(sb.st_mode)) {
+        } else if (found && !stale && S_ISDIR(sb.st_mode)) {
             st = sweep(path, depth + 1, recursive, our_boot, removed, err);
         }
         ard_free(path);
