@@ -152,7 +152,7 @@ ikills=0 files=0
 for i in $(seq 1 "$ROUNDS"); do
     G=$T/i$i
     mkdir -p "$G"
-    delay=$((RANDOM % span))
+    delay=$((span / 2 + RANDOM % (span / 2 + 1))) # the second half: ingest writes at the end
     start_reader reader_pq "$G"
     "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1 >/dev/null 2>&1 &
     RUN_PID=$!
