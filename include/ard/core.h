@@ -172,6 +172,16 @@ ARD_API void ard_atomic_defer_sync(ard_atomic_file *f);
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */
 ARD_API void ard_atomic_abort(ard_atomic_file *f);
+/* Removes the temporary files that killed atomic writers left in `dir` (and, when `recursive` is
+ * 1, its subdirectories that are not hidden, without following links). A temporary is removed only
+ * when it was created on this machine since its last boot by a process that no longer runs (pid
+ * and start time in the name): a live writer's, another machine's on a shared file system, or a
+ * file in another naming form is never touched. ard_atomic_open sweeps the target's directory;
+ * ard_sync sweeps the whole dataset. *removed (may be NULL) counts the files removed. A missing
+ * `dir` is OK. ARD_EINVAL (NULL dir), ARD_EIO (a directory cannot be read), ARD_ENOMEM.
+ * Thread-safe. */
+ARD_API ard_status ard_atomic_sweep(const char *dir, int32_t recursive, int64_t *removed,
+                                    ard_error *err);
 /* Whole-buffer convenience over the three calls above. */
 ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len,
                                          ard_error *err);

@@ -193,7 +193,8 @@ ARD_API ard_status ard_dataset_mkdirs_for(const char *path, ard_error *err);
 
 /* ARD_EEXIST when directory `dir` already holds a dataset (a tiles/, catalog/ or truth/ entry), so
  * a producer never mixes a new survey with stale files; ARD_OK otherwise (also when `dir` does not
- * exist). ARD_EINVAL for a path too long. */
+ * exist). ARD_EINVAL for a path too long. Either way, the temporary files that killed writers left
+ * under `dir` are removed first (ard_atomic_sweep, recursive; best effort). */
 ARD_API ard_status ard_dataset_check_fresh(const char *dir, ard_error *err);
 
 // ---- the walker ---------------------------------------------------------------------------------

@@ -8,4 +8,8 @@
  * (io_fault.c). *short_write becomes 1 when a write should put half its bytes first. */
 int ard__io_fault(int32_t op, int *short_write);
 
+/* This process's part of a temporary file name, "<boot>.<pid>.<start>" (file_temp.c); -1 (and a
+ * name no sweep removes) when /proc cannot tell. */
+int ard__temp_tag(char *out, size_t cap);
+
 #endif

@@ -261,17 +261,21 @@ static ard_status split_path(ard_atomic_file *f, const char **base, ard_error *e
     return ARD_OK;
 }
 
-/* Creates "<dir>/.<name>.tmp.<pid>.<counter>" with O_EXCL, retrying with the next counter if a
- * stale temporary of an earlier process with the same pid is in the way. */
+/* Creates "<dir>/.<name>.tmp.<boot>.<pid>.<start>.<counter>" (file_temp.c) with O_EXCL, retrying
+ * with the next counter if a file is in the way. Stale temporaries of dead writers in the
+ * directory are removed first (best effort: a failed sweep does not fail the write). */
 static ard_status create_temp(ard_atomic_file *f, const char *base, ard_error *err) {
-    size_t cap = strlen(f->dir_path) + strlen(base) + 64;
+    char tag[96];
+    ard__temp_tag(tag, sizeof tag);
+    (void)ard_atomic_sweep(f->dir_path, 0, NULL, NULL);
+    size_t cap = strlen(f->dir_path) + strlen(base) + strlen(tag) + 32;
     f->tmp_path = ard_malloc(cap);
     if (!f->tmp_path) {
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory", f->final_path);
     }
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned n = atomic_fetch_add(&tmp_counter, 1u);
-        snprintf(f->tmp_path, cap, "%s/.%s.tmp.%ld.%u", f->dir_path, base, (long)getpid(), n);
+        snprintf(f->tmp_path, cap, "%s/.%s.tmp.%s.%u", f->dir_path, base, tag, n);
         int fault = ard__io_fault(ARD_IO_OPEN, NULL);
         if (fault) {
             return ard_error_set_errno(err, open_status(fault), fault,

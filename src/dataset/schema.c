@@ -197,6 +197,7 @@ ard_status ard_dataset_check_fresh(const char *out_dir, ard_error *err) {
     if (!out_dir) {
         return ard_error_set(err, ARD_EINVAL, "check_fresh: no directory");
     }
+    (void)ard_atomic_sweep(out_dir, 1, NULL, NULL); /* a killed producer's temporaries */
     static const char *const parts[] = {"tiles", "catalog", ARD_TRUTH_DIR};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char path[4096];

@@ -448,6 +448,9 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     idx_path_list tiles = {0}, cats = {0};
     sync_lock lock;
     ard_status st = ard__sync_lock(idx, run.opts, &lock, err); /* before the walk: see theirs */
+    if (st == ARD_OK) { /* temporaries of killed writers (best effort: never fails the sync) */
+        (void)ard_atomic_sweep(dataset, 1, NULL, NULL);
+    }
     st = st == ARD_OK ? ard__walk_parquet(dataset, "tiles", &tiles, err) : st;
     if (st == ARD_OK && !run.opts->skip_catalog) {
         st = ard__walk_parquet(dataset, "catalog", &cats, err);

@@ -77,6 +77,8 @@ sweep() { # sweep NAME COMMAND...: kill NAME-runs k1..kN, re-run each id
                 fail "$id (killed at ${delay} ms): re-run failed: $(cat "$T/rerun.err")"
         fi
         "$ARD" results list "$D" | grep -q " $id " || fail "$id: neither run of the id is listed"
+        left=$(find "$D" -name '.*.tmp.*')
+        [ -z "$left" ] || fail "$id (killed at ${delay} ms): temporaries survive the re-run: $left"
     done
 }
 RUN_FLAG=(--run-id)

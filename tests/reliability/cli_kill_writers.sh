@@ -3,8 +3,9 @@
 # SIGKILLed at seeded moments spread over a clean run's duration, while a concurrent reader parses
 # every Parquet file in sight. At every moment and after every kill: each file under its final name
 # parses and is byte for byte the clean run's file (generate: same seed, same bytes) or, for
-# convert, the previous output; a re-run completes with the clean run's bytes. (Temporary files
-# of a killed atomic write stay behind, hidden: .NAME.tmp.*; they are counted, never read.)
+# convert, the previous output; a re-run completes with the clean run's bytes. The hidden
+# temporaries of a killed atomic write (.NAME.tmp.*) are counted after the kill and gone after the
+# next run (generate refusing the killed directory, convert writing the same output).
 set -euo pipefail
 ARD=${1:?usage: cli_kill_writers.sh PATH_TO_ard}
 T=$(mktemp -d "${TMPDIR:-/tmp}/ard-rel-kill-writers.XXXXXX")
@@ -83,13 +84,17 @@ for i in $(seq 1 "$ROUNDS"); do
         "$ARD" generate "$G/d" "${GEN[@]}" 2>"$T/err" || rc=$?
         [ "$rc" = 1 ] && grep -q "already holds a dataset" "$T/err" ||
             fail "generate over a killed run's output: exit $rc: $(cat "$T/err")"
+    else
+        "$ARD" generate "$G/d" "${GEN[@]}" >/dev/null 2>&1 || true # no dataset yet: it starts over
     fi
+    left=$(find "$G" -name '.*.tmp.*')
+    [ -z "$left" ] || fail "generate killed at ${delay} ms: temporaries survive the next run: $left"
     rm -rf "$G"
 done
 "$ARD" generate "$T/again" "${GEN[@]}"
 diff -r "$T/ref" "$T/again" >/dev/null || fail "a re-run after the kills differs from the clean run"
 [ "$kills" -ge $((ROUNDS / 2)) ] || fail "generate: too few kills landed mid-run ($kills)"
-echo "generate: $kills of $ROUNDS runs killed mid-run; $files finished files all whole; $temps hidden temporaries left"
+echo "generate: $kills of $ROUNDS runs killed mid-run; $files finished files all whole; $temps hidden temporaries left, all removed by the next run"
 
 # ---- parquet convert over an existing output ----
 IN=$(find "$T/ref/tiles" -name '*.parquet' | xargs ls -S | head -1)
@@ -123,7 +128,8 @@ for i in $(seq 1 $((2 * ROUNDS))); do
     fi
     "$ARD" parquet convert "$IN" "$OUT" --codec zstd >/dev/null || fail "convert re-run, round $i"
     cmp -s "$OUT" "$T/new.parquet" || fail "convert re-run, round $i: not the clean run's bytes"
-    rm -f "$T"/out/.*.tmp.*
+    left=$(find "$T/out" -name '.*.tmp.*')
+    [ -z "$left" ] || fail "convert killed at ${delay} ms: temporaries survive the re-run: $left"
 done
 [ "$ckills" -ge "$ROUNDS" ] || fail "convert: too few kills landed mid-run ($ckills)"
 reads=$(wc -l <"$T/reads")

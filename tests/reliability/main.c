@@ -9,10 +9,17 @@ int main(int argc, char **argv) {
         const char *name;
         int (*run)(void);
     } groups[] = {
-        {"special", rel_special_run},     {"truncate", rel_truncate_run},
-        {"confine", rel_confine_run},     {"schema", rel_schema_run},
-        {"sync_lock", rel_sync_lock_run}, {"faults", rel_faults_run},
-        {"fuzz", rel_fuzz_replay_run},    {"skips", rel_skips_run},
+        {"special", rel_special_run},
+        {"truncate", rel_truncate_run},
+        {"confine", rel_confine_run},
+        {"schema", rel_schema_run},
+        {"sync_lock", rel_sync_lock_run},
+        {"faults", rel_faults_run},
+        {"fuzz", rel_fuzz_replay_run},
+        {"skips", rel_skips_run},
+        {"temps", rel_temps_run},
+        {"replace", rel_replace_run},
+        {"writer_faults", rel_writer_faults_run},
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

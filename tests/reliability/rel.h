@@ -43,7 +43,10 @@ int rel_confine_run(void);
 int rel_schema_run(void);
 int rel_sync_lock_run(void);
 int rel_faults_run(void);
+int rel_writer_faults_run(void);
 int rel_fuzz_replay_run(void);
 int rel_skips_run(void);
+int rel_temps_run(void);
+int rel_replace_run(void);
 
 #endif

@@ -5,8 +5,10 @@
  * completes the index. */
 #include "rel.h"
 
+#include "ard/datasheet.h"
 #include "ard/parquet.h"
 #include "ard/survey.h"
+#include "common/ard_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const int32_t fault_errnos[] = {ENOSPC, EIO, ARD_IO_SHORT_WRITE};
 static const int32_t writer_ops = ARD_IO_OPEN | ARD_IO_WRITE | ARD_IO_FSYNC | ARD_IO_RENAME;
@@ -259,6 +262,198 @@ static void test_sync_read_faults(void **state) {
     rel_env_free(env);
 }
 
+/* The datasheet's files of `dir`: DATA_README.md first, then figures/ *.svg (sorted). */
+enum { DS_MAX = 16 };
+typedef struct ds_files {
+    int n;
+    char name[DS_MAX][300];
+    uint8_t *bytes[DS_MAX];
+    size_t len[DS_MAX];
+} ds_files;
+
+static void ds_snapshot(const char *dir, ds_files *out) {
+    memset(out, 0, sizeof *out);
+    char path[600], figs[600];
+    snprintf(out->name[out->n++], 300, "DATA_README.md");
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    struct dirent **list = NULL;
+    int n = scandir(figs, &list, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        if (strstr(list[i]->d_name, ".svg") && out->n < DS_MAX) {
+            snprintf(out->name[out->n++], 300, "figures/%s", list[i]->d_name);
+        }
+        free(list[i]);
+    }
+    free(list);
+    for (int i = 0; i < out->n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, out->name[i]);
+        out->bytes[i] = slurp(path, &out->len[i]);
+        assert_non_null(out->bytes[i]);
+    }
+}
+
+static void ds_free(ds_files *f) {
+    for (int i = 0; i < f->n; i++) {
+        free(f->bytes[i]);
+    }
+}
+
+/* 1 when file i of `now` has the bytes of file i of `want`. */
+static int ds_same(const ds_files *now, const ds_files *want, int i) {
+    return now->len[i] == want->len[i] && memcmp(now->bytes[i], want->bytes[i], now->len[i]) == 0;
+}
+
+/* The datasheet (issue 15, "every writer"): figures first, DATA_README.md last (its commit
+ * point). A fault at any k of the clean run's I/O calls: ARD_EIO naming the file; DATA_README.md
+ * is the previous one byte for byte; every figure is the previous or the new one, whole; no
+ * temporary. The next write completes the new datasheet. */
+static void test_datasheet_sweep(void **state) {
+    (void)state;
+    rel_env *env = rel_env_new(1);
+    char tmpl[400];
+    snprintf(tmpl, sizeof tmpl, "%s/old.tmpl", env->dir);
+    FILE *t = fopen(tmpl, "w");
+    assert_non_null(t);
+    fputs("# the previous datasheet\n\nspectra: {{spectra_total}}\n", t);
+    fclose(t);
+    ard_datasheet_options old_opts = {0}, new_opts = {0};
+    old_opts.template_path = tmpl;
+    ard_error err;
+    ard_error_init(&err);
+    if (ard_datasheet_write_dsn(env->dir, NULL, &new_opts, &err) != ARD_OK) {
+        fail_msg("datasheet: %s", err.msg);
+    }
+    ds_files fresh, old, now;
+    ds_snapshot(env->dir, &fresh);
+    assert_true(fresh.n >= 2); /* the Markdown and at least one figure */
+    assert_int_equal(ard_datasheet_write_dsn(env->dir, NULL, &old_opts, &err), ARD_OK);
+    ds_snapshot(env->dir, &old);
+    assert_int_equal(old.n, fresh.n);
+    assert_false(ds_same(&old, &fresh, 0));
+    ard_io_fail_nth(writer_ops, 0, 0);
+    assert_int_equal(ard_datasheet_write_dsn(env->dir, NULL, &new_opts, NULL), ARD_OK);
+    int64_t calls = ard_io_calls();
+    ard_io_fail_nth(0, 0, 0);
+    assert_true(calls >= 4 * fresh.n);
+    int64_t runs = 0, mixed = 0, ok_runs = 0;
+    for (size_t e = 0; e < sizeof fault_errnos / sizeof *fault_errnos; e++) {
+        for (int64_t k = 1; k <= calls; k++) {
+            assert_int_equal(ard_datasheet_write_dsn(env->dir, NULL, &old_opts, NULL), ARD_OK);
+            ard_io_fail_nth(writer_ops, k, fault_errnos[e]);
+            ard_error_init(&err);
+            ard_status st = ard_datasheet_write_dsn(env->dir, NULL, &new_opts, &err);
+            ard_io_fail_nth(0, 0, 0);
+            ds_snapshot(env->dir, &now);
+            assert_int_equal(now.n, old.n);
+            int readme_new = ds_same(&now, &fresh, 0);
+            if (st == ARD_OK) {
+                /* a source footer that cannot be opened is reported in the datasheet itself
+                 * (aggregate_history.c), which is then written whole */
+                char *text = strndup((const char *)now.bytes[0], now.len[0]);
+                assert_non_null(strstr(text, "unavailable (the file could not be opened)"));
+                free(text);
+                ok_runs++;
+            } else if (st != ARD_EIO) {
+                fail_msg("k=%lld of %lld (errno %d): %s, %s", (long long)k, (long long)calls,
+                         fault_errnos[e], ard_status_name(st), err.msg);
+            } else if (!strstr(err.msg, env->dir)) {
+                fail_msg("k=%lld: the error names no file: %s", (long long)k, err.msg);
+            }
+            if (st == ARD_OK) {
+            } else if (readme_new) { /* only the directory fsync after its rename fails that late */
+                assert_non_null(strstr(err.msg, "may not survive a power failure"));
+            } else if (!ds_same(&now, &old, 0)) {
+                fail_msg("k=%lld: DATA_README.md is neither the previous nor the new one",
+                         (long long)k);
+            }
+            for (int i = 1; i < now.n; i++) {
+                if (!ds_same(&now, &old, i) && !ds_same(&now, &fresh, i)) {
+                    fail_msg("k=%lld: %s is neither the previous nor the new one", (long long)k,
+                             now.name[i]);
+                }
+                mixed += !ds_same(&now, &old, i);
+            }
+            ds_free(&now);
+            check_tree(env->dir, 0);
+            runs++;
+        }
+    }
+    assert_int_equal(ard_datasheet_write_dsn(env->dir, NULL, &new_opts, NULL), ARD_OK);
+    ds_snapshot(env->dir, &now);
+    for (int i = 0; i < now.n; i++) {
+        assert_true(ds_same(&now, &fresh, i));
+    }
+    fprintf(stderr,
+            "datasheet: %lld injected faults over %lld I/O calls, all clean (%lld: an unreadable "
+            "source footer reported in the datasheet)\n",
+            (long long)runs, (long long)calls, (long long)ok_runs);
+    ds_free(&now);
+    ds_free(&old);
+    ds_free(&fresh);
+    rel_env_free(env);
+}
+
+/* DESI FITS ingest (issue 15, "every writer"): a fault at sampled k of the clean run's I/O calls
+ * ends it with an error naming a file; what it leaves holds no temporary and no half-written
+ * Parquet file; a run into a fresh directory then completes with the clean run's bytes. */
+static void test_ingest_sweep(void **state) {
+    (void)state;
+    char samples[4200], coadd[4300], redrock[4300];
+    snprintf(samples, sizeof samples, "%s/desi-samples", ard_test_shared_dir());
+    snprintf(coadd, sizeof coadd, "%s/coadd-4-80613-thru20210324.fits", samples);
+    snprintf(redrock, sizeof redrock, "%s/redrock-4-80613-thru20210324.fits", samples);
+    if (access(coadd, R_OK) != 0 || access(redrock, R_OK) != 0) {
+        fprintf(stderr, "SKIPPED: DESI samples not found under %s\n", samples);
+        skip();
+    }
+    const char *paths[] = {coadd, redrock};
+    char base[256], out[300], ref[300], cmd[800];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(base, sizeof base, "%s/ard-rel-ingest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(base));
+    snprintf(out, sizeof out, "%s/out", base);
+    snprintf(ref, sizeof ref, "%s/ref", base);
+    ard_ingest_options o;
+    ard_ingest_options_init(&o);
+    o.threads = 2;
+    ard_error err;
+    ard_error_init(&err);
+    ard_io_fail_nth(writer_ops, 0, 0);
+    if (ard_ingest_desi(ref, paths, 2, &o, NULL, &err) != ARD_OK) {
+        fail_msg("ingest: %s", err.msg);
+    }
+    int64_t calls = ard_io_calls();
+    ard_io_fail_nth(0, 0, 0);
+    assert_true(check_tree(ref, 1) >= 2); /* a tile and the catalog */
+    int64_t stride = calls / 30 + 1, runs = 0;
+    for (int64_t k = 1; k <= calls; k += k < 12 ? 1 : stride) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
+        assert_int_equal(rel_system(cmd), 0);
+        ard_io_fail_nth(writer_ops, k, fault_errnos[k % 3]);
+        ard_error_init(&err);
+        ard_status st = ard_ingest_desi(out, paths, 2, &o, NULL, &err);
+        ard_io_fail_nth(0, 0, 0);
+        if (st == ARD_OK) {
+            fail_msg("k=%lld of %lld: ingest did not report the failure", (long long)k,
+                     (long long)calls);
+        }
+        if (!strstr(err.msg, out) && !strstr(err.msg, samples)) {
+            fail_msg("k=%lld: the error names no file: %s", (long long)k, err.msg);
+        }
+        check_tree(out, 1);
+        runs++;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
+    assert_int_equal(rel_system(cmd), 0);
+    assert_int_equal(ard_ingest_desi(out, paths, 2, &o, NULL, NULL), ARD_OK);
+    snprintf(cmd, sizeof cmd, "diff -r '%s' '%s' >/dev/null", ref, out);
+    assert_int_equal(rel_system(cmd), 0);
+    fprintf(stderr, "ingest: %lld injected faults over %lld I/O calls, all clean\n",
+            (long long)runs, (long long)calls);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    assert_int_equal(rel_system(cmd), 0);
+}
+
 int rel_faults_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_sweep),
@@ -267,4 +462,13 @@ int rel_faults_run(void) {
         cmocka_unit_test(test_sync_read_faults),
     };
     return cmocka_run_group_tests_name("I/O fault sweeps", tests, NULL, NULL);
+}
+
+/* The datasheet and ingest sweeps, a group of their own (`test_reliability writer_faults`). */
+int rel_writer_faults_run(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_datasheet_sweep),
+        cmocka_unit_test(test_ingest_sweep),
+    };
+    return cmocka_run_group_tests_name("writer_faults", tests, NULL, NULL);
 }

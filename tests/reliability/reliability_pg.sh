@@ -4,7 +4,9 @@
 # syncs started at once serialise: all exit 0, nothing in sync_errors, every file indexed once)
 # and the schema migration 3 -> 4 (spectra's key columns first): a read-only open of the old
 # schema asks for a sync, a sync migrates it, the index checks consistent and answers the same
-# plans as SQLite. A server that cannot start FAILS the test (PostgreSQL is a required component).
+# plans as SQLite; I/O faults (EIO/ENOSPC at sampled k) in a sync are reported, leave the index
+# consistent and a clean sync completes it. A server that cannot start FAILS the test (PostgreSQL
+# is a required component).
 set -uo pipefail
 ARD=${1:?usage: reliability_pg.sh PATH_TO_ard}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,4 +83,32 @@ for q in "Z > 1.0" "SPECTYPE = 'QSO'" ""; do
     b=$("$ARD" query "$S" --where "$q" --format json 2>/dev/null | md5sum)
     [ "$a" = "$b" ] || fail "after migration, PostgreSQL and SQLite plans differ for '$q'"
 done
-echo "ok (PostgreSQL): a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> 4 migrated with $spectra spectra rows, same plans as SQLite"
+# 4. I/O faults in a PostgreSQL sync (issue 15: fault sweeps over sync on both backends): the k-th
+# core I/O call of `ard sync` (tile and catalog opens and reads, the datasheet's writes) fails
+# with EIO or ENOSPC on a fresh schema. Afterwards: the index checks consistent, a failed file is
+# named (sync_errors or the message), no temporary is left, DATA_README.md is whole; a clean
+# sync then indexes every file with no sync_errors.
+faults=0
+for k in 1 2 3 5 8 13 34 89; do
+    e=EIO
+    [ $((k % 2)) = 0 ] && e=ENOSPC
+    psql -q "$DSN" -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
+    rc=0
+    ARD_IO_FAIL="any:$k:$e" "$ARD" sync "$S" --db "$DSN" --threads 1 >"$T/f.out" 2>"$T/f.err" || rc=$?
+    errs=$(psql -At "$DSN" -c 'SELECT count(*) FROM sync_errors' 2>/dev/null || echo 0)
+    if [ "$errs" = 0 ] && [ "$rc" = 0 ]; then
+        fail "k=$k ($e): the injected fault went unreported: $(cat "$T/f.out" "$T/f.err")"
+    fi
+    [ "$errs" != 0 ] || grep -q "$S/" "$T/f.err" || fail "k=$k ($e): the error names no file: $(cat "$T/f.err")"
+    "$ARD" sync "$S" --db "$DSN" --check >/dev/null 2>"$T/c.err" || fail "k=$k ($e): index inconsistent: $(cat "$T/c.err")"
+    left=$(find "$S" -name '.*.tmp.*')
+    [ -z "$left" ] || fail "k=$k ($e): temporaries left: $left"
+    head -1 "$S/DATA_README.md" | grep -q "^# Datasheet" || fail "k=$k ($e): DATA_README.md is not whole"
+    "$ARD" sync "$S" --db "$DSN" --threads 1 >"$T/r.out" 2>"$T/r.err" || fail "k=$k: clean re-sync: $(cat "$T/r.err")"
+    grep -q " 0 failed" "$T/r.out" || fail "k=$k: the clean re-sync failed files: $(cat "$T/r.out")"
+    [ "$(psql -At "$DSN" -c 'SELECT count(*) FROM files')" = "$files" ] || fail "k=$k: files after the clean re-sync"
+    "$ARD" sync "$S" --db "$DSN" --check >/dev/null || fail "k=$k: check after the clean re-sync"
+    faults=$((faults + 1))
+done
+
+echo "ok (PostgreSQL): $faults I/O faults injected into syncs, each reported, index consistent, completed by a clean sync; a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> 4 migrated with $spectra spectra rows, same plans as SQLite"

@@ -1,0 +1,193 @@
+/* Temporary files of the atomic writer, and removing those of dead writers. A temporary is named
+ * ".<name>.tmp.<boot>.<pid>.<start>.<n>": the machine's boot id (8 hex digits), the writer's pid
+ * and start time (clock ticks after boot, /proc/PID/stat field 22) and a counter. A temporary is
+ * stale only when its boot id is this machine's current one and no process with that pid and that
+ * start time exists: a live writer (this process included) or a writer on another machine sharing
+ * the file system is never touched, and a reused pid does not make a dead writer's file look live.
+ * Names in any other form (older versions, other tools) are left alone. */
+#include "core_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { SWEEP_MAX_DEPTH = 8 };
+
+/* Reads up to cap - 1 bytes of a small /proc file into out (NUL-terminated); 0 on success. */
+static int read_small(const char *path, char *out, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    ssize_t n = read(fd, out, cap - 1);
+    close(fd);
+    if (n <= 0) {
+        return -1;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* The first 8 hex digits of the boot id, or -1 when unknown. */
+static int boot_id(char out[9]) {
+    char text[64];
+    if (read_small("/proc/sys/kernel/random/boot_id", text, sizeof text) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < 8; i++) {
+        if (!isxdigit((unsigned char)text[i])) {
+            return -1;
+        }
+        out[i] = (char)tolower((unsigned char)text[i]);
+    }
+    out[8] = '\0';
+    return 0;
+}
+
+/* Start time of process `pid` (field 22 of /proc/PID/stat); -1 when there is no such process. */
+static long long start_time(long pid) {
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(path, text, sizeof text) != 0) {
+        return -1;
+    }
+    const char *p = strrchr(text, ')'); /* the command name may hold spaces and parentheses */
+    if (!p) {
+        return -1;
+    }
+    p++;
+    for (int field = 3; field < 22 && *p; field++) { /* skip fields 3..21 */
+        while (*p == ' ') {
+            p++;
+        }
+        while (*p && *p != ' ') {
+            p++;
+        }
+    }
+    char *end = NULL;
+    long long t = strtoll(p, &end, 10);
+    return end != p ? t : -1;
+}
+
+int ard__temp_tag(char *out, size_t cap) {
+    char boot[9];
+    long pid = (long)getpid();
+    long long start = start_time(pid);
+    if (boot_id(boot) != 0 || start < 0) {
+        snprintf(out, cap, "x.%ld", pid); /* no /proc: a name no sweep will ever remove */
+        return -1;
+    }
+    snprintf(out, cap, "%s.%ld.%lld", boot, pid, start);
+    return 0;
+}
+
+/* Parses "<boot>.<pid>.<start>.<n>" (the part after ".tmp."); 0 when it has that form. */
+static int parse_tag(const char *s, char boot[9], long *pid, long long *start) {
+    size_t i = 0;
+    for (; i < 8; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return -1;
+        }
+        boot[i] = s[i];
+    }
+    boot[8] = '\0';
+    if (s[8] != '.') {
+        return -1;
+    }
+    char *end = NULL;
+    *pid = strtol(s + 9, &end, 10);
+    if (end == s + 9 || *end != '.' || *pid <= 0) {
+        return -1;
+    }
+    const char *t = end + 1;
+    *start = strtoll(t, &end, 10);
+    if (end == t || *end != '.' || *start < 0) {
+        return -1;
+    }
+    t = end + 1;
+    strtoul(t, &end, 10);
+    return end != t && *end == '\0' && isdigit((unsigned char)*t) ? 0 : -1;
+}
+
+/* 1 when `name` is a temporary of a writer that is dead on this machine. */
+static int is_stale(const char *name, const char *our_boot) {
+    if (name[0] != '.') {
+        return 0;
+    }
+    const char *tmp = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp.")) {
+        tmp = p; /* the last one: the file's own name may contain ".tmp." */
+    }
+    char boot[9];
+    long pid = 0;
+    long long start = 0;
+    if (!tmp || tmp == name || parse_tag(tmp + 5, boot, &pid, &start) != 0) {
+        return 0;
+    }
+    return strcmp(boot, our_boot) == 0 && start_time(pid) != start;
+}
+
+static ard_status sweep(const char *dir, int depth, int32_t recursive, const char *our_boot,
+                        int64_t *removed, ard_error *err) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        return errno == ENOENT ? ARD_OK
+                               : ard_error_set_errno(err, ARD_EIO, errno, "%s: opendir", dir);
+    }
+    ard_status st = ARD_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        int stale = is_stale(n, our_boot); /* cheap for every other name: no stat */
+        if (!stale && !(recursive && depth < SWEEP_MAX_DEPTH && n[0] != '.')) {
+            continue;
+        }
+        size_t len = strlen(dir) + strlen(n) + 2;
+        char *path = ard_malloc(len);
+        if (!path) {
+            st = ard_error_set(err, ARD_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
+        snprintf(path, len, "%s/%s", dir, n);
+        struct stat sb;
+        int found = lstat(path, &sb) == 0;
+        if (found && stale && S_ISREG(sb.st_mode)) {
+            if (unlink(path) == 0) {
+                (*removed)++;
+            }
+        } else if (found && !stale && S_ISDIR(sb.st_mode)) {
+            st = sweep(path, depth + 1, recursive, our_boot, removed, err);
+        }
+        ard_free(path);
+        if (st != ARD_OK) {
+            break;
+        }
+    }
+    closedir(d);
+    return st;
+}
+
+ard_status ard_atomic_sweep(const char *dir, int32_t recursive, int64_t *removed, ard_error *err) {
+    int64_t count = 0;
+    if (removed) {
+        *removed = 0;
+    }
+    if (!dir) {
+        return ard_error_set(err, ARD_EINVAL, "ard_atomic_sweep: dir is NULL");
+    }
+    char boot[9];
+    if (boot_id(boot) != 0) {
+        return ARD_OK; /* no boot id: no temporary can be proven stale */
+    }
+    ard_status st = sweep(dir, 0, recursive, boot, &count, err);
+    if (removed) {
+        *removed = count;
+    }
+    return st;
+}

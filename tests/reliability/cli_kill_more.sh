@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# kill -9 sweeps over the writers cli_kill_writers/cli_kill_results/index_kill do not cover
+# (issue 15): `ard datasheet` replacing a previous datasheet, `ard fetch --out` over an existing
+# output and `ard ingest desi` of a DESI coadd + redrock pair, SIGKILLed at seeded moments spread
+# over a clean run while a reader checks DATA_README.md / parses the Parquet files in sight.
+# Afterwards: DATA_README.md is the previous one or the new one byte for byte, every figure the
+# previous or the new one; the fetch output the previous or the new file; every ingested Parquet
+# file under its final name is the clean run's bytes; the next run (the datasheet or fetch again;
+# ingest into the killed directory, refused) leaves no temporary; a re-run gives the clean bytes.
+set -euo pipefail
+ARD=${1:?usage: cli_kill_more.sh PATH_TO_ard}
+SAMPLES=${ARD_SHARED_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}/desi-samples
+T=$(mktemp -d "${TMPDIR:-/tmp}/ard-rel-kill-ds.XXXXXX")
+cleanup() {
+    kill -9 ${RUN_PID:-} 2>/dev/null || true
+    [ -z "${READER_PID:-}" ] || kill -9 -- "-$READER_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+if ! "$ARD" generate --help >/dev/null 2>&1; then
+    echo "SKIPPED: ard generate is not built" >&2
+    exit 77
+fi
+ROUNDS=${ARD_KILL_ROUNDS:-5}
+ms() { echo $(($(date +%s%N) / 1000000)); }
+pause() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+RANDOM=3131 # seeded kill moments
+start_reader() { # start_reader COMMAND...: runs it in a loop in its own process group
+    set -m
+    (while :; do "$@" || echo "reader: $*" >>"$T/reader.fail"; echo . >>"$T/reads"; done) \
+        >/dev/null 2>&1 &
+    READER_PID=$!
+    set +m
+}
+stop_reader() {
+    kill -9 -- "-$READER_PID" 2>/dev/null || true
+    wait "$READER_PID" 2>/dev/null || true
+    READER_PID=
+    [ ! -s "$T/reader.fail" ] || fail "$1: the concurrent reader failed: $(head -3 "$T/reader.fail")"
+}
+no_temps() { # no_temps DIR WHAT
+    local left
+    left=$(find "$1" -name '.*.tmp.*')
+    [ -z "$left" ] || fail "$2: temporaries survive the next run: $left"
+}
+
+# ---- datasheet ----
+D=$T/d
+"$ARD" generate "$D" --galaxies 400 --seed 5 --quiet --threads 1
+"$ARD" sync "$D" --quiet --threads 1 >/dev/null
+printf '# the previous datasheet\n\nspectra: {{spectra_total}}\n' >"$T/old.tmpl"
+"$ARD" datasheet "$D" >/dev/null
+mkdir "$T/new" "$T/old"
+cp -r "$D/DATA_README.md" "$D/figures" "$T/new/"
+t0=$(ms)
+"$ARD" datasheet "$D" --template "$T/old.tmpl" >/dev/null
+span=$(($(ms) - t0 + 1))
+cp -r "$D/DATA_README.md" "$D/figures" "$T/old/"
+cmp -s "$T/old/DATA_README.md" "$T/new/DATA_README.md" && fail "the two datasheets do not differ"
+reader_ds() { # the README is whole: the previous or the new one
+    cmp -s "$D/DATA_README.md" "$T/old/DATA_README.md" || cmp -s "$D/DATA_README.md" "$T/new/DATA_README.md"
+}
+kills=0 olds=0 news=0
+for i in $(seq 1 "$ROUNDS"); do
+    "$ARD" datasheet "$D" --template "$T/old.tmpl" >/dev/null
+    delay=$((RANDOM % span))
+    start_reader reader_ds
+    "$ARD" datasheet "$D" >/dev/null 2>&1 &
+    RUN_PID=$!
+    pause "$delay"
+    kill -9 "$RUN_PID" 2>/dev/null || true
+    rc=0
+    wait "$RUN_PID" 2>/dev/null || rc=$?
+    RUN_PID=
+    stop_reader "datasheet round $i"
+    [ "$rc" = 137 ] && kills=$((kills + 1))
+    if cmp -s "$D/DATA_README.md" "$T/old/DATA_README.md"; then
+        olds=$((olds + 1))
+    elif cmp -s "$D/DATA_README.md" "$T/new/DATA_README.md"; then
+        news=$((news + 1))
+    else
+        fail "datasheet killed at ${delay} ms: DATA_README.md is neither the previous nor the new one"
+    fi
+    for f in "$T"/new/figures/*.svg; do
+        b=figures/$(basename "$f")
+        cmp -s "$D/$b" "$T/old/$b" || cmp -s "$D/$b" "$T/new/$b" ||
+            fail "datasheet killed at ${delay} ms: $b is neither the previous nor the new one"
+    done
+    "$ARD" datasheet "$D" >/dev/null || fail "datasheet re-run, round $i"
+    cmp -s "$D/DATA_README.md" "$T/new/DATA_README.md" || fail "datasheet re-run, round $i: not the clean bytes"
+    no_temps "$D" "datasheet killed at ${delay} ms"
+done
+[ "$kills" -ge $((ROUNDS / 2)) ] || fail "datasheet: too few kills landed mid-run ($kills)"
+echo "datasheet: $kills of $ROUNDS runs killed mid-run (README previous: $olds, new: $news); figures whole; no temporaries after the next run"
+
+# ---- fetch export over an existing output ----
+mkdir -p "$T/fout"
+OUT=$T/fout/fetched.parquet
+"$ARD" fetch "$D" --where "Z > 1.0" --out "$T/fold.parquet" --threads 1 >/dev/null
+t0=$(ms)
+"$ARD" fetch "$D" --where "Z > 0.1" --out "$T/fnew.parquet" --threads 1 >/dev/null
+span=$(($(ms) - t0 + 1))
+cmp -s "$T/fold.parquet" "$T/fnew.parquet" && fail "the two fetch outputs do not differ"
+reader_out() { [ ! -e "$OUT" ] || "$ARD" parquet meta "$OUT" >/dev/null; }
+fkills=0 olds=0 news=0
+for i in $(seq 1 "$ROUNDS"); do
+    cp "$T/fold.parquet" "$OUT"
+    delay=$((RANDOM % span))
+    start_reader reader_out
+    "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1 >/dev/null 2>&1 &
+    RUN_PID=$!
+    pause "$delay"
+    kill -9 "$RUN_PID" 2>/dev/null || true
+    rc=0
+    wait "$RUN_PID" 2>/dev/null || rc=$?
+    RUN_PID=
+    stop_reader "fetch round $i"
+    [ "$rc" = 137 ] && fkills=$((fkills + 1))
+    if cmp -s "$OUT" "$T/fold.parquet"; then
+        olds=$((olds + 1))
+    elif cmp -s "$OUT" "$T/fnew.parquet"; then
+        news=$((news + 1))
+    else
+        fail "fetch killed at ${delay} ms: the output is neither the previous file nor the new one"
+    fi
+    "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1 >/dev/null || fail "fetch re-run, round $i"
+    cmp -s "$OUT" "$T/fnew.parquet" || fail "fetch re-run, round $i: not the clean run's bytes"
+    no_temps "$T/fout" "fetch killed at ${delay} ms"
+done
+[ "$fkills" -ge $((ROUNDS / 2)) ] || fail "fetch: too few kills landed mid-run ($fkills)"
+echo "fetch --out: $fkills of $ROUNDS runs killed mid-run (output previous: $olds, new: $news); no temporaries after the re-run"
+
+# ---- DESI ingest ----
+COADD=$SAMPLES/coadd-4-80613-thru20210324.fits
+REDROCK=$SAMPLES/redrock-4-80613-thru20210324.fits
+if [ ! -r "$COADD" ] || [ ! -r "$REDROCK" ]; then
+    echo "SKIPPED (ingest part): DESI samples not found under $SAMPLES" >&2
+    echo "ok: datasheet kill sweep"
+    exit 0
+fi
+t0=$(ms)
+"$ARD" ingest desi "$T/ref" "$COADD" "$REDROCK" --threads 1 >/dev/null
+span=$(($(ms) - t0 + 1))
+reader_pq() { # every Parquet file under $1 parses
+    find "$1" -name '*.parquet' 2>/dev/null | while read -r f; do
+        [ ! -e "$f" ] || "$ARD" parquet meta "$f" >/dev/null 2>&1 || [ ! -e "$f" ] || return 1
+    done
+}
+ikills=0 files=0
+for i in $(seq 1 "$ROUNDS"); do
+    G=$T/i$i
+    mkdir -p "$G"
+    delay=$((span / 2 + RANDOM % (span / 2 + 1))) # the second half: ingest writes at the end
+    start_reader reader_pq "$G"
+    "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1 >/dev/null 2>&1 &
+    RUN_PID=$!
+    pause "$delay"
+    kill -9 "$RUN_PID" 2>/dev/null || true
+    rc=0
+    wait "$RUN_PID" 2>/dev/null || rc=$?
+    RUN_PID=
+    stop_reader "ingest round $i"
+    [ "$rc" = 137 ] && ikills=$((ikills + 1))
+    while read -r f; do
+        rel=${f#"$G/o/"}
+        cmp -s "$f" "$T/ref/$rel" || fail "ingest killed at ${delay} ms: $rel differs from the clean run's"
+        files=$((files + 1))
+    done < <(find "$G" -name '*.parquet')
+    rc=0
+    "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1 >/dev/null 2>"$T/err" || rc=$?
+    if [ "$rc" != 0 ]; then # a killed run's output is refused, never mixed
+        grep -q "already holds a dataset" "$T/err" || fail "ingest over a killed run's output: $(cat "$T/err")"
+    fi
+    no_temps "$G" "ingest killed at ${delay} ms"
+    rm -rf "$G"
+done
+"$ARD" ingest desi "$T/again" "$COADD" "$REDROCK" --threads 1 >/dev/null
+diff -r "$T/ref" "$T/again" >/dev/null || fail "an ingest after the kills differs from the clean run"
+[ "$ikills" -ge $((ROUNDS / 2)) ] || fail "ingest: too few kills landed mid-run ($ikills)"
+reads=$(wc -l <"$T/reads")
+echo "ingest: $ikills of $ROUNDS runs killed mid-run; $files finished files all the clean run's bytes; no temporaries after the next run"
+echo "ok: $reads concurrent reads saw only whole files"
