@@ -15,7 +15,7 @@ classes, truth and HEALPix split as ard's run):
       trained on a class-balanced resample), and gradient-boosted trees on the same features
       (HistGradientBoosting, class-balanced sample weights): the strongest non-graph reference.
 
-usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines]
+usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines | --baselines-only] [--subsample S]
 Prints RESULT lines: tool=..., nodes_per_s, bacc, macro_f1, mcc and the confusion matrix.
 """
 import sys
@@ -141,12 +141,16 @@ def main():
     x = ((x - mean) / std).astype(np.float32)
     counts = np.bincount(label[train], minlength=C)
     weight = np.where(counts > 0, len(train) / (C * np.maximum(counts, 1)), 0.0)
-    model, nps, npc = train_twin(x, nbr, label, train, weight, epochs)
-    with torch.no_grad():
-        pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr)).argmax(1).numpy()
-    report("torch_twin", f"threads={threads} epochs={epochs} nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}",
-           label[test], pred[test])
-    if "--baselines" in sys.argv:
+    if "--baselines-only" not in sys.argv:
+        model, nps, npc = train_twin(x, nbr, label, train, weight, epochs)
+        with torch.no_grad():
+            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr)).argmax(1).numpy()
+        report("torch_twin", f"threads={threads} epochs={epochs} nodes_per_s={nps:.1f} "
+               f"nodes_per_cpu_s={npc:.1f}", label[test], pred[test])
+    if "--baselines-only" in sys.argv or "--baselines" in sys.argv:
+        # --subsample S: the baselines fit every S-th training galaxy (time on a loaded machine)
+        if "--subsample" in sys.argv:
+            train = train[::int(sys.argv[sys.argv.index("--subsample") + 1])]
         from sklearn.linear_model import LogisticRegression
         from sklearn.neural_network import MLPClassifier
         lr = LogisticRegression(max_iter=500, class_weight="balanced").fit(x[train], label[train])

@@ -285,8 +285,13 @@ ARD_API double ard_hubble_efunc(double omega_m, double z);
  * 0. The Zel'dovich displacement psi = -grad phi with laplacian(phi) = delta (psi_k = i k delta_k /
  * k^2; the odd derivative of a Nyquist mode is 0), so div psi = -delta; particles move from their
  * grid points q to x = q + psi(q). Peculiar velocity (km/s) = a H(z) f(z) psi = 100 E(z) f(z) /
- * (1 + z) psi [psi in Mpc/h]: ard_field_velocity_factor. Second-order LPT is not implemented
- * (lpt_order 2 gives ARD_ENOTSUP).
+ * (1 + z) psi [psi in Mpc/h]: ard_field_velocity_factor. lpt_order 2 adds the second-order
+ * displacement (2LPT) psi2 = (3/7) grad laplacian^-1 S with S = sum_{a<b} (T_aa T_bb - T_ab^2) of
+ * the linear tidal tensor T_ab = d_a d_b phi (D2 = -3/7 D1^2; div psi2 = -(3/7) S): it raises the
+ * skewness of the evolved field towards perturbation theory's (Zel'dovich S3 = 4, exact tree level
+ * 34/7) and leaves large-scale P(k) alone. ard_field_displacement then returns psi1 + psi2, and the
+ * velocity factor (first-order growth rate f) is applied to both: psi2's own rate (~2f) is not
+ * modelled. 2LPT costs 10 more FFTs and 24 bytes per cell while the field is drawn.
  * Determinism: FFTs are serial FFTW_ESTIMATE plans and every threaded loop writes disjoint cells in
  * a fixed order, so the same options give identical bytes for any thread count.
  * Memory: 48 bytes per cell at the peak (delta, 3 displacements, two complex work arrays), 32 kept:
@@ -299,7 +304,7 @@ typedef struct ard_field_options {
     double box;        /* side, Mpc/h (comoving), > 0; default 500 */
     uint64_t seed;     /* default 1 */
     double redshift;   /* delta and psi are scaled by D(z); default 0 */
-    int32_t lpt_order; /* 1 = Zel'dovich (default); 2 (2LPT) gives ARD_ENOTSUP */
+    int32_t lpt_order; /* 1 = Zel'dovich (default); 2 = 2LPT (see above) */
     int32_t threads;   /* <= 0: all CPUs */
     int64_t max_bytes; /* refuse (ARD_ELIMIT) above this peak memory; default 4 GiB */
     const ard_power_params *power; /* NULL: Planck 2018; borrowed during ard_field_new only */
@@ -309,7 +314,7 @@ ARD_API void ard_field_options_init(ard_field_options *opts);
 typedef struct ard_field ard_field;
 /* Draws the field. ARD_EINVAL naming the argument (n not a power of two or < 8, box not positive
  * or not finite, redshift <= -1, bad power parameters), ARD_ELIMIT (n > ARD_FIELD_MAX_N, or the
- * peak memory above max_bytes: the message gives both), ARD_ENOTSUP (no FFTW, lpt_order 2),
+ * peak memory above max_bytes: the message gives both), ARD_ENOTSUP (no FFTW),
  * ARD_ENOMEM. Free with ard_field_free (NULL accepted). Read-only afterwards (thread-safe). */
 ARD_API ard_status ard_field_new(const ard_field_options *opts, ard_field **out, ard_error *err);
 ARD_API void ard_field_free(ard_field *f);

@@ -59,6 +59,10 @@ typedef struct ard_generate_options {
      * differs from 2. lss = 0 ignores both (point-mass T-web, ard_tweb_params_default). */
     double web_smoothing;
     double web_lambda_th;
+    /* Displacements of the LSS field (lss = 1): 1 = Zel'dovich (default), 2 = 2LPT (ard_field's
+     * lpt_order 2: more skewed, slightly sharper web; 24 bytes per cell more while the field is
+     * drawn, inside the budget above). Recorded in "ard.cosmic_web" (field=zeldovich|2lpt). */
+    int32_t lss_lpt_order;
 } ard_generate_options;
 
 /* Fills defaults (galaxies = 0: the caller must set it). */

@@ -1,5 +1,6 @@
-/* Gaussian random field with the linear power spectrum on a periodic grid, its Zel'dovich
- * displacement field and the CIC density of the displaced grid (include/ard/astro.h). */
+/* Gaussian random field with the linear power spectrum on a periodic grid, its Zel'dovich (and
+ * optionally second-order LPT) displacement field and the CIC density of the displaced grid
+ * (include/ard/astro.h). */
 #include "astro_int.h"
 
 #include <math.h>
@@ -65,14 +66,13 @@ static ard_status check_options(const ard_field_options *o, ard_error *err) {
         return ard_error_set(err, ARD_EINVAL, "ard_field_new: redshift = %g is not > -1",
                              o->redshift);
     }
-    if (o->lpt_order == 2) {
-        return ard_error_set(err, ARD_ENOTSUP,
-                             "ard_field_new: lpt_order = 2 (2LPT) is not "
-                             "implemented; use 1 (Zel'dovich)");
-    }
-    if (o->lpt_order != 1) {
-        return ard_error_set(err, ARD_EINVAL, "ard_field_new: lpt_order = %d (must be 1)",
+    if (o->lpt_order != 1 && o->lpt_order != 2) {
+        return ard_error_set(err, ARD_EINVAL, "ard_field_new: lpt_order = %d (must be 1 or 2)",
                              (int)o->lpt_order);
+    }
+    if (o->lpt_order == 2) { /* three more real grids while the second order is computed */
+        return ard__grid_check(o->n, o->box, FIELD_BYTES_PER_CELL + 24, o->max_bytes,
+                               "ard_field_new", err);
     }
     return ARD_OK;
 }
@@ -147,6 +147,8 @@ typedef struct field_run {
     fftw_complex *dk;   /* delta(k), FFTW convention (sum over cells) */
     fftw_complex *work; /* one derivative at a time */
     int32_t axis;       /* displacement component of deriv_task */
+    int32_t axis2;      /* second index of tensor_task */
+    int32_t lpt_order;
 } field_run;
 
 static void noise_task(void *arg, int64_t i, int thread_id) {
@@ -202,6 +204,77 @@ static void deriv_task(void *arg, int64_t i, int thread_id) {
     }
 }
 
+/* work = k_a k_b / k^2 delta(k) / n^3 = the tidal tensor T_ab = d_a d_b phi (laplacian phi =
+ * delta); an off-diagonal component is 0 on either axis's Nyquist plane. */
+static void tensor_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    field_run *r = arg;
+    int32_t n = r->n, nh = n / 2 + 1, a = r->axis, b = r->axis2;
+    double norm = 1.0 / ((double)n * n * n); /* k_a k_b / k^2: the fundamental cancels */
+    int32_t wi = ard__wave_index((int32_t)i, n);
+    for (int32_t j = 0; j < n; j++) {
+        int32_t wj = ard__wave_index(j, n);
+        size_t off = ((size_t)i * n + j) * nh;
+        for (int32_t l = 0; l < nh; l++) {
+            int32_t w[3] = {wi, wj, l};
+            double k2 = (double)wi * wi + (double)wj * wj + (double)l * l;
+            int nyq = a != b && (w[a] == n / 2 || w[b] == n / 2);
+            double g = (k2 > 0.0 && !nyq) ? (double)w[a] * w[b] / k2 * norm : 0.0;
+            r->work[off + l][0] = r->dk[off + l][0] * g;
+            r->work[off + l][1] = r->dk[off + l][1] * g;
+        }
+    }
+}
+
+/* The second-order displacement (2LPT; Scoccimarro 1998, Crocce, Pueblas & Scoccimarro 2006):
+ * x = q + psi1 + psi2, psi2 = (3/7) grad laplacian^-1 S, S = sum_{a<b} (T_aa T_bb - T_ab^2) of the
+ * linear tidal tensor (D2 = -3/7 D1^2, the Omega_m^(-1/143) correction neglected), so that
+ * div psi2 = -(3/7) S. Uses three more real grids; r->dk is overwritten with S(k). */
+static ard_status second_order(field_run *r, ard_field *f, ard_pool *pool, ard_error *err) {
+    size_t cells = (size_t)r->n * r->n * r->n;
+    ard__abuf buf[3] = {{0}, {0}, {0}};
+    double *t[3];
+    for (int a = 0; a < 3; a++) {
+        t[a] = ard__abuf_alloc(&buf[a], cells * sizeof(double));
+    }
+    ard_status st = (t[0] && t[1] && t[2])
+                        ? ARD_OK
+                        : ard_error_set(err, ARD_ENOMEM, "ard_field_new: out of memory for 2LPT");
+    for (int32_t a = 0; a < 3 && st == ARD_OK; a++) {
+        r->axis = r->axis2 = a;
+        ard_pool_for(pool, r->n, tensor_task, r);
+        st = ard__fft_c2r(r->n, r->work, t[a], err);
+    }
+    double *src = t[2];
+    for (size_t c = 0; st == ARD_OK && c < cells; c++) {
+        src[c] = t[0][c] * t[1][c] + t[0][c] * t[2][c] + t[1][c] * t[2][c];
+    }
+    static const int32_t pairs[3][2] = {{0, 1}, {0, 2}, {1, 2}};
+    for (int p = 0; p < 3 && st == ARD_OK; p++) {
+        r->axis = pairs[p][0];
+        r->axis2 = pairs[p][1];
+        ard_pool_for(pool, r->n, tensor_task, r);
+        st = ard__fft_c2r(r->n, r->work, t[0], err);
+        for (size_t c = 0; st == ARD_OK && c < cells; c++) {
+            src[c] -= t[0][c] * t[0][c];
+        }
+    }
+    st = st ? st : ard__fft_r2c(r->n, src, r->dk, err);
+    for (int32_t a = 0; a < 3 && st == ARD_OK; a++) {
+        r->axis = a;
+        ard_pool_for(pool, r->n, deriv_task, r); /* i k_a / k^2 S(k) / n^3 */
+        st = ard__fft_c2r(r->n, r->work, t[0], err);
+        double *psi = f->psi[a].p;
+        for (size_t c = 0; st == ARD_OK && c < cells; c++) {
+            psi[c] += 3.0 / 7.0 * t[0][c];
+        }
+    }
+    for (int a = 0; a < 3; a++) {
+        ard__abuf_free(&buf[a]);
+    }
+    return st;
+}
+
 static ard_status draw(field_run *r, ard_field *f, ard_pool *pool, ard_error *err) {
     size_t n = (size_t)r->n, cells = n * n * n;
     ard_pool_for(pool, r->n, noise_task, r);
@@ -222,6 +295,9 @@ static ard_status draw(field_run *r, ard_field *f, ard_pool *pool, ard_error *er
         r->axis = a;
         ard_pool_for(pool, r->n, deriv_task, r);
         st = ard__fft_c2r(r->n, r->work, f->psi[a].p, err);
+    }
+    if (st == ARD_OK && r->lpt_order == 2) {
+        st = second_order(r, f, pool, err);
     }
     return st;
 }
@@ -250,6 +326,7 @@ ard_status ard_field_new(const ard_field_options *o, ard_field **out, ard_error 
     r.n = o->n;
     r.box = o->box;
     r.seed = o->seed;
+    r.lpt_order = o->lpt_order;
     ard_power *power = NULL;
     ard_pool *pool = NULL;
     ard__abuf dk = {0}, work = {0};

@@ -1,6 +1,6 @@
 /* `ard generate OUT (--galaxies N | --region RA,DEC,R) [--seed S] [--spectra all|none|FRACTION]
  * [--grid log4096|...] [--threads T] [--lss-cells N] [--lss-box L] [--no-lss] [--web-smoothing R]
- * [--web-lambda-th L]`: writes a synthetic
+ * [--web-lambda-th L] [--lpt 1|2]`: writes a synthetic
  * DESI-like survey (catalog, truth, tiles) with ard_generate. */
 #include "ard/survey.h"
 #include "cli.h"
@@ -26,6 +26,7 @@ enum {
     OPT_NO_LSS,
     OPT_WEB_R,
     OPT_WEB_TH,
+    OPT_LPT,
     NUM_OPTS
 };
 
@@ -45,6 +46,7 @@ static const ard_cli_option gen_options[NUM_OPTS] = {
     [OPT_NO_LSS] = {"no-lss", NULL, "no large-scale structure (unclustered placement)"},
     [OPT_WEB_R] = {"web-smoothing", "MPC_H", "smoothing R of the T-web truth, Mpc/h (2)"},
     [OPT_WEB_TH] = {"web-lambda-th", "L", "eigenvalue threshold of the T-web truth (0.2)"},
+    [OPT_LPT] = {"lpt", "1|2", "LSS displacements: 1 Zel'dovich (default), 2 2LPT"},
 };
 
 static const ard_cli_spec gen_spec = {
@@ -103,6 +105,13 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
     if (a->present[OPT_WEB_R] &&
         ard_cli_parse_double(a->value[OPT_WEB_R], 1e-3, 100.0, &o->web_smoothing) != 0) {
         return ard_cli_usage("generate", "bad --web-smoothing '%s'", a->value[OPT_WEB_R]);
+    }
+    if (a->present[OPT_LPT]) {
+        const char *s = a->value[OPT_LPT];
+        if (strcmp(s, "1") != 0 && strcmp(s, "2") != 0) {
+            return ard_cli_usage("generate", "--lpt must be 1 or 2 (got '%s')", s);
+        }
+        o->lss_lpt_order = s[0] == '2' ? 2 : 1;
     }
     if (a->present[OPT_WEB_TH] &&
         ard_cli_parse_double(a->value[OPT_WEB_TH], -100.0, 100.0, &o->web_lambda_th) != 0) {

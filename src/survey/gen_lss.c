@@ -110,6 +110,7 @@ ard_status ard__lss_new(const ard_generate_options *o, ard__lss *l, ard_error *e
     fo.n = o->lss_cells;
     fo.box = o->lss_box;
     fo.seed = o->seed;
+    fo.lpt_order = o->lss_lpt_order;
     fo.threads = o->threads;
     fo.max_bytes = LSS_MAX_BYTES;
     ard_tweb_grid_options_init(&l->web_opts);

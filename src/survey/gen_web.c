@@ -74,12 +74,13 @@ int ard__web_grid_params_format(const ard__lss *lss, const ard_generate_options 
                                 size_t cap) {
     int len = snprintf(buf, cap,
                        "method=tweb-grid;smoothing_mpc_h=%.17g;lambda_th=%.17g;grid_cells=%d;"
-                       "box_mpc_h=%.17g;cell_mpc_h=%.17g;field=zeldovich cic z=0 seed=%llu, "
+                       "box_mpc_h=%.17g;cell_mpc_h=%.17g;field=%s cic z=0 seed=%llu, "
                        "eigenvalues scaled by D(z);power=EH98 wiggles planck18 sigma8=0.81;"
                        "positions=real-space comoving Mpc/h at Z_COSMO, box replicated;"
                        "placement_smoothing_mpc_h=%.17g",
                        lss->truth_opts.smoothing, lss->truth_opts.lambda_th, (int)o->lss_cells,
-                       o->lss_box, o->lss_box / o->lss_cells, (unsigned long long)o->seed,
+                       o->lss_box, o->lss_box / o->lss_cells,
+                       o->lss_lpt_order == 2 ? "2lpt" : "zeldovich", (unsigned long long)o->seed,
                        lss->web_opts.smoothing);
     return len >= 0 && (size_t)len < cap;
 }

@@ -20,6 +20,7 @@ void ard_generate_options_init(ard_generate_options *opts) {
     opts->lss_box = 256.0;
     opts->web_smoothing = 2.0;
     opts->web_lambda_th = 0.2;
+    opts->lss_lpt_order = 1;
 }
 
 static ard_status check_region(const ard_generate_options *o, ard_error *err) {
@@ -39,6 +40,10 @@ static ard_status check_region(const ard_generate_options *o, ard_error *err) {
     if (o->lss && (!(o->lss_box > 0.0) || !isfinite(o->lss_box))) {
         return ard_error_set(err, ARD_EINVAL, "generate: lss_box = %g Mpc/h is not positive",
                              o->lss_box);
+    }
+    if (o->lss && o->lss_lpt_order != 1 && o->lss_lpt_order != 2) {
+        return ard_error_set(err, ARD_EINVAL, "generate: lss_lpt_order = %d (must be 1 or 2)",
+                             (int)o->lss_lpt_order);
     }
     if (o->lss && (!(o->web_smoothing > 0.0 && o->web_smoothing <= 100.0) ||
                    !isfinite(o->web_lambda_th) || fabs(o->web_lambda_th) > 100.0)) {

@@ -71,6 +71,13 @@ check "--web-smoothing: R and lambda_th recorded" bash -c "'$ARD' parquet meta '
 check "--web-smoothing: same catalog as R = 2" cmp -s "$WORK/r/catalog/zcatalog-0000.parquet" "$WORK/w/catalog/zcatalog-0000.parquet"
 run generate "$WORK/e" --region 180,0,0.3 --web-smoothing 0
 check "--web-smoothing 0: exit 2" test "$rc" -eq 2
+run generate "$WORK/l2" --region 180,0,0.3 --lss-cells 32 --lss-box 64 --spectra none --seed 4 --lpt 2
+check "--lpt 2: exit 0" test "$rc" -eq 0
+check "--lpt 2: recorded (field=2lpt)" bash -c "'$ARD' parquet meta '$WORK/l2/truth/galaxies-0000.parquet' | grep -q 'field=2lpt'"
+check "--lpt 2: the zeldovich survey records field=zeldovich" bash -c "'$ARD' parquet meta '$WORK/r/truth/galaxies-0000.parquet' | grep -q 'field=zeldovich'"
+check "--lpt 2: other galaxies than Zel'dovich" bash -c "! cmp -s '$WORK/r/catalog/zcatalog-0000.parquet' '$WORK/l2/catalog/zcatalog-0000.parquet'"
+run generate "$WORK/e" --region 180,0,0.3 --lpt 3
+check "--lpt 3: exit 2" test "$rc" -eq 2
 run generate "$WORK/e" --galaxies 10 --spectra 2
 check "--spectra 2: exit 2" test "$rc" -eq 2
 run generate "$WORK/e" --galaxies 10 --grid cubic

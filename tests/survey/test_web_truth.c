@@ -433,6 +433,10 @@ static void test_truth_smoothing(void **state) {
     o.web_smoothing = 6.0;
     o.web_lambda_th = NAN;
     assert_int_equal(ard_generate(d6, &o, NULL, NULL), ARD_EINVAL);
+    o.web_lambda_th = 0.15;
+    assert_true(o.lss_lpt_order == 1);
+    o.lss_lpt_order = 3;
+    assert_int_equal(ard_generate(d6, &o, NULL, &err), ARD_EINVAL);
     sv_rmtree(d6);
     free(d2);
     free(d6);
