@@ -86,6 +86,10 @@ ARD_API ard_status ard_index_open(const char *dataset, const char *dsn, int32_t 
 ARD_API void ard_index_close(ard_index *idx);
 /* "sqlite" or "postgresql" (static string). */
 ARD_API const char *ard_index_backend(const ard_index *idx);
+/* 1 when several processes may write the index at once, each in its own transactions (PostgreSQL:
+ * every MPI rank of `mpirun ard sync` writes its own files), 0 when one process must write for all
+ * (an SQLite file: the other ranks send their rows to it). */
+ARD_API int32_t ard_index_concurrent_writers(const ard_index *idx);
 /* The schema version stored in the open index. */
 ARD_API int32_t ard_index_schema_version(const ard_index *idx);
 

@@ -355,7 +355,7 @@ ard_status ard_cluster_sync(ard_cluster *cluster, ard_index *idx, const char *da
             st = ard_error_set(err, ARD_EINVAL, "ard_cluster_sync: rank 0 needs the index");
         } else if (o->sync.size > 1 || o->sync.remote) {
             st = ard_error_set(err, ARD_EINVAL, "ard_cluster_sync: the options are partitioned");
-        } else if (strcmp(ard_index_backend(idx), "postgresql") == 0) {
+        } else if (ard_index_concurrent_writers(idx)) {
             mode = SYNC_MODE_SHARED;
         }
         mode = st == ARD_OK ? mode : SYNC_MODE_NONE;

@@ -486,6 +486,13 @@ static const idx_backend_ops pg_ops = {
     /* "ardschm" in ASCII; the sync lock (sync_lock.c) is "ardsync" */
     .schema_lock_sql = "SELECT pg_advisory_lock(27428848499124333)",
     .schema_unlock_sql = "SELECT pg_advisory_unlock(27428848499124333)",
+    /* "ardsync" in ASCII (0x61726473796e63): a session advisory lock, released with the
+     * connection */
+    .concurrent_writers = 1,
+    .sync_try_lock_sql =
+        "SELECT CASE WHEN pg_try_advisory_lock(27428848500567651) THEN 1 ELSE 0 END",
+    .sync_lock_sql = "SELECT 1 FROM (SELECT pg_advisory_lock(27428848500567651)) AS l",
+    .sync_unlock_sql = "SELECT CASE WHEN pg_advisory_unlock(27428848500567651) THEN 1 ELSE 0 END",
 };
 
 ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **out,

@@ -401,6 +401,8 @@ static const idx_backend_ops sqlite_ops = {
     .list_tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table'",
     .integer_pk = "INTEGER PRIMARY KEY", /* a rowid alias */
     .without_rowid = "WITHOUT ROWID",
+    .database_file_sql = "SELECT file FROM pragma_database_list WHERE name = 'main'",
+    .integrity_check_sql = "PRAGMA integrity_check",
 };
 
 /* A writer killed mid-transaction leaves a WAL that the next connection must recover, which a

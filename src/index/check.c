@@ -80,10 +80,8 @@ static int integrity_row(void *ctx, int32_t n, const char *const *names, const c
  * list, NOT NULL and UNIQUE constraints, indexes against their tables). PostgreSQL keeps its own
  * pages consistent (checksums, WAL) and has no equivalent without an extension. */
 static ard_status engine_check(ard_index *idx, check_ctx *c, ard_error *err) {
-    if (strcmp(idx->be->ops->name, "sqlite") != 0) {
-        return ARD_OK;
-    }
-    return idx->be->ops->select(idx->be, "PRAGMA integrity_check", 0, integrity_row, c, err);
+    const char *sql = idx->be->ops->integrity_check_sql;
+    return sql ? idx->be->ops->select(idx->be, sql, 0, integrity_row, c, err) : ARD_OK;
 }
 
 ard_status ard_index_check(ard_index *idx, int64_t *bad_files, ard_error *err) {

@@ -135,6 +135,10 @@ const char *ard_index_backend(const ard_index *idx) {
     return idx && idx->be ? idx->be->ops->name : "none";
 }
 
+int32_t ard_index_concurrent_writers(const ard_index *idx) {
+    return idx && idx->be ? idx->be->ops->concurrent_writers : 0;
+}
+
 int32_t ard_index_schema_version(const ard_index *idx) {
     return idx ? idx->schema_version : 0;
 }

@@ -57,6 +57,16 @@ typedef struct idx_backend_ops {
      * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
      * the backend's transactions suffice (SQLite). */
     const char *schema_lock_sql, *schema_unlock_sql;
+    /* The one-sync-at-a-time lock (sync_lock.c). A backend whose database is a local file names it
+     * (database_file_sql: one text column, "" for an in-memory database) and the sync takes an
+     * flock beside it; otherwise a session lock in SQL: try (one integer column, 1 when taken),
+     * wait for it, and release it. */
+    const char *database_file_sql;
+    const char *sync_try_lock_sql, *sync_lock_sql, *sync_unlock_sql;
+    /* The engine's own check of the database (rows of "ok" or a problem), or NULL when it has
+     * none (ard_index_check). */
+    const char *integrity_check_sql;
+    int32_t concurrent_writers; /* ard_index_concurrent_writers */
 } idx_backend_ops;
 
 struct idx_backend {
@@ -115,7 +125,7 @@ char *ard__join_path(const char *dir, const char *rel);
  * advisory lock on PostgreSQL); waiting is announced through opts->on_notice. */
 typedef struct sync_lock {
     int fd;
-    int pg;
+    int sql_held; /* the backend's SQL session lock is held */
 } sync_lock;
 ard_status ard__sync_lock(ard_index *idx, const ard_sync_options *opts, sync_lock *lock,
                           ard_error *err);

@@ -1,8 +1,9 @@
 /* One sync at a time per index: concurrent `ard sync` runs of one index serialise instead of
  * colliding (each inserting the same new files: "UNIQUE constraint failed: files.path" and rows in
- * sync_errors). SQLite: flock on "<database>.sync-lock" beside the database file (released by the
- * kernel when the process dies, so a killed sync never leaves it held). PostgreSQL: a session
- * advisory lock (released when the connection closes). A sync that has to wait says so through
+ * sync_errors). A backend with a local database file (SQLite): flock on "<database>.sync-lock"
+ * beside it (released by the kernel when the process dies, so a killed sync never leaves it held).
+ * Otherwise (PostgreSQL) the backend's session lock in SQL (an advisory lock, released when the
+ * connection closes): idx_backend_ops.sync_*_sql. A sync that has to wait says so through
  * ard_sync_options.on_notice. Partitioned syncs (size > 1, MPI ranks) are coordinated by their
  * launcher and take no lock. */
 #include "index_int.h"
@@ -13,9 +14,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-/* pg_advisory_lock key: "ardsync" in ASCII (0x61726473796e63), as SQL text. */
-#define SYNC_LOCK_KEY "27428848500567651"
 
 static void notice(const ard_sync_options *o, const char *msg) {
     if (o->on_notice) {
@@ -34,8 +32,7 @@ static ard_status lock_file(ard_index *idx, const ard_sync_options *o, sync_lock
                             ard_error *err) {
     char db[4096] = "", path[4200];
     ard_status st =
-        idx->be->ops->select(idx->be, "SELECT file FROM pragma_database_list WHERE name = 'main'",
-                             0, copy_path, db, err);
+        idx->be->ops->select(idx->be, idx->be->ops->database_file_sql, 0, copy_path, db, err);
     if (st != ARD_OK || !db[0]) {
         return st; /* an in-memory database has nobody to share it with */
     }
@@ -62,30 +59,29 @@ static ard_status lock_file(ard_index *idx, const ard_sync_options *o, sync_lock
     return ARD_OK;
 }
 
-static ard_status lock_pg(ard_index *idx, const ard_sync_options *o, sync_lock *lock,
-                          ard_error *err) {
+static ard_status lock_sql(ard_index *idx, const ard_sync_options *o, sync_lock *lock,
+                           ard_error *err) {
     int64_t got = 0;
-    ard_status st = ard__idx_int(
-        idx, "SELECT CASE WHEN pg_try_advisory_lock(" SYNC_LOCK_KEY ") THEN 1 ELSE 0 END", &got,
-        err);
+    ard_status st = ard__idx_int(idx, idx->be->ops->sync_try_lock_sql, &got, err);
     if (st == ARD_OK && !got) {
-        notice(o, "waiting for another sync of this PostgreSQL index to finish (advisory lock)");
-        st = ard__idx_int(idx, "SELECT 1 FROM (SELECT pg_advisory_lock(" SYNC_LOCK_KEY ")) AS l",
-                          &got, err);
+        notice(o, "waiting for another sync of this index to finish (session lock)");
+        st = ard__idx_int(idx, idx->be->ops->sync_lock_sql, &got, err);
     }
-    lock->pg = st == ARD_OK;
+    lock->sql_held = st == ARD_OK;
     return st;
 }
 
 ard_status ard__sync_lock(ard_index *idx, const ard_sync_options *o, sync_lock *lock,
                           ard_error *err) {
     lock->fd = -1;
-    lock->pg = 0;
+    lock->sql_held = 0;
     if (o->size > 1) {
         return ARD_OK;
     }
-    return strcmp(idx->be->ops->name, "sqlite") == 0 ? lock_file(idx, o, lock, err)
-                                                     : lock_pg(idx, o, lock, err);
+    if (idx->be->ops->database_file_sql) {
+        return lock_file(idx, o, lock, err);
+    }
+    return idx->be->ops->sync_lock_sql ? lock_sql(idx, o, lock, err) : ARD_OK;
 }
 
 void ard__sync_unlock(ard_index *idx, sync_lock *lock) {
@@ -93,11 +89,9 @@ void ard__sync_unlock(ard_index *idx, sync_lock *lock) {
         close(lock->fd); /* releases the flock */
         lock->fd = -1;
     }
-    if (lock->pg) {
+    if (lock->sql_held) {
         int64_t ignored = 0;
-        ard__idx_int(idx,
-                     "SELECT CASE WHEN pg_advisory_unlock(" SYNC_LOCK_KEY ") THEN 1 ELSE 0 END",
-                     &ignored, NULL);
-        lock->pg = 0;
+        ard__idx_int(idx, idx->be->ops->sync_unlock_sql, &ignored, NULL);
+        lock->sql_held = 0;
     }
 }

@@ -371,6 +371,8 @@ void test_same_answers(void **state) {
         b = ti_open(&lite, ARD_INDEX_READ_ONLY);
         assert_string_equal(ard_index_backend(a), "postgresql");
         assert_string_equal(ard_index_backend(b), "sqlite");
+        assert_int_equal(ard_index_concurrent_writers(a), 1);
+        assert_int_equal(ard_index_concurrent_writers(b), 0);
     }
     for (size_t i = 0; i < sizeof wheres / sizeof wheres[0]; i++) {
         ard_buf x, y;
