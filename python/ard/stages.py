@@ -33,7 +33,8 @@ class QueryReport(ctypes.Structure):
 class FetchOptions(ctypes.Structure):
     _ard_name_ = "ard_fetch_options"
     _fields_ = [("query", QueryOptions), ("out_path", _cp), ("columns", ctypes.POINTER(_cp)),
-                ("num_columns", c_i32), ("threads", c_i32), ("format", c_i32)]
+                ("num_columns", c_i32), ("threads", c_i32), ("format", c_i32),
+                ("source", _vp)]  # const ard_fetch_source *: NULL (the stage reads the plan)
 
 
 class FetchReport(ctypes.Structure):

@@ -309,6 +309,7 @@ static const abi_field fetch_options_fields[] = {
     ABI_FIELD(ard_fetch_options, query),   ABI_FIELD(ard_fetch_options, out_path),
     ABI_FIELD(ard_fetch_options, columns), ABI_FIELD(ard_fetch_options, num_columns),
     ABI_FIELD(ard_fetch_options, threads), ABI_FIELD(ard_fetch_options, format),
+    ABI_FIELD(ard_fetch_options, source),
 };
 
 static const abi_field fetch_report_fields[] = {

@@ -34,6 +34,11 @@ static anode *new_node(tree_ctx *t, anode_kind kind, int32_t pnode, int32_t nchi
     a->nd = p->max_def;
     int32_t n = pnode;
     while (!t->md->nodes[n].is_leaf) {
+        if (t->md->nodes[n].num_children < 1) { /* no column below: nothing to read it from */
+            ard_error_set(t->err, ARD_ECORRUPT, "%s: schema group '%s' has no fields", t->path,
+                          t->md->nodes[n].name ? t->md->nodes[n].name : "");
+            return NULL;
+        }
         n = t->md->nodes[n].children[0];
     }
     a->leaf = t->md->nodes[n].leaf_index;

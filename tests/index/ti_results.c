@@ -361,18 +361,27 @@ void test_result_run_kill(void **state) {
     check_after_kill(env, "timed", 20000);
     int64_t span_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
     uint64_t seed = 20261206;
-    int64_t timed_kills = 0;
-    for (int i = 0; i < 20; i++) {
+    /* A run that finishes before its kill re-measures the span (the machine's load changes while
+     * the suite runs): up to 60 seeded moments, until 20 kills have hit a run. */
+    int64_t timed_kills = 0, attempts = 0;
+    for (int i = 0; i < 60 && timed_kills < 20; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         int64_t delay = 1 + (int64_t)((seed >> 33) % (uint64_t)(span_us > 1 ? span_us : 2));
         char id[32];
         snprintf(id, sizeof id, "t%d", i);
-        timed_kills += child_run(env, id, 20000, 0, delay);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int hit = child_run(env, id, 20000, 0, delay);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (!hit) {
+            span_us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        }
+        timed_kills += hit;
+        attempts++;
         check_after_kill(env, id, 20000);
     }
-    fprintf(stderr, "# result-run kill: %lld of 20 timed kills hit the run (span %lld us)\n",
-            (long long)timed_kills, (long long)span_us);
-    assert_true(timed_kills >= 10);
+    fprintf(stderr, "# result-run kill: %lld of %lld timed kills hit the run (last span %lld us)\n",
+            (long long)timed_kills, (long long)attempts, (long long)span_us);
+    assert_true(timed_kills >= 20);
 }
 
 /* The one run-id validator and default id every stage uses (ard_result_run_id_valid / _now). */
