@@ -320,6 +320,11 @@ ARD_API int32_t ard_dataset_list_leaf(const ard_parquet_file *pq, const char *na
 /* Opens `path`. Errors: those of ard_parquet_open (ARD_ENOENT, ARD_EIO, ARD_ECORRUPT, ...).
  * *out is NULL on failure. */
 ARD_API ard_status ard_tile_open(const char *path, ard_tile **out, ard_error *err);
+/* Same, decoding with buffers from `buffers` (ard_parquet_buffers_new; NULL: the tile's own),
+ * which must outlive the tile: a reader that keeps many tiles open bounds their idle decode
+ * buffers by the pool's, not by the number of tiles. */
+ARD_API ard_status ard_tile_open_pooled(const char *path, ard_parquet_buffers *buffers,
+                                        ard_tile **out, ard_error *err);
 ARD_API void ard_tile_close(ard_tile *tile); /* accepts NULL */
 ARD_API const char *ard_tile_path(const ard_tile *tile);
 ARD_API int32_t ard_tile_num_row_groups(const ard_tile *tile);

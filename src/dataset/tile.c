@@ -6,6 +6,11 @@
 #include <string.h>
 
 ard_status ard_tile_open(const char *path, ard_tile **out, ard_error *err) {
+    return ard_tile_open_pooled(path, NULL, out, err);
+}
+
+ard_status ard_tile_open_pooled(const char *path, ard_parquet_buffers *buffers, ard_tile **out,
+                                ard_error *err) {
     if (!out || !path) {
         return ard_error_set(err, ARD_EINVAL, "ard_tile_open: bad arguments");
     }
@@ -14,7 +19,9 @@ ard_status ard_tile_open(const char *path, ard_tile **out, ard_error *err) {
     if (!t) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory opening %s", path);
     }
-    ard_status st = ard_parquet_open(path, NULL, &t->pq, err);
+    ard_parquet_open_options po = {0};
+    po.buffers = buffers;
+    ard_status st = ard_parquet_open(path, &po, &t->pq, err);
     if (st != ARD_OK) {
         ard_free(t);
         return st;

@@ -328,6 +328,7 @@ void ard_loader_free(ard_loader *loader) {
     ard_store_close(loader->store);
     ard__catalog_free(loader->catalog);
     ard__loader_tiles_free(loader);
+    ard_parquet_buffers_free(loader->buffers); /* after every tile is closed */
     for (int32_t e = 0; loader->epochs && e < loader->o.epochs; e++) {
         ard__loader_epoch_free(loader->epochs[e]);
     }

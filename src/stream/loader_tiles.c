@@ -52,12 +52,19 @@ ard_status ard__loader_tile_first(ard_loader *l, loader_file *f, ard_error *err)
     if (l->max_open_tiles <= 0) {
         l->max_open_tiles = 2 * (l->o.threads > 0 ? l->o.threads : 1) + 2;
     }
+    if (!l->buffers) { /* first call comes before the producers start: no race */
+        int32_t n = 2 * (l->o.threads > 0 ? l->o.threads : 1);
+        ard_status bst = ard_parquet_buffers_new(n < 64 ? n : 64, 0, &l->buffers, err);
+        if (bst != ARD_OK) {
+            return bst;
+        }
+    }
     ard_status st = file_identity(f->path, &f->size, &f->mtime_ns, err);
     pthread_mutex_lock(&l->lock);
     evict(l, l->max_open_tiles);
     pthread_mutex_unlock(&l->lock);
     if (st == ARD_OK) {
-        st = ard_tile_open(f->path, &f->tile, err);
+        st = ard_tile_open_pooled(f->path, l->buffers, &f->tile, err);
     }
     if (st != ARD_OK) {
         return st;
@@ -90,7 +97,7 @@ static ard_status reopen(ard_loader *l, loader_file *f, ard_error *err) {
     }
     evict(l, l->max_open_tiles);
     ard_tile *tile = NULL;
-    st = ard_tile_open(f->path, &tile, err);
+    st = ard_tile_open_pooled(f->path, l->buffers, &tile, err);
     if (st == ARD_OK && ard_tile_num_row_groups(tile) != f->num_row_groups) {
         st = ard_error_set(err, ARD_ECORRUPT,
                            "%s changed since the loader opened it (%d row groups, was %d)", f->path,

@@ -207,6 +207,8 @@ struct ard_loader {
     int32_t num_files;
     /* tile cache (loader_tiles.c, under lock): at most max_open_tiles open unless all are in use */
     int32_t open_tiles, peak_open_tiles, max_open_tiles;
+    /* decode buffers shared by every open tile: idle ones bounded by 2 per thread, not per tile */
+    ard_parquet_buffers *buffers;
     uint64_t tile_clock;
     loader_rg *rgs;
     int32_t num_rgs;
