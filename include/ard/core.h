@@ -99,7 +99,9 @@ ARD_API long ard_alloc_count(void);
  * a write put half its bytes and then fail with ENOSPC. nth = 0 counts without failing (to size a
  * sweep); ops = 0 disarms. Process-wide and thread-safe. The environment variable
  * ARD_IO_FAIL="KINDS:N:ERRNO" arms it at the first I/O call (KINDS: open, read, write, fsync,
- * rename or any, joined with '+'; ERRNO: ENOSPC, EIO, EDQUOT or short), for tests of the CLI. */
+ * rename or any, joined with '+'; ERRNO: ENOSPC, EIO, EDQUOT or short), for tests of the CLI.
+ * ARD_IO_KILL (ERRNO "kill") raises SIGKILL at that call instead: a kill -9 at a chosen point of a
+ * writer's I/O, for kill sweeps that must land in the write phase. */
 enum ard_io_op {
     ARD_IO_OPEN = 1,
     ARD_IO_READ = 2,
@@ -109,6 +111,7 @@ enum ard_io_op {
     ARD_IO_ANY = 31
 };
 #define ARD_IO_SHORT_WRITE (-1)
+#define ARD_IO_KILL (-2)
 ARD_API void ard_io_fail_nth(int32_t ops, int64_t nth, int32_t sys_errno);
 /* Calls of the armed kinds since arming. */
 ARD_API int64_t ard_io_calls(void);

@@ -14,6 +14,7 @@ enum {
     OPT_WHERE,
     OPT_DSN,
     OPT_RUN,
+    OPT_RUNID,
     OPT_MODEL,
     OPT_EPOCHS,
     OPT_LATENT,
@@ -39,6 +40,7 @@ static const ard_cli_option an_options[NUM_OPTS] = {
     [OPT_WHERE] = {"where", "EXPR", "SQL predicate over the catalog (default: every spectrum)"},
     [OPT_DSN] = {"dsn", "DSN", "index DSN (default DATASET/ard.db)"},
     [OPT_RUN] = {"run", "ID", "the new run's id (train and score; default: UTC timestamp)"},
+    [OPT_RUNID] = {"run-id", "ID", "the same as --run (the name fof and cosmicweb use)"},
     [OPT_MODEL] = {"model", "RUN", "score, merge: the model's run (default: the newest model)"},
     [OPT_EPOCHS] = {"epochs", "E", "training epochs (default 10)"},
     [OPT_LATENT] = {"latent", "S", "latent size (default 8)"},
@@ -102,7 +104,9 @@ static int parse_opts(const ard_cli_args *a, ard_anomaly_options *o) {
     }
     o->where = a->present[OPT_WHERE] ? a->value[OPT_WHERE] : NULL;
     o->dsn = a->present[OPT_DSN] ? a->value[OPT_DSN] : NULL;
-    o->run = a->present[OPT_RUN] ? a->value[OPT_RUN] : NULL; /* train: the new run */
+    o->run = a->present[OPT_RUN]     ? a->value[OPT_RUN] /* train: the new run */
+             : a->present[OPT_RUNID] ? a->value[OPT_RUNID]
+                                     : NULL;
     o->epochs = v[OPT_EPOCHS] > 0 ? (int32_t)v[OPT_EPOCHS] : o->epochs;
     o->arch.latent = v[OPT_LATENT] > 0 ? (int32_t)v[OPT_LATENT] : o->arch.latent;
     o->arch.hidden = v[OPT_HIDDEN] > 0 ? (int32_t)v[OPT_HIDDEN] : o->arch.hidden;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ static int32_t parse_ops(const char *s, size_t n) {
 }
 
 static int parse_errno(const char *s) {
-    return strcmp(s, "EIO") == 0      ? EIO
+    return strcmp(s, "kill") == 0     ? ARD_IO_KILL
+           : strcmp(s, "EIO") == 0    ? EIO
            : strcmp(s, "EDQUOT") == 0 ? EDQUOT
            : strcmp(s, "short") == 0  ? ARD_IO_SHORT_WRITE
                                       : ENOSPC;
@@ -83,6 +85,9 @@ int ard__io_fault(int32_t op, int *short_write) {
         return 0;
     }
     int e = atomic_load(&fail_errno);
+    if (e == ARD_IO_KILL) { /* a kill -9 at a chosen point of the I/O: nothing runs after it */
+        raise(SIGKILL);
+    }
     if (e == ARD_IO_SHORT_WRITE) {
         if (short_write) {
             *short_write = op == ARD_IO_WRITE;

@@ -134,17 +134,29 @@ static ard_status source_of(const char *dataset, ard_index *idx, const char *kin
     qsort(r.cells, (size_t)r.nrows, (size_t)r.ncols * sizeof *r.cells, ard__ds_strcmp_ptr);
     char *full = NULL;
     ard_tile *pq = NULL;
-    const char *source = "unavailable (the file could not be opened)", *by = "";
-    if (ard_path_confine(dataset ? dataset : ".", ard__ds_cell(&r, 0, 0), "index files row", &full,
-                         NULL) == ARD_OK &&
-        ard_tile_open(full, &pq, NULL) == ARD_OK) {
-        const char *s = ard_tile_kv(pq, ARD_KV_SOURCE);
-        source = s ? s : "not recorded (no ard.source in the footer)";
-        by = ard_tile_created_by(pq);
+    const char *source = "unavailable (the file is gone since the last sync)", *by = "";
+    /* A file removed since the sync is reported in the text; a path that leaves the dataset or a
+     * footer that cannot be read (I/O error, corrupt) fails the datasheet, naming the file. */
+    st = ard_path_confine(dataset ? dataset : ".", ard__ds_cell(&r, 0, 0), "index files row", &full,
+                          err);
+    if (st == ARD_OK) {
+        ard_error open_err = {0};
+        st = ard_tile_open(full, &pq, &open_err);
+        if (st == ARD_ENOENT) {
+            st = ARD_OK;
+        } else if (st != ARD_OK) {
+            ard_error_set(err, st, "%s", open_err.msg);
+        } else {
+            const char *s = ard_tile_kv(pq, ARD_KV_SOURCE);
+            source = s ? s : "not recorded (no ard.source in the footer)";
+            by = ard_tile_created_by(pq);
+        }
     }
     const char *cells[3] = {ard__ds_cell(&r, 0, 0), source, by};
-    st = ard__ds_row(ard__ds_table_get(m, "sources"), cells, err);
-    if (strcmp(kind, "catalog") == 0 || !ard__ds_get(m, "source")) {
+    if (st == ARD_OK) {
+        st = ard__ds_row(ard__ds_table_get(m, "sources"), cells, err);
+    }
+    if (st == ARD_OK && (strcmp(kind, "catalog") == 0 || !ard__ds_get(m, "source"))) {
         ard__ds_set(m, "source", "%s", source);
     }
     ard_tile_close(pq);

@@ -3,7 +3,8 @@
 # open/write/fsync/rename through core's I/O fails, until a run no longer meets a fault (the
 # opens of every tile read count too, and the writers make hundreds of writes: k = 1..12 then
 # growing by a third for ENOSPC, every 3rd of those for EIO and short writes). `ard fetch --out` over an existing output and
-# `ard fof` (a result run: staged Parquet files + index tables) must fail with exit 1 and a
+# the result runs of `ard fof`, `ard anomaly score` and `ard cosmicweb predict` (staged Parquet
+# files + index tables; the last two ENOSPC only, to keep the time) must fail with exit 1 and a
 # message naming a file, leave the previous output / the base run byte for byte, no temporary
 # file, no staging directory, no trace of the failed run in `ard results list`, and an index that
 # checks consistent; the clean run then completes. (SQLite's own file I/O is not core's: faults
@@ -62,27 +63,41 @@ for e in ENOSPC EIO short; do
 done
 [ "$fetch_faults" -ge 8 ] || fail "fetch: only $fetch_faults faults injected"
 
-# ---- a result run (fof) ----
-run_faults=0
-for e in ENOSPC EIO short; do
-    for k in $(run_ks "$e"); do
-        id=f-$e-$k
-        rc=0
-        ARD_IO_FAIL="open+write+fsync+rename:$k:$e" "$ARD" fof "$D" --run-id "$id" --threads 1 \
-            >/dev/null 2>"$T/err" || rc=$?
-        [ "$rc" -ne 0 ] || break
-        run_faults=$((run_faults + 1))
-        [ "$rc" -eq 1 ] || fail "fof k=$k $e: exit $rc: $(cat "$T/err")"
-        grep -q "$D" "$T/err" || fail "fof k=$k $e: message names no file: $(cat "$T/err")"
-        "$ARD" sync "$D" --check >/dev/null 2>"$T/c.err" || fail "fof k=$k $e: index: $(cat "$T/c.err")"
-        ! "$ARD" results list "$D" | grep -q " $id " || fail "fof k=$k $e: the failed run is listed"
-        [ -z "$(find "$D/results" -name "fof-$id-*" -o -name '.run-*')" ] ||
-            fail "fof k=$k $e: left $(find "$D/results" -name "fof-$id-*" -o -name '.run-*')"
-        no_temps "$D" "fof k=$k $e"
-        (cd "$D" && md5sum -c --quiet "$T/base.md5") || fail "fof k=$k $e: the base run changed"
+# ---- result runs: fof, anomaly score, cosmicweb predict ----
+"$ARD" anomaly train "$D" --run-id am --epochs 1 --quiet --threads 1 >/dev/null
+"$ARD" cosmicweb train "$D" --run-id cm --epochs 1 --k 16 --fanout1 4 --fanout2 2 --hidden 8 \
+    --threads 1 >/dev/null
+(cd "$D" && md5sum results/*.parquet models/*) >"$T/base.md5"
+# sweep_run STAGE ERRNOS... -- COMMAND...: the k-th I/O call of a run of COMMAND --run-id ID fails
+sweep_run() {
+    local stage=$1 e k id rc faults=0
+    shift
+    local errnos=()
+    while [ "$1" != -- ]; do errnos+=("$1"); shift; done
+    shift
+    for e in "${errnos[@]}"; do
+        for k in $(run_ks "$e"); do
+            id=$stage-$e-$k
+            rc=0
+            ARD_IO_FAIL="open+write+fsync+rename:$k:$e" "$@" --run-id "$id" >/dev/null 2>"$T/err" || rc=$?
+            [ "$rc" -ne 0 ] || break
+            faults=$((faults + 1))
+            [ "$rc" -eq 1 ] || fail "$stage k=$k $e: exit $rc: $(cat "$T/err")"
+            grep -q "$D" "$T/err" || fail "$stage k=$k $e: message names no file: $(cat "$T/err")"
+            "$ARD" sync "$D" --check >/dev/null 2>"$T/c.err" || fail "$stage k=$k $e: index: $(cat "$T/c.err")"
+            ! "$ARD" results list "$D" | grep -q " $id " || fail "$stage k=$k $e: the failed run is listed"
+            [ -z "$(find "$D/results" -name "$stage-$id-*" -o -name '.run-*')" ] ||
+                fail "$stage k=$k $e: left $(find "$D/results" -name "$stage-$id-*" -o -name '.run-*')"
+            no_temps "$D" "$stage k=$k $e"
+            (cd "$D" && md5sum -c --quiet "$T/base.md5") || fail "$stage k=$k $e: an earlier run changed"
+        done
+        [ "$rc" -eq 0 ] || fail "$stage $e: no clean run up to k = 2000"
+        "$ARD" results list "$D" | grep -q " $id " || fail "$stage $e: the clean run is not listed"
     done
-    [ "$rc" -eq 0 ] || fail "fof $e: no clean run up to k = 2000"
-    "$ARD" results list "$D" | grep -q " $id " || fail "fof $e: the clean run is not listed"
-done
-[ "$run_faults" -ge 10 ] || fail "fof: only $run_faults faults injected"
-echo "ok: fetch export survived $fetch_faults injected faults, the fof result run $run_faults"
+    [ "$faults" -ge 10 ] || fail "$stage: only $faults faults injected"
+    echo "$stage result run: $faults injected faults survived"
+}
+sweep_run fof ENOSPC EIO short -- "$ARD" fof "$D" --threads 1
+sweep_run anomaly ENOSPC -- "$ARD" anomaly score "$D" --model am --quiet --threads 1
+sweep_run cosmicweb ENOSPC -- "$ARD" cosmicweb predict "$D" --model cm --threads 1
+echo "ok: fetch export survived $fetch_faults injected faults"

@@ -176,6 +176,42 @@ for i in $(seq 1 "$ROUNDS"); do
     no_temps "$G" "ingest killed at ${delay} ms"
     rm -rf "$G"
 done
+# Timed kills land mostly before ingest writes (it reads the FITS files first): a deterministic
+# sweep kills it at the k-th write/fsync/rename of core's atomic writer (ARD_IO_FAIL=...:kill raises
+# SIGKILL there), k = 1, 2, 3, 5, 8, ... until a run gets through: every kill lands in the write phase.
+wkills=0 k=1 kprev=1
+while :; do
+    G=$T/w$k
+    mkdir -p "$G"
+    rc=0
+    ARD_IO_FAIL="write+fsync+rename:$k:kill" "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" \
+        --threads 1 >/dev/null 2>&1 || rc=$?
+    if [ "$rc" = 0 ]; then
+        diff -r "$T/ref" "$G/o" >/dev/null || fail "ingest armed at write call $k finished but differs"
+        rm -rf "$G"
+        break
+    fi
+    [ "$rc" = 137 ] || fail "ingest killed at write call $k: exit $rc, not SIGKILL"
+    wkills=$((wkills + 1))
+    while read -r f; do
+        rel=${f#"$G/o/"}
+        cmp -s "$f" "$T/ref/$rel" || fail "ingest killed at write call $k: $rel differs from the clean run's"
+        files=$((files + 1))
+    done < <(find "$G" -name '*.parquet')
+    rc=0
+    "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1 >/dev/null 2>"$T/err" || rc=$?
+    if [ "$rc" != 0 ]; then
+        grep -q "already holds a dataset" "$T/err" || fail "ingest over a run killed at write $k: $(cat "$T/err")"
+    fi
+    no_temps "$G" "ingest killed at write call $k"
+    rm -rf "$G"
+    [ "$k" -lt 100000 ] || fail "ingest: still killed at write call $k"
+    next=$((k + kprev))
+    kprev=$k
+    k=$next
+done
+[ "$wkills" -ge 3 ] || fail "ingest: only $wkills kills landed in the write phase"
+echo "ingest: $wkills deterministic kills in the write phase (write calls 1..$kprev, Fibonacci steps)"
 "$ARD" ingest desi "$T/again" "$COADD" "$REDROCK" --threads 1 >/dev/null
 diff -r "$T/ref" "$T/again" >/dev/null || fail "an ingest after the kills differs from the clean run"
 [ "$ikills" -ge $((ROUNDS / 2)) ] || fail "ingest: too few kills landed mid-run ($ikills)"
