@@ -382,8 +382,9 @@ static void test_datasheet_sweep(void **state) {
         assert_true(ds_same(&now, &fresh, i));
     }
     fprintf(stderr,
-            "datasheet: %lld injected faults over %lld I/O calls, each an error, all clean\n",
-            (long long)runs, (long long)calls);
+            "datasheet: %lld injected faults over %lld I/O calls, each an error, all clean (%lld "
+            "figures already the new ones)\n",
+            (long long)runs, (long long)calls, (long long)mixed);
     ds_free(&now);
     ds_free(&old);
     ds_free(&fresh);
