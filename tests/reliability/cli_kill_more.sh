@@ -40,6 +40,17 @@ stop_reader() {
     READER_PID=
     [ ! -s "$T/reader.fail" ] || fail "$1: the concurrent reader failed: $(head -3 "$T/reader.fail")"
 }
+run_killed() { # run_killed DELAY_MS COMMAND...: runs it, SIGKILLed after DELAY_MS; KILL_RC: its exit
+    local delay=$1
+    shift
+    "$@" >/dev/null 2>&1 &
+    RUN_PID=$!
+    pause "$delay"
+    kill -9 "$RUN_PID" 2>/dev/null || true
+    KILL_RC=0
+    wait "$RUN_PID" 2>/dev/null || KILL_RC=$?
+    RUN_PID=
+}
 no_temps() { # no_temps DIR WHAT
     local left
     left=$(find "$1" -name '.*.tmp.*')
@@ -67,13 +78,8 @@ for i in $(seq 1 "$ROUNDS"); do
     "$ARD" datasheet "$D" --template "$T/old.tmpl" >/dev/null
     delay=$((RANDOM % span))
     start_reader reader_ds
-    "$ARD" datasheet "$D" >/dev/null 2>&1 &
-    RUN_PID=$!
-    pause "$delay"
-    kill -9 "$RUN_PID" 2>/dev/null || true
-    rc=0
-    wait "$RUN_PID" 2>/dev/null || rc=$?
-    RUN_PID=
+    run_killed "$delay" "$ARD" datasheet "$D"
+    rc=$KILL_RC
     stop_reader "datasheet round $i"
     [ "$rc" = 137 ] && kills=$((kills + 1))
     if cmp -s "$D/DATA_README.md" "$T/old/DATA_README.md"; then
@@ -109,13 +115,8 @@ for i in $(seq 1 "$ROUNDS"); do
     cp "$T/fold.parquet" "$OUT"
     delay=$((RANDOM % span))
     start_reader reader_out
-    "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1 >/dev/null 2>&1 &
-    RUN_PID=$!
-    pause "$delay"
-    kill -9 "$RUN_PID" 2>/dev/null || true
-    rc=0
-    wait "$RUN_PID" 2>/dev/null || rc=$?
-    RUN_PID=
+    run_killed "$delay" "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1
+    rc=$KILL_RC
     stop_reader "fetch round $i"
     [ "$rc" = 137 ] && fkills=$((fkills + 1))
     if cmp -s "$OUT" "$T/fold.parquet"; then
@@ -154,13 +155,8 @@ for i in $(seq 1 "$ROUNDS"); do
     mkdir -p "$G"
     delay=$((span / 2 + RANDOM % (span / 2 + 1))) # the second half: ingest writes at the end
     start_reader reader_pq "$G"
-    "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1 >/dev/null 2>&1 &
-    RUN_PID=$!
-    pause "$delay"
-    kill -9 "$RUN_PID" 2>/dev/null || true
-    rc=0
-    wait "$RUN_PID" 2>/dev/null || rc=$?
-    RUN_PID=
+    run_killed "$delay" "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1
+    rc=$KILL_RC
     stop_reader "ingest round $i"
     [ "$rc" = 137 ] && ikills=$((ikills + 1))
     while read -r f; do
