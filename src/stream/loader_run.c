@@ -53,13 +53,31 @@ static void pool_put(ard_loader *l, float *buf) {
     l->pool[l->pool_count++] = buf;
 }
 
+/* Bytes of a compact entry's FLUX and IVAR matrices. */
+static int64_t owned_bytes(const ard_loader *l, int64_t rows) {
+    return 2 * rows * l->width * (int64_t)sizeof(float);
+}
+
+/* Gives back an entry's matrices (pool buffers, or its own). Caller holds l->lock. */
+static void entry_release_matrices(ard_loader *l, loader_entry *en) {
+    if (en->owned) {
+        ard_free(en->flux);
+        ard_free(en->ivar);
+        ard__loader_decode_add(l, -owned_bytes(l, en->rows));
+        en->owned = 0;
+    } else {
+        pool_put(l, en->flux);
+        pool_put(l, en->ivar);
+    }
+    en->flux = en->ivar = NULL;
+}
+
 /* Caller holds l->lock (or is the only thread left). */
 static void entry_free(ard_loader *l, loader_entry *en) {
     ard_free(en->ids);
-    ard__loader_decode_add(l, -(l->rgs[en->rg].rows * 8 + 8));
+    ard__loader_decode_add(l, -(en->rows * 8 + 8));
     ard_free(en->message);
-    pool_put(l, en->flux);
-    pool_put(l, en->ivar);
+    entry_release_matrices(l, en);
     ard_free(en);
 }
 
@@ -123,6 +141,50 @@ static ard_status decode_entry(ard_loader *l, loader_entry *en, ard_error *err) 
     return st;
 }
 
+/* A compact row group's selected rows, copied out of its decoded entry (item order). */
+typedef struct compact_rows {
+    int64_t *ids;
+    float *flux, *ivar;
+} compact_rows;
+
+static ard_status compact_copy(const ard_loader *l, const loader_entry *en, compact_rows *c,
+                               ard_error *err) {
+    int64_t n = l->rgs[en->rg].selected, w = l->width;
+    c->ids = ard_malloc((size_t)n * 8 + 8);
+    c->flux = ard_malloc((size_t)(n * w) * sizeof(float) + 1);
+    c->ivar = ard_malloc((size_t)(n * w) * sizeof(float) + 1);
+    if (!c->ids || !c->flux || !c->ivar) {
+        ard_free(c->ids);
+        ard_free(c->flux);
+        ard_free(c->ivar);
+        *c = (compact_rows){0};
+        return ard_error_set(err, ARD_ENOMEM, "loader: %lld selected spectra of a row group",
+                             (long long)n);
+    }
+    for (int64_t q = l->rg_item_start[en->rg]; q < l->rg_item_start[en->rg + 1]; q++) {
+        const loader_item *it = &l->items[l->rg_items[q]];
+        int64_t at = l->item_off[l->rg_items[q]];
+        memcpy(c->ids + at, en->ids + it->first, (size_t)it->count * 8);
+        memcpy(c->flux + at * w, en->flux + it->first * w, (size_t)(it->count * w) * sizeof(float));
+        memcpy(c->ivar + at * w, en->ivar + it->first * w, (size_t)(it->count * w) * sizeof(float));
+    }
+    return ARD_OK;
+}
+
+/* The entry keeps the compact copy; the whole row group's buffers go back. Caller holds l->lock. */
+static void compact_swap(ard_loader *l, loader_entry *en, const compact_rows *c) {
+    int64_t n = l->rgs[en->rg].selected;
+    ard__loader_decode_add(l, n * 8 + 8 + owned_bytes(l, n));
+    ard_free(en->ids);
+    ard__loader_decode_add(l, -(en->rows * 8 + 8));
+    entry_release_matrices(l, en);
+    en->ids = c->ids;
+    en->flux = c->flux;
+    en->ivar = c->ivar;
+    en->rows = n;
+    en->owned = 1;
+}
+
 /* The decoded row group `rg` for `epoch`, decoding it if no thread has. Caller holds l->lock. */
 static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, loader_entry **out,
                             ard_error *err) {
@@ -155,20 +217,26 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         en->rg = rg;
         en->loading = 1;
         en->remaining = ep->need[rg];
-        ard__loader_decode_add(l, l->rgs[rg].rows * 8 + 8); /* its TARGETIDs */
+        en->rows = l->rgs[rg].rows;
+        ard__loader_decode_add(l, en->rows * 8 + 8); /* its TARGETIDs */
         en->flux = pool_get(l);
         en->ivar = pool_get(l);
         en->next = l->entries;
         l->entries = en;
         pthread_mutex_unlock(&l->lock);
+        compact_rows c = {0};
         ard_status st = decode_entry(l, en, err);
+        if (st == ARD_OK && l->rgs[rg].compact) {
+            st = compact_copy(l, en, &c, err);
+        }
         pthread_mutex_lock(&l->lock);
         en->loading = 0;
         en->status = st;
+        if (st == ARD_OK && l->rgs[rg].compact) {
+            compact_swap(l, en, &c);
+        }
         if (st != ARD_OK) { /* a failed entry stays (others see its status): not its buffers */
-            pool_put(l, en->flux);
-            pool_put(l, en->ivar);
-            en->flux = en->ivar = NULL;
+            entry_release_matrices(l, en);
             en->message = err && err->msg[0] ? ard_strdup(err->msg) : NULL;
         }
         pthread_cond_broadcast(&l->changed);
@@ -255,13 +323,13 @@ static ard_status tokenize_row(ard_loader *l, const loader_entry *en, int64_t r,
                                  mem->work, err);
 }
 
-/* Orders (rg, position, rg_row) triples by row group, then position. */
+/* Orders (rg, position, entry_row) triples by row group, then position. */
 static int cmp_pair(const void *a, const void *b) {
     const int64_t *x = a, *y = b;
     return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
-/* Rows of one row group (pairs[k] = {rg, position, rg_row}) tokenized into the slot from `en`. */
+/* Rows of one row group (pairs[k] = {rg, position, entry_row}) tokenized into the slot from `en`. */
 static ard_status tokenize_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
                                const int64_t *pairs, int64_t n, loader_entry *en, worker_mem *mem,
                                ard_error *err) {
@@ -351,11 +419,11 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
             continue;
         }
         int32_t rg;
-        int64_t rg_row;
-        ard__loader_locate(l, ep->order[start + i], &rg, &rg_row);
+        int64_t entry_row;
+        ard__loader_locate(l, ep->order[start + i], &rg, &entry_row);
         mem->runs[3 * runs] = rg;
         mem->runs[3 * runs + 1] = i;
-        mem->runs[3 * runs + 2] = rg_row;
+        mem->runs[3 * runs + 2] = entry_row;
         runs++;
     }
     qsort(mem->runs, (size_t)runs, 3 * sizeof(int64_t), cmp_pair);
