@@ -197,9 +197,11 @@ typedef struct loader_entry {
     int64_t remaining;
     int64_t rows; /* held: the row group's, or a compact row group's selected rows */
     int64_t *ids;
-    float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers, or
-                           exact-size ones when `owned` (compact) */
-    int32_t owned;
+    float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
+    /* compact entries instead: per row its FLUX then IVAR (2 x width floats) in a block of its
+     * own, freed as soon as the row is tokenized (a shuffle buffer keeps many entries open, each
+     * waiting for its last row: they hold only the rows still to come) */
+    float **row_data;
     char *message; /* a failed entry: the decoding thread's error message, for the others */
 } loader_entry;
 
