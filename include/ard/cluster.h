@@ -96,6 +96,9 @@ ARD_API ard_status ard_cluster_progress_new(ard_cluster *cluster, const char *la
                                             ard_error *err);
 /* Adds `done` units of this rank's progress; on rank 0 also collects the others'. Not collective. */
 ARD_API void ard_cluster_progress_add(ard_cluster_progress *p, int64_t done);
+/* Sets this rank's share of the total, for work whose size a rank learns only once it started
+ * (rank 0's total becomes the sum of the latest shares it heard of). Not collective. */
+ARD_API void ard_cluster_progress_set_total(ard_cluster_progress *p, int64_t total);
 /* Rank 0: the sum of every rank's progress seen so far, and of the totals; other ranks: their own. */
 ARD_API int64_t ard_cluster_progress_done(const ard_cluster_progress *p);
 ARD_API int64_t ard_cluster_progress_total(const ard_cluster_progress *p);
