@@ -1,6 +1,6 @@
 #!/bin/bash
 # Reports and errors under mpirun, per distributed stage (sync, fetch, fof, anomaly score,
-# cosmicweb predict, datasheet), with 3 ranks and --tag-output (every line says which rank wrote
+# cosmicweb predict, datasheet; stream serve's failure), with 3 ranks and --tag-output (every line says which rank wrote
 # it):
 #   - a run that succeeds prints its report once, from rank 0; ranks 1 and 2 print nothing;
 #   - when only rank 2's input is bad (MPMD: rank 2 runs in a copy of the dataset that lost the
@@ -91,6 +91,11 @@ fresh
 find "$W/bad/ds/tiles" -name '*.parquet' | while read -r f; do head -c 100 "$f" > "$f.x"; mv "$f.x" "$f"; done
 rank2_bad fetch "parquet" "^fetched" fetch ds --where "z > 0" --out "$W/b4.parquet" --threads 1
 [ ! -e "$W/good/b4.parquet" ] || fail "fetch: an output although rank 2 failed"
+
+# ---- stream serve: rank 2 (a producer) has no tiles in its copy
+fresh
+rm -rf "$W/bad/ds/tiles" "$W/bad/ds/ard.db"
+rank2_bad serve "tile" "^ard: served" stream serve ds --name "$NAME-b5"
 
 # ---- sync (SQLite, rank 0 writes): rank 2 reads its share from a copy whose tiles are corrupt;
 # a tile that cannot be read is recorded in sync_errors and the run exits 1 (as in one process):
