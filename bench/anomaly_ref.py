@@ -220,6 +220,8 @@ def refs(a):
               flush=True)
     pca_val = {k: at.metrics(ids, pca[i], truth, val)[0]["auprc"] for i, k in enumerate(at.PCA_KS)}
     print(f"PCA validation AUPRC by k: {pca_val}")
+    if a.save_scores:
+        np.savez(a.save_scores, ids=ids, pca=pca[best], pca_k=at.PCA_KS[best], twin=chi2_t)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"head": head, "rows": rows, "twin": tw, "pca_val": pca_val,
@@ -260,6 +262,7 @@ def main():
     p.add_argument("--pca-method", choices=("randomized", "exact"), default="randomized")
     p.add_argument("--figure")
     p.add_argument("--json")
+    p.add_argument("--save-scores", help="NPZ of the references' scores (ids, pca, twin)")
     p = sub.add_parser("ard-npz")
     p.add_argument("dataset")
     p.add_argument("run")

@@ -77,7 +77,8 @@ def pr_curve(ids, score, truth, keep, points=200):
 
 def pr_svg(curves, title, path):
     """Precision-recall curves as a plain SVG (no matplotlib on the bench machine)."""
-    colors = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#7f7f7f"]
+    colors = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+              "#17becf", "#7f7f7f"]
     x0, y0, pw, ph = 70, 40, 600, 340
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<svg xmlns="http://www.w3.org/2000/svg" width="720" height="460" viewBox="0 0 720 460" '
