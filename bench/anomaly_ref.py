@@ -16,6 +16,8 @@ holding the survey in memory and without a second streaming pass per reference.
         ids, score, chi2 of a score run), PCA, the twin and random.
     ard-npz DATASET SCORE_RUN NPZ
         ard's scores of one score run (index table anomalies) as NPZ (ids, score, chi2, density).
+    table  JSON...
+        The rows of refs runs as Markdown tables (overall, then AUPRC per kind).
 """
 import argparse
 import csv
@@ -244,6 +246,42 @@ def ard_npz(dataset, run, out, label):
     print(f"{len(got)} scores of run {run} -> {out}")
 
 
+def table(paths):
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        frame = r["meta"]["frame"]
+        for row in r["rows"]:
+            name = row["name"]
+            if not name.startswith("ard") and not name.startswith("random"):
+                name = f"{name}, {frame} tokens"
+            if name.startswith("random") and any(x["name"].startswith("random") for x in rows):
+                continue
+            rows.append({**row, "name": name})
+    keys = [k for k in rows[0] if k.startswith("p@")] + ["auprc"]
+    print("| method | " + " | ".join(keys) + " |")
+    print("|---|" + "---|" * len(keys))
+    seen = set()
+    for row in rows:
+        if row["name"] in seen:
+            continue
+        seen.add(row["name"])
+        print(f"| {row['name']} | " + " | ".join(f"{row[k]:.3f}" for k in keys) + " |")
+    kinds = list(rows[0]["per_kind"])
+    print()
+    print("| AUPRC per kind (count in the test half) | " +
+          " | ".join(f"{k} ({rows[0]['per_kind'][k][2]})" for k in kinds) + " |")
+    print("|---|" + "---|" * len(kinds))
+    seen = set()
+    for row in rows:
+        if row["name"] in seen:
+            continue
+        seen.add(row["name"])
+        print(f"| {row['name']} | " + " | ".join(f"{row['per_kind'][k][0]:.3f}" for k in kinds) +
+              " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -268,8 +306,12 @@ def main():
     p.add_argument("run")
     p.add_argument("npz")
     p.add_argument("--label", default="")
+    p = sub.add_parser("table")
+    p.add_argument("json", nargs="+")
     a = ap.parse_args()
-    if a.cmd == "dump":
+    if a.cmd == "table":
+        table(a.json)
+    elif a.cmd == "dump":
         dump(a.dataset, a.out, a.frame)
     elif a.cmd == "refs":
         refs(a)
