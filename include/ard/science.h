@@ -226,8 +226,11 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  *   T_g(v) = mean_{u in N(v)} w_g(u) (3 e_vu e_vu^T - I),
  * and geo(v) holds its rotation-invariant summaries, three per channel: log(1 + tr T^2),
  * asinh(tr T^3) (with tr T^2 they fix T's eigenvalues: prolate vs oblate) and l^T T l, l the unit
- * line of sight of v (the observer at the origin; redshift-space distortions lie along l). geo = 0 is
- * the plain mean-aggregator GraphSAGE of earlier versions (its model files load unchanged). Training samples neighbours (fan-out [fanout1, fanout2]: fanout1
+ * line of sight of v (the observer at the origin; redshift-space distortions lie along l). The
+ * second layer's tensor also averages its neighbours' first-layer tensors, a_g mean_u T1_g(u) (a_g
+ * learned, starting at 1): oriented shapes from two hops, a scale the node's own k neighbours do
+ * not reach. geo = 0 is the plain mean-aggregator GraphSAGE of earlier versions (its model files
+ * load unchanged). Training samples neighbours (fan-out [fanout1, fanout2]: fanout1
  * neighbours of each seed, fanout2 of each of those; all of them when the node has fewer, without
  * replacement otherwise) on producer threads that run ahead of the trainer through a bounded queue.
  * A sample depends only on (seed, epoch, hop, node), so batches are identical for any thread count.
@@ -243,7 +246,8 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * layers' sgemm blocks, see ard/nn.h) and max(1, T - 1) sampler threads; results are bit-identical
  * for any T. Memory: the graph n k 8 bytes, features n 44 bytes, the input arrays, `queue` sampled
  * minibatches (about batch (1 + f1)(1 + f2) 100 bytes each) and one minibatch's activations; it
- * does not grow with `accum`. Prediction adds n hidden 4 bytes (the first layer of every galaxy). */
+ * does not grow with `accum`. Prediction adds n (hidden + 6 geo) 4 bytes (the first layer of every
+ * galaxy). */
 
 #define ARD_COSMICWEB_CLASSES 4
 #define ARD_COSMICWEB_FEATURES 11

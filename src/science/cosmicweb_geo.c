@@ -19,7 +19,7 @@ static double offset_tensor(const double *a, const double *b, double m[3][3]) {
     return log10(r > 1e-3 ? r : 1e-3);
 }
 
-/* w = p_g [h, log10 r, 1] */
+/* w = p_g [h, log10 r, 1] (p_g[dim + 2], when present, weighs the neighbour's own tensor) */
 static double neighbour_weight(const float *pg, int64_t dim, const float *h, double log_r) {
     double w = pg[dim] * log_r + pg[dim + 1];
     for (int64_t d = 0; d < dim; d++) {
@@ -61,19 +61,24 @@ static void line_of_sight(const double *x, double l[3]) {
     }
 }
 
-void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h,
+void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h, const float *tin,
                          const double *pos, int64_t self, const int64_t *nbr, int32_t count,
                          float *t, float *out) {
     double acc[64][6] = {{0}};
     const double *at = pos + 3 * self;
+    int64_t stride = dim + 2 + (tin != NULL);
     for (int32_t j = 0; j < count; j++) {
         double m[3][3];
         double log_r = offset_tensor(at, pos + 3 * nbr[j], m);
         const float *hj = h + nbr[j] * dim;
         for (int32_t g = 0; g < geo; g++) {
-            double w = neighbour_weight(p + g * (dim + 2), dim, hj, log_r);
+            const float *pg = p + g * stride;
+            double w = neighbour_weight(pg, dim, hj, log_r);
             acc[g][0] += w * m[0][0], acc[g][1] += w * m[1][1], acc[g][2] += w * m[2][2];
             acc[g][3] += w * m[0][1], acc[g][4] += w * m[0][2], acc[g][5] += w * m[1][2];
+            for (int c = 0; tin && c < 6; c++) {
+                acc[g][c] += (double)pg[dim + 2] * tin[(nbr[j] * geo + g) * 6 + c];
+            }
         }
     }
     double l[3];
@@ -99,8 +104,9 @@ void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *
 }
 
 void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float *h,
-                          const double *pos, int64_t self, const int64_t *nbr, int32_t count,
-                          const float *t, const float *dout, float *dp, float *dh) {
+                          const float *tin, const double *pos, int64_t self, const int64_t *nbr,
+                          int32_t count, const float *t, const float *dout, const float *dt,
+                          float *dp, float *dh, float *dtin) {
     if (count < 1) {
         return;
     }
@@ -121,7 +127,17 @@ void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float 
                     (aq * m[a][b] + ac * m2[a][b] + dout[3 * g + 2] * l[a] * l[b]) / count;
             }
         }
+        if (dt) { /* the layer above's gradient of this tensor (full-matrix convention) */
+            double e[3][3];
+            full_matrix(dt + g * 6, e);
+            for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                    gm[g][a][b] += e[a][b] / count;
+                }
+            }
+        }
     }
+    int64_t stride = dim + 2 + (tin != NULL);
     for (int32_t j = 0; j < count; j++) {
         double m[3][3];
         double log_r = offset_tensor(at, pos + 3 * nbr[j], m);
@@ -129,8 +145,8 @@ void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float 
         float *dhj = dh ? dh + nbr[j] * dim : NULL;
         for (int32_t g = 0; g < geo; g++) {
             double dw = dot9(gm[g], m);
-            float *dpg = dp + g * (dim + 2);
-            const float *pg = p + g * (dim + 2);
+            float *dpg = dp + g * stride;
+            const float *pg = p + g * stride;
             for (int64_t d = 0; d < dim; d++) {
                 dpg[d] += (float)(dw * hj[d]);
             }
@@ -138,6 +154,19 @@ void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float 
             dpg[dim + 1] += (float)dw;
             for (int64_t d = 0; dhj && d < dim; d++) {
                 dhj[d] += (float)(dw * pg[d]);
+            }
+            if (tin) {
+                const float *tj = tin + (nbr[j] * geo + g) * 6;
+                double e[3][3];
+                full_matrix(tj, e);
+                dpg[dim + 2] += (float)dot9(gm[g], e);
+                float *dtj = dtin + (nbr[j] * geo + g) * 6;
+                dtj[0] += (float)(pg[dim + 2] * gm[g][0][0]);
+                dtj[1] += (float)(pg[dim + 2] * gm[g][1][1]);
+                dtj[2] += (float)(pg[dim + 2] * gm[g][2][2]);
+                dtj[3] += (float)(pg[dim + 2] * gm[g][0][1]);
+                dtj[4] += (float)(pg[dim + 2] * gm[g][0][2]);
+                dtj[5] += (float)(pg[dim + 2] * gm[g][1][2]);
             }
         }
     }

@@ -54,7 +54,7 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmic
     }
     if (st == ARD_OK && geo > 0) {
         st =
-            ard_nn_params_add(m->params, "sage2.geo", 2, (int64_t[]){geo, hidden + 2}, &m->p2, err);
+            ard_nn_params_add(m->params, "sage2.geo", 2, (int64_t[]){geo, hidden + 3}, &m->p2, err);
     }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
@@ -85,6 +85,10 @@ ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fan
     }
     if (st == ARD_OK && geo > 0) {
         st = ard_nn_init_kaiming(m->p2, hidden + 2, ard_nn_seed_for(seed, "sage2.geo"), err);
+    }
+    for (int32_t g = 0; st == ARD_OK && g < geo; g++) {
+        m->p2->value[g * (hidden + 3) + hidden + 2] =
+            1.0f; /* the neighbours' tensors, as they are */
     }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
@@ -121,10 +125,11 @@ static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t
     int64_t h = m->hidden, in1 = 2 * CW_F + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
     ard_status st = ARD_OK;
     if (n1 > w->cap1) {
-        float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg, &w->dc1, &w->t1};
-        int64_t sizes[] = {n1 * in1, n1 * h,         n1 * h, n1 * h, n1 * (h > CW_F ? h : CW_F),
-                           n1 * in1, n1 * 6 * m->geo};
-        st = grow(bufs, sizes, 7, err);
+        float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg, &w->dc1, &w->t1, &w->dt1};
+        int64_t sizes[] = {
+            n1 * in1, n1 * h,          n1 * h,         n1 * h, n1 * (h > CW_F ? h : CW_F),
+            n1 * in1, n1 * 6 * m->geo, n1 * 6 * m->geo};
+        st = grow(bufs, sizes, 8, err);
         w->cap1 = st == ARD_OK ? n1 : 0;
     }
     if (st == ARD_OK && rows > w->cap2) {
@@ -137,8 +142,8 @@ static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t
 }
 
 void ard__cw_work_reset(cw_work *w) {
-    float *bufs[] = {w->c1,     w->z1,      w->h1,  w->dh1, w->c2, w->dc2,
-                     w->logits, w->dlogits, w->agg, w->dc1, w->t1, w->t2};
+    float *bufs[] = {w->c1,      w->z1,  w->h1,  w->dh1, w->c2, w->dc2, w->logits,
+                     w->dlogits, w->agg, w->dc1, w->t1,  w->t2, w->dt1};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         ard_free(bufs[i]);
     }
@@ -148,30 +153,33 @@ void ard__cw_work_reset(cw_work *w) {
 /* The layer input c[i] = [x[i] (dim), mean[i] (dim), geo(i) (3 G)] of `rows` destination nodes
  * whose neighbour lists are index[offsets[i] .. offsets[i + 1]) (geo tensors into t). */
 static void layer_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const float *x,
-                        const float *mean, int64_t dim, const double *pos, const int64_t *offsets,
-                        const int64_t *index, int64_t rows, float *c, float *t) {
+                        const float *tin, const float *mean, int64_t dim, const double *pos,
+                        const int64_t *offsets, const int64_t *index, int64_t rows, float *c,
+                        float *t) {
     int64_t width = 2 * dim + 3 * m->geo;
     for (int64_t i = 0; i < rows; i++) {
         float *row = c + i * width;
         memcpy(row, x + i * dim, (size_t)dim * sizeof *row);
         memcpy(row + dim, mean + i * dim, (size_t)dim * sizeof *row);
         if (m->geo > 0) {
-            ard__cw_geo_forward(p->value, m->geo, dim, x, pos, i, index + offsets[i],
+            ard__cw_geo_forward(p->value, m->geo, dim, x, tin, pos, i, index + offsets[i],
                                 (int32_t)(offsets[i + 1] - offsets[i]), t + i * 6 * m->geo,
                                 row + 2 * dim);
         }
     }
 }
 
+/* tin / dtin: the layer-1 tensors and their gradient (layer 2); dt: this layer's tensors'
+ * gradient from above (layer 1), NULL otherwise. */
 static void geo_backward(const ard_cosmicweb_model *m, ard_nn_tensor *p, const float *x,
-                         int64_t dim, const double *pos, const int64_t *offsets,
+                         const float *tin, int64_t dim, const double *pos, const int64_t *offsets,
                          const int64_t *index, int64_t rows, const float *t, const float *dc,
-                         float *dx) {
-    int64_t width = 2 * dim + 3 * m->geo;
+                         const float *dt, float *dx, float *dtin) {
+    int64_t width = 2 * dim + 3 * m->geo, tw = 6 * m->geo;
     for (int64_t i = 0; i < rows && m->geo > 0; i++) {
-        ard__cw_geo_backward(p->value, m->geo, dim, x, pos, i, index + offsets[i],
-                             (int32_t)(offsets[i + 1] - offsets[i]), t + i * 6 * m->geo,
-                             dc + i * width + 2 * dim, p->grad, dx);
+        ard__cw_geo_backward(p->value, m->geo, dim, x, tin, pos, i, index + offsets[i],
+                             (int32_t)(offsets[i + 1] - offsets[i]), t + i * tw,
+                             dc + i * width + 2 * dim, dt ? dt + i * tw : NULL, p->grad, dx, dtin);
     }
 }
 
@@ -185,7 +193,7 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         st = ard_nn_mean_gather(b->x, n0, CW_F, b->off1, b->idx1, n1, w->agg, err);
     }
     if (st == ARD_OK) {
-        layer_input(m, m->p1, b->x, w->agg, CW_F, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
+        layer_input(m, m->p1, b->x, NULL, w->agg, CW_F, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
         st = ard_nn_dense_forward(pool, w->c1, n1, in1, m->w1->value, m->b1->value, h, w->z1, err);
     }
     if (st == ARD_OK) {
@@ -196,7 +204,7 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         st = ard_nn_mean_gather(w->h1, n1, h, b->off2, b->idx2, s, w->agg, err);
     }
     if (st == ARD_OK) {
-        layer_input(m, m->p2, w->h1, w->agg, h, b->pos, b->off2, b->idx2, s, w->c2, w->t2);
+        layer_input(m, m->p2, w->h1, w->t1, w->agg, h, b->pos, b->off2, b->idx2, s, w->c2, w->t2);
         st = ard_nn_dense_forward(pool, w->c2, s, in2, m->w2->value, m->b2->value, CW_C, w->logits,
                                   err);
     }
@@ -218,7 +226,9 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         st = ard_nn_mean_scatter(w->agg, s, h, b->off2, b->idx2, n1, w->dh1, err);
     }
     if (st == ARD_OK) {
-        geo_backward(m, m->p2, w->h1, h, b->pos, b->off2, b->idx2, s, w->t2, w->dc2, w->dh1);
+        memset(w->dt1, 0, (size_t)(n1 * 6 * m->geo) * sizeof *w->dt1);
+        geo_backward(m, m->p2, w->h1, w->t1, h, b->pos, b->off2, b->idx2, s, w->t2, w->dc2, NULL,
+                     w->dh1, w->dt1);
         st = ard_nn_relu_backward(w->z1, w->dh1, n1 * h, w->dh1, err);
     }
     if (st == ARD_OK) {
@@ -226,7 +236,8 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
                                    m->geo > 0 ? w->dc1 : NULL, m->w1->grad, m->b1->grad, err);
     }
     if (st == ARD_OK) {
-        geo_backward(m, m->p1, b->x, CW_F, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1, NULL);
+        geo_backward(m, m->p1, b->x, NULL, CW_F, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1,
+                     w->dt1, NULL, NULL);
     }
     return st;
 }
@@ -237,7 +248,9 @@ typedef struct infer_job {
     const ard_cosmicweb_model *m;
     const ard_nn_tensor *p; /* the layer's geo weights */
     const cw_graph *g;
-    const float *x; /* n x dim */
+    const float *x;   /* n x dim */
+    const float *tin; /* layer 2: every node's layer-1 tensors (n x 6 geo); layer 1: NULL */
+    float *tout;      /* layer 1: receives them; layer 2: NULL */
     int64_t dim, first, rows;
     float *c; /* rows x (2 dim + 3 geo) */
 } infer_job;
@@ -254,7 +267,7 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
     int64_t end = a + CW_INFER_PART < job->rows ? a + CW_INFER_PART : job->rows;
     float inv = 1.0f / (float)g->k;
     int64_t nbr[256];
-    float t[6 * 64];
+    float scratch[6 * 64];
     for (int64_t i = a; i < end; i++) {
         int64_t node = job->first + i;
         float *row = job->c + i * width, *mean = row + dim;
@@ -271,16 +284,17 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
             mean[d] *= inv;
         }
         if (job->m->geo > 0) {
-            ard__cw_geo_forward(job->p->value, job->m->geo, dim, job->x, g->xyz, node, nbr, g->k, t,
-                                row + 2 * dim);
+            float *t = job->tout ? job->tout + node * 6 * job->m->geo : scratch;
+            ard__cw_geo_forward(job->p->value, job->m->geo, dim, job->x, job->tin, g->xyz, node,
+                                nbr, g->k, t, row + 2 * dim);
         }
     }
 }
 
 static void full_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const cw_graph *g,
-                       const float *x, int64_t dim, int64_t first, int64_t rows, ard_pool *pool,
-                       float *c) {
-    infer_job job = {m, p, g, x, dim, first, rows, c};
+                       const float *x, const float *tin, float *tout, int64_t dim, int64_t first,
+                       int64_t rows, ard_pool *pool, float *c) {
+    infer_job job = {m, p, g, x, tin, tout, dim, first, rows, c};
     int64_t parts = (rows + CW_INFER_PART - 1) / CW_INFER_PART;
     if (pool) {
         ard_pool_for(pool, parts, infer_part, &job);
@@ -338,12 +352,13 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     int64_t first = bounds[rank], end = bounds[rank + 1];
     float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
     float *c = ard_malloc((size_t)CW_INFER_CHUNK * (size_t)width * sizeof *c);
-    if (st == ARD_OK && (!h1 || !c)) {
+    float *t1 = ard_malloc((size_t)(geo > 0 ? n * 6 * geo : 1) * sizeof *t1);
+    if (st == ARD_OK && (!h1 || !c || !t1)) {
         st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for inference");
     }
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_input(m, m->p1, g, features, CW_F, a, rows, pool, c);
+        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, CW_F, a, rows, pool, c);
         st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F + 3 * geo, m->w1->value, m->b1->value, h,
                                   h1 + a * h, err);
         if (st == ARD_OK) {
@@ -351,9 +366,11 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
         }
     }
     st = exchange(share, st, h1, h * (int64_t)sizeof *h1, bounds, err);
+    /* always called (a process without a model has failed: the agreement ends the exchange) */
+    st = exchange(share, st, geo > 0 ? t1 : NULL, 6 * geo * (int64_t)sizeof *t1, bounds, err);
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_input(m, m->p2, g, h1, h, a, rows, pool, c);
+        full_input(m, m->p2, g, h1, geo > 0 ? t1 : NULL, NULL, h, a, rows, pool, c);
         st = ard_nn_dense_forward(pool, c, rows, 2 * h + 3 * geo, m->w2->value, m->b2->value, CW_C,
                                   prob + a * CW_C, err);
         if (st == ARD_OK) {
@@ -363,6 +380,7 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     st = exchange(share, st, prob, CW_C * (int64_t)sizeof *prob, bounds, err);
     ard_free(h1);
     ard_free(c);
+    ard_free(t1);
     return st;
 }
 

@@ -296,7 +296,7 @@ void ard__cw_batch_reset(cw_batch *b);
 
 struct ard_cosmicweb_model {
     ard_nn_params *params;
-    /* w1 [hidden, 2F + 3G], w2 [C, 2 hidden + 3G]; p1 [G, F + 2], p2 [G, hidden + 2] (NULL when
+    /* w1 [hidden, 2F + 3G], w2 [C, 2 hidden + 3G]; p1 [G, F + 2], p2 [G, hidden + 3] (NULL when
      * G = geo = 0): the geometric aggregator's per-neighbour weights (science.h "Model") */
     ard_nn_tensor *w1, *b1, *w2, *b2, *mean, *std, *p1, *p2;
     int32_t k, hidden, geo, fanout1, fanout2;
@@ -308,20 +308,25 @@ ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fan
                              ard_error *err);
 
 /* The geometric aggregator (cosmicweb_geo.c) of destination node `self` over its `count`
- * neighbours nbr (ids into h, rows of dim floats, and into pos, n x 3): tensors t (geo x 6: xx, yy,
- * zz, xy, xz, yz; kept for the backward pass) and the 3 geo invariants into out. p: [geo, dim + 2]. */
-void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h,
+ * neighbours nbr (ids into h, rows of dim floats, into pos, n x 3, and into tin): tensors t (geo x
+ * 6: xx, yy, zz, xy, xz, yz; kept for the backward pass) and the 3 geo invariants into out.
+ * tin NULL (layer 1): p is [geo, dim + 2]; else (layer 2) tin holds the neighbours' layer-1
+ * tensors (geo x 6 per node), added with the weight p_g[dim + 2] (p is [geo, dim + 3]): the
+ * second hop's shapes reach the tensor, oriented, not only as invariants. */
+void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h, const float *tin,
                          const double *pos, int64_t self, const int64_t *nbr, int32_t count,
                          float *t, float *out);
-/* Its backward pass: from dout (3 geo) adds d/dp into dp and, when dh is not NULL, d/dh into the
- * neighbours' rows of dh. */
+/* Its backward pass: from dout (3 geo) and dt (NULL, or the gradient of t from above, geo x 6 in
+ * the full-matrix convention) adds d/dp into dp, d/dh into the neighbours' rows of dh (when not
+ * NULL) and d/dtin into the neighbours' rows of dtin (when tin is not NULL). */
 void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float *h,
-                          const double *pos, int64_t self, const int64_t *nbr, int32_t count,
-                          const float *t, const float *dout, float *dp, float *dh);
+                          const float *tin, const double *pos, int64_t self, const int64_t *nbr,
+                          int32_t count, const float *t, const float *dout, const float *dt,
+                          float *dp, float *dh, float *dtin);
 
 /* Scratch buffers of the batch forward/backward pass (grown as needed). */
 typedef struct cw_work {
-    float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg, *dc1, *t1, *t2;
+    float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg, *dc1, *t1, *t2, *dt1;
     int64_t cap1, cap2;
 } cw_work;
 void ard__cw_work_reset(cw_work *w);

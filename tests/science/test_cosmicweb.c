@@ -385,7 +385,7 @@ static void test_geo_shapes(void **state) {
         pos[3 * (i + 1)] += line[i];
         nbr[i] = i + 1;
     }
-    ard__cw_geo_forward(p, 2, D, h, pos, 0, nbr, 4, t, out);
+    ard__cw_geo_forward(p, 2, D, h, NULL, pos, 0, nbr, 4, t, out);
     assert_float_equal(t[0], 2.0, 1e-6);
     assert_float_equal(t[1], -1.0, 1e-6);
     assert_float_equal(out[0], log1p(6.0), 1e-5);
@@ -401,7 +401,7 @@ static void test_geo_shapes(void **state) {
         q[0] = self[0] + 5.0 * cos(a), q[1] = 5.0 * sin(a), q[2] = 0.0;
         nbr[i] = i + 1;
     }
-    ard__cw_geo_forward(p, 2, D, h, pos, 0, nbr, 8, t, out);
+    ard__cw_geo_forward(p, 2, D, h, NULL, pos, 0, nbr, 8, t, out);
     assert_float_equal(out[0], log1p(1.5), 1e-5);
     assert_float_equal(out[1], asinh(-0.75), 1e-5);
     assert_float_equal(out[2], 0.5, 1e-6);
@@ -411,10 +411,20 @@ static void test_geo_shapes(void **state) {
         memcpy(q, self, sizeof self);
         q[i / 2] += i % 2 ? -2.0 : 2.0;
     }
-    ard__cw_geo_forward(p, 2, D, h, pos, 0, nbr, 6, t, out);
+    ard__cw_geo_forward(p, 2, D, h, NULL, pos, 0, nbr, 6, t, out);
     for (int i = 0; i < 6; i++) {
         assert_float_equal(out[i], 0.0, 1e-6);
     }
+    /* layer 2: no edge weight (w = 0), the neighbours' own tensors with weight 1 (one channel):
+     * a line tensor and a zero one average to half the line */
+    float p2[D + 3] = {0}, tin[7 * 6] = {0};
+    p2[D + 2] = 1.0f;
+    tin[1 * 6 + 0] = 2.0f, tin[1 * 6 + 1] = -1.0f, tin[1 * 6 + 2] = -1.0f;
+    ard__cw_geo_forward(p2, 1, D, h, tin, pos, 0, nbr, 2, t, out);
+    assert_float_equal(t[0], 1.0, 1e-6);
+    assert_float_equal(out[0], log1p(1.5), 1e-5);
+    assert_float_equal(out[1], asinh(0.75), 1e-5);
+    assert_float_equal(out[2], 1.0, 1e-6);
 }
 
 /* Gradients of all seeds at once vs the same seeds cut into minibatches of `per` (the last one
