@@ -4,8 +4,10 @@
  *                                                 torch twin: xyz.f64 (n x 3), z.f64, cls.i32,
  *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1),
  *                                                 targetid.i64
- *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM
+ *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM [GEO [MODEL]]
  *                                                 trains in-process and prints one RESULT line
+ *                                                 (GEO: geometric aggregator channels, default 4;
+ *                                                 MODEL: save the model there)
  *
  * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those
  * given. */
@@ -64,12 +66,15 @@ int main(int argc, char **argv) {
         rc |= write_raw(argv[3], "label.i32", d.label, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "split.i32", split, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "targetid.i64", d.targetid, n * sizeof(int64_t));
-    } else if (strcmp(argv[1], "train") == 0 && argc == 6) {
+    } else if (strcmp(argv[1], "train") == 0 && argc >= 6 && argc <= 8) {
         ard_cosmicweb_options o;
         ard_cosmicweb_options_init(&o);
         o.threads = (int32_t)strtol(argv[3], NULL, 10);
         o.epochs = (int32_t)strtol(argv[4], NULL, 10);
         o.accum = (int32_t)strtol(argv[5], NULL, 10);
+        if (argc >= 7) {
+            o.geo = (int32_t)strtol(argv[6], NULL, 10);
+        }
         ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, d.label, split};
         ard_cosmicweb_model *m = NULL;
         ard_cosmicweb_report r;
@@ -80,16 +85,18 @@ int main(int argc, char **argv) {
             fprintf(stderr, "train: %s\n", err.msg);
             rc = 1;
         } else {
-            printf("RESULT tool=ard n=%lld threads=%d epochs=%d accum=%d train=%lld steps=%lld "
-                   "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
-                   "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
-                   "test_bacc=%.4f\n",
-                   (long long)d.n, o.threads, o.epochs, o.accum, (long long)r.train_nodes,
-                   (long long)r.steps, r.seconds_graph, r.seconds_train, r.cpu_seconds_train,
-                   r.train_nodes_per_s,
-                   r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
-                                           : 0.0,
-                   r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
+            printf(
+                "RESULT tool=ard geo=%d n=%lld threads=%d epochs=%d accum=%d train=%lld steps=%lld "
+                "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
+                "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
+                "test_bacc=%.4f\n",
+                (int)o.geo, (long long)d.n, o.threads, o.epochs, o.accum, (long long)r.train_nodes,
+                (long long)r.steps, r.seconds_graph, r.seconds_train, r.cpu_seconds_train,
+                r.train_nodes_per_s,
+                r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
+                                        : 0.0,
+                r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
+            printf("BASELINE tool=ard_linear test_bacc=%.4f\n", r.baseline_test_balanced_accuracy);
             printf("CONFUSION");
             for (int t = 0; t < 4; t++) {
                 for (int p = 0; p < 4; p++) {
@@ -97,6 +104,10 @@ int main(int argc, char **argv) {
                 }
             }
             printf("\n");
+            if (argc == 8 && ard_cosmicweb_model_save(m, argv[7], &err) != ARD_OK) {
+                fprintf(stderr, "save: %s\n", err.msg);
+                rc = 1;
+            }
         }
         ard_cosmicweb_model_free(m);
     } else {

@@ -3,8 +3,10 @@
 classes, truth and HEALPix split as ard's run):
 
   (d) a PyTorch twin of ard's GraphSAGE (plain torch; PyG is not in Debian): the same k-NN graph
-      (scipy cKDTree, k = 32), the same 11 features, 2 mean-aggregator layers on [self, mean of
-      neighbours], hidden 64, fan-out [25, 10] without replacement, minibatches of 64 seeds,
+      (scipy cKDTree, k = 32), the same 11 features, 2 layers on [self, mean of neighbours, the
+      geometric aggregator's 3 G invariants] (G = --geo, default 4 as ard: a learned per-neighbour
+      weight P [h_u, log10 r, 1] times 3 e e^T - I, averaged; log1p tr T^2, asinh tr T^3, l^T T l;
+      G = 0 is the plain mean-aggregator SAGE), hidden 64, fan-out [25, 10] without replacement, minibatches of 64 seeds,
       gradients accumulated over 64 minibatches with the loss normalised by the step's total seed
       weight, class-balanced weights, Adam lr 1e-2, full-neighbourhood inference. Its sampler is
       numpy in the training thread (vectorised), so its nodes/s include sampling, like ard's trainer
@@ -14,8 +16,13 @@ classes, truth and HEALPix split as ard's run):
   (c) an MLP on the node features without the graph (scikit-learn MLPClassifier, 2 x 64 hidden,
       trained on a class-balanced resample), and gradient-boosted trees on the same features
       (HistGradientBoosting, class-balanced sample weights): the strongest non-graph reference.
+  (c+) with --shape: the same three on the node features plus each node's own neighbour-cloud
+      shape (non-learned: sorted eigenvalues and l^T T l of mean(3 e e^T - I) over the 8, 16 and
+      32 nearest neighbours, 12 more features): what a no-graph model gets from the node's own
+      anisotropy, so that a GNN margin over it comes from message passing.
 
 usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines | --baselines-only] [--subsample S]
+                           [--geo G] [--accum A] [--shape]
 Prints RESULT lines: tool=..., nodes_per_s, bacc, macro_f1, mcc and the confusion matrix.
 """
 import sys
@@ -27,6 +34,12 @@ from scipy.spatial import cKDTree
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score, matthews_corrcoef
 
 K, F1, F2, H, B, ACCUM, LR, C = 32, 25, 10, 64, 64, 64, 1e-2, 4
+GEO = 4
+INFER_CHUNK = 32768
+
+
+def opt(name, default):
+    return type(default)(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def load(d):
@@ -68,15 +81,50 @@ def report(tool, extra, y, p):
           f"confusion={cm.ravel().tolist()}".replace(" ", " "), flush=True)
 
 
-class Sage(torch.nn.Module):
-    def __init__(self, nf):
-        super().__init__()
-        self.l1 = torch.nn.Linear(2 * nf, H)
-        self.l2 = torch.nn.Linear(2 * H, C)
+def geo_invariants(p, h_nbr, pos_self, pos_nbr):
+    """ard's geometric aggregator: rows R, neighbours m -> [R, 3 G]."""
+    d = pos_nbr - pos_self[:, None, :]
+    r = d.norm(dim=2)
+    e = d / r.clamp_min(1e-30)[..., None]
+    eye = torch.eye(3, dtype=d.dtype)
+    m = 3.0 * e[..., :, None] * e[..., None, :] - eye
+    m = torch.where((r > 0)[..., None, None], m, torch.zeros_like(m)).float()
+    lr = torch.log10(r.clamp_min(1e-3)).float()
+    w = p(torch.cat([h_nbr, lr[..., None]], 2))  # [R, m, G]
+    t = torch.einsum("rmg,rmab->rgab", w, m) / h_nbr.shape[1]
+    q = (t * t).sum((2, 3))
+    c = torch.einsum("rgab,rgbc,rgca->rg", t, t, t)
+    los = pos_self / pos_self.norm(dim=1, keepdim=True).clamp_min(1e-30)
+    ll = torch.einsum("ra,rgab,rb->rg", los.float(), t, los.float())
+    return torch.stack([torch.log1p(q), torch.asinh(c), ll], 2).reshape(len(h_nbr), -1)
 
-    def full(self, x, nbr):
-        h = torch.relu(self.l1(torch.cat([x, x[nbr].mean(1)], 1)))
-        return self.l2(torch.cat([h, h[nbr].mean(1)], 1))
+
+class Sage(torch.nn.Module):
+    def __init__(self, nf, geo):
+        super().__init__()
+        self.geo = geo
+        self.l1 = torch.nn.Linear(2 * nf + 3 * geo, H)
+        self.l2 = torch.nn.Linear(2 * H + 3 * geo, C)
+        if geo:
+            self.p1 = torch.nn.Linear(nf + 1, geo)
+            self.p2 = torch.nn.Linear(H + 1, geo)
+
+    def layer(self, lin, p, h_self, h_nbr, pos_self, pos_nbr):
+        parts = [h_self, h_nbr.mean(1)]
+        if self.geo:
+            parts.append(geo_invariants(p, h_nbr, pos_self, pos_nbr))
+        return lin(torch.cat(parts, 1))
+
+    def full(self, x, nbr, pos):
+        """Full-neighbourhood inference in chunks of rows (memory: a chunk's neighbourhoods)."""
+        p1, p2 = (self.p1, self.p2) if self.geo else (None, None)
+        h = torch.cat([torch.relu(self.layer(self.l1, p1, x[a:a + INFER_CHUNK],
+                                             x[nbr[a:a + INFER_CHUNK]], pos[a:a + INFER_CHUNK],
+                                             pos[nbr[a:a + INFER_CHUNK]]))
+                       for a in range(0, len(x), INFER_CHUNK)])
+        return torch.cat([self.layer(self.l2, p2, h[a:a + INFER_CHUNK], h[nbr[a:a + INFER_CHUNK]],
+                                     pos[a:a + INFER_CHUNK], pos[nbr[a:a + INFER_CHUNK]])
+                          for a in range(0, len(x), INFER_CHUNK)])
 
 
 def sample(rng, nbr, nodes, fanout):
@@ -94,9 +142,10 @@ def relabel(first, extra):
     return uniq[order], rank[inv][len(first):].reshape(extra.shape)
 
 
-def train_twin(x, nbr, label, train, weight, epochs, seed=1):
+def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1):
     torch.manual_seed(seed)
-    model = Sage(x.shape[1])
+    model = Sage(x.shape[1], GEO)
+    p1, p2 = (model.p1, model.p2) if GEO else (None, None)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     rng = np.random.default_rng(seed)
     xt = torch.from_numpy(x)
@@ -117,8 +166,10 @@ def train_twin(x, nbr, label, train, weight, epochs, seed=1):
             n2 = sample(rng, nbr, l1, F2)
             l0, i1 = relabel(l1, n2)
             x0 = xt[torch.from_numpy(l0)]
-            h = torch.relu(model.l1(torch.cat([x0[:len(l1)], x0[torch.from_numpy(i1)].mean(1)], 1)))
-            logits = model.l2(torch.cat([h[:len(seeds)], h[torch.from_numpy(i2)].mean(1)], 1))
+            p0 = pos[torch.from_numpy(l0)]
+            i1t, i2t = torch.from_numpy(i1), torch.from_numpy(i2)
+            h = torch.relu(model.layer(model.l1, p1, x0[:len(l1)], x0[i1t], p0[:len(l1)], p0[i1t]))
+            logits = model.layer(model.l2, p2, h[:len(seeds)], h[i2t], p0[:len(seeds)], p0[i2t])
             y = torch.from_numpy(label[seeds].astype(np.int64))
             ce = torch.nn.functional.cross_entropy(logits, y, reduction="none")
             (wt[y] * ce).sum().div(step_w).backward()
@@ -128,8 +179,30 @@ def train_twin(x, nbr, label, train, weight, epochs, seed=1):
     return model, seen / (time.perf_counter() - t0), seen / (time.process_time() - c0)
 
 
+def shape_features(xyz, nbr):
+    """Each node's own neighbour-cloud anisotropy (no learning, no message passing): sorted
+    eigenvalues and l^T T l of mean(3 e e^T - I) over its 8, 16 and 32 nearest neighbours."""
+    out = []
+    for a in range(0, len(xyz), 65536):
+        d = xyz[nbr[a:a + 65536]] - xyz[a:a + 65536, None, :]
+        r = np.linalg.norm(d, axis=2)
+        e = d / np.maximum(r, 1e-30)[..., None]
+        m = 3.0 * e[..., :, None] * e[..., None, :] - np.eye(3)
+        m[r == 0] = 0.0
+        los = xyz[a:a + 65536] / np.linalg.norm(xyz[a:a + 65536], axis=1, keepdims=True)
+        cols = []
+        for k in (8, 16, 32):
+            t = m[:, :k].mean(1)
+            cols.append(np.linalg.eigvalsh(t))
+            cols.append(np.einsum("ra,rab,rb->r", los, t, los)[:, None])
+        out.append(np.concatenate(cols, 1))
+    return np.concatenate(out).astype(np.float32)
+
+
 def main():
+    global GEO, ACCUM
     d, epochs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    GEO, ACCUM = opt("--geo", GEO), opt("--accum", ACCUM)
     torch.set_num_threads(threads)
     xyz, z, cls, label, split = load(d)
     nbr, dist = graph(xyz)
@@ -142,33 +215,44 @@ def main():
     counts = np.bincount(label[train], minlength=C)
     weight = np.where(counts > 0, len(train) / (C * np.maximum(counts, 1)), 0.0)
     if "--baselines-only" not in sys.argv:
-        model, nps, npc = train_twin(x, nbr, label, train, weight, epochs)
+        pos = torch.from_numpy(xyz)
+        model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs)
         with torch.no_grad():
-            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr)).argmax(1).numpy()
-        report("torch_twin", f"threads={threads} epochs={epochs} nodes_per_s={nps:.1f} "
-               f"nodes_per_cpu_s={npc:.1f}", label[test], pred[test])
+            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos).argmax(1).numpy()
+        report("torch_twin", f"geo={GEO} accum={ACCUM} threads={threads} epochs={epochs} "
+               f"nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}", label[test], pred[test])
     if "--baselines-only" in sys.argv or "--baselines" in sys.argv:
         # --subsample S: the baselines fit every S-th training galaxy (time on a loaded machine)
         if "--subsample" in sys.argv:
             train = train[::int(sys.argv[sys.argv.index("--subsample") + 1])]
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.neural_network import MLPClassifier
-        lr = LogisticRegression(max_iter=500, class_weight="balanced").fit(x[train], label[train])
-        report("density_logreg", "", label[test], lr.predict(x[test]))
-        # MLPClassifier has no class weights: train it on a class-balanced resample (every class
-        # drawn equally often, with replacement) so that it optimises what balanced accuracy scores
-        rng = np.random.default_rng(1)
-        per = len(train) // C
-        bal = np.concatenate([rng.choice(train[label[train] == c], per)
-                              for c in range(C) if counts[c] > 0])
-        mlp = MLPClassifier(hidden_layer_sizes=(H, H), max_iter=50, random_state=1,
-                            early_stopping=True)
-        mlp.fit(x[bal], label[bal])
-        report("mlp_no_graph", "", label[test], mlp.predict(x[test]))
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        hgb = HistGradientBoostingClassifier(max_iter=200, random_state=1)
-        hgb.fit(x[train], label[train], sample_weight=weight[label[train]])
-        report("hgb_no_graph", "", label[test], hgb.predict(x[test]))
+        sets = [("", x)]
+        if "--shape" in sys.argv:
+            s = shape_features(xyz, nbr)
+            s = (s - s[train].mean(0)) / np.maximum(s[train].std(0), 1e-6)
+            sets.append(("+shape", np.concatenate([x, s], 1).astype(np.float32)))
+        for suffix, xs in sets:
+            baselines(xs, label, train, test, counts, weight, suffix)
+
+
+def baselines(x, label, train, test, counts, weight, suffix):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    lr = LogisticRegression(max_iter=500, class_weight="balanced").fit(x[train], label[train])
+    report("density_logreg" + suffix, "", label[test], lr.predict(x[test]))
+    # MLPClassifier has no class weights: train it on a class-balanced resample (every class
+    # drawn equally often, with replacement) so that it optimises what balanced accuracy scores
+    rng = np.random.default_rng(1)
+    per = len(train) // C
+    bal = np.concatenate([rng.choice(train[label[train] == c], per)
+                          for c in range(C) if counts[c] > 0])
+    mlp = MLPClassifier(hidden_layer_sizes=(H, H), max_iter=50, random_state=1,
+                        early_stopping=True)
+    mlp.fit(x[bal], label[bal])
+    report("mlp_no_graph" + suffix, "", label[test], mlp.predict(x[test]))
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    hgb = HistGradientBoostingClassifier(max_iter=200, random_state=1)
+    hgb.fit(x[train], label[train], sample_weight=weight[label[train]])
+    report("hgb_no_graph" + suffix, "", label[test], hgb.predict(x[test]))
 
 
 if __name__ == "__main__":

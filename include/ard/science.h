@@ -215,9 +215,22 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * and a one-hot of the target class (BGS, LRG, ELG, QSO; other values: all zero). Features are
  * standardised with the training nodes' mean and standard deviation (stored in the model).
  *
- * Model: two GraphSAGE layers with the mean aggregator,
- *   h = ReLU(W1 [x_v, mean_{u in N1(v)} x_u] + b1),   logits = W2 [h_v, mean_{u in N2(v)} h_u] + b2,
- * hidden width `hidden`, 4 classes. Training samples neighbours (fan-out [fanout1, fanout2]: fanout1
+ * Model: two GraphSAGE layers with the mean aggregator and, when `geo` > 0, a geometric aggregator,
+ *   h = ReLU(W1 [x_v, mean_{u in N1(v)} x_u, geo1(v)] + b1),
+ *   logits = W2 [h_v, mean_{u in N2(v)} h_u, geo2(v)] + b2,
+ * hidden width `hidden`, 4 classes. The node features are isotropic (distances), but the T-web class
+ * is set by the anisotropy of the tidal field; geo carries the shape of the neighbourhood into the
+ * layer. For each of `geo` channels g, a learned scalar per neighbour u of v,
+ *   w_g(u) = P_g [h_u, log10 r_vu, 1]          (h_u: the layer's input of u, r_vu: distance, Mpc),
+ * weighs the traceless tensor of the unit offset e_vu = (x_u - x_v) / r_vu into a tidal-like tensor
+ *   T_g(v) = mean_{u in N(v)} w_g(u) (3 e_vu e_vu^T - I),
+ * and geo(v) holds its rotation-invariant summaries, three per channel: log(1 + tr T^2),
+ * asinh(tr T^3) (with tr T^2 they fix T's eigenvalues: prolate vs oblate) and l^T T l, l the unit
+ * line of sight of v (the observer at the origin; redshift-space distortions lie along l). The
+ * second layer's tensor also averages its neighbours' first-layer tensors, a_g mean_u T1_g(u) (a_g
+ * learned, starting at 1): oriented shapes from two hops, a scale the node's own k neighbours do
+ * not reach. geo = 0 is the plain mean-aggregator GraphSAGE of earlier versions (its model files
+ * load unchanged). Training samples neighbours (fan-out [fanout1, fanout2]: fanout1
  * neighbours of each seed, fanout2 of each of those; all of them when the node has fewer, without
  * replacement otherwise) on producer threads that run ahead of the trainer through a bounded queue.
  * A sample depends only on (seed, epoch, hop, node), so batches are identical for any thread count.
@@ -233,7 +246,8 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * layers' sgemm blocks, see ard/nn.h) and max(1, T - 1) sampler threads; results are bit-identical
  * for any T. Memory: the graph n k 8 bytes, features n 44 bytes, the input arrays, `queue` sampled
  * minibatches (about batch (1 + f1)(1 + f2) 100 bytes each) and one minibatch's activations; it
- * does not grow with `accum`. Prediction adds n hidden 4 bytes (the first layer of every galaxy). */
+ * does not grow with `accum`. Prediction adds n (hidden + 6 geo) 4 bytes (the first layer of every
+ * galaxy). */
 
 #define ARD_COSMICWEB_CLASSES 4
 #define ARD_COSMICWEB_FEATURES 11
@@ -251,6 +265,7 @@ typedef struct ard_cosmicweb_options {
     uint64_t seed;    /* initialisation, shuffling and sampling; default 1 */
     int32_t threads;  /* <= 0: all CPUs; see "Threads and memory" above */
     int32_t queue;    /* minibatches sampled ahead; default 16 */
+    int32_t geo;      /* geometric aggregator channels per layer (see "Model"), 0..64; default 4 */
 } ard_cosmicweb_options;
 
 ARD_API void ard_cosmicweb_options_init(ard_cosmicweb_options *opt);

@@ -21,7 +21,8 @@ class CosmicwebOptions(ctypes.Structure):
     _ard_name_ = "ard_cosmicweb_options"
     _fields_ = [("k", c_i32), ("fanout1", c_i32), ("fanout2", c_i32), ("hidden", c_i32),
                 ("batch", c_i32), ("accum", c_i32), ("epochs", c_i32), ("lr", c_f32),
-                ("balanced", c_i32), ("seed", c_u64), ("threads", c_i32), ("queue", c_i32)]
+                ("balanced", c_i32), ("seed", c_u64), ("threads", c_i32), ("queue", c_i32),
+                ("geo", c_i32)]
 
 
 class CosmicwebReport(ctypes.Structure):

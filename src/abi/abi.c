@@ -222,6 +222,7 @@ static const abi_field cosmicweb_options_fields[] = {
     ABI_FIELD(ard_cosmicweb_options, epochs),   ABI_FIELD(ard_cosmicweb_options, lr),
     ABI_FIELD(ard_cosmicweb_options, balanced), ABI_FIELD(ard_cosmicweb_options, seed),
     ABI_FIELD(ard_cosmicweb_options, threads),  ABI_FIELD(ard_cosmicweb_options, queue),
+    ABI_FIELD(ard_cosmicweb_options, geo),
 };
 
 static const abi_field cosmicweb_report_fields[] = {

@@ -71,6 +71,7 @@ ard_status ard__cw_graph_build_rows(const double *xyz, int64_t n, int32_t k, int
     }
     g->n = n;
     g->k = k;
+    g->xyz = xyz;
     for (int64_t i = 0; i < n; i++) {
         memcpy(pts + 4 * i, xyz + 3 * i, 3 * sizeof *pts);
         pts[4 * i + 3] = 0.0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CW_GEO_MAX 64
 #define CW_FEATURE_NAMES "log10_d1,log10_d2,log10_d4,log10_d8,log10_d16,log10_dk,z,bgs,lrg,elg,qso"
 enum { CW_INFER_CHUNK = 2048 };
 
@@ -17,7 +18,7 @@ void ard_cosmicweb_model_free(ard_cosmicweb_model *model) {
     }
 }
 
-static ard_status model_alloc(int32_t k, int32_t hidden, ard_cosmicweb_model **out,
+static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmicweb_model **out,
                               ard_error *err) {
     *out = NULL;
     ard_cosmicweb_model *m = ard_calloc(1, sizeof *m);
@@ -26,17 +27,18 @@ static ard_status model_alloc(int32_t k, int32_t hidden, ard_cosmicweb_model **o
     }
     m->k = k;
     m->hidden = hidden;
+    m->geo = geo;
     ard_status st = ard_nn_params_new(&m->params, err);
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "sage1.weight", 2, (int64_t[]){hidden, 2 * CW_F}, &m->w1,
-                               err);
+        st = ard_nn_params_add(m->params, "sage1.weight", 2,
+                               (int64_t[]){hidden, 2 * CW_F + 3 * geo}, &m->w1, err);
     }
     if (st == ARD_OK) {
         st = ard_nn_params_add(m->params, "sage1.bias", 1, (int64_t[]){hidden}, &m->b1, err);
     }
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "sage2.weight", 2, (int64_t[]){CW_C, 2 * hidden}, &m->w2,
-                               err);
+        st = ard_nn_params_add(m->params, "sage2.weight", 2,
+                               (int64_t[]){CW_C, 2 * hidden + 3 * geo}, &m->w2, err);
     }
     if (st == ARD_OK) {
         st = ard_nn_params_add(m->params, "sage2.bias", 1, (int64_t[]){CW_C}, &m->b2, err);
@@ -47,6 +49,13 @@ static ard_status model_alloc(int32_t k, int32_t hidden, ard_cosmicweb_model **o
     if (st == ARD_OK) {
         st = ard_nn_params_add(m->params, "features.std", 1, (int64_t[]){CW_F}, &m->std, err);
     }
+    if (st == ARD_OK && geo > 0) {
+        st = ard_nn_params_add(m->params, "sage1.geo", 2, (int64_t[]){geo, CW_F + 2}, &m->p1, err);
+    }
+    if (st == ARD_OK && geo > 0) {
+        st =
+            ard_nn_params_add(m->params, "sage2.geo", 2, (int64_t[]){geo, hidden + 3}, &m->p2, err);
+    }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
         return st;
@@ -56,19 +65,30 @@ static ard_status model_alloc(int32_t k, int32_t hidden, ard_cosmicweb_model **o
     return ARD_OK;
 }
 
-ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t fanout1, int32_t fanout2,
-                             uint64_t seed, ard_cosmicweb_model **out, ard_error *err) {
-    ard_status st = model_alloc(k, hidden, out, err);
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fanout1,
+                             int32_t fanout2, uint64_t seed, ard_cosmicweb_model **out,
+                             ard_error *err) {
+    ard_status st = model_alloc(k, hidden, geo, out, err);
     if (st != ARD_OK) {
         return st;
     }
     ard_cosmicweb_model *m = *out;
     m->fanout1 = fanout1;
     m->fanout2 = fanout2;
-    st = ard_nn_init_kaiming(m->w1, 2 * CW_F, ard_nn_seed_for(seed, "sage1.weight"), err);
+    st = ard_nn_init_kaiming(m->w1, 2 * CW_F + 3 * geo, ard_nn_seed_for(seed, "sage1.weight"), err);
     if (st == ARD_OK) {
-        st =
-            ard_nn_init_xavier(m->w2, 2 * hidden, CW_C, ard_nn_seed_for(seed, "sage2.weight"), err);
+        st = ard_nn_init_xavier(m->w2, 2 * hidden + 3 * geo, CW_C,
+                                ard_nn_seed_for(seed, "sage2.weight"), err);
+    }
+    if (st == ARD_OK && geo > 0) {
+        st = ard_nn_init_kaiming(m->p1, CW_F + 2, ard_nn_seed_for(seed, "sage1.geo"), err);
+    }
+    if (st == ARD_OK && geo > 0) {
+        st = ard_nn_init_kaiming(m->p2, hidden + 2, ard_nn_seed_for(seed, "sage2.geo"), err);
+    }
+    for (int32_t g = 0; st == ARD_OK && g < geo; g++) {
+        m->p2->value[g * (hidden + 3) + hidden + 2] =
+            1.0f; /* the neighbours' tensors, as they are */
     }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
@@ -88,69 +108,93 @@ void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n)
 
 /* ---- workspace ---- */
 
-static ard_status work_reserve(cw_work *w, int64_t n1, int64_t rows, int64_t hidden,
+static ard_status grow(float **bufs[], const int64_t *sizes, int count, ard_error *err) {
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+        float *q = ard_realloc(*bufs[i], (size_t)(sizes[i] > 0 ? sizes[i] : 1) * sizeof(float));
+        failed |= !q;
+        *bufs[i] = q ? q : *bufs[i];
+    }
+    return failed ? ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations")
+                  : ARD_OK;
+}
+
+/* Buffers for n1 first-hop rows and `rows` seeds of model m (a workspace serves one model). */
+static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t n1, int64_t rows,
                                ard_error *err) {
+    int64_t h = m->hidden, in1 = 2 * CW_F + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    ard_status st = ARD_OK;
     if (n1 > w->cap1) {
-        int failed = 0;
-        float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg};
-        int64_t sizes[] = {n1 * 2 * CW_F, n1 * hidden, n1 * hidden, n1 * hidden,
-                           n1 * (hidden > CW_F ? hidden : CW_F)};
-        for (int i = 0; i < 5; i++) {
-            float *q = ard_realloc(*bufs[i], (size_t)sizes[i] * sizeof(float));
-            failed |= !q;
-            *bufs[i] = q ? q : *bufs[i];
-        }
-        if (failed) {
-            return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations");
-        }
-        w->cap1 = n1;
+        float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg, &w->dc1, &w->t1, &w->dt1};
+        int64_t sizes[] = {
+            n1 * in1, n1 * h,          n1 * h,         n1 * h, n1 * (h > CW_F ? h : CW_F),
+            n1 * in1, n1 * 6 * m->geo, n1 * 6 * m->geo};
+        st = grow(bufs, sizes, 8, err);
+        w->cap1 = st == ARD_OK ? n1 : 0;
     }
-    if (rows > w->cap2) {
-        int failed = 0;
-        float **bufs[] = {&w->c2, &w->dc2, &w->logits, &w->dlogits};
-        int64_t sizes[] = {rows * 2 * hidden, rows * 2 * hidden, rows * CW_C, rows * CW_C};
-        for (int i = 0; i < 4; i++) {
-            float *q = ard_realloc(*bufs[i], (size_t)sizes[i] * sizeof(float));
-            failed |= !q;
-            *bufs[i] = q ? q : *bufs[i];
-        }
-        if (failed) {
-            return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations");
-        }
-        w->cap2 = rows;
+    if (st == ARD_OK && rows > w->cap2) {
+        float **bufs[] = {&w->c2, &w->dc2, &w->logits, &w->dlogits, &w->t2};
+        int64_t sizes[] = {rows * in2, rows * in2, rows * CW_C, rows * CW_C, rows * 6 * m->geo};
+        st = grow(bufs, sizes, 5, err);
+        w->cap2 = st == ARD_OK ? rows : 0;
     }
-    return ARD_OK;
+    return st;
 }
 
 void ard__cw_work_reset(cw_work *w) {
-    float *bufs[] = {w->c1, w->z1, w->h1, w->dh1, w->c2, w->dc2, w->logits, w->dlogits, w->agg};
+    float *bufs[] = {w->c1,      w->z1,  w->h1,  w->dh1, w->c2, w->dc2, w->logits,
+                     w->dlogits, w->agg, w->dc1, w->t1,  w->t2, w->dt1};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         ard_free(bufs[i]);
     }
     memset(w, 0, sizeof *w);
 }
 
-/* dst[i] = [a[i] (da floats), b[i] (db floats)] for `rows` rows. */
-static void concat_rows(float *dst, const float *a, int64_t da, const float *b, int64_t db,
-                        int64_t rows) {
+/* The layer input c[i] = [x[i] (dim), mean[i] (dim), geo(i) (3 G)] of `rows` destination nodes
+ * whose neighbour lists are index[offsets[i] .. offsets[i + 1]) (geo tensors into t). */
+static void layer_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const float *x,
+                        const float *tin, const float *mean, int64_t dim, const double *pos,
+                        const int64_t *offsets, const int64_t *index, int64_t rows, float *c,
+                        float *t) {
+    int64_t width = 2 * dim + 3 * m->geo;
     for (int64_t i = 0; i < rows; i++) {
-        memcpy(dst + i * (da + db), a + i * da, (size_t)da * sizeof *dst);
-        memcpy(dst + i * (da + db) + da, b + i * db, (size_t)db * sizeof *dst);
+        float *row = c + i * width;
+        memcpy(row, x + i * dim, (size_t)dim * sizeof *row);
+        memcpy(row + dim, mean + i * dim, (size_t)dim * sizeof *row);
+        if (m->geo > 0) {
+            ard__cw_geo_forward(p->value, m->geo, dim, x, tin, pos, i, index + offsets[i],
+                                (int32_t)(offsets[i + 1] - offsets[i]), t + i * 6 * m->geo,
+                                row + 2 * dim);
+        }
+    }
+}
+
+/* tin / dtin: the layer-1 tensors and their gradient (layer 2); dt: this layer's tensors'
+ * gradient from above (layer 1), NULL otherwise. */
+static void geo_backward(const ard_cosmicweb_model *m, ard_nn_tensor *p, const float *x,
+                         const float *tin, int64_t dim, const double *pos, const int64_t *offsets,
+                         const int64_t *index, int64_t rows, const float *t, const float *dc,
+                         const float *dt, float *dx, float *dtin) {
+    int64_t width = 2 * dim + 3 * m->geo, tw = 6 * m->geo;
+    for (int64_t i = 0; i < rows && m->geo > 0; i++) {
+        ard__cw_geo_backward(p->value, m->geo, dim, x, tin, pos, i, index + offsets[i],
+                             (int32_t)(offsets[i + 1] - offsets[i]), t + i * tw,
+                             dc + i * width + 2 * dim, dt ? dt + i * tw : NULL, p->grad, dx, dtin);
     }
 }
 
 ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
                               ard_pool *pool, cw_work *w, double *loss, ard_error *err) {
     int64_t n1 = b->n1, n0 = b->n0, s = b->seeds, h = m->hidden;
-    ard_status st = work_reserve(w, n1, s, h, err);
+    int64_t in1 = 2 * CW_F + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    ard_status st = work_reserve(w, m, n1, s, err);
     /* layer 1 on the first-hop nodes */
     if (st == ARD_OK) {
         st = ard_nn_mean_gather(b->x, n0, CW_F, b->off1, b->idx1, n1, w->agg, err);
     }
     if (st == ARD_OK) {
-        concat_rows(w->c1, b->x, CW_F, w->agg, CW_F, n1);
-        st = ard_nn_dense_forward(pool, w->c1, n1, 2 * CW_F, m->w1->value, m->b1->value, h, w->z1,
-                                  err);
+        layer_input(m, m->p1, b->x, NULL, w->agg, CW_F, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
+        st = ard_nn_dense_forward(pool, w->c1, n1, in1, m->w1->value, m->b1->value, h, w->z1, err);
     }
     if (st == ARD_OK) {
         st = ard_nn_relu_forward(w->z1, n1 * h, w->h1, err);
@@ -160,9 +204,9 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         st = ard_nn_mean_gather(w->h1, n1, h, b->off2, b->idx2, s, w->agg, err);
     }
     if (st == ARD_OK) {
-        concat_rows(w->c2, w->h1, h, w->agg, h, s);
-        st = ard_nn_dense_forward(pool, w->c2, s, 2 * h, m->w2->value, m->b2->value, CW_C,
-                                  w->logits, err);
+        layer_input(m, m->p2, w->h1, w->t1, w->agg, h, b->pos, b->off2, b->idx2, s, w->c2, w->t2);
+        st = ard_nn_dense_forward(pool, w->c2, s, in2, m->w2->value, m->b2->value, CW_C, w->logits,
+                                  err);
     }
     if (st == ARD_OK) {
         st = ard_nn_softmax_xent(w->logits, s, CW_C, b->labels, b->weights, scale, loss, w->dlogits,
@@ -170,46 +214,93 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
     }
     /* backward */
     if (st == ARD_OK) {
-        st = ard_nn_dense_backward(pool, w->c2, s, 2 * h, m->w2->value, CW_C, w->dlogits, w->dc2,
+        st = ard_nn_dense_backward(pool, w->c2, s, in2, m->w2->value, CW_C, w->dlogits, w->dc2,
                                    m->w2->grad, m->b2->grad, err);
     }
     if (st == ARD_OK) {
         memset(w->dh1, 0, (size_t)(n1 * h) * sizeof *w->dh1);
         for (int64_t i = 0; i < s; i++) {
-            memcpy(w->dh1 + i * h, w->dc2 + i * 2 * h, (size_t)h * sizeof *w->dh1);
-            memcpy(w->agg + i * h, w->dc2 + i * 2 * h + h, (size_t)h * sizeof *w->agg);
+            memcpy(w->dh1 + i * h, w->dc2 + i * in2, (size_t)h * sizeof *w->dh1);
+            memcpy(w->agg + i * h, w->dc2 + i * in2 + h, (size_t)h * sizeof *w->agg);
         }
         st = ard_nn_mean_scatter(w->agg, s, h, b->off2, b->idx2, n1, w->dh1, err);
     }
     if (st == ARD_OK) {
+        memset(w->dt1, 0, (size_t)(n1 * 6 * m->geo) * sizeof *w->dt1);
+        geo_backward(m, m->p2, w->h1, w->t1, h, b->pos, b->off2, b->idx2, s, w->t2, w->dc2, NULL,
+                     w->dh1, w->dt1);
         st = ard_nn_relu_backward(w->z1, w->dh1, n1 * h, w->dh1, err);
     }
     if (st == ARD_OK) {
-        st = ard_nn_dense_backward(pool, w->c1, n1, 2 * CW_F, m->w1->value, h, w->dh1, NULL,
-                                   m->w1->grad, m->b1->grad, err);
+        st = ard_nn_dense_backward(pool, w->c1, n1, in1, m->w1->value, h, w->dh1,
+                                   m->geo > 0 ? w->dc1 : NULL, m->w1->grad, m->b1->grad, err);
+    }
+    if (st == ARD_OK) {
+        geo_backward(m, m->p1, b->x, NULL, CW_F, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1,
+                     w->dt1, NULL, NULL);
     }
     return st;
 }
 
 /* ---- full-neighbourhood inference ---- */
 
-/* c[i] = [x[node], mean over the k graph neighbours of x] for nodes a..a+rows. */
-static void full_concat(const cw_graph *g, const float *x, int64_t dim, int64_t a, int64_t rows,
-                        float *c) {
+typedef struct infer_job {
+    const ard_cosmicweb_model *m;
+    const ard_nn_tensor *p; /* the layer's geo weights */
+    const cw_graph *g;
+    const float *x;   /* n x dim */
+    const float *tin; /* layer 2: every node's layer-1 tensors (n x 6 geo); layer 1: NULL */
+    float *tout;      /* layer 1: receives them; layer 2: NULL */
+    int64_t dim, first, rows;
+    float *c; /* rows x (2 dim + 3 geo) */
+} infer_job;
+
+enum { CW_INFER_PART = 128 };
+
+/* c[i] = [x[node], mean over the k graph neighbours of x, geo over them] for a part of the rows. */
+static void infer_part(void *arg, int64_t part, int thread_id) {
+    (void)thread_id;
+    const infer_job *job = arg;
+    const cw_graph *g = job->g;
+    int64_t dim = job->dim, width = 2 * dim + 3 * job->m->geo;
+    int64_t a = part * CW_INFER_PART;
+    int64_t end = a + CW_INFER_PART < job->rows ? a + CW_INFER_PART : job->rows;
     float inv = 1.0f / (float)g->k;
-    for (int64_t i = 0; i < rows; i++) {
-        float *row = c + i * 2 * dim, *mean = row + dim;
-        memcpy(row, x + (a + i) * dim, (size_t)dim * sizeof *row);
+    int64_t nbr[256];
+    float scratch[6 * 64];
+    for (int64_t i = a; i < end; i++) {
+        int64_t node = job->first + i;
+        float *row = job->c + i * width, *mean = row + dim;
+        memcpy(row, job->x + node * dim, (size_t)dim * sizeof *row);
         memset(mean, 0, (size_t)dim * sizeof *mean);
-        const int32_t *nbr = g->nbr + (a + i) * g->k;
         for (int32_t j = 0; j < g->k; j++) {
-            const float *src = x + (int64_t)nbr[j] * dim;
+            nbr[j] = g->nbr[node * g->k + j];
+            const float *src = job->x + nbr[j] * dim;
             for (int64_t d = 0; d < dim; d++) {
                 mean[d] += src[d];
             }
         }
         for (int64_t d = 0; d < dim; d++) {
             mean[d] *= inv;
+        }
+        if (job->m->geo > 0) {
+            float *t = job->tout ? job->tout + node * 6 * job->m->geo : scratch;
+            ard__cw_geo_forward(job->p->value, job->m->geo, dim, job->x, job->tin, g->xyz, node,
+                                nbr, g->k, t, row + 2 * dim);
+        }
+    }
+}
+
+static void full_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const cw_graph *g,
+                       const float *x, const float *tin, float *tout, int64_t dim, int64_t first,
+                       int64_t rows, ard_pool *pool, float *c) {
+    infer_job job = {m, p, g, x, tin, tout, dim, first, rows, c};
+    int64_t parts = (rows + CW_INFER_PART - 1) / CW_INFER_PART;
+    if (pool) {
+        ard_pool_for(pool, parts, infer_part, &job);
+    } else {
+        for (int64_t i = 0; i < parts; i++) {
+            infer_part(&job, i, 0);
         }
     }
 }
@@ -256,27 +347,31 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
                                const ard_cosmicweb_share *share, const int64_t *bounds,
                                ard_status st, float *prob, ard_error *err) {
     int64_t n = g->n, h = m ? m->hidden : 1; /* no model: st failed, only the exchanges run */
+    int64_t geo = m ? m->geo : 0, width = 2 * (h > CW_F ? h : CW_F) + 3 * geo;
     int32_t rank = share ? share->rank : 0;
     int64_t first = bounds[rank], end = bounds[rank + 1];
     float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
-    float *c = ard_malloc((size_t)CW_INFER_CHUNK * 2 * (size_t)(h > CW_F ? h : CW_F) * sizeof *c);
-    if (st == ARD_OK && (!h1 || !c)) {
+    float *c = ard_malloc((size_t)CW_INFER_CHUNK * (size_t)width * sizeof *c);
+    float *t1 = ard_malloc((size_t)(geo > 0 ? n * 6 * geo : 1) * sizeof *t1);
+    if (st == ARD_OK && (!h1 || !c || !t1)) {
         st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for inference");
     }
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_concat(g, features, CW_F, a, rows, c);
-        st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F, m->w1->value, m->b1->value, h,
+        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, CW_F, a, rows, pool, c);
+        st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F + 3 * geo, m->w1->value, m->b1->value, h,
                                   h1 + a * h, err);
         if (st == ARD_OK) {
             st = ard_nn_relu_forward(h1 + a * h, rows * h, h1 + a * h, err);
         }
     }
     st = exchange(share, st, h1, h * (int64_t)sizeof *h1, bounds, err);
+    /* always called (a process without a model has failed: the agreement ends the exchange) */
+    st = exchange(share, st, geo > 0 ? t1 : NULL, 6 * geo * (int64_t)sizeof *t1, bounds, err);
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_concat(g, h1, h, a, rows, c);
-        st = ard_nn_dense_forward(pool, c, rows, 2 * h, m->w2->value, m->b2->value, CW_C,
+        full_input(m, m->p2, g, h1, geo > 0 ? t1 : NULL, NULL, h, a, rows, pool, c);
+        st = ard_nn_dense_forward(pool, c, rows, 2 * h + 3 * geo, m->w2->value, m->b2->value, CW_C,
                                   prob + a * CW_C, err);
         if (st == ARD_OK) {
             softmax_rows(prob + a * CW_C, rows);
@@ -285,6 +380,7 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     st = exchange(share, st, prob, CW_C * (int64_t)sizeof *prob, bounds, err);
     ard_free(h1);
     ard_free(c);
+    ard_free(t1);
     return st;
 }
 
@@ -303,6 +399,10 @@ ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char
     if (st == ARD_OK) {
         snprintf(num, sizeof num, "%d", (int)model->k);
         st = ard_nn_params_set_meta(model->params, "k", num, err);
+    }
+    if (st == ARD_OK) {
+        snprintf(num, sizeof num, "%d", (int)model->geo);
+        st = ard_nn_params_set_meta(model->params, "geo", num, err);
     }
     if (st == ARD_OK) {
         snprintf(num, sizeof num, "%d,%d", (int)model->fanout1, (int)model->fanout2);
@@ -354,6 +454,7 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
     const char *stage = ard_nn_params_get_meta(file, "ard.stage");
     const char *features = ard_nn_params_get_meta(file, "features");
     const ard_nn_tensor *b1 = ard_nn_params_find(file, "sage1.bias");
+    const ard_nn_tensor *p1 = ard_nn_params_find(file, "sage1.geo"); /* absent: geo 0 */
     int32_t k = 0, f1 = 0, f2 = 0;
     const char *fan = ard_nn_params_get_meta(file, "fanout");
     if (!stage || strcmp(stage, "cosmicweb") != 0) {
@@ -370,10 +471,12 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
                            "%s: cosmicweb model without valid k, fanout or "
                            "sage1.bias",
                            path);
+    } else if (p1 && (p1->ndim != 2 || p1->shape[0] < 1 || p1->shape[0] > CW_GEO_MAX)) {
+        st = ard_error_set(err, ARD_EINVAL, "%s: tensor sage1.geo has a bad shape", path);
     }
     ard_cosmicweb_model *m = NULL;
     if (st == ARD_OK) {
-        st = model_alloc(k, (int32_t)b1->shape[0], &m, err);
+        st = model_alloc(k, (int32_t)b1->shape[0], p1 ? (int32_t)p1->shape[0] : 0, &m, err);
     }
     ard_nn_params_free(file);
     if (st == ARD_OK) {

@@ -22,6 +22,7 @@ static ard_status batch_reserve(cw_batch *b, int64_t seeds, int64_t f1, int64_t 
         int failed = 0;
         b->nodes = resize(b->nodes, n0, sizeof *b->nodes, &failed);
         b->x = resize(b->x, n0 * CW_F, sizeof *b->x, &failed);
+        b->pos = resize(b->pos, n0 * 3, sizeof *b->pos, &failed);
         b->off1 = resize(b->off1, n1 + 1, sizeof *b->off1, &failed);
         b->idx1 = resize(b->idx1, n1 * f2, sizeof *b->idx1, &failed);
         b->off2 = resize(b->off2, seeds + 1, sizeof *b->off2, &failed);
@@ -99,6 +100,7 @@ ard_status ard__cw_sample_batch(const cw_sampler *s, int64_t epoch, const int64_
     }
     for (int64_t i = 0; i < b->n0; i++) {
         memcpy(b->x + i * CW_F, s->features + b->nodes[i] * CW_F, CW_F * sizeof *b->x);
+        memcpy(b->pos + i * 3, s->g->xyz + b->nodes[i] * 3, 3 * sizeof *b->pos);
     }
     return ARD_OK;
 }
@@ -110,6 +112,7 @@ void ard__cw_batch_reset(cw_batch *b) {
     ard_free(b->off2);
     ard_free(b->idx2);
     ard_free(b->x);
+    ard_free(b->pos);
     ard_free(b->labels);
     ard_free(b->weights);
     ard_free(b->hash);

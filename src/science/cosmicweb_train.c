@@ -21,16 +21,18 @@ void ard_cosmicweb_options_init(ard_cosmicweb_options *opt) {
     opt->balanced = 1;
     opt->seed = 1;
     opt->queue = 16;
+    opt->geo = 4;
 }
 
 static ard_status check_options(const ard_cosmicweb_options *o, ard_error *err) {
     if (o->k < 16 || o->k > 256 || o->fanout1 < 1 || o->fanout1 > 256 || o->fanout2 < 1 ||
         o->fanout2 > 256 || o->hidden < 1 || o->hidden > 4096 || o->batch < 1 || o->batch > 65536 ||
-        o->accum < 1 || o->epochs < 0 || !(o->lr > 0.0f) || o->queue < 1 || o->queue > 1024) {
+        o->accum < 1 || o->epochs < 0 || !(o->lr > 0.0f) || o->queue < 1 || o->queue > 1024 ||
+        o->geo < 0 || o->geo > 64) {
         return ard_error_set(err, ARD_EINVAL,
                              "cosmicweb: options out of range (k 16..256, fan-outs 1..256, hidden "
                              "1..4096, batch 1..65536, accum >= 1, epochs >= 0, lr > 0, queue "
-                             "1..1024)");
+                             "1..1024, geo 0..64)");
     }
     return ARD_OK;
 }
@@ -433,7 +435,8 @@ ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in, const ard_cosmicwe
     ard_cosmicweb_model *m = NULL;
     st = setup_training(in, opt, &s, err);
     if (st == ARD_OK) {
-        st = ard__cw_model_new(opt->k, opt->hidden, opt->fanout1, opt->fanout2, opt->seed, &m, err);
+        st = ard__cw_model_new(opt->k, opt->hidden, opt->geo, opt->fanout1, opt->fanout2, opt->seed,
+                               &m, err);
     }
     if (st == ARD_OK) {
         fit_normalisation(m, s.features, s.train, s.train_count);

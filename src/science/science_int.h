@@ -236,7 +236,8 @@ typedef struct cw_graph {
     int64_t n;
     int32_t k;
     int32_t *nbr;
-    float *dist; /* Mpc, same layout */
+    float *dist;       /* Mpc, same layout */
+    const double *xyz; /* n x 3 positions (borrowed from the builder's caller) */
 } cw_graph;
 
 /* Builds the graph in parallel on pool (may be NULL). n must exceed k. ARD_EINVAL (non-finite
@@ -269,6 +270,7 @@ typedef struct cw_batch {
     int64_t *off2;   /* seeds + 1: layer-2 neighbour lists of the seeds ... */
     int64_t *idx2;   /* ... local ids < n1 */
     float *x;        /* n0 x CW_F normalised features */
+    double *pos;     /* n0 x 3 positions */
     int32_t *labels; /* seeds */
     float *weights;  /* seeds */
     int64_t room_seeds, room_f1, room_f2; /* the buffers fit this many seeds at these fan-outs */
@@ -294,17 +296,37 @@ void ard__cw_batch_reset(cw_batch *b);
 
 struct ard_cosmicweb_model {
     ard_nn_params *params;
-    ard_nn_tensor *w1, *b1, *w2, *b2, *mean, *std; /* w1 [hidden, 2F], w2 [C, 2 hidden] */
-    int32_t k, hidden, fanout1, fanout2;
+    /* w1 [hidden, 2F + 3G], w2 [C, 2 hidden + 3G]; p1 [G, F + 2], p2 [G, hidden + 3] (NULL when
+     * G = geo = 0): the geometric aggregator's per-neighbour weights (science.h "Model") */
+    ard_nn_tensor *w1, *b1, *w2, *b2, *mean, *std, *p1, *p2;
+    int32_t k, hidden, geo, fanout1, fanout2;
 };
 
-/* A new model with initialised weights (Kaiming for w1, Xavier for w2, seeds from `seed`). */
-ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t fanout1, int32_t fanout2,
-                             uint64_t seed, ard_cosmicweb_model **out, ard_error *err);
+/* A new model with initialised weights (Kaiming for w1, p1, p2, Xavier for w2, seeds from `seed`). */
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fanout1,
+                             int32_t fanout2, uint64_t seed, ard_cosmicweb_model **out,
+                             ard_error *err);
+
+/* The geometric aggregator (cosmicweb_geo.c) of destination node `self` over its `count`
+ * neighbours nbr (ids into h, rows of dim floats, into pos, n x 3, and into tin): tensors t (geo x
+ * 6: xx, yy, zz, xy, xz, yz; kept for the backward pass) and the 3 geo invariants into out.
+ * tin NULL (layer 1): p is [geo, dim + 2]; else (layer 2) tin holds the neighbours' layer-1
+ * tensors (geo x 6 per node), added with the weight p_g[dim + 2] (p is [geo, dim + 3]): the
+ * second hop's shapes reach the tensor, oriented, not only as invariants. */
+void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h, const float *tin,
+                         const double *pos, int64_t self, const int64_t *nbr, int32_t count,
+                         float *t, float *out);
+/* Its backward pass: from dout (3 geo) and dt (NULL, or the gradient of t from above, geo x 6 in
+ * the full-matrix convention) adds d/dp into dp, d/dh into the neighbours' rows of dh (when not
+ * NULL) and d/dtin into the neighbours' rows of dtin (when tin is not NULL). */
+void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float *h,
+                          const float *tin, const double *pos, int64_t self, const int64_t *nbr,
+                          int32_t count, const float *t, const float *dout, const float *dt,
+                          float *dp, float *dh, float *dtin);
 
 /* Scratch buffers of the batch forward/backward pass (grown as needed). */
 typedef struct cw_work {
-    float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg;
+    float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg, *dc1, *t1, *t2, *dt1;
     int64_t cap1, cap2;
 } cw_work;
 void ard__cw_work_reset(cw_work *w);
