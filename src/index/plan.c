@@ -27,6 +27,7 @@ struct plan_builder {
     int64_t num_rgs, rgs_cap;
     int64_t last_file_id;
     int failed;
+    idx_plan_rg rg; /* begin_rg's row group (path borrowed from files) */
 };
 
 ard_status ard__plan_builder_new(plan_builder **out, ard_error *err) {
@@ -74,21 +75,49 @@ static int add_file(plan_builder *b, int64_t file_id, const char *path) {
     return 0;
 }
 
+static int grow_rows(plan_builder *b) {
+    if (b->count < b->cap) {
+        return 0;
+    }
+    int64_t cap = b->cap ? b->cap * 2 : 1024;
+    plan_row *grown = ard_realloc(b->rows, (size_t)cap * sizeof *grown);
+    if (!grown) {
+        b->failed = 1;
+        return 1;
+    }
+    b->rows = grown;
+    b->cap = cap;
+    return 0;
+}
+
+int ard__plan_builder_begin_rg(plan_builder *b, const idx_plan_rg *g) {
+    if (g->file_id != b->last_file_id && add_file(b, g->file_id, g->path) != 0) {
+        b->failed = 1;
+        return 1;
+    }
+    b->last_file_id = g->file_id;
+    b->rg = *g;
+    return 0;
+}
+
+int ard__plan_builder_add_row(plan_builder *b, int64_t row, int64_t targetid) {
+    if (grow_rows(b)) {
+        return 1;
+    }
+    const idx_plan_rg *g = &b->rg;
+    b->rows[b->count++] = (plan_row){g->file_id,   g->row_group,   row,      targetid,
+                                     g->first_row, g->byte_offset, g->bytes, 0};
+    return 0;
+}
+
 /* Phase 1 rows (integers): file_id, row_group, row_index, targetid. */
 int ard__plan_builder_row(void *ctx, int32_t n, const int64_t *v) {
     plan_builder *b = ctx;
     if (n < 4) {
         return 0;
     }
-    if (b->count == b->cap) {
-        int64_t cap = b->cap ? b->cap * 2 : 1024;
-        plan_row *grown = ard_realloc(b->rows, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            b->failed = 1;
-            return 1;
-        }
-        b->rows = grown;
-        b->cap = cap;
+    if (grow_rows(b)) {
+        return 1;
     }
     plan_row *r = &b->rows[b->count++];
     memset(r, 0, sizeof *r);
@@ -245,10 +274,14 @@ static int rank_files(plan_builder *b) {
         by_id[i] = (plan_file){b->files[i].file_id, (char *)(intptr_t)i};
     }
     sort(by_id, n, sizeof *by_id, cmp_file_id);
+    int32_t file = 0;
     for (int64_t r = 0; r < b->count; r++) {
-        plan_file key = {b->rows[r].file_id, NULL};
-        plan_file *hit = bsearch(&key, by_id, (size_t)n, sizeof key, cmp_file_id);
-        b->rows[r].file = hit ? (int32_t)(intptr_t)hit->path : 0;
+        if (r == 0 || b->rows[r].file_id != b->rows[r - 1].file_id) { /* rows come file by file */
+            plan_file key = {b->rows[r].file_id, NULL};
+            plan_file *hit = bsearch(&key, by_id, (size_t)n, sizeof key, cmp_file_id);
+            file = hit ? (int32_t)(intptr_t)hit->path : 0;
+        }
+        b->rows[r].file = file;
     }
     ard_free(by_id);
     return 0;
