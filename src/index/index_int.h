@@ -167,6 +167,8 @@ typedef struct idx_plan_rg {
     int64_t row_group, first_row, byte_offset, bytes;
 } idx_plan_rg;
 int ard__plan_builder_begin_rg(plan_builder *b, const idx_plan_rg *g);
+/* Room for `rows` rows (a known result size: no regrowth). Nonzero when out of memory. */
+int ard__plan_builder_reserve(plan_builder *b, int64_t rows);
 int ard__plan_builder_add_row(plan_builder *b, int64_t row, int64_t targetid);
 void ard__plan_builder_free(plan_builder *b);
 

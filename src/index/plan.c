@@ -90,6 +90,20 @@ static int grow_rows(plan_builder *b) {
     return 0;
 }
 
+int ard__plan_builder_reserve(plan_builder *b, int64_t rows) {
+    if (rows <= b->cap) {
+        return 0;
+    }
+    plan_row *grown = ard_realloc(b->rows, (size_t)rows * sizeof *grown);
+    if (!grown) {
+        b->failed = 1;
+        return 1;
+    }
+    b->rows = grown;
+    b->cap = rows;
+    return 0;
+}
+
 int ard__plan_builder_begin_rg(plan_builder *b, const idx_plan_rg *g) {
     if (g->file_id != b->last_file_id && add_file(b, g->file_id, g->path) != 0) {
         b->failed = 1;
@@ -293,23 +307,26 @@ ard_status ard__plan_builder_finish(plan_builder *b, ard_plan **out, ard_error *
         return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
     const char **paths = ard_malloc((size_t)(b->num_files + 1) * sizeof *paths);
-    ard_plan_entry *entries = ard_malloc((size_t)(b->count + 1) * sizeof *entries);
-    ard_status st = ARD_OK;
-    if (!paths || !entries) {
-        st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    if (!paths) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
-    for (int32_t i = 0; st == ARD_OK && i < b->num_files; i++) {
+    for (int32_t i = 0; i < b->num_files; i++) {
         paths[i] = b->files[i].path;
     }
-    for (int64_t i = 0; st == ARD_OK && i < b->count; i++) {
-        const plan_row *r = &b->rows[i];
-        entries[i] = (ard_plan_entry){r->file,      (int32_t)r->row_group, r->row,  r->targetid,
-                                      r->first_row, r->byte_offset,        r->bytes};
+    /* The entries overwrite the rows in place, front to back (an entry is smaller than a row, so
+     * entry i ends inside row i): a 700k-spectrum plan faults 40 MB fewer fresh pages. */
+    _Static_assert(sizeof(ard_plan_entry) <= sizeof(plan_row), "entries fit over rows");
+    unsigned char *base = (unsigned char *)b->rows;
+    for (int64_t i = 0; i < b->count; i++) {
+        plan_row r;
+        memcpy(&r, base + (size_t)i * sizeof r, sizeof r);
+        ard_plan_entry e = {r.file,      (int32_t)r.row_group, r.row,  r.targetid,
+                            r.first_row, r.byte_offset,        r.bytes};
+        memcpy(base + (size_t)i * sizeof e, &e, sizeof e);
     }
-    if (st == ARD_OK) {
-        st = ard_plan_new(paths, b->num_files, entries, b->count, out, err);
-    }
+    ard_status st =
+        ard_plan_new(paths, b->num_files, (ard_plan_entry *)(void *)base, b->count, out, err);
+    b->count = 0; /* the rows are gone */
     ard_free(paths);
-    ard_free(entries);
     return st;
 }

@@ -187,6 +187,9 @@ static ard_status scan(ard_index *idx, const int64_t *sel, int64_t num_sel, ard_
     s.sel = sel;
     s.num_sel = num_sel;
     ard_status st = ard__plan_builder_new(&s.b, err);
+    if (st == ARD_OK && sel && ard__plan_builder_reserve(s.b, num_sel)) {
+        st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    }
     ard_buf sql;
     ard_buf_init(&sql);
     ard_buf_appendf(&sql,
