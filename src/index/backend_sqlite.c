@@ -170,20 +170,28 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
     if (st != ARD_OK) {
         return st;
     }
-    int ncol = sqlite3_column_count(stmt);
+    int ncol = 0;
     const char *names[64];
     const char *vals[64];
     int64_t ints[64];
     idx_value typed[64];
-    if (ncol > 64) {
-        sqlite3_finalize(stmt);
-        return ard_error_set(err, ARD_ELIMIT, "query returns %d columns (at most 64)", ncol);
-    }
-    for (int c = 0; c < ncol; c++) {
-        names[c] = sqlite3_column_name(stmt, c);
-    }
     int rc;
+    int first = 1;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (first) {
+            /* Names (and the count) only after the first step: a schema change by another
+             * connection makes that step re-prepare the statement, which frees earlier names. */
+            first = 0;
+            ncol = sqlite3_column_count(stmt);
+            if (ncol > 64) {
+                sqlite3_finalize(stmt);
+                return ard_error_set(err, ARD_ELIMIT, "query returns %d columns (at most 64)",
+                                     ncol);
+            }
+            for (int c = 0; c < ncol; c++) {
+                names[c] = sqlite3_column_name(stmt, c);
+            }
+        }
         int stop;
         if (vfn) {
             typed_row(stmt, ncol, typed);
