@@ -114,6 +114,8 @@ ard_status ard__loader_drop_run(ard_loader *l, const int64_t *pairs, int64_t cou
 int32_t ard__loader_compact(const ard_loader *l, const ard_batch *b, const uint8_t *keep,
                             int32_t n) {
     int64_t np = l->num_patches, p = l->o.tokenize.patch;
+    float *weights =
+        l->weights_column >= 0 ? (float *)ard_batch_column(l->store, b, l->weights_column) : NULL;
     int32_t out = 0;
     for (int32_t i = 0; i < n; i++) {
         if (!keep[i]) {
@@ -121,6 +123,9 @@ int32_t ard__loader_compact(const ard_loader *l, const ard_batch *b, const uint8
         }
         if (out != i) {
             memmove(b->tokens + out * np * p, b->tokens + i * np * p, (size_t)(np * p) * 4);
+            if (weights) { /* tokenized beside the tokens; catalog columns come after this */
+                memmove(weights + out * np * p, weights + i * np * p, (size_t)(np * p) * 4);
+            }
             memmove(b->scales + out * np, b->scales + i * np, (size_t)np * 4);
             memmove(b->mask + out * np, b->mask + i * np, (size_t)np);
             b->flags[out] = b->flags[i];

@@ -9,7 +9,10 @@
  * signals only when the header's waiter count says someone sleeps; a consumer that finds nothing
  * ready spins (bounded, adaptive) on the lock-free `filled_events` counter before it sleeps; and
  * releases are handed to sleeping producers in batches (credits), flushed before a consumer
- * sleeps, when it leaves, or when a quarter of the ring is free. ARD_STORE_WAKE=legacy (read once
+ * sleeps, when it leaves, or when a quarter of the ring is free. A lone consumer that has to sleep
+ * asks to be woken only when half the ring (of the slots it does not hold) is ready in delivery
+ * order, so a consumer that outpaces its producers sleeps once per several batches, not once per
+ * batch (end, failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once
  * per process) restores the previous protocol (broadcast on every change, no spin) so benchmarks
  * can compare both in the same run. */
 #include "stream_int.h"
@@ -56,6 +59,54 @@ static void wake_filled(store_header *h) {
     if (h->filled_waiters > 0 || legacy_wake()) {
         pthread_cond_broadcast(&h->filled);
     }
+}
+
+/* Batches deliverable in a row from next_deliver. Caller holds lock. */
+static int32_t ready_run(const store_header *h) {
+    int32_t run = 0;
+    for (int found = 1; found;) {
+        found = 0;
+        for (int32_t i = 0; i < h->num_slots; i++) {
+            const store_slot *m = &h->slot_meta[i];
+            if (m->state == SLOT_FILLED && m->seq == h->next_deliver + run) {
+                run++;
+                found = 1;
+                break;
+            }
+        }
+    }
+    return run;
+}
+
+/* A publish: wakes the sleeping consumer only once the batches it asked for are ready (the
+ * counter a spinning consumer watches moves on every publish). Caller holds lock. */
+static void wake_published(store_header *h) {
+    if (h->wake_ready > 1 && h->filled_waiters > 0 && !legacy_wake() &&
+        ready_run(h) < h->wake_ready) {
+        __atomic_fetch_add(&h->filled_events, 1u, __ATOMIC_RELEASE);
+        return;
+    }
+    wake_filled(h);
+}
+
+/* How many ready batches a consumer about to sleep waits for: a lone consumer (the usual trainer)
+ * that outpaces its producers would otherwise sleep and wake once per batch, and each wake-up
+ * costs far more CPU than taking a batch; woken with half the ring ready it takes them without
+ * sleeping. Half of the slots it does not hold, never more than the stream has left; 1 with
+ * several consumers (they share the ready batches). Caller holds lock. */
+static int32_t wake_goal(const store_header *h) {
+    int32_t consumers = 0, held = 0;
+    for (int32_t i = 0; i < STORE_MAX_CONSUMERS; i++) {
+        consumers += h->consumers[i].in_use != 0;
+    }
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        held += h->slot_meta[i].state == SLOT_HELD;
+    }
+    int64_t goal = (h->num_slots - held) / 2;
+    if (goal > h->end_seq - h->next_deliver) {
+        goal = h->end_seq - h->next_deliver;
+    }
+    return consumers == 1 && goal > 1 ? (int32_t)goal : 1;
 }
 
 /* Hands the pending credits (released slots) to sleeping producers. Caller holds lock. */
@@ -283,7 +334,7 @@ ard_status ard_store_publish(ard_store *store, const ard_batch *batch, int32_t c
         m->count = count;
         m->epoch = epoch;
         m->state = SLOT_FILLED;
-        wake_filled(h);
+        wake_published(h);
     }
     pthread_mutex_unlock(&h->lock);
     return st;
@@ -435,8 +486,11 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         }
         flush_credits(h); /* producers must not sleep on credits while the consumer sleeps */
         int64_t poll = legacy_wake() ? STORE_POLL_MS : STORE_CONSUMER_POLL_MS;
-        if (wait_poll(h, &h->filled, &h->filled_waiters, poll,
-                      timeout_ms >= 0 ? &deadline : NULL)) {
+        h->wake_ready = wake_goal(h);
+        int late =
+            wait_poll(h, &h->filled, &h->filled_waiters, poll, timeout_ms >= 0 ? &deadline : NULL);
+        h->wake_ready = 1;
+        if (late) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no batch within %lld ms",
                                (long long)timeout_ms);
             break;

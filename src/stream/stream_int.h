@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 4                   /* 2: catalog columns, 3: token dtype, 4: waiter counts */
+#define STORE_VERSION 5 /* 2: catalog columns, 3: token dtype, 4: waiter counts, 5: wake_ready */
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -66,6 +66,9 @@ typedef struct store_header {
     int32_t filled_waiters, freed_waiters;
     uint32_t filled_events;
     int32_t credits;
+    /* A lone sleeping consumer's wish: wake it when this many batches are ready in delivery order
+     * (<= 1: at the first publish); end, failure and re-queues always wake. */
+    int32_t wake_ready;
     int32_t state;
     int32_t fail_status;
     char fail_msg[256];

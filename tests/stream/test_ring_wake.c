@@ -164,6 +164,53 @@ static void test_sleeper_woken(void **state) {
     ard_store_close(p);
 }
 
+typedef struct paced {
+    ard_store *p;
+    int n, gap_ms;
+} paced;
+
+static void *paced_main(void *arg) {
+    paced *q = arg;
+    for (int i = 0; i < q->n; i++) {
+        usleep((useconds_t)q->gap_ms * 1000);
+        assert_int_equal(produce(q->p, 10000), ARD_OK);
+    }
+    return NULL;
+}
+
+/* A lone consumer that outpaces its producer sleeps until half the ring is ready (8 slots: 4
+ * batches), then takes them without waiting: one wake-up per 4 batches, not per batch. The
+ * producer publishes every 20 ms; the consumer's liveness poll (250 ms) is far longer than 4 of
+ * them. */
+static void test_lone_consumer_wakes_for_half_ring(void **state) {
+    (void)state;
+    ard_store_options o;
+    geometry(&o, 8);
+    ard_store *p = NULL, *c = NULL;
+    assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+    assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
+    paced q = {p, 12, 20};
+    pthread_t t;
+    pthread_create(&t, NULL, paced_main, &q);
+    for (int round = 0; round < 3; round++) {
+        ard_batch b;
+        assert_int_equal(ard_store_acquire(c, 10000, &b, NULL), ARD_OK); /* sleeps */
+        assert_int_equal(b.seq, 4 * round);
+        int ready = 1;
+        while (ard_store_next(c, 0, &b, NULL) == ARD_OK) { /* timeout 0: only what is ready */
+            ready++;
+            if (ready == 4) {
+                break;
+            }
+        }
+        assert_int_equal(ready, 4); /* woken with 4 ready (old protocol: 1) */
+        assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
+    }
+    pthread_join(t, NULL);
+    ard_store_close(c);
+    ard_store_close(p);
+}
+
 #define LW_BATCHES 1500
 #define LW_SLOW_MS 45 /* a wait this long ran into the liveness poll: a wake-up was missed */
 typedef struct lw_ctx {
@@ -266,6 +313,7 @@ int st_ring_run(void) {
         cmocka_unit_test(test_credits_and_counts),
         cmocka_unit_test(test_spin_budget),
         cmocka_unit_test(test_sleeper_woken),
+        cmocka_unit_test(test_lone_consumer_wakes_for_half_ring),
         cmocka_unit_test(test_no_lost_wakeups),
     };
     return cmocka_run_group_tests_name("stream_ring", tests, NULL, NULL);

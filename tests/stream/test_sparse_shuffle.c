@@ -226,11 +226,66 @@ static void test_compact_rows_equal_full_read(void **state) {
     free(sparse);
 }
 
+/* Streams dataset `dir` shuffled with weights into recs (rewriting tile 100 after the loader
+ * resolved it when `rewrite`: its row groups then fail and, under on_error = skip, are left out
+ * of batches that are compacted around them). Returns the count. */
+static int64_t skip_run(const char *dir, int rewrite, row_rec *recs, int64_t cap,
+                        int64_t *gone_base) {
+    ard_loader_options o;
+    options(&o, 1, BUFFER);
+    o.on_error = ARD_ON_ERROR_SKIP;
+    ard_loader *l = NULL;
+    assert_int_equal(ard_loader_new_dataset(&o, dir, &l, NULL), ARD_OK);
+    if (rewrite) {
+        int32_t f = 0; /* a closed tile: reopened (and found changed) on first use */
+        while (f < l->num_files && l->files[f].tile) {
+            f++;
+        }
+        assert_true(f < l->num_files);
+        const char *name = strrchr(l->files[f].path, '/') + 1; /* "1NN.parquet" */
+        *gone_base = (int64_t)(strtol(name, NULL, 10) - 99) * 1000000;
+        assert_int_equal(st_write_tile(l->files[f].path, 45, WIDTH, RPG, *gone_base, 5, NULL),
+                         ARD_OK);
+    }
+    int64_t n = stream(l, recs, cap);
+    assert_int_equal(ard_loader_num_skipped(l), rewrite ? 4 : 0);
+    ard_loader_free(l);
+    return n;
+}
+
+/* Rows left out under on_error = skip: the batch is compacted, weights included (they used to
+ * stay in place, so a kept row got a dropped row's weights). */
+static void test_skip_keeps_weights_with_rows(void **state) {
+    (void)state;
+    enum { T = 12, R = 40 };
+    char *dir = st_make_dataset(T, R, WIDTH, RPG);
+    assert_non_null(dir);
+    row_rec *want = calloc(T * R, sizeof *want), *got = calloc(T * R, sizeof *got);
+    int64_t gone = -1;
+    assert_int_equal(skip_run(dir, 0, want, T * R, &gone), T * R);
+    int64_t n = skip_run(dir, 1, got, T * R, &gone);
+    assert_int_equal(n, (T - 1) * R);
+    qsort(want, T * R, sizeof *want, cmp_rec);
+    for (int64_t k = 0; k < n; k++) {
+        assert_true(got[k].id / 1000000 != gone / 1000000); /* none of the rewritten tile */
+        row_rec key = {.id = got[k].id};
+        const row_rec *w = bsearch(&key, want, T * R, sizeof *want, cmp_rec);
+        assert_non_null(w);
+        assert_memory_equal(got[k].tokens, w->tokens, sizeof w->tokens);
+        assert_memory_equal(got[k].weights, w->weights, sizeof w->weights);
+    }
+    free(want);
+    free(got);
+    st_rmtree(dir);
+    free(dir);
+}
+
 int st_sparse_shuffle_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_peak_flat_in_dataset_size),
         cmocka_unit_test(test_row_groups_move_whole),
         cmocka_unit_test(test_compact_rows_equal_full_read),
+        cmocka_unit_test(test_skip_keeps_weights_with_rows),
     };
     return cmocka_run_group_tests_name("sparse_shuffle", tests, setup, teardown);
 }
