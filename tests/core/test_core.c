@@ -562,6 +562,68 @@ static void test_pool(void **state) {
 
 // ---- progress -----------------------------------------------------------------------------------
 
+/* Runs fn with stderr redirected into a file; returns what was written (static buffer). */
+static const char *capture_stderr(void (*fn)(void)) {
+    static char text[4096];
+    tmpdir t;
+    tmpdir_make(&t);
+    char path[512];
+    join(path, sizeof path, &t, "stderr.txt");
+    int saved = dup(STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    tmpdir_remove(&t);
+    return text;
+}
+
+static void four_rows_and_three(void) {
+    ard_progress *p = ard_progress_new("rows", 4);
+    for (int i = 0; i < 4; i++) {
+        ard_progress_add(p, 1);
+    }
+    ard_progress_done(p);
+    p = ard_progress_new("n", 0); /* no total */
+    ard_progress_add(p, 3);
+    ard_progress_done(p);
+}
+
+/* Not a TTY and ARD_PROGRESS_LINES=S: plain lines at most every S seconds (0: every update), the
+ * last count once more at the end if it was not written; nothing with a long interval and a short
+ * run, with ARD_NO_PROGRESS, or with a malformed interval. */
+static void test_progress_lines_when_asked(void **state) {
+    (void)state;
+    setenv("ARD_PROGRESS_LINES", "0", 1);
+    const char *out = capture_stderr(four_rows_and_three);
+    assert_non_null(strstr(out, "rows: 25% 1/4 "));
+    assert_non_null(strstr(out, "rows: 100% 4/4 "));
+    assert_non_null(strstr(out, "n: 3 "));
+    int lines = 0;
+    for (const char *c = out; *c; c++) {
+        lines += *c == '\n';
+    }
+    assert_int_equal(lines, 5); /* 4 + 1: the end repeats no line already written */
+    assert_null(strchr(out, '\r'));
+    setenv("ARD_PROGRESS_LINES", "3600", 1);
+    assert_string_equal(capture_stderr(four_rows_and_three), "");
+    setenv("ARD_PROGRESS_LINES", "10s", 1);
+    assert_string_equal(capture_stderr(four_rows_and_three), "");
+    setenv("ARD_PROGRESS_LINES", "0", 1);
+    setenv("ARD_NO_PROGRESS", "1", 1);
+    assert_string_equal(capture_stderr(four_rows_and_three), "");
+    unsetenv("ARD_NO_PROGRESS");
+    unsetenv("ARD_PROGRESS_LINES");
+}
+
 /* With stderr redirected to a file (not a TTY) the bar must write nothing. */
 static void test_progress_quiet_when_not_tty(void **state) {
     (void)state;
@@ -805,6 +867,7 @@ int main(void) {
         cmocka_unit_test(test_atomic_crash_safety),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_progress_quiet_when_not_tty),
+        cmocka_unit_test(test_progress_lines_when_asked),
         cmocka_unit_test(test_json_escapes),
         cmocka_unit_test(test_json_utf8),
         cmocka_unit_test(test_json_doubles),
