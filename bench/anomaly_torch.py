@@ -77,7 +77,8 @@ def pr_curve(ids, score, truth, keep, points=200):
 
 def pr_svg(curves, title, path):
     """Precision-recall curves as a plain SVG (no matplotlib on the bench machine)."""
-    colors = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#7f7f7f"]
+    colors = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+              "#17becf", "#7f7f7f"]
     x0, y0, pw, ph = 70, 40, 600, 340
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<svg xmlns="http://www.w3.org/2000/svg" width="720" height="460" viewBox="0 0 720 460" '
@@ -402,7 +403,8 @@ def main():
     if a.reuse_ard:
         tr = sc = {"spectra_per_second": float("nan"), "params": "(reused)"}
     else:
-        tr = ds.anomaly_train(run="bench", epochs=a.epochs, threads=a.threads, seed=1)
+        tr = ds.anomaly_train(run="bench", epochs=a.epochs, threads=a.threads, seed=1,
+                              frame="observed")  # the frame of the references' batches
         sc = ds.anomaly_score(run="bench", threads=a.threads, score_run="bench-score")
     print(f"ard stage: train {tr['spectra_per_second']:.0f} sp/s, score "
           f"{sc['spectra_per_second']:.0f} sp/s ({time.perf_counter() - t0:.0f} s)", flush=True)

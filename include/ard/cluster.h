@@ -96,6 +96,9 @@ ARD_API ard_status ard_cluster_progress_new(ard_cluster *cluster, const char *la
                                             ard_error *err);
 /* Adds `done` units of this rank's progress; on rank 0 also collects the others'. Not collective. */
 ARD_API void ard_cluster_progress_add(ard_cluster_progress *p, int64_t done);
+/* Sets this rank's share of the total, for work whose size a rank learns only once it started
+ * (rank 0's total becomes the sum of the latest shares it heard of). Not collective. */
+ARD_API void ard_cluster_progress_set_total(ard_cluster_progress *p, int64_t total);
 /* Rank 0: the sum of every rank's progress seen so far, and of the totals; other ranks: their own. */
 ARD_API int64_t ard_cluster_progress_done(const ard_cluster_progress *p);
 ARD_API int64_t ard_cluster_progress_total(const ard_cluster_progress *p);
@@ -289,6 +292,15 @@ typedef struct ard_cluster_stream_report {
     double seconds;            /* from the first batch to the last */
     double bytes_per_spectrum; /* wire_bytes / spectra */
     char cpus[256];            /* CPUs this rank runs on ("" when not pinned) */
+    /* Backpressure, as measured (the bounds of "Backpressure" above): */
+    int64_t store_bytes;    /* this rank's store: the consumer's shared one, a producer's local one
+                              (slots x slot bytes, within loader.memory_cap) */
+    int64_t max_credits;    /* consumer: most batches granted (credit sent, receive posted) and not
+                              yet published at once, <= its slots; producer: most credits it held
+                              unused at once, <= the consumer's slots */
+    int64_t max_in_flight;  /* producer: most batches handed to MPI and not yet sent at once (each
+                              holds a local slot or staging buffer), <= its slots; consumer: 0 */
+    int64_t peak_rss_bytes; /* this process's peak resident memory (getrusage) */
 } ard_cluster_stream_report;
 
 /* Defaults above (loader options by ard_loader_options_init). No MPI. */

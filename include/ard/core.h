@@ -200,7 +200,7 @@ ARD_API int ard_pool_threads(const ard_pool *pool);
 ARD_API void ard_pool_for(ard_pool *pool, int64_t count, ard_task_fn fn, void *arg);
 ARD_API void ard_pool_free(ard_pool *pool);
 
-/* ---- progress bar on stderr, shown only when stderr is a TTY ---- */
+/* ---- progress on stderr: a bar on a TTY; else lines every S s if ARD_PROGRESS_LINES=S ---- */
 typedef struct ard_progress ard_progress;
 ARD_API ard_progress *ard_progress_new(const char *label, int64_t total);
 /* Thread-safe; redraws at most ~10 times a second. */

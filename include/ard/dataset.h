@@ -242,6 +242,11 @@ typedef struct ard_plan_chunk {
     int64_t first_row;   /* first row of the row group in the file */
     int64_t byte_offset; /* where the row group's column chunks start in the file */
     int64_t bytes;       /* compressed bytes of the row group */
+    /* The same rows as runs of consecutive rows: num_ranges (first row, row count) pairs,
+     * ascending, maximal (a run never touches the next); what a reader that consumes a row group
+     * by slices iterates, and what the plan file carries. */
+    int64_t num_ranges;
+    const int64_t *ranges;
 } ard_plan_chunk;
 
 /* One planned spectrum, the input of ard_plan_new. */
@@ -280,18 +285,26 @@ ARD_API void ard_plan_to_json(const ard_plan *plan, ard_buf *out, int pretty);
 
 /* The plan file format (`ard query --format plan` writes it, `ard stream serve --plan` and
  * ard_plan_load read it): UTF-8 text, one header line, then one line per chunk, fields separated
- * by one TAB, lines ended by '\n':
+ * by one TAB, lines ended by '\n'. Version 2 (written since schema 5) carries row ranges:
+ *   path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>row_ranges<TAB>targetid_deltas
+ *   tiles/main/dark/93/9378.parquet<TAB>0<TAB>4<TAB>56965<TAB>4<TAB>0-2,5<TAB>39000..1,1,1,4
+ * row_ranges: comma-separated runs "first-last" (inclusive) or "row", ascending and not touching,
+ * num_rows rows in all; targetid_deltas: num_rows decimal integers, the first TARGETID and then
+ * each one's difference to the one before (may be negative). Version 1 (still read):
  *   path<TAB>row_group<TAB>byte_offset<TAB>bytes<TAB>num_rows<TAB>rows<TAB>targetids
- *   tiles/main/dark/93/9378.parquet<TAB>0<TAB>4<TAB>56965<TAB>2<TAB>0,5<TAB>39000..1,39000..6
- * rows and targetids are comma-separated decimal lists of num_rows entries (rows ascending). The
- * lines of one file are consecutive. Paths are relative to the dataset root and contain no TAB or
- * newline. */
+ * with rows and targetids comma-separated decimal lists of num_rows entries (rows ascending). In
+ * both, the lines of one file are consecutive, and paths are relative to the dataset root and
+ * contain no TAB or newline. */
+#define ARD_PLAN_HEADER_V2                                                                         \
+    "path\trow_group\tbyte_offset\tbytes\tnum_rows\trow_ranges\ttargetid_deltas"
 #define ARD_PLAN_HEADER "path\trow_group\tbyte_offset\tbytes\tnum_rows\trows\ttargetids"
-/* Appends the plan's text to out (ard_buf's failed flag reports ENOMEM). */
+/* Appends the plan's text (version 2) to out (ard_buf's failed flag reports ENOMEM). */
 ARD_API void ard_plan_format(const ard_plan *plan, ard_buf *out);
-/* Parses plan text (len bytes, need not be NUL-terminated). Errors: ARD_EINVAL naming the line
- * (missing header, wrong field count, bad or unsorted numbers, a count that disagrees with its
- * lists, a file whose lines are not consecutive), ARD_EPERM naming the line (a path that is
+/* The same in version 1, for tools that only read that one. */
+ARD_API void ard_plan_format_v1(const ard_plan *plan, ard_buf *out);
+/* Parses plan text of either version (len bytes, need not be NUL-terminated). Errors: ARD_EINVAL
+ * naming the line (missing header, wrong field count, bad or unsorted numbers or ranges, a count
+ * that disagrees with its lists, a file whose lines are not consecutive), ARD_EPERM naming the line (a path that is
  * absolute or has a ".." component: a plan is a file people pass around), ARD_ENOMEM. *out is
  * NULL on failure. */
 ARD_API ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_error *err);

@@ -564,11 +564,14 @@ typedef struct ard_anomaly_options {
                             models/anomaly-*.safetensors by name) */
     ard_anomaly_arch arch; /* train (num_patches comes from the data) */
     /* tokens: ARD_NORM_SPECTRUM_MEDIAN (one scale per spectrum keeps the continuum shape) */
-    int32_t epochs;              /* train (default 10) */
-    int32_t batch_size;          /* default 128 */
-    float lr;                    /* Adam learning rate (default 2e-3) */
-    uint64_t seed;               /* weights and shuffle (default 1) */
-    int32_t frame;               /* ard_frame of the tokens (train; score uses the model's) */
+    int32_t epochs;     /* train (default 10) */
+    int32_t batch_size; /* default 128 */
+    float lr;           /* Adam learning rate (default 2e-3) */
+    uint64_t seed;      /* weights and shuffle (default 1) */
+    /* ard_frame of the tokens (train; score uses the model's): ARD_FRAME_REST (default: aligned
+     * by the catalog Z; a spectrum without a usable Z is all masked, NaN score, ranked last) or
+     * ARD_FRAME_OBSERVED (as measured) */
+    int32_t frame;
     double rest_zmin, rest_zmax; /* rest frame range (default 0, 1.6) */
     int32_t reference;      /* train: reference sample size for the density score (default 4096) */
     int32_t knn_k;          /* default 10 */

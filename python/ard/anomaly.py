@@ -254,9 +254,10 @@ def _options(ds, run, where, epochs, latent, hidden, embed, patch, batch_size, l
                         ("loader_threads", loader_threads)):
         if value is not None:
             setattr(o, name, value)
-    if frame not in FRAMES:
-        raise ValueError(f"frame must be one of {sorted(FRAMES)}")
-    o.frame = FRAMES[frame]
+    if frame is not None:  # None: the C default (rest)
+        if frame not in FRAMES:
+            raise ValueError(f"frame must be one of {sorted(FRAMES)}")
+        o.frame = FRAMES[frame]
     return o, keep
 
 
@@ -268,7 +269,7 @@ def _report(r):
 
 
 def anomaly_train(self, run=None, where=None, epochs=None, latent=None, hidden=None, embed=None,
-                  patch=None, batch_size=None, lr=None, seed=None, frame="observed",
+                  patch=None, batch_size=None, lr=None, seed=None, frame=None,
                   reference=None, knn=None, density_weight=None, threads=None,
                   loader_threads=None):
     """Trains the autoencoder (ard_anomaly_train); returns the report as a dict."""
@@ -287,7 +288,7 @@ def anomaly_score(self, run=None, where=None, threads=None, loader_threads=None,
     anomalies and a row of anomaly_runs; returns the report. size > 1 scores part `rank` of the
     selection only (results/anomaly-ID-part-RANK-scores.parquet, no index table)."""
     o, keep = _options(self, run, where, None, None, None, None, None, batch_size, None, None,
-                       "observed", None, None, None, threads, loader_threads)
+                       None, None, None, None, threads, loader_threads)
     o.rank, o.size = rank, size
     sr = score_run.encode() if score_run else None
     o.score_run = sr

@@ -111,6 +111,7 @@ static const abi_field plan_chunk_fields[] = {
     ABI_FIELD(ard_plan_chunk, num_rows),    ABI_FIELD(ard_plan_chunk, rows),
     ABI_FIELD(ard_plan_chunk, targetids),   ABI_FIELD(ard_plan_chunk, first_row),
     ABI_FIELD(ard_plan_chunk, byte_offset), ABI_FIELD(ard_plan_chunk, bytes),
+    ABI_FIELD(ard_plan_chunk, num_ranges),  ABI_FIELD(ard_plan_chunk, ranges),
 };
 
 static const abi_field fetch_batch_fields[] = {

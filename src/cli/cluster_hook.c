@@ -43,6 +43,18 @@ static int distributed(int argc, char **argv) {
     return argc >= 3 && strcmp(argv[1], "stream") == 0 && strcmp(argv[2], "serve") == 0;
 }
 
+/* One progress display per job, on rank 0: the other ranks draw none (a distributed stage sums
+ * their work on rank 0). Under mpirun no rank has a terminal on stderr, so rank 0 writes plain
+ * progress lines every 10 s (ARD_PROGRESS_LINES, core.h) unless the user set another interval or
+ * ARD_NO_PROGRESS. */
+static void progress_on_rank0(int32_t rank) {
+    if (rank != 0) {
+        setenv("ARD_NO_PROGRESS", "1", 1);
+    } else {
+        setenv("ARD_PROGRESS_LINES", "10", 0);
+    }
+}
+
 /* Returns 0 to run the command, -1 when this rank sits the command out (exit 0), or the exit code
  * when mpirun started an ard that cannot run under it. */
 int ard_cli_cluster_begin(int *argc, char ***argv) {
@@ -64,15 +76,16 @@ int ard_cli_cluster_begin(int *argc, char ***argv) {
     if (st != ARD_OK) {
         return ard_cli_fail(st, &err);
     }
-    if (distributed(*argc, *argv)) {
-        return 0;
-    }
     ard_cluster *cl = NULL;
     if (ard_cluster_open(&cl, &err) != ARD_OK) {
         return ard_cli_fail(ARD_EIO, &err);
     }
     int32_t rank = ard_cluster_rank(cl), size = ard_cluster_size(cl);
     ard_cluster_close(cl);
+    progress_on_rank0(rank);
+    if (distributed(*argc, *argv)) {
+        return 0;
+    }
     if (size > 1 && rank == 0) {
         fprintf(stderr, "ard: '%s' is not split across ranks: rank 0 runs it, %d rank(s) idle\n",
                 *argc >= 2 ? (*argv)[1] : "", size - 1);

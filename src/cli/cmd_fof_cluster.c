@@ -12,16 +12,37 @@
 /* The job's handle for the duration of one `ard fof` (CLI state, not library state). */
 static ard_cluster *g_fof_cluster;
 static int g_fof_reported; /* rank 0 printed the failing ranks' lines */
+static int g_fof_agreed;   /* a failure was agreed before the linking step */
+static char *g_fof_report; /* rank 0: its lines, printed by ard_cli_fof_cluster_agree */
+
+/* Before the (collective) linking step every rank agrees that it loaded its input: a rank whose
+ * load failed skips the linker and agrees in ard_cli_fof_cluster_agree, which meets this call. */
+static ard_status loaded(ard_cluster *cl, ard_error *err) {
+    char *report = NULL;
+    ard_status st = ard_cluster_agree(cl, ARD_OK, err, &report);
+    if (st != ARD_OK) {
+        g_fof_agreed = 1;
+        g_fof_report = report;
+        return st;
+    }
+    ard_free(report);
+    return ARD_OK;
+}
 
 static ard_status link_iso(void *ctx, const double *xyz, int64_t n, double link, int32_t threads,
                            int64_t *labels, ard_error *err) {
-    return ard_cluster_fof_link_isotropic(ctx, xyz, n, link, threads, labels, err);
+    ard_status st = loaded(ctx, err);
+    return st != ARD_OK ? st
+                        : ard_cluster_fof_link_isotropic(ctx, xyz, n, link, threads, labels, err);
 }
 
 static ard_status link_z(void *ctx, const double *unit, const double *dist, const double *ang,
                          const double *los, int64_t n, int32_t threads, int64_t *labels,
                          ard_error *err) {
-    return ard_cluster_fof_link_redshift(ctx, unit, dist, ang, los, n, threads, labels, err);
+    ard_status st = loaded(ctx, err);
+    return st != ARD_OK
+               ? st
+               : ard_cluster_fof_link_redshift(ctx, unit, dist, ang, los, n, threads, labels, err);
 }
 
 static ard_fof_linker g_linker = {link_iso, link_z, NULL};
@@ -64,8 +85,9 @@ ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err) {
     if (!g_fof_cluster) {
         return st;
     }
-    char *report = NULL;
-    ard_status agreed = ard_cluster_agree(g_fof_cluster, st, err, &report);
+    char *report = g_fof_report;
+    g_fof_report = NULL;
+    ard_status agreed = g_fof_agreed ? st : ard_cluster_agree(g_fof_cluster, st, err, &report);
     for (const char *line = report; line && *line;) {
         const char *nl = strchr(line, '\n');
         int len = nl ? (int)(nl - line) : (int)strlen(line);
@@ -85,6 +107,7 @@ int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err) {
     int lead = ard_cluster_rank(g_fof_cluster) == 0;
     ard_cluster_close(g_fof_cluster);
     g_fof_cluster = NULL;
+    g_fof_agreed = 0;
     if (st != ARD_OK) {
         return lead && !g_fof_reported ? ard_cli_fail(st, err) : ARD_CLI_FAILURE;
     }

@@ -14,7 +14,28 @@
 typedef struct rows_gather {
     ard_cluster *cl;
     char **failures;
+    ard_cluster_progress *meter;     /* every rank's spectra, summed on rank 0 */
+    const ard_anomaly_options *user; /* its progress callback gets the sums, on rank 0 only */
+    int64_t done;                    /* this rank's latest count */
+    int64_t total;                   /* rank 0: the selection's spectra */
+    int64_t shown;                   /* rank 0: the count last passed to the callback (-1: none) */
 } rows_gather;
+
+/* Every process's stage reports the whole selection as its total (the loader's rows per epoch,
+ * before the share is selected), so rank 0 shows the sum of the counts against its own total. */
+static void on_progress(void *ctx, int64_t done, int64_t total) {
+    rows_gather *g = ctx;
+    ard_cluster_progress_add(g->meter, done - g->done);
+    g->done = done;
+    if (g->cl->rank == 0) {
+        g->total = total;
+        int64_t sum = ard_cluster_progress_done(g->meter);
+        if (sum != g->shown) {
+            g->shown = sum;
+            g->user->progress(g->user->progress_ctx, sum, total);
+        }
+    }
+}
 
 /* Gathers one array of `width` bytes per row on rank 0 (counts[r] rows from rank r). */
 static int gather_array(ard_cluster *cl, const void *mine, int64_t n, size_t width,
@@ -42,6 +63,13 @@ static ard_status gather_rows(void *ctx, ard_status st, ard_anomaly_rows *rows, 
     rows_gather *g = ctx;
     ard_cluster *cl = g->cl;
     *writer = cl->rank == 0;
+    if (g->meter) { /* every rank's final count (all scored: done is the total) */
+        int64_t done = ard_cluster_progress_finish(g->meter);
+        g->meter = NULL;
+        if (cl->rank == 0 && st == ARD_OK && done != g->shown) {
+            g->user->progress(g->user->progress_ctx, done, g->total > 0 ? g->total : done);
+        }
+    }
     st = ard_cluster_agree(cl, st, err, g->failures);
     if (st != ARD_OK) {
         return st;
@@ -103,16 +131,31 @@ ard_status ard_cluster_anomaly_score(ard_cluster *cluster, const ard_anomaly_opt
     if (!cluster || !opts) {
         return ard_error_set(err, ARD_EINVAL, "ard_cluster_anomaly_score: NULL argument");
     }
-    rows_gather g = {cluster, failures};
+    rows_gather g = {cluster, failures, NULL, opts, 0, 0, -1};
     ard_anomaly_gather hook = {gather_rows, &g};
     ard_anomaly_options o = *opts;
     o.rank = cluster->rank;
     o.size = cluster->size;
     o.gather = &hook;
-    if (cluster->rank != 0) {
-        o.progress = NULL;
+    /* rank 0's callback decides for every rank: one display, on rank 0, of the job's spectra */
+    int32_t wanted = cluster->rank == 0 && opts->progress != NULL;
+    if (MPI_Bcast(&wanted, 1, MPI_INT32_T, 0, cluster->comm) != MPI_SUCCESS) {
+        return ard_error_set(err, ARD_EIO, "anomaly: agreeing on progress failed (MPI)");
     }
-    return ard_anomaly_score(&o, report, err);
+    o.progress = NULL;
+    if (wanted) {
+        ard_status st = ard_cluster_progress_new(cluster, NULL, 0, 0, &g.meter, err);
+        if (st != ARD_OK) {
+            return st;
+        }
+        o.progress = on_progress;
+        o.progress_ctx = &g;
+    }
+    ard_status st = ard_anomaly_score(&o, report, err);
+    if (g.meter) { /* a failure before the gather: the counter is still every rank's to finish */
+        ard_cluster_progress_finish(g.meter);
+    }
+    return st;
 }
 
 #else

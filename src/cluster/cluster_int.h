@@ -25,7 +25,7 @@ enum {
     CL_TAG_HEARTBEAT = 13, /* both ways, empty */
     CL_TAG_DONE = 14,      /* producer -> consumer: int64 {status, batches sent} + message */
     CL_TAG_STOP = 15,      /* consumer -> producer: stop producing, empty */
-    CL_TAG_PROGRESS = 16   /* ard_cluster_progress: int64 {done, final} */
+    CL_TAG_PROGRESS = 16   /* ard_cluster_progress: int64 {done, total, final} */
 };
 
 #define CL_HEARTBEAT_MS 200

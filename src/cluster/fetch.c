@@ -375,6 +375,7 @@ typedef struct fetch_writer {
     int32_t from; /* the rank whose batches come next (0: this rank's own) */
     uint8_t *msg; /* the last received batch */
     wire_batch wire;
+    int relayed; /* the run stopped on another rank's failure (that rank reports it) */
 } fetch_writer;
 
 static ard_status writer_open(void *ctx, const ard_plan *plan, const char *const *columns,
@@ -450,6 +451,7 @@ static ard_status writer_next(void *ctx, const ard_fetch_batch **batch, ard_erro
         }
         int32_t r = w->from++;
         if (len >= HEAD * 8 && head[0] == MSG_ERROR) {
+            w->relayed = 1;
             return ard_error_set(err, (ard_status)head[5],
                                  "fetch: rank %d could not decode its share (its error follows)",
                                  r);
@@ -508,6 +510,9 @@ ard_status ard_cluster_fetch(ard_cluster *cluster, const ard_fetch_options *opts
             memset(&none, 0, sizeof none);
             uint8_t *nobuf = NULL;
             bcast_setup(cluster, &none, &nobuf, NULL); /* nothing to read: release the others */
+        }
+        if (st != ARD_OK && w.relayed) {
+            st = ARD_OK; /* not rank 0's failure: the agreement reports the failing rank's */
         }
     } else {
         int64_t rows = 0;

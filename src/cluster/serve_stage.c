@@ -17,10 +17,13 @@ static void report_line(const ard_cluster_stream_report *r, int32_t wire, char *
     static const char *const wires[] = {"f32", "f16", "bf16"};
     snprintf(out, cap,
              "rank %d %s: %lld batches, %lld spectra, %lld bytes on the wire (%.0f bytes/spectrum, "
-             "wire %s), %.3f s\n",
+             "wire %s), %.3f s; store %d slots, %lld bytes; credits max %lld, in flight max %lld; "
+             "peak RSS %.1f MiB\n",
              r->rank, r->role == 0 ? "consumer" : "producer", (long long)r->batches,
              (long long)r->spectra, (long long)r->wire_bytes, r->bytes_per_spectrum,
-             wires[wire >= 0 && wire <= 2 ? wire : 0], r->seconds);
+             wires[wire >= 0 && wire <= 2 ? wire : 0], r->seconds, r->slots,
+             (long long)r->store_bytes, (long long)r->max_credits, (long long)r->max_in_flight,
+             (double)r->peak_rss_bytes / 1048576.0);
 }
 
 typedef struct serve_ctx {

@@ -161,6 +161,9 @@ static int post_receives(consumer *c) {
         }
         p->open = 1;
         c->next_post++;
+        if (c->next_post - c->next_pub > c->s->rep->max_credits) {
+            c->s->rep->max_credits = c->next_post - c->next_pub;
+        }
         any = 1;
     }
     return any;

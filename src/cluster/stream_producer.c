@@ -58,6 +58,9 @@ static int poll_consumer(producer *p, double now) {
                      tag == CL_TAG_CREDIT ? MPI_INT : MPI_BYTE, p->consumer, tag, p->comm,
                      MPI_STATUS_IGNORE);
             p->credits += credit;
+            if (p->credits > p->s->rep->max_credits) {
+                p->s->rep->max_credits = p->credits;
+            }
             p->got_stop |= tag == CL_TAG_STOP;
             p->stop |= tag == CL_TAG_STOP;
             p->last_seen = now;
@@ -138,6 +141,9 @@ static int send_next(producer *p) {
         return 1;
     }
     p->count++;
+    if (p->count > p->s->rep->max_in_flight) {
+        p->s->rep->max_in_flight = p->count;
+    }
     p->credits--;
     p->sent++;
     p->s->rep->batches++;

@@ -5,6 +5,7 @@
 #include "cluster_int.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 void ard_cluster_stream_options_init(ard_cluster_stream_options *opts) {
@@ -234,6 +235,7 @@ static ard_status run(cl_stream *s, ard_loader **loader, ard_store **store, ard_
     }
     s->rep->slots =
         producer ? ard_store_num_slots(ard_loader_store(*loader)) : ard_store_num_slots(*store);
+    s->rep->store_bytes = (int64_t)ard_store_size(producer ? ard_loader_store(*loader) : *store);
     s->rep->rows_per_epoch = s->geo.rows_per_epoch;
     s->rep->batches_per_epoch = s->geo.batches_per_epoch;
     char line[512], *all = NULL;
@@ -291,6 +293,10 @@ ard_status ard_cluster_stream_serve(ard_cluster *cluster, const ard_cluster_stre
     ard_free(s.geo.wave);
     ard_free(s.prod);
     rep->bytes_per_spectrum = rep->spectra > 0 ? (double)rep->wire_bytes / (double)rep->spectra : 0;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        rep->peak_rss_bytes = (int64_t)ru.ru_maxrss * 1024; /* Linux: KiB */
+    }
     return st;
 }
 

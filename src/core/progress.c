@@ -1,5 +1,8 @@
 /* Progress bar on stderr. Drawn only when stderr is a terminal and ARD_NO_PROGRESS is unset, so
- * logs and pipes never see control characters; redraws are rate-limited to about ten a second. */
+ * logs and pipes never see control characters; redraws are rate-limited to about ten a second.
+ * When stderr is not a terminal and ARD_PROGRESS_LINES=SECONDS is set (the CLI sets it on rank 0
+ * under mpirun, whose ranks never have a terminal on stderr), plain lines "label: 42% 12/34 5.6/s"
+ * are written at most every SECONDS instead, and one last line when the count moved since. */
 #include "ard/core.h"
 
 #include <pthread.h>
@@ -21,6 +24,8 @@ struct ard_progress {
     double last_draw;
     int enabled;
     int drawn;
+    double line_interval; /* >= 0: plain lines at most this often; < 0: the bar (or nothing) */
+    int64_t line_done;    /* the count of the last line written */
 };
 
 static double now_seconds(void) {
@@ -43,7 +48,40 @@ ard_progress *ard_progress_new(const char *label, int64_t total) {
     p->total = total;
     p->started = now_seconds();
     p->enabled = isatty(STDERR_FILENO) && getenv("ARD_NO_PROGRESS") == NULL;
+    p->line_interval = -1.0;
+    p->line_done = -1;
+    const char *lines = getenv("ARD_PROGRESS_LINES");
+    if (!p->enabled && lines && *lines && getenv("ARD_NO_PROGRESS") == NULL) {
+        char *end = NULL;
+        double seconds = strtod(lines, &end);
+        if (end && *end == '\0' && seconds >= 0) {
+            p->line_interval = seconds;
+            p->last_draw = p->started;
+        }
+    }
     return p;
+}
+
+/* Writes "<label>: 42% 1234/5678 98.7/s\n" (or "<label>: 1234 98.7/s\n" without a total). */
+static void write_line(ard_progress *p, double now) {
+    char line[256];
+    double elapsed = now - p->started;
+    double rate = elapsed > 0 ? (double)p->done / elapsed : 0.0;
+    int n;
+    if (p->total > 0) {
+        int pct = (int)((double)p->done * 100.0 / (double)p->total);
+        n = snprintf(line, sizeof line, "%s: %d%% %lld/%lld %.1f/s\n", p->label, pct,
+                     (long long)p->done, (long long)p->total, rate);
+    } else {
+        n = snprintf(line, sizeof line, "%s: %lld %.1f/s\n", p->label, (long long)p->done, rate);
+    }
+    if (n > 0) {
+        size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+        ssize_t ignored = write(STDERR_FILENO, line, len);
+        (void)ignored;
+    }
+    p->last_draw = now;
+    p->line_done = p->done;
 }
 
 /* Renders "\r<label> [#####     ]  42% 1234/5678 98.7/s" and writes it with one call. */
@@ -86,6 +124,11 @@ void ard_progress_add(ard_progress *p, int64_t done) {
         if (now - p->last_draw >= PROGRESS_MIN_INTERVAL) {
             draw(p, now);
         }
+    } else if (p->line_interval >= 0) {
+        double now = now_seconds();
+        if (now - p->last_draw >= p->line_interval) {
+            write_line(p, now);
+        }
     }
     pthread_mutex_unlock(&p->lock);
 }
@@ -98,6 +141,9 @@ void ard_progress_done(ard_progress *p) {
         static const char clear[] = "\r\033[K";
         ssize_t ignored = write(STDERR_FILENO, clear, sizeof clear - 1);
         (void)ignored;
+    }
+    if (p->line_interval >= 0 && p->line_done >= 0 && p->line_done != p->done) {
+        write_line(p, now_seconds());
     }
     pthread_mutex_destroy(&p->lock);
     ard_free(p->label);

@@ -1,6 +1,8 @@
-/* The read plan: its type (files + one chunk per row group, rows sorted), built from planned
- * spectra by ard_plan_new (the index's query and the plan file reader both end there), rendered as
- * JSON, and the plan file format (text, see dataset.h) written and read here only. */
+/* The read plan: its type (files + one chunk per row group, rows sorted, and the same rows as
+ * ranges of consecutive rows), built from planned spectra by ard_plan_new (the index's query and
+ * the plan file reader both end there), rendered as JSON, and the plan file format (text, version
+ * 2 with row ranges and TARGETID differences, version 1 still read; see dataset.h) written and
+ * read here only. */
 #include "dataset_int.h"
 
 #include <errno.h>
@@ -15,6 +17,7 @@ struct ard_plan {
     int64_t num_chunks;
     int64_t num_rows;
     int64_t *rows, *targetids;
+    int64_t *ranges; /* (first, count) pairs of every chunk, chunk by chunk */
 };
 
 static int cmp_entry(const void *a, const void *b) {
@@ -32,10 +35,11 @@ static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) 
     p->rows = ard_malloc((size_t)(n ? n : 1) * sizeof *p->rows);
     p->targetids = ard_malloc((size_t)(n ? n : 1) * sizeof *p->targetids);
     p->chunks = ard_calloc((size_t)(n ? n : 1), sizeof *p->chunks);
-    if (!p->rows || !p->targetids || !p->chunks) {
+    p->ranges = ard_malloc((size_t)(n ? n : 1) * 2 * sizeof *p->ranges);
+    if (!p->rows || !p->targetids || !p->chunks || !p->ranges) {
         return ARD_ENOMEM;
     }
-    int64_t c = -1;
+    int64_t c = -1, num_ranges = 0;
     for (int64_t i = 0; i < n; i++) {
         const ard_plan_entry *r = &e[i];
         if (i > 0 && cmp_entry(r, &e[i - 1]) == 0) {
@@ -50,7 +54,19 @@ static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) 
                                             p->targetids + p->num_rows,
                                             r->first_row,
                                             r->byte_offset,
-                                            r->bytes};
+                                            r->bytes,
+                                            0,
+                                            p->ranges + 2 * num_ranges};
+        }
+        ard_plan_chunk *ch = &p->chunks[c];
+        int64_t *last = ch->num_ranges ? p->ranges + 2 * (num_ranges - 1) : NULL;
+        if (last && last[0] + last[1] == r->row) {
+            last[1]++;
+        } else {
+            p->ranges[2 * num_ranges] = r->row;
+            p->ranges[2 * num_ranges + 1] = 1;
+            num_ranges++;
+            ch->num_ranges++;
         }
         p->rows[p->num_rows] = r->row;
         p->targetids[p->num_rows] = r->targetid;
@@ -91,7 +107,11 @@ ard_status ard_plan_new(const char *const *files, int32_t num_files, ard_plan_en
     if (st != ARD_OK) {
         return st;
     }
-    if (count > 1) {
+    int sorted = 1; /* the index's plans come sorted: skip the O(n log n) */
+    for (int64_t i = 1; i < count && sorted; i++) {
+        sorted = cmp_entry(&entries[i - 1], &entries[i]) <= 0;
+    }
+    if (!sorted) {
         qsort(entries, (size_t)count, sizeof *entries, cmp_entry);
     }
     ard_plan *p = ard_calloc(1, sizeof *p);
@@ -124,6 +144,7 @@ void ard_plan_free(ard_plan *p) {
     ard_free(p->chunks);
     ard_free(p->rows);
     ard_free(p->targetids);
+    ard_free(p->ranges);
     ard_free(p);
 }
 
@@ -203,7 +224,47 @@ void ard_plan_to_json(const ard_plan *p, ard_buf *out, int pretty) {
 
 // ---- the plan file format -------------------------------------------------------------------
 
+/* Decimal of v appended to out (printf costs ~10x more per number on a 700k-row plan). */
+static void append_i64(ard_buf *out, char sep, int64_t v) {
+    char tmp[24];
+    size_t n = sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        tmp[--n] = '-';
+    }
+    if (sep) {
+        tmp[--n] = sep;
+    }
+    ard_buf_append(out, tmp + n, sizeof tmp - n);
+}
+
 void ard_plan_format(const ard_plan *p, ard_buf *out) {
+    ard_buf_appendf(out, "%s\n", ARD_PLAN_HEADER_V2);
+    for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
+        const ard_plan_chunk *ch = &p->chunks[c];
+        ard_buf_appendf(out, "%s\t%d\t%lld\t%lld\t%lld", p->files[ch->file], ch->row_group,
+                        (long long)ch->byte_offset, (long long)ch->bytes, (long long)ch->num_rows);
+        for (int64_t g = 0; g < ch->num_ranges; g++) {
+            int64_t first = ch->ranges[2 * g], count = ch->ranges[2 * g + 1];
+            append_i64(out, g ? ',' : '\t', first);
+            if (count > 1) {
+                append_i64(out, '-', first + count - 1);
+            }
+        }
+        for (int64_t r = 0; r < ch->num_rows; r++) {
+            int64_t v = r ? (int64_t)((uint64_t)ch->targetids[r] - (uint64_t)ch->targetids[r - 1])
+                          : ch->targetids[0];
+            append_i64(out, r ? ',' : '\t', v);
+        }
+        ard_buf_append(out, "\n", 1);
+    }
+}
+
+void ard_plan_format_v1(const ard_plan *p, ard_buf *out) {
     ard_buf_appendf(out, "%s\n", ARD_PLAN_HEADER);
     for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
         const ard_plan_chunk *ch = &p->chunks[c];
@@ -222,6 +283,7 @@ void ard_plan_format(const ard_plan *p, ard_buf *out) {
 
 /* What the parser accumulates: files in order of first appearance, entries as read. */
 typedef struct plan_text {
+    int version; /* 1 or 2 (the header's) */
     char **files;
     int32_t num_files, files_cap;
     ard_plan_entry *entries;
@@ -323,6 +385,65 @@ static ard_status parse_lists(plan_text *t, const ard_plan_entry *base, int64_t 
     return rows == rows_end && ids == ids_end ? ARD_OK : ARD_EINVAL;
 }
 
+/* An optionally negative decimal of magnitude < 2^64 (wrapping in uint64, as the writer's
+ * differences do: they span the whole int64 range). */
+static int parse_signed(const char **s, const char *end, uint64_t *out) {
+    const char *p = *s;
+    int neg = p < end && *p == '-';
+    p += neg;
+    const char *digits = p;
+    uint64_t u = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (u > (UINT64_MAX - d) / 10) {
+            return 0;
+        }
+        u = u * 10 + d;
+    }
+    if (p == digits) {
+        return 0;
+    }
+    *out = neg ? 0 - u : u;
+    *s = p;
+    return 1;
+}
+
+/* Version 2: the row ranges and TARGETID differences of one line into entries of `base`. */
+static ard_status parse_ranges(plan_text *t, const ard_plan_entry *base, int64_t n, const char *rng,
+                               const char *rng_end, const char *ids, const char *ids_end) {
+    int64_t done = 0, prev_last = -1;
+    uint64_t id = 0;
+    while (done < n) {
+        int64_t first = 0, last = 0;
+        if ((done > 0 && (rng >= rng_end || *rng++ != ',')) || !parse_i64(&rng, rng_end, &first)) {
+            return ARD_EINVAL;
+        }
+        last = first;
+        if (rng < rng_end && *rng == '-' && (rng++, !parse_i64(&rng, rng_end, &last))) {
+            return ARD_EINVAL;
+        }
+        if (first <= prev_last || last < first || last - first >= n - done) {
+            return ARD_EINVAL;
+        }
+        for (int64_t row = first; row <= last; row++, done++) {
+            ard_plan_entry e = *base;
+            uint64_t d;
+            if ((done > 0 && (ids >= ids_end || *ids++ != ',')) ||
+                !parse_signed(&ids, ids_end, &d)) {
+                return ARD_EINVAL;
+            }
+            id = done ? id + d : d;
+            e.row = row;
+            e.targetid = (int64_t)id;
+            if (!push_entry(t, &e)) {
+                return ARD_ENOMEM;
+            }
+        }
+        prev_last = last;
+    }
+    return rng == rng_end && ids == ids_end ? ARD_OK : ARD_EINVAL;
+}
+
 /* 1 when a plan's path could leave the dataset: absolute, or a ".." component. (Symbolic links are
  * resolved when the file is opened: ard_plan_file_path.) */
 static int path_escapes(const char *p, const char *end) {
@@ -373,6 +494,9 @@ static ard_status parse_line(plan_text *t, const char *line, const char *end) {
     if (e.file < 0) {
         return e.file == -1 ? ARD_ENOMEM : ARD_EINVAL;
     }
+    if (t->version == 2) {
+        return parse_ranges(t, &e, rows, field[5], field_end[5], field[6], field_end[6]);
+    }
     return parse_lists(t, &e, rows, field[5], field_end[5], field[6], field_end[6]);
 }
 
@@ -381,14 +505,21 @@ ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_erro
         return ard_error_set(err, ARD_EINVAL, "ard_plan_parse: bad arguments");
     }
     *out = NULL;
-    size_t hlen = strlen(ARD_PLAN_HEADER);
-    if (len < hlen || memcmp(text, ARD_PLAN_HEADER, hlen) != 0 ||
-        (len > hlen && text[hlen] != '\n')) {
+    plan_text t = {0};
+    size_t hlen = 0;
+    for (int v = 1; v <= 2 && !t.version; v++) {
+        const char *h = v == 1 ? ARD_PLAN_HEADER : ARD_PLAN_HEADER_V2;
+        hlen = strlen(h);
+        if (len >= hlen && memcmp(text, h, hlen) == 0 && (len == hlen || text[hlen] == '\n')) {
+            t.version = v;
+        }
+    }
+    if (!t.version) {
         return ard_error_set(err, ARD_EINVAL,
                              "read plan line 1: expected the header \"path<TAB>row_group<TAB>..."
-                             "<TAB>targetids\" of `ard query --format plan`");
+                             "<TAB>targetid_deltas\" (or version 1's \"...<TAB>targetids\") of"
+                             " `ard query --format plan`");
     }
-    plan_text t = {0};
     ard_status st = ARD_OK;
     int64_t lineno = 1;
     for (const char *p = text + hlen + (len > hlen), *end = text + len; st == ARD_OK && p < end;) {
@@ -412,9 +543,10 @@ ard_status ard_plan_parse(const char *text, size_t len, ard_plan **out, ard_erro
     } else {
         ard_error_set(err, st,
                       "read plan line %lld: expected path, row_group, byte_offset, bytes,"
-                      " num_rows, rows and targetids (num_rows sorted rows and as many"
-                      " targetids; the lines of a file consecutive)",
-                      (long long)lineno);
+                      " num_rows, %s (num_rows sorted rows and as many targetids; the lines of a"
+                      " file consecutive)",
+                      (long long)lineno,
+                      t.version == 2 ? "row_ranges and targetid_deltas" : "rows and targetids");
     }
     plan_text_reset(&t);
     return st;

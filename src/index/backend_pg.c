@@ -481,8 +481,11 @@ static const idx_backend_ops pg_ops = {
     .analyze_sql = "ANALYZE files, row_groups, spectra, galaxies",
     .list_tables_sql = "SELECT table_name FROM information_schema.tables WHERE"
                        " table_schema = current_schema()",
+    .list_columns_sql = "SELECT table_name, column_name FROM information_schema.columns WHERE"
+                        " table_schema = current_schema()",
     .integer_pk = "BIGINT PRIMARY KEY",
     .without_rowid = "",
+    .collate_bytes = " COLLATE \"C\"",
     /* "ardschm" in ASCII; the sync lock (sync_lock.c) is "ardsync" */
     .schema_lock_sql = "SELECT pg_advisory_lock(27428848499124333)",
     .schema_unlock_sql = "SELECT pg_advisory_unlock(27428848499124333)",

@@ -399,8 +399,11 @@ static const idx_backend_ops sqlite_ops = {
     .begin_write_sql = "BEGIN IMMEDIATE",
     .analyze_sql = "PRAGMA analysis_limit = 2000; ANALYZE",
     .list_tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table'",
+    .list_columns_sql = "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p"
+                        " WHERE m.type = 'table'",
     .integer_pk = "INTEGER PRIMARY KEY", /* a rowid alias */
     .without_rowid = "WITHOUT ROWID",
+    .collate_bytes = "", /* BINARY */
     .database_file_sql = "SELECT file FROM pragma_database_list WHERE name = 'main'",
     .integrity_check_sql = "PRAGMA integrity_check",
 };

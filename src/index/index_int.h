@@ -48,11 +48,13 @@ typedef struct idx_backend_ops {
     ard_status (*select_values)(idx_backend *be, const char *sql, int guarded, idx_value_row_fn fn,
                                 void *ctx, ard_error *err);
     /* The dialect, as data: every SQL difference between the backends lives here. */
-    const char *begin_write_sql; /* a writer's BEGIN that serialises writers */
-    const char *analyze_sql;     /* fresh planner statistics after a bulk load */
-    const char *list_tables_sql; /* one text column: the tables of the current schema */
-    const char *integer_pk;      /* the type of an integer primary key */
-    const char *without_rowid;   /* suffix of a table clustered by its key, or "" */
+    const char *begin_write_sql;  /* a writer's BEGIN that serialises writers */
+    const char *analyze_sql;      /* fresh planner statistics after a bulk load */
+    const char *list_tables_sql;  /* one text column: the tables of the current schema */
+    const char *list_columns_sql; /* two text columns: table and column names of the schema */
+    const char *integer_pk;       /* the type of an integer primary key */
+    const char *without_rowid;    /* suffix of a table clustered by its key, or "" */
+    const char *collate_bytes;    /* suffix of an ORDER BY text term sorting as strcmp does */
     /* Held around a writable open's schema creation/migration so that concurrent opens of a fresh
      * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
      * the backend's transactions suffice (SQLite). */
@@ -157,7 +159,30 @@ int ard__plan_builder_row(void *ctx, int32_t num_columns, const int64_t *values)
  * vanished meanwhile (a concurrent sync): the caller runs the query again. */
 ard_status ard__plan_builder_resolve(plan_builder *b, ard_index *idx, ard_error *err);
 ard_status ard__plan_builder_finish(plan_builder *b, ard_plan **out, ard_error *err);
+/* Rows whose row group is known (no phase 2): begin_rg names the row group (path copied), then
+ * add_row adds rows of it. Both return nonzero when out of memory. */
+typedef struct idx_plan_rg {
+    int64_t file_id;
+    const char *path;
+    int64_t row_group, first_row, byte_offset, bytes;
+} idx_plan_rg;
+int ard__plan_builder_begin_rg(plan_builder *b, const idx_plan_rg *g);
+/* Room for `rows` rows (a known result size: no regrowth). Nonzero when out of memory. */
+int ard__plan_builder_reserve(plan_builder *b, int64_t rows);
+int ard__plan_builder_add_row(plan_builder *b, int64_t row, int64_t targetid);
 void ard__plan_builder_free(plan_builder *b);
+
+/* rg_targetids.c: row_groups.targetids, a tile row group's TARGETIDs in row order as text (first
+ * value, then differences). decode: exactly n ids into out; 0, or -1 when the text is malformed or
+ * holds another count. */
+void ard__rg_targetids_encode(ard_buf *out, const int64_t *ids, int64_t n);
+int ard__rg_targetids_decode(const char *s, size_t len, int64_t *out, int64_t n);
+/* plan_scan.c: the plan of `where` (NULL: every spectrum) from the selected TARGETIDs and one pass
+ * over row_groups.targetids, or through point look-ups when few are selected (see there). */
+ard_status ard__plan_scan(ard_index *idx, const char *where, ard_plan **out, ard_error *err);
+/* query.c: the plan of count sorted, distinct TARGETIDs through the spectra TARGETID index. */
+ard_status ard__plan_sorted_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_plan **out,
+                                ard_error *err);
 
 /* The galaxies columns (lower case) and their SQL kinds, in table order. */
 typedef struct idx_catalog_column {

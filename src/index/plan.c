@@ -27,6 +27,7 @@ struct plan_builder {
     int64_t num_rgs, rgs_cap;
     int64_t last_file_id;
     int failed;
+    idx_plan_rg rg; /* begin_rg's row group (path borrowed from files) */
 };
 
 ard_status ard__plan_builder_new(plan_builder **out, ard_error *err) {
@@ -74,21 +75,63 @@ static int add_file(plan_builder *b, int64_t file_id, const char *path) {
     return 0;
 }
 
+static int grow_rows(plan_builder *b) {
+    if (b->count < b->cap) {
+        return 0;
+    }
+    int64_t cap = b->cap ? b->cap * 2 : 1024;
+    plan_row *grown = ard_realloc(b->rows, (size_t)cap * sizeof *grown);
+    if (!grown) {
+        b->failed = 1;
+        return 1;
+    }
+    b->rows = grown;
+    b->cap = cap;
+    return 0;
+}
+
+int ard__plan_builder_reserve(plan_builder *b, int64_t rows) {
+    if (rows <= b->cap) {
+        return 0;
+    }
+    plan_row *grown = ard_realloc(b->rows, (size_t)rows * sizeof *grown);
+    if (!grown) {
+        b->failed = 1;
+        return 1;
+    }
+    b->rows = grown;
+    b->cap = rows;
+    return 0;
+}
+
+int ard__plan_builder_begin_rg(plan_builder *b, const idx_plan_rg *g) {
+    if (g->file_id != b->last_file_id && add_file(b, g->file_id, g->path) != 0) {
+        b->failed = 1;
+        return 1;
+    }
+    b->last_file_id = g->file_id;
+    b->rg = *g;
+    return 0;
+}
+
+int ard__plan_builder_add_row(plan_builder *b, int64_t row, int64_t targetid) {
+    if (grow_rows(b)) {
+        return 1;
+    }
+    const idx_plan_rg *g = &b->rg;
+    b->rows[b->count++] = (plan_row){g->file_id,   g->row_group,   row,      targetid,
+                                     g->first_row, g->byte_offset, g->bytes, 0};
+    return 0;
+}
+
 /* Phase 1 rows (integers): file_id, row_group, row_index, targetid. */
 int ard__plan_builder_row(void *ctx, int32_t n, const int64_t *v) {
     plan_builder *b = ctx;
     if (n < 4) {
         return 0;
     }
-    if (b->count == b->cap) {
-        int64_t cap = b->cap ? b->cap * 2 : 1024;
-        plan_row *grown = ard_realloc(b->rows, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            b->failed = 1;
-            return 1;
-        }
-        b->rows = grown;
-        b->cap = cap;
+    if (grow_rows(b)) {
+        return 1;
     }
     plan_row *r = &b->rows[b->count++];
     memset(r, 0, sizeof *r);
@@ -245,10 +288,14 @@ static int rank_files(plan_builder *b) {
         by_id[i] = (plan_file){b->files[i].file_id, (char *)(intptr_t)i};
     }
     sort(by_id, n, sizeof *by_id, cmp_file_id);
+    int32_t file = 0;
     for (int64_t r = 0; r < b->count; r++) {
-        plan_file key = {b->rows[r].file_id, NULL};
-        plan_file *hit = bsearch(&key, by_id, (size_t)n, sizeof key, cmp_file_id);
-        b->rows[r].file = hit ? (int32_t)(intptr_t)hit->path : 0;
+        if (r == 0 || b->rows[r].file_id != b->rows[r - 1].file_id) { /* rows come file by file */
+            plan_file key = {b->rows[r].file_id, NULL};
+            plan_file *hit = bsearch(&key, by_id, (size_t)n, sizeof key, cmp_file_id);
+            file = hit ? (int32_t)(intptr_t)hit->path : 0;
+        }
+        b->rows[r].file = file;
     }
     ard_free(by_id);
     return 0;
@@ -260,23 +307,26 @@ ard_status ard__plan_builder_finish(plan_builder *b, ard_plan **out, ard_error *
         return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
     const char **paths = ard_malloc((size_t)(b->num_files + 1) * sizeof *paths);
-    ard_plan_entry *entries = ard_malloc((size_t)(b->count + 1) * sizeof *entries);
-    ard_status st = ARD_OK;
-    if (!paths || !entries) {
-        st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    if (!paths) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
-    for (int32_t i = 0; st == ARD_OK && i < b->num_files; i++) {
+    for (int32_t i = 0; i < b->num_files; i++) {
         paths[i] = b->files[i].path;
     }
-    for (int64_t i = 0; st == ARD_OK && i < b->count; i++) {
-        const plan_row *r = &b->rows[i];
-        entries[i] = (ard_plan_entry){r->file,      (int32_t)r->row_group, r->row,  r->targetid,
-                                      r->first_row, r->byte_offset,        r->bytes};
+    /* The entries overwrite the rows in place, front to back (an entry is smaller than a row, so
+     * entry i ends inside row i): a 700k-spectrum plan faults 40 MB fewer fresh pages. */
+    _Static_assert(sizeof(ard_plan_entry) <= sizeof(plan_row), "entries fit over rows");
+    unsigned char *base = (unsigned char *)b->rows;
+    for (int64_t i = 0; i < b->count; i++) {
+        plan_row r;
+        memcpy(&r, base + (size_t)i * sizeof r, sizeof r);
+        ard_plan_entry e = {r.file,      (int32_t)r.row_group, r.row,  r.targetid,
+                            r.first_row, r.byte_offset,        r.bytes};
+        memcpy(base + (size_t)i * sizeof e, &e, sizeof e);
     }
-    if (st == ARD_OK) {
-        st = ard_plan_new(paths, b->num_files, entries, b->count, out, err);
-    }
+    ard_status st =
+        ard_plan_new(paths, b->num_files, (ard_plan_entry *)(void *)base, b->count, out, err);
+    b->count = 0; /* the rows are gone */
     ard_free(paths);
-    ard_free(entries);
     return st;
 }

@@ -47,6 +47,12 @@ ard_status ard_index_query(ard_index *idx, const char *where, int64_t limit, ard
     *out = NULL;
     int all = !where || !*where;
     ard_status st = all ? ARD_OK : ard__predicate_check(where, err);
+    if (st == ARD_OK && limit <= 0) { /* broad or not: plan_scan picks; NULL = the spectra table */
+        st = ard__plan_scan(idx, all ? NULL : where, out, err);
+        if (st != ARD_OK || *out) {
+            return st;
+        }
+    }
     if (st != ARD_OK) {
         return st;
     }
@@ -81,9 +87,7 @@ ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids, i
     }
     *out = NULL;
     int64_t *ids = ard_malloc((size_t)(count ? count : 1) * sizeof *ids);
-    plan_builder *b = NULL;
-    if (!ids || ard__plan_builder_new(&b, err) != ARD_OK) {
-        ard_free(ids);
+    if (!ids) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
     if (count > 0) {
@@ -91,6 +95,18 @@ ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids, i
     }
     if (count > 1) {
         qsort(ids, (size_t)count, sizeof *ids, cmp_i64);
+    }
+    ard_status st = ard__plan_sorted_ids(idx, ids, count, out, err);
+    ard_free(ids);
+    return st;
+}
+
+ard_status ard__plan_sorted_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_plan **out,
+                                ard_error *err) {
+    *out = NULL;
+    plan_builder *b = NULL;
+    if (ard__plan_builder_new(&b, err) != ARD_OK) {
+        return ARD_ENOMEM;
     }
     ard_status st = ARD_OK;
     ard_buf sql;
@@ -116,7 +132,6 @@ ard_status ard_index_query_targetids(ard_index *idx, const int64_t *targetids, i
     st = st == ARD_OK ? ard__plan_builder_finish(b, out, err) : st;
     ard_buf_reset(&sql);
     ard__plan_builder_free(b);
-    ard_free(ids);
     return st;
 }
 

@@ -209,9 +209,11 @@ static ard_status roll_forward(const char *results, const char *staging, ard_err
         size_t n = strlen(e->d_name);
         if (n > 8 && strcmp(e->d_name + n - 8, ".parquet") == 0 && e->d_name[0] != '.') {
             char from[4400], to[4400];
-            snprintf(from, sizeof from, "%s/%s", staging, e->d_name);
-            snprintf(to, sizeof to, "%s/%s", results, e->d_name);
-            if (rename(from, to) != 0) {
+            int nf = snprintf(from, sizeof from, "%s/%s", staging, e->d_name);
+            int nt = snprintf(to, sizeof to, "%s/%s", results, e->d_name);
+            if (nf < 0 || (size_t)nf >= sizeof from || nt < 0 || (size_t)nt >= sizeof to) {
+                st = ard_error_set(err, ARD_ELIMIT, "%s: path of %s too long", staging, e->d_name);
+            } else if (rename(from, to) != 0) {
                 st = ard_error_set_errno(err, ARD_EIO, errno, "renaming %s", from);
             }
         }

@@ -105,7 +105,10 @@ static void utc_now(char *buf, size_t cap, int iso) {
     if (iso) {
         char secs[32];
         strftime(secs, sizeof secs, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf, cap, "%s.%06ldZ", secs, (long)(ts.tv_nsec / 1000));
+        int n = snprintf(buf, cap, "%s.%06dZ", secs, (int)(ts.tv_nsec / 1000 % 1000000));
+        if (n < 0 || (size_t)n >= cap) {
+            buf[0] = '\0'; /* callers pass 32 bytes: never happens, but never a cut timestamp */
+        }
     } else {
         strftime(buf, cap, "%Y%m%dT%H%M%SZ", &tm);
     }
@@ -428,9 +431,15 @@ static ard_status load_index_table(ard_result_run *run, const char *index_table,
     return st;
 }
 
-static void table_path(const ard_result_run *run, const char *dir, const char *table, char *out,
-                       size_t cap) {
-    snprintf(out, cap, "%s/%s-%s-%s.parquet", dir, run->stage, run->run_id, table);
+/* DIR/STAGE-RUN-TABLE.parquet; ARD_ELIMIT rather than a cut path. */
+static ard_status table_path(const ard_result_run *run, const char *dir, const char *table,
+                             char *out, size_t cap, ard_error *err) {
+    int n = snprintf(out, cap, "%s/%s-%s-%s.parquet", dir, run->stage, run->run_id, table);
+    if (n < 0 || (size_t)n >= cap) {
+        return ard_error_set(err, ARD_ELIMIT, "result run %s/%s: path of table %s too long in %s",
+                             run->stage, run->run_id, table, dir);
+    }
+    return ARD_OK;
 }
 
 ard_status ard_result_run_add_table(ard_result_run *run, const char *table,
@@ -443,7 +452,9 @@ ard_status ard_result_run_add_table(ard_result_run *run, const char *table,
     char path[4400], hash[17];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)run->hash);
     if (st == ARD_OK) {
-        table_path(run, run->staging, table, path, sizeof path);
+        st = table_path(run, run->staging, table, path, sizeof path, err);
+    }
+    if (st == ARD_OK) {
         const char *keys[] = {"ard.stage", "ard.run_id", "ard.params", "ard.inputs_hash"};
         const char *vals[] = {run->stage, run->run_id, run->params, hash};
         st = ard__result_write_parquet(path, columns, num_columns, num_rows, keys, vals, 4,
@@ -467,13 +478,16 @@ ard_status ard_result_run_add_table(ard_result_run *run, const char *table,
 
 /* ---- commit / abort ---- */
 
-static ard_status tables_json(const ard_result_run *run, ard_buf *out) {
+static ard_status tables_json(const ard_result_run *run, ard_buf *out, ard_error *err) {
     ard_json j;
     ard_json_init(&j, out, 0);
     ard_json_begin_array(&j);
     for (int32_t t = 0; t < run->num_tables; t++) {
         char file[300];
-        table_path(run, "results", run->tables[t].name, file, sizeof file);
+        ard_status st = table_path(run, "results", run->tables[t].name, file, sizeof file, err);
+        if (st != ARD_OK) {
+            return st;
+        }
         ard_json_begin_object(&j);
         ard_json_key(&j, "table");
         ard_json_string(&j, run->tables[t].name);
@@ -487,15 +501,16 @@ static ard_status tables_json(const ard_result_run *run, ard_buf *out) {
     }
     ard_json_end_array(&j);
     ard_buf_append(out, "", 1);
-    return out->failed ? ARD_ENOMEM : ARD_OK;
+    return out->failed ? ard_error_set(err, ARD_ENOMEM, "out of memory") : ARD_OK;
 }
 
 static ard_status insert_run_row(ard_result_run *run, ard_error *err) {
     ard_buf tables;
     ard_buf_init(&tables);
-    if (tables_json(run, &tables) != ARD_OK) {
+    ard_status st = tables_json(run, &tables, err);
+    if (st != ARD_OK) {
         ard_buf_reset(&tables);
-        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        return st;
     }
     char finished[32], hash[17], table[64];
     utc_now(finished, sizeof finished, 1);
@@ -509,7 +524,7 @@ static ard_status insert_run_row(ard_result_run *run, ard_error *err) {
     for (int32_t c = 0; c < NUM_RUNS_COLUMNS; c++) {
         cols[c] = (ard_index_column){runs_columns[c], ARD_INDEX_TEXT, &values[c], NULL};
     }
-    ard_status st = ard__table_load(run->idx, table, cols, NUM_RUNS_COLUMNS, 1, err);
+    st = ard__table_load(run->idx, table, cols, NUM_RUNS_COLUMNS, 1, err);
     ard_buf_reset(&tables);
     return st;
 }
@@ -559,9 +574,11 @@ ard_status ard_result_run_commit(ard_result_run *run, ard_error *err) {
     /* committed: from here on only roll forward (recovery finishes what a crash leaves) */
     for (int32_t t = 0; t < run->num_tables && st == ARD_OK; t++) {
         char from[4400], to[4400];
-        table_path(run, run->staging, run->tables[t].name, from, sizeof from);
-        table_path(run, run->results, run->tables[t].name, to, sizeof to);
-        if (rename(from, to) != 0) {
+        st = table_path(run, run->staging, run->tables[t].name, from, sizeof from, err);
+        if (st == ARD_OK) {
+            st = table_path(run, run->results, run->tables[t].name, to, sizeof to, err);
+        }
+        if (st == ARD_OK && rename(from, to) != 0) {
             st = ard_error_set_errno(err, ARD_EIO, errno, "renaming %s", from);
         }
         step(run);

@@ -7,7 +7,11 @@
  * re-reads every file and fills them; 4 = spectra with its key columns first (file_id, row_group,
  * row_index, targetid): SQLite 3.40's `PRAGMA integrity_check` reports "NULL value in
  * spectra.targetid" for every row of a WITHOUT ROWID table whose NOT NULL column precedes the key
- * (a false alarm of that version); migrating rebuilds the table in one transaction. */
+ * (a false alarm of that version); migrating rebuilds the table in one transaction; 5 = adds
+ * row_groups.targetids (a tile row group's TARGETIDs in row order, rg_targetids.c) so that broad
+ * query plans read 1 row per row group instead of seeking spectra once per spectrum; migrating
+ * forgets footer hashes so that the next sync re-reads every file and fills it (until then plans
+ * take the spectra table, plan_scan.c). */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -95,6 +99,8 @@ static const char *const migrate_3_to_4 =
     " SELECT file_id, row_group, row_index, targetid FROM spectra;"
     "DROP TABLE spectra;"
     "ALTER TABLE spectra_v4 RENAME TO spectra;";
+
+static const char *const migrate_4_to_5 = "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
 
 static const char *const migrate_1_to_2 =
     "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
@@ -184,6 +190,30 @@ static ard_status stored_version(ard_index *idx, int64_t *version, ard_error *er
                                 text_row, version, err);
 }
 
+static int find_column(void *ctx, int32_t n, const char *const *names, const idx_value *v) {
+    (void)names;
+    const char **want = ctx; /* table, column; table becomes NULL when found */
+    if (n > 1 && v[0].type == IDX_TEXT && v[1].type == IDX_TEXT && strcmp(v[0].s, want[0]) == 0 &&
+        strcmp(v[1].s, want[1]) == 0) {
+        want[0] = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/* ALTER TABLE table ADD COLUMN unless the column is there (an index stamped older than its
+ * tables, as a failed or partial migration leaves). */
+static ard_status add_column(ard_index *idx, const char *table, const char *column,
+                             const char *type, ard_error *err) {
+    const char *want[2] = {table, column};
+    ard_status st = idx->be->ops->select_values(idx->be, idx->be->ops->list_columns_sql, 0,
+                                                find_column, want, err);
+    if (st != ARD_OK || !want[0]) {
+        return st;
+    }
+    return ard__idx_execf(idx, err, "ALTER TABLE %s ADD COLUMN %s %s", table, column, type);
+}
+
 static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *err) {
     ard_status st = ard__idx_exec(idx, "BEGIN", err);
     if (st == ARD_OK && version < 1) {
@@ -201,6 +231,10 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
         char *sql = backend_sql(idx, migrate_3_to_4);
         st = sql ? ard__idx_exec(idx, sql, err) : ard_error_set(err, ARD_ENOMEM, "out of memory");
         ard_free(sql);
+    }
+    if (st == ARD_OK && version < 5) {
+        st = add_column(idx, "row_groups", "targetids", "TEXT", err);
+        st = st == ARD_OK ? ard__idx_exec(idx, migrate_4_to_5, err) : st;
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",

@@ -88,10 +88,13 @@ static void rg_extent(const ard_pq_row_group *rg, int64_t *offset, int64_t *byte
 
 static ard_status write_row_groups(ard_index *idx, sync_item *items, int64_t count,
                                    ard_error *err) {
-    static const char *const cols[] = {"file_id",     "row_group", "num_rows",     "first_row",
-                                       "byte_offset", "bytes",     "targetid_min", "targetid_max"};
+    static const char *const cols[] = {"file_id",      "row_group",    "num_rows",
+                                       "first_row",    "byte_offset",  "bytes",
+                                       "targetid_min", "targetid_max", "targetids"};
     const idx_backend_ops *ops = idx->be->ops;
-    ard_status st = ops->bulk_begin(idx->be, "row_groups", cols, 8, err);
+    ard_buf ids;
+    ard_buf_init(&ids);
+    ard_status st = ops->bulk_begin(idx->be, "row_groups", cols, 9, err);
     for (int64_t i = 0; i < count && st == ARD_OK; i++) {
         const sync_item *it = &items[i];
         if (it->st != ARD_OK) {
@@ -103,10 +106,15 @@ static ard_status write_row_groups(ard_index *idx, sync_item *items, int64_t cou
             const ard_pq_row_group *rg = &md->row_groups[g];
             int64_t off, bytes;
             rg_extent(rg, &off, &bytes);
-            idx_value v[8] = {{IDX_INT, it->new_id, 0, NULL},   {IDX_INT, g, 0, NULL},
-                              {IDX_INT, rg->num_rows, 0, NULL}, {IDX_INT, first, 0, NULL},
-                              {IDX_INT, off, 0, NULL},          {IDX_INT, bytes, 0, NULL},
-                              {IDX_NULL, 0, 0, NULL},           {IDX_NULL, 0, 0, NULL}};
+            idx_value v[9] = {{IDX_INT, it->new_id, 0, NULL},
+                              {IDX_INT, g, 0, NULL},
+                              {IDX_INT, rg->num_rows, 0, NULL},
+                              {IDX_INT, first, 0, NULL},
+                              {IDX_INT, off, 0, NULL},
+                              {IDX_INT, bytes, 0, NULL},
+                              {IDX_NULL, 0, 0, NULL},
+                              {IDX_NULL, 0, 0, NULL},
+                              {IDX_NULL, 0, 0, NULL}};
             if (it->targetids && rg->num_rows > 0) { /* tiles are sorted, but do not rely on it */
                 int64_t lo = INT64_MAX, hi = INT64_MIN;
                 for (int64_t r = first; r < first + rg->num_rows; r++) {
@@ -115,11 +123,20 @@ static ard_status write_row_groups(ard_index *idx, sync_item *items, int64_t cou
                 }
                 v[6] = (idx_value){IDX_INT, lo, 0, NULL};
                 v[7] = (idx_value){IDX_INT, hi, 0, NULL};
+                ids.len = 0;
+                ard__rg_targetids_encode(&ids, it->targetids + first, rg->num_rows);
+                ard_buf_append(&ids, "", 1);
+                if (ids.failed) {
+                    st = ard_error_set(err, ARD_ENOMEM, "out of memory");
+                    break;
+                }
+                v[8] = (idx_value){IDX_TEXT, 0, 0, (const char *)ids.data};
             }
             st = ops->bulk_row(idx->be, v, err);
             first += rg->num_rows;
         }
     }
+    ard_buf_reset(&ids);
     ard_status end = ops->bulk_end(idx->be, st == ARD_OK ? err : NULL);
     return st != ARD_OK ? st : end;
 }

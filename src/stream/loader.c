@@ -339,6 +339,9 @@ void ard_loader_free(ard_loader *loader) {
     ard_free(loader->rgs);
     ard_free(loader->items);
     ard_free(loader->item_start);
+    ard_free(loader->rg_item_start);
+    ard_free(loader->rg_items);
+    ard_free(loader->item_off);
     ard_free(loader->grid_text);
     for (int i = 0; i < LOADER_STRINGS; i++) {
         ard_free(loader->strings[i]);

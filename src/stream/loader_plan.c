@@ -2,7 +2,12 @@
  * tile cache, row group sizes copied out, distinct
  * row groups numbered) and each epoch's delivery order -- row groups
  * shuffled, then a local shuffle buffer (Ray Data's semantics), then this shard's contiguous share
- * -- all from a seeded generator so a seed reproduces the order exactly. */
+ * -- all from a seeded generator so a seed reproduces the order exactly.
+ *
+ * The shuffle moves row groups, not items: a selection gives one item per run of selected rows, so
+ * shuffling items would scatter a row group's rows over the whole epoch, and its decoded entry
+ * (freed after its last row) would live that long -- memory growing with the selection (issue 13).
+ * With whole row groups moved, a row group's rows arrive within the local shuffle buffer's reach. */
 #include "stream_int.h"
 
 #include <stdlib.h>
@@ -87,7 +92,7 @@ static ard_status add_rg(ard_loader *l, int32_t file, int32_t row_group, int32_t
         }
         l->rgs = grown;
         i = l->num_rgs++;
-        l->rgs[i] = (loader_rg){file, row_group, rows};
+        l->rgs[i] = (loader_rg){file, row_group, rows, 0, 0};
     }
     *out = i;
     return ARD_OK;
@@ -117,6 +122,41 @@ static ard_status resolve_one(ard_loader *l, const ard_read_item *it, loader_ite
     return ARD_OK;
 }
 
+/* Groups the items by row group (rg_item_start, rg_items) and places each item's rows in its row
+ * group's entry (item_off): compact row groups keep their selected rows only. */
+static ard_status group_items(ard_loader *l, ard_error *err) {
+    l->rg_item_start = ard_calloc((size_t)l->num_rgs + 2, sizeof *l->rg_item_start);
+    l->rg_items = ard_malloc(((size_t)l->num_items + 1) * sizeof *l->rg_items);
+    l->item_off = ard_malloc(((size_t)l->num_items + 1) * sizeof *l->item_off);
+    if (!l->rg_item_start || !l->rg_items || !l->item_off) {
+        return ard_error_set(err, ARD_ENOMEM, "loader: %lld items by row group",
+                             (long long)l->num_items);
+    }
+    for (int32_t g = 0; g < l->num_rgs; g++) {
+        l->rgs[g].selected = 0;
+    }
+    for (int64_t i = 0; i < l->num_items; i++) {
+        l->rg_item_start[l->items[i].rg + 2]++;
+        l->rgs[l->items[i].rg].selected += l->items[i].count;
+    }
+    for (int32_t g = 0; g < l->num_rgs; g++) {
+        l->rg_item_start[g + 2] += l->rg_item_start[g + 1];
+        l->rgs[g].compact = l->rgs[g].selected < l->rgs[g].rows;
+    }
+    for (int64_t i = 0; i < l->num_items; i++) { /* stable: item order within a row group */
+        l->rg_items[l->rg_item_start[l->items[i].rg + 1]++] = i;
+    }
+    for (int32_t g = 0; g < l->num_rgs; g++) {
+        int64_t off = 0;
+        for (int64_t q = l->rg_item_start[g]; q < l->rg_item_start[g + 1]; q++) {
+            int64_t it = l->rg_items[q];
+            l->item_off[it] = l->rgs[g].compact ? off : l->items[it].first;
+            off += l->items[it].count;
+        }
+    }
+    return ARD_OK;
+}
+
 ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_t num_items,
                                ard_error *err) {
     l->items = ard_calloc((size_t)num_items + 1, sizeof *l->items);
@@ -133,7 +173,7 @@ ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_
         l->num_items = i + 1;
     }
     l->total_rows = l->item_start[num_items];
-    return ARD_OK;
+    return group_items(l, err);
 }
 
 /* ---- epoch order ---- */
@@ -149,32 +189,41 @@ static int64_t below(uint64_t *s, int64_t n) {
     return (int64_t)(((unsigned __int128)splitmix(s) * (uint64_t)n) >> 64);
 }
 
+/* The epoch's rows before the local shuffle buffer: in item order, or (shuffle) row group by row
+ * group in a seeded random order of the row groups, each row group's items in item order. */
 static int full_order(const ard_loader *l, int32_t epoch, int64_t *order) {
-    int64_t *perm = (int64_t *)order; /* reuse: item permutation first, then rows */
+    int64_t *perm = (int64_t *)order;
     uint64_t s = l->o.seed ^ (0xa0761d6478bd642fULL * (uint64_t)(epoch + 1));
     int64_t n = l->total_rows, at = 0;
-    int64_t *items = ard_malloc((size_t)(l->num_items + 1) * sizeof *items);
-    if (!items) {
+    if (!l->o.shuffle) {
+        for (int64_t r = 0; r < n; r++) {
+            perm[r] = r;
+        }
+        return 0;
+    }
+    int32_t *groups = ard_malloc(((size_t)l->num_rgs + 1) * sizeof *groups);
+    if (!groups) {
         return -1;
     }
-    for (int64_t i = 0; i < l->num_items; i++) {
-        items[i] = i;
+    for (int32_t g = 0; g < l->num_rgs; g++) {
+        groups[g] = g;
     }
-    if (l->o.shuffle) {
-        for (int64_t i = l->num_items - 1; i > 0; i--) {
-            int64_t j = below(&s, i + 1);
-            int64_t t = items[i];
-            items[i] = items[j];
-            items[j] = t;
+    for (int32_t g = l->num_rgs - 1; g > 0; g--) {
+        int32_t j = (int32_t)below(&s, (int64_t)g + 1);
+        int32_t t = groups[g];
+        groups[g] = groups[j];
+        groups[j] = t;
+    }
+    for (int32_t k = 0; k < l->num_rgs; k++) {
+        int32_t g = groups[k];
+        for (int64_t q = l->rg_item_start[g]; q < l->rg_item_start[g + 1]; q++) {
+            int64_t it = l->rg_items[q];
+            for (int64_t r = l->item_start[it]; r < l->item_start[it + 1]; r++) {
+                perm[at++] = r;
+            }
         }
     }
-    for (int64_t k = 0; k < l->num_items; k++) {
-        int64_t it = items[k];
-        for (int64_t r = l->item_start[it]; r < l->item_start[it + 1]; r++) {
-            perm[at++] = r;
-        }
-    }
-    ard_free(items);
+    ard_free(groups);
     int64_t buf = l->o.shuffle ? l->o.local_shuffle_buffer : 0;
     if (buf > 1) {
         /* A streaming buffer of `buf` rows: each incoming row replaces a random buffered row, which
@@ -256,8 +305,8 @@ loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch) {
     return e;
 }
 
-void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *rg_row) {
+void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *entry_row) {
     int64_t it = item_of(l, row);
     *rg = l->items[it].rg;
-    *rg_row = l->items[it].first + (row - l->item_start[it]);
+    *entry_row = l->item_off[it] + (row - l->item_start[it]);
 }

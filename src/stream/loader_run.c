@@ -53,13 +53,36 @@ static void pool_put(ard_loader *l, float *buf) {
     l->pool[l->pool_count++] = buf;
 }
 
+/* Bytes of one row of a compact entry (FLUX + IVAR). */
+static int64_t row_bytes(const ard_loader *l) {
+    return 2 * l->width * (int64_t)sizeof(float);
+}
+
+/* Gives back an entry's matrices (pool buffers, or a compact entry's rows not yet tokenized).
+ * Caller holds l->lock. */
+static void entry_release_matrices(ard_loader *l, loader_entry *en) {
+    if (en->row_data) {
+        int64_t left = 0;
+        for (int64_t r = 0; r < en->rows; r++) {
+            left += en->row_data[r] != NULL;
+            ard_free(en->row_data[r]);
+        }
+        ard_free(en->row_data);
+        en->row_data = NULL;
+        ard__loader_decode_add(l, -left * row_bytes(l));
+    } else {
+        pool_put(l, en->flux);
+        pool_put(l, en->ivar);
+    }
+    en->flux = en->ivar = NULL;
+}
+
 /* Caller holds l->lock (or is the only thread left). */
 static void entry_free(ard_loader *l, loader_entry *en) {
     ard_free(en->ids);
-    ard__loader_decode_add(l, -(l->rgs[en->rg].rows * 8 + 8));
+    ard__loader_decode_add(l, -(en->rows * 8 + 8));
     ard_free(en->message);
-    pool_put(l, en->flux);
-    pool_put(l, en->ivar);
+    entry_release_matrices(l, en);
     ard_free(en);
 }
 
@@ -123,6 +146,61 @@ static ard_status decode_entry(ard_loader *l, loader_entry *en, ard_error *err) 
     return st;
 }
 
+/* A compact row group's selected rows, copied out of its decoded entry (item order). */
+typedef struct compact_rows {
+    int64_t *ids;
+    float **row_data;
+} compact_rows;
+
+static void compact_drop(compact_rows *c, int64_t n) {
+    for (int64_t r = 0; c->row_data && r < n; r++) {
+        ard_free(c->row_data[r]);
+    }
+    ard_free(c->row_data);
+    ard_free(c->ids);
+    *c = (compact_rows){0};
+}
+
+static ard_status compact_copy(const ard_loader *l, const loader_entry *en, compact_rows *c,
+                               ard_error *err) {
+    int64_t n = l->rgs[en->rg].selected, w = l->width;
+    c->ids = ard_malloc((size_t)n * 8 + 8);
+    c->row_data = ard_calloc((size_t)n + 1, sizeof *c->row_data);
+    for (int64_t r = 0; c->row_data && r < n; r++) {
+        if (!(c->row_data[r] = ard_malloc((size_t)row_bytes(l)))) {
+            break;
+        }
+    }
+    if (!c->ids || !c->row_data || (n > 0 && !c->row_data[n - 1])) {
+        compact_drop(c, n);
+        return ard_error_set(err, ARD_ENOMEM, "loader: %lld selected spectra of a row group",
+                             (long long)n);
+    }
+    for (int64_t q = l->rg_item_start[en->rg]; q < l->rg_item_start[en->rg + 1]; q++) {
+        const loader_item *it = &l->items[l->rg_items[q]];
+        int64_t at = l->item_off[l->rg_items[q]];
+        memcpy(c->ids + at, en->ids + it->first, (size_t)it->count * 8);
+        for (int64_t r = 0; r < it->count; r++) {
+            memcpy(c->row_data[at + r], en->flux + (it->first + r) * w, (size_t)w * sizeof(float));
+            memcpy(c->row_data[at + r] + w, en->ivar + (it->first + r) * w,
+                   (size_t)w * sizeof(float));
+        }
+    }
+    return ARD_OK;
+}
+
+/* The entry keeps the compact copy; the whole row group's buffers go back. Caller holds l->lock. */
+static void compact_swap(ard_loader *l, loader_entry *en, const compact_rows *c) {
+    int64_t n = l->rgs[en->rg].selected;
+    ard__loader_decode_add(l, n * 8 + 8 + n * row_bytes(l));
+    ard_free(en->ids);
+    ard__loader_decode_add(l, -(en->rows * 8 + 8));
+    entry_release_matrices(l, en);
+    en->ids = c->ids;
+    en->row_data = c->row_data;
+    en->rows = n;
+}
+
 /* The decoded row group `rg` for `epoch`, decoding it if no thread has. Caller holds l->lock. */
 static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, loader_entry **out,
                             ard_error *err) {
@@ -155,20 +233,26 @@ static ard_status entry_get(ard_loader *l, const loader_epoch *ep, int32_t rg, l
         en->rg = rg;
         en->loading = 1;
         en->remaining = ep->need[rg];
-        ard__loader_decode_add(l, l->rgs[rg].rows * 8 + 8); /* its TARGETIDs */
+        en->rows = l->rgs[rg].rows;
+        ard__loader_decode_add(l, en->rows * 8 + 8); /* its TARGETIDs */
         en->flux = pool_get(l);
         en->ivar = pool_get(l);
         en->next = l->entries;
         l->entries = en;
         pthread_mutex_unlock(&l->lock);
+        compact_rows c = {0};
         ard_status st = decode_entry(l, en, err);
+        if (st == ARD_OK && l->rgs[rg].compact) {
+            st = compact_copy(l, en, &c, err);
+        }
         pthread_mutex_lock(&l->lock);
         en->loading = 0;
         en->status = st;
+        if (st == ARD_OK && l->rgs[rg].compact) {
+            compact_swap(l, en, &c);
+        }
         if (st != ARD_OK) { /* a failed entry stays (others see its status): not its buffers */
-            pool_put(l, en->flux);
-            pool_put(l, en->ivar);
-            en->flux = en->ivar = NULL;
+            entry_release_matrices(l, en);
             en->message = err && err->msg[0] ? ard_strdup(err->msg) : NULL;
         }
         pthread_cond_broadcast(&l->changed);
@@ -246,22 +330,23 @@ static void cache_get(const ard_loader *l, int64_t row, const row_out *r) {
 static ard_status tokenize_row(ard_loader *l, const loader_entry *en, int64_t r, const row_out *out,
                                worker_mem *mem, ard_error *err) {
     int64_t w = l->width;
+    const float *flux = en->row_data ? en->row_data[r] : en->flux + r * w;
+    const float *ivar = en->row_data ? en->row_data[r] + w : en->ivar + r * w;
     *out->targetid = en->ids[r];
     if (l->rest.n_rest > 0 || out->weights) {
-        return ard__loader_tokenize(l, en->flux + r * w, en->ivar + r * w, out, mem->work, err);
+        return ard__loader_tokenize(l, flux, ivar, out, mem->work, err);
     }
-    return ard_tokenize_spectrum(&l->o.tokenize, en->flux + r * w, en->ivar + r * w, NULL, NULL, 0,
-                                 NULL, w, out->tokens, out->scales, out->mask, out->flags,
-                                 mem->work, err);
+    return ard_tokenize_spectrum(&l->o.tokenize, flux, ivar, NULL, NULL, 0, NULL, w, out->tokens,
+                                 out->scales, out->mask, out->flags, mem->work, err);
 }
 
-/* Orders (rg, position, rg_row) triples by row group, then position. */
+/* Orders (rg, position, entry_row) triples by row group, then position. */
 static int cmp_pair(const void *a, const void *b) {
     const int64_t *x = a, *y = b;
     return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
-/* Rows of one row group (pairs[k] = {rg, position, rg_row}) tokenized into the slot from `en`. */
+/* Rows of one row group (pairs[k] = {rg, position, entry_row}) tokenized into the slot from `en`. */
 static ard_status tokenize_run(ard_loader *l, const loader_epoch *ep, const ard_batch *b,
                                const int64_t *pairs, int64_t n, loader_entry *en, worker_mem *mem,
                                ard_error *err) {
@@ -285,9 +370,19 @@ static ard_status run_get(ard_loader *l, const loader_epoch *ep, const int64_t *
     return st;
 }
 
-static void run_put(ard_loader *l, loader_entry *en, int64_t n) {
+/* Done with a run's rows: a compact entry's rows are freed now (each is used once an epoch),
+ * then the entry's uses drop. */
+static void run_put(ard_loader *l, loader_entry *en, const int64_t *pairs, int64_t n) {
     if (en) {
         pthread_mutex_lock(&l->lock);
+        int64_t freed = 0;
+        for (int64_t k = 0; en->row_data && k < n; k++) {
+            float **row = &en->row_data[pairs[3 * k + 2]];
+            freed += *row != NULL;
+            ard_free(*row);
+            *row = NULL;
+        }
+        ard__loader_decode_add(l, -freed * row_bytes(l));
         entry_put(l, en, n);
         pthread_mutex_unlock(&l->lock);
     }
@@ -300,7 +395,7 @@ static ard_status fill_run(ard_loader *l, const loader_epoch *ep, const ard_batc
     if (st == ARD_OK) {
         st = tokenize_run(l, ep, b, pairs, n, en, mem, err);
     }
-    run_put(l, en, n);
+    run_put(l, en, pairs, n);
     return st;
 }
 
@@ -333,7 +428,7 @@ static ard_status fill_runs_rest(ard_loader *l, const loader_epoch *ep, const ar
         if (st == ARD_OK) {
             st = tokenize_run(l, ep, b, mem->runs + 3 * k, end - k, mem->ents[k], mem, err);
         }
-        run_put(l, mem->ents[k], end - k);
+        run_put(l, mem->ents[k], mem->runs + 3 * k, end - k);
         k = end;
     }
     return st;
@@ -351,11 +446,11 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
             continue;
         }
         int32_t rg;
-        int64_t rg_row;
-        ard__loader_locate(l, ep->order[start + i], &rg, &rg_row);
+        int64_t entry_row;
+        ard__loader_locate(l, ep->order[start + i], &rg, &entry_row);
         mem->runs[3 * runs] = rg;
         mem->runs[3 * runs + 1] = i;
-        mem->runs[3 * runs + 2] = rg_row;
+        mem->runs[3 * runs + 2] = entry_row;
         runs++;
     }
     qsort(mem->runs, (size_t)runs, 3 * sizeof(int64_t), cmp_pair);

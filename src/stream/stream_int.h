@@ -160,11 +160,15 @@ typedef struct loader_catalog {
     pthread_mutex_t lock;
 } loader_catalog;
 
-/* A distinct (file, row group) pair. */
+/* A distinct (file, row group) pair. A row group of which the plan selects fewer rows than it
+ * holds is `compact`: its decoded entry keeps only the selected rows (`selected`, in item order),
+ * so a sparse selection holds a few spectra per row group, not the whole row group. */
 typedef struct loader_rg {
     int32_t file;
     int32_t row_group;
     int64_t rows;
+    int64_t selected; /* rows of the row group's items (repeats counted) */
+    int32_t compact;  /* 1: entries hold the `selected` rows only */
 } loader_rg;
 
 /* A read item resolved: rows [first, first + count) of row group `rg` (index into rgs). */
@@ -191,10 +195,14 @@ typedef struct loader_entry {
     int loading;
     ard_status status;
     int64_t remaining;
-    int64_t rows;
+    int64_t rows; /* held: the row group's, or a compact row group's selected rows */
     int64_t *ids;
     float *flux, *ivar; /* rows x width, null elements (and null lists) as NaN; pool buffers */
-    char *message;      /* a failed entry: the decoding thread's error message, for the others */
+    /* compact entries instead: per row its FLUX then IVAR (2 x width floats) in a block of its
+     * own, freed as soon as the row is tokenized (a shuffle buffer keeps many entries open, each
+     * waiting for its last row: they hold only the rows still to come) */
+    float **row_data;
+    char *message; /* a failed entry: the decoding thread's error message, for the others */
 } loader_entry;
 
 enum { LOADER_STRINGS = 7 };       /* option strings the loader copies (loader.c) */
@@ -215,8 +223,12 @@ struct ard_loader {
     loader_item *items;
     int64_t num_items;
     int64_t *item_start; /* num_items + 1 prefix sums of rows */
-    int64_t total_rows;  /* over all items (every shard) */
-    int64_t width;       /* bins per spectrum */
+    /* items grouped by row group (loader_plan.c): rg_items[rg_item_start[rg] ..
+     * rg_item_start[rg + 1]) in item order; item_off[it]: where the item's first row sits in its
+     * row group's decoded entry (items[it].first, or its place among a compact entry's rows) */
+    int64_t *rg_item_start, *rg_items, *item_off;
+    int64_t total_rows; /* over all items (every shard) */
+    int64_t width;      /* bins per spectrum */
     int64_t num_patches;
     int64_t shard_rows, batches_per_epoch, total_batches;
     char *grid_text;
@@ -311,8 +323,9 @@ ard_status ard__loader_resolve(ard_loader *l, const ard_read_item *items, int64_
 /* The epoch's plan (created on first use; caller holds l->lock). NULL on ENOMEM. */
 loader_epoch *ard__loader_epoch(ard_loader *l, int32_t epoch);
 void ard__loader_epoch_free(loader_epoch *e);
-/* Row ordinal -> (rg, row inside the row group). */
-void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *rg_row);
+/* Row ordinal -> (rg, row inside the row group's decoded entry: the row group's row, or the row's
+ * place among a compact entry's rows). */
+void ard__loader_locate(const ard_loader *l, int64_t row, int32_t *rg, int64_t *entry_row);
 /* Parses and checks opts->columns against the index (opened read-only from index_dataset /
  * index_dsn); *out stays NULL when no column is asked for (loader_catalog.c). */
 ard_status ard__catalog_open(const ard_loader_options *o, loader_catalog **out, ard_error *err);
@@ -343,7 +356,7 @@ int ard__loader_skippable(const ard_loader *l, ard_status st);
 /* Records row group `rg` as skipped with err's message (once; counted every time) and clears
  * err; ARD_ENOMEM if it cannot be recorded. Takes l->lock. */
 ard_status ard__loader_skip(ard_loader *l, int32_t rg, ard_status st, ard_error *err);
-/* Leaves out a failed run of one row group's rows (pairs as fill_batch's {rg, position, rg_row}):
+/* Leaves out a failed run of one row group's rows (pairs as fill_batch's {rg, position, entry_row}):
  * clears their positions in *keep (allocated, all set, on first use; n positions) and records the
  * skip. ARD_ENOMEM. */
 ard_status ard__loader_drop_run(ard_loader *l, const int64_t *pairs, int64_t count, int64_t n,

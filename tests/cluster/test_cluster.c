@@ -566,6 +566,23 @@ static int mpi_mode(void) {
     }
     int64_t sum = ard_cluster_progress_finish(p);
     CHECK(sum == (rank == 0 ? want_sum : 10 * (rank + 1)));
+    /* a share of the total learnt once the work started: rank 0 sums the latest shares */
+    p = NULL;
+    CHECK(ard_cluster_progress_new(c, NULL, 0, 0, &p, NULL) == ARD_OK);
+    ard_cluster_progress_set_total(p, 1);
+    ard_cluster_progress_set_total(p, 5 * (rank + 1));
+    ard_cluster_progress_add(p, 2);
+    CHECK(ard_cluster_agree(c, ARD_OK, NULL, NULL) == ARD_OK);
+    int64_t want_total = (int64_t)size * (size + 1) / 2 * 5;
+    for (int i = 0; rank == 0 && i < 200 && ard_cluster_progress_total(p) != want_total; i++) {
+        ard__cl_nap(10000);
+        ard_cluster_progress_add(p, 0);
+    }
+    if (rank == 0) {
+        CHECK(ard_cluster_progress_total(p) == want_total);
+        CHECK(ard_cluster_progress_done(p) == 2 * (int64_t)size);
+    }
+    CHECK(ard_cluster_progress_finish(p) == (rank == 0 ? 2 * (int64_t)size : 2));
     /* partition: every rank computes its own share; together they cover every item once */
     int64_t bytes[37];
     for (int i = 0; i < 37; i++) {

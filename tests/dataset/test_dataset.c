@@ -222,6 +222,26 @@ static void assert_same_plan(const ard_plan *a, const ard_plan *b) {
         assert_int_equal(x->num_rows, y->num_rows);
         assert_memory_equal(x->rows, y->rows, (size_t)x->num_rows * 8);
         assert_memory_equal(x->targetids, y->targetids, (size_t)x->num_rows * 8);
+        assert_int_equal(x->num_ranges, y->num_ranges);
+        assert_memory_equal(x->ranges, y->ranges, (size_t)x->num_ranges * 16);
+    }
+}
+
+/* The ranges of every chunk are the maximal runs of its rows. */
+static void assert_ranges_match_rows(const ard_plan *p) {
+    for (int64_t c = 0; c < ard_plan_num_chunks(p); c++) {
+        const ard_plan_chunk *ch = ard_plan_chunk_at(p, c);
+        int64_t at = 0;
+        for (int64_t g = 0; g < ch->num_ranges; g++) {
+            if (g > 0) { /* maximal: a gap before every run but the first */
+                assert_true(ch->ranges[2 * g] > ch->ranges[2 * g - 2] + ch->ranges[2 * g - 1]);
+            }
+            assert_true(ch->ranges[2 * g + 1] > 0);
+            for (int64_t k = 0; k < ch->ranges[2 * g + 1]; k++) {
+                assert_int_equal(ch->rows[at++], ch->ranges[2 * g] + k);
+            }
+        }
+        assert_int_equal(at, ch->num_rows);
     }
 }
 
@@ -231,14 +251,26 @@ static void test_plan_text(void **state) {
     ard_buf b;
     ard_buf_init(&b);
     ard_plan_format(plan, &b);
-    const char *want = ARD_PLAN_HEADER "\n"
-                                       "tiles/a/b/0/1.parquet\t0\t4\t100\t2\t0,2\t100,102\n"
-                                       "tiles/a/b/0/1.parquet\t1\t200\t50\t1\t0\t103\n"
-                                       "tiles/a/b/0/2.parquet\t0\t4\t100\t1\t2\t902\n";
+    const char *want = ARD_PLAN_HEADER_V2 "\n"
+                                          "tiles/a/b/0/1.parquet\t0\t4\t100\t2\t0,2\t100,2\n"
+                                          "tiles/a/b/0/1.parquet\t1\t200\t50\t1\t0\t103\n"
+                                          "tiles/a/b/0/2.parquet\t0\t4\t100\t1\t2\t902\n";
     assert_int_equal(b.len, strlen(want));
     assert_memory_equal(b.data, want, b.len);
     ard_plan *back = NULL;
     assert_int_equal(ard_plan_parse((const char *)b.data, b.len, &back, NULL), ARD_OK);
+    assert_same_plan(plan, back);
+    ard_plan_free(back);
+    /* version 1 (plans saved before ranges) still reads, to the same plan */
+    const char *v1 = ARD_PLAN_HEADER "\n"
+                                     "tiles/a/b/0/1.parquet\t0\t4\t100\t2\t0,2\t100,102\n"
+                                     "tiles/a/b/0/1.parquet\t1\t200\t50\t1\t0\t103\n"
+                                     "tiles/a/b/0/2.parquet\t0\t4\t100\t1\t2\t902\n";
+    b.len = 0;
+    ard_plan_format_v1(plan, &b);
+    assert_int_equal(b.len, strlen(v1));
+    assert_memory_equal(b.data, v1, b.len);
+    assert_int_equal(ard_plan_parse(v1, strlen(v1), &back, NULL), ARD_OK);
     assert_same_plan(plan, back);
     ard_plan_free(back);
 
@@ -258,6 +290,64 @@ static void test_plan_text(void **state) {
     ard_plan_free(plan);
 }
 
+/* Adversarial selections of a 64-row row group (and a second row group, and a file): none, every
+ * other row, first and last row only, one run, everything, and a random one: each plan has exact
+ * ranges and goes through both text versions unchanged, with TARGETIDs that jump both ways. */
+static void test_plan_ranges(void **state) {
+    (void)state;
+    const char *files[2] = {"tiles/a/b/0/1.parquet", "tiles/a/b/0/2.parquet"};
+    uint64_t seed = 12345;
+    for (int kind = 0; kind < 7; kind++) {
+        ard_plan_entry e[200];
+        int64_t n = 0;
+        for (int32_t f = 0; f < 2; f++) {
+            for (int32_t g = 0; g < 2; g++) {
+                for (int64_t r = 0; r < 64; r++) {
+                    seed = seed * 6364136223846793005u + 1442695040888963407u;
+                    int take = kind == 1   ? r % 2 == 0
+                               : kind == 2 ? r == 0 || r == 63
+                               : kind == 3 ? r >= 10 && r < 30
+                               : kind == 4 ? 1
+                               : kind == 5 ? (seed >> 60) < 6
+                               : kind == 6 ? r < 9
+                                           : 0;
+                    if (take && n < 200) {
+                        /* kind 6: differences as wide as int64 (version 2 only); else >= 0
+                         * and below 9.2e18 as version 1 requires */
+                        int64_t id = kind == 6    ? (r % 2 ? INT64_MAX - r : INT64_MIN + r)
+                                     : r % 3 == 0 ? INT64_MAX / 2 - r * 1000003
+                                                  : r * 7;
+                        e[n++] = (ard_plan_entry){f, g, r, id, g * 64, 4 + g * 1000, 1000};
+                    }
+                }
+            }
+        }
+        ard_plan *plan = NULL;
+        /* (a plan's text lists only files with rows: an empty plan reads back with none) */
+        assert_int_equal(ard_plan_new(files, n ? 2 : 0, e, n, &plan, NULL), ARD_OK);
+        assert_int_equal(ard_plan_num_rows(plan), n);
+        assert_ranges_match_rows(plan);
+        if (kind == 2 || kind == 3) {
+            assert_int_equal(ard_plan_chunk_at(plan, 0)->num_ranges, kind == 2 ? 2 : 1);
+        }
+        for (int v = kind == 6 ? 2 : 1; v <= 2; v++) {
+            ard_buf b;
+            ard_buf_init(&b);
+            if (v == 1) {
+                ard_plan_format_v1(plan, &b);
+            } else {
+                ard_plan_format(plan, &b);
+            }
+            ard_plan *back = NULL;
+            assert_int_equal(ard_plan_parse((const char *)b.data, b.len, &back, NULL), ARD_OK);
+            assert_same_plan(plan, back);
+            ard_plan_free(back);
+            ard_buf_reset(&b);
+        }
+        ard_plan_free(plan);
+    }
+}
+
 static void test_plan_text_bad(void **state) {
     (void)state;
     static const char *const bad[] = {
@@ -269,7 +359,18 @@ static void test_plan_text_bad(void **state) {
         ARD_PLAN_HEADER "\nt.parquet\t-1\t4\t100\t1\t0\t1\n",       /* negative */
         ARD_PLAN_HEADER "\nt.parquet\t0\t4\t100\t1\t0\tx\n",        /* not a number */
         ARD_PLAN_HEADER "\na\t0\t4\t1\t1\t0\t1\nb\t0\t4\t1\t1\t0\t2\na\t1\t4\t1\t1\t0\t3\n",
-        ARD_PLAN_HEADER "\n\t0\t4\t100\t1\t0\t1\n", /* no path */
+        ARD_PLAN_HEADER "\n\t0\t4\t100\t1\t0\t1\n",                     /* no path */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t3\t0-1\t1,1\n",     /* 2 rows, count 3 */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t0-3\t1,1\n",     /* 4 rows, count 2 */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t3-2\t1,1\n",     /* reversed run */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t3\t0-1,1\t1,1,1\n", /* overlapping */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t5,2\t1,1\n",     /* unsorted */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t0-1\t1\n",       /* a delta short */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t0-1\t1,1,1\n",   /* a delta more */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t0-1\t1,--1\n",   /* not a number */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t1\t0-\t1\n",        /* open run */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t2\t0,1\t1\t1\n",    /* 8 fields */
+        ARD_PLAN_HEADER_V2 "\nt.parquet\t0\t4\t100\t1\t0-9223372036854775807\t1\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ard_plan *plan = NULL;
@@ -522,8 +623,8 @@ int main(void) {
         cmocka_unit_test(test_paths),         cmocka_unit_test(test_walker),
         cmocka_unit_test(test_plan_build),    cmocka_unit_test(test_plan_text),
         cmocka_unit_test(test_plan_text_bad), cmocka_unit_test(test_tile_reader),
-        cmocka_unit_test(test_fetch_plan),    cmocka_unit_test(test_tile_flat),
-        cmocka_unit_test(test_tile_sky),
+        cmocka_unit_test(test_plan_ranges),   cmocka_unit_test(test_fetch_plan),
+        cmocka_unit_test(test_tile_flat),     cmocka_unit_test(test_tile_sky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

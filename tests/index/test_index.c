@@ -480,6 +480,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partition),
         cmocka_unit_test(test_result_run_ids),
+        cmocka_unit_test(test_rg_targetids_codec),
+        BOTH(test_plan_scan_same),
         BOTH(test_sync_fresh),
         BOTH(test_sync_idempotent),
         BOTH(test_sync_incremental),

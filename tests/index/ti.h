@@ -61,6 +61,9 @@ void test_result_run_ids(void **state);
 void test_pixel_stats_sync(void **state);
 void test_pixel_stats_malformed(void **state);
 void test_pixel_stats_migrate(void **state);
+/* ti_plan_scan.c */
+void test_plan_scan_same(void **state);
+void test_rg_targetids_codec(void **state);
 /* ti_bulk.c */
 void test_bulk_batches(void **state);
 void test_sync_windows(void **state);

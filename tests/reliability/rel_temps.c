@@ -72,7 +72,8 @@ static void end_child(pid_t pid) {
 
 static void touch(const char *dir, const char *name) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs("partial", f);
@@ -82,7 +83,8 @@ static void touch(const char *dir, const char *name) {
 static int exists(const char *dir, const char *name) {
     char path[1024];
     struct stat sb;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
     return lstat(path, &sb) == 0;
 }
 

@@ -19,4 +19,4 @@ if ldd "$ARD_LIBRARY" | grep libasan > /dev/null; then
   export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 fi
 export PYTHONPATH="$SRC/python" ARD_TEST_DATASET="$WORK/ds"
-cd "$SRC/tests/science" && exec "$PY" -m unittest -v test_cosmicweb_python 2>&1
+cd "$SRC/tests/science" && "$PY" -m unittest -v test_cosmicweb_python 2>&1

@@ -33,8 +33,11 @@ class AnomalyPython(unittest.TestCase):
 
     def test_c_forward_equals_numpy(self):
         path = self.rep["model_path"]
-        w = ard.load_safetensors(path)
-        stream = self.ds.open_stream(batch_size=40, weights=True, norm="spectrum-median")
+        w, meta = ard.load_safetensors(path, with_metadata=True)
+        # anomaly_train's default frame is the rest frame: the model's tokens are rest-frame ones
+        self.assertEqual(int(meta["ard.anomaly.frame"]), 1)
+        stream = self.ds.open_stream(batch_size=40, weights=True, norm="spectrum-median",
+                                     frame="rest")
         checked = 0
         for b in stream.iter_batches():
             np.testing.assert_allclose(b["WAVE"], w["wave"], rtol=0, atol=0)

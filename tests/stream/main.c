@@ -12,6 +12,7 @@ int main(void) {
     failed += st_serve_run();
     failed += st_tile_cache_run();
     failed += st_memory_cap_run();
+    failed += st_sparse_shuffle_run();
     failed += st_bench_run();
     return failed == 0 ? 0 : 1;
 }

@@ -36,5 +36,6 @@ int st_serve_run(void);
 int st_tile_cache_run(void);
 int st_memory_cap_run(void);
 int st_bench_run(void);
+int st_sparse_shuffle_run(void);
 
 #endif
