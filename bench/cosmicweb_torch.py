@@ -5,7 +5,8 @@ classes, truth and HEALPix split as ard's run):
   (d) a PyTorch twin of ard's GraphSAGE (plain torch; PyG is not in Debian): the same k-NN graph
       (scipy cKDTree, k = 32), the same 11 features, 2 layers on [self, mean of neighbours, the
       geometric aggregator's 3 G invariants] (G = --geo, default 4 as ard: a learned per-neighbour
-      weight P [h_u, log10 r, 1] times 3 e e^T - I, averaged; log1p tr T^2, asinh tr T^3, l^T T l;
+      weight P [h_u, log10 r, 1] times 3 e e^T - I, averaged, the second layer adding a_g times the
+      mean of its neighbours' first-layer tensors; log1p tr T^2, asinh tr T^3, l^T T l;
       G = 0 is the plain mean-aggregator SAGE), hidden 64, fan-out [25, 10] without replacement, minibatches of 64 seeds,
       gradients accumulated over 64 minibatches with the loss normalised by the step's total seed
       weight, class-balanced weights, Adam lr 1e-2, full-neighbourhood inference. Its sampler is
@@ -81,8 +82,9 @@ def report(tool, extra, y, p):
           f"confusion={cm.ravel().tolist()}".replace(" ", " "), flush=True)
 
 
-def geo_invariants(p, h_nbr, pos_self, pos_nbr):
-    """ard's geometric aggregator: rows R, neighbours m -> [R, 3 G]."""
+def geo_tensor(p, h_nbr, pos_self, pos_nbr, t_nbr=None, a=None):
+    """ard's geometric aggregator: rows R, neighbours m -> the tensors [R, G, 3, 3] (layer 2 adds
+    a_g times the mean of the neighbours' layer-1 tensors t_nbr [R, m, G, 3, 3])."""
     d = pos_nbr - pos_self[:, None, :]
     r = d.norm(dim=2)
     e = d / r.clamp_min(1e-30)[..., None]
@@ -92,11 +94,17 @@ def geo_invariants(p, h_nbr, pos_self, pos_nbr):
     lr = torch.log10(r.clamp_min(1e-3)).float()
     w = p(torch.cat([h_nbr, lr[..., None]], 2))  # [R, m, G]
     t = torch.einsum("rmg,rmab->rgab", w, m) / h_nbr.shape[1]
+    if t_nbr is not None:
+        t = t + a[None, :, None, None] * t_nbr.mean(1)
+    return t
+
+
+def geo_invariants(t, pos_self):
     q = (t * t).sum((2, 3))
     c = torch.einsum("rgab,rgbc,rgca->rg", t, t, t)
     los = pos_self / pos_self.norm(dim=1, keepdim=True).clamp_min(1e-30)
     ll = torch.einsum("ra,rgab,rb->rg", los.float(), t, los.float())
-    return torch.stack([torch.log1p(q), torch.asinh(c), ll], 2).reshape(len(h_nbr), -1)
+    return torch.stack([torch.log1p(q), torch.asinh(c), ll], 2).reshape(len(t), -1)
 
 
 class Sage(torch.nn.Module):
@@ -108,23 +116,34 @@ class Sage(torch.nn.Module):
         if geo:
             self.p1 = torch.nn.Linear(nf + 1, geo)
             self.p2 = torch.nn.Linear(H + 1, geo)
+            self.a2 = torch.nn.Parameter(torch.ones(geo))
 
-    def layer(self, lin, p, h_self, h_nbr, pos_self, pos_nbr):
-        parts = [h_self, h_nbr.mean(1)]
+    def layer(self, lin, p, h_self, h_nbr, pos_self, pos_nbr, t_nbr=None):
+        """The layer's output and its geometric tensors (None without geo)."""
+        parts, t = [h_self, h_nbr.mean(1)], None
         if self.geo:
-            parts.append(geo_invariants(p, h_nbr, pos_self, pos_nbr))
-        return lin(torch.cat(parts, 1))
+            t = geo_tensor(p, h_nbr, pos_self, pos_nbr, t_nbr, self.a2 if t_nbr is not None else None)
+            parts.append(geo_invariants(t, pos_self))
+        return lin(torch.cat(parts, 1)), t
 
     def full(self, x, nbr, pos):
         """Full-neighbourhood inference in chunks of rows (memory: a chunk's neighbourhoods)."""
         p1, p2 = (self.p1, self.p2) if self.geo else (None, None)
-        h = torch.cat([torch.relu(self.layer(self.l1, p1, x[a:a + INFER_CHUNK],
-                                             x[nbr[a:a + INFER_CHUNK]], pos[a:a + INFER_CHUNK],
-                                             pos[nbr[a:a + INFER_CHUNK]]))
-                       for a in range(0, len(x), INFER_CHUNK)])
-        return torch.cat([self.layer(self.l2, p2, h[a:a + INFER_CHUNK], h[nbr[a:a + INFER_CHUNK]],
-                                     pos[a:a + INFER_CHUNK], pos[nbr[a:a + INFER_CHUNK]])
-                          for a in range(0, len(x), INFER_CHUNK)])
+        hs, ts = [], []
+        for a in range(0, len(x), INFER_CHUNK):
+            nb = nbr[a:a + INFER_CHUNK]
+            h, t = self.layer(self.l1, p1, x[a:a + INFER_CHUNK], x[nb], pos[a:a + INFER_CHUNK],
+                              pos[nb])
+            hs.append(torch.relu(h))
+            ts.append(t)
+        h = torch.cat(hs)
+        t1 = torch.cat(ts) if self.geo else None
+        out = []
+        for a in range(0, len(x), INFER_CHUNK):
+            nb = nbr[a:a + INFER_CHUNK]
+            out.append(self.layer(self.l2, p2, h[a:a + INFER_CHUNK], h[nb], pos[a:a + INFER_CHUNK],
+                                  pos[nb], t1[nb] if self.geo else None)[0])
+        return torch.cat(out)
 
 
 def sample(rng, nbr, nodes, fanout):
@@ -168,8 +187,10 @@ def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1):
             x0 = xt[torch.from_numpy(l0)]
             p0 = pos[torch.from_numpy(l0)]
             i1t, i2t = torch.from_numpy(i1), torch.from_numpy(i2)
-            h = torch.relu(model.layer(model.l1, p1, x0[:len(l1)], x0[i1t], p0[:len(l1)], p0[i1t]))
-            logits = model.layer(model.l2, p2, h[:len(seeds)], h[i2t], p0[:len(seeds)], p0[i2t])
+            h, t1 = model.layer(model.l1, p1, x0[:len(l1)], x0[i1t], p0[:len(l1)], p0[i1t])
+            h = torch.relu(h)
+            logits, _ = model.layer(model.l2, p2, h[:len(seeds)], h[i2t], p0[:len(seeds)], p0[i2t],
+                                    t1[i2t] if GEO else None)
             y = torch.from_numpy(label[seeds].astype(np.int64))
             ce = torch.nn.functional.cross_entropy(logits, y, reduction="none")
             (wt[y] * ce).sum().div(step_w).backward()

@@ -341,7 +341,7 @@ ARD_API ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
                                                float *prob, ard_error *err);
 
 /* Saves the weights, feature normalisation and hyper-parameters (safetensors metadata
- * "ard.stage" = "cosmicweb", "features", "k", "hidden") atomically. Errors as
+ * "ard.stage" = "cosmicweb", "features", "k", "geo", "fanout") atomically. Errors as
  * ard_nn_save_safetensors. */
 ARD_API ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char *path,
                                             ard_error *err);

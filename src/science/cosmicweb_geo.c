@@ -5,6 +5,7 @@
 #include "science_int.h"
 
 #include <math.h>
+#include <string.h>
 
 /* The traceless tensor 3 e e^T - I of the offset from a to b as a full 3 x 3 matrix, and log10 of
  * the distance; 0 (and a 1 kpc distance) for coincident points. */
@@ -64,7 +65,8 @@ static void line_of_sight(const double *x, double l[3]) {
 void ard__cw_geo_forward(const float *p, int32_t geo, int64_t dim, const float *h, const float *tin,
                          const double *pos, int64_t self, const int64_t *nbr, int32_t count,
                          float *t, float *out) {
-    double acc[64][6] = {{0}};
+    double acc[64][6];
+    memset(acc, 0, (size_t)geo * sizeof acc[0]); /* not all 64: this runs for every node */
     const double *at = pos + 3 * self;
     int64_t stride = dim + 2 + (tin != NULL);
     for (int32_t j = 0; j < count; j++) {

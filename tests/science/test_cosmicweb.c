@@ -633,6 +633,23 @@ static void test_bad_input(void **state) {
     assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
     assert_non_null(strstr(err.msg, "empty selection"));
     ard_cosmicweb_model *model = NULL;
+    /* both architectures round-trip through a file: geo 0 (the earlier model files) and geo 4 */
+    char path[] = "/tmp/ard_cw_geo_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int32_t geo = 0; geo <= 4; geo += 4) {
+        ard_cosmicweb_model *saved = NULL, *loaded = NULL;
+        assert_int_equal(ard__cw_model_new(16, 8, geo, 5, 3, 1, &saved, NULL), ARD_OK);
+        assert_int_equal(ard_cosmicweb_model_save(saved, path, NULL), ARD_OK);
+        assert_int_equal(ard_cosmicweb_model_load(path, &loaded, NULL), ARD_OK);
+        assert_int_equal(loaded->geo, geo);
+        assert_true((loaded->p1 != NULL) == (geo > 0) && (loaded->p2 != NULL) == (geo > 0));
+        assert_int_equal(loaded->w1->shape[1], 2 * CW_F + 3 * geo);
+        ard_cosmicweb_model_free(saved);
+        ard_cosmicweb_model_free(loaded);
+    }
+    unlink(path);
     assert_int_equal(ard__cw_model_new(16, 8, 4, 5, 3, 1, &model, NULL), ARD_OK);
     ard_error_init(&err);
     assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, &err), ARD_EINVAL);
