@@ -266,6 +266,14 @@ typedef struct ard_plan_entry {
 ARD_API ard_status ard_plan_new(const char *const *files, int32_t num_files,
                                 ard_plan_entry *entries, int64_t count, ard_plan **out,
                                 ard_error *err);
+/* Builds a plan from chunks already in plan order: (file, row group) strictly ascending, each with
+ * num_rows >= 1 rows strictly ascending and as many targetids (copied; num_ranges and ranges of the
+ * input are ignored and computed). Cheaper than ard_plan_new for large plans (no per-spectrum
+ * entry, no sort). Errors: ARD_EINVAL (a chunk out of order, empty, with unsorted or negative
+ * rows, naming a file outside [0, num_files); a NULL path), ARD_ENOMEM. *out is NULL on failure. */
+ARD_API ard_status ard_plan_new_chunks(const char *const *files, int32_t num_files,
+                                       const ard_plan_chunk *chunks, int64_t num_chunks,
+                                       ard_plan **out, ard_error *err);
 ARD_API void ard_plan_free(ard_plan *plan); /* accepts NULL */
 ARD_API int32_t ard_plan_num_files(const ard_plan *plan);
 /* Path of file i relative to the dataset root ("tiles/main/dark/93/9378.parquet"); borrowed. */

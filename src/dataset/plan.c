@@ -31,12 +31,35 @@ static int cmp_entry(const void *a, const void *b) {
     return (x->row > y->row) - (x->row < y->row);
 }
 
-static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) {
+/* Room for n rows in at most max_chunks chunks. */
+static ard_status plan_alloc(ard_plan *p, int64_t n, int64_t max_chunks) {
     p->rows = ard_malloc((size_t)(n ? n : 1) * sizeof *p->rows);
     p->targetids = ard_malloc((size_t)(n ? n : 1) * sizeof *p->targetids);
-    p->chunks = ard_calloc((size_t)(n ? n : 1), sizeof *p->chunks);
+    p->chunks = ard_calloc((size_t)(max_chunks ? max_chunks : 1), sizeof *p->chunks);
     p->ranges = ard_malloc((size_t)(n ? n : 1) * 2 * sizeof *p->ranges);
-    if (!p->rows || !p->targetids || !p->chunks || !p->ranges) {
+    return p->rows && p->targetids && p->chunks && p->ranges ? ARD_OK : ARD_ENOMEM;
+}
+
+/* Appends one row to chunk ch (the last one), extending its last range or opening one. */
+static void plan_push(ard_plan *p, ard_plan_chunk *ch, int64_t row, int64_t targetid,
+                      int64_t *num_ranges) {
+    int64_t *last = ch->num_ranges ? p->ranges + 2 * (*num_ranges - 1) : NULL;
+    if (last && last[0] + last[1] == row) {
+        last[1]++;
+    } else {
+        p->ranges[2 * *num_ranges] = row;
+        p->ranges[2 * *num_ranges + 1] = 1;
+        ++*num_ranges;
+        ch->num_ranges++;
+    }
+    p->rows[p->num_rows] = row;
+    p->targetids[p->num_rows] = targetid;
+    p->num_rows++;
+    ch->num_rows++;
+}
+
+static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) {
+    if (plan_alloc(p, n, n) != ARD_OK) {
         return ARD_ENOMEM;
     }
     int64_t c = -1, num_ranges = 0;
@@ -58,20 +81,7 @@ static ard_status build_chunks(const ard_plan_entry *e, int64_t n, ard_plan *p) 
                                             0,
                                             p->ranges + 2 * num_ranges};
         }
-        ard_plan_chunk *ch = &p->chunks[c];
-        int64_t *last = ch->num_ranges ? p->ranges + 2 * (num_ranges - 1) : NULL;
-        if (last && last[0] + last[1] == r->row) {
-            last[1]++;
-        } else {
-            p->ranges[2 * num_ranges] = r->row;
-            p->ranges[2 * num_ranges + 1] = 1;
-            num_ranges++;
-            ch->num_ranges++;
-        }
-        p->rows[p->num_rows] = r->row;
-        p->targetids[p->num_rows] = r->targetid;
-        p->num_rows++;
-        p->chunks[c].num_rows++;
+        plan_push(p, &p->chunks[c], r->row, r->targetid, &num_ranges);
     }
     p->num_chunks = c + 1;
     return ARD_OK;
@@ -120,6 +130,84 @@ ard_status ard_plan_new(const char *const *files, int32_t num_files, ard_plan_en
     }
     int ok = p && p->files && build_chunks(entries, count, p) == ARD_OK;
     if (ok) {
+        p->num_files = num_files;
+        for (int32_t i = 0; ok && i < num_files; i++) {
+            ok = (p->files[i] = ard_strdup(files[i])) != NULL;
+        }
+    }
+    if (!ok) {
+        ard_plan_free(p);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    }
+    *out = p;
+    return ARD_OK;
+}
+
+/* Chunk i of ard_plan_new_chunks is well-formed and follows chunk i - 1. */
+static int chunk_ok(const ard_plan_chunk *ch, const ard_plan_chunk *prev, int32_t num_files) {
+    if (ch->file < 0 || ch->file >= num_files || ch->row_group < 0 || ch->num_rows < 1 ||
+        !ch->rows || !ch->targetids || ch->rows[0] < 0) {
+        return 0;
+    }
+    if (prev &&
+        (ch->file < prev->file || (ch->file == prev->file && ch->row_group <= prev->row_group))) {
+        return 0;
+    }
+    for (int64_t r = 1; r < ch->num_rows; r++) {
+        if (ch->rows[r] <= ch->rows[r - 1]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+ard_status ard_plan_new_chunks(const char *const *files, int32_t num_files,
+                               const ard_plan_chunk *chunks, int64_t num_chunks, ard_plan **out,
+                               ard_error *err) {
+    if (!out || num_files < 0 || num_chunks < 0 || (num_files > 0 && !files) ||
+        (num_chunks > 0 && !chunks)) {
+        return ard_error_set(err, ARD_EINVAL, "ard_plan_new_chunks: bad arguments");
+    }
+    *out = NULL;
+    ard_status st = check_entries(files, num_files, NULL, 0, err);
+    int64_t n = 0;
+    for (int64_t c = 0; st == ARD_OK && c < num_chunks; c++) {
+        if (!chunk_ok(&chunks[c], c ? &chunks[c - 1] : NULL, num_files)) {
+            st = ard_error_set(err, ARD_EINVAL,
+                               "read plan: chunk %lld (file %d, row group %d) is empty, out of"
+                               " order or has unsorted rows",
+                               (long long)c, chunks[c].file, chunks[c].row_group);
+        }
+        n += st == ARD_OK ? chunks[c].num_rows : 0;
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    ard_plan *p = ard_calloc(1, sizeof *p);
+    if (p) {
+        p->files = ard_calloc((size_t)num_files + 1, sizeof *p->files);
+    }
+    int ok = p && p->files && plan_alloc(p, n, num_chunks) == ARD_OK;
+    int64_t num_ranges = 0;
+    for (int64_t c = 0; ok && c < num_chunks; c++) {
+        const ard_plan_chunk *in = &chunks[c];
+        ard_plan_chunk *ch = &p->chunks[c];
+        *ch = (ard_plan_chunk){in->file,
+                               in->row_group,
+                               0,
+                               p->rows + p->num_rows,
+                               p->targetids + p->num_rows,
+                               in->first_row,
+                               in->byte_offset,
+                               in->bytes,
+                               0,
+                               p->ranges + 2 * num_ranges};
+        for (int64_t r = 0; r < in->num_rows; r++) {
+            plan_push(p, ch, in->rows[r], in->targetids[r], &num_ranges);
+        }
+    }
+    if (ok) {
+        p->num_chunks = num_chunks;
         p->num_files = num_files;
         for (int32_t i = 0; ok && i < num_files; i++) {
             ok = (p->files[i] = ard_strdup(files[i])) != NULL;

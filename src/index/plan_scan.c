@@ -89,15 +89,90 @@ static int sort_unique(id_list *l) {
     return 0;
 }
 
+/* The plan as it is gathered, already in plan order (rows arrive by path, row group, row):
+ * chunks hold offsets into rows/tids until the end. */
 typedef struct scan_ctx {
-    plan_builder *b;
     const int64_t *sel; /* sorted, distinct; NULL: every row */
     int64_t num_sel;
     int64_t *ids; /* one row group's TARGETIDs */
     int64_t ids_cap;
+    char **paths;
+    int32_t num_files, files_cap;
+    int64_t last_file_id;
+    ard_plan_chunk *chunks;
+    int64_t num_chunks, chunks_cap;
+    int64_t *rows, *tids;
+    int64_t num_rows, rows_cap;
     int missing; /* a row group without (readable) TARGETIDs */
     int failed;  /* out of memory */
 } scan_ctx;
+
+static void scan_ctx_reset(scan_ctx *s) {
+    for (int32_t i = 0; i < s->num_files; i++) {
+        ard_free(s->paths[i]);
+    }
+    ard_free(s->paths);
+    ard_free(s->chunks);
+    ard_free(s->rows);
+    ard_free(s->tids);
+    ard_free(s->ids);
+}
+
+/* Grows *arr (of *cap elements of `size` bytes) to hold `need`; 0, or -1 when out of memory. */
+static int grow(void **arr, int64_t *cap, int64_t need, size_t size) {
+    if (need <= *cap) {
+        return 0;
+    }
+    int64_t n = *cap ? *cap : 256;
+    while (n < need) {
+        n *= 2;
+    }
+    void *grown = ard_realloc(*arr, (size_t)n * size);
+    if (!grown) {
+        return -1;
+    }
+    *arr = grown;
+    *cap = n;
+    return 0;
+}
+
+static int add_row(scan_ctx *s, int64_t row, int64_t targetid) {
+    if (s->num_rows == s->rows_cap) {
+        int64_t cap = s->rows_cap;
+        if (grow((void **)&s->rows, &cap, s->num_rows + 1, sizeof *s->rows) != 0 ||
+            grow((void **)&s->tids, &s->rows_cap, s->num_rows + 1, sizeof *s->tids) != 0) {
+            return 1;
+        }
+    }
+    s->rows[s->num_rows] = row;
+    s->tids[s->num_rows++] = targetid;
+    s->chunks[s->num_chunks - 1].num_rows++;
+    return 0;
+}
+
+/* Opens the chunk of one row group (dropped again at the end of scan_row if nothing matched). */
+static int begin_chunk(scan_ctx *s, const idx_value *v) {
+    if (v[0].i != s->last_file_id || s->num_files == 0) {
+        int64_t cap = s->files_cap;
+        if (grow((void **)&s->paths, &cap, s->num_files + 1, sizeof *s->paths) != 0) {
+            return 1;
+        }
+        s->files_cap = (int32_t)cap;
+        if (!(s->paths[s->num_files] = ard_strdup(v[1].s))) {
+            return 1;
+        }
+        s->num_files++;
+        s->last_file_id = v[0].i;
+    }
+    if (grow((void **)&s->chunks, &s->chunks_cap, s->num_chunks + 1, sizeof *s->chunks) != 0) {
+        return 1;
+    }
+    /* rows/targetids hold the offset of the chunk's first row until finish */
+    s->chunks[s->num_chunks++] =
+        (ard_plan_chunk){s->num_files - 1, (int32_t)v[2].i, 0,      NULL,        NULL,
+                         v[3].i,           v[4].i,          v[5].i, s->num_rows, NULL};
+    return 0;
+}
 
 /* First index of sel[from, n) holding a value >= x. */
 static int64_t lower_bound(const int64_t *sel, int64_t from, int64_t n, int64_t x) {
@@ -130,7 +205,7 @@ static int intersect(scan_ctx *s, const int64_t *ids, int64_t n) {
                 j = lower_bound(s->sel, j, s->num_sel, x);
             }
         }
-        if (j < s->num_sel && s->sel[j] == x && ard__plan_builder_add_row(s->b, r, x)) {
+        if (j < s->num_sel && s->sel[j] == x && add_row(s, r, x)) {
             return 1;
         }
     }
@@ -145,30 +220,25 @@ static int scan_row(void *ctx, int32_t n, const char *const *names, const idx_va
     if (rows <= 0) {
         return 0;
     }
-    if (v[7].type != IDX_TEXT || v[1].type != IDX_TEXT || rows > INT64_MAX / 16) {
+    if (v[7].type != IDX_TEXT || v[1].type != IDX_TEXT || rows > INT64_MAX / 16 || v[2].i < 0 ||
+        v[2].i > INT32_MAX) {
         s->missing = 1;
         return 1;
     }
-    if (rows > s->ids_cap) {
-        int64_t *grown = ard_realloc(s->ids, (size_t)rows * sizeof *grown);
-        if (!grown) {
-            s->failed = 1;
-            return 1;
-        }
-        s->ids = grown;
-        s->ids_cap = rows;
+    if (grow((void **)&s->ids, &s->ids_cap, rows, sizeof *s->ids) != 0) {
+        s->failed = 1;
+        return 1;
     }
     if (ard__rg_targetids_decode(v[7].s, strlen(v[7].s), s->ids, rows) != 0) {
         s->missing = 1; /* damaged: the spectra table stays the authority */
         return 1;
     }
-    idx_plan_rg g = {v[0].i, v[1].s, v[2].i, v[3].i, v[4].i, v[5].i};
-    if (ard__plan_builder_begin_rg(s->b, &g)) {
+    if (begin_chunk(s, v)) {
         s->failed = 1;
         return 1;
     }
     for (int64_t r = 0; !s->sel && r < rows; r++) {
-        if (ard__plan_builder_add_row(s->b, r, s->ids[r])) {
+        if (add_row(s, r, s->ids[r])) {
             s->failed = 1;
             return 1;
         }
@@ -177,7 +247,41 @@ static int scan_row(void *ctx, int32_t n, const char *const *names, const idx_va
         s->failed = 1;
         return 1;
     }
+    if (s->chunks[s->num_chunks - 1].num_rows == 0) {
+        s->num_chunks--; /* nothing selected in this row group */
+    }
     return 0;
+}
+
+/* The chunks' row offsets become pointers; then the plan (dataset's, copied). Files that ended up
+ * without a chunk are dropped so that the plan lists only files it reads. */
+static ard_status finish(scan_ctx *s, ard_plan **out, ard_error *err) {
+    int32_t *renum = ard_malloc((size_t)(s->num_files + 1) * sizeof *renum);
+    const char **paths = ard_malloc((size_t)(s->num_files + 1) * sizeof *paths);
+    if (!renum || !paths) {
+        ard_free(renum);
+        ard_free(paths);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    }
+    int32_t kept = 0;
+    for (int32_t f = 0; f < s->num_files; f++) {
+        renum[f] = -1;
+    }
+    for (int64_t c = 0; c < s->num_chunks; c++) {
+        ard_plan_chunk *ch = &s->chunks[c];
+        if (renum[ch->file] < 0) {
+            paths[kept] = s->paths[ch->file];
+            renum[ch->file] = kept++;
+        }
+        ch->file = renum[ch->file];
+        ch->rows = s->rows + ch->num_ranges;
+        ch->targetids = s->tids + ch->num_ranges;
+        ch->num_ranges = 0;
+    }
+    ard_status st = ard_plan_new_chunks(paths, kept, s->chunks, s->num_chunks, out, err);
+    ard_free(renum);
+    ard_free(paths);
+    return st;
 }
 
 /* The pass over row_groups; *out stays NULL when a row group has no TARGETIDs. */
@@ -186,8 +290,11 @@ static ard_status scan(ard_index *idx, const int64_t *sel, int64_t num_sel, ard_
     scan_ctx s = {0};
     s.sel = sel;
     s.num_sel = num_sel;
-    ard_status st = ard__plan_builder_new(&s.b, err);
-    if (st == ARD_OK && sel && ard__plan_builder_reserve(s.b, num_sel)) {
+    s.last_file_id = -1;
+    ard_status st = ARD_OK;
+    if (sel && num_sel > 0 &&
+        (grow((void **)&s.rows, &s.rows_cap, num_sel, sizeof *s.rows) != 0 ||
+         !(s.tids = ard_malloc((size_t)s.rows_cap * sizeof *s.tids)))) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
     ard_buf sql;
@@ -208,11 +315,10 @@ static ard_status scan(ard_index *idx, const int64_t *sel, int64_t num_sel, ard_
         st = ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
     }
     if (st == ARD_OK && !s.missing) {
-        st = ard__plan_builder_finish(s.b, out, err);
+        st = finish(&s, out, err);
     }
     ard_buf_reset(&sql);
-    ard__plan_builder_free(s.b);
-    ard_free(s.ids);
+    scan_ctx_reset(&s);
     return st;
 }
 

@@ -348,6 +348,54 @@ static void test_plan_ranges(void **state) {
     }
 }
 
+/* ard_plan_new_chunks (the index's broad plans) gives what ard_plan_new gives, and refuses chunks
+ * out of plan order. */
+static void test_plan_new_chunks(void **state) {
+    (void)state;
+    ard_plan *plan = sample_plan();
+    int64_t n = ard_plan_num_chunks(plan);
+    ard_plan_chunk in[8] = {0};
+    const char *paths[2] = {ard_plan_file(plan, 0), ard_plan_file(plan, 1)};
+    for (int64_t c = 0; c < n; c++) {
+        in[c] = *ard_plan_chunk_at(plan, c);
+        in[c].num_ranges = 99; /* ignored */
+    }
+    ard_plan *back = NULL;
+    assert_int_equal(ard_plan_new_chunks(paths, 2, in, n, &back, NULL), ARD_OK);
+    assert_same_plan(plan, back);
+    assert_ranges_match_rows(back);
+    ard_plan_free(back);
+    assert_int_equal(ard_plan_new_chunks(paths, 0, NULL, 0, &back, NULL), ARD_OK);
+    assert_int_equal(ard_plan_num_rows(back), 0);
+    ard_plan_free(back);
+
+    int64_t unsorted[2] = {2, 0}, negative[1] = {-1};
+    for (int bad = 0; bad < 6; bad++) {
+        ard_plan_chunk b[8];
+        memcpy(b, in, sizeof b);
+        const char *bpaths[2] = {paths[0], bad == 5 ? NULL : paths[1]};
+        if (bad == 0) { /* the two chunks of file 0 swapped */
+            b[0] = in[1];
+            b[1] = in[0];
+        } else if (bad == 1) {
+            b[1].num_rows = 0;
+        } else if (bad == 2) {
+            b[0].rows = unsorted;
+        } else if (bad == 3) {
+            b[2].file = 2;
+        } else if (bad == 4) {
+            b[0].num_rows = 1;
+            b[0].rows = negative;
+        }
+        ard_error err;
+        ard_error_init(&err);
+        back = (ard_plan *)&err;
+        assert_int_equal(ard_plan_new_chunks(bpaths, 2, b, n, &back, &err), ARD_EINVAL);
+        assert_null(back);
+    }
+    ard_plan_free(plan);
+}
+
 static void test_plan_text_bad(void **state) {
     (void)state;
     static const char *const bad[] = {
@@ -623,8 +671,9 @@ int main(void) {
         cmocka_unit_test(test_paths),         cmocka_unit_test(test_walker),
         cmocka_unit_test(test_plan_build),    cmocka_unit_test(test_plan_text),
         cmocka_unit_test(test_plan_text_bad), cmocka_unit_test(test_tile_reader),
-        cmocka_unit_test(test_plan_ranges),   cmocka_unit_test(test_fetch_plan),
-        cmocka_unit_test(test_tile_flat),     cmocka_unit_test(test_tile_sky),
+        cmocka_unit_test(test_plan_ranges),   cmocka_unit_test(test_plan_new_chunks),
+        cmocka_unit_test(test_fetch_plan),    cmocka_unit_test(test_tile_flat),
+        cmocka_unit_test(test_tile_sky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
