@@ -6,7 +6,7 @@
  *                                                 targetid.i64
  *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM [GEO [MODEL]]
  *                                                 trains in-process and prints one RESULT line
- *                                                 (GEO: geometric aggregator channels, default 4;
+ *                                                 (GEO: geometric aggregator channels, default 0;
  *                                                 MODEL: save the model there)
  *
  * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those

@@ -265,7 +265,7 @@ typedef struct ard_cosmicweb_options {
     uint64_t seed;    /* initialisation, shuffling and sampling; default 1 */
     int32_t threads;  /* <= 0: all CPUs; see "Threads and memory" above */
     int32_t queue;    /* minibatches sampled ahead; default 16 */
-    int32_t geo;      /* geometric aggregator channels per layer (see "Model"), 0..64; default 4 */
+    int32_t geo;      /* geometric aggregator channels per layer (see "Model"), 0..64; default 0 */
 } ard_cosmicweb_options;
 
 ARD_API void ard_cosmicweb_options_init(ard_cosmicweb_options *opt);

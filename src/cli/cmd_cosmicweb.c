@@ -31,6 +31,7 @@ enum {
     OPT_WHERE,
     OPT_LABEL,
     OPT_DB,
+    OPT_GEO,
     NUM_OPTS
 };
 
@@ -57,6 +58,8 @@ static const ard_cli_option cw_options[NUM_OPTS] = {
     [OPT_LABEL] = {"label", "truth|RUN",
                    "train: labels from the truth (default) or from predict run RUN"},
     [OPT_DB] = {"db", "DSN", "index database (default DATASET/ard.db); see ard sync --help"},
+    [OPT_GEO] = {"geo", "G",
+                 "geometric aggregator channels per layer, 0-64 (default 0: mean aggregator only)"},
 };
 
 static const ard_cli_spec train_spec = {
@@ -109,7 +112,8 @@ static int parse_options(const char *cmd, const ard_cli_args *a, ard_cosmicweb_o
                 {OPT_SEED, 0, 9e15, (double)o->seed},
                 {OPT_THREADS, 0, 1024, o->threads},
                 {OPT_VAL, 0, 1, *val},
-                {OPT_TEST, 0, 1, *test}};
+                {OPT_TEST, 0, 1, *test},
+                {OPT_GEO, 0, 64, o->geo}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         if (a->present[nums[i].opt] &&
             parse_num(cmd, cw_options[nums[i].opt].name, a->value[nums[i].opt], nums[i].lo,
@@ -129,6 +133,7 @@ static int parse_options(const char *cmd, const ard_cli_args *a, ard_cosmicweb_o
     o->threads = (int32_t)nums[9].value;
     *val = nums[10].value;
     *test = nums[11].value;
+    o->geo = (int32_t)nums[12].value;
     o->balanced = !a->present[OPT_NOBALANCE];
     return 0;
 }

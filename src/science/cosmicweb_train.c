@@ -21,7 +21,7 @@ void ard_cosmicweb_options_init(ard_cosmicweb_options *opt) {
     opt->balanced = 1;
     opt->seed = 1;
     opt->queue = 16;
-    opt->geo = 4;
+    opt->geo = 0; /* 4 channels: +0.004 balanced accuracy at 500k (noise), 0.39x the speed */
 }
 
 static ard_status check_options(const ard_cosmicweb_options *o, ard_error *err) {

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 DS="$TMP/ds"
 "$ARD" generate "$DS" --galaxies 6000 --spectra none --seed 3 --quiet || fail "generate"
 "$ARD" cosmicweb train "$DS" --epochs 2 --accum 4 --k 16 --fanout1 8 --fanout2 4 --hidden 16 \
-    --run-id a --threads 2 --json >"$TMP/train.json" || fail "train"
+    --geo 2 --run-id a --threads 2 --json >"$TMP/train.json" || fail "train"
 [ -s "$DS/models/cosmicweb-a.safetensors" ] || fail "no model file"
 "$PY" - "$TMP/train.json" <<'PYEOF' || fail "train report"
 import json, sys
@@ -72,6 +72,7 @@ fi
 grep -q "truncated" "$TMP/err" || fail "truncated message: $(cat "$TMP/err")"
 set +e
 "$ARD" cosmicweb train "$DS" --k 8 >/dev/null 2>&1; [ $? = 2 ] || fail "--k 8 not a usage error"
+"$ARD" cosmicweb train "$DS" --geo 65 >/dev/null 2>&1; [ $? = 2 ] || fail "--geo 65 not a usage error"
 "$ARD" cosmicweb train >/dev/null 2>&1; [ $? = 2 ] || fail "missing DATASET not a usage error"
 "$ARD" cosmicweb train "$DS" --val 0.7 --test 0.5 >/dev/null 2>&1; [ $? = 2 ] || fail "--val+--test"
 set -e

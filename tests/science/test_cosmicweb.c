@@ -525,6 +525,7 @@ static ard_cosmicweb_options small_options(int32_t threads) {
     o.seed = 5;
     o.threads = threads;
     o.queue = 4;
+    o.geo = 4; /* the geometric aggregator too (the default is 0) */
     return o;
 }
 
