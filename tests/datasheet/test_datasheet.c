@@ -350,7 +350,7 @@ static void test_default_identical(void **state) {
                                            "figures/redshift.svg",
                                            "figures/sky.svg",
                                            "figures/completeness.svg",
-                                           "index schema version " SCHEMA_TEXT,
+                                           ("index schema version " SCHEMA_TEXT),
                                            "**WARNING",
                                            "IVAR = 0 pixels (%)",
                                            "| BGS | ",
