@@ -106,6 +106,33 @@ static ard_status check_entries(const char *const *files, int32_t num_files,
     return ARD_OK;
 }
 
+/* A plan with room for num_files names (set by plan_finish). NULL when out of memory. */
+static ard_plan *plan_start(int32_t num_files) {
+    ard_plan *p = ard_calloc(1, sizeof *p);
+    if (p && !(p->files = ard_calloc((size_t)num_files + 1, sizeof *p->files))) {
+        ard_free(p);
+        p = NULL;
+    }
+    return p;
+}
+
+/* Copies the file names into p and hands it out; ok = 0 (or a failed copy): ARD_ENOMEM, p freed. */
+static ard_status plan_finish(ard_plan *p, const char *const *files, int32_t num_files, int ok,
+                              ard_plan **out, ard_error *err) {
+    if (ok) {
+        p->num_files = num_files;
+        for (int32_t i = 0; ok && i < num_files; i++) {
+            ok = (p->files[i] = ard_strdup(files[i])) != NULL;
+        }
+    }
+    if (!ok) {
+        ard_plan_free(p);
+        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
+    }
+    *out = p;
+    return ARD_OK;
+}
+
 ard_status ard_plan_new(const char *const *files, int32_t num_files, ard_plan_entry *entries,
                         int64_t count, ard_plan **out, ard_error *err) {
     if (!out || num_files < 0 || count < 0 || (num_files > 0 && !files) ||
@@ -124,23 +151,9 @@ ard_status ard_plan_new(const char *const *files, int32_t num_files, ard_plan_en
     if (!sorted) {
         qsort(entries, (size_t)count, sizeof *entries, cmp_entry);
     }
-    ard_plan *p = ard_calloc(1, sizeof *p);
-    if (p) {
-        p->files = ard_calloc((size_t)num_files + 1, sizeof *p->files);
-    }
-    int ok = p && p->files && build_chunks(entries, count, p) == ARD_OK;
-    if (ok) {
-        p->num_files = num_files;
-        for (int32_t i = 0; ok && i < num_files; i++) {
-            ok = (p->files[i] = ard_strdup(files[i])) != NULL;
-        }
-    }
-    if (!ok) {
-        ard_plan_free(p);
-        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
-    }
-    *out = p;
-    return ARD_OK;
+    ard_plan *p = plan_start(num_files);
+    int ok = p && build_chunks(entries, count, p) == ARD_OK;
+    return plan_finish(p, files, num_files, ok, out, err);
 }
 
 /* Chunk i of ard_plan_new_chunks is well-formed and follows chunk i - 1. */
@@ -183,11 +196,8 @@ ard_status ard_plan_new_chunks(const char *const *files, int32_t num_files,
     if (st != ARD_OK) {
         return st;
     }
-    ard_plan *p = ard_calloc(1, sizeof *p);
-    if (p) {
-        p->files = ard_calloc((size_t)num_files + 1, sizeof *p->files);
-    }
-    int ok = p && p->files && plan_alloc(p, n, num_chunks) == ARD_OK;
+    ard_plan *p = plan_start(num_files);
+    int ok = p && plan_alloc(p, n, num_chunks) == ARD_OK;
     int64_t num_ranges = 0;
     for (int64_t c = 0; ok && c < num_chunks; c++) {
         const ard_plan_chunk *in = &chunks[c];
@@ -208,17 +218,8 @@ ard_status ard_plan_new_chunks(const char *const *files, int32_t num_files,
     }
     if (ok) {
         p->num_chunks = num_chunks;
-        p->num_files = num_files;
-        for (int32_t i = 0; ok && i < num_files; i++) {
-            ok = (p->files[i] = ard_strdup(files[i])) != NULL;
-        }
     }
-    if (!ok) {
-        ard_plan_free(p);
-        return ard_error_set(err, ARD_ENOMEM, "out of memory building the read plan");
-    }
-    *out = p;
-    return ARD_OK;
+    return plan_finish(p, files, num_files, ok, out, err);
 }
 
 void ard_plan_free(ard_plan *p) {
