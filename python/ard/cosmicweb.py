@@ -70,7 +70,7 @@ if hasattr(lib, "ard_abi_struct_size"):  # the layouts above, checked against th
                     CosmicwebStageReport])
 
 _TRAIN_KNOBS = ("k", "fanout1", "fanout2", "hidden", "batch", "accum", "epochs", "lr", "seed",
-                "threads", "queue")
+                "threads", "queue", "geo")
 
 
 def _matrix(m):
@@ -123,7 +123,7 @@ def cosmicweb_train(self, run=None, where=None, label=None, val=None, test=None,
                     balanced=None, **knobs):
     """Trains the GraphSAGE classifier (ard_cosmicweb_stage_train) on the truth (label None or
     "truth") or a predict run's classes; knobs: k, fanout1, fanout2, hidden, batch, accum, epochs,
-    lr, seed, threads, queue. Returns the report as a dict (run_id, model_path,
+    lr, seed, threads, queue, geo (geometric aggregator channels, default 0). Returns the report as a dict (run_id, model_path,
     test_balanced_accuracy, baseline_test_balanced_accuracy, test_confusion, ...)."""
     self._need_path("cosmicweb_train")
     return _run(self, lib.ard_cosmicweb_stage_train, run, where, None, label, val, test, no_index,

@@ -15,7 +15,7 @@ class CosmicwebPython(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.ds = ard.Dataset(DS)
-        cls.train = cls.ds.cosmicweb_train(run="pt1", seed=3, **KNOBS)
+        cls.train = cls.ds.cosmicweb_train(run="pt1", seed=3, geo=2, **KNOBS)
 
     def test_train_report(self):
         r = self.train
@@ -23,6 +23,8 @@ class CosmicwebPython(unittest.TestCase):
         self.assertTrue(r["indexed"])
         self.assertTrue(r["model_path"].endswith("models/cosmicweb-pt1.safetensors"))
         self.assertTrue(os.path.exists(r["model_path"]))
+        # geo=2 reached the model: its geometric-aggregator tensors are in the file
+        self.assertIn("sage1.geo", ard.load_safetensors(r["model_path"]))
         self.assertEqual(r["galaxies"], 4000)
         self.assertEqual(r["train_nodes"] + r["val_nodes"] + r["test_nodes"], 4000)
         self.assertEqual(sum(map(sum, r["test_confusion"])), r["test_nodes"])
