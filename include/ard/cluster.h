@@ -67,7 +67,8 @@ ARD_API int32_t ard_cluster_broken(const ard_cluster *cluster);
  * item's byte midpoint, so a rank's bytes differ from total/size by at most one item's size. The
  * result depends only on (bytes, size): every rank computes the same boundaries. When every item
  * weighs 0 the items are split by count. Ranks may get no item. ARD_EINVAL (n < 0, negative bytes,
- * rank outside 0..size-1, bytes NULL with n > 0). Thread-safe. */
+ * rank outside 0..size-1, bytes NULL with n > 0). Thread-safe. The same function as
+ * ard_partition_bytes (core.h), which lower modules (the index's sync) call. */
 ARD_API ard_status ard_cluster_partition(const int64_t *bytes, int64_t n, int32_t rank,
                                          int32_t size, int64_t *first, int64_t *count,
                                          ard_error *err);
@@ -116,7 +117,8 @@ ARD_API int64_t ard_cluster_progress_finish(ard_cluster_progress *p);
  * thinner ghost zone relative to its extent), each extended by a ghost zone of one linking length
  * (the largest per-galaxy length in redshift space); each rank links its slab with `threads`
  * threads, then the components crossing slab faces are merged (every rank gathers the ranks'
- * (point, local root) pairs and runs one union-find). Memory per rank: the inputs, plus about
+ * (point, local root) pairs and runs one union-find). Progress: one counter "fof" on rank 0 of
+ * the points linked (each rank adds its slab's own points). Memory per rank: the inputs, plus about
  * 16 bytes per point held by more than one rank or in a local group.
  * Errors (the same on every rank): ARD_EINVAL (n < 0, NULL arrays, non-finite coordinates,
  * negative or non-finite linking lengths), ARD_ENOMEM, ARD_ELIMIT (more than 2^31 merged pairs),
@@ -142,8 +144,11 @@ ARD_API ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const dou
  *     Catalog files are read by rank 0 (loading galaxies reads their data).
  *   - PostgreSQL (concurrent writers): every rank opens its own connection (dataset, dsn) and
  *     syncs its share in its own transactions (ard_index_sync with rank/size: each file whole or
- *     not at all, shares by file count), then rank 0 runs an unpartitioned sync that finds those
- *     files indexed, removes vanished ones and writes the datasheet.
+ *     not at all; shares of equal file bytes, ard_partition_bytes over the tiles' and the
+ *     catalog files' sizes, each list split alone), then rank 0 runs an unpartitioned sync that
+ *     finds those files indexed, removes vanished ones and writes the datasheet. Progress: one
+ *     counter of files on rank 0 (unless opts->sync.quiet), to which each rank adds its share's
+ *     files when the share is committed.
  * report (rank 0) is the sync stage's report; on other ranks it is zeroed. Returns the agreed
  * status (the lowest failing rank's, "rank R: ..."); when failures is non-NULL rank 0 receives
  * one line "rank R: <message>\n" per failing rank (NULL when none; free with ard_free).
@@ -176,7 +181,8 @@ ARD_API ard_status ard_cluster_anomaly_score(ard_cluster *cluster, const ard_ano
  * its own opts->query.dataset with opts->threads threads (the same path on every node, or a shared
  * file system) and sends the decoded batches to rank 0 (at most 256 MiB in flight per rank), which
  * writes them in plan order through an ard_fetch_source: the file (Parquet or .npy) is
- * byte-identical to one process's. Only rank 0 reads --targetids files and the index.
+ * byte-identical to one process's. Only rank 0 reads --targetids files and the index. Progress:
+ * one counter "fetch" of decoded spectra summed on rank 0 (a bar or ARD_PROGRESS_LINES lines).
  * report: rank 0's is the stage's; elsewhere only rows (the spectra this rank decoded). Returns the
  * agreed status ("rank R: ..." of the lowest failing rank); failures as ard_cluster_sync (one line
  * per failing rank on rank 0). Errors: those of ard_fetch_run, ARD_ELIMIT (a row group over 2 GiB
@@ -193,7 +199,8 @@ ARD_API ard_status ard_cluster_fetch(ard_cluster *cluster, const ard_fetch_optio
  * inference chunks, equal in galaxies and so in bytes); the normalised features (44 bytes per
  * galaxy) and the hidden layer (4 hidden bytes per galaxy) are exchanged between the steps with
  * MPI_Allgatherv. Rank 0 writes the run exactly as one process does (cosmic_web table, results
- * file, cosmicweb_runs row): the predictions are bit for bit the one-process ones. report: every
+ * file, cosmicweb_runs row): the predictions are bit for bit the one-process ones. Progress: one
+ * counter "cosmicweb" of galaxies on rank 0 (half a share counts after the first layer). report: every
  * rank's carries the counts; only rank 0's names the run. Returns the agreed status ("rank R: ..."
  * of the lowest failing rank); failures as ard_cluster_sync. Errors: those of
  * ard_cosmicweb_stage_predict, ARD_ELIMIT (an exchanged array over 2 GiB), ARD_EIO (MPI),
@@ -208,7 +215,9 @@ ARD_API ard_status ard_cluster_cosmicweb_predict(ard_cluster *cluster,
  * read-only and computes the aggregates -- SQL over the index plus a few Parquet footers, no
  * spectrum read, so there are no file bytes to split --; the five SVG figures are shared round
  * robin (figure i on rank i % N) and rank 0 writes DATA_README.md once every figure is in place
- * (ard_datasheet_write_share): the files equal one process's. Returns the agreed status;
+ * (ard_datasheet_write_share): the files equal one process's. Progress: one counter "datasheet"
+ * on rank 0 of N + 1 parts (each rank's aggregates and figures, then the Markdown). Returns the
+ * agreed status;
  * failures as ard_cluster_sync. Errors: those of ard_datasheet_write_dsn, ARD_EIO (MPI),
  * ARD_ENOTSUP without MPI. */
 ARD_API ard_status ard_cluster_datasheet(ard_cluster *cluster, const char *dataset, const char *dsn,

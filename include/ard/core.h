@@ -200,6 +200,17 @@ ARD_API int ard_pool_threads(const ard_pool *pool);
 ARD_API void ard_pool_for(ard_pool *pool, int64_t count, ard_task_fn fn, void *arg);
 ARD_API void ard_pool_free(ard_pool *pool);
 
+/* ---- byte partitions (no communication) ----
+ * Items 0..n-1 weigh bytes[i] (>= 0, e.g. file or row-group sizes). Share `rank` of `size` is the
+ * contiguous run [*first, *first + *count): item i goes to the share whose equal part of the total
+ * bytes holds the item's byte midpoint, so a share's bytes differ from total/size by at most one
+ * item's size. The result depends only on (bytes, size): every rank of a job computes the same
+ * boundaries. Items all weighing 0 are split by count. Shares may be empty (then *first is where
+ * the next share starts). ARD_EINVAL (n < 0, a negative weight, rank outside 0..size-1, bytes NULL
+ * with n > 0, NULL first/count). Thread-safe. ard_cluster_partition is the same function. */
+ARD_API ard_status ard_partition_bytes(const int64_t *bytes, int64_t n, int32_t rank, int32_t size,
+                                       int64_t *first, int64_t *count, ard_error *err);
+
 /* ---- progress on stderr: a bar on a TTY; else lines every S s if ARD_PROGRESS_LINES=S ---- */
 typedef struct ard_progress ard_progress;
 ARD_API ard_progress *ard_progress_new(const char *label, int64_t total);

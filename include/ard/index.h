@@ -100,7 +100,8 @@ typedef struct ard_sync_remote ard_sync_remote; /* below: tile reads done by oth
 /* Caller-filled; zero-initialise. */
 typedef struct ard_sync_options {
     int32_t threads; /* footer/TARGETID readers; <= 0: number of CPUs */
-    /* partition of the file list (size <= 0 means 1); see ard_index_partition */
+    /* partition of the file list (size <= 0 means 1): contiguous runs of equal file bytes
+     * (ard_partition_bytes over the files' sizes) */
     int32_t rank, size;
     /* 1: also hash the footer of files whose size and mtime did not change */
     int32_t verify_footers;

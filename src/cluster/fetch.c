@@ -2,7 +2,8 @@
  * groups are split among all ranks, rank 0 included, in contiguous runs of equal compressed bytes
  * (ard_cluster_partition over the chunks); every rank decodes its run with the one spectrum reader
  * (ard_fetch) and sends the batches to rank 0, which hands them to the export in plan order through
- * an ard_fetch_source. The batches are the one-process batches, so the file is byte-identical. */
+ * an ard_fetch_source. The batches are the one-process batches, so the file is byte-identical.
+ * Progress: one counter of decoded spectra summed on rank 0 (ard_cluster_progress, label "fetch"). */
 #include "cluster_int.h"
 
 #include <limits.h>
@@ -333,6 +334,8 @@ static ard_status decode_share(ard_cluster *cl, const ard_fetch_options *o, int6
     setup_names(&h, buf, names);
     ard_plan *plan = NULL;
     ard_fetch *f = NULL;
+    ard_cluster_progress *meter = NULL; /* rank 0 counts every rank's spectra */
+    ard_cluster_progress_new(cl, "fetch", 0, 1, &meter, NULL);
     st = share_plan(&h, buf, cl->rank, cl->size, &plan, err);
     if (st == ARD_OK) {
         st = ard_fetch_open(o->query.dataset, plan, names, (int32_t)h.num_columns, o->threads, &f,
@@ -348,6 +351,7 @@ static ard_status decode_share(ard_cluster *cl, const ard_fetch_options *o, int6
         if (st == ARD_OK) {
             queue_send(cl, &q, msg, len);
             *rows += b->rows;
+            ard_cluster_progress_add(meter, b->rows);
         }
     }
     st = st == ARD_EEOF ? ARD_OK : st;
@@ -355,6 +359,7 @@ static ard_status decode_share(ard_cluster *cl, const ard_fetch_options *o, int6
         queue_wait_oldest(&q);
     }
     send_end(cl, st, err);
+    ard_cluster_progress_finish(meter);
     ard_fetch_close(f);
     ard_plan_free(plan);
     ard_free(buf);
@@ -375,6 +380,7 @@ typedef struct fetch_writer {
     int32_t from; /* the rank whose batches come next (0: this rank's own) */
     uint8_t *msg; /* the last received batch */
     wire_batch wire;
+    ard_cluster_progress *meter; /* every rank's decoded spectra, shown here */
     int relayed; /* the run stopped on another rank's failure (that rank reports it) */
 } fetch_writer;
 
@@ -396,6 +402,7 @@ static ard_status writer_open(void *ctx, const ard_plan *plan, const char *const
     }
     w->ncols = num_columns;
     setup_names(&h, w->setup, w->names);
+    ard_cluster_progress_new(w->cl, "fetch", h.num_rows, 1, &w->meter, NULL);
     st = share_plan(&h, w->setup, 0, w->cl->size, &w->mine, err);
     if (st == ARD_OK) {
         st = ard_fetch_open(w->o->query.dataset, w->mine, w->names, w->ncols, w->o->threads,
@@ -433,11 +440,13 @@ static ard_status writer_next(void *ctx, const ard_fetch_batch **batch, ard_erro
     if (w->from == 0) {
         ard_status st = ard_fetch_next(w->fetch, batch, err);
         if (st != ARD_EEOF) {
+            ard_cluster_progress_add(w->meter, st == ARD_OK ? (*batch)->rows : 0);
             return st;
         }
         w->from = 1;
     }
     while (w->from < w->cl->size) {
+        ard_cluster_progress_add(w->meter, 0); /* folds in the others' counts */
         size_t len = 0;
         ard_status st = receive(w, &len, err);
         if (st != ARD_OK) {
@@ -472,6 +481,8 @@ static void writer_close(void *ctx, ard_status st) {
         const int64_t *head = (const int64_t *)w->msg;
         w->from += len >= HEAD * 8 && head[0] != MSG_BATCH;
     }
+    ard_cluster_progress_finish(w->meter); /* every rank sent its final count after its batches */
+    w->meter = NULL;
     ard_free(w->msg);
     w->msg = NULL;
     ard_fetch_close(w->fetch);

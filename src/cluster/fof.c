@@ -221,6 +221,9 @@ static ard_status link_distributed(ard_cluster *cl, const fof_input *in, int64_t
     double *keys = NULL, ghost = 0;
     keyed *sorted = NULL;
     int64_t *edges = NULL, num_edges = 0;
+    /* progress: the points each rank linked (its own slab, ghosts not counted), summed on rank 0 */
+    ard_cluster_progress *meter = NULL;
+    ard_cluster_progress_new(cl, "fof", cl->rank == 0 ? in->n : 0, 1, &meter, NULL);
     ard_status st = choose_axis(in, &keys, &ghost, err);
     if (st == ARD_OK) {
         sorted = ard_malloc((size_t)in->n * sizeof *sorted + 16);
@@ -239,7 +242,9 @@ static ard_status link_distributed(ard_cluster *cl, const fof_input *in, int64_t
             b = bound(sorted, in->n, sorted[hi - 1].key + ghost, 1);
         }
         st = link_local(in, sorted, a, b, &edges, &num_edges, err);
+        ard_cluster_progress_add(meter, st == ARD_OK ? hi - lo : 0);
     }
+    ard_cluster_progress_finish(meter);
     ard_free(keys);
     ard_free(sorted);
     st = ard_cluster_agree(cl, st, err, NULL);

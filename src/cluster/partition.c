@@ -1,5 +1,5 @@
-/* Work partitions and CPU pinning: pure local computations every rank repeats identically, so
- * neither needs MPI. */
+/* Work partitions (the public name of core's byte partitioner, ard_partition_bytes) and CPU
+ * pinning: pure local computations every rank repeats identically, so neither needs MPI. */
 #include "cluster_int.h"
 
 #include <errno.h>
@@ -8,56 +8,7 @@
 
 ard_status ard_cluster_partition(const int64_t *bytes, int64_t n, int32_t rank, int32_t size,
                                  int64_t *first, int64_t *count, ard_error *err) {
-    *first = *count = 0;
-    if (n < 0 || size <= 0 || rank < 0 || rank >= size || (n > 0 && !bytes)) {
-        return ard_error_set(err, ARD_EINVAL, "partition: %lld items for rank %d of %d",
-                             (long long)n, rank, size);
-    }
-    __int128 total = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (bytes[i] < 0) {
-            return ard_error_set(err, ARD_EINVAL, "partition: item %lld weighs %lld bytes",
-                                 (long long)i, (long long)bytes[i]);
-        }
-        total += bytes[i];
-    }
-    /* owner(i) = floor(size * midpoint_i / total), monotone in i: the runs are contiguous */
-    __int128 before = 0;
-    int64_t lo = -1, hi = -1;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t owner;
-        if (total > 0) {
-            owner = (int64_t)((2 * before + bytes[i]) * size / (2 * total));
-        } else {
-            owner = (int64_t)((__int128)i * size / n);
-        }
-        owner = owner >= size ? size - 1 : owner;
-        before += bytes[i];
-        if (owner == rank) {
-            lo = lo < 0 ? i : lo;
-            hi = i + 1;
-        } else if (owner > rank) {
-            break;
-        }
-    }
-    if (lo >= 0) {
-        *first = lo;
-        *count = hi - lo;
-    } else {
-        /* an empty share sits where the next rank's run starts */
-        int64_t at = 0;
-        before = 0;
-        for (; at < n; at++) {
-            int64_t owner = total > 0 ? (int64_t)((2 * before + bytes[at]) * size / (2 * total))
-                                      : (int64_t)((__int128)at * size / n);
-            if (owner > rank) {
-                break;
-            }
-            before += bytes[at];
-        }
-        *first = at;
-    }
-    return ARD_OK;
+    return ard_partition_bytes(bytes, n, rank, size, first, count, err);
 }
 
 /* Parses one group "0-3,6" into set. */

@@ -89,7 +89,9 @@ static int fold(ard_cluster_progress *p, int source) {
     p->num_heard += !p->heard[from];
     p->heard[from] = 1;
     p->finals += msg[2] != 0;
-    ard_progress_add(p->bar, delta);
+    if (delta != 0) {
+        ard_progress_add(p->bar, delta);
+    }
     return 0;
 }
 
@@ -113,7 +115,9 @@ void ard_cluster_progress_add(ard_cluster_progress *p, int64_t done) {
     if (p->cl->rank == 0) {
         p->own += done;
         p->done += done;
-        ard_progress_add(p->bar, done);
+        if (done != 0) {
+            ard_progress_add(p->bar, done);
+        }
         collect(p);
         return;
     }

@@ -290,10 +290,32 @@ static ard_status reader(ard_cluster *cl, const char *dataset, int32_t threads, 
  * indexed, retries the ones that failed (so they are recorded in sync_errors by that run too),
  * removes vanished ones, refreshes the linkage and writes the datasheet. Rank 0's report counts
  * the shards' additions and changes as such, not as unchanged. */
+/* Rank 0: the files the shards will look at (tiles, and catalog files unless skipped), the
+ * progress total. */
+static int64_t files_to_see(const char *dataset, const ard_datasheet_sync_options *opts) {
+    int64_t n = 0;
+    for (int32_t part = 0; part < 2; part++) {
+        ard_dataset_files list;
+        memset(&list, 0, sizeof list);
+        int32_t which = part == 0 ? ARD_DATASET_TILES : ARD_DATASET_CATALOG;
+        if ((part == 0 || !opts->sync.skip_catalog) &&
+            ard_dataset_list(dataset, which, &list, NULL) == ARD_OK) {
+            n += list.count;
+        }
+        ard_dataset_files_reset(&list);
+    }
+    return n;
+}
+
 static ard_status shared_sync(ard_cluster *cl, ard_index *idx, const char *dataset, const char *dsn,
                               const ard_datasheet_sync_options *opts,
                               ard_datasheet_sync_report *report, char **failures, ard_error *err) {
     double t0 = ard__cl_now();
+    /* progress: the files of every rank's share, summed on rank 0 (a rank's count arrives when
+     * its share is committed: the index's sync reports no progress per file to its caller) */
+    ard_cluster_progress *meter = NULL;
+    ard_cluster_progress_new(cl, "sync", cl->rank == 0 ? files_to_see(dataset, opts) : 0,
+                             !opts->sync.quiet, &meter, NULL);
     ard_datasheet_sync_options part = *opts;
     part.sync.rank = cl->rank;
     part.sync.size = cl->size;
@@ -307,6 +329,8 @@ static ard_status shared_sync(ard_cluster *cl, ard_index *idx, const char *datas
     if (mine != idx) {
         ard_index_close(mine);
     }
+    ard_cluster_progress_add(meter, shard.sync.files_seen);
+    ard_cluster_progress_finish(meter);
     int64_t mine_counts[5] = {shard.sync.files_added, shard.sync.files_changed,
                               shard.sync.spectra_rows, shard.sync.galaxy_rows,
                               shard.sync.data_reads};

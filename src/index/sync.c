@@ -314,11 +314,36 @@ static char *confined_path(const char *dataset, const char *rel, sync_item *it) 
     return full;
 }
 
+/* This rank's share of the list: all of it in one process; under a partitioned sync (size > 1) a
+ * contiguous run of equal bytes (ard_partition_bytes over the file sizes, which every rank stats
+ * alike; a file that vanished weighs 0). */
+static ard_status share_of(const sync_run *run, const idx_path_list *list, int64_t *first,
+                           int64_t *count, ard_error *err) {
+    if (run->opts->size <= 1) { /* everything (and rank 0 required) */
+        return ard_index_partition(list->count, run->opts->rank, run->opts->size, first, count,
+                                   err);
+    }
+    int64_t *sizes = ard_calloc((size_t)(list->count ? list->count : 1), sizeof *sizes);
+    if (!sizes) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < list->count; i++) {
+        char *full = ard__join_path(run->dataset, list->paths[i]);
+        if (!full || ard_file_size(full, &sizes[i], NULL) != ARD_OK) {
+            sizes[i] = 0;
+        }
+        ard_free(full);
+    }
+    ard_status st = ard_partition_bytes(sizes, list->count, run->opts->rank, run->opts->size, first,
+                                        count, err);
+    ard_free(sizes);
+    return st;
+}
+
 static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind, sync_item *items,
                           int64_t *pending, ard_error *err) {
     int64_t first, count;
-    ard_status st =
-        ard_index_partition(list->count, run->opts->rank, run->opts->size, &first, &count, err);
+    ard_status st = share_of(run, list, &first, &count, err);
     for (int64_t i = first; st == ARD_OK && i < first + count; i++) {
         sync_item *it = &items[*pending];
         memset(it, 0, sizeof *it);

@@ -845,6 +845,31 @@ static void test_json_too_deep(void **state) {
     ard_buf_reset(&o.buf);
 }
 
+/* The byte partitioner (sync's and the cluster's): shares follow bytes, not counts. */
+static void test_partition_bytes(void **state) {
+    (void)state;
+    int64_t bytes[9] = {800, 100, 100, 100, 100, 100, 100, 100, 100};
+    int64_t first = -1, count = -1;
+    assert_int_equal(ard_partition_bytes(bytes, 9, 0, 2, &first, &count, NULL), ARD_OK);
+    assert_int_equal(first, 0);
+    assert_int_equal(count, 1);
+    assert_int_equal(ard_partition_bytes(bytes, 9, 1, 2, &first, &count, NULL), ARD_OK);
+    assert_int_equal(first, 1);
+    assert_int_equal(count, 8);
+    int64_t zeros[4] = {0, 0, 0, 0};
+    assert_int_equal(ard_partition_bytes(zeros, 4, 1, 2, &first, &count, NULL), ARD_OK);
+    assert_int_equal(first, 2);
+    assert_int_equal(count, 2);
+    int64_t one[1] = {5};
+    assert_int_equal(ard_partition_bytes(one, 1, 2, 3, &first, &count, NULL), ARD_OK);
+    assert_int_equal(first, 1); /* empty share: where the next one starts */
+    assert_int_equal(count, 0);
+    assert_int_equal(ard_partition_bytes(one, 1, 3, 3, &first, &count, NULL), ARD_EINVAL);
+    assert_int_equal(ard_partition_bytes(NULL, 1, 0, 1, &first, &count, NULL), ARD_EINVAL);
+    int64_t neg[2] = {1, -1};
+    assert_int_equal(ard_partition_bytes(neg, 2, 0, 1, &first, &count, NULL), ARD_EINVAL);
+}
+
 void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
 void test_utf8_valid(void **state); /* test_utf8.c */
@@ -852,6 +877,7 @@ void test_utf8_valid(void **state); /* test_utf8.c */
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_partition_bytes),
         cmocka_unit_test(test_select_kth),
         cmocka_unit_test(test_select_kth_rows),
         cmocka_unit_test(test_utf8_valid),
