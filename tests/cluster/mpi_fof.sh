@@ -1,6 +1,6 @@
 #!/bin/bash
 # `mpirun -n N ard fof`: the distributed linking gives the one-process partition and numbering
-# (byte-identical galaxies and groups tables) for redshift-space and isotropic linking with 2 and 3
+# (byte-identical galaxies and groups tables) for redshift-space and isotropic linking with 2, 3 and 4
 # ranks; rank 0 alone writes and prints; every rank's error is reported on rank 0 with its rank.
 source "$(dirname "$0")/mpi_env.bash"
 "$ARD" generate "$W/ds" --galaxies 6000 --spectra none --seed 7 --quiet || fail "generate"
@@ -10,7 +10,7 @@ cat_run() { # cat_run RUN TABLE
 }
 "$ARD" fof "$W/ds" --run-id one --json > "$W/one.json" || fail "fof in one process"
 "$ARD" fof "$W/ds" --run-id onei --mode isotropic --b 0.2 --json > "$W/onei.json" || fail "fof isotropic"
-for n in 2 3; do
+for n in 2 3 4; do
   timeout 300 $MPIRUN -n $n "$ARD" fof "$W/ds" --run-id r$n --json > "$W/r$n.json" 2>"$W/r$n.err" ||
     { cat "$W/r$n.err"; fail "mpirun -n $n fof"; }
   [ "$(grep -c '"run_id"' "$W/r$n.json")" = 1 ] || fail "$n ranks: the summary was not printed once"
