@@ -109,20 +109,26 @@ ARD_API int64_t ard_cluster_progress_total(const ard_cluster_progress *p);
 ARD_API int64_t ard_cluster_progress_finish(ard_cluster_progress *p);
 
 /* ---- distributed friends-of-friends linking ---------------------------------------------------
- * Collective: every rank passes the same full arrays (as ard_fof_link_isotropic /
- * ard_fof_link_redshift in science.h) and receives the same labels: labels[i] = the smallest index
- * of i's component, identical to the one-process kernel for any number of ranks. The work is
- * split spatially: slabs of equal point counts along one axis (isotropic: the axis of largest
- * extent; redshift space: comoving distance or a unit-vector component, whichever needs the
- * thinner ghost zone relative to its extent), each extended by a ghost zone of one linking length
- * (the largest per-galaxy length in redshift space); each rank links its slab with `threads`
- * threads, then the components crossing slab faces are merged (every rank gathers the ranks'
- * (point, local root) pairs and runs one union-find). Progress: one counter "fof" on rank 0 of
- * the points linked (each rank adds its slab's own points). Memory per rank: the inputs, plus about
- * 16 bytes per point held by more than one rank or in a local group.
- * Errors (the same on every rank): ARD_EINVAL (n < 0, NULL arrays, non-finite coordinates,
- * negative or non-finite linking lengths), ARD_ENOMEM, ARD_ELIMIT (more than 2^31 merged pairs),
- * the kernel's errors prefixed by the failing rank, ARD_ENOTSUP without MPI. */
+ * Collective: the points are rank 0's (as ard_fof_link_isotropic / ard_fof_link_redshift in
+ * science.h; the other ranks' arrays and n are ignored: pass the same arrays, or NULL and 0), and
+ * every rank that passes labels (rank 0 must, unless n is 0) receives labels[i] = the smallest
+ * index of i's component, identical to the one-process kernel for any number of ranks. A rank
+ * that holds no points calls ard_cluster_fof_link_serve instead (`mpirun ard fof`: only rank 0
+ * reads the catalog). The work is split spatially: slabs of equal point counts along one axis
+ * (isotropic: the axis of largest extent; redshift space: comoving distance or a unit-vector
+ * component, whichever needs the thinner ghost zone relative to its extent), each extended by a
+ * ghost zone of one linking length (the largest per-galaxy length in redshift space). Rank 0 sorts
+ * the points along the axis and sends every other rank its slab and ghosts (point-to-point, in
+ * chunks of 65,536 points); each rank links its slab with `threads` threads and sends rank 0 its
+ * (point, local root) pairs, which rank 0 merges with one union-find; the labels then go to the
+ * ranks that asked. Memory: rank 0, its inputs plus 24 bytes per point (the sort) and 16 bytes
+ * per point in a local group (the merge); any other rank, about 56 (isotropic) or 80 (redshift)
+ * bytes per point of its slab and ghosts (1/N of the points each, plus ghosts) besides the
+ * kernel's own, and 8 bytes per point of the whole set when it asks for the labels. Progress: one counter "fof" on rank 0 of the points linked
+ * (each rank adds its slab's own points). Errors (the same on every rank): ARD_EINVAL (n < 0, NULL
+ * arrays, non-finite coordinates, negative or non-finite linking lengths, rank 0 without labels),
+ * ARD_ENOMEM, ARD_ELIMIT (more than 2^31 merged pairs), ARD_EIO (MPI), the kernel's errors
+ * prefixed by the failing rank, ARD_ENOTSUP without MPI. */
 ARD_API ard_status ard_cluster_fof_link_isotropic(ard_cluster *cluster, const double *xyz,
                                                   int64_t n, double link, int32_t threads,
                                                   int64_t *labels, ard_error *err);
@@ -130,6 +136,11 @@ ARD_API ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const dou
                                                  const double *dist, const double *ang,
                                                  const double *los, int64_t n, int32_t threads,
                                                  int64_t *labels, ard_error *err);
+/* Collective, on ranks other than 0 while rank 0 calls ard_cluster_fof_link_isotropic or
+ * _redshift (the mode comes from rank 0): links this rank's slab with `threads` threads; no labels
+ * are returned here. Errors as above; ARD_EINVAL on rank 0. */
+ARD_API ard_status ard_cluster_fof_link_serve(ard_cluster *cluster, int32_t threads,
+                                              ard_error *err);
 
 /* ---- distributed sync ---------------------------------------------------------------------------
  * Collective: `mpirun -n N ard sync`, the sync stage (ard_datasheet_sync: index, then datasheet)

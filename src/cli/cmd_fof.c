@@ -200,6 +200,8 @@ static void print_json(const ard_fof_stage_report *r) {
 /* mpirun hooks (cmd_fof_cluster.c) */
 int ard_cli_fof_cluster_begin(ard_fof_params *p);
 int ard_cli_fof_cluster_lead(void);
+int ard_cli_fof_cluster_worker(void);
+ard_status ard_cli_fof_cluster_serve(int32_t threads, ard_error *err);
 ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err);
 int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err);
 
@@ -217,11 +219,12 @@ static int run(const char *dataset, const ard_cli_args *a, const ard_fof_params 
     ard_fof_stage_report rep;
     ard_error err;
     ard_error_init(&err);
-    /* Under mpirun every rank runs the stage (the linking step is distributed through
-     * params.linker); rank 0 alone writes the results and prints. */
+    /* Under mpirun rank 0 runs the stage, whose linking step is distributed through
+     * params.linker; the other ranks read nothing and link the slab rank 0 sends them. */
     int lead = ard_cli_fof_cluster_lead();
     o.write_results = lead;
-    ard_status st = ard_fof_stage_run(&o, &rep, NULL, NULL, &err);
+    ard_status st = ard_cli_fof_cluster_worker() ? ard_cli_fof_cluster_serve(p->threads, &err)
+                                                 : ard_fof_stage_run(&o, &rep, NULL, NULL, &err);
     st = ard_cli_fof_cluster_agree(st, &err);
     if (st == ARD_OK && lead) {
         if (a->present[OPT_JSON]) {

@@ -1,7 +1,9 @@
-/* `mpirun -n N ard fof DATASET ...`: every rank loads the catalog, the linking step runs across
- * the ranks (ard_cluster_fof_link_*: slabs with ghost zones, merged), and rank 0 alone scores,
- * writes the results and prints; every rank's error is printed on rank 0 with its rank. Without a
- * launcher these hooks do nothing and `ard fof` runs in one process. */
+/* `mpirun -n N ard fof DATASET ...`: rank 0 runs the stage (loads the catalog, scores, writes the
+ * results and prints); its linking step runs across the ranks (ard_cluster_fof_link_*: rank 0
+ * sends every other rank a slab with ghost zones, merges what they linked), the other ranks read
+ * nothing and only link their slab (ard_cluster_fof_link_serve); every rank's error is printed on
+ * rank 0 with its rank. Without a launcher these hooks do nothing and `ard fof` runs in one
+ * process. */
 #include "cli.h"
 
 #include "ard/cluster.h"
@@ -13,6 +15,7 @@
 static ard_cluster *g_fof_cluster;
 static int g_fof_reported; /* rank 0 printed the failing ranks' lines */
 static int g_fof_agreed;   /* a failure was agreed before the linking step */
+static int g_fof_linked;   /* rank 0: the stage ran the (collective) linking step */
 static char *g_fof_report; /* rank 0: its lines, printed by ard_cli_fof_cluster_agree */
 
 /* Before the (collective) linking step every rank agrees that it loaded its input: a rank whose
@@ -31,6 +34,7 @@ static ard_status loaded(ard_cluster *cl, ard_error *err) {
 
 static ard_status link_iso(void *ctx, const double *xyz, int64_t n, double link, int32_t threads,
                            int64_t *labels, ard_error *err) {
+    g_fof_linked = 1;
     ard_status st = loaded(ctx, err);
     return st != ARD_OK ? st
                         : ard_cluster_fof_link_isotropic(ctx, xyz, n, link, threads, labels, err);
@@ -39,6 +43,7 @@ static ard_status link_iso(void *ctx, const double *xyz, int64_t n, double link,
 static ard_status link_z(void *ctx, const double *unit, const double *dist, const double *ang,
                          const double *los, int64_t n, int32_t threads, int64_t *labels,
                          ard_error *err) {
+    g_fof_linked = 1;
     ard_status st = loaded(ctx, err);
     return st != ARD_OK
                ? st
@@ -49,6 +54,8 @@ static ard_fof_linker g_linker = {link_iso, link_z, NULL};
 
 int ard_cli_fof_cluster_begin(ard_fof_params *p);
 int ard_cli_fof_cluster_lead(void);
+int ard_cli_fof_cluster_worker(void);
+ard_status ard_cli_fof_cluster_serve(int32_t threads, ard_error *err);
 ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err);
 int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err);
 
@@ -79,11 +86,32 @@ int ard_cli_fof_cluster_lead(void) {
     return ard_cluster_rank(g_fof_cluster) == 0;
 }
 
+/* 1 on a rank that only links (under mpirun, not rank 0). */
+int ard_cli_fof_cluster_worker(void) {
+    return g_fof_cluster && ard_cluster_rank(g_fof_cluster) != 0;
+}
+
+/* Ranks other than 0: instead of the stage, the linking step of rank 0's stage (this rank's
+ * slab); a failure of rank 0 before it is agreed here. */
+ard_status ard_cli_fof_cluster_serve(int32_t threads, ard_error *err) {
+    ard_status st = loaded(g_fof_cluster, err);
+    return st != ARD_OK ? st : ard_cluster_fof_link_serve(g_fof_cluster, threads, err);
+}
+
 /* Every rank's status agreed (the lowest failing rank's, "rank R: ..."); rank 0 prints every
  * failing rank's line. Identity without a cluster. */
 ard_status ard_cli_fof_cluster_agree(ard_status st, ard_error *err) {
     if (!g_fof_cluster) {
         return st;
+    }
+    if (ard_cluster_rank(g_fof_cluster) == 0 && !g_fof_linked && !g_fof_agreed && st == ARD_OK) {
+        /* the stage succeeded without a linking step: the other ranks wait for one (a failure
+         * meets them in the agreement below) */
+        g_fof_linked = 1;
+        st = loaded(g_fof_cluster, err);
+        if (st == ARD_OK) {
+            st = ard_cluster_fof_link_isotropic(g_fof_cluster, NULL, 0, 0.0, 1, NULL, err);
+        }
     }
     char *report = g_fof_report;
     g_fof_report = NULL;
@@ -108,6 +136,7 @@ int ard_cli_fof_cluster_end(int rc, ard_status st, const ard_error *err) {
     ard_cluster_close(g_fof_cluster);
     g_fof_cluster = NULL;
     g_fof_agreed = 0;
+    g_fof_linked = 0;
     if (st != ARD_OK) {
         return lead && !g_fof_reported ? ard_cli_fail(st, err) : ARD_CLI_FAILURE;
     }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `mpirun -n N ard fof`: the distributed linking gives the one-process partition and numbering
 # (byte-identical galaxies and groups tables) for redshift-space and isotropic linking with 2, 3 and 4
-# ranks; rank 0 alone writes and prints; every rank's error is reported on rank 0 with its rank.
+# ranks; only rank 0 reads the catalog, writes and prints (the others link the slab it sends them);
+# an error is reported once, on rank 0, with its rank; an empty selection ends on every rank.
 source "$(dirname "$0")/mpi_env.bash"
 "$ARD" generate "$W/ds" --galaxies 6000 --spectra none --seed 7 --quiet || fail "generate"
 "$ARD" sync "$W/ds" >/dev/null 2>&1 || fail "sync"
@@ -25,8 +26,14 @@ for n in 2 3 4; do
 done
 groups=$(cat_run one groups | wc -l)
 [ "$groups" -gt 20 ] || fail "only $groups group rows: the comparison is too weak"
-err=$(timeout 120 $MPIRUN -n 2 "$ARD" fof "$W/missing" 2>&1); rc=$?
+# only rank 0 reads the catalog: a missing dataset is rank 0's error alone, printed once
+err=$(timeout 120 $MPIRUN -n 3 "$ARD" fof "$W/missing" 2>&1); rc=$?
 [ $rc != 0 ] || fail "missing dataset: exit 0"
-echo "$err" | grep -q "^ard: rank 0: " && echo "$err" | grep -q "^ard: rank 1: " ||
-  fail "missing dataset: not every rank's error on rank 0: $err"
+[ "$(echo "$err" | grep -c "^ard: rank 0: ")" = 1 ] && ! echo "$err" | grep -q "rank [12]: " ||
+  fail "missing dataset: not rank 0's error alone, once: $err"
+# an empty selection (no galaxy to link) ends on every rank
+timeout 120 $MPIRUN -n 3 "$ARD" fof "$W/ds" --where "z > 100" --run-id none --json \
+  > "$W/none.json" 2>"$W/none.err"; rc=$?
+rc1=$("$ARD" fof "$W/ds" --where "z > 100" --run-id none1 --json > /dev/null 2>&1; echo $?)
+[ "$rc" = "$rc1" ] || { cat "$W/none.err"; fail "empty selection: exit $rc under mpirun, $rc1 in one process"; }
 echo "ok"

@@ -450,6 +450,15 @@ static int fof_check(ard_cluster *c, int rank) {
     CHECK(ard_fof_link_isotropic(xyz, N, 1.3, 1, want, &err) == ARD_OK);
     CHECK(ard_cluster_fof_link_isotropic(c, xyz, N, 1.3, 1, got, &err) == ARD_OK);
     CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+    /* the points on rank 0 only: the others serve their slab and receive no labels */
+    memset(got, 0xff, N * sizeof(int64_t));
+    if (ard_cluster_rank(c) == 0) {
+        CHECK(ard_cluster_fof_link_isotropic(c, xyz, N, 1.3, 2, got, &err) == ARD_OK);
+        CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+        CHECK(ard_cluster_fof_link_serve(c, 1, NULL) == ARD_EINVAL);
+    } else {
+        CHECK(ard_cluster_fof_link_serve(c, 1, &err) == ARD_OK);
+    }
     int64_t roots = 0;
     for (int64_t i = 0; i < N; i++) {
         roots += want[i] == i;
@@ -471,6 +480,13 @@ static int fof_check(ard_cluster *c, int rank) {
     CHECK(ard_fof_link_redshift(xyz, dist, ang, los, N, 1, want, &err) == ARD_OK);
     CHECK(ard_cluster_fof_link_redshift(c, xyz, dist, ang, los, N, 2, got, &err) == ARD_OK);
     CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+    memset(got, 0xff, N * sizeof(int64_t));
+    if (ard_cluster_rank(c) == 0) {
+        CHECK(ard_cluster_fof_link_redshift(c, xyz, dist, ang, los, N, 1, got, &err) == ARD_OK);
+        CHECK(memcmp(want, got, N * sizeof(int64_t)) == 0);
+    } else {
+        CHECK(ard_cluster_fof_link_serve(c, 1, &err) == ARD_OK);
+    }
     roots = 0;
     for (int64_t i = 0; i < N; i++) {
         roots += want[i] == i;
