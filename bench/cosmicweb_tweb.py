@@ -144,10 +144,11 @@ TEST_CLASS = None  # the test galaxies' target class, for the per-class line
 def radius_tidal(xyz, ran, per, rs, rmax, chunk=8192):
     """The tidal tensor of the galaxies by direct summation over a radius graph (what a graph
     whose edges reach rmax, weighted by the tidal kernel, could aggregate): each neighbour u of v
-    within rmax adds w(r) (3 e e^T - I), w(r) = M_G(<r) / r^3 (the point-mass tidal kernel, softened
-    by the Gaussian of the truth: M_G the enclosed fraction of a Gaussian of width rs), minus the
-    same over the randoms (1 / per each: the survey's edges and n(z)), plus the Gaussian density
-    contrast on the diagonal / 3; divided by the randoms' Gaussian density at v (n-bar)."""
+    within rmax adds the tidal tensor of a Gaussian-softened unit mass at its offset r e,
+    -M_G(<r) / (4 pi r^3) (3 e e^T - I) + rho_G(r) e e^T (M_G: the enclosed fraction of the truth's
+    Gaussian of width rs, rho_G its density), minus the same over the randoms (1 / per each: the
+    survey's edges and n(z)); divided by the randoms' Gaussian density at v (n-bar): the tidal
+    tensor of delta smoothed at rs, truncated at rmax."""
     from scipy.spatial import cKDTree
     from scipy.special import erf
     n = len(xyz)
@@ -168,11 +169,14 @@ def radius_tidal(xyz, ran, per, rs, rmax, chunk=8192):
             e = (pts[j] - q[i]) / r[:, None]
             x = r / rs
             mg = erf(x / np.sqrt(2)) - np.sqrt(2 / np.pi) * x * np.exp(-0.5 * x * x)
-            w = sign * mg / (r**3)
-            g = sign * np.exp(-0.5 * x * x)
+            # d_a d_b phi of a Gaussian-softened unit mass, lap phi = rho_G:
+            #   -M_G(<r) / (4 pi r^3) (3 e_a e_b - delta_ab) + rho_G(r) e_a e_b
+            w = -sign * mg / (4 * np.pi * r**3)
+            g = sign * np.exp(-0.5 * x * x) / ((2 * np.pi) ** 1.5 * rs**3)
             for u in range(3):
                 for v in range(u, 3):
-                    c = np.bincount(i, w * (3 * e[:, u] * e[:, v] - (u == v)), len(q))
+                    c = np.bincount(i, w * (3 * e[:, u] * e[:, v] - (u == v)) +
+                                    g * e[:, u] * e[:, v], len(q))
                     t[a:a + len(q), u, v] += c
                     if v != u:
                         t[a:a + len(q), v, u] += c
@@ -182,9 +186,8 @@ def radius_tidal(xyz, ran, per, rs, rmax, chunk=8192):
     ok = nbar > 1e-3 * np.median(nbar)
     scale = np.where(ok, 1.0 / np.where(ok, nbar, 1), 0.0)
     t *= scale[:, None, None]
-    dens *= scale
-    full = t + (dens / 3)[:, None, None] * np.eye(3)
-    lam = np.linalg.eigvalsh(full)[:, ::-1]
+    dens *= scale  # delta at R (the tensor's trace)
+    lam = np.linalg.eigvalsh(t)[:, ::-1]
     print(f"# radius graph: rmax {rmax:.1f} Mpc, {pairs / n:.0f} edges per galaxy "
           f"(galaxies + randoms)", flush=True)
     return np.column_stack([lam, dens])
