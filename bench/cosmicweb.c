@@ -4,6 +4,11 @@
  *                                                 torch twin: xyz.f64 (n x 3), z.f64, cls.i32,
  *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1),
  *                                                 targetid.i64
+ *   bench_cosmicweb extra DATASET RUN RAW.f32 S   writes DATASET/results/anomaly-RUN-scores.parquet
+ *                                                 (TARGETID, LATENT_0..S-1) from RAW.f32 (n x S
+ *                                                 float32 in the dump's row order): any per-galaxy
+ *                                                 features, e.g. the galaxy-field T-web of
+ *                                                 cosmicweb_tweb.py, for `cosmicweb train --latent RUN`
  *   bench_cosmicweb train DATASET THREADS EPOCHS ACCUM [GEO [MODEL]]
  *                                                 trains in-process and prints one RESULT line
  *                                                 (GEO: geometric aggregator channels, default 0;
@@ -12,6 +17,7 @@
  * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those
  * given. */
 #include "ard/core.h"
+#include "ard/parquet_write.h"
 #include "ard/science.h"
 
 #include <stdio.h>
@@ -31,6 +37,51 @@ static int write_raw(const char *dir, const char *name, const void *data, size_t
     }
     fclose(f);
     return 0;
+}
+
+static int write_extra(const ard_cosmicweb_data *d, const char *dataset, const char *run,
+                       const char *raw, int s) {
+    if (s < 1 || s > 64) {
+        fprintf(stderr, "S must be 1..64\n");
+        return 1;
+    }
+    size_t n = (size_t)d->n;
+    float *v = malloc(n * (size_t)s * sizeof *v);
+    double *cols = malloc(n * (size_t)s * sizeof *cols);
+    FILE *f = fopen(raw, "rb");
+    if (!v || !cols || !f || fread(v, sizeof *v, n * (size_t)s, f) != n * (size_t)s) {
+        fprintf(stderr, "cannot read %zu x %d floats from %s\n", n, s, raw);
+        if (f) {
+            fclose(f);
+        }
+        free(v);
+        free(cols);
+        return 1;
+    }
+    fclose(f);
+    char names[64][16];
+    ard_parquet_table_column c[65];
+    c[0] = (ard_parquet_table_column){"TARGETID", ARD_PARQUET_COL_INT64, 0, d->targetid, NULL, NULL,
+                                      0};
+    for (int j = 0; j < s; j++) {
+        for (size_t i = 0; i < n; i++) {
+            cols[(size_t)j * n + i] = v[i * (size_t)s + (size_t)j];
+        }
+        snprintf(names[j], sizeof names[j], "LATENT_%d", j);
+        c[1 + j] = (ard_parquet_table_column){
+            names[j], ARD_PARQUET_COL_DOUBLE, 0, cols + (size_t)j * n, NULL, NULL, 0};
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results/anomaly-%s-scores.parquet", dataset, run);
+    ard_error err;
+    ard_error_init(&err);
+    ard_status st = ard_parquet_write_table(path, c, 1 + s, d->n, NULL, &err);
+    if (st != ARD_OK) {
+        fprintf(stderr, "write %s: %s\n", path, err.msg);
+    }
+    free(v);
+    free(cols);
+    return st == ARD_OK ? 0 : 1;
 }
 
 static int load(const char *dataset, ard_cosmicweb_data *d, int32_t **split) {
@@ -66,6 +117,8 @@ int main(int argc, char **argv) {
         rc |= write_raw(argv[3], "label.i32", d.label, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "split.i32", split, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "targetid.i64", d.targetid, n * sizeof(int64_t));
+    } else if (strcmp(argv[1], "extra") == 0 && argc == 6) {
+        rc = write_extra(&d, argv[2], argv[3], argv[4], (int)strtol(argv[5], NULL, 10));
     } else if (strcmp(argv[1], "train") == 0 && argc >= 6 && argc <= 8) {
         ard_cosmicweb_options o;
         ard_cosmicweb_options_init(&o);
@@ -75,7 +128,12 @@ int main(int argc, char **argv) {
         if (argc >= 7) {
             o.geo = (int32_t)strtol(argv[6], NULL, 10);
         }
-        ard_cosmicweb_input in = {d.n, d.xyz, d.z, d.target_class, d.label, split};
+        ard_cosmicweb_input in = {.n = d.n,
+                                  .xyz = d.xyz,
+                                  .z = d.z,
+                                  .target_class = d.target_class,
+                                  .label = d.label,
+                                  .split = split};
         ard_cosmicweb_model *m = NULL;
         ard_cosmicweb_report r;
         ard_error err;

@@ -4,8 +4,7 @@ vector"): the torch twin of ard's GraphSAGE (bench/cosmicweb_torch.py, same grap
 hyper-parameters) and the density-only logistic regression, each with and without the latent
 vector that `ard anomaly score` wrote for every spectrum (results/anomaly-RUN-scores.parquet,
 LATENT_0..S-1), matched by TARGETID. A galaxy without a scored spectrum gets zeros and a
-"no latent" flag. ard's C stage has a fixed feature set (ARD_COSMICWEB_FEATURES): this measures
-whether the latents would help before the stage grows an input for them.
+has-latent flag of 0, as in ard's `cosmicweb train --latent RUN` (the twin of that path).
 
 usage: cosmicweb_latent.py DUMPDIR LATENTS.csv EPOCHS      (accumulation 8 steps)
   DUMPDIR: bench_cosmicweb dump output (with targetid.i64)
@@ -26,6 +25,7 @@ def main():
     d, csv, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     torch.set_num_threads(1)
     tw.ACCUM = 8  # a small survey: 8-step accumulation gives the optimizer enough steps
+    tw.GEO = 0  # ard's default architecture (plain mean-aggregator SAGE)
     xyz, z, cls, label, split = tw.load(d)
     tid = np.fromfile(f"{d}/targetid.i64", dtype="<i8")
     # TARGETIDs exceed 2^53: parse them as integers, not through float64
@@ -46,13 +46,14 @@ def main():
     weight = np.where(counts > 0, len(train) / (tw.C * np.maximum(counts, 1)), 0.0)
     from sklearn.linear_model import LogisticRegression
     for name, x in (("without", base),
-                    ("with", np.hstack([base, glat, (~hit)[:, None]]).astype(np.float32))):
+                    ("with", np.hstack([base, glat, hit[:, None]]).astype(np.float32))):
         mean, std = x[train].mean(0), x[train].std(0)
         std[std < 1e-6] = 1.0
         x = ((x - mean) / std).astype(np.float32)
-        model, nps, _ = tw.train_twin(x, nbr, label, train, weight, epochs)
+        pos = torch.from_numpy(xyz)
+        model, nps, _ = tw.train_twin(x, nbr, pos, label, train, weight, epochs)
         with torch.no_grad():
-            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr)).argmax(1).numpy()
+            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos).argmax(1).numpy()
         tw.report("torch_twin", f"latents={name} features={x.shape[1]} epochs={epochs}",
                   label[test], pred[test])
         lr = LogisticRegression(max_iter=500, class_weight="balanced").fit(x[train], label[train])

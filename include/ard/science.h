@@ -212,7 +212,11 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * Galaxies are nodes of a k-nearest-neighbour graph in comoving redshift-space coordinates (the
  * caller's xyz, Mpc). Node features (ARD_COSMICWEB_FEATURES, in this order): log10 of the distance to
  * the 1st, 2nd, 4th, 8th, 16th and k-th neighbour (local densities at several scales), the redshift,
- * and a one-hot of the target class (BGS, LRG, ELG, QSO; other values: all zero). Features are
+ * and a one-hot of the target class (BGS, LRG, ELG, QSO; other values: all zero). Optionally
+ * (input latent_dim S > 0; multi-modal: spectra + positions) S more: the anomaly stage's latent
+ * vector of the galaxy's spectrum, and a has-latent flag (1, or 0 with zero latents for a galaxy
+ * without one): F = 11 + S + 1 features then. A model records S; predict needs the same S (a model
+ * trained with latents refuses an input without them, and the reverse). Features are
  * standardised with the training nodes' mean and standard deviation (stored in the model).
  *
  * Model: two GraphSAGE layers with the mean aggregator and, when `geo` > 0, a geometric aggregator,
@@ -250,7 +254,8 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * galaxy). */
 
 #define ARD_COSMICWEB_CLASSES 4
-#define ARD_COSMICWEB_FEATURES 11
+#define ARD_COSMICWEB_FEATURES 11   /* the node features without latents */
+#define ARD_COSMICWEB_LATENT_MAX 64 /* largest latent_dim */
 
 typedef struct ard_cosmicweb_options {
     int32_t k;        /* graph neighbours per galaxy; default 32 (>= 16) */
@@ -278,6 +283,10 @@ typedef struct ard_cosmicweb_input {
     const int32_t *target_class; /* 0 BGS, 1 LRG, 2 ELG, 3 QSO, other: unknown; may be NULL */
     const int32_t *label;        /* web class 0..3 or -1; training (and scoring) only */
     const int32_t *split;        /* 0 train, 1 validation, 2 test; training only */
+    int32_t latent_dim;          /* 0: no latent features; else 1..ARD_COSMICWEB_LATENT_MAX */
+    const float *latent;         /* n x latent_dim (the anomaly stage's latents); NULL if dim 0 */
+    const uint8_t *has_latent;   /* n: 0 = the galaxy has no latent (its row is ignored: zeros,
+                                    flag 0), 1 = it has; NULL = every galaxy has one */
 } ard_cosmicweb_input;
 
 /* What training measured. Balanced accuracy = mean over the classes present of the recall. */
@@ -304,7 +313,9 @@ typedef struct ard_cosmicweb_model ard_cosmicweb_model;
 /* Trains a model on the labelled train-split galaxies. report may be NULL.
  * Errors: ARD_EINVAL (bad options; n < 1 or missing arrays; no labelled training galaxy: "no truth
  * for training"; a label outside -1..3 or a split outside 0..2, naming the row; non-finite
- * coordinates), ARD_ENOMEM, ARD_ENOTSUP without BLAS. On failure *out is NULL. */
+ * coordinates; latent_dim outside 0..ARD_COSMICWEB_LATENT_MAX, latent NULL with latent_dim > 0, a
+ * non-finite latent of a galaxy that has one), ARD_ENOMEM, ARD_ENOTSUP without BLAS. On failure
+ * *out is NULL. */
 ARD_API ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in,
                                        const ard_cosmicweb_options *opt, ard_cosmicweb_model **out,
                                        ard_cosmicweb_report *report, ard_error *err);
@@ -312,7 +323,8 @@ ARD_API ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in,
 /* Classifies every galaxy of `in` (label and split are ignored): cls (n; may be NULL) and
  * probabilities prob (n x 4: void, sheet, filament, knot; may be NULL). threads <= 0: all CPUs.
  * Deterministic for any thread count. Errors: ARD_EINVAL (n < 1: "empty selection", missing arrays,
- * fewer galaxies than k + 1), ARD_ENOMEM, ARD_ENOTSUP without BLAS. */
+ * fewer galaxies than k + 1; an input whose latent_dim differs from the model's: "the model was
+ * trained with S anomaly latents"), ARD_ENOMEM, ARD_ENOTSUP without BLAS. */
 ARD_API ard_status ard_cosmicweb_predict(const ard_cosmicweb_model *model,
                                          const ard_cosmicweb_input *in, int32_t threads,
                                          int32_t *cls, float *prob, ard_error *err);
@@ -341,7 +353,8 @@ ARD_API ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
                                                float *prob, ard_error *err);
 
 /* Saves the weights, feature normalisation and hyper-parameters (safetensors metadata
- * "ard.stage" = "cosmicweb", "features", "k", "geo", "fanout") atomically. Errors as
+ * "ard.stage" = "cosmicweb", "features", "k", "geo", "fanout", and "latent" = S when S > 0: its
+ * "features" then end in latent_0..latent_S-1,has_latent) atomically. Errors as
  * ard_nn_save_safetensors. */
 ARD_API ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char *path,
                                             ard_error *err);
@@ -351,6 +364,8 @@ ARD_API ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, co
 ARD_API ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
                                             ard_error *err);
 ARD_API void ard_cosmicweb_model_free(ard_cosmicweb_model *model); /* accepts NULL */
+/* The latent dimension S the model was trained with (0: none; predict inputs must match). */
+ARD_API int32_t ard_cosmicweb_model_latent_dim(const ard_cosmicweb_model *model);
 
 /* Train / validation / test split by sky pixel (never by galaxy): every pixel id goes wholly to one
  * split by a hash of (seed, pixel): validation with probability val_frac, test with test_frac, else
@@ -409,6 +424,11 @@ ARD_API void ard_cosmicweb_data_reset(ard_cosmicweb_data *d); /* safe twice */
  *   (summary {"kind":"predict", "model", "where", "galaxies", "fractions", "labelled",
  *   "balanced_accuracy", "confusion"}; the truth comparison covers every labelled galaxy, training
  *   ones included).
+ * latent (train and predict): an anomaly score run id; its results/anomaly-RUN-scores.parquet
+ *   (TARGETID, LATENT_0..S-1) gives each selected galaxy its spectrum's latent vector as node
+ *   features (matched by TARGETID; a galaxy without a scored spectrum: zeros and has-latent 0; see
+ *   "Node features" above). A model trained with latents needs `latent` at predict (and one
+ *   trained without refuses it): ARD_EINVAL naming both. The run's parameters record it.
  * Without an index (and no dsn) both runs are Parquet-only. All or nothing as ard_result_run_*. */
 typedef struct ard_cosmicweb_stage_options {
     const char *dataset;         /* required */
@@ -422,6 +442,7 @@ typedef struct ard_cosmicweb_stage_options {
     int32_t no_index;            /* 1: Parquet-only run even with an index (no where then) */
     ard_cosmicweb_options train; /* hyper-parameters (ard_cosmicweb_options_init); predict uses
                                     train.threads */
+    const char *latent;          /* NULL or an anomaly score run id (latent node features) */
 } ard_cosmicweb_stage_options;
 
 ARD_API void ard_cosmicweb_stage_options_init(ard_cosmicweb_stage_options *o);
@@ -441,11 +462,14 @@ typedef struct ard_cosmicweb_stage_report {
     int64_t confusion[ARD_COSMICWEB_CLASSES][ARD_COSMICWEB_CLASSES]; /* [true][predicted] */
     ard_cosmicweb_report train; /* train: what ard_cosmicweb_train measured */
     double seconds;
+    int32_t latent_dim;  /* latent features used (0: none) */
+    int64_t with_latent; /* selected galaxies that have a latent */
 } ard_cosmicweb_stage_report;
 
 /* Errors: ARD_EINVAL (options; no truth for training: "no truth for training"; an empty selection:
- * "empty selection"; a predicate without an index; a model for other features), ARD_ENOENT (no
- * catalog, no model, an unknown label run), ARD_EEXIST (run id used), those of the index, the
+ * "empty selection"; a predicate without an index; a model for other features; a latent run that
+ * does not match the model's latents), ARD_ENOENT (no catalog, no model, an unknown label run, an
+ * unknown latent run), ARD_ECORRUPT (a latent run's scores file without TARGETID or LATENT_0), ARD_EEXIST (run id used), those of the index, the
  * result runs and ard_cosmicweb_train / _predict. report may be NULL. */
 ARD_API ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
                                              ard_cosmicweb_stage_report *report, ard_error *err);

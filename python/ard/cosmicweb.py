@@ -40,7 +40,8 @@ class CosmicwebStageOptions(ctypes.Structure):
     _fields_ = [("dataset", ctypes.c_char_p), ("dsn", ctypes.c_char_p),
                 ("where", ctypes.c_char_p), ("run_id", ctypes.c_char_p),
                 ("model", ctypes.c_char_p), ("label", ctypes.c_char_p), ("val_frac", c_f64),
-                ("test_frac", c_f64), ("no_index", c_i32), ("train", CosmicwebOptions)]
+                ("test_frac", c_f64), ("no_index", c_i32), ("train", CosmicwebOptions),
+                ("latent", ctypes.c_char_p)]
 
 
 class CosmicwebStageReport(ctypes.Structure):
@@ -50,7 +51,8 @@ class CosmicwebStageReport(ctypes.Structure):
                 ("split_nside", c_i32), ("galaxies", c_i64), ("skipped", c_i64),
                 ("labelled", c_i64), ("counts", c_i64 * _C), ("balanced_accuracy", c_f64),
                 ("baseline_balanced_accuracy", c_f64), ("confusion", c_i64 * _C * _C),
-                ("train", CosmicwebReport), ("seconds", c_f64)]
+                ("train", CosmicwebReport), ("seconds", c_f64), ("latent_dim", c_i32),
+                ("with_latent", c_i64)]
 
 
 _err = ctypes.POINTER(ErrorStruct)
@@ -85,22 +87,24 @@ def _report(r):
            "labelled": r.labelled, "counts": dict(zip(CLASSES, (int(c) for c in r.counts))),
            "balanced_accuracy": r.balanced_accuracy,
            "baseline_balanced_accuracy": r.baseline_balanced_accuracy,
-           "confusion": _matrix(r.confusion), "seconds": r.seconds}
+           "confusion": _matrix(r.confusion), "seconds": r.seconds,
+           "latent_dim": r.latent_dim, "with_latent": r.with_latent}
     for name, _ in CosmicwebReport._fields_:
         v = getattr(t, name)
         out[name] = _matrix(v) if name.endswith("confusion") else v
     return out
 
 
-def _run(ds, fn, run, where, model, label, val, test, no_index, balanced, knobs):
+def _run(ds, fn, run, where, model, label, val, test, no_index, balanced, knobs, latent=None):
     o = CosmicwebStageOptions()
     lib.ard_cosmicweb_stage_options_init(ctypes.byref(o))
     sel = where or getattr(ds, "_where", None)  # a Dataset narrowed by a where clause
     sel = sel if isinstance(sel, str) else None
     keep = [str(ds.path).encode(), ds.dsn.encode() if ds.dsn else None,
             sel.encode() if sel else None, run.encode() if run else None,
-            model.encode() if model else None, label.encode() if label else None]
-    o.dataset, o.dsn, o.where, o.run_id, o.model, o.label = keep
+            model.encode() if model else None, label.encode() if label else None,
+            latent.encode() if latent else None]
+    o.dataset, o.dsn, o.where, o.run_id, o.model, o.label, o.latent = keep
     if val is not None:
         o.val_frac = float(val)
     if test is not None:
@@ -120,24 +124,29 @@ def _run(ds, fn, run, where, model, label, val, test, no_index, balanced, knobs)
 
 
 def cosmicweb_train(self, run=None, where=None, label=None, val=None, test=None, no_index=False,
-                    balanced=None, **knobs):
+                    balanced=None, latent=None, **knobs):
     """Trains the GraphSAGE classifier (ard_cosmicweb_stage_train) on the truth (label None or
-    "truth") or a predict run's classes; knobs: k, fanout1, fanout2, hidden, batch, accum, epochs,
-    lr, seed, threads, queue, geo (geometric aggregator channels, default 0). Returns the report as a dict (run_id, model_path,
-    test_balanced_accuracy, baseline_test_balanced_accuracy, test_confusion, ...)."""
+    "truth") or a predict run's classes; latent: an anomaly score run id whose per-spectrum
+    latents become extra node features (the model then predicts only with latent= too); knobs:
+    k, fanout1, fanout2, hidden, batch, accum, epochs, lr, seed, threads, queue, geo (geometric
+    aggregator channels, default 0). Returns the report as a dict (run_id, model_path,
+    test_balanced_accuracy, baseline_test_balanced_accuracy, test_confusion, latent_dim,
+    with_latent, ...)."""
     self._need_path("cosmicweb_train")
     return _run(self, lib.ard_cosmicweb_stage_train, run, where, None, label, val, test, no_index,
-                balanced, knobs)
+                balanced, knobs, latent)
 
 
-def cosmicweb_predict(self, model=None, run=None, where=None, no_index=False, threads=None):
+def cosmicweb_predict(self, model=None, run=None, where=None, no_index=False, threads=None,
+                      latent=None):
     """Classifies the selected galaxies with `model` (a train run id or a path; default the newest
     model) as result run `run` (ard_cosmicweb_stage_predict): results/cosmicweb-RUN-galaxies.parquet,
     the index table cosmic_web and a row of cosmicweb_runs. Returns the report as a dict (counts per
-    class, balanced_accuracy against the truth when there is one, confusion)."""
+    class, balanced_accuracy against the truth when there is one, confusion). latent: the anomaly
+    score run whose latents a model trained with latent= needs."""
     self._need_path("cosmicweb_predict")
     return _run(self, lib.ard_cosmicweb_stage_predict, run, where, model, None, None, None,
-                no_index, None, {"threads": threads})
+                no_index, None, {"threads": threads}, latent)
 
 
 def install(dataset_class):

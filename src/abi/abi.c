@@ -254,6 +254,7 @@ static const abi_field cosmicweb_stage_options_fields[] = {
     ABI_FIELD(ard_cosmicweb_stage_options, test_frac),
     ABI_FIELD(ard_cosmicweb_stage_options, no_index),
     ABI_FIELD(ard_cosmicweb_stage_options, train),
+    ABI_FIELD(ard_cosmicweb_stage_options, latent),
 };
 
 static const abi_field cosmicweb_stage_report_fields[] = {
@@ -271,6 +272,8 @@ static const abi_field cosmicweb_stage_report_fields[] = {
     ABI_FIELD(ard_cosmicweb_stage_report, confusion),
     ABI_FIELD(ard_cosmicweb_stage_report, train),
     ABI_FIELD(ard_cosmicweb_stage_report, seconds),
+    ABI_FIELD(ard_cosmicweb_stage_report, latent_dim),
+    ABI_FIELD(ard_cosmicweb_stage_report, with_latent),
 };
 
 static const abi_field datasheet_options_fields[] = {

@@ -32,6 +32,7 @@ enum {
     OPT_LABEL,
     OPT_DB,
     OPT_GEO,
+    OPT_LATENT,
     NUM_OPTS
 };
 
@@ -60,10 +61,13 @@ static const ard_cli_option cw_options[NUM_OPTS] = {
     [OPT_DB] = {"db", "DSN", "index database (default DATASET/ard.db); see ard sync --help"},
     [OPT_GEO] = {"geo", "G",
                  "geometric aggregator channels per layer, 0-64 (default 0: mean aggregator only)"},
+    [OPT_LATENT] = {"latent", "RUN",
+                    "anomaly score run RUN's per-spectrum latents as extra node features (a model "
+                    "trained with them predicts only with them)"},
 };
 
 static const ard_cli_spec train_spec = {
-    "cosmicweb train", "DATASET [--where EXPR] [--label truth|RUN] [options]",
+    "cosmicweb train", "DATASET [--where EXPR] [--label truth|RUN] [--latent RUN] [options]",
     "Trains the GraphSAGE cosmic-web classifier (void/sheet/filament/knot) on the generator's\n"
     "truth (truth/galaxies-*.parquet WEB_CODE) or on the classes of predict run RUN: a k-NN graph\n"
     "of the selected galaxies in comoving redshift space, 2 mean-aggregator layers, minibatches\n"
@@ -75,7 +79,8 @@ static const ard_cli_spec train_spec = {
     cw_options, NUM_OPTS};
 
 static const ard_cli_spec predict_spec = {
-    "cosmicweb predict", "DATASET [--where EXPR] [--model PATH|RUN] [--run-id ID] [--json]",
+    "cosmicweb predict",
+    "DATASET [--where EXPR] [--model PATH|RUN] [--latent RUN] [--run-id ID] [--json]",
     "Classifies the selected galaxies of DATASET with a trained model (all k graph neighbours,\n"
     "no sampling) as result run ID: DATASET/results/cosmicweb-ID-galaxies.parquet (TARGETID,\n"
     "CLASS, P_VOID, P_SHEET, P_FILAMENT, P_KNOT), the index table cosmic_web (latest run) and a\n"
@@ -153,6 +158,7 @@ static void stage_options(const ard_cli_args *a, ard_cosmicweb_stage_options *s)
     s->run_id = a->present[OPT_RUNID] ? a->value[OPT_RUNID] : NULL;
     s->model = a->present[OPT_MODEL] ? a->value[OPT_MODEL] : NULL;
     s->label = a->present[OPT_LABEL] ? a->value[OPT_LABEL] : NULL;
+    s->latent = a->present[OPT_LATENT] ? a->value[OPT_LATENT] : NULL;
 }
 
 static int train_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
@@ -169,19 +175,23 @@ static int train_run(const ard_cli_args *a, ard_cosmicweb_stage_options *s) {
             "{\"run_id\":\"%s\",\"model\":\"%s\",\"indexed\":%d,\"galaxies\":%lld,\"train\":%lld,"
             "\"val\":%lld,\"test\":%lld,\"steps\":%lld,"
             "\"loss\":%.6g,\"val_balanced_accuracy\":%.6g,\"test_balanced_accuracy\":%.6g,"
-            "\"baseline_test_balanced_accuracy\":%.6g,"
+            "\"baseline_test_balanced_accuracy\":%.6g,\"latent_dim\":%d,\"with_latent\":%lld,"
             "\"seconds_graph\":%.3f,\"seconds_train\":%.3f,\"train_nodes_per_s\":%.1f}\n",
             rep.run_id, rep.model_path, (int)rep.indexed, (long long)rep.galaxies,
             (long long)r->train_nodes, (long long)r->val_nodes, (long long)r->test_nodes,
             (long long)r->steps, r->final_loss, r->val_balanced_accuracy, r->test_balanced_accuracy,
-            r->baseline_test_balanced_accuracy, r->seconds_graph, r->seconds_train,
-            r->train_nodes_per_s);
+            r->baseline_test_balanced_accuracy, (int)rep.latent_dim, (long long)rep.with_latent,
+            r->seconds_graph, r->seconds_train, r->train_nodes_per_s);
         return ARD_CLI_OK;
     }
     printf("cosmicweb train: run %s, %lld train / %lld validation / %lld test galaxies (split by "
            "HEALPix pixel, nside %d; %lld catalog rows without a position skipped)\n",
            rep.run_id, (long long)r->train_nodes, (long long)r->val_nodes, (long long)r->test_nodes,
            (int)rep.split_nside, (long long)rep.skipped);
+    if (rep.latent_dim > 0) {
+        printf("  node features + %d anomaly latents (%lld of %lld galaxies have one)\n",
+               (int)rep.latent_dim, (long long)rep.with_latent, (long long)rep.galaxies);
+    }
     printf(
         "  %lld optimizer steps, final loss %.4f, graph %.2f s, training %.2f s (%.0f nodes/s)\n",
         (long long)r->steps, r->final_loss, r->seconds_graph, r->seconds_train,

@@ -13,12 +13,12 @@
 #define CW_BASE_STEPS 300
 #define CW_BASE_LR 0.05
 
-static void softmax_row(const double *w, const float *x, double *p) {
+static void softmax_row(const double *w, int32_t nf, const float *x, double *p) {
     double mx = -INFINITY;
     for (int c = 0; c < CW_C; c++) {
-        double s = w[c * (CW_F + 1) + CW_F];
-        for (int j = 0; j < CW_F; j++) {
-            s += w[c * (CW_F + 1) + j] * x[j];
+        double s = w[c * (nf + 1) + nf];
+        for (int j = 0; j < nf; j++) {
+            s += w[c * (nf + 1) + j] * x[j];
         }
         p[c] = s;
         mx = s > mx ? s : mx;
@@ -33,30 +33,32 @@ static void softmax_row(const double *w, const float *x, double *p) {
     }
 }
 
-void ard__cw_baseline(const float *features, int64_t n, const int64_t *train, int64_t train_count,
-                      const int32_t *label, const float *class_weight, float *prob) {
-    enum { P = CW_C * (CW_F + 1) };
-    double w[P], g[P], m1[P], m2[P];
+void ard__cw_baseline(const float *features, int32_t nf, int64_t n, const int64_t *train,
+                      int64_t train_count, const int32_t *label, const float *class_weight,
+                      float *prob) {
+    enum { P_MAX = CW_C * (CW_NF_MAX + 1) };
+    double w[P_MAX], g[P_MAX], m1[P_MAX], m2[P_MAX];
+    int P = CW_C * (nf + 1);
     memset(w, 0, sizeof w);
     memset(m1, 0, sizeof m1);
     memset(m2, 0, sizeof m2);
     int64_t stride =
         train_count > CW_BASE_ROWS ? (train_count + CW_BASE_ROWS - 1) / CW_BASE_ROWS : 1;
     for (int step = 1; step <= CW_BASE_STEPS && train_count > 0; step++) {
-        memset(g, 0, sizeof g);
+        memset(g, 0, sizeof(double) * (size_t)P);
         double wsum = 0.0;
         for (int64_t t = 0; t < train_count; t += stride) {
             int64_t i = train[t];
-            const float *x = features + i * CW_F;
+            const float *x = features + i * nf;
             double p[CW_C], wi = class_weight[label[i]];
-            softmax_row(w, x, p);
+            softmax_row(w, nf, x, p);
             p[label[i]] -= 1.0;
             for (int c = 0; c < CW_C; c++) {
                 double d = wi * p[c];
-                for (int j = 0; j < CW_F; j++) {
-                    g[c * (CW_F + 1) + j] += d * x[j];
+                for (int j = 0; j < nf; j++) {
+                    g[c * (nf + 1) + j] += d * x[j];
                 }
-                g[c * (CW_F + 1) + CW_F] += d;
+                g[c * (nf + 1) + nf] += d;
             }
             wsum += wi;
         }
@@ -70,7 +72,7 @@ void ard__cw_baseline(const float *features, int64_t n, const int64_t *train, in
     }
     for (int64_t i = 0; i < n; i++) {
         double p[CW_C];
-        softmax_row(w, features + i * CW_F, p);
+        softmax_row(w, nf, features + i * nf, p);
         for (int c = 0; c < CW_C; c++) {
             prob[i * CW_C + c] = (float)p[c];
         }

@@ -104,27 +104,35 @@ void ard__cw_graph_reset(cw_graph *g) {
     memset(g, 0, sizeof *g);
 }
 
-ard_status ard__cw_features(const cw_graph *g, const double *z, const int32_t *target_class,
-                            float **out, ard_error *err) {
+ard_status ard__cw_features(const cw_graph *g, const ard_cosmicweb_input *in, float **out,
+                            ard_error *err) {
     *out = NULL;
     if (g->k < 16) {
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: k = %d (the features need k >= 16)",
                              (int)g->k);
     }
-    float *f = ard_malloc((size_t)g->n * CW_F * sizeof *f);
+    int32_t s = in->latent_dim, nf = CW_NF(s);
+    float *f = ard_malloc((size_t)g->n * (size_t)nf * sizeof *f);
     if (!f) {
         return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for features");
     }
     const int32_t ranks[6] = {1, 2, 4, 8, 16, g->k};
     for (int64_t i = 0; i < g->n; i++) {
-        float *row = f + i * CW_F;
+        float *row = f + i * nf;
         for (int r = 0; r < 6; r++) {
             double d = g->dist[i * g->k + ranks[r] - 1];
             row[r] = (float)log10(d > 1e-3 ? d : 1e-3); /* duplicates: 1 kpc floor */
         }
-        row[6] = (float)z[i];
+        row[6] = (float)in->z[i];
         for (int c = 0; c < 4; c++) {
-            row[7 + c] = target_class && target_class[i] == c ? 1.0f : 0.0f;
+            row[7 + c] = in->target_class && in->target_class[i] == c ? 1.0f : 0.0f;
+        }
+        if (s > 0) { /* the spectrum's latent and the has-latent flag (zeros without one) */
+            int has = !in->has_latent || in->has_latent[i];
+            for (int32_t j = 0; j < s; j++) {
+                row[CW_F + j] = has ? in->latent[i * s + j] : 0.0f;
+            }
+            row[CW_F + s] = has ? 1.0f : 0.0f;
         }
     }
     *out = f;

@@ -18,8 +18,8 @@ void ard_cosmicweb_model_free(ard_cosmicweb_model *model) {
     }
 }
 
-static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmicweb_model **out,
-                              ard_error *err) {
+static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
+                              ard_cosmicweb_model **out, ard_error *err) {
     *out = NULL;
     ard_cosmicweb_model *m = ard_calloc(1, sizeof *m);
     if (!m) {
@@ -28,10 +28,13 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmic
     m->k = k;
     m->hidden = hidden;
     m->geo = geo;
+    m->latent = latent;
+    m->nf = CW_NF(latent);
+    int64_t nf = m->nf;
     ard_status st = ard_nn_params_new(&m->params, err);
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "sage1.weight", 2,
-                               (int64_t[]){hidden, 2 * CW_F + 3 * geo}, &m->w1, err);
+        st = ard_nn_params_add(m->params, "sage1.weight", 2, (int64_t[]){hidden, 2 * nf + 3 * geo},
+                               &m->w1, err);
     }
     if (st == ARD_OK) {
         st = ard_nn_params_add(m->params, "sage1.bias", 1, (int64_t[]){hidden}, &m->b1, err);
@@ -44,13 +47,13 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmic
         st = ard_nn_params_add(m->params, "sage2.bias", 1, (int64_t[]){CW_C}, &m->b2, err);
     }
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "features.mean", 1, (int64_t[]){CW_F}, &m->mean, err);
+        st = ard_nn_params_add(m->params, "features.mean", 1, (int64_t[]){nf}, &m->mean, err);
     }
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "features.std", 1, (int64_t[]){CW_F}, &m->std, err);
+        st = ard_nn_params_add(m->params, "features.std", 1, (int64_t[]){nf}, &m->std, err);
     }
     if (st == ARD_OK && geo > 0) {
-        st = ard_nn_params_add(m->params, "sage1.geo", 2, (int64_t[]){geo, CW_F + 2}, &m->p1, err);
+        st = ard_nn_params_add(m->params, "sage1.geo", 2, (int64_t[]){geo, nf + 2}, &m->p1, err);
     }
     if (st == ARD_OK && geo > 0) {
         st =
@@ -65,23 +68,24 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, ard_cosmic
     return ARD_OK;
 }
 
-ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fanout1,
-                             int32_t fanout2, uint64_t seed, ard_cosmicweb_model **out,
-                             ard_error *err) {
-    ard_status st = model_alloc(k, hidden, geo, out, err);
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
+                             int32_t fanout1, int32_t fanout2, uint64_t seed,
+                             ard_cosmicweb_model **out, ard_error *err) {
+    ard_status st = model_alloc(k, hidden, geo, latent, out, err);
     if (st != ARD_OK) {
         return st;
     }
     ard_cosmicweb_model *m = *out;
     m->fanout1 = fanout1;
     m->fanout2 = fanout2;
-    st = ard_nn_init_kaiming(m->w1, 2 * CW_F + 3 * geo, ard_nn_seed_for(seed, "sage1.weight"), err);
+    st =
+        ard_nn_init_kaiming(m->w1, 2 * m->nf + 3 * geo, ard_nn_seed_for(seed, "sage1.weight"), err);
     if (st == ARD_OK) {
         st = ard_nn_init_xavier(m->w2, 2 * hidden + 3 * geo, CW_C,
                                 ard_nn_seed_for(seed, "sage2.weight"), err);
     }
     if (st == ARD_OK && geo > 0) {
-        st = ard_nn_init_kaiming(m->p1, CW_F + 2, ard_nn_seed_for(seed, "sage1.geo"), err);
+        st = ard_nn_init_kaiming(m->p1, m->nf + 2, ard_nn_seed_for(seed, "sage1.geo"), err);
     }
     if (st == ARD_OK && geo > 0) {
         st = ard_nn_init_kaiming(m->p2, hidden + 2, ard_nn_seed_for(seed, "sage2.geo"), err);
@@ -99,8 +103,8 @@ ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fan
 
 void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
-        for (int j = 0; j < CW_F; j++) {
-            float *v = &features[i * CW_F + j];
+        for (int j = 0; j < m->nf; j++) {
+            float *v = &features[i * m->nf + j];
             *v = (*v - m->mean->value[j]) / m->std->value[j];
         }
     }
@@ -122,12 +126,12 @@ static ard_status grow(float **bufs[], const int64_t *sizes, int count, ard_erro
 /* Buffers for n1 first-hop rows and `rows` seeds of model m (a workspace serves one model). */
 static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t n1, int64_t rows,
                                ard_error *err) {
-    int64_t h = m->hidden, in1 = 2 * CW_F + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    int64_t h = m->hidden, nf = m->nf, in1 = 2 * nf + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
     ard_status st = ARD_OK;
     if (n1 > w->cap1) {
         float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg, &w->dc1, &w->t1, &w->dt1};
         int64_t sizes[] = {
-            n1 * in1, n1 * h,          n1 * h,         n1 * h, n1 * (h > CW_F ? h : CW_F),
+            n1 * in1, n1 * h,          n1 * h,         n1 * h, n1 * (h > nf ? h : nf),
             n1 * in1, n1 * 6 * m->geo, n1 * 6 * m->geo};
         st = grow(bufs, sizes, 8, err);
         w->cap1 = st == ARD_OK ? n1 : 0;
@@ -186,14 +190,14 @@ static void geo_backward(const ard_cosmicweb_model *m, ard_nn_tensor *p, const f
 ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
                               ard_pool *pool, cw_work *w, double *loss, ard_error *err) {
     int64_t n1 = b->n1, n0 = b->n0, s = b->seeds, h = m->hidden;
-    int64_t in1 = 2 * CW_F + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    int64_t nf = m->nf, in1 = 2 * nf + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
     ard_status st = work_reserve(w, m, n1, s, err);
     /* layer 1 on the first-hop nodes */
     if (st == ARD_OK) {
-        st = ard_nn_mean_gather(b->x, n0, CW_F, b->off1, b->idx1, n1, w->agg, err);
+        st = ard_nn_mean_gather(b->x, n0, nf, b->off1, b->idx1, n1, w->agg, err);
     }
     if (st == ARD_OK) {
-        layer_input(m, m->p1, b->x, NULL, w->agg, CW_F, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
+        layer_input(m, m->p1, b->x, NULL, w->agg, nf, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
         st = ard_nn_dense_forward(pool, w->c1, n1, in1, m->w1->value, m->b1->value, h, w->z1, err);
     }
     if (st == ARD_OK) {
@@ -236,8 +240,8 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
                                    m->geo > 0 ? w->dc1 : NULL, m->w1->grad, m->b1->grad, err);
     }
     if (st == ARD_OK) {
-        geo_backward(m, m->p1, b->x, NULL, CW_F, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1,
-                     w->dt1, NULL, NULL);
+        geo_backward(m, m->p1, b->x, NULL, nf, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1, w->dt1,
+                     NULL, NULL);
     }
     return st;
 }
@@ -347,7 +351,8 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
                                const ard_cosmicweb_share *share, const int64_t *bounds,
                                ard_status st, float *prob, ard_error *err) {
     int64_t n = g->n, h = m ? m->hidden : 1; /* no model: st failed, only the exchanges run */
-    int64_t geo = m ? m->geo : 0, width = 2 * (h > CW_F ? h : CW_F) + 3 * geo;
+    int64_t nf = m ? m->nf : CW_F;
+    int64_t geo = m ? m->geo : 0, width = 2 * (h > nf ? h : nf) + 3 * geo;
     int32_t rank = share ? share->rank : 0;
     int64_t first = bounds[rank], end = bounds[rank + 1];
     float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
@@ -358,8 +363,8 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     }
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, CW_F, a, rows, pool, c);
-        st = ard_nn_dense_forward(pool, c, rows, 2 * CW_F + 3 * geo, m->w1->value, m->b1->value, h,
+        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, nf, a, rows, pool, c);
+        st = ard_nn_dense_forward(pool, c, rows, 2 * nf + 3 * geo, m->w1->value, m->b1->value, h,
                                   h1 + a * h, err);
         if (st == ARD_OK) {
             st = ard_nn_relu_forward(h1 + a * h, rows * h, h1 + a * h, err);
@@ -386,15 +391,36 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
 
 /* ---- files ---- */
 
+int32_t ard_cosmicweb_model_latent_dim(const ard_cosmicweb_model *model) {
+    return model ? model->latent : 0;
+}
+
+/* The "features" metadata of a model with `latent` latents: the node features' names, then
+ * latent_0..latent_S-1,has_latent. out holds at least 1024 bytes. */
+static void feature_names(int32_t latent, char *out, size_t cap) {
+    size_t at = (size_t)snprintf(out, cap, "%s", CW_FEATURE_NAMES);
+    for (int32_t j = 0; j < latent && at < cap; j++) {
+        at += (size_t)snprintf(out + at, cap - at, ",latent_%d", (int)j);
+    }
+    if (latent > 0 && at < cap) {
+        snprintf(out + at, cap - at, ",has_latent");
+    }
+}
+
 ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char *path,
                                     ard_error *err) {
     if (!model || !path) {
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: saving needs a model and a path");
     }
-    char num[64];
+    char num[64], names[1024];
+    feature_names(model->latent, names, sizeof names);
     ard_status st = ard_nn_params_set_meta(model->params, "ard.stage", "cosmicweb", err);
     if (st == ARD_OK) {
-        st = ard_nn_params_set_meta(model->params, "features", CW_FEATURE_NAMES, err);
+        st = ard_nn_params_set_meta(model->params, "features", names, err);
+    }
+    if (st == ARD_OK && model->latent > 0) {
+        snprintf(num, sizeof num, "%d", (int)model->latent);
+        st = ard_nn_params_set_meta(model->params, "latent", num, err);
     }
     if (st == ARD_OK) {
         snprintf(num, sizeof num, "%d", (int)model->k);
@@ -455,15 +481,22 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
     const char *features = ard_nn_params_get_meta(file, "features");
     const ard_nn_tensor *b1 = ard_nn_params_find(file, "sage1.bias");
     const ard_nn_tensor *p1 = ard_nn_params_find(file, "sage1.geo"); /* absent: geo 0 */
-    int32_t k = 0, f1 = 0, f2 = 0;
+    int32_t k = 0, f1 = 0, f2 = 0, latent = 0;
     const char *fan = ard_nn_params_get_meta(file, "fanout");
+    const char *lat = ard_nn_params_get_meta(file, "latent"); /* absent: no latents */
+    char names[1024];
+    int lat_ok = !lat || parse_int(lat, 1, ARD_COSMICWEB_LATENT_MAX, &latent);
+    feature_names(latent, names, sizeof names);
     if (!stage || strcmp(stage, "cosmicweb") != 0) {
         st = ard_error_set(err, ARD_EINVAL, "%s: not a cosmicweb model (ard.stage is %s)", path,
                            stage ? stage : "missing");
-    } else if (!features || strcmp(features, CW_FEATURE_NAMES) != 0) {
+    } else if (!lat_ok) {
+        st = ard_error_set(err, ARD_EINVAL, "%s: cosmicweb model with a bad latent size '%s'", path,
+                           lat);
+    } else if (!features || strcmp(features, names) != 0) {
         st = ard_error_set(err, ARD_EINVAL,
                            "%s: a model for other features (%s; this ard computes %s)", path,
-                           features ? features : "none recorded", CW_FEATURE_NAMES);
+                           features ? features : "none recorded", names);
     } else if (!parse_int(ard_nn_params_get_meta(file, "k"), 16, 256, &k) || !b1 || b1->ndim != 1 ||
                b1->shape[0] < 1 || b1->shape[0] > 4096 || !fan || !parse_int(fan, 1, 256, &f1) ||
                !strchr(fan, ',') || !parse_int(strchr(fan, ',') + 1, 1, 256, &f2)) {
@@ -476,7 +509,7 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
     }
     ard_cosmicweb_model *m = NULL;
     if (st == ARD_OK) {
-        st = model_alloc(k, (int32_t)b1->shape[0], p1 ? (int32_t)p1->shape[0] : 0, &m, err);
+        st = model_alloc(k, (int32_t)b1->shape[0], p1 ? (int32_t)p1->shape[0] : 0, latent, &m, err);
     }
     ard_nn_params_free(file);
     if (st == ARD_OK) {

@@ -16,12 +16,12 @@ static void *resize(void *p, int64_t count, size_t elem, int *failed) {
 }
 
 /* Room for `seeds` seeds at fan-outs f1, f2 (kept when it fits), and an empty hash table. */
-static ard_status batch_reserve(cw_batch *b, int64_t seeds, int64_t f1, int64_t f2) {
+static ard_status batch_reserve(cw_batch *b, int64_t seeds, int64_t f1, int64_t f2, int32_t nf) {
     int64_t n1 = seeds * (1 + f1), n0 = n1 * (1 + f2);
-    if (seeds > b->room_seeds || f1 > b->room_f1 || f2 > b->room_f2) {
+    if (seeds > b->room_seeds || f1 > b->room_f1 || f2 > b->room_f2 || nf > b->room_nf) {
         int failed = 0;
         b->nodes = resize(b->nodes, n0, sizeof *b->nodes, &failed);
-        b->x = resize(b->x, n0 * CW_F, sizeof *b->x, &failed);
+        b->x = resize(b->x, n0 * nf, sizeof *b->x, &failed);
         b->pos = resize(b->pos, n0 * 3, sizeof *b->pos, &failed);
         b->off1 = resize(b->off1, n1 + 1, sizeof *b->off1, &failed);
         b->idx1 = resize(b->idx1, n1 * f2, sizeof *b->idx1, &failed);
@@ -36,13 +36,14 @@ static ard_status batch_reserve(cw_batch *b, int64_t seeds, int64_t f1, int64_t 
         b->hash = resize(b->hash, hcap, sizeof *b->hash, &failed);
         b->hash_local = resize(b->hash_local, hcap, sizeof *b->hash_local, &failed);
         if (failed) {
-            b->room_seeds = b->room_f1 = b->room_f2 = b->hash_cap = 0;
+            b->room_seeds = b->room_f1 = b->room_f2 = b->room_nf = b->hash_cap = 0;
             return ARD_ENOMEM;
         }
         b->hash_cap = hcap;
         b->room_seeds = seeds;
         b->room_f1 = f1;
         b->room_f2 = f2;
+        b->room_nf = nf;
     }
     memset(b->hash, 0, (size_t)b->hash_cap * sizeof *b->hash);
     return ARD_OK;
@@ -66,7 +67,7 @@ static int64_t local_id(cw_batch *b, int64_t g) {
 
 ard_status ard__cw_sample_batch(const cw_sampler *s, int64_t epoch, const int64_t *seeds,
                                 int32_t count, cw_batch *b, ard_error *err) {
-    if (batch_reserve(b, count, s->fanout1, s->fanout2) != ARD_OK) {
+    if (batch_reserve(b, count, s->fanout1, s->fanout2, s->nf) != ARD_OK) {
         return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for a minibatch");
     }
     int64_t tmp[256];
@@ -99,7 +100,7 @@ ard_status ard__cw_sample_batch(const cw_sampler *s, int64_t epoch, const int64_
         b->off1[i + 1] = at;
     }
     for (int64_t i = 0; i < b->n0; i++) {
-        memcpy(b->x + i * CW_F, s->features + b->nodes[i] * CW_F, CW_F * sizeof *b->x);
+        memcpy(b->x + i * s->nf, s->features + b->nodes[i] * s->nf, (size_t)s->nf * sizeof *b->x);
         memcpy(b->pos + i * 3, s->g->xyz + b->nodes[i] * 3, 3 * sizeof *b->pos);
     }
     return ARD_OK;

@@ -28,6 +28,10 @@ static int has_where(const ard_cosmicweb_stage_options *o) {
     return o->where && *o->where;
 }
 
+static int has_latent(const ard_cosmicweb_stage_options *o) {
+    return o->latent && *o->latent;
+}
+
 /* ---- the selection ---- */
 
 static int cmp_i64(const void *a, const void *b) {
@@ -303,6 +307,12 @@ static void json_common(ard_json *j, const char *kind, const ard_cosmicweb_stage
     ard_json_int(j, r->galaxies);
     ard_json_key(j, "labelled");
     ard_json_int(j, r->labelled);
+    ard_json_key(j, "latent");
+    ard_json_string(j, has_latent(o) ? o->latent : NULL);
+    ard_json_key(j, "latent_dim");
+    ard_json_int(j, r->latent_dim);
+    ard_json_key(j, "with_latent");
+    ard_json_int(j, r->with_latent);
 }
 
 /* The result run (the index when there is one), its id and whether it is indexed in the report. */
@@ -411,6 +421,8 @@ static void params_json(ard_buf *out, const ard_cosmicweb_stage_options *o,
     }
     ard_json_key(&j, "where");
     ard_json_string(&j, has_where(o) ? o->where : NULL);
+    ard_json_key(&j, "latent");
+    ard_json_string(&j, has_latent(o) ? o->latent : NULL);
     ard_json_end_object(&j);
     ard_buf_append(out, "", 1);
 }
@@ -424,11 +436,12 @@ static ard_status check_stage_options(const ard_cosmicweb_stage_options *o, ard_
 }
 
 /* The preamble train and predict share: ard__sci_stage_begin (report zeroed, clock, dataset, run
- * id), the split fractions, and the selected galaxies in *d (zeroed first, reset on failure) with
- * their counts in the report. */
+ * id), the split fractions, the selected galaxies in *d (zeroed first, reset on failure) with
+ * their counts in the report, and their latents in *lat when o->latent names an anomaly run. */
 static ard_status begin_stage(const ard_cosmicweb_stage_options *o, ard_cosmicweb_stage_report *r,
-                              double *t0, ard_cosmicweb_data *d, ard_error *err) {
+                              double *t0, ard_cosmicweb_data *d, cw_latent *lat, ard_error *err) {
     memset(d, 0, sizeof *d);
+    memset(lat, 0, sizeof *lat);
     ard_status st = ard__sci_stage_begin("cosmicweb", o ? o->dataset : NULL, o ? o->run_id : NULL,
                                          r, sizeof *r, t0, err);
     if (st == ARD_OK) {
@@ -442,18 +455,37 @@ static ard_status begin_stage(const ard_cosmicweb_stage_options *o, ard_cosmicwe
         r->skipped = d->skipped;
         r->split_nside = d->split_nside;
     }
+    if (st == ARD_OK && has_latent(o)) {
+        st = ard__cw_latent_load(o->dataset, o->latent, d->targetid, d->n, lat, err);
+        r->latent_dim = lat->dim;
+        r->with_latent = lat->with;
+    }
     return st;
 }
 
+static ard_cosmicweb_input stage_input(const ard_cosmicweb_data *d, const cw_latent *lat,
+                                       const int32_t *split) {
+    return (ard_cosmicweb_input){.n = d->n,
+                                 .xyz = d->xyz,
+                                 .z = d->z,
+                                 .target_class = d->target_class,
+                                 .label = split ? d->label : NULL,
+                                 .split = split,
+                                 .latent_dim = lat->dim,
+                                 .latent = lat->values,
+                                 .has_latent = lat->has};
+}
+
 static ard_status train_and_save(const ard_cosmicweb_stage_options *o, ard_cosmicweb_data *d,
-                                 const char *id, ard_cosmicweb_stage_report *r, ard_error *err) {
+                                 const cw_latent *lat, const char *id,
+                                 ard_cosmicweb_stage_report *r, ard_error *err) {
     int32_t *split = ard_malloc((size_t)d->n * sizeof *split);
     if (!split) {
         return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the split");
     }
     ard_status st = ard_cosmicweb_split_by_pixel(d->pixel, d->n, o->val_frac, o->test_frac,
                                                  o->train.seed, split, err);
-    ard_cosmicweb_input in = {d->n, d->xyz, d->z, d->target_class, d->label, split};
+    ard_cosmicweb_input in = stage_input(d, lat, split);
     ard_cosmicweb_model *m = NULL;
     if (st == ARD_OK) {
         st = ard_cosmicweb_train(&in, &o->train, &m, &r->train, err);
@@ -480,7 +512,8 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
     ard_cosmicweb_stage_report *r = report ? report : &local;
     double t0 = 0.0;
     ard_cosmicweb_data d;
-    ard_status st = begin_stage(o, r, &t0, &d, err);
+    cw_latent lat;
+    ard_status st = begin_stage(o, r, &t0, &d, &lat, err);
     int by_truth = st == ARD_OK && (!o->label || !*o->label || strcmp(o->label, "truth") == 0);
     if (st == ARD_OK && !by_truth) {
         st = apply_label_run(o, &d, err);
@@ -508,7 +541,11 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
     if (st == ARD_OK) {
         ard_result_run_hash_input(run, d.targetid, (size_t)d.n * sizeof *d.targetid);
         ard_result_run_hash_input(run, d.label, (size_t)d.n * sizeof *d.label);
-        st = train_and_save(o, &d, r->run_id, r, err);
+        if (lat.dim > 0) {
+            ard_result_run_hash_input(run, lat.values,
+                                      (size_t)d.n * (size_t)lat.dim * sizeof(float));
+        }
+        st = train_and_save(o, &d, &lat, r->run_id, r, err);
     }
     if (st == ARD_OK) {
         r->balanced_accuracy = r->train.test_balanced_accuracy;
@@ -528,6 +565,7 @@ ard_status ard_cosmicweb_stage_train(const ard_cosmicweb_stage_options *o,
     ard_buf_reset(&params);
     ard_buf_reset(&summary);
     ard_cosmicweb_data_reset(&d);
+    ard__cw_latent_reset(&lat);
     r->seconds = ard__sci_now() - t0;
     return st;
 }
@@ -602,10 +640,36 @@ static void predict_summary(ard_buf *out, const ard_cosmicweb_stage_options *o,
     ard_json_end_object(&j);
 }
 
+/* The stage's latents against the model's (named after the flags, before ard_cosmicweb_predict
+ * would refuse them by size alone). */
+static ard_status check_model_latent(const ard_cosmicweb_stage_options *o, int32_t want,
+                                     const cw_latent *lat, const char *model, ard_error *err) {
+    if (want == lat->dim) {
+        return ARD_OK;
+    }
+    if (want == 0) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "cosmicweb: model %s was trained without anomaly latents: predict "
+                             "without --latent",
+                             model);
+    }
+    if (lat->dim == 0) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "cosmicweb: model %s was trained with %d anomaly latents per galaxy: "
+                             "predict needs --latent RUN (an anomaly score run)",
+                             model, (int)want);
+    }
+    return ard_error_set(err, ARD_EINVAL,
+                         "cosmicweb: model %s was trained with %d anomaly latents per galaxy, "
+                         "anomaly run '%s' has %d",
+                         model, (int)want, o->latent, (int)lat->dim);
+}
+
 /* st: the status so far (with a share, every process agrees on it before predicting). */
 static ard_status classify(const ard_cosmicweb_stage_options *o, const ard_cosmicweb_data *d,
-                           const ard_cosmicweb_share *share, ard_status st, int32_t *cls,
-                           float *prob, ard_cosmicweb_stage_report *r, ard_error *err) {
+                           const cw_latent *lat, const ard_cosmicweb_share *share, ard_status st,
+                           int32_t *cls, float *prob, ard_cosmicweb_stage_report *r,
+                           ard_error *err) {
     ard_cosmicweb_model *m = NULL;
     if (st == ARD_OK) {
         st = resolve_model(o, r->model_path, sizeof r->model_path, err);
@@ -616,10 +680,13 @@ static ard_status classify(const ard_cosmicweb_stage_options *o, const ard_cosmi
     if (st == ARD_OK) {
         st = ard_cosmicweb_model_load(r->model_path, &m, err);
     }
+    if (st == ARD_OK) {
+        st = check_model_latent(o, ard_cosmicweb_model_latent_dim(m), lat, r->model_path, err);
+    }
     if (share) {
         st = share->exchange(share->ctx, st, NULL, 0, NULL, err);
     }
-    ard_cosmicweb_input in = {d->n, d->xyz, d->z, d->target_class, NULL, NULL};
+    ard_cosmicweb_input in = stage_input(d, lat, NULL);
     if (st == ARD_OK) {
         st = ard_cosmicweb_predict_share(m, &in, o->train.threads, share, cls, prob, err);
     }
@@ -647,15 +714,17 @@ ard_status ard_cosmicweb_stage_predict_share(const ard_cosmicweb_stage_options *
     ard_cosmicweb_stage_report *r = report ? report : &local;
     double t0 = 0.0;
     ard_cosmicweb_data d;
-    ard_status st = begin_stage(o, r, &t0, &d, err);
+    cw_latent lat;
+    ard_status st = begin_stage(o, r, &t0, &d, &lat, err);
     int32_t *cls = st == ARD_OK ? ard_malloc((size_t)d.n * sizeof *cls) : NULL;
     float *prob = st == ARD_OK ? ard_malloc((size_t)d.n * CW_C * sizeof *prob) : NULL;
     if (st == ARD_OK && (!cls || !prob)) {
         st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for predictions");
     }
     if (st == ARD_OK || share) {
-        st = classify(o, &d, share, st, cls, prob, r, err);
+        st = classify(o, &d, &lat, share, st, cls, prob, r, err);
     }
+    ard__cw_latent_reset(&lat);
     if (share && share->rank != 0) { /* process 0 writes the run */
         ard_free(cls);
         ard_free(prob);

@@ -45,7 +45,21 @@ static ard_status check_input(const ard_cosmicweb_input *in, int training, ard_e
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: missing input arrays%s",
                              training && !in->label ? " (no truth for training)" : "");
     }
+    if (in->latent_dim < 0 || in->latent_dim > ARD_COSMICWEB_LATENT_MAX ||
+        (in->latent_dim > 0 && !in->latent)) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "cosmicweb: latent_dim %d (0..%d, and latents given when > 0)",
+                             (int)in->latent_dim, ARD_COSMICWEB_LATENT_MAX);
+    }
     for (int64_t i = 0; i < in->n; i++) {
+        int has = in->latent_dim > 0 && (!in->has_latent || in->has_latent[i]);
+        for (int32_t j = 0; has && j < in->latent_dim; j++) {
+            if (!isfinite(in->latent[i * in->latent_dim + j])) {
+                return ard_error_set(err, ARD_EINVAL,
+                                     "cosmicweb: galaxy %lld: non-finite latent %d", (long long)i,
+                                     (int)j);
+            }
+        }
         if (!isfinite(in->z[i])) {
             return ard_error_set(err, ARD_EINVAL, "cosmicweb: galaxy %lld: non-finite redshift",
                                  (long long)i);
@@ -237,10 +251,10 @@ static ard_status run_epoch(cw_trainer *t, const int64_t *order, int64_t len, in
 /* Feature mean and standard deviation over the training nodes into the model. */
 static void fit_normalisation(ard_cosmicweb_model *m, const float *f, const int64_t *train,
                               int64_t count) {
-    for (int j = 0; j < CW_F; j++) {
+    for (int j = 0; j < m->nf; j++) {
         double s = 0.0, s2 = 0.0;
         for (int64_t i = 0; i < count; i++) {
-            double v = f[train[i] * CW_F + j];
+            double v = f[train[i] * m->nf + j];
             s += v;
             s2 += v * v;
         }
@@ -309,7 +323,7 @@ static ard_status setup_training(const ard_cosmicweb_input *in, const ard_cosmic
         st = ard__cw_graph_build(in->xyz, in->n, o->k, s->pool, &s->graph, err);
     }
     if (st == ARD_OK) {
-        st = ard__cw_features(&s->graph, in->z, in->target_class, &s->features, err);
+        st = ard__cw_features(&s->graph, in, &s->features, err);
     }
     if (st != ARD_OK) {
         return st;
@@ -352,8 +366,14 @@ static ard_status trainer_start(cw_trainer *t, const ard_cosmicweb_options *o, c
     t->pool = s->pool;
     ard_nn_adam_init(&t->adam);
     t->adam.lr = o->lr;
-    t->sampler = (cw_sampler){&s->graph,  s->features, in->label, s->class_weight,
-                              o->fanout1, o->fanout2,  o->seed};
+    t->sampler = (cw_sampler){.g = &s->graph,
+                              .features = s->features,
+                              .nf = CW_NF(in->latent_dim),
+                              .labels = in->label,
+                              .class_weight = s->class_weight,
+                              .fanout1 = o->fanout1,
+                              .fanout2 = o->fanout2,
+                              .seed = o->seed};
     t->q.sampler = &t->sampler;
     t->q.depth = o->queue;
     t->producers = ard_pool_threads(s->pool) > 1 ? ard_pool_threads(s->pool) - 1 : 1;
@@ -393,8 +413,8 @@ static ard_status evaluate(const ard_cosmicweb_model *m, const cw_setup *s,
         r->val_balanced_accuracy = balanced_accuracy((const int64_t(*)[CW_C])conf);
         confusion(prob, in, 2, r->test_confusion);
         r->test_balanced_accuracy = balanced_accuracy((const int64_t(*)[CW_C])r->test_confusion);
-        ard__cw_baseline(s->features, in->n, s->train, s->train_count, in->label, s->class_weight,
-                         prob);
+        ard__cw_baseline(s->features, m->nf, in->n, s->train, s->train_count, in->label,
+                         s->class_weight, prob);
         confusion(prob, in, 2, r->baseline_test_confusion);
         r->baseline_test_balanced_accuracy =
             balanced_accuracy((const int64_t(*)[CW_C])r->baseline_test_confusion);
@@ -435,8 +455,8 @@ ard_status ard_cosmicweb_train(const ard_cosmicweb_input *in, const ard_cosmicwe
     ard_cosmicweb_model *m = NULL;
     st = setup_training(in, opt, &s, err);
     if (st == ARD_OK) {
-        st = ard__cw_model_new(opt->k, opt->hidden, opt->geo, opt->fanout1, opt->fanout2, opt->seed,
-                               &m, err);
+        st = ard__cw_model_new(opt->k, opt->hidden, opt->geo, in->latent_dim, opt->fanout1,
+                               opt->fanout2, opt->seed, &m, err);
     }
     if (st == ARD_OK) {
         fit_normalisation(m, s.features, s.train, s.train_count);
@@ -500,6 +520,17 @@ ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
     if (st == ARD_OK) {
         st = check_input(in, 0, err);
     }
+    if (st == ARD_OK && in->latent_dim != model->latent) {
+        st = model->latent > 0
+                 ? ard_error_set(err, ARD_EINVAL,
+                                 "cosmicweb: the model was trained with %d anomaly latents per "
+                                 "galaxy; this input has %d (give the same anomaly run's latents)",
+                                 (int)model->latent, (int)in->latent_dim)
+                 : ard_error_set(err, ARD_EINVAL,
+                                 "cosmicweb: the model was trained without anomaly latents; this "
+                                 "input has %d per galaxy",
+                                 (int)in->latent_dim);
+    }
     int32_t size = share ? share->size : 1, rank = share ? share->rank : 0;
     int64_t n = st == ARD_OK ? in->n : 0;
     int64_t *bounds = ard_calloc((size_t)size + 1, sizeof *bounds);
@@ -520,14 +551,14 @@ ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
                                       &s.graph, err);
     }
     if (st == ARD_OK) {
-        st = ard__cw_features(&s.graph, in->z, in->target_class, &s.features, err);
+        st = ard__cw_features(&s.graph, in, &s.features, err);
     }
     if (st == ARD_OK) {
         ard__cw_normalise(model, s.features, n);
     }
     if (share) { /* the others' feature rows (theirs hold no neighbours here) */
         st = share->exchange(share->ctx, st, st == ARD_OK ? s.features : NULL,
-                             st == ARD_OK ? CW_F * (int64_t)sizeof(float) : 0, bounds, err);
+                             st == ARD_OK ? model->nf * (int64_t)sizeof(float) : 0, bounds, err);
     }
     if (share || st == ARD_OK) {
         st = ard__cw_infer_share(model, &s.graph, s.features, s.pool, share, bounds, st, p, err);

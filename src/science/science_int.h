@@ -230,6 +230,9 @@ ard_status ard__nn_need_blas(const char *what, ard_error *err);
 /* ---- cosmic web (cosmicweb_*.c) ---- */
 #define CW_F ARD_COSMICWEB_FEATURES
 #define CW_C ARD_COSMICWEB_CLASSES
+/* Features per node: CW_F, plus latent_dim + 1 (latents and the has-latent flag) with latents. */
+#define CW_NF(latent_dim) (CW_F + ((latent_dim) > 0 ? (latent_dim) + 1 : 0))
+#define CW_NF_MAX CW_NF(ARD_COSMICWEB_LATENT_MAX)
 
 /* The k-NN graph: neighbours of node i at nbr[i k .. i k + k), nearest first (ties by index). */
 typedef struct cw_graph {
@@ -249,9 +252,10 @@ ard_status ard__cw_graph_build(const double *xyz, int64_t n, int32_t k, ard_pool
 ard_status ard__cw_graph_build_rows(const double *xyz, int64_t n, int32_t k, int64_t first,
                                     int64_t end, ard_pool *pool, cw_graph *g, ard_error *err);
 void ard__cw_graph_reset(cw_graph *g);
-/* Raw features (n x CW_F, see science.h) into a new array. ARD_EINVAL (k < 16), ARD_ENOMEM. */
-ard_status ard__cw_features(const cw_graph *g, const double *z, const int32_t *target_class,
-                            float **out, ard_error *err);
+/* Raw features (n x CW_NF(in->latent_dim), see science.h) of in's galaxies into a new array.
+ * ARD_EINVAL (k < 16), ARD_ENOMEM. */
+ard_status ard__cw_features(const cw_graph *g, const ard_cosmicweb_input *in, float **out,
+                            ard_error *err);
 
 /* Up to `fanout` neighbours of `node` sampled without replacement (all k when k <= fanout) into
  * out; the draw depends only on (seed, epoch, hop, node). Returns the count. */
@@ -269,11 +273,12 @@ typedef struct cw_batch {
     int64_t *idx1;   /* ... local ids < n0 */
     int64_t *off2;   /* seeds + 1: layer-2 neighbour lists of the seeds ... */
     int64_t *idx2;   /* ... local ids < n1 */
-    float *x;        /* n0 x CW_F normalised features */
+    float *x;        /* n0 x nf normalised features */
     double *pos;     /* n0 x 3 positions */
     int32_t *labels; /* seeds */
     float *weights;  /* seeds */
     int64_t room_seeds, room_f1, room_f2; /* the buffers fit this many seeds at these fan-outs */
+    int64_t room_nf;                      /* ... and this many features per node */
     int64_t *hash;                        /* open addressing: global id + 1, 0 = empty */
     int64_t *hash_local;                  /* local id per slot */
     int64_t hash_cap;
@@ -281,7 +286,8 @@ typedef struct cw_batch {
 
 typedef struct cw_sampler {
     const cw_graph *g;
-    const float *features; /* n x CW_F, normalised */
+    const float *features; /* n x nf, normalised */
+    int32_t nf;
     const int32_t *labels;
     const float *class_weight; /* CW_C */
     int32_t fanout1, fanout2;
@@ -300,12 +306,14 @@ struct ard_cosmicweb_model {
      * G = geo = 0): the geometric aggregator's per-neighbour weights (science.h "Model") */
     ard_nn_tensor *w1, *b1, *w2, *b2, *mean, *std, *p1, *p2;
     int32_t k, hidden, geo, fanout1, fanout2;
+    int32_t latent; /* latent_dim S of the inputs (0: none) */
+    int32_t nf;     /* features per node: CW_NF(latent) */
 };
 
 /* A new model with initialised weights (Kaiming for w1, p1, p2, Xavier for w2, seeds from `seed`). */
-ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t fanout1,
-                             int32_t fanout2, uint64_t seed, ard_cosmicweb_model **out,
-                             ard_error *err);
+ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
+                             int32_t fanout1, int32_t fanout2, uint64_t seed,
+                             ard_cosmicweb_model **out, ard_error *err);
 
 /* The geometric aggregator (cosmicweb_geo.c) of destination node `self` over its `count`
  * neighbours nbr (ids into h, rows of dim floats, into pos, n x 3, and into tin): tensors t (geo x
@@ -337,10 +345,11 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
                               ard_pool *pool, cw_work *w, double *loss, ard_error *err);
 
 /* The density-only baseline (cosmicweb_baseline.c): multinomial logistic regression on the
- * normalised features of the `train` rows (labels >= 0, weighted by class_weight), then prob
- * (n x CW_C) for every node. Deterministic; no allocation. */
-void ard__cw_baseline(const float *features, int64_t n, const int64_t *train, int64_t train_count,
-                      const int32_t *label, const float *class_weight, float *prob);
+ * normalised features (n x nf, nf <= CW_NF_MAX) of the `train` rows (labels >= 0, weighted by
+ * class_weight), then prob (n x CW_C) for every node. Deterministic; no allocation. */
+void ard__cw_baseline(const float *features, int32_t nf, int64_t n, const int64_t *train,
+                      int64_t train_count, const int32_t *label, const float *class_weight,
+                      float *prob);
 
 /* Full-neighbourhood inference over every node: prob (n x CW_C). features normalised. */
 ard_status ard__cw_infer(const ard_cosmicweb_model *m, const cw_graph *g, const float *features,
@@ -358,6 +367,20 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
 void ard__cw_share_bounds(int64_t n, int32_t size, int64_t *bounds);
 /* Standardises raw features in place with the model's mean / std. */
 void ard__cw_normalise(const ard_cosmicweb_model *m, float *features, int64_t n);
+/* Latents of the selected galaxies from an anomaly score run (cosmicweb_latent.c). */
+typedef struct cw_latent {
+    int32_t dim;   /* S */
+    float *values; /* n x S (zeros where has is 0) */
+    uint8_t *has;  /* n */
+    int64_t with;  /* galaxies with a latent */
+} cw_latent;
+/* Reads DATASET/results/anomaly-RUN-scores.parquet and matches its rows to targetid (n): a galaxy
+ * without a row, or with a non-finite latent, gets has 0. ARD_EINVAL (a bad run id, more than
+ * ARD_COSMICWEB_LATENT_MAX latents), ARD_ENOENT (no such run), ARD_ECORRUPT (no TARGETID or
+ * LATENT_0), read errors, ARD_ENOMEM. *out is empty on failure. */
+ard_status ard__cw_latent_load(const char *dataset, const char *run, const int64_t *targetid,
+                               int64_t n, cw_latent *out, ard_error *err);
+void ard__cw_latent_reset(cw_latent *l); /* safe twice */
 /* ---- anomaly autoencoder (anomaly_model.c) ---- */
 struct ard_anomaly_model {
     ard_anomaly_arch a;

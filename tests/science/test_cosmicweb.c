@@ -28,11 +28,32 @@ typedef struct web {
     int64_t n;
     double *xyz, *z;
     int32_t *cls, *label, *split;
+    int32_t latent_dim; /* web_add_latent */
+    float *latent;
+    uint8_t *has;
 } web;
 
 static void web_free(web *w) {
     free(w->xyz), free(w->z), free(w->cls), free(w->label), free(w->split);
+    free(w->latent), free(w->has);
     memset(w, 0, sizeof *w);
+}
+
+/* "Spectra" that know the web class: latent j = [j == label mod dim] + noise(sigma) for 3 of 4
+ * galaxies (has = 1); the 4th has none (has = 0, its row filled with garbage that must not be
+ * read). */
+static void web_add_latent(web *w, int32_t dim, double sigma, uint64_t seed) {
+    test_rng r = {seed};
+    w->latent_dim = dim;
+    w->latent = malloc((size_t)w->n * (size_t)dim * sizeof *w->latent);
+    w->has = malloc((size_t)w->n * sizeof *w->has);
+    for (int64_t i = 0; i < w->n; i++) {
+        w->has[i] = i % 4 != 3;
+        for (int32_t j = 0; j < dim; j++) {
+            w->latent[i * dim + j] =
+                w->has[i] ? (float)((j == w->label[i] % dim) + sigma * test_rng_normal(&r)) : NAN;
+        }
+    }
 }
 
 static web make_web(uint64_t seed, int64_t n) {
@@ -90,7 +111,8 @@ static web make_web(uint64_t seed, int64_t n) {
 }
 
 static ard_cosmicweb_input web_input(const web *w) {
-    ard_cosmicweb_input in = {w->n, w->xyz, w->z, w->cls, w->label, w->split};
+    ard_cosmicweb_input in = {w->n,     w->xyz,        w->z,      w->cls, w->label,
+                              w->split, w->latent_dim, w->latent, w->has};
     return in;
 }
 
@@ -202,9 +224,17 @@ static void test_sampler(void **state) {
     }
     /* a minibatch: seeds first, lists within range, sizes bounded by the fan-outs */
     float *features = NULL;
-    assert_int_equal(ard__cw_features(&g, w.z, w.cls, &features, NULL), ARD_OK);
+    ard_cosmicweb_input in = web_input(&w);
+    assert_int_equal(ard__cw_features(&g, &in, &features, NULL), ARD_OK);
     float cw[4] = {1, 1, 1, 1};
-    cw_sampler s = {&g, features, w.label, cw, 25, 10, 9};
+    cw_sampler s = {.g = &g,
+                    .features = features,
+                    .nf = CW_F,
+                    .labels = w.label,
+                    .class_weight = cw,
+                    .fanout1 = 25,
+                    .fanout2 = 10,
+                    .seed = 9};
     cw_batch batch;
     memset(&batch, 0, sizeof batch);
     int64_t seeds[64];
@@ -244,18 +274,25 @@ typedef struct sage_fixture {
     ard_cosmicweb_model *m;
 } sage_fixture;
 
-static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden, int32_t geo) {
+/* latent > 0: the anomaly latents as node features too (web_add_latent). */
+static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden, int32_t geo, int32_t latent) {
     memset(f, 0, sizeof *f);
     f->w = make_web(31, n);
+    if (latent > 0) {
+        web_add_latent(&f->w, latent, 0.5, 8);
+    }
+    ard_cosmicweb_input in = web_input(&f->w);
+    int32_t nf = CW_NF(latent);
     assert_int_equal(ard__cw_graph_build(f->w.xyz, n, 16, NULL, &f->g, NULL), ARD_OK);
-    assert_int_equal(ard__cw_features(&f->g, f->w.z, f->w.cls, &f->features, NULL), ARD_OK);
-    assert_int_equal(ard__cw_model_new(16, hidden, geo, 5, 3, 4, &f->m, NULL), ARD_OK);
+    assert_int_equal(ard__cw_features(&f->g, &in, &f->features, NULL), ARD_OK);
+    assert_int_equal(ard__cw_model_new(16, hidden, geo, latent, 5, 3, 4, &f->m, NULL), ARD_OK);
+    assert_int_equal(f->m->nf, nf);
     /* normalise roughly so the activations are O(1) */
-    for (int j = 0; j < CW_F; j++) {
+    for (int j = 0; j < nf; j++) {
         double s = 0, s2 = 0;
         for (int64_t i = 0; i < n; i++) {
-            s += f->features[i * CW_F + j];
-            s2 += (double)f->features[i * CW_F + j] * f->features[i * CW_F + j];
+            s += f->features[i * nf + j];
+            s2 += (double)f->features[i * nf + j] * f->features[i * nf + j];
         }
         double mean = s / (double)n, var = s2 / (double)n - mean * mean;
         f->m->mean->value[j] = (float)mean;
@@ -264,7 +301,14 @@ static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden, int32_t geo
     ard__cw_normalise(f->m, f->features, n);
     f->class_weight[0] = 0.5f, f->class_weight[1] = 1.0f, f->class_weight[2] = 1.5f;
     f->class_weight[3] = 2.0f;
-    f->s = (cw_sampler){&f->g, f->features, f->w.label, f->class_weight, 5, 3, 11};
+    f->s = (cw_sampler){.g = &f->g,
+                        .features = f->features,
+                        .nf = nf,
+                        .labels = f->w.label,
+                        .class_weight = f->class_weight,
+                        .fanout1 = 5,
+                        .fanout2 = 3,
+                        .seed = 11};
 }
 
 static void fixture_close(sage_fixture *f) {
@@ -287,9 +331,9 @@ static double sage_loss(void *p) {
     return loss;
 }
 
-static void check_sage_gradients(int32_t geo) {
+static void check_sage_gradients(int32_t geo, int32_t latent) {
     sage_fixture f;
-    fixture_open(&f, 400, 6, geo);
+    fixture_open(&f, 400, 6, geo, latent);
     cw_batch b;
     memset(&b, 0, sizeof b);
     cw_work work;
@@ -360,8 +404,9 @@ static void check_sage_gradients(int32_t geo) {
 static void test_sage_gradients(void **state) {
     (void)state;
     SKIP_WITHOUT_BLAS();
-    check_sage_gradients(3);
-    check_sage_gradients(0);
+    check_sage_gradients(3, 0);
+    check_sage_gradients(0, 0);
+    check_sage_gradients(3, 4); /* with anomaly latents as node features */
 }
 
 /* The geometric aggregator with w = 1 (p = [0, ..., 0, 0, 1]) on neighbour sets of known shape:
@@ -429,11 +474,9 @@ static void test_geo_shapes(void **state) {
 
 /* Gradients of all seeds at once vs the same seeds cut into minibatches of `per` (the last one
  * short), each scaled by 1 / (total weight). */
-static void test_accumulation(void **state) {
-    (void)state;
-    SKIP_WITHOUT_BLAS();
+static void check_accumulation(int32_t latent) {
     sage_fixture f;
-    fixture_open(&f, 800, 8, 3);
+    fixture_open(&f, 800, 8, 3, latent);
     const int32_t total = 29, per = 8; /* 8 + 8 + 8 + 5 */
     int64_t seeds[29];
     double weight = 0.0;
@@ -507,6 +550,13 @@ static void test_accumulation(void **state) {
     ard__cw_batch_reset(&b);
     ard__cw_work_reset(&work);
     fixture_close(&f);
+}
+
+static void test_accumulation(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    check_accumulation(0);
+    check_accumulation(3); /* with anomaly latents as node features */
 }
 
 /* ---- training end to end ---- */
@@ -641,7 +691,7 @@ static void test_bad_input(void **state) {
     close(fd);
     for (int32_t geo = 0; geo <= 4; geo += 4) {
         ard_cosmicweb_model *saved = NULL, *loaded = NULL;
-        assert_int_equal(ard__cw_model_new(16, 8, geo, 5, 3, 1, &saved, NULL), ARD_OK);
+        assert_int_equal(ard__cw_model_new(16, 8, geo, 0, 5, 3, 1, &saved, NULL), ARD_OK);
         assert_int_equal(ard_cosmicweb_model_save(saved, path, NULL), ARD_OK);
         assert_int_equal(ard_cosmicweb_model_load(path, &loaded, NULL), ARD_OK);
         assert_int_equal(loaded->geo, geo);
@@ -651,7 +701,7 @@ static void test_bad_input(void **state) {
         ard_cosmicweb_model_free(loaded);
     }
     unlink(path);
-    assert_int_equal(ard__cw_model_new(16, 8, 4, 5, 3, 1, &model, NULL), ARD_OK);
+    assert_int_equal(ard__cw_model_new(16, 8, 4, 0, 5, 3, 1, &model, NULL), ARD_OK);
     ard_error_init(&err);
     assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, &err), ARD_EINVAL);
     assert_non_null(strstr(err.msg, "empty selection"));
@@ -672,6 +722,161 @@ static void test_bad_input(void **state) {
     assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
     assert_non_null(strstr(err.msg, "geo 0..64"));
     ard_cosmicweb_model_free(model);
+    web_free(&w);
+}
+
+/* ---- the anomaly latents as node features ---- */
+
+/* The feature rows carry the latents after the 11 node features, then the has-latent flag; a
+ * galaxy without a latent gets zeros and flag 0 (its NaN row is never read). */
+static void test_latent_features(void **state) {
+    (void)state;
+    web w = make_web(41, 600);
+    web_add_latent(&w, 5, 0.3, 2);
+    ard_cosmicweb_input in = web_input(&w);
+    cw_graph g;
+    assert_int_equal(ard__cw_graph_build(w.xyz, w.n, 16, NULL, &g, NULL), ARD_OK);
+    float *plain = NULL, *f = NULL;
+    assert_int_equal(ard__cw_features(&g, &in, &f, NULL), ARD_OK);
+    in.latent_dim = 0;
+    assert_int_equal(ard__cw_features(&g, &in, &plain, NULL), ARD_OK);
+    int32_t nf = CW_NF(5);
+    assert_int_equal(nf, CW_F + 6);
+    for (int64_t i = 0; i < w.n; i++) {
+        assert_memory_equal(f + i * nf, plain + i * CW_F, CW_F * sizeof *f);
+        for (int32_t j = 0; j < 5; j++) {
+            assert_true(f[i * nf + CW_F + j] == (w.has[i] ? w.latent[i * 5 + j] : 0.0f));
+        }
+        assert_true(f[i * nf + CW_F + 5] == (w.has[i] ? 1.0f : 0.0f));
+    }
+    /* has_latent NULL: every galaxy has one */
+    for (int64_t i = 0; i < w.n * 5; i++) {
+        w.latent[i] = isfinite(w.latent[i]) ? w.latent[i] : 7.0f;
+    }
+    free(f);
+    in = web_input(&w);
+    in.has_latent = NULL;
+    assert_int_equal(ard__cw_features(&g, &in, &f, NULL), ARD_OK);
+    assert_true(f[3 * nf + CW_F] == 7.0f && f[3 * nf + CW_F + 5] == 1.0f);
+    free(f);
+    free(plain);
+    ard__cw_graph_reset(&g);
+    web_free(&w);
+}
+
+/* Labels that only the latents know (positions uniform, classes drawn independently of them): a
+ * model trained with the latents learns them, one trained without cannot; the same at 1 and 2
+ * threads; the model file records the latents and predict refuses an input without them. */
+static void test_latent_learns(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    web w = make_web(55, 3000);
+    test_rng r = {99};
+    for (int64_t i = 0; i < w.n; i++) {
+        w.label[i] = (int32_t)(test_rng_next(&r) % 4);
+    }
+    web_add_latent(&w, 4, 0.3, 17);
+    ard_cosmicweb_input in = web_input(&w);
+    ard_cosmicweb_options o = small_options(1);
+    o.geo = 0;
+    o.epochs = 3;
+    ard_cosmicweb_model *with = NULL, *with2 = NULL, *without = NULL;
+    ard_cosmicweb_report rw, rn;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &with, &rw, &err), ARD_OK);
+    assert_int_equal(ard_cosmicweb_model_latent_dim(with), 4);
+    assert_int_equal(with->w1->shape[1], 2 * (CW_F + 5));
+    o.threads = 2;
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &with2, NULL, &err), ARD_OK);
+    for (int64_t i = 0; i < ard_nn_params_count(with->params); i++) {
+        ard_nn_tensor *a = ard_nn_params_at(with->params, i),
+                      *b = ard_nn_params_at(with2->params, i);
+        assert_memory_equal(a->value, b->value, (size_t)a->count * sizeof(float));
+    }
+    ard_cosmicweb_input plain = in;
+    plain.latent_dim = 0;
+    plain.latent = NULL;
+    plain.has_latent = NULL;
+    assert_int_equal(ard_cosmicweb_train(&plain, &o, &without, &rn, &err), ARD_OK);
+    print_message("cosmicweb latent-only labels: balanced accuracy with latents %.3f (baseline "
+                  "%.3f), without %.3f (baseline %.3f)\n",
+                  rw.test_balanced_accuracy, rw.baseline_test_balanced_accuracy,
+                  rn.test_balanced_accuracy, rn.baseline_test_balanced_accuracy);
+    /* 3 of 4 galaxies carry a clean latent: ~0.75 + 0.25 / 4 reachable; chance 0.25 */
+    assert_true(rw.test_balanced_accuracy > 0.6);
+    assert_true(rw.baseline_test_balanced_accuracy > 0.6);
+    assert_true(rn.test_balanced_accuracy < 0.4);
+    /* the file keeps the latents; predict needs them, of the same size */
+    char path[] = "/tmp/ard_cw_latent_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ard_cosmicweb_model_save(with, path, &err), ARD_OK);
+    ard_cosmicweb_model *loaded = NULL;
+    assert_int_equal(ard_cosmicweb_model_load(path, &loaded, &err), ARD_OK);
+    assert_int_equal(ard_cosmicweb_model_latent_dim(loaded), 4);
+    const char *names = ard_nn_params_get_meta(loaded->params, "features");
+    assert_non_null(strstr(names, ",latent_0,latent_1,latent_2,latent_3,has_latent"));
+    float *p1 = malloc((size_t)w.n * 4 * sizeof *p1), *p2 = malloc((size_t)w.n * 4 * sizeof *p2);
+    assert_int_equal(ard_cosmicweb_predict(with, &in, 1, NULL, p1, &err), ARD_OK);
+    assert_int_equal(ard_cosmicweb_predict(loaded, &in, 2, NULL, p2, &err), ARD_OK);
+    assert_memory_equal(p1, p2, (size_t)w.n * 4 * sizeof *p1);
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_predict(loaded, &plain, 1, NULL, p2, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "trained with 4 anomaly latents"));
+    ard_cosmicweb_input other = in;
+    other.latent_dim = 3;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_predict(loaded, &other, 1, NULL, p2, &err), ARD_EINVAL);
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_predict(without, &in, 1, NULL, p2, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "without anomaly latents"));
+    /* a file whose latent size disagrees with its feature list */
+    ard_nn_params_set_meta(loaded->params, "latent", "3", NULL);
+    assert_int_equal(ard_nn_save_safetensors(loaded->params, path, NULL), ARD_OK);
+    ard_cosmicweb_model *bad = NULL;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_model_load(path, &bad, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "other features"));
+    assert_null(bad);
+    unlink(path);
+    free(p1), free(p2);
+    ard_cosmicweb_model_free(with);
+    ard_cosmicweb_model_free(with2);
+    ard_cosmicweb_model_free(without);
+    ard_cosmicweb_model_free(loaded);
+    web_free(&w);
+}
+
+/* Rejected latent inputs: a size out of range, no array, a non-finite latent of a galaxy that has
+ * one (one that has none may hold anything). */
+static void test_latent_bad_input(void **state) {
+    (void)state;
+    SKIP_WITHOUT_BLAS();
+    web w = make_web(5, 300);
+    web_add_latent(&w, 2, 0.3, 1);
+    ard_cosmicweb_input in = web_input(&w);
+    ard_cosmicweb_options o = small_options(1);
+    o.epochs = 0;
+    ard_cosmicweb_model *m = NULL;
+    ard_error err;
+    in.latent_dim = ARD_COSMICWEB_LATENT_MAX + 1;
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "latent_dim"));
+    in = web_input(&w);
+    in.latent = NULL;
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, NULL), ARD_EINVAL);
+    in = web_input(&w);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, NULL), ARD_OK); /* NaN rows: has 0 */
+    ard_cosmicweb_model_free(m);
+    m = NULL;
+    w.latent[2 * 5 + 1] = INFINITY; /* galaxy 5 has a latent */
+    ard_error_init(&err);
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m, NULL, &err), ARD_EINVAL);
+    assert_non_null(strstr(err.msg, "galaxy 5: non-finite latent 1"));
+    assert_null(m);
     web_free(&w);
 }
 
@@ -729,8 +934,8 @@ static void test_baseline_learns_bands(void **state) {
         train[i] = i;
     }
     const float weight[CW_C] = {1.0f, 1.0f, 1.0f, 1.0f};
-    ard__cw_baseline(f, N, train, N / 2 * 2, label, weight, p);
-    ard__cw_baseline(f, N, train, N / 2 * 2, label, weight, q);
+    ard__cw_baseline(f, CW_F, N, train, N / 2 * 2, label, weight, p);
+    ard__cw_baseline(f, CW_F, N, train, N / 2 * 2, label, weight, q);
     assert_memory_equal(p, q, (size_t)N * CW_C * sizeof *p);
     int64_t right = 0;
     for (int64_t i = 0; i < N; i++) {
@@ -763,6 +968,9 @@ int sci_run_cosmicweb_tests(void) {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_split_by_pixel),
         cmocka_unit_test(test_baseline_learns_bands),
+        cmocka_unit_test(test_latent_features),
+        cmocka_unit_test(test_latent_learns),
+        cmocka_unit_test(test_latent_bad_input),
     };
     return cmocka_run_group_tests_name("cosmicweb", tests, NULL, NULL);
 }
