@@ -414,6 +414,12 @@ static const idx_backend_ops sqlite_ops = {
     .collate_bytes = "", /* BINARY */
     .database_file_sql = "SELECT file FROM pragma_database_list WHERE name = 'main'",
     .integrity_check_sql = "PRAGMA integrity_check",
+    /* CREATE INDEX sorts through the sorter: with temp_store = MEMORY it never spills, mallocs
+     * every record and sorts one list of 6.4M (4.4 CPU s for spectra_targetid, 420 MB); with
+     * temporary files and a 16 MiB cache it sorts 16 MiB runs (on the worker threads of PRAGMA
+     * threads) and merges them: 2.2 CPU s, 40 MB (sqlite3 shell, same index, same run). */
+    .index_build_begin_sql = "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384",
+    .index_build_end_sql = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144",
 };
 
 /* A writer killed mid-transaction leaves a WAL that the next connection must recover, which a
@@ -466,6 +472,7 @@ ard_status ard__sqlite_open(const char *path, int32_t read_only, idx_backend **o
          * b-tree edge pages in consecutive commits, and each checkpoint syncs the database. */
         st = sq_exec(&s->base,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+                     /* (index_build_end_sql restores these two) */
                      "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"
                      "PRAGMA mmap_size=4294967296;"
                      "PRAGMA wal_autocheckpoint=16384;",

@@ -69,6 +69,8 @@ typedef struct idx_backend_ops {
      * none (ard_index_check). */
     const char *integrity_check_sql;
     int32_t concurrent_writers; /* ard_index_concurrent_writers */
+    /* Run around the secondary index builds after a sync's bulk load (sync.c), or NULL. */
+    const char *index_build_begin_sql, *index_build_end_sql;
 } idx_backend_ops;
 
 struct idx_backend {

@@ -132,11 +132,52 @@ static void test_symlink_outside(void **state) {
     rel_env_free(env);
 }
 
+/* A tile directory replaced by a symbolic link to a directory outside the dataset (sync resolves
+ * each directory once, not each file: sync.c confine_fast): its tile is recorded as failed, the
+ * other stays indexed; a directory link that stays inside the dataset is fine. */
+static void test_dirlink_outside(void **state) {
+    (void)state;
+    rel_env *env = rel_env_new(0);
+    char tile[400], dir[400], outside[400], cmd[4096];
+    rel_tile_path(env, 0, tile, sizeof tile);
+    snprintf(dir, sizeof dir, "%s", tile);
+    *strrchr(dir, '/') = '\0';
+    snprintf(outside, sizeof outside, "%s.outside", env->dir);
+    snprintf(cmd, sizeof cmd, "mv '%s' '%s' && ln -s '%s' '%s'", dir, outside, outside, dir);
+    assert_int_equal(rel_system(cmd), 0);
+    ard_sync_report rep;
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(rel_sync(env, &rep, &err), ARD_OK);
+    assert_int_equal(rep.files_seen, 3); /* 2 tiles + the catalog */
+    assert_int_equal(rep.files_failed, 1);
+    assert_non_null(strstr(rep.first_error, "outside the dataset"));
+    ard_index *idx = NULL;
+    assert_int_equal(ard_index_open(env->dir, NULL, ARD_INDEX_READ_ONLY, &idx, NULL), ARD_OK);
+    ard_plan *plan = NULL;
+    assert_int_equal(ard_index_query(idx, NULL, 0, &plan, NULL), ARD_OK);
+    assert_int_equal(ard_plan_num_files(plan), 1);
+    ard_plan_free(plan);
+    ard_index_close(idx);
+
+    snprintf(cmd, sizeof cmd, "rm '%s' && mv '%s' '%s/store' && ln -s '%s/store' '%s'", dir,
+             outside, env->dir, env->dir, dir);
+    assert_int_equal(rel_system(cmd), 0);
+    ard_error_init(&err);
+    assert_int_equal(rel_sync(env, &rep, &err), ARD_OK);
+    assert_int_equal(rep.files_failed, 0);
+    assert_int_equal(rep.files_added, 1); /* the tile failed before: read now */
+    ard_error_init(&err);
+    assert_int_equal(fetch_all(env, &err), ARD_OK);
+    rel_env_free(env);
+}
+
 int rel_confine_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_confine_lexical),
         cmocka_unit_test(test_crafted_index),
         cmocka_unit_test(test_symlink_outside),
+        cmocka_unit_test(test_dirlink_outside),
     };
     return cmocka_run_group_tests_name("path confinement", tests, NULL, NULL);
 }
