@@ -253,8 +253,9 @@ ARD_API void ard_store_abandon(ard_store *store, const ard_batch *batch);
 ARD_API void ard_store_finish(ard_store *store, ard_status status, const char *message);
 
 /* Consumer: the next batch in sequence order (or a batch re-queued from a dead consumer). Blocks;
- * timeout_ms < 0 waits forever, else ARD_ELIMIT after timeout_ms. ARD_EEOF at the end of data,
- * ARD_EIO when the producer died, the producer's status when it failed. Thread-safe. */
+ * timeout_ms < 0 waits forever, else ARD_ELIMIT after timeout_ms; timeout_ms == 0 polls (ARD_ELIMIT
+ * at once when nothing is ready, without sleeping). ARD_EEOF at the end of data, ARD_EIO when the
+ * producer died, the producer's status when it failed. Thread-safe. */
 ARD_API ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *out,
                                      ard_error *err);
 /* Consumer: hands the slot back. ARD_EINVAL when this handle does not hold it. Thread-safe. */

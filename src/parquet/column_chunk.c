@@ -222,6 +222,7 @@ void ard__chunk_close(ard__chunk_reader *cr) {
     ard_free(cr->rep);
     ard_free(cr->indices);
     ard_free(cr->level_copy);
+    ard__zstd_page_free(&cr->zs);
     ard__dict_reset(&cr->dict);
     memset(cr, 0, sizeof *cr);
 }
@@ -559,6 +560,10 @@ static ard_status data_page_v1(ard__chunk_reader *cr, const ard__pq_page_header 
     return st;
 }
 
+static int stageable(const ard__chunk_reader *cr, const ard__pq_page_header *h);
+static ard_status staged_v2(ard__chunk_reader *cr, const uint8_t *in, size_t in_len, size_t out_len,
+                            ard__page *pg, ard_error *err);
+
 static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header *h,
                                const uint8_t *stored, ard__page *pg, ard_error *err) {
     int64_t lv = (int64_t)h->repetition_levels_byte_length + h->definition_levels_byte_length;
@@ -582,9 +587,158 @@ static ard_status data_page_v2(ard__chunk_reader *cr, const ard__pq_page_header 
         pg->values_len = 0;
         return ARD_OK;
     }
+    if (pg->lazy && stageable(cr, h)) {
+        return staged_v2(cr, stored + lv, stored_len, out_len, pg, err);
+    }
     st = inflate_into_scratch(cr, stored + lv, stored_len, out_len, h->is_compressed, &pg->values,
                               err);
     pg->values_len = out_len;
+    return st;
+}
+
+/* ---- staged pages: ZSTD pages whose PLAIN values the caller decompresses straight into place ---- */
+
+/* 1 when a data page may come back staged: the caller asked, the chunk is ZSTD, the page is large,
+ * its values PLAIN and compressed, its v1 levels RLE (so that they can be located). */
+static int stageable(const ard__chunk_reader *cr, const ard__pq_page_header *h) {
+    if (!cr->stage_values || !cr->lazy_levels || cr->cc->codec != ARD_PQ_ZSTD ||
+        h->encoding != ARD_PQ_PLAIN || h->uncompressed_page_size < ARD__DEFER_MIN) {
+        return 0;
+    }
+    if (h->type == ARD_PQ_DATA_PAGE_V2) {
+        return h->is_compressed;
+    }
+    return (cr->max_rep == 0 || h->repetition_level_encoding == ARD_PQ_RLE) &&
+           (cr->max_def == 0 || h->definition_level_encoding == ARD_PQ_RLE);
+}
+
+/* Starts decoding a page's compressed part; scratch is sized for all of it up front, so that it
+ * never moves under zstd (which may use its first bytes as the dictionary of later blocks). */
+static ard_status staged_begin(ard__chunk_reader *cr, const uint8_t *in, size_t in_len,
+                               size_t out_len, ard_error *err) {
+    if ((int64_t)out_len > cr->memory_cap) {
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: page at byte %lld inflates to %zu bytes, over the "
+                             "memory cap",
+                             cr->what, (long long)cr->pos, out_len);
+    }
+    if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
+    }
+    snprintf(cr->zs_what, sizeof cr->zs_what, "%s: page at byte %lld", cr->what,
+             (long long)cr->pos);
+    cr->zs_have = 0;
+    cr->zs_levels = 0;
+    return ard__zstd_page_begin(&cr->zs, in, in_len, out_len, cr->zs_what, err);
+}
+
+/* Decodes blocks of the staged page into scratch until `want` bytes (at most all) are there. */
+static ard_status staged_fill(ard__chunk_reader *cr, size_t want, ard_error *err) {
+    want = want < cr->zs.out_len ? want : cr->zs.out_len;
+    while (cr->zs_have < want) {
+        size_t got = 0;
+        ard_status st = ard__zstd_page_next(&cr->zs, cr->scratch + cr->zs_have,
+                                            cr->zs.out_len - cr->zs_have, &got, cr->zs_what, err);
+        if (st != ARD_OK || got == 0) {
+            return st != ARD_OK ? st : ard__zstd_page_end(&cr->zs, cr->zs_have, cr->zs_what, err);
+        }
+        cr->zs_have += got;
+    }
+    return ARD_OK;
+}
+
+/* Byte length of the length-prefixed RLE level streams at the start of a staged v1 page, decoding
+ * blocks only as far as the prefixes need; SIZE_MAX when they do not fit the page. */
+static size_t staged_levels_length(ard__chunk_reader *cr, ard_status *st, ard_error *err) {
+    size_t lv = 0;
+    int16_t maxes[2] = {cr->max_rep, cr->max_def};
+    for (int i = 0; i < 2 && *st == ARD_OK; i++) {
+        if (maxes[i] == 0) {
+            continue;
+        }
+        *st = staged_fill(cr, lv + 4, err);
+        if (*st != ARD_OK || lv + 4 > cr->zs_have) {
+            return SIZE_MAX;
+        }
+        const uint8_t *p = cr->scratch + lv;
+        lv += 4 + ((size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24);
+    }
+    return lv;
+}
+
+/* A v1 page of a ZSTD chunk: only the blocks that hold its levels are decoded here; the values
+ * follow in ard__chunk_page_values(_into). Pages whose levels cannot be located lazily are decoded
+ * whole and take the eager path. */
+static ard_status staged_v1(ard__chunk_reader *cr, const ard__pq_page_header *h,
+                            const uint8_t *stored, ard__page *pg, ard_error *err) {
+    size_t body_len = (size_t)h->uncompressed_page_size, used = 0;
+    ard_status st = staged_begin(cr, stored, (size_t)h->compressed_page_size, body_len, err);
+    size_t lv = st == ARD_OK ? staged_levels_length(cr, &st, err) : SIZE_MAX;
+    if (st == ARD_OK) {
+        st = staged_fill(cr, lv, err);
+    }
+    if (st == ARD_OK && lv <= cr->zs_have &&
+        locate_levels(cr, h, 1, cr->scratch, cr->zs_have, pg, &used)) {
+        pg->staged = 1;
+        pg->values = cr->scratch + used;
+        pg->values_len = body_len - used;
+        pg->staged_have = cr->zs_have - used;
+        cr->zs_levels = used;
+        return ARD_OK;
+    }
+    if (st == ARD_OK) {
+        st = staged_fill(cr, body_len, err);
+    }
+    if (st == ARD_OK) {
+        st = ard__zstd_page_end(&cr->zs, cr->zs_have, cr->zs_what, err);
+    }
+    if (st == ARD_OK) {
+        st = page_levels(cr, h, 1, cr->scratch, body_len, pg, &used, err);
+    }
+    pg->values = cr->scratch + used;
+    pg->values_len = body_len - used;
+    return st;
+}
+
+/* The values of a v2 page of a ZSTD chunk whose levels are located: staged, nothing decoded yet. */
+static ard_status staged_v2(ard__chunk_reader *cr, const uint8_t *in, size_t in_len, size_t out_len,
+                            ard__page *pg, ard_error *err) {
+    ard_status st = staged_begin(cr, in, in_len, out_len, err);
+    pg->staged = st == ARD_OK;
+    pg->values = cr->scratch;
+    pg->values_len = out_len;
+    pg->staged_have = 0;
+    return st;
+}
+
+ard_status ard__chunk_page_values_into(ard__chunk_reader *cr, ard__page *pg, uint8_t *dst,
+                                       ard_error *err) {
+    if (!pg->staged) {
+        ard_status st = ard__chunk_page_values(cr, pg, err);
+        if (st == ARD_OK && pg->values_len > 0 && pg->values != dst) {
+            memmove(dst, pg->values, pg->values_len);
+        }
+        pg->values = st == ARD_OK ? dst : pg->values;
+        return st;
+    }
+    size_t have = pg->staged_have, total = pg->values_len;
+    if (have > 0) {
+        memcpy(dst, pg->values, have);
+    }
+    ard_status st = ARD_OK;
+    while (st == ARD_OK && have < total) {
+        size_t got = 0;
+        st = ard__zstd_page_next(&cr->zs, dst + have, total - have, &got, cr->zs_what, err);
+        if (got == 0) {
+            break; /* input used up early: the end check reports the short page */
+        }
+        have += got;
+    }
+    if (st == ARD_OK) {
+        st = ard__zstd_page_end(&cr->zs, cr->zs_levels + have, cr->zs_what, err);
+    }
+    pg->staged = 0;
+    pg->values = dst;
     return st;
 }
 
@@ -670,6 +824,15 @@ static ard_status deferred_page(ard__chunk_reader *cr, const ard__pq_page_header
 }
 
 ard_status ard__chunk_page_values(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {
+    if (pg->staged) {
+        ard_status st = staged_fill(cr, cr->zs.out_len, err);
+        if (st == ARD_OK) {
+            st = ard__zstd_page_end(&cr->zs, cr->zs_have, cr->zs_what, err);
+        }
+        pg->staged = 0;
+        pg->staged_have = pg->values_len;
+        return st;
+    }
     if (!pg->deferred) {
         return ARD_OK;
     }
@@ -696,8 +859,11 @@ static ard_status data_page(ard__chunk_reader *cr, const ard__pq_page_header *h,
     if (st != ARD_OK) {
         return st;
     }
-    return h->type == ARD_PQ_DATA_PAGE ? data_page_v1(cr, h, stored, pg, err)
-                                       : data_page_v2(cr, h, stored, pg, err);
+    if (h->type == ARD_PQ_DATA_PAGE) {
+        return stageable(cr, h) ? staged_v1(cr, h, stored, pg, err)
+                                : data_page_v1(cr, h, stored, pg, err);
+    }
+    return data_page_v2(cr, h, stored, pg, err);
 }
 
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *pg, ard_error *err) {

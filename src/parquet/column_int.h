@@ -40,6 +40,12 @@ typedef struct ard__page {
      * to bring into memory with ard__chunk_page_values. */
     int32_t deferred;
     int64_t values_offset;
+    /* Staged values (ard__chunk_reader.stage_values, lazy PLAIN pages of ZSTD chunks): only the
+     * first `staged_have` bytes at `values` are decoded (into the reader's scratch); the caller
+     * finishes the page with ard__chunk_page_values_into (straight into its destination) or
+     * ard__chunk_page_values (into scratch) before asking for the next page. */
+    int32_t staged;
+    size_t staged_have;
 } ard__page;
 
 /* A read-only mapping of file bytes guarded against SIGBUS (chunk_map.c): if the file is truncated
@@ -79,6 +85,12 @@ typedef struct ard__chunk_reader {
     int32_t lazy_levels;  /* set by the caller: return RLE level streams undecoded when possible */
     int32_t defer_values; /* set by the caller (with lazy_levels): large uncompressed pages come
                              back deferred, their values left in the file */
+    int32_t stage_values; /* set by the caller (with lazy_levels): large PLAIN pages of ZSTD
+                             chunks come back staged, their values not yet decompressed */
+    ard__zstd_page zs;    /* the staged page's decoder */
+    size_t zs_have;       /* bytes of the staged page's compressed part decoded into scratch */
+    size_t zs_levels;     /* of which levels (v1 pages) */
+    char zs_what[480];    /* "<what>: page at byte N" of the staged page */
     int32_t incremental;  /* chunk bytes are read page by page, not in one read (large
                              uncompressed chunks of fd-backed files) */
     uint8_t *level_copy;  /* level bytes of a deferred page (buf may be replaced under it) */
@@ -121,9 +133,17 @@ ard_status ard__chunk_seek(ard__chunk_reader *cr, int64_t offset, int64_t chunk_
  * index pages skipped, CRCs verified. */
 ard_status ard__chunk_next_page(ard__chunk_reader *cr, ard__page *page, ard_error *err);
 void ard__chunk_close(ard__chunk_reader *cr);
-/* Brings a deferred page's value bytes into memory (pg->values set, deferred cleared). The page's
- * level pointers stay valid. */
+/* Brings a deferred or staged page's value bytes into memory (pg->values set, deferred and staged
+ * cleared). The page's level pointers stay valid. */
 ard_status ard__chunk_page_values(ard__chunk_reader *cr, ard__page *pg, ard_error *err);
+/* Finishes a staged page (see ard__page.staged) by decoding its values straight into dst
+ * (pg->values_len bytes); pg->values then points at dst. ARD_ECORRUPT when the page does not
+ * decompress to exactly its declared size. */
+ard_status ard__chunk_page_values_into(ard__chunk_reader *cr, ard__page *pg, uint8_t *dst,
+                                       ard_error *err);
+/* Staged pages the matrix reader decompressed straight into place since the process started
+ * (column_matrix.c; tests). */
+uint64_t ard__pq_staged_in_place(void);
 /* `st`, or ARD_EIO (naming the file and offset) when the chunk's mapping faulted because the file
  * was truncated while it was read. Every reader calls it on its final status before closing: values
  * decoded from a vanished range are zeros, never results. */
@@ -155,6 +175,9 @@ void ard__levels_init(ard__levels *ls, const uint8_t *data, size_t len, int bit_
 /* The next n levels (values above INT16_MAX come out as -1, for the caller's range check).
  * ARD_ECORRUPT when the stream ends early or a run is malformed. */
 ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error *err);
+/* 1 when the next n levels are all `value` in RLE runs (reads run headers only); 0 when a run is
+ * bit-packed, holds another value or is malformed, or the stream is short. Consumes the stream. */
+int ard__levels_all_rle(ard__levels *ls, int64_t n, int16_t value);
 
 /* One vectorisable pass over levels: how many equal `target`, and their range (0, 0 when n == 0). */
 int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,

@@ -6,7 +6,11 @@
 #include "column_int.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
+
+/* Staged pages decompressed straight into the matrix since the process started (tests). */
+static _Atomic uint64_t ard__staged_in_place;
 
 typedef struct matrix_state {
     ard_pq_f32_matrix *m;
@@ -209,7 +213,9 @@ static ard_status contiguous_page(matrix_state *s, ard__chunk_reader *cr, const 
     if (s->defer_at >= 0 && pg->num_values == n) { /* straight from the file into place */
         st = queue_read(s, cr, (uint8_t *)out, s->defer_at, (size_t)n * sizeof(float), err);
     } else if (dense && pg->num_values == n) {
-        memcpy(out, dense, (size_t)n * sizeof(float));
+        if (dense != out) { /* a staged page's values were decompressed in place */
+            memcpy(out, dense, (size_t)n * sizeof(float));
+        }
         st = ARD_OK;
     } else if (dense) {
         st = element_bits(s) == 0 ? ARD_OK
@@ -347,6 +353,11 @@ static ard_status window_levels(matrix_state *s, ard__chunk_reader *cr, ard__lev
  * (one pass over the definition levels) and decoded into tmp. */
 static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, ard__page *pg,
                               const float **src, int64_t *avail, ard_error *err) {
+    if (pg->staged) {
+        *src = NULL; /* PLAIN, decompressed by staged_values once the matrix exists */
+        *avail = (int64_t)(pg->values_len / sizeof(float));
+        return ARD_OK;
+    }
     if (pg->deferred && pg->encoding == ARD_PQ_PLAIN) {
         *src = NULL; /* in the file: windows read them into place, or lazy_page brings them in */
         *avail = (int64_t)(pg->values_len / sizeof(float));
@@ -381,6 +392,31 @@ static ard_status lazy_values(matrix_state *s, ard__chunk_reader *cr, ard__page 
     *src = s->tmp;
     *avail = counted.num_values;
     return ard__decode_fixed(cr, &counted, (uint8_t *)s->tmp, err);
+}
+
+/* The values of a staged page (ZSTD, PLAIN): when every level of the page is a list element and the
+ * page fits the matrix where it starts, they are decompressed straight into their place (each window
+ * then finds its values already there); otherwise into the page buffer, as any page. */
+static ard_status staged_values(matrix_state *s, ard__chunk_reader *cr, ard__page *pg,
+                                const float **src, ard_error *err) {
+    int64_t n = pg->num_levels, w = s->m->values ? s->m->width : 0, start = -1;
+    ard__levels rs, ds;
+    ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
+    ard__levels_init(&ds, pg->def_data, pg->def_len, ard__bit_width((uint64_t)cr->max_def));
+    int16_t rep0 = -1;
+    if (w > 0 && pg->values_len == (uint64_t)n * sizeof(float) &&
+        (cr->max_def == 0 || ard__levels_all_rle(&ds, n, cr->max_def)) &&
+        ard__levels_read(&rs, &rep0, 1, NULL) == ARD_OK) {
+        start = rep0 == 0 ? (s->row + 1) * w : s->row * w + s->col;
+    }
+    if (start >= 0 && start <= s->m->rows * w - n) {
+        *src = s->m->values + start;
+        atomic_fetch_add(&ard__staged_in_place, 1);
+        return ard__chunk_page_values_into(cr, pg, (uint8_t *)(s->m->values + start), err);
+    }
+    ard_status st = ard__chunk_page_values(cr, pg, err);
+    *src = (const float *)(const void *)pg->values;
+    return st;
 }
 
 /* The list width from the first record of a lazy page that has elements, streaming its levels in
@@ -421,6 +457,9 @@ static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, ard__page *p
     int64_t w = s->m->values ? s->m->width : probe_width(s, cr, pg, rows);
     if (st == ARD_OK && !s->m->values && w >= 0) {
         st = allocate(s, cr, rows, w, err);
+    }
+    if (st == ARD_OK && pg->staged) {
+        st = staged_values(s, cr, pg, &src, err);
     }
     ard__levels rs, ds;
     ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
@@ -564,6 +603,7 @@ static ard_status read_matrix(const ard_parquet_file *file, int32_t row_group, i
     ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
     cr.lazy_levels = 1;
     cr.defer_values = 1;
+    cr.stage_values = 1;
     if (st == ARD_OK) {
         st = list_levels(s, &cr, err);
     }
@@ -616,6 +656,10 @@ ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_
     *width_out = st == ARD_OK ? m.width : 0;
     *has_nulls = st == ARD_OK && s.any_null;
     return st;
+}
+
+uint64_t ard__pq_staged_in_place(void) {
+    return atomic_load(&ard__staged_in_place);
 }
 
 void ard_pq_matrix_reset(ard_pq_f32_matrix *m) {

@@ -12,6 +12,7 @@
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* the buffer-less block decoder (ard__zstd_page_*) */
 #include <zstd.h>
 
 #define ZLIB_CHUNK ((size_t)1 << 30) /* largest piece handed to zlib's uInt counters */
@@ -132,6 +133,91 @@ static ard_status zstd_dec(const uint8_t *in, size_t in_len, uint8_t *out, size_
         return bad_data(err, what, ARD_PQ_ZSTD, ZSTD_getErrorName(n), out_len);
     }
     return n == out_len ? ARD_OK : size_mismatch(err, what, ARD_PQ_ZSTD, n, out_len);
+}
+
+/* ---- ZSTD pages decoded block by block ----
+ * zstd's buffer-less decoder writes each block wherever the caller says. When a block lands
+ * somewhere other than right after the previous one, zstd keeps the previous contiguous output as
+ * its dictionary; the page reader uses this to decode a page's first blocks (levels) into scratch
+ * and the rest straight into the output matrix, with the scratch left untouched until the end. */
+
+static void *zstd_alloc(void *opaque, size_t size) {
+    (void)opaque;
+    return ard_malloc(size);
+}
+
+static void zstd_free(void *opaque, void *ptr) {
+    (void)opaque;
+    ard_free(ptr);
+}
+
+ard_status ard__zstd_page_begin(ard__zstd_page *zp, const uint8_t *in, size_t in_len,
+                                size_t out_len, const char *what, ard_error *err) {
+    if (!zp->dctx) {
+        ZSTD_customMem mem = {zstd_alloc, zstd_free, NULL};
+        zp->dctx = ZSTD_createDCtx_advanced(mem);
+        if (!zp->dctx) {
+            return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a ZSTD decoder", what);
+        }
+    }
+    size_t r = ZSTD_decompressBegin(zp->dctx);
+    if (ZSTD_isError(r)) {
+        return ard_error_set(err, ARD_EINTERNAL, "%s: ZSTD_decompressBegin: %s", what,
+                             ZSTD_getErrorName(r));
+    }
+    zp->in = in;
+    zp->in_left = in_len;
+    zp->out_len = out_len;
+    return ARD_OK;
+}
+
+ard_status ard__zstd_page_next(ard__zstd_page *zp, uint8_t *dst, size_t cap, size_t *produced,
+                               const char *what, ard_error *err) {
+    uint8_t spare;
+    *produced = 0;
+    for (;;) {
+        size_t need = ZSTD_nextSrcSizeToDecompress(zp->dctx);
+        if (need == 0) { /* a frame ended: the page is done, or another frame follows */
+            if (zp->in_left == 0) {
+                return ARD_OK;
+            }
+            size_t r = ZSTD_decompressBegin(zp->dctx);
+            if (ZSTD_isError(r)) {
+                return bad_data(err, what, ARD_PQ_ZSTD, ZSTD_getErrorName(r), zp->out_len);
+            }
+            continue;
+        }
+        if (need > zp->in_left) {
+            return bad_data(err, what, ARD_PQ_ZSTD, "truncated frame", zp->out_len);
+        }
+        size_t n = ZSTD_decompressContinue(zp->dctx, cap ? dst : &spare, cap, zp->in, need);
+        if (ZSTD_isError(n)) {
+            return bad_data(err, what, ARD_PQ_ZSTD, ZSTD_getErrorName(n), zp->out_len);
+        }
+        zp->in += need;
+        zp->in_left -= need;
+        if (n > 0) {
+            *produced = n;
+            return ARD_OK;
+        }
+    }
+}
+
+ard_status ard__zstd_page_end(ard__zstd_page *zp, size_t decoded, const char *what,
+                              ard_error *err) {
+    size_t more = 0;
+    ard_status st = ard__zstd_page_next(zp, NULL, 0, &more, what, err);
+    if (st == ARD_OK && (more != 0 || decoded != zp->out_len)) {
+        st = size_mismatch(err, what, ARD_PQ_ZSTD, decoded + more, zp->out_len);
+    }
+    return st;
+}
+
+void ard__zstd_page_free(ard__zstd_page *zp) {
+    if (zp && zp->dctx) {
+        ZSTD_freeDCtx(zp->dctx);
+        zp->dctx = NULL;
+    }
 }
 
 /* One bare LZ4 block into exactly out_len bytes; -1 when invalid, else the decoded size. */

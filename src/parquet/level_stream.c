@@ -55,6 +55,22 @@ static ard_status next_run(ard__levels *ls, ard_error *err) {
     return ARD_OK;
 }
 
+int ard__levels_all_rle(ard__levels *ls, int64_t n, int16_t value) {
+    while (n > 0) {
+        if (ls->rle_left == 0 && ls->packed_left == 0 && ls->group_pos >= 8 &&
+            next_run(ls, NULL) != ARD_OK) {
+            return 0;
+        }
+        if (ls->rle_left == 0 || ls->rle_value != value) {
+            return 0;
+        }
+        int64_t m = n < ls->rle_left ? n : ls->rle_left;
+        n -= m;
+        ls->rle_left -= m;
+    }
+    return 1;
+}
+
 ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error *err) {
     int64_t done = 0;
     while (done < n) {

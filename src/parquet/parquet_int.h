@@ -226,6 +226,26 @@ int ard__bit_width(uint64_t max_value);
  * raw LZ4 block. LZO -> ARD_ENOTSUP. `what` names the source (path + offset) for messages. */
 ard_status ard__pq_decompress(int codec, const uint8_t *in, size_t in_len, uint8_t *out,
                               size_t out_len, const char *what, ard_error *err);
+/* One ZSTD page decoded a block at a time into destinations the caller picks (compress.c). A block
+ * written anywhere but right after the previous output makes zstd use the previous contiguous
+ * output as its dictionary: that memory must stay unchanged until the page ends. */
+typedef struct ard__zstd_page {
+    void *dctx; /* ZSTD_DCtx, kept across pages; ard__zstd_page_free releases it */
+    const uint8_t *in;
+    size_t in_left;
+    size_t out_len; /* the page's expected decompressed size (for messages and the end check) */
+} ard__zstd_page;
+/* Starts decoding in[0..in_len), which must decompress to exactly out_len bytes. */
+ard_status ard__zstd_page_begin(ard__zstd_page *zp, const uint8_t *in, size_t in_len,
+                                size_t out_len, const char *what, ard_error *err);
+/* Decodes the next block into dst (at most cap bytes; a larger block is ARD_ECORRUPT): *produced
+ * bytes, 0 once the input is used up. Frames after the first and skippable frames are followed. */
+ard_status ard__zstd_page_next(ard__zstd_page *zp, uint8_t *dst, size_t cap, size_t *produced,
+                               const char *what, ard_error *err);
+/* After `decoded` bytes: checks that the input is used up (checksum included) and that decoded is
+ * the expected size; ARD_ECORRUPT otherwise. */
+ard_status ard__zstd_page_end(ard__zstd_page *zp, size_t decoded, const char *what, ard_error *err);
+void ard__zstd_page_free(ard__zstd_page *zp);
 /* Compresses `in` and appends to `out`. level: codec-specific, 0 = codec default. */
 ard_status ard__pq_compress(int codec, int level, const uint8_t *in, size_t in_len, ard_buf *out,
                             ard_error *err);

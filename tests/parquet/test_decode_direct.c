@@ -2,7 +2,9 @@
  * chunks, column_chunk.c + column_matrix.c) against the plain path (the same bytes opened from
  * memory, where nothing is deferred), on adversarial input: NaN payloads, null elements in some
  * windows of a page only, null lists, uneven lists, pages cut inside rows, DATA_PAGE and
- * DATA_PAGE_V2, with and without page CRCs, and a file truncated under the reader. */
+ * DATA_PAGE_V2, with and without page CRCs, and a file truncated under the reader. ZSTD pages
+ * decompressed straight into the matrix (staged pages) are compared with the same rows written
+ * UNCOMPRESSED (test_decode_staged.c). */
 #include "column_int.h"
 
 /* clang-format off */
@@ -100,7 +102,8 @@ static ard_status write_rows(ard_pq_writer *w, enum kind kind, const float *v, a
     return st;
 }
 
-static void write_file(const char *path, enum kind kind, int32_t page_version, int32_t crc) {
+static void write_coded(const char *path, enum kind kind, int32_t page_version, int32_t crc,
+                        int32_t codec) {
     float *v = malloc((size_t)ROWS * WIDTH * sizeof *v);
     assert_non_null(v);
     uint64_t s = 7;
@@ -119,7 +122,7 @@ static void write_file(const char *path, enum kind kind, int32_t page_version, i
                      ARD_OK);
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
-    o.codec = ARD_PQ_UNCOMPRESSED;
+    o.codec = (ard_pq_codec)codec;
     o.byte_stream_split = 0;
     o.disable_dictionary = 1;
     o.disable_page_index = 1;
@@ -140,6 +143,10 @@ static void write_file(const char *path, enum kind kind, int32_t page_version, i
     }
     ard_pq_schema_free(sb);
     free(v);
+}
+
+static void write_file(const char *path, enum kind kind, int32_t page_version, int32_t crc) {
+    write_coded(path, kind, page_version, crc, ARD_PQ_UNCOMPRESSED);
 }
 
 static int setup(void **state) {
@@ -344,6 +351,311 @@ static void test_shared_buffers(void **state) {
     ard_parquet_buffers_free(NULL);
 }
 
+/* ---- staged pages: ZSTD pages decompressed straight into the matrix ---- */
+
+/* 1 when the chunk's first data page comes back staged (levels decoded, values not yet). */
+static int first_page_staged(ard_parquet_file *pq, int32_t rg, int32_t leaf) {
+    ard__chunk_reader cr;
+    assert_int_equal(ard__chunk_open(&cr, pq, rg, leaf, NULL), ARD_OK);
+    cr.lazy_levels = 1;
+    cr.defer_values = 1;
+    cr.stage_values = 1;
+    ard__page pg;
+    assert_int_equal(ard__chunk_next_page(&cr, &pg, NULL), ARD_OK);
+    int staged = pg.staged;
+    if (staged) { /* finishing it into scratch gives the bytes the whole-page path gives */
+        assert_true(pg.staged_have < pg.values_len);
+        assert_int_equal(ard__chunk_page_values(&cr, &pg, NULL), ARD_OK);
+        assert_int_equal(pg.staged, 0);
+    }
+    ard__chunk_close(&cr);
+    return staged;
+}
+
+/* Every row group of the ZSTD file (read from disk, staged) against the same rows written
+ * UNCOMPRESSED and opened from memory (the plain path): same status, same bits, through both APIs.
+ * Returns the pages decompressed in place meanwhile. */
+static uint64_t compare_codecs(const char *zstd_path, const char *plain_path,
+                               ard_status expect_rg1) {
+    size_t size = 0;
+    uint8_t *bytes = ard_test_read_file(plain_path, &size);
+    assert_non_null(bytes);
+    ard_parquet_file *pz = NULL, *pm = NULL;
+    assert_int_equal(ard_parquet_open(zstd_path, NULL, &pz, NULL), ARD_OK);
+    assert_int_equal(ard_parquet_open_memory(bytes, size, "mem", NULL, &pm, NULL), ARD_OK);
+    int32_t leaf = ard_parquet_find_leaf(pz, "FLUX.list.element");
+    assert_true(leaf >= 0);
+    assert_int_equal(first_page_staged(pz, 0, leaf), 1);
+    assert_int_equal(first_page_staged(pm, 0, leaf), 0);
+    uint64_t before = ard__pq_staged_in_place();
+    for (int32_t rg = 0; rg < ard_parquet_metadata(pz)->num_row_groups; rg++) {
+        ard_pq_f32_matrix a, b;
+        ard_status sa = ard_parquet_read_f32_matrix(pz, rg, leaf, &a, NULL);
+        ard_status sb = ard_parquet_read_f32_matrix(pm, rg, leaf, &b, NULL);
+        assert_int_equal(sa, sb);
+        assert_int_equal(sa, rg == 1 ? expect_rg1 : ARD_OK);
+        if (sa != ARD_OK) {
+            continue;
+        }
+        assert_same_matrix(&a, &b);
+        int64_t cap = (int64_t)RG_ROWS * WIDTH, rows = 0, width = 0;
+        float *into = malloc((size_t)cap * sizeof *into);
+        uint8_t *valid = malloc((size_t)cap / 8 + 1);
+        memset(into, 0xA5, (size_t)cap * sizeof *into);
+        memset(valid, 0x5A, (size_t)cap / 8 + 1);
+        int32_t nulls = -1;
+        assert_int_equal(ard_parquet_read_f32_matrix_into(pz, rg, leaf, into, cap, valid, &rows,
+                                                          &width, &nulls, NULL),
+                         ARD_OK);
+        assert_int_equal(rows * width, a.rows * a.width);
+        assert_memory_equal(into, b.values, (size_t)(rows * width) * sizeof(float));
+        assert_int_equal(nulls, b.validity != NULL);
+        if (b.validity) {
+            assert_memory_equal(valid, b.validity, (size_t)(rows * width) / 8);
+        }
+        free(into);
+        free(valid);
+        ard_pq_matrix_reset(&a);
+        ard_pq_matrix_reset(&b);
+    }
+    uint64_t in_place = ard__pq_staged_in_place() - before;
+    ard_parquet_close(pz);
+    ard_parquet_close(pm);
+    free(bytes);
+    return in_place;
+}
+
+/* Data pages of the column in all row groups large enough to be staged. */
+static uint64_t count_pages(const char *path) {
+    ard_parquet_file *pq = NULL;
+    assert_int_equal(ard_parquet_open(path, NULL, &pq, NULL), ARD_OK);
+    int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
+    uint64_t pages = 0;
+    for (int32_t rg = 0; rg < ard_parquet_metadata(pq)->num_row_groups; rg++) {
+        ard__chunk_reader cr;
+        assert_int_equal(ard__chunk_open(&cr, pq, rg, leaf, NULL), ARD_OK);
+        ard__page pg;
+        while (ard__chunk_next_page(&cr, &pg, NULL) == ARD_OK) {
+            pages += pg.values_len >= (256 << 10); /* smaller pages are never staged */
+        }
+        ard__chunk_close(&cr);
+    }
+    ard_parquet_close(pq);
+    return pages;
+}
+
+/* The ZSTD and the UNCOMPRESSED file of one kind and page version, compared; the in-place count. */
+static uint64_t staged_case(fixture *fx, enum kind kind, int32_t page_version,
+                            ard_status expect_rg1, uint64_t *pages) {
+    char zpath[600];
+    snprintf(zpath, sizeof zpath, "%s.zstd", fx->path);
+    write_coded(zpath, kind, page_version, 0, ARD_PQ_ZSTD);
+    write_coded(fx->path, kind, page_version, 0, ARD_PQ_UNCOMPRESSED);
+    uint64_t in_place = compare_codecs(zpath, fx->path, expect_rg1);
+    *pages = count_pages(zpath);
+    return in_place;
+}
+
+static void test_staged_clean(void **state) {
+    /* every page (~15 per row group, cut inside rows) lands in place, in both reads of it */
+    uint64_t pages = 0, in_place = staged_case(*state, CLEAN, 1, ARD_OK, &pages);
+    assert_int_equal(in_place, 2 * pages);
+    assert_true(pages > 30);
+    in_place = staged_case(*state, CLEAN, 2, ARD_OK, &pages);
+    assert_int_equal(in_place, 2 * pages);
+}
+
+static void test_staged_nulls(void **state) {
+    /* pages with null elements take the scratch path, the clean ones around them stay in place */
+    uint64_t p1 = 0, p2 = 0;
+    uint64_t n1 = staged_case(*state, NULL_ELEMENTS, 1, ARD_OK, &p1);
+    uint64_t n2 = staged_case(*state, NULL_ELEMENTS, 2, ARD_OK, &p2);
+    assert_true(n1 > 0 && n1 < 2 * p1 && n2 > 0 && n2 < 2 * p2);
+    staged_case(*state, NULL_LISTS, 1, ARD_OK, &p1);
+    staged_case(*state, UNEVEN, 1, ARD_EINVAL, &p1);
+    staged_case(*state, UNEVEN, 2, ARD_EINVAL, &p2);
+}
+
+/* Byte offset, stored and decompressed size of the body of data page `page` of (rg, leaf). */
+static void page_body_at(ard_parquet_file *pq, const uint8_t *bytes, int32_t rg, int32_t leaf,
+                         int page, int64_t *off, int64_t *len, int64_t *out_len) {
+    const ard_pq_column_chunk *cc = &ard_parquet_metadata(pq)->row_groups[rg].columns[leaf];
+    int64_t pos = cc->chunk_start;
+    for (int i = 0;; i++) {
+        ard__pq_page_header h;
+        assert_int_equal(ard__pq_decode_page_header(bytes + pos, 4096, pos, "mem", &h, NULL),
+                         ARD_OK);
+        if (i == page) {
+            *off = pos + h.header_size;
+            *len = h.compressed_page_size;
+            *out_len = h.uncompressed_page_size;
+            return;
+        }
+        pos += h.header_size + h.compressed_page_size;
+    }
+}
+
+/* Offsets of the block headers of the one zstd frame in p[0..len) (RFC 8878, 3.1.1); their count. */
+static int zstd_blocks(const uint8_t *p, int64_t len, int64_t *at, int max) {
+    static const int did_size[4] = {0, 1, 2, 4}, fcs_size[4] = {0, 2, 4, 8};
+    uint8_t fhd = p[4];
+    int single = (fhd >> 5) & 1, fcs = fhd >> 6;
+    int64_t pos =
+        5 + (single ? 0 : 1) + did_size[fhd & 3] + (fcs == 0 && single ? 1 : fcs_size[fcs]);
+    int n = 0;
+    while (pos + 3 <= len && n < max) {
+        uint32_t h = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16;
+        at[n++] = pos;
+        pos += 3 + (((h >> 1) & 3) == 1 ? 1 : (int64_t)(h >> 3));
+        if (h & 1) {
+            break;
+        }
+    }
+    return n;
+}
+
+/* A damaged compressed page is ARD_ECORRUPT naming the page, never a crash: the frame's magic, the
+ * reserved block type in the second block (values decoded in place), a last block longer than the
+ * page, and a run of 0xFF bytes mid-page. zstd without a frame checksum cannot see every damage: where decompressing the whole
+ * page with ZSTD_decompress (the plain path) succeeds, the staged path must succeed too. */
+static void test_staged_corrupt(void **state) {
+    fixture *fx = *state;
+    write_coded(fx->path, CLEAN, 1, 0, ARD_PQ_ZSTD);
+    size_t size = 0;
+    uint8_t *bytes = ard_test_read_file(fx->path, &size);
+    assert_non_null(bytes);
+    ard_parquet_file *pq = NULL;
+    assert_int_equal(ard_parquet_open_memory(bytes, size, "mem", NULL, &pq, NULL), ARD_OK);
+    int32_t leaf = ard_parquet_find_leaf(pq, "FLUX.list.element");
+    uint8_t *copy = malloc(size);
+    assert_non_null(copy);
+    int errors = 0;
+    for (int damage = 0; damage < 4; damage++) {
+        memcpy(copy, bytes, size);
+        int64_t off = 0, len = 0, out_len = 0;
+        page_body_at(pq, bytes, 0, leaf, 1 + damage, &off, &len, &out_len);
+        int64_t blocks[64];
+        int nblocks = zstd_blocks(copy + off, len, blocks, 64);
+        assert_true(nblocks >= 3);
+        if (damage == 0) {
+            copy[off] ^= 0xFF; /* frame magic */
+        } else if (damage == 1) {
+            copy[off + blocks[1]] |= 6; /* the second block (values, in place): reserved type */
+        } else if (damage == 2) {
+            memset(copy + off + len / 2, 0xFF, 64); /* a run of ones mid-page */
+        } else { /* the last block claims 64 bytes more than the page holds */
+            uint8_t *bh = copy + off + blocks[nblocks - 1];
+            uint32_t h = (uint32_t)bh[0] | (uint32_t)bh[1] << 8 | (uint32_t)bh[2] << 16;
+            h += 64u << 3;
+            bh[0] = (uint8_t)h;
+            bh[1] = (uint8_t)(h >> 8);
+            bh[2] = (uint8_t)(h >> 16);
+        }
+        ard_parquet_file *bad = NULL;
+        assert_int_equal(ard_parquet_open_memory(copy, size, "damaged", NULL, &bad, NULL), ARD_OK);
+        ard_pq_f32_matrix m;
+        ard_error err;
+        ard_error_init(&err);
+        uint8_t *whole = malloc((size_t)out_len + 1);
+        ard_status plain = ard__pq_decompress(ARD_PQ_ZSTD, copy + off, (size_t)len, whole,
+                                              (size_t)out_len, "whole", NULL);
+        free(whole);
+        assert_true(damage > 0 || plain == ARD_ECORRUPT);
+        errors += plain != ARD_OK;
+        ard_status st = ard_parquet_read_f32_matrix(bad, 0, leaf, &m, &err);
+        if (plain == ARD_OK) { /* damage the codec cannot see: both paths decode something */
+            assert_int_equal(st, ARD_OK);
+            ard_pq_matrix_reset(&m);
+            ard_parquet_close(bad);
+            continue;
+        }
+        if (st != ARD_ECORRUPT || !strstr(err.msg, "damaged") || !strstr(err.msg, "ZSTD")) {
+            fail_msg("damage %d: %s (%s)", damage, ard_status_name(st), err.msg);
+        }
+        assert_null(m.values);
+        float *into = malloc((size_t)RG_ROWS * WIDTH * sizeof *into);
+        int64_t rows = -1, width = -1;
+        int32_t nulls = -1;
+        assert_int_equal(ard_parquet_read_f32_matrix_into(bad, 0, leaf, into,
+                                                          (int64_t)RG_ROWS * WIDTH, NULL, &rows,
+                                                          &width, &nulls, NULL),
+                         ARD_ECORRUPT);
+        assert_int_equal(rows, 0);
+        free(into);
+        assert_int_equal(ard_parquet_read_f32_matrix(bad, 1, leaf, &m, NULL), ARD_OK);
+        ard_pq_matrix_reset(&m);
+        ard_parquet_close(bad);
+    }
+    assert_true(errors >= 3);
+    free(copy);
+    ard_parquet_close(pq);
+    free(bytes);
+}
+
+/* Levels longer than one zstd block (128 KiB): 1.2 million lists of 2 floats in one page, so the
+ * bit-packed repetition levels alone decompress to ~300 KB before the first value. */
+static void test_staged_long_levels(void **state) {
+    fixture *fx = *state;
+    enum { N = 1200000, W = 2 };
+    float *v = malloc((size_t)N * W * sizeof *v);
+    int64_t *ids = malloc((size_t)N * sizeof *ids);
+    assert_true(v && ids);
+    uint64_t s = 5;
+    for (int64_t k = 0; k < (int64_t)N * W; k++) {
+        v[k] = value_at(&s, k);
+    }
+    for (int64_t i = 0; i < N; i++) {
+        ids[i] = i;
+    }
+    char zpath[600];
+    snprintf(zpath, sizeof zpath, "%s.zstd", fx->path);
+    for (int pass = 0; pass < 2; pass++) {
+        ard_pq_schema_builder *sb = NULL;
+        assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
+        assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED,
+                                                  NULL, 0, NULL, NULL),
+                         ARD_OK);
+        assert_int_equal(ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
+                                                ARD_PQ_OPTIONAL, NULL, NULL, NULL),
+                         ARD_OK);
+        ard_pq_writer_options o;
+        ard_pq_writer_options_init(&o);
+        o.codec = pass == 0 ? ARD_PQ_ZSTD : ARD_PQ_UNCOMPRESSED;
+        o.byte_stream_split = 0;
+        o.disable_dictionary = 1;
+        o.disable_page_index = 1;
+        o.disable_crc = 1;
+        o.page_size_bytes = 64 << 20;
+        o.rows_per_row_group = N;
+        ard_pq_writer *w = NULL;
+        assert_int_equal(ard_pq_writer_open(pass == 0 ? zpath : fx->path, sb, &o, &w, NULL),
+                         ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 0, ids, NULL, N, NULL), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_list_matrix(w, 1, v, N, W, NULL, NULL, NULL), ARD_OK);
+        assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
+        ard_pq_schema_free(sb);
+    }
+    ard_parquet_file *pz = NULL, *pu = NULL;
+    assert_int_equal(ard_parquet_open(zpath, NULL, &pz, NULL), ARD_OK);
+    assert_int_equal(ard_parquet_open(fx->path, NULL, &pu, NULL), ARD_OK);
+    int32_t leaf = ard_parquet_find_leaf(pz, "FLUX.list.element");
+    assert_int_equal(first_page_staged(pz, 0, leaf), 1);
+    uint64_t before = ard__pq_staged_in_place();
+    ard_pq_f32_matrix a, b;
+    assert_int_equal(ard_parquet_read_f32_matrix(pz, 0, leaf, &a, NULL), ARD_OK);
+    assert_int_equal(ard_parquet_read_f32_matrix(pu, 0, leaf, &b, NULL), ARD_OK);
+    assert_true(ard__pq_staged_in_place() > before);
+    assert_int_equal(a.rows, N);
+    assert_same_matrix(&a, &b);
+    assert_memory_equal(a.values, v, (size_t)N * W * sizeof(float));
+    ard_pq_matrix_reset(&a);
+    ard_pq_matrix_reset(&b);
+    ard_parquet_close(pz);
+    ard_parquet_close(pu);
+    free(v);
+    free(ids);
+}
+
 int ard_test_decode_direct_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_clean_v1, setup, teardown),
@@ -354,6 +666,10 @@ int ard_test_decode_direct_run(void) {
         cmocka_unit_test_setup_teardown(test_crc_pages_not_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged_clean, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged_nulls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_staged_long_levels, setup, teardown),
     };
     return cmocka_run_group_tests_name("parquet_decode_direct", tests, NULL, NULL);
 }

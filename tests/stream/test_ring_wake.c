@@ -178,35 +178,62 @@ static void *paced_main(void *arg) {
     return NULL;
 }
 
-/* A lone consumer that outpaces its producer sleeps until half the ring is ready (8 slots: 4
- * batches), then takes them without waiting: one wake-up per 4 batches, not per batch. The
- * producer publishes every 20 ms; the consumer's liveness poll (250 ms) is far longer than 4 of
+/* A lone consumer that outpaces its producer sleeps until 3/4 of the ring is ready (8 slots: 6
+ * batches), then takes them without waiting: one wake-up per 6 batches, not per batch. The
+ * producer publishes every 20 ms; the consumer's liveness poll (250 ms) is far longer than 6 of
  * them. */
-static void test_lone_consumer_wakes_for_half_ring(void **state) {
+static void test_lone_consumer_wakes_for_most_of_ring(void **state) {
     (void)state;
     ard_store_options o;
     geometry(&o, 8);
     ard_store *p = NULL, *c = NULL;
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
-    paced q = {p, 12, 20};
+    paced q = {p, 18, 20};
     pthread_t t;
     pthread_create(&t, NULL, paced_main, &q);
     for (int round = 0; round < 3; round++) {
         ard_batch b;
         assert_int_equal(ard_store_acquire(c, 10000, &b, NULL), ARD_OK); /* sleeps */
-        assert_int_equal(b.seq, 4 * round);
+        assert_int_equal(b.seq, 6 * round);
         int ready = 1;
         while (ard_store_next(c, 0, &b, NULL) == ARD_OK) { /* timeout 0: only what is ready */
             ready++;
-            if (ready == 4) {
+            if (ready == 6) {
                 break;
             }
         }
-        assert_int_equal(ready, 4); /* woken with 4 ready (old protocol: 1) */
+        assert_int_equal(ready, 6); /* woken with 6 ready (half-ring protocol: 4, old: 1) */
         assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     }
     pthread_join(t, NULL);
+    ard_store_close(c);
+    ard_store_close(p);
+}
+
+/* timeout 0 polls: ARD_ELIMIT at once when nothing is ready, without registering as a sleeper;
+ * a batch published meanwhile is taken by the next poll. */
+static void test_poll_does_not_sleep(void **state) {
+    (void)state;
+    ard_store_options o;
+    geometry(&o, 4);
+    ard_store *p = NULL, *c = NULL;
+    assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+    assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
+    store_header *h = c->map->h;
+    ard_batch b;
+    ard_error err;
+    ard_error_init(&err);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(ard_store_acquire(c, 0, &b, &err), ARD_ELIMIT);
+        assert_int_equal(b.slot, -1);
+    }
+    assert_non_null(strstr(err.msg, "no batch ready"));
+    assert_int_equal(locked_read(h, &h->filled_waiters), 0);
+    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
+    assert_int_equal(b.seq, 0);
+    assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     ard_store_close(c);
     ard_store_close(p);
 }
@@ -313,7 +340,8 @@ int st_ring_run(void) {
         cmocka_unit_test(test_credits_and_counts),
         cmocka_unit_test(test_spin_budget),
         cmocka_unit_test(test_sleeper_woken),
-        cmocka_unit_test(test_lone_consumer_wakes_for_half_ring),
+        cmocka_unit_test(test_lone_consumer_wakes_for_most_of_ring),
+        cmocka_unit_test(test_poll_does_not_sleep),
         cmocka_unit_test(test_no_lost_wakeups),
     };
     return cmocka_run_group_tests_name("stream_ring", tests, NULL, NULL);
