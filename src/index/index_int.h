@@ -55,6 +55,7 @@ typedef struct idx_backend_ops {
     const char *integer_pk;       /* the type of an integer primary key */
     const char *without_rowid;    /* suffix of a table clustered by its key, or "" */
     const char *collate_bytes;    /* suffix of an ORDER BY text term sorting as strcmp does */
+    const char *include_targetid; /* suffix of a galaxies index making it cover targetid */
     /* Held around a writable open's schema creation/migration so that concurrent opens of a fresh
      * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
      * the backend's transactions suffice (SQLite). */
