@@ -410,6 +410,7 @@ static const idx_backend_ops sqlite_ops = {
     .list_columns_sql = "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p"
                         " WHERE m.type = 'table'",
     .integer_pk = "INTEGER PRIMARY KEY", /* a rowid alias */
+    .include_targetid = "",              /* every index holds the rowid: targetid */
     .without_rowid = "WITHOUT ROWID",
     .collate_bytes = "", /* BINARY */
     .database_file_sql = "SELECT file FROM pragma_database_list WHERE name = 'main'",

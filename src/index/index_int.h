@@ -40,6 +40,13 @@ typedef struct idx_backend_ops {
                              int32_t num_columns, ard_error *err);
     ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
     ard_status (*bulk_end)(idx_backend *be, ard_error *err);
+    /* A bulk load into an empty `table` inside the caller's transaction that pays for its primary
+     * key (the single column `key`) once, not per row: phase 1 empties the table and drops the key
+     * (bulk loads into it then maintain no index; PostgreSQL: COPY FREEZE, pages written
+     * all-visible), phase 2 builds the key (ARD_EDB on a duplicate: the caller rolls back), phase
+     * 0 forgets a load the caller rolls back. NULL when the backend has no cheaper path (SQLite). */
+    ard_status (*bulk_fresh)(idx_backend *be, const char *table, const char *key, int32_t phase,
+                             ard_error *err);
     /* SQL type names of this backend. */
     const char *type_double;
     void (*close)(idx_backend *be);
@@ -55,6 +62,7 @@ typedef struct idx_backend_ops {
     const char *integer_pk;       /* the type of an integer primary key */
     const char *without_rowid;    /* suffix of a table clustered by its key, or "" */
     const char *collate_bytes;    /* suffix of an ORDER BY text term sorting as strcmp does */
+    const char *include_targetid; /* suffix of a galaxies index making it cover targetid */
     /* Held around a writable open's schema creation/migration so that concurrent opens of a fresh
      * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
      * the backend's transactions suffice (SQLite). */
@@ -134,10 +142,6 @@ typedef struct sync_lock {
 ard_status ard__sync_lock(ard_index *idx, const ard_sync_options *opts, sync_lock *lock,
                           ard_error *err);
 void ard__sync_unlock(ard_index *idx, sync_lock *lock);
-
-/* sync_catalog.c: loads one catalog file into galaxies (inside the caller's transaction). */
-ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
-                                  int64_t *rows_out, int64_t *data_reads, ard_error *err);
 
 /* catalog_summary.c: per catalog file aggregates (catalog_summary, catalog_zhist), fed row by row
  * while the file loads and written beside its galaxies rows. */
@@ -235,6 +239,11 @@ ard_status ard__sync_remote_plan(const ard_sync_remote *remote, sync_item *items
                                  ard_error *err);
 ard_status ard__sync_remote_receive(const ard_sync_remote *remote, sync_item *items, int64_t count,
                                     ard_error *err);
+/* sync_catalog.c: loads the catalog items of a window (it->st == ARD_OK, kind SYNC_CATALOG) into
+ * galaxies, inside the caller's transaction; into an empty galaxies through ops->bulk_fresh. Rows
+ * written are added to *galaxy_rows. */
+ard_status ard__sync_catalog_files(ard_index *idx, sync_item *items, int64_t count,
+                                   int64_t *galaxy_rows, int64_t *data_reads, ard_error *err);
 /* Writes a window of read items in one transaction (each file whole or not at all). run_id for
  * provenance; rows written are added to *spectra_rows / *galaxy_rows. */
 ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,

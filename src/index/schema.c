@@ -113,23 +113,35 @@ static const char *const migrate_1_to_2 =
  * between the two is only slower, never wrong. */
 /* (galaxies.catalog_file_id has no index: a changed catalog file costs one scan of galaxies, which
  * is cheaper than keeping a 7-value index sorted over millions of rows on every fresh load.) */
-static const char *const secondary_indexes[][3] = {
-    {"spectra", "spectra_targetid", "spectra (targetid)"},
-    {"galaxies", "galaxies_z", "galaxies (z)"},
+/* galaxies_z_tid covers targetid (ops->include_targetid), so that a predicate over z alone is
+ * answered from the index (PostgreSQL: an index-only scan, where the plain (z) index it replaces,
+ * galaxies_z, fetched and rechecked the heap page of every match). */
+typedef struct secondary_index {
+    const char *table, *name, *on;
+    int32_t covers_targetid;
+    const char *replaces; /* an index this one replaced, dropped with it, or NULL */
+} secondary_index;
+static const secondary_index secondary_indexes[] = {
+    {"spectra", "spectra_targetid", "spectra (targetid)", 0, NULL},
+    {"galaxies", "galaxies_z_tid", "galaxies (z)", 1, "galaxies_z"},
 };
 
 ard_status ard__schema_indexes(ard_index *idx, int create, const char *table, ard_error *err) {
     ard_status st = ARD_OK;
     for (size_t i = 0; i < sizeof secondary_indexes / sizeof secondary_indexes[0] && st == ARD_OK;
          i++) {
-        if (table && strcmp(table, secondary_indexes[i][0]) != 0) {
+        const secondary_index *ix = &secondary_indexes[i];
+        if (table && strcmp(table, ix->table) != 0) {
             continue;
         }
         if (create) {
-            st = ard__idx_execf(idx, err, "CREATE INDEX IF NOT EXISTS %s ON %s",
-                                secondary_indexes[i][1], secondary_indexes[i][2]);
+            st = ard__idx_execf(idx, err, "CREATE INDEX IF NOT EXISTS %s ON %s%s", ix->name, ix->on,
+                                ix->covers_targetid ? idx->be->ops->include_targetid : "");
         } else {
-            st = ard__idx_execf(idx, err, "DROP INDEX IF EXISTS %s", secondary_indexes[i][1]);
+            st = ard__idx_execf(idx, err, "DROP INDEX IF EXISTS %s", ix->name);
+        }
+        if (st == ARD_OK && ix->replaces) {
+            st = ard__idx_execf(idx, err, "DROP INDEX IF EXISTS %s", ix->replaces);
         }
     }
     return st;

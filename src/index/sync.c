@@ -96,6 +96,7 @@ typedef struct sync_run {
     known_list known;
     ard_pool *pool;
     ard_progress *progress;
+    int32_t fresh_catalog; /* galaxies was empty and the backend loads it fresh (bulk_fresh) */
 } sync_run;
 
 static ard_status begin_run(sync_run *run, ard_error *err) {
@@ -220,11 +221,17 @@ static void pipeline_task(void *arg, int64_t i, int thread_id) {
     }
 }
 
-/* The length of the window starting at items[at]: up to per files, a catalog alone. */
-static int64_t window_length(const sync_item *items, int64_t at, int64_t count, int32_t per) {
+/* The length of the window starting at items[at]: up to per files, a catalog alone (or, into an
+ * empty galaxies, the catalogs together: one build of its key, sync_catalog.c). */
+static int64_t window_length(const sync_item *items, int64_t at, int64_t count, int32_t per,
+                             int32_t fresh_catalog) {
     int64_t n = count - at < per ? count - at : per;
     if (items[at].kind == SYNC_CATALOG) {
-        return 1; /* catalogs are big: one file per transaction */
+        int64_t k = 1; /* catalogs are big: one file per transaction */
+        while (fresh_catalog && k < n && items[at + k].kind == SYNC_CATALOG) {
+            k++;
+        }
+        return k;
     }
     for (int64_t i = at + 1; i < at + n; i++) {
         if (items[i].kind == SYNC_CATALOG) {
@@ -248,7 +255,7 @@ static ard_status process(sync_run *run, sync_item *items, int64_t count, ard_er
     int32_t per = run->opts->files_per_txn > 0 ? run->opts->files_per_txn : 64;
     pipeline_step step = {run, NULL, 0, NULL, 0, ARD_OK, {0}};
     for (int64_t at = 0; at <= count && step.st == ARD_OK;) {
-        int64_t n = at < count ? window_length(items, at, count, per) : 0;
+        int64_t n = at < count ? window_length(items, at, count, per, run->fresh_catalog) : 0;
         step.read = items + at;
         step.num_read = n;
         ard_error_init(&step.err);
@@ -566,8 +573,8 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
                              "catalog/",
                              dataset);
     }
-    sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0},
-                    NULL, NULL};
+    sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0}, NULL,
+                    NULL, 0};
     memset(run.rep, 0, sizeof *run.rep);
     idx->linkage_budget = IDX_LINKAGE_BUDGET;
     double t0 = mono_seconds();
@@ -607,6 +614,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         }
         if (st == ARD_OK && empty_galaxies && !run.opts->skip_catalog) {
             st = ard__schema_indexes(idx, 0, "galaxies", err);
+            run.fresh_catalog = idx->be->ops->bulk_fresh != NULL;
         }
         st = st == ARD_OK ? run_lists(&run, &tiles, &cats, err) : st;
         ard_status ix = build_indexes(idx, st == ARD_OK ? err : NULL);

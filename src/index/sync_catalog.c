@@ -1,7 +1,12 @@
-/* Loading one catalog Parquet file (DESI zcatalog columns + TARGET_CLASS) into `galaxies`, row
- * group by row group, through the backend's bulk path, and its per-file aggregates into
- * catalog_summary / catalog_zhist (catalog_summary.c) as the rows go by. Columns absent from the
- * file are NULL; extra columns are ignored. */
+/* Loading catalog Parquet files (DESI zcatalog columns + TARGET_CLASS) into `galaxies`, row
+ * group by row group, through the backend's bulk path, and their per-file aggregates into
+ * catalog_summary / catalog_zhist (catalog_summary.c) as the rows go by. Columns absent from a
+ * file are NULL; extra columns are ignored. Into an empty galaxies (a first sync), the load does
+ * what `psql \copy` into a new table followed by the index builds does: the primary key is dropped
+ * and built once at the end, inside the same transaction (ops->bulk_fresh), instead of being
+ * maintained row by row (PostgreSQL: 8.8 -> 4.3 + 1.8 server CPU s for 6.4M rows); sync puts
+ * every catalog file of such a load into one window, so a duplicate TARGETID anywhere fails the
+ * window, which sync then retries file by file (the first file fresh, the others row by row). */
 #include "index_int.h"
 
 #include <string.h>
@@ -121,8 +126,8 @@ static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t
     return st;
 }
 
-ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
-                                  int64_t *rows_out, int64_t *data_reads, ard_error *err) {
+static ard_status load_file(ard_index *idx, const ard_parquet_file *pq, int64_t file_id,
+                            int64_t *rows_out, int64_t *data_reads, ard_error *err) {
     const char *names[CAT_MAX];
     cat_col cols[CAT_MAX];
     int32_t n = ard__num_catalog_columns;
@@ -159,5 +164,34 @@ ard_status ard__sync_catalog_file(ard_index *idx, const ard_parquet_file *pq, in
         ard_pq_column_data_reset(&cols[c].data);
     }
     *rows_out = st == ARD_OK ? md->num_rows : 0;
+    return st;
+}
+
+/* 1 when galaxies holds no row (read inside the writer's transaction, which serialises writers). */
+static ard_status galaxies_empty(ard_index *idx, int64_t *empty, ard_error *err) {
+    return ard__idx_int(idx, "SELECT CASE WHEN EXISTS (SELECT 1 FROM galaxies) THEN 0 ELSE 1 END",
+                        empty, err);
+}
+
+ard_status ard__sync_catalog_files(ard_index *idx, sync_item *items, int64_t count,
+                                   int64_t *galaxy_rows, int64_t *data_reads, ard_error *err) {
+    const idx_backend_ops *ops = idx->be->ops;
+    int64_t fresh = 0;
+    ard_status st = ops->bulk_fresh ? galaxies_empty(idx, &fresh, err) : ARD_OK;
+    if (st == ARD_OK && fresh) {
+        st = ops->bulk_fresh(idx->be, "galaxies", "targetid", 1, err);
+    }
+    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+        if (items[i].st == ARD_OK && items[i].kind == SYNC_CATALOG) {
+            int64_t rows = 0;
+            st = load_file(idx, items[i].pq, items[i].new_id, &rows, data_reads, err);
+            *galaxy_rows += rows;
+        }
+    }
+    if (fresh) { /* the key, built once over the sorted rows; a duplicate fails the window */
+        ard_status key = ops->bulk_fresh(idx->be, "galaxies", "targetid", st == ARD_OK ? 2 : 0,
+                                         st == ARD_OK ? err : NULL);
+        st = st == ARD_OK ? key : st;
+    }
     return st;
 }

@@ -296,12 +296,8 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     if (st == ARD_OK) {
         st = ard__sync_write_pixel_stats(idx, items, count, err);
     }
-    for (int64_t i = 0; i < count && st == ARD_OK; i++) {
-        if (items[i].st == ARD_OK && items[i].kind == SYNC_CATALOG) {
-            int64_t rows = 0;
-            st = ard__sync_catalog_file(idx, items[i].pq, items[i].new_id, &rows, data_reads, err);
-            *galaxy_rows += rows;
-        }
+    if (st == ARD_OK && catalogs) {
+        st = ard__sync_catalog_files(idx, items, count, galaxy_rows, data_reads, err);
     }
     if (st == ARD_OK) {
         st = write_errors(idx, items, count, run_id, err);

@@ -511,6 +511,8 @@ int main(void) {
         BOTH(test_fetch_stage),
         BOTH(test_bulk_batches),
         BOTH(test_sync_windows),
+        BOTH(test_catalog_duplicates),
+        BOTH(test_catalog_fresh_same),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {
