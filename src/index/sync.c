@@ -328,8 +328,7 @@ static void confine_cache_init(confine_cache *c, const char *dataset) {
 }
 
 /* 1 when DATASET/rel is confined and not a link, with its lstat in *sb; 0: use the slow path. */
-static int confine_fast(confine_cache *c, const char *dataset, const char *rel, const char *full,
-                        struct stat *sb) {
+static int confine_fast(confine_cache *c, const char *dataset, const char *rel, struct stat *sb) {
     const char *slash = strrchr(rel, '/');
     size_t n = slash ? (size_t)(slash - rel) : 0;
     if (!c->root[0] || rel[0] == '/' || strstr(rel, "..") || n >= sizeof c->dir) {
@@ -356,7 +355,6 @@ static int confine_fast(confine_cache *c, const char *dataset, const char *rel, 
                             (strncmp(real, c->root, r) == 0 && (real[r] == '/' || real[r] == '\0'));
         }
     }
-    (void)full;
     return c->dir_inside &&
            fstatat(c->dir_fd, slash ? slash + 1 : rel, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
            !S_ISLNK(sb->st_mode);
@@ -375,7 +373,7 @@ static void confine_cache_reset(confine_cache *c) {
 static char *confined_path(confine_cache *c, const char *dataset, const char *rel, sync_item *it,
                            struct stat *sb, int *found) {
     char *full = ard__join_path(dataset, rel);
-    if (full && confine_fast(c, dataset, rel, full, sb)) {
+    if (full && confine_fast(c, dataset, rel, sb)) {
         *found = 1;
         return full;
     }

@@ -47,6 +47,18 @@ static void test_sync_fresh(void **state) {
                                  " AND null_count > 0"));
     assert_int_equal(ti_int(idx, "SELECT count(*) FROM sync_runs WHERE status = 'ok'"), 1);
     assert_int_equal(ti_int(idx, "SELECT files_added FROM sync_runs"), 6);
+    /* column_stats is one bulk load per window: every file of the window has its rows */
+    assert_int_equal(ti_int(idx, "SELECT count(DISTINCT file_id) FROM column_stats"), 6);
+    assert_int_equal(ti_int(idx, "SELECT count(*) FROM column_stats WHERE file_id NOT IN"
+                                 " (SELECT id FROM files)"),
+                     0);
+    /* the secondary indexes dropped for the fresh load were built again (sync.c build_indexes) */
+    assert_int_equal(ti_int(idx, strcmp(ard_index_backend(idx), "sqlite") == 0
+                                     ? "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                       " AND name IN ('spectra_targetid', 'galaxies_z')"
+                                     : "SELECT count(*) FROM pg_indexes WHERE indexname IN"
+                                       " ('spectra_targetid', 'galaxies_z')"),
+                     2);
     int64_t bad = -1;
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
     assert_int_equal(bad, 0);
