@@ -81,6 +81,19 @@ ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error 
             }
             done += m;
             ls->rle_left -= m;
+        } else if (ls->group_pos >= 8 && ls->packed_left >= 8 && n - done >= 8) {
+            /* whole groups straight into out, up to 256 levels per unpack (bit-packed repetition
+             * levels of wide lists come this way: one call instead of a call per 8 levels) */
+            int64_t count = n - done < ls->packed_left ? n - done : ls->packed_left;
+            count = (count < 256 ? count : 256) / 8 * 8;
+            uint32_t wide[256];
+            ard__bitunpack32(ls->p, ls->bw, wide, (size_t)count);
+            for (int64_t i = 0; i < count; i++) {
+                out[done + i] = (int16_t)(wide[i] > 0x7FFF ? -1 : (int32_t)wide[i]);
+            }
+            ls->p += count / 8 * ls->bw;
+            ls->packed_left -= count;
+            done += count;
         } else if (ls->group_pos < 8) {
             out[done++] =
                 (int16_t)(ls->group[ls->group_pos] > 0x7FFF ? -1

@@ -656,6 +656,57 @@ static void test_staged_long_levels(void **state) {
     free(ids);
 }
 
+/* The streaming level reader (windows of any size, bulk bit-packed groups) against the one-shot
+ * decoder, on level streams with long runs, random stretches and lone values, at several bit
+ * widths; reads of 1..1000 levels that cut bit-packed groups anywhere; a short stream is
+ * ARD_ECORRUPT for both. */
+static void test_level_stream_windows(void **state) {
+    (void)state;
+    enum { NL = 20000 };
+    static const int widths[] = {1, 2, 3, 5, 8, 12, 15};
+    static const int64_t reads[] = {1, 3, 8, 17, 64, 255, 256, 300, 1000};
+    int16_t *levels = malloc(NL * sizeof *levels), *ref = malloc(NL * sizeof *ref);
+    int16_t *got = malloc(NL * sizeof *got);
+    assert_true(levels && ref && got);
+    uint64_t s = 11;
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        int bw = widths[w];
+        int16_t maxv = (int16_t)((1 << bw) - 1);
+        for (int64_t i = 0; i < NL;) { /* a run of one value, or a random stretch */
+            int64_t len = 1 + (int64_t)(mix(&s) % 200);
+            int run = mix(&s) % 2 == 0;
+            int16_t v = (int16_t)(mix(&s) % (uint64_t)(maxv + 1));
+            for (int64_t k = 0; k < len && i < NL; k++, i++) {
+                levels[i] = (int16_t)(run ? v : (int16_t)(mix(&s) % (uint64_t)(maxv + 1)));
+            }
+        }
+        ard_buf enc;
+        ard_buf_init(&enc);
+        ard__rle_encode_levels(levels, NL, bw, &enc);
+        assert_int_equal(ard__rle_decode_levels(enc.data, enc.len, bw, ref, NL, NULL), ARD_OK);
+        assert_memory_equal(ref, levels, NL * sizeof *levels);
+        ard__levels ls;
+        ard__levels_init(&ls, enc.data, enc.len, bw);
+        int64_t done = 0;
+        for (int r = 0; done < NL; r++) {
+            int64_t m = reads[(r + w) % (sizeof reads / sizeof *reads)];
+            m = NL - done < m ? NL - done : m;
+            assert_int_equal(ard__levels_read(&ls, got + done, m, NULL), ARD_OK);
+            done += m;
+        }
+        assert_memory_equal(got, levels, NL * sizeof *levels);
+        /* cut short: both decoders refuse */
+        size_t cut = enc.len * 2 / 3;
+        ard__levels_init(&ls, enc.data, cut, bw);
+        assert_int_equal(ard__rle_decode_levels(enc.data, cut, bw, ref, NL, NULL), ARD_ECORRUPT);
+        assert_int_equal(ard__levels_read(&ls, got, NL, NULL), ARD_ECORRUPT);
+        ard_buf_reset(&enc);
+    }
+    free(levels);
+    free(ref);
+    free(got);
+}
+
 int ard_test_decode_direct_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_clean_v1, setup, teardown),
@@ -670,6 +721,7 @@ int ard_test_decode_direct_run(void) {
         cmocka_unit_test_setup_teardown(test_staged_nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staged_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_staged_long_levels, setup, teardown),
+        cmocka_unit_test(test_level_stream_windows),
     };
     return cmocka_run_group_tests_name("parquet_decode_direct", tests, NULL, NULL);
 }
