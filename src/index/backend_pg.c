@@ -210,7 +210,15 @@ static ard_status pg_select_any(idx_backend *be, const char *sql, int guarded, a
     pg_backend *p = (pg_backend *)be;
     ard_status st = ARD_OK;
     if (guarded) {
-        st = pg_exec(be, "BEGIN READ ONLY; SET LOCAL statement_timeout = '600s'", err);
+        /* work_mem for reads (here, and for the session of a read-only handle): the row-group
+         * pass of a broad plan sorts ~13 MB of row_groups.targetids (on disk at the default 4 MB)
+         * and a predicate's bitmap heap scan stays exact (lossy at 4 MB: ~3M rows of galaxies
+         * rechecked for "Z > 2.5"); not for a writer's session: sync's linkage anti-join ran
+         * 1.6-1.8x slower with a 64 MB parallel hash */
+        st = pg_exec(be,
+                     "BEGIN READ ONLY; SET LOCAL statement_timeout = '600s';"
+                     " SET LOCAL work_mem = '64MB'",
+                     err);
         if (st != ARD_OK) {
             return st;
         }
@@ -561,9 +569,11 @@ static const idx_backend_ops pg_ops = {
     .close = pg_close,
     .select_values = pg_select_values,
     .begin_write_sql = "BEGIN; LOCK TABLE files IN SHARE ROW EXCLUSIVE MODE",
-    /* VACUUM also sets the visibility map, without which an index-only scan (galaxies_z_tid for
-     * a predicate over z) visits the heap page of every match as a plain index scan would */
-    .analyze_sql = "VACUUM (ANALYZE) files, row_groups, spectra, galaxies",
+    /* not VACUUM: a fresh catalog load writes its pages all-visible (COPY FREEZE), which is what
+     * the index-only scan of galaxies_z_tid needs; after a changed catalog file autovacuum sets
+     * the visibility map of the touched pages again (until then those are read from the heap).
+     * VACUUM here cost 2-3 s more per sync, most of it the first vacuum of spectra */
+    .analyze_sql = "ANALYZE files, row_groups, spectra, galaxies",
     .list_tables_sql = "SELECT table_name FROM information_schema.tables WHERE"
                        " table_schema = current_schema()",
     .list_columns_sql = "SELECT table_name, column_name FROM information_schema.columns WHERE"
@@ -601,16 +611,15 @@ ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **o
         return st;
     }
     PQsetNoticeProcessor(p->conn, pg_notice, NULL);
-    /* work_mem: the row-group pass of a broad plan sorts ~13 MB of row_groups.targetids (a sort
-     * spilled to disk at the default 4 MB) and a predicate's bitmap heap scan stays exact (it
-     * went lossy, rechecking ~3M rows of galaxies for "Z > 2.5"); jit: compiling the expressions
-     * of a broad predicate cost 50-100 ms per query, more than it saved on these scans */
+    /* jit: compiling the expressions of a broad predicate cost 50-100 ms per query, more than it
+     * saved on these scans */
     ard_status st = pg_exec(&p->base,
                             "SET synchronous_commit = off; SET client_min_messages = warning;"
-                            "SET extra_float_digits = 1; SET work_mem = '64MB'; SET jit = off",
+                            "SET extra_float_digits = 1; SET jit = off",
                             err);
-    if (st == ARD_OK && read_only) {
-        st = pg_exec(&p->base, "SET default_transaction_read_only = on", err);
+    if (st == ARD_OK && read_only) { /* work_mem: see pg_select_any; readers write nothing */
+        st =
+            pg_exec(&p->base, "SET default_transaction_read_only = on; SET work_mem = '64MB'", err);
     }
     if (st != ARD_OK) {
         pg_close(&p->base);
