@@ -148,6 +148,9 @@ static ard_status sweep(const char *dir, int depth, int32_t recursive, const cha
         if (!stale && !(recursive && depth < SWEEP_MAX_DEPTH && n[0] != '.')) {
             continue;
         }
+        if (!stale && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) {
+            continue; /* only directories are descended into: readdir's type spares the lstat */
+        }
         size_t len = strlen(dir) + strlen(n) + 2;
         char *path = ard_malloc(len);
         if (!path) {

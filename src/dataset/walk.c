@@ -65,10 +65,18 @@ static ard_status walk_dir(const char *root, const char *rel, int depth, ard_dat
         }
         char *child = *rel ? ard__dataset_join(rel, de->d_name) : ard_strdup(de->d_name);
         char *full = child ? ard__dataset_join(root, child) : NULL;
-        struct stat sb;
+        /* readdir's type spares a stat for plain files and directories (a link or an unknown
+         * type is still stat'ed, which follows it, as before) */
+        unsigned char type = de->d_type;
+        struct stat sb = {0};
+        if (type == DT_REG) {
+            sb.st_mode = S_IFREG;
+        } else if (type == DT_DIR) {
+            sb.st_mode = S_IFDIR;
+        }
         if (!child || !full) {
             st = ard_error_set(err, ARD_ENOMEM, "out of memory");
-        } else if (stat(full, &sb) != 0) {
+        } else if (type != DT_REG && type != DT_DIR && stat(full, &sb) != 0) {
             /* vanished while listing: not an error, it is simply not there */
         } else if (S_ISDIR(sb.st_mode) && depth < WALK_MAX_DEPTH) {
             st = walk_dir(root, child, depth + 1, out, err);

@@ -55,9 +55,9 @@ static void test_sync_fresh(void **state) {
     /* the secondary indexes dropped for the fresh load were built again (sync.c build_indexes) */
     assert_int_equal(ti_int(idx, strcmp(ard_index_backend(idx), "sqlite") == 0
                                      ? "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                       " AND name IN ('spectra_targetid', 'galaxies_z')"
+                                       " AND name IN ('spectra_targetid', 'galaxies_z_tid')"
                                      : "SELECT count(*) FROM pg_indexes WHERE indexname IN"
-                                       " ('spectra_targetid', 'galaxies_z')"),
+                                       " ('spectra_targetid', 'galaxies_z_tid')"),
                      2);
     int64_t bad = -1;
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
