@@ -278,6 +278,20 @@ static ard_status page_body(ard__chunk_reader *cr, const ard__pq_page_header *h,
     return ARD_OK;
 }
 
+/* Sizes the reader's scratch for a page that inflates to out_len bytes, within the memory cap. */
+static ard_status scratch_for_page(ard__chunk_reader *cr, size_t out_len, ard_error *err) {
+    if ((int64_t)out_len > cr->memory_cap) {
+        return ard_error_set(err, ARD_ELIMIT,
+                             "%s: page at byte %lld inflates to %zu bytes, over the "
+                             "memory cap",
+                             cr->what, (long long)cr->pos, out_len);
+    }
+    if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
+    }
+    return ARD_OK;
+}
+
 /* Decompresses `len` stored bytes into cr->scratch (or points at them when uncompressed). */
 static ard_status inflate_into_scratch(ard__chunk_reader *cr, const uint8_t *in, size_t len,
                                        size_t out_len, int compressed, const uint8_t **out,
@@ -292,19 +306,13 @@ static ard_status inflate_into_scratch(ard__chunk_reader *cr, const uint8_t *in,
         *out = in;
         return ARD_OK;
     }
-    if ((int64_t)out_len > cr->memory_cap) {
-        return ard_error_set(err, ARD_ELIMIT,
-                             "%s: page at byte %lld inflates to %zu bytes, over the "
-                             "memory cap",
-                             cr->what, (long long)cr->pos, out_len);
-    }
-    if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
-        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
+    ard_status st = scratch_for_page(cr, out_len, err);
+    if (st != ARD_OK) {
+        return st;
     }
     char what[480];
     snprintf(what, sizeof what, "%s: page at byte %lld", cr->what, (long long)cr->pos);
-    ard_status st =
-        ard__pq_decompress((int)cr->cc->codec, in, len, cr->scratch, out_len, what, err);
+    st = ard__pq_decompress((int)cr->cc->codec, in, len, cr->scratch, out_len, what, err);
     *out = cr->scratch;
     return st;
 }
@@ -616,14 +624,9 @@ static int stageable(const ard__chunk_reader *cr, const ard__pq_page_header *h) 
  * never moves under zstd (which may use its first bytes as the dictionary of later blocks). */
 static ard_status staged_begin(ard__chunk_reader *cr, const uint8_t *in, size_t in_len,
                                size_t out_len, ard_error *err) {
-    if ((int64_t)out_len > cr->memory_cap) {
-        return ard_error_set(err, ARD_ELIMIT,
-                             "%s: page at byte %lld inflates to %zu bytes, over the "
-                             "memory cap",
-                             cr->what, (long long)cr->pos, out_len);
-    }
-    if (ard__grow((void **)&cr->scratch, &cr->scratch_cap, out_len + 8) != 0) {
-        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a page", cr->what);
+    ard_status st = scratch_for_page(cr, out_len, err);
+    if (st != ARD_OK) {
+        return st;
     }
     snprintf(cr->zs_what, sizeof cr->zs_what, "%s: page at byte %lld", cr->what,
              (long long)cr->pos);
