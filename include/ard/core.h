@@ -158,7 +158,11 @@ ARD_API ard_status ard_path_confine(const char *root, const char *rel, const cha
                                     ard_error *err);
 
 /* Atomic, durable write: data goes to a temporary file in the target's directory; commit fsyncs it,
- * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact. */
+ * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact.
+ * Writes are gathered into 4 MiB units at 4 MiB-aligned offsets before they reach the kernel (so the
+ * page cache holds the file in huge-page folios: cheaper to write and to read back), which means a
+ * write error may surface at a later ard_atomic_write or at commit; it still names the file and the
+ * offset, and the final path is never touched. At most 4 MiB of buffer per open file. */
 typedef struct ard_atomic_file ard_atomic_file;
 ARD_API ard_status ard_atomic_open(const char *final_path, ard_atomic_file **out, ard_error *err);
 ARD_API ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len,

@@ -94,7 +94,9 @@ sweep_run() {
         [ "$rc" -eq 0 ] || fail "$stage $e: no clean run up to k = 2000"
         "$ARD" results list "$D" | grep -q " $id " || fail "$stage $e: the clean run is not listed"
     done
-    [ "$faults" -ge 10 ] || fail "$stage: only $faults faults injected"
+    # every I/O call of the run is swept; the floor only checks that the run made its files (a
+    # result file is open + write + fsync + rename, its writes gathered into 4 MiB units)
+    [ "$faults" -ge 8 ] || fail "$stage: only $faults faults injected"
     echo "$stage result run: $faults injected faults survived"
 }
 sweep_run fof ENOSPC EIO short -- "$ARD" fof "$D" --threads 1
