@@ -131,7 +131,7 @@ def cosmicweb_train(self, run=None, where=None, label=None, val=None, test=None,
     "truth") or a predict run's classes; latent: an anomaly score run id whose per-spectrum
     latents become extra node features (the model then predicts only with latent= too); knobs:
     k, fanout1, fanout2, hidden, batch, accum, epochs, lr, seed, threads, queue, geo (geometric
-    aggregator channels, default 0), reach (reach aggregator channels, default 0: off),
+    aggregator channels, default 0), reach (reach aggregator channels, default 4; 0: off),
     reach_bins (8), reach_mpc (35.0), reach_fanout (512; 0 = all), reach_randoms (2); the model
     records the reach settings and predict uses them. Returns the report as a dict (run_id, model_path,
     test_balanced_accuracy, baseline_test_balanced_accuracy, test_confusion, latent_dim,
@@ -154,6 +154,8 @@ def cosmicweb_predict(self, model=None, run=None, where=None, no_index=False, th
     for name in reach:
         if not name.startswith("reach"):
             raise TypeError(f"cosmicweb_predict: unknown option {name!r}")
+    if "reach" not in reach:
+        reach["reach"] = 0  # the model's own settings, whatever they are
     return _run(self, lib.ard_cosmicweb_stage_predict, run, where, model, None, None, None,
                 no_index, None, dict(reach, threads=threads), latent)
 

@@ -70,9 +70,9 @@ static const ard_cli_option cw_options[NUM_OPTS] = {
                     "anomaly score run RUN's per-spectrum latents as extra node features (a model "
                     "trained with them predicts only with them)"},
     [OPT_REACH] = {"reach", "G",
-                   "reach aggregator channels, 0-32 (default 0: off): learned tidal tensors of all "
-                   "galaxies within --reach-mpc, randoms subtracted (predict: must match the "
-                   "model's settings when given)"},
+                   "reach aggregator channels, 0-32 (default 4; 0: off): learned tidal tensors of "
+                   "all galaxies within --reach-mpc, randoms subtracted (predict: the model's; "
+                   "given, they must match it)"},
     [OPT_REACH_MPC] = {"reach-mpc", "MPC", "reach radius in Mpc (default 35)"},
     [OPT_REACH_BINS] = {"reach-bins", "B", "radial bins of the learned profile, 2-32 (default 8)"},
     [OPT_REACH_FANOUT] = {"reach-fanout", "N",
@@ -299,6 +299,9 @@ static int cw_main(const ard_cli_spec *spec, int train, int argc, char **argv) {
         return ard_cli_usage(spec->command, "--val + --test must not exceed 1");
     }
     stage_options(&a, &s);
+    if (!train && !a.present[OPT_REACH]) {
+        s.train.reach = 0; /* predict with the model's reach settings, whatever they are */
+    }
     return train ? train_run(&a, &s) : predict_run(&a, &s);
 }
 

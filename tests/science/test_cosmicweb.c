@@ -576,7 +576,8 @@ static ard_cosmicweb_options small_options(int32_t threads) {
     o.seed = 5;
     o.threads = threads;
     o.queue = 4;
-    o.geo = 4; /* the geometric aggregator too (the default is 0) */
+    o.geo = 4;   /* the geometric aggregator too (the default is 0) */
+    o.reach = 0; /* the reach aggregator (the default) has its own tests: test_cosmicweb_reach.c */
     return o;
 }
 
