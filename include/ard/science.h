@@ -267,9 +267,11 @@ ARD_API ard_status ard_fof_score_truth(const int64_t *found, const int64_t *trut
  * bin scaled by its rms over the training galaxies (stored in the model). Channel g learns radial
  * profiles a_g(r), c_g(r) (piecewise linear over the knots): T_g = sum_b a_gb M_b, d_g = sum_b
  * c_gb D_b, and the layer's input gains 5 rotation invariants per channel: d_g, T_g's eigenvalues
- * (descending) and l^T T_g l (l: the line of sight). Memory n 7 B 4 bytes (the basis, computed once,
- * in parallel, deterministic for any thread count) plus the randoms' tree. The model file records
- * the reach settings; predict recomputes the basis with them on its own galaxies' footprint. The
+ * (descending) and l^T T_g l (l: the line of sight). Memory: training n 7 B 4 bytes (the basis,
+ * computed once, in parallel, deterministic for any thread count) plus the randoms' tree while it
+ * is built; prediction n 5 G 4 bytes (the invariants, the basis computed in blocks of 65,536
+ * galaxies). The model file records the reach settings; predict recomputes the basis with them on
+ * its own galaxies' footprint. The
  * default (4 channels, 8 bins, 35 Mpc, fan-out 512, 2 randoms per galaxy) scored 0.613 held-out
  * balanced accuracy on 500k galaxies against 0.580 without it (bench/results/cosmicweb.md). */
 

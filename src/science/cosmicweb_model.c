@@ -351,7 +351,10 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
             ard__cw_geo_forward(job->p->value, job->m->geo, dim, job->x, job->tin, g->xyz, node,
                                 nbr, g->k, t, row + 2 * dim);
         }
-        if (reach) {
+        if (reach && g->reach_inv) { /* prediction: computed block by block beforehand */
+            int64_t w = CW_REACH_OUT * (int64_t)m->reach;
+            memcpy(row + 2 * dim + 3 * m->geo, g->reach_inv + node * w, (size_t)w * sizeof *row);
+        } else if (reach) {
             ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins, g->reach + node * rb,
                                   g->xyz + 3 * node, row + 2 * dim + 3 * m->geo);
         }
@@ -417,7 +420,7 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     int64_t nf = m ? m->nf : CW_F;
     int64_t geo = m ? m->geo : 0;
     int64_t width = 2 * (h > nf ? h : nf) + 3 * geo + (m ? CW_REACH_OUT * m->reach : 0);
-    if (st == ARD_OK && m && m->reach > 0 && !g->reach) {
+    if (st == ARD_OK && m && m->reach > 0 && !g->reach && !g->reach_inv) {
         st = ard_error_set(err, ARD_EINVAL, "cosmicweb: a reach model without the reach basis");
     }
     int32_t rank = share ? share->rank : 0;

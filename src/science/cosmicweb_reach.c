@@ -198,8 +198,9 @@ typedef struct reach_job {
     int32_t bins, fanout;
     uint64_t key;
     int64_t first, end;
-    reach_buf *bufs; /* 2 per thread */
-    float *out;      /* n x CW_RB(bins) */
+    reach_buf *bufs;   /* 2 per thread */
+    float *out;        /* rows [out_first, end) x CW_RB(bins) */
+    int64_t out_first; /* the global row of out's first row */
 } reach_job;
 
 /* The tree positions of the points of t within r2 of q (d2 < r2) into b (grown). Returns the
@@ -320,7 +321,7 @@ static void reach_chunk(void *arg, int64_t chunk, int thread_id) {
         accumulate(job->gal, q, i, bg, cg, job->fanout, key, job->radius, B, sg, mg);
         accumulate(job->ran, q, -1, br, cr, job->fanout, ard__sci_mix64(key ^ 1u), job->radius, B,
                    sr, mr);
-        float *row = job->out + i * rb;
+        float *row = job->out + (i - job->out_first) * rb;
         for (int32_t b = 0; b < B; b++) {
             double expect = job->alpha * sr[b], norm = 1.0 / (expect + 1.0);
             row[b] = (float)((sg[b] - expect) * norm);
@@ -355,10 +356,90 @@ ard_status ard__cw_reach_check(int32_t channels, int32_t bins, float radius, int
     return ARD_OK;
 }
 
-ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float radius,
-                               int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
-                               int64_t end, ard_pool *pool, float **out, ard_error *err) {
-    *out = NULL;
+/* Receives the basis rows [a, a + rows) of one block (reach_run with a block size). */
+typedef void (*reach_sink)(void *ctx, int64_t a, int64_t rows, float *basis);
+
+/* The randoms, both trees, and the basis rows [first, end): into out (n x CW_RB(bins), global rows)
+ * when block is 0, else block by block through buf (block x CW_RB(bins)) and sink. */
+static ard_status reach_run(const double *xyz, int64_t n, int32_t bins, float radius,
+                            int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
+                            int64_t end, ard_pool *pool, float *out, int64_t block, float *buf,
+                            reach_sink sink, void *ctx, ard_error *err) {
+    int64_t nr = n * randoms;
+    int32_t threads = pool ? ard_pool_threads(pool) : 1;
+    double *rpts = NULL;
+    reach_buf *bufs = ard_calloc((size_t)(2 * threads), sizeof *bufs);
+    if (!bufs) {
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the reach of %lld",
+                             (long long)n);
+    }
+    ard_status st = make_randoms(xyz, n, nr, seed, pool, &rpts, err);
+    sci_tree gal, ran;
+    memset(&gal, 0, sizeof gal);
+    memset(&ran, 0, sizeof ran);
+    static const double scale[4] = {1.0, 1.0, 1.0, 0.0};
+    int built = 0;
+    if (st == ARD_OK) {
+        double *gpts = tree_points(xyz, n);
+        st = gpts ? ard__tree_build(&gal, gpts, n, 3, scale, pool, err)
+                  : ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the reach tree");
+        built |= gpts ? 1 : 0;
+    }
+    if (st == ARD_OK) {
+        st = ard__tree_build(&ran, rpts, nr, 3, scale, pool, err);
+        rpts = NULL; /* taken over */
+        built |= 2;
+    }
+    int64_t step = block > 0 ? block : (end - first > 0 ? end - first : 1);
+    for (int64_t a = first; st == ARD_OK && a < end; a += step) {
+        int64_t b = end - a < step ? end : a + step;
+        reach_job job = {xyz,
+                         &gal,
+                         &ran,
+                         radius,
+                         (double)n / (double)nr,
+                         bins,
+                         fanout,
+                         ard__sci_mix64(seed ^ 0x72656163ULL),
+                         a,
+                         b,
+                         bufs,
+                         block > 0 ? buf : out,
+                         block > 0 ? a : 0};
+        int64_t chunks = (b - a + CW_REACH_CHUNK - 1) / CW_REACH_CHUNK;
+        if (pool) {
+            ard_pool_for(pool, chunks, reach_chunk, &job);
+        } else {
+            for (int64_t c = 0; c < chunks; c++) {
+                reach_chunk(&job, c, 0);
+            }
+        }
+        for (int32_t t = 0; t < 2 * threads; t++) {
+            if (bufs[t].failed && st == ARD_OK) {
+                st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for reach lists");
+            }
+        }
+        if (st == ARD_OK && block > 0) {
+            sink(ctx, a, b - a, buf);
+        }
+    }
+    ard_free(rpts);
+    if (built & 1) {
+        ard__tree_reset(&gal);
+    }
+    if (built & 2) {
+        ard__tree_reset(&ran);
+    }
+    for (int32_t t = 0; t < 2 * threads; t++) {
+        ard_free(bufs[t].pos);
+    }
+    ard_free(bufs);
+    return st;
+}
+
+static ard_status reach_inputs(const double *xyz, int64_t n, int32_t bins, float radius,
+                               int32_t fanout, int32_t randoms, int64_t first, int64_t end,
+                               ard_error *err) {
     ard_status st = ard__cw_reach_check(1, bins, radius, fanout, randoms, err);
     if (st != ARD_OK) {
         return st;
@@ -379,77 +460,77 @@ ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float
                                  (long long)i);
         }
     }
-    int64_t nr = n * randoms;
-    int32_t threads = pool ? ard_pool_threads(pool) : 1;
-    double *rpts = NULL;
+    return ARD_OK;
+}
+
+ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float radius,
+                               int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
+                               int64_t end, ard_pool *pool, float **out, ard_error *err) {
+    *out = NULL;
+    ard_status st = reach_inputs(xyz, n, bins, radius, fanout, randoms, first, end, err);
+    if (st != ARD_OK) {
+        return st;
+    }
     float *f = ard_calloc((size_t)n * (size_t)CW_RB(bins), sizeof *f);
-    reach_buf *bufs = ard_calloc((size_t)(2 * threads), sizeof *bufs);
-    if (!f || !bufs) {
-        ard_free(f);
-        ard_free(bufs);
+    if (!f) {
         return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the reach of %lld",
                              (long long)n);
     }
-    st = make_randoms(xyz, n, nr, seed, pool, &rpts, err);
-    sci_tree gal, ran;
-    memset(&gal, 0, sizeof gal);
-    memset(&ran, 0, sizeof ran);
-    static const double scale[4] = {1.0, 1.0, 1.0, 0.0};
-    int built = 0;
-    if (st == ARD_OK) {
-        double *gpts = tree_points(xyz, n);
-        st = gpts ? ard__tree_build(&gal, gpts, n, 3, scale, pool, err)
-                  : ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the reach tree");
-        built |= gpts ? 1 : 0;
-    }
-    if (st == ARD_OK) {
-        st = ard__tree_build(&ran, rpts, nr, 3, scale, pool, err);
-        rpts = NULL; /* taken over */
-        built |= 2;
-    }
-    if (st == ARD_OK) {
-        reach_job job = {xyz,
-                         &gal,
-                         &ran,
-                         radius,
-                         (double)n / (double)nr,
-                         bins,
-                         fanout,
-                         ard__sci_mix64(seed ^ 0x72656163ULL),
-                         first,
-                         end,
-                         bufs,
-                         f};
-        int64_t chunks = (end - first + CW_REACH_CHUNK - 1) / CW_REACH_CHUNK;
-        if (pool) {
-            ard_pool_for(pool, chunks, reach_chunk, &job);
-        } else {
-            for (int64_t c = 0; c < chunks; c++) {
-                reach_chunk(&job, c, 0);
-            }
-        }
-        for (int32_t t = 0; t < 2 * threads; t++) {
-            if (bufs[t].failed && st == ARD_OK) {
-                st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for reach lists");
-            }
-        }
-    }
-    ard_free(rpts);
-    if (built & 1) {
-        ard__tree_reset(&gal);
-    }
-    if (built & 2) {
-        ard__tree_reset(&ran);
-    }
-    for (int32_t t = 0; t < 2 * threads; t++) {
-        ard_free(bufs[t].pos);
-    }
-    ard_free(bufs);
+    st = reach_run(xyz, n, bins, radius, fanout, randoms, seed, first, end, pool, f, 0, NULL, NULL,
+                   NULL, err);
     if (st != ARD_OK) {
         ard_free(f);
         return st;
     }
     *out = f;
+    return ARD_OK;
+}
+
+typedef struct inv_sink {
+    const ard_cosmicweb_model *m;
+    const double *xyz;
+    float *inv; /* n x CW_REACH_OUT reach */
+} inv_sink;
+
+static void invariants_of_block(void *ctx, int64_t a, int64_t rows, float *basis) {
+    const inv_sink *k = ctx;
+    const ard_cosmicweb_model *m = k->m;
+    int64_t width = CW_REACH_OUT * (int64_t)m->reach;
+    ard__cw_reach_normalise(basis, m->reach_bins, rows, m->rscale->value);
+    for (int64_t i = 0; i < rows; i++) {
+        ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins,
+                              basis + i * CW_RB(m->reach_bins), k->xyz + 3 * (a + i),
+                              k->inv + (a + i) * width);
+    }
+}
+
+ard_status ard__cw_reach_invariants(const ard_cosmicweb_model *m, const double *xyz, int64_t n,
+                                    int64_t first, int64_t end, ard_pool *pool, float **out,
+                                    ard_error *err) {
+    *out = NULL;
+    ard_status st = reach_inputs(xyz, n, m->reach_bins, m->reach_mpc, m->reach_fanout,
+                                 m->reach_randoms, first, end, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    enum { BLOCK = 65536 };
+    float *inv = ard_calloc((size_t)n * (size_t)(CW_REACH_OUT * m->reach), sizeof *inv);
+    float *buf = ard_malloc((size_t)BLOCK * (size_t)CW_RB(m->reach_bins) * sizeof *buf);
+    if (!inv || !buf) {
+        ard_free(inv);
+        ard_free(buf);
+        return ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for the reach of %lld",
+                             (long long)n);
+    }
+    inv_sink k = {m, xyz, inv};
+    st = reach_run(xyz, n, m->reach_bins, m->reach_mpc, m->reach_fanout, m->reach_randoms,
+                   m->reach_seed, first, end, pool, NULL, BLOCK, buf, invariants_of_block, &k, err);
+    ard_free(buf);
+    if (st != ARD_OK) {
+        ard_free(inv);
+        return st;
+    }
+    *out = inv;
     return ARD_OK;
 }
 

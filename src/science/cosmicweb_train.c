@@ -307,7 +307,7 @@ typedef struct cw_setup {
     ard_pool *pool;
     cw_graph graph;
     float *features;
-    float *reach; /* n x CW_RB(bins) reach basis, NULL without */
+    float *reach; /* training: n x CW_RB(bins) reach basis; predict: the invariants; or NULL */
     int64_t *train;
     int64_t train_count;
     float *node_weight;
@@ -576,13 +576,9 @@ ard_status ard_cosmicweb_predict_share(const ard_cosmicweb_model *model,
         ard__cw_normalise(model, s.features, n);
     }
     if (st == ARD_OK && model->reach > 0) { /* the model's reach settings, this input's randoms */
-        st = ard__cw_reach_basis(in->xyz, n, model->reach_bins, model->reach_mpc,
-                                 model->reach_fanout, model->reach_randoms, model->reach_seed,
-                                 bounds[rank], bounds[rank + 1], s.pool, &s.reach, err);
-        if (st == ARD_OK) {
-            ard__cw_reach_normalise(s.reach, model->reach_bins, n, model->rscale->value);
-            s.graph.reach = s.reach;
-        }
+        st = ard__cw_reach_invariants(model, in->xyz, n, bounds[rank], bounds[rank + 1], s.pool,
+                                      &s.reach, err);
+        s.graph.reach_inv = st == ARD_OK ? s.reach : NULL;
     }
     if (share) { /* the others' feature rows (theirs hold no neighbours here) */
         st = share->exchange(share->ctx, st, st == ARD_OK ? s.features : NULL,

@@ -242,6 +242,7 @@ typedef struct cw_graph {
     float *dist;        /* Mpc, same layout */
     const double *xyz;  /* n x 3 positions (borrowed from the builder's caller) */
     const float *reach; /* n x CW_RB(bins) normalised reach basis (borrowed), NULL without reach */
+    const float *reach_inv; /* or (prediction) n x CW_REACH_OUT reach invariants (borrowed) */
 } cw_graph;
 
 /* Builds the graph in parallel on pool (may be NULL). n must exceed k. ARD_EINVAL (non-finite
@@ -337,6 +338,12 @@ ard_status ard__cw_reach_check(int32_t channels, int32_t bins, float radius, int
 ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float radius,
                                int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
                                int64_t end, ard_pool *pool, float **out, ard_error *err);
+/* Prediction's form: the model's reach invariants (n x CW_REACH_OUT m->reach, rows outside
+ * [first, end) zero) computed block by block with m's settings, scale and profiles, so that the
+ * n x CW_RB basis never exists (memory n 5 G 4 bytes instead of n 7 B 4). Errors as above. */
+ard_status ard__cw_reach_invariants(const ard_cosmicweb_model *m, const double *xyz, int64_t n,
+                                    int64_t first, int64_t end, ard_pool *pool, float **out,
+                                    ard_error *err);
 /* Per-bin rms (2 bins: monopoles, then tensors) over the given rows; 1 where it is ~0. */
 void ard__cw_reach_fit_scale(const float *basis, int32_t bins, const int64_t *rows, int64_t count,
                              float *scale);

@@ -438,7 +438,8 @@ static void test_reach_train_deterministic(void **state) {
     ard_error err;
     ard_error_init(&err);
     o.threads = 1;
-    assert_int_equal(ard_cosmicweb_train(&in, &o, &m1, NULL, &err), ARD_OK);
+    ard_cosmicweb_report r1;
+    assert_int_equal(ard_cosmicweb_train(&in, &o, &m1, &r1, &err), ARD_OK);
     o.threads = 2;
     assert_int_equal(ard_cosmicweb_train(&in, &o, &m2, NULL, &err), ARD_OK);
     for (int64_t i = 0; i < ard_nn_params_count(m1->params); i++) {
@@ -449,6 +450,20 @@ static void test_reach_train_deterministic(void **state) {
     assert_true(m1->rscale->value[0] != 1.0f); /* fitted on the training galaxies */
     float *q1 = malloc((size_t)n * 4 * sizeof *q1), *q2 = malloc((size_t)n * 4 * sizeof *q2);
     assert_int_equal(ard_cosmicweb_predict(m1, &in, 1, NULL, q1, NULL), ARD_OK);
+    /* predict computes the invariants block by block (no basis array); training's evaluation
+     * used the basis: the same test confusion */
+    int64_t conf[4][4];
+    memset(conf, 0, sizeof conf);
+    for (int64_t i = 0; i < n; i++) {
+        int best = 0;
+        for (int c = 1; c < 4; c++) {
+            best = q1[4 * i + c] > q1[4 * i + best] ? c : best;
+        }
+        if (split[i] == 2 && label[i] >= 0) {
+            conf[label[i]][best]++;
+        }
+    }
+    assert_memory_equal(conf, r1.test_confusion, sizeof conf);
     char path[] = "/tmp/ard_cw_reach_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
