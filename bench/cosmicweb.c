@@ -84,6 +84,50 @@ static int write_extra(const ard_cosmicweb_data *d, const char *dataset, const c
     return st == ARD_OK ? 0 : 1;
 }
 
+/* libard's internal reach basis (src/science/science_int.h; bench_cosmicweb links ard_static): the
+ * twin (bench/cosmicweb_torch.py --reach) trains on the very basis ard's stage computes. */
+ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float radius,
+                               int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
+                               int64_t end, ard_pool *pool, float **out, ard_error *err);
+void ard__cw_reach_fit_scale(const float *basis, int32_t bins, const int64_t *rows, int64_t count,
+                             float *scale);
+void ard__cw_reach_normalise(float *basis, int32_t bins, int64_t n, const float *scale);
+
+/* bench_cosmicweb reach DATASET OUT.f32 MPC BINS FANOUT RANDOMS: the normalised basis as ard's
+ * training computes it (seed 1, scale from the labelled train-split rows), n x 7 BINS float32. */
+static int write_reach(const ard_cosmicweb_data *d, const int32_t *split, const char *out,
+                       char **argv) {
+    int32_t bins = (int32_t)strtol(argv[1], NULL, 10);
+    ard_pool *pool = NULL;
+    float *basis = NULL, scale[64];
+    ard_error err;
+    ard_error_init(&err);
+    if (ard_pool_new(2, &pool, &err) != ARD_OK ||
+        ard__cw_reach_basis(d->xyz, d->n, bins, strtof(argv[0], NULL),
+                            (int32_t)strtol(argv[2], NULL, 10), (int32_t)strtol(argv[3], NULL, 10),
+                            1, 0, d->n, pool, &basis, &err) != ARD_OK) {
+        fprintf(stderr, "reach: %s\n", err.msg);
+        ard_pool_free(pool);
+        return 1;
+    }
+    ard_pool_free(pool);
+    int64_t *rows = malloc((size_t)d->n * sizeof *rows), count = 0;
+    for (int64_t i = 0; rows && i < d->n; i++) {
+        if (split[i] == 0 && d->label[i] >= 0) {
+            rows[count++] = i;
+        }
+    }
+    ard__cw_reach_fit_scale(basis, bins, rows, count, scale);
+    ard__cw_reach_normalise(basis, bins, d->n, scale);
+    free(rows);
+    FILE *f = fopen(out, "wb");
+    size_t want = (size_t)d->n * 7 * (size_t)bins;
+    int rc = !f || fwrite(basis, sizeof *basis, want, f) != want;
+    rc |= f && fclose(f) != 0;
+    free(basis);
+    return rc;
+}
+
 static int load(const char *dataset, ard_cosmicweb_data *d, int32_t **split) {
     ard_error err;
     ard_error_init(&err);
@@ -117,6 +161,8 @@ int main(int argc, char **argv) {
         rc |= write_raw(argv[3], "label.i32", d.label, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "split.i32", split, n * sizeof(int32_t));
         rc |= write_raw(argv[3], "targetid.i64", d.targetid, n * sizeof(int64_t));
+    } else if (strcmp(argv[1], "reach") == 0 && argc == 8) {
+        rc = write_reach(&d, split, argv[3], argv + 4);
     } else if (strcmp(argv[1], "extra") == 0 && argc == 6) {
         rc = write_extra(&d, argv[2], argv[3], argv[4], (int)strtol(argv[5], NULL, 10));
     } else if (strcmp(argv[1], "train") == 0 && argc >= 6 && argc <= 8) {
@@ -127,6 +173,28 @@ int main(int argc, char **argv) {
         o.accum = (int32_t)strtol(argv[5], NULL, 10);
         if (argc >= 7) {
             o.geo = (int32_t)strtol(argv[6], NULL, 10);
+        }
+        /* the reach aggregator from the environment: CW_REACH=channels[,mpc[,bins[,fanout[,randoms]]]] */
+        const char *reach = getenv("CW_REACH");
+        if (reach) {
+            char *end = NULL;
+            o.reach = (int32_t)strtol(reach, &end, 10);
+            if (*end == ',') {
+                o.reach_mpc = strtof(end + 1, &end);
+            }
+            if (*end == ',') {
+                o.reach_bins = (int32_t)strtol(end + 1, &end, 10);
+            }
+            if (*end == ',') {
+                o.reach_fanout = (int32_t)strtol(end + 1, &end, 10);
+            }
+            if (*end == ',') {
+                o.reach_randoms = (int32_t)strtol(end + 1, &end, 10);
+            }
+        }
+        const char *hidden = getenv("CW_HIDDEN");
+        if (hidden) {
+            o.hidden = (int32_t)strtol(hidden, NULL, 10);
         }
         ard_cosmicweb_input in = {.n = d.n,
                                   .xyz = d.xyz,
@@ -143,17 +211,18 @@ int main(int argc, char **argv) {
             fprintf(stderr, "train: %s\n", err.msg);
             rc = 1;
         } else {
-            printf(
-                "RESULT tool=ard geo=%d n=%lld threads=%d epochs=%d accum=%d train=%lld steps=%lld "
-                "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
-                "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
-                "test_bacc=%.4f\n",
-                (int)o.geo, (long long)d.n, o.threads, o.epochs, o.accum, (long long)r.train_nodes,
-                (long long)r.steps, r.seconds_graph, r.seconds_train, r.cpu_seconds_train,
-                r.train_nodes_per_s,
-                r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
-                                        : 0.0,
-                r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
+            printf("RESULT tool=ard geo=%d reach=%d,%g,%d,%d,%d n=%lld threads=%d epochs=%d "
+                   "accum=%d train=%lld steps=%lld "
+                   "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
+                   "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
+                   "test_bacc=%.4f\n",
+                   (int)o.geo, (int)o.reach, (double)o.reach_mpc, (int)o.reach_bins,
+                   (int)o.reach_fanout, (int)o.reach_randoms, (long long)d.n, o.threads, o.epochs,
+                   o.accum, (long long)r.train_nodes, (long long)r.steps, r.seconds_graph,
+                   r.seconds_train, r.cpu_seconds_train, r.train_nodes_per_s,
+                   r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
+                                           : 0.0,
+                   r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
             printf("BASELINE tool=ard_linear test_bacc=%.4f\n", r.baseline_test_balanced_accuracy);
             printf("CONFUSION");
             for (int t = 0; t < 4; t++) {

@@ -22,8 +22,15 @@ classes, truth and HEALPix split as ard's run):
       32 nearest neighbours, 12 more features): what a no-graph model gets from the node's own
       anisotropy, so that a GNN margin over it comes from message passing.
 
+  (d') with --reach BASIS G BINS: the twin of ard's reach aggregator (science.h "Reach") on the
+      very radius-neighbourhood basis ard's stage computes (`bench_cosmicweb reach DATASET BASIS
+      MPC BINS FANOUT RANDOMS` writes it: per galaxy and radial bin the randoms-subtracted contrast
+      monopole D_b and traceless tensor M_b, normalised as ard's training does): per channel g the
+      learned profiles T_g = sum_b a_gb M_b, d_g = sum_b c_gb D_b, and the first layer's input gains
+      d_g, T_g's eigenvalues (descending; torch.linalg.eigvalsh) and l^T T_g l.
+
 usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines | --baselines-only] [--subsample S]
-                           [--geo G] [--accum A] [--shape]
+                           [--geo G] [--accum A] [--shape] [--reach BASIS G BINS]
 Prints RESULT lines: tool=..., nodes_per_s, bacc, macro_f1, mcc and the confusion matrix.
 """
 import sys
@@ -107,33 +114,59 @@ def geo_invariants(t, pos_self):
     return torch.stack([torch.log1p(q), torch.asinh(c), ll], 2).reshape(len(t), -1)
 
 
+def reach_invariants(pr, basis, pos_self):
+    """ard's reach layer: basis rows [R, 7 B] -> [R, 5 G] (monopole, eigenvalues descending, los)."""
+    g, b2 = pr.shape
+    b = b2 // 2
+    d = basis[:, :b]
+    m = basis[:, b:].reshape(-1, b, 6)
+    t6 = torch.einsum("gb,rbc->rgc", pr[:, :b], m)
+    mono = d @ pr[:, b:].t()
+    t = torch.stack([torch.stack([t6[..., 0], t6[..., 3], t6[..., 4]], -1),
+                     torch.stack([t6[..., 3], t6[..., 1], t6[..., 5]], -1),
+                     torch.stack([t6[..., 4], t6[..., 5], t6[..., 2]], -1)], -2)
+    w = torch.linalg.eigvalsh(t.double()).float().flip(-1)
+    los = (pos_self / pos_self.norm(dim=1, keepdim=True).clamp_min(1e-30)).float()
+    ll = torch.einsum("ra,rgab,rb->rg", los, t, los)
+    return torch.cat([mono[..., None], w, ll[..., None]], 2).reshape(len(basis), -1)
+
+
 class Sage(torch.nn.Module):
-    def __init__(self, nf, geo):
+    def __init__(self, nf, geo, reach=0, bins=0):
         super().__init__()
         self.geo = geo
-        self.l1 = torch.nn.Linear(2 * nf + 3 * geo, H)
+        self.reach = reach
+        self.l1 = torch.nn.Linear(2 * nf + 3 * geo + 5 * reach, H)
+        if reach:
+            # Kaiming-uniform over fan-in 2 bins, as ard's ard_nn_init_kaiming
+            bound = (6.0 / (2 * bins)) ** 0.5
+            self.pr = torch.nn.Parameter(torch.empty(reach, 2 * bins).uniform_(-bound, bound))
         self.l2 = torch.nn.Linear(2 * H + 3 * geo, C)
         if geo:
             self.p1 = torch.nn.Linear(nf + 1, geo)
             self.p2 = torch.nn.Linear(H + 1, geo)
             self.a2 = torch.nn.Parameter(torch.ones(geo))
 
-    def layer(self, lin, p, h_self, h_nbr, pos_self, pos_nbr, t_nbr=None):
-        """The layer's output and its geometric tensors (None without geo)."""
+    def layer(self, lin, p, h_self, h_nbr, pos_self, pos_nbr, t_nbr=None, basis=None):
+        """The layer's output and its geometric tensors (None without geo); basis: the reach
+        basis rows of h_self's nodes (layer 1 of a reach model)."""
         parts, t = [h_self, h_nbr.mean(1)], None
         if self.geo:
             t = geo_tensor(p, h_nbr, pos_self, pos_nbr, t_nbr, self.a2 if t_nbr is not None else None)
             parts.append(geo_invariants(t, pos_self))
+        if basis is not None:
+            parts.append(reach_invariants(self.pr, basis, pos_self))
         return lin(torch.cat(parts, 1)), t
 
-    def full(self, x, nbr, pos):
+    def full(self, x, nbr, pos, basis=None):
         """Full-neighbourhood inference in chunks of rows (memory: a chunk's neighbourhoods)."""
         p1, p2 = (self.p1, self.p2) if self.geo else (None, None)
         hs, ts = [], []
         for a in range(0, len(x), INFER_CHUNK):
             nb = nbr[a:a + INFER_CHUNK]
             h, t = self.layer(self.l1, p1, x[a:a + INFER_CHUNK], x[nb], pos[a:a + INFER_CHUNK],
-                              pos[nb])
+                              pos[nb], None,
+                              basis[a:a + INFER_CHUNK] if basis is not None else None)
             hs.append(torch.relu(h))
             ts.append(t)
         h = torch.cat(hs)
@@ -161,9 +194,9 @@ def relabel(first, extra):
     return uniq[order], rank[inv][len(first):].reshape(extra.shape)
 
 
-def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1):
+def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1, basis=None, reach=0, bins=0):
     torch.manual_seed(seed)
-    model = Sage(x.shape[1], GEO)
+    model = Sage(x.shape[1], GEO, reach, bins)
     p1, p2 = (model.p1, model.p2) if GEO else (None, None)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     rng = np.random.default_rng(seed)
@@ -187,7 +220,8 @@ def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1):
             x0 = xt[torch.from_numpy(l0)]
             p0 = pos[torch.from_numpy(l0)]
             i1t, i2t = torch.from_numpy(i1), torch.from_numpy(i2)
-            h, t1 = model.layer(model.l1, p1, x0[:len(l1)], x0[i1t], p0[:len(l1)], p0[i1t])
+            h, t1 = model.layer(model.l1, p1, x0[:len(l1)], x0[i1t], p0[:len(l1)], p0[i1t], None,
+                                basis[torch.from_numpy(l1)] if basis is not None else None)
             h = torch.relu(h)
             logits, _ = model.layer(model.l2, p2, h[:len(seeds)], h[i2t], p0[:len(seeds)], p0[i2t],
                                     t1[i2t] if GEO else None)
@@ -235,13 +269,22 @@ def main():
     x = ((x - mean) / std).astype(np.float32)
     counts = np.bincount(label[train], minlength=C)
     weight = np.where(counts > 0, len(train) / (C * np.maximum(counts, 1)), 0.0)
+    basis, reach, bins = None, 0, 0
+    if "--reach" in sys.argv:
+        at = sys.argv.index("--reach")
+        reach, bins = int(sys.argv[at + 2]), int(sys.argv[at + 3])
+        basis = torch.from_numpy(np.fromfile(sys.argv[at + 1], dtype="<f4").reshape(-1, 7 * bins))
+        assert len(basis) == len(x)
     if "--baselines-only" not in sys.argv:
         pos = torch.from_numpy(xyz)
-        model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs)
+        model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs, 1, basis, reach,
+                                     bins)
         with torch.no_grad():
-            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos).argmax(1).numpy()
-        report("torch_twin", f"geo={GEO} accum={ACCUM} threads={threads} epochs={epochs} "
-               f"nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}", label[test], pred[test])
+            pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos,
+                              basis).argmax(1).numpy()
+        report("torch_twin", f"geo={GEO} reach={reach} accum={ACCUM} threads={threads} "
+               f"epochs={epochs} nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}",
+               label[test], pred[test])
     if "--baselines-only" in sys.argv or "--baselines" in sys.argv:
         # --subsample S: the baselines fit every S-th training galaxy (time on a loaded machine)
         if "--subsample" in sys.argv:

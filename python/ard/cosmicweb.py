@@ -22,7 +22,8 @@ class CosmicwebOptions(ctypes.Structure):
     _fields_ = [("k", c_i32), ("fanout1", c_i32), ("fanout2", c_i32), ("hidden", c_i32),
                 ("batch", c_i32), ("accum", c_i32), ("epochs", c_i32), ("lr", c_f32),
                 ("balanced", c_i32), ("seed", c_u64), ("threads", c_i32), ("queue", c_i32),
-                ("geo", c_i32)]
+                ("geo", c_i32), ("reach", c_i32), ("reach_bins", c_i32), ("reach_mpc", c_f32),
+                ("reach_fanout", c_i32), ("reach_randoms", c_i32)]
 
 
 class CosmicwebReport(ctypes.Structure):
@@ -72,7 +73,8 @@ if hasattr(lib, "ard_abi_struct_size"):  # the layouts above, checked against th
                     CosmicwebStageReport])
 
 _TRAIN_KNOBS = ("k", "fanout1", "fanout2", "hidden", "batch", "accum", "epochs", "lr", "seed",
-                "threads", "queue", "geo")
+                "threads", "queue", "geo", "reach", "reach_bins", "reach_mpc", "reach_fanout",
+                "reach_randoms")
 
 
 def _matrix(m):
@@ -129,7 +131,9 @@ def cosmicweb_train(self, run=None, where=None, label=None, val=None, test=None,
     "truth") or a predict run's classes; latent: an anomaly score run id whose per-spectrum
     latents become extra node features (the model then predicts only with latent= too); knobs:
     k, fanout1, fanout2, hidden, batch, accum, epochs, lr, seed, threads, queue, geo (geometric
-    aggregator channels, default 0). Returns the report as a dict (run_id, model_path,
+    aggregator channels, default 0), reach (reach aggregator channels, default 4; 0: off),
+    reach_bins (8), reach_mpc (35.0), reach_fanout (512; 0 = all), reach_randoms (2); the model
+    records the reach settings and predict uses them. Returns the report as a dict (run_id, model_path,
     test_balanced_accuracy, baseline_test_balanced_accuracy, test_confusion, latent_dim,
     with_latent, ...)."""
     self._need_path("cosmicweb_train")
@@ -138,15 +142,22 @@ def cosmicweb_train(self, run=None, where=None, label=None, val=None, test=None,
 
 
 def cosmicweb_predict(self, model=None, run=None, where=None, no_index=False, threads=None,
-                      latent=None):
+                      latent=None, **reach):
     """Classifies the selected galaxies with `model` (a train run id or a path; default the newest
     model) as result run `run` (ard_cosmicweb_stage_predict): results/cosmicweb-RUN-galaxies.parquet,
     the index table cosmic_web and a row of cosmicweb_runs. Returns the report as a dict (counts per
     class, balanced_accuracy against the truth when there is one, confusion). latent: the anomaly
-    score run whose latents a model trained with latent= needs."""
+    score run whose latents a model trained with latent= needs. reach, reach_bins, reach_mpc,
+    reach_fanout, reach_randoms (optional): the reach settings expected of the model (predict
+    uses the model's own; given ones that differ raise EINVAL)."""
     self._need_path("cosmicweb_predict")
+    for name in reach:
+        if not name.startswith("reach"):
+            raise TypeError(f"cosmicweb_predict: unknown option {name!r}")
+    if "reach" not in reach:
+        reach["reach"] = 0  # the model's own settings, whatever they are
     return _run(self, lib.ard_cosmicweb_stage_predict, run, where, model, None, None, None,
-                no_index, None, {"threads": threads}, latent)
+                no_index, None, dict(reach, threads=threads), latent)
 
 
 def install(dataset_class):

@@ -217,13 +217,24 @@ static const abi_field fof_stage_report_fields[] = {
 };
 
 static const abi_field cosmicweb_options_fields[] = {
-    ABI_FIELD(ard_cosmicweb_options, k),        ABI_FIELD(ard_cosmicweb_options, fanout1),
-    ABI_FIELD(ard_cosmicweb_options, fanout2),  ABI_FIELD(ard_cosmicweb_options, hidden),
-    ABI_FIELD(ard_cosmicweb_options, batch),    ABI_FIELD(ard_cosmicweb_options, accum),
-    ABI_FIELD(ard_cosmicweb_options, epochs),   ABI_FIELD(ard_cosmicweb_options, lr),
-    ABI_FIELD(ard_cosmicweb_options, balanced), ABI_FIELD(ard_cosmicweb_options, seed),
-    ABI_FIELD(ard_cosmicweb_options, threads),  ABI_FIELD(ard_cosmicweb_options, queue),
+    ABI_FIELD(ard_cosmicweb_options, k),
+    ABI_FIELD(ard_cosmicweb_options, fanout1),
+    ABI_FIELD(ard_cosmicweb_options, fanout2),
+    ABI_FIELD(ard_cosmicweb_options, hidden),
+    ABI_FIELD(ard_cosmicweb_options, batch),
+    ABI_FIELD(ard_cosmicweb_options, accum),
+    ABI_FIELD(ard_cosmicweb_options, epochs),
+    ABI_FIELD(ard_cosmicweb_options, lr),
+    ABI_FIELD(ard_cosmicweb_options, balanced),
+    ABI_FIELD(ard_cosmicweb_options, seed),
+    ABI_FIELD(ard_cosmicweb_options, threads),
+    ABI_FIELD(ard_cosmicweb_options, queue),
     ABI_FIELD(ard_cosmicweb_options, geo),
+    ABI_FIELD(ard_cosmicweb_options, reach),
+    ABI_FIELD(ard_cosmicweb_options, reach_bins),
+    ABI_FIELD(ard_cosmicweb_options, reach_mpc),
+    ABI_FIELD(ard_cosmicweb_options, reach_fanout),
+    ABI_FIELD(ard_cosmicweb_options, reach_randoms),
 };
 
 static const abi_field cosmicweb_report_fields[] = {

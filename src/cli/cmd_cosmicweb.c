@@ -33,6 +33,11 @@ enum {
     OPT_DB,
     OPT_GEO,
     OPT_LATENT,
+    OPT_REACH,
+    OPT_REACH_MPC,
+    OPT_REACH_BINS,
+    OPT_REACH_FANOUT,
+    OPT_REACH_RANDOMS,
     NUM_OPTS
 };
 
@@ -64,6 +69,16 @@ static const ard_cli_option cw_options[NUM_OPTS] = {
     [OPT_LATENT] = {"latent", "RUN",
                     "anomaly score run RUN's per-spectrum latents as extra node features (a model "
                     "trained with them predicts only with them)"},
+    [OPT_REACH] = {"reach", "G",
+                   "reach aggregator channels, 0-32 (default 4; 0: off): learned tidal tensors of "
+                   "all galaxies within --reach-mpc, randoms subtracted (predict: the model's; "
+                   "given, they must match it)"},
+    [OPT_REACH_MPC] = {"reach-mpc", "MPC", "reach radius in Mpc (default 35)"},
+    [OPT_REACH_BINS] = {"reach-bins", "B", "radial bins of the learned profile, 2-32 (default 8)"},
+    [OPT_REACH_FANOUT] = {"reach-fanout", "N",
+                          "points sampled per galaxy and catalogue, sums rescaled (default 512; "
+                          "0: all)"},
+    [OPT_REACH_RANDOMS] = {"reach-randoms", "N", "randoms per galaxy, 1-64 (default 2)"},
 };
 
 static const ard_cli_spec train_spec = {
@@ -118,7 +133,12 @@ static int parse_options(const char *cmd, const ard_cli_args *a, ard_cosmicweb_o
                 {OPT_THREADS, 0, 1024, o->threads},
                 {OPT_VAL, 0, 1, *val},
                 {OPT_TEST, 0, 1, *test},
-                {OPT_GEO, 0, 64, o->geo}};
+                {OPT_GEO, 0, 64, o->geo},
+                {OPT_REACH, 0, 32, o->reach},
+                {OPT_REACH_MPC, 1e-3, 1000, o->reach_mpc},
+                {OPT_REACH_BINS, 2, 32, o->reach_bins},
+                {OPT_REACH_FANOUT, 0, 1e6, o->reach_fanout},
+                {OPT_REACH_RANDOMS, 1, 64, o->reach_randoms}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         if (a->present[nums[i].opt] &&
             parse_num(cmd, cw_options[nums[i].opt].name, a->value[nums[i].opt], nums[i].lo,
@@ -139,6 +159,11 @@ static int parse_options(const char *cmd, const ard_cli_args *a, ard_cosmicweb_o
     *val = nums[10].value;
     *test = nums[11].value;
     o->geo = (int32_t)nums[12].value;
+    o->reach = (int32_t)nums[13].value;
+    o->reach_mpc = (float)nums[14].value;
+    o->reach_bins = (int32_t)nums[15].value;
+    o->reach_fanout = (int32_t)nums[16].value;
+    o->reach_randoms = (int32_t)nums[17].value;
     o->balanced = !a->present[OPT_NOBALANCE];
     return 0;
 }
@@ -274,6 +299,9 @@ static int cw_main(const ard_cli_spec *spec, int train, int argc, char **argv) {
         return ard_cli_usage(spec->command, "--val + --test must not exceed 1");
     }
     stage_options(&a, &s);
+    if (!train && !a.present[OPT_REACH]) {
+        s.train.reach = 0; /* predict with the model's reach settings, whatever they are */
+    }
     return train ? train_run(&a, &s) : predict_run(&a, &s);
 }
 

@@ -18,8 +18,20 @@ void ard_cosmicweb_model_free(ard_cosmicweb_model *model) {
     }
 }
 
+/* The reach settings of a model (channels 0: none). */
+typedef struct cw_reach_cfg {
+    int32_t channels, bins, fanout, randoms;
+    float radius;
+    uint64_t seed;
+} cw_reach_cfg;
+
+/* Width of the first layer's input. */
+static int64_t in1_width(const ard_cosmicweb_model *m) {
+    return 2 * (int64_t)m->nf + 3 * m->geo + CW_REACH_OUT * m->reach;
+}
+
 static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
-                              ard_cosmicweb_model **out, ard_error *err) {
+                              const cw_reach_cfg *rc, ard_cosmicweb_model **out, ard_error *err) {
     *out = NULL;
     ard_cosmicweb_model *m = ard_calloc(1, sizeof *m);
     if (!m) {
@@ -30,10 +42,16 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, int32_t la
     m->geo = geo;
     m->latent = latent;
     m->nf = CW_NF(latent);
+    m->reach = rc->channels;
+    m->reach_bins = rc->channels > 0 ? rc->bins : 0;
+    m->reach_fanout = rc->fanout;
+    m->reach_randoms = rc->randoms;
+    m->reach_mpc = rc->radius;
+    m->reach_seed = rc->seed;
     int64_t nf = m->nf;
     ard_status st = ard_nn_params_new(&m->params, err);
     if (st == ARD_OK) {
-        st = ard_nn_params_add(m->params, "sage1.weight", 2, (int64_t[]){hidden, 2 * nf + 3 * geo},
+        st = ard_nn_params_add(m->params, "sage1.weight", 2, (int64_t[]){hidden, in1_width(m)},
                                &m->w1, err);
     }
     if (st == ARD_OK) {
@@ -59,27 +77,47 @@ static ard_status model_alloc(int32_t k, int32_t hidden, int32_t geo, int32_t la
         st =
             ard_nn_params_add(m->params, "sage2.geo", 2, (int64_t[]){geo, hidden + 3}, &m->p2, err);
     }
+    if (st == ARD_OK && m->reach > 0) {
+        st = ard_nn_params_add(m->params, "sage1.reach", 2,
+                               (int64_t[]){m->reach, 2 * m->reach_bins}, &m->pr, err);
+    }
+    if (st == ARD_OK && m->reach > 0) {
+        st = ard_nn_params_add(m->params, "reach.scale", 1, (int64_t[]){2 * m->reach_bins},
+                               &m->rscale, err);
+    }
     if (st != ARD_OK) {
         ard_cosmicweb_model_free(m);
         return st;
     }
     ard_nn_fill(m->std, 1.0f);
+    if (m->rscale) {
+        ard_nn_fill(m->rscale, 1.0f);
+    }
     *out = m;
     return ARD_OK;
 }
 
 ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
                              int32_t fanout1, int32_t fanout2, uint64_t seed,
-                             ard_cosmicweb_model **out, ard_error *err) {
-    ard_status st = model_alloc(k, hidden, geo, latent, out, err);
+                             const ard_cosmicweb_options *o, ard_cosmicweb_model **out,
+                             ard_error *err) {
+    cw_reach_cfg rc = {0, 0, 0, 0, 0.0f, 0};
+    if (o && o->reach > 0) {
+        rc = (cw_reach_cfg){o->reach,         o->reach_bins, o->reach_fanout,
+                            o->reach_randoms, o->reach_mpc,  seed};
+    }
+    ard_status st = model_alloc(k, hidden, geo, latent, &rc, out, err);
     if (st != ARD_OK) {
         return st;
     }
     ard_cosmicweb_model *m = *out;
     m->fanout1 = fanout1;
     m->fanout2 = fanout2;
-    st =
-        ard_nn_init_kaiming(m->w1, 2 * m->nf + 3 * geo, ard_nn_seed_for(seed, "sage1.weight"), err);
+    st = ard_nn_init_kaiming(m->w1, in1_width(m), ard_nn_seed_for(seed, "sage1.weight"), err);
+    if (st == ARD_OK && m->reach > 0) {
+        st = ard_nn_init_kaiming(m->pr, 2 * m->reach_bins, ard_nn_seed_for(seed, "sage1.reach"),
+                                 err);
+    }
     if (st == ARD_OK) {
         st = ard_nn_init_xavier(m->w2, 2 * hidden + 3 * geo, CW_C,
                                 ard_nn_seed_for(seed, "sage2.weight"), err);
@@ -126,7 +164,7 @@ static ard_status grow(float **bufs[], const int64_t *sizes, int count, ard_erro
 /* Buffers for n1 first-hop rows and `rows` seeds of model m (a workspace serves one model). */
 static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t n1, int64_t rows,
                                ard_error *err) {
-    int64_t h = m->hidden, nf = m->nf, in1 = 2 * nf + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    int64_t h = m->hidden, nf = m->nf, in1 = in1_width(m), in2 = 2 * h + 3 * m->geo;
     ard_status st = ARD_OK;
     if (n1 > w->cap1) {
         float **bufs[] = {&w->c1, &w->z1, &w->h1, &w->dh1, &w->agg, &w->dc1, &w->t1, &w->dt1};
@@ -159,8 +197,8 @@ void ard__cw_work_reset(cw_work *w) {
 static void layer_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const float *x,
                         const float *tin, const float *mean, int64_t dim, const double *pos,
                         const int64_t *offsets, const int64_t *index, int64_t rows, float *c,
-                        float *t) {
-    int64_t width = 2 * dim + 3 * m->geo;
+                        float *t, int64_t extra) {
+    int64_t width = 2 * dim + 3 * m->geo + extra;
     for (int64_t i = 0; i < rows; i++) {
         float *row = c + i * width;
         memcpy(row, x + i * dim, (size_t)dim * sizeof *row);
@@ -178,8 +216,8 @@ static void layer_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, co
 static void geo_backward(const ard_cosmicweb_model *m, ard_nn_tensor *p, const float *x,
                          const float *tin, int64_t dim, const double *pos, const int64_t *offsets,
                          const int64_t *index, int64_t rows, const float *t, const float *dc,
-                         const float *dt, float *dx, float *dtin) {
-    int64_t width = 2 * dim + 3 * m->geo, tw = 6 * m->geo;
+                         const float *dt, float *dx, float *dtin, int64_t extra) {
+    int64_t width = 2 * dim + 3 * m->geo + extra, tw = 6 * m->geo;
     for (int64_t i = 0; i < rows && m->geo > 0; i++) {
         ard__cw_geo_backward(p->value, m->geo, dim, x, tin, pos, i, index + offsets[i],
                              (int32_t)(offsets[i + 1] - offsets[i]), t + i * tw,
@@ -190,14 +228,24 @@ static void geo_backward(const ard_cosmicweb_model *m, ard_nn_tensor *p, const f
 ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float scale,
                               ard_pool *pool, cw_work *w, double *loss, ard_error *err) {
     int64_t n1 = b->n1, n0 = b->n0, s = b->seeds, h = m->hidden;
-    int64_t nf = m->nf, in1 = 2 * nf + 3 * m->geo, in2 = 2 * h + 3 * m->geo;
+    int64_t nf = m->nf, in1 = in1_width(m), in2 = 2 * h + 3 * m->geo;
+    int64_t rcol = 2 * nf + 3 * m->geo, rb = CW_RB(m->reach_bins);
     ard_status st = work_reserve(w, m, n1, s, err);
+    if (st == ARD_OK && m->reach > 0 && !b->reach) {
+        st = ard_error_set(err, ARD_EINVAL, "cosmicweb: a reach model without the reach basis");
+    }
     /* layer 1 on the first-hop nodes */
     if (st == ARD_OK) {
         st = ard_nn_mean_gather(b->x, n0, nf, b->off1, b->idx1, n1, w->agg, err);
     }
     if (st == ARD_OK) {
-        layer_input(m, m->p1, b->x, NULL, w->agg, nf, b->pos, b->off1, b->idx1, n1, w->c1, w->t1);
+        layer_input(m, m->p1, b->x, NULL, w->agg, nf, b->pos, b->off1, b->idx1, n1, w->c1, w->t1,
+                    in1 - rcol);
+        for (int64_t i = 0; i < n1 && m->reach > 0; i++) {
+            ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins,
+                                  b->reach + b->nodes[i] * rb, b->pos + 3 * i,
+                                  w->c1 + i * in1 + rcol);
+        }
         st = ard_nn_dense_forward(pool, w->c1, n1, in1, m->w1->value, m->b1->value, h, w->z1, err);
     }
     if (st == ARD_OK) {
@@ -208,7 +256,8 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         st = ard_nn_mean_gather(w->h1, n1, h, b->off2, b->idx2, s, w->agg, err);
     }
     if (st == ARD_OK) {
-        layer_input(m, m->p2, w->h1, w->t1, w->agg, h, b->pos, b->off2, b->idx2, s, w->c2, w->t2);
+        layer_input(m, m->p2, w->h1, w->t1, w->agg, h, b->pos, b->off2, b->idx2, s, w->c2, w->t2,
+                    0);
         st = ard_nn_dense_forward(pool, w->c2, s, in2, m->w2->value, m->b2->value, CW_C, w->logits,
                                   err);
     }
@@ -232,16 +281,22 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
     if (st == ARD_OK) {
         memset(w->dt1, 0, (size_t)(n1 * 6 * m->geo) * sizeof *w->dt1);
         geo_backward(m, m->p2, w->h1, w->t1, h, b->pos, b->off2, b->idx2, s, w->t2, w->dc2, NULL,
-                     w->dh1, w->dt1);
+                     w->dh1, w->dt1, 0);
         st = ard_nn_relu_backward(w->z1, w->dh1, n1 * h, w->dh1, err);
     }
     if (st == ARD_OK) {
         st = ard_nn_dense_backward(pool, w->c1, n1, in1, m->w1->value, h, w->dh1,
-                                   m->geo > 0 ? w->dc1 : NULL, m->w1->grad, m->b1->grad, err);
+                                   m->geo > 0 || m->reach > 0 ? w->dc1 : NULL, m->w1->grad,
+                                   m->b1->grad, err);
     }
     if (st == ARD_OK) {
         geo_backward(m, m->p1, b->x, NULL, nf, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1, w->dt1,
-                     NULL, NULL);
+                     NULL, NULL, in1 - rcol);
+        for (int64_t i = 0; i < n1 && m->reach > 0; i++) {
+            ard__cw_reach_backward(m->pr->value, m->reach, m->reach_bins,
+                                   b->reach + b->nodes[i] * rb, b->pos + 3 * i,
+                                   w->dc1 + i * in1 + rcol, m->pr->grad);
+        }
     }
     return st;
 }
@@ -256,7 +311,8 @@ typedef struct infer_job {
     const float *tin; /* layer 2: every node's layer-1 tensors (n x 6 geo); layer 1: NULL */
     float *tout;      /* layer 1: receives them; layer 2: NULL */
     int64_t dim, first, rows;
-    float *c; /* rows x (2 dim + 3 geo) */
+    float *c;   /* rows x (2 dim + 3 geo [+ 5 reach on layer 1]) */
+    int layer1; /* 1: the first layer (its input has the reach invariants) */
 } infer_job;
 
 enum { CW_INFER_PART = 128 };
@@ -266,7 +322,10 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
     (void)thread_id;
     const infer_job *job = arg;
     const cw_graph *g = job->g;
-    int64_t dim = job->dim, width = 2 * dim + 3 * job->m->geo;
+    const ard_cosmicweb_model *m = job->m;
+    int reach = job->layer1 && m->reach > 0;
+    int64_t dim = job->dim, width = 2 * dim + 3 * m->geo + (reach ? CW_REACH_OUT * m->reach : 0);
+    int64_t rb = CW_RB(m->reach_bins);
     int64_t a = part * CW_INFER_PART;
     int64_t end = a + CW_INFER_PART < job->rows ? a + CW_INFER_PART : job->rows;
     float inv = 1.0f / (float)g->k;
@@ -292,13 +351,20 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
             ard__cw_geo_forward(job->p->value, job->m->geo, dim, job->x, job->tin, g->xyz, node,
                                 nbr, g->k, t, row + 2 * dim);
         }
+        if (reach && g->reach_inv) { /* prediction: computed block by block beforehand */
+            int64_t w = CW_REACH_OUT * (int64_t)m->reach;
+            memcpy(row + 2 * dim + 3 * m->geo, g->reach_inv + node * w, (size_t)w * sizeof *row);
+        } else if (reach) {
+            ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins, g->reach + node * rb,
+                                  g->xyz + 3 * node, row + 2 * dim + 3 * m->geo);
+        }
     }
 }
 
 static void full_input(const ard_cosmicweb_model *m, const ard_nn_tensor *p, const cw_graph *g,
                        const float *x, const float *tin, float *tout, int64_t dim, int64_t first,
-                       int64_t rows, ard_pool *pool, float *c) {
-    infer_job job = {m, p, g, x, tin, tout, dim, first, rows, c};
+                       int64_t rows, ard_pool *pool, float *c, int layer1) {
+    infer_job job = {m, p, g, x, tin, tout, dim, first, rows, c, layer1};
     int64_t parts = (rows + CW_INFER_PART - 1) / CW_INFER_PART;
     if (pool) {
         ard_pool_for(pool, parts, infer_part, &job);
@@ -352,7 +418,11 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
                                ard_status st, float *prob, ard_error *err) {
     int64_t n = g->n, h = m ? m->hidden : 1; /* no model: st failed, only the exchanges run */
     int64_t nf = m ? m->nf : CW_F;
-    int64_t geo = m ? m->geo : 0, width = 2 * (h > nf ? h : nf) + 3 * geo;
+    int64_t geo = m ? m->geo : 0;
+    int64_t width = 2 * (h > nf ? h : nf) + 3 * geo + (m ? CW_REACH_OUT * m->reach : 0);
+    if (st == ARD_OK && m && m->reach > 0 && !g->reach && !g->reach_inv) {
+        st = ard_error_set(err, ARD_EINVAL, "cosmicweb: a reach model without the reach basis");
+    }
     int32_t rank = share ? share->rank : 0;
     int64_t first = bounds[rank], end = bounds[rank + 1];
     float *h1 = ard_malloc((size_t)(n * h) * sizeof *h1);
@@ -363,8 +433,8 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     }
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, nf, a, rows, pool, c);
-        st = ard_nn_dense_forward(pool, c, rows, 2 * nf + 3 * geo, m->w1->value, m->b1->value, h,
+        full_input(m, m->p1, g, features, NULL, geo > 0 ? t1 : NULL, nf, a, rows, pool, c, 1);
+        st = ard_nn_dense_forward(pool, c, rows, in1_width(m), m->w1->value, m->b1->value, h,
                                   h1 + a * h, err);
         if (st == ARD_OK) {
             st = ard_nn_relu_forward(h1 + a * h, rows * h, h1 + a * h, err);
@@ -375,7 +445,7 @@ ard_status ard__cw_infer_share(const ard_cosmicweb_model *m, const cw_graph *g,
     st = exchange(share, st, geo > 0 ? t1 : NULL, 6 * geo * (int64_t)sizeof *t1, bounds, err);
     for (int64_t a = first; a < end && st == ARD_OK; a += CW_INFER_CHUNK) {
         int64_t rows = end - a < CW_INFER_CHUNK ? end - a : CW_INFER_CHUNK;
-        full_input(m, m->p2, g, h1, geo > 0 ? t1 : NULL, NULL, h, a, rows, pool, c);
+        full_input(m, m->p2, g, h1, geo > 0 ? t1 : NULL, NULL, h, a, rows, pool, c, 0);
         st = ard_nn_dense_forward(pool, c, rows, 2 * h + 3 * geo, m->w2->value, m->b2->value, CW_C,
                                   prob + a * CW_C, err);
         if (st == ARD_OK) {
@@ -434,6 +504,12 @@ ard_status ard_cosmicweb_model_save(const ard_cosmicweb_model *model, const char
         snprintf(num, sizeof num, "%d,%d", (int)model->fanout1, (int)model->fanout2);
         st = ard_nn_params_set_meta(model->params, "fanout", num, err);
     }
+    if (st == ARD_OK && model->reach > 0) {
+        snprintf(num, sizeof num, "%d,%d,%.9g,%d,%d,%llu", (int)model->reach,
+                 (int)model->reach_bins, (double)model->reach_mpc, (int)model->reach_fanout,
+                 (int)model->reach_randoms, (unsigned long long)model->reach_seed);
+        st = ard_nn_params_set_meta(model->params, "reach", num, err);
+    }
     if (st == ARD_OK) {
         st = ard_nn_save_safetensors(model->params, path, err);
     }
@@ -453,12 +529,56 @@ static int parse_int(const char *s, int32_t lo, int32_t hi, int32_t *out) {
     return 1;
 }
 
+/* The "reach" metadata "channels,bins,radius,fanout,randoms,seed" (absent: no reach). */
+static int parse_reach(const char *s, cw_reach_cfg *rc) {
+    memset(rc, 0, sizeof *rc);
+    if (!s) {
+        return 1;
+    }
+    char *end = NULL;
+    long v[2];
+    const char *at = s;
+    for (int i = 0; i < 2; i++) {
+        v[i] = strtol(at, &end, 10);
+        if (end == at || *end != ',') {
+            return 0;
+        }
+        at = end + 1;
+    }
+    double radius = strtod(at, &end);
+    if (end == at || *end != ',') {
+        return 0;
+    }
+    at = end + 1;
+    long f = strtol(at, &end, 10);
+    if (end == at || *end != ',') {
+        return 0;
+    }
+    at = end + 1;
+    long r = strtol(at, &end, 10);
+    if (end == at || *end != ',') {
+        return 0;
+    }
+    at = end + 1;
+    unsigned long long seed = strtoull(at, &end, 10);
+    if (end == at || *end != '\0') {
+        return 0;
+    }
+    *rc = (cw_reach_cfg){(int32_t)v[0], (int32_t)v[1], (int32_t)f,
+                         (int32_t)r,    (float)radius, (uint64_t)seed};
+    return v[0] >= 1 && v[1] >= 1 && f >= 0 && r >= 1 && v[0] <= INT32_MAX && v[1] <= INT32_MAX &&
+           f <= INT32_MAX && r <= INT32_MAX &&
+           ard__cw_reach_check(rc->channels, rc->bins, rc->radius, rc->fanout, rc->randoms, NULL) ==
+               ARD_OK;
+}
+
 /* Every weight finite and every feature scale > 0: a damaged file must not turn into NaN classes. */
 static ard_status check_values(const ard_cosmicweb_model *m, const char *path, ard_error *err) {
     for (int64_t i = 0; i < ard_nn_params_count(m->params); i++) {
         const ard_nn_tensor *t = ard_nn_params_at(m->params, i);
         for (int64_t j = 0; j < t->count; j++) {
-            if (!isfinite(t->value[j]) || (t == m->std && !(t->value[j] > 0.0f))) {
+            if (!isfinite(t->value[j]) ||
+                ((t == m->std || t == m->rscale) && !(t->value[j] > 0.0f))) {
                 return ard_error_set(err, ARD_EINVAL, "%s: tensor '%s' element %lld is %g", path,
                                      t->name, (long long)j, (double)t->value[j]);
             }
@@ -483,7 +603,9 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
     const ard_nn_tensor *p1 = ard_nn_params_find(file, "sage1.geo"); /* absent: geo 0 */
     int32_t k = 0, f1 = 0, f2 = 0, latent = 0;
     const char *fan = ard_nn_params_get_meta(file, "fanout");
-    const char *lat = ard_nn_params_get_meta(file, "latent"); /* absent: no latents */
+    const char *lat = ard_nn_params_get_meta(file, "latent");  /* absent: no latents */
+    const char *reach = ard_nn_params_get_meta(file, "reach"); /* absent: no reach */
+    cw_reach_cfg rc;
     char names[1024];
     int lat_ok = !lat || parse_int(lat, 1, ARD_COSMICWEB_LATENT_MAX, &latent);
     feature_names(latent, names, sizeof names);
@@ -506,10 +628,14 @@ ard_status ard_cosmicweb_model_load(const char *path, ard_cosmicweb_model **out,
                            path);
     } else if (p1 && (p1->ndim != 2 || p1->shape[0] < 1 || p1->shape[0] > CW_GEO_MAX)) {
         st = ard_error_set(err, ARD_EINVAL, "%s: tensor sage1.geo has a bad shape", path);
+    } else if (!parse_reach(reach, &rc)) {
+        st = ard_error_set(err, ARD_EINVAL, "%s: cosmicweb model with bad reach settings '%s'",
+                           path, reach);
     }
     ard_cosmicweb_model *m = NULL;
     if (st == ARD_OK) {
-        st = model_alloc(k, (int32_t)b1->shape[0], p1 ? (int32_t)p1->shape[0] : 0, latent, &m, err);
+        st = model_alloc(k, (int32_t)b1->shape[0], p1 ? (int32_t)p1->shape[0] : 0, latent, &rc, &m,
+                         err);
     }
     ard_nn_params_free(file);
     if (st == ARD_OK) {

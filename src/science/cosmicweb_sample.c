@@ -73,6 +73,7 @@ ard_status ard__cw_sample_batch(const cw_sampler *s, int64_t epoch, const int64_
     int64_t tmp[256];
     b->seeds = count;
     b->n0 = 0;
+    b->reach = s->g->reach;
     for (int32_t i = 0; i < count; i++) {
         local_id(b, seeds[i]);
         int32_t y = s->labels[seeds[i]];

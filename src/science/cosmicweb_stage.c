@@ -642,6 +642,24 @@ static void predict_summary(ard_buf *out, const ard_cosmicweb_stage_options *o,
 
 /* The stage's latents against the model's (named after the flags, before ard_cosmicweb_predict
  * would refuse them by size alone). */
+/* Predict with reach options given (reach > 0) needs the model's reach settings exactly. */
+static ard_status check_model_reach(const ard_cosmicweb_options *t, const ard_cosmicweb_model *m,
+                                    const char *model, ard_error *err) {
+    if (t->reach == 0 ||
+        (m->reach == t->reach && m->reach_bins == t->reach_bins && m->reach_mpc == t->reach_mpc &&
+         m->reach_fanout == t->reach_fanout && m->reach_randoms == t->reach_randoms)) {
+        return ARD_OK;
+    }
+    return ard_error_set(err, ARD_EINVAL,
+                         "cosmicweb: model %s was trained with reach %d channels, %d bins, %g Mpc, "
+                         "fan-out %d, %d randoms; the options ask for %d, %d, %g Mpc, %d, %d "
+                         "(predict without --reach uses the model's)",
+                         model, (int)m->reach, (int)m->reach_bins, (double)m->reach_mpc,
+                         (int)m->reach_fanout, (int)m->reach_randoms, (int)t->reach,
+                         (int)t->reach_bins, (double)t->reach_mpc, (int)t->reach_fanout,
+                         (int)t->reach_randoms);
+}
+
 static ard_status check_model_latent(const ard_cosmicweb_stage_options *o, int32_t want,
                                      const cw_latent *lat, const char *model, ard_error *err) {
     if (want == lat->dim) {
@@ -682,6 +700,9 @@ static ard_status classify(const ard_cosmicweb_stage_options *o, const ard_cosmi
     }
     if (st == ARD_OK) {
         st = check_model_latent(o, ard_cosmicweb_model_latent_dim(m), lat, r->model_path, err);
+    }
+    if (st == ARD_OK) {
+        st = check_model_reach(&o->train, m, r->model_path, err);
     }
     if (share) {
         st = share->exchange(share->ctx, st, NULL, 0, NULL, err);

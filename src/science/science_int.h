@@ -239,8 +239,10 @@ typedef struct cw_graph {
     int64_t n;
     int32_t k;
     int32_t *nbr;
-    float *dist;       /* Mpc, same layout */
-    const double *xyz; /* n x 3 positions (borrowed from the builder's caller) */
+    float *dist;        /* Mpc, same layout */
+    const double *xyz;  /* n x 3 positions (borrowed from the builder's caller) */
+    const float *reach; /* n x CW_RB(bins) normalised reach basis (borrowed), NULL without reach */
+    const float *reach_inv; /* or (prediction) n x CW_REACH_OUT reach invariants (borrowed) */
 } cw_graph;
 
 /* Builds the graph in parallel on pool (may be NULL). n must exceed k. ARD_EINVAL (non-finite
@@ -268,15 +270,16 @@ typedef struct cw_batch {
     int64_t seq; /* minibatch number */
     int32_t seeds;
     int64_t n1, n0;
-    int64_t *nodes;  /* n0 global ids */
-    int64_t *off1;   /* n1 + 1: layer-1 neighbour lists of the first-hop nodes ... */
-    int64_t *idx1;   /* ... local ids < n0 */
-    int64_t *off2;   /* seeds + 1: layer-2 neighbour lists of the seeds ... */
-    int64_t *idx2;   /* ... local ids < n1 */
-    float *x;        /* n0 x nf normalised features */
-    double *pos;     /* n0 x 3 positions */
-    int32_t *labels; /* seeds */
-    float *weights;  /* seeds */
+    int64_t *nodes;     /* n0 global ids */
+    int64_t *off1;      /* n1 + 1: layer-1 neighbour lists of the first-hop nodes ... */
+    int64_t *idx1;      /* ... local ids < n0 */
+    int64_t *off2;      /* seeds + 1: layer-2 neighbour lists of the seeds ... */
+    int64_t *idx2;      /* ... local ids < n1 */
+    float *x;           /* n0 x nf normalised features */
+    double *pos;        /* n0 x 3 positions */
+    int32_t *labels;    /* seeds */
+    float *weights;     /* seeds */
+    const float *reach; /* the graph's reach basis (global rows: nodes[i]), NULL without */
     int64_t room_seeds, room_f1, room_f2; /* the buffers fit this many seeds at these fan-outs */
     int64_t room_nf;                      /* ... and this many features per node */
     int64_t *hash;                        /* open addressing: global id + 1, 0 = empty */
@@ -308,12 +311,49 @@ struct ard_cosmicweb_model {
     int32_t k, hidden, geo, fanout1, fanout2;
     int32_t latent; /* latent_dim S of the inputs (0: none) */
     int32_t nf;     /* features per node: CW_NF(latent) */
+    /* reach aggregator: pr [reach, 2 bins] (tensor then monopole profile), rscale [2 bins] */
+    ard_nn_tensor *pr, *rscale;
+    int32_t reach, reach_bins, reach_fanout, reach_randoms;
+    float reach_mpc;
+    uint64_t reach_seed;
 };
 
-/* A new model with initialised weights (Kaiming for w1, p1, p2, Xavier for w2, seeds from `seed`). */
+/* A new model with initialised weights (Kaiming for w1, p1, p2, pr, Xavier for w2, seeds from
+ * `seed`); the reach settings from o (o->reach 0: none; o NULL: none). */
 ard_status ard__cw_model_new(int32_t k, int32_t hidden, int32_t geo, int32_t latent,
                              int32_t fanout1, int32_t fanout2, uint64_t seed,
-                             ard_cosmicweb_model **out, ard_error *err);
+                             const ard_cosmicweb_options *o, ard_cosmicweb_model **out,
+                             ard_error *err);
+
+/* ---- the reach aggregator (cosmicweb_reach.c; science.h "Reach") ---- */
+#define CW_REACH_BINS_MAX 32
+#define CW_REACH_CHANNELS_MAX 32
+#define CW_REACH_OUT 5 /* invariants per channel: monopole, 3 eigenvalues, line of sight */
+#define CW_RB(bins) (7 * (bins)) /* basis floats per galaxy: D_0..D_B-1, then M_b (6 each) */
+/* ARD_EINVAL unless the reach options are in range (see science.h). */
+ard_status ard__cw_reach_check(int32_t channels, int32_t bins, float radius, int32_t fanout,
+                               int32_t randoms, ard_error *err);
+/* The raw basis (n x CW_RB(bins), rows outside [first, end) zero) of the galaxies xyz (n x 3) into
+ * a new array. ARD_EINVAL (options, non-finite coordinates, a galaxy at the origin), ARD_ENOMEM. */
+ard_status ard__cw_reach_basis(const double *xyz, int64_t n, int32_t bins, float radius,
+                               int32_t fanout, int32_t randoms, uint64_t seed, int64_t first,
+                               int64_t end, ard_pool *pool, float **out, ard_error *err);
+/* Prediction's form: the model's reach invariants (n x CW_REACH_OUT m->reach, rows outside
+ * [first, end) zero) computed block by block with m's settings, scale and profiles, so that the
+ * n x CW_RB basis never exists (memory n 5 G 4 bytes instead of n 7 B 4). Errors as above. */
+ard_status ard__cw_reach_invariants(const ard_cosmicweb_model *m, const double *xyz, int64_t n,
+                                    int64_t first, int64_t end, ard_pool *pool, float **out,
+                                    ard_error *err);
+/* Per-bin rms (2 bins: monopoles, then tensors) over the given rows; 1 where it is ~0. */
+void ard__cw_reach_fit_scale(const float *basis, int32_t bins, const int64_t *rows, int64_t count,
+                             float *scale);
+void ard__cw_reach_normalise(float *basis, int32_t bins, int64_t n, const float *scale);
+/* The CW_REACH_OUT invariants per channel of one normalised basis row (p: [channels, 2 bins]). */
+void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const float *row,
+                           const double pos[3], float *out);
+/* Adds d/dp of the invariants' gradient dout (CW_REACH_OUT per channel) into dp. */
+void ard__cw_reach_backward(const float *p, int32_t channels, int32_t bins, const float *row,
+                            const double pos[3], const float *dout, float *dp);
 
 /* The geometric aggregator (cosmicweb_geo.c) of destination node `self` over its `count`
  * neighbours nbr (ids into h, rows of dim floats, into pos, n x 3, and into tin): tensors t (geo x

@@ -43,6 +43,25 @@ assert r["labelled"] == 6000, r
 ' "$TMP/p1.json" || fail "predict report"
 "$ARD" cosmicweb predict "$DS" >/dev/null || fail "predict with the latest model"
 
+# the reach aggregator: trained with it, the model file records the settings and predict uses
+# them (same output at 1 and 2 threads); predict with other reach settings is refused
+"$ARD" cosmicweb train "$DS" --epochs 1 --accum 4 --k 16 --fanout1 8 --fanout2 4 --hidden 16 \
+    --reach 2 --reach-mpc 30 --reach-bins 4 --reach-fanout 64 --run-id r --threads 2 \
+    --json >"$TMP/rtrain.json" || fail "train with reach"
+grep -q '"reach":"2,4,30,64,2,1"' "$DS/models/cosmicweb-r.safetensors" ||
+    fail "reach settings not in the model file"
+"$ARD" cosmicweb predict "$DS" --model r --threads 1 --run-id rp1 >/dev/null || fail "reach predict 1"
+"$ARD" cosmicweb predict "$DS" --model r --threads 2 --run-id rp2 --reach 2 --reach-mpc 30 \
+    --reach-bins 4 --reach-fanout 64 >/dev/null || fail "reach predict 2 (matching settings)"
+"$ARD" parquet cat "$DS/results/cosmicweb-rp1-galaxies.parquet" >"$TMP/rp1.txt"
+"$ARD" parquet cat "$DS/results/cosmicweb-rp2-galaxies.parquet" >"$TMP/rp2.txt"
+cmp -s "$TMP/rp1.txt" "$TMP/rp2.txt" || fail "reach predictions differ with the thread count"
+if "$ARD" cosmicweb predict "$DS" --model r --reach 3 --reach-mpc 30 2>"$TMP/err" >/dev/null; then
+    fail "predicted with other reach settings"
+fi
+grep -q "was trained with reach 2 channels, 4 bins, 30 Mpc" "$TMP/err" ||
+    fail "reach mismatch message: $(cat "$TMP/err")"
+
 # bad input
 cp -r "$DS" "$TMP/notruth" && rm -rf "$TMP/notruth/truth" "$TMP/notruth/models"
 if "$ARD" cosmicweb train "$TMP/notruth" --epochs 1 2>"$TMP/err"; then fail "trained without truth"; fi
@@ -73,6 +92,12 @@ grep -q "truncated" "$TMP/err" || fail "truncated message: $(cat "$TMP/err")"
 set +e
 "$ARD" cosmicweb train "$DS" --k 8 >/dev/null 2>&1; [ $? = 2 ] || fail "--k 8 not a usage error"
 "$ARD" cosmicweb train "$DS" --geo 65 >/dev/null 2>&1; [ $? = 2 ] || fail "--geo 65 not a usage error"
+"$ARD" cosmicweb train "$DS" --reach 33 >/dev/null 2>&1; [ $? = 2 ] || fail "--reach 33"
+"$ARD" cosmicweb train "$DS" --reach 2 --reach-mpc 0 >/dev/null 2>&1; [ $? = 2 ] ||
+    fail "--reach-mpc 0 not a usage error"
+"$ARD" cosmicweb train "$DS" --reach 2 --reach-fanout 8 >"$TMP/out" 2>"$TMP/err"; RC=$?
+[ $RC != 0 ] && grep -q "reach options out of range" "$TMP/err" ||
+    fail "--reach-fanout 8: rc $RC, $(cat "$TMP/err")"
 "$ARD" cosmicweb train >/dev/null 2>&1; [ $? = 2 ] || fail "missing DATASET not a usage error"
 "$ARD" cosmicweb train "$DS" --val 0.7 --test 0.5 >/dev/null 2>&1; [ $? = 2 ] || fail "--val+--test"
 set -e

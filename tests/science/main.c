@@ -8,6 +8,9 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--write-nn-fixture") == 0) {
         return sci_nn_write_fixture(argv[2]);
     }
+    if (argc == 2 && strcmp(argv[1], "--cosmicweb-reach") == 0) { /* that group alone */
+        return sci_run_cosmicweb_reach_tests() ? 1 : 0;
+    }
     int failed = 0;
     failed += sci_run_exact_tests();
     failed += sci_run_catalog_tests();
@@ -15,6 +18,7 @@ int main(int argc, char **argv) {
     failed += sci_run_nn_tests();
     failed += sci_run_nn_safetensors_tests();
     failed += sci_run_cosmicweb_tests();
+    failed += sci_run_cosmicweb_reach_tests();
     failed += sci_run_anomaly_tests();
     failed += sci_run_stage_tests();
     failed += sci_run_stage_begin_tests();

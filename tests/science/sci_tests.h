@@ -15,6 +15,7 @@ int sci_run_scipy_tests(void);
 int sci_run_nn_tests(void);
 int sci_run_nn_safetensors_tests(void);
 int sci_run_cosmicweb_tests(void);
+int sci_run_cosmicweb_reach_tests(void);
 int sci_run_anomaly_tests(void);
 
 /* Writes the safetensors fixture read by nn_numpy.sh; 0 on success, 77 without BLAS. */

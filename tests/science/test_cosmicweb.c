@@ -285,7 +285,8 @@ static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden, int32_t geo
     int32_t nf = CW_NF(latent);
     assert_int_equal(ard__cw_graph_build(f->w.xyz, n, 16, NULL, &f->g, NULL), ARD_OK);
     assert_int_equal(ard__cw_features(&f->g, &in, &f->features, NULL), ARD_OK);
-    assert_int_equal(ard__cw_model_new(16, hidden, geo, latent, 5, 3, 4, &f->m, NULL), ARD_OK);
+    assert_int_equal(ard__cw_model_new(16, hidden, geo, latent, 5, 3, 4, NULL, &f->m, NULL),
+                     ARD_OK);
     assert_int_equal(f->m->nf, nf);
     /* normalise roughly so the activations are O(1) */
     for (int j = 0; j < nf; j++) {
@@ -575,7 +576,8 @@ static ard_cosmicweb_options small_options(int32_t threads) {
     o.seed = 5;
     o.threads = threads;
     o.queue = 4;
-    o.geo = 4; /* the geometric aggregator too (the default is 0) */
+    o.geo = 4;   /* the geometric aggregator too (the default is 0) */
+    o.reach = 0; /* the reach aggregator (the default) has its own tests: test_cosmicweb_reach.c */
     return o;
 }
 
@@ -691,7 +693,7 @@ static void test_bad_input(void **state) {
     close(fd);
     for (int32_t geo = 0; geo <= 4; geo += 4) {
         ard_cosmicweb_model *saved = NULL, *loaded = NULL;
-        assert_int_equal(ard__cw_model_new(16, 8, geo, 0, 5, 3, 1, &saved, NULL), ARD_OK);
+        assert_int_equal(ard__cw_model_new(16, 8, geo, 0, 5, 3, 1, NULL, &saved, NULL), ARD_OK);
         assert_int_equal(ard_cosmicweb_model_save(saved, path, NULL), ARD_OK);
         assert_int_equal(ard_cosmicweb_model_load(path, &loaded, NULL), ARD_OK);
         assert_int_equal(loaded->geo, geo);
@@ -701,7 +703,7 @@ static void test_bad_input(void **state) {
         ard_cosmicweb_model_free(loaded);
     }
     unlink(path);
-    assert_int_equal(ard__cw_model_new(16, 8, 4, 0, 5, 3, 1, &model, NULL), ARD_OK);
+    assert_int_equal(ard__cw_model_new(16, 8, 4, 0, 5, 3, 1, NULL, &model, NULL), ARD_OK);
     ard_error_init(&err);
     assert_int_equal(ard_cosmicweb_predict(model, &in, 1, NULL, NULL, &err), ARD_EINVAL);
     assert_non_null(strstr(err.msg, "empty selection"));

@@ -51,6 +51,25 @@ class CosmicwebPython(unittest.TestCase):
         self.assertAlmostEqual(summary["balanced_accuracy"], r["balanced_accuracy"], places=9)
         self.assertIn("pp1", list(self.ds.results("cosmicweb")["RUN_ID"]))
 
+    def test_reach(self):
+        r = self.ds.cosmicweb_train(run="pt_reach", seed=3, reach=2, reach_mpc=30.0, reach_bins=4,
+                                    reach_fanout=64, **KNOBS)
+        tensors = ard.load_safetensors(r["model_path"])
+        self.assertEqual(tuple(tensors["sage1.reach"].shape), (2, 8))
+        self.assertEqual(tuple(tensors["sage1.weight"].shape), (16, 2 * 11 + 5 * 2))
+        a = self.ds.cosmicweb_predict(model="pt_reach", run="pr1", threads=1)
+        b = self.ds.cosmicweb_predict(model="pt_reach", run="pr2", threads=2, reach=2,
+                                      reach_mpc=30.0, reach_bins=4, reach_fanout=64)
+        self.assertEqual(a["counts"], b["counts"])
+        self.assertEqual(a["confusion"], b["confusion"])
+        with self.assertRaises(ard.EINVAL) as e:
+            self.ds.cosmicweb_predict(model="pt_reach", reach=2, reach_mpc=20.0)
+        self.assertIn("was trained with reach 2 channels", str(e.exception))
+        with self.assertRaises(ard.EINVAL):
+            self.ds.cosmicweb_train(run="pt_bad", reach=2, reach_mpc=-1.0, **KNOBS)
+        with self.assertRaises(TypeError):
+            self.ds.cosmicweb_predict(model="pt_reach", hidden=3)
+
     def test_narrowed_dataset_and_errors(self):
         r = self.ds.where("target_class = 'QSO'").cosmicweb_predict(model="pt1", run="pp2")
         db = sqlite3.connect(os.path.join(DS, "ard.db"))
