@@ -41,7 +41,7 @@ typedef struct idx_backend_ops {
     ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
     ard_status (*bulk_end)(idx_backend *be, ard_error *err);
     /* A bulk load into an empty `table` inside the caller's transaction that pays for its primary
-     * key (the single column `key`) once, not per row: phase 1 empties the table and drops the key
+     * key (`key`: a column, or columns separated by commas) once, not per row: phase 1 empties the table and drops the key
      * (bulk loads into it then maintain no index; PostgreSQL: COPY FREEZE, pages written
      * all-visible), phase 2 builds the key (ARD_EDB on a duplicate: the caller rolls back), phase
      * 0 forgets a load the caller rolls back. NULL when the backend has no cheaper path (SQLite). */

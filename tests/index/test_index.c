@@ -524,6 +524,8 @@ int main(void) {
         BOTH(test_fetch_stage),
         BOTH(test_bulk_batches),
         BOTH(test_sync_windows),
+        BOTH(test_fresh_same),
+        BOTH(test_fresh_then_change),
         BOTH(test_catalog_duplicates),
         BOTH(test_catalog_fresh_same),
     };
