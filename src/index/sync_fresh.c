@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 ard_status ard__fresh_begin(ard_index *idx, idx_fresh_spectra *fresh, ard_error *err) {
     memset(fresh, 0, sizeof *fresh);
@@ -43,30 +44,58 @@ static uint64_t radix_key(const idx_spectra_row *r) {
     return (uint64_t)r->targetid ^ ((uint64_t)1 << 63); /* signed order as unsigned */
 }
 
-/* Stable LSD radix sort by targetid, 8 bits a pass, skipping bytes every row shares. */
+/* Asks for transparent huge pages over a big buffer: first-touch page faults were two thirds of
+ * the sort's CPU with 4 KiB pages (1.03 -> 0.36 CPU s for 6.4M rows, same run). A hint only. */
+static void advise_huge(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo) {
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+enum { RADIX_BITS = 11, RADIX_PASSES = 6, RADIX_BUCKETS = 1 << RADIX_BITS }; /* 66 >= 64 bits */
+
+/* Stable LSD radix sort by targetid: the histograms of every digit in one read, then one scatter
+ * per digit that is not the same in every row (TARGETIDs span ~46 bits: 5 of the 6). */
 static ard_status radix_sort(idx_spectra_row *rows, int64_t n, ard_error *err) {
     idx_spectra_row *tmp = ard_malloc((size_t)n * sizeof *tmp);
-    if (!tmp) {
+    int64_t(*counts)[RADIX_BUCKETS] = ard_calloc(RADIX_PASSES, sizeof *counts);
+    if (!tmp || !counts) {
+        ard_free(tmp);
+        ard_free(counts);
         return ard_error_set(err, ARD_ENOMEM, "out of memory sorting %lld spectra rows",
                              (long long)n);
     }
-    idx_spectra_row *src = rows, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 8) {
-        int64_t counts[256] = {0};
-        for (int64_t i = 0; i < n; i++) {
-            counts[(radix_key(&src[i]) >> shift) & 255]++;
+    advise_huge(tmp, (size_t)n * sizeof *tmp);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t k = radix_key(&rows[i]);
+        for (int p = 0; p < RADIX_PASSES; p++) {
+            counts[p][(k >> (p * RADIX_BITS)) & (RADIX_BUCKETS - 1)]++;
         }
-        if (counts[(radix_key(&src[0]) >> shift) & 255] == n) {
-            continue; /* one value in this byte: the pass would copy */
+    }
+    idx_spectra_row *src = rows, *dst = tmp;
+    uint64_t first = radix_key(&rows[0]);
+    for (int p = 0; p < RADIX_PASSES; p++) {
+        int shift = p * RADIX_BITS;
+        int64_t *c = counts[p];
+        if (c[(first >> shift) & (RADIX_BUCKETS - 1)] == n) {
+            continue; /* one value in this digit: the pass would copy */
         }
         int64_t at = 0;
-        for (int b = 0; b < 256; b++) {
-            int64_t c = counts[b];
-            counts[b] = at;
-            at += c;
+        for (int b = 0; b < RADIX_BUCKETS; b++) {
+            int64_t here = c[b];
+            c[b] = at;
+            at += here;
         }
         for (int64_t i = 0; i < n; i++) {
-            dst[counts[(radix_key(&src[i]) >> shift) & 255]++] = src[i];
+            dst[c[(radix_key(&src[i]) >> shift) & (RADIX_BUCKETS - 1)]++] = src[i];
         }
         idx_spectra_row *swap = src;
         src = dst;
@@ -75,6 +104,7 @@ static ard_status radix_sort(idx_spectra_row *rows, int64_t n, ard_error *err) {
     if (src != rows) {
         memcpy(rows, src, (size_t)n * sizeof *rows);
     }
+    ard_free(counts);
     ard_free(tmp);
     return ARD_OK;
 }
@@ -154,6 +184,7 @@ ard_status ard__fresh_add(ard_index *idx, int64_t file_id, const ard_pq_metadata
         }
         f->rows = grown;
         f->cap = cap;
+        advise_huge(f->rows, (size_t)cap * sizeof *grown);
     }
     int64_t at = 0;
     for (int32_t g = 0; g < md->num_row_groups; g++) {
