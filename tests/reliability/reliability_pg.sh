@@ -116,4 +116,4 @@ for k in 1 2 3 5 8 13 34 89; do
     faults=$((faults + 1))
 done
 
-echo "ok (PostgreSQL): $faults I/O faults injected into syncs, each reported, index consistent, completed by a clean sync; a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> 4 migrated with $spectra spectra rows, same plans as SQLite"
+echo "ok (PostgreSQL): $faults I/O faults injected into syncs, each reported, index consistent, completed by a clean sync; a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> $SCHEMA migrated with $spectra spectra rows, same plans as SQLite"
