@@ -512,19 +512,46 @@ static ard_status pg_bulk_end(idx_backend *be, ard_error *err) {
     return st;
 }
 
+/* 1 when key is "column" or "column,column,...": identifiers only. */
+static int key_columns(const char *key) {
+    char part[64];
+    for (const char *p = key;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0 || n >= sizeof part) {
+            return 0;
+        }
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (!ard__idx_identifier(part)) {
+            return 0;
+        }
+        if (!comma) {
+            return 1;
+        }
+        p = comma + 1;
+    }
+}
+
 /* The table was emptied in this transaction (TRUNCATE), so COPY may write its rows frozen: no
  * hint-bit writes at the first read, and the visibility map set for index-only scans. */
 static ard_status pg_bulk_fresh(idx_backend *be, const char *table, const char *key, int32_t phase,
                                 ard_error *err) {
     pg_backend *p = (pg_backend *)be;
-    if (!ard__idx_identifier(table) || !ard__idx_identifier(key) ||
+    if (!ard__idx_identifier(table) || !key_columns(key) ||
         strlen(table) >= sizeof p->fresh_table) {
         return ard_error_set(err, ARD_EINVAL, "postgresql: bulk_fresh: bad table or key name");
     }
     ard_status st = ARD_OK;
     char sql[512];
     if (phase == 1) {
-        snprintf(sql, sizeof sql, "TRUNCATE %s; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s_pkey",
+        /* the key by its name in the catalog: a table rebuilt by a migration (CREATE x_v6, RENAME
+         * TO x) keeps the name it was created with (x_v6_pkey) */
+        snprintf(sql, sizeof sql,
+                 "TRUNCATE %s; DO $ard$ DECLARE c text; BEGIN SELECT conname INTO c FROM"
+                 " pg_constraint WHERE conrelid = '%s'::regclass AND contype = 'p'; IF c IS NOT"
+                 " NULL THEN EXECUTE 'ALTER TABLE %s DROP CONSTRAINT ' || quote_ident(c);"
+                 " END IF; END $ard$",
                  table, table, table);
         st = pg_exec(be, sql, err);
         snprintf(p->fresh_table, sizeof p->fresh_table, "%s", st == ARD_OK ? table : "");

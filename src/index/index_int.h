@@ -41,7 +41,7 @@ typedef struct idx_backend_ops {
     ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
     ard_status (*bulk_end)(idx_backend *be, ard_error *err);
     /* A bulk load into an empty `table` inside the caller's transaction that pays for its primary
-     * key (the single column `key`) once, not per row: phase 1 empties the table and drops the key
+     * key (`key`: a column, or columns separated by commas) once, not per row: phase 1 empties the table and drops the key
      * (bulk loads into it then maintain no index; PostgreSQL: COPY FREEZE, pages written
      * all-visible), phase 2 builds the key (ARD_EDB on a duplicate: the caller rolls back), phase
      * 0 forgets a load the caller rolls back. NULL when the backend has no cheaper path (SQLite). */
@@ -85,12 +85,14 @@ struct idx_backend {
     const idx_backend_ops *ops;
 };
 
+typedef struct idx_fresh_spectra idx_fresh_spectra;
 struct ard_index {
     idx_backend *be;
     int32_t read_only;
     int32_t schema_version;
-    char *dataset;          /* may be NULL */
-    int64_t linkage_budget; /* sync: TARGETIDs it may still update by delta (linkage.c) */
+    char *dataset;            /* may be NULL */
+    int64_t linkage_budget;   /* sync: TARGETIDs it may still update by delta (linkage.c) */
+    idx_fresh_spectra *fresh; /* sync: the fresh load in progress (sync_fresh.c), or NULL */
 };
 
 /* Backend constructors. ard__sqlite_open: path; read_only opens the file read-only (it must exist).
@@ -183,6 +185,21 @@ void ard__plan_builder_free(plan_builder *b);
  * holds another count. */
 void ard__rg_targetids_encode(ard_buf *out, const int64_t *ids, int64_t n);
 int ard__rg_targetids_decode(const char *s, size_t len, int64_t *out, int64_t n);
+/* The spectra rows of some tile files as (file_id, targetid) pairs, read from their
+ * row_groups.targetids (since schema 6 spectra is keyed by targetid: a file's rows are found by
+ * seeking its TARGETIDs). A tile whose row group has no stored TARGETIDs (an index synced before
+ * schema 5) lands in `unknown` instead: its rows are found by a scan. Catalog files have no spectra
+ * rows and are skipped. reset frees (safe twice). */
+typedef struct idx_file_tids {
+    int64_t *file_ids, *tids; /* pairs, grouped by file */
+    int64_t count, cap;
+    int64_t *unknown; /* distinct file ids */
+    int64_t num_unknown, cap_unknown;
+    int failed; /* out of memory while collecting */
+} idx_file_tids;
+ard_status ard__rg_targetids_of_files(ard_index *idx, const int64_t *ids, int64_t count,
+                                      idx_file_tids *out, ard_error *err);
+void ard__file_tids_reset(idx_file_tids *t);
 /* plan_scan.c: the plan of `where` (NULL: every spectrum) from the selected TARGETIDs and one pass
  * over row_groups.targetids, or through point look-ups when few are selected (see there). */
 ard_status ard__plan_scan(ard_index *idx, const char *where, ard_plan **out, ard_error *err);
@@ -284,6 +301,34 @@ ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int
                                      idx_linkage_change *c, ard_error *err);
 ard_status ard__linkage_change_end(ard_index *idx, idx_linkage_change *c, ard_error *err);
 void ard__linkage_change_reset(idx_linkage_change *c);
+
+/* sync_fresh.c: a sync into an empty spectra table writes its tile windows inside one outer
+ * transaction (each window a savepoint) and buffers their spectra rows in memory; finish sorts
+ * them by the table's key (targetid, file_id, row_group, row_index), appends them to the b-tree in
+ * that order, records the distinct TARGETIDs for the linkage and commits. A failure anywhere rolls
+ * the whole load back: the index stays as it was (empty of tiles). Past IDX_FRESH_MAX_ROWS rows
+ * the buffer is inserted early, between windows (sorted runs: slower inserts, same rows). */
+#define IDX_FRESH_MAX_ROWS ((int64_t)1 << 26)
+typedef struct idx_spectra_row {
+    int64_t targetid, file_id;
+    int32_t row_group;
+    uint32_t row_index;
+} idx_spectra_row;
+struct idx_fresh_spectra {
+    idx_spectra_row *rows;
+    int64_t count, cap;
+    int32_t flushed;     /* rows were inserted before finish: the distinct count is not known */
+    int64_t window_mark; /* count at the current window's savepoint */
+};
+ard_status ard__fresh_begin(ard_index *idx, idx_fresh_spectra *fresh, ard_error *err);
+/* Adds a tile's rows to the buffer. spill: between windows (outside their savepoints), inserts
+ * the buffer early when it holds more than IDX_FRESH_MAX_ROWS. */
+ard_status ard__fresh_add(ard_index *idx, int64_t file_id, const ard_pq_metadata *md,
+                          const int64_t *targetids, ard_error *err);
+ard_status ard__fresh_spill(ard_index *idx, ard_error *err);
+ard_status ard__fresh_finish(ard_index *idx, ard_error *err);
+/* Rolls the load back (safe when none is open). */
+void ard__fresh_abort(ard_index *idx);
 
 /* Removes files (and all their rows) by id, in the caller's transaction. */
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err);

@@ -106,15 +106,6 @@ ard_status ard__linkage_refresh(ard_index *idx, ard_error *err) {
 
 enum { DELTA_CHUNK = 500 };
 
-static int collect_tid(void *ctx, int32_t n, const int64_t *values) {
-    idx_linkage_change *c = ctx;
-    if (n < 1 || c->num_tids == c->cap) {
-        return 1; /* over the budget: the caller sees a full list */
-    }
-    c->tids[c->num_tids++] = values[0];
-    return 0;
-}
-
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
@@ -142,20 +133,17 @@ static ard_status affected(ard_index *idx, const int64_t *old_ids, int64_t num_o
             c->num_tids += items[i].num_rows;
         }
     }
-    ard_status st = ARD_OK;
-    for (int64_t at = 0; at < num_old && st == ARD_OK && c->num_tids < c->cap; at += 256) {
-        ard_buf sql;
-        ard_buf_init(&sql);
-        ard_buf_appendf(&sql, "SELECT targetid FROM spectra WHERE file_id IN (");
-        for (int64_t i = at; i < num_old && i < at + 256; i++) {
-            ard_buf_appendf(&sql, "%s%lld", i > at ? "," : "", (long long)old_ids[i]);
-        }
-        ard_buf_appendf(&sql, ")%c", '\0');
-        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
-                        : idx->be->ops->select_ints(idx->be, (const char *)sql.data, 0, collect_tid,
-                                                    c, err);
-        ard_buf_reset(&sql);
+    /* the deleted rows' TARGETIDs from row_groups.targetids (spectra is keyed by targetid); a
+     * file without them (synced before schema 5) makes the sync recompute instead */
+    idx_file_tids old;
+    ard_status st = ard__rg_targetids_of_files(idx, old_ids, num_old, &old, err);
+    if (st == ARD_OK && (old.num_unknown > 0 || old.count >= c->cap - c->num_tids)) {
+        c->num_tids = c->cap; /* over the budget */
+    } else if (st == ARD_OK && old.count > 0) {
+        memcpy(c->tids + c->num_tids, old.tids, (size_t)old.count * sizeof *c->tids);
+        c->num_tids += old.count;
     }
+    ard__file_tids_reset(&old);
     *over = c->num_tids >= c->cap;
     if (st == ARD_OK && !*over && c->num_tids > 1) {
         qsort(c->tids, (size_t)c->num_tids, sizeof *c->tids, cmp_i64);

@@ -75,3 +75,93 @@ int ard__rg_targetids_decode(const char *s, size_t len, int64_t *out, int64_t n)
     }
     return p == end ? 0 : -1;
 }
+
+void ard__file_tids_reset(idx_file_tids *t) {
+    ard_free(t->file_ids);
+    ard_free(t->tids);
+    ard_free(t->unknown);
+    memset(t, 0, sizeof *t);
+}
+
+static int grow_i64(int64_t **a, int64_t *cap, int64_t need) {
+    if (need <= *cap) {
+        return 1;
+    }
+    int64_t n = *cap ? *cap : 1024;
+    while (n < need) {
+        n *= 2;
+    }
+    int64_t *grown = ard_realloc(*a, (size_t)n * sizeof *grown);
+    if (!grown) {
+        return 0;
+    }
+    *a = grown;
+    *cap = n;
+    return 1;
+}
+
+static int add_unknown(idx_file_tids *t, int64_t file_id) {
+    if (t->num_unknown > 0 && t->unknown[t->num_unknown - 1] == file_id) {
+        return 1; /* rows arrive ordered by file */
+    }
+    int64_t cap = t->cap_unknown;
+    if (!grow_i64(&t->unknown, &cap, t->num_unknown + 1)) {
+        return 0;
+    }
+    t->cap_unknown = cap;
+    t->unknown[t->num_unknown++] = file_id;
+    return 1;
+}
+
+/* One row group: file_id, num_rows, targetids (text or NULL). */
+static int file_tids_row(void *ctx, int32_t n, const char *const *names, const idx_value *v) {
+    (void)names;
+    idx_file_tids *t = ctx;
+    if (n < 3 || v[0].type != IDX_INT || v[1].type != IDX_INT || v[1].i <= 0) {
+        return 0;
+    }
+    int64_t rows = v[1].i, file_id = v[0].i, cap = t->cap;
+    if (!grow_i64(&t->tids, &cap, t->count + rows) ||
+        !grow_i64(&t->file_ids, &t->cap, t->count + rows)) {
+        t->failed = 1;
+        return 1;
+    }
+    if (v[2].type != IDX_TEXT ||
+        ard__rg_targetids_decode(v[2].s, strlen(v[2].s), t->tids + t->count, rows) != 0) {
+        t->failed = !add_unknown(t, file_id);
+        return t->failed;
+    }
+    for (int64_t i = 0; i < rows; i++) {
+        t->file_ids[t->count + i] = file_id;
+    }
+    t->count += rows;
+    return 0;
+}
+
+ard_status ard__rg_targetids_of_files(ard_index *idx, const int64_t *ids, int64_t count,
+                                      idx_file_tids *out, ard_error *err) {
+    memset(out, 0, sizeof *out);
+    ard_status st = ARD_OK;
+    for (int64_t at = 0; st == ARD_OK && at < count; at += 256) {
+        ard_buf sql;
+        ard_buf_init(&sql);
+        ard_buf_appendf(&sql, "SELECT r.file_id, r.num_rows, r.targetids FROM row_groups r"
+                              " JOIN files f ON f.id = r.file_id WHERE f.kind = 'tile'"
+                              " AND r.file_id IN (");
+        for (int64_t i = at; i < count && i < at + 256; i++) {
+            ard_buf_appendf(&sql, "%s%lld", i > at ? "," : "", (long long)ids[i]);
+        }
+        ard_buf_appendf(&sql, ") ORDER BY r.file_id, r.row_group%c", '\0');
+        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : idx->be->ops->select_values(idx->be, (const char *)sql.data, 0,
+                                                      file_tids_row, out, err);
+        ard_buf_reset(&sql);
+        if (st == ARD_OK && out->failed) {
+            st = ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+    }
+    if (st != ARD_OK) {
+        ard__file_tids_reset(out);
+    }
+    return st;
+}

@@ -11,7 +11,10 @@
  * row_groups.targetids (a tile row group's TARGETIDs in row order, rg_targetids.c) so that broad
  * query plans read 1 row per row group instead of seeking spectra once per spectrum; migrating
  * forgets footer hashes so that the next sync re-reads every file and fills it (until then plans
- * take the spectra table, plan_scan.c). */
+ * take the spectra table, plan_scan.c); 6 = spectra clustered by (targetid, file_id, row_group,
+ * row_index): one b-tree instead of the table in file order plus the spectra_targetid index (a
+ * fresh sync sorts its rows in memory and appends them; a file's rows are found through its
+ * row_groups.targetids, sync_write.c); migrating rebuilds the table in one transaction. */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -102,6 +105,19 @@ static const char *const migrate_3_to_4 =
 
 static const char *const migrate_4_to_5 = "UPDATE files SET footer_hash = NULL, mtime_ns = -1;";
 
+/* Every column is a key column, in key order (no NOT NULL column before the key: see 4). */
+static const char *const migrate_5_to_6 =
+    "DROP TABLE IF EXISTS spectra_v6;"
+    "DROP INDEX IF EXISTS spectra_targetid;"
+    "CREATE TABLE spectra_v6 (targetid BIGINT NOT NULL, file_id BIGINT NOT NULL,"
+    " row_group INTEGER NOT NULL, row_index BIGINT NOT NULL,"
+    " PRIMARY KEY (targetid, file_id, row_group, row_index)) @WITHOUT_ROWID@;"
+    "INSERT INTO spectra_v6 (targetid, file_id, row_group, row_index)"
+    " SELECT targetid, file_id, row_group, row_index FROM spectra"
+    " ORDER BY targetid, file_id, row_group, row_index;"
+    "DROP TABLE spectra;"
+    "ALTER TABLE spectra_v6 RENAME TO spectra;";
+
 static const char *const migrate_1_to_2 =
     "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
     " column_name TEXT NOT NULL, num_values BIGINT, null_count BIGINT,"
@@ -122,7 +138,6 @@ typedef struct secondary_index {
     const char *replaces; /* an index this one replaced, dropped with it, or NULL */
 } secondary_index;
 static const secondary_index secondary_indexes[] = {
-    {"spectra", "spectra_targetid", "spectra (targetid)", 0, NULL},
     {"galaxies", "galaxies_z_tid", "galaxies (z)", 1, "galaxies_z"},
 };
 
@@ -247,6 +262,11 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
     if (st == ARD_OK && version < 5) {
         st = add_column(idx, "row_groups", "targetids", "TEXT", err);
         st = st == ARD_OK ? ard__idx_exec(idx, migrate_4_to_5, err) : st;
+    }
+    if (st == ARD_OK && version < 6) {
+        char *sql = backend_sql(idx, migrate_5_to_6);
+        st = sql ? ard__idx_exec(idx, sql, err) : ard_error_set(err, ARD_ENOMEM, "out of memory");
+        ard_free(sql);
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",

@@ -97,6 +97,8 @@ typedef struct sync_run {
     ard_pool *pool;
     ard_progress *progress;
     int32_t fresh_catalog; /* galaxies was empty and the backend loads it fresh (bulk_fresh) */
+    int32_t fresh_spectra; /* spectra was empty: the tiles load through sync_fresh.c */
+    idx_fresh_spectra fresh;
 } sync_run;
 
 static ard_status begin_run(sync_run *run, ard_error *err) {
@@ -149,8 +151,18 @@ static ard_status write_window(sync_run *run, sync_item *items, int64_t n, ard_e
     ard_sync_report *r = run->rep;
     ard_error e;
     ard_error_init(&e);
-    ard_status st = ard__sync_write_items(run->idx, items, n, r->run_id, &r->spectra_rows,
-                                          &r->galaxy_rows, &r->data_reads, &e);
+    ard_status st = ARD_OK;
+    if (n > 0 && items[0].kind == SYNC_TILE && run->fresh_spectra) { /* the first tile window */
+        run->fresh_spectra = 0;
+        st = ard__fresh_begin(run->idx, &run->fresh, err);
+    } else if (n > 0 && items[0].kind == SYNC_CATALOG && run->idx->fresh) { /* tiles done */
+        st = ard__fresh_finish(run->idx, err);
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    st = ard__sync_write_items(run->idx, items, n, r->run_id, &r->spectra_rows, &r->galaxy_rows,
+                               &r->data_reads, &e);
     if (st != ARD_EDB || n == 0) {
         if (st != ARD_OK) {
             *err = e;
@@ -509,6 +521,10 @@ static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *
     if (st == ARD_OK && pending > 0) {
         run->progress = run->opts->quiet ? NULL : ard_progress_new("sync", pending);
         st = process(run, items, pending, err);
+        if (run->idx->fresh) { /* the tiles' outer transaction, when no catalog closed it */
+            st = st == ARD_OK ? ard__fresh_finish(run->idx, err) : st;
+            ard__fresh_abort(run->idx);
+        }
         ard_progress_done(run->progress);
         run->progress = NULL;
     }
@@ -571,8 +587,9 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
                              "catalog/",
                              dataset);
     }
-    sync_run run = {idx,  dataset, opts ? opts : &defaults, report ? report : &local, {0}, NULL,
-                    NULL, 0};
+    sync_run run = {
+        idx, dataset, opts ? opts : &defaults, report ? report : &local, {0}, NULL, NULL, 0,
+        0,   {0}};
     memset(run.rep, 0, sizeof *run.rep);
     idx->linkage_budget = IDX_LINKAGE_BUDGET;
     double t0 = mono_seconds();
@@ -609,6 +626,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         }
         if (st == ARD_OK && empty_spectra) {
             st = ard__schema_indexes(idx, 0, "spectra", err);
+            run.fresh_spectra = 1;
         }
         if (st == ARD_OK && empty_galaxies && !run.opts->skip_catalog) {
             st = ard__schema_indexes(idx, 0, "galaxies", err);

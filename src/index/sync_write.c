@@ -11,19 +11,62 @@ ard_status ard__idx_begin_write(ard_index *idx, ard_error *err) {
     return ard__idx_exec(idx, idx->be->ops->begin_write_sql, err);
 }
 
+/* Appends "a,b,c" of values[at .. at + n) to b. */
+static void append_list(ard_buf *b, const int64_t *values, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        ard_buf_appendf(b, "%s%lld", i ? "," : "", (long long)values[i]);
+    }
+}
+
+/* Deletes the spectra rows of files: seeks of their TARGETIDs (spectra is keyed by targetid),
+ * a scan for a file whose TARGETIDs the index did not store. */
+static ard_status delete_spectra(ard_index *idx, const int64_t *ids, int64_t count,
+                                 ard_error *err) {
+    idx_file_tids t;
+    ard_status st = ard__rg_targetids_of_files(idx, ids, count, &t, err);
+    for (int64_t at = 0; st == ARD_OK && at < t.count;) {
+        int64_t n = 1;
+        while (at + n < t.count && n < 500 && t.file_ids[at + n] == t.file_ids[at]) {
+            n++;
+        }
+        ard_buf sql;
+        ard_buf_init(&sql);
+        ard_buf_appendf(&sql, "DELETE FROM spectra WHERE file_id = %lld AND targetid IN (",
+                        (long long)t.file_ids[at]);
+        append_list(&sql, t.tids + at, n);
+        ard_buf_appendf(&sql, ")%c", '\0');
+        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : ard__idx_exec(idx, (const char *)sql.data, err);
+        ard_buf_reset(&sql);
+        at += n;
+    }
+    for (int64_t at = 0; st == ARD_OK && at < t.num_unknown; at += 256) {
+        ard_buf sql;
+        ard_buf_init(&sql);
+        ard_buf_appendf(&sql, "DELETE FROM spectra WHERE file_id IN (");
+        append_list(&sql, t.unknown + at, t.num_unknown - at < 256 ? t.num_unknown - at : 256);
+        ard_buf_appendf(&sql, ")%c", '\0');
+        st = sql.failed ? ard_error_set(err, ARD_ENOMEM, "out of memory")
+                        : ard__idx_exec(idx, (const char *)sql.data, err);
+        ard_buf_reset(&sql);
+    }
+    ard__file_tids_reset(&t);
+    return st;
+}
+
 ard_status ard__sync_delete_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_error *err) {
-    static const char *const tables[] = {
-        "spectra WHERE file_id",          "row_groups WHERE file_id",
-        "column_stats WHERE file_id",     "tile_pixel_stats WHERE file_id",
-        "galaxies WHERE catalog_file_id", "catalog_summary WHERE file_id",
-        "catalog_zhist WHERE file_id",    "files WHERE id"};
-    ard_status st = ARD_OK;
+    static const char *const tables[] = {"row_groups WHERE file_id",
+                                         "column_stats WHERE file_id",
+                                         "tile_pixel_stats WHERE file_id",
+                                         "galaxies WHERE catalog_file_id",
+                                         "catalog_summary WHERE file_id",
+                                         "catalog_zhist WHERE file_id",
+                                         "files WHERE id"};
+    ard_status st = count > 0 ? delete_spectra(idx, ids, count, err) : ARD_OK;
     for (int64_t at = 0; st == ARD_OK && at < count; at += 256) {
         ard_buf list;
         ard_buf_init(&list);
-        for (int64_t i = at; i < count && i < at + 256; i++) {
-            ard_buf_appendf(&list, "%s%lld", i > at ? "," : "", (long long)ids[i]);
-        }
+        append_list(&list, ids + at, count - at < 256 ? count - at : 256);
         ard_buf_append(&list, "", 1);
         for (size_t t = 0; st == ARD_OK && t < sizeof tables / sizeof tables[0]; t++) {
             ard_buf sql;
@@ -203,6 +246,18 @@ static ard_status write_spectra(ard_index *idx, sync_item *items, int64_t count,
                                 ard_error *err) {
     static const char *const cols[] = {"targetid", "file_id", "row_group", "row_index"};
     const idx_backend_ops *ops = idx->be->ops;
+    if (idx->fresh) { /* buffered: sorted and inserted by ard__fresh_finish */
+        ard_status st = ARD_OK;
+        for (int64_t i = 0; i < count && st == ARD_OK; i++) {
+            const sync_item *it = &items[i];
+            if (it->st == ARD_OK && it->kind == SYNC_TILE) {
+                st = ard__fresh_add(idx, it->new_id, ard_parquet_metadata(it->pq), it->targetids,
+                                    err);
+                *rows += st == ARD_OK ? it->num_rows : 0;
+            }
+        }
+        return st;
+    }
     ard_status st = ops->bulk_begin(idx->be, "spectra", cols, 4, err);
     for (int64_t i = 0; i < count && st == ARD_OK; i++) {
         const sync_item *it = &items[i];
@@ -273,7 +328,9 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     /* spectra or galaxies change below: the stored linkage follows them (linkage.c) */
     idx_linkage_change change;
     memset(&change, 0, sizeof change);
-    if (st == ARD_OK) {
+    if (st == ARD_OK && idx->fresh) { /* the rows land at finish: the counts go stale */
+        st = ard__linkage_invalidate(idx, err);
+    } else if (st == ARD_OK) {
         st = ard__linkage_change_begin(idx, old, num_old, items, count, tiles, catalogs, &change,
                                        err);
     }
@@ -307,20 +364,44 @@ static ard_status write_window(ard_index *idx, sync_item *items, int64_t count, 
     return st;
 }
 
+/* A window's transaction; inside a fresh load's outer transaction, a savepoint (its buffered
+ * spectra rows are dropped with it). */
+static ard_status window_begin(ard_index *idx, ard_error *err) {
+    if (!idx->fresh) {
+        return ard__idx_begin_write(idx, err);
+    }
+    ard_status st = ard__fresh_spill(idx, err);
+    idx->fresh->window_mark = idx->fresh->count;
+    return st == ARD_OK ? ard__idx_exec(idx, "SAVEPOINT ard_window", err) : st;
+}
+
+static ard_status window_commit(ard_index *idx, ard_error *err) {
+    return ard__idx_exec(idx, idx->fresh ? "RELEASE SAVEPOINT ard_window" : "COMMIT", err);
+}
+
+static void window_rollback(ard_index *idx) {
+    if (!idx->fresh) {
+        ard__idx_exec(idx, "ROLLBACK", NULL);
+        return;
+    }
+    ard__idx_exec(idx, "ROLLBACK TO SAVEPOINT ard_window; RELEASE SAVEPOINT ard_window", NULL);
+    idx->fresh->count = idx->fresh->window_mark;
+}
+
 ard_status ard__sync_write_items(ard_index *idx, sync_item *items, int64_t count, int64_t run_id,
                                  int64_t *spectra_rows, int64_t *galaxy_rows, int64_t *data_reads,
                                  ard_error *err) {
-    ard_status st = ard__idx_begin_write(idx, err);
+    ard_status st = window_begin(idx, err);
     if (st != ARD_OK) {
         return st;
     }
     int64_t spectra = 0, galaxies = 0;
     st = write_window(idx, items, count, run_id, &spectra, &galaxies, data_reads, err);
     if (st == ARD_OK) {
-        st = ard__idx_exec(idx, "COMMIT", err);
+        st = window_commit(idx, err);
     }
     if (st != ARD_OK) {
-        ard__idx_exec(idx, "ROLLBACK", NULL);
+        window_rollback(idx);
         return st;
     }
     *spectra_rows += spectra;

@@ -70,5 +70,8 @@ void test_rg_targetids_codec(void **state);
 /* ti_bulk.c */
 void test_bulk_batches(void **state);
 void test_sync_windows(void **state);
+/* ti_fresh.c */
+void test_fresh_same(void **state);
+void test_fresh_then_change(void **state);
 
 #endif

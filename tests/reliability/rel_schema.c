@@ -42,7 +42,12 @@ static void test_fresh_index(void **state) {
     expect_integrity_ok(env);
     expect_check_ok(env);
     char *cols = rel_sql_text(env, "SELECT name FROM pragma_table_info('spectra')");
-    assert_string_equal(cols, "file_id\nrow_group\nrow_index\ntargetid\n");
+    /* schema 6: every column is a key column, in key order (targetid first) */
+    assert_string_equal(cols, "targetid\nfile_id\nrow_group\nrow_index\n");
+    free(cols);
+    cols = rel_sql_text(env, "SELECT name FROM pragma_table_info('spectra') WHERE pk > 0"
+                             " ORDER BY pk");
+    assert_string_equal(cols, "targetid\nfile_id\nrow_group\nrow_index\n");
     free(cols);
     rel_env_free(env);
 }
@@ -80,9 +85,14 @@ static void test_migrated_index(void **state) {
     expect_integrity_ok(env);
     expect_check_ok(env);
     assert_int_equal(count_spectra(env), before);
-    char *idx_sql = rel_sql_text(env, "SELECT name FROM sqlite_master WHERE type = 'index'"
+    /* schema 6: spectra is keyed by targetid, the separate TARGETID index is gone */
+    char *idx_sql = rel_sql_text(env, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                       " AND tbl_name = 'spectra' AND name = 'spectra_targetid'");
-    assert_string_equal(idx_sql, "spectra_targetid\n");
+    assert_string_equal(idx_sql, "0\n");
+    free(idx_sql);
+    idx_sql = rel_sql_text(env, "SELECT name FROM pragma_table_info('spectra') WHERE pk > 0"
+                                " ORDER BY pk");
+    assert_string_equal(idx_sql, "targetid\nfile_id\nrow_group\nrow_index\n");
     free(idx_sql);
     /* the migrated index answers queries */
     assert_int_equal(ard_index_open(env->dir, NULL, ARD_INDEX_READ_ONLY, &idx, NULL), ARD_OK);

@@ -73,7 +73,10 @@ rc=0
 "$ARD" sync "$S" --db "$DSN" --quiet >/dev/null 2>"$T/mig.err" || fail "migrating sync: $(cat "$T/mig.err")"
 cols=$(psql -At "$DSN" -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
   FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'spectra'")
-[ "$cols" = "file_id,row_group,row_index,targetid" ] || fail "spectra columns after migration: $cols"
+[ "$cols" = "targetid,file_id,row_group,row_index" ] || fail "spectra columns after migration: $cols"
+pk=$(psql -At "$DSN" -c "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE conrelid = 'spectra'::regclass AND contype = 'p'")
+[ "$pk" = "PRIMARY KEY (targetid, file_id, row_group, row_index)" ] || fail "spectra key after migration: $pk"
 SCHEMA=$(sed -n 's/^#define ARD_INDEX_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$(dirname "$0")/../../include/ard/index.h")
 got=$(psql -At "$DSN" -c "SELECT value FROM meta WHERE key = 'schema_version'")
 [ -n "$SCHEMA" ] && [ "$got" = "$SCHEMA" ] || fail "schema_version $got after migration (this ard: ${SCHEMA:-?})"
@@ -113,4 +116,4 @@ for k in 1 2 3 5 8 13 34 89; do
     faults=$((faults + 1))
 done
 
-echo "ok (PostgreSQL): $faults I/O faults injected into syncs, each reported, index consistent, completed by a clean sync; a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> 4 migrated with $spectra spectra rows, same plans as SQLite"
+echo "ok (PostgreSQL): $faults I/O faults injected into syncs, each reported, index consistent, completed by a clean sync; a held sync lock waited with a message; 3 concurrent syncs indexed $files files once ($waited waited); schema 3 -> $SCHEMA migrated with $spectra spectra rows, same plans as SQLite"
