@@ -112,6 +112,25 @@ ARD_API int32_t ard_pq_schema_num_columns(const ard_pq_schema_builder *sb);
 
 // ---- options ------------------------------------------------------------------------------------
 
+/* A pool of writer buffers (page and chunk buffers, encode and compress scratch) that writers
+ * opened with it (ard_pq_writer_options.buffers) take at open and give back at close or abort, so a
+ * program that writes many files (ard generate: one tile per HEALPix pixel) reuses buffers whose
+ * pages are mapped instead of allocating and page-faulting fresh ones per file. The bytes written
+ * are the same with or without a pool. Holds the buffers of at most max_writers closed writers
+ * (1..64; one per writing thread suffices); a writer whose buffers total more than max_bytes (0:
+ * 64 MiB) frees them instead of giving them back. Thread-safe: writers on several threads may
+ * share one pool. It must outlive every writer opened with it. */
+typedef struct ard_parquet_writer_buffers ard_parquet_writer_buffers;
+/* Errors: ARD_EINVAL (out NULL, max_writers outside 1..64, max_bytes < 0), ARD_ENOMEM. On failure
+ * *out is NULL. */
+ARD_API ard_status ard_parquet_writer_buffers_new(int32_t max_writers, int64_t max_bytes,
+                                                  ard_parquet_writer_buffers **out, ard_error *err);
+/* Frees the pool and the buffers it holds (accepts NULL). Not while a writer opened with it is
+ * open. */
+ARD_API void ard_parquet_writer_buffers_free(ard_parquet_writer_buffers *buffers);
+/* Bytes held by the pool's idle buffers (capacity). Thread-safe; 0 for NULL. */
+ARD_API int64_t ard_parquet_writer_buffers_held(const ard_parquet_writer_buffers *buffers);
+
 /* Caller-filled options. Call ard_pq_writer_options_init first. A zero size, level or version field
  * also means "default"; the flags keep their literal meaning (a zero-filled struct has PLAIN
  * floats). */
@@ -139,6 +158,8 @@ typedef struct ard_pq_writer_options {
     const char *const *kv_values; /* may be NULL, or hold NULL entries: a key without value */
     int32_t defer_sync;           /* 1: close renames the file into place without fsync (see
                            ard_atomic_defer_sync); the caller syncs later. Default 0: durable. */
+    ard_parquet_writer_buffers *buffers; /* NULL (init's default): the writer's own buffers, freed
+                                            at close; else borrowed until close or abort */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */

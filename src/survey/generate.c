@@ -99,6 +99,8 @@ typedef struct gen_run {
      * per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
     struct tile_arrays *arrays;
     int32_t n_arrays;
+    int64_t max_tile_rows;               /* the arrays are made this big at once */
+    ard_parquet_writer_buffers *buffers; /* the tile writers' buffers, shared by the threads */
 } gen_run;
 
 typedef struct tile_arrays {
@@ -315,6 +317,8 @@ static ard_status plan_tiles(gen_run *run, ard_error *err) {
             }
             if (used > start) {
                 run->tile_first[n_tiles++] = start;
+                run->max_tile_rows =
+                    used - start > run->max_tile_rows ? used - start : run->max_tile_rows;
             }
         }
         a = b;
@@ -363,7 +367,7 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
     char path[4096];
     ard_status st = ard_dataset_tile_path(run->out, "main", program_of(g->cls[gi0]),
                                           g->healpix[gi0], path, sizeof path, err);
-    if (st == ARD_OK && arrays_reserve(a, rows, n) != 0) {
+    if (st == ARD_OK && arrays_reserve(a, run->max_tile_rows, n) != 0) {
         st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
                            (long long)rows);
     }
@@ -380,7 +384,7 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
     }
     if (st == ARD_OK) {
         st = ard__write_tile(path, &run->spec.grid, run->source, ids, cls, flux, ivar, mask, rows,
-                             bytes, err);
+                             run->buffers, bytes, err);
     }
     ard_progress_add(run->progress, rows);
     return st;
@@ -531,7 +535,11 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
         if (!run.arrays) {
             run.n_arrays = 0; /* every task allocates its own */
         }
-        st = run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        int32_t writers = run.n_arrays < 1 ? 1 : run.n_arrays > 64 ? 64 : run.n_arrays;
+        st = ard_parquet_writer_buffers_new(writers, 0, &run.buffers, err);
+        st = st ? st : run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        ard_parquet_writer_buffers_free(run.buffers);
+        run.buffers = NULL;
         for (int32_t i = 0; i < run.n_arrays; i++) {
             arrays_free(&run.arrays[i]);
         }

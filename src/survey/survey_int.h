@@ -121,11 +121,13 @@ void ard__arm_range(int32_t arm, double *lo, double *hi);
 /* Writes one tile: rows spectra (TARGETID sorted), matrices rows x grid->n. Null flux where mask
  * != 0 and ivar == 0. source: the ard.source value. target_class: each row's TARGET_CLASS
  * (ard_target_class, or -1 for OTHER), counted into the ARD_KV_PIXEL_STATS metadata. The file is
- * renamed into place without fsync: the caller syncs the file system after its last tile. */
+ * renamed into place without fsync: the caller syncs the file system after its last tile.
+ * buffers: NULL, or a writer pool (tiles written one after the other reuse its buffers). Row groups
+ * are appended one at a time, so the writer streams the FLUX/IVAR pages to the file. */
 ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
                            const int64_t *targetid, const int32_t *target_class, const float *flux,
-                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
-                           ard_error *err);
+                           const float *ivar, const uint8_t *mask, int64_t rows,
+                           ard_parquet_writer_buffers *buffers, int64_t *bytes_out, ard_error *err);
 
 /* Column data for a catalog file (rows [first, first+rows) of arrays). Strings are given per row.
  */

@@ -34,13 +34,9 @@ static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     return ARD_OK;
 }
 
-/* Validity of FLUX: a pixel with IVAR 0 and a MASK bit is null. */
-static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t count,
-                              int *any_null) {
-    uint8_t *bits = ard_malloc((size_t)(count + 7) / 8);
-    if (!bits) {
-        return NULL;
-    }
+/* Validity of FLUX into bits ((count + 7) / 8 bytes): a pixel with IVAR 0 and a MASK bit is null.
+ * Returns whether any is. */
+static int flux_validity(const float *ivar, const uint8_t *mask, int64_t count, uint8_t *bits) {
     int null_seen = 0;
     for (int64_t k0 = 0; k0 < count; k0 += 8) { /* a byte at a time; MASK is mostly 0 */
         uint64_t mask8 = 1;                     /* a partial last byte takes the per-pixel path */
@@ -54,8 +50,7 @@ static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t co
         bits[k0 / 8] = (uint8_t)byte;
         null_seen |= byte != 0xff;
     }
-    *any_null = null_seen;
-    return bits;
+    return null_seen;
 }
 
 /* The ARD_KV_PIXEL_STATS value (survey.h) of a tile; null FLUX as in flux_validity. 0 when it does
@@ -98,16 +93,32 @@ static int pixel_stats_text(const int32_t *target_class, const float *ivar, cons
     return w > 0 && (size_t)w < cap - len;
 }
 
+/* Rows [r0, r0 + n) of every column: one row group, so that each chunk is next in file order when
+ * its column starts it and the writer streams its pages (the bytes do not depend on the batching).
+ * valid: room for the FLUX validity of n rows. */
+static ard_status write_rows(ard_pq_writer *w, int64_t width, const int64_t *targetid,
+                             const float *flux, const float *ivar, const uint8_t *mask, int64_t r0,
+                             int64_t n, uint8_t *valid, ard_error *err) {
+    int64_t e0 = r0 * width;
+    int any_null = flux_validity(ivar + e0, mask + e0, n * width, valid);
+    ard_status st = ard_pq_writer_write_column(w, 0, targetid + r0, NULL, n, err);
+    st = st ? st
+            : ard_pq_writer_write_list_matrix(w, 1, flux + e0, n, width, any_null ? valid : NULL,
+                                              NULL, err);
+    st = st ? st : ard_pq_writer_write_list_matrix(w, 2, ivar + e0, n, width, NULL, NULL, err);
+    return st ? st : ard_pq_writer_write_list_matrix(w, 3, mask + e0, n, width, NULL, NULL, err);
+}
+
 ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
                            const int64_t *targetid, const int32_t *target_class, const float *flux,
-                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
+                           const float *ivar, const uint8_t *mask, int64_t rows,
+                           ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
                            ard_error *err) {
     char grid_text[ARD_GRID_TEXT_MAX];
     char stats_text[(ARD_CLASS_COUNT + 1) * 128];
     ard_pq_schema_builder *sb = NULL;
     ard_pq_writer *w = NULL;
-    int64_t count = rows * grid->n;
-    int any_null = 0;
+    int64_t batch = rows < TILE_ROWS_PER_GROUP ? rows : TILE_ROWS_PER_GROUP;
     uint8_t *valid = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
     if (st == ARD_OK) {
@@ -117,7 +128,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
         st = tile_schema(&sb, err);
     }
     if (st == ARD_OK) {
-        valid = flux_validity(ivar, mask, count, &any_null);
+        valid = ard_malloc((size_t)(batch * grid->n + 7) / 8 + 1);
         st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
     }
     if (st == ARD_OK &&
@@ -136,14 +147,13 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
         o.num_kv = 4;
         o.kv_keys = keys;
         o.kv_values = vals;
+        o.buffers = buffers;
         st = ard_pq_writer_open(path, sb, &o, &w, err);
     }
-    st = st ? st : ard_pq_writer_write_column(w, 0, targetid, NULL, rows, err);
-    st = st ? st
-            : ard_pq_writer_write_list_matrix(w, 1, flux, rows, grid->n, any_null ? valid : NULL,
-                                              NULL, err);
-    st = st ? st : ard_pq_writer_write_list_matrix(w, 2, ivar, rows, grid->n, NULL, NULL, err);
-    st = st ? st : ard_pq_writer_write_list_matrix(w, 3, mask, rows, grid->n, NULL, NULL, err);
+    for (int64_t r0 = 0; st == ARD_OK && r0 < rows; r0 += batch) {
+        int64_t n = rows - r0 < batch ? rows - r0 : batch;
+        st = write_rows(w, grid->n, targetid, flux, ivar, mask, r0, n, valid, err);
+    }
     ard_free(valid);
     ard_pq_schema_free(sb);
     if (st != ARD_OK) {
