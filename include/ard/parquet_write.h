@@ -178,6 +178,14 @@ ARD_API ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_buil
                                       const ard_pq_writer_options *opts, ard_pq_writer **out,
                                       ard_error *err);
 
+/* Sets the value of `key` in the footer's key-value metadata: replaces the value given at open (or
+ * by an earlier call), or adds the key after the others. value may be NULL (a key without value).
+ * Both strings are copied. For values known only once the data is written (statistics of the
+ * rows). Errors: ARD_EINVAL (NULL writer or key), ARD_ENOMEM, and the sticky status of an earlier
+ * failure. */
+ARD_API ard_status ard_pq_writer_set_kv(ard_pq_writer *w, const char *key, const char *value,
+                                        ard_error *err);
+
 /* Appends `rows` values to a primitive fixed-width column (every type except BYTE_ARRAY), laid out
  * at the column's input width (see above). validity: NULL = all valid; must be NULL or all-ones for
  * a REQUIRED column (ARD_EINVAL otherwise). The data is consumed before the call returns. Errors:

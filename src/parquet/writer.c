@@ -230,6 +230,37 @@ static ard_status copy_kv(ard_pq_writer *w, const ard_pq_writer_options *o, ard_
     return ARD_OK;
 }
 
+ard_status ard_pq_writer_set_kv(ard_pq_writer *w, const char *key, const char *value,
+                                ard_error *err) {
+    ard_status st = check_usable(w, err);
+    if (st != ARD_OK || !key) {
+        return st ? st : ard_error_set(err, ARD_EINVAL, "parquet writer: set_kv needs a key");
+    }
+    char *v = value ? ard_strdup(value) : NULL;
+    if (value && !v) {
+        return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory");
+    }
+    int32_t n = w->opts.num_kv, i = 0;
+    while (i < n && strcmp(w->kv_keys[i], key) != 0) {
+        i++;
+    }
+    if (i == n) { /* a new key: both arrays grow by one */
+        char **keys = ard_realloc(w->kv_keys, (size_t)(n + 1) * sizeof *keys);
+        w->kv_keys = keys ? keys : w->kv_keys;
+        char **vals = keys ? ard_realloc(w->kv_values, (size_t)(n + 1) * sizeof *vals) : NULL;
+        w->kv_values = vals ? vals : w->kv_values;
+        if (!keys || !vals || !(w->kv_keys[n] = ard_strdup(key))) {
+            ard_free(v);
+            return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory");
+        }
+        w->kv_values[n] = NULL;
+        w->opts.num_kv = n + 1;
+    }
+    ard_free(w->kv_values[i]);
+    w->kv_values[i] = v;
+    return ARD_OK;
+}
+
 static ard_status check_options(ard_pq_writer_options *o, ard_error *err) {
     ard_pq_writer_options d;
     ard_pq_writer_options_init(&d);

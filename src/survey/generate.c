@@ -95,11 +95,10 @@ typedef struct gen_run {
     ard_error *errors;   /* per task */
     int64_t *bytes;      /* per task */
     ard_progress *progress;
-    /* per pool thread: the arrays of the tile it is making, kept from tile to tile (fresh arrays
-     * per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
+    /* per pool thread: the arrays of the row group it is making, kept from tile to tile (fresh
+     * arrays per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
     struct tile_arrays *arrays;
     int32_t n_arrays;
-    int64_t max_tile_rows;               /* the arrays are made this big at once */
     ard_parquet_writer_buffers *buffers; /* the tile writers' buffers, shared by the threads */
 } gen_run;
 
@@ -317,8 +316,6 @@ static ard_status plan_tiles(gen_run *run, ard_error *err) {
             }
             if (used > start) {
                 run->tile_first[n_tiles++] = start;
-                run->max_tile_rows =
-                    used - start > run->max_tile_rows ? used - start : run->max_tile_rows;
             }
         }
         a = b;
@@ -358,6 +355,8 @@ static int arrays_reserve(tile_arrays *a, int64_t rows, int64_t n) {
     return 0;
 }
 
+/* Makes and writes tile t a row group at a time (arrays of ARD__TILE_ROWS_PER_GROUP rows, reused
+ * from tile to tile: they stay in cache between the model and the writer). */
 static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *bytes,
                             ard_error *err) {
     const ard__galaxies *g = run->gal;
@@ -365,29 +364,31 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
     int64_t n = run->spec.grid.n;
     int64_t gi0 = run->tile_rows[first];
     char path[4096];
+    ard__tile_writer *tw = NULL;
     ard_status st = ard_dataset_tile_path(run->out, "main", program_of(g->cls[gi0]),
                                           g->healpix[gi0], path, sizeof path, err);
-    if (st == ARD_OK && arrays_reserve(a, run->max_tile_rows, n) != 0) {
-        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
-                           (long long)rows);
+    if (st == ARD_OK && arrays_reserve(a, ARD__TILE_ROWS_PER_GROUP, n) != 0) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s", path);
     }
-    float *flux = a->flux, *ivar = a->ivar;
-    uint8_t *mask = a->mask;
-    double *scratch = a->scratch;
-    int64_t *ids = a->ids;
-    int32_t *cls = a->cls;
-    for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
-        int64_t i = run->tile_rows[first + r];
-        ids[r] = g->targetid[i];
-        cls[r] = g->cls[i]; /* the catalog's TARGET_CLASS */
-        ard__spec_make(&run->spec, g, i, scratch, flux + r * n, ivar + r * n, mask + r * n);
+    st =
+        st ? st : ard__tile_writer_open(path, &run->spec.grid, run->source, run->buffers, &tw, err);
+    for (int64_t r0 = 0; st == ARD_OK && r0 < rows; r0 += ARD__TILE_ROWS_PER_GROUP) {
+        int64_t batch = rows - r0 < ARD__TILE_ROWS_PER_GROUP ? rows - r0 : ARD__TILE_ROWS_PER_GROUP;
+        for (int64_t r = 0; r < batch; r++) {
+            int64_t i = run->tile_rows[first + r0 + r];
+            a->ids[r] = g->targetid[i];
+            a->cls[r] = g->cls[i]; /* the catalog's TARGET_CLASS */
+            ard__spec_make(&run->spec, g, i, a->scratch, a->flux + r * n, a->ivar + r * n,
+                           a->mask + r * n);
+        }
+        st = ard__tile_writer_append(tw, a->ids, a->cls, a->flux, a->ivar, a->mask, batch, err);
+        ard_progress_add(run->progress, batch);
     }
-    if (st == ARD_OK) {
-        st = ard__write_tile(path, &run->spec.grid, run->source, ids, cls, flux, ivar, mask, rows,
-                             run->buffers, bytes, err);
+    if (st != ARD_OK) {
+        ard__tile_writer_abort(tw);
+        return st;
     }
-    ard_progress_add(run->progress, rows);
-    return st;
+    return ard__tile_writer_close(tw, bytes, err);
 }
 
 static void tile_task(void *arg, int64_t t, int thread_id) {

@@ -1,6 +1,7 @@
 /* The writer's buffer pool (ard_parquet_writer_buffers) and its streaming of pages to the file: a
  * writer reused across files, and a table appended one row group at a time (pages straight to the
- * file), give the same bytes as fresh writers fed whole columns; the pool holds a bounded amount. */
+ * file), give the same bytes as fresh writers fed whole columns; the pool holds a bounded amount.
+ * And key-value metadata set after the rows (ard_pq_writer_set_kv). */
 #include "tw_util.h"
 
 #include <setjmp.h>
@@ -221,4 +222,47 @@ void tw_test_tile_stream(void **state) {
     }
     assert_true(ard_parquet_writer_buffers_held(pool) > 0);
     ard_parquet_writer_buffers_free(pool);
+}
+
+/* Key-value metadata set after the rows (the tile writer's pixel statistics): replaced in place,
+ * added after the others, NULL values kept as keys without value. */
+void tw_test_set_kv(void **state) {
+    (void)state;
+    char path[512];
+    path_of(path, sizeof path, "kv.parquet");
+    ard_pq_schema_builder *sb = NULL;
+    assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
+    assert_int_equal(
+        ard_pq_schema_add_column(sb, "X", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL, 0, NULL, NULL),
+        ARD_OK);
+    const char *keys[2] = {"a", "b"};
+    const char *vals[2] = {"1", "2"};
+    ard_pq_writer_options o;
+    ard_pq_writer_options_init(&o);
+    o.num_kv = 2;
+    o.kv_keys = keys;
+    o.kv_values = vals;
+    ard_pq_writer *w = NULL;
+    assert_int_equal(ard_pq_writer_open(path, sb, &o, &w, NULL), ARD_OK);
+    ard_pq_schema_free(sb);
+    int64_t x[3] = {1, 2, 3};
+    assert_int_equal(ard_pq_writer_write_column(w, 0, x, NULL, 3, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_set_kv(NULL, "a", "x", NULL), ARD_EINVAL);
+    assert_int_equal(ard_pq_writer_set_kv(w, NULL, "x", NULL), ARD_EINVAL);
+    assert_int_equal(ard_pq_writer_set_kv(w, "a", "replaced", NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_set_kv(w, "c", "added", NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_set_kv(w, "c", "again", NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_set_kv(w, "d", NULL, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
+    ard_parquet_file *f = NULL;
+    assert_int_equal(ard_parquet_open(path, NULL, &f, NULL), ARD_OK);
+    assert_string_equal(ard_parquet_kv_get(f, "a"), "replaced");
+    assert_string_equal(ard_parquet_kv_get(f, "b"), "2");
+    assert_string_equal(ard_parquet_kv_get(f, "c"), "again");
+    assert_null(ard_parquet_kv_get(f, "d"));
+    const ard_pq_metadata *md = ard_parquet_metadata(f);
+    assert_int_equal(md->num_kv, 4);
+    assert_string_equal(md->kv[2].key, "c");
+    assert_string_equal(md->kv[3].key, "d");
+    ard_parquet_close(f);
 }
