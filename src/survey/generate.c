@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -89,6 +90,7 @@ typedef struct gen_run {
     char source[64];
     /* tiles: galaxy index ranges sharing a (program, pixel) */
     int64_t n_tiles;
+    int64_t *tile_order; /* tiles by decreasing rows: the last tasks are short (no idle thread) */
     int64_t *tile_first; /* into tile_rows */
     int64_t *tile_rows;  /* galaxy indices, grouped per tile */
     ard_status *status;  /* per task */
@@ -290,6 +292,38 @@ static void table_task(void *arg, int64_t task, int thread_id) {
 
 /* ---- tiles ---- */
 
+typedef struct tile_size {
+    int64_t rows, tile;
+} tile_size;
+
+static int by_rows_desc(const void *a, const void *b) {
+    const tile_size *x = a, *y = b;
+    if (x->rows != y->rows) {
+        return x->rows < y->rows ? 1 : -1;
+    }
+    return (x->tile > y->tile) - (x->tile < y->tile);
+}
+
+/* Largest tiles first (longest-processing-time order); without memory, tile order. */
+static void order_tiles(gen_run *run) {
+    size_t n = (size_t)(run->n_tiles > 0 ? run->n_tiles : 1);
+    tile_size *sizes = ard_malloc(n * sizeof *sizes);
+    run->tile_order = ard_malloc(n * sizeof *run->tile_order);
+    if (sizes && run->tile_order) {
+        for (int64_t t = 0; t < run->n_tiles; t++) {
+            sizes[t] = (tile_size){run->tile_first[t + 1] - run->tile_first[t], t};
+        }
+        qsort(sizes, (size_t)run->n_tiles, sizeof *sizes, by_rows_desc);
+        for (int64_t t = 0; t < run->n_tiles; t++) {
+            run->tile_order[t] = sizes[t].tile;
+        }
+    } else {
+        ard_free(run->tile_order);
+        run->tile_order = NULL;
+    }
+    ard_free(sizes);
+}
+
 static ard_status plan_tiles(gen_run *run, ard_error *err) {
     const ard__galaxies *g = run->gal;
     int64_t with = 0;
@@ -322,6 +356,7 @@ static ard_status plan_tiles(gen_run *run, ard_error *err) {
     }
     run->tile_first[n_tiles] = used;
     run->n_tiles = n_tiles;
+    order_tiles(run);
     return ARD_OK;
 }
 
@@ -391,8 +426,9 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
     return ard__tile_writer_close(tw, bytes, err);
 }
 
-static void tile_task(void *arg, int64_t t, int thread_id) {
+static void tile_task(void *arg, int64_t task, int thread_id) {
     gen_run *run = arg;
+    int64_t t = run->tile_order ? run->tile_order[task] : task; /* results stay in tile order */
     tile_arrays own = {0}; /* a thread id outside the table (never expected): arrays of its own */
     int kept = thread_id >= 0 && thread_id < run->n_arrays;
     tile_arrays *a = kept ? &run->arrays[thread_id] : &own;
@@ -561,6 +597,7 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
     ard__spec_ctx_reset(&run.spec);
     ard_free(run.tile_rows);
     ard_free(run.tile_first);
+    ard_free(run.tile_order);
     ard__galaxies_free(&gal);
     ard__groups_free(&groups);
     ard__web_truth_free(&web);
