@@ -20,7 +20,10 @@
  * order) before the next batch starts. The writer cuts row groups by itself (at the target size in bytes
  * or every rows_per_row_group rows; a batch may straddle row groups) or when asked
  * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a writer holds
- * at most the encoded, compressed row groups in flight plus one page being built per column.
+ * at most the encoded, compressed row groups in flight plus one page being built per column; a chunk that
+ * is next in file order (every earlier column of its row group finished) and has no dictionary page
+ * writes its pages straight to the file, so a caller appending a row group of every column at a time,
+ * columns in order, holds little more than one page per column. Streaming does not change the bytes.
  *
  * Input value layout per column ("input width"): BOOLEAN one byte per value (0 = false, else true);
  * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte integers
