@@ -20,7 +20,10 @@
  * order) before the next batch starts. The writer cuts row groups by itself (at the target size in bytes
  * or every rows_per_row_group rows; a batch may straddle row groups) or when asked
  * (ard_pq_writer_end_row_group). Each column chunk is encoded into pages as rows arrive, so a writer holds
- * at most the encoded, compressed row groups in flight plus one page being built per column.
+ * at most the encoded, compressed row groups in flight plus one page being built per column; a chunk that
+ * is next in file order (every earlier column of its row group finished) and has no dictionary page
+ * writes its pages straight to the file, so a caller appending a row group of every column at a time,
+ * columns in order, holds little more than one page per column. Streaming does not change the bytes.
  *
  * Input value layout per column ("input width"): BOOLEAN one byte per value (0 = false, else true);
  * INT32 4 bytes, except columns with logical INT(8, s) / INT(16, s) which take 1- or 2-byte integers
@@ -112,6 +115,25 @@ ARD_API int32_t ard_pq_schema_num_columns(const ard_pq_schema_builder *sb);
 
 // ---- options ------------------------------------------------------------------------------------
 
+/* A pool of writer buffers (page and chunk buffers, encode and compress scratch) that writers
+ * opened with it (ard_pq_writer_options.buffers) take at open and give back at close or abort, so a
+ * program that writes many files (ard generate: one tile per HEALPix pixel) reuses buffers whose
+ * pages are mapped instead of allocating and page-faulting fresh ones per file. The bytes written
+ * are the same with or without a pool. Holds the buffers of at most max_writers closed writers
+ * (1..64; one per writing thread suffices); a writer whose buffers total more than max_bytes (0:
+ * 64 MiB) frees them instead of giving them back. Thread-safe: writers on several threads may
+ * share one pool. It must outlive every writer opened with it. */
+typedef struct ard_parquet_writer_buffers ard_parquet_writer_buffers;
+/* Errors: ARD_EINVAL (out NULL, max_writers outside 1..64, max_bytes < 0), ARD_ENOMEM. On failure
+ * *out is NULL. */
+ARD_API ard_status ard_parquet_writer_buffers_new(int32_t max_writers, int64_t max_bytes,
+                                                  ard_parquet_writer_buffers **out, ard_error *err);
+/* Frees the pool and the buffers it holds (accepts NULL). Not while a writer opened with it is
+ * open. */
+ARD_API void ard_parquet_writer_buffers_free(ard_parquet_writer_buffers *buffers);
+/* Bytes held by the pool's idle buffers (capacity). Thread-safe; 0 for NULL. */
+ARD_API int64_t ard_parquet_writer_buffers_held(const ard_parquet_writer_buffers *buffers);
+
 /* Caller-filled options. Call ard_pq_writer_options_init first. A zero size, level or version field
  * also means "default"; the flags keep their literal meaning (a zero-filled struct has PLAIN
  * floats). */
@@ -139,6 +161,8 @@ typedef struct ard_pq_writer_options {
     const char *const *kv_values; /* may be NULL, or hold NULL entries: a key without value */
     int32_t defer_sync;           /* 1: close renames the file into place without fsync (see
                            ard_atomic_defer_sync); the caller syncs later. Default 0: durable. */
+    ard_parquet_writer_buffers *buffers; /* NULL (init's default): the writer's own buffers, freed
+                                            at close; else borrowed until close or abort */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */
@@ -156,6 +180,14 @@ typedef struct ard_pq_writer ard_pq_writer;
 ARD_API ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *schema,
                                       const ard_pq_writer_options *opts, ard_pq_writer **out,
                                       ard_error *err);
+
+/* Sets the value of `key` in the footer's key-value metadata: replaces the value given at open (or
+ * by an earlier call), or adds the key after the others. value may be NULL (a key without value).
+ * Both strings are copied. For values known only once the data is written (statistics of the
+ * rows). Errors: ARD_EINVAL (NULL writer or key), ARD_ENOMEM, and the sticky status of an earlier
+ * failure. */
+ARD_API ard_status ard_pq_writer_set_kv(ard_pq_writer *w, const char *key, const char *value,
+                                        ard_error *err);
 
 /* Appends `rows` values to a primitive fixed-width column (every type except BYTE_ARRAY), laid out
  * at the column's input width (see above). validity: NULL = all valid; must be NULL or all-ones for

@@ -78,10 +78,11 @@ typedef struct ard_generate_report {
     int64_t anomalies;
     int64_t catalog_files;
     int64_t class_counts[ARD_CLASS_COUNT];
-    int64_t bytes_written;  /* catalog + truth + tiles */
-    double seconds_catalog; /* wall time for catalog + truth (incl. seconds_web) */
-    double seconds_web;     /* wall time for the cosmic-web truth (T-web) */
-    double seconds_spectra; /* wall time for tiles */
+    int64_t bytes_written;      /* catalog + truth + tiles */
+    double seconds_catalog;     /* wall time for catalog + truth (incl. seconds_web) */
+    double seconds_web;         /* wall time for the cosmic-web truth (T-web) */
+    double seconds_spectra;     /* wall time for tiles */
+    double cpu_seconds_spectra; /* CPU time (user + system, all threads) for tiles */
 } ard_generate_report;
 
 /* Sky: each class's halos are placed in NSIDE-64 pixels in proportion to DR1's good-z density

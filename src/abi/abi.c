@@ -351,6 +351,7 @@ static const abi_field writer_options_fields[] = {
     ABI_FIELD(ard_pq_writer_options, kv_keys),
     ABI_FIELD(ard_pq_writer_options, kv_values),
     ABI_FIELD(ard_pq_writer_options, defer_sync),
+    ABI_FIELD(ard_pq_writer_options, buffers),
 };
 
 static const abi_field rewrite_options_fields[] = {

@@ -157,8 +157,8 @@ static void print_report(const char *out, const ard_generate_report *r) {
     printf("  spectra: %lld in %lld tiles; catalog files: %lld; %.1f MB written\n",
            (long long)r->spectra, (long long)r->tiles, (long long)r->catalog_files,
            (double)r->bytes_written / 1e6);
-    printf("  time: catalog %.2f s (cosmic web %.2f s), spectra %.2f s\n", r->seconds_catalog,
-           r->seconds_web, r->seconds_spectra);
+    printf("  time: catalog %.2f s (cosmic web %.2f s), spectra %.2f s (CPU %.2f s)\n",
+           r->seconds_catalog, r->seconds_web, r->seconds_spectra, r->cpu_seconds_spectra);
 }
 
 int ard_cmd_generate(int argc, char **argv) {

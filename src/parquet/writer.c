@@ -82,43 +82,100 @@ void ard__pqw_maybe_fix_limit(ard_pq_writer *w, int32_t col) {
     rg->limit = w->col_rg_rows[col];
 }
 
-static ard_status write_bytes(ard_pq_writer *w, const void *data, size_t len, ard_error *err) {
+ard_status ard__pqw_write_bytes(ard_pq_writer *w, const void *data, size_t len, ard_error *err) {
     return len ? ard_atomic_write(w->file, data, len, err) : ARD_OK;
 }
 
-static ard_status write_chunk(ard_pq_writer *w, ard__pqw_chunk *ch, ard_error *err) {
+void ard__pqw_take_spare(ard_pq_writer *w, ard_buf *out) {
+    ard_buf_init(out);
+    if (w->num_spare > 0) {
+        *out = w->spare[--w->num_spare];
+        out->len = 0;
+    }
+}
+
+/* Keeps chunk page buffer b (emptied) for a later chunk, or frees it. */
+static void give_spare(ard_pq_writer *w, ard_buf *b) {
+    if (!b->data || b->failed) {
+        ard_buf_reset(b);
+        return;
+    }
+    if (w->num_spare == w->cap_spare) {
+        int32_t cap = w->cap_spare ? w->cap_spare * 2 : 8;
+        ard_buf *grown = ard_realloc(w->spare, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            ard_buf_reset(b);
+            return;
+        }
+        w->spare = grown;
+        w->cap_spare = cap;
+    }
+    b->len = 0;
+    w->spare[w->num_spare++] = *b;
+    ard_buf_init(b);
+}
+
+/* The chunk's first byte reaches the file here: dictionary page, then the data pages. */
+static ard_status start_chunk(ard_pq_writer *w, ard__pqw_chunk *ch, ard_error *err) {
     ch->file_start = ard_atomic_tell(w->file);
-    ard_status st = write_bytes(w, ch->dict_page.data, ch->dict_page.len, err);
+    if (w->next_col == 0) {
+        w->rgs[w->first_open_rg].file_offset = ch->file_start;
+    }
+    ard_status st = ard__pqw_write_bytes(w, ch->dict_page.data, ch->dict_page.len, err);
     ch->dict_offset = ch->dict_page.len ? ch->file_start : 0;
     ch->data_offset = ch->file_start + (int64_t)ch->dict_page.len;
     if (st == ARD_OK) {
-        st = write_bytes(w, ch->pages.data, ch->pages.len, err);
+        st = ard__pqw_write_bytes(w, ch->pages.data, ch->pages.len, err);
     }
+    give_spare(w, &ch->pages);
+    return st;
+}
+
+ard_status ard__pqw_stream_check(ard_pq_writer *w, int32_t col, int *streaming, ard_error *err) {
+    ard__pqw_chunk *ch = ard__pqw_current_chunk(w, col);
+    ard_status st = ARD_OK;
+    if (!ch->streaming && w->col_rg[col] == w->first_open_rg && w->next_col == col &&
+        !ch->dict_active && !ch->dict_used) {
+        st = start_chunk(w, ch, err);
+        ch->streaming = 1;
+    }
+    *streaming = ch->streaming;
+    return st;
+}
+
+/* Finishes the file placement of a chunk whose bytes are all in the file. */
+static void place_chunk(ard__pqw_chunk *ch) {
     for (int32_t i = 0; i < ch->num_pages; i++) {
         ch->locs[i].offset += ch->data_offset;
     }
     ch->compressed += (int64_t)ch->dict_page.len;
     ch->uncompressed += ch->dict_uncompressed;
-    ard__pqw_chunk_free_data(ch);
-    return st;
+    ard_buf_reset(&ch->dict_page);
+    ard__pqw_dict_reset(&ch->dict);
 }
 
-/* Writes every row group that all columns have finished, oldest first. */
+/* Writes, in file order, every chunk its column has finished: the oldest open row group's columns
+ * one after the other (a streaming chunk is in the file already). */
 static ard_status write_ready(ard_pq_writer *w, ard_error *err) {
-    while (w->first_open_rg < w->num_rgs &&
-           w->rgs[w->first_open_rg].cols_done == w->schema.num_cols) {
+    while (w->first_open_rg < w->num_rgs) {
         ard__pqw_rowgroup *rg = &w->rgs[w->first_open_rg];
-        rg->file_offset = ard_atomic_tell(w->file);
-        for (int32_t i = 0; i < w->schema.num_cols; i++) {
-            ard_status st = write_chunk(w, &rg->chunks[i], err);
+        while (w->next_col < w->schema.num_cols && rg->chunks[w->next_col].done) {
+            ard__pqw_chunk *ch = &rg->chunks[w->next_col];
+            ard_status st = ch->streaming ? ARD_OK : start_chunk(w, ch, err);
             if (st != ARD_OK) {
                 return st;
             }
-            rg->total_compressed += rg->chunks[i].compressed;
-            rg->total_uncompressed += rg->chunks[i].uncompressed;
+            place_chunk(ch);
+            rg->total_compressed += ch->compressed;
+            rg->total_uncompressed += ch->uncompressed;
+            w->next_col++;
+        }
+        if (w->next_col < w->schema.num_cols) {
+            return ARD_OK;
         }
         rg->written = 1;
         w->first_open_rg++;
+        w->next_col = 0;
     }
     return ARD_OK;
 }
@@ -137,6 +194,7 @@ ard_status ard__pqw_column_end_rg(ard_pq_writer *w, int32_t col, ard_error *err)
     rg->limit = w->col_rg_rows[col]; /* every other column stops at the same row */
     rg->num_rows = w->col_rg_rows[col];
     rg->cols_done++;
+    ch->done = 1;
     w->col_rg[col]++;
     w->col_rg_rows[col] = 0;
     if (w->col_rg[col] == w->num_rgs && (st = new_rowgroup(w, err)) != ARD_OK) {
@@ -169,6 +227,37 @@ static ard_status copy_kv(ard_pq_writer *w, const ard_pq_writer_options *o, ard_
             return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory");
         }
     }
+    return ARD_OK;
+}
+
+ard_status ard_pq_writer_set_kv(ard_pq_writer *w, const char *key, const char *value,
+                                ard_error *err) {
+    ard_status st = check_usable(w, err);
+    if (st != ARD_OK || !key) {
+        return st ? st : ard_error_set(err, ARD_EINVAL, "parquet writer: set_kv needs a key");
+    }
+    char *v = value ? ard_strdup(value) : NULL;
+    if (value && !v) {
+        return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory");
+    }
+    int32_t n = w->opts.num_kv, i = 0;
+    while (i < n && strcmp(w->kv_keys[i], key) != 0) {
+        i++;
+    }
+    if (i == n) { /* a new key: both arrays grow by one */
+        char **keys = ard_realloc(w->kv_keys, (size_t)(n + 1) * sizeof *keys);
+        w->kv_keys = keys ? keys : w->kv_keys;
+        char **vals = keys ? ard_realloc(w->kv_values, (size_t)(n + 1) * sizeof *vals) : NULL;
+        w->kv_values = vals ? vals : w->kv_values;
+        if (!keys || !vals || !(w->kv_keys[n] = ard_strdup(key))) {
+            ard_free(v);
+            return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory");
+        }
+        w->kv_values[n] = NULL;
+        w->opts.num_kv = n + 1;
+    }
+    ard_free(w->kv_values[i]);
+    w->kv_values[i] = v;
     return ARD_OK;
 }
 
@@ -222,6 +311,9 @@ static ard_status alloc_columns(ard_pq_writer *w, ard_error *err) {
 }
 
 static void writer_free(ard_pq_writer *w) {
+    if (w->pool) {
+        ard__pqw_pool_give(w);
+    }
     for (int32_t r = 0; r < w->num_rgs; r++) {
         for (int32_t i = 0; w->rgs[r].chunks && i < w->schema.num_cols; i++) {
             ard__pqw_chunk_reset(&w->rgs[r].chunks[i]);
@@ -242,6 +334,10 @@ static void writer_free(ard_pq_writer *w) {
     ard_free(w->col_rg);
     ard_free(w->col_rows);
     ard_free(w->col_rg_rows);
+    for (int32_t i = 0; i < w->num_spare; i++) {
+        ard_buf_reset(&w->spare[i]);
+    }
+    ard_free(w->spare);
     ard__pqw_scratch_reset(&w->scratch);
     ard__pqw_schema_reset(&w->schema);
     ard_free(w->path);
@@ -284,6 +380,10 @@ ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *sch
     if (st == ARD_OK) {
         st = alloc_columns(w, err);
     }
+    if (st == ARD_OK && w->opts.buffers) {
+        w->pool = w->opts.buffers;
+        ard__pqw_pool_take(w);
+    }
     if (st == ARD_OK) {
         st = ard_atomic_open(path, &w->file, err);
     }
@@ -291,7 +391,7 @@ ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *sch
         ard_atomic_defer_sync(w->file);
     }
     if (st == ARD_OK) {
-        st = write_bytes(w, MAGIC, 4, err);
+        st = ard__pqw_write_bytes(w, MAGIC, 4, err);
     }
     if (st != ARD_OK) {
         ard_pq_writer_abort(w);
@@ -373,12 +473,12 @@ static ard_status write_footer(ard_pq_writer *w, ard_error *err) {
     }
     if (st == ARD_OK) {
         uint32_t len = (uint32_t)footer.len;
-        st = write_bytes(w, footer.data, footer.len, err);
+        st = ard__pqw_write_bytes(w, footer.data, footer.len, err);
         if (st == ARD_OK) {
-            st = write_bytes(w, &len, 4, err);
+            st = ard__pqw_write_bytes(w, &len, 4, err);
         }
         if (st == ARD_OK) {
-            st = write_bytes(w, MAGIC, 4, err);
+            st = ard__pqw_write_bytes(w, MAGIC, 4, err);
         }
     }
     ard_buf_reset(&footer);

@@ -339,5 +339,10 @@ ard_status ard__pqw_append(ard_pq_writer *w, int32_t col, const ard__pqw_input *
             return st;
         }
     }
+    /* A full row group ends now rather than at the column's next call: the same bytes, but the
+     * chunk can reach the file before the next column's pages, which then stream (writer.c). */
+    if (rows > 0 && ard__pqw_rows_left_in_rg(w, col) == 0) {
+        return ard__pqw_column_end_rg(w, col, err);
+    }
     return ARD_OK;
 }

@@ -185,6 +185,9 @@ typedef struct ard__pqw_chunk {
     int32_t sorted_ok, has_last; /* ascending check for sorting_columns */
     int64_t last_sorted;
     /* file placement (set when written) */
+    int32_t done;       /* the column has finished this chunk */
+    int32_t streaming;  /* its pages go straight to the file (it is next in file order) */
+    int64_t page_bytes; /* data page bytes so far: page offsets are relative to the first */
     int64_t file_start, dict_offset, data_offset;
     int64_t ci_offset, oi_offset;
     int32_t ci_len, oi_len;
@@ -216,7 +219,11 @@ struct ard_pq_writer {
     int64_t *col_rows;     /* rows appended to each column in total */
     int64_t *col_rg_rows;  /* rows in the column's current row group */
     ard__pqw_page *pages;  /* page under construction per column */
+    int32_t next_col;      /* next column of rgs[first_open_rg] to reach the file */
     ard__pqw_scratch scratch;
+    ard_buf *spare; /* empty chunk page buffers, kept for the next chunks */
+    int32_t num_spare, cap_spare;
+    ard_parquet_writer_buffers *pool; /* borrowed (opts.buffers) or NULL */
     ard_status failed;
     ard_error failed_err;
 };
@@ -233,7 +240,8 @@ int64_t ard__pqw_page_bytes(const ard__pqw_page *p);
  * dictionary mode. These are the building blocks used by writer_append.c. */
 int ard__pqw_page_reserve_levels(ard__pqw_page *p, int64_t extra);
 int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra);
-/* Encodes, compresses and appends page p to chunk (then clears p). */
+/* Encodes, compresses and appends page p to chunk, or to the file when the chunk is next in file
+ * order (then clears p). */
 ard_status ard__pqw_flush_page(ard_pq_writer *w, int32_t col, ard__pqw_chunk *chunk,
                                ard__pqw_page *p, ard_error *err);
 /* Builds the dictionary page of a chunk (when it used one). */
@@ -269,6 +277,16 @@ ard_status ard__pqw_append_checked(ard_pq_writer *w, int32_t col, const ard__pqw
                                    int64_t rows, ard_error *err);
 /* Row-group bookkeeping (writer.c). */
 ard__pqw_chunk *ard__pqw_current_chunk(ard_pq_writer *w, int32_t col);
+/* Whether the current chunk of `col` writes its pages to the file: once it is the next chunk in
+ * file order and has no dictionary page to precede them; pages it held are written first. */
+ard_status ard__pqw_stream_check(ard_pq_writer *w, int32_t col, int *streaming, ard_error *err);
+ard_status ard__pqw_write_bytes(ard_pq_writer *w, const void *data, size_t len, ard_error *err);
+/* An empty buffer for a chunk's pages (a spare one when there is one). */
+void ard__pqw_take_spare(ard_pq_writer *w, ard_buf *out);
+/* Writer buffers reused across files (writer_pool.c): moves the scratch, the pages' buffers and the
+ * spare chunk buffers from the pool into w (at open), and back (at free). */
+void ard__pqw_pool_take(ard_pq_writer *w);
+void ard__pqw_pool_give(ard_pq_writer *w);
 ard_status ard__pqw_column_end_rg(ard_pq_writer *w, int32_t col, ard_error *err);
 int64_t ard__pqw_rows_left_in_rg(ard_pq_writer *w, int32_t col);
 void ard__pqw_maybe_fix_limit(ard_pq_writer *w, int32_t col);

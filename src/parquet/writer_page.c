@@ -378,10 +378,27 @@ ard_status ard__pqw_flush_page(ard_pq_writer *w, int32_t col, ard__pqw_chunk *ch
     }
     ard_buf *hdr = &w->scratch.header;
     write_page_header(w, c, p, &b, hdr);
-    int64_t offset = (int64_t)chunk->pages.len;
-    ard_buf_append(&chunk->pages, hdr->data, hdr->len);
-    ard_buf_append(&chunk->pages, b.stored, b.stored_len);
-    if (hdr->failed || chunk->pages.failed ||
+    if (hdr->failed) {
+        return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory storing a page");
+    }
+    int streaming = 0; /* a dictionary page (even one ending on this page) must come first */
+    st = p->dict_mode ? ARD_OK : ard__pqw_stream_check(w, col, &streaming, err);
+    if (st == ARD_OK && streaming) { /* no copy into the chunk: header and body to the file */
+        st = ard__pqw_write_bytes(w, hdr->data, hdr->len, err);
+        st = st ? st : ard__pqw_write_bytes(w, b.stored, b.stored_len, err);
+    } else if (st == ARD_OK) {
+        if (!chunk->pages.data) {
+            ard__pqw_take_spare(w, &chunk->pages);
+        }
+        ard_buf_append(&chunk->pages, hdr->data, hdr->len);
+        ard_buf_append(&chunk->pages, b.stored, b.stored_len);
+    }
+    if (st != ARD_OK) {
+        return st;
+    }
+    int64_t offset = chunk->page_bytes;
+    chunk->page_bytes += (int64_t)(hdr->len + b.stored_len);
+    if (chunk->pages.failed ||
         record_page(w, c, chunk, p, offset, (int64_t)(hdr->len + b.stored_len)) != 0) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory storing a page");
     }

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void ard_generate_options_init(ard_generate_options *opts) {
     memset(opts, 0, sizeof *opts);
@@ -89,16 +91,18 @@ typedef struct gen_run {
     char source[64];
     /* tiles: galaxy index ranges sharing a (program, pixel) */
     int64_t n_tiles;
+    int64_t *tile_order; /* tiles by decreasing rows: the last tasks are short (no idle thread) */
     int64_t *tile_first; /* into tile_rows */
     int64_t *tile_rows;  /* galaxy indices, grouped per tile */
     ard_status *status;  /* per task */
     ard_error *errors;   /* per task */
     int64_t *bytes;      /* per task */
     ard_progress *progress;
-    /* per pool thread: the arrays of the tile it is making, kept from tile to tile (fresh arrays
-     * per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
+    /* per pool thread: the arrays of the row group it is making, kept from tile to tile (fresh
+     * arrays per tile page-faulted ~9 MB per 250-row tile: 3-4% of the spectra phase in perf) */
     struct tile_arrays *arrays;
     int32_t n_arrays;
+    ard_parquet_writer_buffers *buffers; /* the tile writers' buffers, shared by the threads */
 } gen_run;
 
 typedef struct tile_arrays {
@@ -109,6 +113,14 @@ typedef struct tile_arrays {
     int32_t *cls;
     int64_t rows; /* rows the arrays hold */
 } tile_arrays;
+
+/* CPU seconds of the whole process (every thread) so far. */
+static double process_cpu_seconds(void) {
+    struct timespec ts;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0
+               ? (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec
+               : 0.0;
+}
 
 static const char *program_of(int32_t cls) {
     return cls == ARD_CLASS_BGS ? "bright" : "dark";
@@ -289,6 +301,38 @@ static void table_task(void *arg, int64_t task, int thread_id) {
 
 /* ---- tiles ---- */
 
+typedef struct tile_size {
+    int64_t rows, tile;
+} tile_size;
+
+static int by_rows_desc(const void *a, const void *b) {
+    const tile_size *x = a, *y = b;
+    if (x->rows != y->rows) {
+        return x->rows < y->rows ? 1 : -1;
+    }
+    return (x->tile > y->tile) - (x->tile < y->tile);
+}
+
+/* Largest tiles first (longest-processing-time order); without memory, tile order. */
+static void order_tiles(gen_run *run) {
+    size_t n = (size_t)(run->n_tiles > 0 ? run->n_tiles : 1);
+    tile_size *sizes = ard_malloc(n * sizeof *sizes);
+    run->tile_order = ard_malloc(n * sizeof *run->tile_order);
+    if (sizes && run->tile_order) {
+        for (int64_t t = 0; t < run->n_tiles; t++) {
+            sizes[t] = (tile_size){run->tile_first[t + 1] - run->tile_first[t], t};
+        }
+        qsort(sizes, (size_t)run->n_tiles, sizeof *sizes, by_rows_desc);
+        for (int64_t t = 0; t < run->n_tiles; t++) {
+            run->tile_order[t] = sizes[t].tile;
+        }
+    } else {
+        ard_free(run->tile_order);
+        run->tile_order = NULL;
+    }
+    ard_free(sizes);
+}
+
 static ard_status plan_tiles(gen_run *run, ard_error *err) {
     const ard__galaxies *g = run->gal;
     int64_t with = 0;
@@ -321,6 +365,7 @@ static ard_status plan_tiles(gen_run *run, ard_error *err) {
     }
     run->tile_first[n_tiles] = used;
     run->n_tiles = n_tiles;
+    order_tiles(run);
     return ARD_OK;
 }
 
@@ -354,6 +399,8 @@ static int arrays_reserve(tile_arrays *a, int64_t rows, int64_t n) {
     return 0;
 }
 
+/* Makes and writes tile t a row group at a time (arrays of ARD__TILE_ROWS_PER_GROUP rows, reused
+ * from tile to tile: they stay in cache between the model and the writer). */
 static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *bytes,
                             ard_error *err) {
     const ard__galaxies *g = run->gal;
@@ -361,33 +408,36 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
     int64_t n = run->spec.grid.n;
     int64_t gi0 = run->tile_rows[first];
     char path[4096];
+    ard__tile_writer *tw = NULL;
     ard_status st = ard_dataset_tile_path(run->out, "main", program_of(g->cls[gi0]),
                                           g->healpix[gi0], path, sizeof path, err);
-    if (st == ARD_OK && arrays_reserve(a, rows, n) != 0) {
-        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s (%lld rows)", path,
-                           (long long)rows);
+    if (st == ARD_OK && arrays_reserve(a, ARD__TILE_ROWS_PER_GROUP, n) != 0) {
+        st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s", path);
     }
-    float *flux = a->flux, *ivar = a->ivar;
-    uint8_t *mask = a->mask;
-    double *scratch = a->scratch;
-    int64_t *ids = a->ids;
-    int32_t *cls = a->cls;
-    for (int64_t r = 0; st == ARD_OK && r < rows; r++) {
-        int64_t i = run->tile_rows[first + r];
-        ids[r] = g->targetid[i];
-        cls[r] = g->cls[i]; /* the catalog's TARGET_CLASS */
-        ard__spec_make(&run->spec, g, i, scratch, flux + r * n, ivar + r * n, mask + r * n);
+    st =
+        st ? st : ard__tile_writer_open(path, &run->spec.grid, run->source, run->buffers, &tw, err);
+    for (int64_t r0 = 0; st == ARD_OK && r0 < rows; r0 += ARD__TILE_ROWS_PER_GROUP) {
+        int64_t batch = rows - r0 < ARD__TILE_ROWS_PER_GROUP ? rows - r0 : ARD__TILE_ROWS_PER_GROUP;
+        for (int64_t r = 0; r < batch; r++) {
+            int64_t i = run->tile_rows[first + r0 + r];
+            a->ids[r] = g->targetid[i];
+            a->cls[r] = g->cls[i]; /* the catalog's TARGET_CLASS */
+            ard__spec_make(&run->spec, g, i, a->scratch, a->flux + r * n, a->ivar + r * n,
+                           a->mask + r * n);
+        }
+        st = ard__tile_writer_append(tw, a->ids, a->cls, a->flux, a->ivar, a->mask, batch, err);
+        ard_progress_add(run->progress, batch);
     }
-    if (st == ARD_OK) {
-        st = ard__write_tile(path, &run->spec.grid, run->source, ids, cls, flux, ivar, mask, rows,
-                             bytes, err);
+    if (st != ARD_OK) {
+        ard__tile_writer_abort(tw);
+        return st;
     }
-    ard_progress_add(run->progress, rows);
-    return st;
+    return ard__tile_writer_close(tw, bytes, err);
 }
 
-static void tile_task(void *arg, int64_t t, int thread_id) {
+static void tile_task(void *arg, int64_t task, int thread_id) {
     gen_run *run = arg;
+    int64_t t = run->tile_order ? run->tile_order[task] : task; /* results stay in tile order */
     tile_arrays own = {0}; /* a thread id outside the table (never expected): arrays of its own */
     int kept = thread_id >= 0 && thread_id < run->n_arrays;
     tile_arrays *a = kept ? &run->arrays[thread_id] : &own;
@@ -484,7 +534,7 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
     gen_run run;
     memset(&run, 0, sizeof run);
     int64_t bytes = 0;
-    double t0 = ard__now(), t1 = t0;
+    double t0 = ard__now(), t1 = t0, cpu1 = 0.0;
     st = st ? st : ard_pool_new(opts->threads, &pool, err);
     st = st ? st : ard_cosmology_new(NULL, 6.0, &cosmo, err);
     double tw = ard__now();
@@ -520,6 +570,7 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
         int64_t files = (gal.n + ARD_CATALOG_ROWS_PER_FILE - 1) / ARD_CATALOG_ROWS_PER_FILE;
         st = run_tasks(pool, &run, 2 * files + 1, table_task, &bytes, err);
         t1 = ard__now();
+        cpu1 = process_cpu_seconds();
     }
     st = st ? st : plan_tiles(&run, err);
     st = st ? st : ard__spec_ctx_init(&run.spec, &opts->grid, opts->seed, err);
@@ -531,7 +582,11 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
         if (!run.arrays) {
             run.n_arrays = 0; /* every task allocates its own */
         }
-        st = run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        int32_t writers = run.n_arrays < 1 ? 1 : run.n_arrays > 64 ? 64 : run.n_arrays;
+        st = ard_parquet_writer_buffers_new(writers, 0, &run.buffers, err);
+        st = st ? st : run_tasks(pool, &run, run.n_tiles, tile_task, &bytes, err);
+        ard_parquet_writer_buffers_free(run.buffers);
+        run.buffers = NULL;
         for (int32_t i = 0; i < run.n_arrays; i++) {
             arrays_free(&run.arrays[i]);
         }
@@ -547,11 +602,13 @@ ard_status ard_generate(const char *out_dir, const ard_generate_options *user_op
         report->bytes_written = bytes;
         report->seconds_catalog = t1 - t0;
         report->seconds_spectra = ard__now() - t1;
+        report->cpu_seconds_spectra = process_cpu_seconds() - cpu1;
         report->seconds_web = tw;
     }
     ard__spec_ctx_reset(&run.spec);
     ard_free(run.tile_rows);
     ard_free(run.tile_first);
+    ard_free(run.tile_order);
     ard__galaxies_free(&gal);
     ard__groups_free(&groups);
     ard__web_truth_free(&web);

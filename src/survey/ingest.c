@@ -346,7 +346,8 @@ static ard_status write_one_tile(ingest_run *run, const char *out, const row_ref
         }
     }
     if (st == ARD_OK) {
-        st = ard__write_tile(path, g, "ingest desi", ids, cls, flux, ivar, mask, n, NULL, err);
+        st =
+            ard__write_tile(path, g, "ingest desi", ids, cls, flux, ivar, mask, n, NULL, NULL, err);
     }
     ard_free(flux);
     ard_free(ivar);

@@ -121,11 +121,29 @@ void ard__arm_range(int32_t arm, double *lo, double *hi);
 /* Writes one tile: rows spectra (TARGETID sorted), matrices rows x grid->n. Null flux where mask
  * != 0 and ivar == 0. source: the ard.source value. target_class: each row's TARGET_CLASS
  * (ard_target_class, or -1 for OTHER), counted into the ARD_KV_PIXEL_STATS metadata. The file is
- * renamed into place without fsync: the caller syncs the file system after its last tile. */
+ * renamed into place without fsync: the caller syncs the file system after its last tile.
+ * buffers: NULL, or a writer pool (tiles written one after the other reuse its buffers). Row groups
+ * are appended one at a time, so the writer streams the FLUX/IVAR pages to the file. */
 ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
                            const int64_t *targetid, const int32_t *target_class, const float *flux,
-                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
-                           ard_error *err);
+                           const float *ivar, const uint8_t *mask, int64_t rows,
+                           ard_parquet_writer_buffers *buffers, int64_t *bytes_out, ard_error *err);
+
+/* The same, rows appended in batches (generate makes a tile 128 rows at a time, so its arrays stay
+ * small and in cache). Appends of whole row groups (ARD__TILE_ROWS_PER_GROUP rows; the last one
+ * may be shorter) give the bytes of ard__write_tile. close writes the file and frees tw, also on
+ * failure; abort (accepts NULL) drops the file. Errors name the path. */
+#define ARD__TILE_ROWS_PER_GROUP 128
+typedef struct ard__tile_writer ard__tile_writer;
+ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
+                                 ard_parquet_writer_buffers *buffers, ard__tile_writer **out,
+                                 ard_error *err);
+ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid,
+                                   const int32_t *target_class, const float *flux,
+                                   const float *ivar, const uint8_t *mask, int64_t rows,
+                                   ard_error *err);
+ard_status ard__tile_writer_close(ard__tile_writer *tw, int64_t *bytes_out, ard_error *err);
+void ard__tile_writer_abort(ard__tile_writer *tw);
 
 /* Column data for a catalog file (rows [first, first+rows) of arrays). Strings are given per row.
  */

@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#define TILE_ROWS_PER_GROUP 128
-
 static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     ard_pq_schema_builder *sb = NULL;
     ard_status st = ard_pq_schema_new(&sb, err);
@@ -34,13 +32,9 @@ static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     return ARD_OK;
 }
 
-/* Validity of FLUX: a pixel with IVAR 0 and a MASK bit is null. */
-static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t count,
-                              int *any_null) {
-    uint8_t *bits = ard_malloc((size_t)(count + 7) / 8);
-    if (!bits) {
-        return NULL;
-    }
+/* Validity of FLUX into bits ((count + 7) / 8 bytes): a pixel with IVAR 0 and a MASK bit is null.
+ * Returns whether any is. */
+static int flux_validity(const float *ivar, const uint8_t *mask, int64_t count, uint8_t *bits) {
     int null_seen = 0;
     for (int64_t k0 = 0; k0 < count; k0 += 8) { /* a byte at a time; MASK is mostly 0 */
         uint64_t mask8 = 1;                     /* a partial last byte takes the per-pixel path */
@@ -54,31 +48,57 @@ static uint8_t *flux_validity(const float *ivar, const uint8_t *mask, int64_t co
         bits[k0 / 8] = (uint8_t)byte;
         null_seen |= byte != 0xff;
     }
-    *any_null = null_seen;
-    return bits;
+    return null_seen;
 }
 
-/* The ARD_KV_PIXEL_STATS value (survey.h) of a tile; null FLUX as in flux_validity. 0 when it does
- * not fit in cap. Slot ARD_CLASS_COUNT holds the OTHER rows. */
-static int pixel_stats_text(const int32_t *target_class, const float *ivar, const uint8_t *mask,
-                            int64_t rows, int64_t width, char *out, size_t cap) {
-    int64_t n_rows[ARD_CLASS_COUNT + 1] = {0}, nulls[ARD_CLASS_COUNT + 1] = {0},
-                                     zeros[ARD_CLASS_COUNT + 1] = {0};
+/* Rows [r0, r0 + n) of every column: one row group, so that each chunk is next in file order when
+ * its column starts it and the writer streams its pages (the bytes do not depend on the batching).
+ * valid: room for the FLUX validity of n rows. */
+static ard_status write_rows(ard_pq_writer *w, int64_t width, const int64_t *targetid,
+                             const float *flux, const float *ivar, const uint8_t *mask, int64_t r0,
+                             int64_t n, uint8_t *valid, ard_error *err) {
+    int64_t e0 = r0 * width;
+    int any_null = flux_validity(ivar + e0, mask + e0, n * width, valid);
+    ard_status st = ard_pq_writer_write_column(w, 0, targetid + r0, NULL, n, err);
+    st = st ? st
+            : ard_pq_writer_write_list_matrix(w, 1, flux + e0, n, width, any_null ? valid : NULL,
+                                              NULL, err);
+    st = st ? st : ard_pq_writer_write_list_matrix(w, 2, ivar + e0, n, width, NULL, NULL, err);
+    return st ? st : ard_pq_writer_write_list_matrix(w, 3, mask + e0, n, width, NULL, NULL, err);
+}
+
+struct ard__tile_writer {
+    ard_pq_writer *w;
+    char *path;
+    int64_t width, rows;
+    uint8_t *valid; /* FLUX validity of one row group */
+    /* ARD_KV_PIXEL_STATS counts per class; slot ARD_CLASS_COUNT holds the OTHER rows */
+    int64_t n_rows[ARD_CLASS_COUNT + 1], nulls[ARD_CLASS_COUNT + 1], zeros[ARD_CLASS_COUNT + 1];
+};
+
+/* Folds rows into the pixel statistics; null FLUX as in flux_validity. */
+static void pixel_stats_add(ard__tile_writer *tw, const int32_t *target_class, const float *ivar,
+                            const uint8_t *mask, int64_t rows) {
+    int64_t width = tw->width;
     for (int64_t r = 0; r < rows; r++) {
         int32_t c = target_class[r];
         int32_t slot = c >= 0 && c < ARD_CLASS_COUNT ? c : ARD_CLASS_COUNT;
-        n_rows[slot]++;
+        tw->n_rows[slot]++;
         int64_t row_nulls = 0, row_zeros = 0;
         for (int64_t k = r * width; k < (r + 1) * width; k++) {
             row_nulls += (mask[k] != 0) & (ivar[k] == 0.0f);
             row_zeros += ivar[k] == 0.0f;
         }
-        nulls[slot] += row_nulls;
-        zeros[slot] += row_zeros;
+        tw->nulls[slot] += row_nulls;
+        tw->zeros[slot] += row_zeros;
     }
+}
+
+/* The ARD_KV_PIXEL_STATS value (survey.h) of the rows so far; 0 when it does not fit in cap. */
+static int pixel_stats_text(const ard__tile_writer *tw, char *out, size_t cap) {
     size_t len = 0;
     for (int32_t slot = 0; slot <= ARD_CLASS_COUNT; slot++) {
-        if (n_rows[slot] == 0) {
+        if (tw->n_rows[slot] == 0) {
             continue;
         }
         int w =
@@ -87,8 +107,8 @@ static int pixel_stats_text(const int32_t *target_class, const float *ivar, cons
                      "\"ivar_zero\":%lld}",
                      len ? "," : "{",
                      slot < ARD_CLASS_COUNT ? ard_target_class_name(slot) : ARD_CLASS_OTHER_NAME,
-                     (long long)n_rows[slot], (long long)(n_rows[slot] * width),
-                     (long long)nulls[slot], (long long)zeros[slot]);
+                     (long long)tw->n_rows[slot], (long long)(tw->n_rows[slot] * tw->width),
+                     (long long)tw->nulls[slot], (long long)tw->zeros[slot]);
         if (w < 0 || (size_t)w >= cap - len) {
             return 0;
         }
@@ -98,63 +118,120 @@ static int pixel_stats_text(const int32_t *target_class, const float *ivar, cons
     return w > 0 && (size_t)w < cap - len;
 }
 
-ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
-                           const int64_t *targetid, const int32_t *target_class, const float *flux,
-                           const float *ivar, const uint8_t *mask, int64_t rows, int64_t *bytes_out,
-                           ard_error *err) {
+void ard__tile_writer_abort(ard__tile_writer *tw) {
+    if (tw) {
+        ard_pq_writer_abort(tw->w);
+        ard_free(tw->valid);
+        ard_free(tw->path);
+        ard_free(tw);
+    }
+}
+
+static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const char *source,
+                              ard_parquet_writer_buffers *buffers, ard_error *err) {
     char grid_text[ARD_GRID_TEXT_MAX];
-    char stats_text[(ARD_CLASS_COUNT + 1) * 128];
     ard_pq_schema_builder *sb = NULL;
-    ard_pq_writer *w = NULL;
-    int64_t count = rows * grid->n;
-    int any_null = 0;
-    uint8_t *valid = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
+    st = st ? st : ard_dataset_mkdirs_for(tw->path, err);
+    st = st ? st : tile_schema(&sb, err);
     if (st == ARD_OK) {
-        st = ard_dataset_mkdirs_for(path, err);
-    }
-    if (st == ARD_OK) {
-        st = tile_schema(&sb, err);
-    }
-    if (st == ARD_OK) {
-        valid = flux_validity(ivar, mask, count, &any_null);
-        st = valid ? ARD_OK : ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
-    }
-    if (st == ARD_OK &&
-        !pixel_stats_text(target_class, ivar, mask, rows, grid->n, stats_text, sizeof stats_text)) {
-        st = ard_error_set(err, ARD_EINTERNAL, "tile %s: %s text too long", path,
-                           ARD_KV_PIXEL_STATS);
-    }
-    if (st == ARD_OK) {
+        /* ARD_KV_PIXEL_STATS is set at close, after the last row */
         const char *keys[4] = {ARD_KV_GRID, ARD_KV_VERSION, ARD_KV_SOURCE, ARD_KV_PIXEL_STATS};
-        const char *vals[4] = {grid_text, ARD_SCHEMA_VERSION, source, stats_text};
+        const char *vals[4] = {grid_text, ARD_SCHEMA_VERSION, source, "{}"};
         ard_pq_writer_options o;
         ard_pq_writer_options_init(&o);
-        o.rows_per_row_group = TILE_ROWS_PER_GROUP;
+        o.rows_per_row_group = ARD__TILE_ROWS_PER_GROUP;
         o.byte_stream_split = 1;
         o.defer_sync = 1; /* the caller syncs the file system once after all tiles */
         o.num_kv = 4;
         o.kv_keys = keys;
         o.kv_values = vals;
-        st = ard_pq_writer_open(path, sb, &o, &w, err);
+        o.buffers = buffers;
+        st = ard_pq_writer_open(tw->path, sb, &o, &tw->w, err);
     }
-    st = st ? st : ard_pq_writer_write_column(w, 0, targetid, NULL, rows, err);
-    st = st ? st
-            : ard_pq_writer_write_list_matrix(w, 1, flux, rows, grid->n, any_null ? valid : NULL,
-                                              NULL, err);
-    st = st ? st : ard_pq_writer_write_list_matrix(w, 2, ivar, rows, grid->n, NULL, NULL, err);
-    st = st ? st : ard_pq_writer_write_list_matrix(w, 3, mask, rows, grid->n, NULL, NULL, err);
-    ard_free(valid);
     ard_pq_schema_free(sb);
+    return st;
+}
+
+ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
+                                 ard_parquet_writer_buffers *buffers, ard__tile_writer **out,
+                                 ard_error *err) {
+    *out = NULL;
+    ard__tile_writer *tw = ard_calloc(1, sizeof *tw);
+    if (tw) {
+        tw->width = grid->n;
+        tw->path = ard_strdup(path);
+        tw->valid = ard_malloc((size_t)(ARD__TILE_ROWS_PER_GROUP * grid->n + 7) / 8 + 1);
+    }
+    ard_status st = ARD_OK;
+    if (!tw || !tw->path || !tw->valid) {
+        st = ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
+    }
+    st = st ? st : open_writer(tw, grid, source, buffers, err);
     if (st != ARD_OK) {
-        ard_pq_writer_abort(w);
+        ard__tile_writer_abort(tw);
         ard_error_prefix(err, "writing tile %s: ", path);
         return st;
     }
-    st = ard_pq_writer_close(w, err);
-    if (st == ARD_OK && bytes_out) {
-        *bytes_out = 0;
-        ard_file_size(path, bytes_out, NULL);
+    *out = tw;
+    return ARD_OK;
+}
+
+ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid,
+                                   const int32_t *target_class, const float *flux,
+                                   const float *ivar, const uint8_t *mask, int64_t rows,
+                                   ard_error *err) {
+    ard_status st = ARD_OK;
+    pixel_stats_add(tw, target_class, ivar, mask, rows);
+    for (int64_t r0 = 0; st == ARD_OK && r0 < rows;) {
+        int64_t room = ARD__TILE_ROWS_PER_GROUP - tw->rows % ARD__TILE_ROWS_PER_GROUP;
+        int64_t n = rows - r0 < room ? rows - r0 : room; /* up to the end of the row group */
+        st = write_rows(tw->w, tw->width, targetid, flux, ivar, mask, r0, n, tw->valid, err);
+        tw->rows += n;
+        r0 += n;
+    }
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "writing tile %s: ", tw->path);
     }
     return st;
+}
+
+ard_status ard__tile_writer_close(ard__tile_writer *tw, int64_t *bytes_out, ard_error *err) {
+    char stats_text[(ARD_CLASS_COUNT + 1) * 128];
+    ard_status st = ARD_OK;
+    if (!pixel_stats_text(tw, stats_text, sizeof stats_text)) {
+        st = ard_error_set(err, ARD_EINTERNAL, "tile %s: %s text too long", tw->path,
+                           ARD_KV_PIXEL_STATS);
+    }
+    st = st ? st : ard_pq_writer_set_kv(tw->w, ARD_KV_PIXEL_STATS, stats_text, err);
+    if (st != ARD_OK) {
+        ard__tile_writer_abort(tw);
+        return st;
+    }
+    st = ard_pq_writer_close(tw->w, err);
+    tw->w = NULL;
+    if (st == ARD_OK && bytes_out) {
+        *bytes_out = 0;
+        ard_file_size(tw->path, bytes_out, NULL);
+    }
+    if (st != ARD_OK) {
+        ard_error_prefix(err, "writing tile %s: ", tw->path);
+    }
+    ard__tile_writer_abort(tw);
+    return st;
+}
+
+ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *source,
+                           const int64_t *targetid, const int32_t *target_class, const float *flux,
+                           const float *ivar, const uint8_t *mask, int64_t rows,
+                           ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
+                           ard_error *err) {
+    ard__tile_writer *tw = NULL;
+    ard_status st = ard__tile_writer_open(path, grid, source, buffers, &tw, err);
+    st = st ? st : ard__tile_writer_append(tw, targetid, target_class, flux, ivar, mask, rows, err);
+    if (st != ARD_OK) {
+        ard__tile_writer_abort(tw);
+        return st;
+    }
+    return ard__tile_writer_close(tw, bytes_out, err);
 }

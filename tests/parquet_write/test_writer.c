@@ -134,7 +134,8 @@ int main(void) {
         cmocka_unit_test(tw_test_tile_spectra),   cmocka_unit_test(tw_test_arrow_import),
         cmocka_unit_test(tw_test_arrow_errors),   cmocka_unit_test(tw_test_kill_during_rewrite),
         cmocka_unit_test(tw_test_table_writer),   cmocka_unit_test(tw_test_rewrite),
-        cmocka_unit_test(tw_test_rewrite_nested),
+        cmocka_unit_test(tw_test_rewrite_nested), cmocka_unit_test(tw_test_writer_pool),
+        cmocka_unit_test(tw_test_tile_stream),    cmocka_unit_test(tw_test_set_kv),
     };
     int failed = cmocka_run_group_tests_name("parquet_write", tests, NULL, NULL);
     char cmd[300];
