@@ -205,8 +205,8 @@ static void *paced_main(void *arg) {
     return NULL;
 }
 
-/* A lone consumer that outpaces its producer sleeps until every slot the producer can fill but
- * one is ready (8 slots, nothing held, nothing being filled: 7 batches), then takes them without
+/* A lone consumer that outpaces its producer sleeps until 7/8 of the slots the producer can fill
+ * are ready (8 slots, nothing held, nothing being filled: 7 batches), then takes them without
  * waiting: one wake-up per 7 batches, not per batch, and every batch in order. The producer
  * publishes every 20 ms; the consumer's liveness poll (1 s) is far longer than 7 of them. A
  * producer caught between claiming and publishing when the consumer goes to sleep lowers that
@@ -263,8 +263,8 @@ static void drain(ard_store *c, int n) {
     }
 }
 
-/* The wake goal of a lone sleeping consumer, exactly: every slot not held and not being filled,
- * but one (8 slots: 7; with a slot being filled: 6 -- the 3/4-ring rule gave 6 in both), capped
+/* The wake goal of a lone sleeping consumer, exactly: 7/8 of the slots not held and not being
+ * filled, leaving one (8 slots: 7; with a slot being filled: 6 -- the 3/4-ring rule gave 6 in both), capped
  * by what the stream has left; 1 with two consumers (they share). The sleeper is not woken by
  * publishes short of its goal and is woken by the one that reaches it. */
 static void test_wake_goal(void **state) {
