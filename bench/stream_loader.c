@@ -1,4 +1,4 @@
-/* bench_stream_loader DATASET THREADS BATCH [EPOCHS] [--cache]: end-to-end loader throughput
+/* bench_stream_loader DATASET THREADS BATCH [EPOCHS] [--cache] [--slots N]: end-to-end loader throughput
  * into an in-process consumer (the same path as `ard stream bench`), one JSON line per epoch with
  * spectra/s, the consumer's CPU time per batch (zero copy: should be near zero) and spectra per
  * CPU second of the producer threads (the process's CPU time less the consumer's). "wake" says
@@ -9,7 +9,9 @@
  * of that blocking call (spin, futex sleep and wake) is "wait" CPU: what a consumer that outpaces
  * its producers pays for having nothing to do. The rest is the CPU per batch consumed (the
  * non-blocking take, the release and the loop). Reading the thread's CPU clock is itself a system
- * call, so it is read only around the blocking calls (its cost lands in the wait share). */
+ * call, so it is read only around the blocking calls (its cost lands in the wait share).
+ * --slots N sets prefetch_batches (the ring's depth); each line reports the ring's bytes
+ * ("store_mb") and the process's peak RSS so far ("peak_rss_mb"). */
 #include "ard/stream.h"
 
 #include <stdio.h>
@@ -26,6 +28,19 @@ static double process_cpu_s(void) {
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}
+
+/* Voluntary context switches of the calling thread: each is one time it went to sleep. */
+static long thread_sleeps(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return ru.ru_nvcsw;
+}
+
 static double clock_s(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
@@ -34,7 +49,9 @@ static double clock_s(clockid_t id) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_stream_loader DATASET THREADS BATCH [EPOCHS] [--cache]\n");
+        fprintf(
+            stderr,
+            "usage: bench_stream_loader DATASET THREADS BATCH [EPOCHS] [--cache] [--slots N]\n");
         return 2;
     }
     ard_loader_options o;
@@ -42,7 +59,13 @@ int main(int argc, char **argv) {
     o.threads = (int32_t)strtol(argv[2], NULL, 10);
     o.batch_size = (int32_t)strtol(argv[3], NULL, 10);
     o.epochs = argc > 4 ? (int32_t)strtol(argv[4], NULL, 10) : 1;
-    o.cache = argc > 5 && strcmp(argv[5], "--cache") == 0;
+    for (int i = 5; i < argc; i++) {
+        if (strcmp(argv[i], "--cache") == 0) {
+            o.cache = 1;
+        } else if (strcmp(argv[i], "--slots") == 0 && i + 1 < argc) {
+            o.prefetch_batches = (int32_t)strtol(argv[++i], NULL, 10);
+        }
+    }
     /* ARD_STORE_WAKE=legacy: the ring's previous wait/wake protocol, for old-vs-new in one run */
     const char *wake = getenv("ARD_STORE_WAKE");
     wake = wake && strcmp(wake, "legacy") == 0 ? "legacy" : "new";
@@ -60,6 +83,7 @@ int main(int argc, char **argv) {
     int64_t batches = 0, spectra = 0;
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     double p0 = process_cpu_s();
+    long s0 = thread_sleeps();
     volatile float sink = 0;
     ard_batch b;
     ard_status st;
@@ -76,6 +100,7 @@ int main(int argc, char **argv) {
         if (st != ARD_OK || b.epoch != epoch) {
             double t = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
             double producers = process_cpu_s() - p0 - cpu;
+            long switches = thread_sleeps() - s0;
             printf(
                 "{\"tool\": \"ard\", \"wake\": \"%s\", \"threads\": %d, \"epoch\": %d, "
                 "\"cache\": %d, "
@@ -84,7 +109,9 @@ int main(int argc, char **argv) {
                 "\"consumer_ready_cpu_us_per_batch\": %.2f, "
                 "\"consumer_wait_cpu_us_per_batch\": %.2f, \"waits_per_batch\": %.3f, "
                 "\"wait_cpu_us_per_wait\": %.1f, "
-                "\"producer_cpu_s\": %.3f, \"spectra_per_producer_cpu_s\": %.1f}\n",
+                "\"producer_cpu_s\": %.3f, \"spectra_per_producer_cpu_s\": %.1f, "
+                "\"slots\": %d, \"store_mb\": %.1f, \"peak_rss_mb\": %.1f, "
+                "\"consumer_switches_per_wait\": %.2f}\n",
                 wake, o.threads, epoch, ard_loader_cache_active(l), (long long)batches,
                 (long long)spectra, t, (double)spectra / t, (double)batches / t,
                 batches ? cpu / (double)batches * 1e6 : 0.0,
@@ -92,7 +119,9 @@ int main(int argc, char **argv) {
                 batches ? wait_cpu / (double)batches * 1e6 : 0.0,
                 batches ? (double)waits / (double)batches : 0.0,
                 waits ? wait_cpu / (double)waits * 1e6 : 0.0, producers,
-                producers > 0 ? (double)spectra / producers : 0.0);
+                producers > 0 ? (double)spectra / producers : 0.0, ard_store_num_slots(c),
+                (double)ard_store_size(c) / 1048576.0, peak_rss_mb(),
+                waits ? (double)switches / (double)waits : 0.0);
             if (st != ARD_OK) {
                 break;
             }
@@ -102,6 +131,7 @@ int main(int argc, char **argv) {
             t0 = clock_s(CLOCK_MONOTONIC);
             c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
             p0 = process_cpu_s();
+            s0 = thread_sleeps();
         }
         batches++;
         spectra += b.count;

@@ -3,8 +3,10 @@
                                  workers with get_worker_info), tiles decoded with ard's reader
                                  (ctypes, same decoder), tokenized with numpy's reference
                                  (patches / median), batches pickled to the main process.
-  ard    DATASET THREADS BATCH   ard.Dataset(...).iter_torch_batches: producer threads tokenize
-                                 into shared memory, the consumer maps tensors without a copy.
+  ard    DATASET THREADS BATCH [SLOTS]
+                                 ard.Dataset(...).iter_torch_batches: producer threads tokenize
+                                 into shared memory, the consumer maps tensors without a copy;
+                                 SLOTS = prefetch_batches (default 10).
 Reports spectra/s and batches/s delivered to the consumer and its CPU time per batch."""
 import ctypes
 import gc
@@ -83,10 +85,13 @@ def run_torch(dataset, workers, batch):
     return consume(dl, "torch-dataloader", workers)
 
 
-def run_ard(dataset, threads, batch):
+def run_ard(dataset, threads, batch, slots=10):
     it = ard.Dataset(dataset).iter_torch_batches(batch_size=batch, threads=threads,
-                                                 prefetch_batches=10)
-    return consume(it, "ard", threads)
+                                                 prefetch_batches=slots)
+    res = consume(it, "ard", threads)
+    res["slots"] = slots
+    res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    return res
 
 
 def cpu_all():
@@ -131,7 +136,9 @@ def consume(iterable, tool, workers):
 def main():
     mode, dataset, workers, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     torch.set_num_threads(1)
-    res = run_torch(dataset, workers, batch) if mode == "torch" else run_ard(dataset, workers, batch)
+    slots = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+    res = (run_torch(dataset, workers, batch) if mode == "torch"
+           else run_ard(dataset, workers, batch, slots))
     print(json.dumps(res), flush=True)
 
 

@@ -6,15 +6,17 @@
  *
  * Wake-ups are what a consumer pays for (a futex sleep and wake costs 40-180 us of CPU on a busy
  * VM, far more than taking a ready slot), so the wait/wake code avoids them: a publish or release
- * signals only when the header's waiter count says someone sleeps; a consumer that finds nothing
- * ready spins (bounded, adaptive) on the lock-free `filled_events` counter before it sleeps; and
- * releases are handed to sleeping producers in batches (credits), flushed before a consumer
- * sleeps, when it leaves, or when a quarter of the ring is free. A lone consumer that has to sleep
- * asks to be woken only when 3/4 of the ring (of the slots it does not hold) is ready in delivery
- * order, so a consumer that outpaces its producers sleeps once per several batches, not once per
- * batch (end, failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once
- * per process) restores the previous protocol (broadcast on every change, no spin) so benchmarks
- * can compare both in the same run. */
+ * signals only when the header's waiter count says someone sleeps, and a publish signals after it
+ * unlocks (a consumer woken under the lock would sleep again on the lock); a consumer that finds
+ * nothing ready spins (bounded, adaptive) on the lock-free `filled_events` counter before it
+ * sleeps, but only when the producers' pace says a publish is due within the spin; and releases
+ * are handed to sleeping producers in batches (credits), flushed before a consumer sleeps, when it
+ * leaves, or when a quarter of the ring is free. A lone consumer that has to sleep asks to be
+ * woken only when 7/8 of the slots the producers can fill meanwhile are ready in delivery order,
+ * so a consumer that outpaces its producers sleeps about once per ring, not once per batch (end,
+ * failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once per process)
+ * restores the previous protocol (broadcast on every change, no spin) so benchmarks can compare
+ * both in the same run. */
 #include "stream_int.h"
 
 #include <errno.h>
@@ -25,9 +27,9 @@
 #define STORE_SPIN_MAX_NS 60000 /* a consumer spins at most this long before it sleeps */
 #define STORE_SPIN_MIN_NS 2000  /* ... and at least this long once spins keep failing */
 /* A sleeping consumer's liveness poll: longer than STORE_POLL_MS because every poll is a wake-up
- * the consumer pays for, and batches often take longer than 50 ms to make; a dead producer is
- * still reported within this period. */
-#define STORE_CONSUMER_POLL_MS 250
+ * the consumer pays for, and a consumer waiting for a whole ring of batches that take 30-60 ms
+ * each sleeps for about a second; a dead producer is still reported within this period. */
+#define STORE_CONSUMER_POLL_MS 1000
 
 /* 1 when ARD_STORE_WAKE=legacy: every change broadcasts, consumers never spin. */
 static int legacy_wake(void) {
@@ -78,32 +80,57 @@ static int32_t ready_run(const store_header *h) {
     return run;
 }
 
-/* A publish: wakes the sleeping consumer only once the batches it asked for are ready (the
- * counter a spinning consumer watches moves on every publish). Caller holds lock. */
-static void wake_published(store_header *h) {
-    if (h->wake_ready > 1 && h->filled_waiters > 0 && !legacy_wake() &&
-        ready_run(h) < h->wake_ready) {
-        __atomic_fetch_add(&h->filled_events, 1u, __ATOMIC_RELEASE);
-        return;
+/* A publish: 1 when the caller must broadcast `filled` (after it unlocks): someone sleeps and the
+ * batches a lone sleeper asked for are ready. The counter a spinning consumer watches moves on
+ * every publish. Caller holds lock. */
+static int publish_wakes(store_header *h) {
+    __atomic_fetch_add(&h->filled_events, 1u, __ATOMIC_RELEASE);
+    if (h->filled_waiters == 0) {
+        return 0;
     }
-    wake_filled(h);
+    return h->wake_ready <= 1 || ready_run(h) >= h->wake_ready;
+}
+
+/* Records the producers' pace at a publish: a running mean (weight 1/4) of the gap between
+ * publishes. Caller holds lock. */
+static void note_publish(store_header *h) {
+    int64_t now = mono_ns();
+    if (h->last_publish_ns > 0) {
+        int64_t gap = now - h->last_publish_ns;
+        h->publish_gap_ns =
+            h->publish_gap_ns > 0 ? h->publish_gap_ns + (gap - h->publish_gap_ns) / 4 : gap;
+    }
+    h->last_publish_ns = now;
+}
+
+/* 1 when a publish is due within `budget_ns` by the producers' pace; 0 before two publishes were
+ * seen (the first batches of a stream take long: files are opened). Caller holds lock. */
+static int publish_due(const store_header *h, int64_t budget_ns) {
+    if (h->publish_gap_ns <= 0) {
+        return 0;
+    }
+    return h->last_publish_ns + h->publish_gap_ns - mono_ns() < budget_ns;
 }
 
 /* How many ready batches a consumer about to sleep waits for: a lone consumer (the usual trainer)
  * that outpaces its producers would otherwise sleep and wake once per batch, and each wake-up
- * costs far more CPU than taking a batch; woken with half the ring ready it takes them without
- * sleeping. Three quarters of the slots it does not hold (half slept 0.20-0.22 times per batch
- * with the default 10 slots, three quarters 0.156: bench/results/stream.md), never more than the
- * stream has left; 1 with several consumers (they share the ready batches). Caller holds lock. */
+ * costs far more CPU than taking a batch; woken with most of the ring ready it takes them without
+ * sleeping. It waits for 7/8 of the slots it does not hold and no producer is filling, and leaves
+ * at least one of them (so producers that publish find free slots and keep working while it
+ * wakes, which can take milliseconds on a loaded machine): with 10 slots and one producer 7-8
+ * batches, with 32 slots 27 (3/4 of the ring, counting slots being filled, slept 0.156 times per
+ * batch with 10 slots: bench/results/stream.md). Never more than the stream has left; 1 with
+ * several consumers (they share the ready batches). Caller holds lock. */
 static int32_t wake_goal(const store_header *h) {
-    int32_t consumers = 0, held = 0;
+    int32_t consumers = 0, busy = 0;
     for (int32_t i = 0; i < STORE_MAX_CONSUMERS; i++) {
         consumers += h->consumers[i].in_use != 0;
     }
     for (int32_t i = 0; i < h->num_slots; i++) {
-        held += h->slot_meta[i].state == SLOT_HELD;
+        busy += h->slot_meta[i].state == SLOT_HELD || h->slot_meta[i].state == SLOT_FILLING;
     }
-    int64_t goal = (h->num_slots - held) * 3 / 4;
+    int64_t open = h->num_slots - busy, goal = open * 7 / 8;
+    goal = goal < open - 1 ? goal : open - 1;
     if (goal > h->end_seq - h->next_deliver) {
         goal = h->end_seq - h->next_deliver;
     }
@@ -329,15 +356,24 @@ ard_status ard_store_publish(ard_store *store, const ard_batch *batch, int32_t c
     ard__robust_lock(&h->lock);
     store_slot *m = &h->slot_meta[batch->slot];
     ard_status st = ARD_OK;
+    int wake = 0;
     if (m->state != SLOT_FILLING || m->seq != batch->seq) {
         st = ard_error_set(err, ARD_EINVAL, "store: slot %d is not being filled", batch->slot);
     } else {
         m->count = count;
         m->epoch = epoch;
         m->state = SLOT_FILLED;
-        wake_published(h);
+        note_publish(h);
+        if (legacy_wake()) {
+            wake_filled(h); /* the old protocol: broadcast under the lock */
+        } else {
+            wake = publish_wakes(h);
+        }
     }
     pthread_mutex_unlock(&h->lock);
+    if (wake) { /* the mapping outlives this call: the caller's handle holds it */
+        pthread_cond_broadcast(&h->filled);
+    }
     return st;
 }
 
@@ -486,7 +522,8 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         }
         if (spin) {
             spin = 0; /* once per call: after a spin that ends empty-handed, sleep */
-            if (spin_wait(store, timeout_ms >= 0 ? &deadline : NULL)) {
+            if (publish_due(h, STORE_SPIN_MAX_NS) &&
+                spin_wait(store, timeout_ms >= 0 ? &deadline : NULL)) {
                 continue;
             }
         }

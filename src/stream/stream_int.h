@@ -11,7 +11,8 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-#define STORE_VERSION 5 /* 2: catalog columns, 3: token dtype, 4: waiter counts, 5: wake_ready */
+/* 2: catalog columns, 3: token dtype, 4: waiter counts, 5: wake_ready, 6: publish pace */
+#define STORE_VERSION 6
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -69,6 +70,10 @@ typedef struct store_header {
     /* A lone sleeping consumer's wish: wake it when this many batches are ready in delivery order
      * (<= 1: at the first publish); end, failure and re-queues always wake. */
     int32_t wake_ready;
+    /* The producers' pace: CLOCK_MONOTONIC ns of the last publish and a running mean of the gap
+     * between publishes (0 until two were seen); a consumer spins only when the next publish is
+     * due within its spin budget. */
+    int64_t last_publish_ns, publish_gap_ns;
     int32_t state;
     int32_t fail_status;
     char fail_msg[256];
