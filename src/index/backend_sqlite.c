@@ -416,7 +416,7 @@ static const idx_backend_ops sqlite_ops = {
     .database_file_sql = "SELECT file FROM pragma_database_list WHERE name = 'main'",
     .integrity_check_sql = "PRAGMA integrity_check",
     /* CREATE INDEX sorts through the sorter: with temp_store = MEMORY it never spills, mallocs
-     * every record and sorts one list of 6.4M (4.4 CPU s for spectra_targetid, 420 MB); with
+     * every record and sorts one list of 6.4M (4.4 CPU s for the former spectra_targetid, 420 MB); with
      * temporary files and a 16 MiB cache it sorts 16 MiB runs (on the worker threads of PRAGMA
      * threads) and merges them: 2.2 CPU s, 40 MB (sqlite3 shell, same index, same run). */
     .index_build_begin_sql = "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384",
