@@ -477,7 +477,7 @@ typedef struct ard_cosmicweb_stage_options {
     int32_t no_index;            /* 1: Parquet-only run even with an index (no where then) */
     ard_cosmicweb_options train; /* hyper-parameters (ard_cosmicweb_options_init); predict uses
                                     train.threads */
-    const char *latent;          /* NULL or an anomaly score run id (latent node features) */
+    const char *latent; /* NULL or an anomaly score run id (latent node features); "" is refused */
 } ard_cosmicweb_stage_options;
 
 ARD_API void ard_cosmicweb_stage_options_init(ard_cosmicweb_stage_options *o);

@@ -105,7 +105,7 @@ def _run(ds, fn, run, where, model, label, val, test, no_index, balanced, knobs,
     keep = [str(ds.path).encode(), ds.dsn.encode() if ds.dsn else None,
             sel.encode() if sel else None, run.encode() if run else None,
             model.encode() if model else None, label.encode() if label else None,
-            latent.encode() if latent else None]
+            latent.encode() if latent is not None else None]
     o.dataset, o.dsn, o.where, o.run_id, o.model, o.label, o.latent = keep
     if val is not None:
         o.val_frac = float(val)

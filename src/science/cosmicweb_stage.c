@@ -428,6 +428,10 @@ static void params_json(ard_buf *out, const ard_cosmicweb_stage_options *o,
 }
 
 static ard_status check_stage_options(const ard_cosmicweb_stage_options *o, ard_error *err) {
+    if (o->latent && !*o->latent) { /* NULL means no latents; "" is a run name left out */
+        return ard_error_set(err, ARD_EINVAL,
+                             "cosmicweb: --latent names no anomaly score run (an empty name)");
+    }
     if (!(o->val_frac >= 0.0 && o->test_frac >= 0.0 && o->val_frac + o->test_frac <= 1.0)) {
         return ard_error_set(err, ARD_EINVAL, "cosmicweb: split fractions %g + %g outside [0, 1]",
                              o->val_frac, o->test_frac);

@@ -53,6 +53,11 @@ rc=0; "$ARD" cosmicweb train "$DS" "${KNOBS[@]}" --latent nosuch --run-id tbad 2
     >/dev/null || rc=$?
 [ "$rc" = 1 ] && grep -q "no anomaly score run 'nosuch'" "$TMP/err" || fail "unknown run: $(cat "$TMP/err")"
 [ ! -e "$DS/models/cosmicweb-tbad.safetensors" ] || fail "a failed run left a model"
+rc=0; "$ARD" cosmicweb train "$DS" "${KNOBS[@]}" --latent "" --run-id tempty 2>"$TMP/err" \
+    >/dev/null || rc=$?
+[ "$rc" = 1 ] && grep -q -- "--latent names no anomaly score run" "$TMP/err" \
+    || fail "empty --latent: exit $rc: $(cat "$TMP/err")"
+[ ! -e "$DS/models/cosmicweb-tempty.safetensors" ] || fail "an empty --latent left a model"
 "$ARD" cosmicweb predict "$DS" --model tl --latent aes --run-id pl --json >"$TMP/pl.json" \
     || fail "predict --latent"
 grep -q '"galaxies":400' "$TMP/pl.json" || fail "predict: $(cat "$TMP/pl.json")"
@@ -80,6 +85,11 @@ except ard.EINVAL as e:
     assert "trained with 3 anomaly latents" in str(e), e
 p = ds.cosmicweb_predict(model="pyl", run="pyp", latent="aes")
 assert p["galaxies"] == 400 and p["latent_dim"] == 3, p
+try:
+    ds.cosmicweb_train(run="pye", latent="", **knobs)
+    raise SystemExit("latent='' trained")
+except ard.EINVAL as e:
+    assert "--latent names no anomaly score run" in str(e), e
 PYEOF
     unset LD_PRELOAD
 else
