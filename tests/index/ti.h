@@ -35,6 +35,8 @@ void ti_sync(ti_env *env, const ard_sync_options *opts, ard_sync_report *rep);
 int64_t ti_int(ard_index *idx, const char *sql);
 /* Runs raw SQL (outside the ard API: tests tamper with the index). Asserts success. */
 void ti_raw_sql(ti_env *env, const char *sql);
+/* Drops the whole index: the PostgreSQL schema, or the SQLite file with its WAL and shared memory. */
+void ti_drop_index(ti_env *env);
 /* Path of tile t under the dataset. */
 void ti_tile_path(const ti_env *env, int32_t tile, char *out, size_t cap);
 

@@ -120,19 +120,6 @@ static void sync_digest(ti_env *env, int64_t out[6]) {
     ard_index_close(idx);
 }
 
-static void drop_index(ti_env *env) {
-    if (env->pg) {
-        ti_raw_sql(env, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-        return;
-    }
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char path[320];
-        snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix[i]);
-        unlink(path);
-    }
-}
-
 void test_sync_windows(void **state) {
     TI_ENV(state);
     int64_t one_window[6], pipelined[6];
@@ -146,7 +133,7 @@ void test_sync_windows(void **state) {
     sync_digest(env, one_window);
     assert_int_equal(one_window[0], (int64_t)env->gen.tiles * env->gen.rows);
     for (int32_t per = 1; per <= 3; per++) {
-        drop_index(env);
+        ti_drop_index(env);
         o.files_per_txn = per;
         ti_sync(env, &o, &rep);
         assert_int_equal(rep.files_added, env->gen.tiles + env->gen.catalog_files);

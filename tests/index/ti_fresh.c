@@ -59,19 +59,6 @@ static rows_digest spectra_digest(ti_env *env) {
     return d;
 }
 
-static void drop_index(ti_env *env) {
-    if (env->pg) {
-        ti_raw_sql(env, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-        return;
-    }
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char path[320];
-        snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix[i]);
-        unlink(path);
-    }
-}
-
 /* Hides (hide = 1) or brings back tiles first.. of the dataset. */
 static void hide_tiles(ti_env *env, int32_t first, int32_t last, int hide) {
     for (int32_t t = first; t <= last; t++) {
@@ -105,7 +92,7 @@ void test_fresh_same(void **state) {
 
     /* the same dataset through the incremental path: one tile first, then the rest into a
      * non-empty spectra table */
-    drop_index(env);
+    ti_drop_index(env);
     hide_tiles(env, 1, 5, 1);
     ti_sync(env, &o, &rep);
     assert_int_equal(rep.spectra_rows, env->gen.rows);
@@ -164,7 +151,7 @@ void test_fresh_then_change(void **state) {
     ard_index_close(idx);
 
     /* the same end state built fresh from scratch holds the same rows */
-    drop_index(env);
+    ti_drop_index(env);
     ti_sync(env, NULL, &rep);
     rows_digest fresh = spectra_digest(env);
     assert_int_equal(fresh.rows, after.rows);

@@ -140,3 +140,16 @@ void ti_tile_path(const ti_env *env, int32_t tile, char *out, size_t cap) {
     tgen_tile_path(tile, rel, sizeof rel);
     snprintf(out, cap, "%s/%s", env->dir, rel);
 }
+
+void ti_drop_index(ti_env *env) {
+    if (env->pg) {
+        ti_raw_sql(env, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        return;
+    }
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char path[320];
+        snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix[i]);
+        unlink(path);
+    }
+}

@@ -4,6 +4,8 @@
  * And key-value metadata set after the rows (ard_pq_writer_set_kv). */
 #include "tw_util.h"
 
+#include "common/ard_test.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,28 +20,9 @@ static void path_of(char *out, size_t cap, const char *name) {
     snprintf(out, cap, "%s/%s", tw_dir(), name);
 }
 
-/* The bytes of a file (malloc'd, *len bytes), or NULL. */
-static uint8_t *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
 static int same_file(const char *a, const char *b) {
     size_t la = 0, lb = 0;
-    uint8_t *x = slurp(a, &la), *y = slurp(b, &lb);
+    uint8_t *x = ard_test_read_file(a, &la), *y = ard_test_read_file(b, &lb);
     int same = x && y && la == lb && memcmp(x, y, la) == 0;
     if (!same) {
         fprintf(stderr, "%s (%zu bytes) and %s (%zu bytes) differ\n", a, la, b, lb);

@@ -2,6 +2,7 @@
  * uniformity, SAGE gradients against finite differences, gradient accumulation over m minibatches ==
  * one minibatch of m b seeds (with a short last one), determinism across thread counts, a learnable
  * synthetic web, the model file, the pixel split, and the rejected inputs. */
+#include "cw_test_util.h"
 #include "sci_test_util.h"
 #include "sci_tests.h"
 
@@ -288,28 +289,7 @@ static void fixture_open(sage_fixture *f, int64_t n, int32_t hidden, int32_t geo
     assert_int_equal(ard__cw_model_new(16, hidden, geo, latent, 5, 3, 4, NULL, &f->m, NULL),
                      ARD_OK);
     assert_int_equal(f->m->nf, nf);
-    /* normalise roughly so the activations are O(1) */
-    for (int j = 0; j < nf; j++) {
-        double s = 0, s2 = 0;
-        for (int64_t i = 0; i < n; i++) {
-            s += f->features[i * nf + j];
-            s2 += (double)f->features[i * nf + j] * f->features[i * nf + j];
-        }
-        double mean = s / (double)n, var = s2 / (double)n - mean * mean;
-        f->m->mean->value[j] = (float)mean;
-        f->m->std->value[j] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
-    }
-    ard__cw_normalise(f->m, f->features, n);
-    f->class_weight[0] = 0.5f, f->class_weight[1] = 1.0f, f->class_weight[2] = 1.5f;
-    f->class_weight[3] = 2.0f;
-    f->s = (cw_sampler){.g = &f->g,
-                        .features = f->features,
-                        .nf = nf,
-                        .labels = f->w.label,
-                        .class_weight = f->class_weight,
-                        .fanout1 = 5,
-                        .fanout2 = 3,
-                        .seed = 11};
+    cwt_prepare(f->m, &f->g, f->features, n, nf, f->w.label, f->class_weight, &f->s);
 }
 
 static void fixture_close(sage_fixture *f) {
@@ -319,19 +299,6 @@ static void fixture_close(sage_fixture *f) {
     web_free(&f->w);
 }
 
-typedef struct sage_obj {
-    sage_fixture *f;
-    cw_batch *b;
-    cw_work *work;
-} sage_obj;
-
-static double sage_loss(void *p) {
-    sage_obj *o = p;
-    double loss = 0.0;
-    assert_int_equal(ard__cw_batch_grad(o->f->m, o->b, 0.1f, NULL, o->work, &loss, NULL), ARD_OK);
-    return loss;
-}
-
 static void check_sage_gradients(int32_t geo, int32_t latent) {
     sage_fixture f;
     fixture_open(&f, 400, 6, geo, latent);
@@ -339,62 +306,9 @@ static void check_sage_gradients(int32_t geo, int32_t latent) {
     memset(&b, 0, sizeof b);
     cw_work work;
     memset(&work, 0, sizeof work);
-    /* A first-hop node at a ReLU kink (|z| below what a finite-difference step moves it) flips
-     * inside the difference of every weight feeding it; take the first of a few seed sets
-     * without one, so that every entry can be compared. */
-    sage_obj o = {&f, &b, &work};
-    int trial = 0;
-    for (; trial < 50; trial++) {
-        int64_t seeds[7] = {3, 50, 77, 120, 121, 300, 399};
-        for (int i = 0; i < 7; i++) {
-            seeds[i] = (seeds[i] + 17 * trial) % 400;
-        }
-        assert_int_equal(ard__cw_sample_batch(&f.s, 2, seeds, 7, &b, NULL), ARD_OK);
-        ard_nn_params_zero_grad(f.m->params);
-        sage_loss(&o);
-        int kink = 0;
-        for (int64_t i = 0; i < b.n1 * 6; i++) {
-            kink |= fabsf(work.z1[i]) < 0.015f;
-        }
-        if (!kink) {
-            break;
-        }
-    }
-    assert_true(trial < 50);
+    cwt_kinkless_batch(&f.s, f.m, 400, 6, &b, &work);
     ard_nn_tensor *ts[6] = {f.m->w1, f.m->b1, f.m->w2, f.m->b2, f.m->p1, f.m->p2};
-    float *grads[6];
-    int nt = geo > 0 ? 6 : 4;
-    for (int t = 0; t < nt; t++) { /* before the evaluations below add to the gradients */
-        grads[t] = malloc((size_t)ts[t]->count * sizeof *grads[t]);
-        memcpy(grads[t], ts[t]->grad, (size_t)ts[t]->count * sizeof *grads[t]);
-    }
-    for (int t = 0; t < nt; t++) {
-        float *analytic = grads[t];
-        int64_t bad = 0;
-        for (int64_t i = 0; i < ts[t]->count; i++) {
-            float saved = ts[t]->value[i];
-            double h = 2e-3;
-            ts[t]->value[i] = (float)(saved + h);
-            double lp = sage_loss(&o);
-            ts[t]->value[i] = (float)(saved - h);
-            double lm = sage_loss(&o);
-            ts[t]->value[i] = saved;
-            double num = (lp - lm) / ((double)(float)(saved + h) - (double)(float)(saved - h));
-            /* a ReLU kink inside [w - h, w + h] may spoil a few entries; count them */
-            if (fabs(num - analytic[i]) > 2e-3 * (1.0 + fabs(num)) + 1e-4) {
-                bad++;
-                print_message("%s[%lld]: analytic %g, numeric %g\n", ts[t]->name, (long long)i,
-                              (double)analytic[i], num);
-            }
-        }
-        assert_true(bad <= ts[t]->count / 50);
-        double norm = 0.0;
-        for (int64_t i = 0; i < ts[t]->count; i++) {
-            norm = fmax(norm, fabs(analytic[i]));
-        }
-        assert_true(norm > 1e-5); /* the tensor takes part in the loss: not vacuous */
-        free(analytic);
-    }
+    cwt_check_gradients(f.m, &b, &work, ts, geo > 0 ? 6 : 4);
     ard__cw_batch_reset(&b);
     ard__cw_work_reset(&work);
     fixture_close(&f);
@@ -490,41 +404,8 @@ static void check_accumulation(int32_t latent) {
     memset(&b, 0, sizeof b);
     cw_work work;
     memset(&work, 0, sizeof work);
-    int64_t size = ard_nn_params_size(f.m->params);
-    float *one = malloc((size_t)size * sizeof *one), *many = malloc((size_t)size * sizeof *many);
-    double loss_one = 0.0, loss_many = 0.0, l;
-    ard_nn_params_zero_grad(f.m->params);
-    assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds, total, &b, NULL), ARD_OK);
-    assert_int_equal(ard__cw_batch_grad(f.m, &b, scale, NULL, &work, &loss_one, NULL), ARD_OK);
-    for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
-        ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
-        memcpy(one + at, t->grad, (size_t)t->count * sizeof *one);
-        at += t->count;
-    }
-    ard_nn_params_zero_grad(f.m->params);
-    for (int32_t first = 0; first < total; first += per) {
-        int32_t count = total - first < per ? total - first : per;
-        assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds + first, count, &b, NULL), ARD_OK);
-        assert_int_equal(ard__cw_batch_grad(f.m, &b, scale, NULL, &work, &l, NULL), ARD_OK);
-        loss_many += l;
-    }
-    for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
-        ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
-        memcpy(many + at, t->grad, (size_t)t->count * sizeof *many);
-        at += t->count;
-    }
-    assert_true(fabs(loss_one - loss_many) <= 1e-5 * fabs(loss_one));
-    double norm = 0.0;
-    for (int64_t i = 0; i < size; i++) {
-        norm = fmax(norm, fabs(one[i]));
-    }
-    assert_true(norm > 1e-4); /* not vacuous */
-    for (int64_t i = 0; i < size; i++) {
-        if (fabs(one[i] - many[i]) > 1e-5 * norm) {
-            fail_msg("gradient %lld: one batch %g, accumulated %g", (long long)i, (double)one[i],
-                     (double)many[i]);
-        }
-    }
+    double norm = 0.0, l;
+    float *one = cwt_check_accumulation(f.m, &f.s, seeds, total, per, scale, &b, &work, &norm);
     /* the pitfall: averaging per minibatch (scale 1 / minibatch weight) and then over minibatches
      * weighs the short last batch's seeds more; that differs */
     ard_nn_params_zero_grad(f.m->params);
@@ -547,7 +428,7 @@ static void check_accumulation(int32_t latent) {
         at += t->count;
     }
     assert_true(maxdiff > 1e-3 * norm);
-    free(one), free(many);
+    free(one);
     ard__cw_batch_reset(&b);
     ard__cw_work_reset(&work);
     fixture_close(&f);

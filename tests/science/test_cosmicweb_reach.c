@@ -3,6 +3,7 @@
  * eigenvalue invariants, gradients of every tensor against finite differences, accumulation over
  * minibatches == one batch (short last one included), determinism across 1 / 2 threads, the model
  * file's reach settings, and the rejected inputs with their exact statuses. */
+#include "cw_test_util.h"
 #include "sci_test_util.h"
 #include "sci_tests.h"
 
@@ -231,40 +232,13 @@ static void reach_open(reach_fixture *f, int64_t n, int32_t hidden, int32_t geo,
     ard__cw_reach_normalise(f->basis, 4, n, f->m->rscale->value);
     free(all);
     f->g.reach = f->basis;
-    int32_t nf = CW_F;
-    for (int j = 0; j < nf; j++) {
-        double s = 0, s2 = 0;
-        for (int64_t i = 0; i < n; i++) {
-            s += f->features[i * nf + j];
-            s2 += (double)f->features[i * nf + j] * f->features[i * nf + j];
-        }
-        double mean = s / (double)n, var = s2 / (double)n - mean * mean;
-        f->m->mean->value[j] = (float)mean;
-        f->m->std->value[j] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
-    }
-    ard__cw_normalise(f->m, f->features, n);
-    f->class_weight[0] = 0.5f, f->class_weight[1] = 1.0f, f->class_weight[2] = 1.5f;
-    f->class_weight[3] = 2.0f;
-    f->s = (cw_sampler){.g = &f->g,
-                        .features = f->features,
-                        .nf = nf,
-                        .labels = f->label,
-                        .class_weight = f->class_weight,
-                        .fanout1 = 5,
-                        .fanout2 = 3,
-                        .seed = 11};
+    cwt_prepare(f->m, &f->g, f->features, n, CW_F, f->label, f->class_weight, &f->s);
 }
 
 static void reach_close(reach_fixture *f) {
     ard_cosmicweb_model_free(f->m);
     free(f->features), free(f->basis), free(f->xyz), free(f->z), free(f->cls), free(f->label);
     ard__cw_graph_reset(&f->g);
-}
-
-static double batch_loss(reach_fixture *f, cw_batch *b, cw_work *w) {
-    double loss = 0.0;
-    assert_int_equal(ard__cw_batch_grad(f->m, b, 0.1f, NULL, w, &loss, NULL), ARD_OK);
-    return loss;
 }
 
 static void check_reach_gradients(int32_t geo) {
@@ -274,57 +248,10 @@ static void check_reach_gradients(int32_t geo) {
     memset(&b, 0, sizeof b);
     cw_work work;
     memset(&work, 0, sizeof work);
-    int trial = 0;
-    for (; trial < 50; trial++) { /* a batch without first-hop nodes at a ReLU kink */
-        int64_t seeds[7] = {3, 50, 77, 120, 121, 300, 399};
-        for (int i = 0; i < 7; i++) {
-            seeds[i] = (seeds[i] + 17 * trial) % f.n;
-        }
-        assert_int_equal(ard__cw_sample_batch(&f.s, 2, seeds, 7, &b, NULL), ARD_OK);
-        assert_true(b.reach == f.basis);
-        ard_nn_params_zero_grad(f.m->params);
-        batch_loss(&f, &b, &work);
-        int kink = 0;
-        for (int64_t i = 0; i < b.n1 * 6; i++) {
-            kink |= fabsf(work.z1[i]) < 0.015f;
-        }
-        if (!kink) {
-            break;
-        }
-    }
-    assert_true(trial < 50);
+    cwt_kinkless_batch(&f.s, f.m, f.n, 6, &b, &work);
+    assert_true(b.reach == f.basis);
     ard_nn_tensor *ts[7] = {f.m->pr, f.m->w1, f.m->b1, f.m->w2, f.m->b2, f.m->p1, f.m->p2};
-    int nt = geo > 0 ? 7 : 5;
-    float *grads[7];
-    for (int t = 0; t < nt; t++) {
-        grads[t] = malloc((size_t)ts[t]->count * sizeof *grads[t]);
-        memcpy(grads[t], ts[t]->grad, (size_t)ts[t]->count * sizeof *grads[t]);
-    }
-    for (int t = 0; t < nt; t++) {
-        int64_t bad = 0;
-        for (int64_t i = 0; i < ts[t]->count; i++) {
-            float saved = ts[t]->value[i];
-            double h = 2e-3;
-            ts[t]->value[i] = (float)(saved + h);
-            double lp = batch_loss(&f, &b, &work);
-            ts[t]->value[i] = (float)(saved - h);
-            double lm = batch_loss(&f, &b, &work);
-            ts[t]->value[i] = saved;
-            double num = (lp - lm) / ((double)(float)(saved + h) - (double)(float)(saved - h));
-            if (fabs(num - grads[t][i]) > 2e-3 * (1.0 + fabs(num)) + 1e-4) {
-                bad++;
-                print_message("%s[%lld]: analytic %g, numeric %g\n", ts[t]->name, (long long)i,
-                              (double)grads[t][i], num);
-            }
-        }
-        assert_true(bad <= ts[t]->count / 50);
-        double norm = 0.0;
-        for (int64_t i = 0; i < ts[t]->count; i++) {
-            norm = fmax(norm, fabs(grads[t][i]));
-        }
-        assert_true(norm > 1e-5); /* the tensor takes part in the loss */
-        free(grads[t]);
-    }
+    cwt_check_gradients(f.m, &b, &work, ts, geo > 0 ? 7 : 5);
     ard__cw_batch_reset(&b);
     ard__cw_work_reset(&work);
     reach_close(&f);
@@ -358,40 +285,13 @@ static void test_reach_accumulation(void **state) {
     memset(&b, 0, sizeof b);
     cw_work work;
     memset(&work, 0, sizeof work);
-    int64_t size = ard_nn_params_size(f.m->params);
-    float *one = malloc((size_t)size * sizeof *one), *many = malloc((size_t)size * sizeof *many);
-    double loss_one = 0.0, loss_many = 0.0, l;
-    for (int pass = 0; pass < 2; pass++) {
-        ard_nn_params_zero_grad(f.m->params);
-        for (int32_t first = 0; first < total; first += pass ? per : total) {
-            int32_t count = pass ? (total - first < per ? total - first : per) : total;
-            assert_int_equal(ard__cw_sample_batch(&f.s, 1, seeds + first, count, &b, NULL), ARD_OK);
-            assert_int_equal(ard__cw_batch_grad(f.m, &b, scale, NULL, &work, &l, NULL), ARD_OK);
-            *(pass ? &loss_many : &loss_one) += l;
-        }
-        float *dst = pass ? many : one;
-        for (int64_t i = 0, at = 0; i < ard_nn_params_count(f.m->params); i++) {
-            ard_nn_tensor *t = ard_nn_params_at(f.m->params, i);
-            memcpy(dst + at, t->grad, (size_t)t->count * sizeof *dst);
-            at += t->count;
-        }
-    }
-    assert_true(fabs(loss_one - loss_many) <= 1e-5 * fabs(loss_one));
     double norm = 0.0, rnorm = 0.0;
-    for (int64_t i = 0; i < size; i++) {
-        norm = fmax(norm, fabs(one[i]));
-    }
+    float *one = cwt_check_accumulation(f.m, &f.s, seeds, total, per, scale, &b, &work, &norm);
     for (int64_t i = 0; i < f.m->pr->count; i++) {
         rnorm = fmax(rnorm, fabs(f.m->pr->grad[i]));
     }
-    assert_true(norm > 1e-4 && rnorm > 1e-6); /* not vacuous, the reach profiles included */
-    for (int64_t i = 0; i < size; i++) {
-        if (fabs(one[i] - many[i]) > 1e-5 * norm) {
-            fail_msg("gradient %lld: one batch %g, accumulated %g", (long long)i, (double)one[i],
-                     (double)many[i]);
-        }
-    }
-    free(one), free(many);
+    assert_true(rnorm > 1e-6); /* the reach profiles take part */
+    free(one);
     ard__cw_batch_reset(&b);
     ard__cw_work_reset(&work);
     reach_close(&f);
