@@ -166,6 +166,15 @@ static void *sleeper_main(void *arg) {
     return NULL;
 }
 
+/* Starts sleeper_main on s and returns once it sleeps (counted in filled_waiters). */
+static void start_sleeper(store_header *h, sleeper *s, pthread_t *t) {
+    pthread_create(t, NULL, sleeper_main, s);
+    for (int i = 0; i < 5000 && locked_read(h, &h->filled_waiters) == 0; i++) {
+        usleep(1000);
+    }
+    assert_int_equal(locked_read(h, &h->filled_waiters), 1);
+}
+
 /* A consumer asleep (counted in filled_waiters) gets the batch a producer publishes. */
 static void test_sleeper_woken(void **state) {
     (void)state;
@@ -177,11 +186,7 @@ static void test_sleeper_woken(void **state) {
     assert_int_equal(ard_store_attach(p, &s.c, NULL), ARD_OK);
     store_header *h = p->map->h;
     pthread_t t;
-    pthread_create(&t, NULL, sleeper_main, &s);
-    for (int i = 0; i < 5000 && locked_read(h, &h->filled_waiters) == 0; i++) {
-        usleep(1000);
-    }
-    assert_int_equal(locked_read(h, &h->filled_waiters), 1);
+    start_sleeper(h, &s, &t);
     assert_int_equal(produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
@@ -243,15 +248,6 @@ static void test_lone_consumer_wakes_for_most_of_ring(void **state) {
     pthread_join(t, NULL);
     ard_store_close(c);
     ard_store_close(p);
-}
-
-/* Starts sleeper_main on s and returns once it sleeps (counted in filled_waiters). */
-static void start_sleeper(store_header *h, sleeper *s, pthread_t *t) {
-    pthread_create(t, NULL, sleeper_main, s);
-    for (int i = 0; i < 5000 && locked_read(h, &h->filled_waiters) == 0; i++) {
-        usleep(1000);
-    }
-    assert_int_equal(locked_read(h, &h->filled_waiters), 1);
 }
 
 /* Takes and releases `n` ready batches without waiting. */
