@@ -175,6 +175,10 @@ static ard_status finish_setup(ard_loader *l, ard_error *err) {
     }
     st = make_store(l, err);
     if (st == ARD_OK) {
+        l->ended_slots = ard_store_num_slots(l->store);
+        if (!(l->ended = ard_calloc((size_t)l->ended_slots, 1))) {
+            return ard_error_set(err, ARD_ENOMEM, "loader: fill marks");
+        }
         setup_cache(l);
         if (l->o.memory_cap > 0) { /* what decoding may use */
             l->decode_cap = l->o.memory_cap - ard_store_size(l->store) -
@@ -335,6 +339,7 @@ void ard_loader_free(ard_loader *loader) {
     ard__loader_free_entries(loader);
     ard__loader_skips_free(loader);
     ard_free(loader->epochs);
+    ard_free(loader->ended);
     ard_free(loader->files);
     ard_free(loader->rgs);
     ard_free(loader->items);

@@ -32,17 +32,16 @@ int ard__loader_decode_keep(const ard_loader *l) {
     return l->decode_cap <= 0 || l->decode_bytes <= l->decode_cap;
 }
 
-/* 1 when the calling producer fills the oldest batch in progress: the one consumers wait for,
- * which therefore never waits for memory. */
+/* 1 when the calling producer fills the oldest batch whose fill has not ended: the one consumers
+ * wait for, which therefore never waits for memory. Counted in store sequence, not among the
+ * producers inside a fill: a producer that claimed an older slot may not have entered yet. */
 static int fills_oldest(const ard_loader *l) {
-    int64_t mine = -1, oldest = -1;
     for (int32_t i = 0; i < l->filling; i++) {
         if (pthread_equal(l->fillers[i].thread, pthread_self())) {
-            mine = l->fillers[i].seq;
+            return l->fillers[i].seq == l->open_low;
         }
-        oldest = oldest < 0 || l->fillers[i].seq < oldest ? l->fillers[i].seq : oldest;
     }
-    return mine == oldest;
+    return 0;
 }
 
 int ard__loader_decode_wait(ard_loader *l, int64_t rows) {
@@ -67,6 +66,12 @@ void ard__loader_filling(ard_loader *l, int64_t seq, int start) {
             if (pthread_equal(l->fillers[i].thread, pthread_self())) {
                 l->fillers[i] = l->fillers[--l->filling];
                 break;
+            }
+        }
+        if (l->ended && seq >= l->open_low) {
+            l->ended[seq % l->ended_slots] = 1;
+            while (l->ended[l->open_low % l->ended_slots]) {
+                l->ended[l->open_low++ % l->ended_slots] = 0;
             }
         }
         pthread_cond_broadcast(&l->changed); /* another producer may fill the oldest batch now */

@@ -10,6 +10,7 @@
 typedef struct worker_mem {
     void *work;          /* tokenizer workspace (+ rest-frame placement, ard__loader_work_bytes) */
     int64_t *runs;       /* batch positions grouped by row group */
+    int64_t *groups;     /* (first position, start in runs) of each row group's run */
     loader_entry **ents; /* rest frame: the entries of a batch's runs, held until tokenized */
 } worker_mem;
 
@@ -458,10 +459,23 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
     if (l->rest.n_rest > 0) {
         return fill_runs_rest(l, ep, b, runs, (int32_t)n, mem, err);
     }
+    /* runs go in the order their row groups first appear in the batch: the row group shared
+     * with the batch before comes first and is freed before the one shared with the batch after
+     * is decoded, so a batch holds at most two decoded row groups at once (with a shuffle, row
+     * group order is not batch order) */
+    int64_t groups = 0;
+    for (int64_t k = 0; k < runs; groups++) {
+        mem->groups[2 * groups] = mem->runs[3 * k + 1];
+        mem->groups[2 * groups + 1] = k;
+        while (k < runs && mem->runs[3 * k] == mem->runs[3 * mem->groups[2 * groups + 1]]) {
+            k++;
+        }
+    }
+    qsort(mem->groups, (size_t)groups, 2 * sizeof(int64_t), cmp_pair);
     ard_status st = ARD_OK;
     uint8_t *keep = NULL; /* set when a row group is skipped (on_error = skip) */
-    for (int64_t k = 0; k < runs && st == ARD_OK;) {
-        int64_t end = k;
+    for (int64_t g = 0; g < groups && st == ARD_OK; g++) {
+        int64_t k = mem->groups[2 * g + 1], end = k;
         while (end < runs && mem->runs[3 * end] == mem->runs[3 * k]) {
             end++;
         }
@@ -469,7 +483,6 @@ static ard_status fill_batch(ard_loader *l, const loader_epoch *ep, const ard_ba
         if (st != ARD_OK && ard__loader_skippable(l, st)) {
             st = ard__loader_drop_run(l, mem->runs + 3 * k, end - k, n, &keep, st, err);
         }
-        k = end;
     }
     *count = keep && st == ARD_OK ? ard__loader_compact(l, b, keep, (int32_t)n) : (int32_t)n;
     ard_free(keep);
@@ -547,8 +560,9 @@ static void *worker_main(void *arg) {
     ard_loader *l = arg;
     worker_mem mem = {ard_malloc(ard__loader_work_bytes(l)),
                       ard_malloc((size_t)l->o.batch_size * 3 * sizeof(int64_t)),
+                      ard_malloc((size_t)l->o.batch_size * 2 * sizeof(int64_t)),
                       ard_malloc((size_t)l->o.batch_size * sizeof(loader_entry *))};
-    if (!mem.work || !mem.runs || !mem.ents) {
+    if (!mem.work || !mem.runs || !mem.groups || !mem.ents) {
         ard_error e;
         ard_error_init(&e);
         ard_error_set(&e, ARD_ENOMEM, "loader: worker buffers");
@@ -558,6 +572,7 @@ static void *worker_main(void *arg) {
     }
     ard_free(mem.work);
     ard_free(mem.runs);
+    ard_free(mem.groups);
     ard_free(mem.ents);
     if (atomic_fetch_sub(&l->live_threads, 1) == 1) {
         ard_store_finish(l->store, ARD_OK, NULL); /* no-op when failed */

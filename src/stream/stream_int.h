@@ -261,6 +261,11 @@ struct ard_loader {
         pthread_t thread;
         int64_t seq;
     } fillers[LOADER_MAX_THREADS];
+    /* the oldest store sequence whose fill has not ended, and which later ones have (at seq %
+     * ended_slots: they sit in distinct slots of the store until it is published) */
+    int64_t open_low;
+    uint8_t *ended;
+    int32_t ended_slots;
     ard_status status;
     ard_error error;
     struct loader_skips *skips; /* row groups left out under ARD_ON_ERROR_SKIP (loader_errors.c) */
