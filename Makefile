@@ -1,7 +1,7 @@
 # Thin wrapper over CMake for the README's entry points.
 #   make demo   build (release) and run the main job on the embedded default
 #   make test   build with ASan+UBSan and -Werror (gcc) and run every test; the stream tests again
-#               under ThreadSanitizer
+#               (and the generator's threaded writers) under ThreadSanitizer
 #   make bench  build (release) and run the benchmarks beside their reference tools
 #   make fuzz   build the libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make check  STYLE.md by machine: scripts/check-style (format, banned calls, exported symbols of
@@ -26,14 +26,15 @@ asan: deps
 	cmake --build build/asan -j $(JOBS)
 
 # The shared-memory stream code also runs under ThreadSanitizer (its Python tests skip themselves
-# there: a TSan libard.so cannot be loaded into python).
+# there: a TSan libard.so cannot be loaded into python), and so does the generator's threaded
+# writer path (tsan_survey_generate).
 tsan: deps
 	CC=gcc cmake --preset tsan >/dev/null
-	cmake --build build/tsan -j $(JOBS) --target test_stream ard_cli
+	cmake --build build/tsan -j $(JOBS) --target test_stream test_survey ard_cli
 
 test: asan tsan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
-	cd build/tsan && ctest --output-on-failure -R '^stream'
+	cd build/tsan && ctest --output-on-failure -R '^stream|^tsan_'
 
 
 # CHECK_STYLE_SKIP: checks of scripts/check-style to leave out (e.g. "banned"), see .ci/run.
