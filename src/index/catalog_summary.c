@@ -34,27 +34,18 @@ struct idx_cat_summary {
     int64_t num_bins, bins_cap; /* bins_cap a power of two */
 };
 
-static int32_t column_index(const char *name) {
-    for (int32_t c = 0; c < ard__num_catalog_columns; c++) {
-        if (strcmp(ard__catalog_columns[c].name, name) == 0) {
-            return c;
-        }
-    }
-    return -1;
-}
-
 ard_status ard__cat_summary_new(idx_cat_summary **out, ard_error *err) {
     idx_cat_summary *s = ard_calloc(1, sizeof *s);
     if (!s) {
         *out = NULL;
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
-    s->col_class = column_index("target_class");
-    s->col_spectype = column_index("spectype");
-    s->col_z = column_index("z");
-    s->col_zwarn = column_index("zwarn");
-    s->col_ra = column_index("target_ra");
-    s->col_dec = column_index("target_dec");
+    s->col_class = ard__catalog_column("target_class");
+    s->col_spectype = ard__catalog_column("spectype");
+    s->col_z = ard__catalog_column("z");
+    s->col_zwarn = ard__catalog_column("zwarn");
+    s->col_ra = ard__catalog_column("target_ra");
+    s->col_dec = ard__catalog_column("target_dec");
     *out = s;
     return ARD_OK;
 }

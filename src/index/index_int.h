@@ -55,8 +55,10 @@ typedef struct idx_backend_ops {
     ard_status (*select_values)(idx_backend *be, const char *sql, int guarded, idx_value_row_fn fn,
                                 void *ctx, ard_error *err);
     /* The dialect, as data: every SQL difference between the backends lives here. */
-    const char *begin_write_sql;  /* a writer's BEGIN that serialises writers */
-    const char *analyze_sql;      /* fresh planner statistics after a bulk load */
+    const char *begin_write_sql; /* a writer's BEGIN that serialises writers */
+    const char *analyze_sql;     /* fresh planner statistics after a bulk load */
+    /* the same for a sync that changed only tile / only catalog files (NULL: analyze_sql) */
+    const char *analyze_tiles_sql, *analyze_catalog_sql;
     const char *list_tables_sql;  /* one text column: the tables of the current schema */
     const char *list_columns_sql; /* two text columns: table and column names of the schema */
     const char *integer_pk;       /* the type of an integer primary key */
@@ -86,6 +88,7 @@ struct idx_backend {
 };
 
 typedef struct idx_fresh_spectra idx_fresh_spectra;
+typedef struct idx_cat_tids idx_cat_tids;
 struct ard_index {
     idx_backend *be;
     int32_t read_only;
@@ -93,6 +96,7 @@ struct ard_index {
     char *dataset;            /* may be NULL */
     int64_t linkage_budget;   /* sync: TARGETIDs it may still update by delta (linkage.c) */
     idx_fresh_spectra *fresh; /* sync: the fresh load in progress (sync_fresh.c), or NULL */
+    idx_cat_tids *cat_tids;   /* sync: catalog TARGETIDs by class (linkage_fresh.c), or NULL */
 };
 
 /* Backend constructors. ard__sqlite_open: path; read_only opens the file read-only (it must exist).
@@ -203,6 +207,14 @@ void ard__file_tids_reset(idx_file_tids *t);
 /* plan_scan.c: the plan of `where` (NULL: every spectrum) from the selected TARGETIDs and one pass
  * over row_groups.targetids, or through point look-ups when few are selected (see there). */
 ard_status ard__plan_scan(ard_index *idx, const char *where, ard_plan **out, ard_error *err);
+/* id_sort.c: LSD radix sort of n int64 (tmp holds n; 0, or -1 when out of memory, v unchanged);
+ * sort_unique sorts ids and drops repeats, returning how many remain (-1: out of memory, ids
+ * unchanged). */
+int ard__ids_radix_sort(int64_t *v, int64_t *tmp, int64_t n);
+/* One LSD pass's histogram of n keys (buckets counts) into bucket offsets; 0 (count untouched)
+ * when every key has the digit `digit`, so the pass can be skipped. */
+int ard__radix_offsets(int64_t *count, int32_t buckets, int64_t n, uint64_t digit);
+int64_t ard__ids_sort_unique(int64_t *ids, int64_t n);
 /* query.c: the plan of count sorted, distinct TARGETIDs through the spectra TARGETID index. */
 ard_status ard__plan_sorted_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_plan **out,
                                 ard_error *err);
@@ -215,6 +227,8 @@ typedef struct idx_catalog_column {
 } idx_catalog_column;
 extern const idx_catalog_column ard__catalog_columns[];
 extern const int32_t ard__num_catalog_columns;
+/* The index of a galaxies column in ard__catalog_columns, or -1. */
+int32_t ard__catalog_column(const char *name);
 
 /* ---- sync (sync.c, sync_read.c, sync_write.c, sync_pixel_stats.c) ---- */
 enum { SYNC_TILE = 0, SYNC_CATALOG = 1 };
@@ -301,6 +315,21 @@ ard_status ard__linkage_change_begin(ard_index *idx, const int64_t *old_ids, int
                                      idx_linkage_change *c, ard_error *err);
 ard_status ard__linkage_change_end(ard_index *idx, idx_linkage_change *c, ard_error *err);
 void ard__linkage_change_reset(idx_linkage_change *c);
+/* linkage_fresh.c: the catalog TARGETIDs of a load into an empty galaxies, by class, so that the
+ * per-class linkage is counted in the client (see there). start: the load found galaxies empty;
+ * add: one galaxies row (values in ard__catalog_columns order), kept only while active; drop:
+ * anything else changed galaxies (NULL is fine for every call but new). count: writes
+ * catalog_linkage from the lists and row_groups.targetids (caller's transaction); *done = 0 when
+ * it could not (a row group without stored TARGETIDs, out of memory): the caller counts in SQL.
+ * *distinct: the distinct spectra TARGETIDs it counted. */
+ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err);
+void ard__cat_tids_free(idx_cat_tids *c);
+void ard__cat_tids_start(idx_cat_tids *c);
+void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
+void ard__cat_tids_drop(idx_cat_tids *c);
+int ard__cat_tids_active(const idx_cat_tids *c);
+ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64_t *distinct,
+                               ard_error *err);
 
 /* sync_fresh.c: a sync into an empty spectra table writes its tile windows inside one outer
  * transaction (each window a savepoint) and buffers their spectra rows in memory; finish sorts
@@ -320,7 +349,9 @@ struct idx_fresh_spectra {
     int32_t flushed;     /* rows were inserted before finish: the distinct count is not known */
     int64_t window_mark; /* count at the current window's savepoint */
 };
-ard_status ard__fresh_begin(ard_index *idx, idx_fresh_spectra *fresh, ard_error *err);
+/* begin: expected_rows sizes the buffer (an estimate; 0: unknown). */
+ard_status ard__fresh_begin(ard_index *idx, idx_fresh_spectra *fresh, int64_t expected_rows,
+                            ard_error *err);
 /* Adds a tile's rows to the buffer. spill: between windows (outside their savepoints), inserts
  * the buffer early when it holds more than IDX_FRESH_MAX_ROWS. */
 ard_status ard__fresh_add(ard_index *idx, int64_t file_id, const ard_pq_metadata *md,

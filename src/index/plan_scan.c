@@ -43,52 +43,6 @@ static int collect_id(void *ctx, int32_t n, const int64_t *v) {
     return 0;
 }
 
-/* LSD radix sort of int64 (sign bit flipped), skipping bytes every key shares; tmp holds n. */
-static void radix_sort(int64_t *v, int64_t *tmp, int64_t n) {
-    for (int shift = 0; shift < 64; shift += 8) {
-        int64_t count[257] = {0};
-        for (int64_t i = 0; i < n; i++) {
-            count[(((uint64_t)v[i] ^ 0x8000000000000000u) >> shift & 0xff) + 1]++;
-        }
-        int trivial = 0;
-        for (int d = 1; d <= 256; d++) {
-            trivial |= count[d] == n;
-            count[d] += count[d - 1];
-        }
-        if (trivial) {
-            continue;
-        }
-        for (int64_t i = 0; i < n; i++) {
-            tmp[count[((uint64_t)v[i] ^ 0x8000000000000000u) >> shift & 0xff]++] = v[i];
-        }
-        memcpy(v, tmp, (size_t)n * sizeof *v);
-    }
-}
-
-/* Sorts and deduplicates l. 0, or -1 when out of memory. */
-static int sort_unique(id_list *l) {
-    int sorted = 1;
-    for (int64_t i = 1; i < l->n && sorted; i++) {
-        sorted = l->ids[i - 1] <= l->ids[i];
-    }
-    if (!sorted) {
-        int64_t *tmp = ard_malloc((size_t)l->n * sizeof *tmp);
-        if (!tmp) {
-            return -1;
-        }
-        radix_sort(l->ids, tmp, l->n);
-        ard_free(tmp);
-    }
-    int64_t k = 0;
-    for (int64_t i = 0; i < l->n; i++) {
-        if (k == 0 || l->ids[k - 1] != l->ids[i]) {
-            l->ids[k++] = l->ids[i];
-        }
-    }
-    l->n = k;
-    return 0;
-}
-
 /* The plan as it is gathered, already in plan order (rows arrive by path, row group, row):
  * chunks hold offsets into rows/tids until the end. */
 typedef struct scan_ctx {
@@ -339,7 +293,7 @@ ard_status ard__plan_scan(ard_index *idx, const char *where, ard_plan **out, ard
     if (st != ARD_OK) {
         ard_error_prefix(err, "query: ");
     }
-    if (st == ARD_OK && (sel.failed || sort_unique(&sel) != 0)) {
+    if (st == ARD_OK && (sel.failed || (sel.n = ard__ids_sort_unique(sel.ids, sel.n)) < 0)) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory selecting TARGETIDs");
     }
     int64_t spectra = 0;

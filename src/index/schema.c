@@ -46,6 +46,15 @@ const idx_catalog_column ard__catalog_columns[] = {
 const int32_t ard__num_catalog_columns =
     (int32_t)(sizeof ard__catalog_columns / sizeof ard__catalog_columns[0]);
 
+int32_t ard__catalog_column(const char *name) {
+    for (int32_t c = 0; c < ard__num_catalog_columns; c++) {
+        if (strcmp(ard__catalog_columns[c].name, name) == 0) {
+            return c;
+        }
+    }
+    return -1;
+}
+
 static const char *const schema_v1 =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE IF NOT EXISTS files (id BIGINT PRIMARY KEY, path TEXT NOT NULL UNIQUE,"

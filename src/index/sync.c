@@ -99,6 +99,8 @@ typedef struct sync_run {
     int32_t fresh_catalog; /* galaxies was empty and the backend loads it fresh (bulk_fresh) */
     int32_t fresh_spectra; /* spectra was empty: the tiles load through sync_fresh.c */
     idx_fresh_spectra fresh;
+    int32_t tiles_touched, catalogs_touched; /* files of that kind were written or removed */
+    int64_t pending_tiles;                   /* tiles to read and write */
 } sync_run;
 
 static ard_status begin_run(sync_run *run, ard_error *err) {
@@ -145,6 +147,18 @@ static ard_status finish_run(sync_run *run, const char *status, ard_error *err) 
         (long long)r->spectra_rows, (long long)r->galaxy_rows, status, (long long)r->run_id);
 }
 
+/* The spectra rows of the run's tiles, estimated from the first window's. */
+static int64_t expected_rows(const sync_run *run, const sync_item *items, int64_t n) {
+    int64_t rows = 0, files = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (items[i].st == ARD_OK && items[i].kind == SYNC_TILE) {
+            rows += items[i].num_rows;
+            files++;
+        }
+    }
+    return files ? rows / files * run->pending_tiles : 0;
+}
+
 /* Writes a window; when the window as a whole fails in the database (e.g. a catalog with duplicate
  * TARGETIDs), retries file by file and records the ones that fail as sync errors. */
 static ard_status write_window(sync_run *run, sync_item *items, int64_t n, ard_error *err) {
@@ -154,7 +168,7 @@ static ard_status write_window(sync_run *run, sync_item *items, int64_t n, ard_e
     ard_status st = ARD_OK;
     if (n > 0 && items[0].kind == SYNC_TILE && run->fresh_spectra) { /* the first tile window */
         run->fresh_spectra = 0;
-        st = ard__fresh_begin(run->idx, &run->fresh, err);
+        st = ard__fresh_begin(run->idx, &run->fresh, expected_rows(run, items, n), err);
     } else if (n > 0 && items[0].kind == SYNC_CATALOG && run->idx->fresh) { /* tiles done */
         st = ard__fresh_finish(run->idx, err);
     }
@@ -193,6 +207,10 @@ static void account(sync_run *run, sync_item *items, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         r->data_reads += items[i].data_reads;
         r->footer_reads += items[i].footer_reads;
+        if (items[i].st == ARD_OK || items[i].old_id) { /* a failed file loses its old rows */
+            run->tiles_touched |= items[i].kind == SYNC_TILE;
+            run->catalogs_touched |= items[i].kind == SYNC_CATALOG;
+        }
         if (items[i].st != ARD_OK) {
             r->files_failed++;
             if (!r->first_error[0]) {
@@ -500,6 +518,8 @@ static ard_status remove_vanished(sync_run *run, ard_error *err) {
         }
     }
     run->rep->files_removed = st == ARD_OK ? n : 0;
+    run->tiles_touched |= tiles;
+    run->catalogs_touched |= catalogs;
     ard_free(ids);
     return st;
 }
@@ -517,6 +537,9 @@ static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *
     }
     if (st == ARD_OK && run->opts->remote) {
         st = ard__sync_remote_plan(run->opts->remote, items, pending, err);
+    }
+    for (int64_t i = 0; i < pending; i++) {
+        run->pending_tiles += items[i].kind == SYNC_TILE;
     }
     if (st == ARD_OK && pending > 0) {
         run->progress = run->opts->quiet ? NULL : ard_progress_new("sync", pending);
@@ -555,6 +578,18 @@ static ard_status build_indexes(ard_index *idx, ard_error *err) {
     return st == ARD_OK ? end : st;
 }
 
+/* The statistics refresh for what the run changed. */
+static const char *analyze_sql(const sync_run *run) {
+    const idx_backend_ops *ops = run->idx->be->ops;
+    if (run->tiles_touched && !run->catalogs_touched && ops->analyze_tiles_sql) {
+        return ops->analyze_tiles_sql;
+    }
+    if (run->catalogs_touched && !run->tiles_touched && ops->analyze_catalog_sql) {
+        return ops->analyze_catalog_sql;
+    }
+    return ops->analyze_sql;
+}
+
 /* 1 when DATASET/name is a directory. */
 static int has_subdir(const char *dataset, const char *name) {
     char path[4096];
@@ -587,15 +622,22 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
                              "catalog/",
                              dataset);
     }
-    sync_run run = {
-        idx, dataset, opts ? opts : &defaults, report ? report : &local, {0}, NULL, NULL, 0,
-        0,   {0}};
+    sync_run run;
+    memset(&run, 0, sizeof run);
+    run.idx = idx;
+    run.dataset = dataset;
+    run.opts = opts ? opts : &defaults;
+    run.rep = report ? report : &local;
     memset(run.rep, 0, sizeof *run.rep);
     idx->linkage_budget = IDX_LINKAGE_BUDGET;
     double t0 = mono_seconds();
+    ard_status st = ARD_OK;
+    if (run.opts->size <= 1 && !run.opts->skip_catalog) { /* other ranks load galaxies too */
+        st = ard__cat_tids_new(&idx->cat_tids, err);
+    }
     idx_path_list tiles = {0}, cats = {0};
-    sync_lock lock;
-    ard_status st = ard__sync_lock(idx, run.opts, &lock, err); /* before the walk: see theirs */
+    sync_lock lock = {-1, 0};
+    st = st == ARD_OK ? ard__sync_lock(idx, run.opts, &lock, err) : st; /* before the walk */
     if (st == ARD_OK) { /* temporaries of killed writers (best effort: never fails the sync) */
         (void)ard_atomic_sweep(dataset, 1, NULL, NULL);
     }
@@ -641,7 +683,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         if (st == ARD_OK &&
             (run.rep->files_added || run.rep->files_changed || run.rep->files_removed)) {
             /* fresh planner statistics, so predicates get index plans after a bulk load */
-            st = ard__idx_exec(idx, idx->be->ops->analyze_sql, err);
+            st = ard__idx_exec(idx, analyze_sql(&run), err);
         }
         run.rep->seconds = mono_seconds() - t0;
         ard_status fin = finish_run(&run,
@@ -652,6 +694,8 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         st = st == ARD_OK ? fin : st;
     }
     ard__sync_unlock(idx, &lock);
+    ard__cat_tids_free(idx->cat_tids);
+    idx->cat_tids = NULL;
     ard_pool_free(run.pool);
     known_reset(&run.known);
     ard__path_list_reset(&tiles);

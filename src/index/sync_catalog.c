@@ -119,6 +119,7 @@ static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t
             st = ops->bulk_row(idx->be, v, err);
         }
         if (st == ARD_OK) {
+            ard__cat_tids_add(idx->cat_tids, v);
             st = ard__cat_summary_add(summary, v, err);
         }
     }
@@ -176,8 +177,12 @@ static ard_status galaxies_empty(ard_index *idx, int64_t *empty, ard_error *err)
 ard_status ard__sync_catalog_files(ard_index *idx, sync_item *items, int64_t count,
                                    int64_t *galaxy_rows, int64_t *data_reads, ard_error *err) {
     const idx_backend_ops *ops = idx->be->ops;
-    int64_t fresh = 0;
-    ard_status st = ops->bulk_fresh ? galaxies_empty(idx, &fresh, err) : ARD_OK;
+    int64_t empty = 0;
+    ard_status st = galaxies_empty(idx, &empty, err);
+    if (st == ARD_OK && empty) { /* the rows' TARGETIDs are kept for the linkage count */
+        ard__cat_tids_start(idx->cat_tids);
+    }
+    int64_t fresh = empty && ops->bulk_fresh;
     if (st == ARD_OK && fresh) {
         st = ops->bulk_fresh(idx->be, "galaxies", "targetid", 1, err);
     }
@@ -192,6 +197,9 @@ ard_status ard__sync_catalog_files(ard_index *idx, sync_item *items, int64_t cou
         ard_status key = ops->bulk_fresh(idx->be, "galaxies", "targetid", st == ARD_OK ? 2 : 0,
                                          st == ARD_OK ? err : NULL);
         st = st == ARD_OK ? key : st;
+    }
+    if (st != ARD_OK) {
+        ard__cat_tids_drop(idx->cat_tids);
     }
     return st;
 }

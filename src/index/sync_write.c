@@ -380,6 +380,7 @@ static ard_status window_commit(ard_index *idx, ard_error *err) {
 }
 
 static void window_rollback(ard_index *idx) {
+    ard__cat_tids_drop(idx->cat_tids); /* its catalog rows, if any, are gone again */
     if (!idx->fresh) {
         ard__idx_exec(idx, "ROLLBACK", NULL);
         return;

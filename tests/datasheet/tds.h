@@ -60,5 +60,7 @@ int tds_drop_pixel_stats(const char *dir, const char *rel);
 /* tds_summary.c: the aggregates sync keeps for the datasheet, after catalog files are added,
  * changed and removed, on SQLite and (ARD_TEST_PG_DSN) PostgreSQL. */
 void test_summary_maintained(void **state);
+/* The linkage of a catalog loaded into an empty galaxies, counted in the client, against SQL. */
+void test_linkage_fresh(void **state);
 
 #endif

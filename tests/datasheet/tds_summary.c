@@ -282,8 +282,10 @@ static char *catalog_text(const char *dir, ard_index *idx) {
     return (char *)b.data;
 }
 
-static void sync_all(const char *dir, ard_index *const *idx, int n, int64_t added, int64_t changed,
-                     int64_t removed) {
+/* Syncs every index; `failed` files must fail, and with added >= 0 the counts must be these; the
+ * stored aggregates are checked after. */
+static void sync_counts(const char *dir, ard_index *const *idx, int n, int64_t added,
+                        int64_t changed, int64_t removed, int64_t failed) {
     for (int i = 0; i < n; i++) {
         ard_sync_options o;
         memset(&o, 0, sizeof o);
@@ -300,9 +302,14 @@ static void sync_all(const char *dir, ard_index *const *idx, int n, int64_t adde
             assert_int_equal(rep.files_changed, changed);
             assert_int_equal(rep.files_removed, removed);
         }
-        assert_int_equal(rep.files_failed, 0);
+        assert_int_equal(rep.files_failed, failed);
         check_stored(idx[i]);
     }
+}
+
+static void sync_all(const char *dir, ard_index *const *idx, int n, int64_t added, int64_t changed,
+                     int64_t removed) {
+    sync_counts(dir, idx, n, added, changed, removed, 0);
 }
 
 /* Both backends agree at this step (PostgreSQL only when a server is given). */
@@ -361,21 +368,29 @@ static void tile_steps(const char *dir, ard_index *const *idx, int n) {
     assert_int_equal(unlink(keep), 0);
 }
 
-void test_summary_maintained(void **state) {
-    (void)state;
-    char dir[256], path[512];
-    assert_int_equal(tds_generate(dir, sizeof dir, 400, 11, 0.8), 0);
+/* Opens the index of dir on SQLite and, when ARD_TEST_PG_DSN names a server, on PostgreSQL;
+ * returns how many. */
+static int open_both(const char *dir, const char *test, ard_index *idx[2]) {
     const char *dsn = getenv("ARD_TEST_PG_DSN");
-    ard_index *idx[2] = {NULL, NULL};
     int n = dsn && *dsn ? 2 : 1;
     if (n == 1) {
         fprintf(stderr,
-                "SKIPPED (PostgreSQL half of test_summary_maintained): ARD_TEST_PG_DSN"
-                " is not set (tests/datasheet/datasheet_pg.sh starts a throwaway server)\n");
+                "SKIPPED (PostgreSQL half of %s): ARD_TEST_PG_DSN is not set"
+                " (tests/datasheet/datasheet_pg.sh starts a throwaway server)\n",
+                test);
     }
     for (int i = 0; i < n; i++) {
         assert_int_equal(ard_index_open(dir, i ? dsn : NULL, 0, &idx[i], NULL), ARD_OK);
     }
+    return n;
+}
+
+void test_summary_maintained(void **state) {
+    (void)state;
+    char dir[256], path[512];
+    assert_int_equal(tds_generate(dir, sizeof dir, 400, 11, 0.8), 0);
+    ard_index *idx[2] = {NULL, NULL};
+    int n = open_both(dir, "test_summary_maintained", idx);
     sync_all(dir, idx, n, -1, 0, 0);
     same_datasheet(dir, idx, n);
     /* added: a second catalog file whose galaxies have no spectra */
@@ -402,6 +417,74 @@ void test_summary_maintained(void **state) {
     /* an unchanged re-sync keeps the stored linkage valid */
     sync_all(dir, idx, n, 0, 0, 0);
     for (int i = 0; i < n; i++) {
+        ard_index_close(idx[i]);
+    }
+    tds_rmtree(dir);
+}
+
+/* Moves catalog files 0000 and 0900 (and 0901 when present) aside (back = 0) or back. */
+static void catalogs_aside(const char *dir, int back) {
+    static const char *const names[] = {"0000", "0900", "0901"};
+    for (int k = 0; k < 3; k++) {
+        char path[512], aside[600];
+        snprintf(path, sizeof path, "%s/catalog/zcatalog-%s.parquet", dir, names[k]);
+        snprintf(aside, sizeof aside, "%s/aside-%s", dir, names[k]);
+        const char *from = back ? aside : path, *to = back ? path : aside;
+        if (access(from, F_OK) == 0) {
+            assert_int_equal(rename(from, to), 0);
+        }
+    }
+}
+
+/* A catalog loaded into an empty galaxies gets its per-class linkage counted in the client, from
+ * the rows it loaded and row_groups.targetids (linkage_fresh.c), instead of the anti-join on the
+ * server. Checked against that anti-join (check_stored) with TARGETIDs in two tiles, spectra
+ * without a catalog row, catalog rows without a spectrum, NULL classes, two catalog files (one
+ * window each on SQLite), and a load in which a file fails (the client's lists must be dropped
+ * with it: its rows were counted before its window rolled back). */
+void test_linkage_fresh(void **state) {
+    (void)state;
+    char dir[256], path[512];
+    assert_int_equal(tds_generate(dir, sizeof dir, 300, 29, 0.7), 0);
+    ard_index *idx[2] = {NULL, NULL};
+    int n = open_both(dir, "test_linkage_fresh", idx);
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0900.parquet", dir);
+    write_catalog(path, 900000000000, 500, 0); /* no spectra; NULL classes */
+    sync_all(dir, idx, n, -1, 0, 0);
+    /* tile b's spectra also in tile a: TARGETIDs with two spectra, a's with none */
+    row_set t = select_rows(idx[0], "SELECT path FROM files WHERE kind = 'tile'");
+    assert_true(t.n >= 2);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/%s", dir, t.rows[0]);
+    snprintf(b, sizeof b, "%s/%s", dir, t.rows[1]);
+    row_set_free(&t);
+    copy_file(b, a);
+    sync_all(dir, idx, n, 0, 1, 0);
+    int64_t nospec =
+        one_int(idx[0], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage");
+    assert_true(nospec > 500);
+    /* galaxies emptied, then loaded again: fresh on both backends */
+    catalogs_aside(dir, 0);
+    sync_all(dir, idx, n, 0, 0, 2);
+    catalogs_aside(dir, 1);
+    sync_all(dir, idx, n, 2, 0, 0);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(
+            one_int(idx[i], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage"),
+            nospec);
+    }
+    same_datasheet(dir, idx, n);
+    /* the same, with a third file repeating 0900's TARGETIDs: it fails, the others load */
+    catalogs_aside(dir, 0);
+    sync_all(dir, idx, n, 0, 0, 2);
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0901.parquet", dir);
+    write_catalog(path, 900000000000, 300, 1);
+    catalogs_aside(dir, 1);
+    sync_counts(dir, idx, n, -1, 0, 0, 1);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(
+            one_int(idx[i], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage"),
+            nospec);
         ard_index_close(idx[i]);
     }
     tds_rmtree(dir);

@@ -16,7 +16,7 @@
         skip();                                                                                    \
     }
 
-#define BULK_N 197 /* three full batches of 64 and a partial one */
+#define BULK_N 773 /* three full batches of 256 and a partial one */
 
 typedef struct bulk_data {
     int64_t ids[BULK_N];
