@@ -186,6 +186,13 @@ uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n);
 /* splitmix64: ard_rng_mix64(x + golden gamma), a well-mixed 64-bit hash of x. */
 uint64_t ard__sci_mix64(uint64_t x);
 
+/* Eigen-decomposition of the symmetric 3 x 3 matrix t (xx, yy, zz, xy, xz, yz) in closed form
+ * (sym3_eigen.c): eigenvalues descending into w, unit eigenvectors as the columns of v
+ * (v[row * 3 + col], orthonormal; for a repeated eigenvalue any orthonormal basis of its space).
+ * Accurate to rounding relative to the deviator's largest entry at any scale; a multiple of I gives
+ * v = I; a non-finite t gives NaN eigenvalues and v = I. Pure: thread-safe, the same bits anywhere. */
+void ard__sci_sym3_eigen(const double t[6], double w[3], double v[9]);
+
 /* Metadata entries of a parameter set in insertion order (nn_params.c, for the safetensors writer). */
 /* nn's elementwise kernels (activations, losses, Adam, chi2) are written once as an always-inline
  * body and compiled twice: for the baseline ISA and for AVX2 (8 float lanes; FMA is not enabled,
