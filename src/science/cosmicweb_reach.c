@@ -501,7 +501,7 @@ static void invariants_of_block(void *ctx, int64_t a, int64_t rows, float *basis
     for (int64_t i = 0; i < rows; i++) {
         ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins,
                               basis + i * CW_RB(m->reach_bins), k->xyz + 3 * (a + i),
-                              k->inv + (a + i) * width);
+                              k->inv + (a + i) * width, NULL);
     }
 }
 
@@ -595,11 +595,11 @@ static void line_of_sight(const double pos[3], double l[3]) {
 }
 
 void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const float *row,
-                           const double pos[3], float *out) {
+                           const double pos[3], float *out, double *vec) {
     double l[3];
     line_of_sight(pos, l);
     for (int32_t g = 0; g < channels; g++) {
-        double t[6], mono, w[3], v[9];
+        double t[6], mono, w[3], scratch[9], *v = vec ? vec + 9 * g : scratch;
         channel(p + g * 2 * bins, bins, row, t, &mono);
         ard__sci_sym3_eigen(t, w, v);
         double los = t[0] * l[0] * l[0] + t[1] * l[1] * l[1] + t[2] * l[2] * l[2] +
@@ -613,15 +613,13 @@ void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const
     }
 }
 
-void ard__cw_reach_backward(const float *p, int32_t channels, int32_t bins, const float *row,
-                            const double pos[3], const float *dout, float *dp) {
+void ard__cw_reach_backward(int32_t channels, int32_t bins, const float *row, const double pos[3],
+                            const float *dout, const double *vec, float *dp) {
     double l[3];
     line_of_sight(pos, l);
     for (int32_t g = 0; g < channels; g++) {
         const float *o = dout + g * CW_REACH_OUT;
-        double t[6], mono, w[3], v[9];
-        channel(p + g * 2 * bins, bins, row, t, &mono);
-        ard__sci_sym3_eigen(t, w, v);
+        const double *v = vec + 9 * g;
         /* dL/dT (full symmetric matrix): sum_i dw_i v_i v_i^T + dlos l l^T */
         double G[6];
         for (int c = 0; c < 6; c++) {

@@ -50,7 +50,7 @@ static void bin_invariants(const float *row, int32_t bins, int32_t b, const doub
     float p[2 * CW_REACH_BINS_MAX] = {0};
     p[b] = 1.0f;        /* the tensor of bin b */
     p[bins + b] = 1.0f; /* the monopole of bin b */
-    ard__cw_reach_forward(p, 1, bins, row, pos, out);
+    ard__cw_reach_forward(p, 1, bins, row, pos, out, NULL);
 }
 
 /* A uniform field: the randoms remove the footprint's edge and the radial selection, so the
@@ -161,7 +161,7 @@ static void test_reach_invariants(void **state) {
                           0.0f, -1.0f, 0.0f, 3.0f};
     const double pos[3] = {0.0, 0.0, 100.0}; /* line of sight z */
     float out[2 * CW_REACH_OUT];
-    ard__cw_reach_forward(p, 2, B, row, pos, out);
+    ard__cw_reach_forward(p, 2, B, row, pos, out, NULL);
     /* channel 0: T = diag(2 - .5, -1 + 1, -1 - .5) = diag(1.5, 0, -1.5); d = 2 .5 - 1 = 0 */
     assert_float_equal(out[0], 0.0, 1e-6);
     assert_float_equal(out[1], 1.5, 1e-5);
@@ -177,7 +177,7 @@ static void test_reach_invariants(void **state) {
     /* a rotated tensor: off-diagonal xy = 1 on M_0 only -> eigenvalues of [[2,1],[1,-1]] and -1 */
     m0[3] = 1.0f;
     float q[4] = {1.0f, 0.0f, 0.0f, 0.0f};
-    ard__cw_reach_forward(q, 1, B, row, pos, out);
+    ard__cw_reach_forward(q, 1, B, row, pos, out, NULL);
     double disc = sqrt(2.25 + 1.0);
     assert_true(fabs(out[1] - (0.5 + disc)) < 1e-5);
     assert_float_equal(out[2], -1.0, 1e-5);
