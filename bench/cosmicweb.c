@@ -16,8 +16,9 @@
  *
  * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those
  * given. Environment: CW_SPLIT_SEED (default 1) seeds the HEALPix train / validation / test split of
- * every command (dump, reach, train; the model's own seed stays 1), so that a quality margin can be
- * measured over several splits; CW_REACH and CW_HIDDEN (train) as below. */
+ * every command (dump, reach, train), so that a quality margin can be measured over several
+ * splits; CW_SEED (train, default 1) the model's own seed (initialisation, shuffling, sampling, the
+ * reach randoms), for the seed-to-seed spread on one split; CW_REACH and CW_HIDDEN (train) as below. */
 #include "ard/core.h"
 #include "ard/parquet_write.h"
 #include "ard/science.h"
@@ -209,6 +210,10 @@ int main(int argc, char **argv) {
                 o.reach_randoms = (int32_t)strtol(end + 1, &end, 10);
             }
         }
+        const char *model_seed = getenv("CW_SEED");
+        if (model_seed) {
+            o.seed = strtoull(model_seed, NULL, 10);
+        }
         const char *hidden = getenv("CW_HIDDEN");
         if (hidden) {
             o.hidden = (int32_t)strtol(hidden, NULL, 10);
@@ -229,16 +234,18 @@ int main(int argc, char **argv) {
             rc = 1;
         } else {
             const char *split_seed = getenv("CW_SPLIT_SEED");
-            printf("RESULT tool=ard split_seed=%s geo=%d reach=%d,%g,%d,%d,%d n=%lld threads=%d "
+            printf("RESULT tool=ard split_seed=%s seed=%llu geo=%d reach=%d,%g,%d,%d,%d n=%lld "
+                   "threads=%d "
                    "epochs=%d "
                    "accum=%d train=%lld steps=%lld "
                    "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
                    "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
                    "test_bacc=%.4f\n",
-                   split_seed ? split_seed : "1", (int)o.geo, (int)o.reach, (double)o.reach_mpc,
-                   (int)o.reach_bins, (int)o.reach_fanout, (int)o.reach_randoms, (long long)d.n,
-                   o.threads, o.epochs, o.accum, (long long)r.train_nodes, (long long)r.steps,
-                   r.seconds_graph, r.seconds_train, r.cpu_seconds_train, r.train_nodes_per_s,
+                   split_seed ? split_seed : "1", (unsigned long long)o.seed, (int)o.geo,
+                   (int)o.reach, (double)o.reach_mpc, (int)o.reach_bins, (int)o.reach_fanout,
+                   (int)o.reach_randoms, (long long)d.n, o.threads, o.epochs, o.accum,
+                   (long long)r.train_nodes, (long long)r.steps, r.seconds_graph, r.seconds_train,
+                   r.cpu_seconds_train, r.train_nodes_per_s,
                    r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
                                            : 0.0,
                    r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);
