@@ -2,8 +2,8 @@
  *
  *   bench_cosmicweb dump DATASET OUTDIR           the galaxies as raw little-endian arrays for the
  *                                                 torch twin: xyz.f64 (n x 3), z.f64, cls.i32,
- *                                                 label.i32, split.i32 (split by HEALPix pixel, seed 1),
- *                                                 targetid.i64
+ *                                                 label.i32, split.i32 (split by HEALPix pixel,
+ *                                                 seed CW_SPLIT_SEED), targetid.i64
  *   bench_cosmicweb extra DATASET RUN RAW.f32 S   writes DATASET/results/anomaly-RUN-scores.parquet
  *                                                 (TARGETID, LATENT_0..S-1) from RAW.f32 (n x S
  *                                                 float32 in the dump's row order): any per-galaxy
@@ -15,7 +15,10 @@
  *                                                 MODEL: save the model there)
  *
  * Options are ard's defaults (k 32, fan-out [25, 10], hidden 64, batch 64, lr 1e-2) except those
- * given. */
+ * given. Environment: CW_SPLIT_SEED (default 1) seeds the HEALPix train / validation / test split of
+ * every command (dump, reach, train), so that a quality margin can be measured over several
+ * splits; CW_SEED (train, default 1) the model's own seed (initialisation, shuffling, sampling, the
+ * reach randoms), for the seed-to-seed spread on one split; CW_REACH and CW_HIDDEN (train) as below. */
 #include "ard/core.h"
 #include "ard/parquet_write.h"
 #include "ard/science.h"
@@ -136,9 +139,24 @@ static int load(const char *dataset, ard_cosmicweb_data *d, int32_t **split) {
         fprintf(stderr, "load: %s\n", err.msg);
         return 1;
     }
+    const char *seed_env = getenv("CW_SPLIT_SEED");
+    char *end = NULL;
+    unsigned long long seed = seed_env ? strtoull(seed_env, &end, 10) : 1;
+    if (seed_env && (end == seed_env || *end != '\0')) {
+        fprintf(stderr, "CW_SPLIT_SEED must be an unsigned integer, not '%s'\n", seed_env);
+        return 1;
+    }
     *split = malloc((size_t)d->n * sizeof **split);
-    st = ard_cosmicweb_split_by_pixel(d->pixel, d->n, 0.15, 0.15, 1, *split, &err);
-    return st == ARD_OK ? 0 : 1;
+    if (!*split) {
+        fprintf(stderr, "out of memory for the split of %lld galaxies\n", (long long)d->n);
+        return 1;
+    }
+    st = ard_cosmicweb_split_by_pixel(d->pixel, d->n, 0.15, 0.15, (uint64_t)seed, *split, &err);
+    if (st != ARD_OK) {
+        fprintf(stderr, "split: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -192,6 +210,10 @@ int main(int argc, char **argv) {
                 o.reach_randoms = (int32_t)strtol(end + 1, &end, 10);
             }
         }
+        const char *model_seed = getenv("CW_SEED");
+        if (model_seed) {
+            o.seed = strtoull(model_seed, NULL, 10);
+        }
         const char *hidden = getenv("CW_HIDDEN");
         if (hidden) {
             o.hidden = (int32_t)strtol(hidden, NULL, 10);
@@ -211,15 +233,19 @@ int main(int argc, char **argv) {
             fprintf(stderr, "train: %s\n", err.msg);
             rc = 1;
         } else {
-            printf("RESULT tool=ard geo=%d reach=%d,%g,%d,%d,%d n=%lld threads=%d epochs=%d "
+            const char *split_seed = getenv("CW_SPLIT_SEED");
+            printf("RESULT tool=ard split_seed=%s seed=%llu geo=%d reach=%d,%g,%d,%d,%d n=%lld "
+                   "threads=%d "
+                   "epochs=%d "
                    "accum=%d train=%lld steps=%lld "
                    "graph_s=%.3f train_s=%.3f train_cpu_s=%.3f nodes_per_s=%.1f "
                    "nodes_per_cpu_s=%.1f loss=%.4f val_bacc=%.4f "
                    "test_bacc=%.4f\n",
-                   (int)o.geo, (int)o.reach, (double)o.reach_mpc, (int)o.reach_bins,
-                   (int)o.reach_fanout, (int)o.reach_randoms, (long long)d.n, o.threads, o.epochs,
-                   o.accum, (long long)r.train_nodes, (long long)r.steps, r.seconds_graph,
-                   r.seconds_train, r.cpu_seconds_train, r.train_nodes_per_s,
+                   split_seed ? split_seed : "1", (unsigned long long)o.seed, (int)o.geo,
+                   (int)o.reach, (double)o.reach_mpc, (int)o.reach_bins, (int)o.reach_fanout,
+                   (int)o.reach_randoms, (long long)d.n, o.threads, o.epochs, o.accum,
+                   (long long)r.train_nodes, (long long)r.steps, r.seconds_graph, r.seconds_train,
+                   r.cpu_seconds_train, r.train_nodes_per_s,
                    r.cpu_seconds_train > 0 ? (double)r.train_nodes * o.epochs / r.cpu_seconds_train
                                            : 0.0,
                    r.final_loss, r.val_balanced_accuracy, r.test_balanced_accuracy);

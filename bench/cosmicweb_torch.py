@@ -30,7 +30,8 @@ classes, truth and HEALPix split as ard's run):
       d_g, T_g's eigenvalues (descending; torch.linalg.eigvalsh) and l^T T_g l.
 
 usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines | --baselines-only] [--subsample S]
-                           [--geo G] [--accum A] [--shape] [--reach BASIS G BINS]
+                           [--geo G] [--accum A] [--shape] [--reach BASIS G BINS] [--seed S]
+(--seed: the twin's initialisation and sampling seed, default 1)
 Prints RESULT lines: tool=..., nodes_per_s, bacc, macro_f1, mcc and the confusion matrix.
 """
 import sys
@@ -277,12 +278,13 @@ def main():
         assert len(basis) == len(x)
     if "--baselines-only" not in sys.argv:
         pos = torch.from_numpy(xyz)
-        model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs, 1, basis, reach,
-                                     bins)
+        model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs, opt("--seed", 1),
+                                     basis, reach, bins)
         with torch.no_grad():
             pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos,
                               basis).argmax(1).numpy()
-        report("torch_twin", f"geo={GEO} reach={reach} accum={ACCUM} threads={threads} "
+        report("torch_twin", f"geo={GEO} reach={reach} accum={ACCUM} seed={opt('--seed', 1)} "
+               f"threads={threads} "
                f"epochs={epochs} nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}",
                label[test], pred[test])
     if "--baselines-only" in sys.argv or "--baselines" in sys.argv:

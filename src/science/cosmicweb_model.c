@@ -172,6 +172,14 @@ static ard_status work_reserve(cw_work *w, const ard_cosmicweb_model *m, int64_t
             n1 * in1, n1 * h,          n1 * h,         n1 * h, n1 * (h > nf ? h : nf),
             n1 * in1, n1 * 6 * m->geo, n1 * 6 * m->geo};
         st = grow(bufs, sizes, 8, err);
+        if (st == ARD_OK) {
+            double *v = ard_realloc(w->rvec, (size_t)(n1 * 9 * m->reach + 1) * sizeof *v);
+            if (v) {
+                w->rvec = v;
+            } else {
+                st = ard_error_set(err, ARD_ENOMEM, "cosmicweb: out of memory for activations");
+            }
+        }
         w->cap1 = st == ARD_OK ? n1 : 0;
     }
     if (st == ARD_OK && rows > w->cap2) {
@@ -189,6 +197,7 @@ void ard__cw_work_reset(cw_work *w) {
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {
         ard_free(bufs[i]);
     }
+    ard_free(w->rvec);
     memset(w, 0, sizeof *w);
 }
 
@@ -244,7 +253,7 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         for (int64_t i = 0; i < n1 && m->reach > 0; i++) {
             ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins,
                                   b->reach + b->nodes[i] * rb, b->pos + 3 * i,
-                                  w->c1 + i * in1 + rcol);
+                                  w->c1 + i * in1 + rcol, w->rvec + i * 9 * m->reach);
         }
         st = ard_nn_dense_forward(pool, w->c1, n1, in1, m->w1->value, m->b1->value, h, w->z1, err);
     }
@@ -293,9 +302,9 @@ ard_status ard__cw_batch_grad(ard_cosmicweb_model *m, const cw_batch *b, float s
         geo_backward(m, m->p1, b->x, NULL, nf, b->pos, b->off1, b->idx1, n1, w->t1, w->dc1, w->dt1,
                      NULL, NULL, in1 - rcol);
         for (int64_t i = 0; i < n1 && m->reach > 0; i++) {
-            ard__cw_reach_backward(m->pr->value, m->reach, m->reach_bins,
-                                   b->reach + b->nodes[i] * rb, b->pos + 3 * i,
-                                   w->dc1 + i * in1 + rcol, m->pr->grad);
+            ard__cw_reach_backward(m->reach, m->reach_bins, b->reach + b->nodes[i] * rb,
+                                   b->pos + 3 * i, w->dc1 + i * in1 + rcol,
+                                   w->rvec + i * 9 * m->reach, m->pr->grad);
         }
     }
     return st;
@@ -356,7 +365,7 @@ static void infer_part(void *arg, int64_t part, int thread_id) {
             memcpy(row + 2 * dim + 3 * m->geo, g->reach_inv + node * w, (size_t)w * sizeof *row);
         } else if (reach) {
             ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins, g->reach + node * rb,
-                                  g->xyz + 3 * node, row + 2 * dim + 3 * m->geo);
+                                  g->xyz + 3 * node, row + 2 * dim + 3 * m->geo, NULL);
         }
     }
 }

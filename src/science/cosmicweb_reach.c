@@ -6,9 +6,10 @@
  * (alpha = n_gal / n_ran, each sum over a uniform sample of at most `fanout` of the points within
  * the reach, scaled by count / fanout), and the learned layer over them: per channel g a radial
  * profile w_g(r) = sum_b a_gb h_b(r) for the tensor and c_g(r) for the monopole, whose rotation
- * invariants (the monopole, the tensor's three sorted eigenvalues, its line-of-sight component)
- * enter the first SAGE layer. The randoms are uniform on the galaxies' own HEALPix footprint with
- * radii drawn from the galaxies' own distances (their n(z)), deterministic from the seed. */
+ * invariants (the monopole, the tensor's three sorted eigenvalues in closed form: sym3_eigen.c,
+ * its line-of-sight component) enter the first SAGE layer. The randoms are uniform on the galaxies'
+ * own HEALPix footprint with radii drawn from the galaxies' own distances (their n(z)),
+ * deterministic from the seed. */
 #include "science_int.h"
 
 #include <math.h>
@@ -500,7 +501,7 @@ static void invariants_of_block(void *ctx, int64_t a, int64_t rows, float *basis
     for (int64_t i = 0; i < rows; i++) {
         ard__cw_reach_forward(m->pr->value, m->reach, m->reach_bins,
                               basis + i * CW_RB(m->reach_bins), k->xyz + 3 * (a + i),
-                              k->inv + (a + i) * width);
+                              k->inv + (a + i) * width, NULL);
     }
 }
 
@@ -573,61 +574,6 @@ void ard__cw_reach_normalise(float *basis, int32_t bins, int64_t n, const float 
 
 /* ---- the learned layer over the basis ---- */
 
-/* Eigen-decomposition of the symmetric t (xx, yy, zz, xy, xz, yz) by cyclic Jacobi: eigenvalues
- * sorted descending into w, unit eigenvectors as the columns of v (v[row * 3 + col]). */
-static void eigen3(const double t[6], double w[3], double v[9]) {
-    double a[3][3] = {{t[0], t[3], t[4]}, {t[3], t[1], t[5]}, {t[4], t[5], t[2]}};
-    double q[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
-    for (int sweep = 0; sweep < 50; sweep++) {
-        double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
-        double diag = a[0][0] * a[0][0] + a[1][1] * a[1][1] + a[2][2] * a[2][2];
-        if (off <= 1e-30 * (diag + 1e-300)) {
-            break;
-        }
-        for (int p = 0; p < 2; p++) {
-            for (int r = p + 1; r < 3; r++) {
-                if (a[p][r] == 0.0) {
-                    continue;
-                }
-                double theta = (a[r][r] - a[p][p]) / (2.0 * a[p][r]);
-                double tt = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
-                double c = 1.0 / sqrt(tt * tt + 1.0), s = tt * c;
-                for (int k = 0; k < 3; k++) { /* A <- A J (columns p, r) */
-                    double akp = a[k][p], akr = a[k][r];
-                    a[k][p] = c * akp - s * akr;
-                    a[k][r] = s * akp + c * akr;
-                }
-                for (int k = 0; k < 3; k++) { /* A <- J^T A (rows p, r) */
-                    double apk = a[p][k], ark = a[r][k];
-                    a[p][k] = c * apk - s * ark;
-                    a[r][k] = s * apk + c * ark;
-                }
-                for (int k = 0; k < 3; k++) {
-                    double qkp = q[k][p], qkr = q[k][r];
-                    q[k][p] = c * qkp - s * qkr;
-                    q[k][r] = s * qkp + c * qkr;
-                }
-            }
-        }
-    }
-    int order[3] = {0, 1, 2};
-    for (int i = 0; i < 3; i++) {
-        for (int j = i + 1; j < 3; j++) {
-            if (a[order[j]][order[j]] > a[order[i]][order[i]]) {
-                int tmp = order[i];
-                order[i] = order[j];
-                order[j] = tmp;
-            }
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        w[i] = a[order[i]][order[i]];
-        for (int k = 0; k < 3; k++) {
-            v[k * 3 + i] = q[k][order[i]];
-        }
-    }
-}
-
 /* The channel's tensor and monopole from the basis row. */
 static void channel(const float *p, int32_t bins, const float *row, double t[6], double *mono) {
     memset(t, 0, 6 * sizeof *t);
@@ -649,13 +595,13 @@ static void line_of_sight(const double pos[3], double l[3]) {
 }
 
 void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const float *row,
-                           const double pos[3], float *out) {
+                           const double pos[3], float *out, double *vec) {
     double l[3];
     line_of_sight(pos, l);
     for (int32_t g = 0; g < channels; g++) {
-        double t[6], mono, w[3], v[9];
+        double t[6], mono, w[3], scratch[9], *v = vec ? vec + 9 * g : scratch;
         channel(p + g * 2 * bins, bins, row, t, &mono);
-        eigen3(t, w, v);
+        ard__sci_sym3_eigen(t, w, v);
         double los = t[0] * l[0] * l[0] + t[1] * l[1] * l[1] + t[2] * l[2] * l[2] +
                      2.0 * (t[3] * l[0] * l[1] + t[4] * l[0] * l[2] + t[5] * l[1] * l[2]);
         float *o = out + g * CW_REACH_OUT;
@@ -667,15 +613,13 @@ void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const
     }
 }
 
-void ard__cw_reach_backward(const float *p, int32_t channels, int32_t bins, const float *row,
-                            const double pos[3], const float *dout, float *dp) {
+void ard__cw_reach_backward(int32_t channels, int32_t bins, const float *row, const double pos[3],
+                            const float *dout, const double *vec, float *dp) {
     double l[3];
     line_of_sight(pos, l);
     for (int32_t g = 0; g < channels; g++) {
         const float *o = dout + g * CW_REACH_OUT;
-        double t[6], mono, w[3], v[9];
-        channel(p + g * 2 * bins, bins, row, t, &mono);
-        eigen3(t, w, v);
+        const double *v = vec + 9 * g;
         /* dL/dT (full symmetric matrix): sum_i dw_i v_i v_i^T + dlos l l^T */
         double G[6];
         for (int c = 0; c < 6; c++) {

@@ -186,6 +186,13 @@ uint64_t ard__sci_rng_below(sci_rng *r, uint64_t n);
 /* splitmix64: ard_rng_mix64(x + golden gamma), a well-mixed 64-bit hash of x. */
 uint64_t ard__sci_mix64(uint64_t x);
 
+/* Eigen-decomposition of the symmetric 3 x 3 matrix t (xx, yy, zz, xy, xz, yz) in closed form
+ * (sym3_eigen.c): eigenvalues descending into w, unit eigenvectors as the columns of v
+ * (v[row * 3 + col], orthonormal; for a repeated eigenvalue any orthonormal basis of its space).
+ * Accurate to rounding relative to the deviator's largest entry at any scale; a multiple of I gives
+ * v = I; a non-finite t gives NaN eigenvalues and v = I. Pure: thread-safe, the same bits anywhere. */
+void ard__sci_sym3_eigen(const double t[6], double w[3], double v[9]);
+
 /* Metadata entries of a parameter set in insertion order (nn_params.c, for the safetensors writer). */
 /* nn's elementwise kernels (activations, losses, Adam, chi2) are written once as an always-inline
  * body and compiled twice: for the baseline ISA and for AVX2 (8 float lanes; FMA is not enabled,
@@ -348,12 +355,16 @@ ard_status ard__cw_reach_invariants(const ard_cosmicweb_model *m, const double *
 void ard__cw_reach_fit_scale(const float *basis, int32_t bins, const int64_t *rows, int64_t count,
                              float *scale);
 void ard__cw_reach_normalise(float *basis, int32_t bins, int64_t n, const float *scale);
-/* The CW_REACH_OUT invariants per channel of one normalised basis row (p: [channels, 2 bins]). */
+/* The CW_REACH_OUT invariants per channel of one normalised basis row (p: [channels, 2 bins]);
+ * with vec non-NULL also each channel's eigenvectors (9 doubles per channel, columns in the
+ * eigenvalues' order) for the backward pass. */
 void ard__cw_reach_forward(const float *p, int32_t channels, int32_t bins, const float *row,
-                           const double pos[3], float *out);
-/* Adds d/dp of the invariants' gradient dout (CW_REACH_OUT per channel) into dp. */
-void ard__cw_reach_backward(const float *p, int32_t channels, int32_t bins, const float *row,
-                            const double pos[3], const float *dout, float *dp);
+                           const double pos[3], float *out, double *vec);
+/* Adds d/dp of the invariants' gradient dout (CW_REACH_OUT per channel) into dp; vec: the
+ * eigenvectors ard__cw_reach_forward gave for this row and the same p (the eigenvalues' gradient
+ * is v v^T: the solver does not run twice). */
+void ard__cw_reach_backward(int32_t channels, int32_t bins, const float *row, const double pos[3],
+                            const float *dout, const double *vec, float *dp);
 
 /* The geometric aggregator (cosmicweb_geo.c) of destination node `self` over its `count`
  * neighbours nbr (ids into h, rows of dim floats, into pos, n x 3, and into tin): tensors t (geo x
@@ -375,6 +386,7 @@ void ard__cw_geo_backward(const float *p, int32_t geo, int64_t dim, const float 
 /* Scratch buffers of the batch forward/backward pass (grown as needed). */
 typedef struct cw_work {
     float *c1, *z1, *h1, *dh1, *c2, *dc2, *logits, *dlogits, *agg, *dc1, *t1, *t2, *dt1;
+    double *rvec; /* the first-hop nodes' reach eigenvectors (9 per channel), forward to backward */
     int64_t cap1, cap2;
 } cw_work;
 void ard__cw_work_reset(cw_work *w);

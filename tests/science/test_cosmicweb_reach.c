@@ -1,8 +1,9 @@
 /* The cosmic-web reach aggregator (science.h "Reach"): the randoms-subtracted radius sums (a
  * uniform field gives ~zero contrast, a planted filament the expected eigenvalue ordering), the
- * eigenvalue invariants, gradients of every tensor against finite differences, accumulation over
- * minibatches == one batch (short last one included), determinism across 1 / 2 threads, the model
- * file's reach settings, and the rejected inputs with their exact statuses. */
+ * eigenvalue invariants and their closed-form solver against Jacobi, gradients of every tensor
+ * against finite differences, accumulation over minibatches == one batch (short last one
+ * included), determinism across 1 / 2 threads, the model file's reach settings, and the rejected
+ * inputs with their exact statuses. */
 #include "cw_test_util.h"
 #include "sci_test_util.h"
 #include "sci_tests.h"
@@ -49,7 +50,7 @@ static void bin_invariants(const float *row, int32_t bins, int32_t b, const doub
     float p[2 * CW_REACH_BINS_MAX] = {0};
     p[b] = 1.0f;        /* the tensor of bin b */
     p[bins + b] = 1.0f; /* the monopole of bin b */
-    ard__cw_reach_forward(p, 1, bins, row, pos, out);
+    ard__cw_reach_forward(p, 1, bins, row, pos, out, NULL);
 }
 
 /* A uniform field: the randoms remove the footprint's edge and the radial selection, so the
@@ -160,7 +161,7 @@ static void test_reach_invariants(void **state) {
                           0.0f, -1.0f, 0.0f, 3.0f};
     const double pos[3] = {0.0, 0.0, 100.0}; /* line of sight z */
     float out[2 * CW_REACH_OUT];
-    ard__cw_reach_forward(p, 2, B, row, pos, out);
+    ard__cw_reach_forward(p, 2, B, row, pos, out, NULL);
     /* channel 0: T = diag(2 - .5, -1 + 1, -1 - .5) = diag(1.5, 0, -1.5); d = 2 .5 - 1 = 0 */
     assert_float_equal(out[0], 0.0, 1e-6);
     assert_float_equal(out[1], 1.5, 1e-5);
@@ -176,11 +177,191 @@ static void test_reach_invariants(void **state) {
     /* a rotated tensor: off-diagonal xy = 1 on M_0 only -> eigenvalues of [[2,1],[1,-1]] and -1 */
     m0[3] = 1.0f;
     float q[4] = {1.0f, 0.0f, 0.0f, 0.0f};
-    ard__cw_reach_forward(q, 1, B, row, pos, out);
+    ard__cw_reach_forward(q, 1, B, row, pos, out, NULL);
     double disc = sqrt(2.25 + 1.0);
     assert_true(fabs(out[1] - (0.5 + disc)) < 1e-5);
     assert_float_equal(out[2], -1.0, 1e-5);
     assert_true(fabs(out[3] - (0.5 - disc)) < 1e-5);
+}
+
+/* ---- the closed-form 3 x 3 eigen-solver (sym3_eigen.c) against cyclic Jacobi ---- */
+
+/* The reference: cyclic Jacobi, the reach layer's solver before the closed form (t packed xx, yy,
+ * zz, xy, xz, yz; eigenvalues descending into w, eigenvectors as the columns of v). It converges
+ * to rounding for any finite t whose squares do not underflow. */
+static void jacobi_eigen3(const double t[6], double w[3], double v[9]) {
+    double a[3][3] = {{t[0], t[3], t[4]}, {t[3], t[1], t[5]}, {t[4], t[5], t[2]}};
+    double q[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    for (int sweep = 0; sweep < 50; sweep++) {
+        double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
+        double diag = a[0][0] * a[0][0] + a[1][1] * a[1][1] + a[2][2] * a[2][2];
+        if (off <= 1e-30 * (diag + 1e-300)) {
+            break;
+        }
+        for (int p = 0; p < 2; p++) {
+            for (int r = p + 1; r < 3; r++) {
+                if (a[p][r] == 0.0) {
+                    continue;
+                }
+                double theta = (a[r][r] - a[p][p]) / (2.0 * a[p][r]);
+                double tt = (theta >= 0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+                double c = 1.0 / sqrt(tt * tt + 1.0), s = tt * c;
+                for (int k = 0; k < 3; k++) { /* A <- A J (columns p, r) */
+                    double akp = a[k][p], akr = a[k][r];
+                    a[k][p] = c * akp - s * akr;
+                    a[k][r] = s * akp + c * akr;
+                }
+                for (int k = 0; k < 3; k++) { /* A <- J^T A (rows p, r) */
+                    double apk = a[p][k], ark = a[r][k];
+                    a[p][k] = c * apk - s * ark;
+                    a[r][k] = s * apk + c * ark;
+                }
+                for (int k = 0; k < 3; k++) {
+                    double qkp = q[k][p], qkr = q[k][r];
+                    q[k][p] = c * qkp - s * qkr;
+                    q[k][r] = s * qkp + c * qkr;
+                }
+            }
+        }
+    }
+    int order[3] = {0, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        for (int j = i + 1; j < 3; j++) {
+            if (a[order[j]][order[j]] > a[order[i]][order[i]]) {
+                int tmp = order[i];
+                order[i] = order[j];
+                order[j] = tmp;
+            }
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        w[i] = a[order[i]][order[i]];
+        for (int k = 0; k < 3; k++) {
+            v[k * 3 + i] = q[k][order[i]];
+        }
+    }
+}
+
+/* t = Q diag(lam) Q^T, Q the rotation of the (normalised) quaternion q. */
+static void rotated(const double lam[3], const double q[4], double t[6]) {
+    double n = sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+    double a = q[0] / n, b = q[1] / n, c = q[2] / n, d = q[3] / n;
+    double r[3][3] = {{a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)},
+                      {2 * (b * c + a * d), a * a - b * b + c * c - d * d, 2 * (c * d - a * b)},
+                      {2 * (b * d - a * c), 2 * (c * d + a * b), a * a - b * b - c * c + d * d}};
+    static const int ia[6] = {0, 1, 2, 0, 0, 1}, ib[6] = {0, 1, 2, 1, 2, 2};
+    for (int c6 = 0; c6 < 6; c6++) {
+        t[c6] = 0.0;
+        for (int k = 0; k < 3; k++) {
+            t[c6] += r[ia[c6]][k] * lam[k] * r[ib[c6]][k];
+        }
+    }
+}
+
+/* The closed form on t * factor (factor a power of 2: exact) against Jacobi on t: eigenvalues
+ * descending and within 1e-12 of Jacobi's (relative to t's largest entry), A v_i = w_i v_i and
+ * V^T V = I to 1e-12, and the projector onto each cluster of eigenvalues (gaps below 1e-6 inside)
+ * equal to Jacobi's to 1e-8. */
+static void check_eigen(const double t[6], double factor) {
+    double ts[6], w[3], v[9], jw[3], jv[9], scale = 0.0;
+    for (int c = 0; c < 6; c++) {
+        ts[c] = t[c] * factor;
+        scale = fmax(scale, fabs(t[c]));
+    }
+    ard__sci_sym3_eigen(ts, w, v);
+    jacobi_eigen3(t, jw, jv);
+    assert_true(scale > 0.0);
+    double full[3][3] = {{t[0], t[3], t[4]}, {t[3], t[1], t[5]}, {t[4], t[5], t[2]}};
+    for (int i = 0; i < 3; i++) {
+        w[i] /= factor;
+        assert_true(i == 0 || w[i] <= w[i - 1]);
+        assert_true(fabs(w[i] - jw[i]) <= 1e-12 * scale);
+        for (int k = 0; k < 3; k++) {
+            double av = full[k][0] * v[i] + full[k][1] * v[3 + i] + full[k][2] * v[6 + i];
+            assert_true(fabs(av - w[i] * v[k * 3 + i]) <= 1e-12 * scale);
+        }
+        for (int j = 0; j < 3; j++) {
+            double g = v[i] * v[j] + v[3 + i] * v[3 + j] + v[6 + i] * v[6 + j];
+            assert_true(fabs(g - (i == j ? 1.0 : 0.0)) <= 1e-12);
+        }
+    }
+    for (int lo = 0; lo < 3;) {
+        int hi = lo + 1;
+        while (hi < 3 && jw[hi - 1] - jw[hi] < 1e-6 * scale) {
+            hi++;
+        }
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) {
+                double p = 0.0, jp = 0.0;
+                for (int i = lo; i < hi; i++) {
+                    p += v[a * 3 + i] * v[b * 3 + i];
+                    jp += jv[a * 3 + i] * jv[b * 3 + i];
+                }
+                assert_true(fabs(p - jp) <= 1e-8);
+            }
+        }
+        lo = hi;
+    }
+}
+
+/* Adversarial matrices: zero, multiples of I, diagonal (unsorted, repeated), an exactly repeated
+ * pair rotated, near-degenerate pairs down to 1e-14 apart, a rank-one, scales 2^+-700 and 2^-1000
+ * (where Jacobi's own squares underflow), and thousands of random traceless tensors and rotated
+ * spectra with clustered eigenvalues; non-finite input gives NaN eigenvalues. */
+static void test_reach_eigen_closed_form(void **state) {
+    (void)state;
+    double w[3], v[9];
+    const double zero[6] = {0, 0, 0, 0, 0, 0}, seven[6] = {7, 7, 7, 0, 0, 0};
+    ard__sci_sym3_eigen(zero, w, v);
+    for (int i = 0; i < 3; i++) {
+        assert_true(w[i] == 0.0);
+    }
+    ard__sci_sym3_eigen(seven, w, v);
+    for (int k = 0; k < 9; k++) {
+        assert_true(v[k] == (k % 4 == 0 ? 1.0 : 0.0));
+        assert_true(k >= 3 || w[k] == 7.0);
+    }
+    const double q[4] = {0.9, -0.3, 0.2, 0.4}, q2[4] = {0.1, 0.7, -0.6, 0.3};
+    static const double spectra[][3] = {
+        {1, 1, -2},         {2, -1, -1},           {3, 0, -3},        {1, 1 + 1e-9, -2},
+        {1, 1 + 1e-14, -2}, {-2, 1, 1 - 1e-13},    {5, 5 + 1e-11, 5}, {1, 0, 0},
+        {1e-3, 1, 1e3},     {2.5, 2.5, 2.5 + 1e-7}};
+    for (size_t s = 0; s < sizeof spectra / sizeof spectra[0]; s++) {
+        double t[6];
+        rotated(spectra[s], s % 2 ? q : q2, t);
+        check_eigen(t, 1.0);
+        check_eigen(t, 0x1p+700);
+        check_eigen(t, 0x1p-700);
+        check_eigen(t, 0x1p-1000);
+    }
+    const double diag[][6] = {{-1, 3, 2, 0, 0, 0}, {2, 2, -1, 0, 0, 0}, {0, 0, 5, 0, 0, 0},
+                              {0, 0, 0, 1, 0, 0},  {0, 0, 0, 0, 0, -1}, {1, 2, 3, 0, 1e-20, 0}};
+    for (size_t s = 0; s < sizeof diag / sizeof diag[0]; s++) {
+        check_eigen(diag[s], 1.0);
+    }
+    test_rng r = {17};
+    for (int trial = 0; trial < 4000; trial++) {
+        double t[6];
+        if (trial % 2) { /* a traceless tensor of the layer's kind */
+            for (int c = 0; c < 6; c++) {
+                t[c] = test_rng_normal(&r);
+            }
+            double tr = (t[0] + t[1] + t[2]) / 3.0;
+            t[0] -= tr, t[1] -= tr, t[2] -= tr;
+        } else { /* a rotated spectrum whose pair sits 10^-(0..15) apart */
+            double lam[3] = {test_rng_normal(&r), 0.0, test_rng_normal(&r)};
+            lam[1] = lam[0] + pow(10.0, -(double)(trial % 32) / 2.0) * test_rng_uniform(&r);
+            double qr[4] = {test_rng_normal(&r), test_rng_normal(&r), test_rng_normal(&r),
+                            test_rng_normal(&r)};
+            rotated(lam, qr, t);
+        }
+        check_eigen(t, trial % 3 == 0 ? 1.0 : (trial % 3 == 1 ? 0x1p+600 : 0x1p-900));
+    }
+    const double nan6[6] = {1, NAN, 0, 0, 0, 0}, inf6[6] = {1, 0, 0, INFINITY, 0, 0};
+    ard__sci_sym3_eigen(nan6, w, v);
+    assert_true(isnan(w[0]) && isnan(w[1]) && isnan(w[2]));
+    ard__sci_sym3_eigen(inf6, w, v);
+    assert_true(isnan(w[0]) && isnan(w[1]) && isnan(w[2]));
 }
 
 /* ---- gradients and accumulation on the synthetic web of test_cosmicweb.c's kind ---- */
@@ -449,9 +630,12 @@ static void test_reach_train_deterministic(void **state) {
 
 int sci_run_cosmicweb_reach_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reach_invariants),          cmocka_unit_test(test_reach_randoms),
-        cmocka_unit_test(test_reach_gradients),           cmocka_unit_test(test_reach_accumulation),
+        cmocka_unit_test(test_reach_invariants),
+        cmocka_unit_test(test_reach_randoms),
+        cmocka_unit_test(test_reach_gradients),
+        cmocka_unit_test(test_reach_accumulation),
         cmocka_unit_test(test_reach_train_deterministic),
+        cmocka_unit_test(test_reach_eigen_closed_form),
     };
     return cmocka_run_group_tests_name("cosmicweb_reach", tests, NULL, NULL);
 }
