@@ -31,7 +31,13 @@ classes, truth and HEALPix split as ard's run):
 
 usage: cosmicweb_torch.py DUMPDIR EPOCHS THREADS [--baselines | --baselines-only] [--subsample S]
                            [--geo G] [--accum A] [--shape] [--reach BASIS G BINS] [--seed S]
-(--seed: the twin's initialisation and sampling seed, default 1)
+                           [--init torch | ard]
+(--seed: the twin's initialisation and sampling seed, default 1; --init: torch (default) keeps
+torch's Linear init (U(+-1/sqrt(fan_in)) weights and biases) and Kaiming-uniform reach profiles;
+ard draws every parameter from ard's distributions (src/science/cosmicweb_model.c): Kaiming normal
+N(0, 2 / fan_in) for layer 1 (fan_in = its input width), the reach profiles (fan_in 2 BINS) and
+the geometric weights P (bias column included, fan_in = input + 2), Xavier uniform for layer 2,
+zero biases, a_g = 1; same distributions, not ard's random stream)
 Prints RESULT lines: tool=..., nodes_per_s, bacc, macro_f1, mcc and the confusion matrix.
 """
 import sys
@@ -180,6 +186,28 @@ class Sage(torch.nn.Module):
         return torch.cat(out)
 
 
+def init_ard(model, bins):
+    """ard's initialisation (cosmicweb_model.c, nn.h): the same distributions and fans."""
+    def kaiming(t, fan_in):
+        torch.nn.init.normal_(t, 0.0, (2.0 / fan_in) ** 0.5)
+
+    with torch.no_grad():
+        kaiming(model.l1.weight, model.l1.in_features)
+        model.l1.bias.zero_()
+        if model.reach:
+            kaiming(model.pr, 2 * bins)
+        fan_in, fan_out = model.l2.in_features, model.l2.out_features
+        a = (6.0 / (fan_in + fan_out)) ** 0.5
+        model.l2.weight.uniform_(-a, a)
+        model.l2.bias.zero_()
+        if model.geo:
+            # ard's rows [weights, log10 r, bias] share one Kaiming draw over fan_in = input + 2
+            for p in (model.p1, model.p2):
+                kaiming(p.weight, p.in_features + 1)
+                kaiming(p.bias, p.in_features + 1)
+            model.a2.fill_(1.0)
+
+
 def sample(rng, nbr, nodes, fanout):
     pick = np.argsort(rng.random((len(nodes), K)), axis=1)[:, :fanout]
     return np.take_along_axis(nbr[nodes], pick, 1)
@@ -195,9 +223,12 @@ def relabel(first, extra):
     return uniq[order], rank[inv][len(first):].reshape(extra.shape)
 
 
-def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1, basis=None, reach=0, bins=0):
+def train_twin(x, nbr, pos, label, train, weight, epochs, seed=1, basis=None, reach=0, bins=0,
+               init="torch"):
     torch.manual_seed(seed)
     model = Sage(x.shape[1], GEO, reach, bins)
+    if init == "ard":
+        init_ard(model, bins)
     p1, p2 = (model.p1, model.p2) if GEO else (None, None)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     rng = np.random.default_rng(seed)
@@ -259,6 +290,9 @@ def main():
     global GEO, ACCUM
     d, epochs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     GEO, ACCUM = opt("--geo", GEO), opt("--accum", ACCUM)
+    init = opt("--init", "torch")
+    if init not in ("torch", "ard"):
+        sys.exit(f"cosmicweb_torch.py: --init must be torch or ard, not {init!r}")
     torch.set_num_threads(threads)
     xyz, z, cls, label, split = load(d)
     nbr, dist = graph(xyz)
@@ -279,11 +313,12 @@ def main():
     if "--baselines-only" not in sys.argv:
         pos = torch.from_numpy(xyz)
         model, nps, npc = train_twin(x, nbr, pos, label, train, weight, epochs, opt("--seed", 1),
-                                     basis, reach, bins)
+                                     basis, reach, bins, init)
         with torch.no_grad():
             pred = model.full(torch.from_numpy(x), torch.from_numpy(nbr), pos,
                               basis).argmax(1).numpy()
         report("torch_twin", f"geo={GEO} reach={reach} accum={ACCUM} seed={opt('--seed', 1)} "
+               f"{'init=ard ' if init == 'ard' else ''}"
                f"threads={threads} "
                f"epochs={epochs} nodes_per_s={nps:.1f} nodes_per_cpu_s={npc:.1f}",
                label[test], pred[test])
