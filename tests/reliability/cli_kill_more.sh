@@ -51,6 +51,21 @@ run_killed() { # run_killed DELAY_MS COMMAND...: runs it, SIGKILLed after DELAY_
     wait "$RUN_PID" 2>/dev/null || KILL_RC=$?
     RUN_PID=
 }
+time_clean() { # time_clean COMMAND...: runs it once, clean; SPAN: its wall time in ms (>= 1)
+    local t0
+    t0=$(ms)
+    "$@" >/dev/null || fail "the clean run failed: $*"
+    SPAN=$(($(ms) - t0 + 1))
+}
+# A round whose run finished before its kill moment: the clean run was timed at a busier moment
+# than the rounds (the machine's load changed), so the kill moments fell after the end. replay
+# COMMAND... times a clean run again and says whether to play the round again (at most ROUNDS
+# times per sweep: RETIMED counts them; the caller resets it).
+replay() {
+    [ "$KILL_RC" != 137 ] && [ "$RETIMED" -lt "$ROUNDS" ] || return 1
+    RETIMED=$((RETIMED + 1))
+    time_clean "$@"
+}
 no_temps() { # no_temps DIR WHAT
     local left
     left=$(find "$1" -name '.*.tmp.*')
@@ -65,18 +80,17 @@ printf '# the previous datasheet\n\nspectra: {{spectra_total}}\n' >"$T/old.tmpl"
 "$ARD" datasheet "$D" >/dev/null
 mkdir "$T/new" "$T/old"
 cp -r "$D/DATA_README.md" "$D/figures" "$T/new/"
-t0=$(ms)
-"$ARD" datasheet "$D" --template "$T/old.tmpl" >/dev/null
-span=$(($(ms) - t0 + 1))
+time_clean "$ARD" datasheet "$D" --template "$T/old.tmpl"
 cp -r "$D/DATA_README.md" "$D/figures" "$T/old/"
 cmp -s "$T/old/DATA_README.md" "$T/new/DATA_README.md" && fail "the two datasheets do not differ"
 reader_ds() { # the README is whole: the previous or the new one
     cmp -s "$D/DATA_README.md" "$T/old/DATA_README.md" || cmp -s "$D/DATA_README.md" "$T/new/DATA_README.md"
 }
-kills=0 olds=0 news=0
-for i in $(seq 1 "$ROUNDS"); do
+kills=0 olds=0 news=0 i=0 RETIMED=0
+while [ "$i" -lt "$ROUNDS" ]; do
+    i=$((i + 1))
     "$ARD" datasheet "$D" --template "$T/old.tmpl" >/dev/null
-    delay=$((RANDOM % span))
+    delay=$((RANDOM % SPAN))
     start_reader reader_ds
     run_killed "$delay" "$ARD" datasheet "$D"
     rc=$KILL_RC
@@ -97,23 +111,23 @@ for i in $(seq 1 "$ROUNDS"); do
     "$ARD" datasheet "$D" >/dev/null || fail "datasheet re-run, round $i"
     cmp -s "$D/DATA_README.md" "$T/new/DATA_README.md" || fail "datasheet re-run, round $i: not the clean bytes"
     no_temps "$D" "datasheet killed at ${delay} ms"
+    ! replay "$ARD" datasheet "$D" || i=$((i - 1))
 done
 [ "$kills" -ge $((ROUNDS / 2)) ] || fail "datasheet: too few kills landed mid-run ($kills)"
-echo "datasheet: $kills of $ROUNDS runs killed mid-run (README previous: $olds, new: $news); figures whole; no temporaries after the next run"
+echo "datasheet: $kills of $ROUNDS runs killed mid-run ($RETIMED re-timed; README previous: $olds, new: $news); figures whole; no temporaries after the next run"
 
 # ---- fetch export over an existing output ----
 mkdir -p "$T/fout"
 OUT=$T/fout/fetched.parquet
 "$ARD" fetch "$D" --where "Z > 1.0" --out "$T/fold.parquet" --threads 1 >/dev/null
-t0=$(ms)
-"$ARD" fetch "$D" --where "Z > 0.1" --out "$T/fnew.parquet" --threads 1 >/dev/null
-span=$(($(ms) - t0 + 1))
+time_clean "$ARD" fetch "$D" --where "Z > 0.1" --out "$T/fnew.parquet" --threads 1
 cmp -s "$T/fold.parquet" "$T/fnew.parquet" && fail "the two fetch outputs do not differ"
 reader_out() { [ ! -e "$OUT" ] || "$ARD" parquet meta "$OUT" >/dev/null; }
-fkills=0 olds=0 news=0
-for i in $(seq 1 "$ROUNDS"); do
+fkills=0 olds=0 news=0 i=0 RETIMED=0
+while [ "$i" -lt "$ROUNDS" ]; do
+    i=$((i + 1))
     cp "$T/fold.parquet" "$OUT"
-    delay=$((RANDOM % span))
+    delay=$((RANDOM % SPAN))
     start_reader reader_out
     run_killed "$delay" "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1
     rc=$KILL_RC
@@ -129,9 +143,10 @@ for i in $(seq 1 "$ROUNDS"); do
     "$ARD" fetch "$D" --where "Z > 0.1" --out "$OUT" --threads 1 >/dev/null || fail "fetch re-run, round $i"
     cmp -s "$OUT" "$T/fnew.parquet" || fail "fetch re-run, round $i: not the clean run's bytes"
     no_temps "$T/fout" "fetch killed at ${delay} ms"
+    ! replay "$ARD" fetch "$D" --where "Z > 0.1" --out "$T/fretime.parquet" --threads 1 || i=$((i - 1))
 done
 [ "$fkills" -ge $((ROUNDS / 2)) ] || fail "fetch: too few kills landed mid-run ($fkills)"
-echo "fetch --out: $fkills of $ROUNDS runs killed mid-run (output previous: $olds, new: $news); no temporaries after the re-run"
+echo "fetch --out: $fkills of $ROUNDS runs killed mid-run ($RETIMED re-timed; output previous: $olds, new: $news); no temporaries after the re-run"
 
 # ---- DESI ingest ----
 COADD=$SAMPLES/coadd-4-80613-thru20210324.fits
@@ -141,20 +156,18 @@ if [ ! -r "$COADD" ] || [ ! -r "$REDROCK" ]; then
     echo "ok: datasheet kill sweep"
     exit 0
 fi
-t0=$(ms)
-"$ARD" ingest desi "$T/ref" "$COADD" "$REDROCK" --threads 1 >/dev/null
-span=$(($(ms) - t0 + 1))
+time_clean "$ARD" ingest desi "$T/ref" "$COADD" "$REDROCK" --threads 1
 reader_pq() { # every Parquet file under $1 parses
     find "$1" -name '*.parquet' 2>/dev/null | while read -r f; do
         [ ! -e "$f" ] || "$ARD" parquet meta "$f" >/dev/null 2>&1 || [ ! -e "$f" ] || return 1
     done
 }
-ikills=0 files=0 i=0 retimed=0
+ikills=0 files=0 i=0 RETIMED=0
 while [ "$i" -lt "$ROUNDS" ]; do
     i=$((i + 1))
     G=$T/i$i
     mkdir -p "$G"
-    delay=$((span / 2 + RANDOM % (span / 2 + 1))) # the second half: ingest writes at the end
+    delay=$((SPAN / 2 + RANDOM % (SPAN / 2 + 1))) # the second half: ingest writes at the end
     start_reader reader_pq "$G"
     run_killed "$delay" "$ARD" ingest desi "$G/o" "$COADD" "$REDROCK" --threads 1
     krc=$KILL_RC
@@ -172,14 +185,7 @@ while [ "$i" -lt "$ROUNDS" ]; do
     fi
     no_temps "$G" "ingest killed at ${delay} ms"
     rm -rf "$G"
-    if [ "$krc" != 137 ] && [ "$retimed" -lt "$ROUNDS" ]; then
-        # it finished before its kill: the clean run timed above was slower than the runs now (the
-        # machine's load changed), so the kill moments fell after the end. Time a clean run again,
-        # as above, and play the round again; at most ROUNDS times.
-        retimed=$((retimed + 1))
-        t0=$(ms)
-        "$ARD" ingest desi "$T/retime" "$COADD" "$REDROCK" --threads 1 >/dev/null
-        span=$(($(ms) - t0 + 1))
+    if replay "$ARD" ingest desi "$T/retime" "$COADD" "$REDROCK" --threads 1; then
         rm -rf "$T/retime"
         i=$((i - 1))
     fi
@@ -224,5 +230,5 @@ echo "ingest: $wkills deterministic kills in the write phase (write calls 1..$kp
 diff -r "$T/ref" "$T/again" >/dev/null || fail "an ingest after the kills differs from the clean run"
 [ "$ikills" -ge $((ROUNDS / 2)) ] || fail "ingest: too few kills landed mid-run ($ikills)"
 reads=$(wc -l <"$T/reads")
-echo "ingest: $ikills of $ROUNDS runs killed mid-run ($retimed re-timed after a run outlived its kill moment); $files finished files all the clean run's bytes; no temporaries after the next run"
+echo "ingest: $ikills of $ROUNDS runs killed mid-run ($RETIMED re-timed after a run outlived its kill moment); $files finished files all the clean run's bytes; no temporaries after the next run"
 echo "ok: $reads concurrent reads saw only whole files"
