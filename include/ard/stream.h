@@ -157,8 +157,9 @@ ARD_API ard_status ard_patch_wavelengths(const char *grid_text, int64_t n, int32
  * slot has it re-queued for the others (liveness by robust mutexes); if the producer dies, waiting
  * consumers get ARD_EIO instead of hanging (within about a second). End of data is explicit
  * (ARD_EEOF). Waiting costs CPU per wake-up (a futex sleep and wake: 40-170 us on a busy VM), so a
- * lone consumer that finds nothing ready sleeps until ~7/8 of the slots the producers can fill are
- * ready in order (end, failure and re-queues wake it at once) and takes them without sleeping: it
+ * lone consumer that finds nothing ready sleeps until all but 1/8 (at least one) of the slots the
+ * producers can fill are ready in order (10 slots, one producer: 8; end, failure and re-queues
+ * wake it at once) and takes them without sleeping: it
  * wakes about once per ring, so a deeper ring (more slots) means fewer wake-ups, for its memory.
  * With several consumers each publish wakes them. */
 typedef struct ard_store ard_store;
