@@ -230,11 +230,11 @@ ARD_API void ard_store_options_init(ard_store_options *opts);
 ARD_API int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, int32_t patch);
 
 /* Creates a store; the calling thread becomes its "producer alive" owner: if that thread's process
- * dies, consumers see ARD_EIO. The whole ring (ard_store_size bytes) is allocated and mapped here,
- * so it is resident from creation: producers filling a slot for the first time do not fault its
- * pages in one by one. ARD_EINVAL, ARD_ELIMIT (cap too small, the store would exceed half the RAM,
- * or /dev/shm has no room for it), ARD_EEXIST (a live producer already serves NAME), ARD_EIO
- * (shm), ARD_ENOMEM. */
+ * dies, consumers see ARD_EIO. A named store's memory (ard_store_size bytes) is reserved here; a
+ * slot's pages are mapped in one call the first time a producer of this process claims the slot
+ * (ard_store_begin_fill), not faulted in one by one as it writes them. ARD_EINVAL, ARD_ELIMIT (cap
+ * too small, the store would exceed half the RAM, or /dev/shm has no room for it), ARD_EEXIST (a
+ * live producer already serves NAME), ARD_EIO (shm), ARD_ENOMEM. */
 ARD_API ard_status ard_store_create(const ard_store_options *opts, ard_store **out, ard_error *err);
 /* Connects a consumer to the store NAME. The calling thread's liveness is tracked: keep using the
  * handle from threads of this process and close it before the process exits (a dying process is

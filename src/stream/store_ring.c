@@ -340,6 +340,9 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
         ard__store_reclaim(h, -1);
     }
     pthread_mutex_unlock(&h->lock);
+    if (st == ARD_OK) {
+        ard__store_populate_slot(store, out->slot);
+    }
     return st;
 }
 
