@@ -157,8 +157,9 @@ ARD_API ard_status ard_patch_wavelengths(const char *grid_text, int64_t n, int32
  * slot has it re-queued for the others (liveness by robust mutexes); if the producer dies, waiting
  * consumers get ARD_EIO instead of hanging (within about a second). End of data is explicit
  * (ARD_EEOF). Waiting costs CPU per wake-up (a futex sleep and wake: 40-170 us on a busy VM), so a
- * lone consumer that finds nothing ready sleeps until ~7/8 of the slots the producers can fill are
- * ready in order (end, failure and re-queues wake it at once) and takes them without sleeping: it
+ * lone consumer that finds nothing ready sleeps until all but 1/8 (at least one) of the slots the
+ * producers can fill are ready in order (10 slots, one producer: 8; end, failure and re-queues
+ * wake it at once) and takes them without sleeping: it
  * wakes about once per ring, so a deeper ring (more slots) means fewer wake-ups, for its memory.
  * With several consumers each publish wakes them. */
 typedef struct ard_store ard_store;
@@ -229,8 +230,11 @@ ARD_API void ard_store_options_init(ard_store_options *opts);
 ARD_API int64_t ard_store_slot_bytes(int32_t batch_size, int32_t num_patches, int32_t patch);
 
 /* Creates a store; the calling thread becomes its "producer alive" owner: if that thread's process
- * dies, consumers see ARD_EIO. ARD_EINVAL, ARD_ELIMIT (cap too small, or the store would exceed
- * half the RAM), ARD_EEXIST (a live producer already serves NAME), ARD_EIO (shm), ARD_ENOMEM. */
+ * dies, consumers see ARD_EIO. A named store's memory (ard_store_size bytes) is reserved here; a
+ * slot's pages are mapped in one call the first time a producer of this process claims the slot
+ * (ard_store_begin_fill), not faulted in one by one as it writes them. ARD_EINVAL, ARD_ELIMIT (cap
+ * too small, the store would exceed half the RAM, or /dev/shm has no room for it), ARD_EEXIST (a
+ * live producer already serves NAME), ARD_EIO (shm), ARD_ENOMEM. */
 ARD_API ard_status ard_store_create(const ard_store_options *opts, ard_store **out, ard_error *err);
 /* Connects a consumer to the store NAME. The calling thread's liveness is tracked: keep using the
  * handle from threads of this process and close it before the process exits (a dying process is

@@ -12,9 +12,9 @@
  * sleeps, but only when the producers' pace says a publish is due within the spin; and releases
  * are handed to sleeping producers in batches (credits), flushed before a consumer sleeps, when it
  * leaves, or when a quarter of the ring is free. A lone consumer that has to sleep asks to be
- * woken only when 7/8 of the slots the producers can fill meanwhile are ready in delivery order,
- * so a consumer that outpaces its producers sleeps about once per ring, not once per batch (end,
- * failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once per process)
+ * woken only when all but 1/8 (at least one) of the slots the producers can fill meanwhile are
+ * ready in delivery order, so a consumer that outpaces its producers sleeps about once per ring,
+ * not once per batch (end, failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once per process)
  * restores the previous protocol (broadcast on every change, no spin) so benchmarks can compare
  * both in the same run. */
 #include "stream_int.h"
@@ -115,12 +115,13 @@ static int publish_due(const store_header *h, int64_t budget_ns) {
 /* How many ready batches a consumer about to sleep waits for: a lone consumer (the usual trainer)
  * that outpaces its producers would otherwise sleep and wake once per batch, and each wake-up
  * costs far more CPU than taking a batch; woken with most of the ring ready it takes them without
- * sleeping. It waits for 7/8 of the slots it does not hold and no producer is filling, and leaves
- * at least one of them (so producers that publish find free slots and keep working while it
- * wakes, which can take milliseconds on a loaded machine): with 10 slots and one producer 7-8
- * batches, with 32 slots 27 (3/4 of the ring, counting slots being filled, slept 0.156 times per
- * batch with 10 slots: bench/results/stream.md). Never more than the stream has left; 1 with
- * several consumers (they share the ready batches). Caller holds lock. */
+ * sleeping. Of the slots it does not hold and no producer is filling ("open") it leaves 1/8 free,
+ * at least one (so producers that publish find free slots and keep working while it wakes, which
+ * can take milliseconds on a loaded machine), and waits for the rest: with 10 slots and one
+ * producer filling 8 of the 9 open (7/8 rounded down gave 7: a batch per wake-up lost to
+ * rounding at the default depth, 0.156 instead of 0.125 sleeps per batch in epoch 0:
+ * bench/results/stream.md), with two filling 7 of 8, with 32 slots 28. Never more than the
+ * stream has left; 1 with several consumers (they share the ready batches). Caller holds lock. */
 static int32_t wake_goal(const store_header *h) {
     int32_t consumers = 0, busy = 0;
     for (int32_t i = 0; i < STORE_MAX_CONSUMERS; i++) {
@@ -129,8 +130,7 @@ static int32_t wake_goal(const store_header *h) {
     for (int32_t i = 0; i < h->num_slots; i++) {
         busy += h->slot_meta[i].state == SLOT_HELD || h->slot_meta[i].state == SLOT_FILLING;
     }
-    int64_t open = h->num_slots - busy, goal = open * 7 / 8;
-    goal = goal < open - 1 ? goal : open - 1;
+    int64_t open = h->num_slots - busy, goal = open - (open / 8 > 1 ? open / 8 : 1);
     if (goal > h->end_seq - h->next_deliver) {
         goal = h->end_seq - h->next_deliver;
     }
@@ -340,6 +340,9 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
         ard__store_reclaim(h, -1);
     }
     pthread_mutex_unlock(&h->lock);
+    if (st == ARD_OK) {
+        ard__store_populate_slot(store, out->slot);
+    }
     return st;
 }
 

@@ -93,6 +93,8 @@ typedef struct store_map {
     atomic_int refs;
     int named;
     char name[208]; /* "/NAME" */
+    /* slots this process has populated (bit per slot, up to the 4096 slots a store may have) */
+    atomic_ullong populated[4096 / 64];
 } store_map;
 
 struct ard_store {
@@ -102,6 +104,9 @@ struct ard_store {
     int64_t spin_ns; /* the consumer's adaptive spin before it sleeps (store_ring.c) */
 };
 
+/* The first time this process claims `slot` for filling, maps all of its pages in one call
+ * (MADV_POPULATE_WRITE) instead of faulting them in one by one as the producer writes (store.c). */
+void ard__store_populate_slot(ard_store *store, int32_t slot);
 /* The time `ms` milliseconds from now on CLOCK_MONOTONIC. */
 void ard__deadline(struct timespec *ts, int64_t ms);
 /* Locks a robust mutex, repairing it when its owner died. */

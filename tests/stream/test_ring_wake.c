@@ -326,6 +326,42 @@ static void test_wake_goal(void **state) {
     ard_store_close(p);
 }
 
+/* The goal at the default depth and deeper: all but 1/8 (at least one) of the open slots, so 10
+ * slots wake the lone consumer with 9 ready when nothing is being filled, 8 with one producer
+ * filling (7/8 rounded down gave 7), 7 with two; 32 slots with nothing filling: 28. */
+static void test_wake_goal_rounding(void **state) {
+    (void)state;
+    int32_t slots[4] = {10, 10, 10, 32}, filling[4] = {0, 1, 2, 0}, want[4] = {9, 8, 7, 28};
+    for (int k = 0; k < 4; k++) {
+        ard_store_options o;
+        geometry(&o, slots[k]);
+        ard_store *p = NULL;
+        sleeper s = {0};
+        assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+        assert_int_equal(ard_store_attach(p, &s.c, NULL), ARD_OK);
+        store_header *h = p->map->h;
+        ard_batch f[2];
+        for (int i = 0; i < filling[k]; i++) {
+            assert_int_equal(ard_store_begin_fill(p, 0, &f[i], NULL), ARD_OK);
+        }
+        pthread_t t;
+        start_sleeper(h, &s, &t);
+        assert_int_equal(locked_read(h, &h->wake_ready), want[k]);
+        for (int i = 0; i < filling[k]; i++) {
+            f[i].targetid[0] = f[i].seq;
+            assert_int_equal(ard_store_publish(p, &f[i], 1, 0, NULL), ARD_OK);
+        }
+        for (int i = filling[k]; i < want[k]; i++) {
+            assert_int_equal(produce(p, 0), ARD_OK);
+        }
+        pthread_join(t, NULL);
+        assert_int_equal(s.st, ARD_OK);
+        assert_int_equal(s.seq, 0);
+        ard_store_close(s.c);
+        ard_store_close(p);
+    }
+}
+
 /* timeout 0 polls: ARD_ELIMIT at once when nothing is ready, without registering as a sleeper;
  * a batch published meanwhile is taken by the next poll. */
 static void test_poll_does_not_sleep(void **state) {
@@ -457,6 +493,7 @@ int st_ring_run(void) {
         cmocka_unit_test(test_sleeper_woken),
         cmocka_unit_test(test_lone_consumer_wakes_for_most_of_ring),
         cmocka_unit_test(test_wake_goal),
+        cmocka_unit_test(test_wake_goal_rounding),
         cmocka_unit_test(test_poll_does_not_sleep),
         cmocka_unit_test(test_no_lost_wakeups),
     };

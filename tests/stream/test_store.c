@@ -1,7 +1,8 @@
 /* Store tests: the slot protocol in one process, several producer and consumer threads (the
  * ThreadSanitizer target), several consumer processes (each batch exactly once), a consumer that
  * dies holding a slot (re-queued, producer not wedged), a producer that dies (consumers get
- * ARD_EIO, not a hang), backpressure, the memory cap and the permission checks. */
+ * ARD_EIO, not a hang), backpressure, the memory cap, the permission checks and slots that are
+ * mapped when first claimed. */
 #include "st_util.h"
 
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -319,6 +321,56 @@ static void test_name_taken(void **state) {
     ard_store_close(p);
 }
 
+/* Pages resident in [p, p + len), rounded out to whole pages. */
+static size_t resident_pages(const void *p, size_t len, size_t *pages) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t first = (uintptr_t)p - (uintptr_t)p % page;
+    *pages = (size_t)(((uintptr_t)p + len - first + page - 1) / page);
+    unsigned char *vec = malloc(*pages);
+    assert_non_null(vec);
+    assert_int_equal(mincore((void *)first, *pages * page, vec), 0);
+    size_t resident = 0;
+    for (size_t i = 0; i < *pages; i++) {
+        resident += vec[i] & 1;
+    }
+    free(vec);
+    return resident;
+}
+
+/* A slot's pages are mapped when a producer first claims it (not faulted in one by one as it
+ * writes); a named store's shm object holds all of its blocks from creation. */
+static void test_slot_resident(void **state) {
+    (void)state;
+    char name[64];
+    st_shm_name(name, sizeof name);
+    const char *names[2] = {NULL, name};
+    for (int k = 0; k < 2; k++) {
+        ard_store_options o;
+        geometry(&o, names[k], 6);
+        o.batch_size = 64;
+        ard_store *p = NULL;
+        assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+        if (names[k]) {
+            char path[128];
+            snprintf(path, sizeof path, "/dev/shm/%s", name);
+            struct stat sb;
+            assert_int_equal(stat(path, &sb), 0);
+            assert_true((int64_t)sb.st_blocks * 512 >= ard_store_size(p));
+        }
+        for (int i = 0; i < 2; i++) {
+            ard_batch b;
+            assert_int_equal(ard_store_begin_fill(p, 0, &b, NULL), ARD_OK);
+            size_t pages = 0;
+            size_t slot = (size_t)ard_store_slot_bytes(64, 3, 32);
+            size_t resident = resident_pages(b.tokens, slot, &pages);
+            assert_int_equal(resident, pages);
+            assert_true(pages >= 6);
+            assert_int_equal(ard_store_publish(p, &b, 1, 0, NULL), ARD_OK);
+        }
+        ard_store_close(p);
+    }
+}
+
 static void test_memory_cap(void **state) {
     (void)state;
     ard_store_options o;
@@ -404,7 +456,7 @@ int st_store_run(void) {
         cmocka_unit_test(test_threads),        cmocka_unit_test(test_consumer_processes),
         cmocka_unit_test(test_dead_producer),  cmocka_unit_test(test_name_taken),
         cmocka_unit_test(test_memory_cap),     cmocka_unit_test(test_permissions),
-        cmocka_unit_test(test_bad_geometry),
+        cmocka_unit_test(test_bad_geometry),   cmocka_unit_test(test_slot_resident),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
