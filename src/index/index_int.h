@@ -321,13 +321,17 @@ void ard__linkage_change_reset(idx_linkage_change *c);
  * anything else changed galaxies (NULL is fine for every call but new). count: writes
  * catalog_linkage from the lists and row_groups.targetids (caller's transaction); *done = 0 when
  * it could not (a row group without stored TARGETIDs, out of memory): the caller counts in SQL.
- * *distinct: the distinct spectra TARGETIDs it counted. */
+ * *distinct: the distinct spectra TARGETIDs it counted. prepare (reads the spectra TARGETIDs)
+ * and tally (sorts and merges; no database access, so it may run on another thread while the
+ * connection builds indexes) are count's first two steps, done ahead when called before it. */
 ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err);
 void ard__cat_tids_free(idx_cat_tids *c);
 void ard__cat_tids_start(idx_cat_tids *c);
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
 void ard__cat_tids_drop(idx_cat_tids *c);
 int ard__cat_tids_active(const idx_cat_tids *c);
+ard_status ard__cat_tids_prepare(ard_index *idx, idx_cat_tids *c, ard_error *err);
+void ard__cat_tids_tally(idx_cat_tids *c);
 ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64_t *distinct,
                                ard_error *err);
 

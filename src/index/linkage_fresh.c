@@ -12,7 +12,12 @@
  * finds galaxies empty, extended by each later catalog load of the same sync, and dropped for good
  * by anything else (a window rolled back, a catalog file changed or removed, a class value that is
  * not text or NULL, too many classes, out of memory); the recount then runs on the server as
- * before. A partitioned sync (size > 1) never keeps them: other ranks load galaxies too. */
+ * before. A partitioned sync (size > 1) never keeps them: other ranks load galaxies too.
+ *
+ * The count can be split so that its CPU part overlaps the server's index builds (sync.c):
+ * prepare reads the spectra TARGETIDs (the connection's last use before the builds), tally sorts
+ * and merges without touching the connection (on another thread meanwhile), count then only
+ * writes. Row groups cannot change between prepare and count: sync holds the sync lock. */
 #include "index_int.h"
 
 #include <string.h>
@@ -23,13 +28,26 @@ typedef struct cat_class {
     char *name; /* NULL: the NULL class */
     int64_t *tids;
     int64_t n, cap;
+    int64_t missing; /* tallied: rows without a spectrum */
 } cat_class;
+
+typedef struct spectra_tids {
+    int64_t *tids;
+    int64_t n, cap;
+    int unknown; /* a row group without stored TARGETIDs */
+    int failed;  /* out of memory */
+} spectra_tids;
+
+/* What the count has done so far (prepare, tally, count). */
+enum { CT_NONE, CT_READ, CT_TALLIED };
 
 struct idx_cat_tids {
     int32_t active; /* the lists hold exactly galaxies' rows so far */
     int32_t col_class;
     cat_class classes[CAT_TIDS_MAX_CLASSES];
     int32_t num_classes;
+    int32_t stage;     /* CT_*: spectra read (prepare), counts tallied */
+    spectra_tids spec; /* the spectra TARGETIDs, sorted and distinct once tallied */
 };
 
 ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err) {
@@ -52,6 +70,9 @@ void ard__cat_tids_drop(idx_cat_tids *c) {
     memset(c->classes, 0, sizeof c->classes);
     c->num_classes = 0;
     c->active = 0;
+    ard_free(c->spec.tids);
+    memset(&c->spec, 0, sizeof c->spec);
+    c->stage = CT_NONE;
 }
 
 void ard__cat_tids_free(idx_cat_tids *c) {
@@ -115,13 +136,6 @@ int ard__cat_tids_active(const idx_cat_tids *c) {
 
 /* ---- the count ---- */
 
-typedef struct spectra_tids {
-    int64_t *tids;
-    int64_t n, cap;
-    int unknown; /* a row group without stored TARGETIDs */
-    int failed;  /* out of memory */
-} spectra_tids;
-
 static int spectra_row(void *ctx, int32_t n, const char *const *names, const idx_value *v) {
     (void)names;
     spectra_tids *s = ctx;
@@ -181,15 +195,14 @@ static int sort_classes(idx_cat_tids *c) {
     return failed ? -1 : 0;
 }
 
-static ard_status write_counts(ard_index *idx, const idx_cat_tids *c, const spectra_tids *s,
-                               ard_error *err) {
+static ard_status write_counts(ard_index *idx, const idx_cat_tids *c, ard_error *err) {
     static const char *const cols[] = {"target_class", "without_spectrum"};
     const idx_backend_ops *ops = idx->be->ops;
     ard_status st = ard__idx_exec(idx, "DELETE FROM catalog_linkage", err);
     st = st == ARD_OK ? ops->bulk_begin(idx->be, "catalog_linkage", cols, 2, err) : st;
     for (int32_t k = 0; k < c->num_classes && st == ARD_OK; k++) {
         const cat_class *cl = &c->classes[k];
-        int64_t missing = without_spectrum(cl->tids, cl->n, s->tids, s->n);
+        int64_t missing = cl->missing;
         idx_value v[2] = {{cl->name ? IDX_TEXT : IDX_NULL, 0, 0, cl->name},
                           {IDX_INT, missing, 0, NULL}};
         st = missing > 0 ? ops->bulk_row(idx->be, v, err) : ARD_OK; /* as GROUP BY: no 0 rows */
@@ -201,24 +214,47 @@ static ard_status write_counts(ard_index *idx, const idx_cat_tids *c, const spec
     return st;
 }
 
-ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64_t *distinct,
-                               ard_error *err) {
-    *done = 0;
-    spectra_tids s = {0};
+ard_status ard__cat_tids_prepare(ard_index *idx, idx_cat_tids *c, ard_error *err) {
+    if (!c || !c->active || c->stage != CT_NONE) {
+        return ARD_OK;
+    }
     ard_status st = idx->be->ops->select_values(
         idx->be,
         "SELECT r.num_rows, r.targetids FROM row_groups r JOIN files f ON f.id = r.file_id"
         " WHERE f.kind = 'tile'",
-        0, spectra_row, &s, err);
-    if (st == ARD_OK && !s.unknown && !s.failed) {
-        s.n = ard__ids_sort_unique(s.tids, s.n);
-        s.failed = s.n < 0 || sort_classes(c) != 0;
+        0, spectra_row, &c->spec, err);
+    c->stage = CT_READ;
+    return st;
+}
+
+void ard__cat_tids_tally(idx_cat_tids *c) {
+    if (!c || !c->active || c->stage != CT_READ || c->spec.unknown || c->spec.failed) {
+        return;
     }
-    if (st == ARD_OK && !s.unknown && !s.failed) {
-        st = write_counts(idx, c, &s, err);
+    spectra_tids *s = &c->spec;
+    s->n = ard__ids_sort_unique(s->tids, s->n);
+    s->failed = s->n < 0 || sort_classes(c) != 0;
+    for (int32_t k = 0; k < c->num_classes && !s->failed; k++) {
+        cat_class *cl = &c->classes[k];
+        cl->missing = without_spectrum(cl->tids, cl->n, s->tids, s->n);
+    }
+    c->stage = CT_TALLIED;
+}
+
+ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64_t *distinct,
+                               ard_error *err) {
+    *done = 0;
+    ard_status st = ard__cat_tids_prepare(idx, c, err);
+    if (st == ARD_OK) {
+        ard__cat_tids_tally(c);
+    }
+    if (st == ARD_OK && c->stage == CT_TALLIED && !c->spec.unknown && !c->spec.failed) {
+        st = write_counts(idx, c, err);
         *done = st == ARD_OK;
-        *distinct = s.n;
+        *distinct = c->spec.n;
     }
-    ard_free(s.tids);
+    ard_free(c->spec.tids); /* the lists stay: a later count reads the spectra again */
+    memset(&c->spec, 0, sizeof c->spec);
+    c->stage = CT_NONE;
     return st;
 }

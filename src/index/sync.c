@@ -578,6 +578,40 @@ static ard_status build_indexes(ard_index *idx, ard_error *err) {
     return st == ARD_OK ? end : st;
 }
 
+/* build_indexes on one pool thread while another tallies the linkage of a fresh catalog load
+ * (linkage_fresh.c: client CPU, no database access), which would otherwise follow the builds. */
+typedef struct build_overlap {
+    ard_index *idx;
+    ard_status st;
+    ard_error err;
+} build_overlap;
+
+static void build_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    build_overlap *o = arg;
+    if (i == 0) {
+        o->st = build_indexes(o->idx, &o->err);
+    } else {
+        ard__cat_tids_tally(o->idx->cat_tids);
+    }
+}
+
+static ard_status build_indexes_overlapped(sync_run *run, ard_error *err) {
+    ard_index *idx = run->idx;
+    ard_status st = ard__cat_tids_prepare(idx, idx->cat_tids, err);
+    if (st != ARD_OK || !ard__cat_tids_active(idx->cat_tids)) {
+        ard_status ix = build_indexes(idx, st == ARD_OK ? err : NULL);
+        return st == ARD_OK ? ix : st;
+    }
+    build_overlap o = {idx, ARD_OK, {0}};
+    ard_error_init(&o.err);
+    ard_pool_for(run->pool, 2, build_task, &o);
+    if (o.st != ARD_OK && err) {
+        *err = o.err;
+    }
+    return o.st;
+}
+
 /* The statistics refresh for what the run changed. */
 static const char *analyze_sql(const sync_run *run) {
     const idx_backend_ops *ops = run->idx->be->ops;
@@ -675,8 +709,11 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
             run.fresh_catalog = idx->be->ops->bulk_fresh != NULL;
         }
         st = st == ARD_OK ? run_lists(&run, &tiles, &cats, err) : st;
-        ard_status ix = build_indexes(idx, st == ARD_OK ? err : NULL);
-        st = st == ARD_OK ? ix : st;
+        if (st == ARD_OK) {
+            st = build_indexes_overlapped(&run, err);
+        } else {
+            build_indexes(idx, NULL);
+        }
         /* after a change (or a killed earlier sync) the linkage is recomputed; an unchanged
          * re-sync finds it valid and pays one meta look-up */
         st = st == ARD_OK ? ard__linkage_refresh(idx, err) : st;

@@ -62,5 +62,7 @@ int tds_drop_pixel_stats(const char *dir, const char *rel);
 void test_summary_maintained(void **state);
 /* The linkage of a catalog loaded into an empty galaxies, counted in the client, against SQL. */
 void test_linkage_fresh(void **state);
+/* Class medians from the Z index alone (a class owning its bins) against the plain rank query. */
+void test_median_paths(void **state);
 
 #endif

@@ -153,9 +153,18 @@ static void check_stored(ard_index *idx) {
                      " (SELECT targetid FROM spectra GROUP BY targetid) t");
 }
 
+/* A catalog row's redshift and class, when a test chooses them. */
+typedef struct cat_row {
+    double z;
+    int z_null;
+    const char *cls; /* NULL: SQL NULL; at most 7 characters */
+} cat_row;
+
 /* A catalog file of n rows with TARGETIDs base, base + 1, ...: NULL and NaN redshifts, negative
- * ones, redshifts exactly on bin edges, NULL classes and SPECTYPEs; `variant` shifts the values. */
-static void write_catalog(const char *path, int64_t base, int64_t n, int variant) {
+ * ones, redshifts exactly on bin edges, NULL classes and SPECTYPEs; `variant` shifts the values.
+ * With `rows`, the redshifts and classes are rows[i]'s instead. */
+static void write_catalog_rows(const char *path, int64_t base, int64_t n, int variant,
+                               const cat_row *rows) {
     static const char *const classes[] = {"BGS", "LRG", "ELG", "QSO", "MWS"};
     static const char *const types[] = {"GALAXY", "QSO", "STAR"};
     ard_error e;
@@ -189,7 +198,8 @@ static void write_catalog(const char *path, int64_t base, int64_t n, int variant
                : i % 29 == 1 ? nextafter(edge, -1e9) /* just below one */
                : i % 23 == 5 ? NAN                   /* stored as NULL */
                              : (double)((i * 137 + variant * 71) % 4000) / 1000.0 - 0.01;
-        z_ok[i / 8] |= (uint8_t)((i % 17 != 3) << (i % 8));
+        z[i] = rows ? rows[i].z : z[i];
+        z_ok[i / 8] |= (uint8_t)((rows ? !rows[i].z_null : i % 17 != 3) << (i % 8));
         zwarn[i] = (i + variant) % 4 == 0 ? 4 : 0;
         ra[i] = (double)((i * 7919 + variant) % 36000) / 100.0;
         dec[i] = (double)((i * 104729) % 18000) / 100.0 - 90.0 + variant;
@@ -201,9 +211,9 @@ static void write_catalog(const char *path, int64_t base, int64_t n, int variant
             memcpy(type_text + type_at, t, strlen(t));
             type_at += (int64_t)strlen(t);
         }
-        if (i % 11 != 0) {
+        if (rows ? rows[i].cls != NULL : i % 11 != 0) {
             class_ok[i / 8] |= (uint8_t)(1u << (i % 8));
-            const char *c = classes[(i * 7 + variant) % 5];
+            const char *c = rows ? rows[i].cls : classes[(i * 7 + variant) % 5];
             memcpy(class_text + class_at, c, strlen(c));
             class_at += (int64_t)strlen(c);
         }
@@ -236,6 +246,10 @@ static void write_catalog(const char *path, int64_t base, int64_t n, int variant
     free(class_ok);
     free(type_text);
     free(class_text);
+}
+
+static void write_catalog(const char *path, int64_t base, int64_t n, int variant) {
+    write_catalog_rows(path, base, n, variant, NULL);
 }
 
 static const char *const summary_template =
@@ -485,6 +499,135 @@ void test_linkage_fresh(void **state) {
         assert_int_equal(
             one_int(idx[i], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage"),
             nospec);
+        ard_index_close(idx[i]);
+    }
+    tds_rmtree(dir);
+}
+
+/* The datasheet's "class median" lines of idx: one "CLASS MEDIAN" line per class. */
+static char *median_text(const char *dir, ard_index *idx) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/median-template.md", dir);
+    assert_int_equal(tds_write_file(path, "{{#classes}}\n{{class}} {{z_median}}\n{{/classes}}\n"),
+                     0);
+    ard_datasheet_options o;
+    memset(&o, 0, sizeof o);
+    o.template_path = path;
+    ard_buf b;
+    ard_buf_init(&b);
+    ard_error err;
+    ard_error_init(&err);
+    if (ard_datasheet_render(dir, idx, &o, &b, &err) != ARD_OK) {
+        fail_msg("render (%s): %s", ard_index_backend(idx), err.msg);
+    }
+    ard_buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
+/* The same lines from the plain path: each median by rank over the whole class (ORDER BY z LIMIT
+ * OFFSET, no bins, no index shortcut), for the classes listed, in the datasheet's order. */
+static char *plain_medians(ard_index *idx, const char *const *classes, int n) {
+    ard_buf b;
+    ard_buf_init(&b);
+    for (int c = 0; c < n; c++) {
+        char where[96], sql[256];
+        snprintf(where, sizeof where, "target_class = '%s' AND z IS NOT NULL", classes[c]);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM galaxies WHERE %s", where);
+        int64_t nz = one_int(idx, sql);
+        if (nz == 0) {
+            ard_buf_appendf(&b, "%s n/a\n", classes[c]);
+            continue;
+        }
+        snprintf(sql, sizeof sql, "SELECT z FROM galaxies WHERE %s ORDER BY z LIMIT %d OFFSET %lld",
+                 where, nz % 2 ? 1 : 2, (long long)((nz - 1) / 2));
+        row_set r = select_rows(idx, sql); /* sorted as text: the average does not care */
+        assert_int_equal(r.n, nz % 2 ? 1 : 2);
+        double m = strtod(r.rows[0], NULL);
+        m = r.n == 2 ? 0.5 * (m + strtod(r.rows[1], NULL)) : m;
+        ard_buf_appendf(&b, "%s %.4f\n", classes[c], m);
+        row_set_free(&r);
+    }
+    ard_buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
+static void same_medians(const char *dir, ard_index *const *idx, int n, const char *const *classes,
+                         int num_classes) {
+    for (int i = 0; i < n; i++) {
+        char *got = median_text(dir, idx[i]), *want = plain_medians(idx[i], classes, num_classes);
+        if (strcmp(got, want) != 0) {
+            fail_msg("medians (%s):\n%s\nplain path:\n%s", ard_index_backend(idx[i]), got, want);
+        }
+        ard_free(got);
+        ard_free(want);
+    }
+}
+
+/* Class medians read from the Z index without the class condition when the class owns its median
+ * bins (aggregate_catalog.c), against the plain rank query over the whole class: a class owning
+ * its bins (NaN and NULL redshifts among its rows), classes sharing bins (duplicate redshifts on
+ * the two sides of the median, which straddles a bin edge), an owning class whose median bins
+ * straddle an edge, one-row classes, a class of NULL redshifts only, a ninth class the datasheet
+ * does not list sharing a listed class's only bin; then a one-row and an empty galaxies. */
+void test_median_paths(void **state) {
+    (void)state;
+    char dir[256], path[512];
+    assert_int_equal(tds_generate(dir, sizeof dir, 200, 31, 0.7), 0);
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0000.parquet", dir);
+    assert_int_equal(unlink(path), 0);
+    cat_row rows[200];
+    int n = 0;
+    const double e14 = 14.0 * ARD_INDEX_ZBIN_WIDTH, e50 = 50.0 * ARD_INDEX_ZBIN_WIDTH;
+    for (int i = 0; i < 40; i++) { /* BGS alone in 0.10-0.30 */
+        rows[n++] = (cat_row){0.1 + 0.004 * i, 0, "BGS"};
+    }
+    rows[n++] = (cat_row){NAN, 0, "BGS"};
+    rows[n++] = (cat_row){0, 1, "BGS"};
+    for (int i = 0; i < 31; i++) { /* LRG and ELG share 0.5-0.95 */
+        rows[n++] = (cat_row){0.5 + 0.013 * i, 0, "LRG"};
+    }
+    for (int i = 0; i < 20; i++) { /* the median averages the last 0.66 and the first edge */
+        rows[n++] = (cat_row){i < 10 ? 0.66 : e14, 0, "ELG"};
+    }
+    for (int i = 0; i < 6; i++) { /* QSO alone, its median bins straddle the edge e50 */
+        rows[n++] = (cat_row){i < 3 ? 2.46 : e50, 0, "QSO"};
+    }
+    rows[n++] = (cat_row){3.3, 0, "MWS"};
+    for (int i = 0; i < 4; i++) {
+        rows[n++] = (cat_row){0, 1, "STAR"};
+    }
+    rows[n++] = (cat_row){1.0, 0, "ZZ1"};
+    rows[n++] = (cat_row){1.1, 0, "ZZ1"};
+    rows[n++] = (cat_row){0, 1, "ZZ2"};
+    rows[n++] = (cat_row){2.0, 0, "ZZ2"};
+    rows[n++] = (cat_row){2.0, 0, "ZZ2"};
+    for (int i = 0; i < 15; i++) { /* the ninth class (NULL, not listed) in MWS's bin */
+        rows[n++] = (cat_row){3.3 - 0.001 * i, 0, NULL};
+    }
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0900.parquet", dir);
+    write_catalog_rows(path, 900000000000, n, 0, rows);
+    ard_index *idx[2] = {NULL, NULL};
+    int nb = open_both(dir, "test_median_paths", idx);
+    sync_all(dir, idx, nb, -1, 0, 0);
+    static const char *const listed[] = {"BGS", "LRG", "ELG", "QSO", "MWS", "STAR", "ZZ1", "ZZ2"};
+    same_medians(dir, idx, nb, listed, 8);
+    char *text = median_text(dir, idx[0]);
+    assert_non_null(strstr(text, "ELG 0.6800\n")); /* the values the rows above were built for */
+    assert_non_null(strstr(text, "QSO 2.4800\n"));
+    assert_non_null(strstr(text, "MWS 3.3000\n"));
+    assert_non_null(strstr(text, "BGS 0.1780\n"));
+    ard_free(text);
+    same_datasheet(dir, idx, nb);
+    rows[0] = (cat_row){1.234, 0, "BGS"}; /* one row */
+    write_catalog_rows(path, 900000000000, 1, 1, rows);
+    sync_all(dir, idx, nb, 0, 1, 0);
+    same_medians(dir, idx, nb, listed, 1);
+    same_datasheet(dir, idx, nb);
+    assert_int_equal(unlink(path), 0); /* empty */
+    sync_all(dir, idx, nb, 0, 0, 1);
+    same_medians(dir, idx, nb, listed, 0);
+    same_datasheet(dir, idx, nb);
+    for (int i = 0; i < nb; i++) {
         ard_index_close(idx[i]);
     }
     tds_rmtree(dir);

@@ -577,6 +577,7 @@ int main(void) {
         cmocka_unit_test(test_linkage_ok),
         cmocka_unit_test(test_summary_maintained),
         cmocka_unit_test(test_linkage_fresh),
+        cmocka_unit_test(test_median_paths),
         cmocka_unit_test(test_sync_stage_datasheet),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
