@@ -403,11 +403,11 @@ static void sq_close(idx_backend *be) {
  * only when it existed at the transaction's start: a fresh load appends past the file's end, so
  * its pages are written once, and a kill at any point leaves a hot journal whose rollback (by
  * the next connection, recover_if_needed for a read-only one) truncates the file to the index it
- * was. synchronous = FULL syncs that journal before the first page reaches the file. Readers
- * can read the old index until the append spills its first page (SQLite then holds the
- * EXCLUSIVE lock: they wait, up to their busy timeout, for the commit) instead of reading the
- * empty spectra table throughout. Each statement runs alone, so that a refused one does not
- * skip the rest (the busy timeout above all). */
+ * was. synchronous = FULL (in rollback mode only) syncs that journal before the first page
+ * reaches the file. Readers can read the old index until the append spills its first page
+ * (SQLite then holds the EXCLUSIVE lock: they wait, up to their busy timeout, for the commit)
+ * instead of reading the empty spectra table throughout. Each statement runs alone, so that a
+ * refused one does not skip the rest (the busy timeout above all). */
 static void sq_fresh_journal(idx_backend *be, int32_t phase) {
     sqlite_backend *s = (sqlite_backend *)be;
     if (phase >= 2) { /* the append: 16 MiB of cache, full pages spilled to the file */
@@ -417,11 +417,19 @@ static void sq_fresh_journal(idx_backend *be, int32_t phase) {
         return;
     }
     sqlite3_busy_timeout(s->db, phase == 1 ? 0 : 1000);
-    sqlite3_exec(s->db, phase == 1 ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
-                 NULL, NULL, NULL);
+    sqlite3_stmt *stmt = NULL;
+    int rollback = 0; /* the pragma answers with the mode in force */
+    if (sqlite3_prepare_v2(
+            s->db, phase == 1 ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL", -1,
+            &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+        rollback = mode && sqlite3_stricmp(mode, "delete") == 0;
+    }
+    sqlite3_finalize(stmt);
     sqlite3_busy_timeout(s->db, 30000);
     sqlite3_exec(s->db,
-                 phase == 1 ? "PRAGMA synchronous = FULL"
+                 phase == 1 ? (rollback ? "PRAGMA synchronous = FULL" : "SELECT 1")
                             : "PRAGMA synchronous = NORMAL; PRAGMA cache_size = " WRITER_CACHE,
                  NULL, NULL, NULL);
 }

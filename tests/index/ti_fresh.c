@@ -303,11 +303,12 @@ void test_fresh_journal(void **state) {
     sqlite3_close(c);
 }
 
-/* A fresh load killed (SIGKILL) at each step of the journal path (ARD_FRESH_KILL_AT, sync_fresh.c):
- * 1 the journal chosen, 2 half the sorted rows appended (pages already in the file: 1,000,000 rows
- * are more than the append's 16 MiB cache), 3 all appended, 4 committed. Before the commit the
- * previous index (a catalog, no tiles) must be read back unchanged through a read-only open (which
- * rolls the hot journal back); after it, the whole load; a re-run then converges to a clean sync. */
+/* A fresh load killed (SIGKILL) at each step of the journal path (ARD_FRESH_KILL_AT,
+ * sync_fresh.c): 1 the journal chosen, 2 half the sorted rows appended (pages already in the file:
+ * 1,000,000 rows are more than the append's 16 MiB cache), 3 all appended, 4 committed. Before the
+ * commit the previous index (a catalog, no tiles) must be read back unchanged through a read-only
+ * open (which rolls the hot journal back); after it, the whole load; a re-run then converges to a
+ * clean sync. */
 void test_fresh_kill(void **state) {
     TI_ENV(state);
     char path[512], msg[600];
