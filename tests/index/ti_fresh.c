@@ -40,15 +40,20 @@ static int digest_row(void *ctx, int32_t n, const char *const *names, const char
     return 0;
 }
 
-static rows_digest spectra_digest(ti_env *env) {
+/* A digest of a SELECT's rows (read-only handle). */
+static rows_digest select_digest(ti_env *env, const char *sql) {
     rows_digest d = {0, 1469598103934665603ull};
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
-    assert_int_equal(ard_index_select(idx,
-                                      "SELECT s.targetid, f.path, s.row_group, s.row_index"
-                                      " FROM spectra s JOIN files f ON f.id = s.file_id"
-                                      " ORDER BY s.targetid, f.path, s.row_group, s.row_index",
-                                      digest_row, &d, NULL),
-                     ARD_OK);
+    assert_int_equal(ard_index_select(idx, sql, digest_row, &d, NULL), ARD_OK);
+    ard_index_close(idx);
+    return d;
+}
+
+static rows_digest spectra_digest(ti_env *env) {
+    rows_digest d = select_digest(env, "SELECT s.targetid, f.path, s.row_group, s.row_index"
+                                       " FROM spectra s JOIN files f ON f.id = s.file_id"
+                                       " ORDER BY s.targetid, f.path, s.row_group, s.row_index");
+    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     int64_t bad = -1;
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
     assert_int_equal(bad, 0);
@@ -169,15 +174,6 @@ static long long file_size(const ti_env *env, const char *suffix) {
     struct stat sb;
     snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix);
     return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
-}
-
-/* A digest of a SELECT's rows (read-only handle). */
-static rows_digest select_digest(ti_env *env, const char *sql) {
-    rows_digest d = {0, 1469598103934665603ull};
-    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
-    assert_int_equal(ard_index_select(idx, sql, digest_row, &d, NULL), ARD_OK);
-    ard_index_close(idx);
-    return d;
 }
 
 /* The text of the plan of `where`. */
