@@ -394,6 +394,46 @@ static void sq_close(idx_backend *be) {
     ard_free(s);
 }
 
+/* The writer's page cache (KiB, negative as PRAGMA cache_size takes it): see ard__sqlite_open. */
+#define WRITER_CACHE "-262144"
+
+/* A fresh load's journal (idx_backend_ops.fresh_journal). Leaving WAL needs the only connection
+ * to the file: with any other open (a reader, a sync waiting for the lock) it fails at once
+ * (busy_timeout 0) and the load runs in WAL as before. In rollback mode SQLite journals a page
+ * only when it existed at the transaction's start: a fresh load appends past the file's end, so
+ * its pages are written once, and a kill at any point leaves a hot journal whose rollback (by
+ * the next connection, recover_if_needed for a read-only one) truncates the file to the index it
+ * was. synchronous = FULL (in rollback mode only) syncs that journal before the first page
+ * reaches the file. Readers can read the old index until the append spills its first page
+ * (SQLite then holds the EXCLUSIVE lock: they wait, up to their busy timeout, for the commit)
+ * instead of reading the empty spectra table throughout. Each statement runs alone, so that a
+ * refused one does not skip the rest (the busy timeout above all). */
+static void sq_fresh_journal(idx_backend *be, int32_t phase) {
+    sqlite_backend *s = (sqlite_backend *)be;
+    if (phase >= 2) { /* the append: 16 MiB of cache, full pages spilled to the file */
+        sqlite3_exec(
+            s->db, phase == 2 ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = " WRITER_CACHE,
+            NULL, NULL, NULL);
+        return;
+    }
+    sqlite3_busy_timeout(s->db, phase == 1 ? 0 : 1000);
+    sqlite3_stmt *stmt = NULL;
+    int rollback = 0; /* the pragma answers with the mode in force */
+    if (sqlite3_prepare_v2(
+            s->db, phase == 1 ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL", -1,
+            &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+        rollback = mode && sqlite3_stricmp(mode, "delete") == 0;
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_busy_timeout(s->db, 30000);
+    sqlite3_exec(s->db,
+                 phase == 1 ? (rollback ? "PRAGMA synchronous = FULL" : "SELECT 1")
+                            : "PRAGMA synchronous = NORMAL; PRAGMA cache_size = " WRITER_CACHE,
+                 NULL, NULL, NULL);
+}
+
 static const idx_backend_ops sqlite_ops = {
     .select_ints = sq_select_ints,
     .name = "sqlite",
@@ -421,7 +461,8 @@ static const idx_backend_ops sqlite_ops = {
      * temporary files and a 16 MiB cache it sorts 16 MiB runs (on the worker threads of PRAGMA
      * threads) and merges them: 2.2 CPU s, 40 MB (sqlite3 shell, same index, same run). */
     .index_build_begin_sql = "PRAGMA temp_store = FILE; PRAGMA cache_size = -16384",
-    .index_build_end_sql = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144",
+    .index_build_end_sql = "PRAGMA temp_store = MEMORY; PRAGMA cache_size = " WRITER_CACHE,
+    .fresh_journal = sq_fresh_journal,
 };
 
 /* A writer killed mid-transaction leaves a WAL that the next connection must recover, which a
@@ -472,13 +513,22 @@ ard_status ard__sqlite_open(const char *path, int32_t read_only, idx_backend **o
     } else {
         /* Checkpoints every 64 MiB of log instead of 4 MiB: a bulk load rewrites the same
          * b-tree edge pages in consecutive commits, and each checkpoint syncs the database. */
-        st = sq_exec(&s->base,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
-                     /* (index_build_end_sql restores these two) */
-                     "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"
-                     "PRAGMA mmap_size=4294967296;"
-                     "PRAGMA wal_autocheckpoint=16384;",
-                     err);
+        /* Refused while another connection's fresh load holds the file in rollback mode
+         * (sq_fresh_journal): that load switches back to WAL when it ends, and this connection
+         * follows (SQLite reads the mode from the file). */
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED && rc != SQLITE_OK) {
+            st = sq_fail(s->db, path, err);
+        }
+        st = st != ARD_OK ? st
+                          : sq_exec(&s->base,
+                                    "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"
+                                    /* (index_build_end_sql restores these two) */
+                                    "PRAGMA cache_size=" WRITER_CACHE
+                                    "; PRAGMA temp_store=MEMORY; PRAGMA threads=2;"
+                                    "PRAGMA mmap_size=4294967296;"
+                                    "PRAGMA wal_autocheckpoint=16384;",
+                                    err);
     }
     if (st != ARD_OK) {
         sq_close(&s->base);

@@ -81,6 +81,14 @@ typedef struct idx_backend_ops {
     int32_t concurrent_writers; /* ard_index_concurrent_writers */
     /* Run around the secondary index builds after a sync's bulk load (sync.c), or NULL. */
     const char *index_build_begin_sql, *index_build_end_sql;
+    /* The journal of a fresh load (sync_fresh.c), best effort, or NULL: phase 1 before its outer
+     * transaction begins, 2 before the sorted rows are appended, 3 after, 0 after the load
+     * committed or rolled back. SQLite: a rollback journal instead of the WAL when no other
+     * connection has the database open (pages appended past the file's end are written once,
+     * not to the WAL and again by the checkpoint; the journal holds only the few pages that
+     * existed), and a small page cache for the append (full pages go to the file as it runs
+     * instead of being malloc'd and held to the commit). */
+    void (*fresh_journal)(idx_backend *be, int32_t phase);
 } idx_backend_ops;
 
 struct idx_backend {

@@ -526,6 +526,8 @@ int main(void) {
         BOTH(test_sync_windows),
         BOTH(test_fresh_same),
         BOTH(test_fresh_then_change),
+        cmocka_unit_test_setup_teardown(test_fresh_journal, ti_setup_sqlite, ti_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_kill, ti_setup_sqlite, ti_teardown),
         BOTH(test_catalog_duplicates),
         BOTH(test_catalog_fresh_same),
     };

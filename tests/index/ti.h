@@ -75,5 +75,7 @@ void test_sync_windows(void **state);
 /* ti_fresh.c */
 void test_fresh_same(void **state);
 void test_fresh_then_change(void **state);
+void test_fresh_journal(void **state); /* SQLite only */
+void test_fresh_kill(void **state);    /* SQLite only */
 
 #endif

@@ -5,9 +5,13 @@
  * row_groups.targetids, as an index synced before schema 5 has). */
 #include "ti.h"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define TI_ENV(state)                                                                              \
@@ -36,15 +40,20 @@ static int digest_row(void *ctx, int32_t n, const char *const *names, const char
     return 0;
 }
 
-static rows_digest spectra_digest(ti_env *env) {
+/* A digest of a SELECT's rows (read-only handle). */
+static rows_digest select_digest(ti_env *env, const char *sql) {
     rows_digest d = {0, 1469598103934665603ull};
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
-    assert_int_equal(ard_index_select(idx,
-                                      "SELECT s.targetid, f.path, s.row_group, s.row_index"
-                                      " FROM spectra s JOIN files f ON f.id = s.file_id"
-                                      " ORDER BY s.targetid, f.path, s.row_group, s.row_index",
-                                      digest_row, &d, NULL),
-                     ARD_OK);
+    assert_int_equal(ard_index_select(idx, sql, digest_row, &d, NULL), ARD_OK);
+    ard_index_close(idx);
+    return d;
+}
+
+static rows_digest spectra_digest(ti_env *env) {
+    rows_digest d = select_digest(env, "SELECT s.targetid, f.path, s.row_group, s.row_index"
+                                       " FROM spectra s JOIN files f ON f.id = s.file_id"
+                                       " ORDER BY s.targetid, f.path, s.row_group, s.row_index");
+    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     int64_t bad = -1;
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
     assert_int_equal(bad, 0);
@@ -156,4 +165,209 @@ void test_fresh_then_change(void **state) {
     rows_digest fresh = spectra_digest(env);
     assert_int_equal(fresh.rows, after.rows);
     assert_true(fresh.hash == after.hash);
+}
+
+/* ---- the journal of a fresh SQLite load (backend_sqlite.c, sq_fresh_journal) ---- */
+
+static long long file_size(const ti_env *env, const char *suffix) {
+    char path[320];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix);
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* The text of the plan of `where`. */
+static uint64_t plan_hash(ti_env *env, const char *where) {
+    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
+    ard_plan *plan = NULL;
+    assert_int_equal(ard_index_query(idx, where, 0, &plan, NULL), ARD_OK);
+    ard_buf b;
+    ard_buf_init(&b);
+    ard_plan_format(plan, &b);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < b.len; i++) {
+        h = (h ^ b.data[i]) * 1099511628211ull;
+    }
+    ard_buf_reset(&b);
+    ard_plan_free(plan);
+    ard_index_close(idx);
+    return h;
+}
+
+typedef struct fresh_outcome {
+    rows_digest spectra, errors, linkage, files;
+    uint64_t plan_all, plan_z;
+    long long wal;
+    ard_sync_report rep;
+} fresh_outcome;
+
+/* Drops the index and syncs the dataset fresh; with `reader`, a second connection holds the file
+ * open throughout (so the load cannot leave the WAL). */
+static fresh_outcome fresh_sync(ti_env *env, int reader) {
+    fresh_outcome out;
+    memset(&out, 0, sizeof out);
+    ti_drop_index(env);
+    ard_index *idx = ti_open(env, 0);
+    sqlite3 *other = NULL;
+    if (reader) {
+        char path[320];
+        snprintf(path, sizeof path, "%s/ard.db", env->dir);
+        assert_int_equal(sqlite3_open_v2(path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM files", NULL, NULL, NULL),
+                         SQLITE_OK);
+    }
+    ard_sync_options o = {0};
+    o.quiet = 1;
+    o.threads = 2;
+    o.files_per_txn = 2; /* several windows (savepoints) inside the fresh load */
+    ard_error err;
+    ard_error_init(&err);
+    ard_status st = ard_index_sync(idx, env->dir, &o, &out.rep, &err);
+    if (st != ARD_OK) {
+        fail_msg("ard_index_sync: %s (%s)", ard_status_name(st), err.msg);
+    }
+    out.wal = file_size(env, "-wal"); /* before the close checkpoints it away */
+    ard_index_close(idx);
+    sqlite3_close(other);
+    assert_int_equal(file_size(env, "-journal"), 0);
+    out.spectra = spectra_digest(env); /* + ard_index_check and the stored linkage */
+    out.errors = select_digest(env, "SELECT path, status FROM sync_errors ORDER BY path");
+    out.linkage = select_digest(env, "SELECT target_class, without_spectrum FROM catalog_linkage"
+                                     " ORDER BY target_class");
+    out.files = select_digest(env, "SELECT f.path, f.num_rows, r.row_group, r.num_rows,"
+                                   " r.targetid_min, r.targetid_max, r.targetids FROM files f"
+                                   " LEFT JOIN row_groups r ON r.file_id = f.id"
+                                   " ORDER BY f.path, r.row_group");
+    out.plan_all = plan_hash(env, NULL);
+    out.plan_z = plan_hash(env, "Z > 1.5");
+    return out;
+}
+
+/* Adversarial tiles: TARGETIDs in two files, a file that fails to read, an empty tile and one big
+ * tile (its spectra pages are most of the load). The rollback journal (nothing else has the file
+ * open) and the WAL (a reader holds it open) give the same rows, errors, linkage and plans; the
+ * WAL's size tells which ran (the fallback logs every spectra page, the journal path none). */
+void test_fresh_journal(void **state) {
+    TI_ENV(state);
+    char path[512], msg[600];
+    ti_tile_path(env, 4, path, sizeof path); /* tile 0's rows again */
+    assert_int_equal(tgen_write_tile(path, 0, &env->gen, msg, sizeof msg), 0);
+    ti_tile_path(env, 5, path, sizeof path); /* fails to read */
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("not a parquet file", f);
+    fclose(f);
+    tgen_opts o = env->gen;
+    o.rows = 0; /* no spectra */
+    ti_tile_path(env, 6, path, sizeof path);
+    assert_int_equal(tgen_write_tile(path, 6, &o, msg, sizeof msg), 0);
+    o.rows = 60000;
+    o.width = 1;
+    o.rows_per_group = 7000;
+    ti_tile_path(env, 7, path, sizeof path);
+    assert_int_equal(tgen_write_tile(path, 7, &o, msg, sizeof msg), 0);
+
+    fresh_outcome journal = fresh_sync(env, 0), wal = fresh_sync(env, 1);
+    int64_t rows = 5 * env->gen.rows + 60000;
+    assert_int_equal(journal.rep.spectra_rows, rows);
+    assert_int_equal(journal.rep.files_failed, 1);
+    assert_int_equal(journal.spectra.rows, rows);
+    assert_int_equal(journal.errors.rows, 1);
+    assert_int_equal(wal.rep.spectra_rows, rows);
+    assert_int_equal(wal.rep.files_failed, 1);
+    assert_true(journal.spectra.rows == wal.spectra.rows &&
+                journal.spectra.hash == wal.spectra.hash);
+    assert_true(journal.errors.hash == wal.errors.hash);
+    assert_true(journal.linkage.rows == wal.linkage.rows &&
+                journal.linkage.hash == wal.linkage.hash);
+    assert_true(journal.files.rows == wal.files.rows && journal.files.hash == wal.files.hash);
+    assert_true(journal.plan_all == wal.plan_all);
+    assert_true(journal.plan_z == wal.plan_z);
+    /* 60,000 spectra rows are > 1 MB of pages: all in the fallback's WAL, none in the journal's */
+    assert_true(wal.wal > 1000000);
+    assert_true(journal.wal < wal.wal / 3);
+    /* the index is back in WAL mode */
+    char db[320];
+    snprintf(db, sizeof db, "%s/ard.db", env->dir);
+    sqlite3 *c = NULL;
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &c, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(c, "PRAGMA journal_mode", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
+    sqlite3_finalize(stmt);
+    sqlite3_close(c);
+}
+
+/* A fresh load killed (SIGKILL) at each step of the journal path (ARD_FRESH_KILL_AT,
+ * sync_fresh.c): 1 the journal chosen, 2 half the sorted rows appended (pages already in the file:
+ * 1,000,000 rows are more than the append's 16 MiB cache), 3 all appended, 4 committed. Before the
+ * commit the previous index (a catalog, no tiles) must be read back unchanged through a read-only
+ * open (which rolls the hot journal back); after it, the whole load; a re-run then converges to a
+ * clean sync. */
+void test_fresh_kill(void **state) {
+    TI_ENV(state);
+    char path[512], msg[600];
+    tgen_opts o = env->gen;
+    o.rows = 1000000;
+    o.width = 1;
+    o.rows_per_group = 250000;
+    for (int32_t t = 0; t < 4; t++) { /* tiles 0, 1: 1,000,000 rows each; 2, 3 small */
+        ti_tile_path(env, t, path, sizeof path);
+        assert_int_equal(tgen_write_tile(path, t, t < 2 ? &o : &env->gen, msg, sizeof msg), 0);
+    }
+    int64_t rows = 2 * o.rows + 2 * env->gen.rows;
+    ard_sync_report rep;
+    ard_sync_options so = {0};
+    so.quiet = 1;
+    hide_tiles(env, 0, 3, 1);
+    ti_sync(env, NULL, &rep); /* the previous index: the catalog alone */
+    hide_tiles(env, 0, 3, 0);
+    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
+    int64_t galaxies = ti_int(idx, "SELECT count(*) FROM galaxies");
+    ard_index_close(idx);
+    assert_true(galaxies > 0);
+    long long base_size = file_size(env, "");
+    for (int step = 1; step <= 4; step++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", step);
+            setenv("ARD_FRESH_KILL_AT", k, 1);
+            ard_index *w = NULL;
+            ard_error err;
+            ard_error_init(&err);
+            ard_status st = ard_index_open(env->dir, env->dsn, 0, &w, &err);
+            st = st == ARD_OK ? ard_index_sync(w, env->dir, &so, NULL, &err) : st;
+            _exit(st == ARD_OK ? 0 : 3);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        if (step == 2) { /* the kill landed with appended pages in the file, past its old end */
+            assert_true(file_size(env, "-journal") > 0);
+            assert_true(file_size(env, "") > base_size);
+        }
+        idx = ti_open(env, ARD_INDEX_READ_ONLY); /* rolls a hot journal back */
+        int64_t bad = -1;
+        assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
+        assert_int_equal(bad, 0);
+        assert_int_equal(ti_int(idx, "SELECT count(*) FROM galaxies"), galaxies);
+        assert_int_equal(ti_int(idx, "SELECT count(*) FROM spectra"), step < 4 ? 0 : rows);
+        assert_int_equal(ti_int(idx, "SELECT count(*) FROM files WHERE kind = 'tile'"),
+                         step < 4 ? 0 : 4);
+        ard_index_close(idx);
+        assert_int_equal(file_size(env, "-journal"), 0);
+        if (step == 4) {
+            break;
+        }
+    }
+    ti_sync(env, NULL, &rep); /* finishes what the kill at 4 left (linkage, statistics) */
+    rows_digest killed = spectra_digest(env);
+    ti_drop_index(env);
+    ti_sync(env, NULL, &rep);
+    rows_digest clean = spectra_digest(env);
+    assert_int_equal(killed.rows, rows);
+    assert_true(killed.rows == clean.rows && killed.hash == clean.hash);
 }

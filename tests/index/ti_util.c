@@ -146,8 +146,8 @@ void ti_drop_index(ti_env *env) {
         ti_raw_sql(env, "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
         return;
     }
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (int i = 0; i < 4; i++) {
         char path[320];
         snprintf(path, sizeof path, "%s/ard.db%s", env->dir, suffix[i]);
         unlink(path);
