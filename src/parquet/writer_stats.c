@@ -118,6 +118,20 @@ static void update_int(ard__pqw_stats *s, const uint8_t *values, int64_t count, 
         hi = hi32;
         generic = 0;
     }
+    if (width == 4 && uns && count > 0) { /* the same, unsigned (a MASK's uint8 widened) */
+        uint32_t lo32, hi32;
+        memcpy(&lo32, values, 4);
+        hi32 = lo32;
+        for (int64_t i = 1; i < count; i++) {
+            uint32_t v;
+            memcpy(&v, values + 4 * i, 4);
+            lo32 = v < lo32 ? v : lo32;
+            hi32 = v > hi32 ? v : hi32;
+        }
+        lo = lo32;
+        hi = hi32;
+        generic = 0;
+    }
     for (int64_t i = 0; i < generic; i++) {
         int64_t v;
         if (width == 4) {
