@@ -191,6 +191,10 @@ static inline double ard_zig_normal(const ard_zig *t, ard_rng_words *s) {
     return ard_zig_normal_slow(t, s, h);
 }
 
+/* out[0, n) = n successive ard_zig_normal(t, s) deviates, bit for bit (s advances the same way),
+ * eight at a time with AVX-512 where the CPU has it (runtime dispatch). Thread-safe for distinct s. */
+ARD_API void ard_zig_normal_fill(const ard_zig *t, ard_rng_words *s, double *out, int64_t n);
+
 // ---- cosmic web (T-web) ------------------------------------------------------------------------
 /* The T-web of Hahn et al. 2007 / Forero-Romero et al. 2009: the tidal tensor T_ab = d2 phi / dx_a dx_b of the potential
  * with laplacian(phi) = delta (the overdensity), smoothed with a Gaussian of radius R; a point is a

@@ -175,6 +175,17 @@ ARD_API ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err);
  * the system runs), but is durable only once the caller syncs the file system (ard_sync_filesystem)
  * — for writers of many files (a survey's tiles) that sync once at the end instead of per file. */
 ARD_API void ard_atomic_defer_sync(ard_atomic_file *f);
+/* Asks for the file's whole 4 MiB units to be written with O_DIRECT (call before the first write;
+ * later it is ignored): from the caller's buffer when it is 4096-byte aligned, else from the gather
+ * buffer (one copy), straight to the device without the page cache's copy -- for writers of large
+ * files nobody reads back soon (a survey's tiles). Where the file system refuses O_DIRECT (fcntl or
+ * the write fails with EINVAL: tmpfs on older kernels, some FUSE and network file systems) the file
+ * is written through the page cache as without this call. The tail after the last whole unit is
+ * always written through the page cache (it is rarely aligned). Commit's fsync and rename, the
+ * deferred sync and the error reporting are unchanged. */
+ARD_API void ard_atomic_direct_io(ard_atomic_file *f);
+/* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback). */
+ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
 /* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */

@@ -163,6 +163,9 @@ typedef struct ard_pq_writer_options {
                            ard_atomic_defer_sync); the caller syncs later. Default 0: durable. */
     ard_parquet_writer_buffers *buffers; /* NULL (init's default): the writer's own buffers, freed
                                             at close; else borrowed until close or abort */
+    int32_t direct_io; /* 1: the file's whole 4 MiB units bypass the page cache (O_DIRECT where the
+                          file system takes it, see ard_atomic_direct_io): for large files not read
+                          back soon. Default 0: buffered. */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */

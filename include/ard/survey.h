@@ -63,6 +63,11 @@ typedef struct ard_generate_options {
      * lpt_order 2: more skewed, slightly sharper web; 24 bytes per cell more while the field is
      * drawn, inside the budget above). Recorded in "ard.cosmic_web" (field=zeldovich|2lpt). */
     int32_t lss_lpt_order;
+    /* Tiles: 0 (default) writes each tile's whole 4 MiB units with O_DIRECT where the file system
+     * takes it (ard_atomic_direct_io: the page cache's copy was ~30% of the spectra phase's CPU,
+     * bench/results/generate.md); 1 writes them through the page cache (then they stay cached for
+     * a reader that follows at once). The bytes are the same. */
+    int32_t buffered_io;
 } ard_generate_options;
 
 /* Fills defaults (galaxies = 0: the caller must set it). */

@@ -52,7 +52,8 @@ class WriterOptions(ctypes.Structure):
                 ("disable_dictionary", c_i32), ("max_dictionary_bytes", c_i64),
                 ("disable_page_index", c_i32), ("disable_crc", c_i32),
                 ("disable_statistics", c_i32), ("num_kv", c_i32), ("kv_keys", ctypes.POINTER(_cp)),
-                ("kv_values", ctypes.POINTER(_cp)), ("defer_sync", c_i32), ("buffers", _vp)]
+                ("kv_values", ctypes.POINTER(_cp)), ("defer_sync", c_i32), ("buffers", _vp),
+                ("direct_io", c_i32)]
 
 
 NOTICE_FN = ctypes.CFUNCTYPE(None, _vp, _cp)

@@ -49,3 +49,70 @@ double ard_zig_normal_slow(const ard_zig *t, ard_rng_words *s, uint64_t h) {
         h = ard_rng_words_next(s);
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define ZIG_AVX512 __attribute__((target("avx512f,avx512dq")))
+
+static ZIG_AVX512 __m512i mul_xor_shift(__m512i x, uint64_t m, int shift) {
+    x = _mm512_mullo_epi64(x, _mm512_set1_epi64((long long)m));
+    return _mm512_xor_si512(x, _mm512_srli_epi64(x, (unsigned)shift));
+}
+
+/* ard_rng_hash_k of words k .. k + 7 of the stream (ard_rng_mix64, lane by lane). */
+static ZIG_AVX512 __m512i words8(uint64_t prefix, uint64_t k) {
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    __m512i kv = _mm512_add_epi64(_mm512_set1_epi64((long long)k), lane);
+    __m512i x = _mm512_mullo_epi64(kv, _mm512_set1_epi64((long long)0x8cb92ba72f3d8dd7ULL));
+    x = _mm512_add_epi64(x, _mm512_set1_epi64((long long)0x2545f4914f6cdd1dULL));
+    x = _mm512_xor_si512(x, _mm512_set1_epi64((long long)prefix));
+    x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 30));
+    x = mul_xor_shift(x, 0xbf58476d1ce4e5b9ULL, 27);
+    return mul_xor_shift(x, 0x94d049bb133111ebULL, 31);
+}
+
+/* Eight deviates at a time while all eight words land in their layer's rectangle: the fast path
+ * of ard_zig_normal lane by lane (the same IEEE operations, so the same bits); at the first lane
+ * that misses, the lanes before it are kept and that word goes to ard_zig_normal_slow, which may
+ * draw more words, exactly as the one-at-a-time loop does. Returns the deviates written. */
+static ZIG_AVX512 int64_t fill_avx512(const ard_zig *t, ard_rng_words *s, double *out, int64_t n) {
+    int64_t j = 0;
+    while (j + 8 <= n) {
+        __m512i h = words8(s->prefix, s->k);
+        __m512i layer = _mm512_and_si512(h, _mm512_set1_epi64(ARD_ZIG_LAYERS - 1));
+        __m512d u = _mm512_cvtepu64_pd(_mm512_srli_epi64(h, 11));
+        u = _mm512_mul_pd(_mm512_add_pd(u, _mm512_set1_pd(0.5)), _mm512_set1_pd(0x1.0p-53));
+        __m512d x = _mm512_mul_pd(u, _mm512_i64gather_pd(layer, t->x, 8));
+        __mmask8 in = _mm512_cmp_pd_mask(x, _mm512_i64gather_pd(layer, t->x + 1, 8), _CMP_LT_OQ);
+        __m512i sign =
+            _mm512_slli_epi64(_mm512_and_si512(h, _mm512_set1_epi64(ARD_ZIG_LAYERS)), 63 - 8);
+        x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));
+        if (in == 0xff) {
+            _mm512_storeu_pd(out + j, x);
+            s->k += 8;
+            j += 8;
+            continue;
+        }
+        unsigned kept = (unsigned)__builtin_ctz(~(unsigned)in);
+        _mm512_mask_storeu_pd(out + j, (__mmask8)((1u << kept) - 1u), x);
+        s->k += kept;
+        j += kept;
+        uint64_t missed = ard_rng_words_next(s);
+        out[j++] = ard_zig_normal_slow(t, s, missed);
+    }
+    return j;
+}
+#endif
+
+void ard_zig_normal_fill(const ard_zig *t, ard_rng_words *s, double *out, int64_t n) {
+    int64_t j = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+        j = fill_avx512(t, s, out, n);
+    }
+#endif
+    for (; j < n; j++) {
+        out[j] = ard_zig_normal(t, s);
+    }
+}

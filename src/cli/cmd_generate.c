@@ -1,6 +1,6 @@
 /* `ard generate OUT (--galaxies N | --region RA,DEC,R) [--seed S] [--spectra all|none|FRACTION]
  * [--grid log4096|...] [--threads T] [--lss-cells N] [--lss-box L] [--no-lss] [--web-smoothing R]
- * [--web-lambda-th L] [--lpt 1|2]`: writes a synthetic
+ * [--web-lambda-th L] [--lpt 1|2] [--buffered-io]`: writes a synthetic
  * DESI-like survey (catalog, truth, tiles) with ard_generate. */
 #include "ard/survey.h"
 #include "cli.h"
@@ -27,6 +27,7 @@ enum {
     OPT_WEB_R,
     OPT_WEB_TH,
     OPT_LPT,
+    OPT_BUFFERED,
     NUM_OPTS
 };
 
@@ -47,6 +48,8 @@ static const ard_cli_option gen_options[NUM_OPTS] = {
     [OPT_WEB_R] = {"web-smoothing", "MPC_H", "smoothing R of the T-web truth, Mpc/h (2)"},
     [OPT_WEB_TH] = {"web-lambda-th", "L", "eigenvalue threshold of the T-web truth (0.2)"},
     [OPT_LPT] = {"lpt", "1|2", "LSS displacements: 1 Zel'dovich (default), 2 2LPT"},
+    [OPT_BUFFERED] = {"buffered-io", NULL,
+                      "write tiles through the page cache (default: O_DIRECT where supported)"},
 };
 
 static const ard_cli_spec gen_spec = {
@@ -102,6 +105,7 @@ static int parse_opts(const ard_cli_args *a, ard_generate_options *o) {
         return ard_cli_usage("generate", "bad --lss-box '%s'", a->value[OPT_LSS_BOX]);
     }
     o->lss = a->present[OPT_NO_LSS] ? 0 : 1;
+    o->buffered_io = a->present[OPT_BUFFERED] ? 1 : 0;
     if (a->present[OPT_WEB_R] &&
         ard_cli_parse_double(a->value[OPT_WEB_R], 1e-3, 100.0, &o->web_smoothing) != 0) {
         return ard_cli_usage("generate", "bad --web-smoothing '%s'", a->value[OPT_WEB_R]);

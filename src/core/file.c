@@ -237,17 +237,24 @@ ard_status ard_file_size(const char *path, int64_t *size_out, ard_error *err) {
  * pages of any size, then a footer), so they are gathered here. */
 #define ATOMIC_UNIT ((size_t)4 << 20)
 #define ATOMIC_FIRST_BUF ((size_t)64 << 10) /* the buffer starts small: most files are small */
+/* Address alignment of the gather buffer and of a caller's buffer written straight with O_DIRECT
+ * (the page size: at least the logical block size of every device ard writes to). */
+#define ATOMIC_DIRECT_ALIGN ((size_t)4096)
 
 struct ard_atomic_file {
     int fd;
     int64_t offset;  /* bytes accepted by ard_atomic_write (the logical end of the file) */
     int64_t written; /* bytes handed to the kernel: a multiple of ATOMIC_UNIT until commit */
-    uint8_t *buf;    /* offset - written gathered bytes, at most ATOMIC_UNIT */
+    uint8_t *buf;    /* offset - written gathered bytes, at most ATOMIC_UNIT; ATOMIC_DIRECT_ALIGN
+                        aligned inside buf_raw */
+    uint8_t *buf_raw;
     size_t buf_cap;
     char *final_path;
     char *tmp_path;
     char *dir_path;
     int defer_sync; /* commit renames without fsync (ard_atomic_defer_sync) */
+    int direct;     /* ard_atomic_direct_io: 1 asked, 2 fd has O_DIRECT, 0 off (or fell back) */
+    int64_t direct_bytes; /* bytes written with O_DIRECT */
 };
 
 /* Distinguishes temporaries of one process (several writers may target one directory at once). */
@@ -314,7 +321,7 @@ static void atomic_free(ard_atomic_file *f) {
     if (f->fd >= 0) {
         close(f->fd);
     }
-    ard_free(f->buf);
+    ard_free(f->buf_raw);
     ard_free(f->final_path);
     ard_free(f->tmp_path);
     ard_free(f->dir_path);
@@ -359,13 +366,53 @@ static ssize_t write_some(int fd, const uint8_t *src, size_t len) {
     return write(fd, src, len);
 }
 
+/* Sets or clears O_DIRECT on f's descriptor; 0 on success. */
+static int set_direct(ard_atomic_file *f, int on) {
+    int flags = fcntl(f->fd, F_GETFL);
+    if (flags < 0) {
+        return -1;
+    }
+    flags = on ? flags | O_DIRECT : flags & ~O_DIRECT;
+    return fcntl(f->fd, F_SETFL, flags);
+}
+
+/* Whether the next write of `len` bytes from src at f->written may go with O_DIRECT: asked for,
+ * whole units at an aligned offset from an aligned address. Turns O_DIRECT on at the first such
+ * write; a file system that refuses it (fcntl fails) leaves f buffered for good. The tail at commit
+ * is not whole: it turns O_DIRECT off (see commit). */
+static int direct_ok(ard_atomic_file *f, const uint8_t *src, size_t len) {
+    if (!f->direct || len % ATOMIC_UNIT != 0 || (uintptr_t)src % ATOMIC_DIRECT_ALIGN != 0) {
+        return 0;
+    }
+    if (f->direct == 1) {
+        f->direct = set_direct(f, 1) == 0 ? 2 : 0;
+    }
+    return f->direct == 2;
+}
+
+/* Drops O_DIRECT for the rest of the file (a file system that accepted the flag but refuses the
+ * write with EINVAL, or the unaligned tail); 0 on success. */
+static int direct_off(ard_atomic_file *f) {
+    if (f->direct != 2) {
+        f->direct = 0;
+        return 0;
+    }
+    f->direct = 0;
+    return set_direct(f, 0);
+}
+
 /* Hands `len` bytes at file offset f->written to the kernel (every byte, or an error naming the
  * file, the offset and the temporary). */
 static ard_status write_out(ard_atomic_file *f, const uint8_t *src, size_t len, ard_error *err) {
     size_t done = 0;
+    int direct = direct_ok(f, src, len);
     while (done < len) {
         ssize_t put = write_some(f->fd, src + done, len - done);
         if (put < 0 && errno == EINTR) {
+            continue;
+        }
+        if (put < 0 && errno == EINVAL && direct && direct_off(f) == 0) {
+            direct = 0; /* O_DIRECT accepted at fcntl, refused here: write through the cache */
             continue;
         }
         if (put < 0) {
@@ -376,6 +423,7 @@ static ard_status write_out(ard_atomic_file *f, const uint8_t *src, size_t len, 
                                        (long long)(f->written + (int64_t)done), f->tmp_path);
         }
         done += (size_t)put;
+        f->direct_bytes += direct ? put : 0;
     }
     f->written += (int64_t)len;
     return ARD_OK;
@@ -387,11 +435,38 @@ static ard_status flush_gathered(ard_atomic_file *f, ard_error *err) {
     return have ? write_out(f, f->buf, have, err) : ARD_OK;
 }
 
+/* Grows the gather buffer to hold `need` bytes (keeping the `have` gathered), at an
+ * ATOMIC_DIRECT_ALIGN-aligned address. */
+static ard_status grow_buf(ard_atomic_file *f, size_t have, size_t need, ard_error *err) {
+    /* with O_DIRECT the file is expected to be large: one whole unit at once */
+    size_t cap = f->buf_cap ? f->buf_cap : (f->direct ? ATOMIC_UNIT : ATOMIC_FIRST_BUF);
+    while (cap < need) {
+        cap *= 2;
+    }
+    cap = cap < ATOMIC_UNIT ? cap : ATOMIC_UNIT;
+    uint8_t *raw = ard_malloc(cap + ATOMIC_DIRECT_ALIGN);
+    if (!raw) {
+        return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a %zu-byte write buffer",
+                             f->final_path, cap);
+    }
+    uint8_t *aligned = raw + (ATOMIC_DIRECT_ALIGN - (uintptr_t)raw % ATOMIC_DIRECT_ALIGN);
+    if (have) {
+        memcpy(aligned, f->buf, have);
+    }
+    ard_free(f->buf_raw);
+    f->buf_raw = raw;
+    f->buf = aligned;
+    f->buf_cap = cap;
+    return ARD_OK;
+}
+
 ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len, ard_error *err) {
     const uint8_t *src = data;
     while (len > 0) {
         size_t have = (size_t)(f->offset - f->written);
-        if (have == 0 && len >= ATOMIC_UNIT) { /* whole units straight from the caller */
+        /* whole units straight from the caller (with O_DIRECT only from an aligned address) */
+        if (have == 0 && len >= ATOMIC_UNIT &&
+            (!f->direct || (uintptr_t)src % ATOMIC_DIRECT_ALIGN == 0)) {
             size_t whole = len - len % ATOMIC_UNIT;
             ard_status st = write_out(f, src, whole, err);
             if (st != ARD_OK) {
@@ -403,20 +478,8 @@ ard_status ard_atomic_write(ard_atomic_file *f, const void *data, size_t len, ar
             continue;
         }
         size_t take = ATOMIC_UNIT - have < len ? ATOMIC_UNIT - have : len;
-        if (have + take > f->buf_cap) {
-            size_t cap = f->buf_cap ? f->buf_cap : ATOMIC_FIRST_BUF;
-            while (cap < have + take) {
-                cap *= 2;
-            }
-            cap = cap < ATOMIC_UNIT ? cap : ATOMIC_UNIT;
-            uint8_t *grown = ard_realloc(f->buf, cap);
-            if (!grown) {
-                return ard_error_set(err, ARD_ENOMEM,
-                                     "%s: out of memory for a %zu-byte write buffer", f->final_path,
-                                     cap);
-            }
-            f->buf = grown;
-            f->buf_cap = cap;
+        if (have + take > f->buf_cap && grow_buf(f, have, have + take, err) != ARD_OK) {
+            return ARD_ENOMEM;
         }
         memcpy(f->buf + have, src, take);
         f->offset += (int64_t)take;
@@ -461,6 +524,14 @@ void ard_atomic_defer_sync(ard_atomic_file *f) {
     f->defer_sync = 1;
 }
 
+void ard_atomic_direct_io(ard_atomic_file *f) {
+    f->direct = f->written == 0 ? 1 : f->direct;
+}
+
+int64_t ard_atomic_direct_bytes(const ard_atomic_file *f) {
+    return f->direct_bytes;
+}
+
 ard_status ard_sync_filesystem(const char *path, ard_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -473,7 +544,13 @@ ard_status ard_sync_filesystem(const char *path, ard_error *err) {
 }
 
 ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
-    ard_status st = flush_gathered(f, err);
+    ard_status st = ARD_OK;
+    if (f->offset > f->written && direct_off(f) != 0) { /* the tail is not a whole unit */
+        st = ard_error_set_errno(err, ARD_EIO, errno, "%s: clearing O_DIRECT on temporary file %s",
+                                 f->final_path, f->tmp_path);
+        goto fail;
+    }
+    st = flush_gathered(f, err);
     if (st != ARD_OK) {
         goto fail;
     }

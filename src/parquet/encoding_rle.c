@@ -259,6 +259,13 @@ static int64_t run_length(const rle_src *src, int64_t i, int64_t count) {
     for (size_t bits = 8 * size; bits < 64; bits *= 2) {
         word |= word << bits;
     }
+    for (; end + 4 * per_word <= count; end += 4 * per_word) { /* 32 bytes per step */
+        uint64_t c[4];
+        memcpy(c, (const uint8_t *)base + (size_t)end * size, sizeof c);
+        if (((c[0] ^ word) | (c[1] ^ word) | (c[2] ^ word) | (c[3] ^ word)) != 0) {
+            break;
+        }
+    }
     for (uint64_t chunk; end + per_word <= count; end += per_word) {
         memcpy(&chunk, (const uint8_t *)base + (size_t)end * size, sizeof chunk);
         if (chunk != word) {

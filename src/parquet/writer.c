@@ -390,6 +390,9 @@ ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *sch
     if (st == ARD_OK && w->opts.defer_sync) {
         ard_atomic_defer_sync(w->file);
     }
+    if (st == ARD_OK && w->opts.direct_io) {
+        ard_atomic_direct_io(w->file);
+    }
     if (st == ARD_OK) {
         st = ard__pqw_write_bytes(w, MAGIC, 4, err);
     }

@@ -110,6 +110,36 @@ static void check_sorted(const ard__pqw_column *c, ard__pqw_chunk *ch, const uin
     }
 }
 
+/* Dictionary indices of n 4-byte values v (a MASK's widened bytes: long runs of 0): a value
+ * equal to the one before it repeats its index without hashing, as in push_values' general loop,
+ * with the run found and filled in tight loops. */
+static int dict_runs4(ard__pqw_chunk *ch, ard__pqw_page *p, const uint8_t *v, int64_t n,
+                      size_t start) {
+    uint32_t *out = p->indices + p->num_values;
+    for (int64_t i = 0; i < n;) {
+        uint32_t x;
+        memcpy(&x, v + 4 * i, 4);
+        int64_t idx = ard__pqw_dict_insert(&ch->dict, v + 4 * i, 4, 0);
+        if (idx < 0) {
+            return -1;
+        }
+        int64_t end = i + 1;
+        for (uint32_t y; end < n; end++) {
+            memcpy(&y, v + 4 * end, 4);
+            if (y != x) {
+                break;
+            }
+        }
+        for (int64_t k = i; k < end; k++) {
+            out[k] = (uint32_t)idx;
+        }
+        i = end;
+    }
+    p->num_values += n;
+    p->values.len = start; /* values live in the dictionary */
+    return 0;
+}
+
 /* Stores a run of valid values into page p (statistics, dictionary indices). */
 static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_page *p,
                        const ard__pqw_input *in, int64_t e0, int64_t n) {
@@ -131,6 +161,9 @@ static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
     }
     if (ard__pqw_page_reserve_indices(p, n) != 0) {
         return -1;
+    }
+    if (c->type != ARD_PQ_BYTE_ARRAY && c->value_width == 4) {
+        return dict_runs4(ch, p, v, n, start);
     }
     size_t pos = 0, prev_pos = 0;
     uint32_t prev_len = UINT32_MAX;

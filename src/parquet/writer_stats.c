@@ -104,18 +104,22 @@ static void update_f64(ard__pqw_stats *s, const uint8_t *values, int64_t count) 
 static void update_int(ard__pqw_stats *s, const uint8_t *values, int64_t count, int width,
                        int uns) {
     int64_t lo = 0, hi = 0, generic = count;
-    if (width == 4 && !uns && count > 0) { /* branch-free, so it vectorises */
-        int32_t lo32, hi32;
-        memcpy(&lo32, values, 4);
-        hi32 = lo32;
+    /* 4-byte values branch-free, so the loop vectorises; unsigned ones (a MASK's uint8 widened)
+     * compare in the signed order once their top bit is flipped (SSE2 has signed compares only). */
+    if (width == 4 && count > 0) {
+        uint32_t flip = uns ? 0x80000000u : 0u;
+        uint32_t first;
+        memcpy(&first, values, 4);
+        int32_t lo32 = (int32_t)(first ^ flip), hi32 = lo32;
         for (int64_t i = 1; i < count; i++) {
-            int32_t v;
-            memcpy(&v, values + 4 * i, 4);
+            uint32_t u;
+            memcpy(&u, values + 4 * i, 4);
+            int32_t v = (int32_t)(u ^ flip);
             lo32 = v < lo32 ? v : lo32;
             hi32 = v > hi32 ? v : hi32;
         }
-        lo = lo32;
-        hi = hi32;
+        lo = uns ? (int64_t)((uint32_t)lo32 ^ flip) : lo32;
+        hi = uns ? (int64_t)((uint32_t)hi32 ^ flip) : hi32;
         generic = 0;
     }
     for (int64_t i = 0; i < generic; i++) {

@@ -128,7 +128,8 @@ void ard__tile_writer_abort(ard__tile_writer *tw) {
 }
 
 static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const char *source,
-                              ard_parquet_writer_buffers *buffers, ard_error *err) {
+                              ard_parquet_writer_buffers *buffers, int32_t direct_io,
+                              ard_error *err) {
     char grid_text[ARD_GRID_TEXT_MAX];
     ard_pq_schema_builder *sb = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
@@ -143,6 +144,7 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
         o.rows_per_row_group = ARD__TILE_ROWS_PER_GROUP;
         o.byte_stream_split = 1;
         o.defer_sync = 1; /* the caller syncs the file system once after all tiles */
+        o.direct_io = direct_io;
         o.num_kv = 4;
         o.kv_keys = keys;
         o.kv_values = vals;
@@ -154,8 +156,8 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
 }
 
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
-                                 ard_parquet_writer_buffers *buffers, ard__tile_writer **out,
-                                 ard_error *err) {
+                                 ard_parquet_writer_buffers *buffers, int32_t direct_io,
+                                 ard__tile_writer **out, ard_error *err) {
     *out = NULL;
     ard__tile_writer *tw = ard_calloc(1, sizeof *tw);
     if (tw) {
@@ -167,7 +169,7 @@ ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const c
     if (!tw || !tw->path || !tw->valid) {
         st = ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
     }
-    st = st ? st : open_writer(tw, grid, source, buffers, err);
+    st = st ? st : open_writer(tw, grid, source, buffers, direct_io, err);
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);
         ard_error_prefix(err, "writing tile %s: ", path);
@@ -227,7 +229,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
                            ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
                            ard_error *err) {
     ard__tile_writer *tw = NULL;
-    ard_status st = ard__tile_writer_open(path, grid, source, buffers, &tw, err);
+    ard_status st = ard__tile_writer_open(path, grid, source, buffers, 0, &tw, err);
     st = st ? st : ard__tile_writer_append(tw, targetid, target_class, flux, ivar, mask, rows, err);
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);

@@ -872,6 +872,8 @@ static void test_partition_bytes(void **state) {
 
 void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
+void test_atomic_direct_io(void **state); /* test_atomic_direct.c */
+void test_atomic_direct_fallback(void **state);
 void test_utf8_valid(void **state); /* test_utf8.c */
 
 int main(void) {
@@ -891,6 +893,8 @@ int main(void) {
         cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_atomic_errors),
         cmocka_unit_test(test_atomic_crash_safety),
+        cmocka_unit_test(test_atomic_direct_io),
+        cmocka_unit_test(test_atomic_direct_fallback),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_progress_quiet_when_not_tty),
         cmocka_unit_test(test_progress_lines_when_asked),
