@@ -262,21 +262,27 @@ static const char *const summary_template =
     "{{z_max}}\n"
     "{{/classes}}\n";
 
-/* The catalog part of the datasheet plus its redshift histogram, as text. */
-static char *catalog_text(const char *dir, ard_index *idx) {
+/* The datasheet of idx rendered with TEMPLATE (written to DIR/NAME) into b. */
+static void render_with(const char *dir, ard_index *idx, const char *name, const char *template,
+                        ard_buf *b) {
     char path[512];
-    snprintf(path, sizeof path, "%s/summary-template.md", dir);
-    assert_int_equal(tds_write_file(path, summary_template), 0);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(tds_write_file(path, template), 0);
     ard_datasheet_options o;
     memset(&o, 0, sizeof o);
     o.template_path = path;
-    ard_buf b;
-    ard_buf_init(&b);
+    ard_buf_init(b);
     ard_error err;
     ard_error_init(&err);
-    if (ard_datasheet_render(dir, idx, &o, &b, &err) != ARD_OK) {
+    if (ard_datasheet_render(dir, idx, &o, b, &err) != ARD_OK) {
         fail_msg("render (%s): %s", ard_index_backend(idx), err.msg);
     }
+}
+
+/* The catalog part of the datasheet plus its redshift histogram, as text. */
+static char *catalog_text(const char *dir, ard_index *idx) {
+    ard_buf b;
+    render_with(dir, idx, "summary-template.md", summary_template, &b);
     ds_model m;
     ds_agg a;
     memset(&a, 0, sizeof a);
@@ -506,20 +512,9 @@ void test_linkage_fresh(void **state) {
 
 /* The datasheet's "class median" lines of idx: one "CLASS MEDIAN" line per class. */
 static char *median_text(const char *dir, ard_index *idx) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/median-template.md", dir);
-    assert_int_equal(tds_write_file(path, "{{#classes}}\n{{class}} {{z_median}}\n{{/classes}}\n"),
-                     0);
-    ard_datasheet_options o;
-    memset(&o, 0, sizeof o);
-    o.template_path = path;
     ard_buf b;
-    ard_buf_init(&b);
-    ard_error err;
-    ard_error_init(&err);
-    if (ard_datasheet_render(dir, idx, &o, &b, &err) != ARD_OK) {
-        fail_msg("render (%s): %s", ard_index_backend(idx), err.msg);
-    }
+    render_with(dir, idx, "median-template.md",
+                "{{#classes}}\n{{class}} {{z_median}}\n{{/classes}}\n", &b);
     ard_buf_append(&b, "", 1);
     return (char *)b.data;
 }
