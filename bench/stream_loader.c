@@ -11,7 +11,13 @@
  * non-blocking take, the release and the loop). Reading the thread's CPU clock is itself a system
  * call, so it is read only around the blocking calls (its cost lands in the wait share).
  * --slots N sets prefetch_batches (the ring's depth); each line reports the ring's bytes
- * ("store_mb") and the process's peak RSS so far ("peak_rss_mb"). */
+ * ("store_mb") and the process's peak RSS so far ("peak_rss_mb").
+ *
+ * A last line ("tool": "sleep-floor") measures what any sleep costs the calling thread on this
+ * machine, as a reference for the wait share: the thread's CPU per bare nanosleep() of the run's
+ * mean blocking time (and of 1 ms), same process, after the stream. On a virtual machine a sleep
+ * and wake-up can cost tens of microseconds of the sleeper's CPU whatever the code around it does,
+ * so waits per batch times this floor is the least a consumer that has to wait can pay. */
 #include "ard/stream.h"
 
 #include <stdio.h>
@@ -45,6 +51,19 @@ static double clock_s(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The calling thread's CPU microseconds per nanosleep() of `seconds` (mean of 16; 0 when 0). */
+static double sleep_cpu_us(double seconds) {
+    if (seconds <= 0) {
+        return 0.0;
+    }
+    struct timespec d = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    for (int i = 0; i < 16; i++) {
+        nanosleep(&d, NULL);
+    }
+    return (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) / 16.0 * 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -87,15 +106,17 @@ int main(int argc, char **argv) {
     volatile float sink = 0;
     ard_batch b;
     ard_status st;
-    double wait_cpu = 0;
-    int64_t waits = 0;
+    double wait_cpu = 0, wait_wall_all = 0;
+    int64_t waits = 0, waits_all = 0;
     for (;;) {
         st = ard_store_acquire(c, 0, &b, &err);
         if (st == ARD_ELIMIT) { /* nothing ready: block, and count that CPU as waiting */
-            double w0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+            double w0 = clock_s(CLOCK_THREAD_CPUTIME_ID), ww0 = clock_s(CLOCK_MONOTONIC);
             st = ard_store_acquire(c, -1, &b, &err);
             wait_cpu += clock_s(CLOCK_THREAD_CPUTIME_ID) - w0;
+            wait_wall_all += clock_s(CLOCK_MONOTONIC) - ww0;
             waits++;
+            waits_all++;
         }
         if (st != ARD_OK || b.epoch != epoch) {
             double t = clock_s(CLOCK_MONOTONIC) - t0, cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
@@ -141,5 +162,9 @@ int main(int argc, char **argv) {
     (void)sink;
     ard_store_close(c);
     ard_loader_free(l);
+    double mean_wait = waits_all ? wait_wall_all / (double)waits_all : 0.0;
+    printf("{\"tool\": \"sleep-floor\", \"threads\": %d, \"mean_wait_ms\": %.3f, "
+           "\"cpu_us_per_sleep_of_mean_wait\": %.1f, \"cpu_us_per_sleep_1ms\": %.1f}\n",
+           o.threads, mean_wait * 1e3, sleep_cpu_us(mean_wait), sleep_cpu_us(1e-3));
     return st == ARD_EEOF ? 0 : 1;
 }
