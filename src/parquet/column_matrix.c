@@ -1,8 +1,9 @@
 /* The spectra fast path: a list<float> column whose lists all have one length, decoded page by page
  * straight into a contiguous rows x width float32 matrix. A clean page (no null element, no null or empty
- * list) is decoded in one call directly into its place in the matrix and only its repetition levels are
- * checked; other pages are scattered level by level. Memory: the stored chunk, one decoded page, levels
- * of one page, and the output. */
+ * list) is decoded in one call directly into its place in the matrix; when its level runs alone show
+ * that (whole_page: one RLE run of present elements, repetition levels exactly records of the width)
+ * no level is decoded at all, else its levels are checked in windows; other pages are scattered level
+ * by level. Memory: the stored chunk, one decoded page, levels of one window, and the output. */
 #include "column_int.h"
 
 #include <math.h>
