@@ -22,6 +22,7 @@
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
 #include "common/ard_test.h"
+#include "decode_fixture.h"
 #include "suites.h"
 
 #include <math.h>
@@ -37,37 +38,6 @@ typedef struct shape {
     int32_t codec, bss, page_version;
     enum kind kind;
 } shape;
-
-typedef struct fixture {
-    char *dir;
-    char path[512];
-} fixture;
-
-static uint64_t mix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Values with NaNs of several payloads and signs, infinities and -0. */
-static float value_at(uint64_t *s, int64_t k) {
-    uint64_t r = mix(s);
-    if (r % 89 == 0) {
-        uint32_t bits = 0x7fc00000u | (uint32_t)(k & 0x3fffff) | (r & 1 ? 0x80000000u : 0);
-        float f;
-        memcpy(&f, &bits, sizeof f);
-        return f;
-    }
-    if (r % 101 == 0) {
-        return r & 2 ? INFINITY : -0.0f;
-    }
-    return (float)((double)(r >> 11) * 0x1.0p-53 * 100.0 - 50.0);
-}
-
-static void set_bit(uint8_t *bits, int64_t i) {
-    bits[i / 8] = (uint8_t)(bits[i / 8] | 1u << (i % 8));
-}
 
 /* Lists of sh->width floats; the kind spoils a few rows of the second row group only (a null element
  * in every 7th row from row 40, null lists, empty lists, or one list a float short), so the pages of
@@ -85,7 +55,7 @@ static ard_status write_lists(ard_pq_writer *w, const shape *sh, const float *v,
         int spoil = in_rg >= 40 && in_rg < sh->rg_rows && in_rg % 7 == 0;
         ids[i] = i;
         if (!(sh->kind == NULL_LISTS && spoil)) {
-            set_bit(rowv, i);
+            dfx_set_bit(rowv, i);
         }
         int64_t len = width;
         len -= sh->kind == EMPTY_LISTS && spoil ? width : 0;
@@ -93,7 +63,7 @@ static ard_status write_lists(ard_pq_writer *w, const shape *sh, const float *v,
         offsets[i] = at;
         for (int64_t j = 0; j < len; j++, at++) {
             if (!(sh->kind == NULL_ELEMENTS && spoil && j == (i * 31) % width)) {
-                set_bit(elem, at);
+                dfx_set_bit(elem, at);
             }
         }
     }
@@ -109,46 +79,13 @@ static ard_status write_lists(ard_pq_writer *w, const shape *sh, const float *v,
     return st;
 }
 
+static ard_status shape_rows(ard_pq_writer *w, const float *v, const void *ctx, ard_error *err) {
+    return write_lists(w, ctx, v, err);
+}
+
 static void write_shape(const char *path, const shape *sh) {
-    float *v = malloc((size_t)(sh->rows * sh->width) * sizeof *v + 1);
-    assert_non_null(v);
-    uint64_t s = 7;
-    for (int64_t k = 0; k < sh->rows * sh->width; k++) {
-        v[k] = value_at(&s, k);
-    }
-    ard_error err;
-    ard_error_init(&err);
-    ard_pq_schema_builder *sb = NULL;
-    assert_int_equal(ard_pq_schema_new(&sb, &err), ARD_OK);
-    assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL,
-                                              0, NULL, &err),
-                     ARD_OK);
-    assert_int_equal(ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, NULL, &err),
-                     ARD_OK);
-    ard_pq_writer_options o;
-    ard_pq_writer_options_init(&o);
-    o.codec = (ard_pq_codec)sh->codec;
-    o.byte_stream_split = sh->bss;
-    o.disable_dictionary = 1;
-    o.disable_page_index = 1;
-    o.disable_crc = 1;
-    o.page_version = sh->page_version;
-    o.page_size_bytes = sh->page_bytes;
-    o.rows_per_row_group = sh->rg_rows;
-    ard_pq_writer *w = NULL;
-    assert_int_equal(ard_pq_writer_open(path, sb, &o, &w, &err), ARD_OK);
-    ard_status st = write_lists(w, sh, v, &err);
-    if (st == ARD_OK) {
-        st = ard_pq_writer_close(w, &err);
-    } else {
-        ard_pq_writer_abort(w);
-    }
-    if (st != ARD_OK) {
-        fail_msg("writing %s: %s", path, err.msg);
-    }
-    ard_pq_schema_free(sb);
-    free(v);
+    dfx_write_file(path, sh->rows * sh->width, sh->codec, sh->bss, sh->page_version, 0,
+                   sh->page_bytes, sh->rg_rows, shape_rows, sh);
 }
 
 static void clear_bit(uint8_t *bits, int64_t i) {
@@ -238,38 +175,12 @@ static void reference_reset(ard_pq_f32_matrix *m) {
     memset(m, 0, sizeof *m);
 }
 
-static void assert_same_matrix(const ard_pq_f32_matrix *a, const ard_pq_f32_matrix *b) {
-    assert_int_equal(a->rows, b->rows);
-    assert_int_equal(a->width, b->width);
-    size_t n = (size_t)(a->rows * a->width);
-    assert_memory_equal(a->values, b->values, n * sizeof(float)); /* NaN payloads included */
-    assert_true((a->validity == NULL) == (b->validity == NULL));
-    if (a->validity && n > 0) {
-        for (size_t i = 0; i < n; i++) {
-            assert_int_equal((a->validity[i / 8] >> (i % 8)) & 1,
-                             (b->validity[i / 8] >> (i % 8)) & 1);
-        }
-    }
-    assert_true((a->row_validity == NULL) == (b->row_validity == NULL));
-    if (a->row_validity) {
-        for (int64_t i = 0; i < a->rows; i++) {
-            assert_int_equal((a->row_validity[i / 8] >> (i % 8)) & 1,
-                             (b->row_validity[i / 8] >> (i % 8)) & 1);
-        }
-    }
-}
-
 /* One file read every way (from the file, from memory, allocating and _into a buffer of garbage)
  * against the plain path, row group by row group. Returns the pages placed whole meanwhile. */
 static uint64_t compare_with_plain(const char *path) {
-    size_t size = 0;
-    uint8_t *bytes = ard_test_read_file(path, &size);
-    assert_non_null(bytes);
+    uint8_t *bytes = NULL;
     ard_parquet_file *pf = NULL, *pm = NULL;
-    assert_int_equal(ard_parquet_open(path, NULL, &pf, NULL), ARD_OK);
-    assert_int_equal(ard_parquet_open_memory(bytes, size, "mem", NULL, &pm, NULL), ARD_OK);
-    int32_t leaf = ard_parquet_find_leaf(pf, "FLUX.list.element");
-    assert_true(leaf >= 0);
+    int32_t leaf = dfx_open_both(path, &bytes, &pf, &pm);
     uint64_t before = ard__pq_whole_pages();
     for (int32_t rg = 0; rg < ard_parquet_metadata(pf)->num_row_groups; rg++) {
         ard_pq_f32_matrix ref, a, b;
@@ -287,22 +198,9 @@ static uint64_t compare_with_plain(const char *path) {
         if (sr != ARD_OK) {
             continue;
         }
-        assert_same_matrix(&a, &ref);
-        assert_same_matrix(&b, &ref);
-        int64_t cap = ref.rows * ref.width + 64, rows = 0, width = 0;
-        float *into = malloc((size_t)cap * sizeof *into);
-        uint8_t *valid = malloc((size_t)cap / 8 + 1);
-        memset(into, 0xA5, (size_t)cap * sizeof *into);
-        memset(valid, 0x5A, (size_t)cap / 8 + 1);
-        int32_t nulls = -1;
-        assert_int_equal(ard_parquet_read_f32_matrix_into(pf, rg, leaf, into, cap, valid, &rows,
-                                                          &width, &nulls, NULL),
-                         ARD_OK);
-        assert_int_equal(rows * width, ref.rows * ref.width);
-        assert_memory_equal(into, ref.values, (size_t)(rows * width) * sizeof(float));
-        assert_int_equal(nulls, ref.validity != NULL);
-        free(into);
-        free(valid);
+        dfx_assert_same_matrix(&a, &ref);
+        dfx_assert_same_matrix(&b, &ref);
+        dfx_assert_into(pf, rg, leaf, &ref);
         reference_reset(&ref);
         ard_pq_matrix_reset(&a);
         ard_pq_matrix_reset(&b);
@@ -315,26 +213,13 @@ static uint64_t compare_with_plain(const char *path) {
 }
 
 static int setup(void **state) {
-    fixture *fx = calloc(1, sizeof *fx);
-    fx->dir = ard_test_tmpdir("decode-whole");
-    assert_non_null(fx->dir);
-    snprintf(fx->path, sizeof fx->path, "%s/spectra.parquet", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *fx = *state;
-    ard_test_rmtree(fx->dir);
-    free(fx->dir);
-    free(fx);
-    return 0;
+    return dfx_setup(state, "decode-whole");
 }
 
 /* 4.4 MB chunks of 300 KiB pages cut inside rows: uncompressed pages are deferred (read from the
  * file straight into place), compressed ones go through scratch or are staged (ZSTD). */
 static void test_codecs(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     static const int32_t codecs[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_SNAPPY, ARD_PQ_ZSTD};
     for (size_t c = 0; c < 3; c++) {
         for (int32_t bss = 0; bss < 2; bss++) {
@@ -354,7 +239,7 @@ static void test_codecs(void **state) {
 /* Nulls, null lists, empty and uneven lists in the second row group: its spoilt pages take the
  * windows (and report the uneven and empty lists), the pages around them stay whole. */
 static void test_spoilt_rows(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     static const enum kind kinds[] = {NULL_ELEMENTS, NULL_LISTS, EMPTY_LISTS, UNEVEN};
     static const int32_t codecs[] = {ARD_PQ_UNCOMPRESSED, ARD_PQ_ZSTD};
     for (size_t k = 0; k < 4; k++) {
@@ -370,7 +255,7 @@ static void test_spoilt_rows(void **state) {
 /* Narrow and odd widths in small pages (many per chunk, cut anywhere in a row): repetition levels
  * all zero (width 1), all bit-packed (2, 3), and groups that straddle records (7, 9, 63, 64, 65). */
 static void test_widths(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     static const int64_t widths[] = {1, 2, 3, 7, 9, 63, 64, 65, 1000};
     for (size_t i = 0; i < sizeof widths / sizeof *widths; i++) {
         for (int32_t version = 1; version <= 2; version++) {
@@ -431,7 +316,7 @@ static void check_stream(const uint8_t *enc, size_t len, int64_t n, int64_t phas
 
 /* Every phase of a narrow record, a few random ones of a wide one. */
 static int64_t next_phase(uint64_t *s, int64_t phase, int64_t w) {
-    return phase + (w > 10 ? (int64_t)(1 + mix(s) % (uint64_t)(w / 3)) : 1);
+    return phase + (w > 10 ? (int64_t)(1 + dfx_mix(s) % (uint64_t)(w / 3)) : 1);
 }
 
 /* Record patterns (every width and phase, hybrid-encoded by the writer's encoder and as one packed
@@ -449,16 +334,16 @@ static void test_record_levels(void **state) {
         int64_t w = widths[wi];
         for (int64_t phase = 0; phase < w; phase = next_phase(&s, phase, w)) {
             for (int flip = 0; flip < 3; flip++) {
-                int64_t n = NL - (int64_t)(mix(&s) % 50);
+                int64_t n = NL - (int64_t)(dfx_mix(&s) % 50);
                 for (int64_t i = 0; i < n; i++) {
                     lv[i] = (phase + i) % w == 0 ? 0 : 1;
                 }
                 if (flip > 0) {
-                    int64_t at = (int64_t)(mix(&s) % (uint64_t)n);
+                    int64_t at = (int64_t)(dfx_mix(&s) % (uint64_t)n);
                     lv[at] = (int16_t)(1 - lv[at]);
                 }
                 if (flip == 2) { /* and a record that starts early (an uneven list) */
-                    int64_t at = (int64_t)(mix(&s) % (uint64_t)n);
+                    int64_t at = (int64_t)(dfx_mix(&s) % (uint64_t)n);
                     lv[at] = 0;
                 }
                 ard_buf enc;
@@ -471,7 +356,7 @@ static void test_record_levels(void **state) {
                 check_stream(packed, plen, n, phase, w);
                 check_stream(packed, plen - 1, n, phase, w);
                 /* two reads: the second starts where the first left the stream (mid group) */
-                int64_t cut = 1 + (int64_t)(mix(&s) % (uint64_t)(n - 1));
+                int64_t cut = 1 + (int64_t)(dfx_mix(&s) % (uint64_t)(n - 1));
                 ard__levels ls;
                 ard__levels_init(&ls, enc.data, enc.len, 1);
                 int first = ard__levels_are_records(&ls, cut, phase, w);
@@ -577,7 +462,7 @@ static void read_damaged(const char *path, const uint8_t *bytes, size_t size) {
                 continue;
             }
             assert_int_equal(reference_matrix(pm, rg, leaf, &ref), ARD_OK);
-            assert_same_matrix(&m, &ref);
+            dfx_assert_same_matrix(&m, &ref);
             reference_reset(&ref);
             ard_pq_matrix_reset(&m);
         }
@@ -601,7 +486,7 @@ static int chunk_pages(const uint8_t *bytes, const ard_pq_column_chunk *cc, int6
 }
 
 static void test_lying_headers(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     shape sh = {1000, 2 * 1100 + 300, 1100, 300 << 10, ARD_PQ_UNCOMPRESSED, 0, 1, CLEAN};
     write_shape(fx->path, &sh);
     size_t size = 0;
@@ -662,7 +547,7 @@ static void test_lying_headers(void **state) {
 /* The file shrinks under an open reader: inside a page header, inside its levels, inside its values
  * (first page and last page of a row group): an error naming the file, never a crash. */
 static void test_truncated(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     shape sh = {1000, 2 * 1100 + 300, 1100, 300 << 10, ARD_PQ_UNCOMPRESSED, 0, 1, CLEAN};
     for (int cut = 0; cut < 6; cut++) {
         write_shape(fx->path, &sh);
@@ -695,11 +580,11 @@ static void test_truncated(void **state) {
 int ard_test_decode_whole_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_levels),
-        cmocka_unit_test_setup_teardown(test_codecs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_spoilt_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_widths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lying_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_codecs, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_spoilt_rows, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_widths, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_lying_headers, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_truncated, setup, dfx_teardown),
     };
     return cmocka_run_group_tests_name("parquet_decode_whole", tests, NULL, NULL);
 }
