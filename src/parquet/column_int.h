@@ -144,6 +144,9 @@ ard_status ard__chunk_page_values_into(ard__chunk_reader *cr, ard__page *pg, uin
 /* Staged pages the matrix reader decompressed straight into place since the process started
  * (column_matrix.c; tests). */
 uint64_t ard__pq_staged_in_place(void);
+/* Pages the matrix reader placed whole, on their run-length levels alone, without decoding a level
+ * (column_matrix.c; tests). */
+uint64_t ard__pq_whole_pages(void);
 /* `st`, or ARD_EIO (naming the file and offset) when the chunk's mapping faulted because the file
  * was truncated while it was read. Every reader calls it on its final status before closing: values
  * decoded from a vanished range are zeros, never results. */
@@ -178,6 +181,11 @@ ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error 
 /* 1 when the next n levels are all `value` in RLE runs (reads run headers only); 0 when a run is
  * bit-packed, holds another value or is malformed, or the stream is short. Consumes the stream. */
 int ard__levels_all_rle(ard__levels *ls, int64_t n, int16_t value);
+/* 1 when the next n repetition levels (bit width 1) are those of records of exactly `w` entries laid
+ * end to end, the first level at entry `phase` of its record: 0 where (phase + i) % w == 0, 1
+ * everywhere else. Reads run headers and packed bytes only (no level is decoded into an array); 0
+ * when the levels differ, the stream is short or malformed, or bw != 1. Consumes the stream. */
+int ard__levels_are_records(ard__levels *ls, int64_t n, int64_t phase, int64_t w);
 
 /* One vectorisable pass over levels: how many equal `target`, and their range (0, 0 when n == 0). */
 int64_t ard__level_stats(const int16_t *levels, int64_t n, int16_t target, int16_t *lo_out,

@@ -1,8 +1,9 @@
 /* The spectra fast path: a list<float> column whose lists all have one length, decoded page by page
  * straight into a contiguous rows x width float32 matrix. A clean page (no null element, no null or empty
- * list) is decoded in one call directly into its place in the matrix and only its repetition levels are
- * checked; other pages are scattered level by level. Memory: the stored chunk, one decoded page, levels
- * of one page, and the output. */
+ * list) is decoded in one call directly into its place in the matrix; when its level runs alone show
+ * that (whole_page: one RLE run of present elements, repetition levels exactly records of the width)
+ * no level is decoded at all, else its levels are checked in windows; other pages are scattered level
+ * by level. Memory: the stored chunk, one decoded page, levels of one window, and the output. */
 #include "column_int.h"
 
 #include <math.h>
@@ -11,6 +12,8 @@
 
 /* Staged pages decompressed straight into the matrix since the process started (tests). */
 static _Atomic uint64_t ard__staged_in_place;
+/* Pages placed whole on their run-length levels alone (whole_page) since the process started. */
+static _Atomic uint64_t ard__whole_pages;
 
 typedef struct matrix_state {
     ard_pq_f32_matrix *m;
@@ -419,6 +422,55 @@ static ard_status staged_values(matrix_state *s, ard__chunk_reader *cr, ard__pag
     return st;
 }
 
+/* A lazy page whose levels say that every entry is a present element and that its records have
+ * exactly the matrix width (checked on the level runs and packed bytes; no level is decoded): its n
+ * values go to their place in one piece: read from the file, decompressed, copied or decoded there.
+ * *done = 0 (nothing consumed) when the page needs the windows: nulls, empty or uneven lists, too
+ * few values, a page that does not fit where it starts; they report any damage. */
+static ard_status whole_page(matrix_state *s, ard__chunk_reader *cr, ard__page *pg, int *done,
+                             ard_error *err) {
+    ard_pq_f32_matrix *m = s->m;
+    int64_t w = m->width, n = pg->num_levels;
+    int fresh = s->row < 0 || s->col == w; /* the page must start a record */
+    int64_t start = fresh ? (s->row + 1) * w : s->row * w + s->col;
+    size_t bytes = (size_t)n * sizeof(float);
+    int plain = pg->encoding == ARD_PQ_PLAIN;
+    *done = 0;
+    if (w <= 0 || n <= 0 || start > m->rows * w - n || (pg->must_start_record && !fresh) ||
+        (plain && pg->values_len < bytes) || (pg->staged && pg->values_len != bytes)) {
+        return ARD_OK;
+    }
+    ard__levels rs, ds;
+    ard__levels_init(&rs, pg->rep_data, pg->rep_len, ard__bit_width((uint64_t)cr->max_rep));
+    ard__levels_init(&ds, pg->def_data, pg->def_len, ard__bit_width((uint64_t)cr->max_def));
+    if ((cr->max_def > 0 && !ard__levels_all_rle(&ds, n, cr->max_def)) ||
+        !ard__levels_are_records(&rs, n, fresh ? 0 : s->col, w)) {
+        return ARD_OK;
+    }
+    uint8_t *out = (uint8_t *)(m->values + start);
+    ard_status st;
+    if (pg->staged) {
+        atomic_fetch_add(&ard__staged_in_place, 1);
+        st = ard__chunk_page_values_into(cr, pg, out, err);
+    } else if (pg->deferred && plain) {
+        st = ard__pq_file_read(cr->file, pg->values_offset, bytes, out, err);
+    } else {
+        st = ard__chunk_page_values(cr, pg, err); /* deferred pages of other encodings */
+        ard__page dense = *pg;
+        dense.num_values = n;
+        if (st == ARD_OK && plain) {
+            memcpy(out, pg->values, bytes);
+        } else if (st == ARD_OK) {
+            st = ard__decode_fixed(cr, &dense, out, err);
+        }
+    }
+    atomic_fetch_add(&ard__whole_pages, 1);
+    *done = 1;
+    s->row = (start + n - 1) / w;
+    s->col = start + n - s->row * w;
+    return st;
+}
+
 /* The list width from the first record of a lazy page that has elements, streaming its levels in
  * windows (so even a page of millions of levels needs no full level arrays). -1 when the page does
  * not show it (then the page is handled in one window). */
@@ -453,11 +505,19 @@ static ard_status lazy_page(matrix_state *s, ard__chunk_reader *cr, ard__page *p
                             ard_error *err) {
     const float *src = NULL;
     int64_t avail = 0, vi = 0;
-    ard_status st = lazy_values(s, cr, pg, &src, &avail, err);
     int64_t w = s->m->values ? s->m->width : probe_width(s, cr, pg, rows);
-    if (st == ARD_OK && !s->m->values && w >= 0) {
+    ard_status st = ARD_OK;
+    if (!s->m->values && w >= 0) {
         st = allocate(s, cr, rows, w, err);
     }
+    int done = 0;
+    if (st == ARD_OK && s->m->values) {
+        st = whole_page(s, cr, pg, &done, err);
+    }
+    if (st != ARD_OK || done) {
+        return st;
+    }
+    st = lazy_values(s, cr, pg, &src, &avail, err);
     if (st == ARD_OK && pg->staged) {
         st = staged_values(s, cr, pg, &src, err);
     }
@@ -660,6 +720,10 @@ ard_status ard_parquet_read_f32_matrix_into(const ard_parquet_file *file, int32_
 
 uint64_t ard__pq_staged_in_place(void) {
     return atomic_load(&ard__staged_in_place);
+}
+
+uint64_t ard__pq_whole_pages(void) {
+    return atomic_load(&ard__whole_pages);
 }
 
 void ard_pq_matrix_reset(ard_pq_f32_matrix *m) {

@@ -113,3 +113,79 @@ ard_status ard__levels_read(ard__levels *ls, int16_t *out, int64_t n, ard_error 
     }
     return ARD_OK;
 }
+
+/* Checks the next `count` packed levels (bit width 1, whole bytes of 8) against the record pattern of
+ * ard__levels_are_records; *pos and *zero advance. */
+static int packed_records(ard__levels *ls, int64_t count, int64_t w, int64_t *pos, int64_t *zero) {
+    int64_t bytes = count / 8;
+    for (int64_t b = 0; b < bytes;) {
+        uint64_t word;
+        if (bytes - b >= 8 && *zero >= *pos + 64) { /* no record starts in the next 64 levels */
+            memcpy(&word, ls->p + b, sizeof word);
+            if (word != UINT64_MAX) {
+                return 0;
+            }
+            b += 8;
+            *pos += 64;
+            continue;
+        }
+        unsigned expect = 0xFF;
+        while (*zero < *pos + 8) {
+            expect &= ~(1u << (*zero - *pos));
+            *zero += w;
+        }
+        if (ls->p[b] != expect) {
+            return 0;
+        }
+        b++;
+        *pos += 8;
+    }
+    ls->p += bytes;
+    ls->packed_left -= bytes * 8;
+    return 1;
+}
+
+int ard__levels_are_records(ard__levels *ls, int64_t n, int64_t phase, int64_t w) {
+    if (ls->bw != 1 || w <= 0 || phase < 0 || phase >= w) {
+        return 0;
+    }
+    int64_t pos = 0, zero = phase == 0 ? 0 : w - phase; /* the next level that must be 0 */
+    while (pos < n) {
+        if (ls->group_pos < 8) { /* the rest of an unpacked group */
+            uint32_t v = ls->group[ls->group_pos++];
+            if (v != (uint32_t)(pos != zero)) { /* 0 where a record starts */
+                return 0;
+            }
+            zero += pos == zero ? w : 0;
+            pos++;
+        } else if (ls->rle_left > 0) {
+            int64_t m = n - pos < ls->rle_left ? n - pos : ls->rle_left;
+            if (ls->rle_value == 1 && zero < pos + m) {
+                return 0; /* a record would start inside a run of continuations */
+            }
+            if (ls->rle_value == 0) { /* every level of the run starts a record */
+                if (zero != pos || (m > 1 && w != 1)) {
+                    return 0;
+                }
+                zero = w == 1 ? pos + m : zero + w;
+            } else if (ls->rle_value != 1) {
+                return 0;
+            }
+            pos += m;
+            ls->rle_left -= m;
+        } else if (ls->packed_left >= 8 && n - pos >= 8) {
+            int64_t m = n - pos < ls->packed_left ? n - pos : ls->packed_left;
+            if (!packed_records(ls, m, w, &pos, &zero)) {
+                return 0;
+            }
+        } else if (ls->packed_left > 0) {
+            ard__bitunpack32(ls->p, 1, ls->group, 8);
+            ls->p += 1;
+            ls->packed_left -= 8;
+            ls->group_pos = 0;
+        } else if (next_run(ls, NULL) != ARD_OK) {
+            return 0;
+        }
+    }
+    return 1;
+}

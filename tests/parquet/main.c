@@ -9,6 +9,7 @@ int main(void) {
     failed += ard_test_fuzz_replay_run();
     failed += ard_test_chunk_map_run();
     failed += ard_test_decode_direct_run();
+    failed += ard_test_decode_whole_run();
     failed += ard_test_stat_value_run();
     return failed == 0 ? 0 : 1;
 }

@@ -8,6 +8,7 @@ int ard_test_column_run(void);
 int ard_test_fuzz_replay_run(void);
 int ard_test_chunk_map_run(void);
 int ard_test_decode_direct_run(void);
+int ard_test_decode_whole_run(void);
 int ard_test_stat_value_run(void);
 
 #endif

@@ -18,6 +18,7 @@
 #include "ard/parquet.h"
 #include "ard/parquet_write.h"
 #include "common/ard_test.h"
+#include "decode_fixture.h"
 #include "suites.h"
 
 #include <math.h>
@@ -32,37 +33,6 @@ enum { WIDTH = 1000, RG_ROWS = 1100, ROWS = 2 * RG_ROWS + 300 };
 
 enum kind { CLEAN, NULL_ELEMENTS, NULL_LISTS, UNEVEN };
 
-typedef struct fixture {
-    char *dir;
-    char path[512];
-} fixture;
-
-static uint64_t mix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* Values with NaNs of several payloads and signs, infinities and -0. */
-static float value_at(uint64_t *s, int64_t k) {
-    uint64_t r = mix(s);
-    if (r % 97 == 0) {
-        uint32_t bits = 0x7fc00000u | (uint32_t)(k & 0x3fffff) | (r & 1 ? 0x80000000u : 0);
-        float f;
-        memcpy(&f, &bits, sizeof f);
-        return f;
-    }
-    if (r % 101 == 0) {
-        return r & 2 ? INFINITY : -0.0f;
-    }
-    return (float)((double)(r >> 11) * 0x1.0p-53 * 100.0 - 50.0);
-}
-
-static void set_bit(uint8_t *bits, int64_t i) {
-    bits[i / 8] = (uint8_t)(bits[i / 8] | 1u << (i % 8));
-}
-
 static ard_status write_rows(ard_pq_writer *w, enum kind kind, const float *v, ard_error *err) {
     int64_t *ids = malloc(ROWS * sizeof *ids);
     uint8_t *elem = calloc((size_t)ROWS * WIDTH / 8 + 1, 1);
@@ -74,14 +44,15 @@ static ard_status write_rows(ard_pq_writer *w, enum kind kind, const float *v, a
         ids[i] = i;
         /* null lists in a few rows; null elements only in rows 300-340 of each row group, so
          * the pages before them are clean and a page with them changes path half way */
-        if (!(kind == NULL_LISTS && mix(&s) % 40 == 0)) {
-            set_bit(rowv, i);
+        if (!(kind == NULL_LISTS && dfx_mix(&s) % 40 == 0)) {
+            dfx_set_bit(rowv, i);
         }
         for (int64_t j = 0; j < WIDTH; j++) {
             int64_t in_rg = i % RG_ROWS;
-            int null = kind == NULL_ELEMENTS && in_rg >= 300 && in_rg < 340 && mix(&s) % 50 == 0;
+            int null =
+                kind == NULL_ELEMENTS && in_rg >= 300 && in_rg < 340 && dfx_mix(&s) % 50 == 0;
             if (!null) {
-                set_bit(elem, i * WIDTH + j);
+                dfx_set_bit(elem, i * WIDTH + j);
             }
         }
         /* uneven: row 500 of the second row group is one element short */
@@ -102,47 +73,19 @@ static ard_status write_rows(ard_pq_writer *w, enum kind kind, const float *v, a
     return st;
 }
 
+typedef struct coded {
+    enum kind kind;
+} coded;
+
+static ard_status coded_rows(ard_pq_writer *w, const float *v, const void *ctx, ard_error *err) {
+    return write_rows(w, ((const coded *)ctx)->kind, v, err);
+}
+
 static void write_coded(const char *path, enum kind kind, int32_t page_version, int32_t crc,
                         int32_t codec) {
-    float *v = malloc((size_t)ROWS * WIDTH * sizeof *v);
-    assert_non_null(v);
-    uint64_t s = 7;
-    for (int64_t k = 0; k < (int64_t)ROWS * WIDTH; k++) {
-        v[k] = value_at(&s, k);
-    }
-    ard_error err;
-    ard_error_init(&err);
-    ard_pq_schema_builder *sb = NULL;
-    assert_int_equal(ard_pq_schema_new(&sb, &err), ARD_OK);
-    assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED, NULL,
-                                              0, NULL, &err),
-                     ARD_OK);
-    assert_int_equal(ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                            ARD_PQ_OPTIONAL, NULL, NULL, &err),
-                     ARD_OK);
-    ard_pq_writer_options o;
-    ard_pq_writer_options_init(&o);
-    o.codec = (ard_pq_codec)codec;
-    o.byte_stream_split = 0;
-    o.disable_dictionary = 1;
-    o.disable_page_index = 1;
-    o.disable_crc = !crc;
-    o.page_version = page_version;
-    o.page_size_bytes = 300 << 10;
-    o.rows_per_row_group = RG_ROWS;
-    ard_pq_writer *w = NULL;
-    assert_int_equal(ard_pq_writer_open(path, sb, &o, &w, &err), ARD_OK);
-    ard_status st = write_rows(w, kind, v, &err);
-    if (st == ARD_OK) {
-        st = ard_pq_writer_close(w, &err);
-    } else {
-        ard_pq_writer_abort(w);
-    }
-    if (st != ARD_OK) {
-        fail_msg("writing %s: %s", path, err.msg);
-    }
-    ard_pq_schema_free(sb);
-    free(v);
+    coded c = {kind};
+    dfx_write_file(path, (int64_t)ROWS * WIDTH, codec, 0, page_version, crc, 300 << 10, RG_ROWS,
+                   coded_rows, &c);
 }
 
 static void write_file(const char *path, enum kind kind, int32_t page_version, int32_t crc) {
@@ -150,35 +93,7 @@ static void write_file(const char *path, enum kind kind, int32_t page_version, i
 }
 
 static int setup(void **state) {
-    fixture *fx = calloc(1, sizeof *fx);
-    fx->dir = ard_test_tmpdir("decode-direct");
-    assert_non_null(fx->dir);
-    snprintf(fx->path, sizeof fx->path, "%s/spectra.parquet", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *fx = *state;
-    ard_test_rmtree(fx->dir);
-    free(fx->dir);
-    free(fx);
-    return 0;
-}
-
-static void assert_same_matrix(const ard_pq_f32_matrix *a, const ard_pq_f32_matrix *b) {
-    assert_int_equal(a->rows, b->rows);
-    assert_int_equal(a->width, b->width);
-    size_t n = (size_t)(a->rows * a->width);
-    assert_memory_equal(a->values, b->values, n * sizeof(float)); /* NaN payloads included */
-    assert_true((a->validity == NULL) == (b->validity == NULL));
-    if (a->validity) {
-        assert_memory_equal(a->validity, b->validity, (n + 7) / 8);
-    }
-    assert_true((a->row_validity == NULL) == (b->row_validity == NULL));
-    if (a->row_validity) {
-        assert_memory_equal(a->row_validity, b->row_validity, (size_t)(a->rows + 7) / 8);
-    }
+    return dfx_setup(state, "decode-direct");
 }
 
 /* 1 when the chunk's first data page comes back with its values left in the file. */
@@ -197,14 +112,9 @@ static int first_page_deferred(ard_parquet_file *pq, int32_t rg, int32_t leaf) {
 /* Every row group read from the file (deferred where possible) and from memory (never deferred),
  * through both the allocating and the _into API: same status, same bits. */
 static void compare_paths(const char *path, int expect_deferred, ard_status expect_rg1) {
-    size_t size = 0;
-    uint8_t *bytes = ard_test_read_file(path, &size);
-    assert_non_null(bytes);
+    uint8_t *bytes = NULL;
     ard_parquet_file *pf = NULL, *pm = NULL;
-    assert_int_equal(ard_parquet_open(path, NULL, &pf, NULL), ARD_OK);
-    assert_int_equal(ard_parquet_open_memory(bytes, size, "mem", NULL, &pm, NULL), ARD_OK);
-    int32_t leaf = ard_parquet_find_leaf(pf, "FLUX.list.element");
-    assert_true(leaf >= 0);
+    int32_t leaf = dfx_open_both(path, &bytes, &pf, &pm);
     assert_int_equal(first_page_deferred(pf, 0, leaf), expect_deferred);
     assert_int_equal(first_page_deferred(pm, 0, leaf), 0);
     int32_t groups = ard_parquet_metadata(pf)->num_row_groups;
@@ -221,27 +131,8 @@ static void compare_paths(const char *path, int expect_deferred, ard_status expe
         if (sa != ARD_OK) {
             continue;
         }
-        assert_same_matrix(&a, &b);
-        /* _into a buffer full of garbage, with a caller bitmap */
-        int64_t cap = (int64_t)RG_ROWS * WIDTH;
-        float *into = malloc((size_t)cap * sizeof *into);
-        uint8_t *valid = malloc((size_t)cap / 8 + 1);
-        memset(into, 0xA5, (size_t)cap * sizeof *into);
-        memset(valid, 0x5A, (size_t)cap / 8 + 1);
-        int64_t rows = 0, width = 0;
-        int32_t nulls = -1;
-        assert_int_equal(ard_parquet_read_f32_matrix_into(pf, rg, leaf, into, cap, valid, &rows,
-                                                          &width, &nulls, NULL),
-                         ARD_OK);
-        assert_int_equal(rows, a.rows);
-        assert_int_equal(width, a.width);
-        assert_memory_equal(into, a.values, (size_t)(rows * width) * sizeof(float));
-        assert_int_equal(nulls, a.validity != NULL);
-        if (a.validity) {
-            assert_memory_equal(valid, a.validity, (size_t)(rows * width) / 8);
-        }
-        free(into);
-        free(valid);
+        dfx_assert_same_matrix(&a, &b);
+        dfx_assert_into(pf, rg, leaf, &a); /* into garbage, with a caller bitmap */
         ard_pq_matrix_reset(&a);
         ard_pq_matrix_reset(&b);
     }
@@ -251,19 +142,19 @@ static void compare_paths(const char *path, int expect_deferred, ard_status expe
 }
 
 static void test_clean_v1(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, CLEAN, 1, 0);
     compare_paths(fx->path, 1, ARD_OK);
 }
 
 static void test_clean_v2(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, CLEAN, 2, 0);
     compare_paths(fx->path, 1, ARD_OK);
 }
 
 static void test_null_elements(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, NULL_ELEMENTS, 1, 0);
     compare_paths(fx->path, 1, ARD_OK);
     write_file(fx->path, NULL_ELEMENTS, 2, 0);
@@ -271,27 +162,27 @@ static void test_null_elements(void **state) {
 }
 
 static void test_null_lists(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, NULL_LISTS, 1, 0);
     compare_paths(fx->path, 1, ARD_OK);
 }
 
 static void test_uneven_lists(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, UNEVEN, 1, 0);
     compare_paths(fx->path, 1, ARD_EINVAL);
 }
 
 /* Pages with a CRC are read whole (the CRC is checked before any value is used). */
 static void test_crc_pages_not_deferred(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, NULL_ELEMENTS, 1, 1);
     compare_paths(fx->path, 0, ARD_OK);
 }
 
 /* The file shrinks between open and read: ARD_EIO naming it, the row group before the cut intact. */
 static void test_truncated(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, CLEAN, 1, 0);
     ard_parquet_file *pq = NULL;
     assert_int_equal(ard_parquet_open(fx->path, NULL, &pq, NULL), ARD_OK);
@@ -315,7 +206,7 @@ static void test_truncated(void **state) {
 /* Files opened with a shared buffer pool decode the same bits as files without, from memory and
  * from disk, and leave their buffers in the pool (bounded by max_buffers) for the next file. */
 static void test_shared_buffers(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_file(fx->path, NULL_ELEMENTS, 1, 0);
     ard_parquet_buffers *pool = NULL;
     assert_int_equal(ard_parquet_buffers_new(0, 0, &pool, NULL), ARD_EINVAL);
@@ -335,7 +226,7 @@ static void test_shared_buffers(void **state) {
             ard_pq_f32_matrix a, b;
             assert_int_equal(ard_parquet_read_f32_matrix(pooled, rg, leaf, &a, NULL), ARD_OK);
             assert_int_equal(ard_parquet_read_f32_matrix(plain, rg, leaf, &b, NULL), ARD_OK);
-            assert_same_matrix(&a, &b);
+            dfx_assert_same_matrix(&a, &b);
             ard_pq_matrix_reset(&a);
             ard_pq_matrix_reset(&b);
             ard_pq_column_data col;
@@ -397,24 +288,8 @@ static uint64_t compare_codecs(const char *zstd_path, const char *plain_path,
         if (sa != ARD_OK) {
             continue;
         }
-        assert_same_matrix(&a, &b);
-        int64_t cap = (int64_t)RG_ROWS * WIDTH, rows = 0, width = 0;
-        float *into = malloc((size_t)cap * sizeof *into);
-        uint8_t *valid = malloc((size_t)cap / 8 + 1);
-        memset(into, 0xA5, (size_t)cap * sizeof *into);
-        memset(valid, 0x5A, (size_t)cap / 8 + 1);
-        int32_t nulls = -1;
-        assert_int_equal(ard_parquet_read_f32_matrix_into(pz, rg, leaf, into, cap, valid, &rows,
-                                                          &width, &nulls, NULL),
-                         ARD_OK);
-        assert_int_equal(rows * width, a.rows * a.width);
-        assert_memory_equal(into, b.values, (size_t)(rows * width) * sizeof(float));
-        assert_int_equal(nulls, b.validity != NULL);
-        if (b.validity) {
-            assert_memory_equal(valid, b.validity, (size_t)(rows * width) / 8);
-        }
-        free(into);
-        free(valid);
+        dfx_assert_same_matrix(&a, &b);
+        dfx_assert_into(pz, rg, leaf, &b);
         ard_pq_matrix_reset(&a);
         ard_pq_matrix_reset(&b);
     }
@@ -445,7 +320,7 @@ static uint64_t count_pages(const char *path) {
 }
 
 /* The ZSTD and the UNCOMPRESSED file of one kind and page version, compared; the in-place count. */
-static uint64_t staged_case(fixture *fx, enum kind kind, int32_t page_version,
+static uint64_t staged_case(dfx_fixture *fx, enum kind kind, int32_t page_version,
                             ard_status expect_rg1, uint64_t *pages) {
     char zpath[600];
     snprintf(zpath, sizeof zpath, "%s.zstd", fx->path);
@@ -519,7 +394,7 @@ static int zstd_blocks(const uint8_t *p, int64_t len, int64_t *at, int max) {
  * page, and a run of 0xFF bytes mid-page. zstd without a frame checksum cannot see every damage: where decompressing the whole
  * page with ZSTD_decompress (the plain path) succeeds, the staged path must succeed too. */
 static void test_staged_corrupt(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     write_coded(fx->path, CLEAN, 1, 0, ARD_PQ_ZSTD);
     size_t size = 0;
     uint8_t *bytes = ard_test_read_file(fx->path, &size);
@@ -595,14 +470,14 @@ static void test_staged_corrupt(void **state) {
 /* Levels longer than one zstd block (128 KiB): 1.2 million lists of 2 floats in one page, so the
  * bit-packed repetition levels alone decompress to ~300 KB before the first value. */
 static void test_staged_long_levels(void **state) {
-    fixture *fx = *state;
+    dfx_fixture *fx = *state;
     enum { N = 1200000, W = 2 };
     float *v = malloc((size_t)N * W * sizeof *v);
     int64_t *ids = malloc((size_t)N * sizeof *ids);
     assert_true(v && ids);
     uint64_t s = 5;
     for (int64_t k = 0; k < (int64_t)N * W; k++) {
-        v[k] = value_at(&s, k);
+        v[k] = dfx_value(&s, k);
     }
     for (int64_t i = 0; i < N; i++) {
         ids[i] = i;
@@ -611,25 +486,9 @@ static void test_staged_long_levels(void **state) {
     snprintf(zpath, sizeof zpath, "%s.zstd", fx->path);
     for (int pass = 0; pass < 2; pass++) {
         ard_pq_schema_builder *sb = NULL;
-        assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
-        assert_int_equal(ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, ARD_PQ_REQUIRED,
-                                                  NULL, 0, NULL, NULL),
-                         ARD_OK);
-        assert_int_equal(ard_pq_schema_add_list(sb, "FLUX", ARD_PQ_FLOAT, ARD_PQ_OPTIONAL,
-                                                ARD_PQ_OPTIONAL, NULL, NULL, NULL),
-                         ARD_OK);
-        ard_pq_writer_options o;
-        ard_pq_writer_options_init(&o);
-        o.codec = pass == 0 ? ARD_PQ_ZSTD : ARD_PQ_UNCOMPRESSED;
-        o.byte_stream_split = 0;
-        o.disable_dictionary = 1;
-        o.disable_page_index = 1;
-        o.disable_crc = 1;
-        o.page_size_bytes = 64 << 20;
-        o.rows_per_row_group = N;
-        ard_pq_writer *w = NULL;
-        assert_int_equal(ard_pq_writer_open(pass == 0 ? zpath : fx->path, sb, &o, &w, NULL),
-                         ARD_OK);
+        ard_pq_writer *w = dfx_open_writer(pass == 0 ? zpath : fx->path,
+                                           pass == 0 ? ARD_PQ_ZSTD : ARD_PQ_UNCOMPRESSED, 0, 1, 0,
+                                           64 << 20, N, &sb);
         assert_int_equal(ard_pq_writer_write_column(w, 0, ids, NULL, N, NULL), ARD_OK);
         assert_int_equal(ard_pq_writer_write_list_matrix(w, 1, v, N, W, NULL, NULL, NULL), ARD_OK);
         assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
@@ -646,7 +505,7 @@ static void test_staged_long_levels(void **state) {
     assert_int_equal(ard_parquet_read_f32_matrix(pu, 0, leaf, &b, NULL), ARD_OK);
     assert_true(ard__pq_staged_in_place() > before);
     assert_int_equal(a.rows, N);
-    assert_same_matrix(&a, &b);
+    dfx_assert_same_matrix(&a, &b);
     assert_memory_equal(a.values, v, (size_t)N * W * sizeof(float));
     ard_pq_matrix_reset(&a);
     ard_pq_matrix_reset(&b);
@@ -673,11 +532,11 @@ static void test_level_stream_windows(void **state) {
         int bw = widths[w];
         int16_t maxv = (int16_t)((1 << bw) - 1);
         for (int64_t i = 0; i < NL;) { /* a run of one value, or a random stretch */
-            int64_t len = 1 + (int64_t)(mix(&s) % 200);
-            int run = mix(&s) % 2 == 0;
-            int16_t v = (int16_t)(mix(&s) % (uint64_t)(maxv + 1));
+            int64_t len = 1 + (int64_t)(dfx_mix(&s) % 200);
+            int run = dfx_mix(&s) % 2 == 0;
+            int16_t v = (int16_t)(dfx_mix(&s) % (uint64_t)(maxv + 1));
             for (int64_t k = 0; k < len && i < NL; k++, i++) {
-                levels[i] = (int16_t)(run ? v : (int16_t)(mix(&s) % (uint64_t)(maxv + 1)));
+                levels[i] = (int16_t)(run ? v : (int16_t)(dfx_mix(&s) % (uint64_t)(maxv + 1)));
             }
         }
         ard_buf enc;
@@ -709,18 +568,18 @@ static void test_level_stream_windows(void **state) {
 
 int ard_test_decode_direct_run(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_clean_v1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clean_v2, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_null_elements, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_null_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_uneven_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_crc_pages_not_deferred, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shared_buffers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_staged_clean, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_staged_nulls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_staged_corrupt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_staged_long_levels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clean_v1, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_clean_v2, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_null_elements, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_null_lists, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_uneven_lists, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_crc_pages_not_deferred, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_truncated, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_buffers, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_staged_clean, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_staged_nulls, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_staged_corrupt, setup, dfx_teardown),
+        cmocka_unit_test_setup_teardown(test_staged_long_levels, setup, dfx_teardown),
         cmocka_unit_test(test_level_stream_windows),
     };
     return cmocka_run_group_tests_name("parquet_decode_direct", tests, NULL, NULL);
