@@ -193,6 +193,9 @@ typedef struct ard__pqw_chunk {
     int32_t ci_len, oi_len;
 } ard__pqw_chunk;
 
+/* BYTE_STREAM_SPLIT values up to this wide are compressed one byte stream at a time (SNAPPY). */
+#define ARD__PQW_SPLIT_PARTS 16
+
 typedef struct ard__pqw_scratch {
     ard_buf levels, values, body, comp, header, bound;
 } ard__pqw_scratch;

@@ -188,6 +188,30 @@ static ard_status compress(ard_pq_writer *w, const uint8_t *in, size_t len, ard_
     return ARD_OK;
 }
 
+/* SNAPPY of the page's levels (v1: in the compressed body) and values as parts of one stream
+ * (snappy_parts.c): BYTE_STREAM_SPLIT values one part per byte stream, so the noisy low bytes are
+ * stored as literals, and nothing is copied into a contiguous body first. */
+static ard_status snappy_page(const ard__pqw_chunk *chunk, const ard__pqw_page *p,
+                              const ard_buf *levels, const uint8_t *vals, size_t vals_len,
+                              int32_t width, ard_buf *out, ard_error *err) {
+    ard__snappy_part parts[1 + ARD__PQW_SPLIT_PARTS];
+    int32_t n = 0;
+    if (levels && levels->len > 0) {
+        parts[n++] = (ard__snappy_part){levels->data, levels->len, ARD__SNAPPY_AUTO};
+    }
+    size_t count = (size_t)p->num_values;
+    int split = !p->dict_mode && chunk->value_encoding == ARD_PQ_BYTE_STREAM_SPLIT && width > 1 &&
+                width <= ARD__PQW_SPLIT_PARTS && count > 0 && vals_len == count * (size_t)width;
+    for (int32_t j = 0; split && j < width; j++) {
+        parts[n++] = (ard__snappy_part){vals + (size_t)j * count, count, ARD__SNAPPY_AUTO};
+    }
+    if (!split) {
+        parts[n++] = (ard__snappy_part){vals, vals_len, ARD__SNAPPY_AUTO};
+    }
+    out->len = 0;
+    return ard__snappy_compress_parts(parts, n, out, err);
+}
+
 typedef struct page_body {
     const uint8_t *stored;
     size_t stored_len;
@@ -203,6 +227,15 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     size_t vals_len = 0;
     encode_levels(c, p, 0, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
+    if (w->opts.codec == ARD_PQ_SNAPPY && !s->levels.failed && !s->values.failed) {
+        b->uncompressed_len = (int64_t)(s->levels.len + vals_len);
+        b->stored_len = 0;
+        ard_status st =
+            snappy_page(chunk, p, &s->levels, vals, vals_len, c->value_width, &s->comp, err);
+        b->stored = s->comp.data;
+        b->stored_len = s->comp.len;
+        return st;
+    }
     const uint8_t *raw = vals;
     size_t raw_len = vals_len;
     if (s->levels.len > 0) {
@@ -229,7 +262,14 @@ static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     if (s->levels.failed || s->values.failed) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory encoding a page");
     }
-    ard_status st = compress(w, vals, vals_len, &s->comp, &stored, &stored_len, err);
+    ard_status st = ARD_OK;
+    if (w->opts.codec == ARD_PQ_SNAPPY) {
+        st = snappy_page(chunk, p, NULL, vals, vals_len, c->value_width, &s->comp, err);
+        stored = s->comp.data;
+        stored_len = s->comp.len;
+    } else {
+        st = compress(w, vals, vals_len, &s->comp, &stored, &stored_len, err);
+    }
     if (st != ARD_OK) {
         return st;
     }
