@@ -239,14 +239,11 @@ static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
 /* Emits levels and values for flat rows [r0, r0+n). */
 static int append_flat(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_page *p,
                        const ard__pqw_input *in, int64_t r0, int64_t n) {
-    if (c->max_def > 0 && ard__pqw_page_reserve_levels(p, n) != 0) {
-        return -1;
-    }
     int64_t run = -1;
     for (int64_t r = r0; r < r0 + n; r++) {
         int valid = elem_valid(in, r);
-        if (c->max_def > 0) {
-            p->def[p->num_levels + (r - r0)] = (int16_t)valid;
+        if (c->max_def > 0 && ard__pqw_levels_push(&p->def, (int16_t)valid, 1) != 0) {
+            return -1;
         }
         if (valid && run < 0) {
             run = r;
@@ -269,37 +266,38 @@ static int append_flat(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
 /* Levels of one non-null, non-empty list of `len` elements starting at element e0. */
 static int append_list_row(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_page *p,
                            const ard__pqw_input *in, int64_t e0, int64_t len) {
-    if (ard__pqw_page_reserve_levels(p, len) != 0) {
+    if (ard__pqw_levels_push(&p->rep, 0, 1) != 0 ||
+        ard__pqw_levels_push(&p->rep, 1, len - 1) != 0) {
         return -1;
     }
-    int16_t *rep = p->rep + p->num_levels, *def = p->def + p->num_levels;
-    rep[0] = 0;
-    for (int64_t j = 1; j < len; j++) {
-        rep[j] = 1;
-    }
     if (!in->elem_validity) { /* the common case: one run, no per-element checks */
-        for (int64_t j = 0; j < len; j++) {
-            def[j] = c->max_def;
+        if (ard__pqw_levels_push(&p->def, c->max_def, len) != 0) {
+            return -1;
         }
         p->num_levels += len;
         return push_values(c, ch, p, in, e0, len);
     }
     int64_t run = -1;
     for (int64_t j = 0; j < len; j++) {
-        int64_t bit = in->elem_validity_offset + e0 + j;
-        while ((bit & 7) == 0 && j + 8 <= len && in->elem_validity[bit >> 3] == 0xff) {
-            for (int q = 0; q < 8; q++) { /* a whole byte of valid elements */
-                def[j + q] = c->max_def;
+        int64_t bit = in->elem_validity_offset + e0 + j, whole = 0;
+        while ((bit & 7) == 0 && j + whole + 8 <= len && in->elem_validity[bit >> 3] == 0xff) {
+            whole += 8; /* whole bytes of valid elements */
+            bit += 8;
+        }
+        if (whole > 0) {
+            if (ard__pqw_levels_push(&p->def, c->max_def, whole) != 0) {
+                return -1;
             }
             run = run < 0 ? j : run;
-            j += 8;
-            bit += 8;
+            j += whole;
         }
         if (j == len) {
             break;
         }
         int valid = elem_valid(in, e0 + j);
-        def[j] = (int16_t)(valid ? c->max_def : c->max_def - 1);
+        if (ard__pqw_levels_push(&p->def, (int16_t)(valid ? c->max_def : c->max_def - 1), 1) != 0) {
+            return -1;
+        }
         if (valid && run < 0) {
             run = j;
         }
@@ -329,11 +327,10 @@ static int append_lists(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_p
             }
             continue;
         }
-        if (ard__pqw_page_reserve_levels(p, 1) != 0) {
+        if (ard__pqw_levels_push(&p->rep, 0, 1) != 0 ||
+            ard__pqw_levels_push(&p->def, row_valid(in, r) ? list_def : 0, 1) != 0) {
             return -1;
         }
-        p->rep[p->num_levels] = 0;
-        p->def[p->num_levels] = row_valid(in, r) ? list_def : 0;
         p->num_levels++;
         p->stats.null_count++;
     }

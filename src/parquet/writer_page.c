@@ -10,8 +10,8 @@ void ard__pqw_page_init(ard__pqw_page *p) {
 }
 
 void ard__pqw_page_reset(ard__pqw_page *p) {
-    ard_free(p->def);
-    ard_free(p->rep);
+    ard__pqw_levels_reset(&p->def);
+    ard__pqw_levels_reset(&p->rep);
     ard_free(p->indices);
     ard_buf_reset(&p->values);
     ard__pqw_stats_reset(&p->stats);
@@ -49,6 +49,7 @@ void ard__pqw_scratch_reset(ard__pqw_scratch *s) {
     ard_buf_reset(&s->comp);
     ard_buf_reset(&s->header);
     ard_buf_reset(&s->bound);
+    ard_buf_reset(&s->expand);
 }
 
 int64_t ard__pqw_page_bytes(const ard__pqw_page *p) {
@@ -57,28 +58,6 @@ int64_t ard__pqw_page_bytes(const ard__pqw_page *p) {
         return levels + p->num_values * 2;
     }
     return levels + (int64_t)p->values.len;
-}
-
-int ard__pqw_page_reserve_levels(ard__pqw_page *p, int64_t extra) {
-    if (p->num_levels + extra <= p->cap_levels) {
-        return 0;
-    }
-    int64_t cap = p->cap_levels ? p->cap_levels : 1024;
-    while (cap < p->num_levels + extra) {
-        cap *= 2;
-    }
-    int16_t *def = ard_realloc(p->def, (size_t)cap * sizeof *def);
-    if (!def) {
-        return -1;
-    }
-    p->def = def;
-    int16_t *rep = ard_realloc(p->rep, (size_t)cap * sizeof *rep);
-    if (!rep) {
-        return -1;
-    }
-    p->rep = rep;
-    p->cap_levels = cap;
-    return 0;
 }
 
 int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra) {
@@ -99,8 +78,8 @@ int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra) {
 }
 
 /* Levels of page p into s->levels; v1 with 4-byte length prefixes. */
-static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2, ard_buf *out,
-                          int32_t *rep_len, int32_t *def_len) {
+static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2, ard_buf *tmp,
+                          ard_buf *out, int32_t *rep_len, int32_t *def_len) {
     out->len = 0;
     *rep_len = *def_len = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -113,8 +92,8 @@ static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int 
         if (!v2) {
             ard_buf_append(out, &zero, 4);
         }
-        ard__rle_encode_levels(pass == 0 ? p->rep : p->def, p->num_levels,
-                               ard__bit_width((uint64_t)max), out);
+        ard__pqw_levels_encode(pass == 0 ? &p->rep : &p->def, ard__bit_width((uint64_t)max), tmp,
+                               out);
         if (out->failed) {
             return;
         }
@@ -225,7 +204,7 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     ard__pqw_scratch *s = &w->scratch;
     const uint8_t *vals = NULL;
     size_t vals_len = 0;
-    encode_levels(c, p, 0, &s->levels, &b->rep_len, &b->def_len);
+    encode_levels(c, p, 0, &s->expand, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
     if (w->opts.codec == ARD_PQ_SNAPPY && !s->levels.failed && !s->values.failed) {
         b->uncompressed_len = (int64_t)(s->levels.len + vals_len);
@@ -257,7 +236,7 @@ static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     ard__pqw_scratch *s = &w->scratch;
     const uint8_t *vals = NULL, *stored = NULL;
     size_t vals_len = 0, stored_len = 0;
-    encode_levels(c, p, 1, &s->levels, &b->rep_len, &b->def_len);
+    encode_levels(c, p, 1, &s->expand, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
     if (s->levels.failed || s->values.failed) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory encoding a page");
@@ -391,6 +370,8 @@ static int record_page(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_chun
 static void page_clear(ard__pqw_page *p, int dict_mode) {
     p->first_row += p->num_rows;
     p->num_levels = 0;
+    p->def.num_runs = 0;
+    p->rep.num_runs = 0;
     p->num_values = 0;
     p->num_rows = 0;
     p->values.len = 0;

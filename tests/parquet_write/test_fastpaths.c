@@ -2,8 +2,13 @@
  * - 1-byte integer lists (a MASK's uint8) in dictionary pages, taken a run at a time without
  *   widening (writer_append.c), against the same values given as 4-byte integers, which take the
  *   widening store and dict_runs4: the data pages, dictionary pages and page index must be the
- *   same bytes (only the footer's logical type differs). */
+ *   same bytes (only the footer's logical type differs);
+ * - a page's levels kept as runs and encoded from them (writer_levels.c) against
+ *   ard__rle_encode_levels of the same levels expanded, on runs of every length around the
+ *   8-value groups, alternation, single values, all-equal and long pages. */
 #include "tw_util.h"
+
+#include "../../src/parquet/writer_int.h"
 
 #include "common/ard_test.h"
 
@@ -131,4 +136,85 @@ void tw_test_narrow_dict_runs(void **state) {
         }
         free(m);
     }
+}
+
+/* Level sequence `kind` of n values at most max, pushed as runs into l and expanded into flat. */
+static void level_sequence(int kind, int64_t n, int16_t max, tw_rng *rng, ard__pqw_levels *l,
+                           int16_t *flat) {
+    for (int64_t k = 0; k < n;) {
+        int64_t run = 1;
+        int16_t v = 0;
+        switch (kind) {
+        case 0: /* list rows: rep 0 then 1s, rows of random width */
+            v = 0;
+            if (k > 0 && flat[k - 1] == 0) {
+                v = 1, run = tw_range(rng, 0, 40);
+            }
+            break;
+        case 1:
+            run = n, v = max;
+            break;
+        case 2:
+            v = (int16_t)(k % 2 ? max : 0);
+            break;
+        case 3:
+            run = tw_range(rng, 1, 17), v = (int16_t)tw_range(rng, 0, max);
+            break;
+        case 4: /* long runs with rare short interruptions (a spectrum's null pixels) */
+            run = tw_range(rng, 0, 3) == 0 ? tw_range(rng, 1, 3) : tw_range(rng, 100, 5000);
+            v = (int16_t)(run < 4 ? max - 1 : max);
+            break;
+        default:
+            run = 7 + tw_range(rng, 0, 2), v = (int16_t)tw_range(rng, 0, max);
+            break;
+        }
+        run = run < n - k ? run : n - k;
+        /* pushed in pieces, as rows and validity bytes arrive; equal neighbours merge */
+        for (int64_t done = 0; done < run;) {
+            int64_t piece = tw_range(rng, 1, 9) == 1 ? 1 : run - done;
+            assert_int_equal(ard__pqw_levels_push(l, v, piece), 0);
+            done += piece;
+        }
+        for (int64_t q = 0; q < run; q++) {
+            flat[k + q] = v;
+        }
+        k += run;
+    }
+}
+
+void tw_test_level_runs(void **state) {
+    (void)state;
+    static const int64_t lengths[] = {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 4096, 100003};
+    static const int16_t maxes[] = {1, 2, 3, 7};
+    tw_rng rng = {7};
+    int16_t *flat = malloc(100003 * sizeof *flat);
+    assert_non_null(flat);
+    ard_buf want, got, tmp;
+    ard_buf_init(&want);
+    ard_buf_init(&got);
+    ard_buf_init(&tmp);
+    for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+        for (int kind = 0; kind < 6; kind++) {
+            for (size_t mi = 0; mi < sizeof maxes / sizeof maxes[0]; mi++) {
+                ard__pqw_levels l;
+                memset(&l, 0, sizeof l);
+                level_sequence(kind, lengths[li], maxes[mi], &rng, &l, flat);
+                int bw = maxes[mi] == 1 ? 1 : (maxes[mi] <= 3 ? 2 : 3);
+                want.len = got.len = 0;
+                ard__rle_encode_levels(flat, lengths[li], bw, &want);
+                ard__pqw_levels_encode(&l, bw, &tmp, &got);
+                assert_false(want.failed || got.failed);
+                if (want.len != got.len || (want.len && memcmp(want.data, got.data, want.len))) {
+                    fail_msg("levels: %lld values, kind %d, max %d: runs encode to %zu bytes, "
+                             "the flat levels to %zu",
+                             (long long)lengths[li], kind, maxes[mi], got.len, want.len);
+                }
+                ard__pqw_levels_reset(&l);
+            }
+        }
+    }
+    ard_buf_reset(&want);
+    ard_buf_reset(&got);
+    ard_buf_reset(&tmp);
+    free(flat);
 }
