@@ -249,6 +249,20 @@ void ard__zstd_page_free(ard__zstd_page *zp);
 /* Compresses `in` and appends to `out`. level: codec-specific, 0 = codec default. */
 ard_status ard__pq_compress(int codec, int level, const uint8_t *in, size_t in_len, ard_buf *out,
                             ard_error *err);
+/* One SNAPPY stream whose uncompressed bytes are the parts back to back (snappy_parts.c), appended
+ * to out; any snappy decoder reads it. Each part is compressed by libsnappy on its own (its copies
+ * stay inside it) or stored as literal elements: ARD__SNAPPY_AUTO stores literally a part of at
+ * least 2 x ARD__SNAPPY_SAMPLE bytes whose middle ARD__SNAPPY_SAMPLE bytes libsnappy cannot shrink
+ * by 1/64 (a noisy float's low mantissa bytes). ARD_ELIMIT over 4 GiB, ARD_ENOMEM. */
+#define ARD__SNAPPY_SAMPLE 4096
+enum { ARD__SNAPPY_AUTO = 0, ARD__SNAPPY_LITERAL = 1, ARD__SNAPPY_COMPRESS = 2 };
+typedef struct ard__snappy_part {
+    const uint8_t *data;
+    size_t len;
+    int32_t how; /* ARD__SNAPPY_AUTO, _LITERAL or _COMPRESS */
+} ard__snappy_part;
+ard_status ard__snappy_compress_parts(const ard__snappy_part *parts, int32_t count, ard_buf *out,
+                                      ard_error *err);
 /* CRC-32 (zlib polynomial) of a buffer. */
 uint32_t ard__crc32(const uint8_t *data, size_t len);
 /* The carry-less-multiplication CRC-32 behind ard__crc32 on x86-64 CPUs with PCLMULQDQ and SSE4.1

@@ -142,9 +142,40 @@ int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t le
 
 /* ------------------------------------------------------------------------------------------------
  * Page and chunk builders (writer_page.c). */
+/* A page's repetition or definition levels as runs (writer_levels.c): run i is value[i] repeated
+ * count[i] times; neighbouring runs differ (push merges), as the encoder requires. */
+typedef struct ard__pqw_levels {
+    int16_t *value;
+    int64_t *count;
+    int64_t num_runs, cap_runs;
+} ard__pqw_levels;
+
+int ard__pqw_levels_grow(ard__pqw_levels *l); /* -1 when out of memory */
+void ard__pqw_levels_reset(ard__pqw_levels *l);
+/* The levels' RLE / bit-packed hybrid, the same bytes as ard__rle_encode_levels of the expanded
+ * values; tmp: scratch for the expanded bit-packed sections. Allocation failure sets out->failed. */
+void ard__pqw_levels_encode(const ard__pqw_levels *l, int bit_width, ard_buf *tmp, ard_buf *out);
+
+/* Appends n (>= 0) levels of value v; -1 when out of memory. */
+static inline int ard__pqw_levels_push(ard__pqw_levels *l, int16_t v, int64_t n) {
+    if (n <= 0) {
+        return 0;
+    }
+    if (l->num_runs > 0 && l->value[l->num_runs - 1] == v) {
+        l->count[l->num_runs - 1] += n;
+        return 0;
+    }
+    if (l->num_runs == l->cap_runs && ard__pqw_levels_grow(l) != 0) {
+        return -1;
+    }
+    l->value[l->num_runs] = v;
+    l->count[l->num_runs++] = n;
+    return 0;
+}
+
 typedef struct ard__pqw_page {
-    int16_t *def, *rep;
-    int64_t num_levels, cap_levels;
+    ard__pqw_levels def, rep;
+    int64_t num_levels;
     ard_buf values;    /* stored values, dense (BYTE_ARRAY: PLAIN with length prefixes) */
     uint32_t *indices; /* dictionary mode */
     int64_t cap_indices;
@@ -193,8 +224,12 @@ typedef struct ard__pqw_chunk {
     int32_t ci_len, oi_len;
 } ard__pqw_chunk;
 
+/* BYTE_STREAM_SPLIT values up to this wide are compressed one byte stream at a time (SNAPPY). */
+#define ARD__PQW_SPLIT_PARTS 16
+
 typedef struct ard__pqw_scratch {
     ard_buf levels, values, body, comp, header, bound;
+    ard_buf expand; /* levels of bit-packed sections (writer_levels.c) */
 } ard__pqw_scratch;
 
 typedef struct ard__pqw_rowgroup {
@@ -236,9 +271,7 @@ void ard__pqw_chunk_free_data(ard__pqw_chunk *c); /* frees page bytes, keeps foo
 void ard__pqw_scratch_reset(ard__pqw_scratch *s);
 /* Encoded (uncompressed) bytes held by the page under construction. */
 int64_t ard__pqw_page_bytes(const ard__pqw_page *p);
-/* Appends `rows` rows to page p: levels, dense values (already in stored form) and their indices in
- * dictionary mode. These are the building blocks used by writer_append.c. */
-int ard__pqw_page_reserve_levels(ard__pqw_page *p, int64_t extra);
+/* Room for `extra` more dictionary indices in page p (writer_append.c). */
 int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra);
 /* Encodes, compresses and appends page p to chunk, or to the file when the chunk is next in file
  * order (then clears p). */

@@ -10,8 +10,8 @@ void ard__pqw_page_init(ard__pqw_page *p) {
 }
 
 void ard__pqw_page_reset(ard__pqw_page *p) {
-    ard_free(p->def);
-    ard_free(p->rep);
+    ard__pqw_levels_reset(&p->def);
+    ard__pqw_levels_reset(&p->rep);
     ard_free(p->indices);
     ard_buf_reset(&p->values);
     ard__pqw_stats_reset(&p->stats);
@@ -49,6 +49,7 @@ void ard__pqw_scratch_reset(ard__pqw_scratch *s) {
     ard_buf_reset(&s->comp);
     ard_buf_reset(&s->header);
     ard_buf_reset(&s->bound);
+    ard_buf_reset(&s->expand);
 }
 
 int64_t ard__pqw_page_bytes(const ard__pqw_page *p) {
@@ -57,28 +58,6 @@ int64_t ard__pqw_page_bytes(const ard__pqw_page *p) {
         return levels + p->num_values * 2;
     }
     return levels + (int64_t)p->values.len;
-}
-
-int ard__pqw_page_reserve_levels(ard__pqw_page *p, int64_t extra) {
-    if (p->num_levels + extra <= p->cap_levels) {
-        return 0;
-    }
-    int64_t cap = p->cap_levels ? p->cap_levels : 1024;
-    while (cap < p->num_levels + extra) {
-        cap *= 2;
-    }
-    int16_t *def = ard_realloc(p->def, (size_t)cap * sizeof *def);
-    if (!def) {
-        return -1;
-    }
-    p->def = def;
-    int16_t *rep = ard_realloc(p->rep, (size_t)cap * sizeof *rep);
-    if (!rep) {
-        return -1;
-    }
-    p->rep = rep;
-    p->cap_levels = cap;
-    return 0;
 }
 
 int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra) {
@@ -99,8 +78,8 @@ int ard__pqw_page_reserve_indices(ard__pqw_page *p, int64_t extra) {
 }
 
 /* Levels of page p into s->levels; v1 with 4-byte length prefixes. */
-static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2, ard_buf *out,
-                          int32_t *rep_len, int32_t *def_len) {
+static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int v2, ard_buf *tmp,
+                          ard_buf *out, int32_t *rep_len, int32_t *def_len) {
     out->len = 0;
     *rep_len = *def_len = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -113,8 +92,8 @@ static void encode_levels(const ard__pqw_column *c, const ard__pqw_page *p, int 
         if (!v2) {
             ard_buf_append(out, &zero, 4);
         }
-        ard__rle_encode_levels(pass == 0 ? p->rep : p->def, p->num_levels,
-                               ard__bit_width((uint64_t)max), out);
+        ard__pqw_levels_encode(pass == 0 ? &p->rep : &p->def, ard__bit_width((uint64_t)max), tmp,
+                               out);
         if (out->failed) {
             return;
         }
@@ -188,6 +167,30 @@ static ard_status compress(ard_pq_writer *w, const uint8_t *in, size_t len, ard_
     return ARD_OK;
 }
 
+/* SNAPPY of the page's levels (v1: in the compressed body) and values as parts of one stream
+ * (snappy_parts.c): BYTE_STREAM_SPLIT values one part per byte stream, so the noisy low bytes are
+ * stored as literals, and nothing is copied into a contiguous body first. */
+static ard_status snappy_page(const ard__pqw_chunk *chunk, const ard__pqw_page *p,
+                              const ard_buf *levels, const uint8_t *vals, size_t vals_len,
+                              int32_t width, ard_buf *out, ard_error *err) {
+    ard__snappy_part parts[1 + ARD__PQW_SPLIT_PARTS];
+    int32_t n = 0;
+    if (levels && levels->len > 0) {
+        parts[n++] = (ard__snappy_part){levels->data, levels->len, ARD__SNAPPY_AUTO};
+    }
+    size_t count = (size_t)p->num_values;
+    int split = !p->dict_mode && chunk->value_encoding == ARD_PQ_BYTE_STREAM_SPLIT && width > 1 &&
+                width <= ARD__PQW_SPLIT_PARTS && count > 0 && vals_len == count * (size_t)width;
+    for (int32_t j = 0; split && j < width; j++) {
+        parts[n++] = (ard__snappy_part){vals + (size_t)j * count, count, ARD__SNAPPY_AUTO};
+    }
+    if (!split) {
+        parts[n++] = (ard__snappy_part){vals, vals_len, ARD__SNAPPY_AUTO};
+    }
+    out->len = 0;
+    return ard__snappy_compress_parts(parts, n, out, err);
+}
+
 typedef struct page_body {
     const uint8_t *stored;
     size_t stored_len;
@@ -201,8 +204,17 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     ard__pqw_scratch *s = &w->scratch;
     const uint8_t *vals = NULL;
     size_t vals_len = 0;
-    encode_levels(c, p, 0, &s->levels, &b->rep_len, &b->def_len);
+    encode_levels(c, p, 0, &s->expand, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
+    if (w->opts.codec == ARD_PQ_SNAPPY && !s->levels.failed && !s->values.failed) {
+        b->uncompressed_len = (int64_t)(s->levels.len + vals_len);
+        b->stored_len = 0;
+        ard_status st =
+            snappy_page(chunk, p, &s->levels, vals, vals_len, c->value_width, &s->comp, err);
+        b->stored = s->comp.data;
+        b->stored_len = s->comp.len;
+        return st;
+    }
     const uint8_t *raw = vals;
     size_t raw_len = vals_len;
     if (s->levels.len > 0) {
@@ -224,12 +236,19 @@ static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     ard__pqw_scratch *s = &w->scratch;
     const uint8_t *vals = NULL, *stored = NULL;
     size_t vals_len = 0, stored_len = 0;
-    encode_levels(c, p, 1, &s->levels, &b->rep_len, &b->def_len);
+    encode_levels(c, p, 1, &s->expand, &s->levels, &b->rep_len, &b->def_len);
     encode_values(c, chunk, p, &s->values, &vals, &vals_len);
     if (s->levels.failed || s->values.failed) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory encoding a page");
     }
-    ard_status st = compress(w, vals, vals_len, &s->comp, &stored, &stored_len, err);
+    ard_status st = ARD_OK;
+    if (w->opts.codec == ARD_PQ_SNAPPY) {
+        st = snappy_page(chunk, p, NULL, vals, vals_len, c->value_width, &s->comp, err);
+        stored = s->comp.data;
+        stored_len = s->comp.len;
+    } else {
+        st = compress(w, vals, vals_len, &s->comp, &stored, &stored_len, err);
+    }
     if (st != ARD_OK) {
         return st;
     }
@@ -351,6 +370,8 @@ static int record_page(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_chun
 static void page_clear(ard__pqw_page *p, int dict_mode) {
     p->first_row += p->num_rows;
     p->num_levels = 0;
+    p->def.num_runs = 0;
+    p->rep.num_runs = 0;
     p->num_values = 0;
     p->num_rows = 0;
     p->values.len = 0;

@@ -98,7 +98,7 @@ int64_t ard_parquet_writer_buffers_held(const ard_parquet_writer_buffers *cb) {
 static void page_move_buffers(ard__pqw_page *dst, ard__pqw_page *src) {
     dst->def = src->def;
     dst->rep = src->rep;
-    dst->cap_levels = src->cap_levels;
+    dst->def.num_runs = dst->rep.num_runs = 0;
     dst->indices = src->indices;
     dst->cap_indices = src->cap_indices;
     dst->values = src->values;
@@ -106,20 +106,22 @@ static void page_move_buffers(ard__pqw_page *dst, ard__pqw_page *src) {
     if (dst->values.failed) {
         ard_buf_reset(&dst->values);
     }
-    src->def = src->rep = NULL;
+    memset(&src->def, 0, sizeof src->def);
+    memset(&src->rep, 0, sizeof src->rep);
     src->indices = NULL;
-    src->cap_levels = src->cap_indices = 0;
+    src->cap_indices = 0;
     ard_buf_init(&src->values);
 }
 
 static int64_t page_bytes_held(const ard__pqw_page *p) {
-    return (int64_t)(p->values.cap + (size_t)p->cap_levels * 2 * sizeof(int16_t) +
+    size_t run_bytes = sizeof(int16_t) + sizeof(int64_t);
+    return (int64_t)(p->values.cap + (size_t)(p->def.cap_runs + p->rep.cap_runs) * run_bytes +
                      (size_t)p->cap_indices * sizeof(uint32_t));
 }
 
 static int64_t scratch_bytes(const ard__pqw_scratch *s) {
     return (int64_t)(s->levels.cap + s->values.cap + s->body.cap + s->comp.cap + s->header.cap +
-                     s->bound.cap);
+                     s->bound.cap + s->expand.cap);
 }
 
 void ard__pqw_pool_take(ard_pq_writer *w) {

@@ -11,5 +11,6 @@ int main(void) {
     failed += ard_test_decode_direct_run();
     failed += ard_test_decode_whole_run();
     failed += ard_test_stat_value_run();
+    failed += ard_test_snappy_parts_run();
     return failed == 0 ? 0 : 1;
 }

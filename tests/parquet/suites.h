@@ -10,5 +10,6 @@ int ard_test_chunk_map_run(void);
 int ard_test_decode_direct_run(void);
 int ard_test_decode_whole_run(void);
 int ard_test_stat_value_run(void);
+int ard_test_snappy_parts_run(void);
 
 #endif

@@ -2,7 +2,8 @@
 # DuckDB reads what ard writes: installs @duckdb/node-api into tests/.duckdb/ (reused when present),
 # writes files covering every column type, codec, value encoding and page version plus 4096-wide
 # spectra over 13 row groups (test_parquet_write_gen), converts some with `ard parquet convert`, and
-# checks with duckdb_check.mjs that DuckDB returns exactly the recorded values and sees our statistics.
+# checks with duckdb_check.mjs that DuckDB returns exactly the recorded values and sees our statistics;
+# and that DuckDB reads `ard generate`'s tiles as the rows ard's reader decodes from them.
 # Usage: duckdb_interop.sh PATH/TO/ard        exit 0 pass, 1 fail, 77 skipped (no node/npm registry)
 set -uo pipefail
 
@@ -46,6 +47,25 @@ for spec in "types_snappy_dict_v1 --codec zstd --page-version 2" \
         exit 1
     fi
 done
+
+# Tiles of `ard generate` (SNAPPY pages assembled from parts, the noisy byte streams stored as
+# literals) against ard's own decoding of them, rewritten uncompressed and PLAIN: DuckDB must read
+# both as the same rows (checkConverted).
+if ! "$ARD" generate "$WORK/gen" --region 180,0,0.3 --no-lss --threads 2 --quiet; then
+    echo "FAIL: ard generate" >&2
+    exit 1
+fi
+n=0
+for tile in $(find "$WORK/gen/tiles" -name '*.parquet' | sort); do
+    n=$((n + 1))
+    cp "$tile" "$WORK/gentile$n.parquet"
+    if ! "$ARD" parquet convert "$tile" "$WORK/converted_none_gentile$n.parquet" --codec none \
+        --no-byte-stream-split; then
+        echo "FAIL: ard parquet convert $tile" >&2
+        exit 1
+    fi
+done
+[ "$n" -ge 4 ] || { echo "FAIL: ard generate wrote $n tiles" >&2; exit 1; }
 
 cp "$HERE/duckdb_check.mjs" "$DUCK/duckdb_check.mjs"
 node "$DUCK/duckdb_check.mjs" "$WORK"

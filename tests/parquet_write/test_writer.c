@@ -128,14 +128,15 @@ int main(void) {
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_kinds),         cmocka_unit_test(test_roundtrip_matrix),
-        cmocka_unit_test(tw_test_api_errors),     cmocka_unit_test(tw_test_layout),
-        cmocka_unit_test(tw_test_metadata),       cmocka_unit_test(tw_test_dictionary_fallback),
-        cmocka_unit_test(tw_test_tile_spectra),   cmocka_unit_test(tw_test_arrow_import),
-        cmocka_unit_test(tw_test_arrow_errors),   cmocka_unit_test(tw_test_kill_during_rewrite),
-        cmocka_unit_test(tw_test_table_writer),   cmocka_unit_test(tw_test_rewrite),
-        cmocka_unit_test(tw_test_rewrite_nested), cmocka_unit_test(tw_test_writer_pool),
-        cmocka_unit_test(tw_test_tile_stream),    cmocka_unit_test(tw_test_set_kv),
+        cmocka_unit_test(test_all_kinds),           cmocka_unit_test(test_roundtrip_matrix),
+        cmocka_unit_test(tw_test_api_errors),       cmocka_unit_test(tw_test_layout),
+        cmocka_unit_test(tw_test_metadata),         cmocka_unit_test(tw_test_dictionary_fallback),
+        cmocka_unit_test(tw_test_tile_spectra),     cmocka_unit_test(tw_test_arrow_import),
+        cmocka_unit_test(tw_test_arrow_errors),     cmocka_unit_test(tw_test_kill_during_rewrite),
+        cmocka_unit_test(tw_test_table_writer),     cmocka_unit_test(tw_test_rewrite),
+        cmocka_unit_test(tw_test_rewrite_nested),   cmocka_unit_test(tw_test_writer_pool),
+        cmocka_unit_test(tw_test_tile_stream),      cmocka_unit_test(tw_test_set_kv),
+        cmocka_unit_test(tw_test_narrow_dict_runs), cmocka_unit_test(tw_test_level_runs),
     };
     int failed = cmocka_run_group_tests_name("parquet_write", tests, NULL, NULL);
     char cmd[300];

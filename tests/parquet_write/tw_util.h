@@ -96,10 +96,12 @@ void tw_test_dictionary_fallback(void **state);
 void tw_test_tile_spectra(void **state);
 void tw_test_arrow_import(void **state);
 void tw_test_arrow_errors(void **state);
-void tw_test_rewrite(void **state);        /* test_rewrite.c */
-void tw_test_rewrite_nested(void **state); /* test_rewrite.c */
-void tw_test_writer_pool(void **state);    /* test_pool.c */
-void tw_test_tile_stream(void **state);    /* test_pool.c */
-void tw_test_set_kv(void **state);         /* test_pool.c */
+void tw_test_rewrite(void **state);          /* test_rewrite.c */
+void tw_test_rewrite_nested(void **state);   /* test_rewrite.c */
+void tw_test_writer_pool(void **state);      /* test_pool.c */
+void tw_test_tile_stream(void **state);      /* test_pool.c */
+void tw_test_set_kv(void **state);           /* test_pool.c */
+void tw_test_narrow_dict_runs(void **state); /* test_fastpaths.c */
+void tw_test_level_runs(void **state);       /* test_fastpaths.c */
 
 #endif
