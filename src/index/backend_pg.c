@@ -359,12 +359,17 @@ static ard_status pg_bulk_begin(idx_backend *be, const char *table, const char *
     return st;
 }
 
+/* Written in place (not through ard_buf_append's memcpy: a catalog row is 44 such fields); a
+ * failed reservation leaves the buffer's sticky flag, which copy_flush reports. */
 static void put_be(ard_buf *b, uint64_t v, int bytes) {
-    uint8_t out[8];
+    if (ard_buf_reserve(b, (size_t)bytes) != 0) {
+        return;
+    }
+    uint8_t *out = b->data + b->len;
     for (int i = 0; i < bytes; i++) {
         out[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
     }
-    ard_buf_append(b, out, (size_t)bytes);
+    b->len += (size_t)bytes;
 }
 
 /* One field of a binary COPY row: length, then the value in the column's binary form. */
