@@ -103,6 +103,7 @@ struct ard_index {
     int32_t schema_version;
     char *dataset;            /* may be NULL */
     int64_t linkage_budget;   /* sync: TARGETIDs it may still update by delta (linkage.c) */
+    int32_t sync_threads;     /* sync: the run's threads (> 1: the catalog decodes ahead) */
     idx_fresh_spectra *fresh; /* sync: the fresh load in progress (sync_fresh.c), or NULL */
     idx_cat_tids *cat_tids;   /* sync: catalog TARGETIDs by class (linkage_fresh.c), or NULL */
 };

@@ -15,9 +15,9 @@
  * before. A partitioned sync (size > 1) never keeps them: other ranks load galaxies too.
  *
  * The count can be split so that its CPU part overlaps the server's index builds (sync.c):
- * prepare reads the spectra TARGETIDs (the connection's last use before the builds), tally sorts
- * and merges without touching the connection (on another thread meanwhile), count then only
- * writes. Row groups cannot change between prepare and count: sync holds the sync lock. */
+ * prepare reads the spectra TARGETIDs' stored text (the connection's last use before the builds;
+ * the server idles meanwhile, so it only copies), tally decodes, sorts and merges without touching
+ * the connection (on another thread meanwhile), count then only writes. Row groups cannot change between prepare and count: sync holds the sync lock. */
 #include "index_int.h"
 
 #include <string.h>
@@ -31,9 +31,14 @@ typedef struct cat_class {
     int64_t missing; /* tallied: rows without a spectrum */
 } cat_class;
 
+/* The spectra TARGETIDs: prepare keeps each row group's stored text (texts, one NUL-terminated
+ * string per row group, and parts: its offset and row count), tally decodes them into tids. */
 typedef struct spectra_tids {
+    ard_buf texts;
+    int64_t *parts; /* offset, rows; per row group */
+    int64_t num_parts, parts_cap;
     int64_t *tids;
-    int64_t n, cap;
+    int64_t n;
     int unknown; /* a row group without stored TARGETIDs */
     int failed;  /* out of memory */
 } spectra_tids;
@@ -59,6 +64,13 @@ ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err) {
     return ARD_OK;
 }
 
+static void spectra_reset(spectra_tids *s) {
+    ard_buf_reset(&s->texts);
+    ard_free(s->parts);
+    ard_free(s->tids);
+    memset(s, 0, sizeof *s);
+}
+
 void ard__cat_tids_drop(idx_cat_tids *c) {
     if (!c) {
         return;
@@ -70,8 +82,7 @@ void ard__cat_tids_drop(idx_cat_tids *c) {
     memset(c->classes, 0, sizeof c->classes);
     c->num_classes = 0;
     c->active = 0;
-    ard_free(c->spec.tids);
-    memset(&c->spec, 0, sizeof c->spec);
+    spectra_reset(&c->spec);
     c->stage = CT_NONE;
 }
 
@@ -136,33 +147,50 @@ int ard__cat_tids_active(const idx_cat_tids *c) {
 
 /* ---- the count ---- */
 
+/* Keeps a row group's TARGETID text; decoded by the tally (off the connection's thread). */
 static int spectra_row(void *ctx, int32_t n, const char *const *names, const idx_value *v) {
     (void)names;
     spectra_tids *s = ctx;
     if (n < 2 || v[0].type != IDX_INT || v[0].i <= 0) {
         return 0;
     }
-    int64_t rows = v[0].i;
-    if (s->n + rows > s->cap) {
-        int64_t cap = s->cap ? s->cap : 65536;
-        while (cap < s->n + rows) {
-            cap *= 2;
-        }
-        int64_t *grown = ard_realloc(s->tids, (size_t)cap * sizeof *grown);
+    if (v[1].type != IDX_TEXT) {
+        s->unknown = 1;
+        return 1;
+    }
+    if (s->num_parts == s->parts_cap) {
+        int64_t cap = s->parts_cap ? s->parts_cap * 2 : 4096;
+        int64_t *grown = ard_realloc(s->parts, (size_t)cap * 2 * sizeof *grown);
         if (!grown) {
             s->failed = 1;
             return 1;
         }
-        s->tids = grown;
-        s->cap = cap;
+        s->parts = grown;
+        s->parts_cap = cap;
     }
-    if (v[1].type != IDX_TEXT ||
-        ard__rg_targetids_decode(v[1].s, strlen(v[1].s), s->tids + s->n, rows) != 0) {
-        s->unknown = 1;
-        return 1;
+    s->parts[2 * s->num_parts] = (int64_t)s->texts.len;
+    s->parts[2 * s->num_parts + 1] = v[0].i;
+    s->num_parts++;
+    ard_buf_append(&s->texts, v[1].s, strlen(v[1].s) + 1);
+    s->failed = s->texts.failed;
+    return s->failed;
+}
+
+/* Every kept row group's TARGETIDs into s->tids (the text is freed). */
+static void spectra_decode(spectra_tids *s) {
+    int64_t total = 0;
+    for (int64_t k = 0; k < s->num_parts; k++) {
+        total += s->parts[2 * k + 1];
     }
-    s->n += rows;
-    return 0;
+    s->tids = ard_malloc((size_t)(total ? total : 1) * sizeof *s->tids);
+    s->failed = !s->tids;
+    for (int64_t k = 0; k < s->num_parts && !s->failed && !s->unknown; k++) {
+        const char *text = (const char *)s->texts.data + s->parts[2 * k];
+        int64_t rows = s->parts[2 * k + 1];
+        s->unknown = ard__rg_targetids_decode(text, strlen(text), s->tids + s->n, rows) != 0;
+        s->n += s->unknown ? 0 : rows;
+    }
+    ard_buf_reset(&s->texts);
 }
 
 /* Catalog rows of a sorted class list whose TARGETID is not in the sorted, distinct spectra. */
@@ -232,6 +260,10 @@ void ard__cat_tids_tally(idx_cat_tids *c) {
         return;
     }
     spectra_tids *s = &c->spec;
+    spectra_decode(s);
+    if (s->unknown || s->failed) {
+        return; /* not tallied: the server recounts */
+    }
     s->n = ard__ids_sort_unique(s->tids, s->n);
     s->failed = s->n < 0 || sort_classes(c) != 0;
     for (int32_t k = 0; k < c->num_classes && !s->failed; k++) {
@@ -253,8 +285,7 @@ ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64
         *done = st == ARD_OK;
         *distinct = c->spec.n;
     }
-    ard_free(c->spec.tids); /* the lists stay: a later count reads the spectra again */
-    memset(&c->spec, 0, sizeof c->spec);
+    spectra_reset(&c->spec); /* the lists stay: a later count reads the spectra again */
     c->stage = CT_NONE;
     return st;
 }

@@ -680,6 +680,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
         st = ard__walk_parquet(dataset, "catalog", &cats, err);
     }
     st = st == ARD_OK ? ard_pool_new(run.opts->threads, &run.pool, err) : st;
+    idx->sync_threads = st == ARD_OK ? ard_pool_threads(run.pool) : 1;
     st = st == ARD_OK ? begin_run(&run, err) : st;
     if (st == ARD_OK && run.known.st != ARD_OK) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory reading the file list");

@@ -530,6 +530,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_fresh_kill, ti_setup_sqlite, ti_teardown),
         BOTH(test_catalog_duplicates),
         BOTH(test_catalog_fresh_same),
+        BOTH(test_catalog_decode_ahead),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {
