@@ -585,7 +585,7 @@ static ard_status pg_bulk_fresh(idx_backend *be, const char *table, const char *
                  " NULL THEN EXECUTE 'ALTER TABLE %s DROP CONSTRAINT ' || quote_ident(c);"
                  " END IF; END $ard$",
                  table, table, table);
-        p->fresh_indexes.len = 0;
+        ard_buf_reset(&p->fresh_indexes);
         st = pg_exec(be, sql, err);
         st = st == ARD_OK ? drop_indexes(p, table, err) : st;
         snprintf(p->fresh_table, sizeof p->fresh_table, "%s", st == ARD_OK ? table : "");
@@ -611,7 +611,7 @@ static ard_status pg_bulk_fresh(idx_backend *be, const char *table, const char *
         st = pg_exec(be, sql, err);
         st = st == ARD_OK ? pg_exec(be, (const char *)p->fresh_indexes.data, err) : st;
     }
-    p->fresh_indexes.len = 0;
+    ard_buf_reset(&p->fresh_indexes);
     return st;
 }
 
