@@ -61,7 +61,7 @@ extern "C" {
 /* The schema version this build writes. Opening a newer index -> ARD_ENOTSUP; an older one opened
  * for writing is migrated in place (one transaction); read-only opens of older indexes ->
  * ARD_ENOTSUP with a hint to run `ard sync`. */
-#define ARD_INDEX_SCHEMA_VERSION 6
+#define ARD_INDEX_SCHEMA_VERSION 7
 
 /* Width of the Z bins of catalog_zhist. Bin j holds z with j * W <= z < (j + 1) * W, both edges
  * computed in double as (double)j * ARD_INDEX_ZBIN_WIDTH, so a query comparing Z with such an edge

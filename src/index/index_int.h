@@ -41,10 +41,11 @@ typedef struct idx_backend_ops {
     ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
     ard_status (*bulk_end)(idx_backend *be, ard_error *err);
     /* A bulk load into an empty `table` inside the caller's transaction that pays for its primary
-     * key (`key`: a column, or columns separated by commas) once, not per row: phase 1 empties the table and drops the key
-     * (bulk loads into it then maintain no index; PostgreSQL: COPY FREEZE, pages written
-     * all-visible), phase 2 builds the key (ARD_EDB on a duplicate: the caller rolls back), phase
-     * 0 forgets a load the caller rolls back. NULL when the backend has no cheaper path (SQLite). */
+     * key (`key`: a column, or columns separated by commas; NULL: none) and its other indexes once,
+     * not per row: phase 1 empties the table and drops the key and the indexes (bulk loads into it
+     * then maintain none; PostgreSQL: COPY FREEZE, pages written all-visible), phase 2 builds the
+     * key (ARD_EDB on a duplicate: the caller rolls back) and the indexes again, phase 0 forgets a
+     * load the caller rolls back. NULL when the backend has no cheaper path (SQLite). */
     ard_status (*bulk_fresh)(idx_backend *be, const char *table, const char *key, int32_t phase,
                              ard_error *err);
     /* SQL type names of this backend. */
@@ -65,6 +66,10 @@ typedef struct idx_backend_ops {
     const char *without_rowid;    /* suffix of a table clustered by its key, or "" */
     const char *collate_bytes;    /* suffix of an ORDER BY text term sorting as strcmp does */
     const char *include_targetid; /* suffix of a galaxies index making it cover targetid */
+    /* Since schema 7, "name ON spectra (columns)" of the b-tree that keys a spectra table kept in a
+     * heap instead of its primary key (PostgreSQL; schema.c); NULL: spectra is clustered by its
+     * primary key (targetid, file_id, row_group, row_index) (SQLite, WITHOUT ROWID). */
+    const char *spectra_index;
     /* Held around a writable open's schema creation/migration so that concurrent opens of a fresh
      * database do not race (PostgreSQL's CREATE ... IF NOT EXISTS does not serialise); NULL when
      * the backend's transactions suffice (SQLite). */

@@ -14,7 +14,14 @@
  * take the spectra table, plan_scan.c); 6 = spectra clustered by (targetid, file_id, row_group,
  * row_index): one b-tree instead of the table in file order plus the spectra_targetid index (a
  * fresh sync sorts its rows in memory and appends them; a file's rows are found through its
- * row_groups.targetids, sync_write.c); migrating rebuilds the table in one transaction. */
+ * row_groups.targetids, sync_write.c); migrating rebuilds the table in one transaction; 7 = on a
+ * backend that keeps spectra in a heap (PostgreSQL, idx_backend_ops.spectra_index), the 4-column
+ * primary key becomes one b-tree on targetid: every reader of spectra seeks or scans by targetid
+ * (plans, look-ups, the linkage, a file's rows through row_groups.targetids) or scans it whole
+ * (check), nothing relies on the key's uniqueness (rows are unique by construction: one per file,
+ * row group and row), and a fresh sync builds the 1-column b-tree in about half the time of the
+ * 4-column key (bench/results/index.md, 2026-12-07); migrating drops the key and builds the index
+ * in one transaction. SQLite's WITHOUT ROWID table is its key: unchanged (no-op). */
 #include "index_int.h"
 
 #include <stdio.h>
@@ -126,6 +133,18 @@ static const char *const migrate_5_to_6 =
     " ORDER BY targetid, file_id, row_group, row_index;"
     "DROP TABLE spectra;"
     "ALTER TABLE spectra_v6 RENAME TO spectra;";
+
+/* ops->spectra_index only (PostgreSQL): the key under either name it can have (spectra_v6_pkey
+ * from migration 6's rebuild, spectra_pkey from a fresh load's ADD PRIMARY KEY), then the index.
+ * ANALYZE samples 3,000 rows of spectra instead of 30,000 (statistics target 10): the 30,000 rows
+ * were 30,000 random heap pages, 1.1-1.2 s of a fresh sync's ANALYZE at 6.4M rows against 0.1 s,
+ * and the planner's estimates that matter here do not change (targetid all distinct, its
+ * equality and IN lists an index scan; bench/results/index.md, 2026-12-07). */
+static const char *const migrate_6_to_7 =
+    "ALTER TABLE spectra DROP CONSTRAINT IF EXISTS spectra_v6_pkey;"
+    "ALTER TABLE spectra DROP CONSTRAINT IF EXISTS spectra_pkey;"
+    "ALTER TABLE spectra ALTER targetid SET STATISTICS 10, ALTER file_id SET STATISTICS 10,"
+    " ALTER row_group SET STATISTICS 10, ALTER row_index SET STATISTICS 10;";
 
 static const char *const migrate_1_to_2 =
     "CREATE TABLE IF NOT EXISTS column_stats (file_id BIGINT NOT NULL, row_group INTEGER NOT NULL,"
@@ -276,6 +295,10 @@ static ard_status create_or_migrate(ard_index *idx, int64_t version, ard_error *
         char *sql = backend_sql(idx, migrate_5_to_6);
         st = sql ? ard__idx_exec(idx, sql, err) : ard_error_set(err, ARD_ENOMEM, "out of memory");
         ard_free(sql);
+    }
+    if (st == ARD_OK && version < 7 && idx->be->ops->spectra_index) {
+        st = ard__idx_execf(idx, err, "%s CREATE INDEX IF NOT EXISTS %s", migrate_6_to_7,
+                            idx->be->ops->spectra_index);
     }
     if (st == ARD_OK) {
         st = ard__idx_exec(idx, "DELETE FROM meta WHERE key IN ('schema_version', 'created_by')",

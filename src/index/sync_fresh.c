@@ -5,7 +5,8 @@
  * rows are buffered here, and finish sorts them (LSD radix on targetid; the buffer is already in
  * (file_id, row_group, row_index) order, which a stable sort keeps) and appends them to the tree
  * in key order: one b-tree written once, no secondary index to build (measured at 6.4M rows in
- * bench/results/index.md). The backend may choose a cheaper journal for the load
+ * bench/results/index.md; on PostgreSQL, a heap in that order and its targetid b-tree built once
+ * over presorted rows). The backend may choose a cheaper journal for the load
  * (idx_backend_ops.fresh_journal; SQLite: a rollback journal, so that the appended pages are
  * written once instead of to the WAL and again by its checkpoint). */
 #include "index_int.h"
@@ -80,7 +81,11 @@ ard_status ard__fresh_begin(ard_index *idx, idx_fresh_spectra *fresh, int64_t ex
     return st;
 }
 
-#define SPECTRA_KEY "targetid,file_id,row_group,row_index" /* schema.c, version 6 */
+/* spectra's primary key (schema.c), or none where a b-tree on targetid keys it (schema 7,
+ * ops->spectra_index: bulk_fresh drops that index and builds it again as it does a key) */
+static const char *spectra_key(const idx_backend_ops *ops) {
+    return ops->spectra_index ? NULL : "targetid,file_id,row_group,row_index";
+}
 
 static int row_less(const idx_spectra_row *a, const idx_spectra_row *b) {
     if (a->targetid != b->targetid) {
@@ -174,11 +179,11 @@ static ard_status flush(ard_index *idx, idx_fresh_spectra *f, int64_t *distinct,
     *distinct = 0;
     ard_status st = sort_rows(f->rows, f->count, err);
     /* into the empty table, a backend with a cheaper path builds the key once after the load
-     * (PostgreSQL: TRUNCATE + COPY FREEZE + ADD PRIMARY KEY, which locks spectra against readers
-     * for that last step only; per-row maintenance of the key cost 5x more) */
+     * (PostgreSQL: TRUNCATE + COPY FREEZE + CREATE INDEX spectra_targetid, which locks spectra
+     * against readers for that last step only; per-row maintenance of the key cost 5x more) */
     int fresh_key = ops->bulk_fresh && !f->flushed && f->count > 0;
     if (st == ARD_OK && fresh_key) {
-        st = ops->bulk_fresh(idx->be, "spectra", SPECTRA_KEY, 1, err);
+        st = ops->bulk_fresh(idx->be, "spectra", spectra_key(ops), 1, err);
     }
     if (st == ARD_OK) {
         journal(idx, 2);
@@ -205,7 +210,7 @@ static ard_status flush(ard_index *idx, idx_fresh_spectra *f, int64_t *distinct,
     kill_point(3);
     journal(idx, 3);
     if (fresh_key) {
-        end = ops->bulk_fresh(idx->be, "spectra", SPECTRA_KEY, st == ARD_OK ? 2 : 0,
+        end = ops->bulk_fresh(idx->be, "spectra", spectra_key(ops), st == ARD_OK ? 2 : 0,
                               st == ARD_OK ? err : NULL);
         st = st != ARD_OK ? st : end;
     }

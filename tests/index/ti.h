@@ -73,10 +73,21 @@ void test_rg_targetids_codec(void **state);
 /* ti_bulk.c */
 void test_bulk_batches(void **state);
 void test_sync_windows(void **state);
-/* ti_fresh.c */
+/* ti_fresh.c: every spectra row as (targetid, path, row_group, row_index) in key order, folded
+ * into a digest (file ids differ between load paths; paths do not), after asserting that
+ * ard_index_check passes and the stored linkage is the true one; and a hash of the text of the plan
+ * of `where` (NULL: every spectrum) with ard_index_query's `limit` (0: none). */
+typedef struct ti_rows_digest {
+    int64_t rows;
+    uint64_t hash;
+} ti_rows_digest;
+ti_rows_digest ti_spectra_digest(ti_env *env);
+uint64_t ti_plan_hash(ti_env *env, const char *where, int64_t limit);
 void test_fresh_same(void **state);
 void test_fresh_then_change(void **state);
 void test_fresh_journal(void **state); /* SQLite only */
 void test_fresh_kill(void **state);    /* SQLite only */
+/* ti_spectra_key.c */
+void test_spectra_key_migrate(void **state);
 
 #endif

@@ -20,16 +20,9 @@
         skip();                                                                                    \
     }
 
-/* Every spectra row as (targetid, path, row_group, row_index) in key order, folded into a digest
- * (file ids differ between the two paths; paths do not). */
-typedef struct rows_digest {
-    int64_t rows;
-    uint64_t hash;
-} rows_digest;
-
 static int digest_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
     (void)names;
-    rows_digest *d = ctx;
+    ti_rows_digest *d = ctx;
     for (int32_t c = 0; c < n; c++) {
         for (const char *p = v[c] ? v[c] : "<null>"; *p; p++) {
             d->hash = (d->hash ^ (uint8_t)*p) * 1099511628211ull;
@@ -41,18 +34,18 @@ static int digest_row(void *ctx, int32_t n, const char *const *names, const char
 }
 
 /* A digest of a SELECT's rows (read-only handle). */
-static rows_digest select_digest(ti_env *env, const char *sql) {
-    rows_digest d = {0, 1469598103934665603ull};
+static ti_rows_digest select_digest(ti_env *env, const char *sql) {
+    ti_rows_digest d = {0, 1469598103934665603ull};
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     assert_int_equal(ard_index_select(idx, sql, digest_row, &d, NULL), ARD_OK);
     ard_index_close(idx);
     return d;
 }
 
-static rows_digest spectra_digest(ti_env *env) {
-    rows_digest d = select_digest(env, "SELECT s.targetid, f.path, s.row_group, s.row_index"
-                                       " FROM spectra s JOIN files f ON f.id = s.file_id"
-                                       " ORDER BY s.targetid, f.path, s.row_group, s.row_index");
+ti_rows_digest ti_spectra_digest(ti_env *env) {
+    ti_rows_digest d = select_digest(env, "SELECT s.targetid, f.path, s.row_group, s.row_index"
+                                          " FROM spectra s JOIN files f ON f.id = s.file_id"
+                                          " ORDER BY s.targetid, f.path, s.row_group, s.row_index");
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     int64_t bad = -1;
     assert_int_equal(ard_index_check(idx, &bad, NULL), ARD_OK);
@@ -92,7 +85,7 @@ void test_fresh_same(void **state) {
     o.files_per_txn = 2; /* several windows inside the fresh load */
     ti_sync(env, &o, &rep);
     assert_int_equal(rep.spectra_rows, 6 * env->gen.rows);
-    rows_digest fresh = spectra_digest(env);
+    ti_rows_digest fresh = ti_spectra_digest(env);
     assert_int_equal(fresh.rows, 6 * env->gen.rows);
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     assert_int_equal(ti_int(idx, "SELECT count(DISTINCT targetid) FROM spectra"),
@@ -108,7 +101,7 @@ void test_fresh_same(void **state) {
     hide_tiles(env, 1, 5, 0);
     ti_sync(env, &o, &rep);
     assert_int_equal(rep.files_added, 5);
-    rows_digest incremental = spectra_digest(env);
+    ti_rows_digest incremental = ti_spectra_digest(env);
     assert_int_equal(incremental.rows, fresh.rows);
     assert_true(incremental.hash == fresh.hash);
 }
@@ -140,7 +133,7 @@ void test_fresh_then_change(void **state) {
     ti_sync(env, NULL, &rep);
     assert_int_equal(rep.files_changed, 2);
     assert_int_equal(rep.files_removed, 1);
-    rows_digest after = spectra_digest(env); /* check + linkage asserted inside */
+    ti_rows_digest after = ti_spectra_digest(env); /* check + linkage asserted inside */
     assert_int_equal(after.rows, 30 + 50 + 30 + 50);
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     /* no row of the removed file, none of the old versions */
@@ -162,7 +155,7 @@ void test_fresh_then_change(void **state) {
     /* the same end state built fresh from scratch holds the same rows */
     ti_drop_index(env);
     ti_sync(env, NULL, &rep);
-    rows_digest fresh = spectra_digest(env);
+    ti_rows_digest fresh = ti_spectra_digest(env);
     assert_int_equal(fresh.rows, after.rows);
     assert_true(fresh.hash == after.hash);
 }
@@ -176,11 +169,10 @@ static long long file_size(const ti_env *env, const char *suffix) {
     return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
 }
 
-/* The text of the plan of `where`. */
-static uint64_t plan_hash(ti_env *env, const char *where) {
+uint64_t ti_plan_hash(ti_env *env, const char *where, int64_t limit) {
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     ard_plan *plan = NULL;
-    assert_int_equal(ard_index_query(idx, where, 0, &plan, NULL), ARD_OK);
+    assert_int_equal(ard_index_query(idx, where, limit, &plan, NULL), ARD_OK);
     ard_buf b;
     ard_buf_init(&b);
     ard_plan_format(plan, &b);
@@ -195,7 +187,7 @@ static uint64_t plan_hash(ti_env *env, const char *where) {
 }
 
 typedef struct fresh_outcome {
-    rows_digest spectra, errors, linkage, files;
+    ti_rows_digest spectra, errors, linkage, files;
     uint64_t plan_all, plan_z;
     long long wal;
     ard_sync_report rep;
@@ -230,7 +222,7 @@ static fresh_outcome fresh_sync(ti_env *env, int reader) {
     ard_index_close(idx);
     sqlite3_close(other);
     assert_int_equal(file_size(env, "-journal"), 0);
-    out.spectra = spectra_digest(env); /* + ard_index_check and the stored linkage */
+    out.spectra = ti_spectra_digest(env); /* + ard_index_check and the stored linkage */
     out.errors = select_digest(env, "SELECT path, status FROM sync_errors ORDER BY path");
     out.linkage = select_digest(env, "SELECT target_class, without_spectrum FROM catalog_linkage"
                                      " ORDER BY target_class");
@@ -238,8 +230,8 @@ static fresh_outcome fresh_sync(ti_env *env, int reader) {
                                    " r.targetid_min, r.targetid_max, r.targetids FROM files f"
                                    " LEFT JOIN row_groups r ON r.file_id = f.id"
                                    " ORDER BY f.path, r.row_group");
-    out.plan_all = plan_hash(env, NULL);
-    out.plan_z = plan_hash(env, "Z > 1.5");
+    out.plan_all = ti_plan_hash(env, NULL, 0);
+    out.plan_z = ti_plan_hash(env, "Z > 1.5", 0);
     return out;
 }
 
@@ -364,10 +356,10 @@ void test_fresh_kill(void **state) {
         }
     }
     ti_sync(env, NULL, &rep); /* finishes what the kill at 4 left (linkage, statistics) */
-    rows_digest killed = spectra_digest(env);
+    ti_rows_digest killed = ti_spectra_digest(env);
     ti_drop_index(env);
     ti_sync(env, NULL, &rep);
-    rows_digest clean = spectra_digest(env);
+    ti_rows_digest clean = ti_spectra_digest(env);
     assert_int_equal(killed.rows, rows);
     assert_true(killed.rows == clean.rows && killed.hash == clean.hash);
 }

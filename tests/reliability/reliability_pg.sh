@@ -74,9 +74,13 @@ rc=0
 cols=$(psql -At "$DSN" -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
   FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'spectra'")
 [ "$cols" = "targetid,file_id,row_group,row_index" ] || fail "spectra columns after migration: $cols"
-pk=$(psql -At "$DSN" -c "SELECT pg_get_constraintdef(oid) FROM pg_constraint
+# schema 7: no primary key, one b-tree on targetid
+pk=$(psql -At "$DSN" -c "SELECT count(*) FROM pg_constraint
   WHERE conrelid = 'spectra'::regclass AND contype = 'p'")
-[ "$pk" = "PRIMARY KEY (targetid, file_id, row_group, row_index)" ] || fail "spectra key after migration: $pk"
+[ "$pk" = 0 ] || fail "spectra still has a primary key after migration"
+ix=$(psql -At "$DSN" -c "SELECT string_agg(indexdef, '; ') FROM pg_indexes WHERE tablename = 'spectra'")
+[ "$ix" = "CREATE INDEX spectra_targetid ON public.spectra USING btree (targetid)" ] ||
+    fail "spectra indexes after migration: $ix"
 SCHEMA=$(sed -n 's/^#define ARD_INDEX_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$(dirname "$0")/../../include/ard/index.h")
 got=$(psql -At "$DSN" -c "SELECT value FROM meta WHERE key = 'schema_version'")
 [ -n "$SCHEMA" ] && [ "$got" = "$SCHEMA" ] || fail "schema_version $got after migration (this ard: ${SCHEMA:-?})"
