@@ -12,12 +12,6 @@
 #include <unistd.h>
 #include <utime.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 static int64_t total_spectra(const ti_env *env) {
     return (int64_t)env->gen.tiles * env->gen.rows;
 }

@@ -22,6 +22,14 @@ typedef struct ti_env {
     tgen_opts gen;
 } ti_env;
 
+/* The first line of a test body: `env` from cmocka's state, or a (reported) skip when the setup
+ * found no backend. */
+#define TI_ENV(state)                                                                              \
+    ti_env *env = *(state);                                                                        \
+    if (!env) {                                                                                    \
+        skip();                                                                                    \
+    }
+
 /* cmocka setup/teardown: state is a ti_env*. The "pg" variants skip (loudly) without a server. */
 int ti_setup_sqlite(void **state);
 int ti_setup_pg(void **state);

@@ -10,12 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 #define BULK_N 773 /* three full batches of 256 and a partial one */
 
 typedef struct bulk_data {

@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 /* Copies DATASET/catalog/zcatalog-0000.parquet to zcatalog-NNNN.parquet (every TARGETID twice). */
 static void copy_catalog(const ti_env *env, int32_t to) {
     char cmd[1200];

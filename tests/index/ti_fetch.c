@@ -10,12 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 static ard_plan *plan_for(ti_env *env, const char *where) {
     ard_sync_report rep;
     ti_sync(env, NULL, &rep);

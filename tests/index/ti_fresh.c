@@ -14,12 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 static int digest_row(void *ctx, int32_t n, const char *const *names, const char *const *v) {
     (void)names;
     ti_rows_digest *d = ctx;

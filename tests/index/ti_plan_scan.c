@@ -11,12 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 typedef struct ids {
     int64_t *v;
     int64_t n, cap;

@@ -9,12 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TI_ENV(state)                                                                              \
-    ti_env *env = *(state);                                                                        \
-    if (!env) {                                                                                    \
-        skip();                                                                                    \
-    }
-
 /* What every query answers: the rows, and the plans of a broad predicate, every spectrum, a few
  * TARGETIDs (point look-ups of spectra), and a LIMIT plan (ordered by the key). */
 typedef struct answers {
