@@ -17,9 +17,19 @@
  * machine, as a reference for the wait share: the thread's CPU per bare nanosleep() of the run's
  * mean blocking time (and of 1 ms), same process, after the stream. On a virtual machine a sleep
  * and wake-up can cost tens of microseconds of the sleeper's CPU whatever the code around it does,
- * so waits per batch times this floor is the least a consumer that has to wait can pay. */
+ * so waits per batch times this floor is the least a consumer that has to wait can pay.
+ * Beside it, the same length slept on a process-shared condition variable (robust mutex,
+ * CLOCK_MONOTONIC, as the store's) four ways, because who ends a sleep may change its price on a
+ * virtual machine (a wake-up from another CPU is an inter-processor interrupt through the
+ * hypervisor): "timed" ends by its own timeout, alone in the process and with another thread busy
+ * (as a producer is); "woken" is ended by another thread's broadcast after that length, the waker
+ * busy until then (as a producer that publishes) or asleep until then, while the sleeper's own
+ * deadline is 1 s away (as the consumer's liveness poll). Each figure is the sleeper's thread CPU
+ * per sleep (mean of 12) and its voluntary context switches per sleep. */
 #include "ard/stream.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +63,19 @@ static double clock_s(clockid_t id) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The 1-minute load average (0 when /proc/loadavg cannot be read). */
+static double load1(void) {
+    double v = 0;
+    FILE *fp = fopen("/proc/loadavg", "r");
+    if (fp) {
+        if (fscanf(fp, "%lf", &v) != 1) {
+            v = 0;
+        }
+        fclose(fp);
+    }
+    return v;
+}
+
 /* The calling thread's CPU microseconds per nanosleep() of `seconds` (mean of 16; 0 when 0). */
 static double sleep_cpu_us(double seconds) {
     if (seconds <= 0) {
@@ -64,6 +87,121 @@ static double sleep_cpu_us(double seconds) {
         nanosleep(&d, NULL);
     }
     return (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) / 16.0 * 1e6;
+}
+
+/* ---- the woken and timed floors ---- */
+
+enum { FLOOR_REPS = 12 };
+enum { WAKER_NONE = 0, WAKER_BUSY_SPIN = 1, WAKER_BUSY_WAKE = 2, WAKER_IDLE_WAKE = 3 };
+
+typedef struct floor_ctx {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    int64_t round;     /* under lock: rounds the waker has ended */
+    int64_t start_ns;  /* CLOCK_MONOTONIC of round 0's start */
+    int64_t length_ns; /* each round's length */
+    int mode;
+    atomic_int stop; /* WAKER_BUSY_SPIN: spin until set */
+} floor_ctx;
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct timespec ts_of(int64_t ns) {
+    struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+    return ts;
+}
+
+/* The other thread: spins (a busy producer), or ends each round with a broadcast at start + (i + 1)
+ * x length, busy or asleep until then; the broadcast comes after the unlock, as a publish's. */
+static void *floor_waker(void *arg) {
+    floor_ctx *f = arg;
+    volatile uint64_t work = 0;
+    if (f->mode == WAKER_BUSY_SPIN) {
+        while (!atomic_load(&f->stop)) {
+            work++;
+        }
+        return NULL;
+    }
+    for (int64_t i = 0; i < FLOOR_REPS; i++) {
+        int64_t at = f->start_ns + (i + 1) * f->length_ns;
+        if (f->mode == WAKER_BUSY_WAKE) {
+            while (mono_ns() < at) {
+                work++;
+            }
+        } else {
+            struct timespec ts = ts_of(at);
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+            }
+        }
+        pthread_mutex_lock(&f->lock);
+        f->round = i + 1;
+        pthread_mutex_unlock(&f->lock);
+        pthread_cond_broadcast(&f->cv);
+    }
+    return NULL;
+}
+
+/* The sleeper's (calling thread's) CPU us and voluntary switches per sleep of `seconds` on a
+ * process-shared condition variable: ended by its own timeout (WAKER_NONE: alone; WAKER_BUSY_SPIN:
+ * another thread busy meanwhile) or by the other thread's broadcast (WAKER_BUSY_WAKE,
+ * WAKER_IDLE_WAKE; the sleeper's deadline 1 s away). 0 when seconds is 0 or a thread fails. */
+static double cond_sleep_cpu_us(double seconds, int mode, double *switches) {
+    *switches = 0;
+    if (seconds <= 0) {
+        return 0.0;
+    }
+    floor_ctx f;
+    memset(&f, 0, sizeof f);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&f.lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    f.length_ns = (int64_t)(seconds * 1e9);
+    f.mode = mode;
+    f.start_ns = mono_ns() + 2000000; /* the waker is running before round 0 starts */
+    pthread_t t;
+    if (mode != WAKER_NONE && pthread_create(&t, NULL, floor_waker, &f) != 0) {
+        return 0.0;
+    }
+    struct timespec ts = ts_of(f.start_ns);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    }
+    long s0 = thread_sleeps();
+    double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+    pthread_mutex_lock(&f.lock);
+    for (int64_t i = 0; i < FLOOR_REPS; i++) {
+        if (mode == WAKER_NONE || mode == WAKER_BUSY_SPIN) {
+            struct timespec d = ts_of(mono_ns() + f.length_ns);
+            while (pthread_cond_timedwait(&f.cv, &f.lock, &d) == 0) {
+            }
+        } else {
+            struct timespec d = ts_of(mono_ns() + 1000000000);
+            while (f.round <= i && pthread_cond_timedwait(&f.cv, &f.lock, &d) == 0) {
+            }
+        }
+    }
+    pthread_mutex_unlock(&f.lock);
+    double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+    *switches = (double)(thread_sleeps() - s0) / FLOOR_REPS;
+    if (mode != WAKER_NONE) {
+        atomic_store(&f.stop, 1);
+        pthread_join(t, NULL);
+    }
+    pthread_cond_destroy(&f.cv);
+    pthread_mutex_destroy(&f.lock);
+    return cpu / FLOOR_REPS * 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -163,8 +301,17 @@ int main(int argc, char **argv) {
     ard_store_close(c);
     ard_loader_free(l);
     double mean_wait = waits_all ? wait_wall_all / (double)waits_all : 0.0;
+    double bare = sleep_cpu_us(mean_wait), bare1 = sleep_cpu_us(1e-3), sw[4];
+    double timed = cond_sleep_cpu_us(mean_wait, WAKER_NONE, &sw[0]);
+    double timed_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_SPIN, &sw[1]);
+    double woken_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_WAKE, &sw[2]);
+    double woken_idle = cond_sleep_cpu_us(mean_wait, WAKER_IDLE_WAKE, &sw[3]);
     printf("{\"tool\": \"sleep-floor\", \"threads\": %d, \"mean_wait_ms\": %.3f, "
-           "\"cpu_us_per_sleep_of_mean_wait\": %.1f, \"cpu_us_per_sleep_1ms\": %.1f}\n",
-           o.threads, mean_wait * 1e3, sleep_cpu_us(mean_wait), sleep_cpu_us(1e-3));
+           "\"cpu_us_per_sleep_of_mean_wait\": %.1f, \"cpu_us_per_sleep_1ms\": %.1f, "
+           "\"timed_cpu_us\": %.1f, \"timed_beside_busy_cpu_us\": %.1f, "
+           "\"woken_by_busy_cpu_us\": %.1f, \"woken_by_idle_cpu_us\": %.1f, "
+           "\"switches_per_sleep\": [%.2f, %.2f, %.2f, %.2f], \"load1\": %.2f}\n",
+           o.threads, mean_wait * 1e3, bare, bare1, timed, timed_busy, woken_busy, woken_idle,
+           sw[0], sw[1], sw[2], sw[3], load1());
     return st == ARD_EEOF ? 0 : 1;
 }
