@@ -14,6 +14,9 @@
  * --slots N sets prefetch_batches (the ring's depth); each line reports the ring's bytes
  * ("store_mb") and the process's peak RSS so far ("peak_rss_mb").
  *
+ * Then an "ard-run" line sums the whole run (every figure of issue 16 item 1's C consumer: CPU per
+ * batch over the run and in epoch 0, consumed and waiting shares, sleeps per batch, CPU per sleep
+ * and the mean sleep's length; each epoch line also gives its first blocking call's CPU and length).
  * A last line ("tool": "sleep-floor") measures what any sleep costs the calling thread on this
  * machine, as a reference for the wait share: the thread's CPU per bare nanosleep() of the run's
  * mean blocking time (and of 1 ms), same process, after the stream. On a virtual machine a sleep
@@ -248,13 +251,23 @@ int main(int argc, char **argv) {
     ard_status st;
     double wait_cpu = 0, wait_wall_all = 0;
     int64_t waits = 0, waits_all = 0;
+    /* whole-run sums for the "ard-run" line; the first blocking call of each epoch (in epoch 0:
+     * the start-up wait, while files are opened and the producers' pace is not known yet) */
+    double cpu_all = 0, wait_cpu_all = 0, epoch0_us = 0, first_cpu = -1, first_ms = 0;
+    int64_t batches_all = 0, spectra_all = 0;
+    double run_t0 = clock_s(CLOCK_MONOTONIC);
     for (;;) {
         st = ard_store_acquire(c, 0, &b, &err);
         if (st == ARD_ELIMIT) { /* nothing ready: block, and count that CPU as waiting */
             double w0 = clock_s(CLOCK_THREAD_CPUTIME_ID), ww0 = clock_s(CLOCK_MONOTONIC);
             st = ard_store_acquire(c, -1, &b, &err);
-            wait_cpu += clock_s(CLOCK_THREAD_CPUTIME_ID) - w0;
-            wait_wall_all += clock_s(CLOCK_MONOTONIC) - ww0;
+            double wc = clock_s(CLOCK_THREAD_CPUTIME_ID) - w0, ww = clock_s(CLOCK_MONOTONIC) - ww0;
+            wait_cpu += wc;
+            wait_wall_all += ww;
+            if (first_cpu < 0) {
+                first_cpu = wc;
+                first_ms = ww * 1e3;
+            }
             waits++;
             waits_all++;
         }
@@ -272,7 +285,8 @@ int main(int argc, char **argv) {
                 "\"wait_cpu_us_per_wait\": %.1f, "
                 "\"producer_cpu_s\": %.3f, \"spectra_per_producer_cpu_s\": %.1f, "
                 "\"slots\": %d, \"store_mb\": %.1f, \"peak_rss_mb\": %.1f, "
-                "\"consumer_switches_per_wait\": %.2f}\n",
+                "\"consumer_switches_per_wait\": %.2f, \"first_wait_cpu_us\": %.1f, "
+                "\"first_wait_ms\": %.1f}\n",
                 wake, o.threads, epoch, ard_loader_cache_active(l), (long long)batches,
                 (long long)spectra, t, (double)spectra / t, (double)batches / t,
                 batches ? cpu / (double)batches * 1e6 : 0.0,
@@ -282,10 +296,20 @@ int main(int argc, char **argv) {
                 waits ? wait_cpu / (double)waits * 1e6 : 0.0, producers,
                 producers > 0 ? (double)spectra / producers : 0.0, ard_store_num_slots(c),
                 (double)ard_store_size(c) / 1048576.0, peak_rss_mb(),
-                waits ? (double)switches / (double)waits : 0.0);
+                waits ? (double)switches / (double)waits : 0.0,
+                first_cpu > 0 ? first_cpu * 1e6 : 0.0, first_ms);
+            if (epoch == 0) {
+                epoch0_us = batches ? cpu / (double)batches * 1e6 : 0.0;
+            }
+            cpu_all += cpu;
+            wait_cpu_all += wait_cpu;
+            batches_all += batches;
+            spectra_all += spectra;
             if (st != ARD_OK) {
                 break;
             }
+            first_cpu = -1;
+            first_ms = 0;
             epoch = b.epoch;
             batches = spectra = waits = 0;
             wait_cpu = 0;
@@ -302,7 +326,18 @@ int main(int argc, char **argv) {
     (void)sink;
     ard_store_close(c);
     ard_loader_free(l);
+    double run_s = clock_s(CLOCK_MONOTONIC) - run_t0;
     double mean_wait = waits_all ? wait_wall_all / (double)waits_all : 0.0;
+    double nb = batches_all > 0 ? (double)batches_all : 1.0;
+    printf("{\"tool\": \"ard-run\", \"wake\": \"%s\", \"threads\": %d, \"epochs\": %d, "
+           "\"batches\": %lld, \"spectra_per_s\": %.1f, \"consumer_cpu_us_per_batch\": %.2f, "
+           "\"epoch0_consumer_cpu_us_per_batch\": %.2f, \"consumed_cpu_us_per_batch\": %.2f, "
+           "\"waiting_cpu_us_per_batch\": %.2f, \"sleeps_per_batch\": %.3f, "
+           "\"cpu_us_per_sleep\": %.1f, \"mean_sleep_ms\": %.3f, \"load1\": %.2f}\n",
+           wake, o.threads, epoch + 1, (long long)batches_all, (double)spectra_all / run_s,
+           cpu_all / nb * 1e6, epoch0_us, (cpu_all - wait_cpu_all) / nb * 1e6,
+           wait_cpu_all / nb * 1e6, (double)waits_all / nb,
+           waits_all ? wait_cpu_all / (double)waits_all * 1e6 : 0.0, mean_wait * 1e3, load1());
     double bare = sleep_cpu_us(mean_wait), bare1 = sleep_cpu_us(1e-3), sw[4];
     double timed = cond_sleep_cpu_us(mean_wait, WAKER_NONE, &sw[0]);
     double timed_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_SPIN, &sw[1]);
