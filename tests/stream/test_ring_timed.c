@@ -4,8 +4,8 @@
  * the prediction is wrong by a lot either way (too early: woken with nothing, it sleeps again until
  * the producers wake it; too late: the full ring wakes it), and the end, a failure and the
  * stream's last batch wake it at once, long before its timer or its 1 s liveness poll. */
+#include "st_ring.h"
 #include "st_util.h"
-#include "stream_int.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -16,27 +16,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-
-static void geometry(ard_store_options *o, int32_t slots) {
-    ard_store_options_init(o);
-    o->slots = slots;
-    o->batch_size = 4;
-    o->num_patches = 3;
-    o->patch = 32;
-}
-
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int32_t locked_read(store_header *h, const int32_t *field) {
-    ard__robust_lock(&h->lock);
-    int32_t v = *field;
-    pthread_mutex_unlock(&h->lock);
-    return v;
-}
 
 /* Makes the producers' pace look like one publish every gap_ms, the last one just now. */
 static void force_pace(store_header *h, int64_t gap_ms) {
@@ -65,7 +44,7 @@ static void *paced_main(void *arg) {
         ard_batch b;
         assert_int_equal(ard_store_begin_fill(q->p, 10000, &b, NULL), ARD_OK);
         b.targetid[0] = b.seq;
-        q->saw_timed += locked_read(h, &h->wake_timed) && locked_read(h, &h->filled_waiters);
+        q->saw_timed += st_locked_read(h, &h->wake_timed) && st_locked_read(h, &h->filled_waiters);
         assert_int_equal(ard_store_publish(q->p, &b, b.batch_size, 0, NULL), ARD_OK);
     }
     ard_store_finish(q->p, ARD_OK, NULL); /* as a loader does: the end wakes the last wait */
@@ -87,9 +66,9 @@ static int consume(ard_store *c, int n, int64_t force_ms, int64_t *longest_ms) {
             if (force_ms > 0) {
                 force_pace(h, force_ms);
             }
-            int64_t t0 = now_ms();
+            int64_t t0 = st_now_ms();
             st = ard_store_acquire(c, 10000, &b, NULL);
-            int64_t took = now_ms() - t0;
+            int64_t took = st_now_ms() - t0;
             *longest_ms = took > *longest_ms ? took : *longest_ms;
             waits++;
         }
@@ -100,16 +79,21 @@ static int consume(ard_store *c, int n, int64_t force_ms, int64_t *longest_ms) {
     return waits;
 }
 
+/* An 8-slot store and its consumer, which sleeps timed. */
+static void timed_pair(ard_store **p, ard_store **c) {
+    ard_store_options o;
+    st_ring_geometry(&o, 8);
+    assert_int_equal(ard_store_create(&o, p, NULL), ARD_OK);
+    assert_int_equal(ard_store_attach(*p, c, NULL), ARD_OK);
+    (*c)->timed_sleep = 1;
+}
+
 /* Right pace (a publish every 20 ms, 8 slots: goal 7, the full ring at 8): the consumer sleeps on
  * its timer (the producer sees it so) and wakes about once per 7 batches. */
 static void test_timed_paced(void **state) {
     (void)state;
-    ard_store_options o;
-    geometry(&o, 8);
     ard_store *p = NULL, *c = NULL;
-    assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
-    assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
-    c->timed_sleep = 1;
+    timed_pair(&p, &c);
     paced q = {p, 40, {20, 20, 20, 20}, 0};
     pthread_t t;
     pthread_create(&t, NULL, paced_main, &q);
@@ -120,7 +104,7 @@ static void test_timed_paced(void **state) {
                   waits, q.saw_timed);
     assert_true(q.saw_timed > 0);
     assert_true(waits <= 12); /* woken per batch it would be ~40 */
-    assert_int_equal(locked_read(c->map->h, &c->map->h->wake_timed), 0);
+    assert_int_equal(st_locked_read(c->map->h, &c->map->h->wake_timed), 0);
     ard_store_close(c);
     ard_store_close(p);
 }
@@ -134,12 +118,8 @@ static void test_timed_wrong_pace(void **state) {
     int64_t told[2] = {1, 600};
     int real[2] = {30, 3};
     for (int k = 0; k < 2; k++) {
-        ard_store_options o;
-        geometry(&o, 8);
         ard_store *p = NULL, *c = NULL;
-        assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
-        assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
-        c->timed_sleep = 1;
+        timed_pair(&p, &c);
         paced q = {p, 30, {real[k], real[k], real[k], real[k]}, 0};
         pthread_t t;
         pthread_create(&t, NULL, paced_main, &q);
@@ -157,45 +137,24 @@ static void test_timed_wrong_pace(void **state) {
     }
 }
 
-typedef struct sleeper {
-    ard_store *c;
-    ard_status st;
-    int64_t took_ms;
-} sleeper;
-
-static void *sleeper_main(void *arg) {
-    sleeper *s = arg;
-    ard_batch b;
-    int64_t t0 = now_ms();
-    s->st = ard_store_acquire(s->c, 10000, &b, NULL);
-    s->took_ms = now_ms() - t0;
-    if (s->st == ARD_OK) {
-        ard_store_release(s->c, &b, NULL);
-    }
-    return NULL;
-}
-
 /* Starts a consumer asleep on its own timer (pace: a publish every 600 ms, so ~4.5 s away) and
  * returns once it sleeps so. */
-static void start_timed_sleeper(ard_store *p, sleeper *s, pthread_t *t) {
+static void start_timed_sleeper(ard_store *p, st_sleeper *s, pthread_t *t) {
     store_header *h = p->map->h;
     assert_int_equal(ard_store_attach(p, &s->c, NULL), ARD_OK);
     s->c->timed_sleep = 1;
     force_pace(h, 600);
-    pthread_create(t, NULL, sleeper_main, s);
-    for (int i = 0; i < 5000 && locked_read(h, &h->wake_timed) == 0; i++) {
-        usleep(1000);
-    }
-    assert_int_equal(locked_read(h, &h->wake_timed), 1);
+    pthread_create(t, NULL, st_sleeper_main, s);
+    assert_int_equal(st_wait_nonzero(h, &h->wake_timed), 1);
 }
 
-/* The end, a failure and the stream's last batch wake a timed sleeper at once: well within the
+/* The end, a failure and the stream's last batch wake a timed st_sleeper at once: well within the
  * 1 s liveness poll, let alone its ~4.5 s timer. */
 static void test_timed_end_failure_last(void **state) {
     (void)state;
     for (int k = 0; k < 3; k++) {
         ard_store_options o;
-        geometry(&o, 8);
+        st_ring_geometry(&o, 8);
         ard_store *p = NULL;
         assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
         store_header *h = p->map->h;
@@ -204,7 +163,7 @@ static void test_timed_end_failure_last(void **state) {
             h->end_seq = 3;
             pthread_mutex_unlock(&h->lock);
         }
-        sleeper s = {0};
+        st_sleeper s = {0};
         pthread_t t;
         start_timed_sleeper(p, &s, &t);
         if (k == 0) {
