@@ -26,7 +26,7 @@
  * batches ready (and when none is, its next sleep in that call is ended by the producers as
  * without it); one that is late is cut short by the full ring. End, failure and re-queues still
  * wake it at once. Measured under load it did not pay (bench/results/stream.md, 2026-12-07
- * 12:00-13:40): the default stays the producers' wake-up.
+ * 12:00-12:40): the default stays the producers' wake-up.
  *
  * ARD_STORE_WAKE (read once per process) selects a protocol so benchmarks can compare them in the
  * same run: "legacy" the previous one (broadcast on every change, no spin), "timed" this one with
@@ -593,9 +593,9 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         int64_t at = timed ? timed_wake_at(store, h, h->wake_ready) : 0;
         const struct timespec *until = timeout_ms >= 0 ? &deadline : NULL;
         struct timespec own = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
+        h->wake_timed = at > 0; /* cleared by a sleeper that the producers must wake */
         if (at > 0) {
             timed = 0;
-            h->wake_timed = 1;
             if (!until || own.tv_sec < until->tv_sec ||
                 (own.tv_sec == until->tv_sec && own.tv_nsec < until->tv_nsec)) {
                 until = &own;

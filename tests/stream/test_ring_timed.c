@@ -188,11 +188,51 @@ static void test_timed_end_failure_last(void **state) {
     }
 }
 
+/* A second consumer that goes to sleep while a timed sleeper sleeps clears the timed sleep (two
+ * consumers share the ready batches: each publish must wake them): the next two publishes give
+ * each of them a batch at once. */
+static void test_timed_second_consumer(void **state) {
+    (void)state;
+    ard_store_options o;
+    st_ring_geometry(&o, 8);
+    ard_store *p = NULL;
+    assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
+    store_header *h = p->map->h;
+    st_sleeper a = {0}, b = {0};
+    pthread_t ta, tb;
+    start_timed_sleeper(p, &a, &ta);
+    assert_int_equal(ard_store_attach(p, &b.c, NULL), ARD_OK);
+    pthread_create(&tb, NULL, st_sleeper_main, &b);
+    assert_int_equal(st_wait_nonzero(h, &h->filled_waiters) >= 1, 1);
+    while (st_locked_read(h, &h->filled_waiters) < 2) {
+        usleep(1000);
+    }
+    assert_int_equal(st_locked_read(h, &h->wake_timed), 0);
+    for (int i = 0; i < 2; i++) {
+        ard_batch f;
+        assert_int_equal(ard_store_begin_fill(p, 0, &f, NULL), ARD_OK);
+        f.targetid[0] = f.seq;
+        assert_int_equal(ard_store_publish(p, &f, 1, 0, NULL), ARD_OK);
+    }
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.st, ARD_OK);
+    assert_int_equal(b.st, ARD_OK);
+    assert_int_equal(a.seq + b.seq, 1); /* batches 0 and 1, one each */
+    print_message("two consumers: woken after %lld and %lld ms\n", (long long)a.took_ms,
+                  (long long)b.took_ms);
+    assert_true(a.took_ms < 900 && b.took_ms < 900); /* the publishes, not the 1 s poll */
+    ard_store_close(a.c);
+    ard_store_close(b.c);
+    ard_store_close(p);
+}
+
 int st_ring_timed_run(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timed_paced),
         cmocka_unit_test(test_timed_wrong_pace),
         cmocka_unit_test(test_timed_end_failure_last),
+        cmocka_unit_test(test_timed_second_consumer),
     };
     return cmocka_run_group_tests_name("stream_ring_timed", tests, NULL, NULL);
 }
