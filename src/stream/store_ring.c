@@ -566,8 +566,9 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         ard__deadline(&deadline, timeout_ms);
     }
     int spin = timeout_ms != 0 && !legacy_wake();
-    int timed =
-        1; /* after a timed sleep that ends with nothing ready, the producers end the next */
+    /* a timed sleep at most once per call: after one that ends with nothing ready, the producers
+     * end the next */
+    int timed = 1;
     ard__robust_lock(&h->lock);
     ard_status st = ARD_OK;
     for (;;) {
