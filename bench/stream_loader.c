@@ -23,16 +23,19 @@
  * and wake-up can cost tens of microseconds of the sleeper's CPU whatever the code around it does,
  * so waits per batch times this floor is the least a consumer that has to wait can pay.
  * Beside it, the same length slept on a process-shared condition variable (robust mutex,
- * CLOCK_MONOTONIC, as the store's) four ways, because who ends a sleep may change its price on a
+ * CLOCK_MONOTONIC, as the store's) five ways, because who ends a sleep may change its price on a
  * virtual machine (a wake-up from another CPU is an inter-processor interrupt through the
  * hypervisor): "timed" ends by its own timeout, alone in the process and with another thread busy
  * (as a producer is); "woken" is ended by another thread's broadcast after that length, the waker
  * busy until then (as a producer that publishes) or asleep until then, while the sleeper's own
- * deadline is 1 s away (as the consumer's liveness poll). Each figure is the sleeper's thread CPU
- * per sleep (mean of 12) and its voluntary context switches per sleep. */
+ * deadline is 1 s away (as the consumer's liveness poll); and woken by a busy thread pinned with the
+ * sleeper to one CPU ("same_cpu": that CPU never idles, as when every CPU runs a producer). Each
+ * figure is the sleeper's thread CPU per sleep (mean of 12) and its voluntary context switches
+ * per sleep. */
 #include "ard/stream.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +108,7 @@ typedef struct floor_ctx {
     int64_t start_ns;  /* CLOCK_MONOTONIC of round 0's start */
     int64_t length_ns; /* each round's length */
     int mode;
+    int cpu;         /* >= 0: the waker runs on this CPU (the sleeper's, pinned too) */
     atomic_int stop; /* WAKER_BUSY_SPIN: spin until set */
 } floor_ctx;
 
@@ -124,6 +128,12 @@ static struct timespec ts_of(int64_t ns) {
 static void *floor_waker(void *arg) {
     floor_ctx *f = arg;
     volatile uint64_t work = 0;
+    if (f->cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(f->cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    }
     if (f->mode == WAKER_BUSY_SPIN) {
         while (!atomic_load(&f->stop)) {
             work++;
@@ -152,8 +162,10 @@ static void *floor_waker(void *arg) {
 /* The sleeper's (calling thread's) CPU us and voluntary switches per sleep of `seconds` on a
  * process-shared condition variable: ended by its own timeout (WAKER_NONE: alone; WAKER_BUSY_SPIN:
  * another thread busy meanwhile) or by the other thread's broadcast (WAKER_BUSY_WAKE,
- * WAKER_IDLE_WAKE; the sleeper's deadline 1 s away). 0 when seconds is 0 or a thread fails. */
-static double cond_sleep_cpu_us(double seconds, int mode, double *switches) {
+ * WAKER_IDLE_WAKE; the sleeper's deadline 1 s away). same_cpu: both threads pinned to the CPU the
+ * sleeper is on (its CPU then never idles while it sleeps), the sleeper's mask restored after.
+ * 0 when seconds is 0 or a thread fails. */
+static double cond_sleep_cpu_us(double seconds, int mode, int same_cpu, double *switches) {
     *switches = 0;
     if (seconds <= 0) {
         return 0.0;
@@ -174,6 +186,16 @@ static double cond_sleep_cpu_us(double seconds, int mode, double *switches) {
     pthread_condattr_destroy(&ca);
     f.length_ns = (int64_t)(seconds * 1e9);
     f.mode = mode;
+    f.cpu = -1;
+    cpu_set_t saved;
+    if (same_cpu && pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0) {
+            f.cpu = sched_getcpu();
+        }
+    }
     f.start_ns = mono_ns() + 2000000; /* the waker is running before round 0 starts */
     pthread_t t;
     if (mode != WAKER_NONE && pthread_create(&t, NULL, floor_waker, &f) != 0) {
@@ -202,6 +224,9 @@ static double cond_sleep_cpu_us(double seconds, int mode, double *switches) {
     if (mode != WAKER_NONE) {
         atomic_store(&f.stop, 1);
         pthread_join(t, NULL);
+    }
+    if (f.cpu >= 0) {
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
     }
     pthread_cond_destroy(&f.cv);
     pthread_mutex_destroy(&f.lock);
@@ -338,17 +363,19 @@ int main(int argc, char **argv) {
            cpu_all / nb * 1e6, epoch0_us, (cpu_all - wait_cpu_all) / nb * 1e6,
            wait_cpu_all / nb * 1e6, (double)waits_all / nb,
            waits_all ? wait_cpu_all / (double)waits_all * 1e6 : 0.0, mean_wait * 1e3, load1());
-    double bare = sleep_cpu_us(mean_wait), bare1 = sleep_cpu_us(1e-3), sw[4];
-    double timed = cond_sleep_cpu_us(mean_wait, WAKER_NONE, &sw[0]);
-    double timed_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_SPIN, &sw[1]);
-    double woken_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_WAKE, &sw[2]);
-    double woken_idle = cond_sleep_cpu_us(mean_wait, WAKER_IDLE_WAKE, &sw[3]);
+    double bare = sleep_cpu_us(mean_wait), bare1 = sleep_cpu_us(1e-3), sw[5];
+    double timed = cond_sleep_cpu_us(mean_wait, WAKER_NONE, 0, &sw[0]);
+    double timed_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_SPIN, 0, &sw[1]);
+    double woken_busy = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_WAKE, 0, &sw[2]);
+    double woken_idle = cond_sleep_cpu_us(mean_wait, WAKER_IDLE_WAKE, 0, &sw[3]);
+    double woken_same = cond_sleep_cpu_us(mean_wait, WAKER_BUSY_WAKE, 1, &sw[4]);
     printf("{\"tool\": \"sleep-floor\", \"threads\": %d, \"mean_wait_ms\": %.3f, "
            "\"cpu_us_per_sleep_of_mean_wait\": %.1f, \"cpu_us_per_sleep_1ms\": %.1f, "
            "\"timed_cpu_us\": %.1f, \"timed_beside_busy_cpu_us\": %.1f, "
            "\"woken_by_busy_cpu_us\": %.1f, \"woken_by_idle_cpu_us\": %.1f, "
-           "\"switches_per_sleep\": [%.2f, %.2f, %.2f, %.2f], \"load1\": %.2f}\n",
+           "\"woken_by_busy_same_cpu_us\": %.1f, "
+           "\"switches_per_sleep\": [%.2f, %.2f, %.2f, %.2f, %.2f], \"load1\": %.2f}\n",
            o.threads, mean_wait * 1e3, bare, bare1, timed, timed_busy, woken_busy, woken_idle,
-           sw[0], sw[1], sw[2], sw[3], load1());
+           woken_same, sw[0], sw[1], sw[2], sw[3], sw[4], load1());
     return st == ARD_EEOF ? 0 : 1;
 }
