@@ -26,6 +26,16 @@ int32_t st_wait_nonzero(store_header *h, const int32_t *field) {
     return st_locked_read(h, field);
 }
 
+ard_status st_produce(ard_store *s, int64_t timeout_ms) {
+    ard_batch b;
+    ard_status st = ard_store_begin_fill(s, timeout_ms, &b, NULL);
+    if (st != ARD_OK) {
+        return st;
+    }
+    b.targetid[0] = b.seq;
+    return ard_store_publish(s, &b, b.batch_size, 0, NULL);
+}
+
 int64_t st_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -10,6 +10,9 @@ void st_ring_geometry(ard_store_options *o, int32_t slots);
 int32_t st_locked_read(store_header *h, const int32_t *field);
 /* Waits (up to 5 s) until a header field read under the store lock is not 0; returns it. */
 int32_t st_wait_nonzero(store_header *h, const int32_t *field);
+/* A producer's step: claims a slot (waiting up to timeout_ms), sets targetid[0] to its sequence
+ * number and publishes it full. */
+ard_status st_produce(ard_store *s, int64_t timeout_ms);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t st_now_ms(void);
 

@@ -172,10 +172,7 @@ static void test_timed_end_failure_last(void **state) {
             ard_store_finish(p, ARD_EIO, "producer failed");
         } else {
             for (int i = 0; i < 3; i++) {
-                ard_batch b;
-                assert_int_equal(ard_store_begin_fill(p, 0, &b, NULL), ARD_OK);
-                b.targetid[0] = b.seq;
-                assert_int_equal(ard_store_publish(p, &b, 1, 0, NULL), ARD_OK);
+                assert_int_equal(st_produce(p, 0), ARD_OK);
             }
         }
         pthread_join(t, NULL);
@@ -209,10 +206,7 @@ static void test_timed_second_consumer(void **state) {
     }
     assert_int_equal(st_locked_read(h, &h->wake_timed), 0);
     for (int i = 0; i < 2; i++) {
-        ard_batch f;
-        assert_int_equal(ard_store_begin_fill(p, 0, &f, NULL), ARD_OK);
-        f.targetid[0] = f.seq;
-        assert_int_equal(ard_store_publish(p, &f, 1, 0, NULL), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);

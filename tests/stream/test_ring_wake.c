@@ -15,16 +15,6 @@
 
 #include <cmocka.h>
 
-static ard_status produce(ard_store *s, int64_t timeout_ms) {
-    ard_batch b;
-    ard_status st = ard_store_begin_fill(s, timeout_ms, &b, NULL);
-    if (st != ARD_OK) {
-        return st;
-    }
-    b.targetid[0] = b.seq;
-    return ard_store_publish(s, &b, b.batch_size, 0, NULL);
-}
-
 /* Releases are owed to sleeping producers in batches of min(num_slots / 4, sleepers); nothing is
  * owed when nobody sleeps; a publish bumps the event counter a spinning consumer watches. */
 static void test_credits_and_counts(void **state) {
@@ -37,7 +27,7 @@ static void test_credits_and_counts(void **state) {
     store_header *h = c->map->h;
     uint32_t events = __atomic_load_n(&h->filled_events, __ATOMIC_ACQUIRE);
     for (int i = 0; i < 8; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     assert_int_equal(__atomic_load_n(&h->filled_events, __ATOMIC_ACQUIRE), events + 8);
     assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
@@ -46,7 +36,7 @@ static void test_credits_and_counts(void **state) {
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     assert_int_equal(st_locked_read(h, &h->credits), 0);
-    assert_int_equal(produce(p, 0), ARD_OK); /* ring full again */
+    assert_int_equal(st_produce(p, 0), ARD_OK); /* ring full again */
     /* Three (simulated) sleeping producers on an 8-slot ring: the wake-up waits for 2 credits. */
     ard__robust_lock(&h->lock);
     h->freed_waiters = 3;
@@ -96,7 +86,7 @@ static void test_spin_budget(void **state) {
     assert_int_equal(ard_store_acquire(c, 20, &b, NULL), ARD_ELIMIT); /* no pace yet: no spin */
     assert_int_equal(c->spin_ns, 0);
     for (int i = 0; i < 2; i++) { /* two publishes back to back: a pace of microseconds */
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     for (int i = 0; i < 2; i++) {
         assert_int_equal(ard_store_acquire(c, 1000, &b, NULL), ARD_OK); /* ready: no spin */
@@ -123,7 +113,7 @@ static void test_spin_budget(void **state) {
         if (i > 0) {
             usleep(150000);
         }
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
         assert_int_equal(ard_store_acquire(c, 1000, &b, NULL), ARD_OK);
         assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     }
@@ -151,7 +141,7 @@ static void test_sleeper_woken(void **state) {
     store_header *h = p->map->h;
     pthread_t t;
     start_sleeper(h, &s, &t);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     assert_int_equal(s.seq, 0);
@@ -169,7 +159,7 @@ static void *paced_main(void *arg) {
     paced *q = arg;
     for (int i = 0; i < q->n; i++) {
         usleep((useconds_t)q->gap_ms * 1000);
-        assert_int_equal(produce(q->p, 10000), ARD_OK);
+        assert_int_equal(st_produce(q->p, 10000), ARD_OK);
     }
     return NULL;
 }
@@ -240,11 +230,11 @@ static void test_wake_goal(void **state) {
     start_sleeper(h, &s, &t);
     assert_int_equal(st_locked_read(h, &h->wake_ready), 7);
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     usleep(20000);
     assert_int_equal(st_locked_read(h, &h->filled_waiters), 1); /* 6 of 7 ready: still asleep */
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     assert_int_equal(s.seq, 0);
@@ -257,7 +247,7 @@ static void test_wake_goal(void **state) {
     filling.targetid[0] = filling.seq;
     assert_int_equal(ard_store_publish(p, &filling, 1, 0, NULL), ARD_OK);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
@@ -269,8 +259,8 @@ static void test_wake_goal(void **state) {
     pthread_mutex_unlock(&h->lock);
     start_sleeper(h, &s, &t);
     assert_int_equal(st_locked_read(h, &h->wake_ready), 2);
-    assert_int_equal(produce(p, 0), ARD_OK);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     /* A second consumer: the goal is 1 (the ready batches are shared). */
@@ -282,7 +272,7 @@ static void test_wake_goal(void **state) {
     pthread_mutex_unlock(&h->lock);
     start_sleeper(h, &s, &t);
     assert_int_equal(st_locked_read(h, &h->wake_ready), 1);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     ard_store_close(other);
@@ -316,7 +306,7 @@ static void test_wake_goal_rounding(void **state) {
             assert_int_equal(ard_store_publish(p, &f[i], 1, 0, NULL), ARD_OK);
         }
         for (int i = filling[k]; i < want[k]; i++) {
-            assert_int_equal(produce(p, 0), ARD_OK);
+            assert_int_equal(st_produce(p, 0), ARD_OK);
         }
         pthread_join(t, NULL);
         assert_int_equal(s.st, ARD_OK);
@@ -345,7 +335,7 @@ static void test_poll_does_not_sleep(void **state) {
     }
     assert_non_null(strstr(err.msg, "no batch ready"));
     assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(b.seq, 0);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
