@@ -2,8 +2,8 @@
  * header, the consumer's adaptive spin budget, a sleeping consumer woken by a publish, and a
  * lost-wake-up stress (a tiny ring, producers and consumers that keep sleeping on each other: a
  * missed wake-up only shows as a wait that ran into the STORE_POLL_MS liveness poll). */
+#include "st_ring.h"
 #include "st_util.h"
-#include "stream_int.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,82 +15,56 @@
 
 #include <cmocka.h>
 
-static void geometry(ard_store_options *o, int32_t slots) {
-    ard_store_options_init(o);
-    o->slots = slots;
-    o->batch_size = 4;
-    o->num_patches = 3;
-    o->patch = 32;
-}
-
-static ard_status produce(ard_store *s, int64_t timeout_ms) {
-    ard_batch b;
-    ard_status st = ard_store_begin_fill(s, timeout_ms, &b, NULL);
-    if (st != ARD_OK) {
-        return st;
-    }
-    b.targetid[0] = b.seq;
-    return ard_store_publish(s, &b, b.batch_size, 0, NULL);
-}
-
-/* Reads a header field under the store lock. */
-static int32_t locked_read(store_header *h, const int32_t *field) {
-    ard__robust_lock(&h->lock);
-    int32_t v = *field;
-    pthread_mutex_unlock(&h->lock);
-    return v;
-}
-
 /* Releases are owed to sleeping producers in batches of min(num_slots / 4, sleepers); nothing is
  * owed when nobody sleeps; a publish bumps the event counter a spinning consumer watches. */
 static void test_credits_and_counts(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 8);
+    st_ring_geometry(&o, 8);
     ard_store *p = NULL, *c = NULL;
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
     store_header *h = c->map->h;
     uint32_t events = __atomic_load_n(&h->filled_events, __ATOMIC_ACQUIRE);
     for (int i = 0; i < 8; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     assert_int_equal(__atomic_load_n(&h->filled_events, __ATOMIC_ACQUIRE), events + 8);
-    assert_int_equal(locked_read(h, &h->filled_waiters), 0);
+    assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
     ard_batch b;
     /* Nobody sleeps: a release owes nothing. */
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
-    assert_int_equal(locked_read(h, &h->credits), 0);
-    assert_int_equal(produce(p, 0), ARD_OK); /* ring full again */
+    assert_int_equal(st_locked_read(h, &h->credits), 0);
+    assert_int_equal(st_produce(p, 0), ARD_OK); /* ring full again */
     /* Three (simulated) sleeping producers on an 8-slot ring: the wake-up waits for 2 credits. */
     ard__robust_lock(&h->lock);
     h->freed_waiters = 3;
     pthread_mutex_unlock(&h->lock);
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
-    assert_int_equal(locked_read(h, &h->credits), 1);
+    assert_int_equal(st_locked_read(h, &h->credits), 1);
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
-    assert_int_equal(locked_read(h, &h->credits), 0); /* flushed */
+    assert_int_equal(st_locked_read(h, &h->credits), 0); /* flushed */
     /* A pending credit is flushed when the consumer finds nothing and would sleep. */
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
-    assert_int_equal(locked_read(h, &h->credits), 1);
+    assert_int_equal(st_locked_read(h, &h->credits), 1);
     for (int i = 0; i < 4; i++) {
         assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
         assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     }
-    assert_int_equal(locked_read(h, &h->credits), 1); /* 5 releases: 2 batches of 2, one left */
+    assert_int_equal(st_locked_read(h, &h->credits), 1); /* 5 releases: 2 batches of 2, one left */
     ard_batch last;
     assert_int_equal(ard_store_acquire(c, 0, &last, NULL), ARD_OK); /* the last filled slot */
     assert_int_equal(ard_store_acquire(c, 10, &b, NULL), ARD_ELIMIT);
-    assert_int_equal(locked_read(h, &h->credits), 0);
+    assert_int_equal(st_locked_read(h, &h->credits), 0);
     assert_int_equal(ard_store_release(c, &last, NULL), ARD_OK);
     ard__robust_lock(&h->lock);
     h->freed_waiters = 0;
     pthread_mutex_unlock(&h->lock);
-    assert_int_equal(locked_read(h, &h->filled_waiters), 0);
+    assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
     ard_store_close(c);
     ard_store_close(p);
 }
@@ -102,7 +76,7 @@ static void test_credits_and_counts(void **state) {
 static void test_spin_budget(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 2);
+    st_ring_geometry(&o, 2);
     ard_store *p = NULL, *c = NULL;
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
@@ -112,7 +86,7 @@ static void test_spin_budget(void **state) {
     assert_int_equal(ard_store_acquire(c, 20, &b, NULL), ARD_ELIMIT); /* no pace yet: no spin */
     assert_int_equal(c->spin_ns, 0);
     for (int i = 0; i < 2; i++) { /* two publishes back to back: a pace of microseconds */
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     for (int i = 0; i < 2; i++) {
         assert_int_equal(ard_store_acquire(c, 1000, &b, NULL), ARD_OK); /* ready: no spin */
@@ -139,7 +113,7 @@ static void test_spin_budget(void **state) {
         if (i > 0) {
             usleep(150000);
         }
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
         assert_int_equal(ard_store_acquire(c, 1000, &b, NULL), ARD_OK);
         assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
     }
@@ -149,49 +123,29 @@ static void test_spin_budget(void **state) {
     ard_store_close(p);
 }
 
-typedef struct sleeper {
-    ard_store *c;
-    ard_status st;
-    int64_t seq;
-} sleeper;
-
-static void *sleeper_main(void *arg) {
-    sleeper *s = arg;
-    ard_batch b;
-    s->st = ard_store_acquire(s->c, 10000, &b, NULL);
-    s->seq = s->st == ARD_OK ? b.targetid[0] : -1;
-    if (s->st == ARD_OK) {
-        ard_store_release(s->c, &b, NULL);
-    }
-    return NULL;
-}
-
-/* Starts sleeper_main on s and returns once it sleeps (counted in filled_waiters). */
-static void start_sleeper(store_header *h, sleeper *s, pthread_t *t) {
-    pthread_create(t, NULL, sleeper_main, s);
-    for (int i = 0; i < 5000 && locked_read(h, &h->filled_waiters) == 0; i++) {
-        usleep(1000);
-    }
-    assert_int_equal(locked_read(h, &h->filled_waiters), 1);
+/* Starts st_sleeper_main on s and returns once it sleeps (counted in filled_waiters). */
+static void start_sleeper(store_header *h, st_sleeper *s, pthread_t *t) {
+    pthread_create(t, NULL, st_sleeper_main, s);
+    assert_int_equal(st_wait_nonzero(h, &h->filled_waiters), 1);
 }
 
 /* A consumer asleep (counted in filled_waiters) gets the batch a producer publishes. */
 static void test_sleeper_woken(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 2);
+    st_ring_geometry(&o, 2);
     ard_store *p = NULL;
-    sleeper s = {0};
+    st_sleeper s = {0};
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &s.c, NULL), ARD_OK);
     store_header *h = p->map->h;
     pthread_t t;
     start_sleeper(h, &s, &t);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     assert_int_equal(s.seq, 0);
-    assert_int_equal(locked_read(h, &h->filled_waiters), 0);
+    assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
     ard_store_close(s.c);
     ard_store_close(p);
 }
@@ -205,7 +159,7 @@ static void *paced_main(void *arg) {
     paced *q = arg;
     for (int i = 0; i < q->n; i++) {
         usleep((useconds_t)q->gap_ms * 1000);
-        assert_int_equal(produce(q->p, 10000), ARD_OK);
+        assert_int_equal(st_produce(q->p, 10000), ARD_OK);
     }
     return NULL;
 }
@@ -219,7 +173,7 @@ static void *paced_main(void *arg) {
 static void test_lone_consumer_wakes_for_most_of_ring(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 8);
+    st_ring_geometry(&o, 8);
     ard_store *p = NULL, *c = NULL;
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
@@ -266,21 +220,21 @@ static void drain(ard_store *c, int n) {
 static void test_wake_goal(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 8);
+    st_ring_geometry(&o, 8);
     ard_store *p = NULL;
-    sleeper s = {0};
+    st_sleeper s = {0};
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &s.c, NULL), ARD_OK);
     store_header *h = p->map->h;
     pthread_t t;
     start_sleeper(h, &s, &t);
-    assert_int_equal(locked_read(h, &h->wake_ready), 7);
+    assert_int_equal(st_locked_read(h, &h->wake_ready), 7);
     for (int i = 0; i < 6; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     usleep(20000);
-    assert_int_equal(locked_read(h, &h->filled_waiters), 1); /* 6 of 7 ready: still asleep */
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_locked_read(h, &h->filled_waiters), 1); /* 6 of 7 ready: still asleep */
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     assert_int_equal(s.seq, 0);
@@ -289,11 +243,11 @@ static void test_wake_goal(void **state) {
     ard_batch filling;
     assert_int_equal(ard_store_begin_fill(p, 0, &filling, NULL), ARD_OK);
     start_sleeper(h, &s, &t);
-    assert_int_equal(locked_read(h, &h->wake_ready), 6);
+    assert_int_equal(st_locked_read(h, &h->wake_ready), 6);
     filling.targetid[0] = filling.seq;
     assert_int_equal(ard_store_publish(p, &filling, 1, 0, NULL), ARD_OK);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(produce(p, 0), ARD_OK);
+        assert_int_equal(st_produce(p, 0), ARD_OK);
     }
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
@@ -304,9 +258,9 @@ static void test_wake_goal(void **state) {
     h->end_seq = h->next_deliver + 2;
     pthread_mutex_unlock(&h->lock);
     start_sleeper(h, &s, &t);
-    assert_int_equal(locked_read(h, &h->wake_ready), 2);
-    assert_int_equal(produce(p, 0), ARD_OK);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_locked_read(h, &h->wake_ready), 2);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     /* A second consumer: the goal is 1 (the ready batches are shared). */
@@ -317,8 +271,8 @@ static void test_wake_goal(void **state) {
     h->end_seq = h->next_deliver + 100;
     pthread_mutex_unlock(&h->lock);
     start_sleeper(h, &s, &t);
-    assert_int_equal(locked_read(h, &h->wake_ready), 1);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_locked_read(h, &h->wake_ready), 1);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     pthread_join(t, NULL);
     assert_int_equal(s.st, ARD_OK);
     ard_store_close(other);
@@ -334,9 +288,9 @@ static void test_wake_goal_rounding(void **state) {
     int32_t slots[4] = {10, 10, 10, 32}, filling[4] = {0, 1, 2, 0}, want[4] = {9, 8, 7, 28};
     for (int k = 0; k < 4; k++) {
         ard_store_options o;
-        geometry(&o, slots[k]);
+        st_ring_geometry(&o, slots[k]);
         ard_store *p = NULL;
-        sleeper s = {0};
+        st_sleeper s = {0};
         assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
         assert_int_equal(ard_store_attach(p, &s.c, NULL), ARD_OK);
         store_header *h = p->map->h;
@@ -346,13 +300,13 @@ static void test_wake_goal_rounding(void **state) {
         }
         pthread_t t;
         start_sleeper(h, &s, &t);
-        assert_int_equal(locked_read(h, &h->wake_ready), want[k]);
+        assert_int_equal(st_locked_read(h, &h->wake_ready), want[k]);
         for (int i = 0; i < filling[k]; i++) {
             f[i].targetid[0] = f[i].seq;
             assert_int_equal(ard_store_publish(p, &f[i], 1, 0, NULL), ARD_OK);
         }
         for (int i = filling[k]; i < want[k]; i++) {
-            assert_int_equal(produce(p, 0), ARD_OK);
+            assert_int_equal(st_produce(p, 0), ARD_OK);
         }
         pthread_join(t, NULL);
         assert_int_equal(s.st, ARD_OK);
@@ -367,7 +321,7 @@ static void test_wake_goal_rounding(void **state) {
 static void test_poll_does_not_sleep(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 4);
+    st_ring_geometry(&o, 4);
     ard_store *p = NULL, *c = NULL;
     assert_int_equal(ard_store_create(&o, &p, NULL), ARD_OK);
     assert_int_equal(ard_store_attach(p, &c, NULL), ARD_OK);
@@ -380,8 +334,8 @@ static void test_poll_does_not_sleep(void **state) {
         assert_int_equal(b.slot, -1);
     }
     assert_non_null(strstr(err.msg, "no batch ready"));
-    assert_int_equal(locked_read(h, &h->filled_waiters), 0);
-    assert_int_equal(produce(p, 0), ARD_OK);
+    assert_int_equal(st_locked_read(h, &h->filled_waiters), 0);
+    assert_int_equal(st_produce(p, 0), ARD_OK);
     assert_int_equal(ard_store_acquire(c, 0, &b, NULL), ARD_OK);
     assert_int_equal(b.seq, 0);
     assert_int_equal(ard_store_release(c, &b, NULL), ARD_OK);
@@ -398,19 +352,13 @@ typedef struct lw_ctx {
     pthread_mutex_t lock;
 } lw_ctx;
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *lw_producer(void *arg) {
     lw_ctx *m = arg;
     for (;;) {
-        int64_t t0 = now_ms();
+        int64_t t0 = st_now_ms();
         ard_batch b;
         ard_status st = ard_store_begin_fill(m->store, 20000, &b, NULL);
-        int slow = now_ms() - t0 >= LW_SLOW_MS;
+        int slow = st_now_ms() - t0 >= LW_SLOW_MS;
         pthread_mutex_lock(&m->lock);
         m->slow += slow && st == ARD_OK;
         pthread_mutex_unlock(&m->lock);
@@ -435,9 +383,9 @@ static void *lw_consumer(void *arg) {
     ard_batch b;
     b.slot = -1;
     for (;;) {
-        int64_t t0 = now_ms();
+        int64_t t0 = st_now_ms();
         ard_status st = ard_store_next(c, 20000, &b, NULL);
-        int slow = now_ms() - t0 >= LW_SLOW_MS;
+        int slow = st_now_ms() - t0 >= LW_SLOW_MS;
         pthread_mutex_lock(&m->lock);
         m->slow += slow && st == ARD_OK;
         if (st == ARD_OK && b.targetid[0] >= 0 && b.targetid[0] < LW_BATCHES) {
@@ -455,7 +403,7 @@ static void *lw_consumer(void *arg) {
 static void test_no_lost_wakeups(void **state) {
     (void)state;
     ard_store_options o;
-    geometry(&o, 2);
+    st_ring_geometry(&o, 2);
     lw_ctx *m = ard_calloc(1, sizeof *m);
     assert_non_null(m);
     pthread_mutex_init(&m->lock, NULL);
