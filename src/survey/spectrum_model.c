@@ -74,11 +74,45 @@ static inline double break_x(double lr) {
     return (lr - 4000.0) * (1.0 / 30.0);
 }
 
+static inline double exp_near(double y) {
+    /* e^y = 2^k e^r, k = round(y / ln 2) by the 1.5 x 2^52 shift (its low bits are k), r = y - k ln 2
+     * in two parts (k x ln2_hi exact), e^r by its Taylor series to r^13 (truncation < 5e-18 for
+     * |r| <= ln 2 / 2), 2^k put in the exponent bits. No branch, so a loop of it vectorises. */
+    const double shift = 0x1.8p52, ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
+    double kd = y * 0x1.71547652b82fep0 + shift;
+    double k = kd - shift;
+    double r = (y - k * ln2_hi) - k * ln2_lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t kbits, sbits;
+    memcpy(&kbits, &kd, sizeof kbits);
+    sbits = (kbits - 0x4338000000000000ull + 1023u) << 52;
+    double scale;
+    memcpy(&scale, &sbits, sizeof scale);
+    return p * scale;
+}
+
+double ard__exp_near(double y) {
+    return exp_near(y);
+}
+
 /* Break 1 / (1 + (d - 1) (1 - tanh x) / 2) with step = (1 - tanh x) / 2 = 1 / (1 + e^2x); that is 0
  * (1) to double precision beyond x = 20 (-20): no exp far from the break. */
 static inline double break_step(double lr) {
     double x = break_x(lr);
-    return x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp(2.0 * x)));
+    return x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp_near(2.0 * x)));
 }
 
 /* shape x break x UV fall-off of a class with break depth d (not QSO) at break step `step`. */
@@ -120,21 +154,29 @@ static double continuum_rest(int32_t cls, double lr) {
 #define CONT_BLOCK 256
 
 /* step[j] = break_step(lr[j]) where need[j] != 0 (the pixel's continuum uses the analytic part),
- * else 0 or 1: the exp only where |x| <= 20, a contiguous few hundred pixels per spectrum. */
+ * else whatever (unused). lr rises with j, so the exp is needed on one run of pixels only. */
 static inline void break_steps(const double *lr, const double *need, int64_t m, double *step) {
-    for (int64_t j = 0; j < m; j++) {
-        step[j] = break_x(lr[j]) > 20.0 ? 0.0 : 1.0;
+    int64_t below = 0, upto = 0; /* pixels with x < -20, with x <= 20 (x rises with j) */
+    for (int64_t half = m; half > 0; half /= 2) {
+        while (below + half <= m && break_x(lr[below + half - 1]) < -20.0) {
+            below += half;
+        }
+        while (upto + half <= m && break_x(lr[upto + half - 1]) <= 20.0) {
+            upto += half;
+        }
     }
     for (int64_t j = 0; j < m; j++) {
-        double x = break_x(lr[j]);
-        if (x <= 20.0 && x >= -20.0 && need[j] != 0.0) {
-            step[j] = 1.0 / (1.0 + exp(2.0 * x));
-        }
+        step[j] = j < upto ? 1.0 : 0.0;
+    }
+    for (int64_t j = below; j < upto; j++) { /* e^2x with |x| <= 20, no branch: vectorises */
+        double v = 1.0 / (1.0 + exp_near(2.0 * break_x(lr[j])));
+        step[j] = need[j] != 0.0 ? v : step[j];
     }
 }
 
-static inline void continuum_block(int32_t cls, const double *wl, const double *shape_tab,
-                                   double inv1z, double scale, double amp, int64_t m, double *out) {
+static inline __attribute__((always_inline)) void
+continuum_block(int32_t cls, const double *wl, const double *shape_tab, double inv1z, double scale,
+                double amp, int64_t m, double *out) {
     double lr[CONT_BLOCK], step[CONT_BLOCK], need[CONT_BLOCK];
     for (int64_t j = 0; j < m; j++) {
         lr[j] = wl[j] * inv1z;
@@ -171,16 +213,44 @@ static inline void continuum_block(int32_t cls, const double *wl, const double *
     }
 }
 
-/* out[j] = amp x the continuum of class cls at redshift z on the grid; shape from the ctx table,
- * wl^slope x (ref (1 + z))^-slope. Inlined per class so each loop has its branches resolved. */
-static inline void continuum_fill(const ard__spec_ctx *ctx, int32_t cls, double z, double amp,
-                                  double *out) {
+static void continuum_block_plain(int32_t cls, const double *wl, const double *shape_tab,
+                                  double inv1z, double scale, double amp, int64_t m, double *out) {
+    continuum_block(cls, wl, shape_tab, inv1z, scale, amp, m, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CONT_AVX512 1
+/* The same loops compiled for AVX-512 (8 lanes, masks, gathers): the same IEEE operations (ISO C:
+ * no FMA contraction), so the same bits as the plain build. */
+__attribute__((target("avx512f,avx512dq,prefer-vector-width=512"))) static void
+continuum_block_avx512(int32_t cls, const double *wl, const double *shape_tab, double inv1z,
+                       double scale, double amp, int64_t m, double *out) {
+    continuum_block(cls, wl, shape_tab, inv1z, scale, amp, m, out);
+}
+#endif
+
+void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double amp, int32_t path,
+                         double *out) {
     const double *shape = ctx->shape + cls * ctx->grid.n;
     double inv1z = 1.0 / (1.0 + z);
     double scale = pow(k_slope_ref[cls] * (1.0 + z), -k_slope[cls]);
+    if (path == ARD__CONT_PIXEL) {
+        for (int64_t j = 0; j < ctx->grid.n; j++) {
+            out[j] = amp * continuum_rest_shape(cls, ctx->wl[j] * inv1z, shape[j] * scale);
+        }
+        return;
+    }
+    void (*block)(int32_t, const double *, const double *, double, double, double, int64_t,
+                  double *) = continuum_block_plain;
+#ifdef CONT_AVX512
+    if (path != ARD__CONT_BLOCKS && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq")) {
+        block = continuum_block_avx512;
+    }
+#endif
     for (int64_t j0 = 0; j0 < ctx->grid.n; j0 += CONT_BLOCK) {
         int64_t m = ctx->grid.n - j0 < CONT_BLOCK ? ctx->grid.n - j0 : CONT_BLOCK;
-        continuum_block(cls, ctx->wl + j0, shape + j0, inv1z, scale, amp, m, out + j0);
+        block(cls, ctx->wl + j0, shape + j0, inv1z, scale, amp, m, out + j0);
     }
 }
 
@@ -265,20 +335,7 @@ static void spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double f
                        int32_t line_ratio_anomaly, double dp_kms, uint64_t variant, double *out) {
     /* 1 nanomaggy at 6400 A = 0.266e-17 erg/s/cm^2/A */
     double amp = 0.266 * flux_r / continuum_rest(cls, 6400.0 / (1.0 + z));
-    switch (cls) { /* constant class: the inlined loop loses the per-pixel class tests */
-    case ARD_CLASS_BGS:
-        continuum_fill(ctx, ARD_CLASS_BGS, z, amp, out);
-        break;
-    case ARD_CLASS_LRG:
-        continuum_fill(ctx, ARD_CLASS_LRG, z, amp, out);
-        break;
-    case ARD_CLASS_ELG:
-        continuum_fill(ctx, ARD_CLASS_ELG, z, amp, out);
-        break;
-    default:
-        continuum_fill(ctx, ARD_CLASS_QSO, z, amp, out);
-        break;
-    }
+    ard__spec_continuum(ctx, cls, z, amp, ARD__CONT_FASTEST, out);
     absorption(ctx, cls, z, out);
     double ratio[16];
     for (int k = 0; k < 16; k++) {
