@@ -91,6 +91,10 @@ void ard__spec_ctx_reset(ard__spec_ctx *ctx);
 /* scratch: grid n doubles. */
 void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i, double *scratch,
                     float *flux, float *ivar, uint8_t *mask);
+/* ard__spec_make with its per-pixel loops built for AVX-512 when avx512 != 0 and the CPU has it
+ * (what ard__spec_make does), else portable: the same bits either way (tests compare them). */
+void ard__spec_make_path(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                         int32_t avx512, double *scratch, float *flux, float *ivar, uint8_t *mask);
 /* Noise-free model of class cls at redshift z for r-band flux flux_r (nanomaggy), into out[n]. */
 void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
                      int32_t line_ratio_anomaly, uint64_t variant, double *out);
