@@ -122,6 +122,10 @@ void ard__spec_star(const ard__spec_ctx *ctx, double t_star, double v_kms, doubl
 enum { ARD__CONT_FASTEST = 0, ARD__CONT_BLOCKS = 1, ARD__CONT_PIXEL = 2 };
 void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double amp, int32_t path,
                          double *out);
+/* out[n] x= the stellar absorption lines of class cls at z (LRG, BGS; others untouched); path
+ * ARD__CONT_FASTEST (AVX-512 where the CPU has it) or ARD__CONT_BLOCKS (portable): same bits. */
+void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32_t path,
+                          double *out);
 /* e^y for |y| <= 700 within 2 ulp of exp(y); branch-free, so loops of it vectorise (the 4000 A
  * break of the continua). */
 double ard__exp_near(double y);

@@ -712,7 +712,7 @@ static void test_masks_and_anomaly_spectra(void **state) {
 /* The continuum's blocks (portable and the fastest this CPU runs) against the pixel-by-pixel
  * reference, bit for bit: every class, redshifts that put the 4000 A break, the LRG stack's edges
  * and the grid's ends at any pixel (and at block edges), grids of 2, 255, 257 and 4096 bins, log
- * and linear. */
+ * and linear. Then the absorption lines over it, portable against AVX-512. */
 static void test_continuum_paths(void **state) {
     (void)state;
     ard_grid grids[5];
@@ -736,6 +736,9 @@ static void test_continuum_paths(void **state) {
                 ard__spec_continuum(&ctx, cls, z, 1.7, ARD__CONT_FASTEST, fast);
                 assert_memory_equal(ref, blk, bytes);
                 assert_memory_equal(ref, fast, bytes);
+                ard__spec_absorption(&ctx, cls, z, ARD__CONT_BLOCKS, blk);
+                ard__spec_absorption(&ctx, cls, z, ARD__CONT_FASTEST, fast);
+                assert_memory_equal(blk, fast, bytes);
             }
         }
         free(ref);
