@@ -275,7 +275,7 @@ absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
             double y = -0.5 * x * x;
             double f = 1.0 - scale * strength * exp_near(y < -700.0 ? -700.0 : y);
             double cur = o[j], mul = cur * f; /* both loaded and computed: no branch */
-            o[j] = (fabs(x) < 6.0) & (scale > 0.0) ? mul : cur;
+            o[j] = ((fabs(x) < 6.0) & (scale > 0.0)) ? mul : cur;
         }
     }
 }

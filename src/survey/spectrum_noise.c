@@ -213,6 +213,7 @@ void ard__spec_make_path(const ard__spec_ctx *ctx, const ard__galaxies *gal, int
     void (*flux_of)(const ard__spec_ctx *, ard_rng_words *, double, const double *, float *,
                     float *, uint8_t *) = noisy_flux_plain;
     void (*ivar_of)(float *, int64_t) = ivar_of_sigma_plain;
+    (void)avx512; /* unused where there is no AVX-512 build */
 #ifdef SPEC_AVX512
     if (avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
         flux_of = noisy_flux_avx512;
