@@ -6,6 +6,12 @@
 
 #include <string.h>
 
+/* Nothing here reads floating-point exception flags: without trapping math GCC if-converts the
+ * per-pixel selects below, so those loops vectorise; the IEEE results are the same. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
+
 #define C_KMS 299792.458
 
 typedef struct line {
@@ -31,14 +37,15 @@ static const line k_qso[] = {{1215.67, 90.0}, {1240.14, 15.0}, {1396.76, 8.0},  
 #define TEMPLATE_BLEND 50.0 /* Angstrom over which the LRG stack fades into the analytic model */
 
 /* Weight of the real LRG stack at rest wavelength lr (1 inside, 0 outside, linear at the edges). */
-static double template_weight(double lr) {
+static inline double template_weight(double lr) {
     double lo = ard__lrg_template_lam0;
     double hi = lo + ard__lrg_template_dlam * (ard__lrg_template_n - 1);
-    double w = fmin(lr - lo, hi - lr) * (1.0 / TEMPLATE_BLEND);
+    double a = lr - lo, b = hi - lr; /* fmin without its NaN handling (a call; no NaN here) */
+    double w = (a < b ? a : b) * (1.0 / TEMPLATE_BLEND);
     return w <= 0.0 ? 0.0 : (w >= 1.0 ? 1.0 : w);
 }
 
-static double template_flux(double lr) {
+static inline double template_flux(double lr) {
     double x = (lr - ard__lrg_template_lam0) * (1.0 / ard__lrg_template_dlam);
     int32_t i = (int32_t)x;
     i = i < 0 ? 0 : (i > ard__lrg_template_n - 2 ? ard__lrg_template_n - 2 : i);
@@ -58,29 +65,70 @@ void ard__spec_shape_table(const double *wl, int64_t n, double *out) {
     }
 }
 
+/* Depth of the 4000 A break of a class (not QSO). */
+static inline double break_depth(int32_t cls) {
+    return cls == ARD_CLASS_LRG ? 1.9 : (cls == ARD_CLASS_BGS ? 1.45 : 1.05);
+}
+
+static inline double break_x(double lr) {
+    return (lr - 4000.0) * (1.0 / 30.0);
+}
+
+static inline double exp_near(double y) {
+    /* e^y = 2^k e^r, k = round(y / ln 2) by the 1.5 x 2^52 shift (its low bits are k), r = y - k ln 2
+     * in two parts (k x ln2_hi exact), e^r by its Taylor series to r^13 (truncation < 5e-18 for
+     * |r| <= ln 2 / 2), 2^k put in the exponent bits. No branch, so a loop of it vectorises. */
+    const double shift = 0x1.8p52, ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
+    double kd = y * 0x1.71547652b82fep0 + shift;
+    double k = kd - shift;
+    double r = (y - k * ln2_hi) - k * ln2_lo;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    uint64_t kbits, sbits;
+    memcpy(&kbits, &kd, sizeof kbits);
+    sbits = (kbits - 0x4338000000000000ull + 1023u) << 52;
+    double scale;
+    memcpy(&scale, &sbits, sizeof scale);
+    return p * scale;
+}
+
+double ard__exp_near(double y) {
+    return exp_near(y);
+}
+
+/* Break 1 / (1 + (d - 1) (1 - tanh x) / 2) with step = (1 - tanh x) / 2 = 1 / (1 + e^2x); that is 0
+ * (1) to double precision beyond x = 20 (-20): no exp far from the break. */
+static inline double break_step(double lr) {
+    double x = break_x(lr);
+    return x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp_near(2.0 * x)));
+}
+
+/* shape x break x UV fall-off of a class with break depth d (not QSO) at break step `step`. */
+static inline double analytic_of(double lr, double shape, double step, double d) {
+    double brk = 1.0 / (1.0 + (d - 1.0) * step);
+    double u = lr * (1.0 / 2800.0);
+    double uv = lr < 2800.0 ? u * u : 1.0;
+    return shape * brk * uv;
+}
+
 /* Analytic rest-frame continuum at lr (A) whose power law (lr / ref)^slope is `shape`. */
 static inline double analytic_rest(int32_t cls, double lr, double shape) {
-    double d;
-    switch (cls) {
-    case ARD_CLASS_LRG:
-        d = 1.9;
-        break;
-    case ARD_CLASS_BGS:
-        d = 1.45;
-        break;
-    case ARD_CLASS_ELG:
-        d = 1.05;
-        break;
-    default:
+    if (cls == ARD_CLASS_QSO) {
         return shape * (lr < 912.0 ? 0.1 : 1.0);
     }
-    /* Break 1 / (1 + (d - 1) (1 - tanh x) / 2) with (1 - tanh x) / 2 = 1 / (1 + e^2x); that is 0
-     * (1) to double precision beyond x = 20 (-20): skip the exp far from the break. */
-    double x = (lr - 4000.0) * (1.0 / 30.0);
-    double step = x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp(2.0 * x)));
-    double brk = 1.0 / (1.0 + (d - 1.0) * step);
-    double uv = lr < 2800.0 ? (lr * (1.0 / 2800.0)) * (lr * (1.0 / 2800.0)) : 1.0;
-    return shape * brk * uv;
+    return analytic_of(lr, shape, break_step(lr), break_depth(cls));
 }
 
 /* LRG: the real DESI stack where it exists (3300-6950 A rest), analytic beyond. */
@@ -100,39 +148,163 @@ static double continuum_rest(int32_t cls, double lr) {
     return continuum_rest_shape(cls, lr, pow(lr / k_slope_ref[cls], k_slope[cls]));
 }
 
-/* out[j] = amp x the continuum of class cls at redshift z on the grid; shape from the ctx table,
- * wl^slope x (ref (1 + z))^-slope. Inlined per class so each loop has its branches resolved. */
-static inline void continuum_fill(const ard__spec_ctx *ctx, int32_t cls, double z, double amp,
-                                  double *out) {
+/* The continuum a block of pixels at a time, in the same IEEE operations as continuum_rest_shape
+ * per pixel (so the same bits) but branch-free, so the loops vectorise: the break's exp only where
+ * continuum_rest_shape evaluates it (|x| <= 20, and for LRG only off the full-weight stack). */
+#define CONT_BLOCK 256
+
+/* step[j] = break_step(lr[j]) where need[j] != 0 (the pixel's continuum uses the analytic part),
+ * else whatever (unused). lr rises with j, so the exp is needed on one run of pixels only. */
+static inline void break_steps(const double *lr, const double *need, int64_t m, double *step) {
+    int64_t below = 0, upto = 0; /* pixels with x < -20, with x <= 20 (x rises with j) */
+    for (int64_t half = m; half > 0; half /= 2) {
+        while (below + half <= m && break_x(lr[below + half - 1]) < -20.0) {
+            below += half;
+        }
+        while (upto + half <= m && break_x(lr[upto + half - 1]) <= 20.0) {
+            upto += half;
+        }
+    }
+    for (int64_t j = 0; j < m; j++) {
+        step[j] = j < upto ? 1.0 : 0.0;
+    }
+    for (int64_t j = below; j < upto; j++) { /* e^2x with |x| <= 20, no branch: vectorises */
+        double v = 1.0 / (1.0 + exp_near(2.0 * break_x(lr[j])));
+        step[j] = need[j] != 0.0 ? v : step[j];
+    }
+}
+
+static inline __attribute__((always_inline)) void
+continuum_block(int32_t cls, const double *wl, const double *shape_tab, double inv1z, double scale,
+                double amp, int64_t m, double *out) {
+    double lr[CONT_BLOCK], step[CONT_BLOCK], need[CONT_BLOCK];
+    for (int64_t j = 0; j < m; j++) {
+        lr[j] = wl[j] * inv1z;
+    }
+    if (cls == ARD_CLASS_QSO) {
+        for (int64_t j = 0; j < m; j++) {
+            out[j] = amp * (shape_tab[j] * scale * (lr[j] < 912.0 ? 0.1 : 1.0));
+        }
+        return;
+    }
+    double d = break_depth(cls);
+    if (cls != ARD_CLASS_LRG) {
+        for (int64_t j = 0; j < m; j++) {
+            need[j] = 1.0;
+        }
+        break_steps(lr, need, m, step);
+        for (int64_t j = 0; j < m; j++) {
+            out[j] = amp * analytic_of(lr[j], shape_tab[j] * scale, step[j], d);
+        }
+        return;
+    }
+    double wgt[CONT_BLOCK];
+    for (int64_t j = 0; j < m; j++) {
+        wgt[j] = template_weight(lr[j]);
+        need[j] = wgt[j] < 1.0 ? 1.0 : 0.0;
+    }
+    break_steps(lr, need, m, step);
+    for (int64_t j = 0; j < m; j++) {
+        double w = wgt[j];
+        double tf = template_flux(lr[j]);
+        double a = analytic_of(lr[j], shape_tab[j] * scale, step[j], d);
+        double v = w >= 1.0 ? tf : (w > 0.0 ? w * tf + (1.0 - w) * a : a);
+        out[j] = amp * v;
+    }
+}
+
+static void continuum_block_plain(int32_t cls, const double *wl, const double *shape_tab,
+                                  double inv1z, double scale, double amp, int64_t m, double *out) {
+    continuum_block(cls, wl, shape_tab, inv1z, scale, amp, m, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CONT_AVX512 1
+/* The same loops compiled for AVX-512 (8 lanes, masks, gathers): the same IEEE operations (ISO C:
+ * no FMA contraction), so the same bits as the plain build. */
+__attribute__((target("avx512f,avx512dq,prefer-vector-width=512"))) static void
+continuum_block_avx512(int32_t cls, const double *wl, const double *shape_tab, double inv1z,
+                       double scale, double amp, int64_t m, double *out) {
+    continuum_block(cls, wl, shape_tab, inv1z, scale, amp, m, out);
+}
+#endif
+
+void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double amp, int32_t path,
+                         double *out) {
     const double *shape = ctx->shape + cls * ctx->grid.n;
     double inv1z = 1.0 / (1.0 + z);
     double scale = pow(k_slope_ref[cls] * (1.0 + z), -k_slope[cls]);
-    for (int64_t j = 0; j < ctx->grid.n; j++) {
-        out[j] = amp * continuum_rest_shape(cls, ctx->wl[j] * inv1z, shape[j] * scale);
+    if (path == ARD__CONT_PIXEL) {
+        for (int64_t j = 0; j < ctx->grid.n; j++) {
+            out[j] = amp * continuum_rest_shape(cls, ctx->wl[j] * inv1z, shape[j] * scale);
+        }
+        return;
+    }
+    void (*block)(int32_t, const double *, const double *, double, double, double, int64_t,
+                  double *) = continuum_block_plain;
+#ifdef CONT_AVX512
+    if (path != ARD__CONT_BLOCKS && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq")) {
+        block = continuum_block_avx512;
+    }
+#endif
+    for (int64_t j0 = 0; j0 < ctx->grid.n; j0 += CONT_BLOCK) {
+        int64_t m = ctx->grid.n - j0 < CONT_BLOCK ? ctx->grid.n - j0 : CONT_BLOCK;
+        block(cls, ctx->wl + j0, shape + j0, inv1z, scale, amp, m, out + j0);
     }
 }
 
 /* Multiplies out (observed frame, redshift z) by the stellar absorption lines: depth scaled by
- * 0.5 for BGS, by the analytic share (1 - template weight) for LRG; none for other classes. */
-static void absorption(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
-    if (cls != ARD_CLASS_LRG && cls != ARD_CLASS_BGS) {
-        return;
-    }
+ * 0.5 for BGS, by the analytic share (1 - template weight) for LRG; none for other classes. The
+ * profile's exp is exp_near, branch-free, so the loop over a line's pixels vectorises. */
+static inline __attribute__((always_inline)) void
+absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
     for (int k = 0; k < NLINES(k_abs); k++) {
         double reach = 6.0 * 9.0; /* |x| < 6 below, x in units of 9 A rest */
         int64_t a = (int64_t)floor(ard_grid_index(&ctx->grid, (k_abs[k].rest - reach) * (1.0 + z)));
         int64_t b = (int64_t)ceil(ard_grid_index(&ctx->grid, (k_abs[k].rest + reach) * (1.0 + z)));
         a = a < 0 ? 0 : a;
         b = b > ctx->grid.n - 1 ? ctx->grid.n - 1 : b;
-        for (int64_t j = a; j <= b; j++) {
-            double lr = ctx->wl[j] / (1.0 + z);
-            double scale = cls == ARD_CLASS_LRG ? 1.0 - template_weight(lr) : 0.5;
-            double x = (lr - k_abs[k].rest) / 9.0;
-            if (fabs(x) < 6.0 && scale > 0.0) {
-                out[j] *= 1.0 - scale * k_abs[k].strength * exp(-0.5 * x * x);
-            }
+        const double *wl = ctx->wl + a;
+        double *o = out + a, rest = k_abs[k].rest, strength = k_abs[k].strength;
+        double lrg = cls == ARD_CLASS_LRG ? 1.0 : 0.0; /* 1 x v + 0 x 0.5 = v and back */
+        for (int64_t j = 0; j < b - a + 1; j++) {
+            double lr = wl[j] / (1.0 + z);
+            double scale = lrg * (1.0 - template_weight(lr)) + (1.0 - lrg) * 0.5; /* exact */
+            double x = (lr - rest) / 9.0;
+            double y = -0.5 * x * x;
+            double f = 1.0 - scale * strength * exp_near(y < -700.0 ? -700.0 : y);
+            double cur = o[j], mul = cur * f; /* both loaded and computed: no branch */
+            o[j] = ((fabs(x) < 6.0) & (scale > 0.0)) ? mul : cur;
         }
     }
+}
+
+static void absorption_plain(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
+    absorption_lines(ctx, cls, z, out);
+}
+
+#ifdef CONT_AVX512
+__attribute__((target("avx512f,avx512dq,prefer-vector-width=512"))) static void
+absorption_avx512(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
+    absorption_lines(ctx, cls, z, out);
+}
+#endif
+
+void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32_t path,
+                          double *out) {
+    if (cls != ARD_CLASS_LRG && cls != ARD_CLASS_BGS) {
+        return;
+    }
+#ifdef CONT_AVX512
+    if (path == ARD__CONT_FASTEST && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq")) {
+        absorption_avx512(ctx, cls, z, out);
+        return;
+    }
+#endif
+    (void)path;
+    absorption_plain(ctx, cls, z, out);
 }
 
 /* Adds a Gaussian of total flux `total` centred at lam (observed) with sigma sig, pixel-integrated.
@@ -193,21 +365,8 @@ static void spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double f
                        int32_t line_ratio_anomaly, double dp_kms, uint64_t variant, double *out) {
     /* 1 nanomaggy at 6400 A = 0.266e-17 erg/s/cm^2/A */
     double amp = 0.266 * flux_r / continuum_rest(cls, 6400.0 / (1.0 + z));
-    switch (cls) { /* constant class: the inlined loop loses the per-pixel class tests */
-    case ARD_CLASS_BGS:
-        continuum_fill(ctx, ARD_CLASS_BGS, z, amp, out);
-        break;
-    case ARD_CLASS_LRG:
-        continuum_fill(ctx, ARD_CLASS_LRG, z, amp, out);
-        break;
-    case ARD_CLASS_ELG:
-        continuum_fill(ctx, ARD_CLASS_ELG, z, amp, out);
-        break;
-    default:
-        continuum_fill(ctx, ARD_CLASS_QSO, z, amp, out);
-        break;
-    }
-    absorption(ctx, cls, z, out);
+    ard__spec_continuum(ctx, cls, z, amp, ARD__CONT_FASTEST, out);
+    ard__spec_absorption(ctx, cls, z, ARD__CONT_FASTEST, out);
     double ratio[16];
     for (int k = 0; k < 16; k++) {
         ratio[k] = 1.0;

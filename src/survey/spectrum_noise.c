@@ -145,9 +145,58 @@ int32_t ard__spectrum_class(uint64_t seed, const ard__galaxies *gal, int64_t i) 
     return cls;
 }
 
-void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i, double *model,
-                    float *flux, float *ivar, uint8_t *mask) {
+/* The per-pixel loops of ard__spec_make: sigma, the noisy flux (deviates a block at a time from the
+ * galaxy's noise stream) and IVAR. Plain and AVX-512 builds of the same IEEE operations (ISO C: no
+ * FMA contraction), so the same bits; the AVX-512 one runs 8 pixels per instruction. */
+static inline __attribute__((always_inline)) void noisy_flux(const ard__spec_ctx *ctx,
+                                                             ard_rng_words *noise, double sigma0,
+                                                             const double *model, float *sigma,
+                                                             float *flux, uint8_t *mask) {
     int64_t n = ctx->grid.n;
+    for (int64_t j = 0; j < n; j++) {
+        sigma[j] = (float)(sigma0 * ctx->noise[j]);
+        mask[j] = 0;
+    }
+    double dev[256]; /* the deviates of the stream in order, a block at a time (vectorised) */
+    for (int64_t j0 = 0; j0 < n; j0 += 256) {
+        int64_t m = n - j0 < 256 ? n - j0 : 256;
+        ard_zig_normal_fill(&ctx->zig, noise, dev, m);
+        for (int64_t j = 0; j < m; j++) {
+            flux[j0 + j] = (float)(model[j0 + j] + sigma[j0 + j] * dev[j]);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void ivar_of_sigma(float *ivar, int64_t n) {
+    for (int64_t j = 0; j < n; j++) { /* in place: ivar holds sigma */
+        ivar[j] = 1.0f / (ivar[j] * ivar[j]);
+    }
+}
+
+static void noisy_flux_plain(const ard__spec_ctx *ctx, ard_rng_words *noise, double sigma0,
+                             const double *model, float *sigma, float *flux, uint8_t *mask) {
+    noisy_flux(ctx, noise, sigma0, model, sigma, flux, mask);
+}
+
+static void ivar_of_sigma_plain(float *ivar, int64_t n) {
+    ivar_of_sigma(ivar, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SPEC_AVX512 __attribute__((target("avx512f,avx512dq,prefer-vector-width=512")))
+static SPEC_AVX512 void noisy_flux_avx512(const ard__spec_ctx *ctx, ard_rng_words *noise,
+                                          double sigma0, const double *model, float *sigma,
+                                          float *flux, uint8_t *mask) {
+    noisy_flux(ctx, noise, sigma0, model, sigma, flux, mask);
+}
+
+static SPEC_AVX512 void ivar_of_sigma_avx512(float *ivar, int64_t n) {
+    ivar_of_sigma(ivar, n);
+}
+#endif
+
+void ard__spec_make_path(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                         int32_t avx512, double *model, float *flux, float *ivar, uint8_t *mask) {
     uint64_t tid = (uint64_t)gal->targetid[i];
     ard_rng r;
     ard_rng_init(&r, ctx->seed, ARD__S_SPECTRUM, tid);
@@ -157,25 +206,27 @@ void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t 
     float *sigma = (float *)ivar; /* reuse: sigma first, then ivar */
     double sigma0 = cls == ARD_CLASS_BGS ? 1.2 : 0.5;
     sigma0 *= exp(0.25 * ard_rng_normal(&r)); /* observing conditions */
-    for (int64_t j = 0; j < n; j++) {
-        sigma[j] = (float)(sigma0 * ctx->noise[j]);
-        mask[j] = 0;
-    }
     ard__spec_model_galaxy(ctx, gal, i, cls, ard_rng_hash4(ctx->seed, ARD__S_SPECTRUM, tid, 999),
                            model, flux);
     ard_rng_words noise;
     ard_rng_words_init(&noise, ctx->seed, ARD__S_NOISE, tid);
-    double dev[256]; /* the deviates of the stream in order, a block at a time (vectorised) */
-    for (int64_t j0 = 0; j0 < n; j0 += 256) {
-        int64_t m = n - j0 < 256 ? n - j0 : 256;
-        ard_zig_normal_fill(&ctx->zig, &noise, dev, m);
-        for (int64_t j = 0; j < m; j++) {
-            flux[j0 + j] = (float)(model[j0 + j] + sigma[j0 + j] * dev[j]);
-        }
+    void (*flux_of)(const ard__spec_ctx *, ard_rng_words *, double, const double *, float *,
+                    float *, uint8_t *) = noisy_flux_plain;
+    void (*ivar_of)(float *, int64_t) = ivar_of_sigma_plain;
+    (void)avx512; /* unused where there is no AVX-512 build */
+#ifdef SPEC_AVX512
+    if (avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) {
+        flux_of = noisy_flux_avx512;
+        ivar_of = ivar_of_sigma_avx512;
     }
+#endif
+    flux_of(ctx, &noise, sigma0, model, sigma, flux, mask);
     apply_anomaly(ctx, kind, &r, sigma, flux);
-    for (int64_t j = 0; j < n; j++) {
-        ivar[j] = 1.0f / (sigma[j] * sigma[j]);
-    }
+    ivar_of(ivar, ctx->grid.n);
     apply_masks(ctx, &r, ivar, mask);
+}
+
+void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i, double *model,
+                    float *flux, float *ivar, uint8_t *mask) {
+    ard__spec_make_path(ctx, gal, i, 1, model, flux, ivar, mask);
 }

@@ -91,6 +91,10 @@ void ard__spec_ctx_reset(ard__spec_ctx *ctx);
 /* scratch: grid n doubles. */
 void ard__spec_make(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i, double *scratch,
                     float *flux, float *ivar, uint8_t *mask);
+/* ard__spec_make with its per-pixel loops built for AVX-512 when avx512 != 0 and the CPU has it
+ * (what ard__spec_make does), else portable: the same bits either way (tests compare them). */
+void ard__spec_make_path(const ard__spec_ctx *ctx, const ard__galaxies *gal, int64_t i,
+                         int32_t avx512, double *scratch, float *flux, float *ivar, uint8_t *mask);
 /* Noise-free model of class cls at redshift z for r-band flux flux_r (nanomaggy), into out[n]. */
 void ard__spec_model(const ard__spec_ctx *ctx, int32_t cls, double z, double flux_r,
                      int32_t line_ratio_anomaly, uint64_t variant, double *out);
@@ -112,6 +116,19 @@ void ard__spec_model_galaxy(const ard__spec_ctx *ctx, const ard__galaxies *gal, 
 /* The stellar template at radial velocity v (km/s), T (K), normalised like ard__spec_model. */
 void ard__spec_star(const ard__spec_ctx *ctx, double t_star, double v_kms, double flux_r,
                     double *out);
+/* out[n] = amp x the continuum of class cls (not OTHER) at redshift z, the model's first term.
+ * path (ARD__CONT_*): the fastest blocks this CPU runs (what the model uses), the portable blocks,
+ * or pixel by pixel (the reference); all three give the same bits. */
+enum { ARD__CONT_FASTEST = 0, ARD__CONT_BLOCKS = 1, ARD__CONT_PIXEL = 2 };
+void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double amp, int32_t path,
+                         double *out);
+/* out[n] x= the stellar absorption lines of class cls at z (LRG, BGS; others untouched); path
+ * ARD__CONT_FASTEST (AVX-512 where the CPU has it) or ARD__CONT_BLOCKS (portable): same bits. */
+void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32_t path,
+                          double *out);
+/* e^y for |y| <= 700 within 2 ulp of exp(y); branch-free, so loops of it vectorise (the 4000 A
+ * break of the continua). */
+double ard__exp_near(double y);
 /* Fills shape (ARD_CLASS_COUNT x n) with wl^slope for each class's continuum power law. */
 void ard__spec_shape_table(const double *wl, int64_t n, double *shape);
 /* Observed-frame [start, stop) wavelength range of arm 0 (b), 1 (r), 2 (z) on the ARD grid. */

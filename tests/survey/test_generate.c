@@ -709,6 +709,61 @@ static void test_masks_and_anomaly_spectra(void **state) {
     assert_true(flats >= 1);
 }
 
+/* The continuum's blocks (portable and the fastest this CPU runs) against the pixel-by-pixel
+ * reference, bit for bit: every class, redshifts that put the 4000 A break, the LRG stack's edges
+ * and the grid's ends at any pixel (and at block edges), grids of 2, 255, 257 and 4096 bins, log
+ * and linear. Then the absorption lines over it, portable against AVX-512. */
+static void test_continuum_paths(void **state) {
+    (void)state;
+    ard_grid grids[5];
+    ard_grid_default(&grids[0]);
+    grids[1] = (ard_grid){ARD_GRID_LOG, 3000.0, 11000.0, 257};
+    grids[2] = (ard_grid){ARD_GRID_LINEAR, 3600.0, 9800.0, 255};
+    grids[3] = (ard_grid){ARD_GRID_LINEAR, 3999.0, 4001.0, 2};
+    grids[4] = (ard_grid){ARD_GRID_LOG, 1000.0, 30000.0, 1000};
+    for (int gi = 0; gi < 5; gi++) {
+        ard__spec_ctx ctx;
+        assert_int_equal(ard__spec_ctx_init(&ctx, &grids[gi], 1, NULL), ARD_OK);
+        size_t bytes = (size_t)grids[gi].n * sizeof(double);
+        double *ref = malloc(bytes), *blk = malloc(bytes), *fast = malloc(bytes);
+        assert_non_null(ref);
+        assert_non_null(blk);
+        assert_non_null(fast);
+        for (int32_t cls = 0; cls < ARD_CLASS_COUNT; cls++) {
+            for (double z = 0.0; z < 4.0; z += 0.00731) {
+                ard__spec_continuum(&ctx, cls, z, 1.7, ARD__CONT_PIXEL, ref);
+                ard__spec_continuum(&ctx, cls, z, 1.7, ARD__CONT_BLOCKS, blk);
+                ard__spec_continuum(&ctx, cls, z, 1.7, ARD__CONT_FASTEST, fast);
+                assert_memory_equal(ref, blk, bytes);
+                assert_memory_equal(ref, fast, bytes);
+                ard__spec_absorption(&ctx, cls, z, ARD__CONT_BLOCKS, blk);
+                ard__spec_absorption(&ctx, cls, z, ARD__CONT_FASTEST, fast);
+                assert_memory_equal(blk, fast, bytes);
+            }
+        }
+        free(ref);
+        free(blk);
+        free(fast);
+        ard__spec_ctx_reset(&ctx);
+    }
+}
+
+/* ard__exp_near within 2 ulp of exp over its range, dense near the break's |y| <= 40. */
+static void test_exp_near(void **state) {
+    (void)state;
+    double worst = 0.0;
+    for (int64_t k = -4000000; k <= 4000000; k++) {
+        double y = (double)k * 1.0e-5 + 1.0e-7 * (double)(k % 7);
+        worst = fmax(worst, fabs(ard__exp_near(y) - exp(y)) / exp(y));
+    }
+    for (int64_t k = -700000; k <= 700000; k++) {
+        double y = (double)k * 1.0e-3;
+        worst = fmax(worst, fabs(ard__exp_near(y) - exp(y)) / exp(y));
+    }
+    assert_true(worst <= 0x1p-51);
+    assert_true(ard__exp_near(0.0) == 1.0);
+}
+
 int sv_run_generate_tests(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thread_independent_bytes),
@@ -725,6 +780,8 @@ int sv_run_generate_tests(void) {
         cmocka_unit_test(test_4000_break),
         cmocka_unit_test(test_snr_by_class),
         cmocka_unit_test(test_masks_and_anomaly_spectra),
+        cmocka_unit_test(test_continuum_paths),
+        cmocka_unit_test(test_exp_near),
     };
     return cmocka_run_group_tests_name("survey_generate", tests, setup, teardown);
 }
