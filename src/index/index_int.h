@@ -344,6 +344,10 @@ void ard__cat_tids_start(idx_cat_tids *c);
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
 void ard__cat_tids_drop(idx_cat_tids *c);
 int ard__cat_tids_active(const idx_cat_tids *c);
+/* Declares that row_groups will not change any more in this sync (no tile left to write or
+ * remove): prepare may then run as soon as a catalog load starts. */
+void ard__cat_tids_settle(idx_cat_tids *c);
+int ard__cat_tids_settled(const idx_cat_tids *c);
 ard_status ard__cat_tids_prepare(ard_index *idx, idx_cat_tids *c, ard_error *err);
 void ard__cat_tids_tally(idx_cat_tids *c);
 ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64_t *distinct,

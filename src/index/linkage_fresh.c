@@ -17,7 +17,9 @@
  * The count can be split so that its CPU part overlaps the server's index builds (sync.c):
  * prepare reads the spectra TARGETIDs' stored text (the connection's last use before the builds;
  * the server idles meanwhile, so it only copies), tally decodes, sorts and merges without touching
- * the connection (on another thread meanwhile), count then only writes. Row groups cannot change between prepare and count: sync holds the sync lock. */
+ * the connection (on another thread meanwhile), count then only writes. Row groups cannot change between prepare and count: sync holds the sync lock. When sync has settled the row groups
+ * (no tile left to write or remove), the catalog load runs prepare before its first row, while
+ * the first row group decodes (sync_catalog.c), instead of between the index builds. */
 #include "index_int.h"
 
 #include <string.h>
@@ -47,7 +49,8 @@ typedef struct spectra_tids {
 enum { CT_NONE, CT_READ, CT_TALLIED };
 
 struct idx_cat_tids {
-    int32_t active; /* the lists hold exactly galaxies' rows so far */
+    int32_t active;  /* the lists hold exactly galaxies' rows so far */
+    int32_t settled; /* row_groups will not change in this sync (set once, kept by drop) */
     int32_t col_class;
     cat_class classes[CAT_TIDS_MAX_CLASSES];
     int32_t num_classes;
@@ -143,6 +146,16 @@ void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row) {
 
 int ard__cat_tids_active(const idx_cat_tids *c) {
     return c && c->active;
+}
+
+void ard__cat_tids_settle(idx_cat_tids *c) {
+    if (c) {
+        c->settled = 1;
+    }
+}
+
+int ard__cat_tids_settled(const idx_cat_tids *c) {
+    return c && c->settled;
 }
 
 /* ---- the count ---- */

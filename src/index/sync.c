@@ -524,6 +524,16 @@ static ard_status remove_vanished(sync_run *run, ard_error *err) {
     return st;
 }
 
+/* 1 when a tile the index knows was not found on disk (remove_vanished deletes its row groups). */
+static int tiles_vanished(const sync_run *run) {
+    for (int64_t i = 0; i < run->known.count; i++) {
+        if (!run->known.files[i].seen && strncmp(run->known.files[i].path, "catalog/", 8) != 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *cats,
                             ard_error *err) {
     int64_t total = tiles->count + cats->count, pending = 0;
@@ -540,6 +550,11 @@ static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *
     }
     for (int64_t i = 0; i < pending; i++) {
         run->pending_tiles += items[i].kind == SYNC_TILE;
+    }
+    /* the tile windows come before the catalogs': row_groups is final once they are written,
+     * unless vanished tiles are removed after them (or another rank writes tiles) */
+    if (st == ARD_OK && !run->opts->remote && !tiles_vanished(run)) {
+        ard__cat_tids_settle(run->idx->cat_tids);
     }
     if (st == ARD_OK && pending > 0) {
         run->progress = run->opts->quiet ? NULL : ard_progress_new("sync", pending);

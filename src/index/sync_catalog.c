@@ -8,26 +8,34 @@
  * every catalog file of such a load into one window, so a duplicate TARGETID anywhere fails the
  * window, which sync then retries file by file (the first file fresh, the others row by row).
  * With more than one sync thread, each row group is decoded on a second thread while the one
- * before it is sent (decoding was a third of the client's load time, the server idle through it);
- * the order of the rows and of every statement is the plain path's. */
+ * before it is sent (decoding was a third of the client's load time, the server idle through it),
+ * and that thread also adds the row group being sent to the file's aggregates and the linkage's
+ * TARGETID lists (a tenth of the sending thread's time): it reads the same decoded columns with
+ * its own cursors. The order of the rows, of the aggregates' additions and of every statement is
+ * the plain path's. */
 #include "index_int.h"
 
 #include <string.h>
 
 enum { CAT_MAX = 32 };
 
-/* A decoded catalog column and a cursor over its rows. */
+/* A decoded catalog column. */
 typedef struct cat_col {
     int32_t leaf; /* -1: absent */
     ard_pq_column_data data;
-    int64_t next_value;
 } cat_col;
+
+/* A pass over a row group's rows: the next value of each column (a nullable column's values
+ * skip its nulls) and the text of the current row. The sender and the aggregates each have one. */
+typedef struct cat_cursor {
+    int64_t next[CAT_MAX];
+    ard_buf scratch;
+} cat_cursor;
 
 static ard_status read_group(const ard_parquet_file *pq, int32_t rg, cat_col *cols,
                              int64_t *data_reads, ard_error *err) {
     for (int32_t c = 0; c < ard__num_catalog_columns; c++) {
         ard_pq_column_data_reset(&cols[c].data);
-        cols[c].next_value = 0;
         if (cols[c].leaf < 0) {
             continue;
         }
@@ -44,14 +52,16 @@ static ard_status read_group(const ard_parquet_file *pq, int32_t rg, cat_col *co
     return ARD_OK;
 }
 
-/* Value of row r of column c into v (text goes through scratch, NUL-terminated). */
-static ard_status cell(cat_col *col, int64_t r, idx_value *v, ard_buf *scratch, ard_error *err) {
+/* Value of row r of column c into v (text goes through scratch, NUL-terminated); *next is the
+ * column's next value. */
+static ard_status cell(const cat_col *col, int64_t *next, int64_t r, idx_value *v, ard_buf *scratch,
+                       ard_error *err) {
     const ard_pq_column_data *d = &col->data;
     memset(v, 0, sizeof *v);
     if (col->leaf < 0 || (d->def_levels && d->def_levels[r] < d->max_def)) {
         return ARD_OK;
     }
-    int64_t i = col->next_value++;
+    int64_t i = (*next)++;
     if (i >= d->num_values) {
         return ard_error_set(err, ARD_ECORRUPT, "catalog column has fewer values than rows");
     }
@@ -94,39 +104,66 @@ static ard_status cell(cat_col *col, int64_t r, idx_value *v, ard_buf *scratch, 
     return ARD_OK;
 }
 
-static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg, cat_col *cols,
-                             int64_t file_id, idx_cat_summary *summary, ard_error *err) {
+/* Row r of a row group into v[0..n) (v[n]: the file id), through cursor k; rows are read in order. */
+static ard_status row_values(const ard_parquet_file *pq, int32_t rg, const cat_col *cols,
+                             cat_cursor *k, int64_t r, int64_t file_id, idx_value *v,
+                             ard_error *err) {
+    int32_t n = ard__num_catalog_columns;
+    ard_status st = ARD_OK;
+    k->scratch.len = 0;
+    for (int32_t c = 0; c < n && st == ARD_OK; c++) {
+        st = cell(&cols[c], &k->next[c], r, &v[c], &k->scratch, err);
+    }
+    for (int32_t c = 0; c < n && st == ARD_OK; c++) {
+        if (v[c].type == IDX_TEXT) {
+            v[c].s = (const char *)k->scratch.data + v[c].i;
+        }
+    }
+    v[n] = (idx_value){IDX_INT, file_id, 0, NULL};
+    if (st == ARD_OK && v[0].type != IDX_INT) {
+        st = ard_error_set(err, ARD_ECORRUPT, "%s: row group %d row %lld: TARGETID is null",
+                           ard_parquet_path(pq), rg, (long long)r);
+    }
+    return st;
+}
+
+/* Sends a row group's rows (the backend's bulk path). */
+static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg,
+                             const cat_col *cols, int64_t file_id, ard_error *err) {
     const idx_backend_ops *ops = idx->be->ops;
     int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
-    int32_t n = ard__num_catalog_columns;
-    idx_value v[CAT_MAX];
-    ard_buf scratch;
-    ard_buf_init(&scratch);
+    idx_value v[CAT_MAX + 1];
+    cat_cursor k;
+    memset(&k, 0, sizeof k);
+    ard_buf_init(&k.scratch);
     ard_status st = ARD_OK;
     for (int64_t r = 0; r < rows && st == ARD_OK; r++) {
-        scratch.len = 0;
-        for (int32_t c = 0; c < n && st == ARD_OK; c++) {
-            st = cell(&cols[c], r, &v[c], &scratch, err);
-        }
-        for (int32_t c = 0; c < n && st == ARD_OK; c++) {
-            if (v[c].type == IDX_TEXT) {
-                v[c].s = (const char *)scratch.data + v[c].i;
-            }
-        }
-        v[n] = (idx_value){IDX_INT, file_id, 0, NULL};
-        if (st == ARD_OK && v[0].type != IDX_INT) {
-            st = ard_error_set(err, ARD_ECORRUPT, "%s: row group %d row %lld: TARGETID is null",
-                               ard_parquet_path(pq), rg, (long long)r);
-        }
+        st = row_values(pq, rg, cols, &k, r, file_id, v, err);
+        st = st == ARD_OK ? ops->bulk_row(idx->be, v, err) : st;
+    }
+    ard_buf_reset(&k.scratch);
+    return st;
+}
+
+/* Adds a row group's rows to the file's aggregates and the linkage's TARGETID lists, in row order.
+ * Reads the decoded columns only (the sender may read them meanwhile). */
+static ard_status aggregate_group(idx_cat_tids *tids, const ard_parquet_file *pq, int32_t rg,
+                                  const cat_col *cols, int64_t file_id, idx_cat_summary *summary,
+                                  ard_error *err) {
+    int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
+    idx_value v[CAT_MAX + 1];
+    cat_cursor k;
+    memset(&k, 0, sizeof k);
+    ard_buf_init(&k.scratch);
+    ard_status st = ARD_OK;
+    for (int64_t r = 0; r < rows && st == ARD_OK; r++) {
+        st = row_values(pq, rg, cols, &k, r, file_id, v, err);
         if (st == ARD_OK) {
-            st = ops->bulk_row(idx->be, v, err);
-        }
-        if (st == ARD_OK) {
-            ard__cat_tids_add(idx->cat_tids, v);
+            ard__cat_tids_add(tids, v);
             st = ard__cat_summary_add(summary, v, err);
         }
     }
-    ard_buf_reset(&scratch);
+    ard_buf_reset(&k.scratch);
     return st;
 }
 
@@ -167,8 +204,10 @@ typedef struct cat_loader {
     cat_unit units[2]; /* the unit being loaded, the next one */
     idx_cat_summary *summary;
     int64_t *galaxy_rows;
-    ard_status st; /* of the unit being loaded */
+    ard_status st; /* of the unit being sent */
     ard_error err;
+    ard_status agg_st; /* of its aggregates (reported when the send succeeded) */
+    ard_error agg_err;
 } cat_loader;
 
 /* The unit after (item, rg) into u (its pq NULL when there is none). */
@@ -228,26 +267,48 @@ static ard_status file_end(cat_loader *l, const sync_item *it, ard_status st, ar
     return st;
 }
 
-/* Task 0 loads units[0] (the connection's only user meanwhile), task 1 decodes units[1]. */
-static void loader_task(void *arg, int64_t i, int thread_id) {
+/* Before the first unit is sent: task 0 reads the linkage's spectra TARGETIDs when sync allows it
+ * now (ard__cat_tids_settle: the server would otherwise idle through the first decode, and read
+ * them between the index builds), task 1 decodes the first unit. */
+static void first_task(void *arg, int64_t i, int thread_id) {
     (void)thread_id;
     cat_loader *l = arg;
-    if (i == 1) {
-        unit_decode(&l->units[1]);
-        return;
-    }
-    cat_unit *u = &l->units[0];
-    const sync_item *it = &l->items[l->item];
-    l->st = u->st;
-    if (u->st != ARD_OK) {
-        l->err = u->err;
-    } else if (u->rg < ard_parquet_metadata(u->pq)->num_row_groups) {
-        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, l->summary, &l->err);
+    idx_cat_tids *tids = l->idx->cat_tids;
+    if (i == 0 && ard__cat_tids_active(tids) && ard__cat_tids_settled(tids)) {
+        l->st = ard__cat_tids_prepare(l->idx, tids, &l->err);
+    } else if (i == 1 && l->units[0].pq) {
+        unit_decode(&l->units[0]);
     }
 }
 
-/* Loads the window's catalog files unit by unit; with a pool, each unit's decode overlaps the load
- * of the one before (without, the same steps run one after the other: the plain path). */
+/* Task 0 sends units[0] (the connection's only user meanwhile); task 1 adds units[0] to the
+ * aggregates, then decodes units[1]. */
+static void loader_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    cat_loader *l = arg;
+    cat_unit *u = &l->units[0];
+    const sync_item *it = &l->items[l->item];
+    int rows = u->st == ARD_OK && u->rg < ard_parquet_metadata(u->pq)->num_row_groups;
+    if (i == 1) {
+        l->agg_st = rows ? aggregate_group(l->idx->cat_tids, u->pq, u->rg, u->cols, it->new_id,
+                                           l->summary, &l->agg_err)
+                         : ARD_OK;
+        if (l->units[1].pq) {
+            unit_decode(&l->units[1]);
+        }
+        return;
+    }
+    l->st = u->st;
+    if (u->st != ARD_OK) {
+        l->err = u->err;
+    } else if (rows) {
+        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, &l->err);
+    }
+}
+
+/* Loads the window's catalog files unit by unit; with a pool, each unit's aggregates and the next
+ * unit's decode overlap its send (without, the same steps run one after the other: the plain
+ * path). */
 static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ard_pool *pool,
                              int64_t *galaxy_rows, int64_t *data_reads, ard_error *err) {
     cat_loader *l = ard_calloc(1, sizeof *l);
@@ -258,10 +319,17 @@ static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ar
     l->items = items;
     l->count = count;
     l->galaxy_rows = galaxy_rows;
-    ard_status st = ARD_OK;
     next_unit(l, 0, -1, &l->units[0]);
-    if (l->units[0].pq) {
-        unit_decode(&l->units[0]);
+    ard_error_init(&l->err);
+    if (pool) {
+        ard_pool_for(pool, 2, first_task, l);
+    } else {
+        first_task(l, 0, 0);
+        first_task(l, 1, 0);
+    }
+    ard_status st = l->st;
+    if (st != ARD_OK) {
+        *err = l->err;
     }
     while (st == ARD_OK && l->units[0].pq) {
         cat_unit *u = &l->units[0];
@@ -272,19 +340,17 @@ static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ar
             break;
         }
         next_unit(l, l->item, u->rg, &l->units[1]);
-        int more = l->units[1].pq != NULL;
         ard_error_init(&l->err);
-        if (pool && more) {
+        ard_error_init(&l->agg_err);
+        if (pool) {
             ard_pool_for(pool, 2, loader_task, l);
         } else {
             loader_task(l, 0, 0);
-            if (more) {
-                loader_task(l, 1, 0);
-            }
+            loader_task(l, 1, 0);
         }
-        st = l->st;
+        st = l->st != ARD_OK ? l->st : l->agg_st;
         if (st != ARD_OK) {
-            *err = l->err;
+            *err = l->st != ARD_OK ? l->err : l->agg_err;
         }
         *data_reads += u->data_reads;
         if (st != ARD_OK || u->rg + 1 >= ard_parquet_metadata(u->pq)->num_row_groups) {

@@ -460,8 +460,9 @@ static void catalogs_aside(const char *dir, int back) {
  * the rows it loaded and row_groups.targetids (linkage_fresh.c), instead of the anti-join on the
  * server. Checked against that anti-join (check_stored) with TARGETIDs in two tiles, spectra
  * without a catalog row, catalog rows without a spectrum, NULL classes, two catalog files (one
- * window each on SQLite), and a load in which a file fails (the client's lists must be dropped
- * with it: its rows were counted before its window rolled back). */
+ * window each on SQLite), a load in which a file fails (the client's lists must be dropped
+ * with it: its rows were counted before its window rolled back), and a load in the same sync as a
+ * tile's removal (the spectra TARGETIDs read after it, not ahead of the load). */
 void test_linkage_fresh(void **state) {
     (void)state;
     char dir[256], path[512];
@@ -473,10 +474,11 @@ void test_linkage_fresh(void **state) {
     sync_all(dir, idx, n, -1, 0, 0);
     /* tile b's spectra also in tile a: TARGETIDs with two spectra, a's with none */
     row_set t = select_rows(idx[0], "SELECT path FROM files WHERE kind = 'tile'");
-    assert_true(t.n >= 2);
-    char a[512], b[512];
+    assert_true(t.n >= 3);
+    char a[512], b[512], c[512], aside[600];
     snprintf(a, sizeof a, "%s/%s", dir, t.rows[0]);
     snprintf(b, sizeof b, "%s/%s", dir, t.rows[1]);
+    snprintf(c, sizeof c, "%s/%s", dir, t.rows[2]);
     row_set_free(&t);
     copy_file(b, a);
     sync_all(dir, idx, n, 0, 1, 0);
@@ -504,6 +506,21 @@ void test_linkage_fresh(void **state) {
     for (int i = 0; i < n; i++) {
         assert_int_equal(
             one_int(idx[i], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage"),
+            nospec);
+    }
+    /* a fresh load in the same sync as a removed tile (c, whose TARGETIDs are in no other tile):
+     * its row groups are deleted after the catalog window, so the spectra TARGETIDs must not be
+     * read ahead of the catalog's first row (they are when no tile is removed: the loads above) */
+    assert_int_equal(unlink(path), 0);
+    catalogs_aside(dir, 0);
+    sync_all(dir, idx, n, 0, 0, 2);
+    snprintf(aside, sizeof aside, "%s/aside-tile", dir);
+    assert_int_equal(rename(c, aside), 0);
+    catalogs_aside(dir, 1);
+    sync_all(dir, idx, n, 2, 0, 1);
+    for (int i = 0; i < n; i++) {
+        assert_true(
+            one_int(idx[i], "SELECT COALESCE(sum(without_spectrum), 0) FROM catalog_linkage") >
             nospec);
         ard_index_close(idx[i]);
     }
