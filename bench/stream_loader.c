@@ -2,8 +2,7 @@
  * into an in-process consumer (the same path as `ard stream bench`), one JSON line per epoch with
  * spectra/s, the consumer's CPU time per batch (zero copy: should be near zero) and spectra per
  * CPU second of the producer threads (the process's CPU time less the consumer's). "wake" says
- * which ring wait/wake protocol ran (ARD_STORE_WAKE=legacy: the previous one; timed: the current
- * one with the lone consumer's timed sleep).
+ * which ring wait/wake protocol ran (ARD_STORE_WAKE=legacy: the previous one).
  *
  * The consumer's CPU is split in two: each batch is first asked for without waiting
  * (ard_store_acquire with timeout 0); only when none is ready does the consumer block, and the CPU
@@ -252,10 +251,9 @@ int main(int argc, char **argv) {
             o.prefetch_batches = (int32_t)strtol(argv[++i], NULL, 10);
         }
     }
-    /* ARD_STORE_WAKE=legacy: the ring's previous wait/wake protocol; =timed: the current one with
-     * the lone consumer's timed sleep (its own timer ends it); for A/B in one run */
+    /* ARD_STORE_WAKE=legacy: the ring's previous wait/wake protocol, for old-vs-new in one run */
     const char *wake = getenv("ARD_STORE_WAKE");
-    wake = wake && (strcmp(wake, "legacy") == 0 || strcmp(wake, "timed") == 0) ? wake : "new";
+    wake = wake && strcmp(wake, "legacy") == 0 ? "legacy" : "new";
     ard_error err;
     ard_error_init(&err);
     ard_loader *l = NULL;

@@ -14,23 +14,9 @@
  * leaves, or when a quarter of the ring is free. A lone consumer that has to sleep asks to be
  * woken only when all but 1/8 (at least one) of the slots the producers can fill meanwhile are
  * ready in delivery order, so a consumer that outpaces its producers sleeps about once per ring,
- * not once per batch (end, failure and re-queues still wake it at once).
- *
- * A timed sleep (opt-in: ARD_STORE_WAKE=timed, or a handle's `timed_sleep`): who ends a sleep
- * may change its price on a virtual machine (a wake-up sent from another CPU is an interrupt
- * through the hypervisor; bench_stream_loader's sleep-floor line measures both kinds). With it,
- * once the producers' pace is known, a lone consumer sleeps on its own timer, set half a publish
- * gap after its goal is predicted to be ready, and the producers hold their wake-up back to a
- * safety point: a producer claiming the last free slot (the ring full but for the slots being
- * filled), or the stream's last batch ready. A prediction that is early wakes it with fewer
- * batches ready (and when none is, its next sleep in that call is ended by the producers as
- * without it); one that is late is cut short by the full ring. End, failure and re-queues still
- * wake it at once. Measured under load it did not pay (bench/results/stream.md, 2026-12-07
- * 12:00-12:40): the default stays the producers' wake-up.
- *
- * ARD_STORE_WAKE (read once per process) selects a protocol so benchmarks can compare them in the
- * same run: "legacy" the previous one (broadcast on every change, no spin), "timed" this one with
- * the timed sleep. */
+ * not once per batch (end, failure and re-queues still wake it at once). ARD_STORE_WAKE=legacy (read once per process)
+ * restores the previous protocol (broadcast on every change, no spin) so benchmarks can compare
+ * both in the same run. */
 #include "stream_int.h"
 
 #include <errno.h>
@@ -45,31 +31,16 @@
  * each sleeps for about a second; a dead producer is still reported within this period. */
 #define STORE_CONSUMER_POLL_MS 1000
 
-/* A lone consumer sleeps on its own timer only when the predicted sleep is at least this long;
- * shorter ones (producers publishing every few hundred microseconds) are ended by the producers. */
-#define STORE_TIMED_MIN_NS 2000000
-
-enum { WAKE_NEW = 1, WAKE_LEGACY = 2, WAKE_TIMED = 3 };
-
-/* The protocol ARD_STORE_WAKE selects (read once per process): WAKE_LEGACY for "legacy",
- * WAKE_TIMED for "timed", else WAKE_NEW. */
-static int wake_mode(void) {
-    static atomic_int mode; /* 0 unknown */
+/* 1 when ARD_STORE_WAKE=legacy: every change broadcasts, consumers never spin. */
+static int legacy_wake(void) {
+    static atomic_int mode; /* 0 unknown, 1 new, 2 legacy */
     int m = atomic_load_explicit(&mode, memory_order_relaxed);
     if (m == 0) {
         const char *e = getenv("ARD_STORE_WAKE");
-        m = !e                         ? WAKE_NEW
-            : strcmp(e, "legacy") == 0 ? WAKE_LEGACY
-            : strcmp(e, "timed") == 0  ? WAKE_TIMED
-                                       : WAKE_NEW;
+        m = e && strcmp(e, "legacy") == 0 ? 2 : 1;
         atomic_store_explicit(&mode, m, memory_order_relaxed);
     }
-    return m;
-}
-
-/* 1 when ARD_STORE_WAKE=legacy: every change broadcasts, consumers never spin. */
-static int legacy_wake(void) {
-    return wake_mode() == WAKE_LEGACY;
+    return m == 2;
 }
 
 static int64_t mono_ns(void) {
@@ -92,15 +63,6 @@ static void wake_filled(store_header *h) {
     }
 }
 
-static int32_t find_free(store_header *h) {
-    for (int32_t i = 0; i < h->num_slots; i++) {
-        if (h->slot_meta[i].state == SLOT_FREE) {
-            return i;
-        }
-    }
-    return -1;
-}
-
 /* Batches deliverable in a row from next_deliver. Caller holds lock. */
 static int32_t ready_run(const store_header *h) {
     int32_t run = 0;
@@ -119,16 +81,12 @@ static int32_t ready_run(const store_header *h) {
 }
 
 /* A publish: 1 when the caller must broadcast `filled` (after it unlocks): someone sleeps and the
- * batches a lone sleeper asked for are ready; when it sleeps on its own timer, only when the ring
- * has no free slot left or the stream's last batch is ready. The counter a spinning consumer
- * watches moves on every publish. Caller holds lock. */
+ * batches a lone sleeper asked for are ready. The counter a spinning consumer watches moves on
+ * every publish. Caller holds lock. */
 static int publish_wakes(store_header *h) {
     __atomic_fetch_add(&h->filled_events, 1u, __ATOMIC_RELEASE);
     if (h->filled_waiters == 0) {
         return 0;
-    }
-    if (h->wake_timed) {
-        return find_free(h) < 0 || ready_run(h) >= h->end_seq - h->next_deliver;
     }
     return h->wake_ready <= 1 || ready_run(h) >= h->wake_ready;
 }
@@ -177,21 +135,6 @@ static int32_t wake_goal(const store_header *h) {
         goal = h->end_seq - h->next_deliver;
     }
     return consumers == 1 && goal > 1 ? (int32_t)goal : 1;
-}
-
-/* When a lone consumer about to sleep for `goal` batches should wake by its own timer:
- * CLOCK_MONOTONIC ns half a publish gap after the producers' pace says the goal-th batch will be
- * published (between it and the full ring), or 0 when the producers should end the sleep (the
- * handle does not sleep timed, pace unknown, a goal of 1, or a sleep shorter than
- * STORE_TIMED_MIN_NS). Caller holds lock. */
-static int64_t timed_wake_at(const ard_store *store, const store_header *h, int32_t goal) {
-    int on = store->timed_sleep > 0 || (store->timed_sleep == 0 && wake_mode() == WAKE_TIMED);
-    if (!on || goal <= 1 || h->publish_gap_ns <= 0) {
-        return 0;
-    }
-    int64_t needed = goal - ready_run(h);
-    int64_t at = h->last_publish_ns + needed * h->publish_gap_ns + h->publish_gap_ns / 2;
-    return needed > 0 && at - mono_ns() >= STORE_TIMED_MIN_NS ? at : 0;
 }
 
 /* Hands the pending credits (released slots) to sleeping producers. Caller holds lock. */
@@ -331,13 +274,6 @@ static void check_producer(store_header *h) {
     }
 }
 
-/* 1 when CLOCK_MONOTONIC has reached `t`. */
-static int passed(const struct timespec *t) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 /* Waits on cv for at most poll_ms or until `deadline`; 1 when the deadline passed. */
 static int wait_poll(store_header *h, pthread_cond_t *cv, int32_t *waiters, int64_t poll_ms,
                      const struct timespec *deadline) {
@@ -353,7 +289,22 @@ static int wait_poll(store_header *h, pthread_cond_t *cv, int32_t *waiters, int6
         pthread_mutex_consistent(&h->lock);
     }
     (*waiters)--;
-    return deadline && passed(deadline);
+    if (!deadline) {
+        return 0;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec ||
+           (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+static int32_t find_free(store_header *h) {
+    for (int32_t i = 0; i < h->num_slots; i++) {
+        if (h->slot_meta[i].state == SLOT_FREE) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch *out,
@@ -365,7 +316,6 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
     }
     ard__robust_lock(&h->lock);
     ard_status st = ARD_OK;
-    int wake = 0;
     for (;;) {
         if (h->state != STATE_RUNNING || h->next_seq >= h->end_seq) {
             st = ard_error_set(err, ARD_EEOF, "store: the stream has ended");
@@ -379,8 +329,6 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
             m->count = 0;
             m->epoch = 0;
             fill_view(h, slot, out);
-            /* the last free slot taken: a consumer asleep on its own timer wakes now */
-            wake = h->wake_timed && h->filled_waiters > 0 && find_free(h) < 0;
             break;
         }
         if (wait_poll(h, &h->freed, &h->freed_waiters, STORE_POLL_MS,
@@ -392,9 +340,6 @@ ard_status ard_store_begin_fill(ard_store *store, int64_t timeout_ms, ard_batch 
         ard__store_reclaim(h, -1);
     }
     pthread_mutex_unlock(&h->lock);
-    if (wake) {
-        pthread_cond_broadcast(&h->filled);
-    }
     if (st == ARD_OK) {
         ard__store_populate_slot(store, out->slot);
     }
@@ -566,9 +511,6 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         ard__deadline(&deadline, timeout_ms);
     }
     int spin = timeout_ms != 0 && !legacy_wake();
-    /* a timed sleep at most once per call: after one that ends with nothing ready, the producers
-     * end the next */
-    int timed = 1;
     ard__robust_lock(&h->lock);
     ard_status st = ARD_OK;
     for (;;) {
@@ -591,21 +533,10 @@ ard_status ard_store_acquire(ard_store *store, int64_t timeout_ms, ard_batch *ou
         flush_credits(h); /* producers must not sleep on credits while the consumer sleeps */
         int64_t poll = legacy_wake() ? STORE_POLL_MS : STORE_CONSUMER_POLL_MS;
         h->wake_ready = wake_goal(h);
-        int64_t at = timed ? timed_wake_at(store, h, h->wake_ready) : 0;
-        const struct timespec *until = timeout_ms >= 0 ? &deadline : NULL;
-        struct timespec own = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
-        h->wake_timed = at > 0; /* cleared by a sleeper that the producers must wake */
-        if (at > 0) {
-            timed = 0;
-            if (!until || own.tv_sec < until->tv_sec ||
-                (own.tv_sec == until->tv_sec && own.tv_nsec < until->tv_nsec)) {
-                until = &own;
-            }
-        }
-        wait_poll(h, &h->filled, &h->filled_waiters, poll, until);
+        int late =
+            wait_poll(h, &h->filled, &h->filled_waiters, poll, timeout_ms >= 0 ? &deadline : NULL);
         h->wake_ready = 1;
-        h->wake_timed = 0;
-        if (timeout_ms >= 0 && passed(&deadline)) {
+        if (late) {
             st = ard_error_set(err, ARD_ELIMIT, "store: no batch within %lld ms",
                                (long long)timeout_ms);
             break;

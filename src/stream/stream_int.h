@@ -11,9 +11,8 @@
 #include <stdio.h>
 
 #define STORE_MAGIC 0x45524f5453445241ULL /* "ARDSTORE" little-endian */
-/* 2: catalog columns, 3: token dtype, 4: waiter counts, 5: wake_ready, 6: publish pace,
- * 7: wake_timed */
-#define STORE_VERSION 7
+/* 2: catalog columns, 3: token dtype, 4: waiter counts, 5: wake_ready, 6: publish pace */
+#define STORE_VERSION 6
 #define STORE_MAX_CONSUMERS 64
 #define STORE_ALIGN 64
 #define STORE_POLL_MS 50 /* every wait wakes this often to check liveness */
@@ -71,10 +70,6 @@ typedef struct store_header {
     /* A lone sleeping consumer's wish: wake it when this many batches are ready in delivery order
      * (<= 1: at the first publish); end, failure and re-queues always wake. */
     int32_t wake_ready;
-    /* 1 while that sleeper sleeps on its own timer, set for when the producers' pace says its goal
-     * is ready (opt-in, store_ring.c): a publish then wakes it only when the ring is full or the
-     * stream's last batch is ready; end, failure and re-queues still wake it at once. */
-    int32_t wake_timed;
     /* The producers' pace: CLOCK_MONOTONIC ns of the last publish and a running mean of the gap
      * between publishes (0 until two were seen); a consumer spins only when the next publish is
      * due within its spin budget. */
@@ -107,8 +102,6 @@ struct ard_store {
     int is_producer; /* created the store: holds producer_alive, unlinks on close */
     int consumer;    /* consumer record, or -1 */
     int64_t spin_ns; /* the consumer's adaptive spin before it sleeps (store_ring.c) */
-    /* a lone consumer's timed sleep (store_ring.c): 0 as ARD_STORE_WAKE says, 1 on, -1 off */
-    int timed_sleep;
 };
 
 /* The first time this process claims `slot` for filling, maps all of its pages in one call

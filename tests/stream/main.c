@@ -6,7 +6,6 @@ int main(void) {
     failed += st_tokenize_run();
     failed += st_store_run();
     failed += st_ring_run();
-    failed += st_ring_timed_run();
     failed += st_loader_run();
     failed += st_catalog_run();
     failed += st_weights_run();

@@ -1,4 +1,4 @@
-/* Helpers shared by the ring wait/wake tests (test_ring_wake.c, test_ring_timed.c). */
+/* Helpers shared by the ring wait/wake tests (test_ring_wake.c). */
 #ifndef ARD_TESTS_ST_RING_H
 #define ARD_TESTS_ST_RING_H
 

@@ -29,7 +29,6 @@ void st_shm_name(char *out, size_t cap);
 int st_tokenize_run(void);
 int st_store_run(void);
 int st_ring_run(void);
-int st_ring_timed_run(void);
 int st_loader_run(void);
 int st_catalog_run(void);
 int st_weights_run(void);
