@@ -127,10 +127,13 @@ static ard_status row_values(const ard_parquet_file *pq, int32_t rg, const cat_c
     return st;
 }
 
-/* Sends a row group's rows (the backend's bulk path). */
-static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg,
-                             const cat_col *cols, int64_t file_id, ard_error *err) {
-    const idx_backend_ops *ops = idx->be->ops;
+/* What is done with each row of a row group, in row order: v[0..n] as row_values gives it. */
+typedef ard_status (*row_fn)(void *ctx, const idx_value *v, ard_error *err);
+
+/* Runs fn over every row of a row group. Reads the decoded columns only, so the sender and the
+ * aggregating thread can each walk the same row group at once (each with its own cursor). */
+static ard_status each_row(const ard_parquet_file *pq, int32_t rg, const cat_col *cols,
+                           int64_t file_id, row_fn fn, void *ctx, ard_error *err) {
     int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
     idx_value v[CAT_MAX + 1];
     cat_cursor k;
@@ -139,10 +142,32 @@ static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t
     ard_status st = ARD_OK;
     for (int64_t r = 0; r < rows && st == ARD_OK; r++) {
         st = row_values(pq, rg, cols, &k, r, file_id, v, err);
-        st = st == ARD_OK ? ops->bulk_row(idx->be, v, err) : st;
+        st = st == ARD_OK ? fn(ctx, v, err) : st;
     }
     ard_buf_reset(&k.scratch);
     return st;
+}
+
+static ard_status send_row(void *ctx, const idx_value *v, ard_error *err) {
+    ard_index *idx = ctx;
+    return idx->be->ops->bulk_row(idx->be, v, err);
+}
+
+/* Sends a row group's rows (the backend's bulk path). */
+static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg,
+                             const cat_col *cols, int64_t file_id, ard_error *err) {
+    return each_row(pq, rg, cols, file_id, send_row, idx, err);
+}
+
+typedef struct aggregate_ctx {
+    idx_cat_tids *tids;
+    idx_cat_summary *summary;
+} aggregate_ctx;
+
+static ard_status aggregate_row(void *ctx, const idx_value *v, ard_error *err) {
+    aggregate_ctx *a = ctx;
+    ard__cat_tids_add(a->tids, v);
+    return ard__cat_summary_add(a->summary, v, err);
 }
 
 /* Adds a row group's rows to the file's aggregates and the linkage's TARGETID lists, in row order.
@@ -150,21 +175,8 @@ static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t
 static ard_status aggregate_group(idx_cat_tids *tids, const ard_parquet_file *pq, int32_t rg,
                                   const cat_col *cols, int64_t file_id, idx_cat_summary *summary,
                                   ard_error *err) {
-    int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
-    idx_value v[CAT_MAX + 1];
-    cat_cursor k;
-    memset(&k, 0, sizeof k);
-    ard_buf_init(&k.scratch);
-    ard_status st = ARD_OK;
-    for (int64_t r = 0; r < rows && st == ARD_OK; r++) {
-        st = row_values(pq, rg, cols, &k, r, file_id, v, err);
-        if (st == ARD_OK) {
-            ard__cat_tids_add(tids, v);
-            st = ard__cat_summary_add(summary, v, err);
-        }
-    }
-    ard_buf_reset(&k.scratch);
-    return st;
+    aggregate_ctx a = {tids, summary};
+    return each_row(pq, rg, cols, file_id, aggregate_row, &a, err);
 }
 
 /* One row group of a catalog file, decoded (on the loader's second thread, while the previous one
