@@ -156,6 +156,12 @@ ARD_API ard_status ard_file_open_regular(const char *path, int *fd_out, int64_t 
  * and the open is not caught. */
 ARD_API ard_status ard_path_confine(const char *root, const char *rel, const char *what, char **out,
                                     ard_error *err);
+/* The absolute path, every link resolved, of the file or directory open as `fd` (O_PATH will do),
+ * into out (PATH_MAX bytes): one readlink of /proc/self/fd/N, so it names what the descriptor
+ * holds, whatever was renamed or swapped for a link since the open. Without /proc (or when the
+ * file was deleted) it is realpath(path), path being what fd was opened from. ARD_EINVAL (that
+ * fallback without a path), ARD_ENOENT, ARD_EIO (realpath's errors). Thread-safe. */
+ARD_API ard_status ard_path_real_fd(int fd, const char *path, char *out, ard_error *err);
 
 /* Atomic, durable write: data goes to a temporary file in the target's directory; commit fsyncs it,
  * renames it over the final path and fsyncs the directory. abort (or a crash) leaves the old file intact.
@@ -200,6 +206,17 @@ ARD_API void ard_atomic_abort(ard_atomic_file *f);
  * Thread-safe. */
 ARD_API ard_status ard_atomic_sweep(const char *dir, int32_t recursive, int64_t *removed,
                                     ard_error *err);
+/* ard_atomic_sweep's rule for one directory entry, for a walker that reads the directory anyway
+ * (sync's walk of the dataset): init reads this machine's boot id (without /proc no temporary can
+ * be proven stale, and entry does nothing). entry removes dirfd/name when it is a temporary of a
+ * dead writer on this machine and a regular file (a link is not followed), returning 1; else 0. A
+ * name not in the temporaries' form costs no system call. Thread-safe after init. */
+typedef struct ard_atomic_sweeper {
+    char boot[9];
+    int32_t active;
+} ard_atomic_sweeper;
+ARD_API void ard_atomic_sweeper_init(ard_atomic_sweeper *s);
+ARD_API int32_t ard_atomic_sweep_entry(const ard_atomic_sweeper *s, int dirfd, const char *name);
 /* Whole-buffer convenience over the three calls above. */
 ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len,
                                          ard_error *err);

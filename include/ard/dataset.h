@@ -206,22 +206,44 @@ typedef enum ard_dataset_part {
     ARD_DATASET_RESULTS = 3  /* results/ */
 } ard_dataset_part;
 
+/* A listed file as the walk saw it (ard_dataset_scan). */
+typedef struct ard_dataset_file_stat {
+    int64_t size, mtime_ns; /* its lstat; -1 when direct is 0 */
+    int32_t direct; /* 1: a regular file reached from the dataset directory through directories
+                       each opened from the one before without following a symbolic link, so it
+                       lay inside the dataset when the walk saw it. 0: a link on the way (or the
+                       file is one, or it vanished): the caller resolves and stats it itself */
+} ard_dataset_file_stat;
+
 /* A sorted list of paths relative to the dataset root ("tiles/main/dark/93/9378.parquet").
  * Caller-owned; zero-initialise or let ard_dataset_list fill it; ard_dataset_files_reset frees it
  * (safe twice). */
 typedef struct ard_dataset_files {
     char **paths;
     int64_t count, cap;
+    ard_dataset_file_stat *stats; /* ard_dataset_scan: one per path, same order; else NULL */
 } ard_dataset_files;
 
 /* Every *.parquet file under the part's directory (recursively, at most 16 levels; names starting
- * with '.' -- hidden files and the temporary files of atomic writes -- are skipped; a file that
- * vanishes while listing is not an error), sorted by strcmp so that every rank and every run sees
- * the same order. A missing part directory gives an empty list (ARD_OK). *out is reset first.
- * Errors: ARD_EINVAL (NULL arguments, unknown part), ARD_EIO (unreadable directory), ARD_ENOMEM;
- * on failure the list is empty. */
+ * with '.' -- hidden files and the temporary files of atomic writes -- are skipped; links to files
+ * and directories are followed; a file that vanishes while listing is not an error), sorted by
+ * strcmp so that every rank and every run sees the same order. A missing part directory gives an
+ * empty list (ARD_OK). *out is reset first. Errors: ARD_EINVAL (NULL arguments, unknown part),
+ * ARD_EIO (unreadable directory), ARD_ENOMEM; on failure the list is empty. */
 ARD_API ard_status ard_dataset_list(const char *dataset, int32_t part, ard_dataset_files *out,
                                     ard_error *err);
+/* The number of parts (the size of ard_dataset_scan's out). */
+#define ARD_DATASET_NUM_PARTS 4
+/* Sync's walk: ard_dataset_list of each part in `parts` (a mask of 1 << ARD_DATASET_*) into
+ * out[part], in one pass over the dataset's directories, with each file's stat (out[part].stats:
+ * one fstatat per file, from its directory's descriptor) and, when `sweep` is 1, the temporaries
+ * of dead writers removed from every directory of the dataset as ard_atomic_sweep(dataset, 1)
+ * would (best effort: a directory outside the parts that cannot be read is skipped; *removed,
+ * may be NULL, counts them). Every out[] is reset first; parts not in the mask stay empty.
+ * Errors: those of ard_dataset_list, ARD_ENOENT (no dataset directory); on failure every list is
+ * empty. Thread-safe. */
+ARD_API ard_status ard_dataset_scan(const char *dataset, uint32_t parts, int32_t sweep,
+                                    ard_dataset_files *out, int64_t *removed, ard_error *err);
 ARD_API void ard_dataset_files_reset(ard_dataset_files *files);
 /* "tiles", "catalog", "truth", "results"; NULL for an unknown part. Static. */
 ARD_API const char *ard_dataset_part_dir(int32_t part);

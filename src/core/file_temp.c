@@ -133,43 +133,45 @@ static int is_stale(const char *name, const char *our_boot) {
     return strcmp(boot, our_boot) == 0 && start_time(pid) != start;
 }
 
-static ard_status sweep(const char *dir, int depth, int32_t recursive, const char *our_boot,
-                        int64_t *removed, ard_error *err) {
-    DIR *d = opendir(dir);
+void ard_atomic_sweeper_init(ard_atomic_sweeper *s) {
+    memset(s, 0, sizeof *s);
+    s->active = boot_id(s->boot) == 0; /* no boot id: no temporary can be proven stale */
+}
+
+int32_t ard_atomic_sweep_entry(const ard_atomic_sweeper *s, int dirfd, const char *name) {
+    struct stat sb;
+    if (!s->active || !is_stale(name, s->boot) || /* cheap for every other name: no stat */
+        fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode)) {
+        return 0;
+    }
+    return unlinkat(dirfd, name, 0) == 0;
+}
+
+static ard_status sweep(int dirfd, const char *dir, int depth, int32_t recursive,
+                        const ard_atomic_sweeper *s, int64_t *removed, ard_error *err) {
+    DIR *d = fdopendir(dirfd);
     if (!d) {
-        return errno == ENOENT ? ARD_OK
-                               : ard_error_set_errno(err, ARD_EIO, errno, "%s: opendir", dir);
+        close(dirfd);
+        return ard_error_set_errno(err, ARD_EIO, errno, "%s: opendir", dir);
     }
     ard_status st = ARD_OK;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    while (st == ARD_OK && (e = readdir(d)) != NULL) {
         const char *n = e->d_name;
-        int stale = is_stale(n, our_boot); /* cheap for every other name: no stat */
-        if (!stale && !(recursive && depth < SWEEP_MAX_DEPTH && n[0] != '.')) {
+        if (n[0] == '.') { /* a temporary, or hidden: hidden directories are not entered */
+            *removed += ard_atomic_sweep_entry(s, dirfd, n);
             continue;
         }
-        if (!stale && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) {
+        if (!recursive || depth >= SWEEP_MAX_DEPTH ||
+            (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)) {
             continue; /* only directories are descended into: readdir's type spares the lstat */
         }
-        size_t len = strlen(dir) + strlen(n) + 2;
-        char *path = ard_malloc(len);
-        if (!path) {
-            st = ard_error_set(err, ARD_ENOMEM, "%s: out of memory", dir);
-            break;
-        }
-        snprintf(path, len, "%s/%s", dir, n);
-        struct stat sb;
-        int found = lstat(path, &sb) == 0;
-        if (found && stale && S_ISREG(sb.st_mode)) {
-            if (unlink(path) == 0) {
-                (*removed)++;
-            }
-        } else if (found && !stale && S_ISDIR(sb.st_mode)) {
-            st = sweep(path, depth + 1, recursive, our_boot, removed, err);
-        }
-        ard_free(path);
-        if (st != ARD_OK) {
-            break;
+        int sub = openat(dirfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+            st = sweep(sub, dir, depth + 1, recursive, s, removed, err);
+        } else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+            /* (not a directory, a link, or vanished: nothing to sweep) */
+            st = ard_error_set_errno(err, ARD_EIO, errno, "%s: opendir of %s below it", dir, n);
         }
     }
     closedir(d);
@@ -184,11 +186,17 @@ ard_status ard_atomic_sweep(const char *dir, int32_t recursive, int64_t *removed
     if (!dir) {
         return ard_error_set(err, ARD_EINVAL, "ard_atomic_sweep: dir is NULL");
     }
-    char boot[9];
-    if (boot_id(boot) != 0) {
-        return ARD_OK; /* no boot id: no temporary can be proven stale */
+    ard_atomic_sweeper s;
+    ard_atomic_sweeper_init(&s);
+    if (!s.active) {
+        return ARD_OK;
     }
-    ard_status st = sweep(dir, 0, recursive, boot, &count, err);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? ARD_OK
+                               : ard_error_set_errno(err, ARD_EIO, errno, "%s: opendir", dir);
+    }
+    ard_status st = sweep(fd, dir, 0, recursive, &s, &count, err);
     if (removed) {
         *removed = count;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* 1 when some '/'-separated component of rel is exactly "..". */
 static int has_dotdot(const char *rel) {
@@ -94,5 +95,27 @@ ard_status ard_path_confine(const char *root, const char *rel, const char *what,
         return st;
     }
     *out = joined;
+    return ARD_OK;
+}
+
+ard_status ard_path_real_fd(int fd, const char *path, char *out, ard_error *err) {
+    static const char deleted[] = " (deleted)";
+    size_t m = sizeof deleted - 1;
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = fd >= 0 ? readlink(link, out, PATH_MAX - 1) : -1;
+    if (n > 0 && n < PATH_MAX - 1 && out[0] == '/') {
+        out[n] = '\0';
+        if ((size_t)n <= m || memcmp(out + n - m, deleted, m) != 0) {
+            return ARD_OK;
+        }
+    }
+    if (!path) { /* no /proc (or a name it cannot tell apart): realpath */
+        return ard_error_set(err, ARD_EINVAL, "ard_path_real_fd: no /proc and no path");
+    }
+    if (!realpath(path, out)) {
+        return ard_error_set_errno(err, errno == ENOENT ? ARD_ENOENT : ARD_EIO, errno,
+                                   "resolving %s", path);
+    }
     return ARD_OK;
 }

@@ -137,17 +137,6 @@ int ard__idx_identifier(const char *s);
  * parentheses. ARD_EINVAL with a message. */
 ard_status ard__predicate_check(const char *where, ard_error *err);
 
-/* The dataset's walker under the names sync.c uses (sync.c is being reworked elsewhere; this
- * adapter goes when it calls ard_dataset_list directly). sub is "tiles" or "catalog". */
-typedef ard_dataset_files idx_path_list;
-static inline ard_status ard__walk_parquet(const char *dataset, const char *sub, idx_path_list *out,
-                                           ard_error *err) {
-    int32_t part = sub[0] == 't' ? ARD_DATASET_TILES : ARD_DATASET_CATALOG;
-    return ard_dataset_list(dataset, part, out, err);
-}
-static inline void ard__path_list_reset(idx_path_list *list) {
-    ard_dataset_files_reset(list);
-}
 /* footer_hash.c: reads a Parquet file's footer bytes (without decoding them) and returns their FNV-1a 64 hash as
  * 16 hex digits. ARD_ECORRUPT for a file that does not end in a footer. */
 ard_status ard__footer_hash(const char *path, char out[17], ard_error *err);

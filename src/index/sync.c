@@ -306,13 +306,13 @@ static ard_status process(sync_run *run, sync_item *items, int64_t count, ard_er
     return step.st;
 }
 
-/* Decides, for one file on disk (sb: its stat), whether it must be (re)read. Returns 1 when
- * pending. */
-static int classify(sync_run *run, const char *rel, const char *full, const struct stat *sb,
-                    sync_item *it) {
-    int64_t mtime = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+/* Decides, for one file on disk (fs: its size and mtime), whether it must be (re)read. Returns 1
+ * when pending. */
+static int classify(sync_run *run, const char *rel, const char *full,
+                    const ard_dataset_file_stat *fs, sync_item *it) {
+    int64_t mtime = fs->mtime_ns;
     known_file *k = known_find(&run->known, rel);
-    it->size = (int64_t)sb->st_size;
+    it->size = fs->size;
     it->mtime_ns = mtime;
     it->old_id = k ? k->id : 0;
     if (!k) {
@@ -337,57 +337,76 @@ static int classify(sync_run *run, const char *rel, const char *full, const stru
     return 0;
 }
 
-/* Confinement of the walked paths without resolving every one of them: ard_path_confine costs
- * two realpath() per file (a readlink and a stat of every component: 2/3 of an unchanged re-sync's
- * CPU at 12,000 tiles). A file that is not a symbolic link lies where its directory resolves to, so
- * the directory is resolved once (the list is sorted: its files are consecutive) and the file
- * itself lstat'ed; links, odd names and directories outside the dataset take ard_path_confine. */
+/* Confinement of the listed files. The walk (ard_dataset_scan) stats each file it reaches through
+ * directories opened one from the other without following a link: such a file lies inside the
+ * dataset (stat.direct) and costs nothing more here. A file behind a link (in a linked directory,
+ * or a link itself) is checked: its directory is opened once (the list is sorted: its files are
+ * consecutive) and resolved from the open descriptor (ard_path_real_fd: /proc/self/fd, so a
+ * directory swapped for a link after the open still resolves to what is open), the file lstat'ed
+ * from that descriptor; a link to a file, an odd name or a directory outside the dataset takes
+ * ard_path_confine, which words the error sync records. */
 typedef struct confine_cache {
-    char root[PATH_MAX]; /* realpath(dataset); "" when it could not be resolved */
-    char dir[PATH_MAX];  /* the directory (relative) resolved last */
+    char root[PATH_MAX]; /* realpath(dataset), resolved on first use; "" when it cannot be */
+    int root_done;
+    char dir[PATH_MAX]; /* the directory (relative) resolved last */
     int dir_valid, dir_inside;
     int dir_fd; /* that directory (O_PATH), or -1: files are looked up from it, not from / */
 } confine_cache;
 
-static void confine_cache_init(confine_cache *c, const char *dataset) {
+static void confine_cache_init(confine_cache *c) {
     memset(c, 0, sizeof *c);
     c->dir_fd = -1;
-    if (!realpath(dataset, c->root)) {
-        c->root[0] = '\0';
+}
+
+/* Opens and resolves DATASET/c->dir; c->dir_inside when it lies inside the dataset. */
+static void confine_dir(confine_cache *c, const char *dataset) {
+    char joined[PATH_MAX], real[PATH_MAX];
+    c->dir_valid = 1;
+    c->dir_inside = 0;
+    if (c->dir_fd >= 0) {
+        close(c->dir_fd);
+    }
+    int len = snprintf(joined, sizeof joined, "%s/%s", dataset, c->dir);
+    c->dir_fd = len > 0 && (size_t)len < sizeof joined
+                    ? open(joined, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                    : -1;
+    if (c->dir_fd >= 0 && ard_path_real_fd(c->dir_fd, joined, real, NULL) == ARD_OK) {
+        size_t r = strlen(c->root);
+        int root_is_slash = r == 1 && c->root[0] == '/';
+        c->dir_inside = root_is_slash ||
+                        (strncmp(real, c->root, r) == 0 && (real[r] == '/' || real[r] == '\0'));
     }
 }
 
-/* 1 when DATASET/rel is confined and not a link, with its lstat in *sb; 0: use the slow path. */
-static int confine_fast(confine_cache *c, const char *dataset, const char *rel, struct stat *sb) {
+/* 1 when DATASET/rel is confined and not a link, with its size and mtime in *fs; 0: use the slow
+ * path. */
+static int confine_fast(confine_cache *c, const char *dataset, const char *rel,
+                        ard_dataset_file_stat *fs) {
     const char *slash = strrchr(rel, '/');
     size_t n = slash ? (size_t)(slash - rel) : 0;
+    if (!c->root_done) {
+        c->root_done = 1;
+        if (!realpath(dataset, c->root)) {
+            c->root[0] = '\0';
+        }
+    }
     if (!c->root[0] || rel[0] == '/' || strstr(rel, "..") || n >= sizeof c->dir) {
         return 0;
     }
     if (!c->dir_valid || strlen(c->dir) != n || memcmp(c->dir, rel, n) != 0) {
-        char joined[PATH_MAX], real[PATH_MAX];
         memcpy(c->dir, rel, n);
         c->dir[n] = '\0';
-        c->dir_valid = 1;
-        c->dir_inside = 0;
-        if (c->dir_fd >= 0) {
-            close(c->dir_fd);
-        }
-        int len = snprintf(joined, sizeof joined, "%s/%s", dataset, c->dir);
-        c->dir_fd = len > 0 && (size_t)len < sizeof joined
-                        ? open(joined, O_PATH | O_DIRECTORY | O_CLOEXEC)
-                        : -1;
-        /* resolved after the open: a directory swapped for a link in between resolves outside */
-        if (c->dir_fd >= 0 && realpath(joined, real)) {
-            size_t r = strlen(c->root);
-            int root_is_slash = r == 1 && c->root[0] == '/';
-            c->dir_inside = root_is_slash ||
-                            (strncmp(real, c->root, r) == 0 && (real[r] == '/' || real[r] == '\0'));
-        }
+        confine_dir(c, dataset);
     }
-    return c->dir_inside &&
-           fstatat(c->dir_fd, slash ? slash + 1 : rel, sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-           !S_ISLNK(sb->st_mode);
+    struct stat sb;
+    if (!c->dir_inside ||
+        fstatat(c->dir_fd, slash ? slash + 1 : rel, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(sb.st_mode)) {
+        return 0;
+    }
+    fs->size = (int64_t)sb.st_size;
+    fs->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    return 1;
 }
 
 static void confine_cache_reset(confine_cache *c) {
@@ -399,11 +418,17 @@ static void confine_cache_reset(confine_cache *c) {
 
 /* DATASET/rel; a file whose path leaves the dataset (a symbolic link pointing outside) is not
  * read: it->st/msg say why, and it lands in sync_errors. NULL only when out of memory. *found: 1
- * with the file's stat in *sb, 0 when it vanished. */
-static char *confined_path(confine_cache *c, const char *dataset, const char *rel, sync_item *it,
-                           struct stat *sb, int *found) {
+ * with the file's size and mtime in *fs, 0 when it vanished. ws: the walk's view of the file. */
+static char *confined_path(confine_cache *c, const char *dataset, const char *rel,
+                           const ard_dataset_file_stat *ws, sync_item *it,
+                           ard_dataset_file_stat *fs, int *found) {
     char *full = ard__join_path(dataset, rel);
-    if (full && confine_fast(c, dataset, rel, sb)) {
+    if (full && ws && ws->direct) {
+        *fs = *ws;
+        *found = 1;
+        return full;
+    }
+    if (full && confine_fast(c, dataset, rel, fs)) {
         *found = 1;
         return full;
     }
@@ -417,14 +442,19 @@ static char *confined_path(confine_cache *c, const char *dataset, const char *re
         snprintf(it->msg, sizeof it->msg, "%s", e.msg);
         full = ard__join_path(dataset, rel);
     }
-    *found = full && stat(full, sb) == 0;
+    struct stat sb;
+    *found = full && stat(full, &sb) == 0;
+    if (*found) {
+        fs->size = (int64_t)sb.st_size;
+        fs->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+    }
     return full;
 }
 
 /* This rank's share of the list: all of it in one process; under a partitioned sync (size > 1) a
  * contiguous run of equal bytes (ard_partition_bytes over the file sizes, which every rank stats
  * alike; a file that vanished weighs 0). */
-static ard_status share_of(const sync_run *run, const idx_path_list *list, int64_t *first,
+static ard_status share_of(const sync_run *run, const ard_dataset_files *list, int64_t *first,
                            int64_t *count, ard_error *err) {
     if (run->opts->size <= 1) { /* everything (and rank 0 required) */
         return ard_index_partition(list->count, run->opts->rank, run->opts->size, first, count,
@@ -435,6 +465,10 @@ static ard_status share_of(const sync_run *run, const idx_path_list *list, int64
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
     for (int64_t i = 0; i < list->count; i++) {
+        if (list->stats && list->stats[i].direct) {
+            sizes[i] = list->stats[i].size; /* the walk's stat */
+            continue;
+        }
         char *full = ard__join_path(run->dataset, list->paths[i]);
         if (!full || ard_file_size(full, &sizes[i], NULL) != ARD_OK) {
             sizes[i] = 0;
@@ -447,21 +481,22 @@ static ard_status share_of(const sync_run *run, const idx_path_list *list, int64
     return st;
 }
 
-static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind, sync_item *items,
-                          int64_t *pending, ard_error *err) {
+static ard_status collect(sync_run *run, const ard_dataset_files *list, int32_t kind,
+                          sync_item *items, int64_t *pending, ard_error *err) {
     int64_t first, count;
     ard_status st = share_of(run, list, &first, &count, err);
     confine_cache *cache = ard_malloc(sizeof *cache);
     if (!cache) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
-    confine_cache_init(cache, run->dataset);
+    confine_cache_init(cache);
     for (int64_t i = first; st == ARD_OK && i < first + count; i++) {
         sync_item *it = &items[*pending];
         memset(it, 0, sizeof *it);
-        struct stat sb;
+        ard_dataset_file_stat fs = {-1, -1, 0};
         int found = 0;
-        char *full = confined_path(cache, run->dataset, list->paths[i], it, &sb, &found);
+        char *full = confined_path(cache, run->dataset, list->paths[i],
+                                   list->stats ? &list->stats[i] : NULL, it, &fs, &found);
         if (!full) {
             confine_cache_reset(cache);
             ard_free(cache);
@@ -469,7 +504,7 @@ static ard_status collect(sync_run *run, const idx_path_list *list, int32_t kind
         }
         run->rep->files_seen++;
         /* a file vanished since the listing is not read (and, unseen, leaves the index) */
-        if (it->st != ARD_OK || (found && classify(run, list->paths[i], full, &sb, it))) {
+        if (it->st != ARD_OK || (found && classify(run, list->paths[i], full, &fs, it))) {
             it->rel = list->paths[i];
             it->full = full;
             it->kind = kind;
@@ -534,7 +569,7 @@ static int tiles_vanished(const sync_run *run) {
     return 0;
 }
 
-static ard_status run_lists(sync_run *run, idx_path_list *tiles, idx_path_list *cats,
+static ard_status run_lists(sync_run *run, ard_dataset_files *tiles, ard_dataset_files *cats,
                             ard_error *err) {
     int64_t total = tiles->count + cats->count, pending = 0;
     sync_item *items = ard_calloc((size_t)(total ? total : 1), sizeof *items);
@@ -684,16 +719,16 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     if (run.opts->size <= 1 && !run.opts->skip_catalog) { /* other ranks load galaxies too */
         st = ard__cat_tids_new(&idx->cat_tids, err);
     }
-    idx_path_list tiles = {0}, cats = {0};
+    ard_dataset_files lists[ARD_DATASET_NUM_PARTS];
+    memset(lists, 0, sizeof lists);
+    ard_dataset_files *tiles = &lists[ARD_DATASET_TILES], *cats = &lists[ARD_DATASET_CATALOG];
     sync_lock lock = {-1, 0};
     st = st == ARD_OK ? ard__sync_lock(idx, run.opts, &lock, err) : st; /* before the walk */
-    if (st == ARD_OK) { /* temporaries of killed writers (best effort: never fails the sync) */
-        (void)ard_atomic_sweep(dataset, 1, NULL, NULL);
-    }
-    st = st == ARD_OK ? ard__walk_parquet(dataset, "tiles", &tiles, err) : st;
-    if (st == ARD_OK && !run.opts->skip_catalog) {
-        st = ard__walk_parquet(dataset, "catalog", &cats, err);
-    }
+    /* one walk: the tiles and catalog files with their stats, and the temporaries of killed
+     * writers removed from every directory (best effort: never fails the sync) */
+    uint32_t parts =
+        (1u << ARD_DATASET_TILES) | (run.opts->skip_catalog ? 0u : 1u << ARD_DATASET_CATALOG);
+    st = st == ARD_OK ? ard_dataset_scan(dataset, parts, 1, lists, NULL, err) : st;
     st = st == ARD_OK ? ard_pool_new(run.opts->threads, &run.pool, err) : st;
     idx->sync_threads = st == ARD_OK ? ard_pool_threads(run.pool) : 1;
     st = st == ARD_OK ? begin_run(&run, err) : st;
@@ -724,7 +759,7 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
             st = ard__schema_indexes(idx, 0, "galaxies", err);
             run.fresh_catalog = idx->be->ops->bulk_fresh != NULL;
         }
-        st = st == ARD_OK ? run_lists(&run, &tiles, &cats, err) : st;
+        st = st == ARD_OK ? run_lists(&run, tiles, cats, err) : st;
         if (st == ARD_OK) {
             st = build_indexes_overlapped(&run, err);
         } else {
@@ -751,7 +786,8 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
     idx->cat_tids = NULL;
     ard_pool_free(run.pool);
     known_reset(&run.known);
-    ard__path_list_reset(&tiles);
-    ard__path_list_reset(&cats);
+    for (int32_t p = 0; p < ARD_DATASET_NUM_PARTS; p++) {
+        ard_dataset_files_reset(&lists[p]);
+    }
     return st;
 }

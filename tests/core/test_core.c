@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -221,6 +222,39 @@ static void test_buf_sticky_failure(void **state) {
 }
 
 // ---- files --------------------------------------------------------------------------------------
+
+/* ard_path_real_fd: the descriptor's own path from /proc, realpath(path) without it. */
+static void test_path_real_fd(void **state) {
+    (void)state;
+    tmpdir t;
+    tmpdir_make(&t);
+    char dir[512], link[512], real[PATH_MAX], want[PATH_MAX];
+    join(dir, sizeof dir, &t, "d");
+    join(link, sizeof link, &t, "l");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(symlink("d", link), 0);
+    assert_non_null(realpath(dir, want));
+    int fd = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(ard_path_real_fd(fd, NULL, real, NULL), ARD_OK); /* /proc, no path needed */
+    assert_string_equal(real, want);
+    char moved[512], moved_real[PATH_MAX];
+    join(moved, sizeof moved, &t, "m");
+    assert_int_equal(rename(dir, moved), 0); /* the descriptor follows the directory */
+    assert_non_null(realpath(moved, moved_real));
+    assert_int_equal(ard_path_real_fd(fd, link, real, NULL), ARD_OK);
+    assert_string_equal(real, moved_real);
+    close(fd);
+    /* no descriptor (as without /proc): realpath of the path, its errors */
+    assert_int_equal(ard_path_real_fd(-1, moved, real, NULL), ARD_OK);
+    assert_string_equal(real, moved_real);
+    ard_error err;
+    ard_error_init(&err);
+    assert_int_equal(ard_path_real_fd(-1, link, real, &err), ARD_ENOENT); /* dangling now */
+    assert_int_equal(ard_path_real_fd(-1, NULL, real, NULL), ARD_EINVAL);
+    assert_int_equal(rmdir(moved), 0);
+    tmpdir_remove(&t);
+}
 
 static void test_file_map(void **state) {
     (void)state;
@@ -887,6 +921,7 @@ int main(void) {
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),
         cmocka_unit_test(test_buf_sticky_failure),
+        cmocka_unit_test(test_path_real_fd),
         cmocka_unit_test(test_file_map),
         cmocka_unit_test(test_file_map_pipe),
         cmocka_unit_test(test_pread_full),

@@ -130,6 +130,90 @@ static void test_paths(void **state) {
     assert_string_equal(ard_dataset_catalog_column(0)->name, ARD_CAT_TARGETID);
 }
 
+/* ard_dataset_scan: several parts in one walk, each file's stat, and whether it was reached
+ * without a symbolic link (a linked directory, a linked file, the part directory itself). */
+static void test_scan(void **state) {
+    (void)state;
+    char *dir = scratch_dir();
+    char path[512], other[512];
+    touch(dir, "tiles/main/dark/1/150.parquet");
+    touch(dir, "tiles/main/dark/1/.hidden.parquet");
+    touch(dir, "store/9/9.parquet");
+    touch(dir, "store/f.parquet");
+    touch(dir, "catalog/zcatalog-0000.parquet");
+    touch(dir, "results/r.parquet");
+    snprintf(path, sizeof path, "%s/tiles/main/dark/1/150.parquet", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("12345", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/tiles/main/linked", dir);
+    snprintf(other, sizeof other, "%s/store/9", dir);
+    assert_int_equal(symlink(other, path), 0); /* a linked directory */
+    snprintf(path, sizeof path, "%s/tiles/main/dark/1/f.parquet", dir);
+    snprintf(other, sizeof other, "%s/store/f.parquet", dir);
+    assert_int_equal(symlink(other, path), 0); /* a linked file */
+    snprintf(path, sizeof path, "%s/tiles/main/dark/1/gone.parquet", dir);
+    assert_int_equal(symlink("nowhere.parquet", path), 0); /* dangling: not listed */
+
+    ard_dataset_files out[ARD_DATASET_NUM_PARTS];
+    memset(out, 0, sizeof out);
+    uint32_t parts = (1u << ARD_DATASET_TILES) | (1u << ARD_DATASET_CATALOG);
+    int64_t removed = -1;
+    assert_int_equal(ard_dataset_scan(dir, parts, 1, out, &removed, NULL), ARD_OK);
+    assert_int_equal(removed, 0);
+    ard_dataset_files *t = &out[ARD_DATASET_TILES];
+    assert_int_equal(t->count, 3);
+    assert_non_null(t->stats);
+    assert_string_equal(t->paths[0], "tiles/main/dark/1/150.parquet");
+    assert_int_equal(t->stats[0].direct, 1);
+    assert_int_equal(t->stats[0].size, 5);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, t->paths[0]);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(t->stats[0].mtime_ns,
+                     (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+    assert_string_equal(t->paths[1], "tiles/main/dark/1/f.parquet");
+    assert_int_equal(t->stats[1].direct, 0);
+    assert_string_equal(t->paths[2], "tiles/main/linked/9.parquet");
+    assert_int_equal(t->stats[2].direct, 0);
+    assert_int_equal(t->stats[2].size, -1);
+    assert_int_equal(out[ARD_DATASET_CATALOG].count, 1);
+    assert_int_equal(out[ARD_DATASET_CATALOG].stats[0].direct, 1);
+    assert_int_equal(out[ARD_DATASET_RESULTS].count, 0); /* not asked for */
+    /* the same lists as ard_dataset_list */
+    ard_dataset_files one = {0};
+    assert_int_equal(ard_dataset_list(dir, ARD_DATASET_TILES, &one, NULL), ARD_OK);
+    assert_int_equal(one.count, 3);
+    assert_null(one.stats);
+    for (int64_t i = 0; i < one.count; i++) {
+        assert_string_equal(one.paths[i], t->paths[i]);
+    }
+    ard_dataset_files_reset(&one);
+
+    /* the part's directory itself a link: listed, nothing direct */
+    snprintf(path, sizeof path, "%s/tiles", dir);
+    snprintf(other, sizeof other, "%s/store/tiles", dir);
+    assert_int_equal(rename(path, other), 0);
+    assert_int_equal(symlink("store/tiles", path), 0);
+    assert_int_equal(ard_dataset_scan(dir, parts, 0, out, NULL, NULL), ARD_OK);
+    assert_int_equal(t->count, 3);
+    for (int64_t i = 0; i < t->count; i++) {
+        assert_int_equal(t->stats[i].direct, 0);
+    }
+    ard_error err;
+    ard_error_init(&err);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    assert_int_equal(ard_dataset_scan(path, parts, 1, out, NULL, &err), ARD_ENOENT);
+    assert_int_equal(t->count, 0);
+    assert_int_equal(ard_dataset_scan(NULL, parts, 1, out, NULL, NULL), ARD_EINVAL);
+    for (int32_t p = 0; p < ARD_DATASET_NUM_PARTS; p++) {
+        ard_dataset_files_reset(&out[p]);
+    }
+    remove_tree(dir);
+    free(dir);
+}
+
 static void test_walker(void **state) {
     (void)state;
     char *dir = scratch_dir();
@@ -668,11 +752,17 @@ static void test_fetch_plan(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paths),         cmocka_unit_test(test_walker),
-        cmocka_unit_test(test_plan_build),    cmocka_unit_test(test_plan_text),
-        cmocka_unit_test(test_plan_text_bad), cmocka_unit_test(test_tile_reader),
-        cmocka_unit_test(test_plan_ranges),   cmocka_unit_test(test_plan_new_chunks),
-        cmocka_unit_test(test_fetch_plan),    cmocka_unit_test(test_tile_flat),
+        cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_walker),
+        cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_plan_build),
+        cmocka_unit_test(test_plan_text),
+        cmocka_unit_test(test_plan_text_bad),
+        cmocka_unit_test(test_tile_reader),
+        cmocka_unit_test(test_plan_ranges),
+        cmocka_unit_test(test_plan_new_chunks),
+        cmocka_unit_test(test_fetch_plan),
+        cmocka_unit_test(test_tile_flat),
         cmocka_unit_test(test_tile_sky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "ard/dataset.h"
 #include "common/ard_test.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,13 +200,30 @@ static void test_sync_and_producer_sweep(void **state) {
     snprintf(tiles, sizeof tiles, "%s/tiles", env->dir);
     touch(env->dir, stale);
     touch(tiles, stale);
+    /* sync's one walk sweeps every directory, not only the parts it lists; never through a link
+     * (a directory linked into tiles/ is listed, not swept) */
+    char figures[600], away[600], link[700];
+    snprintf(figures, sizeof figures, "%s/figures", env->dir);
+    snprintf(away, sizeof away, "%s.away", env->dir);
+    snprintf(link, sizeof link, "%s/linked", tiles);
+    assert_int_equal(mkdir(figures, 0755) == 0 || errno == EEXIST, 1);
+    assert_int_equal(mkdir(away, 0755), 0);
+    assert_int_equal(symlink(away, link), 0);
+    touch(figures, stale);
+    touch(away, stale);
     ard_error err;
     ard_error_init(&err);
     ard_sync_report rep;
     assert_int_equal(rel_sync(env, &rep, &err), ARD_OK);
     assert_false(exists(env->dir, stale));
     assert_false(exists(tiles, stale));
+    assert_false(exists(figures, stale));
+    assert_true(exists(away, stale));
     assert_int_equal(rep.files_failed, 0);
+    assert_int_equal(unlink(link), 0);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", away);
+    assert_int_equal(rel_system(cmd), 0);
 
     touch(tiles, stale);
     assert_int_equal(ard_dataset_check_fresh(env->dir, &err), ARD_EEXIST);
