@@ -674,6 +674,51 @@ static const char *analyze_sql(const sync_run *run) {
     return ops->analyze_sql;
 }
 
+/* The walk of the dataset (one pool thread) and the start of the run with the index's file list
+ * (another: the database's round trips and the disk's directory reads overlap). The known list is
+ * sorted by strcmp (a backend's ORDER BY may collate otherwise). *begun: the run's row exists. */
+typedef struct start_step {
+    sync_run *run;
+    uint32_t parts;
+    ard_dataset_files *lists;
+    ard_status scan_st, begin_st;
+    ard_error scan_err, begin_err;
+} start_step;
+
+static void start_task(void *arg, int64_t i, int thread_id) {
+    (void)thread_id;
+    start_step *s = arg;
+    if (i == 0) {
+        s->scan_st = ard_dataset_scan(s->run->dataset, s->parts, 1, s->lists, NULL, &s->scan_err);
+        return;
+    }
+    s->begin_st = begin_run(s->run, &s->begin_err);
+    known_list *k = &s->run->known;
+    int64_t sorted = 1;
+    while (s->begin_st == ARD_OK && sorted < k->count &&
+           strcmp(k->files[sorted - 1].path, k->files[sorted].path) < 0) {
+        sorted++;
+    }
+    if (s->begin_st == ARD_OK && sorted < k->count) {
+        qsort(k->files, (size_t)k->count, sizeof *k->files, cmp_known);
+    }
+}
+
+static ard_status scan_and_begin(sync_run *run, uint32_t parts, ard_dataset_files *lists,
+                                 int *begun, ard_error *err) {
+    start_step s = {run, parts, lists, ARD_OK, ARD_OK, {0}, {0}};
+    ard_error_init(&s.scan_err);
+    ard_error_init(&s.begin_err);
+    ard_pool_for(run->pool, 2, start_task, &s);
+    *begun = s.begin_st == ARD_OK;
+    if (s.scan_st != ARD_OK && err) {
+        *err = s.scan_err;
+    } else if (s.begin_st != ARD_OK && err) {
+        *err = s.begin_err;
+    }
+    return s.scan_st != ARD_OK ? s.scan_st : s.begin_st;
+}
+
 /* 1 when DATASET/name is a directory. */
 static int has_subdir(const char *dataset, const char *name) {
     char path[4096];
@@ -728,17 +773,17 @@ ard_status ard_index_sync(ard_index *idx, const char *dataset, const ard_sync_op
      * writers removed from every directory (best effort: never fails the sync) */
     uint32_t parts =
         (1u << ARD_DATASET_TILES) | (run.opts->skip_catalog ? 0u : 1u << ARD_DATASET_CATALOG);
-    st = st == ARD_OK ? ard_dataset_scan(dataset, parts, 1, lists, NULL, err) : st;
     st = st == ARD_OK ? ard_pool_new(run.opts->threads, &run.pool, err) : st;
     idx->sync_threads = st == ARD_OK ? ard_pool_threads(run.pool) : 1;
-    st = st == ARD_OK ? begin_run(&run, err) : st;
+    int begun = 0;
+    st = st == ARD_OK ? scan_and_begin(&run, parts, lists, &begun, err) : st;
     if (st == ARD_OK && run.known.st != ARD_OK) {
         st = ard_error_set(err, ARD_ENOMEM, "out of memory reading the file list");
     }
+    if (st != ARD_OK && begun) { /* the walk failed: the run's row says so */
+        finish_run(&run, "failed", NULL);
+    }
     if (st == ARD_OK) {
-        if (run.known.count > 1) {
-            qsort(run.known.files, (size_t)run.known.count, sizeof *run.known.files, cmp_known);
-        }
         /* bulk loads into an empty table build its secondary indexes once at the end */
         int64_t empty_spectra = 0, empty_galaxies = 0;
         if (run.opts->size <= 1) {
