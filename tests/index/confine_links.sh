@@ -11,6 +11,15 @@ set -euo pipefail
 ARD=${1:?usage: confine_links.sh PATH_TO_ard}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Exit statuses are checked (STRICT=1) except where an ASan build runs without /proc: its leak
+# check at exit cannot run there and fails every command; the reports and messages still tell.
+STRICT=1
+checked() {
+    local out
+    out=$("$ARD" sync "$1" --check 2>/dev/null) || [ "$STRICT" = 0 ] || return 1
+    [[ "$out" == *"index consistent"* ]]
+}
+
 # check_links DATASET SCRATCH: every depth, outside then inside.
 check_links() {
     local D=$1 S=$2 tile dir rel depth n out rc
@@ -27,27 +36,31 @@ check_links() {
         [ "$rc" -ne 0 ] || fail "depth $depth: a link outside synced cleanly: $(cat "$S/out")"
         grep -q "$n file(s) skipped" "$S/err" || fail "depth $depth: want $n skipped: $(cat "$S/err")"
         grep -q "outside the dataset" "$S/err" || fail "depth $depth: $(cat "$S/err")"
-        "$ARD" sync "$D" --check >/dev/null || fail "depth $depth: check after the outside link"
+        checked "$D" || fail "depth $depth: check after the outside link"
         rm "$D/$rel"
         # inside (relative link into DATASET/store): indexed again, nothing fails
         mkdir -p "$D/store"
         mv "$S/outside" "$D/store/d$depth"
         ln -s "$(realpath --relative-to="$(dirname "$D/$rel")" "$D/store/d$depth")" "$D/$rel"
-        "$ARD" sync "$D" --json >"$S/out" 2>"$S/err" || fail "depth $depth inside: $(cat "$S/err")"
+        "$ARD" sync "$D" --json >"$S/out" 2>"$S/err" || [ "$STRICT" = 0 ] ||
+            fail "depth $depth inside: $(cat "$S/err")"
         python3 - "$S/out" "$n" "$depth" <<'EOF' || fail "depth $depth inside: $(cat "$S/out")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["files_failed"] == 0 and r["files_added"] == int(sys.argv[2]), (sys.argv[3], r)
 EOF
-        "$ARD" sync "$D" --check >/dev/null || fail "depth $depth: check after the inside link"
+        checked "$D" || fail "depth $depth: check after the inside link"
         rm "$D/$rel"
         mv "$D/store/d$depth" "$D/$rel"
-        "$ARD" sync "$D" --quiet >/dev/null || fail "depth $depth: restored"
+        "$ARD" sync "$D" --quiet >/dev/null 2>&1 || [ "$STRICT" = 0 ] || fail "depth $depth: restored"
     done
 }
 
 if [ "${2:-}" = links ]; then
     [ ! -e /proc/self ] || fail "/proc is still mounted"
+    # LeakSanitizer needs /proc (and ASan reads ASAN_OPTIONS from it): an ASan build's leaks are
+    # checked by the run with /proc above
+    if nm "$ARD" 2>/dev/null | grep __asan_init >/dev/null; then STRICT=0; fi
     S=$(mktemp -d "${TMPDIR:-/tmp}/ard-confine-noproc.XXXXXX")
     check_links "$3" "$S"
     rm -rf "$S"
