@@ -22,7 +22,7 @@ checked() {
 
 # check_links DATASET SCRATCH: every depth, outside then inside.
 check_links() {
-    local D=$1 S=$2 tile dir rel depth n out rc
+    local D=$1 S=$2 tile rel depth n rc
     tile=$(cd "$D" && find tiles -name '*.parquet' | sort | head -1)
     for depth in 1 2 3 4 5; do
         rel=$(echo "$tile" | cut -d/ -f1-"$depth")
@@ -83,6 +83,7 @@ if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
     echo "SKIPPED: the run without /proc needs root and unshare" >&2
     exit 77
 fi
+# shellcheck disable=SC2016 # (expanded by the inner bash)
 unshare -m --propagation private bash -c 'umount -l /proc && exec bash "$0" "$1" links "$2"' \
     "${BASH_SOURCE[0]}" "$ARD" "$D" || fail "without /proc"
 echo "ok: the same without /proc (realpath)"
