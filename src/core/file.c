@@ -486,6 +486,12 @@ static ard_status flush_gathered(ard_atomic_file *f, ard_error *err) {
     return st;
 }
 
+/* The first ATOMIC_DIRECT_ALIGN-aligned address inside a buffer allocated ATOMIC_DIRECT_ALIGN
+ * bytes larger than it is used. */
+static uint8_t *aligned_in(uint8_t *raw) {
+    return raw + (ATOMIC_DIRECT_ALIGN - (uintptr_t)raw % ATOMIC_DIRECT_ALIGN);
+}
+
 // ---- the I/O thread of an O_DIRECT file ----
 
 static void *async_main(void *arg) {
@@ -536,7 +542,7 @@ static void async_start(ard_atomic_file *f) {
             async_free(a);
             return;
         }
-        a->unit[i] = a->raw[i] + (ATOMIC_DIRECT_ALIGN - (uintptr_t)a->raw[i] % ATOMIC_DIRECT_ALIGN);
+        a->unit[i] = aligned_in(a->raw[i]);
     }
     f->async = a;
     if (pthread_create(&a->thread, NULL, async_main, f) != 0) {
@@ -609,7 +615,7 @@ static ard_status grow_buf(ard_atomic_file *f, size_t have, size_t need, ard_err
         return ard_error_set(err, ARD_ENOMEM, "%s: out of memory for a %zu-byte write buffer",
                              f->final_path, cap);
     }
-    uint8_t *aligned = raw + (ATOMIC_DIRECT_ALIGN - (uintptr_t)raw % ATOMIC_DIRECT_ALIGN);
+    uint8_t *aligned = aligned_in(raw);
     if (have) {
         memcpy(aligned, f->buf, have);
     }
