@@ -182,15 +182,21 @@ ARD_API ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err);
  * — for writers of many files (a survey's tiles) that sync once at the end instead of per file. */
 ARD_API void ard_atomic_defer_sync(ard_atomic_file *f);
 /* Asks for the file's whole 4 MiB units to be written with O_DIRECT (call before the first write;
- * later it is ignored): from the caller's buffer when it is 4096-byte aligned, else from the gather
- * buffer (one copy), straight to the device without the page cache's copy -- for writers of large
- * files nobody reads back soon (a survey's tiles). Where the file system refuses O_DIRECT (fcntl or
- * the write fails with EINVAL: tmpfs on older kernels, some FUSE and network file systems) the file
- * is written through the page cache as without this call. The tail after the last whole unit is
- * always written through the page cache (it is rarely aligned). Commit's fsync and rename, the
- * deferred sync and the error reporting are unchanged. */
+ * later it is ignored), straight to the device without the page cache's copy -- for writers of
+ * large files nobody reads back soon (a survey's tiles). The units are gathered (one copy) and, from
+ * the first full unit on, written by an I/O thread of the file's own while the caller gathers the
+ * next: at most 3 units (12 MiB) per open file, the caller waits only when all are in flight (if
+ * the thread cannot be started the units are written by the caller). A failed unit write comes
+ * back from a later ard_atomic_write or from commit, naming the file and the unit's offset; later
+ * units are dropped and commit never renames. At commit the tail's whole 4096-byte blocks also go
+ * with O_DIRECT, its last partial block through the page cache, so a deferred-sync file leaves at
+ * most one block for the file-system sync. Where the file system refuses O_DIRECT (fcntl or the
+ * write fails with EINVAL: tmpfs on older kernels, some FUSE and network file systems) the rest of
+ * the file is written through the page cache as without this call. Commit's fsync and rename, the
+ * deferred sync and the error messages are unchanged. */
 ARD_API void ard_atomic_direct_io(ard_atomic_file *f);
-/* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback). */
+/* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback); waits
+ * for the units in flight. */
 ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
 /* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);

@@ -908,6 +908,10 @@ void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
 void test_atomic_direct_io(void **state); /* test_atomic_direct.c */
 void test_atomic_direct_fallback(void **state);
+void test_atomic_async_bytes(void **state); /* test_atomic_async.c */
+void test_atomic_async_errors(void **state);
+void test_atomic_async_fallback_midway(void **state);
+void test_atomic_async_abort(void **state);
 void test_utf8_valid(void **state); /* test_utf8.c */
 
 int main(void) {
@@ -930,6 +934,10 @@ int main(void) {
         cmocka_unit_test(test_atomic_crash_safety),
         cmocka_unit_test(test_atomic_direct_io),
         cmocka_unit_test(test_atomic_direct_fallback),
+        cmocka_unit_test(test_atomic_async_bytes),
+        cmocka_unit_test(test_atomic_async_errors),
+        cmocka_unit_test(test_atomic_async_fallback_midway),
+        cmocka_unit_test(test_atomic_async_abort),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_progress_quiet_when_not_tty),
         cmocka_unit_test(test_progress_lines_when_asked),
