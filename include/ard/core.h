@@ -85,6 +85,11 @@ ARD_API void *ard_calloc(size_t count, size_t size);
 ARD_API void *ard_realloc(void *ptr, size_t size);
 ARD_API void ard_free(void *ptr);
 ARD_API char *ard_strdup(const char *s);
+/* Asks the kernel for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes) of a
+ * big buffer about to be written (madvise MADV_HUGEPAGE): first-touch page faults then come once per
+ * 2 MiB instead of once per 4 KiB (they were two thirds of a 6.4M-row sort's CPU). A hint only:
+ * nothing happens where the system has no such pages, and never an error. Thread-safe. */
+ARD_API void ard_advise_huge(void *p, size_t bytes);
 /* Test hook: make the n-th allocation from now fail (n >= 1); 0 disables. Process-wide, not thread-safe. */
 ARD_API void ard_alloc_fail_after(long n);
 /* Number of allocations made since process start (for tests). */

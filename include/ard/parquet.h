@@ -301,6 +301,34 @@ ARD_API void ard_pq_column_data_reset(ard_pq_column_data *col);
 ARD_API ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_group,
                                            int32_t leaf, ard_pq_column_data *out, ard_error *err);
 
+/* Buffers kept by the caller across many column reads (ard_parquet_read_column_kept): each read
+ * decodes into them, sized up front from the footer (the chunk's level count) and grown only when a
+ * column needs more than every earlier one did, instead of into fresh arrays whose pages the kernel
+ * must fault in and zero again for every row group (18% of a catalog load's client CPU went to
+ * that; bench/results/index.md). Big buffers get transparent huge pages (ard_advise_huge).
+ * Zero-initialise; free with ard_pq_column_buffers_reset. Not shared between threads at once. */
+typedef struct ard_pq_column_buffers {
+    /* The last successful read, exactly as ard_parquet_read_column returns it (NULL arrays where it
+     * has none); its arrays belong to these buffers and stay valid until the next read or reset. */
+    ard_pq_column_data col;
+    /* The kept allocations and their sizes in bytes (the reader's; do not touch). */
+    int16_t *def_keep, *rep_keep;
+    void *values_keep;
+    int64_t *offsets_keep;
+    uint8_t *data_keep;
+    size_t def_cap, rep_cap, values_cap, offsets_cap, data_cap;
+} ard_pq_column_buffers;
+
+/* Frees the buffers (safe twice; the struct is zeroed). */
+ARD_API void ard_pq_column_buffers_reset(ard_pq_column_buffers *bufs);
+
+/* ard_parquet_read_column into kept buffers: the same checks, errors and result (bufs->col), decoded
+ * into bufs' allocations (grown when needed) instead of fresh ones. After a failure bufs->col is
+ * empty (zeroed) and the buffers are freed. */
+ARD_API ard_status ard_parquet_read_column_kept(const ard_parquet_file *file, int32_t row_group,
+                                                int32_t leaf, ard_pq_column_buffers *bufs,
+                                                ard_error *err);
+
 /* Like ard_parquet_read_column, restricted to rows [first_row, first_row + num_rows) of the row group.
  * Uses the OffsetIndex (when the file has one) to read only the pages that hold those rows; without a
  * page index it decodes from the start of the chunk. out->num_rows == rows actually returned. */

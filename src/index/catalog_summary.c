@@ -34,18 +34,22 @@ struct idx_cat_summary {
     int64_t num_bins, bins_cap; /* bins_cap a power of two */
 };
 
+/* The columns add reads: class, spectype, z, zwarn, ra, dec (the col_* fields, in this order). */
+static const char *const used_columns[] = {"target_class", "spectype",  "z",
+                                           "zwarn",        "target_ra", "target_dec"};
+
 ard_status ard__cat_summary_new(idx_cat_summary **out, ard_error *err) {
     idx_cat_summary *s = ard_calloc(1, sizeof *s);
     if (!s) {
         *out = NULL;
         return ard_error_set(err, ARD_ENOMEM, "out of memory");
     }
-    s->col_class = ard__catalog_column("target_class");
-    s->col_spectype = ard__catalog_column("spectype");
-    s->col_z = ard__catalog_column("z");
-    s->col_zwarn = ard__catalog_column("zwarn");
-    s->col_ra = ard__catalog_column("target_ra");
-    s->col_dec = ard__catalog_column("target_dec");
+    s->col_class = ard__catalog_column(used_columns[0]);
+    s->col_spectype = ard__catalog_column(used_columns[1]);
+    s->col_z = ard__catalog_column(used_columns[2]);
+    s->col_zwarn = ard__catalog_column(used_columns[3]);
+    s->col_ra = ard__catalog_column(used_columns[4]);
+    s->col_dec = ard__catalog_column(used_columns[5]);
     *out = s;
     return ARD_OK;
 }
@@ -229,6 +233,15 @@ static void widen(double *lo, double *hi, double v) {
     if (!isnan(v)) {
         *lo = isnan(*lo) || v < *lo ? v : *lo;
         *hi = isnan(*hi) || v > *hi ? v : *hi;
+    }
+}
+
+void ard__cat_summary_columns(uint8_t *read) {
+    for (size_t i = 0; i < sizeof used_columns / sizeof used_columns[0]; i++) {
+        int32_t c = ard__catalog_column(used_columns[i]);
+        if (c >= 0) {
+            read[c] = 1;
+        }
     }
 }
 

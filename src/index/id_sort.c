@@ -59,22 +59,16 @@ int ard__ids_radix_sort(int64_t *v, int64_t *tmp, int64_t n) {
     return 0;
 }
 
-int64_t ard__ids_sort_unique(int64_t *ids, int64_t n) {
-    int sorted = 1;
-    for (int64_t i = 1; i < n && sorted; i++) {
-        sorted = ids[i - 1] <= ids[i];
-    }
-    if (!sorted) {
-        int64_t *tmp = ard_malloc((size_t)n * sizeof *tmp);
-        if (!tmp) {
-            return -1;
-        }
-        int failed = ard__ids_radix_sort(ids, tmp, n);
-        ard_free(tmp);
-        if (failed) {
-            return -1;
+static int is_sorted(const int64_t *ids, int64_t n) {
+    for (int64_t i = 1; i < n; i++) {
+        if (ids[i - 1] > ids[i]) {
+            return 0;
         }
     }
+    return 1;
+}
+
+static int64_t drop_repeats(int64_t *ids, int64_t n) {
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++) {
         if (k == 0 || ids[k - 1] != ids[i]) {
@@ -82,4 +76,27 @@ int64_t ard__ids_sort_unique(int64_t *ids, int64_t n) {
         }
     }
     return k;
+}
+
+int64_t ard__ids_sort_unique_in(int64_t *ids, int64_t *tmp, int64_t n) {
+    if (!is_sorted(ids, n) && ard__ids_radix_sort(ids, tmp, n) != 0) {
+        return -1;
+    }
+    return drop_repeats(ids, n);
+}
+
+int64_t ard__ids_sort_unique(int64_t *ids, int64_t n) {
+    if (!is_sorted(ids, n)) {
+        int64_t *tmp = ard_malloc((size_t)n * sizeof *tmp);
+        if (!tmp) {
+            return -1;
+        }
+        ard_advise_huge(tmp, (size_t)n * sizeof *tmp);
+        int failed = ard__ids_radix_sort(ids, tmp, n);
+        ard_free(tmp);
+        if (failed) {
+            return -1;
+        }
+    }
+    return drop_repeats(ids, n);
 }

@@ -157,7 +157,9 @@ void ard__sync_unlock(ard_index *idx, sync_lock *lock);
 typedef struct idx_cat_summary idx_cat_summary;
 ard_status ard__cat_summary_new(idx_cat_summary **out, ard_error *err);
 void ard__cat_summary_free(idx_cat_summary *s);
-/* Adds one galaxies row (values in ard__catalog_columns order). */
+/* Adds one galaxies row (values in ard__catalog_columns order); reads only the columns that
+ * ard__cat_summary_columns marks (read[c] = 1 for each; the others may be NULL). */
+void ard__cat_summary_columns(uint8_t *read);
 ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_error *err);
 /* Writes the rows of file_id (inside the caller's transaction). */
 ard_status ard__cat_summary_write(ard_index *idx, const idx_cat_summary *s, int64_t file_id,
@@ -218,6 +220,8 @@ int ard__ids_radix_sort(int64_t *v, int64_t *tmp, int64_t n);
  * when every key has the digit `digit`, so the pass can be skipped. */
 int ard__radix_offsets(int64_t *count, int32_t buckets, int64_t n, uint64_t digit);
 int64_t ard__ids_sort_unique(int64_t *ids, int64_t n);
+/* The same with the caller's scratch (tmp holds n): no allocation but the radix histograms. */
+int64_t ard__ids_sort_unique_in(int64_t *ids, int64_t *tmp, int64_t n);
 /* query.c: the plan of count sorted, distinct TARGETIDs through the spectra TARGETID index. */
 ard_status ard__plan_sorted_ids(ard_index *idx, const int64_t *ids, int64_t count, ard_plan **out,
                                 ard_error *err);
@@ -331,6 +335,10 @@ ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err);
 void ard__cat_tids_free(idx_cat_tids *c);
 void ard__cat_tids_start(idx_cat_tids *c);
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
+/* The columns add reads (read[c] = 1 for each), and room for `rows` more rows (sized once for a
+ * load instead of grown). */
+void ard__cat_tids_columns(uint8_t *read);
+void ard__cat_tids_reserve(idx_cat_tids *c, int64_t rows);
 void ard__cat_tids_drop(idx_cat_tids *c);
 int ard__cat_tids_active(const idx_cat_tids *c);
 /* Declares that row_groups will not change any more in this sync (no tile left to write or

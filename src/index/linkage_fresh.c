@@ -27,9 +27,8 @@
 enum { CAT_TIDS_MAX_CLASSES = 64 };
 
 typedef struct cat_class {
-    char *name; /* NULL: the NULL class */
-    int64_t *tids;
-    int64_t n, cap;
+    char *name;      /* NULL: the NULL class */
+    int64_t n;       /* its rows */
     int64_t missing; /* tallied: rows without a spectrum */
 } cat_class;
 
@@ -48,12 +47,18 @@ typedef struct spectra_tids {
 /* What the count has done so far (prepare, tally, count). */
 enum { CT_NONE, CT_READ, CT_TALLIED };
 
+/* The catalog rows are kept in one list (a TARGETID and a class per row, in load order until a
+ * tally groups them by class), sized once for the load (ard__cat_tids_reserve: per-class lists
+ * grown by realloc were copied and faulted in again, a tenth of the client's CPU). */
 struct idx_cat_tids {
     int32_t active;  /* the lists hold exactly galaxies' rows so far */
     int32_t settled; /* row_groups will not change in this sync (set once, kept by drop) */
     int32_t col_class;
     cat_class classes[CAT_TIDS_MAX_CLASSES];
     int32_t num_classes;
+    int64_t *tids;     /* every row's TARGETID */
+    uint8_t *class_of; /* its class (an index into classes) */
+    int64_t n, cap;
     int32_t stage;     /* CT_*: spectra read (prepare), counts tallied */
     spectra_tids spec; /* the spectra TARGETIDs, sorted and distinct once tallied */
 };
@@ -80,10 +85,14 @@ void ard__cat_tids_drop(idx_cat_tids *c) {
     }
     for (int32_t k = 0; k < c->num_classes; k++) {
         ard_free(c->classes[k].name);
-        ard_free(c->classes[k].tids);
     }
     memset(c->classes, 0, sizeof c->classes);
     c->num_classes = 0;
+    ard_free(c->tids);
+    ard_free(c->class_of);
+    c->tids = NULL;
+    c->class_of = NULL;
+    c->n = c->cap = 0;
     c->active = 0;
     spectra_reset(&c->spec);
     c->stage = CT_NONE;
@@ -101,47 +110,73 @@ void ard__cat_tids_start(idx_cat_tids *c) {
     }
 }
 
-/* The list of a class value, created when new; NULL when it cannot be tracked. */
-static cat_class *class_of(idx_cat_tids *c, const idx_value *v) {
+void ard__cat_tids_columns(uint8_t *read) {
+    read[0] = 1; /* TARGETID */
+    int32_t cls = ard__catalog_column("target_class");
+    if (cls >= 0) {
+        read[cls] = 1;
+    }
+}
+
+/* The class index of a value, its entry created when new; -1 when it cannot be tracked. */
+static int32_t class_index(idx_cat_tids *c, const idx_value *v) {
     const char *name = v->type == IDX_TEXT ? v->s : NULL;
     if (v->type != IDX_NULL && !(v->type == IDX_TEXT && name)) {
-        return NULL; /* a number: its text form in the table is the backend's */
+        return -1; /* a number: its text form in the table is the backend's */
     }
     for (int32_t k = 0; k < c->num_classes; k++) {
         const char *have = c->classes[k].name;
         if (have == name || (have && name && strcmp(have, name) == 0)) {
-            return &c->classes[k];
+            return k;
         }
     }
     if (c->num_classes == CAT_TIDS_MAX_CLASSES) {
-        return NULL;
+        return -1;
     }
     cat_class *k = &c->classes[c->num_classes];
     memset(k, 0, sizeof *k);
     if (name && !(k->name = ard_strdup(name))) {
-        return NULL;
+        return -1;
     }
-    c->num_classes++;
-    return k;
+    return c->num_classes++;
+}
+
+/* Room for `cap` rows in the list; 0, or -1 when out of memory (the list is unchanged). */
+static int grow_list(idx_cat_tids *c, int64_t cap) {
+    int64_t *tids = ard_realloc(c->tids, (size_t)cap * sizeof *tids);
+    if (!tids) {
+        return -1;
+    }
+    c->tids = tids;
+    uint8_t *class_of = ard_realloc(c->class_of, (size_t)cap);
+    if (!class_of) {
+        return -1;
+    }
+    c->class_of = class_of;
+    c->cap = cap;
+    ard_advise_huge(c->tids, (size_t)cap * sizeof *c->tids);
+    ard_advise_huge(c->class_of, (size_t)cap);
+    return 0;
+}
+
+void ard__cat_tids_reserve(idx_cat_tids *c, int64_t rows) {
+    if (c && c->active && rows > 0 && c->cap - c->n < rows && grow_list(c, c->n + rows) != 0) {
+        ard__cat_tids_drop(c); /* the server recounts */
+    }
 }
 
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row) {
     if (!c || !c->active) {
         return;
     }
-    cat_class *k = c->col_class >= 0 ? class_of(c, &row[c->col_class]) : NULL;
-    if (k && k->n == k->cap) {
-        int64_t cap = k->cap ? k->cap * 2 : 4096;
-        int64_t *grown = ard_realloc(k->tids, (size_t)cap * sizeof *grown);
-        k->tids = grown ? grown : k->tids;
-        k->cap = grown ? cap : k->cap;
-        k = grown ? k : NULL;
-    }
-    if (!k) {
+    int32_t k = c->col_class >= 0 ? class_index(c, &row[c->col_class]) : -1;
+    if (k < 0 || (c->n == c->cap && grow_list(c, c->cap ? c->cap * 2 : 4096) != 0)) {
         ard__cat_tids_drop(c); /* the server recounts */
         return;
     }
-    k->tids[k->n++] = row[0].i;
+    c->tids[c->n] = row[0].i;
+    c->class_of[c->n++] = (uint8_t)k;
+    c->classes[k].n++;
 }
 
 int ard__cat_tids_active(const idx_cat_tids *c) {
@@ -197,6 +232,7 @@ static void spectra_decode(spectra_tids *s) {
     }
     s->tids = ard_malloc((size_t)(total ? total : 1) * sizeof *s->tids);
     s->failed = !s->tids;
+    ard_advise_huge(s->tids, (size_t)total * sizeof *s->tids);
     for (int64_t k = 0; k < s->num_parts && !s->failed && !s->unknown; k++) {
         const char *text = (const char *)s->texts.data + s->parts[2 * k];
         int64_t rows = s->parts[2 * k + 1];
@@ -218,21 +254,26 @@ static int64_t without_spectrum(const int64_t *cat, int64_t n, const int64_t *sp
     return missing;
 }
 
-/* Sorts every class list (one scratch array for all). 0, or -1 when out of memory. */
-static int sort_classes(idx_cat_tids *c) {
-    int64_t most = 0;
+/* Groups the list by class into `grouped` (room for c->cap rows; the list takes it over and the
+ * old list is the sorts' scratch, then freed), each class's TARGETIDs sorted; first[k] is where
+ * class k starts. 0, or -1 when out of memory (the rows are all there, not all sorted). */
+static int sort_classes(idx_cat_tids *c, int64_t *grouped, int64_t *first) {
+    int64_t at[CAT_TIDS_MAX_CLASSES], sum = 0;
     for (int32_t k = 0; k < c->num_classes; k++) {
-        most = c->classes[k].n > most ? c->classes[k].n : most;
+        first[k] = at[k] = sum;
+        sum += c->classes[k].n;
     }
-    int64_t *tmp = ard_malloc((size_t)(most ? most : 1) * sizeof *tmp);
-    if (!tmp) {
-        return -1;
+    for (int64_t i = 0; i < c->n; i++) {
+        grouped[at[c->class_of[i]]++] = c->tids[i];
     }
     int failed = 0;
-    for (int32_t k = 0; k < c->num_classes && !failed; k++) {
-        failed = ard__ids_radix_sort(c->classes[k].tids, tmp, c->classes[k].n);
+    for (int32_t k = 0; k < c->num_classes; k++) {
+        int64_t a = first[k];
+        failed = failed || ard__ids_radix_sort(grouped + a, c->tids + a, c->classes[k].n) != 0;
+        memset(c->class_of + a, k, (size_t)c->classes[k].n);
     }
-    ard_free(tmp);
+    ard_free(c->tids);
+    c->tids = grouped; /* in class order now; later rows are appended after them */
     return failed ? -1 : 0;
 }
 
@@ -277,11 +318,26 @@ void ard__cat_tids_tally(idx_cat_tids *c) {
     if (s->unknown || s->failed) {
         return; /* not tallied: the server recounts */
     }
-    s->n = ard__ids_sort_unique(s->tids, s->n);
-    s->failed = s->n < 0 || sort_classes(c) != 0;
+    /* one scratch for the spectra's sort, then kept as the grouped catalog list (fresh pages are
+     * costly: each 6.4M-row array faulted in is ~0.1 CPU s) */
+    int64_t most = s->n > c->cap ? s->n : c->cap;
+    int64_t *scratch = ard_malloc((size_t)(most ? most : 1) * sizeof *scratch);
+    s->failed = !scratch;
+    if (s->failed) {
+        return;
+    }
+    ard_advise_huge(scratch, (size_t)most * sizeof *scratch);
+    s->n = ard__ids_sort_unique_in(s->tids, scratch, s->n);
+    if (s->n < 0) {
+        ard_free(scratch);
+        s->failed = 1;
+        return;
+    }
+    int64_t first[CAT_TIDS_MAX_CLASSES];
+    s->failed = sort_classes(c, scratch, first) != 0;
     for (int32_t k = 0; k < c->num_classes && !s->failed; k++) {
         cat_class *cl = &c->classes[k];
-        cl->missing = without_spectrum(cl->tids, cl->n, s->tids, s->n);
+        cl->missing = without_spectrum(c->tids + first[k], cl->n, s->tids, s->n);
     }
     c->stage = CT_TALLIED;
 }

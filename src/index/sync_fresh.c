@@ -14,23 +14,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-/* Asks for transparent huge pages over a big buffer: first-touch page faults were two thirds of
- * the sort's CPU with 4 KiB pages (1.03 -> 0.36 CPU s for 6.4M rows, same run). A hint only. */
-static void advise_huge(void *p, size_t bytes) {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (hi > lo) {
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-    }
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
 
 /* Grows the buffer to hold cap rows. */
 static ard_status reserve(idx_fresh_spectra *f, int64_t cap, ard_error *err) {
@@ -41,7 +24,7 @@ static ard_status reserve(idx_fresh_spectra *f, int64_t cap, ard_error *err) {
     }
     f->rows = grown;
     f->cap = cap;
-    advise_huge(f->rows, (size_t)cap * sizeof *grown);
+    ard_advise_huge(f->rows, (size_t)cap * sizeof *grown);
     return ARD_OK;
 }
 
@@ -121,7 +104,7 @@ static ard_status radix_sort(idx_spectra_row *rows, int64_t n, ard_error *err) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory sorting %lld spectra rows",
                              (long long)n);
     }
-    advise_huge(tmp, (size_t)n * sizeof *tmp);
+    ard_advise_huge(tmp, (size_t)n * sizeof *tmp);
     for (int64_t i = 0; i < n; i++) {
         uint64_t k = radix_key(&rows[i]);
         for (int p = 0; p < RADIX_PASSES; p++) {

@@ -146,6 +146,24 @@ static ard_status decode_pages(ard__chunk_reader *cr, col_sink *s, int64_t rows_
     }
 }
 
+/* The checks after a whole chunk is decoded: every declared level and row is there. */
+static ard_status check_whole(const ard_parquet_file *file, int32_t row_group,
+                              const ard__chunk_reader *cr, const ard_pq_column_data *out,
+                              ard_error *err) {
+    int64_t expect_rows = file->metadata.row_groups[row_group].num_rows;
+    if (cr->levels_left > 0) {
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: pages hold %lld values, the chunk declares %lld", cr->what,
+                             (long long)out->num_levels, (long long)cr->cc->num_values);
+    }
+    if (out->num_rows != expect_rows) {
+        return ard_error_set(err, ARD_ECORRUPT,
+                             "%s: pages hold %lld rows, the row group declares %lld", cr->what,
+                             (long long)out->num_rows, (long long)expect_rows);
+    }
+    return ARD_OK;
+}
+
 ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_group, int32_t leaf,
                                    ard_pq_column_data *out, ard_error *err) {
     ard__chunk_reader cr;
@@ -160,20 +178,125 @@ ard_status ard_parquet_read_column(const ard_parquet_file *file, int32_t row_gro
         }
         ard_buf_reset(&s.bytes);
     }
-    int64_t expect_rows = st == ARD_OK ? file->metadata.row_groups[row_group].num_rows : 0;
-    if (st == ARD_OK && cr.levels_left > 0) {
-        st = ard_error_set(err, ARD_ECORRUPT, "%s: pages hold %lld values, the chunk declares %lld",
-                           cr.what, (long long)out->num_levels, (long long)cr.cc->num_values);
-    }
-    if (st == ARD_OK && out->num_rows != expect_rows) {
-        st = ard_error_set(err, ARD_ECORRUPT,
-                           "%s: pages hold %lld rows, the row group declares %lld", cr.what,
-                           (long long)out->num_rows, (long long)expect_rows);
+    if (st == ARD_OK) {
+        st = check_whole(file, row_group, &cr, out, err);
     }
     st = ard__chunk_finish(&cr, st, err);
     ard__chunk_close(&cr);
     if (st != ARD_OK) {
         ard_pq_column_data_reset(out);
+    }
+    return st;
+}
+
+/* ---- into kept buffers ---- */
+
+void ard_pq_column_buffers_reset(ard_pq_column_buffers *bufs) {
+    if (!bufs) {
+        return;
+    }
+    ard_free(bufs->def_keep);
+    ard_free(bufs->rep_keep);
+    ard_free(bufs->values_keep);
+    ard_free(bufs->offsets_keep);
+    ard_free(bufs->data_keep);
+    memset(bufs, 0, sizeof *bufs);
+}
+
+enum { KEEP_HUGE_BYTES = 4 << 20 }; /* buffers from this size on get huge pages */
+
+/* Grows a kept buffer to `need` bytes (never shrinks); a big one freshly grown gets huge pages. */
+static int keep_grow(void **ptr, size_t *cap, size_t need) {
+    size_t before = *cap;
+    if (ard__grow(ptr, cap, need) != 0) {
+        return -1;
+    }
+    if (*cap != before && *cap >= KEEP_HUGE_BYTES) {
+        ard_advise_huge(*ptr, *cap);
+    }
+    return 0;
+}
+
+/* Lends the kept buffers to the sink (its arrays, empty), sized for the chunk's declared levels
+ * when that fits the memory cap (a larger declaration is an error the decode reports). */
+static ard_status keep_lend(col_sink *s, ard_pq_column_buffers *b, const ard__chunk_reader *cr,
+                            ard_error *err) {
+    sink_init(s, &b->col, cr);
+    int64_t levels = cr->cc->num_values > 0 ? cr->cc->num_values : 0;
+    size_t width = cr->width ? (size_t)cr->width : 8;
+    int fits = (uint64_t)levels * (4 + width) <= (uint64_t)cr->memory_cap;
+    int failed = 0;
+    if (fits && cr->max_def > 0) {
+        failed |= keep_grow((void **)&b->def_keep, &b->def_cap, (size_t)levels * sizeof(int16_t));
+    }
+    if (fits && cr->max_rep > 0) {
+        failed |= keep_grow((void **)&b->rep_keep, &b->rep_cap, (size_t)levels * sizeof(int16_t));
+    }
+    if (cr->width > 0) {
+        failed |=
+            keep_grow(&b->values_keep, &b->values_cap, (fits ? (size_t)levels : 0) * width + 1);
+    } else {
+        failed |= keep_grow((void **)&b->offsets_keep, &b->offsets_cap,
+                            ((fits ? (size_t)levels : 0) + 1) * sizeof(int64_t));
+        failed |= keep_grow((void **)&b->data_keep, &b->data_cap, 1);
+    }
+    b->col.def_levels = b->def_keep;
+    b->col.rep_levels = b->rep_keep;
+    b->col.values = b->values_keep;
+    b->col.offsets = b->offsets_keep;
+    s->def_cap = b->def_cap;
+    s->rep_cap = b->rep_cap;
+    s->val_cap = b->values_cap;
+    s->off_cap = b->offsets_cap;
+    s->bytes.data = b->data_keep;
+    s->bytes.cap = b->data_cap;
+    return failed ? sink_oom((ard__chunk_reader *)cr, err) : ARD_OK;
+}
+
+/* Takes the (possibly grown) arrays back from the sink and leaves in bufs->col only what
+ * ard_parquet_read_column would return. */
+static void keep_take_back(col_sink *s, ard_pq_column_buffers *b, const ard__chunk_reader *cr) {
+    ard_pq_column_data *o = &b->col;
+    b->def_keep = o->def_levels;
+    b->rep_keep = o->rep_levels;
+    b->values_keep = o->values;
+    b->offsets_keep = o->offsets;
+    b->data_keep = s->bytes.data;
+    b->def_cap = s->def_cap;
+    b->rep_cap = s->rep_cap;
+    b->values_cap = s->val_cap;
+    b->offsets_cap = s->off_cap;
+    b->data_cap = s->bytes.cap;
+    s->bytes.data = NULL;
+    o->def_levels = cr->max_def > 0 ? o->def_levels : NULL;
+    o->rep_levels = cr->max_rep > 0 ? o->rep_levels : NULL;
+    o->values = cr->width > 0 ? o->values : NULL;
+    o->offsets = cr->width > 0 ? NULL : o->offsets;
+    o->data = cr->width > 0 ? NULL : b->data_keep;
+    if (o->offsets) {
+        o->offsets[0] = 0; /* a chunk without values writes none */
+    }
+    o->num_rows = count_rows(o);
+}
+
+ard_status ard_parquet_read_column_kept(const ard_parquet_file *file, int32_t row_group,
+                                        int32_t leaf, ard_pq_column_buffers *bufs, ard_error *err) {
+    ard__chunk_reader cr;
+    col_sink s;
+    memset(&bufs->col, 0, sizeof bufs->col);
+    ard_status st = ard__chunk_open(&cr, file, row_group, leaf, err);
+    if (st == ARD_OK) {
+        st = keep_lend(&s, bufs, &cr, err);
+        st = st == ARD_OK ? decode_pages(&cr, &s, -1, err) : st;
+        keep_take_back(&s, bufs, &cr);
+    }
+    if (st == ARD_OK) {
+        st = check_whole(file, row_group, &cr, &bufs->col, err);
+    }
+    st = ard__chunk_finish(&cr, st, err);
+    ard__chunk_close(&cr);
+    if (st != ARD_OK) {
+        ard_pq_column_buffers_reset(bufs);
     }
     return st;
 }

@@ -12,5 +12,6 @@ int main(void) {
     failed += ard_test_decode_whole_run();
     failed += ard_test_stat_value_run();
     failed += ard_test_snappy_parts_run();
+    failed += ard_test_column_kept_run();
     return failed == 0 ? 0 : 1;
 }

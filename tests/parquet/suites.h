@@ -11,5 +11,6 @@ int ard_test_decode_direct_run(void);
 int ard_test_decode_whole_run(void);
 int ard_test_stat_value_run(void);
 int ard_test_snappy_parts_run(void);
+int ard_test_column_kept_run(void);
 
 #endif
