@@ -10,6 +10,7 @@
 set -euo pipefail
 ARD=${1:?usage: confine_links.sh PATH_TO_ard}
 fail() { echo "FAIL: $*" >&2; exit 1; }
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (status $?)" >&2' ERR
 
 # Exit statuses are checked (STRICT=1) except where an ASan build runs without /proc: its leak
 # check at exit cannot run there and fails every command; the reports and messages still tell.
