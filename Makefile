@@ -30,7 +30,7 @@ asan: deps
 # writer path (tsan_survey_generate).
 tsan: deps
 	CC=gcc cmake --preset tsan >/dev/null
-	cmake --build build/tsan -j $(JOBS) --target test_stream test_survey ard_cli
+	cmake --build build/tsan -j $(JOBS) --target test_stream test_survey test_core ard_cli
 
 test: asan tsan
 	cd build/asan && ctest --output-on-failure -j $(JOBS)
