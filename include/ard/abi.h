@@ -8,7 +8,12 @@
  * ard_loader_options, ard_stream_column, ard_pq_f32_matrix, ard_sync_options, ard_sync_report,
  * ard_plan_chunk, ard_fetch_batch, ard_index_column, ard_fof_params, ard_fof_group, ard_fof_score,
  * ard_fof_stage_options, ard_fof_stage_report, ard_datasheet_options, ard_datasheet_sync_options,
- * ard_datasheet_sync_report. */
+ * ard_datasheet_sync_report, ard_query_options, ard_query_report, ard_fetch_options, ard_fetch_report,
+ * ard_pq_writer_options, ard_parquet_rewrite_options, ard_parquet_rewrite_report,
+ * ard_stream_serve_report, ard_stream_serve_options, ard_anomaly_arch, ard_anomaly_options,
+ * ard_anomaly_report, ard_cosmicweb_options, ard_cosmicweb_report, ard_cosmicweb_stage_options,
+ * ard_cosmicweb_stage_report, ard_grid, ard_generate_options, ard_generate_report,
+ * ard_ingest_options, ard_ingest_report. */
 #ifndef ARD_ABI_H
 #define ARD_ABI_H
 

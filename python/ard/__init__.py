@@ -16,6 +16,9 @@
     for batch in ds.where("Z > 2.5").iter_torch_batches(batch_size=256):  # zero copy
         ...
 
+    ard.generate("/data/mock", galaxies=100_000)      # a synthetic survey (ard generate)
+    ard.ingest_desi("/data/desi", ["coadd-....fits"])  # DESI FITS -> ARD (ard ingest desi)
+
     stream = ard.connect_stream("train")   # batches served by `ard stream serve DATASET --name train`
     for batch in stream.iter_batches(): ...
 
@@ -528,4 +531,5 @@ from . import cosmicweb  # noqa: E402  (Dataset.cosmicweb_train / cosmicweb_pred
 
 cosmicweb.install(Dataset)
 from .stages import fetch_run, parquet_rewrite, stream_serve  # noqa: E402,F401
-__all__ += ["load_safetensors"]
+from .survey import generate, ingest_desi  # noqa: E402,F401
+__all__ += ["load_safetensors", "generate", "ingest_desi"]

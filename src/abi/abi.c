@@ -9,6 +9,7 @@
 #include "ard/parquet_write.h"
 #include "ard/science.h"
 #include "ard/stream.h"
+#include "ard/survey.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -391,6 +392,63 @@ static const abi_field serve_options_fields[] = {
     ABI_FIELD(ard_stream_serve_options, ctx),
 };
 
+static const abi_field grid_fields[] = {
+    ABI_FIELD(ard_grid, kind),
+    ABI_FIELD(ard_grid, start),
+    ABI_FIELD(ard_grid, stop),
+    ABI_FIELD(ard_grid, n),
+};
+
+static const abi_field generate_options_fields[] = {
+    ABI_FIELD(ard_generate_options, galaxies),
+    ABI_FIELD(ard_generate_options, seed),
+    ABI_FIELD(ard_generate_options, spectra_fraction),
+    ABI_FIELD(ard_generate_options, grid),
+    ABI_FIELD(ard_generate_options, threads),
+    ABI_FIELD(ard_generate_options, anomaly_fraction),
+    ABI_FIELD(ard_generate_options, group_fraction),
+    ABI_FIELD(ard_generate_options, progress),
+    ABI_FIELD(ard_generate_options, lss),
+    ABI_FIELD(ard_generate_options, lss_cells),
+    ABI_FIELD(ard_generate_options, lss_box),
+    ABI_FIELD(ard_generate_options, region_ra),
+    ABI_FIELD(ard_generate_options, region_dec),
+    ABI_FIELD(ard_generate_options, region_radius),
+    ABI_FIELD(ard_generate_options, web_smoothing),
+    ABI_FIELD(ard_generate_options, web_lambda_th),
+    ABI_FIELD(ard_generate_options, lss_lpt_order),
+    ABI_FIELD(ard_generate_options, buffered_io),
+};
+
+static const abi_field generate_report_fields[] = {
+    ABI_FIELD(ard_generate_report, galaxies),
+    ABI_FIELD(ard_generate_report, groups),
+    ABI_FIELD(ard_generate_report, grouped),
+    ABI_FIELD(ard_generate_report, spectra),
+    ABI_FIELD(ard_generate_report, tiles),
+    ABI_FIELD(ard_generate_report, anomalies),
+    ABI_FIELD(ard_generate_report, catalog_files),
+    ABI_FIELD(ard_generate_report, class_counts),
+    ABI_FIELD(ard_generate_report, bytes_written),
+    ABI_FIELD(ard_generate_report, seconds_catalog),
+    ABI_FIELD(ard_generate_report, seconds_web),
+    ABI_FIELD(ard_generate_report, seconds_spectra),
+    ABI_FIELD(ard_generate_report, cpu_seconds_spectra),
+};
+
+static const abi_field ingest_options_fields[] = {
+    ABI_FIELD(ard_ingest_options, grid),     ABI_FIELD(ard_ingest_options, threads),
+    ABI_FIELD(ard_ingest_options, progress), ABI_FIELD(ard_ingest_options, survey),
+    ABI_FIELD(ard_ingest_options, program),
+};
+
+static const abi_field ingest_report_fields[] = {
+    ABI_FIELD(ard_ingest_report, files),
+    ABI_FIELD(ard_ingest_report, spectra),
+    ABI_FIELD(ard_ingest_report, tiles),
+    ABI_FIELD(ard_ingest_report, with_redshift),
+};
+
 static const abi_struct structs[] = {
     ABI_STRUCT(ard_error, error_fields),
     ABI_STRUCT(ard_tokenize_options, tokenize_fields),
@@ -428,6 +486,11 @@ static const abi_struct structs[] = {
     ABI_STRUCT(ard_parquet_rewrite_report, rewrite_report_fields),
     ABI_STRUCT(ard_stream_serve_report, serve_report_fields),
     ABI_STRUCT(ard_stream_serve_options, serve_options_fields),
+    ABI_STRUCT(ard_grid, grid_fields),
+    ABI_STRUCT(ard_generate_options, generate_options_fields),
+    ABI_STRUCT(ard_generate_report, generate_report_fields),
+    ABI_STRUCT(ard_ingest_options, ingest_options_fields),
+    ABI_STRUCT(ard_ingest_report, ingest_report_fields),
 };
 
 #define NUM_STRUCTS ((int32_t)(sizeof structs / sizeof structs[0]))
