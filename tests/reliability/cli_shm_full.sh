@@ -14,7 +14,8 @@ TILES_BIN="$BUILD/bench/bench_stream_tiles"
 if [ ! -x "$TILES_BIN" ]; then
     echo "SKIPPED: bench_stream_tiles is not built"; exit 77
 fi
-if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+if [ "$(id -u)" != 0 ] ||
+    ! unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs /dev/shm' 2>/dev/null; then
     echo "SKIPPED: needs root and unshare -m (a private tmpfs over /dev/shm)"; exit 77
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/ard-rel-shm.XXXXXX")
