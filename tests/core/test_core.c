@@ -912,7 +912,8 @@ void test_atomic_async_bytes(void **state); /* test_atomic_async.c */
 void test_atomic_async_errors(void **state);
 void test_atomic_async_fallback_midway(void **state);
 void test_atomic_async_abort(void **state);
-void test_utf8_valid(void **state); /* test_utf8.c */
+void test_utf8_valid(void **state);  /* test_utf8.c */
+void test_dynlib_open(void **state); /* test_dynlib.c */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -946,6 +947,7 @@ int main(void) {
         cmocka_unit_test(test_json_doubles),
         cmocka_unit_test(test_json_nesting),
         cmocka_unit_test(test_json_too_deep),
+        cmocka_unit_test(test_dynlib_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
