@@ -904,6 +904,8 @@ static void test_partition_bytes(void **state) {
     assert_int_equal(ard_partition_bytes(neg, 2, 0, 1, &first, &count, NULL), ARD_EINVAL);
 }
 
+void test_dynlib_open(void **state); /* test_dynlib.c */
+
 void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
 void test_atomic_direct_io(void **state); /* test_atomic_direct.c */
@@ -912,8 +914,7 @@ void test_atomic_async_bytes(void **state); /* test_atomic_async.c */
 void test_atomic_async_errors(void **state);
 void test_atomic_async_fallback_midway(void **state);
 void test_atomic_async_abort(void **state);
-void test_utf8_valid(void **state);  /* test_utf8.c */
-void test_dynlib_open(void **state); /* test_dynlib.c */
+void test_utf8_valid(void **state); /* test_utf8.c */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -922,6 +923,7 @@ int main(void) {
         cmocka_unit_test(test_select_kth),
         cmocka_unit_test(test_select_kth_rows),
         cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_dynlib_open),
         cmocka_unit_test(test_error_first_wins),
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),
@@ -947,7 +949,6 @@ int main(void) {
         cmocka_unit_test(test_json_doubles),
         cmocka_unit_test(test_json_nesting),
         cmocka_unit_test(test_json_too_deep),
-        cmocka_unit_test(test_dynlib_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
