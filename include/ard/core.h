@@ -232,6 +232,24 @@ ARD_API int32_t ard_atomic_sweep_entry(const ard_atomic_sweeper *s, int dirfd, c
 ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, size_t len,
                                          ard_error *err);
 
+/* ---- optional libraries opened on first use ----
+ * Some dependencies are opened with dlopen when first needed rather than linked, so a command that
+ * does not use them does not pay for loading them: OpenBLAS (the nn layers; its pthread build starts
+ * a spinning worker thread when loaded) and libpq (the PostgreSQL backend). ard's modules call this
+ * once per library (under pthread_once) and keep the result; bindings have no need of it.
+ *
+ * Opens the first of names[0 .. name_count) that dlopen accepts (RTLD_NOW | RTLD_LOCAL; a name with
+ * a '/' is a path, else a soname searched as the dynamic linker does; a repeated name is tried
+ * once), then resolves
+ * symbols[i] into slots[i] for every i < symbol_count. The library stays loaded for the life of the
+ * process. `what` names the feature for messages ("PostgreSQL support"). Errors: ARD_ENOTSUP when no
+ * name opens ("<what> needs <names[0]>: <dlerror() of names[0]>", the other names' errors after it)
+ * or a symbol is missing ("<what>: <library> has no <symbol>: <dlerror()>"; every slot is NULL and
+ * the library is closed again), ARD_EINVAL (NULL arguments or counts below 1). Thread-safe. */
+ARD_API ard_status ard_dynlib_open(const char *what, const char *const *names, int32_t name_count,
+                                   const char *const *symbols, void **slots, int32_t symbol_count,
+                                   ard_error *err);
+
 /* ---- thread pool ---- */
 typedef struct ard_pool ard_pool;
 typedef void (*ard_task_fn)(void *arg, int64_t index, int thread_id);

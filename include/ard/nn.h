@@ -19,8 +19,11 @@
  *   - Losses return their value scaled by the caller's `scale` (e.g. 1 / total weight of the
  *     effective batch): loss = scale * sum_i w_i * l_i, and the gradient is of that scaled sum. This
  *     makes gradient accumulation over short last batches exact.
- *   - Without BLAS (ARD_HAVE_BLAS=0 at build time) every function that does arithmetic returns
- *     ARD_ENOTSUP; the parameter set and safetensors I/O still work.
+ *   - OpenBLAS is not linked: the first function that does arithmetic opens it (dlopen, once per
+ *     process), so programs that never use these layers do not load it (its pthread build starts a
+ *     worker thread when loaded). Without BLAS (ARD_HAVE_BLAS=0 at build time, or the library
+ *     missing at run time: the message names it and dlerror()) every function that does arithmetic
+ *     returns ARD_ENOTSUP; the parameter set and safetensors I/O still work.
  *
  * Threads and determinism: only the dense layers are parallel. They take an ard_pool (NULL: run in
  * the calling thread) and cut the output matrix into blocks chosen from the shape alone (at most 16,
@@ -41,7 +44,8 @@
 extern "C" {
 #endif
 
-/* 1 when the library was built with BLAS (the layers work), else 0 (they return ARD_ENOTSUP). */
+/* 1 when the layers work (ard was built with BLAS and OpenBLAS opens; the first call opens it),
+ * else 0 (they return ARD_ENOTSUP). Thread-safe. */
 ARD_API int ard_nn_available(void);
 
 /* ---- parameters ------------------------------------------------------------------------------- */

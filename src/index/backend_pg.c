@@ -8,7 +8,7 @@
 
 #if ARD_HAVE_POSTGRES
 
-#include <libpq-fe.h>
+#include "pq_lazy.h" /* <libpq-fe.h>, its functions called through a table (libpq opened on use) */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -691,6 +691,10 @@ static const idx_backend_ops pg_ops = {
 ard_status ard__pg_open(const char *conninfo, int32_t read_only, idx_backend **out,
                         ard_error *err) {
     *out = NULL;
+    ard_status loaded = ard__pq_load(err);
+    if (loaded != ARD_OK) {
+        return loaded;
+    }
     pg_backend *p = ard_calloc(1, sizeof *p);
     if (!p) {
         return ard_error_set(err, ARD_ENOMEM, "out of memory");

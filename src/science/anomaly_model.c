@@ -131,8 +131,9 @@ static ard_status model_alloc(const ard_anomaly_arch *a, int32_t threads, ard_an
     if (st != ARD_OK) {
         return st;
     }
-    if (!ard_nn_available()) {
-        return ard_error_set(err, ARD_ENOTSUP, "anomaly model: built without BLAS");
+    st = ard__nn_need_blas("anomaly model", err);
+    if (st != ARD_OK) {
+        return st;
     }
     ard_anomaly_model *m = ard_calloc(1, sizeof *m);
     if (!m) {

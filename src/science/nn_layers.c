@@ -8,22 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#if ARD_HAVE_BLAS
-#include <cblas.h>
-#endif
-
-int ard_nn_available(void) {
-    return ARD_HAVE_BLAS;
-}
-
-ard_status ard__nn_need_blas(const char *what, ard_error *err) {
-    if (!ARD_HAVE_BLAS) {
-        return ard_error_set(err, ARD_ENOTSUP, "nn: %s needs BLAS (ard was built without OpenBLAS)",
-                             what);
-    }
-    return ARD_OK;
-}
-
 static ard_status check_sizes(const char *what, int64_t a, int64_t b, int64_t c, ard_error *err) {
     ard_status st = ard__nn_need_blas(what, err);
     if (st != ARD_OK) {
@@ -69,7 +53,6 @@ typedef struct nn_gemm {
 
 static void gemm_block(void *arg, int64_t index, int thread_id) {
     (void)thread_id;
-#if ARD_HAVE_BLAS
     const nn_gemm *g = arg;
     int64_t dim = g->split_n ? g->n : g->m;
     int64_t lo = index * g->block, len = dim - lo < g->block ? dim - lo : g->block;
@@ -85,13 +68,8 @@ static void gemm_block(void *arg, int64_t index, int thread_id) {
         c += lo * g->ldc;
         m = len;
     }
-    cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
-                g->trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)g->k, 1.0f, a,
-                (int)g->lda, b, (int)g->ldb, g->beta, c, (int)g->ldc);
-#else
-    (void)arg;
-    (void)index;
-#endif
+    ard__nn_sgemm(g->trans_a, g->trans_b, (int)m, (int)n, (int)g->k, a, (int)g->lda, b, (int)g->ldb,
+                  g->beta, c, (int)g->ldc);
 }
 
 /* C = op(A) op(B) + beta C over the fixed partition. */
@@ -99,11 +77,7 @@ static void gemm_run(ard_pool *pool, nn_gemm *g) {
     if (g->m == 0 || g->n == 0 || g->k == 0) {
         return; /* callers have filled C already (beta 0 outputs are pre-zeroed) */
     }
-#if ARD_HAVE_BLAS
-    if (openblas_get_num_threads() != 1) {
-        openblas_set_num_threads(1);
-    }
-#endif
+    ard__nn_blas_one_thread();
     g->split_n = g->n > g->m;
     int64_t dim = g->split_n ? g->n : g->m;
     int64_t parts = dim / NN_BLOCK_MIN;

@@ -231,8 +231,17 @@ typedef struct sci_st_header {
 ard_status ard__nn_st_parse(const char *json, size_t len, const char *path, sci_st_header *h,
                             ard_nn_params *meta, ard_error *err);
 void ard__nn_st_header_reset(sci_st_header *h);
-/* ARD_ENOTSUP naming `what` when ard was built without BLAS, else ARD_OK. */
+/* ---- BLAS (nn_blas.c): OpenBLAS, opened on first use ----
+ * ard__nn_need_blas opens OpenBLAS once per process (thread-safe) and returns ARD_OK when it is
+ * there; ARD_ENOTSUP naming `what` when ard was built without BLAS or the library (or one of its
+ * functions) cannot be opened, the message naming the library and dlerror(). Every nn function that
+ * does arithmetic calls it first; the two below may only be called after it returned ARD_OK. */
 ard_status ard__nn_need_blas(const char *what, ard_error *err);
+/* Switches OpenBLAS's own threading off (process-wide) when it is on: see ard/nn.h, "Threads". */
+void ard__nn_blas_one_thread(void);
+/* Row-major C = op(A) op(B) + beta C (alpha 1): cblas_sgemm, with op(X) = X^T when trans_x. */
+void ard__nn_sgemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc);
 
 /* ---- cosmic web (cosmicweb_*.c) ---- */
 #define CW_F ARD_COSMICWEB_FEATURES

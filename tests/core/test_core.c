@@ -904,6 +904,8 @@ static void test_partition_bytes(void **state) {
     assert_int_equal(ard_partition_bytes(neg, 2, 0, 1, &first, &count, NULL), ARD_EINVAL);
 }
 
+void test_dynlib_open(void **state); /* test_dynlib.c */
+
 void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
 void test_atomic_direct_io(void **state); /* test_atomic_direct.c */
@@ -921,6 +923,7 @@ int main(void) {
         cmocka_unit_test(test_select_kth),
         cmocka_unit_test(test_select_kth_rows),
         cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_dynlib_open),
         cmocka_unit_test(test_error_first_wins),
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),
