@@ -2,7 +2,7 @@
  * BZERO/BSCALE applied by cfitsio (so uint32 masks stored with BZERO = 2^31 come out right). */
 #include "survey_int.h"
 
-#include <fitsio.h>
+#include "fits_lazy.h" /* <fitsio.h>, its functions through a table (cfitsio opened on first use) */
 #include <string.h>
 #include <unistd.h>
 
@@ -248,6 +248,7 @@ ard_status ard__coadd_read(const char *path, ard__coadd *c, ard_error *err) {
     fitsfile *f = NULL;
     int status = 0;
     ard_status checked = ard__fits_check(path, err);
+    checked = checked == ARD_OK ? ard__fits_load(err) : checked;
     if (checked != ARD_OK) {
         return checked;
     }
@@ -352,6 +353,7 @@ ard_status ard__redrock_read(const char *path, ard__redrock *r, ard_error *err) 
     int status = 0;
     long rows = 0;
     ard_status checked = ard__fits_check(path, err);
+    checked = checked == ARD_OK ? ard__fits_load(err) : checked;
     if (checked != ARD_OK) {
         return checked;
     }
