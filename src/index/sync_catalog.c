@@ -12,9 +12,12 @@
  * and that thread also adds the row group being sent to the file's aggregates and the linkage's
  * TARGETID lists (a tenth of the sending thread's time): it reads the same decoded columns with
  * its own cursors. The order of the rows, of the aggregates' additions and of every statement is
- * the plain path's. */
+ * the plain path's. Into PostgreSQL the rows go out column by column (bulk_columns: the binary COPY
+ * rendered straight from the decoded columns); ARD_CATALOG_PLAIN in the environment keeps every
+ * row on the row-by-row path (tests compare the two). */
 #include "index_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { CAT_MAX = 32 };
@@ -162,9 +165,68 @@ static ard_status send_row(void *ctx, const idx_value *v, ard_error *err) {
     return idx->be->ops->bulk_row(idx->be, v, err);
 }
 
-/* Sends a row group's rows (the backend's bulk path). */
+/* The decoded column as the backend's bulk_columns takes it; 0 when row_values would read it
+ * differently (values missing for some rows, levels short of the rows): the row path then sends
+ * the row group, and reports what is wrong where it meets it. */
+static int to_column(const cat_col *col, int64_t rows, idx_column *out) {
+    const ard_pq_column_data *d = &col->buf.col;
+    memset(out, 0, sizeof *out);
+    if (col->leaf < 0) {
+        return 1; /* IDX_COL_NULL */
+    }
+    int64_t present = rows;
+    if (d->def_levels) {
+        if (d->num_levels < rows) {
+            return 0;
+        }
+        present = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            present += d->def_levels[r] >= d->max_def;
+        }
+    }
+    if (present > d->num_values) {
+        return 0;
+    }
+    const int16_t *def = present < rows ? d->def_levels : NULL; /* NULL: no row is NULL */
+    static const int32_t kinds[] = {[ARD_PQ_BOOLEAN] = IDX_COL_BOOL,
+                                    [ARD_PQ_INT32] = IDX_COL_INT32,
+                                    [ARD_PQ_INT64] = IDX_COL_INT64,
+                                    [ARD_PQ_FLOAT] = IDX_COL_FLOAT,
+                                    [ARD_PQ_DOUBLE] = IDX_COL_DOUBLE,
+                                    [ARD_PQ_BYTE_ARRAY] = IDX_COL_TEXT,
+                                    [ARD_PQ_FIXED_LEN_BYTE_ARRAY] = IDX_COL_FIXED};
+    int known = d->type >= 0 && (size_t)d->type < sizeof kinds / sizeof kinds[0];
+    *out = (idx_column){known ? kinds[d->type] : IDX_COL_NULL, /* INT96: NULL, as in cell() */
+                        d->type_length,
+                        d->max_def,
+                        def,
+                        d->values,
+                        d->offsets,
+                        d->data,
+                        0};
+    return 1;
+}
+
+/* Sends a row group's rows: column by column when the backend can (bulk_columns), else row by row
+ * (the plain path; `plain` forces it). */
 static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg,
-                             const cat_col *cols, int64_t file_id, ard_error *err) {
+                             const cat_col *cols, int64_t file_id, int plain, ard_error *err) {
+    int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
+    int32_t n = ard__num_catalog_columns;
+    idx_column cc[CAT_MAX + 1];
+    int direct = !plain && idx->be->ops->bulk_columns;
+    for (int32_t c = 0; c < n && direct; c++) {
+        direct = to_column(&cols[c], rows, &cc[c]);
+    }
+    /* a TARGETID that is not an integer or is NULL somewhere: the row path's error */
+    direct = direct && (cc[0].kind == IDX_COL_INT32 || cc[0].kind == IDX_COL_INT64) && !cc[0].def;
+    if (direct) {
+        cc[n] = (idx_column){IDX_COL_CONST, 0, 0, NULL, NULL, NULL, NULL, file_id};
+        ard_status st = idx->be->ops->bulk_columns(idx->be, cc, rows, err);
+        if (st != ARD_ENOTSUP) {
+            return st;
+        }
+    }
     return each_row(pq, rg, cols, NULL, file_id, send_row, idx, err);
 }
 
@@ -246,6 +308,7 @@ typedef struct cat_loader {
     ard_error err;
     ard_status agg_st; /* of its aggregates (reported when the send succeeded) */
     ard_error agg_err;
+    int plain; /* ARD_CATALOG_PLAIN set: the row-by-row paths only (tests compare them) */
 } cat_loader;
 
 /* The unit after (item, rg) into u (its pq NULL when there is none). */
@@ -340,7 +403,7 @@ static void loader_task(void *arg, int64_t i, int thread_id) {
     if (u->st != ARD_OK) {
         l->err = u->err;
     } else if (rows) {
-        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, &l->err);
+        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, l->plain, &l->err);
     }
 }
 
@@ -357,6 +420,7 @@ static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ar
     l->items = items;
     l->count = count;
     l->galaxy_rows = galaxy_rows;
+    l->plain = getenv("ARD_CATALOG_PLAIN") != NULL;
     next_unit(l, 0, -1, &l->units[0]);
     ard_error_init(&l->err);
     if (pool) {
