@@ -555,51 +555,55 @@ static ard_status column_out(const idx_column *c, uint32_t oid, col_out *o) {
     }
 }
 
-static int cell_null(const idx_column *c, int64_t r) {
-    return c->kind == IDX_COL_NULL || (c->def && c->def[r] < c->max_def);
-}
-
 /* Value j of a float column as bulk_row sees it (a double). */
 static double float_at(const idx_column *c, int64_t j) {
     return c->kind == IDX_COL_FLOAT ? (double)((const float *)c->values)[j]
                                     : ((const double *)c->values)[j];
 }
 
-/* Text value j: its bytes up to the first NUL (bulk_row's strlen of the converted cell). */
-static const uint8_t *text_at(const idx_column *c, int64_t j, size_t *len) {
-    const uint8_t *s = c->kind == IDX_COL_TEXT ? c->data + c->offsets[j]
-                                               : (const uint8_t *)c->values + j * c->width;
-    size_t n =
-        c->kind == IDX_COL_TEXT ? (size_t)(c->offsets[j + 1] - c->offsets[j]) : (size_t)c->width;
-    const uint8_t *nul = n ? memchr(s, 0, n) : NULL;
-    *len = nul ? (size_t)(nul - s) : n;
-    return s;
+static void put32(uint8_t *out, uint32_t v) {
+    v = __builtin_bswap32(v);
+    memcpy(out, &v, 4);
 }
 
-static void store_be(uint8_t *out, uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; i++) {
-        out[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+/* A field: its length, then `bytes` big-endian bytes of v. */
+static size_t put_field(uint8_t *out, uint64_t v, int32_t bytes) {
+    put32(out, (uint32_t)bytes);
+    if (bytes == 8) {
+        v = __builtin_bswap64(v);
+        memcpy(out + 4, &v, 8);
+    } else if (bytes == 4) {
+        put32(out + 4, (uint32_t)v);
+    } else {
+        for (int32_t i = 0; i < bytes; i++) {
+            out[4 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+        }
     }
+    return 4 + (size_t)bytes;
 }
 
-/* Adds column c's field bytes of rows [r0, r0 + n) to size[]; *next: its first value (not
- * advanced). */
+/* Adds column c's value bytes of rows [r0, r0 + n) to size[] (the 4-byte lengths are counted by
+ * the caller); next: its first value. */
 static ard_status size_column(const idx_column *c, const col_out *o, int64_t next, int64_t r0,
                               int64_t n, size_t *size, ard_error *err) {
+    int floats = c->kind == IDX_COL_FLOAT || c->kind == IDX_COL_DOUBLE;
+    if (c->kind == IDX_COL_NULL) {
+        return ARD_OK;
+    }
     for (int64_t k = 0; k < n; k++) {
-        if (cell_null(c, r0 + k)) {
+        if (c->def && c->def[r0 + k] < c->max_def) {
             continue;
         }
         int64_t j = next++;
         if (o->text) {
             size_t len;
-            text_at(c, j, &len);
+            ard__column_text(c, j, &len);
             if (len > 0x3fffffff) {
                 return ard_error_set(err, ARD_ELIMIT, "postgresql: COPY text value of %zu bytes",
                                      len);
             }
             size[k] += len;
-        } else if (c->kind == IDX_COL_FLOAT || c->kind == IDX_COL_DOUBLE) {
+        } else if (floats) {
             double d = float_at(c, j);
             size[k] += d == d ? (size_t)o->bytes : 0; /* NaN: NULL */
         } else {
@@ -609,44 +613,41 @@ static ard_status size_column(const idx_column *c, const col_out *o, int64_t nex
     return ARD_OK;
 }
 
-/* Integer value j of an integer column. */
-static int64_t int_at(const idx_column *c, int64_t j) {
-    switch (c->kind) {
-    case IDX_COL_CONST:
-        return c->constant;
-    case IDX_COL_BOOL:
-        return ((const uint8_t *)c->values)[j];
-    case IDX_COL_INT32:
-        return ((const int32_t *)c->values)[j];
-    default:
-        return ((const int64_t *)c->values)[j];
-    }
-}
-
-/* Writes column c's fields of rows [r0, r0 + n) at pos[] (advanced); *next: its next value. */
+/* Writes column c's fields of rows [r0, r0 + n) at pos[] (advanced); *next: its next value. One
+ * loop per kind of column (the kind is tested once per block, not once per cell). */
 static void write_column(const idx_column *c, const col_out *o, int64_t *next, int64_t r0,
                          int64_t n, uint8_t *base, size_t *pos) {
+    const int16_t *def = c->def ? c->def + r0 : NULL;
+    int64_t j = *next;
     for (int64_t k = 0; k < n; k++) {
         uint8_t *out = base + pos[k];
-        if (cell_null(c, r0 + k)) {
-            store_be(out, 0xffffffffu, 4);
+        if (c->kind == IDX_COL_NULL || (def && def[k] < c->max_def)) {
+            put32(out, 0xffffffffu);
             pos[k] += 4;
             continue;
         }
-        int64_t j = c->kind == IDX_COL_CONST ? 0 : (*next)++;
-        if (o->text) {
-            size_t len;
-            const uint8_t *s = text_at(c, j, &len);
-            store_be(out, (uint64_t)len, 4);
-            memcpy(out + 4, s, len);
-            pos[k] += 4 + len;
-        } else if (c->kind == IDX_COL_FLOAT || c->kind == IDX_COL_DOUBLE) {
-            double d = float_at(c, j);
+        switch (c->kind) {
+        case IDX_COL_CONST:
+            pos[k] += put_field(out, (uint64_t)c->constant, o->bytes);
+            break;
+        case IDX_COL_BOOL:
+            pos[k] += put_field(out, ((const uint8_t *)c->values)[j++], o->bytes);
+            break;
+        case IDX_COL_INT32:
+            pos[k] +=
+                put_field(out, (uint64_t)(int64_t)((const int32_t *)c->values)[j++], o->bytes);
+            break;
+        case IDX_COL_INT64:
+            pos[k] += put_field(out, (uint64_t)((const int64_t *)c->values)[j++], o->bytes);
+            break;
+        case IDX_COL_FLOAT:
+        case IDX_COL_DOUBLE: {
+            double d = float_at(c, j++);
             uint64_t bits = 0;
             if (d != d) {
-                store_be(out, 0xffffffffu, 4);
+                put32(out, 0xffffffffu);
                 pos[k] += 4;
-                continue;
+                break;
             }
             if (o->bytes == 4) {
                 float f = (float)d;
@@ -656,15 +657,19 @@ static void write_column(const idx_column *c, const col_out *o, int64_t *next, i
             } else {
                 memcpy(&bits, &d, 8);
             }
-            store_be(out, (uint64_t)o->bytes, 4);
-            store_be(out + 4, bits, o->bytes);
-            pos[k] += 4 + (size_t)o->bytes;
-        } else {
-            store_be(out, (uint64_t)o->bytes, 4);
-            store_be(out + 4, (uint64_t)int_at(c, j), o->bytes);
-            pos[k] += 4 + (size_t)o->bytes;
+            pos[k] += put_field(out, bits, o->bytes);
+            break;
+        }
+        default: { /* text */
+            size_t len;
+            const uint8_t *s = ard__column_text(c, j++, &len);
+            put32(out, (uint32_t)len);
+            memcpy(out + 4, s, len);
+            pos[k] += 4 + len;
+        }
         }
     }
+    *next = j;
 }
 
 /* One block of rows into the COPY buffer. */
@@ -690,7 +695,8 @@ static ard_status put_block(pg_backend *p, const idx_column *cols, const col_out
         return ard_error_set(err, ARD_ENOMEM, "out of memory building COPY data");
     }
     for (int64_t k = 0; k < n; k++) {
-        store_be(p->copy.data + pos[k], (uint64_t)ncols, 2);
+        p->copy.data[pos[k]] = (uint8_t)(ncols >> 8);
+        p->copy.data[pos[k] + 1] = (uint8_t)ncols;
         pos[k] += 2;
     }
     for (int32_t c = 0; c < ncols; c++) {

@@ -40,6 +40,20 @@ typedef struct idx_column {
     int64_t constant;
 } idx_column;
 
+/* A text column of a row group as small codes (sync_catalog.c): code[r] indexes names, one entry
+ * per distinct value in order of first appearance (its text up to the first NUL, as a row's cell
+ * reads; NULL for SQL NULL). The aggregates look each distinct value up once instead of hashing
+ * every row's text. */
+typedef struct idx_text_codes {
+    const int32_t *code;
+    char *const *names;
+    int32_t count;
+} idx_text_codes;
+
+/* idx_column.c: text value j (IDX_COL_TEXT or IDX_COL_FIXED) as a row's cell reads it: its bytes up
+ * to the first NUL (the cell is a C string); *len: their count. */
+const uint8_t *ard__column_text(const idx_column *c, int64_t j, size_t *len);
+
 typedef struct idx_backend idx_backend;
 
 /* Row callback of integer SELECTs (NULL reads as 0); nonzero stops. */
@@ -193,6 +207,11 @@ void ard__cat_summary_free(idx_cat_summary *s);
  * ard__cat_summary_columns marks (read[c] = 1 for each; the others may be NULL). */
 void ard__cat_summary_columns(uint8_t *read);
 ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_error *err);
+/* The same for rows [0, rows) given whole: cols in ard__catalog_columns order (only the numeric
+ * columns add reads are used), the class and spectype columns as codes. */
+ard_status ard__cat_summary_add_rows(idx_cat_summary *s, const idx_column *cols,
+                                     const idx_text_codes *cls, const idx_text_codes *spectype,
+                                     int64_t rows, ard_error *err);
 /* Writes the rows of file_id (inside the caller's transaction). */
 ard_status ard__cat_summary_write(ard_index *idx, const idx_cat_summary *s, int64_t file_id,
                                   ard_error *err);
@@ -367,6 +386,10 @@ ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err);
 void ard__cat_tids_free(idx_cat_tids *c);
 void ard__cat_tids_start(idx_cat_tids *c);
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
+/* The same for rows [0, rows) given whole: their TARGETIDs (INT32 or INT64, no NULL) and classes
+ * as codes. */
+void ard__cat_tids_add_rows(idx_cat_tids *c, const idx_column *tid, const idx_text_codes *cls,
+                            int64_t rows);
 /* The columns add reads (read[c] = 1 for each), and room for `rows` more rows (sized once for a
  * load instead of grown). */
 void ard__cat_tids_columns(uint8_t *read);

@@ -434,8 +434,9 @@ static void write_awkward_catalog(const char *path, int64_t first, const int32_t
     }
 }
 
-/* The rows sent column by column (PostgreSQL's binary COPY rendered from the decoded columns) load
- * exactly what the row-by-row path (ARD_CATALOG_PLAIN) loads, with one thread and two: awkward
+/* The rows sent column by column (PostgreSQL's binary COPY rendered from the decoded columns) and
+ * the aggregates and linkage lists added from the columns (text as codes) load exactly what the
+ * row-by-row paths (ARD_CATALOG_PLAIN) load, with one thread and two, on both backends: awkward
  * values in uneven row groups (1, a block of 256 and one more, more than a COPY chunk of text),
  * then files that only the row path can send, and their errors. */
 void test_catalog_columns_same(void **state) {
