@@ -245,6 +245,22 @@ void ard__cat_summary_columns(uint8_t *read) {
     }
 }
 
+/* Adds a row of group gi with these values (NaN: NULL). */
+static ard_status add_to_group(idx_cat_summary *s, int64_t gi, double z, double zwarn, double ra,
+                               double dec, ard_error *err) {
+    cs_group *g = &s->groups[gi];
+    g->rows++;
+    g->zwarn += !isnan(zwarn) && zwarn != 0;
+    widen(&g->ramin, &g->ramax, ra);
+    widen(&g->decmin, &g->decmax, dec);
+    if (isnan(z)) {
+        return ARD_OK;
+    }
+    g->nz++;
+    widen(&g->zmin, &g->zmax, z);
+    return count_bin(s, g->class_id, ard__zbin(z), err);
+}
+
 ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_error *err) {
     int64_t gi = 0;
     ard_status st =
@@ -252,18 +268,66 @@ ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_er
     if (st != ARD_OK) {
         return st;
     }
-    cs_group *g = &s->groups[gi];
-    double z = num_of(&row[s->col_z]), zwarn = num_of(&row[s->col_zwarn]);
-    g->rows++;
-    g->zwarn += !isnan(zwarn) && zwarn != 0;
-    widen(&g->ramin, &g->ramax, num_of(&row[s->col_ra]));
-    widen(&g->decmin, &g->decmax, num_of(&row[s->col_dec]));
-    if (isnan(z)) {
-        return ARD_OK;
+    return add_to_group(s, gi, num_of(&row[s->col_z]), num_of(&row[s->col_zwarn]),
+                        num_of(&row[s->col_ra]), num_of(&row[s->col_dec]), err);
+}
+
+/* Row r of a column as num_of reads its cell (NaN: NULL or text); *next: its next value. */
+static double column_number(const idx_column *c, int64_t r, int64_t *next) {
+    if (c->kind == IDX_COL_NULL || (c->def && c->def[r] < c->max_def)) {
+        return NAN;
     }
-    g->nz++;
-    widen(&g->zmin, &g->zmax, z);
-    return count_bin(s, g->class_id, ard__zbin(z), err);
+    int64_t j = (*next)++;
+    switch (c->kind) {
+    case IDX_COL_CONST:
+        return (double)c->constant;
+    case IDX_COL_BOOL:
+        return ((const uint8_t *)c->values)[j];
+    case IDX_COL_INT32:
+        return ((const int32_t *)c->values)[j];
+    case IDX_COL_INT64:
+        return (double)((const int64_t *)c->values)[j];
+    case IDX_COL_FLOAT:
+        return ((const float *)c->values)[j];
+    case IDX_COL_DOUBLE:
+        return ((const double *)c->values)[j];
+    default:
+        return NAN;
+    }
+}
+
+/* The pairs of codes remembered per row group (their groups found once); more distinct pairs than
+ * this are looked up row by row. */
+enum { PAIR_MEMO_MAX = 1 << 16 };
+
+ard_status ard__cat_summary_add_rows(idx_cat_summary *s, const idx_column *cols,
+                                     const idx_text_codes *cls, const idx_text_codes *spectype,
+                                     int64_t rows, ard_error *err) {
+    int64_t pairs = (int64_t)cls->count * spectype->count;
+    int64_t *memo = pairs <= PAIR_MEMO_MAX ? ard_calloc((size_t)pairs + 1, sizeof *memo) : NULL;
+    int64_t next[4] = {0, 0, 0, 0};
+    const idx_column *num[4] = {&cols[s->col_z], &cols[s->col_zwarn], &cols[s->col_ra],
+                                &cols[s->col_dec]};
+    ard_status st = ARD_OK;
+    for (int64_t r = 0; r < rows && st == ARD_OK; r++) {
+        int32_t a = cls->code[r], b = spectype->code[r];
+        int64_t *m = memo ? &memo[(int64_t)a * spectype->count + b] : NULL, gi = 0;
+        if (m && *m) {
+            gi = *m - 1;
+        } else {
+            st = find_group(s, cls->names[a], spectype->names[b], &gi, err);
+            if (m) {
+                *m = gi + 1;
+            }
+        }
+        double v[4];
+        for (int i = 0; i < 4; i++) {
+            v[i] = column_number(num[i], r, &next[i]);
+        }
+        st = st == ARD_OK ? add_to_group(s, gi, v[0], v[1], v[2], v[3], err) : st;
+    }
+    ard_free(memo);
+    return st;
 }
 
 static idx_value text_value(const char *s) {

@@ -16,6 +16,44 @@ typedef struct idx_value {
     const char *s;
 } idx_value;
 
+/* A column handed whole to a bulk load (bulk_columns), laid out as a decoded Parquet column chunk:
+ * the values dense, nulls skipped; row r is NULL when def && def[r] < max_def. */
+typedef enum idx_col_kind {
+    IDX_COL_NULL = 0, /* every row NULL */
+    IDX_COL_CONST,    /* every row the integer `constant` */
+    IDX_COL_BOOL,     /* uint8_t 0 / 1 */
+    IDX_COL_INT32,
+    IDX_COL_INT64,
+    IDX_COL_FLOAT,
+    IDX_COL_DOUBLE,
+    IDX_COL_TEXT, /* value i: data[offsets[i] .. offsets[i + 1]) */
+    IDX_COL_FIXED /* value i: `width` bytes at values + i * width */
+} idx_col_kind;
+typedef struct idx_column {
+    int32_t kind;  /* idx_col_kind */
+    int32_t width; /* IDX_COL_FIXED */
+    int16_t max_def;
+    const int16_t *def; /* NULL: no row is NULL */
+    const void *values;
+    const int64_t *offsets;
+    const uint8_t *data;
+    int64_t constant;
+} idx_column;
+
+/* A text column of a row group as small codes (sync_catalog.c): code[r] indexes names, one entry
+ * per distinct value in order of first appearance (its text up to the first NUL, as a row's cell
+ * reads; NULL for SQL NULL). The aggregates look each distinct value up once instead of hashing
+ * every row's text. */
+typedef struct idx_text_codes {
+    const int32_t *code;
+    char *const *names;
+    int32_t count;
+} idx_text_codes;
+
+/* idx_column.c: text value j (IDX_COL_TEXT or IDX_COL_FIXED) as a row's cell reads it: its bytes up
+ * to the first NUL (the cell is a C string); *len: their count. */
+const uint8_t *ard__column_text(const idx_column *c, int64_t j, size_t *len);
+
 typedef struct idx_backend idx_backend;
 
 /* Row callback of integer SELECTs (NULL reads as 0); nonzero stops. */
@@ -40,6 +78,14 @@ typedef struct idx_backend_ops {
                              int32_t num_columns, ard_error *err);
     ard_status (*bulk_row)(idx_backend *be, const idx_value *values, ard_error *err);
     ard_status (*bulk_end)(idx_backend *be, ard_error *err);
+    /* Rows [0, rows) of the bulk load's columns given whole (cols: bulk_begin's columns, each
+     * holding a value for every row it does not mark NULL): what bulk_row would send for the same
+     * cells (a cell's value as an idx_value: text up to its first NUL, NaN as NULL), rendered
+     * column by column without a per-cell idx_value. ARD_ENOTSUP, before anything is sent, when a
+     * column's kind has no direct path into its SQL type (the caller then sends the rows through
+     * bulk_row, which converts them or reports why not). NULL when the backend has no such path. */
+    ard_status (*bulk_columns)(idx_backend *be, const idx_column *cols, int64_t rows,
+                               ard_error *err);
     /* A bulk load into an empty `table` inside the caller's transaction that pays for its primary
      * key (`key`: a column, or columns separated by commas; NULL: none) and its other indexes once,
      * not per row: phase 1 empties the table and drops the key and the indexes (bulk loads into it
@@ -161,6 +207,11 @@ void ard__cat_summary_free(idx_cat_summary *s);
  * ard__cat_summary_columns marks (read[c] = 1 for each; the others may be NULL). */
 void ard__cat_summary_columns(uint8_t *read);
 ard_status ard__cat_summary_add(idx_cat_summary *s, const idx_value *row, ard_error *err);
+/* The same for rows [0, rows) given whole: cols in ard__catalog_columns order (only the numeric
+ * columns add reads are used), the class and spectype columns as codes. */
+ard_status ard__cat_summary_add_rows(idx_cat_summary *s, const idx_column *cols,
+                                     const idx_text_codes *cls, const idx_text_codes *spectype,
+                                     int64_t rows, ard_error *err);
 /* Writes the rows of file_id (inside the caller's transaction). */
 ard_status ard__cat_summary_write(ard_index *idx, const idx_cat_summary *s, int64_t file_id,
                                   ard_error *err);
@@ -335,6 +386,10 @@ ard_status ard__cat_tids_new(idx_cat_tids **out, ard_error *err);
 void ard__cat_tids_free(idx_cat_tids *c);
 void ard__cat_tids_start(idx_cat_tids *c);
 void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row);
+/* The same for rows [0, rows) given whole: their TARGETIDs (INT32 or INT64, no NULL) and classes
+ * as codes. */
+void ard__cat_tids_add_rows(idx_cat_tids *c, const idx_column *tid, const idx_text_codes *cls,
+                            int64_t rows);
 /* The columns add reads (read[c] = 1 for each), and room for `rows` more rows (sized once for a
  * load instead of grown). */
 void ard__cat_tids_columns(uint8_t *read);

@@ -118,12 +118,9 @@ void ard__cat_tids_columns(uint8_t *read) {
     }
 }
 
-/* The class index of a value, its entry created when new; -1 when it cannot be tracked. */
-static int32_t class_index(idx_cat_tids *c, const idx_value *v) {
-    const char *name = v->type == IDX_TEXT ? v->s : NULL;
-    if (v->type != IDX_NULL && !(v->type == IDX_TEXT && name)) {
-        return -1; /* a number: its text form in the table is the backend's */
-    }
+/* The class index of a name (NULL: the NULL class), its entry created when new; -1 when it cannot
+ * be tracked. */
+static int32_t class_named(idx_cat_tids *c, const char *name) {
     for (int32_t k = 0; k < c->num_classes; k++) {
         const char *have = c->classes[k].name;
         if (have == name || (have && name && strcmp(have, name) == 0)) {
@@ -139,6 +136,15 @@ static int32_t class_index(idx_cat_tids *c, const idx_value *v) {
         return -1;
     }
     return c->num_classes++;
+}
+
+/* The class index of a value; -1 when it cannot be tracked. */
+static int32_t class_index(idx_cat_tids *c, const idx_value *v) {
+    const char *name = v->type == IDX_TEXT ? v->s : NULL;
+    if (v->type != IDX_NULL && !(v->type == IDX_TEXT && name)) {
+        return -1; /* a number: its text form in the table is the backend's */
+    }
+    return class_named(c, name);
 }
 
 /* Room for `cap` rows in the list; 0, or -1 when out of memory (the list is unchanged). */
@@ -177,6 +183,36 @@ void ard__cat_tids_add(idx_cat_tids *c, const idx_value *row) {
     c->tids[c->n] = row[0].i;
     c->class_of[c->n++] = (uint8_t)k;
     c->classes[k].n++;
+}
+
+void ard__cat_tids_add_rows(idx_cat_tids *c, const idx_column *tid, const idx_text_codes *cls,
+                            int64_t rows) {
+    if (!c || !c->active) {
+        return;
+    }
+    int32_t *index = ard_malloc(((size_t)cls->count + 1) * sizeof *index);
+    if (!index || (c->cap - c->n < rows && grow_list(c, c->n + rows) != 0)) {
+        ard_free(index);
+        ard__cat_tids_drop(c); /* the server recounts */
+        return;
+    }
+    for (int32_t k = 0; k < cls->count; k++) {
+        index[k] = -2; /* looked up at its first row, so classes are numbered in row order */
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        int32_t *k = &index[cls->code[r]];
+        *k = *k == -2 ? class_named(c, cls->names[cls->code[r]]) : *k;
+        if (*k < 0) {
+            ard_free(index);
+            ard__cat_tids_drop(c);
+            return;
+        }
+        c->tids[c->n] = tid->kind == IDX_COL_INT32 ? ((const int32_t *)tid->values)[r]
+                                                   : ((const int64_t *)tid->values)[r];
+        c->class_of[c->n++] = (uint8_t)*k;
+        c->classes[*k].n++;
+    }
+    ard_free(index);
 }
 
 int ard__cat_tids_active(const idx_cat_tids *c) {

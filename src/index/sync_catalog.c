@@ -12,9 +12,12 @@
  * and that thread also adds the row group being sent to the file's aggregates and the linkage's
  * TARGETID lists (a tenth of the sending thread's time): it reads the same decoded columns with
  * its own cursors. The order of the rows, of the aggregates' additions and of every statement is
- * the plain path's. */
+ * the plain path's. Into PostgreSQL the rows go out column by column (bulk_columns: the binary COPY
+ * rendered straight from the decoded columns); ARD_CATALOG_PLAIN in the environment keeps every
+ * row on the row-by-row path (tests compare the two). */
 #include "index_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum { CAT_MAX = 32 };
@@ -162,10 +165,224 @@ static ard_status send_row(void *ctx, const idx_value *v, ard_error *err) {
     return idx->be->ops->bulk_row(idx->be, v, err);
 }
 
-/* Sends a row group's rows (the backend's bulk path). */
+/* The decoded column as the backend's bulk_columns takes it; 0 when row_values would read it
+ * differently (values missing for some rows, levels short of the rows): the row path then sends
+ * the row group, and reports what is wrong where it meets it. */
+static int to_column(const cat_col *col, int64_t rows, idx_column *out) {
+    const ard_pq_column_data *d = &col->buf.col;
+    memset(out, 0, sizeof *out);
+    if (col->leaf < 0) {
+        return 1; /* IDX_COL_NULL */
+    }
+    int64_t present = rows;
+    if (d->def_levels) {
+        if (d->num_levels < rows) {
+            return 0;
+        }
+        present = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            present += d->def_levels[r] >= d->max_def;
+        }
+    }
+    if (present > d->num_values) {
+        return 0;
+    }
+    const int16_t *def = present < rows ? d->def_levels : NULL; /* NULL: no row is NULL */
+    static const int32_t kinds[] = {[ARD_PQ_BOOLEAN] = IDX_COL_BOOL,
+                                    [ARD_PQ_INT32] = IDX_COL_INT32,
+                                    [ARD_PQ_INT64] = IDX_COL_INT64,
+                                    [ARD_PQ_FLOAT] = IDX_COL_FLOAT,
+                                    [ARD_PQ_DOUBLE] = IDX_COL_DOUBLE,
+                                    [ARD_PQ_BYTE_ARRAY] = IDX_COL_TEXT,
+                                    [ARD_PQ_FIXED_LEN_BYTE_ARRAY] = IDX_COL_FIXED};
+    int known = d->type >= 0 && (size_t)d->type < sizeof kinds / sizeof kinds[0];
+    *out = (idx_column){known ? kinds[d->type] : IDX_COL_NULL, /* INT96: NULL, as in cell() */
+                        d->type_length,
+                        d->max_def,
+                        def,
+                        d->values,
+                        d->offsets,
+                        d->data,
+                        0};
+    return 1;
+}
+
+/* Sends a row group's rows: column by column when the backend can (bulk_columns), else row by row
+ * (the plain path; `plain` forces it). */
 static ard_status load_group(ard_index *idx, const ard_parquet_file *pq, int32_t rg,
-                             const cat_col *cols, int64_t file_id, ard_error *err) {
+                             const cat_col *cols, int64_t file_id, int plain, ard_error *err) {
+    int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
+    int32_t n = ard__num_catalog_columns;
+    idx_column cc[CAT_MAX + 1];
+    int direct = !plain && idx->be->ops->bulk_columns;
+    for (int32_t c = 0; c < n && direct; c++) {
+        direct = to_column(&cols[c], rows, &cc[c]);
+    }
+    /* a TARGETID that is not an integer or is NULL somewhere: the row path's error */
+    direct = direct && (cc[0].kind == IDX_COL_INT32 || cc[0].kind == IDX_COL_INT64) && !cc[0].def;
+    if (direct) {
+        cc[n] = (idx_column){IDX_COL_CONST, 0, 0, NULL, NULL, NULL, NULL, file_id};
+        ard_status st = idx->be->ops->bulk_columns(idx->be, cc, rows, err);
+        if (st != ARD_ENOTSUP) {
+            return st;
+        }
+    }
     return each_row(pq, rg, cols, NULL, file_id, send_row, idx, err);
+}
+
+/* A text column's codes (idx_text_codes) and what builds them: an open-addressing table of the
+ * distinct values. The code array is kept across row groups (no fresh pages per row group). */
+typedef struct text_dict {
+    int32_t *code;
+    int64_t code_cap;
+    char **names;
+    size_t *lens;
+    uint64_t *hashes;
+    int32_t count, names_cap, null_code;
+    int32_t *slots; /* code + 1, 0 = empty; slots_cap a power of two */
+    int64_t slots_cap;
+} text_dict;
+
+static void dict_clear(text_dict *d) {
+    for (int32_t k = 0; k < d->count; k++) {
+        ard_free(d->names[k]);
+    }
+    d->count = 0;
+    d->null_code = -1;
+    if (d->slots) {
+        memset(d->slots, 0, (size_t)d->slots_cap * sizeof *d->slots);
+    }
+}
+
+static void dict_free(text_dict *d) {
+    dict_clear(d);
+    ard_free(d->code);
+    ard_free(d->names);
+    ard_free(d->lens);
+    ard_free(d->hashes);
+    ard_free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+static uint64_t text_hash(const uint8_t *s, size_t n) {
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15u, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        h ^= h >> 29;
+    }
+    if (i < n) {
+        w = 0;
+        memcpy(&w, s + i, n - i);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+    }
+    return h ^ (h >> 32);
+}
+
+/* Room for one more entry (and its slot, the table at most half full); -1 when out of memory. */
+static int dict_grow(text_dict *d) {
+    if (d->count == d->names_cap) {
+        int32_t cap = d->names_cap ? d->names_cap * 2 : 64;
+        char **names = ard_realloc(d->names, (size_t)cap * sizeof *names);
+        d->names = names ? names : d->names;
+        size_t *lens = names ? ard_realloc(d->lens, (size_t)cap * sizeof *lens) : NULL;
+        d->lens = lens ? lens : d->lens;
+        uint64_t *hashes = lens ? ard_realloc(d->hashes, (size_t)cap * sizeof *hashes) : NULL;
+        d->hashes = hashes ? hashes : d->hashes;
+        if (!hashes) {
+            return -1;
+        }
+        d->names_cap = cap;
+    }
+    if ((int64_t)(d->count + 1) * 2 <= d->slots_cap) {
+        return 0;
+    }
+    int64_t cap = d->slots_cap ? d->slots_cap * 2 : 256;
+    int32_t *slots = ard_calloc((size_t)cap, sizeof *slots);
+    if (!slots) {
+        return -1;
+    }
+    for (int32_t k = 0; k < d->count; k++) {
+        if (d->names[k]) {
+            uint64_t at = d->hashes[k] & (uint64_t)(cap - 1);
+            while (slots[at]) {
+                at = (at + 1) & (uint64_t)(cap - 1);
+            }
+            slots[at] = k + 1;
+        }
+    }
+    ard_free(d->slots);
+    d->slots = slots;
+    d->slots_cap = cap;
+    return 0;
+}
+
+/* The code of text s[0..n) (a new entry when first seen); -1 when out of memory. */
+static int32_t dict_code(text_dict *d, const uint8_t *s, size_t n) {
+    uint64_t h = text_hash(s, n);
+    uint64_t mask = (uint64_t)d->slots_cap - 1, at = h & mask;
+    for (; d->slots_cap && d->slots[at]; at = (at + 1) & mask) {
+        int32_t k = d->slots[at] - 1;
+        if (d->hashes[k] == h && d->lens[k] == n && memcmp(d->names[k], s, n) == 0) {
+            return k;
+        }
+    }
+    if (dict_grow(d) != 0) {
+        return -1;
+    }
+    char *name = ard_malloc(n + 1);
+    if (!name) {
+        return -1;
+    }
+    memcpy(name, s, n);
+    name[n] = '\0';
+    int32_t k = d->count++;
+    d->names[k] = name;
+    d->lens[k] = n;
+    d->hashes[k] = h;
+    mask = (uint64_t)d->slots_cap - 1;
+    for (at = h & mask; d->slots[at]; at = (at + 1) & mask) {
+    }
+    d->slots[at] = k + 1;
+    return k;
+}
+
+/* Rows [0, rows) of a text column (IDX_COL_TEXT, IDX_COL_FIXED or IDX_COL_NULL) as codes;
+ * ARD_ENOMEM. */
+static ard_status dict_build(text_dict *d, const idx_column *c, int64_t rows, idx_text_codes *out,
+                             ard_error *err) {
+    dict_clear(d);
+    if (d->code_cap < rows) {
+        ard_free(d->code);
+        d->code = ard_malloc((size_t)rows * sizeof *d->code);
+        d->code_cap = d->code ? rows : 0;
+        ard_advise_huge(d->code, (size_t)d->code_cap * sizeof *d->code);
+    }
+    if (rows > 0 && !d->code) {
+        return ard_error_set(err, ARD_ENOMEM, "out of memory");
+    }
+    int64_t j = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        int32_t k;
+        if (c->kind == IDX_COL_NULL || (c->def && c->def[r] < c->max_def)) {
+            if (d->null_code < 0 && dict_grow(d) == 0) {
+                d->null_code = d->count;
+                d->names[d->count++] = NULL; /* never in a slot */
+            }
+            k = d->null_code;
+        } else {
+            size_t n;
+            const uint8_t *p = ard__column_text(c, j++, &n);
+            k = dict_code(d, p, n);
+        }
+        if (k < 0) {
+            return ard_error_set(err, ARD_ENOMEM, "out of memory");
+        }
+        d->code[r] = k;
+    }
+    *out = (idx_text_codes){d->code, d->names, d->count};
+    return ARD_OK;
 }
 
 typedef struct aggregate_ctx {
@@ -179,12 +396,56 @@ static ard_status aggregate_row(void *ctx, const idx_value *v, ard_error *err) {
     return ard__cat_summary_add(a->summary, v, err);
 }
 
-/* Adds a row group's rows to the file's aggregates and the linkage's TARGETID lists, in row order,
- * converting only the columns they read. Reads the decoded columns only (the sender may read them
- * meanwhile). */
+/* The aggregates of a row group from its columns given whole, the class and spectype columns as
+ * codes; 0 when a column they read has a shape the row path reads differently (a number for a
+ * class, a TARGETID not an integer or NULL), which then adds the rows. */
+static int aggregate_columns(idx_cat_tids *tids, const ard_parquet_file *pq, int32_t rg,
+                             const cat_col *cols, idx_cat_summary *summary, text_dict dicts[2],
+                             ard_status *st, ard_error *err) {
+    int64_t rows = ard_parquet_metadata(pq)->row_groups[rg].num_rows;
+    uint8_t read[CAT_MAX] = {0};
+    ard__cat_summary_columns(read);
+    ard__cat_tids_columns(read);
+    idx_column cc[CAT_MAX];
+    int32_t text[2] = {ard__catalog_column("target_class"), ard__catalog_column("spectype")};
+    for (int32_t c = 0; c < ard__num_catalog_columns; c++) {
+        memset(&cc[c], 0, sizeof cc[c]);
+        if (read[c] && !to_column(&cols[c], rows, &cc[c])) {
+            return 0;
+        }
+    }
+    if (text[0] < 0 || text[1] < 0 ||
+        (cc[0].kind != IDX_COL_INT32 && cc[0].kind != IDX_COL_INT64) || cc[0].def) {
+        return 0;
+    }
+    idx_text_codes codes[2];
+    for (int i = 0; i < 2; i++) {
+        int32_t k = cc[text[i]].kind;
+        if (k != IDX_COL_TEXT && k != IDX_COL_FIXED && k != IDX_COL_NULL) {
+            return 0;
+        }
+    }
+    *st = dict_build(&dicts[0], &cc[text[0]], rows, &codes[0], err);
+    if (*st == ARD_OK) {
+        *st = dict_build(&dicts[1], &cc[text[1]], rows, &codes[1], err);
+    }
+    if (*st == ARD_OK) {
+        ard__cat_tids_add_rows(tids, &cc[0], &codes[0], rows);
+        *st = ard__cat_summary_add_rows(summary, cc, &codes[0], &codes[1], rows, err);
+    }
+    return 1;
+}
+
+/* Adds a row group's rows to the file's aggregates and the linkage's TARGETID lists, in row order:
+ * from the columns given whole (unless `plain`), else row by row, converting only the columns they
+ * read. Reads the decoded columns only (the sender may read them meanwhile). */
 static ard_status aggregate_group(idx_cat_tids *tids, const ard_parquet_file *pq, int32_t rg,
                                   const cat_col *cols, int64_t file_id, idx_cat_summary *summary,
-                                  ard_error *err) {
+                                  text_dict dicts[2], int plain, ard_error *err) {
+    ard_status st = ARD_OK;
+    if (!plain && aggregate_columns(tids, pq, rg, cols, summary, dicts, &st, err)) {
+        return st;
+    }
     uint8_t read[CAT_MAX] = {0};
     ard__cat_summary_columns(read);
     ard__cat_tids_columns(read);
@@ -246,6 +507,8 @@ typedef struct cat_loader {
     ard_error err;
     ard_status agg_st; /* of its aggregates (reported when the send succeeded) */
     ard_error agg_err;
+    int plain;          /* ARD_CATALOG_PLAIN set: the row-by-row paths only (tests compare them) */
+    text_dict dicts[2]; /* the aggregating thread's class and spectype codes */
 } cat_loader;
 
 /* The unit after (item, rg) into u (its pq NULL when there is none). */
@@ -329,7 +592,7 @@ static void loader_task(void *arg, int64_t i, int thread_id) {
     int rows = u->st == ARD_OK && u->rg < ard_parquet_metadata(u->pq)->num_row_groups;
     if (i == 1) {
         l->agg_st = rows ? aggregate_group(l->idx->cat_tids, u->pq, u->rg, u->cols, it->new_id,
-                                           l->summary, &l->agg_err)
+                                           l->summary, l->dicts, l->plain, &l->agg_err)
                          : ARD_OK;
         if (l->units[1].pq) {
             unit_decode(&l->units[1]);
@@ -340,7 +603,7 @@ static void loader_task(void *arg, int64_t i, int thread_id) {
     if (u->st != ARD_OK) {
         l->err = u->err;
     } else if (rows) {
-        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, &l->err);
+        l->st = load_group(l->idx, u->pq, u->rg, u->cols, it->new_id, l->plain, &l->err);
     }
 }
 
@@ -357,6 +620,7 @@ static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ar
     l->items = items;
     l->count = count;
     l->galaxy_rows = galaxy_rows;
+    l->plain = getenv("ARD_CATALOG_PLAIN") != NULL;
     next_unit(l, 0, -1, &l->units[0]);
     ard_error_init(&l->err);
     if (pool) {
@@ -401,6 +665,8 @@ static ard_status load_files(ard_index *idx, sync_item *items, int64_t count, ar
     }
     unit_free(&l->units[0]);
     unit_free(&l->units[1]);
+    dict_free(&l->dicts[0]);
+    dict_free(&l->dicts[1]);
     ard_free(l);
     return st;
 }

@@ -527,6 +527,7 @@ int main(void) {
         BOTH(test_catalog_duplicates),
         BOTH(test_catalog_fresh_same),
         BOTH(test_catalog_decode_ahead),
+        BOTH(test_catalog_columns_same),
     };
     const char *filter = getenv("ARD_TEST_FILTER");
     if (filter && *filter) {

@@ -71,6 +71,7 @@ void test_result_run_ids(void **state);
 void test_catalog_duplicates(void **state);
 void test_catalog_fresh_same(void **state);
 void test_catalog_decode_ahead(void **state);
+void test_catalog_columns_same(void **state);
 /* ti_pixel_stats.c */
 void test_pixel_stats_sync(void **state);
 void test_pixel_stats_malformed(void **state);

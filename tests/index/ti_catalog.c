@@ -1,7 +1,7 @@
 /* The catalog load into an empty galaxies (one window, the primary key built once at the end on
  * PostgreSQL): a duplicate TARGETID in a later file fails only that file, the key is there after
  * every load, and a fresh load holds exactly what a file-by-file load holds; decoding ahead on a
- * second thread loads what the plain path loads. */
+ * second thread loads what the plain path loads, and so do rows sent column by column. */
 #include "ti.h"
 
 #include "ard/parquet_write.h"
@@ -265,4 +265,245 @@ void test_catalog_decode_ahead(void **state) {
         snprintf(path, sizeof path, "%s/catalog/zcatalog-0006.parquet", env->dir);
         write_catalog(path, 39800000000000ll + 97, 1, 5);
     }
+}
+
+/* Sets bit i of an Arrow-style validity bitmap to v. */
+static void set_valid(uint8_t *bits, int64_t i, int v) {
+    bits[i / 8] = (uint8_t)(v ? bits[i / 8] | (1u << (i % 8)) : bits[i / 8] & ~(1u << (i % 8)));
+}
+
+/* Text value k of the awkward string column: NULL every 9th, empty, a 70,000-byte value (more
+ * than a COPY chunk), an embedded NUL, COPY's and SQL's special characters, UTF-8. */
+static size_t awkward_text(int64_t k, char *out) {
+    static const char *const small[] = {"GALAXY", "", "a\tb\\c\nd\re", "\xc3\xa9toile 'q'", "x"};
+    if (k % 41 == 7) {
+        memset(out, 'L', 70000);
+        out[0] = (char)('A' + k % 26);
+        return 70000;
+    }
+    if (k % 13 == 5) {
+        memcpy(out, "ab\0cd", 5); /* both paths keep "ab" (text ends at a NUL) */
+        return 5;
+    }
+    const char *s = small[k % 5];
+    memcpy(out, s, strlen(s));
+    return strlen(s);
+}
+
+/* A catalog file of the given row groups covering every decoded shape the column path reads:
+ * FLOAT and DOUBLE with NaN, infinities, -0 and subnormals; INT32 and INT64 extremes; BOOLEAN;
+ * an optional column without nulls in some row groups; strings NULL, empty, long, with a NUL;
+ * FIXED_LEN_BYTE_ARRAY with NULs; PROGRAM absent. bad_healpix: HEALPIX as text (no direct path:
+ * the row path's error); null_id: TARGETID optional with one NULL (the row path's error). */
+static void write_awkward_catalog(const char *path, int64_t first, const int32_t *groups,
+                                  int32_t num_groups, int bad_healpix, int null_id) {
+    ard_error e;
+    ard_error_init(&e);
+    ard_pq_schema_builder *sb = NULL;
+    ard_pq_logical str = {0};
+    str.kind = ARD_PQ_LT_STRING;
+    assert_int_equal(ard_pq_schema_new(&sb, &e), ARD_OK);
+    ard_pq_repetition opt = ARD_PQ_OPTIONAL, req = ARD_PQ_REQUIRED;
+    ard_pq_schema_add_column(sb, "TARGETID", ARD_PQ_INT64, null_id ? opt : req, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "TARGET_RA", ARD_PQ_FLOAT, opt, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "TARGET_DEC", ARD_PQ_DOUBLE, req, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "Z", ARD_PQ_DOUBLE, opt, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "ZWARN", ARD_PQ_INT32, opt, NULL, 0, NULL, &e);
+    if (bad_healpix) {
+        ard_pq_schema_add_column(sb, "HEALPIX", ARD_PQ_BYTE_ARRAY, opt, &str, 0, NULL, &e);
+    } else {
+        ard_pq_schema_add_column(sb, "HEALPIX", ARD_PQ_INT64, opt, NULL, 0, NULL, &e);
+    }
+    ard_pq_schema_add_column(sb, "DESI_TARGET", ARD_PQ_BOOLEAN, opt, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "BGS_TARGET", ARD_PQ_INT64, req, NULL, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "SPECTYPE", ARD_PQ_BYTE_ARRAY, opt, &str, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "SUBTYPE", ARD_PQ_FIXED_LEN_BYTE_ARRAY, opt, NULL, 4, NULL, &e);
+    ard_pq_schema_add_column(sb, "SURVEY", ARD_PQ_BYTE_ARRAY, req, &str, 0, NULL, &e);
+    ard_pq_schema_add_column(sb, "TARGET_CLASS", ARD_PQ_BYTE_ARRAY, opt, &str, 0, NULL, &e);
+    ard_pq_writer *w = NULL;
+    assert_int_equal(ard_pq_writer_open(path, sb, NULL, &w, &e), ARD_OK);
+    ard_pq_schema_free(sb);
+    int32_t max = 0;
+    for (int32_t g = 0; g < num_groups; g++) {
+        max = groups[g] > max ? groups[g] : max;
+    }
+    size_t n = (size_t)max + 1;
+    int64_t *ids = calloc(n, 8), *hp = calloc(n, 8), *bgs = calloc(n, 8);
+    float *ra = calloc(n, 4);
+    double *dec = calloc(n, 8), *z = calloc(n, 8);
+    int32_t *zwarn = calloc(n, 4);
+    uint8_t *desi = calloc(n, 1), *sub = calloc(n, 4), *valid[8];
+    int64_t *off[3];
+    char *text[3];
+    for (int i = 0; i < 8; i++) {
+        valid[i] = calloc(n / 8 + 1, 1);
+        assert_non_null(valid[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        off[i] = calloc(n + 1, 8);
+        text[i] = calloc(n * 24 + 70000 * (n / 41 + 1), 1);
+        assert_true(off[i] && text[i]);
+    }
+    assert_true(ids && hp && bgs && ra && dec && z && zwarn && desi && sub);
+    int64_t k = 0;
+    for (int32_t g = 0; g < num_groups; g++) {
+        int64_t at[3] = {0, 0, 0};
+        for (int32_t i = 0; i < groups[g]; i++, k++) {
+            static const double odd[] = {-0.0, INFINITY, -INFINITY, 4.9e-324, 1e308, 0.1};
+            ids[i] = first + k;
+            set_valid(valid[0], i, !(null_id && k == 3));
+            ra[i] = k % 6 == 1   ? NAN
+                    : k % 6 == 2 ? -0.0f
+                    : k % 6 == 3 ? INFINITY
+                                 : 1e-40f * (float)(k % 1000);
+            set_valid(valid[1], i, k % 10 != 4);
+            dec[i] = k % 4 == 0 ? NAN : odd[k % 6] * (k % 3 ? 1 : -1);
+            z[i] = k % 11 == 0 ? NAN : 0.01 * (double)(k % 350);
+            set_valid(valid[2], i, k % 7 != 0);
+            zwarn[i] = k % 3 == 0 ? INT32_MIN : k % 3 == 1 ? INT32_MAX : (int32_t)k;
+            set_valid(valid[3], i, k % 4 != 1);
+            hp[i] = k * 7919;
+            set_valid(valid[4], i, g % 2 == 0 || k % 5 != 0); /* even groups: no NULL */
+            desi[i] = (uint8_t)(k % 3 == 0);
+            set_valid(valid[5], i, k % 8 != 2);
+            bgs[i] = k % 2 ? INT64_MAX - k : INT64_MIN + k;
+            memcpy(sub + 4 * i, k % 3 == 0 ? "A\0BC" : k % 3 == 1 ? "\0\0\0\0" : "WXYZ", 4);
+            set_valid(valid[6], i, k % 6 != 5);
+            set_valid(valid[7], i, k % 9 != 0);
+            for (int c = 0; c < 3; c++) {
+                off[c][i] = at[c];
+                if (c == 0) {
+                    at[c] += (int64_t)awkward_text(k, text[c] + at[c]);
+                } else {
+                    const char *s = c == 1 ? (k % 2 ? "main" : "sv3") : (k % 3 ? "LRG" : "");
+                    if (c == 1 && bad_healpix) {
+                        s = "12x";
+                    }
+                    memcpy(text[c] + at[c], s, strlen(s));
+                    at[c] += (int64_t)strlen(s);
+                }
+            }
+        }
+        for (int c = 0; c < 3; c++) {
+            off[c][groups[g]] = at[c];
+        }
+        int32_t rows = groups[g];
+        const uint8_t *idv = null_id ? valid[0] : NULL;
+        assert_int_equal(ard_pq_writer_write_column(w, 0, ids, idv, rows, &e), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 1, ra, valid[1], rows, &e), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 2, dec, NULL, rows, &e), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 3, z, valid[2], rows, &e), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 4, zwarn, valid[3], rows, &e), ARD_OK);
+        if (bad_healpix) {
+            assert_int_equal(ard_pq_writer_write_binary(w, 5, off[1], (const uint8_t *)text[1],
+                                                        valid[4], rows, &e),
+                             ARD_OK);
+        } else {
+            assert_int_equal(ard_pq_writer_write_column(w, 5, hp, valid[4], rows, &e), ARD_OK);
+        }
+        assert_int_equal(ard_pq_writer_write_column(w, 6, desi, valid[5], rows, &e), ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 7, bgs, NULL, rows, &e), ARD_OK);
+        assert_int_equal(
+            ard_pq_writer_write_binary(w, 8, off[0], (const uint8_t *)text[0], valid[7], rows, &e),
+            ARD_OK);
+        assert_int_equal(ard_pq_writer_write_column(w, 9, sub, valid[6], rows, &e), ARD_OK);
+        assert_int_equal(
+            ard_pq_writer_write_binary(w, 10, off[1], (const uint8_t *)text[1], NULL, rows, &e),
+            ARD_OK);
+        assert_int_equal(
+            ard_pq_writer_write_binary(w, 11, off[2], (const uint8_t *)text[2], valid[1], rows, &e),
+            ARD_OK);
+        assert_int_equal(ard_pq_writer_end_row_group(w, &e), ARD_OK);
+    }
+    assert_int_equal(ard_pq_writer_close(w, &e), ARD_OK);
+    free(ids);
+    free(hp);
+    free(bgs);
+    free(ra);
+    free(dec);
+    free(z);
+    free(zwarn);
+    free(desi);
+    free(sub);
+    for (int i = 0; i < 8; i++) {
+        free(valid[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        free(off[i]);
+        free(text[i]);
+    }
+}
+
+/* The rows sent column by column (PostgreSQL's binary COPY rendered from the decoded columns) and
+ * the aggregates and linkage lists added from the columns (text as codes) load exactly what the
+ * row-by-row paths (ARD_CATALOG_PLAIN) load, with one thread and two, on both backends: awkward
+ * values in uneven row groups (1, a block of 256 and one more, more than a COPY chunk of text),
+ * then files that only the row path can send, and their errors. */
+void test_catalog_columns_same(void **state) {
+    TI_ENV(state);
+    char path[600];
+    static const int32_t groups_a[] = {300, 1, 257, 600}, groups_b[] = {256, 5};
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0002.parquet", env->dir);
+    write_awkward_catalog(path, 39800000000000ll, groups_a, 4, 0, 0);
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0003.parquet", env->dir);
+    write_awkward_catalog(path, 39810000000000ll, groups_b, 2, 0, 0);
+    for (int round = 0; round < 2; round++) {
+        row_hash want[5], got[5];
+        ard_sync_report rp, rc;
+        for (int pass = 0; pass < 4; pass++) {
+            int plain = pass % 2 == 0;
+            if (plain) {
+                setenv("ARD_CATALOG_PLAIN", "1", 1);
+            } else {
+                unsetenv("ARD_CATALOG_PLAIN");
+            }
+            ti_drop_index(env);
+            ard_sync_options o = {0};
+            o.quiet = 1;
+            o.threads = 1 + pass / 2;
+            ti_sync(env, &o, plain ? &rp : &rc);
+            load_digest(env, plain ? want : got);
+            if (!plain) {
+                assert_int_equal(rc.galaxy_rows, rp.galaxy_rows);
+                assert_int_equal(rc.files_failed, rp.files_failed);
+                assert_string_equal(rc.first_error, rp.first_error);
+                for (int i = 0; i < 5; i++) {
+                    assert_int_equal(got[i].rows, want[i].rows);
+                    assert_true(got[i].h == want[i].h);
+                }
+            }
+        }
+        unsetenv("ARD_CATALOG_PLAIN");
+        /* round 1's text HEALPIX: SQLite keeps it (column affinity), PostgreSQL refuses it */
+        int refused = env->pg && round;
+        assert_int_equal(rp.files_failed, refused);
+        assert_int_equal(rp.galaxy_rows, (int64_t)env->gen.tiles * env->gen.rows +
+                                             env->gen.extra_galaxies + 1158 + 261 +
+                                             (round && !refused ? 261 : 0));
+        /* round 1: HEALPIX as text (no direct path): the row path's error on both */
+        snprintf(path, sizeof path, "%s/catalog/zcatalog-0004.parquet", env->dir);
+        write_awkward_catalog(path, 39820000000000ll, groups_b, 2, 1, 0);
+    }
+    /* a NULL TARGETID fails the sync with the same error on both paths */
+    snprintf(path, sizeof path, "%s/catalog/zcatalog-0005.parquet", env->dir);
+    write_awkward_catalog(path, 39830000000000ll, groups_b, 2, 0, 1);
+    char msg[2][512];
+    for (int plain = 0; plain < 2; plain++) {
+        if (plain) {
+            setenv("ARD_CATALOG_PLAIN", "1", 1);
+        }
+        ti_drop_index(env);
+        ard_index *idx = ti_open(env, 0);
+        ard_error err;
+        ard_error_init(&err);
+        ard_sync_options o = {0};
+        o.quiet = 1;
+        ard_sync_report rep;
+        assert_int_equal(ard_index_sync(idx, env->dir, &o, &rep, &err), ARD_ECORRUPT);
+        snprintf(msg[plain], sizeof msg[plain], "%s", err.msg);
+        ard_index_close(idx);
+        unsetenv("ARD_CATALOG_PLAIN");
+    }
+    assert_non_null(strstr(msg[0], "TARGETID is null"));
+    assert_string_equal(msg[0], msg[1]);
 }
