@@ -203,6 +203,29 @@ ARD_API void ard_atomic_direct_io(ard_atomic_file *f);
 /* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback); waits
  * for the units in flight. */
 ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
+/* A batch of atomic files committed in the background (a survey's tiles): commit of a file in a
+ * batch returns once the file is handed to its I/O thread (one is started at commit for a file
+ * that has none), which writes what is queued and the tail, fdatasyncs the temporary (its bytes and
+ * size durable), and only then renames it into place. So no file of a batch is renamed before its
+ * bytes are durable, and the caller makes the next file meanwhile. A file that already failed (a
+ * unit's write) is removed and its commit returns the error, as without a batch. At most
+ * max_pending files (>= 1) are in flight: a commit beyond that waits for one to finish (memory:
+ * up to 3 units of 4 MiB per pending O_DIRECT file). Thread-safe: files of one batch may be
+ * committed from several threads. */
+typedef struct ard_atomic_batch ard_atomic_batch;
+ARD_API ard_status ard_atomic_batch_new(int32_t max_pending, ard_atomic_batch **out,
+                                        ard_error *err);
+/* Puts f in batch b (call before commit; defer_sync is ignored for it). */
+ARD_API void ard_atomic_in_batch(ard_atomic_file *f, ard_atomic_batch *b);
+/* Adds `dir` (and every directory above it) to those finish fsyncs: for directories the caller
+ * created whose files are durable already (written without the batch). */
+ARD_API void ard_atomic_batch_add_dir(ard_atomic_batch *b, const char *dir);
+/* Waits for every commit handed to b, fsyncs the directory of each renamed file and every
+ * directory above it (so directories a writer created are durable too; ".." of a relative path's
+ * first component is "."), frees b (also on failure; accepts NULL) and returns the first failure:
+ * a write, fdatasync or rename (ARD_EIO / ARD_ENOENT, naming the file and its temporary, which is
+ * removed; that file never appears) or a directory fsync. Call it once, after the last commit. */
+ARD_API ard_status ard_atomic_batch_finish(ard_atomic_batch *b, ard_error *err);
 /* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */

@@ -260,6 +260,7 @@ typedef struct atomic_async {
     int head;                       /* the oldest queued unit */
     int queued;                     /* units queued or being written */
     int stop;      /* no unit will follow: the thread exits once the queue is empty */
+    int commit;    /* with stop: the thread then commits the file into its batch (finish_file) */
     int discard;   /* abort: queued units are dropped, not written */
     ard_status st; /* the first failed write (later units are dropped) */
     ard_error err;
@@ -285,6 +286,23 @@ struct ard_atomic_file {
     atomic_async *async;  /* the I/O thread, NULL before the first full unit or if none started */
     int async_tried;      /* a start was attempted (a failed start leaves writes synchronous) */
     int joined;           /* the I/O thread has exited */
+    ard_atomic_batch *batch; /* committed in the background (ard_atomic_in_batch), else NULL */
+    ard_status batch_st;     /* a batched commit's outcome, set by its thread */
+    ard_error batch_err;
+    int batch_done; /* the thread has finished the commit (read and written under the batch's lock) */
+};
+
+struct ard_atomic_batch {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* a batched commit finished */
+    int32_t max_pending;
+    ard_atomic_file **pending; /* handed to their threads, not yet reaped */
+    int64_t n_pending, cap_pending;
+    int64_t running; /* of them, commits not finished */
+    char **dirs;     /* directories to fsync at finish (renamed files' and those above) */
+    int64_t n_dirs, cap_dirs;
+    ard_status st; /* the first failure */
+    ard_error err;
 };
 
 static void async_free(atomic_async *a) {
@@ -494,6 +512,8 @@ static uint8_t *aligned_in(uint8_t *raw) {
 
 // ---- the I/O thread of an O_DIRECT file ----
 
+static void commit_on_thread(ard_atomic_file *f);
+
 static void *async_main(void *arg) {
     ard_atomic_file *f = arg;
     atomic_async *a = f->async;
@@ -519,16 +539,21 @@ static void *async_main(void *arg) {
         a->queued--;
         pthread_cond_broadcast(&a->cond);
     }
+    int commit = a->commit;
     pthread_mutex_unlock(&a->lock);
+    if (commit) {
+        commit_on_thread(f);
+    }
     return NULL;
 }
 
-/* Starts f's I/O thread (f->buf, a full unit buffer, becomes its first unit); without memory or a
- * thread f stays synchronous. */
-static void async_start(ard_atomic_file *f) {
+/* Starts f's I/O thread: with `ring`, f->buf (a full unit buffer) becomes its first unit and the
+ * other unit buffers are allocated; without, the thread only commits (a batched file that never
+ * filled a unit). Without memory or a thread f stays synchronous. */
+static void async_start(ard_atomic_file *f, int ring) {
     f->async_tried = 1;
     atomic_async *a = ard_calloc(1, sizeof *a);
-    if (!a || f->buf_cap != ATOMIC_UNIT) {
+    if (!a || (ring && f->buf_cap != ATOMIC_UNIT)) {
         ard_free(a);
         return;
     }
@@ -536,7 +561,7 @@ static void async_start(ard_atomic_file *f) {
     pthread_cond_init(&a->cond, NULL);
     a->raw[0] = f->buf_raw;
     a->unit[0] = f->buf;
-    for (int i = 1; i < ATOMIC_ASYNC_UNITS; i++) {
+    for (int i = 1; ring && i < ATOMIC_ASYNC_UNITS; i++) {
         a->raw[i] = ard_malloc(ATOMIC_UNIT + ATOMIC_DIRECT_ALIGN);
         if (!a->raw[i]) {
             async_free(a);
@@ -596,7 +621,7 @@ static ard_status async_join(ard_atomic_file *f, int discard, ard_error *err) {
 /* Hands the full unit in f->buf on: to the I/O thread of an O_DIRECT file, else written here. */
 static ard_status unit_full(ard_atomic_file *f, ard_error *err) {
     if (f->direct_asked && !f->async_tried) {
-        async_start(f);
+        async_start(f, 1);
     }
     return f->async ? async_queue(f, err) : flush_gathered(f, err);
 }
@@ -745,39 +770,275 @@ static ard_status write_tail(ard_atomic_file *f, ard_error *err) {
     return st;
 }
 
-ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
-    ard_status st = async_join(f, 0, err);
-    if (st == ARD_OK) {
-        st = write_tail(f, err);
-    }
+/* The end of a commit: the tail, the sync (0 none, 1 fsync, 2 fdatasync), close and rename. On
+ * failure the temporary is left for the caller to remove. */
+static ard_status finish_file(ard_atomic_file *f, int sync, ard_error *err) {
+    ard_status st = write_tail(f, err);
     if (st != ARD_OK) {
-        goto fail;
+        return st;
     }
-    int fault = f->defer_sync ? 0 : ard__io_fault(ARD_IO_FSYNC, NULL);
-    if (!f->defer_sync && (fault || fsync(f->fd) != 0)) {
-        st = ard_error_set_errno(err, ARD_EIO, fault ? fault : errno,
-                                 "%s: fsync of temporary file %s", f->final_path, f->tmp_path);
-        goto fail;
+    int fault = sync ? ard__io_fault(ARD_IO_FSYNC, NULL) : 0;
+    if (sync && (fault || (sync == 2 ? fdatasync(f->fd) : fsync(f->fd)) != 0)) {
+        return ard_error_set_errno(err, ARD_EIO, fault ? fault : errno,
+                                   "%s: %s of temporary file %s", f->final_path,
+                                   sync == 2 ? "fdatasync" : "fsync", f->tmp_path);
     }
     int rc = close(f->fd);
     f->fd = -1;
     if (rc != 0) {
-        st = ard_error_set_errno(err, ARD_EIO, errno, "%s: close of temporary file %s",
-                                 f->final_path, f->tmp_path);
-        goto fail;
+        return ard_error_set_errno(err, ARD_EIO, errno, "%s: close of temporary file %s",
+                                   f->final_path, f->tmp_path);
     }
     fault = ard__io_fault(ARD_IO_RENAME, NULL);
     if (fault || rename(f->tmp_path, f->final_path) != 0) {
         int e = fault ? fault : errno;
-        st = ard_error_set_errno(err, open_status(e), e, "%s: rename from %s", f->final_path,
-                                 f->tmp_path);
-        goto fail;
+        return ard_error_set_errno(err, open_status(e), e, "%s: rename from %s", f->final_path,
+                                   f->tmp_path);
+    }
+    return ARD_OK;
+}
+
+// ---- batched commits ----
+
+/* Adds dir and the directories above it to b's list (each once); ENOMEM becomes b's failure. */
+static void batch_add_dirs(ard_atomic_batch *b, const char *dir) {
+    char *d = ard_strdup(dir);
+    pthread_mutex_lock(&b->lock);
+    while (d) {
+        int64_t i = 0;
+        while (i < b->n_dirs && strcmp(b->dirs[i], d) != 0) {
+            i++;
+        }
+        if (i < b->n_dirs) {
+            break; /* listed, and so is everything above it */
+        }
+        if (b->n_dirs == b->cap_dirs) {
+            int64_t cap = b->cap_dirs ? 2 * b->cap_dirs : 16;
+            char **grown = ard_realloc(b->dirs, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                ard_free(d);
+                d = NULL;
+                break;
+            }
+            b->dirs = grown;
+            b->cap_dirs = cap;
+        }
+        if (!(b->dirs[b->n_dirs] = ard_strdup(d))) {
+            ard_free(d);
+            d = NULL;
+            break;
+        }
+        b->n_dirs++;
+        char *slash = strrchr(d, '/');
+        if (!slash && strcmp(d, ".") == 0) {
+            break;
+        }
+        if (!slash) {
+            d[0] = '.'; /* a relative path's first directory lives in "." */
+            d[1] = '\0';
+        } else if (slash == d && d[1] == '\0') {
+            break; /* "/" */
+        } else {
+            slash[slash == d] = '\0'; /* "/x" -> "/", "a/b" -> "a" */
+        }
+    }
+    if (!d && b->st == ARD_OK) {
+        b->st = ard_error_set(&b->err, ARD_ENOMEM, "%s: out of memory listing directories to sync",
+                              dir);
+    }
+    ard_free(d);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* The thread's end of a batched commit: what is queued is written (or failed), then the tail,
+ * fdatasync and rename; a failure removes the temporary. */
+static void commit_on_thread(ard_atomic_file *f) {
+    ard_atomic_batch *b = f->batch;
+    ard_error e;
+    ard_error_init(&e);
+    ard_status st = f->async->st;
+    if (st != ARD_OK) {
+        e = f->async->err;
+    } else {
+        st = finish_file(f, 2, &e);
+    }
+    if (st != ARD_OK) {
+        if (f->fd >= 0) {
+            close(f->fd);
+            f->fd = -1;
+        }
+        unlink(f->tmp_path);
+    }
+    pthread_mutex_lock(&b->lock);
+    f->batch_st = st;
+    f->batch_err = e;
+    f->batch_done = 1;
+    b->running--;
+    if (st != ARD_OK && b->st == ARD_OK) {
+        b->st = st;
+        b->err = e;
+    }
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Joins and frees b's finished files (with `all`, after waiting for every one), listing the
+ * directories of the renamed ones. */
+static void batch_reap(ard_atomic_batch *b, int all) {
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        while (all && b->running > 0) {
+            pthread_cond_wait(&b->cond, &b->lock);
+        }
+        ard_atomic_file *f = NULL;
+        for (int64_t i = 0; i < b->n_pending && !f; i++) {
+            if (b->pending[i]->batch_done) {
+                f = b->pending[i];
+                b->pending[i] = b->pending[--b->n_pending];
+            }
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (!f) {
+            return;
+        }
+        pthread_join(f->async->thread, NULL);
+        f->joined = 1;
+        if (f->batch_st == ARD_OK) {
+            batch_add_dirs(b, f->dir_path);
+        }
+        atomic_free(f);
+    }
+}
+
+/* Commits f in the caller's thread, durable as a batched commit (no I/O thread could be had). */
+static ard_status commit_here(ard_atomic_file *f, ard_error *err) {
+    ard_status st = async_join(f, 0, err);
+    st = st ? st : finish_file(f, 2, err);
+    if (st != ARD_OK) {
+        ard_atomic_abort(f);
+        return st;
+    }
+    batch_add_dirs(f->batch, f->dir_path);
+    atomic_free(f);
+    return ARD_OK;
+}
+
+static ard_status commit_batched(ard_atomic_file *f, ard_error *err) {
+    ard_atomic_batch *b = f->batch;
+    if (!f->async_tried) {
+        async_start(f, 0);
+    }
+    atomic_async *a = f->async;
+    if (!a) {
+        return commit_here(f, err);
+    }
+    pthread_mutex_lock(&a->lock); /* a unit already failed: as without a batch */
+    ard_status st = a->st;
+    if (st != ARD_OK && err) {
+        *err = a->err;
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (st != ARD_OK) {
+        ard_atomic_abort(f);
+        return st;
+    }
+    batch_reap(b, 0);
+    pthread_mutex_lock(&b->lock);
+    while (b->running >= b->max_pending) {
+        pthread_cond_wait(&b->cond, &b->lock);
+    }
+    int listed = 0;
+    if (b->n_pending == b->cap_pending) {
+        int64_t cap = b->cap_pending ? 2 * b->cap_pending : 8;
+        ard_atomic_file **grown = ard_realloc(b->pending, (size_t)cap * sizeof *grown);
+        if (grown) {
+            b->pending = grown;
+            b->cap_pending = cap;
+        }
+    }
+    if (b->n_pending < b->cap_pending) {
+        b->pending[b->n_pending++] = f;
+        b->running++;
+        listed = 1;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (!listed) {
+        return commit_here(f, err);
+    }
+    pthread_mutex_lock(&a->lock);
+    a->commit = 1;
+    a->stop = 1;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return ARD_OK;
+}
+
+ard_status ard_atomic_batch_new(int32_t max_pending, ard_atomic_batch **out, ard_error *err) {
+    *out = NULL;
+    if (max_pending < 1) {
+        return ard_error_set(err, ARD_EINVAL, "atomic batch: max_pending %d < 1", (int)max_pending);
+    }
+    ard_atomic_batch *b = ard_calloc(1, sizeof *b);
+    if (!b) {
+        return ard_error_set(err, ARD_ENOMEM, "atomic batch: out of memory");
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, NULL);
+    b->max_pending = max_pending;
+    ard_error_init(&b->err);
+    *out = b;
+    return ARD_OK;
+}
+
+void ard_atomic_in_batch(ard_atomic_file *f, ard_atomic_batch *b) {
+    f->batch = b;
+}
+
+void ard_atomic_batch_add_dir(ard_atomic_batch *b, const char *dir) {
+    batch_add_dirs(b, dir);
+}
+
+ard_status ard_atomic_batch_finish(ard_atomic_batch *b, ard_error *err) {
+    if (!b) {
+        return ARD_OK;
+    }
+    batch_reap(b, 1);
+    ard_status st = b->st;
+    if (st != ARD_OK && err) {
+        *err = b->err;
+    }
+    for (int64_t i = 0; i < b->n_dirs; i++) {
+        ard_error e;
+        ard_error_init(&e);
+        ard_status s = fsync_dir(b->dirs[i], b->dirs[i], &e);
+        if (s != ARD_OK && st == ARD_OK) {
+            st = s;
+            if (err) {
+                *err = e;
+            }
+        }
+        ard_free(b->dirs[i]);
+    }
+    ard_free(b->dirs);
+    ard_free(b->pending);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cond);
+    ard_free(b);
+    return st;
+}
+
+ard_status ard_atomic_commit(ard_atomic_file *f, ard_error *err) {
+    if (f->batch) {
+        return commit_batched(f, err);
+    }
+    ard_status st = async_join(f, 0, err);
+    st = st ? st : finish_file(f, f->defer_sync ? 0 : 1, err);
+    if (st != ARD_OK) {
+        ard_atomic_abort(f);
+        return st;
     }
     st = f->defer_sync ? ARD_OK : fsync_dir(f->dir_path, f->final_path, err);
     atomic_free(f);
-    return st;
-fail:
-    ard_atomic_abort(f);
     return st;
 }
 
