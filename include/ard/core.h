@@ -210,12 +210,14 @@ ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
  * bytes are durable, and the caller makes the next file meanwhile. A file that already failed (a
  * unit's write) is removed and its commit returns the error, as without a batch. At most
  * max_pending files (>= 1) are in flight: a commit beyond that waits for one to finish (memory:
- * up to 3 units of 4 MiB per pending O_DIRECT file). Thread-safe: files of one batch may be
- * committed from several threads. */
+ * up to 3 units of 4 MiB per pending O_DIRECT file). The unit buffers of finished files are kept
+ * for the next files of the batch (at most 16, 64 MiB; freed by finish): a fresh buffer costs a
+ * page fault per 4 KiB. Thread-safe: files of one batch may be written and committed from several
+ * threads. */
 typedef struct ard_atomic_batch ard_atomic_batch;
 ARD_API ard_status ard_atomic_batch_new(int32_t max_pending, ard_atomic_batch **out,
                                         ard_error *err);
-/* Puts f in batch b (call before commit; defer_sync is ignored for it). */
+/* Puts f in batch b (call before the first write; defer_sync is ignored for it). */
 ARD_API void ard_atomic_in_batch(ard_atomic_file *f, ard_atomic_batch *b);
 /* Adds `dir` (and every directory above it) to those finish fsyncs: for directories the caller
  * created whose files are durable already (written without the batch). */
@@ -224,7 +226,8 @@ ARD_API void ard_atomic_batch_add_dir(ard_atomic_batch *b, const char *dir);
  * directory above it (so directories a writer created are durable too; ".." of a relative path's
  * first component is "."), frees b (also on failure; accepts NULL) and returns the first failure:
  * a write, fdatasync or rename (ARD_EIO / ARD_ENOENT, naming the file and its temporary, which is
- * removed; that file never appears) or a directory fsync. Call it once, after the last commit. */
+ * removed; that file never appears) or a directory fsync. Call it once, after every file of the
+ * batch was committed or aborted. */
 ARD_API ard_status ard_atomic_batch_finish(ard_atomic_batch *b, ard_error *err);
 /* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
