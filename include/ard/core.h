@@ -203,14 +203,17 @@ ARD_API void ard_atomic_direct_io(ard_atomic_file *f);
 /* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback); waits
  * for the units in flight. */
 ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
-/* A batch of atomic files committed in the background (a survey's tiles): commit of a file in a
- * batch returns once the file is handed to its I/O thread (one is started at commit for a file
- * that has none), which writes what is queued and the tail, fdatasyncs the temporary (its bytes and
- * size durable), and only then renames it into place. So no file of a batch is renamed before its
+/* A batch of atomic files committed in the background (a survey's tiles): commit of a file that has
+ * an I/O thread (ard_atomic_direct_io, at least one full unit) returns once the file is handed to
+ * that thread, which writes what is queued and the tail, fdatasyncs the temporary (its bytes and
+ * size durable) and only then renames it into place; a file without one (smaller than a unit, or
+ * buffered) is written and closed at commit and renamed by finish after one syncfs of its file
+ * system (one journal commit for many small files). So no file of a batch is renamed before its
  * bytes are durable, and the caller makes the next file meanwhile. A file that already failed (a
  * unit's write) is removed and its commit returns the error, as without a batch. At most
- * max_pending files (>= 1) are in flight: a commit beyond that waits for one to finish (memory:
- * up to 3 units of 4 MiB per pending O_DIRECT file). The unit buffers of finished files are kept
+ * max_pending files (>= 1) hold their buffers while their last bytes go out (memory: up to 3 units
+ * of 4 MiB per O_DIRECT file), and at most 64 commits run at once (concurrent syncs share the file
+ * system's journal commits: many small files need many at once); a commit beyond either waits. The unit buffers of finished files are kept
  * for the next files of the batch (at most 16, 64 MiB; freed by finish): a fresh buffer costs a
  * page fault per 4 KiB. Thread-safe: files of one batch may be written and committed from several
  * threads. */
@@ -225,7 +228,7 @@ ARD_API void ard_atomic_batch_add_dir(ard_atomic_batch *b, const char *dir);
 /* Waits for every commit handed to b, fsyncs the directory of each renamed file and every
  * directory above it (so directories a writer created are durable too; ".." of a relative path's
  * first component is "."), frees b (also on failure; accepts NULL) and returns the first failure:
- * a write, fdatasync or rename (ARD_EIO / ARD_ENOENT, naming the file and its temporary, which is
+ * a write, fdatasync, syncfs or rename (ARD_EIO / ARD_ENOENT, naming the file and its temporary, which is
  * removed; that file never appears) or a directory fsync. Call it once, after every file of the
  * batch was committed or aborted. */
 ARD_API ard_status ard_atomic_batch_finish(ard_atomic_batch *b, ard_error *err);
