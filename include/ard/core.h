@@ -203,6 +203,35 @@ ARD_API void ard_atomic_direct_io(ard_atomic_file *f);
 /* Bytes written with O_DIRECT so far (0 without ard_atomic_direct_io or after a fallback); waits
  * for the units in flight. */
 ARD_API int64_t ard_atomic_direct_bytes(const ard_atomic_file *f);
+/* A batch of atomic files committed in the background (a survey's tiles): commit of a file that has
+ * an I/O thread (ard_atomic_direct_io, at least one full unit) returns once the file is handed to
+ * that thread, which writes what is queued and the tail, fdatasyncs the temporary (its bytes and
+ * size durable) and only then renames it into place; a file without one (smaller than a unit, or
+ * buffered) is written and closed at commit and renamed by finish after one syncfs of its file
+ * system (one journal commit for many small files). So no file of a batch is renamed before its
+ * bytes are durable, and the caller makes the next file meanwhile. A file that already failed (a
+ * unit's write) is removed and its commit returns the error, as without a batch. At most
+ * max_pending files (>= 1) hold their buffers while their last bytes go out (memory: up to 3 units
+ * of 4 MiB per O_DIRECT file), and at most 64 commits run at once (concurrent syncs share the file
+ * system's journal commits: many small files need many at once); a commit beyond either waits. The unit buffers of finished files are kept
+ * for the next files of the batch (at most 16, 64 MiB; freed by finish): a fresh buffer costs a
+ * page fault per 4 KiB. Thread-safe: files of one batch may be written and committed from several
+ * threads. */
+typedef struct ard_atomic_batch ard_atomic_batch;
+ARD_API ard_status ard_atomic_batch_new(int32_t max_pending, ard_atomic_batch **out,
+                                        ard_error *err);
+/* Puts f in batch b (call before the first write; defer_sync is ignored for it). */
+ARD_API void ard_atomic_in_batch(ard_atomic_file *f, ard_atomic_batch *b);
+/* Adds `dir` (and every directory above it) to those finish fsyncs: for directories the caller
+ * created whose files are durable already (written without the batch). */
+ARD_API void ard_atomic_batch_add_dir(ard_atomic_batch *b, const char *dir);
+/* Waits for every commit handed to b, fsyncs the directory of each renamed file and every
+ * directory above it (so directories a writer created are durable too; ".." of a relative path's
+ * first component is "."), frees b (also on failure; accepts NULL) and returns the first failure:
+ * a write, fdatasync, syncfs or rename (ARD_EIO / ARD_ENOENT, naming the file and its temporary, which is
+ * removed; that file never appears) or a directory fsync. Call it once, after every file of the
+ * batch was committed or aborted. */
+ARD_API ard_status ard_atomic_batch_finish(ard_atomic_batch *b, ard_error *err);
 /* Flushes the whole file system holding `path` (syncfs). ARD_EIO / ARD_ENOENT naming the path. */
 ARD_API ard_status ard_sync_filesystem(const char *path, ard_error *err);
 /* Deletes the temporary file and frees f; accepts NULL. */

@@ -166,6 +166,10 @@ typedef struct ard_pq_writer_options {
     int32_t direct_io; /* 1: the file's whole 4 MiB units bypass the page cache (O_DIRECT where the
                           file system takes it, see ard_atomic_direct_io): for large files not read
                           back soon. Default 0: buffered. */
+    ard_atomic_batch *commit_batch; /* non-NULL: close hands the file to this batch's background
+                                       commit (ard_atomic_in_batch: durable, then renamed, by its
+                                       I/O thread; failures come from ard_atomic_batch_finish,
+                                       which the caller must call); defer_sync is then ignored */
 } ard_pq_writer_options;
 
 /* Fills `opts` with the defaults above. Never fails; thread-safe. */

@@ -53,7 +53,7 @@ class WriterOptions(ctypes.Structure):
                 ("disable_page_index", c_i32), ("disable_crc", c_i32),
                 ("disable_statistics", c_i32), ("num_kv", c_i32), ("kv_keys", ctypes.POINTER(_cp)),
                 ("kv_values", ctypes.POINTER(_cp)), ("defer_sync", c_i32), ("buffers", _vp),
-                ("direct_io", c_i32)]
+                ("direct_io", c_i32), ("commit_batch", _vp)]
 
 
 NOTICE_FN = ctypes.CFUNCTYPE(None, _vp, _cp)

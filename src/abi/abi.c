@@ -354,6 +354,7 @@ static const abi_field writer_options_fields[] = {
     ABI_FIELD(ard_pq_writer_options, defer_sync),
     ABI_FIELD(ard_pq_writer_options, buffers),
     ABI_FIELD(ard_pq_writer_options, direct_io),
+    ABI_FIELD(ard_pq_writer_options, commit_batch),
 };
 
 static const abi_field rewrite_options_fields[] = {

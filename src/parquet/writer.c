@@ -393,6 +393,9 @@ ard_status ard_pq_writer_open(const char *path, const ard_pq_schema_builder *sch
     if (st == ARD_OK && w->opts.direct_io) {
         ard_atomic_direct_io(w->file);
     }
+    if (st == ARD_OK && w->opts.commit_batch) {
+        ard_atomic_in_batch(w->file, w->opts.commit_batch);
+    }
     if (st == ARD_OK) {
         st = ard__pqw_write_bytes(w, MAGIC, 4, err);
     }

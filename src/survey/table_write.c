@@ -72,6 +72,7 @@ struct ard__tile_writer {
     char *path;
     int64_t width, rows;
     uint8_t *valid; /* FLUX validity of one row group */
+    int batched;    /* committed by an ard_atomic_batch: the file appears later */
     /* ARD_KV_PIXEL_STATS counts per class; slot ARD_CLASS_COUNT holds the OTHER rows */
     int64_t n_rows[ARD_CLASS_COUNT + 1], nulls[ARD_CLASS_COUNT + 1], zeros[ARD_CLASS_COUNT + 1];
 };
@@ -129,7 +130,7 @@ void ard__tile_writer_abort(ard__tile_writer *tw) {
 
 static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const char *source,
                               ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                              ard_error *err) {
+                              ard_atomic_batch *batch, ard_error *err) {
     char grid_text[ARD_GRID_TEXT_MAX];
     ard_pq_schema_builder *sb = NULL;
     ard_status st = ard_grid_format(grid, grid_text, sizeof grid_text, err);
@@ -145,6 +146,7 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
         o.byte_stream_split = 1;
         o.defer_sync = 1; /* the caller syncs the file system once after all tiles */
         o.direct_io = direct_io;
+        o.commit_batch = batch; /* or the batch does, tile by tile (defer_sync is then ignored) */
         o.num_kv = 4;
         o.kv_keys = keys;
         o.kv_values = vals;
@@ -157,7 +159,7 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
 
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
                                  ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                                 ard__tile_writer **out, ard_error *err) {
+                                 ard_atomic_batch *batch, ard__tile_writer **out, ard_error *err) {
     *out = NULL;
     ard__tile_writer *tw = ard_calloc(1, sizeof *tw);
     if (tw) {
@@ -169,7 +171,10 @@ ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const c
     if (!tw || !tw->path || !tw->valid) {
         st = ard_error_set(err, ARD_ENOMEM, "tile %s: no memory", path);
     }
-    st = st ? st : open_writer(tw, grid, source, buffers, direct_io, err);
+    st = st ? st : open_writer(tw, grid, source, buffers, direct_io, batch, err);
+    if (tw) {
+        tw->batched = batch != NULL;
+    }
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);
         ard_error_prefix(err, "writing tile %s: ", path);
@@ -214,6 +219,8 @@ ard_status ard__tile_writer_close(ard__tile_writer *tw, int64_t *bytes_out, ard_
     tw->w = NULL;
     if (st == ARD_OK && bytes_out) {
         *bytes_out = 0;
+    }
+    if (st == ARD_OK && bytes_out && !tw->batched) {
         ard_file_size(tw->path, bytes_out, NULL);
     }
     if (st != ARD_OK) {
@@ -229,7 +236,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
                            ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
                            ard_error *err) {
     ard__tile_writer *tw = NULL;
-    ard_status st = ard__tile_writer_open(path, grid, source, buffers, 0, &tw, err);
+    ard_status st = ard__tile_writer_open(path, grid, source, buffers, 0, NULL, &tw, err);
     st = st ? st : ard__tile_writer_append(tw, targetid, target_class, flux, ivar, mask, rows, err);
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);

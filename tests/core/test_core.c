@@ -914,6 +914,10 @@ void test_atomic_async_bytes(void **state); /* test_atomic_async.c */
 void test_atomic_async_errors(void **state);
 void test_atomic_async_fallback_midway(void **state);
 void test_atomic_async_abort(void **state);
+void test_atomic_batch_bytes(void **state); /* test_atomic_batch.c */
+void test_atomic_batch_threads(void **state);
+void test_atomic_batch_errors(void **state);
+void test_atomic_batch_kill(void **state);
 void test_utf8_valid(void **state); /* test_utf8.c */
 
 int main(void) {
@@ -941,6 +945,10 @@ int main(void) {
         cmocka_unit_test(test_atomic_async_errors),
         cmocka_unit_test(test_atomic_async_fallback_midway),
         cmocka_unit_test(test_atomic_async_abort),
+        cmocka_unit_test(test_atomic_batch_bytes),
+        cmocka_unit_test(test_atomic_batch_threads),
+        cmocka_unit_test(test_atomic_batch_errors),
+        cmocka_unit_test(test_atomic_batch_kill),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_progress_quiet_when_not_tty),
         cmocka_unit_test(test_progress_lines_when_asked),
