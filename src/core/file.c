@@ -358,6 +358,18 @@ static void unit_give(ard_atomic_batch *b, uint8_t *raw) {
     ard_free(raw);
 }
 
+/* Gives f's gathering buffer back: to b's spare units when it is a whole unit, else freed. */
+static void buf_give(ard_atomic_file *f, ard_atomic_batch *b) {
+    if (f->buf_cap == ATOMIC_UNIT) {
+        unit_give(b, f->buf_raw);
+    } else {
+        ard_free(f->buf_raw);
+    }
+    f->buf_raw = NULL;
+    f->buf = NULL;
+    f->buf_cap = 0;
+}
+
 static void async_free(atomic_async *a, ard_atomic_batch *b) {
     if (a) {
         for (int i = 1; i < ATOMIC_ASYNC_UNITS; i++) {
@@ -918,14 +930,7 @@ static void release_buffers(ard_atomic_file *f) {
         unit_give(b, a->raw[i]);
         a->raw[i] = NULL;
     }
-    if (f->buf_cap == ATOMIC_UNIT) {
-        unit_give(b, f->buf_raw);
-    } else {
-        ard_free(f->buf_raw);
-    }
-    f->buf_raw = NULL;
-    f->buf = NULL;
-    f->buf_cap = 0;
+    buf_give(f, b);
     pthread_mutex_lock(&b->lock);
     b->holding--;
     pthread_cond_broadcast(&b->cond);
@@ -1049,14 +1054,7 @@ static ard_status defer_commit(ard_atomic_file *f, ard_error *err) {
         ard_atomic_abort(f);
         return st;
     }
-    if (f->buf_cap == ATOMIC_UNIT) {
-        unit_give(b, f->buf_raw);
-    } else {
-        ard_free(f->buf_raw);
-    }
-    f->buf_raw = NULL;
-    f->buf = NULL;
-    f->buf_cap = 0;
+    buf_give(f, b);
     pthread_mutex_lock(&b->lock);
     b->deferred[slot] = f;
     pthread_mutex_unlock(&b->lock);

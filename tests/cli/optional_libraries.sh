@@ -16,7 +16,7 @@ for f in "$ARD" "$LIB"; do
     fi
 done
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
-    echo "SKIP: hiding the libraries needs root and unshare -m"
+    echo "SKIPPED: hiding the libraries needs root and unshare -m"
     exit 77
 fi
 hide=""

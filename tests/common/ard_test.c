@@ -2,6 +2,7 @@
  * ard_test.h). Tests may use libc allocation directly: these buffers never cross into libard. */
 #include "ard_test.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,4 +87,18 @@ const char *ard_test_shared_dir(void) {
 const char *ard_test_source_dir(void) {
     const char *env = getenv("ARD_SOURCE_DIR");
     return env && *env ? env : ARD_SOURCE_DIR;
+}
+
+int ard_test_count_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        return -1;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return n;
 }

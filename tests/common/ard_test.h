@@ -15,6 +15,9 @@
 char *ard_test_tmpdir(const char *tag);
 /* Removes path and everything under it (no symlinks followed); accepts NULL. */
 void ard_test_rmtree(const char *path);
+/* Entries of directory `dir` other than "." and ".." (a leftover temporary shows as one); -1 when
+ * it cannot be opened. */
+int ard_test_count_entries(const char *dir);
 
 /* The whole file, malloc'd with a NUL byte after the data (so text can be used as a string);
  * *size (may be NULL) receives the length. NULL when unreadable. */

@@ -53,19 +53,6 @@ static int is_ext4(const char *dir) {
     return statfs(dir, &fs) == 0 && fs.f_type == EXT4_MAGIC;
 }
 
-/* Files in dir (a leftover temporary shows as one). */
-static int count_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    }
-    closedir(d);
-    return n;
-}
-
 /* Writes src[0, len) in pieces of `piece` bytes and commits; returns the O_DIRECT bytes after the
  * last write (the units: ard_atomic_direct_bytes waits for the ones in flight). */
 static int64_t write_pieces(const char *path, const uint8_t *src, size_t len, size_t piece,
@@ -141,7 +128,7 @@ void test_atomic_async_bytes(void **state) {
     }
     assert_int_equal(unlink(a), 0);
     assert_int_equal(unlink(b), 0);
-    assert_int_equal(count_entries(dir), 0);
+    assert_int_equal(ard_test_count_entries(dir), 0);
     ard_test_rmtree(dir);
     free(dir);
 }
@@ -193,8 +180,8 @@ void test_atomic_async_errors(void **state) {
             snprintf(want, sizeof want, "at offset %lld ", (long long)at);
             assert_non_null(strstr(err.msg, path));
             assert_non_null(strstr(err.msg, want));
-            assert_int_equal(access(path, F_OK), -1); /* no file appeared */
-            assert_int_equal(count_entries(dir), 0);  /* and no temporary is left */
+            assert_int_equal(access(path, F_OK), -1);         /* no file appeared */
+            assert_int_equal(ard_test_count_entries(dir), 0); /* and no temporary is left */
         }
     }
     /* the same bytes without a fault: the file appears whole */
@@ -258,7 +245,7 @@ void test_atomic_async_abort(void **state) {
         assert_int_equal(n, 3);
         assert_memory_equal(got, "old", 3);
         free(got);
-        assert_int_equal(count_entries(dir), 1);
+        assert_int_equal(ard_test_count_entries(dir), 1);
     }
     assert_int_equal(unlink(path), 0);
     free(src);

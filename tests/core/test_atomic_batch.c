@@ -49,19 +49,6 @@ static uint8_t *pattern(size_t len, uint32_t seed) {
     return p;
 }
 
-/* Entries of dir other than "." and ".." (a leftover temporary shows as one). */
-static int count_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    }
-    closedir(d);
-    return n;
-}
-
 /* Writes src in pieces into `path` and commits it into b (or plainly without b). */
 static ard_status write_file(const char *path, const uint8_t *src, size_t len, size_t piece,
                              int direct, ard_atomic_batch *b, ard_error *err) {
@@ -134,7 +121,7 @@ void test_atomic_batch_bytes(void **state) {
             assert_int_equal(unlink(plain), 0);
             free(src[c]);
         }
-        assert_int_equal(count_entries(sub), 0);
+        assert_int_equal(ard_test_count_entries(sub), 0);
     }
     assert_int_equal(ard_atomic_batch_finish(NULL, &err), ARD_OK);
     ard_atomic_batch *b = NULL;
@@ -155,7 +142,7 @@ void test_atomic_batch_bytes(void **state) {
     assert_int_equal(chdir(cwd), 0);
     snprintf(path, sizeof path, "%s/rel.bin", sub);
     check_file(path, (const uint8_t *)"rel", 3);
-    assert_int_equal(count_entries(sub), 1);
+    assert_int_equal(ard_test_count_entries(sub), 1);
     ard_test_rmtree(dir);
     free(dir);
 }
@@ -211,7 +198,7 @@ void test_atomic_batch_threads(void **state) {
             free(src);
         }
     }
-    assert_int_equal(count_entries(dir), (int)(3 * 2 * N_SIZES)); /* no temporary left */
+    assert_int_equal(ard_test_count_entries(dir), (int)(3 * 2 * N_SIZES)); /* no temporary left */
     ard_test_rmtree(dir);
     free(dir);
 }
@@ -252,8 +239,8 @@ void test_atomic_batch_errors(void **state) {
                 assert_int_equal(st, ARD_EIO);
                 assert_non_null(strstr(err.msg, path));
                 assert_non_null(strstr(err.msg, "write of"));
-                assert_int_equal(access(path, F_OK), -1); /* no file appeared */
-                assert_int_equal(count_entries(dir), 0);  /* and no temporary is left */
+                assert_int_equal(access(path, F_OK), -1);         /* no file appeared */
+                assert_int_equal(ard_test_count_entries(dir), 0); /* and no temporary is left */
             }
         }
     }
@@ -271,13 +258,13 @@ void test_atomic_batch_errors(void **state) {
                                                 : "fdatasync of temporary file"));
             assert_non_null(strstr(err.msg, path));
             assert_int_equal(access(path, F_OK), -1);
-            assert_int_equal(count_entries(dir), 0);
+            assert_int_equal(ard_test_count_entries(dir), 0);
             ard_error_init(&err);
             st = batch_failing(path, src, lens[l], direct, ARD_IO_RENAME, 1, EIO, &err);
             assert_int_equal(st, ARD_EIO);
             assert_non_null(strstr(err.msg, "rename from"));
             assert_int_equal(access(path, F_OK), -1);
-            assert_int_equal(count_entries(dir), 0);
+            assert_int_equal(ard_test_count_entries(dir), 0);
             /* the directories' sync failing at finish (an fsync of each, or the syncfs after the
              * deferred renames): the file is there, the error says so */
             ard_error_init(&err);

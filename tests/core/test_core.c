@@ -11,6 +11,7 @@
 /* clang-format on */
 
 #include "ard/core.h"
+#include "common/ard_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,17 +46,7 @@ static void join(char *out, size_t cap, const tmpdir *t, const char *name) {
 
 /* Number of directory entries other than . and .. */
 static int count_entries(const tmpdir *t) {
-    DIR *d = opendir(t->path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            n++;
-        }
-    }
-    closedir(d);
-    return n;
+    return ard_test_count_entries(t->path);
 }
 
 static void tmpdir_remove(tmpdir *t) {
