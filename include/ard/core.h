@@ -264,8 +264,8 @@ ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, siz
 /* ---- optional libraries opened on first use ----
  * Some dependencies are opened with dlopen when first needed rather than linked, so a command that
  * does not use them does not pay for loading them: OpenBLAS (the nn layers; its pthread build starts
- * a spinning worker thread when loaded) and libpq (the PostgreSQL backend). ard's modules call this
- * once per library (under pthread_once) and keep the result; bindings have no need of it.
+ * a spinning worker thread when loaded), libpq (the PostgreSQL backend) and cfitsio (FITS ingest).
+ * ard's modules open each through ard_dynlib_load below; bindings have no need of either.
  *
  * Opens the first of names[0 .. name_count) that dlopen accepts (RTLD_NOW | RTLD_LOCAL; a name with
  * a '/' is a path, else a soname searched as the dynamic linker does; a repeated name is tried
@@ -278,6 +278,26 @@ ARD_API ard_status ard_file_write_atomic(const char *path, const void *data, siz
 ARD_API ard_status ard_dynlib_open(const char *what, const char *const *names, int32_t name_count,
                                    const char *const *symbols, void **slots, int32_t symbol_count,
                                    ard_error *err);
+
+/* The same, at most once per process: a module keeps one static ard_dynlib_once per library and
+ * calls ard_dynlib_load before each use. The first call opens the library (ard_dynlib_open into
+ * `slots`, static storage of symbol_count entries) and, when that worked, calls fill(slots) so the
+ * module can keep typed pointers; both run under one lock, before any caller sees the outcome.
+ * Every later call returns the first one's outcome at the cost of one atomic load: ARD_OK, or the
+ * first error again (its code and message). Thread-safe. The fields before `state` are the
+ * caller's (a static initializer); `state` and `error` are ard's (start them zeroed). */
+typedef struct ard_dynlib_once {
+    const char *what;
+    const char *const *names;
+    int32_t name_count;
+    const char *const *symbols;
+    void **slots;
+    int32_t symbol_count;
+    void (*fill)(void *const *slots); /* may be NULL */
+    int32_t state;                    /* 0: not tried; 1: loaded; 2: failed (then `error`) */
+    ard_error error;
+} ard_dynlib_once;
+ARD_API ard_status ard_dynlib_load(ard_dynlib_once *lib, ard_error *err);
 
 /* ---- thread pool ---- */
 typedef struct ard_pool ard_pool;

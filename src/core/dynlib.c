@@ -3,6 +3,7 @@
 #include "core_int.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,35 @@ ard_status ard_dynlib_open(const char *what, const char *const *names, int32_t n
             dlclose(handle);
             return st;
         }
+    }
+    return ARD_OK;
+}
+
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER; /* every library's first opening */
+
+ard_status ard_dynlib_load(ard_dynlib_once *lib, ard_error *err) {
+    if (!lib) {
+        return ard_error_set(err, ARD_EINVAL, "dynlib: NULL library");
+    }
+    int32_t state = __atomic_load_n(&lib->state, __ATOMIC_ACQUIRE);
+    if (state == 0) {
+        pthread_mutex_lock(&load_lock);
+        state = lib->state;
+        if (state == 0) {
+            ard_error_init(&lib->error);
+            state = ard_dynlib_open(lib->what, lib->names, lib->name_count, lib->symbols,
+                                    lib->slots, lib->symbol_count, &lib->error) == ARD_OK
+                        ? 1
+                        : 2;
+            if (state == 1 && lib->fill) {
+                lib->fill(lib->slots);
+            }
+            __atomic_store_n(&lib->state, state, __ATOMIC_RELEASE);
+        }
+        pthread_mutex_unlock(&load_lock);
+    }
+    if (state != 1) {
+        return ard_error_set(err, lib->error.code, "%s", lib->error.msg);
     }
     return ARD_OK;
 }

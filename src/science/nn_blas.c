@@ -7,7 +7,6 @@
 #if ARD_HAVE_BLAS
 
 #include <cblas.h>
-#include <pthread.h>
 
 /* Set by CMakeLists.txt from the library pkg-config found (objdump's SONAME). */
 #ifndef ARD_OPENBLAS_PATH
@@ -20,26 +19,30 @@
 static __typeof__(cblas_sgemm) *blas_sgemm;
 static __typeof__(openblas_get_num_threads) *blas_get_threads;
 static __typeof__(openblas_set_num_threads) *blas_set_threads;
-static ard_error load_error; /* the loading's outcome, code ARD_OK when it worked */
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
-static void load(void) {
-    static const char *const names[] = {ARD_OPENBLAS_PATH, ARD_OPENBLAS_SONAME, "libopenblas.so.0"};
-    static const char *const symbols[] = {"cblas_sgemm", "openblas_get_num_threads",
-                                          "openblas_set_num_threads"};
-    void *slots[3];
-    ard_error_init(&load_error);
-    if (ard_dynlib_open("BLAS (OpenBLAS)", names, 3, symbols, slots, 3, &load_error) == ARD_OK) {
-        blas_sgemm = (__typeof__(cblas_sgemm) *)slots[0];
-        blas_get_threads = (__typeof__(openblas_get_num_threads) *)slots[1];
-        blas_set_threads = (__typeof__(openblas_set_num_threads) *)slots[2];
-    }
+static void fill(void *const *slots) {
+    blas_sgemm = (__typeof__(cblas_sgemm) *)slots[0];
+    blas_get_threads = (__typeof__(openblas_get_num_threads) *)slots[1];
+    blas_set_threads = (__typeof__(openblas_set_num_threads) *)slots[2];
 }
 
+static const char *const names[] = {ARD_OPENBLAS_PATH, ARD_OPENBLAS_SONAME, "libopenblas.so.0"};
+static const char *const symbols[] = {"cblas_sgemm", "openblas_get_num_threads",
+                                      "openblas_set_num_threads"};
+static void *slots[3];
+static ard_dynlib_once openblas = {.what = "BLAS (OpenBLAS)",
+                                   .names = names,
+                                   .name_count = 3,
+                                   .symbols = symbols,
+                                   .slots = slots,
+                                   .symbol_count = 3,
+                                   .fill = fill};
+
 ard_status ard__nn_need_blas(const char *what, ard_error *err) {
-    pthread_once(&load_once, load);
-    if (load_error.code != ARD_OK) {
-        return ard_error_set(err, load_error.code, "nn: %s: %s", what, load_error.msg);
+    ard_error loaded;
+    ard_error_init(&loaded);
+    if (ard_dynlib_load(&openblas, &loaded) != ARD_OK) {
+        return ard_error_set(err, loaded.code, "nn: %s: %s", what, loaded.msg);
     }
     return ARD_OK;
 }

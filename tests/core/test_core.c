@@ -896,6 +896,7 @@ static void test_partition_bytes(void **state) {
 }
 
 void test_dynlib_open(void **state); /* test_dynlib.c */
+void test_dynlib_load_once(void **state);
 
 void test_select_kth(void **state); /* test_select.c */
 void test_select_kth_rows(void **state);
@@ -919,6 +920,7 @@ int main(void) {
         cmocka_unit_test(test_select_kth_rows),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_dynlib_open),
+        cmocka_unit_test(test_dynlib_load_once),
         cmocka_unit_test(test_error_first_wins),
         cmocka_unit_test(test_error_errno_and_prefix),
         cmocka_unit_test(test_alloc_fail_nth),
