@@ -38,6 +38,18 @@ static ard_status sq_fail(sqlite3 *db, const char *what, ard_error *err) {
                          db ? sqlite3_errmsg(db) : "no memory");
 }
 
+/* Reads the file once through a writable connection of its own: SQLite rolls a hot journal (or a
+ * killed writer's WAL) back on that connection's first read. Best effort: a file this process may
+ * not write stays as it is, and the caller's statement reports the error. */
+static void roll_back_hot_journal(const char *path) {
+    sqlite3 *rw = NULL;
+    if (sqlite3_open_v2(path, &rw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(rw, 30000);
+        sqlite3_exec(rw, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    }
+    sqlite3_close(rw);
+}
+
 static ard_status sq_exec(idx_backend *be, const char *sql, ard_error *err) {
     sqlite_backend *s = (sqlite_backend *)be;
     char *msg = NULL;
@@ -153,11 +165,11 @@ static void typed_row(sqlite3_stmt *stmt, int ncol, idx_value *vals) {
     }
 }
 
-/* One statement; rows go to fn as text, to ifn as integers or to vfn typed (exactly one set). */
-static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
-                                idx_int_row_fn ifn, idx_value_row_fn vfn, void *ctx,
-                                ard_error *err) {
-    sqlite_backend *s = (sqlite_backend *)be;
+/* One pass of sq_select_any; *code = SQLite's extended result code of a failure, *delivered =
+ * whether a row reached the callback. */
+static ard_status select_pass(sqlite_backend *s, const char *sql, int guarded, ard_index_row_fn fn,
+                              idx_int_row_fn ifn, idx_value_row_fn vfn, void *ctx, int *code,
+                              int *delivered, ard_error *err) {
     sqlite3 *db = s->db;
     if (guarded) {
         ard_status st = guard_connection(s, err);
@@ -169,6 +181,7 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
     sqlite3_stmt *stmt = NULL;
     ard_status st = prepare_one(db, sql, guarded, &stmt, err);
     if (st != ARD_OK) {
+        *code = sqlite3_extended_errcode(db);
         return st;
     }
     int ncol = 0;
@@ -194,6 +207,7 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
             }
         }
         int stop;
+        *delivered = 1;
         if (vfn) {
             typed_row(stmt, ncol, typed);
             stop = vfn(ctx, ncol, names, typed);
@@ -214,10 +228,29 @@ static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, a
         }
     }
     if (rc != SQLITE_DONE) {
+        *code = sqlite3_extended_errcode(db);
         st = rc == SQLITE_AUTH ? ard_error_set(err, ARD_EPERM, "refused: %s", sqlite3_errmsg(db))
                                : sq_fail(db, "query", err);
     }
     sqlite3_finalize(stmt);
+    return st;
+}
+
+/* One statement; rows go to fn as text, to ifn as integers or to vfn typed (exactly one set). A
+ * read-only connection that meets a hot journal (a writer killed since the handle was opened, e.g.
+ * a fresh load's rollback journal: SQLITE_READONLY_ROLLBACK) cannot roll it back itself: the
+ * journal is rolled back through a writable connection and the statement runs once more, when no
+ * row had reached the callback yet. */
+static ard_status sq_select_any(idx_backend *be, const char *sql, int guarded, ard_index_row_fn fn,
+                                idx_int_row_fn ifn, idx_value_row_fn vfn, void *ctx,
+                                ard_error *err) {
+    sqlite_backend *s = (sqlite_backend *)be;
+    int code = SQLITE_OK, delivered = 0;
+    ard_status st = select_pass(s, sql, guarded, fn, ifn, vfn, ctx, &code, &delivered, err);
+    if (st == ARD_EDB && code == SQLITE_READONLY_ROLLBACK && !delivered) {
+        roll_back_hot_journal(s->path);
+        st = select_pass(s, sql, guarded, fn, ifn, vfn, ctx, &code, &delivered, err);
+    }
     return st;
 }
 
@@ -473,12 +506,7 @@ static ard_status recover_if_needed(sqlite_backend *s, ard_error *err) {
     if ((rc & 0xff) != SQLITE_READONLY && (rc & 0xff) != SQLITE_BUSY) {
         return ARD_OK; /* fine, or an error the real queries will report with context */
     }
-    sqlite3 *rw = NULL;
-    if (sqlite3_open_v2(s->path, &rw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(rw, 30000);
-        sqlite3_exec(rw, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-    }
-    sqlite3_close(rw);
+    roll_back_hot_journal(s->path);
     rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     return rc == SQLITE_OK ? ARD_OK : sq_fail(s->db, s->path, err);
 }

@@ -524,6 +524,7 @@ int main(void) {
         BOTH(test_spectra_key_migrate),
         cmocka_unit_test_setup_teardown(test_fresh_journal, ti_setup_sqlite, ti_teardown),
         cmocka_unit_test_setup_teardown(test_fresh_kill, ti_setup_sqlite, ti_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_kill_open_reader, ti_setup_sqlite, ti_teardown),
         BOTH(test_catalog_duplicates),
         BOTH(test_catalog_fresh_same),
         BOTH(test_catalog_decode_ahead),

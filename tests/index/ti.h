@@ -94,8 +94,9 @@ ti_rows_digest ti_spectra_digest(ti_env *env);
 uint64_t ti_plan_hash(ti_env *env, const char *where, int64_t limit);
 void test_fresh_same(void **state);
 void test_fresh_then_change(void **state);
-void test_fresh_journal(void **state); /* SQLite only */
-void test_fresh_kill(void **state);    /* SQLite only */
+void test_fresh_journal(void **state);          /* SQLite only */
+void test_fresh_kill(void **state);             /* SQLite only */
+void test_fresh_kill_open_reader(void **state); /* SQLite only */
 /* ti_spectra_key.c */
 void test_spectra_key_migrate(void **state);
 

@@ -357,3 +357,67 @@ void test_fresh_kill(void **state) {
     assert_int_equal(killed.rows, rows);
     assert_true(killed.rows == clean.rows && killed.hash == clean.hash);
 }
+
+/* A reader already open when a fresh load is killed: the load began after the reader opened (the
+ * file was in rollback mode, so the reader held no lock between its statements and the load could
+ * take the file), and its kill leaves a hot journal. The reader's next statements roll it back
+ * (through a writable connection of their own, as a read-only open does) and read the previous
+ * index, instead of failing with "attempt to write a readonly database". */
+void test_fresh_kill_open_reader(void **state) {
+    TI_ENV(state);
+    char path[512], msg[600];
+    tgen_opts o = env->gen;
+    o.rows = 1000000;
+    o.width = 1;
+    o.rows_per_group = 250000;
+    for (int32_t t = 0; t < 4; t++) { /* tiles 0, 1: 1,000,000 rows each; 2, 3 small */
+        ti_tile_path(env, t, path, sizeof path);
+        assert_int_equal(tgen_write_tile(path, t, t < 2 ? &o : &env->gen, msg, sizeof msg), 0);
+    }
+    ard_sync_report rep;
+    ard_sync_options so = {0};
+    so.quiet = 1;
+    hide_tiles(env, 0, 3, 1);
+    ti_sync(env, NULL, &rep); /* the previous index: the catalog alone */
+    hide_tiles(env, 0, 3, 0);
+    long long base_size = file_size(env, "");
+    for (int step = 1; step <= 2;
+         step++) { /* 1 leaves the file in rollback mode; 2 a hot journal */
+        ard_index *reader = step == 2 ? ti_open(env, ARD_INDEX_READ_ONLY) : NULL;
+        int64_t galaxies = reader ? ti_int(reader, "SELECT count(*) FROM galaxies") : 0;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", step);
+            setenv("ARD_FRESH_KILL_AT", k, 1);
+            ard_index *w = NULL;
+            ard_error err;
+            ard_error_init(&err);
+            ard_status st = ard_index_open(env->dir, env->dsn, 0, &w, &err);
+            st = st == ARD_OK ? ard_index_sync(w, env->dir, &so, NULL, &err) : st;
+            _exit(st == ARD_OK ? 0 : 3);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        if (!reader) {
+            continue;
+        }
+        /* the load really ran beside the reader: pages appended past the file's old end */
+        assert_true(file_size(env, "-journal") > 0);
+        assert_true(file_size(env, "") > base_size);
+        assert_true(galaxies > 0);
+        assert_int_equal(ti_int(reader, "SELECT count(*) FROM galaxies"), galaxies);
+        assert_int_equal(ti_int(reader, "SELECT count(*) FROM spectra"), 0);
+        int64_t bad = -1;
+        assert_int_equal(ard_index_check(reader, &bad, NULL), ARD_OK);
+        assert_int_equal(bad, 0);
+        ard_index_close(reader);
+        assert_int_equal(file_size(env, "-journal"), 0);
+    }
+    ti_sync(env, NULL, &rep); /* and a sync after it all completes */
+    ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
+    assert_int_equal(ti_int(idx, "SELECT count(*) FROM spectra"), 2 * o.rows + 2 * env->gen.rows);
+    ard_index_close(idx);
+}
