@@ -410,7 +410,8 @@ ard_status ard__cat_tids_count(ard_index *idx, idx_cat_tids *c, int *done, int64
  * them by the table's key (targetid, file_id, row_group, row_index), appends them to the b-tree in
  * that order, records the distinct TARGETIDs for the linkage and commits. A failure anywhere rolls
  * the whole load back: the index stays as it was (empty of tiles). Past IDX_FRESH_MAX_ROWS rows
- * the buffer is inserted early, between windows (sorted runs: slower inserts, same rows). */
+ * the buffer is inserted early, between windows (sorted runs: slower inserts, same rows); the
+ * tests lower that bound with ARD_FRESH_SPILL_ROWS=n (test_fresh_same). */
 #define IDX_FRESH_MAX_ROWS ((int64_t)1 << 26)
 typedef struct idx_spectra_row {
     int64_t targetid, file_id;

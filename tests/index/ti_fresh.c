@@ -85,6 +85,36 @@ void test_fresh_same(void **state) {
     assert_int_equal(ti_int(idx, "SELECT count(DISTINCT targetid) FROM spectra"),
                      4 * env->gen.rows);
     ard_index_close(idx);
+    static const char *const derived[] = {
+        "SELECT target_class, without_spectrum FROM catalog_linkage ORDER BY target_class",
+        "SELECT key, value FROM meta WHERE key LIKE 'linkage%' ORDER BY key",
+        "SELECT file_id, row_group, num_rows, targetid_min, targetid_max FROM row_groups"
+        " ORDER BY file_id, row_group"};
+    ti_rows_digest fresh_derived[3];
+    for (int q = 0; q < 3; q++) {
+        fresh_derived[q] = select_digest(env, derived[q]);
+    }
+
+    /* the buffer inserted early, between windows (a survey past IDX_FRESH_MAX_ROWS = 2^26 rows,
+     * here past one tile's rows: after each window of two tiles): same rows, same linkage */
+    ti_drop_index(env);
+    char spill[32];
+    snprintf(spill, sizeof spill, "%lld", (long long)env->gen.rows);
+    setenv("ARD_FRESH_SPILL_ROWS", spill, 1);
+    ti_sync(env, &o, &rep);
+    unsetenv("ARD_FRESH_SPILL_ROWS");
+    assert_int_equal(rep.spectra_rows, 6 * env->gen.rows);
+    ti_rows_digest spilled = ti_spectra_digest(env);
+    assert_int_equal(spilled.rows, fresh.rows);
+    assert_true(spilled.hash == fresh.hash);
+    for (int q = 0; q < 3; q++) {
+        ti_rows_digest d = select_digest(env, derived[q]);
+        assert_int_equal(d.rows, fresh_derived[q].rows);
+        assert_true(d.hash == fresh_derived[q].hash);
+    }
+    ti_sync(env, &o, &rep); /* and an unchanged re-sync after it finds nothing to do */
+    assert_int_equal(rep.files_added + rep.files_changed + rep.files_removed, 0);
+    assert_true(ti_spectra_digest(env).hash == fresh.hash);
 
     /* the same dataset through the incremental path: one tile first, then the rest into a
      * non-empty spectra table */
