@@ -246,10 +246,18 @@ ard_status ard_cluster_agree(ard_cluster *cluster, ard_status st, ard_error *err
 
 #else /* no MPI */
 
-static ard_status no_mpi(ard_error *err) {
+ard_status ard__cl_no_mpi(const char *what, char **failures, ard_error *err) {
+    if (failures) {
+        *failures = NULL;
+    }
     return ard_error_set(err, ARD_ENOTSUP,
-                         "cluster: this ard was built without MPI (configure with "
-                         "-DARD_WITH_MPI=ON and an MPI implementation installed)");
+                         "%s: this ard was built without MPI (configure with "
+                         "-DARD_WITH_MPI=ON and an MPI implementation installed)",
+                         what);
+}
+
+static ard_status no_mpi(ard_error *err) {
+    return ard__cl_no_mpi("cluster", NULL, err);
 }
 
 ard_status ard_cluster_init(int *argc, char ***argv, ard_error *err) {

@@ -31,6 +31,12 @@ enum {
 #define CL_HEARTBEAT_MS 200
 #define CL_DONE_BYTES 528 /* 2 int64 + a 512-byte message */
 
+#if !ARD_HAVE_MPI
+/* What every cluster function of a build without MPI returns: ARD_ENOTSUP, "<what>: this ard was
+ * built without MPI (configure with ...)"; *failures (when given) NULL. */
+ard_status ard__cl_no_mpi(const char *what, char **failures, ard_error *err);
+#endif
+
 /* Seconds on CLOCK_MONOTONIC. */
 double ard__cl_now(void);
 /* Sleeps about `us` microseconds (a polling loop that made no progress). */

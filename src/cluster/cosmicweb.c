@@ -94,12 +94,7 @@ ard_status ard_cluster_cosmicweb_predict(ard_cluster *cluster,
     (void)cluster;
     (void)opts;
     (void)report;
-    if (failures) {
-        *failures = NULL;
-    }
-    return ard_error_set(err, ARD_ENOTSUP,
-                         "cluster: this ard was built without MPI (configure with "
-                         "-DARD_WITH_MPI=ON and an MPI implementation installed)");
+    return ard__cl_no_mpi("cluster", failures, err);
 }
 
 #endif

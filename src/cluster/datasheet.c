@@ -68,12 +68,7 @@ ard_status ard_cluster_datasheet(ard_cluster *cluster, const char *dataset, cons
     (void)dataset;
     (void)dsn;
     (void)opts;
-    if (failures) {
-        *failures = NULL;
-    }
-    return ard_error_set(err, ARD_ENOTSUP,
-                         "cluster: this ard was built without MPI (configure with "
-                         "-DARD_WITH_MPI=ON and an MPI implementation installed)");
+    return ard__cl_no_mpi("cluster", failures, err);
 }
 
 #endif

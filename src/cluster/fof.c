@@ -511,7 +511,7 @@ ard_status ard_cluster_fof_link_isotropic(ard_cluster *cluster, const double *xy
     (void)link;
     (void)threads;
     (void)labels;
-    return ard_error_set(err, ARD_ENOTSUP, "fof: this ard was built without MPI");
+    return ard__cl_no_mpi("fof", NULL, err);
 }
 
 ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const double *unit,
@@ -526,13 +526,13 @@ ard_status ard_cluster_fof_link_redshift(ard_cluster *cluster, const double *uni
     (void)n;
     (void)threads;
     (void)labels;
-    return ard_error_set(err, ARD_ENOTSUP, "fof: this ard was built without MPI");
+    return ard__cl_no_mpi("fof", NULL, err);
 }
 
 ard_status ard_cluster_fof_link_serve(ard_cluster *cluster, int32_t threads, ard_error *err) {
     (void)cluster;
     (void)threads;
-    return ard_error_set(err, ARD_ENOTSUP, "fof: this ard was built without MPI");
+    return ard__cl_no_mpi("fof", NULL, err);
 }
 
 #endif

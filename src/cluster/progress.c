@@ -182,7 +182,7 @@ ard_status ard_cluster_progress_new(ard_cluster *cluster, const char *label, int
     (void)total;
     (void)show_bar;
     *out = NULL;
-    return ard_error_set(err, ARD_ENOTSUP, "cluster: this ard was built without MPI");
+    return ard__cl_no_mpi("cluster", NULL, err);
 }
 
 void ard_cluster_progress_add(ard_cluster_progress *p, int64_t done) {

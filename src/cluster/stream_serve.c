@@ -309,9 +309,7 @@ ard_status ard_cluster_stream_serve(ard_cluster *cluster, const ard_cluster_stre
     if (report) {
         memset(report, 0, sizeof *report);
     }
-    return ard_error_set(err, ARD_ENOTSUP,
-                         "cluster stream: this ard was built without MPI (configure with "
-                         "-DARD_WITH_MPI=ON and an MPI implementation installed)");
+    return ard__cl_no_mpi("cluster stream", NULL, err);
 }
 
 #endif

@@ -420,15 +420,10 @@ ard_status ard_cluster_sync(ard_cluster *cluster, ard_index *idx, const char *da
     (void)dataset;
     (void)dsn;
     (void)opts;
-    if (failures) {
-        *failures = NULL;
-    }
     if (report) {
         memset(report, 0, sizeof *report);
     }
-    return ard_error_set(err, ARD_ENOTSUP,
-                         "cluster: this ard was built without MPI (configure with "
-                         "-DARD_WITH_MPI=ON and an MPI implementation installed)");
+    return ard__cl_no_mpi("cluster", failures, err);
 }
 
 #endif
