@@ -167,11 +167,18 @@ static inline uint64_t ard_rng_words_next(ard_rng_words *s) {
 
 /* Ziggurat tables for N(0, 1) deviates (Marsaglia & Tsang 2000): 256 layers of equal area; x[1] =
  * r is where the tail starts, x[0] the base strip's equivalent width, x[256] = 0; f = exp(-x^2/2).
- * Fill once with ard_zig_init, then share read-only between threads. */
+ * packed[i] is x[i] and its rectangle test in one word for ard_zig_normal_fill (one table look-up
+ * per deviate instead of two): bits 0-54 are x[i]'s bits less packed_exp << 52 (its fraction and
+ * its exponent's offset from packed_exp), bits 55-63 the top 9 bits of the least uniform's 53
+ * bits (word >> 11) that miss layer i's rectangle; packed_exp is 0 when x's exponents do not fit
+ * (fill then looks up x[i + 1]). Fill once with ard_zig_init, then share read-only between
+ * threads. */
 #define ARD_ZIG_LAYERS 256 /* a power of two: bits 0-7 pick the layer, bit 8 the sign */
 typedef struct ard_zig {
     double x[ARD_ZIG_LAYERS + 1];
     double f[ARD_ZIG_LAYERS + 1];
+    uint64_t packed[ARD_ZIG_LAYERS];
+    int64_t packed_exp;
 } ard_zig;
 ARD_API void ard_zig_init(ard_zig *t);
 /* Rejection path of ard_zig_normal for the word h that missed its layer's rectangle. */

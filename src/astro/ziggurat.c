@@ -11,6 +11,43 @@ static double gauss(double x) {
     return exp(-0.5 * x * x);
 }
 
+/* Whether the 53-bit uniform m (word >> 11) lands in layer i's rectangle: ard_zig_normal's test. */
+static int in_rectangle(const ard_zig *t, int i, uint64_t m) {
+    return ard_rng_to_u01(m << 11) * t->x[i] < t->x[i + 1];
+}
+
+/* The least m that misses layer i's rectangle: the test is monotone in m (every step from m to the
+ * product is a rounding of a non-decreasing function, x[i] > 0), and m = 2^53 - 1 misses (its
+ * uniform rounds to 1, x = x[i] >= x[i + 1]). */
+static uint64_t first_miss(const ard_zig *t, int i) {
+    uint64_t lo = 0, hi = (1ull << 53) - 1; /* the first miss is in [lo, hi] */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (in_rectangle(t, i, mid)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* packed[] and packed_exp (include/ard/astro.h). */
+static void pack(ard_zig *t) {
+    uint64_t lo_exp = 2047, hi_exp = 0, bits[ARD_ZIG_LAYERS];
+    for (int i = 0; i < ARD_ZIG_LAYERS; i++) {
+        memcpy(&bits[i], &t->x[i], sizeof bits[i]);
+        uint64_t e = bits[i] >> 52; /* x > 0: no sign bit */
+        lo_exp = e < lo_exp ? e : lo_exp;
+        hi_exp = e > hi_exp ? e : hi_exp;
+    }
+    t->packed_exp = lo_exp >= 1 && hi_exp - lo_exp < 8 ? (int64_t)lo_exp : 0;
+    for (int i = 0; i < ARD_ZIG_LAYERS; i++) {
+        uint64_t body = t->packed_exp ? bits[i] - ((uint64_t)t->packed_exp << 52) : 0;
+        t->packed[i] = body | (first_miss(t, i) >> 44) << 55;
+    }
+}
+
 void ard_zig_init(ard_zig *t) {
     /* Area of every layer: the base strip is the rectangle [0, r] x [0, f(r)] plus the tail. */
     double v = ZIG_R * gauss(ZIG_R) + sqrt(M_PI / 2.0) * erfc(ZIG_R / M_SQRT2);
@@ -23,6 +60,7 @@ void ard_zig_init(ard_zig *t) {
     for (int i = 0; i <= ARD_ZIG_LAYERS; i++) {
         t->f[i] = gauss(t->x[i]);
     }
+    pack(t);
 }
 
 double ard_zig_normal_slow(const ard_zig *t, ard_rng_words *s, uint64_t h) {
@@ -75,16 +113,36 @@ static ZIG_AVX512 __m512i words8(uint64_t prefix, uint64_t k) {
 /* Eight deviates at a time while all eight words land in their layer's rectangle: the fast path
  * of ard_zig_normal lane by lane (the same IEEE operations, so the same bits); at the first lane
  * that misses, the lanes before it are kept and that word goes to ard_zig_normal_slow, which may
- * draw more words, exactly as the one-at-a-time loop does. Returns the deviates written. */
+ * draw more words, exactly as the one-at-a-time loop does. With packed tables one gather gives
+ * x[i] and the rectangle test: the word's top 9 bits below the first miss's are in, above it out,
+ * and only lanes equal to it (1 in 512) take the exact test against x[i + 1]. Returns the
+ * deviates written. */
 static ZIG_AVX512 int64_t fill_avx512(const ard_zig *t, ard_rng_words *s, double *out, int64_t n) {
+    const __m512i body = _mm512_set1_epi64((long long)((1ull << 55) - 1));
+    const __m512i exp0 = _mm512_set1_epi64((long long)((uint64_t)t->packed_exp << 52));
     int64_t j = 0;
     while (j + 8 <= n) {
         __m512i h = words8(s->prefix, s->k);
         __m512i layer = _mm512_and_si512(h, _mm512_set1_epi64(ARD_ZIG_LAYERS - 1));
         __m512d u = _mm512_cvtepu64_pd(_mm512_srli_epi64(h, 11));
         u = _mm512_mul_pd(_mm512_add_pd(u, _mm512_set1_pd(0.5)), _mm512_set1_pd(0x1.0p-53));
-        __m512d x = _mm512_mul_pd(u, _mm512_i64gather_pd(layer, t->x, 8));
-        __mmask8 in = _mm512_cmp_pd_mask(x, _mm512_i64gather_pd(layer, t->x + 1, 8), _CMP_LT_OQ);
+        __mmask8 in;
+        __m512d x;
+        if (t->packed_exp) {
+            __m512i e = _mm512_i64gather_epi64(layer, (const void *)t->packed, 8);
+            x = _mm512_mul_pd(
+                u, _mm512_castsi512_pd(_mm512_add_epi64(_mm512_and_si512(e, body), exp0)));
+            __m512i top = _mm512_srli_epi64(h, 55), miss = _mm512_srli_epi64(e, 55);
+            in = _mm512_cmplt_epu64_mask(top, miss);
+            __mmask8 edge = _mm512_cmpeq_epu64_mask(top, miss);
+            if (edge) {
+                in |= _mm512_mask_cmp_pd_mask(edge, x, _mm512_i64gather_pd(layer, t->x + 1, 8),
+                                              _CMP_LT_OQ);
+            }
+        } else {
+            x = _mm512_mul_pd(u, _mm512_i64gather_pd(layer, t->x, 8));
+            in = _mm512_cmp_pd_mask(x, _mm512_i64gather_pd(layer, t->x + 1, 8), _CMP_LT_OQ);
+        }
         __m512i sign =
             _mm512_slli_epi64(_mm512_and_si512(h, _mm512_set1_epi64(ARD_ZIG_LAYERS)), 63 - 8);
         x = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), sign));

@@ -115,12 +115,16 @@ static inline double break_step(double lr) {
     return x > 20.0 ? 0.0 : (x < -20.0 ? 1.0 : 1.0 / (1.0 + exp_near(2.0 * x)));
 }
 
-/* shape x break x UV fall-off of a class with break depth d (not QSO) at break step `step`. */
-static inline double analytic_of(double lr, double shape, double step, double d) {
-    double brk = 1.0 / (1.0 + (d - 1.0) * step);
+/* shape x break x UV fall-off (not QSO) with the break's factor brk. */
+static inline double analytic_brk(double lr, double shape, double brk) {
     double u = lr * (1.0 / 2800.0);
     double uv = lr < 2800.0 ? u * u : 1.0;
     return shape * brk * uv;
+}
+
+/* The same for a class with break depth d at break step `step`. */
+static inline double analytic_of(double lr, double shape, double step, double d) {
+    return analytic_brk(lr, shape, 1.0 / (1.0 + (d - 1.0) * step));
 }
 
 /* Analytic rest-frame continuum at lr (A) whose power law (lr / ref)^slope is `shape`. */
@@ -153,9 +157,13 @@ static double continuum_rest(int32_t cls, double lr) {
  * continuum_rest_shape evaluates it (|x| <= 20, and for LRG only off the full-weight stack). */
 #define CONT_BLOCK 256
 
-/* step[j] = break_step(lr[j]) where need[j] != 0 (the pixel's continuum uses the analytic part),
- * else whatever (unused). lr rises with j, so the exp is needed on one run of pixels only. */
-static inline void break_steps(const double *lr, const double *need, int64_t m, double *step) {
+/* brk[j] = the break factor 1 / (1 + (d - 1) step) of analytic_of at break_step(lr[j]) where
+ * need[j] != 0 (the pixel's continuum uses the analytic part), else whatever (unused). lr rises
+ * with j, so the exp and the two divisions are needed on one run of pixels only (less the pixels
+ * at its ends that do not need them); outside it the step is exactly 1 (below) or 0 (above), whose
+ * factors are the same expression at those steps. */
+static inline void break_factors(const double *lr, const double *need, int64_t m, double d,
+                                 double *brk) {
     int64_t below = 0, upto = 0; /* pixels with x < -20, with x <= 20 (x rises with j) */
     for (int64_t half = m; half > 0; half /= 2) {
         while (below + half <= m && break_x(lr[below + half - 1]) < -20.0) {
@@ -165,19 +173,27 @@ static inline void break_steps(const double *lr, const double *need, int64_t m, 
             upto += half;
         }
     }
+    double full = 1.0 / (1.0 + (d - 1.0) * 1.0), none = 1.0 / (1.0 + (d - 1.0) * 0.0);
     for (int64_t j = 0; j < m; j++) {
-        step[j] = j < upto ? 1.0 : 0.0;
+        brk[j] = j < upto ? full : none;
+    }
+    while (below < upto && need[below] == 0.0) { /* LRG: the stack covers the whole break */
+        below++;
+    }
+    while (upto > below && need[upto - 1] == 0.0) {
+        upto--;
     }
     for (int64_t j = below; j < upto; j++) { /* e^2x with |x| <= 20, no branch: vectorises */
-        double v = 1.0 / (1.0 + exp_near(2.0 * break_x(lr[j])));
-        step[j] = need[j] != 0.0 ? v : step[j];
+        double step = 1.0 / (1.0 + exp_near(2.0 * break_x(lr[j])));
+        double v = 1.0 / (1.0 + (d - 1.0) * step);
+        brk[j] = need[j] != 0.0 ? v : brk[j];
     }
 }
 
 static inline __attribute__((always_inline)) void
 continuum_block(int32_t cls, const double *wl, const double *shape_tab, double inv1z, double scale,
                 double amp, int64_t m, double *out) {
-    double lr[CONT_BLOCK], step[CONT_BLOCK], need[CONT_BLOCK];
+    double lr[CONT_BLOCK], brk[CONT_BLOCK], need[CONT_BLOCK];
     for (int64_t j = 0; j < m; j++) {
         lr[j] = wl[j] * inv1z;
     }
@@ -192,22 +208,37 @@ continuum_block(int32_t cls, const double *wl, const double *shape_tab, double i
         for (int64_t j = 0; j < m; j++) {
             need[j] = 1.0;
         }
-        break_steps(lr, need, m, step);
+        break_factors(lr, need, m, d, brk);
         for (int64_t j = 0; j < m; j++) {
-            out[j] = amp * analytic_of(lr[j], shape_tab[j] * scale, step[j], d);
+            out[j] = amp * analytic_brk(lr[j], shape_tab[j] * scale, brk[j]);
         }
         return;
     }
     double wgt[CONT_BLOCK];
+    int32_t some_stack = 0, all_stack = 1; /* a pixel of weight > 0; every pixel of weight 1 */
     for (int64_t j = 0; j < m; j++) {
         wgt[j] = template_weight(lr[j]);
         need[j] = wgt[j] < 1.0 ? 1.0 : 0.0;
+        some_stack |= wgt[j] > 0.0;
+        all_stack &= wgt[j] >= 1.0;
     }
-    break_steps(lr, need, m, step);
+    if (all_stack) { /* the selects below would take the stack everywhere */
+        for (int64_t j = 0; j < m; j++) {
+            out[j] = amp * template_flux(lr[j]);
+        }
+        return;
+    }
+    break_factors(lr, need, m, d, brk);
+    if (!some_stack) { /* ... or the analytic part everywhere */
+        for (int64_t j = 0; j < m; j++) {
+            out[j] = amp * analytic_brk(lr[j], shape_tab[j] * scale, brk[j]);
+        }
+        return;
+    }
     for (int64_t j = 0; j < m; j++) {
         double w = wgt[j];
         double tf = template_flux(lr[j]);
-        double a = analytic_of(lr[j], shape_tab[j] * scale, step[j], d);
+        double a = analytic_brk(lr[j], shape_tab[j] * scale, brk[j]);
         double v = w >= 1.0 ? tf : (w > 0.0 ? w * tf + (1.0 - w) * a : a);
         out[j] = amp * v;
     }
@@ -258,7 +289,7 @@ void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double
  * 0.5 for BGS, by the analytic share (1 - template weight) for LRG; none for other classes. The
  * profile's exp is exp_near, branch-free, so the loop over a line's pixels vectorises. */
 static inline __attribute__((always_inline)) void
-absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
+absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, int32_t skip_stack, double *out) {
     for (int k = 0; k < NLINES(k_abs); k++) {
         double reach = 6.0 * 9.0; /* |x| < 6 below, x in units of 9 A rest */
         int64_t a = (int64_t)floor(ard_grid_index(&ctx->grid, (k_abs[k].rest - reach) * (1.0 + z)));
@@ -268,6 +299,11 @@ absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
         const double *wl = ctx->wl + a;
         double *o = out + a, rest = k_abs[k].rest, strength = k_abs[k].strength;
         double lrg = cls == ARD_CLASS_LRG ? 1.0 : 0.0; /* 1 x v + 0 x 0.5 = v and back */
+        if (skip_stack && cls == ARD_CLASS_LRG && b >= a &&
+            template_weight(wl[0] / (1.0 + z)) >= 1.0 &&
+            template_weight(wl[b - a] / (1.0 + z)) >= 1.0) {
+            continue; /* weight 1 at both ends, so at every pixel between: scale 0, no change */
+        }
         for (int64_t j = 0; j < b - a + 1; j++) {
             double lr = wl[j] / (1.0 + z);
             double scale = lrg * (1.0 - template_weight(lr)) + (1.0 - lrg) * 0.5; /* exact */
@@ -281,13 +317,17 @@ absorption_lines(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
 }
 
 static void absorption_plain(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
-    absorption_lines(ctx, cls, z, out);
+    absorption_lines(ctx, cls, z, 1, out);
+}
+
+static void absorption_every_line(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
+    absorption_lines(ctx, cls, z, 0, out);
 }
 
 #ifdef CONT_AVX512
 __attribute__((target("avx512f,avx512dq,prefer-vector-width=512"))) static void
 absorption_avx512(const ard__spec_ctx *ctx, int32_t cls, double z, double *out) {
-    absorption_lines(ctx, cls, z, out);
+    absorption_lines(ctx, cls, z, 1, out);
 }
 #endif
 
@@ -303,7 +343,10 @@ void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32
         return;
     }
 #endif
-    (void)path;
+    if (path == ARD__CONT_PIXEL) {
+        absorption_every_line(ctx, cls, z, out);
+        return;
+    }
     absorption_plain(ctx, cls, z, out);
 }
 
@@ -351,11 +394,17 @@ static void add_lines(const ard__spec_ctx *ctx, const line *lines, int count, do
 }
 
 /* Lyman-alpha forest transmission below the QSO's Lya line (exponential fluctuations). */
+void ard__spec_lya_tau_table(const double *logwl, int64_t n, double *tau) {
+    double log_lya = log(1215.67);
+    for (int64_t j = 0; j < n; j++) {
+        tau[j] = 0.0025 * exp(3.7 * (logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
+    }
+}
+
 static void lya_forest(const ard__spec_ctx *ctx, double z, uint64_t variant, double *out) {
     double lya = 1215.67 * (1.0 + z);
-    double log_lya = log(1215.67);
     for (int64_t j = 0; j < ctx->grid.n && ctx->wl[j] < lya; j++) {
-        double tau = 0.0025 * exp(3.7 * (ctx->logwl[j] - log_lya)); /* (1 + z_abs)^3.7 */
+        double tau = ctx->lya_tau[j];
         double u = ard_rng_to_u01(ard_rng_hash4(variant, 77, (uint64_t)j, 0));
         out[j] *= exp(-tau * -log(u));
     }

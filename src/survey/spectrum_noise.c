@@ -51,8 +51,9 @@ ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t
     ctx->edges = ard_malloc((n + 1) * sizeof(double));
     ctx->logwl = ard_malloc(n * sizeof(double));
     ctx->shape = ard_malloc(ARD_CLASS_COUNT * n * sizeof(double));
+    ctx->lya_tau = ard_malloc(n * sizeof(double));
     ctx->noise = ard_malloc(n * sizeof(float));
-    if (!ctx->wl || !ctx->edges || !ctx->logwl || !ctx->shape || !ctx->noise) {
+    if (!ctx->wl || !ctx->edges || !ctx->logwl || !ctx->shape || !ctx->lya_tau || !ctx->noise) {
         ard__spec_ctx_reset(ctx);
         return ard_error_set(err, ARD_ENOMEM, "spectra: no memory for the grid tables");
     }
@@ -67,6 +68,7 @@ ard_status ard__spec_ctx_init(ard__spec_ctx *ctx, const ard_grid *grid, uint64_t
             (float)(sky_factor(ctx->wl[j]) / throughput(ctx->wl[j]) * sqrt(0.8 / width));
     }
     ard__spec_shape_table(ctx->wl, grid->n, ctx->shape);
+    ard__spec_lya_tau_table(ctx->logwl, grid->n, ctx->lya_tau);
     ard_zig_init(&ctx->zig);
     return ARD_OK;
 }
@@ -77,6 +79,8 @@ void ard__spec_ctx_reset(ard__spec_ctx *ctx) {
     ard_free(ctx->noise);
     ard_free(ctx->logwl);
     ard_free(ctx->shape);
+    ard_free(ctx->lya_tau);
+    ctx->lya_tau = NULL;
     ctx->logwl = NULL;
     ctx->shape = NULL;
     ctx->wl = NULL;
@@ -153,8 +157,11 @@ static inline __attribute__((always_inline)) void noisy_flux(const ard__spec_ctx
                                                              const double *model, float *sigma,
                                                              float *flux, uint8_t *mask) {
     int64_t n = ctx->grid.n;
+    const float *noise_of = ctx->noise; /* not reloaded after each byte store below: vectorises */
     for (int64_t j = 0; j < n; j++) {
-        sigma[j] = (float)(sigma0 * ctx->noise[j]);
+        sigma[j] = (float)(sigma0 * noise_of[j]);
+    }
+    for (int64_t j = 0; j < n; j++) {
         mask[j] = 0;
     }
     double dev[256]; /* the deviates of the stream in order, a block at a time (vectorised) */

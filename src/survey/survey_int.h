@@ -77,11 +77,12 @@ ard_status ard__gen_catalog(const ard_generate_options *opts, ard_pool *pool,
 /* Spectrum model: fills flux/ivar/mask (grid n) for galaxy i. wl: grid centres. */
 typedef struct ard__spec_ctx {
     ard_grid grid;
-    double *wl;    /* n centres */
-    double *edges; /* n + 1 bin edges */
-    double *logwl; /* n: log of the centres */
-    double *shape; /* ARD_CLASS_COUNT x n: centre^slope of each class's continuum power law */
-    float *noise;  /* n: noise per pixel for sigma0 = 1 (throughput, sky lines, pixel width) */
+    double *wl;      /* n centres */
+    double *edges;   /* n + 1 bin edges */
+    double *logwl;   /* n: log of the centres */
+    double *shape;   /* ARD_CLASS_COUNT x n: centre^slope of each class's continuum power law */
+    double *lya_tau; /* n: the Ly-a forest's mean optical depth at each centre (its redshift) */
+    float *noise;    /* n: noise per pixel for sigma0 = 1 (throughput, sky lines, pixel width) */
     uint64_t seed;
     ard_zig zig; /* pixel noise deviates */
 } ard__spec_ctx;
@@ -123,7 +124,9 @@ enum { ARD__CONT_FASTEST = 0, ARD__CONT_BLOCKS = 1, ARD__CONT_PIXEL = 2 };
 void ard__spec_continuum(const ard__spec_ctx *ctx, int32_t cls, double z, double amp, int32_t path,
                          double *out);
 /* out[n] x= the stellar absorption lines of class cls at z (LRG, BGS; others untouched); path
- * ARD__CONT_FASTEST (AVX-512 where the CPU has it) or ARD__CONT_BLOCKS (portable): same bits. */
+ * ARD__CONT_FASTEST (AVX-512 where the CPU has it), ARD__CONT_BLOCKS (portable) or ARD__CONT_PIXEL
+ * (the reference: portable, every line over its pixels, also those the LRG stack covers at full
+ * weight, which the others skip): same bits. */
 void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32_t path,
                           double *out);
 /* e^y for |y| <= 700 within 2 ulp of exp(y); branch-free, so loops of it vectorise (the 4000 A
@@ -131,6 +134,9 @@ void ard__spec_absorption(const ard__spec_ctx *ctx, int32_t cls, double z, int32
 double ard__exp_near(double y);
 /* Fills shape (ARD_CLASS_COUNT x n) with wl^slope for each class's continuum power law. */
 void ard__spec_shape_table(const double *wl, int64_t n, double *shape);
+/* Fills tau[n] with the Ly-a forest's mean optical depth at the centres whose logs are logwl (the
+ * same per pixel for every quasar: computed once per grid). */
+void ard__spec_lya_tau_table(const double *logwl, int64_t n, double *tau);
 /* Observed-frame [start, stop) wavelength range of arm 0 (b), 1 (r), 2 (z) on the ARD grid. */
 void ard__arm_range(int32_t arm, double *lo, double *hi);
 

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DRAWS 2000000
 #define BINS 1024
@@ -116,12 +117,60 @@ static void test_fill_matches(void **state) {
     assert_true(slow_seen > 100); /* the rejection path was taken (words beyond one per draw) */
 }
 
+/* The packed tables: each word gives back x[i] exactly, and its 9-bit bound splits the uniforms
+ * of layer i as the rectangle test does: the largest uniform below the bound's span is in, the
+ * least above it out (the test is monotone in the uniform, so all others follow). */
+static void test_packed_tables(void **state) {
+    (void)state;
+    ard_zig t;
+    ard_zig_init(&t);
+    assert_true(t.packed_exp > 0); /* x in [0.2, 3.92]: exponents within 8 of each other */
+    for (int i = 0; i < ARD_ZIG_LAYERS; i++) {
+        uint64_t want, body = t.packed[i] & ((1ull << 55) - 1);
+        memcpy(&want, &t.x[i], sizeof want);
+        assert_true(body + ((uint64_t)t.packed_exp << 52) == want);
+        uint64_t bound = t.packed[i] >> 55;
+        if (bound > 0) { /* uniform m: word >> 11, 53 bits */
+            uint64_t m = (bound << 44) - 1;
+            assert_true(ard_rng_to_u01(m << 11) * t.x[i] < t.x[i + 1]);
+        }
+        if (bound < 511) {
+            uint64_t m = (bound + 1) << 44;
+            assert_false(ard_rng_to_u01(m << 11) * t.x[i] < t.x[i + 1]);
+        }
+    }
+    assert_true(t.packed[ARD_ZIG_LAYERS - 1] >> 55 == 0); /* x[256] = 0: the top layer never in */
+}
+
+/* Longer streams filled in pieces of uneven lengths against one-at-a-time draws: rejections at
+ * every lane and piece boundary, and ~1 in 512 lanes on their layer's 9-bit bound (the exact test
+ * against x[i + 1]). */
+static void test_fill_pieces(void **state) {
+    (void)state;
+    ard_zig t;
+    ard_zig_init(&t);
+    double got[300];
+    for (uint64_t obj = 0; obj < 300; obj++) {
+        ard_rng_words a, b;
+        ard_rng_words_init(&a, 13, 4, obj);
+        ard_rng_words_init(&b, 13, 4, obj);
+        for (int piece = 0; piece < 40; piece++) {
+            int64_t n = (int64_t)(ard_rng_hash4(5, 6, obj, (uint64_t)piece) % 300);
+            ard_zig_normal_fill(&t, &a, got, n);
+            for (int64_t j = 0; j < n; j++) {
+                double want = ard_zig_normal(&t, &b);
+                assert_memory_equal(&got[j], &want, sizeof want);
+            }
+            assert_true(a.k == b.k);
+        }
+    }
+}
+
 int as_run_normal_tests(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tables),
-        cmocka_unit_test(test_words),
-        cmocka_unit_test(test_distribution),
-        cmocka_unit_test(test_fill_matches),
+        cmocka_unit_test(test_tables),        cmocka_unit_test(test_words),
+        cmocka_unit_test(test_distribution),  cmocka_unit_test(test_fill_matches),
+        cmocka_unit_test(test_packed_tables), cmocka_unit_test(test_fill_pieces),
     };
     return cmocka_run_group_tests_name("astro_normal", tests, NULL, NULL);
 }

@@ -712,7 +712,8 @@ static void test_masks_and_anomaly_spectra(void **state) {
 /* The continuum's blocks (portable and the fastest this CPU runs) against the pixel-by-pixel
  * reference, bit for bit: every class, redshifts that put the 4000 A break, the LRG stack's edges
  * and the grid's ends at any pixel (and at block edges), grids of 2, 255, 257 and 4096 bins, log
- * and linear. Then the absorption lines over it, portable against AVX-512. */
+ * and linear. Then the absorption lines over it: portable and AVX-512 (which skip the lines the LRG
+ * stack covers at full weight) against every line computed; and the Ly-a forest's depth table. */
 static void test_continuum_paths(void **state) {
     (void)state;
     ard_grid grids[5];
@@ -736,10 +737,16 @@ static void test_continuum_paths(void **state) {
                 ard__spec_continuum(&ctx, cls, z, 1.7, ARD__CONT_FASTEST, fast);
                 assert_memory_equal(ref, blk, bytes);
                 assert_memory_equal(ref, fast, bytes);
+                ard__spec_absorption(&ctx, cls, z, ARD__CONT_PIXEL, ref);
                 ard__spec_absorption(&ctx, cls, z, ARD__CONT_BLOCKS, blk);
                 ard__spec_absorption(&ctx, cls, z, ARD__CONT_FASTEST, fast);
-                assert_memory_equal(blk, fast, bytes);
+                assert_memory_equal(ref, blk, bytes);
+                assert_memory_equal(ref, fast, bytes);
             }
+        }
+        for (int64_t j = 0; j < grids[gi].n; j++) { /* the Ly-a table: the forest's own formula */
+            double tau = 0.0025 * exp(3.7 * (log(ctx.wl[j]) - log(1215.67)));
+            assert_memory_equal(&ctx.lya_tau[j], &tau, sizeof tau);
         }
         free(ref);
         free(blk);
