@@ -188,6 +188,9 @@ static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
                    ? -1
                    : dict_runs_narrow(c, ch, p, in->values + e0, n);
     }
+    if (ard__pqw_split_layout(c, ch, p)) { /* FLOAT, BYTE_STREAM_SPLIT: no sorting, no dictionary */
+        return ard__pqw_split_push(p, in->values + 4 * e0, n);
+    }
     size_t start = p->values.len;
     store_run(c, in, e0, n, &p->values);
     if (p->values.failed) {

@@ -165,6 +165,14 @@ ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid
                                    ard_error *err);
 ard_status ard__tile_writer_close(ard__tile_writer *tw, int64_t *bytes_out, ard_error *err);
 void ard__tile_writer_abort(ard__tile_writer *tw);
+/* The FLUX validity bits of `rows` rows of `width` pixels (a pixel with IVAR 0 and a MASK bit is
+ * null; bit i of the rows' pixels from bit 0 of bits, (rows * width + 7) / 8 bytes, a partial last
+ * byte's unused bits set) and each row's null and zero-IVAR pixel counts (tile_pixels.c). Returns
+ * whether any pixel is null. path: ARD__PIX_FASTEST (AVX-512 where the CPU has it, for widths of a
+ * multiple of 16) or ARD__PIX_PORTABLE: the same results. */
+enum { ARD__PIX_FASTEST = 0, ARD__PIX_PORTABLE = 1 };
+int ard__tile_pixel_scan(const float *ivar, const uint8_t *mask, int64_t rows, int64_t width,
+                         uint8_t *bits, int64_t *row_nulls, int64_t *row_zeros, int path);
 
 /* Column data for a catalog file (rows [first, first+rows) of arrays). Strings are given per row.
  */
