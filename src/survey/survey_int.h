@@ -152,13 +152,16 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
  * failure; abort (accepts NULL) drops the file. Errors name the path. */
 #define ARD__TILE_ROWS_PER_GROUP 128
 typedef struct ard__tile_writer ard__tile_writer;
-/* direct_io: 1 writes the tile's whole 4 MiB units with O_DIRECT (ard_atomic_direct_io). batch:
+/* rows_total: the rows the tile will get (its last, shorter row group then reaches the file as it is
+ * appended, ard_pq_writer_limit_row_group), or -1 when not known (the same bytes).
+ * direct_io: 1 writes the tile's whole 4 MiB units with O_DIRECT (ard_atomic_direct_io). batch:
  * NULL (close makes the tile durable later, at the caller's file-system sync), or the batch whose
  * background commit makes it durable before renaming it (ard_atomic_in_batch); close then reports
  * 0 bytes (the file appears at ard_atomic_batch_finish). */
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
-                                 ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                                 ard_atomic_batch *batch, ard__tile_writer **out, ard_error *err);
+                                 int64_t rows_total, ard_parquet_writer_buffers *buffers,
+                                 int32_t direct_io, ard_atomic_batch *batch, ard__tile_writer **out,
+                                 ard_error *err);
 ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid,
                                    const int32_t *target_class, const float *flux,
                                    const float *ivar, const uint8_t *mask, int64_t rows,

@@ -51,8 +51,9 @@ struct ard__tile_writer {
     ard_pq_writer *w;
     char *path;
     int64_t width, rows;
-    uint8_t *valid; /* FLUX validity of one row group */
-    int batched;    /* committed by an ard_atomic_batch: the file appears later */
+    int64_t rows_total; /* the tile's rows, -1 when not known */
+    uint8_t *valid;     /* FLUX validity of one row group */
+    int batched;        /* committed by an ard_atomic_batch: the file appears later */
     /* ARD_KV_PIXEL_STATS counts per class; slot ARD_CLASS_COUNT holds the OTHER rows */
     int64_t n_rows[ARD_CLASS_COUNT + 1], nulls[ARD_CLASS_COUNT + 1], zeros[ARD_CLASS_COUNT + 1];
 };
@@ -137,12 +138,14 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
 }
 
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
-                                 ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                                 ard_atomic_batch *batch, ard__tile_writer **out, ard_error *err) {
+                                 int64_t rows_total, ard_parquet_writer_buffers *buffers,
+                                 int32_t direct_io, ard_atomic_batch *batch, ard__tile_writer **out,
+                                 ard_error *err) {
     *out = NULL;
     ard__tile_writer *tw = ard_calloc(1, sizeof *tw);
     if (tw) {
         tw->width = grid->n;
+        tw->rows_total = rows_total;
         tw->path = ard_strdup(path);
         tw->valid = ard_malloc((size_t)(ARD__TILE_ROWS_PER_GROUP * grid->n + 7) / 8 + 1);
     }
@@ -172,8 +175,14 @@ ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid
         int64_t room = ARD__TILE_ROWS_PER_GROUP - tw->rows % ARD__TILE_ROWS_PER_GROUP;
         int64_t n = rows - r0 < room ? rows - r0 : room; /* up to the end of the row group */
         int any_null = scan_rows(tw, target_class, ivar, mask, r0, n);
-        st = write_rows(tw->w, tw->width, targetid, flux, ivar, mask, r0, n, tw->valid, any_null,
-                        err);
+        int64_t last = tw->rows_total - tw->rows; /* the last, shorter row group streams too */
+        if (tw->rows % ARD__TILE_ROWS_PER_GROUP == 0 && last > 0 &&
+            last < ARD__TILE_ROWS_PER_GROUP) {
+            st = ard_pq_writer_limit_row_group(tw->w, last, err);
+        }
+        st = st ? st
+                : write_rows(tw->w, tw->width, targetid, flux, ivar, mask, r0, n, tw->valid,
+                             any_null, err);
         tw->rows += n;
         r0 += n;
     }
@@ -216,7 +225,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
                            ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
                            ard_error *err) {
     ard__tile_writer *tw = NULL;
-    ard_status st = ard__tile_writer_open(path, grid, source, buffers, 0, NULL, &tw, err);
+    ard_status st = ard__tile_writer_open(path, grid, source, rows, buffers, 0, NULL, &tw, err);
     st = st ? st : ard__tile_writer_append(tw, targetid, target_class, flux, ivar, mask, rows, err);
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);
