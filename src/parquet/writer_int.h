@@ -145,22 +145,24 @@ int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t le
 
 /* ------------------------------------------------------------------------------------------------
  * Page and chunk builders (writer_page.c). */
-/* A page's repetition or definition levels as runs (writer_levels.c): run i is value[i] repeated
- * count[i] times; neighbouring runs differ (push merges), as the encoder requires. */
+/* A page's repetition or definition levels, or its dictionary indices, as runs (writer_levels.c):
+ * run i is value[i] repeated count[i] times; neighbouring runs differ (push merges), as the encoder
+ * requires. */
 typedef struct ard__pqw_levels {
-    int16_t *value;
+    uint32_t *value;
     int64_t *count;
     int64_t num_runs, cap_runs;
 } ard__pqw_levels;
 
 int ard__pqw_levels_grow(ard__pqw_levels *l); /* -1 when out of memory */
 void ard__pqw_levels_reset(ard__pqw_levels *l);
-/* The levels' RLE / bit-packed hybrid, the same bytes as ard__rle_encode_levels of the expanded
- * values; tmp: scratch for the expanded bit-packed sections. Allocation failure sets out->failed. */
+/* The runs' RLE / bit-packed hybrid, the same bytes as ard__rle_encode_u32 (or, for levels,
+ * ard__rle_encode_levels) of the expanded values; tmp: scratch for the expanded bit-packed
+ * sections. Allocation failure sets out->failed. */
 void ard__pqw_levels_encode(const ard__pqw_levels *l, int bit_width, ard_buf *tmp, ard_buf *out);
 
-/* Appends n (>= 0) levels of value v; -1 when out of memory. */
-static inline int ard__pqw_levels_push(ard__pqw_levels *l, int16_t v, int64_t n) {
+/* Appends n (>= 0) values v; -1 when out of memory. */
+static inline int ard__pqw_levels_push(ard__pqw_levels *l, uint32_t v, int64_t n) {
     if (n <= 0) {
         return 0;
     }
@@ -182,7 +184,9 @@ typedef struct ard__pqw_page {
     ard_buf values;    /* stored values, dense (BYTE_ARRAY: PLAIN with length prefixes) */
     uint32_t *indices; /* dictionary mode */
     int64_t cap_indices;
-    int64_t num_values; /* non-null values */
+    ard__pqw_levels index_runs; /* dictionary mode, 1-byte integer inputs: the indices as runs */
+    int32_t indices_as_runs;    /* this page's indices are in index_runs, not indices */
+    int64_t num_values;         /* non-null values */
     int64_t num_rows;
     int64_t first_row; /* within the row group */
     int32_t dict_mode;

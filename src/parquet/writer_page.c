@@ -12,6 +12,7 @@ void ard__pqw_page_init(ard__pqw_page *p) {
 void ard__pqw_page_reset(ard__pqw_page *p) {
     ard__pqw_levels_reset(&p->def);
     ard__pqw_levels_reset(&p->rep);
+    ard__pqw_levels_reset(&p->index_runs);
     ard_free(p->indices);
     ard_buf_reset(&p->values);
     ard__pqw_stats_reset(&p->stats);
@@ -122,7 +123,7 @@ static void pack_bools(const uint8_t *bytes, int64_t count, ard_buf *out) {
  * A page in the split layout (writer_split.c) is only measured unless `contiguous`: its SNAPPY
  * body is compressed from the streams where they lie (snappy_page). */
 static void encode_values(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
-                          const ard__pqw_page *p, int contiguous, ard_buf *out,
+                          const ard__pqw_page *p, int contiguous, ard_buf *tmp, ard_buf *out,
                           const uint8_t **data, size_t *len) {
     out->len = 0;
     if (!contiguous && ard__pqw_split_layout(c, chunk, p)) {
@@ -140,7 +141,11 @@ static void encode_values(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
         int bw = ard__bit_width(chunk->dict.count > 1 ? (uint64_t)(chunk->dict.count - 1) : 0);
         uint8_t b = (uint8_t)bw;
         ard_buf_append(out, &b, 1);
-        ard__rle_encode_u32(p->indices, p->num_values, bw, out);
+        if (p->indices_as_runs) {
+            ard__pqw_levels_encode(&p->index_runs, bw, tmp, out);
+        } else {
+            ard__rle_encode_u32(p->indices, p->num_values, bw, out);
+        }
     } else if (enc == ARD_PQ_PLAIN) {
         pack_bools(p->values.data, p->num_values, out);
     } else if (enc == ARD_PQ_DELTA_BINARY_PACKED && c->type == ARD_PQ_INT32) {
@@ -228,7 +233,8 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     const uint8_t *vals = NULL;
     size_t vals_len = 0;
     encode_levels(c, p, 0, &s->expand, &s->levels, &b->rep_len, &b->def_len);
-    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->values, &vals, &vals_len);
+    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->expand, &s->values, &vals,
+                  &vals_len);
     if (w->opts.codec == ARD_PQ_SNAPPY && !s->levels.failed && !s->values.failed) {
         b->uncompressed_len = (int64_t)(s->levels.len + vals_len);
         b->stored_len = 0;
@@ -259,7 +265,8 @@ static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     const uint8_t *vals = NULL, *stored = NULL;
     size_t vals_len = 0, stored_len = 0;
     encode_levels(c, p, 1, &s->expand, &s->levels, &b->rep_len, &b->def_len);
-    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->values, &vals, &vals_len);
+    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->expand, &s->values, &vals,
+                  &vals_len);
     if (s->levels.failed || s->values.failed) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory encoding a page");
     }
@@ -394,6 +401,8 @@ static void page_clear(ard__pqw_page *p, int dict_mode) {
     p->num_levels = 0;
     p->def.num_runs = 0;
     p->rep.num_runs = 0;
+    p->index_runs.num_runs = 0;
+    p->indices_as_runs = 0;
     p->num_values = 0;
     p->num_rows = 0;
     p->values.len = 0;
