@@ -493,12 +493,8 @@ ard_status ard__pq_compress(int codec, int level, const uint8_t *in, size_t in_l
 }
 
 #if ARD_CRC32_CLMUL
-static int have_vpclmul(void) {
-    static int known = -1;
-    if (known < 0) {
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
-    }
-    return known;
+static int have_vpclmul(void) { /* __builtin_cpu_supports reads a table set at start-up */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
 }
 #endif
 

@@ -94,13 +94,9 @@ static AVX512_SPLIT size_t split_avx512(const uint8_t *src, size_t n, uint8_t *s
     return i;
 }
 
-static int have_avx512(void) {
-    static int known = -1;
-    if (known < 0) {
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                __builtin_cpu_supports("avx512vbmi");
-    }
-    return known;
+static int have_avx512(void) { /* __builtin_cpu_supports reads a table set at start-up */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
 }
 #endif
 

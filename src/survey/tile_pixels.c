@@ -65,13 +65,9 @@ static AVX512_PIXELS int scan_avx512(const float *ivar, const uint8_t *mask, int
     return any != 0;
 }
 
-static int have_avx512(void) {
-    static int known = -1;
-    if (known < 0) {
-        known = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                __builtin_cpu_supports("avx512vl");
-    }
-    return known;
+static int have_avx512(void) { /* __builtin_cpu_supports reads a table set at start-up */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
 }
 #endif
 
