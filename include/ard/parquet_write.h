@@ -244,6 +244,15 @@ ARD_API ard_status ard_pq_writer_write_list_binary(ard_pq_writer *w, int32_t col
  * pages to the temporary file. ARD_EIO, ARD_ENOMEM. */
 ARD_API ard_status ard_pq_writer_end_row_group(ard_pq_writer *w, ard_error *err);
 
+/* Ends the current row group once it holds `rows` rows in all (those it holds included), when the
+ * caller knows it will be shorter than the writer's cut (a file's last row group): each column's
+ * chunk then ends as soon as that column has its rows, so a caller appending the row group a column
+ * at a time, in order, streams its pages to the file as it does for full row groups instead of
+ * holding them until close. The bytes are those of ending the row group there by any other means;
+ * fewer rows followed by close also end it. ARD_EINVAL when some column already holds `rows` rows of
+ * the row group (or has gone past it), or rows is over the writer's cut (rows_per_row_group). */
+ARD_API ard_status ard_pq_writer_limit_row_group(ard_pq_writer *w, int64_t rows, ard_error *err);
+
 /* Rows appended so far (to the column that has the fewest). */
 ARD_API int64_t ard_pq_writer_num_rows(const ard_pq_writer *w);
 

@@ -492,12 +492,19 @@ ard_status ard__pq_compress(int codec, int level, const uint8_t *in, size_t in_l
     }
 }
 
+#if ARD_CRC32_CLMUL
+static int have_vpclmul(void) { /* __builtin_cpu_supports reads a table set at start-up */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
+}
+#endif
+
 uint32_t ard__crc32(const uint8_t *data, size_t len) {
     uLong crc = crc32(0L, Z_NULL, 0);
 #if ARD_CRC32_CLMUL
     if (len >= 64 && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
         size_t whole = len & ~(size_t)15; /* the clmul path, then zlib for the last < 16 bytes */
-        crc = ard__crc32_clmul((uint32_t)crc, data, whole);
+        crc = whole >= 256 && have_vpclmul() ? ard__crc32_vpclmul((uint32_t)crc, data, whole)
+                                             : ard__crc32_clmul((uint32_t)crc, data, whole);
         data += whole;
         len -= whole;
     }

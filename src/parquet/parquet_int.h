@@ -271,6 +271,8 @@ uint32_t ard__crc32(const uint8_t *data, size_t len);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ARD_CRC32_CLMUL 1
 uint32_t ard__crc32_clmul(uint32_t crc, const uint8_t *buf, size_t len);
+/* The same with 512-bit VPCLMULQDQ (AVX-512F + VPCLMULQDQ CPUs), len a multiple of 16 and >= 256. */
+uint32_t ard__crc32_vpclmul(uint32_t crc, const uint8_t *buf, size_t len);
 #else
 #define ARD_CRC32_CLMUL 0
 #endif

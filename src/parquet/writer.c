@@ -443,6 +443,29 @@ ard_status ard_pq_writer_end_row_group(ard_pq_writer *w, ard_error *err) {
     return fail(w, st, err);
 }
 
+ard_status ard_pq_writer_limit_row_group(ard_pq_writer *w, int64_t rows, ard_error *err) {
+    ard_status st = check_usable(w, err);
+    if (st != ARD_OK) {
+        return st;
+    }
+    int32_t g = w->col_rg[0];
+    for (int32_t i = 0; i < w->schema.num_cols; i++) {
+        if (w->col_rg[i] != g || w->col_rg_rows[i] >= rows) {
+            return ard_error_set(err, ARD_EINVAL,
+                                 "parquet writer: a row group of %lld rows: a column already "
+                                 "holds that many of it",
+                                 (long long)rows);
+        }
+    }
+    if (rows > w->rgs[g].limit) {
+        return ard_error_set(err, ARD_EINVAL,
+                             "parquet writer: a row group of %lld rows: over its limit of %lld",
+                             (long long)rows, (long long)w->rgs[g].limit);
+    }
+    w->rgs[g].limit = rows;
+    return ARD_OK;
+}
+
 /* After a public append: end the row group when the batch is complete and the target size is met.
  */
 static ard_status after_append(ard_pq_writer *w, ard_error *err) {

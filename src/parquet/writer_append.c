@@ -148,10 +148,11 @@ static int dict_runs4(ard__pqw_chunk *ch, ard__pqw_page *p, const uint8_t *v, in
 
 /* Dictionary indices and statistics of n 1-byte inputs of a 4-byte column (a MASK's uint8: long
  * runs of 0) a run at a time, found 8 bytes per step, without widening the values into the page:
- * the same dictionary, indices and statistics as storing them and taking dict_runs4. */
+ * the same dictionary, indices and statistics as storing them and taking dict_runs4. The indices
+ * are kept as runs (p->index_runs), encoded from them at flush. */
 static int dict_runs_narrow(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_page *p,
                             const uint8_t *src, int64_t n) {
-    uint32_t *out = p->indices + p->num_values;
+    p->indices_as_runs = 1;
     for (int64_t i = 0; i < n;) {
         uint8_t b = src[i];
         uint64_t eight = 0x0101010101010101ull * b, x;
@@ -171,8 +172,8 @@ static int dict_runs_narrow(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__p
         }
         ard__pqw_stats_update(&p->stats, c->sort_kind, stored, 1, 4, 4);
         p->stats.num_values += end - i - 1;
-        for (int64_t k = i; k < end; k++) {
-            out[k] = (uint32_t)idx;
+        if (ard__pqw_levels_push(&p->index_runs, (uint32_t)idx, end - i) != 0) {
+            return -1;
         }
         i = end;
     }
@@ -184,9 +185,10 @@ static int dict_runs_narrow(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__p
 static int push_values(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_page *p,
                        const ard__pqw_input *in, int64_t e0, int64_t n) {
     if (p->dict_mode && c->type == ARD_PQ_INT32 && in->input_width == 1 && !c->sorted) {
-        return ard__pqw_page_reserve_indices(p, n) != 0
-                   ? -1
-                   : dict_runs_narrow(c, ch, p, in->values + e0, n);
+        return dict_runs_narrow(c, ch, p, in->values + e0, n);
+    }
+    if (ard__pqw_split_layout(c, ch, p)) { /* FLOAT, BYTE_STREAM_SPLIT: no sorting, no dictionary */
+        return ard__pqw_split_push(p, in->values + 4 * e0, n);
     }
     size_t start = p->values.len;
     store_run(c, in, e0, n, &p->values);
@@ -242,7 +244,7 @@ static int append_flat(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pqw_pa
     int64_t run = -1;
     for (int64_t r = r0; r < r0 + n; r++) {
         int valid = elem_valid(in, r);
-        if (c->max_def > 0 && ard__pqw_levels_push(&p->def, (int16_t)valid, 1) != 0) {
+        if (c->max_def > 0 && ard__pqw_levels_push(&p->def, (uint32_t)valid, 1) != 0) {
             return -1;
         }
         if (valid && run < 0) {
@@ -295,7 +297,8 @@ static int append_list_row(const ard__pqw_column *c, ard__pqw_chunk *ch, ard__pq
             break;
         }
         int valid = elem_valid(in, e0 + j);
-        if (ard__pqw_levels_push(&p->def, (int16_t)(valid ? c->max_def : c->max_def - 1), 1) != 0) {
+        if (ard__pqw_levels_push(&p->def, (uint32_t)(valid ? c->max_def : c->max_def - 1), 1) !=
+            0) {
             return -1;
         }
         if (valid && run < 0) {

@@ -103,6 +103,9 @@ void ard__pqw_stats_clear(ard__pqw_stats *s); /* empties, keeps buffers */
 void ard__pqw_stats_update(ard__pqw_stats *s, ard__sort_kind kind, const uint8_t *values,
                            int64_t count, size_t nbytes, int32_t width);
 void ard__pqw_stats_merge(ard__pqw_stats *dst, const ard__pqw_stats *src, ard__sort_kind kind);
+/* As ard__pqw_stats_update of `count` FLOAT values whose NaN count and extremes over the non-NaN
+ * ones (lo/hi; +/-infinity when none) the caller found (writer_split.c). */
+void ard__pqw_stats_fold_f32(ard__pqw_stats *s, int64_t count, int64_t nans, float lo, float hi);
 /* Encodes min or max as PLAIN bytes (no length prefix) into out (cleared first); -0.0/+0.0 rule. */
 void ard__pqw_stats_encode_bound(const ard__pqw_stats *s, ard__sort_kind kind, int32_t width,
                                  int is_max, ard_buf *out);
@@ -142,22 +145,24 @@ int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t le
 
 /* ------------------------------------------------------------------------------------------------
  * Page and chunk builders (writer_page.c). */
-/* A page's repetition or definition levels as runs (writer_levels.c): run i is value[i] repeated
- * count[i] times; neighbouring runs differ (push merges), as the encoder requires. */
+/* A page's repetition or definition levels, or its dictionary indices, as runs (writer_levels.c):
+ * run i is value[i] repeated count[i] times; neighbouring runs differ (push merges), as the encoder
+ * requires. */
 typedef struct ard__pqw_levels {
-    int16_t *value;
+    uint32_t *value;
     int64_t *count;
     int64_t num_runs, cap_runs;
 } ard__pqw_levels;
 
 int ard__pqw_levels_grow(ard__pqw_levels *l); /* -1 when out of memory */
 void ard__pqw_levels_reset(ard__pqw_levels *l);
-/* The levels' RLE / bit-packed hybrid, the same bytes as ard__rle_encode_levels of the expanded
- * values; tmp: scratch for the expanded bit-packed sections. Allocation failure sets out->failed. */
+/* The runs' RLE / bit-packed hybrid, the same bytes as ard__rle_encode_u32 (or, for levels,
+ * ard__rle_encode_levels) of the expanded values; tmp: scratch for the expanded bit-packed
+ * sections. Allocation failure sets out->failed. */
 void ard__pqw_levels_encode(const ard__pqw_levels *l, int bit_width, ard_buf *tmp, ard_buf *out);
 
-/* Appends n (>= 0) levels of value v; -1 when out of memory. */
-static inline int ard__pqw_levels_push(ard__pqw_levels *l, int16_t v, int64_t n) {
+/* Appends n (>= 0) values v; -1 when out of memory. */
+static inline int ard__pqw_levels_push(ard__pqw_levels *l, uint32_t v, int64_t n) {
     if (n <= 0) {
         return 0;
     }
@@ -179,7 +184,9 @@ typedef struct ard__pqw_page {
     ard_buf values;    /* stored values, dense (BYTE_ARRAY: PLAIN with length prefixes) */
     uint32_t *indices; /* dictionary mode */
     int64_t cap_indices;
-    int64_t num_values; /* non-null values */
+    ard__pqw_levels index_runs; /* dictionary mode, 1-byte integer inputs: the indices as runs */
+    int32_t indices_as_runs;    /* this page's indices are in index_runs, not indices */
+    int64_t num_values;         /* non-null values */
     int64_t num_rows;
     int64_t first_row; /* within the row group */
     int32_t dict_mode;
@@ -280,6 +287,22 @@ ard_status ard__pqw_flush_page(ard_pq_writer *w, int32_t col, ard__pqw_chunk *ch
 /* Builds the dictionary page of a chunk (when it used one). */
 ard_status ard__pqw_finish_chunk(ard_pq_writer *w, int32_t col, ard__pqw_chunk *chunk,
                                  ard_error *err);
+
+/* FLOAT values of BYTE_STREAM_SPLIT pages split into their streams as they arrive (writer_split.c).
+ * ard__pqw_split_mode: the kernel used; tests set OFF (the plain path: values copied into the page,
+ * split at flush) or PORTABLE to compare them with FASTEST (AVX-512 where the CPU has it). */
+enum { ARD__PQW_SPLIT_OFF = 0, ARD__PQW_SPLIT_PORTABLE = 1, ARD__PQW_SPLIT_FASTEST = 2 };
+extern int ard__pqw_split_mode;
+/* Whether page p of column c in chunk ch holds its values as four streams: stream j of value i at
+ * j * ard__pqw_split_stride(p) + i (values.len stays 4 bytes per value). */
+int ard__pqw_split_layout(const ard__pqw_column *c, const ard__pqw_chunk *ch,
+                          const ard__pqw_page *p);
+size_t ard__pqw_split_stride(const ard__pqw_page *p);
+/* Appends `count` FLOAT values (PLAIN bytes) to page p in the split layout and folds them into its
+ * statistics and value count; -1 when out of memory. */
+int ard__pqw_split_push(ard__pqw_page *p, const uint8_t *src, int64_t count);
+/* The start of each of page p's four streams (p->num_values bytes each). */
+void ard__pqw_split_parts(const ard__pqw_page *p, const uint8_t *streams[4]);
 
 /* Appending user data (writer_append.c). offsets: rows+1 list offsets, or NULL with `width` for a
  * matrix, or NULL with width 0 for a flat column. data/binary_offsets for BYTE_ARRAY. */

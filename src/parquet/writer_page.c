@@ -12,6 +12,7 @@ void ard__pqw_page_init(ard__pqw_page *p) {
 void ard__pqw_page_reset(ard__pqw_page *p) {
     ard__pqw_levels_reset(&p->def);
     ard__pqw_levels_reset(&p->rep);
+    ard__pqw_levels_reset(&p->index_runs);
     ard_free(p->indices);
     ard_buf_reset(&p->values);
     ard__pqw_stats_reset(&p->stats);
@@ -118,10 +119,18 @@ static void pack_bools(const uint8_t *bytes, int64_t count, ard_buf *out) {
     out->len += n;
 }
 
-/* Encoded values of page p: points *data at them (p->values itself for plain fixed/byte arrays). */
+/* Encoded values of page p: points *data at them (p->values itself for plain fixed/byte arrays).
+ * A page in the split layout (writer_split.c) is only measured unless `contiguous`: its SNAPPY
+ * body is compressed from the streams where they lie (snappy_page). */
 static void encode_values(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
-                          const ard__pqw_page *p, ard_buf *out, const uint8_t **data, size_t *len) {
+                          const ard__pqw_page *p, int contiguous, ard_buf *tmp, ard_buf *out,
+                          const uint8_t **data, size_t *len) {
     out->len = 0;
+    if (!contiguous && ard__pqw_split_layout(c, chunk, p)) {
+        *data = NULL;
+        *len = p->values.len;
+        return;
+    }
     int32_t enc = p->dict_mode ? ARD_PQ_RLE_DICTIONARY : chunk->value_encoding;
     if (enc == ARD_PQ_PLAIN && c->type != ARD_PQ_BOOLEAN) {
         *data = p->values.data;
@@ -132,13 +141,23 @@ static void encode_values(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
         int bw = ard__bit_width(chunk->dict.count > 1 ? (uint64_t)(chunk->dict.count - 1) : 0);
         uint8_t b = (uint8_t)bw;
         ard_buf_append(out, &b, 1);
-        ard__rle_encode_u32(p->indices, p->num_values, bw, out);
+        if (p->indices_as_runs) {
+            ard__pqw_levels_encode(&p->index_runs, bw, tmp, out);
+        } else {
+            ard__rle_encode_u32(p->indices, p->num_values, bw, out);
+        }
     } else if (enc == ARD_PQ_PLAIN) {
         pack_bools(p->values.data, p->num_values, out);
     } else if (enc == ARD_PQ_DELTA_BINARY_PACKED && c->type == ARD_PQ_INT32) {
         ard__delta_encode_i32((const int32_t *)(const void *)p->values.data, p->num_values, out);
     } else if (enc == ARD_PQ_DELTA_BINARY_PACKED) {
         ard__delta_encode_i64((const int64_t *)(const void *)p->values.data, p->num_values, out);
+    } else if (ard__pqw_split_layout(c, chunk, p)) { /* the streams back to back */
+        const uint8_t *streams[4];
+        ard__pqw_split_parts(p, streams);
+        for (int j = 0; j < 4; j++) {
+            ard_buf_append(out, streams[j], (size_t)p->num_values);
+        }
     } else {
         ard__bss_encode(p->values.data, c->value_width, p->num_values, out);
     }
@@ -170,15 +189,24 @@ static ard_status compress(ard_pq_writer *w, const uint8_t *in, size_t len, ard_
 /* SNAPPY of the page's levels (v1: in the compressed body) and values as parts of one stream
  * (snappy_parts.c): BYTE_STREAM_SPLIT values one part per byte stream, so the noisy low bytes are
  * stored as literals, and nothing is copied into a contiguous body first. */
-static ard_status snappy_page(const ard__pqw_chunk *chunk, const ard__pqw_page *p,
-                              const ard_buf *levels, const uint8_t *vals, size_t vals_len,
-                              int32_t width, ard_buf *out, ard_error *err) {
+static ard_status snappy_page(const ard__pqw_column *c, const ard__pqw_chunk *chunk,
+                              const ard__pqw_page *p, const ard_buf *levels, const uint8_t *vals,
+                              size_t vals_len, ard_buf *out, ard_error *err) {
     ard__snappy_part parts[1 + ARD__PQW_SPLIT_PARTS];
-    int32_t n = 0;
+    int32_t n = 0, width = c->value_width;
     if (levels && levels->len > 0) {
         parts[n++] = (ard__snappy_part){levels->data, levels->len, ARD__SNAPPY_AUTO};
     }
     size_t count = (size_t)p->num_values;
+    if (ard__pqw_split_layout(c, chunk, p)) { /* the streams where they lie */
+        const uint8_t *streams[4];
+        ard__pqw_split_parts(p, streams);
+        for (int32_t j = 0; j < 4; j++) {
+            parts[n++] = (ard__snappy_part){streams[j], count, ARD__SNAPPY_AUTO};
+        }
+        out->len = 0;
+        return ard__snappy_compress_parts(parts, n, out, err);
+    }
     int split = !p->dict_mode && chunk->value_encoding == ARD_PQ_BYTE_STREAM_SPLIT && width > 1 &&
                 width <= ARD__PQW_SPLIT_PARTS && count > 0 && vals_len == count * (size_t)width;
     for (int32_t j = 0; split && j < width; j++) {
@@ -205,12 +233,12 @@ static ard_status build_v1(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     const uint8_t *vals = NULL;
     size_t vals_len = 0;
     encode_levels(c, p, 0, &s->expand, &s->levels, &b->rep_len, &b->def_len);
-    encode_values(c, chunk, p, &s->values, &vals, &vals_len);
+    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->expand, &s->values, &vals,
+                  &vals_len);
     if (w->opts.codec == ARD_PQ_SNAPPY && !s->levels.failed && !s->values.failed) {
         b->uncompressed_len = (int64_t)(s->levels.len + vals_len);
         b->stored_len = 0;
-        ard_status st =
-            snappy_page(chunk, p, &s->levels, vals, vals_len, c->value_width, &s->comp, err);
+        ard_status st = snappy_page(c, chunk, p, &s->levels, vals, vals_len, &s->comp, err);
         b->stored = s->comp.data;
         b->stored_len = s->comp.len;
         return st;
@@ -237,13 +265,14 @@ static ard_status build_v2(ard_pq_writer *w, const ard__pqw_column *c, ard__pqw_
     const uint8_t *vals = NULL, *stored = NULL;
     size_t vals_len = 0, stored_len = 0;
     encode_levels(c, p, 1, &s->expand, &s->levels, &b->rep_len, &b->def_len);
-    encode_values(c, chunk, p, &s->values, &vals, &vals_len);
+    encode_values(c, chunk, p, w->opts.codec != ARD_PQ_SNAPPY, &s->expand, &s->values, &vals,
+                  &vals_len);
     if (s->levels.failed || s->values.failed) {
         return ard_error_set(err, ARD_ENOMEM, "parquet writer: out of memory encoding a page");
     }
     ard_status st = ARD_OK;
     if (w->opts.codec == ARD_PQ_SNAPPY) {
-        st = snappy_page(chunk, p, NULL, vals, vals_len, c->value_width, &s->comp, err);
+        st = snappy_page(c, chunk, p, NULL, vals, vals_len, &s->comp, err);
         stored = s->comp.data;
         stored_len = s->comp.len;
     } else {
@@ -372,6 +401,8 @@ static void page_clear(ard__pqw_page *p, int dict_mode) {
     p->num_levels = 0;
     p->def.num_runs = 0;
     p->rep.num_runs = 0;
+    p->index_runs.num_runs = 0;
+    p->indices_as_runs = 0;
     p->num_values = 0;
     p->num_rows = 0;
     p->values.len = 0;

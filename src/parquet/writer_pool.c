@@ -98,7 +98,9 @@ int64_t ard_parquet_writer_buffers_held(const ard_parquet_writer_buffers *cb) {
 static void page_move_buffers(ard__pqw_page *dst, ard__pqw_page *src) {
     dst->def = src->def;
     dst->rep = src->rep;
-    dst->def.num_runs = dst->rep.num_runs = 0;
+    dst->index_runs = src->index_runs;
+    dst->def.num_runs = dst->rep.num_runs = dst->index_runs.num_runs = 0;
+    dst->indices_as_runs = 0;
     dst->indices = src->indices;
     dst->cap_indices = src->cap_indices;
     dst->values = src->values;
@@ -108,14 +110,17 @@ static void page_move_buffers(ard__pqw_page *dst, ard__pqw_page *src) {
     }
     memset(&src->def, 0, sizeof src->def);
     memset(&src->rep, 0, sizeof src->rep);
+    memset(&src->index_runs, 0, sizeof src->index_runs);
     src->indices = NULL;
     src->cap_indices = 0;
     ard_buf_init(&src->values);
 }
 
 static int64_t page_bytes_held(const ard__pqw_page *p) {
-    size_t run_bytes = sizeof(int16_t) + sizeof(int64_t);
-    return (int64_t)(p->values.cap + (size_t)(p->def.cap_runs + p->rep.cap_runs) * run_bytes +
+    size_t run_bytes = sizeof(uint32_t) + sizeof(int64_t);
+    return (int64_t)(p->values.cap +
+                     (size_t)(p->def.cap_runs + p->rep.cap_runs + p->index_runs.cap_runs) *
+                         run_bytes +
                      (size_t)p->cap_indices * sizeof(uint32_t));
 }
 

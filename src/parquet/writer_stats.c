@@ -29,6 +29,27 @@ void ard__pqw_stats_clear(ard__pqw_stats *s) {
     s->bmax = bmax;
 }
 
+/* Folds the NaN count and the extremes of `count` FLOAT or DOUBLE values (lo/hi over the non-NaN
+ * ones; a float is exact as a double) into s; num_values is counted by the caller. */
+static void fold_float(ard__pqw_stats *s, int64_t count, int64_t nans, double lo, double hi) {
+    s->nan_count += nans;
+    if (nans == count) {
+        return;
+    }
+    if (!s->has_minmax || lo < s->dmin) {
+        s->dmin = lo;
+    }
+    if (!s->has_minmax || hi > s->dmax) {
+        s->dmax = hi;
+    }
+    s->has_minmax = 1;
+}
+
+void ard__pqw_stats_fold_f32(ard__pqw_stats *s, int64_t count, int64_t nans, float lo, float hi) {
+    s->num_values += count;
+    fold_float(s, count, nans, lo, hi);
+}
+
 static void update_f32(ard__pqw_stats *s, const uint8_t *values, int64_t count) {
     float lo = INFINITY, hi = -INFINITY;
     int64_t i = 0, nans = 0;
@@ -64,17 +85,7 @@ static void update_f32(ard__pqw_stats *s, const uint8_t *values, int64_t count) 
         lo = v < lo ? v : lo; /* false for NaN */
         hi = v > hi ? v : hi;
     }
-    s->nan_count += nans;
-    if (nans == count) {
-        return;
-    }
-    if (!s->has_minmax || lo < s->dmin) {
-        s->dmin = lo;
-    }
-    if (!s->has_minmax || hi > s->dmax) {
-        s->dmax = hi;
-    }
-    s->has_minmax = 1;
+    fold_float(s, count, nans, lo, hi);
 }
 
 static void update_f64(ard__pqw_stats *s, const uint8_t *values, int64_t count) {
@@ -87,17 +98,7 @@ static void update_f64(ard__pqw_stats *s, const uint8_t *values, int64_t count) 
         lo = v < lo ? v : lo; /* false for NaN: no branch, so the loop vectorises */
         hi = v > hi ? v : hi;
     }
-    s->nan_count += nans;
-    if (nans == count) {
-        return;
-    }
-    if (!s->has_minmax || lo < s->dmin) {
-        s->dmin = lo;
-    }
-    if (!s->has_minmax || hi > s->dmax) {
-        s->dmax = hi;
-    }
-    s->has_minmax = 1;
+    fold_float(s, count, nans, lo, hi);
 }
 
 /* Signed (or unsigned when `uns`) integer extremes of `count` values `width` bytes wide. */

@@ -420,7 +420,7 @@ static ard_status make_tile(gen_run *run, int64_t t, tile_arrays *a, int64_t *by
         st = ard_error_set(err, ARD_ENOMEM, "generate: no memory for tile %s", path);
     }
     st = st ? st
-            : ard__tile_writer_open(path, &run->spec.grid, run->source, run->buffers,
+            : ard__tile_writer_open(path, &run->spec.grid, run->source, rows, run->buffers,
                                     !run->opts->buffered_io, run->batch, &tw, err);
     for (int64_t r0 = 0; st == ARD_OK && r0 < rows; r0 += ARD__TILE_ROWS_PER_GROUP) {
         int64_t batch = rows - r0 < ARD__TILE_ROWS_PER_GROUP ? rows - r0 : ARD__TILE_ROWS_PER_GROUP;

@@ -158,19 +158,30 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
  * failure; abort (accepts NULL) drops the file. Errors name the path. */
 #define ARD__TILE_ROWS_PER_GROUP 128
 typedef struct ard__tile_writer ard__tile_writer;
-/* direct_io: 1 writes the tile's whole 4 MiB units with O_DIRECT (ard_atomic_direct_io). batch:
+/* rows_total: the rows the tile will get (its last, shorter row group then reaches the file as it is
+ * appended, ard_pq_writer_limit_row_group), or -1 when not known (the same bytes).
+ * direct_io: 1 writes the tile's whole 4 MiB units with O_DIRECT (ard_atomic_direct_io). batch:
  * NULL (close makes the tile durable later, at the caller's file-system sync), or the batch whose
  * background commit makes it durable before renaming it (ard_atomic_in_batch); close then reports
  * 0 bytes (the file appears at ard_atomic_batch_finish). */
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
-                                 ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                                 ard_atomic_batch *batch, ard__tile_writer **out, ard_error *err);
+                                 int64_t rows_total, ard_parquet_writer_buffers *buffers,
+                                 int32_t direct_io, ard_atomic_batch *batch, ard__tile_writer **out,
+                                 ard_error *err);
 ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid,
                                    const int32_t *target_class, const float *flux,
                                    const float *ivar, const uint8_t *mask, int64_t rows,
                                    ard_error *err);
 ard_status ard__tile_writer_close(ard__tile_writer *tw, int64_t *bytes_out, ard_error *err);
 void ard__tile_writer_abort(ard__tile_writer *tw);
+/* The FLUX validity bits of `rows` rows of `width` pixels (a pixel with IVAR 0 and a MASK bit is
+ * null; bit i of the rows' pixels from bit 0 of bits, (rows * width + 7) / 8 bytes, a partial last
+ * byte's unused bits set) and each row's null and zero-IVAR pixel counts (tile_pixels.c). Returns
+ * whether any pixel is null. path: ARD__PIX_FASTEST (AVX-512 where the CPU has it, for widths of a
+ * multiple of 16) or ARD__PIX_PORTABLE: the same results. */
+enum { ARD__PIX_FASTEST = 0, ARD__PIX_PORTABLE = 1 };
+int ard__tile_pixel_scan(const float *ivar, const uint8_t *mask, int64_t rows, int64_t width,
+                         uint8_t *bits, int64_t *row_nulls, int64_t *row_zeros, int path);
 
 /* Column data for a catalog file (rows [first, first+rows) of arrays). Strings are given per row.
  */

@@ -32,33 +32,13 @@ static ard_status tile_schema(ard_pq_schema_builder **out, ard_error *err) {
     return ARD_OK;
 }
 
-/* Validity of FLUX into bits ((count + 7) / 8 bytes): a pixel with IVAR 0 and a MASK bit is null.
- * Returns whether any is. */
-static int flux_validity(const float *ivar, const uint8_t *mask, int64_t count, uint8_t *bits) {
-    int null_seen = 0;
-    for (int64_t k0 = 0; k0 < count; k0 += 8) { /* a byte at a time; MASK is mostly 0 */
-        uint64_t mask8 = 1;                     /* a partial last byte takes the per-pixel path */
-        if (k0 + 8 <= count) {
-            memcpy(&mask8, mask + k0, sizeof mask8);
-        }
-        unsigned byte = 0xff;
-        for (int64_t q = 0; mask8 != 0 && q < 8 && k0 + q < count; q++) {
-            byte &= ~((unsigned)((mask[k0 + q] != 0) & (ivar[k0 + q] == 0.0f)) << q);
-        }
-        bits[k0 / 8] = (uint8_t)byte;
-        null_seen |= byte != 0xff;
-    }
-    return null_seen;
-}
-
 /* Rows [r0, r0 + n) of every column: one row group, so that each chunk is next in file order when
  * its column starts it and the writer streams its pages (the bytes do not depend on the batching).
  * valid: room for the FLUX validity of n rows. */
 static ard_status write_rows(ard_pq_writer *w, int64_t width, const int64_t *targetid,
                              const float *flux, const float *ivar, const uint8_t *mask, int64_t r0,
-                             int64_t n, uint8_t *valid, ard_error *err) {
+                             int64_t n, const uint8_t *valid, int any_null, ard_error *err) {
     int64_t e0 = r0 * width;
-    int any_null = flux_validity(ivar + e0, mask + e0, n * width, valid);
     ard_status st = ard_pq_writer_write_column(w, 0, targetid + r0, NULL, n, err);
     st = st ? st
             : ard_pq_writer_write_list_matrix(w, 1, flux + e0, n, width, any_null ? valid : NULL,
@@ -71,28 +51,28 @@ struct ard__tile_writer {
     ard_pq_writer *w;
     char *path;
     int64_t width, rows;
-    uint8_t *valid; /* FLUX validity of one row group */
-    int batched;    /* committed by an ard_atomic_batch: the file appears later */
+    int64_t rows_total; /* the tile's rows, -1 when not known */
+    uint8_t *valid;     /* FLUX validity of one row group */
+    int batched;        /* committed by an ard_atomic_batch: the file appears later */
     /* ARD_KV_PIXEL_STATS counts per class; slot ARD_CLASS_COUNT holds the OTHER rows */
     int64_t n_rows[ARD_CLASS_COUNT + 1], nulls[ARD_CLASS_COUNT + 1], zeros[ARD_CLASS_COUNT + 1];
 };
 
-/* Folds rows into the pixel statistics; null FLUX as in flux_validity. */
-static void pixel_stats_add(ard__tile_writer *tw, const int32_t *target_class, const float *ivar,
-                            const uint8_t *mask, int64_t rows) {
-    int64_t width = tw->width;
-    for (int64_t r = 0; r < rows; r++) {
-        int32_t c = target_class[r];
+/* The FLUX validity of rows [r0, r0 + n) into tw->valid, their pixel counts into the statistics;
+ * returns whether any pixel is null. */
+static int scan_rows(ard__tile_writer *tw, const int32_t *target_class, const float *ivar,
+                     const uint8_t *mask, int64_t r0, int64_t n) {
+    int64_t nulls[ARD__TILE_ROWS_PER_GROUP], zeros[ARD__TILE_ROWS_PER_GROUP], e0 = r0 * tw->width;
+    int any = ard__tile_pixel_scan(ivar + e0, mask + e0, n, tw->width, tw->valid, nulls, zeros,
+                                   ARD__PIX_FASTEST);
+    for (int64_t r = 0; r < n; r++) {
+        int32_t c = target_class[r0 + r];
         int32_t slot = c >= 0 && c < ARD_CLASS_COUNT ? c : ARD_CLASS_COUNT;
         tw->n_rows[slot]++;
-        int64_t row_nulls = 0, row_zeros = 0;
-        for (int64_t k = r * width; k < (r + 1) * width; k++) {
-            row_nulls += (mask[k] != 0) & (ivar[k] == 0.0f);
-            row_zeros += ivar[k] == 0.0f;
-        }
-        tw->nulls[slot] += row_nulls;
-        tw->zeros[slot] += row_zeros;
+        tw->nulls[slot] += nulls[r];
+        tw->zeros[slot] += zeros[r];
     }
+    return any;
 }
 
 /* The ARD_KV_PIXEL_STATS value (survey.h) of the rows so far; 0 when it does not fit in cap. */
@@ -158,12 +138,14 @@ static ard_status open_writer(ard__tile_writer *tw, const ard_grid *grid, const 
 }
 
 ard_status ard__tile_writer_open(const char *path, const ard_grid *grid, const char *source,
-                                 ard_parquet_writer_buffers *buffers, int32_t direct_io,
-                                 ard_atomic_batch *batch, ard__tile_writer **out, ard_error *err) {
+                                 int64_t rows_total, ard_parquet_writer_buffers *buffers,
+                                 int32_t direct_io, ard_atomic_batch *batch, ard__tile_writer **out,
+                                 ard_error *err) {
     *out = NULL;
     ard__tile_writer *tw = ard_calloc(1, sizeof *tw);
     if (tw) {
         tw->width = grid->n;
+        tw->rows_total = rows_total;
         tw->path = ard_strdup(path);
         tw->valid = ard_malloc((size_t)(ARD__TILE_ROWS_PER_GROUP * grid->n + 7) / 8 + 1);
     }
@@ -189,11 +171,18 @@ ard_status ard__tile_writer_append(ard__tile_writer *tw, const int64_t *targetid
                                    const float *ivar, const uint8_t *mask, int64_t rows,
                                    ard_error *err) {
     ard_status st = ARD_OK;
-    pixel_stats_add(tw, target_class, ivar, mask, rows);
     for (int64_t r0 = 0; st == ARD_OK && r0 < rows;) {
         int64_t room = ARD__TILE_ROWS_PER_GROUP - tw->rows % ARD__TILE_ROWS_PER_GROUP;
         int64_t n = rows - r0 < room ? rows - r0 : room; /* up to the end of the row group */
-        st = write_rows(tw->w, tw->width, targetid, flux, ivar, mask, r0, n, tw->valid, err);
+        int any_null = scan_rows(tw, target_class, ivar, mask, r0, n);
+        int64_t last = tw->rows_total - tw->rows; /* the last, shorter row group streams too */
+        if (tw->rows % ARD__TILE_ROWS_PER_GROUP == 0 && last > 0 &&
+            last < ARD__TILE_ROWS_PER_GROUP) {
+            st = ard_pq_writer_limit_row_group(tw->w, last, err);
+        }
+        st = st ? st
+                : write_rows(tw->w, tw->width, targetid, flux, ivar, mask, r0, n, tw->valid,
+                             any_null, err);
         tw->rows += n;
         r0 += n;
     }
@@ -236,7 +225,7 @@ ard_status ard__write_tile(const char *path, const ard_grid *grid, const char *s
                            ard_parquet_writer_buffers *buffers, int64_t *bytes_out,
                            ard_error *err) {
     ard__tile_writer *tw = NULL;
-    ard_status st = ard__tile_writer_open(path, grid, source, buffers, 0, NULL, &tw, err);
+    ard_status st = ard__tile_writer_open(path, grid, source, rows, buffers, 0, NULL, &tw, err);
     st = st ? st : ard__tile_writer_append(tw, targetid, target_class, flux, ivar, mask, rows, err);
     if (st != ARD_OK) {
         ard__tile_writer_abort(tw);

@@ -713,6 +713,21 @@ static void test_crc32_paths(void **state) {
         }
     }
     assert_int_equal(ard__crc32(buf + 3, big), crc32_bitwise(buf + 3, big));
+#if ARD_CRC32_CLMUL
+    /* each kernel on its own, the 512-bit one where the CPU has it: every length of whole 16-byte
+     * blocks around its 64- and 256-byte steps, from several alignments and a running CRC */
+    int wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq");
+    for (size_t len = 64; len <= 1600; len += 16) {
+        for (size_t off = 0; off < 64; off += 21) {
+            uint32_t want = crc32_bitwise(buf + off, len + 5);
+            uint32_t head = crc32_bitwise(buf + off, 5);
+            assert_int_equal(ard__crc32_clmul(head, buf + off + 5, len), want);
+            if (wide && len >= 256) {
+                assert_int_equal(ard__crc32_vpclmul(head, buf + off + 5, len), want);
+            }
+        }
+    }
+#endif
     memset(buf, 0, 256);
     assert_int_equal(ard__crc32(buf, 256), crc32_bitwise(buf, 256));
     free(buf);

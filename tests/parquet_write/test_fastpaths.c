@@ -1,8 +1,9 @@
 /* The writer's fast paths against its plain paths, byte for byte, on adversarial input:
  * - 1-byte integer lists (a MASK's uint8) in dictionary pages, taken a run at a time without
- *   widening (writer_append.c), against the same values given as 4-byte integers, which take the
- *   widening store and dict_runs4: the data pages, dictionary pages and page index must be the
- *   same bytes (only the footer's logical type differs);
+ *   widening, their indices kept as runs (writer_append.c, writer_levels.c), against the same
+ *   values given as 4-byte integers, which take the widening store and dict_runs4: the data
+ *   pages, dictionary pages and page index must be the same bytes (only the footer's logical type
+ *   differs);
  * - a page's levels kept as runs and encoded from them (writer_levels.c) against
  *   ard__rle_encode_levels of the same levels expanded, on runs of every length around the
  *   8-value groups, alternation, single values, all-equal and long pages. */

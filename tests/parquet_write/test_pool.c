@@ -155,9 +155,10 @@ static ard_pq_schema_builder *tile_schema(void) {
 }
 
 /* Writes tile d: whole columns one after the other (batch 0), or `batch` rows of every column at a
- * time. FLUX validity at a byte boundary: TILE_W is a multiple of 8. */
+ * time; limit: a last, shorter batch announced with ard_pq_writer_limit_row_group. FLUX validity
+ * at a byte boundary: TILE_W is a multiple of 8. */
 static void tile_write(const tile_data *d, const char *path, int64_t batch,
-                       ard_parquet_writer_buffers *pool) {
+                       ard_parquet_writer_buffers *pool, int limit) {
     ard_pq_schema_builder *sb = tile_schema();
     ard_pq_writer_options o;
     ard_pq_writer_options_init(&o);
@@ -169,6 +170,9 @@ static void tile_write(const tile_data *d, const char *path, int64_t batch,
     int64_t step = batch > 0 ? batch : d->rows;
     for (int64_t r0 = 0; r0 < d->rows; r0 += step) {
         int64_t n = d->rows - r0 < step ? d->rows - r0 : step, e0 = r0 * TILE_W;
+        if (limit && n < 128) { /* the last, shorter row group announced (streams) */
+            assert_int_equal(ard_pq_writer_limit_row_group(w, n, NULL), ARD_OK);
+        }
         assert_int_equal(ard_pq_writer_write_column(w, 0, d->ids + r0, NULL, n, NULL), ARD_OK);
         assert_int_equal(ard_pq_writer_write_list_matrix(w, 1, d->flux + e0, n, TILE_W,
                                                          d->valid + e0 / 8, NULL, NULL),
@@ -198,13 +202,57 @@ void tw_test_tile_stream(void **state) {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         tile_data d;
         tile_make(&d, sizes[i], 77 + i);
-        tile_write(&d, fresh, 0, NULL);
-        tile_write(&d, streamed, 128, pool);
+        tile_write(&d, fresh, 0, NULL, 0);
+        tile_write(&d, streamed, 128, pool, 0);
+        assert_true(same_file(fresh, streamed));
+        tile_write(&d, streamed, 128, pool, 1);
         assert_true(same_file(fresh, streamed));
         tile_free(&d);
     }
     assert_true(ard_parquet_writer_buffers_held(pool) > 0);
     ard_parquet_writer_buffers_free(pool);
+}
+
+/* ard_pq_writer_limit_row_group's refusals, and rows appended past the limit: they start the next
+ * row group. */
+void tw_test_limit_row_group(void **state) {
+    (void)state;
+    char path[512];
+    path_of(path, sizeof path, "limit.parquet");
+    ard_pq_schema_builder *sb = NULL;
+    assert_int_equal(ard_pq_schema_new(&sb, NULL), ARD_OK);
+    for (int c = 0; c < 2; c++) {
+        assert_int_equal(ard_pq_schema_add_column(sb, c ? "Y" : "X", ARD_PQ_INT64, ARD_PQ_REQUIRED,
+                                                  NULL, 0, NULL, NULL),
+                         ARD_OK);
+    }
+    ard_pq_writer_options o;
+    ard_pq_writer_options_init(&o);
+    o.rows_per_row_group = 10;
+    ard_pq_writer *w = NULL;
+    assert_int_equal(ard_pq_writer_open(path, sb, &o, &w, NULL), ARD_OK);
+    ard_pq_schema_free(sb);
+    int64_t x[20] = {0};
+    for (int i = 0; i < 20; i++) {
+        x[i] = i;
+    }
+    assert_int_equal(ard_pq_writer_limit_row_group(NULL, 5, NULL), ARD_EINVAL);
+    assert_int_equal(ard_pq_writer_limit_row_group(w, 11, NULL), ARD_EINVAL); /* over the cut */
+    assert_int_equal(ard_pq_writer_write_column(w, 0, x, NULL, 3, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_limit_row_group(w, 3, NULL), ARD_EINVAL); /* X holds 3 */
+    assert_int_equal(ard_pq_writer_limit_row_group(w, 0, NULL), ARD_EINVAL);
+    assert_int_equal(ard_pq_writer_limit_row_group(w, 4, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_write_column(w, 1, x, NULL, 3, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_write_column(w, 0, x + 3, NULL, 6, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_write_column(w, 1, x + 3, NULL, 6, NULL), ARD_OK);
+    assert_int_equal(ard_pq_writer_close(w, NULL), ARD_OK);
+    ard_parquet_file *f = NULL;
+    assert_int_equal(ard_parquet_open(path, NULL, &f, NULL), ARD_OK);
+    const ard_pq_metadata *md = ard_parquet_metadata(f);
+    assert_int_equal(md->num_row_groups, 2);
+    assert_int_equal(md->row_groups[0].num_rows, 4);
+    assert_int_equal(md->row_groups[1].num_rows, 5);
+    ard_parquet_close(f);
 }
 
 /* Key-value metadata set after the rows (the tile writer's pixel statistics): replaced in place,

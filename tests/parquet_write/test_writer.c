@@ -137,6 +137,7 @@ int main(void) {
         cmocka_unit_test(tw_test_rewrite_nested),   cmocka_unit_test(tw_test_writer_pool),
         cmocka_unit_test(tw_test_tile_stream),      cmocka_unit_test(tw_test_set_kv),
         cmocka_unit_test(tw_test_narrow_dict_runs), cmocka_unit_test(tw_test_level_runs),
+        cmocka_unit_test(tw_test_split_paths),      cmocka_unit_test(tw_test_limit_row_group),
     };
     int failed = cmocka_run_group_tests_name("parquet_write", tests, NULL, NULL);
     char cmd[300];

@@ -101,7 +101,9 @@ void tw_test_rewrite_nested(void **state);   /* test_rewrite.c */
 void tw_test_writer_pool(void **state);      /* test_pool.c */
 void tw_test_tile_stream(void **state);      /* test_pool.c */
 void tw_test_set_kv(void **state);           /* test_pool.c */
+void tw_test_limit_row_group(void **state);  /* test_pool.c */
 void tw_test_narrow_dict_runs(void **state); /* test_fastpaths.c */
 void tw_test_level_runs(void **state);       /* test_fastpaths.c */
+void tw_test_split_paths(void **state);      /* test_split.c */
 
 #endif

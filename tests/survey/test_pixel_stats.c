@@ -2,6 +2,7 @@
  * of every tile is read back, each row is classed by the catalog's TARGET_CLASS of its TARGETID,
  * and the expected value is formatted from those counts (format in ard/survey.h). For a generated
  * survey (several classes, masked pixels, a dead arm) and for the ingested DESI samples. */
+#include "survey_int.h"
 #include "sv_util.h"
 
 #include <setjmp.h>
@@ -192,8 +193,78 @@ static void test_ingested_pixel_stats(void **state) {
     free(out);
 }
 
+/* ard__tile_pixel_scan's AVX-512 and portable paths against a per-pixel reference: IVAR 0, -0,
+ * NaN, denormals and infinities beside MASK bits (null only where both), runs and isolated
+ * pixels, widths around the 8- and 16-pixel steps (and not multiples of them), rows that start
+ * mid-byte, partial last bytes. */
+static void test_pixel_scan_paths(void **state) {
+    (void)state;
+    static const int64_t widths[] = {1, 7, 8, 15, 16, 17, 24, 48, 4096};
+    static const int64_t row_counts[] = {1, 3, 128};
+    static const uint32_t ivars[] = {0x00000000u, 0x80000000u, 0x7fc00000u, 0x00000001u,
+                                     0x7f800000u, 0x3f800000u, 0x41200000u, 0xffc00000u};
+    uint64_t x = 88172645463325252ull;
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+        for (size_t ri = 0; ri < sizeof row_counts / sizeof row_counts[0]; ri++) {
+            int64_t width = widths[wi], rows = row_counts[ri], n = width * rows;
+            float *ivar = malloc((size_t)n * sizeof *ivar);
+            uint8_t *mask = malloc((size_t)n), *bits[2];
+            int64_t nulls[2][128], zeros[2][128];
+            size_t nb = (size_t)(n + 7) / 8;
+            bits[0] = malloc(nb);
+            bits[1] = malloc(nb);
+            assert_true(ivar && mask && bits[0] && bits[1]);
+            for (int64_t k = 0; k < n; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                int dense = (k / 64) % 3 == 0; /* stretches of many zeros and mask bits */
+                uint32_t u = ivars[(x >> 3) % (dense ? 8 : 2) + (dense ? 0 : 5)];
+                memcpy(&ivar[k], &u, 4);
+                mask[k] = (uint8_t)((x >> 20) % (dense ? 2 : 11) == 0 ? (x >> 30) | 1 : 0);
+                mask[k] = ri == 1 ? 0 : mask[k]; /* zero IVAR without a MASK bit: not null */
+            }
+            int any[2];
+            for (int path = 0; path < 2; path++) {
+                memset(bits[path], 0xa5, nb);
+                any[path] = ard__tile_pixel_scan(ivar, mask, rows, width, bits[path], nulls[path],
+                                                 zeros[path], path);
+            }
+            int want_any = 0;
+            for (int64_t r = 0; r < rows; r++) {
+                int64_t rn = 0, rz = 0;
+                for (int64_t k = r * width; k < (r + 1) * width; k++) {
+                    int null = mask[k] != 0 && ivar[k] == 0.0f;
+                    rn += null;
+                    rz += ivar[k] == 0.0f;
+                    want_any |= null;
+                    for (int path = 0; path < 2; path++) {
+                        if (((bits[path][k / 8] >> (k % 8)) & 1) != !null) {
+                            fail_msg("width %lld rows %lld path %d: pixel %lld's bit",
+                                     (long long)width, (long long)rows, path, (long long)k);
+                        }
+                    }
+                }
+                for (int path = 0; path < 2; path++) {
+                    assert_int_equal(nulls[path][r], rn);
+                    assert_int_equal(zeros[path][r], rz);
+                }
+            }
+            for (int path = 0; path < 2; path++) {
+                assert_int_equal(any[path], want_any);
+                if (n % 8) { /* a partial last byte: its unused bits set */
+                    assert_int_equal(bits[path][nb - 1] >> (n % 8), 0xff >> (n % 8));
+                }
+            }
+            free(ivar);
+            free(mask);
+            free(bits[0]);
+            free(bits[1]);
+        }
+    }
+}
+
 int sv_run_pixel_stats_tests(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pixel_scan_paths),
         cmocka_unit_test(test_generated_pixel_stats),
         cmocka_unit_test(test_ingested_pixel_stats),
     };
