@@ -321,6 +321,26 @@ void test_fresh_journal(void **state) {
  * commit the previous index (a catalog, no tiles) must be read back unchanged through a read-only
  * open (which rolls the hot journal back); after it, the whole load; a re-run then converges to a
  * clean sync. */
+/* A sync in a child process killed (SIGKILL) at step `step` of its fresh load (ARD_FRESH_KILL_AT). */
+static void killed_sync(ti_env *env, int step, const ard_sync_options *so) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char k[8];
+        snprintf(k, sizeof k, "%d", step);
+        setenv("ARD_FRESH_KILL_AT", k, 1);
+        ard_index *w = NULL;
+        ard_error err;
+        ard_error_init(&err);
+        ard_status st = ard_index_open(env->dir, env->dsn, 0, &w, &err);
+        st = st == ARD_OK ? ard_index_sync(w, env->dir, so, NULL, &err) : st;
+        _exit(st == ARD_OK ? 0 : 3);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 void test_fresh_kill(void **state) {
     TI_ENV(state);
     char path[512], msg[600];
@@ -345,22 +365,7 @@ void test_fresh_kill(void **state) {
     assert_true(galaxies > 0);
     long long base_size = file_size(env, "");
     for (int step = 1; step <= 4; step++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            char k[8];
-            snprintf(k, sizeof k, "%d", step);
-            setenv("ARD_FRESH_KILL_AT", k, 1);
-            ard_index *w = NULL;
-            ard_error err;
-            ard_error_init(&err);
-            ard_status st = ard_index_open(env->dir, env->dsn, 0, &w, &err);
-            st = st == ARD_OK ? ard_index_sync(w, env->dir, &so, NULL, &err) : st;
-            _exit(st == ARD_OK ? 0 : 3);
-        }
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        killed_sync(env, step, &so);
         if (step == 2) { /* the kill landed with appended pages in the file, past its old end */
             assert_true(file_size(env, "-journal") > 0);
             assert_true(file_size(env, "") > base_size);
@@ -415,22 +420,7 @@ void test_fresh_kill_open_reader(void **state) {
          step++) { /* 1 leaves the file in rollback mode; 2 a hot journal */
         ard_index *reader = step == 2 ? ti_open(env, ARD_INDEX_READ_ONLY) : NULL;
         int64_t galaxies = reader ? ti_int(reader, "SELECT count(*) FROM galaxies") : 0;
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            char k[8];
-            snprintf(k, sizeof k, "%d", step);
-            setenv("ARD_FRESH_KILL_AT", k, 1);
-            ard_index *w = NULL;
-            ard_error err;
-            ard_error_init(&err);
-            ard_status st = ard_index_open(env->dir, env->dsn, 0, &w, &err);
-            st = st == ARD_OK ? ard_index_sync(w, env->dir, &so, NULL, &err) : st;
-            _exit(st == ARD_OK ? 0 : 3);
-        }
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        killed_sync(env, step, &so);
         if (!reader) {
             continue;
         }
