@@ -321,6 +321,26 @@ void test_fresh_journal(void **state) {
  * commit the previous index (a catalog, no tiles) must be read back unchanged through a read-only
  * open (which rolls the hot journal back); after it, the whole load; a re-run then converges to a
  * clean sync. */
+/* The kill tests' tiles: 0 and 1 of 1,000,000 rows each (an append long enough to spill pages past
+ * the file's old end before its half), 2 and 3 small, and the previous index the kills return to:
+ * the catalog alone. Returns the big tiles' options. */
+static tgen_opts kill_tiles(ti_env *env) {
+    char path[512], msg[600];
+    tgen_opts o = env->gen;
+    o.rows = 1000000;
+    o.width = 1;
+    o.rows_per_group = 250000;
+    for (int32_t t = 0; t < 4; t++) {
+        ti_tile_path(env, t, path, sizeof path);
+        assert_int_equal(tgen_write_tile(path, t, t < 2 ? &o : &env->gen, msg, sizeof msg), 0);
+    }
+    ard_sync_report rep;
+    hide_tiles(env, 0, 3, 1);
+    ti_sync(env, NULL, &rep); /* the previous index: the catalog alone */
+    hide_tiles(env, 0, 3, 0);
+    return o;
+}
+
 /* A sync in a child process killed (SIGKILL) at step `step` of its fresh load (ARD_FRESH_KILL_AT). */
 static void killed_sync(ti_env *env, int step, const ard_sync_options *so) {
     pid_t pid = fork();
@@ -343,22 +363,11 @@ static void killed_sync(ti_env *env, int step, const ard_sync_options *so) {
 
 void test_fresh_kill(void **state) {
     TI_ENV(state);
-    char path[512], msg[600];
-    tgen_opts o = env->gen;
-    o.rows = 1000000;
-    o.width = 1;
-    o.rows_per_group = 250000;
-    for (int32_t t = 0; t < 4; t++) { /* tiles 0, 1: 1,000,000 rows each; 2, 3 small */
-        ti_tile_path(env, t, path, sizeof path);
-        assert_int_equal(tgen_write_tile(path, t, t < 2 ? &o : &env->gen, msg, sizeof msg), 0);
-    }
+    tgen_opts o = kill_tiles(env);
     int64_t rows = 2 * o.rows + 2 * env->gen.rows;
     ard_sync_report rep;
     ard_sync_options so = {0};
     so.quiet = 1;
-    hide_tiles(env, 0, 3, 1);
-    ti_sync(env, NULL, &rep); /* the previous index: the catalog alone */
-    hide_tiles(env, 0, 3, 0);
     ard_index *idx = ti_open(env, ARD_INDEX_READ_ONLY);
     int64_t galaxies = ti_int(idx, "SELECT count(*) FROM galaxies");
     ard_index_close(idx);
@@ -400,21 +409,10 @@ void test_fresh_kill(void **state) {
  * index, instead of failing with "attempt to write a readonly database". */
 void test_fresh_kill_open_reader(void **state) {
     TI_ENV(state);
-    char path[512], msg[600];
-    tgen_opts o = env->gen;
-    o.rows = 1000000;
-    o.width = 1;
-    o.rows_per_group = 250000;
-    for (int32_t t = 0; t < 4; t++) { /* tiles 0, 1: 1,000,000 rows each; 2, 3 small */
-        ti_tile_path(env, t, path, sizeof path);
-        assert_int_equal(tgen_write_tile(path, t, t < 2 ? &o : &env->gen, msg, sizeof msg), 0);
-    }
+    tgen_opts o = kill_tiles(env);
     ard_sync_report rep;
     ard_sync_options so = {0};
     so.quiet = 1;
-    hide_tiles(env, 0, 3, 1);
-    ti_sync(env, NULL, &rep); /* the previous index: the catalog alone */
-    hide_tiles(env, 0, 3, 0);
     long long base_size = file_size(env, "");
     for (int step = 1; step <= 2;
          step++) { /* 1 leaves the file in rollback mode; 2 a hot journal */
