@@ -88,8 +88,7 @@ void test_fresh_same(void **state) {
     static const char *const derived[] = {
         "SELECT target_class, without_spectrum FROM catalog_linkage ORDER BY target_class",
         "SELECT key, value FROM meta WHERE key LIKE 'linkage%' ORDER BY key",
-        "SELECT file_id, row_group, num_rows, targetid_min, targetid_max FROM row_groups"
-        " ORDER BY file_id, row_group"};
+        "SELECT * FROM row_groups ORDER BY file_id, row_group"};
     ti_rows_digest fresh_derived[3];
     for (int q = 0; q < 3; q++) {
         fresh_derived[q] = select_digest(env, derived[q]);
