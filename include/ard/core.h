@@ -342,6 +342,12 @@ ARD_API void ard_select_kth_f64(double *a, int64_t n, int64_t k);
 ARD_API void ard_select_kth_rows_f64(double *rows, int64_t stride, int64_t key, int64_t *payload,
                                      int64_t n, int64_t k);
 
+/* ---- hashing ---- */
+/* A 64-bit hash of the len bytes at data (data may be NULL when len is 0), for in-memory hash
+ * tables: fast (8 bytes per multiply) and well mixed in its low bits, but neither cryptographic
+ * nor stable across ard versions; never store it. */
+ARD_API uint64_t ard_hash_bytes(const void *data, size_t len);
+
 /* ---- growable byte buffer ---- */
 typedef struct ard_buf {
     uint8_t *data;

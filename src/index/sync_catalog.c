@@ -264,22 +264,6 @@ static void dict_free(text_dict *d) {
     memset(d, 0, sizeof *d);
 }
 
-static uint64_t text_hash(const uint8_t *s, size_t n) {
-    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15u, w;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdu;
-        h ^= h >> 29;
-    }
-    if (i < n) {
-        w = 0;
-        memcpy(&w, s + i, n - i);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-    }
-    return h ^ (h >> 32);
-}
-
 /* Room for one more entry (and its slot, the table at most half full); -1 when out of memory. */
 static int dict_grow(text_dict *d) {
     if (d->count == d->names_cap) {
@@ -320,7 +304,7 @@ static int dict_grow(text_dict *d) {
 
 /* The code of text s[0..n) (a new entry when first seen); -1 when out of memory. */
 static int32_t dict_code(text_dict *d, const uint8_t *s, size_t n) {
-    uint64_t h = text_hash(s, n);
+    uint64_t h = ard_hash_bytes(s, n);
     uint64_t mask = (uint64_t)d->slots_cap - 1, at = h & mask;
     for (; d->slots_cap && d->slots[at]; at = (at + 1) & mask) {
         int32_t k = d->slots[at] - 1;

@@ -17,24 +17,6 @@ void ard__pqw_dict_reset(ard__pqw_dict *d) {
     memset(d, 0, sizeof *d);
 }
 
-/* 64-bit hash of a byte string: 8 bytes at a time through a multiply-xorshift mix. */
-static uint64_t hash_bytes(const uint8_t *p, size_t len) {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xff51afd7ed558ccdull);
-    while (len >= 8) {
-        uint64_t k;
-        memcpy(&k, p, 8);
-        h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t k = 0;
-    memcpy(&k, p, len);
-    h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    return h;
-}
-
 static int grow_entries(ard__pqw_dict *d) {
     int64_t cap = d->cap ? d->cap * 2 : 256;
     int64_t *off = ard_realloc(d->value_off, (size_t)cap * sizeof *off);
@@ -99,7 +81,7 @@ int64_t ard__pqw_dict_insert(ard__pqw_dict *d, const uint8_t *value, uint32_t le
     if ((uint64_t)(d->count + 1) * 2 > d->num_slots && rehash(d) != 0) {
         return -1;
     }
-    uint64_t h = hash_bytes(value, len);
+    uint64_t h = ard_hash_bytes(value, len);
     uint64_t mask = d->num_slots - 1;
     uint64_t s = h & mask;
     for (;;) {

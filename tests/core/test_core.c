@@ -911,6 +911,7 @@ void test_atomic_batch_threads(void **state);
 void test_atomic_batch_errors(void **state);
 void test_atomic_batch_kill(void **state);
 void test_utf8_valid(void **state); /* test_utf8.c */
+void test_hash_bytes(void **state); /* test_hash.c */
 
 int main(void) {
     const struct CMUnitTest tests[] = {
@@ -919,6 +920,7 @@ int main(void) {
         cmocka_unit_test(test_select_kth),
         cmocka_unit_test(test_select_kth_rows),
         cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_hash_bytes),
         cmocka_unit_test(test_dynlib_open),
         cmocka_unit_test(test_dynlib_load_once),
         cmocka_unit_test(test_error_first_wins),
