@@ -5,7 +5,10 @@
 # with a SKIPPED line longer than ctest's default 1 KiB output cut, a plain pass and a failure.
 set -uo pipefail
 SRC="${ARD_SOURCE_DIR:?}"
-fail() { echo "FAILED: $*"; exit 1; }
+# the fixture's SKIPPED lines are printed only on a failure: a passing run must not add its fakes
+# to the summary of the real run (`make test` lists every SKIPPED line of every test's output)
+out=""
+fail() { echo "FAILED: $*"; [ -z "$out" ] || sed 's/SKIPPED/S-K-I-P-P-E-D/' <<<"$out"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIPPED: no python3"; exit 77; }
 command -v ctest >/dev/null || { echo "SKIPPED: no ctest"; exit 77; }
 T=$(mktemp -d /tmp/ard-skips.XXXXXX)
@@ -27,7 +30,6 @@ cmake -S "$T" -B "$T/b" >/dev/null || fail "cmake of the throwaway project"
 # shellcheck disable=SC2086 # REPORT is a list of flags
 (cd "$T/b" && ctest $REPORT >"$T/ctest.log" 2>&1) && fail "ctest passed with a failing test"
 out=$(cd "$T/b" && python3 "$SRC/scripts/test-skips" skips.xml here) || fail "test-skips failed"
-echo "$out"
 grep -qx "== skips in here: 1 of 5 tests skipped whole, 3 ran with a part skipped (3 kinds) ==" <<<"$out" ||
     fail "wrong heading"
 grep -qx "  skipped: whole: SKIPPED: no frobnicator" <<<"$out" || fail "the whole skip is not listed"
