@@ -32,14 +32,12 @@ tsan: deps
 	CC=gcc cmake --preset tsan >/dev/null
 	cmake --build build/tsan -j $(JOBS) --target test_stream test_survey test_core ard_cli
 
-# Each ctest run ends with what it skipped, whole or in part (scripts/test-skips: a part that
-# skips inside a passing test shows only in the test's output otherwise).
-CTEST_REPORT = --output-junit skips.xml --test-output-size-passed 16777216
+# Each ctest run ends with what it skipped, whole or in part (scripts/test-skips runs ctest: a
+# part that skips inside a passing test shows only in the test's output otherwise).
 test: asan tsan
-	cd build/asan && ctest --output-on-failure -j $(JOBS) $(CTEST_REPORT); \
-	  rc=$$?; python3 ../../scripts/test-skips skips.xml build/asan; exit $$rc
-	cd build/tsan && ctest --output-on-failure -R '^stream|^tsan_' $(CTEST_REPORT); \
-	  rc=$$?; python3 ../../scripts/test-skips skips.xml build/tsan; exit $$rc
+	cd build/asan && python3 ../../scripts/test-skips --ctest build/asan --output-on-failure -j $(JOBS)
+	cd build/tsan && python3 ../../scripts/test-skips --ctest build/tsan --output-on-failure \
+	  -R '^stream|^tsan_'
 
 
 # CHECK_STYLE_SKIP: checks of scripts/check-style to leave out (e.g. "banned"), see .ci/run.
